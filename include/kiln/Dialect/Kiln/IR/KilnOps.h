@@ -1,0 +1,57 @@
+//===- KilnOps.h - kiln dialect operations ----------------------*- C++ -*-===//
+
+#ifndef KILN_DIALECT_KILN_IR_KILNOPS_H
+#define KILN_DIALECT_KILN_IR_KILNOPS_H
+
+#include "kiln/Dialect/Kiln/IR/KilnDialect.h"
+#include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/Interfaces/InferTypeOpInterface.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+namespace kiln {
+
+/// Whether inferred and declared result types agree: same element type and
+/// rank, and every dim equal unless one of them is dynamic.
+bool areCompatibleResultTypes(mlir::TypeRange lhs, mlir::TypeRange rhs);
+
+/// The integer values of an integer elements attribute (dense or
+/// dense_resource), else std::nullopt.
+std::optional<llvm::SmallVector<int64_t>> getIntValues(mlir::Attribute attr);
+
+/// The integer values of `value` when it is produced by a constant (dense or
+/// dense_resource), else std::nullopt.
+std::optional<llvm::SmallVector<int64_t>> getConstantInts(mlir::Value value);
+
+/// The float values of `value` when it is produced by a constant.
+std::optional<llvm::SmallVector<double>> getConstantFloats(mlir::Value value);
+
+/// The numpy-style broadcast of `shapes` (kDynamic where unknown), or failure
+/// when two static dims disagree and neither is 1.
+llvm::FailureOr<llvm::SmallVector<int64_t>>
+broadcastShapes(llvm::ArrayRef<llvm::ArrayRef<int64_t>> shapes);
+
+/// Normalizes an axis in [-rank, rank) to [0, rank), or failure.
+llvm::FailureOr<int64_t> normalizeAxis(int64_t axis, int64_t rank);
+
+/// Infers the result of an elementwise op over `operands` broadcast together;
+/// the element type is `elementType`, or the first operand's when null.
+llvm::LogicalResult
+inferBroadcastResult(std::optional<mlir::Location> location,
+                     mlir::ValueRange operands, mlir::Type elementType,
+                     llvm::SmallVectorImpl<mlir::Type> &inferredReturnTypes);
+
+/// Infers the result of reducing `input` over `axes` (all dims when empty).
+llvm::LogicalResult
+inferReductionResult(std::optional<mlir::Location> location, mlir::Value input,
+                     llvm::ArrayRef<int64_t> axes, bool keepdims,
+                     llvm::SmallVectorImpl<mlir::Type> &inferredReturnTypes);
+
+} // namespace kiln
+
+#define GET_OP_CLASSES
+#include "kiln/Dialect/Kiln/IR/KilnOps.h.inc"
+
+#endif // KILN_DIALECT_KILN_IR_KILNOPS_H

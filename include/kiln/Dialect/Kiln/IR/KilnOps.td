@@ -1,0 +1,740 @@
+//===- KilnOps.td - kiln dialect operations -----------------*- tablegen -*-===//
+//
+// Operations of the kiln dialect, grouped by op family. Each op follows the
+// ONNX operator of the same name; differences are stated in its description.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_DIALECT_KILN_IR_KILNOPS_TD
+#define KILN_DIALECT_KILN_IR_KILNOPS_TD
+
+include "kiln/Dialect/Kiln/IR/KilnDialect.td"
+include "mlir/IR/BuiltinAttributeInterfaces.td"
+
+//===----------------------------------------------------------------------===//
+// Constants and shapes
+//===----------------------------------------------------------------------===//
+
+def Kiln_ConstantOp : Kiln_Op<"constant", [ConstantLike]> {
+  let summary = "A constant tensor";
+  let description = [{
+    ONNX `Constant` and graph initializers. Large values are held in
+    `dense_resource` blobs so that weights are never copied into the context's
+    uniqued attribute storage.
+
+    ```mlir
+    %w = kiln.constant dense<[1.0, 2.0]> : tensor<2xf32>
+    %big = kiln.constant dense_resource<conv1.weight> : tensor<64x3x7x7xf32>
+    ```
+  }];
+  let arguments = (ins ElementsAttr:$value);
+  let results = (outs Kiln_Tensor:$output);
+  let assemblyFormat = "attr-dict $value";
+  let hasFolder = 1;
+}
+
+def Kiln_ShapeOp : Kiln_Op<"shape"> {
+  let summary = "The shape of a tensor as a 1-D i64 tensor";
+  let description = [{
+    ONNX `Shape` (opset 15 `start`/`end` included; negative values count from
+    the end and both are clamped to the rank). Folds to a constant when the
+    selected dims are static.
+
+    ```mlir
+    %s = kiln.shape %x {start = 1 : i64} : (tensor<?x3x4xf32>) -> tensor<2xi64>
+    ```
+  }];
+  let arguments = (ins Kiln_Tensor:$input, DefaultValuedAttr<I64Attr, "0">:$start,
+                       OptionalAttr<I64Attr>:$end);
+  let results = (outs RankedTensorOf<[I64]>:$output);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+  let hasFolder = 1;
+}
+
+def Kiln_CastOp : Kiln_Op<"cast"> {
+  let summary = "Element type conversion";
+  let description = [{
+    ONNX `Cast`: converts every element to the element type `to`. Float to
+    integer truncates toward zero; anything to bool is `x != 0`.
+
+    ```mlir
+    %y = kiln.cast %x {to = i64} : (tensor<4xf32>) -> tensor<4xi64>
+    ```
+  }];
+  let arguments = (ins Kiln_Tensor:$input, TypeAttrOf<Kiln_ElementType>:$to);
+  let results = (outs Kiln_Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+  let hasFolder = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise unary
+//===----------------------------------------------------------------------===//
+
+class Kiln_UnaryOp<string mnemonic, Type tensorType = Kiln_FloatTensor,
+                   list<Trait> traits = []>
+    : Kiln_Op<mnemonic, traits, [{
+        inferredReturnTypes.push_back(adaptor.getInput().getType());
+        return ::llvm::success();
+      }]> {
+  let results = (outs tensorType:$output);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+}
+
+class Kiln_SimpleUnaryOp<string mnemonic, string formula,
+                         Type tensorType = Kiln_FloatTensor>
+    : Kiln_UnaryOp<mnemonic, tensorType> {
+  let summary = "Elementwise " # formula;
+  let description = "Computes `" # formula # "` for every element; the result "
+    # "has the type of the input.\n\n```mlir\n%y = kiln." # mnemonic
+    # " %x : (tensor<2x?xf32>) -> tensor<2x?xf32>\n```";
+  let arguments = (ins tensorType:$input);
+}
+
+def Kiln_ReluOp : Kiln_SimpleUnaryOp<"relu", "max(x, 0)">;
+def Kiln_SigmoidOp : Kiln_SimpleUnaryOp<"sigmoid", "1 / (1 + exp(-x))">;
+def Kiln_TanhOp : Kiln_SimpleUnaryOp<"tanh", "tanh(x)">;
+def Kiln_ExpOp : Kiln_SimpleUnaryOp<"exp", "exp(x)">;
+def Kiln_LogOp : Kiln_SimpleUnaryOp<"log", "log(x)">;
+def Kiln_SqrtOp : Kiln_SimpleUnaryOp<"sqrt", "sqrt(x)">;
+def Kiln_ReciprocalOp : Kiln_SimpleUnaryOp<"reciprocal", "1 / x">;
+def Kiln_ErfOp : Kiln_SimpleUnaryOp<"erf", "erf(x)">;
+def Kiln_HardSwishOp : Kiln_SimpleUnaryOp<"hard_swish",
+                                          "x * max(0, min(1, x / 6 + 1 / 2))">;
+def Kiln_NegOp : Kiln_SimpleUnaryOp<"neg", "-x", Kiln_Tensor>;
+def Kiln_AbsOp : Kiln_SimpleUnaryOp<"abs", "|x|", Kiln_Tensor>;
+
+def Kiln_LeakyReluOp : Kiln_UnaryOp<"leaky_relu"> {
+  let summary = "Elementwise x >= 0 ? x : alpha * x";
+  let description = [{
+    ONNX `LeakyRelu`.
+
+    ```mlir
+    %y = kiln.leaky_relu %x {alpha = 1.000000e-01 : f32} : (tensor<4xf32>) -> tensor<4xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_FloatTensor:$input,
+                       DefaultValuedAttr<F32Attr, "0.01f">:$alpha);
+}
+
+def Kiln_HardSigmoidOp : Kiln_UnaryOp<"hard_sigmoid"> {
+  let summary = "Elementwise max(0, min(1, alpha * x + beta))";
+  let description = [{
+    ONNX `HardSigmoid`.
+
+    ```mlir
+    %y = kiln.hard_sigmoid %x {alpha = 2.000000e-01 : f32, beta = 5.000000e-01 : f32} : (tensor<4xf32>) -> tensor<4xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_FloatTensor:$input,
+                       DefaultValuedAttr<F32Attr, "0.2f">:$alpha,
+                       DefaultValuedAttr<F32Attr, "0.5f">:$beta);
+}
+
+def Kiln_GeluOp : Kiln_UnaryOp<"gelu"> {
+  let summary = "Gaussian error linear unit";
+  let description = [{
+    ONNX `Gelu` (opset 20): `0.5 * x * (1 + erf(x / sqrt(2)))`, or with
+    `approximate = "tanh"` the form
+    `0.5 * x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 * x^3)))`.
+
+    ```mlir
+    %y = kiln.gelu %x {approximate = "tanh"} : (tensor<1x128x3072xf32>) -> tensor<1x128x3072xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_FloatTensor:$input,
+                       DefaultValuedAttr<Kiln_StrAttrOf<["none", "tanh"]>,
+                                         "\"none\"">:$approximate);
+}
+
+def Kiln_ClipOp : Kiln_Op<"clip", [AttrSizedOperandSegments]> {
+  let summary = "Elementwise clamp to [min, max]";
+  let description = [{
+    ONNX `Clip` (opset 11 form: `min` and `max` are optional scalar operands;
+    the importer turns the attributes of older opsets into constants). A missing
+    bound does not clamp.
+
+    ```mlir
+    %y = kiln.clip %x min %lo max %hi : (tensor<8xf32>, tensor<f32>, tensor<f32>) -> tensor<8xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_Tensor:$input, Optional<Kiln_Tensor>:$min,
+                       Optional<Kiln_Tensor>:$max);
+  let results = (outs Kiln_Tensor:$output);
+  let assemblyFormat = [{
+    $input (`min` $min^)? (`max` $max^)? attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise binary and ternary (numpy-style broadcasting)
+//===----------------------------------------------------------------------===//
+
+class Kiln_BinaryOp<string mnemonic, string formula, Type tensorType = Kiln_Tensor,
+                    list<Trait> traits = [AllElementTypesMatch<["lhs", "rhs", "output"]>],
+                    code resultElementType = "nullptr">
+    : Kiln_Op<mnemonic, traits, [{
+        return ::kiln::inferBroadcastResult(location,
+            {adaptor.getLhs(), adaptor.getRhs()}, }] # resultElementType # [{,
+            inferredReturnTypes);
+      }]> {
+  let summary = "Elementwise " # formula # " with broadcasting";
+  let description = "Computes `" # formula # "` elementwise after numpy-style "
+    # "broadcasting of the operands (dims are aligned from the right; a dim "
+    # "of 1 stretches).\n\n```mlir\n%z = kiln." # mnemonic
+    # " %x, %y : (tensor<2x3xf32>, tensor<3xf32>) -> tensor<2x3xf32>\n```";
+  let arguments = (ins tensorType:$lhs, tensorType:$rhs);
+  let results = (outs tensorType:$output);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
+}
+
+/// Arithmetic ops fold when both operands are small integer constants, which
+/// is what exporters' shape computations (Shape -> Gather -> Div -> Concat)
+/// are made of.
+class Kiln_ArithOp<string mnemonic, string formula, list<Trait> traits = []>
+    : Kiln_BinaryOp<mnemonic, formula, Kiln_Tensor,
+                    !listconcat(traits, [AllElementTypesMatch<["lhs", "rhs", "output"]>])> {
+  let hasFolder = 1;
+}
+
+def Kiln_AddOp : Kiln_ArithOp<"add", "lhs + rhs", [Commutative]>;
+def Kiln_SubOp : Kiln_ArithOp<"sub", "lhs - rhs">;
+def Kiln_MulOp : Kiln_ArithOp<"mul", "lhs * rhs", [Commutative]>;
+def Kiln_DivOp : Kiln_ArithOp<"div", "lhs / rhs">;
+def Kiln_MaxOp : Kiln_ArithOp<"max", "max(lhs, rhs)", [Commutative]>;
+def Kiln_MinOp : Kiln_ArithOp<"min", "min(lhs, rhs)", [Commutative]>;
+/// ONNX Pow: the exponent may have another element type; the result has the
+/// base's.
+def Kiln_PowOp : Kiln_BinaryOp<"pow", "lhs ^ rhs", Kiln_Tensor,
+    [AllElementTypesMatch<["lhs", "output"]>]>;
+
+class Kiln_CompareOp<string mnemonic, string formula, list<Trait> traits = []>
+    : Kiln_BinaryOp<mnemonic, formula, Kiln_Tensor,
+                    !listconcat(traits, [AllElementTypesMatch<["lhs", "rhs"]>]),
+                    "::mlir::IntegerType::get(context, 1)"> {
+  let description = "Computes `" # formula # "` elementwise after numpy-style "
+    # "broadcasting; the result is a bool (i1) tensor.\n\n```mlir\n%z = kiln."
+    # mnemonic # " %x, %y : (tensor<4xf32>, tensor<f32>) -> tensor<4xi1>\n```";
+  let results = (outs Kiln_BoolTensor:$output);
+}
+
+def Kiln_EqualOp : Kiln_CompareOp<"equal", "lhs == rhs", [Commutative]>;
+def Kiln_LessOp : Kiln_CompareOp<"less", "lhs < rhs">;
+def Kiln_LessOrEqualOp : Kiln_CompareOp<"less_or_equal", "lhs <= rhs">;
+def Kiln_GreaterOp : Kiln_CompareOp<"greater", "lhs > rhs">;
+def Kiln_GreaterOrEqualOp : Kiln_CompareOp<"greater_or_equal", "lhs >= rhs">;
+
+def Kiln_WhereOp : Kiln_Op<"where",
+    [AllElementTypesMatch<["lhs", "rhs", "output"]>]> {
+  let summary = "Elementwise select with broadcasting";
+  let description = [{
+    ONNX `Where`: `condition ? lhs : rhs`, with the three operands broadcast
+    together.
+
+    ```mlir
+    %z = kiln.where %c, %x, %y : (tensor<1x1x4x4xi1>, tensor<2x8x4x4xf32>, tensor<f32>) -> tensor<2x8x4x4xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_BoolTensor:$condition, Kiln_Tensor:$lhs,
+                       Kiln_Tensor:$rhs);
+  let results = (outs Kiln_Tensor:$output);
+  let assemblyFormat = [{
+    $condition `,` $lhs `,` $rhs attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Linear algebra
+//===----------------------------------------------------------------------===//
+
+def Kiln_MatMulOp : Kiln_Op<"matmul",
+    [AllElementTypesMatch<["lhs", "rhs", "output"]>]> {
+  let summary = "Batched matrix product with numpy semantics";
+  let description = [{
+    ONNX `MatMul`: a 1-D operand is promoted to a matrix (and the added dim is
+    removed from the result); the batch dims broadcast.
+
+    ```mlir
+    %y = kiln.matmul %a, %b : (tensor<8x128x64xf32>, tensor<64x32xf32>) -> tensor<8x128x32xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_Tensor:$lhs, Kiln_Tensor:$rhs);
+  let results = (outs Kiln_Tensor:$output);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
+}
+
+def Kiln_GemmOp : Kiln_Op<"gemm",
+    [AllElementTypesMatch<["a", "b", "output"]>]> {
+  let summary = "General matrix multiply: alpha * op(A) * op(B) + beta * C";
+  let description = [{
+    ONNX `Gemm`. `op(X)` is `X` or its transpose (`trans_a`, `trans_b`); `C` is
+    optional and broadcasts to the result.
+
+    ```mlir
+    %y = kiln.gemm %x, %w, %b {trans_b = true} : (tensor<1x2048xf32>, tensor<1000x2048xf32>, tensor<1000xf32>) -> tensor<1x1000xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_Tensor:$a, Kiln_Tensor:$b, Optional<Kiln_Tensor>:$c,
+                       DefaultValuedAttr<F32Attr, "1.0f">:$alpha,
+                       DefaultValuedAttr<F32Attr, "1.0f">:$beta,
+                       DefaultValuedAttr<BoolAttr, "false">:$trans_a,
+                       DefaultValuedAttr<BoolAttr, "false">:$trans_b);
+  let results = (outs Kiln_Tensor:$output);
+  let assemblyFormat = [{
+    $a `,` $b (`,` $c^)? attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Convolution and pooling
+//===----------------------------------------------------------------------===//
+
+def Kiln_ConvOp : Kiln_Op<"conv",
+    [AllElementTypesMatch<["input", "weight", "output"]>]> {
+  let summary = "N-D convolution (NCHW layout, grouped, dilated, strided)";
+  let description = [{
+    ONNX `Conv` with explicit padding: `pads` holds the begin pads of every
+    spatial dim, then the end pads. The importer resolves `auto_pad` into
+    `pads`. `strides` and `dilations` have one entry per spatial dim; the kernel
+    shape is the weight's.
+
+    ```mlir
+    %y = kiln.conv %x, %w, %b {pads = array<i64: 3, 3, 3, 3>, strides = array<i64: 2, 2>, dilations = array<i64: 1, 1>, group = 1 : i64}
+        : (tensor<1x3x224x224xf32>, tensor<64x3x7x7xf32>, tensor<64xf32>) -> tensor<1x64x112x112xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_Tensor:$input, Kiln_Tensor:$weight,
+                       Optional<Kiln_Tensor>:$bias,
+                       DenseI64ArrayAttr:$pads, DenseI64ArrayAttr:$strides,
+                       DenseI64ArrayAttr:$dilations,
+                       DefaultValuedAttr<I64Attr, "1">:$group);
+  let results = (outs Kiln_Tensor:$output);
+  let assemblyFormat = [{
+    $input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Kiln_ConvTransposeOp : Kiln_Op<"conv_transpose",
+    [AllElementTypesMatch<["input", "weight", "output"]>]> {
+  let summary = "N-D transposed convolution (NCHW layout)";
+  let description = [{
+    ONNX `ConvTranspose` with explicit `pads` and `output_padding`; the
+    importer turns `auto_pad` and `output_shape` into them. The weight has
+    layout `C x (M / group) x k1 x ... x kn`.
+
+    ```mlir
+    %y = kiln.conv_transpose %x, %w {pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>, dilations = array<i64: 1, 1>, output_padding = array<i64: 1, 1>, group = 1 : i64}
+        : (tensor<1x16x8x8xf32>, tensor<16x8x3x3xf32>) -> tensor<1x8x16x16xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_Tensor:$input, Kiln_Tensor:$weight,
+                       Optional<Kiln_Tensor>:$bias,
+                       DenseI64ArrayAttr:$pads, DenseI64ArrayAttr:$strides,
+                       DenseI64ArrayAttr:$dilations,
+                       DenseI64ArrayAttr:$output_padding,
+                       DefaultValuedAttr<I64Attr, "1">:$group);
+  let results = (outs Kiln_Tensor:$output);
+  let assemblyFormat = [{
+    $input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Kiln_MaxPoolOp : Kiln_Op<"max_pool"> {
+  let summary = "N-D max pooling";
+  let description = [{
+    ONNX `MaxPool` (the first result only) with explicit `pads`. Padding never
+    wins the max.
+
+    ```mlir
+    %y = kiln.max_pool %x {kernel_shape = array<i64: 3, 3>, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>, dilations = array<i64: 1, 1>}
+        : (tensor<1x64x112x112xf32>) -> tensor<1x64x56x56xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_Tensor:$input, DenseI64ArrayAttr:$kernel_shape,
+                       DenseI64ArrayAttr:$pads, DenseI64ArrayAttr:$strides,
+                       DenseI64ArrayAttr:$dilations,
+                       DefaultValuedAttr<BoolAttr, "false">:$ceil_mode);
+  let results = (outs Kiln_Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Kiln_AveragePoolOp : Kiln_Op<"average_pool"> {
+  let summary = "N-D average pooling";
+  let description = [{
+    ONNX `AveragePool` with explicit `pads`. With `count_include_pad` the
+    divisor is the full window; otherwise only the elements inside the input.
+
+    ```mlir
+    %y = kiln.average_pool %x {kernel_shape = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 2, 2>, dilations = array<i64: 1, 1>}
+        : (tensor<1x8x4x4xf32>) -> tensor<1x8x2x2xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_FloatTensor:$input, DenseI64ArrayAttr:$kernel_shape,
+                       DenseI64ArrayAttr:$pads, DenseI64ArrayAttr:$strides,
+                       DenseI64ArrayAttr:$dilations,
+                       DefaultValuedAttr<BoolAttr, "false">:$ceil_mode,
+                       DefaultValuedAttr<BoolAttr, "false">:$count_include_pad);
+  let results = (outs Kiln_FloatTensor:$output);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Kiln_GlobalAveragePoolOp : Kiln_Op<"global_average_pool"> {
+  let summary = "Mean over all spatial dims";
+  let description = [{
+    ONNX `GlobalAveragePool`: the result keeps the rank, spatial dims become 1.
+
+    ```mlir
+    %y = kiln.global_average_pool %x : (tensor<1x2048x7x7xf32>) -> tensor<1x2048x1x1xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_FloatTensor:$input);
+  let results = (outs Kiln_FloatTensor:$output);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+}
+
+//===----------------------------------------------------------------------===//
+// Normalization and softmax
+//===----------------------------------------------------------------------===//
+
+def Kiln_BatchNormOp : Kiln_Op<"batch_norm",
+    [AllTypesMatch<["scale", "bias", "mean", "variance"]>]> {
+  let summary = "Batch normalization in inference mode";
+  let description = [{
+    ONNX `BatchNormalization` with `training_mode = 0`:
+    `scale * (x - mean) / sqrt(variance + epsilon) + bias`, per channel (dim 1).
+
+    ```mlir
+    %y = kiln.batch_norm %x, %s, %b, %m, %v {epsilon = 9.99999974E-6 : f32}
+        : (tensor<1x64x56x56xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>) -> tensor<1x64x56x56xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_FloatTensor:$input, Kiln_FloatTensor:$scale,
+                       Kiln_FloatTensor:$bias, Kiln_FloatTensor:$mean,
+                       Kiln_FloatTensor:$variance,
+                       DefaultValuedAttr<F32Attr, "1e-5f">:$epsilon);
+  let results = (outs Kiln_FloatTensor:$output);
+  let assemblyFormat = [{
+    $input `,` $scale `,` $bias `,` $mean `,` $variance attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Kiln_LayerNormOp : Kiln_Op<"layer_norm",
+    [AllElementTypesMatch<["input", "output"]>]> {
+  let summary = "Layer normalization over the trailing dims from `axis`";
+  let description = [{
+    ONNX `LayerNormalization` (the first result only): normalizes over dims
+    `axis .. rank-1`, then applies `scale` and the optional `bias`, which
+    broadcast to the normalized dims.
+
+    ```mlir
+    %y = kiln.layer_norm %x, %g, %b {axis = -1 : i64, epsilon = 9.99999996E-13 : f32}
+        : (tensor<1x128x768xf32>, tensor<768xf32>, tensor<768xf32>) -> tensor<1x128x768xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_FloatTensor:$input, Kiln_FloatTensor:$scale,
+                       Optional<Kiln_FloatTensor>:$bias,
+                       DefaultValuedAttr<I64Attr, "-1">:$axis,
+                       DefaultValuedAttr<F32Attr, "1e-5f">:$epsilon);
+  let results = (outs Kiln_FloatTensor:$output);
+  let assemblyFormat = [{
+    $input `,` $scale (`,` $bias^)? attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Kiln_SoftmaxOp : Kiln_Op<"softmax"> {
+  let summary = "Softmax along one axis";
+  let description = [{
+    ONNX `Softmax` (opset 13 semantics: one axis). The importer expresses the
+    flatten-to-2-D semantics of older opsets with reshapes around this op.
+
+    ```mlir
+    %y = kiln.softmax %x {axis = -1 : i64} : (tensor<1x8x128x128xf32>) -> tensor<1x8x128x128xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_FloatTensor:$input,
+                       DefaultValuedAttr<I64Attr, "-1">:$axis);
+  let results = (outs Kiln_FloatTensor:$output);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Reductions
+//===----------------------------------------------------------------------===//
+
+class Kiln_ReduceOp<string mnemonic, string what> : Kiln_Op<mnemonic, [], [{
+      return ::kiln::inferReductionResult(location, adaptor.getInput(),
+          adaptor.getAxes(), adaptor.getKeepdims(), inferredReturnTypes);
+    }]> {
+  let summary = "The " # what # " over the given axes";
+  let description = "ONNX `Reduce*`. `axes` are constant (the importer folds "
+    # "the opset 13/18 axes operand into the attribute); an empty list reduces "
+    # "every dim. With `keepdims` reduced dims stay as 1.\n\n```mlir\n%y = kiln."
+    # mnemonic # " %x {axes = array<i64: -1>, keepdims = true} : "
+    # "(tensor<2x3x4xf32>) -> tensor<2x3x1xf32>\n```";
+  let arguments = (ins Kiln_Tensor:$input, DenseI64ArrayAttr:$axes,
+                       DefaultValuedAttr<BoolAttr, "true">:$keepdims);
+  let results = (outs Kiln_Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+}
+
+def Kiln_ReduceMeanOp : Kiln_ReduceOp<"reduce_mean", "mean">;
+def Kiln_ReduceSumOp : Kiln_ReduceOp<"reduce_sum", "sum">;
+def Kiln_ReduceMaxOp : Kiln_ReduceOp<"reduce_max", "maximum">;
+
+//===----------------------------------------------------------------------===//
+// Data movement
+//===----------------------------------------------------------------------===//
+
+def Kiln_ReshapeOp : Kiln_Op<"reshape",
+    [AllElementTypesMatch<["input", "output"]>]> {
+  let summary = "Reshape to a shape given as a 1-D tensor";
+  let description = [{
+    ONNX `Reshape`. In `shape`, -1 stands for the dim that makes the element
+    count match and (unless `allowzero`) 0 copies the input's dim. Dims of the
+    result are static where `shape` is a constant and the input allows.
+
+    ```mlir
+    %y = kiln.reshape %x, %s : (tensor<1x128x768xf32>, tensor<4xi64>) -> tensor<1x128x12x64xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_Tensor:$input, Kiln_IndexTensor:$shape,
+                       DefaultValuedAttr<BoolAttr, "false">:$allowzero);
+  let results = (outs Kiln_Tensor:$output);
+  let assemblyFormat = "$input `,` $shape attr-dict `:` functional-type(operands, results)";
+  let hasFolder = 1;
+  let hasCanonicalizer = 1;
+}
+
+def Kiln_TransposeOp : Kiln_Op<"transpose",
+    [AllElementTypesMatch<["input", "output"]>]> {
+  let summary = "Permute dims";
+  let description = [{
+    ONNX `Transpose`: result dim `i` is input dim `perm[i]`. The importer fills
+    in the default perm (reversed dims).
+
+    ```mlir
+    %y = kiln.transpose %x {perm = array<i64: 0, 2, 1, 3>} : (tensor<1x128x12x64xf32>) -> tensor<1x12x128x64xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_Tensor:$input, DenseI64ArrayAttr:$perm);
+  let results = (outs Kiln_Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+  let hasCanonicalizer = 1;
+}
+
+def Kiln_ConcatOp : Kiln_Op<"concat"> {
+  let summary = "Concatenate tensors along an axis";
+  let description = [{
+    ONNX `Concat`.
+
+    ```mlir
+    %y = kiln.concat %a, %b {axis = 1 : i64} : (tensor<1x64x8x8xf32>, tensor<1x32x8x8xf32>) -> tensor<1x96x8x8xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<Kiln_Tensor>:$inputs, I64Attr:$axis);
+  let results = (outs Kiln_Tensor:$output);
+  let assemblyFormat = "$inputs attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def Kiln_SplitOp : Kiln_Op<"split"> {
+  let summary = "Split a tensor into pieces along an axis";
+  let description = [{
+    ONNX `Split`. `sizes` gives each piece's extent; without it the dim is
+    split into `num_outputs` equal pieces (the last one smaller if the dim does
+    not divide, as in opset 18).
+
+    ```mlir
+    %q, %k, %v = kiln.split %x {axis = 2 : i64, sizes = array<i64: 768, 768, 768>, num_outputs = 3 : i64}
+        : (tensor<1x128x2304xf32>) -> (tensor<1x128x768xf32>, tensor<1x128x768xf32>, tensor<1x128x768xf32>)
+    ```
+  }];
+  let arguments = (ins Kiln_Tensor:$input, I64Attr:$axis,
+                       OptionalAttr<DenseI64ArrayAttr>:$sizes, I64Attr:$num_outputs);
+  let results = (outs Variadic<Kiln_Tensor>:$outputs);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Kiln_SliceOp : Kiln_Op<"slice",
+    [AllElementTypesMatch<["input", "output"]>]> {
+  let summary = "Strided slice along the given axes";
+  let description = [{
+    ONNX `Slice` (opset 10 form: every parameter is an operand; the importer
+    supplies default `axes` and `steps`). Starts and ends are clamped as ONNX
+    specifies, negative values count from the end.
+
+    ```mlir
+    %y = kiln.slice %x, %starts, %ends, %axes, %steps
+        : (tensor<1x128x768xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<1x1x768xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_Tensor:$input, Kiln_IndexTensor:$starts,
+                       Kiln_IndexTensor:$ends, Kiln_IndexTensor:$axes,
+                       Kiln_IndexTensor:$steps);
+  let results = (outs Kiln_Tensor:$output);
+  let assemblyFormat = [{
+    $input `,` $starts `,` $ends `,` $axes `,` $steps attr-dict `:` functional-type(operands, results)
+  }];
+  let hasFolder = 1;
+}
+
+def Kiln_GatherOp : Kiln_Op<"gather",
+    [AllElementTypesMatch<["input", "output"]>]> {
+  let summary = "Gather slices along an axis by index";
+  let description = [{
+    ONNX `Gather`: the result shape is
+    `input.shape[:axis] + indices.shape + input.shape[axis+1:]`; negative
+    indices count from the end.
+
+    ```mlir
+    %e = kiln.gather %table, %ids {axis = 0 : i64} : (tensor<30522x768xf32>, tensor<1x128xi64>) -> tensor<1x128x768xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_Tensor:$input, Kiln_IndexTensor:$indices,
+                       DefaultValuedAttr<I64Attr, "0">:$axis);
+  let results = (outs Kiln_Tensor:$output);
+  let assemblyFormat = "$input `,` $indices attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def Kiln_SqueezeOp : Kiln_Op<"squeeze",
+    [AllElementTypesMatch<["input", "output"]>]> {
+  let summary = "Remove dims of extent 1";
+  let description = [{
+    ONNX `Squeeze` with constant `axes` (the importer folds the opset 13 axes
+    operand). An empty `axes` removes every static dim of extent 1.
+
+    ```mlir
+    %y = kiln.squeeze %x {axes = array<i64: 0>} : (tensor<1x768xf32>) -> tensor<768xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_Tensor:$input, DenseI64ArrayAttr:$axes);
+  let results = (outs Kiln_Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def Kiln_UnsqueezeOp : Kiln_Op<"unsqueeze",
+    [AllElementTypesMatch<["input", "output"]>]> {
+  let summary = "Insert dims of extent 1";
+  let description = [{
+    ONNX `Unsqueeze` with constant `axes`, which index the result.
+
+    ```mlir
+    %y = kiln.unsqueeze %x {axes = array<i64: 1, 2>} : (tensor<1x128xf32>) -> tensor<1x1x1x128xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_Tensor:$input, DenseI64ArrayAttr:$axes);
+  let results = (outs Kiln_Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def Kiln_FlattenOp : Kiln_Op<"flatten",
+    [AllElementTypesMatch<["input", "output"]>]> {
+  let summary = "Flatten to a matrix at an axis";
+  let description = [{
+    ONNX `Flatten`: dims before `axis` multiply into the rows, the rest into
+    the columns.
+
+    ```mlir
+    %y = kiln.flatten %x {axis = 1 : i64} : (tensor<1x2048x1x1xf32>) -> tensor<1x2048xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_Tensor:$input, DefaultValuedAttr<I64Attr, "1">:$axis);
+  let results = (outs Kiln_Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+  let hasFolder = 1;
+}
+
+def Kiln_ExpandOp : Kiln_Op<"expand",
+    [AllElementTypesMatch<["input", "output"]>]> {
+  let summary = "Broadcast to a shape given as a 1-D tensor";
+  let description = [{
+    ONNX `Expand`: the result shape is the broadcast of the input's shape and
+    `shape`.
+
+    ```mlir
+    %y = kiln.expand %x, %s : (tensor<1x1x4xf32>, tensor<3xi64>) -> tensor<2x3x4xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_Tensor:$input, Kiln_IndexTensor:$shape);
+  let results = (outs Kiln_Tensor:$output);
+  let assemblyFormat = "$input `,` $shape attr-dict `:` functional-type(operands, results)";
+  let hasFolder = 1;
+}
+
+def Kiln_PadOp : Kiln_Op<"pad", [AllElementTypesMatch<["input", "output"]>]> {
+  let summary = "Pad a tensor";
+  let description = [{
+    ONNX `Pad` (opset 11 form: `pads` and the optional `constant_value` are
+    operands; opset 18 `axes` are folded into `pads` by the importer). `pads`
+    holds every dim's begin pad, then every end pad; negative pads crop.
+
+    ```mlir
+    %y = kiln.pad %x, %pads {mode = "reflect"} : (tensor<1x3x8x8xf32>, tensor<8xi64>) -> tensor<1x3x10x10xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_Tensor:$input, Kiln_IndexTensor:$pads,
+                       Optional<Kiln_Tensor>:$constant_value,
+                       DefaultValuedAttr<Kiln_StrAttrOf<["constant", "reflect", "edge", "wrap"]>,
+                                         "\"constant\"">:$mode);
+  let results = (outs Kiln_Tensor:$output);
+  let assemblyFormat = [{
+    $input `,` $pads (`,` $constant_value^)? attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Kiln_ResizeOp : Kiln_Op<"resize",
+    [AttrSizedOperandSegments, AllElementTypesMatch<["input", "output"]>]> {
+  let summary = "Resize (upsample or downsample) by scales or to sizes";
+  let description = [{
+    ONNX `Resize` (opset 11+). Exactly one of `scales` and `sizes` is given;
+    `roi` matters only for `coordinate_transformation_mode =
+    "tf_crop_and_resize"`. Opset 18 `axes` and `keep_aspect_ratio_policy` are
+    resolved by the importer into full-rank `scales`/`sizes`.
+
+    ```mlir
+    %y = kiln.resize %x scales %s {mode = "nearest"} : (tensor<1x3x8x8xf32>, tensor<4xf32>) -> tensor<1x3x16x16xf32>
+    ```
+  }];
+  let arguments = (ins
+    Kiln_Tensor:$input,
+    Optional<Kiln_FloatTensor>:$roi,
+    Optional<RankedTensorOf<[F32]>>:$scales,
+    Optional<RankedTensorOf<[I64]>>:$sizes,
+    DefaultValuedAttr<Kiln_StrAttrOf<["nearest", "linear", "cubic"]>, "\"nearest\"">:$mode,
+    DefaultValuedAttr<Kiln_StrAttrOf<["half_pixel", "half_pixel_symmetric",
+        "pytorch_half_pixel", "align_corners", "asymmetric",
+        "tf_crop_and_resize"]>, "\"half_pixel\"">:$coordinate_transformation_mode,
+    DefaultValuedAttr<Kiln_StrAttrOf<["round_prefer_floor", "round_prefer_ceil",
+        "floor", "ceil"]>, "\"round_prefer_floor\"">:$nearest_mode,
+    DefaultValuedAttr<F32Attr, "-0.75f">:$cubic_coeff_a,
+    DefaultValuedAttr<BoolAttr, "false">:$exclude_outside,
+    DefaultValuedAttr<F32Attr, "0.0f">:$extrapolation_value);
+  let results = (outs Kiln_Tensor:$output);
+  let assemblyFormat = [{
+    $input (`roi` $roi^)? (`scales` $scales^)? (`sizes` $sizes^)? attr-dict
+    `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+#endif // KILN_DIALECT_KILN_IR_KILNOPS_TD

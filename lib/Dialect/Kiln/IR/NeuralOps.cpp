@@ -1,0 +1,365 @@
+//===- NeuralOps.cpp - matmul, convolution, pooling, normalization --------===//
+
+#include "kiln/Dialect/Kiln/IR/KilnOps.h"
+
+#include "mlir/IR/Diagnostics.h"
+
+using namespace mlir;
+using namespace kiln;
+
+static bool isDyn(int64_t d) { return ShapedType::isDynamic(d); }
+
+//===----------------------------------------------------------------------===//
+// MatMulOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult MatMulOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> location,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &types) {
+  auto lhsType = cast<RankedTensorType>(adaptor.getLhs().getType());
+  auto rhsType = cast<RankedTensorType>(adaptor.getRhs().getType());
+  if (lhsType.getRank() == 0 || rhsType.getRank() == 0)
+    return emitOptionalError(location, "operands must have rank >= 1");
+  SmallVector<int64_t> lhs(lhsType.getShape()), rhs(rhsType.getShape());
+  bool lhsVector = lhs.size() == 1, rhsVector = rhs.size() == 1;
+  if (lhsVector)
+    lhs.insert(lhs.begin(), 1);
+  if (rhsVector)
+    rhs.push_back(1);
+  int64_t k1 = lhs.back(), k2 = rhs[rhs.size() - 2];
+  if (!isDyn(k1) && !isDyn(k2) && k1 != k2)
+    return emitOptionalError(location, "contraction dims differ: ", k1,
+                             " vs ", k2);
+  FailureOr<SmallVector<int64_t>> batch =
+      broadcastShapes({ArrayRef(lhs).drop_back(2), ArrayRef(rhs).drop_back(2)});
+  if (failed(batch))
+    return emitOptionalError(location, "batch dims do not broadcast");
+  SmallVector<int64_t> shape = *batch;
+  if (!lhsVector)
+    shape.push_back(lhs[lhs.size() - 2]);
+  if (!rhsVector)
+    shape.push_back(rhs.back());
+  types.push_back(RankedTensorType::get(shape, lhsType.getElementType()));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// GemmOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult GemmOp::inferReturnTypes(MLIRContext *,
+                                       std::optional<Location> location,
+                                       Adaptor adaptor,
+                                       SmallVectorImpl<Type> &types) {
+  auto a = cast<RankedTensorType>(adaptor.getA().getType());
+  auto b = cast<RankedTensorType>(adaptor.getB().getType());
+  if (a.getRank() != 2 || b.getRank() != 2)
+    return emitOptionalError(location, "A and B must be matrices");
+  int64_t m = a.getDimSize(adaptor.getTransA() ? 1 : 0);
+  int64_t ka = a.getDimSize(adaptor.getTransA() ? 0 : 1);
+  int64_t kb = b.getDimSize(adaptor.getTransB() ? 1 : 0);
+  int64_t n = b.getDimSize(adaptor.getTransB() ? 0 : 1);
+  if (!isDyn(ka) && !isDyn(kb) && ka != kb)
+    return emitOptionalError(location, "contraction dims differ: ", ka, " vs ",
+                             kb);
+  types.push_back(RankedTensorType::get({m, n}, a.getElementType()));
+  return success();
+}
+
+LogicalResult GemmOp::verify() {
+  if (!getC())
+    return success();
+  auto c = cast<RankedTensorType>(getC().getType());
+  if (c.getRank() > 2)
+    return emitOpError("C must have rank <= 2, got ") << c;
+  if (failed(broadcastShapes({c.getShape(), getType().getShape()})) ||
+      (c.getRank() == 2 && !isDyn(c.getDimSize(0)) && c.getDimSize(0) != 1 &&
+       !isDyn(getType().getDimSize(0)) &&
+       c.getDimSize(0) != getType().getDimSize(0)))
+    return emitOpError("C of type ")
+           << c << " does not broadcast to the result " << getType();
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Convolution and pooling
+//===----------------------------------------------------------------------===//
+
+/// Checks the window attributes of a conv or pool with `spatial` spatial dims.
+static LogicalResult verifyWindow(Operation *op, int64_t spatial,
+                                  ArrayRef<int64_t> pads,
+                                  ArrayRef<int64_t> strides,
+                                  ArrayRef<int64_t> dilations) {
+  if (static_cast<int64_t>(pads.size()) != 2 * spatial)
+    return op->emitOpError("expects ")
+           << 2 * spatial << " pads (begin and end per spatial dim), got "
+           << pads.size();
+  if (static_cast<int64_t>(strides.size()) != spatial ||
+      static_cast<int64_t>(dilations.size()) != spatial)
+    return op->emitOpError("expects ")
+           << spatial << " strides and dilations, got " << strides.size()
+           << " and " << dilations.size();
+  if (llvm::any_of(strides, [](int64_t s) { return s < 1; }) ||
+      llvm::any_of(dilations, [](int64_t d) { return d < 1; }))
+    return op->emitOpError("strides and dilations must be positive");
+  if (llvm::any_of(pads, [](int64_t p) { return p < 0; }))
+    return op->emitOpError("pads must be non-negative");
+  return success();
+}
+
+/// The extent of one spatial output dim of a sliding window.
+static int64_t windowOutput(int64_t in, int64_t kernel, int64_t padBegin,
+                            int64_t padEnd, int64_t stride, int64_t dilation,
+                            bool ceilMode) {
+  if (isDyn(in) || isDyn(kernel))
+    return ShapedType::kDynamic;
+  int64_t span = in + padBegin + padEnd - ((kernel - 1) * dilation + 1);
+  if (span < 0)
+    return 0;
+  int64_t out = (ceilMode ? (span + stride - 1) / stride : span / stride) + 1;
+  // A window that would start inside the end padding is dropped.
+  if (ceilMode && (out - 1) * stride >= in + padBegin)
+    --out;
+  return out;
+}
+
+LogicalResult ConvOp::inferReturnTypes(MLIRContext *,
+                                       std::optional<Location> location,
+                                       Adaptor adaptor,
+                                       SmallVectorImpl<Type> &types) {
+  auto input = cast<RankedTensorType>(adaptor.getInput().getType());
+  auto weight = cast<RankedTensorType>(adaptor.getWeight().getType());
+  int64_t spatial = input.getRank() - 2;
+  if (spatial < 1 || weight.getRank() != input.getRank())
+    return emitOptionalError(location, "input and weight must have the same "
+                                       "rank >= 3");
+  ArrayRef<int64_t> pads = adaptor.getPads(), strides = adaptor.getStrides(),
+                    dilations = adaptor.getDilations();
+  if (static_cast<int64_t>(pads.size()) != 2 * spatial ||
+      static_cast<int64_t>(strides.size()) != spatial ||
+      static_cast<int64_t>(dilations.size()) != spatial)
+    return emitOptionalError(location, "window attributes do not match the ",
+                             spatial, " spatial dims");
+  SmallVector<int64_t> shape = {input.getDimSize(0), weight.getDimSize(0)};
+  for (int64_t i = 0; i < spatial; ++i)
+    shape.push_back(windowOutput(input.getDimSize(i + 2),
+                                 weight.getDimSize(i + 2), pads[i],
+                                 pads[i + spatial], strides[i], dilations[i],
+                                 /*ceilMode=*/false));
+  types.push_back(RankedTensorType::get(shape, input.getElementType()));
+  return success();
+}
+
+/// Checks group and bias constraints shared by conv and conv_transpose.
+static LogicalResult verifyGroupsAndBias(Operation *op, int64_t group,
+                                         int64_t groupedDim, int64_t wholeDim,
+                                         Value bias, int64_t channels) {
+  if (group < 1)
+    return op->emitOpError("group must be positive, got ") << group;
+  if (!isDyn(groupedDim) && !isDyn(wholeDim) && groupedDim * group != wholeDim)
+    return op->emitOpError("channel count ")
+           << wholeDim << " is not weight's " << groupedDim << " times group "
+           << group;
+  if (!bias)
+    return success();
+  auto biasType = cast<RankedTensorType>(bias.getType());
+  if (biasType.getRank() != 1 ||
+      (!isDyn(channels) && !isDyn(biasType.getDimSize(0)) &&
+       biasType.getDimSize(0) != channels))
+    return op->emitOpError("bias must be 1-D with ")
+           << channels << " elements, got " << biasType;
+  return success();
+}
+
+LogicalResult ConvOp::verify() {
+  int64_t spatial = getInput().getType().getRank() - 2;
+  if (failed(verifyWindow(*this, spatial, getPads(), getStrides(),
+                          getDilations())))
+    return failure();
+  int64_t outChannels = getWeight().getType().getDimSize(0);
+  if (!isDyn(outChannels) && outChannels % getGroup() != 0)
+    return emitOpError("output channels ")
+           << outChannels << " are not divisible by group " << getGroup();
+  return verifyGroupsAndBias(*this, getGroup(),
+                             getWeight().getType().getDimSize(1),
+                             getInput().getType().getDimSize(1), getBias(),
+                             outChannels);
+}
+
+LogicalResult ConvTransposeOp::inferReturnTypes(
+    MLIRContext *, std::optional<Location> location, Adaptor adaptor,
+    SmallVectorImpl<Type> &types) {
+  auto input = cast<RankedTensorType>(adaptor.getInput().getType());
+  auto weight = cast<RankedTensorType>(adaptor.getWeight().getType());
+  int64_t spatial = input.getRank() - 2;
+  ArrayRef<int64_t> pads = adaptor.getPads(), strides = adaptor.getStrides(),
+                    dilations = adaptor.getDilations(),
+                    outPad = adaptor.getOutputPadding();
+  if (spatial < 1 || weight.getRank() != input.getRank() ||
+      static_cast<int64_t>(pads.size()) != 2 * spatial ||
+      static_cast<int64_t>(strides.size()) != spatial ||
+      static_cast<int64_t>(dilations.size()) != spatial ||
+      static_cast<int64_t>(outPad.size()) != spatial)
+    return emitOptionalError(location, "window attributes do not match the ",
+                             "input and weight ranks");
+  int64_t outChannels = isDyn(weight.getDimSize(1))
+                            ? ShapedType::kDynamic
+                            : weight.getDimSize(1) * adaptor.getGroup();
+  SmallVector<int64_t> shape = {input.getDimSize(0), outChannels};
+  for (int64_t i = 0; i < spatial; ++i) {
+    int64_t in = input.getDimSize(i + 2), k = weight.getDimSize(i + 2);
+    shape.push_back(isDyn(in) || isDyn(k)
+                        ? ShapedType::kDynamic
+                        : strides[i] * (in - 1) + outPad[i] +
+                              (k - 1) * dilations[i] + 1 - pads[i] -
+                              pads[i + spatial]);
+  }
+  types.push_back(RankedTensorType::get(shape, input.getElementType()));
+  return success();
+}
+
+LogicalResult ConvTransposeOp::verify() {
+  int64_t spatial = getInput().getType().getRank() - 2;
+  if (failed(verifyWindow(*this, spatial, getPads(), getStrides(),
+                          getDilations())))
+    return failure();
+  return verifyGroupsAndBias(*this, /*group=*/1, getWeight().getType().getDimSize(0),
+                             getInput().getType().getDimSize(1), getBias(),
+                             getType().getDimSize(1));
+}
+
+/// Infers a pooling result: spatial dims slide `kernel`, N and C stay.
+template <typename Adaptor>
+static LogicalResult inferPool(std::optional<Location> location,
+                               Adaptor adaptor, SmallVectorImpl<Type> &types) {
+  auto input = cast<RankedTensorType>(adaptor.getInput().getType());
+  int64_t spatial = input.getRank() - 2;
+  ArrayRef<int64_t> kernel = adaptor.getKernelShape(),
+                    pads = adaptor.getPads(), strides = adaptor.getStrides(),
+                    dilations = adaptor.getDilations();
+  if (spatial < 1 || static_cast<int64_t>(kernel.size()) != spatial ||
+      static_cast<int64_t>(pads.size()) != 2 * spatial ||
+      static_cast<int64_t>(strides.size()) != spatial ||
+      static_cast<int64_t>(dilations.size()) != spatial)
+    return emitOptionalError(location, "window attributes do not match the ",
+                             spatial, " spatial dims of the input");
+  SmallVector<int64_t> shape = {input.getDimSize(0), input.getDimSize(1)};
+  for (int64_t i = 0; i < spatial; ++i)
+    shape.push_back(windowOutput(input.getDimSize(i + 2), kernel[i], pads[i],
+                                 pads[i + spatial], strides[i], dilations[i],
+                                 adaptor.getCeilMode()));
+  types.push_back(RankedTensorType::get(shape, input.getElementType()));
+  return success();
+}
+
+LogicalResult MaxPoolOp::inferReturnTypes(MLIRContext *,
+                                          std::optional<Location> location,
+                                          Adaptor adaptor,
+                                          SmallVectorImpl<Type> &types) {
+  return inferPool(location, adaptor, types);
+}
+
+LogicalResult MaxPoolOp::verify() {
+  if (llvm::any_of(getKernelShape(), [](int64_t k) { return k < 1; }))
+    return emitOpError("kernel_shape must be positive");
+  return verifyWindow(*this, getKernelShape().size(), getPads(), getStrides(),
+                      getDilations());
+}
+
+LogicalResult AveragePoolOp::inferReturnTypes(MLIRContext *,
+                                              std::optional<Location> location,
+                                              Adaptor adaptor,
+                                              SmallVectorImpl<Type> &types) {
+  return inferPool(location, adaptor, types);
+}
+
+LogicalResult AveragePoolOp::verify() {
+  if (llvm::any_of(getKernelShape(), [](int64_t k) { return k < 1; }))
+    return emitOpError("kernel_shape must be positive");
+  return verifyWindow(*this, getKernelShape().size(), getPads(), getStrides(),
+                      getDilations());
+}
+
+LogicalResult GlobalAveragePoolOp::inferReturnTypes(
+    MLIRContext *, std::optional<Location> location, Adaptor adaptor,
+    SmallVectorImpl<Type> &types) {
+  auto input = cast<RankedTensorType>(adaptor.getInput().getType());
+  if (input.getRank() < 3)
+    return emitOptionalError(location, "input must have rank >= 3");
+  SmallVector<int64_t> shape(input.getRank(), 1);
+  shape[0] = input.getDimSize(0);
+  shape[1] = input.getDimSize(1);
+  types.push_back(RankedTensorType::get(shape, input.getElementType()));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Normalization and softmax
+//===----------------------------------------------------------------------===//
+
+LogicalResult BatchNormOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location>,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &types) {
+  types.push_back(adaptor.getInput().getType());
+  return success();
+}
+
+LogicalResult BatchNormOp::verify() {
+  RankedTensorType input = getInput().getType();
+  if (input.getRank() < 2)
+    return emitOpError("input must have rank >= 2");
+  auto stat = cast<RankedTensorType>(getScale().getType());
+  int64_t channels = input.getDimSize(1);
+  if (stat.getRank() != 1 ||
+      (!isDyn(channels) && !isDyn(stat.getDimSize(0)) &&
+       stat.getDimSize(0) != channels))
+    return emitOpError("scale, bias, mean and variance must be 1-D with ")
+           << channels << " elements, got " << stat;
+  return success();
+}
+
+LogicalResult LayerNormOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location>,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &types) {
+  types.push_back(adaptor.getInput().getType());
+  return success();
+}
+
+LogicalResult LayerNormOp::verify() {
+  int64_t rank = getInput().getType().getRank();
+  FailureOr<int64_t> axis = normalizeAxis(getAxis(), rank);
+  if (failed(axis))
+    return emitOpError("axis ") << getAxis() << " is out of range for rank "
+                                << rank;
+  ArrayRef<int64_t> normalized = getInput().getType().getShape().drop_front(*axis);
+  for (Value v : {getScale(), getBias()}) {
+    if (!v)
+      continue;
+    auto type = cast<RankedTensorType>(v.getType());
+    FailureOr<SmallVector<int64_t>> b =
+        broadcastShapes({type.getShape(), normalized});
+    if (type.getRank() > static_cast<int64_t>(normalized.size()) || failed(b))
+      return emitOpError("scale and bias must broadcast to the normalized dims, got ")
+             << type;
+  }
+  return success();
+}
+
+LogicalResult SoftmaxOp::inferReturnTypes(MLIRContext *,
+                                          std::optional<Location>,
+                                          Adaptor adaptor,
+                                          SmallVectorImpl<Type> &types) {
+  types.push_back(adaptor.getInput().getType());
+  return success();
+}
+
+LogicalResult SoftmaxOp::verify() {
+  int64_t rank = getInput().getType().getRank();
+  if (failed(normalizeAxis(getAxis(), rank)))
+    return emitOpError("axis ") << getAxis() << " is out of range for rank "
+                                << rank;
+  return success();
+}
