@@ -1,0 +1,31 @@
+//===- Diagnostics.h - one-line diagnostics for Kiln's tools ----*- C++ -*-===//
+
+#ifndef KILN_SUPPORT_DIAGNOSTICS_H
+#define KILN_SUPPORT_DIAGNOSTICS_H
+
+#include "mlir/IR/Diagnostics.h"
+
+namespace kiln {
+
+/// Describes `loc` for a user: "node 'conv1' (Conv)" for an imported ONNX
+/// node, "'name'" for a named value, "file:line:col" for a file position, or
+/// "" when the location says nothing useful.
+std::string describeLocation(mlir::Location loc);
+
+/// Prints every diagnostic of a context as one line on stderr,
+/// "PROGRAM: error: WHERE: MESSAGE", followed by its notes.
+class DiagnosticPrinter : public mlir::ScopedDiagnosticHandler {
+public:
+  DiagnosticPrinter(mlir::MLIRContext *context, llvm::StringRef program);
+
+  /// Whether an error was printed.
+  bool hadError() const { return sawError; }
+
+private:
+  std::string program;
+  bool sawError = false;
+};
+
+} // namespace kiln
+
+#endif // KILN_SUPPORT_DIAGNOSTICS_H

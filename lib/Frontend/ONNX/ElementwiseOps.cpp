@@ -1,0 +1,131 @@
+//===- ElementwiseOps.cpp - import of elementwise ONNX operators ----------===//
+
+#include "NodeImporter.h"
+
+using namespace mlir;
+using namespace kiln;
+using namespace kiln::onnx_import;
+
+/// A handler mapping a one-input ONNX op with no attributes onto `OpTy`.
+template <typename OpTy>
+static LogicalResult importUnary(NodeImporter &n) {
+  if (failed(n.requireOperands(1)))
+    return failure();
+  return n.setResult(n.create<OpTy>(n.operand(0)));
+}
+
+/// A handler mapping a two-input broadcasting ONNX op onto `OpTy`.
+template <typename OpTy>
+static LogicalResult importBinary(NodeImporter &n) {
+  if (failed(n.requireOperands(2)))
+    return failure();
+  return n.setResult(n.create<OpTy>({n.operand(0), n.operand(1)}));
+}
+
+/// Variadic Max/Min/Sum: a left fold with the binary op.
+template <typename OpTy>
+static LogicalResult importVariadic(NodeImporter &n) {
+  FailureOr<SmallVector<Value>> inputs = n.allOperands();
+  if (failed(inputs))
+    return failure();
+  if (inputs->empty())
+    return n.emitError() << "expects at least one input";
+  Value acc = inputs->front();
+  for (Value next : ArrayRef(*inputs).drop_front()) {
+    FailureOr<Value> v = n.create<OpTy>({acc, next});
+    if (failed(v))
+      return failure();
+    acc = *v;
+  }
+  return n.setResults(acc);
+}
+
+static LogicalResult importLeakyRelu(NodeImporter &n) {
+  if (failed(n.requireOperands(1)))
+    return failure();
+  return n.setResult(n.create<LeakyReluOp>(
+      n.operand(0), {n.namedF32("alpha", n.floatAttr("alpha", 0.01f))}));
+}
+
+static LogicalResult importHardSigmoid(NodeImporter &n) {
+  if (failed(n.requireOperands(1)))
+    return failure();
+  return n.setResult(n.create<HardSigmoidOp>(
+      n.operand(0), {n.namedF32("alpha", n.floatAttr("alpha", 0.2f)),
+                     n.namedF32("beta", n.floatAttr("beta", 0.5f))}));
+}
+
+static LogicalResult importGelu(NodeImporter &n) {
+  if (failed(n.requireOperands(1)))
+    return failure();
+  std::string approximate = n.stringAttr("approximate", "none");
+  if (approximate != "none" && approximate != "tanh")
+    return n.emitError() << "approximate must be \"none\" or \"tanh\", got \""
+                         << approximate << "\"";
+  return n.setResult(n.create<GeluOp>(
+      n.operand(0), {n.namedStr("approximate", approximate)}));
+}
+
+/// Clip before opset 11 has float `min`/`max` attributes; from 11 on they are
+/// optional inputs.
+static LogicalResult importClip(NodeImporter &n) {
+  if (failed(n.requireOperands(1)))
+    return failure();
+  Value input = n.operand(0);
+  Value min = n.operand(1), max = n.operand(2);
+  if (n.getOpset() < 11) {
+    Type element = n.operandType(0).getElementType();
+    if (n.hasAttr("min"))
+      min = n.constScalar(element, n.floatAttr("min", 0));
+    if (n.hasAttr("max"))
+      max = n.constScalar(element, n.floatAttr("max", 0));
+  }
+  SmallVector<Value> operands = {input};
+  if (min)
+    operands.push_back(min);
+  if (max)
+    operands.push_back(max);
+  return n.setResult(n.create<ClipOp>(
+      operands, {n.segments({1, min ? 1 : 0, max ? 1 : 0})}));
+}
+
+static LogicalResult importWhere(NodeImporter &n) {
+  if (failed(n.requireOperands(3)))
+    return failure();
+  return n.setResult(
+      n.create<WhereOp>({n.operand(0), n.operand(1), n.operand(2)}));
+}
+
+void onnx_import::registerElementwiseOps(OpRegistry &r) {
+  r.add("Relu", {6, 13, 14}, importUnary<ReluOp>);
+  r.add("Sigmoid", {6, 13}, importUnary<SigmoidOp>);
+  r.add("Tanh", {6, 13}, importUnary<TanhOp>);
+  r.add("Exp", {6, 13}, importUnary<ExpOp>);
+  r.add("Log", {6, 13}, importUnary<LogOp>);
+  r.add("Sqrt", {6, 13}, importUnary<SqrtOp>);
+  r.add("Reciprocal", {6, 13}, importUnary<ReciprocalOp>);
+  r.add("Neg", {6, 13}, importUnary<NegOp>);
+  r.add("Abs", {6, 13}, importUnary<AbsOp>);
+  r.add("Erf", {9, 13}, importUnary<ErfOp>);
+  r.add("HardSwish", 14, importUnary<HardSwishOp>);
+  r.add("LeakyRelu", {6, 16}, importLeakyRelu);
+  r.add("HardSigmoid", 6, importHardSigmoid);
+  r.add("Gelu", 20, importGelu);
+  r.add("Clip", {6, 11, 12, 13}, importClip);
+
+  // Broadcasting binary ops (numpy-style broadcasting since opset 7).
+  r.add("Add", {7, 13, 14}, importBinary<AddOp>);
+  r.add("Sub", {7, 13, 14}, importBinary<SubOp>);
+  r.add("Mul", {7, 13, 14}, importBinary<MulOp>);
+  r.add("Div", {7, 13, 14}, importBinary<DivOp>);
+  r.add("Pow", {7, 12, 13, 15}, importBinary<PowOp>);
+  r.add("Max", {8, 12, 13}, importVariadic<MaxOp>);
+  r.add("Min", {8, 12, 13}, importVariadic<MinOp>);
+  r.add("Sum", {8, 13}, importVariadic<AddOp>);
+  r.add("Equal", {7, 11, 13, 19}, importBinary<EqualOp>);
+  r.add("Less", {7, 9, 13}, importBinary<LessOp>);
+  r.add("LessOrEqual", {12, 16}, importBinary<LessOrEqualOp>);
+  r.add("Greater", {7, 9, 13}, importBinary<GreaterOp>);
+  r.add("GreaterOrEqual", {12, 16}, importBinary<GreaterOrEqualOp>);
+  r.add("Where", {9, 16}, importWhere);
+}

@@ -1,0 +1,261 @@
+//===- NeuralOps.cpp - import of matmul, conv, pooling, normalization -----===//
+
+#include "NodeImporter.h"
+
+using namespace mlir;
+using namespace kiln;
+using namespace kiln::onnx_import;
+
+static LogicalResult importMatMul(NodeImporter &n) {
+  if (failed(n.requireOperands(2)))
+    return failure();
+  return n.setResult(n.create<MatMulOp>({n.operand(0), n.operand(1)}));
+}
+
+/// Gemm; C is required before opset 11.
+static LogicalResult importGemm(NodeImporter &n) {
+  if (failed(n.requireOperands(n.getOpset() < 11 ? 3 : 2)))
+    return failure();
+  SmallVector<Value> operands = {n.operand(0), n.operand(1)};
+  if (n.hasOperand(2))
+    operands.push_back(n.operand(2));
+  return n.setResult(n.create<GemmOp>(
+      operands, {n.namedF32("alpha", n.floatAttr("alpha", 1.0f)),
+                 n.namedF32("beta", n.floatAttr("beta", 1.0f)),
+                 n.namedBool("trans_a", n.intAttr("transA", 0) != 0),
+                 n.namedBool("trans_b", n.intAttr("transB", 0) != 0)}));
+}
+
+//===----------------------------------------------------------------------===//
+// Windows: kernel, strides, dilations and padding
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// The window of a conv or pool with every default filled in.
+struct Window {
+  SmallVector<int64_t> kernel, strides, dilations, pads;
+};
+} // namespace
+
+/// Reads the window attributes of node `n` for `input` with a kernel of
+/// `kernel` (from the weight or kernel_shape) and resolves auto_pad into
+/// explicit pads.
+static FailureOr<Window> readWindow(NodeImporter &n, RankedTensorType input,
+                                    ArrayRef<int64_t> kernel) {
+  int64_t spatial = input.getRank() - 2;
+  if (spatial < 1)
+    return n.emitError() << "expects an input of rank >= 3 (N, C, spatial "
+                            "dims), got "
+                         << input;
+  Window w;
+  w.kernel.assign(kernel.begin(), kernel.end());
+  w.strides = n.intsAttr("strides", SmallVector<int64_t>(spatial, 1));
+  w.dilations = n.intsAttr("dilations", SmallVector<int64_t>(spatial, 1));
+  if (static_cast<int64_t>(w.kernel.size()) != spatial ||
+      static_cast<int64_t>(w.strides.size()) != spatial ||
+      static_cast<int64_t>(w.dilations.size()) != spatial)
+    return n.emitError() << "kernel_shape, strides and dilations must have "
+                         << spatial << " entries for input " << input;
+  std::string autoPad = n.stringAttr("auto_pad", "NOTSET");
+  if (autoPad == "NOTSET") {
+    w.pads = n.intsAttr("pads", SmallVector<int64_t>(2 * spatial, 0));
+    if (static_cast<int64_t>(w.pads.size()) != 2 * spatial)
+      return n.emitError() << "pads must have " << 2 * spatial << " entries";
+    return w;
+  }
+  w.pads.assign(2 * spatial, 0);
+  if (autoPad == "VALID")
+    return w;
+  if (autoPad != "SAME_UPPER" && autoPad != "SAME_LOWER")
+    return n.emitError() << "unknown auto_pad \"" << autoPad << "\"";
+  for (int64_t i = 0; i < spatial; ++i) {
+    int64_t in = input.getDimSize(i + 2);
+    if (ShapedType::isDynamic(in))
+      return n.emitError() << "auto_pad " << autoPad
+                           << " needs static spatial dims, got " << input
+                           << "; fix them with --input-shape";
+    int64_t out = (in + w.strides[i] - 1) / w.strides[i];
+    int64_t extent = (w.kernel[i] - 1) * w.dilations[i] + 1;
+    int64_t total = std::max<int64_t>(0, (out - 1) * w.strides[i] + extent - in);
+    int64_t small = total / 2;
+    w.pads[i] = autoPad == "SAME_UPPER" ? small : total - small;
+    w.pads[i + spatial] = total - w.pads[i];
+  }
+  return w;
+}
+
+static SmallVector<NamedAttribute> windowAttrs(NodeImporter &n,
+                                               const Window &w) {
+  return {n.namedI64s("pads", w.pads), n.namedI64s("strides", w.strides),
+          n.namedI64s("dilations", w.dilations)};
+}
+
+static LogicalResult importConv(NodeImporter &n) {
+  if (failed(n.requireOperands(2)))
+    return failure();
+  RankedTensorType input = n.operandType(0), weight = n.operandType(1);
+  SmallVector<int64_t> kernel =
+      n.intsAttr("kernel_shape", weight.getShape().drop_front(2));
+  FailureOr<Window> w = readWindow(n, input, kernel);
+  if (failed(w))
+    return failure();
+  SmallVector<Value> operands = {n.operand(0), n.operand(1)};
+  if (n.hasOperand(2))
+    operands.push_back(n.operand(2));
+  SmallVector<NamedAttribute> attrs = windowAttrs(n, *w);
+  attrs.push_back(n.namedI64("group", n.intAttr("group", 1)));
+  return n.setResult(n.create<ConvOp>(operands, attrs));
+}
+
+static LogicalResult importConvTranspose(NodeImporter &n) {
+  if (failed(n.requireOperands(2)))
+    return failure();
+  RankedTensorType input = n.operandType(0), weight = n.operandType(1);
+  int64_t spatial = input.getRank() - 2;
+  SmallVector<int64_t> kernel =
+      n.intsAttr("kernel_shape", weight.getShape().drop_front(2));
+  SmallVector<int64_t> outputPadding =
+      n.intsAttr("output_padding", SmallVector<int64_t>(spatial, 0));
+  SmallVector<int64_t> outputShape = n.intsAttr("output_shape");
+  std::string autoPad = n.stringAttr("auto_pad", "NOTSET");
+  FailureOr<Window> w = [&]() -> FailureOr<Window> {
+    if (outputShape.empty() && autoPad != "SAME_UPPER" &&
+        autoPad != "SAME_LOWER")
+      return readWindow(n, input, kernel);
+    // Pads follow from the requested output shape (for SAME: input * stride).
+    Window w;
+    w.kernel = kernel;
+    w.strides = n.intsAttr("strides", SmallVector<int64_t>(spatial, 1));
+    w.dilations = n.intsAttr("dilations", SmallVector<int64_t>(spatial, 1));
+    w.pads.assign(2 * spatial, 0);
+    if (static_cast<int64_t>(outputShape.size()) > spatial)
+      outputShape.erase(outputShape.begin(),
+                        outputShape.end() - spatial); // N, C given too
+    for (int64_t i = 0; i < spatial; ++i) {
+      int64_t in = input.getDimSize(i + 2);
+      if (ShapedType::isDynamic(in))
+        return n.emitError() << "output_shape/auto_pad need static spatial "
+                                "dims; fix them with --input-shape";
+      int64_t out = outputShape.empty() ? in * w.strides[i] : outputShape[i];
+      int64_t total = w.strides[i] * (in - 1) + outputPadding[i] +
+                      (kernel[i] - 1) * w.dilations[i] + 1 - out;
+      if (total < 0)
+        return n.emitError() << "output_shape " << out
+                             << " is larger than the op can produce";
+      bool upper = autoPad != "SAME_LOWER";
+      w.pads[i] = upper ? total / 2 : total - total / 2;
+      w.pads[i + spatial] = total - w.pads[i];
+    }
+    return w;
+  }();
+  if (failed(w))
+    return failure();
+  SmallVector<Value> operands = {n.operand(0), n.operand(1)};
+  if (n.hasOperand(2))
+    operands.push_back(n.operand(2));
+  SmallVector<NamedAttribute> attrs = windowAttrs(n, *w);
+  attrs.push_back(n.namedI64s("output_padding", outputPadding));
+  attrs.push_back(n.namedI64("group", n.intAttr("group", 1)));
+  return n.setResult(n.create<ConvTransposeOp>(operands, attrs));
+}
+
+/// MaxPool and AveragePool share their window attributes.
+template <typename OpTy>
+static LogicalResult importPool(NodeImporter &n) {
+  if (failed(n.requireOperands(1)))
+    return failure();
+  SmallVector<int64_t> kernel = n.intsAttr("kernel_shape");
+  if (kernel.empty())
+    return n.emitError() << "kernel_shape is required";
+  FailureOr<Window> w = readWindow(n, n.operandType(0), kernel);
+  if (failed(w))
+    return failure();
+  SmallVector<NamedAttribute> attrs = windowAttrs(n, *w);
+  attrs.push_back(n.namedI64s("kernel_shape", kernel));
+  attrs.push_back(n.namedBool("ceil_mode", n.intAttr("ceil_mode", 0) != 0));
+  if constexpr (std::is_same_v<OpTy, AveragePoolOp>)
+    attrs.push_back(n.namedBool("count_include_pad",
+                                n.intAttr("count_include_pad", 0) != 0));
+  else if (n.intAttr("storage_order", 0) != 0 && n.getNode().output_size() > 1)
+    return n.emitError() << "storage_order 1 (column-major Indices) is not "
+                            "supported";
+  return n.setResult(n.create<OpTy>(n.operand(0), attrs));
+}
+
+static LogicalResult importGlobalAveragePool(NodeImporter &n) {
+  if (failed(n.requireOperands(1)))
+    return failure();
+  return n.setResult(n.create<GlobalAveragePoolOp>(n.operand(0)));
+}
+
+//===----------------------------------------------------------------------===//
+// Normalization and softmax
+//===----------------------------------------------------------------------===//
+
+static LogicalResult importBatchNorm(NodeImporter &n) {
+  if (failed(n.requireOperands(5)))
+    return failure();
+  if (n.intAttr("training_mode", 0) != 0)
+    return n.emitError() << "training_mode = 1 is not supported: Kiln "
+                            "compiles models for inference";
+  if (n.getOpset() < 9 && n.intAttr("spatial", 1) != 1)
+    return n.emitError() << "spatial = 0 is not supported";
+  FailureOr<SmallVector<Value>> operands = n.allOperands();
+  if (failed(operands))
+    return failure();
+  return n.setResult(n.create<BatchNormOp>(
+      *operands, {n.namedF32("epsilon", n.floatAttr("epsilon", 1e-5f))}));
+}
+
+static LogicalResult importLayerNorm(NodeImporter &n) {
+  if (failed(n.requireOperands(2)))
+    return failure();
+  SmallVector<Value> operands = {n.operand(0), n.operand(1)};
+  if (n.hasOperand(2))
+    operands.push_back(n.operand(2));
+  return n.setResult(n.create<LayerNormOp>(
+      operands, {n.namedI64("axis", n.intAttr("axis", -1)),
+                 n.namedF32("epsilon", n.floatAttr("epsilon", 1e-5f))}));
+}
+
+/// Softmax from opset 13 normalizes along one axis; before, the input is
+/// viewed as a matrix split at `axis` and normalized along its rows.
+static LogicalResult importSoftmax(NodeImporter &n) {
+  if (failed(n.requireOperands(1)))
+    return failure();
+  Value input = n.operand(0);
+  RankedTensorType type = n.operandType(0);
+  int64_t rank = type.getRank();
+  int64_t axis = n.intAttr("axis", n.getOpset() < 13 ? 1 : -1);
+  FailureOr<int64_t> normalized = normalizeAxis(axis, std::max<int64_t>(rank, 1));
+  if (failed(normalized))
+    return n.emitError() << "axis " << axis << " is out of range for " << type;
+  if (n.getOpset() >= 13 || *normalized == rank - 1)
+    return n.setResult(
+        n.create<SoftmaxOp>(input, {n.namedI64("axis", *normalized)}));
+  FailureOr<Value> matrix =
+      n.create<FlattenOp>(input, {n.namedI64("axis", *normalized)});
+  if (failed(matrix))
+    return failure();
+  FailureOr<Value> softmax =
+      n.create<SoftmaxOp>(*matrix, {n.namedI64("axis", 1)});
+  if (failed(softmax))
+    return failure();
+  FailureOr<Value> shape = n.create<ShapeOp>(input);
+  if (failed(shape))
+    return failure();
+  return n.setResult(n.create<ReshapeOp>({*softmax, *shape}));
+}
+
+void onnx_import::registerNeuralOps(OpRegistry &r) {
+  r.add("MatMul", {1, 9, 13}, importMatMul);
+  r.add("Gemm", {7, 9, 11, 13}, importGemm);
+  r.add("Conv", {1, 11}, importConv);
+  r.add("ConvTranspose", {1, 11}, importConvTranspose);
+  r.add("MaxPool", {1, 8, 10, 11, 12}, importPool<MaxPoolOp>);
+  r.add("AveragePool", {7, 10, 11, 19}, importPool<AveragePoolOp>);
+  r.add("GlobalAveragePool", 1, importGlobalAveragePool);
+  r.add("BatchNormalization", {7, 9, 14, 15}, importBatchNorm);
+  r.add("LayerNormalization", 17, importLayerNorm);
+  r.add("Softmax", {1, 11, 13}, importSoftmax);
+}

@@ -1,0 +1,225 @@
+//===- NodeImporter.cpp - the op registry and the per-node binder ---------===//
+
+#include "NodeImporter.h"
+
+#include "mlir/IR/Verifier.h"
+#include "llvm/ADT/ScopeExit.h"
+
+using namespace mlir;
+using namespace kiln;
+using namespace kiln::onnx_import;
+
+//===----------------------------------------------------------------------===//
+// OpRegistry
+//===----------------------------------------------------------------------===//
+
+/// ONNX names the default domain "" or "ai.onnx".
+static std::string registryKey(StringRef domain, StringRef opType) {
+  if (domain == "ai.onnx")
+    domain = "";
+  return (domain + "::" + opType).str();
+}
+
+void OpRegistry::add(StringRef domain, StringRef opType, int sinceVersion,
+                     OpHandler handler) {
+  auto &versions = handlers[registryKey(domain, opType)];
+  versions.emplace_back(sinceVersion, std::move(handler));
+  llvm::sort(versions, [](const auto &a, const auto &b) {
+    return a.first < b.first;
+  });
+}
+
+void OpRegistry::add(StringRef opType, std::initializer_list<int> sinceVersions,
+                     const OpHandler &handler) {
+  for (int version : sinceVersions)
+    add("", opType, version, handler);
+}
+
+const OpHandler *OpRegistry::lookup(StringRef domain, StringRef opType,
+                                    int64_t opset, int *oldestVersion) const {
+  auto it = handlers.find(registryKey(domain, opType));
+  if (it == handlers.end())
+    return nullptr;
+  if (oldestVersion)
+    *oldestVersion = it->second.front().first;
+  const OpHandler *found = nullptr;
+  for (const auto &[since, handler] : it->second)
+    if (since <= opset)
+      found = &handler;
+  return found;
+}
+
+const OpRegistry &OpRegistry::get() {
+  static const OpRegistry registry = [] {
+    OpRegistry r;
+    registerElementwiseOps(r);
+    registerNeuralOps(r);
+    registerReductionOps(r);
+    registerShapeOps(r);
+    return r;
+  }();
+  return registry;
+}
+
+//===----------------------------------------------------------------------===//
+// NodeImporter: operands and attributes
+//===----------------------------------------------------------------------===//
+
+FailureOr<SmallVector<Value>> NodeImporter::allOperands() {
+  for (size_t i = 0; i < operands.size(); ++i)
+    if (!operands[i])
+      return emitError() << "input " << i << " must not be empty";
+  return operands;
+}
+
+LogicalResult NodeImporter::requireOperands(size_t count) {
+  for (size_t i = 0; i < count; ++i)
+    if (!hasOperand(i))
+      return emitError() << "expects at least " << count
+                         << " inputs; input " << i << " is missing";
+  return success();
+}
+
+FailureOr<SmallVector<int64_t>> NodeImporter::constantInts(size_t i,
+                                                           StringRef what) {
+  if (!hasOperand(i))
+    return emitError() << "input " << i << " (" << what << ") is missing";
+  std::optional<SmallVector<int64_t>> values = getConstantInts(operands[i]);
+  if (!values)
+    return emitError() << "input " << i << " (" << what
+                       << ") must be a constant (an initializer or computable "
+                          "from static shapes); fix the input shapes with "
+                          "--input-shape if it depends on a dynamic dim";
+  return *values;
+}
+
+const onnx::AttributeProto *NodeImporter::findAttr(StringRef name) const {
+  for (const onnx::AttributeProto &attr : node.attribute())
+    if (attr.name() == name)
+      return &attr;
+  return nullptr;
+}
+
+bool NodeImporter::hasAttr(StringRef name) const {
+  return findAttr(name) != nullptr;
+}
+
+int64_t NodeImporter::intAttr(StringRef name, int64_t defaultValue) const {
+  const onnx::AttributeProto *attr = findAttr(name);
+  return attr ? attr->i() : defaultValue;
+}
+
+float NodeImporter::floatAttr(StringRef name, float defaultValue) const {
+  const onnx::AttributeProto *attr = findAttr(name);
+  return attr ? attr->f() : defaultValue;
+}
+
+std::string NodeImporter::stringAttr(StringRef name,
+                                     StringRef defaultValue) const {
+  const onnx::AttributeProto *attr = findAttr(name);
+  return attr ? attr->s() : defaultValue.str();
+}
+
+SmallVector<int64_t> NodeImporter::intsAttr(StringRef name,
+                                            ArrayRef<int64_t> defaultValue) const {
+  const onnx::AttributeProto *attr = findAttr(name);
+  if (!attr)
+    return SmallVector<int64_t>(defaultValue);
+  return SmallVector<int64_t>(attr->ints().begin(), attr->ints().end());
+}
+
+SmallVector<float> NodeImporter::floatsAttr(StringRef name) const {
+  const onnx::AttributeProto *attr = findAttr(name);
+  if (!attr)
+    return {};
+  return SmallVector<float>(attr->floats().begin(), attr->floats().end());
+}
+
+//===----------------------------------------------------------------------===//
+// NodeImporter: building
+//===----------------------------------------------------------------------===//
+
+Value NodeImporter::constI64(ArrayRef<int64_t> values) {
+  auto type = RankedTensorType::get({static_cast<int64_t>(values.size())},
+                                    builder.getI64Type());
+  return ConstantOp::create(builder, loc, DenseElementsAttr::get(type, values));
+}
+
+Value NodeImporter::constScalar(Type elementType, double value) {
+  auto type = RankedTensorType::get({}, elementType);
+  Attribute element;
+  if (auto floatType = dyn_cast<FloatType>(elementType))
+    element = builder.getFloatAttr(floatType, value);
+  else
+    element = builder.getIntegerAttr(elementType, static_cast<int64_t>(value));
+  return ConstantOp::create(builder, loc, DenseElementsAttr::get(type, element));
+}
+
+FailureOr<Operation *>
+NodeImporter::buildOp(StringRef name, ValueRange operands,
+                      ArrayRef<NamedAttribute> attrs) {
+  MLIRContext *context = getContext();
+  OperationState state(loc, name);
+  state.addOperands(operands);
+  state.addAttributes(attrs);
+  std::optional<RegisteredOperationName> info = state.name.getRegisteredInfo();
+  assert(info && "building an unregistered op");
+
+  // Infer the result types first, so that bad input is an error, not an
+  // abort in the op's builder. Inference reads attributes from properties.
+  DictionaryAttr dict = state.attributes.getDictionary(context);
+  size_t propertiesSize = info->getOpPropertyByteSize();
+  std::unique_ptr<char[]> storage;
+  OpaqueProperties properties(nullptr);
+  if (propertiesSize > 0) {
+    size_t space = propertiesSize + alignof(std::max_align_t);
+    storage = std::make_unique<char[]>(space);
+    void *aligned = storage.get();
+    aligned = std::align(alignof(std::max_align_t), propertiesSize, aligned,
+                         space);
+    properties = OpaqueProperties(aligned);
+    info->initOpProperties(properties, nullptr);
+  }
+  auto destroyProperties = llvm::make_scope_exit([&] {
+    if (propertiesSize > 0)
+      info->destroyOpProperties(properties);
+  });
+  if (propertiesSize > 0 &&
+      failed(info->setOpPropertiesFromAttribute(
+          state.name, properties, dict, [&] { return emitError(); })))
+    return failure();
+  auto inferInterface = info->getInterface<InferTypeOpInterface>();
+  assert(inferInterface && "kiln ops infer their result types");
+  SmallVector<Type> types;
+  if (failed(inferInterface->inferReturnTypes(context, loc, state.operands,
+                                              dict, properties, state.regions,
+                                              types)))
+    return failure();
+  state.addTypes(types);
+
+  Operation *op = builder.create(state);
+  if (failed(verify(op))) {
+    op->erase();
+    return failure();
+  }
+  return op;
+}
+
+//===----------------------------------------------------------------------===//
+// NodeImporter: results and errors
+//===----------------------------------------------------------------------===//
+
+LogicalResult NodeImporter::setResults(ValueRange values) {
+  results.assign(values.begin(), values.end());
+  return success();
+}
+
+std::string NodeImporter::describe() const {
+  return "node '" + node.name() + "' (" + node.op_type() + ")";
+}
+
+InFlightDiagnostic NodeImporter::emitError() { return mlir::emitError(loc); }
+
+InFlightDiagnostic NodeImporter::emitWarning() {
+  return mlir::emitWarning(loc);
+}

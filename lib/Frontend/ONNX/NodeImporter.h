@@ -1,0 +1,225 @@
+//===- NodeImporter.h - per-node import API for op handlers -----*- C++ -*-===//
+//
+// The handler of an ONNX operator sees one node through `NodeImporter`: a
+// binder that reads operands and attributes with defaults, turns constant
+// operands into values, builds kiln ops with inferred result types, and reports
+// errors that name the node. Handlers are registered by (domain, op type,
+// since-version) in one file per op family.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_LIB_FRONTEND_ONNX_NODEIMPORTER_H
+#define KILN_LIB_FRONTEND_ONNX_NODEIMPORTER_H
+
+#include "kiln/Dialect/Kiln/IR/KilnOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/Diagnostics.h"
+#include "llvm/ADT/StringMap.h"
+
+#include "onnx/onnx_pb.h"
+
+#include <functional>
+
+namespace kiln::onnx_import {
+
+class NodeImporter;
+
+/// Imports one node; returns failure after reporting an error.
+using OpHandler = std::function<llvm::LogicalResult(NodeImporter &)>;
+
+/// The table of op handlers: (domain, op type) to handlers by since-version.
+class OpRegistry {
+public:
+  /// Registers `handler` for `opType` of `domain` from opset `sinceVersion`
+  /// on (until the next registration's since-version).
+  void add(llvm::StringRef domain, llvm::StringRef opType, int sinceVersion,
+           OpHandler handler);
+  /// Shorthand for the default ONNX domain.
+  void add(llvm::StringRef opType, int sinceVersion, OpHandler handler) {
+    add("", opType, sinceVersion, std::move(handler));
+  }
+  /// Registers `handler` for every version in `sinceVersions`.
+  void add(llvm::StringRef opType, std::initializer_list<int> sinceVersions,
+           const OpHandler &handler);
+
+  /// The handler for `opType` at `opset`, or null when Kiln has none. Sets
+  /// `oldestVersion` to the oldest registered version when the op is known.
+  const OpHandler *lookup(llvm::StringRef domain, llvm::StringRef opType,
+                          int64_t opset, int *oldestVersion = nullptr) const;
+
+  /// The registry of every op family.
+  static const OpRegistry &get();
+
+private:
+  llvm::StringMap<std::vector<std::pair<int, OpHandler>>> handlers;
+};
+
+/// Registration functions of the op families, one per source file.
+void registerElementwiseOps(OpRegistry &registry);
+void registerNeuralOps(OpRegistry &registry);
+void registerReductionOps(OpRegistry &registry);
+void registerShapeOps(OpRegistry &registry);
+
+/// The MLIR element type of an ONNX TensorProto data type, or null.
+mlir::Type convertElementType(mlir::MLIRContext *context, int32_t dataType);
+
+/// Reads the values of an ONNX tensor into an elements attribute (dense for
+/// small tensors, a dense_resource blob named `resourceName` otherwise). The
+/// data comes from `externalData` when given (and is adopted without a copy),
+/// else from the tensor's raw or typed fields. Reports a data size that does
+/// not match the shape.
+llvm::FailureOr<mlir::ElementsAttr>
+convertTensor(mlir::MLIRContext *context, const onnx::TensorProto &tensor,
+              llvm::StringRef resourceName,
+              llvm::function_ref<mlir::InFlightDiagnostic()> emitError,
+              std::unique_ptr<std::string> externalData = nullptr);
+
+/// The importer's view of one node during its import.
+class NodeImporter {
+public:
+  NodeImporter(const onnx::NodeProto &node, mlir::OpBuilder &builder,
+               mlir::Location loc, int64_t opset,
+               llvm::SmallVector<mlir::Value> operands)
+      : node(node), builder(builder), loc(loc), opset(opset),
+        operands(std::move(operands)) {}
+
+  const onnx::NodeProto &getNode() const { return node; }
+  mlir::OpBuilder &getBuilder() { return builder; }
+  mlir::MLIRContext *getContext() { return builder.getContext(); }
+  mlir::Location getLoc() const { return loc; }
+  /// The opset version of the node's domain in this model.
+  int64_t getOpset() const { return opset; }
+
+  //===--------------------------------------------------------------------===//
+  // Operands
+  //===--------------------------------------------------------------------===//
+
+  /// The number of operands including trailing absent ones.
+  size_t getNumOperands() const { return operands.size(); }
+  /// Whether operand `i` is given (present and not the empty name).
+  bool hasOperand(size_t i) const { return i < operands.size() && operands[i]; }
+  /// Operand `i`, or null when absent.
+  mlir::Value operand(size_t i) const {
+    return hasOperand(i) ? operands[i] : mlir::Value();
+  }
+  /// Every operand; for variadic ops (absent ones are an error).
+  llvm::FailureOr<llvm::SmallVector<mlir::Value>> allOperands();
+  /// Checks that operands [0, count) are present.
+  llvm::LogicalResult requireOperands(size_t count);
+  /// The ranked type of operand `i` (which must be present).
+  mlir::RankedTensorType operandType(size_t i) const {
+    return llvm::cast<mlir::RankedTensorType>(operands[i].getType());
+  }
+  /// The integer values of constant operand `i`; an error (naming `what`)
+  /// when the operand is not a constant.
+  llvm::FailureOr<llvm::SmallVector<int64_t>> constantInts(size_t i,
+                                                           llvm::StringRef what);
+
+  //===--------------------------------------------------------------------===//
+  // Attributes
+  //===--------------------------------------------------------------------===//
+
+  bool hasAttr(llvm::StringRef name) const;
+  int64_t intAttr(llvm::StringRef name, int64_t defaultValue) const;
+  float floatAttr(llvm::StringRef name, float defaultValue) const;
+  std::string stringAttr(llvm::StringRef name,
+                         llvm::StringRef defaultValue) const;
+  llvm::SmallVector<int64_t> intsAttr(llvm::StringRef name,
+                                      llvm::ArrayRef<int64_t> defaultValue = {}) const;
+  llvm::SmallVector<float> floatsAttr(llvm::StringRef name) const;
+  const onnx::AttributeProto *findAttr(llvm::StringRef name) const;
+
+  //===--------------------------------------------------------------------===//
+  // Building
+  //===--------------------------------------------------------------------===//
+
+  /// A 1-D i64 constant (shape vectors, pads, axes).
+  mlir::Value constI64(llvm::ArrayRef<int64_t> values);
+  /// A rank-0 constant of `elementType` holding `value`.
+  mlir::Value constScalar(mlir::Type elementType, double value);
+
+  /// Builds an `OpTy` from `operands` and `attrs`, inferring its result
+  /// types; reports an error naming the node when inference or verification
+  /// fails instead of aborting.
+  template <typename OpTy>
+  llvm::FailureOr<mlir::Operation *>
+  build(mlir::ValueRange operands,
+        llvm::ArrayRef<mlir::NamedAttribute> attrs = {}) {
+    return buildOp(OpTy::getOperationName(), operands, attrs);
+  }
+  /// As `build`, and returns the single result.
+  template <typename OpTy>
+  llvm::FailureOr<mlir::Value>
+  create(mlir::ValueRange operands,
+         llvm::ArrayRef<mlir::NamedAttribute> attrs = {}) {
+    llvm::FailureOr<mlir::Operation *> op = build<OpTy>(operands, attrs);
+    if (failed(op))
+      return llvm::failure();
+    return (*op)->getResult(0);
+  }
+  /// An attribute named `name` for `build`.
+  mlir::NamedAttribute named(llvm::StringRef name, mlir::Attribute value) {
+    return builder.getNamedAttr(name, value);
+  }
+  mlir::NamedAttribute namedI64(llvm::StringRef name, int64_t value) {
+    return named(name, builder.getI64IntegerAttr(value));
+  }
+  mlir::NamedAttribute namedF32(llvm::StringRef name, float value) {
+    return named(name, builder.getF32FloatAttr(value));
+  }
+  mlir::NamedAttribute namedBool(llvm::StringRef name, bool value) {
+    return named(name, builder.getBoolAttr(value));
+  }
+  mlir::NamedAttribute namedStr(llvm::StringRef name, llvm::StringRef value) {
+    return named(name, builder.getStringAttr(value));
+  }
+  mlir::NamedAttribute namedI64s(llvm::StringRef name,
+                                 llvm::ArrayRef<int64_t> values) {
+    return named(name, builder.getDenseI64ArrayAttr(values));
+  }
+  /// The `operandSegmentSizes` of an op with several optional operands.
+  mlir::NamedAttribute segments(llvm::ArrayRef<int32_t> sizes) {
+    return named("operandSegmentSizes", builder.getDenseI32ArrayAttr(sizes));
+  }
+
+  //===--------------------------------------------------------------------===//
+  // Results and errors
+  //===--------------------------------------------------------------------===//
+
+  /// Binds the node's outputs to `values`, in order. Outputs past
+  /// `values.size()` must be absent or unused (`unsupportedOutputs` names
+  /// them in errors).
+  llvm::LogicalResult setResults(mlir::ValueRange values);
+  /// Shorthand for a single result produced by a FailureOr.
+  llvm::LogicalResult setResult(llvm::FailureOr<mlir::Value> value) {
+    if (failed(value))
+      return llvm::failure();
+    return setResults(*value);
+  }
+  /// The values bound by `setResults`.
+  llvm::ArrayRef<mlir::Value> getResults() const { return results; }
+
+  /// An error at the node; the message is prefixed with its name and type.
+  mlir::InFlightDiagnostic emitError();
+  /// A warning at the node, prefixed like errors.
+  mlir::InFlightDiagnostic emitWarning();
+  /// "node 'name' (OpType)".
+  std::string describe() const;
+
+private:
+  llvm::FailureOr<mlir::Operation *>
+  buildOp(llvm::StringRef name, mlir::ValueRange operands,
+          llvm::ArrayRef<mlir::NamedAttribute> attrs);
+
+  const onnx::NodeProto &node;
+  mlir::OpBuilder &builder;
+  mlir::Location loc;
+  int64_t opset;
+  llvm::SmallVector<mlir::Value> operands;
+  llvm::SmallVector<mlir::Value> results;
+};
+
+} // namespace kiln::onnx_import
+
+#endif // KILN_LIB_FRONTEND_ONNX_NODEIMPORTER_H

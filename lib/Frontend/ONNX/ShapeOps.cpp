@@ -1,0 +1,425 @@
+//===- ShapeOps.cpp - import of constants, casts and data movement --------===//
+
+#include "NodeImporter.h"
+
+using namespace mlir;
+using namespace kiln;
+using namespace kiln::onnx_import;
+
+//===----------------------------------------------------------------------===//
+// Constants, shapes, casts, aliases
+//===----------------------------------------------------------------------===//
+
+static LogicalResult importConstant(NodeImporter &n) {
+  OpBuilder &b = n.getBuilder();
+  auto makeConstant = [&](ElementsAttr value) -> LogicalResult {
+    return n.setResult(n.create<ConstantOp>({}, {n.named("value", value)}));
+  };
+  auto vector = [&](Type element, auto values) {
+    auto type = RankedTensorType::get({static_cast<int64_t>(values.size())},
+                                      element);
+    return cast<ElementsAttr>(DenseElementsAttr::get(type, ArrayRef(values)));
+  };
+  auto scalar = [&](Type element, auto value) {
+    return cast<ElementsAttr>(
+        DenseElementsAttr::get(RankedTensorType::get({}, element), value));
+  };
+  if (const onnx::AttributeProto *attr = n.findAttr("value")) {
+    std::string name = n.getNode().output_size() ? n.getNode().output(0) : "";
+    FailureOr<ElementsAttr> value = convertTensor(
+        n.getContext(), attr->t(), name, [&] { return n.emitError(); });
+    if (failed(value))
+      return failure();
+    return makeConstant(*value);
+  }
+  if (n.hasAttr("value_float"))
+    return makeConstant(scalar(b.getF32Type(), n.floatAttr("value_float", 0)));
+  if (n.hasAttr("value_int"))
+    return makeConstant(scalar(b.getI64Type(), n.intAttr("value_int", 0)));
+  if (n.hasAttr("value_floats"))
+    return makeConstant(vector(b.getF32Type(), n.floatsAttr("value_floats")));
+  if (n.hasAttr("value_ints"))
+    return makeConstant(vector(b.getI64Type(), n.intsAttr("value_ints")));
+  return n.emitError() << "has no value Kiln supports (value, value_float, "
+                          "value_floats, value_int or value_ints); string and "
+                          "sparse constants are not supported";
+}
+
+static LogicalResult importShape(NodeImporter &n) {
+  if (failed(n.requireOperands(1)))
+    return failure();
+  SmallVector<NamedAttribute> attrs = {
+      n.namedI64("start", n.intAttr("start", 0))};
+  if (n.hasAttr("end"))
+    attrs.push_back(n.namedI64("end", n.intAttr("end", 0)));
+  return n.setResult(n.create<ShapeOp>(n.operand(0), attrs));
+}
+
+static LogicalResult importCast(NodeImporter &n) {
+  if (failed(n.requireOperands(1)))
+    return failure();
+  int64_t to = n.intAttr("to", 0);
+  Type element = convertElementType(n.getContext(), to);
+  if (!element)
+    return n.emitError() << "cannot cast to "
+                         << onnx::TensorProto::DataType_Name(
+                                static_cast<onnx::TensorProto::DataType>(to))
+                         << ": Kiln does not support that element type";
+  return n.setResult(
+      n.create<CastOp>(n.operand(0), {n.named("to", TypeAttr::get(element))}));
+}
+
+static LogicalResult importIdentity(NodeImporter &n) {
+  if (failed(n.requireOperands(1)))
+    return failure();
+  return n.setResults(n.operand(0));
+}
+
+/// Dropout in inference is the identity; its mask output is not supported.
+static LogicalResult importDropout(NodeImporter &n) {
+  if (failed(n.requireOperands(1)))
+    return failure();
+  if (n.hasOperand(2)) {
+    std::optional<SmallVector<int64_t>> training = getConstantInts(n.operand(2));
+    if (!training || training->size() != 1 || training->front() != 0)
+      return n.emitError() << "training_mode must be a constant false: Kiln "
+                              "compiles models for inference";
+  }
+  return n.setResults(n.operand(0));
+}
+
+//===----------------------------------------------------------------------===//
+// Reshapes
+//===----------------------------------------------------------------------===//
+
+static LogicalResult importReshape(NodeImporter &n) {
+  if (failed(n.requireOperands(2)))
+    return failure();
+  return n.setResult(n.create<ReshapeOp>(
+      {n.operand(0), n.operand(1)},
+      {n.namedBool("allowzero", n.intAttr("allowzero", 0) != 0)}));
+}
+
+static LogicalResult importTranspose(NodeImporter &n) {
+  if (failed(n.requireOperands(1)))
+    return failure();
+  int64_t rank = n.operandType(0).getRank();
+  SmallVector<int64_t> reversed;
+  for (int64_t i = rank - 1; i >= 0; --i)
+    reversed.push_back(i);
+  return n.setResult(n.create<TransposeOp>(
+      n.operand(0), {n.namedI64s("perm", n.intsAttr("perm", reversed))}));
+}
+
+/// Squeeze and Unsqueeze: `axes` is an attribute before opset 13 and a
+/// constant input from then on.
+static FailureOr<SmallVector<int64_t>> readAxes(NodeImporter &n) {
+  if (n.getOpset() < 13)
+    return n.intsAttr("axes");
+  if (!n.hasOperand(1))
+    return SmallVector<int64_t>();
+  return n.constantInts(1, "axes");
+}
+
+static LogicalResult importSqueeze(NodeImporter &n) {
+  if (failed(n.requireOperands(1)))
+    return failure();
+  FailureOr<SmallVector<int64_t>> axes = readAxes(n);
+  if (failed(axes))
+    return failure();
+  return n.setResult(
+      n.create<SqueezeOp>(n.operand(0), {n.namedI64s("axes", *axes)}));
+}
+
+static LogicalResult importUnsqueeze(NodeImporter &n) {
+  if (failed(n.requireOperands(1)))
+    return failure();
+  FailureOr<SmallVector<int64_t>> axes = readAxes(n);
+  if (failed(axes))
+    return failure();
+  return n.setResult(
+      n.create<UnsqueezeOp>(n.operand(0), {n.namedI64s("axes", *axes)}));
+}
+
+static LogicalResult importFlatten(NodeImporter &n) {
+  if (failed(n.requireOperands(1)))
+    return failure();
+  return n.setResult(n.create<FlattenOp>(
+      n.operand(0), {n.namedI64("axis", n.intAttr("axis", 1))}));
+}
+
+static LogicalResult importExpand(NodeImporter &n) {
+  if (failed(n.requireOperands(2)))
+    return failure();
+  return n.setResult(n.create<ExpandOp>({n.operand(0), n.operand(1)}));
+}
+
+//===----------------------------------------------------------------------===//
+// Concat, Split, Slice, Gather
+//===----------------------------------------------------------------------===//
+
+static LogicalResult importConcat(NodeImporter &n) {
+  FailureOr<SmallVector<Value>> inputs = n.allOperands();
+  if (failed(inputs))
+    return failure();
+  if (!n.hasAttr("axis"))
+    return n.emitError() << "attribute 'axis' is required";
+  return n.setResult(
+      n.create<ConcatOp>(*inputs, {n.namedI64("axis", n.intAttr("axis", 0))}));
+}
+
+/// Split: sizes come from the `split` attribute (before opset 13), the
+/// optional `split` input (from 13), or an equal division into the node's
+/// outputs (`num_outputs` from 18).
+static LogicalResult importSplit(NodeImporter &n) {
+  if (failed(n.requireOperands(1)))
+    return failure();
+  int64_t outputs = n.getNode().output_size();
+  SmallVector<NamedAttribute> attrs = {
+      n.namedI64("axis", n.intAttr("axis", 0)),
+      n.namedI64("num_outputs", outputs)};
+  SmallVector<int64_t> sizes;
+  if (n.getOpset() < 13) {
+    sizes = n.intsAttr("split");
+  } else if (n.hasOperand(1)) {
+    FailureOr<SmallVector<int64_t>> values = n.constantInts(1, "split");
+    if (failed(values))
+      return failure();
+    sizes = *values;
+  }
+  if (!sizes.empty())
+    attrs.push_back(n.namedI64s("sizes", sizes));
+  if (n.hasAttr("num_outputs") && n.intAttr("num_outputs", 0) != outputs)
+    return n.emitError() << "num_outputs is " << n.intAttr("num_outputs", 0)
+                         << " but the node has " << outputs << " outputs";
+  FailureOr<Operation *> op = n.build<SplitOp>(n.operand(0), attrs);
+  if (failed(op))
+    return failure();
+  return n.setResults((*op)->getResults());
+}
+
+/// Slice: attributes before opset 10, inputs (with optional axes and steps)
+/// from then on.
+static LogicalResult importSlice(NodeImporter &n) {
+  if (n.getOpset() < 10) {
+    if (failed(n.requireOperands(1)))
+      return failure();
+    SmallVector<int64_t> starts = n.intsAttr("starts"), ends = n.intsAttr("ends");
+    SmallVector<int64_t> axes = n.intsAttr("axes");
+    if (axes.empty())
+      for (size_t i = 0; i < starts.size(); ++i)
+        axes.push_back(i);
+    SmallVector<int64_t> steps(starts.size(), 1);
+    return n.setResult(n.create<SliceOp>({n.operand(0), n.constI64(starts),
+                                          n.constI64(ends), n.constI64(axes),
+                                          n.constI64(steps)}));
+  }
+  if (failed(n.requireOperands(3)))
+    return failure();
+  auto startsType = n.operandType(1);
+  if (startsType.getRank() != 1 || startsType.isDynamicDim(0))
+    return n.emitError() << "starts must be a 1-D tensor of static size";
+  int64_t count = startsType.getDimSize(0);
+  Value axes = n.operand(3), steps = n.operand(4);
+  if (!axes) {
+    SmallVector<int64_t> all;
+    for (int64_t i = 0; i < count; ++i)
+      all.push_back(i);
+    axes = n.constI64(all);
+  }
+  if (!steps)
+    steps = n.constI64(SmallVector<int64_t>(count, 1));
+  return n.setResult(
+      n.create<SliceOp>({n.operand(0), n.operand(1), n.operand(2), axes, steps}));
+}
+
+static LogicalResult importGather(NodeImporter &n) {
+  if (failed(n.requireOperands(2)))
+    return failure();
+  return n.setResult(n.create<GatherOp>(
+      {n.operand(0), n.operand(1)}, {n.namedI64("axis", n.intAttr("axis", 0))}));
+}
+
+//===----------------------------------------------------------------------===//
+// Pad and Resize
+//===----------------------------------------------------------------------===//
+
+/// Pad: attributes before opset 11; from 11 `pads` and `constant_value` are
+/// inputs, and opset 18 adds `axes`, which we fold into full-rank pads.
+static LogicalResult importPad(NodeImporter &n) {
+  if (failed(n.requireOperands(1)))
+    return failure();
+  std::string mode = n.stringAttr("mode", "constant");
+  if (mode != "constant" && mode != "reflect" && mode != "edge" &&
+      mode != "wrap")
+    return n.emitError() << "unknown mode \"" << mode << "\"";
+  Value input = n.operand(0);
+  int64_t rank = n.operandType(0).getRank();
+  Value pads, value;
+  if (n.getOpset() < 11) {
+    pads = n.constI64(n.intsAttr("pads"));
+    if (n.hasAttr("value"))
+      value = n.constScalar(n.operandType(0).getElementType(),
+                            n.floatAttr("value", 0));
+  } else {
+    if (failed(n.requireOperands(2)))
+      return failure();
+    pads = n.operand(1);
+    value = n.operand(2);
+    if (n.hasOperand(3)) {
+      FailureOr<SmallVector<int64_t>> axes = n.constantInts(3, "axes");
+      FailureOr<SmallVector<int64_t>> given = n.constantInts(1, "pads");
+      if (failed(axes) || failed(given))
+        return failure();
+      if (given->size() != 2 * axes->size())
+        return n.emitError() << "pads must have two entries per axis";
+      SmallVector<int64_t> full(2 * rank, 0);
+      for (auto [i, axis] : llvm::enumerate(*axes)) {
+        FailureOr<int64_t> a = normalizeAxis(axis, rank);
+        if (failed(a))
+          return n.emitError() << "axis " << axis << " is out of range";
+        full[*a] = (*given)[i];
+        full[*a + rank] = (*given)[i + axes->size()];
+      }
+      pads = n.constI64(full);
+    }
+  }
+  SmallVector<Value> operands = {input, pads};
+  if (value)
+    operands.push_back(value);
+  return n.setResult(n.create<PadOp>(operands, {n.namedStr("mode", mode)}));
+}
+
+/// Whether optional input `i` is absent or an empty tensor (opset 11-12
+/// Resize passes an empty `scales` when `sizes` is used).
+static bool isEmptyOperand(NodeImporter &n, size_t i) {
+  if (!n.hasOperand(i))
+    return true;
+  RankedTensorType type = n.operandType(i);
+  return type.hasStaticShape() && type.getNumElements() == 0;
+}
+
+static LogicalResult importResize(NodeImporter &n) {
+  if (failed(n.requireOperands(1)))
+    return failure();
+  RankedTensorType inputType = n.operandType(0);
+  int64_t rank = inputType.getRank();
+  bool opset10 = n.getOpset() < 11;
+  Value roi, scales, sizes;
+  if (opset10) {
+    if (failed(n.requireOperands(2)))
+      return failure();
+    scales = n.operand(1);
+  } else {
+    if (!isEmptyOperand(n, 1))
+      roi = n.operand(1);
+    if (!isEmptyOperand(n, 2))
+      scales = n.operand(2);
+    if (!isEmptyOperand(n, 3))
+      sizes = n.operand(3);
+  }
+  if (!scales == !sizes)
+    return n.emitError() << "expects exactly one of scales and sizes";
+
+  // Opset 18: `axes` selects the dims that scales/sizes cover, and
+  // keep_aspect_ratio_policy may change the requested sizes.
+  SmallVector<int64_t> axes = n.intsAttr("axes");
+  std::string policy = n.stringAttr("keep_aspect_ratio_policy", "stretch");
+  if (!axes.empty() || (sizes && policy != "stretch")) {
+    if (axes.empty())
+      for (int64_t i = 0; i < rank; ++i)
+        axes.push_back(i);
+    for (int64_t &axis : axes) {
+      FailureOr<int64_t> a = normalizeAxis(axis, rank);
+      if (failed(a))
+        return n.emitError() << "axis " << axis << " is out of range";
+      axis = *a;
+    }
+    if (scales) {
+      std::optional<SmallVector<double>> given = getConstantFloats(scales);
+      if (!given || given->size() != axes.size())
+        return n.emitError() << "with axes, scales must be a constant with one "
+                                "entry per axis";
+      SmallVector<float> full(rank, 1.0f);
+      for (auto [i, axis] : llvm::enumerate(axes))
+        full[axis] = (*given)[i];
+      auto type = RankedTensorType::get({rank}, n.getBuilder().getF32Type());
+      scales = ConstantOp::create(n.getBuilder(), n.getLoc(),
+                                  DenseElementsAttr::get(type, ArrayRef(full)));
+    } else {
+      FailureOr<SmallVector<int64_t>> given = n.constantInts(3, "sizes");
+      if (failed(given))
+        return failure();
+      if (given->size() != axes.size())
+        return n.emitError() << "sizes must have one entry per axis";
+      SmallVector<int64_t> full(inputType.getShape());
+      if (policy != "stretch") {
+        if (policy != "not_larger" && policy != "not_smaller")
+          return n.emitError() << "unknown keep_aspect_ratio_policy \""
+                               << policy << "\"";
+        double scale = policy == "not_larger" ? 1e300 : 0.0;
+        for (auto [i, axis] : llvm::enumerate(axes)) {
+          if (inputType.isDynamicDim(axis))
+            return n.emitError() << "keep_aspect_ratio_policy needs static "
+                                    "dims; fix them with --input-shape";
+          double s = static_cast<double>((*given)[i]) /
+                     static_cast<double>(inputType.getDimSize(axis));
+          scale = policy == "not_larger" ? std::min(scale, s) : std::max(scale, s);
+        }
+        for (int64_t axis : axes)
+          full[axis] = static_cast<int64_t>(
+              std::round(scale * static_cast<double>(inputType.getDimSize(axis))));
+      } else {
+        for (auto [i, axis] : llvm::enumerate(axes))
+          full[axis] = (*given)[i];
+      }
+      if (ShapedType::isDynamicShape(full))
+        return n.emitError() << "sizes for a subset of axes need static dims "
+                                "elsewhere; fix them with --input-shape";
+      sizes = n.constI64(full);
+    }
+  }
+
+  std::string mode = n.stringAttr("mode", "nearest");
+  std::string coordinates = n.stringAttr(
+      "coordinate_transformation_mode", opset10 ? "asymmetric" : "half_pixel");
+  std::string nearest =
+      n.stringAttr("nearest_mode", opset10 ? "floor" : "round_prefer_floor");
+  if (coordinates == "tf_half_pixel_for_nn")
+    return n.emitError() << "coordinate_transformation_mode "
+                            "\"tf_half_pixel_for_nn\" is not supported";
+  SmallVector<Value> operands = {n.operand(0)};
+  for (Value v : {roi, scales, sizes})
+    if (v)
+      operands.push_back(v);
+  return n.setResult(n.create<ResizeOp>(
+      operands,
+      {n.segments({1, roi ? 1 : 0, scales ? 1 : 0, sizes ? 1 : 0}),
+       n.namedStr("mode", mode),
+       n.namedStr("coordinate_transformation_mode", coordinates),
+       n.namedStr("nearest_mode", nearest),
+       n.namedF32("cubic_coeff_a", n.floatAttr("cubic_coeff_a", -0.75f)),
+       n.namedBool("exclude_outside", n.intAttr("exclude_outside", 0) != 0),
+       n.namedF32("extrapolation_value",
+                  n.floatAttr("extrapolation_value", 0.0f))}));
+}
+
+void onnx_import::registerShapeOps(OpRegistry &r) {
+  r.add("Constant", {1, 9, 11, 12, 13, 19, 21}, importConstant);
+  r.add("Shape", {1, 13, 15, 19, 21}, importShape);
+  r.add("Cast", {6, 9, 13, 19, 21}, importCast);
+  r.add("Identity", {1, 13, 14, 16, 19, 21}, importIdentity);
+  r.add("Dropout", {7, 10, 12, 13}, importDropout);
+  r.add("Reshape", {5, 13, 14, 19, 21}, importReshape);
+  r.add("Transpose", {1, 13, 21}, importTranspose);
+  r.add("Squeeze", {1, 11, 13, 21}, importSqueeze);
+  r.add("Unsqueeze", {1, 11, 13, 21}, importUnsqueeze);
+  r.add("Flatten", {1, 9, 11, 13, 21}, importFlatten);
+  r.add("Expand", {8, 13}, importExpand);
+  r.add("Concat", {4, 11, 13}, importConcat);
+  r.add("Split", {2, 11, 13, 18}, importSplit);
+  r.add("Slice", {1, 10, 11, 13}, importSlice);
+  r.add("Gather", {1, 11, 13}, importGather);
+  r.add("Pad", {2, 11, 13, 18, 19, 21}, importPad);
+  r.add("Resize", {10, 11, 13, 18, 19}, importResize);
+}

@@ -1,0 +1,73 @@
+//===- Diagnostics.cpp - one-line diagnostics for Kiln's tools ------------===//
+
+#include "kiln/Support/Diagnostics.h"
+
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/Location.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+
+std::string kiln::describeLocation(Location loc) {
+  if (auto fused = dyn_cast<FusedLoc>(loc)) {
+    auto opType = dyn_cast_if_present<StringAttr>(fused.getMetadata());
+    if (opType && opType.getValue().starts_with("onnx.") &&
+        !fused.getLocations().empty())
+      if (auto name = dyn_cast<NameLoc>(fused.getLocations().front()))
+        return "node '" + name.getName().str() + "' (" +
+               opType.getValue().drop_front(5).str() + ")";
+    for (Location inner : fused.getLocations())
+      if (std::string d = describeLocation(inner); !d.empty())
+        return d;
+    return "";
+  }
+  if (auto name = dyn_cast<NameLoc>(loc))
+    return "'" + name.getName().str() + "'";
+  if (auto file = dyn_cast<FileLineColLoc>(loc)) {
+    if (file.getLine() == 0)
+      return "";
+    return (file.getFilename().getValue() + ":" + Twine(file.getLine()) + ":" +
+            Twine(file.getColumn()))
+        .str();
+  }
+  if (auto callSite = dyn_cast<CallSiteLoc>(loc))
+    return describeLocation(callSite.getCallee());
+  return "";
+}
+
+static StringRef severityName(DiagnosticSeverity severity) {
+  switch (severity) {
+  case DiagnosticSeverity::Error:
+    return "error";
+  case DiagnosticSeverity::Warning:
+    return "warning";
+  case DiagnosticSeverity::Note:
+    return "note";
+  case DiagnosticSeverity::Remark:
+    return "remark";
+  }
+  llvm_unreachable("unknown severity");
+}
+
+kiln::DiagnosticPrinter::DiagnosticPrinter(MLIRContext *context,
+                                           StringRef program)
+    : ScopedDiagnosticHandler(context), program(program.str()) {
+  setHandler([this](Diagnostic &diag) {
+    if (diag.getSeverity() == DiagnosticSeverity::Error)
+      sawError = true;
+    auto print = [&](Diagnostic &d) {
+      llvm::errs() << this->program << ": " << severityName(d.getSeverity())
+                   << ": ";
+      std::string where = describeLocation(d.getLocation());
+      std::string message = d.str();
+      // Messages that already name their node need no prefix.
+      if (!where.empty() && !StringRef(message).starts_with(where))
+        llvm::errs() << where << ": ";
+      llvm::errs() << message << "\n";
+    };
+    print(diag);
+    for (Diagnostic &note : diag.getNotes())
+      print(note);
+    return success();
+  });
+}
