@@ -9,6 +9,7 @@
 #include "kiln/InitAllKiln.h"
 #include "kiln/Support/Diagnostics.h"
 
+#include "mlir/Bytecode/BytecodeWriter.h"
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Support/FileUtilities.h"
@@ -34,6 +35,10 @@ int main(int argc, char **argv) {
       cl::desc("Fix the shape of a graph input: NAME:DIMxDIM... (? keeps a "
                "dim dynamic)"),
       cl::value_desc("name:dims"));
+  cl::opt<bool> emitBytecode(
+      "emit-bytecode",
+      cl::desc("Write MLIR bytecode instead of text (weights are written as "
+               "raw bytes, not hex: the fast, compact form for large models)"));
   registerAsmPrinterCLOptions();
   registerMLIRContextCLOptions();
   cl::ParseCommandLineOptions(argc, argv, "Kiln translation driver\n");
@@ -62,8 +67,15 @@ int main(int argc, char **argv) {
     llvm::errs() << "kiln-translate: error: " << error << "\n";
     return 1;
   }
-  module->print(out->os(), OpPrintingFlags());
-  out->os() << "\n";
+  if (emitBytecode) {
+    if (failed(writeBytecodeToFile(*module, out->os()))) {
+      llvm::errs() << "kiln-translate: error: cannot write bytecode\n";
+      return 1;
+    }
+  } else {
+    module->print(out->os(), OpPrintingFlags());
+    out->os() << "\n";
+  }
   out->os().flush();
   if (out->os().has_error()) {
     llvm::errs() << "kiln-translate: error: cannot write '" << output << "'\n";

@@ -1,0 +1,30 @@
+# Lit configuration of Kiln's regression tests.
+import os
+import shutil
+
+import lit.formats
+
+config.name = "Kiln"
+config.test_format = lit.formats.ShTest(execute_external=False)
+config.suffixes = [".mlir", ".onnxtxt", ".test"]
+config.excludes = ["lit.cfg.py", "lit.site.cfg.py", "Inputs", "errors"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.kiln_obj_root, "test")
+
+# Kiln's tools first, then LLVM's (FileCheck, not, split-file).
+config.environment["PATH"] = os.pathsep.join(
+    [config.kiln_tools_dir, config.llvm_tools_dir, config.environment.get("PATH", "")]
+)
+config.substitutions.append(("%python", config.python_executable))
+config.substitutions.append(("%kiln_src", config.kiln_src_root))
+
+# Models exported by torch take seconds to build; tests that need torch say so.
+if shutil.which(config.python_executable):
+    import subprocess
+
+    probe = subprocess.run(
+        [config.python_executable, "-c", "import torch, torchvision, onnx"],
+        capture_output=True,
+    )
+    if probe.returncode == 0:
+        config.available_features.add("torch")
