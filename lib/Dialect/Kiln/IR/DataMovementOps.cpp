@@ -29,6 +29,7 @@ static int64_t product(ArrayRef<int64_t> dims) {
 static Attribute reshapeConstant(Attribute attr, RankedTensorType type) {
   auto dense = dyn_cast_if_present<DenseElementsAttr>(attr);
   if (!dense || !type.hasStaticShape() ||
+      dense.getNumElements() != type.getNumElements() ||
       (!dense.isSplat() && dense.getNumElements() > kMaxFoldElements))
     return {};
   return dense.reshape(type);
@@ -102,6 +103,16 @@ LogicalResult ReshapeOp::inferReturnTypes(MLIRContext *,
   return success();
 }
 
+LogicalResult ReshapeOp::verify() {
+  RankedTensorType input = getInput().getType(), result = getType();
+  if (input.hasStaticShape() && result.hasStaticShape() &&
+      input.getNumElements() != result.getNumElements())
+    return emitOpError("cannot reshape ")
+           << input << " (" << input.getNumElements() << " elements) to "
+           << result;
+  return success();
+}
+
 OpFoldResult ReshapeOp::fold(FoldAdaptor adaptor) {
   return foldReshapeLike(getInput(), getType(), adaptor.getInput());
 }
@@ -164,6 +175,8 @@ LogicalResult TransposeOp::verify() {
 }
 
 OpFoldResult TransposeOp::fold(FoldAdaptor) {
+  if (getInput().getType() != getType())
+    return {};
   for (auto [i, p] : llvm::enumerate(getPerm()))
     if (p != static_cast<int64_t>(i))
       return {};
@@ -182,7 +195,8 @@ struct ComposeTransposes : OpRewritePattern<TransposeOp> {
     SmallVector<int64_t> perm;
     for (int64_t p : op.getPerm())
       perm.push_back(producer.getPerm()[p]);
-    rewriter.replaceOpWithNewOp<TransposeOp>(op, producer.getInput(), perm);
+    rewriter.replaceOpWithNewOp<TransposeOp>(op, op.getType(),
+                                             producer.getInput(), perm);
     return success();
   }
 };
@@ -273,8 +287,10 @@ LogicalResult SplitOp::inferReturnTypes(MLIRContext *,
   SmallVector<int64_t> sizes;
   if (std::optional<ArrayRef<int64_t>> given = adaptor.getSizes()) {
     sizes.assign(given->begin(), given->end());
-  } else if (count < 1) {
-    return emitOptionalError(location, "num_outputs must be positive");
+  } else if (count < 1 || (!isDyn(extent) && count > std::max<int64_t>(extent, 1))) {
+    return emitOptionalError(location, "num_outputs ", count,
+                             " must be in [1, ", std::max<int64_t>(extent, 1),
+                             "] for a split dim of extent ", extent);
   } else if (isDyn(extent)) {
     sizes.assign(count, kDyn);
   } else {
@@ -291,8 +307,15 @@ LogicalResult SplitOp::inferReturnTypes(MLIRContext *,
 }
 
 LogicalResult SplitOp::verify() {
-  int64_t extent = getInput().getType().getDimSize(
-      *normalizeAxis(getAxis(), getInput().getType().getRank()));
+  FailureOr<int64_t> axis =
+      normalizeAxis(getAxis(), getInput().getType().getRank());
+  if (failed(axis))
+    return emitOpError("axis ") << getAxis() << " is out of range for rank "
+                                << getInput().getType().getRank();
+  if (getNumOutputs() < 1)
+    return emitOpError("num_outputs must be positive, got ")
+           << getNumOutputs();
+  int64_t extent = getInput().getType().getDimSize(*axis);
   if (std::optional<ArrayRef<int64_t>> sizes = getSizes()) {
     if (static_cast<int64_t>(sizes->size()) != getNumOutputs())
       return emitOpError("has ") << sizes->size() << " sizes for "
@@ -446,7 +469,12 @@ LogicalResult GatherOp::inferReturnTypes(MLIRContext *,
 }
 
 LogicalResult GatherOp::verify() {
-  int64_t axis = *normalizeAxis(getAxis(), getInput().getType().getRank());
+  FailureOr<int64_t> normalized =
+      normalizeAxis(getAxis(), getInput().getType().getRank());
+  if (failed(normalized))
+    return emitOpError("axis ") << getAxis() << " is out of range for rank "
+                                << getInput().getType().getRank();
+  int64_t axis = *normalized;
   int64_t extent = getInput().getType().getDimSize(axis);
   if (std::optional<SmallVector<int64_t>> indices =
           getConstantInts(getIndices()))
@@ -511,7 +539,11 @@ LogicalResult SqueezeOp::inferReturnTypes(MLIRContext *,
 LogicalResult SqueezeOp::verify() {
   RankedTensorType input = getInput().getType();
   for (int64_t axis : getAxes()) {
-    int64_t extent = input.getDimSize(*normalizeAxis(axis, input.getRank()));
+    FailureOr<int64_t> normalized = normalizeAxis(axis, input.getRank());
+    if (failed(normalized))
+      return emitOpError("axis ") << axis << " is out of range for rank "
+                                  << input.getRank();
+    int64_t extent = input.getDimSize(*normalized);
     if (!isDyn(extent) && extent != 1)
       return emitOpError("cannot squeeze dim ")
              << axis << " of extent " << extent;
@@ -664,7 +696,8 @@ LogicalResult PadOp::verify() {
   if (Value value = getConstantValue()) {
     auto type = cast<RankedTensorType>(value.getType());
     if (type.getElementType() != getType().getElementType() ||
-        type.getRank() > 1)
+        type.getRank() > 1 ||
+        (type.getRank() == 1 && type.getDimSize(0) != 1))
       return emitOpError("constant_value must be a scalar of the input's "
                          "element type, got ")
              << type;

@@ -76,7 +76,7 @@ OpFoldResult ShapeOp::fold(FoldAdaptor) {
   auto type = getInput().getType();
   auto [start, end] = shapeRange(type.getRank(), getStart(), getEnd());
   ArrayRef<int64_t> dims = type.getShape().slice(start, end - start);
-  if (ShapedType::isDynamicShape(dims))
+  if (ShapedType::isDynamicShape(dims) || !getType().hasStaticShape())
     return {};
   return makeIntElements(getType(), dims);
 }

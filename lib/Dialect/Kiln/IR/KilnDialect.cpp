@@ -75,7 +75,8 @@ std::optional<SmallVector<int64_t>> kiln::getIntValues(Attribute maybeAttr) {
   SmallVector<int64_t> result;
   if (auto dense = dyn_cast<DenseElementsAttr>(attr)) {
     for (const APInt &v : dense.getValues<APInt>())
-      result.push_back(isUnsigned ? v.getZExtValue() : v.getSExtValue());
+      result.push_back(isUnsigned || v.getBitWidth() == 1 ? v.getZExtValue()
+                                                          : v.getSExtValue());
     return result;
   }
   auto resource = dyn_cast<DenseResourceElementsAttr>(attr);
@@ -169,6 +170,19 @@ kiln::broadcastShapes(ArrayRef<ArrayRef<int64_t>> shapes) {
     }
   }
   return result;
+}
+
+bool kiln::broadcastsTo(ArrayRef<int64_t> from, ArrayRef<int64_t> to) {
+  if (from.size() > to.size())
+    return false;
+  size_t offset = to.size() - from.size();
+  for (auto [i, dim] : llvm::enumerate(from)) {
+    int64_t target = to[offset + i];
+    if (dim != 1 && dim != target && !ShapedType::isDynamic(dim) &&
+        !ShapedType::isDynamic(target))
+      return false;
+  }
+  return true;
 }
 
 FailureOr<int64_t> kiln::normalizeAxis(int64_t axis, int64_t rank) {

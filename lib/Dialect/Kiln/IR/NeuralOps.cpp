@@ -73,10 +73,7 @@ LogicalResult GemmOp::verify() {
   auto c = cast<RankedTensorType>(getC().getType());
   if (c.getRank() > 2)
     return emitOpError("C must have rank <= 2, got ") << c;
-  if (failed(broadcastShapes({c.getShape(), getType().getShape()})) ||
-      (c.getRank() == 2 && !isDyn(c.getDimSize(0)) && c.getDimSize(0) != 1 &&
-       !isDyn(getType().getDimSize(0)) &&
-       c.getDimSize(0) != getType().getDimSize(0)))
+  if (!broadcastsTo(c.getShape(), getType().getShape()))
     return emitOpError("C of type ")
            << c << " does not broadcast to the result " << getType();
   return success();
@@ -177,6 +174,8 @@ LogicalResult ConvOp::verify() {
   if (failed(verifyWindow(*this, spatial, getPads(), getStrides(),
                           getDilations())))
     return failure();
+  if (getGroup() < 1)
+    return emitOpError("group must be positive, got ") << getGroup();
   int64_t outChannels = getWeight().getType().getDimSize(0);
   if (!isDyn(outChannels) && outChannels % getGroup() != 0)
     return emitOpError("output channels ")
@@ -224,6 +223,10 @@ LogicalResult ConvTransposeOp::verify() {
   if (failed(verifyWindow(*this, spatial, getPads(), getStrides(),
                           getDilations())))
     return failure();
+  if (getGroup() < 1)
+    return emitOpError("group must be positive, got ") << getGroup();
+  if (getOutputPadding().size() != static_cast<size_t>(spatial))
+    return emitOpError("expects ") << spatial << " output_padding entries";
   return verifyGroupsAndBias(*this, /*group=*/1, getWeight().getType().getDimSize(0),
                              getInput().getType().getDimSize(1), getBias(),
                              getType().getDimSize(1));
@@ -339,9 +342,7 @@ LogicalResult LayerNormOp::verify() {
     if (!v)
       continue;
     auto type = cast<RankedTensorType>(v.getType());
-    FailureOr<SmallVector<int64_t>> b =
-        broadcastShapes({type.getShape(), normalized});
-    if (type.getRank() > static_cast<int64_t>(normalized.size()) || failed(b))
+    if (!broadcastsTo(type.getShape(), normalized))
       return emitOpError("scale and bias must broadcast to the normalized dims, got ")
              << type;
   }

@@ -44,6 +44,13 @@ def Kiln_BoolTensor : RankedTensorOf<[I1]>;
 /// Shape-like operands (shapes, pads, starts, indices) are 1-D integer tensors.
 def Kiln_IndexTensor : RankedTensorOf<[I32, I64]>;
 
+/// An i64 attribute read as a signed value (axes may be negative; upstream's
+/// I64Attr reads it as unsigned).
+def Kiln_I64Attr : TypedSignlessIntegerAttrBase<I64, "int64_t",
+    "64-bit signless integer attribute read as signed"> {
+  let convertFromStorage = "$_self.getValue().getSExtValue()";
+}
+
 /// A string attribute restricted to `cases` (ONNX's string-valued modes).
 class Kiln_StrAttrOf<list<string> cases> : ConfinedAttr<StrAttr, [
     AttrConstraint<Or<!foreach(c, cases,

@@ -33,6 +33,10 @@ std::optional<llvm::SmallVector<double>> getConstantFloats(mlir::Value value);
 llvm::FailureOr<llvm::SmallVector<int64_t>>
 broadcastShapes(llvm::ArrayRef<llvm::ArrayRef<int64_t>> shapes);
 
+/// Whether a tensor of shape `from` broadcasts to shape `to` (without `to`
+/// changing).
+bool broadcastsTo(llvm::ArrayRef<int64_t> from, llvm::ArrayRef<int64_t> to);
+
 /// Normalizes an axis in [-rank, rank) to [0, rank), or failure.
 llvm::FailureOr<int64_t> normalizeAxis(int64_t axis, int64_t rank);
 

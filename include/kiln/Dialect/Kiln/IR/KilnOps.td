@@ -44,8 +44,8 @@ def Kiln_ShapeOp : Kiln_Op<"shape"> {
     %s = kiln.shape %x {start = 1 : i64} : (tensor<?x3x4xf32>) -> tensor<2xi64>
     ```
   }];
-  let arguments = (ins Kiln_Tensor:$input, DefaultValuedAttr<I64Attr, "0">:$start,
-                       OptionalAttr<I64Attr>:$end);
+  let arguments = (ins Kiln_Tensor:$input, DefaultValuedAttr<Kiln_I64Attr, "0">:$start,
+                       OptionalAttr<Kiln_I64Attr>:$end);
   let results = (outs RankedTensorOf<[I64]>:$output);
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
   let hasFolder = 1;
@@ -309,7 +309,7 @@ def Kiln_ConvOp : Kiln_Op<"conv",
                        Optional<Kiln_Tensor>:$bias,
                        DenseI64ArrayAttr:$pads, DenseI64ArrayAttr:$strides,
                        DenseI64ArrayAttr:$dilations,
-                       DefaultValuedAttr<I64Attr, "1">:$group);
+                       DefaultValuedAttr<Kiln_I64Attr, "1">:$group);
   let results = (outs Kiln_Tensor:$output);
   let assemblyFormat = [{
     $input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)
@@ -335,7 +335,7 @@ def Kiln_ConvTransposeOp : Kiln_Op<"conv_transpose",
                        DenseI64ArrayAttr:$pads, DenseI64ArrayAttr:$strides,
                        DenseI64ArrayAttr:$dilations,
                        DenseI64ArrayAttr:$output_padding,
-                       DefaultValuedAttr<I64Attr, "1">:$group);
+                       DefaultValuedAttr<Kiln_I64Attr, "1">:$group);
   let results = (outs Kiln_Tensor:$output);
   let assemblyFormat = [{
     $input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)
@@ -440,7 +440,7 @@ def Kiln_LayerNormOp : Kiln_Op<"layer_norm",
   }];
   let arguments = (ins Kiln_FloatTensor:$input, Kiln_FloatTensor:$scale,
                        Optional<Kiln_FloatTensor>:$bias,
-                       DefaultValuedAttr<I64Attr, "-1">:$axis,
+                       DefaultValuedAttr<Kiln_I64Attr, "-1">:$axis,
                        DefaultValuedAttr<F32Attr, "1e-5f">:$epsilon);
   let results = (outs Kiln_FloatTensor:$output);
   let assemblyFormat = [{
@@ -460,7 +460,7 @@ def Kiln_SoftmaxOp : Kiln_Op<"softmax"> {
     ```
   }];
   let arguments = (ins Kiln_FloatTensor:$input,
-                       DefaultValuedAttr<I64Attr, "-1">:$axis);
+                       DefaultValuedAttr<Kiln_I64Attr, "-1">:$axis);
   let results = (outs Kiln_FloatTensor:$output);
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
@@ -510,6 +510,7 @@ def Kiln_ReshapeOp : Kiln_Op<"reshape",
                        DefaultValuedAttr<BoolAttr, "false">:$allowzero);
   let results = (outs Kiln_Tensor:$output);
   let assemblyFormat = "$input `,` $shape attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
   let hasFolder = 1;
   let hasCanonicalizer = 1;
 }
@@ -542,7 +543,7 @@ def Kiln_ConcatOp : Kiln_Op<"concat"> {
     %y = kiln.concat %a, %b {axis = 1 : i64} : (tensor<1x64x8x8xf32>, tensor<1x32x8x8xf32>) -> tensor<1x96x8x8xf32>
     ```
   }];
-  let arguments = (ins Variadic<Kiln_Tensor>:$inputs, I64Attr:$axis);
+  let arguments = (ins Variadic<Kiln_Tensor>:$inputs, Kiln_I64Attr:$axis);
   let results = (outs Kiln_Tensor:$output);
   let assemblyFormat = "$inputs attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
@@ -561,8 +562,8 @@ def Kiln_SplitOp : Kiln_Op<"split"> {
         : (tensor<1x128x2304xf32>) -> (tensor<1x128x768xf32>, tensor<1x128x768xf32>, tensor<1x128x768xf32>)
     ```
   }];
-  let arguments = (ins Kiln_Tensor:$input, I64Attr:$axis,
-                       OptionalAttr<DenseI64ArrayAttr>:$sizes, I64Attr:$num_outputs);
+  let arguments = (ins Kiln_Tensor:$input, Kiln_I64Attr:$axis,
+                       OptionalAttr<DenseI64ArrayAttr>:$sizes, Kiln_I64Attr:$num_outputs);
   let results = (outs Variadic<Kiln_Tensor>:$outputs);
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
@@ -604,7 +605,7 @@ def Kiln_GatherOp : Kiln_Op<"gather",
     ```
   }];
   let arguments = (ins Kiln_Tensor:$input, Kiln_IndexTensor:$indices,
-                       DefaultValuedAttr<I64Attr, "0">:$axis);
+                       DefaultValuedAttr<Kiln_I64Attr, "0">:$axis);
   let results = (outs Kiln_Tensor:$output);
   let assemblyFormat = "$input `,` $indices attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
@@ -657,7 +658,7 @@ def Kiln_FlattenOp : Kiln_Op<"flatten",
     %y = kiln.flatten %x {axis = 1 : i64} : (tensor<1x2048x1x1xf32>) -> tensor<1x2048xf32>
     ```
   }];
-  let arguments = (ins Kiln_Tensor:$input, DefaultValuedAttr<I64Attr, "1">:$axis);
+  let arguments = (ins Kiln_Tensor:$input, DefaultValuedAttr<Kiln_I64Attr, "1">:$axis);
   let results = (outs Kiln_Tensor:$output);
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
   let hasFolder = 1;
