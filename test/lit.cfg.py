@@ -7,7 +7,7 @@ import lit.formats
 config.name = "Kiln"
 config.test_format = lit.formats.ShTest(execute_external=False)
 config.suffixes = [".mlir", ".onnxtxt", ".test"]
-config.excludes = ["lit.cfg.py", "lit.site.cfg.py", "Inputs", "errors"]
+config.excludes = ["lit.cfg.py", "lit.site.cfg.py", "Inputs", "unit"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.kiln_obj_root, "test")
 

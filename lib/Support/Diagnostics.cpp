@@ -66,8 +66,13 @@ kiln::DiagnosticPrinter::DiagnosticPrinter(MLIRContext *context,
       llvm::errs() << message << "\n";
     };
     print(diag);
-    for (Diagnostic &note : diag.getNotes())
+    for (Diagnostic &note : diag.getNotes()) {
+      // The verifier's dump of the op in generic form is noise for users of
+      // the tools (kiln-opt keeps MLIR's own printer).
+      if (StringRef(note.str()).starts_with("see current operation"))
+        continue;
       print(note);
+    }
     return success();
   });
 }

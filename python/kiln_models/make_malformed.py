@@ -24,9 +24,9 @@ not (the checker would reject them, which is the point).  The files that must
 fail protobuf parsing are verified to do so.
 
 Where a case can be written in the ONNX text format, a hand-written copy lives
-in test/Frontend/ONNX/errors/*.onnxtxt.  ``--verify-onnxtxt DIR`` checks that
+in test/Frontend/ONNX/error-*.onnxtxt.  ``--verify-onnxtxt DIR`` checks that
 every .onnxtxt file in DIR still parses with onnx.parser (the same C++
-OnnxParser Kiln uses).
+OnnxParser Kiln uses); error-syntax.onnxtxt is unparseable on purpose.
 
 Usage:
 

@@ -204,10 +204,22 @@ FailureOr<std::vector<int>> ModelImporter::sortNodes() {
   for (const onnx::TensorProto &init : graph.initializer())
     defined.insert(init.name());
   llvm::StringMap<int> producer;
-  for (auto [i, node] : llvm::enumerate(graph.node()))
-    for (const std::string &output : node.output())
-      if (!output.empty())
-        producer[output] = i;
+  for (auto [i, node] : llvm::enumerate(graph.node())) {
+    for (const std::string &output : node.output()) {
+      if (output.empty())
+        continue;
+      if (defined.contains(output))
+        return emitError(nodeLoc(node))
+               << describe(node) << " defines '" << output
+               << "', which is already a graph input or initializer";
+      auto [it, inserted] = producer.try_emplace(output, i);
+      if (!inserted)
+        return emitError(nodeLoc(node))
+               << describe(node) << " defines '" << output
+               << "', which " << describe(graph.node(it->second))
+               << " already defines (ONNX values have one definition)";
+    }
+  }
 
   int count = graph.node_size();
   std::vector<int> pending(count, 0);
@@ -240,7 +252,8 @@ FailureOr<std::vector<int>> ModelImporter::sortNodes() {
   if (static_cast<int>(order.size()) == count)
     return order;
   InFlightDiagnostic diag = emitError(fileLoc());
-  diag << "'" << path << "' has a cycle: these nodes depend on each other: ";
+  diag << "'" << path
+       << "' has a cycle; these nodes are on it or wait for it: ";
   int listed = 0;
   for (int i = 0; i < count && listed < 8; ++i)
     if (pending[i] > 0) {

@@ -56,6 +56,11 @@ static FailureOr<Window> readWindow(NodeImporter &n, RankedTensorType input,
       static_cast<int64_t>(w.dilations.size()) != spatial)
     return n.emitError() << "kernel_shape, strides and dilations must have "
                          << spatial << " entries for input " << input;
+  auto positive = [](ArrayRef<int64_t> values) {
+    return llvm::all_of(values, [](int64_t v) { return v > 0; });
+  };
+  if (!positive(w.strides) || !positive(w.dilations))
+    return n.emitError() << "strides and dilations must be positive";
   std::string autoPad = n.stringAttr("auto_pad", "NOTSET");
   if (autoPad == "NOTSET") {
     w.pads = n.intsAttr("pads", SmallVector<int64_t>(2 * spatial, 0));
@@ -74,6 +79,9 @@ static FailureOr<Window> readWindow(NodeImporter &n, RankedTensorType input,
       return n.emitError() << "auto_pad " << autoPad
                            << " needs static spatial dims, got " << input
                            << "; fix them with --input-shape";
+    if (ShapedType::isDynamic(w.kernel[i]))
+      return n.emitError() << "auto_pad " << autoPad
+                           << " needs a kernel of static size";
     int64_t out = (in + w.strides[i] - 1) / w.strides[i];
     int64_t extent = (w.kernel[i] - 1) * w.dilations[i] + 1;
     int64_t total = std::max<int64_t>(0, (out - 1) * w.strides[i] + extent - in);
@@ -90,8 +98,18 @@ static SmallVector<NamedAttribute> windowAttrs(NodeImporter &n,
           n.namedI64s("dilations", w.dilations)};
 }
 
+/// Checks that input and weight of a conv have the same rank >= 3.
+static LogicalResult checkConvRanks(NodeImporter &n) {
+  RankedTensorType input = n.operandType(0), weight = n.operandType(1);
+  if (input.getRank() < 3 || weight.getRank() != input.getRank())
+    return n.emitError() << "expects input and weight of the same rank >= 3 "
+                            "(N, C, spatial dims), got "
+                         << input << " and " << weight;
+  return success();
+}
+
 static LogicalResult importConv(NodeImporter &n) {
-  if (failed(n.requireOperands(2)))
+  if (failed(n.requireOperands(2)) || failed(checkConvRanks(n)))
     return failure();
   RankedTensorType input = n.operandType(0), weight = n.operandType(1);
   SmallVector<int64_t> kernel =
@@ -108,7 +126,7 @@ static LogicalResult importConv(NodeImporter &n) {
 }
 
 static LogicalResult importConvTranspose(NodeImporter &n) {
-  if (failed(n.requireOperands(2)))
+  if (failed(n.requireOperands(2)) || failed(checkConvRanks(n)))
     return failure();
   RankedTensorType input = n.operandType(0), weight = n.operandType(1);
   int64_t spatial = input.getRank() - 2;
@@ -131,18 +149,29 @@ static LogicalResult importConvTranspose(NodeImporter &n) {
     if (static_cast<int64_t>(outputShape.size()) > spatial)
       outputShape.erase(outputShape.begin(),
                         outputShape.end() - spatial); // N, C given too
+    if (static_cast<int64_t>(kernel.size()) != spatial ||
+        static_cast<int64_t>(w.strides.size()) != spatial ||
+        static_cast<int64_t>(w.dilations.size()) != spatial ||
+        static_cast<int64_t>(outputPadding.size()) != spatial ||
+        (!outputShape.empty() &&
+         static_cast<int64_t>(outputShape.size()) != spatial))
+      return n.emitError() << "kernel_shape, strides, dilations, "
+                              "output_padding and output_shape must have "
+                           << spatial << " entries";
     for (int64_t i = 0; i < spatial; ++i) {
       int64_t in = input.getDimSize(i + 2);
-      if (ShapedType::isDynamic(in))
+      if (ShapedType::isDynamic(in) || ShapedType::isDynamic(kernel[i]))
         return n.emitError() << "output_shape/auto_pad need static spatial "
-                                "dims; fix them with --input-shape";
+                                "dims and kernel; fix them with --input-shape";
       int64_t out = outputShape.empty() ? in * w.strides[i] : outputShape[i];
       int64_t total = w.strides[i] * (in - 1) + outputPadding[i] +
                       (kernel[i] - 1) * w.dilations[i] + 1 - out;
       if (total < 0)
         return n.emitError() << "output_shape " << out
                              << " is larger than the op can produce";
-      bool upper = autoPad != "SAME_LOWER";
+      // As the ONNX spec says: the odd pad goes to the end only for
+      // SAME_UPPER.
+      bool upper = autoPad == "SAME_UPPER";
       w.pads[i] = upper ? total / 2 : total - total / 2;
       w.pads[i + spatial] = total - w.pads[i];
     }

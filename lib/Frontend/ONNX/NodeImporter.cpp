@@ -155,7 +155,7 @@ Value NodeImporter::constScalar(Type elementType, double value) {
   return ConstantOp::create(builder, loc, DenseElementsAttr::get(type, element));
 }
 
-FailureOr<Operation *>
+FailureOr<SmallVector<Value>>
 NodeImporter::buildOp(StringRef name, ValueRange operands,
                       ArrayRef<NamedAttribute> attrs) {
   MLIRContext *context = getContext();
@@ -202,7 +202,28 @@ NodeImporter::buildOp(StringRef name, ValueRange operands,
     op->erase();
     return failure();
   }
-  return op;
+
+  SmallVector<Value> results(op->getResults());
+  SmallVector<OpFoldResult> folded;
+  if (op->hasTrait<OpTrait::ConstantLike>() || failed(op->fold(folded)) ||
+      folded.empty())
+    return results;
+  for (auto [result, fold] : llvm::zip_equal(results, folded)) {
+    if (auto value = dyn_cast<Value>(fold)) {
+      if (value.getType() != result.getType())
+        return results; // A fold may only replace a value of the same type.
+      result = value;
+      continue;
+    }
+    Operation *constant = op->getDialect()->materializeConstant(
+        builder, cast<Attribute>(fold), result.getType(), loc);
+    if (!constant)
+      return SmallVector<Value>(op->getResults());
+    result = constant->getResult(0);
+  }
+  if (op->use_empty())
+    op->erase();
+  return results;
 }
 
 //===----------------------------------------------------------------------===//

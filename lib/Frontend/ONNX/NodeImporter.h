@@ -140,10 +140,12 @@ public:
   mlir::Value constScalar(mlir::Type elementType, double value);
 
   /// Builds an `OpTy` from `operands` and `attrs`, inferring its result
-  /// types; reports an error naming the node when inference or verification
-  /// fails instead of aborting.
+  /// types, and folds it when it can (so that shape computations on static
+  /// dims become constants as the graph is imported). Returns the results;
+  /// reports an error naming the node when inference or verification fails
+  /// instead of aborting.
   template <typename OpTy>
-  llvm::FailureOr<mlir::Operation *>
+  llvm::FailureOr<llvm::SmallVector<mlir::Value>>
   build(mlir::ValueRange operands,
         llvm::ArrayRef<mlir::NamedAttribute> attrs = {}) {
     return buildOp(OpTy::getOperationName(), operands, attrs);
@@ -153,10 +155,11 @@ public:
   llvm::FailureOr<mlir::Value>
   create(mlir::ValueRange operands,
          llvm::ArrayRef<mlir::NamedAttribute> attrs = {}) {
-    llvm::FailureOr<mlir::Operation *> op = build<OpTy>(operands, attrs);
-    if (failed(op))
+    llvm::FailureOr<llvm::SmallVector<mlir::Value>> results =
+        build<OpTy>(operands, attrs);
+    if (failed(results))
       return llvm::failure();
-    return (*op)->getResult(0);
+    return results->front();
   }
   /// An attribute named `name` for `build`.
   mlir::NamedAttribute named(llvm::StringRef name, mlir::Attribute value) {
@@ -208,7 +211,7 @@ public:
   std::string describe() const;
 
 private:
-  llvm::FailureOr<mlir::Operation *>
+  llvm::FailureOr<llvm::SmallVector<mlir::Value>>
   buildOp(llvm::StringRef name, mlir::ValueRange operands,
           llvm::ArrayRef<mlir::NamedAttribute> attrs);
 

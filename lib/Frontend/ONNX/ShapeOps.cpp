@@ -60,11 +60,15 @@ static LogicalResult importCast(NodeImporter &n) {
     return failure();
   int64_t to = n.intAttr("to", 0);
   Type element = convertElementType(n.getContext(), to);
-  if (!element)
-    return n.emitError() << "cannot cast to "
-                         << onnx::TensorProto::DataType_Name(
-                                static_cast<onnx::TensorProto::DataType>(to))
+  if (!element) {
+    std::string name =
+        onnx::TensorProto::DataType_IsValid(to)
+            ? onnx::TensorProto::DataType_Name(
+                  static_cast<onnx::TensorProto::DataType>(to))
+            : "data type " + std::to_string(to);
+    return n.emitError() << "cannot cast to " << name
                          << ": Kiln does not support that element type";
+  }
   return n.setResult(
       n.create<CastOp>(n.operand(0), {n.named("to", TypeAttr::get(element))}));
 }
@@ -192,10 +196,19 @@ static LogicalResult importSplit(NodeImporter &n) {
   if (n.hasAttr("num_outputs") && n.intAttr("num_outputs", 0) != outputs)
     return n.emitError() << "num_outputs is " << n.intAttr("num_outputs", 0)
                          << " but the node has " << outputs << " outputs";
-  FailureOr<Operation *> op = n.build<SplitOp>(n.operand(0), attrs);
-  if (failed(op))
+  if (sizes.empty() && n.getOpset() < 18) {
+    RankedTensorType type = n.operandType(0);
+    FailureOr<int64_t> axis = normalizeAxis(n.intAttr("axis", 0), type.getRank());
+    if (succeeded(axis) && !type.isDynamicDim(*axis) &&
+        type.getDimSize(*axis) % outputs != 0)
+      return n.emitError() << "cannot split dim " << *axis << " of extent "
+                           << type.getDimSize(*axis) << " into " << outputs
+                           << " equal parts (uneven splits need opset 18)";
+  }
+  FailureOr<SmallVector<Value>> results = n.build<SplitOp>(n.operand(0), attrs);
+  if (failed(results))
     return failure();
-  return n.setResults((*op)->getResults());
+  return n.setResults(*results);
 }
 
 /// Slice: attributes before opset 10, inputs (with optional axes and steps)
@@ -251,8 +264,9 @@ static LogicalResult importPad(NodeImporter &n) {
     return failure();
   std::string mode = n.stringAttr("mode", "constant");
   if (mode != "constant" && mode != "reflect" && mode != "edge" &&
-      mode != "wrap")
-    return n.emitError() << "unknown mode \"" << mode << "\"";
+      (mode != "wrap" || n.getOpset() < 19))
+    return n.emitError() << "unknown mode \"" << mode << "\" at opset "
+                         << n.getOpset();
   Value input = n.operand(0);
   int64_t rank = n.operandType(0).getRank();
   Value pads, value;

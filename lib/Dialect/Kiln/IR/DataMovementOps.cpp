@@ -726,6 +726,9 @@ LogicalResult ResizeOp::inferReturnTypes(MLIRContext *,
     if (static_cast<int64_t>(scales->size()) != rank)
       return emitOptionalError(location, "expects ", rank, " scales");
     for (int64_t d = 0; d < rank; ++d) {
+      if (!((*scales)[d] > 0))
+        return emitOptionalError(location, "scales must be positive, got ",
+                                 (*scales)[d]);
       int64_t extent = input.getDimSize(d);
       if (!isDyn(extent))
         shape[d] = static_cast<int64_t>(

@@ -105,6 +105,15 @@ static LogicalResult verifyWindow(Operation *op, int64_t spatial,
   return success();
 }
 
+/// Whether every entry of each list is positive (inference divides by them;
+/// the verifier reports the bad values).
+static bool allPositive(std::initializer_list<ArrayRef<int64_t>> lists) {
+  for (ArrayRef<int64_t> list : lists)
+    if (llvm::any_of(list, [](int64_t v) { return v < 1; }))
+      return false;
+  return true;
+}
+
 /// The extent of one spatial output dim of a sliding window.
 static int64_t windowOutput(int64_t in, int64_t kernel, int64_t padBegin,
                             int64_t padEnd, int64_t stride, int64_t dilation,
@@ -138,6 +147,8 @@ LogicalResult ConvOp::inferReturnTypes(MLIRContext *,
       static_cast<int64_t>(dilations.size()) != spatial)
     return emitOptionalError(location, "window attributes do not match the ",
                              spatial, " spatial dims");
+  if (!allPositive({strides, dilations}))
+    return emitOptionalError(location, "strides and dilations must be positive");
   SmallVector<int64_t> shape = {input.getDimSize(0), weight.getDimSize(0)};
   for (int64_t i = 0; i < spatial; ++i)
     shape.push_back(windowOutput(input.getDimSize(i + 2),
@@ -202,6 +213,8 @@ LogicalResult ConvTransposeOp::inferReturnTypes(
       static_cast<int64_t>(outPad.size()) != spatial)
     return emitOptionalError(location, "window attributes do not match the ",
                              "input and weight ranks");
+  if (!allPositive({strides, dilations}))
+    return emitOptionalError(location, "strides and dilations must be positive");
   int64_t outChannels = isDyn(weight.getDimSize(1))
                             ? ShapedType::kDynamic
                             : weight.getDimSize(1) * adaptor.getGroup();
@@ -247,6 +260,9 @@ static LogicalResult inferPool(std::optional<Location> location,
       static_cast<int64_t>(dilations.size()) != spatial)
     return emitOptionalError(location, "window attributes do not match the ",
                              spatial, " spatial dims of the input");
+  if (!allPositive({kernel, strides, dilations}))
+    return emitOptionalError(location, "kernel_shape, strides and dilations "
+                                       "must be positive");
   SmallVector<int64_t> shape = {input.getDimSize(0), input.getDimSize(1)};
   for (int64_t i = 0; i < spatial; ++i)
     shape.push_back(windowOutput(input.getDimSize(i + 2), kernel[i], pads[i],
