@@ -36,5 +36,17 @@ fi
 # Node.js runs ONNX Runtime (npm onnxruntime-node) for reference outputs and benchmarks.
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   echo "setup: installing nodejs npm"
-  DEBIAN_FRONTEND=noninteractive ${sudo_cmd:-} apt-get install -y -qq --no-install-recommends nodejs npm
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends nodejs npm
+fi
+
+# ONNX Runtime for reference outputs and latency baselines: npm onnxruntime-node,
+# pinned in bench/package-lock.json (its CPU library ships inside the package;
+# ONNXRUNTIME_NODE_INSTALL=skip skips its optional GPU-binary download).
+cd "$(dirname "$0")/.."
+if [ ! -d bench/node_modules/onnxruntime-node ]; then
+  echo "setup: installing onnxruntime-node into bench/node_modules (npm ci)"
+  (cd bench && ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error)
+else
+  echo "setup: bench/node_modules/onnxruntime-node present"
 fi

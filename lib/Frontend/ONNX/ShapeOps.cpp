@@ -45,6 +45,37 @@ static LogicalResult importConstant(NodeImporter &n) {
                           "sparse constants are not supported";
 }
 
+/// ConstantOfShape is an Expand of its (scalar) value to the given shape,
+/// which folds to a splat constant when the shape is known.
+static LogicalResult importConstantOfShape(NodeImporter &n) {
+  if (failed(n.requireOperands(1)))
+    return failure();
+  ElementsAttr value;
+  if (const onnx::AttributeProto *attr = n.findAttr("value")) {
+    FailureOr<ElementsAttr> converted = convertTensor(
+        n.getContext(), attr->t(), "", [&] { return n.emitError(); });
+    if (failed(converted))
+      return failure();
+    if (converted->getNumElements() != 1)
+      return n.emitError() << "value must hold one element";
+    value = *converted;
+  } else {
+    auto type = RankedTensorType::get({}, n.getBuilder().getF32Type());
+    value = cast<ElementsAttr>(
+        DenseElementsAttr::get(type, n.getBuilder().getF32FloatAttr(0)));
+  }
+  auto dense = dyn_cast<DenseElementsAttr>(value);
+  if (!dense)
+    return n.emitError() << "value must be a small tensor";
+  auto scalarType = RankedTensorType::get({}, dense.getElementType());
+  Value scalar = ConstantOp::create(n.getBuilder(), n.getLoc(),
+                                    dense.reshape(scalarType));
+  RankedTensorType shapeType = n.operandType(0);
+  if (shapeType.getRank() == 1 && shapeType.getDimSize(0) == 0)
+    return n.setResults(scalar);
+  return n.setResult(n.create<ExpandOp>({scalar, n.operand(0)}));
+}
+
 static LogicalResult importShape(NodeImporter &n) {
   if (failed(n.requireOperands(1)))
     return failure();
@@ -421,6 +452,7 @@ static LogicalResult importResize(NodeImporter &n) {
 void onnx_import::registerShapeOps(OpRegistry &r) {
   r.add("Constant", {1, 9, 11, 12, 13, 19, 21}, importConstant);
   r.add("Shape", {1, 13, 15, 19, 21}, importShape);
+  r.add("ConstantOfShape", {9, 20, 21}, importConstantOfShape);
   r.add("Cast", {6, 9, 13, 19, 21}, importCast);
   r.add("Identity", {1, 13, 14, 16, 19, 21}, importIdentity);
   r.add("Dropout", {7, 10, 12, 13}, importDropout);

@@ -1,0 +1,61 @@
+//===- Passes.td - conversions out of the kiln dialect ------*- tablegen -*-===//
+
+#ifndef KILN_CONVERSION_PASSES_TD
+#define KILN_CONVERSION_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+//===----------------------------------------------------------------------===//
+// KilnToLinalg
+//===----------------------------------------------------------------------===//
+
+def ConvertKilnToLinalg : Pass<"convert-kiln-to-linalg", "mlir::ModuleOp"> {
+  let summary = "Lower kiln ops to linalg, tensor, arith and math";
+  let description = [{
+    Rewrites every kiln op into upstream tensor-level IR: elementwise and
+    broadcasting ops into `linalg.generic`, contractions into `linalg.matmul`
+    or generics, reshapes into `tensor.collapse_shape`/`expand_shape`, and so
+    on, one file per op family. Unsigned element types become signless (the
+    ops that care use unsigned arithmetic), so function signatures change
+    accordingly. Fails, naming the ONNX node, on an op it cannot lower.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect", "::mlir::tensor::TensorDialect",
+    "::mlir::scf::SCFDialect", "::mlir::func::FuncDialect"
+  ];
+}
+
+//===----------------------------------------------------------------------===//
+// Model ABI
+//===----------------------------------------------------------------------===//
+
+def KilnEmitModelEntry : Pass<"kiln-emit-model-entry", "mlir::ModuleOp"> {
+  let summary = "Add the entry point and signature the Kiln runtime calls";
+  let description = [{
+    Runs on the LLVM dialect, after `kiln-record-signature` marked the model
+    function for C-interface emission. Adds `kiln_model_signature`, a
+    constant string describing the inputs and outputs (names, element types,
+    shapes with -1 for dynamic dims), and `kiln_model_entry(void **args)`,
+    which calls the model's C interface with `args[0]` pointing to the result
+    descriptors and `args[1..]` to the input descriptors.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
+def KilnRecordSignature : Pass<"kiln-record-signature", "mlir::ModuleOp"> {
+  let summary = "Record the model's signature for the runtime";
+  let description = [{
+    Runs on the kiln dialect, before lowering changes the function's types.
+    Stores the inputs and outputs of the model function (ONNX names from
+    `kiln.name`, kiln element types, shapes) as the module attribute
+    `kiln.signature`, and asks for the function's C interface
+    (`llvm.emit_c_interface`).
+  }];
+  let options = [
+    Option<"functionName", "function", "std::string", "\"main_graph\"",
+           "The model function">
+  ];
+}
+
+#endif // KILN_CONVERSION_PASSES_TD

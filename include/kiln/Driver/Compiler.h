@@ -1,0 +1,41 @@
+//===- Compiler.h - the kiln-compile driver as a library --------*- C++ -*-===//
+
+#ifndef KILN_DRIVER_COMPILER_H
+#define KILN_DRIVER_COMPILER_H
+
+#include "kiln/Frontend/ONNX/Importer.h"
+
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
+
+#include <functional>
+#include <string>
+
+namespace kiln {
+
+/// What kiln-compile writes.
+enum class EmitKind { Kiln, Linalg, LLVM, Object, SharedLibrary };
+
+struct CompileOptions {
+  std::string inputPath;
+  /// The output file; "-" is stdout (text outputs only).
+  std::string outputPath;
+  EmitKind emit = EmitKind::SharedLibrary;
+  unsigned optLevel = 2;
+  /// Target CPU for code generation; empty means the host.
+  std::string cpu;
+  /// Print each stage and its time on stderr (also when a compile runs long).
+  bool verbose = false;
+  ONNXImportOptions import;
+  /// Called on every pass manager before it runs (IR printing, timing).
+  std::function<mlir::LogicalResult(mlir::PassManager &)> configurePassManager;
+};
+
+/// Compiles `options.inputPath`. Errors go to the context's diagnostic engine;
+/// on failure no output file is left behind.
+mlir::LogicalResult compileModel(mlir::MLIRContext &context,
+                                 const CompileOptions &options);
+
+} // namespace kiln
+
+#endif // KILN_DRIVER_COMPILER_H

@@ -1,0 +1,97 @@
+//===- Runner.h - load and run compiled models; tensor files ----*- C++ -*-===//
+//
+// What kiln-run does, as a library: read tensors from .npy or ONNX
+// TensorProto (.pb) files, load a compiled model with dlopen, run it through
+// its C ABI, write outputs as .npy, and compare them with expected values.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_RUNNER_RUNNER_H
+#define KILN_RUNNER_RUNNER_H
+
+#include "kiln/Runtime/kiln_runtime.h"
+
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace kiln {
+
+/// A dense, row-major tensor owned by the runner.
+struct HostTensor {
+  kiln_dtype dtype = KILN_FLOAT32;
+  std::vector<int64_t> shape;
+  std::vector<char> data;
+
+  int64_t numElements() const;
+  /// Element `i` converted to double (for comparisons and reports).
+  double elementAsDouble(int64_t i) const;
+  /// "float32[1, 3, 224, 224]".
+  std::string describe() const;
+};
+
+/// Bytes per element of `dtype` (0 when unknown).
+size_t dtypeSize(kiln_dtype dtype);
+
+/// The name of `dtype` ("float32").
+const char *dtypeName(kiln_dtype dtype);
+
+/// Reads a .npy file (format 1.0-3.0, little-endian, C order).
+llvm::Expected<HostTensor> readNpy(llvm::StringRef path);
+/// Writes `tensor` as a .npy file (format 1.0).
+llvm::Error writeNpy(llvm::StringRef path, const HostTensor &tensor);
+/// Reads a serialized ONNX TensorProto (raw or typed data).
+llvm::Expected<HostTensor> readTensorProto(llvm::StringRef path);
+/// Reads .npy or .pb by extension.
+llvm::Expected<HostTensor> readTensorFile(llvm::StringRef path);
+
+/// A model loaded from a shared library built by kiln-compile.
+class LoadedModel {
+public:
+  static llvm::Expected<LoadedModel> load(llvm::StringRef path);
+  LoadedModel(LoadedModel &&other);
+  LoadedModel &operator=(LoadedModel &&other);
+  LoadedModel(const LoadedModel &) = delete;
+  LoadedModel &operator=(const LoadedModel &) = delete;
+  ~LoadedModel();
+
+  std::vector<const kiln_tensor_info *> inputs() const;
+  std::vector<const kiln_tensor_info *> outputs() const;
+  void setNumThreads(int threads) const;
+  /// Runs the model; outputs are allocated to fit.
+  llvm::Expected<std::vector<HostTensor>>
+  run(const std::vector<HostTensor> &inputs) const;
+
+private:
+  LoadedModel() = default;
+  void *handle = nullptr;
+  int32_t (*numInputs)(void) = nullptr;
+  int32_t (*numOutputs)(void) = nullptr;
+  const kiln_tensor_info *(*input)(int32_t) = nullptr;
+  const kiln_tensor_info *(*output)(int32_t) = nullptr;
+  kiln_status (*runFn)(const kiln_tensor *, int32_t, kiln_tensor *,
+                       int32_t) = nullptr;
+  const char *(*lastError)(void) = nullptr;
+  void (*setThreads)(int32_t) = nullptr;
+  void (*freeFn)(void *) = nullptr;
+};
+
+/// The result of comparing an output with its expected value.
+struct Comparison {
+  bool matches = true;
+  std::string message; ///< Shape/type problems, or the worst element.
+  int64_t mismatches = 0;
+  double maxAbsError = 0;
+};
+
+/// Compares with |actual - expected| <= atol + rtol * |expected|; NaN
+/// matches NaN and an infinity only the same infinity.
+Comparison compareTensors(const HostTensor &actual, const HostTensor &expected,
+                          double rtol, double atol);
+
+} // namespace kiln
+
+#endif // KILN_RUNNER_RUNNER_H

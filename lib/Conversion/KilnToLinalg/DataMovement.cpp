@@ -1,0 +1,504 @@
+//===- DataMovement.cpp - kiln reshapes, slices and gathers to tensor -----===//
+
+#include "Utils.h"
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+
+using namespace mlir;
+using namespace kiln;
+using namespace kiln::to_linalg;
+
+/// Element `i` of the 1-D integer tensor `vector`, as an index.
+static Value extractIndex(OpBuilder &b, Location loc, Value vector, int64_t i) {
+  Value position = arith::ConstantIndexOp::create(b, loc, i);
+  Value element = tensor::ExtractOp::create(b, loc, vector, position);
+  return toIndex(b, loc, element);
+}
+
+/// The product of `dims` as an index value (or attribute when static).
+static OpFoldResult product(OpBuilder &b, Location loc,
+                            ArrayRef<OpFoldResult> dims) {
+  int64_t known = 1;
+  Value dynamic;
+  for (OpFoldResult dim : dims) {
+    if (std::optional<int64_t> c = getConstantIntValue(dim)) {
+      known *= *c;
+      continue;
+    }
+    Value v = cast<Value>(dim);
+    dynamic = dynamic ? arith::MulIOp::create(b, loc, dynamic, v) : v;
+  }
+  if (!dynamic)
+    return b.getIndexAttr(known);
+  if (known == 1)
+    return dynamic;
+  return arith::MulIOp::create(b, loc, dynamic,
+                               arith::ConstantIndexOp::create(b, loc, known))
+      .getResult();
+}
+
+/// The dims of `type`, with dynamic ones computed by `dynamicDim(i)`.
+static SmallVector<OpFoldResult>
+mixedDims(OpBuilder &b, RankedTensorType type,
+          function_ref<OpFoldResult(int64_t)> dynamicDim) {
+  SmallVector<OpFoldResult> dims;
+  for (int64_t i = 0; i < type.getRank(); ++i)
+    dims.push_back(type.isDynamicDim(i) ? dynamicDim(i)
+                                        : b.getIndexAttr(type.getDimSize(i)));
+  return dims;
+}
+
+namespace {
+
+/// reshape: static targets need no shape computation; dynamic ones read the
+/// shape operand at run time (0 copies the input's dim, -1 takes the rest).
+struct ReshapeLowering : OpConversionPattern<ReshapeOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(ReshapeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    RankedTensorType type = convertTensorType(op.getType());
+    Value input = adaptor.getInput();
+    SmallVector<OpFoldResult> inputDims = getDims(rewriter, loc, input);
+    SmallVector<OpFoldResult> dims;
+    if (!type.hasStaticShape()) {
+      Value total = getValueOrCreateConstantIndexOp(
+          rewriter, loc, product(rewriter, loc, inputDims));
+      Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
+      Value minusOne = arith::ConstantIndexOp::create(rewriter, loc, -1);
+      Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
+      SmallVector<Value> given;
+      for (int64_t i = 0; i < type.getRank(); ++i) {
+        Value v = extractIndex(rewriter, loc, adaptor.getShape(), i);
+        if (!op.getAllowzero() && i < static_cast<int64_t>(inputDims.size())) {
+          Value isZero = arith::CmpIOp::create(
+              rewriter, loc, arith::CmpIPredicate::eq, v, zero);
+          v = arith::SelectOp::create(
+              rewriter, loc, isZero,
+              getValueOrCreateConstantIndexOp(rewriter, loc, inputDims[i]), v);
+        }
+        given.push_back(v);
+      }
+      // The -1 entry is the element count over the product of the others.
+      Value known = one;
+      for (Value v : given) {
+        Value isInferred = arith::CmpIOp::create(
+            rewriter, loc, arith::CmpIPredicate::eq, v, minusOne);
+        known = arith::MulIOp::create(
+            rewriter, loc, known,
+            arith::SelectOp::create(rewriter, loc, isInferred, one, v));
+      }
+      Value rest = arith::DivUIOp::create(rewriter, loc, total, known);
+      for (int64_t i = 0; i < type.getRank(); ++i) {
+        if (!type.isDynamicDim(i)) {
+          dims.push_back(rewriter.getIndexAttr(type.getDimSize(i)));
+          continue;
+        }
+        Value isInferred = arith::CmpIOp::create(
+            rewriter, loc, arith::CmpIPredicate::eq, given[i], minusOne);
+        dims.push_back(
+            arith::SelectOp::create(rewriter, loc, isInferred, rest, given[i])
+                .getResult());
+      }
+    } else {
+      dims = getAsIndexOpFoldResult(rewriter.getContext(), type.getShape());
+    }
+    rewriter.replaceOp(op, reshapeTo(rewriter, loc, input, type, dims));
+    return success();
+  }
+};
+
+/// flatten, squeeze and unsqueeze regroup dims; their result dims follow
+/// from the input's.
+struct FlattenLowering : OpConversionPattern<FlattenOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(FlattenOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    RankedTensorType type = convertTensorType(op.getType());
+    SmallVector<OpFoldResult> in = getDims(rewriter, loc, adaptor.getInput());
+    int64_t axis = op.getAxis() < 0 ? op.getAxis() + in.size() : op.getAxis();
+    SmallVector<OpFoldResult> dims = {
+        product(rewriter, loc, ArrayRef(in).take_front(axis)),
+        product(rewriter, loc, ArrayRef(in).drop_front(axis))};
+    rewriter.replaceOp(op,
+                       reshapeTo(rewriter, loc, adaptor.getInput(), type, dims));
+    return success();
+  }
+};
+
+struct SqueezeLowering : OpConversionPattern<SqueezeOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(SqueezeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    RankedTensorType inputType = op.getInput().getType();
+    int64_t rank = inputType.getRank();
+    SmallVector<OpFoldResult> in = getDims(rewriter, loc, adaptor.getInput());
+    llvm::SmallBitVector dropped(rank);
+    if (op.getAxes().empty())
+      for (int64_t d = 0; d < rank; ++d)
+        dropped[d] = inputType.getDimSize(d) == 1;
+    for (int64_t axis : op.getAxes())
+      dropped.set(axis < 0 ? axis + rank : axis);
+    SmallVector<OpFoldResult> dims;
+    for (int64_t d = 0; d < rank; ++d)
+      if (!dropped[d])
+        dims.push_back(in[d]);
+    rewriter.replaceOp(op, reshapeTo(rewriter, loc, adaptor.getInput(),
+                                     convertTensorType(op.getType()), dims));
+    return success();
+  }
+};
+
+struct UnsqueezeLowering : OpConversionPattern<UnsqueezeOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(UnsqueezeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    RankedTensorType type = convertTensorType(op.getType());
+    int64_t rank = type.getRank();
+    SmallVector<OpFoldResult> in = getDims(rewriter, loc, adaptor.getInput());
+    llvm::SmallBitVector inserted(rank);
+    for (int64_t axis : op.getAxes())
+      inserted.set(axis < 0 ? axis + rank : axis);
+    SmallVector<OpFoldResult> dims;
+    size_t next = 0;
+    for (int64_t d = 0; d < rank; ++d)
+      dims.push_back(inserted[d] ? rewriter.getIndexAttr(1) : in[next++]);
+    rewriter.replaceOp(op,
+                       reshapeTo(rewriter, loc, adaptor.getInput(), type, dims));
+    return success();
+  }
+};
+
+struct TransposeLowering : OpConversionPattern<TransposeOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(TransposeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    RankedTensorType type = convertTensorType(op.getType());
+    SmallVector<OpFoldResult> in = getDims(rewriter, loc, adaptor.getInput());
+    SmallVector<OpFoldResult> dims;
+    for (int64_t p : op.getPerm())
+      dims.push_back(in[p]);
+    Value init = emptyTensor(rewriter, loc, type, dims);
+    rewriter.replaceOpWithNewOp<linalg::TransposeOp>(op, adaptor.getInput(),
+                                                     init, op.getPerm());
+    return success();
+  }
+};
+
+/// concat: insert every input into an empty result at its running offset.
+struct ConcatLowering : OpConversionPattern<ConcatOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(ConcatOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    RankedTensorType type = convertTensorType(op.getType());
+    int64_t rank = type.getRank();
+    int64_t axis = op.getAxis() < 0 ? op.getAxis() + rank : op.getAxis();
+    SmallVector<Value> inputs;
+    for (Value input : adaptor.getInputs())
+      if (cast<RankedTensorType>(input.getType()).getDimSize(axis) != 0)
+        inputs.push_back(input);
+    SmallVector<OpFoldResult> dims =
+        getDims(rewriter, loc, adaptor.getInputs().front());
+    SmallVector<OpFoldResult> extents;
+    for (Value input : adaptor.getInputs())
+      extents.push_back(tensor::getMixedSize(rewriter, loc, input, axis));
+    AffineExpr s0, s1;
+    bindSymbols(rewriter.getContext(), s0, s1);
+    OpFoldResult total = rewriter.getIndexAttr(0);
+    for (OpFoldResult extent : extents)
+      total = affine::makeComposedFoldedAffineApply(rewriter, loc, s0 + s1,
+                                                    {total, extent});
+    dims[axis] = total;
+    Value result = emptyTensor(rewriter, loc, type, dims);
+    OpFoldResult offset = rewriter.getIndexAttr(0);
+    for (Value input : inputs) {
+      SmallVector<OpFoldResult> offsets(rank, rewriter.getIndexAttr(0));
+      offsets[axis] = offset;
+      SmallVector<OpFoldResult> sizes = getDims(rewriter, loc, input);
+      SmallVector<OpFoldResult> strides(rank, rewriter.getIndexAttr(1));
+      result = tensor::InsertSliceOp::create(rewriter, loc, input, result,
+                                             offsets, sizes, strides);
+      offset = affine::makeComposedFoldedAffineApply(rewriter, loc, s0 + s1,
+                                                     {offset, sizes[axis]});
+    }
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// split: one extract_slice per piece.
+struct SplitLowering : OpConversionPattern<SplitOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(SplitOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput();
+    int64_t rank = op.getInput().getType().getRank();
+    int64_t axis = op.getAxis() < 0 ? op.getAxis() + rank : op.getAxis();
+    SmallVector<OpFoldResult> dims = getDims(rewriter, loc, input);
+    int64_t count = op.getNumOutputs();
+    // Without sizes, pieces are ceil(extent / count) long, the last shorter.
+    Value piece;
+    if (!op.getSizes()) {
+      Value extent = getValueOrCreateConstantIndexOp(rewriter, loc, dims[axis]);
+      Value n = arith::ConstantIndexOp::create(rewriter, loc, count);
+      piece = arith::CeilDivUIOp::create(rewriter, loc, extent, n);
+    }
+    SmallVector<Value> results;
+    OpFoldResult offset = rewriter.getIndexAttr(0);
+    for (int64_t i = 0; i < count; ++i) {
+      auto type = convertTensorType(
+          cast<RankedTensorType>(op.getOutputs()[i].getType()));
+      OpFoldResult size;
+      if (!type.isDynamicDim(axis)) {
+        size = rewriter.getIndexAttr(type.getDimSize(axis));
+      } else {
+        Value extent =
+            getValueOrCreateConstantIndexOp(rewriter, loc, dims[axis]);
+        Value start = getValueOrCreateConstantIndexOp(rewriter, loc, offset);
+        Value left = arith::SubIOp::create(rewriter, loc, extent, start);
+        size = arith::MinUIOp::create(rewriter, loc, piece, left).getResult();
+      }
+      SmallVector<OpFoldResult> offsets(rank, rewriter.getIndexAttr(0));
+      offsets[axis] = offset;
+      SmallVector<OpFoldResult> sizes(dims);
+      sizes[axis] = size;
+      SmallVector<OpFoldResult> strides(rank, rewriter.getIndexAttr(1));
+      results.push_back(tensor::ExtractSliceOp::create(
+          rewriter, loc, type, input, offsets, sizes, strides));
+      AffineExpr s0, s1;
+      bindSymbols(rewriter.getContext(), s0, s1);
+      offset = affine::makeComposedFoldedAffineApply(rewriter, loc, s0 + s1,
+                                                     {offset, size});
+    }
+    rewriter.replaceOp(op, results);
+    return success();
+  }
+};
+
+/// slice: positive steps become extract_slice with offsets clamped at run
+/// time; negative steps (constant parameters) a generic reading backwards.
+struct SliceLowering : OpConversionPattern<SliceOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(SliceOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput();
+    RankedTensorType type = convertTensorType(op.getType());
+    int64_t rank = type.getRank();
+    std::optional<SmallVector<int64_t>> axes = getConstantInts(op.getAxes());
+    std::optional<SmallVector<int64_t>> steps = getConstantInts(op.getSteps());
+    if (!axes || !steps)
+      return rewriter.notifyMatchFailure(op, "axes and steps must be constant");
+    SmallVector<OpFoldResult> dims = getDims(rewriter, loc, input);
+    SmallVector<OpFoldResult> offsets(rank, rewriter.getIndexAttr(0));
+    SmallVector<OpFoldResult> sizes(dims);
+    SmallVector<int64_t> strides(rank, 1);
+    Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
+    for (auto [i, axis] : llvm::enumerate(*axes)) {
+      if (axis < 0)
+        axis += rank;
+      int64_t step = (*steps)[i];
+      strides[axis] = step;
+      Value extent = getValueOrCreateConstantIndexOp(rewriter, loc, dims[axis]);
+      auto clampValue = [&](Value v, Value lo, Value hi) -> Value {
+        // Negative values count from the end.
+        Value isNegative = arith::CmpIOp::create(
+            rewriter, loc, arith::CmpIPredicate::slt, v, zero);
+        v = arith::SelectOp::create(
+            rewriter, loc, isNegative,
+            arith::AddIOp::create(rewriter, loc, v, extent), v);
+        v = arith::MaxSIOp::create(rewriter, loc, v, lo);
+        return arith::MinSIOp::create(rewriter, loc, v, hi);
+      };
+      Value start = extractIndex(rewriter, loc, adaptor.getStarts(), i);
+      Value end = extractIndex(rewriter, loc, adaptor.getEnds(), i);
+      // Ends beyond int64 range (INT64_MAX/MIN) survive the clamping.
+      Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
+      Value size;
+      if (step > 0) {
+        start = clampValue(start, zero, extent);
+        end = clampValue(end, zero, extent);
+        Value span = arith::MaxSIOp::create(
+            rewriter, loc, arith::SubIOp::create(rewriter, loc, end, start),
+            zero);
+        size = arith::CeilDivSIOp::create(
+            rewriter, loc, span,
+            arith::ConstantIndexOp::create(rewriter, loc, step));
+      } else {
+        Value last = arith::SubIOp::create(rewriter, loc, extent, one);
+        Value minusOne = arith::ConstantIndexOp::create(rewriter, loc, -1);
+        start = clampValue(start, zero, last);
+        end = clampValue(end, minusOne, last);
+        Value span = arith::MaxSIOp::create(
+            rewriter, loc, arith::SubIOp::create(rewriter, loc, start, end),
+            zero);
+        size = arith::CeilDivSIOp::create(
+            rewriter, loc, span,
+            arith::ConstantIndexOp::create(rewriter, loc, -step));
+      }
+      offsets[axis] = start;
+      sizes[axis] = type.isDynamicDim(axis)
+                        ? OpFoldResult(size)
+                        : rewriter.getIndexAttr(type.getDimSize(axis));
+    }
+    if (llvm::all_of(strides, [](int64_t s) { return s > 0; })) {
+      SmallVector<OpFoldResult> strideValues =
+          getAsIndexOpFoldResult(rewriter.getContext(), strides);
+      rewriter.replaceOpWithNewOp<tensor::ExtractSliceOp>(
+          op, type, input, offsets, sizes, strideValues);
+      return success();
+    }
+    // A generic that reads input[offset + i * stride] per sliced dim.
+    Value init = emptyTensor(rewriter, loc, type, sizes);
+    SmallVector<Value> offsetValues;
+    for (OpFoldResult o : offsets)
+      offsetValues.push_back(getValueOrCreateConstantIndexOp(rewriter, loc, o));
+    SmallVector<AffineMap> maps = {
+        AffineMap::getMultiDimIdentityMap(rank, rewriter.getContext())};
+    SmallVector<utils::IteratorType> iterators(rank,
+                                               utils::IteratorType::parallel);
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{type}, ValueRange{}, ValueRange{init}, maps,
+        iterators, [&](OpBuilder &b, Location l, ValueRange) {
+          SmallVector<Value> indices;
+          for (int64_t d = 0; d < rank; ++d) {
+            Value i = linalg::IndexOp::create(b, l, d);
+            Value stride = arith::ConstantIndexOp::create(b, l, strides[d]);
+            indices.push_back(arith::AddIOp::create(
+                b, l, offsetValues[d], arith::MulIOp::create(b, l, i, stride)));
+          }
+          linalg::YieldOp::create(
+              b, l, tensor::ExtractOp::create(b, l, input, indices).getResult());
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
+/// gather: a generic over the result that reads the data tensor at the
+/// (wrapped) index.
+struct GatherLowering : OpConversionPattern<GatherOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(GatherOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *context = rewriter.getContext();
+    Value data = adaptor.getInput(), indices = adaptor.getIndices();
+    RankedTensorType type = convertTensorType(op.getType());
+    int64_t dataRank = op.getInput().getType().getRank();
+    int64_t indexRank = op.getIndices().getType().getRank();
+    int64_t axis = op.getAxis() < 0 ? op.getAxis() + dataRank : op.getAxis();
+    int64_t rank = type.getRank();
+    SmallVector<OpFoldResult> dataDims = getDims(rewriter, loc, data);
+    SmallVector<OpFoldResult> indexDims = getDims(rewriter, loc, indices);
+    SmallVector<OpFoldResult> dims(ArrayRef(dataDims).take_front(axis));
+    llvm::append_range(dims, indexDims);
+    llvm::append_range(dims, ArrayRef(dataDims).drop_front(axis + 1));
+    Value init = emptyTensor(rewriter, loc, type, dims);
+    SmallVector<AffineExpr> indexExprs;
+    for (int64_t d = 0; d < indexRank; ++d)
+      indexExprs.push_back(getAffineDimExpr(axis + d, context));
+    SmallVector<AffineMap> maps = {
+        AffineMap::get(rank, 0, indexExprs, context),
+        AffineMap::getMultiDimIdentityMap(rank, context)};
+    Value extent = getValueOrCreateConstantIndexOp(rewriter, loc, dataDims[axis]);
+    SmallVector<utils::IteratorType> iterators(rank,
+                                               utils::IteratorType::parallel);
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{type}, ValueRange{indices}, ValueRange{init},
+        maps, iterators, [&](OpBuilder &b, Location l, ValueRange args) {
+          Value index = toIndex(b, l, args[0]);
+          Value zero = arith::ConstantIndexOp::create(b, l, 0);
+          Value isNegative =
+              arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, index, zero);
+          index = arith::SelectOp::create(
+              b, l, isNegative, arith::AddIOp::create(b, l, index, extent),
+              index);
+          SmallVector<Value> position;
+          for (int64_t d = 0; d < axis; ++d)
+            position.push_back(linalg::IndexOp::create(b, l, d));
+          position.push_back(index);
+          for (int64_t d = axis + 1; d < dataRank; ++d)
+            position.push_back(
+                linalg::IndexOp::create(b, l, d - 1 + indexRank));
+          linalg::YieldOp::create(
+              b, l, tensor::ExtractOp::create(b, l, data, position).getResult());
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
+/// expand: broadcast to the target shape (1 in `shape` keeps the input dim).
+struct ExpandLowering : OpConversionPattern<ExpandOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(ExpandOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    RankedTensorType type = convertTensorType(op.getType());
+    Value input = adaptor.getInput();
+    if (!type.hasStaticShape()) {
+      // Give the generic the runtime dims through a shape-carrying operand:
+      // compute them, then broadcast into an empty tensor of that shape.
+      int64_t rank = type.getRank();
+      int64_t inputRank = op.getInput().getType().getRank();
+      int64_t shapeLength = op.getShape().getType().getDimSize(0);
+      SmallVector<OpFoldResult> inputDims = getDims(rewriter, loc, input);
+      SmallVector<OpFoldResult> dims = mixedDims(
+          rewriter, type, [&](int64_t d) -> OpFoldResult {
+            Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
+            Value target = one;
+            if (d >= rank - shapeLength)
+              target = extractIndex(rewriter, loc, adaptor.getShape(),
+                                    d - (rank - shapeLength));
+            if (d < rank - inputRank)
+              return target;
+            Value inDim = getValueOrCreateConstantIndexOp(
+                rewriter, loc, inputDims[d - (rank - inputRank)]);
+            Value isOne = arith::CmpIOp::create(
+                rewriter, loc, arith::CmpIPredicate::eq, target, one);
+            return arith::SelectOp::create(rewriter, loc, isOne, inDim, target)
+                .getResult();
+          });
+      Value shaped = emptyTensor(rewriter, loc, type, dims);
+      // The empty tensor only supplies the dims: the body ignores it.
+      Value result = buildBroadcastGeneric(
+          rewriter, loc, type, {input, shaped},
+          [](OpBuilder &, Location, ValueRange args) { return args[0]; });
+      rewriter.replaceOp(op, result);
+      return success();
+    }
+    rewriter.replaceOp(
+        op, buildBroadcastGeneric(
+                rewriter, loc, type, {input},
+                [](OpBuilder &, Location, ValueRange args) { return args[0]; }));
+    return success();
+  }
+};
+
+} // namespace
+
+void to_linalg::populateDataMovementPatterns(KilnTypeConverter &converter,
+                                             RewritePatternSet &patterns) {
+  patterns.add<ReshapeLowering, FlattenLowering, SqueezeLowering,
+               UnsqueezeLowering, TransposeLowering, ConcatLowering,
+               SplitLowering, SliceLowering, GatherLowering, ExpandLowering>(
+      converter, patterns.getContext());
+}

@@ -1,0 +1,344 @@
+//===- Elementwise.cpp - kiln elementwise ops to linalg.generic -----------===//
+//
+// Every elementwise kiln op becomes one broadcasting linalg.generic whose
+// body is the scalar computation below; constants, casts and shapes too.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Utils.h"
+
+#include "mlir/IR/DialectResourceBlobManager.h"
+
+using namespace mlir;
+using namespace kiln;
+using namespace kiln::to_linalg;
+
+namespace {
+
+/// Scalar building blocks.
+struct Scalar {
+  OpBuilder &b;
+  Location loc;
+  Type type; // The kiln element type of the computation.
+
+  bool isFloat() const { return isa<FloatType>(type); }
+  Value c(double v) const { return scalarConstant(b, loc, toSignless(type), v); }
+  Value add(Value x, Value y) const {
+    return isFloat() ? (Value)arith::AddFOp::create(b, loc, x, y)
+                     : (Value)arith::AddIOp::create(b, loc, x, y);
+  }
+  Value sub(Value x, Value y) const {
+    return isFloat() ? (Value)arith::SubFOp::create(b, loc, x, y)
+                     : (Value)arith::SubIOp::create(b, loc, x, y);
+  }
+  Value mul(Value x, Value y) const {
+    return isFloat() ? (Value)arith::MulFOp::create(b, loc, x, y)
+                     : (Value)arith::MulIOp::create(b, loc, x, y);
+  }
+  Value div(Value x, Value y) const {
+    if (isFloat())
+      return arith::DivFOp::create(b, loc, x, y);
+    if (isUnsignedLike(type))
+      return arith::DivUIOp::create(b, loc, x, y);
+    return arith::DivSIOp::create(b, loc, x, y);
+  }
+  Value max(Value x, Value y) const {
+    if (isFloat())
+      return arith::MaximumFOp::create(b, loc, x, y);
+    if (isUnsignedLike(type))
+      return arith::MaxUIOp::create(b, loc, x, y);
+    return arith::MaxSIOp::create(b, loc, x, y);
+  }
+  Value min(Value x, Value y) const {
+    if (isFloat())
+      return arith::MinimumFOp::create(b, loc, x, y);
+    if (isUnsignedLike(type))
+      return arith::MinUIOp::create(b, loc, x, y);
+    return arith::MinSIOp::create(b, loc, x, y);
+  }
+  /// Comparison with the float predicate `f` or the integer predicates.
+  Value cmp(arith::CmpFPredicate f, arith::CmpIPredicate s,
+            arith::CmpIPredicate u, Value x, Value y) const {
+    if (isFloat())
+      return arith::CmpFOp::create(b, loc, f, x, y);
+    return arith::CmpIOp::create(b, loc, isUnsignedLike(type) ? u : s, x, y);
+  }
+  Value select(Value c, Value x, Value y) const {
+    return arith::SelectOp::create(b, loc, c, x, y);
+  }
+};
+
+/// The scalar computation of each elementwise op; `args` are its operands'
+/// elements in operand order.
+Value compute(ReluOp, Scalar s, ValueRange a) { return s.max(a[0], s.c(0)); }
+Value compute(SigmoidOp, Scalar s, ValueRange a) {
+  Value e = math::ExpOp::create(s.b, s.loc,
+                                arith::NegFOp::create(s.b, s.loc, a[0]));
+  return arith::DivFOp::create(s.b, s.loc, s.c(1), s.add(s.c(1), e));
+}
+Value compute(TanhOp, Scalar s, ValueRange a) {
+  return math::TanhOp::create(s.b, s.loc, a[0]);
+}
+Value compute(ExpOp, Scalar s, ValueRange a) {
+  return math::ExpOp::create(s.b, s.loc, a[0]);
+}
+Value compute(LogOp, Scalar s, ValueRange a) {
+  return math::LogOp::create(s.b, s.loc, a[0]);
+}
+Value compute(SqrtOp, Scalar s, ValueRange a) {
+  return math::SqrtOp::create(s.b, s.loc, a[0]);
+}
+Value compute(ReciprocalOp, Scalar s, ValueRange a) {
+  return s.div(s.c(1), a[0]);
+}
+Value compute(ErfOp, Scalar s, ValueRange a) {
+  return math::ErfOp::create(s.b, s.loc, a[0]);
+}
+Value compute(NegOp, Scalar s, ValueRange a) {
+  if (s.isFloat())
+    return arith::NegFOp::create(s.b, s.loc, a[0]);
+  return s.sub(s.c(0), a[0]);
+}
+Value compute(AbsOp, Scalar s, ValueRange a) {
+  if (s.isFloat())
+    return math::AbsFOp::create(s.b, s.loc, a[0]);
+  if (isUnsignedLike(s.type))
+    return a[0];
+  return math::AbsIOp::create(s.b, s.loc, a[0]);
+}
+Value compute(HardSwishOp, Scalar s, ValueRange a) {
+  Value t = s.add(s.mul(a[0], s.c(1.0 / 6.0)), s.c(0.5));
+  return s.mul(a[0], s.max(s.c(0), s.min(s.c(1), t)));
+}
+Value compute(LeakyReluOp op, Scalar s, ValueRange a) {
+  Value positive = s.cmp(arith::CmpFPredicate::OGE, {}, {}, a[0], s.c(0));
+  return s.select(positive, a[0], s.mul(a[0], s.c(op.getAlphaAttr().getValueAsDouble())));
+}
+Value compute(HardSigmoidOp op, Scalar s, ValueRange a) {
+  Value t = s.add(s.mul(a[0], s.c(op.getAlphaAttr().getValueAsDouble())),
+                  s.c(op.getBetaAttr().getValueAsDouble()));
+  return s.max(s.c(0), s.min(s.c(1), t));
+}
+Value compute(GeluOp op, Scalar s, ValueRange a) {
+  Value x = a[0];
+  Value inner;
+  if (op.getApproximate() == "tanh") {
+    Value cube = s.mul(x, s.mul(x, x));
+    Value t = s.mul(s.c(std::sqrt(2.0 / M_PI)), s.add(x, s.mul(s.c(0.044715), cube)));
+    inner = math::TanhOp::create(s.b, s.loc, t);
+  } else {
+    inner = math::ErfOp::create(s.b, s.loc, s.mul(x, s.c(M_SQRT1_2)));
+  }
+  return s.mul(s.mul(s.c(0.5), x), s.add(s.c(1), inner));
+}
+Value compute(ClipOp op, Scalar s, ValueRange a) {
+  Value x = a[0];
+  unsigned next = 1;
+  // NaN stays NaN: compare-and-select keeps x when the bound does not apply.
+  if (op.getMin()) {
+    Value below = s.cmp(arith::CmpFPredicate::OLT, arith::CmpIPredicate::slt,
+                        arith::CmpIPredicate::ult, x, a[next]);
+    x = s.select(below, a[next++], x);
+  }
+  if (op.getMax()) {
+    Value above = s.cmp(arith::CmpFPredicate::OGT, arith::CmpIPredicate::sgt,
+                        arith::CmpIPredicate::ugt, x, a[next]);
+    x = s.select(above, a[next], x);
+  }
+  return x;
+}
+Value compute(AddOp, Scalar s, ValueRange a) { return s.add(a[0], a[1]); }
+Value compute(SubOp, Scalar s, ValueRange a) { return s.sub(a[0], a[1]); }
+Value compute(MulOp, Scalar s, ValueRange a) { return s.mul(a[0], a[1]); }
+Value compute(DivOp, Scalar s, ValueRange a) { return s.div(a[0], a[1]); }
+Value compute(MaxOp, Scalar s, ValueRange a) { return s.max(a[0], a[1]); }
+Value compute(MinOp, Scalar s, ValueRange a) { return s.min(a[0], a[1]); }
+Value compute(PowOp op, Scalar s, ValueRange a) {
+  Type baseType = op.getLhs().getType().getElementType();
+  Type expType = op.getRhs().getType().getElementType();
+  if (s.isFloat()) {
+    Value exponent = castScalar(s.b, s.loc, a[1], expType, baseType);
+    return math::PowFOp::create(s.b, s.loc, a[0], exponent);
+  }
+  if (isa<FloatType>(expType)) {
+    // An integer base with a float exponent: compute in the float type.
+    Value base = castScalar(s.b, s.loc, a[0], baseType, expType);
+    Value r = math::PowFOp::create(s.b, s.loc, base, a[1]);
+    return castScalar(s.b, s.loc, r, expType, baseType);
+  }
+  Value exponent = castScalar(s.b, s.loc, a[1], expType, baseType);
+  return math::IPowIOp::create(s.b, s.loc, a[0], exponent);
+}
+Value compute(EqualOp, Scalar s, ValueRange a) {
+  return s.cmp(arith::CmpFPredicate::OEQ, arith::CmpIPredicate::eq,
+               arith::CmpIPredicate::eq, a[0], a[1]);
+}
+Value compute(LessOp, Scalar s, ValueRange a) {
+  return s.cmp(arith::CmpFPredicate::OLT, arith::CmpIPredicate::slt,
+               arith::CmpIPredicate::ult, a[0], a[1]);
+}
+Value compute(LessOrEqualOp, Scalar s, ValueRange a) {
+  return s.cmp(arith::CmpFPredicate::OLE, arith::CmpIPredicate::sle,
+               arith::CmpIPredicate::ule, a[0], a[1]);
+}
+Value compute(GreaterOp, Scalar s, ValueRange a) {
+  return s.cmp(arith::CmpFPredicate::OGT, arith::CmpIPredicate::sgt,
+               arith::CmpIPredicate::ugt, a[0], a[1]);
+}
+Value compute(GreaterOrEqualOp, Scalar s, ValueRange a) {
+  return s.cmp(arith::CmpFPredicate::OGE, arith::CmpIPredicate::sge,
+               arith::CmpIPredicate::uge, a[0], a[1]);
+}
+Value compute(WhereOp, Scalar s, ValueRange a) {
+  return s.select(a[0], a[1], a[2]);
+}
+Value compute(CastOp op, Scalar s, ValueRange a) {
+  return castScalar(s.b, s.loc, a[0], op.getInput().getType().getElementType(),
+                    op.getTo());
+}
+
+/// The element type an op computes in: its first data operand's.
+template <typename OpTy> Type computeType(OpTy op) {
+  if constexpr (std::is_same_v<OpTy, WhereOp>)
+    return op.getLhs().getType().getElementType();
+  else
+    return cast<RankedTensorType>(op->getOperand(0).getType())
+        .getElementType();
+}
+
+/// Lowers an elementwise op to one broadcasting linalg.generic.
+template <typename OpTy>
+struct ElementwiseLowering : OpConversionPattern<OpTy> {
+  using OpConversionPattern<OpTy>::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto resultType = convertTensorType(
+        cast<RankedTensorType>(op->getResult(0).getType()));
+    Type type = computeType(op);
+    Value result = buildBroadcastGeneric(
+        rewriter, op.getLoc(), resultType, adaptor.getOperands(),
+        [&](OpBuilder &b, Location loc, ValueRange args) {
+          return compute(op, Scalar{b, loc, type}, args);
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// kiln.constant -> arith.constant (dense_resource stays a resource).
+struct ConstantLowering : OpConversionPattern<ConstantOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(ConstantOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    RankedTensorType type = convertTensorType(op.getType());
+    Attribute value = op.getValue();
+    // LLVM cannot initialize globals from i1 resource blobs; bool tensors
+    // (masks) are small enough to inline.
+    if (auto resource = dyn_cast<DenseResourceElementsAttr>(value);
+        resource && type.getElementType().isInteger(1)) {
+      AsmResourceBlob *blob = resource.getRawHandle().getBlob();
+      if (!blob)
+        return rewriter.notifyMatchFailure(op, "resource without data");
+      SmallVector<bool> bits;
+      for (char c : blob->getData())
+        bits.push_back(c != 0);
+      value = DenseElementsAttr::get(type, bits);
+    }
+    if (type != op.getType()) {
+      // Unsigned data: the same bits under a signless type.
+      if (auto dense = dyn_cast<DenseElementsAttr>(value))
+        value = dense.bitcast(type.getElementType());
+      else if (auto resource = dyn_cast<DenseResourceElementsAttr>(value))
+        value = DenseResourceElementsAttr::get(type, resource.getRawHandle());
+      else
+        return rewriter.notifyMatchFailure(op, "unsupported constant");
+    }
+    // A splat is a fill, not a global full of copies of one value.
+    if (auto dense = dyn_cast<DenseElementsAttr>(value);
+        dense && dense.isSplat() && type.getNumElements() > 16) {
+      Value scalar = arith::ConstantOp::create(
+          rewriter, op.getLoc(), dense.getSplatValue<TypedAttr>());
+      rewriter.replaceOp(op, filledTensor(rewriter, op.getLoc(), type, {},
+                                          scalar));
+      return success();
+    }
+    // Weights become 1-D globals viewed in their shape: LLVM then gets one
+    // flat array straight from the blob instead of nested arrays built
+    // element row by row (minutes and gigabytes for a CNN's weights).
+    auto resource = dyn_cast<DenseResourceElementsAttr>(value);
+    if (resource && type.getRank() > 1 && type.hasStaticShape()) {
+      auto flatType =
+          RankedTensorType::get({type.getNumElements()}, type.getElementType());
+      auto flat = arith::ConstantOp::create(
+          rewriter, op.getLoc(), flatType,
+          DenseResourceElementsAttr::get(flatType, resource.getRawHandle()));
+      ReassociationIndices all;
+      for (int64_t d = 0; d < type.getRank(); ++d)
+        all.push_back(d);
+      rewriter.replaceOpWithNewOp<tensor::ExpandShapeOp>(
+          op, type, flat, ArrayRef<ReassociationIndices>{all});
+      return success();
+    }
+    rewriter.replaceOpWithNewOp<arith::ConstantOp>(op, type,
+                                                   cast<TypedAttr>(value));
+    return success();
+  }
+};
+
+/// kiln.shape -> tensor.from_elements of the (i64) dims.
+struct ShapeLowering : OpConversionPattern<ShapeOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(ShapeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    int64_t rank = op.getInput().getType().getRank();
+    int64_t start = op.getStart(), end = op.getEnd().value_or(rank);
+    if (start < 0)
+      start += rank;
+    if (end < 0)
+      end += rank;
+    start = std::clamp<int64_t>(start, 0, rank);
+    end = std::clamp<int64_t>(end, start, rank);
+    SmallVector<Value> dims;
+    for (int64_t d = start; d < end; ++d) {
+      Value dim = tensor::DimOp::create(rewriter, loc, adaptor.getInput(), d);
+      dims.push_back(arith::IndexCastOp::create(rewriter, loc,
+                                                rewriter.getI64Type(), dim));
+    }
+    if (dims.empty()) {
+      rewriter.replaceOpWithNewOp<tensor::EmptyOp>(
+          op, ArrayRef<int64_t>{0}, rewriter.getI64Type());
+      return success();
+    }
+    rewriter.replaceOpWithNewOp<tensor::FromElementsOp>(op, op.getType(),
+                                                        dims);
+    return success();
+  }
+};
+
+} // namespace
+
+void to_linalg::populateElementwisePatterns(KilnTypeConverter &converter,
+                                            RewritePatternSet &patterns) {
+  MLIRContext *context = patterns.getContext();
+  patterns.add<
+      ElementwiseLowering<ReluOp>, ElementwiseLowering<SigmoidOp>,
+      ElementwiseLowering<TanhOp>, ElementwiseLowering<ExpOp>,
+      ElementwiseLowering<LogOp>, ElementwiseLowering<SqrtOp>,
+      ElementwiseLowering<ReciprocalOp>, ElementwiseLowering<ErfOp>,
+      ElementwiseLowering<NegOp>, ElementwiseLowering<AbsOp>,
+      ElementwiseLowering<HardSwishOp>, ElementwiseLowering<LeakyReluOp>,
+      ElementwiseLowering<HardSigmoidOp>, ElementwiseLowering<GeluOp>,
+      ElementwiseLowering<ClipOp>, ElementwiseLowering<AddOp>,
+      ElementwiseLowering<SubOp>, ElementwiseLowering<MulOp>,
+      ElementwiseLowering<DivOp>, ElementwiseLowering<MaxOp>,
+      ElementwiseLowering<MinOp>, ElementwiseLowering<PowOp>,
+      ElementwiseLowering<EqualOp>, ElementwiseLowering<LessOp>,
+      ElementwiseLowering<LessOrEqualOp>, ElementwiseLowering<GreaterOp>,
+      ElementwiseLowering<GreaterOrEqualOp>, ElementwiseLowering<WhereOp>,
+      ElementwiseLowering<CastOp>, ConstantLowering, ShapeLowering>(converter,
+                                                                  context);
+}

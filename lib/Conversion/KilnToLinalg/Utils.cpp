@@ -1,0 +1,229 @@
+//===- Utils.cpp - shared helpers of the kiln-to-linalg patterns ----------===//
+
+#include "Utils.h"
+
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
+
+using namespace mlir;
+using namespace kiln;
+using namespace kiln::to_linalg;
+
+Type to_linalg::toSignless(Type type) {
+  if (auto intType = dyn_cast<IntegerType>(type))
+    if (!intType.isSignless())
+      return IntegerType::get(type.getContext(), intType.getWidth());
+  return type;
+}
+
+RankedTensorType to_linalg::convertTensorType(RankedTensorType type) {
+  return type.clone(toSignless(type.getElementType()));
+}
+
+KilnTypeConverter::KilnTypeConverter() {
+  addConversion([](Type type) { return type; });
+  addConversion(
+      [](RankedTensorType type) -> Type { return convertTensorType(type); });
+  // Signedness changes are bit-preserving: a cast is all it takes.
+  auto materialize = [](OpBuilder &b, Type type, ValueRange inputs,
+                        Location loc) -> Value {
+    return UnrealizedConversionCastOp::create(b, loc, type, inputs)
+        .getResult(0);
+  };
+  addSourceMaterialization(materialize);
+  addTargetMaterialization(materialize);
+}
+
+SmallVector<OpFoldResult> to_linalg::getDims(OpBuilder &b, Location loc,
+                                             Value value) {
+  return tensor::getMixedSizes(b, loc, value);
+}
+
+Value to_linalg::emptyTensor(OpBuilder &b, Location loc, RankedTensorType type,
+                             ArrayRef<OpFoldResult> dims) {
+  SmallVector<Value> dynamic;
+  for (int64_t i = 0; i < type.getRank(); ++i)
+    if (type.isDynamicDim(i))
+      dynamic.push_back(getValueOrCreateConstantIndexOp(b, loc, dims[i]));
+  return tensor::EmptyOp::create(b, loc, type.getShape(),
+                                 type.getElementType(), dynamic);
+}
+
+Value to_linalg::scalarConstant(OpBuilder &b, Location loc, Type type,
+                                double value) {
+  if (auto floatType = dyn_cast<FloatType>(type))
+    return arith::ConstantOp::create(b, loc,
+                                     b.getFloatAttr(floatType, value));
+  if (type.isIndex())
+    return arith::ConstantIndexOp::create(b, loc, static_cast<int64_t>(value));
+  return arith::ConstantOp::create(
+      b, loc, b.getIntegerAttr(type, static_cast<int64_t>(value)));
+}
+
+Value to_linalg::extremeConstant(OpBuilder &b, Location loc, Type type,
+                                 bool lowest, bool isUnsigned) {
+  if (auto floatType = dyn_cast<FloatType>(type))
+    return arith::ConstantOp::create(
+        b, loc,
+        b.getFloatAttr(floatType, APFloat::getInf(floatType.getFloatSemantics(),
+                                                  /*Negative=*/lowest)));
+  unsigned width = type.getIntOrFloatBitWidth();
+  APInt value = isUnsigned ? (lowest ? APInt::getMinValue(width)
+                                     : APInt::getMaxValue(width))
+                           : (lowest ? APInt::getSignedMinValue(width)
+                                     : APInt::getSignedMaxValue(width));
+  return arith::ConstantOp::create(b, loc, b.getIntegerAttr(type, value));
+}
+
+Value to_linalg::filledTensor(OpBuilder &b, Location loc, RankedTensorType type,
+                              ArrayRef<OpFoldResult> dims, Value value) {
+  Value empty = emptyTensor(b, loc, type, dims);
+  return linalg::FillOp::create(b, loc, value, empty).getResult(0);
+}
+
+SmallVector<OpFoldResult> to_linalg::broadcastDims(OpBuilder &b, Location loc,
+                                                   RankedTensorType type,
+                                                   ValueRange inputs) {
+  int64_t rank = type.getRank();
+  SmallVector<OpFoldResult> dims;
+  for (int64_t d = 0; d < rank; ++d) {
+    if (!type.isDynamicDim(d)) {
+      dims.push_back(b.getIndexAttr(type.getDimSize(d)));
+      continue;
+    }
+    OpFoldResult dim = b.getIndexAttr(1);
+    for (Value input : inputs) {
+      auto inputType = cast<RankedTensorType>(input.getType());
+      int64_t offset = rank - inputType.getRank();
+      if (d < offset || inputType.getDimSize(d - offset) == 1)
+        continue;
+      dim = tensor::getMixedSize(b, loc, input, d - offset);
+      break;
+    }
+    dims.push_back(dim);
+  }
+  return dims;
+}
+
+Value to_linalg::buildBroadcastGeneric(
+    OpBuilder &b, Location loc, RankedTensorType type, ValueRange inputs,
+    function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
+  int64_t rank = type.getRank();
+  MLIRContext *context = b.getContext();
+  SmallVector<AffineMap> maps;
+  for (Value input : inputs) {
+    auto inputType = cast<RankedTensorType>(input.getType());
+    int64_t offset = rank - inputType.getRank();
+    SmallVector<AffineExpr> exprs;
+    for (int64_t d = 0; d < inputType.getRank(); ++d) {
+      bool stretched =
+          inputType.getDimSize(d) == 1 && type.getDimSize(d + offset) != 1;
+      exprs.push_back(stretched ? getAffineConstantExpr(0, context)
+                                : getAffineDimExpr(d + offset, context));
+    }
+    maps.push_back(AffineMap::get(rank, 0, exprs, context));
+  }
+  maps.push_back(AffineMap::getMultiDimIdentityMap(rank, context));
+  Value init = emptyTensor(b, loc, type, broadcastDims(b, loc, type, inputs));
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::parallel);
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{type}, inputs, ValueRange{init}, maps, iterators,
+      [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
+        Value result = body(nested, nestedLoc, args.drop_back());
+        linalg::YieldOp::create(nested, nestedLoc, result);
+      });
+  return generic.getResult(0);
+}
+
+Value to_linalg::reshapeTo(OpBuilder &b, Location loc, Value value,
+                           RankedTensorType type,
+                           ArrayRef<OpFoldResult> dims) {
+  auto source = cast<RankedTensorType>(value.getType());
+  if (source == type)
+    return value;
+  if (source.getRank() == 0 || type.getRank() == 0) {
+    // A scalar and an all-ones shape differ by unit dims only.
+    if (source.getRank() == 0)
+      return tensor::ExpandShapeOp::create(b, loc, type, value,
+                                           ArrayRef<ReassociationIndices>{},
+                                           dims);
+    return tensor::CollapseShapeOp::create(b, loc, type, value,
+                                           ArrayRef<ReassociationIndices>{});
+  }
+  if (std::optional<SmallVector<ReassociationIndices>> groups =
+          getReassociationIndicesForReshape(source, type)) {
+    if (source.getRank() > type.getRank())
+      return tensor::CollapseShapeOp::create(b, loc, type, value, *groups);
+    if (source.getRank() < type.getRank())
+      return tensor::ExpandShapeOp::create(b, loc, type, value, *groups, dims);
+  }
+  // General case: flatten, then split into the target dims.
+  ReassociationIndices all;
+  for (int64_t i = 0; i < source.getRank(); ++i)
+    all.push_back(i);
+  int64_t count = source.hasStaticShape() ? source.getNumElements()
+                                          : ShapedType::kDynamic;
+  auto flatType = RankedTensorType::get({count}, source.getElementType());
+  Value flat = tensor::CollapseShapeOp::create(b, loc, flatType, value,
+                                               ArrayRef{all});
+  if (type.getRank() == 1)
+    return tensor::CastOp::create(b, loc, type, flat);
+  ReassociationIndices target;
+  for (int64_t i = 0; i < type.getRank(); ++i)
+    target.push_back(i);
+  return tensor::ExpandShapeOp::create(b, loc, type, flat, ArrayRef{target},
+                                       dims);
+}
+
+Value to_linalg::toIndex(OpBuilder &b, Location loc, Value value) {
+  if (value.getType().isIndex())
+    return value;
+  return arith::IndexCastOp::create(b, loc, b.getIndexType(), value);
+}
+
+Value to_linalg::castScalar(OpBuilder &b, Location loc, Value value, Type from,
+                            Type to) {
+  Type target = toSignless(to);
+  if (from == to)
+    return value;
+  bool fromFloat = isa<FloatType>(from), toFloat = isa<FloatType>(to);
+  if (to.isInteger(1)) {
+    // Anything to bool is x != 0 (NaN is true).
+    if (fromFloat)
+      return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNE, value,
+                                   scalarConstant(b, loc, from, 0));
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, value,
+                                 scalarConstant(b, loc, toSignless(from), 0));
+  }
+  if (fromFloat && toFloat) {
+    unsigned fromWidth = from.getIntOrFloatBitWidth();
+    unsigned toWidth = to.getIntOrFloatBitWidth();
+    if (fromWidth < toWidth)
+      return arith::ExtFOp::create(b, loc, target, value);
+    if (fromWidth > toWidth)
+      return arith::TruncFOp::create(b, loc, target, value);
+    // f16 <-> bf16: through f32.
+    Value wide = arith::ExtFOp::create(b, loc, b.getF32Type(), value);
+    return arith::TruncFOp::create(b, loc, target, wide);
+  }
+  if (fromFloat) {
+    if (isUnsignedLike(to))
+      return arith::FPToUIOp::create(b, loc, target, value);
+    return arith::FPToSIOp::create(b, loc, target, value);
+  }
+  if (toFloat) {
+    if (isUnsignedLike(from))
+      return arith::UIToFPOp::create(b, loc, target, value);
+    return arith::SIToFPOp::create(b, loc, target, value);
+  }
+  unsigned fromWidth = from.getIntOrFloatBitWidth();
+  unsigned toWidth = to.getIntOrFloatBitWidth();
+  if (fromWidth == toWidth)
+    return value;
+  if (fromWidth > toWidth)
+    return arith::TruncIOp::create(b, loc, target, value);
+  if (isUnsignedLike(from))
+    return arith::ExtUIOp::create(b, loc, target, value);
+  return arith::ExtSIOp::create(b, loc, target, value);
+}

@@ -1,0 +1,105 @@
+//===- Utils.h - shared helpers of the kiln-to-linalg patterns --*- C++ -*-===//
+
+#ifndef KILN_LIB_CONVERSION_KILNTOLINALG_UTILS_H
+#define KILN_LIB_CONVERSION_KILNTOLINALG_UTILS_H
+
+#include "kiln/Dialect/Kiln/IR/KilnOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+namespace kiln::to_linalg {
+
+/// Whether `type` (an element type of the kiln op, before conversion) is
+/// compared and converted as unsigned: unsigned integers and bool.
+inline bool isUnsignedLike(mlir::Type type) {
+  return type.isUnsignedInteger() || type.isInteger(1);
+}
+
+/// The signless element type that stands for `type` after conversion.
+mlir::Type toSignless(mlir::Type type);
+
+/// The tensor type `type` becomes after conversion (signless elements).
+mlir::RankedTensorType convertTensorType(mlir::RankedTensorType type);
+
+/// The type converter of the lowering: unsigned integers become signless.
+class KilnTypeConverter : public mlir::TypeConverter {
+public:
+  KilnTypeConverter();
+};
+
+/// The extent of every dim of `value` (constants for static dims).
+llvm::SmallVector<mlir::OpFoldResult> getDims(mlir::OpBuilder &b,
+                                              mlir::Location loc,
+                                              mlir::Value value);
+
+/// A `tensor.empty` of `type` whose dynamic dims come from `dims` (one entry
+/// per dim; static entries are ignored).
+mlir::Value emptyTensor(mlir::OpBuilder &b, mlir::Location loc,
+                        mlir::RankedTensorType type,
+                        llvm::ArrayRef<mlir::OpFoldResult> dims);
+
+/// An `arith.constant` scalar of `type` (float or integer) holding `value`.
+mlir::Value scalarConstant(mlir::OpBuilder &b, mlir::Location loc,
+                           mlir::Type type, double value);
+
+/// The lowest (for a max) or highest value of `type`: -inf or the integer
+/// minimum, +inf or the integer maximum.
+mlir::Value extremeConstant(mlir::OpBuilder &b, mlir::Location loc,
+                            mlir::Type type, bool lowest, bool isUnsigned);
+
+/// A tensor of `type` (dynamic dims from `dims`) filled with `value`.
+mlir::Value filledTensor(mlir::OpBuilder &b, mlir::Location loc,
+                         mlir::RankedTensorType type,
+                         llvm::ArrayRef<mlir::OpFoldResult> dims,
+                         mlir::Value value);
+
+/// Result dims of a numpy-style broadcast of `inputs` to `type`: dynamic
+/// dims are read from the first input whose aligned dim is not a static 1.
+llvm::SmallVector<mlir::OpFoldResult>
+broadcastDims(mlir::OpBuilder &b, mlir::Location loc,
+              mlir::RankedTensorType type, mlir::ValueRange inputs);
+
+/// Builds a `linalg.generic` computing `body` elementwise over `inputs`
+/// broadcast to `type` (a dim of 1 stretches; other dims must agree at run
+/// time). `body` receives the scalar operands and returns the result scalar.
+mlir::Value buildBroadcastGeneric(
+    mlir::OpBuilder &b, mlir::Location loc, mlir::RankedTensorType type,
+    mlir::ValueRange inputs,
+    llvm::function_ref<mlir::Value(mlir::OpBuilder &, mlir::Location,
+                                   mlir::ValueRange)>
+        body);
+
+/// Reshapes `value` to `type` (same element count), with collapse/expand
+/// shapes where the dims regroup and `tensor.reshape` otherwise. `dims` gives
+/// the target's dim extents (needed when `type` has dynamic dims).
+mlir::Value reshapeTo(mlir::OpBuilder &b, mlir::Location loc,
+                      mlir::Value value, mlir::RankedTensorType type,
+                      llvm::ArrayRef<mlir::OpFoldResult> dims);
+
+/// Converts scalar `value` of element type `from` (kiln's, so signedness is
+/// known) to `to` (kiln's) with ONNX Cast semantics.
+mlir::Value castScalar(mlir::OpBuilder &b, mlir::Location loc,
+                       mlir::Value value, mlir::Type from, mlir::Type to);
+
+/// An index value from a scalar integer of any width.
+mlir::Value toIndex(mlir::OpBuilder &b, mlir::Location loc, mlir::Value value);
+
+/// Op-family pattern registration, one per source file.
+void populateElementwisePatterns(KilnTypeConverter &converter,
+                                 mlir::RewritePatternSet &patterns);
+void populateLinearAlgebraPatterns(KilnTypeConverter &converter,
+                                   mlir::RewritePatternSet &patterns);
+void populateConvolutionPatterns(KilnTypeConverter &converter,
+                                 mlir::RewritePatternSet &patterns);
+void populateNormalizationPatterns(KilnTypeConverter &converter,
+                                   mlir::RewritePatternSet &patterns);
+void populateDataMovementPatterns(KilnTypeConverter &converter,
+                                  mlir::RewritePatternSet &patterns);
+
+} // namespace kiln::to_linalg
+
+#endif // KILN_LIB_CONVERSION_KILNTOLINALG_UTILS_H

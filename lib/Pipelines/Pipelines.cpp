@@ -1,0 +1,95 @@
+//===- Pipelines.cpp - Kiln's pass pipelines ------------------------------===//
+
+#include "kiln/Pipelines/Pipelines.h"
+
+#include "kiln/Conversion/Passes.h"
+#include "kiln/Dialect/Kiln/Transforms/Passes.h"
+
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+
+void kiln::buildKilnGraphPipeline(OpPassManager &pm,
+                                  const CPUPipelineOptions &options) {
+  pm.addNestedPass<func::FuncOp>(createKilnInferShapes());
+  if (options.optLevel > 0) {
+    pm.addPass(createCanonicalizerPass());
+    pm.addPass(createCSEPass());
+    pm.addNestedPass<func::FuncOp>(createKilnInferShapes());
+  }
+}
+
+void kiln::buildKilnToLinalgPipeline(OpPassManager &pm,
+                                     const CPUPipelineOptions &options) {
+  pm.addPass(createKilnRecordSignature());
+  pm.addPass(createConvertKilnToLinalg());
+  pm.addPass(createCanonicalizerPass());
+  if (options.optLevel > 0) {
+    pm.addNestedPass<func::FuncOp>(createLinalgElementwiseOpFusionPass());
+    pm.addPass(createCanonicalizerPass());
+    pm.addPass(createCSEPass());
+  }
+}
+
+void kiln::buildLinalgToLLVMPipeline(OpPassManager &pm,
+                                     const CPUPipelineOptions &options) {
+  bufferization::OneShotBufferizePassOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = true;
+  bufferize.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  // Results leave the model function owned by the caller (the runtime frees
+  // them); everything else is freed inside.
+  bufferization::BufferDeallocationPipelineOptions deallocation;
+  bufferization::buildBufferDeallocationPipeline(pm, deallocation);
+  if (options.parallel)
+    pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
+  else
+    pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  pm.addPass(createLowerAffinePass());
+  if (options.parallel)
+    pm.addPass(createConvertSCFToOpenMPPass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  // Memrefs go to LLVM before the loops become a CFG: the alloca scopes that
+  // wrap OpenMP loop bodies must still be single blocks when lowered.
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(createSCFToControlFlowPass());
+  // LLVM intrinsics where LLVM has them (exp, sqrt, rsqrt...), libm calls
+  // for the rest (erf).
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createConvertMathToLibmPass());
+  pm.addPass(createConvertToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+  pm.addPass(createKilnEmitModelEntry());
+  pm.addPass(createCanonicalizerPass());
+}
+
+void kiln::buildKilnToLLVMPipeline(OpPassManager &pm,
+                                   const CPUPipelineOptions &options) {
+  buildKilnGraphPipeline(pm, options);
+  buildKilnToLinalgPipeline(pm, options);
+  buildLinalgToLLVMPipeline(pm, options);
+}
+
+void kiln::registerPipelines() {
+  PassPipelineRegistration<CPUPipelineOptions>(
+      "kiln-graph-pipeline", "Shape refinement and graph optimizations",
+      buildKilnGraphPipeline);
+  PassPipelineRegistration<CPUPipelineOptions>(
+      "kiln-to-linalg", "Lower the kiln dialect to linalg on tensors",
+      buildKilnToLinalgPipeline);
+  PassPipelineRegistration<CPUPipelineOptions>(
+      "kiln-linalg-to-llvm",
+      "Bufferize and lower linalg to the LLVM dialect with the model entry",
+      buildLinalgToLLVMPipeline);
+  PassPipelineRegistration<CPUPipelineOptions>(
+      "kiln-to-llvm", "The whole CPU pipeline, kiln dialect to LLVM dialect",
+      buildKilnToLLVMPipeline);
+}

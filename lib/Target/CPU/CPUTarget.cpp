@@ -1,0 +1,199 @@
+//===- CPUTarget.cpp - object code, shared libraries and headers ----------===//
+
+#include "kiln/Target/CPU/CPUTarget.h"
+
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/TargetParser/Host.h"
+
+using namespace mlir;
+
+/// The target machine for `options` (host CPU and features by default).
+static std::unique_ptr<llvm::TargetMachine>
+createTargetMachine(const kiln::CPUTargetOptions &options, std::string &error) {
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  llvm::Triple triple(llvm::sys::getDefaultTargetTriple());
+  const llvm::Target *target =
+      llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!target)
+    return nullptr;
+  std::string cpu = options.cpu;
+  std::string features;
+  if (cpu.empty() || cpu == "native") {
+    cpu = llvm::sys::getHostCPUName().str();
+    for (const auto &feature : llvm::sys::getHostCPUFeatures())
+      features += (feature.second ? "+" : "-") + feature.first().str() + ",";
+  }
+  llvm::CodeGenOptLevel level =
+      options.optLevel == 0   ? llvm::CodeGenOptLevel::None
+      : options.optLevel == 1 ? llvm::CodeGenOptLevel::Less
+      : options.optLevel == 2 ? llvm::CodeGenOptLevel::Default
+                              : llvm::CodeGenOptLevel::Aggressive;
+  std::unique_ptr<llvm::TargetMachine> machine(target->createTargetMachine(
+      triple, cpu, features, llvm::TargetOptions(), llvm::Reloc::PIC_,
+      std::nullopt, level));
+  if (!machine)
+    error = "cannot create a target machine for CPU '" + cpu + "'";
+  return machine;
+}
+
+/// Moves the initializers of large constant globals of `code` into a new
+/// module: `code` keeps hidden external declarations, the data module hidden
+/// definitions, and the linker joins them.
+static std::unique_ptr<llvm::Module> splitData(llvm::Module &code,
+                                               uint64_t threshold) {
+  auto data = std::make_unique<llvm::Module>(code.getName().str() + ".data",
+                                             code.getContext());
+  data->setDataLayout(code.getDataLayout());
+  data->setTargetTriple(code.getTargetTriple());
+  const llvm::DataLayout &layout = code.getDataLayout();
+  unsigned counter = 0;
+  for (llvm::GlobalVariable &global : code.globals()) {
+    if (!global.isConstant() || !global.hasInitializer() ||
+        layout.getTypeAllocSize(global.getValueType()) < threshold)
+      continue;
+    if (global.hasLocalLinkage() || global.getName().empty())
+      global.setName("__kiln_weight_" + std::to_string(counter++) + "_" +
+                     global.getName());
+    auto *definition = new llvm::GlobalVariable(
+        *data, global.getValueType(), /*isConstant=*/true,
+        llvm::GlobalValue::ExternalLinkage, global.getInitializer(),
+        global.getName());
+    definition->setAlignment(global.getAlign());
+    definition->setVisibility(llvm::GlobalValue::HiddenVisibility);
+    global.setInitializer(nullptr);
+    global.setLinkage(llvm::GlobalValue::ExternalLinkage);
+    global.setVisibility(llvm::GlobalValue::HiddenVisibility);
+  }
+  return data;
+}
+
+FailureOr<kiln::LLVMModel>
+kiln::translateAndOptimize(ModuleOp module, llvm::LLVMContext &llvmContext,
+                           const CPUTargetOptions &options,
+                           uint64_t dataThreshold) {
+  DialectRegistry registry;
+  registerAllToLLVMIRTranslations(registry);
+  module->getContext()->appendDialectRegistry(registry);
+  std::unique_ptr<llvm::Module> llvmModule =
+      translateModuleToLLVMIR(module, llvmContext);
+  if (!llvmModule)
+    return module.emitError("cannot translate the module to LLVM IR");
+  std::string error;
+  std::unique_ptr<llvm::TargetMachine> machine =
+      createTargetMachine(options, error);
+  if (!machine)
+    return module.emitError(error);
+  llvmModule->setDataLayout(machine->createDataLayout());
+  llvmModule->setTargetTriple(machine->getTargetTriple());
+  LLVMModel result;
+  result.data = splitData(*llvmModule, dataThreshold);
+  auto optimize = makeOptimizingTransformer(options.optLevel, /*sizeLevel=*/0,
+                                            machine.get());
+  if (llvm::Error err = optimize(llvmModule.get()))
+    return module.emitError("LLVM optimization failed: ")
+           << llvm::toString(std::move(err));
+  result.code = std::move(llvmModule);
+  return result;
+}
+
+LogicalResult kiln::emitObject(llvm::Module &module,
+                               const CPUTargetOptions &options,
+                               llvm::raw_pwrite_stream &os,
+                               std::string &error) {
+  std::unique_ptr<llvm::TargetMachine> machine =
+      createTargetMachine(options, error);
+  if (!machine)
+    return failure();
+  llvm::legacy::PassManager passes;
+  if (machine->addPassesToEmitFile(passes, os, nullptr,
+                                   llvm::CodeGenFileType::ObjectFile)) {
+    error = "the target cannot emit object files";
+    return failure();
+  }
+  passes.run(module);
+  return success();
+}
+
+LogicalResult kiln::linkSharedLibrary(ArrayRef<std::string> objectPaths,
+                                      StringRef outputPath,
+                                      StringRef runtimeLibrary,
+                                      std::string &error) {
+  std::string lld;
+  for (const char *candidate : {"/usr/lib/llvm-22/bin/ld.lld"})
+    if (llvm::sys::fs::can_execute(candidate))
+      lld = candidate;
+  if (lld.empty()) {
+    auto found = llvm::sys::findProgramByName("ld.lld-22");
+    if (!found) {
+      error = "cannot find ld.lld (install lld-22: scripts/setup.sh)";
+      return failure();
+    }
+    lld = *found;
+  }
+  SmallVector<std::string> args = {
+      lld,
+      "-shared",
+      "--gc-sections",
+      "-o",
+      outputPath.str()};
+  args.append(objectPaths.begin(), objectPaths.end());
+  args.append({
+      "--whole-archive",
+      runtimeLibrary.str(),
+      "--no-whole-archive",
+      "-L/usr/lib/llvm-22/lib",
+      "-rpath",
+      "/usr/lib/llvm-22/lib",
+      "--as-needed",
+      "-lomp",
+      "-L/usr/lib/x86_64-linux-gnu",
+      "-L/lib/x86_64-linux-gnu",
+      "-lm",
+      "-lc"});
+  SmallVector<StringRef> argRefs(args.begin(), args.end());
+  std::string message;
+  int status = llvm::sys::ExecuteAndWait(lld, argRefs, std::nullopt, {}, 0, 0,
+                                         &message);
+  if (status != 0) {
+    error = "linking with " + lld + " failed" +
+            (message.empty() ? "" : ": " + message);
+    return failure();
+  }
+  return success();
+}
+
+/// The text of kiln_runtime.h, embedded at build time.
+static const char kRuntimeHeader[] =
+#include "kiln/Runtime/kiln_runtime.h.inc"
+    ;
+
+std::string kiln::generateModelHeader(ModuleOp module, StringRef modelName) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << "/* Generated by kiln-compile from " << modelName
+     << ". The model exports the C ABI below.\n *\n";
+  if (auto signature =
+          module->getAttrOfType<DictionaryAttr>("kiln.signature")) {
+    for (StringRef kind : {"inputs", "outputs"}) {
+      os << " * " << kind << ":\n";
+      for (Attribute entry : signature.getAs<ArrayAttr>(kind)) {
+        auto dict = cast<DictionaryAttr>(entry);
+        os << " *   " << dict.getAs<StringAttr>("name").getValue() << ": "
+           << cast<TypeAttr>(dict.get("type")).getValue() << "\n";
+      }
+    }
+  }
+  os << " */\n\n" << kRuntimeHeader;
+  return text;
+}

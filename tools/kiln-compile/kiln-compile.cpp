@@ -1,0 +1,91 @@
+//===- kiln-compile.cpp - compile an ONNX model ahead of time -------------===//
+//
+// kiln-compile MODEL -o OUT.so [--emit=kiln|linalg|llvm|obj|so] [-O0..-O3]
+//              [--target=cpu] [--cpu=NAME] [--input-shape=NAME:DIMS]...
+//
+//===----------------------------------------------------------------------===//
+
+#include "kiln/Driver/Compiler.h"
+#include "kiln/InitAllKiln.h"
+#include "kiln/Support/Diagnostics.h"
+
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/InitLLVM.h"
+
+using namespace mlir;
+namespace cl = llvm::cl;
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  cl::opt<std::string> input(cl::Positional, cl::desc("<model.onnx|.onnxtxt>"),
+                             cl::Required);
+  cl::opt<std::string> output("o", cl::desc("Output file"),
+                              cl::value_desc("file"));
+  cl::opt<kiln::EmitKind> emit(
+      "emit", cl::desc("What to write"), cl::init(kiln::EmitKind::SharedLibrary),
+      cl::values(
+          clEnumValN(kiln::EmitKind::Kiln, "kiln",
+                     "the kiln dialect after graph optimizations"),
+          clEnumValN(kiln::EmitKind::Linalg, "linalg", "linalg on tensors"),
+          clEnumValN(kiln::EmitKind::LLVM, "llvm", "optimized LLVM IR"),
+          clEnumValN(kiln::EmitKind::Object, "obj", "an object file"),
+          clEnumValN(kiln::EmitKind::SharedLibrary, "so",
+                     "a shared library and its C header (default)")));
+  cl::opt<unsigned> optLevel("O", cl::desc("Optimization level (0-3)"),
+                             cl::Prefix, cl::init(2));
+  cl::opt<std::string> target("target", cl::desc("Target: cpu (the default)"),
+                              cl::init("cpu"));
+  cl::opt<std::string> cpu(
+      "cpu", cl::desc("CPU to generate code for (default: this host), e.g. "
+                      "x86-64-v3 or sapphirerapids"));
+  cl::list<std::string> inputShapes(
+      "input-shape",
+      cl::desc("Fix the shape of a graph input: NAME:DIMxDIM... (? keeps a "
+               "dim dynamic)"),
+      cl::value_desc("name:dims"));
+  cl::opt<bool> verbose("v", cl::desc("Print each stage and its time"));
+  registerAsmPrinterCLOptions();
+  registerMLIRContextCLOptions();
+  registerPassManagerCLOptions();
+  registerDefaultTimingManagerCLOptions();
+  cl::ParseCommandLineOptions(argc, argv, "Kiln ahead-of-time compiler\n");
+
+  auto fail = [](const Twine &message) {
+    llvm::errs() << "kiln-compile: error: " << message << "\n";
+    return 1;
+  };
+  if (target != "cpu")
+    return fail("--target=" + target + " is not supported yet; use cpu");
+  if (optLevel > 3)
+    return fail("-O" + Twine(optLevel) + " is not an optimization level (0-3)");
+
+  kiln::CompileOptions options;
+  options.inputPath = input;
+  options.emit = emit;
+  options.optLevel = optLevel;
+  options.cpu = cpu;
+  options.verbose = verbose;
+  if (output.empty()) {
+    if (emit == kiln::EmitKind::SharedLibrary || emit == kiln::EmitKind::Object)
+      return fail("an output file is required (-o OUT.so)");
+    output = "-";
+  }
+  options.outputPath = output;
+  for (const std::string &spec : inputShapes) {
+    std::string message;
+    if (failed(kiln::parseInputShape(spec, options.import, message)))
+      return fail(message);
+  }
+  options.configurePassManager = [](PassManager &pm) {
+    return applyPassManagerCLOptions(pm);
+  };
+
+  DialectRegistry registry;
+  kiln::registerAllDialects(registry);
+  MLIRContext context(registry);
+  kiln::DiagnosticPrinter diagnostics(&context, "kiln-compile");
+  return failed(kiln::compileModel(context, options)) ? 1 : 0;
+}
