@@ -48,6 +48,9 @@ void kiln::buildLinalgToLLVMPipeline(OpPassManager &pm,
   // them); everything else is freed inside.
   bufferization::BufferDeallocationPipelineOptions deallocation;
   bufferization::buildBufferDeallocationPipeline(pm, deallocation);
+  // The clones that give the caller its own copy of a returned constant or
+  // argument become alloc + copy.
+  pm.addPass(createConvertBufferizationToMemRefPass());
   if (options.parallel)
     pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
   else

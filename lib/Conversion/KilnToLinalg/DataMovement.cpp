@@ -251,11 +251,11 @@ struct SplitLowering : OpConversionPattern<SplitOp> {
     SmallVector<OpFoldResult> dims = getDims(rewriter, loc, input);
     int64_t count = op.getNumOutputs();
     // Without sizes, pieces are ceil(extent / count) long, the last shorter.
-    Value piece;
+    Value pieceLength;
     if (!op.getSizes()) {
       Value extent = getValueOrCreateConstantIndexOp(rewriter, loc, dims[axis]);
       Value n = arith::ConstantIndexOp::create(rewriter, loc, count);
-      piece = arith::CeilDivUIOp::create(rewriter, loc, extent, n);
+      pieceLength = arith::CeilDivUIOp::create(rewriter, loc, extent, n);
     }
     SmallVector<Value> results;
     OpFoldResult offset = rewriter.getIndexAttr(0);
@@ -265,20 +265,26 @@ struct SplitLowering : OpConversionPattern<SplitOp> {
       OpFoldResult size;
       if (!type.isDynamicDim(axis)) {
         size = rewriter.getIndexAttr(type.getDimSize(axis));
+      } else if (std::optional<ArrayRef<int64_t>> given = op.getSizes()) {
+        size = rewriter.getIndexAttr((*given)[i]);
       } else {
         Value extent =
             getValueOrCreateConstantIndexOp(rewriter, loc, dims[axis]);
         Value start = getValueOrCreateConstantIndexOp(rewriter, loc, offset);
         Value left = arith::SubIOp::create(rewriter, loc, extent, start);
-        size = arith::MinUIOp::create(rewriter, loc, piece, left).getResult();
+        size = arith::MinUIOp::create(rewriter, loc, pieceLength, left)
+                   .getResult();
       }
       SmallVector<OpFoldResult> offsets(rank, rewriter.getIndexAttr(0));
       offsets[axis] = offset;
       SmallVector<OpFoldResult> sizes(dims);
       sizes[axis] = size;
       SmallVector<OpFoldResult> strides(rank, rewriter.getIndexAttr(1));
-      results.push_back(tensor::ExtractSliceOp::create(
-          rewriter, loc, type, input, offsets, sizes, strides));
+      Value piece = tensor::ExtractSliceOp::create(rewriter, loc, input,
+                                                   offsets, sizes, strides);
+      if (piece.getType() != type)
+        piece = tensor::CastOp::create(rewriter, loc, type, piece);
+      results.push_back(piece);
       AffineExpr s0, s1;
       bindSymbols(rewriter.getContext(), s0, s1);
       offset = affine::makeComposedFoldedAffineApply(rewriter, loc, s0 + s1,

@@ -147,6 +147,186 @@ Value compute(ClipOp op, Scalar s, ValueRange a) {
   }
   return x;
 }
+Value compute(AcosOp, Scalar s, ValueRange a) {
+  return math::AcosOp::create(s.b, s.loc, a[0]);
+}
+Value compute(AcoshOp, Scalar s, ValueRange a) {
+  return math::AcoshOp::create(s.b, s.loc, a[0]);
+}
+Value compute(AsinOp, Scalar s, ValueRange a) {
+  return math::AsinOp::create(s.b, s.loc, a[0]);
+}
+Value compute(AsinhOp, Scalar s, ValueRange a) {
+  return math::AsinhOp::create(s.b, s.loc, a[0]);
+}
+Value compute(AtanOp, Scalar s, ValueRange a) {
+  return math::AtanOp::create(s.b, s.loc, a[0]);
+}
+Value compute(AtanhOp, Scalar s, ValueRange a) {
+  return math::AtanhOp::create(s.b, s.loc, a[0]);
+}
+Value compute(CosOp, Scalar s, ValueRange a) {
+  return math::CosOp::create(s.b, s.loc, a[0]);
+}
+Value compute(CoshOp, Scalar s, ValueRange a) {
+  return math::CoshOp::create(s.b, s.loc, a[0]);
+}
+Value compute(SinOp, Scalar s, ValueRange a) {
+  return math::SinOp::create(s.b, s.loc, a[0]);
+}
+Value compute(SinhOp, Scalar s, ValueRange a) {
+  return math::SinhOp::create(s.b, s.loc, a[0]);
+}
+Value compute(TanOp, Scalar s, ValueRange a) {
+  return math::TanOp::create(s.b, s.loc, a[0]);
+}
+Value compute(CeilOp, Scalar s, ValueRange a) {
+  return math::CeilOp::create(s.b, s.loc, a[0]);
+}
+Value compute(FloorOp, Scalar s, ValueRange a) {
+  return math::FloorOp::create(s.b, s.loc, a[0]);
+}
+Value compute(RoundOp, Scalar s, ValueRange a) {
+  return math::RoundEvenOp::create(s.b, s.loc, a[0]);
+}
+/// log(1 + exp(x)), computed as max(x, 0) + log1p(exp(-|x|)) so that large
+/// inputs do not overflow.
+Value softplus(Scalar s, Value x) {
+  Value negAbs = arith::NegFOp::create(s.b, s.loc,
+                                       math::AbsFOp::create(s.b, s.loc, x));
+  Value tail = math::Log1pOp::create(s.b, s.loc,
+                                     math::ExpOp::create(s.b, s.loc, negAbs));
+  return s.add(s.max(x, s.c(0)), tail);
+}
+Value compute(SoftplusOp, Scalar s, ValueRange a) { return softplus(s, a[0]); }
+Value compute(SoftsignOp, Scalar s, ValueRange a) {
+  return s.div(a[0], s.add(s.c(1), math::AbsFOp::create(s.b, s.loc, a[0])));
+}
+Value compute(MishOp, Scalar s, ValueRange a) {
+  return s.mul(a[0], math::TanhOp::create(s.b, s.loc, softplus(s, a[0])));
+}
+Value compute(SignOp, Scalar s, ValueRange a) {
+  Value positive = s.cmp(arith::CmpFPredicate::OGT, arith::CmpIPredicate::sgt,
+                         arith::CmpIPredicate::ugt, a[0], s.c(0));
+  Value negative = s.cmp(arith::CmpFPredicate::OLT, arith::CmpIPredicate::slt,
+                         arith::CmpIPredicate::ult, a[0], s.c(0));
+  return s.select(positive, s.c(1), s.select(negative, s.c(-1), s.c(0)));
+}
+Value compute(NotOp, Scalar s, ValueRange a) {
+  return arith::XOrIOp::create(s.b, s.loc, a[0], s.c(1));
+}
+Value compute(BitwiseNotOp, Scalar s, ValueRange a) {
+  return arith::XOrIOp::create(s.b, s.loc, a[0], s.c(-1));
+}
+Value compute(IsNaNOp, Scalar s, ValueRange a) {
+  return arith::CmpFOp::create(s.b, s.loc, arith::CmpFPredicate::UNO, a[0],
+                               a[0]);
+}
+Value compute(IsInfOp op, Scalar s, ValueRange a) {
+  Value result = scalarConstant(s.b, s.loc, s.b.getI1Type(), 0);
+  auto inf = [&](bool negative) {
+    auto type = cast<FloatType>(s.type);
+    return arith::ConstantOp::create(
+        s.b, s.loc,
+        s.b.getFloatAttr(type, APFloat::getInf(type.getFloatSemantics(),
+                                               negative)));
+  };
+  if (op.getDetectPositive())
+    result = arith::OrIOp::create(
+        s.b, s.loc, result,
+        arith::CmpFOp::create(s.b, s.loc, arith::CmpFPredicate::OEQ, a[0],
+                              inf(false)));
+  if (op.getDetectNegative())
+    result = arith::OrIOp::create(
+        s.b, s.loc, result,
+        arith::CmpFOp::create(s.b, s.loc, arith::CmpFPredicate::OEQ, a[0],
+                              inf(true)));
+  return result;
+}
+Value compute(EluOp op, Scalar s, ValueRange a) {
+  double alpha = op.getAlphaAttr().getValueAsDouble();
+  Value negative = s.mul(s.c(alpha), s.sub(math::ExpOp::create(s.b, s.loc, a[0]),
+                                           s.c(1)));
+  return s.select(s.cmp(arith::CmpFPredicate::OGE, {}, {}, a[0], s.c(0)), a[0],
+                  negative);
+}
+Value compute(SeluOp op, Scalar s, ValueRange a) {
+  double alpha = op.getAlphaAttr().getValueAsDouble();
+  double gamma = op.getGammaAttr().getValueAsDouble();
+  Value negative = s.mul(s.c(alpha), s.sub(math::ExpOp::create(s.b, s.loc, a[0]),
+                                           s.c(1)));
+  Value v = s.select(s.cmp(arith::CmpFPredicate::OGT, {}, {}, a[0], s.c(0)),
+                     a[0], negative);
+  return s.mul(s.c(gamma), v);
+}
+Value compute(CeluOp op, Scalar s, ValueRange a) {
+  double alpha = op.getAlphaAttr().getValueAsDouble();
+  Value e = math::ExpOp::create(s.b, s.loc, s.div(a[0], s.c(alpha)));
+  Value negative = s.min(s.c(0), s.mul(s.c(alpha), s.sub(e, s.c(1))));
+  return s.add(s.max(s.c(0), a[0]), negative);
+}
+Value compute(ThresholdedReluOp op, Scalar s, ValueRange a) {
+  double alpha = op.getAlphaAttr().getValueAsDouble();
+  return s.select(s.cmp(arith::CmpFPredicate::OGT, {}, {}, a[0], s.c(alpha)),
+                  a[0], s.c(0));
+}
+Value compute(ShrinkOp op, Scalar s, ValueRange a) {
+  double bias = op.getBiasAttr().getValueAsDouble();
+  double lambd = op.getLambdAttr().getValueAsDouble();
+  Value below = s.cmp(arith::CmpFPredicate::OLT, arith::CmpIPredicate::slt,
+                      arith::CmpIPredicate::ult, a[0], s.c(-lambd));
+  Value above = s.cmp(arith::CmpFPredicate::OGT, arith::CmpIPredicate::sgt,
+                      arith::CmpIPredicate::ugt, a[0], s.c(lambd));
+  return s.select(below, s.add(a[0], s.c(bias)),
+                  s.select(above, s.sub(a[0], s.c(bias)), s.c(0)));
+}
+Value compute(AndOp, Scalar s, ValueRange a) {
+  return arith::AndIOp::create(s.b, s.loc, a[0], a[1]);
+}
+Value compute(OrOp, Scalar s, ValueRange a) {
+  return arith::OrIOp::create(s.b, s.loc, a[0], a[1]);
+}
+Value compute(XorOp, Scalar s, ValueRange a) {
+  return arith::XOrIOp::create(s.b, s.loc, a[0], a[1]);
+}
+Value compute(BitwiseAndOp, Scalar s, ValueRange a) {
+  return arith::AndIOp::create(s.b, s.loc, a[0], a[1]);
+}
+Value compute(BitwiseOrOp, Scalar s, ValueRange a) {
+  return arith::OrIOp::create(s.b, s.loc, a[0], a[1]);
+}
+Value compute(BitwiseXorOp, Scalar s, ValueRange a) {
+  return arith::XOrIOp::create(s.b, s.loc, a[0], a[1]);
+}
+Value compute(PReluOp, Scalar s, ValueRange a) {
+  Value negative = s.cmp(arith::CmpFPredicate::OLT, {}, {}, a[0], s.c(0));
+  return s.select(negative, s.mul(a[0], a[1]), a[0]);
+}
+Value compute(ModOp op, Scalar s, ValueRange a) {
+  if (s.isFloat())
+    return arith::RemFOp::create(s.b, s.loc, a[0], a[1]);
+  if (isUnsignedLike(s.type))
+    return arith::RemUIOp::create(s.b, s.loc, a[0], a[1]);
+  Value r = arith::RemSIOp::create(s.b, s.loc, a[0], a[1]);
+  if (op.getFmod())
+    return r;
+  // Python's %: a non-zero remainder takes the divisor's sign.
+  Value zero = s.c(0);
+  Value rNegative = arith::CmpIOp::create(s.b, s.loc, arith::CmpIPredicate::slt,
+                                          r, zero);
+  Value bNegative = arith::CmpIOp::create(s.b, s.loc, arith::CmpIPredicate::slt,
+                                          a[1], zero);
+  Value nonZero = arith::CmpIOp::create(s.b, s.loc, arith::CmpIPredicate::ne,
+                                        r, zero);
+  Value differ = arith::XOrIOp::create(s.b, s.loc, rNegative, bNegative);
+  Value adjust = arith::AndIOp::create(s.b, s.loc, nonZero, differ);
+  return s.select(adjust, s.add(r, a[1]), r);
+}
+Value compute(BitShiftOp op, Scalar s, ValueRange a) {
+  if (op.getDirection() == "left")
+    return arith::ShLIOp::create(s.b, s.loc, a[0], a[1]);
+  return arith::ShRUIOp::create(s.b, s.loc, a[0], a[1]);
+}
 Value compute(AddOp, Scalar s, ValueRange a) { return s.add(a[0], a[1]); }
 Value compute(SubOp, Scalar s, ValueRange a) { return s.sub(a[0], a[1]); }
 Value compute(MulOp, Scalar s, ValueRange a) { return s.mul(a[0], a[1]); }
@@ -339,6 +519,24 @@ void to_linalg::populateElementwisePatterns(KilnTypeConverter &converter,
       ElementwiseLowering<EqualOp>, ElementwiseLowering<LessOp>,
       ElementwiseLowering<LessOrEqualOp>, ElementwiseLowering<GreaterOp>,
       ElementwiseLowering<GreaterOrEqualOp>, ElementwiseLowering<WhereOp>,
-      ElementwiseLowering<CastOp>, ConstantLowering, ShapeLowering>(converter,
-                                                                  context);
+      ElementwiseLowering<CastOp>, ElementwiseLowering<AcosOp>,
+      ElementwiseLowering<AcoshOp>, ElementwiseLowering<AsinOp>,
+      ElementwiseLowering<AsinhOp>, ElementwiseLowering<AtanOp>,
+      ElementwiseLowering<AtanhOp>, ElementwiseLowering<CosOp>,
+      ElementwiseLowering<CoshOp>, ElementwiseLowering<SinOp>,
+      ElementwiseLowering<SinhOp>, ElementwiseLowering<TanOp>,
+      ElementwiseLowering<CeilOp>, ElementwiseLowering<FloorOp>,
+      ElementwiseLowering<RoundOp>, ElementwiseLowering<SoftplusOp>,
+      ElementwiseLowering<SoftsignOp>, ElementwiseLowering<MishOp>,
+      ElementwiseLowering<SignOp>, ElementwiseLowering<NotOp>,
+      ElementwiseLowering<BitwiseNotOp>, ElementwiseLowering<IsNaNOp>,
+      ElementwiseLowering<IsInfOp>, ElementwiseLowering<EluOp>,
+      ElementwiseLowering<SeluOp>, ElementwiseLowering<CeluOp>,
+      ElementwiseLowering<ThresholdedReluOp>, ElementwiseLowering<ShrinkOp>,
+      ElementwiseLowering<AndOp>, ElementwiseLowering<OrOp>,
+      ElementwiseLowering<XorOp>, ElementwiseLowering<BitwiseAndOp>,
+      ElementwiseLowering<BitwiseOrOp>, ElementwiseLowering<BitwiseXorOp>,
+      ElementwiseLowering<PReluOp>, ElementwiseLowering<ModOp>,
+      ElementwiseLowering<BitShiftOp>, ConstantLowering, ShapeLowering>(
+      converter, context);
 }

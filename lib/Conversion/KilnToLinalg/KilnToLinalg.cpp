@@ -28,6 +28,7 @@ struct ConvertKilnToLinalgPass
     populateConvolutionPatterns(converter, patterns);
     populateNormalizationPatterns(converter, patterns);
     populateDataMovementPatterns(converter, patterns);
+    populatePadResizePatterns(converter, patterns);
     populateFunctionOpInterfaceTypeConversionPattern<func::FuncOp>(patterns,
                                                                    converter);
     populateReturnOpTypeConversionPattern(patterns, converter);

@@ -151,12 +151,25 @@ Value to_linalg::reshapeTo(OpBuilder &b, Location loc, Value value,
     return tensor::CollapseShapeOp::create(b, loc, type, value,
                                            ArrayRef<ReassociationIndices>{});
   }
+  // A dynamic source reshaped to a static type goes through the flat path,
+  // which casts to the static element count.
+  bool staticFromDynamic = type.hasStaticShape() && !source.hasStaticShape();
   if (std::optional<SmallVector<ReassociationIndices>> groups =
-          getReassociationIndicesForReshape(source, type)) {
+          staticFromDynamic ? std::nullopt
+                            : getReassociationIndicesForReshape(source, type)) {
     if (source.getRank() > type.getRank())
       return tensor::CollapseShapeOp::create(b, loc, type, value, *groups);
     if (source.getRank() < type.getRank())
       return tensor::ExpandShapeOp::create(b, loc, type, value, *groups, dims);
+  }
+  // Several dynamic dims: tensor.reshape with the dims as a shape tensor
+  // (expand_shape of one group into several dynamic dims does not lower).
+  if (llvm::count(type.getShape(), ShapedType::kDynamic) > 1) {
+    SmallVector<Value> extents;
+    for (OpFoldResult dim : dims)
+      extents.push_back(getValueOrCreateConstantIndexOp(b, loc, dim));
+    Value shape = tensor::FromElementsOp::create(b, loc, extents);
+    return tensor::ReshapeOp::create(b, loc, type, value, shape);
   }
   // General case: flatten, then split into the target dims.
   ReassociationIndices all;
@@ -169,6 +182,16 @@ Value to_linalg::reshapeTo(OpBuilder &b, Location loc, Value value,
                                                ArrayRef{all});
   if (type.getRank() == 1)
     return tensor::CastOp::create(b, loc, type, flat);
+  if (type.hasStaticShape() && !flatType.hasStaticShape())
+    flat = tensor::CastOp::create(
+        b, loc,
+        RankedTensorType::get({type.getNumElements()}, source.getElementType()),
+        flat);
+  else if (!type.hasStaticShape() && flatType.hasStaticShape())
+    flat = tensor::CastOp::create(
+        b, loc,
+        RankedTensorType::get({ShapedType::kDynamic}, source.getElementType()),
+        flat);
   ReassociationIndices target;
   for (int64_t i = 0; i < type.getRank(); ++i)
     target.push_back(i);

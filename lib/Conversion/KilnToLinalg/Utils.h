@@ -97,6 +97,8 @@ void populateConvolutionPatterns(KilnTypeConverter &converter,
                                  mlir::RewritePatternSet &patterns);
 void populateNormalizationPatterns(KilnTypeConverter &converter,
                                    mlir::RewritePatternSet &patterns);
+void populatePadResizePatterns(KilnTypeConverter &converter,
+                               mlir::RewritePatternSet &patterns);
 void populateDataMovementPatterns(KilnTypeConverter &converter,
                                   mlir::RewritePatternSet &patterns);
 

@@ -89,6 +89,67 @@ static LogicalResult importClip(NodeImporter &n) {
       operands, {n.segments({1, min ? 1 : 0, max ? 1 : 0})}));
 }
 
+/// A one-input op whose float attributes keep their ONNX names and defaults.
+template <typename OpTy>
+static OpHandler
+importActivation(std::vector<std::pair<const char *, float>> attrs) {
+  return [attrs](NodeImporter &n) -> LogicalResult {
+    if (failed(n.requireOperands(1)))
+      return failure();
+    SmallVector<NamedAttribute> named;
+    for (auto [name, defaultValue] : attrs)
+      named.push_back(n.namedF32(name, n.floatAttr(name, defaultValue)));
+    return n.setResult(n.create<OpTy>(n.operand(0), named));
+  };
+}
+
+static LogicalResult importIsInf(NodeImporter &n) {
+  if (failed(n.requireOperands(1)))
+    return failure();
+  return n.setResult(n.create<IsInfOp>(
+      n.operand(0),
+      {n.namedBool("detect_negative", n.intAttr("detect_negative", 1) != 0),
+       n.namedBool("detect_positive", n.intAttr("detect_positive", 1) != 0)}));
+}
+
+static LogicalResult importMod(NodeImporter &n) {
+  if (failed(n.requireOperands(2)))
+    return failure();
+  bool fmod = n.intAttr("fmod", 0) != 0;
+  if (!fmod && isa<FloatType>(n.operandType(0).getElementType()))
+    return n.emitError() << "fmod must be 1 for floating-point inputs";
+  return n.setResult(n.create<ModOp>({n.operand(0), n.operand(1)},
+                                     {n.namedBool("fmod", fmod)}));
+}
+
+static LogicalResult importBitShift(NodeImporter &n) {
+  if (failed(n.requireOperands(2)))
+    return failure();
+  std::string direction = StringRef(n.stringAttr("direction", "")).lower();
+  if (direction != "left" && direction != "right")
+    return n.emitError() << "direction must be LEFT or RIGHT";
+  return n.setResult(n.create<BitShiftOp>(
+      {n.operand(0), n.operand(1)}, {n.namedStr("direction", direction)}));
+}
+
+/// Mean of any number of inputs: their sum over the count.
+static LogicalResult importMean(NodeImporter &n) {
+  if (failed(importVariadic<AddOp>(n)))
+    return failure();
+  Value sum = n.getResults().front();
+  Type element = getElementTypeOrSelf(sum.getType());
+  Value count = n.constScalar(element, n.getNumOperands());
+  return n.setResult(n.create<DivOp>({sum, count}));
+}
+
+static LogicalResult importCastLike(NodeImporter &n) {
+  if (failed(n.requireOperands(2)))
+    return failure();
+  return n.setResult(n.create<CastOp>(
+      n.operand(0),
+      {n.named("to", TypeAttr::get(n.operandType(1).getElementType()))}));
+}
+
 static LogicalResult importWhere(NodeImporter &n) {
   if (failed(n.requireOperands(3)))
     return failure();
@@ -112,6 +173,48 @@ void onnx_import::registerElementwiseOps(OpRegistry &r) {
   r.add("HardSigmoid", 6, importHardSigmoid);
   r.add("Gelu", 20, importGelu);
   r.add("Clip", {6, 11, 12, 13}, importClip);
+  r.add("Acos", 7, importUnary<AcosOp>);
+  r.add("Acosh", 9, importUnary<AcoshOp>);
+  r.add("Asin", 7, importUnary<AsinOp>);
+  r.add("Asinh", 9, importUnary<AsinhOp>);
+  r.add("Atan", 7, importUnary<AtanOp>);
+  r.add("Atanh", 9, importUnary<AtanhOp>);
+  r.add("Cos", 7, importUnary<CosOp>);
+  r.add("Cosh", 9, importUnary<CoshOp>);
+  r.add("Sin", 7, importUnary<SinOp>);
+  r.add("Sinh", 9, importUnary<SinhOp>);
+  r.add("Tan", 7, importUnary<TanOp>);
+  r.add("Ceil", {6, 13}, importUnary<CeilOp>);
+  r.add("Floor", {6, 13}, importUnary<FloorOp>);
+  r.add("Round", 11, importUnary<RoundOp>);
+  r.add("Softplus", 1, importUnary<SoftplusOp>);
+  r.add("Softsign", 1, importUnary<SoftsignOp>);
+  r.add("Mish", 18, importUnary<MishOp>);
+  r.add("Sign", {9, 13}, importUnary<SignOp>);
+  r.add("Not", 1, importUnary<NotOp>);
+  r.add("BitwiseNot", 18, importUnary<BitwiseNotOp>);
+  r.add("IsNaN", {9, 13}, importUnary<IsNaNOp>);
+  r.add("IsInf", 10, importIsInf);
+  r.add("Elu", 6, importActivation<EluOp>({{"alpha", 1.0f}}));
+  r.add("Selu", 6,
+        importActivation<SeluOp>({{"alpha", 1.67326319217681884765625f},
+                                  {"gamma", 1.05070102214813232421875f}}));
+  r.add("Celu", 12, importActivation<CeluOp>({{"alpha", 1.0f}}));
+  r.add("ThresholdedRelu", 10,
+        importActivation<ThresholdedReluOp>({{"alpha", 1.0f}}));
+  r.add("Shrink", 9,
+        importActivation<ShrinkOp>({{"bias", 0.0f}, {"lambd", 0.5f}}));
+  r.add("And", 7, importBinary<AndOp>);
+  r.add("Or", 7, importBinary<OrOp>);
+  r.add("Xor", 7, importBinary<XorOp>);
+  r.add("BitwiseAnd", 18, importBinary<BitwiseAndOp>);
+  r.add("BitwiseOr", 18, importBinary<BitwiseOrOp>);
+  r.add("BitwiseXor", 18, importBinary<BitwiseXorOp>);
+  r.add("PRelu", {7, 9, 16}, importBinary<PReluOp>);
+  r.add("Mod", {10, 13}, importMod);
+  r.add("BitShift", 11, importBitShift);
+  r.add("Mean", {8, 13}, importMean);
+  r.add("CastLike", {15, 19, 21}, importCastLike);
 
   // Broadcasting binary ops (numpy-style broadcasting since opset 7).
   r.add("Add", {7, 13, 14}, importBinary<AddOp>);
@@ -121,7 +224,7 @@ void onnx_import::registerElementwiseOps(OpRegistry &r) {
   r.add("Pow", {7, 12, 13, 15}, importBinary<PowOp>);
   r.add("Max", {8, 12, 13}, importVariadic<MaxOp>);
   r.add("Min", {8, 12, 13}, importVariadic<MinOp>);
-  r.add("Sum", {8, 13}, importVariadic<AddOp>);
+  r.add("Sum", {6, 8, 13}, importVariadic<AddOp>);
   r.add("Equal", {7, 11, 13, 19}, importBinary<EqualOp>);
   r.add("Less", {7, 9, 13}, importBinary<LessOp>);
   r.add("LessOrEqual", {12, 16}, importBinary<LessOrEqualOp>);

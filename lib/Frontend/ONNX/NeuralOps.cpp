@@ -236,19 +236,73 @@ static LogicalResult importBatchNorm(NodeImporter &n) {
       *operands, {n.namedF32("epsilon", n.floatAttr("epsilon", 1e-5f))}));
 }
 
+/// LayerNormalization; its optional Mean and InvStdDev outputs (computed in
+/// f32 with the default stash_type) are built from reductions when a node
+/// asks for them.
 static LogicalResult importLayerNorm(NodeImporter &n) {
   if (failed(n.requireOperands(2)))
     return failure();
   SmallVector<Value> operands = {n.operand(0), n.operand(1)};
   if (n.hasOperand(2))
     operands.push_back(n.operand(2));
-  return n.setResult(n.create<LayerNormOp>(
-      operands, {n.namedI64("axis", n.intAttr("axis", -1)),
-                 n.namedF32("epsilon", n.floatAttr("epsilon", 1e-5f))}));
+  int64_t axis = n.intAttr("axis", -1);
+  float epsilon = n.floatAttr("epsilon", 1e-5f);
+  FailureOr<Value> y = n.create<LayerNormOp>(
+      operands, {n.namedI64("axis", axis), n.namedF32("epsilon", epsilon)});
+  if (failed(y))
+    return failure();
+  const onnx::NodeProto &node = n.getNode();
+  bool wantsStats = (node.output_size() > 1 && !node.output(1).empty()) ||
+                    (node.output_size() > 2 && !node.output(2).empty());
+  if (!wantsStats)
+    return n.setResults(*y);
+  RankedTensorType type = n.operandType(0);
+  int64_t rank = type.getRank();
+  FailureOr<int64_t> first = normalizeAxis(axis, rank);
+  if (failed(first))
+    return n.emitError() << "axis " << axis << " is out of range";
+  SmallVector<int64_t> axes;
+  for (int64_t d = *first; d < rank; ++d)
+    axes.push_back(d);
+  Type f32 = n.getBuilder().getF32Type();
+  Value x = n.operand(0);
+  if (type.getElementType() != f32) {
+    FailureOr<Value> cast = n.create<CastOp>(x, {n.named("to", TypeAttr::get(f32))});
+    if (failed(cast))
+      return failure();
+    x = *cast;
+  }
+  SmallVector<NamedAttribute> reduceAttrs = {n.namedI64s("axes", axes),
+                                             n.namedBool("keepdims", true)};
+  FailureOr<Value> mean = n.create<ReduceMeanOp>(x, reduceAttrs);
+  if (failed(mean))
+    return failure();
+  FailureOr<Value> centered = n.create<SubOp>({x, *mean});
+  if (failed(centered))
+    return failure();
+  FailureOr<Value> squared = n.create<MulOp>({*centered, *centered});
+  if (failed(squared))
+    return failure();
+  FailureOr<Value> variance = n.create<ReduceMeanOp>(*squared, reduceAttrs);
+  if (failed(variance))
+    return failure();
+  FailureOr<Value> shifted =
+      n.create<AddOp>({*variance, n.constScalar(f32, epsilon)});
+  if (failed(shifted))
+    return failure();
+  FailureOr<Value> deviation = n.create<SqrtOp>(*shifted);
+  if (failed(deviation))
+    return failure();
+  FailureOr<Value> inverse = n.create<ReciprocalOp>(*deviation);
+  if (failed(inverse))
+    return failure();
+  return n.setResults({*y, *mean, *inverse});
 }
 
-/// Softmax from opset 13 normalizes along one axis; before, the input is
-/// viewed as a matrix split at `axis` and normalized along its rows.
+/// Softmax, LogSoftmax and Hardmax from opset 13 normalize along one axis;
+/// before, the input is viewed as a matrix split at `axis` and normalized
+/// along its rows.
+template <typename OpTy>
 static LogicalResult importSoftmax(NodeImporter &n) {
   if (failed(n.requireOperands(1)))
     return failure();
@@ -261,13 +315,12 @@ static LogicalResult importSoftmax(NodeImporter &n) {
     return n.emitError() << "axis " << axis << " is out of range for " << type;
   if (n.getOpset() >= 13 || *normalized == rank - 1)
     return n.setResult(
-        n.create<SoftmaxOp>(input, {n.namedI64("axis", *normalized)}));
+        n.create<OpTy>(input, {n.namedI64("axis", *normalized)}));
   FailureOr<Value> matrix =
       n.create<FlattenOp>(input, {n.namedI64("axis", *normalized)});
   if (failed(matrix))
     return failure();
-  FailureOr<Value> softmax =
-      n.create<SoftmaxOp>(*matrix, {n.namedI64("axis", 1)});
+  FailureOr<Value> softmax = n.create<OpTy>(*matrix, {n.namedI64("axis", 1)});
   if (failed(softmax))
     return failure();
   FailureOr<Value> shape = n.create<ShapeOp>(input);
@@ -286,5 +339,7 @@ void onnx_import::registerNeuralOps(OpRegistry &r) {
   r.add("GlobalAveragePool", 1, importGlobalAveragePool);
   r.add("BatchNormalization", {7, 9, 14, 15}, importBatchNorm);
   r.add("LayerNormalization", 17, importLayerNorm);
-  r.add("Softmax", {1, 11, 13}, importSoftmax);
+  r.add("Softmax", {1, 11, 13}, importSoftmax<SoftmaxOp>);
+  r.add("LogSoftmax", {1, 11, 13}, importSoftmax<LogSoftmaxOp>);
+  r.add("Hardmax", {1, 11, 13}, importSoftmax<HardmaxOp>);
 }

@@ -29,6 +29,18 @@ static LogicalResult importReduce(NodeImporter &n, int axesInputSince) {
                      n.namedBool("keepdims", n.intAttr("keepdims", 1) != 0)}));
 }
 
+template <typename OpTy>
+static LogicalResult importArg(NodeImporter &n) {
+  if (failed(n.requireOperands(1)))
+    return failure();
+  return n.setResult(n.create<OpTy>(
+      n.operand(0),
+      {n.namedI64("axis", n.intAttr("axis", 0)),
+       n.namedBool("keepdims", n.intAttr("keepdims", 1) != 0),
+       n.namedBool("select_last_index",
+                   n.intAttr("select_last_index", 0) != 0)}));
+}
+
 void onnx_import::registerReductionOps(OpRegistry &r) {
   auto reduceMean = [](NodeImporter &n) {
     return importReduce<ReduceMeanOp>(n, 18);
@@ -40,6 +52,19 @@ void onnx_import::registerReductionOps(OpRegistry &r) {
     return importReduce<ReduceSumOp>(n, 13);
   };
   r.add("ReduceMean", {1, 11, 13, 18}, reduceMean);
+  auto since18 = [](auto tag) {
+    using OpTy = decltype(tag);
+    return [](NodeImporter &n) { return importReduce<OpTy>(n, 18); };
+  };
+  r.add("ReduceMin", {1, 11, 12, 13, 18, 20}, since18(ReduceMinOp()));
+  r.add("ReduceProd", {1, 11, 13, 18}, since18(ReduceProdOp()));
+  r.add("ReduceL1", {1, 11, 13, 18}, since18(ReduceL1Op()));
+  r.add("ReduceL2", {1, 11, 13, 18}, since18(ReduceL2Op()));
+  r.add("ReduceLogSum", {1, 11, 13, 18}, since18(ReduceLogSumOp()));
+  r.add("ReduceLogSumExp", {1, 11, 13, 18}, since18(ReduceLogSumExpOp()));
+  r.add("ReduceSumSquare", {1, 11, 13, 18}, since18(ReduceSumSquareOp()));
+  r.add("ArgMax", {1, 11, 12, 13}, importArg<ArgMaxOp>);
+  r.add("ArgMin", {1, 11, 12, 13}, importArg<ArgMinOp>);
   r.add("ReduceMax", {1, 11, 12, 13, 18, 20}, reduceMax);
   r.add("ReduceSum", {1, 11, 13}, reduceSum);
 }

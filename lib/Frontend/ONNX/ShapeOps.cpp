@@ -430,9 +430,6 @@ static LogicalResult importResize(NodeImporter &n) {
       "coordinate_transformation_mode", opset10 ? "asymmetric" : "half_pixel");
   std::string nearest =
       n.stringAttr("nearest_mode", opset10 ? "floor" : "round_prefer_floor");
-  if (coordinates == "tf_half_pixel_for_nn")
-    return n.emitError() << "coordinate_transformation_mode "
-                            "\"tf_half_pixel_for_nn\" is not supported";
   SmallVector<Value> operands = {n.operand(0)};
   for (Value v : {roi, scales, sizes})
     if (v)
@@ -449,10 +446,42 @@ static LogicalResult importResize(NodeImporter &n) {
                   n.floatAttr("extrapolation_value", 0.0f))}));
 }
 
+/// Upsample (deprecated for Resize): scales from the attribute (opset 7) or
+/// the second input (9), asymmetric coordinates, nearest rounds down.
+static LogicalResult importUpsample(NodeImporter &n) {
+  if (failed(n.requireOperands(1)))
+    return failure();
+  Value scales;
+  if (n.getOpset() < 9) {
+    SmallVector<float> values = n.floatsAttr("scales");
+    auto type = RankedTensorType::get({static_cast<int64_t>(values.size())},
+                                      n.getBuilder().getF32Type());
+    scales = ConstantOp::create(n.getBuilder(), n.getLoc(),
+                                DenseElementsAttr::get(type, ArrayRef(values)));
+  } else {
+    if (failed(n.requireOperands(2)))
+      return failure();
+    scales = n.operand(1);
+  }
+  std::string mode = n.stringAttr("mode", "nearest");
+  if (mode == "bilinear")
+    mode = "linear";
+  return n.setResult(n.create<ResizeOp>(
+      {n.operand(0), scales},
+      {n.segments({1, 0, 1, 0}), n.namedStr("mode", mode),
+       n.namedStr("coordinate_transformation_mode", "asymmetric"),
+       n.namedStr("nearest_mode", "floor")}));
+}
+
 void onnx_import::registerShapeOps(OpRegistry &r) {
   r.add("Constant", {1, 9, 11, 12, 13, 19, 21}, importConstant);
   r.add("Shape", {1, 13, 15, 19, 21}, importShape);
   r.add("ConstantOfShape", {9, 20, 21}, importConstantOfShape);
+  r.add("Size", {1, 13, 19, 21}, [](NodeImporter &n) -> LogicalResult {
+    if (failed(n.requireOperands(1)))
+      return failure();
+    return n.setResult(n.create<SizeOp>(n.operand(0)));
+  });
   r.add("Cast", {6, 9, 13, 19, 21}, importCast);
   r.add("Identity", {1, 13, 14, 16, 19, 21}, importIdentity);
   r.add("Dropout", {7, 10, 12, 13}, importDropout);
@@ -468,4 +497,5 @@ void onnx_import::registerShapeOps(OpRegistry &r) {
   r.add("Gather", {1, 11, 13}, importGather);
   r.add("Pad", {2, 11, 13, 18, 19, 21}, importPad);
   r.add("Resize", {10, 11, 13, 18, 19}, importResize);
+  r.add("Upsample", {7, 9}, importUpsample);
 }

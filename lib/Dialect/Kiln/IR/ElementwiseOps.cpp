@@ -243,3 +243,35 @@ OpFoldResult MinOp::fold(FoldAdaptor adaptor) {
                          return std::min(a, b);
                        });
 }
+
+//===----------------------------------------------------------------------===//
+// SizeOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult SizeOp::inferReturnTypes(MLIRContext *context,
+                                       std::optional<Location>, Adaptor,
+                                       SmallVectorImpl<Type> &types) {
+  types.push_back(RankedTensorType::get({}, IntegerType::get(context, 64)));
+  return success();
+}
+
+OpFoldResult SizeOp::fold(FoldAdaptor) {
+  RankedTensorType type = getInput().getType();
+  if (!type.hasStaticShape())
+    return {};
+  return makeIntElements(getType(), {type.getNumElements()});
+}
+
+OpFoldResult NegOp::fold(FoldAdaptor adaptor) {
+  // Small signed integer constants (shape arithmetic).
+  if (!getType().getElementType().isSignlessInteger() ||
+      !getType().hasStaticShape() ||
+      getType().getNumElements() > kMaxFoldElements)
+    return {};
+  std::optional<SmallVector<int64_t>> values = getIntValues(adaptor.getInput());
+  if (!values)
+    return {};
+  for (int64_t &v : *values)
+    v = -v;
+  return makeIntElements(getType(), *values);
+}

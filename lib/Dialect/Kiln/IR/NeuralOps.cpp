@@ -380,3 +380,63 @@ LogicalResult SoftmaxOp::verify() {
                                 << rank;
   return success();
 }
+
+/// Softmax-like ops keep the input's type and need an axis in range.
+template <typename OpTy>
+static LogicalResult verifySoftmaxAxis(OpTy op) {
+  int64_t rank = op.getInput().getType().getRank();
+  if (failed(normalizeAxis(op.getAxis(), rank)))
+    return op.emitOpError("axis ")
+           << op.getAxis() << " is out of range for rank " << rank;
+  return success();
+}
+
+LogicalResult LogSoftmaxOp::inferReturnTypes(MLIRContext *,
+                                             std::optional<Location>,
+                                             Adaptor adaptor,
+                                             SmallVectorImpl<Type> &types) {
+  types.push_back(adaptor.getInput().getType());
+  return success();
+}
+
+LogicalResult LogSoftmaxOp::verify() { return verifySoftmaxAxis(*this); }
+
+LogicalResult HardmaxOp::inferReturnTypes(MLIRContext *,
+                                          std::optional<Location>,
+                                          Adaptor adaptor,
+                                          SmallVectorImpl<Type> &types) {
+  types.push_back(adaptor.getInput().getType());
+  return success();
+}
+
+LogicalResult HardmaxOp::verify() { return verifySoftmaxAxis(*this); }
+
+/// ArgMax/ArgMin reduce one axis to i64 indices.
+template <typename Adaptor>
+static LogicalResult inferArgResult(MLIRContext *context,
+                                    std::optional<Location> location,
+                                    Adaptor adaptor,
+                                    SmallVectorImpl<Type> &types) {
+  SmallVector<Type> reduced;
+  if (failed(inferReductionResult(location, adaptor.getInput(),
+                                  {adaptor.getAxis()}, adaptor.getKeepdims(),
+                                  reduced)))
+    return failure();
+  types.push_back(cast<RankedTensorType>(reduced.front())
+                      .clone(IntegerType::get(context, 64)));
+  return success();
+}
+
+LogicalResult ArgMaxOp::inferReturnTypes(MLIRContext *context,
+                                         std::optional<Location> location,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &types) {
+  return inferArgResult(context, location, adaptor, types);
+}
+
+LogicalResult ArgMinOp::inferReturnTypes(MLIRContext *context,
+                                         std::optional<Location> location,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &types) {
+  return inferArgResult(context, location, adaptor, types);
+}

@@ -41,6 +41,7 @@ def Kiln_FloatElementType : AnyTypeOf<[F16, BF16, F32, F64]>;
 def Kiln_Tensor : RankedTensorOf<[Kiln_ElementType]>;
 def Kiln_FloatTensor : RankedTensorOf<[Kiln_FloatElementType]>;
 def Kiln_BoolTensor : RankedTensorOf<[I1]>;
+def Kiln_IntTensor : RankedTensorOf<[I8, I16, I32, I64, UI8, UI16, UI32, UI64]>;
 /// Shape-like operands (shapes, pads, starts, indices) are 1-D integer tensors.
 def Kiln_IndexTensor : RankedTensorOf<[I32, I64]>;
 

@@ -101,8 +101,80 @@ def Kiln_ReciprocalOp : Kiln_SimpleUnaryOp<"reciprocal", "1 / x">;
 def Kiln_ErfOp : Kiln_SimpleUnaryOp<"erf", "erf(x)">;
 def Kiln_HardSwishOp : Kiln_SimpleUnaryOp<"hard_swish",
                                           "x * max(0, min(1, x / 6 + 1 / 2))">;
-def Kiln_NegOp : Kiln_SimpleUnaryOp<"neg", "-x", Kiln_Tensor>;
+def Kiln_NegOp : Kiln_SimpleUnaryOp<"neg", "-x", Kiln_Tensor> {
+  let hasFolder = 1;
+}
 def Kiln_AbsOp : Kiln_SimpleUnaryOp<"abs", "|x|", Kiln_Tensor>;
+
+def Kiln_AcosOp : Kiln_SimpleUnaryOp<"acos", "acos(x)">;
+def Kiln_AcoshOp : Kiln_SimpleUnaryOp<"acosh", "acosh(x)">;
+def Kiln_AsinOp : Kiln_SimpleUnaryOp<"asin", "asin(x)">;
+def Kiln_AsinhOp : Kiln_SimpleUnaryOp<"asinh", "asinh(x)">;
+def Kiln_AtanOp : Kiln_SimpleUnaryOp<"atan", "atan(x)">;
+def Kiln_AtanhOp : Kiln_SimpleUnaryOp<"atanh", "atanh(x)">;
+def Kiln_CosOp : Kiln_SimpleUnaryOp<"cos", "cos(x)">;
+def Kiln_CoshOp : Kiln_SimpleUnaryOp<"cosh", "cosh(x)">;
+def Kiln_SinOp : Kiln_SimpleUnaryOp<"sin", "sin(x)">;
+def Kiln_SinhOp : Kiln_SimpleUnaryOp<"sinh", "sinh(x)">;
+def Kiln_TanOp : Kiln_SimpleUnaryOp<"tan", "tan(x)">;
+def Kiln_CeilOp : Kiln_SimpleUnaryOp<"ceil", "ceil(x)">;
+def Kiln_FloorOp : Kiln_SimpleUnaryOp<"floor", "floor(x)">;
+def Kiln_RoundOp : Kiln_SimpleUnaryOp<"round", "x rounded half to even">;
+def Kiln_SoftplusOp : Kiln_SimpleUnaryOp<"softplus", "log(1 + exp(x))">;
+def Kiln_SoftsignOp : Kiln_SimpleUnaryOp<"softsign", "x / (1 + |x|)">;
+def Kiln_MishOp : Kiln_SimpleUnaryOp<"mish", "x * tanh(softplus(x))">;
+def Kiln_SignOp : Kiln_SimpleUnaryOp<"sign", "sign(x) (-1, 0 or 1)", Kiln_Tensor>;
+def Kiln_NotOp : Kiln_SimpleUnaryOp<"not", "logical not", Kiln_BoolTensor>;
+def Kiln_BitwiseNotOp : Kiln_SimpleUnaryOp<"bitwise_not", "~x", Kiln_IntTensor>;
+
+/// Unary ops with float attributes named as in ONNX.
+class Kiln_ActivationOp<string mnemonic, string formula, dag attrs,
+                        Type tensorType = Kiln_FloatTensor>
+    : Kiln_UnaryOp<mnemonic, tensorType> {
+  let summary = "Elementwise " # formula;
+  let description = "ONNX's operator of this name: `" # formula # "`.\n\n"
+    # "```mlir\n%y = kiln." # mnemonic
+    # " %x : (tensor<4xf32>) -> tensor<4xf32>\n```";
+  let arguments = !con((ins tensorType:$input), attrs);
+}
+
+def Kiln_EluOp : Kiln_ActivationOp<"elu", "x >= 0 ? x : alpha * (exp(x) - 1)",
+    (ins DefaultValuedAttr<F32Attr, "1.0f">:$alpha)>;
+def Kiln_SeluOp : Kiln_ActivationOp<"selu",
+    "gamma * (x > 0 ? x : alpha * (exp(x) - 1))",
+    (ins DefaultValuedAttr<F32Attr, "1.67326319217681884765625f">:$alpha,
+         DefaultValuedAttr<F32Attr, "1.05070102214813232421875f">:$gamma)>;
+def Kiln_CeluOp : Kiln_ActivationOp<"celu",
+    "max(0, x) + min(0, alpha * (exp(x / alpha) - 1))",
+    (ins DefaultValuedAttr<F32Attr, "1.0f">:$alpha)>;
+def Kiln_ThresholdedReluOp : Kiln_ActivationOp<"thresholded_relu",
+    "x > alpha ? x : 0", (ins DefaultValuedAttr<F32Attr, "1.0f">:$alpha)>;
+def Kiln_ShrinkOp : Kiln_ActivationOp<"shrink",
+    "x < -lambd ? x + bias : (x > lambd ? x - bias : 0)",
+    (ins DefaultValuedAttr<F32Attr, "0.0f">:$bias,
+         DefaultValuedAttr<F32Attr, "0.5f">:$lambd), Kiln_Tensor>;
+
+/// Float classification: the result is bool.
+class Kiln_ClassifyOp<string mnemonic, string what, dag attrs = (ins)>
+    : Kiln_Op<mnemonic, [], [{
+        inferredReturnTypes.push_back(
+            ::llvm::cast<::mlir::RankedTensorType>(adaptor.getInput().getType())
+                .clone(::mlir::IntegerType::get(context, 1)));
+        return ::llvm::success();
+      }]> {
+  let summary = "Elementwise test: " # what;
+  let description = "ONNX's operator of this name; the result is a bool (i1) "
+    # "tensor.\n\n```mlir\n%y = kiln." # mnemonic
+    # " %x : (tensor<4xf32>) -> tensor<4xi1>\n```";
+  let arguments = !con((ins Kiln_FloatTensor:$input), attrs);
+  let results = (outs Kiln_BoolTensor:$output);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+}
+
+def Kiln_IsNaNOp : Kiln_ClassifyOp<"is_nan", "x is NaN">;
+def Kiln_IsInfOp : Kiln_ClassifyOp<"is_inf", "x is an infinity",
+    (ins DefaultValuedAttr<BoolAttr, "true">:$detect_negative,
+         DefaultValuedAttr<BoolAttr, "true">:$detect_positive)>;
 
 def Kiln_LeakyReluOp : Kiln_UnaryOp<"leaky_relu"> {
   let summary = "Elementwise x >= 0 ? x : alpha * x";
@@ -208,6 +280,48 @@ def Kiln_MinOp : Kiln_ArithOp<"min", "min(lhs, rhs)", [Commutative]>;
 /// base's.
 def Kiln_PowOp : Kiln_BinaryOp<"pow", "lhs ^ rhs", Kiln_Tensor,
     [AllElementTypesMatch<["lhs", "output"]>]>;
+
+def Kiln_AndOp : Kiln_BinaryOp<"and", "lhs && rhs", Kiln_BoolTensor,
+    [Commutative, AllElementTypesMatch<["lhs", "rhs", "output"]>]>;
+def Kiln_OrOp : Kiln_BinaryOp<"or", "lhs || rhs", Kiln_BoolTensor,
+    [Commutative, AllElementTypesMatch<["lhs", "rhs", "output"]>]>;
+def Kiln_XorOp : Kiln_BinaryOp<"xor", "lhs != rhs", Kiln_BoolTensor,
+    [Commutative, AllElementTypesMatch<["lhs", "rhs", "output"]>]>;
+def Kiln_BitwiseAndOp : Kiln_BinaryOp<"bitwise_and", "lhs & rhs",
+    Kiln_IntTensor, [Commutative, AllElementTypesMatch<["lhs", "rhs", "output"]>]>;
+def Kiln_BitwiseOrOp : Kiln_BinaryOp<"bitwise_or", "lhs | rhs",
+    Kiln_IntTensor, [Commutative, AllElementTypesMatch<["lhs", "rhs", "output"]>]>;
+def Kiln_BitwiseXorOp : Kiln_BinaryOp<"bitwise_xor", "lhs ^ rhs",
+    Kiln_IntTensor, [Commutative, AllElementTypesMatch<["lhs", "rhs", "output"]>]>;
+def Kiln_PReluOp : Kiln_BinaryOp<"prelu", "lhs < 0 ? rhs * lhs : lhs",
+    Kiln_FloatTensor>;
+
+def Kiln_ModOp : Kiln_BinaryOp<"mod", "lhs mod rhs"> {
+  let description = [{
+    ONNX `Mod`. With `fmod` the result has the sign of the dividend (C's
+    fmod); without it, of the divisor (Python's %), integers only.
+
+    ```mlir
+    %z = kiln.mod %x, %y : (tensor<4xi32>, tensor<4xi32>) -> tensor<4xi32>
+    ```
+  }];
+  let arguments = (ins Kiln_Tensor:$lhs, Kiln_Tensor:$rhs,
+                       DefaultValuedAttr<BoolAttr, "false">:$fmod);
+}
+
+def Kiln_BitShiftOp : Kiln_BinaryOp<"bit_shift", "lhs << rhs or lhs >> rhs",
+                                    Kiln_IntTensor> {
+  let description = [{
+    ONNX `BitShift` (unsigned integers): shifts `lhs` by `rhs` bits in
+    `direction`.
+
+    ```mlir
+    %z = kiln.bit_shift %x, %y {direction = "left"} : (tensor<3xui8>, tensor<3xui8>) -> tensor<3xui8>
+    ```
+  }];
+  let arguments = (ins Kiln_IntTensor:$lhs, Kiln_IntTensor:$rhs,
+                       Kiln_StrAttrOf<["left", "right"]>:$direction);
+}
 
 class Kiln_CompareOp<string mnemonic, string formula, list<Trait> traits = []>
     : Kiln_BinaryOp<mnemonic, formula, Kiln_Tensor,
@@ -466,6 +580,40 @@ def Kiln_SoftmaxOp : Kiln_Op<"softmax"> {
   let hasVerifier = 1;
 }
 
+def Kiln_LogSoftmaxOp : Kiln_Op<"log_softmax"> {
+  let summary = "Log of the softmax along one axis";
+  let description = [{
+    ONNX `LogSoftmax` (opset 13 semantics; the importer reshapes for older
+    opsets as for softmax): `x - max - log(sum(exp(x - max)))`.
+
+    ```mlir
+    %y = kiln.log_softmax %x {axis = -1 : i64} : (tensor<2x10xf32>) -> tensor<2x10xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_FloatTensor:$input,
+                       DefaultValuedAttr<Kiln_I64Attr, "-1">:$axis);
+  let results = (outs Kiln_FloatTensor:$output);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Kiln_HardmaxOp : Kiln_Op<"hardmax"> {
+  let summary = "One-hot of the first maximum along one axis";
+  let description = [{
+    ONNX `Hardmax` (opset 13 semantics): 1 where the element is the first
+    maximum along `axis`, 0 elsewhere.
+
+    ```mlir
+    %y = kiln.hardmax %x {axis = -1 : i64} : (tensor<2x10xf32>) -> tensor<2x10xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_FloatTensor:$input,
+                       DefaultValuedAttr<Kiln_I64Attr, "-1">:$axis);
+  let results = (outs Kiln_FloatTensor:$output);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Reductions
 //===----------------------------------------------------------------------===//
@@ -487,6 +635,47 @@ class Kiln_ReduceOp<string mnemonic, string what> : Kiln_Op<mnemonic, [], [{
 }
 
 def Kiln_ReduceMeanOp : Kiln_ReduceOp<"reduce_mean", "mean">;
+def Kiln_ReduceMinOp : Kiln_ReduceOp<"reduce_min", "minimum">;
+def Kiln_ReduceProdOp : Kiln_ReduceOp<"reduce_prod", "product">;
+def Kiln_ReduceL1Op : Kiln_ReduceOp<"reduce_l1", "sum of absolute values">;
+def Kiln_ReduceL2Op : Kiln_ReduceOp<"reduce_l2", "Euclidean norm">;
+def Kiln_ReduceLogSumOp : Kiln_ReduceOp<"reduce_log_sum", "log of the sum">;
+def Kiln_ReduceLogSumExpOp : Kiln_ReduceOp<"reduce_log_sum_exp",
+                                           "log of the sum of exponentials">;
+def Kiln_ReduceSumSquareOp : Kiln_ReduceOp<"reduce_sum_square",
+                                           "sum of squares">;
+
+class Kiln_ArgOp<string mnemonic, string what> : Kiln_Op<mnemonic> {
+  let summary = "Index of the " # what # " along an axis";
+  let description = "ONNX `Arg" # what # "`: i64 indices; with "
+    # "`select_last_index` ties resolve to the last occurrence.\n\n```mlir\n"
+    # "%i = kiln." # mnemonic # " %x {axis = 1 : i64, keepdims = false} : "
+    # "(tensor<2x5xf32>) -> tensor<2xi64>\n```";
+  let arguments = (ins Kiln_Tensor:$input,
+                       DefaultValuedAttr<Kiln_I64Attr, "0">:$axis,
+                       DefaultValuedAttr<BoolAttr, "true">:$keepdims,
+                       DefaultValuedAttr<BoolAttr, "false">:$select_last_index);
+  let results = (outs RankedTensorOf<[I64]>:$output);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+}
+
+def Kiln_ArgMaxOp : Kiln_ArgOp<"argmax", "Max">;
+def Kiln_ArgMinOp : Kiln_ArgOp<"argmin", "Min">;
+
+def Kiln_SizeOp : Kiln_Op<"size"> {
+  let summary = "The number of elements of a tensor, as an i64 scalar";
+  let description = [{
+    ONNX `Size`. Folds to a constant when the input's shape is static.
+
+    ```mlir
+    %n = kiln.size %x : (tensor<?x4xf32>) -> tensor<i64>
+    ```
+  }];
+  let arguments = (ins Kiln_Tensor:$input);
+  let results = (outs 0DTensorOf<[I64]>:$output);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+  let hasFolder = 1;
+}
 def Kiln_ReduceSumOp : Kiln_ReduceOp<"reduce_sum", "sum">;
 def Kiln_ReduceMaxOp : Kiln_ReduceOp<"reduce_max", "maximum">;
 
@@ -724,7 +913,8 @@ def Kiln_ResizeOp : Kiln_Op<"resize",
     DefaultValuedAttr<Kiln_StrAttrOf<["nearest", "linear", "cubic"]>, "\"nearest\"">:$mode,
     DefaultValuedAttr<Kiln_StrAttrOf<["half_pixel", "half_pixel_symmetric",
         "pytorch_half_pixel", "align_corners", "asymmetric",
-        "tf_crop_and_resize"]>, "\"half_pixel\"">:$coordinate_transformation_mode,
+        "tf_crop_and_resize", "tf_half_pixel_for_nn"]>,
+        "\"half_pixel\"">:$coordinate_transformation_mode,
     DefaultValuedAttr<Kiln_StrAttrOf<["round_prefer_floor", "round_prefer_ceil",
         "floor", "ceil"]>, "\"round_prefer_floor\"">:$nearest_mode,
     DefaultValuedAttr<F32Attr, "-0.75f">:$cubic_coeff_a,
