@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what Kiln needs, builds it and runs every test: the lit suite
-# (dialect, importer, error and model tests) and the GoogleTest unit tests.
-# Ends with one line "tests: N passed, N failed".
+# (dialect, importer, conversion, error and end-to-end tests), the GoogleTest
+# unit tests, and the ONNX backend conformance run (one test: no unexpected
+# failure or pass). Ends with one line "tests: N passed, N failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -20,6 +21,16 @@ passed=${passed:-0}; failed=$(( ${failed:-0} + ${unexpected:-0} ))
 unit_passed=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log")
 unit_failed=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log")
 passed=$(( passed + ${unit_passed:-0} )); failed=$(( failed + ${unit_failed:-0} ))
+
+# ONNX backend conformance: fails only on an unexpected failure or an
+# unexpected pass (test/onnx-backend/expected-failures.txt).
+/usr/bin/python3 test/onnx-backend/run_conformance.py -j "$(nproc)" \
+  --kiln-bin "$build_dir/bin" --no-report 2>&1 | tee "$log" | grep -v '^conformance: \[' || status=$?
+if grep -qx 'conformance: 0 unexpected failures, 0 unexpected passes' "$log"; then
+  passed=$((passed + 1))
+else
+  failed=$((failed + 1))
+fi
 
 echo "tests: $passed passed, $failed failed"
 exit "$status"

@@ -1,0 +1,67 @@
+/* Exercises the C ABI of a compiled tiny_cnn (input image[N,1,8,8] float32,
+ * output probs[N,3] float32): queries, caller-owned and runtime-allocated
+ * outputs, and every input check. Prints one line per check. */
+#include "tiny_cnn.h"
+
+#include <math.h>
+#include <stdio.h>
+
+int main(void) {
+  printf("inputs %d outputs %d\n", kiln_model_num_inputs(),
+         kiln_model_num_outputs());
+  const kiln_tensor_info *in = kiln_model_input(0);
+  const kiln_tensor_info *out = kiln_model_output(0);
+  printf("input %s dtype %d rank %d shape %lld %lld %lld %lld\n", in->name,
+         in->dtype, in->rank, (long long)in->shape[0], (long long)in->shape[1],
+         (long long)in->shape[2], (long long)in->shape[3]);
+  printf("output %s dtype %d rank %d shape %lld %lld\n", out->name, out->dtype,
+         out->rank, (long long)out->shape[0], (long long)out->shape[1]);
+  printf("out of range: %p\n", (void *)kiln_model_input(1));
+
+  float image[3 * 64];
+  for (int i = 0; i < 3 * 64; ++i)
+    image[i] = (float)((i * 37) % 11) / 11.0f - 0.5f;
+  int64_t shape[4] = {3, 1, 8, 8};
+  kiln_tensor input = {image, KILN_FLOAT32, 4, shape, sizeof image};
+
+  /* Caller-owned output buffer. */
+  float probs[9];
+  int64_t probs_shape[2] = {0, 0};
+  kiln_tensor output = {probs, KILN_FLOAT32, 2, probs_shape, sizeof probs};
+  kiln_status s = kiln_model_run(&input, 1, &output, 1);
+  float row = probs[0] + probs[1] + probs[2];
+  printf("run %d shape %lld x %lld row sum %.4f\n", s, (long long)probs_shape[0],
+         (long long)probs_shape[1], row);
+
+  /* Runtime-allocated output. */
+  kiln_tensor allocated = {NULL, KILN_FLOAT32, 2, probs_shape, 0};
+  s = kiln_model_run(&input, 1, &allocated, 1);
+  float *p = allocated.data;
+  printf("allocated %d bytes %zu same %d\n", s, allocated.size_bytes,
+         fabsf(p[4] - probs[4]) < 1e-6f);
+  kiln_free(allocated.data);
+
+  /* A buffer too small for the result. */
+  float small[2];
+  kiln_tensor tiny = {small, KILN_FLOAT32, 2, probs_shape, sizeof small};
+  s = kiln_model_run(&input, 1, &tiny, 1);
+  printf("small buffer %d: %s\n", s, kiln_model_last_error());
+
+  /* Input checks. */
+  kiln_tensor wrong_type = {image, KILN_INT32, 4, shape, 0};
+  s = kiln_model_run(&wrong_type, 1, &output, 1);
+  printf("wrong type %d: %s\n", s, kiln_model_last_error());
+  int64_t bad_shape[4] = {3, 2, 8, 8};
+  kiln_tensor wrong_dims = {image, KILN_FLOAT32, 4, bad_shape, 0};
+  s = kiln_model_run(&wrong_dims, 1, &output, 1);
+  printf("wrong dims %d: %s\n", s, kiln_model_last_error());
+  kiln_tensor short_data = {image, KILN_FLOAT32, 4, shape, 16};
+  s = kiln_model_run(&short_data, 1, &output, 1);
+  printf("short data %d: %s\n", s, kiln_model_last_error());
+  kiln_tensor no_data = {NULL, KILN_FLOAT32, 4, shape, 0};
+  s = kiln_model_run(&no_data, 1, &output, 1);
+  printf("no data %d: %s\n", s, kiln_model_last_error());
+  s = kiln_model_run(&input, 2, &output, 1);
+  printf("count %d: %s\n", s, kiln_model_last_error());
+  return 0;
+}
