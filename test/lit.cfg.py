@@ -28,3 +28,10 @@ if shutil.which(config.python_executable):
     )
     if probe.returncode == 0:
         config.available_features.add("torch")
+
+# ONNX Runtime (npm onnxruntime-node, installed by scripts/setup.sh) gives
+# reference outputs for the model tests.
+if shutil.which("node") and os.path.isdir(
+    os.path.join(config.kiln_src_root, "bench", "node_modules", "onnxruntime-node")
+):
+    config.available_features.add("onnxruntime")
