@@ -70,19 +70,32 @@ KILN_EXPORT size_t kiln_dtype_size(kiln_dtype dtype) {
 
 static const char *dtype_name(kiln_dtype dtype) {
   switch (dtype) {
-  case KILN_FLOAT32: return "float32";
-  case KILN_UINT8: return "uint8";
-  case KILN_INT8: return "int8";
-  case KILN_UINT16: return "uint16";
-  case KILN_INT16: return "int16";
-  case KILN_INT32: return "int32";
-  case KILN_INT64: return "int64";
-  case KILN_BOOL: return "bool";
-  case KILN_FLOAT16: return "float16";
-  case KILN_FLOAT64: return "float64";
-  case KILN_UINT32: return "uint32";
-  case KILN_UINT64: return "uint64";
-  case KILN_BFLOAT16: return "bfloat16";
+  case KILN_FLOAT32:
+    return "float32";
+  case KILN_UINT8:
+    return "uint8";
+  case KILN_INT8:
+    return "int8";
+  case KILN_UINT16:
+    return "uint16";
+  case KILN_INT16:
+    return "int16";
+  case KILN_INT32:
+    return "int32";
+  case KILN_INT64:
+    return "int64";
+  case KILN_BOOL:
+    return "bool";
+  case KILN_FLOAT16:
+    return "float16";
+  case KILN_FLOAT64:
+    return "float64";
+  case KILN_UINT32:
+    return "uint32";
+  case KILN_UINT64:
+    return "uint64";
+  case KILN_BFLOAT16:
+    return "bfloat16";
   }
   return "unknown";
 }
@@ -190,22 +203,21 @@ static kiln_status check_tensor(const char *kind, const entry *e,
                                 const kiln_tensor *t, int is_input) {
   const kiln_tensor_info *info = &e->info;
   if (t->dtype != info->dtype)
-    return fail(KILN_ERROR_TYPE_MISMATCH,
-                "%s '%s' must be %s, got %s", kind, info->name,
-                dtype_name(info->dtype), dtype_name(t->dtype));
+    return fail(KILN_ERROR_TYPE_MISMATCH, "%s '%s' must be %s, got %s", kind,
+                info->name, dtype_name(info->dtype), dtype_name(t->dtype));
   if (t->rank != info->rank)
-    return fail(KILN_ERROR_SHAPE_MISMATCH,
-                "%s '%s' must have rank %d, got %d", kind, info->name,
-                info->rank, t->rank);
+    return fail(KILN_ERROR_SHAPE_MISMATCH, "%s '%s' must have rank %d, got %d",
+                kind, info->name, info->rank, t->rank);
   if (info->rank > 0 && !t->shape)
-    return fail(KILN_ERROR_INVALID_ARGUMENT, "%s '%s' has no shape array",
-                kind, info->name);
+    return fail(KILN_ERROR_INVALID_ARGUMENT, "%s '%s' has no shape array", kind,
+                info->name);
   if (!is_input)
     return KILN_OK;
   uint64_t count = 1;
   for (int32_t d = 0; d < info->rank; ++d) {
     char want[256], got[256];
-    if (t->shape[d] < 0 || (info->shape[d] >= 0 && t->shape[d] != info->shape[d]))
+    if (t->shape[d] < 0 ||
+        (info->shape[d] >= 0 && t->shape[d] != info->shape[d]))
       return fail(KILN_ERROR_SHAPE_MISMATCH,
                   "%s '%s' must have shape %s, got %s (dim %d)", kind,
                   info->name,

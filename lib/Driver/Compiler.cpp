@@ -29,9 +29,9 @@ public:
   explicit Progress(bool verbose)
       : verbose(verbose), start(std::chrono::steady_clock::now()) {}
   void done(StringRef stage) {
-    double seconds = std::chrono::duration<double>(
-                         std::chrono::steady_clock::now() - start)
-                         .count();
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count();
     if (verbose || seconds > 2.0)
       llvm::errs() << llvm::format("kiln-compile: [%6.1fs] ", seconds) << stage
                    << "\n";
@@ -72,13 +72,11 @@ private:
 } // namespace
 
 /// Runs `build`'s passes on `module`.
-static LogicalResult
-runPipeline(ModuleOp module, const CompileOptions &options,
-            function_ref<void(OpPassManager &)> build) {
+static LogicalResult runPipeline(ModuleOp module, const CompileOptions &options,
+                                 function_ref<void(OpPassManager &)> build) {
   PassManager pm(module.getContext());
   build(pm);
-  if (options.configurePassManager &&
-      failed(options.configurePassManager(pm)))
+  if (options.configurePassManager && failed(options.configurePassManager(pm)))
     return failure();
   return pm.run(module);
 }
@@ -128,8 +126,9 @@ LogicalResult kiln::compileModel(MLIRContext &context,
     return failure();
   progress.done("graph optimizations");
   if (options.emit == EmitKind::Kiln)
-    return writeText(options.outputPath,
-                     [&](raw_ostream &os) { module->print(os); }, fileLoc);
+    return writeText(
+        options.outputPath, [&](raw_ostream &os) { module->print(os); },
+        fileLoc);
 
   if (failed(runPipeline(*module, options, [&](OpPassManager &pm) {
         buildKilnToLinalgPipeline(pm, pipeline);
@@ -137,8 +136,9 @@ LogicalResult kiln::compileModel(MLIRContext &context,
     return failure();
   progress.done("lowered to linalg");
   if (options.emit == EmitKind::Linalg)
-    return writeText(options.outputPath,
-                     [&](raw_ostream &os) { module->print(os); }, fileLoc);
+    return writeText(
+        options.outputPath, [&](raw_ostream &os) { module->print(os); },
+        fileLoc);
 
   if (failed(runPipeline(*module, options, [&](OpPassManager &pm) {
         buildLinalgToLLVMPipeline(pm, pipeline);
@@ -156,19 +156,16 @@ LogicalResult kiln::compileModel(MLIRContext &context,
     return failure();
   progress.done("LLVM IR optimized");
   if (options.emit == EmitKind::LLVM)
-    return writeText(options.outputPath,
-                     [&](raw_ostream &os) {
-                       llvmModel->code->print(os, nullptr);
-                     },
-                     fileLoc);
+    return writeText(
+        options.outputPath,
+        [&](raw_ostream &os) { llvmModel->code->print(os, nullptr); }, fileLoc);
 
   if (options.outputPath == "-")
     return emitError(fileLoc) << "object code and shared libraries need an "
                                  "output file (-o)";
   if (options.emit == EmitKind::Object) {
     // One object: the weights go back into the code module.
-    if (llvm::Linker::linkModules(*llvmModel->code,
-                                  std::move(llvmModel->data)))
+    if (llvm::Linker::linkModules(*llvmModel->code, std::move(llvmModel->data)))
       return emitError(fileLoc) << "cannot merge the weights into the code";
   }
   std::string error;
@@ -177,8 +174,8 @@ LogicalResult kiln::compileModel(MLIRContext &context,
     std::error_code ec;
     llvm::raw_fd_ostream os(file.tempPath(), ec);
     if (ec)
-      return emitError(fileLoc) << "cannot write '" << file.tempPath()
-                                << "': " << ec.message();
+      return emitError(fileLoc)
+             << "cannot write '" << file.tempPath() << "': " << ec.message();
     if (failed(emitObject(llvmModule, target, os, error)))
       return emitError(fileLoc) << error;
     return success();
@@ -201,12 +198,12 @@ LogicalResult kiln::compileModel(MLIRContext &context,
 
   std::string runtime = findRuntimeLibrary();
   if (!llvm::sys::fs::exists(runtime))
-    return emitError(fileLoc) << "cannot find the Kiln runtime library at '"
-                              << runtime << "'";
+    return emitError(fileLoc)
+           << "cannot find the Kiln runtime library at '" << runtime << "'";
   PendingFile library(options.outputPath);
-  if (failed(linkSharedLibrary({object.tempPath().str(),
-                                weights.tempPath().str()},
-                               library.tempPath(), runtime, error)))
+  if (failed(
+          linkSharedLibrary({object.tempPath().str(), weights.tempPath().str()},
+                            library.tempPath(), runtime, error)))
     return emitError(fileLoc) << error;
   SmallString<256> headerPath(options.outputPath);
   llvm::sys::path::replace_extension(headerPath, "h");
@@ -215,10 +212,10 @@ LogicalResult kiln::compileModel(MLIRContext &context,
     std::error_code ec;
     llvm::raw_fd_ostream os(header.tempPath(), ec);
     if (ec)
-      return emitError(fileLoc) << "cannot write '" << header.tempPath()
-                                << "': " << ec.message();
-    os << generateModelHeader(
-        *module, llvm::sys::path::filename(options.inputPath));
+      return emitError(fileLoc)
+             << "cannot write '" << header.tempPath() << "': " << ec.message();
+    os << generateModelHeader(*module,
+                              llvm::sys::path::filename(options.inputPath));
   }
   if (failed(library.commit(error)) || failed(header.commit(error)))
     return emitError(fileLoc) << error;

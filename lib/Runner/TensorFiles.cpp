@@ -22,19 +22,32 @@ static llvm::Error makeError(const llvm::Twine &message) {
 
 const char *kiln::dtypeName(kiln_dtype dtype) {
   switch (dtype) {
-  case KILN_FLOAT32: return "float32";
-  case KILN_UINT8: return "uint8";
-  case KILN_INT8: return "int8";
-  case KILN_UINT16: return "uint16";
-  case KILN_INT16: return "int16";
-  case KILN_INT32: return "int32";
-  case KILN_INT64: return "int64";
-  case KILN_BOOL: return "bool";
-  case KILN_FLOAT16: return "float16";
-  case KILN_FLOAT64: return "float64";
-  case KILN_UINT32: return "uint32";
-  case KILN_UINT64: return "uint64";
-  case KILN_BFLOAT16: return "bfloat16";
+  case KILN_FLOAT32:
+    return "float32";
+  case KILN_UINT8:
+    return "uint8";
+  case KILN_INT8:
+    return "int8";
+  case KILN_UINT16:
+    return "uint16";
+  case KILN_INT16:
+    return "int16";
+  case KILN_INT32:
+    return "int32";
+  case KILN_INT64:
+    return "int64";
+  case KILN_BOOL:
+    return "bool";
+  case KILN_FLOAT16:
+    return "float16";
+  case KILN_FLOAT64:
+    return "float64";
+  case KILN_UINT32:
+    return "uint32";
+  case KILN_UINT64:
+    return "uint64";
+  case KILN_BFLOAT16:
+    return "bfloat16";
   }
   return "unknown";
 }
@@ -102,17 +115,28 @@ double HostTensor::elementAsDouble(int64_t i) const {
     return static_cast<double>(value);
   };
   switch (dtype) {
-  case KILN_FLOAT32: return read(float());
-  case KILN_FLOAT64: return read(double());
-  case KILN_UINT8: return read(uint8_t());
-  case KILN_INT8: return read(int8_t());
-  case KILN_UINT16: return read(uint16_t());
-  case KILN_INT16: return read(int16_t());
-  case KILN_INT32: return read(int32_t());
-  case KILN_INT64: return read(int64_t());
-  case KILN_UINT32: return read(uint32_t());
-  case KILN_UINT64: return read(uint64_t());
-  case KILN_BOOL: return read(uint8_t()) != 0;
+  case KILN_FLOAT32:
+    return read(float());
+  case KILN_FLOAT64:
+    return read(double());
+  case KILN_UINT8:
+    return read(uint8_t());
+  case KILN_INT8:
+    return read(int8_t());
+  case KILN_UINT16:
+    return read(uint16_t());
+  case KILN_INT16:
+    return read(int16_t());
+  case KILN_INT32:
+    return read(int32_t());
+  case KILN_INT64:
+    return read(int64_t());
+  case KILN_UINT32:
+    return read(uint32_t());
+  case KILN_UINT64:
+    return read(uint64_t());
+  case KILN_BOOL:
+    return read(uint8_t()) != 0;
   case KILN_FLOAT16: {
     uint16_t h;
     std::memcpy(&h, p, 2);
@@ -145,19 +169,32 @@ std::string HostTensor::describe() const {
 /// numpy's descr for each dtype (little-endian).
 static const char *npyDescr(kiln_dtype dtype) {
   switch (dtype) {
-  case KILN_FLOAT32: return "<f4";
-  case KILN_FLOAT64: return "<f8";
-  case KILN_FLOAT16: return "<f2";
-  case KILN_UINT8: return "|u1";
-  case KILN_INT8: return "|i1";
-  case KILN_UINT16: return "<u2";
-  case KILN_INT16: return "<i2";
-  case KILN_INT32: return "<i4";
-  case KILN_INT64: return "<i8";
-  case KILN_UINT32: return "<u4";
-  case KILN_UINT64: return "<u8";
-  case KILN_BOOL: return "|b1";
-  case KILN_BFLOAT16: return nullptr; // numpy has no bfloat16
+  case KILN_FLOAT32:
+    return "<f4";
+  case KILN_FLOAT64:
+    return "<f8";
+  case KILN_FLOAT16:
+    return "<f2";
+  case KILN_UINT8:
+    return "|u1";
+  case KILN_INT8:
+    return "|i1";
+  case KILN_UINT16:
+    return "<u2";
+  case KILN_INT16:
+    return "<i2";
+  case KILN_INT32:
+    return "<i4";
+  case KILN_INT64:
+    return "<i8";
+  case KILN_UINT32:
+    return "<u4";
+  case KILN_UINT64:
+    return "<u8";
+  case KILN_BOOL:
+    return "|b1";
+  case KILN_BFLOAT16:
+    return nullptr; // numpy has no bfloat16
   }
   return nullptr;
 }
@@ -165,8 +202,8 @@ static const char *npyDescr(kiln_dtype dtype) {
 llvm::Expected<HostTensor> kiln::readNpy(StringRef path) {
   auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false);
   if (!buffer)
-    return makeError("cannot read '" + path + "': " +
-                     buffer.getError().message());
+    return makeError("cannot read '" + path +
+                     "': " + buffer.getError().message());
   StringRef bytes = (*buffer)->getBuffer();
   auto bad = [&](const llvm::Twine &why) {
     return makeError("'" + path + "' is not a .npy file numpy wrote: " + why);
@@ -184,8 +221,9 @@ llvm::Expected<HostTensor> kiln::readNpy(StringRef path) {
       return bad("truncated header");
     headerLength = 0;
     for (int i = 0; i < 4; ++i)
-      headerLength |= static_cast<size_t>(static_cast<unsigned char>(bytes[8 + i]))
-                      << (8 * i);
+      headerLength |=
+          static_cast<size_t>(static_cast<unsigned char>(bytes[8 + i]))
+          << (8 * i);
     headerStart = 12;
   }
   if (headerStart + headerLength > bytes.size())
@@ -203,13 +241,13 @@ llvm::Expected<HostTensor> kiln::readNpy(StringRef path) {
     return bad("no descr");
   descr = descr.take_until([](char c) { return c == '\''; });
   if (field("fortran_order").starts_with("True"))
-    return bad("Fortran order is not supported; save with np.ascontiguousarray");
+    return bad(
+        "Fortran order is not supported; save with np.ascontiguousarray");
   HostTensor tensor;
   bool found = false;
-  for (kiln_dtype dtype :
-       {KILN_FLOAT32, KILN_FLOAT64, KILN_FLOAT16, KILN_UINT8, KILN_INT8,
-        KILN_UINT16, KILN_INT16, KILN_INT32, KILN_INT64, KILN_UINT32,
-        KILN_UINT64, KILN_BOOL}) {
+  for (kiln_dtype dtype : {KILN_FLOAT32, KILN_FLOAT64, KILN_FLOAT16, KILN_UINT8,
+                           KILN_INT8, KILN_UINT16, KILN_INT16, KILN_INT32,
+                           KILN_INT64, KILN_UINT32, KILN_UINT64, KILN_BOOL}) {
     const char *d = npyDescr(dtype);
     if (descr == d || (descr.size() == 3 && descr[0] == '=' &&
                        descr.drop_front() == StringRef(d).drop_front())) {
@@ -234,8 +272,10 @@ llvm::Expected<HostTensor> kiln::readNpy(StringRef path) {
   size_t expected = tensor.numElements() * dtypeSize(tensor.dtype);
   StringRef payload = bytes.drop_front(headerStart + headerLength);
   if (payload.size() != expected)
-    return bad("holds " + llvm::Twine(payload.size()) + " bytes of data, its "
-               "shape needs " + llvm::Twine(expected));
+    return bad("holds " + llvm::Twine(payload.size()) +
+               " bytes of data, its "
+               "shape needs " +
+               llvm::Twine(expected));
   tensor.data.assign(payload.begin(), payload.end());
   return tensor;
 }
@@ -282,8 +322,8 @@ llvm::Error kiln::writeNpy(StringRef path, const HostTensor &tensor) {
 llvm::Expected<HostTensor> kiln::readTensorProto(StringRef path) {
   auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false);
   if (!buffer)
-    return makeError("cannot read '" + path + "': " +
-                     buffer.getError().message());
+    return makeError("cannot read '" + path +
+                     "': " + buffer.getError().message());
   onnx::TensorProto proto;
   if (!proto.ParseFromArray((*buffer)->getBufferStart(),
                             (*buffer)->getBufferSize()))
@@ -292,12 +332,13 @@ llvm::Expected<HostTensor> kiln::readTensorProto(StringRef path) {
   tensor.dtype = static_cast<kiln_dtype>(proto.data_type());
   size_t width = dtypeSize(tensor.dtype);
   if (width == 0)
-    return makeError("'" + path + "' has an element type Kiln does not "
-                     "support (" +
-                     onnx::TensorProto::DataType_Name(
-                         static_cast<onnx::TensorProto::DataType>(
-                             proto.data_type())) +
-                     ")");
+    return makeError(
+        "'" + path +
+        "' has an element type Kiln does not "
+        "support (" +
+        onnx::TensorProto::DataType_Name(
+            static_cast<onnx::TensorProto::DataType>(proto.data_type())) +
+        ")");
   for (int64_t d : proto.dims())
     tensor.shape.push_back(d);
   size_t expected = tensor.numElements() * width;
@@ -355,8 +396,8 @@ Comparison kiln::compareTensors(const HostTensor &actual,
   Comparison result;
   if (actual.dtype != expected.dtype || actual.shape != expected.shape) {
     result.matches = false;
-    result.message = "got " + actual.describe() + ", expected " +
-                     expected.describe();
+    result.message =
+        "got " + actual.describe() + ", expected " + expected.describe();
     return result;
   }
   double worstExcess = -1;
@@ -376,8 +417,8 @@ Comparison kiln::compareTensors(const HostTensor &actual,
     if (ok)
       continue;
     ++result.mismatches;
-    double excess = std::isfinite(error) ? error - (atol + rtol * std::fabs(b))
-                                         : INFINITY;
+    double excess =
+        std::isfinite(error) ? error - (atol + rtol * std::fabs(b)) : INFINITY;
     if (excess > worstExcess || worst < 0) {
       worstExcess = excess;
       worst = i;
@@ -390,7 +431,8 @@ Comparison kiln::compareTensors(const HostTensor &actual,
   std::string index;
   int64_t rest = worst;
   for (size_t d = actual.shape.size(); d-- > 0;) {
-    index = std::to_string(rest % actual.shape[d]) + (index.empty() ? "" : ", ") + index;
+    index = std::to_string(rest % actual.shape[d]) +
+            (index.empty() ? "" : ", ") + index;
     rest /= actual.shape[d];
   }
   llvm::raw_string_ostream os(result.message);
@@ -398,7 +440,8 @@ Comparison kiln::compareTensors(const HostTensor &actual,
      << " elements differ; worst at [" << index << "]: got "
      << actual.elementAsDouble(worst) << ", expected "
      << expected.elementAsDouble(worst) << " (abs error "
-     << std::fabs(actual.elementAsDouble(worst) - expected.elementAsDouble(worst))
+     << std::fabs(actual.elementAsDouble(worst) -
+                  expected.elementAsDouble(worst))
      << ", rtol " << rtol << ", atol " << atol << ")";
   return result;
 }

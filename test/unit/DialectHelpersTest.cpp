@@ -49,7 +49,7 @@ TEST(CompatibleResultTypes, DynamicDimsMatchAnything) {
   EXPECT_TRUE(areCompatibleResultTypes(staticType, dynamicType));
   EXPECT_FALSE(areCompatibleResultTypes(staticType, otherType));
   EXPECT_FALSE(areCompatibleResultTypes(staticType, otherElement));
-  EXPECT_FALSE(areCompatibleResultTypes(
-      staticType, RankedTensorType::get({2, 3, 1}, f32)));
+  EXPECT_FALSE(areCompatibleResultTypes(staticType,
+                                        RankedTensorType::get({2, 3, 1}, f32)));
 }
 } // namespace

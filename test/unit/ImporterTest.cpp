@@ -1,7 +1,7 @@
 //===- ImporterTest.cpp - importer registry and option parsing ------------===//
 
-#include "Frontend/ONNX/NodeImporter.h"
 #include "kiln/Frontend/ONNX/Importer.h"
+#include "Frontend/ONNX/NodeImporter.h"
 
 #include "gtest/gtest.h"
 
@@ -49,8 +49,8 @@ TEST(OpRegistry, KnowsTheDocumentedOps) {
 TEST(ParseInputShape, ReadsStaticAndDynamicDims) {
   ONNXImportOptions options;
   std::string message;
-  ASSERT_TRUE(llvm::succeeded(
-      parseInputShape("input_ids:1x?x128", options, message)));
+  ASSERT_TRUE(
+      llvm::succeeded(parseInputShape("input_ids:1x?x128", options, message)));
   ASSERT_TRUE(options.inputShapes.count("input_ids"));
   EXPECT_EQ(options.inputShapes["input_ids"],
             (llvm::SmallVector<int64_t>{1, mlir::ShapedType::kDynamic, 128}));

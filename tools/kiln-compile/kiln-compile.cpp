@@ -25,7 +25,8 @@ int main(int argc, char **argv) {
   cl::opt<std::string> output("o", cl::desc("Output file"),
                               cl::value_desc("file"));
   cl::opt<kiln::EmitKind> emit(
-      "emit", cl::desc("What to write"), cl::init(kiln::EmitKind::SharedLibrary),
+      "emit", cl::desc("What to write"),
+      cl::init(kiln::EmitKind::SharedLibrary),
       cl::values(
           clEnumValN(kiln::EmitKind::Kiln, "kiln",
                      "the kiln dialect after graph optimizations"),

@@ -1,6 +1,7 @@
 //===- kiln-run.cpp - run a model compiled by kiln-compile ----------------===//
 //
-// kiln-run MODEL.so [INPUT.npy|.pb ...] [--input NAME=FILE]... [--random-inputs]
+// kiln-run MODEL.so [INPUT.npy|.pb ...] [--input NAME=FILE]...
+// [--random-inputs]
 //          [--output-dir DIR] [--expected DIR --rtol R --atol A]
 //          [--bench N] [--threads T]
 //
@@ -37,9 +38,9 @@ static HostTensor randomTensor(const kiln_tensor_info &info,
   HostTensor t;
   t.dtype = info.dtype;
   for (int32_t d = 0; d < info.rank; ++d)
-    t.shape.push_back(info.shape[d] >= 0 ? info.shape[d]
+    t.shape.push_back(info.shape[d] >= 0                       ? info.shape[d]
                       : d < static_cast<int32_t>(fixed.size()) ? fixed[d]
-                                                                : 1);
+                                                               : 1);
   size_t width = dtypeSize(info.dtype);
   int64_t n = t.numElements();
   t.data.resize(n * width);
@@ -185,8 +186,10 @@ int main(int argc, char **argv) {
   std::vector<HostTensor> inputs(inputInfos.size());
   std::vector<bool> given(inputInfos.size(), false);
   if (positional.size() > inputInfos.size())
-    return fail(llvm::Twine(positional.size()) + " input files for a model "
-                "with " + llvm::Twine(inputInfos.size()) + " inputs");
+    return fail(llvm::Twine(positional.size()) +
+                " input files for a model "
+                "with " +
+                llvm::Twine(inputInfos.size()) + " inputs");
   auto load = [&](size_t i, llvm::StringRef file) -> bool {
     llvm::Expected<HostTensor> t = readTensorFile(file);
     if (!t) {
@@ -206,7 +209,8 @@ int main(int argc, char **argv) {
     auto it = std::find_if(inputInfos.begin(), inputInfos.end(),
                            [&](auto *info) { return name == info->name; });
     if (file.empty() || it == inputInfos.end())
-      return fail("--input " + spec + " names no input of the model (NAME=FILE)");
+      return fail("--input " + spec +
+                  " names no input of the model (NAME=FILE)");
     if (!load(it - inputInfos.begin(), file))
       return 1;
   }
@@ -251,8 +255,8 @@ int main(int argc, char **argv) {
   int status = 0;
   for (size_t i = 0; i < outputs->size(); ++i) {
     const HostTensor &out = (*outputs)[i];
-    llvm::outs() << "output '" << outputInfos[i]->name << "': "
-                 << out.describe();
+    llvm::outs() << "output '" << outputInfos[i]->name
+                 << "': " << out.describe();
     if (!expectedDir.empty()) {
       llvm::SmallString<256> pb(expectedDir), npy(expectedDir);
       llvm::sys::path::append(pb, "output_" + std::to_string(i) + ".pb");

@@ -56,8 +56,7 @@ int main(int argc, char **argv) {
   kiln::registerAllDialects(registry);
   MLIRContext context(registry);
   kiln::DiagnosticPrinter diagnostics(&context, "kiln-translate");
-  OwningOpRef<ModuleOp> module =
-      kiln::importONNXFile(context, input, options);
+  OwningOpRef<ModuleOp> module = kiln::importONNXFile(context, input, options);
   if (!module)
     return 1;
 

@@ -14,7 +14,8 @@
 namespace kiln {
 
 /// Options shared by the CPU pipelines.
-struct CPUPipelineOptions : public mlir::PassPipelineOptions<CPUPipelineOptions> {
+struct CPUPipelineOptions
+    : public mlir::PassPipelineOptions<CPUPipelineOptions> {
   Option<unsigned> optLevel{*this, "opt-level",
                             llvm::cl::desc("Optimization level (0-3)"),
                             llvm::cl::init(2)};

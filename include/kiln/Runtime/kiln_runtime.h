@@ -47,14 +47,15 @@ typedef enum kiln_status {
   KILN_ERROR_INVALID_ARGUMENT = 1, /* wrong count, null pointer, bad index */
   KILN_ERROR_TYPE_MISMATCH = 2,    /* an input of the wrong element type */
   KILN_ERROR_SHAPE_MISMATCH = 3,   /* wrong rank, or a dim the model fixes */
-  KILN_ERROR_BUFFER_TOO_SMALL = 4, /* an output buffer below the result's size */
+  KILN_ERROR_BUFFER_TOO_SMALL =
+      4, /* an output buffer below the result's size */
   KILN_ERROR_OUT_OF_MEMORY = 5,
   KILN_ERROR_INTERNAL = 6 /* the compiled model is inconsistent */
 } kiln_status;
 
 /* An input or output of the model as compiled. */
 typedef struct kiln_tensor_info {
-  const char *name;     /* the ONNX graph input/output name */
+  const char *name; /* the ONNX graph input/output name */
   kiln_dtype dtype;
   int32_t rank;
   const int64_t *shape; /* rank entries; -1 for a dim fixed at run time */

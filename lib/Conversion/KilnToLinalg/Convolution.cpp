@@ -59,8 +59,7 @@ static Value padSpatial(OpBuilder &b, Location loc, Value input,
   }
   auto padType = RankedTensorType::get(shape, type.getElementType());
   return tensor::PadOp::create(
-      b, loc, padType, input,
-      getAsIndexOpFoldResult(b.getContext(), lowAll),
+      b, loc, padType, input, getAsIndexOpFoldResult(b.getContext(), lowAll),
       getAsIndexOpFoldResult(b.getContext(), highAll), value);
 }
 
@@ -68,8 +67,8 @@ static Value padSpatial(OpBuilder &b, Location loc, Value input,
 /// `type`: batch and channel from `channelsFrom`, spatial from `type` or,
 /// when dynamic, from the input's extent.
 static SmallVector<OpFoldResult>
-windowResultDims(OpBuilder &b, Location loc, RankedTensorType type,
-                 Value input, OpFoldResult channels, ArrayRef<int64_t> kernel,
+windowResultDims(OpBuilder &b, Location loc, RankedTensorType type, Value input,
+                 OpFoldResult channels, ArrayRef<int64_t> kernel,
                  ArrayRef<int64_t> strides, ArrayRef<int64_t> dilations) {
   SmallVector<OpFoldResult> dims = {tensor::getMixedSize(b, loc, input, 0),
                                     channels};
@@ -113,12 +112,12 @@ struct ConvLowering : OpConversionPattern<ConvOp> {
       return rewriter.notifyMatchFailure(op, "weight needs a static shape");
     ArrayRef<int64_t> pads = op.getPads();
     Value zero = scalarConstant(rewriter, loc, element, 0);
-    Value input = padSpatial(rewriter, loc, adaptor.getInput(),
-                             pads.take_front(spatial), pads.drop_front(spatial),
-                             zero);
-    SmallVector<OpFoldResult> dims = windowResultDims(
-        rewriter, loc, type, input, rewriter.getIndexAttr(m), kernel,
-        op.getStrides(), op.getDilations());
+    Value input =
+        padSpatial(rewriter, loc, adaptor.getInput(), pads.take_front(spatial),
+                   pads.drop_front(spatial), zero);
+    SmallVector<OpFoldResult> dims =
+        windowResultDims(rewriter, loc, type, input, rewriter.getIndexAttr(m),
+                         kernel, op.getStrides(), op.getDilations());
 
     // Grouped views: input N x G x Cg x D..., weight G x Mg x Cg x K...,
     // result N x G x Mg x O....
@@ -141,13 +140,15 @@ struct ConvLowering : OpConversionPattern<ConvOp> {
       sizes[splitDim] = rewriter.getIndexAttr(inner);
       sizes.insert(sizes.begin() + splitDim, rewriter.getIndexAttr(outer));
       return tensor::ExpandShapeOp::create(
-                 rewriter, loc, RankedTensorType::get(shape, t.getElementType()),
-                 v, groupsOf, sizes)
+                 rewriter, loc,
+                 RankedTensorType::get(shape, t.getElementType()), v, groupsOf,
+                 sizes)
           .getResult();
     };
     auto inputType = cast<RankedTensorType>(input.getType());
     Value groupedInput = grouped(input, inputType, 1, groups, cg);
-    Value groupedWeight = grouped(adaptor.getWeight(), weightType, 0, groups, mg);
+    Value groupedWeight =
+        grouped(adaptor.getWeight(), weightType, 0, groups, mg);
 
     // The accumulator starts as the bias (or zero), in the grouped shape.
     SmallVector<int64_t> outShape(type.getShape());
@@ -165,8 +166,9 @@ struct ConvLowering : OpConversionPattern<ConvOp> {
       SmallVector<OpFoldResult> biasDims(spatial + 2, rewriter.getIndexAttr(1));
       biasDims[0] = rewriter.getIndexAttr(groups);
       biasDims[1] = rewriter.getIndexAttr(mg);
-      Value bias = reshapeTo(rewriter, loc, adaptor.getBias(),
-                             RankedTensorType::get(biasShape, element), biasDims);
+      Value bias =
+          reshapeTo(rewriter, loc, adaptor.getBias(),
+                    RankedTensorType::get(biasShape, element), biasDims);
       Value shaped = emptyTensor(rewriter, loc, outType, outDims);
       init = buildBroadcastGeneric(
           rewriter, loc, outType, {bias, shaped},
@@ -205,9 +207,9 @@ struct ConvLowering : OpConversionPattern<ConvOp> {
               Value product =
                   isFloat ? (Value)arith::MulFOp::create(b, l, a[0], a[1])
                           : (Value)arith::MulIOp::create(b, l, a[0], a[1]);
-              Value sum = isFloat
-                              ? (Value)arith::AddFOp::create(b, l, a[2], product)
-                              : (Value)arith::AddIOp::create(b, l, a[2], product);
+              Value sum =
+                  isFloat ? (Value)arith::AddFOp::create(b, l, a[2], product)
+                          : (Value)arith::AddIOp::create(b, l, a[2], product);
               linalg::YieldOp::create(b, l, sum);
             })
             .getResult(0);
@@ -255,14 +257,14 @@ struct ConvTransposeLowering : OpConversionPattern<ConvTransposeOp> {
           rewriter, loc, (s0 - 1) * strides[i] + 1, {spreadDims[i + 2]});
     }
     auto spreadType = RankedTensorType::get(spreadShape, element);
-    Value spread =
-        filledTensor(rewriter, loc, spreadType, spreadDims, zero);
+    Value spread = filledTensor(rewriter, loc, spreadType, spreadDims, zero);
     SmallVector<OpFoldResult> offsets(spatial + 2, rewriter.getIndexAttr(0));
-    SmallVector<OpFoldResult> sliceStrides(spatial + 2, rewriter.getIndexAttr(1));
+    SmallVector<OpFoldResult> sliceStrides(spatial + 2,
+                                           rewriter.getIndexAttr(1));
     for (int64_t i = 0; i < spatial; ++i)
       sliceStrides[i + 2] = rewriter.getIndexAttr(strides[i]);
-    spread = tensor::InsertSliceOp::create(rewriter, loc, input, spread, offsets,
-                                           inputDims, sliceStrides);
+    spread = tensor::InsertSliceOp::create(rewriter, loc, input, spread,
+                                           offsets, inputDims, sliceStrides);
 
     // Flip the kernel and swap channel roles: W[g*Cg + c, m, k] becomes
     // W'[g*Mg + m, c, K - 1 - k].
@@ -284,18 +286,17 @@ struct ConvTransposeLowering : OpConversionPattern<ConvTransposeOp> {
     for (int64_t i = 0; i < spatial; ++i)
       readExprs.push_back(kernel[i] - 1 - getAffineDimExpr(3 + i, context));
     Value flippedInit = emptyTensor(rewriter, loc, flippedType, {});
-    Value flipped =
-        linalg::GenericOp::create(
-            rewriter, loc, TypeRange{flippedType}, ValueRange{groupedWeight},
-            ValueRange{flippedInit},
-            {AffineMap::get(loops, 0, readExprs, context),
-             AffineMap::getMultiDimIdentityMap(loops, context)},
-            SmallVector<utils::IteratorType>(loops,
-                                             utils::IteratorType::parallel),
-            [](OpBuilder &b, Location l, ValueRange a) {
-              linalg::YieldOp::create(b, l, a[0]);
-            })
-            .getResult(0);
+    Value flipped = linalg::GenericOp::create(
+                        rewriter, loc, TypeRange{flippedType},
+                        ValueRange{groupedWeight}, ValueRange{flippedInit},
+                        {AffineMap::get(loops, 0, readExprs, context),
+                         AffineMap::getMultiDimIdentityMap(loops, context)},
+                        SmallVector<utils::IteratorType>(
+                            loops, utils::IteratorType::parallel),
+                        [](OpBuilder &b, Location l, ValueRange a) {
+                          linalg::YieldOp::create(b, l, a[0]);
+                        })
+                        .getResult(0);
     SmallVector<int64_t> convWeightShape = {groups * mg, cg};
     convWeightShape.append(kernel.begin(), kernel.end());
     SmallVector<ReassociationIndices> merge = {{0, 1}};
@@ -316,12 +317,12 @@ struct ConvTransposeLowering : OpConversionPattern<ConvTransposeOp> {
     Value padded = padSpatial(rewriter, loc, spread, low, high, zero);
     SmallVector<int64_t> noPads(2 * spatial, 0), ones(spatial, 1);
     SmallVector<Value> operands = {padded, convWeight};
-    auto convOp = ConvOp::create(
-        rewriter, loc, type, padded, convWeight, adaptor.getBias(),
-        rewriter.getDenseI64ArrayAttr(noPads),
-        rewriter.getDenseI64ArrayAttr(ones),
-        rewriter.getDenseI64ArrayAttr(dilations),
-        rewriter.getI64IntegerAttr(groups));
+    auto convOp =
+        ConvOp::create(rewriter, loc, type, padded, convWeight,
+                       adaptor.getBias(), rewriter.getDenseI64ArrayAttr(noPads),
+                       rewriter.getDenseI64ArrayAttr(ones),
+                       rewriter.getDenseI64ArrayAttr(dilations),
+                       rewriter.getI64IntegerAttr(groups));
     rewriter.replaceOp(op, convOp.getResult());
     return success();
   }
@@ -382,8 +383,7 @@ static Value poolReduce(OpTy op, OpBuilder &b, Location loc, Value input,
 
 /// max_pool and average_pool: a window generic whose kernel extents come
 /// from an empty "window" operand.
-template <typename OpTy>
-struct PoolLowering : OpConversionPattern<OpTy> {
+template <typename OpTy> struct PoolLowering : OpConversionPattern<OpTy> {
   using OpConversionPattern<OpTy>::OpConversionPattern;
   static constexpr bool isMax = std::is_same_v<OpTy, MaxPoolOp>;
 
@@ -413,16 +413,15 @@ struct PoolLowering : OpConversionPattern<OpTy> {
       extra[i] = std::max<int64_t>(0, needed);
       high[i] += extra[i];
     }
-    Value padValue =
-        isMax ? extremeConstant(rewriter, loc, element, true,
-                                isUnsignedLike(kilnElement))
-              : scalarConstant(rewriter, loc, element, 0);
-    Value input = padSpatial(rewriter, loc, adaptor.getInput(), low, high,
-                             padValue);
-    SmallVector<OpFoldResult> dims = windowResultDims(
-        rewriter, loc, type, input,
-        tensor::getMixedSize(rewriter, loc, input, 1), kernel, strides,
-        dilations);
+    Value padValue = isMax ? extremeConstant(rewriter, loc, element, true,
+                                             isUnsignedLike(kilnElement))
+                           : scalarConstant(rewriter, loc, element, 0);
+    Value input =
+        padSpatial(rewriter, loc, adaptor.getInput(), low, high, padValue);
+    SmallVector<OpFoldResult> dims =
+        windowResultDims(rewriter, loc, type, input,
+                         tensor::getMixedSize(rewriter, loc, input, 1), kernel,
+                         strides, dilations);
     bool isUnsigned = isUnsignedLike(kilnElement);
     Value result = poolReduce(op, rewriter, loc, input, type, dims, padValue,
                               isMax, isUnsigned);
@@ -454,11 +453,10 @@ struct PoolLowering : OpConversionPattern<OpTy> {
       countShape[0] = countShape[1] = 1;
       SmallVector<OpFoldResult> countDims(dims);
       countDims[0] = countDims[1] = rewriter.getIndexAttr(1);
-      Value counts = poolReduce(op, rewriter, loc, mask,
-                                RankedTensorType::get(countShape, element),
-                                countDims,
-                                scalarConstant(rewriter, loc, element, 0),
-                                /*isMax=*/false, /*isUnsigned=*/false);
+      Value counts = poolReduce(
+          op, rewriter, loc, mask, RankedTensorType::get(countShape, element),
+          countDims, scalarConstant(rewriter, loc, element, 0),
+          /*isMax=*/false, /*isUnsigned=*/false);
       result = buildBroadcastGeneric(
           rewriter, loc, type, {result, counts},
           [](OpBuilder &b, Location l, ValueRange a) {
@@ -468,9 +466,7 @@ struct PoolLowering : OpConversionPattern<OpTy> {
     rewriter.replaceOp(op, result);
     return success();
   }
-
 };
-
 
 } // namespace
 

@@ -124,8 +124,8 @@ struct FlattenLowering : OpConversionPattern<FlattenOp> {
     SmallVector<OpFoldResult> dims = {
         product(rewriter, loc, ArrayRef(in).take_front(axis)),
         product(rewriter, loc, ArrayRef(in).drop_front(axis))};
-    rewriter.replaceOp(op,
-                       reshapeTo(rewriter, loc, adaptor.getInput(), type, dims));
+    rewriter.replaceOp(
+        op, reshapeTo(rewriter, loc, adaptor.getInput(), type, dims));
     return success();
   }
 };
@@ -171,8 +171,8 @@ struct UnsqueezeLowering : OpConversionPattern<UnsqueezeOp> {
     size_t next = 0;
     for (int64_t d = 0; d < rank; ++d)
       dims.push_back(inserted[d] ? rewriter.getIndexAttr(1) : in[next++]);
-    rewriter.replaceOp(op,
-                       reshapeTo(rewriter, loc, adaptor.getInput(), type, dims));
+    rewriter.replaceOp(
+        op, reshapeTo(rewriter, loc, adaptor.getInput(), type, dims));
     return success();
   }
 };
@@ -389,7 +389,8 @@ struct SliceLowering : OpConversionPattern<SliceOp> {
                 b, l, offsetValues[d], arith::MulIOp::create(b, l, i, stride)));
           }
           linalg::YieldOp::create(
-              b, l, tensor::ExtractOp::create(b, l, input, indices).getResult());
+              b, l,
+              tensor::ExtractOp::create(b, l, input, indices).getResult());
         });
     rewriter.replaceOp(op, generic.getResult(0));
     return success();
@@ -423,7 +424,8 @@ struct GatherLowering : OpConversionPattern<GatherOp> {
     SmallVector<AffineMap> maps = {
         AffineMap::get(rank, 0, indexExprs, context),
         AffineMap::getMultiDimIdentityMap(rank, context)};
-    Value extent = getValueOrCreateConstantIndexOp(rewriter, loc, dataDims[axis]);
+    Value extent =
+        getValueOrCreateConstantIndexOp(rewriter, loc, dataDims[axis]);
     SmallVector<utils::IteratorType> iterators(rank,
                                                utils::IteratorType::parallel);
     auto generic = linalg::GenericOp::create(
@@ -431,8 +433,8 @@ struct GatherLowering : OpConversionPattern<GatherOp> {
         maps, iterators, [&](OpBuilder &b, Location l, ValueRange args) {
           Value index = toIndex(b, l, args[0]);
           Value zero = arith::ConstantIndexOp::create(b, l, 0);
-          Value isNegative =
-              arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, index, zero);
+          Value isNegative = arith::CmpIOp::create(
+              b, l, arith::CmpIPredicate::slt, index, zero);
           index = arith::SelectOp::create(
               b, l, isNegative, arith::AddIOp::create(b, l, index, extent),
               index);
@@ -444,7 +446,8 @@ struct GatherLowering : OpConversionPattern<GatherOp> {
             position.push_back(
                 linalg::IndexOp::create(b, l, d - 1 + indexRank));
           linalg::YieldOp::create(
-              b, l, tensor::ExtractOp::create(b, l, data, position).getResult());
+              b, l,
+              tensor::ExtractOp::create(b, l, data, position).getResult());
         });
     rewriter.replaceOp(op, generic.getResult(0));
     return success();
@@ -467,8 +470,8 @@ struct ExpandLowering : OpConversionPattern<ExpandOp> {
       int64_t inputRank = op.getInput().getType().getRank();
       int64_t shapeLength = op.getShape().getType().getDimSize(0);
       SmallVector<OpFoldResult> inputDims = getDims(rewriter, loc, input);
-      SmallVector<OpFoldResult> dims = mixedDims(
-          rewriter, type, [&](int64_t d) -> OpFoldResult {
+      SmallVector<OpFoldResult> dims =
+          mixedDims(rewriter, type, [&](int64_t d) -> OpFoldResult {
             Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
             Value target = one;
             if (d >= rank - shapeLength)
@@ -492,9 +495,10 @@ struct ExpandLowering : OpConversionPattern<ExpandOp> {
       return success();
     }
     rewriter.replaceOp(
-        op, buildBroadcastGeneric(
-                rewriter, loc, type, {input},
-                [](OpBuilder &, Location, ValueRange args) { return args[0]; }));
+        op, buildBroadcastGeneric(rewriter, loc, type, {input},
+                                  [](OpBuilder &, Location, ValueRange args) {
+                                    return args[0];
+                                  }));
     return success();
   }
 };

@@ -22,7 +22,9 @@ struct Scalar {
   Type type; // The kiln element type of the computation.
 
   bool isFloat() const { return isa<FloatType>(type); }
-  Value c(double v) const { return scalarConstant(b, loc, toSignless(type), v); }
+  Value c(double v) const {
+    return scalarConstant(b, loc, toSignless(type), v);
+  }
   Value add(Value x, Value y) const {
     return isFloat() ? (Value)arith::AddFOp::create(b, loc, x, y)
                      : (Value)arith::AddIOp::create(b, loc, x, y);
@@ -72,8 +74,8 @@ struct Scalar {
 /// elements in operand order.
 Value compute(ReluOp, Scalar s, ValueRange a) { return s.max(a[0], s.c(0)); }
 Value compute(SigmoidOp, Scalar s, ValueRange a) {
-  Value e = math::ExpOp::create(s.b, s.loc,
-                                arith::NegFOp::create(s.b, s.loc, a[0]));
+  Value e =
+      math::ExpOp::create(s.b, s.loc, arith::NegFOp::create(s.b, s.loc, a[0]));
   return arith::DivFOp::create(s.b, s.loc, s.c(1), s.add(s.c(1), e));
 }
 Value compute(TanhOp, Scalar s, ValueRange a) {
@@ -112,7 +114,8 @@ Value compute(HardSwishOp, Scalar s, ValueRange a) {
 }
 Value compute(LeakyReluOp op, Scalar s, ValueRange a) {
   Value positive = s.cmp(arith::CmpFPredicate::OGE, {}, {}, a[0], s.c(0));
-  return s.select(positive, a[0], s.mul(a[0], s.c(op.getAlphaAttr().getValueAsDouble())));
+  return s.select(positive, a[0],
+                  s.mul(a[0], s.c(op.getAlphaAttr().getValueAsDouble())));
 }
 Value compute(HardSigmoidOp op, Scalar s, ValueRange a) {
   Value t = s.add(s.mul(a[0], s.c(op.getAlphaAttr().getValueAsDouble())),
@@ -124,7 +127,8 @@ Value compute(GeluOp op, Scalar s, ValueRange a) {
   Value inner;
   if (op.getApproximate() == "tanh") {
     Value cube = s.mul(x, s.mul(x, x));
-    Value t = s.mul(s.c(std::sqrt(2.0 / M_PI)), s.add(x, s.mul(s.c(0.044715), cube)));
+    Value t =
+        s.mul(s.c(std::sqrt(2.0 / M_PI)), s.add(x, s.mul(s.c(0.044715), cube)));
     inner = math::TanhOp::create(s.b, s.loc, t);
   } else {
     inner = math::ErfOp::create(s.b, s.loc, s.mul(x, s.c(M_SQRT1_2)));
@@ -192,8 +196,8 @@ Value compute(RoundOp, Scalar s, ValueRange a) {
 /// log(1 + exp(x)), computed as max(x, 0) + log1p(exp(-|x|)) so that large
 /// inputs do not overflow.
 Value softplus(Scalar s, Value x) {
-  Value negAbs = arith::NegFOp::create(s.b, s.loc,
-                                       math::AbsFOp::create(s.b, s.loc, x));
+  Value negAbs =
+      arith::NegFOp::create(s.b, s.loc, math::AbsFOp::create(s.b, s.loc, x));
   Value tail = math::Log1pOp::create(s.b, s.loc,
                                      math::ExpOp::create(s.b, s.loc, negAbs));
   return s.add(s.max(x, s.c(0)), tail);
@@ -228,8 +232,8 @@ Value compute(IsInfOp op, Scalar s, ValueRange a) {
     auto type = cast<FloatType>(s.type);
     return arith::ConstantOp::create(
         s.b, s.loc,
-        s.b.getFloatAttr(type, APFloat::getInf(type.getFloatSemantics(),
-                                               negative)));
+        s.b.getFloatAttr(type,
+                         APFloat::getInf(type.getFloatSemantics(), negative)));
   };
   if (op.getDetectPositive())
     result = arith::OrIOp::create(
@@ -245,16 +249,16 @@ Value compute(IsInfOp op, Scalar s, ValueRange a) {
 }
 Value compute(EluOp op, Scalar s, ValueRange a) {
   double alpha = op.getAlphaAttr().getValueAsDouble();
-  Value negative = s.mul(s.c(alpha), s.sub(math::ExpOp::create(s.b, s.loc, a[0]),
-                                           s.c(1)));
+  Value negative =
+      s.mul(s.c(alpha), s.sub(math::ExpOp::create(s.b, s.loc, a[0]), s.c(1)));
   return s.select(s.cmp(arith::CmpFPredicate::OGE, {}, {}, a[0], s.c(0)), a[0],
                   negative);
 }
 Value compute(SeluOp op, Scalar s, ValueRange a) {
   double alpha = op.getAlphaAttr().getValueAsDouble();
   double gamma = op.getGammaAttr().getValueAsDouble();
-  Value negative = s.mul(s.c(alpha), s.sub(math::ExpOp::create(s.b, s.loc, a[0]),
-                                           s.c(1)));
+  Value negative =
+      s.mul(s.c(alpha), s.sub(math::ExpOp::create(s.b, s.loc, a[0]), s.c(1)));
   Value v = s.select(s.cmp(arith::CmpFPredicate::OGT, {}, {}, a[0], s.c(0)),
                      a[0], negative);
   return s.mul(s.c(gamma), v);
@@ -312,12 +316,12 @@ Value compute(ModOp op, Scalar s, ValueRange a) {
     return r;
   // Python's %: a non-zero remainder takes the divisor's sign.
   Value zero = s.c(0);
-  Value rNegative = arith::CmpIOp::create(s.b, s.loc, arith::CmpIPredicate::slt,
-                                          r, zero);
-  Value bNegative = arith::CmpIOp::create(s.b, s.loc, arith::CmpIPredicate::slt,
-                                          a[1], zero);
-  Value nonZero = arith::CmpIOp::create(s.b, s.loc, arith::CmpIPredicate::ne,
-                                        r, zero);
+  Value rNegative =
+      arith::CmpIOp::create(s.b, s.loc, arith::CmpIPredicate::slt, r, zero);
+  Value bNegative =
+      arith::CmpIOp::create(s.b, s.loc, arith::CmpIPredicate::slt, a[1], zero);
+  Value nonZero =
+      arith::CmpIOp::create(s.b, s.loc, arith::CmpIPredicate::ne, r, zero);
   Value differ = arith::XOrIOp::create(s.b, s.loc, rNegative, bNegative);
   Value adjust = arith::AndIOp::create(s.b, s.loc, nonZero, differ);
   return s.select(adjust, s.add(r, a[1]), r);
@@ -382,8 +386,7 @@ template <typename OpTy> Type computeType(OpTy op) {
   if constexpr (std::is_same_v<OpTy, WhereOp>)
     return op.getLhs().getType().getElementType();
   else
-    return cast<RankedTensorType>(op->getOperand(0).getType())
-        .getElementType();
+    return cast<RankedTensorType>(op->getOperand(0).getType()).getElementType();
 }
 
 /// Lowers an elementwise op to one broadcasting linalg.generic.
@@ -393,8 +396,8 @@ struct ElementwiseLowering : OpConversionPattern<OpTy> {
   LogicalResult
   matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    auto resultType = convertTensorType(
-        cast<RankedTensorType>(op->getResult(0).getType()));
+    auto resultType =
+        convertTensorType(cast<RankedTensorType>(op->getResult(0).getType()));
     Type type = computeType(op);
     Value result = buildBroadcastGeneric(
         rewriter, op.getLoc(), resultType, adaptor.getOperands(),
@@ -440,8 +443,8 @@ struct ConstantLowering : OpConversionPattern<ConstantOp> {
         dense && dense.isSplat() && type.getNumElements() > 16) {
       Value scalar = arith::ConstantOp::create(
           rewriter, op.getLoc(), dense.getSplatValue<TypedAttr>());
-      rewriter.replaceOp(op, filledTensor(rewriter, op.getLoc(), type, {},
-                                          scalar));
+      rewriter.replaceOp(op,
+                         filledTensor(rewriter, op.getLoc(), type, {}, scalar));
       return success();
     }
     // Weights become 1-D globals viewed in their shape: LLVM then gets one
@@ -489,12 +492,11 @@ struct ShapeLowering : OpConversionPattern<ShapeOp> {
                                                 rewriter.getI64Type(), dim));
     }
     if (dims.empty()) {
-      rewriter.replaceOpWithNewOp<tensor::EmptyOp>(
-          op, ArrayRef<int64_t>{0}, rewriter.getI64Type());
+      rewriter.replaceOpWithNewOp<tensor::EmptyOp>(op, ArrayRef<int64_t>{0},
+                                                   rewriter.getI64Type());
       return success();
     }
-    rewriter.replaceOpWithNewOp<tensor::FromElementsOp>(op, op.getType(),
-                                                        dims);
+    rewriter.replaceOpWithNewOp<tensor::FromElementsOp>(op, op.getType(), dims);
     return success();
   }
 };
@@ -504,39 +506,39 @@ struct ShapeLowering : OpConversionPattern<ShapeOp> {
 void to_linalg::populateElementwisePatterns(KilnTypeConverter &converter,
                                             RewritePatternSet &patterns) {
   MLIRContext *context = patterns.getContext();
-  patterns.add<
-      ElementwiseLowering<ReluOp>, ElementwiseLowering<SigmoidOp>,
-      ElementwiseLowering<TanhOp>, ElementwiseLowering<ExpOp>,
-      ElementwiseLowering<LogOp>, ElementwiseLowering<SqrtOp>,
-      ElementwiseLowering<ReciprocalOp>, ElementwiseLowering<ErfOp>,
-      ElementwiseLowering<NegOp>, ElementwiseLowering<AbsOp>,
-      ElementwiseLowering<HardSwishOp>, ElementwiseLowering<LeakyReluOp>,
-      ElementwiseLowering<HardSigmoidOp>, ElementwiseLowering<GeluOp>,
-      ElementwiseLowering<ClipOp>, ElementwiseLowering<AddOp>,
-      ElementwiseLowering<SubOp>, ElementwiseLowering<MulOp>,
-      ElementwiseLowering<DivOp>, ElementwiseLowering<MaxOp>,
-      ElementwiseLowering<MinOp>, ElementwiseLowering<PowOp>,
-      ElementwiseLowering<EqualOp>, ElementwiseLowering<LessOp>,
-      ElementwiseLowering<LessOrEqualOp>, ElementwiseLowering<GreaterOp>,
-      ElementwiseLowering<GreaterOrEqualOp>, ElementwiseLowering<WhereOp>,
-      ElementwiseLowering<CastOp>, ElementwiseLowering<AcosOp>,
-      ElementwiseLowering<AcoshOp>, ElementwiseLowering<AsinOp>,
-      ElementwiseLowering<AsinhOp>, ElementwiseLowering<AtanOp>,
-      ElementwiseLowering<AtanhOp>, ElementwiseLowering<CosOp>,
-      ElementwiseLowering<CoshOp>, ElementwiseLowering<SinOp>,
-      ElementwiseLowering<SinhOp>, ElementwiseLowering<TanOp>,
-      ElementwiseLowering<CeilOp>, ElementwiseLowering<FloorOp>,
-      ElementwiseLowering<RoundOp>, ElementwiseLowering<SoftplusOp>,
-      ElementwiseLowering<SoftsignOp>, ElementwiseLowering<MishOp>,
-      ElementwiseLowering<SignOp>, ElementwiseLowering<NotOp>,
-      ElementwiseLowering<BitwiseNotOp>, ElementwiseLowering<IsNaNOp>,
-      ElementwiseLowering<IsInfOp>, ElementwiseLowering<EluOp>,
-      ElementwiseLowering<SeluOp>, ElementwiseLowering<CeluOp>,
-      ElementwiseLowering<ThresholdedReluOp>, ElementwiseLowering<ShrinkOp>,
-      ElementwiseLowering<AndOp>, ElementwiseLowering<OrOp>,
-      ElementwiseLowering<XorOp>, ElementwiseLowering<BitwiseAndOp>,
-      ElementwiseLowering<BitwiseOrOp>, ElementwiseLowering<BitwiseXorOp>,
-      ElementwiseLowering<PReluOp>, ElementwiseLowering<ModOp>,
-      ElementwiseLowering<BitShiftOp>, ConstantLowering, ShapeLowering>(
-      converter, context);
+  patterns
+      .add<ElementwiseLowering<ReluOp>, ElementwiseLowering<SigmoidOp>,
+           ElementwiseLowering<TanhOp>, ElementwiseLowering<ExpOp>,
+           ElementwiseLowering<LogOp>, ElementwiseLowering<SqrtOp>,
+           ElementwiseLowering<ReciprocalOp>, ElementwiseLowering<ErfOp>,
+           ElementwiseLowering<NegOp>, ElementwiseLowering<AbsOp>,
+           ElementwiseLowering<HardSwishOp>, ElementwiseLowering<LeakyReluOp>,
+           ElementwiseLowering<HardSigmoidOp>, ElementwiseLowering<GeluOp>,
+           ElementwiseLowering<ClipOp>, ElementwiseLowering<AddOp>,
+           ElementwiseLowering<SubOp>, ElementwiseLowering<MulOp>,
+           ElementwiseLowering<DivOp>, ElementwiseLowering<MaxOp>,
+           ElementwiseLowering<MinOp>, ElementwiseLowering<PowOp>,
+           ElementwiseLowering<EqualOp>, ElementwiseLowering<LessOp>,
+           ElementwiseLowering<LessOrEqualOp>, ElementwiseLowering<GreaterOp>,
+           ElementwiseLowering<GreaterOrEqualOp>, ElementwiseLowering<WhereOp>,
+           ElementwiseLowering<CastOp>, ElementwiseLowering<AcosOp>,
+           ElementwiseLowering<AcoshOp>, ElementwiseLowering<AsinOp>,
+           ElementwiseLowering<AsinhOp>, ElementwiseLowering<AtanOp>,
+           ElementwiseLowering<AtanhOp>, ElementwiseLowering<CosOp>,
+           ElementwiseLowering<CoshOp>, ElementwiseLowering<SinOp>,
+           ElementwiseLowering<SinhOp>, ElementwiseLowering<TanOp>,
+           ElementwiseLowering<CeilOp>, ElementwiseLowering<FloorOp>,
+           ElementwiseLowering<RoundOp>, ElementwiseLowering<SoftplusOp>,
+           ElementwiseLowering<SoftsignOp>, ElementwiseLowering<MishOp>,
+           ElementwiseLowering<SignOp>, ElementwiseLowering<NotOp>,
+           ElementwiseLowering<BitwiseNotOp>, ElementwiseLowering<IsNaNOp>,
+           ElementwiseLowering<IsInfOp>, ElementwiseLowering<EluOp>,
+           ElementwiseLowering<SeluOp>, ElementwiseLowering<CeluOp>,
+           ElementwiseLowering<ThresholdedReluOp>,
+           ElementwiseLowering<ShrinkOp>, ElementwiseLowering<AndOp>,
+           ElementwiseLowering<OrOp>, ElementwiseLowering<XorOp>,
+           ElementwiseLowering<BitwiseAndOp>, ElementwiseLowering<BitwiseOrOp>,
+           ElementwiseLowering<BitwiseXorOp>, ElementwiseLowering<PReluOp>,
+           ElementwiseLowering<ModOp>, ElementwiseLowering<BitShiftOp>,
+           ConstantLowering, ShapeLowering>(converter, context);
 }

@@ -12,7 +12,8 @@ static Value multiplyAdd(OpBuilder &b, Location loc, Type type, Value x,
   if (isa<FloatType>(type))
     return arith::AddFOp::create(b, loc, acc,
                                  arith::MulFOp::create(b, loc, x, y));
-  return arith::AddIOp::create(b, loc, acc, arith::MulIOp::create(b, loc, x, y));
+  return arith::AddIOp::create(b, loc, acc,
+                               arith::MulIOp::create(b, loc, x, y));
 }
 
 /// A zero-filled accumulator of `type`.
@@ -43,14 +44,16 @@ struct MatMulLowering : OpConversionPattern<MatMulOp> {
       auto type = RankedTensorType::get({1, lhsType.getDimSize(0)}, element);
       lhs = tensor::ExpandShapeOp::create(
           rewriter, loc, type, lhs, ArrayRef<ReassociationIndices>{{0, 1}},
-          {rewriter.getIndexAttr(1), tensor::getMixedSize(rewriter, loc, lhs, 0)});
+          {rewriter.getIndexAttr(1),
+           tensor::getMixedSize(rewriter, loc, lhs, 0)});
       lhsType = type;
     }
     if (rhsVector) {
       auto type = RankedTensorType::get({rhsType.getDimSize(0), 1}, element);
       rhs = tensor::ExpandShapeOp::create(
           rewriter, loc, type, rhs, ArrayRef<ReassociationIndices>{{0, 1}},
-          {tensor::getMixedSize(rewriter, loc, rhs, 0), rewriter.getIndexAttr(1)});
+          {tensor::getMixedSize(rewriter, loc, rhs, 0),
+           rewriter.getIndexAttr(1)});
       rhsType = type;
     }
     int64_t batch = std::max(lhsType.getRank(), rhsType.getRank()) - 2;
@@ -76,8 +79,10 @@ struct MatMulLowering : OpConversionPattern<MatMulOp> {
       }
       dims.push_back(dim);
     }
-    dims.push_back(tensor::getMixedSize(rewriter, loc, lhs, lhsType.getRank() - 2));
-    dims.push_back(tensor::getMixedSize(rewriter, loc, rhs, rhsType.getRank() - 1));
+    dims.push_back(
+        tensor::getMixedSize(rewriter, loc, lhs, lhsType.getRank() - 2));
+    dims.push_back(
+        tensor::getMixedSize(rewriter, loc, rhs, rhsType.getRank() - 1));
     Value init = zeros(rewriter, loc, promotedType, dims);
 
     Value result;
@@ -116,8 +121,8 @@ struct MatMulLowering : OpConversionPattern<MatMulOp> {
                    ValueRange{init}, maps, iterators,
                    [&](OpBuilder &b, Location l, ValueRange args) {
                      linalg::YieldOp::create(
-                         b, l, multiplyAdd(b, l, element, args[0], args[1],
-                                           args[2]));
+                         b, l,
+                         multiplyAdd(b, l, element, args[0], args[1], args[2]));
                    })
                    .getResult(0);
     }
@@ -151,7 +156,8 @@ struct GemmLowering : OpConversionPattern<GemmOp> {
         tensor::getMixedSize(rewriter, loc, a, transA ? 1 : 0),
         tensor::getMixedSize(rewriter, loc, b, transB ? 0 : 1)};
     Value init = zeros(rewriter, loc, resultType, dims);
-    AffineExpr m = getAffineDimExpr(0, context), n = getAffineDimExpr(1, context),
+    AffineExpr m = getAffineDimExpr(0, context),
+               n = getAffineDimExpr(1, context),
                k = getAffineDimExpr(2, context);
     SmallVector<AffineMap> maps = {
         AffineMap::get(3, 0, transA ? ArrayRef{k, m} : ArrayRef{m, k}, context),
@@ -165,7 +171,8 @@ struct GemmLowering : OpConversionPattern<GemmOp> {
              utils::IteratorType::reduction},
             [&](OpBuilder &bb, Location l, ValueRange args) {
               linalg::YieldOp::create(
-                  bb, l, multiplyAdd(bb, l, element, args[0], args[1], args[2]));
+                  bb, l,
+                  multiplyAdd(bb, l, element, args[0], args[1], args[2]));
             })
             .getResult(0);
     double alpha = op.getAlphaAttr().getValueAsDouble();

@@ -44,12 +44,11 @@ static Value reduce(OpBuilder &b, Location loc, Value input,
   auto resultType = RankedTensorType::get(shape, element);
   bool isFloat = isa<FloatType>(element);
   bool isUnsigned = isUnsignedLike(kilnElement);
-  Value initValue =
-      combine == Combine::Sum    ? scalarConstant(b, loc, element, 0)
-      : combine == Combine::Prod ? scalarConstant(b, loc, element, 1)
-                                 : extremeConstant(b, loc, element,
-                                                   combine == Combine::Max,
-                                                   isUnsigned);
+  Value initValue = combine == Combine::Sum ? scalarConstant(b, loc, element, 0)
+                    : combine == Combine::Prod
+                        ? scalarConstant(b, loc, element, 1)
+                        : extremeConstant(b, loc, element,
+                                          combine == Combine::Max, isUnsigned);
   Value init = filledTensor(b, loc, resultType, dims, initValue);
   SmallVector<AffineMap> maps = {
       AffineMap::getMultiDimIdentityMap(rank, context),
@@ -146,8 +145,18 @@ static Value divideByCount(OpBuilder &b, Location loc, Value sum, Value count,
 namespace {
 
 /// What a Reduce* op computes around its combining reduction.
-enum class ReduceKind { Sum, Mean, Max, Min, Prod, L1, L2, LogSum, LogSumExp,
-                        SumSquare };
+enum class ReduceKind {
+  Sum,
+  Mean,
+  Max,
+  Min,
+  Prod,
+  L1,
+  L2,
+  LogSum,
+  LogSumExp,
+  SumSquare
+};
 
 template <typename OpTy, ReduceKind kind>
 struct ReduceLowering : OpConversionPattern<OpTy> {
@@ -178,36 +187,37 @@ struct ReduceLowering : OpConversionPattern<OpTy> {
     switch (kind) {
     case ReduceKind::Sum:
     case ReduceKind::Mean:
-      result = reduce(rewriter, loc, input, axes, keep, Combine::Sum,
-                      kilnElement);
+      result =
+          reduce(rewriter, loc, input, axes, keep, Combine::Sum, kilnElement);
       if (kind == ReduceKind::Mean)
         result = divideByCount(rewriter, loc, result,
                                countOver(rewriter, loc, input, axes, element),
                                kilnElement);
       break;
     case ReduceKind::Max:
-      result = reduce(rewriter, loc, input, axes, keep, Combine::Max,
-                      kilnElement);
+      result =
+          reduce(rewriter, loc, input, axes, keep, Combine::Max, kilnElement);
       break;
     case ReduceKind::Min:
-      result = reduce(rewriter, loc, input, axes, keep, Combine::Min,
-                      kilnElement);
+      result =
+          reduce(rewriter, loc, input, axes, keep, Combine::Min, kilnElement);
       break;
     case ReduceKind::Prod:
-      result = reduce(rewriter, loc, input, axes, keep, Combine::Prod,
-                      kilnElement);
+      result =
+          reduce(rewriter, loc, input, axes, keep, Combine::Prod, kilnElement);
       break;
     case ReduceKind::L1:
-      result = reduce(rewriter, loc,
-                      elementwise(input,
-                                  [&](OpBuilder &b, Location l, Value x) -> Value {
-                                    if (isFloat)
-                                      return math::AbsFOp::create(b, l, x);
-                                    if (isUnsignedLike(kilnElement))
-                                      return x;
-                                    return math::AbsIOp::create(b, l, x);
-                                  }),
-                      axes, keep, Combine::Sum, kilnElement);
+      result =
+          reduce(rewriter, loc,
+                 elementwise(input,
+                             [&](OpBuilder &b, Location l, Value x) -> Value {
+                               if (isFloat)
+                                 return math::AbsFOp::create(b, l, x);
+                               if (isUnsignedLike(kilnElement))
+                                 return x;
+                               return math::AbsIOp::create(b, l, x);
+                             }),
+                 axes, keep, Combine::Sum, kilnElement);
       break;
     case ReduceKind::L2:
     case ReduceKind::SumSquare:
@@ -242,12 +252,12 @@ struct ReduceLowering : OpConversionPattern<OpTy> {
                           });
       Value sum = reduce(rewriter, loc, shifted, axes, /*keepdims=*/true,
                          Combine::Sum, kilnElement);
-      Value kept = map(rewriter, loc, cast<RankedTensorType>(sum.getType()),
-                       {sum, safeMax},
-                       [](OpBuilder &b, Location l, ValueRange a) {
-                         return (Value)arith::AddFOp::create(
-                             b, l, math::LogOp::create(b, l, a[0]), a[1]);
-                       });
+      Value kept =
+          map(rewriter, loc, cast<RankedTensorType>(sum.getType()),
+              {sum, safeMax}, [](OpBuilder &b, Location l, ValueRange a) {
+                return (Value)arith::AddFOp::create(
+                    b, l, math::LogOp::create(b, l, a[0]), a[1]);
+              });
       RankedTensorType type = convertTensorType(op.getType());
       SmallVector<OpFoldResult> dims;
       SmallVector<OpFoldResult> keptDims = getDims(rewriter, loc, kept);
@@ -303,16 +313,16 @@ struct ArgLowering : OpConversionPattern<OpTy> {
     Value best = filledTensor(
         rewriter, loc, valueType, dims,
         extremeConstant(rewriter, loc, element, /*lowest=*/isMax, isUnsigned));
-    Value index = filledTensor(rewriter, loc, indexType, dims,
-                               scalarConstant(rewriter, loc,
-                                              rewriter.getI64Type(), 0));
+    Value index =
+        filledTensor(rewriter, loc, indexType, dims,
+                     scalarConstant(rewriter, loc, rewriter.getI64Type(), 0));
     AffineMap out = AffineMap::get(rank, 0, outExprs, context);
     bool last = op.getSelectLastIndex();
     auto generic = linalg::GenericOp::create(
         rewriter, loc, TypeRange{valueType, indexType}, ValueRange{input},
         ValueRange{best, index},
-        {AffineMap::getMultiDimIdentityMap(rank, context), out, out},
-        iterators, [&](OpBuilder &b, Location l, ValueRange a) {
+        {AffineMap::getMultiDimIdentityMap(rank, context), out, out}, iterators,
+        [&](OpBuilder &b, Location l, ValueRange a) {
           Value x = a[0], current = a[1], currentIndex = a[2];
           Value position = arith::IndexCastOp::create(
               b, l, b.getI64Type(), linalg::IndexOp::create(b, l, axis));
@@ -320,9 +330,10 @@ struct ArgLowering : OpConversionPattern<OpTy> {
           // first element always wins (the initial value is only a bound).
           Value better, equal;
           if (isFloat) {
-            better = arith::CmpFOp::create(
-                b, l, isMax ? arith::CmpFPredicate::OGT : arith::CmpFPredicate::OLT,
-                x, current);
+            better = arith::CmpFOp::create(b, l,
+                                           isMax ? arith::CmpFPredicate::OGT
+                                                 : arith::CmpFPredicate::OLT,
+                                           x, current);
             equal = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OEQ, x,
                                           current);
           } else {
@@ -335,17 +346,17 @@ struct ArgLowering : OpConversionPattern<OpTy> {
             equal = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, x,
                                           current);
           }
-          Value first = arith::CmpIOp::create(
-              b, l, arith::CmpIPredicate::eq, position,
-              scalarConstant(b, l, b.getI64Type(), 0));
+          Value first =
+              arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, position,
+                                    scalarConstant(b, l, b.getI64Type(), 0));
           Value take = arith::OrIOp::create(b, l, better, first);
           if (last)
             take = arith::OrIOp::create(b, l, take, equal);
           linalg::YieldOp::create(
               b, l,
-              ValueRange{arith::SelectOp::create(b, l, take, x, current),
-                         arith::SelectOp::create(b, l, take, position,
-                                                 currentIndex)});
+              ValueRange{
+                  arith::SelectOp::create(b, l, take, x, current),
+                  arith::SelectOp::create(b, l, take, position, currentIndex)});
         });
     Value result = generic.getResult(1);
     if (op.getKeepdims()) {
@@ -368,8 +379,8 @@ struct LogSoftmaxLowering : OpConversionPattern<LogSoftmaxOp> {
     Value x = adaptor.getInput();
     RankedTensorType type = op.getType();
     Type element = type.getElementType();
-    int64_t axis = op.getAxis() < 0 ? op.getAxis() + type.getRank()
-                                    : op.getAxis();
+    int64_t axis =
+        op.getAxis() < 0 ? op.getAxis() + type.getRank() : op.getAxis();
     Value max = reduce(rewriter, loc, x, {axis}, true, Combine::Max, element);
     Value shifted = map(rewriter, loc, type, {x, max},
                         [](OpBuilder &b, Location l, ValueRange a) {
@@ -383,7 +394,8 @@ struct LogSoftmaxLowering : OpConversionPattern<LogSoftmaxOp> {
     rewriter.replaceOp(op, map(rewriter, loc, type, {shifted, sum},
                                [](OpBuilder &b, Location l, ValueRange a) {
                                  return (Value)arith::SubFOp::create(
-                                     b, l, a[0], math::LogOp::create(b, l, a[1]));
+                                     b, l, a[0],
+                                     math::LogOp::create(b, l, a[1]));
                                }));
     return success();
   }
@@ -397,10 +409,11 @@ struct HardmaxLowering : OpConversionPattern<HardmaxOp> {
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     RankedTensorType type = op.getType();
-    int64_t axis = op.getAxis() < 0 ? op.getAxis() + type.getRank()
-                                    : op.getAxis();
-    Value index = ArgMaxOp::create(rewriter, loc, op.getInput(), axis,
-                                   /*keepdims=*/true, /*select_last_index=*/false);
+    int64_t axis =
+        op.getAxis() < 0 ? op.getAxis() + type.getRank() : op.getAxis();
+    Value index =
+        ArgMaxOp::create(rewriter, loc, op.getInput(), axis,
+                         /*keepdims=*/true, /*select_last_index=*/false);
     // Compare each position along the axis with the winning index.
     Value init = emptyTensor(rewriter, loc, type,
                              getDims(rewriter, loc, adaptor.getInput()));
@@ -423,7 +436,8 @@ struct HardmaxLowering : OpConversionPattern<HardmaxOp> {
                                             position, a[0]);
           linalg::YieldOp::create(
               b, l,
-              arith::SelectOp::create(b, l, hit, scalarConstant(b, l, element, 1),
+              arith::SelectOp::create(b, l, hit,
+                                      scalarConstant(b, l, element, 1),
                                       scalarConstant(b, l, element, 0))
                   .getResult());
         });
@@ -465,9 +479,9 @@ struct GlobalAveragePoolLowering : OpConversionPattern<GlobalAveragePoolOp> {
     Type element = op.getType().getElementType();
     Value sum = reduce(rewriter, loc, input, axes, true, Combine::Sum, element);
     rewriter.replaceOp(
-        op, divideByCount(rewriter, loc, sum,
-                          countOver(rewriter, loc, input, axes, element),
-                          element));
+        op,
+        divideByCount(rewriter, loc, sum,
+                      countOver(rewriter, loc, input, axes, element), element));
     return success();
   }
 };
@@ -482,8 +496,8 @@ struct SoftmaxLowering : OpConversionPattern<SoftmaxOp> {
     Value x = adaptor.getInput();
     RankedTensorType type = op.getType();
     Type element = type.getElementType();
-    int64_t axis = op.getAxis() < 0 ? op.getAxis() + type.getRank()
-                                    : op.getAxis();
+    int64_t axis =
+        op.getAxis() < 0 ? op.getAxis() + type.getRank() : op.getAxis();
     Value max = reduce(rewriter, loc, x, {axis}, true, Combine::Max, element);
     Value e = map(rewriter, loc, type, {x, max},
                   [](OpBuilder &b, Location l, ValueRange a) -> Value {
@@ -521,10 +535,11 @@ struct LayerNormLowering : OpConversionPattern<LayerNormOp> {
         rewriter, loc,
         reduce(rewriter, loc, x, axes, true, Combine::Sum, element), count,
         element);
-    Value centered = map(rewriter, loc, type, {x, mean},
-                         [](OpBuilder &b, Location l, ValueRange a) {
-                           return (Value)arith::SubFOp::create(b, l, a[0], a[1]);
-                         });
+    Value centered =
+        map(rewriter, loc, type, {x, mean},
+            [](OpBuilder &b, Location l, ValueRange a) {
+              return (Value)arith::SubFOp::create(b, l, a[0], a[1]);
+            });
     Value squares = map(rewriter, loc, type, {centered},
                         [](OpBuilder &b, Location l, ValueRange a) {
                           return (Value)arith::MulFOp::create(b, l, a[0], a[0]);

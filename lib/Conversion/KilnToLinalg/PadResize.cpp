@@ -70,25 +70,28 @@ struct PadLowering : OpConversionPattern<PadOp> {
     SmallVector<Value> begins, extents;
     SmallVector<OpFoldResult> dims;
     for (int64_t d = 0; d < rank; ++d) {
-      Value begin = toIndex(rewriter, loc, extractAt(rewriter, loc,
-                                                     adaptor.getPads(), d));
-      Value end = toIndex(rewriter, loc,
-                          extractAt(rewriter, loc, adaptor.getPads(), d + rank));
-      Value extent = getValueOrCreateConstantIndexOp(rewriter, loc, inputDims[d]);
+      Value begin = toIndex(rewriter, loc,
+                            extractAt(rewriter, loc, adaptor.getPads(), d));
+      Value end = toIndex(
+          rewriter, loc, extractAt(rewriter, loc, adaptor.getPads(), d + rank));
+      Value extent =
+          getValueOrCreateConstantIndexOp(rewriter, loc, inputDims[d]);
       begins.push_back(begin);
       extents.push_back(extent);
-      dims.push_back(type.isDynamicDim(d)
-                         ? OpFoldResult(arith::AddIOp::create(
-                               rewriter, loc, extent,
-                               arith::AddIOp::create(rewriter, loc, begin, end)))
-                         : rewriter.getIndexAttr(type.getDimSize(d)));
+      dims.push_back(
+          type.isDynamicDim(d)
+              ? OpFoldResult(arith::AddIOp::create(
+                    rewriter, loc, extent,
+                    arith::AddIOp::create(rewriter, loc, begin, end)))
+              : rewriter.getIndexAttr(type.getDimSize(d)));
     }
     Value padValue =
         adaptor.getConstantValue()
             ? tensor::ExtractOp::create(
                   rewriter, loc, adaptor.getConstantValue(),
                   SmallVector<Value>(
-                      cast<RankedTensorType>(adaptor.getConstantValue().getType())
+                      cast<RankedTensorType>(
+                          adaptor.getConstantValue().getType())
                           .getRank(),
                       arith::ConstantIndexOp::create(rewriter, loc, 0)))
                   .getResult()
@@ -108,15 +111,15 @@ struct PadLowering : OpConversionPattern<PadOp> {
             if (mode == "constant") {
               Value ge = arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge,
                                                i, zero);
-              Value lt = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt,
-                                               i, n);
+              Value lt =
+                  arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, i, n);
               inside = arith::AndIOp::create(
                   b, l, inside, arith::AndIOp::create(b, l, ge, lt));
-              i = arith::MinSIOp::create(b, l, arith::MaxSIOp::create(b, l, i, zero),
-                                         last);
+              i = arith::MinSIOp::create(
+                  b, l, arith::MaxSIOp::create(b, l, i, zero), last);
             } else if (mode == "edge") {
-              i = arith::MinSIOp::create(b, l, arith::MaxSIOp::create(b, l, i, zero),
-                                         last);
+              i = arith::MinSIOp::create(
+                  b, l, arith::MaxSIOp::create(b, l, i, zero), last);
             } else if (mode == "wrap") {
               Value r = arith::RemSIOp::create(b, l, i, n);
               Value negative = arith::CmpIOp::create(
@@ -130,8 +133,8 @@ struct PadLowering : OpConversionPattern<PadOp> {
               Value r = arith::RemSIOp::create(b, l, i, safe);
               Value negative = arith::CmpIOp::create(
                   b, l, arith::CmpIPredicate::slt, r, zero);
-              r = arith::SelectOp::create(b, l, negative,
-                                          arith::AddIOp::create(b, l, r, safe), r);
+              r = arith::SelectOp::create(
+                  b, l, negative, arith::AddIOp::create(b, l, r, safe), r);
               Value mirrored = arith::SubIOp::create(b, l, period, r);
               Value upper = arith::CmpIOp::create(
                   b, l, arith::CmpIPredicate::sgt, r, last);
@@ -164,7 +167,8 @@ struct ResizeLowering : OpConversionPattern<ResizeOp> {
     RankedTensorType type = convertTensorType(op.getType());
     Type element = type.getElementType();
     int64_t rank = type.getRank();
-    StringRef mode = op.getMode(), transform = op.getCoordinateTransformationMode(),
+    StringRef mode = op.getMode(),
+              transform = op.getCoordinateTransformationMode(),
               nearest = op.getNearestMode();
     if (!isa<FloatType>(element) && mode != "nearest")
       return rewriter.notifyMatchFailure(op, "linear/cubic need floats");
@@ -178,9 +182,10 @@ struct ResizeLowering : OpConversionPattern<ResizeOp> {
       Value inF = toF64(rewriter, loc, in);
       Value out, scale;
       if (adaptor.getSizes()) {
-        out = toIndex(rewriter, loc, extractAt(rewriter, loc, adaptor.getSizes(), d));
-        scale = arith::DivFOp::create(rewriter, loc,
-                                      toF64(rewriter, loc, out), inF);
+        out = toIndex(rewriter, loc,
+                      extractAt(rewriter, loc, adaptor.getSizes(), d));
+        scale = arith::DivFOp::create(rewriter, loc, toF64(rewriter, loc, out),
+                                      inF);
       } else {
         scale = toF64(rewriter, loc,
                       extractAt(rewriter, loc, adaptor.getScales(), d));
@@ -188,7 +193,8 @@ struct ResizeLowering : OpConversionPattern<ResizeOp> {
             rewriter, loc, arith::MulFOp::create(rewriter, loc, inF, scale));
         out = arith::IndexCastOp::create(
             rewriter, loc, rewriter.getIndexType(),
-            arith::FPToSIOp::create(rewriter, loc, rewriter.getI64Type(), scaled));
+            arith::FPToSIOp::create(rewriter, loc, rewriter.getI64Type(),
+                                    scaled));
       }
       inSizes.push_back(in);
       scales.push_back(scale);
@@ -199,8 +205,8 @@ struct ResizeLowering : OpConversionPattern<ResizeOp> {
     SmallVector<Value> roi;
     if (adaptor.getRoi() && transform == "tf_crop_and_resize")
       for (int64_t i = 0; i < 2 * rank; ++i)
-        roi.push_back(toF64(rewriter, loc, extractAt(rewriter, loc,
-                                                     adaptor.getRoi(), i)));
+        roi.push_back(toF64(rewriter, loc,
+                            extractAt(rewriter, loc, adaptor.getRoi(), i)));
     double cubicA = op.getCubicCoeffAAttr().getValueAsDouble();
     bool excludeOutside = op.getExcludeOutside();
     double extrapolation = op.getExtrapolationValueAttr().getValueAsDouble();
@@ -209,7 +215,9 @@ struct ResizeLowering : OpConversionPattern<ResizeOp> {
     Value result = generateTensor(
         rewriter, loc, type, dims,
         [&](OpBuilder &b, Location l, ArrayRef<Value> indices) -> Value {
-          auto f = [&](double v) { return scalarConstant(b, l, b.getF64Type(), v); };
+          auto f = [&](double v) {
+            return scalarConstant(b, l, b.getF64Type(), v);
+          };
           Value zeroI = arith::ConstantIndexOp::create(b, l, 0);
           Value outside = scalarConstant(b, l, b.getI1Type(), 0);
           // Per dim: the neighbours read and their weights.
@@ -224,8 +232,8 @@ struct ResizeLowering : OpConversionPattern<ResizeOp> {
             if (transform == "asymmetric") {
               x = arith::DivFOp::create(b, l, o, s);
             } else if (transform == "tf_half_pixel_for_nn") {
-              x = arith::DivFOp::create(b, l, arith::AddFOp::create(b, l, o, f(0.5)),
-                                        s);
+              x = arith::DivFOp::create(
+                  b, l, arith::AddFOp::create(b, l, o, f(0.5)), s);
             } else if (transform == "align_corners") {
               Value ratio = arith::DivFOp::create(
                   b, l, arith::SubFOp::create(b, l, inF, f(1)),
@@ -233,8 +241,8 @@ struct ResizeLowering : OpConversionPattern<ResizeOp> {
                       b, l, arith::SubFOp::create(b, l, outF, f(1)), f(1)));
               Value single = arith::CmpFOp::create(
                   b, l, arith::CmpFPredicate::OLE, outF, f(1));
-              x = arith::SelectOp::create(b, l, single, f(0),
-                                          arith::MulFOp::create(b, l, o, ratio));
+              x = arith::SelectOp::create(
+                  b, l, single, f(0), arith::MulFOp::create(b, l, o, ratio));
             } else if (transform == "tf_crop_and_resize" && !roi.empty()) {
               Value start = roi[d], end = roi[d + rank];
               Value span = arith::MulFOp::create(
@@ -257,19 +265,19 @@ struct ResizeLowering : OpConversionPattern<ResizeOp> {
                   b, l, single, middle,
                   arith::AddFOp::create(b, l, first,
                                         arith::MulFOp::create(b, l, o, step)));
-              Value below = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OLT,
-                                                  x, f(0));
-              Value above = arith::CmpFOp::create(
-                  b, l, arith::CmpFPredicate::OGT, x,
-                  arith::SubFOp::create(b, l, inF, f(1)));
+              Value below = arith::CmpFOp::create(
+                  b, l, arith::CmpFPredicate::OLT, x, f(0));
+              Value above =
+                  arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, x,
+                                        arith::SubFOp::create(b, l, inF, f(1)));
               outside = arith::OrIOp::create(
                   b, l, outside, arith::OrIOp::create(b, l, below, above));
             } else {
               // half_pixel and its variants.
               Value centre = arith::SubFOp::create(
                   b, l,
-                  arith::DivFOp::create(b, l, arith::AddFOp::create(b, l, o, f(0.5)),
-                                        s),
+                  arith::DivFOp::create(
+                      b, l, arith::AddFOp::create(b, l, o, f(0.5)), s),
                   f(0.5));
               if (transform == "pytorch_half_pixel") {
                 Value single = arith::CmpFOp::create(
@@ -302,16 +310,19 @@ struct ResizeLowering : OpConversionPattern<ResizeOp> {
               else if (nearest == "ceil")
                 r = math::CeilOp::create(b, l, x);
               else if (nearest == "round_prefer_ceil")
-                r = math::FloorOp::create(b, l, arith::AddFOp::create(b, l, x, f(0.5)));
+                r = math::FloorOp::create(
+                    b, l, arith::AddFOp::create(b, l, x, f(0.5)));
               else // round_prefer_floor
-                r = math::CeilOp::create(b, l, arith::SubFOp::create(b, l, x, f(0.5)));
+                r = math::CeilOp::create(
+                    b, l, arith::SubFOp::create(b, l, x, f(0.5)));
               taps[d].push_back({clampIndex(r), f(1)});
               continue;
             }
             Value base = math::FloorOp::create(b, l, x);
             Value t = arith::SubFOp::create(b, l, x, base);
             if (mode == "linear") {
-              taps[d].push_back({clampIndex(base), arith::SubFOp::create(b, l, f(1), t)});
+              taps[d].push_back(
+                  {clampIndex(base), arith::SubFOp::create(b, l, f(1), t)});
               taps[d].push_back(
                   {clampIndex(arith::AddFOp::create(b, l, base, f(1))), t});
               continue;
@@ -326,8 +337,7 @@ struct ResizeLowering : OpConversionPattern<ResizeOp> {
               Value near = arith::AddFOp::create(
                   b, l,
                   arith::SubFOp::create(
-                      b, l,
-                      arith::MulFOp::create(b, l, f(cubicA + 2), d3),
+                      b, l, arith::MulFOp::create(b, l, f(cubicA + 2), d3),
                       arith::MulFOp::create(b, l, f(cubicA + 3), d2)),
                   f(1));
               // 1 < |d| < 2: A|d|^3 - 5A|d|^2 + 8A|d| - 4A
@@ -340,12 +350,13 @@ struct ResizeLowering : OpConversionPattern<ResizeOp> {
                           arith::MulFOp::create(b, l, f(5 * cubicA), d2)),
                       arith::MulFOp::create(b, l, f(8 * cubicA), d1)),
                   f(4 * cubicA));
-              Value isNear = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OLE,
-                                                   d1, f(1));
-              Value isFar = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OLT,
-                                                  d1, f(2));
+              Value isNear = arith::CmpFOp::create(
+                  b, l, arith::CmpFPredicate::OLE, d1, f(1));
+              Value isFar = arith::CmpFOp::create(
+                  b, l, arith::CmpFPredicate::OLT, d1, f(2));
               return arith::SelectOp::create(
-                  b, l, isNear, near, arith::SelectOp::create(b, l, isFar, far, f(0)));
+                  b, l, isNear, near,
+                  arith::SelectOp::create(b, l, isFar, far, f(0)));
             };
             SmallVector<Value> weights, positions;
             Value total = f(0);
@@ -355,9 +366,11 @@ struct ResizeLowering : OpConversionPattern<ResizeOp> {
               if (excludeOutside) {
                 Value in = arith::AndIOp::create(
                     b, l,
-                    arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGE, p, f(0)),
-                    arith::CmpFOp::create(b, l, arith::CmpFPredicate::OLE, p,
-                                          arith::SubFOp::create(b, l, inF, f(1))));
+                    arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGE, p,
+                                          f(0)),
+                    arith::CmpFOp::create(
+                        b, l, arith::CmpFPredicate::OLE, p,
+                        arith::SubFOp::create(b, l, inF, f(1))));
                 w = arith::SelectOp::create(b, l, in, w, f(0));
               }
               total = arith::AddFOp::create(b, l, total, w);
@@ -365,9 +378,10 @@ struct ResizeLowering : OpConversionPattern<ResizeOp> {
               positions.push_back(clampIndex(p));
             }
             for (int k = 0; k < 4; ++k) {
-              Value w = excludeOutside
-                            ? (Value)arith::DivFOp::create(b, l, weights[k], total)
-                            : weights[k];
+              Value w =
+                  excludeOutside
+                      ? (Value)arith::DivFOp::create(b, l, weights[k], total)
+                      : weights[k];
               taps[d].push_back({positions[k], w});
             }
           }
@@ -379,14 +393,16 @@ struct ResizeLowering : OpConversionPattern<ResizeOp> {
             Value weight = f(1);
             for (int64_t d = 0; d < rank; ++d) {
               at.push_back(taps[d][choice[d]].first);
-              weight = arith::MulFOp::create(b, l, weight, taps[d][choice[d]].second);
+              weight = arith::MulFOp::create(b, l, weight,
+                                             taps[d][choice[d]].second);
             }
             Value v = tensor::ExtractOp::create(b, l, input, at);
             if (mode == "nearest") {
               // One tap per dim: no blending, keep the element's type.
               if (!roi.empty())
                 v = arith::SelectOp::create(
-                    b, l, outside, scalarConstant(b, l, element, extrapolation), v);
+                    b, l, outside, scalarConstant(b, l, element, extrapolation),
+                    v);
               return v;
             }
             sum = arith::AddFOp::create(
@@ -399,8 +415,9 @@ struct ResizeLowering : OpConversionPattern<ResizeOp> {
           }
           if (!roi.empty())
             sum = arith::SelectOp::create(b, l, outside, f(extrapolation), sum);
-          return element.isF64() ? sum
-                                 : (Value)arith::TruncFOp::create(b, l, element, sum);
+          return element.isF64()
+                     ? sum
+                     : (Value)arith::TruncFOp::create(b, l, element, sum);
         });
     rewriter.replaceOp(op, result);
     return success();

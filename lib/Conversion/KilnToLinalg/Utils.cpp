@@ -45,15 +45,14 @@ Value to_linalg::emptyTensor(OpBuilder &b, Location loc, RankedTensorType type,
   for (int64_t i = 0; i < type.getRank(); ++i)
     if (type.isDynamicDim(i))
       dynamic.push_back(getValueOrCreateConstantIndexOp(b, loc, dims[i]));
-  return tensor::EmptyOp::create(b, loc, type.getShape(),
-                                 type.getElementType(), dynamic);
+  return tensor::EmptyOp::create(b, loc, type.getShape(), type.getElementType(),
+                                 dynamic);
 }
 
 Value to_linalg::scalarConstant(OpBuilder &b, Location loc, Type type,
                                 double value) {
   if (auto floatType = dyn_cast<FloatType>(type))
-    return arith::ConstantOp::create(b, loc,
-                                     b.getFloatAttr(floatType, value));
+    return arith::ConstantOp::create(b, loc, b.getFloatAttr(floatType, value));
   if (type.isIndex())
     return arith::ConstantIndexOp::create(b, loc, static_cast<int64_t>(value));
   return arith::ConstantOp::create(
@@ -137,17 +136,15 @@ Value to_linalg::buildBroadcastGeneric(
 }
 
 Value to_linalg::reshapeTo(OpBuilder &b, Location loc, Value value,
-                           RankedTensorType type,
-                           ArrayRef<OpFoldResult> dims) {
+                           RankedTensorType type, ArrayRef<OpFoldResult> dims) {
   auto source = cast<RankedTensorType>(value.getType());
   if (source == type)
     return value;
   if (source.getRank() == 0 || type.getRank() == 0) {
     // A scalar and an all-ones shape differ by unit dims only.
     if (source.getRank() == 0)
-      return tensor::ExpandShapeOp::create(b, loc, type, value,
-                                           ArrayRef<ReassociationIndices>{},
-                                           dims);
+      return tensor::ExpandShapeOp::create(
+          b, loc, type, value, ArrayRef<ReassociationIndices>{}, dims);
     return tensor::CollapseShapeOp::create(b, loc, type, value,
                                            ArrayRef<ReassociationIndices>{});
   }
@@ -175,11 +172,11 @@ Value to_linalg::reshapeTo(OpBuilder &b, Location loc, Value value,
   ReassociationIndices all;
   for (int64_t i = 0; i < source.getRank(); ++i)
     all.push_back(i);
-  int64_t count = source.hasStaticShape() ? source.getNumElements()
-                                          : ShapedType::kDynamic;
+  int64_t count =
+      source.hasStaticShape() ? source.getNumElements() : ShapedType::kDynamic;
   auto flatType = RankedTensorType::get({count}, source.getElementType());
-  Value flat = tensor::CollapseShapeOp::create(b, loc, flatType, value,
-                                               ArrayRef{all});
+  Value flat =
+      tensor::CollapseShapeOp::create(b, loc, flatType, value, ArrayRef{all});
   if (type.getRank() == 1)
     return tensor::CastOp::create(b, loc, type, flat);
   if (type.hasStaticShape() && !flatType.hasStaticShape())

@@ -32,9 +32,8 @@ public:
 };
 
 /// The extent of every dim of `value` (constants for static dims).
-llvm::SmallVector<mlir::OpFoldResult> getDims(mlir::OpBuilder &b,
-                                              mlir::Location loc,
-                                              mlir::Value value);
+llvm::SmallVector<mlir::OpFoldResult>
+getDims(mlir::OpBuilder &b, mlir::Location loc, mlir::Value value);
 
 /// A `tensor.empty` of `type` whose dynamic dims come from `dims` (one entry
 /// per dim; static entries are ignored).
@@ -59,9 +58,10 @@ mlir::Value filledTensor(mlir::OpBuilder &b, mlir::Location loc,
 
 /// Result dims of a numpy-style broadcast of `inputs` to `type`: dynamic
 /// dims are read from the first input whose aligned dim is not a static 1.
-llvm::SmallVector<mlir::OpFoldResult>
-broadcastDims(mlir::OpBuilder &b, mlir::Location loc,
-              mlir::RankedTensorType type, mlir::ValueRange inputs);
+llvm::SmallVector<mlir::OpFoldResult> broadcastDims(mlir::OpBuilder &b,
+                                                    mlir::Location loc,
+                                                    mlir::RankedTensorType type,
+                                                    mlir::ValueRange inputs);
 
 /// Builds a `linalg.generic` computing `body` elementwise over `inputs`
 /// broadcast to `type` (a dim of 1 stretches; other dims must agree at run
@@ -76,8 +76,8 @@ mlir::Value buildBroadcastGeneric(
 /// Reshapes `value` to `type` (same element count), with collapse/expand
 /// shapes where the dims regroup and `tensor.reshape` otherwise. `dims` gives
 /// the target's dim extents (needed when `type` has dynamic dims).
-mlir::Value reshapeTo(mlir::OpBuilder &b, mlir::Location loc,
-                      mlir::Value value, mlir::RankedTensorType type,
+mlir::Value reshapeTo(mlir::OpBuilder &b, mlir::Location loc, mlir::Value value,
+                      mlir::RankedTensorType type,
                       llvm::ArrayRef<mlir::OpFoldResult> dims);
 
 /// Converts scalar `value` of element type `from` (kiln's, so signedness is

@@ -73,14 +73,14 @@ struct KilnRecordSignaturePass
         StringAttr name = nameOf(i);
         if (!name)
           name = b.getStringAttr("#" + std::to_string(i));
-        list.push_back(b.getDictionaryAttr(
-            {b.getNamedAttr("name", name),
-             b.getNamedAttr("type", TypeAttr::get(type))}));
+        list.push_back(
+            b.getDictionaryAttr({b.getNamedAttr("name", name),
+                                 b.getNamedAttr("type", TypeAttr::get(type))}));
       }
       return b.getArrayAttr(list);
     };
     for (Type type : llvm::concat<const Type>(func.getArgumentTypes(),
-                                             func.getResultTypes())) {
+                                              func.getResultTypes())) {
       auto tensor = dyn_cast<RankedTensorType>(type);
       if (!tensor || onnxDataType(tensor.getElementType()) == 0) {
         func.emitError() << "cannot pass " << type
@@ -94,12 +94,12 @@ struct KilnRecordSignaturePass
     ArrayAttr outputs = entries(func.getResultTypes(), [&](unsigned i) {
       return func.getResultAttrOfType<StringAttr>(i, "kiln.name");
     });
-    module->setAttr("kiln.signature",
-                    b.getDictionaryAttr(
-                        {b.getNamedAttr("function",
-                                        b.getStringAttr(functionName)),
-                         b.getNamedAttr("inputs", inputs),
-                         b.getNamedAttr("outputs", outputs)}));
+    module->setAttr(
+        "kiln.signature",
+        b.getDictionaryAttr(
+            {b.getNamedAttr("function", b.getStringAttr(functionName)),
+             b.getNamedAttr("inputs", inputs),
+             b.getNamedAttr("outputs", outputs)}));
     func->setAttr("llvm.emit_c_interface", b.getUnitAttr());
   }
 };
@@ -125,8 +125,8 @@ struct KilnEmitModelEntryPass
     auto describe = [&](StringRef kind, ArrayAttr list) {
       for (Attribute entry : list) {
         auto dict = cast<DictionaryAttr>(entry);
-        auto type = cast<RankedTensorType>(
-            cast<TypeAttr>(dict.get("type")).getValue());
+        auto type =
+            cast<RankedTensorType>(cast<TypeAttr>(dict.get("type")).getValue());
         StringRef name = dict.getAs<StringAttr>("name").getValue();
         os << kind << " " << onnxDataType(type.getElementType()) << " "
            << type.getRank();
@@ -143,10 +143,9 @@ struct KilnEmitModelEntryPass
     Location loc = module.getLoc();
     MLIRContext *context = &getContext();
     auto i8 = IntegerType::get(context, 8);
-    LLVM::GlobalOp::create(
-        b, loc, LLVM::LLVMArrayType::get(i8, text.size()), /*isConstant=*/true,
-        LLVM::Linkage::External, "kiln_model_signature",
-        b.getStringAttr(text));
+    LLVM::GlobalOp::create(b, loc, LLVM::LLVMArrayType::get(i8, text.size()),
+                           /*isConstant=*/true, LLVM::Linkage::External,
+                           "kiln_model_signature", b.getStringAttr(text));
 
     std::string cifaceName = ("_mlir_ciface_" + function.getValue()).str();
     auto ciface = module.lookupSymbol<LLVM::LLVMFuncOp>(cifaceName);
@@ -182,9 +181,9 @@ struct KilnEmitModelEntryPass
     b.setInsertionPointToStart(block);
     SmallVector<Value> args;
     for (unsigned i = 0; i < params; ++i) {
-      Value slot = LLVM::GEPOp::create(b, loc, ptr, ptr, block->getArgument(0),
-                                       ArrayRef<LLVM::GEPArg>{
-                                           static_cast<int32_t>(i)});
+      Value slot =
+          LLVM::GEPOp::create(b, loc, ptr, ptr, block->getArgument(0),
+                              ArrayRef<LLVM::GEPArg>{static_cast<int32_t>(i)});
       args.push_back(LLVM::LoadOp::create(b, loc, ptr, slot));
     }
     LLVM::CallOp::create(b, loc, ciface, args);

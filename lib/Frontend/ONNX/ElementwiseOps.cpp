@@ -7,24 +7,21 @@ using namespace kiln;
 using namespace kiln::onnx_import;
 
 /// A handler mapping a one-input ONNX op with no attributes onto `OpTy`.
-template <typename OpTy>
-static LogicalResult importUnary(NodeImporter &n) {
+template <typename OpTy> static LogicalResult importUnary(NodeImporter &n) {
   if (failed(n.requireOperands(1)))
     return failure();
   return n.setResult(n.create<OpTy>(n.operand(0)));
 }
 
 /// A handler mapping a two-input broadcasting ONNX op onto `OpTy`.
-template <typename OpTy>
-static LogicalResult importBinary(NodeImporter &n) {
+template <typename OpTy> static LogicalResult importBinary(NodeImporter &n) {
   if (failed(n.requireOperands(2)))
     return failure();
   return n.setResult(n.create<OpTy>({n.operand(0), n.operand(1)}));
 }
 
 /// Variadic Max/Min/Sum: a left fold with the binary op.
-template <typename OpTy>
-static LogicalResult importVariadic(NodeImporter &n) {
+template <typename OpTy> static LogicalResult importVariadic(NodeImporter &n) {
   FailureOr<SmallVector<Value>> inputs = n.allOperands();
   if (failed(inputs))
     return failure();
@@ -62,8 +59,8 @@ static LogicalResult importGelu(NodeImporter &n) {
   if (approximate != "none" && approximate != "tanh")
     return n.emitError() << "approximate must be \"none\" or \"tanh\", got \""
                          << approximate << "\"";
-  return n.setResult(n.create<GeluOp>(
-      n.operand(0), {n.namedStr("approximate", approximate)}));
+  return n.setResult(
+      n.create<GeluOp>(n.operand(0), {n.namedStr("approximate", approximate)}));
 }
 
 /// Clip before opset 11 has float `min`/`max` attributes; from 11 on they are
@@ -85,8 +82,8 @@ static LogicalResult importClip(NodeImporter &n) {
     operands.push_back(min);
   if (max)
     operands.push_back(max);
-  return n.setResult(n.create<ClipOp>(
-      operands, {n.segments({1, min ? 1 : 0, max ? 1 : 0})}));
+  return n.setResult(
+      n.create<ClipOp>(operands, {n.segments({1, min ? 1 : 0, max ? 1 : 0})}));
 }
 
 /// A one-input op whose float attributes keep their ONNX names and defaults.

@@ -13,10 +13,10 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Verifier.h"
 #include "llvm/ADT/StringSet.h"
-#include <map>
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
+#include <map>
 
 #include "onnx/defs/parser.h"
 #include <google/protobuf/io/coded_stream.h>
@@ -54,7 +54,8 @@ private:
   LogicalResult readOpsets();
   LogicalResult checkOpsSupported();
   FailureOr<std::vector<int>> sortNodes();
-  FailureOr<RankedTensorType> convertInputType(const onnx::ValueInfoProto &info);
+  FailureOr<RankedTensorType>
+  convertInputType(const onnx::ValueInfoProto &info);
   FailureOr<std::unique_ptr<std::string>>
   readExternalData(const onnx::TensorProto &tensor);
   LogicalResult importInitializers();
@@ -70,9 +71,9 @@ private:
     return FileLineColLoc::get(&context, path, /*line=*/0, /*column=*/0);
   }
   Location nodeLoc(const onnx::NodeProto &node) {
-    return FusedLoc::get(
-        {NameLoc::get(StringAttr::get(&context, node.name()))},
-        StringAttr::get(&context, "onnx." + node.op_type()), &context);
+    return FusedLoc::get({NameLoc::get(StringAttr::get(&context, node.name()))},
+                         StringAttr::get(&context, "onnx." + node.op_type()),
+                         &context);
   }
   static std::string describe(const onnx::NodeProto &node) {
     return "node '" + node.name() + "' (" + node.op_type() + ")";
@@ -99,14 +100,15 @@ private:
 
 LogicalResult ModelImporter::load() {
   if (llvm::sys::fs::is_directory(path))
-    return emitError(fileLoc()) << "'" << path << "' is a directory, not an "
+    return emitError(fileLoc()) << "'" << path
+                                << "' is a directory, not an "
                                    "ONNX model file";
   bool text = llvm::sys::path::extension(path) == ".onnxtxt";
   if (text) {
     auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
     if (!buffer)
-      return emitError(fileLoc()) << "cannot read '" << path
-                                  << "': " << buffer.getError().message();
+      return emitError(fileLoc())
+             << "cannot read '" << path << "': " << buffer.getError().message();
     std::string source = (*buffer)->getBuffer().str();
     onnx::OnnxParser parser(source.c_str());
     onnx::Common::Status status = parser.Parse(model);
@@ -119,8 +121,8 @@ LogicalResult ModelImporter::load() {
 
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0)
-    return emitError(fileLoc()) << "cannot open '" << path
-                                << "': " << std::strerror(errno);
+    return emitError(fileLoc())
+           << "cannot open '" << path << "': " << std::strerror(errno);
   bool parsed;
   {
     google::protobuf::io::FileInputStream file(fd);
@@ -140,8 +142,7 @@ LogicalResult ModelImporter::load() {
 
 LogicalResult ModelImporter::readOpsets() {
   for (const onnx::OperatorSetIdProto &opset : model.opset_import())
-    opsets[opset.domain() == "ai.onnx" ? "" : opset.domain()] =
-        opset.version();
+    opsets[opset.domain() == "ai.onnx" ? "" : opset.domain()] = opset.version();
   // IR version 2 models may omit opset_import; ONNX then means opset 1.
   int64_t opset = opsetOf("");
   if (opset == 0)
@@ -168,15 +169,14 @@ LogicalResult ModelImporter::checkOpsSupported() {
   for (const onnx::NodeProto &node : model.graph().node()) {
     int oldest = 0;
     int64_t opset = opsetOf(node.domain());
-    std::string domain =
-        node.domain().empty() || node.domain() == "ai.onnx"
-            ? ""
-            : node.domain() + ".";
+    std::string domain = node.domain().empty() || node.domain() == "ai.onnx"
+                             ? ""
+                             : node.domain() + ".";
     if (!registry.lookup(node.domain(), node.op_type(), opset, &oldest)) {
       std::string key = domain + node.op_type();
       if (oldest > opset)
-        key += " (opset " + std::to_string(opset) + "; Kiln has it from opset " +
-               std::to_string(oldest) + ")";
+        key += " (opset " + std::to_string(opset) +
+               "; Kiln has it from opset " + std::to_string(oldest) + ")";
       ++unsupported[key];
     }
   }
@@ -215,8 +215,8 @@ FailureOr<std::vector<int>> ModelImporter::sortNodes() {
       auto [it, inserted] = producer.try_emplace(output, i);
       if (!inserted)
         return emitError(nodeLoc(node))
-               << describe(node) << " defines '" << output
-               << "', which " << describe(graph.node(it->second))
+               << describe(node) << " defines '" << output << "', which "
+               << describe(graph.node(it->second))
                << " already defines (ONNX values have one definition)";
     }
   }
@@ -381,7 +381,8 @@ ModelImporter::readExternalData(const onnx::TensorProto &tensor) {
 }
 
 LogicalResult ModelImporter::importInitializers() {
-  for (onnx::TensorProto &init : *model.mutable_graph()->mutable_initializer()) {
+  for (onnx::TensorProto &init :
+       *model.mutable_graph()->mutable_initializer()) {
     std::unique_ptr<std::string> data;
     if (init.data_location() == onnx::TensorProto::EXTERNAL) {
       FailureOr<std::unique_ptr<std::string>> external = readExternalData(init);
@@ -393,10 +394,10 @@ LogicalResult ModelImporter::importInitializers() {
       data.reset(init.release_raw_data());
     }
     Location loc = NameLoc::get(StringAttr::get(&context, init.name()));
-    FailureOr<ElementsAttr> value =
-        convertTensor(&context, init, init.name(),
-                      [&] { return emitError(fileLoc()) << "initializer: "; },
-                      std::move(data));
+    FailureOr<ElementsAttr> value = convertTensor(
+        &context, init, init.name(),
+        [&] { return emitError(fileLoc()) << "initializer: "; },
+        std::move(data));
     if (failed(value))
       return failure();
     values[init.name()] = ConstantOp::create(builder, loc, *value);
@@ -418,8 +419,8 @@ FailureOr<Value> ModelImporter::lookup(const onnx::NodeProto &node,
     return emitError(nodeLoc(node))
            << describe(node) << " uses '" << name << "', " << bad->second
            << ", which Kiln does not produce";
-  return emitError(nodeLoc(node)) << describe(node) << " uses undefined '"
-                                  << name << "'";
+  return emitError(nodeLoc(node))
+         << describe(node) << " uses undefined '" << name << "'";
 }
 
 LogicalResult ModelImporter::importNode(onnx::NodeProto &node) {
@@ -451,8 +452,8 @@ LogicalResult ModelImporter::importNode(onnx::NodeProto &node) {
     if (i < results.size())
       values[name] = results[i];
     else
-      unsupportedOutputs[name] = "output " + std::to_string(i) + " of " +
-                                 describe(node);
+      unsupportedOutputs[name] =
+          "output " + std::to_string(i) + " of " + describe(node);
   }
   return success();
 }
@@ -539,7 +540,8 @@ OwningOpRef<ModuleOp> ModelImporter::run() {
     results.push_back(it->second);
   }
   func::ReturnOp::create(builder, fileLoc(), results);
-  func.setType(builder.getFunctionType(inputTypes, ValueRange(results).getTypes()));
+  func.setType(
+      builder.getFunctionType(inputTypes, ValueRange(results).getTypes()));
   for (auto [i, output] : llvm::enumerate(graph.output()))
     func.setResultAttr(i, "kiln.name", builder.getStringAttr(output.name()));
 
@@ -548,8 +550,7 @@ OwningOpRef<ModuleOp> ModelImporter::run() {
   return module;
 }
 
-OwningOpRef<ModuleOp> kiln::importONNXFile(MLIRContext &context,
-                                           StringRef path,
+OwningOpRef<ModuleOp> kiln::importONNXFile(MLIRContext &context, StringRef path,
                                            const ONNXImportOptions &options) {
   return ModelImporter(context, path, options).run();
 }

@@ -84,7 +84,8 @@ static FailureOr<Window> readWindow(NodeImporter &n, RankedTensorType input,
                            << " needs a kernel of static size";
     int64_t out = (in + w.strides[i] - 1) / w.strides[i];
     int64_t extent = (w.kernel[i] - 1) * w.dilations[i] + 1;
-    int64_t total = std::max<int64_t>(0, (out - 1) * w.strides[i] + extent - in);
+    int64_t total =
+        std::max<int64_t>(0, (out - 1) * w.strides[i] + extent - in);
     int64_t small = total / 2;
     w.pads[i] = autoPad == "SAME_UPPER" ? small : total - small;
     w.pads[i + spatial] = total - w.pads[i];
@@ -189,8 +190,7 @@ static LogicalResult importConvTranspose(NodeImporter &n) {
 }
 
 /// MaxPool and AveragePool share their window attributes.
-template <typename OpTy>
-static LogicalResult importPool(NodeImporter &n) {
+template <typename OpTy> static LogicalResult importPool(NodeImporter &n) {
   if (failed(n.requireOperands(1)))
     return failure();
   SmallVector<int64_t> kernel = n.intsAttr("kernel_shape");
@@ -267,7 +267,8 @@ static LogicalResult importLayerNorm(NodeImporter &n) {
   Type f32 = n.getBuilder().getF32Type();
   Value x = n.operand(0);
   if (type.getElementType() != f32) {
-    FailureOr<Value> cast = n.create<CastOp>(x, {n.named("to", TypeAttr::get(f32))});
+    FailureOr<Value> cast =
+        n.create<CastOp>(x, {n.named("to", TypeAttr::get(f32))});
     if (failed(cast))
       return failure();
     x = *cast;
@@ -302,15 +303,15 @@ static LogicalResult importLayerNorm(NodeImporter &n) {
 /// Softmax, LogSoftmax and Hardmax from opset 13 normalize along one axis;
 /// before, the input is viewed as a matrix split at `axis` and normalized
 /// along its rows.
-template <typename OpTy>
-static LogicalResult importSoftmax(NodeImporter &n) {
+template <typename OpTy> static LogicalResult importSoftmax(NodeImporter &n) {
   if (failed(n.requireOperands(1)))
     return failure();
   Value input = n.operand(0);
   RankedTensorType type = n.operandType(0);
   int64_t rank = type.getRank();
   int64_t axis = n.intAttr("axis", n.getOpset() < 13 ? 1 : -1);
-  FailureOr<int64_t> normalized = normalizeAxis(axis, std::max<int64_t>(rank, 1));
+  FailureOr<int64_t> normalized =
+      normalizeAxis(axis, std::max<int64_t>(rank, 1));
   if (failed(normalized))
     return n.emitError() << "axis " << axis << " is out of range for " << type;
   if (n.getOpset() >= 13 || *normalized == rank - 1)

@@ -24,9 +24,8 @@ void OpRegistry::add(StringRef domain, StringRef opType, int sinceVersion,
                      OpHandler handler) {
   auto &versions = handlers[registryKey(domain, opType)];
   versions.emplace_back(sinceVersion, std::move(handler));
-  llvm::sort(versions, [](const auto &a, const auto &b) {
-    return a.first < b.first;
-  });
+  llvm::sort(versions,
+             [](const auto &a, const auto &b) { return a.first < b.first; });
 }
 
 void OpRegistry::add(StringRef opType, std::initializer_list<int> sinceVersions,
@@ -75,8 +74,8 @@ FailureOr<SmallVector<Value>> NodeImporter::allOperands() {
 LogicalResult NodeImporter::requireOperands(size_t count) {
   for (size_t i = 0; i < count; ++i)
     if (!hasOperand(i))
-      return emitError() << "expects at least " << count
-                         << " inputs; input " << i << " is missing";
+      return emitError() << "expects at least " << count << " inputs; input "
+                         << i << " is missing";
   return success();
 }
 
@@ -120,8 +119,8 @@ std::string NodeImporter::stringAttr(StringRef name,
   return attr ? attr->s() : defaultValue.str();
 }
 
-SmallVector<int64_t> NodeImporter::intsAttr(StringRef name,
-                                            ArrayRef<int64_t> defaultValue) const {
+SmallVector<int64_t>
+NodeImporter::intsAttr(StringRef name, ArrayRef<int64_t> defaultValue) const {
   const onnx::AttributeProto *attr = findAttr(name);
   if (!attr)
     return SmallVector<int64_t>(defaultValue);
@@ -152,7 +151,8 @@ Value NodeImporter::constScalar(Type elementType, double value) {
     element = builder.getFloatAttr(floatType, value);
   else
     element = builder.getIntegerAttr(elementType, static_cast<int64_t>(value));
-  return ConstantOp::create(builder, loc, DenseElementsAttr::get(type, element));
+  return ConstantOp::create(builder, loc,
+                            DenseElementsAttr::get(type, element));
 }
 
 FailureOr<SmallVector<Value>>
@@ -175,8 +175,8 @@ NodeImporter::buildOp(StringRef name, ValueRange operands,
     size_t space = propertiesSize + alignof(std::max_align_t);
     storage = std::make_unique<char[]>(space);
     void *aligned = storage.get();
-    aligned = std::align(alignof(std::max_align_t), propertiesSize, aligned,
-                         space);
+    aligned =
+        std::align(alignof(std::max_align_t), propertiesSize, aligned, space);
     properties = OpaqueProperties(aligned);
     info->initOpProperties(properties, nullptr);
   }
@@ -185,8 +185,8 @@ NodeImporter::buildOp(StringRef name, ValueRange operands,
       info->destroyOpProperties(properties);
   });
   if (propertiesSize > 0 &&
-      failed(info->setOpPropertiesFromAttribute(
-          state.name, properties, dict, [&] { return emitError(); })))
+      failed(info->setOpPropertiesFromAttribute(state.name, properties, dict,
+                                                [&] { return emitError(); })))
     return failure();
   auto inferInterface = info->getInterface<InferTypeOpInterface>();
   assert(inferInterface && "kiln ops infer their result types");

@@ -113,8 +113,8 @@ public:
   }
   /// The integer values of constant operand `i`; an error (naming `what`)
   /// when the operand is not a constant.
-  llvm::FailureOr<llvm::SmallVector<int64_t>> constantInts(size_t i,
-                                                           llvm::StringRef what);
+  llvm::FailureOr<llvm::SmallVector<int64_t>>
+  constantInts(size_t i, llvm::StringRef what);
 
   //===--------------------------------------------------------------------===//
   // Attributes
@@ -125,8 +125,9 @@ public:
   float floatAttr(llvm::StringRef name, float defaultValue) const;
   std::string stringAttr(llvm::StringRef name,
                          llvm::StringRef defaultValue) const;
-  llvm::SmallVector<int64_t> intsAttr(llvm::StringRef name,
-                                      llvm::ArrayRef<int64_t> defaultValue = {}) const;
+  llvm::SmallVector<int64_t>
+  intsAttr(llvm::StringRef name,
+           llvm::ArrayRef<int64_t> defaultValue = {}) const;
   llvm::SmallVector<float> floatsAttr(llvm::StringRef name) const;
   const onnx::AttributeProto *findAttr(llvm::StringRef name) const;
 

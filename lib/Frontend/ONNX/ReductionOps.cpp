@@ -29,16 +29,14 @@ static LogicalResult importReduce(NodeImporter &n, int axesInputSince) {
                      n.namedBool("keepdims", n.intAttr("keepdims", 1) != 0)}));
 }
 
-template <typename OpTy>
-static LogicalResult importArg(NodeImporter &n) {
+template <typename OpTy> static LogicalResult importArg(NodeImporter &n) {
   if (failed(n.requireOperands(1)))
     return failure();
   return n.setResult(n.create<OpTy>(
-      n.operand(0),
-      {n.namedI64("axis", n.intAttr("axis", 0)),
-       n.namedBool("keepdims", n.intAttr("keepdims", 1) != 0),
-       n.namedBool("select_last_index",
-                   n.intAttr("select_last_index", 0) != 0)}));
+      n.operand(0), {n.namedI64("axis", n.intAttr("axis", 0)),
+                     n.namedBool("keepdims", n.intAttr("keepdims", 1) != 0),
+                     n.namedBool("select_last_index",
+                                 n.intAttr("select_last_index", 0) != 0)}));
 }
 
 void onnx_import::registerReductionOps(OpRegistry &r) {

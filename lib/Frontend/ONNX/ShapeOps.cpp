@@ -16,8 +16,8 @@ static LogicalResult importConstant(NodeImporter &n) {
     return n.setResult(n.create<ConstantOp>({}, {n.named("value", value)}));
   };
   auto vector = [&](Type element, auto values) {
-    auto type = RankedTensorType::get({static_cast<int64_t>(values.size())},
-                                      element);
+    auto type =
+        RankedTensorType::get({static_cast<int64_t>(values.size())}, element);
     return cast<ElementsAttr>(DenseElementsAttr::get(type, ArrayRef(values)));
   };
   auto scalar = [&](Type element, auto value) {
@@ -68,8 +68,8 @@ static LogicalResult importConstantOfShape(NodeImporter &n) {
   if (!dense)
     return n.emitError() << "value must be a small tensor";
   auto scalarType = RankedTensorType::get({}, dense.getElementType());
-  Value scalar = ConstantOp::create(n.getBuilder(), n.getLoc(),
-                                    dense.reshape(scalarType));
+  Value scalar =
+      ConstantOp::create(n.getBuilder(), n.getLoc(), dense.reshape(scalarType));
   RankedTensorType shapeType = n.operandType(0);
   if (shapeType.getRank() == 1 && shapeType.getDimSize(0) == 0)
     return n.setResults(scalar);
@@ -92,11 +92,10 @@ static LogicalResult importCast(NodeImporter &n) {
   int64_t to = n.intAttr("to", 0);
   Type element = convertElementType(n.getContext(), to);
   if (!element) {
-    std::string name =
-        onnx::TensorProto::DataType_IsValid(to)
-            ? onnx::TensorProto::DataType_Name(
-                  static_cast<onnx::TensorProto::DataType>(to))
-            : "data type " + std::to_string(to);
+    std::string name = onnx::TensorProto::DataType_IsValid(to)
+                           ? onnx::TensorProto::DataType_Name(
+                                 static_cast<onnx::TensorProto::DataType>(to))
+                           : "data type " + std::to_string(to);
     return n.emitError() << "cannot cast to " << name
                          << ": Kiln does not support that element type";
   }
@@ -115,7 +114,8 @@ static LogicalResult importDropout(NodeImporter &n) {
   if (failed(n.requireOperands(1)))
     return failure();
   if (n.hasOperand(2)) {
-    std::optional<SmallVector<int64_t>> training = getConstantInts(n.operand(2));
+    std::optional<SmallVector<int64_t>> training =
+        getConstantInts(n.operand(2));
     if (!training || training->size() != 1 || training->front() != 0)
       return n.emitError() << "training_mode must be a constant false: Kiln "
                               "compiles models for inference";
@@ -210,9 +210,8 @@ static LogicalResult importSplit(NodeImporter &n) {
   if (failed(n.requireOperands(1)))
     return failure();
   int64_t outputs = n.getNode().output_size();
-  SmallVector<NamedAttribute> attrs = {
-      n.namedI64("axis", n.intAttr("axis", 0)),
-      n.namedI64("num_outputs", outputs)};
+  SmallVector<NamedAttribute> attrs = {n.namedI64("axis", n.intAttr("axis", 0)),
+                                       n.namedI64("num_outputs", outputs)};
   SmallVector<int64_t> sizes;
   if (n.getOpset() < 13) {
     sizes = n.intsAttr("split");
@@ -229,7 +228,8 @@ static LogicalResult importSplit(NodeImporter &n) {
                          << " but the node has " << outputs << " outputs";
   if (sizes.empty() && n.getOpset() < 18) {
     RankedTensorType type = n.operandType(0);
-    FailureOr<int64_t> axis = normalizeAxis(n.intAttr("axis", 0), type.getRank());
+    FailureOr<int64_t> axis =
+        normalizeAxis(n.intAttr("axis", 0), type.getRank());
     if (succeeded(axis) && !type.isDynamicDim(*axis) &&
         type.getDimSize(*axis) % outputs != 0)
       return n.emitError() << "cannot split dim " << *axis << " of extent "
@@ -248,15 +248,16 @@ static LogicalResult importSlice(NodeImporter &n) {
   if (n.getOpset() < 10) {
     if (failed(n.requireOperands(1)))
       return failure();
-    SmallVector<int64_t> starts = n.intsAttr("starts"), ends = n.intsAttr("ends");
+    SmallVector<int64_t> starts = n.intsAttr("starts"),
+                         ends = n.intsAttr("ends");
     SmallVector<int64_t> axes = n.intsAttr("axes");
     if (axes.empty())
       for (size_t i = 0; i < starts.size(); ++i)
         axes.push_back(i);
     SmallVector<int64_t> steps(starts.size(), 1);
-    return n.setResult(n.create<SliceOp>({n.operand(0), n.constI64(starts),
-                                          n.constI64(ends), n.constI64(axes),
-                                          n.constI64(steps)}));
+    return n.setResult(
+        n.create<SliceOp>({n.operand(0), n.constI64(starts), n.constI64(ends),
+                           n.constI64(axes), n.constI64(steps)}));
   }
   if (failed(n.requireOperands(3)))
     return failure();
@@ -273,15 +274,16 @@ static LogicalResult importSlice(NodeImporter &n) {
   }
   if (!steps)
     steps = n.constI64(SmallVector<int64_t>(count, 1));
-  return n.setResult(
-      n.create<SliceOp>({n.operand(0), n.operand(1), n.operand(2), axes, steps}));
+  return n.setResult(n.create<SliceOp>(
+      {n.operand(0), n.operand(1), n.operand(2), axes, steps}));
 }
 
 static LogicalResult importGather(NodeImporter &n) {
   if (failed(n.requireOperands(2)))
     return failure();
-  return n.setResult(n.create<GatherOp>(
-      {n.operand(0), n.operand(1)}, {n.namedI64("axis", n.intAttr("axis", 0))}));
+  return n.setResult(
+      n.create<GatherOp>({n.operand(0), n.operand(1)},
+                         {n.namedI64("axis", n.intAttr("axis", 0))}));
 }
 
 //===----------------------------------------------------------------------===//
@@ -400,8 +402,8 @@ static LogicalResult importResize(NodeImporter &n) {
       SmallVector<int64_t> full(inputType.getShape());
       if (policy != "stretch") {
         if (policy != "not_larger" && policy != "not_smaller")
-          return n.emitError() << "unknown keep_aspect_ratio_policy \""
-                               << policy << "\"";
+          return n.emitError()
+                 << "unknown keep_aspect_ratio_policy \"" << policy << "\"";
         double scale = policy == "not_larger" ? 1e300 : 0.0;
         for (auto [i, axis] : llvm::enumerate(axes)) {
           if (inputType.isDynamicDim(axis))
@@ -409,11 +411,12 @@ static LogicalResult importResize(NodeImporter &n) {
                                     "dims; fix them with --input-shape";
           double s = static_cast<double>((*given)[i]) /
                      static_cast<double>(inputType.getDimSize(axis));
-          scale = policy == "not_larger" ? std::min(scale, s) : std::max(scale, s);
+          scale =
+              policy == "not_larger" ? std::min(scale, s) : std::max(scale, s);
         }
         for (int64_t axis : axes)
-          full[axis] = static_cast<int64_t>(
-              std::round(scale * static_cast<double>(inputType.getDimSize(axis))));
+          full[axis] = static_cast<int64_t>(std::round(
+              scale * static_cast<double>(inputType.getDimSize(axis))));
       } else {
         for (auto [i, axis] : llvm::enumerate(axes))
           full[axis] = (*given)[i];
@@ -426,8 +429,8 @@ static LogicalResult importResize(NodeImporter &n) {
   }
 
   std::string mode = n.stringAttr("mode", "nearest");
-  std::string coordinates = n.stringAttr(
-      "coordinate_transformation_mode", opset10 ? "asymmetric" : "half_pixel");
+  std::string coordinates = n.stringAttr("coordinate_transformation_mode",
+                                         opset10 ? "asymmetric" : "half_pixel");
   std::string nearest =
       n.stringAttr("nearest_mode", opset10 ? "floor" : "round_prefer_floor");
   SmallVector<Value> operands = {n.operand(0)};

@@ -150,8 +150,9 @@ FailureOr<ElementsAttr> onnx_import::convertTensor(
         ArrayRef<char>(raw->data(), raw->size()), align,
         [raw](void *, size_t, size_t) { delete raw; });
   } else {
-    blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(data, align,
-                                                         /*dataIsMutable=*/false);
+    blob =
+        HeapAsmResourceBlob::allocateAndCopyWithAlign(data, align,
+                                                      /*dataIsMutable=*/false);
   }
   std::string key;
   for (char c : resourceName)

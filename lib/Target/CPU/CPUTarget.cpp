@@ -39,9 +39,9 @@ createTargetMachine(const kiln::CPUTargetOptions &options, std::string &error) {
       : options.optLevel == 1 ? llvm::CodeGenOptLevel::Less
       : options.optLevel == 2 ? llvm::CodeGenOptLevel::Default
                               : llvm::CodeGenOptLevel::Aggressive;
-  std::unique_ptr<llvm::TargetMachine> machine(target->createTargetMachine(
-      triple, cpu, features, llvm::TargetOptions(), llvm::Reloc::PIC_,
-      std::nullopt, level));
+  std::unique_ptr<llvm::TargetMachine> machine(
+      target->createTargetMachine(triple, cpu, features, llvm::TargetOptions(),
+                                  llvm::Reloc::PIC_, std::nullopt, level));
   if (!machine)
     error = "cannot create a target machine for CPU '" + cpu + "'";
   return machine;
@@ -141,30 +141,17 @@ LogicalResult kiln::linkSharedLibrary(ArrayRef<std::string> objectPaths,
     }
     lld = *found;
   }
-  SmallVector<std::string> args = {
-      lld,
-      "-shared",
-      "--gc-sections",
-      "-o",
-      outputPath.str()};
+  SmallVector<std::string> args = {lld, "-shared", "--gc-sections", "-o",
+                                   outputPath.str()};
   args.append(objectPaths.begin(), objectPaths.end());
-  args.append({
-      "--whole-archive",
-      runtimeLibrary.str(),
-      "--no-whole-archive",
-      "-L/usr/lib/llvm-22/lib",
-      "-rpath",
-      "/usr/lib/llvm-22/lib",
-      "--as-needed",
-      "-lomp",
-      "-L/usr/lib/x86_64-linux-gnu",
-      "-L/lib/x86_64-linux-gnu",
-      "-lm",
-      "-lc"});
+  args.append({"--whole-archive", runtimeLibrary.str(), "--no-whole-archive",
+               "-L/usr/lib/llvm-22/lib", "-rpath", "/usr/lib/llvm-22/lib",
+               "--as-needed", "-lomp", "-L/usr/lib/x86_64-linux-gnu",
+               "-L/lib/x86_64-linux-gnu", "-lm", "-lc"});
   SmallVector<StringRef> argRefs(args.begin(), args.end());
   std::string message;
-  int status = llvm::sys::ExecuteAndWait(lld, argRefs, std::nullopt, {}, 0, 0,
-                                         &message);
+  int status =
+      llvm::sys::ExecuteAndWait(lld, argRefs, std::nullopt, {}, 0, 0, &message);
   if (status != 0) {
     error = "linking with " + lld + " failed" +
             (message.empty() ? "" : ": " + message);

@@ -30,8 +30,8 @@ int main(void) {
   kiln_tensor output = {probs, KILN_FLOAT32, 2, probs_shape, sizeof probs};
   kiln_status s = kiln_model_run(&input, 1, &output, 1);
   float row = probs[0] + probs[1] + probs[2];
-  printf("run %d shape %lld x %lld row sum %.4f\n", s, (long long)probs_shape[0],
-         (long long)probs_shape[1], row);
+  printf("run %d shape %lld x %lld row sum %.4f\n", s,
+         (long long)probs_shape[0], (long long)probs_shape[1], row);
 
   /* Runtime-allocated output. */
   kiln_tensor allocated = {NULL, KILN_FLOAT32, 2, probs_shape, 0};

@@ -36,16 +36,15 @@ struct LLVMModel {
 /// Translates an LLVM-dialect module to LLVM IR, moves constants larger than
 /// `dataThreshold` bytes into the data module, and optimizes the code for the
 /// target. Errors go to the context's diagnostic engine.
-mlir::FailureOr<LLVMModel>
-translateAndOptimize(mlir::ModuleOp module, llvm::LLVMContext &llvmContext,
-                     const CPUTargetOptions &options,
-                     uint64_t dataThreshold = 4096);
+mlir::FailureOr<LLVMModel> translateAndOptimize(mlir::ModuleOp module,
+                                                llvm::LLVMContext &llvmContext,
+                                                const CPUTargetOptions &options,
+                                                uint64_t dataThreshold = 4096);
 
 /// Emits `module` as a relocatable, position-independent object file.
 mlir::LogicalResult emitObject(llvm::Module &module,
                                const CPUTargetOptions &options,
-                               llvm::raw_pwrite_stream &os,
-                               std::string &error);
+                               llvm::raw_pwrite_stream &os, std::string &error);
 
 /// Links the object files with the Kiln runtime (and libomp, libm) into the
 /// shared library `outputPath` with ld.lld.

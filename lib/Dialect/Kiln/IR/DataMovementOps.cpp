@@ -57,7 +57,8 @@ LogicalResult ReshapeOp::inferReturnTypes(MLIRContext *,
   if (shapeType.getRank() != 1 || isDyn(shapeType.getDimSize(0)))
     return emitOptionalError(location,
                              "shape must be a 1-D tensor of static size");
-  std::optional<SmallVector<int64_t>> dims = getConstantInts(adaptor.getShape());
+  std::optional<SmallVector<int64_t>> dims =
+      getConstantInts(adaptor.getShape());
   if (!dims) {
     types.push_back(RankedTensorType::get(
         SmallVector<int64_t>(shapeType.getDimSize(0), kDyn),
@@ -287,7 +288,8 @@ LogicalResult SplitOp::inferReturnTypes(MLIRContext *,
   SmallVector<int64_t> sizes;
   if (std::optional<ArrayRef<int64_t>> given = adaptor.getSizes()) {
     sizes.assign(given->begin(), given->end());
-  } else if (count < 1 || (!isDyn(extent) && count > std::max<int64_t>(extent, 1))) {
+  } else if (count < 1 ||
+             (!isDyn(extent) && count > std::max<int64_t>(extent, 1))) {
     return emitOptionalError(location, "num_outputs ", count,
                              " must be in [1, ", std::max<int64_t>(extent, 1),
                              "] for a split dim of extent ", extent);
@@ -296,7 +298,8 @@ LogicalResult SplitOp::inferReturnTypes(MLIRContext *,
   } else {
     int64_t piece = (extent + count - 1) / count;
     for (int64_t i = 0; i < count; ++i)
-      sizes.push_back(std::max<int64_t>(0, std::min(piece, extent - i * piece)));
+      sizes.push_back(
+          std::max<int64_t>(0, std::min(piece, extent - i * piece)));
   }
   for (int64_t size : sizes) {
     SmallVector<int64_t> shape(input.getShape());
@@ -313,13 +316,12 @@ LogicalResult SplitOp::verify() {
     return emitOpError("axis ") << getAxis() << " is out of range for rank "
                                 << getInput().getType().getRank();
   if (getNumOutputs() < 1)
-    return emitOpError("num_outputs must be positive, got ")
-           << getNumOutputs();
+    return emitOpError("num_outputs must be positive, got ") << getNumOutputs();
   int64_t extent = getInput().getType().getDimSize(*axis);
   if (std::optional<ArrayRef<int64_t>> sizes = getSizes()) {
     if (static_cast<int64_t>(sizes->size()) != getNumOutputs())
-      return emitOpError("has ") << sizes->size() << " sizes for "
-                                 << getNumOutputs() << " outputs";
+      return emitOpError("has ")
+             << sizes->size() << " sizes for " << getNumOutputs() << " outputs";
     if (llvm::any_of(*sizes, [](int64_t s) { return s < 0; }))
       return emitOpError("sizes must be non-negative");
     int64_t total = 0;
@@ -410,9 +412,9 @@ LogicalResult SliceOp::inferReturnTypes(MLIRContext *,
     const SliceParams &p = **params;
     for (size_t i = 0; i < p.axes.size(); ++i) {
       int64_t extent = input.getDimSize(p.axes[i]);
-      shape[p.axes[i]] =
-          isDyn(extent) ? kDyn
-                        : sliceExtent(extent, p.starts[i], p.ends[i], p.steps[i]);
+      shape[p.axes[i]] = isDyn(extent) ? kDyn
+                                       : sliceExtent(extent, p.starts[i],
+                                                     p.ends[i], p.steps[i]);
     }
   }
   types.push_back(RankedTensorType::get(shape, input.getElementType()));
@@ -541,8 +543,8 @@ LogicalResult SqueezeOp::verify() {
   for (int64_t axis : getAxes()) {
     FailureOr<int64_t> normalized = normalizeAxis(axis, input.getRank());
     if (failed(normalized))
-      return emitOpError("axis ") << axis << " is out of range for rank "
-                                  << input.getRank();
+      return emitOpError("axis ")
+             << axis << " is out of range for rank " << input.getRank();
     int64_t extent = input.getDimSize(*normalized);
     if (!isDyn(extent) && extent != 1)
       return emitOpError("cannot squeeze dim ")
@@ -628,7 +630,8 @@ LogicalResult ExpandOp::inferReturnTypes(MLIRContext *,
   if (shapeType.getRank() != 1 || isDyn(shapeType.getDimSize(0)))
     return emitOptionalError(location,
                              "shape must be a 1-D tensor of static size");
-  std::optional<SmallVector<int64_t>> dims = getConstantInts(adaptor.getShape());
+  std::optional<SmallVector<int64_t>> dims =
+      getConstantInts(adaptor.getShape());
   SmallVector<int64_t> target =
       dims ? *dims : SmallVector<int64_t>(shapeType.getDimSize(0), kDyn);
   if (!dims) {
@@ -681,8 +684,7 @@ LogicalResult PadOp::inferReturnTypes(MLIRContext *,
       int64_t extent = input.getDimSize(d);
       shape[d] = isDyn(extent) ? kDyn : extent + (*pads)[d] + (*pads)[d + rank];
       if (!isDyn(shape[d]) && shape[d] < 0)
-        return emitOptionalError(location, "pads crop dim ", d,
-                                 " below zero");
+        return emitOptionalError(location, "pads crop dim ", d, " below zero");
     }
   }
   types.push_back(RankedTensorType::get(shape, input.getElementType()));
@@ -696,8 +698,7 @@ LogicalResult PadOp::verify() {
   if (Value value = getConstantValue()) {
     auto type = cast<RankedTensorType>(value.getType());
     if (type.getElementType() != getType().getElementType() ||
-        type.getRank() > 1 ||
-        (type.getRank() == 1 && type.getDimSize(0) != 1))
+        type.getRank() > 1 || (type.getRank() == 1 && type.getDimSize(0) != 1))
       return emitOpError("constant_value must be a scalar of the input's "
                          "element type, got ")
              << type;

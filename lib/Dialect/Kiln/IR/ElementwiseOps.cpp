@@ -129,7 +129,8 @@ LogicalResult ClipOp::verify() {
     if (type.getElementType() != getInput().getType().getElementType())
       return emitOpError("bound type ")
              << type << " does not match the input's element type";
-    if (type.getRank() > 1 || (type.hasStaticShape() && type.getNumElements() != 1))
+    if (type.getRank() > 1 ||
+        (type.hasStaticShape() && type.getNumElements() != 1))
       return emitOpError("bounds must be scalars, got ") << type;
   }
   return success();
@@ -200,24 +201,21 @@ static OpFoldResult foldIntBinary(RankedTensorType resultType, Attribute lhs,
 }
 
 OpFoldResult AddOp::fold(FoldAdaptor adaptor) {
-  return foldIntBinary(getType(), adaptor.getLhs(), adaptor.getRhs(),
-                       [](int64_t a, int64_t b) -> std::optional<int64_t> {
-                         return a + b;
-                       });
+  return foldIntBinary(
+      getType(), adaptor.getLhs(), adaptor.getRhs(),
+      [](int64_t a, int64_t b) -> std::optional<int64_t> { return a + b; });
 }
 
 OpFoldResult SubOp::fold(FoldAdaptor adaptor) {
-  return foldIntBinary(getType(), adaptor.getLhs(), adaptor.getRhs(),
-                       [](int64_t a, int64_t b) -> std::optional<int64_t> {
-                         return a - b;
-                       });
+  return foldIntBinary(
+      getType(), adaptor.getLhs(), adaptor.getRhs(),
+      [](int64_t a, int64_t b) -> std::optional<int64_t> { return a - b; });
 }
 
 OpFoldResult MulOp::fold(FoldAdaptor adaptor) {
-  return foldIntBinary(getType(), adaptor.getLhs(), adaptor.getRhs(),
-                       [](int64_t a, int64_t b) -> std::optional<int64_t> {
-                         return a * b;
-                       });
+  return foldIntBinary(
+      getType(), adaptor.getLhs(), adaptor.getRhs(),
+      [](int64_t a, int64_t b) -> std::optional<int64_t> { return a * b; });
 }
 
 OpFoldResult DivOp::fold(FoldAdaptor adaptor) {

@@ -134,8 +134,7 @@ std::optional<SmallVector<double>> kiln::getConstantFloats(Value value) {
   for (int64_t i = 0; i < count; ++i) {
     uint64_t raw = 0;
     std::memcpy(&raw, data.data() + i * bytes, bytes);
-    APFloat v(floatType.getFloatSemantics(),
-              APInt(floatType.getWidth(), raw));
+    APFloat v(floatType.getFloatSemantics(), APInt(floatType.getWidth(), raw));
     bool lostInfo;
     v.convert(APFloat::IEEEdouble(), APFloat::rmNearestTiesToEven, &lostInfo);
     result.push_back(v.convertToDouble());
@@ -206,10 +205,9 @@ kiln::inferBroadcastResult(std::optional<Location> location,
   if (failed(shape)) {
     std::string message;
     llvm::raw_string_ostream os(message);
-    llvm::interleaveComma(operands, os,
-                          [&](Value v) { os << v.getType(); });
-    return emitOptionalError(location, "operand shapes do not broadcast: ",
-                             message);
+    llvm::interleaveComma(operands, os, [&](Value v) { os << v.getType(); });
+    return emitOptionalError(location,
+                             "operand shapes do not broadcast: ", message);
   }
   if (!elementType)
     elementType = getElementTypeOrSelf(operands.front().getType());

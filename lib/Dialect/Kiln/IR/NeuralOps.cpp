@@ -29,8 +29,8 @@ LogicalResult MatMulOp::inferReturnTypes(MLIRContext *,
     rhs.push_back(1);
   int64_t k1 = lhs.back(), k2 = rhs[rhs.size() - 2];
   if (!isDyn(k1) && !isDyn(k2) && k1 != k2)
-    return emitOptionalError(location, "contraction dims differ: ", k1,
-                             " vs ", k2);
+    return emitOptionalError(location, "contraction dims differ: ", k1, " vs ",
+                             k2);
   FailureOr<SmallVector<int64_t>> batch =
       broadcastShapes({ArrayRef(lhs).drop_back(2), ArrayRef(rhs).drop_back(2)});
   if (failed(batch))
@@ -148,7 +148,8 @@ LogicalResult ConvOp::inferReturnTypes(MLIRContext *,
     return emitOptionalError(location, "window attributes do not match the ",
                              spatial, " spatial dims");
   if (!allPositive({strides, dilations}))
-    return emitOptionalError(location, "strides and dilations must be positive");
+    return emitOptionalError(location,
+                             "strides and dilations must be positive");
   SmallVector<int64_t> shape = {input.getDimSize(0), weight.getDimSize(0)};
   for (int64_t i = 0; i < spatial; ++i)
     shape.push_back(windowOutput(input.getDimSize(i + 2),
@@ -191,10 +192,9 @@ LogicalResult ConvOp::verify() {
   if (!isDyn(outChannels) && outChannels % getGroup() != 0)
     return emitOpError("output channels ")
            << outChannels << " are not divisible by group " << getGroup();
-  return verifyGroupsAndBias(*this, getGroup(),
-                             getWeight().getType().getDimSize(1),
-                             getInput().getType().getDimSize(1), getBias(),
-                             outChannels);
+  return verifyGroupsAndBias(
+      *this, getGroup(), getWeight().getType().getDimSize(1),
+      getInput().getType().getDimSize(1), getBias(), outChannels);
 }
 
 LogicalResult ConvTransposeOp::inferReturnTypes(
@@ -214,18 +214,18 @@ LogicalResult ConvTransposeOp::inferReturnTypes(
     return emitOptionalError(location, "window attributes do not match the ",
                              "input and weight ranks");
   if (!allPositive({strides, dilations}))
-    return emitOptionalError(location, "strides and dilations must be positive");
+    return emitOptionalError(location,
+                             "strides and dilations must be positive");
   int64_t outChannels = isDyn(weight.getDimSize(1))
                             ? ShapedType::kDynamic
                             : weight.getDimSize(1) * adaptor.getGroup();
   SmallVector<int64_t> shape = {input.getDimSize(0), outChannels};
   for (int64_t i = 0; i < spatial; ++i) {
     int64_t in = input.getDimSize(i + 2), k = weight.getDimSize(i + 2);
-    shape.push_back(isDyn(in) || isDyn(k)
-                        ? ShapedType::kDynamic
-                        : strides[i] * (in - 1) + outPad[i] +
-                              (k - 1) * dilations[i] + 1 - pads[i] -
-                              pads[i + spatial]);
+    shape.push_back(isDyn(in) || isDyn(k) ? ShapedType::kDynamic
+                                          : strides[i] * (in - 1) + outPad[i] +
+                                                (k - 1) * dilations[i] + 1 -
+                                                pads[i] - pads[i + spatial]);
   }
   types.push_back(RankedTensorType::get(shape, input.getElementType()));
   return success();
@@ -240,9 +240,9 @@ LogicalResult ConvTransposeOp::verify() {
     return emitOpError("group must be positive, got ") << getGroup();
   if (getOutputPadding().size() != static_cast<size_t>(spatial))
     return emitOpError("expects ") << spatial << " output_padding entries";
-  return verifyGroupsAndBias(*this, /*group=*/1, getWeight().getType().getDimSize(0),
-                             getInput().getType().getDimSize(1), getBias(),
-                             getType().getDimSize(1));
+  return verifyGroupsAndBias(
+      *this, /*group=*/1, getWeight().getType().getDimSize(0),
+      getInput().getType().getDimSize(1), getBias(), getType().getDimSize(1));
 }
 
 /// Infers a pooling result: spatial dims slide `kernel`, N and C stay.
@@ -251,8 +251,8 @@ static LogicalResult inferPool(std::optional<Location> location,
                                Adaptor adaptor, SmallVectorImpl<Type> &types) {
   auto input = cast<RankedTensorType>(adaptor.getInput().getType());
   int64_t spatial = input.getRank() - 2;
-  ArrayRef<int64_t> kernel = adaptor.getKernelShape(),
-                    pads = adaptor.getPads(), strides = adaptor.getStrides(),
+  ArrayRef<int64_t> kernel = adaptor.getKernelShape(), pads = adaptor.getPads(),
+                    strides = adaptor.getStrides(),
                     dilations = adaptor.getDilations();
   if (spatial < 1 || static_cast<int64_t>(kernel.size()) != spatial ||
       static_cast<int64_t>(pads.size()) != 2 * spatial ||
@@ -331,9 +331,8 @@ LogicalResult BatchNormOp::verify() {
     return emitOpError("input must have rank >= 2");
   auto stat = cast<RankedTensorType>(getScale().getType());
   int64_t channels = input.getDimSize(1);
-  if (stat.getRank() != 1 ||
-      (!isDyn(channels) && !isDyn(stat.getDimSize(0)) &&
-       stat.getDimSize(0) != channels))
+  if (stat.getRank() != 1 || (!isDyn(channels) && !isDyn(stat.getDimSize(0)) &&
+                              stat.getDimSize(0) != channels))
     return emitOpError("scale, bias, mean and variance must be 1-D with ")
            << channels << " elements, got " << stat;
   return success();
@@ -351,15 +350,17 @@ LogicalResult LayerNormOp::verify() {
   int64_t rank = getInput().getType().getRank();
   FailureOr<int64_t> axis = normalizeAxis(getAxis(), rank);
   if (failed(axis))
-    return emitOpError("axis ") << getAxis() << " is out of range for rank "
-                                << rank;
-  ArrayRef<int64_t> normalized = getInput().getType().getShape().drop_front(*axis);
+    return emitOpError("axis ")
+           << getAxis() << " is out of range for rank " << rank;
+  ArrayRef<int64_t> normalized =
+      getInput().getType().getShape().drop_front(*axis);
   for (Value v : {getScale(), getBias()}) {
     if (!v)
       continue;
     auto type = cast<RankedTensorType>(v.getType());
     if (!broadcastsTo(type.getShape(), normalized))
-      return emitOpError("scale and bias must broadcast to the normalized dims, got ")
+      return emitOpError(
+                 "scale and bias must broadcast to the normalized dims, got ")
              << type;
   }
   return success();
@@ -376,14 +377,13 @@ LogicalResult SoftmaxOp::inferReturnTypes(MLIRContext *,
 LogicalResult SoftmaxOp::verify() {
   int64_t rank = getInput().getType().getRank();
   if (failed(normalizeAxis(getAxis(), rank)))
-    return emitOpError("axis ") << getAxis() << " is out of range for rank "
-                                << rank;
+    return emitOpError("axis ")
+           << getAxis() << " is out of range for rank " << rank;
   return success();
 }
 
 /// Softmax-like ops keep the input's type and need an axis in range.
-template <typename OpTy>
-static LogicalResult verifySoftmaxAxis(OpTy op) {
+template <typename OpTy> static LogicalResult verifySoftmaxAxis(OpTy op) {
   int64_t rank = op.getInput().getType().getRank();
   if (failed(normalizeAxis(op.getAxis(), rank)))
     return op.emitOpError("axis ")
@@ -413,10 +413,9 @@ LogicalResult HardmaxOp::verify() { return verifySoftmaxAxis(*this); }
 
 /// ArgMax/ArgMin reduce one axis to i64 indices.
 template <typename Adaptor>
-static LogicalResult inferArgResult(MLIRContext *context,
-                                    std::optional<Location> location,
-                                    Adaptor adaptor,
-                                    SmallVectorImpl<Type> &types) {
+static LogicalResult
+inferArgResult(MLIRContext *context, std::optional<Location> location,
+               Adaptor adaptor, SmallVectorImpl<Type> &types) {
   SmallVector<Type> reduced;
   if (failed(inferReductionResult(location, adaptor.getInput(),
                                   {adaptor.getAxis()}, adaptor.getKeepdims(),

@@ -35,10 +35,10 @@ struct KilnInferShapesPass
       if (!isa<KilnDialect>(op->getDialect()))
         return WalkResult::advance();
       SmallVector<Type> inferred;
-      if (failed(op.inferReturnTypes(
-              op->getContext(), op->getLoc(), op->getOperands(),
-              op->getAttrDictionary(), op->getPropertiesStorage(),
-              op->getRegions(), inferred)))
+      if (failed(op.inferReturnTypes(op->getContext(), op->getLoc(),
+                                     op->getOperands(), op->getAttrDictionary(),
+                                     op->getPropertiesStorage(),
+                                     op->getRegions(), inferred)))
         return WalkResult::interrupt();
       for (auto [value, type] : llvm::zip_equal(op->getResults(), inferred))
         value.setType(meet(value.getType(), type));
@@ -48,8 +48,7 @@ struct KilnInferShapesPass
       return signalPassFailure();
     // Keep the signature in step with what the function returns.
     Operation *terminator = func.getBody().back().getTerminator();
-    func.setType(FunctionType::get(func.getContext(),
-                                   func.getArgumentTypes(),
+    func.setType(FunctionType::get(func.getContext(), func.getArgumentTypes(),
                                    terminator->getOperandTypes()));
   }
 };
