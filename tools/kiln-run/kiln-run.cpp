@@ -128,7 +128,12 @@ int main(int argc, char **argv) {
       }
       return false;
     };
-    auto number = [&](auto &out) -> bool {
+    // Numeric flags: the name, then the value as --flag=V or --flag V.
+    llvm::StringRef numericFlag;
+    auto numeric = [&](llvm::StringRef flag, auto &out) -> std::optional<bool> {
+      if (!takeValue(flag))
+        return std::nullopt;
+      numericFlag = flag;
       double v;
       if (llvm::StringRef(value).getAsDouble(v))
         return false;
@@ -149,20 +154,19 @@ int main(int argc, char **argv) {
       outputDir = value;
     } else if (takeValue("--expected")) {
       expectedDir = value;
-    } else if (takeValue("--seed") || takeValue("--bench") ||
-               takeValue("--warmup") || takeValue("--threads") ||
-               takeValue("--rtol") || takeValue("--atol")) {
-      llvm::StringRef flag = llvm::StringRef(argv[i]).starts_with("--")
-                                 ? llvm::StringRef(argv[i])
-                                 : llvm::StringRef(argv[i - 1]);
-      bool ok = flag.starts_with("--seed")      ? number(seed)
-                : flag.starts_with("--bench")   ? number(bench)
-                : flag.starts_with("--warmup")  ? number(warmup)
-                : flag.starts_with("--threads") ? number(threads)
-                : flag.starts_with("--rtol")    ? number(rtol)
-                                                : number(atol);
-      if (!ok)
-        return fail("bad value '" + value + "' for " + flag);
+    } else if (std::optional<bool> ok = [&]() {
+                 // Tried in turn: the first flag that matches consumes it.
+                 std::optional<bool> r;
+                 (r = numeric("--seed", seed)) ||
+                     (r = numeric("--bench", bench)) ||
+                     (r = numeric("--warmup", warmup)) ||
+                     (r = numeric("--threads", threads)) ||
+                     (r = numeric("--rtol", rtol)) ||
+                     (r = numeric("--atol", atol));
+                 return r;
+               }()) {
+      if (!*ok)
+        return fail("bad value '" + value + "' for " + numericFlag);
     } else if (arg.starts_with("-")) {
       return fail("unknown option '" + arg + "'\n" + kUsage);
     } else if (modelPath.empty()) {

@@ -316,7 +316,6 @@ struct ConvTransposeLowering : OpConversionPattern<ConvTransposeOp> {
     }
     Value padded = padSpatial(rewriter, loc, spread, low, high, zero);
     SmallVector<int64_t> noPads(2 * spatial, 0), ones(spatial, 1);
-    SmallVector<Value> operands = {padded, convWeight};
     auto convOp =
         ConvOp::create(rewriter, loc, type, padded, convWeight,
                        adaptor.getBias(), rewriter.getDenseI64ArrayAttr(noPads),

@@ -156,24 +156,16 @@ static FailureOr<SmallVector<int64_t>> readAxes(NodeImporter &n) {
   return n.constantInts(1, "axes");
 }
 
-static LogicalResult importSqueeze(NodeImporter &n) {
+/// Squeeze and Unsqueeze differ only in the op they build.
+template <typename OpTy>
+static LogicalResult importSqueezeLike(NodeImporter &n) {
   if (failed(n.requireOperands(1)))
     return failure();
   FailureOr<SmallVector<int64_t>> axes = readAxes(n);
   if (failed(axes))
     return failure();
   return n.setResult(
-      n.create<SqueezeOp>(n.operand(0), {n.namedI64s("axes", *axes)}));
-}
-
-static LogicalResult importUnsqueeze(NodeImporter &n) {
-  if (failed(n.requireOperands(1)))
-    return failure();
-  FailureOr<SmallVector<int64_t>> axes = readAxes(n);
-  if (failed(axes))
-    return failure();
-  return n.setResult(
-      n.create<UnsqueezeOp>(n.operand(0), {n.namedI64s("axes", *axes)}));
+      n.create<OpTy>(n.operand(0), {n.namedI64s("axes", *axes)}));
 }
 
 static LogicalResult importFlatten(NodeImporter &n) {
@@ -490,8 +482,8 @@ void onnx_import::registerShapeOps(OpRegistry &r) {
   r.add("Dropout", {7, 10, 12, 13}, importDropout);
   r.add("Reshape", {5, 13, 14, 19, 21}, importReshape);
   r.add("Transpose", {1, 13, 21}, importTranspose);
-  r.add("Squeeze", {1, 11, 13, 21}, importSqueeze);
-  r.add("Unsqueeze", {1, 11, 13, 21}, importUnsqueeze);
+  r.add("Squeeze", {1, 11, 13, 21}, importSqueezeLike<SqueezeOp>);
+  r.add("Unsqueeze", {1, 11, 13, 21}, importSqueezeLike<UnsqueezeOp>);
   r.add("Flatten", {1, 9, 11, 13, 21}, importFlatten);
   r.add("Expand", {8, 13}, importExpand);
   r.add("Concat", {4, 11, 13}, importConcat);

@@ -10,7 +10,6 @@
 using namespace mlir;
 using namespace kiln;
 
-static constexpr int64_t kMaxFoldElements = 64;
 static constexpr int64_t kDyn = ShapedType::kDynamic;
 static bool isDyn(int64_t d) { return ShapedType::isDynamic(d); }
 

@@ -8,10 +8,6 @@
 using namespace mlir;
 using namespace kiln;
 
-/// Folds produce uniqued attributes, so they are limited to small tensors
-/// (shape computations), never weights.
-static constexpr int64_t kMaxFoldElements = 64;
-
 /// An i64-like integer elements attribute of `type` holding `values`.
 static DenseElementsAttr makeIntElements(RankedTensorType type,
                                          ArrayRef<int64_t> values) {

@@ -13,6 +13,10 @@
 
 namespace kiln {
 
+/// Folds create uniqued attributes, so they are limited to tensors of at most
+/// this many elements: shape computations, never weights.
+inline constexpr int64_t kMaxFoldElements = 64;
+
 /// Whether inferred and declared result types agree: same element type and
 /// rank, and every dim equal unless one of them is dynamic.
 bool areCompatibleResultTypes(mlir::TypeRange lhs, mlir::TypeRange rhs);
