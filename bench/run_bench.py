@@ -2,17 +2,23 @@
 """Kiln vs ONNX Runtime on the reference models, measured in the same run.
 
 Usage: bench/run_bench.py [--models-dir DIR] [--models NAME ...] [--runs N]
-                          [--threads T] [--report docs/performance.md]
+                          [--threads T] [--opt-levels "1 2"]
+                          [--kiln-bin DIR] [--report docs/performance.md]
 
 For each model (exported by python/kiln_models/export_models.py into the
 models directory when missing) it measures:
-  - kiln-compile wall time (-O2, host CPU),
-  - median and min latency of kiln-run --bench N --threads T,
+  - at each Kiln optimization level of --opt-levels (default -O1, graph fusion
+    off, and -O2, graph fusion on): kiln-compile wall time (host CPU) and the
+    median and min latency of kiln-run --bench N --threads T,
+  - the peak resident memory of one kiln-run invocation (one inference,
+    library load included) at the highest level, with /usr/bin/time -f %M,
   - ONNX Runtime (npm onnxruntime-node, CPU EP, graph optimizations 'all')
     session creation time and median/min latency at the same thread count,
-  - the largest difference between the two outputs (a sanity check).
+  - the largest difference between Kiln's outputs (any level) and ONNX
+    Runtime's (a sanity check).
 and writes a markdown table with the command line, date and machine to the
-report. Benchmarks are not tests: nothing here asserts a time.
+report (newest first; --report '' only prints it). Benchmarks are not tests:
+nothing here asserts a time.
 """
 
 import argparse
@@ -32,6 +38,10 @@ import numpy as np
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_MODELS = ["resnet50", "mobilenet_v2", "bert_encoder", "gpt2_block",
                   "mha_block"]
+DEFAULT_OPT_LEVELS = [1, 2]
+# What each kiln-compile -O level does to the graph (docs/user-guide.md).
+OPT_LEVEL_NOTES = {0: "no folding or fusion", 1: "fusion off", 2: "fusion on"}
+TIME_BIN = "/usr/bin/time"  # GNU time: -f %M prints the peak RSS in KiB
 
 
 def run(cmd, **kwargs):
@@ -61,19 +71,59 @@ def ensure_model(models_dir, name):
     return onnx_path, inputs
 
 
-def bench_kiln(kiln_bin, onnx_path, inputs, workdir, runs, threads):
-    library = os.path.join(workdir, "model.so")
-    start = time.perf_counter()
-    run([os.path.join(kiln_bin, "kiln-compile"), onnx_path, "-o", library])
-    compile_s = time.perf_counter() - start
+def parse_opt_levels(values):
+    """["1 2"] or ["1", "2"] or ["1,2"] -> [1, 2] (sorted, unique, 0..3)."""
+    levels = set()
+    for value in values:
+        for item in re.split(r"[\s,]+", value.strip()):
+            if not item:
+                continue
+            level = int(item.lstrip("-O")) if item.lstrip("-O").isdigit() else -1
+            if not 0 <= level <= 3:
+                raise argparse.ArgumentTypeError(
+                    f"--opt-levels: {item!r} is not a level 0..3")
+            levels.add(level)
+    if not levels:
+        raise argparse.ArgumentTypeError("--opt-levels: no level given")
+    return sorted(levels)
+
+
+def level_name(level):
+    note = OPT_LEVEL_NOTES.get(level)
+    return f"Kiln -O{level}" + (f" ({note})" if note else "")
+
+
+def kiln_run_args(kiln_bin, library, inputs, threads):
     args = [os.path.join(kiln_bin, "kiln-run"), library]
     for f in sorted(os.listdir(inputs)):
         args += ["--input", f"{f[:-4]}={os.path.join(inputs, f)}"]
-    out_dir = os.path.join(workdir, "kiln-out")
-    result = run(args + ["--output-dir", out_dir, "--bench", str(runs),
-                         "--threads", str(threads)])
+    return args + ["--threads", str(threads)]
+
+
+def bench_kiln(kiln_bin, onnx_path, inputs, workdir, runs, threads, level):
+    library = os.path.join(workdir, f"model-O{level}.so")
+    start = time.perf_counter()
+    run([os.path.join(kiln_bin, "kiln-compile"), f"-O{level}", onnx_path,
+         "-o", library])
+    compile_s = time.perf_counter() - start
+    out_dir = os.path.join(workdir, f"kiln-out-O{level}")
+    result = run(kiln_run_args(kiln_bin, library, inputs, threads) +
+                 ["--output-dir", out_dir, "--bench", str(runs)])
     m = re.search(r"median ([\d.]+) ms, min ([\d.]+) ms", result.stdout)
-    return compile_s, float(m.group(1)), float(m.group(2)), out_dir
+    if not m:
+        raise RuntimeError(f"no latency in kiln-run output:\n{result.stdout}")
+    return library, compile_s, float(m.group(1)), float(m.group(2)), out_dir
+
+
+def peak_rss_mib(kiln_bin, library, inputs, workdir, threads):
+    """Peak resident set size of one kiln-run invocation, in MiB (None: no GNU time)."""
+    if not os.access(TIME_BIN, os.X_OK):
+        return None
+    report = os.path.join(workdir, "time.txt")
+    run([TIME_BIN, "-f", "%M", "-o", report] +
+        kiln_run_args(kiln_bin, library, inputs, threads))
+    kib = int(open(report).read().split()[-1])
+    return kib / 1024.0
 
 
 def bench_ort(onnx_path, inputs, workdir, runs, threads):
@@ -96,49 +146,86 @@ def max_difference(a_dir, b_dir):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        epilog="Run it with /usr/bin/python3 (it needs numpy, and torch to "
+               "export missing models).")
     parser.add_argument("--models-dir", default=os.path.join(tempfile.gettempdir(),
                                                              "kiln-bench-models"))
     parser.add_argument("--models", nargs="*", default=DEFAULT_MODELS)
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--threads", type=int, default=os.cpu_count())
+    parser.add_argument("--opt-levels", nargs="+", default=["1 2"],
+                        metavar="LEVELS",
+                        help="kiln-compile -O levels to time, e.g. \"1 2\" "
+                             "(default) or 1 2 3; the highest is compared "
+                             "with ONNX Runtime and gets the memory column")
     parser.add_argument("--kiln-bin", default=os.path.join(REPO, "build/bin"))
     parser.add_argument("--report", default=os.path.join(REPO, "docs/performance.md"))
     args = parser.parse_args()
+    try:
+        levels = parse_opt_levels(args.opt_levels)
+    except argparse.ArgumentTypeError as e:
+        parser.error(str(e))
+    top = levels[-1]
     os.makedirs(args.models_dir, exist_ok=True)
 
     rows, ort_version = [], "?"
     for name in args.models:
         onnx_path, inputs = ensure_model(args.models_dir, name)
         with tempfile.TemporaryDirectory() as work:
-            k_compile, k_median, k_min, k_out = bench_kiln(
-                args.kiln_bin, onnx_path, inputs, work, args.runs, args.threads)
+            kiln, k_outs = {}, []
+            for level in levels:
+                library, compile_s, median, minimum, out = bench_kiln(
+                    args.kiln_bin, onnx_path, inputs, work, args.runs,
+                    args.threads, level)
+                kiln[level] = (compile_s, median, minimum)
+                k_outs.append(out)
+                print(f"{name}: kiln -O{level} compile {compile_s:.1f} s, "
+                      f"median {median:.2f} ms (min {minimum:.2f})", flush=True)
+            rss = peak_rss_mib(args.kiln_bin, library, inputs, work, args.threads)
             o_create, o_median, o_min, ort_version, o_out = bench_ort(
                 onnx_path, inputs, work, args.runs, args.threads)
-            diff = max_difference(k_out, o_out)
-        rows.append((name, k_compile, k_median, k_min, o_create, o_median, o_min,
-                     diff))
-        print(f"{name}: kiln compile {k_compile:.1f} s, median {k_median:.2f} ms "
-              f"(min {k_min:.2f}); ORT median {o_median:.2f} ms (min {o_min:.2f}); "
-              f"max |diff| {diff:.2e}", flush=True)
+            diff = max(max_difference(out, o_out) for out in k_outs)
+        rows.append((name, kiln, rss, o_create, o_median, o_min, diff))
+        rss_text = "n/a" if rss is None else f"{rss:.0f} MiB"
+        print(f"{name}: kiln -O{top} peak RSS {rss_text}; ORT median "
+              f"{o_median:.2f} ms (min {o_min:.2f}); max |diff| {diff:.2e}",
+              flush=True)
 
+    options = [("runs", args.runs), ("threads", args.threads),
+               ("opt-levels", '"' + " ".join(map(str, levels)) + '"')]
+    if args.models != DEFAULT_MODELS:
+        options.insert(0, ("models", " ".join(args.models)))
     command = "/usr/bin/python3 bench/run_bench.py " + " ".join(
-        f"--{k.replace('_', '-')} {v}" for k, v in
-        (("runs", args.runs), ("threads", args.threads)))
-    table = ["| model | Kiln compile (s) | Kiln median (ms) | Kiln min (ms) | "
-             "ORT session (s) | ORT median (ms) | ORT min (ms) | Kiln / ORT | "
-             "max abs diff |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
-    for name, kc, km, kn, oc, om, on, diff in rows:
-        table.append(f"| {name} | {kc:.1f} | {km:.2f} | {kn:.2f} | {oc:.2f} | "
-                     f"{om:.2f} | {on:.2f} | {km / om:.1f}x | {diff:.1e} |")
+        f"--{k} {v}" for k, v in options)
+    header = ["model"]
+    for level in levels:
+        header += [f"{level_name(level)} compile (s)",
+                   f"{level_name(level)} median (ms)"]
+    header += [f"Kiln -O{top} min (ms)", f"Kiln -O{top} peak RSS (MiB)",
+               "ORT session (s)", "ORT median (ms)", "ORT min (ms)",
+               f"Kiln -O{top} / ORT", "max abs diff"]
+    table = ["| " + " | ".join(header) + " |",
+             "| --- |" + " ---: |" * (len(header) - 1)]
+    for name, kiln, rss, oc, om, on, diff in rows:
+        cells = [name]
+        for level in levels:
+            cells += [f"{kiln[level][0]:.1f}", f"{kiln[level][1]:.2f}"]
+        cells += [f"{kiln[top][2]:.2f}", "n/a" if rss is None else f"{rss:.0f}",
+                  f"{oc:.2f}", f"{om:.2f}", f"{on:.2f}",
+                  f"{kiln[top][1] / om:.1f}x", f"{diff:.1e}"]
+        table.append("| " + " | ".join(cells) + " |")
     section = "\n".join([
         f"## {datetime.date.today()}: {cpu_name()}, {os.cpu_count()} cores, "
         f"{args.threads} threads",
         "",
         f"Command: `{command}` (ONNX Runtime {ort_version}, "
         f"{args.runs} timed runs after 3 warm-ups, random inputs from "
-        "python/kiln_models/export_models.py).",
+        "python/kiln_models/export_models.py). Peak RSS: one kiln-run "
+        f"invocation at -O{top} (library load plus one inference), "
+        "`/usr/bin/time -f %M`. Max abs diff: the worst Kiln level against "
+        "ONNX Runtime.",
         "",
         *table,
         ""])

@@ -3,8 +3,9 @@
 
 Every model is built in plain PyTorch (torchvision for the two CNNs) with
 random weights -- no pretrained checkpoints, no network access -- and exported
-with ``torch.onnx.export`` in eval mode, with constant folding, fixed static
-input shapes and explicit input/output names.  For each model NAME the script
+with ``torch.onnx.export`` in eval mode, with constant folding, explicit
+input/output names and fixed static input shapes (a model whose spec names
+dynamic_axes gets symbolic dims there).  For each model NAME the script
 writes:
 
   OUTDIR/NAME.onnx         the exported model (a single file, no external data)
@@ -28,6 +29,11 @@ Models:
                 inputs input_ids int64 [1,128], attention_mask f32 [1,1,1,128]
   mha_block     hand-written 8-head self-attention, input [1,1024,512]
   gpt2_block    GPT-2-style causal decoder block, input [1,256,256]
+  mha_block_4096  mha_block at sequence length 4096, input [1,4096,512]
+                (its 8x4096x4096 attention scores are 512 MiB if materialized)
+  bert_encoder_dynamic  bert_encoder's architecture with symbolic batch and
+                sequence dims ("batch", "seq") on both inputs and the output;
+                default inputs at [1,128]
   bert_base     the BERT encoder at BERT-base size (~420 MB); exported last
 
 Usage:
@@ -203,12 +209,22 @@ class BertEncoder(nn.Module):
         return x
 
 
-def bert_inputs(cfg: BertConfig, rng: np.random.Generator) -> Dict[str, np.ndarray]:
-    """Random token ids plus an additive mask that pads out the sequence tail."""
-    ids = rng.integers(0, cfg.vocab_size, size=(1, cfg.seq_len), dtype=np.int64)
-    valid = int(rng.integers(cfg.seq_len // 2, cfg.seq_len))  # a few padded slots
-    mask = np.zeros((1, 1, 1, cfg.seq_len), dtype=np.float32)
-    mask[..., valid:] = MASK_VALUE
+def bert_inputs(cfg: BertConfig, rng: np.random.Generator, batch: int = 1,
+                seq_len: Optional[int] = None) -> Dict[str, np.ndarray]:
+    """Random token ids plus an additive mask that pads out the sequence tail.
+
+    ``seq_len`` defaults to ``cfg.seq_len``.  Each batch row gets its own
+    number of padded slots; with batch 1 the draws from ``rng`` are exactly
+    those of the original single-sequence version.
+    """
+    seq_len = cfg.seq_len if seq_len is None else seq_len
+    if not 2 <= seq_len <= cfg.max_positions:
+        raise ValueError(f"seq_len {seq_len} outside [2, {cfg.max_positions}]")
+    ids = rng.integers(0, cfg.vocab_size, size=(batch, seq_len), dtype=np.int64)
+    mask = np.zeros((batch, 1, 1, seq_len), dtype=np.float32)
+    for row in range(batch):
+        valid = int(rng.integers(seq_len // 2, seq_len))  # a few padded slots
+        mask[row, ..., valid:] = MASK_VALUE
     return {"input_ids": ids, "attention_mask": mask}
 
 
@@ -303,6 +319,9 @@ class ModelSpec:
     output_names: List[str]
     # Input shape for BatchNorm calibration; None for models without BatchNorm.
     calibration_shape: Optional[Tuple[int, ...]] = None
+    # torch.onnx.export's dynamic_axes: input/output name -> {axis: symbolic
+    # dim name}.  None exports every shape static.
+    dynamic_axes: Optional[Dict[str, Dict[int, str]]] = None
 
 
 # Insertion order is export order: bert_base is last because it is by far the
@@ -334,6 +353,21 @@ MODELS: Dict[str, ModelSpec] = {
         build=lambda: GPT2Block(hidden=256, heads=4, seq_len=256),
         make_inputs=normal_inputs("x", (1, 256, 256)),
         output_names=["y"],
+    ),
+    "mha_block_4096": ModelSpec(
+        build=lambda: MHABlock(hidden=512, heads=8),
+        make_inputs=normal_inputs("x", (1, 4096, 512)),
+        output_names=["y"],
+    ),
+    "bert_encoder_dynamic": ModelSpec(
+        build=lambda: BertEncoder(BERT_SMALL),
+        make_inputs=lambda rng: bert_inputs(BERT_SMALL, rng),
+        output_names=["last_hidden_state"],
+        dynamic_axes={
+            "input_ids": {0: "batch", 1: "seq"},
+            "attention_mask": {0: "batch", 3: "seq"},
+            "last_hidden_state": {0: "batch", 1: "seq"},
+        },
     ),
     "bert_base": ModelSpec(
         build=lambda: BertEncoder(BERT_BASE),
@@ -384,6 +418,7 @@ def export_model(name: str, spec: ModelSpec, outdir: Path, opset: int,
             do_constant_folding=True,
             input_names=list(inputs),
             output_names=spec.output_names,
+            dynamic_axes=spec.dynamic_axes,
         )
     return path, build_s, time.perf_counter() - start
 

@@ -20,6 +20,13 @@ Usage:
   /usr/bin/python3 reference_outputs.py MODEL_DIR [--only NAME ...] [--skip NAME ...]
                                         [--threads T] [--node NODE]
 
+A single model on inputs of your choice (e.g. other shapes of a model with
+dynamic dims) -- a directory of INPUT_NAME.npy files or an .npz keyed by input
+name -- writes OUT_DIR/OUTPUT.npy (OUT_DIR is recreated):
+
+  /usr/bin/python3 reference_outputs.py MODEL.onnx --inputs DIR|NPZ --output-dir OUT_DIR
+                                        [--threads T] [--node NODE]
+
 Needs numpy, node, and bench/node_modules (scripts/setup.sh installs it).
 Exits non-zero if any model failed or produced a non-finite output.
 """
@@ -61,15 +68,22 @@ def summarize(path: Path) -> tuple[str, bool]:
 
 
 def run_model(model: Path, node: str, threads: int) -> bool:
+    """NAME.inputs.npz -> NAME.inputs/ and ONNX Runtime's outputs in NAME.ort/."""
     name = model.name[: -len(".onnx")]
     npz = model.with_name(f"{name}.inputs.npz")
     in_dir = model.with_name(f"{name}.inputs")
-    out_dir = model.with_name(f"{name}.ort")
-    for d in (in_dir, out_dir):
-        if d.exists():
-            shutil.rmtree(d)
+    if in_dir.exists():
+        shutil.rmtree(in_dir)
     npz_tools.unpack(npz, in_dir)
-    cmd = [node, str(ORT_RUN), str(model), "--inputs", str(in_dir), "--output-dir", str(out_dir), "--quiet"]
+    return run_ort(model, in_dir, model.with_name(f"{name}.ort"), node, threads)
+
+
+def run_ort(model: Path, inputs: Path, out_dir: Path, node: str, threads: int) -> bool:
+    """Run ONNX Runtime on inputs (a directory of .npy files or an .npz) into out_dir."""
+    name = model.name[: -len(".onnx")]
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    cmd = [node, str(ORT_RUN), str(model), "--inputs", str(inputs), "--output-dir", str(out_dir), "--quiet"]
     if threads:
         cmd += ["--threads", str(threads)]
     t0 = time.perf_counter()
@@ -92,7 +106,9 @@ def run_model(model: Path, node: str, threads: int) -> bool:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("model_dir", type=Path)
+    ap.add_argument("model_dir", type=Path, help="directory of NAME.onnx + NAME.inputs.npz, or one MODEL.onnx")
+    ap.add_argument("--inputs", type=Path, help="with MODEL.onnx: a directory of INPUT.npy files or an .npz")
+    ap.add_argument("--output-dir", type=Path, help="with MODEL.onnx: where to write OUTPUT.npy")
     ap.add_argument("--only", nargs="+", metavar="NAME", help="only these models")
     ap.add_argument("--skip", nargs="+", metavar="NAME", default=[], help="skip these models")
     ap.add_argument("--threads", type=int, default=0, help="ONNX Runtime intra-op threads (default: all cores)")
@@ -109,6 +125,19 @@ def main(argv=None) -> int:
     if shutil.which(args.node) is None:
         print(f"reference_outputs: node executable {args.node!r} not found", file=sys.stderr)
         return 2
+
+    if args.model_dir.suffix == ".onnx":
+        if args.inputs is None or args.output_dir is None:
+            ap.error("a single MODEL.onnx needs --inputs and --output-dir")
+        if args.only or args.skip:
+            ap.error("--only/--skip apply to a model directory, not to a single MODEL.onnx")
+        for p in (args.model_dir, args.inputs):
+            if not p.exists():
+                print(f"reference_outputs: {p} not found", file=sys.stderr)
+                return 2
+        return 0 if run_ort(args.model_dir, args.inputs, args.output_dir, args.node, args.threads) else 1
+    if args.inputs is not None or args.output_dir is not None:
+        ap.error("--inputs/--output-dir need a single MODEL.onnx, not a model directory")
 
     models = sorted(p for p in args.model_dir.glob("*.onnx")
                     if p.with_name(p.name[: -len(".onnx")] + ".inputs.npz").is_file())
