@@ -2,14 +2,18 @@
 
 #include "kiln/Driver/Compiler.h"
 
+#include "kiln/Driver/GraphReport.h"
+
 #include "kiln/Pipelines/Pipelines.h"
 #include "kiln/Target/CPU/CPUTarget.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/IR/Module.h"
 #include "llvm/Linker/Linker.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Process.h"
 #include "llvm/Support/Program.h"
@@ -71,14 +75,41 @@ private:
 };
 } // namespace
 
-/// Runs `build`'s passes on `module`.
+namespace {
+/// Forwards to a report that outlives the pass managers.
+struct ReportForwarder : PassInstrumentation {
+  explicit ReportForwarder(GraphReport &report) : report(report) {}
+  void runBeforePass(Pass *pass, Operation *op) override {
+    report.runBeforePass(pass, op);
+  }
+  void runAfterPass(Pass *pass, Operation *op) override {
+    report.runAfterPass(pass, op);
+  }
+  GraphReport &report;
+};
+} // namespace
+
+/// Runs `build`'s passes on `module`, recording into `report` when given.
 static LogicalResult runPipeline(ModuleOp module, const CompileOptions &options,
-                                 function_ref<void(OpPassManager &)> build) {
+                                 function_ref<void(OpPassManager &)> build,
+                                 GraphReport *report = nullptr) {
   PassManager pm(module.getContext());
   build(pm);
   if (options.configurePassManager && failed(options.configurePassManager(pm)))
     return failure();
+  if (report)
+    pm.addInstrumentation(std::make_unique<ReportForwarder>(*report));
   return pm.run(module);
+}
+
+/// The number of ops in the model functions of `module`.
+static int64_t countOps(ModuleOp module) {
+  int64_t n = 0;
+  module.walk([&](Operation *op) {
+    if (!isa<ModuleOp, func::FuncOp, func::ReturnOp>(op))
+      ++n;
+  });
+  return n;
 }
 
 /// Writes text to the output (stdout for "-") atomically.
@@ -120,21 +151,49 @@ LogicalResult kiln::compileModel(MLIRContext &context,
 
   CPUPipelineOptions pipeline;
   pipeline.optLevel = options.optLevel;
-  if (failed(runPipeline(*module, options, [&](OpPassManager &pm) {
-        buildKilnGraphPipeline(pm, pipeline);
-      })))
+  pipeline.disabledPasses = options.disabledPasses;
+  std::unique_ptr<GraphReport> report;
+  if (!options.reportPath.empty()) {
+    report = std::make_unique<GraphReport>();
+    report->set("model", options.inputPath);
+    report->set("opt_level", static_cast<int64_t>(options.optLevel));
+    report->set("kiln_ops_imported", countOps(*module));
+    report->setStage("graph");
+  }
+  auto writeReport = [&]() -> LogicalResult {
+    if (!report)
+      return success();
+    return writeText(
+        options.reportPath,
+        [&](raw_ostream &os) {
+          os << llvm::formatv("{0:2}", report->toJSON()) << "\n";
+        },
+        fileLoc);
+  };
+  if (failed(runPipeline(
+          *module, options,
+          [&](OpPassManager &pm) { buildKilnGraphPipeline(pm, pipeline); },
+          report.get())))
     return failure();
   progress.done("graph optimizations");
+  if (report)
+    report->set("kiln_ops_optimized", countOps(*module));
   if (options.emit == EmitKind::Kiln)
-    return writeText(
-        options.outputPath, [&](raw_ostream &os) { module->print(os); },
-        fileLoc);
+    return failure(failed(writeReport()) ||
+                   failed(writeText(
+                       options.outputPath,
+                       [&](raw_ostream &os) { module->print(os); }, fileLoc)));
 
-  if (failed(runPipeline(*module, options, [&](OpPassManager &pm) {
-        buildKilnToLinalgPipeline(pm, pipeline);
-      })))
+  if (report)
+    report->setStage("linalg");
+  if (failed(runPipeline(
+          *module, options,
+          [&](OpPassManager &pm) { buildKilnToLinalgPipeline(pm, pipeline); },
+          report.get())))
     return failure();
   progress.done("lowered to linalg");
+  if (failed(writeReport()))
+    return failure();
   if (options.emit == EmitKind::Linalg)
     return writeText(
         options.outputPath, [&](raw_ostream &os) { module->print(os); },

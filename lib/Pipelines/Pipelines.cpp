@@ -10,6 +10,7 @@
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/SCF/Transforms/Passes.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
 
@@ -18,11 +19,27 @@ using namespace mlir;
 void kiln::buildKilnGraphPipeline(OpPassManager &pm,
                                   const CPUPipelineOptions &options) {
   pm.addNestedPass<func::FuncOp>(createKilnInferShapes());
-  if (options.optLevel > 0) {
-    pm.addPass(createCanonicalizerPass());
-    pm.addPass(createCSEPass());
-    pm.addNestedPass<func::FuncOp>(createKilnInferShapes());
-  }
+  if (options.optLevel == 0)
+    return;
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  pm.addNestedPass<func::FuncOp>(createKilnInferShapes());
+  if (options.optLevel < 2)
+    return;
+  OpPassManager &func = pm.nest<func::FuncOp>();
+  auto add = [&](std::unique_ptr<Pass> pass) {
+    if (!llvm::is_contained(options.disabledPasses, pass->getArgument()))
+      func.addPass(std::move(pass));
+  };
+  add(createKilnFoldConstants());
+  add(createKilnPrune());
+  add(createKilnRecognizePatterns());
+  add(createKilnFoldScaleBias());
+  add(createKilnFuseAttention());
+  add(createKilnFuseEpilogues());
+  add(createKilnFuseHorizontal());
+  add(createKilnPrune());
+  func.addPass(createKilnInferShapes());
 }
 
 void kiln::buildKilnToLinalgPipeline(OpPassManager &pm,
@@ -30,8 +47,9 @@ void kiln::buildKilnToLinalgPipeline(OpPassManager &pm,
   pm.addPass(createKilnRecordSignature());
   pm.addPass(createConvertKilnToLinalg());
   pm.addPass(createCanonicalizerPass());
-  if (options.optLevel > 0) {
-    pm.addNestedPass<func::FuncOp>(createLinalgElementwiseOpFusionPass());
+  if (options.optLevel > 1 &&
+      !llvm::is_contained(options.disabledPasses, "kiln-fuse-elementwise")) {
+    pm.addNestedPass<func::FuncOp>(createKilnFuseElementwise());
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());
   }
@@ -41,6 +59,9 @@ void kiln::buildLinalgToLLVMPipeline(OpPassManager &pm,
                                      const CPUPipelineOptions &options) {
   bufferization::OneShotBufferizePassOptions bufferize;
   bufferize.bufferizeFunctionBoundaries = true;
+  // The attention kernel's key loop carries tile-sized tensors that are
+  // recomputed, not updated in place, each iteration.
+  bufferize.allowReturnAllocsFromLoops = true;
   bufferize.functionBoundaryTypeConversion =
       bufferization::LayoutMapOption::IdentityLayoutMap;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
@@ -51,6 +72,10 @@ void kiln::buildLinalgToLLVMPipeline(OpPassManager &pm,
   // The clones that give the caller its own copy of a returned constant or
   // argument become alloc + copy.
   pm.addPass(createConvertBufferizationToMemRefPass());
+  // Tile loops (kiln.attention's) run their tiles in parallel and the linalg
+  // ops inside each tile sequentially.
+  pm.addPass(createForallToParallelLoopPass());
+  pm.addNestedPass<func::FuncOp>(createKilnLowerNestedLinalg());
   if (options.parallel)
     pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
   else

@@ -383,7 +383,7 @@ MODELS: Dict[str, ModelSpec] = {
 
 
 def export_model(name: str, spec: ModelSpec, outdir: Path, opset: int,
-                 seed: int) -> Tuple[Path, float, float]:
+                 seed: int, keep_batchnorm: bool = False) -> Tuple[Path, float, float]:
     """Build, export and save inputs for one model.
 
     Returns the .onnx path, the build time (construction plus BatchNorm
@@ -419,6 +419,11 @@ def export_model(name: str, spec: ModelSpec, outdir: Path, opset: int,
             input_names=list(inputs),
             output_names=spec.output_names,
             dynamic_axes=spec.dynamic_axes,
+            # The exporter folds eval-mode BatchNorm into the preceding Conv;
+            # PRESERVE keeps it (as inference BatchNormalization, the model
+            # being in eval mode) so that compilers' own folding is tested.
+            training=(torch.onnx.TrainingMode.PRESERVE if keep_batchnorm
+                      else torch.onnx.TrainingMode.EVAL),
         )
     return path, build_s, time.perf_counter() - start
 
@@ -449,6 +454,9 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
                         help="export only these models (default: all)")
     parser.add_argument("--opset", type=int, default=DEFAULT_OPSET,
                         help=f"ONNX opset to export with (default {DEFAULT_OPSET})")
+    parser.add_argument("--keep-batchnorm", action="store_true",
+                        help="keep BatchNormalization nodes (the exporter "
+                             "folds them into Conv by default)")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED,
                         help=f"base seed for weights and inputs (default {DEFAULT_SEED})")
     parser.add_argument("--list", action="store_true", help="list the model names and exit")
@@ -472,7 +480,8 @@ def main(argv: List[str]) -> int:
         print(f"== {name}", flush=True)
         try:
             path, build_s, export_s = export_model(name, MODELS[name], args.outdir,
-                                                   args.opset, args.seed)
+                                                   args.opset, args.seed,
+                                                   args.keep_batchnorm)
             print(f"  {path}: build {build_s:.1f} s, export {export_s:.1f} s")
             print(describe(path), flush=True)
         except Exception:  # report and carry on with the other models

@@ -48,6 +48,16 @@ int main(int argc, char **argv) {
                "dim dynamic)"),
       cl::value_desc("name:dims"));
   cl::opt<bool> verbose("v", cl::desc("Print each stage and its time"));
+  cl::opt<std::string> report(
+      "report",
+      cl::desc("Write what each graph pass changed (ops created, removed and "
+               "fused, by ONNX node) to this JSON file"),
+      cl::value_desc("file.json"));
+  cl::list<std::string> disablePasses(
+      "disable-pass",
+      cl::desc("Leave a graph optimization pass out (repeatable or comma "
+               "separated), e.g. --disable-pass=kiln-fuse-attention"),
+      cl::CommaSeparated, cl::value_desc("pass"));
   registerAsmPrinterCLOptions();
   registerMLIRContextCLOptions();
   registerPassManagerCLOptions();
@@ -69,6 +79,8 @@ int main(int argc, char **argv) {
   options.optLevel = optLevel;
   options.cpu = cpu;
   options.verbose = verbose;
+  options.reportPath = report;
+  options.disabledPasses.assign(disablePasses.begin(), disablePasses.end());
   if (output.empty()) {
     if (emit == kiln::EmitKind::SharedLibrary || emit == kiln::EmitKind::Object)
       return fail("an output file is required (-o OUT.so)");

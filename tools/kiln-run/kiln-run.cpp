@@ -23,6 +23,8 @@
 #include <cstring>
 #include <random>
 
+#include <sys/resource.h>
+
 using namespace kiln;
 
 static int fail(const llvm::Twine &message) {
@@ -100,6 +102,7 @@ static const char kUsage[] =
     "  --bench N              time N runs, print median and min latency\n"
     "  --warmup N             untimed runs before --bench (3)\n"
     "  --threads T            threads (default: all cores)\n"
+    "  --peak-memory          print the process's peak resident memory\n"
     "exit status: 0 ok, 3 outputs differ from --expected, 1 other errors\n";
 
 int main(int argc, char **argv) {
@@ -107,7 +110,7 @@ int main(int argc, char **argv) {
   // kiln-run parses its few flags itself.
   std::string modelPath, outputDir, expectedDir;
   std::vector<std::string> positional, named, shapes;
-  bool randomInputs = false;
+  bool randomInputs = false, peakMemory = false;
   unsigned seed = 0, bench = 0, warmup = 3;
   double rtol = 1e-3, atol = 1e-7;
   int threads = 0;
@@ -146,6 +149,8 @@ int main(int argc, char **argv) {
     }
     if (arg == "--random-inputs") {
       randomInputs = true;
+    } else if (arg == "--peak-memory") {
+      peakMemory = true;
     } else if (takeValue("--input")) {
       named.push_back(value);
     } else if (takeValue("--shape")) {
@@ -300,6 +305,14 @@ int main(int argc, char **argv) {
     llvm::outs() << llvm::format("bench: %u runs, median %.3f ms, min %.3f ms",
                                  static_cast<unsigned>(bench),
                                  times[times.size() / 2], times.front())
+                 << "\n";
+  }
+  if (peakMemory) {
+    struct rusage usage;
+    getrusage(RUSAGE_SELF, &usage);
+    // ru_maxrss is in KiB on Linux.
+    llvm::outs() << llvm::format("peak memory: %.1f MiB",
+                                 usage.ru_maxrss / 1024.0)
                  << "\n";
   }
   return status;

@@ -26,6 +26,18 @@ def ConvertKilnToLinalg : Pass<"convert-kiln-to-linalg", "mlir::ModuleOp"> {
   ];
 }
 
+def KilnLowerNestedLinalg : Pass<"kiln-lower-nested-linalg", "mlir::func::FuncOp"> {
+  let summary = "Lower linalg ops inside parallel loops to sequential loops";
+  let description = [{
+    Runs after bufferization and `scf-forall-to-parallel`. A linalg op nested
+    in an `scf.parallel` (the tile loops of kiln.attention) already runs on
+    one thread per tile: it becomes plain `scf.for` loops, so that only the
+    outer loop turns into an OpenMP parallel region.
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
 //===----------------------------------------------------------------------===//
 // Model ABI
 //===----------------------------------------------------------------------===//

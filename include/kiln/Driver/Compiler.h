@@ -10,6 +10,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace kiln {
 
@@ -27,6 +28,11 @@ struct CompileOptions {
   /// Print each stage and its time on stderr (also when a compile runs long).
   bool verbose = false;
   ONNXImportOptions import;
+  /// When set, write what each graph pass changed as JSON to this file
+  /// (see GraphReport.h).
+  std::string reportPath;
+  /// Graph passes to leave out (by argument, e.g. "kiln-fuse-attention").
+  std::vector<std::string> disabledPasses;
   /// Called on every pass manager before it runs (IR printing, timing).
   std::function<mlir::LogicalResult(mlir::PassManager &)> configurePassManager;
 };

@@ -24,10 +24,16 @@ struct CPUPipelineOptions
       llvm::cl::desc("Run parallel loops on OpenMP threads (needs libomp at "
                      "run time)"),
       llvm::cl::init(true)};
+  ListOption<std::string> disabledPasses{
+      *this, "disable-passes",
+      llvm::cl::desc("Graph optimization passes to leave out of -O2, by "
+                     "argument (e.g. kiln-fuse-attention)")};
 };
 
-/// kiln dialect -> kiln dialect: shape refinement and folding (and, from
-/// -O1 on, the graph optimizations).
+/// kiln dialect -> kiln dialect: shape refinement; from -O1 on folding,
+/// canonicalization and CSE; from -O2 on the graph optimizations (constant
+/// folding, pruning, pattern recognition, BatchNorm folding, attention,
+/// epilogue and horizontal fusion). -O1 is "fusion off".
 void buildKilnGraphPipeline(mlir::OpPassManager &pm,
                             const CPUPipelineOptions &options);
 

@@ -158,24 +158,21 @@ struct ConvLowering : OpConversionPattern<ConvOp> {
     SmallVector<OpFoldResult> outDims(dims);
     outDims[1] = rewriter.getIndexAttr(mg);
     outDims.insert(outDims.begin() + 1, rewriter.getIndexAttr(groups));
-    Value init;
+    // The accumulator starts as bias + residual (or zero), computed in the
+    // result's shape and viewed in the grouped one.
+    Value bias;
     if (adaptor.getBias()) {
-      SmallVector<int64_t> biasShape(spatial + 2, 1);
-      biasShape[0] = groups;
-      biasShape[1] = mg;
-      SmallVector<OpFoldResult> biasDims(spatial + 2, rewriter.getIndexAttr(1));
-      biasDims[0] = rewriter.getIndexAttr(groups);
-      biasDims[1] = rewriter.getIndexAttr(mg);
-      Value bias =
-          reshapeTo(rewriter, loc, adaptor.getBias(),
-                    RankedTensorType::get(biasShape, element), biasDims);
-      Value shaped = emptyTensor(rewriter, loc, outType, outDims);
-      init = buildBroadcastGeneric(
-          rewriter, loc, outType, {bias, shaped},
-          [](OpBuilder &, Location, ValueRange a) { return a[0]; });
-    } else {
-      init = filledTensor(rewriter, loc, outType, outDims, zero);
+      SmallVector<int64_t> biasShape(spatial + 1, 1);
+      biasShape[0] = m;
+      SmallVector<OpFoldResult> biasDims(spatial + 1, rewriter.getIndexAttr(1));
+      biasDims[0] = rewriter.getIndexAttr(m);
+      bias = reshapeTo(rewriter, loc, adaptor.getBias(),
+                       RankedTensorType::get(biasShape, element), biasDims);
     }
+    Value init = reshapeTo(
+        rewriter, loc,
+        epilogueInit(rewriter, loc, type, dims, bias, adaptor.getResidual()),
+        outType, outDims);
 
     // Loops: n, g, mg, o_1..o_s, cg, k_1..k_s.
     int64_t loops = 4 + 2 * spatial;
@@ -213,7 +210,11 @@ struct ConvLowering : OpConversionPattern<ConvOp> {
               linalg::YieldOp::create(b, l, sum);
             })
             .getResult(0);
-    rewriter.replaceOp(op, reshapeTo(rewriter, loc, result, type, dims));
+    result = reshapeTo(rewriter, loc, result, type, dims);
+    rewriter.replaceOp(op, applyActivation(rewriter, loc, result,
+                                           op.getType().getElementType(),
+                                           op.getActivation(),
+                                           op.getActivationParams()));
     return success();
   }
 };
@@ -316,12 +317,12 @@ struct ConvTransposeLowering : OpConversionPattern<ConvTransposeOp> {
     }
     Value padded = padSpatial(rewriter, loc, spread, low, high, zero);
     SmallVector<int64_t> noPads(2 * spatial, 0), ones(spatial, 1);
-    auto convOp =
-        ConvOp::create(rewriter, loc, type, padded, convWeight,
-                       adaptor.getBias(), rewriter.getDenseI64ArrayAttr(noPads),
-                       rewriter.getDenseI64ArrayAttr(ones),
-                       rewriter.getDenseI64ArrayAttr(dilations),
-                       rewriter.getI64IntegerAttr(groups));
+    auto convOp = ConvOp::create(rewriter, loc, type, padded, convWeight,
+                                 adaptor.getBias(), /*residual=*/Value(),
+                                 rewriter.getDenseI64ArrayAttr(noPads),
+                                 rewriter.getDenseI64ArrayAttr(ones),
+                                 rewriter.getDenseI64ArrayAttr(dilations),
+                                 rewriter.getI64IntegerAttr(groups));
     rewriter.replaceOp(op, convOp.getResult());
     return success();
   }

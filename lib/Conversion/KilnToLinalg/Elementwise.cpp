@@ -122,10 +122,9 @@ Value compute(HardSigmoidOp op, Scalar s, ValueRange a) {
                   s.c(op.getBetaAttr().getValueAsDouble()));
   return s.max(s.c(0), s.min(s.c(1), t));
 }
-Value compute(GeluOp op, Scalar s, ValueRange a) {
-  Value x = a[0];
+Value gelu(Scalar s, Value x, bool tanhForm) {
   Value inner;
-  if (op.getApproximate() == "tanh") {
+  if (tanhForm) {
     Value cube = s.mul(x, s.mul(x, x));
     Value t =
         s.mul(s.c(std::sqrt(2.0 / M_PI)), s.add(x, s.mul(s.c(0.044715), cube)));
@@ -134,6 +133,9 @@ Value compute(GeluOp op, Scalar s, ValueRange a) {
     inner = math::ErfOp::create(s.b, s.loc, s.mul(x, s.c(M_SQRT1_2)));
   }
   return s.mul(s.mul(s.c(0.5), x), s.add(s.c(1), inner));
+}
+Value compute(GeluOp op, Scalar s, ValueRange a) {
+  return gelu(s, a[0], op.getApproximate() == "tanh");
 }
 Value compute(ClipOp op, Scalar s, ValueRange a) {
   Value x = a[0];
@@ -502,6 +504,35 @@ struct ShapeLowering : OpConversionPattern<ShapeOp> {
 };
 
 } // namespace
+
+Value to_linalg::activationScalar(OpBuilder &b, Location loc, Type type,
+                                  StringRef activation, ArrayRef<float> params,
+                                  Value x) {
+  Scalar s{b, loc, type};
+  if (activation == "relu")
+    return compute(ReluOp(), s, x);
+  if (activation == "sigmoid")
+    return compute(SigmoidOp(), s, x);
+  if (activation == "tanh")
+    return compute(TanhOp(), s, x);
+  if (activation == "hard_swish")
+    return compute(HardSwishOp(), s, x);
+  if (activation == "gelu" || activation == "gelu_tanh")
+    return gelu(s, x, activation == "gelu_tanh");
+  if (activation == "silu")
+    return s.mul(x, compute(SigmoidOp(), s, x));
+  if (activation == "leaky_relu") {
+    Value positive = s.cmp(arith::CmpFPredicate::OGE, {}, {}, x, s.c(0));
+    return s.select(positive, x, s.mul(x, s.c(params[0])));
+  }
+  if (activation == "clip") {
+    Value below = s.cmp(arith::CmpFPredicate::OLT, {}, {}, x, s.c(params[0]));
+    x = s.select(below, s.c(params[0]), x);
+    Value above = s.cmp(arith::CmpFPredicate::OGT, {}, {}, x, s.c(params[1]));
+    return s.select(above, s.c(params[1]), x);
+  }
+  return x;
+}
 
 void to_linalg::populateElementwisePatterns(KilnTypeConverter &converter,
                                             RewritePatternSet &patterns) {

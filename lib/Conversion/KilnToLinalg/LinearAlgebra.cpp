@@ -83,7 +83,11 @@ struct MatMulLowering : OpConversionPattern<MatMulOp> {
         tensor::getMixedSize(rewriter, loc, lhs, lhsType.getRank() - 2));
     dims.push_back(
         tensor::getMixedSize(rewriter, loc, rhs, rhsType.getRank() - 1));
-    Value init = zeros(rewriter, loc, promotedType, dims);
+    bool vector = lhsVector || rhsVector;
+    Value init = vector
+                     ? zeros(rewriter, loc, promotedType, dims)
+                     : epilogueInit(rewriter, loc, promotedType, dims,
+                                    adaptor.getBias(), adaptor.getResidual());
 
     Value result;
     if (batch == 0) {
@@ -133,7 +137,25 @@ struct MatMulLowering : OpConversionPattern<MatMulOp> {
       if (lhsVector)
         resultDims.erase(resultDims.end() - (rhsVector ? 1 : 2));
       result = reshapeTo(rewriter, loc, result, resultType, resultDims);
+      SmallVector<Value> terms = {result};
+      for (Value v : {adaptor.getBias(), adaptor.getResidual()})
+        if (v)
+          terms.push_back(v);
+      if (terms.size() > 1)
+        result = buildBroadcastGeneric(
+            rewriter, loc, resultType, terms,
+            [&](OpBuilder &b, Location l, ValueRange args) {
+              Value sum = args[0];
+              for (Value v : args.drop_front())
+                sum = multiplyAdd(b, l, element, v,
+                                  scalarConstant(b, l, element, 1), sum);
+              return sum;
+            },
+            resultDims);
     }
+    result =
+        applyActivation(rewriter, loc, result, op.getType().getElementType(),
+                        op.getActivation(), op.getActivationParams());
     rewriter.replaceOp(op, result);
     return success();
   }
@@ -178,10 +200,17 @@ struct GemmLowering : OpConversionPattern<GemmOp> {
     double alpha = op.getAlphaAttr().getValueAsDouble();
     double beta = op.getBetaAttr().getValueAsDouble();
     SmallVector<Value> inputs = {product};
-    if (adaptor.getC() && beta != 0)
+    bool hasC = adaptor.getC() && beta != 0;
+    if (hasC)
       inputs.push_back(adaptor.getC());
+    if (adaptor.getResidual())
+      inputs.push_back(adaptor.getResidual());
+    auto activate = [&](Value v) {
+      return applyActivation(rewriter, loc, v, op.getType().getElementType(),
+                             op.getActivation(), op.getActivationParams());
+    };
     if (alpha == 1 && inputs.size() == 1) {
-      rewriter.replaceOp(op, product);
+      rewriter.replaceOp(op, activate(product));
       return success();
     }
     bool isFloat = isa<FloatType>(element);
@@ -195,15 +224,19 @@ struct GemmLowering : OpConversionPattern<GemmOp> {
             return isFloat ? (Value)arith::MulFOp::create(bb, l, x, c)
                            : (Value)arith::MulIOp::create(bb, l, x, c);
           };
+          auto add = [&](Value x, Value y) {
+            return isFloat ? (Value)arith::AddFOp::create(bb, l, x, y)
+                           : (Value)arith::AddIOp::create(bb, l, x, y);
+          };
           Value v = mul(args[0], alpha);
-          if (args.size() > 1) {
-            Value c = mul(args[1], beta);
-            v = isFloat ? (Value)arith::AddFOp::create(bb, l, v, c)
-                        : (Value)arith::AddIOp::create(bb, l, v, c);
-          }
+          if (hasC)
+            v = add(v, mul(args[1], beta));
+          if (adaptor.getResidual())
+            v = add(v, args.back());
           return v;
-        });
-    rewriter.replaceOp(op, result);
+        },
+        dims);
+    rewriter.replaceOp(op, activate(result));
     return success();
   }
 };

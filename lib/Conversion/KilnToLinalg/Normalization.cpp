@@ -568,6 +568,43 @@ struct LayerNormLowering : OpConversionPattern<LayerNormOp> {
   }
 };
 
+/// rms_norm over dims axis..rank-1: x / sqrt(mean(x^2) + eps) * scale.
+struct RMSNormLowering : OpConversionPattern<RMSNormOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(RMSNormOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value x = adaptor.getInput();
+    RankedTensorType type = op.getType();
+    Type element = type.getElementType();
+    int64_t rank = type.getRank();
+    int64_t axis = op.getAxis() < 0 ? op.getAxis() + rank : op.getAxis();
+    SmallVector<int64_t> axes;
+    for (int64_t d = axis; d < rank; ++d)
+      axes.push_back(d);
+    Value squares = map(rewriter, loc, type, {x},
+                        [](OpBuilder &b, Location l, ValueRange a) {
+                          return (Value)arith::MulFOp::create(b, l, a[0], a[0]);
+                        });
+    Value meanSquare = divideByCount(
+        rewriter, loc,
+        reduce(rewriter, loc, squares, axes, true, Combine::Sum, element),
+        countOver(rewriter, loc, x, axes, element), element);
+    double epsilon = op.getEpsilonAttr().getValueAsDouble();
+    rewriter.replaceOp(
+        op, map(rewriter, loc, type, {x, meanSquare, adaptor.getScale()},
+                [&](OpBuilder &b, Location l, ValueRange a) {
+                  Value eps = scalarConstant(b, l, element, epsilon);
+                  Value inv = math::RsqrtOp::create(
+                      b, l, arith::AddFOp::create(b, l, a[1], eps));
+                  return (Value)arith::MulFOp::create(
+                      b, l, arith::MulFOp::create(b, l, a[0], inv), a[2]);
+                }));
+    return success();
+  }
+};
+
 /// batch_norm: per channel (dim 1) scale * (x - mean) / sqrt(var + eps) +
 /// bias; the statistics are reshaped to [C, 1, ..., 1] to broadcast.
 struct BatchNormLowering : OpConversionPattern<BatchNormOp> {
@@ -622,5 +659,6 @@ void to_linalg::populateNormalizationPatterns(KilnTypeConverter &converter,
                ArgLowering<ArgMaxOp, true>, ArgLowering<ArgMinOp, false>,
                LogSoftmaxLowering, HardmaxLowering, SizeLowering,
                GlobalAveragePoolLowering, SoftmaxLowering, LayerNormLowering,
-               BatchNormLowering>(converter, patterns.getContext());
+               RMSNormLowering, BatchNormLowering>(converter,
+                                                   patterns.getContext());
 }

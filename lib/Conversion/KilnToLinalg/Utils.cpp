@@ -106,7 +106,8 @@ SmallVector<OpFoldResult> to_linalg::broadcastDims(OpBuilder &b, Location loc,
 
 Value to_linalg::buildBroadcastGeneric(
     OpBuilder &b, Location loc, RankedTensorType type, ValueRange inputs,
-    function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
+    function_ref<Value(OpBuilder &, Location, ValueRange)> body,
+    ArrayRef<OpFoldResult> dims) {
   int64_t rank = type.getRank();
   MLIRContext *context = b.getContext();
   SmallVector<AffineMap> maps;
@@ -123,7 +124,8 @@ Value to_linalg::buildBroadcastGeneric(
     maps.push_back(AffineMap::get(rank, 0, exprs, context));
   }
   maps.push_back(AffineMap::getMultiDimIdentityMap(rank, context));
-  Value init = emptyTensor(b, loc, type, broadcastDims(b, loc, type, inputs));
+  Value init = emptyTensor(
+      b, loc, type, dims.empty() ? broadcastDims(b, loc, type, inputs) : dims);
   SmallVector<utils::IteratorType> iterators(rank,
                                              utils::IteratorType::parallel);
   auto generic = linalg::GenericOp::create(
@@ -246,4 +248,52 @@ Value to_linalg::castScalar(OpBuilder &b, Location loc, Value value, Type from,
   if (isUnsignedLike(from))
     return arith::ExtUIOp::create(b, loc, target, value);
   return arith::ExtSIOp::create(b, loc, target, value);
+}
+
+Value to_linalg::epilogueInit(OpBuilder &b, Location loc, RankedTensorType type,
+                              ArrayRef<OpFoldResult> dims, Value bias,
+                              Value residual) {
+  SmallVector<Value> inputs;
+  for (Value v : {bias, residual})
+    if (v)
+      inputs.push_back(v);
+  Type element = type.getElementType();
+  if (inputs.empty())
+    return filledTensor(b, loc, type, dims, scalarConstant(b, loc, element, 0));
+  return buildBroadcastGeneric(
+      b, loc, type, inputs,
+      [&](OpBuilder &nested, Location l, ValueRange args) {
+        Value sum = args[0];
+        for (Value v : args.drop_front())
+          sum = isa<FloatType>(element)
+                    ? (Value)arith::AddFOp::create(nested, l, sum, v)
+                    : (Value)arith::AddIOp::create(nested, l, sum, v);
+        return sum;
+      },
+      dims);
+}
+
+Value to_linalg::applyActivation(OpBuilder &b, Location loc, Value value,
+                                 Type kilnElementType, StringRef activation,
+                                 ArrayRef<float> params) {
+  if (activation == "none")
+    return value;
+  auto type = cast<RankedTensorType>(value.getType());
+  int64_t rank = type.getRank();
+  AffineMap identity = b.getMultiDimIdentityMap(rank);
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::parallel);
+  // An ordinary elementwise generic (the payload does not read its init), so
+  // that elementwise fusion folds it into whatever reads the result.
+  Value init = emptyTensor(b, loc, type, getDims(b, loc, value));
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{type}, ValueRange{value}, ValueRange{init},
+             ArrayRef{identity, identity}, iterators,
+             [&](OpBuilder &nested, Location l, ValueRange args) {
+               linalg::YieldOp::create(
+                   nested, l,
+                   activationScalar(nested, l, kilnElementType, activation,
+                                    params, args[0]));
+             })
+      .getResult(0);
 }

@@ -66,12 +66,15 @@ llvm::SmallVector<mlir::OpFoldResult> broadcastDims(mlir::OpBuilder &b,
 /// Builds a `linalg.generic` computing `body` elementwise over `inputs`
 /// broadcast to `type` (a dim of 1 stretches; other dims must agree at run
 /// time). `body` receives the scalar operands and returns the result scalar.
+/// `dims`, when given, are the result's dim extents (otherwise they come
+/// from the inputs, see `broadcastDims`).
 mlir::Value buildBroadcastGeneric(
     mlir::OpBuilder &b, mlir::Location loc, mlir::RankedTensorType type,
     mlir::ValueRange inputs,
     llvm::function_ref<mlir::Value(mlir::OpBuilder &, mlir::Location,
                                    mlir::ValueRange)>
-        body);
+        body,
+    llvm::ArrayRef<mlir::OpFoldResult> dims = {});
 
 /// Reshapes `value` to `type` (same element count), with collapse/expand
 /// shapes where the dims regroup and `tensor.reshape` otherwise. `dims` gives
@@ -88,6 +91,27 @@ mlir::Value castScalar(mlir::OpBuilder &b, mlir::Location loc,
 /// An index value from a scalar integer of any width.
 mlir::Value toIndex(mlir::OpBuilder &b, mlir::Location loc, mlir::Value value);
 
+/// The scalar activation `activation` (a contraction epilogue's, see
+/// Kiln_ActivationAttr) of `x`, whose kiln element type is `type`.
+mlir::Value activationScalar(mlir::OpBuilder &b, mlir::Location loc,
+                             mlir::Type type, llvm::StringRef activation,
+                             llvm::ArrayRef<float> params, mlir::Value x);
+
+/// The accumulator a contraction with an epilogue starts from: `bias` and
+/// `residual` (either may be null) broadcast and summed to `type` (dims
+/// `dims`), or zeros when both are null.
+mlir::Value epilogueInit(mlir::OpBuilder &b, mlir::Location loc,
+                         mlir::RankedTensorType type,
+                         llvm::ArrayRef<mlir::OpFoldResult> dims,
+                         mlir::Value bias, mlir::Value residual);
+
+/// Applies `activation` elementwise to `value` (in place after
+/// bufferization); returns `value` for "none".
+mlir::Value applyActivation(mlir::OpBuilder &b, mlir::Location loc,
+                            mlir::Value value, mlir::Type kilnElementType,
+                            llvm::StringRef activation,
+                            llvm::ArrayRef<float> params);
+
 /// Op-family pattern registration, one per source file.
 void populateElementwisePatterns(KilnTypeConverter &converter,
                                  mlir::RewritePatternSet &patterns);
@@ -101,6 +125,8 @@ void populatePadResizePatterns(KilnTypeConverter &converter,
                                mlir::RewritePatternSet &patterns);
 void populateDataMovementPatterns(KilnTypeConverter &converter,
                                   mlir::RewritePatternSet &patterns);
+void populateAttentionPatterns(KilnTypeConverter &converter,
+                               mlir::RewritePatternSet &patterns);
 
 } // namespace kiln::to_linalg
 

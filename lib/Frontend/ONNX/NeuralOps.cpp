@@ -9,7 +9,8 @@ using namespace kiln::onnx_import;
 static LogicalResult importMatMul(NodeImporter &n) {
   if (failed(n.requireOperands(2)))
     return failure();
-  return n.setResult(n.create<MatMulOp>({n.operand(0), n.operand(1)}));
+  return n.setResult(n.create<MatMulOp>({n.operand(0), n.operand(1)},
+                                        {n.segments({1, 1, 0, 0})}));
 }
 
 /// Gemm; C is required before opset 11.
@@ -20,7 +21,8 @@ static LogicalResult importGemm(NodeImporter &n) {
   if (n.hasOperand(2))
     operands.push_back(n.operand(2));
   return n.setResult(n.create<GemmOp>(
-      operands, {n.namedF32("alpha", n.floatAttr("alpha", 1.0f)),
+      operands, {n.segments({1, 1, n.hasOperand(2) ? 1 : 0, 0}),
+                 n.namedF32("alpha", n.floatAttr("alpha", 1.0f)),
                  n.namedF32("beta", n.floatAttr("beta", 1.0f)),
                  n.namedBool("trans_a", n.intAttr("transA", 0) != 0),
                  n.namedBool("trans_b", n.intAttr("transB", 0) != 0)}));
@@ -123,6 +125,7 @@ static LogicalResult importConv(NodeImporter &n) {
     operands.push_back(n.operand(2));
   SmallVector<NamedAttribute> attrs = windowAttrs(n, *w);
   attrs.push_back(n.namedI64("group", n.intAttr("group", 1)));
+  attrs.push_back(n.segments({1, 1, n.hasOperand(2) ? 1 : 0, 0}));
   return n.setResult(n.create<ConvOp>(operands, attrs));
 }
 

@@ -9,10 +9,11 @@
 //===----------------------------------------------------------------------===//
 
 // Pads become a zero tensor.pad; the strides scale the output loops in the
-// input map; the bias, viewed as G x M/G x 1 x 1, is broadcast into the init.
+// input map; the bias, viewed as M x 1 x 1, is broadcast into the init in the
+// result's shape, which is then viewed grouped.
 // Loops: n, g, m, oh, ow, c, kh, kw.
-// CHECK-DAG: #[[$BIAS:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (d1, d2, 0, 0)>
-// CHECK-DAG: #[[$ID5:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>
+// CHECK-DAG: #[[$BIAS:.+]] = affine_map<(d0, d1, d2, d3) -> (d1, 0, 0)>
+// CHECK-DAG: #[[$ID4:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
 // CHECK-DAG: #[[$IN:.+]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d1, d5, d3 * 2 + d6, d4 * 2 + d7)>
 // CHECK-DAG: #[[$W:.+]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d1, d2, d5, d6, d7)>
 // CHECK-DAG: #[[$OUT:.+]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d1, d2, d3, d4)>
@@ -24,11 +25,12 @@
 // CHECK-NEXT: } : tensor<1x3x8x8xf32> to tensor<1x3x10x10xf32>
 // CHECK: %[[GX:.+]] = tensor.expand_shape %[[PADDED]] {{\[}}[0], [1, 2], [3], [4]] output_shape [1, 1, 3, 10, 10] : tensor<1x3x10x10xf32> into tensor<1x1x3x10x10xf32>
 // CHECK: %[[GW:.+]] = tensor.expand_shape %[[W]] {{\[}}[0, 1], [2], [3], [4]] output_shape [1, 4, 3, 3, 3] : tensor<4x3x3x3xf32> into tensor<1x4x3x3x3xf32>
-// CHECK: %[[GB:.+]] = tensor.expand_shape %[[B]] {{\[}}[0, 1, 2, 3]] output_shape [1, 4, 1, 1] : tensor<4xf32> into tensor<1x4x1x1xf32>
-// CHECK: %[[SHAPE:.+]] = tensor.empty() : tensor<1x1x4x4x4xf32>
-// CHECK: %[[INIT:.+]] = linalg.generic {indexing_maps = [#[[$BIAS]], #[[$ID5]], #[[$ID5]]], {{.*}} ins(%[[GB]], %[[SHAPE]] : tensor<1x4x1x1xf32>, tensor<1x1x4x4x4xf32>)
-// CHECK-NEXT: ^bb0(%[[BI:[^:]+]]: f32, %{{[^:]+}}: f32, %{{[^:]+}}: f32):
+// CHECK: %[[GB:.+]] = tensor.expand_shape %[[B]] {{\[}}[0, 1, 2]] output_shape [4, 1, 1] : tensor<4xf32> into tensor<4x1x1xf32>
+// CHECK: %[[SHAPE:.+]] = tensor.empty() : tensor<1x4x4x4xf32>
+// CHECK: %[[BIAS:.+]] = linalg.generic {indexing_maps = [#[[$BIAS]], #[[$ID4]]], {{.*}} ins(%[[GB]] : tensor<4x1x1xf32>) outs(%[[SHAPE]] : tensor<1x4x4x4xf32>)
+// CHECK-NEXT: ^bb0(%[[BI:[^:]+]]: f32, %{{[^:]+}}: f32):
 // CHECK-NEXT: linalg.yield %[[BI]] : f32
+// CHECK: %[[INIT:.+]] = tensor.expand_shape %[[BIAS]] {{\[}}[0], [1, 2], [3], [4]] output_shape [1, 1, 4, 4, 4]
 // CHECK: %[[CONV:.+]] = linalg.generic {indexing_maps = [#[[$IN]], #[[$W]], #[[$OUT]]], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]} ins(%[[GX]], %[[GW]] : tensor<1x1x3x10x10xf32>, tensor<1x4x3x3x3xf32>) outs(%[[INIT]] : tensor<1x1x4x4x4xf32>)
 // CHECK-NEXT: ^bb0(%[[I:[^:]+]]: f32, %[[K:[^:]+]]: f32, %[[ACC:[^:]+]]: f32):
 // CHECK-NEXT: %[[MUL:.+]] = arith.mulf %[[I]], %[[K]] : f32
@@ -55,8 +57,9 @@ func.func @conv_pads_strides_bias(%x: tensor<1x3x8x8xf32>, %w: tensor<4x3x3x3xf3
 // CHECK: %[[N2:.+]] = tensor.dim %[[X]], %{{.+}} : tensor<?x4x10x10xf32>
 // CHECK: %[[GX:.+]] = tensor.expand_shape %[[X]] {{\[}}[0], [1, 2], [3], [4]] output_shape [%[[N2]], 2, 2, 10, 10] : tensor<?x4x10x10xf32> into tensor<?x2x2x10x10xf32>
 // CHECK: %[[GW:.+]] = tensor.expand_shape %[[W]] {{\[}}[0, 1], [2], [3], [4]] output_shape [2, 3, 2, 3, 3] : tensor<6x2x3x3xf32> into tensor<2x3x2x3x3xf32>
-// CHECK: %[[EMPTY:.+]] = tensor.empty(%[[N]]) : tensor<?x2x3x6x6xf32>
-// CHECK: %[[INIT:.+]] = linalg.fill ins(%[[ZERO]] : f32) outs(%[[EMPTY]] : tensor<?x2x3x6x6xf32>)
+// CHECK: %[[EMPTY:.+]] = tensor.empty(%[[N]]) : tensor<?x6x6x6xf32>
+// CHECK: %[[FILL:.+]] = linalg.fill ins(%{{.+}} : f32) outs(%[[EMPTY]] : tensor<?x6x6x6xf32>)
+// CHECK: %[[INIT:.+]] = tensor.expand_shape %[[FILL]] {{\[}}[0], [1, 2], [3], [4]] output_shape [%[[N]], 2, 3, 6, 6] : tensor<?x6x6x6xf32> into tensor<?x2x3x6x6xf32>
 // CHECK: %[[CONV:.+]] = linalg.generic {indexing_maps = [#[[$IN]], {{.*}} ins(%[[GX]], %[[GW]] : tensor<?x2x2x10x10xf32>, tensor<2x3x2x3x3xf32>) outs(%[[INIT]] : tensor<?x2x3x6x6xf32>)
 // CHECK: %[[R:.+]] = tensor.collapse_shape %[[CONV]] {{\[}}[0], [1, 2], [3], [4]] : tensor<?x2x3x6x6xf32> into tensor<?x6x6x6xf32>
 // CHECK: return %[[R]]
@@ -71,8 +74,7 @@ func.func @conv_grouped_dilated(%x: tensor<?x4x10x10xf32>, %w: tensor<6x2x3x3xf3
 // 1-D integer conv: the same structure with integer arithmetic.
 // CHECK-DAG: #[[$IN:.+]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d4, d3 + d5)>
 // CHECK-LABEL: func.func @conv_1d_integer(
-// CHECK: %[[ZERO:.+]] = arith.constant 0 : i32
-// CHECK: linalg.fill ins(%[[ZERO]] : i32) outs(%{{.+}} : tensor<1x1x3x3xi32>)
+// CHECK: linalg.fill ins(%{{.+}} : i32) outs(%{{.+}} : tensor<1x3x3xi32>)
 // CHECK: linalg.generic {indexing_maps = [#[[$IN]], {{.*}}], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]}
 // CHECK-NEXT: ^bb0(%[[I:[^:]+]]: i32, %[[K:[^:]+]]: i32, %[[ACC:[^:]+]]: i32):
 // CHECK-NEXT: %[[MUL:.+]] = arith.muli %[[I]], %[[K]] : i32
@@ -131,8 +133,9 @@ func.func @conv_transpose(%x: tensor<1x4x3x3xf32>, %w: tensor<4x2x3x3xf32>) -> t
 // CHECK: %[[CROPPED:.+]] = tensor.extract_slice %[[SPREAD]][0, 0, 1, 1] [1, 2, 5, 5] [1, 1, 1, 1] : tensor<1x2x7x7xf32> to tensor<1x2x5x5xf32>
 // CHECK-NOT: tensor.pad
 // CHECK: %[[GX:.+]] = tensor.expand_shape %[[CROPPED]]
-// CHECK: %[[GB:.+]] = tensor.expand_shape %[[B]] {{\[}}[0, 1, 2, 3]] output_shape [1, 3, 1, 1]
-// CHECK: %[[INIT:.+]] = linalg.generic {{.*}} ins(%[[GB]], %{{.+}} : tensor<1x3x1x1xf32>, tensor<1x1x3x5x5xf32>)
+// CHECK: %[[GB:.+]] = tensor.expand_shape %[[B]] {{\[}}[0, 1, 2]] output_shape [3, 1, 1]
+// CHECK: %[[BIAS:.+]] = linalg.generic {{.*}} ins(%[[GB]] : tensor<3x1x1xf32>) outs(%{{.+}} : tensor<1x3x5x5xf32>)
+// CHECK: %[[INIT:.+]] = tensor.expand_shape %[[BIAS]]
 // CHECK: linalg.generic {{.*}} ins(%[[GX]], %{{.+}} : tensor<1x1x2x5x5xf32>, tensor<1x3x2x1x1xf32>) outs(%[[INIT]] : tensor<1x1x3x5x5xf32>)
 func.func @conv_transpose_crop_bias(%x: tensor<1x2x4x4xf32>, %w: tensor<2x3x1x1xf32>, %b: tensor<3xf32>) -> tensor<1x3x5x5xf32> {
   %0 = kiln.conv_transpose %x, %w, %b {pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>, dilations = array<i64: 1, 1>, output_padding = array<i64: 0, 0>}

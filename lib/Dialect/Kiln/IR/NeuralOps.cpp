@@ -44,6 +44,40 @@ LogicalResult MatMulOp::inferReturnTypes(MLIRContext *,
   return success();
 }
 
+/// Checks a contraction's epilogue: `bias` and `residual` broadcast to the
+/// result, activations only on floats, with their parameter counts.
+static LogicalResult verifyEpilogue(Operation *op, Value bias, Value residual,
+                                    StringRef activation,
+                                    ArrayRef<float> params) {
+  auto result = cast<RankedTensorType>(op->getResult(0).getType());
+  for (auto [v, what] : {std::pair{bias, "bias"}, {residual, "residual"}}) {
+    if (!v)
+      continue;
+    auto type = cast<RankedTensorType>(v.getType());
+    if (type.getElementType() != result.getElementType() ||
+        !broadcastsTo(type.getShape(), result.getShape()))
+      return op->emitOpError("epilogue ")
+             << what << " of type " << type
+             << " does not broadcast to the result " << result;
+  }
+  if (activation != "none" && !isa<FloatType>(result.getElementType()))
+    return op->emitOpError("activation '")
+           << activation << "' needs a float result, got " << result;
+  size_t expected = activation == "clip"         ? 2
+                    : activation == "leaky_relu" ? 1
+                                                 : 0;
+  if (params.size() != expected)
+    return op->emitOpError("activation '")
+           << activation << "' takes " << expected << " parameters, got "
+           << params.size();
+  return success();
+}
+
+LogicalResult MatMulOp::verify() {
+  return verifyEpilogue(*this, getBias(), getResidual(), getActivation(),
+                        getActivationParams());
+}
+
 //===----------------------------------------------------------------------===//
 // GemmOp
 //===----------------------------------------------------------------------===//
@@ -68,6 +102,9 @@ LogicalResult GemmOp::inferReturnTypes(MLIRContext *,
 }
 
 LogicalResult GemmOp::verify() {
+  if (failed(verifyEpilogue(*this, Value(), getResidual(), getActivation(),
+                            getActivationParams())))
+    return failure();
   if (!getC())
     return success();
   auto c = cast<RankedTensorType>(getC().getType());
@@ -188,6 +225,9 @@ LogicalResult ConvOp::verify() {
     return failure();
   if (getGroup() < 1)
     return emitOpError("group must be positive, got ") << getGroup();
+  if (failed(verifyEpilogue(*this, Value(), getResidual(), getActivation(),
+                            getActivationParams())))
+    return failure();
   int64_t outChannels = getWeight().getType().getDimSize(0);
   if (!isDyn(outChannels) && outChannels % getGroup() != 0)
     return emitOpError("output channels ")
@@ -362,6 +402,80 @@ LogicalResult LayerNormOp::verify() {
       return emitOpError(
                  "scale and bias must broadcast to the normalized dims, got ")
              << type;
+  }
+  return success();
+}
+
+LogicalResult RMSNormOp::inferReturnTypes(MLIRContext *,
+                                          std::optional<Location>,
+                                          Adaptor adaptor,
+                                          SmallVectorImpl<Type> &types) {
+  types.push_back(adaptor.getInput().getType());
+  return success();
+}
+
+LogicalResult RMSNormOp::verify() {
+  int64_t rank = getInput().getType().getRank();
+  FailureOr<int64_t> axis = normalizeAxis(getAxis(), rank);
+  if (failed(axis))
+    return emitOpError("axis ")
+           << getAxis() << " is out of range for rank " << rank;
+  if (!broadcastsTo(getScale().getType().getShape(),
+                    getInput().getType().getShape().drop_front(*axis)))
+    return emitOpError("scale must broadcast to the normalized dims, got ")
+           << getScale().getType();
+  return success();
+}
+
+LogicalResult AttentionOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location> location,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &types) {
+  auto q = cast<RankedTensorType>(adaptor.getQuery().getType());
+  auto v = cast<RankedTensorType>(adaptor.getValue().getType());
+  if (q.getRank() < 2 || v.getRank() != q.getRank())
+    return emitOptionalError(location, "query and value must have the same "
+                                       "rank >= 2");
+  SmallVector<int64_t> shape(q.getShape());
+  shape.back() = v.getShape().back();
+  types.push_back(RankedTensorType::get(shape, q.getElementType()));
+  return success();
+}
+
+LogicalResult AttentionOp::verify() {
+  RankedTensorType q = getQuery().getType(), k = getKey().getType(),
+                   v = getValue().getType();
+  int64_t rank = q.getRank();
+  if (k.getRank() != rank || v.getRank() != rank)
+    return emitOpError("query, key and value must have the same rank");
+  auto agree = [](int64_t a, int64_t b) {
+    return isDyn(a) || isDyn(b) || a == b;
+  };
+  for (int64_t d = 0; d < rank - 2; ++d)
+    if (!agree(q.getDimSize(d), k.getDimSize(d)) ||
+        !agree(q.getDimSize(d), v.getDimSize(d)))
+      return emitOpError("leading dims of query, key and value differ: ")
+             << q << ", " << k << ", " << v;
+  if (!agree(q.getShape().back(), k.getShape().back()))
+    return emitOpError("query and key head dims differ: ") << q << ", " << k;
+  if (!agree(k.getDimSize(rank - 2), v.getDimSize(rank - 2)))
+    return emitOpError("key and value sequence lengths differ: ")
+           << k << ", " << v;
+  if (Value mask = getMask()) {
+    auto type = cast<RankedTensorType>(mask.getType());
+    SmallVector<int64_t> scores(q.getShape());
+    scores.back() = k.getDimSize(rank - 2);
+    if (!broadcastsTo(type.getShape(), scores))
+      return emitOpError("mask of type ")
+             << type << " does not broadcast to the scores";
+    bool isBool = type.getElementType().isInteger(1);
+    if (!isBool && type.getElementType() != q.getElementType())
+      return emitOpError("mask must be bool or the query's element type, got ")
+             << type;
+    if (isBool != getMaskFill().has_value())
+      return emitOpError("mask_fill is set exactly when the mask is bool");
+  } else if (getMaskFill()) {
+    return emitOpError("mask_fill without a mask");
   }
   return success();
 }

@@ -362,41 +362,71 @@ def Kiln_WhereOp : Kiln_Op<"where",
 // Linear algebra
 //===----------------------------------------------------------------------===//
 
+/// The activation of a contraction's epilogue (see `kiln-fuse-epilogues`):
+/// `clip` takes [min, max] and `leaky_relu` [alpha] in `activation_params`.
+def Kiln_ActivationAttr : DefaultValuedAttr<Kiln_StrAttrOf<["none", "relu",
+    "clip", "sigmoid", "tanh", "gelu", "gelu_tanh", "hard_swish", "silu",
+    "leaky_relu"]>, "\"none\"">;
+def Kiln_ActivationParamsAttr : DefaultValuedAttr<DenseF32ArrayAttr, "{}">;
+
 def Kiln_MatMulOp : Kiln_Op<"matmul",
-    [AllElementTypesMatch<["lhs", "rhs", "output"]>]> {
-  let summary = "Batched matrix product with numpy semantics";
+    [AttrSizedOperandSegments, AllElementTypesMatch<["lhs", "rhs", "output"]>]> {
+  let summary = "Batched matrix product with numpy semantics, with an epilogue";
   let description = [{
     ONNX `MatMul`: a 1-D operand is promoted to a matrix (and the added dim is
     removed from the result); the batch dims broadcast.
 
+    The optional epilogue is what `kiln-fuse-epilogues` folds into the
+    product: the result is `activation(lhs * rhs + bias + residual)`, where
+    `bias` and `residual` broadcast to the result. The importer never sets it.
+
     ```mlir
     %y = kiln.matmul %a, %b : (tensor<8x128x64xf32>, tensor<64x32xf32>) -> tensor<8x128x32xf32>
+    %z = kiln.matmul %x, %w bias %b residual %r {activation = "gelu"}
+        : (tensor<1x128x256xf32>, tensor<256x256xf32>, tensor<256xf32>, tensor<1x128x256xf32>) -> tensor<1x128x256xf32>
     ```
   }];
-  let arguments = (ins Kiln_Tensor:$lhs, Kiln_Tensor:$rhs);
+  let arguments = (ins Kiln_Tensor:$lhs, Kiln_Tensor:$rhs,
+                       Optional<Kiln_Tensor>:$bias,
+                       Optional<Kiln_Tensor>:$residual,
+                       Kiln_ActivationAttr:$activation,
+                       Kiln_ActivationParamsAttr:$activation_params);
   let results = (outs Kiln_Tensor:$output);
-  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
+  let assemblyFormat = [{
+    $lhs `,` $rhs (`bias` $bias^)? (`residual` $residual^)? attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+  let builders = [
+    OpBuilder<(ins "::mlir::Value":$lhs, "::mlir::Value":$rhs), [{
+      build($_builder, $_state, lhs, rhs, ::mlir::Value(), ::mlir::Value());
+    }]>
+  ];
 }
 
 def Kiln_GemmOp : Kiln_Op<"gemm",
-    [AllElementTypesMatch<["a", "b", "output"]>]> {
+    [AttrSizedOperandSegments, AllElementTypesMatch<["a", "b", "output"]>]> {
   let summary = "General matrix multiply: alpha * op(A) * op(B) + beta * C";
   let description = [{
     ONNX `Gemm`. `op(X)` is `X` or its transpose (`trans_a`, `trans_b`); `C` is
-    optional and broadcasts to the result.
+    optional and broadcasts to the result. The optional epilogue (set by
+    `kiln-fuse-epilogues`) makes the result
+    `activation(alpha * op(A) * op(B) + beta * C + residual)`.
 
     ```mlir
     %y = kiln.gemm %x, %w, %b {trans_b = true} : (tensor<1x2048xf32>, tensor<1000x2048xf32>, tensor<1000xf32>) -> tensor<1x1000xf32>
     ```
   }];
   let arguments = (ins Kiln_Tensor:$a, Kiln_Tensor:$b, Optional<Kiln_Tensor>:$c,
+                       Optional<Kiln_Tensor>:$residual,
                        DefaultValuedAttr<F32Attr, "1.0f">:$alpha,
                        DefaultValuedAttr<F32Attr, "1.0f">:$beta,
                        DefaultValuedAttr<BoolAttr, "false">:$trans_a,
-                       DefaultValuedAttr<BoolAttr, "false">:$trans_b);
+                       DefaultValuedAttr<BoolAttr, "false">:$trans_b,
+                       Kiln_ActivationAttr:$activation,
+                       Kiln_ActivationParamsAttr:$activation_params);
   let results = (outs Kiln_Tensor:$output);
   let assemblyFormat = [{
-    $a `,` $b (`,` $c^)? attr-dict `:` functional-type(operands, results)
+    $a `,` $b (`,` $c^)? (`residual` $residual^)? attr-dict `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;
 }
@@ -406,27 +436,34 @@ def Kiln_GemmOp : Kiln_Op<"gemm",
 //===----------------------------------------------------------------------===//
 
 def Kiln_ConvOp : Kiln_Op<"conv",
-    [AllElementTypesMatch<["input", "weight", "output"]>]> {
+    [AttrSizedOperandSegments, AllElementTypesMatch<["input", "weight", "output"]>]> {
   let summary = "N-D convolution (NCHW layout, grouped, dilated, strided)";
   let description = [{
     ONNX `Conv` with explicit padding: `pads` holds the begin pads of every
     spatial dim, then the end pads. The importer resolves `auto_pad` into
     `pads`. `strides` and `dilations` have one entry per spatial dim; the kernel
-    shape is the weight's.
+    shape is the weight's. The optional epilogue (set by `kiln-fuse-epilogues`)
+    makes the result `activation(conv + bias + residual)`; `residual`
+    broadcasts to the result.
 
     ```mlir
     %y = kiln.conv %x, %w, %b {pads = array<i64: 3, 3, 3, 3>, strides = array<i64: 2, 2>, dilations = array<i64: 1, 1>, group = 1 : i64}
         : (tensor<1x3x224x224xf32>, tensor<64x3x7x7xf32>, tensor<64xf32>) -> tensor<1x64x112x112xf32>
+    %z = kiln.conv %x, %w, %b residual %r {activation = "relu", pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>}
+        : (tensor<1x64x56x56xf32>, tensor<64x64x3x3xf32>, tensor<64xf32>, tensor<1x64x56x56xf32>) -> tensor<1x64x56x56xf32>
     ```
   }];
   let arguments = (ins Kiln_Tensor:$input, Kiln_Tensor:$weight,
                        Optional<Kiln_Tensor>:$bias,
+                       Optional<Kiln_Tensor>:$residual,
                        DenseI64ArrayAttr:$pads, DenseI64ArrayAttr:$strides,
                        DenseI64ArrayAttr:$dilations,
-                       DefaultValuedAttr<Kiln_I64Attr, "1">:$group);
+                       DefaultValuedAttr<Kiln_I64Attr, "1">:$group,
+                       Kiln_ActivationAttr:$activation,
+                       Kiln_ActivationParamsAttr:$activation_params);
   let results = (outs Kiln_Tensor:$output);
   let assemblyFormat = [{
-    $input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)
+    $input `,` $weight (`,` $bias^)? (`residual` $residual^)? attr-dict `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;
 }
@@ -559,6 +596,64 @@ def Kiln_LayerNormOp : Kiln_Op<"layer_norm",
   let results = (outs Kiln_FloatTensor:$output);
   let assemblyFormat = [{
     $input `,` $scale (`,` $bias^)? attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Kiln_RMSNormOp : Kiln_Op<"rms_norm",
+    [AllElementTypesMatch<["input", "scale", "output"]>]> {
+  let summary = "Root-mean-square normalization over the trailing dims";
+  let description = [{
+    `x / sqrt(mean(x^2) + epsilon) * scale`, the mean taken over dims
+    `axis .. rank-1` (ONNX `RMSNormalization` of opset 23). No ONNX opset Kiln
+    imports has it: `kiln-recognize-patterns` forms it from the decomposed ops
+    (Pow/Mul, ReduceMean, Add, Sqrt, Div/Reciprocal, Mul) exporters write.
+
+    ```mlir
+    %y = kiln.rms_norm %x, %g {axis = -1 : i64, epsilon = 9.99999997E-7 : f32}
+        : (tensor<1x128x768xf32>, tensor<768xf32>) -> tensor<1x128x768xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_FloatTensor:$input, Kiln_FloatTensor:$scale,
+                       DefaultValuedAttr<Kiln_I64Attr, "-1">:$axis,
+                       DefaultValuedAttr<F32Attr, "1e-5f">:$epsilon);
+  let results = (outs Kiln_FloatTensor:$output);
+  let assemblyFormat = [{
+    $input `,` $scale attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Kiln_AttentionOp : Kiln_Op<"attention",
+    [AllElementTypesMatch<["query", "key", "value", "output"]>]> {
+  let summary = "Scaled dot-product attention, without the score matrix";
+  let description = [{
+    `softmax(mask(scale * query * key^T)) * value` over the last two dims; the
+    leading (batch, head) dims of `query`, `key` and `value` are equal.
+    `query` is `[..., Sq, D]`, `key` `[..., Sk, D]`, `value` `[..., Sk, Dv]`
+    and the result `[..., Sq, Dv]`.
+
+    The optional `mask` broadcasts to the scores `[..., Sq, Sk]`. A float mask
+    is added to the scaled scores (BERT's additive padding mask); a bool mask
+    replaces the scores where it is true by `mask_fill` (the `Where` of a
+    GPT-2 causal mask).
+
+    `kiln-fuse-attention` forms this op from MatMul, Mul/Div, Add/Where,
+    Softmax and MatMul. It lowers to a tiled online-softmax (flash-attention
+    style) loop nest whose temporaries are tile-sized: memory does not grow
+    with `Sq * Sk`.
+
+    ```mlir
+    %o = kiln.attention %q, %k, %v mask %m {scale = 1.250000e-01 : f32}
+        : (tensor<1x8x128x64xf32>, tensor<1x8x128x64xf32>, tensor<1x8x128x64xf32>, tensor<1x1x1x128xf32>) -> tensor<1x8x128x64xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_FloatTensor:$query, Kiln_FloatTensor:$key,
+                       Kiln_FloatTensor:$value, Optional<Kiln_Tensor>:$mask,
+                       F32Attr:$scale, OptionalAttr<F32Attr>:$mask_fill);
+  let results = (outs Kiln_FloatTensor:$output);
+  let assemblyFormat = [{
+    $query `,` $key `,` $value (`mask` $mask^)? attr-dict `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;
 }

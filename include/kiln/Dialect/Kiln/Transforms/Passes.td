@@ -21,4 +21,161 @@ def KilnInferShapes : Pass<"kiln-infer-shapes", "mlir::func::FuncOp"> {
   let dependentDialects = ["::kiln::KilnDialect"];
 }
 
+//===----------------------------------------------------------------------===//
+// Graph optimizations (the -O2 pipeline, in this order)
+//===----------------------------------------------------------------------===//
+
+def KilnFoldConstants : Pass<"kiln-fold-constants", "mlir::func::FuncOp"> {
+  let summary = "Fold ops whose operands are all constants";
+  let description = [{
+    Evaluates ops whose operands are all constants and whose result has at
+    most `max-elements` elements: elementwise arithmetic and unary math, casts,
+    transposes and every reshaping op (reshape, squeeze, unsqueeze, flatten),
+    plus the shape arithmetic the op folders handle (so Shape -> Gather ->
+    Concat -> Reshape chains collapse when the dims are static). Larger
+    results stay computed at run time so weights are never duplicated.
+  }];
+  let options = [
+    Option<"maxElements", "max-elements", "int64_t", "1 << 20",
+           "Largest result (in elements) to fold">
+  ];
+  let statistics = [
+    Statistic<"numFolded", "folded", "Ops replaced by constants">
+  ];
+  let dependentDialects = ["::kiln::KilnDialect"];
+}
+
+def KilnPrune : Pass<"kiln-prune", "mlir::func::FuncOp"> {
+  let summary = "Remove dead values, no-op ops and duplicate subexpressions";
+  let description = [{
+    Erases ops whose results are unused (dead nodes and initializers),
+    forwards no-op casts, reshapes, transposes and expands to their input,
+    composes transpose-of-transpose and reshape-of-reshape, and merges
+    identical subexpressions across the graph (CSE). Model inputs that feed
+    nothing stay in the signature (it is the model's ABI) and are counted.
+  }];
+  let statistics = [
+    Statistic<"numDead", "dead-ops", "Unused ops erased">,
+    Statistic<"numNoOps", "no-op-ops", "No-op ops forwarded to their input">,
+    Statistic<"numComposed", "composed-ops",
+              "Transpose/reshape pairs composed into one">,
+    Statistic<"numUnusedInputs", "unused-inputs", "Model inputs that feed nothing">
+  ];
+}
+
+def KilnRecognizePatterns : Pass<"kiln-recognize-patterns", "mlir::func::FuncOp"> {
+  let summary = "Recognize LayerNorm, RMSNorm and GELU in their decomposed forms";
+  let description = [{
+    Rewrites the op sequences older exporters write into one kiln op:
+    `ReduceMean -> Sub -> Pow(2)/Mul -> ReduceMean -> Add(eps) -> Sqrt -> Div
+    -> Mul(scale) -> Add(bias)` into `kiln.layer_norm`; the variance-free form
+    `x / sqrt(mean(x^2) + eps) * scale` (Div or Mul by Reciprocal/Rsqrt) into
+    `kiln.rms_norm`; `0.5 * x * (1 + erf(x / sqrt(2)))` and
+    `0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 * x^3)))` (any operand
+    order, Div or Mul by the reciprocal constant, Pow(3) or x*x*x) into
+    `kiln.gelu`. Constants are compared with a relative tolerance of 1e-4.
+  }];
+  let statistics = [
+    Statistic<"numLayerNorm", "layer-norm", "LayerNorms recognized">,
+    Statistic<"numRMSNorm", "rms-norm", "RMSNorms recognized">,
+    Statistic<"numGelu", "gelu", "GELUs recognized (erf and tanh forms)">
+  ];
+  let dependentDialects = ["::kiln::KilnDialect"];
+}
+
+def KilnFoldScaleBias : Pass<"kiln-fold-scale-bias", "mlir::func::FuncOp"> {
+  let summary = "Fold BatchNorm and per-channel Mul/Add into conv and matmul weights";
+  let description = [{
+    `batch_norm(conv(x, W, b))` with constant statistics becomes
+    `conv(x, W * s, (b - mean) * s + beta)` with
+    `s = gamma / sqrt(var + eps)` per output channel. A per-channel constant
+    Mul after a conv (or a per-column one after a matmul/gemm with a constant
+    weight) scales the weight; a per-channel constant Add becomes (or adds to)
+    the bias. The producer must have no other user.
+  }];
+  let statistics = [
+    Statistic<"numBatchNorm", "batch-norm", "BatchNorms folded into convs">,
+    Statistic<"numScale", "scale", "Per-channel Muls folded into weights">,
+    Statistic<"numBias", "bias", "Per-channel Adds folded into biases">
+  ];
+  let dependentDialects = ["::kiln::KilnDialect"];
+}
+
+def KilnFuseAttention : Pass<"kiln-fuse-attention", "mlir::func::FuncOp"> {
+  let summary = "Fuse MatMul-scale-mask-Softmax-MatMul into kiln.attention";
+  let description = [{
+    Matches `Softmax(mask(MatMul(Q, K^T) * scale), axis=-1) x V`: the scale a
+    Mul or Div by a scalar constant (or absent), the mask an Add of a float
+    tensor or a `Where(cond, fill, scores)` with a scalar fill, K^T a
+    transpose swapping the last two dims (looked through any transpose, e.g.
+    the head split `perm = [0, 2, 3, 1]`). The result is one `kiln.attention`
+    whose lowering never materializes the score matrix; the head split and
+    merge transposes around it stay as data movement.
+  }];
+  let statistics = [
+    Statistic<"numAttention", "attention", "Attention subgraphs fused">
+  ];
+  let dependentDialects = ["::kiln::KilnDialect"];
+}
+
+def KilnFuseEpilogues : Pass<"kiln-fuse-epilogues", "mlir::func::FuncOp"> {
+  let summary = "Fuse bias, residual add and activation into matmul/gemm/conv";
+  let description = [{
+    Folds the elementwise ops that follow a contraction into its epilogue,
+    `activation(contraction + bias + residual)`: an Add of a constant that
+    broadcasts along the output channels/columns becomes the bias, an Add of
+    another tensor of the result's shape the residual, and a following Relu,
+    Clip (constant bounds), Sigmoid, Tanh, Gelu, HardSwish, LeakyRelu or
+    SiLU (`x * sigmoid(x)`) the activation. The contraction's result must
+    have no other user, so the value is written once.
+  }];
+  let statistics = [
+    Statistic<"numBias", "bias", "Bias adds fused">,
+    Statistic<"numResidual", "residual", "Residual adds fused">,
+    Statistic<"numActivation", "activation", "Activations fused">
+  ];
+  let dependentDialects = ["::kiln::KilnDialect"];
+}
+
+def KilnFuseHorizontal : Pass<"kiln-fuse-horizontal", "mlir::func::FuncOp"> {
+  let summary = "Merge sibling matmuls that share their input";
+  let description = [{
+    MatMuls (with their fused bias, no residual or activation) that read the
+    same input with constant 2-D weights of the same row count, such as the
+    Q, K and V projections of attention, become one matmul over the
+    concatenated weights and biases, followed by a Split of the result.
+  }];
+  let options = [
+    Option<"maxWeightElements", "max-weight-elements", "int64_t", "1 << 26",
+           "Largest concatenated weight (in elements) to build">
+  ];
+  let statistics = [
+    Statistic<"numGroups", "groups", "Sibling groups merged">,
+    Statistic<"numMerged", "merged", "MatMuls merged into a group">
+  ];
+  let dependentDialects = ["::kiln::KilnDialect"];
+}
+
+def KilnFuseElementwise : Pass<"kiln-fuse-elementwise", "mlir::func::FuncOp"> {
+  let summary = "Fuse connected elementwise DAGs into one linalg.generic";
+  let description = [{
+    Runs after `convert-kiln-to-linalg`, on the linalg.generic ops the kiln
+    elementwise, broadcast and normalization ops became. A producer generic
+    fuses into its consumer when every use of it is in that consumer (so a
+    diamond `a -> (b, c) -> d` ends as one kernel, unlike upstream's
+    single-use rule), when it is a broadcast/fill without computation, or
+    when it is elementwise and cheap enough to recompute in every consumer
+    (at most `max-recompute-ops` scalar ops). Reductions take their
+    elementwise prologues (the exp of a softmax, the square of a variance).
+  }];
+  let options = [
+    Option<"maxRecomputeOps", "max-recompute-ops", "unsigned", "2",
+           "Largest body (scalar ops) duplicated into several consumers">
+  ];
+  let statistics = [
+    Statistic<"numFused", "fused", "Producer generics fused into consumers">
+  ];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
 #endif // KILN_DIALECT_KILN_TRANSFORMS_PASSES_TD

@@ -1,0 +1,329 @@
+//===- Attention.cpp - kiln.attention to a tiled online-softmax loop ------===//
+//
+// Flash-attention style: for every (batch dims..., query tile) an
+// scf.forall iteration walks the key/value tiles with an scf.for that carries
+// the running row maximum m, the running softmax denominator l and the
+// unnormalized output tile acc:
+//
+//   s     = scale * q_tile k_tile^T, masked        [tq, tk]
+//   m'    = max(m, rowmax(s))
+//   p     = exp(s - m')
+//   c     = exp(m - m')
+//   l'    = c * l + rowsum(p)
+//   acc'  = c * acc + p v_tile                     [tq, dv]
+//
+// and writes acc / l. Every temporary is tile-sized, so memory does not grow
+// with Sq * Sk.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Utils.h"
+
+#include "mlir/Dialect/SCF/IR/SCF.h"
+
+using namespace mlir;
+using namespace kiln;
+using namespace kiln::to_linalg;
+
+/// Rows of query and key/value per tile.
+static constexpr int64_t kQueryTile = 64;
+static constexpr int64_t kKeyTile = 64;
+
+namespace {
+
+/// Builds one tile step's linalg ops.
+struct TileBuilder {
+  OpBuilder &b;
+  Location loc;
+  Type element;
+
+  Value index(int64_t v) const {
+    return arith::ConstantIndexOp::create(b, loc, v);
+  }
+  Value value(OpFoldResult ofr) const {
+    if (auto v = dyn_cast<Value>(ofr))
+      return v;
+    return index(cast<IntegerAttr>(cast<Attribute>(ofr)).getInt());
+  }
+  /// The extent of the tile starting at `start` of a dim of extent `extent`:
+  /// `tile` when every tile is full, else min(tile, extent - start).
+  OpFoldResult tileSize(Value start, OpFoldResult extent, int64_t tile) const {
+    std::optional<int64_t> size = getConstantIntValue(extent);
+    if (size && *size % tile == 0)
+      return b.getIndexAttr(tile);
+    Value rest = arith::SubIOp::create(b, loc, value(extent), start);
+    return arith::MinSIOp::create(b, loc, index(tile), rest).getResult();
+  }
+  RankedTensorType tensorType(ArrayRef<OpFoldResult> sizes) const {
+    SmallVector<int64_t> shape;
+    for (OpFoldResult s : sizes)
+      shape.push_back(getConstantIntValue(s).value_or(ShapedType::kDynamic));
+    return RankedTensorType::get(shape, element);
+  }
+  Value filled(ArrayRef<OpFoldResult> sizes, Value v) const {
+    return filledTensor(b, loc, tensorType(sizes), sizes, v);
+  }
+  /// A rank-reduced slice of `source`: `offsets`/`sizes` for every dim, the
+  /// result keeps the dims listed in `kept`.
+  Value slice(Value source, ArrayRef<OpFoldResult> offsets,
+              ArrayRef<OpFoldResult> sizes, ArrayRef<int64_t> kept) const {
+    auto sourceType = cast<RankedTensorType>(source.getType());
+    SmallVector<OpFoldResult> keptSizes;
+    for (int64_t d : kept)
+      keptSizes.push_back(sizes[d]);
+    RankedTensorType type = tensorType(keptSizes);
+    type = RankedTensorType::get(type.getShape(), sourceType.getElementType());
+    SmallVector<OpFoldResult> strides(offsets.size(), b.getIndexAttr(1));
+    return tensor::ExtractSliceOp::create(b, loc, type, source, offsets, sizes,
+                                          strides);
+  }
+  /// A generic over `loops` loops; `maps` for inputs then the init.
+  Value generic(Value init, ValueRange inputs, ArrayRef<AffineMap> maps,
+                ArrayRef<utils::IteratorType> iterators,
+                function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
+    return linalg::GenericOp::create(
+               b, loc, TypeRange{init.getType()}, inputs, ValueRange{init},
+               maps, iterators,
+               [&](OpBuilder &nested, Location l, ValueRange args) {
+                 linalg::YieldOp::create(nested, l, body(nested, l, args));
+               })
+        .getResult(0);
+  }
+};
+
+struct AttentionLowering : OpConversionPattern<AttentionOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(AttentionOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *context = rewriter.getContext();
+    Value q = adaptor.getQuery(), k = adaptor.getKey(), v = adaptor.getValue(),
+          mask = adaptor.getMask();
+    RankedTensorType resultType = convertTensorType(op.getType());
+    Type element = resultType.getElementType();
+    int64_t rank = resultType.getRank(), batch = rank - 2;
+    SmallVector<OpFoldResult> qDims = getDims(rewriter, loc, q);
+    SmallVector<OpFoldResult> kDims = getDims(rewriter, loc, k);
+    SmallVector<OpFoldResult> vDims = getDims(rewriter, loc, v);
+    OpFoldResult sq = qDims[batch], sk = kDims[batch], d = qDims[batch + 1],
+                 dv = vDims[batch + 1];
+    SmallVector<OpFoldResult> outDims(qDims);
+    outDims.back() = dv;
+    Value out = emptyTensor(rewriter, loc, resultType, outDims);
+
+    // One parallel iteration per (batch dims..., query tile).
+    SmallVector<OpFoldResult> lbs(batch + 1, rewriter.getIndexAttr(0));
+    SmallVector<OpFoldResult> ubs(qDims.begin(), qDims.begin() + batch);
+    ubs.push_back(sq);
+    SmallVector<OpFoldResult> steps(batch + 1, rewriter.getIndexAttr(1));
+    steps.back() = rewriter.getIndexAttr(kQueryTile);
+    auto forall = scf::ForallOp::create(rewriter, loc, lbs, ubs, steps,
+                                        ValueRange{out}, std::nullopt);
+    OpBuilder::InsertionGuard guard(rewriter);
+    rewriter.setInsertionPoint(forall.getBody()->getTerminator());
+    TileBuilder t{rewriter, loc, element};
+    SmallVector<Value> ivs(forall.getInductionVars());
+    Value i0 = ivs.back();
+    OpFoldResult tq = t.tileSize(i0, sq, kQueryTile);
+    OpFoldResult zero = rewriter.getIndexAttr(0),
+                 one = rewriter.getIndexAttr(1);
+
+    // Offsets and sizes of a [batch..., rows, cols] slice at this iteration.
+    auto window = [&](OpFoldResult rowStart, OpFoldResult rows,
+                      OpFoldResult cols) {
+      SmallVector<OpFoldResult> offsets(ivs.begin(), ivs.end() - 1),
+          sizes(batch, one);
+      offsets.push_back(rowStart);
+      offsets.push_back(zero);
+      sizes.push_back(rows);
+      sizes.push_back(cols);
+      return std::pair{offsets, sizes};
+    };
+    SmallVector<int64_t> lastTwo = {batch, batch + 1};
+    auto [qOffsets, qSizes] = window(i0, tq, d);
+    Value qTile = t.slice(q, qOffsets, qSizes, lastTwo);
+
+    // Maps over (i, j) and (i, j, c) loops.
+    auto dim = [&](unsigned i) { return getAffineDimExpr(i, context); };
+    auto map = [&](unsigned loops, ArrayRef<AffineExpr> exprs) {
+      return AffineMap::get(loops, 0, exprs, context);
+    };
+    using utils::IteratorType;
+    IteratorType par = IteratorType::parallel, red = IteratorType::reduction;
+
+    Value negInf = extremeConstant(rewriter, loc, element, /*lowest=*/true,
+                                   /*isUnsigned=*/false);
+    Value fzero = scalarConstant(rewriter, loc, element, 0);
+    Value m0 = t.filled({tq}, negInf);
+    Value l0 = t.filled({tq}, fzero);
+    Value acc0 = t.filled({tq, dv}, fzero);
+    Value c0 = t.index(0), kStep = t.index(kKeyTile);
+    double scale = op.getScale().convertToDouble();
+    std::optional<double> fill;
+    if (op.getMaskFill())
+      fill = op.getMaskFill()->convertToDouble();
+
+    auto loop = scf::ForOp::create(
+        rewriter, loc, c0, t.value(sk), kStep, ValueRange{m0, l0, acc0},
+        [&](OpBuilder &b, Location l, Value j0, ValueRange carried) {
+          TileBuilder s{b, l, element};
+          Value m = carried[0], sum = carried[1], acc = carried[2];
+          OpFoldResult tk = s.tileSize(j0, sk, kKeyTile);
+          auto [kOffsets, kSizes] = window(j0, tk, d);
+          Value kTile = s.slice(k, kOffsets, kSizes, lastTwo);
+          auto [vOffsets, vSizes] = window(j0, tk, dv);
+          Value vTile = s.slice(v, vOffsets, vSizes, lastTwo);
+
+          // s = q k^T over (i, j, c).
+          Value scores = s.generic(
+              s.filled({tq, tk}, scalarConstant(b, l, element, 0)),
+              {qTile, kTile},
+              {map(3, {dim(0), dim(2)}), map(3, {dim(1), dim(2)}),
+               map(3, {dim(0), dim(1)})},
+              {par, par, red}, [](OpBuilder &nb, Location nl, ValueRange a) {
+                return (Value)arith::AddFOp::create(
+                    nb, nl, a[2], arith::MulFOp::create(nb, nl, a[0], a[1]));
+              });
+
+          // Scale and mask. The mask tile is the slice of the mask that
+          // broadcasts onto this (batch..., rows, cols) window.
+          SmallVector<Value> inputs = {scores};
+          SmallVector<AffineMap> maps = {map(2, {dim(0), dim(1)})};
+          if (mask) {
+            auto maskType = cast<RankedTensorType>(mask.getType());
+            int64_t offset = rank - maskType.getRank();
+            SmallVector<OpFoldResult> offsets, sizes;
+            SmallVector<int64_t> kept;
+            SmallVector<AffineExpr> exprs;
+            for (int64_t md = 0; md < maskType.getRank(); ++md) {
+              int64_t sd = md + offset;
+              bool stretched = maskType.getDimSize(md) == 1;
+              if (stretched) {
+                offsets.push_back(zero);
+                sizes.push_back(one);
+              } else if (sd < batch) {
+                offsets.push_back(ivs[sd]);
+                sizes.push_back(one);
+              } else {
+                offsets.push_back(sd == batch ? OpFoldResult(i0)
+                                              : OpFoldResult(j0));
+                sizes.push_back(sd == batch ? tq : tk);
+              }
+              if (sd >= batch) {
+                kept.push_back(md);
+                exprs.push_back(stretched ? getAffineConstantExpr(0, context)
+                                          : dim(sd - batch));
+              }
+            }
+            Value maskTile = s.slice(mask, offsets, sizes, kept);
+            // The slice keeps the mask's element type.
+            inputs.push_back(maskTile);
+            maps.push_back(map(2, exprs));
+          }
+          maps.push_back(map(2, {dim(0), dim(1)}));
+          Value masked = s.generic(
+              s.filled({tq, tk}, scalarConstant(b, l, element, 0)), inputs,
+              maps, {par, par}, [&](OpBuilder &nb, Location nl, ValueRange a) {
+                Value x = arith::MulFOp::create(
+                    nb, nl, a[0], scalarConstant(nb, nl, element, scale));
+                if (a.size() > 2) {
+                  if (fill)
+                    x = arith::SelectOp::create(
+                        nb, nl, a[1], scalarConstant(nb, nl, element, *fill),
+                        x);
+                  else
+                    x = arith::AddFOp::create(nb, nl, x, a[1]);
+                }
+                return x;
+              });
+
+          // m' = max(m, rowmax(s)).
+          Value mNew = s.generic(
+              m, {masked}, {map(2, {dim(0), dim(1)}), map(2, {dim(0)})},
+              {par, red}, [](OpBuilder &nb, Location nl, ValueRange a) {
+                return (Value)arith::MaximumFOp::create(nb, nl, a[0], a[1]);
+              });
+          // exp(x - m'), 0 where m' is -inf (every score masked to -inf).
+          auto shiftedExp = [&](OpBuilder &nb, Location nl, Value x,
+                                Value maxValue) -> Value {
+            Value same = arith::CmpFOp::create(
+                nb, nl, arith::CmpFPredicate::OEQ, x, maxValue);
+            Value e = math::ExpOp::create(
+                nb, nl, arith::SubFOp::create(nb, nl, x, maxValue));
+            return arith::SelectOp::create(
+                nb, nl, same, scalarConstant(nb, nl, element, 1), e);
+          };
+          Value p = s.generic(
+              s.filled({tq, tk}, scalarConstant(b, l, element, 0)),
+              {masked, mNew},
+              {map(2, {dim(0), dim(1)}), map(2, {dim(0)}),
+               map(2, {dim(0), dim(1)})},
+              {par, par}, [&](OpBuilder &nb, Location nl, ValueRange a) {
+                Value isInf = arith::CmpFOp::create(
+                    nb, nl, arith::CmpFPredicate::OEQ, a[1],
+                    extremeConstant(nb, nl, element, true, false));
+                return (Value)arith::SelectOp::create(
+                    nb, nl, isInf, scalarConstant(nb, nl, element, 0),
+                    shiftedExp(nb, nl, a[0], a[1]));
+              });
+          // c = exp(m - m') (1 while both are -inf).
+          Value correction = s.generic(
+              s.filled({tq}, scalarConstant(b, l, element, 0)), {m, mNew},
+              {map(1, {dim(0)}), map(1, {dim(0)}), map(1, {dim(0)})}, {par},
+              [&](OpBuilder &nb, Location nl, ValueRange a) {
+                return shiftedExp(nb, nl, a[0], a[1]);
+              });
+          // l' = c * l + rowsum(p).
+          Value scaledSum = s.generic(
+              sum, {correction}, {map(1, {dim(0)}), map(1, {dim(0)})}, {par},
+              [](OpBuilder &nb, Location nl, ValueRange a) {
+                return (Value)arith::MulFOp::create(nb, nl, a[0], a[1]);
+              });
+          Value sumNew = s.generic(
+              scaledSum, {p}, {map(2, {dim(0), dim(1)}), map(2, {dim(0)})},
+              {par, red}, [](OpBuilder &nb, Location nl, ValueRange a) {
+                return (Value)arith::AddFOp::create(nb, nl, a[1], a[0]);
+              });
+          // acc' = c * acc + p v.
+          Value scaledAcc = s.generic(
+              acc, {correction}, {map(2, {dim(0)}), map(2, {dim(0), dim(1)})},
+              {par, par}, [](OpBuilder &nb, Location nl, ValueRange a) {
+                return (Value)arith::MulFOp::create(nb, nl, a[0], a[1]);
+              });
+          Value accNew = s.generic(
+              scaledAcc, {p, vTile},
+              {map(3, {dim(0), dim(2)}), map(3, {dim(2), dim(1)}),
+               map(3, {dim(0), dim(1)})},
+              {par, par, red}, [](OpBuilder &nb, Location nl, ValueRange a) {
+                return (Value)arith::AddFOp::create(
+                    nb, nl, a[2], arith::MulFOp::create(nb, nl, a[0], a[1]));
+              });
+          scf::YieldOp::create(b, l, ValueRange{mNew, sumNew, accNew});
+        });
+
+    // out = acc / l, written into this iteration's window of the result.
+    Value tile = t.generic(
+        emptyTensor(rewriter, loc, t.tensorType({tq, dv}), {tq, dv}),
+        {loop.getResult(2), loop.getResult(1)},
+        {map(2, {dim(0), dim(1)}), map(2, {dim(0)}), map(2, {dim(0), dim(1)})},
+        {par, par}, [](OpBuilder &nb, Location nl, ValueRange a) {
+          return (Value)arith::DivFOp::create(nb, nl, a[0], a[1]);
+        });
+    auto [outOffsets, outSizes] = window(i0, tq, dv);
+    SmallVector<OpFoldResult> strides(rank, one);
+    rewriter.setInsertionPointToStart(forall.getTerminator().getBody());
+    tensor::ParallelInsertSliceOp::create(rewriter, loc, tile,
+                                          forall.getRegionIterArgs()[0],
+                                          outOffsets, outSizes, strides);
+    rewriter.replaceOp(op, forall.getResult(0));
+    return success();
+  }
+};
+
+} // namespace
+
+void to_linalg::populateAttentionPatterns(KilnTypeConverter &converter,
+                                          RewritePatternSet &patterns) {
+  patterns.add<AttentionLowering>(converter, patterns.getContext());
+}

@@ -1,0 +1,64 @@
+//===- FuseElementwise.cpp - elementwise DAGs into one linalg.generic -----===//
+
+#include "kiln/Dialect/Kiln/Transforms/Passes.h"
+
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace kiln {
+#define GEN_PASS_DEF_KILNFUSEELEMENTWISE
+#include "kiln/Dialect/Kiln/Transforms/Passes.h.inc"
+} // namespace kiln
+
+using namespace mlir;
+using namespace kiln;
+
+/// Whether every use of `producer`'s results is in `consumer`.
+static bool onlyUsedBy(Operation *producer, Operation *consumer) {
+  return llvm::all_of(producer->getUsers(),
+                      [&](Operation *user) { return user == consumer; });
+}
+
+/// The number of scalar ops in a generic's body (the yield excluded).
+static unsigned bodySize(linalg::GenericOp op) {
+  return op.getBody()->getOperations().size() - 1;
+}
+
+namespace {
+struct KilnFuseElementwisePass
+    : public kiln::impl::KilnFuseElementwiseBase<KilnFuseElementwisePass> {
+  using Base::Base;
+  void runOnOperation() override {
+    auto countGenerics = [&] {
+      int64_t n = 0;
+      getOperation().walk([&](linalg::GenericOp) { ++n; });
+      return n;
+    };
+    int64_t before = countGenerics();
+    unsigned limit = maxRecomputeOps;
+    linalg::ControlFusionFn control = [limit](OpOperand *fused) {
+      auto producer = fused->get().getDefiningOp<linalg::GenericOp>();
+      if (!producer)
+        return false;
+      // A payload that reads its init would be re-run on the partial result
+      // when fused into a reduction (upstream keeps the init as an output).
+      for (OpOperand &init : producer.getDpsInitsMutable())
+        if (producer.payloadUsesValueFromOperand(&init))
+          return false;
+      Operation *consumer = fused->getOwner();
+      if (onlyUsedBy(producer, consumer))
+        return true;
+      // Recomputing a broadcast or a cheap elementwise body in each consumer
+      // beats writing and re-reading it.
+      return producer.getNumReductionLoops() == 0 &&
+             bodySize(producer) <= limit;
+    };
+    RewritePatternSet patterns(&getContext());
+    linalg::populateElementwiseOpsFusionPatterns(patterns, control);
+    linalg::populateEraseUnusedOperandsAndResultsPatterns(patterns);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      return signalPassFailure();
+    numFused += before - countGenerics();
+  }
+};
+} // namespace

@@ -1,0 +1,158 @@
+//===- GraphReport.cpp - what each graph pass changed, by ONNX node -------===//
+
+#include "kiln/Driver/GraphReport.h"
+
+#include "kiln/Dialect/Kiln/IR/KilnOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Pass/Pass.h"
+
+#include <set>
+
+using namespace mlir;
+using namespace kiln;
+namespace json = llvm::json;
+
+static void collectNodes(Location loc, std::set<std::string> &names) {
+  auto fused = dyn_cast<FusedLoc>(loc);
+  if (!fused)
+    return;
+  auto metadata = dyn_cast_if_present<StringAttr>(fused.getMetadata());
+  if (metadata && metadata.getValue().starts_with("onnx.")) {
+    for (Location inner : fused.getLocations())
+      if (auto name = dyn_cast<NameLoc>(inner))
+        names.insert(name.getName().str());
+    return;
+  }
+  for (Location inner : fused.getLocations())
+    collectNodes(inner, names);
+}
+
+std::vector<std::string> kiln::onnxNodeNames(Location loc) {
+  std::set<std::string> names;
+  collectNodes(loc, names);
+  return {names.begin(), names.end()};
+}
+
+std::string kiln::reportLabel(Operation *op) {
+  std::string label = op->getName().getStringRef().str();
+  auto add = [&](bool present, StringRef part) {
+    if (present)
+      label += "+" + part.str();
+  };
+  auto activation = [&](StringRef a) { add(a != "none", a); };
+  if (auto conv = dyn_cast<ConvOp>(op)) {
+    add(conv.getBias() != nullptr, "bias");
+    add(conv.getResidual() != nullptr, "residual");
+    activation(conv.getActivation());
+  } else if (auto matmul = dyn_cast<MatMulOp>(op)) {
+    add(matmul.getBias() != nullptr, "bias");
+    add(matmul.getResidual() != nullptr, "residual");
+    activation(matmul.getActivation());
+  } else if (auto gemm = dyn_cast<GemmOp>(op)) {
+    add(gemm.getC() != nullptr, "bias");
+    add(gemm.getResidual() != nullptr, "residual");
+    activation(gemm.getActivation());
+  }
+  return label;
+}
+
+GraphReport::Snapshot GraphReport::take(Operation *root) {
+  Snapshot s;
+  root->walk([&](Operation *op) {
+    if (op == root || isa<ModuleOp, func::FuncOp, func::ReturnOp>(op))
+      return;
+    std::string label = reportLabel(op);
+    ++s.labels[label];
+    ++s.ops[{label, onnxNodeNames(op->getLoc())}];
+    ++s.total;
+  });
+  return s;
+}
+
+/// Pass-manager adaptors (which run nested pipelines) have no argument; the
+/// passes inside them are reported on their own.
+static bool isReported(Pass *pass) { return !pass->getArgument().empty(); }
+
+void GraphReport::runBeforePass(Pass *pass, Operation *op) {
+  if (!isReported(pass))
+    return;
+  Snapshot s = take(op);
+  std::lock_guard<std::mutex> lock(mutex);
+  pending[{pass, op}] = std::move(s);
+}
+
+void GraphReport::runAfterPass(Pass *pass, Operation *op) {
+  if (!isReported(pass))
+    return;
+  Snapshot after = take(op);
+  std::lock_guard<std::mutex> lock(mutex);
+  auto it = pending.find({pass, op});
+  if (it == pending.end())
+    return;
+  Snapshot before = std::move(it->second);
+  pending.erase(it);
+
+  json::Object created, removed;
+  std::set<std::string> labels;
+  for (auto &[label, n] : before.labels)
+    labels.insert(label);
+  for (auto &[label, n] : after.labels)
+    labels.insert(label);
+  for (const std::string &label : labels) {
+    int64_t b = before.labels.count(label) ? before.labels.at(label) : 0;
+    int64_t a = after.labels.count(label) ? after.labels.at(label) : 0;
+    if (a > b)
+      created[label] = a - b;
+    else if (b > a)
+      removed[label] = b - a;
+  }
+  // Ops that are new after the pass and carry several ONNX nodes.
+  json::Array fused;
+  for (auto &[key, n] : after.ops) {
+    auto old = before.ops.find(key);
+    int64_t fresh = n - (old == before.ops.end() ? 0 : old->second);
+    // New constants (folded weights) carry their sources' nodes too; they
+    // are not fused ops.
+    if (fresh <= 0 || key.second.size() < 2 || key.first == "kiln.constant")
+      continue;
+    json::Array nodes;
+    for (const std::string &name : key.second)
+      nodes.push_back(name);
+    for (int64_t i = 0; i < fresh; ++i)
+      fused.push_back(
+          json::Object{{"into", key.first}, {"nodes", json::Array(nodes)}});
+  }
+  // Nodes none of whose ops is left.
+  std::set<std::string> beforeNodes, afterNodes;
+  for (auto &[key, n] : before.ops)
+    beforeNodes.insert(key.second.begin(), key.second.end());
+  for (auto &[key, n] : after.ops)
+    afterNodes.insert(key.second.begin(), key.second.end());
+  json::Array gone;
+  for (const std::string &name : beforeNodes)
+    if (!afterNodes.count(name))
+      gone.push_back(name);
+
+  std::string function;
+  if (auto func = dyn_cast<func::FuncOp>(op))
+    function = func.getSymName().str();
+  json::Object entry{
+      {"pass", pass->getArgument().str()}, {"stage", stage},
+      {"ops_before", before.total},        {"ops_after", after.total},
+      {"created", std::move(created)},     {"removed", std::move(removed)},
+      {"fused", std::move(fused)},         {"removed_nodes", std::move(gone)}};
+  if (!function.empty())
+    entry["function"] = function;
+  entries.push_back(std::move(entry));
+}
+
+json::Value GraphReport::toJSON() const {
+  json::Object report = header;
+  json::Array passes;
+  for (const json::Object &entry : entries)
+    passes.push_back(json::Object(entry));
+  report["passes"] = std::move(passes);
+  return report;
+}
