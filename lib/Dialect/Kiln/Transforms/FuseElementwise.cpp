@@ -45,7 +45,16 @@ struct KilnFuseElementwisePass
       for (OpOperand &init : producer.getDpsInitsMutable())
         if (producer.payloadUsesValueFromOperand(&init))
           return false;
-      Operation *consumer = fused->getOwner();
+      auto consumer = cast<linalg::LinalgOp>(fused->getOwner());
+      // A consumer that reads the fused operand through a map that skips
+      // some of its loops (a matmul reading its lhs once per output column)
+      // would recompute the producer that many times: only pure copies and
+      // broadcasts go in there.
+      AffineMap map = consumer.getMatchingIndexingMap(fused);
+      bool readOnce = map.isPermutation() &&
+                      map.getNumDims() == consumer.getNumLoops();
+      if (!readOnce)
+        return bodySize(producer) == 0;
       if (onlyUsedBy(producer, consumer))
         return true;
       // Recomputing a broadcast or a cheap elementwise body in each consumer

@@ -167,6 +167,9 @@ def KilnFuseElementwise : Pass<"kiln-fuse-elementwise", "mlir::func::FuncOp"> {
     when it is elementwise and cheap enough to recompute in every consumer
     (at most `max-recompute-ops` scalar ops). Reductions take their
     elementwise prologues (the exp of a softmax, the square of a variance).
+    A consumer that reads the fused operand through a map that skips some
+    of its loops (a matmul reads its lhs once per output column) only takes
+    pure copies and broadcasts, never computation that would be repeated.
   }];
   let options = [
     Option<"maxRecomputeOps", "max-recompute-ops", "unsigned", "2",

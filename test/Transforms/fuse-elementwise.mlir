@@ -1,0 +1,35 @@
+// RUN: kiln-opt %s -pass-pipeline='builtin.module(convert-kiln-to-linalg, func.func(kiln-fuse-elementwise))' -split-input-file | FileCheck %s
+
+// A diamond: %e feeds two ops whose results meet again. Upstream's
+// single-use rule leaves %e alone; here the whole DAG is one generic.
+// CHECK-LABEL: func.func @diamond(
+// CHECK-COUNT-1: linalg.generic
+// CHECK-NOT: linalg.generic
+// CHECK-DAG: math.exp
+// CHECK-DAG: arith.negf
+// CHECK-DAG: math.absf
+// CHECK: arith.addf
+// CHECK: return
+func.func @diamond(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  %e = kiln.exp %x : (tensor<4x8xf32>) -> tensor<4x8xf32>
+  %n = kiln.neg %e : (tensor<4x8xf32>) -> tensor<4x8xf32>
+  %a = kiln.abs %e : (tensor<4x8xf32>) -> tensor<4x8xf32>
+  %s = kiln.add %n, %a : (tensor<4x8xf32>, tensor<4x8xf32>) -> tensor<4x8xf32>
+  return %s : tensor<4x8xf32>
+}
+
+// -----
+
+// The normalization arithmetic stays out of the matmul that reads it: the
+// matmul reads each input element once per output column, so fusing would
+// recompute the rsqrt that many times.
+// CHECK-LABEL: func.func @norm_then_matmul(
+// CHECK: math.rsqrt
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "reduction"]
+// CHECK-NOT: math.rsqrt
+// CHECK: return
+func.func @norm_then_matmul(%x: tensor<1x4x16xf32>, %g: tensor<16xf32>, %w: tensor<16x8xf32>) -> tensor<1x4x8xf32> {
+  %n = kiln.layer_norm %x, %g : (tensor<1x4x16xf32>, tensor<16xf32>) -> tensor<1x4x16xf32>
+  %m = kiln.matmul %n, %w : (tensor<1x4x16xf32>, tensor<16x8xf32>) -> tensor<1x4x8xf32>
+  return %m : tensor<1x4x8xf32>
+}
