@@ -454,6 +454,97 @@ struct GatherLowering : OpConversionPattern<GatherOp> {
   }
 };
 
+/// gather_elements: a generic over the indices' shape that reads the input
+/// at the index along the axis and at its own position elsewhere.
+struct GatherElementsLowering : OpConversionPattern<GatherElementsOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(GatherElementsOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value data = adaptor.getInput(), indices = adaptor.getIndices();
+    RankedTensorType type = convertTensorType(op.getType());
+    int64_t rank = type.getRank();
+    int64_t axis = op.getAxis() < 0 ? op.getAxis() + rank : op.getAxis();
+    Value init =
+        emptyTensor(rewriter, loc, type, getDims(rewriter, loc, indices));
+    Value extent = tensor::DimOp::create(rewriter, loc, data, axis);
+    AffineMap identity = rewriter.getMultiDimIdentityMap(rank);
+    SmallVector<utils::IteratorType> iterators(rank,
+                                               utils::IteratorType::parallel);
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{type}, ValueRange{indices}, ValueRange{init},
+        ArrayRef{identity, identity}, iterators,
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value index = toIndex(b, l, args[0]);
+          Value zero = arith::ConstantIndexOp::create(b, l, 0);
+          Value isNegative = arith::CmpIOp::create(
+              b, l, arith::CmpIPredicate::slt, index, zero);
+          index = arith::SelectOp::create(
+              b, l, isNegative, arith::AddIOp::create(b, l, index, extent),
+              index);
+          SmallVector<Value> position;
+          for (int64_t d = 0; d < rank; ++d)
+            position.push_back(d == axis ? index
+                                         : linalg::IndexOp::create(b, l, d));
+          linalg::YieldOp::create(
+              b, l,
+              tensor::ExtractOp::create(b, l, data, position).getResult());
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
+/// trilu: keep x where (col - row) is >= k (upper) or <= k (lower).
+struct TriluLowering : OpConversionPattern<TriluOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(TriluOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput();
+    RankedTensorType type = convertTensorType(op.getType());
+    int64_t rank = type.getRank();
+    Value init =
+        emptyTensor(rewriter, loc, type, getDims(rewriter, loc, input));
+    AffineMap identity = rewriter.getMultiDimIdentityMap(rank);
+    SmallVector<utils::IteratorType> iterators(rank,
+                                               utils::IteratorType::parallel);
+    // k as an i64 scalar, read once outside the loops.
+    Value k = arith::ConstantIntOp::create(rewriter, loc, 0, 64);
+    if (Value kTensor = adaptor.getK()) {
+      auto kType = cast<RankedTensorType>(kTensor.getType());
+      SmallVector<Value> at(kType.getRank(),
+                            arith::ConstantIndexOp::create(rewriter, loc, 0));
+      k = tensor::ExtractOp::create(rewriter, loc, kTensor, at);
+      if (!k.getType().isInteger(64))
+        k = arith::ExtSIOp::create(rewriter, loc, rewriter.getI64Type(), k);
+    }
+    bool upper = op.getUpper();
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{type}, ValueRange{input}, ValueRange{init},
+        ArrayRef{identity, identity}, iterators,
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value row = arith::IndexCastOp::create(
+              b, l, b.getI64Type(), linalg::IndexOp::create(b, l, rank - 2));
+          Value col = arith::IndexCastOp::create(
+              b, l, b.getI64Type(), linalg::IndexOp::create(b, l, rank - 1));
+          Value diagonal = arith::SubIOp::create(b, l, col, row);
+          Value keep = arith::CmpIOp::create(b, l,
+                                             upper ? arith::CmpIPredicate::sge
+                                                   : arith::CmpIPredicate::sle,
+                                             diagonal, k);
+          Value zero = scalarConstant(b, l, type.getElementType(), 0);
+          linalg::YieldOp::create(
+              b, l,
+              arith::SelectOp::create(b, l, keep, args[0], zero).getResult());
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
 /// expand: broadcast to the target shape (1 in `shape` keeps the input dim).
 struct ExpandLowering : OpConversionPattern<ExpandOp> {
   using OpConversionPattern::OpConversionPattern;
@@ -507,6 +598,8 @@ struct ExpandLowering : OpConversionPattern<ExpandOp> {
 
 void to_linalg::populateDataMovementPatterns(KilnTypeConverter &converter,
                                              RewritePatternSet &patterns) {
+  patterns.add<GatherElementsLowering, TriluLowering>(converter,
+                                                      patterns.getContext());
   patterns.add<ReshapeLowering, FlattenLowering, SqueezeLowering,
                UnsqueezeLowering, TransposeLowering, ConcatLowering,
                SplitLowering, SliceLowering, GatherLowering, ExpandLowering>(

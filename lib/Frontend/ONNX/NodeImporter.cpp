@@ -55,6 +55,7 @@ const OpRegistry &OpRegistry::get() {
     registerNeuralOps(r);
     registerReductionOps(r);
     registerShapeOps(r);
+    registerLossOps(r);
     return r;
   }();
   return registry;

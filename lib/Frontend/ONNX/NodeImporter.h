@@ -60,6 +60,7 @@ void registerElementwiseOps(OpRegistry &registry);
 void registerNeuralOps(OpRegistry &registry);
 void registerReductionOps(OpRegistry &registry);
 void registerShapeOps(OpRegistry &registry);
+void registerLossOps(OpRegistry &registry);
 
 /// The MLIR element type of an ONNX TensorProto data type, or null.
 mlir::Type convertElementType(mlir::MLIRContext *context, int32_t dataType);

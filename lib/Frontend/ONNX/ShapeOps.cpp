@@ -278,6 +278,25 @@ static LogicalResult importGather(NodeImporter &n) {
                          {n.namedI64("axis", n.intAttr("axis", 0))}));
 }
 
+static LogicalResult importGatherElements(NodeImporter &n) {
+  if (failed(n.requireOperands(2)))
+    return failure();
+  return n.setResult(
+      n.create<GatherElementsOp>({n.operand(0), n.operand(1)},
+                                 {n.namedI64("axis", n.intAttr("axis", 0))}));
+}
+
+/// Trilu: the diagonal offset `k` is an optional scalar input.
+static LogicalResult importTrilu(NodeImporter &n) {
+  if (failed(n.requireOperands(1)))
+    return failure();
+  SmallVector<Value> operands = {n.operand(0)};
+  if (n.hasOperand(1))
+    operands.push_back(n.operand(1));
+  return n.setResult(n.create<TriluOp>(
+      operands, {n.namedBool("upper", n.intAttr("upper", 1) != 0)}));
+}
+
 //===----------------------------------------------------------------------===//
 // Pad and Resize
 //===----------------------------------------------------------------------===//
@@ -490,6 +509,8 @@ void onnx_import::registerShapeOps(OpRegistry &r) {
   r.add("Split", {2, 11, 13, 18}, importSplit);
   r.add("Slice", {1, 10, 11, 13}, importSlice);
   r.add("Gather", {1, 11, 13}, importGather);
+  r.add("GatherElements", {11, 13}, importGatherElements);
+  r.add("Trilu", 14, importTrilu);
   r.add("Pad", {2, 11, 13, 18, 19, 21}, importPad);
   r.add("Resize", {10, 11, 13, 18, 19}, importResize);
   r.add("Upsample", {7, 9}, importUpsample);

@@ -744,3 +744,48 @@ LogicalResult ResizeOp::verify() {
     return emitOpError("expects exactly one of scales and sizes");
   return success();
 }
+
+//===----------------------------------------------------------------------===//
+// GatherElementsOp and TriluOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult GatherElementsOp::inferReturnTypes(MLIRContext *,
+                                                 std::optional<Location>,
+                                                 Adaptor adaptor,
+                                                 SmallVectorImpl<Type> &types) {
+  auto input = cast<RankedTensorType>(adaptor.getInput().getType());
+  auto indices = cast<RankedTensorType>(adaptor.getIndices().getType());
+  types.push_back(
+      RankedTensorType::get(indices.getShape(), input.getElementType()));
+  return success();
+}
+
+LogicalResult GatherElementsOp::verify() {
+  int64_t rank = getInput().getType().getRank();
+  if (getIndices().getType().getRank() != rank)
+    return emitOpError("indices must have the input's rank ")
+           << rank << ", got " << getIndices().getType();
+  if (failed(normalizeAxis(getAxis(), rank)))
+    return emitOpError("axis ")
+           << getAxis() << " is out of range for rank " << rank;
+  return success();
+}
+
+LogicalResult TriluOp::inferReturnTypes(MLIRContext *, std::optional<Location>,
+                                        Adaptor adaptor,
+                                        SmallVectorImpl<Type> &types) {
+  types.push_back(adaptor.getInput().getType());
+  return success();
+}
+
+LogicalResult TriluOp::verify() {
+  if (getInput().getType().getRank() < 2)
+    return emitOpError("input must have rank >= 2, got ")
+           << getInput().getType();
+  if (getK()) {
+    RankedTensorType k = getK().getType();
+    if (k.getRank() > 1 || (k.hasStaticShape() && k.getNumElements() != 1))
+      return emitOpError("k must hold one element, got ") << k;
+  }
+  return success();
+}

@@ -896,6 +896,46 @@ def Kiln_GatherOp : Kiln_Op<"gather",
   let hasFolder = 1;
 }
 
+def Kiln_GatherElementsOp : Kiln_Op<"gather_elements",
+    [AllElementTypesMatch<["input", "output"]>]> {
+  let summary = "Gather single elements along an axis by index";
+  let description = [{
+    ONNX `GatherElements`: `output[i][j][k] = input[index[i][j][k]][j][k]`
+    for axis 0 (and likewise for other axes). The result has the shape of
+    `indices`; negative indices count from the end.
+
+    ```mlir
+    %y = kiln.gather_elements %x, %i {axis = 1 : i64} : (tensor<4x10xf32>, tensor<4x1xi64>) -> tensor<4x1xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_Tensor:$input, Kiln_IndexTensor:$indices,
+                       DefaultValuedAttr<Kiln_I64Attr, "0">:$axis);
+  let results = (outs Kiln_Tensor:$output);
+  let assemblyFormat = "$input `,` $indices attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Kiln_TriluOp : Kiln_Op<"trilu", [AllElementTypesMatch<["input", "output"]>]> {
+  let summary = "Upper or lower triangle of the last two dims";
+  let description = [{
+    ONNX `Trilu`: keeps the elements on and above (`upper`) or on and below
+    the `k`-th diagonal of every matrix in the last two dims, zeroes the rest.
+    `k` is an optional one-element integer tensor read at run time (0 when
+    absent).
+
+    ```mlir
+    %y = kiln.trilu %x k %k {upper = false} : (tensor<2x4x5xf32>, tensor<i64>) -> tensor<2x4x5xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_Tensor:$input, Optional<Kiln_IndexTensor>:$k,
+                       DefaultValuedAttr<BoolAttr, "true">:$upper);
+  let results = (outs Kiln_Tensor:$output);
+  let assemblyFormat = [{
+    $input (`k` $k^)? attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
 def Kiln_SqueezeOp : Kiln_Op<"squeeze",
     [AllElementTypesMatch<["input", "output"]>]> {
   let summary = "Remove dims of extent 1";
