@@ -397,6 +397,17 @@ struct SliceLowering : OpConversionPattern<SliceOp> {
   }
 };
 
+/// An ONNX gather index as an index value: negative ones count from
+/// `extent`.
+static Value wrapIndex(OpBuilder &b, Location loc, Value raw, Value extent) {
+  Value index = toIndex(b, loc, raw);
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value isNegative =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, index, zero);
+  return arith::SelectOp::create(
+      b, loc, isNegative, arith::AddIOp::create(b, loc, index, extent), index);
+}
+
 /// gather: a generic over the result that reads the data tensor at the
 /// (wrapped) index.
 struct GatherLowering : OpConversionPattern<GatherOp> {
@@ -431,13 +442,7 @@ struct GatherLowering : OpConversionPattern<GatherOp> {
     auto generic = linalg::GenericOp::create(
         rewriter, loc, TypeRange{type}, ValueRange{indices}, ValueRange{init},
         maps, iterators, [&](OpBuilder &b, Location l, ValueRange args) {
-          Value index = toIndex(b, l, args[0]);
-          Value zero = arith::ConstantIndexOp::create(b, l, 0);
-          Value isNegative = arith::CmpIOp::create(
-              b, l, arith::CmpIPredicate::slt, index, zero);
-          index = arith::SelectOp::create(
-              b, l, isNegative, arith::AddIOp::create(b, l, index, extent),
-              index);
+          Value index = wrapIndex(b, l, args[0], extent);
           SmallVector<Value> position;
           for (int64_t d = 0; d < axis; ++d)
             position.push_back(linalg::IndexOp::create(b, l, d));
@@ -476,13 +481,7 @@ struct GatherElementsLowering : OpConversionPattern<GatherElementsOp> {
         rewriter, loc, TypeRange{type}, ValueRange{indices}, ValueRange{init},
         ArrayRef{identity, identity}, iterators,
         [&](OpBuilder &b, Location l, ValueRange args) {
-          Value index = toIndex(b, l, args[0]);
-          Value zero = arith::ConstantIndexOp::create(b, l, 0);
-          Value isNegative = arith::CmpIOp::create(
-              b, l, arith::CmpIPredicate::slt, index, zero);
-          index = arith::SelectOp::create(
-              b, l, isNegative, arith::AddIOp::create(b, l, index, extent),
-              index);
+          Value index = wrapIndex(b, l, args[0], extent);
           SmallVector<Value> position;
           for (int64_t d = 0; d < rank; ++d)
             position.push_back(d == axis ? index

@@ -514,6 +514,48 @@ struct SoftmaxLowering : OpConversionPattern<SoftmaxOp> {
   }
 };
 
+/// The dims `axis`..rank-1 a normalization reduces over.
+static SmallVector<int64_t> trailingAxes(int64_t axis, int64_t rank) {
+  if (axis < 0)
+    axis += rank;
+  return llvm::to_vector(llvm::seq<int64_t>(axis, rank));
+}
+
+/// The mean of `v * v` over `axes` (kept as unit dims), `count` elements.
+static Value meanOfSquares(OpBuilder &b, Location loc, RankedTensorType type,
+                           Value v, ArrayRef<int64_t> axes, Value count) {
+  Type element = type.getElementType();
+  Value squares =
+      map(b, loc, type, {v}, [](OpBuilder &nb, Location l, ValueRange a) {
+        return (Value)arith::MulFOp::create(nb, l, a[0], a[0]);
+      });
+  return divideByCount(
+      b, loc, reduce(b, loc, squares, axes, true, Combine::Sum, element), count,
+      element);
+}
+
+/// `v / sqrt(meanSquare + eps) * scale (+ bias)`, shared by layer_norm (v
+/// centered, meanSquare the variance) and rms_norm.
+static Value normalize(OpBuilder &b, Location loc, RankedTensorType type,
+                       Value v, Value meanSquare, Value scale, Value bias,
+                       double epsilon) {
+  Type element = type.getElementType();
+  SmallVector<Value> inputs = {v, meanSquare, scale};
+  if (bias)
+    inputs.push_back(bias);
+  return map(b, loc, type, inputs,
+             [&](OpBuilder &nb, Location l, ValueRange a) {
+               Value eps = scalarConstant(nb, l, element, epsilon);
+               Value inv = math::RsqrtOp::create(
+                   nb, l, arith::AddFOp::create(nb, l, a[1], eps));
+               Value r = arith::MulFOp::create(
+                   nb, l, arith::MulFOp::create(nb, l, a[0], inv), a[2]);
+               if (a.size() > 3)
+                 r = arith::AddFOp::create(nb, l, r, a[3]);
+               return r;
+             });
+}
+
 /// layer_norm over dims axis..rank-1: (x - mean) / sqrt(var + eps) * scale
 /// (+ bias).
 struct LayerNormLowering : OpConversionPattern<LayerNormOp> {
@@ -525,11 +567,7 @@ struct LayerNormLowering : OpConversionPattern<LayerNormOp> {
     Value x = adaptor.getInput();
     RankedTensorType type = op.getType();
     Type element = type.getElementType();
-    int64_t rank = type.getRank();
-    int64_t axis = op.getAxis() < 0 ? op.getAxis() + rank : op.getAxis();
-    SmallVector<int64_t> axes;
-    for (int64_t d = axis; d < rank; ++d)
-      axes.push_back(d);
+    SmallVector<int64_t> axes = trailingAxes(op.getAxis(), type.getRank());
     Value count = countOver(rewriter, loc, x, axes, element);
     Value mean = divideByCount(
         rewriter, loc,
@@ -540,30 +578,10 @@ struct LayerNormLowering : OpConversionPattern<LayerNormOp> {
             [](OpBuilder &b, Location l, ValueRange a) {
               return (Value)arith::SubFOp::create(b, l, a[0], a[1]);
             });
-    Value squares = map(rewriter, loc, type, {centered},
-                        [](OpBuilder &b, Location l, ValueRange a) {
-                          return (Value)arith::MulFOp::create(b, l, a[0], a[0]);
-                        });
-    Value variance = divideByCount(
-        rewriter, loc,
-        reduce(rewriter, loc, squares, axes, true, Combine::Sum, element),
-        count, element);
-    double epsilon = op.getEpsilonAttr().getValueAsDouble();
-    SmallVector<Value> inputs = {centered, variance, adaptor.getScale()};
-    if (adaptor.getBias())
-      inputs.push_back(adaptor.getBias());
-    rewriter.replaceOp(
-        op, map(rewriter, loc, type, inputs,
-                [&](OpBuilder &b, Location l, ValueRange a) {
-                  Value eps = scalarConstant(b, l, element, epsilon);
-                  Value inv = math::RsqrtOp::create(
-                      b, l, arith::AddFOp::create(b, l, a[1], eps));
-                  Value v = arith::MulFOp::create(
-                      b, l, arith::MulFOp::create(b, l, a[0], inv), a[2]);
-                  if (a.size() > 3)
-                    v = arith::AddFOp::create(b, l, v, a[3]);
-                  return v;
-                }));
+    Value variance = meanOfSquares(rewriter, loc, type, centered, axes, count);
+    rewriter.replaceOp(op, normalize(rewriter, loc, type, centered, variance,
+                                     adaptor.getScale(), adaptor.getBias(),
+                                     op.getEpsilonAttr().getValueAsDouble()));
     return success();
   }
 };
@@ -577,30 +595,12 @@ struct RMSNormLowering : OpConversionPattern<RMSNormOp> {
     Location loc = op.getLoc();
     Value x = adaptor.getInput();
     RankedTensorType type = op.getType();
-    Type element = type.getElementType();
-    int64_t rank = type.getRank();
-    int64_t axis = op.getAxis() < 0 ? op.getAxis() + rank : op.getAxis();
-    SmallVector<int64_t> axes;
-    for (int64_t d = axis; d < rank; ++d)
-      axes.push_back(d);
-    Value squares = map(rewriter, loc, type, {x},
-                        [](OpBuilder &b, Location l, ValueRange a) {
-                          return (Value)arith::MulFOp::create(b, l, a[0], a[0]);
-                        });
-    Value meanSquare = divideByCount(
-        rewriter, loc,
-        reduce(rewriter, loc, squares, axes, true, Combine::Sum, element),
-        countOver(rewriter, loc, x, axes, element), element);
-    double epsilon = op.getEpsilonAttr().getValueAsDouble();
-    rewriter.replaceOp(
-        op, map(rewriter, loc, type, {x, meanSquare, adaptor.getScale()},
-                [&](OpBuilder &b, Location l, ValueRange a) {
-                  Value eps = scalarConstant(b, l, element, epsilon);
-                  Value inv = math::RsqrtOp::create(
-                      b, l, arith::AddFOp::create(b, l, a[1], eps));
-                  return (Value)arith::MulFOp::create(
-                      b, l, arith::MulFOp::create(b, l, a[0], inv), a[2]);
-                }));
+    SmallVector<int64_t> axes = trailingAxes(op.getAxis(), type.getRank());
+    Value count = countOver(rewriter, loc, x, axes, type.getElementType());
+    Value meanSquare = meanOfSquares(rewriter, loc, type, x, axes, count);
+    rewriter.replaceOp(op, normalize(rewriter, loc, type, x, meanSquare,
+                                     adaptor.getScale(), Value(),
+                                     op.getEpsilonAttr().getValueAsDouble()));
     return success();
   }
 };

@@ -51,8 +51,8 @@ struct KilnFuseElementwisePass
       // would recompute the producer that many times: only pure copies and
       // broadcasts go in there.
       AffineMap map = consumer.getMatchingIndexingMap(fused);
-      bool readOnce = map.isPermutation() &&
-                      map.getNumDims() == consumer.getNumLoops();
+      bool readOnce =
+          map.isPermutation() && map.getNumDims() == consumer.getNumLoops();
       if (!readOnce)
         return bodySize(producer) == 0;
       if (onlyUsedBy(producer, consumer))
