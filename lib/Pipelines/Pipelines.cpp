@@ -6,6 +6,7 @@
 #include "kiln/Dialect/Kiln/Transforms/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Arith/Transforms/Passes.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Linalg/Passes.h"
@@ -80,6 +81,8 @@ void kiln::buildLinalgToLLVMPipeline(OpPassManager &pm,
     pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
   else
     pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  // Integer powers become calls of generated square-and-multiply functions.
+  pm.addPass(createConvertMathToFuncs());
   pm.addPass(createLowerAffinePass());
   if (options.parallel)
     pm.addPass(createConvertSCFToOpenMPPass());
@@ -93,6 +96,11 @@ void kiln::buildLinalgToLLVMPipeline(OpPassManager &pm,
   // for the rest (erf).
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createConvertMathToLibmPass());
+  // bfloat16 arithmetic and casts as f32 bit manipulation: x86 has no
+  // bfloat16 conversion helpers in libgcc to link against.
+  arith::ArithExpandOpsPassOptions expand;
+  expand.includeBf16 = true;
+  pm.addPass(arith::createArithExpandOpsPass(expand));
   pm.addPass(createConvertToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
   pm.addPass(createKilnEmitModelEntry());

@@ -281,7 +281,9 @@ llvm::Expected<HostTensor> kiln::readNpy(StringRef path) {
 }
 
 llvm::Error kiln::writeNpy(StringRef path, const HostTensor &tensor) {
-  const char *descr = npyDescr(tensor.dtype);
+  // bfloat16 goes out as its uint16 bits (numpy has no bfloat16).
+  const char *descr =
+      tensor.dtype == KILN_BFLOAT16 ? "<u2" : npyDescr(tensor.dtype);
   if (!descr)
     return makeError("cannot write " + llvm::Twine(dtypeName(tensor.dtype)) +
                      " as .npy");

@@ -295,8 +295,60 @@ struct SplitLowering : OpConversionPattern<SplitOp> {
   }
 };
 
-/// slice: positive steps become extract_slice with offsets clamped at run
-/// time; negative steps (constant parameters) a generic reading backwards.
+/// The clamped start and the extent of a slice along one dim of `extent`
+/// for runtime `start`, `end` and `step` (ONNX semantics: negative values
+/// count from the end, out-of-range values clamp, steps may be negative).
+static std::pair<Value, Value> sliceRange(OpBuilder &b, Location loc,
+                                          Value start, Value end, Value step,
+                                          std::optional<int64_t> knownStep,
+                                          Value extent) {
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value one = arith::ConstantIndexOp::create(b, loc, 1);
+  auto clampValue = [&](Value v, Value lo, Value hi) -> Value {
+    Value isNegative =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, v, zero);
+    v = arith::SelectOp::create(b, loc, isNegative,
+                                arith::AddIOp::create(b, loc, v, extent), v);
+    v = arith::MaxSIOp::create(b, loc, v, lo);
+    return arith::MinSIOp::create(b, loc, v, hi);
+  };
+  // Forward: [start, end) within [0, extent].
+  auto forwardRange = [&]() -> std::pair<Value, Value> {
+    Value first = clampValue(start, zero, extent);
+    Value last = clampValue(end, zero, extent);
+    return {first, arith::SubIOp::create(b, loc, last, first)};
+  };
+  // Backward: (end, start] within [-1, extent - 1].
+  auto backwardRange = [&]() -> std::pair<Value, Value> {
+    Value last = arith::SubIOp::create(b, loc, extent, one);
+    Value minusOne = arith::ConstantIndexOp::create(b, loc, -1);
+    Value first = clampValue(start, zero, last);
+    Value stop = clampValue(end, minusOne, last);
+    return {first, arith::SubIOp::create(b, loc, first, stop)};
+  };
+  Value first, span, stride;
+  if (knownStep) {
+    std::tie(first, span) = *knownStep > 0 ? forwardRange() : backwardRange();
+    stride = arith::ConstantIndexOp::create(b, loc, std::abs(*knownStep));
+  } else {
+    auto [fFirst, fSpan] = forwardRange();
+    auto [bFirst, bSpan] = backwardRange();
+    Value forward =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt, step, zero);
+    first = arith::SelectOp::create(b, loc, forward, fFirst, bFirst);
+    span = arith::SelectOp::create(b, loc, forward, fSpan, bSpan);
+    stride = arith::SelectOp::create(b, loc, forward, step,
+                                     arith::SubIOp::create(b, loc, zero, step));
+  }
+  span = arith::MaxSIOp::create(b, loc, span, zero);
+  Value size = arith::CeilDivSIOp::create(b, loc, span, stride);
+  return {first, size};
+}
+
+/// slice: with constant axes and positive constant steps, an extract_slice;
+/// otherwise a generic reading input[start + i * step] per dim, whose
+/// per-dim parameters are selected at run time (axes and steps may be
+/// runtime tensors).
 struct SliceLowering : OpConversionPattern<SliceOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -306,74 +358,76 @@ struct SliceLowering : OpConversionPattern<SliceOp> {
     Value input = adaptor.getInput();
     RankedTensorType type = convertTensorType(op.getType());
     int64_t rank = type.getRank();
+    int64_t count = op.getStarts().getType().getDimSize(0);
     std::optional<SmallVector<int64_t>> axes = getConstantInts(op.getAxes());
     std::optional<SmallVector<int64_t>> steps = getConstantInts(op.getSteps());
-    if (!axes || !steps)
-      return rewriter.notifyMatchFailure(op, "axes and steps must be constant");
     SmallVector<OpFoldResult> dims = getDims(rewriter, loc, input);
-    SmallVector<OpFoldResult> offsets(rank, rewriter.getIndexAttr(0));
-    SmallVector<OpFoldResult> sizes(dims);
-    SmallVector<int64_t> strides(rank, 1);
+    SmallVector<Value> extents, offsets, strides, sizes;
+    for (OpFoldResult d : dims)
+      extents.push_back(getValueOrCreateConstantIndexOp(rewriter, loc, d));
     Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
-    for (auto [i, axis] : llvm::enumerate(*axes)) {
-      if (axis < 0)
-        axis += rank;
-      int64_t step = (*steps)[i];
-      strides[axis] = step;
-      Value extent = getValueOrCreateConstantIndexOp(rewriter, loc, dims[axis]);
-      auto clampValue = [&](Value v, Value lo, Value hi) -> Value {
-        // Negative values count from the end.
-        Value isNegative = arith::CmpIOp::create(
-            rewriter, loc, arith::CmpIPredicate::slt, v, zero);
-        v = arith::SelectOp::create(
-            rewriter, loc, isNegative,
-            arith::AddIOp::create(rewriter, loc, v, extent), v);
-        v = arith::MaxSIOp::create(rewriter, loc, v, lo);
-        return arith::MinSIOp::create(rewriter, loc, v, hi);
-      };
+    Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
+    Value rankValue =
+        axes ? Value() : arith::ConstantIndexOp::create(rewriter, loc, rank);
+    offsets.assign(rank, zero);
+    strides.assign(rank, one);
+    sizes = extents;
+    for (int64_t i = 0; i < count; ++i) {
       Value start = extractIndex(rewriter, loc, adaptor.getStarts(), i);
       Value end = extractIndex(rewriter, loc, adaptor.getEnds(), i);
-      // Ends beyond int64 range (INT64_MAX/MIN) survive the clamping.
-      Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
-      Value size;
-      if (step > 0) {
-        start = clampValue(start, zero, extent);
-        end = clampValue(end, zero, extent);
-        Value span = arith::MaxSIOp::create(
-            rewriter, loc, arith::SubIOp::create(rewriter, loc, end, start),
-            zero);
-        size = arith::CeilDivSIOp::create(
-            rewriter, loc, span,
-            arith::ConstantIndexOp::create(rewriter, loc, step));
-      } else {
-        Value last = arith::SubIOp::create(rewriter, loc, extent, one);
-        Value minusOne = arith::ConstantIndexOp::create(rewriter, loc, -1);
-        start = clampValue(start, zero, last);
-        end = clampValue(end, minusOne, last);
-        Value span = arith::MaxSIOp::create(
-            rewriter, loc, arith::SubIOp::create(rewriter, loc, start, end),
-            zero);
-        size = arith::CeilDivSIOp::create(
-            rewriter, loc, span,
-            arith::ConstantIndexOp::create(rewriter, loc, -step));
+      Value step =
+          steps ? arith::ConstantIndexOp::create(rewriter, loc, (*steps)[i])
+                : extractIndex(rewriter, loc, adaptor.getSteps(), i);
+      Value axis;
+      if (!axes) {
+        axis = extractIndex(rewriter, loc, adaptor.getAxes(), i);
+        Value negative = arith::CmpIOp::create(
+            rewriter, loc, arith::CmpIPredicate::slt, axis, zero);
+        axis = arith::SelectOp::create(
+            rewriter, loc, negative,
+            arith::AddIOp::create(rewriter, loc, axis, rankValue), axis);
       }
-      offsets[axis] = start;
-      sizes[axis] = type.isDynamicDim(axis)
-                        ? OpFoldResult(size)
-                        : rewriter.getIndexAttr(type.getDimSize(axis));
+      for (int64_t d = 0; d < rank; ++d) {
+        if (axes && ((*axes)[i] + rank) % rank != d)
+          continue;
+        std::optional<int64_t> knownStep;
+        if (steps)
+          knownStep = (*steps)[i];
+        auto [first, size] =
+            sliceRange(rewriter, loc, start, end, step, knownStep, extents[d]);
+        if (axes) {
+          offsets[d] = first;
+          sizes[d] = size;
+          strides[d] = step;
+          continue;
+        }
+        Value here = arith::CmpIOp::create(
+            rewriter, loc, arith::CmpIPredicate::eq, axis,
+            arith::ConstantIndexOp::create(rewriter, loc, d));
+        offsets[d] =
+            arith::SelectOp::create(rewriter, loc, here, first, offsets[d]);
+        sizes[d] = arith::SelectOp::create(rewriter, loc, here, size, sizes[d]);
+        strides[d] =
+            arith::SelectOp::create(rewriter, loc, here, step, strides[d]);
+      }
     }
-    if (llvm::all_of(strides, [](int64_t s) { return s > 0; })) {
-      SmallVector<OpFoldResult> strideValues =
-          getAsIndexOpFoldResult(rewriter.getContext(), strides);
+    SmallVector<OpFoldResult> resultDims;
+    for (int64_t d = 0; d < rank; ++d)
+      resultDims.push_back(type.isDynamicDim(d)
+                               ? OpFoldResult(sizes[d])
+                               : rewriter.getIndexAttr(type.getDimSize(d)));
+    if (axes && steps &&
+        llvm::all_of(*steps, [](int64_t s) { return s > 0; })) {
+      SmallVector<OpFoldResult> offsetValues(offsets.begin(), offsets.end());
+      SmallVector<OpFoldResult> strideValues;
+      for (Value stride : strides)
+        strideValues.push_back(getAsOpFoldResult(stride));
       rewriter.replaceOpWithNewOp<tensor::ExtractSliceOp>(
-          op, type, input, offsets, sizes, strideValues);
+          op, type, input, offsetValues, resultDims, strideValues);
       return success();
     }
-    // A generic that reads input[offset + i * stride] per sliced dim.
-    Value init = emptyTensor(rewriter, loc, type, sizes);
-    SmallVector<Value> offsetValues;
-    for (OpFoldResult o : offsets)
-      offsetValues.push_back(getValueOrCreateConstantIndexOp(rewriter, loc, o));
+    // A generic that reads input[offset + i * stride] per dim.
+    Value init = emptyTensor(rewriter, loc, type, resultDims);
     SmallVector<AffineMap> maps = {
         AffineMap::getMultiDimIdentityMap(rank, rewriter.getContext())};
     SmallVector<utils::IteratorType> iterators(rank,
@@ -384,9 +438,8 @@ struct SliceLowering : OpConversionPattern<SliceOp> {
           SmallVector<Value> indices;
           for (int64_t d = 0; d < rank; ++d) {
             Value i = linalg::IndexOp::create(b, l, d);
-            Value stride = arith::ConstantIndexOp::create(b, l, strides[d]);
             indices.push_back(arith::AddIOp::create(
-                b, l, offsetValues[d], arith::MulIOp::create(b, l, i, stride)));
+                b, l, offsets[d], arith::MulIOp::create(b, l, i, strides[d])));
           }
           linalg::YieldOp::create(
               b, l,

@@ -37,6 +37,30 @@ template <typename OpTy> static LogicalResult importVariadic(NodeImporter &n) {
   return n.setResults(acc);
 }
 
+/// PRelu broadcasts the slope numpy-style from opset 7. PRelu-6 exporters
+/// (and models upgraded from them) give a per-channel slope [C] for an
+/// input [N, C, ...], which does not broadcast that way: it is aligned with
+/// dim 1 instead.
+static LogicalResult importPRelu(NodeImporter &n) {
+  if (failed(n.requireOperands(2)))
+    return failure();
+  Value x = n.operand(0), slope = n.operand(1);
+  RankedTensorType xType = n.operandType(0), slopeType = n.operandType(1);
+  if (xType.getRank() > 2 && slopeType.getRank() == 1 &&
+      !slopeType.isDynamicDim(0) && slopeType.getDimSize(0) != 1 &&
+      slopeType.getDimSize(0) == xType.getDimSize(1) &&
+      slopeType.getDimSize(0) != xType.getDimSize(xType.getRank() - 1)) {
+    Decomposer b(n);
+    SmallVector<int64_t> trailing;
+    for (int64_t d = 1; d < xType.getRank() - 1; ++d)
+      trailing.push_back(d);
+    slope = b.unsqueeze(slope, trailing);
+    if (b.failed())
+      return failure();
+  }
+  return n.setResult(n.create<PReluOp>({x, slope}));
+}
+
 static LogicalResult importLeakyRelu(NodeImporter &n) {
   if (failed(n.requireOperands(1)))
     return failure();
@@ -207,10 +231,10 @@ void onnx_import::registerElementwiseOps(OpRegistry &r) {
   r.add("BitwiseAnd", 18, importBinary<BitwiseAndOp>);
   r.add("BitwiseOr", 18, importBinary<BitwiseOrOp>);
   r.add("BitwiseXor", 18, importBinary<BitwiseXorOp>);
-  r.add("PRelu", {7, 9, 16}, importBinary<PReluOp>);
+  r.add("PRelu", {7, 9, 16}, importPRelu);
   r.add("Mod", {10, 13}, importMod);
   r.add("BitShift", 11, importBitShift);
-  r.add("Mean", {8, 13}, importMean);
+  r.add("Mean", {6, 8, 13}, importMean);
   r.add("CastLike", {15, 19, 21}, importCastLike);
 
   // Broadcasting binary ops (numpy-style broadcasting since opset 7).
@@ -219,8 +243,8 @@ void onnx_import::registerElementwiseOps(OpRegistry &r) {
   r.add("Mul", {7, 13, 14}, importBinary<MulOp>);
   r.add("Div", {7, 13, 14}, importBinary<DivOp>);
   r.add("Pow", {7, 12, 13, 15}, importBinary<PowOp>);
-  r.add("Max", {8, 12, 13}, importVariadic<MaxOp>);
-  r.add("Min", {8, 12, 13}, importVariadic<MinOp>);
+  r.add("Max", {6, 8, 12, 13}, importVariadic<MaxOp>);
+  r.add("Min", {6, 8, 12, 13}, importVariadic<MinOp>);
   r.add("Sum", {6, 8, 13}, importVariadic<AddOp>);
   r.add("Equal", {7, 11, 13, 19}, importBinary<EqualOp>);
   r.add("Less", {7, 9, 13}, importBinary<LessOp>);

@@ -13,43 +13,9 @@ using namespace kiln;
 using namespace kiln::onnx_import;
 
 namespace {
-/// Builds the loss of one node; every step can fail (and reports on the
-/// node), so the builder keeps the first failure.
-struct LossBuilder {
-  NodeImporter &n;
-  bool failed = false;
-
-  Value check(FailureOr<Value> v) {
-    if (::mlir::failed(v)) {
-      failed = true;
-      return Value();
-    }
-    return *v;
-  }
-  template <typename OpTy>
-  Value op(ValueRange operands, ArrayRef<NamedAttribute> attrs = {}) {
-    if (failed)
-      return Value();
-    return check(n.create<OpTy>(operands, attrs));
-  }
-  /// A rank-0 constant of `element` holding `value`.
-  Value scalar(Type element, double value) {
-    if (failed)
-      return Value();
-    auto type = RankedTensorType::get({}, element);
-    Builder &b = n.getBuilder();
-    Attribute attr =
-        isa<FloatType>(element)
-            ? DenseElementsAttr::get(type, b.getFloatAttr(element, value))
-            : DenseElementsAttr::get(
-                  type, b.getIntegerAttr(element, static_cast<int64_t>(value)));
-    return op<ConstantOp>({}, {n.named("value", attr)});
-  }
-  Value reduceAll(Value v, bool mean) {
-    SmallVector<NamedAttribute> attrs = {n.namedI64s("axes", {}),
-                                         n.namedBool("keepdims", false)};
-    return mean ? op<ReduceMeanOp>(v, attrs) : op<ReduceSumOp>(v, attrs);
-  }
+/// Builds the loss of one node.
+struct LossBuilder : Decomposer {
+  using Decomposer::Decomposer;
 
   /// The negative log-likelihood of `logProb` [N, C, d...] at `target`
   /// [N, d...], with the node's `reduction`, `ignore_index` and the optional
@@ -80,10 +46,11 @@ struct LossBuilder {
     if (reduction == "none")
       return loss;
     if (reduction == "sum")
-      return reduceAll(loss, /*mean=*/false);
+      return reduce<ReduceSumOp>(loss, {}, false);
     if (w)
-      return op<DivOp>({reduceAll(loss, false), reduceAll(w, false)});
-    return reduceAll(loss, /*mean=*/true);
+      return op<DivOp>({reduce<ReduceSumOp>(loss, {}, false),
+                        reduce<ReduceSumOp>(w, {}, false)});
+    return reduce<ReduceMeanOp>(loss, {}, false);
   }
 };
 
@@ -105,10 +72,10 @@ LogicalResult checkLossOperands(NodeImporter &n) {
 static LogicalResult importNegativeLogLikelihoodLoss(NodeImporter &n) {
   if (failed(n.requireOperands(2)) || failed(checkLossOperands(n)))
     return failure();
-  LossBuilder b{n};
+  LossBuilder b(n);
   Value loss =
       b.negativeLogLikelihood(n.operand(0), n.operand(1), n.operand(2));
-  if (b.failed)
+  if (b.failed())
     return failure();
   return n.setResults(loss);
 }
@@ -118,10 +85,10 @@ static LogicalResult importNegativeLogLikelihoodLoss(NodeImporter &n) {
 static LogicalResult importSoftmaxCrossEntropyLoss(NodeImporter &n) {
   if (failed(n.requireOperands(2)) || failed(checkLossOperands(n)))
     return failure();
-  LossBuilder b{n};
+  LossBuilder b(n);
   Value logProb = b.op<LogSoftmaxOp>(n.operand(0), {n.namedI64("axis", 1)});
   Value loss = b.negativeLogLikelihood(logProb, n.operand(1), n.operand(2));
-  if (b.failed)
+  if (b.failed())
     return failure();
   if (n.getNode().output_size() > 1)
     return n.setResults({loss, logProb});

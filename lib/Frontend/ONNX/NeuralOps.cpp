@@ -111,22 +111,32 @@ static LogicalResult checkConvRanks(NodeImporter &n) {
   return success();
 }
 
-static LogicalResult importConv(NodeImporter &n) {
-  if (failed(n.requireOperands(2)) || failed(checkConvRanks(n)))
-    return failure();
-  RankedTensorType input = n.operandType(0), weight = n.operandType(1);
+FailureOr<Value> onnx_import::buildConv(NodeImporter &n, Value input,
+                                        Value weight, Value bias) {
+  auto inputType = cast<RankedTensorType>(input.getType());
+  auto weightType = cast<RankedTensorType>(weight.getType());
+  if (inputType.getRank() < 3 || weightType.getRank() != inputType.getRank())
+    return n.emitError() << "expects input and weight of the same rank >= 3 "
+                            "(N, C, spatial dims), got "
+                         << inputType << " and " << weightType;
   SmallVector<int64_t> kernel =
-      n.intsAttr("kernel_shape", weight.getShape().drop_front(2));
-  FailureOr<Window> w = readWindow(n, input, kernel);
+      n.intsAttr("kernel_shape", weightType.getShape().drop_front(2));
+  FailureOr<Window> w = readWindow(n, inputType, kernel);
   if (failed(w))
     return failure();
-  SmallVector<Value> operands = {n.operand(0), n.operand(1)};
-  if (n.hasOperand(2))
-    operands.push_back(n.operand(2));
+  SmallVector<Value> operands = {input, weight};
+  if (bias)
+    operands.push_back(bias);
   SmallVector<NamedAttribute> attrs = windowAttrs(n, *w);
   attrs.push_back(n.namedI64("group", n.intAttr("group", 1)));
-  attrs.push_back(n.segments({1, 1, n.hasOperand(2) ? 1 : 0, 0}));
-  return n.setResult(n.create<ConvOp>(operands, attrs));
+  attrs.push_back(n.segments({1, 1, bias ? 1 : 0, 0}));
+  return n.create<ConvOp>(operands, attrs);
+}
+
+static LogicalResult importConv(NodeImporter &n) {
+  if (failed(n.requireOperands(2)))
+    return failure();
+  return n.setResult(buildConv(n, n.operand(0), n.operand(1), n.operand(2)));
 }
 
 static LogicalResult importConvTranspose(NodeImporter &n) {
@@ -170,9 +180,12 @@ static LogicalResult importConvTranspose(NodeImporter &n) {
       int64_t out = outputShape.empty() ? in * w.strides[i] : outputShape[i];
       int64_t total = w.strides[i] * (in - 1) + outputPadding[i] +
                       (kernel[i] - 1) * w.dilations[i] + 1 - out;
-      if (total < 0)
-        return n.emitError() << "output_shape " << out
-                             << " is larger than the op can produce";
+      if (total < 0) {
+        // A larger output than the strides reach: the extra positions at
+        // the end get no contributions (bias only), like output_padding.
+        outputPadding[i] -= total;
+        continue;
+      }
       // As the ONNX spec says: the odd pad goes to the end only for
       // SAME_UPPER.
       bool upper = autoPad == "SAME_UPPER";
@@ -224,12 +237,13 @@ static LogicalResult importGlobalAveragePool(NodeImporter &n) {
 // Normalization and softmax
 //===----------------------------------------------------------------------===//
 
+static LogicalResult importBatchNormTraining(NodeImporter &n);
+
 static LogicalResult importBatchNorm(NodeImporter &n) {
   if (failed(n.requireOperands(5)))
     return failure();
   if (n.intAttr("training_mode", 0) != 0)
-    return n.emitError() << "training_mode = 1 is not supported: Kiln "
-                            "compiles models for inference";
+    return importBatchNormTraining(n);
   if (n.getOpset() < 9 && n.intAttr("spatial", 1) != 1)
     return n.emitError() << "spatial = 0 is not supported";
   FailureOr<SmallVector<Value>> operands = n.allOperands();
@@ -303,6 +317,143 @@ static LogicalResult importLayerNorm(NodeImporter &n) {
   return n.setResults({*y, *mean, *inverse});
 }
 
+/// The axes [from, rank) of `v`.
+static SmallVector<int64_t> axesFrom(int64_t from, int64_t rank) {
+  SmallVector<int64_t> axes;
+  for (int64_t d = from; d < rank; ++d)
+    axes.push_back(d);
+  return axes;
+}
+
+static LogicalResult importGlobalMaxPool(NodeImporter &n) {
+  if (failed(n.requireOperands(1)))
+    return failure();
+  Decomposer b(n);
+  Value y = b.reduce<ReduceMaxOp>(
+      n.operand(0), axesFrom(2, n.operandType(0).getRank()), true);
+  if (b.failed())
+    return failure();
+  return n.setResults(y);
+}
+
+/// BatchNormalization with training_mode = 1: normalizes with the batch's
+/// own statistics and returns the updated running mean and variance.
+static LogicalResult importBatchNormTraining(NodeImporter &n) {
+  Decomposer b(n);
+  Value x = n.operand(0);
+  Type element = b.elementType(x);
+  SmallVector<int64_t> axes = {0};
+  for (int64_t d : axesFrom(2, b.rank(x)))
+    axes.push_back(d);
+  Value mean = b.reduce<ReduceMeanOp>(x, axes, false);
+  Value centered = b.op<SubOp>({x, b.reduce<ReduceMeanOp>(x, axes, true)});
+  Value variance =
+      b.reduce<ReduceMeanOp>(b.op<MulOp>({centered, centered}), axes, false);
+  Value y =
+      b.op<BatchNormOp>({x, n.operand(1), n.operand(2), mean, variance},
+                        {n.namedF32("epsilon", n.floatAttr("epsilon", 1e-5f))});
+  float momentum = n.floatAttr("momentum", 0.9f);
+  auto running = [&](Value old, Value current) {
+    return b.op<AddOp>(
+        {b.op<MulOp>({old, b.scalar(element, momentum)}),
+         b.op<MulOp>({current, b.scalar(element, 1 - momentum)})});
+  };
+  Value runningMean = running(n.operand(3), mean);
+  Value runningVariance = running(n.operand(4), variance);
+  if (b.failed())
+    return failure();
+  return n.setResults({y, runningMean, runningVariance});
+}
+
+/// InstanceNormalization: normalizes each (sample, channel) over the
+/// spatial dims, then scales and shifts per channel.
+static LogicalResult importInstanceNorm(NodeImporter &n) {
+  if (failed(n.requireOperands(3)))
+    return failure();
+  Decomposer b(n);
+  Value x = n.operand(0);
+  int64_t rank = b.rank(x);
+  if (rank < 3)
+    return n.emitError() << "expects an input of rank >= 3 (N, C, spatial "
+                            "dims), got "
+                         << n.operandType(0);
+  Type element = b.elementType(x);
+  SmallVector<int64_t> axes = axesFrom(2, rank);
+  Value centered = b.op<SubOp>({x, b.reduce<ReduceMeanOp>(x, axes, true)});
+  Value variance =
+      b.reduce<ReduceMeanOp>(b.op<MulOp>({centered, centered}), axes, true);
+  Value deviation = b.op<SqrtOp>(b.op<AddOp>(
+      {variance, b.scalar(element, n.floatAttr("epsilon", 1e-5f))}));
+  SmallVector<int64_t> trailing = axesFrom(1, rank - 1);
+  Value scale = b.unsqueeze(n.operand(1), trailing);
+  Value bias = b.unsqueeze(n.operand(2), trailing);
+  Value y = b.op<AddOp>(
+      {b.op<MulOp>({b.op<DivOp>({centered, deviation}), scale}), bias});
+  if (b.failed())
+    return failure();
+  return n.setResults(y);
+}
+
+/// MeanVarianceNormalization, step for step as its ONNX function body:
+/// (x - E[x]) / (sqrt(E[x^2] - E[x]^2) + 1e-9).
+static LogicalResult importMeanVarianceNorm(NodeImporter &n) {
+  if (failed(n.requireOperands(1)))
+    return failure();
+  Decomposer b(n);
+  Value x = n.operand(0);
+  Type element = b.elementType(x);
+  SmallVector<int64_t> axes = n.intsAttr("axes", {0, 2, 3});
+  Value mean = b.reduce<ReduceMeanOp>(x, axes, true);
+  Value meanOfSquares = b.reduce<ReduceMeanOp>(b.op<MulOp>({x, x}), axes, true);
+  Value variance = b.op<SubOp>({meanOfSquares, b.op<MulOp>({mean, mean})});
+  Value deviation =
+      b.op<AddOp>({b.op<SqrtOp>(variance), b.scalar(element, 1e-9)});
+  Value y = b.op<DivOp>({b.op<SubOp>({x, mean}), deviation});
+  if (b.failed())
+    return failure();
+  return n.setResults(y);
+}
+
+/// LRN: x / (bias + alpha / size * sum of x^2 over `size` neighbouring
+/// channels)^beta. The channel-window sum is an average pool (counting the
+/// padding, times `size`) over x^2 viewed as [N, 1, C, spatial].
+static LogicalResult importLRN(NodeImporter &n) {
+  if (failed(n.requireOperands(1)))
+    return failure();
+  int64_t size = n.intAttr("size", 0);
+  if (size < 1)
+    return n.emitError() << "size must be positive";
+  Decomposer b(n);
+  Value x = n.operand(0);
+  int64_t rank = b.rank(x);
+  if (rank < 3)
+    return n.emitError() << "expects an input of rank >= 3 (N, C, spatial "
+                            "dims), got "
+                         << n.operandType(0);
+  Type element = b.elementType(x);
+  Value view =
+      b.op<ConcatOp>({b.dim(x, 0), b.ints({1}), b.dim(x, 1), b.ints({-1})},
+                     {n.namedI64("axis", 0)});
+  Value squares = b.reshape(b.op<MulOp>({x, x}), view);
+  int64_t before = (size - 1) / 2, after = size - 1 - before;
+  Value average =
+      b.op<AveragePoolOp>(squares, {n.namedI64s("kernel_shape", {size, 1}),
+                                    n.namedI64s("pads", {before, 0, after, 0}),
+                                    n.namedI64s("strides", {1, 1}),
+                                    n.namedI64s("dilations", {1, 1}),
+                                    n.namedBool("count_include_pad", true)});
+  Value windowSum = b.reshape(average, b.shape(x));
+  Value base = b.op<AddOp>(
+      {b.scalar(element, n.floatAttr("bias", 1.0f)),
+       b.op<MulOp>(
+           {windowSum, b.scalar(element, n.floatAttr("alpha", 1e-4f))})});
+  Value y = b.op<DivOp>(
+      {x, b.op<PowOp>({base, b.scalar(element, n.floatAttr("beta", 0.75f))})});
+  if (b.failed())
+    return failure();
+  return n.setResults(y);
+}
+
 /// Softmax, LogSoftmax and Hardmax from opset 13 normalize along one axis;
 /// before, the input is viewed as a matrix split at `axis` and normalized
 /// along its rows.
@@ -341,6 +492,10 @@ void onnx_import::registerNeuralOps(OpRegistry &r) {
   r.add("MaxPool", {1, 8, 10, 11, 12}, importPool<MaxPoolOp>);
   r.add("AveragePool", {7, 10, 11, 19}, importPool<AveragePoolOp>);
   r.add("GlobalAveragePool", 1, importGlobalAveragePool);
+  r.add("GlobalMaxPool", 1, importGlobalMaxPool);
+  r.add("InstanceNormalization", 6, importInstanceNorm);
+  r.add("MeanVarianceNormalization", {9, 13}, importMeanVarianceNorm);
+  r.add("LRN", {1, 13}, importLRN);
   r.add("BatchNormalization", {7, 9, 14, 15}, importBatchNorm);
   r.add("LayerNormalization", 17, importLayerNorm);
   r.add("Softmax", {1, 11, 13}, importSoftmax<SoftmaxOp>);

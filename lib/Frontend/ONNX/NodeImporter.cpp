@@ -56,6 +56,7 @@ const OpRegistry &OpRegistry::get() {
     registerReductionOps(r);
     registerShapeOps(r);
     registerLossOps(r);
+    registerQuantizationOps(r);
     return r;
   }();
   return registry;
@@ -244,4 +245,26 @@ InFlightDiagnostic NodeImporter::emitError() { return mlir::emitError(loc); }
 
 InFlightDiagnostic NodeImporter::emitWarning() {
   return mlir::emitWarning(loc);
+}
+
+//===----------------------------------------------------------------------===//
+// Decomposer
+//===----------------------------------------------------------------------===//
+
+Value Decomposer::scalar(Type element, double value) {
+  if (hasFailed)
+    return Value();
+  return n.constScalar(element, value);
+}
+
+Value Decomposer::ints(ArrayRef<int64_t> values) {
+  if (hasFailed)
+    return Value();
+  return n.constI64(values);
+}
+
+Value Decomposer::convert(Value v, Type element) {
+  if (!v || elementType(v) == element)
+    return v;
+  return op<CastOp>(v, {n.named("to", TypeAttr::get(element))});
 }

@@ -61,6 +61,7 @@ void registerNeuralOps(OpRegistry &registry);
 void registerReductionOps(OpRegistry &registry);
 void registerShapeOps(OpRegistry &registry);
 void registerLossOps(OpRegistry &registry);
+void registerQuantizationOps(OpRegistry &registry);
 
 /// The MLIR element type of an ONNX TensorProto data type, or null.
 mlir::Type convertElementType(mlir::MLIRContext *context, int32_t dataType);
@@ -223,6 +224,106 @@ private:
   int64_t opset;
   llvm::SmallVector<mlir::Value> operands;
   llvm::SmallVector<mlir::Value> results;
+};
+
+/// A kiln.conv of `input` and `weight` (and `bias`, which may be null) with
+/// the window attributes of Conv node `n`.
+llvm::FailureOr<mlir::Value> buildConv(NodeImporter &n, mlir::Value input,
+                                       mlir::Value weight, mlir::Value bias);
+
+/// Builds a node as a composition of kiln ops. Every step can fail (and
+/// reports on the node); the first failure sticks and makes every later step
+/// return a null value, so a decomposition is written as straight-line code
+/// and checks `failed()` once at the end.
+class Decomposer {
+public:
+  explicit Decomposer(NodeImporter &n) : n(n) {}
+
+  bool failed() const { return hasFailed; }
+  /// The value of `v`, or null (and the failure recorded).
+  mlir::Value check(llvm::FailureOr<mlir::Value> v) {
+    if (mlir::failed(v)) {
+      hasFailed = true;
+      return mlir::Value();
+    }
+    return *v;
+  }
+  /// Builds `OpTy` (see NodeImporter::create) unless a step failed already.
+  template <typename OpTy>
+  mlir::Value op(mlir::ValueRange operands,
+                 llvm::ArrayRef<mlir::NamedAttribute> attrs = {}) {
+    if (hasFailed || llvm::any_of(operands, [](mlir::Value v) { return !v; }))
+      return fail();
+    return check(n.create<OpTy>(operands, attrs));
+  }
+  /// As `op`, for ops with several results.
+  template <typename OpTy>
+  llvm::SmallVector<mlir::Value>
+  ops(mlir::ValueRange operands,
+      llvm::ArrayRef<mlir::NamedAttribute> attrs = {}) {
+    if (hasFailed || llvm::any_of(operands, [](mlir::Value v) { return !v; })) {
+      fail();
+      return {};
+    }
+    llvm::FailureOr<llvm::SmallVector<mlir::Value>> results =
+        n.build<OpTy>(operands, attrs);
+    if (mlir::failed(results)) {
+      hasFailed = true;
+      return {};
+    }
+    return *results;
+  }
+  /// A rank-0 constant of `element` holding `value`.
+  mlir::Value scalar(mlir::Type element, double value);
+  /// A 1-D i64 constant.
+  mlir::Value ints(llvm::ArrayRef<int64_t> values);
+  /// `v` converted to `element` (no op when it has that type already).
+  mlir::Value convert(mlir::Value v, mlir::Type element);
+  /// The element type of `v`.
+  static mlir::Type elementType(mlir::Value v) {
+    return llvm::cast<mlir::RankedTensorType>(v.getType()).getElementType();
+  }
+  /// The rank of `v`.
+  static int64_t rank(mlir::Value v) {
+    return llvm::cast<mlir::RankedTensorType>(v.getType()).getRank();
+  }
+  /// Reductions over `axes` (all dims when empty).
+  template <typename OpTy>
+  mlir::Value reduce(mlir::Value v, llvm::ArrayRef<int64_t> axes,
+                     bool keepdims) {
+    return op<OpTy>(
+        v, {n.namedI64s("axes", axes), n.namedBool("keepdims", keepdims)});
+  }
+  mlir::Value reshape(mlir::Value v, mlir::Value shape) {
+    return op<ReshapeOp>({v, shape});
+  }
+  mlir::Value unsqueeze(mlir::Value v, llvm::ArrayRef<int64_t> axes) {
+    return op<UnsqueezeOp>(v, {n.namedI64s("axes", axes)});
+  }
+  mlir::Value squeeze(mlir::Value v, llvm::ArrayRef<int64_t> axes) {
+    return op<SqueezeOp>(v, {n.namedI64s("axes", axes)});
+  }
+  mlir::Value transpose(mlir::Value v, llvm::ArrayRef<int64_t> perm) {
+    return op<TransposeOp>(v, {n.namedI64s("perm", perm)});
+  }
+  /// The shape of `v` as a 1-D i64 tensor (a constant when static).
+  mlir::Value shape(mlir::Value v) {
+    return op<ShapeOp>(v, {n.namedI64("start", 0)});
+  }
+  /// Dim `d` of `v` as a 1-element i64 tensor.
+  mlir::Value dim(mlir::Value v, int64_t d) {
+    return op<ShapeOp>(v, {n.namedI64("start", d), n.namedI64("end", d + 1)});
+  }
+
+protected:
+  mlir::Value fail() {
+    hasFailed = true;
+    return mlir::Value();
+  }
+  NodeImporter &n;
+
+private:
+  bool hasFailed = false;
 };
 
 } // namespace kiln::onnx_import

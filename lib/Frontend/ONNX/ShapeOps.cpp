@@ -109,18 +109,38 @@ static LogicalResult importIdentity(NodeImporter &n) {
   return n.setResults(n.operand(0));
 }
 
-/// Dropout in inference is the identity; its mask output is not supported.
+/// Dropout in inference is the identity and its mask is all true. Training
+/// mode is accepted when the ratio is a constant zero, which drops nothing.
 static LogicalResult importDropout(NodeImporter &n) {
   if (failed(n.requireOperands(1)))
     return failure();
   if (n.hasOperand(2)) {
     std::optional<SmallVector<int64_t>> training =
         getConstantInts(n.operand(2));
-    if (!training || training->size() != 1 || training->front() != 0)
-      return n.emitError() << "training_mode must be a constant false: Kiln "
-                              "compiles models for inference";
+    bool inference =
+        training && training->size() == 1 && training->front() == 0;
+    std::optional<SmallVector<double>> ratio =
+        n.hasOperand(1) ? getConstantFloats(n.operand(1)) : std::nullopt;
+    bool dropsNothing = ratio && ratio->size() == 1 && ratio->front() == 0.0;
+    if (!inference && !dropsNothing)
+      return n.emitError() << "training_mode must be a constant false (or the "
+                              "ratio a constant 0): Kiln compiles models for "
+                              "inference";
   }
-  return n.setResults(n.operand(0));
+  Value input = n.operand(0);
+  if (n.getNode().output_size() < 2 || n.getNode().output(1).empty())
+    return n.setResults(input);
+  OpBuilder &b = n.getBuilder();
+  auto scalarType = RankedTensorType::get({}, b.getI1Type());
+  Value keep = ConstantOp::create(b, n.getLoc(),
+                                  DenseElementsAttr::get(scalarType, true));
+  FailureOr<Value> shape = n.create<ShapeOp>(input, {n.namedI64("start", 0)});
+  if (failed(shape))
+    return failure();
+  FailureOr<Value> mask = n.create<ExpandOp>({keep, *shape});
+  if (failed(mask))
+    return failure();
+  return n.setResults({input, *mask});
 }
 
 //===----------------------------------------------------------------------===//
@@ -295,6 +315,106 @@ static LogicalResult importTrilu(NodeImporter &n) {
     operands.push_back(n.operand(1));
   return n.setResult(n.create<TriluOp>(
       operands, {n.namedBool("upper", n.intAttr("upper", 1) != 0)}));
+}
+
+/// DepthToSpace and SpaceToDepth move blocks between the channel dim and
+/// the two spatial dims of an NCHW tensor: a reshape to 6-D, a transpose
+/// and a reshape back. The shapes are computed from the input's dims, so
+/// dynamic dims work and static ones fold to constants.
+static LogicalResult importDepthToSpace(NodeImporter &n) {
+  if (failed(n.requireOperands(1)))
+    return failure();
+  int64_t block = n.intAttr("blocksize", 0);
+  std::string mode = n.stringAttr("mode", "DCR");
+  if (block < 1)
+    return n.emitError() << "blocksize must be positive";
+  if (mode != "DCR" && mode != "CRD")
+    return n.emitError() << "unknown mode \"" << mode << "\"";
+  if (n.operandType(0).getRank() != 4)
+    return n.emitError() << "expects an NCHW input, got " << n.operandType(0);
+  Decomposer b(n);
+  Value x = n.operand(0);
+  auto concat = [&](ArrayRef<Value> parts) {
+    return b.op<ConcatOp>(parts, {n.namedI64("axis", 0)});
+  };
+  Value batch = b.dim(x, 0), height = b.dim(x, 2), width = b.dim(x, 3);
+  Value blocks = b.ints({block, block});
+  Value channels = b.op<DivOp>({b.dim(x, 1), b.ints({block * block})});
+  bool dcr = mode == "DCR";
+  Value split = dcr ? concat({batch, blocks, channels, height, width})
+                    : concat({batch, channels, blocks, height, width});
+  SmallVector<int64_t> perm = dcr ? SmallVector<int64_t>{0, 3, 4, 1, 5, 2}
+                                  : SmallVector<int64_t>{0, 1, 4, 2, 5, 3};
+  Value moved = b.transpose(b.reshape(x, split), perm);
+  Value y = b.reshape(
+      moved, concat({batch, channels, b.op<MulOp>({height, b.ints({block})}),
+                     b.op<MulOp>({width, b.ints({block})})}));
+  if (b.failed())
+    return failure();
+  return n.setResults(y);
+}
+
+static LogicalResult importSpaceToDepth(NodeImporter &n) {
+  if (failed(n.requireOperands(1)))
+    return failure();
+  int64_t block = n.intAttr("blocksize", 0);
+  if (block < 1)
+    return n.emitError() << "blocksize must be positive";
+  if (n.operandType(0).getRank() != 4)
+    return n.emitError() << "expects an NCHW input, got " << n.operandType(0);
+  Decomposer b(n);
+  Value x = n.operand(0);
+  auto concat = [&](ArrayRef<Value> parts) {
+    return b.op<ConcatOp>(parts, {n.namedI64("axis", 0)});
+  };
+  Value blockDim = b.ints({block});
+  Value height = b.op<DivOp>({b.dim(x, 2), blockDim});
+  Value width = b.op<DivOp>({b.dim(x, 3), blockDim});
+  Value split =
+      concat({b.dim(x, 0), b.dim(x, 1), height, blockDim, width, blockDim});
+  Value moved = b.transpose(b.reshape(x, split), {0, 3, 5, 1, 2, 4});
+  Value channels = b.op<MulOp>({b.dim(x, 1), b.ints({block * block})});
+  Value y = b.reshape(moved, concat({b.dim(x, 0), channels, height, width}));
+  if (b.failed())
+    return failure();
+  return n.setResults(y);
+}
+
+/// Tile: each dim d of extent e repeated r times is an expand of the input
+/// viewed with a unit dim before d: [1, e] -> [r, e] -> [r * e].
+static LogicalResult importTile(NodeImporter &n) {
+  if (failed(n.requireOperands(2)))
+    return failure();
+  Value x = n.operand(0), repeats = n.operand(1);
+  int64_t rank = n.operandType(0).getRank();
+  RankedTensorType repeatsType = n.operandType(1);
+  if (repeatsType.getRank() != 1 ||
+      (!repeatsType.isDynamicDim(0) && repeatsType.getDimSize(0) != rank))
+    return n.emitError() << "repeats must be 1-D with one entry per input dim ("
+                         << rank << "), got " << repeatsType;
+  Decomposer b(n);
+  Type i64 = n.getBuilder().getI64Type();
+  repeats = b.convert(repeats, i64);
+  SmallVector<Value> spread, expanded, tiled;
+  for (int64_t d = 0; d < rank; ++d) {
+    Value extent = b.dim(x, d);
+    Value count =
+        b.op<GatherOp>({repeats, b.ints({d})}, {n.namedI64("axis", 0)});
+    spread.append({b.ints({1}), extent});
+    expanded.append({count, extent});
+    tiled.push_back(b.op<MulOp>({count, extent}));
+  }
+  auto concat = [&](ArrayRef<Value> parts) {
+    return b.op<ConcatOp>(parts, {n.namedI64("axis", 0)});
+  };
+  Value y = x;
+  if (rank > 0)
+    y = b.reshape(
+        b.op<ExpandOp>({b.reshape(x, concat(spread)), concat(expanded)}),
+        concat(tiled));
+  if (b.failed())
+    return failure();
+  return n.setResults(y);
 }
 
 //===----------------------------------------------------------------------===//
@@ -511,6 +631,9 @@ void onnx_import::registerShapeOps(OpRegistry &r) {
   r.add("Gather", {1, 11, 13}, importGather);
   r.add("GatherElements", {11, 13}, importGatherElements);
   r.add("Trilu", 14, importTrilu);
+  r.add("DepthToSpace", {1, 11, 13}, importDepthToSpace);
+  r.add("SpaceToDepth", {1, 13}, importSpaceToDepth);
+  r.add("Tile", {6, 13}, importTile);
   r.add("Pad", {2, 11, 13, 18, 19, 21}, importPad);
   r.add("Resize", {10, 11, 13, 18, 19}, importResize);
   r.add("Upsample", {7, 9}, importUpsample);

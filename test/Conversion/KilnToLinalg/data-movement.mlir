@@ -245,16 +245,15 @@ func.func @split_equal_dynamic(%x: tensor<2x?xf32>) -> (tensor<2x?xf32>, tensor<
 // CHECK-LABEL: func.func @slice_positive_step(
 // CHECK-SAME: %[[X:[^:]+]]: tensor<4x10xf32>)
 // CHECK: %[[STARTS:.+]] = arith.constant dense<1> : tensor<1xi64>
-// CHECK: %[[ZERO:.+]] = arith.constant 0 : index
 // CHECK: %[[EXTENT:.+]] = arith.constant 10 : index
 // CHECK: %[[E:.+]] = tensor.extract %[[STARTS]][%{{.+}}] : tensor<1xi64>
 // CHECK: %[[START:.+]] = arith.index_cast %[[E]] : i64 to index
-// CHECK: %[[NEG:.+]] = arith.cmpi slt, %[[START]], %[[ZERO]] : index
+// CHECK: %[[NEG:.+]] = arith.cmpi slt, %[[START]], %[[ZERO:.+]] : index
 // CHECK: %[[WRAPPED:.+]] = arith.addi %[[START]], %[[EXTENT]] : index
 // CHECK: %[[SEL:.+]] = arith.select %[[NEG]], %[[WRAPPED]], %[[START]] : index
 // CHECK: %[[LO:.+]] = arith.maxsi %[[SEL]], %[[ZERO]] : index
 // CHECK: %[[OFFSET:.+]] = arith.minsi %[[LO]], %[[EXTENT]] : index
-// CHECK: %[[R:.+]] = tensor.extract_slice %[[X]][0, %[[OFFSET]]] [4, 4] [1, 2] : tensor<4x10xf32> to tensor<4x4xf32>
+// CHECK: %[[R:.+]] = tensor.extract_slice %[[X]][%{{.+}}, %[[OFFSET]]] [4, 4] [1, 2] : tensor<4x10xf32> to tensor<4x4xf32>
 // CHECK: return %[[R]]
 func.func @slice_positive_step(%x: tensor<4x10xf32>) -> tensor<4x4xf32> {
   %starts = kiln.constant dense<[1]> : tensor<1xi64>
@@ -272,16 +271,15 @@ func.func @slice_positive_step(%x: tensor<4x10xf32>) -> tensor<4x4xf32> {
 // the clamped values.
 // CHECK-LABEL: func.func @slice_dynamic_bounds(
 // CHECK-SAME: %[[X:[^:]+]]: tensor<4x10xf32>, %[[S:[^:]+]]: tensor<1xi64>, %[[E:[^:]+]]: tensor<1xi64>)
-// CHECK: %[[ZERO:.+]] = arith.constant 0 : index
 // CHECK: tensor.extract %[[S]]
 // CHECK: tensor.extract %[[E]]
 // CHECK: %[[START:.+]] = arith.minsi %{{.+}}, %{{.+}} : index
 // CHECK: %[[END:.+]] = arith.minsi %{{.+}}, %{{.+}} : index
 // CHECK: %[[SPAN:.+]] = arith.subi %[[END]], %[[START]] : index
-// CHECK: %[[POS:.+]] = arith.maxsi %[[SPAN]], %[[ZERO]] : index
 // CHECK: %[[STEP:.+]] = arith.constant 1 : index
+// CHECK: %[[POS:.+]] = arith.maxsi %[[SPAN]], %{{.+}} : index
 // CHECK: %[[SIZE:.+]] = arith.ceildivsi %[[POS]], %[[STEP]] : index
-// CHECK: %[[R:.+]] = tensor.extract_slice %[[X]][0, %[[START]]] [4, %[[SIZE]]] [1, 1] : tensor<4x10xf32> to tensor<4x?xf32>
+// CHECK: %[[R:.+]] = tensor.extract_slice %[[X]][%{{.+}}, %[[START]]] [4, %[[SIZE]]] [1, 1] : tensor<4x10xf32> to tensor<4x?xf32>
 // CHECK: return %[[R]]
 func.func @slice_dynamic_bounds(%x: tensor<4x10xf32>, %s: tensor<1xi64>, %e: tensor<1xi64>) -> tensor<4x?xf32> {
   %axes = kiln.constant dense<[-1]> : tensor<1xi64>
@@ -299,22 +297,14 @@ func.func @slice_dynamic_bounds(%x: tensor<4x10xf32>, %s: tensor<1xi64>, %e: ten
 // CHECK-LABEL: func.func @slice_negative_step(
 // CHECK-SAME: %[[X:[^:]+]]: tensor<4x10xf32>)
 // CHECK: %[[EXTENT:.+]] = arith.constant 10 : index
-// CHECK: %[[ONE:.+]] = arith.constant 1 : index
-// CHECK: %[[LAST:.+]] = arith.subi %[[EXTENT]], %[[ONE]] : index
+// CHECK: %[[LAST:.+]] = arith.subi %[[EXTENT]], %{{.+}} : index
 // CHECK: %[[START:.+]] = arith.minsi %{{.+}}, %[[LAST]] : index
 // CHECK: %[[EMPTY:.+]] = tensor.empty() : tensor<4x10xf32>
-// CHECK: %[[ROWOFF:.+]] = arith.constant 0 : index
 // CHECK: %[[R:.+]] = linalg.generic {indexing_maps = [#[[$ID]]], iterator_types = ["parallel", "parallel"]} outs(%[[EMPTY]] : tensor<4x10xf32>)
-// CHECK-NEXT: ^bb0(%{{[^:]+}}: f32):
-// CHECK-NEXT: %[[I:.+]] = linalg.index 0 : index
-// CHECK-NEXT: %[[IS:.+]] = arith.constant 1 : index
-// CHECK-NEXT: %[[IM:.+]] = arith.muli %[[I]], %[[IS]] : index
-// CHECK-NEXT: %[[ROW:.+]] = arith.addi %[[ROWOFF]], %[[IM]] : index
-// CHECK-NEXT: %[[J:.+]] = linalg.index 1 : index
-// CHECK-NEXT: %[[JS:.+]] = arith.constant -1 : index
-// CHECK-NEXT: %[[JM:.+]] = arith.muli %[[J]], %[[JS]] : index
+// CHECK: %[[J:.+]] = linalg.index 1 : index
+// CHECK-NEXT: %[[JM:.+]] = arith.muli %[[J]], %[[JS:.+]] : index
 // CHECK-NEXT: %[[COL:.+]] = arith.addi %[[START]], %[[JM]] : index
-// CHECK-NEXT: %[[V:.+]] = tensor.extract %[[X]][%[[ROW]], %[[COL]]] : tensor<4x10xf32>
+// CHECK-NEXT: %[[V:.+]] = tensor.extract %[[X]][%{{.+}}, %[[COL]]] : tensor<4x10xf32>
 // CHECK-NEXT: linalg.yield %[[V]] : f32
 // CHECK: return %[[R]]
 func.func @slice_negative_step(%x: tensor<4x10xf32>) -> tensor<4x10xf32> {
@@ -325,6 +315,28 @@ func.func @slice_negative_step(%x: tensor<4x10xf32>) -> tensor<4x10xf32> {
   %0 = kiln.slice %x, %starts, %ends, %axes, %steps
       : (tensor<4x10xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<4x10xf32>
   return %0 : tensor<4x10xf32>
+}
+
+// -----
+
+// Run-time axes and steps: each dim selects its start, size and stride from
+// the entries whose (wrapped) axis names it; the step's sign picks the
+// forward or backward clamping at run time.
+// CHECK-LABEL: func.func @slice_runtime_axes(
+// CHECK-SAME: %[[X:[^:]+]]: tensor<4x10xf32>, %{{[^:]+}}: tensor<1xi64>, %{{[^:]+}}: tensor<1xi64>, %[[A:[^:]+]]: tensor<1xi64>, %[[ST:[^:]+]]: tensor<1xi64>)
+// CHECK: tensor.extract %[[ST]]
+// CHECK-NEXT: %[[STEP:.+]] = arith.index_cast %{{.+}} : i64 to index
+// CHECK: tensor.extract %[[A]]
+// CHECK: %[[FWD:.+]] = arith.cmpi sgt, %[[STEP]], %{{.+}} : index
+// CHECK: %[[IS0:.+]] = arith.cmpi eq, %{{.+}}, %{{.+}} : index
+// CHECK: arith.select %[[IS0]], %{{.+}}, %{{.+}} : index
+// CHECK: %[[EMPTY:.+]] = tensor.empty(%{{.+}}, %{{.+}}) : tensor<?x?xf32>
+// CHECK: %[[R:.+]] = linalg.generic {{.+}} outs(%[[EMPTY]] : tensor<?x?xf32>)
+// CHECK: tensor.extract %[[X]]
+// CHECK: return %[[R]]
+func.func @slice_runtime_axes(%x: tensor<4x10xf32>, %s: tensor<1xi64>, %e: tensor<1xi64>, %a: tensor<1xi64>, %st: tensor<1xi64>) -> tensor<?x?xf32> {
+  %0 = kiln.slice %x, %s, %e, %a, %st : (tensor<4x10xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<?x?xf32>
+  return %0 : tensor<?x?xf32>
 }
 
 // -----

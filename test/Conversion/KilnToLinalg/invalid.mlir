@@ -39,12 +39,3 @@ func.func @average_pool_ceil_mode_dynamic(%x: tensor<1x2x6x?xf32>) -> tensor<1x2
       : (tensor<1x2x6x?xf32>) -> tensor<1x2x3x?xf32>
   return %0 : tensor<1x2x3x?xf32>
 }
-
-// -----
-
-// slice needs constant axes and steps.
-// CHECK: invalid.mlir:[[@LINE+2]]:{{[0-9]+}}: error: failed to legalize operation 'kiln.slice'
-func.func @slice_dynamic_steps(%x: tensor<4x10xf32>, %s: tensor<1xi64>, %e: tensor<1xi64>, %a: tensor<1xi64>, %st: tensor<1xi64>) -> tensor<?x?xf32> {
-  %0 = kiln.slice %x, %s, %e, %a, %st : (tensor<4x10xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<?x?xf32>
-  return %0 : tensor<?x?xf32>
-}

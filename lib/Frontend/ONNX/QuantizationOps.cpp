@@ -1,0 +1,273 @@
+//===- QuantizationOps.cpp - import of the ONNX quantization operators ----===//
+//
+// The linear quantization ops are expressed with kiln ops: quantizing is a
+// divide, a round half to even, a zero-point add and a saturating cast;
+// dequantizing the reverse. The integer products (MatMulInteger, ConvInteger
+// and the QLinear ops) subtract the zero points in i32 and accumulate
+// exactly in i32, as the ONNX reference does, so results are bit-exact. The
+// QLinear ops then rescale the i32 accumulator in f32 and requantize.
+//
+//===----------------------------------------------------------------------===//
+
+#include "NodeImporter.h"
+
+#include <limits>
+
+using namespace mlir;
+using namespace kiln;
+using namespace kiln::onnx_import;
+
+namespace {
+struct QuantBuilder : Decomposer {
+  using Decomposer::Decomposer;
+
+  /// `param` (a scale or zero point: a scalar, or 1-D along `axis` of a
+  /// rank-`rank` tensor) shaped to broadcast against that tensor.
+  Value alongAxis(Value param, int64_t axis, int64_t rank) {
+    if (!param || this->rank(param) != 1 || rank == 0)
+      return param;
+    SmallVector<int64_t> trailing;
+    for (int64_t d = 1; d < rank - axis; ++d)
+      trailing.push_back(d);
+    return trailing.empty() ? param : unsqueeze(param, trailing);
+  }
+
+  /// round(x / scale) + zeroPoint, saturated to `target` and cast to it.
+  Value quantize(Value x, Value scale, Value zeroPoint, Type target) {
+    Type f32 = elementType(scale);
+    Value q = op<RoundOp>(op<DivOp>({convert(x, f32), scale}));
+    if (zeroPoint)
+      q = op<AddOp>({q, convert(zeroPoint, f32)});
+    return saturate(q, target);
+  }
+
+  /// Clamps float `v` to the range of integer type `target` and casts.
+  Value saturate(Value v, Type target) {
+    Type f32 = elementType(v);
+    auto [lo, hi] = range(target);
+    v = op<MaxOp>({v, scalar(f32, lo)});
+    v = op<MinOp>({v, scalar(f32, hi)});
+    return convert(v, target);
+  }
+
+  static std::pair<double, double> range(Type integer) {
+    auto type = cast<IntegerType>(integer);
+    unsigned width = type.getWidth();
+    if (type.isUnsigned())
+      return {0.0, std::ldexp(1.0, width) - 1};
+    return {-std::ldexp(1.0, width - 1), std::ldexp(1.0, width - 1) - 1};
+  }
+
+  /// (x - zeroPoint) in i32; `zeroPoint` may be null.
+  Value centered(Value x, Value zeroPoint) {
+    Type i32 = n.getBuilder().getI32Type();
+    Value wide = convert(x, i32);
+    return zeroPoint ? op<SubOp>({wide, convert(zeroPoint, i32)}) : wide;
+  }
+
+  /// The zero point of a matmul's lhs: per row when 1-D, so it broadcasts
+  /// along the rows of [..., M, K].
+  Value rowZeroPoint(Value zeroPoint) {
+    if (!zeroPoint || rank(zeroPoint) != 1)
+      return zeroPoint;
+    return unsqueeze(zeroPoint, {1});
+  }
+
+  /// The zero point of a conv weight [M, C/g, k...]: per output channel when
+  /// 1-D.
+  Value channelZeroPoint(Value zeroPoint, int64_t weightRank) {
+    return alongAxis(zeroPoint, 0, weightRank);
+  }
+
+  /// Requantizes an i32 accumulator: round(acc * scale) + zeroPoint,
+  /// saturated to `target` (`scale` is the f32 product of the input scales
+  /// over the output scale).
+  Value requantize(Value acc, Value scale, Value zeroPoint, Type target) {
+    Type f32 = elementType(scale);
+    Value q = op<RoundOp>(op<MulOp>({convert(acc, f32), scale}));
+    if (zeroPoint)
+      q = op<AddOp>({q, convert(zeroPoint, f32)});
+    return saturate(q, target);
+  }
+};
+} // namespace
+
+/// The normalized `axis` attribute of a per-axis (de)quantization (0 when
+/// the scale is a scalar, which makes the axis irrelevant).
+static FailureOr<int64_t> quantAxis(NodeImporter &n) {
+  if (n.operandType(1).getRank() == 0)
+    return 0;
+  int64_t rank = n.operandType(0).getRank();
+  int64_t axis = n.intAttr("axis", 1);
+  FailureOr<int64_t> normalized =
+      normalizeAxis(axis, std::max<int64_t>(rank, 1));
+  if (failed(normalized))
+    return n.emitError() << "axis " << axis << " is out of range for "
+                         << n.operandType(0);
+  return normalized;
+}
+
+/// Checks that a scale or zero point is a scalar or, per axis, 1-D.
+static LogicalResult checkQuantParam(NodeImporter &n, size_t i,
+                                     StringRef what) {
+  if (!n.hasOperand(i))
+    return success();
+  RankedTensorType type = n.operandType(i);
+  if (type.getRank() > 1 || (type.getRank() == 1 && n.getOpset() < 13))
+    return n.emitError() << what << " must be a scalar"
+                         << (n.getOpset() < 13 ? "" : " or 1-D (per axis)")
+                         << ", got " << type;
+  return success();
+}
+
+static LogicalResult importQuantizeLinear(NodeImporter &n) {
+  if (failed(n.requireOperands(2)) ||
+      failed(checkQuantParam(n, 1, "y_scale")) ||
+      failed(checkQuantParam(n, 2, "y_zero_point")))
+    return failure();
+  FailureOr<int64_t> axis = quantAxis(n);
+  if (failed(axis))
+    return failure();
+  if (n.intAttr("block_size", 0) != 0)
+    return n.emitError() << "blocked quantization (block_size) is not "
+                            "supported";
+  Type target = n.hasOperand(2) ? n.operandType(2).getElementType()
+                                : n.getBuilder().getIntegerType(8, false);
+  if (!isa<IntegerType>(target) || cast<IntegerType>(target).getWidth() > 16)
+    return n.emitError() << "quantizes to 8- or 16-bit integers, not "
+                         << target;
+  if (!isa<FloatType>(n.operandType(1).getElementType()))
+    return n.emitError() << "y_scale must be a float tensor";
+  QuantBuilder b(n);
+  int64_t rank = n.operandType(0).getRank();
+  Value y = b.quantize(n.operand(0), b.alongAxis(n.operand(1), *axis, rank),
+                       b.alongAxis(n.operand(2), *axis, rank), target);
+  if (b.failed())
+    return failure();
+  return n.setResults(y);
+}
+
+static LogicalResult importDequantizeLinear(NodeImporter &n) {
+  if (failed(n.requireOperands(2)) ||
+      failed(checkQuantParam(n, 1, "x_scale")) ||
+      failed(checkQuantParam(n, 2, "x_zero_point")))
+    return failure();
+  FailureOr<int64_t> axis = quantAxis(n);
+  if (failed(axis))
+    return failure();
+  if (!isa<IntegerType>(n.operandType(0).getElementType()))
+    return n.emitError() << "dequantizes integer tensors, not "
+                         << n.operandType(0);
+  QuantBuilder b(n);
+  int64_t rank = n.operandType(0).getRank();
+  Value scale = b.alongAxis(n.operand(1), *axis, rank);
+  Value zeroPoint = b.alongAxis(n.operand(2), *axis, rank);
+  Value x = b.centered(n.operand(0), zeroPoint);
+  Value y = b.op<MulOp>({b.convert(x, b.elementType(scale)), scale});
+  if (b.failed())
+    return failure();
+  return n.setResults(y);
+}
+
+/// DynamicQuantizeLinear: uint8 with a scale and zero point that map the
+/// range of x (widened to include 0) onto [0, 255].
+static LogicalResult importDynamicQuantizeLinear(NodeImporter &n) {
+  if (failed(n.requireOperands(1)))
+    return failure();
+  QuantBuilder b(n);
+  Value x = n.operand(0);
+  Type f32 = b.elementType(x);
+  Type u8 = n.getBuilder().getIntegerType(8, false);
+  Value zero = b.scalar(f32, 0);
+  Value lo = b.op<MinOp>({b.reduce<ReduceMinOp>(x, {}, false), zero});
+  Value hi = b.op<MaxOp>({b.reduce<ReduceMaxOp>(x, {}, false), zero});
+  Value scale = b.op<DivOp>({b.op<SubOp>({hi, lo}), b.scalar(f32, 255)});
+  Value zeroPoint =
+      b.saturate(b.op<RoundOp>(b.op<DivOp>({b.op<NegOp>(lo), scale})), u8);
+  Value y = b.quantize(x, scale, zeroPoint, u8);
+  if (b.failed())
+    return failure();
+  return n.setResults({y, scale, zeroPoint});
+}
+
+static LogicalResult importMatMulInteger(NodeImporter &n) {
+  if (failed(n.requireOperands(2)))
+    return failure();
+  QuantBuilder b(n);
+  Value lhs = b.centered(n.operand(0), b.rowZeroPoint(n.operand(2)));
+  Value rhs = b.centered(n.operand(1), n.operand(3));
+  Value y = b.op<MatMulOp>({lhs, rhs}, {n.segments({1, 1, 0, 0})});
+  if (b.failed())
+    return failure();
+  return n.setResults(y);
+}
+
+static LogicalResult importConvInteger(NodeImporter &n) {
+  if (failed(n.requireOperands(2)))
+    return failure();
+  QuantBuilder b(n);
+  Value input = b.centered(n.operand(0), n.operand(2));
+  Value weight =
+      b.centered(n.operand(1),
+                 b.channelZeroPoint(n.operand(3), n.operandType(1).getRank()));
+  if (b.failed())
+    return failure();
+  return n.setResult(buildConv(n, input, weight, Value()));
+}
+
+/// QLinearMatMul(a, a_scale, a_zp, b, b_scale, b_zp, y_scale, y_zp).
+static LogicalResult importQLinearMatMul(NodeImporter &n) {
+  if (failed(n.requireOperands(8)))
+    return failure();
+  QuantBuilder b(n);
+  Value lhs = b.centered(n.operand(0), b.rowZeroPoint(n.operand(2)));
+  Value rhs = b.centered(n.operand(3), n.operand(5));
+  Value acc = b.op<MatMulOp>({lhs, rhs}, {n.segments({1, 1, 0, 0})});
+  Value scale =
+      b.op<DivOp>({b.op<MulOp>({b.rowZeroPoint(n.operand(1)), n.operand(4)}),
+                   n.operand(6)});
+  Value y =
+      b.requantize(acc, scale, n.operand(7), n.operandType(7).getElementType());
+  if (b.failed())
+    return failure();
+  return n.setResults(y);
+}
+
+/// QLinearConv(x, x_scale, x_zp, w, w_scale, w_zp, y_scale, y_zp, B?): the
+/// i32 bias is added to the accumulator before rescaling.
+static LogicalResult importQLinearConv(NodeImporter &n) {
+  if (failed(n.requireOperands(8)))
+    return failure();
+  QuantBuilder b(n);
+  int64_t weightRank = n.operandType(3).getRank();
+  Value input = b.centered(n.operand(0), n.operand(2));
+  Value weight =
+      b.centered(n.operand(3), b.channelZeroPoint(n.operand(5), weightRank));
+  Value bias = n.hasOperand(8)
+                   ? b.convert(n.operand(8), n.getBuilder().getI32Type())
+                   : Value();
+  if (b.failed())
+    return failure();
+  Value acc = b.check(buildConv(n, input, weight, bias));
+  // The weight scale is per output channel: [M] against [N, M, spatial...].
+  Value weightScale = n.operand(4);
+  if (b.rank(weightScale) == 1)
+    weightScale = b.alongAxis(weightScale, 1, weightRank);
+  Value scale =
+      b.op<DivOp>({b.op<MulOp>({n.operand(1), weightScale}), n.operand(6)});
+  Value y =
+      b.requantize(acc, scale, n.operand(7), n.operandType(7).getElementType());
+  if (b.failed())
+    return failure();
+  return n.setResults(y);
+}
+
+void onnx_import::registerQuantizationOps(OpRegistry &r) {
+  r.add("QuantizeLinear", {10, 13, 19, 21}, importQuantizeLinear);
+  r.add("DequantizeLinear", {10, 13, 19, 21}, importDequantizeLinear);
+  r.add("DynamicQuantizeLinear", 11, importDynamicQuantizeLinear);
+  r.add("MatMulInteger", 10, importMatMulInteger);
+  r.add("ConvInteger", 10, importConvInteger);
+  r.add("QLinearMatMul", {10, 21}, importQLinearMatMul);
+  r.add("QLinearConv", 10, importQLinearConv);
+}
