@@ -30,6 +30,7 @@ struct ConvertKilnToLinalgPass
     populateDataMovementPatterns(converter, patterns);
     populatePadResizePatterns(converter, patterns);
     populateAttentionPatterns(converter, patterns);
+    populateIndexingPatterns(converter, patterns);
     populateFunctionOpInterfaceTypeConversionPattern<func::FuncOp>(patterns,
                                                                    converter);
     populateReturnOpTypeConversionPattern(patterns, converter);

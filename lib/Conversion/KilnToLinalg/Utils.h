@@ -127,6 +127,8 @@ void populateDataMovementPatterns(KilnTypeConverter &converter,
                                   mlir::RewritePatternSet &patterns);
 void populateAttentionPatterns(KilnTypeConverter &converter,
                                mlir::RewritePatternSet &patterns);
+void populateIndexingPatterns(KilnTypeConverter &converter,
+                              mlir::RewritePatternSet &patterns);
 
 } // namespace kiln::to_linalg
 

@@ -57,6 +57,7 @@ const OpRegistry &OpRegistry::get() {
     registerShapeOps(r);
     registerLossOps(r);
     registerQuantizationOps(r);
+    registerIndexingOps(r);
     return r;
   }();
   return registry;

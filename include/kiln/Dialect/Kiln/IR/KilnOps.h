@@ -11,6 +11,8 @@
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
+#include <map>
+
 namespace kiln {
 
 /// Folds create uniqued attributes, so they are limited to tensors of at most
@@ -56,6 +58,28 @@ llvm::LogicalResult
 inferReductionResult(std::optional<mlir::Location> location, mlir::Value input,
                      llvm::ArrayRef<int64_t> axes, bool keepdims,
                      llvm::SmallVectorImpl<mlir::Type> &inferredReturnTypes);
+
+/// A parsed einsum equation. Labels are 0-25 for a-z, 26-51 for A-Z, and
+/// kFirstEllipsisLabel + j for the j-th dim that "..." stands for (aligned
+/// right across operands, as numpy broadcasts them).
+struct EinsumSpec {
+  static constexpr int64_t kFirstEllipsisLabel = 64;
+  llvm::SmallVector<llvm::SmallVector<int64_t>> inputs;
+  llvm::SmallVector<int64_t> output;
+  int64_t numEllipsisDims = 0;
+};
+
+/// Parses `equation` for operands of `ranks`; on failure, `error` says why.
+llvm::FailureOr<EinsumSpec> parseEinsum(llvm::StringRef equation,
+                                        llvm::ArrayRef<int64_t> ranks,
+                                        std::string &error);
+
+/// The extent of each label of `spec` over operands of `types` (kDynamic
+/// when unknown; a label that is 1 somewhere and larger elsewhere
+/// broadcasts).
+std::map<int64_t, int64_t>
+einsumLabelExtents(const EinsumSpec &spec,
+                   llvm::ArrayRef<mlir::RankedTensorType> types);
 
 } // namespace kiln
 

@@ -1063,4 +1063,167 @@ def Kiln_ResizeOp : Kiln_Op<"resize",
   let hasVerifier = 1;
 }
 
+//===----------------------------------------------------------------------===//
+// Sequences, scans, scatters and selections
+//===----------------------------------------------------------------------===//
+
+def Kiln_RangeOp : Kiln_Op<"range", [AllTypesMatch<["start", "limit", "delta"]>]> {
+  let summary = "The 1-D sequence start, start + delta, ... up to limit";
+  let description = [{
+    ONNX `Range`: `max(ceil((limit - start) / delta), 0)` elements,
+    `start + i * delta`. The operands are rank-0 tensors read at run time, so
+    the length is usually dynamic.
+
+    ```mlir
+    %r = kiln.range %start, %limit, %delta : (tensor<i64>, tensor<i64>, tensor<i64>) -> tensor<?xi64>
+    ```
+  }];
+  let arguments = (ins Kiln_Tensor:$start, Kiln_Tensor:$limit, Kiln_Tensor:$delta);
+  let results = (outs Kiln_Tensor:$output);
+  let assemblyFormat = "$start `,` $limit `,` $delta attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Kiln_CumSumOp : Kiln_Op<"cumsum", [AllElementTypesMatch<["input", "output"]>]> {
+  let summary = "Cumulative sum along an axis given at run time";
+  let description = [{
+    ONNX `CumSum`. `axis` is a one-element integer tensor (negative values
+    count from the end); `exclusive` leaves the current element out and
+    `reverse` sums from the end.
+
+    ```mlir
+    %y = kiln.cumsum %x, %axis {exclusive = true} : (tensor<2x3xf32>, tensor<i64>) -> tensor<2x3xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_Tensor:$input, Kiln_IndexTensor:$axis,
+                       DefaultValuedAttr<BoolAttr, "false">:$exclusive,
+                       DefaultValuedAttr<BoolAttr, "false">:$reverse);
+  let results = (outs Kiln_Tensor:$output);
+  let assemblyFormat = "$input `,` $axis attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Kiln_GatherNDOp : Kiln_Op<"gather_nd",
+    [AllElementTypesMatch<["input", "output"]>]> {
+  let summary = "Gather slices by multi-dimensional index tuples";
+  let description = [{
+    ONNX `GatherND`: the last dim of `indices` holds index tuples into the
+    dims of `input` after the first `batch_dims` (which `indices` shares);
+    the result is `indices.shape[:-1] + input.shape[batch_dims + k:]` for
+    tuples of length `k`. Negative indices count from the end.
+
+    ```mlir
+    %y = kiln.gather_nd %x, %i : (tensor<2x2xf32>, tensor<2x2xi64>) -> tensor<2xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_Tensor:$input, Kiln_IndexTensor:$indices,
+                       DefaultValuedAttr<Kiln_I64Attr, "0">:$batch_dims);
+  let results = (outs Kiln_Tensor:$output);
+  let assemblyFormat = "$input `,` $indices attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Kiln_ScatterReductionAttr : DefaultValuedAttr<Kiln_StrAttrOf<["none", "add",
+    "mul", "max", "min"]>, "\"none\"">;
+
+def Kiln_ScatterElementsOp : Kiln_Op<"scatter_elements",
+    [AllElementTypesMatch<["input", "updates", "output"]>]> {
+  let summary = "A copy of the input with single elements replaced by index";
+  let description = [{
+    ONNX `ScatterElements` (and the deprecated `Scatter`): for each position
+    `p` of `updates`, `output[p with p[axis] = indices[p]] = updates[p]`, or
+    combined with the current value by `reduction`. Updates apply in order,
+    so duplicate indices are well defined. Negative indices count from the
+    end.
+
+    ```mlir
+    %y = kiln.scatter_elements %x, %i, %u {axis = 1 : i64, reduction = "add"}
+        : (tensor<3x3xf32>, tensor<2x3xi64>, tensor<2x3xf32>) -> tensor<3x3xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_Tensor:$input, Kiln_IndexTensor:$indices,
+                       Kiln_Tensor:$updates,
+                       DefaultValuedAttr<Kiln_I64Attr, "0">:$axis,
+                       Kiln_ScatterReductionAttr:$reduction);
+  let results = (outs Kiln_Tensor:$output);
+  let assemblyFormat = [{
+    $input `,` $indices `,` $updates attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Kiln_ScatterNDOp : Kiln_Op<"scatter_nd",
+    [AllElementTypesMatch<["input", "updates", "output"]>]> {
+  let summary = "A copy of the input with slices replaced by index tuples";
+  let description = [{
+    ONNX `ScatterND`: each index tuple in the last dim of `indices` names a
+    slice of `input` that the matching slice of `updates` replaces (or is
+    combined with by `reduction`), in order.
+
+    ```mlir
+    %y = kiln.scatter_nd %x, %i, %u : (tensor<8xf32>, tensor<4x1xi64>, tensor<4xf32>) -> tensor<8xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_Tensor:$input, Kiln_IndexTensor:$indices,
+                       Kiln_Tensor:$updates, Kiln_ScatterReductionAttr:$reduction);
+  let results = (outs Kiln_Tensor:$output);
+  let assemblyFormat = [{
+    $input `,` $indices `,` $updates attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Kiln_NonZeroOp : Kiln_Op<"non_zero"> {
+  let summary = "The indices of the non-zero elements";
+  let description = [{
+    ONNX `NonZero`: a `[rank, count]` i64 tensor of the coordinates of the
+    non-zero elements in row-major order; `count` is known at run time only.
+
+    ```mlir
+    %i = kiln.non_zero %x : (tensor<2x3xi1>) -> tensor<2x?xi64>
+    ```
+  }];
+  let arguments = (ins Kiln_Tensor:$input);
+  let results = (outs RankedTensorOf<[I64]>:$output);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+}
+
+def Kiln_TopKOp : Kiln_Op<"top_k"> {
+  let summary = "The k largest or smallest elements along an axis";
+  let description = [{
+    ONNX `TopK`: values and their i64 indices along `axis`, `k` read at run
+    time from a one-element tensor. Results are ordered (largest first, or
+    smallest first without `largest`); equal values keep the lower index
+    first.
+
+    ```mlir
+    %v, %i = kiln.top_k %x, %k {axis = 1 : i64} : (tensor<3x4xf32>, tensor<1xi64>) -> (tensor<3x?xf32>, tensor<3x?xi64>)
+    ```
+  }];
+  let arguments = (ins Kiln_Tensor:$input, Kiln_IndexTensor:$k,
+                       DefaultValuedAttr<Kiln_I64Attr, "-1">:$axis,
+                       DefaultValuedAttr<BoolAttr, "true">:$largest);
+  let results = (outs Kiln_Tensor:$values, RankedTensorOf<[I64]>:$indices);
+  let assemblyFormat = "$input `,` $k attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Kiln_EinsumOp : Kiln_Op<"einsum"> {
+  let summary = "Einstein summation";
+  let description = [{
+    ONNX `Einsum` with an explicit or implicit output (`->` optional; the
+    implicit output is the labels that occur once, in alphabetical order).
+    A label repeated within one operand takes its diagonal; `...` stands for
+    broadcast batch dims.
+
+    ```mlir
+    %y = kiln.einsum %a, %b {equation = "bij,bjk->bik"} : (tensor<2x3x4xf32>, tensor<2x4x5xf32>) -> tensor<2x3x5xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<Kiln_Tensor>:$inputs, StrAttr:$equation);
+  let results = (outs Kiln_Tensor:$output);
+  let assemblyFormat = "$inputs attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
 #endif // KILN_DIALECT_KILN_IR_KILNOPS_TD

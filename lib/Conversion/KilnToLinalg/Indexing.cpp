@@ -1,0 +1,607 @@
+//===- Indexing.cpp - range, scans, scatters, selections, einsum ----------===//
+//
+// Ops whose outputs depend on data or whose elements depend on each other:
+// elementwise ones (range, cumsum, gather_nd, einsum) become generics; the
+// rest (scatters, non_zero, top_k) become scf loop nests that carry the
+// result tensors and update them in order, which bufferization turns into
+// in-place stores.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Utils.h"
+
+#include "mlir/Dialect/SCF/IR/SCF.h"
+
+using namespace mlir;
+using namespace kiln;
+using namespace kiln::to_linalg;
+
+/// The single element of a rank-0 or one-element tensor.
+static Value extractScalar(OpBuilder &b, Location loc, Value tensor) {
+  auto type = cast<RankedTensorType>(tensor.getType());
+  SmallVector<Value> indices(type.getRank(),
+                             arith::ConstantIndexOp::create(b, loc, 0));
+  return tensor::ExtractOp::create(b, loc, tensor, indices);
+}
+
+/// `index` wrapped into [0, extent) when negative (ONNX index semantics).
+static Value wrapNegative(OpBuilder &b, Location loc, Value index,
+                          Value extent) {
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value negative =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, index, zero);
+  return arith::SelectOp::create(
+      b, loc, negative, arith::AddIOp::create(b, loc, index, extent), index);
+}
+
+/// The index values of `dims`.
+static SmallVector<Value> dimValues(OpBuilder &b, Location loc, Value tensor) {
+  SmallVector<Value> values;
+  for (OpFoldResult d : getDims(b, loc, tensor))
+    values.push_back(getValueOrCreateConstantIndexOp(b, loc, d));
+  return values;
+}
+
+/// Combines `current` with `update` by a scatter `reduction`.
+static Value combine(OpBuilder &b, Location loc, StringRef reduction,
+                     Type kilnType, Value current, Value update) {
+  bool isFloat = isa<FloatType>(kilnType);
+  bool isUnsigned = isUnsignedLike(kilnType);
+  if (reduction == "add")
+    return isFloat ? (Value)arith::AddFOp::create(b, loc, current, update)
+                   : (Value)arith::AddIOp::create(b, loc, current, update);
+  if (reduction == "mul")
+    return isFloat ? (Value)arith::MulFOp::create(b, loc, current, update)
+                   : (Value)arith::MulIOp::create(b, loc, current, update);
+  if (reduction == "max")
+    return isFloat ? (Value)arith::MaximumFOp::create(b, loc, current, update)
+           : isUnsigned
+               ? (Value)arith::MaxUIOp::create(b, loc, current, update)
+               : (Value)arith::MaxSIOp::create(b, loc, current, update);
+  if (reduction == "min")
+    return isFloat ? (Value)arith::MinimumFOp::create(b, loc, current, update)
+           : isUnsigned
+               ? (Value)arith::MinUIOp::create(b, loc, current, update)
+               : (Value)arith::MinSIOp::create(b, loc, current, update);
+  return update;
+}
+
+namespace {
+
+/// range: max(ceil((limit - start) / delta), 0) elements start + i * delta.
+struct RangeLowering : OpConversionPattern<RangeOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(RangeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    RankedTensorType type = convertTensorType(op.getType());
+    Type element = type.getElementType();
+    Value start = extractScalar(rewriter, loc, adaptor.getStart());
+    Value limit = extractScalar(rewriter, loc, adaptor.getLimit());
+    Value delta = extractScalar(rewriter, loc, adaptor.getDelta());
+    bool isFloat = isa<FloatType>(element);
+    Value count;
+    if (isFloat) {
+      Value span = arith::SubFOp::create(rewriter, loc, limit, start);
+      Value steps = math::CeilOp::create(
+          rewriter, loc, arith::DivFOp::create(rewriter, loc, span, delta));
+      count =
+          arith::FPToSIOp::create(rewriter, loc, rewriter.getI64Type(), steps);
+    } else {
+      Value span = arith::SubIOp::create(rewriter, loc, limit, start);
+      count = arith::CeilDivSIOp::create(rewriter, loc, span, delta);
+    }
+    count = toIndex(rewriter, loc, count);
+    count = arith::MaxSIOp::create(
+        rewriter, loc, count, arith::ConstantIndexOp::create(rewriter, loc, 0));
+    Value init = tensor::EmptyOp::create(rewriter, loc, type.getShape(),
+                                         element, ValueRange{count});
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{type}, ValueRange{}, ValueRange{init},
+        SmallVector<AffineMap>{rewriter.getMultiDimIdentityMap(1)},
+        SmallVector<utils::IteratorType>{utils::IteratorType::parallel},
+        [&](OpBuilder &b, Location l, ValueRange) {
+          Value i = linalg::IndexOp::create(b, l, 0);
+          Value value;
+          if (isFloat) {
+            Value fi = arith::SIToFPOp::create(
+                b, l, element,
+                arith::IndexCastOp::create(b, l, b.getI64Type(), i));
+            value = arith::AddFOp::create(
+                b, l, start, arith::MulFOp::create(b, l, fi, delta));
+          } else {
+            Value ii = arith::IndexCastOp::create(b, l, element, i);
+            value = arith::AddIOp::create(
+                b, l, start, arith::MulIOp::create(b, l, ii, delta));
+          }
+          linalg::YieldOp::create(b, l, value);
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
+/// cumsum: a generic over the result whose body sums the input along the
+/// axis (chosen at run time) up to, or from, the element's position.
+struct CumSumLowering : OpConversionPattern<CumSumOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(CumSumOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    RankedTensorType type = convertTensorType(op.getType());
+    int64_t rank = type.getRank();
+    Type element = type.getElementType();
+    Value input = adaptor.getInput();
+    SmallVector<Value> dims = dimValues(rewriter, loc, input);
+    Value rankValue = arith::ConstantIndexOp::create(rewriter, loc, rank);
+    Value axis = wrapNegative(
+        rewriter, loc,
+        toIndex(rewriter, loc, extractScalar(rewriter, loc, adaptor.getAxis())),
+        rankValue);
+    // The extent along the axis.
+    Value extent = dims[0];
+    for (int64_t d = 1; d < rank; ++d) {
+      Value here = arith::CmpIOp::create(
+          rewriter, loc, arith::CmpIPredicate::eq, axis,
+          arith::ConstantIndexOp::create(rewriter, loc, d));
+      extent = arith::SelectOp::create(rewriter, loc, here, dims[d], extent);
+    }
+    SmallVector<OpFoldResult> resultDims(dims.begin(), dims.end());
+    Value init = emptyTensor(rewriter, loc, type, resultDims);
+    bool exclusive = op.getExclusive(), reverse = op.getReverse();
+    bool isFloat = isa<FloatType>(element);
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{type}, ValueRange{}, ValueRange{init},
+        SmallVector<AffineMap>{rewriter.getMultiDimIdentityMap(rank)},
+        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+        [&](OpBuilder &b, Location l, ValueRange) {
+          SmallVector<Value> position, isAxis;
+          Value at = arith::ConstantIndexOp::create(b, l, 0);
+          for (int64_t d = 0; d < rank; ++d) {
+            position.push_back(linalg::IndexOp::create(b, l, d));
+            isAxis.push_back(
+                arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, axis,
+                                      arith::ConstantIndexOp::create(b, l, d)));
+            at = arith::SelectOp::create(b, l, isAxis[d], position[d], at);
+          }
+          Value one = arith::ConstantIndexOp::create(b, l, 1);
+          // Forward: [0, at] (exclusive: [0, at)); reverse: [at, extent)
+          // (exclusive: (at, extent)).
+          Value lo =
+              reverse ? (exclusive ? arith::AddIOp::create(b, l, at, one) : at)
+                      : arith::ConstantIndexOp::create(b, l, 0);
+          Value hi =
+              reverse
+                  ? extent
+                  : (exclusive ? at
+                               : (Value)arith::AddIOp::create(b, l, at, one));
+          Value zero = scalarConstant(b, l, element, 0);
+          auto loop = scf::ForOp::create(
+              b, l, lo, hi, one, ValueRange{zero},
+              [&](OpBuilder &nb, Location nl, Value k, ValueRange args) {
+                SmallVector<Value> indices;
+                for (int64_t d = 0; d < rank; ++d)
+                  indices.push_back(arith::SelectOp::create(nb, nl, isAxis[d],
+                                                            k, position[d]));
+                Value v = tensor::ExtractOp::create(nb, nl, input, indices);
+                Value sum =
+                    isFloat ? (Value)arith::AddFOp::create(nb, nl, args[0], v)
+                            : (Value)arith::AddIOp::create(nb, nl, args[0], v);
+                scf::YieldOp::create(nb, nl, sum);
+              });
+          linalg::YieldOp::create(b, l, loop.getResult(0));
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
+/// gather_nd: a generic over the result that reads the index tuple, then
+/// the input element it names.
+struct GatherNDLowering : OpConversionPattern<GatherNDOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(GatherNDOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    RankedTensorType type = convertTensorType(op.getType());
+    Value input = adaptor.getInput(), indices = adaptor.getIndices();
+    RankedTensorType indicesType = op.getIndices().getType();
+    int64_t batch = op.getBatchDims();
+    int64_t tuple = indicesType.getDimSize(indicesType.getRank() - 1);
+    int64_t indexDims = indicesType.getRank() - 1;
+    int64_t rank = type.getRank();
+    SmallVector<Value> inputDims = dimValues(rewriter, loc, input);
+    SmallVector<Value> indexExtents = dimValues(rewriter, loc, indices);
+    SmallVector<OpFoldResult> resultDims;
+    for (int64_t d = 0; d < indexDims; ++d)
+      resultDims.push_back(indexExtents[d]);
+    for (int64_t d = batch + tuple; d < op.getInput().getType().getRank(); ++d)
+      resultDims.push_back(inputDims[d]);
+    Value init = emptyTensor(rewriter, loc, type, resultDims);
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{type}, ValueRange{}, ValueRange{init},
+        SmallVector<AffineMap>{rewriter.getMultiDimIdentityMap(rank)},
+        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+        [&](OpBuilder &b, Location l, ValueRange) {
+          SmallVector<Value> position;
+          for (int64_t d = 0; d < rank; ++d)
+            position.push_back(linalg::IndexOp::create(b, l, d));
+          SmallVector<Value> at(position.begin(), position.begin() + batch);
+          for (int64_t t = 0; t < tuple; ++t) {
+            SmallVector<Value> where(position.begin(),
+                                     position.begin() + indexDims);
+            where.push_back(arith::ConstantIndexOp::create(b, l, t));
+            Value raw =
+                toIndex(b, l, tensor::ExtractOp::create(b, l, indices, where));
+            at.push_back(wrapNegative(b, l, raw, inputDims[batch + t]));
+          }
+          at.append(position.begin() + indexDims, position.end());
+          linalg::YieldOp::create(
+              b, l, tensor::ExtractOp::create(b, l, input, at).getResult());
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
+/// scatter_elements: a loop nest over the updates, in order, that stores
+/// (or combines) each one at its indexed position.
+struct ScatterElementsLowering : OpConversionPattern<ScatterElementsOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(ScatterElementsOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput(), indices = adaptor.getIndices(),
+          updates = adaptor.getUpdates();
+    int64_t rank = op.getInput().getType().getRank();
+    int64_t axis = *normalizeAxis(op.getAxis(), rank);
+    Type kilnElement = op.getInput().getType().getElementType();
+    StringRef reduction = op.getReduction();
+    SmallVector<Value> inputDims = dimValues(rewriter, loc, input);
+    SmallVector<Value> lbs(rank,
+                           arith::ConstantIndexOp::create(rewriter, loc, 0));
+    SmallVector<Value> steps(rank,
+                             arith::ConstantIndexOp::create(rewriter, loc, 1));
+    scf::LoopNest nest = scf::buildLoopNest(
+        rewriter, loc, lbs, dimValues(rewriter, loc, updates), steps,
+        ValueRange{input},
+        [&](OpBuilder &b, Location l, ValueRange ivs, ValueRange args) {
+          SmallVector<Value> at(ivs.begin(), ivs.end());
+          Value raw =
+              toIndex(b, l, tensor::ExtractOp::create(b, l, indices, ivs));
+          at[axis] = wrapNegative(b, l, raw, inputDims[axis]);
+          Value update = tensor::ExtractOp::create(b, l, updates, ivs);
+          Value current = tensor::ExtractOp::create(b, l, args[0], at);
+          Value value = combine(b, l, reduction, kilnElement, current, update);
+          return scf::ValueVector{
+              tensor::InsertOp::create(b, l, value, args[0], at)};
+        });
+    rewriter.replaceOp(op, nest.results.front());
+    return success();
+  }
+};
+
+/// scatter_nd: a loop nest over the updates; each update's leading
+/// coordinates pick an index tuple, which addresses the input's leading dims.
+struct ScatterNDLowering : OpConversionPattern<ScatterNDOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(ScatterNDOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput(), indices = adaptor.getIndices(),
+          updates = adaptor.getUpdates();
+    RankedTensorType indicesType = op.getIndices().getType();
+    int64_t tuple = indicesType.getDimSize(indicesType.getRank() - 1);
+    int64_t indexDims = indicesType.getRank() - 1;
+    int64_t updatesRank = op.getUpdates().getType().getRank();
+    Type kilnElement = op.getInput().getType().getElementType();
+    StringRef reduction = op.getReduction();
+    SmallVector<Value> inputDims = dimValues(rewriter, loc, input);
+    SmallVector<Value> lbs(updatesRank,
+                           arith::ConstantIndexOp::create(rewriter, loc, 0));
+    SmallVector<Value> steps(updatesRank,
+                             arith::ConstantIndexOp::create(rewriter, loc, 1));
+    scf::LoopNest nest = scf::buildLoopNest(
+        rewriter, loc, lbs, dimValues(rewriter, loc, updates), steps,
+        ValueRange{input},
+        [&](OpBuilder &b, Location l, ValueRange ivs, ValueRange args) {
+          SmallVector<Value> at;
+          for (int64_t t = 0; t < tuple; ++t) {
+            SmallVector<Value> where(ivs.begin(), ivs.begin() + indexDims);
+            where.push_back(arith::ConstantIndexOp::create(b, l, t));
+            Value raw =
+                toIndex(b, l, tensor::ExtractOp::create(b, l, indices, where));
+            at.push_back(wrapNegative(b, l, raw, inputDims[t]));
+          }
+          at.append(ivs.begin() + indexDims, ivs.end());
+          Value update = tensor::ExtractOp::create(b, l, updates, ivs);
+          Value current = tensor::ExtractOp::create(b, l, args[0], at);
+          Value value = combine(b, l, reduction, kilnElement, current, update);
+          return scf::ValueVector{
+              tensor::InsertOp::create(b, l, value, args[0], at)};
+        });
+    rewriter.replaceOp(op, nest.results.front());
+    return success();
+  }
+};
+
+/// non_zero: one pass counts the non-zero elements, a second writes their
+/// coordinates in row-major order.
+struct NonZeroLowering : OpConversionPattern<NonZeroOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(NonZeroOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput();
+    int64_t rank = op.getInput().getType().getRank();
+    if (rank == 0)
+      return rewriter.notifyMatchFailure(op, "rank-0 input");
+    Type element = cast<RankedTensorType>(input.getType()).getElementType();
+    Value zeroIndex = arith::ConstantIndexOp::create(rewriter, loc, 0);
+    Value oneIndex = arith::ConstantIndexOp::create(rewriter, loc, 1);
+    SmallVector<Value> lbs(rank, zeroIndex), steps(rank, oneIndex);
+    SmallVector<Value> ubs = dimValues(rewriter, loc, input);
+    auto isNonZero = [&](OpBuilder &b, Location l, ValueRange ivs) -> Value {
+      Value v = tensor::ExtractOp::create(b, l, input, ivs);
+      Value zero = scalarConstant(b, l, element, 0);
+      if (isa<FloatType>(element))
+        return arith::CmpFOp::create(b, l, arith::CmpFPredicate::UNE, v, zero);
+      return arith::CmpIOp::create(b, l, arith::CmpIPredicate::ne, v, zero);
+    };
+    scf::LoopNest counting = scf::buildLoopNest(
+        rewriter, loc, lbs, ubs, steps, ValueRange{zeroIndex},
+        [&](OpBuilder &b, Location l, ValueRange ivs, ValueRange args) {
+          Value next = arith::AddIOp::create(
+              b, l, args[0], arith::ConstantIndexOp::create(b, l, 1));
+          return scf::ValueVector{arith::SelectOp::create(
+              b, l, isNonZero(b, l, ivs), next, args[0])};
+        });
+    Value count = counting.results.front();
+    RankedTensorType type = convertTensorType(op.getType());
+    Value init =
+        tensor::EmptyOp::create(rewriter, loc, type.getShape(),
+                                type.getElementType(), ValueRange{count});
+    scf::LoopNest writing = scf::buildLoopNest(
+        rewriter, loc, lbs, ubs, steps, ValueRange{zeroIndex, init},
+        [&](OpBuilder &b, Location l, ValueRange ivs, ValueRange args) {
+          auto branch = scf::IfOp::create(
+              b, l, isNonZero(b, l, ivs),
+              [&](OpBuilder &tb, Location tl) {
+                Value result = args[1];
+                for (int64_t d = 0; d < rank; ++d) {
+                  Value coordinate = arith::IndexCastOp::create(
+                      tb, tl, tb.getI64Type(), ivs[d]);
+                  result = tensor::InsertOp::create(
+                      tb, tl, coordinate, result,
+                      ValueRange{arith::ConstantIndexOp::create(tb, tl, d),
+                                 args[0]});
+                }
+                Value next = arith::AddIOp::create(
+                    tb, tl, args[0], arith::ConstantIndexOp::create(tb, tl, 1));
+                scf::YieldOp::create(tb, tl, ValueRange{next, result});
+              },
+              [&](OpBuilder &eb, Location el) {
+                scf::YieldOp::create(eb, el, ValueRange{args[0], args[1]});
+              });
+          return scf::ValueVector{branch.getResult(0), branch.getResult(1)};
+        });
+    rewriter.replaceOp(op, writing.results[1]);
+    return success();
+  }
+};
+
+/// top_k: for every position outside the axis, k selection scans; the j-th
+/// scan picks the best element that ranks after the (j-1)-th pick in the
+/// total order (value, then lower index first). O(k * n) per row.
+struct TopKLowering : OpConversionPattern<TopKOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(TopKOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput();
+    int64_t rank = op.getInput().getType().getRank();
+    int64_t axis = *normalizeAxis(op.getAxis(), rank);
+    Type kilnElement = op.getInput().getType().getElementType();
+    bool isFloat = isa<FloatType>(kilnElement);
+    bool isUnsigned = isUnsignedLike(kilnElement);
+    bool largest = op.getLargest();
+    RankedTensorType valuesType = convertTensorType(op.getValues().getType());
+    RankedTensorType indicesType = op.getIndices().getType();
+    SmallVector<Value> dims = dimValues(rewriter, loc, input);
+    Value k =
+        toIndex(rewriter, loc, extractScalar(rewriter, loc, adaptor.getK()));
+    SmallVector<OpFoldResult> resultDims(dims.begin(), dims.end());
+    resultDims[axis] = k;
+    Value values = emptyTensor(rewriter, loc, valuesType, resultDims);
+    Value indices = emptyTensor(rewriter, loc, indicesType, resultDims);
+    Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
+    Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
+    Value none = arith::ConstantIndexOp::create(rewriter, loc, -1);
+    Value extent = dims[axis];
+    // Whether (a, ia) comes before (b, ib) in the selection order.
+    auto before = [&](OpBuilder &b, Location l, Value a, Value ia, Value v,
+                      Value iv) -> Value {
+      Value strictly, equal;
+      if (isFloat) {
+        strictly = arith::CmpFOp::create(b, l,
+                                         largest ? arith::CmpFPredicate::OGT
+                                                 : arith::CmpFPredicate::OLT,
+                                         a, v);
+        equal = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OEQ, a, v);
+      } else {
+        arith::CmpIPredicate p = largest
+                                     ? (isUnsigned ? arith::CmpIPredicate::ugt
+                                                   : arith::CmpIPredicate::sgt)
+                                     : (isUnsigned ? arith::CmpIPredicate::ult
+                                                   : arith::CmpIPredicate::slt);
+        strictly = arith::CmpIOp::create(b, l, p, a, v);
+        equal = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, a, v);
+      }
+      Value lower =
+          arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, ia, iv);
+      return arith::OrIOp::create(b, l, strictly,
+                                  arith::AndIOp::create(b, l, equal, lower));
+    };
+    SmallVector<Value> outerUbs(dims);
+    outerUbs[axis] = one;
+    SmallVector<Value> lbs(rank, zero), steps(rank, one);
+    Type element = valuesType.getElementType();
+    scf::LoopNest nest = scf::buildLoopNest(
+        rewriter, loc, lbs, outerUbs, steps, ValueRange{values, indices},
+        [&](OpBuilder &b, Location l, ValueRange ivs, ValueRange args) {
+          auto at = [&](Value i) {
+            SmallVector<Value> position(ivs.begin(), ivs.end());
+            position[axis] = i;
+            return position;
+          };
+          Value initialValue = scalarConstant(b, l, element, 0);
+          auto picks = scf::ForOp::create(
+              b, l, zero, k, one,
+              ValueRange{args[0], args[1], initialValue, none},
+              [&](OpBuilder &jb, Location jl, Value j, ValueRange state) {
+                Value previous = state[2], previousIndex = state[3];
+                auto scan = scf::ForOp::create(
+                    jb, jl, zero, extent, one, ValueRange{initialValue, none},
+                    [&](OpBuilder &sb, Location sl, Value e, ValueRange best) {
+                      Value v = tensor::ExtractOp::create(sb, sl, input, at(e));
+                      Value first = arith::CmpIOp::create(
+                          sb, sl, arith::CmpIPredicate::eq, previousIndex,
+                          none);
+                      Value after = arith::OrIOp::create(
+                          sb, sl, first,
+                          before(sb, sl, previous, previousIndex, v, e));
+                      Value noBest = arith::CmpIOp::create(
+                          sb, sl, arith::CmpIPredicate::eq, best[1], none);
+                      Value better = arith::OrIOp::create(
+                          sb, sl, noBest,
+                          before(sb, sl, v, e, best[0], best[1]));
+                      Value take = arith::AndIOp::create(sb, sl, after, better);
+                      scf::YieldOp::create(
+                          sb, sl,
+                          ValueRange{
+                              arith::SelectOp::create(sb, sl, take, v, best[0]),
+                              arith::SelectOp::create(sb, sl, take, e,
+                                                      best[1])});
+                    });
+                Value pick = scan.getResult(0), pickIndex = scan.getResult(1);
+                Value newValues =
+                    tensor::InsertOp::create(jb, jl, pick, state[0], at(j));
+                Value newIndices = tensor::InsertOp::create(
+                    jb, jl,
+                    arith::IndexCastOp::create(jb, jl, jb.getI64Type(),
+                                               pickIndex),
+                    state[1], at(j));
+                scf::YieldOp::create(
+                    jb, jl, ValueRange{newValues, newIndices, pick, pickIndex});
+              });
+          return scf::ValueVector{picks.getResult(0), picks.getResult(1)};
+        });
+    rewriter.replaceOp(op, nest.results);
+    return success();
+  }
+};
+
+/// einsum: one generic whose loops are the labels, output labels parallel
+/// and the others reductions; operands index by their labels (a label
+/// repeated in an operand reads its diagonal; a broadcast dim of extent 1
+/// reads index 0).
+struct EinsumLowering : OpConversionPattern<EinsumOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(EinsumOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *context = rewriter.getContext();
+    SmallVector<RankedTensorType> types;
+    SmallVector<int64_t> ranks;
+    for (Value v : op.getInputs()) {
+      types.push_back(cast<RankedTensorType>(v.getType()));
+      ranks.push_back(types.back().getRank());
+    }
+    std::string error;
+    FailureOr<EinsumSpec> spec = parseEinsum(op.getEquation(), ranks, error);
+    if (failed(spec))
+      return rewriter.notifyMatchFailure(op, error);
+    std::map<int64_t, int64_t> extents = einsumLabelExtents(*spec, types);
+    // Loop order: output labels, then the summed ones.
+    SmallVector<int64_t> loops(spec->output);
+    for (const auto &labels : spec->inputs)
+      for (int64_t label : labels)
+        if (!llvm::is_contained(loops, label))
+          loops.push_back(label);
+    auto loopOf = [&](int64_t label) {
+      return llvm::find(loops, label) - loops.begin();
+    };
+    SmallVector<AffineMap> maps;
+    for (auto [labels, type] : llvm::zip(spec->inputs, types)) {
+      SmallVector<AffineExpr> exprs;
+      for (auto [d, label] : llvm::enumerate(labels)) {
+        bool broadcast = type.getDimSize(d) == 1 && extents[label] != 1;
+        exprs.push_back(broadcast ? getAffineConstantExpr(0, context)
+                                  : getAffineDimExpr(loopOf(label), context));
+      }
+      maps.push_back(AffineMap::get(loops.size(), 0, exprs, context));
+    }
+    SmallVector<AffineExpr> outExprs;
+    for (int64_t label : spec->output)
+      outExprs.push_back(getAffineDimExpr(loopOf(label), context));
+    maps.push_back(AffineMap::get(loops.size(), 0, outExprs, context));
+    SmallVector<utils::IteratorType> iterators(loops.size(),
+                                               utils::IteratorType::reduction);
+    for (size_t i = 0; i < spec->output.size(); ++i)
+      iterators[i] = utils::IteratorType::parallel;
+    // Output dims: from the first operand dim with the label's extent.
+    RankedTensorType type = convertTensorType(op.getType());
+    SmallVector<OpFoldResult> resultDims;
+    for (int64_t label : spec->output) {
+      OpFoldResult dim = rewriter.getIndexAttr(1);
+      for (auto [operand, labels, t] :
+           llvm::zip(adaptor.getInputs(), spec->inputs, types)) {
+        auto it = llvm::find(labels, label);
+        if (it == labels.end())
+          continue;
+        int64_t d = it - labels.begin();
+        if (t.getDimSize(d) == 1 && extents[label] != 1)
+          continue;
+        dim = getDims(rewriter, loc, operand)[d];
+        break;
+      }
+      resultDims.push_back(dim);
+    }
+    Type element = type.getElementType();
+    bool isFloat = isa<FloatType>(element);
+    Value init = filledTensor(rewriter, loc, type, resultDims,
+                              scalarConstant(rewriter, loc, element, 0));
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{type}, adaptor.getInputs(), ValueRange{init},
+        maps, iterators, [&](OpBuilder &b, Location l, ValueRange args) {
+          Value product = args[0];
+          for (Value v : args.drop_front().drop_back())
+            product = isFloat ? (Value)arith::MulFOp::create(b, l, product, v)
+                              : (Value)arith::MulIOp::create(b, l, product, v);
+          Value sum =
+              isFloat
+                  ? (Value)arith::AddFOp::create(b, l, args.back(), product)
+                  : (Value)arith::AddIOp::create(b, l, args.back(), product);
+          linalg::YieldOp::create(b, l, sum);
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
+} // namespace
+
+void to_linalg::populateIndexingPatterns(KilnTypeConverter &converter,
+                                         RewritePatternSet &patterns) {
+  patterns.add<RangeLowering, CumSumLowering, GatherNDLowering,
+               ScatterElementsLowering, ScatterNDLowering, NonZeroLowering,
+               TopKLowering, EinsumLowering>(converter, patterns.getContext());
+}

@@ -1,0 +1,102 @@
+// RUN: kiln-opt %s --convert-kiln-to-linalg --split-input-file | FileCheck %s
+
+// range: the length max(ceil((limit - start) / delta), 0) sizes the result;
+// element i is start + i * delta.
+// CHECK-LABEL: func.func @range(
+// CHECK-SAME: %[[S:[^:]+]]: tensor<i64>, %[[L:[^:]+]]: tensor<i64>, %[[D:[^:]+]]: tensor<i64>)
+// CHECK: %[[START:.+]] = tensor.extract %[[S]][] : tensor<i64>
+// CHECK: %[[LIMIT:.+]] = tensor.extract %[[L]][] : tensor<i64>
+// CHECK: %[[DELTA:.+]] = tensor.extract %[[D]][] : tensor<i64>
+// CHECK: %[[SPAN:.+]] = arith.subi %[[LIMIT]], %[[START]] : i64
+// CHECK: %[[STEPS:.+]] = arith.ceildivsi %[[SPAN]], %[[DELTA]] : i64
+// CHECK: %[[COUNT:.+]] = arith.index_cast %[[STEPS]] : i64 to index
+// CHECK: %[[N:.+]] = arith.maxsi %[[COUNT]], %{{.+}} : index
+// CHECK: %[[EMPTY:.+]] = tensor.empty(%[[N]]) : tensor<?xi64>
+// CHECK: linalg.generic {{.+}} outs(%[[EMPTY]] : tensor<?xi64>)
+// CHECK: %[[I:.+]] = linalg.index 0 : index
+// CHECK: %[[II:.+]] = arith.index_cast %[[I]] : index to i64
+// CHECK: %[[M:.+]] = arith.muli %[[II]], %[[DELTA]] : i64
+// CHECK: %[[V:.+]] = arith.addi %[[START]], %[[M]] : i64
+// CHECK: linalg.yield %[[V]] : i64
+func.func @range(%s: tensor<i64>, %l: tensor<i64>, %d: tensor<i64>) -> tensor<?xi64> {
+  %0 = kiln.range %s, %l, %d : (tensor<i64>, tensor<i64>, tensor<i64>) -> tensor<?xi64>
+  return %0 : tensor<?xi64>
+}
+
+// -----
+
+// cumsum with a run-time axis: the body sums input[..., k, ...] for k up to
+// the element's position along the selected axis (exclusive: before it).
+// CHECK-LABEL: func.func @cumsum(
+// CHECK-SAME: %[[X:[^:]+]]: tensor<2x3xf32>, %[[A:[^:]+]]: tensor<i64>)
+// CHECK: tensor.extract %[[A]][] : tensor<i64>
+// CHECK: linalg.generic {{.+}} outs(%{{.+}} : tensor<2x3xf32>)
+// CHECK: %[[ZERO:.+]] = arith.constant 0.000000e+00 : f32
+// CHECK: %[[SUM:.+]] = scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%[[ACC:.+]] = %[[ZERO]]) -> (f32)
+// CHECK: %[[V:.+]] = tensor.extract %[[X]]
+// CHECK: arith.addf %[[ACC]], %[[V]] : f32
+// CHECK: linalg.yield %[[SUM]] : f32
+func.func @cumsum(%x: tensor<2x3xf32>, %axis: tensor<i64>) -> tensor<2x3xf32> {
+  %0 = kiln.cumsum %x, %axis {exclusive = true} : (tensor<2x3xf32>, tensor<i64>) -> tensor<2x3xf32>
+  return %0 : tensor<2x3xf32>
+}
+
+// -----
+
+// scatter_elements: a loop nest over the updates, in order, carrying the
+// result; each update is combined with the element it addresses.
+// CHECK-LABEL: func.func @scatter_elements(
+// CHECK-SAME: %[[X:[^:]+]]: tensor<3x3xf32>, %[[I:[^:]+]]: tensor<2x3xi64>, %[[U:[^:]+]]: tensor<2x3xf32>)
+// CHECK: scf.for %{{.+}} iter_args(%[[OUTER:.+]] = %[[X]]) -> (tensor<3x3xf32>)
+// CHECK: scf.for %{{.+}} iter_args(%[[R:.+]] = %[[OUTER]]) -> (tensor<3x3xf32>)
+// CHECK: tensor.extract %[[I]]
+// CHECK: %[[UPD:.+]] = tensor.extract %[[U]]
+// CHECK: %[[CUR:.+]] = tensor.extract %[[R]]
+// CHECK: %[[NEW:.+]] = arith.addf %[[CUR]], %[[UPD]] : f32
+// CHECK: tensor.insert %[[NEW]] into %[[R]]
+func.func @scatter_elements(%x: tensor<3x3xf32>, %i: tensor<2x3xi64>, %u: tensor<2x3xf32>) -> tensor<3x3xf32> {
+  %0 = kiln.scatter_elements %x, %i, %u {axis = 1 : i64, reduction = "add"} : (tensor<3x3xf32>, tensor<2x3xi64>, tensor<2x3xf32>) -> tensor<3x3xf32>
+  return %0 : tensor<3x3xf32>
+}
+
+// -----
+
+// non_zero: a counting pass sizes the [rank, count] result, a second pass
+// writes the coordinates.
+// CHECK-LABEL: func.func @non_zero(
+// CHECK: %[[COUNT:.+]] = scf.for {{.+}} -> (index)
+// CHECK: %[[EMPTY:.+]] = tensor.empty(%[[COUNT]]) : tensor<2x?xi64>
+// CHECK: scf.for {{.+}} iter_args(%{{.+}} = %{{.+}}, %{{.+}} = %[[EMPTY]]) -> (index, tensor<2x?xi64>)
+// CHECK: scf.if
+func.func @non_zero(%x: tensor<2x3xi1>) -> tensor<2x?xi64> {
+  %0 = kiln.non_zero %x : (tensor<2x3xi1>) -> tensor<2x?xi64>
+  return %0 : tensor<2x?xi64>
+}
+
+// -----
+
+// einsum: the labels become loops, output labels parallel; a label repeated
+// in one operand reads its diagonal.
+// CHECK-DAG: #[[$DIAG:.+]] = affine_map<(d0, d1) -> (d0, d1, d1)>
+// CHECK-DAG: #[[$OUT:.+]] = affine_map<(d0, d1) -> (d0)>
+// CHECK-LABEL: func.func @einsum_batch_diagonal_sum(
+// CHECK: linalg.generic {indexing_maps = [#[[$DIAG]], #[[$OUT]]], iterator_types = ["parallel", "reduction"]}
+// CHECK: arith.addf
+func.func @einsum_batch_diagonal_sum(%x: tensor<3x5x5xf32>) -> tensor<3xf32> {
+  %0 = kiln.einsum %x {equation = "bii->b"} : (tensor<3x5x5xf32>) -> tensor<3xf32>
+  return %0 : tensor<3xf32>
+}
+
+// -----
+
+// CHECK-DAG: #[[$A:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d3)>
+// CHECK-DAG: #[[$B:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d3, d2)>
+// CHECK-DAG: #[[$C:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>
+// CHECK-LABEL: func.func @einsum_batch_matmul(
+// CHECK: linalg.generic {indexing_maps = [#[[$A]], #[[$B]], #[[$C]]], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+// CHECK: %[[P:.+]] = arith.mulf
+// CHECK: arith.addf %{{.+}}, %[[P]]
+func.func @einsum_batch_matmul(%a: tensor<2x3x4xf32>, %b: tensor<2x4x5xf32>) -> tensor<2x3x5xf32> {
+  %0 = kiln.einsum %a, %b {equation = "bij, bjk -> bik"} : (tensor<2x3x4xf32>, tensor<2x4x5xf32>) -> tensor<2x3x5xf32>
+  return %0 : tensor<2x3x5xf32>
+}
