@@ -269,3 +269,44 @@ Value Decomposer::convert(Value v, Type element) {
     return v;
   return op<CastOp>(v, {n.named("to", TypeAttr::get(element))});
 }
+
+Value Decomposer::axisMask(Value axes, int64_t rank) {
+  Type i64 = n.getBuilder().getI64Type();
+  axes = convert(axes, i64);
+  Value negative = op<LessOp>({axes, scalar(i64, 0)});
+  axes = op<WhereOp>({negative, op<AddOp>({axes, scalar(i64, rank)}), axes});
+  SmallVector<int64_t> positions;
+  for (int64_t d = 0; d < rank; ++d)
+    positions.push_back(d);
+  // [rank, k] matches, any over k.
+  Value matches =
+      op<EqualOp>({unsqueeze(ints(positions), {1}), unsqueeze(axes, {0})});
+  Value named = reduce<ReduceMaxOp>(convert(matches, i64), {1}, false);
+  return op<GreaterOp>({named, scalar(i64, 0)});
+}
+
+Value Decomposer::dropDims(Value x, Value mask, int64_t resultRank) {
+  if (resultRank == 0)
+    return reshape(x, ints({}));
+  Type i64 = n.getBuilder().getI64Type();
+  int64_t r = rank(x);
+  SmallVector<int64_t> positions, slots;
+  for (int64_t d = 0; d < r; ++d)
+    positions.push_back(d);
+  for (int64_t j = 0; j < resultRank; ++j)
+    slots.push_back(j);
+  Value keep = op<NotOp>(mask);
+  Value kept = convert(keep, i64);
+  // The result slot of each kept dim: how many kept dims come before it.
+  Value slot =
+      op<CumSumOp>({kept, scalar(i64, 0)}, {n.namedBool("exclusive", true)});
+  // [resultRank, r]: dim d fills slot j.
+  Value fills = op<AndOp>(
+      {op<EqualOp>({unsqueeze(ints(slots), {1}), unsqueeze(slot, {0})}),
+       unsqueeze(keep, {0})});
+  Value source = reduce<ReduceSumOp>(
+      op<MulOp>({convert(fills, i64), unsqueeze(ints(positions), {0})}), {1},
+      false);
+  Value dims = op<GatherOp>({shape(x), source}, {n.namedI64("axis", 0)});
+  return reshape(x, dims);
+}

@@ -316,6 +316,16 @@ public:
     return op<ShapeOp>(v, {n.namedI64("start", d), n.namedI64("end", d + 1)});
   }
 
+  // Axes given as runtime tensors (the values of a graph input): the rank of
+  // the result is known from the number of axes, the dims are computed.
+
+  /// A bool [rank] mask of the dims that runtime `axes` (1-D, negative
+  /// values counting from the end) name.
+  mlir::Value axisMask(mlir::Value axes, int64_t rank);
+  /// `x` without the dims where `mask` (bool [rank of x]) holds; the result
+  /// has rank `resultRank`.
+  mlir::Value dropDims(mlir::Value x, mlir::Value mask, int64_t resultRank);
+
 protected:
   mlir::Value fail() {
     hasFailed = true;

@@ -166,26 +166,60 @@ static LogicalResult importTranspose(NodeImporter &n) {
       n.operand(0), {n.namedI64s("perm", n.intsAttr("perm", reversed))}));
 }
 
-/// Squeeze and Unsqueeze: `axes` is an attribute before opset 13 and a
-/// constant input from then on.
-static FailureOr<SmallVector<int64_t>> readAxes(NodeImporter &n) {
-  if (n.getOpset() < 13)
-    return n.intsAttr("axes");
-  if (!n.hasOperand(1))
-    return SmallVector<int64_t>();
-  return n.constantInts(1, "axes");
+/// Squeeze or Unsqueeze with axes known at run time only.
+template <typename OpTy>
+static LogicalResult importRuntimeAxes(NodeImporter &n) {
+  RankedTensorType axesType = n.operandType(1);
+  if (axesType.getRank() != 1 || axesType.isDynamicDim(0))
+    return n.emitError() << "axes must be a constant or a 1-D tensor of static "
+                            "size (the result's rank depends on it), got "
+                         << axesType;
+  int64_t count = axesType.getDimSize(0);
+  int64_t rank = n.operandType(0).getRank();
+  Decomposer b(n);
+  Value x = n.operand(0), y;
+  if constexpr (std::is_same_v<OpTy, SqueezeOp>) {
+    y = b.dropDims(x, b.axisMask(n.operand(1), rank), rank - count);
+  } else {
+    // Result dim j is 1 where named, else the next input dim in order.
+    int64_t resultRank = rank + count;
+    Type i64 = n.getBuilder().getI64Type();
+    Value named = b.axisMask(n.operand(1), resultRank);
+    Value before = b.op<CumSumOp>({b.convert(named, i64), b.scalar(i64, 0)});
+    SmallVector<int64_t> positions;
+    for (int64_t j = 0; j < resultRank; ++j)
+      positions.push_back(j);
+    Value source = b.op<SubOp>({b.ints(positions), before});
+    source = b.op<MinOp>({b.op<MaxOp>({source, b.scalar(i64, 0)}),
+                          b.scalar(i64, std::max<int64_t>(rank - 1, 0))});
+    Value dims = rank == 0 ? b.ints(SmallVector<int64_t>(resultRank, 1))
+                           : b.op<GatherOp>({b.shape(x), source},
+                                            {n.namedI64("axis", 0)});
+    y = b.reshape(x, b.op<WhereOp>({named, b.scalar(i64, 1), dims}));
+  }
+  if (b.failed())
+    return failure();
+  return n.setResults(y);
 }
 
-/// Squeeze and Unsqueeze differ only in the op they build.
+/// Squeeze and Unsqueeze: `axes` is an attribute before opset 13 and an
+/// input from then on, usually a constant (folded into the op's attribute).
+/// Runtime axes are handled by composition: the result rank follows from
+/// their number, the dims are computed.
 template <typename OpTy>
 static LogicalResult importSqueezeLike(NodeImporter &n) {
   if (failed(n.requireOperands(1)))
     return failure();
-  FailureOr<SmallVector<int64_t>> axes = readAxes(n);
-  if (failed(axes))
-    return failure();
-  return n.setResult(
-      n.create<OpTy>(n.operand(0), {n.namedI64s("axes", *axes)}));
+  SmallVector<int64_t> axes;
+  if (n.getOpset() < 13) {
+    axes = n.intsAttr("axes");
+  } else if (n.hasOperand(1)) {
+    std::optional<SmallVector<int64_t>> values = getConstantInts(n.operand(1));
+    if (!values)
+      return importRuntimeAxes<OpTy>(n);
+    axes = *values;
+  }
+  return n.setResult(n.create<OpTy>(n.operand(0), {n.namedI64s("axes", axes)}));
 }
 
 static LogicalResult importFlatten(NodeImporter &n) {
@@ -215,6 +249,39 @@ static LogicalResult importConcat(NodeImporter &n) {
       n.create<ConcatOp>(*inputs, {n.namedI64("axis", n.intAttr("axis", 0))}));
 }
 
+/// Split with sizes known at run time only: a slice per output between the
+/// running sums of the sizes.
+static LogicalResult importRuntimeSplit(NodeImporter &n) {
+  int64_t outputs = n.getNode().output_size();
+  RankedTensorType sizesType = n.operandType(1);
+  if (sizesType.getRank() != 1 ||
+      (!sizesType.isDynamicDim(0) && sizesType.getDimSize(0) != outputs))
+    return n.emitError() << "split must be 1-D with one size per output ("
+                         << outputs << "), got " << sizesType;
+  FailureOr<int64_t> axis =
+      normalizeAxis(n.intAttr("axis", 0), n.operandType(0).getRank());
+  if (failed(axis))
+    return n.emitError() << "axis " << n.intAttr("axis", 0)
+                         << " is out of range";
+  Decomposer b(n);
+  Type i64 = n.getBuilder().getI64Type();
+  Value sizes = b.convert(n.operand(1), i64);
+  Value starts = b.op<CumSumOp>({sizes, b.scalar(i64, 0)},
+                                {n.namedBool("exclusive", true)});
+  Value ends = b.op<AddOp>({starts, sizes});
+  SmallVector<Value> pieces;
+  for (int64_t i = 0; i < outputs; ++i) {
+    auto at = [&](Value v) {
+      return b.op<GatherOp>({v, b.ints({i})}, {n.namedI64("axis", 0)});
+    };
+    pieces.push_back(b.op<SliceOp>(
+        {n.operand(0), at(starts), at(ends), b.ints({*axis}), b.ints({1})}));
+  }
+  if (b.failed())
+    return failure();
+  return n.setResults(pieces);
+}
+
 /// Split: sizes come from the `split` attribute (before opset 13), the
 /// optional `split` input (from 13), or an equal division into the node's
 /// outputs (`num_outputs` from 18).
@@ -228,9 +295,9 @@ static LogicalResult importSplit(NodeImporter &n) {
   if (n.getOpset() < 13) {
     sizes = n.intsAttr("split");
   } else if (n.hasOperand(1)) {
-    FailureOr<SmallVector<int64_t>> values = n.constantInts(1, "split");
-    if (failed(values))
-      return failure();
+    std::optional<SmallVector<int64_t>> values = getConstantInts(n.operand(1));
+    if (!values)
+      return importRuntimeSplit(n);
     sizes = *values;
   }
   if (!sizes.empty())
