@@ -58,6 +58,7 @@ const OpRegistry &OpRegistry::get() {
     registerLossOps(r);
     registerQuantizationOps(r);
     registerIndexingOps(r);
+    registerRecurrentOps(r);
     return r;
   }();
   return registry;

@@ -63,6 +63,7 @@ void registerShapeOps(OpRegistry &registry);
 void registerLossOps(OpRegistry &registry);
 void registerQuantizationOps(OpRegistry &registry);
 void registerIndexingOps(OpRegistry &registry);
+void registerRecurrentOps(OpRegistry &registry);
 
 /// The MLIR element type of an ONNX TensorProto data type, or null.
 mlir::Type convertElementType(mlir::MLIRContext *context, int32_t dataType);
