@@ -158,7 +158,14 @@ Value to_linalg::reshapeTo(OpBuilder &b, Location loc, Value value,
                             : getReassociationIndicesForReshape(source, type)) {
     if (source.getRank() > type.getRank())
       return tensor::CollapseShapeOp::create(b, loc, type, value, *groups);
-    if (source.getRank() < type.getRank())
+    // An expand_shape of one group into several dynamic dims does not lower
+    // (memref's expand-strided-metadata crashes on it): those go through
+    // tensor.reshape below.
+    bool lowerable = llvm::all_of(*groups, [&](const ReassociationIndices &g) {
+      return llvm::count_if(
+                 g, [&](int64_t d) { return type.isDynamicDim(d); }) <= 1;
+    });
+    if (source.getRank() < type.getRank() && lowerable)
       return tensor::ExpandShapeOp::create(b, loc, type, value, *groups, dims);
   }
   // Several dynamic dims: tensor.reshape with the dims as a shape tensor

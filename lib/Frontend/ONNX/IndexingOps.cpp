@@ -2,8 +2,8 @@
 //
 // Range, CumSum, GatherND, ScatterElements/Scatter, ScatterND, NonZero,
 // TopK and Einsum map to kiln ops of their own. EyeLike, OneHot,
-// ReverseSequence, Compress and the window functions are compositions of
-// those with elementwise ops.
+// ReverseSequence and Compress are compositions of those with elementwise
+// ops.
 //
 //===----------------------------------------------------------------------===//
 
@@ -104,20 +104,7 @@ static LogicalResult importEinsum(NodeImporter &n) {
 // Compositions
 //===----------------------------------------------------------------------===//
 
-namespace {
-struct IndexBuilder : Decomposer {
-  using Decomposer::Decomposer;
-
-  /// 0, 1, ..., extent - 1 (i64) for a rank-0 or one-element `extent`.
-  Value iota(Value extent) {
-    Type i64 = n.getBuilder().getI64Type();
-    Value end = convert(extent, i64);
-    if (end && rank(end) == 1)
-      end = reshape(end, ints({}));
-    return op<RangeOp>({scalar(i64, 0), end, scalar(i64, 1)});
-  }
-};
-} // namespace
+using IndexBuilder = Decomposer;
 
 /// EyeLike: ones where column - row == k, as compares of two iotas.
 static LogicalResult importEyeLike(NodeImporter &n) {
@@ -246,42 +233,6 @@ static LogicalResult importCompress(NodeImporter &n) {
   return n.setResults(y);
 }
 
-/// The window functions: sums of cosines of 2 pi k n / N over n = 0 ..
-/// size - 1, with N = size (periodic) or size - 1 (symmetric).
-static LogicalResult importWindow(NodeImporter &n,
-                                  ArrayRef<double> coefficients) {
-  if (failed(n.requireOperands(1)))
-    return failure();
-  Type element =
-      convertElementType(n.getContext(), n.intAttr("output_datatype", 1));
-  if (!element)
-    return n.emitError() << "unsupported output_datatype "
-                         << n.intAttr("output_datatype", 1);
-  IndexBuilder b(n);
-  Type f32 = n.getBuilder().getF32Type();
-  Value size = b.convert(n.operand(0), f32);
-  if (size && b.rank(size) == 1)
-    size = b.reshape(size, b.ints({}));
-  Value positions = b.convert(b.iota(n.operand(0)), f32);
-  Value period = n.intAttr("periodic", 1) != 0
-                     ? size
-                     : b.op<SubOp>({size, b.scalar(f32, 1)});
-  Value angle =
-      b.op<DivOp>({b.op<MulOp>({positions, b.scalar(f32, 2 * M_PI)}), period});
-  Value y = b.op<AddOp>(
-      {b.op<MulOp>({b.op<CosOp>(angle), b.scalar(f32, coefficients[1])}),
-       b.scalar(f32, coefficients[0])});
-  for (size_t k = 2; k < coefficients.size(); ++k) {
-    Value harmonic = b.op<CosOp>(b.op<MulOp>({angle, b.scalar(f32, k)}));
-    y = b.op<AddOp>(
-        {y, b.op<MulOp>({harmonic, b.scalar(f32, coefficients[k])})});
-  }
-  y = b.convert(y, element);
-  if (b.failed())
-    return failure();
-  return n.setResults(y);
-}
-
 void onnx_import::registerIndexingOps(OpRegistry &r) {
   r.add("Range", 11, importRange);
   r.add("CumSum", {11, 14}, importCumSum);
@@ -296,14 +247,4 @@ void onnx_import::registerIndexingOps(OpRegistry &r) {
   r.add("OneHot", {9, 11}, importOneHot);
   r.add("ReverseSequence", 10, importReverseSequence);
   r.add("Compress", {9, 11}, importCompress);
-  // Coefficients of cos(k * angle), k = 0, 1, 2.
-  r.add("HannWindow", 17, [](NodeImporter &n) {
-    return importWindow(n, {0.5, -0.5});
-  });
-  r.add("HammingWindow", 17, [](NodeImporter &n) {
-    return importWindow(n, {25.0 / 46.0, -21.0 / 46.0});
-  });
-  r.add("BlackmanWindow", 17, [](NodeImporter &n) {
-    return importWindow(n, {0.42, -0.5, 0.08});
-  });
 }

@@ -454,6 +454,59 @@ static LogicalResult importLRN(NodeImporter &n) {
   return n.setResults(y);
 }
 
+/// MaxUnpool: zeros of the unpooled shape with each input value scattered
+/// to the flat position its index (as MaxPool's Indices output gives it)
+/// names, padded at the end to `output_shape` when given.
+static LogicalResult importMaxUnpool(NodeImporter &n) {
+  if (failed(n.requireOperands(2)))
+    return failure();
+  RankedTensorType type = n.operandType(0);
+  int64_t rank = type.getRank();
+  int64_t spatial = rank - 2;
+  if (spatial < 1)
+    return n.emitError() << "expects an input of rank >= 3, got " << type;
+  SmallVector<int64_t> kernel = n.intsAttr("kernel_shape");
+  SmallVector<int64_t> strides =
+      n.intsAttr("strides", SmallVector<int64_t>(spatial, 1));
+  SmallVector<int64_t> pads =
+      n.intsAttr("pads", SmallVector<int64_t>(2 * spatial, 0));
+  if (static_cast<int64_t>(kernel.size()) != spatial ||
+      static_cast<int64_t>(strides.size()) != spatial ||
+      static_cast<int64_t>(pads.size()) != 2 * spatial)
+    return n.emitError() << "kernel_shape, strides and pads must cover the "
+                         << spatial << " spatial dims";
+  Decomposer b(n);
+  Type i64 = n.getBuilder().getI64Type();
+  Value x = n.operand(0);
+  // (in - 1) * stride - pad_begin - pad_end + kernel per spatial dim.
+  SmallVector<Value> dims = {b.dim(x, 0), b.dim(x, 1)};
+  for (int64_t i = 0; i < spatial; ++i) {
+    Value in = b.op<SubOp>({b.dim(x, i + 2), b.ints({1})});
+    dims.push_back(
+        b.op<AddOp>({b.op<MulOp>({in, b.ints({strides[i]})}),
+                     b.ints({kernel[i] - pads[i] - pads[i + spatial]})}));
+  }
+  Value shape = b.op<ConcatOp>(dims, {n.namedI64("axis", 0)});
+  Value total = b.reduce<ReduceProdOp>(shape, {}, true);
+  Value zeros = b.op<ExpandOp>({b.scalar(type.getElementType(), 0), total});
+  Value flat = b.ints({-1});
+  Value scattered = b.op<ScatterElementsOp>(
+      {zeros, b.reshape(n.operand(1), flat), b.reshape(x, flat)},
+      {n.namedI64("axis", 0)});
+  Value y = b.reshape(scattered, shape);
+  // A given output_shape pads the unpooled tensor at the end of each dim
+  // (the indices address the unpooled tensor).
+  if (n.hasOperand(2)) {
+    Value extra = b.op<SubOp>({b.convert(n.operand(2), i64), shape});
+    Value pads = b.op<ConcatOp>({b.ints(SmallVector<int64_t>(rank, 0)), extra},
+                                {n.namedI64("axis", 0)});
+    y = b.op<PadOp>({y, pads}, {n.namedStr("mode", "constant")});
+  }
+  if (b.failed())
+    return failure();
+  return n.setResults(y);
+}
+
 /// Softmax, LogSoftmax and Hardmax from opset 13 normalize along one axis;
 /// before, the input is viewed as a matrix split at `axis` and normalized
 /// along its rows.
@@ -493,6 +546,7 @@ void onnx_import::registerNeuralOps(OpRegistry &r) {
   r.add("AveragePool", {7, 10, 11, 19}, importPool<AveragePoolOp>);
   r.add("GlobalAveragePool", 1, importGlobalAveragePool);
   r.add("GlobalMaxPool", 1, importGlobalMaxPool);
+  r.add("MaxUnpool", {9, 11}, importMaxUnpool);
   r.add("InstanceNormalization", 6, importInstanceNorm);
   r.add("MeanVarianceNormalization", {9, 13}, importMeanVarianceNorm);
   r.add("LRN", {1, 13}, importLRN);

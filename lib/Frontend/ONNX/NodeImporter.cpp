@@ -59,6 +59,7 @@ const OpRegistry &OpRegistry::get() {
     registerQuantizationOps(r);
     registerIndexingOps(r);
     registerRecurrentOps(r);
+    registerSignalOps(r);
     return r;
   }();
   return registry;
@@ -310,4 +311,12 @@ Value Decomposer::dropDims(Value x, Value mask, int64_t resultRank) {
       false);
   Value dims = op<GatherOp>({shape(x), source}, {n.namedI64("axis", 0)});
   return reshape(x, dims);
+}
+
+Value Decomposer::iota(Value extent) {
+  Type i64 = n.getBuilder().getI64Type();
+  Value end = convert(extent, i64);
+  if (end && rank(end) == 1)
+    end = reshape(end, ints({}));
+  return op<RangeOp>({scalar(i64, 0), end, scalar(i64, 1)});
 }

@@ -64,6 +64,7 @@ void registerLossOps(OpRegistry &registry);
 void registerQuantizationOps(OpRegistry &registry);
 void registerIndexingOps(OpRegistry &registry);
 void registerRecurrentOps(OpRegistry &registry);
+void registerSignalOps(OpRegistry &registry);
 
 /// The MLIR element type of an ONNX TensorProto data type, or null.
 mlir::Type convertElementType(mlir::MLIRContext *context, int32_t dataType);
@@ -316,6 +317,9 @@ public:
   mlir::Value dim(mlir::Value v, int64_t d) {
     return op<ShapeOp>(v, {n.namedI64("start", d), n.namedI64("end", d + 1)});
   }
+
+  /// 0, 1, ..., extent - 1 (i64) for a rank-0 or one-element `extent`.
+  mlir::Value iota(mlir::Value extent);
 
   // Axes given as runtime tensors (the values of a graph input): the rank of
   // the result is known from the number of axes, the dims are computed.
