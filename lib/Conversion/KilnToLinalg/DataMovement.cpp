@@ -361,10 +361,8 @@ struct SliceLowering : OpConversionPattern<SliceOp> {
     int64_t count = op.getStarts().getType().getDimSize(0);
     std::optional<SmallVector<int64_t>> axes = getConstantInts(op.getAxes());
     std::optional<SmallVector<int64_t>> steps = getConstantInts(op.getSteps());
-    SmallVector<OpFoldResult> dims = getDims(rewriter, loc, input);
-    SmallVector<Value> extents, offsets, strides, sizes;
-    for (OpFoldResult d : dims)
-      extents.push_back(getValueOrCreateConstantIndexOp(rewriter, loc, d));
+    SmallVector<Value> extents = getDimValues(rewriter, loc, input);
+    SmallVector<Value> offsets, strides, sizes;
     Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
     Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
     Value rankValue =
@@ -449,17 +447,6 @@ struct SliceLowering : OpConversionPattern<SliceOp> {
     return success();
   }
 };
-
-/// An ONNX gather index as an index value: negative ones count from
-/// `extent`.
-static Value wrapIndex(OpBuilder &b, Location loc, Value raw, Value extent) {
-  Value index = toIndex(b, loc, raw);
-  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
-  Value isNegative =
-      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, index, zero);
-  return arith::SelectOp::create(
-      b, loc, isNegative, arith::AddIOp::create(b, loc, index, extent), index);
-}
 
 /// gather: a generic over the result that reads the data tensor at the
 /// (wrapped) index.

@@ -24,24 +24,6 @@ static Value extractScalar(OpBuilder &b, Location loc, Value tensor) {
   return tensor::ExtractOp::create(b, loc, tensor, indices);
 }
 
-/// `index` wrapped into [0, extent) when negative (ONNX index semantics).
-static Value wrapNegative(OpBuilder &b, Location loc, Value index,
-                          Value extent) {
-  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
-  Value negative =
-      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, index, zero);
-  return arith::SelectOp::create(
-      b, loc, negative, arith::AddIOp::create(b, loc, index, extent), index);
-}
-
-/// The index values of `dims`.
-static SmallVector<Value> dimValues(OpBuilder &b, Location loc, Value tensor) {
-  SmallVector<Value> values;
-  for (OpFoldResult d : getDims(b, loc, tensor))
-    values.push_back(getValueOrCreateConstantIndexOp(b, loc, d));
-  return values;
-}
-
 /// Combines `current` with `update` by a scatter `reduction`.
 static Value combine(OpBuilder &b, Location loc, StringRef reduction,
                      Type kilnType, Value current, Value update) {
@@ -134,12 +116,11 @@ struct CumSumLowering : OpConversionPattern<CumSumOp> {
     int64_t rank = type.getRank();
     Type element = type.getElementType();
     Value input = adaptor.getInput();
-    SmallVector<Value> dims = dimValues(rewriter, loc, input);
+    SmallVector<Value> dims = getDimValues(rewriter, loc, input);
     Value rankValue = arith::ConstantIndexOp::create(rewriter, loc, rank);
-    Value axis = wrapNegative(
-        rewriter, loc,
-        toIndex(rewriter, loc, extractScalar(rewriter, loc, adaptor.getAxis())),
-        rankValue);
+    Value axis =
+        wrapIndex(rewriter, loc,
+                  extractScalar(rewriter, loc, adaptor.getAxis()), rankValue);
     // The extent along the axis.
     Value extent = dims[0];
     for (int64_t d = 1; d < rank; ++d) {
@@ -213,8 +194,8 @@ struct GatherNDLowering : OpConversionPattern<GatherNDOp> {
     int64_t tuple = indicesType.getDimSize(indicesType.getRank() - 1);
     int64_t indexDims = indicesType.getRank() - 1;
     int64_t rank = type.getRank();
-    SmallVector<Value> inputDims = dimValues(rewriter, loc, input);
-    SmallVector<Value> indexExtents = dimValues(rewriter, loc, indices);
+    SmallVector<Value> inputDims = getDimValues(rewriter, loc, input);
+    SmallVector<Value> indexExtents = getDimValues(rewriter, loc, indices);
     SmallVector<OpFoldResult> resultDims;
     for (int64_t d = 0; d < indexDims; ++d)
       resultDims.push_back(indexExtents[d]);
@@ -234,9 +215,8 @@ struct GatherNDLowering : OpConversionPattern<GatherNDOp> {
             SmallVector<Value> where(position.begin(),
                                      position.begin() + indexDims);
             where.push_back(arith::ConstantIndexOp::create(b, l, t));
-            Value raw =
-                toIndex(b, l, tensor::ExtractOp::create(b, l, indices, where));
-            at.push_back(wrapNegative(b, l, raw, inputDims[batch + t]));
+            Value raw = tensor::ExtractOp::create(b, l, indices, where);
+            at.push_back(wrapIndex(b, l, raw, inputDims[batch + t]));
           }
           at.append(position.begin() + indexDims, position.end());
           linalg::YieldOp::create(
@@ -247,85 +227,85 @@ struct GatherNDLowering : OpConversionPattern<GatherNDOp> {
   }
 };
 
-/// scatter_elements: a loop nest over the updates, in order, that stores
-/// (or combines) each one at its indexed position.
+/// A loop nest over `updates`, in order, carrying a copy of `input`: each
+/// update is combined (by `reduction`) with the element `target(ivs)`
+/// addresses. The scatters differ only in how an update's position maps to
+/// its target.
+static Value
+buildScatter(OpBuilder &b, Location loc, Value input, Value updates,
+             StringRef reduction, Type kilnElement,
+             function_ref<SmallVector<Value>(OpBuilder &, Location, ValueRange)>
+                 target) {
+  int64_t rank = cast<RankedTensorType>(updates.getType()).getRank();
+  SmallVector<Value> lbs(rank, arith::ConstantIndexOp::create(b, loc, 0));
+  SmallVector<Value> steps(rank, arith::ConstantIndexOp::create(b, loc, 1));
+  scf::LoopNest nest = scf::buildLoopNest(
+      b, loc, lbs, getDimValues(b, loc, updates), steps, ValueRange{input},
+      [&](OpBuilder &nb, Location l, ValueRange ivs, ValueRange args) {
+        SmallVector<Value> at = target(nb, l, ivs);
+        Value update = tensor::ExtractOp::create(nb, l, updates, ivs);
+        Value current = tensor::ExtractOp::create(nb, l, args[0], at);
+        Value value = combine(nb, l, reduction, kilnElement, current, update);
+        return scf::ValueVector{
+            tensor::InsertOp::create(nb, l, value, args[0], at)};
+      });
+  return nest.results.front();
+}
+
+/// scatter_elements: an update at position p goes to p with p[axis]
+/// replaced by its index.
 struct ScatterElementsLowering : OpConversionPattern<ScatterElementsOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
   matchAndRewrite(ScatterElementsOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    Value input = adaptor.getInput(), indices = adaptor.getIndices(),
-          updates = adaptor.getUpdates();
-    int64_t rank = op.getInput().getType().getRank();
-    int64_t axis = *normalizeAxis(op.getAxis(), rank);
-    Type kilnElement = op.getInput().getType().getElementType();
-    StringRef reduction = op.getReduction();
-    SmallVector<Value> inputDims = dimValues(rewriter, loc, input);
-    SmallVector<Value> lbs(rank,
-                           arith::ConstantIndexOp::create(rewriter, loc, 0));
-    SmallVector<Value> steps(rank,
-                             arith::ConstantIndexOp::create(rewriter, loc, 1));
-    scf::LoopNest nest = scf::buildLoopNest(
-        rewriter, loc, lbs, dimValues(rewriter, loc, updates), steps,
-        ValueRange{input},
-        [&](OpBuilder &b, Location l, ValueRange ivs, ValueRange args) {
+    Value input = adaptor.getInput(), indices = adaptor.getIndices();
+    int64_t axis =
+        *normalizeAxis(op.getAxis(), op.getInput().getType().getRank());
+    SmallVector<Value> inputDims = getDimValues(rewriter, loc, input);
+    Value result = buildScatter(
+        rewriter, loc, input, adaptor.getUpdates(), op.getReduction(),
+        op.getInput().getType().getElementType(),
+        [&](OpBuilder &b, Location l, ValueRange ivs) {
           SmallVector<Value> at(ivs.begin(), ivs.end());
-          Value raw =
-              toIndex(b, l, tensor::ExtractOp::create(b, l, indices, ivs));
-          at[axis] = wrapNegative(b, l, raw, inputDims[axis]);
-          Value update = tensor::ExtractOp::create(b, l, updates, ivs);
-          Value current = tensor::ExtractOp::create(b, l, args[0], at);
-          Value value = combine(b, l, reduction, kilnElement, current, update);
-          return scf::ValueVector{
-              tensor::InsertOp::create(b, l, value, args[0], at)};
+          Value raw = tensor::ExtractOp::create(b, l, indices, ivs);
+          at[axis] = wrapIndex(b, l, raw, inputDims[axis]);
+          return at;
         });
-    rewriter.replaceOp(op, nest.results.front());
+    rewriter.replaceOp(op, result);
     return success();
   }
 };
 
-/// scatter_nd: a loop nest over the updates; each update's leading
-/// coordinates pick an index tuple, which addresses the input's leading dims.
+/// scatter_nd: an update's leading coordinates pick an index tuple, which
+/// addresses the input's leading dims; its trailing coordinates the rest.
 struct ScatterNDLowering : OpConversionPattern<ScatterNDOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
   matchAndRewrite(ScatterNDOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    Value input = adaptor.getInput(), indices = adaptor.getIndices(),
-          updates = adaptor.getUpdates();
+    Value input = adaptor.getInput(), indices = adaptor.getIndices();
     RankedTensorType indicesType = op.getIndices().getType();
     int64_t tuple = indicesType.getDimSize(indicesType.getRank() - 1);
     int64_t indexDims = indicesType.getRank() - 1;
-    int64_t updatesRank = op.getUpdates().getType().getRank();
-    Type kilnElement = op.getInput().getType().getElementType();
-    StringRef reduction = op.getReduction();
-    SmallVector<Value> inputDims = dimValues(rewriter, loc, input);
-    SmallVector<Value> lbs(updatesRank,
-                           arith::ConstantIndexOp::create(rewriter, loc, 0));
-    SmallVector<Value> steps(updatesRank,
-                             arith::ConstantIndexOp::create(rewriter, loc, 1));
-    scf::LoopNest nest = scf::buildLoopNest(
-        rewriter, loc, lbs, dimValues(rewriter, loc, updates), steps,
-        ValueRange{input},
-        [&](OpBuilder &b, Location l, ValueRange ivs, ValueRange args) {
+    SmallVector<Value> inputDims = getDimValues(rewriter, loc, input);
+    Value result = buildScatter(
+        rewriter, loc, input, adaptor.getUpdates(), op.getReduction(),
+        op.getInput().getType().getElementType(),
+        [&](OpBuilder &b, Location l, ValueRange ivs) {
           SmallVector<Value> at;
           for (int64_t t = 0; t < tuple; ++t) {
             SmallVector<Value> where(ivs.begin(), ivs.begin() + indexDims);
             where.push_back(arith::ConstantIndexOp::create(b, l, t));
-            Value raw =
-                toIndex(b, l, tensor::ExtractOp::create(b, l, indices, where));
-            at.push_back(wrapNegative(b, l, raw, inputDims[t]));
+            Value raw = tensor::ExtractOp::create(b, l, indices, where);
+            at.push_back(wrapIndex(b, l, raw, inputDims[t]));
           }
           at.append(ivs.begin() + indexDims, ivs.end());
-          Value update = tensor::ExtractOp::create(b, l, updates, ivs);
-          Value current = tensor::ExtractOp::create(b, l, args[0], at);
-          Value value = combine(b, l, reduction, kilnElement, current, update);
-          return scf::ValueVector{
-              tensor::InsertOp::create(b, l, value, args[0], at)};
+          return at;
         });
-    rewriter.replaceOp(op, nest.results.front());
+    rewriter.replaceOp(op, result);
     return success();
   }
 };
@@ -346,7 +326,7 @@ struct NonZeroLowering : OpConversionPattern<NonZeroOp> {
     Value zeroIndex = arith::ConstantIndexOp::create(rewriter, loc, 0);
     Value oneIndex = arith::ConstantIndexOp::create(rewriter, loc, 1);
     SmallVector<Value> lbs(rank, zeroIndex), steps(rank, oneIndex);
-    SmallVector<Value> ubs = dimValues(rewriter, loc, input);
+    SmallVector<Value> ubs = getDimValues(rewriter, loc, input);
     auto isNonZero = [&](OpBuilder &b, Location l, ValueRange ivs) -> Value {
       Value v = tensor::ExtractOp::create(b, l, input, ivs);
       Value zero = scalarConstant(b, l, element, 0);
@@ -414,7 +394,7 @@ struct TopKLowering : OpConversionPattern<TopKOp> {
     bool largest = op.getLargest();
     RankedTensorType valuesType = convertTensorType(op.getValues().getType());
     RankedTensorType indicesType = op.getIndices().getType();
-    SmallVector<Value> dims = dimValues(rewriter, loc, input);
+    SmallVector<Value> dims = getDimValues(rewriter, loc, input);
     Value k =
         toIndex(rewriter, loc, extractScalar(rewriter, loc, adaptor.getK()));
     SmallVector<OpFoldResult> resultDims(dims.begin(), dims.end());

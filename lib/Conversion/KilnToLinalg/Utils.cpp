@@ -39,6 +39,11 @@ SmallVector<OpFoldResult> to_linalg::getDims(OpBuilder &b, Location loc,
   return tensor::getMixedSizes(b, loc, value);
 }
 
+SmallVector<Value> to_linalg::getDimValues(OpBuilder &b, Location loc,
+                                           Value value) {
+  return getValueOrCreateConstantIndexOp(b, loc, getDims(b, loc, value));
+}
+
 Value to_linalg::emptyTensor(OpBuilder &b, Location loc, RankedTensorType type,
                              ArrayRef<OpFoldResult> dims) {
   SmallVector<Value> dynamic;
@@ -209,6 +214,16 @@ Value to_linalg::toIndex(OpBuilder &b, Location loc, Value value) {
   if (value.getType().isIndex())
     return value;
   return arith::IndexCastOp::create(b, loc, b.getIndexType(), value);
+}
+
+Value to_linalg::wrapIndex(OpBuilder &b, Location loc, Value raw,
+                           Value extent) {
+  Value index = toIndex(b, loc, raw);
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value isNegative =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, index, zero);
+  return arith::SelectOp::create(
+      b, loc, isNegative, arith::AddIOp::create(b, loc, index, extent), index);
 }
 
 Value to_linalg::castScalar(OpBuilder &b, Location loc, Value value, Type from,

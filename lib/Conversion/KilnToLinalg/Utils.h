@@ -35,6 +35,10 @@ public:
 llvm::SmallVector<mlir::OpFoldResult>
 getDims(mlir::OpBuilder &b, mlir::Location loc, mlir::Value value);
 
+/// The extent of every dim of `value` as index values.
+llvm::SmallVector<mlir::Value>
+getDimValues(mlir::OpBuilder &b, mlir::Location loc, mlir::Value value);
+
 /// A `tensor.empty` of `type` whose dynamic dims come from `dims` (one entry
 /// per dim; static entries are ignored).
 mlir::Value emptyTensor(mlir::OpBuilder &b, mlir::Location loc,
@@ -90,6 +94,11 @@ mlir::Value castScalar(mlir::OpBuilder &b, mlir::Location loc,
 
 /// An index value from a scalar integer of any width.
 mlir::Value toIndex(mlir::OpBuilder &b, mlir::Location loc, mlir::Value value);
+
+/// An ONNX index (integer of any width, or index) as an index value:
+/// negative ones count from `extent`.
+mlir::Value wrapIndex(mlir::OpBuilder &b, mlir::Location loc, mlir::Value raw,
+                      mlir::Value extent);
 
 /// The scalar activation `activation` (a contraction epilogue's, see
 /// Kiln_ActivationAttr) of `x`, whose kiln element type is `type`.

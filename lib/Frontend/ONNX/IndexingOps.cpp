@@ -104,8 +104,6 @@ static LogicalResult importEinsum(NodeImporter &n) {
 // Compositions
 //===----------------------------------------------------------------------===//
 
-using IndexBuilder = Decomposer;
-
 /// EyeLike: ones where column - row == k, as compares of two iotas.
 static LogicalResult importEyeLike(NodeImporter &n) {
   if (failed(n.requireOperands(1)))
@@ -118,7 +116,7 @@ static LogicalResult importEyeLike(NodeImporter &n) {
     if (!element)
       return n.emitError() << "unsupported dtype " << n.intAttr("dtype", 1);
   }
-  IndexBuilder b(n);
+  Decomposer b(n);
   Value x = n.operand(0);
   Value rows = b.unsqueeze(b.iota(b.dim(x, 0)), {1});
   Value columns = b.unsqueeze(b.iota(b.dim(x, 1)), {0});
@@ -135,7 +133,7 @@ static LogicalResult importEyeLike(NodeImporter &n) {
 static LogicalResult importOneHot(NodeImporter &n) {
   if (failed(n.requireOperands(3)))
     return failure();
-  IndexBuilder b(n);
+  Decomposer b(n);
   Type i64 = n.getBuilder().getI64Type();
   Value indices = n.operand(0), depth = n.operand(1), values = n.operand(2);
   int64_t rank = n.operandType(0).getRank();
@@ -160,8 +158,7 @@ static LogicalResult importOneHot(NodeImporter &n) {
   if (!others.empty())
     classes = b.unsqueeze(classes, others);
   Value hot = b.op<EqualOp>({index, classes});
-  Value off = b.op<GatherOp>({values, b.ints({0})}, {n.namedI64("axis", 0)});
-  Value on = b.op<GatherOp>({values, b.ints({1})}, {n.namedI64("axis", 0)});
+  Value off = b.element(values, 0), on = b.element(values, 1);
   Value scalarShape = b.ints({});
   Value y = b.op<WhereOp>(
       {hot, b.reshape(on, scalarShape), b.reshape(off, scalarShape)});
@@ -183,7 +180,7 @@ static LogicalResult importReverseSequence(NodeImporter &n) {
       (timeAxis != 0 && timeAxis != 1) || batchAxis == timeAxis)
     return n.emitError() << "batch_axis and time_axis must be 0 and 1 in some "
                             "order, for an input of rank >= 2";
-  IndexBuilder b(n);
+  Decomposer b(n);
   Type i64 = n.getBuilder().getI64Type();
   Value x = n.operand(0);
   auto alongAxis = [&](Value v, int64_t axis) {
@@ -213,7 +210,7 @@ static LogicalResult importCompress(NodeImporter &n) {
     return failure();
   if (n.operandType(1).getRank() != 1)
     return n.emitError() << "condition must be 1-D, got " << n.operandType(1);
-  IndexBuilder b(n);
+  Decomposer b(n);
   Value x = n.operand(0);
   int64_t axis = 0;
   if (n.hasAttr("axis")) {

@@ -431,9 +431,7 @@ static LogicalResult importLRN(NodeImporter &n) {
                             "dims), got "
                          << n.operandType(0);
   Type element = b.elementType(x);
-  Value view =
-      b.op<ConcatOp>({b.dim(x, 0), b.ints({1}), b.dim(x, 1), b.ints({-1})},
-                     {n.namedI64("axis", 0)});
+  Value view = b.concat({b.dim(x, 0), b.ints({1}), b.dim(x, 1), b.ints({-1})});
   Value squares = b.reshape(b.op<MulOp>({x, x}), view);
   int64_t before = (size - 1) / 2, after = size - 1 - before;
   Value average =
@@ -486,7 +484,7 @@ static LogicalResult importMaxUnpool(NodeImporter &n) {
         b.op<AddOp>({b.op<MulOp>({in, b.ints({strides[i]})}),
                      b.ints({kernel[i] - pads[i] - pads[i + spatial]})}));
   }
-  Value shape = b.op<ConcatOp>(dims, {n.namedI64("axis", 0)});
+  Value shape = b.concat(dims);
   Value total = b.reduce<ReduceProdOp>(shape, {}, true);
   Value zeros = b.op<ExpandOp>({b.scalar(type.getElementType(), 0), total});
   Value flat = b.ints({-1});
@@ -498,8 +496,7 @@ static LogicalResult importMaxUnpool(NodeImporter &n) {
   // (the indices address the unpooled tensor).
   if (n.hasOperand(2)) {
     Value extra = b.op<SubOp>({b.convert(n.operand(2), i64), shape});
-    Value pads = b.op<ConcatOp>({b.ints(SmallVector<int64_t>(rank, 0)), extra},
-                                {n.namedI64("axis", 0)});
+    Value pads = b.concat({b.ints(SmallVector<int64_t>(rank, 0)), extra});
     y = b.op<PadOp>({y, pads}, {n.namedStr("mode", "constant")});
   }
   if (b.failed())

@@ -309,6 +309,14 @@ public:
   mlir::Value transpose(mlir::Value v, llvm::ArrayRef<int64_t> perm) {
     return op<TransposeOp>(v, {n.namedI64s("perm", perm)});
   }
+  /// The concatenation of `parts` along `axis`.
+  mlir::Value concat(mlir::ValueRange parts, int64_t axis = 0) {
+    return op<ConcatOp>(parts, {n.namedI64("axis", axis)});
+  }
+  /// Element `i` of 1-D `v`, as a one-element 1-D tensor.
+  mlir::Value element(mlir::Value v, int64_t i) {
+    return op<GatherOp>({v, ints({i})}, {n.namedI64("axis", 0)});
+  }
   /// The shape of `v` as a 1-D i64 tensor (a constant when static).
   mlir::Value shape(mlir::Value v) {
     return op<ShapeOp>(v, {n.namedI64("start", 0)});

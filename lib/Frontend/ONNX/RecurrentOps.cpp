@@ -28,6 +28,10 @@ struct RecurrentBuilder : Decomposer {
   bool linearBeforeReset = false;
   SmallVector<std::string> activations;
 
+  /// f (and g, h): the activations each direction takes.
+  int64_t activationsPerDirection() const {
+    return cell == Cell::RNN ? 1 : cell == Cell::GRU ? 2 : 3;
+  }
   int64_t gates() const {
     return cell == Cell::RNN ? 1 : cell == Cell::GRU ? 3 : 4;
   }
@@ -71,9 +75,7 @@ struct RecurrentBuilder : Decomposer {
     Type t = elementType();
     int64_t g = gates();
     ArrayRef<std::string> acts(activations);
-    acts = acts.drop_front(d * (cell == Cell::RNN   ? 1
-                                : cell == Cell::GRU ? 2
-                                                    : 3));
+    acts = acts.drop_front(d * activationsPerDirection());
     Value w = transpose(direction(n.operand(1), d), {1, 0}); // [I, gH]
     Value r = transpose(direction(n.operand(2), d), {1, 0}); // [H, gH]
     Value wb, rb;
@@ -87,8 +89,7 @@ struct RecurrentBuilder : Decomposer {
     if (wb)
       projected = op<AddOp>({projected, wb});
     Value batch = dim(x, 1);
-    Value stateShape =
-        op<ConcatOp>({batch, ints({hidden})}, {n.namedI64("axis", 0)});
+    Value stateShape = concat({batch, ints({hidden})});
     auto initial = [&](size_t operand) -> Value {
       if (n.hasOperand(operand))
         return direction(n.operand(operand), d);
@@ -180,7 +181,7 @@ struct RecurrentBuilder : Decomposer {
       c = cNew ? cNew : c;
       outputs[step] = unsqueeze(y, {0, 1}); // [1, 1, B, H]
     }
-    Value all = op<ConcatOp>(outputs, {n.namedI64("axis", 0)});
+    Value all = concat(outputs);
     SmallVector<Value> results = {all, unsqueeze(h, {0})};
     if (cell == Cell::LSTM)
       results.push_back(unsqueeze(c, {0}));
@@ -220,9 +221,9 @@ static LogicalResult importRecurrent(NodeImporter &n, Cell cell) {
     for (int64_t d = 0; d < directions; ++d)
       b.activations.append(defaults.begin(), defaults.end());
   }
-  if (b.activations.size() != defaults.size() * directions)
-    return n.emitError() << "expects " << defaults.size() * directions
-                         << " activations";
+  int64_t expected = b.activationsPerDirection() * directions;
+  if (static_cast<int64_t>(b.activations.size()) != expected)
+    return n.emitError() << "expects " << expected << " activations";
   if (n.hasAttr("activation_alpha") || n.hasAttr("activation_beta"))
     return n.emitError() << "activation_alpha/beta are not supported";
   if (cell == Cell::LSTM && n.intAttr("input_forget", 0) != 0)
@@ -260,9 +261,7 @@ static LogicalResult importRecurrent(NodeImporter &n, Cell cell) {
       cs.push_back(r[2]);
   }
   auto join = [&](ArrayRef<Value> parts, int64_t axis) {
-    return parts.size() == 1
-               ? parts.front()
-               : b.op<ConcatOp>(parts, {n.namedI64("axis", axis)});
+    return parts.size() == 1 ? parts.front() : b.concat(parts, axis);
   };
   Value y = join(ys, 1), yh = join(hs, 0);
   Value yc = cell == Cell::LSTM ? join(cs, 0) : Value();

@@ -30,9 +30,7 @@ static LogicalResult importRuntimeAxes(NodeImporter &n) {
     using ReduceTy = decltype(tag);
     for (int64_t d = 0; d < rank; ++d) {
       Value reduced = b.reduce<ReduceTy>(y, {d}, true);
-      Value flag = b.reshape(
-          b.op<GatherOp>({named, b.ints({d})}, {n.namedI64("axis", 0)}),
-          b.ints({}));
+      Value flag = b.reshape(b.element(named, d), b.ints({}));
       y = b.op<WhereOp>({flag, reduced, y});
     }
     return y;

@@ -271,9 +271,7 @@ static LogicalResult importRuntimeSplit(NodeImporter &n) {
   Value ends = b.op<AddOp>({starts, sizes});
   SmallVector<Value> pieces;
   for (int64_t i = 0; i < outputs; ++i) {
-    auto at = [&](Value v) {
-      return b.op<GatherOp>({v, b.ints({i})}, {n.namedI64("axis", 0)});
-    };
+    auto at = [&](Value v) { return b.element(v, i); };
     pieces.push_back(b.op<SliceOp>(
         {n.operand(0), at(starts), at(ends), b.ints({*axis}), b.ints({1})}));
   }
@@ -401,21 +399,18 @@ static LogicalResult importDepthToSpace(NodeImporter &n) {
     return n.emitError() << "expects an NCHW input, got " << n.operandType(0);
   Decomposer b(n);
   Value x = n.operand(0);
-  auto concat = [&](ArrayRef<Value> parts) {
-    return b.op<ConcatOp>(parts, {n.namedI64("axis", 0)});
-  };
   Value batch = b.dim(x, 0), height = b.dim(x, 2), width = b.dim(x, 3);
   Value blocks = b.ints({block, block});
   Value channels = b.op<DivOp>({b.dim(x, 1), b.ints({block * block})});
   bool dcr = mode == "DCR";
-  Value split = dcr ? concat({batch, blocks, channels, height, width})
-                    : concat({batch, channels, blocks, height, width});
+  Value split = dcr ? b.concat({batch, blocks, channels, height, width})
+                    : b.concat({batch, channels, blocks, height, width});
   SmallVector<int64_t> perm = dcr ? SmallVector<int64_t>{0, 3, 4, 1, 5, 2}
                                   : SmallVector<int64_t>{0, 1, 4, 2, 5, 3};
   Value moved = b.transpose(b.reshape(x, split), perm);
   Value y = b.reshape(
-      moved, concat({batch, channels, b.op<MulOp>({height, b.ints({block})}),
-                     b.op<MulOp>({width, b.ints({block})})}));
+      moved, b.concat({batch, channels, b.op<MulOp>({height, b.ints({block})}),
+                       b.op<MulOp>({width, b.ints({block})})}));
   if (b.failed())
     return failure();
   return n.setResults(y);
@@ -431,17 +426,14 @@ static LogicalResult importSpaceToDepth(NodeImporter &n) {
     return n.emitError() << "expects an NCHW input, got " << n.operandType(0);
   Decomposer b(n);
   Value x = n.operand(0);
-  auto concat = [&](ArrayRef<Value> parts) {
-    return b.op<ConcatOp>(parts, {n.namedI64("axis", 0)});
-  };
   Value blockDim = b.ints({block});
   Value height = b.op<DivOp>({b.dim(x, 2), blockDim});
   Value width = b.op<DivOp>({b.dim(x, 3), blockDim});
   Value split =
-      concat({b.dim(x, 0), b.dim(x, 1), height, blockDim, width, blockDim});
+      b.concat({b.dim(x, 0), b.dim(x, 1), height, blockDim, width, blockDim});
   Value moved = b.transpose(b.reshape(x, split), {0, 3, 5, 1, 2, 4});
   Value channels = b.op<MulOp>({b.dim(x, 1), b.ints({block * block})});
-  Value y = b.reshape(moved, concat({b.dim(x, 0), channels, height, width}));
+  Value y = b.reshape(moved, b.concat({b.dim(x, 0), channels, height, width}));
   if (b.failed())
     return failure();
   return n.setResults(y);
@@ -465,20 +457,16 @@ static LogicalResult importTile(NodeImporter &n) {
   SmallVector<Value> spread, expanded, tiled;
   for (int64_t d = 0; d < rank; ++d) {
     Value extent = b.dim(x, d);
-    Value count =
-        b.op<GatherOp>({repeats, b.ints({d})}, {n.namedI64("axis", 0)});
+    Value count = b.element(repeats, d);
     spread.append({b.ints({1}), extent});
     expanded.append({count, extent});
     tiled.push_back(b.op<MulOp>({count, extent}));
   }
-  auto concat = [&](ArrayRef<Value> parts) {
-    return b.op<ConcatOp>(parts, {n.namedI64("axis", 0)});
-  };
   Value y = x;
   if (rank > 0)
     y = b.reshape(
-        b.op<ExpandOp>({b.reshape(x, concat(spread)), concat(expanded)}),
-        concat(tiled));
+        b.op<ExpandOp>({b.reshape(x, b.concat(spread)), b.concat(expanded)}),
+        b.concat(tiled));
   if (b.failed())
     return failure();
   return n.setResults(y);

@@ -145,9 +145,9 @@ static LogicalResult importDFT(NodeImporter &n) {
     outRe = b.op<MulOp>({outRe, scale});
     outIm = b.op<MulOp>({outIm, scale});
   }
-  Value y = b.op<ConcatOp>(
-      {b.unsqueeze(outRe, {rank - 1}), b.unsqueeze(outIm, {rank - 1})},
-      {n.namedI64("axis", rank - 1)});
+  Value y =
+      b.concat({b.unsqueeze(outRe, {rank - 1}), b.unsqueeze(outIm, {rank - 1})},
+               rank - 1);
   // Back to the input's dim order (the complex dim stays last).
   SmallVector<int64_t> back(rank);
   for (int64_t d = 0; d < rank - 1; ++d)
