@@ -17,7 +17,7 @@ files written into OUTDIR are:
                              (the bytes around it are 0xFF, i.e. NaN, so a wrong
                              offset or length shows up in the result)
   unsupported_ops.onnx     VALID ONNX using ops Kiln does not support:
-                           NonMaxSuppression x2, RoiAlign x1, plus one Relu
+                           TfIdfVectorizer x2, MelWeightMatrix x1, plus one Relu
 
 The two valid models are checked with onnx.checker; the malformed ones are
 not (the checker would reject them, which is the point).  The files that must
@@ -192,33 +192,30 @@ def external_ok(outdir: Path) -> None:
 
 def unsupported_ops(outdir: Path) -> None:
     f32, i64 = TensorProto.FLOAT, TensorProto.INT64
-    inputs = [
-        helper.make_tensor_value_info("boxes", f32, [1, 8, 4]),
-        helper.make_tensor_value_info("scores", f32, [1, 1, 8]),
-        helper.make_tensor_value_info("X", f32, [1, 4, 16, 16]),
-        helper.make_tensor_value_info("rois", f32, [2, 4]),
-        helper.make_tensor_value_info("batch_indices", i64, [2]),
-    ]
+    inputs = [helper.make_tensor_value_info("tokens", i64, [12])]
     outputs = [
-        helper.make_tensor_value_info("selected_a", i64, ["num_selected_a", 3]),
-        helper.make_tensor_value_info("selected_b", i64, ["num_selected_b", 3]),
-        helper.make_tensor_value_info("Y", f32, [2, 4, 2, 2]),
+        helper.make_tensor_value_info("tf_a", f32, [7]),
+        helper.make_tensor_value_info("tf_b", f32, [7]),
+        helper.make_tensor_value_info("Y", f32, [9, 8]),
     ]
     initializers = [
-        numpy_helper.from_array(np.array([4], dtype=np.int64), "max_output_boxes"),
-        numpy_helper.from_array(np.array([0.5], dtype=np.float32), "iou_threshold"),
-        numpy_helper.from_array(np.array([0.1], dtype=np.float32), "score_threshold"),
+        numpy_helper.from_array(np.array(8, dtype=np.int64), "num_mel_bins"),
+        numpy_helper.from_array(np.array(16, dtype=np.int64), "dft_length"),
+        numpy_helper.from_array(np.array(8192, dtype=np.int64), "sample_rate"),
+        numpy_helper.from_array(np.array(0.0, dtype=np.float32), "lower_edge_hertz"),
+        numpy_helper.from_array(np.array(4096.0, dtype=np.float32), "upper_edge_hertz"),
     ]
+    # Four unigrams and three bigrams, counted as term frequencies.
+    ngrams = dict(mode="TF", min_gram_length=2, max_gram_length=2, max_skip_count=0,
+                  ngram_counts=[0, 4], ngram_indexes=list(range(7)),
+                  pool_int64s=[2, 3, 5, 4, 5, 6, 7, 8, 6, 7])
     nodes = [
-        helper.make_node("NonMaxSuppression",
-                         ["boxes", "scores", "max_output_boxes", "iou_threshold", "score_threshold"],
-                         ["selected_a"], name="nms_a"),
-        helper.make_node("NonMaxSuppression",
-                         ["boxes", "scores", "max_output_boxes", "iou_threshold"],
-                         ["selected_b"], name="nms_b", center_point_box=1),
-        helper.make_node("RoiAlign", ["X", "rois", "batch_indices"], ["R"], name="roi_align",
-                         output_height=2, output_width=2, sampling_ratio=2, spatial_scale=1.0),
-        helper.make_node("Relu", ["R"], ["Y"], name="relu"),
+        helper.make_node("TfIdfVectorizer", ["tokens"], ["tf_a"], name="tfidf_a", **ngrams),
+        helper.make_node("TfIdfVectorizer", ["tokens"], ["tf_b"], name="tfidf_b", **ngrams),
+        helper.make_node("MelWeightMatrix",
+                         ["num_mel_bins", "dft_length", "sample_rate", "lower_edge_hertz",
+                          "upper_edge_hertz"], ["M"], name="mel"),
+        helper.make_node("Relu", ["M"], ["Y"], name="relu"),
     ]
     graph = helper.make_graph(nodes, "unsupported_ops", inputs, outputs, initializer=initializers)
     model = make_model(graph)

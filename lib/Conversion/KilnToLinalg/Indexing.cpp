@@ -2,14 +2,15 @@
 //
 // Ops whose outputs depend on data or whose elements depend on each other:
 // elementwise ones (range, cumsum, gather_nd, einsum) become generics; the
-// rest (scatters, non_zero, top_k) become scf loop nests that carry the
-// result tensors and update them in order, which bufferization turns into
-// in-place stores.
+// rest (scatters, non_zero, top_k, non_max_suppression, det) become scf loop
+// nests that carry the result tensors and update them in order, which
+// bufferization turns into in-place stores.
 //
 //===----------------------------------------------------------------------===//
 
 #include "Utils.h"
 
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 
 using namespace mlir;
@@ -46,6 +47,28 @@ static Value combine(OpBuilder &b, Location loc, StringRef reduction,
                ? (Value)arith::MinUIOp::create(b, loc, current, update)
                : (Value)arith::MinSIOp::create(b, loc, current, update);
   return update;
+}
+
+/// A scan over [lb, ub) that keeps the best (value, index) so far, starting
+/// from (initValue, initIndex): `candidate` gives the value at an index and
+/// whether it replaces the best. Returns the final pair.
+static std::pair<Value, Value> scanForBest(
+    OpBuilder &b, Location loc, Value lb, Value ub, Value initValue,
+    Value initIndex,
+    function_ref<std::pair<Value, Value>(OpBuilder &, Location, Value index,
+                                         Value bestValue, Value bestIndex)>
+        candidate) {
+  Value one = arith::ConstantIndexOp::create(b, loc, 1);
+  auto scan = scf::ForOp::create(
+      b, loc, lb, ub, one, ValueRange{initValue, initIndex},
+      [&](OpBuilder &sb, Location sl, Value i, ValueRange best) {
+        auto [value, take] = candidate(sb, sl, i, best[0], best[1]);
+        scf::YieldOp::create(
+            sb, sl,
+            ValueRange{arith::SelectOp::create(sb, sl, take, value, best[0]),
+                       arith::SelectOp::create(sb, sl, take, i, best[1])});
+      });
+  return {scan.getResult(0), scan.getResult(1)};
 }
 
 namespace {
@@ -447,9 +470,10 @@ struct TopKLowering : OpConversionPattern<TopKOp> {
               ValueRange{args[0], args[1], initialValue, none},
               [&](OpBuilder &jb, Location jl, Value j, ValueRange state) {
                 Value previous = state[2], previousIndex = state[3];
-                auto scan = scf::ForOp::create(
-                    jb, jl, zero, extent, one, ValueRange{initialValue, none},
-                    [&](OpBuilder &sb, Location sl, Value e, ValueRange best) {
+                auto [pick, pickIndex] = scanForBest(
+                    jb, jl, zero, extent, initialValue, none,
+                    [&](OpBuilder &sb, Location sl, Value e, Value bestValue,
+                        Value bestIndex) -> std::pair<Value, Value> {
                       Value v = tensor::ExtractOp::create(sb, sl, input, at(e));
                       Value first = arith::CmpIOp::create(
                           sb, sl, arith::CmpIPredicate::eq, previousIndex,
@@ -458,19 +482,12 @@ struct TopKLowering : OpConversionPattern<TopKOp> {
                           sb, sl, first,
                           before(sb, sl, previous, previousIndex, v, e));
                       Value noBest = arith::CmpIOp::create(
-                          sb, sl, arith::CmpIPredicate::eq, best[1], none);
+                          sb, sl, arith::CmpIPredicate::eq, bestIndex, none);
                       Value better = arith::OrIOp::create(
                           sb, sl, noBest,
-                          before(sb, sl, v, e, best[0], best[1]));
-                      Value take = arith::AndIOp::create(sb, sl, after, better);
-                      scf::YieldOp::create(
-                          sb, sl,
-                          ValueRange{
-                              arith::SelectOp::create(sb, sl, take, v, best[0]),
-                              arith::SelectOp::create(sb, sl, take, e,
-                                                      best[1])});
+                          before(sb, sl, v, e, bestValue, bestIndex));
+                      return {v, arith::AndIOp::create(sb, sl, after, better)};
                     });
-                Value pick = scan.getResult(0), pickIndex = scan.getResult(1);
                 Value newValues =
                     tensor::InsertOp::create(jb, jl, pick, state[0], at(j));
                 Value newIndices = tensor::InsertOp::create(
@@ -577,11 +594,310 @@ struct EinsumLowering : OpConversionPattern<EinsumOp> {
   }
 };
 
+/// non_max_suppression: for each batch and class, a mask of the boxes still
+/// in play (score above the threshold); each of `limit` rounds picks the best
+/// box in play (higher score, then lower index), appends (batch, class, box)
+/// and takes out of play the pick and the boxes overlapping it above the IoU
+/// threshold. Picks fill a buffer of batch * classes * limit rows; the result
+/// is its first `count` rows.
+struct NonMaxSuppressionLowering : OpConversionPattern<NonMaxSuppressionOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(NonMaxSuppressionOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value boxes = adaptor.getBoxes(), scores = adaptor.getScores();
+    Type element = cast<RankedTensorType>(boxes.getType()).getElementType();
+    Type i64 = rewriter.getI64Type();
+    Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
+    Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
+    Value none = arith::ConstantIndexOp::create(rewriter, loc, -1);
+    SmallVector<Value> scoreDims = getDimValues(rewriter, loc, scores);
+    Value batches = scoreDims[0], classes = scoreDims[1], n = scoreDims[2];
+    Value limit = toIndex(rewriter, loc,
+                          extractScalar(rewriter, loc, adaptor.getMaxOutput()));
+    limit = arith::MinSIOp::create(
+        rewriter, loc, arith::MaxSIOp::create(rewriter, loc, limit, zero), n);
+    Value iouThreshold =
+        extractScalar(rewriter, loc, adaptor.getIouThreshold());
+    Value scoreThreshold =
+        extractScalar(rewriter, loc, adaptor.getScoreThreshold());
+    Value capacity = arith::MulIOp::create(
+        rewriter, loc, arith::MulIOp::create(rewriter, loc, batches, classes),
+        limit);
+    auto bufferType = RankedTensorType::get({ShapedType::kDynamic, 3}, i64);
+    Value buffer = tensor::EmptyOp::create(rewriter, loc, bufferType.getShape(),
+                                           i64, ValueRange{capacity});
+    auto maskType = RankedTensorType::get(
+        {cast<RankedTensorType>(scores.getType()).getDimSize(2)},
+        rewriter.getI1Type());
+    Value emptyMask = emptyTensor(rewriter, loc, maskType, {n});
+
+    // Whether box `j` overlaps box `i` of batch `b` above the threshold;
+    // boxes without area never do.
+    auto overlaps = [&](OpBuilder &ob, Location l, Value b, Value i,
+                        Value j) -> Value {
+      auto coordinate = [&](Value box, int64_t k) -> Value {
+        return tensor::ExtractOp::create(
+            ob, l, boxes,
+            ValueRange{b, box, arith::ConstantIndexOp::create(ob, l, k)});
+      };
+      Value fzero = scalarConstant(ob, l, element, 0);
+      Value inter = nullptr, areaI = nullptr, areaJ = nullptr;
+      for (int64_t axis = 0; axis < 2; ++axis) {
+        Value loI = coordinate(i, axis), hiI = coordinate(i, axis + 2);
+        Value loJ = coordinate(j, axis), hiJ = coordinate(j, axis + 2);
+        Value side = arith::SubFOp::create(
+            ob, l, arith::MinimumFOp::create(ob, l, hiI, hiJ),
+            arith::MaximumFOp::create(ob, l, loI, loJ));
+        side = arith::MaximumFOp::create(ob, l, side, fzero);
+        Value sideI = arith::SubFOp::create(ob, l, hiI, loI);
+        Value sideJ = arith::SubFOp::create(ob, l, hiJ, loJ);
+        inter = inter ? arith::MulFOp::create(ob, l, inter, side) : side;
+        areaI = areaI ? arith::MulFOp::create(ob, l, areaI, sideI) : sideI;
+        areaJ = areaJ ? arith::MulFOp::create(ob, l, areaJ, sideJ) : sideJ;
+      }
+      Value unionArea = arith::SubFOp::create(
+          ob, l, arith::AddFOp::create(ob, l, areaI, areaJ), inter);
+      Value iou = arith::DivFOp::create(ob, l, inter, unionArea);
+      auto positive = [&](Value v) -> Value {
+        return arith::CmpFOp::create(ob, l, arith::CmpFPredicate::OGT, v,
+                                     fzero);
+      };
+      Value valid = arith::AndIOp::create(
+          ob, l, arith::AndIOp::create(ob, l, positive(areaI), positive(areaJ)),
+          positive(inter));
+      return arith::AndIOp::create(
+          ob, l, valid,
+          arith::CmpFOp::create(ob, l, arith::CmpFPredicate::OGT, iou,
+                                iouThreshold));
+    };
+
+    scf::LoopNest nest = scf::buildLoopNest(
+        rewriter, loc, ValueRange{zero, zero}, ValueRange{batches, classes},
+        ValueRange{one, one}, ValueRange{buffer, zero},
+        [&](OpBuilder &b, Location l, ValueRange ivs, ValueRange args) {
+          Value batch = ivs[0], cls = ivs[1];
+          auto score = [&](OpBuilder &sb, Location sl, Value box) -> Value {
+            return tensor::ExtractOp::create(sb, sl, scores,
+                                             ValueRange{batch, cls, box});
+          };
+          auto initial = scf::ForOp::create(
+              b, l, zero, n, one, ValueRange{emptyMask},
+              [&](OpBuilder &ib, Location il, Value i, ValueRange mask) {
+                Value above =
+                    arith::CmpFOp::create(ib, il, arith::CmpFPredicate::OGT,
+                                          score(ib, il, i), scoreThreshold);
+                scf::YieldOp::create(
+                    ib, il,
+                    ValueRange{tensor::InsertOp::create(ib, il, above, mask[0],
+                                                        ValueRange{i})});
+              });
+          auto rounds = scf::ForOp::create(
+              b, l, zero, limit, one,
+              ValueRange{args[0], args[1], initial.getResult(0)},
+              [&](OpBuilder &rb, Location rl, Value, ValueRange state) {
+                Value mask = state[2];
+                Value pick =
+                    scanForBest(
+                        rb, rl, zero, n, scalarConstant(rb, rl, element, 0),
+                        none,
+                        [&](OpBuilder &sb, Location sl, Value i,
+                            Value bestValue,
+                            Value bestIndex) -> std::pair<Value, Value> {
+                          Value s = score(sb, sl, i);
+                          Value inPlay = tensor::ExtractOp::create(
+                              sb, sl, mask, ValueRange{i});
+                          Value first = arith::CmpIOp::create(
+                              sb, sl, arith::CmpIPredicate::eq, bestIndex,
+                              none);
+                          Value higher = arith::CmpFOp::create(
+                              sb, sl, arith::CmpFPredicate::OGT, s, bestValue);
+                          return {s, arith::AndIOp::create(
+                                         sb, sl, inPlay,
+                                         arith::OrIOp::create(sb, sl, first,
+                                                              higher))};
+                        })
+                        .second;
+                Value found = arith::CmpIOp::create(
+                    rb, rl, arith::CmpIPredicate::ne, pick, none);
+                auto branch = scf::IfOp::create(
+                    rb, rl, found,
+                    [&](OpBuilder &tb, Location tl) {
+                      Value row = state[1], result = state[0];
+                      Value entries[] = {batch, cls, pick};
+                      for (int64_t k = 0; k < 3; ++k)
+                        result = tensor::InsertOp::create(
+                            tb, tl,
+                            arith::IndexCastOp::create(tb, tl, i64, entries[k]),
+                            result,
+                            ValueRange{row, arith::ConstantIndexOp::create(
+                                                tb, tl, k)});
+                      auto pruned = scf::ForOp::create(
+                          tb, tl, zero, n, one, ValueRange{mask},
+                          [&](OpBuilder &pb, Location pl, Value i,
+                              ValueRange current) {
+                            Value inPlay = tensor::ExtractOp::create(
+                                pb, pl, current[0], ValueRange{i});
+                            Value isPick = arith::CmpIOp::create(
+                                pb, pl, arith::CmpIPredicate::eq, i, pick);
+                            Value drop = arith::OrIOp::create(
+                                pb, pl, isPick,
+                                overlaps(pb, pl, batch, pick, i));
+                            Value keep = arith::AndIOp::create(
+                                pb, pl, inPlay,
+                                arith::XOrIOp::create(
+                                    pb, pl, drop,
+                                    arith::ConstantIntOp::create(pb, pl, 1,
+                                                                 1)));
+                            scf::YieldOp::create(
+                                pb, pl,
+                                ValueRange{tensor::InsertOp::create(
+                                    pb, pl, keep, current[0], ValueRange{i})});
+                          });
+                      Value next = arith::AddIOp::create(tb, tl, row, one);
+                      scf::YieldOp::create(
+                          tb, tl,
+                          ValueRange{result, next, pruned.getResult(0)});
+                    },
+                    [&](OpBuilder &eb, Location el) {
+                      scf::YieldOp::create(eb, el, state);
+                    });
+                scf::YieldOp::create(rb, rl, branch.getResults());
+              });
+          return scf::ValueVector{rounds.getResult(0), rounds.getResult(1)};
+        });
+    Value count = nest.results[1];
+    SmallVector<OpFoldResult> offsets = {rewriter.getIndexAttr(0),
+                                         rewriter.getIndexAttr(0)};
+    SmallVector<OpFoldResult> sizes = {count, rewriter.getIndexAttr(3)};
+    SmallVector<OpFoldResult> strides = {rewriter.getIndexAttr(1),
+                                         rewriter.getIndexAttr(1)};
+    rewriter.replaceOpWithNewOp<tensor::ExtractSliceOp>(
+        op, bufferType, nest.results[0], offsets, sizes, strides);
+    return success();
+  }
+};
+
+/// det: per matrix, Gaussian elimination with partial pivoting on a copy;
+/// the determinant is the product of the pivots, negated per row swap.
+struct DetLowering : OpConversionPattern<DetOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(DetOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput();
+    auto inputType = cast<RankedTensorType>(input.getType());
+    int64_t rank = inputType.getRank();
+    int64_t batchRank = rank - 2;
+    Type element = inputType.getElementType();
+    RankedTensorType type = convertTensorType(op.getType());
+    SmallVector<Value> dims = getDimValues(rewriter, loc, input);
+    Value m = dims[rank - 1];
+    SmallVector<OpFoldResult> matrixDims =
+        llvm::to_vector(ArrayRef(getDims(rewriter, loc, input)).take_back(2));
+    SmallVector<OpFoldResult> batchDims(dims.begin(), dims.end() - 2);
+    Value output = emptyTensor(rewriter, loc, type, batchDims);
+    Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
+    Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
+    auto matrixType =
+        RankedTensorType::get(inputType.getShape().take_back(2), element);
+    SmallVector<Value> lbs(batchRank, zero), steps(batchRank, one);
+    SmallVector<Value> ubs(dims.begin(), dims.end() - 2);
+    scf::LoopNest nest = scf::buildLoopNest(
+        rewriter, loc, lbs, ubs, steps, ValueRange{output},
+        [&](OpBuilder &b, Location l, ValueRange ivs, ValueRange args) {
+          SmallVector<OpFoldResult> offsets(ivs.begin(), ivs.end());
+          offsets.append(2, b.getIndexAttr(0));
+          SmallVector<OpFoldResult> sizes(batchRank, b.getIndexAttr(1));
+          sizes.append(matrixDims.begin(), matrixDims.end());
+          SmallVector<OpFoldResult> strides(rank, b.getIndexAttr(1));
+          Value matrix = tensor::ExtractSliceOp::create(
+              b, l, matrixType, input, offsets, sizes, strides);
+          Value fzero = scalarConstant(b, l, element, 0);
+          auto at = [](OpBuilder &eb, Location el, Value t, Value r, Value c) {
+            return tensor::ExtractOp::create(eb, el, t, ValueRange{r, c})
+                .getResult();
+          };
+          auto columns = scf::ForOp::create(
+              b, l, zero, m, one,
+              ValueRange{matrix, scalarConstant(b, l, element, 1)},
+              [&](OpBuilder &kb, Location kl, Value k, ValueRange state) {
+                Value work = state[0];
+                // The row at or below k with the largest |work[row, k]|.
+                Value p =
+                    scanForBest(
+                        kb, kl, k, m, scalarConstant(kb, kl, element, -1), k,
+                        [&](OpBuilder &sb, Location sl, Value r,
+                            Value bestValue, Value) -> std::pair<Value, Value> {
+                          Value v = math::AbsFOp::create(
+                              sb, sl, at(sb, sl, work, r, k));
+                          return {v, arith::CmpFOp::create(
+                                         sb, sl, arith::CmpFPredicate::OGT, v,
+                                         bestValue)};
+                        })
+                        .second;
+                Value pivot = at(kb, kl, work, p, k);
+                auto swapped = scf::ForOp::create(
+                    kb, kl, zero, m, one, ValueRange{work},
+                    [&](OpBuilder &wb, Location wl, Value c, ValueRange t) {
+                      Value a = at(wb, wl, t[0], k, c);
+                      Value bv = at(wb, wl, t[0], p, c);
+                      Value u = tensor::InsertOp::create(wb, wl, bv, t[0],
+                                                         ValueRange{k, c});
+                      u = tensor::InsertOp::create(wb, wl, a, u,
+                                                   ValueRange{p, c});
+                      scf::YieldOp::create(wb, wl, u);
+                    });
+                Value moved = arith::CmpIOp::create(
+                    kb, kl, arith::CmpIPredicate::ne, p, k);
+                Value det = arith::MulFOp::create(kb, kl, state[1], pivot);
+                det = arith::SelectOp::create(
+                    kb, kl, moved, arith::NegFOp::create(kb, kl, det), det);
+                Value singular = arith::CmpFOp::create(
+                    kb, kl, arith::CmpFPredicate::OEQ, pivot, fzero);
+                Value kNext = arith::AddIOp::create(kb, kl, k, one);
+                auto rows = scf::ForOp::create(
+                    kb, kl, kNext, m, one, ValueRange{swapped.getResult(0)},
+                    [&](OpBuilder &rb, Location rl, Value r, ValueRange t) {
+                      Value factor = arith::DivFOp::create(
+                          rb, rl, at(rb, rl, t[0], r, k), pivot);
+                      factor = arith::SelectOp::create(rb, rl, singular, fzero,
+                                                       factor);
+                      auto cols = scf::ForOp::create(
+                          rb, rl, kNext, m, one, ValueRange{t[0]},
+                          [&](OpBuilder &cb, Location cl, Value c,
+                              ValueRange u) {
+                            Value v = arith::SubFOp::create(
+                                cb, cl, at(cb, cl, u[0], r, c),
+                                arith::MulFOp::create(cb, cl, factor,
+                                                      at(cb, cl, u[0], k, c)));
+                            scf::YieldOp::create(
+                                cb, cl,
+                                ValueRange{tensor::InsertOp::create(
+                                    cb, cl, v, u[0], ValueRange{r, c})});
+                          });
+                      scf::YieldOp::create(rb, rl, cols.getResults());
+                    });
+                scf::YieldOp::create(kb, kl,
+                                     ValueRange{rows.getResult(0), det});
+              });
+          Value result = tensor::InsertOp::create(b, l, columns.getResult(1),
+                                                  args[0], ivs);
+          return scf::ValueVector{result};
+        });
+    rewriter.replaceOp(op, nest.results);
+    return success();
+  }
+};
+
 } // namespace
 
 void to_linalg::populateIndexingPatterns(KilnTypeConverter &converter,
                                          RewritePatternSet &patterns) {
   patterns.add<RangeLowering, CumSumLowering, GatherNDLowering,
                ScatterElementsLowering, ScatterNDLowering, NonZeroLowering,
-               TopKLowering, EinsumLowering>(converter, patterns.getContext());
+               TopKLowering, EinsumLowering, NonMaxSuppressionLowering,
+               DetLowering>(converter, patterns.getContext());
 }

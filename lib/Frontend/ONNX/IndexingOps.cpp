@@ -1,7 +1,7 @@
 //===- IndexingOps.cpp - import of range, scans, scatters, selections -----===//
 //
 // Range, CumSum, GatherND, ScatterElements/Scatter, ScatterND, NonZero,
-// TopK and Einsum map to kiln ops of their own. EyeLike, OneHot,
+// TopK, Einsum and Det map to kiln ops of their own. EyeLike, OneHot,
 // ReverseSequence and Compress are compositions of those with elementwise
 // ops.
 //
@@ -105,6 +105,12 @@ static LogicalResult importEinsum(NodeImporter &n) {
 //===----------------------------------------------------------------------===//
 
 /// EyeLike: ones where column - row == k, as compares of two iotas.
+static LogicalResult importDet(NodeImporter &n) {
+  if (failed(n.requireOperands(1)))
+    return failure();
+  return n.setResult(n.create<DetOp>(n.operand(0)));
+}
+
 static LogicalResult importEyeLike(NodeImporter &n) {
   if (failed(n.requireOperands(1)))
     return failure();
@@ -240,6 +246,7 @@ void onnx_import::registerIndexingOps(OpRegistry &r) {
   r.add("NonZero", {9, 13}, importNonZero);
   r.add("TopK", {1, 10, 11}, importTopK);
   r.add("Einsum", 12, importEinsum);
+  r.add("Det", 11, importDet);
   r.add("EyeLike", 9, importEyeLike);
   r.add("OneHot", {9, 11}, importOneHot);
   r.add("ReverseSequence", 10, importReverseSequence);

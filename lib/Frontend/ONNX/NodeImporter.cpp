@@ -60,6 +60,7 @@ const OpRegistry &OpRegistry::get() {
     registerIndexingOps(r);
     registerRecurrentOps(r);
     registerSignalOps(r);
+    registerVisionOps(r);
     return r;
   }();
   return registry;

@@ -65,6 +65,7 @@ void registerQuantizationOps(OpRegistry &registry);
 void registerIndexingOps(OpRegistry &registry);
 void registerRecurrentOps(OpRegistry &registry);
 void registerSignalOps(OpRegistry &registry);
+void registerVisionOps(OpRegistry &registry);
 
 /// The MLIR element type of an ONNX TensorProto data type, or null.
 mlir::Type convertElementType(mlir::MLIRContext *context, int32_t dataType);

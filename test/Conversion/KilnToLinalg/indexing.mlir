@@ -100,3 +100,43 @@ func.func @einsum_batch_matmul(%a: tensor<2x3x4xf32>, %b: tensor<2x4x5xf32>) -> 
   %0 = kiln.einsum %a, %b {equation = "bij, bjk -> bik"} : (tensor<2x3x4xf32>, tensor<2x4x5xf32>) -> tensor<2x3x5xf32>
   return %0 : tensor<2x3x5xf32>
 }
+
+// -----
+
+// non_max_suppression: a buffer of batch * classes * min(max_output, n)
+// rows; per batch and class, an in-play mask, then rounds that scan for the
+// best box in play, append it and prune the mask; the result is the first
+// `count` rows.
+// CHECK-LABEL: func.func @non_max_suppression(
+// CHECK: %[[BUF:.+]] = tensor.empty(%{{.+}}) : tensor<?x3xi64>
+// CHECK: %[[NEST:.+]]:2 = scf.for {{.+}} iter_args(%{{.+}} = %[[BUF]], %{{.+}} = %{{.+}}) -> (tensor<?x3xi64>, index)
+// CHECK: scf.for {{.+}} -> (tensor<?x3xi64>, index)
+// CHECK: scf.for {{.+}} -> (tensor<6xi1>)
+// CHECK: arith.cmpf ogt
+// CHECK: scf.for {{.+}} -> (tensor<?x3xi64>, index, tensor<6xi1>)
+// CHECK: scf.for {{.+}} -> (f32, index)
+// CHECK: scf.if {{.+}} -> (tensor<?x3xi64>, index, tensor<6xi1>)
+// CHECK: arith.divf
+// CHECK: tensor.extract_slice %[[NEST]]#0[0, 0] [%[[NEST]]#1, 3] [1, 1] : tensor<?x3xi64> to tensor<?x3xi64>
+func.func @non_max_suppression(%b: tensor<1x6x4xf32>, %s: tensor<1x2x6xf32>, %m: tensor<i64>, %t: tensor<f32>) -> tensor<?x3xi64> {
+  %0 = kiln.non_max_suppression %b, %s, %m, %t, %t : (tensor<1x6x4xf32>, tensor<1x2x6xf32>, tensor<i64>, tensor<f32>, tensor<f32>) -> tensor<?x3xi64>
+  return %0 : tensor<?x3xi64>
+}
+
+// -----
+
+// det: per matrix, a copy is eliminated column by column: a pivot search
+// (largest magnitude), a row swap, then the rows below are updated; the
+// product of the pivots, negated per swap, is the determinant.
+// CHECK-LABEL: func.func @det(
+// CHECK: scf.for %[[B:[^ ]+]] = {{.+}} -> (tensor<3xf32>)
+// CHECK: %[[M:.+]] = tensor.extract_slice %{{.+}}[%[[B]], 0, 0] [1, 2, 2] [1, 1, 1] : tensor<3x2x2xf32> to tensor<2x2xf32>
+// CHECK: %[[E:.+]]:2 = scf.for {{.+}} iter_args(%{{.+}} = %[[M]], %{{.+}} = %{{.+}}) -> (tensor<2x2xf32>, f32)
+// CHECK: math.absf
+// CHECK: arith.negf
+// CHECK: arith.divf
+// CHECK: tensor.insert %[[E]]#1 into %{{.+}}[%[[B]]] : tensor<3xf32>
+func.func @det(%x: tensor<3x2x2xf32>) -> tensor<3xf32> {
+  %0 = kiln.det %x : (tensor<3x2x2xf32>) -> tensor<3xf32>
+  return %0 : tensor<3xf32>
+}

@@ -15,6 +15,11 @@ static bool holdsOneElement(RankedTensorType type) {
   return !type.hasStaticShape() || type.getNumElements() == 1;
 }
 
+/// Whether two dims can be equal at run time.
+static bool compatibleDims(int64_t a, int64_t b) {
+  return ShapedType::isDynamic(a) || ShapedType::isDynamic(b) || a == b;
+}
+
 //===----------------------------------------------------------------------===//
 // RangeOp
 //===----------------------------------------------------------------------===//
@@ -344,5 +349,64 @@ LogicalResult EinsumOp::verify() {
   std::string error;
   if (failed(parseEinsum(getEquation(), ranks, error)))
     return emitOpError("equation '") << getEquation() << "' " << error;
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// NonMaxSuppressionOp and DetOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult
+NonMaxSuppressionOp::inferReturnTypes(MLIRContext *context,
+                                      std::optional<Location>, Adaptor,
+                                      SmallVectorImpl<Type> &types) {
+  types.push_back(RankedTensorType::get({ShapedType::kDynamic, 3},
+                                        IntegerType::get(context, 64)));
+  return success();
+}
+
+LogicalResult NonMaxSuppressionOp::verify() {
+  RankedTensorType boxes = getBoxes().getType();
+  RankedTensorType scores = getScores().getType();
+  if (boxes.getRank() != 3 || !compatibleDims(boxes.getDimSize(2), 4))
+    return emitOpError("boxes must be [batch, n, 4], got ") << boxes;
+  if (scores.getRank() != 3)
+    return emitOpError("scores must be [batch, classes, n], got ") << scores;
+  if (!compatibleDims(boxes.getDimSize(0), scores.getDimSize(0)) ||
+      !compatibleDims(boxes.getDimSize(1), scores.getDimSize(2)))
+    return emitOpError("boxes ")
+           << boxes << " and scores " << scores
+           << " disagree on the batch or the number of boxes";
+  if (scores.getElementType() != boxes.getElementType() ||
+      getIouThreshold().getType().getElementType() != boxes.getElementType() ||
+      getScoreThreshold().getType().getElementType() != boxes.getElementType())
+    return emitOpError("boxes, scores and thresholds must share one element "
+                       "type");
+  for (Value limit : {getMaxOutput(), getIouThreshold(), getScoreThreshold()})
+    if (cast<RankedTensorType>(limit.getType()).getRank() != 0)
+      return emitOpError("limits must be rank-0 tensors, got ")
+             << limit.getType();
+  return success();
+}
+
+LogicalResult DetOp::inferReturnTypes(MLIRContext *, std::optional<Location>,
+                                      Adaptor adaptor,
+                                      SmallVectorImpl<Type> &types) {
+  auto input = cast<RankedTensorType>(adaptor.getInput().getType());
+  if (input.getRank() < 2)
+    return failure();
+  types.push_back(RankedTensorType::get(input.getShape().drop_back(2),
+                                        input.getElementType()));
+  return success();
+}
+
+LogicalResult DetOp::verify() {
+  RankedTensorType input = getInput().getType();
+  int64_t rank = input.getRank();
+  if (rank < 2 ||
+      !compatibleDims(input.getDimSize(rank - 1), input.getDimSize(rank - 2)))
+    return emitOpError("expects square matrices in the innermost two dims, "
+                       "got ")
+           << input;
   return success();
 }

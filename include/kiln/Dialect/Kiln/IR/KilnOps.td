@@ -1226,4 +1226,46 @@ def Kiln_EinsumOp : Kiln_Op<"einsum"> {
   let hasVerifier = 1;
 }
 
+def Kiln_NonMaxSuppressionOp : Kiln_Op<"non_max_suppression"> {
+  let summary = "Greedy box selection by score and overlap";
+  let description = [{
+    ONNX `NonMaxSuppression` on boxes in canonical form: `boxes` is
+    `[batch, n, 4]` with each box as `(lo0, lo1, hi0, hi1)` (the importer
+    converts center-point boxes and orders flipped corners), `scores` is
+    `[batch, classes, n]`. For every batch and class, boxes whose score is
+    above `score_threshold` are picked in order of falling score (equal scores:
+    lower index first); a pick removes the remaining boxes whose IoU with it
+    is above `iou_threshold`; at most `max_output` boxes are picked per class.
+    The result lists `(batch, class, box)` of each pick, `count` known at run
+    time only. The three limits are rank-0 tensors.
+
+    ```mlir
+    %s = kiln.non_max_suppression %boxes, %scores, %max, %iou, %min_score : (tensor<1x6x4xf32>, tensor<1x1x6xf32>, tensor<i64>, tensor<f32>, tensor<f32>) -> tensor<?x3xi64>
+    ```
+  }];
+  let arguments = (ins Kiln_FloatTensor:$boxes, Kiln_FloatTensor:$scores,
+                       RankedTensorOf<[I64]>:$max_output,
+                       Kiln_FloatTensor:$iou_threshold,
+                       Kiln_FloatTensor:$score_threshold);
+  let results = (outs RankedTensorOf<[I64]>:$selected);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Kiln_DetOp : Kiln_Op<"det"> {
+  let summary = "Determinant of square matrices";
+  let description = [{
+    ONNX `Det`: the determinant of each `[m, m]` matrix in the innermost two
+    dims, by Gaussian elimination with partial pivoting.
+
+    ```mlir
+    %d = kiln.det %x : (tensor<3x2x2xf32>) -> tensor<3xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_FloatTensor:$input);
+  let results = (outs Kiln_FloatTensor:$output);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
 #endif // KILN_DIALECT_KILN_IR_KILNOPS_TD

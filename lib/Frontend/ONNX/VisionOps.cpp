@@ -1,0 +1,241 @@
+//===- VisionOps.cpp - import of sampling and detection ops ---------------===//
+//
+// GridSample is a composition: the sampling coordinates are computed
+// elementwise, each tap gathers from the image flattened over its spatial
+// dims, and the taps are summed with their weights. NonMaxSuppression brings
+// its boxes into one canonical corner form and maps to
+// kiln.non_max_suppression.
+//
+//===----------------------------------------------------------------------===//
+
+#include "NodeImporter.h"
+
+#include <limits>
+
+using namespace mlir;
+using namespace kiln;
+using namespace kiln::onnx_import;
+
+namespace {
+
+/// Builds the sampling of a GridSample node: `x` is [N, C, H, W], `grid`
+/// [N, Ho, Wo, 2] with (x, y) in [-1, 1]. Coordinates are in the grid's
+/// float type; sampled values are in the image's.
+class GridSampler : public Decomposer {
+public:
+  GridSampler(NodeImporter &n, Value x, Value grid, bool alignCorners,
+              StringRef padding)
+      : Decomposer(n), x(x), grid(grid), alignCorners(alignCorners),
+        padding(padding), f(elementType(grid)) {
+    height = convert(dim(x, 2), f);
+    width = convert(dim(x, 3), f);
+  }
+
+  /// The pixel coordinate that normalized coordinate `c` (0: x, 1: y) of
+  /// the grid maps to, before padding.
+  Value unnormalized(int64_t axis) {
+    Value c = op<GatherOp>({grid, scalar(n.getBuilder().getI64Type(), axis)},
+                           {n.namedI64("axis", 3)});
+    Value size = axis == 0 ? width : height;
+    Value shifted = op<AddOp>({c, scalar(f, 1)});
+    if (alignCorners)
+      return op<MulOp>({op<DivOp>({shifted, scalar(f, 2)}),
+                        op<SubOp>({size, scalar(f, 1)})});
+    return op<DivOp>(
+        {op<SubOp>({op<MulOp>({shifted, size}), scalar(f, 1)}), scalar(f, 2)});
+  }
+
+  /// `c` brought inside [0, size - 1] by the padding mode (unchanged for
+  /// zeros padding, where out-of-range taps read 0).
+  Value pad(Value c, int64_t axis) {
+    Value size = axis == 0 ? width : height;
+    Value last = op<SubOp>({size, scalar(f, 1)});
+    if (padding == "zeros")
+      return c;
+    if (padding == "reflection") {
+      // Reflect about the borders (pixel centers with align_corners, pixel
+      // edges without), then clip.
+      Value low = scalar(f, alignCorners ? 0 : -0.5);
+      Value span = alignCorners ? last : size;
+      Value distance = op<AbsOp>({op<SubOp>({c, low})});
+      Value extra = op<ModOp>({distance, span}, {n.namedBool("fmod", true)});
+      Value flips = op<FloorOp>({op<DivOp>({distance, span})});
+      Value even = op<EqualOp>(
+          {op<ModOp>({flips, scalar(f, 2)}, {n.namedBool("fmod", true)}),
+           scalar(f, 0)});
+      Value reflected =
+          op<WhereOp>({even, op<AddOp>({extra, low}),
+                       op<AddOp>({op<SubOp>({span, extra}), low})});
+      // A single pixel with align_corners has nothing to reflect about.
+      c = op<WhereOp>(
+          {op<EqualOp>({span, scalar(f, 0)}), scalar(f, 0), reflected});
+    }
+    return op<MaxOp>({op<MinOp>({c, last}), scalar(f, 0)});
+  }
+
+  /// The image at integer-valued pixel coordinates (ix, iy) ([N, Ho, Wo]),
+  /// times `weight`; taps outside the image read 0.
+  Value tap(Value ix, Value iy, Value weight) {
+    Value lastX = op<SubOp>({width, scalar(f, 1)});
+    Value lastY = op<SubOp>({height, scalar(f, 1)});
+    Value zero = scalar(f, 0);
+    Value inside = op<AndOp>({op<AndOp>({op<GreaterOrEqualOp>({ix, zero}),
+                                         op<LessOrEqualOp>({ix, lastX})}),
+                              op<AndOp>({op<GreaterOrEqualOp>({iy, zero}),
+                                         op<LessOrEqualOp>({iy, lastY})})});
+    Value cx = op<MaxOp>({op<MinOp>({ix, lastX}), zero});
+    Value cy = op<MaxOp>({op<MinOp>({iy, lastY}), zero});
+    Type i64 = n.getBuilder().getI64Type();
+    Value flat = convert(op<AddOp>({op<MulOp>({cy, width}), cx}), i64);
+    // [N, Ho, Wo] -> [N, C, Ho * Wo] to gather from [N, C, H * W].
+    Value batch = dim(x, 0), channels = dim(x, 1);
+    flat = reshape(flat, concat({batch, ints({1, -1})}));
+    flat = op<ExpandOp>({flat, concat({batch, channels, dim(flat, 2)})});
+    Value image = reshape(x, concat({batch, channels, ints({-1})}));
+    Value values = op<GatherElementsOp>({image, flat}, {n.namedI64("axis", 2)});
+    values =
+        reshape(values, concat({batch, channels, dim(grid, 1), dim(grid, 2)}));
+    Value w = convert(op<WhereOp>({inside, weight, zero}), elementType(x));
+    return op<MulOp>({values, unsqueeze(w, {1})});
+  }
+
+  Value width, height;
+
+private:
+  Value x, grid;
+  bool alignCorners;
+  StringRef padding;
+  Type f;
+};
+
+} // namespace
+
+/// The cubic convolution weights (A = -0.75) of the four taps around a
+/// sample at fraction `t` past the second tap.
+static SmallVector<Value, 4> cubicWeights(Decomposer &b, Value t) {
+  Type f = Decomposer::elementType(t);
+  const double a = -0.75;
+  auto c = [&](double v) { return b.scalar(f, v); };
+  // Taps at distance d = t + 1 and 2 - t (outer), t and 1 - t (inner).
+  auto outer = [&](Value d) {
+    Value r = b.op<SubOp>({b.op<MulOp>({c(a), d}), c(5 * a)});
+    r = b.op<AddOp>({b.op<MulOp>({r, d}), c(8 * a)});
+    return b.op<SubOp>({b.op<MulOp>({r, d}), c(4 * a)});
+  };
+  auto inner = [&](Value d) {
+    Value r = b.op<SubOp>({b.op<MulOp>({c(a + 2), d}), c(a + 3)});
+    return b.op<AddOp>({b.op<MulOp>({b.op<MulOp>({r, d}), d}), c(1)});
+  };
+  Value rest = b.op<SubOp>({c(1), t});
+  return {outer(b.op<AddOp>({t, c(1)})), inner(t), inner(rest),
+          outer(b.op<AddOp>({rest, c(1)}))};
+}
+
+static LogicalResult importGridSample(NodeImporter &n) {
+  if (failed(n.requireOperands(2)))
+    return failure();
+  RankedTensorType xType = n.operandType(0), gridType = n.operandType(1);
+  if (xType.getRank() != 4 || gridType.getRank() != 4 ||
+      gridType.getDimSize(3) != 2)
+    return n.emitError() << "expects a [N, C, H, W] input and a [N, Ho, Wo, 2] "
+                            "grid, got "
+                         << xType << " and " << gridType;
+  if (!isa<FloatType>(xType.getElementType()) ||
+      !isa<FloatType>(gridType.getElementType()))
+    return n.emitError() << "expects float input and grid, got " << xType
+                         << " and " << gridType;
+  std::string mode = n.stringAttr("mode", "bilinear");
+  std::string padding = n.stringAttr("padding_mode", "zeros");
+  if (mode != "bilinear" && mode != "nearest" && mode != "bicubic")
+    return n.emitError() << "mode '" << mode
+                         << "' is not one of bilinear, nearest, bicubic";
+  if (padding != "zeros" && padding != "border" && padding != "reflection")
+    return n.emitError() << "padding_mode '" << padding
+                         << "' is not one of zeros, border, reflection";
+  GridSampler s(n, n.operand(0), n.operand(1), n.intAttr("align_corners", 0),
+                padding);
+  Type f = gridType.getElementType();
+  Value ix = s.unnormalized(0), iy = s.unnormalized(1);
+  Value result;
+  auto accumulate = [&](Value v) {
+    result = result ? s.op<AddOp>({result, v}) : v;
+  };
+  if (mode == "nearest") {
+    accumulate(s.tap(s.op<RoundOp>(s.pad(ix, 0)), s.op<RoundOp>(s.pad(iy, 1)),
+                     s.scalar(f, 1)));
+  } else if (mode == "bilinear") {
+    ix = s.pad(ix, 0);
+    iy = s.pad(iy, 1);
+    Value x0 = s.op<FloorOp>(ix), y0 = s.op<FloorOp>(iy);
+    Value one = s.scalar(f, 1);
+    Value x1 = s.op<AddOp>({x0, one}), y1 = s.op<AddOp>({y0, one});
+    Value wx1 = s.op<SubOp>({ix, x0}), wy1 = s.op<SubOp>({iy, y0});
+    Value wx0 = s.op<SubOp>({one, wx1}), wy0 = s.op<SubOp>({one, wy1});
+    accumulate(s.tap(x0, y0, s.op<MulOp>({wx0, wy0})));
+    accumulate(s.tap(x1, y0, s.op<MulOp>({wx1, wy0})));
+    accumulate(s.tap(x0, y1, s.op<MulOp>({wx0, wy1})));
+    accumulate(s.tap(x1, y1, s.op<MulOp>({wx1, wy1})));
+  } else {
+    // Bicubic: 4 x 4 taps around the unpadded coordinate; the padding mode
+    // applies to each tap's coordinate.
+    Value x0 = s.op<FloorOp>(ix), y0 = s.op<FloorOp>(iy);
+    SmallVector<Value, 4> wx = cubicWeights(s, s.op<SubOp>({ix, x0}));
+    SmallVector<Value, 4> wy = cubicWeights(s, s.op<SubOp>({iy, y0}));
+    for (int64_t j = 0; j < 4; ++j) {
+      Value ty = s.pad(s.op<AddOp>({y0, s.scalar(f, j - 1)}), 1);
+      for (int64_t i = 0; i < 4; ++i) {
+        Value tx = s.pad(s.op<AddOp>({x0, s.scalar(f, i - 1)}), 0);
+        accumulate(s.tap(tx, ty, s.op<MulOp>({wx[i], wy[j]})));
+      }
+    }
+  }
+  if (s.failed())
+    return failure();
+  return n.setResult(result);
+}
+
+/// NonMaxSuppression: boxes become (lo0, lo1, hi0, hi1) whatever corners
+/// they name (or from center and size with center_point_box); absent limits
+/// take the ONNX defaults (no boxes, IoU 0, no score threshold).
+static LogicalResult importNonMaxSuppression(NodeImporter &n) {
+  if (failed(n.requireOperands(2)))
+    return failure();
+  RankedTensorType boxesType = n.operandType(0);
+  if (boxesType.getRank() != 3 || !isa<FloatType>(boxesType.getElementType()))
+    return n.emitError() << "expects float boxes of shape [batch, n, 4], got "
+                         << boxesType;
+  Decomposer b(n);
+  Type f = boxesType.getElementType();
+  Type i64 = n.getBuilder().getI64Type();
+  Value boxes = n.operand(0);
+  auto pair = [&](int64_t first) {
+    return b.op<GatherOp>({boxes, b.ints({first, first + 1})},
+                          {n.namedI64("axis", 2)});
+  };
+  Value a = pair(0), c = pair(2);
+  if (n.intAttr("center_point_box", 0) != 0) {
+    // (x_center, y_center, width, height).
+    Value half = b.op<DivOp>({c, b.scalar(f, 2)});
+    c = b.op<AddOp>({a, half});
+    a = b.op<SubOp>({a, half});
+  }
+  boxes = b.concat({b.op<MinOp>({a, c}), b.op<MaxOp>({a, c})}, 2);
+  auto limit = [&](size_t i, Type type, double absent) {
+    if (!n.hasOperand(i))
+      return b.scalar(type, absent);
+    return b.reshape(b.convert(n.operand(i), type), b.ints({}));
+  };
+  Value maxOutput = limit(2, i64, 0);
+  Value iou = limit(3, f, 0);
+  Value minScore = limit(4, f, -std::numeric_limits<double>::infinity());
+  Value scores = b.convert(n.operand(1), f);
+  if (b.failed())
+    return failure();
+  return n.setResult(
+      n.create<NonMaxSuppressionOp>({boxes, scores, maxOutput, iou, minScore}));
+}
+
+void kiln::onnx_import::registerVisionOps(OpRegistry &r) {
+  r.add("GridSample", 16, importGridSample);
+  r.add("NonMaxSuppression", {10, 11}, importNonMaxSuppression);
+}
