@@ -10,8 +10,12 @@
 
 #include "NodeImporter.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Verifier.h"
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -34,7 +38,8 @@ static constexpr int64_t kOldestOpset = 7;
 static constexpr int64_t kNewestOpset = 21;
 
 void kiln::loadONNXImportDialects(MLIRContext &context) {
-  context.loadDialect<KilnDialect, func::FuncDialect>();
+  context.loadDialect<KilnDialect, func::FuncDialect, arith::ArithDialect,
+                      scf::SCFDialect, tensor::TensorDialect>();
 }
 
 namespace {
@@ -53,13 +58,15 @@ private:
   LogicalResult load();
   LogicalResult readOpsets();
   LogicalResult checkOpsSupported();
-  FailureOr<std::vector<int>> sortNodes();
+  FailureOr<std::vector<int>> sortNodes(const onnx::GraphProto &graph);
   FailureOr<RankedTensorType>
   convertInputType(const onnx::ValueInfoProto &info);
   FailureOr<std::unique_ptr<std::string>>
   readExternalData(const onnx::TensorProto &tensor);
-  LogicalResult importInitializers();
-  LogicalResult importNode(onnx::NodeProto &node);
+  LogicalResult importInitializers(onnx::GraphProto &graph, bool adopt);
+  LogicalResult importNode(const onnx::NodeProto &node);
+  FailureOr<SmallVector<Value>> importSubgraph(const onnx::GraphProto &graph,
+                                               ValueRange inputs);
   FailureOr<Value> lookup(const onnx::NodeProto &node, const std::string &name);
 
   /// The opset of `domain` in this model (0 when not imported).
@@ -93,6 +100,58 @@ private:
 };
 
 } // namespace
+
+/// Calls `fn` on every node of `graph` and of the graphs in its nodes'
+/// attributes (the bodies of If, Loop, Scan), outer nodes first.
+static void forEachNode(const onnx::GraphProto &graph,
+                        llvm::function_ref<void(const onnx::NodeProto &)> fn) {
+  for (const onnx::NodeProto &node : graph.node()) {
+    fn(node);
+    for (const onnx::AttributeProto &attr : node.attribute()) {
+      if (attr.has_g())
+        forEachNode(attr.g(), fn);
+      for (const onnx::GraphProto &g : attr.graphs())
+        forEachNode(g, fn);
+    }
+  }
+}
+
+/// Names unnamed nodes after their op type and position, prefixed in
+/// subgraphs with the name of the node that holds them.
+static void nameNodes(onnx::GraphProto &graph, const std::string &prefix) {
+  for (auto [i, node] : llvm::enumerate(*graph.mutable_node())) {
+    if (node.name().empty())
+      node.set_name(prefix + node.op_type() + "_" + std::to_string(i));
+    for (onnx::AttributeProto &attr : *node.mutable_attribute())
+      if (attr.has_g())
+        nameNodes(*attr.mutable_g(), node.name() + "/");
+  }
+}
+
+/// The names the graphs in `node`'s attributes use from enclosing scopes:
+/// used there and not defined there.
+static void collectOuterUses(const onnx::GraphProto &graph,
+                             llvm::StringSet<> &uses) {
+  llvm::StringSet<> defined;
+  for (const onnx::ValueInfoProto &input : graph.input())
+    defined.insert(input.name());
+  for (const onnx::TensorProto &init : graph.initializer())
+    defined.insert(init.name());
+  for (const onnx::NodeProto &node : graph.node())
+    for (const std::string &output : node.output())
+      defined.insert(output);
+  llvm::StringSet<> inner;
+  for (const onnx::NodeProto &node : graph.node()) {
+    for (const std::string &input : node.input())
+      inner.insert(input);
+    for (const onnx::AttributeProto &attr : node.attribute())
+      if (attr.has_g())
+        collectOuterUses(attr.g(), inner);
+  }
+  for (const auto &name : inner)
+    if (!name.getKey().empty() && !defined.contains(name.getKey()))
+      uses.insert(name.getKey());
+}
 
 //===----------------------------------------------------------------------===//
 // Loading
@@ -166,7 +225,7 @@ LogicalResult ModelImporter::readOpsets() {
 LogicalResult ModelImporter::checkOpsSupported() {
   const OpRegistry &registry = OpRegistry::get();
   std::map<std::string, int> unsupported;
-  for (const onnx::NodeProto &node : model.graph().node()) {
+  forEachNode(model.graph(), [&](const onnx::NodeProto &node) {
     int oldest = 0;
     int64_t opset = opsetOf(node.domain());
     std::string domain = node.domain().empty() || node.domain() == "ai.onnx"
@@ -179,7 +238,7 @@ LogicalResult ModelImporter::checkOpsSupported() {
                "; Kiln has it from opset " + std::to_string(oldest) + ")";
       ++unsupported[key];
     }
-  }
+  });
   if (unsupported.empty())
     return success();
   InFlightDiagnostic diag = emitError(fileLoc());
@@ -196,9 +255,12 @@ LogicalResult ModelImporter::checkOpsSupported() {
 /// Orders the nodes so that every value is defined before its use (ONNX
 /// requires it, but not every producer honors it) and reports undefined
 /// values and cycles.
-FailureOr<std::vector<int>> ModelImporter::sortNodes() {
-  const onnx::GraphProto &graph = model.graph();
+FailureOr<std::vector<int>>
+ModelImporter::sortNodes(const onnx::GraphProto &graph) {
+  // Values of enclosing graphs (for a subgraph) are defined already.
   llvm::StringSet<> defined;
+  for (const auto &entry : values)
+    defined.insert(entry.getKey());
   for (const onnx::ValueInfoProto &input : graph.input())
     defined.insert(input.name());
   for (const onnx::TensorProto &init : graph.initializer())
@@ -225,7 +287,17 @@ FailureOr<std::vector<int>> ModelImporter::sortNodes() {
   std::vector<int> pending(count, 0);
   std::vector<std::vector<int>> users(count);
   for (auto [i, node] : llvm::enumerate(graph.node())) {
-    for (const std::string &input : node.input()) {
+    // A node's own inputs, then what the graphs in its attributes use from
+    // this graph.
+    llvm::StringSet<> outerUses;
+    for (const onnx::AttributeProto &attr : node.attribute())
+      if (attr.has_g())
+        collectOuterUses(attr.g(), outerUses);
+    SmallVector<std::string> inputs(node.input().begin(), node.input().end());
+    for (const auto &name : outerUses)
+      if (!llvm::is_contained(inputs, name.getKey().str()))
+        inputs.push_back(name.getKey().str());
+    for (const std::string &input : inputs) {
       if (input.empty() || defined.contains(input))
         continue;
       auto it = producer.find(input);
@@ -380,16 +452,16 @@ ModelImporter::readExternalData(const onnx::TensorProto &tensor) {
   return std::make_unique<std::string>((*buffer)->getBuffer().str());
 }
 
-LogicalResult ModelImporter::importInitializers() {
-  for (onnx::TensorProto &init :
-       *model.mutable_graph()->mutable_initializer()) {
+LogicalResult ModelImporter::importInitializers(onnx::GraphProto &graph,
+                                                bool adopt) {
+  for (onnx::TensorProto &init : *graph.mutable_initializer()) {
     std::unique_ptr<std::string> data;
     if (init.data_location() == onnx::TensorProto::EXTERNAL) {
       FailureOr<std::unique_ptr<std::string>> external = readExternalData(init);
       if (failed(external))
         return failure();
       data = std::move(*external);
-    } else if (init.has_raw_data()) {
+    } else if (adopt && init.has_raw_data()) {
       // Take the bytes from the protobuf instead of copying them.
       data.reset(init.release_raw_data());
     }
@@ -423,7 +495,7 @@ FailureOr<Value> ModelImporter::lookup(const onnx::NodeProto &node,
          << describe(node) << " uses undefined '" << name << "'";
 }
 
-LogicalResult ModelImporter::importNode(onnx::NodeProto &node) {
+LogicalResult ModelImporter::importNode(const onnx::NodeProto &node) {
   SmallVector<Value> operands;
   for (const std::string &name : node.input()) {
     if (name.empty()) {
@@ -441,8 +513,11 @@ LogicalResult ModelImporter::importNode(onnx::NodeProto &node) {
 
   // Handlers report errors at the node's location; the note says which node
   // that is for printers that do not show locations.
-  NodeImporter importer(node, builder, nodeLoc(node), opsetOf(node.domain()),
-                        std::move(operands));
+  NodeImporter importer(
+      node, builder, nodeLoc(node), opsetOf(node.domain()), std::move(operands),
+      [this](const onnx::GraphProto &graph, ValueRange inputs) {
+        return importSubgraph(graph, inputs);
+      });
   if (failed((*handler)(importer)))
     return failure();
   ArrayRef<Value> results = importer.getResults();
@@ -458,6 +533,37 @@ LogicalResult ModelImporter::importNode(onnx::NodeProto &node) {
   return success();
 }
 
+FailureOr<SmallVector<Value>>
+ModelImporter::importSubgraph(const onnx::GraphProto &graph,
+                              ValueRange inputs) {
+  // The subgraph's names shadow the enclosing ones until it is done. A body
+  // may be imported more than once (an unrolled Scan), so its initializers
+  // are copied, not adopted.
+  llvm::StringMap<Value> enclosing = values;
+  auto restore = llvm::make_scope_exit([&] { values = std::move(enclosing); });
+  for (auto [input, value] : llvm::zip_equal(graph.input(), inputs))
+    values[input.name()] = value;
+  if (failed(importInitializers(const_cast<onnx::GraphProto &>(graph),
+                                /*adopt=*/false)))
+    return failure();
+  FailureOr<std::vector<int>> order = sortNodes(graph);
+  if (failed(order))
+    return failure();
+  for (int index : *order)
+    if (failed(importNode(graph.node(index))))
+      return failure();
+  SmallVector<Value> outputs;
+  for (const onnx::ValueInfoProto &output : graph.output()) {
+    auto it = values.find(output.name());
+    if (it == values.end())
+      return emitError(fileLoc())
+             << "output '" << output.name() << "' of graph '" << graph.name()
+             << "' is not defined by any node, input or initializer";
+    outputs.push_back(it->second);
+  }
+  return outputs;
+}
+
 OwningOpRef<ModuleOp> ModelImporter::run() {
   loadONNXImportDialects(context);
   if (failed(load()) || failed(readOpsets()) || failed(checkOpsSupported()))
@@ -465,10 +571,8 @@ OwningOpRef<ModuleOp> ModelImporter::run() {
   onnx::GraphProto &graph = *model.mutable_graph();
 
   // Unnamed nodes get a name from their op type and position.
-  for (auto [i, node] : llvm::enumerate(*graph.mutable_node()))
-    if (node.name().empty())
-      node.set_name(node.op_type() + "_" + std::to_string(i));
-  FailureOr<std::vector<int>> order = sortNodes();
+  nameNodes(graph, "");
+  FailureOr<std::vector<int>> order = sortNodes(graph);
   if (failed(order))
     return nullptr;
 
@@ -517,7 +621,7 @@ OwningOpRef<ModuleOp> ModelImporter::run() {
   }
   builder.setInsertionPointToStart(entry);
 
-  if (failed(importInitializers()))
+  if (failed(importInitializers(graph, /*adopt=*/true)))
     return nullptr;
   for (int index : *order)
     if (failed(importNode(*graph.mutable_node(index))))

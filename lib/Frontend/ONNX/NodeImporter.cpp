@@ -61,6 +61,7 @@ const OpRegistry &OpRegistry::get() {
     registerRecurrentOps(r);
     registerSignalOps(r);
     registerVisionOps(r);
+    registerControlFlowOps(r);
     return r;
   }();
   return registry;
@@ -235,6 +236,23 @@ NodeImporter::buildOp(StringRef name, ValueRange operands,
 //===----------------------------------------------------------------------===//
 // NodeImporter: results and errors
 //===----------------------------------------------------------------------===//
+
+const onnx::GraphProto *NodeImporter::graphAttr(StringRef name) const {
+  const onnx::AttributeProto *attr = findAttr(name);
+  return attr && attr->has_g() ? &attr->g() : nullptr;
+}
+
+FailureOr<SmallVector<Value>> NodeImporter::importSubgraph(StringRef name,
+                                                           ValueRange inputs) {
+  const onnx::GraphProto *graph = graphAttr(name);
+  if (!graph)
+    return emitError() << "attribute '" << name << "' (a graph) is required";
+  if (static_cast<size_t>(graph->input_size()) != inputs.size())
+    return emitError() << "graph '" << name << "' has " << graph->input_size()
+                       << " inputs; " << inputs.size() << " are bound here";
+  assert(subgraphs && "the model importer binds subgraph import");
+  return subgraphs(*graph, inputs);
+}
 
 LogicalResult NodeImporter::setResults(ValueRange values) {
   results.assign(values.begin(), values.end());

@@ -66,6 +66,7 @@ void registerIndexingOps(OpRegistry &registry);
 void registerRecurrentOps(OpRegistry &registry);
 void registerSignalOps(OpRegistry &registry);
 void registerVisionOps(OpRegistry &registry);
+void registerControlFlowOps(OpRegistry &registry);
 
 /// The MLIR element type of an ONNX TensorProto data type, or null.
 mlir::Type convertElementType(mlir::MLIRContext *context, int32_t dataType);
@@ -81,14 +82,22 @@ convertTensor(mlir::MLIRContext *context, const onnx::TensorProto &tensor,
               llvm::function_ref<mlir::InFlightDiagnostic()> emitError,
               std::unique_ptr<std::string> externalData = nullptr);
 
+/// Imports a graph-valued attribute (the body of If, Loop, Scan) at the
+/// builder's insertion point with its inputs bound to the given values;
+/// values of the enclosing graphs stay visible. Returns the graph's outputs.
+using SubgraphImporter =
+    std::function<llvm::FailureOr<llvm::SmallVector<mlir::Value>>(
+        const onnx::GraphProto &, mlir::ValueRange)>;
+
 /// The importer's view of one node during its import.
 class NodeImporter {
 public:
   NodeImporter(const onnx::NodeProto &node, mlir::OpBuilder &builder,
                mlir::Location loc, int64_t opset,
-               llvm::SmallVector<mlir::Value> operands)
+               llvm::SmallVector<mlir::Value> operands,
+               SubgraphImporter subgraphs = nullptr)
       : node(node), builder(builder), loc(loc), opset(opset),
-        operands(std::move(operands)) {}
+        operands(std::move(operands)), subgraphs(std::move(subgraphs)) {}
 
   const onnx::NodeProto &getNode() const { return node; }
   mlir::OpBuilder &getBuilder() { return builder; }
@@ -197,6 +206,14 @@ public:
   // Results and errors
   //===--------------------------------------------------------------------===//
 
+  /// The graph attribute `name`, or null when the node has none.
+  const onnx::GraphProto *graphAttr(llvm::StringRef name) const;
+  /// Imports graph attribute `name` (see SubgraphImporter) with its inputs
+  /// bound to `inputs`; an error when the attribute is missing or the input
+  /// count differs.
+  llvm::FailureOr<llvm::SmallVector<mlir::Value>>
+  importSubgraph(llvm::StringRef name, mlir::ValueRange inputs);
+
   /// Binds the node's outputs to `values`, in order. Outputs past
   /// `values.size()` must be absent or unused (`unsupportedOutputs` names
   /// them in errors).
@@ -228,6 +245,7 @@ private:
   int64_t opset;
   llvm::SmallVector<mlir::Value> operands;
   llvm::SmallVector<mlir::Value> results;
+  SubgraphImporter subgraphs;
 };
 
 /// A kiln.conv of `input` and `weight` (and `bias`, which may be null) with

@@ -40,8 +40,16 @@ struct KilnInferShapesPass
                                      op->getPropertiesStorage(),
                                      op->getRegions(), inferred)))
         return WalkResult::interrupt();
-      for (auto [value, type] : llvm::zip_equal(op->getResults(), inferred))
-        value.setType(meet(value.getType(), type));
+      for (auto [value, type] : llvm::zip_equal(op->getResults(), inferred)) {
+        // Ops of other dialects (the scf.yield of a loop body, say) may
+        // need the type as it is; the function's return follows below.
+        bool refinable = llvm::all_of(value.getUsers(), [](Operation *user) {
+          return isa<KilnDialect>(user->getDialect()) ||
+                 isa<func::ReturnOp>(user);
+        });
+        if (refinable)
+          value.setType(meet(value.getType(), type));
+      }
       return WalkResult::advance();
     });
     if (result.wasInterrupted())
