@@ -167,10 +167,11 @@ static LogicalResult importLoop(NodeImporter &n) {
   auto flagType = RankedTensorType::get({}, i1);
 
   // Loop-carried types: widen the initial types until the body yields
-  // values of the types it is given.
+  // values of the types it is given. Each round that changes them makes at
+  // least one dim dynamic, so this ends.
   SmallVector<Type> carriedTypes(ValueRange(initial).getTypes());
   SmallVector<RankedTensorType> scanTypes;
-  for (int attempt = 0;; ++attempt) {
+  while (true) {
     auto *scratch = new Block();
     SmallVector<Type> argTypes = {counterType, flagType};
     argTypes.append(carriedTypes);
@@ -208,7 +209,6 @@ static LogicalResult importLoop(NodeImporter &n) {
     if (stable)
       break;
     carriedTypes = joined;
-    assert(attempt < 64 && "each round makes at least one dim dynamic");
   }
 
   Value limit = n.hasOperand(0)

@@ -540,7 +540,7 @@ ModelImporter::importSubgraph(const onnx::GraphProto &graph,
   // may be imported more than once (an unrolled Scan), so its initializers
   // are copied, not adopted.
   llvm::StringMap<Value> enclosing = values;
-  auto restore = llvm::make_scope_exit([&] { values = std::move(enclosing); });
+  llvm::scope_exit restore([&] { values = std::move(enclosing); });
   for (auto [input, value] : llvm::zip_equal(graph.input(), inputs))
     values[input.name()] = value;
   if (failed(importInitializers(const_cast<onnx::GraphProto &>(graph),

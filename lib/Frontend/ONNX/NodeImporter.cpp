@@ -187,7 +187,7 @@ NodeImporter::buildOp(StringRef name, ValueRange operands,
     properties = OpaqueProperties(aligned);
     info->initOpProperties(properties, nullptr);
   }
-  auto destroyProperties = llvm::make_scope_exit([&] {
+  llvm::scope_exit destroyProperties([&] {
     if (propertiesSize > 0)
       info->destroyOpProperties(properties);
   });

@@ -56,7 +56,9 @@ struct KilnFuseHorizontalPass
         groups[op.getLhs()].push_back(std::move(*m));
     });
     IRRewriter rewriter(&getContext());
-    for (auto &[input, members] : groups) {
+    for (auto &group : groups) {
+      Value input = group.first;
+      SmallVector<Member> &members = group.second;
       // Members must agree on the weight's row count and element type.
       llvm::erase_if(members, [&](const Member &m) {
         return m.op.getRhs().getType().getDimSize(0) !=
