@@ -2,6 +2,8 @@
 
 #include "NodeImporter.h"
 
+#include <limits>
+
 using namespace mlir;
 using namespace kiln;
 using namespace kiln::onnx_import;
@@ -205,6 +207,116 @@ static LogicalResult importConvTranspose(NodeImporter &n) {
   return n.setResult(n.create<ConvTransposeOp>(operands, attrs));
 }
 
+/// MaxPool's Indices output for `x` pooled into `y` (static spatial dims):
+/// the input, padded with -inf, is sliced once per kernel offset; a running
+/// strict maximum over the offsets in row-major order keeps the first
+/// maximum's flat index, which is a constant per offset and output position
+/// (row-major over the spatial dims, or column-major with storage_order 1),
+/// plus the offset of the (n, c) plane.
+static FailureOr<Value> buildMaxPoolIndices(NodeImporter &n, Value x, Value y,
+                                            const Window &w, bool columnMajor) {
+  auto xType = cast<RankedTensorType>(x.getType());
+  auto yType = cast<RankedTensorType>(y.getType());
+  int64_t spatial = xType.getRank() - 2;
+  ArrayRef<int64_t> in = xType.getShape().drop_front(2);
+  ArrayRef<int64_t> out = yType.getShape().drop_front(2);
+  if (llvm::any_of(in, ShapedType::isDynamic) ||
+      llvm::any_of(out, ShapedType::isDynamic))
+    return n.emitError() << "the Indices output needs static spatial dims, got "
+                         << xType << " pooled to " << yType;
+  Decomposer b(n);
+  Type i64 = n.getBuilder().getI64Type();
+  Type element = xType.getElementType();
+  // Pad so that every window position (ceil_mode may reach past the end
+  // padding) lies inside.
+  SmallVector<int64_t> pads(2 * (spatial + 2), 0);
+  for (int64_t i = 0; i < spatial; ++i) {
+    int64_t reach =
+        (out[i] - 1) * w.strides[i] + (w.kernel[i] - 1) * w.dilations[i] + 1;
+    pads[i + 2] = w.pads[i];
+    pads[spatial + 4 + i] =
+        std::max(w.pads[i + spatial], reach - w.pads[i] - in[i]);
+  }
+  Value padded =
+      b.op<PadOp>({x, b.ints(pads),
+                   b.scalar(element, -std::numeric_limits<double>::infinity())},
+                  {n.namedStr("mode", "constant")});
+  SmallVector<int64_t> axes, steps;
+  for (int64_t i = 0; i < spatial; ++i) {
+    axes.push_back(i + 2);
+    steps.push_back(w.strides[i]);
+  }
+  int64_t positions = 1;
+  for (int64_t extent : out)
+    positions *= extent;
+  SmallVector<int64_t> indexShape = {1, 1};
+  llvm::append_range(indexShape, out);
+  auto indexType = RankedTensorType::get(indexShape, i64);
+
+  Value best, bestIndex;
+  SmallVector<int64_t> offset(spatial, 0);
+  while (true) {
+    SmallVector<int64_t> starts, ends;
+    for (int64_t i = 0; i < spatial; ++i) {
+      starts.push_back(offset[i] * w.dilations[i]);
+      ends.push_back(starts.back() + (out[i] - 1) * w.strides[i] + 1);
+    }
+    Value candidate = b.op<SliceOp>(
+        {padded, b.ints(starts), b.ints(ends), b.ints(axes), b.ints(steps)});
+    // The flat index each output position reads at this offset (-1 in the
+    // padding, where the value is -inf and never wins).
+    SmallVector<int64_t> flat(positions);
+    SmallVector<int64_t> position(spatial, 0);
+    for (int64_t p = 0; p < positions; ++p) {
+      int64_t rest = p, index = 0, stride = 1;
+      bool inside = true;
+      for (int64_t i = spatial - 1; i >= 0; --i) {
+        position[i] = rest % out[i];
+        rest /= out[i];
+      }
+      for (int64_t j = 0; j < spatial; ++j) {
+        // Row-major: the last dim varies fastest; column-major: the first.
+        int64_t i = columnMajor ? j : spatial - 1 - j;
+        int64_t at =
+            position[i] * w.strides[i] - w.pads[i] + offset[i] * w.dilations[i];
+        inside &= at >= 0 && at < in[i];
+        index += at * stride;
+        stride *= in[i];
+      }
+      flat[p] = inside ? index : -1;
+    }
+    Value indices =
+        ConstantOp::create(n.getBuilder(), n.getLoc(),
+                           DenseElementsAttr::get(indexType, ArrayRef(flat)));
+    if (!best) {
+      best = candidate;
+      bestIndex = indices;
+    } else {
+      Value wins = b.op<GreaterOp>({candidate, best});
+      best = b.op<WhereOp>({wins, candidate, best});
+      bestIndex = b.op<WhereOp>({wins, indices, bestIndex});
+    }
+    int64_t i = spatial - 1;
+    while (i >= 0 && ++offset[i] == w.kernel[i])
+      offset[i--] = 0;
+    if (i < 0)
+      break;
+  }
+  // Plane (n, c) starts at (n * C + c) * the plane's size.
+  int64_t plane = 1;
+  for (int64_t extent : in)
+    plane *= extent;
+  Value planes = b.op<MulOp>({b.dim(x, 0), b.dim(x, 1)});
+  SmallVector<Value> baseShape = {b.dim(x, 0), b.dim(x, 1),
+                                  b.ints(SmallVector<int64_t>(spatial, 1))};
+  Value base = b.op<MulOp>(
+      {b.reshape(b.iota(planes), b.concat(baseShape)), b.scalar(i64, plane)});
+  Value result = b.op<AddOp>({bestIndex, base});
+  if (b.failed())
+    return failure();
+  return result;
+}
+
 /// MaxPool and AveragePool share their window attributes.
 template <typename OpTy> static LogicalResult importPool(NodeImporter &n) {
   if (failed(n.requireOperands(1)))
@@ -221,10 +333,19 @@ template <typename OpTy> static LogicalResult importPool(NodeImporter &n) {
   if constexpr (std::is_same_v<OpTy, AveragePoolOp>)
     attrs.push_back(n.namedBool("count_include_pad",
                                 n.intAttr("count_include_pad", 0) != 0));
-  else if (n.intAttr("storage_order", 0) != 0 && n.getNode().output_size() > 1)
-    return n.emitError() << "storage_order 1 (column-major Indices) is not "
-                            "supported";
-  return n.setResult(n.create<OpTy>(n.operand(0), attrs));
+  FailureOr<Value> pooled = n.create<OpTy>(n.operand(0), attrs);
+  if (failed(pooled))
+    return failure();
+  if constexpr (std::is_same_v<OpTy, MaxPoolOp>) {
+    if (n.getNode().output_size() > 1 && !n.getNode().output(1).empty()) {
+      FailureOr<Value> indices = buildMaxPoolIndices(
+          n, n.operand(0), *pooled, *w, n.intAttr("storage_order", 0) != 0);
+      if (failed(indices))
+        return failure();
+      return n.setResults({*pooled, *indices});
+    }
+  }
+  return n.setResult(*pooled);
 }
 
 static LogicalResult importGlobalAveragePool(NodeImporter &n) {

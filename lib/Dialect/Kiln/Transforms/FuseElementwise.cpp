@@ -19,10 +19,17 @@ static bool onlyUsedBy(Operation *producer, Operation *consumer) {
                       [&](Operation *user) { return user == consumer; });
 }
 
-/// The number of scalar ops in a generic's body (the yield excluded).
-static unsigned bodySize(linalg::GenericOp op) {
-  return op.getBody()->getOperations().size() - 1;
+/// The number of scalar ops in a linalg body (the yield excluded).
+static unsigned bodySize(Block *body) {
+  return body->getOperations().size() - 1;
 }
+static unsigned bodySize(linalg::GenericOp op) {
+  return bodySize(op.getBody());
+}
+
+/// The largest consumer body that still takes a copy of a producer used
+/// elsewhere too.
+static constexpr unsigned kMaxRecomputedBody = 32;
 
 namespace {
 struct KilnFuseElementwisePass
@@ -58,9 +65,13 @@ struct KilnFuseElementwisePass
       if (onlyUsedBy(producer, consumer))
         return true;
       // Recomputing a broadcast or a cheap elementwise body in each consumer
-      // beats writing and re-reading it.
+      // beats writing and re-reading it, up to a consumer body of
+      // kMaxRecomputedBody ops: chains where each step feeds two others (a
+      // running argmax) would otherwise double their bodies at every step.
       return producer.getNumReductionLoops() == 0 &&
-             bodySize(producer) <= limit;
+             bodySize(producer) <= limit &&
+             bodySize(consumer.getBlock()) + bodySize(producer) <=
+                 kMaxRecomputedBody;
     };
     RewritePatternSet patterns(&getContext());
     linalg::populateElementwiseOpsFusionPatterns(patterns, control);
