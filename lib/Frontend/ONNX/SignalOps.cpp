@@ -162,13 +162,11 @@ static LogicalResult importDFT(NodeImporter &n) {
 void onnx_import::registerSignalOps(OpRegistry &r) {
   r.add("DFT", 17, importDFT);
   // Coefficients of cos(k * angle), k = 0, 1, 2.
-  r.add("HannWindow", 17, [](NodeImporter &n) {
-    return importWindow(n, {0.5, -0.5});
-  });
+  r.add("HannWindow", 17,
+        [](NodeImporter &n) { return importWindow(n, {0.5, -0.5}); });
   r.add("HammingWindow", 17, [](NodeImporter &n) {
     return importWindow(n, {25.0 / 46.0, -21.0 / 46.0});
   });
-  r.add("BlackmanWindow", 17, [](NodeImporter &n) {
-    return importWindow(n, {0.42, -0.5, 0.08});
-  });
+  r.add("BlackmanWindow", 17,
+        [](NodeImporter &n) { return importWindow(n, {0.42, -0.5, 0.08}); });
 }

@@ -29,6 +29,12 @@ public:
         padding(padding), f(elementType(grid)) {
     height = convert(dim(x, 2), f);
     width = convert(dim(x, 3), f);
+    lastY = op<SubOp>({height, scalar(f, 1)});
+    lastX = op<SubOp>({width, scalar(f, 1)});
+    batch = dim(x, 0);
+    channels = dim(x, 1);
+    image = reshape(x, concat({batch, channels, ints({-1})}));
+    outputShape = concat({batch, channels, dim(grid, 1), dim(grid, 2)});
   }
 
   /// The pixel coordinate that normalized coordinate `c` (0: x, 1: y) of
@@ -36,11 +42,11 @@ public:
   Value unnormalized(int64_t axis) {
     Value c = op<GatherOp>({grid, scalar(n.getBuilder().getI64Type(), axis)},
                            {n.namedI64("axis", 3)});
-    Value size = axis == 0 ? width : height;
     Value shifted = op<AddOp>({c, scalar(f, 1)});
     if (alignCorners)
-      return op<MulOp>({op<DivOp>({shifted, scalar(f, 2)}),
-                        op<SubOp>({size, scalar(f, 1)})});
+      return op<MulOp>(
+          {op<DivOp>({shifted, scalar(f, 2)}), axis == 0 ? lastX : lastY});
+    Value size = axis == 0 ? width : height;
     return op<DivOp>(
         {op<SubOp>({op<MulOp>({shifted, size}), scalar(f, 1)}), scalar(f, 2)});
   }
@@ -48,10 +54,10 @@ public:
   /// `c` brought inside [0, size - 1] by the padding mode (unchanged for
   /// zeros padding, where out-of-range taps read 0).
   Value pad(Value c, int64_t axis) {
-    Value size = axis == 0 ? width : height;
-    Value last = op<SubOp>({size, scalar(f, 1)});
     if (padding == "zeros")
       return c;
+    Value size = axis == 0 ? width : height;
+    Value last = axis == 0 ? lastX : lastY;
     if (padding == "reflection") {
       // Reflect about the borders (pixel centers with align_corners, pixel
       // edges without), then clip.
@@ -76,8 +82,6 @@ public:
   /// The image at integer-valued pixel coordinates (ix, iy) ([N, Ho, Wo]),
   /// times `weight`; taps outside the image read 0.
   Value tap(Value ix, Value iy, Value weight) {
-    Value lastX = op<SubOp>({width, scalar(f, 1)});
-    Value lastY = op<SubOp>({height, scalar(f, 1)});
     Value zero = scalar(f, 0);
     Value inside = op<AndOp>({op<AndOp>({op<GreaterOrEqualOp>({ix, zero}),
                                          op<LessOrEqualOp>({ix, lastX})}),
@@ -87,25 +91,24 @@ public:
     Value cy = op<MaxOp>({op<MinOp>({iy, lastY}), zero});
     Type i64 = n.getBuilder().getI64Type();
     Value flat = convert(op<AddOp>({op<MulOp>({cy, width}), cx}), i64);
-    // [N, Ho, Wo] -> [N, C, Ho * Wo] to gather from [N, C, H * W].
-    Value batch = dim(x, 0), channels = dim(x, 1);
+    // [N, Ho, Wo] -> [N, C, Ho * Wo] to gather from the image's [N, C, H * W].
     flat = reshape(flat, concat({batch, ints({1, -1})}));
     flat = op<ExpandOp>({flat, concat({batch, channels, dim(flat, 2)})});
-    Value image = reshape(x, concat({batch, channels, ints({-1})}));
     Value values = op<GatherElementsOp>({image, flat}, {n.namedI64("axis", 2)});
-    values =
-        reshape(values, concat({batch, channels, dim(grid, 1), dim(grid, 2)}));
+    values = reshape(values, outputShape);
     Value w = convert(op<WhereOp>({inside, weight, zero}), elementType(x));
     return op<MulOp>({values, unsqueeze(w, {1})});
   }
-
-  Value width, height;
 
 private:
   Value x, grid;
   bool alignCorners;
   StringRef padding;
   Type f;
+  /// The image's extents (as floats) and last pixel coordinates.
+  Value width, height, lastX, lastY;
+  /// Dims N and C, the image as [N, C, H * W], and [N, C, Ho, Wo].
+  Value batch, channels, image, outputShape;
 };
 
 } // namespace

@@ -3,6 +3,7 @@
 #include "kiln/Dialect/Kiln/IR/KilnOps.h"
 
 #include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/TypeUtilities.h"
 
 using namespace mlir;
 using namespace kiln;
@@ -17,7 +18,7 @@ static bool holdsOneElement(RankedTensorType type) {
 
 /// Whether two dims can be equal at run time.
 static bool compatibleDims(int64_t a, int64_t b) {
-  return ShapedType::isDynamic(a) || ShapedType::isDynamic(b) || a == b;
+  return succeeded(verifyCompatibleDims({a, b}));
 }
 
 //===----------------------------------------------------------------------===//
