@@ -149,8 +149,17 @@ LogicalResult kiln::compileModel(MLIRContext &context,
     return failure();
   progress.done("imported " + options.inputPath);
 
+  CPUTargetOptions target;
+  target.cpu = options.cpu;
+  target.optLevel = options.optLevel;
+  std::string error;
+  FailureOr<std::string> isa = microkernelISA(target, error);
+  if (failed(isa))
+    return emitError(fileLoc) << error;
+
   CPUPipelineOptions pipeline;
   pipeline.optLevel = options.optLevel;
+  pipeline.isa = *isa;
   pipeline.disabledPasses = options.disabledPasses;
   std::unique_ptr<GraphReport> report;
   if (!options.reportPath.empty()) {
@@ -205,9 +214,6 @@ LogicalResult kiln::compileModel(MLIRContext &context,
     return failure();
   progress.done("lowered to the LLVM dialect");
 
-  CPUTargetOptions target;
-  target.cpu = options.cpu;
-  target.optLevel = options.optLevel;
   llvm::LLVMContext llvmContext;
   FailureOr<LLVMModel> llvmModel =
       translateAndOptimize(*module, llvmContext, target);
@@ -227,7 +233,6 @@ LogicalResult kiln::compileModel(MLIRContext &context,
     if (llvm::Linker::linkModules(*llvmModel->code, std::move(llvmModel->data)))
       return emitError(fileLoc) << "cannot merge the weights into the code";
   }
-  std::string error;
   auto writeObject = [&](PendingFile &file,
                          llvm::Module &llvmModule) -> LogicalResult {
     std::error_code ec;

@@ -6,6 +6,7 @@
 #include "kiln/Dialect/Kiln/IR/KilnDialect.h"
 #include "kiln/Dialect/Kiln/Transforms/Passes.h"
 #include "kiln/Pipelines/Pipelines.h"
+#include "kiln/Target/CPU/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
@@ -58,6 +59,7 @@ void kiln::registerAllDialects(mlir::DialectRegistry &registry) {
 void kiln::registerAllPasses() {
   registerKilnPasses();
   registerKilnConversionPasses();
+  registerKilnCPUPasses();
   registerPipelines();
   mlir::registerTransformsPasses();
   mlir::registerConversionPasses();

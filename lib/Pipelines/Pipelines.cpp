@@ -4,6 +4,7 @@
 
 #include "kiln/Conversion/Passes.h"
 #include "kiln/Dialect/Kiln/Transforms/Passes.h"
+#include "kiln/Target/CPU/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Arith/Transforms/Passes.h"
@@ -58,6 +59,10 @@ void kiln::buildKilnToLinalgPipeline(OpPassManager &pm,
 
 void kiln::buildLinalgToLLVMPipeline(OpPassManager &pm,
                                      const CPUPipelineOptions &options) {
+  bool microkernels = options.optLevel > 0;
+  if (microkernels)
+    pm.addNestedPass<func::FuncOp>(
+        createKilnCPUSelectKernels({options.isa.getValue()}));
   bufferization::OneShotBufferizePassOptions bufferize;
   bufferize.bufferizeFunctionBoundaries = true;
   // The attention kernel's key loop carries tile-sized tensors that are
@@ -73,6 +78,8 @@ void kiln::buildLinalgToLLVMPipeline(OpPassManager &pm,
   // The clones that give the caller its own copy of a returned constant or
   // argument become alloc + copy.
   pm.addPass(createConvertBufferizationToMemRefPass());
+  if (microkernels)
+    pm.addPass(createKilnCPULowerUKernels());
   // Tile loops (kiln.attention's) run their tiles in parallel and the linalg
   // ops inside each tile sequentially.
   pm.addPass(createForallToParallelLoopPass());

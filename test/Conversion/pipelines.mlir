@@ -4,6 +4,8 @@
 // RUN: kiln-opt %s --kiln-to-linalg | kiln-opt --kiln-linalg-to-llvm | FileCheck %s --check-prefix=LLVM
 // RUN: kiln-opt %s --kiln-to-llvm | FileCheck %s --check-prefix=CLEAN
 // RUN: kiln-opt %s --kiln-to-llvm=parallel=false | FileCheck %s --check-prefixes=CLEAN,SERIAL
+// RUN: kiln-opt %s --kiln-to-llvm=isa=avx2 | FileCheck %s --check-prefix=UKERNEL
+// RUN: kiln-opt %s --kiln-to-llvm=opt-level=0 | FileCheck %s --check-prefix=NOUKERNEL
 
 // The registered pipelines (Pipelines.cpp) on a small model: add, relu,
 // matmul and an unsigned division.
@@ -48,6 +50,12 @@
 // LLVM: llvm.mlir.global external constant @kiln_model_signature("kiln-signature 1\0Ainput 1 2 2 4 1 X\0Ainput 1 2 4 3 1 W\0Ainput 2 1 3 1 U\0Aoutput 1 2 2 3 1 Y\0Aoutput 2 1 3 1 V\0A\00")
 // LLVM: llvm.func @kiln_model_entry(%{{[^:]+}}: !llvm.ptr) {
 // LLVM: llvm.call @_mlir_ciface_main_graph(
+
+// From -O1 on the CPU strategy gives the matmul to a microkernel of the
+// requested instruction set; -O0 keeps the loop nest.
+// UKERNEL: llvm.func @kiln_ukernel_sgemm_avx2(i64, i64, i64, i64, i64, !llvm.ptr, !llvm.ptr, i64, i64,
+// UKERNEL: llvm.call @kiln_ukernel_sgemm_avx2(
+// NOUKERNEL-NOT: kiln_ukernel
 
 // Nothing but the LLVM (and OpenMP) dialects is left; nothing of OpenMP
 // either with parallel=false.

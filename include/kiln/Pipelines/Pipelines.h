@@ -24,6 +24,11 @@ struct CPUPipelineOptions
       llvm::cl::desc("Run parallel loops on OpenMP threads (needs libomp at "
                      "run time)"),
       llvm::cl::init(true)};
+  Option<std::string> isa{
+      *this, "isa",
+      llvm::cl::desc("Instruction set of the CPU microkernels (avx512, avx2, "
+                     "generic, or host); -O0 uses none"),
+      llvm::cl::init("host")};
   ListOption<std::string> disabledPasses{
       *this, "disable-passes",
       llvm::cl::desc("Graph optimization passes to leave out of -O2, by "
@@ -41,7 +46,10 @@ void buildKilnGraphPipeline(mlir::OpPassManager &pm,
 void buildKilnToLinalgPipeline(mlir::OpPassManager &pm,
                                const CPUPipelineOptions &options);
 
-/// linalg on tensors -> LLVM dialect with the model entry point.
+/// linalg on tensors -> LLVM dialect with the model entry point. From -O1 on,
+/// the CPU strategy picks microkernels for contractions
+/// (kiln-cpu-select-kernels) and calls replace them after bufferization
+/// (kiln-cpu-lower-ukernels).
 void buildLinalgToLLVMPipeline(mlir::OpPassManager &pm,
                                const CPUPipelineOptions &options);
 

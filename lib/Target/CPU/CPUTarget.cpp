@@ -7,6 +7,7 @@
 #include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/IR/LegacyPassManager.h"
+#include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
@@ -105,6 +106,27 @@ kiln::translateAndOptimize(ModuleOp module, llvm::LLVMContext &llvmContext,
            << llvm::toString(std::move(err));
   result.code = std::move(llvmModule);
   return result;
+}
+
+FailureOr<std::string> kiln::microkernelISA(const CPUTargetOptions &options,
+                                            std::string &error) {
+  if (options.cpu.empty() || options.cpu == "native")
+    return std::string("host");
+  std::unique_ptr<llvm::TargetMachine> machine =
+      createTargetMachine(options, error);
+  if (!machine)
+    return failure();
+  const llvm::MCSubtargetInfo *info = machine->getMCSubtargetInfo();
+  if (!info->isCPUStringValid(options.cpu)) {
+    error = "unknown CPU '" + options.cpu +
+            "' (see llc-22 -mcpu=help for the names)";
+    return failure();
+  }
+  if (info->checkFeatures("+avx512f"))
+    return std::string("avx512");
+  if (info->checkFeatures("+avx2,+fma"))
+    return std::string("avx2");
+  return std::string("generic");
 }
 
 LogicalResult kiln::emitObject(llvm::Module &module,

@@ -41,6 +41,12 @@ mlir::FailureOr<LLVMModel> translateAndOptimize(mlir::ModuleOp module,
                                                 const CPUTargetOptions &options,
                                                 uint64_t dataThreshold = 4096);
 
+/// The microkernel instruction set (kiln-cpu-select-kernels' `isa`) for the
+/// CPU of `options`: "host" for the host, else avx512, avx2 or generic by
+/// the named CPU's features. Unknown CPU names give an error.
+mlir::FailureOr<std::string> microkernelISA(const CPUTargetOptions &options,
+                                            std::string &error);
+
 /// Emits `module` as a relocatable, position-independent object file.
 mlir::LogicalResult emitObject(llvm::Module &module,
                                const CPUTargetOptions &options,

@@ -1,0 +1,66 @@
+//===- Passes.td - the CPU target's code generation passes --*- tablegen -*-===//
+
+#ifndef KILN_TARGET_CPU_PASSES_TD
+#define KILN_TARGET_CPU_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+//===----------------------------------------------------------------------===//
+// Kernel selection and microkernels
+//===----------------------------------------------------------------------===//
+
+def KilnCPULowerUKernels : Pass<"kiln-cpu-lower-ukernels", "mlir::ModuleOp"> {
+  let summary = "Replace the contractions marked for microkernels by calls";
+  let description = [{
+    Runs after bufferization. Every linalg op that `kiln-cpu-select-kernels`
+    marked with `kiln.ukernel` becomes a `func.call` of the runtime's
+    microkernel for the chosen instruction set (`kiln_ukernel_sgemm_avx512`,
+    `kiln_ukernel_sconv2d_avx2`, ...). Each operand is passed as its base
+    buffer, element offset and one stride per loop dim, from
+    `memref.extract_strided_metadata`, so transposed, broadcast and sliced
+    views are read in place. A contraction with more than two batch dims
+    gets `scf.for` loops around the call for the outer ones. A zero fill of
+    the output right before the contraction is dropped: the call then
+    overwrites instead of accumulating.
+
+    ```mlir
+    func.call @kiln_ukernel_sgemm_avx512(%c1, %c1, %m, %n, %k, %a_base,
+        %a_off, %c0, %c0, %a_s0, %a_s1, ..., %accumulate) : (...) -> ()
+    ```
+  }];
+  let dependentDialects = ["::mlir::func::FuncDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
+def KilnCPUSelectKernels : Pass<"kiln-cpu-select-kernels", "mlir::func::FuncOp"> {
+  let summary = "Choose the kernel of every contraction (the CPU strategy)";
+  let description = [{
+    Runs on linalg on tensors. Marks each f32 contraction that a runtime
+    microkernel computes with `kiln.ukernel`, a dictionary naming the kernel
+    (`sgemm` or `sconv2d`), the instruction set and its register tile
+    (rows x columns of the accumulator block):
+
+    ```mlir
+    linalg.matmul {kiln.ukernel = {isa = "avx512", kernel = "sgemm",
+                                   register_tile = array<i64: 8, 32>}} ...
+    ```
+
+    A contraction qualifies when its body is `out + lhs * rhs` on f32, every
+    operand map is a projection of the loops (broadcast dims read at 0 are
+    allowed), and there is one reduction loop; or when it is the grouped 2-D
+    convolution that `convert-kiln-to-linalg` builds (loops n, g, m, oh, ow,
+    c, kh, kw): `sconv2d` (a matrix product over an implicit im2col), or
+    `sdwconv2d` (a direct kernel vectorized along output rows) for depthwise
+    convolutions, one input and one output channel per group. Everything else
+    is left unmarked and lowers to loops.
+  }];
+  let options = [
+    Option<"isa", "isa", "std::string", "\"host\"",
+           "Instruction set of the kernels: avx512, avx2, generic, or host "
+           "(what this machine has)">
+  ];
+}
+
+#endif // KILN_TARGET_CPU_PASSES_TD

@@ -1,0 +1,212 @@
+//===- Contraction.cpp - contractions a microkernel computes --------------===//
+
+#include "Contraction.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+
+using namespace mlir;
+using namespace kiln;
+using namespace kiln::cpu;
+
+/// Whether every operand of `op` has f32 elements and the body is
+/// `out + in0 * in1` (in either order).
+static bool isF32MulAdd(linalg::LinalgOp op) {
+  if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
+      op->getNumRegions() != 1)
+    return false;
+  for (Value v : op->getOperands())
+    if (!getElementTypeOrSelf(v.getType()).isF32())
+      return false;
+  Block *body = op.getBlock();
+  if (!body || body->getNumArguments() != 3 ||
+      body->getOperations().size() != 3)
+    return false;
+  auto yield = dyn_cast<linalg::YieldOp>(body->getTerminator());
+  auto add = yield && yield.getNumOperands() == 1
+                 ? yield.getOperand(0).getDefiningOp<arith::AddFOp>()
+                 : nullptr;
+  if (!add)
+    return false;
+  Value in0 = body->getArgument(0), in1 = body->getArgument(1),
+        out = body->getArgument(2);
+  auto isProduct = [&](Value v) {
+    auto mul = v.getDefiningOp<arith::MulFOp>();
+    return mul && ((mul.getLhs() == in0 && mul.getRhs() == in1) ||
+                   (mul.getLhs() == in1 && mul.getRhs() == in0));
+  };
+  return (add.getLhs() == out && isProduct(add.getRhs())) ||
+         (add.getRhs() == out && isProduct(add.getLhs()));
+}
+
+/// The loop dims a map reads, or nothing when a result is neither a loop dim
+/// nor the constant 0, or a dim repeats.
+static std::optional<llvm::SmallBitVector> projectedDims(AffineMap map) {
+  llvm::SmallBitVector dims(map.getNumDims());
+  for (AffineExpr e : map.getResults()) {
+    if (auto dim = dyn_cast<AffineDimExpr>(e)) {
+      if (dims.test(dim.getPosition()))
+        return std::nullopt;
+      dims.set(dim.getPosition());
+      continue;
+    }
+    auto c = dyn_cast<AffineConstantExpr>(e);
+    if (!c || c.getValue() != 0)
+      return std::nullopt;
+  }
+  return dims;
+}
+
+std::optional<GemmLoops> cpu::matchGemm(linalg::LinalgOp op) {
+  if (!isF32MulAdd(op))
+    return std::nullopt;
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  auto a = projectedDims(maps[0]), b = projectedDims(maps[1]),
+       c = projectedDims(maps[2]);
+  if (!a || !b || !c)
+    return std::nullopt;
+  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+  GemmLoops loops;
+  std::optional<unsigned> k;
+  SmallVector<unsigned> mCandidates, nCandidates;
+  for (unsigned d = 0, e = iterators.size(); d < e; ++d) {
+    if (iterators[d] == utils::IteratorType::reduction) {
+      if (k || !a->test(d) || !b->test(d) || c->test(d))
+        return std::nullopt;
+      k = d;
+      continue;
+    }
+    if (!c->test(d))
+      return std::nullopt;
+    if (a->test(d) && !b->test(d))
+      mCandidates.push_back(d);
+    else if (b->test(d) && !a->test(d))
+      nCandidates.push_back(d);
+  }
+  if (!k || mCandidates.empty() || nCandidates.empty())
+    return std::nullopt;
+  // M and N are the candidates the output varies fastest along.
+  auto innermost = [&](ArrayRef<unsigned> candidates) {
+    unsigned best = candidates.front();
+    int64_t bestPosition = -1;
+    for (auto [position, e] : llvm::enumerate(maps[2].getResults()))
+      if (auto dim = dyn_cast<AffineDimExpr>(e))
+        if (llvm::is_contained(candidates, dim.getPosition()) &&
+            static_cast<int64_t>(position) > bestPosition) {
+          best = dim.getPosition();
+          bestPosition = position;
+        }
+    return best;
+  };
+  loops.m = innermost(mCandidates);
+  loops.n = innermost(nCandidates);
+  loops.k = *k;
+  for (unsigned d = 0, e = iterators.size(); d < e; ++d)
+    if (d != loops.m && d != loops.n && d != loops.k)
+      loops.batch.push_back(d);
+  return loops;
+}
+
+/// The coefficients of the loop dims in a linear expression without
+/// constant term, or nothing for any other expression.
+static std::optional<SmallVector<int64_t>> linearCoefficients(AffineExpr e,
+                                                              unsigned dims) {
+  if (auto dim = dyn_cast<AffineDimExpr>(e)) {
+    SmallVector<int64_t> result(dims, 0);
+    result[dim.getPosition()] = 1;
+    return result;
+  }
+  auto binary = dyn_cast<AffineBinaryOpExpr>(e);
+  if (!binary)
+    return std::nullopt;
+  if (binary.getKind() == AffineExprKind::Add) {
+    auto lhs = linearCoefficients(binary.getLHS(), dims);
+    auto rhs = linearCoefficients(binary.getRHS(), dims);
+    if (!lhs || !rhs)
+      return std::nullopt;
+    for (unsigned d = 0; d < dims; ++d)
+      (*lhs)[d] += (*rhs)[d];
+    return lhs;
+  }
+  if (binary.getKind() == AffineExprKind::Mul) {
+    auto scale = dyn_cast<AffineConstantExpr>(binary.getRHS());
+    auto term = linearCoefficients(binary.getLHS(), dims);
+    if (!scale || !term)
+      return std::nullopt;
+    for (int64_t &v : *term)
+      v *= scale.getValue();
+    return term;
+  }
+  return std::nullopt;
+}
+
+std::optional<Conv2DLoops> cpu::matchConv2D(linalg::LinalgOp op) {
+  if (!isF32MulAdd(op) || op.getNumLoops() != 8)
+    return std::nullopt;
+  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+  for (unsigned d = 0; d < 8; ++d)
+    if ((iterators[d] == utils::IteratorType::reduction) != (d >= 5))
+      return std::nullopt;
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  MLIRContext *context = op->getContext();
+  auto dimsMap = [&](ArrayRef<unsigned> dims) {
+    SmallVector<AffineExpr> exprs;
+    for (unsigned d : dims)
+      exprs.push_back(getAffineDimExpr(d, context));
+    return AffineMap::get(8, 0, exprs, context);
+  };
+  if (maps[1] != dimsMap({1, 2, 5, 6, 7}) ||
+      maps[2] != dimsMap({0, 1, 2, 3, 4}) || maps[0].getNumResults() != 5)
+    return std::nullopt;
+  ArrayRef<AffineExpr> in = maps[0].getResults();
+  if (in[0] != getAffineDimExpr(0, context) ||
+      in[1] != getAffineDimExpr(1, context) ||
+      in[2] != getAffineDimExpr(5, context))
+    return std::nullopt;
+  Conv2DLoops conv;
+  for (unsigned i = 0; i < 2; ++i) {
+    auto coefficients = linearCoefficients(in[3 + i], 8);
+    if (!coefficients)
+      return std::nullopt;
+    unsigned out = 3 + i, window = 6 + i;
+    for (unsigned d = 0; d < 8; ++d)
+      if (d != out && d != window && (*coefficients)[d] != 0)
+        return std::nullopt;
+    conv.strides[i] = (*coefficients)[out];
+    conv.dilations[i] = (*coefficients)[window];
+    if (conv.strides[i] <= 0 || conv.dilations[i] <= 0)
+      return std::nullopt;
+  }
+  return conv;
+}
+
+std::optional<ISA> cpu::parseISA(StringRef name) {
+  return llvm::StringSwitch<std::optional<ISA>>(name)
+      .Case("avx512", ISA::AVX512)
+      .Case("avx2", ISA::AVX2)
+      .Case("generic", ISA::Generic)
+      .Default(std::nullopt);
+}
+
+StringRef cpu::stringifyISA(ISA isa) {
+  switch (isa) {
+  case ISA::AVX512:
+    return "avx512";
+  case ISA::AVX2:
+    return "avx2";
+  case ISA::Generic:
+    return "generic";
+  }
+  llvm_unreachable("unknown ISA");
+}
+
+std::pair<int64_t, int64_t> cpu::registerTile(ISA isa) {
+  switch (isa) {
+  case ISA::AVX512:
+    return {8, 32};
+  case ISA::AVX2:
+    return {6, 16};
+  case ISA::Generic:
+    return {4, 16};
+  }
+  llvm_unreachable("unknown ISA");
+}

@@ -1,0 +1,58 @@
+//===- Contraction.h - contractions a microkernel computes -------*- C++
+//-*-===//
+//
+// The shapes of linalg ops that the runtime's microkernels compute, found
+// from indexing maps and bodies alone, so that the strategy pass (on
+// tensors) and the lowering (on buffers) agree on them.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_LIB_TARGET_CPU_CONTRACTION_H
+#define KILN_LIB_TARGET_CPU_CONTRACTION_H
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+
+#include <optional>
+
+namespace kiln::cpu {
+
+/// A matrix product C[batch..][m][n] += A[..][m][k] * B[..][k][n] over the
+/// loops of a linalg op. Loop dims missing from an operand are broadcast
+/// (stride 0) for it.
+struct GemmLoops {
+  /// Parallel loops other than m and n, outermost first.
+  llvm::SmallVector<unsigned> batch;
+  unsigned m, n, k;
+};
+
+/// The loops of `op` as a matrix product, when its body is `out + a * b` on
+/// f32 and each operand map projects the loops (results that are loop dims
+/// or the constant 0).
+std::optional<GemmLoops> matchGemm(mlir::linalg::LinalgOp op);
+
+/// The grouped 2-D convolution that convert-kiln-to-linalg builds: loops
+/// (n, g, m, oh, ow, c, kh, kw), input [n][g][c][oh*sh + kh*dh][ow*sw + kw*dw],
+/// weight [g][m][c][kh][kw], output [n][g][m][oh][ow].
+struct Conv2DLoops {
+  int64_t strides[2];
+  int64_t dilations[2];
+};
+
+std::optional<Conv2DLoops> matchConv2D(mlir::linalg::LinalgOp op);
+
+/// The microkernel instruction sets, widest first (the runtime's kiln_isa).
+enum class ISA { AVX512 = 0, AVX2 = 1, Generic = 2 };
+
+std::optional<ISA> parseISA(llvm::StringRef name);
+llvm::StringRef stringifyISA(ISA isa);
+
+/// The accumulator block (rows, columns) of the runtime's microkernel for
+/// `isa` (runtime/cpu/gemm.c).
+std::pair<int64_t, int64_t> registerTile(ISA isa);
+
+/// The name of the attribute the strategy pass sets.
+inline constexpr llvm::StringLiteral kUKernelAttr = "kiln.ukernel";
+
+} // namespace kiln::cpu
+
+#endif // KILN_LIB_TARGET_CPU_CONTRACTION_H

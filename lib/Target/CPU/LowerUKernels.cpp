@@ -1,0 +1,245 @@
+//===- LowerUKernels.cpp - marked contractions to microkernel calls -------===//
+//
+// After bufferization, each linalg op that kiln-cpu-select-kernels marked
+// becomes a call of the runtime's microkernel (runtime/cpu/gemm.c), which
+// takes every operand as base buffer + element offset + strides.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Contraction.h"
+
+#include "kiln/Target/CPU/Passes.h"
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+namespace kiln {
+#define GEN_PASS_DEF_KILNCPULOWERUKERNELS
+#include "kiln/Target/CPU/Passes.h.inc"
+} // namespace kiln
+
+using namespace mlir;
+using namespace kiln;
+using namespace kiln::cpu;
+
+namespace {
+
+/// A buffer taken apart: base, element offset, sizes and strides.
+struct Buffer {
+  Value base, offset;
+  SmallVector<Value> sizes, strides;
+
+  static Buffer of(ImplicitLocOpBuilder &b, Value memref) {
+    auto metadata = memref::ExtractStridedMetadataOp::create(b, memref);
+    return {metadata.getBaseBuffer(), metadata.getOffset(),
+            SmallVector<Value>(metadata.getSizes()),
+            SmallVector<Value>(metadata.getStrides())};
+  }
+};
+
+/// Builds one microkernel call: collects the arguments, declares the callee.
+class CallBuilder {
+public:
+  /// Constants go at the start of `block`, where they dominate the loops
+  /// built around the call.
+  CallBuilder(ImplicitLocOpBuilder &b, Block *block)
+      : b(b), constants(b.getLoc(), b.getContext()) {
+    constants.setInsertionPointToStart(block);
+  }
+
+  void add(Value v) { args.push_back(v); }
+  void add(int64_t v) { args.push_back(index(v)); }
+  Value index(int64_t v) {
+    Value &constant = indices[v];
+    if (!constant)
+      constant = arith::ConstantIndexOp::create(constants, v);
+    return constant;
+  }
+
+  /// Emits `func.call @name(args)`, declaring `name` in `module` once.
+  void emit(ModuleOp module, StringRef name) {
+    auto type = b.getFunctionType(ValueRange(args).getTypes(), {});
+    if (!module.lookupSymbol<func::FuncOp>(name)) {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(module.getBody());
+      auto callee = func::FuncOp::create(b, name, type);
+      callee.setPrivate();
+    }
+    func::CallOp::create(b, name, TypeRange{}, args);
+  }
+
+private:
+  ImplicitLocOpBuilder &b;
+  ImplicitLocOpBuilder constants;
+  llvm::SmallDenseMap<int64_t, Value> indices;
+  SmallVector<Value> args;
+};
+
+} // namespace
+
+/// The stride of loop `dim` in an operand read through `map`: the buffer's
+/// stride for the result that is `dim`, 0 when no result is.
+static Value loopStride(CallBuilder &call, AffineMap map, const Buffer &buffer,
+                        unsigned dim) {
+  for (auto [position, e] : llvm::enumerate(map.getResults()))
+    if (auto d = dyn_cast<AffineDimExpr>(e); d && d.getPosition() == dim)
+      return buffer.strides[position];
+  return call.index(0);
+}
+
+/// The extent of loop `dim`: the size of the first operand dim it indexes.
+static Value loopExtent(linalg::LinalgOp op, ArrayRef<Buffer> buffers,
+                        unsigned dim) {
+  for (auto [map, buffer] : llvm::zip(op.getIndexingMapsArray(), buffers))
+    for (auto [position, e] : llvm::enumerate(map.getResults()))
+      if (auto d = dyn_cast<AffineDimExpr>(e); d && d.getPosition() == dim)
+        return buffer.sizes[position];
+  llvm_unreachable("every loop of a matched contraction indexes an operand");
+}
+
+/// Erases a zero fill of `output` that comes right before `op` (with only
+/// side-effect-free ops between), so the product can overwrite instead of
+/// accumulating. Returns whether it did.
+static bool dropZeroFill(Operation *op, Value output) {
+  for (Operation *prev = op->getPrevNode(); prev; prev = prev->getPrevNode()) {
+    if (auto fill = dyn_cast<linalg::FillOp>(prev)) {
+      if (fill.getOutputs().front() != output)
+        return false;
+      auto zero = fill.getInputs().front().getDefiningOp<arith::ConstantOp>();
+      auto value = zero ? dyn_cast<FloatAttr>(zero.getValue()) : nullptr;
+      if (!value || !value.getValue().isPosZero())
+        return false;
+      fill.erase();
+      return true;
+    }
+    if (!isMemoryEffectFree(prev))
+      return false;
+  }
+  return false;
+}
+
+static LogicalResult lowerGemm(ModuleOp module, linalg::LinalgOp op, ISA isa) {
+  std::optional<GemmLoops> loops = matchGemm(op);
+  if (!loops)
+    return op->emitOpError("is marked for the sgemm microkernel but is not a "
+                           "matrix product");
+  ImplicitLocOpBuilder b(op.getLoc(), op);
+  Value output = op.getDpsInitOperand(0)->get();
+  bool accumulate = !dropZeroFill(op, output);
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  SmallVector<Buffer> buffers;
+  for (Value operand : op->getOperands())
+    buffers.push_back(Buffer::of(b, operand));
+
+  // Batch loops past the two the kernel takes become scf.for loops that
+  // move the operands' offsets.
+  CallBuilder call(b, op->getBlock());
+  SmallVector<unsigned> batch(loops->batch);
+  SmallVector<Value> offsets = {buffers[0].offset, buffers[1].offset,
+                                buffers[2].offset};
+  while (batch.size() > 2) {
+    unsigned dim = batch.front();
+    batch.erase(batch.begin());
+    auto loop = scf::ForOp::create(b, call.index(0),
+                                   loopExtent(op, buffers, dim), call.index(1));
+    b.setInsertionPointToStart(loop.getBody());
+    for (unsigned i = 0; i < 3; ++i)
+      offsets[i] = arith::AddIOp::create(
+          b, offsets[i],
+          arith::MulIOp::create(b, loop.getInductionVar(),
+                                loopStride(call, maps[i], buffers[i], dim)));
+  }
+  while (batch.size() < 2)
+    batch.insert(batch.begin(), ~0u);
+  auto extent = [&](unsigned dim) {
+    return dim == ~0u ? call.index(1) : loopExtent(op, buffers, dim);
+  };
+  for (unsigned dim : batch)
+    call.add(extent(dim));
+  for (unsigned dim : {loops->m, loops->n, loops->k})
+    call.add(extent(dim));
+  // A is read along (m, k), B along (k, n), C along (m, n).
+  std::pair<unsigned, unsigned> matrixDims[] = {
+      {loops->m, loops->k}, {loops->k, loops->n}, {loops->m, loops->n}};
+  for (unsigned i = 0; i < 3; ++i) {
+    call.add(buffers[i].base);
+    call.add(offsets[i]);
+    for (unsigned dim : batch)
+      call.add(dim == ~0u ? call.index(0)
+                          : loopStride(call, maps[i], buffers[i], dim));
+    call.add(loopStride(call, maps[i], buffers[i], matrixDims[i].first));
+    call.add(loopStride(call, maps[i], buffers[i], matrixDims[i].second));
+  }
+  call.add(accumulate ? 1 : 0);
+  call.emit(module, ("kiln_ukernel_sgemm_" + stringifyISA(isa)).str());
+  return success();
+}
+
+/// Lowers a convolution to `kernel` (sconv2d or sdwconv2d, same arguments).
+static LogicalResult lowerConv2D(ModuleOp module, linalg::LinalgOp op,
+                                 StringRef kernel, ISA isa) {
+  std::optional<Conv2DLoops> conv = matchConv2D(op);
+  if (!conv)
+    return op->emitOpError("is marked for the ")
+           << kernel << " microkernel but is not a grouped 2-D convolution";
+  ImplicitLocOpBuilder b(op.getLoc(), op);
+  Buffer input = Buffer::of(b, op.getDpsInputOperand(0)->get());
+  Buffer weight = Buffer::of(b, op.getDpsInputOperand(1)->get());
+  Buffer output = Buffer::of(b, op.getDpsInitOperand(0)->get());
+  CallBuilder call(b, op->getBlock());
+  // batch, groups, out channels, in channels, out h/w, kernel h/w.
+  for (Value v :
+       {output.sizes[0], output.sizes[1], output.sizes[2], weight.sizes[2],
+        output.sizes[3], output.sizes[4], weight.sizes[3], weight.sizes[4]})
+    call.add(v);
+  for (int64_t v : {conv->strides[0], conv->strides[1], conv->dilations[0],
+                    conv->dilations[1]})
+    call.add(v);
+  for (const Buffer *buffer : {&input, &weight, &output}) {
+    call.add(buffer->base);
+    call.add(buffer->offset);
+    for (Value stride : buffer->strides)
+      call.add(stride);
+  }
+  call.emit(module, ("kiln_ukernel_" + kernel + "_" + stringifyISA(isa)).str());
+  return success();
+}
+
+namespace {
+struct KilnCPULowerUKernelsPass
+    : public kiln::impl::KilnCPULowerUKernelsBase<KilnCPULowerUKernelsPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    SmallVector<linalg::LinalgOp> marked;
+    module.walk([&](linalg::LinalgOp op) {
+      if (op->hasAttr(kUKernelAttr))
+        marked.push_back(op);
+    });
+    for (linalg::LinalgOp op : marked) {
+      if (!op.hasPureBufferSemantics()) {
+        op->emitOpError("must be bufferized before kiln-cpu-lower-ukernels");
+        return signalPassFailure();
+      }
+      auto decision = op->getAttrOfType<DictionaryAttr>(kUKernelAttr);
+      auto kernel = decision ? decision.getAs<StringAttr>("kernel") : nullptr;
+      auto isaName = decision ? decision.getAs<StringAttr>("isa") : nullptr;
+      std::optional<ISA> isa =
+          isaName ? parseISA(isaName.getValue()) : std::nullopt;
+      if (!kernel || !isa) {
+        op->emitOpError("has a malformed '")
+            << kUKernelAttr << "' attribute: " << op->getAttr(kUKernelAttr);
+        return signalPassFailure();
+      }
+      LogicalResult lowered =
+          kernel.getValue() == "sgemm" ? lowerGemm(module, op, *isa)
+          : kernel.getValue() == "sconv2d" || kernel.getValue() == "sdwconv2d"
+              ? lowerConv2D(module, op, kernel.getValue(), *isa)
+              : op->emitOpError("unknown kernel ") << kernel;
+      if (failed(lowered))
+        return signalPassFailure();
+      op->erase();
+    }
+  }
+};
+} // namespace

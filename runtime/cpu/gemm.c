@@ -1,0 +1,624 @@
+/*===- gemm.c - packed f32 GEMM and convolution microkernels ---------------===*
+ *
+ * One blocked GEMM driver for every contraction the compiler hands over:
+ * C (+)= A * B, where each operand's element (i, j) lies at its base plus
+ * row_offset[i] + col_offset[j]. The offset tables make plain, transposed,
+ * broadcast and strided matrices and the implicit im2col matrix of a
+ * convolution look the same to the driver.
+ *
+ * Per thread tile: for each K block, the tile's B columns are packed into
+ * NR-wide panels ([k][NR], zero-padded) and its A rows into MR-wide panels
+ * ([k][MR]); the register-tiled microkernel then multiplies an A panel by a
+ * B panel with MR x NR accumulators. Register tiles: AVX-512 8 x 32 (16 zmm
+ * accumulators), AVX2+FMA 6 x 16 (12 ymm), generic 4 x 16.
+ *
+ * Threads (OpenMP) take tiles of the (batch, M, N) space; the tile grid is
+ * chosen so the threads finish together. Inside an enclosing parallel region
+ * (the attention kernel's tile loop) a call runs on its own thread only.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#include "kiln_ukernels.h"
+
+#include <cpuid.h>
+#include <immintrin.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define KILN_EXPORT __attribute__((visibility("default")))
+
+typedef void (*microkernel_fn)(int64_t kc, const float *a, const float *b,
+                               float *c, int64_t rs, int accumulate);
+
+/* A microkernel and the cache blocks that suit it. */
+typedef struct kernel {
+  int64_t mr, nr;
+  microkernel_fn micro;
+  int64_t kc, mc, nc;
+  /* f32 lanes of one vector register: the cost model's FMA width. */
+  int64_t lanes;
+} kernel;
+
+/*===----------------------------------------------------------------------===*
+ * Microkernels: C[MR][NR] (+)= sum over kc of a[k][MR] (outer) b[k][NR].
+ *===----------------------------------------------------------------------===*/
+
+__attribute__((target("avx512f"))) static void
+micro_avx512(int64_t kc, const float *restrict a, const float *restrict b,
+             float *restrict c, int64_t rs, int accumulate) {
+  enum { MR = 8 };
+  __m512 acc[MR][2];
+  for (int i = 0; i < MR; ++i)
+    acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+  for (int64_t k = 0; k < kc; ++k) {
+    __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
+    for (int i = 0; i < MR; ++i) {
+      __m512 ai = _mm512_set1_ps(a[i]);
+      acc[i][0] = _mm512_fmadd_ps(ai, b0, acc[i][0]);
+      acc[i][1] = _mm512_fmadd_ps(ai, b1, acc[i][1]);
+    }
+    a += MR;
+    b += 32;
+  }
+  for (int i = 0; i < MR; ++i) {
+    float *row = c + i * rs;
+    if (accumulate) {
+      acc[i][0] = _mm512_add_ps(acc[i][0], _mm512_loadu_ps(row));
+      acc[i][1] = _mm512_add_ps(acc[i][1], _mm512_loadu_ps(row + 16));
+    }
+    _mm512_storeu_ps(row, acc[i][0]);
+    _mm512_storeu_ps(row + 16, acc[i][1]);
+  }
+}
+
+__attribute__((target("avx2,fma"))) static void
+micro_avx2(int64_t kc, const float *restrict a, const float *restrict b,
+           float *restrict c, int64_t rs, int accumulate) {
+  enum { MR = 6 };
+  __m256 acc[MR][2];
+  for (int i = 0; i < MR; ++i)
+    acc[i][0] = acc[i][1] = _mm256_setzero_ps();
+  for (int64_t k = 0; k < kc; ++k) {
+    __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
+    for (int i = 0; i < MR; ++i) {
+      __m256 ai = _mm256_broadcast_ss(a + i);
+      acc[i][0] = _mm256_fmadd_ps(ai, b0, acc[i][0]);
+      acc[i][1] = _mm256_fmadd_ps(ai, b1, acc[i][1]);
+    }
+    a += MR;
+    b += 16;
+  }
+  for (int i = 0; i < MR; ++i) {
+    float *row = c + i * rs;
+    if (accumulate) {
+      acc[i][0] = _mm256_add_ps(acc[i][0], _mm256_loadu_ps(row));
+      acc[i][1] = _mm256_add_ps(acc[i][1], _mm256_loadu_ps(row + 8));
+    }
+    _mm256_storeu_ps(row, acc[i][0]);
+    _mm256_storeu_ps(row + 8, acc[i][1]);
+  }
+}
+
+static void micro_generic(int64_t kc, const float *restrict a,
+                          const float *restrict b, float *restrict c,
+                          int64_t rs, int accumulate) {
+  enum { MR = 4, NR = 16 };
+  float acc[MR][NR] = {{0}};
+  for (int64_t k = 0; k < kc; ++k) {
+    for (int i = 0; i < MR; ++i)
+      for (int j = 0; j < NR; ++j)
+        acc[i][j] += a[i] * b[j];
+    a += MR;
+    b += NR;
+  }
+  for (int i = 0; i < MR; ++i)
+    for (int j = 0; j < NR; ++j)
+      c[i * rs + j] = (accumulate ? c[i * rs + j] : 0.0f) + acc[i][j];
+}
+
+static const kernel kernels[] = {
+    [KILN_ISA_AVX512] = {8, 32, micro_avx512, 256, 128, 1024, 16},
+    [KILN_ISA_AVX2] = {6, 16, micro_avx2, 256, 120, 1024, 8},
+    [KILN_ISA_GENERIC] = {4, 16, micro_generic, 256, 64, 512, 4},
+};
+
+/* The widest instruction set of this processor, from CPUID and the register
+ * state the OS saves (XGETBV); no compiler runtime needed, since models link
+ * without libgcc. */
+static kiln_isa detect_isa(void) {
+  unsigned eax, ebx, ecx, edx;
+  if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx))
+    return KILN_ISA_GENERIC;
+  int fma = (ecx >> 12) & 1, osxsave = (ecx >> 27) & 1, avx = (ecx >> 28) & 1;
+  if (!osxsave || !avx || !fma)
+    return KILN_ISA_GENERIC;
+  unsigned xcr0_low, xcr0_high;
+  __asm__("xgetbv" : "=a"(xcr0_low), "=d"(xcr0_high) : "c"(0));
+  if ((xcr0_low & 0x6) != 0x6 ||
+      !__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx))
+    return KILN_ISA_GENERIC;
+  int avx2 = (ebx >> 5) & 1, avx512f = (ebx >> 16) & 1;
+  if (avx512f && (xcr0_low & 0xe0) == 0xe0)
+    return KILN_ISA_AVX512;
+  return avx2 ? KILN_ISA_AVX2 : KILN_ISA_GENERIC;
+}
+
+KILN_EXPORT kiln_isa kiln_ukernel_resolve_isa(kiln_isa requested) {
+  static int host = -1;
+  if (host < 0)
+    host = (int)detect_isa();
+  return requested > (kiln_isa)host ? requested : (kiln_isa)host;
+}
+
+/*===----------------------------------------------------------------------===*
+ * Row updates for few-row products: c[j] += sum_q a[q] * b_q[j], reading
+ * B in place (no packing: each element is used at most a few times).
+ *===----------------------------------------------------------------------===*/
+
+typedef void (*rows_fn)(int64_t len, float *c, const float *a,
+                        const float *const *b, int64_t count);
+
+__attribute__((target("avx512f"))) static void
+rows_avx512(int64_t len, float *restrict c, const float *a,
+            const float *const *b, int64_t count) {
+  int64_t j = 0;
+  for (; j + 16 <= len; j += 16) {
+    __m512 s = _mm512_loadu_ps(c + j);
+    for (int64_t q = 0; q < count; ++q)
+      s = _mm512_fmadd_ps(_mm512_set1_ps(a[q]), _mm512_loadu_ps(b[q] + j), s);
+    _mm512_storeu_ps(c + j, s);
+  }
+  if (j < len) {
+    __mmask16 mask = (__mmask16)((1u << (len - j)) - 1);
+    __m512 s = _mm512_maskz_loadu_ps(mask, c + j);
+    for (int64_t q = 0; q < count; ++q)
+      s = _mm512_fmadd_ps(_mm512_set1_ps(a[q]),
+                          _mm512_maskz_loadu_ps(mask, b[q] + j), s);
+    _mm512_mask_storeu_ps(c + j, mask, s);
+  }
+}
+
+__attribute__((target("avx2,fma"))) static void
+rows_avx2(int64_t len, float *restrict c, const float *a, const float *const *b,
+          int64_t count) {
+  int64_t j = 0;
+  for (; j + 8 <= len; j += 8) {
+    __m256 s = _mm256_loadu_ps(c + j);
+    for (int64_t q = 0; q < count; ++q)
+      s = _mm256_fmadd_ps(_mm256_set1_ps(a[q]), _mm256_loadu_ps(b[q] + j), s);
+    _mm256_storeu_ps(c + j, s);
+  }
+  for (; j < len; ++j)
+    for (int64_t q = 0; q < count; ++q)
+      c[j] += a[q] * b[q][j];
+}
+
+static void rows_generic(int64_t len, float *restrict c, const float *a,
+                         const float *const *b, int64_t count) {
+  for (int64_t q = 0; q < count; ++q)
+    for (int64_t j = 0; j < len; ++j)
+      c[j] += a[q] * b[q][j];
+}
+
+static const rows_fn row_kernels[] = {
+    [KILN_ISA_AVX512] = rows_avx512,
+    [KILN_ISA_AVX2] = rows_avx2,
+    [KILN_ISA_GENERIC] = rows_generic,
+};
+
+/*===----------------------------------------------------------------------===*
+ * The problem: offset tables per operand, batches as two strided dims.
+ *===----------------------------------------------------------------------===*/
+
+typedef struct problem {
+  int64_t batch0, batch1, m, n, k;
+  const float *a, *b;
+  float *c;
+  /* Element (i, j) of an operand: base + row[i] + col[j]. */
+  int64_t *am, *ak, *bk, *bn, *cm, *cn;
+  int64_t a_batch[2], b_batch[2], c_batch[2];
+  int accumulate;
+  /* cm[i] == i * c_rs and cn[j] == j: tiles store straight into C. */
+  int c_direct;
+  int64_t c_rs;
+  /* bn[j] == bn[0] + j: B rows are contiguous (the few-row path). */
+  int b_rows_contiguous;
+} problem;
+
+static int is_unit_run(const int64_t *offsets, int64_t count) {
+  for (int64_t i = 1; i < count; ++i)
+    if (offsets[i] != offsets[0] + i)
+      return 0;
+  return 1;
+}
+
+static void fill_linear(int64_t *table, int64_t count, int64_t stride) {
+  for (int64_t i = 0; i < count; ++i)
+    table[i] = i * stride;
+}
+
+/* Sets the derived flags once the tables are filled. */
+static void finish_problem(problem *p) {
+  p->c_rs = p->m > 1 ? p->cm[1] - p->cm[0] : 0;
+  p->c_direct = p->cm[0] == 0 && p->cn[0] == 0 && is_unit_run(p->cn, p->n);
+  for (int64_t i = 0; i < p->m && p->c_direct; ++i)
+    p->c_direct = p->cm[i] == i * p->c_rs;
+  p->b_rows_contiguous = is_unit_run(p->bn, p->n);
+}
+
+/* dst[k][w] = src[outer[w] + koff[k]] for w < valid, 0 for valid <= w < width.
+ */
+static void pack_panel(float *restrict dst, int64_t width, int64_t valid,
+                       int64_t kc, const float *src, const int64_t *outer,
+                       const int64_t *koff) {
+  if (is_unit_run(outer, valid)) {
+    const float *base = src + outer[0];
+    for (int64_t k = 0; k < kc; ++k) {
+      memcpy(dst + k * width, base + koff[k], (size_t)valid * sizeof(float));
+      memset(dst + k * width + valid, 0,
+             (size_t)(width - valid) * sizeof(float));
+    }
+    return;
+  }
+  for (int64_t w = 0; w < valid; ++w) {
+    const float *column = src + outer[w];
+    for (int64_t k = 0; k < kc; ++k)
+      dst[k * width + w] = column[koff[k]];
+  }
+  for (int64_t w = valid; w < width; ++w)
+    for (int64_t k = 0; k < kc; ++k)
+      dst[k * width + w] = 0.0f;
+}
+
+static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+
+/* One thread tile: batch `bi`, rows [m0, m1), columns [n0, n1). */
+static void run_tile(const kernel *kr, const problem *p, int64_t bi, int64_t m0,
+                     int64_t m1, int64_t n0, int64_t n1, float *apack,
+                     float *bpack) {
+  int64_t b0 = bi / p->batch1, b1 = bi % p->batch1;
+  const float *a = p->a + b0 * p->a_batch[0] + b1 * p->a_batch[1];
+  const float *b = p->b + b0 * p->b_batch[0] + b1 * p->b_batch[1];
+  float *c = p->c + b0 * p->c_batch[0] + b1 * p->c_batch[1];
+  const int64_t mr = kr->mr, nr = kr->nr;
+  float tmp[8 * 32] __attribute__((aligned(64)));
+  for (int64_t k0 = 0; k0 < p->k; k0 += kr->kc) {
+    int64_t kc = min64(kr->kc, p->k - k0);
+    int accumulate = k0 > 0 || p->accumulate;
+    for (int64_t j = n0; j < n1; j += nr)
+      pack_panel(bpack + (j - n0) * kc, nr, min64(nr, n1 - j), kc, b, p->bn + j,
+                 p->bk + k0);
+    for (int64_t mb = m0; mb < m1; mb += kr->mc) {
+      int64_t me = min64(mb + kr->mc, m1);
+      for (int64_t i = mb; i < me; i += mr)
+        pack_panel(apack + (i - mb) * kc, mr, min64(mr, me - i), kc, a,
+                   p->am + i, p->ak + k0);
+      for (int64_t j = n0; j < n1; j += nr) {
+        const float *bp = bpack + (j - n0) * kc;
+        int64_t nv = min64(nr, n1 - j);
+        for (int64_t i = mb; i < me; i += mr) {
+          const float *ap = apack + (i - mb) * kc;
+          int64_t mv = min64(mr, me - i);
+          if (p->c_direct && mv == mr && nv == nr) {
+            kr->micro(kc, ap, bp, c + i * p->c_rs + j, p->c_rs, accumulate);
+            continue;
+          }
+          kr->micro(kc, ap, bp, tmp, nr, 0);
+          for (int64_t ii = 0; ii < mv; ++ii)
+            for (int64_t jj = 0; jj < nv; ++jj) {
+              float *out = c + p->cm[i + ii] + p->cn[j + jj];
+              *out = (accumulate ? *out : 0.0f) + tmp[ii * nr + jj];
+            }
+        }
+      }
+    }
+  }
+}
+
+/* The tile grid (mt x nt tiles per batch) that lets `threads` threads finish
+ * together, counting packing as well as multiply-adds. */
+static void plan_tiles(const kernel *kr, const problem *p, int threads,
+                       int64_t *mt_out, int64_t *nt_out) {
+  int64_t batches = p->batch0 * p->batch1;
+  int64_t units_m = ceil_div(p->m, kr->mr), units_n = ceil_div(p->n, kr->nr);
+  int64_t mt0 = ceil_div(units_m, kr->mc / kr->mr);
+  int64_t nt0 = ceil_div(units_n, kr->nc / kr->nr);
+  double best = -1;
+  *mt_out = mt0;
+  *nt_out = nt0;
+  for (int64_t mt = mt0; mt <= min64(units_m, mt0 + threads); ++mt) {
+    for (int64_t nt = nt0; nt <= min64(units_n, nt0 + 4 * threads); ++nt) {
+      double rows = (double)ceil_div(units_m, mt) * kr->mr;
+      double cols = (double)ceil_div(units_n, nt) * kr->nr;
+      int64_t tiles = batches * mt * nt;
+      double per_tile = rows * cols / (2.0 * kr->lanes) + 0.5 * (rows + cols);
+      double span = (double)ceil_div(tiles, threads) * per_tile;
+      if (best < 0 || span < best * 0.999) {
+        best = span;
+        *mt_out = mt;
+        *nt_out = nt;
+      }
+    }
+  }
+}
+
+/* Products with few rows: c rows += a rows * B, B read in place. */
+static void run_few_rows(kiln_isa isa, const problem *p) {
+  rows_fn rows = row_kernels[isa];
+  int64_t batches = p->batch0 * p->batch1;
+  const int64_t chunk = 1024, step = 8;
+  int64_t chunks = ceil_div(p->n, chunk);
+  int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
+  int64_t work = batches * chunks;
+  if (threads > work)
+    threads = (int)work;
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
+  for (int64_t w = 0; w < work; ++w) {
+    int64_t bi = w / chunks, j0 = (w % chunks) * chunk;
+    int64_t len = min64(chunk, p->n - j0);
+    int64_t b0 = bi / p->batch1, b1 = bi % p->batch1;
+    const float *a = p->a + b0 * p->a_batch[0] + b1 * p->a_batch[1];
+    const float *b = p->b + b0 * p->b_batch[0] + b1 * p->b_batch[1] + p->bn[0];
+    float *c = p->c + b0 * p->c_batch[0] + b1 * p->c_batch[1];
+    for (int64_t i = 0; i < p->m; ++i) {
+      float *row = c + p->cm[i] + j0;
+      if (!p->accumulate)
+        memset(row, 0, (size_t)len * sizeof(float));
+      float coef[8];
+      const float *src[8];
+      for (int64_t k0 = 0; k0 < p->k; k0 += step) {
+        int64_t count = min64(step, p->k - k0);
+        for (int64_t q = 0; q < count; ++q) {
+          coef[q] = a[p->am[i] + p->ak[k0 + q]];
+          src[q] = b + p->bk[k0 + q] + j0;
+        }
+        rows(len, row, coef, src, count);
+      }
+    }
+  }
+}
+
+/* Runs `p` on the widest kernel at most `requested`. */
+static void run_problem(kiln_isa requested, problem *p) {
+  if (p->m <= 0 || p->n <= 0 || p->batch0 <= 0 || p->batch1 <= 0)
+    return;
+  kiln_isa isa = kiln_ukernel_resolve_isa(requested);
+  finish_problem(p);
+  int64_t batches = p->batch0 * p->batch1;
+  if (p->k <= 0) {
+    if (!p->accumulate)
+      for (int64_t bi = 0; bi < batches; ++bi) {
+        float *c = p->c + (bi / p->batch1) * p->c_batch[0] +
+                   (bi % p->batch1) * p->c_batch[1];
+        for (int64_t i = 0; i < p->m; ++i)
+          for (int64_t j = 0; j < p->n; ++j)
+            c[p->cm[i] + p->cn[j]] = 0.0f;
+      }
+    return;
+  }
+  if (p->m <= 4 && p->b_rows_contiguous && p->c_direct) {
+    run_few_rows(isa, p);
+    return;
+  }
+  const kernel *kr = &kernels[isa];
+  int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
+  int64_t mt, nt;
+  plan_tiles(kr, p, threads, &mt, &nt);
+  int64_t units_m = ceil_div(p->m, kr->mr), units_n = ceil_div(p->n, kr->nr);
+  int64_t rows = ceil_div(units_m, mt) * kr->mr;
+  int64_t cols = ceil_div(units_n, nt) * kr->nr;
+  int64_t tiles = batches * mt * nt;
+  if (threads > tiles)
+    threads = (int)tiles;
+  size_t apack_bytes = (size_t)(min64(rows, kr->mc) * kr->kc) * sizeof(float);
+  size_t bpack_bytes = (size_t)(cols * kr->kc) * sizeof(float);
+#pragma omp parallel num_threads(threads) if (threads > 1)
+  {
+    float *apack = aligned_alloc(64, (apack_bytes + 63) / 64 * 64);
+    float *bpack = aligned_alloc(64, (bpack_bytes + 63) / 64 * 64);
+    int id = omp_get_thread_num(), count = omp_get_num_threads();
+    for (int64_t t = id; t < tiles; t += count) {
+      int64_t bi = t / (mt * nt), rest = t % (mt * nt);
+      int64_t m0 = (rest / nt) * rows, n0 = (rest % nt) * cols;
+      if (m0 >= p->m || n0 >= p->n)
+        continue;
+      run_tile(kr, p, bi, m0, min64(m0 + rows, p->m), n0,
+               min64(n0 + cols, p->n), apack, bpack);
+    }
+    free(apack);
+    free(bpack);
+  }
+}
+
+/* The offset tables live in one allocation. */
+static int64_t *alloc_tables(problem *p) {
+  int64_t *tables =
+      malloc(sizeof(int64_t) * (size_t)(3 * p->m + 2 * p->k + 3 * p->n + 3));
+  int64_t *next = tables;
+  p->am = next, next += p->m + 1;
+  p->cm = next, next += p->m + 1;
+  p->ak = next, next += p->k + 1;
+  p->bk = next, next += p->k + 1;
+  p->bn = next, next += p->n;
+  p->cn = next;
+  return tables;
+}
+
+static void sgemm(kiln_isa isa, KILN_SGEMM_ARGS) {
+  (void)a_allocated, (void)b_allocated, (void)c_allocated;
+  (void)a_zero, (void)b_zero, (void)c_zero;
+  problem p = {.batch0 = batch0,
+               .batch1 = batch1,
+               .m = m,
+               .n = n,
+               .k = k,
+               .a = a_aligned + a_offset,
+               .b = b_aligned + b_offset,
+               .c = c_aligned + c_offset,
+               .a_batch = {a_batch0, a_batch1},
+               .b_batch = {b_batch0, b_batch1},
+               .c_batch = {c_batch0, c_batch1},
+               .accumulate = accumulate != 0};
+  int64_t *tables = alloc_tables(&p);
+  fill_linear(p.am, m, a_m);
+  fill_linear(p.ak, k, a_k);
+  fill_linear(p.bk, k, b_k);
+  fill_linear(p.bn, n, b_n);
+  fill_linear(p.cm, m, c_m);
+  fill_linear(p.cn, n, c_n);
+  run_problem(isa, &p);
+  free(tables);
+}
+
+static void sconv2d(kiln_isa isa, KILN_SCONV2D_ARGS) {
+  (void)in_allocated, (void)w_allocated, (void)out_allocated;
+  (void)in_zero, (void)w_zero, (void)out_zero;
+  /* out[n][g] (M x OH*OW) += w[g] (M x C*KH*KW) * im2col(in[n][g]). */
+  int64_t spatial = out_h * out_w, depth = in_channels * kernel_h * kernel_w;
+  problem p = {.batch0 = batch,
+               .batch1 = groups,
+               .m = out_channels,
+               .n = spatial,
+               .k = depth,
+               .a = w_aligned + w_offset,
+               .b = in_aligned + in_offset,
+               .c = out_aligned + out_offset,
+               .a_batch = {0, w_g},
+               .b_batch = {in_n, in_g},
+               .c_batch = {out_n, out_g},
+               .accumulate = 1};
+  int64_t *tables = alloc_tables(&p);
+  fill_linear(p.am, out_channels, w_m);
+  fill_linear(p.cm, out_channels, out_m);
+  int64_t q = 0;
+  for (int64_t ci = 0; ci < in_channels; ++ci)
+    for (int64_t kh = 0; kh < kernel_h; ++kh)
+      for (int64_t kw = 0; kw < kernel_w; ++kw, ++q) {
+        p.ak[q] = ci * w_c + kh * w_h + kw * w_w;
+        p.bk[q] = ci * in_c + kh * dilation_h * in_h + kw * dilation_w * in_w;
+      }
+  q = 0;
+  for (int64_t oh = 0; oh < out_h; ++oh)
+    for (int64_t ow = 0; ow < out_w; ++ow, ++q) {
+      p.bn[q] = oh * stride_h * in_h + ow * stride_w * in_w;
+      p.cn[q] = oh * out_oh + ow * out_ow;
+    }
+  run_problem(isa, &p);
+  free(tables);
+}
+
+/*===----------------------------------------------------------------------===*
+ * Depthwise convolution (one input channel per group): each output plane
+ * is a sum of shifted, scaled input planes, vectorized along the output row.
+ *===----------------------------------------------------------------------===*/
+
+/* The strides and sizes of one depthwise problem. */
+typedef struct dw_problem {
+  int64_t out_h, out_w, kernel_h, kernel_w, stride_h, stride_w, dilation_h,
+      dilation_w;
+  int64_t in_h, in_w, w_h, w_w, out_oh, out_ow;
+} dw_problem;
+
+/* out[oh][*] += sum over kh, kw of w[kh][kw] * in[oh*sh + kh*dh][* sw + kw*dw]
+ * for one output row, in chunks that stay in registers and L1. */
+#define DEFINE_DW_ROW(suffix, attributes)                                      \
+  attributes static void dw_row_##suffix(const dw_problem *p, const float *in, \
+                                         const float *w, float *out,           \
+                                         int64_t oh) {                         \
+    enum { CHUNK = 256 };                                                      \
+    float acc[CHUNK];                                                          \
+    for (int64_t x0 = 0; x0 < p->out_w; x0 += CHUNK) {                         \
+      int64_t len = min64(CHUNK, p->out_w - x0);                               \
+      for (int64_t x = 0; x < len; ++x)                                        \
+        acc[x] = out[(x0 + x) * p->out_ow];                                    \
+      for (int64_t kh = 0; kh < p->kernel_h; ++kh) {                           \
+        const float *row =                                                     \
+            in + (oh * p->stride_h + kh * p->dilation_h) * p->in_h;            \
+        for (int64_t kw = 0; kw < p->kernel_w; ++kw) {                         \
+          float weight = w[kh * p->w_h + kw * p->w_w];                         \
+          const float *src =                                                   \
+              row + (x0 * p->stride_w + kw * p->dilation_w) * p->in_w;         \
+          if (p->in_w == 1 && p->stride_w == 1)                                \
+            for (int64_t x = 0; x < len; ++x)                                  \
+              acc[x] += weight * src[x];                                       \
+          else if (p->in_w == 1 && p->stride_w == 2)                           \
+            for (int64_t x = 0; x < len; ++x)                                  \
+              acc[x] += weight * src[2 * x];                                   \
+          else                                                                 \
+            for (int64_t x = 0; x < len; ++x)                                  \
+              acc[x] += weight * src[x * p->stride_w * p->in_w];               \
+        }                                                                      \
+      }                                                                        \
+      for (int64_t x = 0; x < len; ++x)                                        \
+        out[(x0 + x) * p->out_ow] = acc[x];                                    \
+    }                                                                          \
+  }
+
+DEFINE_DW_ROW(avx512, __attribute__((target("avx512f"), min_vector_width(512))))
+DEFINE_DW_ROW(avx2, __attribute__((target("avx2,fma"))))
+DEFINE_DW_ROW(generic, )
+
+typedef void (*dw_row_fn)(const dw_problem *, const float *, const float *,
+                          float *, int64_t);
+static const dw_row_fn dw_rows[] = {
+    [KILN_ISA_AVX512] = dw_row_avx512,
+    [KILN_ISA_AVX2] = dw_row_avx2,
+    [KILN_ISA_GENERIC] = dw_row_generic,
+};
+
+static void sdwconv2d(kiln_isa requested, KILN_SCONV2D_ARGS) {
+  (void)in_allocated, (void)w_allocated, (void)out_allocated;
+  (void)in_zero, (void)w_zero, (void)out_zero;
+  dw_row_fn row = dw_rows[kiln_ukernel_resolve_isa(requested)];
+  dw_problem p = {out_h,    out_w,      kernel_h,   kernel_w, stride_h,
+                  stride_w, dilation_h, dilation_w, in_h,     in_w,
+                  w_h,      w_w,        out_oh,     out_ow};
+  const float *input = in_aligned + in_offset, *weights = w_aligned + w_offset;
+  float *output = out_aligned + out_offset;
+  /* Work items: (n, g, m, c, output row); c is summed, so it stays inside. */
+  int64_t planes = batch * groups * out_channels, work = planes * out_h;
+  int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
+  if (work < 2 * threads || out_w * kernel_h * kernel_w < 256)
+    threads = 1;
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
+  for (int64_t item = 0; item < work; ++item) {
+    int64_t plane = item / out_h, oh = item % out_h;
+    int64_t m = plane % out_channels, g = (plane / out_channels) % groups,
+            n = plane / (out_channels * groups);
+    float *out = output + n * out_n + g * out_g + m * out_m + oh * out_oh;
+    for (int64_t c = 0; c < in_channels; ++c)
+      row(&p, input + n * in_n + g * in_g + c * in_c,
+          weights + g * w_g + m * w_m + c * w_c, out, oh);
+  }
+}
+
+#define DEFINE_ENTRY_POINTS(suffix, isa)                                       \
+  KILN_EXPORT void kiln_ukernel_sgemm_##suffix(KILN_SGEMM_ARGS) {              \
+    sgemm(isa, batch0, batch1, m, n, k, a_allocated, a_aligned, a_zero,        \
+          a_offset, a_batch0, a_batch1, a_m, a_k, b_allocated, b_aligned,      \
+          b_zero, b_offset, b_batch0, b_batch1, b_k, b_n, c_allocated,         \
+          c_aligned, c_zero, c_offset, c_batch0, c_batch1, c_m, c_n,           \
+          accumulate);                                                         \
+  }                                                                            \
+  KILN_EXPORT void kiln_ukernel_sconv2d_##suffix(KILN_SCONV2D_ARGS) {          \
+    sconv2d(isa, batch, groups, out_channels, in_channels, out_h, out_w,       \
+            kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w,    \
+            in_allocated, in_aligned, in_zero, in_offset, in_n, in_g, in_c,    \
+            in_h, in_w, w_allocated, w_aligned, w_zero, w_offset, w_g, w_m,    \
+            w_c, w_h, w_w, out_allocated, out_aligned, out_zero, out_offset,   \
+            out_n, out_g, out_m, out_oh, out_ow);                              \
+  }                                                                            \
+  KILN_EXPORT void kiln_ukernel_sdwconv2d_##suffix(KILN_SCONV2D_ARGS) {        \
+    sdwconv2d(isa, batch, groups, out_channels, in_channels, out_h, out_w,     \
+              kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w,  \
+              in_allocated, in_aligned, in_zero, in_offset, in_n, in_g, in_c,  \
+              in_h, in_w, w_allocated, w_aligned, w_zero, w_offset, w_g, w_m,  \
+              w_c, w_h, w_w, out_allocated, out_aligned, out_zero, out_offset, \
+              out_n, out_g, out_m, out_oh, out_ow);                            \
+  }
+
+DEFINE_ENTRY_POINTS(avx512, KILN_ISA_AVX512)
+DEFINE_ENTRY_POINTS(avx2, KILN_ISA_AVX2)
+DEFINE_ENTRY_POINTS(generic, KILN_ISA_GENERIC)

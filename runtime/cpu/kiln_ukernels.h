@@ -1,0 +1,80 @@
+/*===- kiln_ukernels.h - CPU microkernels that compiled models call --------===*
+ *
+ * `kiln-cpu-lower-ukernels` rewrites the contractions that the strategy pass
+ * (`kiln-cpu-select-kernels`) picked into calls of these functions. Every
+ * operand arrives as an MLIR rank-0 memref descriptor (allocated pointer,
+ * aligned pointer, offset) followed by the element offset and strides that
+ * `memref.extract_strided_metadata` gives, so any strided view (transposed,
+ * broadcast with stride 0, sliced) is read in place.
+ *
+ * Each entry point names the instruction set the compiler chose; at run time
+ * it falls back to a narrower one when the processor lacks it, so a model
+ * compiled for AVX-512 still computes correctly (if slower) elsewhere.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#ifndef KILN_RUNTIME_CPU_KILN_UKERNELS_H
+#define KILN_RUNTIME_CPU_KILN_UKERNELS_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* An MLIR rank-0 memref descriptor as the default calling convention passes
+ * it, followed by the view's element offset. */
+#define KILN_UKERNEL_BUFFER(name)                                              \
+  float *name##_allocated, float *name##_aligned, int64_t name##_zero,         \
+      int64_t name##_offset
+
+/* The instruction sets a kernel can be built for, widest first. */
+typedef enum kiln_isa {
+  KILN_ISA_AVX512 = 0,
+  KILN_ISA_AVX2 = 1,
+  KILN_ISA_GENERIC = 2,
+} kiln_isa;
+
+/* The widest instruction set at most `requested` that this processor runs. */
+kiln_isa kiln_ukernel_resolve_isa(kiln_isa requested);
+
+/* C[b0][b1] (+)= A[b0][b1] * B[b0][b1]: C is M x N, A M x K, B K x N, each
+ * element at its operand's offset plus the index times the stride. With
+ * `accumulate` 0 the product overwrites C, else it is added to C. */
+#define KILN_SGEMM_ARGS                                                        \
+  int64_t batch0, int64_t batch1, int64_t m, int64_t n, int64_t k,             \
+      KILN_UKERNEL_BUFFER(a), int64_t a_batch0, int64_t a_batch1, int64_t a_m, \
+      int64_t a_k, KILN_UKERNEL_BUFFER(b), int64_t b_batch0, int64_t b_batch1, \
+      int64_t b_k, int64_t b_n, KILN_UKERNEL_BUFFER(c), int64_t c_batch0,      \
+      int64_t c_batch1, int64_t c_m, int64_t c_n, int64_t accumulate
+void kiln_ukernel_sgemm_avx512(KILN_SGEMM_ARGS);
+void kiln_ukernel_sgemm_avx2(KILN_SGEMM_ARGS);
+void kiln_ukernel_sgemm_generic(KILN_SGEMM_ARGS);
+
+/* Grouped 2-D convolution on an already padded NCHW input, accumulating into
+ * the output: out[n][g][m][oh][ow] += sum over c, kh, kw of
+ * in[n][g][c][oh*sh + kh*dh][ow*sw + kw*dw] * w[g][m][c][kh][kw]. */
+#define KILN_SCONV2D_ARGS                                                      \
+  int64_t batch, int64_t groups, int64_t out_channels, int64_t in_channels,    \
+      int64_t out_h, int64_t out_w, int64_t kernel_h, int64_t kernel_w,        \
+      int64_t stride_h, int64_t stride_w, int64_t dilation_h,                  \
+      int64_t dilation_w, KILN_UKERNEL_BUFFER(in), int64_t in_n, int64_t in_g, \
+      int64_t in_c, int64_t in_h, int64_t in_w, KILN_UKERNEL_BUFFER(w),        \
+      int64_t w_g, int64_t w_m, int64_t w_c, int64_t w_h, int64_t w_w,         \
+      KILN_UKERNEL_BUFFER(out), int64_t out_n, int64_t out_g, int64_t out_m,   \
+      int64_t out_oh, int64_t out_ow
+void kiln_ukernel_sconv2d_avx512(KILN_SCONV2D_ARGS);
+void kiln_ukernel_sconv2d_avx2(KILN_SCONV2D_ARGS);
+void kiln_ukernel_sconv2d_generic(KILN_SCONV2D_ARGS);
+
+/* The same convolution for few channels per group (depthwise): a direct
+ * loop nest vectorized along output rows instead of a matrix product. */
+void kiln_ukernel_sdwconv2d_avx512(KILN_SCONV2D_ARGS);
+void kiln_ukernel_sdwconv2d_avx2(KILN_SCONV2D_ARGS);
+void kiln_ukernel_sdwconv2d_generic(KILN_SCONV2D_ARGS);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* KILN_RUNTIME_CPU_KILN_UKERNELS_H */

@@ -1,0 +1,98 @@
+// RUN: kiln-opt %s --split-input-file --kiln-cpu-lower-ukernels --verify-diagnostics | FileCheck %s
+
+// A zero fill right before the product is dropped: the call overwrites
+// (accumulate = 0). A is [m][k] with strides (768, 1), B [k][n] (3072, 1).
+// The callee is declared once, with every operand as memref<f32> + indices.
+// CHECK: func.func private @kiln_ukernel_sgemm_avx512(index, index, index, index, index, memref<f32>, index, index, index, index, index, memref<f32>,
+// CHECK-LABEL: func.func @matmul_after_zero_fill
+// CHECK-DAG: %[[C0:.+]] = arith.constant 0 : index
+// CHECK-DAG: %[[C1:.+]] = arith.constant 1 : index
+// CHECK-DAG: %[[A:.+]], %[[AOFF:.+]], %[[AS:.+]]:2, %[[AST:.+]]:2 = memref.extract_strided_metadata %arg0
+// CHECK-DAG: %[[B:.+]], %[[BOFF:.+]], %[[BS:.+]]:2, %[[BST:.+]]:2 = memref.extract_strided_metadata %arg1
+// CHECK-DAG: %[[C:.+]], %[[COFF:.+]], %[[CS:.+]]:2, %[[CST:.+]]:2 = memref.extract_strided_metadata %arg2
+// CHECK-NOT: linalg.fill
+// CHECK: call @kiln_ukernel_sgemm_avx512(%[[C1]], %[[C1]], %[[AS]]#0, %[[BS]]#1, %[[AS]]#1, %[[A]], %[[AOFF]], %[[C0]], %[[C0]], %[[AST]]#0, %[[AST]]#1, %[[B]], %[[BOFF]], %[[C0]], %[[C0]], %[[BST]]#0, %[[BST]]#1, %[[C]], %[[COFF]], %[[C0]], %[[C0]], %[[CST]]#0, %[[CST]]#1, %[[C0]])
+// CHECK-NOT: linalg.matmul
+func.func @matmul_after_zero_fill(%a: memref<128x768xf32>, %b: memref<768x3072xf32>, %c: memref<128x3072xf32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%c : memref<128x3072xf32>)
+  linalg.matmul {kiln.ukernel = {isa = "avx512", kernel = "sgemm", register_tile = array<i64: 8, 32>}}
+      ins(%a, %b : memref<128x768xf32>, memref<768x3072xf32>) outs(%c : memref<128x3072xf32>)
+  return
+}
+
+// -----
+
+// Three batch dims: the outer one becomes an scf.for that moves each
+// operand's offset by its stride (0 for the rhs, which lacks that dim); the
+// product accumulates into the bias already in C.
+// CHECK-LABEL: func.func @three_batch_dims
+// CHECK: scf.for %[[I:.+]] =
+// CHECK: arith.muli %[[I]]
+// CHECK: call @kiln_ukernel_sgemm_avx2(
+// CHECK-SAME: %c1{{.*}}) : (index
+#lhs = affine_map<(b0, b1, b2, m, n, k) -> (b0, b1, b2, m, k)>
+#rhs = affine_map<(b0, b1, b2, m, n, k) -> (b1, b2, k, n)>
+#out = affine_map<(b0, b1, b2, m, n, k) -> (b0, b1, b2, m, n)>
+func.func @three_batch_dims(%a: memref<2x3x4x5x6xf32>, %b: memref<3x4x6x7xf32>, %c: memref<2x3x4x5x7xf32>) {
+  linalg.generic {indexing_maps = [#lhs, #rhs, #out], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<2x3x4x5x6xf32>, memref<3x4x6x7xf32>) outs(%c : memref<2x3x4x5x7xf32>)
+      attrs = {kiln.ukernel = {isa = "avx2", kernel = "sgemm", register_tile = array<i64: 6, 16>}} {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+// The convolution passes sizes, stride 2 / dilation 3 in width, and every
+// stride of the three 5-D buffers.
+// CHECK-LABEL: func.func @conv
+// CHECK-DAG: %[[C2:.+]] = arith.constant 2 : index
+// CHECK-DAG: %[[C3:.+]] = arith.constant 3 : index
+// CHECK-DAG: %[[C1:.+]] = arith.constant 1 : index
+// CHECK: call @kiln_ukernel_sconv2d_generic(%{{.+}}#0, %{{.+}}#1, %{{.+}}#2, %{{.+}}#2, %{{.+}}#3, %{{.+}}#4, %{{.+}}#3, %{{.+}}#4, %[[C1]], %[[C2]], %[[C1]], %[[C3]],
+#in = affine_map<(n, g, m, oh, ow, c, kh, kw) -> (n, g, c, oh + kh, ow * 2 + kw * 3)>
+#w = affine_map<(n, g, m, oh, ow, c, kh, kw) -> (g, m, c, kh, kw)>
+#o = affine_map<(n, g, m, oh, ow, c, kh, kw) -> (n, g, m, oh, ow)>
+func.func @conv(%x: memref<1x2x3x9x15xf32>, %w: memref<2x5x3x3x3xf32>, %out: memref<1x2x5x7x5xf32>) {
+  linalg.generic {indexing_maps = [#in, #w, #o], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
+      ins(%x, %w : memref<1x2x3x9x15xf32>, memref<2x5x3x3x3xf32>) outs(%out : memref<1x2x5x7x5xf32>)
+      attrs = {kiln.ukernel = {isa = "generic", kernel = "sconv2d", register_tile = array<i64: 4, 16>}} {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+func.func @not_a_product(%a: memref<4x4xf32>, %b: memref<4x4xf32>, %c: memref<4x4xf32>) {
+  // expected-error @+1 {{is marked for the sgemm microkernel but is not a matrix product}}
+  linalg.elementwise kind=#linalg.elementwise_kind<add> {kiln.ukernel = {isa = "avx512", kernel = "sgemm"}}
+      ins(%a, %b : memref<4x4xf32>, memref<4x4xf32>) outs(%c : memref<4x4xf32>)
+  return
+}
+
+// -----
+
+func.func @unknown_kernel(%a: memref<4x4xf32>, %b: memref<4x4xf32>, %c: memref<4x4xf32>) {
+  // expected-error @+1 {{has a malformed 'kiln.ukernel' attribute}}
+  linalg.matmul {kiln.ukernel = {isa = "sse9", kernel = "sgemm"}}
+      ins(%a, %b : memref<4x4xf32>, memref<4x4xf32>) outs(%c : memref<4x4xf32>)
+  return
+}
+
+// -----
+
+func.func @on_tensors(%a: tensor<4x4xf32>, %b: tensor<4x4xf32>, %c: tensor<4x4xf32>) -> tensor<4x4xf32> {
+  // expected-error @+1 {{must be bufferized before kiln-cpu-lower-ukernels}}
+  %0 = linalg.matmul {kiln.ukernel = {isa = "avx512", kernel = "sgemm"}}
+      ins(%a, %b : tensor<4x4xf32>, tensor<4x4xf32>) outs(%c : tensor<4x4xf32>) -> tensor<4x4xf32>
+  return %0 : tensor<4x4xf32>
+}

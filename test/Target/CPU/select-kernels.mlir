@@ -1,0 +1,100 @@
+// RUN: kiln-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(kiln-cpu-select-kernels{isa=avx512}))' | FileCheck %s
+// RUN: kiln-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(kiln-cpu-select-kernels{isa=avx2}))' | FileCheck %s --check-prefix=AVX2
+// RUN: not kiln-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(kiln-cpu-select-kernels{isa=sse9}))' 2>&1 | FileCheck %s --check-prefix=BAD
+
+// BAD: kiln-cpu-select-kernels: unknown isa 'sse9' (avx512, avx2, generic or host)
+
+// A plain f32 matmul gets the sgemm kernel with the ISA's register tile.
+// CHECK-LABEL: func.func @matmul
+// CHECK: linalg.matmul {kiln.ukernel = {isa = "avx512", kernel = "sgemm", register_tile = array<i64: 8, 32>}}
+// AVX2-LABEL: func.func @matmul
+// AVX2: linalg.matmul {kiln.ukernel = {isa = "avx2", kernel = "sgemm", register_tile = array<i64: 6, 16>}}
+func.func @matmul(%a: tensor<128x768xf32>, %b: tensor<768x3072xf32>, %c: tensor<128x3072xf32>) -> tensor<128x3072xf32> {
+  %0 = linalg.matmul ins(%a, %b : tensor<128x768xf32>, tensor<768x3072xf32>) outs(%c : tensor<128x3072xf32>) -> tensor<128x3072xf32>
+  return %0 : tensor<128x3072xf32>
+}
+
+// -----
+
+// A batched product whose rhs is broadcast over the batch and read
+// transposed (k at its last dim) still is a matrix product.
+// CHECK-LABEL: func.func @batched_broadcast_transposed
+// CHECK: linalg.generic
+// CHECK-SAME: kiln.ukernel = {isa = "avx512", kernel = "sgemm"
+#lhs = affine_map<(b, m, n, k) -> (b, m, k)>
+#rhs = affine_map<(b, m, n, k) -> (n, k)>
+#out = affine_map<(b, m, n, k) -> (b, m, n)>
+func.func @batched_broadcast_transposed(%a: tensor<4x17x33xf32>, %b: tensor<9x33xf32>, %c: tensor<4x17x9xf32>) -> tensor<4x17x9xf32> {
+  %0 = linalg.generic {indexing_maps = [#lhs, #rhs, #out], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+      ins(%a, %b : tensor<4x17x33xf32>, tensor<9x33xf32>) outs(%c : tensor<4x17x9xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<4x17x9xf32>
+  return %0 : tensor<4x17x9xf32>
+}
+
+// -----
+
+// Not a product: the body scales it (the kernel computes out + a * b only).
+// CHECK-LABEL: func.func @scaled_product
+// CHECK-NOT: kiln.ukernel
+#lhs = affine_map<(m, n, k) -> (m, k)>
+#rhs = affine_map<(m, n, k) -> (k, n)>
+#out = affine_map<(m, n, k) -> (m, n)>
+func.func @scaled_product(%a: tensor<8x8xf32>, %b: tensor<8x8xf32>, %c: tensor<8x8xf32>) -> tensor<8x8xf32> {
+  %two = arith.constant 2.0 : f32
+  %0 = linalg.generic {indexing_maps = [#lhs, #rhs, #out], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : tensor<8x8xf32>, tensor<8x8xf32>) outs(%c : tensor<8x8xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %q = arith.mulf %p, %two : f32
+    %s = arith.addf %acc, %q : f32
+    linalg.yield %s : f32
+  } -> tensor<8x8xf32>
+  return %0 : tensor<8x8xf32>
+}
+
+// -----
+
+// Integer products stay loop nests.
+// CHECK-LABEL: func.func @integer_matmul
+// CHECK-NOT: kiln.ukernel
+func.func @integer_matmul(%a: tensor<4x4xi32>, %b: tensor<4x4xi32>, %c: tensor<4x4xi32>) -> tensor<4x4xi32> {
+  %0 = linalg.matmul ins(%a, %b : tensor<4x4xi32>, tensor<4x4xi32>) outs(%c : tensor<4x4xi32>) -> tensor<4x4xi32>
+  return %0 : tensor<4x4xi32>
+}
+
+// -----
+
+// The grouped convolution of convert-kiln-to-linalg (stride 2, dilation 3 in
+// width) gets the sconv2d kernel; a depthwise one (one channel per group)
+// the direct sdwconv2d.
+// CHECK-LABEL: func.func @convolutions
+// CHECK: linalg.generic
+// CHECK-SAME: kiln.ukernel = {isa = "avx512", kernel = "sconv2d"
+// CHECK: linalg.generic
+// CHECK-SAME: kiln.ukernel = {isa = "avx512", kernel = "sdwconv2d"
+#in = affine_map<(n, g, m, oh, ow, c, kh, kw) -> (n, g, c, oh * 2 + kh, ow * 2 + kw * 3)>
+#w = affine_map<(n, g, m, oh, ow, c, kh, kw) -> (g, m, c, kh, kw)>
+#o = affine_map<(n, g, m, oh, ow, c, kh, kw) -> (n, g, m, oh, ow)>
+func.func @convolutions(%x: tensor<1x2x3x15x15xf32>, %w: tensor<2x5x3x3x3xf32>, %init: tensor<1x2x5x7x5xf32>,
+                        %dx: tensor<1x8x1x15x15xf32>, %dw: tensor<8x1x1x3x3xf32>, %dinit: tensor<1x8x1x7x5xf32>)
+    -> (tensor<1x2x5x7x5xf32>, tensor<1x8x1x7x5xf32>) {
+  %0 = linalg.generic {indexing_maps = [#in, #w, #o], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
+      ins(%x, %w : tensor<1x2x3x15x15xf32>, tensor<2x5x3x3x3xf32>) outs(%init : tensor<1x2x5x7x5xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<1x2x5x7x5xf32>
+  %1 = linalg.generic {indexing_maps = [#in, #w, #o], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
+      ins(%dx, %dw : tensor<1x8x1x15x15xf32>, tensor<8x1x1x3x3xf32>) outs(%dinit : tensor<1x8x1x7x5xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<1x8x1x7x5xf32>
+  return %0, %1 : tensor<1x2x5x7x5xf32>, tensor<1x8x1x7x5xf32>
+}

@@ -1,0 +1,226 @@
+//===- UKernelTest.cpp - the CPU microkernels against naive loops ---------===//
+//
+// Runs runtime/cpu/gemm.c's entry points for every instruction set this
+// machine has on shapes with tails in every dim, transposed, strided and
+// broadcast operands, accumulating or not, and grouped, strided, dilated
+// convolutions, against double-precision loops.
+//
+//===----------------------------------------------------------------------===//
+
+#include "../../runtime/cpu/kiln_ukernels.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace {
+
+using SgemmFn = void (*)(KILN_SGEMM_ARGS);
+using Sconv2dFn = void (*)(KILN_SCONV2D_ARGS);
+
+struct Variant {
+  kiln_isa isa;
+  const char *name;
+  SgemmFn sgemm;
+  Sconv2dFn sconv2d;
+  Sconv2dFn sdwconv2d;
+};
+
+const Variant kVariants[] = {
+    {KILN_ISA_AVX512, "avx512", kiln_ukernel_sgemm_avx512,
+     kiln_ukernel_sconv2d_avx512, kiln_ukernel_sdwconv2d_avx512},
+    {KILN_ISA_AVX2, "avx2", kiln_ukernel_sgemm_avx2, kiln_ukernel_sconv2d_avx2,
+     kiln_ukernel_sdwconv2d_avx2},
+    {KILN_ISA_GENERIC, "generic", kiln_ukernel_sgemm_generic,
+     kiln_ukernel_sconv2d_generic, kiln_ukernel_sdwconv2d_generic},
+};
+
+std::vector<float> randomValues(size_t count, std::mt19937 &rng) {
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  std::vector<float> values(count);
+  for (float &v : values)
+    v = dist(rng);
+  return values;
+}
+
+/// One product's layout: A [m][k] or transposed, B [k][n] or transposed, C
+/// rows padded by `cPad`, and a batch of 2 whose B is broadcast (stride 0).
+struct GemmCase {
+  int64_t m, n, k;
+  bool transA, transB, accumulate, batched;
+  int64_t cPad;
+};
+
+void checkGemm(const Variant &variant, const GemmCase &c, std::mt19937 &rng) {
+  int64_t batch = c.batched ? 2 : 1;
+  int64_t aRows = c.transA ? c.k : c.m, aCols = c.transA ? c.m : c.k;
+  int64_t bRows = c.transB ? c.n : c.k, bCols = c.transB ? c.k : c.n;
+  int64_t ldc = c.n + c.cPad;
+  std::vector<float> a = randomValues(batch * aRows * aCols, rng);
+  std::vector<float> b = randomValues(bRows * bCols, rng);
+  std::vector<float> out = randomValues(batch * c.m * ldc, rng);
+  std::vector<float> initial = out;
+  int64_t aM = c.transA ? 1 : aCols, aK = c.transA ? aCols : 1;
+  int64_t bK = c.transB ? 1 : bCols, bN = c.transB ? bCols : 1;
+  variant.sgemm(1, batch, c.m, c.n, c.k, a.data(), a.data(), 0, 0, 0,
+                aRows * aCols, aM, aK, b.data(), b.data(), 0, 0, 0, 0, bK, bN,
+                out.data(), out.data(), 0, 0, 0, c.m * ldc, ldc, 1,
+                c.accumulate ? 1 : 0);
+  double worst = 0;
+  for (int64_t bi = 0; bi < batch; ++bi)
+    for (int64_t i = 0; i < c.m; ++i) {
+      std::vector<double> row(c.n, 0.0);
+      for (int64_t kk = 0; kk < c.k; ++kk) {
+        double x = a[bi * aRows * aCols + i * aM + kk * aK];
+        for (int64_t j = 0; j < c.n; ++j)
+          row[j] += x * b[kk * bK + j * bN];
+      }
+      for (int64_t j = 0; j < ldc; ++j) {
+        int64_t at = bi * c.m * ldc + i * ldc + j;
+        double expected = j >= c.n       ? initial[at]
+                          : c.accumulate ? initial[at] + row[j]
+                                         : row[j];
+        worst = std::max(worst, std::fabs(expected - out[at]));
+      }
+    }
+  // f32 accumulation of k products of magnitude <= 1.
+  EXPECT_LE(worst, 1e-6 * (c.k + 8))
+      << variant.name << " m=" << c.m << " n=" << c.n << " k=" << c.k
+      << " transA=" << c.transA << " transB=" << c.transB
+      << " accumulate=" << c.accumulate << " batched=" << c.batched;
+}
+
+class UKernelTest : public ::testing::TestWithParam<Variant> {
+protected:
+  void SetUp() override {
+    if (kiln_ukernel_resolve_isa(GetParam().isa) != GetParam().isa)
+      GTEST_SKIP() << "this processor lacks " << GetParam().name;
+  }
+};
+
+TEST_P(UKernelTest, SgemmShapesWithTails) {
+  const int64_t sizes[] = {1, 3, 17, 127, 1000};
+  std::mt19937 rng(7);
+  int variantIndex = 0;
+  for (int64_t m : sizes)
+    for (int64_t n : sizes)
+      for (int64_t k : sizes) {
+        if (m * n * k > 200000000)
+          continue;
+        // Every layout option turns up across the shapes.
+        int v = variantIndex++;
+        GemmCase c{m,
+                   n,
+                   k,
+                   (v & 1) != 0,
+                   (v & 2) != 0,
+                   (v & 4) != 0,
+                   (v % 5) == 0 && m * n * k < 5000000,
+                   (v % 3) * 5};
+        checkGemm(GetParam(), c, rng);
+      }
+}
+
+TEST_P(UKernelTest, SgemmEmptyReduction) {
+  // k = 0: the product is zero; without accumulation C is overwritten.
+  std::vector<float> c(6, 5.0f);
+  float none = 0;
+  GetParam().sgemm(1, 1, 2, 3, 0, &none, &none, 0, 0, 0, 0, 0, 1, &none, &none,
+                   0, 0, 0, 0, 3, 1, c.data(), c.data(), 0, 0, 0, 0, 3, 1, 0);
+  for (float v : c)
+    EXPECT_EQ(v, 0.0f);
+}
+
+/// A grouped convolution on an input already padded to `h` x `w`.
+struct ConvCase {
+  int64_t n, groups, outChannels, inChannels, h, w, kh, kw, sh, sw, dh, dw;
+};
+
+void checkConv(const Variant &variant, Sconv2dFn conv, const ConvCase &c,
+               std::mt19937 &rng) {
+  int64_t oh = (c.h - c.dh * (c.kh - 1) - 1) / c.sh + 1;
+  int64_t ow = (c.w - c.dw * (c.kw - 1) - 1) / c.sw + 1;
+  int64_t cin = c.groups * c.inChannels, cout = c.groups * c.outChannels;
+  std::vector<float> in = randomValues(c.n * cin * c.h * c.w, rng);
+  std::vector<float> w = randomValues(cout * c.inChannels * c.kh * c.kw, rng);
+  std::vector<float> out = randomValues(c.n * cout * oh * ow, rng);
+  std::vector<float> initial = out;
+  // Strides of the grouped views [n][g][c][h][w], [g][m][c][kh][kw],
+  // [n][g][m][oh][ow] of contiguous NCHW / MCHW buffers.
+  conv(c.n, c.groups, c.outChannels, c.inChannels, oh, ow, c.kh, c.kw, c.sh,
+       c.sw, c.dh, c.dw, in.data(), in.data(), 0, 0, cin * c.h * c.w,
+       c.inChannels * c.h * c.w, c.h * c.w, c.w, 1, w.data(), w.data(), 0, 0,
+       c.outChannels * c.inChannels * c.kh * c.kw, c.inChannels * c.kh * c.kw,
+       c.kh * c.kw, c.kw, 1, out.data(), out.data(), 0, 0, cout * oh * ow,
+       c.outChannels * oh * ow, oh * ow, ow, 1);
+  double worst = 0;
+  for (int64_t b = 0; b < c.n; ++b)
+    for (int64_t g = 0; g < c.groups; ++g)
+      for (int64_t m = 0; m < c.outChannels; ++m)
+        for (int64_t y = 0; y < oh; ++y)
+          for (int64_t x = 0; x < ow; ++x) {
+            int64_t oc = g * c.outChannels + m;
+            int64_t at = ((b * cout + oc) * oh + y) * ow + x;
+            double sum = initial[at];
+            for (int64_t ci = 0; ci < c.inChannels; ++ci)
+              for (int64_t i = 0; i < c.kh; ++i)
+                for (int64_t j = 0; j < c.kw; ++j)
+                  sum += (double)in[((b * cin + g * c.inChannels + ci) * c.h +
+                                     y * c.sh + i * c.dh) *
+                                        c.w +
+                                    x * c.sw + j * c.dw] *
+                         w[((oc * c.inChannels + ci) * c.kh + i) * c.kw + j];
+            worst = std::max(worst, std::fabs(sum - out[at]));
+          }
+  EXPECT_LE(worst, 1e-6 * (c.inChannels * c.kh * c.kw + 8))
+      << variant.name << " groups=" << c.groups << " m=" << c.outChannels
+      << " c=" << c.inChannels << " " << c.h << "x" << c.w << " kernel " << c.kh
+      << "x" << c.kw << " strides " << c.sh << "," << c.sw << " dilations "
+      << c.dh << "," << c.dw;
+}
+
+TEST_P(UKernelTest, Conv2DStridesDilationsGroups) {
+  std::mt19937 rng(11);
+  const ConvCase cases[] = {
+      // n, groups, m, c, h, w, kh, kw, sh, sw, dh, dw
+      {1, 1, 64, 3, 31, 29, 7, 7, 2, 2, 1, 1},  // stem: 3 channels, stride 2
+      {2, 1, 17, 5, 11, 13, 3, 3, 1, 1, 1, 1},  // odd channels, batch 2
+      {1, 1, 33, 19, 9, 9, 1, 1, 1, 1, 1, 1},   // pointwise
+      {1, 1, 9, 7, 10, 12, 1, 1, 2, 2, 1, 1},   // strided pointwise
+      {1, 3, 5, 4, 14, 11, 3, 2, 1, 2, 2, 3},   // groups, dilations
+      {1, 2, 40, 24, 17, 17, 5, 3, 3, 1, 1, 2}, // non-square kernel
+      {1, 1, 130, 129, 6, 6, 3, 3, 1, 1, 1, 1}, // more than one K block
+  };
+  for (const ConvCase &c : cases) {
+    checkConv(GetParam(), GetParam().sconv2d, c, rng);
+    // The direct kernel computes any grouping too (the strategy gives it
+    // depthwise ones only).
+    checkConv(GetParam(), GetParam().sdwconv2d, c, rng);
+  }
+}
+
+TEST_P(UKernelTest, DepthwiseConv2D) {
+  std::mt19937 rng(13);
+  const ConvCase cases[] = {
+      // n, groups, m, c, h, w, kh, kw, sh, sw, dh, dw
+      {1, 32, 1, 1, 114, 114, 3, 3, 1, 1, 1, 1}, // MobileNet, stride 1
+      {1, 17, 1, 1, 115, 113, 3, 3, 2, 2, 1, 1}, // stride 2, odd sizes
+      {2, 5, 2, 1, 301, 9, 5, 3, 3, 1, 2, 2},    // multiplier 2, wide rows
+      {1, 3, 1, 1, 12, 600, 3, 5, 1, 3, 1, 1},   // stride 3, rows > chunk
+  };
+  for (const ConvCase &c : cases) {
+    checkConv(GetParam(), GetParam().sdwconv2d, c, rng);
+    checkConv(GetParam(), GetParam().sconv2d, c, rng);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(AllISAs, UKernelTest, ::testing::ValuesIn(kVariants),
+                         [](const ::testing::TestParamInfo<Variant> &info) {
+                           return std::string(info.param.name);
+                         });
+
+} // namespace
