@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Kiln vs ONNX Runtime on the reference models, measured in the same run.
 
-Usage: bench/run_bench.py [--models-dir DIR] [--models NAME ...] [--runs N]
-                          [--threads T] [--opt-levels "1 2"]
-                          [--kiln-bin DIR] [--report docs/performance.md]
+Usage: bench/run_bench.py [--models-dir DIR] [--models NAME ...]
+                          [--gemms NAME ...] [--runs N] [--threads T]
+                          [--opt-levels "1 2"] [--kiln-bin DIR]
+                          [--report docs/performance.md]
 
 For each model (exported by python/kiln_models/export_models.py into the
 models directory when missing) it measures:
@@ -16,7 +17,12 @@ models directory when missing) it measures:
     session creation time and median/min latency at the same thread count,
   - the largest difference between Kiln's outputs (any level) and ONNX
     Runtime's (a sanity check).
-and writes a markdown table with the command line, date and machine to the
+Then the GEMM microbenchmarks (one MatMul with a constant weight, --gemms) at
+the highest level against ONNX Runtime, in GFLOP/s and as a share of this
+machine's peak, which bench/probe/peak.c measures in the same run (fp32 FMA
+throughput of the widest vector unit on T threads; read bandwidth for the
+GEMV, whose weight streams from memory once per call).
+It writes markdown tables with the command line, date, machine and ISA to the
 report (newest first; --report '' only prints it). Benchmarks are not tests:
 nothing here asserts a time.
 """
@@ -36,8 +42,11 @@ import time
 import numpy as np
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DEFAULT_MODELS = ["resnet50", "mobilenet_v2", "bert_encoder", "gpt2_block",
+DEFAULT_MODELS = ["resnet50", "mobilenet_v2", "bert_base", "gpt2_block_768",
                   "mha_block"]
+# name -> (m, n, k) of the product; the weight is k x n.
+GEMMS = {"gemm_1024": (1024, 1024, 1024), "gemm_bert_ffn": (128, 3072, 768),
+         "gemv_4096": (1, 4096, 4096)}
 DEFAULT_OPT_LEVELS = [1, 2]
 # What each kiln-compile -O level does to the graph (docs/user-guide.md).
 OPT_LEVEL_NOTES = {0: "no folding or fusion", 1: "fusion off", 2: "fusion on"}
@@ -137,6 +146,21 @@ def bench_ort(onnx_path, inputs, workdir, runs, threads):
             info["min_ms"], info.get("ort_version", "?"), out_dir)
 
 
+def machine_peak(workdir, threads):
+    """bench/probe/peak.c's JSON: isa, fp32_gflops, read_gbps (None: no clang)."""
+    compiler = shutil.which("clang-22") or shutil.which("clang")
+    if not compiler:
+        return None
+    probe = os.path.join(workdir, "peak")
+    run([compiler, "-O2", "-fopenmp", os.path.join(REPO, "bench/probe/peak.c"),
+         "-o", probe, "-L/usr/lib/llvm-22/lib", "-Wl,-rpath,/usr/lib/llvm-22/lib"])
+    return json.loads(run([probe, str(threads)]).stdout)
+
+
+def geomean(values):
+    return float(np.exp(np.mean(np.log(values)))) if values else float("nan")
+
+
 def max_difference(a_dir, b_dir):
     worst = 0.0
     for f in os.listdir(b_dir):
@@ -153,6 +177,8 @@ def main():
     parser.add_argument("--models-dir", default=os.path.join(tempfile.gettempdir(),
                                                              "kiln-bench-models"))
     parser.add_argument("--models", nargs="*", default=DEFAULT_MODELS)
+    parser.add_argument("--gemms", nargs="*", default=list(GEMMS),
+                        choices=list(GEMMS))
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--opt-levels", nargs="+", default=["1 2"],
@@ -193,10 +219,27 @@ def main():
               f"{o_median:.2f} ms (min {o_min:.2f}); max |diff| {diff:.2e}",
               flush=True)
 
+    with tempfile.TemporaryDirectory() as work:
+        peak = machine_peak(work, args.threads) if args.gemms else None
+    gemm_rows = []
+    for name in args.gemms:
+        onnx_path, inputs = ensure_model(args.models_dir, name)
+        with tempfile.TemporaryDirectory() as work:
+            _, _, median, _, out = bench_kiln(args.kiln_bin, onnx_path, inputs,
+                                              work, args.runs, args.threads, top)
+            _, o_median, _, ort_version, o_out = bench_ort(
+                onnx_path, inputs, work, args.runs, args.threads)
+            diff = max_difference(out, o_out)
+        gemm_rows.append((name, median, o_median, diff))
+        print(f"{name}: kiln -O{top} median {median:.3f} ms; ORT median "
+              f"{o_median:.3f} ms; max |diff| {diff:.2e}", flush=True)
+
     options = [("runs", args.runs), ("threads", args.threads),
                ("opt-levels", '"' + " ".join(map(str, levels)) + '"')]
     if args.models != DEFAULT_MODELS:
         options.insert(0, ("models", " ".join(args.models)))
+    if args.gemms != list(GEMMS):
+        options.insert(1, ("gemms", " ".join(args.gemms)))
     command = "/usr/bin/python3 bench/run_bench.py " + " ".join(
         f"--{k} {v}" for k, v in options)
     header = ["model"]
@@ -216,8 +259,49 @@ def main():
                   f"{oc:.2f}", f"{om:.2f}", f"{on:.2f}",
                   f"{kiln[top][1] / om:.1f}x", f"{diff:.1e}"]
         table.append("| " + " | ".join(cells) + " |")
+    ratios = [kiln[top][1] / om for _, kiln, _, _, om, _, _ in rows]
+    summary = []
+    if rows:
+        summary = [f"Kiln -O{top} / ORT over these models: geometric mean "
+                   f"{geomean(ratios):.2f}, worst {max(ratios):.2f}.", ""]
+    gemm_table = []
+    if gemm_rows:
+        peak_text = ("peak unknown (no clang to build bench/probe/peak.c)"
+                     if peak is None else
+                     f"measured peak {peak['fp32_gflops']:.0f} GFLOP/s fp32 "
+                     f"({peak['isa']}, {peak['threads']} threads); read "
+                     f"bandwidth {peak['read_gbps']:.1f} GB/s from memory "
+                     f"(512 MiB), {peak['read_gbps_64mib']:.1f} GB/s for "
+                     "64 MiB (the GEMV weight's size, which a large L3 may "
+                     "hold)")
+        gemm_table = [f"GEMM microbenchmarks, one MatMul with a constant "
+                      f"weight, Kiln -O{top}; {peak_text}. GEMV: its weight "
+                      "(4 bytes an element) is read once per call.",
+                      "",
+                      "| product (m x n x k) | Kiln median (ms) | Kiln GFLOP/s "
+                      "| Kiln share of peak | ORT median (ms) | ORT GFLOP/s "
+                      "| max abs diff |",
+                      "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+        for name, median, o_median, diff in gemm_rows:
+            m, n, k = GEMMS[name]
+            gflops = 2.0 * m * n * k / median / 1e6
+            share = "n/a"
+            if peak is not None and m == 1:
+                gbps = 4.0 * n * k / median / 1e6
+                share = (f"{gbps:.1f} GB/s: {gbps / peak['read_gbps_64mib']:.0%}"
+                         f" of the 64 MiB read bandwidth")
+            elif peak is not None:
+                share = f"{gflops / peak['fp32_gflops']:.0%}"
+            gemm_table.append(
+                f"| {name} ({m} x {n} x {k}) | {median:.3f} | {gflops:.1f} | "
+                f"{share} | {o_median:.3f} | "
+                f"{2.0 * m * n * k / o_median / 1e6:.1f} | {diff:.1e} |")
+        gemm_table.append("")
+    isa = "" if peak is None else (
+        f", {peak['isa'].upper().replace('AVX512', 'AVX-512')}"
+        + (" + VNNI" if peak.get("vnni") else ""))
     section = "\n".join([
-        f"## {datetime.date.today()}: {cpu_name()}, {os.cpu_count()} cores, "
+        f"## {datetime.date.today()}: {cpu_name()}{isa}, {os.cpu_count()} cores, "
         f"{args.threads} threads",
         "",
         f"Command: `{command}` (ONNX Runtime {ort_version}, "
@@ -228,7 +312,9 @@ def main():
         "ONNX Runtime.",
         "",
         *table,
-        ""])
+        "",
+        *summary,
+        *gemm_table])
     if args.report:
         header = "# Performance\n\nGenerated by bench/run_bench.py; newest first.\n\n"
         old = ""

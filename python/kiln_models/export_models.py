@@ -29,6 +29,10 @@ Models:
                 inputs input_ids int64 [1,128], attention_mask f32 [1,1,1,128]
   mha_block     hand-written 8-head self-attention, input [1,1024,512]
   gpt2_block    GPT-2-style causal decoder block, input [1,256,256]
+  gpt2_block_768  the GPT-2 block at GPT-2 small's width (hidden 768, 12
+                heads), input [1,256,768]
+  gemm_1024, gemm_bert_ffn, gemv_4096  one MatMul with a constant weight:
+                1024x1024x1024, 128x768x3072 (BERT-base's FFN), 1x4096x4096
   mha_block_4096  mha_block at sequence length 4096, input [1,4096,512]
                 (its 8x4096x4096 attention scores are 512 MiB if materialized)
   bert_encoder_dynamic  bert_encoder's architecture with symbolic batch and
@@ -260,6 +264,17 @@ class GPT2Block(nn.Module):
         return x + self.mlp_out(gelu_tanh(self.mlp_in(self.ln_2(x))))
 
 
+class MatMulWeight(nn.Module):
+    """x @ W with a constant [k, n] weight: the GEMM microbenchmarks."""
+
+    def __init__(self, k: int, n: int):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(k, n) / math.sqrt(k))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.matmul(x, self.weight)
+
+
 # ---------------------------------------------------------------------------
 # Random-weight conditioning
 # ---------------------------------------------------------------------------
@@ -352,6 +367,26 @@ MODELS: Dict[str, ModelSpec] = {
     "gpt2_block": ModelSpec(
         build=lambda: GPT2Block(hidden=256, heads=4, seq_len=256),
         make_inputs=normal_inputs("x", (1, 256, 256)),
+        output_names=["y"],
+    ),
+    "gpt2_block_768": ModelSpec(
+        build=lambda: GPT2Block(hidden=768, heads=12, seq_len=256),
+        make_inputs=normal_inputs("x", (1, 256, 768)),
+        output_names=["y"],
+    ),
+    "gemm_1024": ModelSpec(
+        build=lambda: MatMulWeight(1024, 1024),
+        make_inputs=normal_inputs("x", (1024, 1024)),
+        output_names=["y"],
+    ),
+    "gemm_bert_ffn": ModelSpec(
+        build=lambda: MatMulWeight(768, 3072),
+        make_inputs=normal_inputs("x", (128, 768)),
+        output_names=["y"],
+    ),
+    "gemv_4096": ModelSpec(
+        build=lambda: MatMulWeight(4096, 4096),
+        make_inputs=normal_inputs("x", (1, 4096)),
         output_names=["y"],
     ),
     "mha_block_4096": ModelSpec(

@@ -118,8 +118,8 @@ static void micro_generic(int64_t kc, const float *restrict a,
 }
 
 static const kernel kernels[] = {
-    [KILN_ISA_AVX512] = {8, 32, micro_avx512, 256, 128, 1024, 16},
-    [KILN_ISA_AVX2] = {6, 16, micro_avx2, 256, 120, 1024, 8},
+    [KILN_ISA_AVX512] = {8, 32, micro_avx512, 384, 128, 1536, 16},
+    [KILN_ISA_AVX2] = {6, 16, micro_avx2, 256, 192, 1024, 8},
     [KILN_ISA_GENERIC] = {4, 16, micro_generic, 256, 64, 512, 4},
 };
 
@@ -274,71 +274,111 @@ static void pack_panel(float *restrict dst, int64_t width, int64_t valid,
 static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
-/* One thread tile: batch `bi`, rows [m0, m1), columns [n0, n1). */
-static void run_tile(const kernel *kr, const problem *p, int64_t bi, int64_t m0,
-                     int64_t m1, int64_t n0, int64_t n1, float *apack,
-                     float *bpack) {
+/* The range of part `r` when `units` are split into `parts` nearly equal
+ * contiguous parts. */
+static void split_range(int64_t units, int64_t parts, int64_t r, int64_t *begin,
+                        int64_t *end) {
+  int64_t base = units / parts, extra = units % parts;
+  *begin = r * base + min64(r, extra);
+  *end = *begin + base + (r < extra);
+}
+
+/* How `threads` threads share one product: a gm x gn grid over (rows in MR
+ * units, columns in NR panels), the factorization of `threads` with the least
+ * per-thread multiply-add and A-packing work. */
+static void plan_grid(const kernel *kr, int64_t units_m, int64_t panels,
+                      int threads, int64_t *gm, int64_t *gn) {
+  double best = -1;
+  for (int64_t m = 1; m <= threads; ++m) {
+    if (threads % m)
+      continue;
+    int64_t n = threads / m;
+    double rows = (double)ceil_div(units_m, m) * kr->mr;
+    double cols = (double)ceil_div(panels, n) * kr->nr;
+    /* Multiply-adds, packing A, and reading the B panels that the other
+     * threads of the grid column packed (from their cores' caches). */
+    double cost = rows * cols / (2.0 * kr->lanes) + 0.5 * rows +
+                  cols * (double)(m - 1) / (double)m;
+    if (best < 0 || cost < best * 0.999) {
+      best = cost;
+      *gm = m;
+      *gn = n;
+    }
+  }
+}
+
+/* Multiplies a packed A block (rows [mb, me)) by packed B panels
+ * [p0, p1) of the column block starting at `jc`, into C. */
+static void macro_kernel(const kernel *kr, const problem *p, float *c,
+                         const float *apack, const float *bpack, int64_t kc,
+                         int64_t mb, int64_t me, int64_t jc, int64_t ncur,
+                         int64_t p0, int64_t p1, int accumulate) {
+  const int64_t mr = kr->mr, nr = kr->nr;
+  float tmp[8 * 32] __attribute__((aligned(64)));
+  for (int64_t panel = p0; panel < p1; ++panel) {
+    const float *bp = bpack + panel * nr * kc;
+    int64_t j = jc + panel * nr, nv = min64(nr, ncur - panel * nr);
+    for (int64_t i = mb; i < me; i += mr) {
+      const float *ap = apack + (i - mb) * kc;
+      int64_t mv = min64(mr, me - i);
+      if (p->c_direct && mv == mr && nv == nr) {
+        kr->micro(kc, ap, bp, c + i * p->c_rs + j, p->c_rs, accumulate);
+        continue;
+      }
+      kr->micro(kc, ap, bp, tmp, nr, 0);
+      for (int64_t ii = 0; ii < mv; ++ii)
+        for (int64_t jj = 0; jj < nv; ++jj) {
+          float *out = c + p->cm[i + ii] + p->cn[j + jj];
+          *out = (accumulate ? *out : 0.0f) + tmp[ii * nr + jj];
+        }
+    }
+  }
+}
+
+/* One batch of the product on `threads` threads of the enclosing parallel
+ * region (thread `id`), or alone with threads == 1. For each (column block,
+ * K block) the threads pack the B block together into the shared `bpack`,
+ * then each packs its own rows of A and runs its cell of the gm x gn grid. */
+static void gemm_batch(const kernel *kr, const problem *p, int64_t bi,
+                       float *bpack, float *apack, int id, int threads,
+                       int64_t gm, int64_t gn) {
   int64_t b0 = bi / p->batch1, b1 = bi % p->batch1;
   const float *a = p->a + b0 * p->a_batch[0] + b1 * p->a_batch[1];
   const float *b = p->b + b0 * p->b_batch[0] + b1 * p->b_batch[1];
   float *c = p->c + b0 * p->c_batch[0] + b1 * p->c_batch[1];
   const int64_t mr = kr->mr, nr = kr->nr;
-  float tmp[8 * 32] __attribute__((aligned(64)));
-  for (int64_t k0 = 0; k0 < p->k; k0 += kr->kc) {
-    int64_t kc = min64(kr->kc, p->k - k0);
-    int accumulate = k0 > 0 || p->accumulate;
-    for (int64_t j = n0; j < n1; j += nr)
-      pack_panel(bpack + (j - n0) * kc, nr, min64(nr, n1 - j), kc, b, p->bn + j,
-                 p->bk + k0);
-    for (int64_t mb = m0; mb < m1; mb += kr->mc) {
-      int64_t me = min64(mb + kr->mc, m1);
-      for (int64_t i = mb; i < me; i += mr)
-        pack_panel(apack + (i - mb) * kc, mr, min64(mr, me - i), kc, a,
-                   p->am + i, p->ak + k0);
-      for (int64_t j = n0; j < n1; j += nr) {
-        const float *bp = bpack + (j - n0) * kc;
-        int64_t nv = min64(nr, n1 - j);
-        for (int64_t i = mb; i < me; i += mr) {
-          const float *ap = apack + (i - mb) * kc;
-          int64_t mv = min64(mr, me - i);
-          if (p->c_direct && mv == mr && nv == nr) {
-            kr->micro(kc, ap, bp, c + i * p->c_rs + j, p->c_rs, accumulate);
-            continue;
-          }
-          kr->micro(kc, ap, bp, tmp, nr, 0);
-          for (int64_t ii = 0; ii < mv; ++ii)
-            for (int64_t jj = 0; jj < nv; ++jj) {
-              float *out = c + p->cm[i + ii] + p->cn[j + jj];
-              *out = (accumulate ? *out : 0.0f) + tmp[ii * nr + jj];
-            }
-        }
+  int64_t units_m = ceil_div(p->m, mr);
+  int64_t m_begin, m_end;
+  split_range(units_m, gm, id / gn, &m_begin, &m_end);
+  m_begin *= mr;
+  m_end = min64(m_end * mr, p->m);
+  for (int64_t jc = 0; jc < p->n; jc += kr->nc) {
+    int64_t ncur = min64(kr->nc, p->n - jc), panels = ceil_div(ncur, nr);
+    int64_t p0, p1;
+    split_range(panels, gn, id % gn, &p0, &p1);
+    for (int64_t pc = 0; pc < p->k; pc += kr->kc) {
+      int64_t kc = min64(kr->kc, p->k - pc);
+      int accumulate = pc > 0 || p->accumulate;
+      /* The threads of a grid column pack its panels: no thread packs what
+       * another core's cache would then have to hand over. */
+      for (int64_t panel = p0 + id / gn; panel < p1; panel += gm)
+        pack_panel(bpack + panel * nr * kc, nr, min64(nr, ncur - panel * nr),
+                   kc, b, p->bn + jc + panel * nr, p->bk + pc);
+      if (threads > 1) {
+#pragma omp barrier
       }
-    }
-  }
-}
-
-/* The tile grid (mt x nt tiles per batch) that lets `threads` threads finish
- * together, counting packing as well as multiply-adds. */
-static void plan_tiles(const kernel *kr, const problem *p, int threads,
-                       int64_t *mt_out, int64_t *nt_out) {
-  int64_t batches = p->batch0 * p->batch1;
-  int64_t units_m = ceil_div(p->m, kr->mr), units_n = ceil_div(p->n, kr->nr);
-  int64_t mt0 = ceil_div(units_m, kr->mc / kr->mr);
-  int64_t nt0 = ceil_div(units_n, kr->nc / kr->nr);
-  double best = -1;
-  *mt_out = mt0;
-  *nt_out = nt0;
-  for (int64_t mt = mt0; mt <= min64(units_m, mt0 + threads); ++mt) {
-    for (int64_t nt = nt0; nt <= min64(units_n, nt0 + 4 * threads); ++nt) {
-      double rows = (double)ceil_div(units_m, mt) * kr->mr;
-      double cols = (double)ceil_div(units_n, nt) * kr->nr;
-      int64_t tiles = batches * mt * nt;
-      double per_tile = rows * cols / (2.0 * kr->lanes) + 0.5 * (rows + cols);
-      double span = (double)ceil_div(tiles, threads) * per_tile;
-      if (best < 0 || span < best * 0.999) {
-        best = span;
-        *mt_out = mt;
-        *nt_out = nt;
+      for (int64_t mb = m_begin; mb < m_end; mb += kr->mc) {
+        int64_t me = min64(mb + kr->mc, m_end);
+        if (p0 >= p1)
+          break;
+        for (int64_t i = mb; i < me; i += mr)
+          pack_panel(apack + (i - mb) * kc, mr, min64(mr, me - i), kc, a,
+                     p->am + i, p->ak + pc);
+        macro_kernel(kr, p, c, apack, bpack, kc, mb, me, jc, ncur, p0, p1,
+                     accumulate);
+      }
+      if (threads > 1) {
+#pragma omp barrier
       }
     }
   }
@@ -404,32 +444,42 @@ static void run_problem(kiln_isa requested, problem *p) {
   }
   const kernel *kr = &kernels[isa];
   int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
-  int64_t mt, nt;
-  plan_tiles(kr, p, threads, &mt, &nt);
-  int64_t units_m = ceil_div(p->m, kr->mr), units_n = ceil_div(p->n, kr->nr);
-  int64_t rows = ceil_div(units_m, mt) * kr->mr;
-  int64_t cols = ceil_div(units_n, nt) * kr->nr;
-  int64_t tiles = batches * mt * nt;
-  if (threads > tiles)
-    threads = (int)tiles;
-  size_t apack_bytes = (size_t)(min64(rows, kr->mc) * kr->kc) * sizeof(float);
-  size_t bpack_bytes = (size_t)(cols * kr->kc) * sizeof(float);
+  double flops = 2.0 * (double)p->m * (double)p->n * (double)p->k;
+  if (flops * (double)batches < 2e5)
+    threads = 1;
+  /* Many batches: each thread takes whole batches, no barriers. Else the
+   * threads share each batch. */
+  int per_batch =
+      batches >= 2 * threads || (batches >= threads && batches % threads == 0);
+  int64_t units_m = ceil_div(p->m, kr->mr);
+  int64_t panels = ceil_div(min64(p->n, kr->nc), kr->nr);
+  int64_t gm = 1, gn = 1;
+  if (!per_batch)
+    plan_grid(kr, units_m, panels, threads, &gm, &gn);
+  size_t apack_bytes =
+      (size_t)(min64(units_m * kr->mr, kr->mc) * kr->kc) * sizeof(float);
+  size_t bpack_bytes = (size_t)(panels * kr->nr * kr->kc) * sizeof(float);
+  float *shared_bpack =
+      per_batch ? NULL : aligned_alloc(64, (bpack_bytes + 63) / 64 * 64);
 #pragma omp parallel num_threads(threads) if (threads > 1)
   {
-    float *apack = aligned_alloc(64, (apack_bytes + 63) / 64 * 64);
-    float *bpack = aligned_alloc(64, (bpack_bytes + 63) / 64 * 64);
     int id = omp_get_thread_num(), count = omp_get_num_threads();
-    for (int64_t t = id; t < tiles; t += count) {
-      int64_t bi = t / (mt * nt), rest = t % (mt * nt);
-      int64_t m0 = (rest / nt) * rows, n0 = (rest % nt) * cols;
-      if (m0 >= p->m || n0 >= p->n)
-        continue;
-      run_tile(kr, p, bi, m0, min64(m0 + rows, p->m), n0,
-               min64(n0 + cols, p->n), apack, bpack);
+    float *apack = aligned_alloc(64, (apack_bytes + 63) / 64 * 64);
+    if (per_batch) {
+      float *bpack = aligned_alloc(64, (bpack_bytes + 63) / 64 * 64);
+      for (int64_t bi = id; bi < batches; bi += count)
+        gemm_batch(kr, p, bi, bpack, apack, 0, 1, 1, 1);
+      free(bpack);
+    } else {
+      int64_t grid_m = gm, grid_n = gn;
+      if (count != threads) /* the runtime gave fewer threads than asked */
+        plan_grid(kr, units_m, panels, count, &grid_m, &grid_n);
+      for (int64_t bi = 0; bi < batches; ++bi)
+        gemm_batch(kr, p, bi, shared_bpack, apack, id, count, grid_m, grid_n);
     }
     free(apack);
-    free(bpack);
   }
+  free(shared_bpack);
 }
 
 /* The offset tables live in one allocation. */
