@@ -52,7 +52,7 @@ micro_avx512(int64_t kc, const float *restrict a, const float *restrict b,
   for (int i = 0; i < MR; ++i)
     acc[i][0] = acc[i][1] = _mm512_setzero_ps();
   for (int64_t k = 0; k < kc; ++k) {
-    __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
+    __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
     for (int i = 0; i < MR; ++i) {
       __m512 ai = _mm512_set1_ps(a[i]);
       acc[i][0] = _mm512_fmadd_ps(ai, b0, acc[i][0]);
@@ -80,7 +80,7 @@ micro_avx2(int64_t kc, const float *restrict a, const float *restrict b,
   for (int i = 0; i < MR; ++i)
     acc[i][0] = acc[i][1] = _mm256_setzero_ps();
   for (int64_t k = 0; k < kc; ++k) {
-    __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
+    __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
     for (int i = 0; i < MR; ++i) {
       __m256 ai = _mm256_broadcast_ss(a + i);
       acc[i][0] = _mm256_fmadd_ps(ai, b0, acc[i][0]);
@@ -219,6 +219,9 @@ typedef struct problem {
   int64_t *am, *ak, *bk, *bn, *cm, *cn;
   int64_t a_batch[2], b_batch[2], c_batch[2];
   int accumulate;
+  /* B arrives packed by the compiler as [n / NR][k][NR] panels (no batch
+   * dims) for a kernel with this NR; 0 when B is an ordinary matrix. */
+  int64_t b_prepacked_nr;
   /* cm[i] == i * c_rs and cn[j] == j: tiles store straight into C. */
   int c_direct;
   int64_t c_rs;
@@ -244,7 +247,7 @@ static void finish_problem(problem *p) {
   p->c_direct = p->cm[0] == 0 && p->cn[0] == 0 && is_unit_run(p->cn, p->n);
   for (int64_t i = 0; i < p->m && p->c_direct; ++i)
     p->c_direct = p->cm[i] == i * p->c_rs;
-  p->b_rows_contiguous = is_unit_run(p->bn, p->n);
+  p->b_rows_contiguous = !p->b_prepacked_nr && is_unit_run(p->bn, p->n);
 }
 
 /* dst[k][w] = src[outer[w] + koff[k]] for w < valid, 0 for valid <= w < width.
@@ -310,13 +313,14 @@ static void plan_grid(const kernel *kr, int64_t units_m, int64_t panels,
 /* Multiplies a packed A block (rows [mb, me)) by packed B panels
  * [p0, p1) of the column block starting at `jc`, into C. */
 static void macro_kernel(const kernel *kr, const problem *p, float *c,
-                         const float *apack, const float *bpack, int64_t kc,
-                         int64_t mb, int64_t me, int64_t jc, int64_t ncur,
-                         int64_t p0, int64_t p1, int accumulate) {
+                         const float *apack, const float *bpack,
+                         int64_t panel_stride, int64_t kc, int64_t mb,
+                         int64_t me, int64_t jc, int64_t ncur, int64_t p0,
+                         int64_t p1, int accumulate) {
   const int64_t mr = kr->mr, nr = kr->nr;
   float tmp[8 * 32] __attribute__((aligned(64)));
   for (int64_t panel = p0; panel < p1; ++panel) {
-    const float *bp = bpack + panel * nr * kc;
+    const float *bp = bpack + panel * panel_stride;
     int64_t j = jc + panel * nr, nv = min64(nr, ncur - panel * nr);
     for (int64_t i = mb; i < me; i += mr) {
       const float *ap = apack + (i - mb) * kc;
@@ -359,13 +363,21 @@ static void gemm_batch(const kernel *kr, const problem *p, int64_t bi,
     for (int64_t pc = 0; pc < p->k; pc += kr->kc) {
       int64_t kc = min64(kr->kc, p->k - pc);
       int accumulate = pc > 0 || p->accumulate;
-      /* The threads of a grid column pack its panels: no thread packs what
-       * another core's cache would then have to hand over. */
-      for (int64_t panel = p0 + id / gn; panel < p1; panel += gm)
-        pack_panel(bpack + panel * nr * kc, nr, min64(nr, ncur - panel * nr),
-                   kc, b, p->bn + jc + panel * nr, p->bk + pc);
-      if (threads > 1) {
+      /* A compiler-packed B is used in place: its panels span all of K. */
+      const float *bblock = bpack;
+      int64_t panel_stride = nr * kc;
+      if (p->b_prepacked_nr) {
+        bblock = b + jc * p->k + pc * nr;
+        panel_stride = nr * p->k;
+      } else {
+        /* The threads of a grid column pack its panels: no thread packs
+         * what another core's cache would then have to hand over. */
+        for (int64_t panel = p0 + id / gn; panel < p1; panel += gm)
+          pack_panel(bpack + panel * nr * kc, nr, min64(nr, ncur - panel * nr),
+                     kc, b, p->bn + jc + panel * nr, p->bk + pc);
+        if (threads > 1) {
 #pragma omp barrier
+        }
       }
       for (int64_t mb = m_begin; mb < m_end; mb += kr->mc) {
         int64_t me = min64(mb + kr->mc, m_end);
@@ -374,10 +386,10 @@ static void gemm_batch(const kernel *kr, const problem *p, int64_t bi,
         for (int64_t i = mb; i < me; i += mr)
           pack_panel(apack + (i - mb) * kc, mr, min64(mr, me - i), kc, a,
                      p->am + i, p->ak + pc);
-        macro_kernel(kr, p, c, apack, bpack, kc, mb, me, jc, ncur, p0, p1,
-                     accumulate);
+        macro_kernel(kr, p, c, apack, bblock, panel_stride, kc, mb, me, jc,
+                     ncur, p0, p1, accumulate);
       }
-      if (threads > 1) {
+      if (threads > 1 && !p->b_prepacked_nr) {
 #pragma omp barrier
       }
     }
@@ -438,11 +450,22 @@ static void run_problem(kiln_isa requested, problem *p) {
       }
     return;
   }
+  const kernel *kr = &kernels[isa];
+  if (p->b_prepacked_nr && p->b_prepacked_nr != kr->nr) {
+    /* Packed for another kernel (this processor lacks the compile target's
+     * ISA): read the panels as an ordinary matrix. */
+    for (int64_t q = 0; q < p->k; ++q)
+      p->bk[q] = q * p->b_prepacked_nr;
+    for (int64_t j = 0; j < p->n; ++j)
+      p->bn[j] = (j / p->b_prepacked_nr) * p->k * p->b_prepacked_nr +
+                 j % p->b_prepacked_nr;
+    p->b_prepacked_nr = 0;
+    p->b_rows_contiguous = 0;
+  }
   if (p->m <= 4 && p->b_rows_contiguous && p->c_direct) {
     run_few_rows(isa, p);
     return;
   }
-  const kernel *kr = &kernels[isa];
   int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
   double flops = 2.0 * (double)p->m * (double)p->n * (double)p->k;
   if (flops * (double)batches < 2e5)
@@ -450,7 +473,8 @@ static void run_problem(kiln_isa requested, problem *p) {
   /* Many batches: each thread takes whole batches, no barriers. Else the
    * threads share each batch. */
   int per_batch =
-      batches >= 2 * threads || (batches >= threads && batches % threads == 0);
+      !p->b_prepacked_nr && (batches >= 2 * threads ||
+                             (batches >= threads && batches % threads == 0));
   int64_t units_m = ceil_div(p->m, kr->mr);
   int64_t panels = ceil_div(min64(p->n, kr->nc), kr->nr);
   int64_t gm = 1, gn = 1;
@@ -459,8 +483,9 @@ static void run_problem(kiln_isa requested, problem *p) {
   size_t apack_bytes =
       (size_t)(min64(units_m * kr->mr, kr->mc) * kr->kc) * sizeof(float);
   size_t bpack_bytes = (size_t)(panels * kr->nr * kr->kc) * sizeof(float);
-  float *shared_bpack =
-      per_batch ? NULL : aligned_alloc(64, (bpack_bytes + 63) / 64 * 64);
+  float *shared_bpack = per_batch || p->b_prepacked_nr
+                            ? NULL
+                            : aligned_alloc(64, (bpack_bytes + 63) / 64 * 64);
 #pragma omp parallel num_threads(threads) if (threads > 1)
   {
     int id = omp_get_thread_num(), count = omp_get_num_threads();
@@ -516,6 +541,32 @@ static void sgemm(kiln_isa isa, KILN_SGEMM_ARGS) {
   fill_linear(p.ak, k, a_k);
   fill_linear(p.bk, k, b_k);
   fill_linear(p.bn, n, b_n);
+  fill_linear(p.cm, m, c_m);
+  fill_linear(p.cn, n, c_n);
+  run_problem(isa, &p);
+  free(tables);
+}
+
+static void sgemm_packed(kiln_isa isa, KILN_SGEMM_PACKED_ARGS) {
+  (void)a_allocated, (void)b_allocated, (void)c_allocated;
+  (void)a_zero, (void)b_zero, (void)c_zero;
+  problem p = {.batch0 = batch0,
+               .batch1 = batch1,
+               .m = m,
+               .n = n,
+               .k = k,
+               .a = a_aligned + a_offset,
+               .b = b_aligned + b_offset,
+               .c = c_aligned + c_offset,
+               .a_batch = {a_batch0, a_batch1},
+               .c_batch = {c_batch0, c_batch1},
+               .accumulate = accumulate != 0,
+               .b_prepacked_nr = b_panel_width};
+  int64_t *tables = alloc_tables(&p);
+  fill_linear(p.am, m, a_m);
+  fill_linear(p.ak, k, a_k);
+  fill_linear(p.bk, k, 0);
+  fill_linear(p.bn, n, 0);
   fill_linear(p.cm, m, c_m);
   fill_linear(p.cn, n, c_n);
   run_problem(isa, &p);
@@ -651,6 +702,14 @@ static void sdwconv2d(kiln_isa requested, KILN_SCONV2D_ARGS) {
           b_zero, b_offset, b_batch0, b_batch1, b_k, b_n, c_allocated,         \
           c_aligned, c_zero, c_offset, c_batch0, c_batch1, c_m, c_n,           \
           accumulate);                                                         \
+  }                                                                            \
+  KILN_EXPORT void kiln_ukernel_sgemm_packed_##suffix(                         \
+      KILN_SGEMM_PACKED_ARGS) {                                                \
+    sgemm_packed(isa, batch0, batch1, m, n, k, a_allocated, a_aligned, a_zero, \
+                 a_offset, a_batch0, a_batch1, a_m, a_k, b_allocated,          \
+                 b_aligned, b_zero, b_offset, b_panel_width, c_allocated,      \
+                 c_aligned, c_zero, c_offset, c_batch0, c_batch1, c_m, c_n,    \
+                 accumulate);                                                  \
   }                                                                            \
   KILN_EXPORT void kiln_ukernel_sconv2d_##suffix(KILN_SCONV2D_ARGS) {          \
     sconv2d(isa, batch, groups, out_channels, in_channels, out_h, out_w,       \

@@ -51,6 +51,20 @@ void kiln_ukernel_sgemm_avx512(KILN_SGEMM_ARGS);
 void kiln_ukernel_sgemm_avx2(KILN_SGEMM_ARGS);
 void kiln_ukernel_sgemm_generic(KILN_SGEMM_ARGS);
 
+/* The same product with a constant B that the compiler packed: B holds
+ * ceil(n / w) panels of k rows by w = b_panel_width columns ([n / w][k][w],
+ * zero-padded), w being the register tile width of the kernel it was packed
+ * for (32 for AVX-512, 16 otherwise). B has no batch dims. */
+#define KILN_SGEMM_PACKED_ARGS                                                 \
+  int64_t batch0, int64_t batch1, int64_t m, int64_t n, int64_t k,             \
+      KILN_UKERNEL_BUFFER(a), int64_t a_batch0, int64_t a_batch1, int64_t a_m, \
+      int64_t a_k, KILN_UKERNEL_BUFFER(b), int64_t b_panel_width,              \
+      KILN_UKERNEL_BUFFER(c), int64_t c_batch0, int64_t c_batch1, int64_t c_m, \
+      int64_t c_n, int64_t accumulate
+void kiln_ukernel_sgemm_packed_avx512(KILN_SGEMM_PACKED_ARGS);
+void kiln_ukernel_sgemm_packed_avx2(KILN_SGEMM_PACKED_ARGS);
+void kiln_ukernel_sgemm_packed_generic(KILN_SGEMM_PACKED_ARGS);
+
 /* Grouped 2-D convolution on an already padded NCHW input, accumulating into
  * the output: out[n][g][m][oh][ow] += sum over c, kh, kw of
  * in[n][g][c][oh*sh + kh*dh][ow*sw + kw*dw] * w[g][m][c][kh][kw]. */

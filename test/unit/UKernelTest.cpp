@@ -20,6 +20,7 @@
 namespace {
 
 using SgemmFn = void (*)(KILN_SGEMM_ARGS);
+using SgemmPackedFn = void (*)(KILN_SGEMM_PACKED_ARGS);
 using Sconv2dFn = void (*)(KILN_SCONV2D_ARGS);
 
 struct Variant {
@@ -28,15 +29,18 @@ struct Variant {
   SgemmFn sgemm;
   Sconv2dFn sconv2d;
   Sconv2dFn sdwconv2d;
+  SgemmPackedFn sgemmPacked;
 };
 
 const Variant kVariants[] = {
     {KILN_ISA_AVX512, "avx512", kiln_ukernel_sgemm_avx512,
-     kiln_ukernel_sconv2d_avx512, kiln_ukernel_sdwconv2d_avx512},
+     kiln_ukernel_sconv2d_avx512, kiln_ukernel_sdwconv2d_avx512,
+     kiln_ukernel_sgemm_packed_avx512},
     {KILN_ISA_AVX2, "avx2", kiln_ukernel_sgemm_avx2, kiln_ukernel_sconv2d_avx2,
-     kiln_ukernel_sdwconv2d_avx2},
+     kiln_ukernel_sdwconv2d_avx2, kiln_ukernel_sgemm_packed_avx2},
     {KILN_ISA_GENERIC, "generic", kiln_ukernel_sgemm_generic,
-     kiln_ukernel_sconv2d_generic, kiln_ukernel_sdwconv2d_generic},
+     kiln_ukernel_sconv2d_generic, kiln_ukernel_sdwconv2d_generic,
+     kiln_ukernel_sgemm_packed_generic},
 };
 
 std::vector<float> randomValues(size_t count, std::mt19937 &rng) {
@@ -123,6 +127,48 @@ TEST_P(UKernelTest, SgemmShapesWithTails) {
                    (v % 3) * 5};
         checkGemm(GetParam(), c, rng);
       }
+}
+
+TEST_P(UKernelTest, SgemmCompilerPackedB) {
+  // B packed as the compiler packs constant weights, for the panel width of
+  // each kernel: a kernel of another width reads the panels as a matrix.
+  std::mt19937 rng(5);
+  const int64_t shapes[][3] = {{1, 4096, 300}, {3, 100, 17},
+                               {17, 33, 1000}, {128, 768, 200},
+                               {127, 1000, 3}, {1000, 17, 127}};
+  for (int64_t width : {16, 32})
+    for (const auto &shape : shapes) {
+      int64_t m = shape[0], n = shape[1], k = shape[2];
+      int64_t panels = (n + width - 1) / width;
+      std::vector<float> a = randomValues(2 * m * k, rng);
+      std::vector<float> b = randomValues(k * n, rng);
+      std::vector<float> packed(panels * k * width, 0.0f);
+      for (int64_t kk = 0; kk < k; ++kk)
+        for (int64_t j = 0; j < n; ++j)
+          packed[(j / width) * k * width + kk * width + j % width] =
+              b[kk * n + j];
+      std::vector<float> out = randomValues(2 * m * n, rng);
+      std::vector<float> initial = out;
+      // Two batches of A and C share B; the second call accumulates.
+      bool accumulate = (m + width) % 2 == 1;
+      GetParam().sgemmPacked(1, 2, m, n, k, a.data(), a.data(), 0, 0, 0, m * k,
+                             k, 1, packed.data(), packed.data(), 0, 0, width,
+                             out.data(), out.data(), 0, 0, 0, m * n, n, 1,
+                             accumulate ? 1 : 0);
+      double worst = 0;
+      for (int64_t bi = 0; bi < 2; ++bi)
+        for (int64_t i = 0; i < m; ++i)
+          for (int64_t j = 0; j < n; ++j) {
+            double sum = accumulate ? initial[bi * m * n + i * n + j] : 0.0;
+            for (int64_t kk = 0; kk < k; ++kk)
+              sum += (double)a[bi * m * k + i * k + kk] * b[kk * n + j];
+            worst =
+                std::max(worst, std::fabs(sum - out[bi * m * n + i * n + j]));
+          }
+      EXPECT_LE(worst, 1e-6 * (k + 8))
+          << GetParam().name << " width " << width << " m=" << m << " n=" << n
+          << " k=" << k;
+    }
 }
 
 TEST_P(UKernelTest, SgemmEmptyReduction) {

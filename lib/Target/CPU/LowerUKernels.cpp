@@ -11,6 +11,8 @@
 #include "kiln/Target/CPU/Passes.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/IR/BuiltinDialect.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
@@ -88,13 +90,19 @@ static Value loopStride(CallBuilder &call, AffineMap map, const Buffer &buffer,
   return call.index(0);
 }
 
-/// The extent of loop `dim`: the size of the first operand dim it indexes.
+/// The extent of loop `dim`: the size of an operand dim it indexes, looked
+/// up in the output, then the inputs in order, so that a product's extents
+/// come from its lhs and output and never need a (packed) rhs.
 static Value loopExtent(linalg::LinalgOp op, ArrayRef<Buffer> buffers,
                         unsigned dim) {
-  for (auto [map, buffer] : llvm::zip(op.getIndexingMapsArray(), buffers))
-    for (auto [position, e] : llvm::enumerate(map.getResults()))
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  SmallVector<unsigned> order = {static_cast<unsigned>(maps.size() - 1)};
+  for (unsigned i = 0; i + 1 < maps.size(); ++i)
+    order.push_back(i);
+  for (unsigned i : order)
+    for (auto [position, e] : llvm::enumerate(maps[i].getResults()))
       if (auto d = dyn_cast<AffineDimExpr>(e); d && d.getPosition() == dim)
-        return buffer.sizes[position];
+        return buffers[i].sizes[position];
   llvm_unreachable("every loop of a matched contraction indexes an operand");
 }
 
@@ -119,11 +127,115 @@ static bool dropZeroFill(Operation *op, Value output) {
   return false;
 }
 
-static LogicalResult lowerGemm(ModuleOp module, linalg::LinalgOp op, ISA isa) {
+/// The f32 values of a constant global's initializer, or nothing.
+static std::optional<ArrayRef<float>> constantData(memref::GlobalOp global,
+                                                   SmallVector<float> &splat) {
+  if (!global || !global.getConstant() || !global.getInitialValue())
+    return std::nullopt;
+  Attribute init = *global.getInitialValue();
+  int64_t count = global.getType().getNumElements();
+  if (auto resource = dyn_cast<DenseResourceElementsAttr>(init)) {
+    AsmResourceBlob *blob = resource.getRawHandle().getBlob();
+    if (!blob || blob->getData().size() != count * sizeof(float))
+      return std::nullopt;
+    return ArrayRef<float>(
+        reinterpret_cast<const float *>(blob->getData().data()), count);
+  }
+  auto dense = dyn_cast<DenseFPElementsAttr>(init);
+  if (!dense || !dense.getElementType().isF32())
+    return std::nullopt;
+  if (dense.isSplat()) {
+    splat.assign(count, dense.getSplatValue<float>());
+    return ArrayRef<float>(splat);
+  }
+  return ArrayRef<float>(
+      reinterpret_cast<const float *>(dense.getRawData().data()), count);
+}
+
+/// Packs the constant rhs of `op` into `width`-column panels ([n / width][k]
+/// [width], zero-padded: the layout the microkernel reads) as a new global.
+/// Returns nothing when the rhs is not a constant global read through the k
+/// and n loops only.
+static memref::GlobalOp packConstantRhs(ModuleOp module, linalg::LinalgOp op,
+                                        const GemmLoops &loops, int64_t width) {
+  // The rhs is the global or a reshape of it, which keeps its row-major
+  // order.
+  Value rhs = op.getDpsInputOperand(1)->get();
+  auto type = dyn_cast<MemRefType>(rhs.getType());
+  Value source = rhs;
+  while (Operation *reshape = source.getDefiningOp()) {
+    if (!isa<memref::ExpandShapeOp, memref::CollapseShapeOp>(reshape))
+      break;
+    source = reshape->getOperand(0);
+  }
+  auto getGlobal = source.getDefiningOp<memref::GetGlobalOp>();
+  auto global =
+      getGlobal ? module.lookupSymbol<memref::GlobalOp>(getGlobal.getNameAttr())
+                : nullptr;
+  SmallVector<float> splat;
+  std::optional<ArrayRef<float>> data = constantData(global, splat);
+  if (!data || !type || !type.hasStaticShape() ||
+      !type.getLayout().isIdentity() ||
+      !global.getType().getLayout().isIdentity() ||
+      type.getNumElements() != static_cast<int64_t>(data->size()))
+    return nullptr;
+  // Element (k, n) of the rhs: its map's results are k, n or 0.
+  SmallVector<int64_t> strides(type.getRank(), 1);
+  for (int64_t d = type.getRank() - 2; d >= 0; --d)
+    strides[d] = strides[d + 1] * type.getDimSize(d + 1);
+  int64_t kStride = 0, nStride = 0, k = 1, n = 1;
+  for (auto [position, e] :
+       llvm::enumerate(op.getIndexingMapsArray()[1].getResults())) {
+    auto dim = dyn_cast<AffineDimExpr>(e);
+    if (!dim)
+      continue;
+    if (dim.getPosition() == loops.k) {
+      kStride = strides[position];
+      k = type.getDimSize(position);
+    } else if (dim.getPosition() == loops.n) {
+      nStride = strides[position];
+      n = type.getDimSize(position);
+    } else {
+      return nullptr;
+    }
+  }
+  int64_t panels = llvm::divideCeil(n, width);
+  AsmResourceBlob blob = HeapAsmResourceBlob::allocate(
+      panels * k * width * sizeof(float), alignof(float),
+      /*dataIsMutable=*/true);
+  MutableArrayRef<float> packed(
+      reinterpret_cast<float *>(blob.getMutableData().data()),
+      panels * k * width);
+  for (int64_t panel = 0; panel < panels; ++panel)
+    for (int64_t kk = 0; kk < k; ++kk)
+      for (int64_t j = 0; j < width; ++j) {
+        int64_t column = panel * width + j;
+        packed[(panel * k + kk) * width + j] =
+            column < n ? (*data)[kk * kStride + column * nStride] : 0.0f;
+      }
+  auto packedType =
+      MemRefType::get({panels, k, width}, Float32Type::get(op->getContext()));
+  std::string name = (global.getSymName() + "_packed").str();
+  auto value = DenseResourceElementsAttr::get(
+      RankedTensorType::get(packedType.getShape(), packedType.getElementType()),
+      name, std::move(blob));
+  OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
+  auto packedGlobal = memref::GlobalOp::create(
+      b, global.getLoc(), name, b.getStringAttr("private"), packedType, value,
+      /*constant=*/true, b.getI64IntegerAttr(64));
+  SymbolTable(module).insert(packedGlobal);
+  return packedGlobal;
+}
+
+static LogicalResult lowerGemm(ModuleOp module, linalg::LinalgOp op, ISA isa,
+                               bool packRhs) {
   std::optional<GemmLoops> loops = matchGemm(op);
   if (!loops)
     return op->emitOpError("is marked for the sgemm microkernel but is not a "
                            "matrix product");
+  memref::GlobalOp packed =
+      packRhs ? packConstantRhs(module, op, *loops, registerTile(isa).second)
+              : nullptr;
   ImplicitLocOpBuilder b(op.getLoc(), op);
   Value output = op.getDpsInitOperand(0)->get();
   bool accumulate = !dropZeroFill(op, output);
@@ -163,6 +275,15 @@ static LogicalResult lowerGemm(ModuleOp module, linalg::LinalgOp op, ISA isa) {
   std::pair<unsigned, unsigned> matrixDims[] = {
       {loops->m, loops->k}, {loops->k, loops->n}, {loops->m, loops->n}};
   for (unsigned i = 0; i < 3; ++i) {
+    if (i == 1 && packed) {
+      // The packed rhs: its buffer and panel width (it has no batch dims).
+      Buffer rhs = Buffer::of(b, memref::GetGlobalOp::create(
+                                     b, packed.getType(), packed.getSymName()));
+      call.add(rhs.base);
+      call.add(rhs.offset);
+      call.add(registerTile(isa).second);
+      continue;
+    }
     call.add(buffers[i].base);
     call.add(offsets[i]);
     for (unsigned dim : batch)
@@ -172,7 +293,10 @@ static LogicalResult lowerGemm(ModuleOp module, linalg::LinalgOp op, ISA isa) {
     call.add(loopStride(call, maps[i], buffers[i], matrixDims[i].second));
   }
   call.add(accumulate ? 1 : 0);
-  call.emit(module, ("kiln_ukernel_sgemm_" + stringifyISA(isa)).str());
+  call.emit(module,
+            ((packed ? "kiln_ukernel_sgemm_packed_" : "kiln_ukernel_sgemm_") +
+             stringifyISA(isa))
+                .str());
   return success();
 }
 
@@ -231,8 +355,11 @@ struct KilnCPULowerUKernelsPass
             << kUKernelAttr << "' attribute: " << op->getAttr(kUKernelAttr);
         return signalPassFailure();
       }
+      auto packRhs = decision.getAs<StringAttr>("pack_rhs");
       LogicalResult lowered =
-          kernel.getValue() == "sgemm" ? lowerGemm(module, op, *isa)
+          kernel.getValue() == "sgemm"
+              ? lowerGemm(module, op, *isa,
+                          packRhs && packRhs.getValue() == "compile-time")
           : kernel.getValue() == "sconv2d" || kernel.getValue() == "sdwconv2d"
               ? lowerConv2D(module, op, kernel.getValue(), *isa)
               : op->emitOpError("unknown kernel ") << kernel;
@@ -240,6 +367,27 @@ struct KilnCPULowerUKernelsPass
         return signalPassFailure();
       op->erase();
     }
+    // Constants that only the packed products read are gone from the code:
+    // drop their reads (and reshapes), then the globals, so the weights are
+    // not stored twice.
+    bool erased = true;
+    while (erased) {
+      erased = false;
+      module.walk([&](Operation *op) {
+        if (isa<memref::GetGlobalOp, memref::ExpandShapeOp,
+                memref::ExtractStridedMetadataOp, memref::CollapseShapeOp>(
+                op) &&
+            op->use_empty()) {
+          op->erase();
+          erased = true;
+        }
+      });
+    }
+    for (auto global :
+         llvm::make_early_inc_range(module.getOps<memref::GlobalOp>()))
+      if (global.isPrivate() &&
+          SymbolTable::symbolKnownUseEmpty(global, module))
+        global.erase();
   }
 };
 } // namespace

@@ -10,7 +10,9 @@
 
 #include "kiln/Target/CPU/Passes.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "llvm/TargetParser/Host.h"
 
 namespace kiln {
@@ -40,6 +42,29 @@ static bool isDepthwise(linalg::LinalgOp op) {
   return weight.getDimSize(1) == 1 && weight.getDimSize(2) == 1;
 }
 
+/// Whether the rhs of a matrix product is a constant that the compiler can
+/// pack ahead of time: an arith.constant (possibly reshaped) with static
+/// shape read through the k and n loops only (no batch dims).
+static bool hasConstantRhs(linalg::LinalgOp op, const GemmLoops &loops) {
+  Value rhs = op.getDpsInputOperand(1)->get();
+  if (!cast<ShapedType>(rhs.getType()).hasStaticShape())
+    return false;
+  // Reshapes keep the row-major order of the constant's data.
+  Value source = rhs;
+  while (Operation *reshape = source.getDefiningOp()) {
+    if (!isa<tensor::ExpandShapeOp, tensor::CollapseShapeOp>(reshape))
+      break;
+    source = reshape->getOperand(0);
+  }
+  if (!source.getDefiningOp<arith::ConstantOp>())
+    return false;
+  for (AffineExpr e : op.getIndexingMapsArray()[1].getResults())
+    if (auto dim = dyn_cast<AffineDimExpr>(e);
+        dim && dim.getPosition() != loops.k && dim.getPosition() != loops.n)
+      return false;
+  return true;
+}
+
 namespace {
 struct KilnCPUSelectKernelsPass
     : public kiln::impl::KilnCPUSelectKernelsBase<KilnCPUSelectKernelsPass> {
@@ -53,18 +78,23 @@ struct KilnCPUSelectKernelsPass
     }
     std::pair<int64_t, int64_t> tile = registerTile(*target);
     Builder b(&getContext());
-    auto decision = [&](StringRef kernel) {
-      return b.getDictionaryAttr(
-          {b.getNamedAttr("kernel", b.getStringAttr(kernel)),
-           b.getNamedAttr("isa", b.getStringAttr(stringifyISA(*target))),
-           b.getNamedAttr("register_tile",
-                          b.getDenseI64ArrayAttr({tile.first, tile.second}))});
+    auto decision = [&](StringRef kernel, bool packRhs = false) {
+      SmallVector<NamedAttribute> entries = {
+          b.getNamedAttr("kernel", b.getStringAttr(kernel)),
+          b.getNamedAttr("isa", b.getStringAttr(stringifyISA(*target))),
+          b.getNamedAttr("register_tile",
+                         b.getDenseI64ArrayAttr({tile.first, tile.second}))};
+      if (packRhs)
+        entries.push_back(
+            b.getNamedAttr("pack_rhs", b.getStringAttr("compile-time")));
+      return b.getDictionaryAttr(entries);
     };
     getOperation().walk([&](linalg::LinalgOp op) {
       if (!op.hasPureTensorSemantics())
         return;
-      if (matchGemm(op))
-        op->setAttr(kUKernelAttr, decision("sgemm"));
+      if (std::optional<GemmLoops> loops = matchGemm(op))
+        op->setAttr(kUKernelAttr,
+                    decision("sgemm", hasConstantRhs(op, *loops)));
       else if (matchConv2D(op))
         op->setAttr(kUKernelAttr,
                     decision(isDepthwise(op) ? "sdwconv2d" : "sconv2d"));

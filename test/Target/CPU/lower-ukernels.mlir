@@ -11,7 +11,7 @@
 // CHECK-DAG: %[[B:.+]], %[[BOFF:.+]], %[[BS:.+]]:2, %[[BST:.+]]:2 = memref.extract_strided_metadata %arg1
 // CHECK-DAG: %[[C:.+]], %[[COFF:.+]], %[[CS:.+]]:2, %[[CST:.+]]:2 = memref.extract_strided_metadata %arg2
 // CHECK-NOT: linalg.fill
-// CHECK: call @kiln_ukernel_sgemm_avx512(%[[C1]], %[[C1]], %[[AS]]#0, %[[BS]]#1, %[[AS]]#1, %[[A]], %[[AOFF]], %[[C0]], %[[C0]], %[[AST]]#0, %[[AST]]#1, %[[B]], %[[BOFF]], %[[C0]], %[[C0]], %[[BST]]#0, %[[BST]]#1, %[[C]], %[[COFF]], %[[C0]], %[[C0]], %[[CST]]#0, %[[CST]]#1, %[[C0]])
+// CHECK: call @kiln_ukernel_sgemm_avx512(%[[C1]], %[[C1]], %[[CS]]#0, %[[CS]]#1, %[[AS]]#1, %[[A]], %[[AOFF]], %[[C0]], %[[C0]], %[[AST]]#0, %[[AST]]#1, %[[B]], %[[BOFF]], %[[C0]], %[[C0]], %[[BST]]#0, %[[BST]]#1, %[[C]], %[[COFF]], %[[C0]], %[[C0]], %[[CST]]#0, %[[CST]]#1, %[[C0]])
 // CHECK-NOT: linalg.matmul
 func.func @matmul_after_zero_fill(%a: memref<128x768xf32>, %b: memref<768x3072xf32>, %c: memref<128x3072xf32>) {
   %zero = arith.constant 0.0 : f32
@@ -67,6 +67,30 @@ func.func @conv(%x: memref<1x2x3x9x15xf32>, %w: memref<2x5x3x3x3xf32>, %out: mem
     %s = arith.addf %acc, %p : f32
     linalg.yield %s : f32
   }
+  return
+}
+
+// -----
+
+// A constant rhs that the strategy asked to pack (through a reshape, which
+// keeps the data's order) becomes a new global of 16-column panels for the
+// generic kernel: [1 panel][3 rows of k][16], zero-padded; the original
+// global, now unread, is gone.
+// CHECK-NOT: memref.global "private" constant @weights :
+// CHECK: memref.global "private" constant @weights_packed : memref<1x3x16xf32> = dense_resource<weights_packed> {alignment = 64 : i64}
+// CHECK-NOT: memref.global "private" constant @weights :
+// CHECK-LABEL: func.func @packed_rhs
+// CHECK: %[[PACKED:.+]] = memref.get_global @weights_packed
+// CHECK: %[[BASE:.+]], %[[OFF:.+]], %{{.+}}:3, %{{.+}}:3 = memref.extract_strided_metadata %[[PACKED]]
+// CHECK: call @kiln_ukernel_sgemm_packed_generic({{.*}}, %[[BASE]], %[[OFF]], %c16, {{.*}})
+// CHECK: weights_packed: "0x04000000
+// CHECK-SAME: 0000803F000000400000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000040400000804000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000A0400000C040
+memref.global "private" constant @weights : memref<6xf32> = dense<[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]>
+func.func @packed_rhs(%a: memref<5x3xf32>, %c: memref<5x2xf32>) {
+  %w = memref.get_global @weights : memref<6xf32>
+  %b = memref.expand_shape %w [[0, 1]] output_shape [3, 2] : memref<6xf32> into memref<3x2xf32>
+  linalg.matmul {kiln.ukernel = {isa = "generic", kernel = "sgemm", pack_rhs = "compile-time", register_tile = array<i64: 4, 16>}}
+      ins(%a, %b : memref<5x3xf32>, memref<3x2xf32>) outs(%c : memref<5x2xf32>)
   return
 }
 

@@ -16,6 +16,18 @@ func.func @matmul(%a: tensor<128x768xf32>, %b: tensor<768x3072xf32>, %c: tensor<
 
 // -----
 
+// A constant rhs (reshaped or not) is packed at compile time.
+// CHECK-LABEL: func.func @constant_rhs
+// CHECK: linalg.matmul {kiln.ukernel = {isa = "avx512", kernel = "sgemm", pack_rhs = "compile-time", register_tile = array<i64: 8, 32>}}
+func.func @constant_rhs(%a: tensor<4x6xf32>, %c: tensor<4x2xf32>) -> tensor<4x2xf32> {
+  %w = arith.constant dense<1.5> : tensor<12xf32>
+  %b = tensor.expand_shape %w [[0, 1]] output_shape [6, 2] : tensor<12xf32> into tensor<6x2xf32>
+  %0 = linalg.matmul ins(%a, %b : tensor<4x6xf32>, tensor<6x2xf32>) outs(%c : tensor<4x2xf32>) -> tensor<4x2xf32>
+  return %0 : tensor<4x2xf32>
+}
+
+// -----
+
 // A batched product whose rhs is broadcast over the batch and read
 // transposed (k at its last dim) still is a matrix product.
 // CHECK-LABEL: func.func @batched_broadcast_transposed
