@@ -6,6 +6,29 @@
 include "mlir/Pass/PassBase.td"
 
 //===----------------------------------------------------------------------===//
+// Elementwise code
+//===----------------------------------------------------------------------===//
+
+def KilnCPUApproximateMath : Pass<"kiln-cpu-approximate-math", "mlir::func::FuncOp"> {
+  let summary = "Replace f32 erf, exp and tanh by vectorizable polynomials";
+  let description = [{
+    LLVM turns `math.erf` into a call of libm's `erff` (and `math.exp` into
+    `expf` when it cannot vectorize), which keeps GELU, softmax and the
+    attention kernel's loops scalar. This pass rewrites f32 `math.erf`,
+    `math.exp` and `math.tanh` (in linalg bodies and elsewhere) into MLIR's
+    polynomial approximations: plain arithmetic that LLVM vectorizes. Their
+    error is a few ulp, within the tolerances of ONNX's conformance tests.
+
+    ```mlir
+    %y = math.erf %x : f32   // becomes a clamp, a few fma and a select
+    ```
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
+//===----------------------------------------------------------------------===//
 // Kernel selection and microkernels
 //===----------------------------------------------------------------------===//
 
