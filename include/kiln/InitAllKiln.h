@@ -14,6 +14,9 @@ void registerAllDialects(mlir::DialectRegistry &registry);
 /// the upstream passes Kiln's pipelines use.
 void registerAllPasses();
 
+/// Registers every code generation target (kiln::lookupTarget): cpu.
+void registerAllTargets();
+
 } // namespace kiln
 
 #endif // KILN_INITALLKILN_H

@@ -5,13 +5,13 @@
 #include "kiln/Driver/GraphReport.h"
 
 #include "kiln/Pipelines/Pipelines.h"
-#include "kiln/Target/CPU/CPUTarget.h"
+#include "kiln/Target/Target.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/IR/Module.h"
-#include "llvm/Linker/Linker.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/Path.h"
@@ -46,33 +46,6 @@ private:
   std::chrono::steady_clock::time_point start;
 };
 
-/// A file written under a temporary name and renamed into place only when
-/// the compile succeeds.
-class PendingFile {
-public:
-  explicit PendingFile(StringRef path) : path(path.str()) {
-    temp = (path + ".kiln-tmp-" +
-            std::to_string(llvm::sys::Process::getProcessId()))
-               .str();
-  }
-  ~PendingFile() {
-    if (!committed)
-      llvm::sys::fs::remove(temp);
-  }
-  StringRef tempPath() const { return temp; }
-  LogicalResult commit(std::string &error) {
-    if (std::error_code ec = llvm::sys::fs::rename(temp, path)) {
-      error = "cannot write '" + path + "': " + ec.message();
-      return failure();
-    }
-    committed = true;
-    return success();
-  }
-
-private:
-  std::string path, temp;
-  bool committed = false;
-};
 } // namespace
 
 namespace {
@@ -130,15 +103,6 @@ static LogicalResult writeText(StringRef path,
   return success();
 }
 
-/// The runtime library next to the compiler: <bin>/../lib/libkiln_runtime.a.
-static std::string findRuntimeLibrary() {
-  std::string exe = llvm::sys::fs::getMainExecutable(nullptr, nullptr);
-  SmallString<256> path(exe);
-  llvm::sys::path::remove_filename(path);
-  llvm::sys::path::append(path, "..", "lib", "libkiln_runtime.a");
-  return std::string(path);
-}
-
 LogicalResult kiln::compileModel(MLIRContext &context,
                                  const CompileOptions &options) {
   Progress progress(options.verbose);
@@ -149,17 +113,25 @@ LogicalResult kiln::compileModel(MLIRContext &context,
     return failure();
   progress.done("imported " + options.inputPath);
 
-  CPUTargetOptions target;
-  target.cpu = options.cpu;
-  target.optLevel = options.optLevel;
+  const Target *target = lookupTarget(options.target);
+  if (!target)
+    return emitError(fileLoc)
+           << "unknown target '" << options.target
+           << "' (registered: " << llvm::join(getRegisteredTargetNames(), ", ")
+           << ")";
+  TargetOptions targetOptions;
+  targetOptions.cpu = options.cpu;
+  targetOptions.optLevel = options.optLevel;
+  // The target checks its options (an unknown --cpu) before any work.
   std::string error;
-  FailureOr<std::string> isa = microkernelISA(target, error);
-  if (failed(isa))
-    return emitError(fileLoc) << error;
+  {
+    PassManager check(&context);
+    if (failed(target->buildCodegenPipeline(check, targetOptions, error)))
+      return emitError(fileLoc) << error;
+  }
 
   CPUPipelineOptions pipeline;
   pipeline.optLevel = options.optLevel;
-  pipeline.isa = *isa;
   pipeline.disabledPasses = options.disabledPasses;
   std::unique_ptr<GraphReport> report;
   if (!options.reportPath.empty()) {
@@ -209,80 +181,19 @@ LogicalResult kiln::compileModel(MLIRContext &context,
         fileLoc);
 
   if (failed(runPipeline(*module, options, [&](OpPassManager &pm) {
-        buildLinalgToLLVMPipeline(pm, pipeline);
+        // Built before, so it cannot fail now.
+        (void)target->buildCodegenPipeline(pm, targetOptions, error);
       })))
     return failure();
-  progress.done("lowered to the LLVM dialect");
+  progress.done(("code generation (" + target->getName() + ")").str());
 
-  llvm::LLVMContext llvmContext;
-  FailureOr<LLVMModel> llvmModel =
-      translateAndOptimize(*module, llvmContext, target);
-  if (failed(llvmModel))
-    return failure();
-  progress.done("LLVM IR optimized");
-  if (options.emit == EmitKind::LLVM)
-    return writeText(
-        options.outputPath,
-        [&](raw_ostream &os) { llvmModel->code->print(os, nullptr); }, fileLoc);
-
-  if (options.outputPath == "-")
-    return emitError(fileLoc) << "object code and shared libraries need an "
-                                 "output file (-o)";
-  if (options.emit == EmitKind::Object) {
-    // One object: the weights go back into the code module.
-    if (llvm::Linker::linkModules(*llvmModel->code, std::move(llvmModel->data)))
-      return emitError(fileLoc) << "cannot merge the weights into the code";
-  }
-  auto writeObject = [&](PendingFile &file,
-                         llvm::Module &llvmModule) -> LogicalResult {
-    std::error_code ec;
-    llvm::raw_fd_ostream os(file.tempPath(), ec);
-    if (ec)
-      return emitError(fileLoc)
-             << "cannot write '" << file.tempPath() << "': " << ec.message();
-    if (failed(emitObject(llvmModule, target, os, error)))
-      return emitError(fileLoc) << error;
-    return success();
-  };
-  PendingFile object(options.emit == EmitKind::Object
-                         ? options.outputPath
-                         : options.outputPath + ".o");
-  if (failed(writeObject(object, *llvmModel->code)))
-    return failure();
-  if (options.emit == EmitKind::Object) {
-    progress.done("object code emitted");
-    if (failed(object.commit(error)))
-      return emitError(fileLoc) << error;
-    return success();
-  }
-  PendingFile weights(options.outputPath + ".weights.o");
-  if (failed(writeObject(weights, *llvmModel->data)))
-    return failure();
-  progress.done("object code emitted");
-
-  std::string runtime = findRuntimeLibrary();
-  if (!llvm::sys::fs::exists(runtime))
-    return emitError(fileLoc)
-           << "cannot find the Kiln runtime library at '" << runtime << "'";
-  PendingFile library(options.outputPath);
-  if (failed(
-          linkSharedLibrary({object.tempPath().str(), weights.tempPath().str()},
-                            library.tempPath(), runtime, error)))
-    return emitError(fileLoc) << error;
-  SmallString<256> headerPath(options.outputPath);
-  llvm::sys::path::replace_extension(headerPath, "h");
-  PendingFile header(headerPath);
-  {
-    std::error_code ec;
-    llvm::raw_fd_ostream os(header.tempPath(), ec);
-    if (ec)
-      return emitError(fileLoc)
-             << "cannot write '" << header.tempPath() << "': " << ec.message();
-    os << generateModelHeader(*module,
-                              llvm::sys::path::filename(options.inputPath));
-  }
-  if (failed(library.commit(error)) || failed(header.commit(error)))
-    return emitError(fileLoc) << error;
-  progress.done("linked " + options.outputPath);
-  return success();
+  ArtifactOptions artifact;
+  artifact.kind = options.emit == EmitKind::LLVM ? ArtifactKind::LLVMIR
+                  : options.emit == EmitKind::Object
+                      ? ArtifactKind::Object
+                      : ArtifactKind::SharedLibrary;
+  artifact.outputPath = options.outputPath;
+  artifact.modelName = llvm::sys::path::filename(options.inputPath).str();
+  artifact.progress = [&](StringRef stage) { progress.done(stage); };
+  return target->emit(*module, targetOptions, artifact);
 }

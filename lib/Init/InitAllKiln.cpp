@@ -6,6 +6,7 @@
 #include "kiln/Dialect/Kiln/IR/KilnDialect.h"
 #include "kiln/Dialect/Kiln/Transforms/Passes.h"
 #include "kiln/Pipelines/Pipelines.h"
+#include "kiln/Target/CPU/CPUTarget.h"
 #include "kiln/Target/CPU/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
@@ -68,3 +69,5 @@ void kiln::registerAllPasses() {
   mlir::registerLinalgPasses();
   mlir::memref::registerMemRefPasses();
 }
+
+void kiln::registerAllTargets() { registerCPUTarget(); }

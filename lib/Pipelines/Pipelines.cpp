@@ -60,9 +60,11 @@ void kiln::buildKilnToLinalgPipeline(OpPassManager &pm,
 void kiln::buildLinalgToLLVMPipeline(OpPassManager &pm,
                                      const CPUPipelineOptions &options) {
   bool microkernels = options.optLevel > 0;
-  if (microkernels)
+  if (microkernels) {
     pm.addNestedPass<func::FuncOp>(
         createKilnCPUSelectKernels({options.isa.getValue()}));
+    pm.addNestedPass<func::FuncOp>(createKilnCPUApproximateMath());
+  }
   bufferization::OneShotBufferizePassOptions bufferize;
   bufferize.bufferizeFunctionBoundaries = true;
   // The attention kernel's key loop carries tile-sized tensors that are

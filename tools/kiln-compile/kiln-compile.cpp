@@ -68,8 +68,6 @@ int main(int argc, char **argv) {
     llvm::errs() << "kiln-compile: error: " << message << "\n";
     return 1;
   };
-  if (target != "cpu")
-    return fail("--target=" + target + " is not supported yet; use cpu");
   if (optLevel > 3)
     return fail("-O" + Twine(optLevel) + " is not an optimization level (0-3)");
 
@@ -77,6 +75,7 @@ int main(int argc, char **argv) {
   options.inputPath = input;
   options.emit = emit;
   options.optLevel = optLevel;
+  options.target = target;
   options.cpu = cpu;
   options.verbose = verbose;
   options.reportPath = report;
@@ -96,6 +95,7 @@ int main(int argc, char **argv) {
     return applyPassManagerCLOptions(pm);
   };
 
+  kiln::registerAllTargets();
   DialectRegistry registry;
   kiln::registerAllDialects(registry);
   MLIRContext context(registry);

@@ -23,6 +23,8 @@ struct CompileOptions {
   std::string outputPath;
   EmitKind emit = EmitKind::SharedLibrary;
   unsigned optLevel = 2;
+  /// The code generation target, by registered name (kiln::lookupTarget).
+  std::string target = "cpu";
   /// Target CPU for code generation; empty means the host.
   std::string cpu;
   /// Print each stage and its time on stderr (also when a compile runs long).

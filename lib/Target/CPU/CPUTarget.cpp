@@ -2,17 +2,24 @@
 
 #include "kiln/Target/CPU/CPUTarget.h"
 
+#include "kiln/Pipelines/Pipelines.h"
+#include "kiln/Support/PendingFile.h"
+#include "kiln/Target/Target.h"
+
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/Support/FileUtilities.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/IR/LegacyPassManager.h"
+#include "llvm/Linker/Linker.h"
 #include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/TargetParser/Host.h"
 
@@ -205,4 +212,150 @@ std::string kiln::generateModelHeader(ModuleOp module, StringRef modelName) {
   }
   os << " */\n\n" << kRuntimeHeader;
   return text;
+}
+
+//===----------------------------------------------------------------------===//
+// The CPU target
+//===----------------------------------------------------------------------===//
+
+/// The runtime library next to the compiler: <bin>/../lib/libkiln_runtime.a.
+static std::string findRuntimeLibrary() {
+  std::string exe = llvm::sys::fs::getMainExecutable(nullptr, nullptr);
+  SmallString<256> path(exe);
+  llvm::sys::path::remove_filename(path);
+  llvm::sys::path::append(path, "..", "lib", "libkiln_runtime.a");
+  return std::string(path);
+}
+
+namespace {
+class CPUTarget : public kiln::Target {
+public:
+  StringRef getName() const override { return "cpu"; }
+  StringRef getDescription() const override {
+    return "x86-64 CPUs through LLVM (AVX-512, AVX2+FMA or generic "
+           "microkernels), a shared library with the Kiln C ABI";
+  }
+
+  LogicalResult buildCodegenPipeline(OpPassManager &pm,
+                                     const kiln::TargetOptions &options,
+                                     std::string &error) const override {
+    FailureOr<std::string> isa =
+        kiln::microkernelISA(cpuOptions(options), error);
+    if (failed(isa))
+      return failure();
+    kiln::CPUPipelineOptions pipeline;
+    pipeline.optLevel = options.optLevel;
+    pipeline.isa = *isa;
+    kiln::buildLinalgToLLVMPipeline(pm, pipeline);
+    return success();
+  }
+
+  LogicalResult emit(ModuleOp module, const kiln::TargetOptions &options,
+                     const kiln::ArtifactOptions &artifact) const override;
+
+private:
+  static kiln::CPUTargetOptions cpuOptions(const kiln::TargetOptions &options) {
+    kiln::CPUTargetOptions cpu;
+    cpu.cpu = options.cpu;
+    cpu.optLevel = options.optLevel;
+    return cpu;
+  }
+};
+} // namespace
+
+LogicalResult CPUTarget::emit(ModuleOp module,
+                              const kiln::TargetOptions &options,
+                              const kiln::ArtifactOptions &artifact) const {
+  Location loc = module.getLoc();
+  auto progress = [&](StringRef stage) {
+    if (artifact.progress)
+      artifact.progress(stage);
+  };
+  kiln::CPUTargetOptions target = cpuOptions(options);
+  llvm::LLVMContext llvmContext;
+  FailureOr<kiln::LLVMModel> llvmModel =
+      kiln::translateAndOptimize(module, llvmContext, target);
+  if (failed(llvmModel))
+    return failure();
+  progress("LLVM IR optimized");
+  if (artifact.kind == kiln::ArtifactKind::LLVMIR) {
+    std::string error;
+    std::unique_ptr<llvm::ToolOutputFile> out =
+        openOutputFile(artifact.outputPath, &error);
+    if (!out)
+      return emitError(loc) << error;
+    llvmModel->code->print(out->os(), nullptr);
+    out->os().flush();
+    if (out->os().has_error()) {
+      out->os().clear_error();
+      return emitError(loc) << "cannot write '" << artifact.outputPath << "'";
+    }
+    out->keep();
+    return success();
+  }
+
+  if (artifact.outputPath == "-")
+    return emitError(loc) << "object code and shared libraries need an "
+                             "output file (-o)";
+  bool objectOnly = artifact.kind == kiln::ArtifactKind::Object;
+  if (objectOnly) {
+    // One object: the weights go back into the code module.
+    if (llvm::Linker::linkModules(*llvmModel->code, std::move(llvmModel->data)))
+      return emitError(loc) << "cannot merge the weights into the code";
+  }
+  std::string error;
+  auto writeObject = [&](kiln::PendingFile &file,
+                         llvm::Module &llvmModule) -> LogicalResult {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(file.tempPath(), ec);
+    if (ec)
+      return emitError(loc)
+             << "cannot write '" << file.tempPath() << "': " << ec.message();
+    if (failed(kiln::emitObject(llvmModule, target, os, error)))
+      return emitError(loc) << error;
+    return success();
+  };
+  kiln::PendingFile object(objectOnly ? artifact.outputPath
+                                      : artifact.outputPath + ".o");
+  if (failed(writeObject(object, *llvmModel->code)))
+    return failure();
+  if (objectOnly) {
+    progress("object code emitted");
+    if (failed(object.commit(error)))
+      return emitError(loc) << error;
+    return success();
+  }
+  kiln::PendingFile weights(artifact.outputPath + ".weights.o");
+  if (failed(writeObject(weights, *llvmModel->data)))
+    return failure();
+  progress("object code emitted");
+
+  std::string runtime = findRuntimeLibrary();
+  if (!llvm::sys::fs::exists(runtime))
+    return emitError(loc) << "cannot find the Kiln runtime library at '"
+                          << runtime << "'";
+  kiln::PendingFile library(artifact.outputPath);
+  if (failed(kiln::linkSharedLibrary(
+          {object.tempPath().str(), weights.tempPath().str()},
+          library.tempPath(), runtime, error)))
+    return emitError(loc) << error;
+  SmallString<256> headerPath(artifact.outputPath);
+  llvm::sys::path::replace_extension(headerPath, "h");
+  kiln::PendingFile header(headerPath);
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(header.tempPath(), ec);
+    if (ec)
+      return emitError(loc)
+             << "cannot write '" << header.tempPath() << "': " << ec.message();
+    os << kiln::generateModelHeader(module, artifact.modelName);
+  }
+  if (failed(library.commit(error)) || failed(header.commit(error)))
+    return emitError(loc) << error;
+  progress("linked " + artifact.outputPath);
+  return success();
+}
+
+void kiln::registerCPUTarget() {
+  registerTarget(std::make_unique<CPUTarget>());
 }

@@ -1,8 +1,11 @@
-//===- CPUTarget.h - object code, shared libraries and headers --*- C++ -*-===//
+//===- CPUTarget.h - the CPU target: LLVM, objects, shared libraries -*- C++
+//-*-===//
 //
-// The last steps of a CPU compile: LLVM dialect -> LLVM IR -> optimized
-// object code for a host (or named) x86-64 CPU, linked with the Kiln runtime
-// into a shared library, plus the C header describing the model.
+// The CPU target (--target=cpu): its codegen pipeline is
+// buildLinalgToLLVMPipeline (kernel strategy, microkernels, bufferization,
+// loops on OpenMP, LLVM dialect); its artifact is LLVM IR, optimized object
+// code for a host (or named) x86-64 CPU, or that code linked with the Kiln
+// runtime into a shared library, plus the C header describing the model.
 //
 //===----------------------------------------------------------------------===//
 
@@ -58,6 +61,9 @@ mlir::LogicalResult linkSharedLibrary(llvm::ArrayRef<std::string> objectPaths,
                                       llvm::StringRef outputPath,
                                       llvm::StringRef runtimeLibrary,
                                       std::string &error);
+
+/// Registers the CPU target ("cpu") with the target registry.
+void registerCPUTarget();
 
 /// The C header of a compiled model: the Kiln runtime ABI and a description
 /// of this model's inputs and outputs (from the kiln.signature attribute).
