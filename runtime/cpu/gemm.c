@@ -222,6 +222,9 @@ typedef struct problem {
   /* B arrives packed by the compiler as [n / NR][k][NR] panels (no batch
    * dims) for a kernel with this NR; 0 when B is an ordinary matrix. */
   int64_t b_prepacked_nr;
+  /* A arrives packed by the compiler as [m / MR][k][MR] panels for a kernel
+   * with this MR (per batch); 0 when A is an ordinary matrix. */
+  int64_t a_prepacked_mr;
   /* cm[i] == i * c_rs and cn[j] == j: tiles store straight into C. */
   int c_direct;
   int64_t c_rs;
@@ -255,23 +258,30 @@ static void finish_problem(problem *p) {
 static void pack_panel(float *restrict dst, int64_t width, int64_t valid,
                        int64_t kc, const float *src, const int64_t *outer,
                        const int64_t *koff) {
-  if (is_unit_run(outer, valid)) {
-    const float *base = src + outer[0];
-    for (int64_t k = 0; k < kc; ++k) {
-      memcpy(dst + k * width, base + koff[k], (size_t)valid * sizeof(float));
-      memset(dst + k * width + valid, 0,
-             (size_t)(width - valid) * sizeof(float));
-    }
-    return;
-  }
+  /* The panel's columns as runs of consecutive elements (one run for a
+   * row-major panel; a few for an im2col panel that crosses output rows;
+   * single elements for strided or transposed reads). */
+  int64_t run_start[32], run_length[32], runs = 0;
   for (int64_t w = 0; w < valid; ++w) {
-    const float *column = src + outer[w];
-    for (int64_t k = 0; k < kc; ++k)
-      dst[k * width + w] = column[koff[k]];
+    if (runs && outer[w] == outer[w - 1] + 1) {
+      ++run_length[runs - 1];
+      continue;
+    }
+    run_start[runs] = w;
+    run_length[runs++] = 1;
   }
-  for (int64_t w = valid; w < width; ++w)
-    for (int64_t k = 0; k < kc; ++k)
-      dst[k * width + w] = 0.0f;
+  for (int64_t k = 0; k < kc; ++k) {
+    float *row = dst + k * width;
+    const float *base = src + koff[k];
+    for (int64_t r = 0; r < runs; ++r) {
+      const float *from = base + outer[run_start[r]];
+      float *to = row + run_start[r];
+      for (int64_t j = 0; j < run_length[r]; ++j)
+        to[j] = from[j];
+    }
+    for (int64_t w = valid; w < width; ++w)
+      row[w] = 0.0f;
+  }
 }
 
 static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
@@ -313,17 +323,17 @@ static void plan_grid(const kernel *kr, int64_t units_m, int64_t panels,
 /* Multiplies a packed A block (rows [mb, me)) by packed B panels
  * [p0, p1) of the column block starting at `jc`, into C. */
 static void macro_kernel(const kernel *kr, const problem *p, float *c,
-                         const float *apack, const float *bpack,
-                         int64_t panel_stride, int64_t kc, int64_t mb,
-                         int64_t me, int64_t jc, int64_t ncur, int64_t p0,
-                         int64_t p1, int accumulate) {
+                         const float *apack, int64_t a_panel_stride,
+                         const float *bpack, int64_t panel_stride, int64_t kc,
+                         int64_t mb, int64_t me, int64_t jc, int64_t ncur,
+                         int64_t p0, int64_t p1, int accumulate) {
   const int64_t mr = kr->mr, nr = kr->nr;
   float tmp[8 * 32] __attribute__((aligned(64)));
   for (int64_t panel = p0; panel < p1; ++panel) {
     const float *bp = bpack + panel * panel_stride;
     int64_t j = jc + panel * nr, nv = min64(nr, ncur - panel * nr);
     for (int64_t i = mb; i < me; i += mr) {
-      const float *ap = apack + (i - mb) * kc;
+      const float *ap = apack + (i - mb) / mr * a_panel_stride;
       int64_t mv = min64(mr, me - i);
       if (p->c_direct && mv == mr && nv == nr) {
         kr->micro(kc, ap, bp, c + i * p->c_rs + j, p->c_rs, accumulate);
@@ -383,11 +393,19 @@ static void gemm_batch(const kernel *kr, const problem *p, int64_t bi,
         int64_t me = min64(mb + kr->mc, m_end);
         if (p0 >= p1)
           break;
-        for (int64_t i = mb; i < me; i += mr)
-          pack_panel(apack + (i - mb) * kc, mr, min64(mr, me - i), kc, a,
-                     p->am + i, p->ak + pc);
-        macro_kernel(kr, p, c, apack, bblock, panel_stride, kc, mb, me, jc,
-                     ncur, p0, p1, accumulate);
+        /* A compiler-packed A is used in place too. */
+        const float *ablock = apack;
+        int64_t a_panel_stride = mr * kc;
+        if (p->a_prepacked_mr) {
+          ablock = a + mb / mr * mr * p->k + pc * mr;
+          a_panel_stride = mr * p->k;
+        } else {
+          for (int64_t i = mb; i < me; i += mr)
+            pack_panel(apack + (i - mb) * kc, mr, min64(mr, me - i), kc, a,
+                       p->am + i, p->ak + pc);
+        }
+        macro_kernel(kr, p, c, ablock, a_panel_stride, bblock, panel_stride, kc,
+                     mb, me, jc, ncur, p0, p1, accumulate);
       }
       if (threads > 1 && !p->b_prepacked_nr) {
 #pragma omp barrier
@@ -462,7 +480,16 @@ static void run_problem(kiln_isa requested, problem *p) {
     p->b_prepacked_nr = 0;
     p->b_rows_contiguous = 0;
   }
-  if (p->m <= 4 && p->b_rows_contiguous && p->c_direct) {
+  if (p->a_prepacked_mr && p->a_prepacked_mr != kr->mr) {
+    /* Likewise for an A packed for another kernel. */
+    for (int64_t q = 0; q < p->k; ++q)
+      p->ak[q] = q * p->a_prepacked_mr;
+    for (int64_t i = 0; i < p->m; ++i)
+      p->am[i] = (i / p->a_prepacked_mr) * p->k * p->a_prepacked_mr +
+                 i % p->a_prepacked_mr;
+    p->a_prepacked_mr = 0;
+  }
+  if (p->m <= 4 && !p->a_prepacked_mr && p->b_rows_contiguous && p->c_direct) {
     run_few_rows(isa, p);
     return;
   }
@@ -573,7 +600,30 @@ static void sgemm_packed(kiln_isa isa, KILN_SGEMM_PACKED_ARGS) {
   free(tables);
 }
 
+/* Runs a convolution as out[n][g] (M x OH*OW) += w[g] (M x C*KH*KW) *
+ * im2col(in[n][g]). With `w_panel_height` the weights are compiler-packed
+ * ([g][m / h][c*kh*kw][h]) and w_g..w_w are unused. */
+static void run_conv(kiln_isa isa, int64_t w_panel_height, KILN_SCONV2D_ARGS);
+
 static void sconv2d(kiln_isa isa, KILN_SCONV2D_ARGS) {
+  run_conv(isa, 0, batch, groups, out_channels, in_channels, out_h, out_w,
+           kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w,
+           in_allocated, in_aligned, in_zero, in_offset, in_n, in_g, in_c, in_h,
+           in_w, w_allocated, w_aligned, w_zero, w_offset, w_g, w_m, w_c, w_h,
+           w_w, out_allocated, out_aligned, out_zero, out_offset, out_n, out_g,
+           out_m, out_oh, out_ow);
+}
+
+static void sconv2d_packed(kiln_isa isa, KILN_SCONV2D_PACKED_ARGS) {
+  run_conv(isa, w_panel_height, batch, groups, out_channels, in_channels, out_h,
+           out_w, kernel_h, kernel_w, stride_h, stride_w, dilation_h,
+           dilation_w, in_allocated, in_aligned, in_zero, in_offset, in_n, in_g,
+           in_c, in_h, in_w, w_allocated, w_aligned, w_zero, w_offset, 0, 0, 0,
+           0, 0, out_allocated, out_aligned, out_zero, out_offset, out_n, out_g,
+           out_m, out_oh, out_ow);
+}
+
+static void run_conv(kiln_isa isa, int64_t w_panel_height, KILN_SCONV2D_ARGS) {
   (void)in_allocated, (void)w_allocated, (void)out_allocated;
   (void)in_zero, (void)w_zero, (void)out_zero;
   /* out[n][g] (M x OH*OW) += w[g] (M x C*KH*KW) * im2col(in[n][g]). */
@@ -586,7 +636,12 @@ static void sconv2d(kiln_isa isa, KILN_SCONV2D_ARGS) {
                .a = w_aligned + w_offset,
                .b = in_aligned + in_offset,
                .c = out_aligned + out_offset,
-               .a_batch = {0, w_g},
+               .a_batch = {0, w_panel_height
+                                  ? ceil_div(out_channels, w_panel_height) *
+                                        w_panel_height * in_channels *
+                                        kernel_h * kernel_w
+                                  : w_g},
+               .a_prepacked_mr = w_panel_height,
                .b_batch = {in_n, in_g},
                .c_batch = {out_n, out_g},
                .accumulate = 1};
@@ -718,6 +773,16 @@ static void sdwconv2d(kiln_isa requested, KILN_SCONV2D_ARGS) {
             in_h, in_w, w_allocated, w_aligned, w_zero, w_offset, w_g, w_m,    \
             w_c, w_h, w_w, out_allocated, out_aligned, out_zero, out_offset,   \
             out_n, out_g, out_m, out_oh, out_ow);                              \
+  }                                                                            \
+  KILN_EXPORT void kiln_ukernel_sconv2d_packed_##suffix(                       \
+      KILN_SCONV2D_PACKED_ARGS) {                                              \
+    sconv2d_packed(isa, batch, groups, out_channels, in_channels, out_h,       \
+                   out_w, kernel_h, kernel_w, stride_h, stride_w, dilation_h,  \
+                   dilation_w, in_allocated, in_aligned, in_zero, in_offset,   \
+                   in_n, in_g, in_c, in_h, in_w, w_allocated, w_aligned,       \
+                   w_zero, w_offset, w_panel_height, out_allocated,            \
+                   out_aligned, out_zero, out_offset, out_n, out_g, out_m,     \
+                   out_oh, out_ow);                                            \
   }                                                                            \
   KILN_EXPORT void kiln_ukernel_sdwconv2d_##suffix(KILN_SCONV2D_ARGS) {        \
     sdwconv2d(isa, batch, groups, out_channels, in_channels, out_h, out_w,     \

@@ -81,6 +81,23 @@ void kiln_ukernel_sconv2d_avx512(KILN_SCONV2D_ARGS);
 void kiln_ukernel_sconv2d_avx2(KILN_SCONV2D_ARGS);
 void kiln_ukernel_sconv2d_generic(KILN_SCONV2D_ARGS);
 
+/* The same convolution with constant weights that the compiler packed:
+ * per group ceil(m / h) panels of c*kh*kw rows by h = w_panel_height output
+ * channels ([g][m / h][c*kh*kw][h], zero-padded), h being the register
+ * tile height of the kernel they were packed for (8 for AVX-512, 6 for AVX2,
+ * 4 generic). */
+#define KILN_SCONV2D_PACKED_ARGS                                               \
+  int64_t batch, int64_t groups, int64_t out_channels, int64_t in_channels,    \
+      int64_t out_h, int64_t out_w, int64_t kernel_h, int64_t kernel_w,        \
+      int64_t stride_h, int64_t stride_w, int64_t dilation_h,                  \
+      int64_t dilation_w, KILN_UKERNEL_BUFFER(in), int64_t in_n, int64_t in_g, \
+      int64_t in_c, int64_t in_h, int64_t in_w, KILN_UKERNEL_BUFFER(w),        \
+      int64_t w_panel_height, KILN_UKERNEL_BUFFER(out), int64_t out_n,         \
+      int64_t out_g, int64_t out_m, int64_t out_oh, int64_t out_ow
+void kiln_ukernel_sconv2d_packed_avx512(KILN_SCONV2D_PACKED_ARGS);
+void kiln_ukernel_sconv2d_packed_avx2(KILN_SCONV2D_PACKED_ARGS);
+void kiln_ukernel_sconv2d_packed_generic(KILN_SCONV2D_PACKED_ARGS);
+
 /* The same convolution for few channels per group (depthwise): a direct
  * loop nest vectorized along output rows instead of a matrix product. */
 void kiln_ukernel_sdwconv2d_avx512(KILN_SCONV2D_ARGS);

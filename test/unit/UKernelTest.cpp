@@ -22,6 +22,7 @@ namespace {
 using SgemmFn = void (*)(KILN_SGEMM_ARGS);
 using SgemmPackedFn = void (*)(KILN_SGEMM_PACKED_ARGS);
 using Sconv2dFn = void (*)(KILN_SCONV2D_ARGS);
+using Sconv2dPackedFn = void (*)(KILN_SCONV2D_PACKED_ARGS);
 
 struct Variant {
   kiln_isa isa;
@@ -30,17 +31,19 @@ struct Variant {
   Sconv2dFn sconv2d;
   Sconv2dFn sdwconv2d;
   SgemmPackedFn sgemmPacked;
+  Sconv2dPackedFn sconv2dPacked;
 };
 
 const Variant kVariants[] = {
     {KILN_ISA_AVX512, "avx512", kiln_ukernel_sgemm_avx512,
      kiln_ukernel_sconv2d_avx512, kiln_ukernel_sdwconv2d_avx512,
-     kiln_ukernel_sgemm_packed_avx512},
+     kiln_ukernel_sgemm_packed_avx512, kiln_ukernel_sconv2d_packed_avx512},
     {KILN_ISA_AVX2, "avx2", kiln_ukernel_sgemm_avx2, kiln_ukernel_sconv2d_avx2,
-     kiln_ukernel_sdwconv2d_avx2, kiln_ukernel_sgemm_packed_avx2},
+     kiln_ukernel_sdwconv2d_avx2, kiln_ukernel_sgemm_packed_avx2,
+     kiln_ukernel_sconv2d_packed_avx2},
     {KILN_ISA_GENERIC, "generic", kiln_ukernel_sgemm_generic,
      kiln_ukernel_sconv2d_generic, kiln_ukernel_sdwconv2d_generic,
-     kiln_ukernel_sgemm_packed_generic},
+     kiln_ukernel_sgemm_packed_generic, kiln_ukernel_sconv2d_packed_generic},
 };
 
 std::vector<float> randomValues(size_t count, std::mt19937 &rng) {
@@ -186,8 +189,10 @@ struct ConvCase {
   int64_t n, groups, outChannels, inChannels, h, w, kh, kw, sh, sw, dh, dw;
 };
 
+/// Runs `conv` (or, with `panelHeight`, `variant.sconv2dPacked` on weights
+/// packed as the compiler packs them) and compares with double loops.
 void checkConv(const Variant &variant, Sconv2dFn conv, const ConvCase &c,
-               std::mt19937 &rng) {
+               std::mt19937 &rng, int64_t panelHeight = 0) {
   int64_t oh = (c.h - c.dh * (c.kh - 1) - 1) / c.sh + 1;
   int64_t ow = (c.w - c.dw * (c.kw - 1) - 1) / c.sw + 1;
   int64_t cin = c.groups * c.inChannels, cout = c.groups * c.outChannels;
@@ -197,12 +202,30 @@ void checkConv(const Variant &variant, Sconv2dFn conv, const ConvCase &c,
   std::vector<float> initial = out;
   // Strides of the grouped views [n][g][c][h][w], [g][m][c][kh][kw],
   // [n][g][m][oh][ow] of contiguous NCHW / MCHW buffers.
-  conv(c.n, c.groups, c.outChannels, c.inChannels, oh, ow, c.kh, c.kw, c.sh,
-       c.sw, c.dh, c.dw, in.data(), in.data(), 0, 0, cin * c.h * c.w,
-       c.inChannels * c.h * c.w, c.h * c.w, c.w, 1, w.data(), w.data(), 0, 0,
-       c.outChannels * c.inChannels * c.kh * c.kw, c.inChannels * c.kh * c.kw,
-       c.kh * c.kw, c.kw, 1, out.data(), out.data(), 0, 0, cout * oh * ow,
-       c.outChannels * oh * ow, oh * ow, ow, 1);
+  if (panelHeight) {
+    // [g][m / h][c*kh*kw][h], zero-padded.
+    int64_t depth = c.inChannels * c.kh * c.kw;
+    int64_t panels = (c.outChannels + panelHeight - 1) / panelHeight;
+    std::vector<float> packed(c.groups * panels * depth * panelHeight, 0.0f);
+    for (int64_t g = 0; g < c.groups; ++g)
+      for (int64_t m = 0; m < c.outChannels; ++m)
+        for (int64_t q = 0; q < depth; ++q)
+          packed[((g * panels + m / panelHeight) * depth + q) * panelHeight +
+                 m % panelHeight] = w[(g * c.outChannels + m) * depth + q];
+    variant.sconv2dPacked(
+        c.n, c.groups, c.outChannels, c.inChannels, oh, ow, c.kh, c.kw, c.sh,
+        c.sw, c.dh, c.dw, in.data(), in.data(), 0, 0, cin * c.h * c.w,
+        c.inChannels * c.h * c.w, c.h * c.w, c.w, 1, packed.data(),
+        packed.data(), 0, 0, panelHeight, out.data(), out.data(), 0, 0,
+        cout * oh * ow, c.outChannels * oh * ow, oh * ow, ow, 1);
+  } else {
+    conv(c.n, c.groups, c.outChannels, c.inChannels, oh, ow, c.kh, c.kw, c.sh,
+         c.sw, c.dh, c.dw, in.data(), in.data(), 0, 0, cin * c.h * c.w,
+         c.inChannels * c.h * c.w, c.h * c.w, c.w, 1, w.data(), w.data(), 0, 0,
+         c.outChannels * c.inChannels * c.kh * c.kw, c.inChannels * c.kh * c.kw,
+         c.kh * c.kw, c.kw, 1, out.data(), out.data(), 0, 0, cout * oh * ow,
+         c.outChannels * oh * ow, oh * ow, ow, 1);
+  }
   double worst = 0;
   for (int64_t b = 0; b < c.n; ++b)
     for (int64_t g = 0; g < c.groups; ++g)
@@ -246,6 +269,10 @@ TEST_P(UKernelTest, Conv2DStridesDilationsGroups) {
     // The direct kernel computes any grouping too (the strategy gives it
     // depthwise ones only).
     checkConv(GetParam(), GetParam().sdwconv2d, c, rng);
+    // Weights packed for each kernel's tile height: a kernel of another
+    // height reads them as a matrix.
+    for (int64_t height : {4, 6, 8})
+      checkConv(GetParam(), nullptr, c, rng, height);
   }
 }
 

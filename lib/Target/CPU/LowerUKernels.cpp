@@ -152,37 +152,84 @@ static std::optional<ArrayRef<float>> constantData(memref::GlobalOp global,
       reinterpret_cast<const float *>(dense.getRawData().data()), count);
 }
 
-/// Packs the constant rhs of `op` into `width`-column panels ([n / width][k]
-/// [width], zero-padded: the layout the microkernel reads) as a new global.
-/// Returns nothing when the rhs is not a constant global read through the k
-/// and n loops only.
-static memref::GlobalOp packConstantRhs(ModuleOp module, linalg::LinalgOp op,
-                                        const GemmLoops &loops, int64_t width) {
-  // The rhs is the global or a reshape of it, which keeps its row-major
-  // order.
-  Value rhs = op.getDpsInputOperand(1)->get();
-  auto type = dyn_cast<MemRefType>(rhs.getType());
-  Value source = rhs;
+namespace {
+/// A constant operand: its global and data, read as the operand's static,
+/// row-major shape.
+struct ConstantOperand {
+  memref::GlobalOp global;
+  ArrayRef<float> data;
+  SmallVector<int64_t> shape, strides;
+  SmallVector<float> splat;
+};
+} // namespace
+
+/// The constant global behind `operand`, directly or through reshapes (which
+/// keep its row-major order), or nothing.
+static std::optional<ConstantOperand> resolveConstant(ModuleOp module,
+                                                      Value operand) {
+  auto type = dyn_cast<MemRefType>(operand.getType());
+  Value source = operand;
   while (Operation *reshape = source.getDefiningOp()) {
     if (!isa<memref::ExpandShapeOp, memref::CollapseShapeOp>(reshape))
       break;
     source = reshape->getOperand(0);
   }
   auto getGlobal = source.getDefiningOp<memref::GetGlobalOp>();
-  auto global =
-      getGlobal ? module.lookupSymbol<memref::GlobalOp>(getGlobal.getNameAttr())
-                : nullptr;
-  SmallVector<float> splat;
-  std::optional<ArrayRef<float>> data = constantData(global, splat);
-  if (!data || !type || !type.hasStaticShape() ||
-      !type.getLayout().isIdentity() ||
-      !global.getType().getLayout().isIdentity() ||
+  if (!type || !type.hasStaticShape() || !type.getLayout().isIdentity() ||
+      !getGlobal)
+    return std::nullopt;
+  ConstantOperand constant;
+  constant.global =
+      module.lookupSymbol<memref::GlobalOp>(getGlobal.getNameAttr());
+  std::optional<ArrayRef<float>> data =
+      constantData(constant.global, constant.splat);
+  if (!data || !constant.global.getType().getLayout().isIdentity() ||
       type.getNumElements() != static_cast<int64_t>(data->size()))
+    return std::nullopt;
+  constant.data = *data;
+  constant.shape.assign(type.getShape().begin(), type.getShape().end());
+  constant.strides.assign(type.getRank(), 1);
+  for (int64_t d = type.getRank() - 2; d >= 0; --d)
+    constant.strides[d] = constant.strides[d + 1] * constant.shape[d + 1];
+  return constant;
+}
+
+/// A new private constant global `<original>_packed` of f32 `shape`, 64-byte
+/// aligned, whose elements `fill` writes.
+static memref::GlobalOp
+createPackedGlobal(ModuleOp module, memref::GlobalOp original,
+                   ArrayRef<int64_t> shape,
+                   function_ref<void(MutableArrayRef<float>)> fill) {
+  auto type = MemRefType::get(shape, Float32Type::get(module.getContext()));
+  int64_t count = type.getNumElements();
+  AsmResourceBlob blob =
+      HeapAsmResourceBlob::allocate(count * sizeof(float), alignof(float),
+                                    /*dataIsMutable=*/true);
+  fill(MutableArrayRef<float>(
+      reinterpret_cast<float *>(blob.getMutableData().data()), count));
+  std::string name = (original.getSymName() + "_packed").str();
+  auto value = DenseResourceElementsAttr::get(
+      RankedTensorType::get(shape, type.getElementType()), name,
+      std::move(blob));
+  OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
+  auto packed = memref::GlobalOp::create(
+      b, original.getLoc(), name, b.getStringAttr("private"), type, value,
+      /*constant=*/true, b.getI64IntegerAttr(64));
+  SymbolTable(module).insert(packed);
+  return packed;
+}
+
+/// Packs the constant rhs of `op` into `width`-column panels ([n / width][k]
+/// [width], zero-padded: the layout the microkernel reads) as a new global.
+/// Returns nothing when the rhs is not a constant global read through the k
+/// and n loops only.
+static memref::GlobalOp packConstantRhs(ModuleOp module, linalg::LinalgOp op,
+                                        const GemmLoops &loops, int64_t width) {
+  std::optional<ConstantOperand> rhs =
+      resolveConstant(module, op.getDpsInputOperand(1)->get());
+  if (!rhs)
     return nullptr;
   // Element (k, n) of the rhs: its map's results are k, n or 0.
-  SmallVector<int64_t> strides(type.getRank(), 1);
-  for (int64_t d = type.getRank() - 2; d >= 0; --d)
-    strides[d] = strides[d + 1] * type.getDimSize(d + 1);
   int64_t kStride = 0, nStride = 0, k = 1, n = 1;
   for (auto [position, e] :
        llvm::enumerate(op.getIndexingMapsArray()[1].getResults())) {
@@ -190,41 +237,57 @@ static memref::GlobalOp packConstantRhs(ModuleOp module, linalg::LinalgOp op,
     if (!dim)
       continue;
     if (dim.getPosition() == loops.k) {
-      kStride = strides[position];
-      k = type.getDimSize(position);
+      kStride = rhs->strides[position];
+      k = rhs->shape[position];
     } else if (dim.getPosition() == loops.n) {
-      nStride = strides[position];
-      n = type.getDimSize(position);
+      nStride = rhs->strides[position];
+      n = rhs->shape[position];
     } else {
       return nullptr;
     }
   }
   int64_t panels = llvm::divideCeil(n, width);
-  AsmResourceBlob blob = HeapAsmResourceBlob::allocate(
-      panels * k * width * sizeof(float), alignof(float),
-      /*dataIsMutable=*/true);
-  MutableArrayRef<float> packed(
-      reinterpret_cast<float *>(blob.getMutableData().data()),
-      panels * k * width);
-  for (int64_t panel = 0; panel < panels; ++panel)
-    for (int64_t kk = 0; kk < k; ++kk)
-      for (int64_t j = 0; j < width; ++j) {
-        int64_t column = panel * width + j;
-        packed[(panel * k + kk) * width + j] =
-            column < n ? (*data)[kk * kStride + column * nStride] : 0.0f;
-      }
-  auto packedType =
-      MemRefType::get({panels, k, width}, Float32Type::get(op->getContext()));
-  std::string name = (global.getSymName() + "_packed").str();
-  auto value = DenseResourceElementsAttr::get(
-      RankedTensorType::get(packedType.getShape(), packedType.getElementType()),
-      name, std::move(blob));
-  OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
-  auto packedGlobal = memref::GlobalOp::create(
-      b, global.getLoc(), name, b.getStringAttr("private"), packedType, value,
-      /*constant=*/true, b.getI64IntegerAttr(64));
-  SymbolTable(module).insert(packedGlobal);
-  return packedGlobal;
+  return createPackedGlobal(
+      module, rhs->global, {panels, k, width},
+      [&](MutableArrayRef<float> packed) {
+        for (int64_t panel = 0; panel < panels; ++panel)
+          for (int64_t kk = 0; kk < k; ++kk)
+            for (int64_t j = 0; j < width; ++j) {
+              int64_t column = panel * width + j;
+              packed[(panel * k + kk) * width + j] =
+                  column < n ? rhs->data[kk * kStride + column * nStride]
+                             : 0.0f;
+            }
+      });
+}
+
+/// Packs a convolution's constant weights ([g][m][c][kh][kw]) into panels of
+/// `height` output channels per group ([g][m / height][c*kh*kw][height],
+/// zero-padded) as a new global, or returns nothing.
+static memref::GlobalOp
+packConstantWeights(ModuleOp module, linalg::LinalgOp op, int64_t height) {
+  std::optional<ConstantOperand> weights =
+      resolveConstant(module, op.getDpsInputOperand(1)->get());
+  if (!weights || weights->shape.size() != 5)
+    return nullptr;
+  int64_t groups = weights->shape[0], m = weights->shape[1];
+  int64_t depth = weights->shape[2] * weights->shape[3] * weights->shape[4];
+  int64_t panels = llvm::divideCeil(m, height);
+  return createPackedGlobal(
+      module, weights->global, {groups, panels, depth, height},
+      [&](MutableArrayRef<float> packed) {
+        // (c, kh, kw) are contiguous in the row-major weights.
+        for (int64_t g = 0; g < groups; ++g)
+          for (int64_t panel = 0; panel < panels; ++panel)
+            for (int64_t q = 0; q < depth; ++q)
+              for (int64_t i = 0; i < height; ++i) {
+                int64_t row = panel * height + i;
+                packed[((g * panels + panel) * depth + q) * height + i] =
+                    row < m ? weights->data[g * weights->strides[0] +
+                                            row * weights->strides[1] + q]
+                            : 0.0f;
+              }
+      });
 }
 
 static LogicalResult lowerGemm(ModuleOp module, linalg::LinalgOp op, ISA isa,
@@ -300,33 +363,53 @@ static LogicalResult lowerGemm(ModuleOp module, linalg::LinalgOp op, ISA isa,
   return success();
 }
 
-/// Lowers a convolution to `kernel` (sconv2d or sdwconv2d, same arguments).
+/// Lowers a convolution to `kernel` (sconv2d or sdwconv2d, same arguments),
+/// or to sconv2d_packed with its constant weights packed now.
 static LogicalResult lowerConv2D(ModuleOp module, linalg::LinalgOp op,
-                                 StringRef kernel, ISA isa) {
+                                 StringRef kernel, ISA isa, bool packWeights) {
   std::optional<Conv2DLoops> conv = matchConv2D(op);
   if (!conv)
     return op->emitOpError("is marked for the ")
            << kernel << " microkernel but is not a grouped 2-D convolution";
+  int64_t height = registerTile(isa).first;
+  memref::GlobalOp packed = packWeights && kernel == "sconv2d"
+                                ? packConstantWeights(module, op, height)
+                                : nullptr;
   ImplicitLocOpBuilder b(op.getLoc(), op);
   Buffer input = Buffer::of(b, op.getDpsInputOperand(0)->get());
-  Buffer weight = Buffer::of(b, op.getDpsInputOperand(1)->get());
   Buffer output = Buffer::of(b, op.getDpsInitOperand(0)->get());
   CallBuilder call(b, op->getBlock());
-  // batch, groups, out channels, in channels, out h/w, kernel h/w.
-  for (Value v :
-       {output.sizes[0], output.sizes[1], output.sizes[2], weight.sizes[2],
-        output.sizes[3], output.sizes[4], weight.sizes[3], weight.sizes[4]})
+  // batch, groups, out channels, in channels, out h/w, kernel h/w (the
+  // weights' shape is static).
+  auto weightType = cast<MemRefType>(op.getDpsInputOperand(1)->get().getType());
+  for (Value v : {output.sizes[0], output.sizes[1], output.sizes[2],
+                  input.sizes[2], output.sizes[3], output.sizes[4]})
     call.add(v);
-  for (int64_t v : {conv->strides[0], conv->strides[1], conv->dilations[0],
-                    conv->dilations[1]})
+  for (int64_t v :
+       {weightType.getDimSize(3), weightType.getDimSize(4), conv->strides[0],
+        conv->strides[1], conv->dilations[0], conv->dilations[1]})
     call.add(v);
-  for (const Buffer *buffer : {&input, &weight, &output}) {
-    call.add(buffer->base);
-    call.add(buffer->offset);
-    for (Value stride : buffer->strides)
+  auto addBuffer = [&](const Buffer &buffer) {
+    call.add(buffer.base);
+    call.add(buffer.offset);
+    for (Value stride : buffer.strides)
       call.add(stride);
+  };
+  addBuffer(input);
+  if (packed) {
+    Buffer weights =
+        Buffer::of(b, memref::GetGlobalOp::create(b, packed.getType(),
+                                                  packed.getSymName()));
+    call.add(weights.base);
+    call.add(weights.offset);
+    call.add(height);
+  } else {
+    addBuffer(Buffer::of(b, op.getDpsInputOperand(1)->get()));
   }
-  call.emit(module, ("kiln_ukernel_" + kernel + "_" + stringifyISA(isa)).str());
+  addBuffer(output);
+  call.emit(module, ("kiln_ukernel_" + kernel + (packed ? "_packed_" : "_") +
+                     stringifyISA(isa))
+                        .str());
   return success();
 }
 
@@ -355,13 +438,16 @@ struct KilnCPULowerUKernelsPass
             << kUKernelAttr << "' attribute: " << op->getAttr(kUKernelAttr);
         return signalPassFailure();
       }
-      auto packRhs = decision.getAs<StringAttr>("pack_rhs");
+      auto isCompileTime = [&](StringRef key) {
+        auto value = decision.getAs<StringAttr>(key);
+        return value && value.getValue() == "compile-time";
+      };
       LogicalResult lowered =
           kernel.getValue() == "sgemm"
-              ? lowerGemm(module, op, *isa,
-                          packRhs && packRhs.getValue() == "compile-time")
+              ? lowerGemm(module, op, *isa, isCompileTime("pack_rhs"))
           : kernel.getValue() == "sconv2d" || kernel.getValue() == "sdwconv2d"
-              ? lowerConv2D(module, op, kernel.getValue(), *isa)
+              ? lowerConv2D(module, op, kernel.getValue(), *isa,
+                            isCompileTime("pack_weights"))
               : op->emitOpError("unknown kernel ") << kernel;
       if (failed(lowered))
         return signalPassFailure();

@@ -42,21 +42,23 @@ static bool isDepthwise(linalg::LinalgOp op) {
   return weight.getDimSize(1) == 1 && weight.getDimSize(2) == 1;
 }
 
-/// Whether the rhs of a matrix product is a constant that the compiler can
-/// pack ahead of time: an arith.constant (possibly reshaped) with static
-/// shape read through the k and n loops only (no batch dims).
-static bool hasConstantRhs(linalg::LinalgOp op, const GemmLoops &loops) {
-  Value rhs = op.getDpsInputOperand(1)->get();
-  if (!cast<ShapedType>(rhs.getType()).hasStaticShape())
+/// Whether `value` is a constant of static shape, directly or through
+/// reshapes (which keep its row-major order): what the compiler can pack.
+static bool isPackableConstant(Value value) {
+  if (!cast<ShapedType>(value.getType()).hasStaticShape())
     return false;
-  // Reshapes keep the row-major order of the constant's data.
-  Value source = rhs;
-  while (Operation *reshape = source.getDefiningOp()) {
+  while (Operation *reshape = value.getDefiningOp()) {
     if (!isa<tensor::ExpandShapeOp, tensor::CollapseShapeOp>(reshape))
       break;
-    source = reshape->getOperand(0);
+    value = reshape->getOperand(0);
   }
-  if (!source.getDefiningOp<arith::ConstantOp>())
+  return value.getDefiningOp<arith::ConstantOp>() != nullptr;
+}
+
+/// Whether the rhs of a matrix product is a packable constant read through
+/// the k and n loops only (no batch dims).
+static bool hasConstantRhs(linalg::LinalgOp op, const GemmLoops &loops) {
+  if (!isPackableConstant(op.getDpsInputOperand(1)->get()))
     return false;
   for (AffineExpr e : op.getIndexingMapsArray()[1].getResults())
     if (auto dim = dyn_cast<AffineDimExpr>(e);
@@ -78,26 +80,33 @@ struct KilnCPUSelectKernelsPass
     }
     std::pair<int64_t, int64_t> tile = registerTile(*target);
     Builder b(&getContext());
-    auto decision = [&](StringRef kernel, bool packRhs = false) {
+    // `packed` names the constant operand packed at compile time.
+    auto decision = [&](StringRef kernel, StringRef packed = {}) {
       SmallVector<NamedAttribute> entries = {
           b.getNamedAttr("kernel", b.getStringAttr(kernel)),
           b.getNamedAttr("isa", b.getStringAttr(stringifyISA(*target))),
           b.getNamedAttr("register_tile",
                          b.getDenseI64ArrayAttr({tile.first, tile.second}))};
-      if (packRhs)
+      if (!packed.empty())
         entries.push_back(
-            b.getNamedAttr("pack_rhs", b.getStringAttr("compile-time")));
+            b.getNamedAttr(packed, b.getStringAttr("compile-time")));
       return b.getDictionaryAttr(entries);
     };
     getOperation().walk([&](linalg::LinalgOp op) {
       if (!op.hasPureTensorSemantics())
         return;
-      if (std::optional<GemmLoops> loops = matchGemm(op))
+      if (std::optional<GemmLoops> loops = matchGemm(op)) {
+        op->setAttr(
+            kUKernelAttr,
+            decision("sgemm", hasConstantRhs(op, *loops) ? "pack_rhs" : ""));
+      } else if (matchConv2D(op)) {
+        bool depthwise = isDepthwise(op);
+        bool constant = isPackableConstant(op.getDpsInputOperand(1)->get());
         op->setAttr(kUKernelAttr,
-                    decision("sgemm", hasConstantRhs(op, *loops)));
-      else if (matchConv2D(op))
-        op->setAttr(kUKernelAttr,
-                    decision(isDepthwise(op) ? "sdwconv2d" : "sconv2d"));
+                    depthwise
+                        ? decision("sdwconv2d")
+                        : decision("sconv2d", constant ? "pack_weights" : ""));
+      }
     });
   }
 };

@@ -48,13 +48,13 @@ func.func @three_batch_dims(%a: memref<2x3x4x5x6xf32>, %b: memref<3x4x6x7xf32>, 
 
 // -----
 
-// The convolution passes sizes, stride 2 / dilation 3 in width, and every
-// stride of the three 5-D buffers.
+// The convolution passes sizes (the 3x3 window as constants), stride 2 /
+// dilation 3 in width, and every stride of the three 5-D buffers.
 // CHECK-LABEL: func.func @conv
 // CHECK-DAG: %[[C2:.+]] = arith.constant 2 : index
 // CHECK-DAG: %[[C3:.+]] = arith.constant 3 : index
 // CHECK-DAG: %[[C1:.+]] = arith.constant 1 : index
-// CHECK: call @kiln_ukernel_sconv2d_generic(%{{.+}}#0, %{{.+}}#1, %{{.+}}#2, %{{.+}}#2, %{{.+}}#3, %{{.+}}#4, %{{.+}}#3, %{{.+}}#4, %[[C1]], %[[C2]], %[[C1]], %[[C3]],
+// CHECK: call @kiln_ukernel_sconv2d_generic(%{{.+}}#0, %{{.+}}#1, %{{.+}}#2, %{{.+}}#2, %{{.+}}#3, %{{.+}}#4, %[[C3]], %[[C3]], %[[C1]], %[[C2]], %[[C1]], %[[C3]],
 #in = affine_map<(n, g, m, oh, ow, c, kh, kw) -> (n, g, c, oh + kh, ow * 2 + kw * 3)>
 #w = affine_map<(n, g, m, oh, ow, c, kh, kw) -> (g, m, c, kh, kw)>
 #o = affine_map<(n, g, m, oh, ow, c, kh, kw) -> (n, g, m, oh, ow)>
@@ -91,6 +91,35 @@ func.func @packed_rhs(%a: memref<5x3xf32>, %c: memref<5x2xf32>) {
   %b = memref.expand_shape %w [[0, 1]] output_shape [3, 2] : memref<6xf32> into memref<3x2xf32>
   linalg.matmul {kiln.ukernel = {isa = "generic", kernel = "sgemm", pack_rhs = "compile-time", register_tile = array<i64: 4, 16>}}
       ins(%a, %b : memref<5x3xf32>, memref<3x2xf32>) outs(%c : memref<5x2xf32>)
+  return
+}
+
+// -----
+
+// Constant convolution weights [g=1][m=5][c=1][kh=1][kw=2] are packed for the
+// generic kernel's tile height 4: [1 group][2 panels][2 = c*kh*kw][4]:
+// channels 0-3 at tap 0 (1 3 5 7), at tap 1 (2 4 6 8), then channel 4 and
+// zeros (9 0 0 0, 10 0 0 0).
+// CHECK: memref.global "private" constant @filters_packed : memref<1x2x2x4xf32>
+// CHECK-LABEL: func.func @packed_weights
+// CHECK: call @kiln_ukernel_sconv2d_packed_generic({{.*}}, %c4, {{.*}})
+// CHECK: filters_packed: "0x04000000
+// CHECK-SAME: 0000803F000040400000A0400000E04000000040000080400000C040000000410000104100000000000000000000000000002041000000000000000000000000"
+memref.global "private" constant @filters : memref<10xf32> = dense<[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0]>
+#in = affine_map<(n, g, m, oh, ow, c, kh, kw) -> (n, g, c, oh + kh, ow + kw)>
+#w = affine_map<(n, g, m, oh, ow, c, kh, kw) -> (g, m, c, kh, kw)>
+#o = affine_map<(n, g, m, oh, ow, c, kh, kw) -> (n, g, m, oh, ow)>
+func.func @packed_weights(%x: memref<1x1x1x4x4xf32>, %out: memref<1x1x5x4x3xf32>) {
+  %flat = memref.get_global @filters : memref<10xf32>
+  %w = memref.expand_shape %flat [[0, 1, 2, 3, 4]] output_shape [1, 5, 1, 1, 2] : memref<10xf32> into memref<1x5x1x1x2xf32>
+  linalg.generic {indexing_maps = [#in, #w, #o], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
+      ins(%x, %w : memref<1x1x1x4x4xf32>, memref<1x5x1x1x2xf32>) outs(%out : memref<1x1x5x4x3xf32>)
+      attrs = {kiln.ukernel = {isa = "generic", kernel = "sconv2d", pack_weights = "compile-time", register_tile = array<i64: 4, 16>}} {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
   return
 }
 

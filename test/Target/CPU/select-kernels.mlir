@@ -110,3 +110,25 @@ func.func @convolutions(%x: tensor<1x2x3x15x15xf32>, %w: tensor<2x5x3x3x3xf32>, 
   } -> tensor<1x8x1x7x5xf32>
   return %0, %1 : tensor<1x2x5x7x5xf32>, tensor<1x8x1x7x5xf32>
 }
+
+// -----
+
+// Constant convolution weights are packed at compile time.
+// CHECK-LABEL: func.func @constant_weights
+// CHECK: linalg.generic
+// CHECK-SAME: kiln.ukernel = {isa = "avx512", kernel = "sconv2d", pack_weights = "compile-time", register_tile = array<i64: 8, 32>}
+#in = affine_map<(n, g, m, oh, ow, c, kh, kw) -> (n, g, c, oh + kh, ow + kw)>
+#w = affine_map<(n, g, m, oh, ow, c, kh, kw) -> (g, m, c, kh, kw)>
+#o = affine_map<(n, g, m, oh, ow, c, kh, kw) -> (n, g, m, oh, ow)>
+func.func @constant_weights(%x: tensor<1x1x3x5x5xf32>, %init: tensor<1x1x4x3x3xf32>) -> tensor<1x1x4x3x3xf32> {
+  %flat = arith.constant dense<0.5> : tensor<4x3x3x3xf32>
+  %w = tensor.expand_shape %flat [[0, 1], [2], [3], [4]] output_shape [1, 4, 3, 3, 3] : tensor<4x3x3x3xf32> into tensor<1x4x3x3x3xf32>
+  %0 = linalg.generic {indexing_maps = [#in, #w, #o], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
+      ins(%x, %w : tensor<1x1x3x5x5xf32>, tensor<1x4x3x3x3xf32>) outs(%init : tensor<1x1x4x3x3xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<1x1x4x3x3xf32>
+  return %0 : tensor<1x1x4x3x3xf32>
+}

@@ -44,7 +44,10 @@ def KilnCPULowerUKernels : Pass<"kiln-cpu-lower-ukernels", "mlir::ModuleOp"> {
     views are read in place. A contraction with more than two batch dims
     gets `scf.for` loops around the call for the outer ones. A zero fill of
     the output right before the contraction is dropped: the call then
-    overwrites instead of accumulating.
+    overwrites instead of accumulating. With `pack_rhs` or `pack_weights`,
+    the constant (a global, possibly reshaped) is packed now into the
+    kernel's panel layout as a new global, the call goes to the `_packed_`
+    entry point, and the original global is deleted once nothing reads it.
 
     ```mlir
     func.call @kiln_ukernel_sgemm_avx512(%c1, %c1, %m, %n, %k, %a_base,
@@ -78,6 +81,11 @@ def KilnCPUSelectKernels : Pass<"kiln-cpu-select-kernels", "mlir::func::FuncOp">
     `sdwconv2d` (a direct kernel vectorized along output rows) for depthwise
     convolutions, one input and one output channel per group. Everything else
     is left unmarked and lowers to loops.
+
+    A constant operand of static shape (directly or through reshapes) that
+    the kernel would pack on every call is packed at compile time instead:
+    `pack_rhs = "compile-time"` for a product's rhs read through its k and n
+    loops, `pack_weights = "compile-time"` for a convolution's weights.
   }];
   let options = [
     Option<"isa", "isa", "std::string", "\"host\"",
