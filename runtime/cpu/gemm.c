@@ -29,7 +29,8 @@
 #define KILN_EXPORT __attribute__((visibility("default")))
 
 typedef void (*microkernel_fn)(int64_t kc, const float *a, const float *b,
-                               float *c, int64_t rs, int accumulate);
+                               int64_t ldb, float *c, int64_t rs,
+                               int accumulate);
 
 /* A microkernel and the cache blocks that suit it. */
 typedef struct kernel {
@@ -41,12 +42,13 @@ typedef struct kernel {
 } kernel;
 
 /*===----------------------------------------------------------------------===*
- * Microkernels: C[MR][NR] (+)= sum over kc of a[k][MR] (outer) b[k][NR].
+ * Microkernels: C[MR][NR] (+)= sum over kc of a[k][MR] (outer) b[k][NR],
+ * the rows of b `ldb` floats apart (NR when packed).
  *===----------------------------------------------------------------------===*/
 
 __attribute__((target("avx512f"))) static void
 micro_avx512(int64_t kc, const float *restrict a, const float *restrict b,
-             float *restrict c, int64_t rs, int accumulate) {
+             int64_t ldb, float *restrict c, int64_t rs, int accumulate) {
   enum { MR = 8 };
   __m512 acc[MR][2];
   for (int i = 0; i < MR; ++i)
@@ -59,7 +61,7 @@ micro_avx512(int64_t kc, const float *restrict a, const float *restrict b,
       acc[i][1] = _mm512_fmadd_ps(ai, b1, acc[i][1]);
     }
     a += MR;
-    b += 32;
+    b += ldb;
   }
   for (int i = 0; i < MR; ++i) {
     float *row = c + i * rs;
@@ -74,7 +76,7 @@ micro_avx512(int64_t kc, const float *restrict a, const float *restrict b,
 
 __attribute__((target("avx2,fma"))) static void
 micro_avx2(int64_t kc, const float *restrict a, const float *restrict b,
-           float *restrict c, int64_t rs, int accumulate) {
+           int64_t ldb, float *restrict c, int64_t rs, int accumulate) {
   enum { MR = 6 };
   __m256 acc[MR][2];
   for (int i = 0; i < MR; ++i)
@@ -87,7 +89,7 @@ micro_avx2(int64_t kc, const float *restrict a, const float *restrict b,
       acc[i][1] = _mm256_fmadd_ps(ai, b1, acc[i][1]);
     }
     a += MR;
-    b += 16;
+    b += ldb;
   }
   for (int i = 0; i < MR; ++i) {
     float *row = c + i * rs;
@@ -101,8 +103,8 @@ micro_avx2(int64_t kc, const float *restrict a, const float *restrict b,
 }
 
 static void micro_generic(int64_t kc, const float *restrict a,
-                          const float *restrict b, float *restrict c,
-                          int64_t rs, int accumulate) {
+                          const float *restrict b, int64_t ldb,
+                          float *restrict c, int64_t rs, int accumulate) {
   enum { MR = 4, NR = 16 };
   float acc[MR][NR] = {{0}};
   for (int64_t k = 0; k < kc; ++k) {
@@ -110,7 +112,7 @@ static void micro_generic(int64_t kc, const float *restrict a,
       for (int j = 0; j < NR; ++j)
         acc[i][j] += a[i] * b[j];
     a += MR;
-    b += NR;
+    b += ldb;
   }
   for (int i = 0; i < MR; ++i)
     for (int j = 0; j < NR; ++j)
@@ -225,6 +227,11 @@ typedef struct problem {
   /* A arrives packed by the compiler as [m / MR][k][MR] panels for a kernel
    * with this MR (per batch); 0 when A is an ordinary matrix. */
   int64_t a_prepacked_mr;
+  /* B is small, row-major with contiguous rows b_ld floats apart: the
+   * microkernel reads its full panels in place (only a last, partial panel
+   * is packed). */
+  int b_in_place;
+  int64_t b_ld;
   /* cm[i] == i * c_rs and cn[j] == j: tiles store straight into C. */
   int c_direct;
   int64_t c_rs;
@@ -269,6 +276,19 @@ static void pack_panel(float *restrict dst, int64_t width, int64_t valid,
     }
     run_start[runs] = w;
     run_length[runs++] = 1;
+  }
+  if (runs == valid) {
+    /* Single elements (a row-major A panel, a transposed B panel): one
+     * column at a time, reading along k. */
+    for (int64_t w = 0; w < valid; ++w) {
+      const float *column = src + outer[w];
+      for (int64_t k = 0; k < kc; ++k)
+        dst[k * width + w] = column[koff[k]];
+    }
+    for (int64_t k = 0; k < kc; ++k)
+      for (int64_t w = valid; w < width; ++w)
+        dst[k * width + w] = 0.0f;
+    return;
   }
   for (int64_t k = 0; k < kc; ++k) {
     float *row = dst + k * width;
@@ -324,22 +344,32 @@ static void plan_grid(const kernel *kr, int64_t units_m, int64_t panels,
  * [p0, p1) of the column block starting at `jc`, into C. */
 static void macro_kernel(const kernel *kr, const problem *p, float *c,
                          const float *apack, int64_t a_panel_stride,
-                         const float *bpack, int64_t panel_stride, int64_t kc,
-                         int64_t mb, int64_t me, int64_t jc, int64_t ncur,
-                         int64_t p0, int64_t p1, int accumulate) {
+                         const float *bpack, int64_t panel_stride, float *edge,
+                         int64_t kc, int64_t mb, int64_t me, int64_t jc,
+                         int64_t ncur, int64_t p0, int64_t p1, int accumulate) {
   const int64_t mr = kr->mr, nr = kr->nr;
   float tmp[8 * 32] __attribute__((aligned(64)));
   for (int64_t panel = p0; panel < p1; ++panel) {
     const float *bp = bpack + panel * panel_stride;
     int64_t j = jc + panel * nr, nv = min64(nr, ncur - panel * nr);
+    int64_t ldb = nr;
+    if (p->b_in_place && nv == nr) {
+      ldb = p->b_ld;
+    } else if (p->b_in_place) {
+      /* bpack points at the block's first element in B. */
+      for (int64_t k = 0; k < kc; ++k)
+        for (int64_t jj = 0; jj < nr; ++jj)
+          edge[k * nr + jj] = jj < nv ? bp[k * p->b_ld + jj] : 0.0f;
+      bp = edge;
+    }
     for (int64_t i = mb; i < me; i += mr) {
       const float *ap = apack + (i - mb) / mr * a_panel_stride;
       int64_t mv = min64(mr, me - i);
       if (p->c_direct && mv == mr && nv == nr) {
-        kr->micro(kc, ap, bp, c + i * p->c_rs + j, p->c_rs, accumulate);
+        kr->micro(kc, ap, bp, ldb, c + i * p->c_rs + j, p->c_rs, accumulate);
         continue;
       }
-      kr->micro(kc, ap, bp, tmp, nr, 0);
+      kr->micro(kc, ap, bp, ldb, tmp, nr, 0);
       for (int64_t ii = 0; ii < mv; ++ii)
         for (int64_t jj = 0; jj < nv; ++jj) {
           float *out = c + p->cm[i + ii] + p->cn[j + jj];
@@ -354,8 +384,8 @@ static void macro_kernel(const kernel *kr, const problem *p, float *c,
  * K block) the threads pack the B block together into the shared `bpack`,
  * then each packs its own rows of A and runs its cell of the gm x gn grid. */
 static void gemm_batch(const kernel *kr, const problem *p, int64_t bi,
-                       float *bpack, float *apack, int id, int threads,
-                       int64_t gm, int64_t gn) {
+                       float *bpack, float *apack, float *edge, int id,
+                       int threads, int64_t gm, int64_t gn) {
   int64_t b0 = bi / p->batch1, b1 = bi % p->batch1;
   const float *a = p->a + b0 * p->a_batch[0] + b1 * p->a_batch[1];
   const float *b = p->b + b0 * p->b_batch[0] + b1 * p->b_batch[1];
@@ -379,6 +409,9 @@ static void gemm_batch(const kernel *kr, const problem *p, int64_t bi,
       if (p->b_prepacked_nr) {
         bblock = b + jc * p->k + pc * nr;
         panel_stride = nr * p->k;
+      } else if (p->b_in_place) {
+        bblock = b + p->bn[0] + pc * p->b_ld + jc;
+        panel_stride = nr;
       } else {
         /* The threads of a grid column pack its panels: no thread packs
          * what another core's cache would then have to hand over. */
@@ -404,10 +437,10 @@ static void gemm_batch(const kernel *kr, const problem *p, int64_t bi,
             pack_panel(apack + (i - mb) * kc, mr, min64(mr, me - i), kc, a,
                        p->am + i, p->ak + pc);
         }
-        macro_kernel(kr, p, c, ablock, a_panel_stride, bblock, panel_stride, kc,
-                     mb, me, jc, ncur, p0, p1, accumulate);
+        macro_kernel(kr, p, c, ablock, a_panel_stride, bblock, panel_stride,
+                     edge, kc, mb, me, jc, ncur, p0, p1, accumulate);
       }
-      if (threads > 1 && !p->b_prepacked_nr) {
+      if (threads > 1 && !p->b_prepacked_nr && !p->b_in_place) {
 #pragma omp barrier
       }
     }
@@ -497,6 +530,14 @@ static void run_problem(kiln_isa requested, problem *p) {
   double flops = 2.0 * (double)p->m * (double)p->n * (double)p->k;
   if (flops * (double)batches < 2e5)
     threads = 1;
+  /* A small row-major B is read in place: packing it would cost about as
+   * much as the product. */
+  int64_t b_ld = p->k > 1 ? p->bk[1] : 0;
+  p->b_in_place =
+      !p->b_prepacked_nr && p->b_rows_contiguous && p->k * p->n <= (1 << 18);
+  for (int64_t q = 0; q < p->k && p->b_in_place; ++q)
+    p->b_in_place = p->bk[q] == q * b_ld;
+  p->b_ld = b_ld;
   /* Many batches: each thread takes whole batches, no barriers. Else the
    * threads share each batch. */
   int per_batch =
@@ -510,26 +551,29 @@ static void run_problem(kiln_isa requested, problem *p) {
   size_t apack_bytes =
       (size_t)(min64(units_m * kr->mr, kr->mc) * kr->kc) * sizeof(float);
   size_t bpack_bytes = (size_t)(panels * kr->nr * kr->kc) * sizeof(float);
-  float *shared_bpack = per_batch || p->b_prepacked_nr
+  float *shared_bpack = per_batch || p->b_prepacked_nr || p->b_in_place
                             ? NULL
                             : aligned_alloc(64, (bpack_bytes + 63) / 64 * 64);
 #pragma omp parallel num_threads(threads) if (threads > 1)
   {
     int id = omp_get_thread_num(), count = omp_get_num_threads();
     float *apack = aligned_alloc(64, (apack_bytes + 63) / 64 * 64);
+    float *edge = aligned_alloc(64, (size_t)(kr->kc * kr->nr) * sizeof(float));
     if (per_batch) {
       float *bpack = aligned_alloc(64, (bpack_bytes + 63) / 64 * 64);
       for (int64_t bi = id; bi < batches; bi += count)
-        gemm_batch(kr, p, bi, bpack, apack, 0, 1, 1, 1);
+        gemm_batch(kr, p, bi, bpack, apack, edge, 0, 1, 1, 1);
       free(bpack);
     } else {
       int64_t grid_m = gm, grid_n = gn;
       if (count != threads) /* the runtime gave fewer threads than asked */
         plan_grid(kr, units_m, panels, count, &grid_m, &grid_n);
       for (int64_t bi = 0; bi < batches; ++bi)
-        gemm_batch(kr, p, bi, shared_bpack, apack, id, count, grid_m, grid_n);
+        gemm_batch(kr, p, bi, shared_bpack, apack, edge, id, count, grid_m,
+                   grid_n);
     }
     free(apack);
+    free(edge);
   }
   free(shared_bpack);
 }

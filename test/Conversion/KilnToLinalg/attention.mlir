@@ -1,18 +1,18 @@
 // RUN: kiln-opt %s -convert-kiln-to-linalg -canonicalize | FileCheck %s
 // RUN: kiln-opt %s -kiln-to-llvm | FileCheck %s --check-prefix=LLVM
 
-// kiln.attention becomes a parallel loop over (batch, head, 64-row query
-// tile) around a sequential loop over 64-row key tiles that carries the
+// kiln.attention becomes a parallel loop over (batch, head, 128-row query
+// tile) around a sequential loop over 128-row key tiles that carries the
 // running max, the running sum and the output tile. Nothing of the full
 // score shape 512x512 is ever built.
 // CHECK-LABEL: func.func @main_graph(
-// CHECK: scf.forall (%{{.+}}, %{{.+}}, %[[I:.+]]) = (0, 0, 0) to (2, 4, 512) step (1, 1, 64) shared_outs(%[[OUT:.+]] = %{{.+}}) -> (tensor<2x4x512x32xf32>)
-// CHECK: tensor.extract_slice %arg0[{{.+}}, %[[I]], 0] [1, 1, 64, 32] [1, 1, 1, 1] : tensor<2x4x512x32xf32> to tensor<64x32xf32>
-// CHECK: scf.for %[[J:.+]] = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%{{.+}} = %{{.+}}, %{{.+}} = %{{.+}}, %{{.+}} = %{{.+}}) -> (tensor<64xf32>, tensor<64xf32>, tensor<64x32xf32>)
-// CHECK: tensor.extract_slice %arg3[{{.+}}, 0, 0, %[[J]]] [1, 1, 1, 64] [1, 1, 1, 1] : tensor<2x1x1x512xf32> to tensor<1x64xf32>
+// CHECK: scf.forall (%{{.+}}, %{{.+}}, %[[I:.+]]) = (0, 0, 0) to (2, 4, 512) step (1, 1, 128) shared_outs(%[[OUT:.+]] = %{{.+}}) -> (tensor<2x4x512x32xf32>)
+// CHECK: tensor.extract_slice %arg0[{{.+}}, %[[I]], 0] [1, 1, 128, 32] [1, 1, 1, 1] : tensor<2x4x512x32xf32> to tensor<128x32xf32>
+// CHECK: scf.for %[[J:.+]] = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%{{.+}} = %{{.+}}, %{{.+}} = %{{.+}}, %{{.+}} = %{{.+}}) -> (tensor<128xf32>, tensor<128xf32>, tensor<128x32xf32>)
+// CHECK: tensor.extract_slice %arg3[{{.+}}, 0, 0, %[[J]]] [1, 1, 1, 128] [1, 1, 1, 1] : tensor<2x1x1x512xf32> to tensor<1x128xf32>
 // CHECK: math.exp
 // CHECK: scf.yield
-// CHECK: tensor.parallel_insert_slice %{{.+}} into %[[OUT]][{{.+}}, %[[I]], 0] [1, 1, 64, 32]
+// CHECK: tensor.parallel_insert_slice %{{.+}} into %[[OUT]][{{.+}}, %[[I]], 0] [1, 1, 128, 32]
 // CHECK-NOT: 512x512
 func.func @main_graph(%q: tensor<2x4x512x32xf32>, %k: tensor<2x4x512x32xf32>, %v: tensor<2x4x512x32xf32>, %mask: tensor<2x1x1x512xf32>) -> tensor<2x4x512x32xf32> {
   %o = kiln.attention %q, %k, %v mask %mask {scale = 0.176776692 : f32} : (tensor<2x4x512x32xf32>, tensor<2x4x512x32xf32>, tensor<2x4x512x32xf32>, tensor<2x1x1x512xf32>) -> tensor<2x4x512x32xf32>
