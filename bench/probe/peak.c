@@ -3,7 +3,8 @@
  * Prints the fp32 multiply-add throughput (GFLOP/s, 2 flops per lane) of the
  * widest vector unit this processor has (AVX-512 or AVX2+FMA), on 1 and on N
  * threads, and the read bandwidth of a buffer far larger than the caches
- * (GB/s) of 512 MiB and of 64 MiB, as JSON for bench/run_bench.py. Build: clang-22 -O2 -fopenmp.
+ * (GB/s) of 512 MiB and of 64 MiB, as JSON for bench/run_bench.py. Build:
+ * clang-22 -O2 -fopenmp.
  *
  *===----------------------------------------------------------------------===*/
 
