@@ -86,9 +86,13 @@ void kiln::buildLinalgToLLVMPipeline(OpPassManager &pm,
   // ops inside each tile sequentially.
   pm.addPass(createForallToParallelLoopPass());
   pm.addNestedPass<func::FuncOp>(createKilnLowerNestedLinalg());
-  if (options.parallel)
+  if (options.parallel) {
     pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
-  else
+    // OpenMP would collapse every parallel dim into one loop with a division
+    // per element; the inner dims become plain loops that LLVM vectorizes.
+    if (microkernels)
+      pm.addNestedPass<func::FuncOp>(createKilnCPUParallelizeOuterLoops());
+  } else
     pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   // Integer powers become calls of generated square-and-multiply functions.
   pm.addPass(createConvertMathToFuncs());

@@ -28,6 +28,32 @@ def KilnCPUApproximateMath : Pass<"kiln-cpu-approximate-math", "mlir::func::Func
                            "::mlir::vector::VectorDialect"];
 }
 
+def KilnCPUParallelizeOuterLoops : Pass<"kiln-cpu-parallelize-outer-loops", "mlir::func::FuncOp"> {
+  let summary = "Keep only the outer dims of parallel loops parallel";
+  let description = [{
+    `convert-scf-to-openmp` collapses every dim of an `scf.parallel` into one
+    OpenMP loop, which recovers each index with a division and a remainder
+    per element and leaves nothing for LLVM to vectorize: an elementwise op
+    over `1x96x112x112` cost about a hundred cycles an element. This pass
+    keeps the shortest prefix of dims with at least `min-iterations`
+    iterations (static trip counts; a dynamic dim counts as enough) in the
+    `scf.parallel` and moves the rest into nested `scf.for` loops, so the
+    innermost loop is a plain, contiguous loop that LLVM vectorizes. Loops
+    with reductions are left alone.
+
+    ```mlir
+    scf.parallel (%n, %c, %h, %w) = ... { body }
+    // becomes (1 x 96 >= 32 iterations)
+    scf.parallel (%n, %c) = ... { scf.for %h ... { scf.for %w ... { body } } }
+    ```
+  }];
+  let options = [
+    Option<"minIterations", "min-iterations", "int64_t", "32",
+           "Iterations the parallel dims must have together">
+  ];
+  let dependentDialects = ["::mlir::scf::SCFDialect"];
+}
+
 //===----------------------------------------------------------------------===//
 // Kernel selection and microkernels
 //===----------------------------------------------------------------------===//
