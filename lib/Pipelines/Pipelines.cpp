@@ -80,8 +80,10 @@ void kiln::buildLinalgToLLVMPipeline(OpPassManager &pm,
   // The clones that give the caller its own copy of a returned constant or
   // argument become alloc + copy.
   pm.addPass(createConvertBufferizationToMemRefPass());
-  if (microkernels)
+  if (microkernels) {
     pm.addPass(createKilnCPULowerUKernels());
+    pm.addNestedPass<func::FuncOp>(createKilnCPUParallelCopies());
+  }
   // Tile loops (kiln.attention's) run their tiles in parallel and the linalg
   // ops inside each tile sequentially.
   pm.addPass(createForallToParallelLoopPass());

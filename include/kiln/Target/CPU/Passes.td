@@ -28,6 +28,24 @@ def KilnCPUApproximateMath : Pass<"kiln-cpu-approximate-math", "mlir::func::Func
                            "::mlir::vector::VectorDialect"];
 }
 
+def KilnCPUParallelCopies : Pass<"kiln-cpu-parallel-copies", "mlir::func::FuncOp"> {
+  let summary = "Copy buffers with linalg.copy instead of the runtime's memrefCopy";
+  let description = [{
+    Bufferization copies with `memref.copy` (a padded input into its padded
+    buffer, a concatenation's parts, results that must not alias), which
+    lowers to a call of the runtime's `memrefCopy`: one thread, row by row.
+    This pass rewrites each copy between ranked memrefs into `linalg.copy`,
+    which becomes a parallel loop nest whose innermost loop LLVM vectorizes.
+
+    ```mlir
+    memref.copy %a, %b : memref<1x32x112x112xf32> to memref<1x32x112x112xf32, strided<...>>
+    // becomes
+    linalg.copy ins(%a : ...) outs(%b : ...)
+    ```
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
 def KilnCPUParallelizeOuterLoops : Pass<"kiln-cpu-parallelize-outer-loops", "mlir::func::FuncOp"> {
   let summary = "Keep only the outer dims of parallel loops parallel";
   let description = [{
