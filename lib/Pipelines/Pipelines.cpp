@@ -64,6 +64,7 @@ void kiln::buildLinalgToLLVMPipeline(OpPassManager &pm,
     pm.addNestedPass<func::FuncOp>(
         createKilnCPUSelectKernels({options.isa.getValue()}));
     pm.addNestedPass<func::FuncOp>(createKilnCPUApproximateMath());
+    pm.addNestedPass<func::FuncOp>(createKilnCPUReassociateReductions());
   }
   bufferization::OneShotBufferizePassOptions bufferize;
   bufferize.bufferizeFunctionBoundaries = true;

@@ -28,6 +28,26 @@ def KilnCPUApproximateMath : Pass<"kiln-cpu-approximate-math", "mlir::func::Func
                            "::mlir::vector::VectorDialect"];
 }
 
+def KilnCPUReassociateReductions : Pass<"kiln-cpu-reassociate-reductions", "mlir::func::FuncOp"> {
+  let summary = "Let LLVM vectorize floating-point sums of reductions";
+  let description = [{
+    A sum over a reduction loop (softmax's denominator, LayerNorm's mean and
+    variance, ReduceSum, the attention kernel's row sums) lowers to a chain
+    of `fadd`s that LLVM must keep in order, one add per element at the
+    add's latency. This pass marks the float adds and multiplies in the
+    bodies of linalg ops with reduction loops `reassoc`, so LLVM sums in
+    vector lanes; the results differ from a sequential sum by rounding only,
+    as those of every vectorized runtime do. Contractions that a microkernel
+    computes (marked `kiln.ukernel`) are left alone.
+
+    ```mlir
+    %s = arith.addf %acc, %x : f32
+    // becomes
+    %s = arith.addf %acc, %x fastmath<reassoc> : f32
+    ```
+  }];
+}
+
 def KilnCPUParallelCopies : Pass<"kiln-cpu-parallel-copies", "mlir::func::FuncOp"> {
   let summary = "Copy buffers with linalg.copy instead of the runtime's memrefCopy";
   let description = [{
