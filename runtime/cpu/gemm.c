@@ -780,7 +780,9 @@ static void sdwconv2d(kiln_isa requested, KILN_SCONV2D_ARGS) {
   /* Work items: (n, g, m, c, output row); c is summed, so it stays inside. */
   int64_t planes = batch * groups * out_channels, work = planes * out_h;
   int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
-  if (work < 2 * threads || out_w * kernel_h * kernel_w < 256)
+  /* Below ~32k multiply-adds a second thread costs more than it saves. */
+  if (work < 2 * threads ||
+      work * out_w * kernel_h * kernel_w * in_channels < 32768)
     threads = 1;
 #pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
   for (int64_t item = 0; item < work; ++item) {
