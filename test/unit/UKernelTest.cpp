@@ -284,6 +284,8 @@ TEST_P(UKernelTest, DepthwiseConv2D) {
       {1, 17, 1, 1, 115, 113, 3, 3, 2, 2, 1, 1}, // stride 2, odd sizes
       {2, 5, 2, 1, 301, 9, 5, 3, 3, 1, 2, 2},    // multiplier 2, wide rows
       {1, 3, 1, 1, 12, 600, 3, 5, 1, 3, 1, 1},   // stride 3, rows > chunk
+      {1, 4, 1, 1, 9, 300, 3, 3, 2, 2, 1, 1},    // stride 2, rows > 64
+      {1, 2, 1, 1, 5, 133, 1, 5, 1, 1, 1, 3},    // stride 1, dilated, > 64
   };
   for (const ConvCase &c : cases) {
     checkConv(GetParam(), GetParam().sdwconv2d, c, rng);
