@@ -88,6 +88,9 @@ void kiln::buildLinalgToLLVMPipeline(OpPassManager &pm,
   // Tile loops (kiln.attention's) run their tiles in parallel and the linalg
   // ops inside each tile sequentially.
   pm.addPass(createForallToParallelLoopPass());
+  // Reductions keep their accumulator in a register.
+  if (microkernels)
+    pm.addNestedPass<func::FuncOp>(createKilnCPULowerReductions());
   pm.addNestedPass<func::FuncOp>(createKilnLowerNestedLinalg());
   if (options.parallel) {
     pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
@@ -113,10 +116,15 @@ void kiln::buildLinalgToLLVMPipeline(OpPassManager &pm,
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createConvertMathToLibmPass());
   // bfloat16 arithmetic and casts as f32 bit manipulation: x86 has no
-  // bfloat16 conversion helpers in libgcc to link against.
-  arith::ArithExpandOpsPassOptions expand;
-  expand.includeBf16 = true;
-  pm.addPass(arith::createArithExpandOpsPass(expand));
+  // bfloat16 conversion helpers in libgcc to link against. From -O1 on,
+  // float min/max stay LLVM intrinsics (vectorizable reductions).
+  if (microkernels) {
+    pm.addPass(createKilnCPUExpandArith());
+  } else {
+    arith::ArithExpandOpsPassOptions expand;
+    expand.includeBf16 = true;
+    pm.addPass(arith::createArithExpandOpsPass(expand));
+  }
   pm.addPass(createConvertToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
   pm.addPass(createKilnEmitModelEntry());

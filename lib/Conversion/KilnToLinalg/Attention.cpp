@@ -240,11 +240,16 @@ struct AttentionLowering : OpConversionPattern<AttentionOp> {
                 return x;
               });
 
-          // m' = max(m, rowmax(s)).
+          // m' = max(m, rowmax(s)). The running max only keeps exp from
+          // overflowing, so it is a max without NaN semantics (maxnumf,
+          // nnan): a plain vmaxps that LLVM vectorizes as a reduction, where
+          // maximumf's NaN checks keep it a scalar chain. Scores with NaNs
+          // give unspecified rows, as in other runtimes' softmax kernels.
           Value mNew = s.generic(
               m, {masked}, {map(2, {dim(0), dim(1)}), map(2, {dim(0)})},
               {par, red}, [](OpBuilder &nb, Location nl, ValueRange a) {
-                return (Value)arith::MaximumFOp::create(nb, nl, a[0], a[1]);
+                return (Value)arith::MaxNumFOp::create(
+                    nb, nl, a[0], a[1], arith::FastMathFlags::nnan);
               });
           // exp(x - m'), 0 where m' is -inf (every score masked to -inf).
           auto shiftedExp = [&](OpBuilder &nb, Location nl, Value x,

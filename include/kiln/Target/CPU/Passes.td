@@ -28,6 +28,46 @@ def KilnCPUApproximateMath : Pass<"kiln-cpu-approximate-math", "mlir::func::Func
                            "::mlir::vector::VectorDialect"];
 }
 
+def KilnCPUExpandArith : Pass<"kiln-cpu-expand-arith"> {
+  let summary = "Expand the arith ops LLVM cannot lower, and only those";
+  let description = [{
+    `arith-expand-ops` also rewrites float min/max into compares and
+    selects, which hides them from LLVM's reduction vectorizer (a softmax
+    row max stays a scalar chain). This pass expands what the LLVM
+    conversion needs expanded, ceil/floor division and bfloat16 arithmetic
+    and casts (x86 has no bfloat16 helpers to link against), and leaves
+    `arith.maximumf`/`maxnumf` to become `llvm.maximum`/`llvm.maxnum`.
+  }];
+}
+
+def KilnCPULowerReductions : Pass<"kiln-cpu-lower-reductions", "mlir::func::FuncOp"> {
+  let summary = "Lower reductions to loops that carry the accumulator";
+  let description = [{
+    Runs after bufferization. Upstream's linalg-to-loops lowering loads and
+    stores a reduction's accumulator in memory on every iteration; LLVM
+    cannot keep it in a register when it cannot prove the buffers apart
+    (inside OpenMP regions it never can), so a row max or row sum runs as a
+    serial chain through memory. This pass lowers each linalg op on buffers
+    whose reduction loops come last and whose single output is indexed by
+    its parallel loops alone (row max, row sum, LayerNorm's statistics,
+    ReduceSum) to: the parallel loops (`scf.parallel`, or `scf.for` inside a
+    parallel region), a load of the accumulator, `scf.for` reduction loops
+    that carry it as an iteration argument, and one store. Ops marked for a
+    microkernel and other shapes are left to the ordinary lowering.
+
+    ```mlir
+    scf.parallel (%i) = ... {
+      %init = memref.load %out[%i]
+      %r = scf.for %j = ... iter_args(%acc = %init) -> (f32) { ... }
+      memref.store %r, %out[%i]
+    }
+    ```
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::affine::AffineDialect"];
+}
+
 def KilnCPUReassociateReductions : Pass<"kiln-cpu-reassociate-reductions", "mlir::func::FuncOp"> {
   let summary = "Let LLVM vectorize floating-point sums of reductions";
   let description = [{
