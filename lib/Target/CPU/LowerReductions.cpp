@@ -52,8 +52,8 @@ static SmallVector<Value> applyMap(OpBuilder &b, Location loc, AffineMap map,
 /// Builds the reduction loops from loop `d` on, carrying `acc`; returns the
 /// final accumulator.
 static Value buildReduction(OpBuilder &b, Location loc, linalg::GenericOp op,
-                            ArrayRef<Value> ranges, SmallVector<Value> &ivs,
-                            unsigned d, Value acc) {
+                            ArrayRef<Value> ranges, Value zero, Value one,
+                            SmallVector<Value> &ivs, unsigned d, Value acc) {
   if (d == ranges.size()) {
     IRMapping mapping;
     Block *body = op.getBlock();
@@ -70,14 +70,12 @@ static Value buildReduction(OpBuilder &b, Location loc, linalg::GenericOp op,
       b.clone(inner, mapping);
     return mapping.lookup(body->getTerminator()->getOperand(0));
   }
-  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
-  Value one = arith::ConstantIndexOp::create(b, loc, 1);
   auto loop = scf::ForOp::create(
       b, loc, zero, ranges[d], one, ValueRange{acc},
       [&](OpBuilder &nb, Location nl, Value iv, ValueRange carried) {
         ivs.push_back(iv);
-        Value next =
-            buildReduction(nb, nl, op, ranges, ivs, d + 1, carried.front());
+        Value next = buildReduction(nb, nl, op, ranges, zero, one, ivs, d + 1,
+                                    carried.front());
         ivs.pop_back();
         scf::YieldOp::create(nb, nl, next);
       });
@@ -93,20 +91,21 @@ static void lowerReduction(linalg::GenericOp op) {
        cast<linalg::LinalgOp>(op.getOperation()).createLoopRanges(b, loc))
     ranges.push_back(getValueOrCreateConstantIndexOp(b, loc, range.size));
   unsigned parallel = op.getNumParallelLoops();
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value one = arith::ConstantIndexOp::create(b, loc, 1);
   Value output = op.getDpsInitOperand(0)->get();
   AffineMap outMap = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
   auto bodyAt = [&](OpBuilder &nb, Location nl, ValueRange parallelIvs) {
     SmallVector<Value> ivs(parallelIvs);
     SmallVector<Value> outIndices = applyMap(nb, nl, outMap, ivs);
     Value init = memref::LoadOp::create(nb, nl, output, outIndices);
-    Value result = buildReduction(nb, nl, op, ranges, ivs, parallel, init);
+    Value result =
+        buildReduction(nb, nl, op, ranges, zero, one, ivs, parallel, init);
     memref::StoreOp::create(nb, nl, result, output, outIndices);
   };
   if (parallel == 0) {
     bodyAt(b, loc, {});
   } else {
-    Value zero = arith::ConstantIndexOp::create(b, loc, 0);
-    Value one = arith::ConstantIndexOp::create(b, loc, 1);
     SmallVector<Value> lbs(parallel, zero), steps(parallel, one);
     ArrayRef<Value> ubs = ArrayRef<Value>(ranges).take_front(parallel);
     if (op->getParentOfType<scf::ParallelOp>()) {

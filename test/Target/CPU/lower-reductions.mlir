@@ -5,7 +5,7 @@
 // CHECK-LABEL: func.func @row_max
 // CHECK: scf.parallel (%[[I:.+]]) = (%c0) to (%c128) step (%c1) {
 // CHECK-NEXT: %[[INIT:.+]] = memref.load %arg1[%[[I]]]
-// CHECK-NEXT: %[[R:.+]] = scf.for %[[J:.+]] = %c0{{.*}} to %c64 step %c1{{.*}} iter_args(%[[ACC:.+]] = %[[INIT]]) -> (f32) {
+// CHECK-NEXT: %[[R:.+]] = scf.for %[[J:.+]] = %c0 to %c64 step %c1 iter_args(%[[ACC:.+]] = %[[INIT]]) -> (f32) {
 // CHECK-NEXT: %[[X:.+]] = memref.load %arg0[%[[I]], %[[J]]]
 // CHECK-NEXT: %[[M:.+]] = arith.maxnumf %[[X]], %[[ACC]] : f32
 // CHECK-NEXT: scf.yield %[[M]] : f32
@@ -31,17 +31,18 @@ func.func @row_max(%s: memref<128x64xf32>, %m: memref<128xf32>) {
 // CHECK: scf.for %[[I:.+]] = {{.*}} {
 // CHECK: scf.for %[[J:.+]] = {{.*}} iter_args
 // CHECK: affine.apply #{{.+}}(%[[I]], %[[J]])
-// CHECK: memref.load %{{.+}}[%{{.+}}] : memref<f32>
+// CHECK: memref.load %{{.+}}[] : memref<f32>
 // CHECK-NEXT: scf.for {{.*}} iter_args
-func.func @nested_and_full(%x: memref<10xf32>, %y: memref<8xf32>, %total: memref<f32>) {
+func.func @nested_and_full(%x: memref<10xf32>, %w: memref<8x3xf32>, %y: memref<8xf32>, %total: memref<f32>) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
   %c2 = arith.constant 2 : index
   scf.parallel (%t) = (%c0) to (%c2) step (%c1) {
-    linalg.generic {indexing_maps = [affine_map<(i, j) -> (i + j)>, affine_map<(i, j) -> (i)>], iterator_types = ["parallel", "reduction"]}
-        ins(%x : memref<10xf32>) outs(%y : memref<8xf32>) {
-    ^bb0(%a: f32, %acc: f32):
-      %r = arith.addf %a, %acc : f32
+    linalg.generic {indexing_maps = [affine_map<(i, j) -> (i + j)>, affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i)>], iterator_types = ["parallel", "reduction"]}
+        ins(%x, %w : memref<10xf32>, memref<8x3xf32>) outs(%y : memref<8xf32>) {
+    ^bb0(%a: f32, %b: f32, %acc: f32):
+      %p = arith.mulf %a, %b : f32
+      %r = arith.addf %p, %acc : f32
       linalg.yield %r : f32
     }
     scf.reduce
