@@ -39,6 +39,8 @@ typedef struct kernel {
   int64_t kc, mc, nc;
   /* f32 lanes of one vector register: the cost model's FMA width. */
   int64_t lanes;
+  /* Kernels for the first r < mr rows of a panel (index r), or none. */
+  microkernel_fn partial[8];
 } kernel;
 
 /*===----------------------------------------------------------------------===*
@@ -46,33 +48,45 @@ typedef struct kernel {
  * the rows of b `ldb` floats apart (NR when packed).
  *===----------------------------------------------------------------------===*/
 
-__attribute__((target("avx512f"))) static void
-micro_avx512(int64_t kc, const float *restrict a, const float *restrict b,
-             int64_t ldb, float *restrict c, int64_t rs, int accumulate) {
-  enum { MR = 8 };
-  __m512 acc[MR][2];
-  for (int i = 0; i < MR; ++i)
-    acc[i][0] = acc[i][1] = _mm512_setzero_ps();
-  for (int64_t k = 0; k < kc; ++k) {
-    __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
-    for (int i = 0; i < MR; ++i) {
-      __m512 ai = _mm512_set1_ps(a[i]);
-      acc[i][0] = _mm512_fmadd_ps(ai, b0, acc[i][0]);
-      acc[i][1] = _mm512_fmadd_ps(ai, b1, acc[i][1]);
-    }
-    a += MR;
-    b += ldb;
+/* The AVX-512 kernel for the first ROWS rows of an 8-row A panel: all 8 for
+ * full tiles, fewer for the last rows of a product (a GEMV's single row
+ * then costs 2 multiply-adds a k step, not 16). */
+#define DEFINE_MICRO_AVX512(name, ROWS)                                        \
+  __attribute__((target("avx512f"))) static void name(                         \
+      int64_t kc, const float *restrict a, const float *restrict b,            \
+      int64_t ldb, float *restrict c, int64_t rs, int accumulate) {            \
+    __m512 acc[ROWS][2];                                                       \
+    for (int i = 0; i < ROWS; ++i)                                             \
+      acc[i][0] = acc[i][1] = _mm512_setzero_ps();                             \
+    for (int64_t k = 0; k < kc; ++k) {                                         \
+      __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);            \
+      for (int i = 0; i < ROWS; ++i) {                                         \
+        __m512 ai = _mm512_set1_ps(a[i]);                                      \
+        acc[i][0] = _mm512_fmadd_ps(ai, b0, acc[i][0]);                        \
+        acc[i][1] = _mm512_fmadd_ps(ai, b1, acc[i][1]);                        \
+      }                                                                        \
+      a += 8;                                                                  \
+      b += ldb;                                                                \
+    }                                                                          \
+    for (int i = 0; i < ROWS; ++i) {                                           \
+      float *row = c + i * rs;                                                 \
+      if (accumulate) {                                                        \
+        acc[i][0] = _mm512_add_ps(acc[i][0], _mm512_loadu_ps(row));            \
+        acc[i][1] = _mm512_add_ps(acc[i][1], _mm512_loadu_ps(row + 16));       \
+      }                                                                        \
+      _mm512_storeu_ps(row, acc[i][0]);                                        \
+      _mm512_storeu_ps(row + 16, acc[i][1]);                                   \
+    }                                                                          \
   }
-  for (int i = 0; i < MR; ++i) {
-    float *row = c + i * rs;
-    if (accumulate) {
-      acc[i][0] = _mm512_add_ps(acc[i][0], _mm512_loadu_ps(row));
-      acc[i][1] = _mm512_add_ps(acc[i][1], _mm512_loadu_ps(row + 16));
-    }
-    _mm512_storeu_ps(row, acc[i][0]);
-    _mm512_storeu_ps(row + 16, acc[i][1]);
-  }
-}
+
+DEFINE_MICRO_AVX512(micro_avx512, 8)
+DEFINE_MICRO_AVX512(micro_avx512_1, 1)
+DEFINE_MICRO_AVX512(micro_avx512_2, 2)
+DEFINE_MICRO_AVX512(micro_avx512_3, 3)
+DEFINE_MICRO_AVX512(micro_avx512_4, 4)
+DEFINE_MICRO_AVX512(micro_avx512_5, 5)
+DEFINE_MICRO_AVX512(micro_avx512_6, 6)
+DEFINE_MICRO_AVX512(micro_avx512_7, 7)
 
 __attribute__((target("avx2,fma"))) static void
 micro_avx2(int64_t kc, const float *restrict a, const float *restrict b,
@@ -120,9 +134,18 @@ static void micro_generic(int64_t kc, const float *restrict a,
 }
 
 static const kernel kernels[] = {
-    [KILN_ISA_AVX512] = {8, 32, micro_avx512, 384, 128, 1536, 16},
-    [KILN_ISA_AVX2] = {6, 16, micro_avx2, 256, 192, 1024, 8},
-    [KILN_ISA_GENERIC] = {4, 16, micro_generic, 256, 64, 512, 4},
+    [KILN_ISA_AVX512] = {8,
+                         32,
+                         micro_avx512,
+                         384,
+                         128,
+                         1536,
+                         16,
+                         {NULL, micro_avx512_1, micro_avx512_2, micro_avx512_3,
+                          micro_avx512_4, micro_avx512_5, micro_avx512_6,
+                          micro_avx512_7}},
+    [KILN_ISA_AVX2] = {6, 16, micro_avx2, 256, 192, 1024, 8, {NULL}},
+    [KILN_ISA_GENERIC] = {4, 16, micro_generic, 256, 64, 512, 4, {NULL}},
 };
 
 /* The widest instruction set of this processor, from CPUID and the register
@@ -365,11 +388,13 @@ static void macro_kernel(const kernel *kr, const problem *p, float *c,
     for (int64_t i = mb; i < me; i += mr) {
       const float *ap = apack + (i - mb) / mr * a_panel_stride;
       int64_t mv = min64(mr, me - i);
-      if (p->c_direct && mv == mr && nv == nr) {
-        kr->micro(kc, ap, bp, ldb, c + i * p->c_rs + j, p->c_rs, accumulate);
+      microkernel_fn micro =
+          mv < mr && kr->partial[mv] ? kr->partial[mv] : kr->micro;
+      if (p->c_direct && nv == nr && (mv == mr || micro != kr->micro)) {
+        micro(kc, ap, bp, ldb, c + i * p->c_rs + j, p->c_rs, accumulate);
         continue;
       }
-      kr->micro(kc, ap, bp, ldb, tmp, nr, 0);
+      micro(kc, ap, bp, ldb, tmp, nr, 0);
       for (int64_t ii = 0; ii < mv; ++ii)
         for (int64_t jj = 0; jj < nv; ++jj) {
           float *out = c + p->cm[i + ii] + p->cn[j + jj];
