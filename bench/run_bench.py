@@ -237,7 +237,7 @@ def main():
     options = [("runs", args.runs), ("threads", args.threads),
                ("opt-levels", '"' + " ".join(map(str, levels)) + '"')]
     if args.models != DEFAULT_MODELS:
-        options.insert(0, ("models", " ".join(args.models)))
+        options.insert(0, ("models", " ".join(args.models) or "''"))
     if args.gemms != list(GEMMS):
         options.insert(1, ("gemms", " ".join(args.gemms)))
     command = "/usr/bin/python3 bench/run_bench.py " + " ".join(
@@ -300,19 +300,19 @@ def main():
     isa = "" if peak is None else (
         f", {peak['isa'].upper().replace('AVX512', 'AVX-512')}"
         + (" + VNNI" if peak.get("vnni") else ""))
+    about_models = [] if not rows else [
+        f" Peak RSS: one kiln-run invocation at -O{top} (library load plus one "
+        "inference), `/usr/bin/time -f %M`. Max abs diff: the worst Kiln "
+        "level against ONNX Runtime."]
     section = "\n".join([
         f"## {datetime.date.today()}: {cpu_name()}{isa}, {os.cpu_count()} cores, "
         f"{args.threads} threads",
         "",
         f"Command: `{command}` (ONNX Runtime {ort_version}, "
         f"{args.runs} timed runs after 3 warm-ups, random inputs from "
-        "python/kiln_models/export_models.py). Peak RSS: one kiln-run "
-        f"invocation at -O{top} (library load plus one inference), "
-        "`/usr/bin/time -f %M`. Max abs diff: the worst Kiln level against "
-        "ONNX Runtime.",
+        "python/kiln_models/export_models.py)." + "".join(about_models),
         "",
-        *table,
-        "",
+        *(table + [""] if rows else []),
         *summary,
         *gemm_table])
     if args.report:
