@@ -237,11 +237,11 @@ def main():
     options = [("runs", args.runs), ("threads", args.threads),
                ("opt-levels", '"' + " ".join(map(str, levels)) + '"')]
     if args.models != DEFAULT_MODELS:
-        options.insert(0, ("models", " ".join(args.models) or "''"))
+        options.insert(0, ("models", " ".join(args.models)))
     if args.gemms != list(GEMMS):
         options.insert(1, ("gemms", " ".join(args.gemms)))
     command = "/usr/bin/python3 bench/run_bench.py " + " ".join(
-        f"--{k} {v}" for k, v in options)
+        f"--{k} {v}".rstrip() for k, v in options)
     header = ["model"]
     for level in levels:
         header += [f"{level_name(level)} compile (s)",
