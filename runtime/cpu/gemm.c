@@ -617,6 +617,20 @@ static int64_t *alloc_tables(problem *p) {
   return tables;
 }
 
+/* Runs `p` with every operand a strided matrix (strides in elements). */
+static void run_strided(kiln_isa isa, problem *p, int64_t a_m, int64_t a_k,
+                        int64_t b_k, int64_t b_n, int64_t c_m, int64_t c_n) {
+  int64_t *tables = alloc_tables(p);
+  fill_linear(p->am, p->m, a_m);
+  fill_linear(p->ak, p->k, a_k);
+  fill_linear(p->bk, p->k, b_k);
+  fill_linear(p->bn, p->n, b_n);
+  fill_linear(p->cm, p->m, c_m);
+  fill_linear(p->cn, p->n, c_n);
+  run_problem(isa, p);
+  free(tables);
+}
+
 static void sgemm(kiln_isa isa, KILN_SGEMM_ARGS) {
   (void)a_allocated, (void)b_allocated, (void)c_allocated;
   (void)a_zero, (void)b_zero, (void)c_zero;
@@ -632,17 +646,11 @@ static void sgemm(kiln_isa isa, KILN_SGEMM_ARGS) {
                .b_batch = {b_batch0, b_batch1},
                .c_batch = {c_batch0, c_batch1},
                .accumulate = accumulate != 0};
-  int64_t *tables = alloc_tables(&p);
-  fill_linear(p.am, m, a_m);
-  fill_linear(p.ak, k, a_k);
-  fill_linear(p.bk, k, b_k);
-  fill_linear(p.bn, n, b_n);
-  fill_linear(p.cm, m, c_m);
-  fill_linear(p.cn, n, c_n);
-  run_problem(isa, &p);
-  free(tables);
+  run_strided(isa, &p, a_m, a_k, b_k, b_n, c_m, c_n);
 }
 
+/* B's tables are unused while its packing matches the kernel's (else
+ * run_problem rewrites them). */
 static void sgemm_packed(kiln_isa isa, KILN_SGEMM_PACKED_ARGS) {
   (void)a_allocated, (void)b_allocated, (void)c_allocated;
   (void)a_zero, (void)b_zero, (void)c_zero;
@@ -658,15 +666,7 @@ static void sgemm_packed(kiln_isa isa, KILN_SGEMM_PACKED_ARGS) {
                .c_batch = {c_batch0, c_batch1},
                .accumulate = accumulate != 0,
                .b_prepacked_nr = b_panel_width};
-  int64_t *tables = alloc_tables(&p);
-  fill_linear(p.am, m, a_m);
-  fill_linear(p.ak, k, a_k);
-  fill_linear(p.bk, k, 0);
-  fill_linear(p.bn, n, 0);
-  fill_linear(p.cm, m, c_m);
-  fill_linear(p.cn, n, c_n);
-  run_problem(isa, &p);
-  free(tables);
+  run_strided(isa, &p, a_m, a_k, 0, 0, c_m, c_n);
 }
 
 /* Runs a convolution as out[n][g] (M x OH*OW) += w[g] (M x C*KH*KW) *
