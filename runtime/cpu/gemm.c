@@ -300,6 +300,23 @@ static void pack_panel(float *restrict dst, int64_t width, int64_t valid,
     run_start[runs] = w;
     run_length[runs++] = 1;
   }
+  /* Columns a small constant stride apart (a strided convolution's im2col
+   * row): k-row by k-row, each row a short strided read. */
+  int64_t stride = valid > 1 ? outer[1] - outer[0] : 0;
+  int strided = runs == valid && valid > 1 && stride >= 2 && stride <= 4;
+  for (int64_t w = 2; w < valid && strided; ++w)
+    strided = outer[w] == outer[0] + w * stride;
+  if (strided) {
+    for (int64_t k = 0; k < kc; ++k) {
+      float *row = dst + k * width;
+      const float *from = src + koff[k] + outer[0];
+      for (int64_t w = 0; w < valid; ++w)
+        row[w] = from[w * stride];
+      for (int64_t w = valid; w < width; ++w)
+        row[w] = 0.0f;
+    }
+    return;
+  }
   if (runs == valid) {
     /* Single elements (a row-major A panel, a transposed B panel): one
      * column at a time, reading along k. */
