@@ -283,6 +283,44 @@ static void finish_problem(problem *p) {
   p->b_rows_contiguous = !p->b_prepacked_nr && is_unit_run(p->bn, p->n);
 }
 
+/* Packs 8 rows of k-contiguous data (row w at rows[w]) into dst[k][8] for
+ * k < kc: 8 x 8 blocks transposed in registers, the tail element by element.
+ */
+__attribute__((target("avx"))) static void
+pack_rows8_avx(float *restrict dst, const float *const rows[8], int64_t kc) {
+  int64_t k = 0;
+  for (; k + 8 <= kc; k += 8) {
+    __m256 r0 = _mm256_loadu_ps(rows[0] + k), r1 = _mm256_loadu_ps(rows[1] + k);
+    __m256 r2 = _mm256_loadu_ps(rows[2] + k), r3 = _mm256_loadu_ps(rows[3] + k);
+    __m256 r4 = _mm256_loadu_ps(rows[4] + k), r5 = _mm256_loadu_ps(rows[5] + k);
+    __m256 r6 = _mm256_loadu_ps(rows[6] + k), r7 = _mm256_loadu_ps(rows[7] + k);
+    __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
+    __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+    __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
+    __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+    __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44),
+           u1 = _mm256_shuffle_ps(t0, t2, 0xee);
+    __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44),
+           u3 = _mm256_shuffle_ps(t1, t3, 0xee);
+    __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44),
+           u5 = _mm256_shuffle_ps(t4, t6, 0xee);
+    __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44),
+           u7 = _mm256_shuffle_ps(t5, t7, 0xee);
+    float *out = dst + k * 8;
+    _mm256_storeu_ps(out + 0, _mm256_permute2f128_ps(u0, u4, 0x20));
+    _mm256_storeu_ps(out + 8, _mm256_permute2f128_ps(u1, u5, 0x20));
+    _mm256_storeu_ps(out + 16, _mm256_permute2f128_ps(u2, u6, 0x20));
+    _mm256_storeu_ps(out + 24, _mm256_permute2f128_ps(u3, u7, 0x20));
+    _mm256_storeu_ps(out + 32, _mm256_permute2f128_ps(u0, u4, 0x31));
+    _mm256_storeu_ps(out + 40, _mm256_permute2f128_ps(u1, u5, 0x31));
+    _mm256_storeu_ps(out + 48, _mm256_permute2f128_ps(u2, u6, 0x31));
+    _mm256_storeu_ps(out + 56, _mm256_permute2f128_ps(u3, u7, 0x31));
+  }
+  for (; k < kc; ++k)
+    for (int w = 0; w < 8; ++w)
+      dst[k * 8 + w] = rows[w][k];
+}
+
 /* dst[k][w] = src[outer[w] + koff[k]] for w < valid, 0 for valid <= w < width.
  */
 static void pack_panel(float *restrict dst, int64_t width, int64_t valid,
@@ -315,6 +353,17 @@ static void pack_panel(float *restrict dst, int64_t width, int64_t valid,
       for (int64_t w = valid; w < width; ++w)
         row[w] = 0.0f;
     }
+    return;
+  }
+  /* A full 8-wide panel of rows contiguous along k (a row-major A): transpose
+   * 8 x 8 blocks in registers where the processor has AVX. */
+  if (runs == valid && width == 8 && valid == 8 &&
+      kiln_ukernel_resolve_isa(KILN_ISA_AVX2) != KILN_ISA_GENERIC &&
+      is_unit_run(koff, kc)) {
+    const float *rows[8];
+    for (int w = 0; w < 8; ++w)
+      rows[w] = src + outer[w] + koff[0];
+    pack_rows8_avx(dst, rows, kc);
     return;
   }
   if (runs == valid) {
