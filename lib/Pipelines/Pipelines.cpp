@@ -61,6 +61,7 @@ void kiln::buildLinalgToLLVMPipeline(OpPassManager &pm,
                                      const CPUPipelineOptions &options) {
   bool microkernels = options.optLevel > 0;
   if (microkernels) {
+    pm.addNestedPass<func::FuncOp>(createKilnCPUFusePadding());
     pm.addNestedPass<func::FuncOp>(
         createKilnCPUSelectKernels({options.isa.getValue()}));
     pm.addNestedPass<func::FuncOp>(createKilnCPUApproximateMath());

@@ -28,9 +28,28 @@
 
 #define KILN_EXPORT __attribute__((visibility("default")))
 
+/* The epilogue's argument names, for forwarding them. */
+#define GEMM_EPILOGUE_NAMES                                                    \
+  accumulate, d_allocated, d_aligned, d_zero, d_offset, d_batch0, d_batch1,    \
+      d_m, d_n, e_allocated, e_aligned, e_zero, e_offset, e_batch0, e_batch1,  \
+      e_m, e_n, addends, lo, hi
+#define CONV_EPILOGUE_NAMES                                                    \
+  accumulate, d_allocated, d_aligned, d_zero, d_offset, d_n, d_g, d_m, d_oh,   \
+      d_ow, e_allocated, e_aligned, e_zero, e_offset, e_n, e_g, e_m, e_oh,     \
+      e_ow, addends, lo, hi
+
+/* The epilogue of one register tile, applied before its store: row i gets
+ * the scalar s[i] plus the contiguous rows d[i] and e[i] (where not NULL),
+ * then the clamp to [lo, hi]. */
+typedef struct tile_epilogue {
+  float s[8];
+  const float *d[8], *e[8];
+  float lo, hi;
+} tile_epilogue;
+
 typedef void (*microkernel_fn)(int64_t kc, const float *a, const float *b,
                                int64_t ldb, float *c, int64_t rs,
-                               int accumulate);
+                               int accumulate, const tile_epilogue *ep);
 
 /* A microkernel and the cache blocks that suit it. */
 typedef struct kernel {
@@ -54,7 +73,8 @@ typedef struct kernel {
 #define DEFINE_MICRO_AVX512(name, ROWS)                                        \
   __attribute__((target("avx512f"))) static void name(                         \
       int64_t kc, const float *restrict a, const float *restrict b,            \
-      int64_t ldb, float *restrict c, int64_t rs, int accumulate) {            \
+      int64_t ldb, float *restrict c, int64_t rs, int accumulate,              \
+      const tile_epilogue *ep) {                                               \
     __m512 acc[ROWS][2];                                                       \
     for (int i = 0; i < ROWS; ++i)                                             \
       acc[i][0] = acc[i][1] = _mm512_setzero_ps();                             \
@@ -74,6 +94,19 @@ typedef struct kernel {
         acc[i][0] = _mm512_add_ps(acc[i][0], _mm512_loadu_ps(row));            \
         acc[i][1] = _mm512_add_ps(acc[i][1], _mm512_loadu_ps(row + 16));       \
       }                                                                        \
+      if (ep) {                                                                \
+        /* max(lo, x) and min(hi, x) return x when it is a NaN. */             \
+        __m512 s = _mm512_set1_ps(ep->s[i]);                                   \
+        __m512 lo = _mm512_set1_ps(ep->lo), hi = _mm512_set1_ps(ep->hi);       \
+        for (int h = 0; h < 2; ++h) {                                          \
+          __m512 x = _mm512_add_ps(acc[i][h], s);                              \
+          if (ep->d[i])                                                        \
+            x = _mm512_add_ps(x, _mm512_loadu_ps(ep->d[i] + 16 * h));          \
+          if (ep->e[i])                                                        \
+            x = _mm512_add_ps(x, _mm512_loadu_ps(ep->e[i] + 16 * h));          \
+          acc[i][h] = _mm512_min_ps(hi, _mm512_max_ps(lo, x));                 \
+        }                                                                      \
+      }                                                                        \
       _mm512_storeu_ps(row, acc[i][0]);                                        \
       _mm512_storeu_ps(row + 16, acc[i][1]);                                   \
     }                                                                          \
@@ -90,7 +123,8 @@ DEFINE_MICRO_AVX512(micro_avx512_7, 7)
 
 __attribute__((target("avx2,fma"))) static void
 micro_avx2(int64_t kc, const float *restrict a, const float *restrict b,
-           int64_t ldb, float *restrict c, int64_t rs, int accumulate) {
+           int64_t ldb, float *restrict c, int64_t rs, int accumulate,
+           const tile_epilogue *ep) {
   enum { MR = 6 };
   __m256 acc[MR][2];
   for (int i = 0; i < MR; ++i)
@@ -111,6 +145,18 @@ micro_avx2(int64_t kc, const float *restrict a, const float *restrict b,
       acc[i][0] = _mm256_add_ps(acc[i][0], _mm256_loadu_ps(row));
       acc[i][1] = _mm256_add_ps(acc[i][1], _mm256_loadu_ps(row + 8));
     }
+    if (ep) {
+      __m256 s = _mm256_set1_ps(ep->s[i]);
+      __m256 lo = _mm256_set1_ps(ep->lo), hi = _mm256_set1_ps(ep->hi);
+      for (int h = 0; h < 2; ++h) {
+        __m256 x = _mm256_add_ps(acc[i][h], s);
+        if (ep->d[i])
+          x = _mm256_add_ps(x, _mm256_loadu_ps(ep->d[i] + 8 * h));
+        if (ep->e[i])
+          x = _mm256_add_ps(x, _mm256_loadu_ps(ep->e[i] + 8 * h));
+        acc[i][h] = _mm256_min_ps(hi, _mm256_max_ps(lo, x));
+      }
+    }
     _mm256_storeu_ps(row, acc[i][0]);
     _mm256_storeu_ps(row + 8, acc[i][1]);
   }
@@ -118,7 +164,8 @@ micro_avx2(int64_t kc, const float *restrict a, const float *restrict b,
 
 static void micro_generic(int64_t kc, const float *restrict a,
                           const float *restrict b, int64_t ldb,
-                          float *restrict c, int64_t rs, int accumulate) {
+                          float *restrict c, int64_t rs, int accumulate,
+                          const tile_epilogue *ep) {
   enum { MR = 4, NR = 16 };
   float acc[MR][NR] = {{0}};
   for (int64_t k = 0; k < kc; ++k) {
@@ -129,8 +176,19 @@ static void micro_generic(int64_t kc, const float *restrict a,
     b += ldb;
   }
   for (int i = 0; i < MR; ++i)
-    for (int j = 0; j < NR; ++j)
-      c[i * rs + j] = (accumulate ? c[i * rs + j] : 0.0f) + acc[i][j];
+    for (int j = 0; j < NR; ++j) {
+      float x = (accumulate ? c[i * rs + j] : 0.0f) + acc[i][j];
+      if (ep) {
+        x += ep->s[i];
+        if (ep->d[i])
+          x += ep->d[i][j];
+        if (ep->e[i])
+          x += ep->e[i][j];
+        x = x < ep->lo ? ep->lo : x;
+        x = x > ep->hi ? ep->hi : x;
+      }
+      c[i * rs + j] = x;
+    }
 }
 
 static const kernel kernels[] = {
@@ -236,6 +294,13 @@ static const rows_fn row_kernels[] = {
  * The problem: offset tables per operand, batches as two strided dims.
  *===----------------------------------------------------------------------===*/
 
+static int is_unit_run(const int64_t *offsets, int64_t count) {
+  for (int64_t i = 1; i < count; ++i)
+    if (offsets[i] != offsets[0] + i)
+      return 0;
+  return 1;
+}
+
 typedef struct problem {
   int64_t batch0, batch1, m, n, k;
   const float *a, *b;
@@ -258,15 +323,33 @@ typedef struct problem {
   /* cm[i] == i * c_rs and cn[j] == j: tiles store straight into C. */
   int c_direct;
   int64_t c_rs;
+  /* cm[i] == cm[0] + i * c_rs; cn_run[j]: how many columns from j on lie
+   * at consecutive addresses. A tile inside such a run stores straight into
+   * C too (a convolution writing the interior of a padded buffer). */
+  int c_rows_linear;
+  int64_t *cn_run;
   /* bn[j] == bn[0] + j: B rows are contiguous (the few-row path). */
   int b_rows_contiguous;
+  /* The epilogue: addends d and e (NULL when absent) at base + row[i] +
+   * col[j] of their own tables, then the clamp to [lo, hi]. */
+  const float *d, *e;
+  int64_t *dm, *dn, *em, *en;
+  int64_t d_batch[2], e_batch[2];
+  float lo, hi;
+  /* Whether there is any epilogue, and how the columns of C, d and e run
+   * (derived): cn a unit run; dn, en constant (0), a unit run (1) or other
+   * (2). */
+  int epilogue, c_cols_unit, d_cols, e_cols;
 } problem;
 
-static int is_unit_run(const int64_t *offsets, int64_t count) {
-  for (int64_t i = 1; i < count; ++i)
-    if (offsets[i] != offsets[0] + i)
-      return 0;
-  return 1;
+/* How a column table runs: 0 all equal, 1 a unit run, 2 anything else. */
+static int column_kind(const int64_t *offsets, int64_t count) {
+  int constant = 1, unit = 1;
+  for (int64_t j = 1; j < count && (constant || unit); ++j) {
+    constant &= offsets[j] == offsets[0];
+    unit &= offsets[j] == offsets[0] + j;
+  }
+  return constant ? 0 : unit ? 1 : 2;
 }
 
 static void fill_linear(int64_t *table, int64_t count, int64_t stride) {
@@ -280,7 +363,144 @@ static void finish_problem(problem *p) {
   p->c_direct = p->cm[0] == 0 && p->cn[0] == 0 && is_unit_run(p->cn, p->n);
   for (int64_t i = 0; i < p->m && p->c_direct; ++i)
     p->c_direct = p->cm[i] == i * p->c_rs;
+  p->c_rows_linear = 1;
+  for (int64_t i = 0; i < p->m && p->c_rows_linear; ++i)
+    p->c_rows_linear = p->cm[i] == p->cm[0] + i * p->c_rs;
+  for (int64_t j = p->n - 1; j >= 0; --j)
+    p->cn_run[j] =
+        j + 1 < p->n && p->cn[j + 1] == p->cn[j] + 1 ? p->cn_run[j + 1] + 1 : 1;
   p->b_rows_contiguous = !p->b_prepacked_nr && is_unit_run(p->bn, p->n);
+  p->epilogue =
+      p->d || p->e || p->lo > -__builtin_inff() || p->hi < __builtin_inff();
+  p->c_cols_unit = is_unit_run(p->cn, p->n);
+  p->d_cols = p->d ? column_kind(p->dn, p->n) : 0;
+  p->e_cols = p->e ? column_kind(p->en, p->n) : 0;
+}
+
+/*===----------------------------------------------------------------------===*
+ * The epilogue: c = min(hi, max(lo, c + d + e)) on finished elements.
+ *===----------------------------------------------------------------------===*/
+
+/* The clamp as the compiler's ops compute it: a NaN stays NaN. */
+static inline float clamp_value(float x, float lo, float hi) {
+  x = x < lo ? lo : x;
+  return x > hi ? hi : x;
+}
+
+/* A span of `len` contiguous outputs: s (the constant addends) plus d[j]
+ * and e[j] where those are not NULL. */
+typedef void (*span_fn)(int64_t len, float *c, float s, const float *d,
+                        const float *e, float lo, float hi);
+
+#define DEFINE_SPAN(suffix, attributes)                                        \
+  attributes static void span_##suffix(int64_t len, float *restrict c,         \
+                                       float s, const float *d,                \
+                                       const float *e, float lo, float hi) {   \
+    if (d && e)                                                                \
+      for (int64_t j = 0; j < len; ++j)                                        \
+        c[j] = clamp_value(c[j] + s + d[j] + e[j], lo, hi);                    \
+    else if (d)                                                                \
+      for (int64_t j = 0; j < len; ++j)                                        \
+        c[j] = clamp_value(c[j] + s + d[j], lo, hi);                           \
+    else if (e)                                                                \
+      for (int64_t j = 0; j < len; ++j)                                        \
+        c[j] = clamp_value(c[j] + s + e[j], lo, hi);                           \
+    else                                                                       \
+      for (int64_t j = 0; j < len; ++j)                                        \
+        c[j] = clamp_value(c[j] + s, lo, hi);                                  \
+  }
+
+DEFINE_SPAN(avx512, __attribute__((target("avx512f"), min_vector_width(512))))
+DEFINE_SPAN(avx2, __attribute__((target("avx2,fma"))))
+DEFINE_SPAN(generic, )
+
+static const span_fn span_kernels[] = {
+    [KILN_ISA_AVX512] = span_avx512,
+    [KILN_ISA_AVX2] = span_avx2,
+    [KILN_ISA_GENERIC] = span_generic,
+};
+
+/* Where one batch of the product writes and reads its epilogue. */
+typedef struct out_tile {
+  float *c;
+  const float *d, *e;
+} out_tile;
+
+static out_tile batch_tile(const problem *p, int64_t bi) {
+  int64_t b0 = bi / p->batch1, b1 = bi % p->batch1;
+  out_tile t = {p->c + b0 * p->c_batch[0] + b1 * p->c_batch[1], NULL, NULL};
+  if (p->d)
+    t.d = p->d + b0 * p->d_batch[0] + b1 * p->d_batch[1];
+  if (p->e)
+    t.e = p->e + b0 * p->e_batch[0] + b1 * p->e_batch[1];
+  return t;
+}
+
+/* Fills `ep` for the register tile at rows [i0, i0 + mv), column j0 when
+ * the epilogue has one: addends constant along rows, or contiguous ones for
+ * a `full` tile (the kernel reads its whole width). */
+static int tile_epilogue_for(const problem *p, const out_tile *t, int64_t i0,
+                             int64_t mv, int64_t j0, int full,
+                             tile_epilogue *ep) {
+  if (!p->epilogue || p->d_cols > 1 || p->e_cols > 1 ||
+      (!full && (p->d_cols == 1 || p->e_cols == 1)))
+    return 0;
+  ep->lo = p->lo;
+  ep->hi = p->hi;
+  for (int64_t r = 0; r < 8; ++r) {
+    ep->s[r] = 0.0f;
+    ep->d[r] = ep->e[r] = NULL;
+    if (r >= mv)
+      continue;
+    int64_t i = i0 + r;
+    if (p->d) {
+      const float *d = t->d + p->dm[i] + p->dn[j0];
+      if (p->d_cols)
+        ep->d[r] = d;
+      else
+        ep->s[r] += *d;
+    }
+    if (p->e) {
+      const float *e = t->e + p->em[i] + p->en[j0];
+      if (p->e_cols)
+        ep->e[r] = e;
+      else
+        ep->s[r] += *e;
+    }
+  }
+  return 1;
+}
+
+/* Applies the epilogue to rows [i0, i0 + mv) x columns [j0, j0 + nv). */
+static void apply_epilogue(kiln_isa isa, const problem *p, const out_tile *t,
+                           int64_t i0, int64_t mv, int64_t j0, int64_t nv) {
+  if (!p->epilogue)
+    return;
+  int vector = p->c_cols_unit && p->d_cols < 2 && p->e_cols < 2;
+  for (int64_t i = i0; i < i0 + mv; ++i) {
+    float *c = t->c + p->cm[i];
+    const float *d = p->d ? t->d + p->dm[i] : NULL;
+    const float *e = p->e ? t->e + p->em[i] : NULL;
+    if (vector) {
+      /* Addends constant along the row join the scalar s. */
+      float s = 0.0f;
+      if (d && !p->d_cols)
+        s += d[p->dn[0]], d = NULL;
+      if (e && !p->e_cols)
+        s += e[p->en[0]], e = NULL;
+      span_kernels[isa](nv, c + p->cn[0] + j0, s, d ? d + p->dn[j0] : NULL,
+                        e ? e + p->en[j0] : NULL, p->lo, p->hi);
+      continue;
+    }
+    for (int64_t j = j0; j < j0 + nv; ++j) {
+      float x = c[p->cn[j]];
+      if (d)
+        x += d[p->dn[j]];
+      if (e)
+        x += e[p->en[j]];
+      c[p->cn[j]] = clamp_value(x, p->lo, p->hi);
+    }
+  }
 }
 
 /* Packs 8 rows of k-contiguous data (row w at rows[w]) into dst[k][8] for
@@ -431,12 +651,14 @@ static void plan_grid(const kernel *kr, int64_t units_m, int64_t panels,
 
 /* Multiplies a packed A block (rows [mb, me)) by packed B panels
  * [p0, p1) of the column block starting at `jc`, into C. */
-static void macro_kernel(const kernel *kr, const problem *p, float *c,
-                         const float *apack, int64_t a_panel_stride,
-                         const float *bpack, int64_t panel_stride, float *edge,
-                         int64_t kc, int64_t mb, int64_t me, int64_t jc,
-                         int64_t ncur, int64_t p0, int64_t p1, int accumulate) {
+static void macro_kernel(kiln_isa isa, const kernel *kr, const problem *p,
+                         const out_tile *t, const float *apack,
+                         int64_t a_panel_stride, const float *bpack,
+                         int64_t panel_stride, float *edge, int64_t kc,
+                         int64_t mb, int64_t me, int64_t jc, int64_t ncur,
+                         int64_t p0, int64_t p1, int accumulate, int last) {
   const int64_t mr = kr->mr, nr = kr->nr;
+  float *c = t->c;
   float tmp[8 * 32] __attribute__((aligned(64)));
   for (int64_t panel = p0; panel < p1; ++panel) {
     const float *bp = bpack + panel * panel_stride;
@@ -456,16 +678,38 @@ static void macro_kernel(const kernel *kr, const problem *p, float *c,
       int64_t mv = min64(mr, me - i);
       microkernel_fn micro =
           mv < mr && kr->partial[mv] ? kr->partial[mv] : kr->micro;
-      if (p->c_direct && nv == nr && (mv == mr || micro != kr->micro)) {
-        micro(kc, ap, bp, ldb, c + i * p->c_rs + j, p->c_rs, accumulate);
+      tile_epilogue ep;
+      if (p->c_rows_linear && p->cn_run[j] >= nr && nv == nr &&
+          (mv == mr || micro != kr->micro)) {
+        int fused = last && tile_epilogue_for(p, t, i, mv, j, 1, &ep);
+        micro(kc, ap, bp, ldb, c + p->cm[i] + p->cn[j], p->c_rs, accumulate,
+              fused ? &ep : NULL);
+        if (last && !fused)
+          apply_epilogue(isa, p, t, i, mv, j, nv);
         continue;
       }
-      micro(kc, ap, bp, ldb, tmp, nr, 0);
-      for (int64_t ii = 0; ii < mv; ++ii)
-        for (int64_t jj = 0; jj < nv; ++jj) {
-          float *out = c + p->cm[i + ii] + p->cn[j + jj];
-          *out = (accumulate ? *out : 0.0f) + tmp[ii * nr + jj];
+      /* Through a buffer: the epilogue goes with the product when nothing
+       * is accumulated, and the tile is stored run by run. */
+      int fused = last && !accumulate &&
+                  tile_epilogue_for(p, t, i, mv, j, nv == nr, &ep);
+      micro(kc, ap, bp, ldb, tmp, nr, 0, fused ? &ep : NULL);
+      for (int64_t ii = 0; ii < mv; ++ii) {
+        float *row = c + p->cm[i + ii];
+        const float *src = tmp + ii * nr;
+        for (int64_t jj = 0; jj < nv;) {
+          int64_t run = min64(p->cn_run[j + jj], nv - jj);
+          float *out = row + p->cn[j + jj];
+          if (accumulate)
+            for (int64_t r = 0; r < run; ++r)
+              out[r] += src[jj + r];
+          else
+            for (int64_t r = 0; r < run; ++r)
+              out[r] = src[jj + r];
+          jj += run;
         }
+      }
+      if (last && !fused)
+        apply_epilogue(isa, p, t, i, mv, j, nv);
     }
   }
 }
@@ -474,13 +718,13 @@ static void macro_kernel(const kernel *kr, const problem *p, float *c,
  * region (thread `id`), or alone with threads == 1. For each (column block,
  * K block) the threads pack the B block together into the shared `bpack`,
  * then each packs its own rows of A and runs its cell of the gm x gn grid. */
-static void gemm_batch(const kernel *kr, const problem *p, int64_t bi,
-                       float *bpack, float *apack, float *edge, int id,
-                       int threads, int64_t gm, int64_t gn) {
+static void gemm_batch(kiln_isa isa, const kernel *kr, const problem *p,
+                       int64_t bi, float *bpack, float *apack, float *edge,
+                       int id, int threads, int64_t gm, int64_t gn) {
   int64_t b0 = bi / p->batch1, b1 = bi % p->batch1;
   const float *a = p->a + b0 * p->a_batch[0] + b1 * p->a_batch[1];
   const float *b = p->b + b0 * p->b_batch[0] + b1 * p->b_batch[1];
-  float *c = p->c + b0 * p->c_batch[0] + b1 * p->c_batch[1];
+  out_tile t = batch_tile(p, bi);
   const int64_t mr = kr->mr, nr = kr->nr;
   int64_t units_m = ceil_div(p->m, mr);
   int64_t m_begin, m_end;
@@ -494,6 +738,7 @@ static void gemm_batch(const kernel *kr, const problem *p, int64_t bi,
     for (int64_t pc = 0; pc < p->k; pc += kr->kc) {
       int64_t kc = min64(kr->kc, p->k - pc);
       int accumulate = pc > 0 || p->accumulate;
+      int last = pc + kc >= p->k;
       /* A compiler-packed B is used in place: its panels span all of K. */
       const float *bblock = bpack;
       int64_t panel_stride = nr * kc;
@@ -528,8 +773,9 @@ static void gemm_batch(const kernel *kr, const problem *p, int64_t bi,
             pack_panel(apack + (i - mb) * kc, mr, min64(mr, me - i), kc, a,
                        p->am + i, p->ak + pc);
         }
-        macro_kernel(kr, p, c, ablock, a_panel_stride, bblock, panel_stride,
-                     edge, kc, mb, me, jc, ncur, p0, p1, accumulate);
+        macro_kernel(isa, kr, p, &t, ablock, a_panel_stride, bblock,
+                     panel_stride, edge, kc, mb, me, jc, ncur, p0, p1,
+                     accumulate, last);
       }
       if (threads > 1 && !p->b_prepacked_nr && !p->b_in_place) {
 #pragma omp barrier
@@ -555,7 +801,8 @@ static void run_few_rows(kiln_isa isa, const problem *p) {
     int64_t b0 = bi / p->batch1, b1 = bi % p->batch1;
     const float *a = p->a + b0 * p->a_batch[0] + b1 * p->a_batch[1];
     const float *b = p->b + b0 * p->b_batch[0] + b1 * p->b_batch[1] + p->bn[0];
-    float *c = p->c + b0 * p->c_batch[0] + b1 * p->c_batch[1];
+    out_tile t = batch_tile(p, bi);
+    float *c = t.c;
     for (int64_t i = 0; i < p->m; ++i) {
       float *row = c + p->cm[i] + j0;
       if (!p->accumulate)
@@ -570,6 +817,7 @@ static void run_few_rows(kiln_isa isa, const problem *p) {
         }
         rows(len, row, coef, src, count);
       }
+      apply_epilogue(isa, p, &t, i, 1, j0, len);
     }
   }
 }
@@ -582,14 +830,14 @@ static void run_problem(kiln_isa requested, problem *p) {
   finish_problem(p);
   int64_t batches = p->batch0 * p->batch1;
   if (p->k <= 0) {
-    if (!p->accumulate)
-      for (int64_t bi = 0; bi < batches; ++bi) {
-        float *c = p->c + (bi / p->batch1) * p->c_batch[0] +
-                   (bi % p->batch1) * p->c_batch[1];
+    for (int64_t bi = 0; bi < batches; ++bi) {
+      out_tile t = batch_tile(p, bi);
+      if (!p->accumulate)
         for (int64_t i = 0; i < p->m; ++i)
           for (int64_t j = 0; j < p->n; ++j)
-            c[p->cm[i] + p->cn[j]] = 0.0f;
-      }
+            t.c[p->cm[i] + p->cn[j]] = 0.0f;
+      apply_epilogue(isa, p, &t, 0, p->m, 0, p->n);
+    }
     return;
   }
   const kernel *kr = &kernels[isa];
@@ -653,14 +901,14 @@ static void run_problem(kiln_isa requested, problem *p) {
     if (per_batch) {
       float *bpack = aligned_alloc(64, (bpack_bytes + 63) / 64 * 64);
       for (int64_t bi = id; bi < batches; bi += count)
-        gemm_batch(kr, p, bi, bpack, apack, edge, 0, 1, 1, 1);
+        gemm_batch(isa, kr, p, bi, bpack, apack, edge, 0, 1, 1, 1);
       free(bpack);
     } else {
       int64_t grid_m = gm, grid_n = gn;
       if (count != threads) /* the runtime gave fewer threads than asked */
         plan_grid(kr, units_m, panels, count, &grid_m, &grid_n);
       for (int64_t bi = 0; bi < batches; ++bi)
-        gemm_batch(kr, p, bi, shared_bpack, apack, edge, id, count, grid_m,
+        gemm_batch(isa, kr, p, bi, shared_bpack, apack, edge, id, count, grid_m,
                    grid_n);
     }
     free(apack);
@@ -672,34 +920,80 @@ static void run_problem(kiln_isa requested, problem *p) {
 /* The offset tables live in one allocation. */
 static int64_t *alloc_tables(problem *p) {
   int64_t *tables =
-      malloc(sizeof(int64_t) * (size_t)(3 * p->m + 2 * p->k + 3 * p->n + 3));
+      malloc(sizeof(int64_t) * (size_t)(5 * p->m + 2 * p->k + 6 * p->n + 5));
   int64_t *next = tables;
   p->am = next, next += p->m + 1;
   p->cm = next, next += p->m + 1;
+  p->dm = next, next += p->m + 1;
+  p->em = next, next += p->m + 1;
   p->ak = next, next += p->k + 1;
   p->bk = next, next += p->k + 1;
   p->bn = next, next += p->n;
-  p->cn = next;
+  p->cn = next, next += p->n;
+  p->dn = next, next += p->n;
+  p->en = next, next += p->n;
+  p->cn_run = next;
   return tables;
 }
 
+/* The epilogue's arguments, as the entry points receive them. */
+typedef struct epilogue_args {
+  int64_t accumulate;
+  const float *d, *e;
+  /* Strides: gemm (batch0, batch1, m, n); conv (n, g, m, oh, ow). */
+  int64_t d_strides[5], e_strides[5];
+  int64_t addends;
+  float lo, hi;
+} epilogue_args;
+
+#define GEMM_EPILOGUE                                                          \
+  (epilogue_args) {                                                            \
+    accumulate, d_aligned + d_offset, e_aligned + e_offset,                    \
+        {d_batch0, d_batch1, d_m, d_n}, {e_batch0, e_batch1, e_m, e_n},        \
+        addends, lo, hi                                                        \
+  }
+#define CONV_EPILOGUE                                                          \
+  (epilogue_args) {                                                            \
+    accumulate, d_aligned + d_offset, e_aligned + e_offset,                    \
+        {d_n, d_g, d_m, d_oh, d_ow}, {e_n, e_g, e_m, e_oh, e_ow}, addends, lo, \
+        hi                                                                     \
+  }
+
+/* Sets the epilogue's addends, their batch strides and the clamp. */
+static void set_epilogue(problem *p, const epilogue_args *ep) {
+  p->accumulate = ep->accumulate != 0;
+  p->d = ep->addends & 1 ? ep->d : NULL;
+  p->e = ep->addends & 2 ? ep->e : NULL;
+  p->d_batch[0] = ep->d_strides[0], p->d_batch[1] = ep->d_strides[1];
+  p->e_batch[0] = ep->e_strides[0], p->e_batch[1] = ep->e_strides[1];
+  p->lo = ep->lo;
+  p->hi = ep->hi;
+}
+
 /* Runs `p` with every operand a strided matrix (strides in elements). */
-static void run_strided(kiln_isa isa, problem *p, int64_t a_m, int64_t a_k,
-                        int64_t b_k, int64_t b_n, int64_t c_m, int64_t c_n) {
+static void run_strided(kiln_isa isa, problem *p, const epilogue_args *ep,
+                        int64_t a_m, int64_t a_k, int64_t b_k, int64_t b_n,
+                        int64_t c_m, int64_t c_n) {
   int64_t *tables = alloc_tables(p);
+  set_epilogue(p, ep);
   fill_linear(p->am, p->m, a_m);
   fill_linear(p->ak, p->k, a_k);
   fill_linear(p->bk, p->k, b_k);
   fill_linear(p->bn, p->n, b_n);
   fill_linear(p->cm, p->m, c_m);
   fill_linear(p->cn, p->n, c_n);
+  fill_linear(p->dm, p->m, ep->d_strides[2]);
+  fill_linear(p->dn, p->n, ep->d_strides[3]);
+  fill_linear(p->em, p->m, ep->e_strides[2]);
+  fill_linear(p->en, p->n, ep->e_strides[3]);
   run_problem(isa, p);
   free(tables);
 }
 
 static void sgemm(kiln_isa isa, KILN_SGEMM_ARGS) {
-  (void)a_allocated, (void)b_allocated, (void)c_allocated;
-  (void)a_zero, (void)b_zero, (void)c_zero;
+  (void)a_allocated, (void)b_allocated, (void)c_allocated, (void)d_allocated,
+      (void)e_allocated;
+  (void)a_zero, (void)b_zero, (void)c_zero, (void)d_zero, (void)e_zero;
   problem p = {.batch0 = batch0,
                .batch1 = batch1,
                .m = m,
@@ -710,16 +1004,17 @@ static void sgemm(kiln_isa isa, KILN_SGEMM_ARGS) {
                .c = c_aligned + c_offset,
                .a_batch = {a_batch0, a_batch1},
                .b_batch = {b_batch0, b_batch1},
-               .c_batch = {c_batch0, c_batch1},
-               .accumulate = accumulate != 0};
-  run_strided(isa, &p, a_m, a_k, b_k, b_n, c_m, c_n);
+               .c_batch = {c_batch0, c_batch1}};
+  epilogue_args ep = GEMM_EPILOGUE;
+  run_strided(isa, &p, &ep, a_m, a_k, b_k, b_n, c_m, c_n);
 }
 
 /* B's tables are unused while its packing matches the kernel's (else
  * run_problem rewrites them). */
 static void sgemm_packed(kiln_isa isa, KILN_SGEMM_PACKED_ARGS) {
-  (void)a_allocated, (void)b_allocated, (void)c_allocated;
-  (void)a_zero, (void)b_zero, (void)c_zero;
+  (void)a_allocated, (void)b_allocated, (void)c_allocated, (void)d_allocated,
+      (void)e_allocated;
+  (void)a_zero, (void)b_zero, (void)c_zero, (void)d_zero, (void)e_zero;
   problem p = {.batch0 = batch0,
                .batch1 = batch1,
                .m = m,
@@ -730,37 +1025,46 @@ static void sgemm_packed(kiln_isa isa, KILN_SGEMM_PACKED_ARGS) {
                .c = c_aligned + c_offset,
                .a_batch = {a_batch0, a_batch1},
                .c_batch = {c_batch0, c_batch1},
-               .accumulate = accumulate != 0,
                .b_prepacked_nr = b_panel_width};
-  run_strided(isa, &p, a_m, a_k, 0, 0, c_m, c_n);
+  epilogue_args ep = GEMM_EPILOGUE;
+  run_strided(isa, &p, &ep, a_m, a_k, 0, 0, c_m, c_n);
 }
 
 /* Runs a convolution as out[n][g] (M x OH*OW) += w[g] (M x C*KH*KW) *
  * im2col(in[n][g]). With `w_panel_height` the weights are compiler-packed
  * ([g][m / h][c*kh*kw][h]) and w_g..w_w are unused. */
-static void run_conv(kiln_isa isa, int64_t w_panel_height, KILN_SCONV2D_ARGS);
+static void run_conv(kiln_isa isa, int64_t w_panel_height,
+                     const epilogue_args *ep, KILN_SCONV2D_ARGS);
 
 static void sconv2d(kiln_isa isa, KILN_SCONV2D_ARGS) {
-  run_conv(isa, 0, batch, groups, out_channels, in_channels, out_h, out_w,
+  epilogue_args ep = CONV_EPILOGUE;
+  run_conv(isa, 0, &ep, batch, groups, out_channels, in_channels, out_h, out_w,
            kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w,
            in_allocated, in_aligned, in_zero, in_offset, in_n, in_g, in_c, in_h,
            in_w, w_allocated, w_aligned, w_zero, w_offset, w_g, w_m, w_c, w_h,
            w_w, out_allocated, out_aligned, out_zero, out_offset, out_n, out_g,
-           out_m, out_oh, out_ow);
+           out_m, out_oh, out_ow, CONV_EPILOGUE_NAMES);
 }
 
 static void sconv2d_packed(kiln_isa isa, KILN_SCONV2D_PACKED_ARGS) {
-  run_conv(isa, w_panel_height, batch, groups, out_channels, in_channels, out_h,
-           out_w, kernel_h, kernel_w, stride_h, stride_w, dilation_h,
+  epilogue_args ep = CONV_EPILOGUE;
+  run_conv(isa, w_panel_height, &ep, batch, groups, out_channels, in_channels,
+           out_h, out_w, kernel_h, kernel_w, stride_h, stride_w, dilation_h,
            dilation_w, in_allocated, in_aligned, in_zero, in_offset, in_n, in_g,
            in_c, in_h, in_w, w_allocated, w_aligned, w_zero, w_offset, 0, 0, 0,
            0, 0, out_allocated, out_aligned, out_zero, out_offset, out_n, out_g,
-           out_m, out_oh, out_ow);
+           out_m, out_oh, out_ow, CONV_EPILOGUE_NAMES);
 }
 
-static void run_conv(kiln_isa isa, int64_t w_panel_height, KILN_SCONV2D_ARGS) {
-  (void)in_allocated, (void)w_allocated, (void)out_allocated;
-  (void)in_zero, (void)w_zero, (void)out_zero;
+static void run_conv(kiln_isa isa, int64_t w_panel_height,
+                     const epilogue_args *ep, KILN_SCONV2D_ARGS) {
+  (void)in_allocated, (void)w_allocated, (void)out_allocated, (void)d_allocated,
+      (void)e_allocated;
+  (void)in_zero, (void)w_zero, (void)out_zero, (void)d_zero, (void)e_zero;
+  (void)accumulate, (void)d_aligned, (void)d_offset, (void)e_aligned,
+      (void)e_offset, (void)addends, (void)lo, (void)hi;
+  (void)d_n, (void)d_g, (void)d_m, (void)d_oh, (void)d_ow;
+  (void)e_n, (void)e_g, (void)e_m, (void)e_oh, (void)e_ow;
   /* out[n][g] (M x OH*OW) += w[g] (M x C*KH*KW) * im2col(in[n][g]). */
   int64_t spatial = out_h * out_w, depth = in_channels * kernel_h * kernel_w;
   problem p = {.batch0 = batch,
@@ -778,11 +1082,13 @@ static void run_conv(kiln_isa isa, int64_t w_panel_height, KILN_SCONV2D_ARGS) {
                                   : w_g},
                .a_prepacked_mr = w_panel_height,
                .b_batch = {in_n, in_g},
-               .c_batch = {out_n, out_g},
-               .accumulate = 1};
+               .c_batch = {out_n, out_g}};
   int64_t *tables = alloc_tables(&p);
+  set_epilogue(&p, ep);
   fill_linear(p.am, out_channels, w_m);
   fill_linear(p.cm, out_channels, out_m);
+  fill_linear(p.dm, out_channels, ep->d_strides[2]);
+  fill_linear(p.em, out_channels, ep->e_strides[2]);
   int64_t q = 0;
   for (int64_t ci = 0; ci < in_channels; ++ci)
     for (int64_t kh = 0; kh < kernel_h; ++kh)
@@ -795,6 +1101,8 @@ static void run_conv(kiln_isa isa, int64_t w_panel_height, KILN_SCONV2D_ARGS) {
     for (int64_t ow = 0; ow < out_w; ++ow, ++q) {
       p.bn[q] = oh * stride_h * in_h + ow * stride_w * in_w;
       p.cn[q] = oh * out_oh + ow * out_ow;
+      p.dn[q] = oh * ep->d_strides[3] + ow * ep->d_strides[4];
+      p.en[q] = oh * ep->e_strides[3] + ow * ep->e_strides[4];
     }
   run_problem(isa, &p);
   free(tables);
@@ -812,18 +1120,41 @@ typedef struct dw_problem {
   int64_t in_h, in_w, w_h, w_w, out_oh, out_ow;
 } dw_problem;
 
+/* What a depthwise row does besides the taps. With `init` the row starts as
+ * s + d[x] + e[x] (d, e contiguous or NULL), plus its old value with
+ * `from_out`; else it starts as its old value. With `finish` it is clamped to
+ * [lo, hi] before the store. */
+typedef struct dw_epilogue {
+  int init, from_out, finish;
+  float s;
+  const float *d, *e;
+  float lo, hi;
+} dw_epilogue;
+
+static inline float dw_start(const dw_epilogue *ep, const float *out, int64_t x,
+                             int64_t out_ow) {
+  if (!ep || !ep->init)
+    return out[x * out_ow];
+  float v = (ep->from_out ? out[x * out_ow] : 0.0f) + ep->s;
+  if (ep->d)
+    v += ep->d[x];
+  if (ep->e)
+    v += ep->e[x];
+  return v;
+}
+
 /* out[oh][*] += sum over kh, kw of w[kh][kw] * in[oh*sh + kh*dh][* sw + kw*dw]
  * for one output row, in chunks that stay in registers and L1. */
 #define DEFINE_DW_ROW(suffix, attributes)                                      \
   attributes static void dw_row_##suffix(const dw_problem *p, const float *in, \
                                          const float *w, float *out,           \
-                                         int64_t oh) {                         \
+                                         int64_t oh, const dw_epilogue *ep) {  \
     enum { CHUNK = 256 };                                                      \
     float acc[CHUNK];                                                          \
     for (int64_t x0 = 0; x0 < p->out_w; x0 += CHUNK) {                         \
       int64_t len = min64(CHUNK, p->out_w - x0);                               \
       for (int64_t x = 0; x < len; ++x)                                        \
-        acc[x] = out[(x0 + x) * p->out_ow];                                    \
+        acc[x] = dw_start(ep, out, x0 + x, p->out_ow);                         \
       for (int64_t kh = 0; kh < p->kernel_h; ++kh) {                           \
         const float *row =                                                     \
             in + (oh * p->stride_h + kh * p->dilation_h) * p->in_h;            \
@@ -843,7 +1174,8 @@ typedef struct dw_problem {
         }                                                                      \
       }                                                                        \
       for (int64_t x = 0; x < len; ++x)                                        \
-        out[(x0 + x) * p->out_ow] = acc[x];                                    \
+        out[(x0 + x) * p->out_ow] =                                            \
+            ep && ep->finish ? clamp_value(acc[x], ep->lo, ep->hi) : acc[x];   \
     }                                                                          \
   }
 
@@ -855,12 +1187,13 @@ DEFINE_DW_ROW(avx512_loops,
  * taps; stride 2 loads 32 inputs per register and keeps the even ones. */
 __attribute__((target("avx512f"))) static void
 dw_row_avx512(const dw_problem *p, const float *in, const float *w, float *out,
-              int64_t oh) {
+              int64_t oh, const dw_epilogue *ep) {
   int64_t s = p->stride_w;
   if (p->in_w != 1 || p->out_ow != 1 || (s != 1 && s != 2)) {
-    dw_row_avx512_loops(p, in, w, out, oh);
+    dw_row_avx512_loops(p, in, w, out, oh, ep);
     return;
   }
+  int init = ep && ep->init, finish = ep && ep->finish;
   const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12,
                                         10, 8, 6, 4, 2, 0);
   for (int64_t x0 = 0; x0 < p->out_w; x0 += 64) {
@@ -872,7 +1205,18 @@ dw_row_avx512(const dw_problem *p, const float *in, const float *w, float *out,
       mask[v] = n >= 16 ? (__mmask16)0xffff
                 : n > 0 ? (__mmask16)((1u << n) - 1)
                         : (__mmask16)0;
-      acc[v] = _mm512_maskz_loadu_ps(mask[v], out + x0 + 16 * v);
+      int64_t x = x0 + 16 * v;
+      acc[v] = init && !ep->from_out ? _mm512_setzero_ps()
+                                     : _mm512_maskz_loadu_ps(mask[v], out + x);
+      if (init) {
+        acc[v] = _mm512_add_ps(acc[v], _mm512_set1_ps(ep->s));
+        if (ep->d)
+          acc[v] =
+              _mm512_add_ps(acc[v], _mm512_maskz_loadu_ps(mask[v], ep->d + x));
+        if (ep->e)
+          acc[v] =
+              _mm512_add_ps(acc[v], _mm512_maskz_loadu_ps(mask[v], ep->e + x));
+      }
     }
     for (int64_t kh = 0; kh < p->kernel_h; ++kh) {
       const float *row = in + (oh * p->stride_h + kh * p->dilation_h) * p->in_h;
@@ -900,24 +1244,93 @@ dw_row_avx512(const dw_problem *p, const float *in, const float *w, float *out,
         }
       }
     }
-    for (int v = 0; v < 4; ++v)
+    for (int v = 0; v < 4; ++v) {
+      /* max(lo, x) and min(hi, x) return x when it is a NaN. */
+      if (finish)
+        acc[v] = _mm512_min_ps(_mm512_set1_ps(ep->hi),
+                               _mm512_max_ps(_mm512_set1_ps(ep->lo), acc[v]));
       _mm512_mask_storeu_ps(out + x0 + 16 * v, mask[v], acc[v]);
+    }
   }
 }
 DEFINE_DW_ROW(avx2, __attribute__((target("avx2,fma"))))
 DEFINE_DW_ROW(generic, )
 
 typedef void (*dw_row_fn)(const dw_problem *, const float *, const float *,
-                          float *, int64_t);
+                          float *, int64_t, const dw_epilogue *);
 static const dw_row_fn dw_rows[] = {
     [KILN_ISA_AVX512] = dw_row_avx512,
     [KILN_ISA_AVX2] = dw_row_avx2,
     [KILN_ISA_GENERIC] = dw_row_generic,
 };
 
+/* One output row (n, g, m, oh) of a depthwise convolution, summed over the
+ * input channels of its group, with the epilogue. */
+static void dw_item(const dw_problem *p, dw_row_fn row, const float *input,
+                    const float *weights, float *output, int64_t n, int64_t g,
+                    int64_t m, int64_t oh, int64_t in_channels, int64_t in_n,
+                    int64_t in_g, int64_t in_c, int64_t w_g, int64_t w_m,
+                    int64_t w_c, int64_t out_n, int64_t out_g, int64_t out_m,
+                    int64_t out_oh, int64_t out_ow, const float *d,
+                    const float *e, int64_t d_n, int64_t d_g, int64_t d_m,
+                    int64_t d_oh, int64_t d_ow, int64_t e_n, int64_t e_g,
+                    int64_t e_m, int64_t e_oh, int64_t e_ow, int64_t accumulate,
+                    int rows_fuse, int clamp, float lo, float hi) {
+  float *out = output + n * out_n + g * out_g + m * out_m + oh * out_oh;
+  const float *dr = d ? d + n * d_n + g * d_g + m * d_m + oh * d_oh : NULL;
+  const float *er = e ? e + n * e_n + g * e_g + m * e_m + oh * e_oh : NULL;
+  if (rows_fuse) {
+    /* The rows start and finish the epilogue themselves. */
+    dw_epilogue ep = {1, accumulate != 0, 0, 0.0f, NULL, NULL, lo, hi};
+    if (dr && d_ow == 0)
+      ep.s += *dr;
+    else
+      ep.d = dr;
+    if (er && e_ow == 0)
+      ep.s += *er;
+    else
+      ep.e = er;
+    for (int64_t c = 0; c < in_channels; ++c) {
+      ep.init = c == 0;
+      ep.finish = c == in_channels - 1 && clamp;
+      row(p, input + n * in_n + g * in_g + c * in_c,
+          weights + g * w_g + m * w_m + c * w_c, out, oh, &ep);
+    }
+    return;
+  }
+  /* Otherwise the row starts as the addends (plus its old value with
+   * `accumulate`), and the clamp runs once it is complete. */
+  int64_t out_w = p->out_w;
+  if (!accumulate || d || e) {
+    for (int64_t x = 0; x < out_w; ++x) {
+      float v = accumulate ? out[x * out_ow] : 0.0f;
+      if (dr)
+        v += dr[x * d_ow];
+      if (er)
+        v += er[x * e_ow];
+      out[x * out_ow] = v;
+    }
+  }
+  for (int64_t c = 0; c < in_channels; ++c)
+    row(p, input + n * in_n + g * in_g + c * in_c,
+        weights + g * w_g + m * w_m + c * w_c, out, oh, NULL);
+  if (clamp)
+    for (int64_t x = 0; x < out_w; ++x)
+      out[x * out_ow] = clamp_value(out[x * out_ow], lo, hi);
+}
+
 static void sdwconv2d(kiln_isa requested, KILN_SCONV2D_ARGS) {
-  (void)in_allocated, (void)w_allocated, (void)out_allocated;
-  (void)in_zero, (void)w_zero, (void)out_zero;
+  (void)in_allocated, (void)w_allocated, (void)out_allocated, (void)d_allocated,
+      (void)e_allocated;
+  (void)in_zero, (void)w_zero, (void)out_zero, (void)d_zero, (void)e_zero;
+  const float *d = addends & 1 ? d_aligned + d_offset : NULL;
+  const float *e = addends & 2 ? e_aligned + e_offset : NULL;
+  int clamp = lo > -__builtin_inff() || hi < __builtin_inff();
+  /* Rows take the epilogue along when they are contiguous and so are the
+   * addends (or constant along them). */
+  int rows_fuse = out_ow == 1 && in_channels > 0 &&
+                  (!d || d_ow == 0 || d_ow == 1) &&
+                  (!e || e_ow == 0 || e_ow == 1);
   dw_row_fn row = dw_rows[kiln_ukernel_resolve_isa(requested)];
   dw_problem p = {out_h,    out_w,      kernel_h,   kernel_w, stride_h,
                   stride_w, dilation_h, dilation_w, in_h,     in_w,
@@ -931,15 +1344,30 @@ static void sdwconv2d(kiln_isa requested, KILN_SCONV2D_ARGS) {
   if (work < 2 * threads ||
       work * out_w * kernel_h * kernel_w * in_channels < 32768)
     threads = 1;
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
-  for (int64_t item = 0; item < work; ++item) {
-    int64_t plane = item / out_h, oh = item % out_h;
+  /* Each thread takes a contiguous range of items and steps through it
+   * with counters: a division per row would cost as much as a short row. */
+#pragma omp parallel num_threads(threads) if (threads > 1)
+  {
+    int64_t begin, end;
+    split_range(work, omp_get_num_threads(), omp_get_thread_num(), &begin,
+                &end);
+    int64_t plane = begin / out_h, oh = begin % out_h;
     int64_t m = plane % out_channels, g = (plane / out_channels) % groups,
             n = plane / (out_channels * groups);
-    float *out = output + n * out_n + g * out_g + m * out_m + oh * out_oh;
-    for (int64_t c = 0; c < in_channels; ++c)
-      row(&p, input + n * in_n + g * in_g + c * in_c,
-          weights + g * w_g + m * w_m + c * w_c, out, oh);
+    for (int64_t item = begin; item < end; ++item) {
+      dw_item(&p, row, input, weights, output, n, g, m, oh, in_channels, in_n,
+              in_g, in_c, w_g, w_m, w_c, out_n, out_g, out_m, out_oh, out_ow, d,
+              e, d_n, d_g, d_m, d_oh, d_ow, e_n, e_g, e_m, e_oh, e_ow,
+              accumulate, rows_fuse, clamp, lo, hi);
+      if (++oh == out_h) {
+        oh = 0;
+        if (++m == out_channels) {
+          m = 0;
+          if (++g == groups)
+            g = 0, ++n;
+        }
+      }
+    }
   }
 }
 
@@ -949,7 +1377,7 @@ static void sdwconv2d(kiln_isa requested, KILN_SCONV2D_ARGS) {
           a_offset, a_batch0, a_batch1, a_m, a_k, b_allocated, b_aligned,      \
           b_zero, b_offset, b_batch0, b_batch1, b_k, b_n, c_allocated,         \
           c_aligned, c_zero, c_offset, c_batch0, c_batch1, c_m, c_n,           \
-          accumulate);                                                         \
+          GEMM_EPILOGUE_NAMES);                                                \
   }                                                                            \
   KILN_EXPORT void kiln_ukernel_sgemm_packed_##suffix(                         \
       KILN_SGEMM_PACKED_ARGS) {                                                \
@@ -957,7 +1385,7 @@ static void sdwconv2d(kiln_isa requested, KILN_SCONV2D_ARGS) {
                  a_offset, a_batch0, a_batch1, a_m, a_k, b_allocated,          \
                  b_aligned, b_zero, b_offset, b_panel_width, c_allocated,      \
                  c_aligned, c_zero, c_offset, c_batch0, c_batch1, c_m, c_n,    \
-                 accumulate);                                                  \
+                 GEMM_EPILOGUE_NAMES);                                         \
   }                                                                            \
   KILN_EXPORT void kiln_ukernel_sconv2d_##suffix(KILN_SCONV2D_ARGS) {          \
     sconv2d(isa, batch, groups, out_channels, in_channels, out_h, out_w,       \
@@ -965,7 +1393,7 @@ static void sdwconv2d(kiln_isa requested, KILN_SCONV2D_ARGS) {
             in_allocated, in_aligned, in_zero, in_offset, in_n, in_g, in_c,    \
             in_h, in_w, w_allocated, w_aligned, w_zero, w_offset, w_g, w_m,    \
             w_c, w_h, w_w, out_allocated, out_aligned, out_zero, out_offset,   \
-            out_n, out_g, out_m, out_oh, out_ow);                              \
+            out_n, out_g, out_m, out_oh, out_ow, CONV_EPILOGUE_NAMES);         \
   }                                                                            \
   KILN_EXPORT void kiln_ukernel_sconv2d_packed_##suffix(                       \
       KILN_SCONV2D_PACKED_ARGS) {                                              \
@@ -975,7 +1403,7 @@ static void sdwconv2d(kiln_isa requested, KILN_SCONV2D_ARGS) {
                    in_n, in_g, in_c, in_h, in_w, w_allocated, w_aligned,       \
                    w_zero, w_offset, w_panel_height, out_allocated,            \
                    out_aligned, out_zero, out_offset, out_n, out_g, out_m,     \
-                   out_oh, out_ow);                                            \
+                   out_oh, out_ow, CONV_EPILOGUE_NAMES);                       \
   }                                                                            \
   KILN_EXPORT void kiln_ukernel_sdwconv2d_##suffix(KILN_SCONV2D_ARGS) {        \
     sdwconv2d(isa, batch, groups, out_channels, in_channels, out_h, out_w,     \
@@ -983,7 +1411,7 @@ static void sdwconv2d(kiln_isa requested, KILN_SCONV2D_ARGS) {
               in_allocated, in_aligned, in_zero, in_offset, in_n, in_g, in_c,  \
               in_h, in_w, w_allocated, w_aligned, w_zero, w_offset, w_g, w_m,  \
               w_c, w_h, w_w, out_allocated, out_aligned, out_zero, out_offset, \
-              out_n, out_g, out_m, out_oh, out_ow);                            \
+              out_n, out_g, out_m, out_oh, out_ow, CONV_EPILOGUE_NAMES);       \
   }
 
 DEFINE_ENTRY_POINTS(avx512, KILN_ISA_AVX512)

@@ -28,6 +28,24 @@ extern "C" {
   float *name##_allocated, float *name##_aligned, int64_t name##_zero,         \
       int64_t name##_offset
 
+/* The epilogue every kernel applies to each finished output element x:
+ * out = min(hi, max(lo, x + d + e)), x being the product (plus the output's
+ * old value with `accumulate`) and d, e the elements of two more strided
+ * views indexed like the output, read when bit 0 (d) or bit 1 (e) of
+ * `addends` is set: a bias and a residual. lo = -inf and hi = +inf leave x
+ * unclamped; a NaN stays NaN. The compiler fuses the ops that initialize and
+ * activate a product's output this way, so its result is written once. */
+#define KILN_GEMM_EPILOGUE_ARGS                                                \
+  int64_t accumulate, KILN_UKERNEL_BUFFER(d), int64_t d_batch0,                \
+      int64_t d_batch1, int64_t d_m, int64_t d_n, KILN_UKERNEL_BUFFER(e),      \
+      int64_t e_batch0, int64_t e_batch1, int64_t e_m, int64_t e_n,            \
+      int64_t addends, float lo, float hi
+#define KILN_CONV_EPILOGUE_ARGS                                                \
+  int64_t accumulate, KILN_UKERNEL_BUFFER(d), int64_t d_n, int64_t d_g,        \
+      int64_t d_m, int64_t d_oh, int64_t d_ow, KILN_UKERNEL_BUFFER(e),         \
+      int64_t e_n, int64_t e_g, int64_t e_m, int64_t e_oh, int64_t e_ow,       \
+      int64_t addends, float lo, float hi
+
 /* The instruction sets a kernel can be built for, widest first. */
 typedef enum kiln_isa {
   KILN_ISA_AVX512 = 0,
@@ -40,13 +58,14 @@ kiln_isa kiln_ukernel_resolve_isa(kiln_isa requested);
 
 /* C[b0][b1] (+)= A[b0][b1] * B[b0][b1]: C is M x N, A M x K, B K x N, each
  * element at its operand's offset plus the index times the stride. With
- * `accumulate` 0 the product overwrites C, else it is added to C. */
+ * `accumulate` 0 the product overwrites C, else it is added to C; then the
+ * epilogue. */
 #define KILN_SGEMM_ARGS                                                        \
   int64_t batch0, int64_t batch1, int64_t m, int64_t n, int64_t k,             \
       KILN_UKERNEL_BUFFER(a), int64_t a_batch0, int64_t a_batch1, int64_t a_m, \
       int64_t a_k, KILN_UKERNEL_BUFFER(b), int64_t b_batch0, int64_t b_batch1, \
       int64_t b_k, int64_t b_n, KILN_UKERNEL_BUFFER(c), int64_t c_batch0,      \
-      int64_t c_batch1, int64_t c_m, int64_t c_n, int64_t accumulate
+      int64_t c_batch1, int64_t c_m, int64_t c_n, KILN_GEMM_EPILOGUE_ARGS
 void kiln_ukernel_sgemm_avx512(KILN_SGEMM_ARGS);
 void kiln_ukernel_sgemm_avx2(KILN_SGEMM_ARGS);
 void kiln_ukernel_sgemm_generic(KILN_SGEMM_ARGS);
@@ -60,14 +79,15 @@ void kiln_ukernel_sgemm_generic(KILN_SGEMM_ARGS);
       KILN_UKERNEL_BUFFER(a), int64_t a_batch0, int64_t a_batch1, int64_t a_m, \
       int64_t a_k, KILN_UKERNEL_BUFFER(b), int64_t b_panel_width,              \
       KILN_UKERNEL_BUFFER(c), int64_t c_batch0, int64_t c_batch1, int64_t c_m, \
-      int64_t c_n, int64_t accumulate
+      int64_t c_n, KILN_GEMM_EPILOGUE_ARGS
 void kiln_ukernel_sgemm_packed_avx512(KILN_SGEMM_PACKED_ARGS);
 void kiln_ukernel_sgemm_packed_avx2(KILN_SGEMM_PACKED_ARGS);
 void kiln_ukernel_sgemm_packed_generic(KILN_SGEMM_PACKED_ARGS);
 
-/* Grouped 2-D convolution on an already padded NCHW input, accumulating into
- * the output: out[n][g][m][oh][ow] += sum over c, kh, kw of
- * in[n][g][c][oh*sh + kh*dh][ow*sw + kw*dw] * w[g][m][c][kh][kw]. */
+/* Grouped 2-D convolution on an already padded NCHW input:
+ * out[n][g][m][oh][ow] (+)= sum over c, kh, kw of
+ * in[n][g][c][oh*sh + kh*dh][ow*sw + kw*dw] * w[g][m][c][kh][kw], then the
+ * epilogue (its views indexed [n][g][m][oh][ow]). */
 #define KILN_SCONV2D_ARGS                                                      \
   int64_t batch, int64_t groups, int64_t out_channels, int64_t in_channels,    \
       int64_t out_h, int64_t out_w, int64_t kernel_h, int64_t kernel_w,        \
@@ -76,7 +96,7 @@ void kiln_ukernel_sgemm_packed_generic(KILN_SGEMM_PACKED_ARGS);
       int64_t in_c, int64_t in_h, int64_t in_w, KILN_UKERNEL_BUFFER(w),        \
       int64_t w_g, int64_t w_m, int64_t w_c, int64_t w_h, int64_t w_w,         \
       KILN_UKERNEL_BUFFER(out), int64_t out_n, int64_t out_g, int64_t out_m,   \
-      int64_t out_oh, int64_t out_ow
+      int64_t out_oh, int64_t out_ow, KILN_CONV_EPILOGUE_ARGS
 void kiln_ukernel_sconv2d_avx512(KILN_SCONV2D_ARGS);
 void kiln_ukernel_sconv2d_avx2(KILN_SCONV2D_ARGS);
 void kiln_ukernel_sconv2d_generic(KILN_SCONV2D_ARGS);
@@ -93,7 +113,8 @@ void kiln_ukernel_sconv2d_generic(KILN_SCONV2D_ARGS);
       int64_t dilation_w, KILN_UKERNEL_BUFFER(in), int64_t in_n, int64_t in_g, \
       int64_t in_c, int64_t in_h, int64_t in_w, KILN_UKERNEL_BUFFER(w),        \
       int64_t w_panel_height, KILN_UKERNEL_BUFFER(out), int64_t out_n,         \
-      int64_t out_g, int64_t out_m, int64_t out_oh, int64_t out_ow
+      int64_t out_g, int64_t out_m, int64_t out_oh, int64_t out_ow,            \
+      KILN_CONV_EPILOGUE_ARGS
 void kiln_ukernel_sconv2d_packed_avx512(KILN_SCONV2D_PACKED_ARGS);
 void kiln_ukernel_sconv2d_packed_avx2(KILN_SCONV2D_PACKED_ARGS);
 void kiln_ukernel_sconv2d_packed_generic(KILN_SCONV2D_PACKED_ARGS);

@@ -56,11 +56,18 @@ std::vector<float> randomValues(size_t count, std::mt19937 &rng) {
 
 /// One product's layout: A [m][k] or transposed, B [k][n] or transposed, C
 /// rows padded by `cPad`, and a batch of 2 whose B is broadcast (stride 0).
+/// With `epilogue` the product gets a bias per column (d, broadcast along
+/// the batch and the rows), a residual (e, a full matrix) and a clamp.
 struct GemmCase {
   int64_t m, n, k;
   bool transA, transB, accumulate, batched;
   int64_t cPad;
+  bool epilogue = false;
 };
+
+double clampReference(double x, float lo, float hi) {
+  return std::min<double>(std::max<double>(x, lo), hi);
+}
 
 void checkGemm(const Variant &variant, const GemmCase &c, std::mt19937 &rng) {
   int64_t batch = c.batched ? 2 : 1;
@@ -73,10 +80,15 @@ void checkGemm(const Variant &variant, const GemmCase &c, std::mt19937 &rng) {
   std::vector<float> initial = out;
   int64_t aM = c.transA ? 1 : aCols, aK = c.transA ? aCols : 1;
   int64_t bK = c.transB ? 1 : bCols, bN = c.transB ? bCols : 1;
+  std::vector<float> bias = randomValues(c.n, rng);
+  std::vector<float> residual = randomValues(batch * c.m * c.n, rng);
+  float lo = c.epilogue ? -0.75f : -INFINITY, hi = c.epilogue ? 1.5f : INFINITY;
   variant.sgemm(1, batch, c.m, c.n, c.k, a.data(), a.data(), 0, 0, 0,
                 aRows * aCols, aM, aK, b.data(), b.data(), 0, 0, 0, 0, bK, bN,
                 out.data(), out.data(), 0, 0, 0, c.m * ldc, ldc, 1,
-                c.accumulate ? 1 : 0);
+                c.accumulate ? 1 : 0, bias.data(), bias.data(), 0, 0, 0, 0, 0,
+                1, residual.data(), residual.data(), 0, 0, 0, c.m * c.n, c.n, 1,
+                c.epilogue ? 3 : 0, lo, hi);
   double worst = 0;
   for (int64_t bi = 0; bi < batch; ++bi)
     for (int64_t i = 0; i < c.m; ++i) {
@@ -91,6 +103,9 @@ void checkGemm(const Variant &variant, const GemmCase &c, std::mt19937 &rng) {
         double expected = j >= c.n       ? initial[at]
                           : c.accumulate ? initial[at] + row[j]
                                          : row[j];
+        if (j < c.n && c.epilogue)
+          expected = clampReference(
+              expected + bias[j] + residual[(bi * c.m + i) * c.n + j], lo, hi);
         worst = std::max(worst, std::fabs(expected - out[at]));
       }
     }
@@ -98,7 +113,8 @@ void checkGemm(const Variant &variant, const GemmCase &c, std::mt19937 &rng) {
   EXPECT_LE(worst, 1e-6 * (c.k + 8))
       << variant.name << " m=" << c.m << " n=" << c.n << " k=" << c.k
       << " transA=" << c.transA << " transB=" << c.transB
-      << " accumulate=" << c.accumulate << " batched=" << c.batched;
+      << " accumulate=" << c.accumulate << " batched=" << c.batched
+      << " epilogue=" << c.epilogue;
 }
 
 class UKernelTest : public ::testing::TestWithParam<Variant> {
@@ -127,7 +143,8 @@ TEST_P(UKernelTest, SgemmShapesWithTails) {
                    (v & 2) != 0,
                    (v & 4) != 0,
                    (v % 5) == 0 && m * n * k < 5000000,
-                   (v % 3) * 5};
+                   (v % 3) * 5,
+                   (v % 7) < 3};
         checkGemm(GetParam(), c, rng);
       }
 }
@@ -152,12 +169,17 @@ TEST_P(UKernelTest, SgemmCompilerPackedB) {
               b[kk * n + j];
       std::vector<float> out = randomValues(2 * m * n, rng);
       std::vector<float> initial = out;
-      // Two batches of A and C share B; the second call accumulates.
+      // Two batches of A and C share B; the second call accumulates and
+      // adds a bias per row with a ReLU.
       bool accumulate = (m + width) % 2 == 1;
+      std::vector<float> bias = randomValues(m, rng);
+      float lo = accumulate ? 0.0f : -INFINITY;
       GetParam().sgemmPacked(1, 2, m, n, k, a.data(), a.data(), 0, 0, 0, m * k,
                              k, 1, packed.data(), packed.data(), 0, 0, width,
                              out.data(), out.data(), 0, 0, 0, m * n, n, 1,
-                             accumulate ? 1 : 0);
+                             accumulate ? 1 : 0, bias.data(), bias.data(), 0, 0,
+                             0, 0, 1, 0, out.data(), out.data(), 0, 0, 0, 0, 0,
+                             0, accumulate ? 1 : 0, lo, INFINITY);
       double worst = 0;
       for (int64_t bi = 0; bi < 2; ++bi)
         for (int64_t i = 0; i < m; ++i)
@@ -165,6 +187,8 @@ TEST_P(UKernelTest, SgemmCompilerPackedB) {
             double sum = accumulate ? initial[bi * m * n + i * n + j] : 0.0;
             for (int64_t kk = 0; kk < k; ++kk)
               sum += (double)a[bi * m * k + i * k + kk] * b[kk * n + j];
+            if (accumulate)
+              sum = clampReference(sum + bias[i], lo, INFINITY);
             worst =
                 std::max(worst, std::fabs(sum - out[bi * m * n + i * n + j]));
           }
@@ -179,9 +203,20 @@ TEST_P(UKernelTest, SgemmEmptyReduction) {
   std::vector<float> c(6, 5.0f);
   float none = 0;
   GetParam().sgemm(1, 1, 2, 3, 0, &none, &none, 0, 0, 0, 0, 0, 1, &none, &none,
-                   0, 0, 0, 0, 3, 1, c.data(), c.data(), 0, 0, 0, 0, 3, 1, 0);
+                   0, 0, 0, 0, 3, 1, c.data(), c.data(), 0, 0, 0, 0, 3, 1, 0,
+                   &none, &none, 0, 0, 0, 0, 0, 0, &none, &none, 0, 0, 0, 0, 0,
+                   0, 0, -INFINITY, INFINITY);
   for (float v : c)
     EXPECT_EQ(v, 0.0f);
+  // ... and with an epilogue, C is the clamped addends.
+  const float bias[2] = {-3.0f, 0.25f};
+  GetParam().sgemm(1, 1, 2, 3, 0, &none, &none, 0, 0, 0, 0, 0, 1, &none, &none,
+                   0, 0, 0, 0, 3, 1, c.data(), c.data(), 0, 0, 0, 0, 3, 1, 0,
+                   const_cast<float *>(bias), const_cast<float *>(bias), 0, 0,
+                   0, 0, 1, 0, &none, &none, 0, 0, 0, 0, 0, 0, 1, 0.0f,
+                   INFINITY);
+  for (int i = 0; i < 6; ++i)
+    EXPECT_EQ(c[i], i < 3 ? 0.0f : 0.25f);
 }
 
 /// A grouped convolution on an input already padded to `h` x `w`.
@@ -189,17 +224,36 @@ struct ConvCase {
   int64_t n, groups, outChannels, inChannels, h, w, kh, kw, sh, sw, dh, dw;
 };
 
+/// A convolution's epilogue: without `fused` the kernel accumulates into the
+/// output; with it the output is overwritten by the bias per channel (d)
+/// plus a residual (e) plus the convolution, clamped to [0, 6]. With
+/// `padded` the output is the interior of a buffer one element wider on
+/// every side (the next layer's padded input), whose border stays as it was.
+struct ConvEpilogue {
+  bool fused;
+  bool padded = false;
+};
+
 /// Runs `conv` (or, with `panelHeight`, `variant.sconv2dPacked` on weights
 /// packed as the compiler packs them) and compares with double loops.
 void checkConv(const Variant &variant, Sconv2dFn conv, const ConvCase &c,
-               std::mt19937 &rng, int64_t panelHeight = 0) {
+               std::mt19937 &rng, int64_t panelHeight = 0,
+               ConvEpilogue epilogue = {false}) {
   int64_t oh = (c.h - c.dh * (c.kh - 1) - 1) / c.sh + 1;
   int64_t ow = (c.w - c.dw * (c.kw - 1) - 1) / c.sw + 1;
   int64_t cin = c.groups * c.inChannels, cout = c.groups * c.outChannels;
   std::vector<float> in = randomValues(c.n * cin * c.h * c.w, rng);
   std::vector<float> w = randomValues(cout * c.inChannels * c.kh * c.kw, rng);
-  std::vector<float> out = randomValues(c.n * cout * oh * ow, rng);
+  int64_t pad = epilogue.padded ? 1 : 0;
+  int64_t outH = oh + 2 * pad, outW = ow + 2 * pad;
+  int64_t outOffset = pad * outW + pad;
+  std::vector<float> out = randomValues(c.n * cout * outH * outW, rng);
   std::vector<float> initial = out;
+  std::vector<float> bias = randomValues(cout, rng);
+  std::vector<float> residual = randomValues(c.n * cout * oh * ow, rng);
+  int64_t accumulate = epilogue.fused ? 0 : 1, addends = epilogue.fused ? 3 : 0;
+  float lo = epilogue.fused ? 0.0f : -INFINITY,
+        hi = epilogue.fused ? 6.0f : INFINITY;
   // Strides of the grouped views [n][g][c][h][w], [g][m][c][kh][kw],
   // [n][g][m][oh][ow] of contiguous NCHW / MCHW buffers.
   if (panelHeight) {
@@ -216,15 +270,21 @@ void checkConv(const Variant &variant, Sconv2dFn conv, const ConvCase &c,
         c.n, c.groups, c.outChannels, c.inChannels, oh, ow, c.kh, c.kw, c.sh,
         c.sw, c.dh, c.dw, in.data(), in.data(), 0, 0, cin * c.h * c.w,
         c.inChannels * c.h * c.w, c.h * c.w, c.w, 1, packed.data(),
-        packed.data(), 0, 0, panelHeight, out.data(), out.data(), 0, 0,
-        cout * oh * ow, c.outChannels * oh * ow, oh * ow, ow, 1);
+        packed.data(), 0, 0, panelHeight, out.data(), out.data(), 0, outOffset,
+        cout * outH * outW, c.outChannels * outH * outW, outH * outW, outW, 1,
+        accumulate, bias.data(), bias.data(), 0, 0, 0, c.outChannels, 1, 0, 0,
+        residual.data(), residual.data(), 0, 0, cout * oh * ow,
+        c.outChannels * oh * ow, oh * ow, ow, 1, addends, lo, hi);
   } else {
     conv(c.n, c.groups, c.outChannels, c.inChannels, oh, ow, c.kh, c.kw, c.sh,
          c.sw, c.dh, c.dw, in.data(), in.data(), 0, 0, cin * c.h * c.w,
          c.inChannels * c.h * c.w, c.h * c.w, c.w, 1, w.data(), w.data(), 0, 0,
          c.outChannels * c.inChannels * c.kh * c.kw, c.inChannels * c.kh * c.kw,
-         c.kh * c.kw, c.kw, 1, out.data(), out.data(), 0, 0, cout * oh * ow,
-         c.outChannels * oh * ow, oh * ow, ow, 1);
+         c.kh * c.kw, c.kw, 1, out.data(), out.data(), 0, outOffset,
+         cout * outH * outW, c.outChannels * outH * outW, outH * outW, outW, 1,
+         accumulate, bias.data(), bias.data(), 0, 0, 0, c.outChannels, 1, 0, 0,
+         residual.data(), residual.data(), 0, 0, cout * oh * ow,
+         c.outChannels * oh * ow, oh * ow, ow, 1, addends, lo, hi);
   }
   double worst = 0;
   for (int64_t b = 0; b < c.n; ++b)
@@ -233,8 +293,10 @@ void checkConv(const Variant &variant, Sconv2dFn conv, const ConvCase &c,
         for (int64_t y = 0; y < oh; ++y)
           for (int64_t x = 0; x < ow; ++x) {
             int64_t oc = g * c.outChannels + m;
-            int64_t at = ((b * cout + oc) * oh + y) * ow + x;
-            double sum = initial[at];
+            int64_t at = ((b * cout + oc) * outH + y + pad) * outW + x + pad;
+            int64_t rat = ((b * cout + oc) * oh + y) * ow + x;
+            double sum =
+                epilogue.fused ? bias[oc] + residual[rat] : initial[at];
             for (int64_t ci = 0; ci < c.inChannels; ++ci)
               for (int64_t i = 0; i < c.kh; ++i)
                 for (int64_t j = 0; j < c.kw; ++j)
@@ -243,13 +305,22 @@ void checkConv(const Variant &variant, Sconv2dFn conv, const ConvCase &c,
                                         c.w +
                                     x * c.sw + j * c.dw] *
                          w[((oc * c.inChannels + ci) * c.kh + i) * c.kw + j];
+            if (epilogue.fused)
+              sum = clampReference(sum, lo, hi);
             worst = std::max(worst, std::fabs(sum - out[at]));
           }
+  // The border of a padded output is not written.
+  for (int64_t i = 0; i < (int64_t)out.size() && pad; ++i) {
+    int64_t x = i % outW, y = (i / outW) % outH;
+    if (x == 0 || y == 0 || x == outW - 1 || y == outH - 1)
+      worst = std::max(worst, (double)std::fabs(out[i] - initial[i]));
+  }
   EXPECT_LE(worst, 1e-6 * (c.inChannels * c.kh * c.kw + 8))
       << variant.name << " groups=" << c.groups << " m=" << c.outChannels
       << " c=" << c.inChannels << " " << c.h << "x" << c.w << " kernel " << c.kh
       << "x" << c.kw << " strides " << c.sh << "," << c.sw << " dilations "
-      << c.dh << "," << c.dw;
+      << c.dh << "," << c.dw << " fused epilogue " << epilogue.fused
+      << " padded output " << epilogue.padded;
 }
 
 TEST_P(UKernelTest, Conv2DStridesDilationsGroups) {
@@ -273,6 +344,14 @@ TEST_P(UKernelTest, Conv2DStridesDilationsGroups) {
     // height reads them as a matrix.
     for (int64_t height : {4, 6, 8})
       checkConv(GetParam(), nullptr, c, rng, height);
+    // Bias, residual and clamp fused, on every kernel.
+    checkConv(GetParam(), GetParam().sconv2d, c, rng, 0, {true});
+    checkConv(GetParam(), GetParam().sdwconv2d, c, rng, 0, {true});
+    checkConv(GetParam(), nullptr, c, rng, 8, {true});
+    // ... writing the interior of a padded buffer, with and without.
+    checkConv(GetParam(), GetParam().sconv2d, c, rng, 0, {true, true});
+    checkConv(GetParam(), nullptr, c, rng, 8, {false, true});
+    checkConv(GetParam(), GetParam().sdwconv2d, c, rng, 0, {true, true});
   }
 }
 
@@ -290,6 +369,7 @@ TEST_P(UKernelTest, DepthwiseConv2D) {
   for (const ConvCase &c : cases) {
     checkConv(GetParam(), GetParam().sdwconv2d, c, rng);
     checkConv(GetParam(), GetParam().sconv2d, c, rng);
+    checkConv(GetParam(), GetParam().sdwconv2d, c, rng, 0, {true});
   }
 }
 

@@ -3,6 +3,9 @@
 #include "Contraction.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/IR/Matchers.h"
+
+#include <limits>
 
 using namespace mlir;
 using namespace kiln;
@@ -177,6 +180,102 @@ std::optional<Conv2DLoops> cpu::matchConv2D(linalg::LinalgOp op) {
       return std::nullopt;
   }
   return conv;
+}
+
+/// Whether every loop of `op` is parallel, every operand has f32 elements and
+/// the output is written through the identity map.
+static bool isF32Elementwise(linalg::LinalgOp op) {
+  if (op.getNumDpsInits() != 1 || op->getNumRegions() != 1 ||
+      op.getNumReductionLoops() != 0 || !op.getBlock())
+    return false;
+  for (Value v : op->getOperands())
+    if (!getElementTypeOrSelf(v.getType()).isF32())
+      return false;
+  return op.getMatchingIndexingMap(op.getDpsInitOperand(0)).isIdentity();
+}
+
+bool cpu::isAddendSum(linalg::LinalgOp op) {
+  unsigned inputs = op.getNumDpsInputs();
+  if (!isF32Elementwise(op) || inputs < 1 || inputs > 2)
+    return false;
+  for (OpOperand *input : op.getDpsInputOperands())
+    if (!projectedDims(op.getMatchingIndexingMap(input)))
+      return false;
+  Block *body = op.getBlock();
+  auto yield = dyn_cast<linalg::YieldOp>(body->getTerminator());
+  if (!yield || yield.getNumOperands() != 1 ||
+      !body->getArgument(inputs).use_empty())
+    return false;
+  Value result = yield.getOperand(0);
+  if (inputs == 1)
+    return result == body->getArgument(0);
+  auto add = result.getDefiningOp<arith::AddFOp>();
+  Value in0 = body->getArgument(0), in1 = body->getArgument(1);
+  return add && ((add.getLhs() == in0 && add.getRhs() == in1) ||
+                 (add.getLhs() == in1 && add.getRhs() == in0));
+}
+
+std::optional<std::pair<float, float>> cpu::matchClamp(linalg::LinalgOp op) {
+  if (!isF32Elementwise(op) || op.getNumDpsInputs() != 1 ||
+      !op.getMatchingIndexingMap(op.getDpsInputOperand(0)).isIdentity())
+    return std::nullopt;
+  Block *body = op.getBlock();
+  auto yield = dyn_cast<linalg::YieldOp>(body->getTerminator());
+  if (!yield || yield.getNumOperands() != 1 ||
+      !body->getArgument(1).use_empty())
+    return std::nullopt;
+  auto constant = [](Value v) -> std::optional<float> {
+    FloatAttr attr;
+    if (!matchPattern(v, m_Constant(&attr)))
+      return std::nullopt;
+    return static_cast<float>(attr.getValueAsDouble());
+  };
+  // Walk from the result back to the input: each step is max(x, c) or
+  // min(x, c). Composed, they clamp to [lo, hi] with lo <= hi throughout.
+  float lo = -std::numeric_limits<float>::infinity();
+  float hi = std::numeric_limits<float>::infinity();
+  SmallVector<std::pair<bool, float>> steps; // (is max, c), outermost first
+  Value v = yield.getOperand(0);
+  while (v != body->getArgument(0)) {
+    Operation *def = v.getDefiningOp();
+    if (!def || def->getBlock() != body)
+      return std::nullopt;
+    if (isa<arith::MaximumFOp, arith::MinimumFOp>(def)) {
+      bool isMax = isa<arith::MaximumFOp>(def);
+      Value x = def->getOperand(0), y = def->getOperand(1);
+      std::optional<float> c = constant(y);
+      if (!c) {
+        std::swap(x, y);
+        c = constant(y);
+      }
+      if (!c)
+        return std::nullopt;
+      steps.push_back({isMax, *c});
+      v = x;
+      continue;
+    }
+    // x < c ? c : x (a max) and x > c ? c : x (a min): a NaN x is kept.
+    auto select = dyn_cast<arith::SelectOp>(def);
+    auto cmp =
+        select ? select.getCondition().getDefiningOp<arith::CmpFOp>() : nullptr;
+    if (!cmp || cmp.getLhs() != select.getFalseValue() ||
+        cmp.getRhs() != select.getTrueValue() ||
+        (cmp.getPredicate() != arith::CmpFPredicate::OLT &&
+         cmp.getPredicate() != arith::CmpFPredicate::OGT))
+      return std::nullopt;
+    std::optional<float> c = constant(cmp.getRhs());
+    if (!c)
+      return std::nullopt;
+    steps.push_back({cmp.getPredicate() == arith::CmpFPredicate::OLT, *c});
+    v = cmp.getLhs();
+  }
+  if (steps.empty())
+    return std::nullopt;
+  for (auto [isMax, c] : llvm::reverse(steps)) {
+    lo = isMax ? std::max(lo, c) : std::min(lo, c);
+    hi = isMax ? std::max(hi, c) : std::min(hi, c);
+  }
+  return std::make_pair(lo, hi);
 }
 
 std::optional<ISA> cpu::parseISA(StringRef name) {

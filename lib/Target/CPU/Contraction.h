@@ -40,6 +40,17 @@ struct Conv2DLoops {
 
 std::optional<Conv2DLoops> matchConv2D(mlir::linalg::LinalgOp op);
 
+/// Whether `op` writes the sum of its inputs (one or two f32 values, each read
+/// through a map that projects the loops) to every element of its output,
+/// never reading the output: what initializes a product's accumulator to its
+/// bias, or bias plus residual, which the kernel's epilogue can add instead.
+bool isAddendSum(mlir::linalg::LinalgOp op);
+
+/// The bounds [lo, hi] when `op` is an elementwise clamp of its one f32 input
+/// (ReLU, Clip, any chain of maximumf/minimumf or compare-and-select with
+/// constants that keeps a NaN a NaN), which the kernel's epilogue applies.
+std::optional<std::pair<float, float>> matchClamp(mlir::linalg::LinalgOp op);
+
 /// The microkernel instruction sets, widest first (the runtime's kiln_isa).
 enum class ISA { AVX512 = 0, AVX2 = 1, Generic = 2 };
 

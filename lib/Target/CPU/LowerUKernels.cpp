@@ -14,7 +14,11 @@
 #include "mlir/IR/BuiltinDialect.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
+
+#include <limits>
 
 namespace kiln {
 #define GEN_PASS_DEF_KILNCPULOWERUKERNELS
@@ -46,16 +50,21 @@ public:
   /// Constants go at the start of `block`, where they dominate the loops
   /// built around the call.
   CallBuilder(ImplicitLocOpBuilder &b, Block *block)
-      : b(b), constants(b.getLoc(), b.getContext()) {
-    constants.setInsertionPointToStart(block);
-  }
+      : b(b), constants(b.getLoc(), b.getContext()), block(block) {}
 
   void add(Value v) { args.push_back(v); }
   void add(int64_t v) { args.push_back(index(v)); }
+  void addF32(float v) {
+    constants.setInsertionPointToStart(block);
+    args.push_back(arith::ConstantOp::create(constants, constants.getF32Type(),
+                                             constants.getF32FloatAttr(v)));
+  }
   Value index(int64_t v) {
     Value &constant = indices[v];
-    if (!constant)
+    if (!constant) {
+      constants.setInsertionPointToStart(block);
       constant = arith::ConstantIndexOp::create(constants, v);
+    }
     return constant;
   }
 
@@ -74,6 +83,7 @@ public:
 private:
   ImplicitLocOpBuilder &b;
   ImplicitLocOpBuilder constants;
+  Block *block;
   llvm::SmallDenseMap<int64_t, Value> indices;
   SmallVector<Value> args;
 };
@@ -104,6 +114,189 @@ static Value loopExtent(linalg::LinalgOp op, ArrayRef<Buffer> buffers,
       if (auto d = dyn_cast<AffineDimExpr>(e); d && d.getPosition() == dim)
         return buffers[i].sizes[position];
   llvm_unreachable("every loop of a matched contraction indexes an operand");
+}
+
+/// The buffer a view reads, through view-like ops.
+static Value rootOf(Value value) {
+  while (auto view = value.getDefiningOp<ViewLikeOpInterface>())
+    value = view.getViewSource();
+  return value;
+}
+
+namespace {
+/// The ops around a product whose work its kernel's epilogue takes over,
+/// found on buffers where kiln-cpu-select-kernels saw them on tensors. The
+/// product writes the accumulator R, directly or through `view`, an
+/// expand_shape of R (the grouped view of a convolution's output).
+struct Epilogue {
+  Value accumulator;
+  memref::ExpandShapeOp view;
+  /// The op that fills R with the sum of `addends` (each a buffer and its
+  /// map over R's dims), or the zero fill of R.
+  Operation *init = nullptr;
+  SmallVector<std::pair<Value, AffineMap>> addends;
+  /// The clamp that reads R and writes `result`, and its bounds.
+  Operation *clamp = nullptr;
+  Value result;
+  float lo = -std::numeric_limits<float>::infinity();
+  float hi = std::numeric_limits<float>::infinity();
+};
+} // namespace
+
+/// Whether `user` of the accumulator (or of a view of it) is one of the ops
+/// the fused epilogue replaces or frees it, through views.
+static bool onlyEpilogueUses(Value value, ArrayRef<Operation *> allowed) {
+  for (Operation *user : value.getUsers()) {
+    if (llvm::is_contained(allowed, user) || isa<memref::DeallocOp>(user))
+      continue;
+    auto view = dyn_cast<ViewLikeOpInterface>(user);
+    if (!view || view.getViewSource() != value ||
+        !onlyEpilogueUses(view->getResult(0), allowed))
+      return false;
+  }
+  return true;
+}
+
+/// Finds what `decision` says the epilogue of `op` takes over ("addends",
+/// "clamp"). Returns an epilogue without init when the ops are not where
+/// the decision expected them on buffers; the product then runs unfused.
+static Epilogue matchEpilogue(linalg::LinalgOp op, DictionaryAttr decision) {
+  Epilogue epilogue;
+  auto fused = decision.getAs<ArrayAttr>("epilogue");
+  if (!fused)
+    return epilogue;
+  auto wants = [&](StringRef what) {
+    return llvm::any_of(fused, [&](Attribute a) {
+      return cast<StringAttr>(a).getValue() == what;
+    });
+  };
+  Value output = op.getDpsInitOperand(0)->get();
+  epilogue.view = output.getDefiningOp<memref::ExpandShapeOp>();
+  Value accumulator = epilogue.view ? epilogue.view.getSrc() : output;
+  // The op that initializes R: the last one with memory effects before.
+  Operation *prev = op->getPrevNode();
+  while (prev && isMemoryEffectFree(prev))
+    prev = prev->getPrevNode();
+  auto init = dyn_cast_or_null<linalg::LinalgOp>(prev);
+  if (!init || !init.hasPureBufferSemantics() || init.getNumDpsInits() != 1 ||
+      init.getDpsInitOperand(0)->get() != accumulator)
+    return epilogue;
+  if (wants("addends")) {
+    if (!isAddendSum(init))
+      return epilogue;
+    for (OpOperand *input : init.getDpsInputOperands())
+      epilogue.addends.push_back(
+          {input->get(), init.getMatchingIndexingMap(input)});
+  } else {
+    auto fill = dyn_cast<linalg::FillOp>(init.getOperation());
+    FloatAttr zero;
+    if (!fill || !matchPattern(fill.getInputs().front(), m_Constant(&zero)) ||
+        !zero.getValue().isPosZero())
+      return epilogue;
+  }
+  SmallVector<Value> protectedRoots = {rootOf(accumulator)};
+  for (OpOperand *input : op.getDpsInputOperands())
+    protectedRoots.push_back(rootOf(input->get()));
+  for (auto &addend : epilogue.addends)
+    protectedRoots.push_back(rootOf(addend.first));
+  // An addend that shares the output's buffer would be overwritten while
+  // the kernel still reads it.
+  for (auto &addend : epilogue.addends)
+    if (rootOf(addend.first) == protectedRoots.front())
+      return epilogue;
+  epilogue.init = init;
+  epilogue.accumulator = accumulator;
+  if (!wants("clamp") || !accumulator.getDefiningOp<memref::AllocOp>())
+    return epilogue;
+  // The clamp: the first op after the product that reads R. Ops between may
+  // allocate, or touch buffers other than R and the product's inputs (the
+  // zero fill of a padded buffer the clamp writes into): the kernel then
+  // runs where the clamp was.
+  Operation *next = op->getNextNode();
+  for (; next; next = next->getNextNode()) {
+    if (isMemoryEffectFree(next) || isa<memref::AllocOp>(next))
+      continue;
+    auto linalgOp = dyn_cast<linalg::LinalgOp>(next);
+    if (linalgOp && linalgOp.hasPureBufferSemantics() &&
+        linalgOp.getNumDpsInputs() == 1 &&
+        rootOf(linalgOp.getDpsInputOperand(0)->get()) == protectedRoots.front())
+      break;
+    if (!isa<linalg::LinalgOp, memref::CopyOp>(next))
+      return epilogue;
+    for (Value operand : next->getOperands())
+      if (isa<MemRefType>(operand.getType()) &&
+          llvm::is_contained(protectedRoots, rootOf(operand)))
+        return epilogue;
+  }
+  auto clamp = dyn_cast_or_null<linalg::LinalgOp>(next);
+  if (!clamp)
+    return epilogue;
+  Value input = clamp.getDpsInputOperand(0)->get();
+  std::optional<std::pair<float, float>> bounds = matchClamp(clamp);
+  Value result = clamp.getDpsInitOperand(0)->get();
+  if (!bounds || input.getType() != accumulator.getType() ||
+      llvm::is_contained(protectedRoots, rootOf(result)) ||
+      !onlyEpilogueUses(accumulator, {init, op, clamp}))
+    return epilogue;
+  // The clamp reads R itself or reshapes of it that give back its shape.
+  for (Value v = input; v != accumulator;) {
+    auto reshape = v.getDefiningOp();
+    if (!isa_and_nonnull<memref::ExpandShapeOp, memref::CollapseShapeOp>(
+            reshape))
+      return epilogue;
+    v = reshape->getOperand(0);
+  }
+  epilogue.clamp = clamp;
+  epilogue.result = result;
+  epilogue.lo = bounds->first;
+  epilogue.hi = bounds->second;
+  return epilogue;
+}
+
+/// `value`, an operand read through `map` over the accumulator's dims, as a
+/// view with the dims of the product's output (the accumulator's, or its
+/// expanded `view`'s): the element stride per output dim.
+static Buffer alongOutput(ImplicitLocOpBuilder &b, CallBuilder &call,
+                          Value value, AffineMap map,
+                          memref::ExpandShapeOp view,
+                          ArrayRef<Value> outputSizes) {
+  Buffer buffer = Buffer::of(b, value);
+  SmallVector<Value> strides(map.getNumDims(), call.index(0));
+  for (auto [position, e] : llvm::enumerate(map.getResults()))
+    if (auto dim = dyn_cast<AffineDimExpr>(e))
+      strides[dim.getPosition()] = buffer.strides[position];
+  Buffer result{buffer.base, buffer.offset, SmallVector<Value>(outputSizes),
+                strides};
+  if (!view)
+    return result;
+  // A dim expanded into a group: its stride times the sizes inside.
+  result.strides.assign(outputSizes.size(), Value());
+  for (auto [dim, group] : llvm::enumerate(view.getReassociationIndices())) {
+    Value stride = strides[dim];
+    for (int64_t i = group.size() - 1; i >= 0; --i) {
+      result.strides[group[i]] = stride;
+      if (i > 0)
+        stride = arith::MulIOp::create(b, stride, outputSizes[group[i]]);
+    }
+  }
+  return result;
+}
+
+/// The sizes of the product's output `output` (the accumulator or `view` of
+/// it), taken where they do not keep the accumulator alive.
+static SmallVector<Value> outputSizes(ImplicitLocOpBuilder &b,
+                                      CallBuilder &call, const Epilogue &ep,
+                                      Value output) {
+  if (!ep.view)
+    return Buffer::of(b, ep.clamp ? ep.result : output).sizes;
+  SmallVector<Value> sizes;
+  memref::ExpandShapeOp view = ep.view;
+  for (OpFoldResult size : view.getMixedOutputShape())
+    sizes.push_back(
+        isa<Value>(size)
+            ? cast<Value>(size)
+            : call.index(cast<IntegerAttr>(cast<Attribute>(size)).getInt()));
+  return sizes;
 }
 
 /// Erases a zero fill of `output` that comes right before `op` (with only
@@ -290,8 +483,38 @@ packConstantWeights(ModuleOp module, linalg::LinalgOp op, int64_t height) {
       });
 }
 
+/// Adds the epilogue's arguments after the output's: accumulate, the two
+/// addend views (each base, offset and one stride per entry of `dims`; the
+/// output's base and zero strides when absent), the addend mask and the
+/// clamp.
+static void addEpilogue(CallBuilder &call, const Epilogue &ep,
+                        ArrayRef<Buffer> addends, const Buffer &output,
+                        bool accumulate,
+                        function_ref<Value(const Buffer &, unsigned)> stride,
+                        unsigned dims) {
+  call.add(accumulate ? 1 : 0);
+  for (unsigned i = 0; i < 2; ++i) {
+    const Buffer &buffer = i < addends.size() ? addends[i] : output;
+    call.add(buffer.base);
+    call.add(buffer.offset);
+    for (unsigned d = 0; d < dims; ++d)
+      call.add(i < addends.size() ? stride(buffer, d) : call.index(0));
+  }
+  call.add(static_cast<int64_t>((1 << addends.size()) - 1));
+  call.addF32(ep.lo);
+  call.addF32(ep.hi);
+}
+
+/// Erases the ops the epilogue took over.
+static void eraseFused(const Epilogue &ep) {
+  if (ep.clamp)
+    ep.clamp->erase();
+  if (ep.init)
+    ep.init->erase();
+}
+
 static LogicalResult lowerGemm(ModuleOp module, linalg::LinalgOp op, ISA isa,
-                               bool packRhs) {
+                               bool packRhs, const Epilogue &ep) {
   std::optional<GemmLoops> loops = matchGemm(op);
   if (!loops)
     return op->emitOpError("is marked for the sgemm microkernel but is not a "
@@ -299,31 +522,49 @@ static LogicalResult lowerGemm(ModuleOp module, linalg::LinalgOp op, ISA isa,
   memref::GlobalOp packed =
       packRhs ? packConstantRhs(module, op, *loops, registerTile(isa).second)
               : nullptr;
-  ImplicitLocOpBuilder b(op.getLoc(), op);
+  // With the clamp fused, the kernel runs where the clamp was.
+  ImplicitLocOpBuilder b(op.getLoc(), ep.clamp ? ep.clamp : op.getOperation());
   Value output = op.getDpsInitOperand(0)->get();
-  bool accumulate = !dropZeroFill(op, output);
+  bool accumulate = ep.init ? false : !dropZeroFill(op, output);
   SmallVector<AffineMap> maps = op.getIndexingMapsArray();
-  SmallVector<Buffer> buffers;
-  for (Value operand : op->getOperands())
-    buffers.push_back(Buffer::of(b, operand));
+  CallBuilder call(b, op->getBlock());
+  SmallVector<Buffer> buffers = {
+      Buffer::of(b, op.getDpsInputOperand(0)->get()),
+      Buffer::of(b, op.getDpsInputOperand(1)->get())};
+  SmallVector<Buffer> addends;
+  if (ep.init) {
+    SmallVector<Value> sizes = outputSizes(b, call, ep, output);
+    auto rank = cast<MemRefType>(ep.accumulator.getType()).getRank();
+    buffers.push_back(ep.clamp ? alongOutput(b, call, ep.result,
+                                             b.getMultiDimIdentityMap(rank),
+                                             ep.view, sizes)
+                               : Buffer::of(b, output));
+    for (auto &[value, map] : ep.addends)
+      addends.push_back(alongOutput(b, call, value, map, ep.view, sizes));
+  } else {
+    buffers.push_back(Buffer::of(b, output));
+  }
+  // The addends are indexed like the output.
+  auto mapOf = [&](unsigned i) { return maps[std::min(i, 2u)]; };
+  auto bufferOf = [&](unsigned i) -> Buffer & {
+    return i < 3 ? buffers[i] : addends[i - 3];
+  };
+  unsigned operands = 3 + addends.size();
 
   // Batch loops past the two the kernel takes become scf.for loops that
   // move the operands' offsets.
-  CallBuilder call(b, op->getBlock());
   SmallVector<unsigned> batch(loops->batch);
-  SmallVector<Value> offsets = {buffers[0].offset, buffers[1].offset,
-                                buffers[2].offset};
   while (batch.size() > 2) {
     unsigned dim = batch.front();
     batch.erase(batch.begin());
     auto loop = scf::ForOp::create(b, call.index(0),
                                    loopExtent(op, buffers, dim), call.index(1));
     b.setInsertionPointToStart(loop.getBody());
-    for (unsigned i = 0; i < 3; ++i)
-      offsets[i] = arith::AddIOp::create(
-          b, offsets[i],
+    for (unsigned i = 0; i < operands; ++i)
+      bufferOf(i).offset = arith::AddIOp::create(
+          b, bufferOf(i).offset,
           arith::MulIOp::create(b, loop.getInductionVar(),
-                                loopStride(call, maps[i], buffers[i], dim)));
+                                loopStride(call, mapOf(i), bufferOf(i), dim)));
   }
   while (batch.size() < 2)
     batch.insert(batch.begin(), ~0u);
@@ -334,9 +575,21 @@ static LogicalResult lowerGemm(ModuleOp module, linalg::LinalgOp op, ISA isa,
     call.add(extent(dim));
   for (unsigned dim : {loops->m, loops->n, loops->k})
     call.add(extent(dim));
-  // A is read along (m, k), B along (k, n), C along (m, n).
-  std::pair<unsigned, unsigned> matrixDims[] = {
-      {loops->m, loops->k}, {loops->k, loops->n}, {loops->m, loops->n}};
+  // A is read along (m, k), B along (k, n), C and the addends along (m, n).
+  auto matrixDims = [&](unsigned i) -> std::pair<unsigned, unsigned> {
+    if (i == 0)
+      return {loops->m, loops->k};
+    if (i == 1)
+      return {loops->k, loops->n};
+    return {loops->m, loops->n};
+  };
+  // The strides of operand i: the two batch dims, then its matrix dims.
+  auto stride = [&](unsigned i, const Buffer &buffer, unsigned d) -> Value {
+    unsigned dim = d < 2    ? batch[d]
+                   : d == 2 ? matrixDims(i).first
+                            : matrixDims(i).second;
+    return dim == ~0u ? call.index(0) : loopStride(call, mapOf(i), buffer, dim);
+  };
   for (unsigned i = 0; i < 3; ++i) {
     if (i == 1 && packed) {
       // The packed rhs: its buffer and panel width (it has no batch dims).
@@ -348,25 +601,27 @@ static LogicalResult lowerGemm(ModuleOp module, linalg::LinalgOp op, ISA isa,
       continue;
     }
     call.add(buffers[i].base);
-    call.add(offsets[i]);
-    for (unsigned dim : batch)
-      call.add(dim == ~0u ? call.index(0)
-                          : loopStride(call, maps[i], buffers[i], dim));
-    call.add(loopStride(call, maps[i], buffers[i], matrixDims[i].first));
-    call.add(loopStride(call, maps[i], buffers[i], matrixDims[i].second));
+    call.add(buffers[i].offset);
+    for (unsigned d = 0; d < 4; ++d)
+      call.add(stride(i, buffers[i], d));
   }
-  call.add(accumulate ? 1 : 0);
+  addEpilogue(
+      call, ep, addends, buffers[2], accumulate,
+      [&](const Buffer &buffer, unsigned d) { return stride(3, buffer, d); },
+      4);
   call.emit(module,
             ((packed ? "kiln_ukernel_sgemm_packed_" : "kiln_ukernel_sgemm_") +
              stringifyISA(isa))
                 .str());
+  eraseFused(ep);
   return success();
 }
 
 /// Lowers a convolution to `kernel` (sconv2d or sdwconv2d, same arguments),
 /// or to sconv2d_packed with its constant weights packed now.
 static LogicalResult lowerConv2D(ModuleOp module, linalg::LinalgOp op,
-                                 StringRef kernel, ISA isa, bool packWeights) {
+                                 StringRef kernel, ISA isa, bool packWeights,
+                                 const Epilogue &ep) {
   std::optional<Conv2DLoops> conv = matchConv2D(op);
   if (!conv)
     return op->emitOpError("is marked for the ")
@@ -375,10 +630,25 @@ static LogicalResult lowerConv2D(ModuleOp module, linalg::LinalgOp op,
   memref::GlobalOp packed = packWeights && kernel == "sconv2d"
                                 ? packConstantWeights(module, op, height)
                                 : nullptr;
-  ImplicitLocOpBuilder b(op.getLoc(), op);
-  Buffer input = Buffer::of(b, op.getDpsInputOperand(0)->get());
-  Buffer output = Buffer::of(b, op.getDpsInitOperand(0)->get());
+  ImplicitLocOpBuilder b(op.getLoc(), ep.clamp ? ep.clamp : op.getOperation());
+  Value outputValue = op.getDpsInitOperand(0)->get();
+  bool accumulate = ep.init ? false : !dropZeroFill(op, outputValue);
   CallBuilder call(b, op->getBlock());
+  Buffer input = Buffer::of(b, op.getDpsInputOperand(0)->get());
+  Buffer output;
+  SmallVector<Buffer> addends;
+  if (ep.init) {
+    SmallVector<Value> sizes = outputSizes(b, call, ep, outputValue);
+    auto rank = cast<MemRefType>(ep.accumulator.getType()).getRank();
+    output = ep.clamp
+                 ? alongOutput(b, call, ep.result,
+                               b.getMultiDimIdentityMap(rank), ep.view, sizes)
+                 : Buffer::of(b, outputValue);
+    for (auto &[value, map] : ep.addends)
+      addends.push_back(alongOutput(b, call, value, map, ep.view, sizes));
+  } else {
+    output = Buffer::of(b, outputValue);
+  }
   // batch, groups, out channels, in channels, out h/w, kernel h/w (the
   // weights' shape is static).
   auto weightType = cast<MemRefType>(op.getDpsInputOperand(1)->get().getType());
@@ -407,9 +677,13 @@ static LogicalResult lowerConv2D(ModuleOp module, linalg::LinalgOp op,
     addBuffer(Buffer::of(b, op.getDpsInputOperand(1)->get()));
   }
   addBuffer(output);
+  addEpilogue(
+      call, ep, addends, output, accumulate,
+      [&](const Buffer &buffer, unsigned d) { return buffer.strides[d]; }, 5);
   call.emit(module, ("kiln_ukernel_" + kernel + (packed ? "_packed_" : "_") +
                      stringifyISA(isa))
                         .str());
+  eraseFused(ep);
   return success();
 }
 
@@ -442,12 +716,13 @@ struct KilnCPULowerUKernelsPass
         auto value = decision.getAs<StringAttr>(key);
         return value && value.getValue() == "compile-time";
       };
+      Epilogue epilogue = matchEpilogue(op, decision);
       LogicalResult lowered =
           kernel.getValue() == "sgemm"
-              ? lowerGemm(module, op, *isa, isCompileTime("pack_rhs"))
+              ? lowerGemm(module, op, *isa, isCompileTime("pack_rhs"), epilogue)
           : kernel.getValue() == "sconv2d" || kernel.getValue() == "sdwconv2d"
               ? lowerConv2D(module, op, kernel.getValue(), *isa,
-                            isCompileTime("pack_weights"))
+                            isCompileTime("pack_weights"), epilogue)
               : op->emitOpError("unknown kernel ") << kernel;
       if (failed(lowered))
         return signalPassFailure();
@@ -469,6 +744,16 @@ struct KilnCPULowerUKernelsPass
         }
       });
     }
+    // Accumulators whose epilogue a kernel took over are only freed now.
+    module.walk([&](memref::AllocOp alloc) {
+      if (llvm::all_of(alloc->getUsers(), [](Operation *user) {
+            return isa<memref::DeallocOp>(user);
+          })) {
+        for (Operation *user : llvm::make_early_inc_range(alloc->getUsers()))
+          user->erase();
+        alloc.erase();
+      }
+    });
     for (auto global :
          llvm::make_early_inc_range(module.getOps<memref::GlobalOp>()))
       if (global.isPrivate() &&

@@ -13,6 +13,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Matchers.h"
 #include "llvm/TargetParser/Host.h"
 
 namespace kiln {
@@ -67,6 +68,51 @@ static bool hasConstantRhs(linalg::LinalgOp op, const GemmLoops &loops) {
   return true;
 }
 
+/// Whether `value` is a splat 0.0 constant.
+static bool isZero(Value value) {
+  FloatAttr attr;
+  return matchPattern(value, m_Constant(&attr)) && attr.getValue().isPosZero();
+}
+
+/// What the kernel's epilogue can take over from the ops around product
+/// `op`: "addends" when its output starts as a sum of addends (a bias, bias
+/// plus residual) that nothing else reads, "clamp" when its result only goes
+/// (through reshapes) into an elementwise clamp, which needs an output that
+/// starts as addends or zero.
+static SmallVector<StringRef> fusibleEpilogue(linalg::LinalgOp op) {
+  SmallVector<StringRef> fused;
+  Value init = op.getDpsInitOperand(0)->get();
+  while (auto expand = init.getDefiningOp<tensor::ExpandShapeOp>()) {
+    if (!init.hasOneUse())
+      return fused;
+    init = expand.getSrc();
+  }
+  auto producer = init.getDefiningOp<linalg::LinalgOp>();
+  if (!producer || !init.hasOneUse())
+    return fused;
+  bool zero = isa<linalg::FillOp>(producer) &&
+              isZero(cast<linalg::FillOp>(producer).getInputs().front());
+  if (!zero && !isAddendSum(producer))
+    return fused;
+  if (!zero)
+    fused.push_back("addends");
+  Value result = op->getResult(0);
+  while (result.hasOneUse()) {
+    Operation *user = *result.getUsers().begin();
+    if (auto collapse = dyn_cast<tensor::CollapseShapeOp>(user)) {
+      result = collapse.getResult();
+      continue;
+    }
+    auto consumer = dyn_cast<linalg::LinalgOp>(user);
+    if (consumer && consumer.hasPureTensorSemantics() &&
+        consumer.getNumDpsInputs() == 1 &&
+        consumer.getDpsInputOperand(0)->get() == result && matchClamp(consumer))
+      fused.push_back("clamp");
+    break;
+  }
+  return fused;
+}
+
 namespace {
 struct KilnCPUSelectKernelsPass
     : public kiln::impl::KilnCPUSelectKernelsBase<KilnCPUSelectKernelsPass> {
@@ -81,7 +127,8 @@ struct KilnCPUSelectKernelsPass
     std::pair<int64_t, int64_t> tile = registerTile(*target);
     Builder b(&getContext());
     // `packed` names the constant operand packed at compile time.
-    auto decision = [&](StringRef kernel, StringRef packed = {}) {
+    auto decision = [&](linalg::LinalgOp op, StringRef kernel,
+                        StringRef packed = {}) {
       SmallVector<NamedAttribute> entries = {
           b.getNamedAttr("kernel", b.getStringAttr(kernel)),
           b.getNamedAttr("isa", b.getStringAttr(stringifyISA(*target))),
@@ -90,22 +137,26 @@ struct KilnCPUSelectKernelsPass
       if (!packed.empty())
         entries.push_back(
             b.getNamedAttr(packed, b.getStringAttr("compile-time")));
+      SmallVector<StringRef> epilogue = fusibleEpilogue(op);
+      if (!epilogue.empty())
+        entries.push_back(
+            b.getNamedAttr("epilogue", b.getStrArrayAttr(epilogue)));
       return b.getDictionaryAttr(entries);
     };
     getOperation().walk([&](linalg::LinalgOp op) {
       if (!op.hasPureTensorSemantics())
         return;
       if (std::optional<GemmLoops> loops = matchGemm(op)) {
-        op->setAttr(
-            kUKernelAttr,
-            decision("sgemm", hasConstantRhs(op, *loops) ? "pack_rhs" : ""));
+        op->setAttr(kUKernelAttr,
+                    decision(op, "sgemm",
+                             hasConstantRhs(op, *loops) ? "pack_rhs" : ""));
       } else if (matchConv2D(op)) {
         bool depthwise = isDepthwise(op);
         bool constant = isPackableConstant(op.getDpsInputOperand(1)->get());
         op->setAttr(kUKernelAttr,
-                    depthwise
-                        ? decision("sdwconv2d")
-                        : decision("sconv2d", constant ? "pack_weights" : ""));
+                    depthwise ? decision(op, "sdwconv2d")
+                              : decision(op, "sconv2d",
+                                         constant ? "pack_weights" : ""));
       }
     });
   }

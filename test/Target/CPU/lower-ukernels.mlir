@@ -10,8 +10,12 @@
 // CHECK-DAG: %[[A:.+]], %[[AOFF:.+]], %[[AS:.+]]:2, %[[AST:.+]]:2 = memref.extract_strided_metadata %arg0
 // CHECK-DAG: %[[B:.+]], %[[BOFF:.+]], %[[BS:.+]]:2, %[[BST:.+]]:2 = memref.extract_strided_metadata %arg1
 // CHECK-DAG: %[[C:.+]], %[[COFF:.+]], %[[CS:.+]]:2, %[[CST:.+]]:2 = memref.extract_strided_metadata %arg2
+// CHECK-DAG: %[[NEGINF:.+]] = arith.constant 0xFF800000 : f32
+// CHECK-DAG: %[[INF:.+]] = arith.constant 0x7F800000 : f32
 // CHECK-NOT: linalg.fill
-// CHECK: call @kiln_ukernel_sgemm_avx512(%[[C1]], %[[C1]], %[[CS]]#0, %[[CS]]#1, %[[AS]]#1, %[[A]], %[[AOFF]], %[[C0]], %[[C0]], %[[AST]]#0, %[[AST]]#1, %[[B]], %[[BOFF]], %[[C0]], %[[C0]], %[[BST]]#0, %[[BST]]#1, %[[C]], %[[COFF]], %[[C0]], %[[C0]], %[[CST]]#0, %[[CST]]#1, %[[C0]])
+// No epilogue: the addend views are C with zero strides, none is read
+// (mask 0), and the clamp is (-inf, +inf).
+// CHECK: call @kiln_ukernel_sgemm_avx512(%[[C1]], %[[C1]], %[[CS]]#0, %[[CS]]#1, %[[AS]]#1, %[[A]], %[[AOFF]], %[[C0]], %[[C0]], %[[AST]]#0, %[[AST]]#1, %[[B]], %[[BOFF]], %[[C0]], %[[C0]], %[[BST]]#0, %[[BST]]#1, %[[C]], %[[COFF]], %[[C0]], %[[C0]], %[[CST]]#0, %[[CST]]#1, %[[C0]], %[[C]], %[[COFF]], %[[C0]], %[[C0]], %[[C0]], %[[C0]], %[[C]], %[[COFF]], %[[C0]], %[[C0]], %[[C0]], %[[C0]], %[[C0]], %[[NEGINF]], %[[INF]])
 // CHECK-NOT: linalg.matmul
 func.func @matmul_after_zero_fill(%a: memref<128x768xf32>, %b: memref<768x3072xf32>, %c: memref<128x3072xf32>) {
   %zero = arith.constant 0.0 : f32
@@ -120,6 +124,131 @@ func.func @packed_weights(%x: memref<1x1x1x4x4xf32>, %out: memref<1x1x5x4x3xf32>
     %s = arith.addf %acc, %p : f32
     linalg.yield %s : f32
   }
+  return
+}
+
+// -----
+
+// The strategy fused the bias fill and the ReLU: the kernel writes the
+// ReLU's output directly (accumulate 0), reading the bias as addend d along
+// n (strides 0, 0, 0 and the bias's own), clamped to [0, +inf). The fill,
+// the ReLU and the accumulator buffer are gone.
+// CHECK-LABEL: func.func @bias_relu
+// CHECK-NOT: memref.alloc
+// CHECK-DAG: %[[ZERO:.+]] = arith.constant 0.000000e+00 : f32
+// CHECK-DAG: %[[INF:.+]] = arith.constant 0x7F800000 : f32
+// CHECK-DAG: %[[C0:.+]] = arith.constant 0 : index
+// CHECK-DAG: %[[BIAS:.+]], %[[BOFF:.+]], %{{.+}}, %[[BST:.+]] = memref.extract_strided_metadata %arg2
+// CHECK-NOT: linalg.generic
+// CHECK: call @kiln_ukernel_sgemm_generic({{.*}}, %[[OUT:base_buffer_[0-9]+]], %[[OOFF:offset_[0-9]+]], %[[C0]], %[[C0]], %{{.+}}#0, %{{.+}}#1, %[[C0]], %[[BIAS]], %[[BOFF]], %[[C0]], %[[C0]], %[[C0]], %[[BST]], %[[OUT]], %[[OOFF]], %[[C0]], %[[C0]], %[[C0]], %[[C0]], %c1, %[[ZERO]], %[[INF]])
+// CHECK-NOT: linalg.generic
+// CHECK-NOT: memref.dealloc
+#row = affine_map<(m, n) -> (n)>
+#id = affine_map<(m, n) -> (m, n)>
+func.func @bias_relu(%a: memref<8x16xf32>, %b: memref<16x32xf32>, %bias: memref<32xf32>, %out: memref<8x32xf32>) {
+  %acc = memref.alloc() : memref<8x32xf32>
+  linalg.generic {indexing_maps = [#row, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%bias : memref<32xf32>) outs(%acc : memref<8x32xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    linalg.yield %x : f32
+  }
+  linalg.matmul {kiln.ukernel = {epilogue = ["addends", "clamp"], isa = "generic", kernel = "sgemm", register_tile = array<i64: 4, 16>}}
+      ins(%a, %b : memref<8x16xf32>, memref<16x32xf32>) outs(%acc : memref<8x32xf32>)
+  %zero = arith.constant 0.0 : f32
+  linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%acc : memref<8x32xf32>) outs(%out : memref<8x32xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %y = arith.maximumf %x, %zero : f32
+    linalg.yield %y : f32
+  }
+  memref.dealloc %acc : memref<8x32xf32>
+  return
+}
+
+// -----
+
+// A convolution whose accumulator is viewed grouped (expand_shape), starts
+// as bias + residual and goes through a Clip into the interior of a padded
+// buffer, zero-filled in between: the call moves after that fill, writes
+// the padded buffer's interior, reads both addends (mask 3) and clamps to
+// [0, 6].
+// CHECK-LABEL: func.func @conv_bias_residual_clip
+// CHECK-DAG: %[[ZERO:.+]] = arith.constant 0.000000e+00 : f32
+// CHECK-DAG: %[[SIX:.+]] = arith.constant 6.000000e+00 : f32
+// CHECK: linalg.fill
+// CHECK: %[[SUB:.+]] = memref.subview %arg4
+// CHECK: %[[PAD:.+]], %[[POFF:.+]], %{{.+}}:4, %{{.+}}:4 = memref.extract_strided_metadata %[[SUB]]
+// CHECK: call @kiln_ukernel_sconv2d_generic({{.*}}, %[[PAD]], %[[POFF]], {{.*}}, %c3, %[[ZERO]], %[[SIX]])
+// CHECK-NOT: linalg.generic
+#in = affine_map<(n, g, m, oh, ow, c, kh, kw) -> (n, g, c, oh + kh, ow + kw)>
+#w = affine_map<(n, g, m, oh, ow, c, kh, kw) -> (g, m, c, kh, kw)>
+#o = affine_map<(n, g, m, oh, ow, c, kh, kw) -> (n, g, m, oh, ow)>
+#channel = affine_map<(n, c, h, w) -> (c, 0, 0)>
+#id4 = affine_map<(n, c, h, w) -> (n, c, h, w)>
+func.func @conv_bias_residual_clip(%x: memref<1x1x3x6x6xf32>, %w: memref<1x4x3x3x3xf32>, %bias: memref<4x1x1xf32>, %res: memref<1x4x4x4xf32>, %padded: memref<1x4x6x6xf32>) {
+  %acc = memref.alloc() : memref<1x4x4x4xf32>
+  linalg.generic {indexing_maps = [#channel, #id4, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%bias, %res : memref<4x1x1xf32>, memref<1x4x4x4xf32>) outs(%acc : memref<1x4x4x4xf32>) {
+  ^bb0(%b: f32, %r: f32, %o: f32):
+    %s = arith.addf %b, %r : f32
+    linalg.yield %s : f32
+  }
+  %view = memref.expand_shape %acc [[0], [1, 2], [3], [4]] output_shape [1, 1, 4, 4, 4] : memref<1x4x4x4xf32> into memref<1x1x4x4x4xf32>
+  linalg.generic {indexing_maps = [#in, #w, #o], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
+      ins(%x, %w : memref<1x1x3x6x6xf32>, memref<1x4x3x3x3xf32>) outs(%view : memref<1x1x4x4x4xf32>)
+      attrs = {kiln.ukernel = {epilogue = ["addends", "clamp"], isa = "generic", kernel = "sconv2d", register_tile = array<i64: 4, 16>}} {
+  ^bb0(%a: f32, %b: f32, %s: f32):
+    %p = arith.mulf %a, %b : f32
+    %t = arith.addf %s, %p : f32
+    linalg.yield %t : f32
+  }
+  %zero = arith.constant 0.0 : f32
+  %six = arith.constant 6.0 : f32
+  linalg.fill ins(%zero : f32) outs(%padded : memref<1x4x6x6xf32>)
+  %sub = memref.subview %padded[0, 0, 1, 1] [1, 4, 4, 4] [1, 1, 1, 1] : memref<1x4x6x6xf32> to memref<1x4x4x4xf32, strided<[144, 36, 6, 1], offset: 7>>
+  linalg.generic {indexing_maps = [#id4, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%acc : memref<1x4x4x4xf32>) outs(%sub : memref<1x4x4x4xf32, strided<[144, 36, 6, 1], offset: 7>>) {
+  ^bb0(%v: f32, %o: f32):
+    %lt = arith.cmpf olt, %v, %zero : f32
+    %y = arith.select %lt, %zero, %v : f32
+    %gt = arith.cmpf ogt, %y, %six : f32
+    %z = arith.select %gt, %six, %y : f32
+    linalg.yield %z : f32
+  }
+  memref.dealloc %acc : memref<1x4x4x4xf32>
+  return
+}
+
+// -----
+
+// The accumulator is also copied out after the ReLU: the bias still goes to
+// the epilogue, the ReLU stays a separate op reading the product.
+// CHECK-LABEL: func.func @accumulator_read_again
+// CHECK: %[[ACC:.+]] = memref.alloc
+// CHECK: %[[BASE:.+]], %{{.+}}, %{{.+}}:2, %{{.+}}:2 = memref.extract_strided_metadata %[[ACC]]
+// CHECK: call @kiln_ukernel_sgemm_generic({{.*}}, %[[BASE]], {{.*}}, %c1, %{{.+}}, %{{.+}})
+// CHECK: linalg.generic
+// CHECK: memref.copy %[[ACC]]
+#row = affine_map<(m, n) -> (n)>
+#id = affine_map<(m, n) -> (m, n)>
+func.func @accumulator_read_again(%a: memref<8x16xf32>, %b: memref<16x32xf32>, %bias: memref<32xf32>, %out: memref<8x32xf32>, %copy: memref<8x32xf32>) {
+  %acc = memref.alloc() : memref<8x32xf32>
+  linalg.generic {indexing_maps = [#row, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%bias : memref<32xf32>) outs(%acc : memref<8x32xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    linalg.yield %x : f32
+  }
+  linalg.matmul {kiln.ukernel = {epilogue = ["addends", "clamp"], isa = "generic", kernel = "sgemm", register_tile = array<i64: 4, 16>}}
+      ins(%a, %b : memref<8x16xf32>, memref<16x32xf32>) outs(%acc : memref<8x32xf32>)
+  %zero = arith.constant 0.0 : f32
+  linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%acc : memref<8x32xf32>) outs(%out : memref<8x32xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %y = arith.maximumf %x, %zero : f32
+    linalg.yield %y : f32
+  }
+  memref.copy %acc, %copy : memref<8x32xf32> to memref<8x32xf32>
+  memref.dealloc %acc : memref<8x32xf32>
   return
 }
 

@@ -132,3 +132,103 @@ func.func @constant_weights(%x: tensor<1x1x3x5x5xf32>, %init: tensor<1x1x4x3x3xf
   } -> tensor<1x1x4x3x3xf32>
   return %0 : tensor<1x1x4x3x3xf32>
 }
+
+// -----
+
+// The output starts as a bias broadcast along the rows and the result only
+// goes into a ReLU: the kernel's epilogue takes over both.
+// CHECK-LABEL: func.func @bias_relu
+// CHECK: linalg.matmul {kiln.ukernel = {epilogue = ["addends", "clamp"], isa = "avx512"
+#row = affine_map<(m, n) -> (n)>
+#id = affine_map<(m, n) -> (m, n)>
+func.func @bias_relu(%a: tensor<8x16xf32>, %b: tensor<16x32xf32>, %bias: tensor<32xf32>) -> tensor<8x32xf32> {
+  %e = tensor.empty() : tensor<8x32xf32>
+  %init = linalg.generic {indexing_maps = [#row, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%bias : tensor<32xf32>) outs(%e : tensor<8x32xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    linalg.yield %x : f32
+  } -> tensor<8x32xf32>
+  %p = linalg.matmul ins(%a, %b : tensor<8x16xf32>, tensor<16x32xf32>) outs(%init : tensor<8x32xf32>) -> tensor<8x32xf32>
+  %zero = arith.constant 0.0 : f32
+  %r = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%p : tensor<8x32xf32>) outs(%e : tensor<8x32xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %y = arith.maximumf %x, %zero : f32
+    linalg.yield %y : f32
+  } -> tensor<8x32xf32>
+  return %r : tensor<8x32xf32>
+}
+
+// -----
+
+// A result that is also returned keeps its clamp apart; a clamp with a
+// non-constant bound is no clamp; maxnumf (which turns a NaN into the bound)
+// is not fused either.
+// CHECK-LABEL: func.func @not_fused
+// CHECK: linalg.matmul {kiln.ukernel = {epilogue = ["addends"], isa = "avx512"
+// CHECK: linalg.matmul {kiln.ukernel = {epilogue = ["addends"], isa = "avx512"
+// CHECK: linalg.matmul {kiln.ukernel = {isa = "avx512"
+#row = affine_map<(m, n) -> (n)>
+#id = affine_map<(m, n) -> (m, n)>
+func.func @not_fused(%a: tensor<8x16xf32>, %b: tensor<16x32xf32>, %bias: tensor<32xf32>, %bound: f32, %c: tensor<8x32xf32>) -> (tensor<8x32xf32>, tensor<8x32xf32>, tensor<8x32xf32>, tensor<8x32xf32>) {
+  %e = tensor.empty() : tensor<8x32xf32>
+  %init = linalg.generic {indexing_maps = [#row, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%bias : tensor<32xf32>) outs(%e : tensor<8x32xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    linalg.yield %x : f32
+  } -> tensor<8x32xf32>
+  %p = linalg.matmul ins(%a, %b : tensor<8x16xf32>, tensor<16x32xf32>) outs(%init : tensor<8x32xf32>) -> tensor<8x32xf32>
+  %zero = arith.constant 0.0 : f32
+  %r = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%p : tensor<8x32xf32>) outs(%e : tensor<8x32xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %y = arith.maximumf %x, %zero : f32
+    linalg.yield %y : f32
+  } -> tensor<8x32xf32>
+  %init2 = linalg.generic {indexing_maps = [#row, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%bias : tensor<32xf32>) outs(%e : tensor<8x32xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    linalg.yield %x : f32
+  } -> tensor<8x32xf32>
+  %p2 = linalg.matmul ins(%a, %b : tensor<8x16xf32>, tensor<16x32xf32>) outs(%init2 : tensor<8x32xf32>) -> tensor<8x32xf32>
+  %r2 = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%p2 : tensor<8x32xf32>) outs(%e : tensor<8x32xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %y = arith.maximumf %x, %bound : f32
+    linalg.yield %y : f32
+  } -> tensor<8x32xf32>
+  %filled = linalg.fill ins(%zero : f32) outs(%e : tensor<8x32xf32>) -> tensor<8x32xf32>
+  %p3 = linalg.matmul ins(%a, %b : tensor<8x16xf32>, tensor<16x32xf32>) outs(%filled : tensor<8x32xf32>) -> tensor<8x32xf32>
+  %r3 = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%p3 : tensor<8x32xf32>) outs(%e : tensor<8x32xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %y = arith.maxnumf %x, %zero : f32
+    linalg.yield %y : f32
+  } -> tensor<8x32xf32>
+  return %p, %r, %r2, %r3 : tensor<8x32xf32>, tensor<8x32xf32>, tensor<8x32xf32>, tensor<8x32xf32>
+}
+
+// -----
+
+// A zero-filled output with a Clip (compare and select) after it: the clamp
+// alone is fused.
+// CHECK-LABEL: func.func @zero_init_clamp
+// CHECK: linalg.matmul {kiln.ukernel = {epilogue = ["clamp"], isa = "avx512"
+#id = affine_map<(m, n) -> (m, n)>
+func.func @zero_init_clamp(%a: tensor<8x16xf32>, %b: tensor<16x32xf32>) -> tensor<8x32xf32> {
+  %e = tensor.empty() : tensor<8x32xf32>
+  %zero = arith.constant 0.0 : f32
+  %six = arith.constant 6.0 : f32
+  %filled = linalg.fill ins(%zero : f32) outs(%e : tensor<8x32xf32>) -> tensor<8x32xf32>
+  %p = linalg.matmul ins(%a, %b : tensor<8x16xf32>, tensor<16x32xf32>) outs(%filled : tensor<8x32xf32>) -> tensor<8x32xf32>
+  %r = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%p : tensor<8x32xf32>) outs(%e : tensor<8x32xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %lt = arith.cmpf olt, %x, %zero : f32
+    %y = arith.select %lt, %zero, %x : f32
+    %gt = arith.cmpf ogt, %y, %six : f32
+    %z = arith.select %gt, %six, %y : f32
+    linalg.yield %z : f32
+  } -> tensor<8x32xf32>
+  return %r : tensor<8x32xf32>
+}

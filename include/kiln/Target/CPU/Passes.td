@@ -136,6 +136,21 @@ def KilnCPUParallelizeOuterLoops : Pass<"kiln-cpu-parallelize-outer-loops", "mli
 // Kernel selection and microkernels
 //===----------------------------------------------------------------------===//
 
+def KilnCPUFusePadding : Pass<"kiln-cpu-fuse-padding", "mlir::func::FuncOp"> {
+  let summary = "Write elementwise results straight into padded buffers";
+  let description = [{
+    A `tensor.pad` of an elementwise linalg op's result (the activation
+    before a padded convolution or pooling) becomes a fill of the padded
+    tensor and the elementwise op writing into its interior
+    (`extract_slice` / `insert_slice`), so after bufferization there is no
+    separate copy of the unpadded result. Runs before
+    `kiln-cpu-select-kernels`, whose epilogue fusion then lets the producing
+    convolution write the interior itself.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def KilnCPULowerUKernels : Pass<"kiln-cpu-lower-ukernels", "mlir::ModuleOp"> {
   let summary = "Replace the contractions marked for microkernels by calls";
   let description = [{
@@ -152,6 +167,14 @@ def KilnCPULowerUKernels : Pass<"kiln-cpu-lower-ukernels", "mlir::ModuleOp"> {
     the constant (a global, possibly reshaped) is packed now into the
     kernel's panel layout as a new global, the call goes to the `_packed_`
     entry point, and the original global is deleted once nothing reads it.
+
+    With an `epilogue`, the op that initialized the output (the addends'
+    sum) and the clamp are found on buffers and erased: the call reads the
+    addends as strided views indexed like the output, writes the clamp's
+    output buffer (the call moves to where the clamp was), and the
+    accumulator buffer goes away. Where the ops are not where the strategy
+    saw them (another op reads the accumulator, or writes what the kernel
+    reads, in between), the product runs unfused.
 
     ```mlir
     func.call @kiln_ukernel_sgemm_avx512(%c1, %c1, %m, %n, %k, %a_base,
@@ -190,6 +213,15 @@ def KilnCPUSelectKernels : Pass<"kiln-cpu-select-kernels", "mlir::func::FuncOp">
     the kernel would pack on every call is packed at compile time instead:
     `pack_rhs = "compile-time"` for a product's rhs read through its k and n
     loops, `pack_weights = "compile-time"` for a convolution's weights.
+
+    `epilogue` lists the ops around the contraction whose work the kernel's
+    epilogue takes over, so the result is written once: `"addends"` when the
+    output starts as a sum of one or two addends (the bias broadcast, or
+    bias plus residual, that `convert-kiln-to-linalg` builds) that nothing
+    else reads, and `"clamp"` when the result only goes (through reshapes)
+    into an elementwise clamp (ReLU, Clip, a chain of maximumf/minimumf or
+    compare-and-select with constant bounds), given an output that starts as
+    addends or zero.
   }];
   let options = [
     Option<"isa", "isa", "std::string", "\"host\"",
