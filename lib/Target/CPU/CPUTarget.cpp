@@ -104,6 +104,13 @@ kiln::translateAndOptimize(ModuleOp module, llvm::LLVMContext &llvmContext,
     return module.emitError(error);
   llvmModule->setDataLayout(machine->createDataLayout());
   llvmModule->setTargetTriple(machine->getTargetTriple());
+  // LLVM vectorizes for 256-bit registers on AVX-512 machines by default
+  // (to spare clock frequency on older parts); the model's loops (softmax,
+  // normalization, activations) run at twice the width with 512.
+  if (machine->getMCSubtargetInfo()->checkFeatures("+avx512f"))
+    for (llvm::Function &function : *llvmModule)
+      if (!function.isDeclaration())
+        function.addFnAttr("prefer-vector-width", "512");
   LLVMModel result;
   result.data = splitData(*llvmModule, dataThreshold);
   auto optimize = makeOptimizingTransformer(options.optLevel, /*sizeLevel=*/0,
