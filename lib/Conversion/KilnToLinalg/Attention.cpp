@@ -166,6 +166,190 @@ struct AttentionLowering : OpConversionPattern<AttentionOp> {
     if (op.getMaskFill())
       fill = op.getMaskFill()->convertToDouble();
 
+    // One key tile's step of the online softmax: the new (m, l, acc).
+    auto step = [&](OpBuilder &b, Location l, OpFoldResult tk, Value qTile,
+                    Value kTile, Value vTile, Value maskTile, AffineMap maskMap,
+                    Value m, Value sum, Value acc) -> SmallVector<Value> {
+      TileBuilder s{b, l, element};
+      // s = q k^T over (i, j, c).
+      Value scores = s.generic(
+          s.filled({tq, tk}, scalarConstant(b, l, element, 0)), {qTile, kTile},
+          {map(3, {dim(0), dim(2)}), map(3, {dim(1), dim(2)}),
+           map(3, {dim(0), dim(1)})},
+          {par, par, red}, [](OpBuilder &nb, Location nl, ValueRange a) {
+            return (Value)arith::AddFOp::create(
+                nb, nl, a[2], arith::MulFOp::create(nb, nl, a[0], a[1]));
+          });
+
+      // Scale and mask.
+      SmallVector<Value> inputs = {scores};
+      SmallVector<AffineMap> maps = {map(2, {dim(0), dim(1)})};
+      if (maskTile) {
+        inputs.push_back(maskTile);
+        maps.push_back(maskMap);
+      }
+      maps.push_back(map(2, {dim(0), dim(1)}));
+      Value masked = s.generic(
+          s.filled({tq, tk}, scalarConstant(b, l, element, 0)), inputs, maps,
+          {par, par}, [&](OpBuilder &nb, Location nl, ValueRange a) {
+            Value x = arith::MulFOp::create(
+                nb, nl, a[0], scalarConstant(nb, nl, element, scale));
+            if (a.size() > 2) {
+              if (fill)
+                x = arith::SelectOp::create(
+                    nb, nl, a[1], scalarConstant(nb, nl, element, *fill), x);
+              else
+                x = arith::AddFOp::create(nb, nl, x, a[1]);
+            }
+            return x;
+          });
+
+      // m' = max(m, rowmax(s)). The running max only keeps exp from
+      // overflowing, so it is a max without NaN semantics (maxnumf,
+      // nnan): a plain vmaxps that LLVM vectorizes as a reduction, where
+      // maximumf's NaN checks keep it a scalar chain. Scores with NaNs
+      // give unspecified rows, as in other runtimes' softmax kernels.
+      Value mNew =
+          s.generic(m, {masked}, {map(2, {dim(0), dim(1)}), map(2, {dim(0)})},
+                    {par, red}, [](OpBuilder &nb, Location nl, ValueRange a) {
+                      return (Value)arith::MaxNumFOp::create(
+                          nb, nl, a[0], a[1], arith::FastMathFlags::nnan);
+                    });
+      // exp(x - m'), 0 where m' is -inf (every score masked to -inf).
+      auto shiftedExp = [&](OpBuilder &nb, Location nl, Value x,
+                            Value maxValue) -> Value {
+        Value same = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OEQ, x,
+                                           maxValue);
+        Value e = math::ExpOp::create(
+            nb, nl, arith::SubFOp::create(nb, nl, x, maxValue));
+        return arith::SelectOp::create(nb, nl, same,
+                                       scalarConstant(nb, nl, element, 1), e);
+      };
+      Value p = s.generic(
+          s.filled({tq, tk}, scalarConstant(b, l, element, 0)), {masked, mNew},
+          {map(2, {dim(0), dim(1)}), map(2, {dim(0)}),
+           map(2, {dim(0), dim(1)})},
+          {par, par}, [&](OpBuilder &nb, Location nl, ValueRange a) {
+            Value isInf = arith::CmpFOp::create(
+                nb, nl, arith::CmpFPredicate::OEQ, a[1],
+                extremeConstant(nb, nl, element, true, false));
+            return (Value)arith::SelectOp::create(
+                nb, nl, isInf, scalarConstant(nb, nl, element, 0),
+                shiftedExp(nb, nl, a[0], a[1]));
+          });
+      // c = exp(m - m') (1 while both are -inf).
+      Value correction =
+          s.generic(s.filled({tq}, scalarConstant(b, l, element, 0)), {m, mNew},
+                    {map(1, {dim(0)}), map(1, {dim(0)}), map(1, {dim(0)})},
+                    {par}, [&](OpBuilder &nb, Location nl, ValueRange a) {
+                      return shiftedExp(nb, nl, a[0], a[1]);
+                    });
+      // l' = c * l + rowsum(p).
+      Value scaledSum =
+          s.generic(sum, {correction}, {map(1, {dim(0)}), map(1, {dim(0)})},
+                    {par}, [](OpBuilder &nb, Location nl, ValueRange a) {
+                      return (Value)arith::MulFOp::create(nb, nl, a[0], a[1]);
+                    });
+      Value sumNew = s.generic(
+          scaledSum, {p}, {map(2, {dim(0), dim(1)}), map(2, {dim(0)})},
+          {par, red}, [](OpBuilder &nb, Location nl, ValueRange a) {
+            return (Value)arith::AddFOp::create(nb, nl, a[1], a[0]);
+          });
+      // acc' = c * acc + p v.
+      Value scaledAcc = s.generic(
+          acc, {correction}, {map(2, {dim(0)}), map(2, {dim(0), dim(1)})},
+          {par, par}, [](OpBuilder &nb, Location nl, ValueRange a) {
+            return (Value)arith::MulFOp::create(nb, nl, a[0], a[1]);
+          });
+      Value accNew = s.generic(
+          scaledAcc, {p, vTile},
+          {map(3, {dim(0), dim(2)}), map(3, {dim(2), dim(1)}),
+           map(3, {dim(0), dim(1)})},
+          {par, par, red}, [](OpBuilder &nb, Location nl, ValueRange a) {
+            return (Value)arith::AddFOp::create(
+                nb, nl, a[2], arith::MulFOp::create(nb, nl, a[0], a[1]));
+          });
+      return {mNew, sumNew, accNew};
+    };
+
+    // Whether to skip a key tile: every mask entry of the tile hides its
+    // score and, for a finite fill, every row's running max m is at least
+    // 104 above it. Null when the mask cannot hide a whole tile exactly.
+    auto skipCondition = [&](OpBuilder &b, Location l, Value maskTile, Value m,
+                             std::optional<double> fill) -> Value {
+      if (!maskTile)
+        return Value();
+      TileBuilder s{b, l, element};
+      Type maskElement = getElementTypeOrSelf(maskTile.getType());
+      // Every entry of the tile (its stretched dims have extent 1).
+      unsigned tileRank = cast<RankedTensorType>(maskTile.getType()).getRank();
+      bool isBool = maskElement.isInteger(1);
+      if (isBool != fill.has_value() ||
+          (!isBool && !isa<FloatType>(maskElement)))
+        return Value();
+      // visible = any entry that does not hide its score (a NaN counts as
+      // visible), reduced over the tile's (i, j) into a 0-d tensor.
+      Type i1 = b.getI1Type();
+      Value init =
+          linalg::FillOp::create(
+              b, l, arith::ConstantIntOp::create(b, l, i1, 0).getResult(),
+              tensor::EmptyOp::create(b, l, ArrayRef<int64_t>{}, i1)
+                  .getResult())
+              .getResult(0);
+      Value anyVisible =
+          linalg::GenericOp::create(
+              b, l, TypeRange{init.getType()}, ValueRange{maskTile},
+              ValueRange{init},
+              ArrayRef<AffineMap>{b.getMultiDimIdentityMap(tileRank),
+                                  map(tileRank, {})},
+              SmallVector<IteratorType>(tileRank, red),
+              [&](OpBuilder &nb, Location nl, ValueRange a) {
+                Value visible;
+                if (isBool)
+                  visible = arith::XOrIOp::create(
+                      nb, nl, a[0],
+                      arith::ConstantIntOp::create(nb, nl, i1, 1));
+                else
+                  visible = arith::CmpFOp::create(
+                      nb, nl, arith::CmpFPredicate::UNE, a[0],
+                      extremeConstant(nb, nl, maskElement, true, false));
+                linalg::YieldOp::create(
+                    nb, nl,
+                    ValueRange{arith::OrIOp::create(nb, nl, a[1], visible)});
+              })
+              .getResult(0);
+      Value skip = arith::XOrIOp::create(
+          b, l, tensor::ExtractOp::create(b, l, anyVisible, ValueRange{}),
+          arith::ConstantIntOp::create(b, l, i1, 1));
+      if (!fill || std::isinf(*fill))
+        return skip;
+      // min over rows of m, against fill + 104.
+      Value inf = extremeConstant(b, l, element, false, false);
+      Value minInit =
+          linalg::FillOp::create(
+              b, l, inf,
+              tensor::EmptyOp::create(b, l, ArrayRef<int64_t>{}, element)
+                  .getResult())
+              .getResult(0);
+      Value mMin =
+          linalg::GenericOp::create(
+              b, l, TypeRange{minInit.getType()}, ValueRange{m},
+              ValueRange{minInit},
+              ArrayRef<AffineMap>{map(1, {dim(0)}), map(1, {})},
+              ArrayRef<IteratorType>{red},
+              [&](OpBuilder &nb, Location nl, ValueRange a) {
+                linalg::YieldOp::create(
+                    nb, nl,
+                    ValueRange{arith::MinimumFOp::create(nb, nl, a[0], a[1])});
+              })
+              .getResult(0);
+      Value safe = arith::CmpFOp::create(
+          b, l, arith::CmpFPredicate::OGE,
+          tensor::ExtractOp::create(b, l, mMin, ValueRange{}),
+          scalarConstant(b, l, element, *fill + 104.0));
+      return arith::AndIOp::create(b, l, skip, safe);
+    };
+
     auto loop = scf::ForOp::create(
         rewriter, loc, c0, t.value(sk), kStep, ValueRange{m0, l0, acc0},
         [&](OpBuilder &b, Location l, Value j0, ValueRange carried) {
@@ -177,21 +361,10 @@ struct AttentionLowering : OpConversionPattern<AttentionOp> {
           auto [vOffsets, vSizes] = window(j0, tk, dv);
           Value vTile = s.slice(v, vOffsets, vSizes, lastTwo);
 
-          // s = q k^T over (i, j, c).
-          Value scores = s.generic(
-              s.filled({tq, tk}, scalarConstant(b, l, element, 0)),
-              {qTile, kTile},
-              {map(3, {dim(0), dim(2)}), map(3, {dim(1), dim(2)}),
-               map(3, {dim(0), dim(1)})},
-              {par, par, red}, [](OpBuilder &nb, Location nl, ValueRange a) {
-                return (Value)arith::AddFOp::create(
-                    nb, nl, a[2], arith::MulFOp::create(nb, nl, a[0], a[1]));
-              });
-
-          // Scale and mask. The mask tile is the slice of the mask that
-          // broadcasts onto this (batch..., rows, cols) window.
-          SmallVector<Value> inputs = {scores};
-          SmallVector<AffineMap> maps = {map(2, {dim(0), dim(1)})};
+          // The slice of the mask that broadcasts onto this (batch..., rows,
+          // cols) window, and its map over (i, j).
+          Value maskTile;
+          AffineMap maskMap;
           if (mask) {
             auto maskType = cast<RankedTensorType>(mask.getType());
             int64_t offset = rank - maskType.getRank();
@@ -218,95 +391,35 @@ struct AttentionLowering : OpConversionPattern<AttentionOp> {
                                           : dim(sd - batch));
               }
             }
-            Value maskTile = s.slice(mask, offsets, sizes, kept);
             // The slice keeps the mask's element type.
-            inputs.push_back(maskTile);
-            maps.push_back(map(2, exprs));
+            maskTile = s.slice(mask, offsets, sizes, kept);
+            maskMap = map(2, exprs);
           }
-          maps.push_back(map(2, {dim(0), dim(1)}));
-          Value masked = s.generic(
-              s.filled({tq, tk}, scalarConstant(b, l, element, 0)), inputs,
-              maps, {par, par}, [&](OpBuilder &nb, Location nl, ValueRange a) {
-                Value x = arith::MulFOp::create(
-                    nb, nl, a[0], scalarConstant(nb, nl, element, scale));
-                if (a.size() > 2) {
-                  if (fill)
-                    x = arith::SelectOp::create(
-                        nb, nl, a[1], scalarConstant(nb, nl, element, *fill),
-                        x);
-                  else
-                    x = arith::AddFOp::create(nb, nl, x, a[1]);
-                }
-                return x;
-              });
 
-          // m' = max(m, rowmax(s)). The running max only keeps exp from
-          // overflowing, so it is a max without NaN semantics (maxnumf,
-          // nnan): a plain vmaxps that LLVM vectorizes as a reduction, where
-          // maximumf's NaN checks keep it a scalar chain. Scores with NaNs
-          // give unspecified rows, as in other runtimes' softmax kernels.
-          Value mNew = s.generic(
-              m, {masked}, {map(2, {dim(0), dim(1)}), map(2, {dim(0)})},
-              {par, red}, [](OpBuilder &nb, Location nl, ValueRange a) {
-                return (Value)arith::MaxNumFOp::create(
-                    nb, nl, a[0], a[1], arith::FastMathFlags::nnan);
-              });
-          // exp(x - m'), 0 where m' is -inf (every score masked to -inf).
-          auto shiftedExp = [&](OpBuilder &nb, Location nl, Value x,
-                                Value maxValue) -> Value {
-            Value same = arith::CmpFOp::create(
-                nb, nl, arith::CmpFPredicate::OEQ, x, maxValue);
-            Value e = math::ExpOp::create(
-                nb, nl, arith::SubFOp::create(nb, nl, x, maxValue));
-            return arith::SelectOp::create(
-                nb, nl, same, scalarConstant(nb, nl, element, 1), e);
-          };
-          Value p = s.generic(
-              s.filled({tq, tk}, scalarConstant(b, l, element, 0)),
-              {masked, mNew},
-              {map(2, {dim(0), dim(1)}), map(2, {dim(0)}),
-               map(2, {dim(0), dim(1)})},
-              {par, par}, [&](OpBuilder &nb, Location nl, ValueRange a) {
-                Value isInf = arith::CmpFOp::create(
-                    nb, nl, arith::CmpFPredicate::OEQ, a[1],
-                    extremeConstant(nb, nl, element, true, false));
-                return (Value)arith::SelectOp::create(
-                    nb, nl, isInf, scalarConstant(nb, nl, element, 0),
-                    shiftedExp(nb, nl, a[0], a[1]));
-              });
-          // c = exp(m - m') (1 while both are -inf).
-          Value correction = s.generic(
-              s.filled({tq}, scalarConstant(b, l, element, 0)), {m, mNew},
-              {map(1, {dim(0)}), map(1, {dim(0)}), map(1, {dim(0)})}, {par},
-              [&](OpBuilder &nb, Location nl, ValueRange a) {
-                return shiftedExp(nb, nl, a[0], a[1]);
-              });
-          // l' = c * l + rowsum(p).
-          Value scaledSum = s.generic(
-              sum, {correction}, {map(1, {dim(0)}), map(1, {dim(0)})}, {par},
-              [](OpBuilder &nb, Location nl, ValueRange a) {
-                return (Value)arith::MulFOp::create(nb, nl, a[0], a[1]);
-              });
-          Value sumNew = s.generic(
-              scaledSum, {p}, {map(2, {dim(0), dim(1)}), map(2, {dim(0)})},
-              {par, red}, [](OpBuilder &nb, Location nl, ValueRange a) {
-                return (Value)arith::AddFOp::create(nb, nl, a[1], a[0]);
-              });
-          // acc' = c * acc + p v.
-          Value scaledAcc = s.generic(
-              acc, {correction}, {map(2, {dim(0)}), map(2, {dim(0), dim(1)})},
-              {par, par}, [](OpBuilder &nb, Location nl, ValueRange a) {
-                return (Value)arith::MulFOp::create(nb, nl, a[0], a[1]);
-              });
-          Value accNew = s.generic(
-              scaledAcc, {p, vTile},
-              {map(3, {dim(0), dim(2)}), map(3, {dim(2), dim(1)}),
-               map(3, {dim(0), dim(1)})},
-              {par, par, red}, [](OpBuilder &nb, Location nl, ValueRange a) {
-                return (Value)arith::AddFOp::create(
-                    nb, nl, a[2], arith::MulFOp::create(nb, nl, a[0], a[1]));
-              });
-          scf::YieldOp::create(b, l, ValueRange{mNew, sumNew, accNew});
+          // A key tile that the mask hides from every query row of this tile
+          // (a causal mask's tiles above the diagonal) is skipped. That is
+          // exact where its probabilities are exactly 0: masked scores of
+          // -inf, or a finite fill at least 104 below the running max of
+          // every row (exp underflows in f32; the row max then stays).
+          Value skip = skipCondition(b, l, maskTile, m, fill);
+          if (!skip) {
+            scf::YieldOp::create(b, l,
+                                 step(b, l, tk, qTile, kTile, vTile, maskTile,
+                                      maskMap, m, sum, acc));
+            return;
+          }
+          auto branch = scf::IfOp::create(b, l, TypeRange(carried), skip,
+                                          /*withElseRegion=*/true);
+          {
+            OpBuilder::InsertionGuard inner(b);
+            b.setInsertionPointToStart(branch.thenBlock());
+            scf::YieldOp::create(b, l, carried);
+            b.setInsertionPointToStart(branch.elseBlock());
+            scf::YieldOp::create(b, l,
+                                 step(b, l, tk, qTile, kTile, vTile, maskTile,
+                                      maskMap, m, sum, acc));
+          }
+          scf::YieldOp::create(b, l, branch.getResults());
         });
 
     // out = acc / l, written into this iteration's window of the result.

@@ -10,6 +10,11 @@
 // CHECK: tensor.extract_slice %arg0[{{.+}}, %[[I]], 0] [1, 1, 128, 32] [1, 1, 1, 1] : tensor<2x4x512x32xf32> to tensor<128x32xf32>
 // CHECK: scf.for %[[J:.+]] = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%{{.+}} = %{{.+}}, %{{.+}} = %{{.+}}, %{{.+}} = %{{.+}}) -> (tensor<128xf32>, tensor<128xf32>, tensor<128x32xf32>)
 // CHECK: tensor.extract_slice %arg3[{{.+}}, 0, 0, %[[J]]] [1, 1, 1, 128] [1, 1, 1, 1] : tensor<2x1x1x512xf32> to tensor<1x128xf32>
+// A key tile whose additive mask is -inf everywhere is skipped: the step
+// runs in the else branch of an scf.if on "no entry is visible".
+// CHECK: arith.cmpf une
+// CHECK: %[[ANY:.+]] = tensor.extract %{{.+}}[] : tensor<i1>
+// CHECK: scf.if %[[ANY]]
 // CHECK: math.exp
 // CHECK: scf.yield
 // CHECK: tensor.parallel_insert_slice %{{.+}} into %[[OUT]][{{.+}}, %[[I]], 0] [1, 1, 128, 32]
@@ -17,6 +22,23 @@
 func.func @main_graph(%q: tensor<2x4x512x32xf32>, %k: tensor<2x4x512x32xf32>, %v: tensor<2x4x512x32xf32>, %mask: tensor<2x1x1x512xf32>) -> tensor<2x4x512x32xf32> {
   %o = kiln.attention %q, %k, %v mask %mask {scale = 0.176776692 : f32} : (tensor<2x4x512x32xf32>, tensor<2x4x512x32xf32>, tensor<2x4x512x32xf32>, tensor<2x1x1x512xf32>) -> tensor<2x4x512x32xf32>
   return %o : tensor<2x4x512x32xf32>
+}
+
+// A bool mask with a finite fill (-1e4, as GPT-2 exports): a hidden tile is
+// skipped only once every row's running max is at least 104 above the fill,
+// so its probabilities are exactly 0 in f32.
+// CHECK-LABEL: func.func @bool_mask_fill(
+// CHECK: %[[LIMIT:.+]] = arith.constant -9.896000e+03 : f32
+// CHECK: scf.for
+// CHECK: %[[ANY:.+]] = tensor.extract %{{.+}}[] : tensor<i1>
+// CHECK: %[[HIDDEN:.+]] = arith.xori %[[ANY]], %true
+// CHECK: arith.minimumf
+// CHECK: %[[SAFE:.+]] = arith.cmpf oge, %{{.+}}, %[[LIMIT]] : f32
+// CHECK: %[[SKIP:.+]] = arith.andi %[[HIDDEN]], %[[SAFE]]
+// CHECK: scf.if %[[SKIP]]
+func.func @bool_mask_fill(%q: tensor<4x256x8xf32>, %k: tensor<4x256x8xf32>, %v: tensor<4x256x8xf32>, %mask: tensor<256x256xi1>) -> tensor<4x256x8xf32> {
+  %o = kiln.attention %q, %k, %v mask %mask {mask_fill = -1.000000e+04 : f32, scale = 0.35 : f32} : (tensor<4x256x8xf32>, tensor<4x256x8xf32>, tensor<4x256x8xf32>, tensor<256x256xi1>) -> tensor<4x256x8xf32>
+  return %o : tensor<4x256x8xf32>
 }
 
 // The whole pipeline runs the tiles on OpenMP threads with the tile loops

@@ -68,13 +68,17 @@ def additive(outdir, rng):
          expected.astype(np.float32))
 
 
-def causal(outdir, rng):
-    """Rank-3 [H,S,D], bool causal mask through Where(cond, fill, scores)."""
-    h, s, d = 4, 77, 8
+def causal(outdir, rng, name="causal", s=77, hidden_rows=0):
+    """Rank-3 [H,S,D], bool causal mask through Where(cond, fill, scores).
+    The last `hidden_rows` queries see no key at all (padding): every score
+    of theirs is the fill, so softmax averages all values, and no key tile
+    may be skipped for them."""
+    h, d = 4, 8
     q = rng.standard_normal((h, s, d), dtype=np.float32)
     k = rng.standard_normal((h, s, d), dtype=np.float32)
     v = rng.standard_normal((h, s, d), dtype=np.float32)
     future = np.triu(np.ones((s, s), dtype=bool), k=1)
+    future[s - hidden_rows:, :] = True
     nodes = [
         helper.make_node("Transpose", ["k"], ["kt"], perm=[0, 2, 1]),
         helper.make_node("MatMul", ["q", "kt"], ["s"]),
@@ -86,7 +90,7 @@ def causal(outdir, rng):
     f = TensorProto.FLOAT
     scale = np.float32(1 / np.sqrt(d))
     graph = helper.make_graph(
-        nodes, "causal",
+        nodes, name,
         [helper.make_tensor_value_info("q", f, q.shape),
          helper.make_tensor_value_info("k", f, k.shape),
          helper.make_tensor_value_info("v", f, v.shape)],
@@ -97,7 +101,7 @@ def causal(outdir, rng):
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     scores = np.where(future, np.float32(-1e4), (q @ k.transpose(0, 2, 1)) * scale)
     expected = softmax(scores) @ v
-    save(outdir, "causal", model, {"q": q, "k": k, "v": v},
+    save(outdir, name, model, {"q": q, "k": k, "v": v},
          expected.astype(np.float32))
 
 
@@ -132,6 +136,10 @@ def main():
     rng = np.random.default_rng(7)
     additive(outdir, rng)
     causal(outdir, rng)
+    # Several 128-row tiles: key tiles hidden from a whole query tile are
+    # skipped, unless a query row sees nothing at all.
+    causal(outdir, rng, "causal300", 300)
+    causal(outdir, rng, "padded300", 300, hidden_rows=60)
 
 
 if __name__ == "__main__":
