@@ -1264,6 +1264,91 @@ static const dw_row_fn dw_rows[] = {
     [KILN_ISA_GENERIC] = dw_row_generic,
 };
 
+/* Rows [oh0, oh1) of one plane of a 3 x 3 depthwise convolution (dilation 1,
+ * horizontal stride 1 or 2, contiguous rows) on AVX-512, with the epilogue:
+ * 64 outputs at a time, each the sum of three partial sums (one per kernel
+ * row) so that twelve independent multiply-add chains hide the latency. */
+typedef struct dw_plane {
+  const float *in, *w;
+  float *out;
+  /* Row 0 of the addends (NULL when absent), rows *_oh apart, along the row
+   * contiguous (step 1) or constant (step 0). */
+  const float *d, *e;
+  int64_t d_oh, e_oh, d_ow, e_ow;
+  int from_out, clamp;
+  float lo, hi;
+} dw_plane;
+
+__attribute__((target("avx512f"))) static inline __m512
+dw_tap_avx512(const float *base, int64_t n, int64_t s) {
+  /* Outputs j < n of this vector read base[s * j]. */
+  __mmask16 mask = n >= 16 ? (__mmask16)0xffff
+                   : n > 0 ? (__mmask16)((1u << n) - 1)
+                           : (__mmask16)0;
+  if (s == 1)
+    return _mm512_maskz_loadu_ps(mask, base);
+  const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12,
+                                        10, 8, 6, 4, 2, 0);
+  int64_t need = n >= 16 ? 31 : n > 0 ? 2 * n - 1 : 0;
+  __mmask16 lo = need >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << need) - 1);
+  __mmask16 hi =
+      need > 16 ? (__mmask16)((1u << (need - 16)) - 1) : (__mmask16)0;
+  return _mm512_permutex2var_ps(_mm512_maskz_loadu_ps(lo, base), even,
+                                _mm512_maskz_loadu_ps(hi, base + 16));
+}
+
+__attribute__((target("avx512f"))) static void
+dw3x3_plane_avx512(const dw_problem *p, const dw_plane *q, int64_t oh0,
+                   int64_t oh1) {
+  const int64_t s = p->stride_w;
+  __m512 w[9];
+  for (int t = 0; t < 9; ++t)
+    w[t] = _mm512_set1_ps(q->w[(t / 3) * p->w_h + (t % 3) * p->w_w]);
+  const __m512 lo = _mm512_set1_ps(q->lo), hi = _mm512_set1_ps(q->hi);
+  for (int64_t oh = oh0; oh < oh1; ++oh) {
+    const float *r0 = q->in + oh * p->stride_h * p->in_h;
+    const float *rows[3] = {r0, r0 + p->in_h, r0 + 2 * p->in_h};
+    float *out = q->out + oh * p->out_oh;
+    const float *d = q->d ? q->d + oh * q->d_oh : NULL;
+    const float *e = q->e ? q->e + oh * q->e_oh : NULL;
+    float constant = (d && !q->d_ow ? *d : 0.0f) + (e && !q->e_ow ? *e : 0.0f);
+    for (int64_t x0 = 0; x0 < p->out_w; x0 += 64) {
+      __m512 acc[4][3];
+      for (int v = 0; v < 4; ++v) {
+        int64_t x = x0 + 16 * v, n = p->out_w - x;
+        for (int r = 0; r < 3; ++r) {
+          const float *base = rows[r] + x * s;
+          acc[v][r] = _mm512_mul_ps(w[3 * r], dw_tap_avx512(base, n, s));
+          acc[v][r] = _mm512_fmadd_ps(w[3 * r + 1],
+                                      dw_tap_avx512(base + 1, n, s), acc[v][r]);
+          acc[v][r] = _mm512_fmadd_ps(w[3 * r + 2],
+                                      dw_tap_avx512(base + 2, n, s), acc[v][r]);
+        }
+      }
+      for (int v = 0; v < 4; ++v) {
+        int64_t x = x0 + 16 * v, n = p->out_w - x;
+        if (n <= 0)
+          break;
+        __mmask16 mask =
+            n >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << n) - 1);
+        __m512 sum =
+            _mm512_add_ps(_mm512_add_ps(acc[v][0], acc[v][1]),
+                          _mm512_add_ps(acc[v][2], _mm512_set1_ps(constant)));
+        if (q->from_out)
+          sum = _mm512_add_ps(sum, _mm512_maskz_loadu_ps(mask, out + x));
+        if (d && q->d_ow)
+          sum = _mm512_add_ps(sum, _mm512_maskz_loadu_ps(mask, d + x));
+        if (e && q->e_ow)
+          sum = _mm512_add_ps(sum, _mm512_maskz_loadu_ps(mask, e + x));
+        /* max(lo, x) and min(hi, x) return x when it is a NaN. */
+        if (q->clamp)
+          sum = _mm512_min_ps(hi, _mm512_max_ps(lo, sum));
+        _mm512_mask_storeu_ps(out + x, mask, sum);
+      }
+    }
+  }
+}
+
 /* One output row (n, g, m, oh) of a depthwise convolution, summed over the
  * input channels of its group, with the epilogue. */
 static void dw_item(const dw_problem *p, dw_row_fn row, const float *input,
@@ -1331,7 +1416,14 @@ static void sdwconv2d(kiln_isa requested, KILN_SCONV2D_ARGS) {
   int rows_fuse = out_ow == 1 && in_channels > 0 &&
                   (!d || d_ow == 0 || d_ow == 1) &&
                   (!e || e_ow == 0 || e_ow == 1);
-  dw_row_fn row = dw_rows[kiln_ukernel_resolve_isa(requested)];
+  kiln_isa isa = kiln_ukernel_resolve_isa(requested);
+  dw_row_fn row = dw_rows[isa];
+  /* The common depthwise layer (3 x 3, one channel per group, stride 1 or
+   * 2) runs whole planes on the unrolled AVX-512 kernel. */
+  int plane3x3 = isa == KILN_ISA_AVX512 && rows_fuse && in_channels == 1 &&
+                 kernel_h == 3 && kernel_w == 3 && dilation_h == 1 &&
+                 dilation_w == 1 && in_w == 1 &&
+                 (stride_w == 1 || stride_w == 2);
   dw_problem p = {out_h,    out_w,      kernel_h,   kernel_w, stride_h,
                   stride_w, dilation_h, dilation_w, in_h,     in_w,
                   w_h,      w_w,        out_oh,     out_ow};
@@ -1354,12 +1446,34 @@ static void sdwconv2d(kiln_isa requested, KILN_SCONV2D_ARGS) {
     int64_t plane = begin / out_h, oh = begin % out_h;
     int64_t m = plane % out_channels, g = (plane / out_channels) % groups,
             n = plane / (out_channels * groups);
-    for (int64_t item = begin; item < end; ++item) {
-      dw_item(&p, row, input, weights, output, n, g, m, oh, in_channels, in_n,
-              in_g, in_c, w_g, w_m, w_c, out_n, out_g, out_m, out_oh, out_ow, d,
-              e, d_n, d_g, d_m, d_oh, d_ow, e_n, e_g, e_m, e_oh, e_ow,
-              accumulate, rows_fuse, clamp, lo, hi);
-      if (++oh == out_h) {
+    for (int64_t item = begin; item < end;) {
+      /* The rows of this plane in the range. */
+      int64_t rows = min64(end - item, out_h - oh);
+      if (plane3x3) {
+        dw_plane q = {input + n * in_n + g * in_g,
+                      weights + g * w_g + m * w_m,
+                      output + n * out_n + g * out_g + m * out_m,
+                      d ? d + n * d_n + g * d_g + m * d_m : NULL,
+                      e ? e + n * e_n + g * e_g + m * e_m : NULL,
+                      d_oh,
+                      e_oh,
+                      d_ow,
+                      e_ow,
+                      accumulate != 0,
+                      clamp,
+                      lo,
+                      hi};
+        dw3x3_plane_avx512(&p, &q, oh, oh + rows);
+      } else {
+        for (int64_t r = 0; r < rows; ++r)
+          dw_item(&p, row, input, weights, output, n, g, m, oh + r, in_channels,
+                  in_n, in_g, in_c, w_g, w_m, w_c, out_n, out_g, out_m, out_oh,
+                  out_ow, d, e, d_n, d_g, d_m, d_oh, d_ow, e_n, e_g, e_m, e_oh,
+                  e_ow, accumulate, rows_fuse, clamp, lo, hi);
+      }
+      item += rows;
+      oh += rows;
+      if (oh == out_h) {
         oh = 0;
         if (++m == out_channels) {
           m = 0;
