@@ -42,7 +42,9 @@
  * the scalar s[i] plus the contiguous rows d[i] and e[i] (where not NULL),
  * then the clamp to [lo, hi]. */
 typedef struct tile_epilogue {
-  float s[8];
+  const float *s;
+  /* Whether any d[i] or e[i] is set (else they are not read). */
+  int rows;
   const float *d[8], *e[8];
   float lo, hi;
 } tile_epilogue;
@@ -100,9 +102,9 @@ typedef struct kernel {
         __m512 lo = _mm512_set1_ps(ep->lo), hi = _mm512_set1_ps(ep->hi);       \
         for (int h = 0; h < 2; ++h) {                                          \
           __m512 x = _mm512_add_ps(acc[i][h], s);                              \
-          if (ep->d[i])                                                        \
+          if (ep->rows && ep->d[i])                                            \
             x = _mm512_add_ps(x, _mm512_loadu_ps(ep->d[i] + 16 * h));          \
-          if (ep->e[i])                                                        \
+          if (ep->rows && ep->e[i])                                            \
             x = _mm512_add_ps(x, _mm512_loadu_ps(ep->e[i] + 16 * h));          \
           acc[i][h] = _mm512_min_ps(hi, _mm512_max_ps(lo, x));                 \
         }                                                                      \
@@ -150,9 +152,9 @@ micro_avx2(int64_t kc, const float *restrict a, const float *restrict b,
       __m256 lo = _mm256_set1_ps(ep->lo), hi = _mm256_set1_ps(ep->hi);
       for (int h = 0; h < 2; ++h) {
         __m256 x = _mm256_add_ps(acc[i][h], s);
-        if (ep->d[i])
+        if (ep->rows && ep->d[i])
           x = _mm256_add_ps(x, _mm256_loadu_ps(ep->d[i] + 8 * h));
-        if (ep->e[i])
+        if (ep->rows && ep->e[i])
           x = _mm256_add_ps(x, _mm256_loadu_ps(ep->e[i] + 8 * h));
         acc[i][h] = _mm256_min_ps(hi, _mm256_max_ps(lo, x));
       }
@@ -180,9 +182,9 @@ static void micro_generic(int64_t kc, const float *restrict a,
       float x = (accumulate ? c[i * rs + j] : 0.0f) + acc[i][j];
       if (ep) {
         x += ep->s[i];
-        if (ep->d[i])
+        if (ep->rows && ep->d[i])
           x += ep->d[i][j];
-        if (ep->e[i])
+        if (ep->rows && ep->e[i])
           x += ep->e[i][j];
         x = x < ep->lo ? ep->lo : x;
         x = x > ep->hi ? ep->hi : x;
@@ -436,39 +438,44 @@ static out_tile batch_tile(const problem *p, int64_t bi) {
   return t;
 }
 
-/* Fills `ep` for the register tile at rows [i0, i0 + mv), column j0 when
- * the epilogue has one: addends constant along rows, or contiguous ones for
- * a `full` tile (the kernel reads its whole width). */
-static int tile_epilogue_for(const problem *p, const out_tile *t, int64_t i0,
-                             int64_t mv, int64_t j0, int full,
-                             tile_epilogue *ep) {
-  if (!p->epilogue || p->d_cols > 1 || p->e_cols > 1 ||
-      (!full && (p->d_cols == 1 || p->e_cols == 1)))
-    return 0;
+/* Whether the epilogue can go with a register tile: addends constant along
+ * rows, or contiguous ones for a `full` tile (the kernel reads its whole
+ * width). */
+static int tile_epilogue_fits(const problem *p, int full) {
+  return p->epilogue && p->d_cols < 2 && p->e_cols < 2 &&
+         (full || (p->d_cols == 0 && p->e_cols == 0));
+}
+
+/* The sums of the addends constant along each row, for rows [mb, me) (and
+ * zeros up to 8 past them: a kernel may compute rows beyond the last). */
+static void row_constants(const problem *p, const out_tile *t, int64_t mb,
+                          int64_t me, float *sums) {
+  for (int64_t i = mb; i < me + 8; ++i) {
+    float v = 0.0f;
+    if (i < me && p->d && !p->d_cols)
+      v += t->d[p->dm[i] + p->dn[0]];
+    if (i < me && p->e && !p->e_cols)
+      v += t->e[p->em[i] + p->en[0]];
+    sums[i - mb] = v;
+  }
+}
+
+/* Fills `ep` for the register tile at rows [i0, i0 + mv), column j0, its
+ * row constants at `sums`. */
+static void tile_epilogue_for(const problem *p, const out_tile *t, int64_t i0,
+                              int64_t mv, int64_t j0, const float *sums,
+                              tile_epilogue *ep) {
+  ep->s = sums;
   ep->lo = p->lo;
   ep->hi = p->hi;
+  ep->rows = p->d_cols == 1 || p->e_cols == 1;
+  if (!ep->rows)
+    return;
   for (int64_t r = 0; r < 8; ++r) {
-    ep->s[r] = 0.0f;
-    ep->d[r] = ep->e[r] = NULL;
-    if (r >= mv)
-      continue;
     int64_t i = i0 + r;
-    if (p->d) {
-      const float *d = t->d + p->dm[i] + p->dn[j0];
-      if (p->d_cols)
-        ep->d[r] = d;
-      else
-        ep->s[r] += *d;
-    }
-    if (p->e) {
-      const float *e = t->e + p->em[i] + p->en[j0];
-      if (p->e_cols)
-        ep->e[r] = e;
-      else
-        ep->s[r] += *e;
-    }
+    ep->d[r] = r < mv && p->d && p->d_cols ? t->d + p->dm[i] + p->dn[j0] : NULL;
+    ep->e[r] = r < mv && p->e && p->e_cols ? t->e + p->em[i] + p->en[j0] : NULL;
   }
-  return 1;
 }
 
 /* Applies the epilogue to rows [i0, i0 + mv) x columns [j0, j0 + nv). */
@@ -660,6 +667,11 @@ static void macro_kernel(kiln_isa isa, const kernel *kr, const problem *p,
   const int64_t mr = kr->mr, nr = kr->nr;
   float *c = t->c;
   float tmp[8 * 32] __attribute__((aligned(64)));
+  /* The row constants of the epilogue, once per block (mc <= 248 rows). */
+  float sums[256];
+  int with_epilogue = last && tile_epilogue_fits(p, 1);
+  if (with_epilogue)
+    row_constants(p, t, mb, me, sums);
   for (int64_t panel = p0; panel < p1; ++panel) {
     const float *bp = bpack + panel * panel_stride;
     int64_t j = jc + panel * nr, nv = min64(nr, ncur - panel * nr);
@@ -681,7 +693,9 @@ static void macro_kernel(kiln_isa isa, const kernel *kr, const problem *p,
       tile_epilogue ep;
       if (p->c_rows_linear && p->cn_run[j] >= nr && nv == nr &&
           (mv == mr || micro != kr->micro)) {
-        int fused = last && tile_epilogue_for(p, t, i, mv, j, 1, &ep);
+        int fused = with_epilogue;
+        if (fused)
+          tile_epilogue_for(p, t, i, mv, j, sums + (i - mb), &ep);
         micro(kc, ap, bp, ldb, c + p->cm[i] + p->cn[j], p->c_rs, accumulate,
               fused ? &ep : NULL);
         if (last && !fused)
@@ -690,8 +704,10 @@ static void macro_kernel(kiln_isa isa, const kernel *kr, const problem *p,
       }
       /* Through a buffer: the epilogue goes with the product when nothing
        * is accumulated, and the tile is stored run by run. */
-      int fused = last && !accumulate &&
-                  tile_epilogue_for(p, t, i, mv, j, nv == nr, &ep);
+      int fused =
+          with_epilogue && !accumulate && tile_epilogue_fits(p, nv == nr);
+      if (fused)
+        tile_epilogue_for(p, t, i, mv, j, sums + (i - mb), &ep);
       micro(kc, ap, bp, ldb, tmp, nr, 0, fused ? &ep : NULL);
       for (int64_t ii = 0; ii < mv; ++ii) {
         float *row = c + p->cm[i + ii];
@@ -1349,6 +1365,59 @@ dw3x3_plane_avx512(const dw_problem *p, const dw_plane *q, int64_t oh0,
   }
 }
 
+/* The same plane kernel in C for the other instruction sets: one expression
+ * per output, which the compiler vectorizes along the row (stride 2 as an
+ * interleaved load). */
+#define DEFINE_DW3X3(suffix, attributes)                                       \
+  attributes static void dw3x3_plane_##suffix(                                 \
+      const dw_problem *p, const dw_plane *q, int64_t oh0, int64_t oh1) {      \
+    float w[9];                                                                \
+    for (int t = 0; t < 9; ++t)                                                \
+      w[t] = q->w[(t / 3) * p->w_h + (t % 3) * p->w_w];                        \
+    const int64_t s = p->stride_w;                                             \
+    for (int64_t oh = oh0; oh < oh1; ++oh) {                                   \
+      const float *r0 = q->in + oh * p->stride_h * p->in_h;                    \
+      const float *r1 = r0 + p->in_h, *r2 = r1 + p->in_h;                      \
+      float *restrict out = q->out + oh * p->out_oh;                           \
+      const float *d = q->d ? q->d + oh * q->d_oh : NULL;                      \
+      const float *e = q->e ? q->e + oh * q->e_oh : NULL;                      \
+      float constant =                                                         \
+          (d && !q->d_ow ? *d : 0.0f) + (e && !q->e_ow ? *e : 0.0f);           \
+      const float *dv = d && q->d_ow ? d : NULL;                               \
+      const float *ev = e && q->e_ow ? e : NULL;                               \
+      if (s == 1)                                                              \
+        for (int64_t x = 0; x < p->out_w; ++x)                                 \
+          out[x] = (q->from_out ? out[x] : 0.0f) + constant +                  \
+                   (w[0] * r0[x] + w[1] * r0[x + 1] + w[2] * r0[x + 2]) +      \
+                   (w[3] * r1[x] + w[4] * r1[x + 1] + w[5] * r1[x + 2]) +      \
+                   (w[6] * r2[x] + w[7] * r2[x + 1] + w[8] * r2[x + 2]);       \
+      else                                                                     \
+        for (int64_t x = 0; x < p->out_w; ++x)                                 \
+          out[x] = (q->from_out ? out[x] : 0.0f) + constant +                  \
+                   (w[0] * r0[2 * x] + w[1] * r0[2 * x + 1] +                  \
+                    w[2] * r0[2 * x + 2]) +                                    \
+                   (w[3] * r1[2 * x] + w[4] * r1[2 * x + 1] +                  \
+                    w[5] * r1[2 * x + 2]) +                                    \
+                   (w[6] * r2[2 * x] + w[7] * r2[2 * x + 1] +                  \
+                    w[8] * r2[2 * x + 2]);                                     \
+      for (int64_t x = 0; (dv || ev || q->clamp) && x < p->out_w; ++x) {       \
+        float v = out[x] + (dv ? dv[x] : 0.0f) + (ev ? ev[x] : 0.0f);          \
+        out[x] = q->clamp ? clamp_value(v, q->lo, q->hi) : v;                  \
+      }                                                                        \
+    }                                                                          \
+  }
+
+DEFINE_DW3X3(avx2, __attribute__((target("avx2,fma"))))
+DEFINE_DW3X3(generic, )
+
+typedef void (*dw3x3_fn)(const dw_problem *, const dw_plane *, int64_t,
+                         int64_t);
+static const dw3x3_fn dw3x3_planes[] = {
+    [KILN_ISA_AVX512] = dw3x3_plane_avx512,
+    [KILN_ISA_AVX2] = dw3x3_plane_avx2,
+    [KILN_ISA_GENERIC] = dw3x3_plane_generic,
+};
+
 /* One output row (n, g, m, oh) of a depthwise convolution, summed over the
  * input channels of its group, with the epilogue. */
 static void dw_item(const dw_problem *p, dw_row_fn row, const float *input,
@@ -1419,11 +1488,10 @@ static void sdwconv2d(kiln_isa requested, KILN_SCONV2D_ARGS) {
   kiln_isa isa = kiln_ukernel_resolve_isa(requested);
   dw_row_fn row = dw_rows[isa];
   /* The common depthwise layer (3 x 3, one channel per group, stride 1 or
-   * 2) runs whole planes on the unrolled AVX-512 kernel. */
-  int plane3x3 = isa == KILN_ISA_AVX512 && rows_fuse && in_channels == 1 &&
-                 kernel_h == 3 && kernel_w == 3 && dilation_h == 1 &&
-                 dilation_w == 1 && in_w == 1 &&
-                 (stride_w == 1 || stride_w == 2);
+   * 2) runs whole planes on the plane kernel. */
+  int plane3x3 = rows_fuse && in_channels == 1 && kernel_h == 3 &&
+                 kernel_w == 3 && dilation_h == 1 && dilation_w == 1 &&
+                 in_w == 1 && (stride_w == 1 || stride_w == 2);
   dw_problem p = {out_h,    out_w,      kernel_h,   kernel_w, stride_h,
                   stride_w, dilation_h, dilation_w, in_h,     in_w,
                   w_h,      w_w,        out_oh,     out_ow};
@@ -1463,7 +1531,7 @@ static void sdwconv2d(kiln_isa requested, KILN_SCONV2D_ARGS) {
                       clamp,
                       lo,
                       hi};
-        dw3x3_plane_avx512(&p, &q, oh, oh + rows);
+        dw3x3_planes[isa](&p, &q, oh, oh + rows);
       } else {
         for (int64_t r = 0; r < rows; ++r)
           dw_item(&p, row, input, weights, output, n, g, m, oh + r, in_channels,
