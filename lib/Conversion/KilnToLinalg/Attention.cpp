@@ -114,6 +114,25 @@ struct AttentionLowering : OpConversionPattern<AttentionOp> {
     outDims.back() = dv;
     Value out = emptyTensor(rewriter, loc, resultType, outDims);
 
+    // K transposed to [batch..., d, sk] once: each key tile of the score
+    // product is then a row-major matrix that the kernel reads in place,
+    // instead of a strided one packed again for every query tile.
+    SmallVector<int64_t> perm = llvm::to_vector(llvm::seq<int64_t>(0, rank));
+    std::swap(perm[batch], perm[batch + 1]);
+    SmallVector<OpFoldResult> kTDims(kDims);
+    std::swap(kTDims[batch], kTDims[batch + 1]);
+    auto kType = cast<RankedTensorType>(k.getType());
+    SmallVector<int64_t> kTShape(kType.getShape());
+    std::swap(kTShape[batch], kTShape[batch + 1]);
+    Value kT =
+        linalg::TransposeOp::create(
+            rewriter, loc, k,
+            emptyTensor(rewriter, loc,
+                        RankedTensorType::get(kTShape, kType.getElementType()),
+                        kTDims),
+            perm)
+            .getResult()[0];
+
     // One parallel iteration per (batch dims..., query tile).
     SmallVector<OpFoldResult> lbs(batch + 1, rewriter.getIndexAttr(0));
     SmallVector<OpFoldResult> ubs(qDims.begin(), qDims.begin() + batch);
@@ -171,10 +190,10 @@ struct AttentionLowering : OpConversionPattern<AttentionOp> {
                     Value kTile, Value vTile, Value maskTile, AffineMap maskMap,
                     Value m, Value sum, Value acc) -> SmallVector<Value> {
       TileBuilder s{b, l, element};
-      // s = q k^T over (i, j, c).
+      // s = q k^T over (i, j, c); the key tile is k^T's [c][j].
       Value scores = s.generic(
           s.filled({tq, tk}, scalarConstant(b, l, element, 0)), {qTile, kTile},
-          {map(3, {dim(0), dim(2)}), map(3, {dim(1), dim(2)}),
+          {map(3, {dim(0), dim(2)}), map(3, {dim(2), dim(1)}),
            map(3, {dim(0), dim(1)})},
           {par, par, red}, [](OpBuilder &nb, Location nl, ValueRange a) {
             return (Value)arith::AddFOp::create(
@@ -356,8 +375,9 @@ struct AttentionLowering : OpConversionPattern<AttentionOp> {
           TileBuilder s{b, l, element};
           Value m = carried[0], sum = carried[1], acc = carried[2];
           OpFoldResult tk = s.tileSize(j0, sk, kKeyTile);
-          auto [kOffsets, kSizes] = window(j0, tk, d);
-          Value kTile = s.slice(k, kOffsets, kSizes, lastTwo);
+          auto [kOffsets, kSizes] = window(zero, d, tk);
+          kOffsets.back() = j0;
+          Value kTile = s.slice(kT, kOffsets, kSizes, lastTwo);
           auto [vOffsets, vSizes] = window(j0, tk, dv);
           Value vTile = s.slice(v, vOffsets, vSizes, lastTwo);
 

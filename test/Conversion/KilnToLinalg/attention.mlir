@@ -6,9 +6,12 @@
 // running max, the running sum and the output tile. Nothing of the full
 // score shape 512x512 is ever built.
 // CHECK-LABEL: func.func @main_graph(
+// K is transposed once, before the tiles.
+// CHECK: %[[KT:.+]] = linalg.transpose ins(%arg1 : tensor<2x4x512x32xf32>) outs(%{{.+}} : tensor<2x4x32x512xf32>) permutation = [0, 1, 3, 2]
 // CHECK: scf.forall (%{{.+}}, %{{.+}}, %[[I:.+]]) = (0, 0, 0) to (2, 4, 512) step (1, 1, 128) shared_outs(%[[OUT:.+]] = %{{.+}}) -> (tensor<2x4x512x32xf32>)
 // CHECK: tensor.extract_slice %arg0[{{.+}}, %[[I]], 0] [1, 1, 128, 32] [1, 1, 1, 1] : tensor<2x4x512x32xf32> to tensor<128x32xf32>
 // CHECK: scf.for %[[J:.+]] = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%{{.+}} = %{{.+}}, %{{.+}} = %{{.+}}, %{{.+}} = %{{.+}}) -> (tensor<128xf32>, tensor<128xf32>, tensor<128x32xf32>)
+// CHECK: tensor.extract_slice %[[KT]][{{.+}}, 0, %[[J]]] [1, 1, 32, 128] [1, 1, 1, 1] : tensor<2x4x32x512xf32> to tensor<32x128xf32>
 // CHECK: tensor.extract_slice %arg3[{{.+}}, 0, 0, %[[J]]] [1, 1, 1, 128] [1, 1, 1, 1] : tensor<2x1x1x512xf32> to tensor<1x128xf32>
 // A key tile whose additive mask is -inf everywhere is skipped: the step
 // runs in the else branch of an scf.if on "no entry is visible".
@@ -41,9 +44,11 @@ func.func @bool_mask_fill(%q: tensor<4x256x8xf32>, %k: tensor<4x256x8xf32>, %v: 
   return %o : tensor<4x256x8xf32>
 }
 
-// The whole pipeline runs the tiles on OpenMP threads with the tile loops
-// inside each one sequential.
+// The whole pipeline transposes K in one parallel loop, then runs the
+// tiles on OpenMP threads with the tile loops inside each one sequential.
 // LLVM-LABEL: llvm.func internal @main_graph(
+// LLVM: omp.parallel
+// LLVM: omp.wsloop
 // LLVM: omp.parallel
 // LLVM: omp.wsloop
 // LLVM-NOT: omp.parallel
