@@ -10,6 +10,9 @@
 
 #include "kiln/Runtime/kiln_runtime.h"
 
+/* The allocator of the compiled code's buffers (cpu/buffers.c). */
+void _mlir_memref_to_llvm_free(void *ptr);
+
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -398,7 +401,7 @@ KILN_EXPORT kiln_status kiln_model_run(const kiln_tensor *in, int32_t n_in,
       offset += 3 + 2 * outputs[j].info.rank;
     }
     if (!seen)
-      free(allocated);
+      _mlir_memref_to_llvm_free(allocated);
     r += 3 + 2 * rank;
   }
   free(descriptors);

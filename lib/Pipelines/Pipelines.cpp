@@ -110,7 +110,11 @@ void kiln::buildLinalgToLLVMPipeline(OpPassManager &pm,
   pm.addPass(createLowerAffinePass());
   // Memrefs go to LLVM before the loops become a CFG: the alloca scopes that
   // wrap OpenMP loop bodies must still be single blocks when lowered.
-  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  // Buffers come from the runtime's allocator (runtime/cpu/buffers.c),
+  // which keeps large freed blocks for the next inference.
+  FinalizeMemRefToLLVMConversionPassOptions memrefToLLVM;
+  memrefToLLVM.useGenericFunctions = true;
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass(memrefToLLVM));
   pm.addPass(createSCFToControlFlowPass());
   // LLVM intrinsics where LLVM has them (exp, sqrt, rsqrt...), libm calls
   // for the rest (erf).
