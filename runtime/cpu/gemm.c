@@ -685,7 +685,22 @@ static void macro_kernel(kiln_isa isa, const kernel *kr, const problem *p,
           edge[k * nr + jj] = jj < nv ? bp[k * p->b_ld + jj] : 0.0f;
       bp = edge;
     }
+    /* The next B panel streams into L2 while this one is used: each row
+     * tile prefetches its share of the panel's cache lines (a compiler-packed
+     * B comes from memory, once per column block). */
+    const char *next_panel =
+        panel + 1 < p1 ? (const char *)(bpack + (panel + 1) * panel_stride)
+                       : NULL;
+    int64_t panel_lines = kc * nr * (int64_t)sizeof(float) / 64;
+    int64_t tiles = ceil_div(me - mb, mr),
+            lines_per_tile = ceil_div(panel_lines, tiles);
     for (int64_t i = mb; i < me; i += mr) {
+      if (next_panel && !p->b_in_place) {
+        int64_t first = (i - mb) / mr * lines_per_tile;
+        int64_t last = min64(first + lines_per_tile, panel_lines);
+        for (int64_t line = first; line < last; ++line)
+          _mm_prefetch(next_panel + line * 64, _MM_HINT_T1);
+      }
       const float *ap = apack + (i - mb) / mr * a_panel_stride;
       int64_t mv = min64(mr, me - i);
       microkernel_fn micro =
