@@ -772,7 +772,10 @@ static void gemm_batch(kiln_isa isa, const kernel *kr, const problem *p,
       int last = pc + kc >= p->k;
       /* A compiler-packed B is used in place: its panels span all of K. */
       const float *bblock = bpack;
-      int64_t panel_stride = nr * kc;
+      /* Panels sit a full K block apart whatever this block's depth: a
+       * thread on the last (shorter) block never writes where another still
+       * reads (threads run unsynchronized with one grid row). */
+      int64_t panel_stride = nr * kr->kc;
       if (p->b_prepacked_nr) {
         bblock = b + jc * p->k + pc * nr;
         panel_stride = nr * p->k;
@@ -783,9 +786,12 @@ static void gemm_batch(kiln_isa isa, const kernel *kr, const problem *p,
         /* The threads of a grid column pack its panels: no thread packs
          * what another core's cache would then have to hand over. */
         for (int64_t panel = p0 + id / gn; panel < p1; panel += gm)
-          pack_panel(bpack + panel * nr * kc, nr, min64(nr, ncur - panel * nr),
-                     kc, b, p->bn + jc + panel * nr, p->bk + pc);
-        if (threads > 1) {
+          pack_panel(bpack + panel * panel_stride, nr,
+                     min64(nr, ncur - panel * nr), kc, b,
+                     p->bn + jc + panel * nr, p->bk + pc);
+        /* With one grid row each thread packs only the panels it uses: no
+         * thread waits for another. */
+        if (threads > 1 && gm > 1) {
 #pragma omp barrier
         }
       }
@@ -808,7 +814,7 @@ static void gemm_batch(kiln_isa isa, const kernel *kr, const problem *p,
                      panel_stride, edge, kc, mb, me, jc, ncur, p0, p1,
                      accumulate, last);
       }
-      if (threads > 1 && !p->b_prepacked_nr && !p->b_in_place) {
+      if (threads > 1 && gm > 1 && !p->b_prepacked_nr && !p->b_in_place) {
 #pragma omp barrier
       }
     }
