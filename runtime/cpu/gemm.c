@@ -790,7 +790,8 @@ static void gemm_batch(kiln_isa isa, const kernel *kr, const problem *p,
                      min64(nr, ncur - panel * nr), kc, b,
                      p->bn + jc + panel * nr, p->bk + pc);
         /* With one grid row each thread packs only the panels it uses: no
-         * thread waits for another. */
+         * thread waits for another (within a column block, whose split of
+         * the panels stays the same). */
         if (threads > 1 && gm > 1) {
 #pragma omp barrier
         }
@@ -814,7 +815,11 @@ static void gemm_batch(kiln_isa isa, const kernel *kr, const problem *p,
                      panel_stride, edge, kc, mb, me, jc, ncur, p0, p1,
                      accumulate, last);
       }
-      if (threads > 1 && gm > 1 && !p->b_prepacked_nr && !p->b_in_place) {
+      /* The next column block splits its panels differently: a thread must
+       * not pack into panels another still reads. */
+      int new_split = last && jc + kr->nc < p->n;
+      if (threads > 1 && (gm > 1 || new_split) && !p->b_prepacked_nr &&
+          !p->b_in_place) {
 #pragma omp barrier
       }
     }

@@ -149,6 +149,36 @@ TEST_P(UKernelTest, SgemmShapesWithTails) {
       }
 }
 
+TEST_P(UKernelTest, SgemmRepeatedOverColumnBlocks) {
+  // Few rows and many columns: the threads split the B panels, each packing
+  // its own, and a later column block splits them differently. Repeated,
+  // since a missing synchronization there shows only now and then.
+  std::mt19937 rng(17);
+  // 48 panels of 32 columns in the first block, 40 in the second: the
+  // second thread's new panels are the first one's last old ones.
+  const int64_t m = 64, n = 1536 + 40 * 32, k = 300;
+  std::vector<float> a = randomValues(m * k, rng);
+  std::vector<float> b = randomValues(k * n, rng);
+  std::vector<double> expected(m * n, 0.0);
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t kk = 0; kk < k; ++kk)
+      for (int64_t j = 0; j < n; ++j)
+        expected[i * n + j] += (double)a[i * k + kk] * b[kk * n + j];
+  float none = 0;
+  for (int repeat = 0; repeat < 50; ++repeat) {
+    std::vector<float> out(m * n, 0.0f);
+    GetParam().sgemm(1, 1, m, n, k, a.data(), a.data(), 0, 0, 0, 0, k, 1,
+                     b.data(), b.data(), 0, 0, 0, 0, n, 1, out.data(),
+                     out.data(), 0, 0, 0, 0, n, 1, 0, &none, &none, 0, 0, 0, 0,
+                     0, 0, &none, &none, 0, 0, 0, 0, 0, 0, 0, -INFINITY,
+                     INFINITY);
+    double worst = 0;
+    for (int64_t i = 0; i < m * n; ++i)
+      worst = std::max(worst, std::fabs(expected[i] - out[i]));
+    ASSERT_LE(worst, 1e-6 * (k + 8)) << GetParam().name << " repeat " << repeat;
+  }
+}
+
 TEST_P(UKernelTest, SgemmCompilerPackedB) {
   // B packed as the compiler packs constant weights, for the panel width of
   // each kernel: a kernel of another width reads the panels as a matrix.
