@@ -550,6 +550,72 @@ pack_rows8_avx(float *restrict dst, const float *const rows[8], int64_t kc) {
 
 /* dst[k][w] = src[outer[w] + koff[k]] for w < valid, 0 for valid <= w < width.
  */
+/* The run copies of pack_panel with AVX-512 masked moves: for each k row,
+ * each run (at most 32 floats) as one or two masked load/store pairs, then
+ * zeros up to the panel's width. */
+__attribute__((target("avx512f"))) static void
+pack_runs_avx512(float *restrict dst, int64_t width, int64_t valid, int64_t kc,
+                 const float *src, const int64_t *outer, const int64_t *koff,
+                 const int64_t *run_start, const int64_t *run_length,
+                 int64_t runs) {
+  __mmask16 tail_lo = 0, tail_hi = 0;
+  for (int64_t w = valid; w < width; ++w) {
+    if (w < 16)
+      tail_lo |= (__mmask16)(1u << w);
+    else
+      tail_hi |= (__mmask16)(1u << (w - 16));
+  }
+  const __m512 zero = _mm512_setzero_ps();
+  for (int64_t k = 0; k < kc; ++k) {
+    float *row = dst + k * width;
+    const float *base = src + koff[k];
+    for (int64_t r = 0; r < runs; ++r) {
+      const float *from = base + outer[run_start[r]];
+      float *to = row + run_start[r];
+      for (int64_t j = 0; j < run_length[r]; j += 16) {
+        int64_t n = run_length[r] - j;
+        __mmask16 mask =
+            n >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << n) - 1);
+        _mm512_mask_storeu_ps(to + j, mask,
+                              _mm512_maskz_loadu_ps(mask, from + j));
+      }
+    }
+    if (tail_lo)
+      _mm512_mask_storeu_ps(row, tail_lo, zero);
+    if (tail_hi)
+      _mm512_mask_storeu_ps(row + 16, tail_hi, zero);
+  }
+}
+
+/* The stride-2 rows of pack_panel with AVX-512: 16 columns from 32
+ * consecutive inputs, keeping the even ones. */
+__attribute__((target("avx512f"))) static void
+pack_stride2_avx512(float *restrict dst, int64_t width, int64_t valid,
+                    int64_t kc, const float *src, int64_t first,
+                    const int64_t *koff) {
+  const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12,
+                                        10, 8, 6, 4, 2, 0);
+  for (int64_t k = 0; k < kc; ++k) {
+    float *row = dst + k * width;
+    const float *from = src + koff[k] + first;
+    for (int64_t w = 0; w < width; w += 16) {
+      /* Columns w + j < valid read from[2 (w + j)]: 2n - 1 inputs. */
+      int64_t n = valid - w;
+      n = n > 16 ? 16 : n < 0 ? 0 : n;
+      int64_t need = n ? 2 * n - 1 : 0;
+      __mmask16 lo =
+          need >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << need) - 1);
+      __mmask16 hi =
+          need > 16 ? (__mmask16)((1u << (need - 16)) - 1) : (__mmask16)0;
+      __m512 x =
+          _mm512_permutex2var_ps(_mm512_maskz_loadu_ps(lo, from + 2 * w), even,
+                                 _mm512_maskz_loadu_ps(hi, from + 2 * w + 16));
+      __mmask16 keep = n >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << n) - 1);
+      _mm512_storeu_ps(row + w, _mm512_maskz_mov_ps(keep, x));
+    }
+  }
+}
+
 static void pack_panel(float *restrict dst, int64_t width, int64_t valid,
                        int64_t kc, const float *src, const int64_t *outer,
                        const int64_t *koff) {
@@ -571,6 +637,11 @@ static void pack_panel(float *restrict dst, int64_t width, int64_t valid,
   int strided = runs == valid && valid > 1 && stride >= 2 && stride <= 4;
   for (int64_t w = 2; w < valid && strided; ++w)
     strided = outer[w] == outer[0] + w * stride;
+  int avx512 = kiln_ukernel_resolve_isa(KILN_ISA_AVX512) == KILN_ISA_AVX512;
+  if (strided && stride == 2 && avx512 && width % 16 == 0) {
+    pack_stride2_avx512(dst, width, valid, kc, src, outer[0], koff);
+    return;
+  }
   if (strided) {
     for (int64_t k = 0; k < kc; ++k) {
       float *row = dst + k * width;
@@ -604,6 +675,11 @@ static void pack_panel(float *restrict dst, int64_t width, int64_t valid,
     for (int64_t k = 0; k < kc; ++k)
       for (int64_t w = valid; w < width; ++w)
         dst[k * width + w] = 0.0f;
+    return;
+  }
+  if (avx512 && width <= 32) {
+    pack_runs_avx512(dst, width, valid, kc, src, outer, koff, run_start,
+                     run_length, runs);
     return;
   }
   for (int64_t k = 0; k < kc; ++k) {
