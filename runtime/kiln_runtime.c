@@ -15,6 +15,7 @@ void _mlir_memref_to_llvm_free(void *ptr);
 
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -179,12 +180,27 @@ KILN_EXPORT const kiln_tensor_info *kiln_model_output(int32_t index) {
 
 KILN_EXPORT const char *kiln_model_last_error(void) { return last_error; }
 
+/* The threads the model may use (0: one per processor), shared by the runs
+ * in flight: with several callers' threads running the model at once, each
+ * run takes its share, so the OpenMP teams together do not oversubscribe the
+ * processors. A run that starts alone keeps its threads to the end. */
+static _Atomic int32_t thread_budget;
+static _Atomic int32_t runs_in_flight;
+
 KILN_EXPORT void kiln_model_set_num_threads(int32_t threads) {
-  if (!omp_set_num_threads)
-    return;
-  if (threads <= 0)
-    threads = omp_get_num_procs ? omp_get_num_procs() : 1;
-  omp_set_num_threads(threads);
+  thread_budget = threads > 0 ? threads : 0;
+}
+
+/* Sets the calling thread's OpenMP team size for one run. */
+static void begin_run(void) {
+  int32_t running = ++runs_in_flight;
+  if (omp_set_num_threads) {
+    int32_t budget = thread_budget;
+    if (budget <= 0)
+      budget = omp_get_num_procs ? omp_get_num_procs() : 1;
+    int32_t share = budget / running;
+    omp_set_num_threads(share > 0 ? share : 1);
+  }
 }
 
 KILN_EXPORT void kiln_free(void *data) { free(data); }
@@ -359,7 +375,9 @@ KILN_EXPORT kiln_status kiln_model_run(const kiln_tensor *in, int32_t n_in,
     d += 3 + 2 * rank;
   }
 
+  begin_run();
   kiln_model_entry(args);
+  --runs_in_flight;
 
   /* Copy each result out and release it; a buffer returned twice is freed
    * once. */

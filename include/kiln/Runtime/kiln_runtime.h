@@ -89,7 +89,11 @@ kiln_status kiln_model_run(const kiln_tensor *inputs, int32_t num_inputs,
 /* The message of the last failed call on this thread ("" after success). */
 const char *kiln_model_last_error(void);
 
-/* Threads used by parallel loops (OpenMP); 0 restores the default. */
+/* Threads used by parallel loops (OpenMP); 0 restores the default, one per
+ * processor. The setting is the model's, whichever thread makes it; runs in
+ * flight at the same time (callers' own threads) share the threads, each
+ * run taking an equal part when it starts, so they do not oversubscribe the
+ * processors. */
 void kiln_model_set_num_threads(int32_t threads);
 
 /* Bytes per element of `dtype` (0 when unknown). */

@@ -1,10 +1,34 @@
 /* Exercises the C ABI of a compiled tiny_cnn (input image[N,1,8,8] float32,
  * output probs[N,3] float32): queries, caller-owned and runtime-allocated
- * outputs, and every input check. Prints one line per check. */
+ * outputs, every input check, and runs from several threads at once. Prints
+ * one line per check. */
 #include "tiny_cnn.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
+
+enum { THREADS = 4, RUNS = 50 };
+static float image[3 * 64];
+static float reference[9];
+static int matching[THREADS];
+
+/* RUNS runs of the model from one of THREADS threads, against `reference`. */
+static void *run_many(void *arg) {
+  int id = (int)(long)arg;
+  int64_t shape[4] = {3, 1, 8, 8};
+  kiln_tensor input = {image, KILN_FLOAT32, 4, shape, sizeof image};
+  for (int r = 0; r < RUNS; ++r) {
+    float probs[9];
+    int64_t probs_shape[2] = {0, 0};
+    kiln_tensor output = {probs, KILN_FLOAT32, 2, probs_shape, sizeof probs};
+    int same = kiln_model_run(&input, 1, &output, 1) == KILN_OK;
+    for (int i = 0; i < 9; ++i)
+      same &= fabsf(probs[i] - reference[i]) < 1e-6f;
+    matching[id] += same;
+  }
+  return NULL;
+}
 
 int main(void) {
   printf("inputs %d outputs %d\n", kiln_model_num_inputs(),
@@ -18,7 +42,6 @@ int main(void) {
          out->rank, (long long)out->shape[0], (long long)out->shape[1]);
   printf("out of range: %p\n", (void *)kiln_model_input(1));
 
-  float image[3 * 64];
   for (int i = 0; i < 3 * 64; ++i)
     image[i] = (float)((i * 37) % 11) / 11.0f - 0.5f;
   int64_t shape[4] = {3, 1, 8, 8};
@@ -63,5 +86,20 @@ int main(void) {
   printf("no data %d: %s\n", s, kiln_model_last_error());
   s = kiln_model_run(&input, 2, &output, 1);
   printf("count %d: %s\n", s, kiln_model_last_error());
+
+  /* Runs from several threads at once share the model's threads and give
+   * the single-threaded result. */
+  for (int i = 0; i < 9; ++i)
+    reference[i] = probs[i];
+  kiln_model_set_num_threads(2);
+  pthread_t threads[THREADS];
+  for (long t = 0; t < THREADS; ++t)
+    pthread_create(&threads[t], NULL, run_many, (void *)t);
+  int total = 0;
+  for (int t = 0; t < THREADS; ++t) {
+    pthread_join(threads[t], NULL);
+    total += matching[t];
+  }
+  printf("concurrent runs %d matching %d\n", THREADS * RUNS, total);
   return 0;
 }
