@@ -11,7 +11,8 @@
 #include "kiln/Runtime/kiln_runtime.h"
 
 /* The allocator of the compiled code's buffers (cpu/buffers.c). */
-void _mlir_memref_to_llvm_free(void *ptr);
+void *kiln_buffer_alloc(size_t bytes);
+void kiln_buffer_free(void *ptr);
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -203,7 +204,7 @@ static void begin_run(void) {
   }
 }
 
-KILN_EXPORT void kiln_free(void *data) { free(data); }
+KILN_EXPORT void kiln_free(void *data) { kiln_buffer_free(data); }
 
 /* Writes "[d0, d1, ...]" into buffer. */
 static const char *format_shape(char *buffer, size_t size, int32_t rank,
@@ -380,7 +381,8 @@ KILN_EXPORT kiln_status kiln_model_run(const kiln_tensor *in, int32_t n_in,
   --runs_in_flight;
 
   /* Copy each result out and release it; a buffer returned twice is freed
-   * once. */
+   * once. An output the runtime allocates takes the result's own buffer
+   * when that is dense and row-major (no copy). */
   kiln_status status = KILN_OK;
   int64_t *r = results;
   for (int32_t i = 0; i < n_out; ++i) {
@@ -395,9 +397,26 @@ KILN_EXPORT kiln_status kiln_model_run(const kiln_tensor *in, int32_t n_in,
       count *= (size_t)sizes[k];
     }
     size_t bytes = count * element;
+    int seen = 0;
+    for (int32_t j = 0, offset = 0; j < i; ++j) {
+      if ((void *)(intptr_t)results[offset] == allocated)
+        seen = 1;
+      offset += 3 + 2 * outputs[j].info.rank;
+    }
+    int dense = !seen && allocated == (const void *)aligned && r[2] == 0;
+    for (int64_t k = rank - 1, stride = 1; k >= 0 && dense; --k) {
+      dense = sizes[k] == 1 || strides[k] == stride;
+      stride *= sizes[k];
+    }
+    if (status == KILN_OK && !out[i].data && dense) {
+      out[i].data = allocated;
+      out[i].size_bytes = bytes;
+      r += 3 + 2 * rank;
+      continue;
+    }
     if (status == KILN_OK) {
       if (!out[i].data) {
-        out[i].data = malloc(bytes ? bytes : 1);
+        out[i].data = kiln_buffer_alloc(bytes ? bytes : 1);
         out[i].size_bytes = bytes;
         if (!out[i].data)
           status = fail(KILN_ERROR_OUT_OF_MEMORY,
@@ -412,14 +431,8 @@ KILN_EXPORT kiln_status kiln_model_run(const kiln_tensor *in, int32_t n_in,
         copy_strided(out[i].data, aligned + r[2] * (int64_t)element, rank,
                      sizes, strides, element);
     }
-    int seen = 0;
-    for (int32_t j = 0, offset = 0; j < i; ++j) {
-      if ((void *)(intptr_t)results[offset] == allocated)
-        seen = 1;
-      offset += 3 + 2 * outputs[j].info.rank;
-    }
     if (!seen)
-      _mlir_memref_to_llvm_free(allocated);
+      kiln_buffer_free(allocated);
     r += 3 + 2 * rank;
   }
   free(descriptors);

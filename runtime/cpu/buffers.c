@@ -9,7 +9,9 @@
  * handed out again for requests they fit (at most twice their size), so the
  * next inference reuses memory whose pages are already mapped. The cache
  * holds at most 64 blocks and 1 GiB (the oldest block leaves first); every
- * block is an ordinary malloc block, 64-byte aligned.
+ * block is an ordinary malloc block, 64-byte aligned. The kernels' packing
+ * buffers and offset tables come from it too (kiln_buffer_alloc): served by
+ * plain malloc, their large blocks would be mapped afresh on every call.
  *
  *===----------------------------------------------------------------------===*/
 
@@ -17,6 +19,8 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
+
+#include "kiln_ukernels.h"
 
 enum { CACHE_SLOTS = 64, CACHED_MIN = 64 << 10, ALIGNMENT = 64 };
 static const size_t cache_limit = (size_t)1 << 30;
@@ -62,6 +66,8 @@ static void *allocate(size_t alignment, size_t bytes) {
   return aligned_alloc(alignment, rounded ? rounded : alignment);
 }
 
+void *kiln_buffer_alloc(size_t bytes) { return allocate(ALIGNMENT, bytes); }
+
 void *_mlir_memref_to_llvm_alloc(uint64_t bytes) {
   return allocate(ALIGNMENT, (size_t)bytes);
 }
@@ -70,7 +76,9 @@ void *_mlir_memref_to_llvm_aligned_alloc(uint64_t alignment, uint64_t bytes) {
   return allocate((size_t)alignment, (size_t)bytes);
 }
 
-void _mlir_memref_to_llvm_free(void *ptr) {
+void _mlir_memref_to_llvm_free(void *ptr) { kiln_buffer_free(ptr); }
+
+void kiln_buffer_free(void *ptr) {
   if (!ptr)
     return;
   size_t bytes = malloc_usable_size(ptr);

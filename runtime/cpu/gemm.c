@@ -1010,17 +1010,17 @@ static void run_problem(kiln_isa requested, problem *p) {
   size_t bpack_bytes = (size_t)(panels * kr->nr * kr->kc) * sizeof(float);
   float *shared_bpack = per_batch || p->b_prepacked_nr || p->b_in_place
                             ? NULL
-                            : aligned_alloc(64, (bpack_bytes + 63) / 64 * 64);
+                            : kiln_buffer_alloc(bpack_bytes);
 #pragma omp parallel num_threads(threads) if (threads > 1)
   {
     int id = omp_get_thread_num(), count = omp_get_num_threads();
-    float *apack = aligned_alloc(64, (apack_bytes + 63) / 64 * 64);
-    float *edge = aligned_alloc(64, (size_t)(kr->kc * kr->nr) * sizeof(float));
+    float *apack = kiln_buffer_alloc(apack_bytes);
+    float *edge = kiln_buffer_alloc((size_t)(kr->kc * kr->nr) * sizeof(float));
     if (per_batch) {
-      float *bpack = aligned_alloc(64, (bpack_bytes + 63) / 64 * 64);
+      float *bpack = kiln_buffer_alloc(bpack_bytes);
       for (int64_t bi = id; bi < batches; bi += count)
         gemm_batch(isa, kr, p, bi, bpack, apack, edge, 0, 1, 1, 1);
-      free(bpack);
+      kiln_buffer_free(bpack);
     } else {
       int64_t grid_m = gm, grid_n = gn;
       if (count != threads) /* the runtime gave fewer threads than asked */
@@ -1029,16 +1029,16 @@ static void run_problem(kiln_isa requested, problem *p) {
         gemm_batch(isa, kr, p, bi, shared_bpack, apack, edge, id, count, grid_m,
                    grid_n);
     }
-    free(apack);
-    free(edge);
+    kiln_buffer_free(apack);
+    kiln_buffer_free(edge);
   }
-  free(shared_bpack);
+  kiln_buffer_free(shared_bpack);
 }
 
 /* The offset tables live in one allocation. */
 static int64_t *alloc_tables(problem *p) {
-  int64_t *tables =
-      malloc(sizeof(int64_t) * (size_t)(5 * p->m + 2 * p->k + 6 * p->n + 5));
+  int64_t *tables = kiln_buffer_alloc(
+      sizeof(int64_t) * (size_t)(5 * p->m + 2 * p->k + 6 * p->n + 5));
   int64_t *next = tables;
   p->am = next, next += p->m + 1;
   p->cm = next, next += p->m + 1;
@@ -1105,7 +1105,7 @@ static void run_strided(kiln_isa isa, problem *p, const epilogue_args *ep,
   fill_linear(p->em, p->m, ep->e_strides[2]);
   fill_linear(p->en, p->n, ep->e_strides[3]);
   run_problem(isa, p);
-  free(tables);
+  kiln_buffer_free(tables);
 }
 
 static void sgemm(kiln_isa isa, KILN_SGEMM_ARGS) {
@@ -1223,7 +1223,7 @@ static void run_conv(kiln_isa isa, int64_t w_panel_height,
       p.en[q] = oh * ep->e_strides[3] + ow * ep->e_strides[4];
     }
   run_problem(isa, &p);
-  free(tables);
+  kiln_buffer_free(tables);
 }
 
 /*===----------------------------------------------------------------------===*

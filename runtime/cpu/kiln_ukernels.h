@@ -16,6 +16,7 @@
 #ifndef KILN_RUNTIME_CPU_KILN_UKERNELS_H
 #define KILN_RUNTIME_CPU_KILN_UKERNELS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -52,6 +53,11 @@ typedef enum kiln_isa {
   KILN_ISA_AVX2 = 1,
   KILN_ISA_GENERIC = 2,
 } kiln_isa;
+
+/* Memory from the runtime's buffer cache (runtime/cpu/buffers.c), 64-byte
+ * aligned; large blocks are kept for reuse when freed. */
+void *kiln_buffer_alloc(size_t bytes);
+void kiln_buffer_free(void *ptr);
 
 /* The widest instruction set at most `requested` that this processor runs. */
 kiln_isa kiln_ukernel_resolve_isa(kiln_isa requested);
