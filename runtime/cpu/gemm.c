@@ -616,6 +616,53 @@ pack_stride2_avx512(float *restrict dst, int64_t width, int64_t valid,
   }
 }
 
+/* Stride-2 rows in segments (a strided convolution's im2col panel that
+ * crosses output rows): each segment of columns two elements apart, as in
+ * pack_stride2_avx512, stored at its place in the row. */
+__attribute__((target("avx512f"))) static void
+pack_segments2_avx512(float *restrict dst, int64_t width, int64_t valid,
+                      int64_t kc, const float *src, const int64_t *outer,
+                      const int64_t *koff, const int64_t *seg_start,
+                      const int64_t *seg_length, int64_t segments) {
+  const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12,
+                                        10, 8, 6, 4, 2, 0);
+  __mmask16 tail_lo = 0, tail_hi = 0;
+  for (int64_t w = valid; w < width; ++w) {
+    if (w < 16)
+      tail_lo |= (__mmask16)(1u << w);
+    else
+      tail_hi |= (__mmask16)(1u << (w - 16));
+  }
+  const __m512 zero = _mm512_setzero_ps();
+  for (int64_t k = 0; k < kc; ++k) {
+    float *row = dst + k * width;
+    const float *base = src + koff[k];
+    for (int64_t g = 0; g < segments; ++g) {
+      const float *from = base + outer[seg_start[g]];
+      float *to = row + seg_start[g];
+      for (int64_t j = 0; j < seg_length[g]; j += 16) {
+        int64_t n = seg_length[g] - j;
+        n = n > 16 ? 16 : n;
+        int64_t need = 2 * n - 1;
+        __mmask16 lo =
+            need >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << need) - 1);
+        __mmask16 hi =
+            need > 16 ? (__mmask16)((1u << (need - 16)) - 1) : (__mmask16)0;
+        __m512 x = _mm512_permutex2var_ps(
+            _mm512_maskz_loadu_ps(lo, from + 2 * j), even,
+            _mm512_maskz_loadu_ps(hi, from + 2 * j + 16));
+        __mmask16 keep =
+            n >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << n) - 1);
+        _mm512_mask_storeu_ps(to + j, keep, x);
+      }
+    }
+    if (tail_lo)
+      _mm512_mask_storeu_ps(row, tail_lo, zero);
+    if (tail_hi)
+      _mm512_mask_storeu_ps(row + 16, tail_hi, zero);
+  }
+}
+
 static void pack_panel(float *restrict dst, int64_t width, int64_t valid,
                        int64_t kc, const float *src, const int64_t *outer,
                        const int64_t *koff) {
@@ -641,6 +688,25 @@ static void pack_panel(float *restrict dst, int64_t width, int64_t valid,
   if (strided && stride == 2 && avx512 && width % 16 == 0) {
     pack_stride2_avx512(dst, width, valid, kc, src, outer[0], koff);
     return;
+  }
+  if (!strided && runs == valid && avx512 && width <= 32 && valid > 1) {
+    /* Segments two elements apart, at least two columns each. */
+    int64_t seg_start[32], seg_length[32], segments = 0;
+    int ok = 1;
+    for (int64_t w = 0; w < valid && ok; ++w) {
+      if (segments && outer[w] == outer[w - 1] + 2) {
+        ++seg_length[segments - 1];
+        continue;
+      }
+      ok = segments == 0 || seg_length[segments - 1] >= 2;
+      seg_start[segments] = w;
+      seg_length[segments++] = 1;
+    }
+    if (ok && segments <= 4 && seg_length[segments - 1] >= 2) {
+      pack_segments2_avx512(dst, width, valid, kc, src, outer, koff, seg_start,
+                            seg_length, segments);
+      return;
+    }
   }
   if (strided) {
     for (int64_t k = 0; k < kc; ++k) {
