@@ -44,6 +44,17 @@ func.func @bool_mask_fill(%q: tensor<4x256x8xf32>, %k: tensor<4x256x8xf32>, %v: 
   return %o : tensor<4x256x8xf32>
 }
 
+// Without a mask the key loop takes 256 keys a step (no tile can be
+// skipped, and each score product packs its query tile once for more keys).
+// CHECK-LABEL: func.func @unmasked(
+// CHECK-DAG: %[[C256:.+]] = arith.constant 256 : index
+// CHECK: scf.for %{{.+}} = %{{.+}} to %{{.+}} step %[[C256]]
+// CHECK-NOT: scf.if
+func.func @unmasked(%q: tensor<2x512x16xf32>, %k: tensor<2x512x16xf32>, %v: tensor<2x512x16xf32>) -> tensor<2x512x16xf32> {
+  %o = kiln.attention %q, %k, %v {scale = 0.25 : f32} : (tensor<2x512x16xf32>, tensor<2x512x16xf32>, tensor<2x512x16xf32>) -> tensor<2x512x16xf32>
+  return %o : tensor<2x512x16xf32>
+}
+
 // The whole pipeline transposes K in one parallel loop, then runs the
 // tiles on OpenMP threads with the tile loops inside each one sequential.
 // LLVM-LABEL: llvm.func internal @main_graph(
