@@ -62,6 +62,9 @@ typedef struct kernel {
   int64_t lanes;
   /* Kernels for the first r < mr rows of a panel (index r), or none. */
   microkernel_fn partial[8];
+  /* Kernels for r <= mr rows over the first nr / 2 columns (index r), for
+   * a product's last columns when at most half a panel is left, or none. */
+  microkernel_fn narrow[9];
 } kernel;
 
 /*===----------------------------------------------------------------------===*
@@ -71,36 +74,39 @@ typedef struct kernel {
 
 /* The AVX-512 kernel for the first ROWS rows of an 8-row A panel: all 8 for
  * full tiles, fewer for the last rows of a product (a GEMV's single row
- * then costs 2 multiply-adds a k step, not 16). */
-#define DEFINE_MICRO_AVX512(name, ROWS)                                        \
+ * then costs 2 multiply-adds a k step, not 16), over HALVES x 16 columns:
+ * 32, or 16 for a product's last columns when at most 16 are left. */
+#define DEFINE_MICRO_AVX512(name, ROWS, HALVES)                                \
   __attribute__((target("avx512f"))) static void name(                         \
       int64_t kc, const float *restrict a, const float *restrict b,            \
       int64_t ldb, float *restrict c, int64_t rs, int accumulate,              \
       const tile_epilogue *ep) {                                               \
-    __m512 acc[ROWS][2];                                                       \
+    __m512 acc[ROWS][HALVES];                                                  \
     for (int i = 0; i < ROWS; ++i)                                             \
-      acc[i][0] = acc[i][1] = _mm512_setzero_ps();                             \
+      for (int h = 0; h < HALVES; ++h)                                         \
+        acc[i][h] = _mm512_setzero_ps();                                       \
     for (int64_t k = 0; k < kc; ++k) {                                         \
-      __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);            \
+      __m512 bv[HALVES];                                                       \
+      for (int h = 0; h < HALVES; ++h)                                         \
+        bv[h] = _mm512_loadu_ps(b + 16 * h);                                   \
       for (int i = 0; i < ROWS; ++i) {                                         \
         __m512 ai = _mm512_set1_ps(a[i]);                                      \
-        acc[i][0] = _mm512_fmadd_ps(ai, b0, acc[i][0]);                        \
-        acc[i][1] = _mm512_fmadd_ps(ai, b1, acc[i][1]);                        \
+        for (int h = 0; h < HALVES; ++h)                                       \
+          acc[i][h] = _mm512_fmadd_ps(ai, bv[h], acc[i][h]);                   \
       }                                                                        \
       a += 8;                                                                  \
       b += ldb;                                                                \
     }                                                                          \
     for (int i = 0; i < ROWS; ++i) {                                           \
       float *row = c + i * rs;                                                 \
-      if (accumulate) {                                                        \
-        acc[i][0] = _mm512_add_ps(acc[i][0], _mm512_loadu_ps(row));            \
-        acc[i][1] = _mm512_add_ps(acc[i][1], _mm512_loadu_ps(row + 16));       \
-      }                                                                        \
+      if (accumulate)                                                          \
+        for (int h = 0; h < HALVES; ++h)                                       \
+          acc[i][h] = _mm512_add_ps(acc[i][h], _mm512_loadu_ps(row + 16 * h)); \
       if (ep) {                                                                \
         /* max(lo, x) and min(hi, x) return x when it is a NaN. */             \
         __m512 s = _mm512_set1_ps(ep->s[i]);                                   \
         __m512 lo = _mm512_set1_ps(ep->lo), hi = _mm512_set1_ps(ep->hi);       \
-        for (int h = 0; h < 2; ++h) {                                          \
+        for (int h = 0; h < HALVES; ++h) {                                     \
           __m512 x = _mm512_add_ps(acc[i][h], s);                              \
           if (ep->rows && ep->d[i])                                            \
             x = _mm512_add_ps(x, _mm512_loadu_ps(ep->d[i] + 16 * h));          \
@@ -109,19 +115,27 @@ typedef struct kernel {
           acc[i][h] = _mm512_min_ps(hi, _mm512_max_ps(lo, x));                 \
         }                                                                      \
       }                                                                        \
-      _mm512_storeu_ps(row, acc[i][0]);                                        \
-      _mm512_storeu_ps(row + 16, acc[i][1]);                                   \
+      for (int h = 0; h < HALVES; ++h)                                         \
+        _mm512_storeu_ps(row + 16 * h, acc[i][h]);                             \
     }                                                                          \
   }
 
-DEFINE_MICRO_AVX512(micro_avx512, 8)
-DEFINE_MICRO_AVX512(micro_avx512_1, 1)
-DEFINE_MICRO_AVX512(micro_avx512_2, 2)
-DEFINE_MICRO_AVX512(micro_avx512_3, 3)
-DEFINE_MICRO_AVX512(micro_avx512_4, 4)
-DEFINE_MICRO_AVX512(micro_avx512_5, 5)
-DEFINE_MICRO_AVX512(micro_avx512_6, 6)
-DEFINE_MICRO_AVX512(micro_avx512_7, 7)
+DEFINE_MICRO_AVX512(micro_avx512, 8, 2)
+DEFINE_MICRO_AVX512(micro_avx512_1, 1, 2)
+DEFINE_MICRO_AVX512(micro_avx512_2, 2, 2)
+DEFINE_MICRO_AVX512(micro_avx512_3, 3, 2)
+DEFINE_MICRO_AVX512(micro_avx512_4, 4, 2)
+DEFINE_MICRO_AVX512(micro_avx512_5, 5, 2)
+DEFINE_MICRO_AVX512(micro_avx512_6, 6, 2)
+DEFINE_MICRO_AVX512(micro_avx512_7, 7, 2)
+DEFINE_MICRO_AVX512(micro_avx512_n1, 1, 1)
+DEFINE_MICRO_AVX512(micro_avx512_n2, 2, 1)
+DEFINE_MICRO_AVX512(micro_avx512_n3, 3, 1)
+DEFINE_MICRO_AVX512(micro_avx512_n4, 4, 1)
+DEFINE_MICRO_AVX512(micro_avx512_n5, 5, 1)
+DEFINE_MICRO_AVX512(micro_avx512_n6, 6, 1)
+DEFINE_MICRO_AVX512(micro_avx512_n7, 7, 1)
+DEFINE_MICRO_AVX512(micro_avx512_n8, 8, 1)
 
 __attribute__((target("avx2,fma"))) static void
 micro_avx2(int64_t kc, const float *restrict a, const float *restrict b,
@@ -203,9 +217,13 @@ static const kernel kernels[] = {
                          16,
                          {NULL, micro_avx512_1, micro_avx512_2, micro_avx512_3,
                           micro_avx512_4, micro_avx512_5, micro_avx512_6,
-                          micro_avx512_7}},
-    [KILN_ISA_AVX2] = {6, 16, micro_avx2, 256, 192, 1024, 8, {NULL}},
-    [KILN_ISA_GENERIC] = {4, 16, micro_generic, 256, 64, 512, 4, {NULL}},
+                          micro_avx512_7},
+                         {NULL, micro_avx512_n1, micro_avx512_n2,
+                          micro_avx512_n3, micro_avx512_n4, micro_avx512_n5,
+                          micro_avx512_n6, micro_avx512_n7, micro_avx512_n8}},
+    [KILN_ISA_AVX2] = {6, 16, micro_avx2, 256, 192, 1024, 8, {NULL}, {NULL}},
+    [KILN_ISA_GENERIC] =
+        {4, 16, micro_generic, 256, 64, 512, 4, {NULL}, {NULL}},
 };
 
 /* The widest instruction set of this processor, from CPUID and the register
@@ -845,10 +863,14 @@ static void macro_kernel(kiln_isa isa, const kernel *kr, const problem *p,
       }
       const float *ap = apack + (i - mb) / mr * a_panel_stride;
       int64_t mv = min64(mr, me - i);
-      microkernel_fn micro =
-          mv < mr && kr->partial[mv] ? kr->partial[mv] : kr->micro;
+      /* At most half a panel of columns left: the half-width kernel. */
+      int narrow = 2 * nv <= nr && kr->narrow[mv];
+      int64_t width = narrow ? nr / 2 : nr;
+      microkernel_fn micro = narrow                       ? kr->narrow[mv]
+                             : mv < mr && kr->partial[mv] ? kr->partial[mv]
+                                                          : kr->micro;
       tile_epilogue ep;
-      if (p->c_rows_linear && p->cn_run[j] >= nr && nv == nr &&
+      if (p->c_rows_linear && p->cn_run[j] >= width && nv == width &&
           (mv == mr || micro != kr->micro)) {
         int fused = with_epilogue;
         if (fused)
@@ -862,7 +884,7 @@ static void macro_kernel(kiln_isa isa, const kernel *kr, const problem *p,
       /* Through a buffer: the epilogue goes with the product when nothing
        * is accumulated, and the tile is stored run by run. */
       int fused =
-          with_epilogue && !accumulate && tile_epilogue_fits(p, nv == nr);
+          with_epilogue && !accumulate && tile_epilogue_fits(p, nv == width);
       if (fused)
         tile_epilogue_for(p, t, i, mv, j, sums + (i - mb), &ep);
       micro(kc, ap, bp, ldb, tmp, nr, 0, fused ? &ep : NULL);
