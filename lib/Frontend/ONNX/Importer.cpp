@@ -27,6 +27,7 @@
 #include <google/protobuf/io/zero_copy_stream_impl.h>
 
 #include <fcntl.h>
+#include <stdexcept>
 #include <unistd.h>
 
 using namespace mlir;
@@ -170,7 +171,24 @@ LogicalResult ModelImporter::load() {
              << "cannot read '" << path << "': " << buffer.getError().message();
     std::string source = (*buffer)->getBuffer().str();
     onnx::OnnxParser parser(source.c_str());
-    onnx::Common::Status status = parser.Parse(model);
+    onnx::Common::Status status;
+    // ONNX's text parser converts literals with std::stof and friends, which
+    // throw on a malformed or out-of-range number instead of reporting it.
+    try {
+      status = parser.Parse(model);
+    } catch (const std::invalid_argument &) {
+      return emitError(fileLoc()) << "'" << path
+                                  << "' is not valid ONNX text format: a "
+                                     "numeric literal is malformed";
+    } catch (const std::out_of_range &) {
+      return emitError(fileLoc())
+             << "'" << path
+             << "' is not valid ONNX text format: a numeric literal is out of "
+                "range for its type";
+    } catch (const std::exception &e) {
+      return emitError(fileLoc())
+             << "'" << path << "' is not valid ONNX text format: " << e.what();
+    }
     if (!status.IsOK())
       return emitError(fileLoc())
              << "'" << path << "' is not valid ONNX text format: "
