@@ -106,6 +106,7 @@ static const char kUsage[] =
     "  --seed N               seed of --random-inputs (0)\n"
     "  --output-dir DIR       write each output as DIR/NAME.npy\n"
     "  --expected DIR         compare with DIR/output_<i>.pb or DIR/NAME.npy\n"
+    "                         (an expected output the model lacks: mismatch)\n"
     "  --rtol R --atol A      tolerances of --expected (1e-3, 1e-7)\n"
     "  --bench N              time N runs, print median and min latency\n"
     "  --warmup N             untimed runs before --bench (3)\n"
@@ -295,6 +296,36 @@ int main(int argc, char **argv) {
       }
     }
     llvm::outs() << "\n";
+  }
+  // An expected output the model does not produce is a mismatch too: the
+  // counts must agree.
+  if (!expectedDir.empty()) {
+    std::vector<std::string> extra;
+    std::error_code ec;
+    for (llvm::sys::fs::directory_iterator it(expectedDir, ec), end;
+         it != end && !ec; it.increment(ec)) {
+      llvm::StringRef name = llvm::sys::path::filename(it->path());
+      bool produced = false;
+      if (name.starts_with("output_") && name.ends_with(".pb")) {
+        unsigned index;
+        produced = !name.drop_front(7).drop_back(3).getAsInteger(10, index) &&
+                   index < outputs->size();
+      } else if (name.ends_with(".npy")) {
+        for (const kiln_tensor_info *info : outputInfos)
+          produced |= safeName(info->name) + ".npy" == name;
+      } else {
+        continue;
+      }
+      if (!produced)
+        extra.push_back(name.str());
+    }
+    std::sort(extra.begin(), extra.end());
+    for (const std::string &name : extra) {
+      llvm::outs() << "expected output '" << name
+                   << "' MISMATCH: the model has no such output ("
+                   << outputs->size() << " outputs)\n";
+      status = 3;
+    }
   }
 
   if (bench > 0) {
