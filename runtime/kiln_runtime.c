@@ -159,6 +159,10 @@ static int ready(void) {
   return signature_error == NULL;
 }
 
+KILN_EXPORT int32_t kiln_model_abi_version(void) {
+  return KILN_MODEL_ABI_VERSION;
+}
+
 KILN_EXPORT int32_t kiln_model_num_inputs(void) {
   return ready() ? num_inputs : 0;
 }

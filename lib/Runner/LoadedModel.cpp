@@ -2,7 +2,11 @@
 
 #include "kiln/Runner/Runner.h"
 
+#include "llvm/Support/MemoryBuffer.h"
+
+#include <cstring>
 #include <dlfcn.h>
+#include <elf.h>
 
 using namespace kiln;
 
@@ -10,7 +14,50 @@ static llvm::Error makeError(const llvm::Twine &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
 }
 
+/// Checks that `path` is a complete 64-bit ELF shared object before dlopen
+/// maps it: a truncated file would map pages past its end and fault (SIGBUS)
+/// when the loader touches them.
+static llvm::Error checkSharedObject(llvm::StringRef path) {
+  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                            /*RequiresNullTerminator=*/false);
+  if (!buffer)
+    return makeError("cannot read '" + path +
+                     "': " + buffer.getError().message());
+  llvm::StringRef data = (*buffer)->getBuffer();
+  Elf64_Ehdr header;
+  if (data.size() < sizeof header ||
+      !data.starts_with(llvm::StringRef(ELFMAG, SELFMAG)))
+    return makeError("'" + path + "' is not a shared library (no ELF header)");
+  std::memcpy(&header, data.data(), sizeof header);
+  if (header.e_ident[EI_CLASS] != ELFCLASS64 || header.e_type != ET_DYN ||
+      header.e_machine != EM_X86_64)
+    return makeError("'" + path +
+                     "' is not an x86-64 shared library (another ELF kind)");
+  auto beyond = [&](uint64_t offset, uint64_t size) {
+    return offset > data.size() || size > data.size() - offset;
+  };
+  uint64_t headers = uint64_t(header.e_phnum) * header.e_phentsize;
+  uint64_t sections = uint64_t(header.e_shnum) * header.e_shentsize;
+  if (header.e_phentsize != sizeof(Elf64_Phdr) ||
+      beyond(header.e_phoff, headers) || beyond(header.e_shoff, sections))
+    return makeError("'" + path + "' is truncated or corrupt (its ELF " +
+                     "headers point past its " + llvm::Twine(data.size()) +
+                     " bytes)");
+  for (unsigned i = 0; i < header.e_phnum; ++i) {
+    Elf64_Phdr segment;
+    std::memcpy(&segment, data.data() + header.e_phoff + i * sizeof segment,
+                sizeof segment);
+    if (segment.p_type == PT_LOAD && beyond(segment.p_offset, segment.p_filesz))
+      return makeError("'" + path + "' is truncated (a segment ends at byte " +
+                       llvm::Twine(segment.p_offset + segment.p_filesz) +
+                       " of " + llvm::Twine(data.size()) + ")");
+  }
+  return llvm::Error::success();
+}
+
 llvm::Expected<LoadedModel> LoadedModel::load(llvm::StringRef path) {
+  if (llvm::Error e = checkSharedObject(path))
+    return std::move(e);
   std::string file = path.str();
   if (file.find('/') == std::string::npos)
     file = "./" + file; // dlopen searches the library path otherwise
@@ -37,6 +84,17 @@ llvm::Expected<LoadedModel> LoadedModel::load(llvm::StringRef path) {
     return makeError("'" + path +
                      "' is not a model compiled by kiln-compile (it lacks "
                      "the kiln_model_* functions)");
+  auto version = reinterpret_cast<int32_t (*)(void)>(
+      dlsym(handle, "kiln_model_abi_version"));
+  if (!version)
+    return makeError("'" + path +
+                     "' was compiled by an older Kiln (it has no model ABI "
+                     "version); compile it again with this kiln-compile");
+  if (version() != KILN_MODEL_ABI_VERSION)
+    return makeError("'" + path + "' was built for Kiln's model ABI version " +
+                     llvm::Twine(version()) + "; this runner reads version " +
+                     llvm::Twine(KILN_MODEL_ABI_VERSION) +
+                     ": compile it again with this kiln-compile");
   return model;
 }
 

@@ -72,6 +72,11 @@ typedef struct kiln_tensor {
                         outputs: the buffer's capacity (set when allocated) */
 } kiln_tensor;
 
+/* The version of this ABI the model was built for; a loader refuses a model
+ * whose version differs from KILN_MODEL_ABI_VERSION. */
+#define KILN_MODEL_ABI_VERSION 1
+int32_t kiln_model_abi_version(void);
+
 /* The number of graph inputs and outputs. */
 int32_t kiln_model_num_inputs(void);
 int32_t kiln_model_num_outputs(void);
