@@ -35,3 +35,15 @@ if shutil.which("node") and os.path.isdir(
     os.path.join(config.kiln_src_root, "bench", "node_modules", "onnxruntime-node")
 ):
     config.available_features.add("onnxruntime")
+
+# In CI every test runs: a missing feature is a broken setup, not a reason
+# to skip the tests that need it.
+if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+    missing = sorted({"torch", "onnxruntime"} - set(config.available_features))
+    if missing:
+        lit_config.fatal(
+            "CI is set but lit features are missing: %s. 'torch' needs "
+            "torch, torchvision and onnx importable by %s; 'onnxruntime' "
+            "needs node and bench/node_modules/onnxruntime-node "
+            "(scripts/setup.sh installs both)"
+            % (", ".join(missing), config.python_executable))
