@@ -10,9 +10,8 @@
 
 #include "kiln/Runtime/kiln_runtime.h"
 
-/* The allocator of the compiled code's buffers (cpu/buffers.c). */
-void *kiln_buffer_alloc(size_t bytes);
-void kiln_buffer_free(void *ptr);
+/* The allocator of the compiled code's buffers. */
+#include "cpu/kiln_ukernels.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -380,9 +379,23 @@ KILN_EXPORT kiln_status kiln_model_run(const kiln_tensor *in, int32_t n_in,
     d += 3 + 2 * rank;
   }
 
+  /* An allocation the compiled code cannot get ends the run here. */
+  static _Thread_local kiln_run_memory memory;
+  if (setjmp(memory.failure)) {
+    size_t needed = memory.failed_bytes;
+    kiln_run_memory_end(1);
+    --runs_in_flight;
+    free(descriptors);
+    free(args);
+    return fail(KILN_ERROR_OUT_OF_MEMORY,
+                "out of memory: the model could not allocate %zu bytes",
+                needed);
+  }
+  kiln_run_memory_begin(&memory);
   begin_run();
   kiln_model_entry(args);
   --runs_in_flight;
+  kiln_run_memory_end(0);
 
   /* Copy each result out and release it; a buffer returned twice is freed
    * once. An output the runtime allocates takes the result's own buffer

@@ -17,6 +17,7 @@
 
 #include <malloc.h>
 #include <pthread.h>
+#include <setjmp.h>
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -54,16 +55,79 @@ static void *take_cached(size_t bytes) {
   return found;
 }
 
-static void *allocate(size_t alignment, size_t bytes) {
-  if (alignment <= ALIGNMENT && bytes >= CACHED_MIN) {
-    void *cached = take_cached(bytes);
-    if (cached)
-      return cached;
+/* A run of the model on this thread (kiln_model_run): where an allocation
+ * that fails returns to, and the blocks the run's own code holds, so that a
+ * failed run gives them back. */
+static _Thread_local kiln_run_memory *run_memory;
+
+void kiln_run_memory_begin(kiln_run_memory *memory) {
+  memory->live = NULL;
+  memory->count = memory->capacity = 0;
+  memory->failed_bytes = 0;
+  run_memory = memory;
+}
+
+void kiln_run_memory_end(int release) {
+  kiln_run_memory *memory = run_memory;
+  run_memory = NULL;
+  if (!memory)
+    return;
+  for (size_t i = 0; release && i < memory->count; ++i)
+    kiln_buffer_free(memory->live[i]);
+  free(memory->live);
+  memory->live = NULL;
+  memory->count = memory->capacity = 0;
+}
+
+/* OpenMP is linked into models; a failure inside a parallel region cannot
+ * leave it. */
+extern int omp_in_parallel(void) __attribute__((weak));
+
+static void track(void *ptr) {
+  kiln_run_memory *memory = run_memory;
+  if (!memory || !ptr)
+    return;
+  if (memory->count == memory->capacity) {
+    size_t capacity = memory->capacity ? 2 * memory->capacity : 64;
+    void **live = realloc(memory->live, capacity * sizeof(void *));
+    if (!live)
+      return; /* untracked: only leaks if the run then fails */
+    memory->live = live;
+    memory->capacity = capacity;
   }
-  if (alignment < ALIGNMENT)
-    alignment = ALIGNMENT;
-  size_t rounded = (bytes + alignment - 1) / alignment * alignment;
-  return aligned_alloc(alignment, rounded ? rounded : alignment);
+  memory->live[memory->count++] = ptr;
+}
+
+static void untrack(void *ptr) {
+  kiln_run_memory *memory = run_memory;
+  if (!memory)
+    return;
+  for (size_t i = memory->count; i-- > 0;)
+    if (memory->live[i] == ptr) {
+      memory->live[i] = memory->live[--memory->count];
+      return;
+    }
+}
+
+static void *allocate(size_t alignment, size_t bytes) {
+  void *result = NULL;
+  if (alignment <= ALIGNMENT && bytes >= CACHED_MIN)
+    result = take_cached(bytes);
+  if (!result) {
+    if (alignment < ALIGNMENT)
+      alignment = ALIGNMENT;
+    size_t rounded = (bytes + alignment - 1) / alignment * alignment;
+    result = rounded >= bytes
+                 ? aligned_alloc(alignment, rounded ? rounded : alignment)
+                 : NULL;
+  }
+  if (!result && run_memory && !(omp_in_parallel && omp_in_parallel())) {
+    /* Out of memory in the model's own code: the run fails cleanly. */
+    run_memory->failed_bytes = bytes;
+    longjmp(run_memory->failure, 1);
+  }
+  track(result);
+  return result;
 }
 
 void *kiln_buffer_alloc(size_t bytes) { return allocate(ALIGNMENT, bytes); }
@@ -81,6 +145,7 @@ void _mlir_memref_to_llvm_free(void *ptr) { kiln_buffer_free(ptr); }
 void kiln_buffer_free(void *ptr) {
   if (!ptr)
     return;
+  untrack(ptr);
   size_t bytes = malloc_usable_size(ptr);
   void *evicted = ptr;
   if (bytes >= CACHED_MIN && bytes <= cache_limit &&

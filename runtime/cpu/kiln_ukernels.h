@@ -16,6 +16,7 @@
 #ifndef KILN_RUNTIME_CPU_KILN_UKERNELS_H
 #define KILN_RUNTIME_CPU_KILN_UKERNELS_H
 
+#include <setjmp.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -58,6 +59,20 @@ typedef enum kiln_isa {
  * aligned; large blocks are kept for reuse when freed. */
 void *kiln_buffer_alloc(size_t bytes);
 void kiln_buffer_free(void *ptr);
+
+/* The memory of one model run on the calling thread: between begin and end,
+ * the blocks the compiled code allocates on this thread are recorded, and
+ * an allocation that fails there (outside a parallel region) jumps to
+ * `failure` with `failed_bytes` set instead of returning NULL. end(1) gives
+ * back what the run still holds (after a failure), end(0) only stops. */
+typedef struct kiln_run_memory {
+  jmp_buf failure;
+  size_t failed_bytes;
+  void **live;
+  size_t count, capacity;
+} kiln_run_memory;
+void kiln_run_memory_begin(kiln_run_memory *memory);
+void kiln_run_memory_end(int release);
 
 /* The widest instruction set at most `requested` that this processor runs. */
 kiln_isa kiln_ukernel_resolve_isa(kiln_isa requested);

@@ -23,6 +23,8 @@
 #include <cstring>
 #include <random>
 
+#include <unistd.h>
+
 #include <sys/resource.h>
 
 using namespace kiln;
@@ -34,15 +36,53 @@ static int fail(const llvm::Twine &message) {
 
 /// A tensor of `info`'s type with dynamic dims from `fixed` (else 1) and
 /// random values: floats in [-1, 1), integers in [0, 10), bools 0/1.
+/// The shape of a random input: the model's dims, `fixed` for dynamic ones
+/// (1 past its end).
+static std::vector<int64_t> randomShape(const kiln_tensor_info &info,
+                                        const std::vector<int64_t> &fixed) {
+  std::vector<int64_t> shape;
+  for (int32_t d = 0; d < info.rank; ++d)
+    shape.push_back(info.shape[d] >= 0                       ? info.shape[d]
+                    : d < static_cast<int32_t>(fixed.size()) ? fixed[d]
+                                                             : 1);
+  return shape;
+}
+
+/// Refuses a random input that this machine's memory cannot hold, rather
+/// than dying in the allocation.
+static llvm::Error checkRandomInputSize(const kiln_tensor_info &info,
+                                        const std::vector<int64_t> &shape) {
+  uint64_t bytes = dtypeSize(info.dtype);
+  bool overflow = false;
+  for (int64_t d : shape)
+    overflow |= d != 0 && bytes > UINT64_MAX / static_cast<uint64_t>(d),
+        bytes *= static_cast<uint64_t>(d);
+  uint64_t memory = static_cast<uint64_t>(sysconf(_SC_PHYS_PAGES)) *
+                    static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+  if (!overflow && bytes <= memory)
+    return llvm::Error::success();
+  std::string dims;
+  for (int64_t d : shape)
+    dims += (dims.empty() ? "" : "x") + std::to_string(d);
+  bool dynamic = false;
+  for (int32_t d = 0; d < info.rank; ++d)
+    dynamic |= info.shape[d] < 0;
+  return llvm::createStringError(
+      llvm::inconvertibleErrorCode(),
+      "random input '%s' of shape %s needs %s bytes, more than this "
+      "machine's memory (%llu bytes)%s",
+      info.name, dims.c_str(),
+      overflow ? "over 2^64" : std::to_string(bytes).c_str(),
+      static_cast<unsigned long long>(memory),
+      dynamic ? "; choose smaller dynamic dims with --shape" : "");
+}
+
 static HostTensor randomTensor(const kiln_tensor_info &info,
                                const std::vector<int64_t> &fixed,
                                std::mt19937_64 &rng) {
   HostTensor t;
   t.dtype = info.dtype;
-  for (int32_t d = 0; d < info.rank; ++d)
-    t.shape.push_back(info.shape[d] >= 0                       ? info.shape[d]
-                      : d < static_cast<int32_t>(fixed.size()) ? fixed[d]
-                                                               : 1);
+  t.shape = randomShape(info, fixed);
   size_t width = dtypeSize(info.dtype);
   int64_t n = t.numElements();
   t.data.resize(n * width);
@@ -254,6 +294,9 @@ int main(int argc, char **argv) {
         fixed.push_back(v);
       }
     }
+    if (llvm::Error e = checkRandomInputSize(
+            *inputInfos[i], randomShape(*inputInfos[i], fixed)))
+      return fail(llvm::toString(std::move(e)));
     inputs[i] = randomTensor(*inputInfos[i], fixed, rng);
   }
 
