@@ -17,6 +17,7 @@ config.environment["PATH"] = os.pathsep.join(
 )
 config.substitutions.append(("%python", config.python_executable))
 config.substitutions.append(("%kiln_src", config.kiln_src_root))
+config.substitutions.append(("%kiln_bin", config.kiln_tools_dir))
 
 # Models exported by torch take seconds to build; tests that need torch say so.
 if shutil.which(config.python_executable):

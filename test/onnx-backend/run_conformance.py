@@ -640,7 +640,8 @@ def run_all(specs, jobs, on_result):
 EXPECTED_FAILURES_HEADER = """\
 # Tests of the ONNX backend conformance suites that Kiln is known to fail
 # (test/onnx-backend/run_conformance.py; reasons in docs/conformance.md).
-# One test a line, "suite/test_name"; "#" starts a comment.
+# One test a line, "suite/test_name", then "# " and why it fails: an entry
+# without a reason fails the run. "#" starts a comment.
 # A listed test that fails does not fail the run. A listed test that passes
 # does ("unexpected pass": delete its line), so this list only shrinks; a
 # failing test that is not listed fails the run too.
@@ -661,13 +662,16 @@ def classify(result, expected):
             (result["status"] == "pass" and listed))
 
 
-def read_expected_failures(path):
+def read_expected_failures(path, reasons=None):
+    """The listed tests; with `reasons` (a dict), each entry's reason, the
+    comment after it on its line ("" when it has none)."""
     entries = set()
     if not os.path.exists(path):
         return entries
     with open(path) as f:
         for lineno, line in enumerate(f, 1):
-            line = line.split("#", 1)[0].strip()
+            line, _, comment = line.partition("#")
+            line = line.strip()
             if not line:
                 continue
             if not re.fullmatch(r"[\w.+-]+/[\w.+-]+", line):
@@ -675,12 +679,16 @@ def read_expected_failures(path):
                       f"'{line}' is not 'suite/test_name'", file=sys.stderr)
                 continue
             entries.add(line)
+            if reasons is not None:
+                reasons[line] = comment.strip()
     return entries
 
 
-def write_expected_failures(path, entries):
+def write_expected_failures(path, entries, reasons):
+    """Writes `entries`, each with its reason from `reasons` as a comment."""
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    body = "".join(f"{e}\n" for e in sorted(entries, key=entry_key))
+    body = "".join(f"{e}  # {reasons[e]}\n" if reasons.get(e) else f"{e}\n"
+                   for e in sorted(entries, key=entry_key))
     with open(path, "w") as f:
         f.write(EXPECTED_FAILURES_HEADER + ("\n" + body if body else ""))
 
@@ -967,7 +975,8 @@ def main(argv):
 
     # Suites that a --filter empties are left out of the summaries.
     suites = [s for s in suites if any(spec["suite"] == s for spec in specs)]
-    expected = read_expected_failures(args.expected_failures)
+    reasons = {}
+    expected = read_expected_failures(args.expected_failures, reasons)
     print(f"conformance: {len(specs)} tests in {', '.join(suites)}; "
           f"{args.jobs} jobs; kiln tools from {args.kiln_bin}",
           file=sys.stderr)
@@ -1014,7 +1023,12 @@ def main(argv):
         kept = {e for e in expected if e not in ran}
         failed = {key_of(r) for r in results if r["status"] == "fail"}
         new = kept | failed
-        write_expected_failures(args.expected_failures, new)
+        # A new entry's reason is its failure, until someone writes a better
+        # one.
+        for r in results:
+            if r["status"] == "fail" and not reasons.get(key_of(r)):
+                reasons[key_of(r)] = " ".join(r["reason"].split())[:160]
+        write_expected_failures(args.expected_failures, new, reasons)
         added = sorted(new - expected, key=entry_key)
         removed = sorted(expected - new, key=entry_key)
         print(f"\nwrote {show(args.expected_failures)}: {len(new)} entries, "
@@ -1057,6 +1071,14 @@ def main(argv):
                   f"{show(args.expected_failures)} name no test: "
                   f"{', '.join(stale[:10])}" + (" ..." if len(stale) > 10 else ""))
 
+    # Every listed failure says why it is listed.
+    unexplained = sorted((e for e in expected if not reasons.get(e)),
+                         key=entry_key)
+    if unexplained:
+        print(f"\nentries of {show(args.expected_failures)} without a reason "
+              f"(add '# why' after each): {', '.join(unexplained[:10])}"
+              + (" ..." if len(unexplained) > 10 else ""))
+
     unexpected_fail = [r for r in results if r["status"] == "fail" and r["unexpected"]]
     unexpected_pass = [r for r in results if r["status"] == "pass" and r["unexpected"]]
     if unexpected_fail:
@@ -1069,13 +1091,15 @@ def main(argv):
               f"{show(args.expected_failures)}):")
         for r in unexpected_pass:
             print(f"  {key_of(r)}")
-    status = 1 if unexpected_fail or unexpected_pass else 0
+    status = 1 if unexpected_fail or unexpected_pass or unexplained else 0
     if not args.no_report:
         write_report(args.report, args, argv, suites, results)
         print(f"wrote {show(args.report)}")
 
     print(f"conformance: {len(unexpected_fail)} unexpected failures, "
-          f"{len(unexpected_pass)} unexpected passes")
+          f"{len(unexpected_pass)} unexpected passes"
+          + (f", {len(unexplained)} listed failures without a reason"
+             if unexplained else ""))
     print(f"{counts['pass']} passed, {counts['fail']} failed, "
           f"{counts['skip']} skipped", flush=True)
     return status
