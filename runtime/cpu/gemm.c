@@ -379,20 +379,20 @@ static void fill_linear(int64_t *table, int64_t count, int64_t stride) {
 
 /* Sets the derived flags once the tables are filled. */
 static void finish_problem(problem *p) {
+  /* m, n >= 1 here. */
   p->c_rs = p->m > 1 ? p->cm[1] - p->cm[0] : 0;
-  p->c_direct = p->cm[0] == 0 && p->cn[0] == 0 && is_unit_run(p->cn, p->n);
-  for (int64_t i = 0; i < p->m && p->c_direct; ++i)
-    p->c_direct = p->cm[i] == i * p->c_rs;
   p->c_rows_linear = 1;
   for (int64_t i = 0; i < p->m && p->c_rows_linear; ++i)
     p->c_rows_linear = p->cm[i] == p->cm[0] + i * p->c_rs;
   for (int64_t j = p->n - 1; j >= 0; --j)
     p->cn_run[j] =
         j + 1 < p->n && p->cn[j + 1] == p->cn[j] + 1 ? p->cn_run[j + 1] + 1 : 1;
+  p->c_cols_unit = p->cn_run[0] == p->n;
+  p->c_direct =
+      p->c_rows_linear && p->cm[0] == 0 && p->cn[0] == 0 && p->c_cols_unit;
   p->b_rows_contiguous = !p->b_prepacked_nr && is_unit_run(p->bn, p->n);
   p->epilogue =
       p->d || p->e || p->lo > -__builtin_inff() || p->hi < __builtin_inff();
-  p->c_cols_unit = is_unit_run(p->cn, p->n);
   p->d_cols = p->d ? column_kind(p->dn, p->n) : 0;
   p->e_cols = p->e ? column_kind(p->en, p->n) : 0;
 }
@@ -568,21 +568,39 @@ pack_rows8_avx(float *restrict dst, const float *const rows[8], int64_t kc) {
 
 /* dst[k][w] = src[outer[w] + koff[k]] for w < valid, 0 for valid <= w < width.
  */
-/* The run copies of pack_panel with AVX-512 masked moves: for each k row,
- * each run (at most 32 floats) as one or two masked load/store pairs, then
- * zeros up to the panel's width. */
+/* The first n (<= 16, or none) lanes of an AVX-512 vector. */
+__attribute__((target("avx512f"))) static inline __mmask16 lanes(int64_t n) {
+  return n >= 16 ? (__mmask16)0xffff
+         : n > 0 ? (__mmask16)((1u << n) - 1)
+                 : (__mmask16)0;
+}
+
+/* Lanes j < n (n <= 16) of base[s * j] for s = 1 or 2, the others 0; stride
+ * 2 loads the 2n - 1 inputs and keeps the even ones. */
+__attribute__((target("avx512f"))) static inline __m512
+load_strided_avx512(const float *base, int64_t n, int64_t s) {
+  if (s == 1)
+    return _mm512_maskz_loadu_ps(lanes(n), base);
+  const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12,
+                                        10, 8, 6, 4, 2, 0);
+  int64_t need = n >= 16 ? 31 : n > 0 ? 2 * n - 1 : 0;
+  return _mm512_permutex2var_ps(
+      _mm512_maskz_loadu_ps(lanes(need), base), even,
+      _mm512_maskz_loadu_ps(lanes(need - 16), base + 16));
+}
+
+/* pack_panel's runs with AVX-512 masked moves: for each k row, each run of
+ * columns `stride` (1 or 2) elements apart in the source (at most 32 of
+ * them) as one or two masked loads and stores, then zeros up to the panel's
+ * width. Stride 1 is an im2col panel crossing output rows; stride 2 a
+ * strided convolution's. */
 __attribute__((target("avx512f"))) static void
 pack_runs_avx512(float *restrict dst, int64_t width, int64_t valid, int64_t kc,
                  const float *src, const int64_t *outer, const int64_t *koff,
                  const int64_t *run_start, const int64_t *run_length,
-                 int64_t runs) {
-  __mmask16 tail_lo = 0, tail_hi = 0;
-  for (int64_t w = valid; w < width; ++w) {
-    if (w < 16)
-      tail_lo |= (__mmask16)(1u << w);
-    else
-      tail_hi |= (__mmask16)(1u << (w - 16));
-  }
+                 int64_t runs, int64_t stride) {
+  __mmask16 tail_lo = (__mmask16)(lanes(width) & ~lanes(valid));
+  __mmask16 tail_hi = (__mmask16)(lanes(width - 16) & ~lanes(valid - 16));
   const __m512 zero = _mm512_setzero_ps();
   for (int64_t k = 0; k < kc; ++k) {
     float *row = dst + k * width;
@@ -592,10 +610,9 @@ pack_runs_avx512(float *restrict dst, int64_t width, int64_t valid, int64_t kc,
       float *to = row + run_start[r];
       for (int64_t j = 0; j < run_length[r]; j += 16) {
         int64_t n = run_length[r] - j;
-        __mmask16 mask =
-            n >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << n) - 1);
-        _mm512_mask_storeu_ps(to + j, mask,
-                              _mm512_maskz_loadu_ps(mask, from + j));
+        _mm512_mask_storeu_ps(
+            to + j, lanes(n),
+            load_strided_avx512(from + stride * j, n, stride));
       }
     }
     if (tail_lo)
@@ -605,80 +622,20 @@ pack_runs_avx512(float *restrict dst, int64_t width, int64_t valid, int64_t kc,
   }
 }
 
-/* The stride-2 rows of pack_panel with AVX-512: 16 columns from 32
- * consecutive inputs, keeping the even ones. */
-__attribute__((target("avx512f"))) static void
-pack_stride2_avx512(float *restrict dst, int64_t width, int64_t valid,
-                    int64_t kc, const float *src, int64_t first,
-                    const int64_t *koff) {
-  const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12,
-                                        10, 8, 6, 4, 2, 0);
-  for (int64_t k = 0; k < kc; ++k) {
-    float *row = dst + k * width;
-    const float *from = src + koff[k] + first;
-    for (int64_t w = 0; w < width; w += 16) {
-      /* Columns w + j < valid read from[2 (w + j)]: 2n - 1 inputs. */
-      int64_t n = valid - w;
-      n = n > 16 ? 16 : n < 0 ? 0 : n;
-      int64_t need = n ? 2 * n - 1 : 0;
-      __mmask16 lo =
-          need >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << need) - 1);
-      __mmask16 hi =
-          need > 16 ? (__mmask16)((1u << (need - 16)) - 1) : (__mmask16)0;
-      __m512 x =
-          _mm512_permutex2var_ps(_mm512_maskz_loadu_ps(lo, from + 2 * w), even,
-                                 _mm512_maskz_loadu_ps(hi, from + 2 * w + 16));
-      __mmask16 keep = n >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << n) - 1);
-      _mm512_storeu_ps(row + w, _mm512_maskz_mov_ps(keep, x));
+/* Splits columns [0, valid) into maximal runs whose source offsets are
+ * `step` apart; returns their number. */
+static int64_t split_runs(const int64_t *outer, int64_t valid, int64_t step,
+                          int64_t *start, int64_t *length) {
+  int64_t runs = 0;
+  for (int64_t w = 0; w < valid; ++w) {
+    if (runs && outer[w] == outer[w - 1] + step) {
+      ++length[runs - 1];
+      continue;
     }
+    start[runs] = w;
+    length[runs++] = 1;
   }
-}
-
-/* Stride-2 rows in segments (a strided convolution's im2col panel that
- * crosses output rows): each segment of columns two elements apart, as in
- * pack_stride2_avx512, stored at its place in the row. */
-__attribute__((target("avx512f"))) static void
-pack_segments2_avx512(float *restrict dst, int64_t width, int64_t valid,
-                      int64_t kc, const float *src, const int64_t *outer,
-                      const int64_t *koff, const int64_t *seg_start,
-                      const int64_t *seg_length, int64_t segments) {
-  const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12,
-                                        10, 8, 6, 4, 2, 0);
-  __mmask16 tail_lo = 0, tail_hi = 0;
-  for (int64_t w = valid; w < width; ++w) {
-    if (w < 16)
-      tail_lo |= (__mmask16)(1u << w);
-    else
-      tail_hi |= (__mmask16)(1u << (w - 16));
-  }
-  const __m512 zero = _mm512_setzero_ps();
-  for (int64_t k = 0; k < kc; ++k) {
-    float *row = dst + k * width;
-    const float *base = src + koff[k];
-    for (int64_t g = 0; g < segments; ++g) {
-      const float *from = base + outer[seg_start[g]];
-      float *to = row + seg_start[g];
-      for (int64_t j = 0; j < seg_length[g]; j += 16) {
-        int64_t n = seg_length[g] - j;
-        n = n > 16 ? 16 : n;
-        int64_t need = 2 * n - 1;
-        __mmask16 lo =
-            need >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << need) - 1);
-        __mmask16 hi =
-            need > 16 ? (__mmask16)((1u << (need - 16)) - 1) : (__mmask16)0;
-        __m512 x = _mm512_permutex2var_ps(
-            _mm512_maskz_loadu_ps(lo, from + 2 * j), even,
-            _mm512_maskz_loadu_ps(hi, from + 2 * j + 16));
-        __mmask16 keep =
-            n >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << n) - 1);
-        _mm512_mask_storeu_ps(to + j, keep, x);
-      }
-    }
-    if (tail_lo)
-      _mm512_mask_storeu_ps(row, tail_lo, zero);
-    if (tail_hi)
-      _mm512_mask_storeu_ps(row + 16, tail_hi, zero);
-  }
+  return runs;
 }
 
 static void pack_panel(float *restrict dst, int64_t width, int64_t valid,
@@ -687,14 +644,22 @@ static void pack_panel(float *restrict dst, int64_t width, int64_t valid,
   /* The panel's columns as runs of consecutive elements (one run for a
    * row-major panel; a few for an im2col panel that crosses output rows;
    * single elements for strided or transposed reads). */
-  int64_t run_start[32], run_length[32], runs = 0;
-  for (int64_t w = 0; w < valid; ++w) {
-    if (runs && outer[w] == outer[w - 1] + 1) {
-      ++run_length[runs - 1];
-      continue;
+  int64_t run_start[32], run_length[32];
+  int64_t runs = split_runs(outer, valid, 1, run_start, run_length);
+  int avx512 = kiln_ukernel_resolve_isa(KILN_ISA_AVX512) == KILN_ISA_AVX512;
+  if (runs == valid && valid > 1 && avx512 && width <= 32) {
+    /* Runs two elements apart, at least two columns each (a strided
+     * convolution's im2col panel, crossing output rows or not). */
+    int64_t seg_start[32], seg_length[32];
+    int64_t segments = split_runs(outer, valid, 2, seg_start, seg_length);
+    int paired = segments <= 4;
+    for (int64_t g = 0; g < segments && paired; ++g)
+      paired = seg_length[g] >= 2;
+    if (paired) {
+      pack_runs_avx512(dst, width, valid, kc, src, outer, koff, seg_start,
+                       seg_length, segments, 2);
+      return;
     }
-    run_start[runs] = w;
-    run_length[runs++] = 1;
   }
   /* Columns a small constant stride apart (a strided convolution's im2col
    * row): k-row by k-row, each row a short strided read. */
@@ -702,30 +667,6 @@ static void pack_panel(float *restrict dst, int64_t width, int64_t valid,
   int strided = runs == valid && valid > 1 && stride >= 2 && stride <= 4;
   for (int64_t w = 2; w < valid && strided; ++w)
     strided = outer[w] == outer[0] + w * stride;
-  int avx512 = kiln_ukernel_resolve_isa(KILN_ISA_AVX512) == KILN_ISA_AVX512;
-  if (strided && stride == 2 && avx512 && width % 16 == 0) {
-    pack_stride2_avx512(dst, width, valid, kc, src, outer[0], koff);
-    return;
-  }
-  if (!strided && runs == valid && avx512 && width <= 32 && valid > 1) {
-    /* Segments two elements apart, at least two columns each. */
-    int64_t seg_start[32], seg_length[32], segments = 0;
-    int ok = 1;
-    for (int64_t w = 0; w < valid && ok; ++w) {
-      if (segments && outer[w] == outer[w - 1] + 2) {
-        ++seg_length[segments - 1];
-        continue;
-      }
-      ok = segments == 0 || seg_length[segments - 1] >= 2;
-      seg_start[segments] = w;
-      seg_length[segments++] = 1;
-    }
-    if (ok && segments <= 4 && seg_length[segments - 1] >= 2) {
-      pack_segments2_avx512(dst, width, valid, kc, src, outer, koff, seg_start,
-                            seg_length, segments);
-      return;
-    }
-  }
   if (strided) {
     for (int64_t k = 0; k < kc; ++k) {
       float *row = dst + k * width;
@@ -763,7 +704,7 @@ static void pack_panel(float *restrict dst, int64_t width, int64_t valid,
   }
   if (avx512 && width <= 32) {
     pack_runs_avx512(dst, width, valid, kc, src, outer, koff, run_start,
-                     run_length, runs);
+                     run_length, runs, 1);
     return;
   }
   for (int64_t k = 0; k < kc; ++k) {
@@ -1485,24 +1426,6 @@ typedef struct dw_plane {
   float lo, hi;
 } dw_plane;
 
-__attribute__((target("avx512f"))) static inline __m512
-dw_tap_avx512(const float *base, int64_t n, int64_t s) {
-  /* Outputs j < n of this vector read base[s * j]. */
-  __mmask16 mask = n >= 16 ? (__mmask16)0xffff
-                   : n > 0 ? (__mmask16)((1u << n) - 1)
-                           : (__mmask16)0;
-  if (s == 1)
-    return _mm512_maskz_loadu_ps(mask, base);
-  const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12,
-                                        10, 8, 6, 4, 2, 0);
-  int64_t need = n >= 16 ? 31 : n > 0 ? 2 * n - 1 : 0;
-  __mmask16 lo = need >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << need) - 1);
-  __mmask16 hi =
-      need > 16 ? (__mmask16)((1u << (need - 16)) - 1) : (__mmask16)0;
-  return _mm512_permutex2var_ps(_mm512_maskz_loadu_ps(lo, base), even,
-                                _mm512_maskz_loadu_ps(hi, base + 16));
-}
-
 __attribute__((target("avx512f"))) static void
 dw3x3_plane_avx512(const dw_problem *p, const dw_plane *q, int64_t oh0,
                    int64_t oh1) {
@@ -1524,19 +1447,18 @@ dw3x3_plane_avx512(const dw_problem *p, const dw_plane *q, int64_t oh0,
         int64_t x = x0 + 16 * v, n = p->out_w - x;
         for (int r = 0; r < 3; ++r) {
           const float *base = rows[r] + x * s;
-          acc[v][r] = _mm512_mul_ps(w[3 * r], dw_tap_avx512(base, n, s));
-          acc[v][r] = _mm512_fmadd_ps(w[3 * r + 1],
-                                      dw_tap_avx512(base + 1, n, s), acc[v][r]);
-          acc[v][r] = _mm512_fmadd_ps(w[3 * r + 2],
-                                      dw_tap_avx512(base + 2, n, s), acc[v][r]);
+          acc[v][r] = _mm512_mul_ps(w[3 * r], load_strided_avx512(base, n, s));
+          acc[v][r] = _mm512_fmadd_ps(
+              w[3 * r + 1], load_strided_avx512(base + 1, n, s), acc[v][r]);
+          acc[v][r] = _mm512_fmadd_ps(
+              w[3 * r + 2], load_strided_avx512(base + 2, n, s), acc[v][r]);
         }
       }
       for (int v = 0; v < 4; ++v) {
         int64_t x = x0 + 16 * v, n = p->out_w - x;
         if (n <= 0)
           break;
-        __mmask16 mask =
-            n >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << n) - 1);
+        __mmask16 mask = lanes(n);
         __m512 sum =
             _mm512_add_ps(_mm512_add_ps(acc[v][0], acc[v][1]),
                           _mm512_add_ps(acc[v][2], _mm512_set1_ps(constant)));

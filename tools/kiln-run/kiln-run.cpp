@@ -78,11 +78,11 @@ static llvm::Error checkRandomInputSize(const kiln_tensor_info &info,
 }
 
 static HostTensor randomTensor(const kiln_tensor_info &info,
-                               const std::vector<int64_t> &fixed,
+                               std::vector<int64_t> shape,
                                std::mt19937_64 &rng) {
   HostTensor t;
   t.dtype = info.dtype;
-  t.shape = randomShape(info, fixed);
+  t.shape = std::move(shape);
   size_t width = dtypeSize(info.dtype);
   int64_t n = t.numElements();
   t.data.resize(n * width);
@@ -294,10 +294,10 @@ int main(int argc, char **argv) {
         fixed.push_back(v);
       }
     }
-    if (llvm::Error e = checkRandomInputSize(
-            *inputInfos[i], randomShape(*inputInfos[i], fixed)))
+    std::vector<int64_t> shape = randomShape(*inputInfos[i], fixed);
+    if (llvm::Error e = checkRandomInputSize(*inputInfos[i], shape))
       return fail(llvm::toString(std::move(e)));
-    inputs[i] = randomTensor(*inputInfos[i], fixed, rng);
+    inputs[i] = randomTensor(*inputInfos[i], std::move(shape), rng);
   }
 
   llvm::Expected<std::vector<HostTensor>> outputs = model.run(inputs);

@@ -305,7 +305,6 @@ struct AttentionLowering : OpConversionPattern<AttentionOp> {
                              std::optional<double> fill) -> Value {
       if (!maskTile)
         return Value();
-      TileBuilder s{b, l, element};
       Type maskElement = getElementTypeOrSelf(maskTile.getType());
       // Every entry of the tile (its stretched dims have extent 1).
       unsigned tileRank = cast<RankedTensorType>(maskTile.getType()).getRank();
@@ -314,61 +313,36 @@ struct AttentionLowering : OpConversionPattern<AttentionOp> {
           (!isBool && !isa<FloatType>(maskElement)))
         return Value();
       // visible = any entry that does not hide its score (a NaN counts as
-      // visible), reduced over the tile's (i, j) into a 0-d tensor.
+      // visible), reduced over the whole tile into a 0-d tensor.
       Type i1 = b.getI1Type();
-      Value init =
-          linalg::FillOp::create(
-              b, l, arith::ConstantIntOp::create(b, l, i1, 0).getResult(),
-              tensor::EmptyOp::create(b, l, ArrayRef<int64_t>{}, i1)
-                  .getResult())
-              .getResult(0);
-      Value anyVisible =
-          linalg::GenericOp::create(
-              b, l, TypeRange{init.getType()}, ValueRange{maskTile},
-              ValueRange{init},
-              ArrayRef<AffineMap>{b.getMultiDimIdentityMap(tileRank),
-                                  map(tileRank, {})},
-              SmallVector<IteratorType>(tileRank, red),
-              [&](OpBuilder &nb, Location nl, ValueRange a) {
-                Value visible;
-                if (isBool)
-                  visible = arith::XOrIOp::create(
-                      nb, nl, a[0],
-                      arith::ConstantIntOp::create(nb, nl, i1, 1));
-                else
-                  visible = arith::CmpFOp::create(
-                      nb, nl, arith::CmpFPredicate::UNE, a[0],
-                      extremeConstant(nb, nl, maskElement, true, false));
-                linalg::YieldOp::create(
-                    nb, nl,
-                    ValueRange{arith::OrIOp::create(nb, nl, a[1], visible)});
-              })
-              .getResult(0);
+      TileBuilder bits{b, l, i1};
+      Value anyVisible = bits.generic(
+          bits.filled({}, arith::ConstantIntOp::create(b, l, i1, 0)),
+          {maskTile}, {b.getMultiDimIdentityMap(tileRank), map(tileRank, {})},
+          SmallVector<IteratorType>(tileRank, red),
+          [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+            Value visible =
+                isBool ? (Value)arith::XOrIOp::create(
+                             nb, nl, a[0],
+                             arith::ConstantIntOp::create(nb, nl, i1, 1))
+                       : (Value)arith::CmpFOp::create(
+                             nb, nl, arith::CmpFPredicate::UNE, a[0],
+                             extremeConstant(nb, nl, maskElement, true, false));
+            return arith::OrIOp::create(nb, nl, a[1], visible);
+          });
       Value skip = arith::XOrIOp::create(
           b, l, tensor::ExtractOp::create(b, l, anyVisible, ValueRange{}),
           arith::ConstantIntOp::create(b, l, i1, 1));
       if (!fill || std::isinf(*fill))
         return skip;
       // min over rows of m, against fill + 104.
-      Value inf = extremeConstant(b, l, element, false, false);
-      Value minInit =
-          linalg::FillOp::create(
-              b, l, inf,
-              tensor::EmptyOp::create(b, l, ArrayRef<int64_t>{}, element)
-                  .getResult())
-              .getResult(0);
+      TileBuilder s{b, l, element};
       Value mMin =
-          linalg::GenericOp::create(
-              b, l, TypeRange{minInit.getType()}, ValueRange{m},
-              ValueRange{minInit},
-              ArrayRef<AffineMap>{map(1, {dim(0)}), map(1, {})},
-              ArrayRef<IteratorType>{red},
-              [&](OpBuilder &nb, Location nl, ValueRange a) {
-                linalg::YieldOp::create(
-                    nb, nl,
-                    ValueRange{arith::MinimumFOp::create(nb, nl, a[0], a[1])});
-              })
-              .getResult(0);
+          s.generic(s.filled({}, extremeConstant(b, l, element, false, false)),
+                    {m}, {map(1, {dim(0)}), map(1, {})}, {red},
+                    [](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+                      return arith::MinimumFOp::create(nb, nl, a[0], a[1]);
+                    });
       Value safe = arith::CmpFOp::create(
           b, l, arith::CmpFPredicate::OGE,
           tensor::ExtractOp::create(b, l, mMin, ValueRange{}),

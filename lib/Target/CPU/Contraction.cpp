@@ -194,6 +194,13 @@ static bool isF32Elementwise(linalg::LinalgOp op) {
   return op.getMatchingIndexingMap(op.getDpsInitOperand(0)).isIdentity();
 }
 
+bool cpu::isZeroFill(Operation *op) {
+  auto fill = dyn_cast_or_null<linalg::FillOp>(op);
+  FloatAttr zero;
+  return fill && matchPattern(fill.getInputs().front(), m_Constant(&zero)) &&
+         zero.getValue().isPosZero();
+}
+
 bool cpu::isAddendSum(linalg::LinalgOp op) {
   unsigned inputs = op.getNumDpsInputs();
   if (!isF32Elementwise(op) || inputs < 1 || inputs > 2)

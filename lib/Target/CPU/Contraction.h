@@ -40,6 +40,10 @@ struct Conv2DLoops {
 
 std::optional<Conv2DLoops> matchConv2D(mlir::linalg::LinalgOp op);
 
+/// Whether `op` is a linalg.fill with +0.0: an output that starts as zero,
+/// which a kernel overwrites instead of accumulating into.
+bool isZeroFill(mlir::Operation *op);
+
 /// Whether `op` writes the sum of its inputs (one or two f32 values, each read
 /// through a map that projects the loops) to every element of its output,
 /// never reading the output: what initializes a product's accumulator to its

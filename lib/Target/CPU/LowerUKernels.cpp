@@ -14,7 +14,6 @@
 #include "mlir/IR/BuiltinDialect.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
-#include "mlir/IR/Matchers.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
 
@@ -187,12 +186,8 @@ static Epilogue matchEpilogue(linalg::LinalgOp op, DictionaryAttr decision) {
     for (OpOperand *input : init.getDpsInputOperands())
       epilogue.addends.push_back(
           {input->get(), init.getMatchingIndexingMap(input)});
-  } else {
-    auto fill = dyn_cast<linalg::FillOp>(init.getOperation());
-    FloatAttr zero;
-    if (!fill || !matchPattern(fill.getInputs().front(), m_Constant(&zero)) ||
-        !zero.getValue().isPosZero())
-      return epilogue;
+  } else if (!isZeroFill(init)) {
+    return epilogue;
   }
   SmallVector<Value> protectedRoots = {rootOf(accumulator)};
   for (OpOperand *input : op.getDpsInputOperands())
@@ -305,11 +300,7 @@ static SmallVector<Value> outputSizes(ImplicitLocOpBuilder &b,
 static bool dropZeroFill(Operation *op, Value output) {
   for (Operation *prev = op->getPrevNode(); prev; prev = prev->getPrevNode()) {
     if (auto fill = dyn_cast<linalg::FillOp>(prev)) {
-      if (fill.getOutputs().front() != output)
-        return false;
-      auto zero = fill.getInputs().front().getDefiningOp<arith::ConstantOp>();
-      auto value = zero ? dyn_cast<FloatAttr>(zero.getValue()) : nullptr;
-      if (!value || !value.getValue().isPosZero())
+      if (fill.getOutputs().front() != output || !isZeroFill(fill))
         return false;
       fill.erase();
       return true;
@@ -483,6 +474,25 @@ packConstantWeights(ModuleOp module, linalg::LinalgOp op, int64_t height) {
       });
 }
 
+/// The buffer the call writes, with the product's output dims: the clamp's
+/// output when the clamp is fused, else `output`; and the addends, indexed
+/// like it, into `addends`.
+static Buffer epilogueBuffers(ImplicitLocOpBuilder &b, CallBuilder &call,
+                              const Epilogue &ep, Value output,
+                              SmallVectorImpl<Buffer> &addends) {
+  if (!ep.init)
+    return Buffer::of(b, output);
+  SmallVector<Value> sizes = outputSizes(b, call, ep, output);
+  auto rank = cast<MemRefType>(ep.accumulator.getType()).getRank();
+  Buffer written =
+      ep.clamp ? alongOutput(b, call, ep.result, b.getMultiDimIdentityMap(rank),
+                             ep.view, sizes)
+               : Buffer::of(b, output);
+  for (auto &[value, map] : ep.addends)
+    addends.push_back(alongOutput(b, call, value, map, ep.view, sizes));
+  return written;
+}
+
 /// Adds the epilogue's arguments after the output's: accumulate, the two
 /// addend views (each base, offset and one stride per entry of `dims`; the
 /// output's base and zero strides when absent), the addend mask and the
@@ -532,18 +542,7 @@ static LogicalResult lowerGemm(ModuleOp module, linalg::LinalgOp op, ISA isa,
       Buffer::of(b, op.getDpsInputOperand(0)->get()),
       Buffer::of(b, op.getDpsInputOperand(1)->get())};
   SmallVector<Buffer> addends;
-  if (ep.init) {
-    SmallVector<Value> sizes = outputSizes(b, call, ep, output);
-    auto rank = cast<MemRefType>(ep.accumulator.getType()).getRank();
-    buffers.push_back(ep.clamp ? alongOutput(b, call, ep.result,
-                                             b.getMultiDimIdentityMap(rank),
-                                             ep.view, sizes)
-                               : Buffer::of(b, output));
-    for (auto &[value, map] : ep.addends)
-      addends.push_back(alongOutput(b, call, value, map, ep.view, sizes));
-  } else {
-    buffers.push_back(Buffer::of(b, output));
-  }
+  buffers.push_back(epilogueBuffers(b, call, ep, output, addends));
   // The addends are indexed like the output.
   auto mapOf = [&](unsigned i) { return maps[std::min(i, 2u)]; };
   auto bufferOf = [&](unsigned i) -> Buffer & {
@@ -635,20 +634,8 @@ static LogicalResult lowerConv2D(ModuleOp module, linalg::LinalgOp op,
   bool accumulate = ep.init ? false : !dropZeroFill(op, outputValue);
   CallBuilder call(b, op->getBlock());
   Buffer input = Buffer::of(b, op.getDpsInputOperand(0)->get());
-  Buffer output;
   SmallVector<Buffer> addends;
-  if (ep.init) {
-    SmallVector<Value> sizes = outputSizes(b, call, ep, outputValue);
-    auto rank = cast<MemRefType>(ep.accumulator.getType()).getRank();
-    output = ep.clamp
-                 ? alongOutput(b, call, ep.result,
-                               b.getMultiDimIdentityMap(rank), ep.view, sizes)
-                 : Buffer::of(b, outputValue);
-    for (auto &[value, map] : ep.addends)
-      addends.push_back(alongOutput(b, call, value, map, ep.view, sizes));
-  } else {
-    output = Buffer::of(b, outputValue);
-  }
+  Buffer output = epilogueBuffers(b, call, ep, outputValue, addends);
   // batch, groups, out channels, in channels, out h/w, kernel h/w (the
   // weights' shape is static).
   auto weightType = cast<MemRefType>(op.getDpsInputOperand(1)->get().getType());

@@ -13,7 +13,6 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
-#include "mlir/IR/Matchers.h"
 #include "llvm/TargetParser/Host.h"
 
 namespace kiln {
@@ -68,12 +67,6 @@ static bool hasConstantRhs(linalg::LinalgOp op, const GemmLoops &loops) {
   return true;
 }
 
-/// Whether `value` is a splat 0.0 constant.
-static bool isZero(Value value) {
-  FloatAttr attr;
-  return matchPattern(value, m_Constant(&attr)) && attr.getValue().isPosZero();
-}
-
 /// What the kernel's epilogue can take over from the ops around product
 /// `op`: "addends" when its output starts as a sum of addends (a bias, bias
 /// plus residual) that nothing else reads, "clamp" when its result only goes
@@ -90,8 +83,7 @@ static SmallVector<StringRef> fusibleEpilogue(linalg::LinalgOp op) {
   auto producer = init.getDefiningOp<linalg::LinalgOp>();
   if (!producer || !init.hasOneUse())
     return fused;
-  bool zero = isa<linalg::FillOp>(producer) &&
-              isZero(cast<linalg::FillOp>(producer).getInputs().front());
+  bool zero = isZeroFill(producer);
   if (!zero && !isAddendSum(producer))
     return fused;
   if (!zero)
