@@ -19,6 +19,7 @@
  *===----------------------------------------------------------------------===*/
 
 #include "kiln_ukernels.h"
+#include "ukernel_common.h"
 
 #include <cpuid.h>
 #include <immintrin.h>
@@ -719,18 +720,6 @@ static void pack_panel(float *restrict dst, int64_t width, int64_t valid,
     for (int64_t w = valid; w < width; ++w)
       row[w] = 0.0f;
   }
-}
-
-static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
-static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
-
-/* The range of part `r` when `units` are split into `parts` nearly equal
- * contiguous parts. */
-static void split_range(int64_t units, int64_t parts, int64_t r, int64_t *begin,
-                        int64_t *end) {
-  int64_t base = units / parts, extra = units % parts;
-  *begin = r * base + min64(r, extra);
-  *end = *begin + base + (r < extra);
 }
 
 /* How `threads` threads share one product: a gm x gn grid over (rows in MR

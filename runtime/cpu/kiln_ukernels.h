@@ -48,6 +48,11 @@ extern "C" {
       int64_t e_n, int64_t e_g, int64_t e_m, int64_t e_oh, int64_t e_ow,       \
       int64_t addends, float lo, float hi
 
+/* A memref descriptor of `type` elements (rank 0) plus the view's offset. */
+#define KILN_UKERNEL_BUFFER_OF(type, name)                                     \
+  type *name##_allocated, type *name##_aligned, int64_t name##_zero,           \
+      int64_t name##_offset
+
 /* The instruction sets a kernel can be built for, widest first. */
 typedef enum kiln_isa {
   KILN_ISA_AVX512 = 0,
@@ -104,6 +109,33 @@ void kiln_ukernel_sgemm_generic(KILN_SGEMM_ARGS);
 void kiln_ukernel_sgemm_packed_avx512(KILN_SGEMM_PACKED_ARGS);
 void kiln_ukernel_sgemm_packed_avx2(KILN_SGEMM_PACKED_ARGS);
 void kiln_ukernel_sgemm_packed_generic(KILN_SGEMM_PACKED_ARGS);
+
+/* Exact 8-bit products with zero points: C[b0][b1] (+)= (A[b0][b1] - za) *
+ * (B[b0][b1] - zb) in int32. A is M x K, B K x N, C M x N int32; each
+ * element at its operand's offset plus index times stride (strides in
+ * elements, may be 0 = broadcast, may be any value incl. transposed views).
+ * A's elements are unsigned 8-bit when a_unsigned != 0, else signed; likewise
+ * B with b_unsigned. The zero points have their operand's type: za[i] at
+ * za's offset + i * za_m (za_m = 0: one value), zb[j] likewise along n; bit 0
+ * (za) and bit 1 (zb) of `zero_points` say which views are read. Without
+ * its view a zero point is the constant za_value (zb_value), in the
+ * operand's value range. accumulate != 0 adds the product to C's
+ * old values, else overwrites C. Sums wrap modulo 2^32 like int32
+ * arithmetic; they are exact whenever the result fits. The AVX-512 kernel
+ * needs VNNI; without it the AVX2 kernel runs. */
+#define KILN_IGEMM_ARGS                                                        \
+  int64_t batch0, int64_t batch1, int64_t m, int64_t n, int64_t k,             \
+      KILN_UKERNEL_BUFFER_OF(int8_t, a), int64_t a_batch0, int64_t a_batch1,   \
+      int64_t a_m, int64_t a_k, KILN_UKERNEL_BUFFER_OF(int8_t, b),             \
+      int64_t b_batch0, int64_t b_batch1, int64_t b_k, int64_t b_n,            \
+      KILN_UKERNEL_BUFFER_OF(int32_t, c), int64_t c_batch0, int64_t c_batch1,  \
+      int64_t c_m, int64_t c_n, KILN_UKERNEL_BUFFER_OF(int8_t, za),            \
+      int64_t za_m, KILN_UKERNEL_BUFFER_OF(int8_t, zb), int64_t zb_n,          \
+      int64_t za_value, int64_t zb_value, int64_t a_unsigned,                  \
+      int64_t b_unsigned, int64_t zero_points, int64_t accumulate
+void kiln_ukernel_igemm_avx512(KILN_IGEMM_ARGS);
+void kiln_ukernel_igemm_avx2(KILN_IGEMM_ARGS);
+void kiln_ukernel_igemm_generic(KILN_IGEMM_ARGS);
 
 /* Grouped 2-D convolution on an already padded NCHW input:
  * out[n][g][m][oh][ow] (+)= sum over c, kh, kw of

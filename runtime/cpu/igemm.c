@@ -1,0 +1,1218 @@
+/*===- igemm.c - exact int8 GEMM microkernels ------------------------------===*
+ *
+ * C (+)= A * B for 8-bit A and B (each signed or unsigned) with int32 C,
+ * bit-exact: every product and every sum is an integer, none saturates.
+ *
+ * The hardware multiplies unsigned by signed bytes (VPDPBUSD sums four
+ * u8 x s8 products into an int32 lane), so the AVX-512 VNNI and generic
+ * kernels normalize the operands while packing them: A' = A ^ 0x80 when A is
+ * signed (A = A' - 128), B' = B ^ 0x80 when B is unsigned (B = B' + 128).
+ * With sa = "A signed" and ub = "B unsigned", per K block of depth kc
+ *
+ *   sum A B = sum A'B' + 128 ub rowsum(A') - 128 sa colsum(B')
+ *             - 128 * 128 kc sa ub,
+ *
+ * Zero points za, zb that are one value each join the same terms: with
+ * alpha = 128 sa + za and beta = zb - 128 ub (A - za = A' - alpha, B - zb =
+ * B' - beta),
+ *
+ *   sum (A - za)(B - zb) = sum A'B' - beta rowsum(A') - alpha colsum(B')
+ *                          + kc alpha beta,
+ *
+ * and the packers append those terms to the panels: each A panel ends with
+ * one int32 per row (the rowsum and constant terms), each B panel with one
+ * per column (the colsum term). The tile store adds both. Padding is zero in
+ * the normalized domain, so padded k contribute nothing to A'B' nor to the
+ * sums, and the constant term uses the block's true depth. The terms are
+ * exact in int32 wrap-around arithmetic, since the true result fits. (The
+ * AVX2 kernel multiplies true values: sa = ub = 0 there.) Zero points that
+ * vary per row or column, and products on the few-row path, are corrected
+ * after the product instead, from the row sums of A and column sums of B.
+ *
+ * Packed layouts, in 32-bit units (one unit = one row or column at 4 k):
+ *   bytes (VNNI, generic): a panel of width W is [kc / 4][W][4] bytes, then
+ *     W int32 terms. A VNNI B panel (W = 32) gives 16 columns x 4 k per
+ *     64-byte load; an A panel row's 4 bytes are one int32 broadcast.
+ *   pairs (AVX2): [kc / 2][W][2] int16 holding the true values sign- or
+ *     zero-extended, then W zero terms. VPMADDWD sums two int16 products
+ *     into an int32 lane exactly; VPMADDUBSW would saturate at 16 bits.
+ * Register tiles: VNNI 8 x 32 (16 zmm accumulators), AVX2 6 x 16 (12 ymm),
+ * generic 4 x 16.
+ *
+ * The driver blocks like gemm.c's: for each column block and K block the
+ * threads pack the B block together (shared), then each packs its own row
+ * blocks of A and runs its cell of an M x N grid of threads; many batches
+ * go one batch per thread instead. Products of at most 4 rows with
+ * contiguous B and C rows skip packing: a row kernel reads B in place.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#include "kiln_ukernels.h"
+#include "ukernel_common.h"
+
+#include <cpuid.h>
+#include <immintrin.h>
+#include <omp.h>
+
+#define KILN_EXPORT __attribute__((visibility("default")))
+
+/* A packed 32-bit unit, read where it was written as bytes or int16. */
+typedef int32_t unit_t __attribute__((may_alias));
+
+/* A microkernel: C[r][j] (+)= the product of an A panel's first ROWS rows
+ * (ROWS fixed per kernel) and a B panel's columns, plus the panels' terms,
+ * over `groups` packed units of k; stores columns j < nv (the kernel's
+ * width or fewer), rows `rs` elements apart. */
+typedef void (*micro_fn)(int64_t groups, const unit_t *a, const unit_t *b,
+                         int32_t *c, int64_t rs, int64_t nv, int accumulate);
+
+/* How a packer stores one operand. Elements are u8 when `is_unsigned`; the
+ * bytes format stores them as u8 when `stored_unsigned` (A) or as s8 (B),
+ * flipping the top bit where those differ. The terms after the panel are
+ * scale * (sum over k of the stored values) + bias * kc. */
+typedef struct pack_mode {
+  int is_unsigned, stored_unsigned;
+  int32_t scale, bias;
+} pack_mode;
+
+/* Packs `valid` (<= width) rows or columns of an operand, element (w, k) at
+ * src[w * s_w + k * s_k], into a panel of `width` for k < kc, zero-padded,
+ * followed by its terms. */
+typedef void (*pack_fn)(unit_t *dst, int64_t width, int64_t valid, int64_t kc,
+                        const int8_t *src, int64_t s_w, int64_t s_k,
+                        const pack_mode *mode);
+
+/*===----------------------------------------------------------------------===*
+ * Microkernels.
+ *===----------------------------------------------------------------------===*/
+
+/* The first n (<= 16, or none) lanes of an AVX-512 vector. */
+__attribute__((target("avx512f"))) static inline __mmask16 lanes(int64_t n) {
+  return n >= 16 ? (__mmask16)0xffff
+         : n > 0 ? (__mmask16)((1u << n) - 1)
+                 : (__mmask16)0;
+}
+
+/* The VNNI kernel for the first ROWS rows of an 8-row A panel (all 8, or
+ * fewer for a product's last rows) over HALVES x 16 columns of a 32-wide B
+ * panel (16 when at most 16 columns are left). Columns past nv are computed
+ * but neither read nor written in C. */
+#define DEFINE_MICRO_VNNI(name, ROWS, HALVES)                                  \
+  __attribute__((target("avx512f,avx512bw,avx512vnni"))) static void name(     \
+      int64_t groups, const unit_t *restrict a, const unit_t *restrict b,      \
+      int32_t *restrict c, int64_t rs, int64_t nv, int accumulate) {           \
+    __m512i acc[ROWS][HALVES];                                                 \
+    for (int i = 0; i < ROWS; ++i)                                             \
+      for (int h = 0; h < HALVES; ++h)                                         \
+        acc[i][h] = _mm512_setzero_si512();                                    \
+    for (int64_t g = 0; g < groups; ++g) {                                     \
+      __m512i bv[HALVES];                                                      \
+      for (int h = 0; h < HALVES; ++h)                                         \
+        bv[h] = _mm512_loadu_si512(b + 16 * h);                                \
+      for (int i = 0; i < ROWS; ++i) {                                         \
+        __m512i ai = _mm512_set1_epi32(a[i]);                                  \
+        for (int h = 0; h < HALVES; ++h)                                       \
+          acc[i][h] = _mm512_dpbusd_epi32(acc[i][h], ai, bv[h]);               \
+      }                                                                        \
+      a += 8;                                                                  \
+      b += 32;                                                                 \
+    }                                                                          \
+    /* a and b now point at the panels' terms. */                              \
+    __m512i terms[HALVES];                                                     \
+    __mmask16 mask[HALVES];                                                    \
+    for (int h = 0; h < HALVES; ++h) {                                         \
+      terms[h] = _mm512_loadu_si512(b + 16 * h);                               \
+      mask[h] = lanes(nv - 16 * h);                                            \
+    }                                                                          \
+    for (int i = 0; i < ROWS; ++i) {                                           \
+      int32_t *row = c + i * rs;                                               \
+      __m512i ri = _mm512_set1_epi32(a[i]);                                    \
+      for (int h = 0; h < HALVES; ++h) {                                       \
+        __m512i x =                                                            \
+            _mm512_add_epi32(acc[i][h], _mm512_add_epi32(terms[h], ri));       \
+        if (accumulate)                                                        \
+          x = _mm512_add_epi32(                                                \
+              x, _mm512_maskz_loadu_epi32(mask[h], row + 16 * h));             \
+        _mm512_mask_storeu_epi32(row + 16 * h, mask[h], x);                    \
+      }                                                                        \
+    }                                                                          \
+  }
+
+DEFINE_MICRO_VNNI(micro_vnni_1, 1, 2)
+DEFINE_MICRO_VNNI(micro_vnni_2, 2, 2)
+DEFINE_MICRO_VNNI(micro_vnni_3, 3, 2)
+DEFINE_MICRO_VNNI(micro_vnni_4, 4, 2)
+DEFINE_MICRO_VNNI(micro_vnni_5, 5, 2)
+DEFINE_MICRO_VNNI(micro_vnni_6, 6, 2)
+DEFINE_MICRO_VNNI(micro_vnni_7, 7, 2)
+DEFINE_MICRO_VNNI(micro_vnni_8, 8, 2)
+DEFINE_MICRO_VNNI(micro_vnni_n1, 1, 1)
+DEFINE_MICRO_VNNI(micro_vnni_n2, 2, 1)
+DEFINE_MICRO_VNNI(micro_vnni_n3, 3, 1)
+DEFINE_MICRO_VNNI(micro_vnni_n4, 4, 1)
+DEFINE_MICRO_VNNI(micro_vnni_n5, 5, 1)
+DEFINE_MICRO_VNNI(micro_vnni_n6, 6, 1)
+DEFINE_MICRO_VNNI(micro_vnni_n7, 7, 1)
+DEFINE_MICRO_VNNI(micro_vnni_n8, 8, 1)
+
+/* The AVX2 kernel for the first ROWS rows of a 6-row A panel over 16
+ * columns, on int16 pairs: VPMADDWD then VPADDD per accumulator. Its terms
+ * are zero, but added all the same: one contract for every kernel. */
+#define DEFINE_MICRO_AVX2(name, ROWS)                                          \
+  __attribute__((target("avx2,fma"))) static void name(                        \
+      int64_t groups, const unit_t *restrict a, const unit_t *restrict b,      \
+      int32_t *restrict c, int64_t rs, int64_t nv, int accumulate) {           \
+    __m256i acc[ROWS][2];                                                      \
+    for (int i = 0; i < ROWS; ++i)                                             \
+      acc[i][0] = acc[i][1] = _mm256_setzero_si256();                          \
+    for (int64_t g = 0; g < groups; ++g) {                                     \
+      __m256i b0 = _mm256_loadu_si256((const __m256i *)b);                     \
+      __m256i b1 = _mm256_loadu_si256((const __m256i *)(b + 8));               \
+      for (int i = 0; i < ROWS; ++i) {                                         \
+        __m256i ai = _mm256_set1_epi32(a[i]);                                  \
+        acc[i][0] = _mm256_add_epi32(acc[i][0], _mm256_madd_epi16(ai, b0));    \
+        acc[i][1] = _mm256_add_epi32(acc[i][1], _mm256_madd_epi16(ai, b1));    \
+      }                                                                        \
+      a += 6;                                                                  \
+      b += 16;                                                                 \
+    }                                                                          \
+    __m256i t0 = _mm256_loadu_si256((const __m256i *)b);                       \
+    __m256i t1 = _mm256_loadu_si256((const __m256i *)(b + 8));                 \
+    for (int i = 0; i < ROWS; ++i) {                                           \
+      int32_t *row = c + i * rs;                                               \
+      __m256i ri = _mm256_set1_epi32(a[i]);                                    \
+      __m256i x0 = _mm256_add_epi32(acc[i][0], _mm256_add_epi32(t0, ri));      \
+      __m256i x1 = _mm256_add_epi32(acc[i][1], _mm256_add_epi32(t1, ri));      \
+      if (nv == 16) {                                                          \
+        if (accumulate) {                                                      \
+          x0 = _mm256_add_epi32(x0, _mm256_loadu_si256((__m256i *)row));       \
+          x1 = _mm256_add_epi32(x1, _mm256_loadu_si256((__m256i *)(row + 8))); \
+        }                                                                      \
+        _mm256_storeu_si256((__m256i *)row, x0);                               \
+        _mm256_storeu_si256((__m256i *)(row + 8), x1);                         \
+        continue;                                                              \
+      }                                                                        \
+      int32_t tmp[16];                                                         \
+      _mm256_storeu_si256((__m256i *)tmp, x0);                                 \
+      _mm256_storeu_si256((__m256i *)(tmp + 8), x1);                           \
+      for (int64_t j = 0; j < nv; ++j)                                         \
+        row[j] = (int32_t)((uint32_t)tmp[j] +                                  \
+                           (accumulate ? (uint32_t)row[j] : 0u));              \
+    }                                                                          \
+  }
+
+DEFINE_MICRO_AVX2(micro_avx2_1, 1)
+DEFINE_MICRO_AVX2(micro_avx2_2, 2)
+DEFINE_MICRO_AVX2(micro_avx2_3, 3)
+DEFINE_MICRO_AVX2(micro_avx2_4, 4)
+DEFINE_MICRO_AVX2(micro_avx2_5, 5)
+DEFINE_MICRO_AVX2(micro_avx2_6, 6)
+
+/* The generic kernel for the first ROWS rows of a 4-row A panel over 16
+ * columns, on the bytes format: the VNNI kernel's arithmetic in C. Sums
+ * wrap as the vector kernels' do (unsigned arithmetic, no overflow). */
+#define DEFINE_MICRO_GENERIC(name, ROWS)                                       \
+  static void name(int64_t groups, const unit_t *restrict a,                   \
+                   const unit_t *restrict b, int32_t *restrict c, int64_t rs,  \
+                   int64_t nv, int accumulate) {                               \
+    int32_t acc[ROWS][16] = {{0}};                                             \
+    for (int64_t g = 0; g < groups; ++g) {                                     \
+      const uint8_t *ab = (const uint8_t *)a;                                  \
+      const int8_t *bb = (const int8_t *)b;                                    \
+      for (int i = 0; i < ROWS; ++i)                                           \
+        for (int j = 0; j < 16; ++j)                                           \
+          acc[i][j] += ab[4 * i] * bb[4 * j] + ab[4 * i + 1] * bb[4 * j + 1] + \
+                       ab[4 * i + 2] * bb[4 * j + 2] +                         \
+                       ab[4 * i + 3] * bb[4 * j + 3];                          \
+      a += 4;                                                                  \
+      b += 16;                                                                 \
+    }                                                                          \
+    for (int i = 0; i < ROWS; ++i)                                             \
+      for (int64_t j = 0; j < nv; ++j) {                                       \
+        uint32_t x = (uint32_t)acc[i][j] + (uint32_t)a[i] + (uint32_t)b[j];    \
+        if (accumulate)                                                        \
+          x += (uint32_t)c[i * rs + j];                                        \
+        c[i * rs + j] = (int32_t)x;                                            \
+      }                                                                        \
+  }
+
+DEFINE_MICRO_GENERIC(micro_generic_1, 1)
+DEFINE_MICRO_GENERIC(micro_generic_2, 2)
+DEFINE_MICRO_GENERIC(micro_generic_3, 3)
+DEFINE_MICRO_GENERIC(micro_generic_4, 4)
+
+/*===----------------------------------------------------------------------===*
+ * Packing.
+ *===----------------------------------------------------------------------===*/
+
+/* Writes the terms after a panel of `width` from the sums of its stored
+ * values (NULL: all sums zero). */
+static void write_terms(unit_t *terms, int64_t width, int64_t kc,
+                        const int32_t *sums, const pack_mode *mode) {
+  for (int64_t w = 0; w < width; ++w)
+    terms[w] =
+        (int32_t)((uint32_t)mode->scale * (uint32_t)(sums ? sums[w] : 0) +
+                  (uint32_t)mode->bias * (uint32_t)kc);
+}
+
+/* The bytes format in C, for any strides. */
+static void pack_bytes_generic(unit_t *dst, int64_t width, int64_t valid,
+                               int64_t kc, const int8_t *src, int64_t s_w,
+                               int64_t s_k, const pack_mode *mode) {
+  uint8_t *out = (uint8_t *)dst;
+  int64_t groups = ceil_div(kc, 4);
+  uint8_t flip = mode->is_unsigned != mode->stored_unsigned ? 0x80 : 0;
+  int32_t sums[32];
+  for (int64_t w = 0; w < width; ++w) {
+    int32_t sum = 0;
+    const int8_t *from = src + w * s_w;
+    for (int64_t q = 0; q < 4 * groups; ++q) {
+      uint8_t v = w < valid && q < kc ? (uint8_t)from[q * s_k] ^ flip : 0;
+      out[((q / 4) * width + w) * 4 + q % 4] = v;
+      sum += mode->stored_unsigned ? (int32_t)v : (int32_t)(int8_t)v;
+    }
+    sums[w] = sum;
+  }
+  write_terms(dst + groups * width, width, kc, sums, mode);
+}
+
+/* Per-lane sums of the four stored bytes of each 32-bit lane, added to
+ * `acc`: u8 bytes times 1, or 1 times s8 bytes (pairs of at most 510 in
+ * magnitude, no saturation). */
+__attribute__((target("avx2"))) static inline __m256i
+add_lane_sums(__m256i acc, __m256i v, int stored_unsigned) {
+  const __m256i ones8 = _mm256_set1_epi8(1), ones16 = _mm256_set1_epi16(1);
+  __m256i pairs = stored_unsigned ? _mm256_maddubs_epi16(v, ones8)
+                                  : _mm256_maddubs_epi16(ones8, v);
+  return _mm256_add_epi32(acc, _mm256_madd_epi16(pairs, ones16));
+}
+
+/* A full panel of 32 columns contiguous in memory (a row-major B): each
+ * quad of k rows interleaved into [32][4] bytes in registers. */
+__attribute__((target("avx2"))) static void
+pack_bytes_columns32(unit_t *dst, int64_t kc, const int8_t *src, int64_t s_k,
+                     const pack_mode *mode) {
+  int64_t groups = ceil_div(kc, 4);
+  int flip = mode->is_unsigned != mode->stored_unsigned;
+  int sums = mode->scale != 0;
+  const __m256i flipv = _mm256_set1_epi8(flip ? (char)0x80 : 0);
+  __m256i acc[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(),
+                    _mm256_setzero_si256(), _mm256_setzero_si256()};
+  for (int64_t g = 0; g < groups; ++g) {
+    __m256i r[4];
+    for (int t = 0; t < 4; ++t) {
+      int64_t q = 4 * g + t;
+      r[t] = q < kc ? _mm256_xor_si256(
+                          _mm256_loadu_si256((const __m256i *)(src + q * s_k)),
+                          flipv)
+                    : _mm256_setzero_si256();
+    }
+    /* Bytes of rows 0/1 and 2/3 interleaved, then 16-bit pairs of those:
+     * u0 = columns 0-3 | 16-19, u1 = 4-7 | 20-23, u2 = 8-11 | 24-27,
+     * u3 = 12-15 | 28-31, each column's 4 k adjacent. */
+    __m256i t0 = _mm256_unpacklo_epi8(r[0], r[1]);
+    __m256i t1 = _mm256_unpackhi_epi8(r[0], r[1]);
+    __m256i t2 = _mm256_unpacklo_epi8(r[2], r[3]);
+    __m256i t3 = _mm256_unpackhi_epi8(r[2], r[3]);
+    __m256i u0 = _mm256_unpacklo_epi16(t0, t2);
+    __m256i u1 = _mm256_unpackhi_epi16(t0, t2);
+    __m256i u2 = _mm256_unpacklo_epi16(t1, t3);
+    __m256i u3 = _mm256_unpackhi_epi16(t1, t3);
+    __m256i out[4] = {_mm256_permute2x128_si256(u0, u1, 0x20),
+                      _mm256_permute2x128_si256(u2, u3, 0x20),
+                      _mm256_permute2x128_si256(u0, u1, 0x31),
+                      _mm256_permute2x128_si256(u2, u3, 0x31)};
+    for (int v = 0; v < 4; ++v) {
+      _mm256_storeu_si256((__m256i *)(dst + g * 32 + 8 * v), out[v]);
+      if (sums)
+        acc[v] = add_lane_sums(acc[v], out[v], mode->stored_unsigned);
+    }
+  }
+  int32_t lane_sums[32];
+  for (int v = 0; v < 4; ++v)
+    _mm256_storeu_si256((__m256i *)(lane_sums + 8 * v), acc[v]);
+  write_terms(dst + groups * 32, 32, kc, lane_sums, mode);
+}
+
+/* 8 rows contiguous along k (a row-major A panel, 8 columns of a transposed
+ * B), written at `dst` (units of the first row) in a panel of `width`:
+ * 8 x 8 blocks of 32-bit units transposed in registers, the last k (fewer
+ * than 32) one by one. Adds the rows' sums to `sums`. */
+__attribute__((target("avx2"))) static void
+pack_bytes_rows8(unit_t *dst, int64_t width, int64_t kc, const int8_t *src,
+                 int64_t s_w, const pack_mode *mode, int32_t *sums) {
+  int flip = mode->is_unsigned != mode->stored_unsigned;
+  const __m256i flipv = _mm256_set1_epi8(flip ? (char)0x80 : 0);
+  __m256i acc = _mm256_setzero_si256();
+  int64_t q = 0;
+  for (; q + 32 <= kc; q += 32) {
+    __m256i r[8], t[8], u[8];
+    for (int w = 0; w < 8; ++w)
+      r[w] = _mm256_xor_si256(
+          _mm256_loadu_si256((const __m256i *)(src + w * s_w + q)), flipv);
+    for (int w = 0; w < 8; w += 2) {
+      t[w] = _mm256_unpacklo_epi32(r[w], r[w + 1]);
+      t[w + 1] = _mm256_unpackhi_epi32(r[w], r[w + 1]);
+    }
+    /* u[4h + v]: units v and v + 4 of rows 4h .. 4h + 3. */
+    for (int h = 0; h < 2; ++h) {
+      u[4 * h + 0] = _mm256_unpacklo_epi64(t[4 * h], t[4 * h + 2]);
+      u[4 * h + 1] = _mm256_unpackhi_epi64(t[4 * h], t[4 * h + 2]);
+      u[4 * h + 2] = _mm256_unpacklo_epi64(t[4 * h + 1], t[4 * h + 3]);
+      u[4 * h + 3] = _mm256_unpackhi_epi64(t[4 * h + 1], t[4 * h + 3]);
+    }
+    for (int v = 0; v < 4; ++v) {
+      __m256i lo = _mm256_permute2x128_si256(u[v], u[4 + v], 0x20);
+      __m256i hi = _mm256_permute2x128_si256(u[v], u[4 + v], 0x31);
+      _mm256_storeu_si256((__m256i *)(dst + (q / 4 + v) * width), lo);
+      _mm256_storeu_si256((__m256i *)(dst + (q / 4 + v + 4) * width), hi);
+      if (mode->scale) {
+        acc = add_lane_sums(acc, lo, mode->stored_unsigned);
+        acc = add_lane_sums(acc, hi, mode->stored_unsigned);
+      }
+    }
+  }
+  int32_t lane_sums[8];
+  _mm256_storeu_si256((__m256i *)lane_sums, acc);
+  uint8_t flip_byte = flip ? 0x80 : 0;
+  for (int w = 0; w < 8; ++w) {
+    uint8_t *out = (uint8_t *)dst + 4 * w;
+    for (int64_t qq = q; qq < 4 * ceil_div(kc, 4); ++qq) {
+      uint8_t v = qq < kc ? (uint8_t)src[w * s_w + qq] ^ flip_byte : 0;
+      out[(qq / 4) * width * 4 + qq % 4] = v;
+      lane_sums[w] += mode->stored_unsigned ? (int32_t)v : (int32_t)(int8_t)v;
+    }
+    sums[w] += lane_sums[w];
+  }
+}
+
+/* The bytes format with AVX2 shuffles for full panels whose rows or columns
+ * are contiguous, else in C. */
+__attribute__((target("avx2"))) static void
+pack_bytes_avx2(unit_t *dst, int64_t width, int64_t valid, int64_t kc,
+                const int8_t *src, int64_t s_w, int64_t s_k,
+                const pack_mode *mode) {
+  if (valid == width && width == 32 && s_w == 1) {
+    pack_bytes_columns32(dst, kc, src, s_k, mode);
+    return;
+  }
+  if (valid == width && width % 8 == 0 && s_k == 1) {
+    int32_t sums[32] = {0};
+    for (int64_t w = 0; w < width; w += 8)
+      pack_bytes_rows8(dst + w, width, kc, src + w * s_w, s_w, mode, sums + w);
+    write_terms(dst + ceil_div(kc, 4) * width, width, kc, sums, mode);
+    return;
+  }
+  pack_bytes_generic(dst, width, valid, kc, src, s_w, s_k, mode);
+}
+
+/* The pairs format in C, for any strides. */
+static void pack_pairs_generic(unit_t *dst, int64_t width, int64_t valid,
+                               int64_t kc, const int8_t *src, int64_t s_w,
+                               int64_t s_k, const pack_mode *mode) {
+  int16_t *out = (int16_t *)dst;
+  int64_t groups = ceil_div(kc, 2);
+  int32_t sums[32];
+  for (int64_t w = 0; w < width; ++w) {
+    const int8_t *from = src + w * s_w;
+    int32_t sum = 0;
+    for (int64_t q = 0; q < 2 * groups; ++q) {
+      int16_t v = 0;
+      if (w < valid && q < kc)
+        v = mode->is_unsigned ? (int16_t)(uint8_t)from[q * s_k]
+                              : (int16_t)from[q * s_k];
+      out[((q / 2) * width + w) * 2 + q % 2] = v;
+      sum += v;
+    }
+    sums[w] = sum;
+  }
+  write_terms(dst + groups * width, width, kc, sums, mode);
+}
+
+/* The pairs format with AVX2 for a full panel of 16 contiguous columns (a
+ * row-major B): two k rows' bytes interleaved, then widened to int16. */
+__attribute__((target("avx2"))) static void
+pack_pairs_avx2(unit_t *dst, int64_t width, int64_t valid, int64_t kc,
+                const int8_t *src, int64_t s_w, int64_t s_k,
+                const pack_mode *mode) {
+  if (!(valid == width && width == 16 && s_w == 1)) {
+    pack_pairs_generic(dst, width, valid, kc, src, s_w, s_k, mode);
+    return;
+  }
+  int64_t groups = ceil_div(kc, 2);
+  /* Column sums (for zero-point terms): each pair of a column summed. */
+  const __m256i ones16 = _mm256_set1_epi16(1);
+  __m256i sum_lo = _mm256_setzero_si256(), sum_hi = _mm256_setzero_si256();
+  for (int64_t g = 0; g < groups; ++g) {
+    __m128i r0 = _mm_loadu_si128((const __m128i *)(src + 2 * g * s_k));
+    __m128i r1 =
+        2 * g + 1 < kc
+            ? _mm_loadu_si128((const __m128i *)(src + (2 * g + 1) * s_k))
+            : _mm_setzero_si128();
+    __m128i lo = _mm_unpacklo_epi8(r0, r1), hi = _mm_unpackhi_epi8(r0, r1);
+    __m256i wlo =
+        mode->is_unsigned ? _mm256_cvtepu8_epi16(lo) : _mm256_cvtepi8_epi16(lo);
+    __m256i whi =
+        mode->is_unsigned ? _mm256_cvtepu8_epi16(hi) : _mm256_cvtepi8_epi16(hi);
+    _mm256_storeu_si256((__m256i *)(dst + g * 16), wlo);
+    _mm256_storeu_si256((__m256i *)(dst + g * 16 + 8), whi);
+    if (mode->scale) {
+      sum_lo = _mm256_add_epi32(sum_lo, _mm256_madd_epi16(wlo, ones16));
+      sum_hi = _mm256_add_epi32(sum_hi, _mm256_madd_epi16(whi, ones16));
+    }
+  }
+  int32_t sums[16];
+  _mm256_storeu_si256((__m256i *)sums, sum_lo);
+  _mm256_storeu_si256((__m256i *)(sums + 8), sum_hi);
+  write_terms(dst + groups * 16, 16, kc, sums, mode);
+}
+
+/*===----------------------------------------------------------------------===*
+ * Kernels and the instruction set.
+ *===----------------------------------------------------------------------===*/
+
+/* A microkernel family, its packing and the cache blocks that suit it. */
+typedef struct kernel {
+  int64_t mr, nr;
+  /* k per packed unit: 4 (bytes) or 2 (pairs). */
+  int64_t depth;
+  /* kc is a multiple of 4. */
+  int64_t kc, mc, nc;
+  /* Multiply-adds per vector instruction: the cost model's width. */
+  int64_t macs;
+  /* Whether the operands are normalized to u8 x s8 (with terms). */
+  int normalized;
+  pack_fn pack;
+  /* micro[r]: the kernel for r rows (1 <= r <= mr); narrow[r] for r rows
+   * over the first nr / 2 columns, or none. */
+  micro_fn micro[9], narrow[9];
+} kernel;
+
+static const kernel kernels[] = {
+    [KILN_ISA_AVX512] = {.mr = 8,
+                         .nr = 32,
+                         .depth = 4,
+                         .kc = 1024,
+                         .mc = 192,
+                         .nc = 1536,
+                         .macs = 64,
+                         .normalized = 1,
+                         .pack = pack_bytes_avx2,
+                         .micro = {NULL, micro_vnni_1, micro_vnni_2,
+                                   micro_vnni_3, micro_vnni_4, micro_vnni_5,
+                                   micro_vnni_6, micro_vnni_7, micro_vnni_8},
+                         .narrow = {NULL, micro_vnni_n1, micro_vnni_n2,
+                                    micro_vnni_n3, micro_vnni_n4, micro_vnni_n5,
+                                    micro_vnni_n6, micro_vnni_n7,
+                                    micro_vnni_n8}},
+    [KILN_ISA_AVX2] = {.mr = 6,
+                       .nr = 16,
+                       .depth = 2,
+                       .kc = 512,
+                       .mc = 192,
+                       .nc = 1024,
+                       .macs = 16,
+                       .normalized = 0,
+                       .pack = pack_pairs_avx2,
+                       .micro = {NULL, micro_avx2_1, micro_avx2_2, micro_avx2_3,
+                                 micro_avx2_4, micro_avx2_5, micro_avx2_6}},
+    [KILN_ISA_GENERIC] = {.mr = 4,
+                          .nr = 16,
+                          .depth = 4,
+                          .kc = 256,
+                          .mc = 64,
+                          .nc = 512,
+                          .macs = 4,
+                          .normalized = 1,
+                          .pack = pack_bytes_generic,
+                          .micro = {NULL, micro_generic_1, micro_generic_2,
+                                    micro_generic_3, micro_generic_4}},
+};
+
+/* Whether this processor has AVX-512 VNNI (and BW): CPUID leaf 7, on top of
+ * the AVX-512 support (and OS state) kiln_ukernel_resolve_isa checks. */
+static int detect_vnni(void) {
+  unsigned eax, ebx, ecx, edx;
+  if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx))
+    return 0;
+  return ((ebx >> 30) & 1) && ((ecx >> 11) & 1);
+}
+
+/* The widest int8 kernel at most `requested` that this processor runs: the
+ * AVX-512 kernel needs VNNI, else AVX2 serves. */
+static kiln_isa resolve_isa(kiln_isa requested) {
+  static int vnni = -1;
+  kiln_isa isa = kiln_ukernel_resolve_isa(requested);
+  if (isa != KILN_ISA_AVX512)
+    return isa;
+  if (vnni < 0)
+    vnni = detect_vnni();
+  return vnni ? KILN_ISA_AVX512 : KILN_ISA_AVX2;
+}
+
+/*===----------------------------------------------------------------------===*
+ * The problem.
+ *===----------------------------------------------------------------------===*/
+
+typedef struct problem {
+  int64_t batch0, batch1, m, n, k;
+  const int8_t *a, *b;
+  int32_t *c;
+  int64_t a_batch[2], b_batch[2], c_batch[2];
+  int64_t a_m, a_k, b_k, b_n, c_m, c_n;
+  int a_unsigned, b_unsigned, accumulate;
+  /* Zero points of one value each, which the packed terms take (0 when
+   * absent or when the correction pass takes them). */
+  int32_t za, zb;
+} problem;
+
+/* Operand bi (a batch index over batch0 x batch1) of a batch-strided base. */
+static int64_t batch_offset(const problem *p, const int64_t strides[2],
+                            int64_t bi) {
+  return bi / p->batch1 * strides[0] + bi % p->batch1 * strides[1];
+}
+
+/* The packers' modes for A and B under kernel `kr`. */
+static void pack_modes(const kernel *kr, const problem *p, pack_mode *a_mode,
+                       pack_mode *b_mode) {
+  int sa = kr->normalized && !p->a_unsigned;
+  int ub = kr->normalized && p->b_unsigned;
+  uint32_t alpha = 128u * (uint32_t)sa + (uint32_t)p->za;
+  uint32_t beta = (uint32_t)p->zb - 128u * (uint32_t)ub;
+  *a_mode = (pack_mode){p->a_unsigned, 1, (int32_t)(0u - beta),
+                        (int32_t)(alpha * beta)};
+  *b_mode = (pack_mode){p->b_unsigned, 0, (int32_t)(0u - alpha), 0};
+}
+
+/*===----------------------------------------------------------------------===*
+ * The blocked product.
+ *===----------------------------------------------------------------------===*/
+
+/* Units of one packed panel of `width` for a K block of kc: the groups,
+ * then the terms. */
+static int64_t panel_units(const kernel *kr, int64_t kc, int64_t width) {
+  return ceil_div(kc, kr->depth) * width + width;
+}
+
+/* How `threads` threads share one product: a gm x gn grid over (rows in MR
+ * units, columns in NR panels), the factorization of `threads` with the least
+ * per-thread multiply-add and packing work. */
+static void plan_grid(const kernel *kr, int64_t units_m, int64_t panels,
+                      int threads, int64_t *gm, int64_t *gn) {
+  double best = -1;
+  for (int64_t m = 1; m <= threads; ++m) {
+    if (threads % m)
+      continue;
+    int64_t n = threads / m;
+    double rows = (double)ceil_div(units_m, m) * kr->mr;
+    double cols = (double)ceil_div(panels, n) * kr->nr;
+    /* Multiply-adds, packing A, and reading the B panels that the other
+     * threads of the grid column packed (from their cores' caches). */
+    double cost = rows * cols / (2.0 * kr->macs) + 0.25 * rows +
+                  0.25 * cols * (double)(m - 1) / (double)m;
+    if (best < 0 || cost < best * 0.999) {
+      best = cost;
+      *gm = m;
+      *gn = n;
+    }
+  }
+}
+
+/* One thread's scratch: its A block and a tile for C's that are not stored
+ * in place. */
+typedef struct scratch {
+  unit_t *apack;
+  int32_t *tile;
+} scratch;
+
+/* Multiplies a packed A block (rows [mb, me)) by the packed B panels
+ * [p0, p1) of the column block starting at `jc` into C, K block depth kc. */
+static void macro_kernel(const kernel *kr, const problem *p, int32_t *c,
+                         const unit_t *apack, const unit_t *bpack,
+                         int64_t panel_stride, const scratch *s, int64_t kc,
+                         int64_t mb, int64_t me, int64_t jc, int64_t ncur,
+                         int64_t p0, int64_t p1, int accumulate) {
+  const int64_t mr = kr->mr, nr = kr->nr;
+  int64_t groups = ceil_div(kc, kr->depth);
+  int64_t a_panel = panel_units(kr, kc, mr);
+  for (int64_t panel = p0; panel < p1; ++panel) {
+    const unit_t *bp = bpack + panel * panel_stride;
+    int64_t j = jc + panel * nr, nv = min64(nr, ncur - panel * nr);
+    for (int64_t i = mb; i < me; i += mr) {
+      const unit_t *ap = apack + (i - mb) / mr * a_panel;
+      int64_t mv = min64(mr, me - i);
+      micro_fn micro =
+          2 * nv <= nr && kr->narrow[mv] ? kr->narrow[mv] : kr->micro[mv];
+      if (p->c_n == 1) {
+        micro(groups, ap, bp, c + i * p->c_m + j, p->c_m, nv, accumulate);
+        continue;
+      }
+      /* Columns apart in C: through the tile buffer. */
+      micro(groups, ap, bp, s->tile, nr, nv, 0);
+      for (int64_t ii = 0; ii < mv; ++ii) {
+        int32_t *row = c + (i + ii) * p->c_m + j * p->c_n;
+        const int32_t *from = s->tile + ii * nr;
+        for (int64_t jj = 0; jj < nv; ++jj) {
+          uint32_t x = (uint32_t)from[jj];
+          if (accumulate)
+            x += (uint32_t)row[jj * p->c_n];
+          row[jj * p->c_n] = (int32_t)x;
+        }
+      }
+    }
+  }
+}
+
+/* One batch of the product on `threads` threads of the enclosing parallel
+ * region (thread `id`), or alone with threads == 1. For each (column block,
+ * K block) the threads pack the B block together into the shared `bpack`,
+ * then each packs its own rows of A and runs its cell of the gm x gn grid. */
+static void gemm_batch(const kernel *kr, const problem *p, int64_t bi,
+                       unit_t *bpack, const scratch *s, int id, int threads,
+                       int64_t gm, int64_t gn) {
+  const int8_t *a = p->a + batch_offset(p, p->a_batch, bi);
+  const int8_t *b = p->b + batch_offset(p, p->b_batch, bi);
+  int32_t *c = p->c + batch_offset(p, p->c_batch, bi);
+  pack_mode a_mode, b_mode;
+  pack_modes(kr, p, &a_mode, &b_mode);
+  const int64_t mr = kr->mr, nr = kr->nr;
+  int64_t m_begin, m_end;
+  split_range(ceil_div(p->m, mr), gm, id / gn, &m_begin, &m_end);
+  m_begin *= mr;
+  m_end = min64(m_end * mr, p->m);
+  /* Panels sit a full K block apart whatever this block's depth: a thread
+   * on the last (shorter) block never writes where another still reads. */
+  int64_t panel_stride = panel_units(kr, kr->kc, nr);
+  for (int64_t jc = 0; jc < p->n; jc += kr->nc) {
+    int64_t ncur = min64(kr->nc, p->n - jc), panels = ceil_div(ncur, nr);
+    int64_t p0, p1;
+    split_range(panels, gn, id % gn, &p0, &p1);
+    for (int64_t pc = 0; pc < p->k; pc += kr->kc) {
+      int64_t kc = min64(kr->kc, p->k - pc);
+      int accumulate = pc > 0 || p->accumulate;
+      int last = pc + kc >= p->k;
+      /* The threads of a grid column pack its panels. */
+      for (int64_t panel = p0 + id / gn; panel < p1; panel += gm)
+        kr->pack(bpack + panel * panel_stride, nr, min64(nr, ncur - panel * nr),
+                 kc, b + (jc + panel * nr) * p->b_n + pc * p->b_k, p->b_n,
+                 p->b_k, &b_mode);
+      /* With one grid row each thread packs only the panels it uses. */
+      if (threads > 1 && gm > 1) {
+#pragma omp barrier
+      }
+      for (int64_t mb = m_begin; mb < m_end && p0 < p1; mb += kr->mc) {
+        int64_t me = min64(mb + kr->mc, m_end);
+        int64_t a_panel = panel_units(kr, kc, mr);
+        for (int64_t i = mb; i < me; i += mr)
+          kr->pack(s->apack + (i - mb) / mr * a_panel, mr, min64(mr, me - i),
+                   kc, a + i * p->a_m + pc * p->a_k, p->a_m, p->a_k, &a_mode);
+        macro_kernel(kr, p, c, s->apack, bpack, panel_stride, s, kc, mb, me, jc,
+                     ncur, p0, p1, accumulate);
+      }
+      /* A thread must not pack panels another still reads: the next K
+       * block's when the grid has rows, the next column block's (split
+       * differently) in any case. */
+      int new_split = last && jc + kr->nc < p->n;
+      if (threads > 1 && (gm > 1 || new_split)) {
+#pragma omp barrier
+      }
+    }
+  }
+}
+
+/*===----------------------------------------------------------------------===*
+ * Few rows: B read in place, no packing.
+ *===----------------------------------------------------------------------===*/
+
+enum { ROWS_MAX = 4, ROWS_CHUNK = 1024 };
+
+/* One batch's few-row product over a chunk of columns. */
+typedef struct rows_job {
+  int64_t rows, k;
+  /* A's rows, [rows][a_ld] bytes as they are, zero from k up to a_ld (a
+   * multiple of 4). */
+  const uint8_t *a;
+  int64_t a_ld;
+  /* The rows' sums (true values). */
+  int32_t a_sum[ROWS_MAX];
+  /* Row q of B at b + q * b_k, its columns contiguous. */
+  const int8_t *b;
+  int64_t b_k;
+  int a_unsigned, b_unsigned;
+} rows_job;
+
+/* out[r][j] = sum over k of A[r][k] B[k][j0 + j] for r < rows, j < len
+ * (<= ROWS_CHUNK), rows of out `ld` (>= len rounded up to 64) apart. */
+typedef void (*rows_fn)(const rows_job *job, int64_t j0, int64_t len,
+                        int32_t *out, int64_t ld);
+
+/* The VNNI row kernel, R rows. VPDPBUSD takes one u8 and one s8 operand:
+ * A is the u8 one when unsigned, else B. When both are alike, B is flipped
+ * (B' = B ^ 0x80) and the sums corrected by 128 rowsum(A): added for
+ * unsigned (B = B' + 128), subtracted for signed (B = B' - 128). Each quad
+ * of B rows is interleaved in registers to 4 k per column; the column order
+ * this leaves (u_q holds columns 16 L + 4 q .. + 3 of each 128-bit lane L)
+ * is kept in `out` until the sums are complete, then undone. */
+__attribute__((target("avx512f,avx512bw,avx512vnni"),
+               always_inline)) static inline void
+rows_vnni_r(const rows_job *job, int64_t j0, int64_t len, int32_t *out,
+            int64_t ld, const int R) {
+  const int a_u8 = job->a_unsigned, flip = job->a_unsigned == job->b_unsigned;
+  const __m512i flipv = _mm512_set1_epi8(flip ? (char)0x80 : 0);
+  const int64_t quads = ceil_div(job->k, 4);
+  /* 16 k rows at a time, their partial sums in registers. */
+  for (int64_t g0 = 0; g0 < quads; g0 += 4) {
+    int64_t g1 = min64(g0 + 4, quads);
+    const int8_t *brow[16];
+    for (int t = 0; t < 16; ++t) {
+      /* Past k any row serves: A is zero there. */
+      int64_t q = 4 * g0 + t;
+      brow[t] = job->b + (q < job->k ? q : 0) * job->b_k + j0;
+    }
+    for (int64_t jb = 0; jb < len; jb += 64) {
+      __mmask64 mask =
+          len - jb >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << (len - jb)) - 1;
+      __m512i acc[ROWS_MAX][4];
+      for (int r = 0; r < R; ++r)
+        for (int v = 0; v < 4; ++v)
+          acc[r][v] = g0 ? _mm512_load_si512(out + r * ld + jb + 16 * v)
+                         : _mm512_setzero_si512();
+      for (int64_t g = g0; g < g1; ++g) {
+        __m512i x[4];
+        for (int t = 0; t < 4; ++t)
+          x[t] = _mm512_xor_si512(
+              _mm512_maskz_loadu_epi8(mask, brow[4 * (g - g0) + t] + jb),
+              flipv);
+        __m512i t0 = _mm512_unpacklo_epi8(x[0], x[1]);
+        __m512i t1 = _mm512_unpackhi_epi8(x[0], x[1]);
+        __m512i t2 = _mm512_unpacklo_epi8(x[2], x[3]);
+        __m512i t3 = _mm512_unpackhi_epi8(x[2], x[3]);
+        __m512i u[4] = {
+            _mm512_unpacklo_epi16(t0, t2), _mm512_unpackhi_epi16(t0, t2),
+            _mm512_unpacklo_epi16(t1, t3), _mm512_unpackhi_epi16(t1, t3)};
+        for (int r = 0; r < R; ++r) {
+          __m512i ar = _mm512_set1_epi32(
+              *(const unit_t *)(job->a + r * job->a_ld + 4 * g));
+          for (int v = 0; v < 4; ++v)
+            acc[r][v] = a_u8 ? _mm512_dpbusd_epi32(acc[r][v], ar, u[v])
+                             : _mm512_dpbusd_epi32(acc[r][v], u[v], ar);
+        }
+      }
+      for (int r = 0; r < R; ++r)
+        for (int v = 0; v < 4; ++v)
+          _mm512_store_si512(out + r * ld + jb + 16 * v, acc[r][v]);
+    }
+  }
+  /* Back to column order: a 4 x 4 transpose of 128-bit blocks. */
+  for (int r = 0; r < R; ++r) {
+    int32_t term = flip ? (a_u8 ? 128 : -128) * job->a_sum[r] : 0;
+    const __m512i termv = _mm512_set1_epi32(term);
+    for (int64_t jb = 0; jb < len; jb += 64) {
+      int32_t *at = out + r * ld + jb;
+      __m512i u0 = _mm512_load_si512(at), u1 = _mm512_load_si512(at + 16);
+      __m512i u2 = _mm512_load_si512(at + 32), u3 = _mm512_load_si512(at + 48);
+      __m512i t0 = _mm512_shuffle_i32x4(u0, u1, 0x44);
+      __m512i t1 = _mm512_shuffle_i32x4(u0, u1, 0xee);
+      __m512i t2 = _mm512_shuffle_i32x4(u2, u3, 0x44);
+      __m512i t3 = _mm512_shuffle_i32x4(u2, u3, 0xee);
+      _mm512_store_si512(
+          at, _mm512_add_epi32(_mm512_shuffle_i32x4(t0, t2, 0x88), termv));
+      _mm512_store_si512(
+          at + 16, _mm512_add_epi32(_mm512_shuffle_i32x4(t0, t2, 0xdd), termv));
+      _mm512_store_si512(
+          at + 32, _mm512_add_epi32(_mm512_shuffle_i32x4(t1, t3, 0x88), termv));
+      _mm512_store_si512(
+          at + 48, _mm512_add_epi32(_mm512_shuffle_i32x4(t1, t3, 0xdd), termv));
+    }
+  }
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) static void
+rows_vnni(const rows_job *job, int64_t j0, int64_t len, int32_t *out,
+          int64_t ld) {
+  switch (job->rows) {
+  case 1:
+    rows_vnni_r(job, j0, len, out, ld, 1);
+    break;
+  case 2:
+    rows_vnni_r(job, j0, len, out, ld, 2);
+    break;
+  case 3:
+    rows_vnni_r(job, j0, len, out, ld, 3);
+    break;
+  default:
+    rows_vnni_r(job, j0, len, out, ld, 4);
+    break;
+  }
+}
+
+/* The AVX2 row kernel, R rows, on int16 pairs like the AVX2 microkernel:
+ * each pair of B rows interleaved and widened in registers. */
+__attribute__((target("avx2"), always_inline)) static inline void
+rows_avx2_r(const rows_job *job, int64_t j0, int64_t len, int32_t *out,
+            int64_t ld, const int R) {
+  const int64_t pairs = ceil_div(job->k, 2);
+  /* 8 k rows at a time, their partial sums in registers. */
+  for (int64_t g0 = 0; g0 < pairs; g0 += 4) {
+    int64_t g1 = min64(g0 + 4, pairs);
+    const int8_t *brow[8];
+    int32_t apair[ROWS_MAX][4];
+    for (int t = 0; t < 8; ++t) {
+      /* Past k any row serves: A is zero there. */
+      int64_t q = 2 * g0 + t;
+      brow[t] = job->b + (q < job->k ? q : 0) * job->b_k + j0;
+    }
+    for (int r = 0; r < R; ++r)
+      for (int64_t g = g0; g < g1; ++g) {
+        const uint8_t *at = job->a + r * job->a_ld + 2 * g;
+        uint16_t lo = job->a_unsigned ? at[0] : (uint16_t)(int8_t)at[0];
+        uint16_t hi = job->a_unsigned ? at[1] : (uint16_t)(int8_t)at[1];
+        apair[r][g - g0] = (int32_t)(lo | (uint32_t)hi << 16);
+      }
+    for (int64_t jb = 0; jb < len; jb += 16) {
+      __m256i acc[ROWS_MAX][2];
+      for (int r = 0; r < R; ++r)
+        for (int v = 0; v < 2; ++v)
+          acc[r][v] = g0 ? _mm256_loadu_si256(
+                               (const __m256i *)(out + r * ld + jb + 8 * v))
+                         : _mm256_setzero_si256();
+      for (int64_t g = g0; g < g1; ++g) {
+        __m128i x[2];
+        for (int t = 0; t < 2; ++t) {
+          const int8_t *from = brow[2 * (g - g0) + t] + jb;
+          if (len - jb >= 16) {
+            x[t] = _mm_loadu_si128((const __m128i *)from);
+            continue;
+          }
+          /* The last columns: no reading past the row. */
+          int8_t tail[16] = {0};
+          for (int64_t j = 0; j < len - jb; ++j)
+            tail[j] = from[j];
+          x[t] = _mm_loadu_si128((const __m128i *)tail);
+        }
+        __m128i lo = _mm_unpacklo_epi8(x[0], x[1]);
+        __m128i hi = _mm_unpackhi_epi8(x[0], x[1]);
+        __m256i w[2] = {job->b_unsigned ? _mm256_cvtepu8_epi16(lo)
+                                        : _mm256_cvtepi8_epi16(lo),
+                        job->b_unsigned ? _mm256_cvtepu8_epi16(hi)
+                                        : _mm256_cvtepi8_epi16(hi)};
+        for (int r = 0; r < R; ++r) {
+          __m256i ar = _mm256_set1_epi32(apair[r][g - g0]);
+          for (int v = 0; v < 2; ++v)
+            acc[r][v] =
+                _mm256_add_epi32(acc[r][v], _mm256_madd_epi16(ar, w[v]));
+        }
+      }
+      for (int r = 0; r < R; ++r)
+        for (int v = 0; v < 2; ++v)
+          _mm256_storeu_si256((__m256i *)(out + r * ld + jb + 8 * v),
+                              acc[r][v]);
+    }
+  }
+}
+
+__attribute__((target("avx2"))) static void rows_avx2(const rows_job *job,
+                                                      int64_t j0, int64_t len,
+                                                      int32_t *out,
+                                                      int64_t ld) {
+  switch (job->rows) {
+  case 1:
+    rows_avx2_r(job, j0, len, out, ld, 1);
+    break;
+  case 2:
+    rows_avx2_r(job, j0, len, out, ld, 2);
+    break;
+  case 3:
+    rows_avx2_r(job, j0, len, out, ld, 3);
+    break;
+  default:
+    rows_avx2_r(job, j0, len, out, ld, 4);
+    break;
+  }
+}
+
+/* The generic row kernel: one multiply-add per element, in C. */
+static void rows_generic(const rows_job *job, int64_t j0, int64_t len,
+                         int32_t *out, int64_t ld) {
+  for (int64_t r = 0; r < job->rows; ++r)
+    for (int64_t j = 0; j < len; ++j)
+      out[r * ld + j] = 0;
+  for (int64_t q = 0; q < job->k; ++q) {
+    const int8_t *brow = job->b + q * job->b_k + j0;
+    for (int64_t r = 0; r < job->rows; ++r) {
+      uint8_t byte = job->a[r * job->a_ld + q];
+      int32_t x = job->a_unsigned ? (int32_t)byte : (int32_t)(int8_t)byte;
+      int32_t *o = out + r * ld;
+      if (job->b_unsigned)
+        for (int64_t j = 0; j < len; ++j)
+          o[j] += x * (int32_t)(uint8_t)brow[j];
+      else
+        for (int64_t j = 0; j < len; ++j)
+          o[j] += x * (int32_t)brow[j];
+    }
+  }
+}
+
+static const rows_fn row_kernels[] = {
+    [KILN_ISA_AVX512] = rows_vnni,
+    [KILN_ISA_AVX2] = rows_avx2,
+    [KILN_ISA_GENERIC] = rows_generic,
+};
+
+/* Products of at most ROWS_MAX rows with contiguous B and C rows: threads
+ * take (batch, column chunk) items; each copies its A rows (a few bytes)
+ * and runs the row kernel. */
+static void run_few_rows(kiln_isa isa, const problem *p) {
+  rows_fn rows = row_kernels[isa];
+  int64_t batches = p->batch0 * p->batch1;
+  int64_t chunks = ceil_div(p->n, ROWS_CHUNK), work = batches * chunks;
+  int64_t a_ld = 4 * ceil_div(p->k, 4);
+  int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
+  if (threads > work)
+    threads = (int)work;
+  if (2.0 * (double)p->m * (double)p->n * (double)p->k * (double)batches < 4e5)
+    threads = 1;
+  size_t a_bytes = (size_t)(ROWS_MAX * a_ld + 64) / 64 * 64;
+  size_t per_thread = a_bytes + ROWS_MAX * ROWS_CHUNK * sizeof(int32_t);
+  char *scratch_all = kiln_buffer_alloc(per_thread * (size_t)threads);
+#pragma omp parallel num_threads(threads) if (threads > 1)
+  {
+    char *mine = scratch_all + per_thread * (size_t)omp_get_thread_num();
+    uint8_t *a_rows = (uint8_t *)mine;
+    int32_t *out = (int32_t *)(mine + a_bytes);
+    int64_t copied = -1;
+    rows_job job = {.rows = p->m,
+                    .k = p->k,
+                    .a = a_rows,
+                    .a_ld = a_ld,
+                    .b_k = p->b_k,
+                    .a_unsigned = p->a_unsigned,
+                    .b_unsigned = p->b_unsigned};
+#pragma omp for schedule(static)
+    for (int64_t w = 0; w < work; ++w) {
+      int64_t bi = w / chunks, j0 = (w % chunks) * ROWS_CHUNK;
+      int64_t len = min64(ROWS_CHUNK, p->n - j0), ld = 64 * ceil_div(len, 64);
+      const int8_t *a = p->a + batch_offset(p, p->a_batch, bi);
+      if (copied != bi) {
+        for (int64_t r = 0; r < p->m; ++r) {
+          int32_t sum = 0;
+          for (int64_t q = 0; q < a_ld; ++q) {
+            uint8_t v = q < p->k ? (uint8_t)a[r * p->a_m + q * p->a_k] : 0;
+            a_rows[r * a_ld + q] = v;
+            sum += p->a_unsigned ? (int32_t)v : (int32_t)(int8_t)v;
+          }
+          job.a_sum[r] = sum;
+        }
+        copied = bi;
+      }
+      job.b = p->b + batch_offset(p, p->b_batch, bi);
+      rows(&job, j0, len, out, ld);
+      int32_t *c = p->c + batch_offset(p, p->c_batch, bi) + j0;
+      for (int64_t r = 0; r < p->m; ++r) {
+        int32_t *row = c + r * p->c_m;
+        const int32_t *from = out + r * ld;
+        if (p->accumulate)
+          for (int64_t j = 0; j < len; ++j)
+            row[j] = (int32_t)((uint32_t)row[j] + (uint32_t)from[j]);
+        else
+          for (int64_t j = 0; j < len; ++j)
+            row[j] = from[j];
+      }
+    }
+  }
+  kiln_buffer_free(scratch_all);
+}
+
+/*===----------------------------------------------------------------------===*
+ * Running a product.
+ *===----------------------------------------------------------------------===*/
+
+/* Runs `p` on the widest kernel at most `requested`. */
+static void run_problem(kiln_isa requested, const problem *p) {
+  int64_t batches = p->batch0 * p->batch1;
+  if (p->m <= 0 || p->n <= 0 || p->batch0 <= 0 || p->batch1 <= 0)
+    return;
+  if (p->k <= 0) {
+    for (int64_t bi = 0; bi < batches && !p->accumulate; ++bi) {
+      int32_t *c = p->c + batch_offset(p, p->c_batch, bi);
+      for (int64_t i = 0; i < p->m; ++i)
+        for (int64_t j = 0; j < p->n; ++j)
+          c[i * p->c_m + j * p->c_n] = 0;
+    }
+    return;
+  }
+  kiln_isa isa = resolve_isa(requested);
+  const kernel *kr = &kernels[isa];
+  if (p->m <= ROWS_MAX && p->b_n == 1 && p->c_n == 1) {
+    run_few_rows(isa, p);
+    return;
+  }
+  int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
+  double ops = 2.0 * (double)p->m * (double)p->n * (double)p->k;
+  if (ops * (double)batches < 4e5)
+    threads = 1;
+  /* Many batches: each thread takes whole batches, no barriers. Else the
+   * threads share each batch. */
+  int per_batch =
+      batches >= 2 * threads || (batches >= threads && batches % threads == 0);
+  int64_t units_m = ceil_div(p->m, kr->mr);
+  int64_t panels = ceil_div(min64(p->n, kr->nc), kr->nr);
+  int64_t gm = 1, gn = 1;
+  if (!per_batch)
+    plan_grid(kr, units_m, panels, threads, &gm, &gn);
+  /* One allocation for all scratch, outside the parallel region (where a
+   * failed allocation can still end the run cleanly): the shared B block
+   * (or one per thread), then per thread an A block and a tile. */
+  size_t b_bytes =
+      (size_t)(panels * panel_units(kr, kr->kc, kr->nr)) * sizeof(unit_t);
+  size_t a_bytes = (size_t)(ceil_div(min64(p->m, kr->mc), kr->mr) *
+                            panel_units(kr, kr->kc, kr->mr)) *
+                   sizeof(unit_t);
+  a_bytes = (a_bytes + 63) / 64 * 64;
+  size_t tile_bytes = (size_t)(kr->mr * kr->nr) * sizeof(int32_t);
+  size_t per_thread = a_bytes + tile_bytes + (per_batch ? b_bytes : 0);
+  size_t shared = per_batch ? 0 : b_bytes;
+  char *all = kiln_buffer_alloc(shared + per_thread * (size_t)threads);
+#pragma omp parallel num_threads(threads) if (threads > 1)
+  {
+    int id = omp_get_thread_num(), count = omp_get_num_threads();
+    char *mine = all + shared + per_thread * (size_t)id;
+    scratch s = {(unit_t *)mine, (int32_t *)(mine + a_bytes)};
+    if (per_batch) {
+      unit_t *bpack = (unit_t *)(mine + a_bytes + tile_bytes);
+      for (int64_t bi = id; bi < batches; bi += count)
+        gemm_batch(kr, p, bi, bpack, &s, 0, 1, 1, 1);
+    } else {
+      int64_t grid_m = gm, grid_n = gn;
+      if (count != threads) /* the runtime gave fewer threads than asked */
+        plan_grid(kr, units_m, panels, count, &grid_m, &grid_n);
+      for (int64_t bi = 0; bi < batches; ++bi)
+        gemm_batch(kr, p, bi, (unit_t *)all, &s, id, count, grid_m, grid_n);
+    }
+  }
+  kiln_buffer_free(all);
+}
+
+/* A zero point's value i (its operand's signedness). */
+static int32_t zero_point(const int8_t *z, int64_t stride, int64_t i,
+                          int is_unsigned) {
+  int8_t v = z[i * stride];
+  return is_unsigned ? (int32_t)(uint8_t)v : (int32_t)v;
+}
+
+/* Adds the zero points' share to the finished product of `p` (computed
+ * without them): c[i][j] += -zb[j] rowsum(A)[i] - za[i] colsum(B)[j]
+ * + k za[i] zb[j], the sums over the true values. za or zb NULL: the
+ * constant za_value (zb_value) instead. */
+static void correct_zero_points(const problem *p, const int8_t *za,
+                                int64_t za_m, int32_t za_value,
+                                const int8_t *zb, int64_t zb_n,
+                                int32_t zb_value) {
+  int64_t batches = p->batch0 * p->batch1;
+  int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
+  if ((double)p->m * (double)p->n * (double)batches < 1e5)
+    threads = 1;
+  int32_t *sums = kiln_buffer_alloc(sizeof(int32_t) * (size_t)(p->m + p->n) *
+                                    (size_t)threads);
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
+  for (int64_t bi = 0; bi < batches; ++bi) {
+    int32_t *row_sum = sums + (p->m + p->n) * omp_get_thread_num();
+    int32_t *col_sum = row_sum + p->m;
+    const int8_t *a = p->a + batch_offset(p, p->a_batch, bi);
+    const int8_t *b = p->b + batch_offset(p, p->b_batch, bi);
+    int32_t *c = p->c + batch_offset(p, p->c_batch, bi);
+    int need_rows = zb || zb_value, need_cols = za || za_value;
+    for (int64_t i = 0; i < p->m && need_rows; ++i) {
+      uint32_t sum = 0;
+      for (int64_t q = 0; q < p->k; ++q) {
+        int8_t v = a[i * p->a_m + q * p->a_k];
+        sum += p->a_unsigned ? (uint32_t)(uint8_t)v : (uint32_t)(int32_t)v;
+      }
+      row_sum[i] = (int32_t)sum;
+    }
+    for (int64_t j = 0; j < p->n && need_cols; ++j)
+      col_sum[j] = 0;
+    for (int64_t q = 0; q < p->k && need_cols; ++q)
+      for (int64_t j = 0; j < p->n; ++j) {
+        int8_t v = b[q * p->b_k + j * p->b_n];
+        col_sum[j] = (int32_t)((uint32_t)col_sum[j] +
+                               (p->b_unsigned ? (uint32_t)(uint8_t)v
+                                              : (uint32_t)(int32_t)v));
+      }
+    for (int64_t i = 0; i < p->m; ++i) {
+      uint32_t zai = za ? (uint32_t)zero_point(za, za_m, i, p->a_unsigned)
+                        : (uint32_t)za_value;
+      for (int64_t j = 0; j < p->n; ++j) {
+        uint32_t zbj = zb ? (uint32_t)zero_point(zb, zb_n, j, p->b_unsigned)
+                          : (uint32_t)zb_value;
+        uint32_t x = (uint32_t)c[i * p->c_m + j * p->c_n];
+        if (need_rows)
+          x -= zbj * (uint32_t)row_sum[i];
+        if (need_cols)
+          x -= zai * (uint32_t)col_sum[j];
+        x += (uint32_t)p->k * zai * zbj;
+        c[i * p->c_m + j * p->c_n] = (int32_t)x;
+      }
+    }
+  }
+  kiln_buffer_free(sums);
+}
+
+static void igemm(kiln_isa isa, KILN_IGEMM_ARGS) {
+  (void)a_allocated, (void)b_allocated, (void)c_allocated, (void)za_allocated,
+      (void)zb_allocated;
+  (void)a_zero, (void)b_zero, (void)c_zero, (void)za_zero, (void)zb_zero;
+  problem p = {.batch0 = batch0,
+               .batch1 = batch1,
+               .m = m,
+               .n = n,
+               .k = k,
+               .a = a_aligned + a_offset,
+               .b = b_aligned + b_offset,
+               .c = c_aligned + c_offset,
+               .a_batch = {a_batch0, a_batch1},
+               .b_batch = {b_batch0, b_batch1},
+               .c_batch = {c_batch0, c_batch1},
+               .a_m = a_m,
+               .a_k = a_k,
+               .b_k = b_k,
+               .b_n = b_n,
+               .c_m = c_m,
+               .c_n = c_n,
+               .a_unsigned = a_unsigned != 0,
+               .b_unsigned = b_unsigned != 0,
+               .accumulate = accumulate != 0};
+  const int8_t *za = zero_points & 1 ? za_aligned + za_offset : NULL;
+  const int8_t *zb = zero_points & 2 ? zb_aligned + zb_offset : NULL;
+  if (p.m <= 0 || p.n <= 0 || p.batch0 <= 0 || p.batch1 <= 0)
+    return;
+  /* Zero points of one value go into the packed product's terms; the
+   * few-row path and per-row or per-column ones are corrected after. */
+  int few_rows = p.m <= ROWS_MAX && p.b_n == 1 && p.c_n == 1 && p.k > 0;
+  if (!few_rows && (!za || za_m == 0 || p.m == 1) &&
+      (!zb || zb_n == 0 || p.n == 1)) {
+    p.za = za ? zero_point(za, 0, 0, p.a_unsigned) : (int32_t)za_value;
+    p.zb = zb ? zero_point(zb, 0, 0, p.b_unsigned) : (int32_t)zb_value;
+    za = zb = NULL;
+    za_value = zb_value = 0;
+  }
+  run_problem(isa, &p);
+  if (za || zb || za_value || zb_value)
+    correct_zero_points(&p, za, za_m, (int32_t)za_value, zb, zb_n,
+                        (int32_t)zb_value);
+}
+
+#define DEFINE_ENTRY_POINT(suffix, isa)                                        \
+  KILN_EXPORT void kiln_ukernel_igemm_##suffix(KILN_IGEMM_ARGS) {              \
+    igemm(isa, batch0, batch1, m, n, k, a_allocated, a_aligned, a_zero,        \
+          a_offset, a_batch0, a_batch1, a_m, a_k, b_allocated, b_aligned,      \
+          b_zero, b_offset, b_batch0, b_batch1, b_k, b_n, c_allocated,         \
+          c_aligned, c_zero, c_offset, c_batch0, c_batch1, c_m, c_n,           \
+          za_allocated, za_aligned, za_zero, za_offset, za_m, zb_allocated,    \
+          zb_aligned, zb_zero, zb_offset, zb_n, za_value, zb_value,            \
+          a_unsigned, b_unsigned, zero_points, accumulate);                    \
+  }
+
+DEFINE_ENTRY_POINT(avx512, KILN_ISA_AVX512)
+DEFINE_ENTRY_POINT(avx2, KILN_ISA_AVX2)
+DEFINE_ENTRY_POINT(generic, KILN_ISA_GENERIC)

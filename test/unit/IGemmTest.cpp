@@ -1,0 +1,421 @@
+//===- IGemmTest.cpp - the int8 GEMM microkernels against naive loops -----===//
+//
+// Runs runtime/cpu/igemm.c's entry points for every instruction set this
+// machine has, for every signedness of A and B, on shapes with tails in
+// every dim, transposed, strided and broadcast operands, batches,
+// accumulating or not, zero points of one value or one per row (column),
+// and operands at the extremes of their range, and requires every element
+// to equal an int64 loop's.
+//
+//===----------------------------------------------------------------------===//
+
+#include "../../runtime/cpu/kiln_ukernels.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace {
+
+using IgemmFn = void (*)(KILN_IGEMM_ARGS);
+
+struct Variant {
+  kiln_isa isa;
+  const char *name;
+  IgemmFn igemm;
+};
+
+const Variant kVariants[] = {
+    {KILN_ISA_AVX512, "avx512", kiln_ukernel_igemm_avx512},
+    {KILN_ISA_AVX2, "avx2", kiln_ukernel_igemm_avx2},
+    {KILN_ISA_GENERIC, "generic", kiln_ukernel_igemm_generic},
+};
+
+/// The signedness of A and B.
+struct Signs {
+  bool aUnsigned, bUnsigned;
+};
+
+const Signs kAllSigns[] = {
+    {true, false}, {false, false}, {true, true}, {false, true}};
+
+std::string signsName(Signs s) {
+  return std::string(s.aUnsigned ? "u8" : "s8") + "x" +
+         (s.bUnsigned ? "u8" : "s8");
+}
+
+std::vector<int8_t> randomBytes(size_t count, std::mt19937 &rng) {
+  std::uniform_int_distribution<int> dist(-128, 127);
+  std::vector<int8_t> values(count);
+  for (int8_t &v : values)
+    v = (int8_t)dist(rng);
+  return values;
+}
+
+std::vector<int32_t> randomInts(size_t count, std::mt19937 &rng) {
+  std::uniform_int_distribution<int32_t> dist(-1000000, 1000000);
+  std::vector<int32_t> values(count);
+  for (int32_t &v : values)
+    v = dist(rng);
+  return values;
+}
+
+int64_t valueOf(int8_t byte, bool isUnsigned) {
+  return isUnsigned ? (int64_t)(uint8_t)byte : (int64_t)byte;
+}
+
+/// One strided matrix operand: element (i, j) of batch (b0, b1) at
+/// offset + b0 * batch0 + b1 * batch1 + i * rows + j * cols.
+struct View {
+  int64_t batch0, batch1, rows, cols;
+  int64_t offset = 0;
+  int64_t at(int64_t b0, int64_t b1, int64_t i, int64_t j) const {
+    return offset + b0 * batch0 + b1 * batch1 + i * rows + j * cols;
+  }
+};
+
+/// One product: sizes, the three views (strides in elements into buffers
+/// large enough for them), signedness and accumulation.
+struct Product {
+  int64_t batch0, batch1, m, n, k;
+  View a, b, c;
+  Signs signs;
+  bool accumulate;
+  /// The zero points: none (empty), one value, or one per row of A (za) or
+  /// column of B (zb).
+  std::vector<int8_t> za = {}, zb = {};
+  /// Constant zero points, used where the vectors are empty.
+  int64_t zaValue = 0, zbValue = 0;
+};
+
+/// The elements one view of `rows` x `cols` per batch spans.
+size_t extent(const View &v, int64_t batch0, int64_t batch1, int64_t rows,
+              int64_t cols) {
+  if (batch0 == 0 || batch1 == 0 || rows == 0 || cols == 0)
+    return 1;
+  return (size_t)v.at(batch0 - 1, batch1 - 1, rows - 1, cols - 1) + 1;
+}
+
+/// Row-major views of a batch of m x n, k contiguous along the last dim,
+/// or transposed ones.
+Product plainProduct(int64_t m, int64_t n, int64_t k, Signs signs,
+                     bool accumulate, bool transA = false, bool transB = false,
+                     bool transC = false) {
+  View a = transA ? View{0, 0, 1, m} : View{0, 0, k, 1};
+  View b = transB ? View{0, 0, 1, k} : View{0, 0, n, 1};
+  View c = transC ? View{0, 0, 1, m} : View{0, 0, n, 1};
+  return {1, 1, m, n, k, a, b, c, signs, accumulate};
+}
+
+/// Runs `p` on buffers `a`, `b` and `c` and requires every element of C
+/// (and nothing else of it) to be the int64 loops' result.
+void checkProduct(const Variant &variant, Product &p, std::vector<int8_t> &a,
+                  std::vector<int8_t> &b, std::vector<int32_t> &c,
+                  const std::string &label) {
+  std::vector<int32_t> expected = c;
+  for (int64_t b0 = 0; b0 < p.batch0; ++b0)
+    for (int64_t b1 = 0; b1 < p.batch1; ++b1)
+      for (int64_t i = 0; i < p.m; ++i)
+        for (int64_t j = 0; j < p.n; ++j) {
+          int64_t sum = 0;
+          int64_t zai = p.za.empty() ? p.zaValue
+                                     : valueOf(p.za[p.za.size() > 1 ? i : 0],
+                                               p.signs.aUnsigned);
+          int64_t zbj = p.zb.empty() ? p.zbValue
+                                     : valueOf(p.zb[p.zb.size() > 1 ? j : 0],
+                                               p.signs.bUnsigned);
+          for (int64_t q = 0; q < p.k; ++q)
+            sum += (valueOf(a[p.a.at(b0, b1, i, q)], p.signs.aUnsigned) - zai) *
+                   (valueOf(b[p.b.at(b0, b1, q, j)], p.signs.bUnsigned) - zbj);
+          int64_t at = p.c.at(b0, b1, i, j);
+          expected[at] = (int32_t)((p.accumulate ? expected[at] : 0) + sum);
+        }
+  variant.igemm(
+      p.batch0, p.batch1, p.m, p.n, p.k, a.data(), a.data(), 0, p.a.offset,
+      p.a.batch0, p.a.batch1, p.a.rows, p.a.cols, b.data(), b.data(), 0,
+      p.b.offset, p.b.batch0, p.b.batch1, p.b.rows, p.b.cols, c.data(),
+      c.data(), 0, p.c.offset, p.c.batch0, p.c.batch1, p.c.rows, p.c.cols,
+      p.za.empty() ? a.data() : p.za.data(),
+      p.za.empty() ? a.data() : p.za.data(), 0, 0, p.za.size() > 1 ? 1 : 0,
+      p.zb.empty() ? b.data() : p.zb.data(),
+      p.zb.empty() ? b.data() : p.zb.data(), 0, 0, p.zb.size() > 1 ? 1 : 0,
+      p.zaValue, p.zbValue, p.signs.aUnsigned, p.signs.bUnsigned,
+      (p.za.empty() ? 0 : 1) | (p.zb.empty() ? 0 : 2), p.accumulate);
+  int64_t wrong = 0, first = -1;
+  for (size_t i = 0; i < c.size(); ++i)
+    if (c[i] != expected[i] && wrong++ == 0)
+      first = (int64_t)i;
+  EXPECT_EQ(wrong, 0) << variant.name << " " << label << " "
+                      << signsName(p.signs) << " batches " << p.batch0 << "x"
+                      << p.batch1 << " m=" << p.m << " n=" << p.n
+                      << " k=" << p.k << " accumulate=" << p.accumulate
+                      << " zero points " << p.za.size() << "/" << p.zb.size()
+                      << "; first at " << first << ": "
+                      << (first >= 0 ? c[first] : 0) << " instead of "
+                      << (first >= 0 ? expected[first] : 0);
+}
+
+/// Runs `p` on random operands (C random too, so that elements outside
+/// the view must stay as they were).
+void checkRandom(const Variant &variant, Product p, std::mt19937 &rng,
+                 const std::string &label) {
+  std::vector<int8_t> a =
+      randomBytes(extent(p.a, p.batch0, p.batch1, p.m, p.k), rng);
+  std::vector<int8_t> b =
+      randomBytes(extent(p.b, p.batch0, p.batch1, p.k, p.n), rng);
+  std::vector<int32_t> c =
+      randomInts(extent(p.c, p.batch0, p.batch1, p.m, p.n), rng);
+  checkProduct(variant, p, a, b, c, label);
+}
+
+class IGemmTest : public ::testing::TestWithParam<Variant> {
+protected:
+  void SetUp() override {
+    if (kiln_ukernel_resolve_isa(GetParam().isa) != GetParam().isa)
+      GTEST_SKIP() << "this processor lacks " << GetParam().name;
+  }
+};
+
+TEST_P(IGemmTest, EverySignednessOnShapesWithTails) {
+  // Tails in every dim; m <= 4 with row-major B takes the row kernel,
+  // larger ones the packed kernels (k past one K block of every kernel).
+  const int64_t shapes[][3] = {
+      {1, 1, 1},  {7, 33, 5}, {17, 65, 131},  {64, 64, 1000}, {300, 700, 64},
+      {8, 32, 4}, {9, 31, 3}, {3, 100, 17},   {1, 4096, 300}, {4, 77, 9},
+      {2, 1, 1},  {5, 16, 1}, {13, 48, 1030}, {130, 17, 2049}};
+  std::mt19937 rng(7);
+  int index = 0;
+  for (const auto &shape : shapes)
+    for (Signs signs : kAllSigns) {
+      bool accumulate = index++ % 2 == 1;
+      checkRandom(GetParam(),
+                  plainProduct(shape[0], shape[1], shape[2], signs, accumulate),
+                  rng, "row-major");
+    }
+}
+
+TEST_P(IGemmTest, TransposedAndStridedViews) {
+  std::mt19937 rng(11);
+  const int64_t shapes[][3] = {
+      {1, 40, 70}, {4, 33, 9}, {7, 33, 5}, {17, 65, 131}, {40, 100, 257}};
+  int index = 0;
+  for (const auto &shape : shapes)
+    for (Signs signs : kAllSigns)
+      for (int layout = 1; layout < 8; ++layout) {
+        // Every combination of column-major A (a_k != 1), transposed B
+        // (b_n != 1) and transposed C.
+        bool accumulate = index++ % 3 == 0;
+        checkRandom(GetParam(),
+                    plainProduct(shape[0], shape[1], shape[2], signs,
+                                 accumulate, layout & 1, layout & 2,
+                                 layout & 4),
+                    rng, "layout " + std::to_string(layout));
+      }
+  // Rows padded apart in every operand, and a view that starts inside its
+  // buffer: only the view's elements of C change.
+  for (Signs signs : kAllSigns) {
+    Product p{1,
+              1,
+              19,
+              45,
+              67,
+              {0, 0, 80, 1, 3},
+              {0, 0, 50, 1, 5},
+              {0, 0, 51, 1, 7},
+              signs,
+              true};
+    checkRandom(GetParam(), p, rng, "padded rows");
+    // B's columns 3 elements apart, A's k 2 apart, C's columns 2 apart
+    // (C's other elements stay).
+    Product q{1,
+              1,
+              10,
+              37,
+              29,
+              {0, 0, 61, 2},
+              {0, 0, 111, 3},
+              {0, 0, 75, 2, 1},
+              signs,
+              false};
+    checkRandom(GetParam(), q, rng, "strided");
+    // Every column of B the same (stride 0), few rows and many.
+    for (int64_t m : {2, 12}) {
+      Product r{
+          1,     1,    m, 50, 33, {0, 0, 33, 1}, {0, 0, 1, 0}, {0, 0, 50, 1},
+          signs, false};
+      checkRandom(GetParam(), r, rng, "B columns broadcast");
+    }
+  }
+}
+
+TEST_P(IGemmTest, BatchesWithBroadcastOperands) {
+  std::mt19937 rng(13);
+  const int64_t shapes[][3] = {{3, 70, 20}, {33, 40, 50}, {70, 100, 300}};
+  for (const auto &shape : shapes)
+    for (Signs signs : kAllSigns) {
+      int64_t m = shape[0], n = shape[1], k = shape[2];
+      // 2 x 3 batches: A broadcast along batch0, B along batch1, C packed.
+      Product p{2,
+                3,
+                m,
+                n,
+                k,
+                {0, m * k, k, 1},
+                {n * k, 0, n, 1},
+                {3 * m * n, m * n, n, 1},
+                signs,
+                false};
+      checkRandom(GetParam(), p, rng, "2x3 batches");
+      // One batch dim of 2 with B shared (a transposed B): the threads
+      // share each batch.
+      Product q{
+          1,     2,   m, n, k, {0, m * k, k, 1}, {0, 0, 1, k}, {0, m * n, n, 1},
+          signs, true};
+      checkRandom(GetParam(), q, rng, "2 batches, B shared");
+    }
+}
+
+TEST_P(IGemmTest, ZeroPoints) {
+  // Each zero point absent, one value, or one per row (column), on products
+  // the row kernel takes (m <= 4) and the packed kernels take, over every
+  // signedness; the values span their type's range.
+  const int64_t shapes[][3] = {
+      {1, 70, 33}, {3, 45, 130}, {9, 33, 5}, {37, 70, 1030}, {64, 300, 64}};
+  std::mt19937 rng(23);
+  int index = 0;
+  for (const auto &shape : shapes)
+    for (Signs signs : kAllSigns)
+      for (int kinds = 1; kinds < 9; ++kinds) {
+        int aKind = kinds % 3, bKind = kinds / 3;
+        bool accumulate = index % 2 == 0, transC = index % 3 == 0;
+        ++index;
+        Product p = plainProduct(shape[0], shape[1], shape[2], signs,
+                                 accumulate, false, false, transC);
+        if (aKind)
+          p.za = randomBytes(aKind == 1 ? 1 : p.m, rng);
+        if (bKind)
+          p.zb = randomBytes(bKind == 1 ? 1 : p.n, rng);
+        checkRandom(GetParam(), p, rng, "zero points " + std::to_string(kinds));
+      }
+  // Constant zero points (no views), alone and beside a view.
+  for (const auto &shape : shapes)
+    for (Signs signs : kAllSigns) {
+      Product p = plainProduct(shape[0], shape[1], shape[2], signs, false);
+      p.zaValue = signs.aUnsigned ? 131 : -7;
+      p.zbValue = signs.bUnsigned ? 200 : 3;
+      checkRandom(GetParam(), p, rng, "constant zero points");
+      p.zb = randomBytes(p.n, rng);
+      checkRandom(GetParam(), p, rng, "constant za, zb per column");
+    }
+  // With batches, each batch's rows and columns corrected.
+  for (Signs signs : kAllSigns) {
+    Product p{2,
+              1,
+              5,
+              40,
+              21,
+              {5 * 21, 0, 21, 1},
+              {0, 0, 40, 1},
+              {5 * 40, 0, 40, 1},
+              signs,
+              false};
+    p.za = randomBytes(5, rng);
+    p.zb = randomBytes(1, rng);
+    checkRandom(GetParam(), p, rng, "zero points, 2 batches");
+  }
+}
+
+TEST_P(IGemmTest, ExtremeValuesDoNotSaturate) {
+  // Every product at the edge of its range, 4096 deep (and a tail): any
+  // 16-bit intermediate would saturate.
+  struct Extremes {
+    Signs signs;
+    int8_t a, b;
+  };
+  const Extremes cases[] = {
+      {{false, false}, -128, -128}, {{false, false}, 127, -128},
+      {{false, false}, 127, 127},   {{true, false}, -1, -128},
+      {{true, false}, -1, 127},     {{true, true}, -1, -1},
+      {{false, true}, -128, -1},    {{false, true}, 127, -1},
+  };
+  const int64_t shapes[][3] = {{16, 64, 4096}, {1, 70, 4096}, {9, 33, 4099}};
+  std::mt19937 rng(17);
+  for (const Extremes &e : cases)
+    for (const auto &shape : shapes)
+      for (bool accumulate : {false, true}) {
+        Product p =
+            plainProduct(shape[0], shape[1], shape[2], e.signs, accumulate);
+        std::vector<int8_t> a(p.m * p.k, e.a), b(p.k * p.n, e.b);
+        std::vector<int32_t> c = randomInts(p.m * p.n, rng);
+        checkProduct(GetParam(), p, a, b, c,
+                     "extremes " + std::to_string(e.a) + " * " +
+                         std::to_string(e.b));
+      }
+}
+
+TEST_P(IGemmTest, RepeatedOverBlocks) {
+  // Several column blocks (the threads split their panels differently in
+  // each) and K blocks, with a tall product whose threads share each B
+  // block: a missing synchronization shows only now and then.
+  std::mt19937 rng(19);
+  const int64_t shapes[][3] = {{64, 2816, 1100}, {512, 64, 2100}};
+  for (const auto &shape : shapes) {
+    Product p =
+        plainProduct(shape[0], shape[1], shape[2], {true, false}, false);
+    std::vector<int8_t> a = randomBytes(p.m * p.k, rng);
+    std::vector<int8_t> b = randomBytes(p.k * p.n, rng);
+    std::vector<int32_t> expected(p.m * p.n, 0);
+    for (int64_t i = 0; i < p.m; ++i)
+      for (int64_t q = 0; q < p.k; ++q) {
+        int32_t x = (uint8_t)a[i * p.k + q];
+        for (int64_t j = 0; j < p.n; ++j)
+          expected[i * p.n + j] += x * b[q * p.n + j];
+      }
+    for (int repeat = 0; repeat < 10; ++repeat) {
+      std::vector<int32_t> c(p.m * p.n, -1);
+      GetParam().igemm(1, 1, p.m, p.n, p.k, a.data(), a.data(), 0, 0, 0, 0, p.k,
+                       1, b.data(), b.data(), 0, 0, 0, 0, p.n, 1, c.data(),
+                       c.data(), 0, 0, 0, 0, p.n, 1, a.data(), a.data(), 0, 0,
+                       0, b.data(), b.data(), 0, 0, 0, 0, 0, 1, 0, 0, 0);
+      ASSERT_EQ(c, expected) << GetParam().name << " m=" << p.m << " n=" << p.n
+                             << " k=" << p.k << " repeat " << repeat;
+    }
+  }
+}
+
+TEST_P(IGemmTest, EmptyProducts) {
+  // k = 0: the product is zero; without accumulation C is overwritten,
+  // with it C stays.
+  for (bool accumulate : {false, true}) {
+    std::vector<int32_t> c(6, 5);
+    int8_t none = 0;
+    GetParam().igemm(1, 1, 2, 3, 0, &none, &none, 0, 0, 0, 0, 0, 1, &none,
+                     &none, 0, 0, 0, 0, 3, 1, c.data(), c.data(), 0, 0, 0, 0, 3,
+                     1, &none, &none, 0, 0, 0, &none, &none, 0, 0, 0, 0, 0, 0,
+                     1, 3, accumulate);
+    for (int32_t v : c)
+      EXPECT_EQ(v, accumulate ? 5 : 0) << GetParam().name;
+  }
+  // m = 0, n = 0 or no batches: nothing is read or written.
+  const int64_t sizes[][4] = {{0, 3, 4, 1}, {2, 0, 4, 1}, {2, 3, 4, 0}};
+  for (const auto &size : sizes) {
+    std::vector<int32_t> c(6, 5);
+    std::vector<int8_t> a(8, 1), b(12, 1);
+    GetParam().igemm(1, size[3], size[0], size[1], size[2], a.data(), a.data(),
+                     0, 0, 0, 0, 4, 1, b.data(), b.data(), 0, 0, 0, 0, 3, 1,
+                     c.data(), c.data(), 0, 0, 0, 0, 3, 1, a.data(), a.data(),
+                     0, 0, 0, b.data(), b.data(), 0, 0, 0, 0, 0, 1, 0, 3, 0);
+    for (int32_t v : c)
+      EXPECT_EQ(v, 5) << GetParam().name;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(AllISAs, IGemmTest, ::testing::ValuesIn(kVariants),
+                         [](const ::testing::TestParamInfo<Variant> &info) {
+                           return std::string(info.param.name);
+                         });
+
+} // namespace
