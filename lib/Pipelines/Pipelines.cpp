@@ -21,6 +21,13 @@ using namespace mlir;
 void kiln::buildKilnGraphPipeline(OpPassManager &pm,
                                   const CPUPipelineOptions &options) {
   pm.addNestedPass<func::FuncOp>(createKilnInferShapes());
+  // Products of dequantized tensors become integer ones before the
+  // remaining (de)quantizations turn into arithmetic, which every level
+  // needs (the ops have no lowering of their own).
+  if (options.optLevel >= 2 &&
+      !llvm::is_contained(options.disabledPasses, "kiln-quantize-contractions"))
+    pm.addNestedPass<func::FuncOp>(createKilnQuantizeContractions());
+  pm.addNestedPass<func::FuncOp>(createKilnDecomposeQuantization());
   if (options.optLevel == 0)
     return;
   pm.addPass(createCanonicalizerPass());

@@ -1,11 +1,13 @@
 //===- QuantizationOps.cpp - import of the ONNX quantization operators ----===//
 //
-// The linear quantization ops are expressed with kiln ops: quantizing is a
-// divide, a round half to even, a zero-point add and a saturating cast;
-// dequantizing the reverse. The integer products (MatMulInteger, ConvInteger
-// and the QLinear ops) subtract the zero points in i32 and accumulate
-// exactly in i32, as the ONNX reference does, so results are bit-exact. The
-// QLinear ops then rescale the i32 accumulator in f32 and requantize.
+// QuantizeLinear, DequantizeLinear and MatMulInteger import as kiln ops of
+// their own, which the quantization passes see (kiln-quantize-contractions
+// turns dequantized products into integer ones; kiln-decompose-quantization
+// expresses what is left with arithmetic). The other integer products
+// (ConvInteger, the QLinear ops, and MatMulInteger with N-D zero points)
+// subtract the zero points in i32 and accumulate exactly in i32, as the ONNX
+// reference does, so results are bit-exact; the QLinear ops then rescale
+// the i32 accumulator in f32 and requantize.
 //
 //===----------------------------------------------------------------------===//
 
@@ -30,15 +32,6 @@ struct QuantBuilder : Decomposer {
     for (int64_t d = 1; d < rank - axis; ++d)
       trailing.push_back(d);
     return trailing.empty() ? param : unsqueeze(param, trailing);
-  }
-
-  /// round(x / scale) + zeroPoint, saturated to `target` and cast to it.
-  Value quantize(Value x, Value scale, Value zeroPoint, Type target) {
-    Type f32 = elementType(scale);
-    Value q = op<RoundOp>(op<DivOp>({convert(x, f32), scale}));
-    if (zeroPoint)
-      q = op<AddOp>({q, convert(zeroPoint, f32)});
-    return saturate(q, target);
   }
 
   /// Clamps float `v` to the range of integer type `target` and casts.
@@ -138,13 +131,15 @@ static LogicalResult importQuantizeLinear(NodeImporter &n) {
                          << target;
   if (!isa<FloatType>(n.operandType(1).getElementType()))
     return n.emitError() << "y_scale must be a float tensor";
-  QuantBuilder b(n);
-  int64_t rank = n.operandType(0).getRank();
-  Value y = b.quantize(n.operand(0), b.alongAxis(n.operand(1), *axis, rank),
-                       b.alongAxis(n.operand(2), *axis, rank), target);
-  if (b.failed())
+  SmallVector<Value> operands = {n.operand(0), n.operand(1)};
+  if (n.hasOperand(2))
+    operands.push_back(n.operand(2));
+  FailureOr<Value> y = n.create<QuantizeLinearOp>(
+      operands,
+      {n.namedI64("axis", *axis), n.named("to", TypeAttr::get(target))});
+  if (failed(y))
     return failure();
-  return n.setResults(y);
+  return n.setResults(*y);
 }
 
 static LogicalResult importDequantizeLinear(NodeImporter &n) {
@@ -158,15 +153,16 @@ static LogicalResult importDequantizeLinear(NodeImporter &n) {
   if (!isa<IntegerType>(n.operandType(0).getElementType()))
     return n.emitError() << "dequantizes integer tensors, not "
                          << n.operandType(0);
-  QuantBuilder b(n);
-  int64_t rank = n.operandType(0).getRank();
-  Value scale = b.alongAxis(n.operand(1), *axis, rank);
-  Value zeroPoint = b.alongAxis(n.operand(2), *axis, rank);
-  Value x = b.centered(n.operand(0), zeroPoint);
-  Value y = b.op<MulOp>({b.convert(x, b.elementType(scale)), scale});
-  if (b.failed())
+  if (!isa<FloatType>(n.operandType(1).getElementType()))
+    return n.emitError() << "x_scale must be a float tensor";
+  SmallVector<Value> operands = {n.operand(0), n.operand(1)};
+  if (n.hasOperand(2))
+    operands.push_back(n.operand(2));
+  FailureOr<Value> y =
+      n.create<DequantizeLinearOp>(operands, {n.namedI64("axis", *axis)});
+  if (failed(y))
     return failure();
-  return n.setResults(y);
+  return n.setResults(*y);
 }
 
 /// DynamicQuantizeLinear: uint8 with a scale and zero point that map the
@@ -184,19 +180,50 @@ static LogicalResult importDynamicQuantizeLinear(NodeImporter &n) {
   Value scale = b.op<DivOp>({b.op<SubOp>({hi, lo}), b.scalar(f32, 255)});
   Value zeroPoint =
       b.saturate(b.op<RoundOp>(b.op<DivOp>({b.op<NegOp>(lo), scale})), u8);
-  Value y = b.quantize(x, scale, zeroPoint, u8);
+  Value y = b.op<QuantizeLinearOp>(
+      {x, scale, zeroPoint},
+      {n.namedI64("axis", 0), n.named("to", TypeAttr::get(u8))});
   if (b.failed())
     return failure();
   return n.setResults({y, scale, zeroPoint});
 }
 
+/// Whether MatMulInteger's zero point `i` (2 for A, 3 for B) fits
+/// kiln.matmul_integer: absent, a scalar, or 1-D.
+static bool isVectorZeroPoint(NodeImporter &n, size_t i) {
+  return !n.hasOperand(i) || n.operandType(i).getRank() <= 1;
+}
+
+/// The exact i32 product of 8-bit operands `a` and `b` of node `n` with
+/// zero points `za` and `zb` (operand numbers; absent operands are skipped):
+/// kiln.matmul_integer where the zero points are scalars or vectors, else
+/// (N-D zero points, [..., M, 1] and [..., 1, N], which broadcast against
+/// the operands) an i32 matmul of the centered operands.
+static Value integerProduct(NodeImporter &n, QuantBuilder &b, size_t a,
+                            size_t bIndex, size_t za, size_t zb) {
+  if (isVectorZeroPoint(n, za) && isVectorZeroPoint(n, zb)) {
+    SmallVector<Value> operands = {n.operand(a), n.operand(bIndex)};
+    for (size_t i : {za, zb})
+      if (n.hasOperand(i))
+        operands.push_back(n.operand(i));
+    return b.op<MatMulIntegerOp>(operands,
+                                 {n.segments({1, 1, n.hasOperand(za) ? 1 : 0,
+                                              n.hasOperand(zb) ? 1 : 0})});
+  }
+  Value lhs = b.centered(n.operand(a), b.rowZeroPoint(n.operand(za)));
+  Value rhs = b.centered(n.operand(bIndex), n.operand(zb));
+  return b.op<MatMulOp>({lhs, rhs}, {n.segments({1, 1, 0, 0})});
+}
+
 static LogicalResult importMatMulInteger(NodeImporter &n) {
   if (failed(n.requireOperands(2)))
     return failure();
+  for (size_t i : {0, 1})
+    if (n.operandType(i).getElementType().getIntOrFloatBitWidth() != 8)
+      return n.emitError() << "multiplies 8-bit integers, not "
+                           << n.operandType(i);
   QuantBuilder b(n);
-  Value lhs = b.centered(n.operand(0), b.rowZeroPoint(n.operand(2)));
-  Value rhs = b.centered(n.operand(1), n.operand(3));
-  Value y = b.op<MatMulOp>({lhs, rhs}, {n.segments({1, 1, 0, 0})});
+  Value y = integerProduct(n, b, 0, 1, 2, 3);
   if (b.failed())
     return failure();
   return n.setResults(y);
@@ -219,10 +246,12 @@ static LogicalResult importConvInteger(NodeImporter &n) {
 static LogicalResult importQLinearMatMul(NodeImporter &n) {
   if (failed(n.requireOperands(8)))
     return failure();
+  for (size_t i : {0, 3})
+    if (n.operandType(i).getElementType().getIntOrFloatBitWidth() != 8)
+      return n.emitError() << "multiplies 8-bit integers, not "
+                           << n.operandType(i);
   QuantBuilder b(n);
-  Value lhs = b.centered(n.operand(0), b.rowZeroPoint(n.operand(2)));
-  Value rhs = b.centered(n.operand(3), n.operand(5));
-  Value acc = b.op<MatMulOp>({lhs, rhs}, {n.segments({1, 1, 0, 0})});
+  Value acc = integerProduct(n, b, 0, 3, 2, 5);
   Value scale =
       b.op<DivOp>({b.op<MulOp>({b.rowZeroPoint(n.operand(1)), n.operand(4)}),
                    n.operand(6)});

@@ -182,3 +182,42 @@ func.func @gemm_beta_zero(%a: tensor<2x8xf32>, %b: tensor<8x5xf32>, %c: tensor<2
   %0 = kiln.gemm %a, %b, %c {alpha = 3.0 : f32, beta = 0.0 : f32} : (tensor<2x8xf32>, tensor<8x5xf32>, tensor<2x5xf32>) -> tensor<2x5xf32>
   return %0 : tensor<2x5xf32>
 }
+
+// -----
+
+// matmul_integer: one generic that widens each 8-bit operand to i32 as its
+// signedness says (ui8 zero-extends, i8 sign-extends) and subtracts the zero
+// points, read per tensor (map to ()) or per column (map to n).
+// CHECK-DAG: #[[A:.+]] = affine_map<(d0, d1, d2) -> (d0, d2)>
+// CHECK-DAG: #[[B:.+]] = affine_map<(d0, d1, d2) -> (d2, d1)>
+// CHECK-DAG: #[[ONCE:.+]] = affine_map<(d0, d1, d2) -> ()>
+// CHECK-DAG: #[[COL:.+]] = affine_map<(d0, d1, d2) -> (d1)>
+// CHECK-LABEL: func.func @matmul_integer(
+// CHECK: %[[ZERO:.+]] = linalg.fill ins(%{{.+}} : i32)
+// CHECK: linalg.generic {indexing_maps = [#[[A]], #[[B]], #[[ONCE]], #[[COL]], #{{.+}}], iterator_types = ["parallel", "parallel", "reduction"]}
+// CHECK-SAME: outs(%[[ZERO]] : tensor<4x3xi32>)
+// CHECK: ^bb0(%[[IA:.+]]: i8, %[[IB:.+]]: i8, %[[IZA:.+]]: i8, %[[IZB:.+]]: i8, %[[OUT:.+]]: i32):
+// CHECK: %[[WA:.+]] = arith.extui %[[IA]] : i8 to i32
+// CHECK: %[[WB:.+]] = arith.extsi %[[IB]] : i8 to i32
+// CHECK: %[[WZA:.+]] = arith.extui %[[IZA]] : i8 to i32
+// CHECK: %[[DA:.+]] = arith.subi %[[WA]], %[[WZA]] : i32
+// CHECK: %[[WZB:.+]] = arith.extsi %[[IZB]] : i8 to i32
+// CHECK: %[[DB:.+]] = arith.subi %[[WB]], %[[WZB]] : i32
+// CHECK: %[[P:.+]] = arith.muli %[[DA]], %[[DB]] : i32
+// CHECK: %[[S:.+]] = arith.addi %[[OUT]], %[[P]] : i32
+// CHECK: linalg.yield %[[S]] : i32
+func.func @matmul_integer(%a: tensor<4x8xui8>, %b: tensor<8x3xi8>, %za: tensor<ui8>, %zb: tensor<3xi8>) -> tensor<4x3xi32> {
+  %y = kiln.matmul_integer %a, %b lhs_zero_point %za rhs_zero_point %zb : (tensor<4x8xui8>, tensor<8x3xi8>, tensor<ui8>, tensor<3xi8>) -> tensor<4x3xi32>
+  return %y : tensor<4x3xi32>
+}
+
+// -----
+
+// A 1-D zero point of one element stands for every row: it becomes a scalar.
+// CHECK-LABEL: func.func @matmul_integer_single_zero_point(
+// CHECK: %[[Z:.+]] = tensor.collapse_shape %{{.+}} [] : tensor<1xi8> into tensor<i8>
+// CHECK: linalg.generic {{.+}} ins(%{{.+}}, %{{.+}}, %[[Z]] : tensor<2x5xi8>, tensor<5x1xi8>, tensor<i8>)
+func.func @matmul_integer_single_zero_point(%a: tensor<2x5xi8>, %b: tensor<5xi8>, %za: tensor<1xi8>) -> tensor<2xi32> {
+  %y = kiln.matmul_integer %a, %b lhs_zero_point %za : (tensor<2x5xi8>, tensor<5xi8>, tensor<1xi8>) -> tensor<2xi32>
+  return %y : tensor<2xi32>
+}

@@ -1144,3 +1144,51 @@ func.func @pad_vector_constant_value(%x: tensor<4xf32>, %p: tensor<2xi64>, %v: t
   %0 = kiln.pad %x, %p, %v : (tensor<4xf32>, tensor<2xi64>, tensor<3xf32>) -> tensor<?xf32>
   return
 }
+
+// -----
+
+func.func @quantize_wide(%x: tensor<4xf32>, %s: tensor<f32>) {
+  // expected-error @+1 {{quantizes to 8- or 16-bit integers, not 'i32'}}
+  %0 = kiln.quantize_linear %x, %s {to = i32} : (tensor<4xf32>, tensor<f32>) -> tensor<4xi32>
+  return
+}
+
+// -----
+
+func.func @quantize_scale_extent(%x: tensor<2x4xf32>, %s: tensor<3xf32>) {
+  // expected-error @+1 {{scale has 3 elements but dim 1 of the input has 4}}
+  %0 = kiln.quantize_linear %x, %s {to = i8} : (tensor<2x4xf32>, tensor<3xf32>) -> tensor<2x4xi8>
+  return
+}
+
+// -----
+
+func.func @dequantize_zero_point_type(%x: tensor<4xi8>, %s: tensor<f32>, %z: tensor<ui8>) {
+  // expected-error @+1 {{zero point must have element type 'i8', got 'tensor<ui8>'}}
+  %0 = kiln.dequantize_linear %x, %s, %z : (tensor<4xi8>, tensor<f32>, tensor<ui8>) -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @dequantize_axis(%x: tensor<4xi8>, %s: tensor<4xf32>) {
+  // expected-error @+1 {{axis 1 is out of range for 'tensor<4xi8>'}}
+  %0 = kiln.dequantize_linear %x, %s : (tensor<4xi8>, tensor<4xf32>) -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_integer_wide(%a: tensor<2x3xi16>, %b: tensor<3x2xi8>) {
+  // expected-error @+1 {{lhs must hold 8-bit integers, got 'tensor<2x3xi16>'}}
+  %0 = kiln.matmul_integer %a, %b : (tensor<2x3xi16>, tensor<3x2xi8>) -> tensor<2x2xi32>
+  return
+}
+
+// -----
+
+func.func @matmul_integer_zero_point_rows(%a: tensor<2x3xui8>, %b: tensor<3x2xi8>, %z: tensor<3xui8>) {
+  // expected-error @+1 {{lhs_zero_point must be a scalar or hold one value per row of lhs, got 'tensor<3xui8>'}}
+  %0 = kiln.matmul_integer %a, %b lhs_zero_point %z : (tensor<2x3xui8>, tensor<3x2xi8>, tensor<3xui8>) -> tensor<2x2xi32>
+  return
+}

@@ -13,12 +13,11 @@ static bool isDyn(int64_t d) { return ShapedType::isDynamic(d); }
 // MatMulOp
 //===----------------------------------------------------------------------===//
 
-LogicalResult MatMulOp::inferReturnTypes(MLIRContext *,
-                                         std::optional<Location> location,
-                                         Adaptor adaptor,
-                                         SmallVectorImpl<Type> &types) {
-  auto lhsType = cast<RankedTensorType>(adaptor.getLhs().getType());
-  auto rhsType = cast<RankedTensorType>(adaptor.getRhs().getType());
+/// The result shape of a numpy-style matrix product of `lhsType` and
+/// `rhsType` (ONNX MatMul and MatMulInteger).
+static FailureOr<SmallVector<int64_t>>
+inferMatMulShape(std::optional<Location> location, RankedTensorType lhsType,
+                 RankedTensorType rhsType) {
   if (lhsType.getRank() == 0 || rhsType.getRank() == 0)
     return emitOptionalError(location, "operands must have rank >= 1");
   SmallVector<int64_t> lhs(lhsType.getShape()), rhs(rhsType.getShape());
@@ -40,7 +39,19 @@ LogicalResult MatMulOp::inferReturnTypes(MLIRContext *,
     shape.push_back(lhs[lhs.size() - 2]);
   if (!rhsVector)
     shape.push_back(rhs.back());
-  types.push_back(RankedTensorType::get(shape, lhsType.getElementType()));
+  return shape;
+}
+
+LogicalResult MatMulOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> location,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &types) {
+  auto lhsType = cast<RankedTensorType>(adaptor.getLhs().getType());
+  FailureOr<SmallVector<int64_t>> shape = inferMatMulShape(
+      location, lhsType, cast<RankedTensorType>(adaptor.getRhs().getType()));
+  if (failed(shape))
+    return failure();
+  types.push_back(RankedTensorType::get(*shape, lhsType.getElementType()));
   return success();
 }
 
@@ -552,4 +563,118 @@ LogicalResult ArgMinOp::inferReturnTypes(MLIRContext *context,
                                          Adaptor adaptor,
                                          SmallVectorImpl<Type> &types) {
   return inferArgResult(context, location, adaptor, types);
+}
+
+//===----------------------------------------------------------------------===//
+// Quantization
+//===----------------------------------------------------------------------===//
+
+/// Checks a (de)quantization's scale and zero point against `input`: each a
+/// scalar or 1-D along `axis` (one value, or one per element of that dim),
+/// the zero point of element type `integer`.
+static LogicalResult verifyQuantParams(Operation *op, RankedTensorType input,
+                                       Value scale, Value zeroPoint,
+                                       int64_t axis, Type integer) {
+  auto scaleType = cast<RankedTensorType>(scale.getType());
+  if (scaleType.getRank() > 1)
+    return op->emitOpError("scale must be a scalar or 1-D, got ") << scaleType;
+  if (scaleType.getRank() == 1) {
+    if (axis < 0 || axis >= input.getRank())
+      return op->emitOpError("axis ")
+             << axis << " is out of range for " << input;
+    int64_t extent = scaleType.getDimSize(0), dim = input.getDimSize(axis);
+    if (!isDyn(extent) && !isDyn(dim) && extent != dim && extent != 1)
+      return op->emitOpError("scale has ")
+             << extent << " elements but dim " << axis << " of the input has "
+             << dim;
+  }
+  if (!zeroPoint)
+    return success();
+  auto zeroPointType = cast<RankedTensorType>(zeroPoint.getType());
+  if (zeroPointType.getElementType() != integer)
+    return op->emitOpError("zero point must have element type ")
+           << integer << ", got " << zeroPointType;
+  if (zeroPointType.getRank() != scaleType.getRank() ||
+      !broadcastsTo(zeroPointType.getShape(), scaleType.getShape()))
+    return op->emitOpError("zero point ")
+           << zeroPointType << " does not match scale " << scaleType;
+  return success();
+}
+
+LogicalResult QuantizeLinearOp::inferReturnTypes(MLIRContext *,
+                                                 std::optional<Location>,
+                                                 Adaptor adaptor,
+                                                 SmallVectorImpl<Type> &types) {
+  auto input = cast<RankedTensorType>(adaptor.getInput().getType());
+  types.push_back(input.clone(adaptor.getTo()));
+  return success();
+}
+
+LogicalResult QuantizeLinearOp::verify() {
+  auto to = cast<IntegerType>(getTo());
+  if (to.getWidth() != 8 && to.getWidth() != 16)
+    return emitOpError("quantizes to 8- or 16-bit integers, not ") << to;
+  return verifyQuantParams(*this, getInput().getType(), getScale(),
+                           getZeroPoint(), getAxis(), to);
+}
+
+LogicalResult
+DequantizeLinearOp::inferReturnTypes(MLIRContext *, std::optional<Location>,
+                                     Adaptor adaptor,
+                                     SmallVectorImpl<Type> &types) {
+  auto input = cast<RankedTensorType>(adaptor.getInput().getType());
+  auto scale = cast<RankedTensorType>(adaptor.getScale().getType());
+  types.push_back(input.clone(scale.getElementType()));
+  return success();
+}
+
+LogicalResult DequantizeLinearOp::verify() {
+  return verifyQuantParams(*this, getInput().getType(), getScale(),
+                           getZeroPoint(), getAxis(),
+                           getInput().getType().getElementType());
+}
+
+LogicalResult MatMulIntegerOp::inferReturnTypes(
+    MLIRContext *context, std::optional<Location> location, Adaptor adaptor,
+    SmallVectorImpl<Type> &types) {
+  FailureOr<SmallVector<int64_t>> shape = inferMatMulShape(
+      location, cast<RankedTensorType>(adaptor.getLhs().getType()),
+      cast<RankedTensorType>(adaptor.getRhs().getType()));
+  if (failed(shape))
+    return failure();
+  types.push_back(RankedTensorType::get(*shape, IntegerType::get(context, 32)));
+  return success();
+}
+
+LogicalResult MatMulIntegerOp::verify() {
+  RankedTensorType lhs = getLhs().getType(), rhs = getRhs().getType();
+  for (auto [type, name] : {std::pair{lhs, "lhs"}, {rhs, "rhs"}})
+    if (type.getElementType().getIntOrFloatBitWidth() != 8)
+      return emitOpError(name) << " must hold 8-bit integers, got " << type;
+  // The zero points: scalars, or per row of lhs / per column of rhs.
+  auto check = [&](Value zeroPoint, RankedTensorType operand, int64_t dim,
+                   StringRef name) -> LogicalResult {
+    if (!zeroPoint)
+      return success();
+    auto type = cast<RankedTensorType>(zeroPoint.getType());
+    if (type.getElementType() != operand.getElementType())
+      return emitOpError(name) << " must have element type "
+                               << operand.getElementType() << ", got " << type;
+    if (type.getRank() == 0)
+      return success();
+    int64_t extent = operand.getRank() >= 2 ? operand.getDimSize(dim) : 1;
+    // One value, or one per row (column).
+    if (type.getRank() != 1 ||
+        (!isDyn(extent) && !isDyn(type.getDimSize(0)) &&
+         type.getDimSize(0) != extent && type.getDimSize(0) != 1))
+      return emitOpError(name)
+             << " must be a scalar or hold one value per "
+             << (name == "lhs_zero_point" ? "row of lhs" : "column of rhs")
+             << ", got " << type;
+    return success();
+  };
+  return failure(failed(check(getLhsZeroPoint(), lhs, lhs.getRank() - 2,
+                              "lhs_zero_point")) ||
+                 failed(check(getRhsZeroPoint(), rhs, rhs.getRank() - 1,
+                              "rhs_zero_point")));
 }

@@ -1268,4 +1268,78 @@ def Kiln_DetOp : Kiln_Op<"det"> {
   let hasVerifier = 1;
 }
 
+//===----------------------------------------------------------------------===//
+// Quantization
+//===----------------------------------------------------------------------===//
+
+def Kiln_QuantizeLinearOp : Kiln_Op<"quantize_linear"> {
+  let summary = "Linear quantization: saturate(round(x / scale) + zero_point)";
+  let description = [{
+    ONNX `QuantizeLinear`. `scale` (float) and the optional `zero_point` (of
+    the result's element type) are scalars, or 1-D along dim `axis` of the
+    input (per-axis quantization). The input (float, or i32 as opset 10
+    allows) is divided in the float type of `scale`; the quotient is rounded
+    half to even and
+    saturated to the range of `to`, an 8- or 16-bit integer type.
+
+    The op stays in the IR through the quantization passes, which turn
+    quantized contractions into integer ones; `kiln-decompose-quantization`
+    then expresses what remains with arithmetic ops.
+
+    ```mlir
+    %q = kiln.quantize_linear %x, %s, %zp {axis = 1 : i64, to = ui8} : (tensor<1x64xf32>, tensor<f32>, tensor<ui8>) -> tensor<1x64xui8>
+    ```
+  }];
+  let arguments = (ins Kiln_Tensor:$input, Kiln_FloatTensor:$scale,
+                       Optional<Kiln_IntTensor>:$zero_point,
+                       DefaultValuedAttr<Kiln_I64Attr, "1">:$axis,
+                       TypeAttrOf<AnyInteger>:$to);
+  let results = (outs Kiln_IntTensor:$output);
+  let assemblyFormat = "$input `,` $scale (`,` $zero_point^)? attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Kiln_DequantizeLinearOp : Kiln_Op<"dequantize_linear"> {
+  let summary = "Linear dequantization: (x - zero_point) * scale";
+  let description = [{
+    ONNX `DequantizeLinear`: the difference is taken exactly in i32, then
+    converted to the float type of `scale` and multiplied. `scale` and the
+    optional `zero_point` (of the input's element type) are scalars or 1-D
+    along dim `axis` of the input.
+
+    ```mlir
+    %x = kiln.dequantize_linear %q, %s, %zp {axis = 0 : i64} : (tensor<64x3xi8>, tensor<64xf32>, tensor<64xi8>) -> tensor<64x3xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_IntTensor:$input, Kiln_FloatTensor:$scale,
+                       Optional<Kiln_IntTensor>:$zero_point,
+                       DefaultValuedAttr<Kiln_I64Attr, "1">:$axis);
+  let results = (outs Kiln_FloatTensor:$output);
+  let assemblyFormat = "$input `,` $scale (`,` $zero_point^)? attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Kiln_MatMulIntegerOp : Kiln_Op<"matmul_integer", [AttrSizedOperandSegments]> {
+  let summary = "Exact 8-bit matrix product with zero points, into i32";
+  let description = [{
+    ONNX `MatMulInteger` with numpy matmul semantics (as `kiln.matmul`):
+    `sum_k (lhs[m, k] - lhs_zero_point) * (rhs[k, n] - rhs_zero_point)`,
+    exactly in i32. `lhs` and `rhs` hold signed or unsigned 8-bit integers
+    (independently); each zero point has its operand's element type and is a
+    scalar, or 1-D: per row of `lhs` ([M]) or per column of `rhs` ([N]).
+
+    ```mlir
+    %y = kiln.matmul_integer %a, %w lhs_zero_point %za : (tensor<1x128x768xui8>, tensor<768x768xi8>, tensor<ui8>) -> tensor<1x128x768xi32>
+    ```
+  }];
+  let arguments = (ins Kiln_IntTensor:$lhs, Kiln_IntTensor:$rhs,
+                       Optional<Kiln_IntTensor>:$lhs_zero_point,
+                       Optional<Kiln_IntTensor>:$rhs_zero_point);
+  let results = (outs RankedTensorOf<[I32]>:$output);
+  let assemblyFormat = [{
+    $lhs `,` $rhs (`lhs_zero_point` $lhs_zero_point^)? (`rhs_zero_point` $rhs_zero_point^)? attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
 #endif // KILN_DIALECT_KILN_IR_KILNOPS_TD

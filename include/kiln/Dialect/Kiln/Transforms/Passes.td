@@ -22,6 +22,47 @@ def KilnInferShapes : Pass<"kiln-infer-shapes", "mlir::func::FuncOp"> {
 }
 
 //===----------------------------------------------------------------------===//
+// Quantization (before the graph optimizations)
+//===----------------------------------------------------------------------===//
+
+def KilnQuantizeContractions
+    : Pass<"kiln-quantize-contractions", "mlir::func::FuncOp"> {
+  let summary = "Turn dequantized MatMul and Gemm into integer products";
+  let description = [{
+    A `matmul` (or a `gemm` without transposed A) whose operands are both
+    `dequantize_linear` of 8-bit tensors becomes a `matmul_integer` of the
+    quantized tensors, with their zero points, followed by one
+    `dequantize_linear` of the i32 accumulator by the product of the scales:
+    `(qa - za) sa * (qb - zb) sb = sa sb (qa - za)(qb - zb)`. The lhs must be
+    quantized per tensor; the rhs per tensor or per output column (axis = its
+    last dim, or the first for a gemm's transposed B). Gemm's `alpha` joins
+    the scale and `beta * C` is added after. The result equals the float
+    product up to float rounding, and the product runs on integer kernels.
+    Reshapes and transposes of a per-tensor dequantized value move the
+    integers and dequantize after, so the data moves in 8 bits and a
+    product behind them is found too.
+  }];
+  let statistics = [
+    Statistic<"numQuantized", "quantized", "Products turned into integer ones">
+  ];
+  let dependentDialects = ["::kiln::KilnDialect"];
+}
+
+def KilnDecomposeQuantization
+    : Pass<"kiln-decompose-quantization", "mlir::func::FuncOp"> {
+  let summary = "Express the remaining (de)quantizations with arithmetic ops";
+  let description = [{
+    Runs after the quantization passes, at every optimization level:
+    `quantize_linear` becomes a divide, round half to even, zero-point add,
+    clamp and cast; `dequantize_linear` an i32 subtract of the zero point,
+    a cast and a multiply. Per-axis scales and zero points are reshaped to
+    broadcast along their axis. The ops then fold (constant weights) and
+    fuse like any other arithmetic.
+  }];
+  let dependentDialects = ["::kiln::KilnDialect"];
+}
+
+//===----------------------------------------------------------------------===//
 // Graph optimizations (the -O2 pipeline, in this order)
 //===----------------------------------------------------------------------===//
 

@@ -1,0 +1,365 @@
+//===- Quantization.cpp - integer products and the (de)quantize ops -------===//
+//
+// kiln-quantize-contractions finds products of dequantized 8-bit tensors and
+// computes them on the integers; kiln-decompose-quantization then spells
+// out the quantize/dequantize ops that are left with arithmetic.
+//
+//===----------------------------------------------------------------------===//
+
+#include "GraphUtils.h"
+
+#include "kiln/Dialect/Kiln/Transforms/Passes.h"
+
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+#include <cmath>
+
+namespace kiln {
+#define GEN_PASS_DEF_KILNQUANTIZECONTRACTIONS
+#define GEN_PASS_DEF_KILNDECOMPOSEQUANTIZATION
+#include "kiln/Dialect/Kiln/Transforms/Passes.h.inc"
+} // namespace kiln
+
+using namespace mlir;
+using namespace kiln;
+using namespace kiln::graph;
+
+static int64_t rankOf(Value v) {
+  return cast<RankedTensorType>(v.getType()).getRank();
+}
+
+static Type elementOf(Value v) {
+  return cast<RankedTensorType>(v.getType()).getElementType();
+}
+
+/// A rank-0 kiln.constant of `element` holding `value`.
+static Value scalarConstant(OpBuilder &b, Location loc, Type element,
+                            double value) {
+  auto type = RankedTensorType::get({}, element);
+  Attribute attr =
+      isa<FloatType>(element)
+          ? DenseElementsAttr::get(type, b.getFloatAttr(element, value))
+          : DenseElementsAttr::get(type, APInt(element.getIntOrFloatBitWidth(),
+                                               static_cast<int64_t>(value),
+                                               /*isSigned=*/true));
+  return ConstantOp::create(b, loc, cast<ElementsAttr>(attr));
+}
+
+/// Whether a scale or zero point holds one value (rank 0, or one element).
+static bool isPerTensor(Value param) {
+  if (!param)
+    return true;
+  auto type = cast<RankedTensorType>(param.getType());
+  return type.getRank() == 0 ||
+         (type.getRank() == 1 && type.getDimSize(0) == 1);
+}
+
+//===----------------------------------------------------------------------===//
+// kiln-quantize-contractions
+//===----------------------------------------------------------------------===//
+
+/// The dequantization of 8-bit data that `v` is, or null.
+static DequantizeLinearOp dequantizedInt8(Value v) {
+  auto dq = v.getDefiningOp<DequantizeLinearOp>();
+  if (!dq || elementOf(dq.getInput()).getIntOrFloatBitWidth() != 8 ||
+      !elementOf(dq.getScale()).isF32())
+    return nullptr;
+  return dq;
+}
+
+/// Whether the rhs dequantization `dq` is per tensor, or per column of the
+/// product: along dim `columnAxis` of its input.
+static bool isPerColumn(DequantizeLinearOp dq, int64_t columnAxis) {
+  if (isPerTensor(dq.getScale()) && isPerTensor(dq.getZeroPoint()))
+    return true;
+  return dq.getAxis() == columnAxis && rankOf(dq.getScale()) == 1 &&
+         (!dq.getZeroPoint() || rankOf(dq.getZeroPoint()) == 1);
+}
+
+/// `param` (a scale or zero point of one value) as a scalar.
+static Value asScalar(PatternRewriter &rewriter, Location loc, Value param) {
+  if (!param || rankOf(param) == 0)
+    return param;
+  return ReshapeOp::create(
+      rewriter, loc, param,
+      ConstantOp::create(rewriter, loc,
+                         cast<ElementsAttr>(DenseElementsAttr::get(
+                             RankedTensorType::get({0}, rewriter.getI64Type()),
+                             ArrayRef<int64_t>{}))));
+}
+
+/// The 8-bit constant `v` transposed ([N, K] to [K, N]), or null when `v`
+/// is not a constant whose bytes are at hand.
+static Value transposedConstant(PatternRewriter &rewriter, Location loc,
+                                Value v) {
+  auto constant = v.getDefiningOp<ConstantOp>();
+  auto type = cast<RankedTensorType>(v.getType());
+  if (!constant || type.getRank() != 2 || !type.hasStaticShape())
+    return nullptr;
+  int64_t rows = type.getDimSize(0), cols = type.getDimSize(1);
+  ArrayRef<char> bytes;
+  Attribute value = constant.getValue();
+  if (auto dense = dyn_cast<DenseElementsAttr>(value)) {
+    if (dense.isSplat()) {
+      auto transposed =
+          RankedTensorType::get({cols, rows}, type.getElementType());
+      return ConstantOp::create(rewriter, loc,
+                                cast<ElementsAttr>(dense.reshape(transposed)));
+    }
+    bytes = dense.getRawData();
+  } else if (auto resource = dyn_cast<DenseResourceElementsAttr>(value)) {
+    AsmResourceBlob *blob = resource.getRawHandle().getBlob();
+    if (!blob)
+      return nullptr;
+    bytes = blob->getData();
+  }
+  if (static_cast<int64_t>(bytes.size()) != rows * cols)
+    return nullptr;
+  SmallVector<int8_t> data(rows * cols);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c)
+      data[c * rows + r] = static_cast<int8_t>(bytes[r * cols + c]);
+  auto transposed = RankedTensorType::get({cols, rows}, type.getElementType());
+  if (rows * cols <= kMaxFoldElements)
+    return ConstantOp::create(
+        rewriter, loc,
+        cast<ElementsAttr>(DenseElementsAttr::getFromRawBuffer(
+            transposed,
+            ArrayRef<char>(reinterpret_cast<const char *>(data.data()),
+                           data.size()))));
+  auto attr = DenseResourceElementsAttr::get(
+      transposed, constantName(v) + "_transposed",
+      HeapAsmResourceBlob::allocateAndCopyInferAlign(ArrayRef<int8_t>(data)));
+  return ConstantOp::create(rewriter, loc, cast<ElementsAttr>(attr));
+}
+
+/// The integer product of two dequantized operands (`b` already [.., K, N]),
+/// dequantized by `alpha` times the product of their scales.
+static Value integerProduct(PatternRewriter &rewriter, Location loc,
+                            DequantizeLinearOp a, Value qb, Value bScale,
+                            Value bZeroPoint, double alpha) {
+  Value aZeroPoint = asScalar(rewriter, loc, a.getZeroPoint());
+  // A per-column zero point is the [N] vector matmul_integer takes; one of
+  // a single value is a scalar.
+  if (bZeroPoint && isPerTensor(bZeroPoint))
+    bZeroPoint = asScalar(rewriter, loc, bZeroPoint);
+  auto product = MatMulIntegerOp::create(rewriter, loc, a.getInput(), qb,
+                                         aZeroPoint, bZeroPoint);
+  Value scale = MulOp::create(rewriter, loc,
+                              asScalar(rewriter, loc, a.getScale()), bScale);
+  if (alpha != 1)
+    scale = MulOp::create(
+        rewriter, loc, scale,
+        scalarConstant(rewriter, loc, rewriter.getF32Type(), alpha));
+  int64_t rank = rankOf(product);
+  return DequantizeLinearOp::create(rewriter, loc, product, scale, Value(),
+                                    rank - 1);
+}
+
+namespace {
+struct QuantizeMatMul : OpRewritePattern<MatMulOp> {
+  QuantizeMatMul(MLIRContext *context, int64_t &count)
+      : OpRewritePattern(context), count(count) {}
+  LogicalResult matchAndRewrite(MatMulOp op,
+                                PatternRewriter &rewriter) const override {
+    if (op.getBias() || op.getResidual() || op.getActivation() != "none")
+      return failure();
+    DequantizeLinearOp a = dequantizedInt8(op.getLhs());
+    DequantizeLinearOp b = dequantizedInt8(op.getRhs());
+    if (!a || !b || !isPerTensor(a.getScale()) ||
+        !isPerTensor(a.getZeroPoint()) || rankOf(b.getInput()) < 2 ||
+        rankOf(a.getInput()) < 2 || !isPerColumn(b, rankOf(b.getInput()) - 1))
+      return failure();
+    Value bScale = b.getScale();
+    if (isPerTensor(bScale))
+      bScale = asScalar(rewriter, op.getLoc(), bScale);
+    rewriter.replaceOp(op,
+                       integerProduct(rewriter, op.getLoc(), a, b.getInput(),
+                                      bScale, b.getZeroPoint(), 1.0));
+    ++count;
+    return success();
+  }
+  int64_t &count;
+};
+
+struct QuantizeGemm : OpRewritePattern<GemmOp> {
+  QuantizeGemm(MLIRContext *context, int64_t &count)
+      : OpRewritePattern(context), count(count) {}
+  LogicalResult matchAndRewrite(GemmOp op,
+                                PatternRewriter &rewriter) const override {
+    if (op.getTransA() || op.getResidual() || op.getActivation() != "none")
+      return failure();
+    DequantizeLinearOp a = dequantizedInt8(op.getA());
+    DequantizeLinearOp b = dequantizedInt8(op.getB());
+    bool transB = op.getTransB();
+    if (!a || !b || !isPerTensor(a.getScale()) ||
+        !isPerTensor(a.getZeroPoint()) || !isPerColumn(b, transB ? 0 : 1))
+      return failure();
+    Location loc = op.getLoc();
+    Value qb = b.getInput();
+    if (transB) {
+      qb = transposedConstant(rewriter, loc, qb);
+      if (!qb)
+        qb = TransposeOp::create(rewriter, loc, b.getInput(),
+                                 rewriter.getDenseI64ArrayAttr({1, 0}));
+    }
+    Value bScale = b.getScale();
+    if (isPerTensor(bScale))
+      bScale = asScalar(rewriter, loc, bScale);
+    Value y = integerProduct(rewriter, loc, a, qb, bScale, b.getZeroPoint(),
+                             op.getAlphaAttr().getValueAsDouble());
+    double beta = op.getBetaAttr().getValueAsDouble();
+    if (Value c = op.getC(); c && beta != 0) {
+      if (beta != 1)
+        c = MulOp::create(rewriter, loc, c,
+                          scalarConstant(rewriter, loc, elementOf(c), beta));
+      y = AddOp::create(rewriter, loc, y, c);
+    }
+    rewriter.replaceOp(op, y);
+    ++count;
+    return success();
+  }
+  int64_t &count;
+};
+
+/// Data movement of a per-tensor dequantized value moves the integers
+/// instead: reshape(dequantize(q)) = dequantize(reshape(q)), so that the
+/// products after it see the dequantization and the data moves in 8 bits.
+struct DequantizeAfterDataMovement : RewritePattern {
+  DequantizeAfterDataMovement(MLIRContext *context)
+      : RewritePattern(MatchAnyOpTypeTag(), /*benefit=*/1, context) {}
+  LogicalResult matchAndRewrite(Operation *op,
+                                PatternRewriter &rewriter) const override {
+    if (!isa<ReshapeOp, FlattenOp, SqueezeOp, UnsqueezeOp, TransposeOp>(op))
+      return failure();
+    auto dq = op->getOperand(0).getDefiningOp<DequantizeLinearOp>();
+    if (!dq || !dq->hasOneUse() || !isPerTensor(dq.getScale()) ||
+        !isPerTensor(dq.getZeroPoint()))
+      return failure();
+    Location loc = op->getLoc();
+    auto resultType = cast<RankedTensorType>(op->getResult(0).getType());
+    OperationState state(loc, op->getName());
+    state.addOperands(dq.getInput());
+    state.addOperands(op->getOperands().drop_front());
+    state.addAttributes(op->getAttrs());
+    state.addTypes(resultType.clone(elementOf(dq.getInput())));
+    Operation *moved = rewriter.create(state);
+    rewriter.replaceOpWithNewOp<DequantizeLinearOp>(
+        op, moved->getResult(0), asScalar(rewriter, loc, dq.getScale()),
+        asScalar(rewriter, loc, dq.getZeroPoint()), /*axis=*/0);
+    return success();
+  }
+};
+
+struct KilnQuantizeContractionsPass
+    : public kiln::impl::KilnQuantizeContractionsBase<
+          KilnQuantizeContractionsPass> {
+  void runOnOperation() override {
+    int64_t count = 0;
+    RewritePatternSet patterns(&getContext());
+    patterns.add<QuantizeMatMul, QuantizeGemm>(&getContext(), count);
+    patterns.add<DequantizeAfterDataMovement>(&getContext());
+    GreedyRewriteConfig config;
+    config.enableFolding(false);
+    if (failed(
+            applyPatternsGreedily(getOperation(), std::move(patterns), config)))
+      return signalPassFailure();
+    numQuantized += count;
+  }
+};
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// kiln-decompose-quantization
+//===----------------------------------------------------------------------===//
+
+/// `param` (a scalar, or 1-D along `axis` of a rank-`rank` tensor) shaped to
+/// broadcast against that tensor.
+static Value alongAxis(PatternRewriter &rewriter, Location loc, Value param,
+                       int64_t axis, int64_t rank) {
+  if (!param || rankOf(param) != 1 || rank == 0)
+    return param;
+  SmallVector<int64_t> trailing;
+  for (int64_t d = 1; d < rank - axis; ++d)
+    trailing.push_back(d);
+  if (trailing.empty())
+    return param;
+  return UnsqueezeOp::create(rewriter, loc, param,
+                             rewriter.getDenseI64ArrayAttr(trailing));
+}
+
+/// `v` converted to `element` (no op when it has that type already).
+static Value convert(PatternRewriter &rewriter, Location loc, Value v,
+                     Type element) {
+  if (elementOf(v) == element)
+    return v;
+  return CastOp::create(rewriter, loc, v, TypeAttr::get(element));
+}
+
+namespace {
+struct DecomposeQuantize : OpRewritePattern<QuantizeLinearOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(QuantizeLinearOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    int64_t rank = rankOf(op.getInput());
+    Value scale = alongAxis(rewriter, loc, op.getScale(), op.getAxis(), rank);
+    Value zeroPoint =
+        alongAxis(rewriter, loc, op.getZeroPoint(), op.getAxis(), rank);
+    Type real = elementOf(scale);
+    Value q = RoundOp::create(
+        rewriter, loc,
+        DivOp::create(rewriter, loc,
+                      convert(rewriter, loc, op.getInput(), real), scale));
+    if (zeroPoint)
+      q = AddOp::create(rewriter, loc, q,
+                        convert(rewriter, loc, zeroPoint, real));
+    auto target = cast<IntegerType>(op.getTo());
+    unsigned width = target.getWidth();
+    double lo = target.isUnsigned() ? 0.0 : -std::ldexp(1.0, width - 1);
+    double hi = target.isUnsigned() ? std::ldexp(1.0, width) - 1
+                                    : std::ldexp(1.0, width - 1) - 1;
+    q = MaxOp::create(rewriter, loc, q,
+                      scalarConstant(rewriter, loc, real, lo));
+    q = MinOp::create(rewriter, loc, q,
+                      scalarConstant(rewriter, loc, real, hi));
+    rewriter.replaceOp(op, convert(rewriter, loc, q, target));
+    return success();
+  }
+};
+
+struct DecomposeDequantize : OpRewritePattern<DequantizeLinearOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(DequantizeLinearOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    int64_t rank = rankOf(op.getInput());
+    Value scale = alongAxis(rewriter, loc, op.getScale(), op.getAxis(), rank);
+    Value zeroPoint =
+        alongAxis(rewriter, loc, op.getZeroPoint(), op.getAxis(), rank);
+    Type i32 = rewriter.getI32Type();
+    Value x = convert(rewriter, loc, op.getInput(), i32);
+    if (zeroPoint)
+      x = SubOp::create(rewriter, loc, x,
+                        convert(rewriter, loc, zeroPoint, i32));
+    rewriter.replaceOpWithNewOp<MulOp>(
+        op, convert(rewriter, loc, x, elementOf(scale)), scale);
+    return success();
+  }
+};
+
+struct KilnDecomposeQuantizationPass
+    : public kiln::impl::KilnDecomposeQuantizationBase<
+          KilnDecomposeQuantizationPass> {
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    patterns.add<DecomposeQuantize, DecomposeDequantize>(&getContext());
+    GreedyRewriteConfig config;
+    config.enableFolding(false);
+    if (failed(
+            applyPatternsGreedily(getOperation(), std::move(patterns), config)))
+      return signalPassFailure();
+  }
+};
+} // namespace
