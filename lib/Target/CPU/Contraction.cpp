@@ -59,10 +59,10 @@ static std::optional<llvm::SmallBitVector> projectedDims(AffineMap map) {
   return dims;
 }
 
-std::optional<GemmLoops> cpu::matchGemm(linalg::LinalgOp op) {
-  if (!isF32MulAdd(op))
-    return std::nullopt;
-  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+/// The loops of `op` as a matrix product whose lhs, rhs and output are
+/// read through `maps` (in that order).
+static std::optional<GemmLoops> gemmLoops(linalg::LinalgOp op,
+                                          ArrayRef<AffineMap> maps) {
   auto a = projectedDims(maps[0]), b = projectedDims(maps[1]),
        c = projectedDims(maps[2]);
   if (!a || !b || !c)
@@ -107,6 +107,109 @@ std::optional<GemmLoops> cpu::matchGemm(linalg::LinalgOp op) {
     if (d != loops.m && d != loops.n && d != loops.k)
       loops.batch.push_back(d);
   return loops;
+}
+
+std::optional<GemmLoops> cpu::matchGemm(linalg::LinalgOp op) {
+  if (!isF32MulAdd(op))
+    return std::nullopt;
+  return gemmLoops(op, op.getIndexingMapsArray());
+}
+
+/// `v` widened from i8 to i32: the block argument it extends, and whether
+/// the extension is unsigned.
+static std::optional<std::pair<BlockArgument, bool>> widenedByte(Value v) {
+  Operation *ext = v.getDefiningOp();
+  if (!isa_and_nonnull<arith::ExtUIOp, arith::ExtSIOp>(ext) ||
+      !ext->getResult(0).getType().isInteger(32))
+    return std::nullopt;
+  auto arg = dyn_cast<BlockArgument>(ext->getOperand(0));
+  if (!arg || !arg.getType().isInteger(8))
+    return std::nullopt;
+  return std::pair{arg, isa<arith::ExtUIOp>(ext)};
+}
+
+std::optional<IGemm> cpu::matchIGemm(linalg::LinalgOp op) {
+  unsigned inputs = op.getNumDpsInputs();
+  if (inputs < 2 || inputs > 4 || op.getNumDpsInits() != 1 ||
+      op->getNumRegions() != 1 || !op.getBlock() ||
+      !getElementTypeOrSelf(op.getDpsInitOperand(0)->get().getType())
+           .isInteger(32))
+    return std::nullopt;
+  Block *body = op.getBlock();
+  auto yield = dyn_cast<linalg::YieldOp>(body->getTerminator());
+  auto add = yield && yield.getNumOperands() == 1
+                 ? yield.getOperand(0).getDefiningOp<arith::AddIOp>()
+                 : nullptr;
+  if (!add)
+    return std::nullopt;
+  Value out = body->getArgument(inputs);
+  Value term = add.getLhs() == out   ? add.getRhs()
+               : add.getRhs() == out ? add.getLhs()
+                                     : Value();
+  auto mul = term ? term.getDefiningOp<arith::MulIOp>() : nullptr;
+  if (!mul)
+    return std::nullopt;
+  // Each factor: a widened operand, minus a widened zero point or an i32
+  // constant (a constant zero point that fusion moved into the body).
+  struct Factor {
+    BlockArgument value, zeroPoint;
+    std::optional<int64_t> zeroValue;
+    bool isUnsigned;
+  };
+  auto factor = [&](Value v) -> std::optional<Factor> {
+    if (auto widened = widenedByte(v))
+      return Factor{widened->first, nullptr, std::nullopt, widened->second};
+    auto sub = v.getDefiningOp<arith::SubIOp>();
+    if (!sub)
+      return std::nullopt;
+    auto x = widenedByte(sub.getLhs());
+    if (!x)
+      return std::nullopt;
+    APInt constant;
+    if (matchPattern(sub.getRhs(), m_ConstantInt(&constant)))
+      return Factor{x->first, nullptr, constant.getSExtValue(), x->second};
+    auto z = widenedByte(sub.getRhs());
+    if (!z || x->second != z->second)
+      return std::nullopt;
+    return Factor{x->first, z->first, std::nullopt, x->second};
+  };
+  std::optional<Factor> f0 = factor(mul.getLhs()), f1 = factor(mul.getRhs());
+  if (!f0 || !f1)
+    return std::nullopt;
+  if (f0->value.getArgNumber() == 1)
+    std::swap(f0, f1);
+  if (f0->value.getArgNumber() != 0 || f1->value.getArgNumber() != 1)
+    return std::nullopt;
+  // Every input is used: lhs, rhs and the zero points there are.
+  unsigned used = 2 + (f0->zeroPoint ? 1 : 0) + (f1->zeroPoint ? 1 : 0);
+  unsigned subtractions = (f0->zeroPoint || f0->zeroValue ? 1 : 0) +
+                          (f1->zeroPoint || f1->zeroValue ? 1 : 0);
+  // The widenings (two, and one per zero point input), the subtractions,
+  // the product, the sum and the yield: nothing else.
+  if (used != inputs || body->getOperations().size() != used + subtractions + 3)
+    return std::nullopt;
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  std::optional<GemmLoops> loops =
+      gemmLoops(op, {maps[0], maps[1], maps.back()});
+  if (!loops)
+    return std::nullopt;
+  IGemm gemm{*loops, f0->isUnsigned, f1->isUnsigned, -1,
+             -1,     f0->zeroValue,  f1->zeroValue};
+  // A zero point is read once, or along the rows (columns) only.
+  auto along = [&](BlockArgument zeroPoint, unsigned dim) -> int {
+    AffineMap map = maps[zeroPoint.getArgNumber()];
+    if (map.getNumResults() == 0)
+      return zeroPoint.getArgNumber();
+    auto d = map.getNumResults() == 1
+                 ? dyn_cast<AffineDimExpr>(map.getResult(0))
+                 : AffineDimExpr(nullptr);
+    return d && d.getPosition() == dim ? (int)zeroPoint.getArgNumber() : -2;
+  };
+  if (f0->zeroPoint && (gemm.lhsZeroPoint = along(f0->zeroPoint, loops->m)) < 0)
+    return std::nullopt;
+  if (f1->zeroPoint && (gemm.rhsZeroPoint = along(f1->zeroPoint, loops->n)) < 0)
+    return std::nullopt;
+  return gemm;
 }
 
 /// The coefficients of the loop dims in a linear expression without
@@ -196,9 +299,12 @@ static bool isF32Elementwise(linalg::LinalgOp op) {
 
 bool cpu::isZeroFill(Operation *op) {
   auto fill = dyn_cast_or_null<linalg::FillOp>(op);
+  if (!fill)
+    return false;
   FloatAttr zero;
-  return fill && matchPattern(fill.getInputs().front(), m_Constant(&zero)) &&
-         zero.getValue().isPosZero();
+  if (matchPattern(fill.getInputs().front(), m_Constant(&zero)))
+    return zero.getValue().isPosZero();
+  return matchPattern(fill.getInputs().front(), m_Zero());
 }
 
 bool cpu::isAddendSum(linalg::LinalgOp op) {
@@ -306,6 +412,18 @@ StringRef cpu::stringifyISA(ISA isa) {
 }
 
 std::pair<int64_t, int64_t> cpu::registerTile(ISA isa) {
+  switch (isa) {
+  case ISA::AVX512:
+    return {8, 32};
+  case ISA::AVX2:
+    return {6, 16};
+  case ISA::Generic:
+    return {4, 16};
+  }
+  llvm_unreachable("unknown ISA");
+}
+
+std::pair<int64_t, int64_t> cpu::integerRegisterTile(ISA isa) {
   switch (isa) {
   case ISA::AVX512:
     return {8, 32};

@@ -30,6 +30,22 @@ struct GemmLoops {
 /// or the constant 0).
 std::optional<GemmLoops> matchGemm(mlir::linalg::LinalgOp op);
 
+/// An exact 8-bit matrix product into i32, as convert-kiln-to-linalg builds
+/// kiln.matmul_integer: inputs (a, b, zero points...), body
+/// `out + (ext(a) - ext(za)) * (ext(b) - ext(zb))`, each zero point absent,
+/// an input read once or per row (za) / per column (zb), or an i32 constant
+/// (where fusion folded a constant zero point into the body).
+struct IGemm {
+  GemmLoops loops;
+  bool lhsUnsigned, rhsUnsigned;
+  /// The input operand numbers of the zero points, or -1.
+  int lhsZeroPoint, rhsZeroPoint;
+  /// The zero points that are constants in the body.
+  std::optional<int64_t> lhsZeroValue, rhsZeroValue;
+};
+
+std::optional<IGemm> matchIGemm(mlir::linalg::LinalgOp op);
+
 /// The grouped 2-D convolution that convert-kiln-to-linalg builds: loops
 /// (n, g, m, oh, ow, c, kh, kw), input [n][g][c][oh*sh + kh*dh][ow*sw + kw*dw],
 /// weight [g][m][c][kh][kw], output [n][g][m][oh][ow].
@@ -40,8 +56,8 @@ struct Conv2DLoops {
 
 std::optional<Conv2DLoops> matchConv2D(mlir::linalg::LinalgOp op);
 
-/// Whether `op` is a linalg.fill with +0.0: an output that starts as zero,
-/// which a kernel overwrites instead of accumulating into.
+/// Whether `op` is a linalg.fill with +0.0 (or integer 0): an output that
+/// starts as zero, which a kernel overwrites instead of accumulating into.
 bool isZeroFill(mlir::Operation *op);
 
 /// Whether `op` writes the sum of its inputs (one or two f32 values, each read
@@ -64,6 +80,9 @@ llvm::StringRef stringifyISA(ISA isa);
 /// The accumulator block (rows, columns) of the runtime's microkernel for
 /// `isa` (runtime/cpu/gemm.c).
 std::pair<int64_t, int64_t> registerTile(ISA isa);
+
+/// The accumulator block of the 8-bit kernel for `isa` (runtime/cpu/igemm.c).
+std::pair<int64_t, int64_t> integerRegisterTile(ISA isa);
 
 /// The name of the attribute the strategy pass sets.
 inline constexpr llvm::StringLiteral kUKernelAttr = "kiln.ukernel";

@@ -523,15 +523,21 @@ static void eraseFused(const Epilogue &ep) {
     ep.init->erase();
 }
 
+/// Lowers a matrix product to the sgemm kernel (sgemm_packed with its
+/// constant rhs packed now), or, with `integer`, to the igemm kernel, which
+/// takes the zero points after the output and the signedness flags.
 static LogicalResult lowerGemm(ModuleOp module, linalg::LinalgOp op, ISA isa,
-                               bool packRhs, const Epilogue &ep) {
-  std::optional<GemmLoops> loops = matchGemm(op);
+                               bool packRhs, const Epilogue &ep,
+                               const IGemm *integer = nullptr) {
+  std::optional<GemmLoops> loops =
+      integer ? std::optional<GemmLoops>(integer->loops) : matchGemm(op);
   if (!loops)
     return op->emitOpError("is marked for the sgemm microkernel but is not a "
                            "matrix product");
   memref::GlobalOp packed =
-      packRhs ? packConstantRhs(module, op, *loops, registerTile(isa).second)
-              : nullptr;
+      packRhs && !integer
+          ? packConstantRhs(module, op, *loops, registerTile(isa).second)
+          : nullptr;
   // With the clamp fused, the kernel runs where the clamp was.
   ImplicitLocOpBuilder b(op.getLoc(), ep.clamp ? ep.clamp : op.getOperation());
   Value output = op.getDpsInitOperand(0)->get();
@@ -543,8 +549,25 @@ static LogicalResult lowerGemm(ModuleOp module, linalg::LinalgOp op, ISA isa,
       Buffer::of(b, op.getDpsInputOperand(1)->get())};
   SmallVector<Buffer> addends;
   buffers.push_back(epilogueBuffers(b, call, ep, output, addends));
-  // The addends are indexed like the output.
-  auto mapOf = [&](unsigned i) { return maps[std::min(i, 2u)]; };
+  // The zero points of an integer product, after the output.
+  SmallVector<int> zeroPoints;
+  if (integer)
+    for (int input : {integer->lhsZeroPoint, integer->rhsZeroPoint})
+      if (input >= 0) {
+        zeroPoints.push_back(input);
+        addends.push_back(Buffer::of(b, op.getDpsInputOperand(input)->get()));
+      }
+  // The output and the addends are indexed through the output's map.
+  auto mapOf = [&](unsigned i) {
+    if (i >= 3 && i - 3 < zeroPoints.size())
+      return maps[zeroPoints[i - 3]];
+    return i < 2 ? maps[i] : maps.back();
+  };
+  // The buffers in the op's operand order, where loop extents are read.
+  SmallVector<Buffer> operandBuffers = {buffers[0], buffers[1]};
+  for (unsigned i = 0; i < zeroPoints.size(); ++i)
+    operandBuffers.push_back(addends[i]);
+  operandBuffers.push_back(buffers[2]);
   auto bufferOf = [&](unsigned i) -> Buffer & {
     return i < 3 ? buffers[i] : addends[i - 3];
   };
@@ -556,8 +579,8 @@ static LogicalResult lowerGemm(ModuleOp module, linalg::LinalgOp op, ISA isa,
   while (batch.size() > 2) {
     unsigned dim = batch.front();
     batch.erase(batch.begin());
-    auto loop = scf::ForOp::create(b, call.index(0),
-                                   loopExtent(op, buffers, dim), call.index(1));
+    auto loop = scf::ForOp::create(
+        b, call.index(0), loopExtent(op, operandBuffers, dim), call.index(1));
     b.setInsertionPointToStart(loop.getBody());
     for (unsigned i = 0; i < operands; ++i)
       bufferOf(i).offset = arith::AddIOp::create(
@@ -568,7 +591,7 @@ static LogicalResult lowerGemm(ModuleOp module, linalg::LinalgOp op, ISA isa,
   while (batch.size() < 2)
     batch.insert(batch.begin(), ~0u);
   auto extent = [&](unsigned dim) {
-    return dim == ~0u ? call.index(1) : loopExtent(op, buffers, dim);
+    return dim == ~0u ? call.index(1) : loopExtent(op, operandBuffers, dim);
   };
   for (unsigned dim : batch)
     call.add(extent(dim));
@@ -603,6 +626,34 @@ static LogicalResult lowerGemm(ModuleOp module, linalg::LinalgOp op, ISA isa,
     call.add(buffers[i].offset);
     for (unsigned d = 0; d < 4; ++d)
       call.add(stride(i, buffers[i], d));
+  }
+  if (integer) {
+    // Each zero point: its view and its stride along m (n); A's base and
+    // stride 0 when it is no input. Then the constant zero points.
+    int present = 0;
+    for (auto [input, dim] : {std::pair{integer->lhsZeroPoint, loops->m},
+                              std::pair{integer->rhsZeroPoint, loops->n}}) {
+      if (input < 0) {
+        call.add(buffers[0].base);
+        call.add(buffers[0].offset);
+        call.add(call.index(0));
+        continue;
+      }
+      const Buffer &zeroPoint = addends[present];
+      call.add(zeroPoint.base);
+      call.add(zeroPoint.offset);
+      call.add(loopStride(call, maps[input], zeroPoint, dim));
+      ++present;
+    }
+    call.add(integer->lhsZeroValue.value_or(0));
+    call.add(integer->rhsZeroValue.value_or(0));
+    call.add(integer->lhsUnsigned ? 1 : 0);
+    call.add(integer->rhsUnsigned ? 1 : 0);
+    call.add((integer->lhsZeroPoint >= 0 ? 1 : 0) |
+             (integer->rhsZeroPoint >= 0 ? 2 : 0));
+    call.add(accumulate ? 1 : 0);
+    call.emit(module, ("kiln_ukernel_igemm_" + stringifyISA(isa)).str());
+    return success();
   }
   addEpilogue(
       call, ep, addends, buffers[2], accumulate,
@@ -704,9 +755,16 @@ struct KilnCPULowerUKernelsPass
         return value && value.getValue() == "compile-time";
       };
       Epilogue epilogue = matchEpilogue(op, decision);
+      std::optional<IGemm> integer;
+      if (kernel.getValue() == "igemm" && !(integer = matchIGemm(op))) {
+        op->emitOpError("is marked for the igemm microkernel but is not an "
+                        "8-bit matrix product");
+        return signalPassFailure();
+      }
       LogicalResult lowered =
           kernel.getValue() == "sgemm"
               ? lowerGemm(module, op, *isa, isCompileTime("pack_rhs"), epilogue)
+          : integer ? lowerGemm(module, op, *isa, false, Epilogue(), &*integer)
           : kernel.getValue() == "sconv2d" || kernel.getValue() == "sdwconv2d"
               ? lowerConv2D(module, op, kernel.getValue(), *isa,
                             isCompileTime("pack_weights"), epilogue)

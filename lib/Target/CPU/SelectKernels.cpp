@@ -119,17 +119,23 @@ struct KilnCPUSelectKernelsPass
     std::pair<int64_t, int64_t> tile = registerTile(*target);
     Builder b(&getContext());
     // `packed` names the constant operand packed at compile time.
+    // The 8-bit kernel has its own register tile and no fused epilogue.
+    std::pair<int64_t, int64_t> integerTile = integerRegisterTile(*target);
     auto decision = [&](linalg::LinalgOp op, StringRef kernel,
                         StringRef packed = {}) {
+      bool integer = kernel == "igemm";
+      std::pair<int64_t, int64_t> t = integer ? integerTile : tile;
       SmallVector<NamedAttribute> entries = {
           b.getNamedAttr("kernel", b.getStringAttr(kernel)),
           b.getNamedAttr("isa", b.getStringAttr(stringifyISA(*target))),
           b.getNamedAttr("register_tile",
-                         b.getDenseI64ArrayAttr({tile.first, tile.second}))};
+                         b.getDenseI64ArrayAttr({t.first, t.second}))};
       if (!packed.empty())
         entries.push_back(
             b.getNamedAttr(packed, b.getStringAttr("compile-time")));
-      SmallVector<StringRef> epilogue = fusibleEpilogue(op);
+      SmallVector<StringRef> epilogue;
+      if (!integer)
+        epilogue = fusibleEpilogue(op);
       if (!epilogue.empty())
         entries.push_back(
             b.getNamedAttr("epilogue", b.getStrArrayAttr(epilogue)));
@@ -138,7 +144,9 @@ struct KilnCPUSelectKernelsPass
     getOperation().walk([&](linalg::LinalgOp op) {
       if (!op.hasPureTensorSemantics())
         return;
-      if (std::optional<GemmLoops> loops = matchGemm(op)) {
+      if (matchIGemm(op)) {
+        op->setAttr(kUKernelAttr, decision(op, "igemm"));
+      } else if (std::optional<GemmLoops> loops = matchGemm(op)) {
         op->setAttr(kUKernelAttr,
                     decision(op, "sgemm",
                              hasConstantRhs(op, *loops) ? "pack_rhs" : ""));

@@ -278,3 +278,46 @@ func.func @on_tensors(%a: tensor<4x4xf32>, %b: tensor<4x4xf32>, %c: tensor<4x4xf
       ins(%a, %b : tensor<4x4xf32>, tensor<4x4xf32>) outs(%c : tensor<4x4xf32>) -> tensor<4x4xf32>
   return %0 : tensor<4x4xf32>
 }
+
+// -----
+
+// The igemm kernel: the zero fill is dropped (accumulate = 0, last); after
+// C come the zero point views (za per row: its stride along m; zb is no
+// input: A's base, stride 0), the constant zero points (zb = -7, folded
+// into the body), the signedness of A (unsigned) and B (signed) and the
+// mask of views read (za only).
+// CHECK: func.func private @kiln_ukernel_igemm_avx512(index, index, index, index, index, memref<i8>, index, index, index, index, index, memref<i8>, index, index, index, index, index, memref<i32>, index, index, index, index, index, memref<i8>, index, index, memref<i8>, index, index, index, index, index, index, index, index)
+// CHECK-LABEL: func.func @igemm_zero_points
+// CHECK-DAG: %[[C0:.+]] = arith.constant 0 : index
+// CHECK-DAG: %[[C1:.+]] = arith.constant 1 : index
+// CHECK-DAG: %[[M7:.+]] = arith.constant -7 : index
+// CHECK-DAG: %[[A:.+]], %[[AOFF:.+]], %[[AS:.+]]:2, %[[AST:.+]]:2 = memref.extract_strided_metadata %arg0
+// CHECK-DAG: %[[B:.+]], %[[BOFF:.+]], %[[BS:.+]]:2, %[[BST:.+]]:2 = memref.extract_strided_metadata %arg1
+// CHECK-DAG: %[[C:.+]], %[[COFF:.+]], %[[CS:.+]]:2, %[[CST:.+]]:2 = memref.extract_strided_metadata %arg3
+// CHECK-DAG: %[[Z:.+]], %[[ZOFF:.+]], %[[ZS:.+]], %[[ZST:.+]] = memref.extract_strided_metadata %arg2
+// CHECK-NOT: linalg.fill
+// CHECK: call @kiln_ukernel_igemm_avx512(%[[C1]], %[[C1]], %[[CS]]#0, %[[CS]]#1, %[[AS]]#1, %[[A]], %[[AOFF]], %[[C0]], %[[C0]], %[[AST]]#0, %[[AST]]#1, %[[B]], %[[BOFF]], %[[C0]], %[[C0]], %[[BST]]#0, %[[BST]]#1, %[[C]], %[[COFF]], %[[C0]], %[[C0]], %[[CST]]#0, %[[CST]]#1, %[[Z]], %[[ZOFF]], %[[ZST]], %[[A]], %[[AOFF]], %[[C0]], %[[C0]], %[[M7]], %[[C1]], %[[C0]], %[[C1]], %[[C0]])
+// CHECK-NOT: linalg.generic
+#a = affine_map<(m, n, k) -> (m, k)>
+#b = affine_map<(m, n, k) -> (k, n)>
+#row = affine_map<(m, n, k) -> (m)>
+#c = affine_map<(m, n, k) -> (m, n)>
+func.func @igemm_zero_points(%a: memref<4x8xi8>, %b: memref<8x3xi8>, %za: memref<4xi8>, %c: memref<4x3xi32>) {
+  %zero = arith.constant 0 : i32
+  %c7 = arith.constant -7 : i32
+  linalg.fill ins(%zero : i32) outs(%c : memref<4x3xi32>)
+  linalg.generic {indexing_maps = [#a, #b, #row, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b, %za : memref<4x8xi8>, memref<8x3xi8>, memref<4xi8>) outs(%c : memref<4x3xi32>)
+      attrs = {kiln.ukernel = {isa = "avx512", kernel = "igemm", register_tile = array<i64: 8, 32>}} {
+  ^bb0(%x: i8, %y: i8, %zx: i8, %acc: i32):
+    %1 = arith.extui %x : i8 to i32
+    %2 = arith.extsi %y : i8 to i32
+    %3 = arith.extui %zx : i8 to i32
+    %4 = arith.subi %1, %3 : i32
+    %5 = arith.subi %2, %c7 : i32
+    %6 = arith.muli %4, %5 : i32
+    %7 = arith.addi %acc, %6 : i32
+    linalg.yield %7 : i32
+  }
+  return
+}

@@ -232,3 +232,82 @@ func.func @zero_init_clamp(%a: tensor<8x16xf32>, %b: tensor<16x32xf32>) -> tenso
   } -> tensor<8x32xf32>
   return %r : tensor<8x32xf32>
 }
+
+// -----
+
+// The 8-bit product of kiln.matmul_integer, its zero points read once, per
+// row or folded into the body as a constant, gets the igemm kernel with its
+// own register tile and no fused epilogue.
+// CHECK-LABEL: func.func @integer_products
+// CHECK: linalg.generic {{.+}} ins(%{{.+}}, %{{.+}}, %{{.+}}, %{{.+}} : tensor<4x8xi8>, tensor<8x3xi8>, tensor<4xi8>, tensor<i8>)
+// CHECK-SAME: kiln.ukernel = {isa = "avx512", kernel = "igemm", register_tile = array<i64: 8, 32>}
+// CHECK: linalg.generic {{.+}} ins(%{{.+}}, %{{.+}} : tensor<4x8xi8>, tensor<8x3xi8>)
+// CHECK-SAME: kiln.ukernel = {isa = "avx512", kernel = "igemm", register_tile = array<i64: 8, 32>}
+// AVX2-LABEL: func.func @integer_products
+// AVX2: kiln.ukernel = {isa = "avx2", kernel = "igemm", register_tile = array<i64: 6, 16>}
+#a = affine_map<(m, n, k) -> (m, k)>
+#b = affine_map<(m, n, k) -> (k, n)>
+#row = affine_map<(m, n, k) -> (m)>
+#once = affine_map<(m, n, k) -> ()>
+#c = affine_map<(m, n, k) -> (m, n)>
+func.func @integer_products(%a: tensor<4x8xi8>, %b: tensor<8x3xi8>, %za: tensor<4xi8>, %zb: tensor<i8>, %c: tensor<4x3xi32>) -> (tensor<4x3xi32>, tensor<4x3xi32>) {
+  %0 = linalg.generic {indexing_maps = [#a, #b, #row, #once, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b, %za, %zb : tensor<4x8xi8>, tensor<8x3xi8>, tensor<4xi8>, tensor<i8>) outs(%c : tensor<4x3xi32>) {
+  ^bb0(%x: i8, %y: i8, %zx: i8, %zy: i8, %acc: i32):
+    %1 = arith.extui %x : i8 to i32
+    %2 = arith.extsi %y : i8 to i32
+    %3 = arith.extui %zx : i8 to i32
+    %4 = arith.subi %1, %3 : i32
+    %5 = arith.extsi %zy : i8 to i32
+    %6 = arith.subi %2, %5 : i32
+    %7 = arith.muli %4, %6 : i32
+    %8 = arith.addi %acc, %7 : i32
+    linalg.yield %8 : i32
+  } -> tensor<4x3xi32>
+  %c110 = arith.constant 110 : i32
+  %9 = linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : tensor<4x8xi8>, tensor<8x3xi8>) outs(%c : tensor<4x3xi32>) {
+  ^bb0(%x: i8, %y: i8, %acc: i32):
+    %1 = arith.extui %x : i8 to i32
+    %2 = arith.extsi %y : i8 to i32
+    %3 = arith.subi %1, %c110 : i32
+    %4 = arith.muli %3, %2 : i32
+    %5 = arith.addi %acc, %4 : i32
+    linalg.yield %5 : i32
+  } -> tensor<4x3xi32>
+  return %0, %9 : tensor<4x3xi32>, tensor<4x3xi32>
+}
+
+// -----
+
+// Not an exact 8-bit product: a zero point read along k, or a product that
+// widens a 16-bit operand, keeps its loops.
+// CHECK-LABEL: func.func @not_integer_products
+// CHECK-NOT: kiln.ukernel
+#a = affine_map<(m, n, k) -> (m, k)>
+#b = affine_map<(m, n, k) -> (k, n)>
+#along_k = affine_map<(m, n, k) -> (k)>
+#c = affine_map<(m, n, k) -> (m, n)>
+func.func @not_integer_products(%a: tensor<4x8xi8>, %b: tensor<8x3xi8>, %z: tensor<8xi8>, %w: tensor<8x3xi16>, %c: tensor<4x3xi32>) -> (tensor<4x3xi32>, tensor<4x3xi32>) {
+  %0 = linalg.generic {indexing_maps = [#a, #b, #along_k, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b, %z : tensor<4x8xi8>, tensor<8x3xi8>, tensor<8xi8>) outs(%c : tensor<4x3xi32>) {
+  ^bb0(%x: i8, %y: i8, %zx: i8, %acc: i32):
+    %1 = arith.extui %x : i8 to i32
+    %2 = arith.extsi %y : i8 to i32
+    %3 = arith.extui %zx : i8 to i32
+    %4 = arith.subi %1, %3 : i32
+    %5 = arith.muli %4, %2 : i32
+    %6 = arith.addi %acc, %5 : i32
+    linalg.yield %6 : i32
+  } -> tensor<4x3xi32>
+  %7 = linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %w : tensor<4x8xi8>, tensor<8x3xi16>) outs(%c : tensor<4x3xi32>) {
+  ^bb0(%x: i8, %y: i16, %acc: i32):
+    %1 = arith.extui %x : i8 to i32
+    %2 = arith.extsi %y : i16 to i32
+    %3 = arith.muli %1, %2 : i32
+    %4 = arith.addi %acc, %3 : i32
+    linalg.yield %4 : i32
+  } -> tensor<4x3xi32>
+  return %0, %7 : tensor<4x3xi32>, tensor<4x3xi32>
+}
