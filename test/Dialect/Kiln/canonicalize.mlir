@@ -696,3 +696,21 @@ func.func @transpose_refining(%x: tensor<?x6xf32>, %y: tensor<3x5x?xf32>) -> (te
   %2 = kiln.transpose %1 {perm = array<i64: 1, 2, 0>} : (tensor<?x3x5xf32>) -> tensor<3x5x4xf32>
   return %0, %2 : tensor<4x6xf32>, tensor<3x5x4xf32>
 }
+
+// -----
+
+// matmul_integer: a constant zero point that is zero everywhere is dropped;
+// one whose values are all equal becomes a scalar; others stay.
+// CHECK-LABEL: func.func @integer_zero_points
+// CHECK-DAG: %[[Z3:.+]] = kiln.constant dense<3> : tensor<ui8>
+// CHECK-DAG: %[[ZV:.+]] = kiln.constant dense<[1, 2]> : tensor<2xi8>
+// CHECK: kiln.matmul_integer %arg0, %arg1 lhs_zero_point %[[Z3]] : (tensor<4x8xui8>, tensor<8x2xi8>, tensor<ui8>) -> tensor<4x2xi32>
+// CHECK: kiln.matmul_integer %arg0, %arg1 rhs_zero_point %[[ZV]] : (tensor<4x8xui8>, tensor<8x2xi8>, tensor<2xi8>) -> tensor<4x2xi32>
+func.func @integer_zero_points(%a: tensor<4x8xui8>, %b: tensor<8x2xi8>) -> (tensor<4x2xi32>, tensor<4x2xi32>) {
+  %za = kiln.constant dense<3> : tensor<4xui8>
+  %zb = kiln.constant dense<0> : tensor<2xi8>
+  %zv = kiln.constant dense<[1, 2]> : tensor<2xi8>
+  %0 = kiln.matmul_integer %a, %b lhs_zero_point %za rhs_zero_point %zb : (tensor<4x8xui8>, tensor<8x2xi8>, tensor<4xui8>, tensor<2xi8>) -> tensor<4x2xi32>
+  %1 = kiln.matmul_integer %a, %b rhs_zero_point %zv : (tensor<4x8xui8>, tensor<8x2xi8>, tensor<2xi8>) -> tensor<4x2xi32>
+  return %0, %1 : tensor<4x2xi32>, tensor<4x2xi32>
+}

@@ -3,6 +3,7 @@
 #include "kiln/Dialect/Kiln/IR/KilnOps.h"
 
 #include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/PatternMatch.h"
 
 using namespace mlir;
 using namespace kiln;
@@ -677,4 +678,51 @@ LogicalResult MatMulIntegerOp::verify() {
                               "lhs_zero_point")) ||
                  failed(check(getRhsZeroPoint(), rhs, rhs.getRank() - 1,
                               "rhs_zero_point")));
+}
+
+namespace {
+/// Constant zero points of matmul_integer: one that is zero everywhere is
+/// dropped, one whose values are all equal becomes a scalar (what the
+/// kernels take without a per-row or per-column pass).
+struct SimplifyIntegerZeroPoints : OpRewritePattern<MatMulIntegerOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(MatMulIntegerOp op,
+                                PatternRewriter &rewriter) const override {
+    bool changed = false;
+    auto simplify = [&](Value zeroPoint) -> Value {
+      std::optional<SmallVector<int64_t>> values =
+          zeroPoint ? getConstantInts(zeroPoint) : std::nullopt;
+      if (!values || values->empty() || llvm::any_of(*values, [&](int64_t v) {
+            return v != values->front();
+          }))
+        return zeroPoint;
+      if (values->front() == 0) {
+        changed = true;
+        return Value();
+      }
+      auto type = cast<RankedTensorType>(zeroPoint.getType());
+      if (type.getRank() == 0)
+        return zeroPoint;
+      changed = true;
+      auto scalar = RankedTensorType::get({}, type.getElementType());
+      return ConstantOp::create(
+          rewriter, op.getLoc(),
+          cast<ElementsAttr>(DenseElementsAttr::get(
+              scalar, APInt(8, static_cast<uint64_t>(values->front()),
+                            /*isSigned=*/true, /*implicitTrunc=*/true))));
+    };
+    Value lhsZero = simplify(op.getLhsZeroPoint());
+    Value rhsZero = simplify(op.getRhsZeroPoint());
+    if (!changed)
+      return failure();
+    rewriter.replaceOpWithNewOp<MatMulIntegerOp>(op, op.getLhs(), op.getRhs(),
+                                                 lhsZero, rhsZero);
+    return success();
+  }
+};
+} // namespace
+
+void MatMulIntegerOp::getCanonicalizationPatterns(RewritePatternSet &results,
+                                                  MLIRContext *context) {
+  results.add<SimplifyIntegerZeroPoints>(context);
 }

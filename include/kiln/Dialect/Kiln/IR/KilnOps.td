@@ -1327,6 +1327,8 @@ def Kiln_MatMulIntegerOp : Kiln_Op<"matmul_integer", [AttrSizedOperandSegments]>
     exactly in i32. `lhs` and `rhs` hold signed or unsigned 8-bit integers
     (independently); each zero point has its operand's element type and is a
     scalar, or 1-D: per row of `lhs` ([M]) or per column of `rhs` ([N]).
+    Canonicalization drops a constant zero point that is zero everywhere and
+    makes one whose values are all equal a scalar.
 
     ```mlir
     %y = kiln.matmul_integer %a, %w lhs_zero_point %za : (tensor<1x128x768xui8>, tensor<768x768xi8>, tensor<ui8>) -> tensor<1x128x768xi32>
@@ -1340,6 +1342,7 @@ def Kiln_MatMulIntegerOp : Kiln_Op<"matmul_integer", [AttrSizedOperandSegments]>
     $lhs `,` $rhs (`lhs_zero_point` $lhs_zero_point^)? (`rhs_zero_point` $rhs_zero_point^)? attr-dict `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;
+  let hasCanonicalizer = 1;
 }
 
 #endif // KILN_DIALECT_KILN_IR_KILNOPS_TD
