@@ -60,11 +60,14 @@
 typedef int32_t unit_t __attribute__((may_alias));
 
 /* A microkernel: C[r][j] (+)= the product of an A panel's first ROWS rows
- * (ROWS fixed per kernel) and a B panel's columns, plus the panels' terms,
+ * (ROWS fixed per kernel) and a B panel's columns, plus the A panel's terms
+ * (after its units) and the B terms `bt` (after the B panel's units, or
+ * computed apart for a B the compiler packed),
  * over `groups` packed units of k; stores columns j < nv (the kernel's
  * width or fewer), rows `rs` elements apart. */
 typedef void (*micro_fn)(int64_t groups, const unit_t *a, const unit_t *b,
-                         int32_t *c, int64_t rs, int64_t nv, int accumulate);
+                         const unit_t *bt, int32_t *c, int64_t rs, int64_t nv,
+                         int accumulate);
 
 /* How a packer stores one operand. Elements are u8 when `is_unsigned`; the
  * bytes format stores them as u8 when `stored_unsigned` (A) or as s8 (B),
@@ -100,7 +103,8 @@ __attribute__((target("avx512f"))) static inline __mmask16 lanes(int64_t n) {
 #define DEFINE_MICRO_VNNI(name, ROWS, HALVES)                                  \
   __attribute__((target("avx512f,avx512bw,avx512vnni"))) static void name(     \
       int64_t groups, const unit_t *restrict a, const unit_t *restrict b,      \
-      int32_t *restrict c, int64_t rs, int64_t nv, int accumulate) {           \
+      const unit_t *restrict bt, int32_t *restrict c, int64_t rs, int64_t nv,  \
+      int accumulate) {                                                        \
     __m512i acc[ROWS][HALVES];                                                 \
     for (int i = 0; i < ROWS; ++i)                                             \
       for (int h = 0; h < HALVES; ++h)                                         \
@@ -117,11 +121,11 @@ __attribute__((target("avx512f"))) static inline __mmask16 lanes(int64_t n) {
       a += 8;                                                                  \
       b += 32;                                                                 \
     }                                                                          \
-    /* a and b now point at the panels' terms. */                              \
+    /* a now points at the A panel's terms. */                                 \
     __m512i terms[HALVES];                                                     \
     __mmask16 mask[HALVES];                                                    \
     for (int h = 0; h < HALVES; ++h) {                                         \
-      terms[h] = _mm512_loadu_si512(b + 16 * h);                               \
+      terms[h] = _mm512_loadu_si512(bt + 16 * h);                              \
       mask[h] = lanes(nv - 16 * h);                                            \
     }                                                                          \
     for (int i = 0; i < ROWS; ++i) {                                           \
@@ -161,7 +165,8 @@ DEFINE_MICRO_VNNI(micro_vnni_n8, 8, 1)
 #define DEFINE_MICRO_AVX2(name, ROWS)                                          \
   __attribute__((target("avx2,fma"))) static void name(                        \
       int64_t groups, const unit_t *restrict a, const unit_t *restrict b,      \
-      int32_t *restrict c, int64_t rs, int64_t nv, int accumulate) {           \
+      const unit_t *restrict bt, int32_t *restrict c, int64_t rs, int64_t nv,  \
+      int accumulate) {                                                        \
     __m256i acc[ROWS][2];                                                      \
     for (int i = 0; i < ROWS; ++i)                                             \
       acc[i][0] = acc[i][1] = _mm256_setzero_si256();                          \
@@ -176,8 +181,8 @@ DEFINE_MICRO_VNNI(micro_vnni_n8, 8, 1)
       a += 6;                                                                  \
       b += 16;                                                                 \
     }                                                                          \
-    __m256i t0 = _mm256_loadu_si256((const __m256i *)b);                       \
-    __m256i t1 = _mm256_loadu_si256((const __m256i *)(b + 8));                 \
+    __m256i t0 = _mm256_loadu_si256((const __m256i *)bt);                      \
+    __m256i t1 = _mm256_loadu_si256((const __m256i *)(bt + 8));                \
     for (int i = 0; i < ROWS; ++i) {                                           \
       int32_t *row = c + i * rs;                                               \
       __m256i ri = _mm256_set1_epi32(a[i]);                                    \
@@ -213,8 +218,9 @@ DEFINE_MICRO_AVX2(micro_avx2_6, 6)
  * wrap as the vector kernels' do (unsigned arithmetic, no overflow). */
 #define DEFINE_MICRO_GENERIC(name, ROWS)                                       \
   static void name(int64_t groups, const unit_t *restrict a,                   \
-                   const unit_t *restrict b, int32_t *restrict c, int64_t rs,  \
-                   int64_t nv, int accumulate) {                               \
+                   const unit_t *restrict b, const unit_t *restrict bt,        \
+                   int32_t *restrict c, int64_t rs, int64_t nv,                \
+                   int accumulate) {                                           \
     int32_t acc[ROWS][16] = {{0}};                                             \
     for (int64_t g = 0; g < groups; ++g) {                                     \
       const uint8_t *ab = (const uint8_t *)a;                                  \
@@ -229,7 +235,7 @@ DEFINE_MICRO_AVX2(micro_avx2_6, 6)
     }                                                                          \
     for (int i = 0; i < ROWS; ++i)                                             \
       for (int64_t j = 0; j < nv; ++j) {                                       \
-        uint32_t x = (uint32_t)acc[i][j] + (uint32_t)a[i] + (uint32_t)b[j];    \
+        uint32_t x = (uint32_t)acc[i][j] + (uint32_t)a[i] + (uint32_t)bt[j];   \
         if (accumulate)                                                        \
           x += (uint32_t)c[i * rs + j];                                        \
         c[i * rs + j] = (int32_t)x;                                            \
@@ -564,6 +570,10 @@ typedef struct problem {
   /* Zero points of one value each, which the packed terms take (0 when
    * absent or when the correction pass takes them). */
   int32_t za, zb;
+  /* B packed by the compiler for the kernel with this panel width, packed
+   * unit depth and K block (b_prepacked_nr 0: an ordinary matrix): see
+   * kiln_ukernel_igemm_packed_*. */
+  int64_t b_prepacked_nr, b_prepacked_depth, b_prepacked_kc;
 } problem;
 
 /* Operand bi (a batch index over batch0 x batch1) of a batch-strided base. */
@@ -623,20 +633,26 @@ static void plan_grid(const kernel *kr, int64_t units_m, int64_t panels,
 typedef struct scratch {
   unit_t *apack;
   int32_t *tile;
+  /* The B terms of a column block of a compiler-packed B (nc units). */
+  unit_t *bterms;
 } scratch;
 
 /* Multiplies a packed A block (rows [mb, me)) by the packed B panels
- * [p0, p1) of the column block starting at `jc` into C, K block depth kc. */
+ * [p0, p1) of the column block starting at `jc` into C, K block depth kc.
+ * The B terms follow each panel, or (a compiler-packed B) lie in `bterms`,
+ * nr per panel. */
 static void macro_kernel(const kernel *kr, const problem *p, int32_t *c,
                          const unit_t *apack, const unit_t *bpack,
-                         int64_t panel_stride, const scratch *s, int64_t kc,
-                         int64_t mb, int64_t me, int64_t jc, int64_t ncur,
-                         int64_t p0, int64_t p1, int accumulate) {
+                         int64_t panel_stride, const unit_t *bterms,
+                         const scratch *s, int64_t kc, int64_t mb, int64_t me,
+                         int64_t jc, int64_t ncur, int64_t p0, int64_t p1,
+                         int accumulate) {
   const int64_t mr = kr->mr, nr = kr->nr;
   int64_t groups = ceil_div(kc, kr->depth);
   int64_t a_panel = panel_units(kr, kc, mr);
   for (int64_t panel = p0; panel < p1; ++panel) {
     const unit_t *bp = bpack + panel * panel_stride;
+    const unit_t *bt = bterms ? bterms + panel * nr : bp + groups * nr;
     int64_t j = jc + panel * nr, nv = min64(nr, ncur - panel * nr);
     for (int64_t i = mb; i < me; i += mr) {
       const unit_t *ap = apack + (i - mb) / mr * a_panel;
@@ -644,11 +660,11 @@ static void macro_kernel(const kernel *kr, const problem *p, int32_t *c,
       micro_fn micro =
           2 * nv <= nr && kr->narrow[mv] ? kr->narrow[mv] : kr->micro[mv];
       if (p->c_n == 1) {
-        micro(groups, ap, bp, c + i * p->c_m + j, p->c_m, nv, accumulate);
+        micro(groups, ap, bp, bt, c + i * p->c_m + j, p->c_m, nv, accumulate);
         continue;
       }
       /* Columns apart in C: through the tile buffer. */
-      micro(groups, ap, bp, s->tile, nr, nv, 0);
+      micro(groups, ap, bp, bt, s->tile, nr, nv, 0);
       for (int64_t ii = 0; ii < mv; ++ii) {
         int32_t *row = c + (i + ii) * p->c_m + j * p->c_n;
         const int32_t *from = s->tile + ii * nr;
@@ -683,6 +699,10 @@ static void gemm_batch(const kernel *kr, const problem *p, int64_t bi,
   /* Panels sit a full K block apart whatever this block's depth: a thread
    * on the last (shorter) block never writes where another still reads. */
   int64_t panel_stride = panel_units(kr, kr->kc, nr);
+  /* A compiler-packed B: panels over all of K, then the column sums. */
+  const unit_t *prepacked = (const unit_t *)b;
+  int64_t full_groups = ceil_div(p->k, kr->depth);
+  const int32_t *colsums = prepacked + ceil_div(p->n, nr) * full_groups * nr;
   for (int64_t jc = 0; jc < p->n; jc += kr->nc) {
     int64_t ncur = min64(kr->nc, p->n - jc), panels = ceil_div(ncur, nr);
     int64_t p0, p1;
@@ -691,6 +711,27 @@ static void gemm_batch(const kernel *kr, const problem *p, int64_t bi,
       int64_t kc = min64(kr->kc, p->k - pc);
       int accumulate = pc > 0 || p->accumulate;
       int last = pc + kc >= p->k;
+      if (p->b_prepacked_nr) {
+        /* Read in place; the terms of this thread's panels from the sums. */
+        const int32_t *sums =
+            colsums + pc / kr->kc * ceil_div(p->n, nr) * nr + jc;
+        for (int64_t q = p0 * nr; q < p1 * nr; ++q)
+          s->bterms[q] = (int32_t)((uint32_t)b_mode.scale * (uint32_t)sums[q] +
+                                   (uint32_t)b_mode.bias * (uint32_t)kc);
+        for (int64_t mb = m_begin; mb < m_end && p0 < p1; mb += kr->mc) {
+          int64_t me = min64(mb + kr->mc, m_end);
+          int64_t a_panel = panel_units(kr, kc, mr);
+          for (int64_t i = mb; i < me; i += mr)
+            kr->pack(s->apack + (i - mb) / mr * a_panel, mr, min64(mr, me - i),
+                     kc, a + i * p->a_m + pc * p->a_k, p->a_m, p->a_k, &a_mode);
+          macro_kernel(kr, p, c, s->apack,
+                       prepacked + jc / nr * full_groups * nr +
+                           pc / kr->depth * nr,
+                       full_groups * nr, s->bterms, s, kc, mb, me, jc, ncur, p0,
+                       p1, accumulate);
+        }
+        continue;
+      }
       /* The threads of a grid column pack its panels. */
       for (int64_t panel = p0 + id / gn; panel < p1; panel += gm)
         kr->pack(bpack + panel * panel_stride, nr, min64(nr, ncur - panel * nr),
@@ -706,8 +747,8 @@ static void gemm_batch(const kernel *kr, const problem *p, int64_t bi,
         for (int64_t i = mb; i < me; i += mr)
           kr->pack(s->apack + (i - mb) / mr * a_panel, mr, min64(mr, me - i),
                    kc, a + i * p->a_m + pc * p->a_k, p->a_m, p->a_k, &a_mode);
-        macro_kernel(kr, p, c, s->apack, bpack, panel_stride, s, kc, mb, me, jc,
-                     ncur, p0, p1, accumulate);
+        macro_kernel(kr, p, c, s->apack, bpack, panel_stride, NULL, s, kc, mb,
+                     me, jc, ncur, p0, p1, accumulate);
       }
       /* A thread must not pack panels another still reads: the next K
        * block's when the grid has rows, the next column block's (split
@@ -1062,9 +1103,14 @@ static void run_problem(kiln_isa requested, const problem *p) {
     plan_grid(kr, units_m, panels, threads, &gm, &gn);
   /* One allocation for all scratch, outside the parallel region (where a
    * failed allocation can still end the run cleanly): the shared B block
-   * (or one per thread), then per thread an A block and a tile. */
+   * (or one per thread; none for a compiler-packed B, whose terms go in a
+   * per-thread buffer instead), then per thread an A block and a tile. */
   size_t b_bytes =
-      (size_t)(panels * panel_units(kr, kr->kc, kr->nr)) * sizeof(unit_t);
+      p->b_prepacked_nr
+          ? (size_t)kr->nc * sizeof(unit_t)
+          : (size_t)(panels * panel_units(kr, kr->kc, kr->nr)) * sizeof(unit_t);
+  if (p->b_prepacked_nr)
+    per_batch = 1;
   size_t a_bytes = (size_t)(ceil_div(min64(p->m, kr->mc), kr->mr) *
                             panel_units(kr, kr->kc, kr->mr)) *
                    sizeof(unit_t);
@@ -1077,8 +1123,19 @@ static void run_problem(kiln_isa requested, const problem *p) {
   {
     int id = omp_get_thread_num(), count = omp_get_num_threads();
     char *mine = all + shared + per_thread * (size_t)id;
-    scratch s = {(unit_t *)mine, (int32_t *)(mine + a_bytes)};
-    if (per_batch) {
+    scratch s = {(unit_t *)mine, (int32_t *)(mine + a_bytes), NULL};
+    if (p->b_prepacked_nr) {
+      /* The threads share each batch, reading B in place; or take whole
+       * batches when there are many. */
+      s.bterms = (unit_t *)(mine + a_bytes + tile_bytes);
+      int many = batches >= 2 * count;
+      int64_t grid_m = gm, grid_n = gn;
+      if (!many)
+        plan_grid(kr, units_m, panels, count, &grid_m, &grid_n);
+      for (int64_t bi = many ? id : 0; bi < batches; bi += many ? count : 1)
+        gemm_batch(kr, p, bi, NULL, &s, many ? 0 : id, many ? 1 : count,
+                   many ? 1 : grid_m, many ? 1 : grid_n);
+    } else if (per_batch) {
       unit_t *bpack = (unit_t *)(mine + a_bytes + tile_bytes);
       for (int64_t bi = id; bi < batches; bi += count)
         gemm_batch(kr, p, bi, bpack, &s, 0, 1, 1, 1);
@@ -1158,6 +1215,30 @@ static void correct_zero_points(const problem *p, const int8_t *za,
   kiln_buffer_free(sums);
 }
 
+/* Runs `p` with its zero points (views za, zb when not NULL, else the
+ * constants). */
+static void run_igemm(kiln_isa isa, problem *p, const int8_t *za, int64_t za_m,
+                      int64_t za_value, const int8_t *zb, int64_t zb_n,
+                      int64_t zb_value) {
+  if (p->m <= 0 || p->n <= 0 || p->batch0 <= 0 || p->batch1 <= 0)
+    return;
+  /* Zero points of one value go into the packed product's terms; the
+   * few-row path and per-row or per-column ones are corrected after. */
+  int few_rows = p->m <= ROWS_MAX && p->b_n == 1 && p->c_n == 1 && p->k > 0 &&
+                 !p->b_prepacked_nr;
+  if (!few_rows && (!za || za_m == 0 || p->m == 1) &&
+      (!zb || zb_n == 0 || p->n == 1)) {
+    p->za = za ? zero_point(za, 0, 0, p->a_unsigned) : (int32_t)za_value;
+    p->zb = zb ? zero_point(zb, 0, 0, p->b_unsigned) : (int32_t)zb_value;
+    za = zb = NULL;
+    za_value = zb_value = 0;
+  }
+  run_problem(isa, p);
+  if (za || zb || za_value || zb_value)
+    correct_zero_points(p, za, za_m, (int32_t)za_value, zb, zb_n,
+                        (int32_t)zb_value);
+}
+
 static void igemm(kiln_isa isa, KILN_IGEMM_ARGS) {
   (void)a_allocated, (void)b_allocated, (void)c_allocated, (void)za_allocated,
       (void)zb_allocated;
@@ -1182,24 +1263,83 @@ static void igemm(kiln_isa isa, KILN_IGEMM_ARGS) {
                .a_unsigned = a_unsigned != 0,
                .b_unsigned = b_unsigned != 0,
                .accumulate = accumulate != 0};
+  run_igemm(isa, &p, zero_points & 1 ? za_aligned + za_offset : NULL, za_m,
+            za_value, zero_points & 2 ? zb_aligned + zb_offset : NULL, zb_n,
+            zb_value);
+}
+
+KILN_EXPORT void kiln_ukernel_igemm_packing(kiln_isa isa, int64_t *panel_width,
+                                            int64_t *unit_depth,
+                                            int64_t *block_depth) {
+  const kernel *kr = &kernels[isa];
+  *panel_width = kr->nr;
+  *unit_depth = kr->depth;
+  *block_depth = kr->kc;
+}
+
+/* B (k x n) of a compiler packing (see KILN_IGEMM_PACKED_ARGS) as the
+ * row-major bytes it was packed from. */
+static void unpack_b(int8_t *out, const int8_t *packed, int64_t k, int64_t n,
+                     int64_t width, int64_t depth, int b_unsigned) {
+  int64_t groups = ceil_div(k, depth);
+  const unit_t *units = (const unit_t *)packed;
+  for (int64_t q = 0; q < k; ++q)
+    for (int64_t j = 0; j < n; ++j) {
+      const unit_t *unit =
+          units + (j / width * groups + q / depth) * width + j % width;
+      if (depth == 4) {
+        uint8_t stored = ((const uint8_t *)unit)[q % 4];
+        out[q * n + j] = (int8_t)(stored ^ (b_unsigned ? 0x80 : 0));
+      } else {
+        out[q * n + j] = (int8_t)((const int16_t *)unit)[q % 2];
+      }
+    }
+}
+
+static void igemm_packed(kiln_isa requested, KILN_IGEMM_PACKED_ARGS) {
+  (void)a_allocated, (void)b_allocated, (void)c_allocated, (void)za_allocated,
+      (void)zb_allocated;
+  (void)a_zero, (void)b_zero, (void)c_zero, (void)za_zero, (void)zb_zero;
+  problem p = {.batch0 = batch0,
+               .batch1 = batch1,
+               .m = m,
+               .n = n,
+               .k = k,
+               .a = a_aligned + a_offset,
+               .b = b_aligned + b_offset,
+               .c = c_aligned + c_offset,
+               .a_batch = {a_batch0, a_batch1},
+               .c_batch = {c_batch0, c_batch1},
+               .a_m = a_m,
+               .a_k = a_k,
+               .c_m = c_m,
+               .c_n = c_n,
+               .a_unsigned = a_unsigned != 0,
+               .b_unsigned = b_unsigned != 0,
+               .accumulate = accumulate != 0,
+               .b_prepacked_nr = b_panel_width,
+               .b_prepacked_depth = b_unit_depth,
+               .b_prepacked_kc = b_block_depth};
   const int8_t *za = zero_points & 1 ? za_aligned + za_offset : NULL;
   const int8_t *zb = zero_points & 2 ? zb_aligned + zb_offset : NULL;
-  if (p.m <= 0 || p.n <= 0 || p.batch0 <= 0 || p.batch1 <= 0)
-    return;
-  /* Zero points of one value go into the packed product's terms; the
-   * few-row path and per-row or per-column ones are corrected after. */
-  int few_rows = p.m <= ROWS_MAX && p.b_n == 1 && p.c_n == 1 && p.k > 0;
-  if (!few_rows && (!za || za_m == 0 || p.m == 1) &&
-      (!zb || zb_n == 0 || p.n == 1)) {
-    p.za = za ? zero_point(za, 0, 0, p.a_unsigned) : (int32_t)za_value;
-    p.zb = zb ? zero_point(zb, 0, 0, p.b_unsigned) : (int32_t)zb_value;
-    za = zb = NULL;
-    za_value = zb_value = 0;
+  const kernel *kr = &kernels[resolve_isa(requested)];
+  int vector_zero_points =
+      (za && za_m != 0 && m > 1) || (zb && zb_n != 0 && n > 1);
+  int8_t *unpacked = NULL;
+  if (kr->nr != b_panel_width || kr->depth != b_unit_depth ||
+      kr->kc != b_block_depth || vector_zero_points) {
+    /* Packed for another kernel (this processor lacks the compile target's
+     * ISA), or zero points that the correction pass needs B's values for:
+     * the product runs on B as a plain matrix. */
+    unpacked = kiln_buffer_alloc((size_t)(k > 0 ? k : 1) * (size_t)n);
+    unpack_b(unpacked, p.b, k, n, b_panel_width, b_unit_depth, p.b_unsigned);
+    p.b = unpacked;
+    p.b_k = n;
+    p.b_n = 1;
+    p.b_prepacked_nr = 0;
   }
-  run_problem(isa, &p);
-  if (za || zb || za_value || zb_value)
-    correct_zero_points(&p, za, za_m, (int32_t)za_value, zb, zb_n,
-                        (int32_t)zb_value);
+  run_igemm(requested, &p, za, za_m, za_value, zb, zb_n, zb_value);
+  kiln_buffer_free(unpacked);
 }
 
 #define DEFINE_ENTRY_POINT(suffix, isa)                                        \
@@ -1212,6 +1352,23 @@ static void igemm(kiln_isa isa, KILN_IGEMM_ARGS) {
           zb_aligned, zb_zero, zb_offset, zb_n, za_value, zb_value,            \
           a_unsigned, b_unsigned, zero_points, accumulate);                    \
   }
+
+#define DEFINE_PACKED_ENTRY_POINT(suffix, isa)                                 \
+  KILN_EXPORT void kiln_ukernel_igemm_packed_##suffix(                         \
+      KILN_IGEMM_PACKED_ARGS) {                                                \
+    igemm_packed(isa, batch0, batch1, m, n, k, a_allocated, a_aligned, a_zero, \
+                 a_offset, a_batch0, a_batch1, a_m, a_k, b_allocated,          \
+                 b_aligned, b_zero, b_offset, b_panel_width, b_unit_depth,     \
+                 b_block_depth, c_allocated, c_aligned, c_zero, c_offset,      \
+                 c_batch0, c_batch1, c_m, c_n, za_allocated, za_aligned,       \
+                 za_zero, za_offset, za_m, zb_allocated, zb_aligned, zb_zero,  \
+                 zb_offset, zb_n, za_value, zb_value, a_unsigned, b_unsigned,  \
+                 zero_points, accumulate);                                     \
+  }
+
+DEFINE_PACKED_ENTRY_POINT(avx512, KILN_ISA_AVX512)
+DEFINE_PACKED_ENTRY_POINT(avx2, KILN_ISA_AVX2)
+DEFINE_PACKED_ENTRY_POINT(generic, KILN_ISA_GENERIC)
 
 DEFINE_ENTRY_POINT(avx512, KILN_ISA_AVX512)
 DEFINE_ENTRY_POINT(avx2, KILN_ISA_AVX2)

@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
@@ -21,17 +22,22 @@
 namespace {
 
 using IgemmFn = void (*)(KILN_IGEMM_ARGS);
+using IgemmPackedFn = void (*)(KILN_IGEMM_PACKED_ARGS);
 
 struct Variant {
   kiln_isa isa;
   const char *name;
   IgemmFn igemm;
+  IgemmPackedFn packed;
 };
 
 const Variant kVariants[] = {
-    {KILN_ISA_AVX512, "avx512", kiln_ukernel_igemm_avx512},
-    {KILN_ISA_AVX2, "avx2", kiln_ukernel_igemm_avx2},
-    {KILN_ISA_GENERIC, "generic", kiln_ukernel_igemm_generic},
+    {KILN_ISA_AVX512, "avx512", kiln_ukernel_igemm_avx512,
+     kiln_ukernel_igemm_packed_avx512},
+    {KILN_ISA_AVX2, "avx2", kiln_ukernel_igemm_avx2,
+     kiln_ukernel_igemm_packed_avx2},
+    {KILN_ISA_GENERIC, "generic", kiln_ukernel_igemm_generic,
+     kiln_ukernel_igemm_packed_generic},
 };
 
 /// The signedness of A and B.
@@ -411,6 +417,86 @@ TEST_P(IGemmTest, EmptyProducts) {
     for (int32_t v : c)
       EXPECT_EQ(v, 5) << GetParam().name;
   }
+}
+
+/// B (k x n, row-major) packed as KILN_IGEMM_PACKED_ARGS documents, for
+/// panels of `width`, units of `depth` k and K blocks of `block`.
+std::vector<int8_t> packB(const std::vector<int8_t> &b, int64_t k, int64_t n,
+                          bool bUnsigned, int64_t width, int64_t depth,
+                          int64_t block) {
+  int64_t panels = (n + width - 1) / width, groups = (k + depth - 1) / depth;
+  int64_t padded = panels * width, blocks = (k + block - 1) / block;
+  std::vector<int32_t> units(panels * groups * width + blocks * padded, 0);
+  for (int64_t q = 0; q < k; ++q)
+    for (int64_t j = 0; j < n; ++j) {
+      int32_t &unit =
+          units[(j / width * groups + q / depth) * width + j % width];
+      int32_t stored;
+      if (depth == 4) {
+        uint8_t byte = (uint8_t)b[q * n + j] ^ (bUnsigned ? 0x80 : 0);
+        reinterpret_cast<uint8_t *>(&unit)[q % 4] = byte;
+        stored = (int8_t)byte;
+      } else {
+        stored = (int32_t)valueOf(b[q * n + j], bUnsigned);
+        reinterpret_cast<int16_t *>(&unit)[q % 2] = (int16_t)stored;
+      }
+      units[panels * groups * width + q / block * padded + j] += stored;
+    }
+  std::vector<int8_t> bytes(units.size() * 4);
+  std::memcpy(bytes.data(), units.data(), bytes.size());
+  return bytes;
+}
+
+TEST_P(IGemmTest, CompilerPackedB) {
+  // B packed for this kernel (as the compiler packs constants), and for
+  // another one (the kernel unpacks it first); zero points of one value
+  // and per row; batches of A sharing B.
+  std::mt19937 rng(29);
+  const int64_t shapes[][3] = {
+      {1, 70, 33}, {5, 45, 130}, {37, 70, 1030}, {128, 300, 2100}};
+  for (const auto &shape : shapes)
+    for (Signs signs : kAllSigns)
+      for (int variant = 0; variant < 3; ++variant) {
+        int64_t m = shape[0], n = shape[1], k = shape[2], batches = 2;
+        int64_t width, depth, block;
+        kiln_ukernel_igemm_packing(
+            variant == 2 ? (GetParam().isa == KILN_ISA_AVX2 ? KILN_ISA_GENERIC
+                                                            : KILN_ISA_AVX2)
+                         : GetParam().isa,
+            &width, &depth, &block);
+        std::vector<int8_t> a = randomBytes(batches * m * k, rng);
+        std::vector<int8_t> b = randomBytes(k * n, rng);
+        std::vector<int8_t> packed =
+            packB(b, k, n, signs.bUnsigned, width, depth, block);
+        std::vector<int8_t> za = randomBytes(variant == 1 ? m : 1, rng);
+        int8_t zb = (int8_t)(variant * 37 - 20);
+        bool accumulate = variant == 1;
+        std::vector<int32_t> c = randomInts(batches * m * n, rng);
+        std::vector<int32_t> expected = c;
+        for (int64_t bi = 0; bi < batches; ++bi)
+          for (int64_t i = 0; i < m; ++i)
+            for (int64_t j = 0; j < n; ++j) {
+              int64_t sum = 0;
+              int64_t zai = valueOf(za[za.size() > 1 ? i : 0], signs.aUnsigned);
+              for (int64_t q = 0; q < k; ++q)
+                sum +=
+                    (valueOf(a[(bi * m + i) * k + q], signs.aUnsigned) - zai) *
+                    (valueOf(b[q * n + j], signs.bUnsigned) -
+                     valueOf(zb, signs.bUnsigned));
+              int32_t &out = expected[(bi * m + i) * n + j];
+              out = (int32_t)((accumulate ? out : 0) + sum);
+            }
+        GetParam().packed(1, batches, m, n, k, a.data(), a.data(), 0, 0, 0,
+                          m * k, k, 1, packed.data(), packed.data(), 0, 0,
+                          width, depth, block, c.data(), c.data(), 0, 0, 0,
+                          m * n, n, 1, za.data(), za.data(), 0, 0,
+                          za.size() > 1 ? 1 : 0, &zb, &zb, 0, 0, 0, 0, 0,
+                          signs.aUnsigned, signs.bUnsigned, 3, accumulate);
+        EXPECT_EQ(c, expected)
+            << GetParam().name << " packed for " << width << "/" << depth << "/"
+            << block << " " << signsName(signs) << " m=" << m << " n=" << n
+            << " k=" << k;
+      }
 }
 
 INSTANTIATE_TEST_SUITE_P(AllISAs, IGemmTest, ::testing::ValuesIn(kVariants),

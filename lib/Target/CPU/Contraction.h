@@ -84,6 +84,14 @@ std::pair<int64_t, int64_t> registerTile(ISA isa);
 /// The accumulator block of the 8-bit kernel for `isa` (runtime/cpu/igemm.c).
 std::pair<int64_t, int64_t> integerRegisterTile(ISA isa);
 
+/// How the 8-bit kernel for `isa` wants a constant B packed (the runtime's
+/// kiln_ukernel_igemm_packing): panels of `width` columns, units of `depth`
+/// consecutive k (4: bytes, 2: int16 pairs), column sums per `block` k.
+struct IntegerPacking {
+  int64_t width, depth, block;
+};
+IntegerPacking integerPacking(ISA isa);
+
 /// The name of the attribute the strategy pass sets.
 inline constexpr llvm::StringLiteral kUKernelAttr = "kiln.ukernel";
 

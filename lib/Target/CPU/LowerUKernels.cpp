@@ -445,6 +445,125 @@ static memref::GlobalOp packConstantRhs(ModuleOp module, linalg::LinalgOp op,
       });
 }
 
+/// The bytes of an 8-bit constant global's initializer (`splat` holds a
+/// splat's), or nothing.
+static std::optional<ArrayRef<int8_t>>
+constantBytes(memref::GlobalOp global, SmallVector<int8_t> &splat) {
+  if (!global || !global.getConstant() || !global.getInitialValue() ||
+      !global.getType().getElementType().isInteger(8))
+    return std::nullopt;
+  Attribute init = *global.getInitialValue();
+  int64_t count = global.getType().getNumElements();
+  ArrayRef<char> raw;
+  if (auto resource = dyn_cast<DenseResourceElementsAttr>(init)) {
+    AsmResourceBlob *blob = resource.getRawHandle().getBlob();
+    if (!blob)
+      return std::nullopt;
+    raw = blob->getData();
+  } else if (auto dense = dyn_cast<DenseIntElementsAttr>(init)) {
+    if (dense.isSplat()) {
+      splat.assign(count, static_cast<int8_t>(
+                              dense.getSplatValue<APInt>().getZExtValue()));
+      return ArrayRef<int8_t>(splat);
+    }
+    raw = dense.getRawData();
+  } else {
+    return std::nullopt;
+  }
+  if (static_cast<int64_t>(raw.size()) != count)
+    return std::nullopt;
+  return ArrayRef<int8_t>(reinterpret_cast<const int8_t *>(raw.data()), count);
+}
+
+/// Packs the constant 8-bit rhs of an integer product as the runtime's
+/// kiln_ukernel_igemm_packed_* reads it for `packing` (see kiln_ukernels.h:
+/// panels of units, then the column sums of the stored values per K block)
+/// into a new byte global. Returns nothing when the rhs is not a constant
+/// global read through the k and n loops only.
+static memref::GlobalOp packConstantIntRhs(ModuleOp module, linalg::LinalgOp op,
+                                           const IGemm &gemm,
+                                           IntegerPacking packing) {
+  Value operand = op.getDpsInputOperand(1)->get();
+  auto type = dyn_cast<MemRefType>(operand.getType());
+  Value source = operand;
+  while (Operation *reshape = source.getDefiningOp()) {
+    if (!isa<memref::ExpandShapeOp, memref::CollapseShapeOp>(reshape))
+      break;
+    source = reshape->getOperand(0);
+  }
+  auto getGlobal = source.getDefiningOp<memref::GetGlobalOp>();
+  if (!type || !type.hasStaticShape() || !type.getLayout().isIdentity() ||
+      !getGlobal)
+    return nullptr;
+  auto global = module.lookupSymbol<memref::GlobalOp>(getGlobal.getNameAttr());
+  SmallVector<int8_t> splat;
+  std::optional<ArrayRef<int8_t>> data = constantBytes(global, splat);
+  if (!data || !global.getType().getLayout().isIdentity() ||
+      type.getNumElements() != static_cast<int64_t>(data->size()))
+    return nullptr;
+  // Element (k, n): the map's results are k, n or 0 (row-major strides).
+  SmallVector<int64_t> strides(type.getRank(), 1);
+  for (int64_t d = type.getRank() - 2; d >= 0; --d)
+    strides[d] = strides[d + 1] * type.getDimSize(d + 1);
+  int64_t kStride = 0, nStride = 0, k = 1, n = 1;
+  for (auto [position, e] :
+       llvm::enumerate(op.getIndexingMapsArray()[1].getResults())) {
+    auto dim = dyn_cast<AffineDimExpr>(e);
+    if (!dim)
+      continue;
+    if (dim.getPosition() == gemm.loops.k) {
+      kStride = strides[position];
+      k = type.getDimSize(position);
+    } else if (dim.getPosition() == gemm.loops.n) {
+      nStride = strides[position];
+      n = type.getDimSize(position);
+    } else {
+      return nullptr;
+    }
+  }
+  int64_t width = packing.width, depth = packing.depth, block = packing.block;
+  int64_t panels = llvm::divideCeil(n, width);
+  int64_t groups = llvm::divideCeil(k, depth);
+  int64_t blocks = llvm::divideCeil(k, block), padded = panels * width;
+  SmallVector<int32_t> units(panels * groups * width + blocks * padded, 0);
+  for (int64_t q = 0; q < k; ++q)
+    for (int64_t j = 0; j < n; ++j) {
+      int8_t byte = (*data)[q * kStride + j * nStride];
+      int32_t &unit =
+          units[(j / width * groups + q / depth) * width + j % width];
+      int32_t stored;
+      if (depth == 4) {
+        // Stored signed: an unsigned B is flipped into s8.
+        auto flipped = static_cast<uint8_t>(static_cast<uint8_t>(byte) ^
+                                            (gemm.rhsUnsigned ? 0x80 : 0));
+        reinterpret_cast<uint8_t *>(&unit)[q % 4] = flipped;
+        stored = static_cast<int8_t>(flipped);
+      } else {
+        stored = gemm.rhsUnsigned
+                     ? static_cast<int32_t>(static_cast<uint8_t>(byte))
+                     : static_cast<int32_t>(byte);
+        reinterpret_cast<int16_t *>(&unit)[q % 2] =
+            static_cast<int16_t>(stored);
+      }
+      units[panels * groups * width + q / block * padded + j] += stored;
+    }
+  int64_t bytes = static_cast<int64_t>(units.size()) * 4;
+  auto packedType =
+      MemRefType::get({bytes}, IntegerType::get(module.getContext(), 8));
+  std::string name = (global.getSymName() + "_packed").str();
+  auto value = DenseResourceElementsAttr::get(
+      RankedTensorType::get({bytes}, packedType.getElementType()), name,
+      HeapAsmResourceBlob::allocateAndCopyWithAlign(
+          ArrayRef<char>(reinterpret_cast<const char *>(units.data()), bytes),
+          alignof(int32_t)));
+  OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
+  auto packed = memref::GlobalOp::create(
+      b, global.getLoc(), name, b.getStringAttr("private"), packedType, value,
+      /*constant=*/true, b.getI64IntegerAttr(64));
+  SymbolTable(module).insert(packed);
+  return packed;
+}
+
 /// Packs a convolution's constant weights ([g][m][c][kh][kw]) into panels of
 /// `height` output channels per group ([g][m / height][c*kh*kw][height],
 /// zero-padded) as a new global, or returns nothing.
@@ -535,9 +654,9 @@ static LogicalResult lowerGemm(ModuleOp module, linalg::LinalgOp op, ISA isa,
     return op->emitOpError("is marked for the sgemm microkernel but is not a "
                            "matrix product");
   memref::GlobalOp packed =
-      packRhs && !integer
-          ? packConstantRhs(module, op, *loops, registerTile(isa).second)
-          : nullptr;
+      !packRhs  ? nullptr
+      : integer ? packConstantIntRhs(module, op, *integer, integerPacking(isa))
+                : packConstantRhs(module, op, *loops, registerTile(isa).second);
   // With the clamp fused, the kernel runs where the clamp was.
   ImplicitLocOpBuilder b(op.getLoc(), ep.clamp ? ep.clamp : op.getOperation());
   Value output = op.getDpsInitOperand(0)->get();
@@ -614,12 +733,19 @@ static LogicalResult lowerGemm(ModuleOp module, linalg::LinalgOp op, ISA isa,
   };
   for (unsigned i = 0; i < 3; ++i) {
     if (i == 1 && packed) {
-      // The packed rhs: its buffer and panel width (it has no batch dims).
+      // The packed rhs: its buffer and packing (it has no batch dims).
       Buffer rhs = Buffer::of(b, memref::GetGlobalOp::create(
                                      b, packed.getType(), packed.getSymName()));
       call.add(rhs.base);
       call.add(rhs.offset);
-      call.add(registerTile(isa).second);
+      if (integer) {
+        IntegerPacking packing = integerPacking(isa);
+        call.add(packing.width);
+        call.add(packing.depth);
+        call.add(packing.block);
+      } else {
+        call.add(registerTile(isa).second);
+      }
       continue;
     }
     call.add(buffers[i].base);
@@ -652,7 +778,10 @@ static LogicalResult lowerGemm(ModuleOp module, linalg::LinalgOp op, ISA isa,
     call.add((integer->lhsZeroPoint >= 0 ? 1 : 0) |
              (integer->rhsZeroPoint >= 0 ? 2 : 0));
     call.add(accumulate ? 1 : 0);
-    call.emit(module, ("kiln_ukernel_igemm_" + stringifyISA(isa)).str());
+    call.emit(module,
+              ((packed ? "kiln_ukernel_igemm_packed_" : "kiln_ukernel_igemm_") +
+               stringifyISA(isa))
+                  .str());
     return success();
   }
   addEpilogue(
@@ -764,7 +893,8 @@ struct KilnCPULowerUKernelsPass
       LogicalResult lowered =
           kernel.getValue() == "sgemm"
               ? lowerGemm(module, op, *isa, isCompileTime("pack_rhs"), epilogue)
-          : integer ? lowerGemm(module, op, *isa, false, Epilogue(), &*integer)
+          : integer ? lowerGemm(module, op, *isa, isCompileTime("pack_rhs"),
+                                Epilogue(), &*integer)
           : kernel.getValue() == "sconv2d" || kernel.getValue() == "sdwconv2d"
               ? lowerConv2D(module, op, kernel.getValue(), *isa,
                             isCompileTime("pack_weights"), epilogue)

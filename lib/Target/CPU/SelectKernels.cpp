@@ -144,8 +144,11 @@ struct KilnCPUSelectKernelsPass
     getOperation().walk([&](linalg::LinalgOp op) {
       if (!op.hasPureTensorSemantics())
         return;
-      if (matchIGemm(op)) {
-        op->setAttr(kUKernelAttr, decision(op, "igemm"));
+      if (std::optional<IGemm> integer = matchIGemm(op)) {
+        op->setAttr(
+            kUKernelAttr,
+            decision(op, "igemm",
+                     hasConstantRhs(op, integer->loops) ? "pack_rhs" : ""));
       } else if (std::optional<GemmLoops> loops = matchGemm(op)) {
         op->setAttr(kUKernelAttr,
                     decision(op, "sgemm",
