@@ -130,14 +130,24 @@ LogicalResult kiln::compileModel(MLIRContext &context,
       return emitError(fileLoc) << error;
   }
 
+  if (options.quantize == "int8")
+    return emitError(fileLoc)
+           << "--quantize=int8 (static, calibrated) is not available yet; use "
+              "--quantize=int8-dynamic, or a model in QDQ form (its "
+              "quantized products run on integer kernels at -O2)";
+  if (options.quantize != "none" && options.quantize != "int8-dynamic")
+    return emitError(fileLoc) << "unknown --quantize='" << options.quantize
+                              << "' (none or int8-dynamic)";
   CPUPipelineOptions pipeline;
   pipeline.optLevel = options.optLevel;
+  pipeline.quantize = options.quantize;
   pipeline.disabledPasses = options.disabledPasses;
   std::unique_ptr<GraphReport> report;
   if (!options.reportPath.empty()) {
     report = std::make_unique<GraphReport>();
     report->set("model", options.inputPath);
     report->set("opt_level", static_cast<int64_t>(options.optLevel));
+    report->set("quantize", options.quantize);
     report->set("kiln_ops_imported", countOps(*module));
     report->setStage("graph");
   }

@@ -20,6 +20,16 @@ using namespace mlir;
 
 void kiln::buildKilnGraphPipeline(OpPassManager &pm,
                                   const CPUPipelineOptions &options) {
+  buildKilnGraphOptimizations(pm, options);
+  if (options.quantize == "int8-dynamic") {
+    pm.addNestedPass<func::FuncOp>(createKilnQuantizeDynamic());
+    pm.addNestedPass<func::FuncOp>(createKilnDecomposeQuantization());
+    pm.addNestedPass<func::FuncOp>(createKilnInferShapes());
+  }
+}
+
+void kiln::buildKilnGraphOptimizations(OpPassManager &pm,
+                                       const CPUPipelineOptions &options) {
   pm.addNestedPass<func::FuncOp>(createKilnInferShapes());
   // Products of dequantized tensors become integer ones before the
   // remaining (de)quantizations turn into arithmetic, which every level

@@ -18,6 +18,8 @@ Runtime where it runs the model.
                     result, with a bias and ReLU in float between.
   qdq_gemm_1024     One 1024x1024x1024 QDQ MatMul (the int8 GEMM benchmark), and
   fp32_gemm_1024    the same product in float.
+  float_mlp         A float MLP (Gemm transB, ReLU, MatMul, bias) for
+                    kiln-compile --quantize=int8-dynamic.
 """
 
 import argparse
@@ -150,11 +152,33 @@ def _gemm_1024(rng, quantized):
     return _model(nodes, inputs, [_info("y", np.float32, [n, n])], inits, name), feeds
 
 
+def float_mlp(rng):
+    """A float two-layer MLP (Gemm with transB, then MatMul) for --quantize=int8-dynamic."""
+    hidden, inner, out = 128, 256, 64
+    inits = [
+        _const("w0", (rng.standard_normal((inner, hidden)) / np.sqrt(hidden)).astype(np.float32)),
+        _const("b0", (rng.standard_normal(inner) * 0.1).astype(np.float32)),
+        _const("w1", (rng.standard_normal((inner, out)) / np.sqrt(inner)).astype(np.float32)),
+        _const("b1", (rng.standard_normal(out) * 0.1).astype(np.float32)),
+    ]
+    nodes = [
+        helper.make_node("Gemm", ["x", "w0", "b0"], ["h0"], transB=1),
+        helper.make_node("Relu", ["h0"], ["h1"]),
+        helper.make_node("MatMul", ["h1", "w1"], ["h2"]),
+        helper.make_node("Add", ["h2", "b1"], ["y"]),
+    ]
+    feeds = {"x": rng.standard_normal((16, hidden)).astype(np.float32)}
+    inputs = [_info("x", np.float32, [16, hidden])]
+    outputs = [_info("y", np.float32, [16, out])]
+    return _model(nodes, inputs, outputs, inits, "float_mlp"), feeds
+
+
 MODELS = {
     "integer_products": integer_products,
     "qdq_linear": qdq_linear,
     "qdq_gemm_1024": lambda rng: _gemm_1024(rng, True),
     "fp32_gemm_1024": lambda rng: _gemm_1024(rng, False),
+    "float_mlp": float_mlp,
 }
 
 

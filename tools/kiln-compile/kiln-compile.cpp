@@ -2,6 +2,7 @@
 //
 // kiln-compile MODEL -o OUT.so [--emit=kiln|linalg|llvm|obj|so] [-O0..-O3]
 //              [--target=cpu] [--cpu=NAME] [--input-shape=NAME:DIMS]...
+//              [--quantize=none|int8-dynamic]
 //
 //===----------------------------------------------------------------------===//
 
@@ -53,6 +54,12 @@ int main(int argc, char **argv) {
       cl::desc("Write what each graph pass changed (ops created, removed and "
                "fused, by ONNX node) to this JSON file"),
       cl::value_desc("file.json"));
+  cl::opt<std::string> quantize(
+      "quantize",
+      cl::desc("none (default) or int8-dynamic: int8 weights (per output "
+               "channel) and activations quantized at run time for the "
+               "products with constant weights"),
+      cl::value_desc("mode"), cl::init("none"));
   cl::list<std::string> disablePasses(
       "disable-pass",
       cl::desc("Leave a graph optimization pass out (repeatable or comma "
@@ -79,6 +86,7 @@ int main(int argc, char **argv) {
   options.cpu = cpu;
   options.verbose = verbose;
   options.reportPath = report;
+  options.quantize = quantize;
   options.disabledPasses.assign(disablePasses.begin(), disablePasses.end());
   if (output.empty()) {
     if (emit == kiln::EmitKind::SharedLibrary || emit == kiln::EmitKind::Object)

@@ -33,6 +33,8 @@ struct CompileOptions {
   /// When set, write what each graph pass changed as JSON to this file
   /// (see GraphReport.h).
   std::string reportPath;
+  /// "none" or "int8-dynamic" (see CPUPipelineOptions::quantize).
+  std::string quantize = "none";
   /// Graph passes to leave out (by argument, e.g. "kiln-fuse-attention").
   std::vector<std::string> disabledPasses;
   /// Called on every pass manager before it runs (IR printing, timing).

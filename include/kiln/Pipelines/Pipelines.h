@@ -29,6 +29,11 @@ struct CPUPipelineOptions
       llvm::cl::desc("Instruction set of the CPU microkernels (avx512, avx2, "
                      "generic, or host); -O0 uses none"),
       llvm::cl::init("host")};
+  Option<std::string> quantize{
+      *this, "quantize",
+      llvm::cl::desc("Quantization: none, or int8-dynamic (int8 weights, "
+                     "activations quantized at run time)"),
+      llvm::cl::init("none")};
   ListOption<std::string> disabledPasses{
       *this, "disable-passes",
       llvm::cl::desc("Graph optimization passes to leave out of -O2, by "
@@ -38,9 +43,15 @@ struct CPUPipelineOptions
 /// kiln dialect -> kiln dialect: shape refinement; from -O1 on folding,
 /// canonicalization and CSE; from -O2 on the graph optimizations (constant
 /// folding, pruning, pattern recognition, BatchNorm folding, attention,
-/// epilogue and horizontal fusion). -O1 is "fusion off".
+/// epilogue and horizontal fusion). -O1 is "fusion off". With
+/// quantize=int8-dynamic the float products with constant weights then
+/// become int8 ones (kiln-quantize-dynamic).
 void buildKilnGraphPipeline(mlir::OpPassManager &pm,
                             const CPUPipelineOptions &options);
+
+/// The graph pipeline without the quantization that follows it.
+void buildKilnGraphOptimizations(mlir::OpPassManager &pm,
+                                 const CPUPipelineOptions &options);
 
 /// kiln dialect -> linalg on tensors, signature recorded for the runtime.
 void buildKilnToLinalgPipeline(mlir::OpPassManager &pm,

@@ -1,8 +1,10 @@
 //===- Quantization.cpp - integer products and the (de)quantize ops -------===//
 //
 // kiln-quantize-contractions finds products of dequantized 8-bit tensors and
-// computes them on the integers; kiln-decompose-quantization then spells
-// out the quantize/dequantize ops that are left with arithmetic.
+// computes them on the integers; kiln-quantize-dynamic quantizes float
+// products with constant weights (weights now, activations at run time);
+// kiln-decompose-quantization then spells out the quantize/dequantize ops
+// that are left with arithmetic.
 //
 //===----------------------------------------------------------------------===//
 
@@ -17,6 +19,7 @@
 
 namespace kiln {
 #define GEN_PASS_DEF_KILNQUANTIZECONTRACTIONS
+#define GEN_PASS_DEF_KILNQUANTIZEDYNAMIC
 #define GEN_PASS_DEF_KILNDECOMPOSEQUANTIZATION
 #include "kiln/Dialect/Kiln/Transforms/Passes.h.inc"
 } // namespace kiln
@@ -260,6 +263,220 @@ struct KilnQuantizeContractionsPass
     RewritePatternSet patterns(&getContext());
     patterns.add<QuantizeMatMul, QuantizeGemm>(&getContext(), count);
     patterns.add<DequantizeAfterDataMovement>(&getContext());
+    GreedyRewriteConfig config;
+    config.enableFolding(false);
+    if (failed(
+            applyPatternsGreedily(getOperation(), std::move(patterns), config)))
+      return signalPassFailure();
+    numQuantized += count;
+  }
+};
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// kiln-quantize-dynamic
+//===----------------------------------------------------------------------===//
+
+/// A constant weight quantized symmetric int8 per output column: the [K, N]
+/// int8 values (transposed from [N, K] when `transposed`) and the N scales.
+struct QuantizedWeight {
+  Value values, scales;
+};
+
+static std::optional<QuantizedWeight> quantizeWeight(PatternRewriter &rewriter,
+                                                     Location loc, Value weight,
+                                                     bool transposed,
+                                                     int64_t minElements) {
+  auto type = cast<RankedTensorType>(weight.getType());
+  if (type.getRank() != 2 || !type.hasStaticShape() ||
+      !type.getElementType().isF32() || type.getNumElements() < minElements)
+    return std::nullopt;
+  std::optional<SmallVector<double>> data = getConstantFloats(weight);
+  if (!data)
+    return std::nullopt;
+  int64_t k = type.getDimSize(transposed ? 1 : 0);
+  int64_t n = type.getDimSize(transposed ? 0 : 1);
+  auto at = [&](int64_t kk, int64_t nn) {
+    return (*data)[transposed ? nn * k + kk : kk * n + nn];
+  };
+  SmallVector<double> scales(n);
+  SmallVector<int8_t> values(k * n);
+  for (int64_t nn = 0; nn < n; ++nn) {
+    double largest = 0;
+    for (int64_t kk = 0; kk < k; ++kk)
+      largest = std::max(largest, std::fabs(at(kk, nn)));
+    // An all-zero column quantizes to zeros with any scale.
+    double scale = largest > 0 ? largest / 127.0 : 1.0;
+    scales[nn] = scale;
+    for (int64_t kk = 0; kk < k; ++kk)
+      values[kk * n + nn] = static_cast<int8_t>(
+          std::clamp(std::nearbyint(at(kk, nn) / scale), -127.0, 127.0));
+  }
+  std::string name = constantName(weight) + "_int8";
+  auto valuesType =
+      RankedTensorType::get({k, n}, IntegerType::get(rewriter.getContext(), 8));
+  ElementsAttr valuesAttr =
+      k * n <= kMaxFoldElements
+          ? cast<ElementsAttr>(DenseElementsAttr::getFromRawBuffer(
+                valuesType,
+                ArrayRef<char>(reinterpret_cast<const char *>(values.data()),
+                               values.size())))
+          : cast<ElementsAttr>(DenseResourceElementsAttr::get(
+                valuesType, name,
+                HeapAsmResourceBlob::allocateAndCopyInferAlign(
+                    ArrayRef<int8_t>(values))));
+  Value q = ConstantOp::create(rewriter, loc, valuesAttr);
+  Value s = createFloatConstant(
+      rewriter, loc, RankedTensorType::get({n}, rewriter.getF32Type()), scales,
+      name + "_scales");
+  return QuantizedWeight{q, s};
+}
+
+/// `x` quantized to uint8 at run time: its range [min(x, 0), max(x, 0)]
+/// mapped onto [0, 255]. Returns (quantized, scale, zero point).
+static std::tuple<Value, Value, Value>
+quantizeActivation(PatternRewriter &rewriter, Location loc, Value x) {
+  Type f32 = rewriter.getF32Type();
+  Type u8 = IntegerType::get(rewriter.getContext(), 8, IntegerType::Unsigned);
+  auto all = [&](auto opTag) {
+    using OpTy = decltype(opTag);
+    return OpTy::create(rewriter, loc, x, rewriter.getDenseI64ArrayAttr({}),
+                        /*keepdims=*/false)
+        .getResult();
+  };
+  Value zero = scalarConstant(rewriter, loc, f32, 0);
+  Value lo = MinOp::create(rewriter, loc, all(ReduceMinOp()), zero);
+  Value hi = MaxOp::create(rewriter, loc, all(ReduceMaxOp()), zero);
+  // A tensor of zeros gets a tiny scale instead of 0 (no division by 0).
+  Value scale = MaxOp::create(
+      rewriter, loc,
+      DivOp::create(rewriter, loc, SubOp::create(rewriter, loc, hi, lo),
+                    scalarConstant(rewriter, loc, f32, 255)),
+      scalarConstant(rewriter, loc, f32, 1e-30));
+  Value zeroPoint = RoundOp::create(
+      rewriter, loc,
+      DivOp::create(rewriter, loc, NegOp::create(rewriter, loc, lo), scale));
+  zeroPoint = MinOp::create(rewriter, loc,
+                            MaxOp::create(rewriter, loc, zeroPoint, zero),
+                            scalarConstant(rewriter, loc, f32, 255));
+  zeroPoint = CastOp::create(rewriter, loc, zeroPoint, TypeAttr::get(u8));
+  Value q = QuantizeLinearOp::create(rewriter, loc, x, scale, zeroPoint,
+                                     /*axis=*/0, TypeAttr::get(u8));
+  return {q, scale, zeroPoint};
+}
+
+/// The activation of a contraction's epilogue applied to `x` as its own op.
+static Value applyActivation(PatternRewriter &rewriter, Location loc, Value x,
+                             StringRef activation, ArrayRef<float> params) {
+  Type f32 = elementOf(x);
+  if (activation == "none")
+    return x;
+  if (activation == "relu")
+    return ReluOp::create(rewriter, loc, x);
+  if (activation == "sigmoid")
+    return SigmoidOp::create(rewriter, loc, x);
+  if (activation == "tanh")
+    return TanhOp::create(rewriter, loc, x);
+  if (activation == "hard_swish")
+    return HardSwishOp::create(rewriter, loc, x);
+  if (activation == "gelu" || activation == "gelu_tanh")
+    return GeluOp::create(
+        rewriter, loc, x,
+        rewriter.getStringAttr(activation == "gelu" ? "none" : "tanh"));
+  if (activation == "silu")
+    return MulOp::create(rewriter, loc, x, SigmoidOp::create(rewriter, loc, x));
+  if (activation == "leaky_relu")
+    return LeakyReluOp::create(rewriter, loc, x,
+                               rewriter.getF32FloatAttr(params[0]));
+  assert(activation == "clip" && "an epilogue activation");
+  return ClipOp::create(rewriter, loc, x,
+                        scalarConstant(rewriter, loc, f32, params[0]),
+                        scalarConstant(rewriter, loc, f32, params[1]));
+}
+
+namespace {
+struct DynamicMatMul : OpRewritePattern<MatMulOp> {
+  DynamicMatMul(MLIRContext *context, int64_t minElements, int64_t &count)
+      : OpRewritePattern(context), minElements(minElements), count(count) {}
+  LogicalResult matchAndRewrite(MatMulOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!elementOf(op.getLhs()).isF32() || rankOf(op.getLhs()) < 1)
+      return failure();
+    Location loc = op.getLoc();
+    std::optional<QuantizedWeight> w =
+        quantizeWeight(rewriter, loc, op.getRhs(), false, minElements);
+    if (!w)
+      return failure();
+    auto [xq, scale, zeroPoint] =
+        quantizeActivation(rewriter, loc, op.getLhs());
+    Value acc = MatMulIntegerOp::create(rewriter, loc, xq, w->values, zeroPoint,
+                                        Value());
+    Value y = DequantizeLinearOp::create(
+        rewriter, loc, acc, MulOp::create(rewriter, loc, scale, w->scales),
+        Value(), rankOf(acc) - 1);
+    if (op.getBias())
+      y = AddOp::create(rewriter, loc, y, op.getBias());
+    if (op.getResidual())
+      y = AddOp::create(rewriter, loc, y, op.getResidual());
+    y = applyActivation(rewriter, loc, y, op.getActivation(),
+                        op.getActivationParams());
+    rewriter.replaceOp(op, y);
+    ++count;
+    return success();
+  }
+  int64_t minElements;
+  int64_t &count;
+};
+
+struct DynamicGemm : OpRewritePattern<GemmOp> {
+  DynamicGemm(MLIRContext *context, int64_t minElements, int64_t &count)
+      : OpRewritePattern(context), minElements(minElements), count(count) {}
+  LogicalResult matchAndRewrite(GemmOp op,
+                                PatternRewriter &rewriter) const override {
+    if (op.getTransA() || !elementOf(op.getA()).isF32())
+      return failure();
+    Location loc = op.getLoc();
+    std::optional<QuantizedWeight> w =
+        quantizeWeight(rewriter, loc, op.getB(), op.getTransB(), minElements);
+    if (!w)
+      return failure();
+    auto [xq, scale, zeroPoint] = quantizeActivation(rewriter, loc, op.getA());
+    Value acc = MatMulIntegerOp::create(rewriter, loc, xq, w->values, zeroPoint,
+                                        Value());
+    Value s = MulOp::create(rewriter, loc, scale, w->scales);
+    double alpha = op.getAlphaAttr().getValueAsDouble();
+    if (alpha != 1)
+      s = MulOp::create(
+          rewriter, loc, s,
+          scalarConstant(rewriter, loc, rewriter.getF32Type(), alpha));
+    Value y = DequantizeLinearOp::create(rewriter, loc, acc, s, Value(), 1);
+    double beta = op.getBetaAttr().getValueAsDouble();
+    if (Value c = op.getC(); c && beta != 0) {
+      if (beta != 1)
+        c = MulOp::create(rewriter, loc, c,
+                          scalarConstant(rewriter, loc, elementOf(c), beta));
+      y = AddOp::create(rewriter, loc, y, c);
+    }
+    if (op.getResidual())
+      y = AddOp::create(rewriter, loc, y, op.getResidual());
+    y = applyActivation(rewriter, loc, y, op.getActivation(),
+                        op.getActivationParams());
+    rewriter.replaceOp(op, y);
+    ++count;
+    return success();
+  }
+  int64_t minElements;
+  int64_t &count;
+};
+
+struct KilnQuantizeDynamicPass
+    : public kiln::impl::KilnQuantizeDynamicBase<KilnQuantizeDynamicPass> {
+  using Base::Base;
+  void runOnOperation() override {
+    int64_t count = 0;
+    RewritePatternSet patterns(&getContext());
+    patterns.add<DynamicMatMul, DynamicGemm>(&getContext(), minWeightElements,
+                                             count);
     GreedyRewriteConfig config;
     config.enableFolding(false);
     if (failed(

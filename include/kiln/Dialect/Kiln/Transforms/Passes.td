@@ -48,6 +48,34 @@ def KilnQuantizeContractions
   let dependentDialects = ["::kiln::KilnDialect"];
 }
 
+def KilnQuantizeDynamic : Pass<"kiln-quantize-dynamic", "mlir::func::FuncOp"> {
+  let summary = "Int8 products: weights quantized offline, activations at run time";
+  let description = [{
+    `kiln-compile --quantize=int8-dynamic`, the recipe for transformers. Each
+    `matmul` (and `gemm` without transposed A) with a constant 2-D f32
+    weight of at least `min-weight-elements` elements becomes an integer
+    product:
+    - the weight is quantized now, symmetric int8 per output column
+      (scale = max |w| / 127 over the column);
+    - the activation is quantized at run time per tensor to uint8 with the
+      scale and zero point that map its range (widened to include 0) onto
+      [0, 255], as ONNX DynamicQuantizeLinear does;
+    - `matmul_integer` multiplies them exactly; the i32 result is
+      dequantized by the product of the scales, then the contraction's
+      bias, residual and activation (or gemm's alpha and beta * C) follow
+      as elementwise ops.
+    Attention's batched products (inside `kiln.attention`) stay in float.
+  }];
+  let options = [
+    Option<"minWeightElements", "min-weight-elements", "int64_t", "4096",
+           "Smallest weight (in elements) worth quantizing">
+  ];
+  let statistics = [
+    Statistic<"numQuantized", "quantized", "Products turned into int8 ones">
+  ];
+  let dependentDialects = ["::kiln::KilnDialect"];
+}
+
 def KilnDecomposeQuantization
     : Pass<"kiln-decompose-quantization", "mlir::func::FuncOp"> {
   let summary = "Express the remaining (de)quantizations with arithmetic ops";

@@ -1,0 +1,72 @@
+// RUN: kiln-opt %s -pass-pipeline='builtin.module(func.func(kiln-quantize-dynamic{min-weight-elements=1}))' -split-input-file | FileCheck %s
+// RUN: kiln-opt %s -pass-pipeline='builtin.module(func.func(kiln-quantize-dynamic))' -split-input-file | FileCheck %s --check-prefix=SMALL
+
+// The weight is quantized now, symmetric int8 per column (scale = max|w| /
+// 127: 2.54 / 127 = 0.02 and 0.5 / 127; -63.5 rounds to even, -64); the
+// activation at run time to uint8 over [min(x, 0), max(x, 0)]; the i32
+// product is dequantized by the scales' product, then the fused bias,
+// residual and activation follow as ops of their own.
+// CHECK-LABEL: func.func @matmul(
+// CHECK-SAME: %[[X:[a-z0-9]+]]: tensor<2x3x4xf32>, %[[R:[a-z0-9]+]]: tensor<2x3x2xf32>
+// CHECK-DAG: %[[TINY:.+]] = kiln.constant dense<1.000000e-30> : tensor<f32>
+// CHECK-DAG: %[[C255:.+]] = kiln.constant dense<2.550000e+02> : tensor<f32>
+// CHECK-DAG: %[[BIAS:.+]] = kiln.constant dense<[5.000000e-01, -5.000000e-01]> : tensor<2xf32>
+// CHECK-DAG: %[[WQ:.+]] = kiln.constant dense<{{\[\[}}50, -127], [127, 64], [-64, 0], [0, 32]]> : tensor<4x2xi8>
+// CHECK-DAG: %[[WS:.+]] = kiln.constant dense<[2.000000e-02, 0.00393700786]> : tensor<2xf32>
+// CHECK-DAG: %[[ZERO:.+]] = kiln.constant dense<0.000000e+00> : tensor<f32>
+// CHECK: %[[MIN:.+]] = kiln.reduce_min %[[X]] {axes = array<i64>, keepdims = false}
+// CHECK: %[[LO:.+]] = kiln.min %[[MIN]], %[[ZERO]]
+// CHECK: %[[MAX:.+]] = kiln.reduce_max %[[X]] {axes = array<i64>, keepdims = false}
+// CHECK: %[[HI:.+]] = kiln.max %[[MAX]], %[[ZERO]]
+// CHECK: %[[RANGE:.+]] = kiln.sub %[[HI]], %[[LO]]
+// CHECK: %[[S0:.+]] = kiln.div %[[RANGE]], %[[C255]]
+// CHECK: %[[S:.+]] = kiln.max %[[S0]], %[[TINY]]
+// CHECK: %[[NEG:.+]] = kiln.neg %[[LO]]
+// CHECK: %[[Z0:.+]] = kiln.div %[[NEG]], %[[S]]
+// CHECK: %[[Z1:.+]] = kiln.round %[[Z0]]
+// CHECK: %[[Z2:.+]] = kiln.max %[[Z1]], %[[ZERO]]
+// CHECK: %[[Z3:.+]] = kiln.min %[[Z2]], %[[C255]]
+// CHECK: %[[Z:.+]] = kiln.cast %[[Z3]] {to = ui8} : (tensor<f32>) -> tensor<ui8>
+// CHECK: %[[XQ:.+]] = kiln.quantize_linear %[[X]], %[[S]], %[[Z]] {to = ui8} : (tensor<2x3x4xf32>, tensor<f32>, tensor<ui8>) -> tensor<2x3x4xui8>
+// CHECK: %[[ACC:.+]] = kiln.matmul_integer %[[XQ]], %[[WQ]] lhs_zero_point %[[Z]] : (tensor<2x3x4xui8>, tensor<4x2xi8>, tensor<ui8>) -> tensor<2x3x2xi32>
+// CHECK: %[[SCALE:.+]] = kiln.mul %[[S]], %[[WS]] : (tensor<f32>, tensor<2xf32>) -> tensor<2xf32>
+// CHECK: %[[Y:.+]] = kiln.dequantize_linear %[[ACC]], %[[SCALE]] {axis = 2 : i64}
+// CHECK: %[[Y1:.+]] = kiln.add %[[Y]], %[[BIAS]]
+// CHECK: %[[Y2:.+]] = kiln.add %[[Y1]], %[[R]]
+// CHECK: %[[Y3:.+]] = kiln.gelu %[[Y2]]
+// CHECK: return %[[Y3]]
+// Below min-weight-elements (4096 by default) the product stays in float.
+// SMALL-LABEL: func.func @matmul(
+// SMALL-NOT: matmul_integer
+// SMALL: kiln.matmul %{{.+}}, %{{.+}} bias %{{.+}} residual %{{.+}} {activation = "gelu"}
+func.func @matmul(%x: tensor<2x3x4xf32>, %r: tensor<2x3x2xf32>) -> tensor<2x3x2xf32> {
+  %w = kiln.constant dense<[[1.0, -0.5], [2.54, 0.25], [-1.27, 0.0], [0.0, 0.125]]> : tensor<4x2xf32>
+  %b = kiln.constant dense<[0.5, -0.5]> : tensor<2xf32>
+  %y = kiln.matmul %x, %w bias %b residual %r {activation = "gelu"} : (tensor<2x3x4xf32>, tensor<4x2xf32>, tensor<2xf32>, tensor<2x3x2xf32>) -> tensor<2x3x2xf32>
+  return %y : tensor<2x3x2xf32>
+}
+
+// -----
+
+// Gemm with transposed B: the weight rows are its output columns (an
+// all-zero one gets scale 1); alpha joins the scale, beta * C and a clip
+// follow.
+// CHECK-LABEL: func.func @gemm(
+// CHECK-DAG: %[[WQ:.+]] = kiln.constant dense<{{\[\[}}127, 0], [-127, 0], [64, 0]]> : tensor<3x2xi8>
+// CHECK-DAG: %[[WS:.+]] = kiln.constant dense<[0.0157480314, 1.000000e+00]> : tensor<2xf32>
+// CHECK: %[[ACC:.+]] = kiln.matmul_integer %{{.+}}, %[[WQ]] lhs_zero_point %{{.+}} : (tensor<5x3xui8>, tensor<3x2xi8>, tensor<ui8>) -> tensor<5x2xi32>
+// CHECK: %[[S:.+]] = kiln.mul %{{.+}}, %[[WS]]
+// CHECK: %[[SA:.+]] = kiln.mul %[[S]], %{{.+}} : (tensor<2xf32>, tensor<f32>) -> tensor<2xf32>
+// CHECK: %[[Y:.+]] = kiln.dequantize_linear %[[ACC]], %[[SA]] :
+// CHECK: %[[C:.+]] = kiln.mul %{{.+}}, %{{.+}} : (tensor<2xf32>, tensor<f32>) -> tensor<2xf32>
+// CHECK: %[[Y1:.+]] = kiln.add %[[Y]], %[[C]]
+// CHECK: kiln.clip %[[Y1]] min %{{.+}} max %{{.+}}
+// A transposed A stays a float gemm.
+// CHECK: kiln.gemm %{{.+}}, %{{.+}} {trans_a = true}
+func.func @gemm(%x: tensor<5x3xf32>, %c: tensor<2xf32>, %xt: tensor<3x5xf32>) -> (tensor<5x2xf32>, tensor<5x2xf32>) {
+  %w = kiln.constant dense<[[2.0, -2.0, 1.0], [0.0, 0.0, 0.0]]> : tensor<2x3xf32>
+  %y = kiln.gemm %x, %w, %c {alpha = 0.5 : f32, beta = 2.0 : f32, trans_b = true, activation = "clip", activation_params = array<f32: 0.0, 6.0>} : (tensor<5x3xf32>, tensor<2x3xf32>, tensor<2xf32>) -> tensor<5x2xf32>
+  %w2 = kiln.constant dense<1.0> : tensor<3x2xf32>
+  %z = kiln.gemm %xt, %w2 {trans_a = true} : (tensor<3x5xf32>, tensor<3x2xf32>) -> tensor<5x2xf32>
+  return %y, %z : tensor<5x2xf32>, tensor<5x2xf32>
+}
