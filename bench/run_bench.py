@@ -17,6 +17,12 @@ models directory when missing) it measures:
     session creation time and median/min latency at the same thread count,
   - the largest difference between Kiln's outputs (any level) and ONNX
     Runtime's (a sanity check).
+Then int8 (--int8-models, --int8-gemms): each model compiled with
+kiln-compile --quantize=int8-dynamic against the same model in fp32 (speedup
+and the int8 output's SQNR against fp32), and a QDQ 1024^3 MatMul
+(python/kiln_models/quantized_models.py) on Kiln's int8 kernel and on ONNX
+Runtime, in GOP/s and as a share of the int8 peak bench/probe/int8_peak.c
+measures (VPDPBUSD with VNNI, else VPMADDWD).
 Then the GEMM microbenchmarks (one MatMul with a constant weight, --gemms) at
 the highest level against ONNX Runtime, in GFLOP/s and as a share of this
 machine's peak, which bench/probe/peak.c measures in the same run (fp32 FMA
@@ -48,6 +54,9 @@ DEFAULT_MODELS = ["resnet50", "mobilenet_v2", "bert_base", "gpt2_block_768",
 GEMMS = {"gemm_1024": (1024, 1024, 1024), "gemm_bert_ffn": (128, 3072, 768),
          "gemv_4096": (1, 4096, 4096)}
 DEFAULT_OPT_LEVELS = [1, 2]
+DEFAULT_INT8_MODELS = ["bert_base"]
+# name -> (m, n, k, the fp32 GEMM model of the same product).
+INT8_GEMMS = {"qdq_gemm_1024": (1024, 1024, 1024, "fp32_gemm_1024")}
 # What each kiln-compile -O level does to the graph (docs/user-guide.md).
 OPT_LEVEL_NOTES = {0: "no folding or fusion", 1: "fusion off", 2: "fusion on"}
 TIME_BIN = "/usr/bin/time"  # GNU time: -f %M prints the peak RSS in KiB
@@ -80,6 +89,15 @@ def ensure_model(models_dir, name):
     return onnx_path, inputs
 
 
+def ensure_quantized_model(models_dir, name):
+    onnx_path = os.path.join(models_dir, name + ".onnx")
+    inputs = os.path.join(models_dir, name + ".inputs")
+    if not os.path.exists(onnx_path) or not os.path.isdir(inputs):
+        run([sys.executable, os.path.join(REPO, "python/kiln_models/quantized_models.py"),
+             models_dir, name])
+    return onnx_path, inputs
+
+
 def parse_opt_levels(values):
     """["1 2"] or ["1", "2"] or ["1,2"] -> [1, 2] (sorted, unique, 0..3)."""
     levels = set()
@@ -109,13 +127,14 @@ def kiln_run_args(kiln_bin, library, inputs, threads):
     return args + ["--threads", str(threads)]
 
 
-def bench_kiln(kiln_bin, onnx_path, inputs, workdir, runs, threads, level):
-    library = os.path.join(workdir, f"model-O{level}.so")
+def bench_kiln(kiln_bin, onnx_path, inputs, workdir, runs, threads, level,
+               flags=(), tag=""):
+    library = os.path.join(workdir, f"model-O{level}{tag}.so")
     start = time.perf_counter()
     run([os.path.join(kiln_bin, "kiln-compile"), f"-O{level}", onnx_path,
-         "-o", library])
+         "-o", library, *flags])
     compile_s = time.perf_counter() - start
-    out_dir = os.path.join(workdir, f"kiln-out-O{level}")
+    out_dir = os.path.join(workdir, f"kiln-out-O{level}{tag}")
     result = run(kiln_run_args(kiln_bin, library, inputs, threads) +
                  ["--output-dir", out_dir, "--bench", str(runs)])
     m = re.search(r"median ([\d.]+) ms, min ([\d.]+) ms", result.stdout)
@@ -157,6 +176,116 @@ def machine_peak(workdir, threads):
     return json.loads(run([probe, str(threads)]).stdout)
 
 
+def int8_peak(workdir, threads):
+    """bench/probe/int8_peak.c's JSON (None: no clang or no AVX2)."""
+    compiler = shutil.which("clang-22") or shutil.which("clang")
+    if not compiler:
+        return None
+    probe = os.path.join(workdir, "int8_peak")
+    run([compiler, "-O2", "-fopenmp", os.path.join(REPO, "bench/probe/int8_peak.c"),
+         "-o", probe, "-L/usr/lib/llvm-22/lib", "-Wl,-rpath,/usr/lib/llvm-22/lib"])
+    try:
+        return json.loads(run([probe, str(threads)]).stdout)
+    except subprocess.CalledProcessError:
+        return None
+
+
+def sqnr_db(reference_dir, test_dir):
+    """Signal to quantization-noise ratio of test's outputs against reference's."""
+    signal = noise = 0.0
+    for f in os.listdir(reference_dir):
+        a = np.load(os.path.join(reference_dir, f)).astype(np.float64)
+        b = np.load(os.path.join(test_dir, f)).astype(np.float64)
+        signal += float(np.sum(a * a))
+        noise += float(np.sum((a - b) ** 2))
+    return float("inf") if noise == 0 else 10.0 * np.log10(signal / noise)
+
+
+def int8_section(args, top):
+    """The int8 tables (markdown lines), or [] when none was asked for."""
+    if not args.int8_models and not args.int8_gemms:
+        return []
+    lines = []
+    if args.int8_models:
+        lines += [f"int8 (`kiln-compile -O{top} --quantize=int8-dynamic`: int8 "
+                  "weights per output channel, activations quantized per tensor "
+                  "at run time) against the same model in fp32. SQNR: the int8 "
+                  "outputs against Kiln's fp32 outputs.",
+                  "",
+                  "| model | Kiln fp32 median (ms) | Kiln int8 median (ms) | int8 "
+                  "speedup | ORT fp32 median (ms) | Kiln int8 / ORT fp32 | SQNR "
+                  "(dB) | int8 compile (s) |",
+                  "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+        for name in args.int8_models:
+            onnx_path, inputs = ensure_model(args.models_dir, name)
+            with tempfile.TemporaryDirectory() as work:
+                _, _, f_median, _, f_out = bench_kiln(
+                    args.kiln_bin, onnx_path, inputs, work, args.runs,
+                    args.threads, top)
+                _, q_compile, q_median, _, q_out = bench_kiln(
+                    args.kiln_bin, onnx_path, inputs, work, args.runs,
+                    args.threads, top, ["--quantize=int8-dynamic"], "-int8")
+                _, o_median, _, _, _ = bench_ort(onnx_path, inputs, work,
+                                                 args.runs, args.threads)
+                sqnr = sqnr_db(f_out, q_out)
+            print(f"{name}: kiln fp32 {f_median:.2f} ms, int8-dynamic "
+                  f"{q_median:.2f} ms, ORT fp32 {o_median:.2f} ms; SQNR "
+                  f"{sqnr:.1f} dB", flush=True)
+            lines.append(f"| {name} | {f_median:.2f} | {q_median:.2f} | "
+                         f"{f_median / q_median:.2f}x | {o_median:.2f} | "
+                         f"{q_median / o_median:.2f}x | {sqnr:.1f} | "
+                         f"{q_compile:.1f} |")
+        lines.append("")
+    if args.int8_gemms:
+        with tempfile.TemporaryDirectory() as work:
+            peak = int8_peak(work, args.threads)
+        if peak is None:
+            peak_text, peak_gops = "int8 peak unknown", None
+        elif peak.get("vnni_gops"):
+            peak_gops = peak["vnni_gops"]
+            peak_text = (f"int8 peak {peak_gops:.0f} GOP/s (AVX-512 VNNI "
+                         f"VPDPBUSD, {peak['threads']} threads)")
+        else:
+            peak_gops = peak["avx2_madd_gops"]
+            peak_text = (f"int8 peak {peak_gops:.0f} GOP/s (AVX2 VPMADDWD, the "
+                         f"exact route the kernel takes; {peak['threads']} "
+                         "threads)")
+        lines += [f"int8 GEMM: a QDQ MatMul (uint8 activation, int8 weight per "
+                  f"column, float output), Kiln -O{top} and ONNX Runtime on the "
+                  f"same model; {peak_text}. fp32: Kiln on the float product.",
+                  "",
+                  "| product (m x n x k) | Kiln int8 median (ms) | Kiln GOP/s | "
+                  "share of int8 peak | Kiln fp32 median (ms) | int8 speedup | "
+                  "ORT int8 median (ms) | ORT GOP/s | max abs diff |",
+                  "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+        for name in args.int8_gemms:
+            m, n, k, fp32_name = INT8_GEMMS[name]
+            onnx_path, inputs = ensure_quantized_model(args.models_dir, name)
+            f_path, f_inputs = ensure_quantized_model(args.models_dir, fp32_name)
+            with tempfile.TemporaryDirectory() as work:
+                _, _, median, _, out = bench_kiln(
+                    args.kiln_bin, onnx_path, inputs, work, args.runs,
+                    args.threads, top)
+                _, _, f_median, _, _ = bench_kiln(
+                    args.kiln_bin, f_path, f_inputs, work, args.runs,
+                    args.threads, top, (), "-fp32")
+                _, o_median, _, _, o_out = bench_ort(onnx_path, inputs, work,
+                                                     args.runs, args.threads)
+                diff = max_difference(out, o_out)
+            gops = 2.0 * m * n * k / median / 1e6
+            share = "n/a" if peak_gops is None else f"{gops / peak_gops:.0%}"
+            print(f"{name}: kiln int8 {median:.3f} ms ({gops:.0f} GOP/s, "
+                  f"{share} of peak), fp32 {f_median:.3f} ms, ORT int8 "
+                  f"{o_median:.3f} ms; max |diff| {diff:.2e}", flush=True)
+            lines.append(
+                f"| {name} ({m} x {n} x {k}) | {median:.3f} | {gops:.0f} | "
+                f"{share} | {f_median:.3f} | {f_median / median:.2f}x | "
+                f"{o_median:.3f} | {2.0 * m * n * k / o_median / 1e6:.0f} | "
+                f"{diff:.1e} |")
+        lines.append("")
+    return lines
+
+
 def geomean(values):
     return float(np.exp(np.mean(np.log(values)))) if values else float("nan")
 
@@ -179,6 +308,11 @@ def main():
     parser.add_argument("--models", nargs="*", default=DEFAULT_MODELS)
     parser.add_argument("--gemms", nargs="*", default=list(GEMMS),
                         choices=list(GEMMS))
+    parser.add_argument("--int8-models", nargs="*", default=DEFAULT_INT8_MODELS,
+                        help="models to time with --quantize=int8-dynamic "
+                             "against fp32 (none: skip)")
+    parser.add_argument("--int8-gemms", nargs="*", default=list(INT8_GEMMS),
+                        choices=list(INT8_GEMMS))
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--opt-levels", nargs="+", default=["1 2"],
@@ -234,12 +368,18 @@ def main():
         print(f"{name}: kiln -O{top} median {median:.3f} ms; ORT median "
               f"{o_median:.3f} ms; max |diff| {diff:.2e}", flush=True)
 
+    int8_lines = int8_section(args, top)
+
     options = [("runs", args.runs), ("threads", args.threads),
                ("opt-levels", '"' + " ".join(map(str, levels)) + '"')]
     if args.models != DEFAULT_MODELS:
         options.insert(0, ("models", " ".join(args.models)))
     if args.gemms != list(GEMMS):
         options.insert(1, ("gemms", " ".join(args.gemms)))
+    if args.int8_models != DEFAULT_INT8_MODELS:
+        options.insert(2, ("int8-models", " ".join(args.int8_models)))
+    if args.int8_gemms != list(INT8_GEMMS):
+        options.insert(3, ("int8-gemms", " ".join(args.int8_gemms)))
     command = "/usr/bin/python3 bench/run_bench.py " + " ".join(
         f"--{k} {v}".rstrip() for k, v in options)
     header = ["model"]
@@ -314,7 +454,8 @@ def main():
         "",
         *(table + [""] if rows else []),
         *summary,
-        *gemm_table])
+        *gemm_table,
+        *int8_lines])
     if args.report:
         header = "# Performance\n\nGenerated by bench/run_bench.py; newest first.\n\n"
         old = ""
