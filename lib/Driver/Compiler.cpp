@@ -141,6 +141,7 @@ LogicalResult kiln::compileModel(MLIRContext &context,
   CPUPipelineOptions pipeline;
   pipeline.optLevel = options.optLevel;
   pipeline.quantize = options.quantize;
+  pipeline.int8WeightRange = target->int8WeightRange(targetOptions);
   pipeline.disabledPasses = options.disabledPasses;
   std::unique_ptr<GraphReport> report;
   if (!options.reportPath.empty()) {

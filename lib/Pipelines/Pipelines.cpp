@@ -22,7 +22,9 @@ void kiln::buildKilnGraphPipeline(OpPassManager &pm,
                                   const CPUPipelineOptions &options) {
   buildKilnGraphOptimizations(pm, options);
   if (options.quantize == "int8-dynamic") {
-    pm.addNestedPass<func::FuncOp>(createKilnQuantizeDynamic());
+    KilnQuantizeDynamicOptions quantize;
+    quantize.weightRange = options.int8WeightRange;
+    pm.addNestedPass<func::FuncOp>(createKilnQuantizeDynamic(quantize));
     pm.addNestedPass<func::FuncOp>(createKilnDecomposeQuantization());
     pm.addNestedPass<func::FuncOp>(createKilnInferShapes());
   }

@@ -213,6 +213,66 @@ DEFINE_MICRO_AVX2(micro_avx2_4, 4)
 DEFINE_MICRO_AVX2(micro_avx2_5, 5)
 DEFINE_MICRO_AVX2(micro_avx2_6, 6)
 
+/* The AVX2 kernel on the bytes format for a B whose stored values lie in
+ * [-64, 64] (the compiler packed it so: 7-bit weights), first ROWS rows of a
+ * 6-row A panel over 16 columns: VPMADDUBSW multiplies u8 x s8 into int16
+ * pairs, which cannot saturate at that range (2 x 255 x 64 < 2^15), then
+ * VPMADDWD with ones sums the pairs into int32 lanes: 32 multiply-adds per
+ * three instructions where the int16 route takes four. */
+#define DEFINE_MICRO_AVX2_NARROW(name, ROWS)                                   \
+  __attribute__((target("avx2,fma"))) static void name(                        \
+      int64_t groups, const unit_t *restrict a, const unit_t *restrict b,      \
+      const unit_t *restrict bt, int32_t *restrict c, int64_t rs, int64_t nv,  \
+      int accumulate) {                                                        \
+    const __m256i ones = _mm256_set1_epi16(1);                                 \
+    __m256i acc[ROWS][2];                                                      \
+    for (int i = 0; i < ROWS; ++i)                                             \
+      acc[i][0] = acc[i][1] = _mm256_setzero_si256();                          \
+    for (int64_t g = 0; g < groups; ++g) {                                     \
+      __m256i b0 = _mm256_loadu_si256((const __m256i *)b);                     \
+      __m256i b1 = _mm256_loadu_si256((const __m256i *)(b + 8));               \
+      for (int i = 0; i < ROWS; ++i) {                                         \
+        __m256i ai = _mm256_set1_epi32(a[i]);                                  \
+        acc[i][0] = _mm256_add_epi32(                                          \
+            acc[i][0], _mm256_madd_epi16(_mm256_maddubs_epi16(ai, b0), ones)); \
+        acc[i][1] = _mm256_add_epi32(                                          \
+            acc[i][1], _mm256_madd_epi16(_mm256_maddubs_epi16(ai, b1), ones)); \
+      }                                                                        \
+      a += 6;                                                                  \
+      b += 16;                                                                 \
+    }                                                                          \
+    __m256i t0 = _mm256_loadu_si256((const __m256i *)bt);                      \
+    __m256i t1 = _mm256_loadu_si256((const __m256i *)(bt + 8));                \
+    for (int i = 0; i < ROWS; ++i) {                                           \
+      int32_t *row = c + i * rs;                                               \
+      __m256i ri = _mm256_set1_epi32(a[i]);                                    \
+      __m256i x0 = _mm256_add_epi32(acc[i][0], _mm256_add_epi32(t0, ri));      \
+      __m256i x1 = _mm256_add_epi32(acc[i][1], _mm256_add_epi32(t1, ri));      \
+      if (nv == 16) {                                                          \
+        if (accumulate) {                                                      \
+          x0 = _mm256_add_epi32(x0, _mm256_loadu_si256((__m256i *)row));       \
+          x1 = _mm256_add_epi32(x1, _mm256_loadu_si256((__m256i *)(row + 8))); \
+        }                                                                      \
+        _mm256_storeu_si256((__m256i *)row, x0);                               \
+        _mm256_storeu_si256((__m256i *)(row + 8), x1);                         \
+        continue;                                                              \
+      }                                                                        \
+      int32_t tmp[16];                                                         \
+      _mm256_storeu_si256((__m256i *)tmp, x0);                                 \
+      _mm256_storeu_si256((__m256i *)(tmp + 8), x1);                           \
+      for (int64_t j = 0; j < nv; ++j)                                         \
+        row[j] = (int32_t)((uint32_t)tmp[j] +                                  \
+                           (accumulate ? (uint32_t)row[j] : 0u));              \
+    }                                                                          \
+  }
+
+DEFINE_MICRO_AVX2_NARROW(micro_avx2n_1, 1)
+DEFINE_MICRO_AVX2_NARROW(micro_avx2n_2, 2)
+DEFINE_MICRO_AVX2_NARROW(micro_avx2n_3, 3)
+DEFINE_MICRO_AVX2_NARROW(micro_avx2n_4, 4)
+DEFINE_MICRO_AVX2_NARROW(micro_avx2n_5, 5)
+DEFINE_MICRO_AVX2_NARROW(micro_avx2n_6, 6)
+
 /* The generic kernel for the first ROWS rows of a 4-row A panel over 16
  * columns, on the bytes format: the VNNI kernel's arithmetic in C. Sums
  * wrap as the vector kernels' do (unsigned arithmetic, no overflow). */
@@ -392,6 +452,59 @@ pack_bytes_rows8(unit_t *dst, int64_t width, int64_t kc, const int8_t *src,
   }
 }
 
+/* Rows contiguous along k of any panel width (an A panel of the AVX2
+ * kernel's 6 rows, the last rows of a product): each row's k move as 32-bit
+ * units, eight at a time, strided into the panel, their sums taken in
+ * vector lanes; rows from `valid` on are zero. */
+__attribute__((target("avx2"))) static void
+pack_bytes_rows(unit_t *dst, int64_t width, int64_t valid, int64_t kc,
+                const int8_t *src, int64_t s_w, const pack_mode *mode) {
+  int flip = mode->is_unsigned != mode->stored_unsigned;
+  const __m256i flipv = _mm256_set1_epi8(flip ? (char)0x80 : 0);
+  uint8_t flip_byte = flip ? 0x80 : 0;
+  int64_t groups = ceil_div(kc, 4);
+  int32_t sums[32];
+  for (int64_t w = 0; w < width; ++w) {
+    if (w >= valid) {
+      for (int64_t g = 0; g < groups; ++g)
+        dst[g * width + w] = 0;
+      sums[w] = 0;
+      continue;
+    }
+    const int8_t *row = src + w * s_w;
+    __m256i acc = _mm256_setzero_si256();
+    int64_t q = 0;
+    for (; q + 32 <= kc; q += 32) {
+      __m256i v = _mm256_xor_si256(
+          _mm256_loadu_si256((const __m256i *)(row + q)), flipv);
+      if (mode->scale)
+        acc = add_lane_sums(acc, v, mode->stored_unsigned);
+      int32_t units[8];
+      _mm256_storeu_si256((__m256i *)units, v);
+      for (int u = 0; u < 8; ++u)
+        dst[(q / 4 + u) * width + w] = units[u];
+    }
+    int32_t lane_sums[8];
+    _mm256_storeu_si256((__m256i *)lane_sums, acc);
+    int32_t sum = 0;
+    for (int u = 0; u < 8; ++u)
+      sum += lane_sums[u];
+    for (; q < 4 * groups; q += 4) {
+      uint8_t bytes[4];
+      for (int t = 0; t < 4; ++t) {
+        bytes[t] = q + t < kc ? (uint8_t)row[q + t] ^ flip_byte : 0;
+        sum += mode->stored_unsigned ? (int32_t)bytes[t]
+                                     : (int32_t)(int8_t)bytes[t];
+      }
+      uint8_t *out = (uint8_t *)(dst + (q / 4) * width + w);
+      for (int t = 0; t < 4; ++t)
+        out[t] = bytes[t];
+    }
+    sums[w] = sum;
+  }
+  write_terms(dst + groups * width, width, kc, sums, mode);
+}
+
 /* The bytes format with AVX2 shuffles for full panels whose rows or columns
  * are contiguous, else in C. */
 __attribute__((target("avx2"))) static void
@@ -407,6 +520,10 @@ pack_bytes_avx2(unit_t *dst, int64_t width, int64_t valid, int64_t kc,
     for (int64_t w = 0; w < width; w += 8)
       pack_bytes_rows8(dst + w, width, kc, src + w * s_w, s_w, mode, sums + w);
     write_terms(dst + ceil_div(kc, 4) * width, width, kc, sums, mode);
+    return;
+  }
+  if (s_k == 1 && width <= 32) {
+    pack_bytes_rows(dst, width, valid, kc, src, s_w, mode);
     return;
   }
   pack_bytes_generic(dst, width, valid, kc, src, s_w, s_k, mode);
@@ -482,6 +599,8 @@ typedef struct kernel {
   int64_t mr, nr;
   /* k per packed unit: 4 (bytes) or 2 (pairs). */
   int64_t depth;
+  /* The packing of B it reads (kiln_igemm_format). */
+  int64_t format;
   /* kc is a multiple of 4. */
   int64_t kc, mc, nc;
   /* Multiply-adds per vector instruction: the cost model's width. */
@@ -498,6 +617,7 @@ static const kernel kernels[] = {
     [KILN_ISA_AVX512] = {.mr = 8,
                          .nr = 32,
                          .depth = 4,
+                         .format = KILN_IGEMM_BYTES,
                          .kc = 1024,
                          .mc = 192,
                          .nc = 1536,
@@ -514,6 +634,7 @@ static const kernel kernels[] = {
     [KILN_ISA_AVX2] = {.mr = 6,
                        .nr = 16,
                        .depth = 2,
+                       .format = KILN_IGEMM_PAIRS,
                        .kc = 512,
                        .mc = 192,
                        .nc = 1024,
@@ -525,6 +646,7 @@ static const kernel kernels[] = {
     [KILN_ISA_GENERIC] = {.mr = 4,
                           .nr = 16,
                           .depth = 4,
+                          .format = KILN_IGEMM_BYTES,
                           .kc = 256,
                           .mc = 64,
                           .nc = 512,
@@ -534,6 +656,29 @@ static const kernel kernels[] = {
                           .micro = {NULL, micro_generic_1, micro_generic_2,
                                     micro_generic_3, micro_generic_4}},
 };
+
+/* The AVX2 kernel for a compiler-packed B of 7-bit values. */
+static const kernel avx2_narrow_kernel = {
+    .mr = 6,
+    .nr = 16,
+    .depth = 4,
+    .format = KILN_IGEMM_NARROW_BYTES,
+    .kc = 512,
+    .mc = 192,
+    .nc = 1024,
+    .macs = 32,
+    .normalized = 1,
+    .pack = pack_bytes_avx2,
+    .micro = {NULL, micro_avx2n_1, micro_avx2n_2, micro_avx2n_3, micro_avx2n_4,
+              micro_avx2n_5, micro_avx2n_6}};
+
+/* The kernel for `isa` and a compiler-packed B of `format` (-1: none): the
+ * AVX2 kernel of 7-bit B when B was packed narrow for it. */
+static const kernel *kernel_for(kiln_isa isa, int64_t format) {
+  if (isa == KILN_ISA_AVX2 && format == KILN_IGEMM_NARROW_BYTES)
+    return &avx2_narrow_kernel;
+  return &kernels[isa];
+}
 
 /* Whether this processor has AVX-512 VNNI (and BW): CPUID leaf 7, on top of
  * the AVX-512 support (and OS state) kiln_ukernel_resolve_isa checks. */
@@ -570,10 +715,10 @@ typedef struct problem {
   /* Zero points of one value each, which the packed terms take (0 when
    * absent or when the correction pass takes them). */
   int32_t za, zb;
-  /* B packed by the compiler for the kernel with this panel width, packed
-   * unit depth and K block (b_prepacked_nr 0: an ordinary matrix): see
+  /* B packed by the compiler for the kernel with this panel width, format
+   * and K block (b_prepacked_nr 0: an ordinary matrix): see
    * kiln_ukernel_igemm_packed_*. */
-  int64_t b_prepacked_nr, b_prepacked_depth, b_prepacked_kc;
+  int64_t b_prepacked_nr, b_prepacked_format, b_prepacked_kc;
 } problem;
 
 /* Operand bi (a batch index over batch0 x batch1) of a batch-strided base. */
@@ -1083,7 +1228,8 @@ static void run_problem(kiln_isa requested, const problem *p) {
     return;
   }
   kiln_isa isa = resolve_isa(requested);
-  const kernel *kr = &kernels[isa];
+  const kernel *kr =
+      kernel_for(isa, p->b_prepacked_nr ? p->b_prepacked_format : -1);
   if (p->m <= ROWS_MAX && p->b_n == 1 && p->c_n == 1) {
     run_few_rows(isa, p);
     return;
@@ -1268,12 +1414,14 @@ static void igemm(kiln_isa isa, KILN_IGEMM_ARGS) {
             zb_value);
 }
 
-KILN_EXPORT void kiln_ukernel_igemm_packing(kiln_isa isa, int64_t *panel_width,
-                                            int64_t *unit_depth,
+KILN_EXPORT void kiln_ukernel_igemm_packing(kiln_isa isa, int narrow,
+                                            int64_t *panel_width,
+                                            int64_t *format,
                                             int64_t *block_depth) {
-  const kernel *kr = &kernels[isa];
+  const kernel *kr =
+      kernel_for(isa, narrow ? KILN_IGEMM_NARROW_BYTES : KILN_IGEMM_BYTES);
   *panel_width = kr->nr;
-  *unit_depth = kr->depth;
+  *format = kr->format;
   *block_depth = kr->kc;
 }
 
@@ -1318,15 +1466,16 @@ static void igemm_packed(kiln_isa requested, KILN_IGEMM_PACKED_ARGS) {
                .b_unsigned = b_unsigned != 0,
                .accumulate = accumulate != 0,
                .b_prepacked_nr = b_panel_width,
-               .b_prepacked_depth = b_unit_depth,
+               .b_prepacked_format = b_format,
                .b_prepacked_kc = b_block_depth};
   const int8_t *za = zero_points & 1 ? za_aligned + za_offset : NULL;
   const int8_t *zb = zero_points & 2 ? zb_aligned + zb_offset : NULL;
-  const kernel *kr = &kernels[resolve_isa(requested)];
+  const kernel *kr = kernel_for(resolve_isa(requested), b_format);
+  int64_t b_unit_depth = b_format == KILN_IGEMM_PAIRS ? 2 : 4;
   int vector_zero_points =
       (za && za_m != 0 && m > 1) || (zb && zb_n != 0 && n > 1);
   int8_t *unpacked = NULL;
-  if (kr->nr != b_panel_width || kr->depth != b_unit_depth ||
+  if (kr->nr != b_panel_width || kr->format != b_format ||
       kr->kc != b_block_depth || vector_zero_points) {
     /* Packed for another kernel (this processor lacks the compile target's
      * ISA), or zero points that the correction pass needs B's values for:
@@ -1358,7 +1507,7 @@ static void igemm_packed(kiln_isa requested, KILN_IGEMM_PACKED_ARGS) {
       KILN_IGEMM_PACKED_ARGS) {                                                \
     igemm_packed(isa, batch0, batch1, m, n, k, a_allocated, a_aligned, a_zero, \
                  a_offset, a_batch0, a_batch1, a_m, a_k, b_allocated,          \
-                 b_aligned, b_zero, b_offset, b_panel_width, b_unit_depth,     \
+                 b_aligned, b_zero, b_offset, b_panel_width, b_format,         \
                  b_block_depth, c_allocated, c_aligned, c_zero, c_offset,      \
                  c_batch0, c_batch1, c_m, c_n, za_allocated, za_aligned,       \
                  za_zero, za_offset, za_m, zb_allocated, zb_aligned, zb_zero,  \

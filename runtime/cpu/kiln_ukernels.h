@@ -137,19 +137,28 @@ void kiln_ukernel_igemm_avx512(KILN_IGEMM_ARGS);
 void kiln_ukernel_igemm_avx2(KILN_IGEMM_ARGS);
 void kiln_ukernel_igemm_generic(KILN_IGEMM_ARGS);
 
+/* How a constant B is packed for an 8-bit kernel: units of 4 k as bytes
+ * stored signed (XOR 0x80 when B is unsigned); the same with every stored
+ * value in [-64, 64] (7-bit weights, which the AVX2 kernel multiplies with
+ * VPMADDUBSW without saturating); units of 2 k as int16 true values. */
+typedef enum kiln_igemm_format {
+  KILN_IGEMM_PAIRS = 2,
+  KILN_IGEMM_BYTES = 4,
+  KILN_IGEMM_NARROW_BYTES = 5,
+} kiln_igemm_format;
+
 /* The same product with a constant B that the compiler packed for one
  * kernel: ceil(n / w) panels (w = b_panel_width) of ceil(k / d) units by w
- * columns, each unit d = b_unit_depth consecutive k of a column (d = 4:
- * bytes, stored signed, i.e. XOR 0x80 when B is unsigned; d = 2: int16
- * true values), zero-padded; then, as int32 for every K block of
- * b_block_depth k and every column of the padded width, the sum of the
- * stored values over that block. B has no batch dims. A processor whose
- * kernel wants another packing unpacks B first (slower, still exact). */
+ * columns (d = 2 for KILN_IGEMM_PAIRS, else 4: b_format), zero-padded;
+ * then, as int32 for every K block of b_block_depth k and every column of
+ * the padded width, the sum of the stored values over that block. B has no
+ * batch dims. A processor whose kernel wants another packing unpacks B
+ * first (slower, still exact). */
 #define KILN_IGEMM_PACKED_ARGS                                                 \
   int64_t batch0, int64_t batch1, int64_t m, int64_t n, int64_t k,             \
       KILN_UKERNEL_BUFFER_OF(int8_t, a), int64_t a_batch0, int64_t a_batch1,   \
       int64_t a_m, int64_t a_k, KILN_UKERNEL_BUFFER_OF(int8_t, b),             \
-      int64_t b_panel_width, int64_t b_unit_depth, int64_t b_block_depth,      \
+      int64_t b_panel_width, int64_t b_format, int64_t b_block_depth,          \
       KILN_UKERNEL_BUFFER_OF(int32_t, c), int64_t c_batch0, int64_t c_batch1,  \
       int64_t c_m, int64_t c_n, KILN_UKERNEL_BUFFER_OF(int8_t, za),            \
       int64_t za_m, KILN_UKERNEL_BUFFER_OF(int8_t, zb), int64_t zb_n,          \
@@ -159,10 +168,11 @@ void kiln_ukernel_igemm_packed_avx512(KILN_IGEMM_PACKED_ARGS);
 void kiln_ukernel_igemm_packed_avx2(KILN_IGEMM_PACKED_ARGS);
 void kiln_ukernel_igemm_packed_generic(KILN_IGEMM_PACKED_ARGS);
 
-/* The packing that kiln_ukernel_igemm_packed_<isa> wants for `isa`: panel
- * width, unit depth and K block (what the compiler packs constants for). */
-void kiln_ukernel_igemm_packing(kiln_isa isa, int64_t *panel_width,
-                                int64_t *unit_depth, int64_t *block_depth);
+/* The packing that kiln_ukernel_igemm_packed_<isa> wants for `isa` (for a
+ * B of 7-bit values when `narrow`): panel width, format and K block, what
+ * the compiler packs constants for. */
+void kiln_ukernel_igemm_packing(kiln_isa isa, int narrow, int64_t *panel_width,
+                                int64_t *format, int64_t *block_depth);
 
 /* Grouped 2-D convolution on an already padded NCHW input:
  * out[n][g][m][oh][ow] (+)= sum over c, kh, kw of

@@ -1,5 +1,8 @@
 // RUN: kiln-opt %s -pass-pipeline='builtin.module(func.func(kiln-quantize-dynamic{min-weight-elements=1}))' -split-input-file | FileCheck %s
 // RUN: kiln-opt %s -pass-pipeline='builtin.module(func.func(kiln-quantize-dynamic))' -split-input-file | FileCheck %s --check-prefix=SMALL
+// RUN: kiln-opt %s -pass-pipeline='builtin.module(func.func(kiln-quantize-dynamic{min-weight-elements=1 weight-range=64}))' -split-input-file | FileCheck %s --check-prefix=NARROW
+// RUN: not kiln-opt %s -pass-pipeline='builtin.module(func.func(kiln-quantize-dynamic{weight-range=200}))' -split-input-file 2>&1 | FileCheck %s --check-prefix=BADLIMIT
+// BADLIMIT: kiln-quantize-dynamic: weight-range must be in [1, 127], got 200
 
 // The weight is quantized now, symmetric int8 per column (scale = max|w| /
 // 127: 2.54 / 127 = 0.02 and 0.5 / 127; -63.5 rounds to even, -64); the
@@ -35,6 +38,11 @@
 // CHECK: %[[Y2:.+]] = kiln.add %[[Y1]], %[[R]]
 // CHECK: %[[Y3:.+]] = kiln.gelu %[[Y2]]
 // CHECK: return %[[Y3]]
+// With weight-range=64 (targets whose kernels want 7-bit weights) the
+// values lie in [-64, 64]: scales 2.54 / 64 and 0.5 / 64.
+// NARROW-LABEL: func.func @matmul(
+// NARROW-DAG: kiln.constant dense<{{\[\[}}25, -64], [64, 32], [-32, 0], [0, 16]]> : tensor<4x2xi8>
+// NARROW-DAG: kiln.constant dense<[3.968750e-02, 7.812500e-03]> : tensor<2xf32>
 // Below min-weight-elements (4096 by default) the product stays in float.
 // SMALL-LABEL: func.func @matmul(
 // SMALL-NOT: matmul_integer

@@ -420,10 +420,12 @@ TEST_P(IGemmTest, EmptyProducts) {
 }
 
 /// B (k x n, row-major) packed as KILN_IGEMM_PACKED_ARGS documents, for
-/// panels of `width`, units of `depth` k and K blocks of `block`.
+/// panels of `width`, `format` (units of 4 k as bytes or 2 as int16) and K
+/// blocks of `block`.
 std::vector<int8_t> packB(const std::vector<int8_t> &b, int64_t k, int64_t n,
-                          bool bUnsigned, int64_t width, int64_t depth,
+                          bool bUnsigned, int64_t width, int64_t format,
                           int64_t block) {
+  int64_t depth = format == KILN_IGEMM_PAIRS ? 2 : 4;
   int64_t panels = (n + width - 1) / width, groups = (k + depth - 1) / depth;
   int64_t padded = panels * width, blocks = (k + block - 1) / block;
   std::vector<int32_t> units(panels * groups * width + blocks * padded, 0);
@@ -448,26 +450,31 @@ std::vector<int8_t> packB(const std::vector<int8_t> &b, int64_t k, int64_t n,
 }
 
 TEST_P(IGemmTest, CompilerPackedB) {
-  // B packed for this kernel (as the compiler packs constants), and for
-  // another one (the kernel unpacks it first); zero points of one value
-  // and per row; batches of A sharing B.
+  // B packed for this kernel (as the compiler packs constants), for
+  // another one (the kernel unpacks it first), and narrow (7-bit values,
+  // which AVX2 multiplies with VPMADDUBSW); zero points of one value and
+  // per row; batches of A sharing B.
   std::mt19937 rng(29);
   const int64_t shapes[][3] = {
       {1, 70, 33}, {5, 45, 130}, {37, 70, 1030}, {128, 300, 2100}};
   for (const auto &shape : shapes)
     for (Signs signs : kAllSigns)
-      for (int variant = 0; variant < 3; ++variant) {
+      for (int variant = 0; variant < 4; ++variant) {
         int64_t m = shape[0], n = shape[1], k = shape[2], batches = 2;
-        int64_t width, depth, block;
+        int64_t width, format, block;
+        bool narrow = variant == 3;
         kiln_ukernel_igemm_packing(
             variant == 2 ? (GetParam().isa == KILN_ISA_AVX2 ? KILN_ISA_GENERIC
                                                             : KILN_ISA_AVX2)
                          : GetParam().isa,
-            &width, &depth, &block);
+            narrow, &width, &format, &block);
         std::vector<int8_t> a = randomBytes(batches * m * k, rng);
         std::vector<int8_t> b = randomBytes(k * n, rng);
+        if (narrow) // stored values (B ^ 0x80 when unsigned) in [-64, 64]
+          for (int8_t &v : b)
+            v = (int8_t)((uint8_t)(v % 65) ^ (signs.bUnsigned ? 0x80 : 0));
         std::vector<int8_t> packed =
-            packB(b, k, n, signs.bUnsigned, width, depth, block);
+            packB(b, k, n, signs.bUnsigned, width, format, block);
         std::vector<int8_t> za = randomBytes(variant == 1 ? m : 1, rng);
         int8_t zb = (int8_t)(variant * 37 - 20);
         bool accumulate = variant == 1;
@@ -488,14 +495,14 @@ TEST_P(IGemmTest, CompilerPackedB) {
             }
         GetParam().packed(1, batches, m, n, k, a.data(), a.data(), 0, 0, 0,
                           m * k, k, 1, packed.data(), packed.data(), 0, 0,
-                          width, depth, block, c.data(), c.data(), 0, 0, 0,
+                          width, format, block, c.data(), c.data(), 0, 0, 0,
                           m * n, n, 1, za.data(), za.data(), 0, 0,
                           za.size() > 1 ? 1 : 0, &zb, &zb, 0, 0, 0, 0, 0,
                           signs.aUnsigned, signs.bUnsigned, 3, accumulate);
         EXPECT_EQ(c, expected)
-            << GetParam().name << " packed for " << width << "/" << depth << "/"
-            << block << " " << signsName(signs) << " m=" << m << " n=" << n
-            << " k=" << k;
+            << GetParam().name << " packed for " << width << "/" << format
+            << "/" << block << " " << signsName(signs) << " m=" << m
+            << " n=" << n << " k=" << k;
       }
 }
 

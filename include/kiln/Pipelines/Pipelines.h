@@ -34,6 +34,11 @@ struct CPUPipelineOptions
       llvm::cl::desc("Quantization: none, or int8-dynamic (int8 weights, "
                      "activations quantized at run time)"),
       llvm::cl::init("none")};
+  Option<int64_t> int8WeightRange{
+      *this, "int8-weight-range",
+      llvm::cl::desc("Largest int8 weight magnitude quantization produces "
+                     "(127, or 64 for AVX2 kernels)"),
+      llvm::cl::init(127)};
   ListOption<std::string> disabledPasses{
       *this, "disable-passes",
       llvm::cl::desc("Graph optimization passes to leave out of -O2, by "

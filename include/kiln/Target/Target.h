@@ -55,6 +55,13 @@ public:
   virtual mlir::LogicalResult
   buildCodegenPipeline(mlir::OpPassManager &pm, const TargetOptions &options,
                        std::string &error) const = 0;
+  /// The largest magnitude of an int8 weight that the target's integer
+  /// kernels multiply at full speed: the graph pipeline quantizes weights
+  /// into [-range, range]. 127 unless a kernel needs narrower values (the
+  /// AVX2 kernel's VPMADDUBSW saturates beyond 64).
+  virtual int64_t int8WeightRange(const TargetOptions &options) const {
+    return 127;
+  }
   /// Writes the artifact for a module that ran the codegen pipeline.
   /// Errors go to the context's diagnostics; no partial file is left.
   virtual mlir::LogicalResult emit(mlir::ModuleOp module,

@@ -257,6 +257,21 @@ public:
     return success();
   }
 
+  int64_t int8WeightRange(const kiln::TargetOptions &options) const override {
+    std::string error;
+    FailureOr<std::string> isa =
+        kiln::microkernelISA(cpuOptions(options), error);
+    if (failed(isa))
+      return 127;
+    if (*isa == "host") {
+      llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
+      if (features.lookup("avx512vnni") || !features.lookup("avx2"))
+        return 127;
+      return 64;
+    }
+    return *isa == "avx2" ? 64 : 127;
+  }
+
   LogicalResult emit(ModuleOp module, const kiln::TargetOptions &options,
                      const kiln::ArtifactOptions &artifact) const override;
 

@@ -435,12 +435,12 @@ std::pair<int64_t, int64_t> cpu::integerRegisterTile(ISA isa) {
   llvm_unreachable("unknown ISA");
 }
 
-IntegerPacking cpu::integerPacking(ISA isa) {
+IntegerPacking cpu::integerPacking(ISA isa, bool narrow) {
   switch (isa) {
   case ISA::AVX512:
     return {32, 4, 1024};
   case ISA::AVX2:
-    return {16, 2, 512};
+    return narrow ? IntegerPacking{16, 5, 512} : IntegerPacking{16, 2, 512};
   case ISA::Generic:
     return {16, 4, 256};
   }

@@ -85,12 +85,16 @@ std::pair<int64_t, int64_t> registerTile(ISA isa);
 std::pair<int64_t, int64_t> integerRegisterTile(ISA isa);
 
 /// How the 8-bit kernel for `isa` wants a constant B packed (the runtime's
-/// kiln_ukernel_igemm_packing): panels of `width` columns, units of `depth`
-/// consecutive k (4: bytes, 2: int16 pairs), column sums per `block` k.
+/// kiln_ukernel_igemm_packing; `narrow`: B's stored values lie in
+/// [-64, 64]): panels of `width` columns, `format` (kiln_igemm_format:
+/// 4 bytes, 5 bytes of 7-bit values, 2 int16 pairs), column sums per
+/// `block` k.
 struct IntegerPacking {
-  int64_t width, depth, block;
+  int64_t width, format, block;
+  /// k per packed unit: 2 for int16 pairs, else 4.
+  int64_t depth() const { return format == 2 ? 2 : 4; }
 };
-IntegerPacking integerPacking(ISA isa);
+IntegerPacking integerPacking(ISA isa, bool narrow);
 
 /// The name of the attribute the strategy pass sets.
 inline constexpr llvm::StringLiteral kUKernelAttr = "kiln.ukernel";

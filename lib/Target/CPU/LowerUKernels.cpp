@@ -476,13 +476,14 @@ constantBytes(memref::GlobalOp global, SmallVector<int8_t> &splat) {
 }
 
 /// Packs the constant 8-bit rhs of an integer product as the runtime's
-/// kiln_ukernel_igemm_packed_* reads it for `packing` (see kiln_ukernels.h:
+/// kiln_ukernel_igemm_packed_* reads it for `target` (see kiln_ukernels.h:
 /// panels of units, then the column sums of the stored values per K block)
-/// into a new byte global. Returns nothing when the rhs is not a constant
-/// global read through the k and n loops only.
+/// into a new byte global; `packing` says how (7-bit values get the narrow
+/// packing where the kernel has one). Returns nothing when the rhs is not a
+/// constant global read through the k and n loops only.
 static memref::GlobalOp packConstantIntRhs(ModuleOp module, linalg::LinalgOp op,
-                                           const IGemm &gemm,
-                                           IntegerPacking packing) {
+                                           const IGemm &gemm, ISA target,
+                                           IntegerPacking &packing) {
   Value operand = op.getDpsInputOperand(1)->get();
   auto type = dyn_cast<MemRefType>(operand.getType());
   Value source = operand;
@@ -521,7 +522,18 @@ static memref::GlobalOp packConstantIntRhs(ModuleOp module, linalg::LinalgOp op,
       return nullptr;
     }
   }
-  int64_t width = packing.width, depth = packing.depth, block = packing.block;
+  // The stored values (signed bytes, flipped when B is unsigned): all in
+  // [-64, 64] allows the narrow packing.
+  auto storedOf = [&](int8_t byte) {
+    return static_cast<int32_t>(static_cast<int8_t>(
+        static_cast<uint8_t>(byte) ^ (gemm.rhsUnsigned ? 0x80 : 0)));
+  };
+  bool narrow = llvm::all_of(*data, [&](int8_t byte) {
+    int32_t v = storedOf(byte);
+    return v >= -64 && v <= 64;
+  });
+  packing = integerPacking(target, narrow);
+  int64_t width = packing.width, depth = packing.depth(), block = packing.block;
   int64_t panels = llvm::divideCeil(n, width);
   int64_t groups = llvm::divideCeil(k, depth);
   int64_t blocks = llvm::divideCeil(k, block), padded = panels * width;
@@ -653,9 +665,10 @@ static LogicalResult lowerGemm(ModuleOp module, linalg::LinalgOp op, ISA isa,
   if (!loops)
     return op->emitOpError("is marked for the sgemm microkernel but is not a "
                            "matrix product");
+  IntegerPacking intPacking = integerPacking(isa, false);
   memref::GlobalOp packed =
       !packRhs  ? nullptr
-      : integer ? packConstantIntRhs(module, op, *integer, integerPacking(isa))
+      : integer ? packConstantIntRhs(module, op, *integer, isa, intPacking)
                 : packConstantRhs(module, op, *loops, registerTile(isa).second);
   // With the clamp fused, the kernel runs where the clamp was.
   ImplicitLocOpBuilder b(op.getLoc(), ep.clamp ? ep.clamp : op.getOperation());
@@ -739,10 +752,9 @@ static LogicalResult lowerGemm(ModuleOp module, linalg::LinalgOp op, ISA isa,
       call.add(rhs.base);
       call.add(rhs.offset);
       if (integer) {
-        IntegerPacking packing = integerPacking(isa);
-        call.add(packing.width);
-        call.add(packing.depth);
-        call.add(packing.block);
+        call.add(intPacking.width);
+        call.add(intPacking.format);
+        call.add(intPacking.block);
       } else {
         call.add(registerTile(isa).second);
       }

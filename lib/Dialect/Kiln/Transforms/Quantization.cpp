@@ -277,16 +277,16 @@ struct KilnQuantizeContractionsPass
 // kiln-quantize-dynamic
 //===----------------------------------------------------------------------===//
 
-/// A constant weight quantized symmetric int8 per output column: the [K, N]
-/// int8 values (transposed from [N, K] when `transposed`) and the N scales.
+/// A constant weight quantized symmetric int8 per output column, into
+/// [-range, range]: the [K, N] int8 values (transposed from [N, K] when
+/// `transposed`) and the N scales.
 struct QuantizedWeight {
   Value values, scales;
 };
 
-static std::optional<QuantizedWeight> quantizeWeight(PatternRewriter &rewriter,
-                                                     Location loc, Value weight,
-                                                     bool transposed,
-                                                     int64_t minElements) {
+static std::optional<QuantizedWeight>
+quantizeWeight(PatternRewriter &rewriter, Location loc, Value weight,
+               bool transposed, int64_t minElements, int64_t range) {
   auto type = cast<RankedTensorType>(weight.getType());
   if (type.getRank() != 2 || !type.hasStaticShape() ||
       !type.getElementType().isF32() || type.getNumElements() < minElements)
@@ -306,11 +306,12 @@ static std::optional<QuantizedWeight> quantizeWeight(PatternRewriter &rewriter,
     for (int64_t kk = 0; kk < k; ++kk)
       largest = std::max(largest, std::fabs(at(kk, nn)));
     // An all-zero column quantizes to zeros with any scale.
-    double scale = largest > 0 ? largest / 127.0 : 1.0;
+    double limit = static_cast<double>(range);
+    double scale = largest > 0 ? largest / limit : 1.0;
     scales[nn] = scale;
     for (int64_t kk = 0; kk < k; ++kk)
       values[kk * n + nn] = static_cast<int8_t>(
-          std::clamp(std::nearbyint(at(kk, nn) / scale), -127.0, 127.0));
+          std::clamp(std::nearbyint(at(kk, nn) / scale), -limit, limit));
   }
   std::string name = constantName(weight) + "_int8";
   auto valuesType =
@@ -396,15 +397,17 @@ static Value applyActivation(PatternRewriter &rewriter, Location loc, Value x,
 
 namespace {
 struct DynamicMatMul : OpRewritePattern<MatMulOp> {
-  DynamicMatMul(MLIRContext *context, int64_t minElements, int64_t &count)
-      : OpRewritePattern(context), minElements(minElements), count(count) {}
+  DynamicMatMul(MLIRContext *context, int64_t minElements, int64_t range,
+                int64_t &count)
+      : OpRewritePattern(context), minElements(minElements), range(range),
+        count(count) {}
   LogicalResult matchAndRewrite(MatMulOp op,
                                 PatternRewriter &rewriter) const override {
     if (!elementOf(op.getLhs()).isF32() || rankOf(op.getLhs()) < 1)
       return failure();
     Location loc = op.getLoc();
     std::optional<QuantizedWeight> w =
-        quantizeWeight(rewriter, loc, op.getRhs(), false, minElements);
+        quantizeWeight(rewriter, loc, op.getRhs(), false, minElements, range);
     if (!w)
       return failure();
     auto [xq, scale, zeroPoint] =
@@ -424,20 +427,22 @@ struct DynamicMatMul : OpRewritePattern<MatMulOp> {
     ++count;
     return success();
   }
-  int64_t minElements;
+  int64_t minElements, range;
   int64_t &count;
 };
 
 struct DynamicGemm : OpRewritePattern<GemmOp> {
-  DynamicGemm(MLIRContext *context, int64_t minElements, int64_t &count)
-      : OpRewritePattern(context), minElements(minElements), count(count) {}
+  DynamicGemm(MLIRContext *context, int64_t minElements, int64_t range,
+              int64_t &count)
+      : OpRewritePattern(context), minElements(minElements), range(range),
+        count(count) {}
   LogicalResult matchAndRewrite(GemmOp op,
                                 PatternRewriter &rewriter) const override {
     if (op.getTransA() || !elementOf(op.getA()).isF32())
       return failure();
     Location loc = op.getLoc();
-    std::optional<QuantizedWeight> w =
-        quantizeWeight(rewriter, loc, op.getB(), op.getTransB(), minElements);
+    std::optional<QuantizedWeight> w = quantizeWeight(
+        rewriter, loc, op.getB(), op.getTransB(), minElements, range);
     if (!w)
       return failure();
     auto [xq, scale, zeroPoint] = quantizeActivation(rewriter, loc, op.getA());
@@ -465,7 +470,7 @@ struct DynamicGemm : OpRewritePattern<GemmOp> {
     ++count;
     return success();
   }
-  int64_t minElements;
+  int64_t minElements, range;
   int64_t &count;
 };
 
@@ -475,8 +480,14 @@ struct KilnQuantizeDynamicPass
   void runOnOperation() override {
     int64_t count = 0;
     RewritePatternSet patterns(&getContext());
+    if (weightRange < 1 || weightRange > 127) {
+      getOperation().emitError("kiln-quantize-dynamic: weight-range must be "
+                               "in [1, 127], got ")
+          << static_cast<int64_t>(weightRange);
+      return signalPassFailure();
+    }
     patterns.add<DynamicMatMul, DynamicGemm>(&getContext(), minWeightElements,
-                                             count);
+                                             weightRange, count);
     GreedyRewriteConfig config;
     config.enableFolding(false);
     if (failed(

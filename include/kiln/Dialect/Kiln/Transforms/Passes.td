@@ -56,7 +56,8 @@ def KilnQuantizeDynamic : Pass<"kiln-quantize-dynamic", "mlir::func::FuncOp"> {
     weight of at least `min-weight-elements` elements becomes an integer
     product:
     - the weight is quantized now, symmetric int8 per output column
-      (scale = max |w| / 127 over the column);
+      (scale = max |w| / `weight-range` over the column: 127, or 64 for
+      targets whose kernels want 7-bit weights);
     - the activation is quantized at run time per tensor to uint8 with the
       scale and zero point that map its range (widened to include 0) onto
       [0, 255], as ONNX DynamicQuantizeLinear does;
@@ -68,7 +69,10 @@ def KilnQuantizeDynamic : Pass<"kiln-quantize-dynamic", "mlir::func::FuncOp"> {
   }];
   let options = [
     Option<"minWeightElements", "min-weight-elements", "int64_t", "4096",
-           "Smallest weight (in elements) worth quantizing">
+           "Smallest weight (in elements) worth quantizing">,
+    Option<"weightRange", "weight-range", "int64_t", "127",
+           "Largest magnitude of a quantized weight (64 makes 7-bit "
+           "weights, which AVX2's VPMADDUBSW multiplies without saturating)">
   ];
   let statistics = [
     Statistic<"numQuantized", "quantized", "Products turned into int8 ones">
