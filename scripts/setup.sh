@@ -12,8 +12,8 @@ packages=(
   libonnx-dev libonnx-testdata libprotobuf-dev protobuf-compiler
   # tests and python
   libgtest-dev pybind11-dev python3-numpy python3-onnx python3-dev
-  # build test models
-  python3-torch python3-torchvision
+  # build test models (digits for the trained accuracy tests)
+  python3-torch python3-torchvision python3-sklearn
 )
 
 missing=()

@@ -24,7 +24,8 @@ if shutil.which(config.python_executable):
     import subprocess
 
     probe = subprocess.run(
-        [config.python_executable, "-c", "import torch, torchvision, onnx"],
+        [config.python_executable, "-c",
+         "import torch, torchvision, onnx, sklearn"],
         capture_output=True,
     )
     if probe.returncode == 0:
@@ -44,7 +45,7 @@ if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
     if missing:
         lit_config.fatal(
             "CI is set but lit features are missing: %s. 'torch' needs "
-            "torch, torchvision and onnx importable by %s; 'onnxruntime' "
+            "torch, torchvision, onnx and sklearn importable by %s; 'onnxruntime' "
             "needs node and bench/node_modules/onnxruntime-node "
             "(scripts/setup.sh installs both)"
             % (", ".join(missing), config.python_executable))
