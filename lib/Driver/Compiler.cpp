@@ -4,6 +4,8 @@
 
 #include "kiln/Driver/GraphReport.h"
 
+#include "Calibration.h"
+
 #include "kiln/Pipelines/Pipelines.h"
 #include "kiln/Target/Target.h"
 
@@ -75,6 +77,14 @@ static LogicalResult runPipeline(ModuleOp module, const CompileOptions &options,
   return pm.run(module);
 }
 
+/// `loc` as text (the ONNX node names of a fused location), for reports.
+static std::string locationText(Location loc) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  loc.print(os);
+  return text;
+}
+
 /// The number of ops in the model functions of `module`.
 static int64_t countOps(ModuleOp module) {
   int64_t n = 0;
@@ -130,14 +140,23 @@ LogicalResult kiln::compileModel(MLIRContext &context,
       return emitError(fileLoc) << error;
   }
 
-  if (options.quantize == "int8")
-    return emitError(fileLoc)
-           << "--quantize=int8 (static, calibrated) is not available yet; use "
-              "--quantize=int8-dynamic, or a model in QDQ form (its "
-              "quantized products run on integer kernels at -O2)";
-  if (options.quantize != "none" && options.quantize != "int8-dynamic")
+  if (options.quantize != "none" && options.quantize != "int8" &&
+      options.quantize != "int8-dynamic")
     return emitError(fileLoc) << "unknown --quantize='" << options.quantize
-                              << "' (none or int8-dynamic)";
+                              << "' (none, int8 or int8-dynamic)";
+  if (options.quantize == "int8" && options.calibrationData.empty())
+    return emitError(fileLoc)
+           << "--quantize=int8 needs --calibration-data=DIR (input sets to "
+              "measure activation ranges on); --quantize=int8-dynamic "
+              "needs none";
+  if (options.quantize != "int8" && !options.calibrationData.empty())
+    return emitError(fileLoc) << "--calibration-data is for --quantize=int8";
+  if (options.calibrationMethod != "minmax" &&
+      options.calibrationMethod != "percentile" &&
+      options.calibrationMethod != "entropy")
+    return emitError(fileLoc)
+           << "unknown --calibration-method='" << options.calibrationMethod
+           << "' (minmax, percentile or entropy)";
   CPUPipelineOptions pipeline;
   pipeline.optLevel = options.optLevel;
   pipeline.quantize = options.quantize;
@@ -164,10 +183,56 @@ LogicalResult kiln::compileModel(MLIRContext &context,
   };
   if (failed(runPipeline(
           *module, options,
-          [&](OpPassManager &pm) { buildKilnGraphPipeline(pm, pipeline); },
+          [&](OpPassManager &pm) { buildKilnGraphOptimizations(pm, pipeline); },
           report.get())))
     return failure();
   progress.done("graph optimizations");
+  if (options.quantize == "int8") {
+    CalibrationOptions calibration;
+    calibration.dataDir = options.calibrationData;
+    calibration.method = options.calibrationMethod;
+    // The calibration model runs here, so it is built for this machine.
+    TargetOptions hostOptions = targetOptions;
+    hostOptions.cpu.clear();
+    calibration.compile = [&](ModuleOp copy, StringRef path) {
+      CPUPipelineOptions plain;
+      plain.optLevel = options.optLevel;
+      std::string error;
+      if (failed(runPipeline(copy, options,
+                             [&](OpPassManager &pm) {
+                               buildKilnToLinalgPipeline(pm, plain);
+                             })) ||
+          failed(runPipeline(copy, options, [&](OpPassManager &pm) {
+            (void)target->buildCodegenPipeline(pm, hostOptions, error);
+          })))
+        return failure();
+      ArtifactOptions artifact;
+      artifact.kind = ArtifactKind::SharedLibrary;
+      artifact.outputPath = path.str();
+      artifact.modelName = "calibration";
+      return target->emit(copy, hostOptions, artifact);
+    };
+    SmallVector<CalibratedRange> ranges;
+    if (failed(calibrate(*module, calibration, fileLoc, ranges)))
+      return failure();
+    progress.done("calibrated " + Twine(ranges.size()).str() +
+                  " activations (" + options.calibrationMethod + ")");
+    if (report) {
+      llvm::json::Array layers;
+      for (const CalibratedRange &range : ranges)
+        layers.push_back(
+            llvm::json::Object{{"op", range.op->getName().getStringRef()},
+                               {"location", locationText(range.op->getLoc())},
+                               {"lo", range.lo},
+                               {"hi", range.hi}});
+      report->set("calibration", std::move(layers));
+    }
+  }
+  if (failed(runPipeline(
+          *module, options,
+          [&](OpPassManager &pm) { buildKilnQuantization(pm, pipeline); },
+          report.get())))
+    return failure();
   if (report)
     report->set("kiln_ops_optimized", countOps(*module));
   if (options.emit == EmitKind::Kiln)

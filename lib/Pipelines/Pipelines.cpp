@@ -21,13 +21,19 @@ using namespace mlir;
 void kiln::buildKilnGraphPipeline(OpPassManager &pm,
                                   const CPUPipelineOptions &options) {
   buildKilnGraphOptimizations(pm, options);
-  if (options.quantize == "int8-dynamic") {
-    KilnQuantizeDynamicOptions quantize;
-    quantize.weightRange = options.int8WeightRange;
-    pm.addNestedPass<func::FuncOp>(createKilnQuantizeDynamic(quantize));
-    pm.addNestedPass<func::FuncOp>(createKilnDecomposeQuantization());
-    pm.addNestedPass<func::FuncOp>(createKilnInferShapes());
-  }
+  buildKilnQuantization(pm, options);
+}
+
+void kiln::buildKilnQuantization(OpPassManager &pm,
+                                 const CPUPipelineOptions &options) {
+  if (options.quantize != "int8" && options.quantize != "int8-dynamic")
+    return;
+  KilnQuantizeInt8Options quantize;
+  quantize.weightRange = options.int8WeightRange;
+  quantize.dynamic = options.quantize == "int8-dynamic";
+  pm.addNestedPass<func::FuncOp>(createKilnQuantizeInt8(quantize));
+  pm.addNestedPass<func::FuncOp>(createKilnDecomposeQuantization());
+  pm.addNestedPass<func::FuncOp>(createKilnInferShapes());
 }
 
 void kiln::buildKilnGraphOptimizations(OpPassManager &pm,

@@ -2,7 +2,7 @@
 //
 // kiln-compile MODEL -o OUT.so [--emit=kiln|linalg|llvm|obj|so] [-O0..-O3]
 //              [--target=cpu] [--cpu=NAME] [--input-shape=NAME:DIMS]...
-//              [--quantize=none|int8-dynamic]
+//              [--quantize=none|int8|int8-dynamic] [--calibration-data=DIR]
 //
 //===----------------------------------------------------------------------===//
 
@@ -56,10 +56,23 @@ int main(int argc, char **argv) {
       cl::value_desc("file.json"));
   cl::opt<std::string> quantize(
       "quantize",
-      cl::desc("none (default) or int8-dynamic: int8 weights (per output "
-               "channel) and activations quantized at run time for the "
-               "products with constant weights"),
+      cl::desc("none (default); int8: int8 weights (per output channel) and "
+               "activations quantized with ranges measured on "
+               "--calibration-data, for the products with constant weights; "
+               "int8-dynamic: the same with activations quantized at run "
+               "time"),
       cl::value_desc("mode"), cl::init("none"));
+  cl::opt<std::string> calibrationData(
+      "calibration-data",
+      cl::desc("--quantize=int8: a directory of input sets (NAME.npy or "
+               "input_I.pb files, in it or in each of its subdirectories)"),
+      cl::value_desc("dir"));
+  cl::opt<std::string> calibrationMethod(
+      "calibration-method",
+      cl::desc("How activation ranges come from the calibration runs: "
+               "minmax (default), percentile (99.99 % of |x|) or entropy "
+               "(the KL-divergence threshold)"),
+      cl::value_desc("method"), cl::init("minmax"));
   cl::list<std::string> disablePasses(
       "disable-pass",
       cl::desc("Leave a graph optimization pass out (repeatable or comma "
@@ -87,6 +100,8 @@ int main(int argc, char **argv) {
   options.verbose = verbose;
   options.reportPath = report;
   options.quantize = quantize;
+  options.calibrationData = calibrationData;
+  options.calibrationMethod = calibrationMethod;
   options.disabledPasses.assign(disablePasses.begin(), disablePasses.end());
   if (output.empty()) {
     if (emit == kiln::EmitKind::SharedLibrary || emit == kiln::EmitKind::Object)

@@ -33,8 +33,12 @@ struct CompileOptions {
   /// When set, write what each graph pass changed as JSON to this file
   /// (see GraphReport.h).
   std::string reportPath;
-  /// "none" or "int8-dynamic" (see CPUPipelineOptions::quantize).
+  /// "none", "int8" (static, calibrated) or "int8-dynamic".
   std::string quantize = "none";
+  /// int8: the calibration input sets (see Calibration.h) and how ranges
+  /// come from them: "minmax", "percentile" or "entropy".
+  std::string calibrationData;
+  std::string calibrationMethod = "minmax";
   /// Graph passes to leave out (by argument, e.g. "kiln-fuse-attention").
   std::vector<std::string> disabledPasses;
   /// Called on every pass manager before it runs (IR printing, timing).

@@ -31,8 +31,9 @@ struct CPUPipelineOptions
       llvm::cl::init("host")};
   Option<std::string> quantize{
       *this, "quantize",
-      llvm::cl::desc("Quantization: none, or int8-dynamic (int8 weights, "
-                     "activations quantized at run time)"),
+      llvm::cl::desc("Quantization: none, int8 (activation ranges from "
+                     "kiln.calibration attributes) or int8-dynamic (int8 "
+                     "weights, activations quantized at run time)"),
       llvm::cl::init("none")};
   Option<int64_t> int8WeightRange{
       *this, "int8-weight-range",
@@ -50,13 +51,19 @@ struct CPUPipelineOptions
 /// folding, pruning, pattern recognition, BatchNorm folding, attention,
 /// epilogue and horizontal fusion). -O1 is "fusion off". With
 /// quantize=int8-dynamic the float products with constant weights then
-/// become int8 ones (kiln-quantize-dynamic).
+/// become int8 ones (kiln-quantize-int8).
 void buildKilnGraphPipeline(mlir::OpPassManager &pm,
                             const CPUPipelineOptions &options);
 
 /// The graph pipeline without the quantization that follows it.
 void buildKilnGraphOptimizations(mlir::OpPassManager &pm,
                                  const CPUPipelineOptions &options);
+
+/// The quantization after the graph optimizations: kiln-quantize-int8
+/// (products with a `kiln.calibration` range, and with int8-dynamic all
+/// others at run time), then the decomposition of what is left.
+void buildKilnQuantization(mlir::OpPassManager &pm,
+                           const CPUPipelineOptions &options);
 
 /// kiln dialect -> linalg on tensors, signature recorded for the runtime.
 void buildKilnToLinalgPipeline(mlir::OpPassManager &pm,

@@ -1,7 +1,7 @@
 //===- Quantization.cpp - integer products and the (de)quantize ops -------===//
 //
 // kiln-quantize-contractions finds products of dequantized 8-bit tensors and
-// computes them on the integers; kiln-quantize-dynamic quantizes float
+// computes them on the integers; kiln-quantize-int8 quantizes float
 // products with constant weights (weights now, activations at run time);
 // kiln-decompose-quantization then spells out the quantize/dequantize ops
 // that are left with arithmetic.
@@ -19,7 +19,7 @@
 
 namespace kiln {
 #define GEN_PASS_DEF_KILNQUANTIZECONTRACTIONS
-#define GEN_PASS_DEF_KILNQUANTIZEDYNAMIC
+#define GEN_PASS_DEF_KILNQUANTIZEINT8
 #define GEN_PASS_DEF_KILNDECOMPOSEQUANTIZATION
 #include "kiln/Dialect/Kiln/Transforms/Passes.h.inc"
 } // namespace kiln
@@ -43,9 +43,10 @@ static Value scalarConstant(OpBuilder &b, Location loc, Type element,
   Attribute attr =
       isa<FloatType>(element)
           ? DenseElementsAttr::get(type, b.getFloatAttr(element, value))
-          : DenseElementsAttr::get(type, APInt(element.getIntOrFloatBitWidth(),
-                                               static_cast<int64_t>(value),
-                                               /*isSigned=*/true));
+          : DenseElementsAttr::get(
+                type, APInt(element.getIntOrFloatBitWidth(),
+                            static_cast<uint64_t>(static_cast<int64_t>(value)),
+                            /*isSigned=*/true, /*implicitTrunc=*/true));
   return ConstantOp::create(b, loc, cast<ElementsAttr>(attr));
 }
 
@@ -274,8 +275,35 @@ struct KilnQuantizeContractionsPass
 } // namespace
 
 //===----------------------------------------------------------------------===//
-// kiln-quantize-dynamic
+// kiln-quantize-int8
 //===----------------------------------------------------------------------===//
+
+/// Whether `weight` is what kiln-quantize-int8 quantizes: a constant 2-D
+/// f32 tensor of at least `minElements` elements.
+static bool isQuantizableWeight(Value weight, int64_t minElements) {
+  auto type = cast<RankedTensorType>(weight.getType());
+  return type.getRank() == 2 && type.hasStaticShape() &&
+         type.getElementType().isF32() &&
+         type.getNumElements() >= minElements &&
+         weight.getDefiningOp<ConstantOp>();
+}
+
+SmallVector<std::pair<Operation *, Value>>
+kiln::int8QuantizableProducts(func::FuncOp func, int64_t minWeightElements) {
+  SmallVector<std::pair<Operation *, Value>> products;
+  func.walk([&](Operation *op) {
+    if (auto matmul = dyn_cast<MatMulOp>(op)) {
+      if (elementOf(matmul.getLhs()).isF32() &&
+          isQuantizableWeight(matmul.getRhs(), minWeightElements))
+        products.push_back({op, matmul.getLhs()});
+    } else if (auto gemm = dyn_cast<GemmOp>(op)) {
+      if (!gemm.getTransA() && elementOf(gemm.getA()).isF32() &&
+          isQuantizableWeight(gemm.getB(), minWeightElements))
+        products.push_back({op, gemm.getA()});
+    }
+  });
+  return products;
+}
 
 /// A constant weight quantized symmetric int8 per output column, into
 /// [-range, range]: the [K, N] int8 values (transposed from [N, K] when
@@ -366,6 +394,24 @@ quantizeActivation(PatternRewriter &rewriter, Location loc, Value x) {
   return {q, scale, zeroPoint};
 }
 
+/// `x` quantized to uint8 with the constant scale and zero point that map
+/// the calibrated range [lo, hi] (widened to include 0) onto [0, 255].
+static std::tuple<Value, Value, Value>
+quantizeCalibrated(PatternRewriter &rewriter, Location loc, Value x, double lo,
+                   double hi) {
+  Type f32 = rewriter.getF32Type();
+  Type u8 = IntegerType::get(rewriter.getContext(), 8, IntegerType::Unsigned);
+  lo = std::min(lo, 0.0);
+  hi = std::max(hi, 0.0);
+  double scale = std::max((hi - lo) / 255.0, 1e-30);
+  double zeroPoint = std::clamp(std::nearbyint(-lo / scale), 0.0, 255.0);
+  Value s = scalarConstant(rewriter, loc, f32, static_cast<float>(scale));
+  Value z = scalarConstant(rewriter, loc, u8, zeroPoint);
+  Value q = QuantizeLinearOp::create(rewriter, loc, x, s, z, /*axis=*/0,
+                                     TypeAttr::get(u8));
+  return {q, s, z};
+}
+
 /// The activation of a contraction's epilogue applied to `x` as its own op.
 static Value applyActivation(PatternRewriter &rewriter, Location loc, Value x,
                              StringRef activation, ArrayRef<float> params) {
@@ -396,65 +442,85 @@ static Value applyActivation(PatternRewriter &rewriter, Location loc, Value x,
 }
 
 namespace {
-struct DynamicMatMul : OpRewritePattern<MatMulOp> {
-  DynamicMatMul(MLIRContext *context, int64_t minElements, int64_t range,
-                int64_t &count)
-      : OpRewritePattern(context), minElements(minElements), range(range),
-        count(count) {}
-  LogicalResult matchAndRewrite(MatMulOp op,
-                                PatternRewriter &rewriter) const override {
-    if (!elementOf(op.getLhs()).isF32() || rankOf(op.getLhs()) < 1)
-      return failure();
-    Location loc = op.getLoc();
-    std::optional<QuantizedWeight> w =
-        quantizeWeight(rewriter, loc, op.getRhs(), false, minElements, range);
-    if (!w)
-      return failure();
-    auto [xq, scale, zeroPoint] =
-        quantizeActivation(rewriter, loc, op.getLhs());
-    Value acc = MatMulIntegerOp::create(rewriter, loc, xq, w->values, zeroPoint,
-                                        Value());
-    Value y = DequantizeLinearOp::create(
-        rewriter, loc, acc, MulOp::create(rewriter, loc, scale, w->scales),
-        Value(), rankOf(acc) - 1);
-    if (op.getBias())
-      y = AddOp::create(rewriter, loc, y, op.getBias());
-    if (op.getResidual())
-      y = AddOp::create(rewriter, loc, y, op.getResidual());
-    y = applyActivation(rewriter, loc, y, op.getActivation(),
-                        op.getActivationParams());
-    rewriter.replaceOp(op, y);
-    ++count;
-    return success();
-  }
+/// What kiln-quantize-int8 does to a product, shared by matmul and gemm.
+struct Int8Quantizer {
   int64_t minElements, range;
+  bool dynamic;
   int64_t &count;
-};
 
-struct DynamicGemm : OpRewritePattern<GemmOp> {
-  DynamicGemm(MLIRContext *context, int64_t minElements, int64_t range,
-              int64_t &count)
-      : OpRewritePattern(context), minElements(minElements), range(range),
-        count(count) {}
-  LogicalResult matchAndRewrite(GemmOp op,
-                                PatternRewriter &rewriter) const override {
-    if (op.getTransA() || !elementOf(op.getA()).isF32())
-      return failure();
-    Location loc = op.getLoc();
-    std::optional<QuantizedWeight> w = quantizeWeight(
-        rewriter, loc, op.getB(), op.getTransB(), minElements, range);
+  /// The int8 product of activation `x` (the op's calibrated range, else
+  /// its run-time range when dynamic) and constant `weight` ([K, N], or
+  /// [N, K] when `transposed`), dequantized by `alpha` times the scales:
+  /// null when the op does not qualify.
+  Value product(PatternRewriter &rewriter, Operation *op, Value x, Value weight,
+                bool transposed, double alpha) const {
+    auto calibration = op->getAttrOfType<DenseF32ArrayAttr>(kCalibrationAttr);
+    if ((!calibration && !dynamic) || !elementOf(x).isF32() || rankOf(x) < 1 ||
+        !isQuantizableWeight(weight, minElements))
+      return Value();
+    Location loc = op->getLoc();
+    std::optional<QuantizedWeight> w =
+        quantizeWeight(rewriter, loc, weight, transposed, minElements, range);
     if (!w)
-      return failure();
-    auto [xq, scale, zeroPoint] = quantizeActivation(rewriter, loc, op.getA());
+      return Value();
+    auto [xq, scale, zeroPoint] =
+        calibration ? quantizeCalibrated(rewriter, loc, x, calibration[0],
+                                         calibration[1])
+                    : quantizeActivation(rewriter, loc, x);
     Value acc = MatMulIntegerOp::create(rewriter, loc, xq, w->values, zeroPoint,
                                         Value());
     Value s = MulOp::create(rewriter, loc, scale, w->scales);
-    double alpha = op.getAlphaAttr().getValueAsDouble();
     if (alpha != 1)
       s = MulOp::create(
           rewriter, loc, s,
           scalarConstant(rewriter, loc, rewriter.getF32Type(), alpha));
-    Value y = DequantizeLinearOp::create(rewriter, loc, acc, s, Value(), 1);
+    ++count;
+    return DequantizeLinearOp::create(rewriter, loc, acc, s, Value(),
+                                      rankOf(acc) - 1);
+  }
+
+  /// `y` plus the epilogue of contraction `op`: residual, then activation.
+  static Value finish(PatternRewriter &rewriter, Location loc, Value y,
+                      Value residual, StringRef activation,
+                      ArrayRef<float> params) {
+    if (residual)
+      y = AddOp::create(rewriter, loc, y, residual);
+    return applyActivation(rewriter, loc, y, activation, params);
+  }
+};
+
+struct QuantizeMatMulInt8 : OpRewritePattern<MatMulOp> {
+  QuantizeMatMulInt8(MLIRContext *context, const Int8Quantizer &quantizer)
+      : OpRewritePattern(context), quantizer(quantizer) {}
+  LogicalResult matchAndRewrite(MatMulOp op,
+                                PatternRewriter &rewriter) const override {
+    Value y = quantizer.product(rewriter, op, op.getLhs(), op.getRhs(),
+                                /*transposed=*/false, 1.0);
+    if (!y)
+      return failure();
+    if (op.getBias())
+      y = AddOp::create(rewriter, op.getLoc(), y, op.getBias());
+    rewriter.replaceOp(op, Int8Quantizer::finish(
+                               rewriter, op.getLoc(), y, op.getResidual(),
+                               op.getActivation(), op.getActivationParams()));
+    return success();
+  }
+  const Int8Quantizer &quantizer;
+};
+
+struct QuantizeGemmInt8 : OpRewritePattern<GemmOp> {
+  QuantizeGemmInt8(MLIRContext *context, const Int8Quantizer &quantizer)
+      : OpRewritePattern(context), quantizer(quantizer) {}
+  LogicalResult matchAndRewrite(GemmOp op,
+                                PatternRewriter &rewriter) const override {
+    if (op.getTransA())
+      return failure();
+    Location loc = op.getLoc();
+    Value y =
+        quantizer.product(rewriter, op, op.getA(), op.getB(), op.getTransB(),
+                          op.getAlphaAttr().getValueAsDouble());
+    if (!y)
+      return failure();
     double beta = op.getBetaAttr().getValueAsDouble();
     if (Value c = op.getC(); c && beta != 0) {
       if (beta != 1)
@@ -462,32 +528,29 @@ struct DynamicGemm : OpRewritePattern<GemmOp> {
                           scalarConstant(rewriter, loc, elementOf(c), beta));
       y = AddOp::create(rewriter, loc, y, c);
     }
-    if (op.getResidual())
-      y = AddOp::create(rewriter, loc, y, op.getResidual());
-    y = applyActivation(rewriter, loc, y, op.getActivation(),
-                        op.getActivationParams());
-    rewriter.replaceOp(op, y);
-    ++count;
+    rewriter.replaceOp(op, Int8Quantizer::finish(
+                               rewriter, loc, y, op.getResidual(),
+                               op.getActivation(), op.getActivationParams()));
     return success();
   }
-  int64_t minElements, range;
-  int64_t &count;
+  const Int8Quantizer &quantizer;
 };
 
-struct KilnQuantizeDynamicPass
-    : public kiln::impl::KilnQuantizeDynamicBase<KilnQuantizeDynamicPass> {
+struct KilnQuantizeInt8Pass
+    : public kiln::impl::KilnQuantizeInt8Base<KilnQuantizeInt8Pass> {
   using Base::Base;
   void runOnOperation() override {
     int64_t count = 0;
     RewritePatternSet patterns(&getContext());
     if (weightRange < 1 || weightRange > 127) {
-      getOperation().emitError("kiln-quantize-dynamic: weight-range must be "
+      getOperation().emitError("kiln-quantize-int8: weight-range must be "
                                "in [1, 127], got ")
           << static_cast<int64_t>(weightRange);
       return signalPassFailure();
     }
-    patterns.add<DynamicMatMul, DynamicGemm>(&getContext(), minWeightElements,
-                                             weightRange, count);
+    Int8Quantizer quantizer{minWeightElements, weightRange, dynamic, count};
+    patterns.add<QuantizeMatMulInt8, QuantizeGemmInt8>(&getContext(),
+                                                       quantizer);
     GreedyRewriteConfig config;
     config.enableFolding(false);
     if (failed(

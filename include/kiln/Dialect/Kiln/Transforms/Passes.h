@@ -16,6 +16,15 @@ namespace kiln {
 #define GEN_PASS_REGISTRATION
 #include "kiln/Dialect/Kiln/Transforms/Passes.h.inc"
 
+/// The attribute with which kiln-compile gives kiln-quantize-int8 the
+/// calibrated range [lo, hi] of a product's activation (DenseF32ArrayAttr).
+inline constexpr llvm::StringLiteral kCalibrationAttr = "kiln.calibration";
+
+/// The products in `func` that kiln-quantize-int8 turns into int8 ones, each
+/// with the activation whose range it quantizes (its lhs).
+llvm::SmallVector<std::pair<mlir::Operation *, mlir::Value>>
+int8QuantizableProducts(mlir::func::FuncOp func, int64_t minWeightElements);
+
 } // namespace kiln
 
 #endif // KILN_DIALECT_KILN_TRANSFORMS_PASSES_H

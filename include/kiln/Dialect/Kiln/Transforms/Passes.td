@@ -48,19 +48,23 @@ def KilnQuantizeContractions
   let dependentDialects = ["::kiln::KilnDialect"];
 }
 
-def KilnQuantizeDynamic : Pass<"kiln-quantize-dynamic", "mlir::func::FuncOp"> {
-  let summary = "Int8 products: weights quantized offline, activations at run time";
+def KilnQuantizeInt8 : Pass<"kiln-quantize-int8", "mlir::func::FuncOp"> {
+  let summary = "Int8 products: weights quantized offline, activations by calibrated ranges or at run time";
   let description = [{
-    `kiln-compile --quantize=int8-dynamic`, the recipe for transformers. Each
-    `matmul` (and `gemm` without transposed A) with a constant 2-D f32
-    weight of at least `min-weight-elements` elements becomes an integer
-    product:
+    `kiln-compile --quantize=int8` (static, calibrated) and
+    `--quantize=int8-dynamic` (the recipe for transformers). Each `matmul`
+    (and `gemm` without transposed A) with a constant 2-D f32 weight of at
+    least `min-weight-elements` elements becomes an integer product:
     - the weight is quantized now, symmetric int8 per output column
       (scale = max |w| / `weight-range` over the column: 127, or 64 for
       targets whose kernels want 7-bit weights);
-    - the activation is quantized at run time per tensor to uint8 with the
-      scale and zero point that map its range (widened to include 0) onto
-      [0, 255], as ONNX DynamicQuantizeLinear does;
+    - the activation is quantized per tensor to uint8 with the scale and
+      zero point that map a range (widened to include 0) onto [0, 255]: the
+      range the op's `kiln.calibration = array<f32: lo, hi>` attribute gives
+      (set by kiln-compile from calibration runs: constants, nothing
+      computed at run time), or, with `dynamic`, the activation's own range
+      at run time, as ONNX DynamicQuantizeLinear does; without either the
+      product stays in float;
     - `matmul_integer` multiplies them exactly; the i32 result is
       dequantized by the product of the scales, then the contraction's
       bias, residual and activation (or gemm's alpha and beta * C) follow
@@ -72,7 +76,9 @@ def KilnQuantizeDynamic : Pass<"kiln-quantize-dynamic", "mlir::func::FuncOp"> {
            "Smallest weight (in elements) worth quantizing">,
     Option<"weightRange", "weight-range", "int64_t", "127",
            "Largest magnitude of a quantized weight (64 makes 7-bit "
-           "weights, which AVX2's VPMADDUBSW multiplies without saturating)">
+           "weights, which AVX2's VPMADDUBSW multiplies without saturating)">,
+    Option<"dynamic", "dynamic", "bool", "true",
+           "Quantize activations without a calibrated range at run time">
   ];
   let statistics = [
     Statistic<"numQuantized", "quantized", "Products turned into int8 ones">

@@ -1,8 +1,9 @@
-// RUN: kiln-opt %s -pass-pipeline='builtin.module(func.func(kiln-quantize-dynamic{min-weight-elements=1}))' -split-input-file | FileCheck %s
-// RUN: kiln-opt %s -pass-pipeline='builtin.module(func.func(kiln-quantize-dynamic))' -split-input-file | FileCheck %s --check-prefix=SMALL
-// RUN: kiln-opt %s -pass-pipeline='builtin.module(func.func(kiln-quantize-dynamic{min-weight-elements=1 weight-range=64}))' -split-input-file | FileCheck %s --check-prefix=NARROW
-// RUN: not kiln-opt %s -pass-pipeline='builtin.module(func.func(kiln-quantize-dynamic{weight-range=200}))' -split-input-file 2>&1 | FileCheck %s --check-prefix=BADLIMIT
-// BADLIMIT: kiln-quantize-dynamic: weight-range must be in [1, 127], got 200
+// RUN: kiln-opt %s -pass-pipeline='builtin.module(func.func(kiln-quantize-int8{min-weight-elements=1}))' -split-input-file | FileCheck %s
+// RUN: kiln-opt %s -pass-pipeline='builtin.module(func.func(kiln-quantize-int8))' -split-input-file | FileCheck %s --check-prefix=SMALL
+// RUN: kiln-opt %s -pass-pipeline='builtin.module(func.func(kiln-quantize-int8{min-weight-elements=1 weight-range=64}))' -split-input-file | FileCheck %s --check-prefix=NARROW
+// RUN: kiln-opt %s -pass-pipeline='builtin.module(func.func(kiln-quantize-int8{min-weight-elements=1 dynamic=false}))' -split-input-file | FileCheck %s --check-prefix=STATIC
+// RUN: not kiln-opt %s -pass-pipeline='builtin.module(func.func(kiln-quantize-int8{weight-range=200}))' -split-input-file 2>&1 | FileCheck %s --check-prefix=BADLIMIT
+// BADLIMIT: kiln-quantize-int8: weight-range must be in [1, 127], got 200
 
 // The weight is quantized now, symmetric int8 per column (scale = max|w| /
 // 127: 2.54 / 127 = 0.02 and 0.5 / 127; -63.5 rounds to even, -64); the
@@ -77,4 +78,24 @@ func.func @gemm(%x: tensor<5x3xf32>, %c: tensor<2xf32>, %xt: tensor<3x5xf32>) ->
   %w2 = kiln.constant dense<1.0> : tensor<3x2xf32>
   %z = kiln.gemm %xt, %w2 {trans_a = true} : (tensor<3x5xf32>, tensor<3x2xf32>) -> tensor<5x2xf32>
   return %y, %z : tensor<5x2xf32>, tensor<5x2xf32>
+}
+
+// -----
+
+// Static quantization (dynamic=false, what --quantize=int8 runs): a product
+// whose activation range kiln-compile calibrated gets constants, range
+// [-1, 3]: scale 4 / 255, zero point round(1 / scale) = 64; no reduction
+// runs. A product without a range stays in float.
+// STATIC-LABEL: func.func @calibrated(
+// STATIC-DAG: %[[S:.+]] = kiln.constant dense<0.0156862754> : tensor<f32>
+// STATIC-DAG: %[[Z:.+]] = kiln.constant dense<64> : tensor<ui8>
+// STATIC-NOT: kiln.reduce_min
+// STATIC: %[[XQ:.+]] = kiln.quantize_linear %arg0, %[[S]], %[[Z]] {to = ui8}
+// STATIC: kiln.matmul_integer %[[XQ]], %{{.+}} lhs_zero_point %[[Z]]
+// STATIC: kiln.matmul %arg0, %{{.+}} : (tensor<2x4xf32>, tensor<4x2xf32>) -> tensor<2x2xf32>
+func.func @calibrated(%x: tensor<2x4xf32>) -> (tensor<2x2xf32>, tensor<2x2xf32>) {
+  %w = kiln.constant dense<[[1.0, -0.5], [2.54, 0.25], [-1.27, 0.0], [0.0, 0.125]]> : tensor<4x2xf32>
+  %y = kiln.matmul %x, %w {kiln.calibration = array<f32: -1.0, 3.0>} : (tensor<2x4xf32>, tensor<4x2xf32>) -> tensor<2x2xf32>
+  %z = kiln.matmul %x, %w : (tensor<2x4xf32>, tensor<4x2xf32>) -> tensor<2x2xf32>
+  return %y, %z : tensor<2x2xf32>, tensor<2x2xf32>
 }
