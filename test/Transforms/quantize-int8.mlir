@@ -99,3 +99,34 @@ func.func @calibrated(%x: tensor<2x4xf32>) -> (tensor<2x2xf32>, tensor<2x2xf32>)
   %z = kiln.matmul %x, %w : (tensor<2x4xf32>, tensor<4x2xf32>) -> tensor<2x2xf32>
   return %y, %z : tensor<2x2xf32>, tensor<2x2xf32>
 }
+
+// -----
+
+// An ungrouped 2-D convolution: the quantized input is padded with its zero
+// point, cut into the 3 x 3 window's strided slices, stacked and laid out
+// [N, OH*OW, C*kh*kw] for matmul_integer with the [C*kh*kw, M] weight; the
+// result goes back to NCHW, then bias, residual and ReLU.
+// STATIC-LABEL: func.func @conv(
+// STATIC-DAG: %[[Z:.+]] = kiln.constant dense<64> : tensor<ui8>
+// STATIC: %[[XQ:.+]] = kiln.quantize_linear %arg0, %{{.+}}, %[[Z]] {to = ui8}
+// STATIC: %[[P:.+]] = kiln.pad %[[XQ]], %{{.+}}, %[[Z]] : (tensor<1x2x5x5xui8>, tensor<8xi64>, tensor<ui8>) -> tensor<1x2x7x7xui8>
+// STATIC-COUNT-9: kiln.slice %[[P]], {{.+}} -> tensor<1x2x3x3xui8>
+// STATIC: %[[S:.+]] = kiln.concat {{.+}} {axis = 4 : i64} : {{.+}} -> tensor<1x2x3x3x9xui8>
+// STATIC: %[[T:.+]] = kiln.transpose %[[S]] {perm = array<i64: 0, 2, 3, 1, 4>}
+// STATIC: %[[COLS:.+]] = kiln.reshape %[[T]], {{.+}} -> tensor<1x9x18xui8>
+// STATIC: %[[ACC:.+]] = kiln.matmul_integer %[[COLS]], %{{.+}} lhs_zero_point %[[Z]] : (tensor<1x9x18xui8>, tensor<18x3xi8>, tensor<ui8>) -> tensor<1x9x3xi32>
+// STATIC: kiln.dequantize_linear %[[ACC]], %{{.+}} {axis = 2 : i64}
+// STATIC: kiln.transpose %{{.+}} {perm = array<i64: 0, 3, 1, 2>} : (tensor<1x3x3x3xf32>) -> tensor<1x3x3x3xf32>
+// STATIC: kiln.add
+// STATIC: kiln.add %{{.+}}, %arg1
+// STATIC: kiln.relu
+// A grouped convolution stays in float.
+// STATIC: kiln.conv %arg0, %{{.+}} {dilations = array<i64: 1, 1>, group = 2 : i64
+func.func @conv(%x: tensor<1x2x5x5xf32>, %r: tensor<1x3x3x3xf32>) -> (tensor<1x3x3x3xf32>, tensor<1x2x5x5xf32>) {
+  %w = kiln.constant dense<0.5> : tensor<3x2x3x3xf32>
+  %b = kiln.constant dense<[1.0, 2.0, 3.0]> : tensor<3xf32>
+  %y = kiln.conv %x, %w, %b residual %r {activation = "relu", pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>, dilations = array<i64: 1, 1>, kiln.calibration = array<f32: -1.0, 3.0>} : (tensor<1x2x5x5xf32>, tensor<3x2x3x3xf32>, tensor<3xf32>, tensor<1x3x3x3xf32>) -> tensor<1x3x3x3xf32>
+  %dw = kiln.constant dense<0.25> : tensor<2x1x3x3xf32>
+  %z = kiln.conv %x, %dw {group = 2 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, kiln.calibration = array<f32: -1.0, 3.0>} : (tensor<1x2x5x5xf32>, tensor<2x1x3x3xf32>) -> tensor<1x2x5x5xf32>
+  return %y, %z : tensor<1x3x3x3xf32>, tensor<1x2x5x5xf32>
+}

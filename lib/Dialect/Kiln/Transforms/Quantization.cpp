@@ -279,13 +279,25 @@ struct KilnQuantizeContractionsPass
 //===----------------------------------------------------------------------===//
 
 /// Whether `weight` is what kiln-quantize-int8 quantizes: a constant 2-D
-/// f32 tensor of at least `minElements` elements.
+/// (or a 2-D convolution's 4-D) f32 tensor of at least `minElements`
+/// elements.
 static bool isQuantizableWeight(Value weight, int64_t minElements) {
   auto type = cast<RankedTensorType>(weight.getType());
-  return type.getRank() == 2 && type.hasStaticShape() &&
-         type.getElementType().isF32() &&
+  return (type.getRank() == 2 || type.getRank() == 4) &&
+         type.hasStaticShape() && type.getElementType().isF32() &&
          type.getNumElements() >= minElements &&
          weight.getDefiningOp<ConstantOp>();
+}
+
+/// Whether kiln-quantize-int8 computes conv `op` as an int8 product: a 2-D,
+/// ungrouped convolution of an f32 input with static channels and spatial
+/// dims, and a quantizable constant weight.
+static bool isQuantizableConv(ConvOp op, int64_t minElements) {
+  auto input = cast<RankedTensorType>(op.getInput().getType());
+  return input.getRank() == 4 && input.getElementType().isF32() &&
+         op.getGroup() == 1 && !input.isDynamicDim(1) &&
+         !input.isDynamicDim(2) && !input.isDynamicDim(3) &&
+         isQuantizableWeight(op.getWeight(), minElements);
 }
 
 SmallVector<std::pair<Operation *, Value>>
@@ -293,11 +305,15 @@ kiln::int8QuantizableProducts(func::FuncOp func, int64_t minWeightElements) {
   SmallVector<std::pair<Operation *, Value>> products;
   func.walk([&](Operation *op) {
     if (auto matmul = dyn_cast<MatMulOp>(op)) {
-      if (elementOf(matmul.getLhs()).isF32() &&
+      if (elementOf(matmul.getLhs()).isF32() && rankOf(matmul.getRhs()) == 2 &&
           isQuantizableWeight(matmul.getRhs(), minWeightElements))
         products.push_back({op, matmul.getLhs()});
+    } else if (auto conv = dyn_cast<ConvOp>(op)) {
+      if (isQuantizableConv(conv, minWeightElements))
+        products.push_back({op, conv.getInput()});
     } else if (auto gemm = dyn_cast<GemmOp>(op)) {
       if (!gemm.getTransA() && elementOf(gemm.getA()).isF32() &&
+          rankOf(gemm.getB()) == 2 &&
           isQuantizableWeight(gemm.getB(), minWeightElements))
         products.push_back({op, gemm.getA()});
     }
@@ -316,14 +332,17 @@ static std::optional<QuantizedWeight>
 quantizeWeight(PatternRewriter &rewriter, Location loc, Value weight,
                bool transposed, int64_t minElements, int64_t range) {
   auto type = cast<RankedTensorType>(weight.getType());
-  if (type.getRank() != 2 || !type.hasStaticShape() ||
+  // A convolution's [M, C, kh, kw] weight is the transposed [M, C*kh*kw].
+  bool conv = type.getRank() == 4 && transposed;
+  if ((type.getRank() != 2 && !conv) || !type.hasStaticShape() ||
       !type.getElementType().isF32() || type.getNumElements() < minElements)
     return std::nullopt;
   std::optional<SmallVector<double>> data = getConstantFloats(weight);
   if (!data)
     return std::nullopt;
-  int64_t k = type.getDimSize(transposed ? 1 : 0);
-  int64_t n = type.getDimSize(transposed ? 0 : 1);
+  int64_t rows = type.getDimSize(0), cols = type.getNumElements() / rows;
+  int64_t k = transposed ? cols : rows;
+  int64_t n = transposed ? rows : cols;
   auto at = [&](int64_t kk, int64_t nn) {
     return (*data)[transposed ? nn * k + kk : kk * n + nn];
   };
@@ -456,7 +475,7 @@ struct Int8Quantizer {
                 bool transposed, double alpha) const {
     auto calibration = op->getAttrOfType<DenseF32ArrayAttr>(kCalibrationAttr);
     if ((!calibration && !dynamic) || !elementOf(x).isF32() || rankOf(x) < 1 ||
-        !isQuantizableWeight(weight, minElements))
+        rankOf(weight) != 2 || !isQuantizableWeight(weight, minElements))
       return Value();
     Location loc = op->getLoc();
     std::optional<QuantizedWeight> w =
@@ -508,6 +527,101 @@ struct QuantizeMatMulInt8 : OpRewritePattern<MatMulOp> {
   const Int8Quantizer &quantizer;
 };
 
+/// An ungrouped 2-D convolution as an int8 product over im2col patches:
+/// the quantized input, padded with its zero point, is cut into kh x kw
+/// strided slices, stacked and laid out [N, OH*OW, C*kh*kw] (rows of k
+/// contiguous, what the kernel packs fast); the weight [M, C, kh, kw]
+/// becomes the constant [C*kh*kw, M] (packed at compile time). The
+/// [N, OH*OW, M] result is dequantized, transposed back to NCHW (fused with
+/// the dequantization), then bias, residual and activation follow.
+struct QuantizeConvInt8 : OpRewritePattern<ConvOp> {
+  QuantizeConvInt8(MLIRContext *context, const Int8Quantizer &quantizer)
+      : OpRewritePattern(context), quantizer(quantizer) {}
+  LogicalResult matchAndRewrite(ConvOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!isQuantizableConv(op, quantizer.minElements))
+      return failure();
+    auto calibration = op->getAttrOfType<DenseF32ArrayAttr>(kCalibrationAttr);
+    if (!calibration && !quantizer.dynamic)
+      return failure();
+    Location loc = op.getLoc();
+    auto inputType = cast<RankedTensorType>(op.getInput().getType());
+    auto weightType = cast<RankedTensorType>(op.getWeight().getType());
+    auto resultType = cast<RankedTensorType>(op.getType());
+    int64_t c = inputType.getDimSize(1), m = weightType.getDimSize(0);
+    int64_t kh = weightType.getDimSize(2), kw = weightType.getDimSize(3);
+    int64_t oh = resultType.getDimSize(2), ow = resultType.getDimSize(3);
+    if (ShapedType::isDynamic(oh) || ShapedType::isDynamic(ow))
+      return failure();
+    std::optional<QuantizedWeight> w =
+        quantizeWeight(rewriter, loc, op.getWeight(), /*transposed=*/true,
+                       quantizer.minElements, quantizer.range);
+    if (!w)
+      return failure();
+    auto [xq, scale, zeroPoint] =
+        calibration ? quantizeCalibrated(rewriter, loc, op.getInput(),
+                                         calibration[0], calibration[1])
+                    : quantizeActivation(rewriter, loc, op.getInput());
+    auto ints = [&](ArrayRef<int64_t> values) -> Value {
+      return ConstantOp::create(
+          rewriter, loc,
+          cast<ElementsAttr>(DenseElementsAttr::get(
+              RankedTensorType::get({static_cast<int64_t>(values.size())},
+                                    rewriter.getI64Type()),
+              values)));
+    };
+    ArrayRef<int64_t> pads = op.getPads(), strides = op.getStrides(),
+                      dilations = op.getDilations();
+    Value padded = xq;
+    if (llvm::any_of(pads, [](int64_t p) { return p != 0; }))
+      padded =
+          PadOp::create(rewriter, loc, xq,
+                        ints({0, 0, pads[0], pads[1], 0, 0, pads[2], pads[3]}),
+                        zeroPoint, rewriter.getStringAttr("constant"));
+    // Patches [N, C, OH, OW, 1] for every (i, j) of the window, stacked.
+    SmallVector<Value> patches;
+    for (int64_t i = 0; i < kh; ++i)
+      for (int64_t j = 0; j < kw; ++j) {
+        int64_t top = i * dilations[0], left = j * dilations[1];
+        Value patch =
+            SliceOp::create(rewriter, loc, padded, ints({top, left}),
+                            ints({top + (oh - 1) * strides[0] + 1,
+                                  left + (ow - 1) * strides[1] + 1}),
+                            ints({2, 3}), ints({strides[0], strides[1]}));
+        patches.push_back(UnsqueezeOp::create(
+            rewriter, loc, patch, rewriter.getDenseI64ArrayAttr({4})));
+      }
+    Value stacked = patches.size() == 1
+                        ? patches.front()
+                        : ConcatOp::create(rewriter, loc, patches,
+                                           rewriter.getI64IntegerAttr(4))
+                              .getResult();
+    Value rows = TransposeOp::create(
+        rewriter, loc, stacked, rewriter.getDenseI64ArrayAttr({0, 2, 3, 1, 4}));
+    Value cols =
+        ReshapeOp::create(rewriter, loc, rows, ints({0, oh * ow, c * kh * kw}));
+    Value acc = MatMulIntegerOp::create(rewriter, loc, cols, w->values,
+                                        zeroPoint, Value());
+    Value y = DequantizeLinearOp::create(
+        rewriter, loc, acc, MulOp::create(rewriter, loc, scale, w->scales),
+        Value(), 2);
+    y = ReshapeOp::create(rewriter, loc, y, ints({0, oh, ow, m}));
+    y = TransposeOp::create(rewriter, loc, y,
+                            rewriter.getDenseI64ArrayAttr({0, 3, 1, 2}));
+    ++quantizer.count;
+    if (Value bias = op.getBias())
+      y = AddOp::create(
+          rewriter, loc, y,
+          UnsqueezeOp::create(rewriter, loc, bias,
+                              rewriter.getDenseI64ArrayAttr({1, 2})));
+    rewriter.replaceOp(op, Int8Quantizer::finish(
+                               rewriter, loc, y, op.getResidual(),
+                               op.getActivation(), op.getActivationParams()));
+    return success();
+  }
+  const Int8Quantizer &quantizer;
+};
+
 struct QuantizeGemmInt8 : OpRewritePattern<GemmOp> {
   QuantizeGemmInt8(MLIRContext *context, const Int8Quantizer &quantizer)
       : OpRewritePattern(context), quantizer(quantizer) {}
@@ -549,8 +663,8 @@ struct KilnQuantizeInt8Pass
       return signalPassFailure();
     }
     Int8Quantizer quantizer{minWeightElements, weightRange, dynamic, count};
-    patterns.add<QuantizeMatMulInt8, QuantizeGemmInt8>(&getContext(),
-                                                       quantizer);
+    patterns.add<QuantizeMatMulInt8, QuantizeGemmInt8, QuantizeConvInt8>(
+        &getContext(), quantizer);
     GreedyRewriteConfig config;
     config.enableFolding(false);
     if (failed(
