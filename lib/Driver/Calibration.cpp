@@ -23,9 +23,12 @@
 #include "llvm/Support/FileUtilities.h"
 #include "llvm/Support/Path.h"
 
+#include "llvm/Support/FormatVariadic.h"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <numeric>
 
 using namespace mlir;
 using namespace kiln;
@@ -43,6 +46,9 @@ struct Statistics {
   double hi = -std::numeric_limits<double>::infinity();
   /// Counts of |x| in `bins` equal bins over [0, max |x|] (second pass).
   std::vector<double> histogram;
+  /// Sums of x^2 and of the squared error of quantizing x with its final
+  /// range (budget pass).
+  double signal = 0, noise = 0;
 };
 
 constexpr int kBins = 2048;
@@ -172,9 +178,108 @@ static std::pair<double, double> rangeOf(const Statistics &s,
   return {std::max(s.lo, -threshold), std::min(s.hi, threshold)};
 }
 
+/// 10 log10(signal / noise), capped at 200 dB for exact results.
+static double decibels(double signal, double noise) {
+  if (noise <= 0)
+    return 200.0;
+  return std::min(200.0, 10.0 * std::log10(signal / noise));
+}
+
+/// The uint8 scale and zero point kiln-quantize-int8 derives from [lo, hi].
+static std::pair<double, double> uint8Parameters(double lo, double hi) {
+  lo = std::min(lo, 0.0);
+  hi = std::max(hi, 0.0);
+  double scale = std::max((hi - lo) / 255.0, 1e-30);
+  return {scale, std::clamp(std::nearbyint(-lo / scale), 0.0, 255.0)};
+}
+
+/// The SQNR of quantizing `op`'s constant weight symmetric per output
+/// channel into [-range, range], as kiln-quantize-int8 does.
+static double weightSqnr(Operation *op, int64_t range) {
+  Value weight;
+  bool channelsFirst = false; // output channels along dim 0
+  if (auto matmul = dyn_cast<MatMulOp>(op)) {
+    weight = matmul.getRhs();
+  } else if (auto gemm = dyn_cast<GemmOp>(op)) {
+    weight = gemm.getB();
+    channelsFirst = gemm.getTransB();
+  } else if (auto conv = dyn_cast<ConvOp>(op)) {
+    weight = conv.getWeight();
+    channelsFirst = true;
+  }
+  std::optional<SmallVector<double>> data =
+      weight ? getConstantFloats(weight) : std::nullopt;
+  if (!data || data->empty())
+    return 0;
+  auto type = cast<RankedTensorType>(weight.getType());
+  int64_t rows = type.getDimSize(0), cols = type.getNumElements() / rows;
+  int64_t channels = channelsFirst ? rows : cols;
+  int64_t depth = static_cast<int64_t>(data->size()) / channels;
+  auto at = [&](int64_t c, int64_t i) {
+    return (*data)[channelsFirst ? c * cols + i : i * cols + c];
+  };
+  double signal = 0, noise = 0, limit = static_cast<double>(range);
+  for (int64_t c = 0; c < channels; ++c) {
+    double largest = 0;
+    for (int64_t i = 0; i < depth; ++i)
+      largest = std::max(largest, std::fabs(at(c, i)));
+    double scale = largest > 0 ? largest / limit : 1.0;
+    for (int64_t i = 0; i < depth; ++i) {
+      double w = at(c, i);
+      double q = std::clamp(std::nearbyint(w / scale), -limit, limit);
+      signal += w * w;
+      noise += (w - q * scale) * (w - q * scale);
+    }
+  }
+  return decibels(signal, noise);
+}
+
+namespace {
+/// The input sets, read once.
+struct CalibrationInputs {
+  std::vector<InputSet> sets;
+  std::vector<std::vector<HostTensor>> tensors;
+};
+} // namespace
+
+/// Runs the library at `path` on every input set and returns, per set, its
+/// first `outputs` outputs.
+static FailureOr<std::vector<std::vector<HostTensor>>>
+runOnSets(StringRef path, const CalibrationInputs &inputs, unsigned outputs,
+          Location loc) {
+  llvm::Expected<LoadedModel> model = LoadedModel::load(path);
+  if (!model)
+    return emitError(loc) << "calibration: "
+                          << llvm::toString(model.takeError());
+  std::vector<std::vector<HostTensor>> results;
+  for (auto [set, tensors] : llvm::zip(inputs.sets, inputs.tensors)) {
+    llvm::Expected<std::vector<HostTensor>> out = model->run(tensors);
+    if (!out)
+      return emitError(loc) << "calibration run on '" << set.dir
+                            << "' failed: " << llvm::toString(out.takeError());
+    out->resize(outputs);
+    results.push_back(std::move(*out));
+  }
+  return results;
+}
+
+/// The SQNR of `test`'s outputs against `reference`'s over every set.
+static double outputSqnr(const std::vector<std::vector<HostTensor>> &reference,
+                         const std::vector<std::vector<HostTensor>> &test) {
+  double signal = 0, noise = 0;
+  for (auto [ref, out] : llvm::zip(reference, test))
+    for (auto [r, t] : llvm::zip(ref, out))
+      for (int64_t i = 0, n = r.numElements(); i < n; ++i) {
+        double a = r.elementAsDouble(i), b = t.elementAsDouble(i);
+        signal += a * a;
+        noise += (a - b) * (a - b);
+      }
+  return decibels(signal, noise);
+}
+
 LogicalResult kiln::calibrate(ModuleOp module,
                               const CalibrationOptions &options, Location loc,
-                              SmallVectorImpl<CalibratedRange> &ranges) {
+                              CalibrationResult &result) {
   MLIRContext *context = module.getContext();
   auto func = module.lookupSymbol<func::FuncOp>("main_graph");
   if (!func)
@@ -230,31 +335,47 @@ LogicalResult kiln::calibrate(ModuleOp module,
     return emitError(loc) << "calibration: "
                           << llvm::toString(model.takeError());
 
-  std::vector<InputSet> sets;
-  if (failed(listInputSets(options.dataDir, sets, loc)))
+  CalibrationInputs inputs;
+  if (failed(listInputSets(options.dataDir, inputs.sets, loc)))
     return failure();
   std::vector<const kiln_tensor_info *> infos = model->inputs();
+  for (const InputSet &set : inputs.sets) {
+    std::vector<HostTensor> tensors;
+    for (size_t i = 0; i < infos.size(); ++i) {
+      llvm::Expected<HostTensor> tensor = readInput(set, infos[i]->name, i);
+      if (!tensor)
+        return emitError(loc)
+               << "--calibration-data: " << llvm::toString(tensor.takeError());
+      tensors.push_back(std::move(*tensor));
+    }
+    inputs.tensors.push_back(std::move(tensors));
+  }
   std::vector<Statistics> stats(slotOf.size());
-  // Pass 0: min and max; pass 1 (percentile, entropy): histograms of |x|.
-  int passes = options.method == "minmax" ? 1 : 2;
-  for (int pass = 0; pass < passes; ++pass) {
-    for (Statistics &s : stats)
+  // The float model's outputs, for the budget.
+  std::vector<std::vector<HostTensor>> reference;
+  // Pass 0: min and max; 1 (percentile, entropy): histograms of |x|;
+  // 2 (budget): the error of quantizing with the final range.
+  for (int pass = 0; pass < 3; ++pass) {
+    if ((pass == 1 && options.method == "minmax") ||
+        (pass == 2 && !options.budgetDb))
+      continue;
+    std::vector<std::pair<double, double>> parameters;
+    for (Statistics &s : stats) {
       if (pass == 1)
         s.histogram.assign(kBins, 0.0);
-    for (const InputSet &set : sets) {
-      std::vector<HostTensor> inputs;
-      for (size_t i = 0; i < infos.size(); ++i) {
-        llvm::Expected<HostTensor> tensor = readInput(set, infos[i]->name, i);
-        if (!tensor)
-          return emitError(loc) << "--calibration-data: "
-                                << llvm::toString(tensor.takeError());
-        inputs.push_back(std::move(*tensor));
+      if (pass == 2) {
+        auto [lo, hi] = rangeOf(s, options.method);
+        parameters.push_back(uint8Parameters(lo, hi));
       }
-      llvm::Expected<std::vector<HostTensor>> out = model->run(inputs);
+    }
+    for (auto [set, tensors] : llvm::zip(inputs.sets, inputs.tensors)) {
+      llvm::Expected<std::vector<HostTensor>> out = model->run(tensors);
       if (!out)
         return emitError(loc)
                << "calibration run on '" << set.dir
                << "' failed: " << llvm::toString(out.takeError());
+      if (pass == 0)
+        reference.emplace_back(out->begin(), out->begin() + outputs);
       for (unsigned slot = 0; slot < stats.size(); ++slot) {
         const HostTensor &t = (*out)[outputs + slot];
         Statistics &s = stats[slot];
@@ -265,28 +386,124 @@ LogicalResult kiln::calibrate(ModuleOp module,
             s.lo = std::min(s.lo, v);
             s.hi = std::max(s.hi, v);
           }
-          continue;
-        }
-        double maxAbs = std::max(std::fabs(s.lo), std::fabs(s.hi));
-        if (maxAbs == 0)
-          continue;
-        for (int64_t i = 0; i < n; ++i) {
-          double v = std::fabs(t.elementAsDouble(i));
-          int bin = std::min(kBins - 1, static_cast<int>(v / maxAbs * kBins));
-          s.histogram[bin] += 1;
+        } else if (pass == 1) {
+          double maxAbs = std::max(std::fabs(s.lo), std::fabs(s.hi));
+          if (maxAbs == 0)
+            continue;
+          for (int64_t i = 0; i < n; ++i) {
+            double v = std::fabs(t.elementAsDouble(i));
+            int bin = std::min(kBins - 1, static_cast<int>(v / maxAbs * kBins));
+            s.histogram[bin] += 1;
+          }
+        } else {
+          auto [scale, zeroPoint] = parameters[slot];
+          for (int64_t i = 0; i < n; ++i) {
+            double v = t.elementAsDouble(i);
+            double q =
+                std::clamp(std::nearbyint(v / scale) + zeroPoint, 0.0, 255.0);
+            double e = v - (q - zeroPoint) * scale;
+            s.signal += v * v;
+            s.noise += e * e;
+          }
         }
       }
     }
   }
+  auto setRange = [&](const CalibratedRange &layer) {
+    layer.op->setAttr(kCalibrationAttr,
+                      b.getDenseF32ArrayAttr({static_cast<float>(layer.lo),
+                                              static_cast<float>(layer.hi)}));
+  };
   for (auto [i, product] : llvm::enumerate(products)) {
     const Statistics &s = stats[slots[i]];
     if (!std::isfinite(s.lo) || !std::isfinite(s.hi))
       continue; // no values seen (empty tensors): stays in float
     auto [lo, hi] = rangeOf(s, options.method);
-    product.first->setAttr(kCalibrationAttr,
-                           b.getDenseF32ArrayAttr({static_cast<float>(lo),
-                                                   static_cast<float>(hi)}));
-    ranges.push_back({product.first, lo, hi});
+    CalibratedRange layer;
+    layer.op = product.first;
+    layer.lo = lo;
+    layer.hi = hi;
+    if (options.budgetDb) {
+      layer.activationSqnr = decibels(s.signal, s.noise);
+      layer.weightSqnr = weightSqnr(product.first, options.weightRange);
+    }
+    layer.reason = "int8";
+    setRange(layer);
+    result.layers.push_back(layer);
   }
+  if (!options.budgetDb)
+    return success();
+
+  // The budget: the layers whose quantization errs most (by the combined
+  // SQNR of activation and weight) stay in float, 1, 2, 4, ... of them,
+  // until the compiled model's output SQNR meets it.
+  SmallVector<unsigned> order(result.layers.size());
+  std::iota(order.begin(), order.end(), 0);
+  auto combined = [&](const CalibratedRange &l) {
+    return -10.0 * std::log10(std::pow(10.0, -l.activationSqnr / 10.0) +
+                              std::pow(10.0, -l.weightSqnr / 10.0));
+  };
+  llvm::stable_sort(order, [&](unsigned a, unsigned c) {
+    return combined(result.layers[a]) < combined(result.layers[c]);
+  });
+  // The output SQNR with the first `kept` layers of `order` in float.
+  llvm::DenseMap<size_t, double> measured;
+  auto apply = [&](size_t kept) {
+    for (auto [rank, index] : llvm::enumerate(order)) {
+      CalibratedRange &layer = result.layers[index];
+      layer.keptFloat = rank < kept;
+      if (layer.keptFloat)
+        layer.op->removeAttr(kCalibrationAttr);
+      else
+        setRange(layer);
+    }
+  };
+  auto evaluate = [&](size_t kept) -> FailureOr<double> {
+    if (kept == order.size())
+      return 200.0; // every product in float: exact
+    if (auto it = measured.find(kept); it != measured.end())
+      return it->second;
+    apply(kept);
+    OwningOpRef<ModuleOp> quantized = module.clone();
+    SmallString<128> path;
+    if (std::error_code ec =
+            llvm::sys::fs::createTemporaryFile("kiln-budget", "so", path))
+      return emitError(loc)
+             << "calibration: cannot create a temporary file: " << ec.message();
+    llvm::FileRemover removePath(path);
+    if (failed(options.compileQuantized(*quantized, path)))
+      return failure();
+    FailureOr<std::vector<std::vector<HostTensor>>> out =
+        runOnSets(path, inputs, outputs, loc);
+    if (failed(out))
+      return failure();
+    return measured[kept] = outputSqnr(reference, *out);
+  };
+  // Doubling finds a count that meets the budget, bisection the least.
+  size_t below = 0, kept = 0;
+  while (true) {
+    FailureOr<double> sqnr = evaluate(kept);
+    if (failed(sqnr))
+      return failure();
+    if (*sqnr >= *options.budgetDb)
+      break;
+    below = kept;
+    kept = std::min(order.size(), kept == 0 ? size_t(1) : 2 * kept);
+  }
+  while (kept > 0 && kept - below > 1) {
+    size_t mid = below + (kept - below) / 2;
+    FailureOr<double> sqnr = evaluate(mid);
+    if (failed(sqnr))
+      return failure();
+    (*sqnr >= *options.budgetDb ? kept : below) = mid;
+  }
+  apply(kept);
+  result.outputSqnr = *evaluate(kept);
+  std::string budget = llvm::formatv("{0:f1}", *options.budgetDb).str();
+  for (CalibratedRange &layer : result.layers)
+    if (layer.keptFloat)
+      layer.reason = "fp32: its quantization errs more than the int8 "
+                     "layers', kept in float to meet the " +
+                     budget + " dB budget";
   return success();
 }

@@ -7,6 +7,7 @@
 #include "mlir/IR/BuiltinOps.h"
 
 #include <functional>
+#include <optional>
 #include <string>
 
 namespace kiln {
@@ -19,24 +20,47 @@ struct CalibrationOptions {
   std::string method = "minmax";
   /// The products considered (kiln-quantize-int8's option).
   int64_t minWeightElements = 4096;
+  /// The largest int8 weight magnitude (the target's), for weight errors.
+  int64_t weightRange = 127;
   /// Compiles a module into a shared library at the given path.
   std::function<mlir::LogicalResult(mlir::ModuleOp, llvm::StringRef)> compile;
+  /// With a budget (--quantize-budget, in dB): compiles a module whose
+  /// products carry their ranges, quantized, into a library at the path.
+  std::optional<double> budgetDb;
+  std::function<mlir::LogicalResult(mlir::ModuleOp, llvm::StringRef)>
+      compileQuantized;
 };
 
-/// One product's calibrated activation range.
+/// One product's calibrated activation range, the quantization errors
+/// measured for it, and whether it stays in float.
 struct CalibratedRange {
   mlir::Operation *op;
   double lo, hi;
+  /// Signal-to-quantization-noise ratios (dB) of its activation (on the
+  /// calibration data, with this range) and of its weight (per channel).
+  double activationSqnr = 0, weightSqnr = 0;
+  bool keptFloat = false;
+  /// Why it stays in float, or is int8.
+  std::string reason;
+};
+
+/// What calibration decided.
+struct CalibrationResult {
+  llvm::SmallVector<CalibratedRange> layers;
+  /// With a budget: the quantized model's output SQNR against the float
+  /// model's on the calibration data, as finally compiled.
+  std::optional<double> outputSqnr;
 };
 
 /// Measures the activation range of every product kiln-quantize-int8 would
 /// quantize in `module` (after the graph optimizations) on the calibration
-/// inputs, and sets it on the product as `kiln.calibration`; `ranges` lists
-/// them. Errors (no data, an input missing, a run failing) go to `loc`.
+/// inputs, and sets it on the product as `kiln.calibration`. With a budget,
+/// the products whose quantization errs most stay in float (no range) until
+/// the quantized model's output SQNR meets it. Errors (no data, an input
+/// missing, a run failing) go to `loc`.
 mlir::LogicalResult calibrate(mlir::ModuleOp module,
                               const CalibrationOptions &options,
-                              mlir::Location loc,
-                              llvm::SmallVectorImpl<CalibratedRange> &ranges);
+                              mlir::Location loc, CalibrationResult &result);
 
 } // namespace kiln
 

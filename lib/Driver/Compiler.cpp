@@ -149,6 +149,9 @@ LogicalResult kiln::compileModel(MLIRContext &context,
            << "--quantize=int8 needs --calibration-data=DIR (input sets to "
               "measure activation ranges on); --quantize=int8-dynamic "
               "needs none";
+  if (options.quantizeBudgetDb && options.quantize != "int8")
+    return emitError(fileLoc)
+           << "--quantize-budget needs --quantize=int8 (static, calibrated)";
   if (options.quantize != "int8" && !options.calibrationData.empty())
     return emitError(fileLoc) << "--calibration-data is for --quantize=int8";
   if (options.calibrationMethod != "minmax" &&
@@ -212,20 +215,50 @@ LogicalResult kiln::compileModel(MLIRContext &context,
       artifact.modelName = "calibration";
       return target->emit(copy, hostOptions, artifact);
     };
-    SmallVector<CalibratedRange> ranges;
-    if (failed(calibrate(*module, calibration, fileLoc, ranges)))
+    calibration.weightRange = pipeline.int8WeightRange;
+    calibration.budgetDb = options.quantizeBudgetDb;
+    calibration.compileQuantized = [&](ModuleOp copy, StringRef path) {
+      if (failed(runPipeline(copy, options, [&](OpPassManager &pm) {
+            buildKilnQuantization(pm, pipeline);
+          })))
+        return failure();
+      return calibration.compile(copy, path);
+    };
+    CalibrationResult calibrated;
+    if (failed(calibrate(*module, calibration, fileLoc, calibrated)))
       return failure();
-    progress.done("calibrated " + Twine(ranges.size()).str() +
-                  " activations (" + options.calibrationMethod + ")");
+    int64_t kept =
+        llvm::count_if(calibrated.layers, [](auto &l) { return l.keptFloat; });
+    std::string summary = "calibrated " +
+                          std::to_string(calibrated.layers.size()) +
+                          " activations (" + options.calibrationMethod + ")";
+    if (calibrated.outputSqnr)
+      summary += llvm::formatv("; {0} kept in fp32 for the budget, output "
+                               "SQNR {1:f1} dB",
+                               kept, *calibrated.outputSqnr)
+                     .str();
+    progress.done(summary);
     if (report) {
       llvm::json::Array layers;
-      for (const CalibratedRange &range : ranges)
-        layers.push_back(
-            llvm::json::Object{{"op", range.op->getName().getStringRef()},
-                               {"location", locationText(range.op->getLoc())},
-                               {"lo", range.lo},
-                               {"hi", range.hi}});
+      for (const CalibratedRange &range : calibrated.layers) {
+        llvm::json::Object layer{
+            {"op", range.op->getName().getStringRef()},
+            {"location", locationText(range.op->getLoc())},
+            {"lo", range.lo},
+            {"hi", range.hi},
+            {"precision", range.keptFloat ? "fp32" : "int8"},
+            {"reason", range.reason}};
+        if (options.quantizeBudgetDb) {
+          layer["activation_sqnr_db"] = range.activationSqnr;
+          layer["weight_sqnr_db"] = range.weightSqnr;
+        }
+        layers.push_back(std::move(layer));
+      }
       report->set("calibration", std::move(layers));
+      if (calibrated.outputSqnr) {
+        report->set("quantize_budget_db", *options.quantizeBudgetDb);
+        report->set("output_sqnr_db", *calibrated.outputSqnr);
+      }
     }
   }
   if (failed(runPipeline(

@@ -67,6 +67,12 @@ int main(int argc, char **argv) {
       cl::desc("--quantize=int8: a directory of input sets (NAME.npy or "
                "input_I.pb files, in it or in each of its subdirectories)"),
       cl::value_desc("dir"));
+  cl::opt<std::string> quantizeBudget(
+      "quantize-budget",
+      cl::desc("--quantize=int8: the least output SQNR in dB against the "
+               "float model on the calibration data; the layers whose "
+               "quantization errs most stay in fp32 until it is met"),
+      cl::value_desc("dB"));
   cl::opt<std::string> calibrationMethod(
       "calibration-method",
       cl::desc("How activation ranges come from the calibration runs: "
@@ -102,6 +108,13 @@ int main(int argc, char **argv) {
   options.quantize = quantize;
   options.calibrationData = calibrationData;
   options.calibrationMethod = calibrationMethod;
+  if (!quantizeBudget.empty()) {
+    double db;
+    if (StringRef(quantizeBudget).getAsDouble(db) || !(db > 0))
+      return fail("--quantize-budget='" + quantizeBudget +
+                  "' is not a positive number of dB");
+    options.quantizeBudgetDb = db;
+  }
   options.disabledPasses.assign(disablePasses.begin(), disablePasses.end());
   if (output.empty()) {
     if (emit == kiln::EmitKind::SharedLibrary || emit == kiln::EmitKind::Object)

@@ -9,6 +9,7 @@
 #include "mlir/Pass/PassManager.h"
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,10 @@ struct CompileOptions {
   /// come from them: "minmax", "percentile" or "entropy".
   std::string calibrationData;
   std::string calibrationMethod = "minmax";
+  /// int8: the least output SQNR (dB) against the float model on the
+  /// calibration data; the layers whose quantization errs most stay in
+  /// float until it is met.
+  std::optional<double> quantizeBudgetDb;
   /// Graph passes to leave out (by argument, e.g. "kiln-fuse-attention").
   std::vector<std::string> disabledPasses;
   /// Called on every pass manager before it runs (IR printing, timing).
