@@ -1,7 +1,8 @@
 // RUN: kiln-opt %s -pass-pipeline='builtin.module(func.func(kiln-quantize-int8{min-weight-elements=1}))' -split-input-file | FileCheck %s
 // RUN: kiln-opt %s -pass-pipeline='builtin.module(func.func(kiln-quantize-int8))' -split-input-file | FileCheck %s --check-prefix=SMALL
 // RUN: kiln-opt %s -pass-pipeline='builtin.module(func.func(kiln-quantize-int8{min-weight-elements=1 weight-range=64}))' -split-input-file | FileCheck %s --check-prefix=NARROW
-// RUN: kiln-opt %s -pass-pipeline='builtin.module(func.func(kiln-quantize-int8{min-weight-elements=1 dynamic=false}))' -split-input-file | FileCheck %s --check-prefix=STATIC
+// RUN: kiln-opt %s -pass-pipeline='builtin.module(func.func(kiln-quantize-int8{min-weight-elements=1 dynamic=false convolutions=true}))' -split-input-file | FileCheck %s --check-prefix=STATIC
+// RUN: kiln-opt %s -pass-pipeline='builtin.module(func.func(kiln-quantize-int8{min-weight-elements=1 dynamic=false}))' -split-input-file | FileCheck %s --check-prefix=NOCONV
 // RUN: not kiln-opt %s -pass-pipeline='builtin.module(func.func(kiln-quantize-int8{weight-range=200}))' -split-input-file 2>&1 | FileCheck %s --check-prefix=BADLIMIT
 // BADLIMIT: kiln-quantize-int8: weight-range must be in [1, 127], got 200
 
@@ -102,10 +103,14 @@ func.func @calibrated(%x: tensor<2x4xf32>) -> (tensor<2x2xf32>, tensor<2x2xf32>)
 
 // -----
 
-// An ungrouped 2-D convolution: the quantized input is padded with its zero
+// With `convolutions`, an ungrouped 2-D convolution: the quantized input is padded with its zero
 // point, cut into the 3 x 3 window's strided slices, stacked and laid out
 // [N, OH*OW, C*kh*kw] for matmul_integer with the [C*kh*kw, M] weight; the
 // result goes back to NCHW, then bias, residual and ReLU.
+// By default (without `convolutions`) both stay in float.
+// NOCONV-LABEL: func.func @conv(
+// NOCONV-NOT: kiln.matmul_integer
+// NOCONV-COUNT-2: kiln.conv
 // STATIC-LABEL: func.func @conv(
 // STATIC-DAG: %[[Z:.+]] = kiln.constant dense<64> : tensor<ui8>
 // STATIC: %[[XQ:.+]] = kiln.quantize_linear %arg0, %{{.+}}, %[[Z]] {to = ui8}

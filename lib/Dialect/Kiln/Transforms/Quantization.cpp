@@ -301,7 +301,8 @@ static bool isQuantizableConv(ConvOp op, int64_t minElements) {
 }
 
 SmallVector<std::pair<Operation *, Value>>
-kiln::int8QuantizableProducts(func::FuncOp func, int64_t minWeightElements) {
+kiln::int8QuantizableProducts(func::FuncOp func, int64_t minWeightElements,
+                              bool convolutions) {
   SmallVector<std::pair<Operation *, Value>> products;
   func.walk([&](Operation *op) {
     if (auto matmul = dyn_cast<MatMulOp>(op)) {
@@ -309,7 +310,7 @@ kiln::int8QuantizableProducts(func::FuncOp func, int64_t minWeightElements) {
           isQuantizableWeight(matmul.getRhs(), minWeightElements))
         products.push_back({op, matmul.getLhs()});
     } else if (auto conv = dyn_cast<ConvOp>(op)) {
-      if (isQuantizableConv(conv, minWeightElements))
+      if (convolutions && isQuantizableConv(conv, minWeightElements))
         products.push_back({op, conv.getInput()});
     } else if (auto gemm = dyn_cast<GemmOp>(op)) {
       if (!gemm.getTransA() && elementOf(gemm.getA()).isF32() &&
@@ -527,7 +528,8 @@ struct QuantizeMatMulInt8 : OpRewritePattern<MatMulOp> {
   const Int8Quantizer &quantizer;
 };
 
-/// An ungrouped 2-D convolution as an int8 product over im2col patches:
+/// An ungrouped 2-D convolution as an int8 product over im2col patches (with
+/// the `convolutions` option; see Passes.td for why it is off by default):
 /// the quantized input, padded with its zero point, is cut into kh x kw
 /// strided slices, stacked and laid out [N, OH*OW, C*kh*kw] (rows of k
 /// contiguous, what the kernel packs fast); the weight [M, C, kh, kw]
@@ -663,8 +665,10 @@ struct KilnQuantizeInt8Pass
       return signalPassFailure();
     }
     Int8Quantizer quantizer{minWeightElements, weightRange, dynamic, count};
-    patterns.add<QuantizeMatMulInt8, QuantizeGemmInt8, QuantizeConvInt8>(
-        &getContext(), quantizer);
+    patterns.add<QuantizeMatMulInt8, QuantizeGemmInt8>(&getContext(),
+                                                       quantizer);
+    if (convolutions)
+      patterns.add<QuantizeConvInt8>(&getContext(), quantizer);
     GreedyRewriteConfig config;
     config.enableFolding(false);
     if (failed(

@@ -20,10 +20,12 @@ namespace kiln {
 /// calibrated range [lo, hi] of a product's activation (DenseF32ArrayAttr).
 inline constexpr llvm::StringLiteral kCalibrationAttr = "kiln.calibration";
 
-/// The products in `func` that kiln-quantize-int8 turns into int8 ones, each
-/// with the activation whose range it quantizes (its lhs).
+/// The products in `func` that kiln-quantize-int8 turns into int8 ones
+/// (convolutions only with `convolutions`), each with the activation whose
+/// range it quantizes.
 llvm::SmallVector<std::pair<mlir::Operation *, mlir::Value>>
-int8QuantizableProducts(mlir::func::FuncOp func, int64_t minWeightElements);
+int8QuantizableProducts(mlir::func::FuncOp func, int64_t minWeightElements,
+                        bool convolutions = false);
 
 } // namespace kiln
 
