@@ -281,9 +281,10 @@ LogicalResult kiln::calibrate(ModuleOp module,
                               const CalibrationOptions &options, Location loc,
                               CalibrationResult &result) {
   MLIRContext *context = module.getContext();
-  auto func = module.lookupSymbol<func::FuncOp>("main_graph");
+  auto func = module.lookupSymbol<func::FuncOp>(options.functionName);
   if (!func)
-    return emitError(loc) << "calibration: no function 'main_graph'";
+    return emitError(loc) << "calibration: no function '"
+                          << options.functionName << "'";
   SmallVector<std::pair<Operation *, Value>> products =
       int8QuantizableProducts(func, options.minWeightElements);
   if (products.empty())
@@ -291,7 +292,7 @@ LogicalResult kiln::calibrate(ModuleOp module,
 
   // The copy that returns each distinct activation after the outputs.
   OwningOpRef<ModuleOp> copy = module.clone();
-  auto copyFunc = copy->lookupSymbol<func::FuncOp>("main_graph");
+  auto copyFunc = copy->lookupSymbol<func::FuncOp>(options.functionName);
   SmallVector<std::pair<Operation *, Value>> copyProducts =
       int8QuantizableProducts(copyFunc, options.minWeightElements);
   if (copyProducts.size() != products.size())

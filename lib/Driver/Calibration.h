@@ -13,6 +13,8 @@
 namespace kiln {
 
 struct CalibrationOptions {
+  /// The model's function (the importer's).
+  std::string functionName = "main_graph";
   /// The input sets: NAME.npy / input_I.pb files in this directory, or in
   /// each of its subdirectories (one set each).
   std::string dataDir;

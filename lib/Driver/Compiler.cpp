@@ -194,6 +194,7 @@ LogicalResult kiln::compileModel(MLIRContext &context,
     CalibrationOptions calibration;
     calibration.dataDir = options.calibrationData;
     calibration.method = options.calibrationMethod;
+    calibration.functionName = options.import.functionName;
     // The calibration model runs here, so it is built for this machine.
     TargetOptions hostOptions = targetOptions;
     hostOptions.cpu.clear();
