@@ -124,6 +124,14 @@ struct ConvLowering : OpConversionPattern<ConvOp> {
     int64_t mg = m / groups;
     auto grouped = [&](Value v, RankedTensorType t, int64_t splitDim,
                        int64_t outer, int64_t inner) {
+      // A channel dim that shape inference left dynamic (a Reshape to a
+      // shape computed at run time) has the count the weight implies.
+      if (t.isDynamicDim(splitDim)) {
+        SmallVector<int64_t> refined(t.getShape());
+        refined[splitDim] = outer * inner;
+        t = RankedTensorType::get(refined, t.getElementType());
+        v = tensor::CastOp::create(rewriter, loc, t, v);
+      }
       SmallVector<int64_t> shape(t.getShape());
       shape[splitDim] = inner;
       shape.insert(shape.begin() + splitDim, outer);

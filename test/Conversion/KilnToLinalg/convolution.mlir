@@ -292,3 +292,15 @@ func.func @average_pool_dynamic(%x: tensor<?x3x?xf32>) -> tensor<?x3x?xf32> {
       : (tensor<?x3x?xf32>) -> tensor<?x3x?xf32>
   return %0 : tensor<?x3x?xf32>
 }
+
+// -----
+
+// An input whose channel dim is dynamic (a Reshape to a shape computed at
+// run time) is cast to the count the weight implies before the grouped view.
+// CHECK-LABEL: func.func @dynamic_channels(
+// CHECK: %[[C:.+]] = tensor.cast %{{.+}} : tensor<?x?x1x?xf32> to tensor<?x120x1x?xf32>
+// CHECK: tensor.expand_shape %[[C]] {{\[\[}}0], [1, 2], [3], [4]] output_shape [%{{.+}}, 1, 120, 1, %{{.+}}] : tensor<?x120x1x?xf32> into tensor<?x1x120x1x?xf32>
+func.func @dynamic_channels(%x: tensor<?x?x1x?xf32>, %w: tensor<64x120x1x1xf32>) -> tensor<?x64x1x?xf32> {
+  %y = kiln.conv %x, %w {dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<?x?x1x?xf32>, tensor<64x120x1x1xf32>) -> tensor<?x64x1x?xf32>
+  return %y : tensor<?x64x1x?xf32>
+}
