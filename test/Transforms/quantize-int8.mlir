@@ -19,9 +19,12 @@
 // CHECK-DAG: %[[WQ:.+]] = kiln.constant dense<{{\[\[}}50, -127], [127, 64], [-64, 0], [0, 32]]> : tensor<4x2xi8>
 // CHECK-DAG: %[[WS:.+]] = kiln.constant dense<[2.000000e-02, 0.00393700786]> : tensor<2xf32>
 // CHECK-DAG: %[[ZERO:.+]] = kiln.constant dense<0.000000e+00> : tensor<f32>
-// CHECK: %[[MIN:.+]] = kiln.reduce_min %[[X]] {axes = array<i64>, keepdims = false}
+// The range: per row of the last dim (in parallel), then over the rest.
+// CHECK: %[[ROWMIN:.+]] = kiln.reduce_min %[[X]] {axes = array<i64: 2>, keepdims = false} : (tensor<2x3x4xf32>) -> tensor<2x3xf32>
+// CHECK: %[[MIN:.+]] = kiln.reduce_min %[[ROWMIN]] {axes = array<i64>, keepdims = false} : (tensor<2x3xf32>) -> tensor<f32>
 // CHECK: %[[LO:.+]] = kiln.min %[[MIN]], %[[ZERO]]
-// CHECK: %[[MAX:.+]] = kiln.reduce_max %[[X]] {axes = array<i64>, keepdims = false}
+// CHECK: %[[ROWMAX:.+]] = kiln.reduce_max %[[X]] {axes = array<i64: 2>, keepdims = false}
+// CHECK: %[[MAX:.+]] = kiln.reduce_max %[[ROWMAX]] {axes = array<i64>, keepdims = false}
 // CHECK: %[[HI:.+]] = kiln.max %[[MAX]], %[[ZERO]]
 // CHECK: %[[RANGE:.+]] = kiln.sub %[[HI]], %[[LO]]
 // CHECK: %[[S0:.+]] = kiln.div %[[RANGE]], %[[C255]]

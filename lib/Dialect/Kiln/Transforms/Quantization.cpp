@@ -387,9 +387,17 @@ static std::tuple<Value, Value, Value>
 quantizeActivation(PatternRewriter &rewriter, Location loc, Value x) {
   Type f32 = rewriter.getF32Type();
   Type u8 = IntegerType::get(rewriter.getContext(), 8, IntegerType::Unsigned);
+  // Over the last dim first, then over what is left: the first reduction
+  // runs in parallel over the rows (one over every element is one loop).
+  int64_t rank = rankOf(x);
   auto all = [&](auto opTag) {
     using OpTy = decltype(opTag);
-    return OpTy::create(rewriter, loc, x, rewriter.getDenseI64ArrayAttr({}),
+    Value v = x;
+    if (rank >= 2)
+      v = OpTy::create(rewriter, loc, v,
+                       rewriter.getDenseI64ArrayAttr({rank - 1}),
+                       /*keepdims=*/false);
+    return OpTy::create(rewriter, loc, v, rewriter.getDenseI64ArrayAttr({}),
                         /*keepdims=*/false)
         .getResult();
   };
