@@ -18,6 +18,7 @@ Runtime where it runs the model.
                     result, with a bias and ReLU in float between.
   qdq_gemm_1024     One 1024x1024x1024 QDQ MatMul (the int8 GEMM benchmark), and
   fp32_gemm_1024    the same product in float.
+  qdq_gemm_96       The QDQ MatMul at 96x96x96 (for tests).
   float_mlp         A float MLP (Gemm transB, ReLU, MatMul, bias) for
                     kiln-compile --quantize=int8-dynamic.
 """
@@ -132,8 +133,7 @@ def qdq_linear(rng):
     return _model(nodes, inputs, outputs, inits, "qdq_linear"), feeds
 
 
-def _gemm_1024(rng, quantized):
-    n = 1024
+def _square_gemm(rng, quantized, n=1024):
     if quantized:
         inits = [_const("sx", np.float32(0.02)), _const("zx", np.uint8(128)),
                  _const("w", _rand_int(rng, np.int8, [n, n])),
@@ -148,7 +148,7 @@ def _gemm_1024(rng, quantized):
         nodes = [helper.make_node("MatMul", ["x", "w"], ["y"])]
         feeds = {"x": rng.standard_normal((n, n)).astype(np.float32)}
         inputs = [_info("x", np.float32, [n, n])]
-    name = "qdq_gemm_1024" if quantized else "fp32_gemm_1024"
+    name = ("qdq_gemm_" if quantized else "fp32_gemm_") + str(n)
     return _model(nodes, inputs, [_info("y", np.float32, [n, n])], inits, name), feeds
 
 
@@ -176,8 +176,9 @@ def float_mlp(rng):
 MODELS = {
     "integer_products": integer_products,
     "qdq_linear": qdq_linear,
-    "qdq_gemm_1024": lambda rng: _gemm_1024(rng, True),
-    "fp32_gemm_1024": lambda rng: _gemm_1024(rng, False),
+    "qdq_gemm_1024": lambda rng: _square_gemm(rng, True),
+    "fp32_gemm_1024": lambda rng: _square_gemm(rng, False),
+    "qdq_gemm_96": lambda rng: _square_gemm(rng, True, 96),
     "float_mlp": float_mlp,
 }
 

@@ -67,7 +67,7 @@ typedef int32_t unit_t __attribute__((may_alias));
  * width or fewer), rows `rs` elements apart. */
 typedef void (*micro_fn)(int64_t groups, const unit_t *a, const unit_t *b,
                          const unit_t *bt, int32_t *c, int64_t rs, int64_t nv,
-                         int accumulate);
+                         int accumulate, const float *scale);
 
 /* How a packer stores one operand. Elements are u8 when `is_unsigned`; the
  * bytes format stores them as u8 when `stored_unsigned` (A) or as s8 (B),
@@ -104,7 +104,7 @@ __attribute__((target("avx512f"))) static inline __mmask16 lanes(int64_t n) {
   __attribute__((target("avx512f,avx512bw,avx512vnni"))) static void name(     \
       int64_t groups, const unit_t *restrict a, const unit_t *restrict b,      \
       const unit_t *restrict bt, int32_t *restrict c, int64_t rs, int64_t nv,  \
-      int accumulate) {                                                        \
+      int accumulate, const float *restrict scale) {                           \
     __m512i acc[ROWS][HALVES];                                                 \
     for (int i = 0; i < ROWS; ++i)                                             \
       for (int h = 0; h < HALVES; ++h)                                         \
@@ -137,6 +137,14 @@ __attribute__((target("avx512f"))) static inline __mmask16 lanes(int64_t n) {
         if (accumulate)                                                        \
           x = _mm512_add_epi32(                                                \
               x, _mm512_maskz_loadu_epi32(mask[h], row + 16 * h));             \
+        if (scale) {                                                           \
+          /* Dequantized: the exact sum in f32 times the column scales. */     \
+          __m512 y =                                                           \
+              _mm512_mul_ps(_mm512_cvtepi32_ps(x),                             \
+                            _mm512_maskz_loadu_ps(mask[h], scale + 16 * h));   \
+          _mm512_mask_storeu_ps((float *)row + 16 * h, mask[h], y);            \
+          continue;                                                            \
+        }                                                                      \
         _mm512_mask_storeu_epi32(row + 16 * h, mask[h], x);                    \
       }                                                                        \
     }                                                                          \
@@ -166,7 +174,8 @@ DEFINE_MICRO_VNNI(micro_vnni_n8, 8, 1)
   __attribute__((target("avx2,fma"))) static void name(                        \
       int64_t groups, const unit_t *restrict a, const unit_t *restrict b,      \
       const unit_t *restrict bt, int32_t *restrict c, int64_t rs, int64_t nv,  \
-      int accumulate) {                                                        \
+      int accumulate, const float *scale) {                                    \
+    (void)scale; /* dequantized through the tile buffer */                     \
     __m256i acc[ROWS][2];                                                      \
     for (int i = 0; i < ROWS; ++i)                                             \
       acc[i][0] = acc[i][1] = _mm256_setzero_si256();                          \
@@ -223,7 +232,8 @@ DEFINE_MICRO_AVX2(micro_avx2_6, 6)
   __attribute__((target("avx2,fma"))) static void name(                        \
       int64_t groups, const unit_t *restrict a, const unit_t *restrict b,      \
       const unit_t *restrict bt, int32_t *restrict c, int64_t rs, int64_t nv,  \
-      int accumulate) {                                                        \
+      int accumulate, const float *scale) {                                    \
+    (void)scale; /* dequantized through the tile buffer */                     \
     const __m256i ones = _mm256_set1_epi16(1);                                 \
     __m256i acc[ROWS][2];                                                      \
     for (int i = 0; i < ROWS; ++i)                                             \
@@ -280,7 +290,8 @@ DEFINE_MICRO_AVX2_NARROW(micro_avx2n_6, 6)
   static void name(int64_t groups, const unit_t *restrict a,                   \
                    const unit_t *restrict b, const unit_t *restrict bt,        \
                    int32_t *restrict c, int64_t rs, int64_t nv,                \
-                   int accumulate) {                                           \
+                   int accumulate, const float *scale) {                       \
+    (void)scale; /* dequantized through the tile buffer */                     \
     int32_t acc[ROWS][16] = {{0}};                                             \
     for (int64_t g = 0; g < groups; ++g) {                                     \
       const uint8_t *ab = (const uint8_t *)a;                                  \
@@ -607,6 +618,8 @@ typedef struct kernel {
   int64_t macs;
   /* Whether the operands are normalized to u8 x s8 (with terms). */
   int normalized;
+  /* Whether its microkernels store dequantized f32 themselves. */
+  int scales;
   pack_fn pack;
   /* micro[r]: the kernel for r rows (1 <= r <= mr); narrow[r] for r rows
    * over the first nr / 2 columns, or none. */
@@ -623,6 +636,7 @@ static const kernel kernels[] = {
                          .nc = 1536,
                          .macs = 64,
                          .normalized = 1,
+                         .scales = 1,
                          .pack = pack_bytes_avx2,
                          .micro = {NULL, micro_vnni_1, micro_vnni_2,
                                    micro_vnni_3, micro_vnni_4, micro_vnni_5,
@@ -719,6 +733,10 @@ typedef struct problem {
    * and K block (b_prepacked_nr 0: an ordinary matrix): see
    * kiln_ukernel_igemm_packed_*. */
   int64_t b_prepacked_nr, b_prepacked_format, b_prepacked_kc;
+  /* Dequantizing output (scale not NULL): C holds f32, element (i, j) the
+   * product times scale[j * scale_n]. */
+  const float *scale;
+  int64_t scale_n;
 } problem;
 
 /* Operand bi (a batch index over batch0 x batch1) of a batch-strided base. */
@@ -780,10 +798,13 @@ typedef struct scratch {
   int32_t *tile;
   /* The B terms of a column block of a compiler-packed B (nc units). */
   unit_t *bterms;
+  /* The column scales of a column block (nc) of a dequantized product. */
+  float *scales;
 } scratch;
 
 /* Multiplies a packed A block (rows [mb, me)) by the packed B panels
- * [p0, p1) of the column block starting at `jc` into C, K block depth kc.
+ * [p0, p1) of the column block starting at `jc` into C, K block depth kc
+ * (`last`: the product's last K block, where a dequantizing C gets f32).
  * The B terms follow each panel, or (a compiler-packed B) lie in `bterms`,
  * nr per panel. */
 static void macro_kernel(const kernel *kr, const problem *p, int32_t *c,
@@ -791,10 +812,18 @@ static void macro_kernel(const kernel *kr, const problem *p, int32_t *c,
                          int64_t panel_stride, const unit_t *bterms,
                          const scratch *s, int64_t kc, int64_t mb, int64_t me,
                          int64_t jc, int64_t ncur, int64_t p0, int64_t p1,
-                         int accumulate) {
+                         int accumulate, int last) {
   const int64_t mr = kr->mr, nr = kr->nr;
   int64_t groups = ceil_div(kc, kr->depth);
   int64_t a_panel = panel_units(kr, kc, mr);
+  /* The column scales of this column block for kernels that dequantize in
+   * registers, read a whole panel at a time. */
+  const float *scales = NULL;
+  if (p->scale && last && kr->scales) {
+    for (int64_t q = p0 * nr; q < p1 * nr; ++q)
+      s->scales[q] = jc + q < p->n ? p->scale[(jc + q) * p->scale_n] : 0.0f;
+    scales = s->scales;
+  }
   for (int64_t panel = p0; panel < p1; ++panel) {
     const unit_t *bp = bpack + panel * panel_stride;
     const unit_t *bt = bterms ? bterms + panel * nr : bp + groups * nr;
@@ -804,12 +833,32 @@ static void macro_kernel(const kernel *kr, const problem *p, int32_t *c,
       int64_t mv = min64(mr, me - i);
       micro_fn micro =
           2 * nv <= nr && kr->narrow[mv] ? kr->narrow[mv] : kr->micro[mv];
-      if (p->c_n == 1) {
-        micro(groups, ap, bp, bt, c + i * p->c_m + j, p->c_m, nv, accumulate);
+      int dequantize = p->scale && last;
+      if (p->c_n == 1 && (!dequantize || kr->scales)) {
+        micro(groups, ap, bp, bt, c + i * p->c_m + j, p->c_m, nv, accumulate,
+              dequantize ? scales + (j - jc) : NULL);
         continue;
       }
-      /* Columns apart in C: through the tile buffer. */
-      micro(groups, ap, bp, bt, s->tile, nr, nv, 0);
+      /* Columns apart in C, or dequantized by a kernel that does not: through
+       * the tile buffer. */
+      micro(groups, ap, bp, bt, s->tile, nr, nv, 0, NULL);
+      if (dequantize) {
+        /* The last K block: C holds the int32 sum of the earlier ones (when
+         * accumulating), and gets the exact total, converted and scaled. */
+        const float *scale = p->scale + j * p->scale_n;
+        for (int64_t ii = 0; ii < mv; ++ii) {
+          int32_t *row = c + (i + ii) * p->c_m + j * p->c_n;
+          const int32_t *from = s->tile + ii * nr;
+          for (int64_t jj = 0; jj < nv; ++jj) {
+            uint32_t x = (uint32_t)from[jj];
+            if (accumulate)
+              x += (uint32_t)row[jj * p->c_n];
+            float y = (float)(int32_t)x * scale[jj * p->scale_n];
+            __builtin_memcpy(row + jj * p->c_n, &y, sizeof y);
+          }
+        }
+        continue;
+      }
       for (int64_t ii = 0; ii < mv; ++ii) {
         int32_t *row = c + (i + ii) * p->c_m + j * p->c_n;
         const int32_t *from = s->tile + ii * nr;
@@ -873,7 +922,7 @@ static void gemm_batch(const kernel *kr, const problem *p, int64_t bi,
                        prepacked + jc / nr * full_groups * nr +
                            pc / kr->depth * nr,
                        full_groups * nr, s->bterms, s, kc, mb, me, jc, ncur, p0,
-                       p1, accumulate);
+                       p1, accumulate, last);
         }
         continue;
       }
@@ -893,7 +942,7 @@ static void gemm_batch(const kernel *kr, const problem *p, int64_t bi,
           kr->pack(s->apack + (i - mb) / mr * a_panel, mr, min64(mr, me - i),
                    kc, a + i * p->a_m + pc * p->a_k, p->a_m, p->a_k, &a_mode);
         macro_kernel(kr, p, c, s->apack, bpack, panel_stride, NULL, s, kc, mb,
-                     me, jc, ncur, p0, p1, accumulate);
+                     me, jc, ncur, p0, p1, accumulate, last);
       }
       /* A thread must not pack panels another still reads: the next K
        * block's when the grid has rows, the next column block's (split
@@ -1262,14 +1311,18 @@ static void run_problem(kiln_isa requested, const problem *p) {
                    sizeof(unit_t);
   a_bytes = (a_bytes + 63) / 64 * 64;
   size_t tile_bytes = (size_t)(kr->mr * kr->nr) * sizeof(int32_t);
-  size_t per_thread = a_bytes + tile_bytes + (per_batch ? b_bytes : 0);
+  /* Then the column scales of a dequantized product. */
+  size_t scales_at = a_bytes + tile_bytes + (per_batch ? b_bytes : 0);
+  size_t per_thread =
+      scales_at + (p->scale ? (size_t)(kr->nc + kr->nr) * sizeof(float) : 0);
   size_t shared = per_batch ? 0 : b_bytes;
   char *all = kiln_buffer_alloc(shared + per_thread * (size_t)threads);
 #pragma omp parallel num_threads(threads) if (threads > 1)
   {
     int id = omp_get_thread_num(), count = omp_get_num_threads();
     char *mine = all + shared + per_thread * (size_t)id;
-    scratch s = {(unit_t *)mine, (int32_t *)(mine + a_bytes), NULL};
+    scratch s = {(unit_t *)mine, (int32_t *)(mine + a_bytes), NULL,
+                 (float *)(mine + scales_at)};
     if (p->b_prepacked_nr) {
       /* The threads share each batch, reading B in place; or take whole
        * batches when there are many. */
@@ -1368,6 +1421,40 @@ static void run_igemm(kiln_isa isa, problem *p, const int8_t *za, int64_t za_m,
                       int64_t zb_value) {
   if (p->m <= 0 || p->n <= 0 || p->batch0 <= 0 || p->batch1 <= 0)
     return;
+  if (p->scale) {
+    /* Dequantizing where the product is not stored tile by tile (few rows,
+     * an empty or corrected product): into int32 first, then scaled. */
+    int few =
+        p->m <= ROWS_MAX && p->b_n == 1 && p->c_n == 1 && !p->b_prepacked_nr;
+    int corrected =
+        (za && za_m != 0 && p->m > 1) || (zb && zb_n != 0 && p->n > 1);
+    if (few || corrected || p->k <= 0 || p->accumulate) {
+      int64_t batches = p->batch0 * p->batch1;
+      int32_t *tmp =
+          kiln_buffer_alloc(sizeof(int32_t) * (size_t)(batches * p->m * p->n));
+      problem q = *p;
+      q.c = tmp;
+      q.c_batch[0] = p->batch1 * p->m * p->n;
+      q.c_batch[1] = p->m * p->n;
+      q.c_m = p->n;
+      q.c_n = 1;
+      q.scale = NULL;
+      q.accumulate = 0;
+      run_igemm(isa, &q, za, za_m, za_value, zb, zb_n, zb_value);
+      for (int64_t bi = 0; bi < batches; ++bi) {
+        float *c = (float *)(p->c + batch_offset(p, p->c_batch, bi));
+        const int32_t *from = tmp + bi * p->m * p->n;
+        for (int64_t i = 0; i < p->m; ++i)
+          for (int64_t j = 0; j < p->n; ++j) {
+            float x = (float)from[i * p->n + j] * p->scale[j * p->scale_n];
+            float *out = c + i * p->c_m + j * p->c_n;
+            *out = p->accumulate ? *out + x : x;
+          }
+      }
+      kiln_buffer_free(tmp);
+      return;
+    }
+  }
   /* Zero points of one value go into the packed product's terms; the
    * few-row path and per-row or per-column ones are corrected after. */
   int few_rows = p->m <= ROWS_MAX && p->b_n == 1 && p->c_n == 1 && p->k > 0 &&
@@ -1385,7 +1472,21 @@ static void run_igemm(kiln_isa isa, problem *p, const int8_t *za, int64_t za_m,
                         (int32_t)zb_value);
 }
 
+static void igemm_scaled(kiln_isa isa, const float *scale, int64_t scale_n,
+                         KILN_IGEMM_ARGS);
+
 static void igemm(kiln_isa isa, KILN_IGEMM_ARGS) {
+  igemm_scaled(isa, NULL, 0, batch0, batch1, m, n, k, a_allocated, a_aligned,
+               a_zero, a_offset, a_batch0, a_batch1, a_m, a_k, b_allocated,
+               b_aligned, b_zero, b_offset, b_batch0, b_batch1, b_k, b_n,
+               c_allocated, c_aligned, c_zero, c_offset, c_batch0, c_batch1,
+               c_m, c_n, za_allocated, za_aligned, za_zero, za_offset, za_m,
+               zb_allocated, zb_aligned, zb_zero, zb_offset, zb_n, za_value,
+               zb_value, a_unsigned, b_unsigned, zero_points, accumulate);
+}
+
+static void igemm_scaled(kiln_isa isa, const float *scale, int64_t scale_n,
+                         KILN_IGEMM_ARGS) {
   (void)a_allocated, (void)b_allocated, (void)c_allocated, (void)za_allocated,
       (void)zb_allocated;
   (void)a_zero, (void)b_zero, (void)c_zero, (void)za_zero, (void)zb_zero;
@@ -1408,7 +1509,9 @@ static void igemm(kiln_isa isa, KILN_IGEMM_ARGS) {
                .c_n = c_n,
                .a_unsigned = a_unsigned != 0,
                .b_unsigned = b_unsigned != 0,
-               .accumulate = accumulate != 0};
+               .accumulate = accumulate != 0,
+               .scale = scale,
+               .scale_n = scale_n};
   run_igemm(isa, &p, zero_points & 1 ? za_aligned + za_offset : NULL, za_m,
             za_value, zero_points & 2 ? zb_aligned + zb_offset : NULL, zb_n,
             zb_value);
@@ -1444,7 +1547,22 @@ static void unpack_b(int8_t *out, const int8_t *packed, int64_t k, int64_t n,
     }
 }
 
+static void igemm_packed_scaled(kiln_isa requested, const float *scale,
+                                int64_t scale_n, KILN_IGEMM_PACKED_ARGS);
+
 static void igemm_packed(kiln_isa requested, KILN_IGEMM_PACKED_ARGS) {
+  igemm_packed_scaled(requested, NULL, 0, batch0, batch1, m, n, k, a_allocated,
+                      a_aligned, a_zero, a_offset, a_batch0, a_batch1, a_m, a_k,
+                      b_allocated, b_aligned, b_zero, b_offset, b_panel_width,
+                      b_format, b_block_depth, c_allocated, c_aligned, c_zero,
+                      c_offset, c_batch0, c_batch1, c_m, c_n, za_allocated,
+                      za_aligned, za_zero, za_offset, za_m, zb_allocated,
+                      zb_aligned, zb_zero, zb_offset, zb_n, za_value, zb_value,
+                      a_unsigned, b_unsigned, zero_points, accumulate);
+}
+
+static void igemm_packed_scaled(kiln_isa requested, const float *scale,
+                                int64_t scale_n, KILN_IGEMM_PACKED_ARGS) {
   (void)a_allocated, (void)b_allocated, (void)c_allocated, (void)za_allocated,
       (void)zb_allocated;
   (void)a_zero, (void)b_zero, (void)c_zero, (void)za_zero, (void)zb_zero;
@@ -1467,7 +1585,9 @@ static void igemm_packed(kiln_isa requested, KILN_IGEMM_PACKED_ARGS) {
                .accumulate = accumulate != 0,
                .b_prepacked_nr = b_panel_width,
                .b_prepacked_format = b_format,
-               .b_prepacked_kc = b_block_depth};
+               .b_prepacked_kc = b_block_depth,
+               .scale = scale,
+               .scale_n = scale_n};
   const int8_t *za = zero_points & 1 ? za_aligned + za_offset : NULL;
   const int8_t *zb = zero_points & 2 ? zb_aligned + zb_offset : NULL;
   const kernel *kr = kernel_for(resolve_isa(requested), b_format);
@@ -1514,6 +1634,38 @@ static void igemm_packed(kiln_isa requested, KILN_IGEMM_PACKED_ARGS) {
                  zb_offset, zb_n, za_value, zb_value, a_unsigned, b_unsigned,  \
                  zero_points, accumulate);                                     \
   }
+
+/* The dequantizing entry points: C holds f32 (its descriptor typed int32_t
+ * here), the scale view follows the other arguments. */
+#define DEFINE_SCALED_ENTRY_POINTS(suffix, isa)                                \
+  KILN_EXPORT void kiln_ukernel_igemm_scaled_##suffix(                         \
+      KILN_IGEMM_ARGS, KILN_UKERNEL_BUFFER_OF(float, s), int64_t s_n) {        \
+    (void)s_allocated, (void)s_zero;                                           \
+    igemm_scaled(isa, s_aligned + s_offset, s_n, batch0, batch1, m, n, k,      \
+                 a_allocated, a_aligned, a_zero, a_offset, a_batch0, a_batch1, \
+                 a_m, a_k, b_allocated, b_aligned, b_zero, b_offset, b_batch0, \
+                 b_batch1, b_k, b_n, c_allocated, c_aligned, c_zero, c_offset, \
+                 c_batch0, c_batch1, c_m, c_n, za_allocated, za_aligned,       \
+                 za_zero, za_offset, za_m, zb_allocated, zb_aligned, zb_zero,  \
+                 zb_offset, zb_n, za_value, zb_value, a_unsigned, b_unsigned,  \
+                 zero_points, accumulate);                                     \
+  }                                                                            \
+  KILN_EXPORT void kiln_ukernel_igemm_packed_scaled_##suffix(                  \
+      KILN_IGEMM_PACKED_ARGS, KILN_UKERNEL_BUFFER_OF(float, s), int64_t s_n) { \
+    (void)s_allocated, (void)s_zero;                                           \
+    igemm_packed_scaled(                                                       \
+        isa, s_aligned + s_offset, s_n, batch0, batch1, m, n, k, a_allocated,  \
+        a_aligned, a_zero, a_offset, a_batch0, a_batch1, a_m, a_k,             \
+        b_allocated, b_aligned, b_zero, b_offset, b_panel_width, b_format,     \
+        b_block_depth, c_allocated, c_aligned, c_zero, c_offset, c_batch0,     \
+        c_batch1, c_m, c_n, za_allocated, za_aligned, za_zero, za_offset,      \
+        za_m, zb_allocated, zb_aligned, zb_zero, zb_offset, zb_n, za_value,    \
+        zb_value, a_unsigned, b_unsigned, zero_points, accumulate);            \
+  }
+
+DEFINE_SCALED_ENTRY_POINTS(avx512, KILN_ISA_AVX512)
+DEFINE_SCALED_ENTRY_POINTS(avx2, KILN_ISA_AVX2)
+DEFINE_SCALED_ENTRY_POINTS(generic, KILN_ISA_GENERIC)
 
 DEFINE_PACKED_ENTRY_POINT(avx512, KILN_ISA_AVX512)
 DEFINE_PACKED_ENTRY_POINT(avx2, KILN_ISA_AVX2)

@@ -446,3 +446,47 @@ IntegerPacking cpu::integerPacking(ISA isa, bool narrow) {
   }
   llvm_unreachable("unknown ISA");
 }
+
+std::optional<Dequantization> cpu::matchDequantization(linalg::LinalgOp op) {
+  if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
+      op->getNumRegions() != 1 || op.getNumReductionLoops() != 0 ||
+      !op.getBlock())
+    return std::nullopt;
+  OpOperand *acc = op.getDpsInputOperand(0), *scale = op.getDpsInputOperand(1);
+  OpOperand *out = op.getDpsInitOperand(0);
+  if (!getElementTypeOrSelf(acc->get().getType()).isInteger(32) ||
+      !getElementTypeOrSelf(scale->get().getType()).isF32() ||
+      !getElementTypeOrSelf(out->get().getType()).isF32() ||
+      !op.getMatchingIndexingMap(acc).isIdentity() ||
+      !op.getMatchingIndexingMap(out).isIdentity())
+    return std::nullopt;
+  // The scale: one value, or one per element of the innermost dim.
+  AffineMap scaleMap = op.getMatchingIndexingMap(scale);
+  unsigned loops = op.getNumLoops();
+  Dequantization result{false};
+  if (scaleMap.getNumResults() == 1) {
+    auto dim = dyn_cast<AffineDimExpr>(scaleMap.getResult(0));
+    if (!dim || dim.getPosition() != loops - 1)
+      return std::nullopt;
+    result.perColumn = true;
+  } else if (scaleMap.getNumResults() != 0) {
+    return std::nullopt;
+  }
+  Block *body = op.getBlock();
+  if (body->getOperations().size() != 3)
+    return std::nullopt;
+  auto yield = dyn_cast<linalg::YieldOp>(body->getTerminator());
+  auto mul = yield && yield.getNumOperands() == 1
+                 ? yield.getOperand(0).getDefiningOp<arith::MulFOp>()
+                 : nullptr;
+  if (!mul)
+    return std::nullopt;
+  Value widened = mul.getLhs(), factor = mul.getRhs();
+  if (factor.getDefiningOp<arith::SIToFPOp>())
+    std::swap(widened, factor);
+  auto convert = widened.getDefiningOp<arith::SIToFPOp>();
+  if (!convert || convert.getIn() != body->getArgument(0) ||
+      factor != body->getArgument(1))
+    return std::nullopt;
+  return result;
+}

@@ -46,6 +46,16 @@ struct IGemm {
 
 std::optional<IGemm> matchIGemm(mlir::linalg::LinalgOp op);
 
+/// The dequantization of an 8-bit product's i32 result: an elementwise op
+/// with inputs (the i32 tensor, a scale read once or per element of the
+/// innermost dim) writing `sitofp(acc) * scale` in f32, which the igemm
+/// kernel can store directly.
+struct Dequantization {
+  bool perColumn;
+};
+
+std::optional<Dequantization> matchDequantization(mlir::linalg::LinalgOp op);
+
 /// The grouped 2-D convolution that convert-kiln-to-linalg builds: loops
 /// (n, g, m, oh, ow, c, kh, kw), input [n][g][c][oh*sh + kh*dh][ow*sw + kw*dw],
 /// weight [g][m][c][kh][kw], output [n][g][m][oh][ow].

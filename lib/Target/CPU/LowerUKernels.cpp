@@ -654,12 +654,52 @@ static void eraseFused(const Epilogue &ep) {
     ep.init->erase();
 }
 
+/// The op that dequantizes 8-bit product `op`'s i32 accumulator (found on
+/// buffers where kiln-cpu-select-kernels saw it on tensors), when the
+/// kernel can store the f32 result instead: the first op after the product
+/// that reads the accumulator, with only side-effect-free ops, allocations
+/// and ops touching neither the product's operands nor the accumulator
+/// between; nothing else reads the accumulator. Else null.
+static linalg::LinalgOp findDequantization(linalg::LinalgOp op) {
+  Value accumulator = op.getDpsInitOperand(0)->get();
+  SmallVector<Value> protectedRoots = {rootOf(accumulator)};
+  for (OpOperand *input : op.getDpsInputOperands())
+    protectedRoots.push_back(rootOf(input->get()));
+  linalg::LinalgOp consumer;
+  for (Operation *next = op->getNextNode(); next; next = next->getNextNode()) {
+    if (isMemoryEffectFree(next) || isa<memref::AllocOp>(next))
+      continue;
+    auto linalgOp = dyn_cast<linalg::LinalgOp>(next);
+    if (linalgOp && linalgOp.hasPureBufferSemantics() &&
+        linalgOp.getNumDpsInputs() == 2 &&
+        linalgOp.getDpsInputOperand(0)->get() == accumulator) {
+      consumer = linalgOp;
+      break;
+    }
+    if (!isa<linalg::LinalgOp, memref::CopyOp>(next))
+      return nullptr;
+    for (Value operand : next->getOperands())
+      if (isa<MemRefType>(operand.getType()) &&
+          llvm::is_contained(protectedRoots, rootOf(operand)))
+        return nullptr;
+  }
+  if (!consumer || !matchDequantization(consumer) ||
+      llvm::is_contained(protectedRoots,
+                         rootOf(consumer.getDpsInitOperand(0)->get())) ||
+      !onlyEpilogueUses(protectedRoots.front(), {op, consumer}))
+    return nullptr;
+  return consumer;
+}
+
 /// Lowers a matrix product to the sgemm kernel (sgemm_packed with its
 /// constant rhs packed now), or, with `integer`, to the igemm kernel, which
-/// takes the zero points after the output and the signedness flags.
+/// takes the zero points after the output and the signedness flags (with
+/// `dequantize`, the scaled entry point storing the dequantizing op's f32
+/// result where that op was).
 static LogicalResult lowerGemm(ModuleOp module, linalg::LinalgOp op, ISA isa,
                                bool packRhs, const Epilogue &ep,
-                               const IGemm *integer = nullptr) {
+                               const IGemm *integer = nullptr,
+                               bool dequantize = false) {
   std::optional<GemmLoops> loops =
       integer ? std::optional<GemmLoops>(integer->loops) : matchGemm(op);
   if (!loops)
@@ -674,6 +714,11 @@ static LogicalResult lowerGemm(ModuleOp module, linalg::LinalgOp op, ISA isa,
   ImplicitLocOpBuilder b(op.getLoc(), ep.clamp ? ep.clamp : op.getOperation());
   Value output = op.getDpsInitOperand(0)->get();
   bool accumulate = ep.init ? false : !dropZeroFill(op, output);
+  // The dequantizing store needs a product that starts from zero.
+  linalg::LinalgOp dequant =
+      integer && dequantize && !accumulate ? findDequantization(op) : nullptr;
+  if (dequant)
+    b.setInsertionPoint(dequant);
   SmallVector<AffineMap> maps = op.getIndexingMapsArray();
   CallBuilder call(b, op->getBlock());
   SmallVector<Buffer> buffers = {
@@ -681,6 +726,8 @@ static LogicalResult lowerGemm(ModuleOp module, linalg::LinalgOp op, ISA isa,
       Buffer::of(b, op.getDpsInputOperand(1)->get())};
   SmallVector<Buffer> addends;
   buffers.push_back(epilogueBuffers(b, call, ep, output, addends));
+  if (dequant)
+    buffers.back() = Buffer::of(b, dequant.getDpsInitOperand(0)->get());
   // The zero points of an integer product, after the output.
   SmallVector<int> zeroPoints;
   if (integer)
@@ -790,10 +837,22 @@ static LogicalResult lowerGemm(ModuleOp module, linalg::LinalgOp op, ISA isa,
     call.add((integer->lhsZeroPoint >= 0 ? 1 : 0) |
              (integer->rhsZeroPoint >= 0 ? 2 : 0));
     call.add(accumulate ? 1 : 0);
-    call.emit(module,
-              ((packed ? "kiln_ukernel_igemm_packed_" : "kiln_ukernel_igemm_") +
-               stringifyISA(isa))
-                  .str());
+    std::string name =
+        packed ? "kiln_ukernel_igemm_packed_" : "kiln_ukernel_igemm_";
+    if (dequant) {
+      // The scale: its view and stride along n (0: one value).
+      OpOperand *scaleOperand = dequant.getDpsInputOperand(1);
+      Buffer scale = Buffer::of(b, scaleOperand->get());
+      call.add(scale.base);
+      call.add(scale.offset);
+      call.add(dequant.getMatchingIndexingMap(scaleOperand).getNumResults()
+                   ? scale.strides.front()
+                   : call.index(0));
+      name += "scaled_";
+    }
+    call.emit(module, name + stringifyISA(isa).str());
+    if (dequant)
+      dequant->erase();
     return success();
   }
   addEpilogue(
@@ -891,6 +950,12 @@ struct KilnCPULowerUKernelsPass
             << kUKernelAttr << "' attribute: " << op->getAttr(kUKernelAttr);
         return signalPassFailure();
       }
+      auto wantsEpilogue = [&](StringRef what) {
+        auto fused = decision.getAs<ArrayAttr>("epilogue");
+        return fused && llvm::any_of(fused, [&](Attribute a) {
+                 return cast<StringAttr>(a).getValue() == what;
+               });
+      };
       auto isCompileTime = [&](StringRef key) {
         auto value = decision.getAs<StringAttr>(key);
         return value && value.getValue() == "compile-time";
@@ -905,8 +970,9 @@ struct KilnCPULowerUKernelsPass
       LogicalResult lowered =
           kernel.getValue() == "sgemm"
               ? lowerGemm(module, op, *isa, isCompileTime("pack_rhs"), epilogue)
-          : integer ? lowerGemm(module, op, *isa, isCompileTime("pack_rhs"),
-                                Epilogue(), &*integer)
+          : integer
+              ? lowerGemm(module, op, *isa, isCompileTime("pack_rhs"),
+                          Epilogue(), &*integer, wantsEpilogue("dequantize"))
           : kernel.getValue() == "sconv2d" || kernel.getValue() == "sdwconv2d"
               ? lowerConv2D(module, op, kernel.getValue(), *isa,
                             isCompileTime("pack_weights"), epilogue)

@@ -105,6 +105,22 @@ static SmallVector<StringRef> fusibleEpilogue(linalg::LinalgOp op) {
   return fused;
 }
 
+/// Whether the only user of 8-bit product `op` dequantizes it (what the
+/// igemm kernel's dequantizing store takes over) and the product starts
+/// from zero.
+static bool dequantizedProduct(linalg::LinalgOp op) {
+  Value result = op->getResult(0);
+  Value init = op.getDpsInitOperand(0)->get();
+  auto fill = init.getDefiningOp<linalg::FillOp>();
+  if (!result.hasOneUse() || !fill || !isZeroFill(fill))
+    return false;
+  auto consumer = dyn_cast<linalg::LinalgOp>(*result.getUsers().begin());
+  return consumer && consumer.hasPureTensorSemantics() &&
+         consumer.getNumDpsInputs() == 2 &&
+         consumer.getDpsInputOperand(0)->get() == result &&
+         matchDequantization(consumer);
+}
+
 namespace {
 struct KilnCPUSelectKernelsPass
     : public kiln::impl::KilnCPUSelectKernelsBase<KilnCPUSelectKernelsPass> {
@@ -136,6 +152,8 @@ struct KilnCPUSelectKernelsPass
       SmallVector<StringRef> epilogue;
       if (!integer)
         epilogue = fusibleEpilogue(op);
+      else if (dequantizedProduct(op))
+        epilogue.push_back("dequantize");
       if (!epilogue.empty())
         entries.push_back(
             b.getNamedAttr("epilogue", b.getStrArrayAttr(epilogue)));

@@ -311,3 +311,38 @@ func.func @not_integer_products(%a: tensor<4x8xi8>, %b: tensor<8x3xi8>, %z: tens
   } -> tensor<4x3xi32>
   return %0, %7 : tensor<4x3xi32>, tensor<4x3xi32>
 }
+
+// -----
+
+// An 8-bit product from zero whose only user dequantizes it
+// (sitofp(acc) * per-column scale) gets the "dequantize" epilogue.
+// CHECK-LABEL: func.func @dequantized
+// CHECK: kiln.ukernel = {epilogue = ["dequantize"], isa = "avx512", kernel = "igemm", register_tile = array<i64: 8, 32>}
+#a = affine_map<(m, n, k) -> (m, k)>
+#b = affine_map<(m, n, k) -> (k, n)>
+#c = affine_map<(m, n, k) -> (m, n)>
+#id = affine_map<(m, n) -> (m, n)>
+#col = affine_map<(m, n) -> (n)>
+func.func @dequantized(%a: tensor<4x8xi8>, %b: tensor<8x3xi8>, %s: tensor<3xf32>) -> tensor<4x3xf32> {
+  %zero = arith.constant 0 : i32
+  %e = tensor.empty() : tensor<4x3xi32>
+  %init = linalg.fill ins(%zero : i32) outs(%e : tensor<4x3xi32>) -> tensor<4x3xi32>
+  %acc = linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : tensor<4x8xi8>, tensor<8x3xi8>) outs(%init : tensor<4x3xi32>) {
+  ^bb0(%x: i8, %y: i8, %o: i32):
+    %1 = arith.extui %x : i8 to i32
+    %2 = arith.extsi %y : i8 to i32
+    %3 = arith.muli %1, %2 : i32
+    %4 = arith.addi %o, %3 : i32
+    linalg.yield %4 : i32
+  } -> tensor<4x3xi32>
+  %f = tensor.empty() : tensor<4x3xf32>
+  %y = linalg.generic {indexing_maps = [#id, #col, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%acc, %s : tensor<4x3xi32>, tensor<3xf32>) outs(%f : tensor<4x3xf32>) {
+  ^bb0(%i: i32, %t: f32, %o: f32):
+    %1 = arith.sitofp %i : i32 to f32
+    %2 = arith.mulf %1, %t : f32
+    linalg.yield %2 : f32
+  } -> tensor<4x3xf32>
+  return %y : tensor<4x3xf32>
+}
