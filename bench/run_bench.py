@@ -202,10 +202,11 @@ def sqnr_db(reference_dir, test_dir):
 
 
 def int8_section(args, top):
-    """The int8 tables (markdown lines), or [] when none was asked for."""
+    """The int8 tables (markdown lines; [] when none was asked for), the ONNX
+    Runtime version and the int8 probe's ISA ("?" and None when unknown)."""
     if not args.int8_models and not args.int8_gemms:
-        return []
-    lines = []
+        return [], "?", None
+    lines, ort_version, probe_isa = [], "?", None
     if args.int8_models:
         lines += [f"int8 (`kiln-compile -O{top} --quantize=int8-dynamic`: int8 "
                   "weights per output channel, activations quantized per tensor "
@@ -225,8 +226,8 @@ def int8_section(args, top):
                 _, q_compile, q_median, _, q_out = bench_kiln(
                     args.kiln_bin, onnx_path, inputs, work, args.runs,
                     args.threads, top, ["--quantize=int8-dynamic"], "-int8")
-                _, o_median, _, _, _ = bench_ort(onnx_path, inputs, work,
-                                                 args.runs, args.threads)
+                _, o_median, _, ort_version, _ = bench_ort(
+                    onnx_path, inputs, work, args.runs, args.threads)
                 sqnr = sqnr_db(f_out, q_out)
             print(f"{name}: kiln fp32 {f_median:.2f} ms, int8-dynamic "
                   f"{q_median:.2f} ms, ORT fp32 {o_median:.2f} ms; SQNR "
@@ -239,6 +240,7 @@ def int8_section(args, top):
     if args.int8_gemms:
         with tempfile.TemporaryDirectory() as work:
             peak = int8_peak(work, args.threads)
+        probe_isa = None if peak is None else peak["isa"]
         if peak is None:
             peak_text, peak_gops = "int8 peak unknown", None
         elif peak.get("vnni_gops"):
@@ -269,8 +271,8 @@ def int8_section(args, top):
                 _, _, f_median, _, _ = bench_kiln(
                     args.kiln_bin, f_path, f_inputs, work, args.runs,
                     args.threads, top, (), "-fp32")
-                _, o_median, _, _, o_out = bench_ort(onnx_path, inputs, work,
-                                                     args.runs, args.threads)
+                _, o_median, _, ort_version, o_out = bench_ort(
+                    onnx_path, inputs, work, args.runs, args.threads)
                 diff = max_difference(out, o_out)
             gops = 2.0 * m * n * k / median / 1e6
             share = "n/a" if peak_gops is None else f"{gops / peak_gops:.0%}"
@@ -283,7 +285,7 @@ def int8_section(args, top):
                 f"{o_median:.3f} | {2.0 * m * n * k / o_median / 1e6:.0f} | "
                 f"{diff:.1e} |")
         lines.append("")
-    return lines
+    return lines, ort_version, probe_isa
 
 
 def geomean(values):
@@ -368,7 +370,9 @@ def main():
         print(f"{name}: kiln -O{top} median {median:.3f} ms; ORT median "
               f"{o_median:.3f} ms; max |diff| {diff:.2e}", flush=True)
 
-    int8_lines = int8_section(args, top)
+    int8_lines, int8_ort, int8_isa = int8_section(args, top)
+    if ort_version == "?":
+        ort_version = int8_ort
 
     options = [("runs", args.runs), ("threads", args.threads),
                ("opt-levels", '"' + " ".join(map(str, levels)) + '"')]
@@ -440,6 +444,8 @@ def main():
     isa = "" if peak is None else (
         f", {peak['isa'].upper().replace('AVX512', 'AVX-512')}"
         + (" + VNNI" if peak.get("vnni") else ""))
+    if peak is None and int8_isa:
+        isa = ", AVX-512 + VNNI" if int8_isa == "avx512vnni" else ", AVX2"
     about_models = [] if not rows else [
         f" Peak RSS: one kiln-run invocation at -O{top} (library load plus one "
         "inference), `/usr/bin/time -f %M`. Max abs diff: the worst Kiln "
