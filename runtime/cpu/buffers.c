@@ -8,7 +8,7 @@
  * Freed blocks of at least 64 KiB are kept in a small cache instead and
  * handed out again for requests they fit (at most twice their size), so the
  * next inference reuses memory whose pages are already mapped. The cache
- * holds at most 64 blocks and 1 GiB (the oldest block leaves first); every
+ * holds at most 256 blocks and 1 GiB (the oldest block leaves first); every
  * block is an ordinary malloc block, 64-byte aligned. The kernels' packing
  * buffers and offset tables come from it too (kiln_buffer_alloc): served by
  * plain malloc, their large blocks would be mapped afresh on every call.
@@ -23,7 +23,7 @@
 
 #include "kiln_ukernels.h"
 
-enum { CACHE_SLOTS = 64, CACHED_MIN = 64 << 10, ALIGNMENT = 64 };
+enum { CACHE_SLOTS = 256, CACHED_MIN = 64 << 10, ALIGNMENT = 64 };
 static const size_t cache_limit = (size_t)1 << 30;
 
 static struct {

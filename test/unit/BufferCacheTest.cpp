@@ -57,16 +57,16 @@ TEST(BufferCache, MoreBlocksThanSlots) {
   // More freed blocks than the cache keeps: the live blocks handed out again
   // are distinct and hold what was written to them, and some are reused.
   std::vector<void *> blocks;
-  for (int i = 0; i < 100; ++i) {
-    blocks.push_back(_mlir_memref_to_llvm_alloc((64 << 10) + i * 4096));
+  for (int i = 0; i < 300; ++i) {
+    blocks.push_back(_mlir_memref_to_llvm_alloc((64 << 10) + (i % 16) * 4096));
     ASSERT_NE(blocks.back(), nullptr);
   }
   for (void *b : blocks)
     _mlir_memref_to_llvm_free(b);
   int reused = 0;
   std::vector<void *> again;
-  for (int i = 0; i < 100; ++i) {
-    again.push_back(_mlir_memref_to_llvm_alloc((64 << 10) + i * 4096));
+  for (int i = 0; i < 300; ++i) {
+    again.push_back(_mlir_memref_to_llvm_alloc((64 << 10) + (i % 16) * 4096));
     ASSERT_NE(again.back(), nullptr);
     std::memset(again.back(), i, 64 << 10);
     for (void *b : blocks)
