@@ -167,6 +167,37 @@ DEFINE_MICRO_VNNI(micro_vnni_n6, 6, 1)
 DEFINE_MICRO_VNNI(micro_vnni_n7, 7, 1)
 DEFINE_MICRO_VNNI(micro_vnni_n8, 8, 1)
 
+/* The store of both AVX2 kernels: rows of 16 int32 accumulators plus the
+ * A panel's row terms (at `a`) and the B terms `bt`, the first nv columns
+ * stored (added to C's with accumulate), rows `rs` elements apart. */
+__attribute__((target("avx2"))) static inline void
+store_avx2_tile(__m256i (*acc)[2], int rows, const unit_t *a, const unit_t *bt,
+                int32_t *c, int64_t rs, int64_t nv, int accumulate) {
+  __m256i t0 = _mm256_loadu_si256((const __m256i *)bt);
+  __m256i t1 = _mm256_loadu_si256((const __m256i *)(bt + 8));
+  for (int i = 0; i < rows; ++i) {
+    int32_t *row = c + i * rs;
+    __m256i ri = _mm256_set1_epi32(a[i]);
+    __m256i x0 = _mm256_add_epi32(acc[i][0], _mm256_add_epi32(t0, ri));
+    __m256i x1 = _mm256_add_epi32(acc[i][1], _mm256_add_epi32(t1, ri));
+    if (nv == 16) {
+      if (accumulate) {
+        x0 = _mm256_add_epi32(x0, _mm256_loadu_si256((__m256i *)row));
+        x1 = _mm256_add_epi32(x1, _mm256_loadu_si256((__m256i *)(row + 8)));
+      }
+      _mm256_storeu_si256((__m256i *)row, x0);
+      _mm256_storeu_si256((__m256i *)(row + 8), x1);
+      continue;
+    }
+    int32_t tmp[16];
+    _mm256_storeu_si256((__m256i *)tmp, x0);
+    _mm256_storeu_si256((__m256i *)(tmp + 8), x1);
+    for (int64_t j = 0; j < nv; ++j)
+      row[j] =
+          (int32_t)((uint32_t)tmp[j] + (accumulate ? (uint32_t)row[j] : 0u));
+  }
+}
+
 /* The AVX2 kernel for the first ROWS rows of a 6-row A panel over 16
  * columns, on int16 pairs: VPMADDWD then VPADDD per accumulator. Its terms
  * are zero, but added all the same: one contract for every kernel. */
@@ -190,29 +221,7 @@ DEFINE_MICRO_VNNI(micro_vnni_n8, 8, 1)
       a += 6;                                                                  \
       b += 16;                                                                 \
     }                                                                          \
-    __m256i t0 = _mm256_loadu_si256((const __m256i *)bt);                      \
-    __m256i t1 = _mm256_loadu_si256((const __m256i *)(bt + 8));                \
-    for (int i = 0; i < ROWS; ++i) {                                           \
-      int32_t *row = c + i * rs;                                               \
-      __m256i ri = _mm256_set1_epi32(a[i]);                                    \
-      __m256i x0 = _mm256_add_epi32(acc[i][0], _mm256_add_epi32(t0, ri));      \
-      __m256i x1 = _mm256_add_epi32(acc[i][1], _mm256_add_epi32(t1, ri));      \
-      if (nv == 16) {                                                          \
-        if (accumulate) {                                                      \
-          x0 = _mm256_add_epi32(x0, _mm256_loadu_si256((__m256i *)row));       \
-          x1 = _mm256_add_epi32(x1, _mm256_loadu_si256((__m256i *)(row + 8))); \
-        }                                                                      \
-        _mm256_storeu_si256((__m256i *)row, x0);                               \
-        _mm256_storeu_si256((__m256i *)(row + 8), x1);                         \
-        continue;                                                              \
-      }                                                                        \
-      int32_t tmp[16];                                                         \
-      _mm256_storeu_si256((__m256i *)tmp, x0);                                 \
-      _mm256_storeu_si256((__m256i *)(tmp + 8), x1);                           \
-      for (int64_t j = 0; j < nv; ++j)                                         \
-        row[j] = (int32_t)((uint32_t)tmp[j] +                                  \
-                           (accumulate ? (uint32_t)row[j] : 0u));              \
-    }                                                                          \
+    store_avx2_tile(acc, ROWS, a, bt, c, rs, nv, accumulate);                  \
   }
 
 DEFINE_MICRO_AVX2(micro_avx2_1, 1)
@@ -251,29 +260,7 @@ DEFINE_MICRO_AVX2(micro_avx2_6, 6)
       a += 6;                                                                  \
       b += 16;                                                                 \
     }                                                                          \
-    __m256i t0 = _mm256_loadu_si256((const __m256i *)bt);                      \
-    __m256i t1 = _mm256_loadu_si256((const __m256i *)(bt + 8));                \
-    for (int i = 0; i < ROWS; ++i) {                                           \
-      int32_t *row = c + i * rs;                                               \
-      __m256i ri = _mm256_set1_epi32(a[i]);                                    \
-      __m256i x0 = _mm256_add_epi32(acc[i][0], _mm256_add_epi32(t0, ri));      \
-      __m256i x1 = _mm256_add_epi32(acc[i][1], _mm256_add_epi32(t1, ri));      \
-      if (nv == 16) {                                                          \
-        if (accumulate) {                                                      \
-          x0 = _mm256_add_epi32(x0, _mm256_loadu_si256((__m256i *)row));       \
-          x1 = _mm256_add_epi32(x1, _mm256_loadu_si256((__m256i *)(row + 8))); \
-        }                                                                      \
-        _mm256_storeu_si256((__m256i *)row, x0);                               \
-        _mm256_storeu_si256((__m256i *)(row + 8), x1);                         \
-        continue;                                                              \
-      }                                                                        \
-      int32_t tmp[16];                                                         \
-      _mm256_storeu_si256((__m256i *)tmp, x0);                                 \
-      _mm256_storeu_si256((__m256i *)(tmp + 8), x1);                           \
-      for (int64_t j = 0; j < nv; ++j)                                         \
-        row[j] = (int32_t)((uint32_t)tmp[j] +                                  \
-                           (accumulate ? (uint32_t)row[j] : 0u));              \
-    }                                                                          \
+    store_avx2_tile(acc, ROWS, a, bt, c, rs, nv, accumulate);                  \
   }
 
 DEFINE_MICRO_AVX2_NARROW(micro_avx2n_1, 1)
@@ -1194,6 +1181,12 @@ static const rows_fn row_kernels[] = {
     [KILN_ISA_GENERIC] = rows_generic,
 };
 
+/* Whether `p` takes the few-row path: at most ROWS_MAX rows, B (not
+ * compiler-packed) and C with contiguous rows. */
+static int takes_few_rows(const problem *p) {
+  return p->m <= ROWS_MAX && p->b_n == 1 && p->c_n == 1 && !p->b_prepacked_nr;
+}
+
 /* Products of at most ROWS_MAX rows with contiguous B and C rows: threads
  * take (batch, column chunk) items; each copies its A rows (a few bytes)
  * and runs the row kernel. */
@@ -1279,7 +1272,7 @@ static void run_problem(kiln_isa requested, const problem *p) {
   kiln_isa isa = resolve_isa(requested);
   const kernel *kr =
       kernel_for(isa, p->b_prepacked_nr ? p->b_prepacked_format : -1);
-  if (p->m <= ROWS_MAX && p->b_n == 1 && p->c_n == 1) {
+  if (takes_few_rows(p)) {
     run_few_rows(isa, p);
     return;
   }
@@ -1424,8 +1417,7 @@ static void run_igemm(kiln_isa isa, problem *p, const int8_t *za, int64_t za_m,
   if (p->scale) {
     /* Dequantizing where the product is not stored tile by tile (few rows,
      * an empty or corrected product): into int32 first, then scaled. */
-    int few =
-        p->m <= ROWS_MAX && p->b_n == 1 && p->c_n == 1 && !p->b_prepacked_nr;
+    int few = takes_few_rows(p);
     int corrected =
         (za && za_m != 0 && p->m > 1) || (zb && zb_n != 0 && p->n > 1);
     if (few || corrected || p->k <= 0 || p->accumulate) {
@@ -1457,8 +1449,7 @@ static void run_igemm(kiln_isa isa, problem *p, const int8_t *za, int64_t za_m,
   }
   /* Zero points of one value go into the packed product's terms; the
    * few-row path and per-row or per-column ones are corrected after. */
-  int few_rows = p->m <= ROWS_MAX && p->b_n == 1 && p->c_n == 1 && p->k > 0 &&
-                 !p->b_prepacked_nr;
+  int few_rows = p->k > 0 && takes_few_rows(p);
   if (!few_rows && (!za || za_m == 0 || p->m == 1) &&
       (!zb || zb_n == 0 || p->n == 1)) {
     p->za = za ? zero_point(za, 0, 0, p->a_unsigned) : (int32_t)za_value;

@@ -347,10 +347,9 @@ struct ConstantOperand {
 };
 } // namespace
 
-/// The constant global behind `operand`, directly or through reshapes (which
-/// keep its row-major order), or nothing.
-static std::optional<ConstantOperand> resolveConstant(ModuleOp module,
-                                                      Value operand) {
+/// The global that `operand` (of static shape and identity layout) reads,
+/// directly or through reshapes (which keep its row-major order), or null.
+static memref::GlobalOp constantGlobalOf(ModuleOp module, Value operand) {
   auto type = dyn_cast<MemRefType>(operand.getType());
   Value source = operand;
   while (Operation *reshape = source.getDefiningOp()) {
@@ -361,10 +360,18 @@ static std::optional<ConstantOperand> resolveConstant(ModuleOp module,
   auto getGlobal = source.getDefiningOp<memref::GetGlobalOp>();
   if (!type || !type.hasStaticShape() || !type.getLayout().isIdentity() ||
       !getGlobal)
-    return std::nullopt;
+    return nullptr;
+  return module.lookupSymbol<memref::GlobalOp>(getGlobal.getNameAttr());
+}
+
+/// The constant global behind `operand` with its f32 data, or nothing.
+static std::optional<ConstantOperand> resolveConstant(ModuleOp module,
+                                                      Value operand) {
+  auto type = dyn_cast<MemRefType>(operand.getType());
   ConstantOperand constant;
-  constant.global =
-      module.lookupSymbol<memref::GlobalOp>(getGlobal.getNameAttr());
+  constant.global = constantGlobalOf(module, operand);
+  if (!constant.global)
+    return std::nullopt;
   std::optional<ArrayRef<float>> data =
       constantData(constant.global, constant.splat);
   if (!data || !constant.global.getType().getLayout().isIdentity() ||
@@ -485,18 +492,8 @@ static memref::GlobalOp packConstantIntRhs(ModuleOp module, linalg::LinalgOp op,
                                            const IGemm &gemm, ISA target,
                                            IntegerPacking &packing) {
   Value operand = op.getDpsInputOperand(1)->get();
-  auto type = dyn_cast<MemRefType>(operand.getType());
-  Value source = operand;
-  while (Operation *reshape = source.getDefiningOp()) {
-    if (!isa<memref::ExpandShapeOp, memref::CollapseShapeOp>(reshape))
-      break;
-    source = reshape->getOperand(0);
-  }
-  auto getGlobal = source.getDefiningOp<memref::GetGlobalOp>();
-  if (!type || !type.hasStaticShape() || !type.getLayout().isIdentity() ||
-      !getGlobal)
-    return nullptr;
-  auto global = module.lookupSymbol<memref::GlobalOp>(getGlobal.getNameAttr());
+  auto type = cast<MemRefType>(operand.getType());
+  memref::GlobalOp global = constantGlobalOf(module, operand);
   SmallVector<int8_t> splat;
   std::optional<ArrayRef<int8_t>> data = constantBytes(global, splat);
   if (!data || !global.getType().getLayout().isIdentity() ||

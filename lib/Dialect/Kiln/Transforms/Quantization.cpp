@@ -476,14 +476,27 @@ struct Int8Quantizer {
   bool dynamic;
   int64_t &count;
 
+  /// Whether `op`'s activation gets a range: calibrated, or at run time.
+  bool hasRange(Operation *op) const {
+    return op->hasAttr(kCalibrationAttr) || dynamic;
+  }
+
+  /// `x` quantized with `op`'s calibrated range, else at run time.
+  static std::tuple<Value, Value, Value> activation(PatternRewriter &rewriter,
+                                                    Operation *op, Value x) {
+    auto calibration = op->getAttrOfType<DenseF32ArrayAttr>(kCalibrationAttr);
+    return calibration ? quantizeCalibrated(rewriter, op->getLoc(), x,
+                                            calibration[0], calibration[1])
+                       : quantizeActivation(rewriter, op->getLoc(), x);
+  }
+
   /// The int8 product of activation `x` (the op's calibrated range, else
   /// its run-time range when dynamic) and constant `weight` ([K, N], or
   /// [N, K] when `transposed`), dequantized by `alpha` times the scales:
   /// null when the op does not qualify.
   Value product(PatternRewriter &rewriter, Operation *op, Value x, Value weight,
                 bool transposed, double alpha) const {
-    auto calibration = op->getAttrOfType<DenseF32ArrayAttr>(kCalibrationAttr);
-    if ((!calibration && !dynamic) || !elementOf(x).isF32() || rankOf(x) < 1 ||
+    if (!hasRange(op) || !elementOf(x).isF32() || rankOf(x) < 1 ||
         rankOf(weight) != 2 || !isQuantizableWeight(weight, minElements))
       return Value();
     Location loc = op->getLoc();
@@ -491,10 +504,7 @@ struct Int8Quantizer {
         quantizeWeight(rewriter, loc, weight, transposed, minElements, range);
     if (!w)
       return Value();
-    auto [xq, scale, zeroPoint] =
-        calibration ? quantizeCalibrated(rewriter, loc, x, calibration[0],
-                                         calibration[1])
-                    : quantizeActivation(rewriter, loc, x);
+    auto [xq, scale, zeroPoint] = activation(rewriter, op, x);
     Value acc = MatMulIntegerOp::create(rewriter, loc, xq, w->values, zeroPoint,
                                         Value());
     Value s = MulOp::create(rewriter, loc, scale, w->scales);
@@ -549,10 +559,8 @@ struct QuantizeConvInt8 : OpRewritePattern<ConvOp> {
       : OpRewritePattern(context), quantizer(quantizer) {}
   LogicalResult matchAndRewrite(ConvOp op,
                                 PatternRewriter &rewriter) const override {
-    if (!isQuantizableConv(op, quantizer.minElements))
-      return failure();
-    auto calibration = op->getAttrOfType<DenseF32ArrayAttr>(kCalibrationAttr);
-    if (!calibration && !quantizer.dynamic)
+    if (!isQuantizableConv(op, quantizer.minElements) ||
+        !quantizer.hasRange(op))
       return failure();
     Location loc = op.getLoc();
     auto inputType = cast<RankedTensorType>(op.getInput().getType());
@@ -569,9 +577,7 @@ struct QuantizeConvInt8 : OpRewritePattern<ConvOp> {
     if (!w)
       return failure();
     auto [xq, scale, zeroPoint] =
-        calibration ? quantizeCalibrated(rewriter, loc, op.getInput(),
-                                         calibration[0], calibration[1])
-                    : quantizeActivation(rewriter, loc, op.getInput());
+        Int8Quantizer::activation(rewriter, op, op.getInput());
     auto ints = [&](ArrayRef<int64_t> values) -> Value {
       return ConstantOp::create(
           rewriter, loc,
