@@ -364,6 +364,14 @@ TEST_P(UKernelTest, Conv2DStridesDilationsGroups) {
       {1, 3, 5, 4, 14, 11, 3, 2, 1, 2, 2, 3},   // groups, dilations
       {1, 2, 40, 24, 17, 17, 5, 3, 3, 1, 1, 2}, // non-square kernel
       {1, 1, 130, 129, 6, 6, 3, 3, 1, 1, 1, 1}, // more than one K block
+      // 7x7 and 14x14 planes: 49 = 32 + 16 + 1 and 196 = 6 * 32 + 4
+      // columns, the last ones on the column kernel.
+      {1, 1, 40, 100, 7, 7, 1, 1, 1, 1, 1, 1},
+      {1, 1, 24, 50, 14, 14, 3, 3, 1, 1, 1, 1},
+      // Shallow (K <= 64) products over many columns with a partial last
+      // panel: every row tile sweeps the panels.
+      {1, 1, 50, 12, 19, 19, 1, 1, 1, 1, 1, 1},
+      {1, 1, 200, 24, 23, 20, 1, 1, 1, 1, 1, 1},
   };
   for (const ConvCase &c : cases) {
     checkConv(GetParam(), GetParam().sconv2d, c, rng);
