@@ -1603,14 +1603,52 @@ typedef struct dw_plane {
   float lo, hi;
 } dw_plane;
 
+/* The NV * 16 outputs of one row from x on (NV <= 4): three partial sums
+ * per vector (one per kernel row), then the epilogue. Only the vectors the
+ * row needs are computed: a 7-wide plane uses one of four. */
+__attribute__((target("avx512f"), always_inline)) static inline void
+dw3x3_chunk_avx512(const dw_problem *p, const dw_plane *q, const __m512 w[9],
+                   const float *const rows[3], float *out, const float *d,
+                   const float *e, float constant, int64_t x, int nv) {
+  const int64_t s = p->stride_w;
+  __m512 acc[4][3];
+  for (int v = 0; v < nv; ++v) {
+    int64_t n = p->out_w - (x + 16 * v);
+    for (int r = 0; r < 3; ++r) {
+      const float *base = rows[r] + (x + 16 * v) * s;
+      acc[v][r] = _mm512_mul_ps(w[3 * r], load_strided_avx512(base, n, s));
+      acc[v][r] = _mm512_fmadd_ps(w[3 * r + 1],
+                                  load_strided_avx512(base + 1, n, s), acc[v][r]);
+      acc[v][r] = _mm512_fmadd_ps(w[3 * r + 2],
+                                  load_strided_avx512(base + 2, n, s), acc[v][r]);
+    }
+  }
+  const __m512 lo = _mm512_set1_ps(q->lo), hi = _mm512_set1_ps(q->hi);
+  for (int v = 0; v < nv; ++v) {
+    int64_t xv = x + 16 * v;
+    __mmask16 mask = lanes(p->out_w - xv);
+    __m512 sum =
+        _mm512_add_ps(_mm512_add_ps(acc[v][0], acc[v][1]),
+                      _mm512_add_ps(acc[v][2], _mm512_set1_ps(constant)));
+    if (q->from_out)
+      sum = _mm512_add_ps(sum, _mm512_maskz_loadu_ps(mask, out + xv));
+    if (d && q->d_ow)
+      sum = _mm512_add_ps(sum, _mm512_maskz_loadu_ps(mask, d + xv));
+    if (e && q->e_ow)
+      sum = _mm512_add_ps(sum, _mm512_maskz_loadu_ps(mask, e + xv));
+    /* max(lo, x) and min(hi, x) return x when it is a NaN. */
+    if (q->clamp)
+      sum = _mm512_min_ps(hi, _mm512_max_ps(lo, sum));
+    _mm512_mask_storeu_ps(out + xv, mask, sum);
+  }
+}
+
 __attribute__((target("avx512f"))) static void
 dw3x3_plane_avx512(const dw_problem *p, const dw_plane *q, int64_t oh0,
                    int64_t oh1) {
-  const int64_t s = p->stride_w;
   __m512 w[9];
   for (int t = 0; t < 9; ++t)
     w[t] = _mm512_set1_ps(q->w[(t / 3) * p->w_h + (t % 3) * p->w_w]);
-  const __m512 lo = _mm512_set1_ps(q->lo), hi = _mm512_set1_ps(q->hi);
   for (int64_t oh = oh0; oh < oh1; ++oh) {
     const float *r0 = q->in + oh * p->stride_h * p->in_h;
     const float *rows[3] = {r0, r0 + p->in_h, r0 + 2 * p->in_h};
@@ -1618,37 +1656,20 @@ dw3x3_plane_avx512(const dw_problem *p, const dw_plane *q, int64_t oh0,
     const float *d = q->d ? q->d + oh * q->d_oh : NULL;
     const float *e = q->e ? q->e + oh * q->e_oh : NULL;
     float constant = (d && !q->d_ow ? *d : 0.0f) + (e && !q->e_ow ? *e : 0.0f);
-    for (int64_t x0 = 0; x0 < p->out_w; x0 += 64) {
-      __m512 acc[4][3];
-      for (int v = 0; v < 4; ++v) {
-        int64_t x = x0 + 16 * v, n = p->out_w - x;
-        for (int r = 0; r < 3; ++r) {
-          const float *base = rows[r] + x * s;
-          acc[v][r] = _mm512_mul_ps(w[3 * r], load_strided_avx512(base, n, s));
-          acc[v][r] = _mm512_fmadd_ps(
-              w[3 * r + 1], load_strided_avx512(base + 1, n, s), acc[v][r]);
-          acc[v][r] = _mm512_fmadd_ps(
-              w[3 * r + 2], load_strided_avx512(base + 2, n, s), acc[v][r]);
-        }
-      }
-      for (int v = 0; v < 4; ++v) {
-        int64_t x = x0 + 16 * v, n = p->out_w - x;
-        if (n <= 0)
-          break;
-        __mmask16 mask = lanes(n);
-        __m512 sum =
-            _mm512_add_ps(_mm512_add_ps(acc[v][0], acc[v][1]),
-                          _mm512_add_ps(acc[v][2], _mm512_set1_ps(constant)));
-        if (q->from_out)
-          sum = _mm512_add_ps(sum, _mm512_maskz_loadu_ps(mask, out + x));
-        if (d && q->d_ow)
-          sum = _mm512_add_ps(sum, _mm512_maskz_loadu_ps(mask, d + x));
-        if (e && q->e_ow)
-          sum = _mm512_add_ps(sum, _mm512_maskz_loadu_ps(mask, e + x));
-        /* max(lo, x) and min(hi, x) return x when it is a NaN. */
-        if (q->clamp)
-          sum = _mm512_min_ps(hi, _mm512_max_ps(lo, sum));
-        _mm512_mask_storeu_ps(out + x, mask, sum);
+    for (int64_t x = 0; x < p->out_w; x += 64) {
+      switch (ceil_div(min64(64, p->out_w - x), 16)) {
+      case 1:
+        dw3x3_chunk_avx512(p, q, w, rows, out, d, e, constant, x, 1);
+        break;
+      case 2:
+        dw3x3_chunk_avx512(p, q, w, rows, out, d, e, constant, x, 2);
+        break;
+      case 3:
+        dw3x3_chunk_avx512(p, q, w, rows, out, d, e, constant, x, 3);
+        break;
+      default:
+        dw3x3_chunk_avx512(p, q, w, rows, out, d, e, constant, x, 4);
+        break;
       }
     }
   }

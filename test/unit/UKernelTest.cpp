@@ -403,6 +403,12 @@ TEST_P(UKernelTest, DepthwiseConv2D) {
       {1, 3, 1, 1, 12, 600, 3, 5, 1, 3, 1, 1},   // stride 3, rows > chunk
       {1, 4, 1, 1, 9, 300, 3, 3, 2, 2, 1, 1},    // stride 2, rows > 64
       {1, 2, 1, 1, 5, 133, 1, 5, 1, 1, 1, 3},    // stride 1, dilated, > 64
+      // Narrow planes: rows of 7, 14, 28 and 40 outputs use one, one, two
+      // and three of the 3 x 3 kernel's four vectors.
+      {1, 6, 1, 1, 9, 9, 3, 3, 1, 1, 1, 1},
+      {1, 5, 1, 1, 16, 16, 3, 3, 2, 2, 1, 1},
+      {1, 3, 1, 1, 30, 30, 3, 3, 1, 1, 1, 1},
+      {1, 3, 1, 1, 12, 81, 3, 3, 2, 2, 1, 1},
   };
   for (const ConvCase &c : cases) {
     checkConv(GetParam(), GetParam().sdwconv2d, c, rng);
