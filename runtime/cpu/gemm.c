@@ -448,6 +448,8 @@ typedef struct problem {
   int64_t *cn_run;
   /* bn[j] == bn[0] + j: B rows are contiguous (the few-row path). */
   int b_rows_contiguous;
+  /* Set by a caller that filled cn_run and b_rows_contiguous itself. */
+  int cn_runs_ready, b_rows_ready;
   /* The epilogue: addends d and e (NULL when absent) at base + row[i] +
    * col[j] of their own tables, then the clamp to [lo, hi]. */
   const float *d, *e;
@@ -482,13 +484,17 @@ static void finish_problem(problem *p) {
   p->c_rows_linear = 1;
   for (int64_t i = 0; i < p->m && p->c_rows_linear; ++i)
     p->c_rows_linear = p->cm[i] == p->cm[0] + i * p->c_rs;
-  for (int64_t j = p->n - 1; j >= 0; --j)
-    p->cn_run[j] =
-        j + 1 < p->n && p->cn[j + 1] == p->cn[j] + 1 ? p->cn_run[j + 1] + 1 : 1;
+  if (!p->cn_runs_ready)
+    for (int64_t j = p->n - 1; j >= 0; --j)
+      p->cn_run[j] = j + 1 < p->n && p->cn[j + 1] == p->cn[j] + 1
+                         ? p->cn_run[j + 1] + 1
+                         : 1;
   p->c_cols_unit = p->cn_run[0] == p->n;
   p->c_direct =
       p->c_rows_linear && p->cm[0] == 0 && p->cn[0] == 0 && p->c_cols_unit;
-  p->b_rows_contiguous = !p->b_prepacked_nr && is_unit_run(p->bn, p->n);
+  if (!p->b_rows_ready)
+    p->b_rows_contiguous = is_unit_run(p->bn, p->n);
+  p->b_rows_contiguous &= !p->b_prepacked_nr;
   p->epilogue =
       p->d || p->e || p->lo > -__builtin_inff() || p->hi < __builtin_inff();
   p->d_cols = p->d ? column_kind(p->dn, p->n) : 0;
@@ -1420,14 +1426,34 @@ static void run_conv(kiln_isa isa, int64_t w_panel_height,
         p.ak[q] = ci * w_c + kh * w_h + kw * w_w;
         p.bk[q] = ci * in_c + kh * dilation_h * in_h + kw * dilation_w * in_w;
       }
-  q = 0;
-  for (int64_t oh = 0; oh < out_h; ++oh)
+  /* The spatial tables, and what finish_problem would derive from them:
+   * these are one pass over up to 112 x 112 columns, serial, per call. */
+  int64_t b_col = stride_w * in_w, b_row = stride_h * in_h;
+  for (int64_t oh = 0, q = 0; oh < out_h; ++oh)
     for (int64_t ow = 0; ow < out_w; ++ow, ++q) {
-      p.bn[q] = oh * stride_h * in_h + ow * stride_w * in_w;
+      p.bn[q] = oh * b_row + ow * b_col;
       p.cn[q] = oh * out_oh + ow * out_ow;
-      p.dn[q] = oh * ep->d_strides[3] + ow * ep->d_strides[4];
-      p.en[q] = oh * ep->e_strides[3] + ow * ep->e_strides[4];
     }
+  if (p.d)
+    for (int64_t oh = 0, q = 0; oh < out_h; ++oh)
+      for (int64_t ow = 0; ow < out_w; ++ow, ++q)
+        p.dn[q] = oh * ep->d_strides[3] + ow * ep->d_strides[4];
+  if (p.e)
+    for (int64_t oh = 0, q = 0; oh < out_h; ++oh)
+      for (int64_t ow = 0; ow < out_w; ++ow, ++q)
+        p.en[q] = oh * ep->e_strides[3] + ow * ep->e_strides[4];
+  if (out_ow == 1 || out_w == 1) {
+    /* Output rows are unit runs, joined when each row starts where the
+     * last one ended. */
+    int joined = out_h == 1 || out_oh == (out_w - 1) * out_ow + 1;
+    for (int64_t oh = 0, q = 0; oh < out_h; ++oh)
+      for (int64_t ow = 0; ow < out_w; ++ow, ++q)
+        p.cn_run[q] = joined ? spatial - q : out_w - ow;
+    p.cn_runs_ready = 1;
+  }
+  p.b_rows_contiguous = (out_w == 1 || b_col == 1) &&
+                        (out_h == 1 || b_row == out_w * (out_w == 1 ? 1 : b_col));
+  p.b_rows_ready = 1;
   run_problem(isa, &p);
   kiln_buffer_free(tables);
 }

@@ -372,6 +372,9 @@ TEST_P(UKernelTest, Conv2DStridesDilationsGroups) {
       // panel: every row tile sweeps the panels.
       {1, 1, 50, 12, 19, 19, 1, 1, 1, 1, 1, 1},
       {1, 1, 200, 24, 23, 20, 1, 1, 1, 1, 1, 1},
+      // One output column: rows of one element, joined only when the
+      // output is not padded.
+      {1, 1, 9, 5, 6, 1, 3, 1, 1, 1, 1, 1},
   };
   for (const ConvCase &c : cases) {
     checkConv(GetParam(), GetParam().sconv2d, c, rng);
