@@ -232,6 +232,15 @@ void kiln_ukernel_sconv2d_packed_avx512(KILN_SCONV2D_PACKED_ARGS);
 void kiln_ukernel_sconv2d_packed_avx2(KILN_SCONV2D_PACKED_ARGS);
 void kiln_ukernel_sconv2d_packed_generic(KILN_SCONV2D_PACKED_ARGS);
 
+/* The same convolution computed directly, without im2col panels: a tile of
+ * up to 14 output pixels by two vectors of 16 output channels (AVX-512).
+ * The weights are packed as for sconv2d_packed with h = 16. Other
+ * instruction sets, other packings, input rows that are not contiguous and
+ * strides above 2 take the matrix-product path. */
+void kiln_ukernel_sconv2d_direct_avx512(KILN_SCONV2D_PACKED_ARGS);
+void kiln_ukernel_sconv2d_direct_avx2(KILN_SCONV2D_PACKED_ARGS);
+void kiln_ukernel_sconv2d_direct_generic(KILN_SCONV2D_PACKED_ARGS);
+
 /* The same convolution for few channels per group (depthwise): a direct
  * loop nest vectorized along output rows instead of a matrix product. */
 void kiln_ukernel_sdwconv2d_avx512(KILN_SCONV2D_ARGS);

@@ -32,18 +32,21 @@ struct Variant {
   Sconv2dFn sdwconv2d;
   SgemmPackedFn sgemmPacked;
   Sconv2dPackedFn sconv2dPacked;
+  Sconv2dPackedFn sconv2dDirect;
 };
 
 const Variant kVariants[] = {
     {KILN_ISA_AVX512, "avx512", kiln_ukernel_sgemm_avx512,
      kiln_ukernel_sconv2d_avx512, kiln_ukernel_sdwconv2d_avx512,
-     kiln_ukernel_sgemm_packed_avx512, kiln_ukernel_sconv2d_packed_avx512},
+     kiln_ukernel_sgemm_packed_avx512, kiln_ukernel_sconv2d_packed_avx512,
+     kiln_ukernel_sconv2d_direct_avx512},
     {KILN_ISA_AVX2, "avx2", kiln_ukernel_sgemm_avx2, kiln_ukernel_sconv2d_avx2,
      kiln_ukernel_sdwconv2d_avx2, kiln_ukernel_sgemm_packed_avx2,
-     kiln_ukernel_sconv2d_packed_avx2},
+     kiln_ukernel_sconv2d_packed_avx2, kiln_ukernel_sconv2d_direct_avx2},
     {KILN_ISA_GENERIC, "generic", kiln_ukernel_sgemm_generic,
      kiln_ukernel_sconv2d_generic, kiln_ukernel_sdwconv2d_generic,
-     kiln_ukernel_sgemm_packed_generic, kiln_ukernel_sconv2d_packed_generic},
+     kiln_ukernel_sgemm_packed_generic, kiln_ukernel_sconv2d_packed_generic,
+     kiln_ukernel_sconv2d_direct_generic},
 };
 
 std::vector<float> randomValues(size_t count, std::mt19937 &rng) {
@@ -268,7 +271,7 @@ struct ConvEpilogue {
 /// packed as the compiler packs them) and compares with double loops.
 void checkConv(const Variant &variant, Sconv2dFn conv, const ConvCase &c,
                std::mt19937 &rng, int64_t panelHeight = 0,
-               ConvEpilogue epilogue = {false}) {
+               ConvEpilogue epilogue = {false}, bool direct = false) {
   int64_t oh = (c.h - c.dh * (c.kh - 1) - 1) / c.sh + 1;
   int64_t ow = (c.w - c.dw * (c.kw - 1) - 1) / c.sw + 1;
   int64_t cin = c.groups * c.inChannels, cout = c.groups * c.outChannels;
@@ -296,7 +299,7 @@ void checkConv(const Variant &variant, Sconv2dFn conv, const ConvCase &c,
         for (int64_t q = 0; q < depth; ++q)
           packed[((g * panels + m / panelHeight) * depth + q) * panelHeight +
                  m % panelHeight] = w[(g * c.outChannels + m) * depth + q];
-    variant.sconv2dPacked(
+    (direct ? variant.sconv2dDirect : variant.sconv2dPacked)(
         c.n, c.groups, c.outChannels, c.inChannels, oh, ow, c.kh, c.kw, c.sh,
         c.sw, c.dh, c.dw, in.data(), in.data(), 0, 0, cin * c.h * c.w,
         c.inChannels * c.h * c.w, c.h * c.w, c.w, 1, packed.data(),
@@ -393,6 +396,13 @@ TEST_P(UKernelTest, Conv2DStridesDilationsGroups) {
     checkConv(GetParam(), GetParam().sconv2d, c, rng, 0, {true, true});
     checkConv(GetParam(), nullptr, c, rng, 8, {false, true});
     checkConv(GetParam(), GetParam().sdwconv2d, c, rng, 0, {true, true});
+    // The direct kernel, with its own packing (16 channels a vector on
+    // AVX-512, 8 on AVX2) and with another (the matrix-product fallback).
+    for (int64_t height : {8, 16}) {
+      checkConv(GetParam(), nullptr, c, rng, height, {false}, true);
+      checkConv(GetParam(), nullptr, c, rng, height, {true}, true);
+      checkConv(GetParam(), nullptr, c, rng, height, {true, true}, true);
+    }
   }
 }
 

@@ -435,6 +435,17 @@ std::pair<int64_t, int64_t> cpu::integerRegisterTile(ISA isa) {
   llvm_unreachable("unknown ISA");
 }
 
+std::optional<std::pair<int64_t, int64_t>> cpu::directConvTile(ISA isa) {
+  switch (isa) {
+  case ISA::AVX512:
+    return std::pair<int64_t, int64_t>{16, 14};
+  case ISA::AVX2: // a 6 x 2 tile of 8 lanes lost to the matrix product
+  case ISA::Generic:
+    return std::nullopt;
+  }
+  llvm_unreachable("unknown ISA");
+}
+
 IntegerPacking cpu::integerPacking(ISA isa, bool narrow) {
   switch (isa) {
   case ISA::AVX512:

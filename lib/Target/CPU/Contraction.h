@@ -94,6 +94,11 @@ std::pair<int64_t, int64_t> registerTile(ISA isa);
 /// The accumulator block of the 8-bit kernel for `isa` (runtime/cpu/igemm.c).
 std::pair<int64_t, int64_t> integerRegisterTile(ISA isa);
 
+/// The register tile of the direct convolution kernel on `isa`: output
+/// channels per vector (the weights' panel height) and the most output
+/// pixels a tile holds; nullopt when `isa` has no such kernel.
+std::optional<std::pair<int64_t, int64_t>> directConvTile(ISA isa);
+
 /// How the 8-bit kernel for `isa` wants a constant B packed (the runtime's
 /// kiln_ukernel_igemm_packing; `narrow`: B's stored values lie in
 /// [-64, 64]): panels of `width` columns, `format` (kiln_igemm_format:

@@ -865,7 +865,8 @@ static LogicalResult lowerGemm(ModuleOp module, linalg::LinalgOp op, ISA isa,
 }
 
 /// Lowers a convolution to `kernel` (sconv2d or sdwconv2d, same arguments),
-/// or to sconv2d_packed with its constant weights packed now.
+/// to sconv2d_packed with its constant weights packed now, or to
+/// sconv2d_direct (always packed, for its own register tile).
 static LogicalResult lowerConv2D(ModuleOp module, linalg::LinalgOp op,
                                  StringRef kernel, ISA isa, bool packWeights,
                                  const Epilogue &ep) {
@@ -873,10 +874,19 @@ static LogicalResult lowerConv2D(ModuleOp module, linalg::LinalgOp op,
   if (!conv)
     return op->emitOpError("is marked for the ")
            << kernel << " microkernel but is not a grouped 2-D convolution";
-  int64_t height = registerTile(isa).first;
-  memref::GlobalOp packed = packWeights && kernel == "sconv2d"
+  bool direct = kernel == "sconv2d_direct";
+  std::optional<std::pair<int64_t, int64_t>> directTile = directConvTile(isa);
+  if (direct && (!packWeights || !directTile))
+    return op->emitOpError("is marked for the sconv2d_direct microkernel, "
+                           "which needs compile-time packed weights and "
+                           "AVX-512");
+  int64_t height = direct ? directTile->first : registerTile(isa).first;
+  memref::GlobalOp packed = packWeights && kernel != "sdwconv2d"
                                 ? packConstantWeights(module, op, height)
                                 : nullptr;
+  if (direct && !packed)
+    return op->emitOpError("is marked for the sconv2d_direct microkernel but "
+                           "its weights are not a constant");
   ImplicitLocOpBuilder b(op.getLoc(), ep.clamp ? ep.clamp : op.getOperation());
   Value outputValue = op.getDpsInitOperand(0)->get();
   bool accumulate = ep.init ? false : !dropZeroFill(op, outputValue);
@@ -915,7 +925,8 @@ static LogicalResult lowerConv2D(ModuleOp module, linalg::LinalgOp op,
   addEpilogue(
       call, ep, addends, output, accumulate,
       [&](const Buffer &buffer, unsigned d) { return buffer.strides[d]; }, 5);
-  call.emit(module, ("kiln_ukernel_" + kernel + (packed ? "_packed_" : "_") +
+  call.emit(module, ("kiln_ukernel_" + kernel +
+                     (packed && !direct ? "_packed_" : "_") +
                      stringifyISA(isa))
                         .str());
   eraseFused(ep);
@@ -970,7 +981,9 @@ struct KilnCPULowerUKernelsPass
           : integer
               ? lowerGemm(module, op, *isa, isCompileTime("pack_rhs"),
                           Epilogue(), &*integer, wantsEpilogue("dequantize"))
-          : kernel.getValue() == "sconv2d" || kernel.getValue() == "sdwconv2d"
+          : kernel.getValue() == "sconv2d" ||
+                  kernel.getValue() == "sconv2d_direct" ||
+                  kernel.getValue() == "sdwconv2d"
               ? lowerConv2D(module, op, kernel.getValue(), *isa,
                             isCompileTime("pack_weights"), epilogue)
               : op->emitOpError("unknown kernel ") << kernel;

@@ -121,6 +121,19 @@ static bool dequantizedProduct(linalg::LinalgOp op) {
          matchDequantization(consumer);
 }
 
+/// Whether convolution `op` runs on the direct kernel (output channels
+/// along the vector, no im2col panels) rather than as a matrix product:
+/// k x k windows with enough depth (c * kh * kw >= 64, so that the
+/// transposed store of each tile is small beside its sums) and horizontal
+/// strides of 1 or 2, for constant weights the compiler packs.
+static bool prefersDirectConv(linalg::LinalgOp op, const Conv2DLoops &conv) {
+  auto weight = cast<ShapedType>(op.getDpsInputOperand(1)->get().getType());
+  // [g][m][c][kh][kw]
+  int64_t channels = weight.getDimSize(2), kh = weight.getDimSize(3),
+          kw = weight.getDimSize(4);
+  return kh * kw > 1 && channels * kh * kw >= 64 && conv.strides[1] <= 2;
+}
+
 namespace {
 struct KilnCPUSelectKernelsPass
     : public kiln::impl::KilnCPUSelectKernelsBase<KilnCPUSelectKernelsPass> {
@@ -137,10 +150,14 @@ struct KilnCPUSelectKernelsPass
     // `packed` names the constant operand packed at compile time.
     // The 8-bit kernel has its own register tile and no fused epilogue.
     std::pair<int64_t, int64_t> integerTile = integerRegisterTile(*target);
+    std::optional<std::pair<int64_t, int64_t>> directTile =
+        directConvTile(*target);
     auto decision = [&](linalg::LinalgOp op, StringRef kernel,
                         StringRef packed = {}) {
       bool integer = kernel == "igemm";
       std::pair<int64_t, int64_t> t = integer ? integerTile : tile;
+      if (kernel == "sconv2d_direct")
+        t = *directTile;
       SmallVector<NamedAttribute> entries = {
           b.getNamedAttr("kernel", b.getStringAttr(kernel)),
           b.getNamedAttr("isa", b.getStringAttr(stringifyISA(*target))),
@@ -171,13 +188,15 @@ struct KilnCPUSelectKernelsPass
         op->setAttr(kUKernelAttr,
                     decision(op, "sgemm",
                              hasConstantRhs(op, *loops) ? "pack_rhs" : ""));
-      } else if (matchConv2D(op)) {
+      } else if (std::optional<Conv2DLoops> conv = matchConv2D(op)) {
         bool depthwise = isDepthwise(op);
         bool constant = isPackableConstant(op.getDpsInputOperand(1)->get());
         op->setAttr(kUKernelAttr,
                     depthwise ? decision(op, "sdwconv2d")
-                              : decision(op, "sconv2d",
-                                         constant ? "pack_weights" : ""));
+                    : constant && directTile && prefersDirectConv(op, *conv)
+                        ? decision(op, "sconv2d_direct", "pack_weights")
+                        : decision(op, "sconv2d",
+                                   constant ? "pack_weights" : ""));
       }
     });
   }

@@ -129,6 +129,49 @@ func.func @packed_weights(%x: memref<1x1x1x4x4xf32>, %out: memref<1x1x5x4x3xf32>
 
 // -----
 
+// The direct kernel's weights are packed for its vector of 16 output
+// channels: [1 group][1 panel][2 = c*kh*kw][16], channels 5-15 zero.
+// CHECK: memref.global "private" constant @direct_filters_packed : memref<1x1x2x16xf32>
+// CHECK-LABEL: func.func @direct_weights
+// CHECK: call @kiln_ukernel_sconv2d_direct_avx512({{.*}}, %c16, {{.*}})
+// CHECK: direct_filters_packed: "0x04000000
+// CHECK-SAME: 0000803F000040400000A0400000E04000001041000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000040000080400000C04000000041000020410000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+memref.global "private" constant @direct_filters : memref<10xf32> = dense<[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0]>
+#in = affine_map<(n, g, m, oh, ow, c, kh, kw) -> (n, g, c, oh + kh, ow + kw)>
+#w = affine_map<(n, g, m, oh, ow, c, kh, kw) -> (g, m, c, kh, kw)>
+#o = affine_map<(n, g, m, oh, ow, c, kh, kw) -> (n, g, m, oh, ow)>
+func.func @direct_weights(%x: memref<1x1x1x4x4xf32>, %out: memref<1x1x5x4x3xf32>) {
+  %flat = memref.get_global @direct_filters : memref<10xf32>
+  %w = memref.expand_shape %flat [[0, 1, 2, 3, 4]] output_shape [1, 5, 1, 1, 2] : memref<10xf32> into memref<1x5x1x1x2xf32>
+  linalg.generic {indexing_maps = [#in, #w, #o], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
+      ins(%x, %w : memref<1x1x1x4x4xf32>, memref<1x5x1x1x2xf32>) outs(%out : memref<1x1x5x4x3xf32>)
+      attrs = {kiln.ukernel = {isa = "avx512", kernel = "sconv2d_direct", pack_weights = "compile-time", register_tile = array<i64: 16, 14>}} {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+// A direct kernel with weights that are not a constant is an error.
+func.func @direct_needs_constant(%x: memref<1x1x1x4x4xf32>, %w: memref<1x5x1x1x2xf32>, %out: memref<1x1x5x4x3xf32>) {
+  // expected-error @+1 {{is marked for the sconv2d_direct microkernel but its weights are not a constant}}
+  linalg.generic {indexing_maps = [affine_map<(n, g, m, oh, ow, c, kh, kw) -> (n, g, c, oh + kh, ow + kw)>, affine_map<(n, g, m, oh, ow, c, kh, kw) -> (g, m, c, kh, kw)>, affine_map<(n, g, m, oh, ow, c, kh, kw) -> (n, g, m, oh, ow)>], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
+      ins(%x, %w : memref<1x1x1x4x4xf32>, memref<1x5x1x1x2xf32>) outs(%out : memref<1x1x5x4x3xf32>)
+      attrs = {kiln.ukernel = {isa = "avx512", kernel = "sconv2d_direct", pack_weights = "compile-time", register_tile = array<i64: 16, 14>}} {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
 // The strategy fused the bias fill and the ReLU: the kernel writes the
 // ReLU's output directly (accumulate 0), reading the bias as addend d along
 // n (strides 0, 0, 0 and the bias's own), clamped to [0, +inf). The fill,

@@ -135,6 +135,54 @@ func.func @constant_weights(%x: tensor<1x1x3x5x5xf32>, %init: tensor<1x1x4x3x3xf
 
 // -----
 
+// A 3 x 3 convolution with 8 input channels (c * kh * kw = 72 >= 64) and
+// constant weights runs on the direct kernel on AVX-512: 16 output channels
+// along the vector, up to 14 pixels a tile. Stride 3 in width keeps the
+// matrix product, and so does a 1 x 1 window; AVX2 has no direct kernel.
+// CHECK-LABEL: func.func @direct_convolutions
+// CHECK: linalg.generic
+// CHECK-SAME: kiln.ukernel = {isa = "avx512", kernel = "sconv2d_direct", pack_weights = "compile-time", register_tile = array<i64: 16, 14>}
+// CHECK: linalg.generic
+// CHECK-SAME: kiln.ukernel = {isa = "avx512", kernel = "sconv2d", pack_weights = "compile-time", register_tile = array<i64: 8, 32>}
+// CHECK: linalg.generic
+// CHECK-SAME: kiln.ukernel = {isa = "avx512", kernel = "sconv2d", pack_weights = "compile-time", register_tile = array<i64: 8, 32>}
+// AVX2-LABEL: func.func @direct_convolutions
+// AVX2-NOT: sconv2d_direct
+// AVX2: kernel = "sconv2d", pack_weights = "compile-time", register_tile = array<i64: 6, 16>}
+#in = affine_map<(n, g, m, oh, ow, c, kh, kw) -> (n, g, c, oh + kh, ow + kw)>
+#in3 = affine_map<(n, g, m, oh, ow, c, kh, kw) -> (n, g, c, oh + kh, ow * 3 + kw)>
+#w = affine_map<(n, g, m, oh, ow, c, kh, kw) -> (g, m, c, kh, kw)>
+#o = affine_map<(n, g, m, oh, ow, c, kh, kw) -> (n, g, m, oh, ow)>
+func.func @direct_convolutions(%x: tensor<1x1x8x9x9xf32>, %init: tensor<1x1x4x7x7xf32>, %init3: tensor<1x1x4x7x3xf32>, %init1: tensor<1x1x4x9x9xf32>)
+    -> (tensor<1x1x4x7x7xf32>, tensor<1x1x4x7x3xf32>, tensor<1x1x4x9x9xf32>) {
+  %w = arith.constant dense<0.5> : tensor<1x4x8x3x3xf32>
+  %w1 = arith.constant dense<0.5> : tensor<1x4x8x1x1xf32>
+  %0 = linalg.generic {indexing_maps = [#in, #w, #o], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
+      ins(%x, %w : tensor<1x1x8x9x9xf32>, tensor<1x4x8x3x3xf32>) outs(%init : tensor<1x1x4x7x7xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<1x1x4x7x7xf32>
+  %1 = linalg.generic {indexing_maps = [#in3, #w, #o], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
+      ins(%x, %w : tensor<1x1x8x9x9xf32>, tensor<1x4x8x3x3xf32>) outs(%init3 : tensor<1x1x4x7x3xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<1x1x4x7x3xf32>
+  %2 = linalg.generic {indexing_maps = [#in, #w, #o], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
+      ins(%x, %w1 : tensor<1x1x8x9x9xf32>, tensor<1x4x8x1x1xf32>) outs(%init1 : tensor<1x1x4x9x9xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<1x1x4x9x9xf32>
+  return %0, %1, %2 : tensor<1x1x4x7x7xf32>, tensor<1x1x4x7x3xf32>, tensor<1x1x4x9x9xf32>
+}
+
+// -----
+
 // The output starts as a bias broadcast along the rows and the result only
 // goes into a ReLU: the kernel's epilogue takes over both.
 // CHECK-LABEL: func.func @bias_relu
