@@ -1564,6 +1564,94 @@ static int64_t dconv_vector(kiln_isa isa) {
 }
 enum { kDconvMaxPixels = 14 };
 
+/* Transposes 16 x 16 floats in registers: r[k] becomes column
+ * kDconvColumn[k] of the rows r[0..15] (the unpack stages leave the
+ * columns of each group of four in the order 0, 2, 1, 3). */
+static const int kDconvColumn[16] = {0, 2, 1, 3, 4, 6, 5, 7,
+                                     8, 10, 9, 11, 12, 14, 13, 15};
+AVX512_ATTRS static inline void transpose16_avx512(__m512 r[16]) {
+  __m512 t[16];
+  for (int i = 0; i < 8; ++i) {
+    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+  for (int i = 0; i < 4; ++i)
+    for (int j = 0; j < 2; ++j) {
+      __m512d a = _mm512_castps_pd(t[4 * i + j]);
+      __m512d b = _mm512_castps_pd(t[4 * i + j + 2]);
+      r[4 * i + j] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, b));
+      r[4 * i + j + 2] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, b));
+    }
+  for (int i = 0; i < 2; ++i)
+    for (int j = 0; j < 4; ++j) {
+      t[8 * i + j] =
+          _mm512_shuffle_f32x4(r[8 * i + j], r[8 * i + j + 4], 0x88);
+      t[8 * i + j + 4] =
+          _mm512_shuffle_f32x4(r[8 * i + j], r[8 * i + j + 4], 0xdd);
+    }
+  for (int j = 0; j < 8; ++j) {
+    r[j] = _mm512_shuffle_f32x4(t[j], t[j + 8], 0x88);
+    r[j + 8] = _mm512_shuffle_f32x4(t[j], t[j + 8], 0xdd);
+  }
+}
+
+/* rw addends along an output row, contiguous (step 1) or one value for
+ * all (step 0). */
+AVX512_ATTRS static inline __m512 dconv_addend(const float *a, int64_t step,
+                                               __mmask16 mask) {
+  return step ? _mm512_maskz_loadu_ps(mask, a) : _mm512_set1_ps(*a);
+}
+
+/* Stores one channel vector of a tile (`tile` rows of 2 * 16 floats, one
+ * per pixel, rw of them) as `channels` output rows of rw pixels, adding the
+ * old output (`accumulate`) and the addends d and e (NULL when absent;
+ * rows *_m apart, pixels *_ow apart), then clamping. */
+AVX512_ATTRS static void
+dconv_store_avx512(const float *tile, int64_t rw, int64_t channels, float *out,
+                   int64_t out_m, int64_t out_ow, int64_t accumulate,
+                   const float *d, int64_t d_m, int64_t d_ow, const float *e,
+                   int64_t e_m, int64_t e_ow, int clamp, float lo, float hi) {
+  __m512 r[16];
+  for (int q = 0; q < 16; ++q)
+    r[q] = q < rw ? _mm512_loadu_ps(tile + q * 32) : _mm512_setzero_ps();
+  transpose16_avx512(r);
+  __mmask16 mask = lanes(rw);
+  const __m512 vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
+  for (int k = 0; k < 16; ++k) {
+    int64_t m = kDconvColumn[k];
+    if (m >= channels)
+      continue;
+    float *o = out + m * out_m;
+    __m512 v = r[k];
+    if (out_ow != 1 || (d && d_ow > 1) || (e && e_ow > 1)) {
+      /* Output or addend pixels not contiguous: one at a time. */
+      float lane[16];
+      _mm512_storeu_ps(lane, v);
+      for (int64_t q = 0; q < rw; ++q) {
+        float x = lane[q];
+        if (accumulate)
+          x += o[q * out_ow];
+        if (d)
+          x += d[m * d_m + q * d_ow];
+        if (e)
+          x += e[m * e_m + q * e_ow];
+        o[q * out_ow] = clamp ? clamp_value(x, lo, hi) : x;
+      }
+      continue;
+    }
+    if (accumulate)
+      v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, o));
+    if (d)
+      v = _mm512_add_ps(v, dconv_addend(d + m * d_m, d_ow, mask));
+    if (e)
+      v = _mm512_add_ps(v, dconv_addend(e + m * e_m, e_ow, mask));
+    /* max(lo, x) and min(hi, x) return x when it is a NaN. */
+    if (clamp)
+      v = _mm512_min_ps(vhi, _mm512_max_ps(vlo, v));
+    _mm512_mask_storeu_ps(o, mask, v);
+  }
+}
+
 static void sconv2d_direct(kiln_isa requested, KILN_SCONV2D_PACKED_ARGS) {
   epilogue_args ep = CONV_EPILOGUE;
   kiln_isa isa = kiln_ukernel_resolve_isa(requested);
@@ -1646,31 +1734,21 @@ static void sconv2d_direct(kiln_isa requested, KILN_SCONV2D_PACKED_ARGS) {
       const float *w1 = nob == 2 ? w0 + V * depth : w0;
       dconv_avx512[stride_w - 1][rw - 1](&p, in, w0, w1, tile);
       /* The epilogue, and the transposed store. */
-      for (int64_t ob = 0; ob < nob; ++ob)
-        for (int64_t lane = 0; lane < V; ++lane) {
-          int64_t m = (2 * pair + ob) * V + lane;
-          if (m >= out_channels)
-            break;
-          float *o = output + n * out_n + g * out_g + m * out_m +
-                     oh * out_oh + ow0 * out_ow;
-          const float *dr =
-              d ? d + n * d_n + g * d_g + m * d_m + oh * d_oh + ow0 * d_ow
-                : NULL;
-          const float *er =
-              e ? e + n * e_n + g * e_g + m * e_m + oh * e_oh + ow0 * e_ow
-                : NULL;
-          const float *src = tile + ob * V + lane;
-          for (int64_t q = 0; q < rw; ++q) {
-            float v = src[q * 2 * V];
-            if (accumulate)
-              v += o[q * out_ow];
-            if (dr)
-              v += dr[q * d_ow];
-            if (er)
-              v += er[q * e_ow];
-            o[q * out_ow] = clamp ? clamp_value(v, lo, hi) : v;
-          }
-        }
+      for (int64_t ob = 0; ob < nob; ++ob) {
+        int64_t m0 = (2 * pair + ob) * V;
+        dconv_store_avx512(tile + ob * V, rw, min64(V, out_channels - m0),
+                           output + n * out_n + g * out_g + m0 * out_m +
+                               oh * out_oh + ow0 * out_ow,
+                           out_m, out_ow, accumulate,
+                           d ? d + n * d_n + g * d_g + m0 * d_m + oh * d_oh +
+                                   ow0 * d_ow
+                             : NULL,
+                           d_m, d_ow,
+                           e ? e + n * e_n + g * e_g + m0 * e_m + oh * e_oh +
+                                   ow0 * e_ow
+                             : NULL,
+                           e_m, e_ow, clamp, lo, hi);
+      }
     }
   }
 }
