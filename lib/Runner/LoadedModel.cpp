@@ -134,8 +134,11 @@ std::vector<const kiln_tensor_info *> LoadedModel::outputs() const {
 
 void LoadedModel::setNumThreads(int threads) const { setThreads(threads); }
 
-llvm::Expected<std::vector<HostTensor>>
-LoadedModel::run(const std::vector<HostTensor> &inputs) const {
+kiln_status LoadedModel::runWith(
+    const std::vector<HostTensor> &inputs,
+    llvm::function_ref<void(size_t, const kiln_tensor &,
+                            std::vector<int64_t> &)>
+        take) const {
   std::vector<kiln_tensor> in(inputs.size());
   std::vector<std::vector<int64_t>> inShapes(inputs.size());
   for (size_t i = 0; i < inputs.size(); ++i) {
@@ -155,17 +158,35 @@ LoadedModel::run(const std::vector<HostTensor> &inputs) const {
   }
   kiln_status status = runFn(in.data(), static_cast<int32_t>(in.size()),
                              out.data(), static_cast<int32_t>(out.size()));
-  std::vector<HostTensor> results(out.size());
   for (size_t i = 0; i < out.size(); ++i) {
     if (!out[i].data)
       continue;
-    results[i].dtype = out[i].dtype;
-    results[i].shape = outShapes[i];
-    const char *bytes = static_cast<const char *>(out[i].data);
-    results[i].data.assign(bytes, bytes + out[i].size_bytes);
+    take(i, out[i], outShapes[i]);
     freeFn(out[i].data);
   }
+  return status;
+}
+
+llvm::Expected<std::vector<HostTensor>>
+LoadedModel::run(const std::vector<HostTensor> &inputs) const {
+  std::vector<HostTensor> results(outputs().size());
+  kiln_status status = runWith(
+      inputs, [&](size_t i, const kiln_tensor &tensor,
+                  std::vector<int64_t> &shape) {
+        results[i].dtype = tensor.dtype;
+        results[i].shape = shape;
+        const char *bytes = static_cast<const char *>(tensor.data);
+        results[i].data.assign(bytes, bytes + tensor.size_bytes);
+      });
   if (status != KILN_OK)
     return makeError(lastError());
   return results;
+}
+
+llvm::Error
+LoadedModel::runDiscardingOutputs(const std::vector<HostTensor> &inputs) const {
+  if (runWith(inputs, [](size_t, const kiln_tensor &,
+                         std::vector<int64_t> &) {}) != KILN_OK)
+    return makeError(lastError());
+  return llvm::Error::success();
 }

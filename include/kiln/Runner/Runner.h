@@ -64,9 +64,20 @@ public:
   /// Runs the model; outputs are allocated to fit.
   llvm::Expected<std::vector<HostTensor>>
   run(const std::vector<HostTensor> &inputs) const;
+  /// Runs the model and releases its outputs where they are, without
+  /// copying them into HostTensors: what `kiln-run --bench` times (an
+  /// application reads the outputs in place; a fresh copy of a large output
+  /// would add its page faults to every run).
+  llvm::Error runDiscardingOutputs(const std::vector<HostTensor> &inputs) const;
 
 private:
   LoadedModel() = default;
+  /// Runs the model, then hands each output (data and shape; data null
+  /// when the run left it unset) to `take` before releasing it.
+  kiln_status runWith(const std::vector<HostTensor> &inputs,
+                      llvm::function_ref<void(size_t, const kiln_tensor &,
+                                              std::vector<int64_t> &)>
+                          take) const;
   void *handle = nullptr;
   int32_t (*numInputs)(void) = nullptr;
   int32_t (*numOutputs)(void) = nullptr;
