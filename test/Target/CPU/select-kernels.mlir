@@ -113,10 +113,13 @@ func.func @convolutions(%x: tensor<1x2x3x15x15xf32>, %w: tensor<2x5x3x3x3xf32>, 
 
 // -----
 
-// Constant convolution weights are packed at compile time.
+// Constant convolution weights are packed at compile time (3 x 3 x 3 = 27
+// deep: the direct kernel on AVX-512, the matrix product on AVX2).
 // CHECK-LABEL: func.func @constant_weights
 // CHECK: linalg.generic
-// CHECK-SAME: kiln.ukernel = {isa = "avx512", kernel = "sconv2d", pack_weights = "compile-time", register_tile = array<i64: 8, 32>}
+// CHECK-SAME: kiln.ukernel = {isa = "avx512", kernel = "sconv2d_direct", pack_weights = "compile-time", register_tile = array<i64: 16, 14>}
+// AVX2-LABEL: func.func @constant_weights
+// AVX2: kiln.ukernel = {isa = "avx2", kernel = "sconv2d", pack_weights = "compile-time", register_tile = array<i64: 6, 16>}
 #in = affine_map<(n, g, m, oh, ow, c, kh, kw) -> (n, g, c, oh + kh, ow + kw)>
 #w = affine_map<(n, g, m, oh, ow, c, kh, kw) -> (g, m, c, kh, kw)>
 #o = affine_map<(n, g, m, oh, ow, c, kh, kw) -> (n, g, m, oh, ow)>
@@ -135,7 +138,7 @@ func.func @constant_weights(%x: tensor<1x1x3x5x5xf32>, %init: tensor<1x1x4x3x3xf
 
 // -----
 
-// A 3 x 3 convolution with 8 input channels (c * kh * kw = 72 >= 64) and
+// A 3 x 3 convolution with 8 input channels (c * kh * kw = 72 >= 16) and
 // constant weights runs on the direct kernel on AVX-512: 16 output channels
 // along the vector, up to 14 pixels a tile. Stride 3 in width keeps the
 // matrix product, and so does a 1 x 1 window; AVX2 has no direct kernel.
