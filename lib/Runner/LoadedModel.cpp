@@ -134,11 +134,11 @@ std::vector<const kiln_tensor_info *> LoadedModel::outputs() const {
 
 void LoadedModel::setNumThreads(int threads) const { setThreads(threads); }
 
-kiln_status LoadedModel::runWith(
-    const std::vector<HostTensor> &inputs,
-    llvm::function_ref<void(size_t, const kiln_tensor &,
-                            std::vector<int64_t> &)>
-        take) const {
+kiln_status
+LoadedModel::runWith(const std::vector<HostTensor> &inputs,
+                     llvm::function_ref<void(size_t, const kiln_tensor &,
+                                             const std::vector<int64_t> &)>
+                         take) const {
   std::vector<kiln_tensor> in(inputs.size());
   std::vector<std::vector<int64_t>> inShapes(inputs.size());
   for (size_t i = 0; i < inputs.size(); ++i) {
@@ -170,14 +170,13 @@ kiln_status LoadedModel::runWith(
 llvm::Expected<std::vector<HostTensor>>
 LoadedModel::run(const std::vector<HostTensor> &inputs) const {
   std::vector<HostTensor> results(outputs().size());
-  kiln_status status = runWith(
-      inputs, [&](size_t i, const kiln_tensor &tensor,
-                  std::vector<int64_t> &shape) {
-        results[i].dtype = tensor.dtype;
-        results[i].shape = shape;
-        const char *bytes = static_cast<const char *>(tensor.data);
-        results[i].data.assign(bytes, bytes + tensor.size_bytes);
-      });
+  kiln_status status = runWith(inputs, [&](size_t i, const kiln_tensor &tensor,
+                                           const std::vector<int64_t> &shape) {
+    results[i].dtype = tensor.dtype;
+    results[i].shape = shape;
+    const char *bytes = static_cast<const char *>(tensor.data);
+    results[i].data.assign(bytes, bytes + tensor.size_bytes);
+  });
   if (status != KILN_OK)
     return makeError(lastError());
   return results;
@@ -186,7 +185,7 @@ LoadedModel::run(const std::vector<HostTensor> &inputs) const {
 llvm::Error
 LoadedModel::runDiscardingOutputs(const std::vector<HostTensor> &inputs) const {
   if (runWith(inputs, [](size_t, const kiln_tensor &,
-                         std::vector<int64_t> &) {}) != KILN_OK)
+                         const std::vector<int64_t> &) {}) != KILN_OK)
     return makeError(lastError());
   return llvm::Error::success();
 }

@@ -54,6 +54,24 @@ typedef void (*microkernel_fn)(int64_t kc, const float *a, const float *b,
                                int64_t ldb, float *c, int64_t rs,
                                int accumulate, const tile_epilogue *ep);
 
+/* The clamp as the compiler's ops compute it: a NaN stays NaN. */
+static inline float clamp_value(float x, float lo, float hi) {
+  x = x < lo ? lo : x;
+  return x > hi ? hi : x;
+}
+
+/* Element (i, j) of a register tile after the epilogue `ep`, x being the
+ * product (plus the old output when accumulating). */
+static inline float tile_element(const tile_epilogue *ep, int64_t i, int64_t j,
+                                 float x) {
+  x += ep->s[i];
+  if (ep->rows && ep->d[i])
+    x += ep->d[i][j];
+  if (ep->rows && ep->e[i])
+    x += ep->e[i][j];
+  return clamp_value(x, ep->lo, ep->hi);
+}
+
 /* Depths up to which a row tile sweeps all of a block's panels (see
  * macro_kernel). */
 static const int64_t kShallowDepth = 64;
@@ -198,11 +216,12 @@ enum { kColumnTail = 4 };
 
 #define DEFINE_COLUMNS_AVX2(NV)                                                \
   __attribute__((target("avx2,fma"))) static void columns_avx2_##NV(           \
-      int64_t kc, const float *restrict a, int64_t mr,                          \
+      int64_t kc, const float *restrict a, int64_t mr,                         \
       const float *restrict b, int64_t ldb, __m256 sums[NV]) {                 \
-    __m256i lanes = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)mr),             \
-                                       _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)); \
-    /* Four k phases: each column's sum is four independent chains. */       \
+    __m256i lanes =                                                            \
+        _mm256_cmpgt_epi32(_mm256_set1_epi32((int)mr),                         \
+                           _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));         \
+    /* Four k phases: each column's sum is four independent chains. */         \
     __m256 acc[4][NV];                                                         \
     for (int q = 0; q < 4; ++q)                                                \
       for (int j = 0; j < NV; ++j)                                             \
@@ -236,8 +255,7 @@ DEFINE_COLUMNS_AVX2(4)
 __attribute__((target("avx2,fma"))) static void
 columns_avx2(int64_t kc, const float *restrict a, int64_t mr,
              const float *restrict b, int64_t ldb, int64_t nv, float *c,
-             int64_t rs, int64_t mv, int accumulate,
-             const tile_epilogue *ep) {
+             int64_t rs, int64_t mv, int accumulate, const tile_epilogue *ep) {
   __m256 sums[kColumnTail];
   switch (nv) {
   case 1:
@@ -258,20 +276,8 @@ columns_avx2(int64_t kc, const float *restrict a, int64_t mr,
     _mm256_storeu_ps(v[j], sums[j]);
   for (int64_t i = 0; i < mv; ++i)
     for (int64_t j = 0; j < nv; ++j) {
-      float x = v[j][i];
-      if (accumulate)
-        x += c[i * rs + j];
-      if (ep) {
-        x += ep->s[i];
-        if (ep->rows && ep->d[i])
-          x += ep->d[i][j];
-        if (ep->rows && ep->e[i])
-          x += ep->e[i][j];
-        /* The clamp as the row kernels compute it: a NaN stays NaN. */
-        x = x < ep->lo ? ep->lo : x;
-        x = x > ep->hi ? ep->hi : x;
-      }
-      c[i * rs + j] = x;
+      float x = (accumulate ? c[i * rs + j] : 0.0f) + v[j][i];
+      c[i * rs + j] = ep ? tile_element(ep, i, j, x) : x;
     }
 }
 
@@ -291,16 +297,7 @@ static void micro_generic(int64_t kc, const float *restrict a,
   for (int i = 0; i < MR; ++i)
     for (int j = 0; j < NR; ++j) {
       float x = (accumulate ? c[i * rs + j] : 0.0f) + acc[i][j];
-      if (ep) {
-        x += ep->s[i];
-        if (ep->rows && ep->d[i])
-          x += ep->d[i][j];
-        if (ep->rows && ep->e[i])
-          x += ep->e[i][j];
-        x = x < ep->lo ? ep->lo : x;
-        x = x > ep->hi ? ep->hi : x;
-      }
-      c[i * rs + j] = x;
+      c[i * rs + j] = ep ? tile_element(ep, i, j, x) : x;
     }
 }
 
@@ -504,12 +501,6 @@ static void finish_problem(problem *p) {
 /*===----------------------------------------------------------------------===*
  * The epilogue: c = min(hi, max(lo, c + d + e)) on finished elements.
  *===----------------------------------------------------------------------===*/
-
-/* The clamp as the compiler's ops compute it: a NaN stays NaN. */
-static inline float clamp_value(float x, float lo, float hi) {
-  x = x < lo ? lo : x;
-  return x > hi ? hi : x;
-}
 
 /* A span of `len` contiguous outputs: s (the constant addends) plus d[j]
  * and e[j] where those are not NULL. */
@@ -893,8 +884,8 @@ static void block_tile(const block_ctx *x, int64_t i, int64_t me,
     /* A few columns past the last whole (or half) panel: the column
      * kernel for them, not a panel's width of padding. */
     int64_t head = nv <= kColumnTail ? 0 : nv - nv % (nr / 2);
-    if (nv - head <= kColumnTail && (head == 0 || head == nv ||
-                                     (head == nr / 2 && kr->narrow[mv]))) {
+    if (nv - head <= kColumnTail &&
+        (head == 0 || head == nv || (head == nr / 2 && kr->narrow[mv]))) {
       if (head > 0 && head < nv)
         block_tile(x, i, me, bp, ldb, j, head);
       if (head < nv)
@@ -923,8 +914,8 @@ static void block_tile(const block_ctx *x, int64_t i, int64_t me,
   }
   /* Through a buffer: the epilogue goes with the product when nothing
    * is accumulated, and the tile is stored run by run. */
-  int fused = x->with_epilogue && !x->accumulate &&
-              tile_epilogue_fits(p, nv == width);
+  int fused =
+      x->with_epilogue && !x->accumulate && tile_epilogue_fits(p, nv == width);
   if (fused)
     tile_epilogue_for(p, x->t, i, mv, j, x->sums + (i - x->mb), &ep);
   micro(kc, ap, bp, ldb, tmp, nr, 0, fused ? &ep : NULL);
@@ -978,8 +969,8 @@ static void macro_kernel(kiln_isa isa, const kernel *kr, const problem *p,
   int with_epilogue = last && tile_epilogue_fits(p, 1);
   if (with_epilogue)
     row_constants(p, t, mb, me, sums);
-  block_ctx x = {isa, kr,   p,          t,    apack,        a_panel_stride,
-                 kc,  mb,   jc,         accumulate, last, with_epilogue,
+  block_ctx x = {isa, kr, p,  t,          apack, a_panel_stride,
+                 kc,  mb, jc, accumulate, last,  with_epilogue,
                  sums};
   /* A shallow product (small K) is bound by its stores: each row tile
    * sweeps all the panels, so C is written as a few long row streams
@@ -1452,8 +1443,9 @@ static void run_conv(kiln_isa isa, int64_t w_panel_height,
         p.cn_run[q] = joined ? spatial - q : out_w - ow;
     p.cn_runs_ready = 1;
   }
-  p.b_rows_contiguous = (out_w == 1 || b_col == 1) &&
-                        (out_h == 1 || b_row == out_w * (out_w == 1 ? 1 : b_col));
+  p.b_rows_contiguous =
+      (out_w == 1 || b_col == 1) &&
+      (out_h == 1 || b_row == out_w * (out_w == 1 ? 1 : b_col));
   p.b_rows_ready = 1;
   run_problem(isa, &p);
   kiln_buffer_free(tables);
@@ -1469,11 +1461,11 @@ static void run_conv(kiln_isa isa, int64_t w_panel_height,
  *===----------------------------------------------------------------------===*/
 
 /* What a tile reads: the input at its first pixel's window, the tap offsets
- * (kh * dilation_h * in_h + kw * dilation_w within a channel), the channel
- * stride, and the depth of a weight panel. */
+ * (kh * dilation_h * in_h + kw * dilation_w within a channel) and the
+ * channel stride. */
 typedef struct dconv {
   const int64_t *taps;
-  int64_t ntaps, channels, in_c, depth;
+  int64_t ntaps, channels, in_c;
   /* The window's rows (offsets within a channel) and the cache lines each
    * spans, prefetched a few channels ahead: the channels of an NCHW input
    * lie a plane apart, where the hardware prefetchers do not look. */
@@ -1489,7 +1481,7 @@ enum { kDconvAhead = 4 };
 #define DEFINE_DCONV_TILE(suffix, attrs, VEC, V, ZERO, LOAD, BCAST, FMA,       \
                           STORE, RW, SW)                                       \
   attrs static void dconv_##suffix##_##RW##_##SW(                              \
-      const dconv *p, const float *in, const float *w0, const float *w1,      \
+      const dconv *p, const float *in, const float *w0, const float *w1,       \
       float *tile) {                                                           \
     VEC acc[RW][2];                                                            \
     for (int q = 0; q < RW; ++q)                                               \
@@ -1499,10 +1491,10 @@ enum { kDconvAhead = 4 };
       if (c + kDconvAhead < p->channels)                                       \
         for (int64_t r = 0; r < p->nrows; ++r)                                 \
           for (int64_t l = 0; l < p->row_lines; ++l)                           \
-            _mm_prefetch((const char *)(ic + kDconvAhead * p->in_c +           \
-                                        p->rows[r]) +                          \
-                             64 * l,                                           \
-                         _MM_HINT_T0);                                         \
+            _mm_prefetch(                                                      \
+                (const char *)(ic + kDconvAhead * p->in_c + p->rows[r]) +      \
+                    64 * l,                                                    \
+                _MM_HINT_T0);                                                  \
       for (int64_t t = 0; t < p->ntaps; ++t) {                                 \
         const float *ip = ic + p->taps[t];                                     \
         VEC a = LOAD(w0), b = LOAD(w1);                                        \
@@ -1524,24 +1516,24 @@ enum { kDconvAhead = 4 };
 #define AVX512_ATTRS __attribute__((target("avx512f")))
 #define DCONV_AVX512(RW, SW)                                                   \
   DEFINE_DCONV_TILE(avx512, AVX512_ATTRS, __m512, 16, _mm512_setzero_ps(),     \
-                    _mm512_loadu_ps, broadcast_avx512, _mm512_fmadd_ps,       \
+                    _mm512_loadu_ps, broadcast_avx512, _mm512_fmadd_ps,        \
                     _mm512_storeu_ps, RW, SW)
 
 AVX512_ATTRS static inline __m512 broadcast_avx512(const float *x) {
   return _mm512_set1_ps(*x);
 }
 
-#define DCONV_ALL_RW(MACRO, SW)                                                \
-  MACRO(1, SW) MACRO(2, SW) MACRO(3, SW) MACRO(4, SW) MACRO(5, SW)             \
-      MACRO(6, SW)
-#define DCONV_WIDE_RW(MACRO, SW)                                               \
-  MACRO(7, SW) MACRO(8, SW) MACRO(9, SW) MACRO(10, SW) MACRO(11, SW)           \
-      MACRO(12, SW) MACRO(13, SW) MACRO(14, SW)
+// clang-format off
+#define DCONV_ALL_RW(SW)                                                       \
+  DCONV_AVX512(1, SW) DCONV_AVX512(2, SW) DCONV_AVX512(3, SW)                  \
+  DCONV_AVX512(4, SW) DCONV_AVX512(5, SW) DCONV_AVX512(6, SW)                  \
+  DCONV_AVX512(7, SW) DCONV_AVX512(8, SW) DCONV_AVX512(9, SW)                  \
+  DCONV_AVX512(10, SW) DCONV_AVX512(11, SW) DCONV_AVX512(12, SW)               \
+  DCONV_AVX512(13, SW) DCONV_AVX512(14, SW)
+// clang-format on
 
-DCONV_ALL_RW(DCONV_AVX512, 1)
-DCONV_WIDE_RW(DCONV_AVX512, 1)
-DCONV_ALL_RW(DCONV_AVX512, 2)
-DCONV_WIDE_RW(DCONV_AVX512, 2)
+DCONV_ALL_RW(1)
+DCONV_ALL_RW(2)
 
 typedef void (*dconv_fn)(const dconv *, const float *, const float *,
                          const float *, float *);
@@ -1551,24 +1543,21 @@ typedef void (*dconv_fn)(const dconv *, const float *, const float *,
 static const dconv_fn dconv_avx512[2][14] = {
     {dconv_avx512_1_1, dconv_avx512_2_1, dconv_avx512_3_1, dconv_avx512_4_1,
      dconv_avx512_5_1, dconv_avx512_6_1, dconv_avx512_7_1, dconv_avx512_8_1,
-     dconv_avx512_9_1, dconv_avx512_10_1, dconv_avx512_11_1,
-     dconv_avx512_12_1, dconv_avx512_13_1, dconv_avx512_14_1},
+     dconv_avx512_9_1, dconv_avx512_10_1, dconv_avx512_11_1, dconv_avx512_12_1,
+     dconv_avx512_13_1, dconv_avx512_14_1},
     {dconv_avx512_1_2, dconv_avx512_2_2, dconv_avx512_3_2, dconv_avx512_4_2,
      dconv_avx512_5_2, dconv_avx512_6_2, dconv_avx512_7_2, dconv_avx512_8_2,
-     dconv_avx512_9_2, dconv_avx512_10_2, dconv_avx512_11_2,
-     dconv_avx512_12_2, dconv_avx512_13_2, dconv_avx512_14_2}};
+     dconv_avx512_9_2, dconv_avx512_10_2, dconv_avx512_11_2, dconv_avx512_12_2,
+     dconv_avx512_13_2, dconv_avx512_14_2}};
 
-/* The channel vector width of the direct kernel for `isa` (0 when it has
- * none) and its widest pixel tile. */
-static int64_t dconv_vector(kiln_isa isa) {
-  return isa == KILN_ISA_AVX512 ? 16 : 0;
-}
-enum { kDconvMaxPixels = 14 };
+/* The direct kernel's channel vector (its weights' panel height) and its
+ * widest pixel tile. */
+enum { kDconvVector = 16, kDconvMaxPixels = 14 };
 
 /* Transposes 16 x 16 floats in registers: r[k] becomes column
  * kDconvColumn[k] of the rows r[0..15] (the unpack stages leave the
  * columns of each group of four in the order 0, 2, 1, 3). */
-static const int kDconvColumn[16] = {0, 2, 1, 3, 4, 6, 5, 7,
+static const int kDconvColumn[16] = {0, 2,  1, 3,  4,  6,  5,  7,
                                      8, 10, 9, 11, 12, 14, 13, 15};
 AVX512_ATTRS static inline void transpose16_avx512(__m512 r[16]) {
   __m512 t[16];
@@ -1585,8 +1574,7 @@ AVX512_ATTRS static inline void transpose16_avx512(__m512 r[16]) {
     }
   for (int i = 0; i < 2; ++i)
     for (int j = 0; j < 4; ++j) {
-      t[8 * i + j] =
-          _mm512_shuffle_f32x4(r[8 * i + j], r[8 * i + j + 4], 0x88);
+      t[8 * i + j] = _mm512_shuffle_f32x4(r[8 * i + j], r[8 * i + j + 4], 0x88);
       t[8 * i + j + 4] =
           _mm512_shuffle_f32x4(r[8 * i + j], r[8 * i + j + 4], 0xdd);
     }
@@ -1654,21 +1642,20 @@ dconv_store_avx512(const float *tile, int64_t rw, int64_t channels, float *out,
 }
 
 static void sconv2d_direct(kiln_isa requested, KILN_SCONV2D_PACKED_ARGS) {
-  epilogue_args ep = CONV_EPILOGUE;
   kiln_isa isa = kiln_ukernel_resolve_isa(requested);
-  const int64_t V = dconv_vector(isa);
-  /* Weights packed for another vector width (a model built for a wider
-   * instruction set than this processor has), columns not contiguous or a
-   * stride above 2: the matrix-product path reads the panels as a matrix. */
-  if (!V || w_panel_height != V || in_w != 1 || stride_w > 2 ||
-      kernel_h * kernel_w > 64) {
-    run_conv(isa, w_panel_height, &ep, batch, groups, out_channels,
-             in_channels, out_h, out_w, kernel_h, kernel_w, stride_h,
-             stride_w, dilation_h, dilation_w, in_allocated, in_aligned,
-             in_zero, in_offset, in_n, in_g, in_c, in_h, in_w, w_allocated,
-             w_aligned, w_zero, w_offset, 0, 0, 0, 0, 0, out_allocated,
-             out_aligned, out_zero, out_offset, out_n, out_g, out_m, out_oh,
-             out_ow, CONV_EPILOGUE_NAMES);
+  const int64_t V = kDconvVector;
+  /* No AVX-512 on this processor, weights packed for another panel height,
+   * columns not contiguous or a stride above 2: the matrix-product path
+   * reads the panels as a matrix. */
+  if (isa != KILN_ISA_AVX512 || w_panel_height != V || in_w != 1 ||
+      stride_w > 2 || kernel_h * kernel_w > 64) {
+    sconv2d_packed(isa, batch, groups, out_channels, in_channels, out_h, out_w,
+                   kernel_h, kernel_w, stride_h, stride_w, dilation_h,
+                   dilation_w, in_allocated, in_aligned, in_zero, in_offset,
+                   in_n, in_g, in_c, in_h, in_w, w_allocated, w_aligned, w_zero,
+                   w_offset, w_panel_height, out_allocated, out_aligned,
+                   out_zero, out_offset, out_n, out_g, out_m, out_oh, out_ow,
+                   CONV_EPILOGUE_NAMES);
     return;
   }
   (void)in_allocated, (void)in_zero, (void)w_allocated, (void)w_zero;
@@ -1687,13 +1674,13 @@ static void sconv2d_direct(kiln_isa requested, KILN_SCONV2D_PACKED_ARGS) {
     rows[kh] = kh * dilation_h * in_h;
   /* A row of the window spans (pixels - 1) * stride + (kw - 1) * dilation
    * + 1 floats from an arbitrary start: one line more than it fills. */
-  int64_t span = (kDconvMaxPixels - 1) * stride_w +
-                 (kernel_w - 1) * dilation_w + 1;
+  int64_t span =
+      (kDconvMaxPixels - 1) * stride_w + (kernel_w - 1) * dilation_w + 1;
   /* An input that stays in L2 (the 7x7 and 14x14 layers) needs none. */
   int64_t prefetched =
       in_channels * in_c * (int64_t)sizeof(float) > (1 << 20) ? kernel_h : 0;
-  dconv p = {taps,  ntaps, in_channels, in_c,
-             depth, rows,  prefetched,  ceil_div(span, 16) + 1};
+  dconv p = {taps, ntaps,      in_channels,           in_c,
+             rows, prefetched, ceil_div(span, 16) + 1};
   const float *input = in_aligned + in_offset;
   const float *weights = w_aligned + w_offset;
   float *output = out_aligned + out_offset;
@@ -1706,10 +1693,10 @@ static void sconv2d_direct(kiln_isa requested, KILN_SCONV2D_PACKED_ARGS) {
   int64_t blocks = ceil_div(out_w, kDconvMaxPixels);
   int64_t items = batch * groups * pairs * out_h * blocks;
   int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
-  if (items < 2 * threads ||
-      2.0 * (double)items * (double)(2 * V) * (double)ceil_div(out_w, blocks) *
-              (double)depth <
-          2e5)
+  if (items < 2 * threads || 2.0 * (double)items * (double)(2 * V) *
+                                     (double)ceil_div(out_w, blocks) *
+                                     (double)depth <
+                                 2e5)
     threads = 1;
 #pragma omp parallel num_threads(threads) if (threads > 1)
   {
@@ -1728,8 +1715,8 @@ static void sconv2d_direct(kiln_isa requested, KILN_SCONV2D_PACKED_ARGS) {
       int64_t g = rest % groups, n = rest / groups;
       int64_t ow0 = blk * out_w / blocks, ow1 = (blk + 1) * out_w / blocks;
       int64_t rw = ow1 - ow0;
-      const float *in = input + n * in_n + g * in_g + oh * stride_h * in_h +
-                        ow0 * stride_w;
+      const float *in =
+          input + n * in_n + g * in_g + oh * stride_h * in_h + ow0 * stride_w;
       const float *w0 = weights + g * group_w + 2 * pair * V * depth;
       int64_t nob = min64(2, panels - 2 * pair);
       const float *w1 = nob == 2 ? w0 + V * depth : w0;
@@ -1737,18 +1724,17 @@ static void sconv2d_direct(kiln_isa requested, KILN_SCONV2D_PACKED_ARGS) {
       /* The epilogue, and the transposed store. */
       for (int64_t ob = 0; ob < nob; ++ob) {
         int64_t m0 = (2 * pair + ob) * V;
-        dconv_store_avx512(tile + ob * V, rw, min64(V, out_channels - m0),
-                           output + n * out_n + g * out_g + m0 * out_m +
-                               oh * out_oh + ow0 * out_ow,
-                           out_m, out_ow, accumulate,
-                           d ? d + n * d_n + g * d_g + m0 * d_m + oh * d_oh +
-                                   ow0 * d_ow
-                             : NULL,
-                           d_m, d_ow,
-                           e ? e + n * e_n + g * e_g + m0 * e_m + oh * e_oh +
-                                   ow0 * e_ow
-                             : NULL,
-                           e_m, e_ow, clamp, lo, hi);
+        dconv_store_avx512(
+            tile + ob * V, rw, min64(V, out_channels - m0),
+            output + n * out_n + g * out_g + m0 * out_m + oh * out_oh +
+                ow0 * out_ow,
+            out_m, out_ow, accumulate,
+            d ? d + n * d_n + g * d_g + m0 * d_m + oh * d_oh + ow0 * d_ow
+              : NULL,
+            d_m, d_ow,
+            e ? e + n * e_n + g * e_g + m0 * e_m + oh * e_oh + ow0 * e_ow
+              : NULL,
+            e_m, e_ow, clamp, lo, hi);
       }
     }
   }
@@ -1939,10 +1925,10 @@ dw3x3_chunk_avx512(const dw_problem *p, const dw_plane *q, const __m512 w[9],
     for (int r = 0; r < 3; ++r) {
       const float *base = rows[r] + (x + 16 * v) * s;
       acc[v][r] = _mm512_mul_ps(w[3 * r], load_strided_avx512(base, n, s));
-      acc[v][r] = _mm512_fmadd_ps(w[3 * r + 1],
-                                  load_strided_avx512(base + 1, n, s), acc[v][r]);
-      acc[v][r] = _mm512_fmadd_ps(w[3 * r + 2],
-                                  load_strided_avx512(base + 2, n, s), acc[v][r]);
+      acc[v][r] = _mm512_fmadd_ps(
+          w[3 * r + 1], load_strided_avx512(base + 1, n, s), acc[v][r]);
+      acc[v][r] = _mm512_fmadd_ps(
+          w[3 * r + 2], load_strided_avx512(base + 2, n, s), acc[v][r]);
     }
   }
   const __m512 lo = _mm512_set1_ps(q->lo), hi = _mm512_set1_ps(q->hi);
@@ -2185,7 +2171,6 @@ static void sdwconv2d(kiln_isa requested, KILN_SCONV2D_ARGS) {
   }
 }
 
-
 #define DEFINE_ENTRY_POINTS(suffix, isa)                                       \
   KILN_EXPORT void kiln_ukernel_sgemm_##suffix(KILN_SGEMM_ARGS) {              \
     sgemm(isa, batch0, batch1, m, n, k, a_allocated, a_aligned, a_zero,        \
@@ -2236,7 +2221,7 @@ static void sdwconv2d(kiln_isa requested, KILN_SCONV2D_ARGS) {
               in_allocated, in_aligned, in_zero, in_offset, in_n, in_g, in_c,  \
               in_h, in_w, w_allocated, w_aligned, w_zero, w_offset, w_g, w_m,  \
               w_c, w_h, w_w, out_allocated, out_aligned, out_zero, out_offset, \
-              out_n, out_g, out_m, out_oh, out_ow, CONV_EPILOGUE_NAMES);      \
+              out_n, out_g, out_m, out_oh, out_ow, CONV_EPILOGUE_NAMES);       \
   }
 
 DEFINE_ENTRY_POINTS(avx512, KILN_ISA_AVX512)

@@ -377,7 +377,8 @@ int main(int argc, char **argv) {
     // runner's cost, not the model's.
     for (unsigned i = 0; i < warmup; ++i)
       if (llvm::Error error = model.runDiscardingOutputs(inputs))
-        return fail("a warm-up run failed: " + llvm::toString(std::move(error)));
+        return fail("a warm-up run failed: " +
+                    llvm::toString(std::move(error)));
     std::vector<double> times;
     for (unsigned i = 0; i < bench; ++i) {
       auto start = std::chrono::steady_clock::now();

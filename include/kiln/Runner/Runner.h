@@ -76,7 +76,7 @@ private:
   /// when the run left it unset) to `take` before releasing it.
   kiln_status runWith(const std::vector<HostTensor> &inputs,
                       llvm::function_ref<void(size_t, const kiln_tensor &,
-                                              std::vector<int64_t> &)>
+                                              const std::vector<int64_t> &)>
                           take) const;
   void *handle = nullptr;
   int32_t (*numInputs)(void) = nullptr;

@@ -926,8 +926,7 @@ static LogicalResult lowerConv2D(ModuleOp module, linalg::LinalgOp op,
       call, ep, addends, output, accumulate,
       [&](const Buffer &buffer, unsigned d) { return buffer.strides[d]; }, 5);
   call.emit(module, ("kiln_ukernel_" + kernel +
-                     (packed && !direct ? "_packed_" : "_") +
-                     stringifyISA(isa))
+                     (packed && !direct ? "_packed_" : "_") + stringifyISA(isa))
                         .str());
   eraseFused(ep);
   return success();

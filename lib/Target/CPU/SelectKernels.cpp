@@ -193,12 +193,12 @@ struct KilnCPUSelectKernelsPass
       } else if (std::optional<Conv2DLoops> conv = matchConv2D(op)) {
         bool depthwise = isDepthwise(op);
         bool constant = isPackableConstant(op.getDpsInputOperand(1)->get());
-        op->setAttr(kUKernelAttr,
-                    depthwise ? decision(op, "sdwconv2d")
-                    : constant && directTile && prefersDirectConv(op, *conv)
-                        ? decision(op, "sconv2d_direct", "pack_weights")
-                        : decision(op, "sconv2d",
-                                   constant ? "pack_weights" : ""));
+        op->setAttr(
+            kUKernelAttr,
+            depthwise ? decision(op, "sdwconv2d")
+            : constant && directTile && prefersDirectConv(op, *conv)
+                ? decision(op, "sconv2d_direct", "pack_weights")
+                : decision(op, "sconv2d", constant ? "pack_weights" : ""));
       }
     });
   }
