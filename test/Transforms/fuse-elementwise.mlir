@@ -33,3 +33,22 @@ func.func @norm_then_matmul(%x: tensor<1x4x16xf32>, %g: tensor<16xf32>, %w: tens
   %m = kiln.matmul %n, %w : (tensor<1x4x16xf32>, tensor<16x8xf32>) -> tensor<1x4x8xf32>
   return %m : tensor<1x4x8xf32>
 }
+
+// -----
+
+// A ReLU that a matmul reads is written once anyway: the add that reads it
+// too does not get a copy of it (the ReLU can then go into the epilogue of
+// the product before it, as between residual blocks).
+// CHECK-LABEL: func.func @relu_read_by_matmul(
+// CHECK: %[[RELU:.+]] = linalg.generic
+// CHECK: arith.maximumf
+// CHECK: linalg.matmul ins(%[[RELU]]
+// CHECK: linalg.generic {{.*}} ins(%{{.+}}, %[[RELU]]
+// CHECK-NOT: arith.maximumf
+// CHECK: return
+func.func @relu_read_by_matmul(%x: tensor<4x8xf32>, %w: tensor<8x8xf32>) -> tensor<4x8xf32> {
+  %r = kiln.relu %x : (tensor<4x8xf32>) -> tensor<4x8xf32>
+  %m = kiln.matmul %r, %w : (tensor<4x8xf32>, tensor<8x8xf32>) -> tensor<4x8xf32>
+  %s = kiln.add %m, %r : (tensor<4x8xf32>, tensor<4x8xf32>) -> tensor<4x8xf32>
+  return %s : tensor<4x8xf32>
+}

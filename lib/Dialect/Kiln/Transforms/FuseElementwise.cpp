@@ -3,6 +3,7 @@
 #include "kiln/Dialect/Kiln/Transforms/Passes.h"
 
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace kiln {
@@ -17,6 +18,23 @@ using namespace kiln;
 static bool onlyUsedBy(Operation *producer, Operation *consumer) {
   return llvm::all_of(producer->getUsers(),
                       [&](Operation *user) { return user == consumer; });
+}
+
+/// Whether a linalg op with reduction loops other than `except` reads
+/// `values`, directly or through reshapes.
+static bool readByContraction(ValueRange values, Operation *except) {
+  for (Value value : values)
+    for (Operation *user : value.getUsers()) {
+      if (isa<tensor::ExpandShapeOp, tensor::CollapseShapeOp>(user)) {
+        if (readByContraction(user->getResults(), except))
+          return true;
+        continue;
+      }
+      auto linalgOp = dyn_cast<linalg::LinalgOp>(user);
+      if (linalgOp && user != except && linalgOp.getNumReductionLoops() > 0)
+        return true;
+    }
+  return false;
 }
 
 /// The number of scalar ops in a linalg body (the yield excluded).
@@ -64,6 +82,11 @@ struct KilnFuseElementwisePass
         return bodySize(producer) == 0;
       if (onlyUsedBy(producer, consumer))
         return true;
+      // A result that a contraction reads too is written once anyway: the
+      // others read it rather than recompute it (a ReLU between residual
+      // blocks then goes into the epilogue of the convolution before it).
+      if (readByContraction(producer->getResults(), consumer))
+        return false;
       // Recomputing a broadcast or a cheap elementwise body in each consumer
       // beats writing and re-reading it, up to a consumer body of
       // kMaxRecomputedBody ops: chains where each step feeds two others (a
