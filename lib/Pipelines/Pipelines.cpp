@@ -86,9 +86,11 @@ void kiln::buildLinalgToLLVMPipeline(OpPassManager &pm,
                                      const CPUPipelineOptions &options) {
   bool microkernels = options.optLevel > 0;
   if (microkernels) {
-    pm.addNestedPass<func::FuncOp>(createKilnCPUFusePadding());
+    // Kernels are chosen first: a pad that the depthwise kernel adds itself
+    // is not fused into its producer.
     pm.addNestedPass<func::FuncOp>(
         createKilnCPUSelectKernels({options.isa.getValue()}));
+    pm.addNestedPass<func::FuncOp>(createKilnCPUFusePadding());
     pm.addNestedPass<func::FuncOp>(createKilnCPUApproximateMath());
     pm.addNestedPass<func::FuncOp>(createKilnCPUReassociateReductions());
   }

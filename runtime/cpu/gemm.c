@@ -869,6 +869,27 @@ static void column_tile(const block_ctx *x, int64_t i, int64_t mv,
     apply_epilogue(x->isa, p, x->t, i, mv, j, nv);
 }
 
+/* Stores one row of a register tile's buffer (columns [j, j + nv), at
+ * `src`) into C's row `row` run by run, adding with `accumulate`: a tile
+ * whose columns cross the rows of a padded image (a convolution writing the
+ * interior of the next one's padded input) has a few runs per row. */
+__attribute__((target("avx512f"))) static void
+store_runs_avx512(float *row, const float *src, const problem *p, int64_t j,
+                  int64_t nv, int accumulate) {
+  for (int64_t jj = 0; jj < nv;) {
+    int64_t run = min64(p->cn_run[j + jj], nv - jj);
+    float *out = row + p->cn[j + jj];
+    for (int64_t r = 0; r < run; r += 16) {
+      __mmask16 mask = lanes(run - r);
+      __m512 v = _mm512_maskz_loadu_ps(mask, src + jj + r);
+      if (accumulate)
+        v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, out + r));
+      _mm512_mask_storeu_ps(out + r, mask, v);
+    }
+    jj += run;
+  }
+}
+
 /* One register tile: rows [i, i + mr) of the block by the B panel at `bp`
  * (rows `ldb` apart) holding columns [j, j + nv). */
 static void block_tile(const block_ctx *x, int64_t i, int64_t me,
@@ -922,6 +943,10 @@ static void block_tile(const block_ctx *x, int64_t i, int64_t me,
   for (int64_t ii = 0; ii < mv; ++ii) {
     float *row = c + p->cm[i + ii];
     const float *src = tmp + ii * nr;
+    if (x->isa == KILN_ISA_AVX512) {
+      store_runs_avx512(row, src, p, j, nv, x->accumulate);
+      continue;
+    }
     for (int64_t jj = 0; jj < nv;) {
       int64_t run = min64(p->cn_run[j + jj], nv - jj);
       float *out = row + p->cn[j + jj];
@@ -2091,7 +2116,36 @@ static void dw_item(const dw_problem *p, dw_row_fn row, const float *input,
       out[x * out_ow] = clamp_value(out[x * out_ow], lo, hi);
 }
 
-static void sdwconv2d(kiln_isa requested, KILN_SCONV2D_ARGS) {
+/* Copies padded input rows [r0, r1) of `channels` planes (planes `in_c`
+ * apart, rows `in_h`, elements `in_w`) into `dst`: `rows` rows per plane,
+ * `stride` floats each, zero wherever the padded rows and columns fall
+ * outside the height x width input, which starts at (pad_top, pad_left). */
+static void copy_padded_rows(float *restrict dst, int64_t stride, int64_t rows,
+                             const float *src, int64_t channels, int64_t in_c,
+                             int64_t in_h, int64_t in_w, int64_t r0, int64_t r1,
+                             int64_t pad_top, int64_t pad_left, int64_t height,
+                             int64_t width) {
+  for (int64_t c = 0; c < channels; ++c)
+    for (int64_t r = r0; r < r1; ++r) {
+      float *row = dst + (c * rows + r - r0) * stride;
+      int64_t y = r - pad_top;
+      if (y < 0 || y >= height) {
+        memset(row, 0, (size_t)stride * sizeof(float));
+        continue;
+      }
+      const float *from = src + c * in_c + y * in_h;
+      memset(row, 0, (size_t)pad_left * sizeof(float));
+      if (in_w == 1)
+        memcpy(row + pad_left, from, (size_t)width * sizeof(float));
+      else
+        for (int64_t x = 0; x < width; ++x)
+          row[pad_left + x] = from[x * in_w];
+      memset(row + pad_left + width, 0,
+             (size_t)(stride - pad_left - width) * sizeof(float));
+    }
+}
+
+static void sdwconv2d(kiln_isa requested, KILN_SDWCONV2D_ARGS) {
   (void)in_allocated, (void)w_allocated, (void)out_allocated, (void)d_allocated,
       (void)e_allocated;
   (void)in_zero, (void)w_zero, (void)out_zero, (void)d_zero, (void)e_zero;
@@ -2105,14 +2159,32 @@ static void sdwconv2d(kiln_isa requested, KILN_SCONV2D_ARGS) {
                   (!e || e_ow == 0 || e_ow == 1);
   kiln_isa isa = kiln_ukernel_resolve_isa(requested);
   dw_row_fn row = dw_rows[isa];
+  /* The extent of the padded input the windows cover. With implicit
+   * padding each run of rows reads a zero-padded copy of its input rows
+   * (`stride` floats per row, a vector of slack) from a buffer of its
+   * thread, which stays in cache: no padded tensor goes through memory. */
+  int64_t extent_h = (out_h - 1) * stride_h + (kernel_h - 1) * dilation_h + 1;
+  int64_t extent_w = (out_w - 1) * stride_w + (kernel_w - 1) * dilation_w + 1;
+  int implicit =
+      out_h > 0 && out_w > 0 &&
+      (pad_top > 0 || pad_left > 0 || extent_h > pad_top + in_height ||
+       extent_w > pad_left + in_width);
+  int64_t copy_width = min64(in_width, extent_w - pad_left);
+  if (copy_width < 0)
+    copy_width = 0;
+  int64_t stride = (max64(extent_w, pad_left + copy_width) + 16 + 15) / 16 * 16;
   /* The common depthwise layer (3 x 3, one channel per group, stride 1 or
    * 2) runs whole planes on the plane kernel. */
   int plane3x3 = rows_fuse && in_channels == 1 && kernel_h == 3 &&
                  kernel_w == 3 && dilation_h == 1 && dilation_w == 1 &&
-                 in_w == 1 && (stride_w == 1 || stride_w == 2);
+                 (in_w == 1 || implicit) && (stride_w == 1 || stride_w == 2);
   dw_problem p = {out_h,    out_w,      kernel_h,   kernel_w, stride_h,
                   stride_w, dilation_h, dilation_w, in_h,     in_w,
                   w_h,      w_w,        out_oh,     out_ow};
+  /* The problem on a thread's padded copy: rows `stride` apart. */
+  dw_problem copied = p;
+  copied.in_h = stride;
+  copied.in_w = 1;
   const float *input = in_aligned + in_offset, *weights = w_aligned + w_offset;
   float *output = out_aligned + out_offset;
   /* Work items: (n, g, m, c, output row); c is summed, so it stays inside. */
@@ -2129,18 +2201,41 @@ static void sdwconv2d(kiln_isa requested, KILN_SCONV2D_ARGS) {
     int64_t begin, end;
     split_range(work, omp_get_num_threads(), omp_get_thread_num(), &begin,
                 &end);
+    float *scratch = NULL;
+    if (implicit && begin < end)
+      scratch = aligned_alloc(64, (size_t)(in_channels * extent_h * stride) *
+                                      sizeof(float));
     int64_t plane = begin / out_h, oh = begin % out_h;
     int64_t m = plane % out_channels, g = (plane / out_channels) % groups,
             n = plane / (out_channels * groups);
     for (int64_t item = begin; item < end;) {
       /* The rows of this plane in the range. */
       int64_t rows = min64(end - item, out_h - oh);
+      /* Where these rows read, and the first row they write: the padded
+       * copy of their input rows counts from output row `first`. */
+      const dw_problem *q_problem = &p;
+      const float *in_base = input + n * in_n + g * in_g;
+      int64_t plane_n = in_n, plane_g = in_g, plane_c = in_c, first = 0;
+      if (implicit) {
+        int64_t r0 = oh * stride_h;
+        int64_t r1 =
+            (oh + rows - 1) * stride_h + (kernel_h - 1) * dilation_h + 1;
+        copy_padded_rows(scratch, stride, r1 - r0, in_base, in_channels, in_c,
+                         in_h, in_w, r0, r1, pad_top, pad_left, in_height,
+                         copy_width);
+        q_problem = &copied;
+        in_base = scratch;
+        plane_n = plane_g = 0;
+        plane_c = (r1 - r0) * stride;
+        first = oh;
+      }
       if (plane3x3) {
-        dw_plane q = {input + n * in_n + g * in_g,
+        dw_plane q = {in_base,
                       weights + g * w_g + m * w_m,
-                      output + n * out_n + g * out_g + m * out_m,
-                      d ? d + n * d_n + g * d_g + m * d_m : NULL,
-                      e ? e + n * e_n + g * e_g + m * e_m : NULL,
+                      output + n * out_n + g * out_g + m * out_m +
+                          first * out_oh,
+                      d ? d + n * d_n + g * d_g + m * d_m + first * d_oh : NULL,
+                      e ? e + n * e_n + g * e_g + m * e_m + first * e_oh : NULL,
                       d_oh,
                       e_oh,
                       d_ow,
@@ -2149,13 +2244,16 @@ static void sdwconv2d(kiln_isa requested, KILN_SCONV2D_ARGS) {
                       clamp,
                       lo,
                       hi};
-        dw3x3_planes[isa](&p, &q, oh, oh + rows);
+        dw3x3_planes[isa](q_problem, &q, oh - first, oh - first + rows);
       } else {
+        const float *in_item = implicit ? scratch : input;
         for (int64_t r = 0; r < rows; ++r)
-          dw_item(&p, row, input, weights, output, n, g, m, oh + r, in_channels,
-                  in_n, in_g, in_c, w_g, w_m, w_c, out_n, out_g, out_m, out_oh,
-                  out_ow, d, e, d_n, d_g, d_m, d_oh, d_ow, e_n, e_g, e_m, e_oh,
-                  e_ow, accumulate, rows_fuse, clamp, lo, hi);
+          dw_item(q_problem, row, in_item, weights, output + first * out_oh, n,
+                  g, m, oh - first + r, in_channels, plane_n, plane_g, plane_c,
+                  w_g, w_m, w_c, out_n, out_g, out_m, out_oh, out_ow,
+                  d ? d + first * d_oh : NULL, e ? e + first * e_oh : NULL, d_n,
+                  d_g, d_m, d_oh, d_ow, e_n, e_g, e_m, e_oh, e_ow, accumulate,
+                  rows_fuse, clamp, lo, hi);
       }
       item += rows;
       oh += rows;
@@ -2168,6 +2266,7 @@ static void sdwconv2d(kiln_isa requested, KILN_SCONV2D_ARGS) {
         }
       }
     }
+    free(scratch);
   }
 }
 
@@ -2215,13 +2314,14 @@ static void sdwconv2d(kiln_isa requested, KILN_SCONV2D_ARGS) {
                    out_aligned, out_zero, out_offset, out_n, out_g, out_m,     \
                    out_oh, out_ow, CONV_EPILOGUE_NAMES);                       \
   }                                                                            \
-  KILN_EXPORT void kiln_ukernel_sdwconv2d_##suffix(KILN_SCONV2D_ARGS) {        \
+  KILN_EXPORT void kiln_ukernel_sdwconv2d_##suffix(KILN_SDWCONV2D_ARGS) {      \
     sdwconv2d(isa, batch, groups, out_channels, in_channels, out_h, out_w,     \
               kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w,  \
               in_allocated, in_aligned, in_zero, in_offset, in_n, in_g, in_c,  \
               in_h, in_w, w_allocated, w_aligned, w_zero, w_offset, w_g, w_m,  \
               w_c, w_h, w_w, out_allocated, out_aligned, out_zero, out_offset, \
-              out_n, out_g, out_m, out_oh, out_ow, CONV_EPILOGUE_NAMES);       \
+              out_n, out_g, out_m, out_oh, out_ow, CONV_EPILOGUE_NAMES,        \
+              in_height, in_width, pad_top, pad_left);                         \
   }
 
 DEFINE_ENTRY_POINTS(avx512, KILN_ISA_AVX512)

@@ -242,10 +242,17 @@ void kiln_ukernel_sconv2d_direct_avx2(KILN_SCONV2D_PACKED_ARGS);
 void kiln_ukernel_sconv2d_direct_generic(KILN_SCONV2D_PACKED_ARGS);
 
 /* The same convolution for few channels per group (depthwise): a direct
- * loop nest vectorized along output rows instead of a matrix product. */
-void kiln_ukernel_sdwconv2d_avx512(KILN_SCONV2D_ARGS);
-void kiln_ukernel_sdwconv2d_avx2(KILN_SCONV2D_ARGS);
-void kiln_ukernel_sdwconv2d_generic(KILN_SCONV2D_ARGS);
+ * loop nest vectorized along output rows instead of a matrix product. The
+ * input may leave its zero padding implicit: it is in_height x in_width, and
+ * output (0, 0) reads the window that starts at (-pad_top, -pad_left);
+ * whatever the windows reach outside the input reads as zero. An input
+ * padded in memory passes its own size and zero pads. */
+#define KILN_SDWCONV2D_ARGS                                                    \
+  KILN_SCONV2D_ARGS, int64_t in_height, int64_t in_width, int64_t pad_top,     \
+      int64_t pad_left
+void kiln_ukernel_sdwconv2d_avx512(KILN_SDWCONV2D_ARGS);
+void kiln_ukernel_sdwconv2d_avx2(KILN_SDWCONV2D_ARGS);
+void kiln_ukernel_sdwconv2d_generic(KILN_SDWCONV2D_ARGS);
 
 #ifdef __cplusplus
 }

@@ -22,6 +22,7 @@ namespace {
 using SgemmFn = void (*)(KILN_SGEMM_ARGS);
 using SgemmPackedFn = void (*)(KILN_SGEMM_PACKED_ARGS);
 using Sconv2dFn = void (*)(KILN_SCONV2D_ARGS);
+using Sdwconv2dFn = void (*)(KILN_SDWCONV2D_ARGS);
 using Sconv2dPackedFn = void (*)(KILN_SCONV2D_PACKED_ARGS);
 
 struct Variant {
@@ -29,7 +30,7 @@ struct Variant {
   const char *name;
   SgemmFn sgemm;
   Sconv2dFn sconv2d;
-  Sconv2dFn sdwconv2d;
+  Sdwconv2dFn sdwconv2d;
   SgemmPackedFn sgemmPacked;
   Sconv2dPackedFn sconv2dPacked;
   Sconv2dPackedFn sconv2dDirect;
@@ -267,15 +268,35 @@ struct ConvEpilogue {
   bool padded = false;
 };
 
-/// Runs `conv` (or, with `panelHeight`, `variant.sconv2dPacked` on weights
-/// packed as the compiler packs them) and compares with double loops.
-void checkConv(const Variant &variant, Sconv2dFn conv, const ConvCase &c,
+/// Zero padding the depthwise kernel adds itself: the input it gets is the
+/// case's h x w less these rows and columns.
+struct InputPadding {
+  int64_t top = 0, left = 0, bottom = 0, right = 0;
+};
+
+/// Which entry point runs a convolution: the matrix-product kernel, the
+/// depthwise one, or on weights packed as the compiler packs them
+/// (`panelHeight` high), the packed product or the direct kernel.
+enum class ConvKernel { Matrix, Depthwise, Packed, Direct };
+
+/// Runs one kernel and compares with double loops.
+void checkConv(const Variant &variant, ConvKernel kernel, const ConvCase &c,
                std::mt19937 &rng, int64_t panelHeight = 0,
-               ConvEpilogue epilogue = {false}, bool direct = false) {
+               ConvEpilogue epilogue = {false}, InputPadding padding = {}) {
   int64_t oh = (c.h - c.dh * (c.kh - 1) - 1) / c.sh + 1;
   int64_t ow = (c.w - c.dw * (c.kw - 1) - 1) / c.sw + 1;
   int64_t cin = c.groups * c.inChannels, cout = c.groups * c.outChannels;
-  std::vector<float> in = randomValues(c.n * cin * c.h * c.w, rng);
+  // The input in memory: h x w, or less its implicit padding.
+  int64_t inH = c.h - padding.top - padding.bottom,
+          inW = c.w - padding.left - padding.right;
+  std::vector<float> in = randomValues(c.n * cin * inH * inW, rng);
+  auto input = [&](int64_t b, int64_t channel, int64_t y, int64_t x) {
+    y -= padding.top;
+    x -= padding.left;
+    if (y < 0 || x < 0 || y >= inH || x >= inW)
+      return 0.0;
+    return (double)in[((b * cin + channel) * inH + y) * inW + x];
+  };
   std::vector<float> w = randomValues(cout * c.inChannels * c.kh * c.kw, rng);
   int64_t pad = epilogue.padded ? 1 : 0;
   int64_t outH = oh + 2 * pad, outW = ow + 2 * pad;
@@ -289,7 +310,7 @@ void checkConv(const Variant &variant, Sconv2dFn conv, const ConvCase &c,
         hi = epilogue.fused ? 6.0f : INFINITY;
   // Strides of the grouped views [n][g][c][h][w], [g][m][c][kh][kw],
   // [n][g][m][oh][ow] of contiguous NCHW / MCHW buffers.
-  if (panelHeight) {
+  if (kernel == ConvKernel::Packed || kernel == ConvKernel::Direct) {
     // [g][m / h][c*kh*kw][h], zero-padded.
     int64_t depth = c.inChannels * c.kh * c.kw;
     int64_t panels = (c.outChannels + panelHeight - 1) / panelHeight;
@@ -299,7 +320,8 @@ void checkConv(const Variant &variant, Sconv2dFn conv, const ConvCase &c,
         for (int64_t q = 0; q < depth; ++q)
           packed[((g * panels + m / panelHeight) * depth + q) * panelHeight +
                  m % panelHeight] = w[(g * c.outChannels + m) * depth + q];
-    (direct ? variant.sconv2dDirect : variant.sconv2dPacked)(
+    (kernel == ConvKernel::Direct ? variant.sconv2dDirect
+                                  : variant.sconv2dPacked)(
         c.n, c.groups, c.outChannels, c.inChannels, oh, ow, c.kh, c.kw, c.sh,
         c.sw, c.dh, c.dw, in.data(), in.data(), 0, 0, cin * c.h * c.w,
         c.inChannels * c.h * c.w, c.h * c.w, c.w, 1, packed.data(),
@@ -308,16 +330,30 @@ void checkConv(const Variant &variant, Sconv2dFn conv, const ConvCase &c,
         accumulate, bias.data(), bias.data(), 0, 0, 0, c.outChannels, 1, 0, 0,
         residual.data(), residual.data(), 0, 0, cout * oh * ow,
         c.outChannels * oh * ow, oh * ow, ow, 1, addends, lo, hi);
+  } else if (kernel == ConvKernel::Matrix) {
+    ASSERT_EQ(inH * inW, c.h * c.w) << "only the depthwise kernel pads";
+    variant.sconv2d(
+        c.n, c.groups, c.outChannels, c.inChannels, oh, ow, c.kh, c.kw, c.sh,
+        c.sw, c.dh, c.dw, in.data(), in.data(), 0, 0, cin * c.h * c.w,
+        c.inChannels * c.h * c.w, c.h * c.w, c.w, 1, w.data(), w.data(), 0, 0,
+        c.outChannels * c.inChannels * c.kh * c.kw, c.inChannels * c.kh * c.kw,
+        c.kh * c.kw, c.kw, 1, out.data(), out.data(), 0, outOffset,
+        cout * outH * outW, c.outChannels * outH * outW, outH * outW, outW, 1,
+        accumulate, bias.data(), bias.data(), 0, 0, 0, c.outChannels, 1, 0, 0,
+        residual.data(), residual.data(), 0, 0, cout * oh * ow,
+        c.outChannels * oh * ow, oh * ow, ow, 1, addends, lo, hi);
   } else {
-    conv(c.n, c.groups, c.outChannels, c.inChannels, oh, ow, c.kh, c.kw, c.sh,
-         c.sw, c.dh, c.dw, in.data(), in.data(), 0, 0, cin * c.h * c.w,
-         c.inChannels * c.h * c.w, c.h * c.w, c.w, 1, w.data(), w.data(), 0, 0,
-         c.outChannels * c.inChannels * c.kh * c.kw, c.inChannels * c.kh * c.kw,
-         c.kh * c.kw, c.kw, 1, out.data(), out.data(), 0, outOffset,
-         cout * outH * outW, c.outChannels * outH * outW, outH * outW, outW, 1,
-         accumulate, bias.data(), bias.data(), 0, 0, 0, c.outChannels, 1, 0, 0,
-         residual.data(), residual.data(), 0, 0, cout * oh * ow,
-         c.outChannels * oh * ow, oh * ow, ow, 1, addends, lo, hi);
+    variant.sdwconv2d(
+        c.n, c.groups, c.outChannels, c.inChannels, oh, ow, c.kh, c.kw, c.sh,
+        c.sw, c.dh, c.dw, in.data(), in.data(), 0, 0, cin * inH * inW,
+        c.inChannels * inH * inW, inH * inW, inW, 1, w.data(), w.data(), 0, 0,
+        c.outChannels * c.inChannels * c.kh * c.kw, c.inChannels * c.kh * c.kw,
+        c.kh * c.kw, c.kw, 1, out.data(), out.data(), 0, outOffset,
+        cout * outH * outW, c.outChannels * outH * outW, outH * outW, outW, 1,
+        accumulate, bias.data(), bias.data(), 0, 0, 0, c.outChannels, 1, 0, 0,
+        residual.data(), residual.data(), 0, 0, cout * oh * ow,
+        c.outChannels * oh * ow, oh * ow, ow, 1, addends, lo, hi, inH, inW,
+        padding.top, padding.left);
   }
   double worst = 0;
   for (int64_t b = 0; b < c.n; ++b)
@@ -333,10 +369,8 @@ void checkConv(const Variant &variant, Sconv2dFn conv, const ConvCase &c,
             for (int64_t ci = 0; ci < c.inChannels; ++ci)
               for (int64_t i = 0; i < c.kh; ++i)
                 for (int64_t j = 0; j < c.kw; ++j)
-                  sum += (double)in[((b * cin + g * c.inChannels + ci) * c.h +
-                                     y * c.sh + i * c.dh) *
-                                        c.w +
-                                    x * c.sw + j * c.dw] *
+                  sum += input(b, g * c.inChannels + ci, y * c.sh + i * c.dh,
+                               x * c.sw + j * c.dw) *
                          w[((oc * c.inChannels + ci) * c.kh + i) * c.kw + j];
             if (epilogue.fused)
               sum = clampReference(sum, lo, hi);
@@ -353,7 +387,9 @@ void checkConv(const Variant &variant, Sconv2dFn conv, const ConvCase &c,
       << " c=" << c.inChannels << " " << c.h << "x" << c.w << " kernel " << c.kh
       << "x" << c.kw << " strides " << c.sh << "," << c.sw << " dilations "
       << c.dh << "," << c.dw << " fused epilogue " << epilogue.fused
-      << " padded output " << epilogue.padded;
+      << " padded output " << epilogue.padded << " implicit padding "
+      << padding.top << "," << padding.left << "," << padding.bottom << ","
+      << padding.right;
 }
 
 TEST_P(UKernelTest, Conv2DStridesDilationsGroups) {
@@ -380,28 +416,28 @@ TEST_P(UKernelTest, Conv2DStridesDilationsGroups) {
       {1, 1, 9, 5, 6, 1, 3, 1, 1, 1, 1, 1},
   };
   for (const ConvCase &c : cases) {
-    checkConv(GetParam(), GetParam().sconv2d, c, rng);
+    checkConv(GetParam(), ConvKernel::Matrix, c, rng);
     // The direct kernel computes any grouping too (the strategy gives it
     // depthwise ones only).
-    checkConv(GetParam(), GetParam().sdwconv2d, c, rng);
+    checkConv(GetParam(), ConvKernel::Depthwise, c, rng);
     // Weights packed for each kernel's tile height: a kernel of another
     // height reads them as a matrix.
     for (int64_t height : {4, 6, 8})
-      checkConv(GetParam(), nullptr, c, rng, height);
+      checkConv(GetParam(), ConvKernel::Packed, c, rng, height);
     // Bias, residual and clamp fused, on every kernel.
-    checkConv(GetParam(), GetParam().sconv2d, c, rng, 0, {true});
-    checkConv(GetParam(), GetParam().sdwconv2d, c, rng, 0, {true});
-    checkConv(GetParam(), nullptr, c, rng, 8, {true});
+    checkConv(GetParam(), ConvKernel::Matrix, c, rng, 0, {true});
+    checkConv(GetParam(), ConvKernel::Depthwise, c, rng, 0, {true});
+    checkConv(GetParam(), ConvKernel::Packed, c, rng, 8, {true});
     // ... writing the interior of a padded buffer, with and without.
-    checkConv(GetParam(), GetParam().sconv2d, c, rng, 0, {true, true});
-    checkConv(GetParam(), nullptr, c, rng, 8, {false, true});
-    checkConv(GetParam(), GetParam().sdwconv2d, c, rng, 0, {true, true});
+    checkConv(GetParam(), ConvKernel::Matrix, c, rng, 0, {true, true});
+    checkConv(GetParam(), ConvKernel::Packed, c, rng, 8, {false, true});
+    checkConv(GetParam(), ConvKernel::Depthwise, c, rng, 0, {true, true});
     // The direct kernel, with its own packing (16 channels a vector on
     // AVX-512, 8 on AVX2) and with another (the matrix-product fallback).
     for (int64_t height : {8, 16}) {
-      checkConv(GetParam(), nullptr, c, rng, height, {false}, true);
-      checkConv(GetParam(), nullptr, c, rng, height, {true}, true);
-      checkConv(GetParam(), nullptr, c, rng, height, {true, true}, true);
+      checkConv(GetParam(), ConvKernel::Direct, c, rng, height, {false});
+      checkConv(GetParam(), ConvKernel::Direct, c, rng, height, {true});
+      checkConv(GetParam(), ConvKernel::Direct, c, rng, height, {true, true});
     }
   }
 }
@@ -424,10 +460,37 @@ TEST_P(UKernelTest, DepthwiseConv2D) {
       {1, 3, 1, 1, 12, 81, 3, 3, 2, 2, 1, 1},
   };
   for (const ConvCase &c : cases) {
-    checkConv(GetParam(), GetParam().sdwconv2d, c, rng);
-    checkConv(GetParam(), GetParam().sconv2d, c, rng);
-    checkConv(GetParam(), GetParam().sdwconv2d, c, rng, 0, {true});
+    checkConv(GetParam(), ConvKernel::Depthwise, c, rng);
+    checkConv(GetParam(), ConvKernel::Matrix, c, rng);
+    checkConv(GetParam(), ConvKernel::Depthwise, c, rng, 0, {true});
   }
+}
+
+TEST_P(UKernelTest, DepthwiseImplicitPadding) {
+  std::mt19937 rng(17);
+  // h and w are the padded extents; the kernel gets the input without the
+  // padding and adds the zeros itself.
+  const std::pair<ConvCase, InputPadding> cases[] = {
+      // n, groups, m, c, h, w, kh, kw, sh, sw, dh, dw; top, left, bottom,
+      // right
+      {{1, 32, 1, 1, 114, 114, 3, 3, 1, 1, 1, 1}, {1, 1, 1, 1}}, // MobileNet
+      {{1, 24, 1, 1, 58, 58, 3, 3, 2, 2, 1, 1}, {1, 1, 1, 1}},   // stride 2
+      {{1, 16, 1, 1, 57, 57, 3, 3, 2, 2, 1, 1}, {0, 0, 1, 1}},   // SAME_UPPER
+      {{1, 9, 1, 1, 9, 9, 3, 3, 1, 1, 1, 1}, {1, 1, 1, 1}},      // 7x7 plane
+      {{2, 5, 2, 1, 31, 13, 5, 3, 3, 1, 2, 2}, {2, 1, 3, 0}},    // uneven
+      {{1, 3, 1, 1, 12, 140, 5, 5, 1, 2, 1, 1}, {2, 2, 2, 2}},   // 5x5
+      {{1, 2, 1, 1, 8, 70, 3, 3, 1, 1, 1, 1}, {3, 0, 0, 3}},     // one-sided
+  };
+  for (const auto &[c, padding] : cases) {
+    checkConv(GetParam(), ConvKernel::Depthwise, c, rng, 0, {false}, padding);
+    checkConv(GetParam(), ConvKernel::Depthwise, c, rng, 0, {true}, padding);
+    checkConv(GetParam(), ConvKernel::Depthwise, c, rng, 0, {true, true},
+              padding);
+  }
+  // Grouped convolutions with several channels per group pad too.
+  ConvCase grouped = {1, 3, 5, 4, 14, 11, 3, 2, 1, 2, 2, 3};
+  checkConv(GetParam(), ConvKernel::Depthwise, grouped, rng, 0, {true},
+            {2, 1, 2, 1});
 }
 
 INSTANTIATE_TEST_SUITE_P(AllISAs, UKernelTest, ::testing::ValuesIn(kVariants),

@@ -3,6 +3,7 @@
 #include "Contraction.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Matchers.h"
 
 #include <limits>
@@ -500,4 +501,32 @@ std::optional<Dequantization> cpu::matchDequantization(linalg::LinalgOp op) {
       factor != body->getArgument(1))
     return std::nullopt;
   return result;
+}
+
+tensor::PadOp kiln::cpu::spatialZeroPadding(Value input) {
+  auto expand = input.getDefiningOp<tensor::ExpandShapeOp>();
+  if (!expand || expand.getReassociationIndices() !=
+                     SmallVector<ReassociationIndices>{{0}, {1, 2}, {3}, {4}})
+    return nullptr;
+  auto pad = expand.getSrc().getDefiningOp<tensor::PadOp>();
+  if (!pad || pad.getSourceType().getRank() != 4 || pad.getNofold())
+    return nullptr;
+  Value value = pad.getConstantPaddingValue();
+  FloatAttr zero;
+  if (!value || !matchPattern(value, m_Constant(&zero)) ||
+      !zero.getValue().isPosZero())
+    return nullptr;
+  // Rows and columns only, by constant amounts.
+  for (auto [dim, low, high] :
+       llvm::enumerate(pad.getStaticLow(), pad.getStaticHigh()))
+    if (ShapedType::isDynamic(low) || ShapedType::isDynamic(high) ||
+        (dim < 2 && (low != 0 || high != 0)))
+      return nullptr;
+  return pad;
+}
+
+bool kiln::cpu::padsImplicitly(Operation *op) {
+  auto decision = op->getAttrOfType<DictionaryAttr>(kUKernelAttr);
+  auto padding = decision ? decision.getAs<StringAttr>("padding") : nullptr;
+  return padding && padding.getValue() == "implicit";
 }

@@ -11,6 +11,7 @@
 #define KILN_LIB_TARGET_CPU_CONTRACTION_H
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 #include <optional>
 
@@ -65,6 +66,16 @@ struct Conv2DLoops {
 };
 
 std::optional<Conv2DLoops> matchConv2D(mlir::linalg::LinalgOp op);
+
+/// The zero padding of a convolution's input on tensors: the tensor.pad
+/// that `input` ([n][g][c][h][w], an expand_shape of [n][g*c][h][w]) reads,
+/// when it pads the rows and columns only, by constant amounts, with +0.0;
+/// else null. A kernel that pads implicitly reads the pad's source instead.
+mlir::tensor::PadOp spatialZeroPadding(mlir::Value input);
+
+/// Whether `op` carries the decision of a kernel that pads its input itself
+/// (`padding = "implicit"`).
+bool padsImplicitly(mlir::Operation *op);
 
 /// Whether `op` is a linalg.fill with +0.0 (or integer 0): an output that
 /// starts as zero, which a kernel overwrites instead of accumulating into.

@@ -14,6 +14,7 @@
 #include "mlir/IR/BuiltinDialect.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
 
@@ -156,10 +157,82 @@ static bool onlyEpilogueUses(Value value, ArrayRef<Operation *> allowed) {
   return true;
 }
 
+/// The ops that use `value`'s memory: its users, through views.
+static void collectAccesses(Value value, SmallVectorImpl<Operation *> &out) {
+  for (Operation *user : value.getUsers()) {
+    auto view = dyn_cast<ViewLikeOpInterface>(user);
+    if (view && view.getViewSource() == value) {
+      for (Value result : user->getResults())
+        collectAccesses(result, out);
+      continue;
+    }
+    out.push_back(user);
+  }
+}
+
+/// Whether `op` overwrites every element of `buffer` without reading any:
+/// a linalg op whose only init is `buffer` (or a reshape of all of it) and
+/// whose body never reads that output.
+static bool overwrites(Operation *op, Value buffer) {
+  auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
+  if (!linalgOp || !linalgOp.hasPureBufferSemantics() ||
+      linalgOp.getNumDpsInits() != 1)
+    return false;
+  OpOperand *init = linalgOp.getDpsInitOperand(0);
+  Value written = init->get();
+  while (auto reshape = written.getDefiningOp()) {
+    if (!isa<memref::ExpandShapeOp, memref::CollapseShapeOp>(reshape))
+      break;
+    written = reshape->getOperand(0);
+  }
+  if (written != buffer || linalgOp.payloadUsesValueFromOperand(init) ||
+      !linalgOp.getMatchingIndexingMap(init).isPermutation())
+    return false;
+  for (OpOperand *input : linalgOp.getDpsInputOperands())
+    if (rootOf(input->get()) == buffer)
+      return false;
+  return true;
+}
+
+/// Whether the accumulator R of a fused epilogue (init, product, clamp) holds
+/// nothing anyone else reads: its other accesses all come before `init`, or
+/// after `clamp` once an op has overwritten it (bufferization hands one
+/// buffer to several products in turn; the fused kernel never writes R), or
+/// after `clamp` at all when the clamp writes R in place.
+static bool onlyEpilogueUsesBetween(Value accumulator, Operation *init,
+                                    Operation *op, Operation *clamp,
+                                    bool clampInPlace) {
+  SmallVector<Operation *> accesses;
+  collectAccesses(accumulator, accesses);
+  Block *block = op->getBlock();
+  if (init->getBlock() != block || clamp->getBlock() != block)
+    return false;
+  Operation *firstAfter = nullptr;
+  for (Operation *user : accesses) {
+    if (user == init || user == op || user == clamp ||
+        isa<memref::DeallocOp>(user))
+      continue;
+    Operation *ancestor = block->findAncestorOpInBlock(*user);
+    if (!ancestor)
+      return false;
+    if (ancestor->isBeforeInBlock(init))
+      continue;
+    if (!clamp->isBeforeInBlock(ancestor))
+      return false;
+    // A clamp in place leaves its result in R for the ops after it.
+    if (clampInPlace)
+      continue;
+    if (!firstAfter || ancestor->isBeforeInBlock(firstAfter))
+      firstAfter = ancestor;
+  }
+  return !firstAfter || overwrites(firstAfter, accumulator);
+}
+
 /// Finds what `decision` says the epilogue of `op` takes over ("addends",
 /// "clamp"). Returns an epilogue without init when the ops are not where
 /// the decision expected them on buffers; the product then runs unfused.
-static Epilogue matchEpilogue(linalg::LinalgOp op, DictionaryAttr decision) {
+static Epilogue matchEpilogue(linalg::LinalgOp op, DictionaryAttr decision,
+                              Value extraInput = Value()) {
   Epilogue epilogue;
   auto fused = decision.getAs<ArrayAttr>("epilogue");
   if (!fused)
@@ -192,6 +265,8 @@ static Epilogue matchEpilogue(linalg::LinalgOp op, DictionaryAttr decision) {
   SmallVector<Value> protectedRoots = {rootOf(accumulator)};
   for (OpOperand *input : op.getDpsInputOperands())
     protectedRoots.push_back(rootOf(input->get()));
+  if (extraInput)
+    protectedRoots.push_back(rootOf(extraInput));
   for (auto &addend : epilogue.addends)
     protectedRoots.push_back(rootOf(addend.first));
   // An addend that shares the output's buffer would be overwritten while
@@ -229,18 +304,29 @@ static Epilogue matchEpilogue(linalg::LinalgOp op, DictionaryAttr decision) {
   Value input = clamp.getDpsInputOperand(0)->get();
   std::optional<std::pair<float, float>> bounds = matchClamp(clamp);
   Value result = clamp.getDpsInitOperand(0)->get();
+  // The clamp reads R itself or reshapes of it that give back its shape;
+  // it may write R in place the same way (kiln-cpu-select-kernels makes it
+  // do so), and then the kernel stores the clamped values into R.
+  auto reshapesOfAccumulator = [&](Value v) {
+    while (v != accumulator) {
+      auto reshape = v.getDefiningOp();
+      if (!isa_and_nonnull<memref::ExpandShapeOp, memref::CollapseShapeOp>(
+              reshape))
+        return false;
+      v = reshape->getOperand(0);
+    }
+    return true;
+  };
+  bool inPlace = rootOf(result) == protectedRoots.front() &&
+                 result.getType() == accumulator.getType() &&
+                 reshapesOfAccumulator(result);
   if (!bounds || input.getType() != accumulator.getType() ||
-      llvm::is_contained(protectedRoots, rootOf(result)) ||
-      !onlyEpilogueUses(accumulator, {init, op, clamp}))
+      !reshapesOfAccumulator(input) ||
+      (!inPlace && llvm::is_contained(protectedRoots, rootOf(result))) ||
+      (inPlace && llvm::is_contained(ArrayRef(protectedRoots).drop_front(),
+                                     protectedRoots.front())) ||
+      !onlyEpilogueUsesBetween(accumulator, init, op, clamp, inPlace))
     return epilogue;
-  // The clamp reads R itself or reshapes of it that give back its shape.
-  for (Value v = input; v != accumulator;) {
-    auto reshape = v.getDefiningOp();
-    if (!isa_and_nonnull<memref::ExpandShapeOp, memref::CollapseShapeOp>(
-            reshape))
-      return epilogue;
-    v = reshape->getOperand(0);
-  }
   epilogue.clamp = clamp;
   epilogue.result = result;
   epilogue.lo = bounds->first;
@@ -864,12 +950,131 @@ static LogicalResult lowerGemm(ModuleOp module, linalg::LinalgOp op, ISA isa,
   return success();
 }
 
+namespace {
+/// A depthwise convolution's input that a zero-padded copy of `source`
+/// holds: bufferized `tensor.pad`, an op (`generate`) writing zeros to the
+/// whole padded buffer, then `copy` of `source` into its interior, which
+/// starts at row `top`, column `left`.
+struct ImplicitPadding {
+  Value source;
+  Operation *generate, *copy;
+  memref::SubViewOp interior;
+  int64_t top, left;
+};
+} // namespace
+
+/// Whether `op` writes +0.0 to every element of `buffer` and reads nothing:
+/// a zero fill, or the linalg.map a bufferized tensor.pad fills with.
+static bool writesZeros(Operation *op, Value buffer) {
+  auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
+  if (!linalgOp || linalgOp.getNumDpsInits() != 1 ||
+      linalgOp.getDpsInitOperand(0)->get() != buffer)
+    return false;
+  if (isa<linalg::FillOp>(op))
+    return isZeroFill(op);
+  if (linalgOp.getNumDpsInputs() != 0 ||
+      linalgOp.payloadUsesValueFromOperand(linalgOp.getDpsInitOperand(0)))
+    return false;
+  Operation *yield = linalgOp.getBlock()->getTerminator();
+  FloatAttr zero;
+  return yield->getNumOperands() == 1 &&
+         matchPattern(yield->getOperand(0), m_Constant(&zero)) &&
+         zero.getValue().isPosZero();
+}
+
+/// The padded copy that depthwise convolution `op` (marked `padding =
+/// "implicit"`) reads, when its kernel can read the unpadded source instead:
+/// nothing else reads the padded buffer, and nothing writes or frees the
+/// source between the copy and `op`.
+static std::optional<ImplicitPadding>
+matchImplicitPadding(linalg::LinalgOp op) {
+  if (!padsImplicitly(op))
+    return std::nullopt;
+  auto expand =
+      op.getDpsInputOperand(0)->get().getDefiningOp<memref::ExpandShapeOp>();
+  if (!expand || !expand->hasOneUse() ||
+      expand.getReassociationIndices() !=
+          SmallVector<ReassociationIndices>{{0}, {1, 2}, {3}, {4}})
+    return std::nullopt;
+  Value padded = expand.getSrc();
+  if (!padded.getDefiningOp<memref::AllocOp>())
+    return std::nullopt;
+  ImplicitPadding result{};
+  for (Operation *user : padded.getUsers()) {
+    if (user == expand || isa<memref::DeallocOp>(user))
+      continue;
+    if (auto subview = dyn_cast<memref::SubViewOp>(user);
+        subview && !result.interior) {
+      result.interior = subview;
+      continue;
+    }
+    if (!result.generate && writesZeros(user, padded)) {
+      result.generate = user;
+      continue;
+    }
+    return std::nullopt;
+  }
+  if (!result.interior || !result.generate || !result.interior->hasOneUse())
+    return std::nullopt;
+  result.copy = *result.interior->getUsers().begin();
+  if (auto copy = dyn_cast<memref::CopyOp>(result.copy);
+      copy && copy.getTarget() == result.interior)
+    result.source = copy.getSource();
+  else if (auto copy = dyn_cast<linalg::CopyOp>(result.copy);
+           copy && copy.getOutputs().front() == result.interior)
+    result.source = copy.getInputs().front();
+  else
+    return std::nullopt;
+  // The interior: all of the batch and channels, unit strides, the source's
+  // static shape at a static row and column.
+  auto sourceType = cast<MemRefType>(result.source.getType());
+  ArrayRef<int64_t> offsets = result.interior.getStaticOffsets();
+  if (!sourceType.hasStaticShape() ||
+      result.interior.getStaticSizes() != sourceType.getShape() ||
+      llvm::any_of(result.interior.getStaticStrides(),
+                   [](int64_t stride) { return stride != 1; }) ||
+      offsets[0] != 0 || offsets[1] != 0 || ShapedType::isDynamic(offsets[2]) ||
+      ShapedType::isDynamic(offsets[3]))
+    return std::nullopt;
+  result.top = offsets[2];
+  result.left = offsets[3];
+  // Zeros, then the copy, then the convolution, in one block; between the
+  // copy and the convolution nothing touches the source but reads.
+  Block *block = op->getBlock();
+  if (result.generate->getBlock() != block ||
+      result.copy->getBlock() != block ||
+      !result.generate->isBeforeInBlock(result.copy) ||
+      !result.copy->isBeforeInBlock(op))
+    return std::nullopt;
+  Value source = rootOf(result.source);
+  for (Operation *between = result.copy->getNextNode(); between != op;
+       between = between->getNextNode()) {
+    if (isMemoryEffectFree(between))
+      continue;
+    bool touches = false;
+    between->walk([&](Operation *nested) {
+      for (Value operand : nested->getOperands())
+        if (isa<MemRefType>(operand.getType()) && rootOf(operand) == source)
+          touches = true;
+    });
+    if (!touches)
+      continue;
+    auto linalgOp = dyn_cast<linalg::LinalgOp>(between);
+    if (!linalgOp || !linalgOp.hasPureBufferSemantics() ||
+        llvm::any_of(linalgOp.getDpsInits(),
+                     [&](Value init) { return rootOf(init) == source; }))
+      return std::nullopt;
+  }
+  return result;
+}
+
 /// Lowers a convolution to `kernel` (sconv2d or sdwconv2d, same arguments),
 /// to sconv2d_packed with its constant weights packed now, or to
 /// sconv2d_direct (always packed, for its own register tile).
 static LogicalResult lowerConv2D(ModuleOp module, linalg::LinalgOp op,
                                  StringRef kernel, ISA isa, bool packWeights,
-                                 const Epilogue &ep) {
+                                 const Epilogue &ep,
+                                 const std::optional<ImplicitPadding> &pad) {
   std::optional<Conv2DLoops> conv = matchConv2D(op);
   if (!conv)
     return op->emitOpError("is marked for the ")
@@ -892,6 +1097,26 @@ static LogicalResult lowerConv2D(ModuleOp module, linalg::LinalgOp op,
   bool accumulate = ep.init ? false : !dropZeroFill(op, outputValue);
   CallBuilder call(b, op->getBlock());
   Buffer input = Buffer::of(b, op.getDpsInputOperand(0)->get());
+  // The input's rows and columns, and where the windows start in it.
+  Value inHeight = input.sizes[3], inWidth = input.sizes[4];
+  int64_t top = 0, left = 0;
+  if (pad) {
+    // The unpadded source [n][g*c][h][w] as the grouped view [n][g][c][h][w]
+    // (c = input.sizes[2], static).
+    Buffer source = Buffer::of(b, pad->source);
+    Value channels = input.sizes[2];
+    input = {source.base,
+             source.offset,
+             {source.sizes[0], input.sizes[1], channels, source.sizes[2],
+              source.sizes[3]},
+             {source.strides[0],
+              arith::MulIOp::create(b, source.strides[1], channels),
+              source.strides[1], source.strides[2], source.strides[3]}};
+    inHeight = source.sizes[2];
+    inWidth = source.sizes[3];
+    top = pad->top;
+    left = pad->left;
+  }
   SmallVector<Buffer> addends;
   Buffer output = epilogueBuffers(b, call, ep, outputValue, addends);
   // batch, groups, out channels, in channels, out h/w, kernel h/w (the
@@ -925,10 +1150,22 @@ static LogicalResult lowerConv2D(ModuleOp module, linalg::LinalgOp op,
   addEpilogue(
       call, ep, addends, output, accumulate,
       [&](const Buffer &buffer, unsigned d) { return buffer.strides[d]; }, 5);
+  if (kernel == "sdwconv2d") {
+    call.add(inHeight);
+    call.add(inWidth);
+    call.add(top);
+    call.add(left);
+  }
   call.emit(module, ("kiln_ukernel_" + kernel +
                      (packed && !direct ? "_packed_" : "_") + stringifyISA(isa))
                         .str());
   eraseFused(ep);
+  // The padded copy is no longer read.
+  if (pad) {
+    pad->copy->erase();
+    pad->interior->erase();
+    pad->generate->erase();
+  }
   return success();
 }
 
@@ -967,7 +1204,11 @@ struct KilnCPULowerUKernelsPass
         auto value = decision.getAs<StringAttr>(key);
         return value && value.getValue() == "compile-time";
       };
-      Epilogue epilogue = matchEpilogue(op, decision);
+      std::optional<ImplicitPadding> padding = kernel.getValue() == "sdwconv2d"
+                                                   ? matchImplicitPadding(op)
+                                                   : std::nullopt;
+      Epilogue epilogue =
+          matchEpilogue(op, decision, padding ? padding->source : Value());
       std::optional<IGemm> integer;
       if (kernel.getValue() == "igemm" && !(integer = matchIGemm(op))) {
         op->emitOpError("is marked for the igemm microkernel but is not an "
@@ -984,7 +1225,7 @@ struct KilnCPULowerUKernelsPass
                   kernel.getValue() == "sconv2d_direct" ||
                   kernel.getValue() == "sdwconv2d"
               ? lowerConv2D(module, op, kernel.getValue(), *isa,
-                            isCompileTime("pack_weights"), epilogue)
+                            isCompileTime("pack_weights"), epilogue, padding)
               : op->emitOpError("unknown kernel ") << kernel;
       if (failed(lowered))
         return signalPassFailure();

@@ -67,6 +67,26 @@ static bool hasConstantRhs(linalg::LinalgOp op, const GemmLoops &loops) {
   return true;
 }
 
+/// The clamp that consumes product `op`'s result (through collapse_shape),
+/// when fusibleEpilogue would fuse it; else null.
+static linalg::LinalgOp consumingClamp(linalg::LinalgOp op) {
+  Value result = op->getResult(0);
+  while (result.hasOneUse()) {
+    Operation *user = *result.getUsers().begin();
+    if (auto collapse = dyn_cast<tensor::CollapseShapeOp>(user)) {
+      result = collapse.getResult();
+      continue;
+    }
+    auto consumer = dyn_cast<linalg::LinalgOp>(user);
+    if (consumer && consumer.hasPureTensorSemantics() &&
+        consumer.getNumDpsInputs() == 1 &&
+        consumer.getDpsInputOperand(0)->get() == result && matchClamp(consumer))
+      return consumer;
+    break;
+  }
+  return nullptr;
+}
+
 /// What the kernel's epilogue can take over from the ops around product
 /// `op`: "addends" when its output starts as a sum of addends (a bias, bias
 /// plus residual) that nothing else reads, "clamp" when its result only goes
@@ -88,21 +108,50 @@ static SmallVector<StringRef> fusibleEpilogue(linalg::LinalgOp op) {
     return fused;
   if (!zero)
     fused.push_back("addends");
-  Value result = op->getResult(0);
-  while (result.hasOneUse()) {
-    Operation *user = *result.getUsers().begin();
-    if (auto collapse = dyn_cast<tensor::CollapseShapeOp>(user)) {
-      result = collapse.getResult();
-      continue;
-    }
-    auto consumer = dyn_cast<linalg::LinalgOp>(user);
-    if (consumer && consumer.hasPureTensorSemantics() &&
-        consumer.getNumDpsInputs() == 1 &&
-        consumer.getDpsInputOperand(0)->get() == result && matchClamp(consumer))
-      fused.push_back("clamp");
-    break;
-  }
+  if (consumingClamp(op))
+    fused.push_back("clamp");
   return fused;
+}
+
+/// Makes a fused clamp write its input in place: it never reads its output,
+/// so the result is the same, and bufferization then gives the clamped
+/// values the product's own buffer, which the kernel writes once. (Into
+/// some other free buffer of that shape the clamp could land on what the
+/// next kernel reads, and stay unfused.)
+static void clampInPlace(linalg::LinalgOp clamp) {
+  OpOperand *init = clamp.getDpsInitOperand(0);
+  OpOperand *input = clamp.getDpsInputOperand(0);
+  if (clamp.payloadUsesValueFromOperand(init) ||
+      init->get().getType() != input->get().getType() ||
+      clamp.getMatchingIndexingMap(init) != clamp.getMatchingIndexingMap(input))
+    return;
+  init->set(input->get());
+}
+
+/// Gives the output of a depthwise convolution that pads implicitly a
+/// tensor.empty of its own. Sharing one (CSE merges equal ones) lets
+/// bufferization put the output where the unpadded input lay once the padded
+/// copy was taken, and the kernel, which reads that input instead of the
+/// copy, would read its own output.
+static void privatizeOutput(linalg::LinalgOp op) {
+  Value init = op.getDpsInitOperand(0)->get();
+  while (auto expand = init.getDefiningOp<tensor::ExpandShapeOp>())
+    init = expand.getSrc();
+  auto producer = init.getDefiningOp<linalg::LinalgOp>();
+  OpOperand *producerInit = producer && producer.getNumDpsInits() == 1
+                                ? producer.getDpsInitOperand(0)
+                                : nullptr;
+  auto empty = producerInit
+                   ? producerInit->get().getDefiningOp<tensor::EmptyOp>()
+                   : init.getDefiningOp<tensor::EmptyOp>();
+  if (!empty || empty->hasOneUse())
+    return;
+  OpBuilder b(producer ? producer.getOperation() : op.getOperation());
+  Operation *own = b.clone(*empty);
+  if (producerInit)
+    producerInit->set(own->getResult(0));
+  else
+    op.getDpsInitOperand(0)->set(own->getResult(0));
 }
 
 /// Whether the only user of 8-bit product `op` dequantizes it (what the
@@ -168,6 +217,12 @@ struct KilnCPUSelectKernelsPass
       if (!packed.empty())
         entries.push_back(
             b.getNamedAttr(packed, b.getStringAttr("compile-time")));
+      // The depthwise kernel reads a zero-padded input's source and adds
+      // the zeros itself: the padded tensor is never written.
+      if (kernel == "sdwconv2d" &&
+          spatialZeroPadding(op.getDpsInputOperand(0)->get()))
+        entries.push_back(
+            b.getNamedAttr("padding", b.getStringAttr("implicit")));
       SmallVector<StringRef> epilogue;
       if (!integer)
         epilogue = fusibleEpilogue(op);
@@ -200,6 +255,19 @@ struct KilnCPUSelectKernelsPass
                 ? decision(op, "sconv2d_direct", "pack_weights")
                 : decision(op, "sconv2d", constant ? "pack_weights" : ""));
       }
+    });
+    // Fused clamps run in place (after the walk: it changes their operands).
+    getOperation().walk([&](linalg::LinalgOp op) {
+      auto decision = op->getAttrOfType<DictionaryAttr>(kUKernelAttr);
+      auto epilogue =
+          decision ? decision.getAs<ArrayAttr>("epilogue") : nullptr;
+      if (epilogue &&
+          llvm::is_contained(epilogue.getValue(),
+                             StringAttr::get(&getContext(), "clamp")))
+        if (linalg::LinalgOp clamp = consumingClamp(op))
+          clampInPlace(clamp);
+      if (padsImplicitly(op))
+        privatizeOutput(op);
     });
   }
 };

@@ -408,3 +408,152 @@ func.func @igemm_dequantized(%a: memref<4x8xi8>, %b: memref<8x3xi8>, %s: memref<
   memref.dealloc %acc : memref<4x3xi32>
   return
 }
+
+// -----
+
+// A ReLU that writes the accumulator in place (what kiln-cpu-select-kernels
+// makes a fused clamp do): the kernel stores the clamped values into the
+// accumulator, which a later op still reads.
+// CHECK-LABEL: func.func @clamp_in_place
+// CHECK: %[[ACC:.+]] = memref.alloc
+// CHECK: memref.extract_strided_metadata %[[ACC]]
+// CHECK: %[[BASE:.+]], %{{.+}}, %{{.+}}:2, %{{.+}}:2 = memref.extract_strided_metadata %[[ACC]]
+// CHECK: call @kiln_ukernel_sgemm_generic({{.*}}, %[[BASE]], {{.*}}, %c1, %{{.+}}, %{{.+}})
+// CHECK-NOT: linalg.generic
+// CHECK: memref.copy %[[ACC]]
+#row = affine_map<(m, n) -> (n)>
+#id = affine_map<(m, n) -> (m, n)>
+func.func @clamp_in_place(%a: memref<8x16xf32>, %b: memref<16x32xf32>, %bias: memref<32xf32>, %copy: memref<8x32xf32>) {
+  %acc = memref.alloc() : memref<8x32xf32>
+  linalg.generic {indexing_maps = [#row, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%bias : memref<32xf32>) outs(%acc : memref<8x32xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    linalg.yield %x : f32
+  }
+  linalg.matmul {kiln.ukernel = {epilogue = ["addends", "clamp"], isa = "generic", kernel = "sgemm", register_tile = array<i64: 4, 16>}}
+      ins(%a, %b : memref<8x16xf32>, memref<16x32xf32>) outs(%acc : memref<8x32xf32>)
+  %zero = arith.constant 0.0 : f32
+  linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%acc : memref<8x32xf32>) outs(%acc : memref<8x32xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %y = arith.maximumf %x, %zero : f32
+    linalg.yield %y : f32
+  }
+  memref.copy %acc, %copy : memref<8x32xf32> to memref<8x32xf32>
+  memref.dealloc %acc : memref<8x32xf32>
+  return
+}
+
+// -----
+
+// Bufferization handed the accumulator to a later product too: the fused
+// kernel never writes it, and the next op to touch it overwrites it all
+// (the later bias fill), so the ReLU still goes into the epilogue. Had the
+// later op read it first, the ReLU would have stayed (see
+// @accumulator_read_again).
+// CHECK-LABEL: func.func @accumulator_reused_later
+// CHECK: call @kiln_ukernel_sgemm_generic
+// CHECK-NOT: arith.maximumf
+// CHECK: linalg.generic
+// CHECK: linalg.matmul
+#row = affine_map<(m, n) -> (n)>
+#id = affine_map<(m, n) -> (m, n)>
+func.func @accumulator_reused_later(%a: memref<8x16xf32>, %b: memref<16x32xf32>, %b2: memref<32x32xf32>, %bias: memref<32xf32>, %out: memref<8x32xf32>, %out2: memref<8x32xf32>) {
+  %acc = memref.alloc() : memref<8x32xf32>
+  linalg.generic {indexing_maps = [#row, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%bias : memref<32xf32>) outs(%acc : memref<8x32xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    linalg.yield %x : f32
+  }
+  linalg.matmul {kiln.ukernel = {epilogue = ["addends", "clamp"], isa = "generic", kernel = "sgemm", register_tile = array<i64: 4, 16>}}
+      ins(%a, %b : memref<8x16xf32>, memref<16x32xf32>) outs(%acc : memref<8x32xf32>)
+  %zero = arith.constant 0.0 : f32
+  linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%acc : memref<8x32xf32>) outs(%out : memref<8x32xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %y = arith.maximumf %x, %zero : f32
+    linalg.yield %y : f32
+  }
+  linalg.generic {indexing_maps = [#row, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%bias : memref<32xf32>) outs(%acc : memref<8x32xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    linalg.yield %x : f32
+  }
+  linalg.matmul ins(%out, %b2 : memref<8x32xf32>, memref<32x32xf32>) outs(%acc : memref<8x32xf32>)
+  memref.copy %acc, %out2 : memref<8x32xf32> to memref<8x32xf32>
+  memref.dealloc %acc : memref<8x32xf32>
+  return
+}
+
+// -----
+
+// A depthwise convolution that pads implicitly reads the padded copy that
+// bufferization made of tensor.pad: the kernel reads the 4x4 source instead
+// (its grouped view: channel stride 16 per group), gets its size and the
+// window start (row 1, column 1), and the zeros and the copy are gone.
+// CHECK-LABEL: func.func @depthwise_implicit_padding
+// CHECK-NOT: linalg.map
+// CHECK-NOT: memref.copy
+// CHECK: %[[SRC:.+]], %[[SOFF:.+]], %[[SIZE:.+]]:4, %{{.+}}:4 = memref.extract_strided_metadata %arg0
+// CHECK: call @kiln_ukernel_sdwconv2d_generic(%{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}, %c3, %c3, %c1, %c1, %c1, %c1, %[[SRC]], %[[SOFF]], {{.*}}, %[[SIZE]]#2, %[[SIZE]]#3, %c1, %c1)
+// CHECK-NOT: memref.copy
+#in = affine_map<(n, g, m, oh, ow, c, kh, kw) -> (n, g, c, oh + kh, ow + kw)>
+#w = affine_map<(n, g, m, oh, ow, c, kh, kw) -> (g, m, c, kh, kw)>
+#o = affine_map<(n, g, m, oh, ow, c, kh, kw) -> (n, g, m, oh, ow)>
+func.func @depthwise_implicit_padding(%x: memref<1x2x4x4xf32>, %w: memref<2x1x1x3x3xf32>, %out: memref<1x2x1x4x4xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %padded = memref.alloc() : memref<1x2x6x6xf32>
+  linalg.map outs(%padded : memref<1x2x6x6xf32>)
+    (%init: f32) {
+      linalg.yield %zero : f32
+    }
+  %interior = memref.subview %padded[0, 0, 1, 1] [1, 2, 4, 4] [1, 1, 1, 1] : memref<1x2x6x6xf32> to memref<1x2x4x4xf32, strided<[72, 36, 6, 1], offset: 7>>
+  memref.copy %x, %interior : memref<1x2x4x4xf32> to memref<1x2x4x4xf32, strided<[72, 36, 6, 1], offset: 7>>
+  %grouped = memref.expand_shape %padded [[0], [1, 2], [3], [4]] output_shape [1, 2, 1, 6, 6] : memref<1x2x6x6xf32> into memref<1x2x1x6x6xf32>
+  linalg.generic {indexing_maps = [#in, #w, #o], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
+      ins(%grouped, %w : memref<1x2x1x6x6xf32>, memref<2x1x1x3x3xf32>) outs(%out : memref<1x2x1x4x4xf32>)
+      attrs = {kiln.ukernel = {isa = "generic", kernel = "sdwconv2d", padding = "implicit", register_tile = array<i64: 4, 16>}} {
+  ^bb0(%a: f32, %b: f32, %s: f32):
+    %p = arith.mulf %a, %b : f32
+    %t = arith.addf %s, %p : f32
+    linalg.yield %t : f32
+  }
+  memref.dealloc %padded : memref<1x2x6x6xf32>
+  return
+}
+
+// -----
+
+// The source is overwritten after the padded copy was taken: the kernel
+// reads the copy (its 6x6 size, no implicit padding).
+// CHECK-LABEL: func.func @depthwise_source_overwritten
+// CHECK: linalg.map
+// CHECK: memref.copy %arg0
+// CHECK: linalg.fill
+// CHECK: %[[PAD:.+]], %{{.+}}, %[[SIZE:.+]]:5, %{{.+}}:5 = memref.extract_strided_metadata %expand_shape
+// CHECK: call @kiln_ukernel_sdwconv2d_generic({{.*}}, %c1, %c1, %[[PAD]], {{.*}}, %[[SIZE]]#3, %[[SIZE]]#4, %c0, %c0)
+#in = affine_map<(n, g, m, oh, ow, c, kh, kw) -> (n, g, c, oh + kh, ow + kw)>
+#w = affine_map<(n, g, m, oh, ow, c, kh, kw) -> (g, m, c, kh, kw)>
+#o = affine_map<(n, g, m, oh, ow, c, kh, kw) -> (n, g, m, oh, ow)>
+func.func @depthwise_source_overwritten(%x: memref<1x2x4x4xf32>, %w: memref<2x1x1x3x3xf32>, %out: memref<1x2x1x4x4xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %padded = memref.alloc() : memref<1x2x6x6xf32>
+  linalg.map outs(%padded : memref<1x2x6x6xf32>)
+    (%init: f32) {
+      linalg.yield %zero : f32
+    }
+  %interior = memref.subview %padded[0, 0, 1, 1] [1, 2, 4, 4] [1, 1, 1, 1] : memref<1x2x6x6xf32> to memref<1x2x4x4xf32, strided<[72, 36, 6, 1], offset: 7>>
+  memref.copy %x, %interior : memref<1x2x4x4xf32> to memref<1x2x4x4xf32, strided<[72, 36, 6, 1], offset: 7>>
+  linalg.fill ins(%zero : f32) outs(%x : memref<1x2x4x4xf32>)
+  %grouped = memref.expand_shape %padded [[0], [1, 2], [3], [4]] output_shape [1, 2, 1, 6, 6] : memref<1x2x6x6xf32> into memref<1x2x1x6x6xf32>
+  linalg.generic {indexing_maps = [#in, #w, #o], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
+      ins(%grouped, %w : memref<1x2x1x6x6xf32>, memref<2x1x1x3x3xf32>) outs(%out : memref<1x2x1x4x4xf32>)
+      attrs = {kiln.ukernel = {isa = "generic", kernel = "sdwconv2d", padding = "implicit", register_tile = array<i64: 4, 16>}} {
+  ^bb0(%a: f32, %b: f32, %s: f32):
+    %p = arith.mulf %a, %b : f32
+    %t = arith.addf %s, %p : f32
+    linalg.yield %t : f32
+  }
+  memref.dealloc %padded : memref<1x2x6x6xf32>
+  return
+}

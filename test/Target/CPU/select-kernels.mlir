@@ -397,3 +397,77 @@ func.func @dequantized(%a: tensor<4x8xi8>, %b: tensor<8x3xi8>, %s: tensor<3xf32>
   } -> tensor<4x3xf32>
   return %y : tensor<4x3xf32>
 }
+
+// -----
+
+// A depthwise convolution of a zero-padded input pads implicitly, and its
+// output gets an empty tensor of its own (the input's, merged by CSE, stays
+// with the producer). A pad with another value stays explicit. The clamp
+// after the product, fused, writes the product's result in place.
+// CHECK-LABEL: func.func @depthwise_padding
+// CHECK: %[[EMPTY:.+]] = tensor.empty() : tensor<1x4x8x8xf32>
+// CHECK: linalg.generic {{.*}} outs(%[[EMPTY]]
+// CHECK: tensor.pad
+// CHECK: %[[OWN:.+]] = tensor.empty() : tensor<1x4x8x8xf32>
+// CHECK: linalg.generic {{.*}} ins(%arg2 : tensor<4x1x1xf32>) outs(%[[OWN]]
+// CHECK: kiln.ukernel = {epilogue = ["addends", "clamp"], isa = "avx512", kernel = "sdwconv2d", padding = "implicit"
+// CHECK: %[[FLAT:.+]] = tensor.collapse_shape
+// CHECK: linalg.generic {{.*}} ins(%[[FLAT]] : tensor<1x4x8x8xf32>) outs(%[[FLAT]] : tensor<1x4x8x8xf32>)
+// CHECK: arith.minimumf
+// CHECK: kiln.ukernel = {isa = "avx512", kernel = "sdwconv2d", register_tile
+#in = affine_map<(n, g, m, oh, ow, c, kh, kw) -> (n, g, c, oh + kh, ow + kw)>
+#w = affine_map<(n, g, m, oh, ow, c, kh, kw) -> (g, m, c, kh, kw)>
+#o = affine_map<(n, g, m, oh, ow, c, kh, kw) -> (n, g, m, oh, ow)>
+#channel = affine_map<(n, c, h, w) -> (c, 0, 0)>
+#id4 = affine_map<(n, c, h, w) -> (n, c, h, w)>
+func.func @depthwise_padding(%x: tensor<1x4x8x8xf32>, %w: tensor<4x1x1x3x3xf32>, %bias: tensor<4x1x1xf32>) -> (tensor<1x4x8x8xf32>, tensor<1x4x1x8x8xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %one = arith.constant 1.0 : f32
+  %six = arith.constant 6.0 : f32
+  %e = tensor.empty() : tensor<1x4x8x8xf32>
+  %copy = linalg.generic {indexing_maps = [#id4, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%x : tensor<1x4x8x8xf32>) outs(%e : tensor<1x4x8x8xf32>) {
+  ^bb0(%v: f32, %o: f32):
+    linalg.yield %v : f32
+  } -> tensor<1x4x8x8xf32>
+  %p = tensor.pad %copy low[0, 0, 1, 1] high[0, 0, 1, 1] {
+  ^bb0(%i: index, %j: index, %k: index, %l: index):
+    tensor.yield %zero : f32
+  } : tensor<1x4x8x8xf32> to tensor<1x4x10x10xf32>
+  %pg = tensor.expand_shape %p [[0], [1, 2], [3], [4]] output_shape [1, 4, 1, 10, 10] : tensor<1x4x10x10xf32> into tensor<1x4x1x10x10xf32>
+  %b = linalg.generic {indexing_maps = [#channel, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%bias : tensor<4x1x1xf32>) outs(%e : tensor<1x4x8x8xf32>) {
+  ^bb0(%v: f32, %o: f32):
+    linalg.yield %v : f32
+  } -> tensor<1x4x8x8xf32>
+  %bg = tensor.expand_shape %b [[0], [1], [2, 3], [4]] output_shape [1, 4, 1, 8, 8] : tensor<1x4x8x8xf32> into tensor<1x4x1x8x8xf32>
+  %conv = linalg.generic {indexing_maps = [#in, #w, #o], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
+      ins(%pg, %w : tensor<1x4x1x10x10xf32>, tensor<4x1x1x3x3xf32>) outs(%bg : tensor<1x4x1x8x8xf32>) {
+  ^bb0(%a: f32, %c: f32, %s: f32):
+    %m = arith.mulf %a, %c : f32
+    %t = arith.addf %s, %m : f32
+    linalg.yield %t : f32
+  } -> tensor<1x4x1x8x8xf32>
+  %flat = tensor.collapse_shape %conv [[0], [1], [2, 3], [4]] : tensor<1x4x1x8x8xf32> into tensor<1x4x8x8xf32>
+  %clip = linalg.generic {indexing_maps = [#id4, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%flat : tensor<1x4x8x8xf32>) outs(%e : tensor<1x4x8x8xf32>) {
+  ^bb0(%v: f32, %o: f32):
+    %lo = arith.maximumf %v, %zero : f32
+    %hi = arith.minimumf %lo, %six : f32
+    linalg.yield %hi : f32
+  } -> tensor<1x4x8x8xf32>
+  %q = tensor.pad %x low[0, 0, 1, 1] high[0, 0, 1, 1] {
+  ^bb0(%i: index, %j: index, %k: index, %l: index):
+    tensor.yield %one : f32
+  } : tensor<1x4x8x8xf32> to tensor<1x4x10x10xf32>
+  %qg = tensor.expand_shape %q [[0], [1, 2], [3], [4]] output_shape [1, 4, 1, 10, 10] : tensor<1x4x10x10xf32> into tensor<1x4x1x10x10xf32>
+  %init = tensor.empty() : tensor<1x4x1x8x8xf32>
+  %conv2 = linalg.generic {indexing_maps = [#in, #w, #o], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
+      ins(%qg, %w : tensor<1x4x1x10x10xf32>, tensor<4x1x1x3x3xf32>) outs(%init : tensor<1x4x1x8x8xf32>) {
+  ^bb0(%a: f32, %c: f32, %s: f32):
+    %m = arith.mulf %a, %c : f32
+    %t = arith.addf %s, %m : f32
+    linalg.yield %t : f32
+  } -> tensor<1x4x1x8x8xf32>
+  return %clip, %conv2 : tensor<1x4x8x8xf32>, tensor<1x4x1x8x8xf32>
+}

@@ -143,9 +143,10 @@ def KilnCPUFusePadding : Pass<"kiln-cpu-fuse-padding", "mlir::func::FuncOp"> {
     before a padded convolution or pooling) becomes a fill of the padded
     tensor and the elementwise op writing into its interior
     (`extract_slice` / `insert_slice`), so after bufferization there is no
-    separate copy of the unpadded result. Runs before
-    `kiln-cpu-select-kernels`, whose epilogue fusion then lets the producing
-    convolution write the interior itself.
+    separate copy of the unpadded result. Runs after
+    `kiln-cpu-select-kernels`: a pad whose every reader is a kernel that
+    adds the zeros itself (`padding = "implicit"`, the depthwise kernel)
+    stays a `tensor.pad`, which `kiln-cpu-lower-ukernels` then removes.
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect",
                            "::mlir::tensor::TensorDialect"];
@@ -222,6 +223,12 @@ def KilnCPUSelectKernels : Pass<"kiln-cpu-select-kernels", "mlir::func::FuncOp">
     into an elementwise clamp (ReLU, Clip, a chain of maximumf/minimumf or
     compare-and-select with constant bounds), given an output that starts as
     addends or zero.
+
+    `padding = "implicit"` marks a depthwise convolution whose input is a
+    `tensor.pad` with +0.0 of the rows and columns only: the kernel reads the
+    pad's source and adds the zeros itself, so `kiln-cpu-fuse-padding`
+    leaves that pad alone and `kiln-cpu-lower-ukernels` drops the padded
+    copy that bufferization made of it.
   }];
   let options = [
     Option<"isa", "isa", "std::string", "\"host\"",
