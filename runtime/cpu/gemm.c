@@ -1934,20 +1934,75 @@ typedef struct dw_plane {
   int64_t d_oh, e_oh, d_ow, e_ow;
   int from_out, clamp;
   float lo, hi;
+  /* Implicit zero padding (AVX-512 only): `in` is height x width, and the
+   * window of output (0, 0) starts at (-top, -left). Without, `in` is
+   * already padded. */
+  int padded;
+  int64_t height, width, top, left;
 } dw_plane;
+
+/* The lanes of the two 16-float loads from row[c0] that hold columns of
+ * an unpadded row of `width` floats, for a vector of n (<= 16) outputs with
+ * horizontal stride s (1 or 2): stride 1 loads n columns, stride 2 loads
+ * 2n - 1 and keeps the even ones. Masked lanes are never read, so the
+ * window may start left of the row or run past its end. */
+typedef struct dw_window {
+  __mmask16 low, high;
+} dw_window;
+
+__attribute__((target("avx512f"))) static inline dw_window
+dw_window_for(int64_t c0, int64_t n, int64_t s, int64_t width) {
+  int64_t need = s == 1 ? min64(n, 16) : n >= 16 ? 31 : n > 0 ? 2 * n - 1 : 0;
+  int64_t end = min64(need, width - c0);
+  dw_window m = {(__mmask16)(lanes(end) & ~lanes(-c0)),
+                 (__mmask16)(lanes(end - 16) & ~lanes(-c0 - 16))};
+  return m;
+}
+
+__attribute__((target("avx512f"))) static inline __m512
+load_window_avx512(const float *row, int64_t c0, int64_t s, dw_window m) {
+  if (s == 1)
+    return _mm512_maskz_loadu_ps(m.low, row + c0);
+  const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12,
+                                        10, 8, 6, 4, 2, 0);
+  return _mm512_permutex2var_ps(_mm512_maskz_loadu_ps(m.low, row + c0), even,
+                                _mm512_maskz_loadu_ps(m.high, row + c0 + 16));
+}
 
 /* The NV * 16 outputs of one row from x on (NV <= 4): three partial sums
  * per vector (one per kernel row), then the epilogue. Only the vectors the
- * row needs are computed: a 7-wide plane uses one of four. */
+ * row needs are computed: a 7-wide plane uses one of four. With `windows`
+ * (the masks of each 16-output vector's three taps; where it is inlined,
+ * known to be NULL or not) a NULL row reads as zeros and the columns are
+ * windows of the unpadded row. */
 __attribute__((target("avx512f"), always_inline)) static inline void
 dw3x3_chunk_avx512(const dw_problem *p, const dw_plane *q, const __m512 w[9],
                    const float *const rows[3], float *out, const float *d,
-                   const float *e, float constant, int64_t x, int nv) {
+                   const float *e, float constant, int64_t x, int nv,
+                   const dw_window *windows) {
+  const int padded = windows != NULL;
   const int64_t s = p->stride_w;
   __m512 acc[4][3];
   for (int v = 0; v < nv; ++v) {
     int64_t n = p->out_w - (x + 16 * v);
     for (int r = 0; r < 3; ++r) {
+      if (padded) {
+        if (!rows[r]) {
+          acc[v][r] = _mm512_setzero_ps();
+          continue;
+        }
+        int64_t c0 = (x + 16 * v) * s - q->left;
+        const dw_window *m = windows + ((x >> 4) + v) * 3;
+        acc[v][r] =
+            _mm512_mul_ps(w[3 * r], load_window_avx512(rows[r], c0, s, m[0]));
+        acc[v][r] = _mm512_fmadd_ps(
+            w[3 * r + 1], load_window_avx512(rows[r], c0 + 1, s, m[1]),
+            acc[v][r]);
+        acc[v][r] = _mm512_fmadd_ps(
+            w[3 * r + 2], load_window_avx512(rows[r], c0 + 2, s, m[2]),
+            acc[v][r]);
+        continue;
+      }
       const float *base = rows[r] + (x + 16 * v) * s;
       acc[v][r] = _mm512_mul_ps(w[3 * r], load_strided_avx512(base, n, s));
       acc[v][r] = _mm512_fmadd_ps(
@@ -1976,35 +2031,63 @@ dw3x3_chunk_avx512(const dw_problem *p, const dw_plane *q, const __m512 w[9],
   }
 }
 
+/* One output row's chunks, with the windows of implicit padding or none. */
+__attribute__((target("avx512f"), always_inline)) static inline void
+dw3x3_row_avx512(const dw_problem *p, const dw_plane *q, const __m512 w[9],
+                 const float *const rows[3], float *out, const float *d,
+                 const float *e, float constant, const dw_window *windows) {
+  for (int64_t x = 0; x < p->out_w; x += 64) {
+    switch (ceil_div(min64(64, p->out_w - x), 16)) {
+    case 1:
+      dw3x3_chunk_avx512(p, q, w, rows, out, d, e, constant, x, 1, windows);
+      break;
+    case 2:
+      dw3x3_chunk_avx512(p, q, w, rows, out, d, e, constant, x, 2, windows);
+      break;
+    case 3:
+      dw3x3_chunk_avx512(p, q, w, rows, out, d, e, constant, x, 3, windows);
+      break;
+    default:
+      dw3x3_chunk_avx512(p, q, w, rows, out, d, e, constant, x, 4, windows);
+      break;
+    }
+  }
+}
+
 __attribute__((target("avx512f"))) static void
 dw3x3_plane_avx512(const dw_problem *p, const dw_plane *q, int64_t oh0,
                    int64_t oh1) {
   __m512 w[9];
   for (int t = 0; t < 9; ++t)
     w[t] = _mm512_set1_ps(q->w[(t / 3) * p->w_h + (t % 3) * p->w_w]);
+  /* With implicit padding, the windows of every vector's taps, the same
+   * for all rows (planes up to 1024 outputs wide; wider ones take the
+   * padded copy, see sdwconv2d). */
+  dw_window windows[64 * 3];
+  if (q->padded)
+    for (int64_t v = 0; v < ceil_div(p->out_w, 16); ++v)
+      for (int t = 0; t < 3; ++t)
+        windows[v * 3 + t] =
+            dw_window_for(16 * v * p->stride_w - q->left + t, p->out_w - 16 * v,
+                          p->stride_w, q->width);
   for (int64_t oh = oh0; oh < oh1; ++oh) {
-    const float *r0 = q->in + oh * p->stride_h * p->in_h;
-    const float *rows[3] = {r0, r0 + p->in_h, r0 + 2 * p->in_h};
     float *out = q->out + oh * p->out_oh;
     const float *d = q->d ? q->d + oh * q->d_oh : NULL;
     const float *e = q->e ? q->e + oh * q->e_oh : NULL;
     float constant = (d && !q->d_ow ? *d : 0.0f) + (e && !q->e_ow ? *e : 0.0f);
-    for (int64_t x = 0; x < p->out_w; x += 64) {
-      switch (ceil_div(min64(64, p->out_w - x), 16)) {
-      case 1:
-        dw3x3_chunk_avx512(p, q, w, rows, out, d, e, constant, x, 1);
-        break;
-      case 2:
-        dw3x3_chunk_avx512(p, q, w, rows, out, d, e, constant, x, 2);
-        break;
-      case 3:
-        dw3x3_chunk_avx512(p, q, w, rows, out, d, e, constant, x, 3);
-        break;
-      default:
-        dw3x3_chunk_avx512(p, q, w, rows, out, d, e, constant, x, 4);
-        break;
+    if (q->padded) {
+      /* Rows above or below the input read as zeros. */
+      const float *rows[3];
+      for (int r = 0; r < 3; ++r) {
+        int64_t y = oh * p->stride_h + r - q->top;
+        rows[r] = y >= 0 && y < q->height ? q->in + y * p->in_h : NULL;
       }
+      dw3x3_row_avx512(p, q, w, rows, out, d, e, constant, windows);
+      continue;
     }
+    const float *r0 = q->in + oh * p->stride_h * p->in_h;
+    const float *rows[3] = {r0, r0 + p->in_h, r0 + 2 * p->in_h};
+    dw3x3_row_avx512(p, q, w, rows, out, d, e, constant, NULL);
   }
 }
 
@@ -2160,9 +2243,11 @@ static void sdwconv2d(kiln_isa requested, KILN_SDWCONV2D_ARGS) {
   kiln_isa isa = kiln_ukernel_resolve_isa(requested);
   dw_row_fn row = dw_rows[isa];
   /* The extent of the padded input the windows cover. With implicit
-   * padding each run of rows reads a zero-padded copy of its input rows
-   * (`stride` floats per row, a vector of slack) from a buffer of its
-   * thread, which stays in cache: no padded tensor goes through memory. */
+   * padding the AVX-512 3 x 3 plane kernel reads the unpadded rows through
+   * masked windows; the other kernels read each run of rows as a
+   * zero-padded copy of its input rows (`stride` floats per row, a vector
+   * of slack) in a buffer of their thread, which stays in cache. Either
+   * way no padded tensor goes through memory. */
   int64_t extent_h = (out_h - 1) * stride_h + (kernel_h - 1) * dilation_h + 1;
   int64_t extent_w = (out_w - 1) * stride_w + (kernel_w - 1) * dilation_w + 1;
   int implicit =
@@ -2178,6 +2263,9 @@ static void sdwconv2d(kiln_isa requested, KILN_SDWCONV2D_ARGS) {
   int plane3x3 = rows_fuse && in_channels == 1 && kernel_h == 3 &&
                  kernel_w == 3 && dilation_h == 1 && dilation_w == 1 &&
                  (in_w == 1 || implicit) && (stride_w == 1 || stride_w == 2);
+  /* The AVX-512 plane kernel reads contiguous unpadded rows itself. */
+  int direct = implicit && plane3x3 && isa == KILN_ISA_AVX512 && in_w == 1 &&
+               out_w <= 64 * 16;
   dw_problem p = {out_h,    out_w,      kernel_h,   kernel_w, stride_h,
                   stride_w, dilation_h, dilation_w, in_h,     in_w,
                   w_h,      w_w,        out_oh,     out_ow};
@@ -2202,7 +2290,7 @@ static void sdwconv2d(kiln_isa requested, KILN_SDWCONV2D_ARGS) {
     split_range(work, omp_get_num_threads(), omp_get_thread_num(), &begin,
                 &end);
     float *scratch = NULL;
-    if (implicit && begin < end)
+    if (implicit && !direct && begin < end)
       scratch = aligned_alloc(64, (size_t)(in_channels * extent_h * stride) *
                                       sizeof(float));
     int64_t plane = begin / out_h, oh = begin % out_h;
@@ -2216,7 +2304,7 @@ static void sdwconv2d(kiln_isa requested, KILN_SDWCONV2D_ARGS) {
       const dw_problem *q_problem = &p;
       const float *in_base = input + n * in_n + g * in_g;
       int64_t plane_n = in_n, plane_g = in_g, plane_c = in_c, first = 0;
-      if (implicit) {
+      if (implicit && !direct) {
         int64_t r0 = oh * stride_h;
         int64_t r1 =
             (oh + rows - 1) * stride_h + (kernel_h - 1) * dilation_h + 1;
@@ -2243,7 +2331,12 @@ static void sdwconv2d(kiln_isa requested, KILN_SDWCONV2D_ARGS) {
                       accumulate != 0,
                       clamp,
                       lo,
-                      hi};
+                      hi,
+                      direct,
+                      in_height,
+                      in_width,
+                      pad_top,
+                      pad_left};
         dw3x3_planes[isa](q_problem, &q, oh - first, oh - first + rows);
       } else {
         const float *in_item = implicit ? scratch : input;
