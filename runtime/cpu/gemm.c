@@ -40,13 +40,16 @@
       e_ow, addends, lo, hi
 
 /* The epilogue of one register tile, applied before its store: row i gets
- * the scalar s[i] plus the contiguous rows d[i] and e[i] (where not NULL),
- * then the clamp to [lo, hi]. */
+ * the scalar s[i] plus the contiguous rows d[i] + dcol and e[i] + ecol
+ * (where d[i], e[i] are not NULL), then the clamp to [lo, hi]. d and e point
+ * into the row tables of a whole macro block, so a tile's epilogue is set
+ * up in constant time. */
 typedef struct tile_epilogue {
   const float *s;
   /* Whether any d[i] or e[i] is set (else they are not read). */
   int rows;
-  const float *d[8], *e[8];
+  const float *const *d, *const *e;
+  int64_t dcol, ecol;
   float lo, hi;
 } tile_epilogue;
 
@@ -66,9 +69,9 @@ static inline float tile_element(const tile_epilogue *ep, int64_t i, int64_t j,
                                  float x) {
   x += ep->s[i];
   if (ep->rows && ep->d[i])
-    x += ep->d[i][j];
+    x += ep->d[i][ep->dcol + j];
   if (ep->rows && ep->e[i])
-    x += ep->e[i][j];
+    x += ep->e[i][ep->ecol + j];
   return clamp_value(x, ep->lo, ep->hi);
 }
 
@@ -139,9 +142,11 @@ typedef struct kernel {
         for (int h = 0; h < HALVES; ++h) {                                     \
           __m512 x = _mm512_add_ps(acc[i][h], s);                              \
           if (ep->rows && ep->d[i])                                            \
-            x = _mm512_add_ps(x, _mm512_loadu_ps(ep->d[i] + 16 * h));          \
+            x = _mm512_add_ps(x,                                               \
+                              _mm512_loadu_ps(ep->d[i] + ep->dcol + 16 * h));  \
           if (ep->rows && ep->e[i])                                            \
-            x = _mm512_add_ps(x, _mm512_loadu_ps(ep->e[i] + 16 * h));          \
+            x = _mm512_add_ps(x,                                               \
+                              _mm512_loadu_ps(ep->e[i] + ep->ecol + 16 * h));  \
           acc[i][h] = _mm512_min_ps(hi, _mm512_max_ps(lo, x));                 \
         }                                                                      \
       }                                                                        \
@@ -197,9 +202,9 @@ micro_avx2(int64_t kc, const float *restrict a, const float *restrict b,
       for (int h = 0; h < 2; ++h) {
         __m256 x = _mm256_add_ps(acc[i][h], s);
         if (ep->rows && ep->d[i])
-          x = _mm256_add_ps(x, _mm256_loadu_ps(ep->d[i] + 8 * h));
+          x = _mm256_add_ps(x, _mm256_loadu_ps(ep->d[i] + ep->dcol + 8 * h));
         if (ep->rows && ep->e[i])
-          x = _mm256_add_ps(x, _mm256_loadu_ps(ep->e[i] + 8 * h));
+          x = _mm256_add_ps(x, _mm256_loadu_ps(ep->e[i] + ep->ecol + 8 * h));
         acc[i][h] = _mm256_min_ps(hi, _mm256_max_ps(lo, x));
       }
     }
@@ -559,36 +564,47 @@ static int tile_epilogue_fits(const problem *p, int full) {
          (full || (p->d_cols == 0 && p->e_cols == 0));
 }
 
-/* The sums of the addends constant along each row, for rows [mb, me) (and
- * zeros up to 8 past them: a kernel may compute rows beyond the last). */
-static void row_constants(const problem *p, const out_tile *t, int64_t mb,
-                          int64_t me, float *sums) {
+/* What the register tiles of one macro block (rows [mb, me), at most 248)
+ * read for their epilogue, by row - mb: the sum of the addends constant
+ * along the row, and the rows of contiguous addends (NULL where absent).
+ * Entries up to 8 past the last row are zero or NULL: a kernel may compute
+ * rows beyond it. */
+typedef struct block_rows {
+  float sums[256];
+  const float *d[256], *e[256];
+} block_rows;
+
+static void block_rows_for(const problem *p, const out_tile *t, int64_t mb,
+                           int64_t me, block_rows *rows) {
   for (int64_t i = mb; i < me + 8; ++i) {
     float v = 0.0f;
+    const float *d = NULL, *e = NULL;
     if (i < me && p->d && !p->d_cols)
       v += t->d[p->dm[i] + p->dn[0]];
     if (i < me && p->e && !p->e_cols)
       v += t->e[p->em[i] + p->en[0]];
-    sums[i - mb] = v;
+    if (i < me && p->d && p->d_cols == 1)
+      d = t->d + p->dm[i];
+    if (i < me && p->e && p->e_cols == 1)
+      e = t->e + p->em[i];
+    rows->sums[i - mb] = v;
+    rows->d[i - mb] = d;
+    rows->e[i - mb] = e;
   }
 }
 
-/* Fills `ep` for the register tile at rows [i0, i0 + mv), column j0, its
- * row constants at `sums`. */
-static void tile_epilogue_for(const problem *p, const out_tile *t, int64_t i0,
-                              int64_t mv, int64_t j0, const float *sums,
-                              tile_epilogue *ep) {
-  ep->s = sums;
+/* Fills `ep` for the register tile at row i0 (block row i0 - mb), column
+ * j0. */
+static void tile_epilogue_for(const problem *p, const block_rows *rows,
+                              int64_t row, int64_t j0, tile_epilogue *ep) {
+  ep->s = rows->sums + row;
   ep->lo = p->lo;
   ep->hi = p->hi;
   ep->rows = p->d_cols == 1 || p->e_cols == 1;
-  if (!ep->rows)
-    return;
-  for (int64_t r = 0; r < 8; ++r) {
-    int64_t i = i0 + r;
-    ep->d[r] = r < mv && p->d && p->d_cols ? t->d + p->dm[i] + p->dn[j0] : NULL;
-    ep->e[r] = r < mv && p->e && p->e_cols ? t->e + p->em[i] + p->en[j0] : NULL;
-  }
+  ep->d = rows->d + row;
+  ep->e = rows->e + row;
+  ep->dcol = p->d && p->d_cols == 1 ? p->dn[j0] : 0;
+  ep->ecol = p->e && p->e_cols == 1 ? p->en[j0] : 0;
 }
 
 /* Applies the epilogue to rows [i0, i0 + mv) x columns [j0, j0 + nv). */
@@ -850,7 +866,7 @@ typedef struct block_ctx {
   int64_t a_panel_stride;
   int64_t kc, mb, jc;
   int accumulate, last, with_epilogue;
-  const float *sums;
+  const block_rows *rows;
 } block_ctx;
 
 /* Columns [j, j + nv) (nv <= kColumnTail) of the register tile at row i,
@@ -862,7 +878,7 @@ static void column_tile(const block_ctx *x, int64_t i, int64_t mv,
   tile_epilogue ep;
   int fused = x->with_epilogue;
   if (fused)
-    tile_epilogue_for(p, x->t, i, mv, j, x->sums + (i - x->mb), &ep);
+    tile_epilogue_for(p, x->rows, i - x->mb, j, &ep);
   columns_avx2(x->kc, ap, x->kr->mr, bp, ldb, nv, x->t->c + p->cm[i] + p->cn[j],
                p->c_rs, mv, x->accumulate, fused ? &ep : NULL);
   if (x->last && !fused)
@@ -926,7 +942,7 @@ static void block_tile(const block_ctx *x, int64_t i, int64_t me,
       (mv == mr || micro != kr->micro)) {
     int fused = x->with_epilogue;
     if (fused)
-      tile_epilogue_for(p, x->t, i, mv, j, x->sums + (i - x->mb), &ep);
+      tile_epilogue_for(p, x->rows, i - x->mb, j, &ep);
     micro(kc, ap, bp, ldb, c + p->cm[i] + p->cn[j], p->c_rs, x->accumulate,
           fused ? &ep : NULL);
     if (x->last && !fused)
@@ -938,7 +954,7 @@ static void block_tile(const block_ctx *x, int64_t i, int64_t me,
   int fused =
       x->with_epilogue && !x->accumulate && tile_epilogue_fits(p, nv == width);
   if (fused)
-    tile_epilogue_for(p, x->t, i, mv, j, x->sums + (i - x->mb), &ep);
+    tile_epilogue_for(p, x->rows, i - x->mb, j, &ep);
   micro(kc, ap, bp, ldb, tmp, nr, 0, fused ? &ep : NULL);
   for (int64_t ii = 0; ii < mv; ++ii) {
     float *row = c + p->cm[i + ii];
@@ -961,6 +977,30 @@ static void block_tile(const block_ctx *x, int64_t i, int64_t me,
   }
   if (x->last && !fused)
     apply_epilogue(x->isa, p, x->t, i, mv, j, nv);
+}
+
+/* Starts loading what the register tile at rows [i, me) (at most mr),
+ * columns [j, j + nv) touches after its product: its output rows and the
+ * rows of contiguous addends its epilogue reads. Issued one tile ahead,
+ * they arrive while the tile before computes (a ResNet-50 block's residual
+ * and output are megabytes, written or read long before, in L3). */
+static void prefetch_tile(const block_ctx *x, int64_t i, int64_t me, int64_t j,
+                          int64_t nv) {
+  const problem *p = x->p;
+  int64_t rows = min64(x->kr->mr, me - i);
+  int64_t bytes = nv * (int64_t)sizeof(float);
+  for (int64_t r = 0; r < rows; ++r) {
+    const char *c = (const char *)(x->t->c + p->cm[i + r] + p->cn[j]);
+    for (int64_t at = 0; at < bytes; at += 64)
+      _mm_prefetch(c + at, _MM_HINT_T0);
+    if (!x->with_epilogue)
+      continue;
+    const float *d = x->rows->d[i - x->mb + r], *e = x->rows->e[i - x->mb + r];
+    for (int64_t at = 0; d && at < bytes; at += 64)
+      _mm_prefetch((const char *)(d + p->dn[j]) + at, _MM_HINT_T0);
+    for (int64_t at = 0; e && at < bytes; at += 64)
+      _mm_prefetch((const char *)(e + p->en[j]) + at, _MM_HINT_T0);
+  }
 }
 
 /* Copies the in-place B panel at `bp` (nv < nr columns, rows b_ld apart)
@@ -989,14 +1029,13 @@ static void macro_kernel(kiln_isa isa, const kernel *kr, const problem *p,
                          int64_t mb, int64_t me, int64_t jc, int64_t ncur,
                          int64_t p0, int64_t p1, int accumulate, int last) {
   const int64_t mr = kr->mr, nr = kr->nr;
-  /* The row constants of the epilogue, once per block (mc <= 248 rows). */
-  float sums[256];
+  /* What the epilogue reads by row, once per block (mc <= 248 rows). */
+  block_rows rows;
   int with_epilogue = last && tile_epilogue_fits(p, 1);
   if (with_epilogue)
-    row_constants(p, t, mb, me, sums);
-  block_ctx x = {isa, kr, p,  t,          apack, a_panel_stride,
-                 kc,  mb, jc, accumulate, last,  with_epilogue,
-                 sums};
+    block_rows_for(p, t, mb, me, &rows);
+  block_ctx x = {isa, kr, p,          t,    apack,         a_panel_stride, kc,
+                 mb,  jc, accumulate, last, with_epilogue, &rows};
   /* A shallow product (small K) is bound by its stores: each row tile
    * sweeps all the panels, so C is written as a few long row streams
    * rather than a block of short ones (the whole B block is a few KiB). */
@@ -1038,6 +1077,11 @@ static void macro_kernel(kiln_isa isa, const kernel *kr, const problem *p,
         for (int64_t line = first; line < last_line; ++line)
           _mm_prefetch(next_panel + line * 64, _MM_HINT_T1);
       }
+      /* The next tile down this panel, or the top of the next panel. */
+      if (p->c_rows_linear && i + mr < me)
+        prefetch_tile(&x, i + mr, me, j, nv);
+      else if (p->c_rows_linear && panel + 1 < p1)
+        prefetch_tile(&x, mb, me, j + nr, min64(nr, ncur - (panel + 1) * nr));
       block_tile(&x, i, me, bp, ldb, j, nv);
     }
   }

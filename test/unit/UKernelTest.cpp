@@ -480,6 +480,9 @@ TEST_P(UKernelTest, DepthwiseImplicitPadding) {
       {{2, 5, 2, 1, 31, 13, 5, 3, 3, 1, 2, 2}, {2, 1, 3, 0}},    // uneven
       {{1, 3, 1, 1, 12, 140, 5, 5, 1, 2, 1, 1}, {2, 2, 2, 2}},   // 5x5
       {{1, 2, 1, 1, 8, 70, 3, 3, 1, 1, 1, 1}, {3, 0, 0, 3}},     // one-sided
+      // A dilated 5 x 5 window keeping the size; many 7 x 7 planes.
+      {{1, 3, 1, 1, 12, 14, 5, 5, 1, 1, 2, 2}, {4, 4, 4, 4}},
+      {{2, 40, 1, 1, 9, 9, 3, 3, 1, 1, 1, 1}, {1, 1, 1, 1}},
   };
   for (const auto &[c, padding] : cases) {
     checkConv(GetParam(), ConvKernel::Depthwise, c, rng, 0, {false}, padding);
