@@ -1049,6 +1049,12 @@ static void macro_kernel(kiln_isa isa, const kernel *kr, const problem *p,
           ldb = p->b_ld;
         else if (p->b_in_place)
           bp = edge;
+        /* The next tile along these rows, or the first of the next. */
+        if (p->c_rows_linear && panel + 1 < p1)
+          prefetch_tile(&x, i, me, j + nr, min64(nr, ncur - (panel + 1) * nr));
+        else if (p->c_rows_linear && i + mr < me)
+          prefetch_tile(&x, i + mr, me, jc + p0 * nr,
+                        min64(nr, ncur - p0 * nr));
         block_tile(&x, i, me, bp, ldb, j, nv);
       }
     return;
@@ -1070,12 +1076,26 @@ static void macro_kernel(kiln_isa isa, const kernel *kr, const problem *p,
     int64_t panel_lines = kc * nr * (int64_t)sizeof(float) / 64;
     int64_t tiles = ceil_div(me - mb, mr),
             lines_per_tile = ceil_div(panel_lines, tiles);
+    /* An in-place B's next panel is kc rows of nr floats, b_ld apart: a
+     * stride the hardware prefetchers lose track of (one stream per row).
+     * Each row tile prefetches its share of the rows. */
+    int64_t rows_per_tile = ceil_div(kc, tiles);
+    int in_place_next =
+        p->b_in_place && panel + 1 < p1 && jc + (panel + 2) * nr <= jc + ncur;
     for (int64_t i = mb; i < me; i += mr) {
       if (next_panel && !p->b_in_place) {
         int64_t first = (i - mb) / mr * lines_per_tile;
         int64_t last_line = min64(first + lines_per_tile, panel_lines);
         for (int64_t line = first; line < last_line; ++line)
           _mm_prefetch(next_panel + line * 64, _MM_HINT_T1);
+      } else if (in_place_next) {
+        int64_t first = (i - mb) / mr * rows_per_tile;
+        int64_t last_row = min64(first + rows_per_tile, kc);
+        const char *next = (const char *)(bp + nr);
+        for (int64_t row = first; row < last_row; ++row)
+          for (int64_t at = 0; at < nr * (int64_t)sizeof(float); at += 64)
+            _mm_prefetch(next + row * p->b_ld * (int64_t)sizeof(float) + at,
+                         _MM_HINT_T0);
       }
       /* The next tile down this panel, or the top of the next panel. */
       if (p->c_rows_linear && i + mr < me)
