@@ -992,14 +992,14 @@ static void prefetch_tile(const block_ctx *x, int64_t i, int64_t me, int64_t j,
   for (int64_t r = 0; r < rows; ++r) {
     const char *c = (const char *)(x->t->c + p->cm[i + r] + p->cn[j]);
     for (int64_t at = 0; at < bytes; at += 64)
-      _mm_prefetch(c + at, _MM_HINT_T0);
+      _mm_prefetch(c + at, _MM_HINT_T1);
     if (!x->with_epilogue)
       continue;
     const float *d = x->rows->d[i - x->mb + r], *e = x->rows->e[i - x->mb + r];
     for (int64_t at = 0; d && at < bytes; at += 64)
-      _mm_prefetch((const char *)(d + p->dn[j]) + at, _MM_HINT_T0);
+      _mm_prefetch((const char *)(d + p->dn[j]) + at, _MM_HINT_T1);
     for (int64_t at = 0; e && at < bytes; at += 64)
-      _mm_prefetch((const char *)(e + p->en[j]) + at, _MM_HINT_T0);
+      _mm_prefetch((const char *)(e + p->en[j]) + at, _MM_HINT_T1);
   }
 }
 
