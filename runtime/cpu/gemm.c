@@ -1049,6 +1049,17 @@ static void macro_kernel(kiln_isa isa, const kernel *kr, const problem *p,
           ldb = p->b_ld;
         else if (p->b_in_place)
           bp = edge;
+        /* The first row tile brings the next in-place B panel toward L1
+         * (one hardware stream per B row is more than they track); the
+         * others find the block in L2. */
+        if (i == mb && p->b_in_place && panel + 1 < p1 &&
+            (panel + 2) * nr <= ncur) {
+          const char *next = (const char *)(bp + nr);
+          for (int64_t row = 0; row < kc; ++row)
+            for (int64_t at = 0; at < nr * (int64_t)sizeof(float); at += 64)
+              _mm_prefetch(next + row * p->b_ld * (int64_t)sizeof(float) + at,
+                           _MM_HINT_T0);
+        }
         /* The next tile along these rows, or the first of the next. */
         if (p->c_rows_linear && panel + 1 < p1)
           prefetch_tile(&x, i, me, j + nr, min64(nr, ncur - (panel + 1) * nr));
