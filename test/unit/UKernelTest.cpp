@@ -458,6 +458,11 @@ TEST_P(UKernelTest, DepthwiseConv2D) {
       {1, 5, 1, 1, 16, 16, 3, 3, 2, 2, 1, 1},
       {1, 3, 1, 1, 30, 30, 3, 3, 1, 1, 1, 1},
       {1, 3, 1, 1, 12, 81, 3, 3, 2, 2, 1, 1},
+      // 16 channels a vector on AVX-512 (rows of at most 8 outputs, 16 or
+      // more channels): a partial last block, stride 2, a 5 x 5 window.
+      {1, 33, 1, 1, 16, 16, 3, 3, 2, 2, 1, 1},
+      {2, 20, 1, 1, 9, 9, 3, 3, 1, 1, 1, 1},
+      {1, 16, 1, 1, 11, 11, 5, 5, 1, 1, 1, 1},
   };
   for (const ConvCase &c : cases) {
     checkConv(GetParam(), ConvKernel::Depthwise, c, rng);
@@ -483,6 +488,8 @@ TEST_P(UKernelTest, DepthwiseImplicitPadding) {
       // A dilated 5 x 5 window keeping the size; many 7 x 7 planes.
       {{1, 3, 1, 1, 12, 14, 5, 5, 1, 1, 2, 2}, {4, 4, 4, 4}},
       {{2, 40, 1, 1, 9, 9, 3, 3, 1, 1, 1, 1}, {1, 1, 1, 1}},
+      {{1, 20, 1, 1, 15, 15, 3, 3, 2, 2, 1, 1}, {1, 1, 0, 0}},
+      {{1, 48, 1, 1, 10, 10, 3, 3, 1, 1, 1, 1}, {1, 1, 1, 1}},
   };
   for (const auto &[c, padding] : cases) {
     checkConv(GetParam(), ConvKernel::Depthwise, c, rng, 0, {false}, padding);
