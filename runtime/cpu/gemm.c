@@ -2210,8 +2210,90 @@ dw3x3_plane_avx512(const dw_problem *p, const dw_plane *q, int64_t oh0,
     }                                                                          \
   }
 
-DEFINE_DW3X3(avx2, __attribute__((target("avx2,fma"))))
+DEFINE_DW3X3(avx2_loops, __attribute__((target("avx2,fma"))))
 DEFINE_DW3X3(generic, )
+
+#define AVX2_ATTRS __attribute__((target("avx2,fma")))
+
+/* Lanes j < n (n <= 8) of base[s * j] for s = 1 or 2, the others 0; stride
+ * 2 loads 2n - 1 inputs and keeps the even ones. */
+AVX2_ATTRS static inline __m256 load_strided_avx2(const float *base, int64_t n,
+                                                  int64_t s) {
+  const __m256i index = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  if (s == 1) {
+    if (n >= 8)
+      return _mm256_loadu_ps(base);
+    return _mm256_maskload_ps(
+        base, _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n), index));
+  }
+  int64_t need = n >= 8 ? 15 : n > 0 ? 2 * n - 1 : 0;
+  __m256 lo = _mm256_maskload_ps(
+      base, _mm256_cmpgt_epi32(_mm256_set1_epi32((int)need), index));
+  __m256 hi = _mm256_maskload_ps(
+      base + 8, _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(need - 8)), index));
+  /* Evens of lo then of hi, then the 64-bit lanes back in order. */
+  __m256 even = _mm256_shuffle_ps(lo, hi, 0x88);
+  return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(even), 0xd8));
+}
+
+/* The AVX2 plane kernel: 16 outputs of a row at a time, three partial sums
+ * per vector (one per kernel row) as on AVX-512; the nine weights and six
+ * sums fill fifteen of the sixteen registers. Planes with implicit padding
+ * come as padded copies (see sdwconv2d). */
+AVX2_ATTRS static void dw3x3_plane_avx2(const dw_problem *p, const dw_plane *q,
+                                        int64_t oh0, int64_t oh1) {
+  if (q->padded) {
+    dw3x3_plane_avx2_loops(p, q, oh0, oh1);
+    return;
+  }
+  __m256 w[9];
+  for (int t = 0; t < 9; ++t)
+    w[t] = _mm256_set1_ps(q->w[(t / 3) * p->w_h + (t % 3) * p->w_w]);
+  const int64_t s = p->stride_w;
+  const __m256i index = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  const __m256 lo = _mm256_set1_ps(q->lo), hi = _mm256_set1_ps(q->hi);
+  for (int64_t oh = oh0; oh < oh1; ++oh) {
+    const float *r0 = q->in + oh * p->stride_h * p->in_h;
+    const float *rows[3] = {r0, r0 + p->in_h, r0 + 2 * p->in_h};
+    float *out = q->out + oh * p->out_oh;
+    const float *d = q->d ? q->d + oh * q->d_oh : NULL;
+    const float *e = q->e ? q->e + oh * q->e_oh : NULL;
+    float constant = (d && !q->d_ow ? *d : 0.0f) + (e && !q->e_ow ? *e : 0.0f);
+    for (int64_t x = 0; x < p->out_w; x += 16) {
+      int nv = p->out_w - x > 8 ? 2 : 1;
+      __m256 acc[2][3];
+      for (int v = 0; v < nv; ++v) {
+        int64_t n = p->out_w - (x + 8 * v);
+        for (int r = 0; r < 3; ++r) {
+          const float *base = rows[r] + (x + 8 * v) * s;
+          acc[v][r] = _mm256_mul_ps(w[3 * r], load_strided_avx2(base, n, s));
+          acc[v][r] = _mm256_fmadd_ps(
+              w[3 * r + 1], load_strided_avx2(base + 1, n, s), acc[v][r]);
+          acc[v][r] = _mm256_fmadd_ps(
+              w[3 * r + 2], load_strided_avx2(base + 2, n, s), acc[v][r]);
+        }
+      }
+      for (int v = 0; v < nv; ++v) {
+        int64_t xv = x + 8 * v, n = p->out_w - xv;
+        __m256i mask =
+            _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n < 8 ? n : 8)), index);
+        __m256 sum =
+            _mm256_add_ps(_mm256_add_ps(acc[v][0], acc[v][1]),
+                          _mm256_add_ps(acc[v][2], _mm256_set1_ps(constant)));
+        if (q->from_out)
+          sum = _mm256_add_ps(sum, _mm256_maskload_ps(out + xv, mask));
+        if (d && q->d_ow)
+          sum = _mm256_add_ps(sum, _mm256_maskload_ps(d + xv, mask));
+        if (e && q->e_ow)
+          sum = _mm256_add_ps(sum, _mm256_maskload_ps(e + xv, mask));
+        /* max(lo, x) and min(hi, x) return x when it is a NaN. */
+        if (q->clamp)
+          sum = _mm256_min_ps(hi, _mm256_max_ps(lo, sum));
+        _mm256_maskstore_ps(out + xv, mask, sum);
+      }
+    }
+  }
+}
 
 typedef void (*dw3x3_fn)(const dw_problem *, const dw_plane *, int64_t,
                          int64_t);
