@@ -1025,13 +1025,11 @@ matchImplicitPadding(linalg::LinalgOp op) {
     result.source = copy.getInputs().front();
   else
     return std::nullopt;
-  // The interior: all of the batch and channels, unit strides, the source's
-  // static shape at a static row and column.
-  auto sourceType = cast<MemRefType>(result.source.getType());
+  // The interior (the copy makes it the source's shape, dynamic dims
+  // included): all of the batch and channels, unit strides, at a static row
+  // and column.
   ArrayRef<int64_t> offsets = result.interior.getStaticOffsets();
-  if (!sourceType.hasStaticShape() ||
-      result.interior.getStaticSizes() != sourceType.getShape() ||
-      llvm::any_of(result.interior.getStaticStrides(),
+  if (llvm::any_of(result.interior.getStaticStrides(),
                    [](int64_t stride) { return stride != 1; }) ||
       offsets[0] != 0 || offsets[1] != 0 || ShapedType::isDynamic(offsets[2]) ||
       ShapedType::isDynamic(offsets[3]))

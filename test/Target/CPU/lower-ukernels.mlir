@@ -557,3 +557,42 @@ func.func @depthwise_source_overwritten(%x: memref<1x2x4x4xf32>, %w: memref<2x1x
   memref.dealloc %padded : memref<1x2x6x6xf32>
   return
 }
+
+// -----
+
+// Dynamic rows and columns: the copy gives the interior the source's shape,
+// so the kernel reads the source, its size taken at run time.
+// CHECK-LABEL: func.func @depthwise_implicit_padding_dynamic
+// CHECK-NOT: memref.copy
+// CHECK: %[[SRC:.+]], %[[SOFF:.+]], %[[SIZE:.+]]:4, %{{.+}}:4 = memref.extract_strided_metadata %arg0
+// CHECK: call @kiln_ukernel_sdwconv2d_generic({{.*}}, %[[SRC]], %[[SOFF]], {{.*}}, %[[SIZE]]#2, %[[SIZE]]#3, %c1, %c1)
+#in = affine_map<(n, g, m, oh, ow, c, kh, kw) -> (n, g, c, oh + kh, ow + kw)>
+#w = affine_map<(n, g, m, oh, ow, c, kh, kw) -> (g, m, c, kh, kw)>
+#o = affine_map<(n, g, m, oh, ow, c, kh, kw) -> (n, g, m, oh, ow)>
+func.func @depthwise_implicit_padding_dynamic(%x: memref<1x2x?x?xf32>, %w: memref<2x1x1x3x3xf32>, %out: memref<1x2x1x?x?xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %c2 = arith.constant 2 : index
+  %c3 = arith.constant 3 : index
+  %h = memref.dim %x, %c2 : memref<1x2x?x?xf32>
+  %wd = memref.dim %x, %c3 : memref<1x2x?x?xf32>
+  %hp = arith.addi %h, %c2 : index
+  %wp = arith.addi %wd, %c2 : index
+  %padded = memref.alloc(%hp, %wp) : memref<1x2x?x?xf32>
+  linalg.map outs(%padded : memref<1x2x?x?xf32>)
+    (%init: f32) {
+      linalg.yield %zero : f32
+    }
+  %interior = memref.subview %padded[0, 0, 1, 1] [1, 2, %h, %wd] [1, 1, 1, 1] : memref<1x2x?x?xf32> to memref<1x2x?x?xf32, strided<[?, ?, ?, 1], offset: ?>>
+  memref.copy %x, %interior : memref<1x2x?x?xf32> to memref<1x2x?x?xf32, strided<[?, ?, ?, 1], offset: ?>>
+  %grouped = memref.expand_shape %padded [[0], [1, 2], [3], [4]] output_shape [1, 2, 1, %hp, %wp] : memref<1x2x?x?xf32> into memref<1x2x1x?x?xf32>
+  linalg.generic {indexing_maps = [#in, #w, #o], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
+      ins(%grouped, %w : memref<1x2x1x?x?xf32>, memref<2x1x1x3x3xf32>) outs(%out : memref<1x2x1x?x?xf32>)
+      attrs = {kiln.ukernel = {isa = "generic", kernel = "sdwconv2d", padding = "implicit", register_tile = array<i64: 4, 16>}} {
+  ^bb0(%a: f32, %b: f32, %s: f32):
+    %p = arith.mulf %a, %b : f32
+    %t = arith.addf %s, %p : f32
+    linalg.yield %t : f32
+  }
+  memref.dealloc %padded : memref<1x2x?x?xf32>
+  return
+}
