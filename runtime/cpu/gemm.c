@@ -2046,6 +2046,28 @@ load_window_avx512(const float *row, int64_t c0, int64_t s, dw_window m) {
                                 _mm512_maskz_loadu_ps(m.high, row + c0 + 16));
 }
 
+/* The 16 outputs of a row from xv on: the three partial sums, the
+ * epilogue, the masked store. */
+__attribute__((target("avx512f"), always_inline)) static inline void
+dw3x3_store_avx512(const dw_problem *p, const dw_plane *q, const __m512 acc[3],
+                   float *out, const float *d, const float *e, float constant,
+                   int64_t xv) {
+  __mmask16 mask = lanes(p->out_w - xv);
+  __m512 sum = _mm512_add_ps(_mm512_add_ps(acc[0], acc[1]),
+                             _mm512_add_ps(acc[2], _mm512_set1_ps(constant)));
+  if (q->from_out)
+    sum = _mm512_add_ps(sum, _mm512_maskz_loadu_ps(mask, out + xv));
+  if (d && q->d_ow)
+    sum = _mm512_add_ps(sum, _mm512_maskz_loadu_ps(mask, d + xv));
+  if (e && q->e_ow)
+    sum = _mm512_add_ps(sum, _mm512_maskz_loadu_ps(mask, e + xv));
+  /* max(lo, x) and min(hi, x) return x when it is a NaN. */
+  if (q->clamp)
+    sum = _mm512_min_ps(_mm512_set1_ps(q->hi),
+                        _mm512_max_ps(_mm512_set1_ps(q->lo), sum));
+  _mm512_mask_storeu_ps(out + xv, mask, sum);
+}
+
 /* The NV * 16 outputs of one row from x on (NV <= 4): three partial sums
  * per vector (one per kernel row), then the epilogue. Only the vectors the
  * row needs are computed: a 7-wide plane uses one of four. With `windows`
@@ -2088,24 +2110,8 @@ dw3x3_chunk_avx512(const dw_problem *p, const dw_plane *q, const __m512 w[9],
           w[3 * r + 2], load_strided_avx512(base + 2, n, s), acc[v][r]);
     }
   }
-  const __m512 lo = _mm512_set1_ps(q->lo), hi = _mm512_set1_ps(q->hi);
-  for (int v = 0; v < nv; ++v) {
-    int64_t xv = x + 16 * v;
-    __mmask16 mask = lanes(p->out_w - xv);
-    __m512 sum =
-        _mm512_add_ps(_mm512_add_ps(acc[v][0], acc[v][1]),
-                      _mm512_add_ps(acc[v][2], _mm512_set1_ps(constant)));
-    if (q->from_out)
-      sum = _mm512_add_ps(sum, _mm512_maskz_loadu_ps(mask, out + xv));
-    if (d && q->d_ow)
-      sum = _mm512_add_ps(sum, _mm512_maskz_loadu_ps(mask, d + xv));
-    if (e && q->e_ow)
-      sum = _mm512_add_ps(sum, _mm512_maskz_loadu_ps(mask, e + xv));
-    /* max(lo, x) and min(hi, x) return x when it is a NaN. */
-    if (q->clamp)
-      sum = _mm512_min_ps(hi, _mm512_max_ps(lo, sum));
-    _mm512_mask_storeu_ps(out + xv, mask, sum);
-  }
+  for (int v = 0; v < nv; ++v)
+    dw3x3_store_avx512(p, q, acc[v], out, d, e, constant, x + 16 * v);
 }
 
 /* One output row's chunks, with the windows of implicit padding or none. */
@@ -2131,6 +2137,48 @@ dw3x3_row_avx512(const dw_problem *p, const dw_plane *q, const __m512 w[9],
   }
 }
 
+/* Two output rows of a plane at most NV * 16 (NV <= 2) outputs wide: each
+ * of the stride_h + 3 input rows they read is loaded once per tap and
+ * feeds both rows' partial sums (twelve independent chains for two
+ * vectors). `rows[j]` is input row oh * stride_h + j (NULL: zeros). */
+__attribute__((target("avx512f"), always_inline)) static inline void
+dw3x3_two_rows_avx512(const dw_problem *p, const dw_plane *q, const __m512 w[9],
+                      const float *const rows[5], float *const out[2],
+                      const float *const d[2], const float *const e[2],
+                      const float constant[2], const dw_window *windows, int nv,
+                      int sh) {
+  const int64_t s = p->stride_w;
+  __m512 acc[2][2][3];
+  for (int k = 0; k < 2; ++k)
+    for (int v = 0; v < nv; ++v)
+      for (int r = 0; r < 3; ++r)
+        acc[k][v][r] = _mm512_setzero_ps();
+#pragma clang loop unroll(full)
+  for (int j = 0; j < sh + 3; ++j) {
+    if (!rows[j])
+      continue;
+    for (int v = 0; v < nv; ++v) {
+      int64_t n = p->out_w - 16 * v;
+      __m512 tap[3];
+      for (int t = 0; t < 3; ++t)
+        tap[t] = windows ? load_window_avx512(rows[j], 16 * v * s - q->left + t,
+                                              s, windows[v * 3 + t])
+                         : load_strided_avx512(rows[j] + 16 * v * s + t, n, s);
+      for (int k = 0; k < 2; ++k) {
+        int r = j - k * sh;
+        if (r < 0 || r > 2)
+          continue;
+        for (int t = 0; t < 3; ++t)
+          acc[k][v][r] = _mm512_fmadd_ps(w[3 * r + t], tap[t], acc[k][v][r]);
+      }
+    }
+  }
+  for (int k = 0; k < 2; ++k)
+    for (int v = 0; v < nv; ++v)
+      dw3x3_store_avx512(p, q, acc[k][v], out[k], d[k], e[k], constant[k],
+                         16 * v);
+}
+
 __attribute__((target("avx512f"))) static void
 dw3x3_plane_avx512(const dw_problem *p, const dw_plane *q, int64_t oh0,
                    int64_t oh1) {
@@ -2147,7 +2195,40 @@ dw3x3_plane_avx512(const dw_problem *p, const dw_plane *q, int64_t oh0,
         windows[v * 3 + t] =
             dw_window_for(16 * v * p->stride_w - q->left + t, p->out_w - 16 * v,
                           p->stride_w, q->width);
-  for (int64_t oh = oh0; oh < oh1; ++oh) {
+  /* Planes at most 32 wide: two rows at a time, sharing their input rows
+   * (a 14-wide row alone is three short multiply-add chains). */
+  int64_t oh = oh0;
+  if (p->out_w <= 32 && p->stride_h <= 2)
+    for (; oh + 2 <= oh1; oh += 2) {
+      const float *rows[5] = {NULL, NULL, NULL, NULL, NULL};
+      for (int64_t j = 0; j < p->stride_h + 3; ++j) {
+        int64_t y = oh * p->stride_h + j - (q->padded ? q->top : 0);
+        if (!q->padded || (y >= 0 && y < q->height))
+          rows[j] = q->in + y * p->in_h;
+      }
+      float *out[2];
+      const float *d[2], *e[2];
+      float constant[2];
+      for (int k = 0; k < 2; ++k) {
+        out[k] = q->out + (oh + k) * p->out_oh;
+        d[k] = q->d ? q->d + (oh + k) * q->d_oh : NULL;
+        e[k] = q->e ? q->e + (oh + k) * q->e_oh : NULL;
+        constant[k] = (d[k] && !q->d_ow ? *d[k] : 0.0f) +
+                      (e[k] && !q->e_ow ? *e[k] : 0.0f);
+      }
+      const dw_window *win = q->padded ? windows : NULL;
+      /* Constant widths and strides, so the sums stay in registers. */
+      int wide = p->out_w > 16, strided = p->stride_h == 2;
+      if (!wide && !strided)
+        dw3x3_two_rows_avx512(p, q, w, rows, out, d, e, constant, win, 1, 1);
+      else if (!wide)
+        dw3x3_two_rows_avx512(p, q, w, rows, out, d, e, constant, win, 1, 2);
+      else if (!strided)
+        dw3x3_two_rows_avx512(p, q, w, rows, out, d, e, constant, win, 2, 1);
+      else
+        dw3x3_two_rows_avx512(p, q, w, rows, out, d, e, constant, win, 2, 2);
+    }
+  for (; oh < oh1; ++oh) {
     float *out = q->out + oh * p->out_oh;
     const float *d = q->d ? q->d + oh * q->d_oh : NULL;
     const float *e = q->e ? q->e + oh * q->e_oh : NULL;
