@@ -1741,14 +1741,69 @@ dconv_store_avx512(const float *tile, int64_t rw, int64_t channels, float *out,
   }
 }
 
-static void sconv2d_direct(kiln_isa requested, KILN_SCONV2D_PACKED_ARGS) {
+/* Copies window rows [0, rows) (input rows y0 + r, or zeros outside
+ * [0, height)) of `channels` planes, columns [x0, x0 + len) (zeros outside
+ * [0, width)), into dst[c][r][stride]. The input's planes are in_c apart,
+ * rows in_h, elements contiguous. */
+static void copy_window(float *restrict dst, int64_t stride, int64_t rows,
+                        const float *src, int64_t channels, int64_t in_c,
+                        int64_t in_h, int64_t y0, int64_t x0, int64_t len,
+                        int64_t height, int64_t width) {
+  int64_t lo = max64(0, -x0), hi = min64(len, width - x0);
+  for (int64_t c = 0; c < channels; ++c)
+    for (int64_t r = 0; r < rows; ++r) {
+      float *row = dst + (c * rows + r) * stride;
+      int64_t y = y0 + r;
+      if (y < 0 || y >= height || hi <= lo) {
+        memset(row, 0, (size_t)len * sizeof(float));
+        continue;
+      }
+      const float *from = src + c * in_c + y * in_h + x0;
+      for (int64_t x = 0; x < lo; ++x)
+        row[x] = 0.0f;
+      memcpy(row + lo, from + lo, (size_t)(hi - lo) * sizeof(float));
+      for (int64_t x = hi; x < len; ++x)
+        row[x] = 0.0f;
+    }
+}
+
+static void sconv2d_direct(kiln_isa requested, KILN_SCONV2D_DIRECT_ARGS) {
   kiln_isa isa = kiln_ukernel_resolve_isa(requested);
   const int64_t V = kDconvVector;
+  /* The padded extent the windows cover; implicit padding when it reaches
+   * outside the input. */
+  int64_t extent_h = (out_h - 1) * stride_h + (kernel_h - 1) * dilation_h + 1;
+  int64_t extent_w = (out_w - 1) * stride_w + (kernel_w - 1) * dilation_w + 1;
+  int implicit =
+      out_h > 0 && out_w > 0 &&
+      (pad_top > 0 || pad_left > 0 || extent_h > pad_top + in_height ||
+       extent_w > pad_left + in_width);
   /* No AVX-512 on this processor, weights packed for another panel height,
    * columns not contiguous or a stride above 2: the matrix-product path
-   * reads the panels as a matrix. */
+   * reads the panels as a matrix, from a padded copy of the input when the
+   * padding is implicit. */
   if (isa != KILN_ISA_AVX512 || w_panel_height != V || in_w != 1 ||
       stride_w > 2 || kernel_h * kernel_w > 64) {
+    float *padded = NULL;
+    if (implicit) {
+      int64_t planes = batch * groups * in_channels;
+      padded = malloc((size_t)(planes * extent_h * extent_w) * sizeof(float));
+      for (int64_t q = 0; q < planes; ++q) {
+        int64_t n = q / (groups * in_channels), gc = q % (groups * in_channels);
+        copy_window(padded + q * extent_h * extent_w, extent_w, extent_h,
+                    in_aligned + in_offset + n * in_n +
+                        (gc / in_channels) * in_g + (gc % in_channels) * in_c,
+                    1, 0, in_h, -pad_top, -pad_left, extent_w, in_height,
+                    in_width);
+      }
+      in_aligned = padded;
+      in_offset = 0;
+      in_c = extent_h * extent_w;
+      in_g = in_channels * in_c;
+      in_n = groups * in_g;
+      in_h = extent_w;
+      in_w = 1;
+    }
     sconv2d_packed(isa, batch, groups, out_channels, in_channels, out_h, out_w,
                    kernel_h, kernel_w, stride_h, stride_w, dilation_h,
                    dilation_w, in_allocated, in_aligned, in_zero, in_offset,
@@ -1756,6 +1811,7 @@ static void sconv2d_direct(kiln_isa requested, KILN_SCONV2D_PACKED_ARGS) {
                    w_offset, w_panel_height, out_allocated, out_aligned,
                    out_zero, out_offset, out_n, out_g, out_m, out_oh, out_ow,
                    CONV_EPILOGUE_NAMES);
+    free(padded);
     return;
   }
   (void)in_allocated, (void)in_zero, (void)w_allocated, (void)w_zero;
@@ -1783,6 +1839,25 @@ static void sconv2d_direct(kiln_isa requested, KILN_SCONV2D_PACKED_ARGS) {
       in_channels * in_c * (int64_t)sizeof(float) > (1 << 17) ? kernel_h : 0;
   dconv p = {taps, ntaps,      in_channels,           in_c,
              rows, prefetched, ceil_div(span, 16) + 1};
+  /* With implicit padding, a window that reaches outside the input is
+   * read from a zero-padded copy of its rows in a buffer of the thread:
+   * channels x window rows x `window_stride` floats. */
+  int64_t window_rows = (kernel_h - 1) * dilation_h + 1;
+  int64_t window_stride = ceil_div(span, 16) * 16;
+  int64_t window_taps[64], window_row_offsets[64];
+  for (int64_t kh = 0; kh < kernel_h; ++kh) {
+    window_row_offsets[kh] = kh * dilation_h * window_stride;
+    for (int64_t kw = 0; kw < kernel_w; ++kw)
+      window_taps[kh * kernel_w + kw] =
+          kh * dilation_h * window_stride + kw * dilation_w;
+  }
+  dconv windowed = {window_taps,
+                    ntaps,
+                    in_channels,
+                    window_rows * window_stride,
+                    window_row_offsets,
+                    0,
+                    0};
   const float *input = in_aligned + in_offset;
   const float *weights = w_aligned + w_offset;
   float *output = out_aligned + out_offset;
@@ -1806,6 +1881,11 @@ static void sconv2d_direct(kiln_isa requested, KILN_SCONV2D_PACKED_ARGS) {
     int64_t begin, end;
     split_range(items, omp_get_num_threads(), omp_get_thread_num(), &begin,
                 &end);
+    float *window = implicit && begin < end
+                        ? aligned_alloc(64, (size_t)(in_channels * window_rows *
+                                                     window_stride) *
+                                                sizeof(float))
+                        : NULL;
     for (int64_t item = begin; item < end; ++item) {
       /* Items run (n, g, channel pair, row, pixel block), the last fastest:
        * a pair's weights stay in cache across its rows. */
@@ -1817,12 +1897,23 @@ static void sconv2d_direct(kiln_isa requested, KILN_SCONV2D_PACKED_ARGS) {
       int64_t g = rest % groups, n = rest / groups;
       int64_t ow0 = blk * out_w / blocks, ow1 = (blk + 1) * out_w / blocks;
       int64_t rw = ow1 - ow0;
-      const float *in =
-          input + n * in_n + g * in_g + oh * stride_h * in_h + ow0 * stride_w;
       const float *w0 = weights + g * group_w + 2 * pair * V * depth;
       int64_t nob = min64(2, panels - 2 * pair);
       const float *w1 = nob == 2 ? w0 + V * depth : w0;
-      dconv_avx512[stride_w - 1][rw - 1](&p, in, w0, w1, tile);
+      /* The window's first input row and column. */
+      int64_t y0 = oh * stride_h - (implicit ? pad_top : 0);
+      int64_t x0 = ow0 * stride_w - (implicit ? pad_left : 0);
+      int64_t len = (rw - 1) * stride_w + (kernel_w - 1) * dilation_w + 1;
+      const float *plane = input + n * in_n + g * in_g;
+      if (implicit && (y0 < 0 || y0 + window_rows > in_height || x0 < 0 ||
+                       x0 + len > in_width)) {
+        copy_window(window, window_stride, window_rows, plane, in_channels,
+                    in_c, in_h, y0, x0, len, in_height, in_width);
+        dconv_avx512[stride_w - 1][rw - 1](&windowed, window, w0, w1, tile);
+      } else {
+        dconv_avx512[stride_w - 1][rw - 1](&p, plane + y0 * in_h + x0, w0, w1,
+                                           tile);
+      }
       /* The epilogue, and the transposed store. */
       for (int64_t ob = 0; ob < nob; ++ob) {
         int64_t m0 = (2 * pair + ob) * V;
@@ -1839,6 +1930,7 @@ static void sconv2d_direct(kiln_isa requested, KILN_SCONV2D_PACKED_ARGS) {
             e_m, e_ow, clamp, lo, hi);
       }
     }
+    free(window);
   }
 }
 
@@ -2810,14 +2902,15 @@ static void sdwconv2d(kiln_isa requested, KILN_SDWCONV2D_ARGS) {
                    out_oh, out_ow, CONV_EPILOGUE_NAMES);                       \
   }                                                                            \
   KILN_EXPORT void kiln_ukernel_sconv2d_direct_##suffix(                       \
-      KILN_SCONV2D_PACKED_ARGS) {                                              \
+      KILN_SCONV2D_DIRECT_ARGS) {                                              \
     sconv2d_direct(isa, batch, groups, out_channels, in_channels, out_h,       \
                    out_w, kernel_h, kernel_w, stride_h, stride_w, dilation_h,  \
                    dilation_w, in_allocated, in_aligned, in_zero, in_offset,   \
                    in_n, in_g, in_c, in_h, in_w, w_allocated, w_aligned,       \
                    w_zero, w_offset, w_panel_height, out_allocated,            \
                    out_aligned, out_zero, out_offset, out_n, out_g, out_m,     \
-                   out_oh, out_ow, CONV_EPILOGUE_NAMES);                       \
+                   out_oh, out_ow, CONV_EPILOGUE_NAMES, in_height, in_width,   \
+                   pad_top, pad_left);                                         \
   }                                                                            \
   KILN_EXPORT void kiln_ukernel_sdwconv2d_##suffix(KILN_SDWCONV2D_ARGS) {      \
     sdwconv2d(isa, batch, groups, out_channels, in_channels, out_h, out_w,     \

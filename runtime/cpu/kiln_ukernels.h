@@ -236,10 +236,15 @@ void kiln_ukernel_sconv2d_packed_generic(KILN_SCONV2D_PACKED_ARGS);
  * up to 14 output pixels by two vectors of 16 output channels (AVX-512).
  * The weights are packed as for sconv2d_packed with h = 16. Other
  * instruction sets, other packings, input rows that are not contiguous and
- * strides above 2 take the matrix-product path. */
-void kiln_ukernel_sconv2d_direct_avx512(KILN_SCONV2D_PACKED_ARGS);
-void kiln_ukernel_sconv2d_direct_avx2(KILN_SCONV2D_PACKED_ARGS);
-void kiln_ukernel_sconv2d_direct_generic(KILN_SCONV2D_PACKED_ARGS);
+ * strides above 2 take the matrix-product path. Like sdwconv2d, it may leave
+ * the input's zero padding implicit (in_height x in_width, windows starting
+ * at (-pad_top, -pad_left)). */
+#define KILN_SCONV2D_DIRECT_ARGS                                               \
+  KILN_SCONV2D_PACKED_ARGS, int64_t in_height, int64_t in_width,               \
+      int64_t pad_top, int64_t pad_left
+void kiln_ukernel_sconv2d_direct_avx512(KILN_SCONV2D_DIRECT_ARGS);
+void kiln_ukernel_sconv2d_direct_avx2(KILN_SCONV2D_DIRECT_ARGS);
+void kiln_ukernel_sconv2d_direct_generic(KILN_SCONV2D_DIRECT_ARGS);
 
 /* The same convolution for few channels per group (depthwise): a direct
  * loop nest vectorized along output rows instead of a matrix product. The

@@ -24,6 +24,7 @@ using SgemmPackedFn = void (*)(KILN_SGEMM_PACKED_ARGS);
 using Sconv2dFn = void (*)(KILN_SCONV2D_ARGS);
 using Sdwconv2dFn = void (*)(KILN_SDWCONV2D_ARGS);
 using Sconv2dPackedFn = void (*)(KILN_SCONV2D_PACKED_ARGS);
+using Sconv2dDirectFn = void (*)(KILN_SCONV2D_DIRECT_ARGS);
 
 struct Variant {
   kiln_isa isa;
@@ -33,7 +34,7 @@ struct Variant {
   Sdwconv2dFn sdwconv2d;
   SgemmPackedFn sgemmPacked;
   Sconv2dPackedFn sconv2dPacked;
-  Sconv2dPackedFn sconv2dDirect;
+  Sconv2dDirectFn sconv2dDirect;
 };
 
 const Variant kVariants[] = {
@@ -320,16 +321,30 @@ void checkConv(const Variant &variant, ConvKernel kernel, const ConvCase &c,
         for (int64_t q = 0; q < depth; ++q)
           packed[((g * panels + m / panelHeight) * depth + q) * panelHeight +
                  m % panelHeight] = w[(g * c.outChannels + m) * depth + q];
-    (kernel == ConvKernel::Direct ? variant.sconv2dDirect
-                                  : variant.sconv2dPacked)(
-        c.n, c.groups, c.outChannels, c.inChannels, oh, ow, c.kh, c.kw, c.sh,
-        c.sw, c.dh, c.dw, in.data(), in.data(), 0, 0, cin * c.h * c.w,
-        c.inChannels * c.h * c.w, c.h * c.w, c.w, 1, packed.data(),
-        packed.data(), 0, 0, panelHeight, out.data(), out.data(), 0, outOffset,
-        cout * outH * outW, c.outChannels * outH * outW, outH * outW, outW, 1,
-        accumulate, bias.data(), bias.data(), 0, 0, 0, c.outChannels, 1, 0, 0,
-        residual.data(), residual.data(), 0, 0, cout * oh * ow,
-        c.outChannels * oh * ow, oh * ow, ow, 1, addends, lo, hi);
+    if (kernel == ConvKernel::Direct)
+      variant.sconv2dDirect(
+          c.n, c.groups, c.outChannels, c.inChannels, oh, ow, c.kh, c.kw, c.sh,
+          c.sw, c.dh, c.dw, in.data(), in.data(), 0, 0, cin * inH * inW,
+          c.inChannels * inH * inW, inH * inW, inW, 1, packed.data(),
+          packed.data(), 0, 0, panelHeight, out.data(), out.data(), 0,
+          outOffset, cout * outH * outW, c.outChannels * outH * outW,
+          outH * outW, outW, 1, accumulate, bias.data(), bias.data(), 0, 0, 0,
+          c.outChannels, 1, 0, 0, residual.data(), residual.data(), 0, 0,
+          cout * oh * ow, c.outChannels * oh * ow, oh * ow, ow, 1, addends, lo,
+          hi, inH, inW, padding.top, padding.left);
+    else {
+      ASSERT_EQ(inH * inW, c.h * c.w) << "the packed kernel does not pad";
+      variant.sconv2dPacked(
+          c.n, c.groups, c.outChannels, c.inChannels, oh, ow, c.kh, c.kw, c.sh,
+          c.sw, c.dh, c.dw, in.data(), in.data(), 0, 0, cin * c.h * c.w,
+          c.inChannels * c.h * c.w, c.h * c.w, c.w, 1, packed.data(),
+          packed.data(), 0, 0, panelHeight, out.data(), out.data(), 0,
+          outOffset, cout * outH * outW, c.outChannels * outH * outW,
+          outH * outW, outW, 1, accumulate, bias.data(), bias.data(), 0, 0, 0,
+          c.outChannels, 1, 0, 0, residual.data(), residual.data(), 0, 0,
+          cout * oh * ow, c.outChannels * oh * ow, oh * ow, ow, 1, addends, lo,
+          hi);
+    }
   } else if (kernel == ConvKernel::Matrix) {
     ASSERT_EQ(inH * inW, c.h * c.w) << "only the depthwise kernel pads";
     variant.sconv2d(
@@ -469,6 +484,32 @@ TEST_P(UKernelTest, DepthwiseConv2D) {
     checkConv(GetParam(), ConvKernel::Matrix, c, rng);
     checkConv(GetParam(), ConvKernel::Depthwise, c, rng, 0, {true});
   }
+}
+
+TEST_P(UKernelTest, DirectConvImplicitPadding) {
+  std::mt19937 rng(19);
+  // h and w are the padded extents; the kernel gets the input without the
+  // padding. On AVX-512 the direct kernel reads windows inside the input in
+  // place and copies those reaching outside, zero-padded; elsewhere the
+  // matrix product runs on a padded copy.
+  const std::pair<ConvCase, InputPadding> cases[] = {
+      // n, groups, m, c, h, w, kh, kw, sh, sw, dh, dw; top, left, bottom,
+      // right
+      {{1, 1, 64, 16, 30, 30, 3, 3, 1, 1, 1, 1}, {1, 1, 1, 1}}, // 28x28
+      {{1, 1, 40, 3, 35, 35, 7, 7, 2, 2, 1, 1}, {3, 3, 3, 3}},  // stem
+      {{2, 1, 17, 5, 11, 13, 3, 3, 1, 1, 1, 1}, {1, 2, 0, 1}},  // uneven
+      {{1, 2, 24, 8, 9, 9, 3, 3, 2, 2, 1, 1}, {0, 0, 1, 1}},    // groups
+      {{1, 1, 32, 6, 20, 40, 3, 3, 1, 1, 2, 2}, {2, 2, 2, 2}},  // dilated
+  };
+  for (const auto &[c, padding] : cases)
+    for (int64_t height : {8, 16}) {
+      checkConv(GetParam(), ConvKernel::Direct, c, rng, height, {false},
+                padding);
+      checkConv(GetParam(), ConvKernel::Direct, c, rng, height, {true},
+                padding);
+      checkConv(GetParam(), ConvKernel::Direct, c, rng, height, {true, true},
+                padding);
+    }
 }
 
 TEST_P(UKernelTest, DepthwiseImplicitPadding) {

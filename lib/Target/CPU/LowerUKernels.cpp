@@ -982,10 +982,10 @@ static bool writesZeros(Operation *op, Value buffer) {
          zero.getValue().isPosZero();
 }
 
-/// The padded copy that depthwise convolution `op` (marked `padding =
-/// "implicit"`) reads, when its kernel can read the unpadded source instead:
-/// nothing else reads the padded buffer, and nothing writes or frees the
-/// source between the copy and `op`.
+/// The padded copy that convolution `op` (depthwise or direct, marked
+/// `padding = "implicit"`) reads, when its kernel can read the unpadded
+/// source instead: nothing else reads the padded buffer, and nothing writes
+/// or frees the source between the copy and `op`.
 static std::optional<ImplicitPadding>
 matchImplicitPadding(linalg::LinalgOp op) {
   if (!padsImplicitly(op))
@@ -1045,6 +1045,10 @@ matchImplicitPadding(linalg::LinalgOp op) {
       !result.copy->isBeforeInBlock(op))
     return std::nullopt;
   Value source = rootOf(result.source);
+  // The convolution must not write the source it reads (a residual added by
+  // accumulating onto the block's input, as `x + conv(x)` lowers).
+  if (rootOf(op.getDpsInitOperand(0)->get()) == source)
+    return std::nullopt;
   for (Operation *between = result.copy->getNextNode(); between != op;
        between = between->getNextNode()) {
     if (isMemoryEffectFree(between))
@@ -1148,7 +1152,7 @@ static LogicalResult lowerConv2D(ModuleOp module, linalg::LinalgOp op,
   addEpilogue(
       call, ep, addends, output, accumulate,
       [&](const Buffer &buffer, unsigned d) { return buffer.strides[d]; }, 5);
-  if (kernel == "sdwconv2d") {
+  if (kernel == "sdwconv2d" || direct) {
     call.add(inHeight);
     call.add(inWidth);
     call.add(top);
@@ -1202,9 +1206,11 @@ struct KilnCPULowerUKernelsPass
         auto value = decision.getAs<StringAttr>(key);
         return value && value.getValue() == "compile-time";
       };
-      std::optional<ImplicitPadding> padding = kernel.getValue() == "sdwconv2d"
-                                                   ? matchImplicitPadding(op)
-                                                   : std::nullopt;
+      std::optional<ImplicitPadding> padding =
+          kernel.getValue() == "sdwconv2d" ||
+                  kernel.getValue() == "sconv2d_direct"
+              ? matchImplicitPadding(op)
+              : std::nullopt;
       Epilogue epilogue =
           matchEpilogue(op, decision, padding ? padding->source : Value());
       std::optional<IGemm> integer;

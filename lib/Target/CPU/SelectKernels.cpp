@@ -42,6 +42,12 @@ static bool isDepthwise(linalg::LinalgOp op) {
   return weight.getDimSize(1) == 1 && weight.getDimSize(2) == 1;
 }
 
+/// Whether a convolution has at most 8 input channels per group.
+static bool fewInputChannels(linalg::LinalgOp op) {
+  auto weight = cast<ShapedType>(op.getDpsInputOperand(1)->get().getType());
+  return weight.getDimSize(2) <= 8;
+}
+
 /// Whether `value` is a constant of static shape, directly or through
 /// reshapes (which keep its row-major order): what the compiler can pack.
 static bool isPackableConstant(Value value) {
@@ -128,8 +134,8 @@ static void clampInPlace(linalg::LinalgOp clamp) {
   init->set(input->get());
 }
 
-/// Gives the output of a depthwise convolution that pads implicitly a
-/// tensor.empty of its own. Sharing one (CSE merges equal ones) lets
+/// Gives the output of a convolution that pads implicitly a tensor.empty of
+/// its own. Sharing one (CSE merges equal ones) lets
 /// bufferization put the output where the unpadded input lay once the padded
 /// copy was taken, and the kernel, which reads that input instead of the
 /// copy, would read its own output.
@@ -217,9 +223,15 @@ struct KilnCPUSelectKernelsPass
       if (!packed.empty())
         entries.push_back(
             b.getNamedAttr(packed, b.getStringAttr("compile-time")));
-      // The depthwise kernel reads a zero-padded input's source and adds
-      // the zeros itself: the padded tensor is never written.
-      if (kernel == "sdwconv2d" &&
+      // The depthwise and direct kernels read a zero-padded input's source
+      // and add the zeros themselves: the padded tensor is never written.
+      // The direct kernel copies each window that reaches outside the input
+      // once per channel pair, so it pads implicitly only for a few input
+      // channels (a network's stem, reading the model input): with 64-512
+      // channels the copies made ResNet-50 12 % slower (42.9 against 38.3
+      // ms) than the producers writing padded buffers.
+      if ((kernel == "sdwconv2d" ||
+           (kernel == "sconv2d_direct" && fewInputChannels(op))) &&
           spatialZeroPadding(op.getDpsInputOperand(0)->get()))
         entries.push_back(
             b.getNamedAttr("padding", b.getStringAttr("implicit")));

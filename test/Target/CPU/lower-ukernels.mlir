@@ -596,3 +596,38 @@ func.func @depthwise_implicit_padding_dynamic(%x: memref<1x2x?x?xf32>, %w: memre
   memref.dealloc %padded : memref<1x2x?x?xf32>
   return
 }
+
+// -----
+
+// The convolution accumulates onto its own source (a residual `x + conv(x)`
+// lowers that way): it must read the padded copy, taken before it writes.
+// CHECK-LABEL: func.func @implicit_padding_onto_source
+// CHECK: linalg.map
+// CHECK: memref.copy %arg0
+// CHECK: %[[PAD:.+]], %{{.+}}, %[[SIZE:.+]]:5, %{{.+}}:5 = memref.extract_strided_metadata %expand_shape
+// CHECK: call @kiln_ukernel_sdwconv2d_generic({{.*}}, %c1, %c1, %[[PAD]], {{.*}}, %[[SIZE]]#3, %[[SIZE]]#4, %c0, %c0)
+#in = affine_map<(n, g, m, oh, ow, c, kh, kw) -> (n, g, c, oh + kh, ow + kw)>
+#w = affine_map<(n, g, m, oh, ow, c, kh, kw) -> (g, m, c, kh, kw)>
+#o = affine_map<(n, g, m, oh, ow, c, kh, kw) -> (n, g, m, oh, ow)>
+func.func @implicit_padding_onto_source(%x: memref<1x2x4x4xf32>, %w: memref<2x1x1x3x3xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %padded = memref.alloc() : memref<1x2x6x6xf32>
+  linalg.map outs(%padded : memref<1x2x6x6xf32>)
+    (%init: f32) {
+      linalg.yield %zero : f32
+    }
+  %interior = memref.subview %padded[0, 0, 1, 1] [1, 2, 4, 4] [1, 1, 1, 1] : memref<1x2x6x6xf32> to memref<1x2x4x4xf32, strided<[72, 36, 6, 1], offset: 7>>
+  memref.copy %x, %interior : memref<1x2x4x4xf32> to memref<1x2x4x4xf32, strided<[72, 36, 6, 1], offset: 7>>
+  %grouped = memref.expand_shape %padded [[0], [1, 2], [3], [4]] output_shape [1, 2, 1, 6, 6] : memref<1x2x6x6xf32> into memref<1x2x1x6x6xf32>
+  %out = memref.expand_shape %x [[0], [1, 2], [3], [4]] output_shape [1, 2, 1, 4, 4] : memref<1x2x4x4xf32> into memref<1x2x1x4x4xf32>
+  linalg.generic {indexing_maps = [#in, #w, #o], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
+      ins(%grouped, %w : memref<1x2x1x6x6xf32>, memref<2x1x1x3x3xf32>) outs(%out : memref<1x2x1x4x4xf32>)
+      attrs = {kiln.ukernel = {isa = "generic", kernel = "sdwconv2d", padding = "implicit", register_tile = array<i64: 4, 16>}} {
+  ^bb0(%a: f32, %b: f32, %s: f32):
+    %p = arith.mulf %a, %b : f32
+    %t = arith.addf %s, %p : f32
+    linalg.yield %t : f32
+  }
+  memref.dealloc %padded : memref<1x2x6x6xf32>
+  return
+}

@@ -471,3 +471,32 @@ func.func @depthwise_padding(%x: tensor<1x4x8x8xf32>, %w: tensor<4x1x1x3x3xf32>,
   } -> tensor<1x4x1x8x8xf32>
   return %clip, %conv2 : tensor<1x4x8x8xf32>, tensor<1x4x1x8x8xf32>
 }
+
+// -----
+
+// The direct kernel pads implicitly too.
+// CHECK-LABEL: func.func @direct_padding
+// CHECK: kiln.ukernel = {isa = "avx512", kernel = "sconv2d_direct", pack_weights = "compile-time", padding = "implicit"
+// AVX2-LABEL: func.func @direct_padding
+// AVX2-NOT: padding
+#in = affine_map<(n, g, m, oh, ow, c, kh, kw) -> (n, g, c, oh + kh, ow + kw)>
+#w = affine_map<(n, g, m, oh, ow, c, kh, kw) -> (g, m, c, kh, kw)>
+#o = affine_map<(n, g, m, oh, ow, c, kh, kw) -> (n, g, m, oh, ow)>
+func.func @direct_padding(%x: tensor<1x3x5x5xf32>, %init: tensor<1x1x4x5x5xf32>) -> tensor<1x1x4x5x5xf32> {
+  %zero = arith.constant 0.0 : f32
+  %flat = arith.constant dense<0.5> : tensor<4x3x3x3xf32>
+  %w = tensor.expand_shape %flat [[0, 1], [2], [3], [4]] output_shape [1, 4, 3, 3, 3] : tensor<4x3x3x3xf32> into tensor<1x4x3x3x3xf32>
+  %p = tensor.pad %x low[0, 0, 1, 1] high[0, 0, 1, 1] {
+  ^bb0(%i: index, %j: index, %k: index, %l: index):
+    tensor.yield %zero : f32
+  } : tensor<1x3x5x5xf32> to tensor<1x3x7x7xf32>
+  %pg = tensor.expand_shape %p [[0], [1, 2], [3], [4]] output_shape [1, 1, 3, 7, 7] : tensor<1x3x7x7xf32> into tensor<1x1x3x7x7xf32>
+  %0 = linalg.generic {indexing_maps = [#in, #w, #o], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
+      ins(%pg, %w : tensor<1x1x3x7x7xf32>, tensor<1x4x3x3x3xf32>) outs(%init : tensor<1x1x4x5x5xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<1x1x4x5x5xf32>
+  return %0 : tensor<1x1x4x5x5xf32>
+}

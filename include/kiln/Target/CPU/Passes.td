@@ -224,9 +224,10 @@ def KilnCPUSelectKernels : Pass<"kiln-cpu-select-kernels", "mlir::func::FuncOp">
     compare-and-select with constant bounds), given an output that starts as
     addends or zero.
 
-    `padding = "implicit"` marks a depthwise convolution whose input is a
-    `tensor.pad` with +0.0 of the rows and columns only: the kernel reads the
-    pad's source and adds the zeros itself, so `kiln-cpu-fuse-padding`
+    `padding = "implicit"` marks a depthwise convolution (or a direct one
+    with at most 8 input channels per group) whose input is a `tensor.pad`
+    with +0.0 of the rows and columns only: the kernel reads the pad's
+    source and adds the zeros itself, so `kiln-cpu-fuse-padding`
     leaves that pad alone and `kiln-cpu-lower-ukernels` drops the padded
     copy that bufferization made of it.
   }];
