@@ -135,10 +135,10 @@ static void clampInPlace(linalg::LinalgOp clamp) {
 }
 
 /// Gives the output of a convolution that pads implicitly a tensor.empty of
-/// its own. Sharing one (CSE merges equal ones) lets
-/// bufferization put the output where the unpadded input lay once the padded
-/// copy was taken, and the kernel, which reads that input instead of the
-/// copy, would read its own output.
+/// its own. Sharing one (CSE merges equal ones) lets bufferization put the
+/// output where the unpadded input lay once the padded copy was taken, and
+/// the kernel, which reads that input instead of the copy, would read its
+/// own output.
 static void privatizeOutput(linalg::LinalgOp op) {
   Value init = op.getDpsInitOperand(0)->get();
   while (auto expand = init.getDefiningOp<tensor::ExpandShapeOp>())
