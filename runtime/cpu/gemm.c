@@ -452,6 +452,8 @@ typedef struct problem {
   int b_rows_contiguous;
   /* Set by a caller that filled cn_run and b_rows_contiguous itself. */
   int cn_runs_ready, b_rows_ready;
+  /* Set by a caller that set d_cols and e_cols itself. */
+  int addend_cols_ready;
   /* The epilogue: addends d and e (NULL when absent) at base + row[i] +
    * col[j] of their own tables, then the clamp to [lo, hi]. */
   const float *d, *e;
@@ -499,8 +501,10 @@ static void finish_problem(problem *p) {
   p->b_rows_contiguous &= !p->b_prepacked_nr;
   p->epilogue =
       p->d || p->e || p->lo > -__builtin_inff() || p->hi < __builtin_inff();
-  p->d_cols = p->d ? column_kind(p->dn, p->n) : 0;
-  p->e_cols = p->e ? column_kind(p->en, p->n) : 0;
+  if (!p->addend_cols_ready) {
+    p->d_cols = p->d ? column_kind(p->dn, p->n) : 0;
+    p->e_cols = p->e ? column_kind(p->en, p->n) : 0;
+  }
 }
 
 /*===----------------------------------------------------------------------===*
@@ -1458,6 +1462,18 @@ static void sgemm_packed(kiln_isa isa, KILN_SGEMM_PACKED_ARGS) {
 static void run_conv(kiln_isa isa, int64_t w_panel_height,
                      const epilogue_args *ep, KILN_SCONV2D_ARGS);
 
+/* column_kind of the addend table oh * s3 + ow * s4 over out_h x out_w
+ * pixels: 0 constant, 1 one unit run, 2 otherwise. */
+static int conv_column_kind(int64_t s3, int64_t s4, int64_t out_h,
+                            int64_t out_w) {
+  int64_t row = out_h > 1 ? s3 : 0, col = out_w > 1 ? s4 : 0;
+  if (row == 0 && col == 0)
+    return 0;
+  int unit_cols = out_w == 1 || s4 == 1;
+  int unit_rows = out_h == 1 || s3 == (out_w == 1 ? 1 : out_w);
+  return unit_cols && unit_rows ? 1 : 2;
+}
+
 static void sconv2d(kiln_isa isa, KILN_SCONV2D_ARGS) {
   epilogue_args ep = CONV_EPILOGUE;
   run_conv(isa, 0, &ep, batch, groups, out_channels, in_channels, out_h, out_w,
@@ -1519,30 +1535,34 @@ static void run_conv(kiln_isa isa, int64_t w_panel_height,
         p.bk[q] = ci * in_c + kh * dilation_h * in_h + kw * dilation_w * in_w;
       }
   /* The spatial tables, and what finish_problem would derive from them:
-   * these are one pass over up to 112 x 112 columns, serial, per call. */
+   * one pass over up to 112 x 112 columns per call, which the threads
+   * share on large planes (serial, it took 7 % of a 112x112 pointwise
+   * convolution and left the other thread waiting). */
   int64_t b_col = stride_w * in_w, b_row = stride_h * in_h;
-  for (int64_t oh = 0, q = 0; oh < out_h; ++oh)
-    for (int64_t ow = 0; ow < out_w; ++ow, ++q) {
+  int runs = out_ow == 1 || out_w == 1;
+  /* Output rows are unit runs, joined when each row starts where the
+   * last one ended. */
+  int joined = out_h == 1 || out_oh == (out_w - 1) * out_ow + 1;
+  int64_t d3 = ep->d_strides[3], d4 = ep->d_strides[4];
+  int64_t e3 = ep->e_strides[3], e4 = ep->e_strides[4];
+  int share = spatial >= 8192 && !omp_in_parallel();
+#pragma omp parallel for num_threads(omp_get_max_threads()) if (share)         \
+    schedule(static)
+  for (int64_t oh = 0; oh < out_h; ++oh)
+    for (int64_t ow = 0, q = oh * out_w; ow < out_w; ++ow, ++q) {
       p.bn[q] = oh * b_row + ow * b_col;
       p.cn[q] = oh * out_oh + ow * out_ow;
-    }
-  if (p.d)
-    for (int64_t oh = 0, q = 0; oh < out_h; ++oh)
-      for (int64_t ow = 0; ow < out_w; ++ow, ++q)
-        p.dn[q] = oh * ep->d_strides[3] + ow * ep->d_strides[4];
-  if (p.e)
-    for (int64_t oh = 0, q = 0; oh < out_h; ++oh)
-      for (int64_t ow = 0; ow < out_w; ++ow, ++q)
-        p.en[q] = oh * ep->e_strides[3] + ow * ep->e_strides[4];
-  if (out_ow == 1 || out_w == 1) {
-    /* Output rows are unit runs, joined when each row starts where the
-     * last one ended. */
-    int joined = out_h == 1 || out_oh == (out_w - 1) * out_ow + 1;
-    for (int64_t oh = 0, q = 0; oh < out_h; ++oh)
-      for (int64_t ow = 0; ow < out_w; ++ow, ++q)
+      if (p.d)
+        p.dn[q] = oh * d3 + ow * d4;
+      if (p.e)
+        p.en[q] = oh * e3 + ow * e4;
+      if (runs)
         p.cn_run[q] = joined ? spatial - q : out_w - ow;
-    p.cn_runs_ready = 1;
-  }
+    }
+  p.cn_runs_ready = runs;
+  p.d_cols = p.d ? conv_column_kind(d3, d4, out_h, out_w) : 0;
+  p.e_cols = p.e ? conv_column_kind(e3, e4, out_h, out_w) : 0;
+  p.addend_cols_ready = 1;
   p.b_rows_contiguous =
       (out_w == 1 || b_col == 1) &&
       (out_h == 1 || b_row == out_w * (out_w == 1 ? 1 : b_col));

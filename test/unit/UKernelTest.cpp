@@ -421,6 +421,8 @@ TEST_P(UKernelTest, Conv2DStridesDilationsGroups) {
       // 7x7 and 14x14 planes: 49 = 32 + 16 + 1 and 196 = 6 * 32 + 4
       // columns, the last ones on the column kernel.
       {1, 1, 40, 100, 7, 7, 1, 1, 1, 1, 1, 1},
+      // A 96x96 plane: its offset tables are filled by both threads.
+      {1, 1, 16, 8, 96, 96, 1, 1, 1, 1, 1, 1},
       {1, 1, 24, 50, 14, 14, 3, 3, 1, 1, 1, 1},
       // Shallow (K <= 64) products over many columns with a partial last
       // panel: every row tile sweeps the panels.
