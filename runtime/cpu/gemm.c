@@ -1807,7 +1807,8 @@ static void sconv2d_direct(kiln_isa requested, KILN_SCONV2D_DIRECT_ARGS) {
     float *padded = NULL;
     if (implicit) {
       int64_t planes = batch * groups * in_channels;
-      padded = malloc((size_t)(planes * extent_h * extent_w) * sizeof(float));
+      padded = kiln_buffer_alloc((size_t)(planes * extent_h * extent_w) *
+                                 sizeof(float));
       for (int64_t q = 0; q < planes; ++q) {
         int64_t n = q / (groups * in_channels), gc = q % (groups * in_channels);
         copy_window(padded + q * extent_h * extent_w, extent_w, extent_h,
@@ -1831,7 +1832,7 @@ static void sconv2d_direct(kiln_isa requested, KILN_SCONV2D_DIRECT_ARGS) {
                    w_offset, w_panel_height, out_allocated, out_aligned,
                    out_zero, out_offset, out_n, out_g, out_m, out_oh, out_ow,
                    CONV_EPILOGUE_NAMES);
-    free(padded);
+    kiln_buffer_free(padded);
     return;
   }
   (void)in_allocated, (void)in_zero, (void)w_allocated, (void)w_zero;
@@ -1902,9 +1903,9 @@ static void sconv2d_direct(kiln_isa requested, KILN_SCONV2D_DIRECT_ARGS) {
     split_range(items, omp_get_num_threads(), omp_get_thread_num(), &begin,
                 &end);
     float *window = implicit && begin < end
-                        ? aligned_alloc(64, (size_t)(in_channels * window_rows *
+                        ? kiln_buffer_alloc((size_t)(in_channels * window_rows *
                                                      window_stride) *
-                                                sizeof(float))
+                                            sizeof(float))
                         : NULL;
     for (int64_t item = begin; item < end; ++item) {
       /* Items run (n, g, channel pair, row, pixel block), the last fastest:
@@ -1950,7 +1951,7 @@ static void sconv2d_direct(kiln_isa requested, KILN_SCONV2D_DIRECT_ARGS) {
             e_m, e_ow, clamp, lo, hi);
       }
     }
-    free(window);
+    kiln_buffer_free(window);
   }
 }
 
@@ -2777,9 +2778,9 @@ static void sdwconv2d(kiln_isa requested, KILN_SDWCONV2D_ARGS) {
 #pragma omp parallel num_threads(threads) if (threads > 1)
     {
       float *padded =
-          aligned_alloc(64, (size_t)(padded_pixels * 16) * sizeof(float));
+          kiln_buffer_alloc((size_t)(padded_pixels * 16) * sizeof(float));
       float *pixels =
-          aligned_alloc(64, (size_t)(out_h * out_w * 16) * sizeof(float));
+          kiln_buffer_alloc((size_t)(out_h * out_w * 16) * sizeof(float));
       memset(padded, 0, (size_t)(padded_pixels * 16) * sizeof(float));
       int64_t begin, end;
       split_range(work_blocks, omp_get_num_threads(), omp_get_thread_num(),
@@ -2794,8 +2795,8 @@ static void sdwconv2d(kiln_isa requested, KILN_SDWCONV2D_ARGS) {
                         e ? e + n * e_n + g0 * e_g : NULL, e_g, e ? e_ow : 0,
                         accumulate, clamp, lo, hi, padded, pixels);
       }
-      free(padded);
-      free(pixels);
+      kiln_buffer_free(padded);
+      kiln_buffer_free(pixels);
     }
     return;
   }
@@ -2815,8 +2816,8 @@ static void sdwconv2d(kiln_isa requested, KILN_SDWCONV2D_ARGS) {
                 &end);
     float *scratch = NULL;
     if (implicit && !direct && begin < end)
-      scratch = aligned_alloc(64, (size_t)(in_channels * extent_h * stride) *
-                                      sizeof(float));
+      scratch = kiln_buffer_alloc((size_t)(in_channels * extent_h * stride) *
+                                  sizeof(float));
     int64_t plane = begin / out_h, oh = begin % out_h;
     int64_t m = plane % out_channels, g = (plane / out_channels) % groups,
             n = plane / (out_channels * groups);
@@ -2883,7 +2884,7 @@ static void sdwconv2d(kiln_isa requested, KILN_SDWCONV2D_ARGS) {
         }
       }
     }
-    free(scratch);
+    kiln_buffer_free(scratch);
   }
 }
 
