@@ -1007,6 +1007,18 @@ static void prefetch_tile(const block_ctx *x, int64_t i, int64_t me, int64_t j,
   }
 }
 
+/* Starts loading rows [first, last) of the in-place B panel at `panel` (nr
+ * floats each, b_ld apart) into L1: one hardware prefetch stream per row
+ * is more than the prefetchers track. */
+static void prefetch_b_rows(const problem *p, const float *panel, int64_t nr,
+                            int64_t first, int64_t last) {
+  const char *base = (const char *)panel;
+  for (int64_t row = first; row < last; ++row)
+    for (int64_t at = 0; at < nr * (int64_t)sizeof(float); at += 64)
+      _mm_prefetch(base + row * p->b_ld * (int64_t)sizeof(float) + at,
+                   _MM_HINT_T0);
+}
+
 /* Copies the in-place B panel at `bp` (nv < nr columns, rows b_ld apart)
  * into `edge`, zero-padded to the panel width. */
 static const float *copy_edge_panel(const problem *p, const float *bp,
@@ -1053,17 +1065,11 @@ static void macro_kernel(kiln_isa isa, const kernel *kr, const problem *p,
           ldb = p->b_ld;
         else if (p->b_in_place)
           bp = edge;
-        /* The first row tile brings the next in-place B panel toward L1
-         * (one hardware stream per B row is more than they track); the
-         * others find the block in L2. */
+        /* The first row tile brings the next in-place B panel toward L1;
+         * the others find the block in L2. */
         if (i == mb && p->b_in_place && panel + 1 < p1 &&
-            (panel + 2) * nr <= ncur) {
-          const char *next = (const char *)(bp + nr);
-          for (int64_t row = 0; row < kc; ++row)
-            for (int64_t at = 0; at < nr * (int64_t)sizeof(float); at += 64)
-              _mm_prefetch(next + row * p->b_ld * (int64_t)sizeof(float) + at,
-                           _MM_HINT_T0);
-        }
+            (panel + 2) * nr <= ncur)
+          prefetch_b_rows(p, bp + nr, nr, 0, kc);
         /* The next tile along these rows, or the first of the next. */
         if (p->c_rows_linear && panel + 1 < p1)
           prefetch_tile(&x, i, me, j + nr, min64(nr, ncur - (panel + 1) * nr));
@@ -1091,12 +1097,11 @@ static void macro_kernel(kiln_isa isa, const kernel *kr, const problem *p,
     int64_t panel_lines = kc * nr * (int64_t)sizeof(float) / 64;
     int64_t tiles = ceil_div(me - mb, mr),
             lines_per_tile = ceil_div(panel_lines, tiles);
-    /* An in-place B's next panel is kc rows of nr floats, b_ld apart: a
-     * stride the hardware prefetchers lose track of (one stream per row).
-     * Each row tile prefetches its share of the rows. */
+    /* An in-place B's next panel: each row tile prefetches its share of
+     * the rows. */
     int64_t rows_per_tile = ceil_div(kc, tiles);
     int in_place_next =
-        p->b_in_place && panel + 1 < p1 && jc + (panel + 2) * nr <= jc + ncur;
+        p->b_in_place && panel + 1 < p1 && (panel + 2) * nr <= ncur;
     for (int64_t i = mb; i < me; i += mr) {
       if (next_panel && !p->b_in_place) {
         int64_t first = (i - mb) / mr * lines_per_tile;
@@ -1105,12 +1110,8 @@ static void macro_kernel(kiln_isa isa, const kernel *kr, const problem *p,
           _mm_prefetch(next_panel + line * 64, _MM_HINT_T1);
       } else if (in_place_next) {
         int64_t first = (i - mb) / mr * rows_per_tile;
-        int64_t last_row = min64(first + rows_per_tile, kc);
-        const char *next = (const char *)(bp + nr);
-        for (int64_t row = first; row < last_row; ++row)
-          for (int64_t at = 0; at < nr * (int64_t)sizeof(float); at += 64)
-            _mm_prefetch(next + row * p->b_ld * (int64_t)sizeof(float) + at,
-                         _MM_HINT_T0);
+        prefetch_b_rows(p, bp + nr, nr, first,
+                        min64(first + rows_per_tile, kc));
       }
       /* The next tile down this panel, or the top of the next panel. */
       if (p->c_rows_linear && i + mr < me)
@@ -1711,6 +1712,26 @@ AVX512_ATTRS static inline __m512 dconv_addend(const float *a, int64_t step,
   return step ? _mm512_maskz_loadu_ps(mask, a) : _mm512_set1_ps(*a);
 }
 
+/* The rest of the epilogue for the 16 contiguous outputs at `o` (lanes
+ * `mask`) and its store: the old output with `accumulate`, the addends d
+ * and e (step 1 contiguous, step 0 one value; NULL when absent), then the
+ * clamp to [lo, hi] with `clamp`. */
+AVX512_ATTRS static inline void
+finish_store_avx512(float *o, __mmask16 mask, __m512 v, int accumulate,
+                    const float *d, int64_t d_step, const float *e,
+                    int64_t e_step, int clamp, __m512 lo, __m512 hi) {
+  if (accumulate)
+    v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, o));
+  if (d)
+    v = _mm512_add_ps(v, dconv_addend(d, d_step, mask));
+  if (e)
+    v = _mm512_add_ps(v, dconv_addend(e, e_step, mask));
+  /* max(lo, x) and min(hi, x) return x when it is a NaN. */
+  if (clamp)
+    v = _mm512_min_ps(hi, _mm512_max_ps(lo, v));
+  _mm512_mask_storeu_ps(o, mask, v);
+}
+
 /* Stores one channel vector of a tile (`tile` rows of 2 * 16 floats, one
  * per pixel, rw of them) as `channels` output rows of rw pixels, adding the
  * old output (`accumulate`) and the addends d and e (NULL when absent;
@@ -1748,27 +1769,19 @@ dconv_store_avx512(const float *tile, int64_t rw, int64_t channels, float *out,
       }
       continue;
     }
-    if (accumulate)
-      v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, o));
-    if (d)
-      v = _mm512_add_ps(v, dconv_addend(d + m * d_m, d_ow, mask));
-    if (e)
-      v = _mm512_add_ps(v, dconv_addend(e + m * e_m, e_ow, mask));
-    /* max(lo, x) and min(hi, x) return x when it is a NaN. */
-    if (clamp)
-      v = _mm512_min_ps(vhi, _mm512_max_ps(vlo, v));
-    _mm512_mask_storeu_ps(o, mask, v);
+    finish_store_avx512(o, mask, v, (int)accumulate, d ? d + m * d_m : NULL,
+                        d_ow, e ? e + m * e_m : NULL, e_ow, clamp, vlo, vhi);
   }
 }
 
 /* Copies window rows [0, rows) (input rows y0 + r, or zeros outside
  * [0, height)) of `channels` planes, columns [x0, x0 + len) (zeros outside
  * [0, width)), into dst[c][r][stride]. The input's planes are in_c apart,
- * rows in_h, elements contiguous. */
+ * rows in_h, elements in_w. */
 static void copy_window(float *restrict dst, int64_t stride, int64_t rows,
                         const float *src, int64_t channels, int64_t in_c,
-                        int64_t in_h, int64_t y0, int64_t x0, int64_t len,
-                        int64_t height, int64_t width) {
+                        int64_t in_h, int64_t in_w, int64_t y0, int64_t x0,
+                        int64_t len, int64_t height, int64_t width) {
   int64_t lo = max64(0, -x0), hi = min64(len, width - x0);
   for (int64_t c = 0; c < channels; ++c)
     for (int64_t r = 0; r < rows; ++r) {
@@ -1778,10 +1791,14 @@ static void copy_window(float *restrict dst, int64_t stride, int64_t rows,
         memset(row, 0, (size_t)len * sizeof(float));
         continue;
       }
-      const float *from = src + c * in_c + y * in_h + x0;
+      const float *from = src + c * in_c + y * in_h;
       for (int64_t x = 0; x < lo; ++x)
         row[x] = 0.0f;
-      memcpy(row + lo, from + lo, (size_t)(hi - lo) * sizeof(float));
+      if (in_w == 1)
+        memcpy(row + lo, from + x0 + lo, (size_t)(hi - lo) * sizeof(float));
+      else
+        for (int64_t x = lo; x < hi; ++x)
+          row[x] = from[(x0 + x) * in_w];
       for (int64_t x = hi; x < len; ++x)
         row[x] = 0.0f;
     }
@@ -1814,7 +1831,7 @@ static void sconv2d_direct(kiln_isa requested, KILN_SCONV2D_DIRECT_ARGS) {
         copy_window(padded + q * extent_h * extent_w, extent_w, extent_h,
                     in_aligned + in_offset + n * in_n +
                         (gc / in_channels) * in_g + (gc % in_channels) * in_c,
-                    1, 0, in_h, -pad_top, -pad_left, extent_w, in_height,
+                    1, 0, in_h, in_w, -pad_top, -pad_left, extent_w, in_height,
                     in_width);
       }
       in_aligned = padded;
@@ -1929,7 +1946,7 @@ static void sconv2d_direct(kiln_isa requested, KILN_SCONV2D_DIRECT_ARGS) {
       if (implicit && (y0 < 0 || y0 + window_rows > in_height || x0 < 0 ||
                        x0 + len > in_width)) {
         copy_window(window, window_stride, window_rows, plane, in_channels,
-                    in_c, in_h, y0, x0, len, in_height, in_width);
+                    in_c, in_h, 1, y0, x0, len, in_height, in_width);
         dconv_avx512[stride_w - 1][rw - 1](&windowed, window, w0, w1, tile);
       } else {
         dconv_avx512[stride_w - 1][rw - 1](&p, plane + y0 * in_h + x0, w0, w1,
@@ -2165,20 +2182,12 @@ __attribute__((target("avx512f"), always_inline)) static inline void
 dw3x3_store_avx512(const dw_problem *p, const dw_plane *q, const __m512 acc[3],
                    float *out, const float *d, const float *e, float constant,
                    int64_t xv) {
-  __mmask16 mask = lanes(p->out_w - xv);
   __m512 sum = _mm512_add_ps(_mm512_add_ps(acc[0], acc[1]),
                              _mm512_add_ps(acc[2], _mm512_set1_ps(constant)));
-  if (q->from_out)
-    sum = _mm512_add_ps(sum, _mm512_maskz_loadu_ps(mask, out + xv));
-  if (d && q->d_ow)
-    sum = _mm512_add_ps(sum, _mm512_maskz_loadu_ps(mask, d + xv));
-  if (e && q->e_ow)
-    sum = _mm512_add_ps(sum, _mm512_maskz_loadu_ps(mask, e + xv));
-  /* max(lo, x) and min(hi, x) return x when it is a NaN. */
-  if (q->clamp)
-    sum = _mm512_min_ps(_mm512_set1_ps(q->hi),
-                        _mm512_max_ps(_mm512_set1_ps(q->lo), sum));
-  _mm512_mask_storeu_ps(out + xv, mask, sum);
+  finish_store_avx512(out + xv, lanes(p->out_w - xv), sum, q->from_out,
+                      d && q->d_ow ? d + xv : NULL, 1,
+                      e && q->e_ow ? e + xv : NULL, 1, q->clamp,
+                      _mm512_set1_ps(q->lo), _mm512_set1_ps(q->hi));
 }
 
 /* The NV * 16 outputs of one row from x on (NV <= 4): three partial sums
@@ -2662,49 +2671,12 @@ dw_block_avx512(const dw_problem *p, const dw_block *b, int64_t count,
       int64_t c = kDconvColumn[k];
       if (c >= count)
         continue;
-      float *o = out + c * out_g + f;
-      __m512 v = r[k];
-      if (accumulate)
-        v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, o));
-      if (d && d_step)
-        v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, d + c * d_g + f));
-      if (e && e_step)
-        v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, e + c * e_g + f));
-      /* max(lo, x) and min(hi, x) return x when it is a NaN. */
-      if (clamp)
-        v = _mm512_min_ps(vhi, _mm512_max_ps(vlo, v));
-      _mm512_mask_storeu_ps(o, m, v);
+      finish_store_avx512(out + c * out_g + f, m, r[k], accumulate,
+                          d && d_step ? d + c * d_g + f : NULL, 1,
+                          e && e_step ? e + c * e_g + f : NULL, 1, clamp, vlo,
+                          vhi);
     }
   }
-}
-
-/* Copies padded input rows [r0, r1) of `channels` planes (planes `in_c`
- * apart, rows `in_h`, elements `in_w`) into `dst`: `rows` rows per plane,
- * `stride` floats each, zero wherever the padded rows and columns fall
- * outside the height x width input, which starts at (pad_top, pad_left). */
-static void copy_padded_rows(float *restrict dst, int64_t stride, int64_t rows,
-                             const float *src, int64_t channels, int64_t in_c,
-                             int64_t in_h, int64_t in_w, int64_t r0, int64_t r1,
-                             int64_t pad_top, int64_t pad_left, int64_t height,
-                             int64_t width) {
-  for (int64_t c = 0; c < channels; ++c)
-    for (int64_t r = r0; r < r1; ++r) {
-      float *row = dst + (c * rows + r - r0) * stride;
-      int64_t y = r - pad_top;
-      if (y < 0 || y >= height) {
-        memset(row, 0, (size_t)stride * sizeof(float));
-        continue;
-      }
-      const float *from = src + c * in_c + y * in_h;
-      memset(row, 0, (size_t)pad_left * sizeof(float));
-      if (in_w == 1)
-        memcpy(row + pad_left, from, (size_t)width * sizeof(float));
-      else
-        for (int64_t x = 0; x < width; ++x)
-          row[pad_left + x] = from[x * in_w];
-      memset(row + pad_left + width, 0,
-             (size_t)(stride - pad_left - width) * sizeof(float));
-    }
 }
 
 static void sdwconv2d(kiln_isa requested, KILN_SDWCONV2D_ARGS) {
@@ -2733,10 +2705,7 @@ static void sdwconv2d(kiln_isa requested, KILN_SDWCONV2D_ARGS) {
       out_h > 0 && out_w > 0 &&
       (pad_top > 0 || pad_left > 0 || extent_h > pad_top + in_height ||
        extent_w > pad_left + in_width);
-  int64_t copy_width = min64(in_width, extent_w - pad_left);
-  if (copy_width < 0)
-    copy_width = 0;
-  int64_t stride = (max64(extent_w, pad_left + copy_width) + 16 + 15) / 16 * 16;
+  int64_t stride = (extent_w + 16 + 15) / 16 * 16;
   /* The common depthwise layer (3 x 3, one channel per group, stride 1 or
    * 2) runs whole planes on the plane kernel. */
   int plane3x3 = rows_fuse && in_channels == 1 && kernel_h == 3 &&
@@ -2833,9 +2802,8 @@ static void sdwconv2d(kiln_isa requested, KILN_SDWCONV2D_ARGS) {
         int64_t r0 = oh * stride_h;
         int64_t r1 =
             (oh + rows - 1) * stride_h + (kernel_h - 1) * dilation_h + 1;
-        copy_padded_rows(scratch, stride, r1 - r0, in_base, in_channels, in_c,
-                         in_h, in_w, r0, r1, pad_top, pad_left, in_height,
-                         copy_width);
+        copy_window(scratch, stride, r1 - r0, in_base, in_channels, in_c, in_h,
+                    in_w, r0 - pad_top, -pad_left, stride, in_height, in_width);
         q_problem = &copied;
         in_base = scratch;
         plane_n = plane_g = 0;
