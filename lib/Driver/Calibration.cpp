@@ -285,8 +285,8 @@ LogicalResult kiln::calibrate(ModuleOp module,
   if (!func)
     return emitError(loc) << "calibration: no function '"
                           << options.functionName << "'";
-  SmallVector<std::pair<Operation *, Value>> products =
-      int8QuantizableProducts(func, options.minWeightElements);
+  SmallVector<std::pair<Operation *, Value>> products = int8QuantizableProducts(
+      func, options.minWeightElements, options.convolutions);
   if (products.empty())
     return success();
 
@@ -294,7 +294,8 @@ LogicalResult kiln::calibrate(ModuleOp module,
   OwningOpRef<ModuleOp> copy = module.clone();
   auto copyFunc = copy->lookupSymbol<func::FuncOp>(options.functionName);
   SmallVector<std::pair<Operation *, Value>> copyProducts =
-      int8QuantizableProducts(copyFunc, options.minWeightElements);
+      int8QuantizableProducts(copyFunc, options.minWeightElements,
+                              options.convolutions);
   if (copyProducts.size() != products.size())
     return emitError(loc) << "calibration: the graph's copy differs";
   auto ret = cast<func::ReturnOp>(copyFunc.getBody().back().getTerminator());

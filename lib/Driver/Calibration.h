@@ -22,6 +22,8 @@ struct CalibrationOptions {
   std::string method = "minmax";
   /// The products considered (kiln-quantize-int8's option).
   int64_t minWeightElements = 4096;
+  /// Whether convolutions are quantized too (kiln-quantize-int8's option).
+  bool convolutions = true;
   /// The largest int8 weight magnitude (the target's), for weight errors.
   int64_t weightRange = 127;
   /// Compiles a module into a shared library at the given path.

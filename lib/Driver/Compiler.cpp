@@ -217,6 +217,7 @@ LogicalResult kiln::compileModel(MLIRContext &context,
       return target->emit(copy, hostOptions, artifact);
     };
     calibration.weightRange = pipeline.int8WeightRange;
+    calibration.convolutions = pipeline.int8Convolutions;
     calibration.budgetDb = options.quantizeBudgetDb;
     calibration.compileQuantized = [&](ModuleOp copy, StringRef path) {
       if (failed(runPipeline(copy, options, [&](OpPassManager &pm) {

@@ -31,6 +31,7 @@ void kiln::buildKilnQuantization(OpPassManager &pm,
   KilnQuantizeInt8Options quantize;
   quantize.weightRange = options.int8WeightRange;
   quantize.dynamic = options.quantize == "int8-dynamic";
+  quantize.convolutions = options.int8Convolutions;
   pm.addNestedPass<func::FuncOp>(createKilnQuantizeInt8(quantize));
   pm.addNestedPass<func::FuncOp>(createKilnDecomposeQuantization());
   pm.addNestedPass<func::FuncOp>(createKilnInferShapes());

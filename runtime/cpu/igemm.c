@@ -67,7 +67,8 @@ typedef int32_t unit_t __attribute__((may_alias));
  * width or fewer), rows `rs` elements apart. */
 typedef void (*micro_fn)(int64_t groups, const unit_t *a, const unit_t *b,
                          const unit_t *bt, int32_t *c, int64_t rs, int64_t nv,
-                         int accumulate, const float *scale);
+                         int accumulate, const float *scale,
+                         const float *row_scale);
 
 /* How a packer stores one operand. Elements are u8 when `is_unsigned`; the
  * bytes format stores them as u8 when `stored_unsigned` (A) or as s8 (B),
@@ -104,7 +105,8 @@ __attribute__((target("avx512f"))) static inline __mmask16 lanes(int64_t n) {
   __attribute__((target("avx512f,avx512bw,avx512vnni"))) static void name(     \
       int64_t groups, const unit_t *restrict a, const unit_t *restrict b,      \
       const unit_t *restrict bt, int32_t *restrict c, int64_t rs, int64_t nv,  \
-      int accumulate, const float *restrict scale) {                           \
+      int accumulate, const float *restrict scale,                             \
+      const float *restrict row_scale) {                                       \
     __m512i acc[ROWS][HALVES];                                                 \
     for (int i = 0; i < ROWS; ++i)                                             \
       for (int h = 0; h < HALVES; ++h)                                         \
@@ -138,10 +140,13 @@ __attribute__((target("avx512f"))) static inline __mmask16 lanes(int64_t n) {
           x = _mm512_add_epi32(                                                \
               x, _mm512_maskz_loadu_epi32(mask[h], row + 16 * h));             \
         if (scale) {                                                           \
-          /* Dequantized: the exact sum in f32 times the column scales. */     \
+          /* Dequantized: the exact sum in f32 times the column scales (and    \
+           * the row's). */                                                    \
           __m512 y =                                                           \
               _mm512_mul_ps(_mm512_cvtepi32_ps(x),                             \
                             _mm512_maskz_loadu_ps(mask[h], scale + 16 * h));   \
+          if (row_scale)                                                       \
+            y = _mm512_mul_ps(y, _mm512_set1_ps(row_scale[i]));                \
           _mm512_mask_storeu_ps((float *)row + 16 * h, mask[h], y);            \
           continue;                                                            \
         }                                                                      \
@@ -205,8 +210,8 @@ store_avx2_tile(__m256i (*acc)[2], int rows, const unit_t *a, const unit_t *bt,
   __attribute__((target("avx2,fma"))) static void name(                        \
       int64_t groups, const unit_t *restrict a, const unit_t *restrict b,      \
       const unit_t *restrict bt, int32_t *restrict c, int64_t rs, int64_t nv,  \
-      int accumulate, const float *scale) {                                    \
-    (void)scale; /* dequantized through the tile buffer */                     \
+      int accumulate, const float *scale, const float *row_scale) {            \
+    (void)scale, (void)row_scale; /* dequantized through the tile buffer */    \
     __m256i acc[ROWS][2];                                                      \
     for (int i = 0; i < ROWS; ++i)                                             \
       acc[i][0] = acc[i][1] = _mm256_setzero_si256();                          \
@@ -241,8 +246,8 @@ DEFINE_MICRO_AVX2(micro_avx2_6, 6)
   __attribute__((target("avx2,fma"))) static void name(                        \
       int64_t groups, const unit_t *restrict a, const unit_t *restrict b,      \
       const unit_t *restrict bt, int32_t *restrict c, int64_t rs, int64_t nv,  \
-      int accumulate, const float *scale) {                                    \
-    (void)scale; /* dequantized through the tile buffer */                     \
+      int accumulate, const float *scale, const float *row_scale) {            \
+    (void)scale, (void)row_scale; /* dequantized through the tile buffer */    \
     const __m256i ones = _mm256_set1_epi16(1);                                 \
     __m256i acc[ROWS][2];                                                      \
     for (int i = 0; i < ROWS; ++i)                                             \
@@ -274,11 +279,11 @@ DEFINE_MICRO_AVX2_NARROW(micro_avx2n_6, 6)
  * columns, on the bytes format: the VNNI kernel's arithmetic in C. Sums
  * wrap as the vector kernels' do (unsigned arithmetic, no overflow). */
 #define DEFINE_MICRO_GENERIC(name, ROWS)                                       \
-  static void name(int64_t groups, const unit_t *restrict a,                   \
-                   const unit_t *restrict b, const unit_t *restrict bt,        \
-                   int32_t *restrict c, int64_t rs, int64_t nv,                \
-                   int accumulate, const float *scale) {                       \
-    (void)scale; /* dequantized through the tile buffer */                     \
+  static void name(                                                            \
+      int64_t groups, const unit_t *restrict a, const unit_t *restrict b,      \
+      const unit_t *restrict bt, int32_t *restrict c, int64_t rs, int64_t nv,  \
+      int accumulate, const float *scale, const float *row_scale) {            \
+    (void)scale, (void)row_scale; /* dequantized through the tile buffer */    \
     int32_t acc[ROWS][16] = {{0}};                                             \
     for (int64_t g = 0; g < groups; ++g) {                                     \
       const uint8_t *ab = (const uint8_t *)a;                                  \
@@ -721,9 +726,10 @@ typedef struct problem {
    * kiln_ukernel_igemm_packed_*. */
   int64_t b_prepacked_nr, b_prepacked_format, b_prepacked_kc;
   /* Dequantizing output (scale not NULL): C holds f32, element (i, j) the
-   * product times scale[j * scale_n]. */
+   * product times scale[i * scale_m + j * scale_n] (one of the strides 0:
+   * a scale per row, per column or one). */
   const float *scale;
-  int64_t scale_n;
+  int64_t scale_m, scale_n;
 } problem;
 
 /* Operand bi (a batch index over batch0 x batch1) of a batch-strided base. */
@@ -803,14 +809,21 @@ static void macro_kernel(const kernel *kr, const problem *p, int32_t *c,
   const int64_t mr = kr->mr, nr = kr->nr;
   int64_t groups = ceil_div(kc, kr->depth);
   int64_t a_panel = panel_units(kr, kc, mr);
+  /* Scales that vary along both rows and columns go through the tile. */
+  int separable = !(p->scale_m && p->scale_n);
   /* The column scales of this column block for kernels that dequantize in
    * registers, read a whole panel at a time. */
   const float *scales = NULL;
   if (p->scale && last && kr->scales) {
     for (int64_t q = p0 * nr; q < p1 * nr; ++q)
-      s->scales[q] = jc + q < p->n ? p->scale[(jc + q) * p->scale_n] : 0.0f;
+      s->scales[q] = jc + q >= p->n ? 0.0f
+                     : p->scale_n   ? p->scale[(jc + q) * p->scale_n]
+                     : p->scale_m   ? 1.0f
+                                    : p->scale[0];
     scales = s->scales;
   }
+  /* Scales per row: the factors of a tile's rows. */
+  float row_factors[16];
   for (int64_t panel = p0; panel < p1; ++panel) {
     const unit_t *bp = bpack + panel * panel_stride;
     const unit_t *bt = bterms ? bterms + panel * nr : bp + groups * nr;
@@ -821,18 +834,24 @@ static void macro_kernel(const kernel *kr, const problem *p, int32_t *c,
       micro_fn micro =
           2 * nv <= nr && kr->narrow[mv] ? kr->narrow[mv] : kr->micro[mv];
       int dequantize = p->scale && last;
-      if (p->c_n == 1 && (!dequantize || kr->scales)) {
+      if (p->c_n == 1 && (!dequantize || (kr->scales && separable))) {
+        const float *rows = NULL;
+        if (dequantize && p->scale_m) {
+          for (int64_t r = 0; r < mv; ++r)
+            row_factors[r] = p->scale[(i + r) * p->scale_m];
+          rows = row_factors;
+        }
         micro(groups, ap, bp, bt, c + i * p->c_m + j, p->c_m, nv, accumulate,
-              dequantize ? scales + (j - jc) : NULL);
+              dequantize ? scales + (j - jc) : NULL, rows);
         continue;
       }
       /* Columns apart in C, or dequantized by a kernel that does not: through
        * the tile buffer. */
-      micro(groups, ap, bp, bt, s->tile, nr, nv, 0, NULL);
+      micro(groups, ap, bp, bt, s->tile, nr, nv, 0, NULL, NULL);
       if (dequantize) {
         /* The last K block: C holds the int32 sum of the earlier ones (when
          * accumulating), and gets the exact total, converted and scaled. */
-        const float *scale = p->scale + j * p->scale_n;
+        const float *scale = p->scale + i * p->scale_m + j * p->scale_n;
         for (int64_t ii = 0; ii < mv; ++ii) {
           int32_t *row = c + (i + ii) * p->c_m + j * p->c_n;
           const int32_t *from = s->tile + ii * nr;
@@ -840,7 +859,8 @@ static void macro_kernel(const kernel *kr, const problem *p, int32_t *c,
             uint32_t x = (uint32_t)from[jj];
             if (accumulate)
               x += (uint32_t)row[jj * p->c_n];
-            float y = (float)(int32_t)x * scale[jj * p->scale_n];
+            float y =
+                (float)(int32_t)x * scale[ii * p->scale_m + jj * p->scale_n];
             __builtin_memcpy(row + jj * p->c_n, &y, sizeof y);
           }
         }
@@ -1438,7 +1458,8 @@ static void run_igemm(kiln_isa isa, problem *p, const int8_t *za, int64_t za_m,
         const int32_t *from = tmp + bi * p->m * p->n;
         for (int64_t i = 0; i < p->m; ++i)
           for (int64_t j = 0; j < p->n; ++j) {
-            float x = (float)from[i * p->n + j] * p->scale[j * p->scale_n];
+            float x = (float)from[i * p->n + j] *
+                      p->scale[i * p->scale_m + j * p->scale_n];
             float *out = c + i * p->c_m + j * p->c_n;
             *out = p->accumulate ? *out + x : x;
           }
@@ -1463,11 +1484,11 @@ static void run_igemm(kiln_isa isa, problem *p, const int8_t *za, int64_t za_m,
                         (int32_t)zb_value);
 }
 
-static void igemm_scaled(kiln_isa isa, const float *scale, int64_t scale_n,
-                         KILN_IGEMM_ARGS);
+static void igemm_scaled(kiln_isa isa, const float *scale, int64_t scale_m,
+                         int64_t scale_n, KILN_IGEMM_ARGS);
 
 static void igemm(kiln_isa isa, KILN_IGEMM_ARGS) {
-  igemm_scaled(isa, NULL, 0, batch0, batch1, m, n, k, a_allocated, a_aligned,
+  igemm_scaled(isa, NULL, 0, 0, batch0, batch1, m, n, k, a_allocated, a_aligned,
                a_zero, a_offset, a_batch0, a_batch1, a_m, a_k, b_allocated,
                b_aligned, b_zero, b_offset, b_batch0, b_batch1, b_k, b_n,
                c_allocated, c_aligned, c_zero, c_offset, c_batch0, c_batch1,
@@ -1476,8 +1497,8 @@ static void igemm(kiln_isa isa, KILN_IGEMM_ARGS) {
                zb_value, a_unsigned, b_unsigned, zero_points, accumulate);
 }
 
-static void igemm_scaled(kiln_isa isa, const float *scale, int64_t scale_n,
-                         KILN_IGEMM_ARGS) {
+static void igemm_scaled(kiln_isa isa, const float *scale, int64_t scale_m,
+                         int64_t scale_n, KILN_IGEMM_ARGS) {
   (void)a_allocated, (void)b_allocated, (void)c_allocated, (void)za_allocated,
       (void)zb_allocated;
   (void)a_zero, (void)b_zero, (void)c_zero, (void)za_zero, (void)zb_zero;
@@ -1502,6 +1523,7 @@ static void igemm_scaled(kiln_isa isa, const float *scale, int64_t scale_n,
                .b_unsigned = b_unsigned != 0,
                .accumulate = accumulate != 0,
                .scale = scale,
+               .scale_m = scale_m,
                .scale_n = scale_n};
   run_igemm(isa, &p, zero_points & 1 ? za_aligned + za_offset : NULL, za_m,
             za_value, zero_points & 2 ? zb_aligned + zb_offset : NULL, zb_n,
@@ -1539,21 +1561,23 @@ static void unpack_b(int8_t *out, const int8_t *packed, int64_t k, int64_t n,
 }
 
 static void igemm_packed_scaled(kiln_isa requested, const float *scale,
-                                int64_t scale_n, KILN_IGEMM_PACKED_ARGS);
+                                int64_t scale_m, int64_t scale_n,
+                                KILN_IGEMM_PACKED_ARGS);
 
 static void igemm_packed(kiln_isa requested, KILN_IGEMM_PACKED_ARGS) {
-  igemm_packed_scaled(requested, NULL, 0, batch0, batch1, m, n, k, a_allocated,
-                      a_aligned, a_zero, a_offset, a_batch0, a_batch1, a_m, a_k,
-                      b_allocated, b_aligned, b_zero, b_offset, b_panel_width,
-                      b_format, b_block_depth, c_allocated, c_aligned, c_zero,
-                      c_offset, c_batch0, c_batch1, c_m, c_n, za_allocated,
-                      za_aligned, za_zero, za_offset, za_m, zb_allocated,
-                      zb_aligned, zb_zero, zb_offset, zb_n, za_value, zb_value,
-                      a_unsigned, b_unsigned, zero_points, accumulate);
+  igemm_packed_scaled(
+      requested, NULL, 0, 0, batch0, batch1, m, n, k, a_allocated, a_aligned,
+      a_zero, a_offset, a_batch0, a_batch1, a_m, a_k, b_allocated, b_aligned,
+      b_zero, b_offset, b_panel_width, b_format, b_block_depth, c_allocated,
+      c_aligned, c_zero, c_offset, c_batch0, c_batch1, c_m, c_n, za_allocated,
+      za_aligned, za_zero, za_offset, za_m, zb_allocated, zb_aligned, zb_zero,
+      zb_offset, zb_n, za_value, zb_value, a_unsigned, b_unsigned, zero_points,
+      accumulate);
 }
 
 static void igemm_packed_scaled(kiln_isa requested, const float *scale,
-                                int64_t scale_n, KILN_IGEMM_PACKED_ARGS) {
+                                int64_t scale_m, int64_t scale_n,
+                                KILN_IGEMM_PACKED_ARGS) {
   (void)a_allocated, (void)b_allocated, (void)c_allocated, (void)za_allocated,
       (void)zb_allocated;
   (void)a_zero, (void)b_zero, (void)c_zero, (void)za_zero, (void)zb_zero;
@@ -1578,6 +1602,7 @@ static void igemm_packed_scaled(kiln_isa requested, const float *scale,
                .b_prepacked_format = b_format,
                .b_prepacked_kc = b_block_depth,
                .scale = scale,
+               .scale_m = scale_m,
                .scale_n = scale_n};
   const int8_t *za = zero_points & 1 ? za_aligned + za_offset : NULL;
   const int8_t *zb = zero_points & 2 ? zb_aligned + zb_offset : NULL;
@@ -1630,9 +1655,10 @@ static void igemm_packed_scaled(kiln_isa requested, const float *scale,
  * here), the scale view follows the other arguments. */
 #define DEFINE_SCALED_ENTRY_POINTS(suffix, isa)                                \
   KILN_EXPORT void kiln_ukernel_igemm_scaled_##suffix(                         \
-      KILN_IGEMM_ARGS, KILN_UKERNEL_BUFFER_OF(float, s), int64_t s_n) {        \
+      KILN_IGEMM_ARGS, KILN_UKERNEL_BUFFER_OF(float, s), int64_t s_m,          \
+      int64_t s_n) {                                                           \
     (void)s_allocated, (void)s_zero;                                           \
-    igemm_scaled(isa, s_aligned + s_offset, s_n, batch0, batch1, m, n, k,      \
+    igemm_scaled(isa, s_aligned + s_offset, s_m, s_n, batch0, batch1, m, n, k, \
                  a_allocated, a_aligned, a_zero, a_offset, a_batch0, a_batch1, \
                  a_m, a_k, b_allocated, b_aligned, b_zero, b_offset, b_batch0, \
                  b_batch1, b_k, b_n, c_allocated, c_aligned, c_zero, c_offset, \
@@ -1642,16 +1668,17 @@ static void igemm_packed_scaled(kiln_isa requested, const float *scale,
                  zero_points, accumulate);                                     \
   }                                                                            \
   KILN_EXPORT void kiln_ukernel_igemm_packed_scaled_##suffix(                  \
-      KILN_IGEMM_PACKED_ARGS, KILN_UKERNEL_BUFFER_OF(float, s), int64_t s_n) { \
+      KILN_IGEMM_PACKED_ARGS, KILN_UKERNEL_BUFFER_OF(float, s), int64_t s_m,   \
+      int64_t s_n) {                                                           \
     (void)s_allocated, (void)s_zero;                                           \
     igemm_packed_scaled(                                                       \
-        isa, s_aligned + s_offset, s_n, batch0, batch1, m, n, k, a_allocated,  \
-        a_aligned, a_zero, a_offset, a_batch0, a_batch1, a_m, a_k,             \
-        b_allocated, b_aligned, b_zero, b_offset, b_panel_width, b_format,     \
-        b_block_depth, c_allocated, c_aligned, c_zero, c_offset, c_batch0,     \
-        c_batch1, c_m, c_n, za_allocated, za_aligned, za_zero, za_offset,      \
-        za_m, zb_allocated, zb_aligned, zb_zero, zb_offset, zb_n, za_value,    \
-        zb_value, a_unsigned, b_unsigned, zero_points, accumulate);            \
+        isa, s_aligned + s_offset, s_m, s_n, batch0, batch1, m, n, k,          \
+        a_allocated, a_aligned, a_zero, a_offset, a_batch0, a_batch1, a_m,     \
+        a_k, b_allocated, b_aligned, b_zero, b_offset, b_panel_width,          \
+        b_format, b_block_depth, c_allocated, c_aligned, c_zero, c_offset,     \
+        c_batch0, c_batch1, c_m, c_n, za_allocated, za_aligned, za_zero,       \
+        za_offset, za_m, zb_allocated, zb_aligned, zb_zero, zb_offset, zb_n,   \
+        za_value, zb_value, a_unsigned, b_unsigned, zero_points, accumulate);  \
   }
 
 DEFINE_SCALED_ENTRY_POINTS(avx512, KILN_ISA_AVX512)

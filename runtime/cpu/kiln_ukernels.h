@@ -170,26 +170,20 @@ void kiln_ukernel_igemm_packed_generic(KILN_IGEMM_PACKED_ARGS);
 
 /* The same products dequantized in the tile store: C holds f32 (its
  * descriptor is typed int32_t above), element (i, j) being the exact int32
- * product converted to f32 times s[j * s_n] (s_n = 0: one scale). With
- * accumulate the old f32 values are added. */
-void kiln_ukernel_igemm_scaled_avx512(KILN_IGEMM_ARGS,
-                                      KILN_UKERNEL_BUFFER_OF(float, s),
-                                      int64_t s_n);
-void kiln_ukernel_igemm_scaled_avx2(KILN_IGEMM_ARGS,
-                                    KILN_UKERNEL_BUFFER_OF(float, s),
-                                    int64_t s_n);
-void kiln_ukernel_igemm_scaled_generic(KILN_IGEMM_ARGS,
-                                       KILN_UKERNEL_BUFFER_OF(float, s),
-                                       int64_t s_n);
+ * product converted to f32 times s[i * s_m + j * s_n] (at most one of the
+ * strides nonzero: a scale per row, per column, or one). With accumulate
+ * the old f32 values are added. */
+#define KILN_IGEMM_SCALE_ARGS                                                  \
+  KILN_UKERNEL_BUFFER_OF(float, s), int64_t s_m, int64_t s_n
+void kiln_ukernel_igemm_scaled_avx512(KILN_IGEMM_ARGS, KILN_IGEMM_SCALE_ARGS);
+void kiln_ukernel_igemm_scaled_avx2(KILN_IGEMM_ARGS, KILN_IGEMM_SCALE_ARGS);
+void kiln_ukernel_igemm_scaled_generic(KILN_IGEMM_ARGS, KILN_IGEMM_SCALE_ARGS);
 void kiln_ukernel_igemm_packed_scaled_avx512(KILN_IGEMM_PACKED_ARGS,
-                                             KILN_UKERNEL_BUFFER_OF(float, s),
-                                             int64_t s_n);
+                                             KILN_IGEMM_SCALE_ARGS);
 void kiln_ukernel_igemm_packed_scaled_avx2(KILN_IGEMM_PACKED_ARGS,
-                                           KILN_UKERNEL_BUFFER_OF(float, s),
-                                           int64_t s_n);
+                                           KILN_IGEMM_SCALE_ARGS);
 void kiln_ukernel_igemm_packed_scaled_generic(KILN_IGEMM_PACKED_ARGS,
-                                              KILN_UKERNEL_BUFFER_OF(float, s),
-                                              int64_t s_n);
+                                              KILN_IGEMM_SCALE_ARGS);
 
 /* The packing that kiln_ukernel_igemm_packed_<isa> wants for `isa` (for a
  * B of 7-bit values when `narrow`): panel width, format and K block, what

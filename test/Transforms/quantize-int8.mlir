@@ -2,7 +2,7 @@
 // RUN: kiln-opt %s -pass-pipeline='builtin.module(func.func(kiln-quantize-int8))' -split-input-file | FileCheck %s --check-prefix=SMALL
 // RUN: kiln-opt %s -pass-pipeline='builtin.module(func.func(kiln-quantize-int8{min-weight-elements=1 weight-range=64}))' -split-input-file | FileCheck %s --check-prefix=NARROW
 // RUN: kiln-opt %s -pass-pipeline='builtin.module(func.func(kiln-quantize-int8{min-weight-elements=1 dynamic=false convolutions=true}))' -split-input-file | FileCheck %s --check-prefix=STATIC
-// RUN: kiln-opt %s -pass-pipeline='builtin.module(func.func(kiln-quantize-int8{min-weight-elements=1 dynamic=false}))' -split-input-file | FileCheck %s --check-prefix=NOCONV
+// RUN: kiln-opt %s -pass-pipeline='builtin.module(func.func(kiln-quantize-int8{min-weight-elements=1 dynamic=false convolutions=false}))' -split-input-file | FileCheck %s --check-prefix=NOCONV
 // RUN: not kiln-opt %s -pass-pipeline='builtin.module(func.func(kiln-quantize-int8{weight-range=200}))' -split-input-file 2>&1 | FileCheck %s --check-prefix=BADLIMIT
 // BADLIMIT: kiln-quantize-int8: weight-range must be in [1, 127], got 200
 
@@ -106,25 +106,27 @@ func.func @calibrated(%x: tensor<2x4xf32>) -> (tensor<2x2xf32>, tensor<2x2xf32>)
 
 // -----
 
-// With `convolutions`, an ungrouped 2-D convolution: the quantized input is padded with its zero
-// point, cut into the 3 x 3 window's strided slices, stacked and laid out
-// [N, OH*OW, C*kh*kw] for matmul_integer with the [C*kh*kw, M] weight; the
-// result goes back to NCHW, then bias, residual and ReLU.
-// By default (without `convolutions`) both stay in float.
+// With `convolutions` (the default), an ungrouped 2-D convolution: the
+// quantized input is padded with its zero point, cut into the 3 x 3
+// window's strided slices, stacked along a new dim 2 and viewed as
+// [N, C*kh*kw, OH*OW]; the [M, C*kh*kw] weight multiplies it from the left,
+// the [N, M, OH*OW] result is dequantized per row (axis 1, the output
+// channel) and reshaped to NCHW, then bias, residual and ReLU.
+// With `convolutions=false` both stay in float.
 // NOCONV-LABEL: func.func @conv(
 // NOCONV-NOT: kiln.matmul_integer
 // NOCONV-COUNT-2: kiln.conv
 // STATIC-LABEL: func.func @conv(
 // STATIC-DAG: %[[Z:.+]] = kiln.constant dense<64> : tensor<ui8>
+// STATIC-DAG: %[[W:.+]] = kiln.constant dense<127> : tensor<3x18xi8>
 // STATIC: %[[XQ:.+]] = kiln.quantize_linear %arg0, %{{.+}}, %[[Z]] {to = ui8}
 // STATIC: %[[P:.+]] = kiln.pad %[[XQ]], %{{.+}}, %[[Z]] : (tensor<1x2x5x5xui8>, tensor<8xi64>, tensor<ui8>) -> tensor<1x2x7x7xui8>
 // STATIC-COUNT-9: kiln.slice %[[P]], {{.+}} -> tensor<1x2x3x3xui8>
-// STATIC: %[[S:.+]] = kiln.concat {{.+}} {axis = 4 : i64} : {{.+}} -> tensor<1x2x3x3x9xui8>
-// STATIC: %[[T:.+]] = kiln.transpose %[[S]] {perm = array<i64: 0, 2, 3, 1, 4>}
-// STATIC: %[[COLS:.+]] = kiln.reshape %[[T]], {{.+}} -> tensor<1x9x18xui8>
-// STATIC: %[[ACC:.+]] = kiln.matmul_integer %[[COLS]], %{{.+}} lhs_zero_point %[[Z]] : (tensor<1x9x18xui8>, tensor<18x3xi8>, tensor<ui8>) -> tensor<1x9x3xi32>
-// STATIC: kiln.dequantize_linear %[[ACC]], %{{.+}} {axis = 2 : i64}
-// STATIC: kiln.transpose %{{.+}} {perm = array<i64: 0, 3, 1, 2>} : (tensor<1x3x3x3xf32>) -> tensor<1x3x3x3xf32>
+// STATIC: %[[S:.+]] = kiln.concat {{.+}} {axis = 2 : i64} : {{.+}} -> tensor<1x2x9x3x3xui8>
+// STATIC: %[[COLS:.+]] = kiln.reshape %[[S]], {{.+}} -> tensor<1x18x9xui8>
+// STATIC: %[[ACC:.+]] = kiln.matmul_integer %[[W]], %[[COLS]] rhs_zero_point %[[Z]] : (tensor<3x18xi8>, tensor<1x18x9xui8>, tensor<ui8>) -> tensor<1x3x9xi32>
+// STATIC: %[[DQ:.+]] = kiln.dequantize_linear %[[ACC]], %{{.+}} : (tensor<1x3x9xi32>, tensor<3xf32>) -> tensor<1x3x9xf32>
+// STATIC: kiln.reshape %[[DQ]], {{.+}} -> tensor<1x3x3x3xf32>
 // STATIC: kiln.add
 // STATIC: kiln.add %{{.+}}, %arg1
 // STATIC: kiln.relu
@@ -137,4 +139,21 @@ func.func @conv(%x: tensor<1x2x5x5xf32>, %r: tensor<1x3x3x3xf32>) -> (tensor<1x3
   %dw = kiln.constant dense<0.25> : tensor<2x1x3x3xf32>
   %z = kiln.conv %x, %dw {group = 2 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, kiln.calibration = array<f32: -1.0, 3.0>} : (tensor<1x2x5x5xf32>, tensor<2x1x3x3xf32>) -> tensor<1x2x5x5xf32>
   return %y, %z : tensor<1x3x3x3xf32>, tensor<1x2x5x5xf32>
+}
+
+// -----
+
+// A 1 x 1 window with stride 1 reads the quantized input as it is: no pad,
+// slice or concat, only views.
+// STATIC-LABEL: func.func @pointwise(
+// STATIC: %[[XQ:.+]] = kiln.quantize_linear %arg0
+// STATIC-NOT: kiln.slice
+// STATIC-NOT: kiln.concat
+// STATIC: %[[U:.+]] = kiln.unsqueeze %[[XQ]] {axes = array<i64: 2>} : (tensor<2x4x3x5xui8>) -> tensor<2x4x1x3x5xui8>
+// STATIC: %[[COLS:.+]] = kiln.reshape %[[U]], {{.+}} -> tensor<2x4x15xui8>
+// STATIC: kiln.matmul_integer %{{.+}}, %[[COLS]] rhs_zero_point %{{.+}} : (tensor<6x4xi8>, tensor<2x4x15xui8>, tensor<ui8>) -> tensor<2x6x15xi32>
+func.func @pointwise(%x: tensor<2x4x3x5xf32>) -> tensor<2x6x3x5xf32> {
+  %w = kiln.constant dense<0.5> : tensor<6x4x1x1xf32>
+  %y = kiln.conv %x, %w {pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, kiln.calibration = array<f32: 0.0, 3.0>} : (tensor<2x4x3x5xf32>, tensor<6x4x1x1xf32>) -> tensor<2x6x3x5xf32>
+  return %y : tensor<2x6x3x5xf32>
 }

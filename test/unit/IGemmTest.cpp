@@ -507,15 +507,13 @@ TEST_P(IGemmTest, CompilerPackedB) {
       }
 }
 
-using ScaledFn = void (*)(KILN_IGEMM_ARGS, KILN_UKERNEL_BUFFER_OF(float, s),
-                          int64_t s_n);
-using PackedScaledFn = void (*)(KILN_IGEMM_PACKED_ARGS,
-                                KILN_UKERNEL_BUFFER_OF(float, s), int64_t s_n);
+using ScaledFn = void (*)(KILN_IGEMM_ARGS, KILN_IGEMM_SCALE_ARGS);
+using PackedScaledFn = void (*)(KILN_IGEMM_PACKED_ARGS, KILN_IGEMM_SCALE_ARGS);
 
 TEST_P(IGemmTest, DequantizedOutput) {
-  // C in f32: the exact product times a per-column (or single) scale, on
-  // the few-row path, the packed kernels over one and several K blocks, a
-  // compiler-packed B, with zero points of one value and per row.
+  // C in f32: the exact product times a single, per-column or per-row
+  // scale, on the few-row path, the packed kernels over one and several K
+  // blocks, a compiler-packed B, with zero points of one value and per row.
   ScaledFn scaled =
       GetParam().isa == KILN_ISA_AVX512 ? kiln_ukernel_igemm_scaled_avx512
       : GetParam().isa == KILN_ISA_AVX2 ? kiln_ukernel_igemm_scaled_avx2
@@ -529,14 +527,18 @@ TEST_P(IGemmTest, DequantizedOutput) {
   std::uniform_real_distribution<float> scales(0.001f, 0.02f);
   const int64_t shapes[][3] = {{2, 50, 33}, {37, 70, 130}, {64, 100, 2100}};
   for (const auto &shape : shapes)
-    for (int variant = 0; variant < 6; ++variant) {
+    for (int variant = 0; variant < 10; ++variant) {
       int64_t m = shape[0], n = shape[1], k = shape[2];
-      bool packedB = variant % 2 == 1, perColumn = variant < 4;
-      bool rowZeroPoints = variant >= 4;
+      // Scales: 0 one, 1 per column, 2 per row.
+      const int kinds[] = {0, 1, 2, 0, 2};
+      int kind = kinds[variant / 2];
+      bool packedB = variant % 2 == 1, perColumn = kind == 1,
+           perRow = kind == 2;
+      bool rowZeroPoints = variant >= 6;
       std::vector<int8_t> a = randomBytes(m * k, rng);
       std::vector<int8_t> b = randomBytes(k * n, rng);
       std::vector<int8_t> za = randomBytes(rowZeroPoints ? m : 1, rng);
-      std::vector<float> scale(perColumn ? n : 1);
+      std::vector<float> scale(perColumn ? n : perRow ? m : 1);
       for (float &v : scale)
         v = scales(rng);
       std::vector<float> expected(m * n), c(m * n, -1.0f);
@@ -547,7 +549,9 @@ TEST_P(IGemmTest, DequantizedOutput) {
             sum += ((int64_t)(uint8_t)a[i * k + q] -
                     (uint8_t)za[za.size() > 1 ? i : 0]) *
                    b[q * n + j];
-          expected[i * n + j] = (float)sum * scale[perColumn ? j : 0];
+          expected[i * n + j] = (float)sum * scale[perColumn ? j
+                                                   : perRow  ? i
+                                                             : 0];
         }
       int32_t *cAsInt = reinterpret_cast<int32_t *>(c.data());
       if (packedB) {
@@ -560,13 +564,13 @@ TEST_P(IGemmTest, DequantizedOutput) {
                      cAsInt, cAsInt, 0, 0, 0, 0, n, 1, za.data(), za.data(), 0,
                      0, za.size() > 1 ? 1 : 0, b.data(), b.data(), 0, 0, 0, 0,
                      0, 1, 0, 1, 0, scale.data(), scale.data(), 0, 0,
-                     perColumn ? 1 : 0);
+                     perRow ? 1 : 0, perColumn ? 1 : 0);
       } else {
         scaled(1, 1, m, n, k, a.data(), a.data(), 0, 0, 0, 0, k, 1, b.data(),
                b.data(), 0, 0, 0, 0, n, 1, cAsInt, cAsInt, 0, 0, 0, 0, n, 1,
                za.data(), za.data(), 0, 0, za.size() > 1 ? 1 : 0, b.data(),
                b.data(), 0, 0, 0, 0, 0, 1, 0, 1, 0, scale.data(), scale.data(),
-               0, 0, perColumn ? 1 : 0);
+               0, 0, perRow ? 1 : 0, perColumn ? 1 : 0);
       }
       // The exact product converted once: the same float.
       for (int64_t e = 0; e < m * n; ++e)

@@ -40,6 +40,10 @@ struct CPUPipelineOptions
       llvm::cl::desc("Largest int8 weight magnitude quantization produces "
                      "(127, or 64 for AVX2 kernels)"),
       llvm::cl::init(127)};
+  Option<bool> int8Convolutions{
+      *this, "int8-convolutions",
+      llvm::cl::desc("Quantize ungrouped 2-D convolutions too"),
+      llvm::cl::init(true)};
   ListOption<std::string> disabledPasses{
       *this, "disable-passes",
       llvm::cl::desc("Graph optimization passes to leave out of -O2, by "

@@ -472,17 +472,24 @@ std::optional<Dequantization> cpu::matchDequantization(linalg::LinalgOp op) {
       !op.getMatchingIndexingMap(acc).isIdentity() ||
       !op.getMatchingIndexingMap(out).isIdentity())
     return std::nullopt;
-  // The scale: one value, or one per element of the innermost dim.
+  // The scale: one value, or one per element of the innermost dim (a
+  // column) or of the one before (a row); its other dims are broadcast
+  // (constant 0).
   AffineMap scaleMap = op.getMatchingIndexingMap(scale);
   unsigned loops = op.getNumLoops();
-  Dequantization result{false};
-  if (scaleMap.getNumResults() == 1) {
-    auto dim = dyn_cast<AffineDimExpr>(scaleMap.getResult(0));
-    if (!dim || dim.getPosition() != loops - 1)
+  Dequantization result{false, false};
+  for (AffineExpr e : scaleMap.getResults()) {
+    if (auto c = dyn_cast<AffineConstantExpr>(e); c && c.getValue() == 0)
+      continue;
+    auto dim = dyn_cast<AffineDimExpr>(e);
+    if (!dim || result.perColumn || result.perRow)
       return std::nullopt;
-    result.perColumn = true;
-  } else if (scaleMap.getNumResults() != 0) {
-    return std::nullopt;
+    if (dim.getPosition() == loops - 1)
+      result.perColumn = true;
+    else if (loops >= 2 && dim.getPosition() == loops - 2)
+      result.perRow = true;
+    else
+      return std::nullopt;
   }
   Block *body = op.getBlock();
   if (body->getOperations().size() != 3)

@@ -49,10 +49,10 @@ std::optional<IGemm> matchIGemm(mlir::linalg::LinalgOp op);
 
 /// The dequantization of an 8-bit product's i32 result: an elementwise op
 /// with inputs (the i32 tensor, a scale read once or per element of the
-/// innermost dim) writing `sitofp(acc) * scale` in f32, which the igemm
-/// kernel can store directly.
+/// innermost dim or of the one before) writing `sitofp(acc) * scale` in
+/// f32, which the igemm kernel can store directly.
 struct Dequantization {
-  bool perColumn;
+  bool perColumn, perRow;
 };
 
 std::optional<Dequantization> matchDequantization(mlir::linalg::LinalgOp op);

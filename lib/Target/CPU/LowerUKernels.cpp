@@ -923,14 +923,19 @@ static LogicalResult lowerGemm(ModuleOp module, linalg::LinalgOp op, ISA isa,
     std::string name =
         packed ? "kiln_ukernel_igemm_packed_" : "kiln_ukernel_igemm_";
     if (dequant) {
-      // The scale: its view and stride along n (0: one value).
+      // The scale: its view and strides along m and n (0: the same value
+      // along that dim). The dequantization's last two loops are the
+      // product's m and n (its output is the accumulator, read through the
+      // identity).
       OpOperand *scaleOperand = dequant.getDpsInputOperand(1);
       Buffer scale = Buffer::of(b, scaleOperand->get());
+      AffineMap scaleMap = dequant.getMatchingIndexingMap(scaleOperand);
+      unsigned dequantLoops = dequant.getNumLoops();
       call.add(scale.base);
       call.add(scale.offset);
-      call.add(dequant.getMatchingIndexingMap(scaleOperand).getNumResults()
-                   ? scale.strides.front()
-                   : call.index(0));
+      for (unsigned dim : {dequantLoops - 2, dequantLoops - 1})
+        call.add(dequantLoops >= 2 ? loopStride(call, scaleMap, scale, dim)
+                                   : call.index(0));
       name += "scaled_";
     }
     call.emit(module, name + stringifyISA(isa).str());

@@ -160,6 +160,25 @@ static void privatizeOutput(linalg::LinalgOp op) {
     op.getDpsInitOperand(0)->set(own->getResult(0));
 }
 
+/// Gives 8-bit product `op` a zero fill of its own when it shares one (CSE
+/// merges equal fills): bufferization would otherwise fill one buffer and
+/// copy it into every product's accumulator, and the kernel would add to
+/// that copy instead of overwriting, so no epilogue could take its store.
+static void privatizeZeroFill(linalg::LinalgOp op) {
+  OpOperand *init = op.getDpsInitOperand(0);
+  auto fill = init->get().getDefiningOp<linalg::FillOp>();
+  if (!fill || fill->hasOneUse() || !isZeroFill(fill))
+    return;
+  auto empty = fill.getOutputs().front().getDefiningOp<tensor::EmptyOp>();
+  if (!empty)
+    return;
+  OpBuilder b(op.getOperation());
+  Operation *ownEmpty = b.clone(*empty);
+  auto ownFill = linalg::FillOp::create(b, fill.getLoc(), fill.getInputs(),
+                                        ownEmpty->getResults());
+  init->set(ownFill.getResult(0));
+}
+
 /// Whether the only user of 8-bit product `op` dequantizes it (what the
 /// igemm kernel's dequantizing store takes over) and the product starts
 /// from zero.
@@ -249,6 +268,7 @@ struct KilnCPUSelectKernelsPass
       if (!op.hasPureTensorSemantics())
         return;
       if (std::optional<IGemm> integer = matchIGemm(op)) {
+        privatizeZeroFill(op);
         op->setAttr(
             kUKernelAttr,
             decision(op, "igemm",

@@ -369,14 +369,15 @@ func.func @igemm_zero_points(%a: memref<4x8xi8>, %b: memref<8x3xi8>, %za: memref
 
 // The dequantizing op after an 8-bit product: the kernel stores its f32
 // output (the scaled entry point, at the op's place, with the scale view
-// and its stride along n after the flags); the op, the zero fill and the
-// i32 accumulator are gone.
+// and its strides along m and n after the flags: 0 and the view's stride
+// for a scale per column); the op, the zero fill and the i32 accumulator
+// are gone.
 // CHECK-LABEL: func.func @igemm_dequantized
 // CHECK-DAG: %[[O:.+]], %[[OOFF:.+]], %[[OS:.+]]:2, %[[OST:.+]]:2 = memref.extract_strided_metadata %arg3
 // CHECK-DAG: %[[S:.+]], %[[SOFF:.+]], %[[SS:.+]], %[[SST:.+]] = memref.extract_strided_metadata %arg2
 // CHECK-NOT: memref.alloc
 // CHECK-NOT: linalg.fill
-// CHECK: call @kiln_ukernel_igemm_scaled_avx512({{.+}}, %[[O]], %[[OOFF]], %{{.+}}, %{{.+}}, %[[OST]]#0, %[[OST]]#1, {{.+}}, %[[S]], %[[SOFF]], %[[SST]])
+// CHECK: call @kiln_ukernel_igemm_scaled_avx512({{.+}}, %[[O]], %[[OOFF]], %{{.+}}, %{{.+}}, %[[OST]]#0, %[[OST]]#1, {{.+}}, %[[S]], %[[SOFF]], %c0, %[[SST]])
 // CHECK-NOT: linalg.generic
 // CHECK-NOT: memref.dealloc
 #a = affine_map<(m, n, k) -> (m, k)>
@@ -400,6 +401,44 @@ func.func @igemm_dequantized(%a: memref<4x8xi8>, %b: memref<8x3xi8>, %s: memref<
   }
   linalg.generic {indexing_maps = [#id, #col, #id], iterator_types = ["parallel", "parallel"]}
       ins(%acc, %s : memref<4x3xi32>, memref<3xf32>) outs(%out : memref<4x3xf32>) {
+  ^bb0(%i: i32, %t: f32, %o: f32):
+    %1 = arith.sitofp %i : i32 to f32
+    %2 = arith.mulf %1, %t : f32
+    linalg.yield %2 : f32
+  }
+  memref.dealloc %acc : memref<4x3xi32>
+  return
+}
+
+// -----
+
+// A scale per row (an output channel's, broadcast along n): its stride
+// along m, then 0 along n.
+// CHECK-LABEL: func.func @igemm_dequantized_rows
+// CHECK-DAG: %[[S:.+]], %[[SOFF:.+]], %[[SS:.+]]:2, %[[SST:.+]]:2 = memref.extract_strided_metadata %arg2
+// CHECK: call @kiln_ukernel_igemm_scaled_avx512({{.+}}, %[[S]], %[[SOFF]], %[[SST]]#0, %c0)
+// CHECK-NOT: linalg.generic
+#a = affine_map<(m, n, k) -> (m, k)>
+#b = affine_map<(m, n, k) -> (k, n)>
+#c = affine_map<(m, n, k) -> (m, n)>
+#id = affine_map<(m, n) -> (m, n)>
+#row = affine_map<(m, n) -> (m, 0)>
+func.func @igemm_dequantized_rows(%a: memref<4x8xi8>, %b: memref<8x3xi8>, %s: memref<4x1xf32>, %out: memref<4x3xf32>) {
+  %zero = arith.constant 0 : i32
+  %acc = memref.alloc() : memref<4x3xi32>
+  linalg.fill ins(%zero : i32) outs(%acc : memref<4x3xi32>)
+  linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<4x8xi8>, memref<8x3xi8>) outs(%acc : memref<4x3xi32>)
+      attrs = {kiln.ukernel = {epilogue = ["dequantize"], isa = "avx512", kernel = "igemm", register_tile = array<i64: 8, 32>}} {
+  ^bb0(%x: i8, %y: i8, %o: i32):
+    %1 = arith.extsi %x : i8 to i32
+    %2 = arith.extui %y : i8 to i32
+    %3 = arith.muli %1, %2 : i32
+    %4 = arith.addi %o, %3 : i32
+    linalg.yield %4 : i32
+  }
+  linalg.generic {indexing_maps = [#id, #row, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%acc, %s : memref<4x3xi32>, memref<4x1xf32>) outs(%out : memref<4x3xf32>) {
   ^bb0(%i: i32, %t: f32, %o: f32):
     %1 = arith.sitofp %i : i32 to f32
     %2 = arith.mulf %1, %t : f32

@@ -400,6 +400,65 @@ func.func @dequantized(%a: tensor<4x8xi8>, %b: tensor<8x3xi8>, %s: tensor<3xf32>
 
 // -----
 
+// Two 8-bit products that share one zero fill (as CSE leaves them) get a
+// fill each, so that bufferization need not copy the zeros into each
+// accumulator; both then dequantize in the kernel: per row of the [M, N]
+// product (a per-output-channel scale broadcast along n) and per column.
+// CHECK-LABEL: func.func @shared_fill
+// CHECK: %[[E1:.+]] = tensor.empty() : tensor<4x3xi32>
+// CHECK: %[[F1:.+]] = linalg.fill ins(%{{.+}} : i32) outs(%[[E1]]
+// CHECK: %[[E2:.+]] = tensor.empty() : tensor<4x3xi32>
+// CHECK: %[[F2:.+]] = linalg.fill ins(%{{.+}} : i32) outs(%[[E2]]
+// CHECK: linalg.generic {{.+}} outs(%[[F2]] : tensor<4x3xi32>) attrs =  {kiln.ukernel = {epilogue = ["dequantize"]
+// CHECK: linalg.generic {{.+}} outs(%[[F1]] : tensor<4x3xi32>) attrs =  {kiln.ukernel = {epilogue = ["dequantize"]
+#a = affine_map<(m, n, k) -> (m, k)>
+#b = affine_map<(m, n, k) -> (k, n)>
+#c = affine_map<(m, n, k) -> (m, n)>
+#id = affine_map<(m, n) -> (m, n)>
+#row = affine_map<(m, n) -> (m, 0)>
+#col = affine_map<(m, n) -> (n)>
+func.func @shared_fill(%a: tensor<4x8xi8>, %b: tensor<8x3xi8>, %r: tensor<4x1xf32>, %s: tensor<3xf32>) -> (tensor<4x3xf32>, tensor<4x3xf32>) {
+  %zero = arith.constant 0 : i32
+  %e = tensor.empty() : tensor<4x3xi32>
+  %init = linalg.fill ins(%zero : i32) outs(%e : tensor<4x3xi32>) -> tensor<4x3xi32>
+  %acc = linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : tensor<4x8xi8>, tensor<8x3xi8>) outs(%init : tensor<4x3xi32>) {
+  ^bb0(%x: i8, %y: i8, %o: i32):
+    %1 = arith.extsi %x : i8 to i32
+    %2 = arith.extui %y : i8 to i32
+    %3 = arith.muli %1, %2 : i32
+    %4 = arith.addi %o, %3 : i32
+    linalg.yield %4 : i32
+  } -> tensor<4x3xi32>
+  %acc2 = linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : tensor<4x8xi8>, tensor<8x3xi8>) outs(%init : tensor<4x3xi32>) {
+  ^bb0(%x: i8, %y: i8, %o: i32):
+    %1 = arith.extsi %x : i8 to i32
+    %2 = arith.extsi %y : i8 to i32
+    %3 = arith.muli %1, %2 : i32
+    %4 = arith.addi %o, %3 : i32
+    linalg.yield %4 : i32
+  } -> tensor<4x3xi32>
+  %f = tensor.empty() : tensor<4x3xf32>
+  %y = linalg.generic {indexing_maps = [#id, #row, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%acc, %r : tensor<4x3xi32>, tensor<4x1xf32>) outs(%f : tensor<4x3xf32>) {
+  ^bb0(%i: i32, %t: f32, %o: f32):
+    %1 = arith.sitofp %i : i32 to f32
+    %2 = arith.mulf %1, %t : f32
+    linalg.yield %2 : f32
+  } -> tensor<4x3xf32>
+  %y2 = linalg.generic {indexing_maps = [#id, #col, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%acc2, %s : tensor<4x3xi32>, tensor<3xf32>) outs(%f : tensor<4x3xf32>) {
+  ^bb0(%i: i32, %t: f32, %o: f32):
+    %1 = arith.sitofp %i : i32 to f32
+    %2 = arith.mulf %1, %t : f32
+    linalg.yield %2 : f32
+  } -> tensor<4x3xf32>
+  return %y, %y2 : tensor<4x3xf32>, tensor<4x3xf32>
+}
+
+// -----
+
 // A depthwise convolution of a zero-padded input pads implicitly, and its
 // output gets an empty tensor of its own (the input's, merged by CSE, stays
 // with the producer). A pad with another value stays explicit. The clamp

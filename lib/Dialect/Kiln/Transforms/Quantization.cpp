@@ -324,14 +324,16 @@ kiln::int8QuantizableProducts(func::FuncOp func, int64_t minWeightElements,
 
 /// A constant weight quantized symmetric int8 per output column, into
 /// [-range, range]: the [K, N] int8 values (transposed from [N, K] when
-/// `transposed`) and the N scales.
+/// `transposed`; laid out [N, K] instead with `outputsFirst`) and the N
+/// scales.
 struct QuantizedWeight {
   Value values, scales;
 };
 
 static std::optional<QuantizedWeight>
 quantizeWeight(PatternRewriter &rewriter, Location loc, Value weight,
-               bool transposed, int64_t minElements, int64_t range) {
+               bool transposed, int64_t minElements, int64_t range,
+               bool outputsFirst = false) {
   auto type = cast<RankedTensorType>(weight.getType());
   // A convolution's [M, C, kh, kw] weight is the transposed [M, C*kh*kw].
   bool conv = type.getRank() == 4 && transposed;
@@ -358,12 +360,13 @@ quantizeWeight(PatternRewriter &rewriter, Location loc, Value weight,
     double scale = largest > 0 ? largest / limit : 1.0;
     scales[nn] = scale;
     for (int64_t kk = 0; kk < k; ++kk)
-      values[kk * n + nn] = static_cast<int8_t>(
+      values[outputsFirst ? nn * k + kk : kk * n + nn] = static_cast<int8_t>(
           std::clamp(std::nearbyint(at(kk, nn) / scale), -limit, limit));
   }
   std::string name = constantName(weight) + "_int8";
-  auto valuesType =
-      RankedTensorType::get({k, n}, IntegerType::get(rewriter.getContext(), 8));
+  auto valuesType = RankedTensorType::get(
+      outputsFirst ? ArrayRef<int64_t>{n, k} : ArrayRef<int64_t>{k, n},
+      IntegerType::get(rewriter.getContext(), 8));
   ElementsAttr valuesAttr =
       k * n <= kMaxFoldElements
           ? cast<ElementsAttr>(DenseElementsAttr::getFromRawBuffer(
@@ -547,13 +550,12 @@ struct QuantizeMatMulInt8 : OpRewritePattern<MatMulOp> {
 };
 
 /// An ungrouped 2-D convolution as an int8 product over im2col patches (with
-/// the `convolutions` option; see Passes.td for why it is off by default):
-/// the quantized input, padded with its zero point, is cut into kh x kw
-/// strided slices, stacked and laid out [N, OH*OW, C*kh*kw] (rows of k
-/// contiguous, what the kernel packs fast); the weight [M, C, kh, kw]
-/// becomes the constant [C*kh*kw, M] (packed at compile time). The
-/// [N, OH*OW, M] result is dequantized, transposed back to NCHW (fused with
-/// the dequantization), then bias, residual and activation follow.
+/// the `convolutions` option): the quantized input, padded with its zero
+/// point, is cut into the window's kh x kw strided slices, stacked along a
+/// new dim and viewed as [N, C*kh*kw, OH*OW] (a 1 x 1, stride 1 window
+/// needs no copy at all); the constant [M, C*kh*kw] weight multiplies it
+/// from the left, so the [N, M, OH*OW] product is already NCHW and is
+/// dequantized per row (the output channel).
 struct QuantizeConvInt8 : OpRewritePattern<ConvOp> {
   QuantizeConvInt8(MLIRContext *context, const Int8Quantizer &quantizer)
       : OpRewritePattern(context), quantizer(quantizer) {}
@@ -571,9 +573,9 @@ struct QuantizeConvInt8 : OpRewritePattern<ConvOp> {
     int64_t oh = resultType.getDimSize(2), ow = resultType.getDimSize(3);
     if (ShapedType::isDynamic(oh) || ShapedType::isDynamic(ow))
       return failure();
-    std::optional<QuantizedWeight> w =
-        quantizeWeight(rewriter, loc, op.getWeight(), /*transposed=*/true,
-                       quantizer.minElements, quantizer.range);
+    std::optional<QuantizedWeight> w = quantizeWeight(
+        rewriter, loc, op.getWeight(), /*transposed=*/true,
+        quantizer.minElements, quantizer.range, /*outputsFirst=*/true);
     if (!w)
       return failure();
     auto [xq, scale, zeroPoint] =
@@ -594,36 +596,37 @@ struct QuantizeConvInt8 : OpRewritePattern<ConvOp> {
           PadOp::create(rewriter, loc, xq,
                         ints({0, 0, pads[0], pads[1], 0, 0, pads[2], pads[3]}),
                         zeroPoint, rewriter.getStringAttr("constant"));
-    // Patches [N, C, OH, OW, 1] for every (i, j) of the window, stacked.
+    // Patches [N, C, 1, OH, OW] for every (i, j) of the window, stacked.
     SmallVector<Value> patches;
     for (int64_t i = 0; i < kh; ++i)
       for (int64_t j = 0; j < kw; ++j) {
         int64_t top = i * dilations[0], left = j * dilations[1];
-        Value patch =
-            SliceOp::create(rewriter, loc, padded, ints({top, left}),
-                            ints({top + (oh - 1) * strides[0] + 1,
-                                  left + (ow - 1) * strides[1] + 1}),
-                            ints({2, 3}), ints({strides[0], strides[1]}));
+        Value patch = padded;
+        auto paddedType = cast<RankedTensorType>(padded.getType());
+        bool whole = top == 0 && left == 0 && strides[0] == 1 &&
+                     strides[1] == 1 && paddedType.getDimSize(2) == oh &&
+                     paddedType.getDimSize(3) == ow;
+        if (!whole)
+          patch = SliceOp::create(rewriter, loc, padded, ints({top, left}),
+                                  ints({top + (oh - 1) * strides[0] + 1,
+                                        left + (ow - 1) * strides[1] + 1}),
+                                  ints({2, 3}), ints({strides[0], strides[1]}));
         patches.push_back(UnsqueezeOp::create(
-            rewriter, loc, patch, rewriter.getDenseI64ArrayAttr({4})));
+            rewriter, loc, patch, rewriter.getDenseI64ArrayAttr({2})));
       }
     Value stacked = patches.size() == 1
                         ? patches.front()
                         : ConcatOp::create(rewriter, loc, patches,
-                                           rewriter.getI64IntegerAttr(4))
+                                           rewriter.getI64IntegerAttr(2))
                               .getResult();
-    Value rows = TransposeOp::create(
-        rewriter, loc, stacked, rewriter.getDenseI64ArrayAttr({0, 2, 3, 1, 4}));
-    Value cols =
-        ReshapeOp::create(rewriter, loc, rows, ints({0, oh * ow, c * kh * kw}));
-    Value acc = MatMulIntegerOp::create(rewriter, loc, cols, w->values,
-                                        zeroPoint, Value());
+    Value cols = ReshapeOp::create(rewriter, loc, stacked,
+                                   ints({0, c * kh * kw, oh * ow}));
+    Value acc = MatMulIntegerOp::create(rewriter, loc, w->values, cols, Value(),
+                                        zeroPoint);
     Value y = DequantizeLinearOp::create(
         rewriter, loc, acc, MulOp::create(rewriter, loc, scale, w->scales),
-        Value(), 2);
-    y = ReshapeOp::create(rewriter, loc, y, ints({0, oh, ow, m}));
-    y = TransposeOp::create(rewriter, loc, y,
-                            rewriter.getDenseI64ArrayAttr({0, 3, 1, 2}));
+        Value(), 1);
+    y = ReshapeOp::create(rewriter, loc, y, ints({0, m, oh, ow}));
     ++quantizer.count;
     if (Value bias = op.getBias())
       y = AddOp::create(

@@ -25,7 +25,7 @@ inline constexpr llvm::StringLiteral kCalibrationAttr = "kiln.calibration";
 /// range it quantizes.
 llvm::SmallVector<std::pair<mlir::Operation *, mlir::Value>>
 int8QuantizableProducts(mlir::func::FuncOp func, int64_t minWeightElements,
-                        bool convolutions = false);
+                        bool convolutions = true);
 
 } // namespace kiln
 

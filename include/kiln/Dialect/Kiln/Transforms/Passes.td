@@ -69,13 +69,14 @@ def KilnQuantizeInt8 : Pass<"kiln-quantize-int8", "mlir::func::FuncOp"> {
       dequantized by the product of the scales, then the contraction's
       bias, residual and activation (or gemm's alpha and beta * C) follow
       as elementwise ops.
-    With `convolutions`, an ungrouped 2-D `conv` with a constant weight is
-    the same product over im2col patches: the quantized input, padded with
-    its zero point, is cut into the window's strided slices, stacked as
-    [N, OH*OW, C*kh*kw], and multiplied by the [C*kh*kw, M] weight; the
-    result is transposed back to NCHW. It is off by default: that im2col is
-    data movement outside the kernel, and measured no faster than fp32 on
-    ResNet-50 (static; dynamic was slower). Grouped (depthwise)
+    With `convolutions` (the default), an ungrouped 2-D `conv` with a
+    constant weight is the same product over im2col patches, laid out so
+    that the result is already NCHW: the quantized input, padded with its
+    zero point, is cut into the window's strided slices, stacked along a
+    new dim and viewed as [N, C*kh*kw, OH*OW] (a 1 x 1, stride 1 window is
+    the input itself); the [M, C*kh*kw] weight multiplies it from the left
+    and the [N, M, OH*OW] result is dequantized per output channel, which
+    the igemm kernel's store does. Grouped (depthwise)
     convolutions and attention's batched products (inside `kiln.attention`)
     stay in float.
   }];
@@ -87,7 +88,7 @@ def KilnQuantizeInt8 : Pass<"kiln-quantize-int8", "mlir::func::FuncOp"> {
            "weights, which AVX2's VPMADDUBSW multiplies without saturating)">,
     Option<"dynamic", "dynamic", "bool", "true",
            "Quantize activations without a calibrated range at run time">,
-    Option<"convolutions", "convolutions", "bool", "false",
+    Option<"convolutions", "convolutions", "bool", "true",
            "Quantize ungrouped 2-D convolutions too (as im2col products)">
   ];
   let statistics = [
