@@ -52,3 +52,30 @@ func.func @relu_read_by_matmul(%x: tensor<4x8xf32>, %w: tensor<8x8xf32>) -> tens
   %s = kiln.add %m, %r : (tensor<4x8xf32>, tensor<4x8xf32>) -> tensor<4x8xf32>
   return %s : tensor<4x8xf32>
 }
+
+// -----
+
+// A sum of two tensors that two ops read is written once: a copy in each
+// would read both tensors again (residual sums copied down a chain of
+// blocks made one op read seven tensors). A unary op on one tensor is
+// still copied into each reader.
+// CHECK-LABEL: func.func @two_input_producer(
+// CHECK: %[[SUM:.+]] = linalg.generic
+// CHECK: arith.addf
+// CHECK: linalg.generic {{.*}} ins(%[[SUM]]
+// CHECK: linalg.generic {{.*}} ins(%[[SUM]]
+// CHECK-LABEL: func.func @one_input_producer(
+// CHECK-COUNT-2: math.exp
+// CHECK: return
+func.func @two_input_producer(%x: tensor<4x8xf32>, %y: tensor<4x8xf32>) -> (tensor<4x8xf32>, tensor<4x8xf32>) {
+  %s = kiln.add %x, %y : (tensor<4x8xf32>, tensor<4x8xf32>) -> tensor<4x8xf32>
+  %a = kiln.relu %s : (tensor<4x8xf32>) -> tensor<4x8xf32>
+  %b = kiln.neg %s : (tensor<4x8xf32>) -> tensor<4x8xf32>
+  return %a, %b : tensor<4x8xf32>, tensor<4x8xf32>
+}
+func.func @one_input_producer(%x: tensor<4x8xf32>) -> (tensor<4x8xf32>, tensor<4x8xf32>) {
+  %e = kiln.exp %x : (tensor<4x8xf32>) -> tensor<4x8xf32>
+  %a = kiln.relu %e : (tensor<4x8xf32>) -> tensor<4x8xf32>
+  %b = kiln.neg %e : (tensor<4x8xf32>) -> tensor<4x8xf32>
+  return %a, %b : tensor<4x8xf32>, tensor<4x8xf32>
+}

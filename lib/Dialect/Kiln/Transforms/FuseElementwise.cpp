@@ -49,6 +49,18 @@ static unsigned bodySize(linalg::GenericOp op) {
 /// elsewhere too.
 static constexpr unsigned kMaxRecomputedBody = 32;
 
+/// The number of `op`'s inputs that it reads element by element (through a
+/// permutation of all its loops), not broadcast.
+static unsigned fullInputs(linalg::GenericOp op) {
+  unsigned count = 0;
+  for (OpOperand *input : op.getDpsInputOperands()) {
+    AffineMap map = op.getMatchingIndexingMap(input);
+    if (map.isPermutation() && map.getNumDims() == op.getNumLoops())
+      ++count;
+  }
+  return count;
+}
+
 namespace {
 struct KilnFuseElementwisePass
     : public kiln::impl::KilnFuseElementwiseBase<KilnFuseElementwisePass> {
@@ -91,7 +103,12 @@ struct KilnFuseElementwisePass
       // beats writing and re-reading it, up to a consumer body of
       // kMaxRecomputedBody ops: chains where each step feeds two others (a
       // running argmax) would otherwise double their bodies at every step.
+      // A producer that reads two or more tensors element by element costs
+      // more to recompute than its result costs to read: ResNet's residual
+      // sums, copied into each next block's quantization, made one op read
+      // seven tensors.
       return producer.getNumReductionLoops() == 0 &&
+             fullInputs(producer) <= 1 &&
              bodySize(producer) <= limit &&
              bodySize(consumer.getBlock()) + bodySize(producer) <=
                  kMaxRecomputedBody;

@@ -255,8 +255,9 @@ def KilnFuseElementwise : Pass<"kiln-fuse-elementwise", "mlir::func::FuncOp"> {
     diamond `a -> (b, c) -> d` ends as one kernel, unlike upstream's
     single-use rule), when it is a broadcast/fill without computation, or
     when it is elementwise and cheap enough to recompute in every consumer
-    (at most `max-recompute-ops` scalar ops, into consumers of at most 32).
-    Reductions take their
+    (at most `max-recompute-ops` scalar ops, into consumers of at most 32,
+    reading at most one tensor element by element: a sum of two tensors
+    costs more to recompute than to read back). Reductions take their
     elementwise prologues (the exp of a softmax, the square of a variance).
     A consumer that reads the fused operand through a map that skips some
     of its loops (a matmul reads its lhs once per output column) only takes
