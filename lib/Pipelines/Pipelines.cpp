@@ -92,6 +92,7 @@ void kiln::buildLinalgToLLVMPipeline(OpPassManager &pm,
     pm.addNestedPass<func::FuncOp>(
         createKilnCPUSelectKernels({options.isa.getValue()}));
     pm.addNestedPass<func::FuncOp>(createKilnCPUFusePadding());
+    pm.addNestedPass<func::FuncOp>(createKilnCPUCollapseElementwise());
     pm.addNestedPass<func::FuncOp>(createKilnCPUApproximateMath());
     pm.addNestedPass<func::FuncOp>(createKilnCPUReassociateReductions());
   }

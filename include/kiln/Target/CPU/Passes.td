@@ -152,6 +152,36 @@ def KilnCPUFusePadding : Pass<"kiln-cpu-fuse-padding", "mlir::func::FuncOp"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
+def KilnCPUCollapseElementwise
+    : Pass<"kiln-cpu-collapse-elementwise", "mlir::func::FuncOp"> {
+  let summary = "Merge the short inner dims of elementwise ops into long ones";
+  let description = [{
+    An elementwise linalg.generic whose innermost loop is short (fewer than
+    `min-inner-iterations`: the 14 or 7 columns of a late CNN stage) runs
+    over fewer, longer loops: adjacent loops that every operand reads
+    together (absent from its map, or adjacent in it; unit dims read at 0
+    join a neighbour) become one, through `tensor.collapse_shape` of the
+    operands and `tensor.expand_shape` of the result. LLVM then vectorizes
+    the innermost loop, which it left scalar at 14 iterations. Ops that a
+    microkernel's epilogue takes over, ops with dynamic shapes or reading
+    slices (views a collapse would copy), and ops using `linalg.index` are
+    left alone. Runs after `kiln-cpu-fuse-padding`.
+
+    ```mlir
+    // [1, 1024, 14, 14] with a per-channel bias [1024, 1, 1]
+    linalg.generic {maps = [(n, c, h, w) -> (n, c, h, w), (n, c, h, w) -> (c, 0, 0), ...]}
+    // becomes, over (n, c, hw)
+    linalg.generic {maps = [(n, c, hw) -> (n, c, hw), (n, c, hw) -> (c), ...]}
+    ```
+  }];
+  let options = [
+    Option<"minInnerIterations", "min-inner-iterations", "int64_t", "64",
+           "Innermost loop length from which an op is left as it is">
+  ];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def KilnCPULowerUKernels : Pass<"kiln-cpu-lower-ukernels", "mlir::ModuleOp"> {
   let summary = "Replace the contractions marked for microkernels by calls";
   let description = [{
