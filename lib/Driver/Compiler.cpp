@@ -164,6 +164,7 @@ LogicalResult kiln::compileModel(MLIRContext &context,
   pipeline.optLevel = options.optLevel;
   pipeline.quantize = options.quantize;
   pipeline.int8WeightRange = target->int8WeightRange(targetOptions);
+  pipeline.int8Convolutions = target->int8Convolutions(targetOptions);
   pipeline.disabledPasses = options.disabledPasses;
   std::unique_ptr<GraphReport> report;
   if (!options.reportPath.empty()) {

@@ -62,6 +62,11 @@ public:
   virtual int64_t int8WeightRange(const TargetOptions &options) const {
     return 127;
   }
+  /// Whether int8 convolutions beat float ones on the target's kernels, so
+  /// that `--quantize` quantizes them too.
+  virtual bool int8Convolutions(const TargetOptions &options) const {
+    return true;
+  }
   /// Writes the artifact for a module that ran the codegen pipeline.
   /// Errors go to the context's diagnostics; no partial file is left.
   virtual mlir::LogicalResult emit(mlir::ModuleOp module,

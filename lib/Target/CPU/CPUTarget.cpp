@@ -272,6 +272,21 @@ public:
     return *isa == "avx2" ? 64 : 127;
   }
 
+  /// Only the AVX-512 VNNI kernel: on AVX2 the convolutions' weights are
+  /// the left operand, which the int16 kernel multiplies (the 7-bit
+  /// VPMADDUBSW kernel takes a compile-time packed right operand), and
+  /// ResNet-50 measured 69.6 ms in int8 against 67.8 in fp32.
+  bool int8Convolutions(const kiln::TargetOptions &options) const override {
+    std::string error;
+    FailureOr<std::string> isa =
+        kiln::microkernelISA(cpuOptions(options), error);
+    if (failed(isa))
+      return false;
+    if (*isa == "host")
+      return llvm::sys::getHostCPUFeatures().lookup("avx512vnni");
+    return *isa == "avx512";
+  }
+
   LogicalResult emit(ModuleOp module, const kiln::TargetOptions &options,
                      const kiln::ArtifactOptions &artifact) const override;
 
