@@ -21,6 +21,13 @@ Runtime where it runs the model.
   qdq_gemm_96       The QDQ MatMul at 96x96x96 (for tests).
   float_mlp         A float MLP (Gemm transB, ReLU, MatMul, bias) for
                     kiln-compile --quantize=int8-dynamic.
+  qdq_resnet        A ResNet-style CNN in QDQ form: a 3x3 stem, a residual
+                    block of two 3x3 convolutions, a downsampling block (3x3
+                    stride 2 beside a 1x1 stride 2 shortcut), global average
+                    pooling and a Gemm; uint8 activations per tensor, int8
+                    weights per output channel, float biases, every
+                    activation scale taken from a float run of the same
+                    weights (numpy) on the model's input.
 """
 
 import argparse
@@ -173,6 +180,115 @@ def float_mlp(rng):
     return _model(nodes, inputs, outputs, inits, "float_mlp"), feeds
 
 
+def _conv_nchw(x, w, b, stride, pad):
+    """A float 2-D convolution (numpy, NCHW): what the QDQ model computes."""
+    n, c, h, wd = x.shape
+    m, _, kh, kw = w.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    oh = (h + 2 * pad - kh) // stride + 1
+    ow = (wd + 2 * pad - kw) // stride + 1
+    cols = np.empty((n, c, kh, kw, oh, ow), np.float32)
+    for i in range(kh):
+        for j in range(kw):
+            cols[:, :, i, j] = xp[:, :, i:i + stride * oh:stride, j:j + stride * ow:stride]
+    y = np.einsum("mckl,ncklhw->nmhw", w, cols)
+    return y + b.reshape(1, m, 1, 1)
+
+
+def qdq_resnet(rng):
+    """A small ResNet-style CNN in the QDQ form quantizers emit."""
+    def weight(m, c, k):
+        return (rng.standard_normal((m, c, k, k)) * np.sqrt(2.0 / (c * k * k))).astype(np.float32)
+
+    x = rng.standard_normal((2, 3, 32, 32)).astype(np.float32)
+    layers = {  # name: (weight, bias, stride, pad)
+        "stem": (weight(16, 3, 3), 0.1 * rng.standard_normal(16), 1, 1),
+        "b1a": (weight(16, 16, 3), 0.1 * rng.standard_normal(16), 1, 1),
+        "b1b": (weight(16, 16, 3), 0.1 * rng.standard_normal(16), 1, 1),
+        "b2a": (weight(32, 16, 3), 0.1 * rng.standard_normal(32), 2, 1),
+        "b2b": (weight(32, 32, 3), 0.1 * rng.standard_normal(32), 1, 1),
+        "b2s": (weight(32, 16, 1), 0.1 * rng.standard_normal(32), 2, 0),
+    }
+    fc_w = (rng.standard_normal((10, 32)) / np.sqrt(32)).astype(np.float32)
+    fc_b = (0.1 * rng.standard_normal(10)).astype(np.float32)
+
+    def conv(name, v):
+        w, b, stride, pad = layers[name]
+        return _conv_nchw(v, w, b.astype(np.float32), stride, pad)
+
+    relu = lambda v: np.maximum(v, 0)  # noqa: E731
+    # The float forward pass, for the activation ranges.
+    acts = {"x": x}
+    acts["h0"] = relu(conv("stem", x))
+    acts["h1"] = relu(conv("b1a", acts["h0"]))
+    acts["h2"] = relu(conv("b1b", acts["h1"]) + acts["h0"])
+    acts["h3"] = relu(conv("b2a", acts["h2"]))
+    acts["h4"] = relu(conv("b2b", acts["h3"]) + conv("b2s", acts["h2"]))
+    acts["p"] = acts["h4"].mean(axis=(2, 3))
+    acts["y"] = acts["p"] @ fc_w.T + fc_b
+
+    inits, nodes = [], []
+
+    def qparams(name):
+        lo, hi = min(float(acts[name].min()), 0.0), max(float(acts[name].max()), 0.0)
+        scale = max(hi - lo, 1e-6) / 255.0
+        zero = int(np.clip(np.round(-lo / scale), 0, 255))
+        inits.extend([_const(name + "_s", np.float32(scale)), _const(name + "_z", np.uint8(zero))])
+
+    def qdq(name, src):
+        """Q then DQ of float `src` with the ranges of activation `name`."""
+        qparams(name)
+        nodes.append(helper.make_node("QuantizeLinear", [src, name + "_s", name + "_z"], [name + "_q"]))
+        nodes.append(helper.make_node("DequantizeLinear", [name + "_q", name + "_s", name + "_z"], [name + "_dq"]))
+        return name + "_dq"
+
+    def qconv(name, src, out):
+        w, b, stride, pad = layers[name]
+        scale = np.maximum(np.abs(w).reshape(w.shape[0], -1).max(axis=1), 1e-8) / 127.0
+        wq = np.clip(np.round(w / scale.reshape(-1, 1, 1, 1)), -127, 127).astype(np.int8)
+        inits.extend([_const(name + "_w", wq), _const(name + "_ws", scale.astype(np.float32)),
+                      _const(name + "_wz", np.zeros(w.shape[0], np.int8)),
+                      _const(name + "_b", b.astype(np.float32))])
+        nodes.append(helper.make_node("DequantizeLinear", [name + "_w", name + "_ws", name + "_wz"],
+                                      [name + "_wf"], axis=0))
+        nodes.append(helper.make_node("Conv", [src, name + "_wf", name + "_b"], [out],
+                                      strides=[stride, stride], pads=[pad] * 4))
+
+    xin = qdq("x", "x")
+    qconv("stem", xin, "c0")
+    nodes.append(helper.make_node("Relu", ["c0"], ["r0"]))
+    h0 = qdq("h0", "r0")
+    qconv("b1a", h0, "c1")
+    nodes.append(helper.make_node("Relu", ["c1"], ["r1"]))
+    h1 = qdq("h1", "r1")
+    qconv("b1b", h1, "c2")
+    nodes.append(helper.make_node("Add", ["c2", h0], ["s2"]))
+    nodes.append(helper.make_node("Relu", ["s2"], ["r2"]))
+    h2 = qdq("h2", "r2")
+    qconv("b2a", h2, "c3")
+    nodes.append(helper.make_node("Relu", ["c3"], ["r3"]))
+    h3 = qdq("h3", "r3")
+    qconv("b2b", h3, "c4")
+    qconv("b2s", h2, "c5")
+    nodes.append(helper.make_node("Add", ["c4", "c5"], ["s4"]))
+    nodes.append(helper.make_node("Relu", ["s4"], ["r4"]))
+    h4 = qdq("h4", "r4")
+    nodes.append(helper.make_node("GlobalAveragePool", [h4], ["gp"]))
+    nodes.append(helper.make_node("Flatten", ["gp"], ["p0"]))
+    p = qdq("p", "p0")
+    fs = np.abs(fc_w).max(axis=1) / 127.0
+    inits.extend([_const("fc_w", np.clip(np.round(fc_w / fs.reshape(-1, 1)), -127, 127).astype(np.int8)),
+                  _const("fc_ws", fs.astype(np.float32)), _const("fc_wz", np.zeros(10, np.int8)),
+                  _const("fc_b", fc_b)])
+    nodes.append(helper.make_node("DequantizeLinear", ["fc_w", "fc_ws", "fc_wz"], ["fc_wf"], axis=0))
+    nodes.append(helper.make_node("Gemm", [p, "fc_wf", "fc_b"], ["g"], transB=1))
+    qdq("y", "g")
+    nodes.append(helper.make_node("Identity", ["y_dq"], ["y"]))
+    inputs = [_info("x", np.float32, list(x.shape))]
+    outputs = [_info("y", np.float32, [2, 10])]
+    return _model(nodes, inputs, outputs, inits, "qdq_resnet"), {"x": x}
+
+
 MODELS = {
     "integer_products": integer_products,
     "qdq_linear": qdq_linear,
@@ -180,6 +296,7 @@ MODELS = {
     "fp32_gemm_1024": lambda rng: _square_gemm(rng, False),
     "qdq_gemm_96": lambda rng: _square_gemm(rng, True, 96),
     "float_mlp": float_mlp,
+    "qdq_resnet": qdq_resnet,
 }
 
 

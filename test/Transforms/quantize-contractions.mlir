@@ -68,3 +68,39 @@ func.func @not_per_column(%x: tensor<4x2xi8>, %w: tensor<2x3xi8>) -> (tensor<4x3
   %z = kiln.matmul %a, %bk : (tensor<4x2xf32>, tensor<2x3xf32>) -> tensor<4x3xf32>
   return %y, %z : tensor<4x3xf32>, tensor<4x3xf32>
 }
+
+// -----
+
+// A convolution of a per-tensor dequantized input and a per-output-channel
+// dequantized constant weight: the uint8 input is padded with its zero
+// point, its 3 x 3 windows are stacked into [N, C*9, OH*OW], the [M, C*9]
+// weight multiplies them from the left (the weight's zero point per row,
+// the input's per column), and the [N, M, OH*OW] accumulator is dequantized
+// per output channel (axis 1), reshaped to NCHW and given the bias. A
+// grouped convolution stays in float.
+// CHECK-LABEL: func.func @conv(
+// CHECK: %[[P:.+]] = kiln.pad %arg0, %{{.+}}, %[[ZX:.+]] : (tensor<1x2x5x5xui8>, tensor<8xi64>, tensor<ui8>) -> tensor<1x2x7x7xui8>
+// CHECK-COUNT-9: kiln.slice %[[P]]
+// CHECK: %[[S:.+]] = kiln.concat {{.+}} {axis = 2 : i64} : {{.+}} -> tensor<1x2x9x5x5xui8>
+// CHECK: %[[COLS:.+]] = kiln.reshape %[[S]], {{.+}} -> tensor<1x18x25xui8>
+// CHECK: %[[ACC:.+]] = kiln.matmul_integer %{{.+}}, %[[COLS]] lhs_zero_point %{{.+}} rhs_zero_point %[[ZX]] : (tensor<3x18xi8>, tensor<1x18x25xui8>, tensor<3xi8>, tensor<ui8>) -> tensor<1x3x25xi32>
+// CHECK: %[[DQ:.+]] = kiln.dequantize_linear %[[ACC]], %{{.+}} : (tensor<1x3x25xi32>, tensor<3xf32>) -> tensor<1x3x25xf32>
+// CHECK: %[[Y:.+]] = kiln.reshape %[[DQ]], {{.+}} -> tensor<1x3x5x5xf32>
+// CHECK: kiln.add %[[Y]], %{{.+}} : (tensor<1x3x5x5xf32>, tensor<3x1x1xf32>) -> tensor<1x3x5x5xf32>
+// CHECK: kiln.conv {{.+}} group = 2
+func.func @conv(%x: tensor<1x2x5x5xui8>) -> (tensor<1x3x5x5xf32>, tensor<1x2x5x5xf32>) {
+  %sx = kiln.constant dense<0.02> : tensor<f32>
+  %zx = kiln.constant dense<7> : tensor<ui8>
+  %xf = kiln.dequantize_linear %x, %sx, %zx : (tensor<1x2x5x5xui8>, tensor<f32>, tensor<ui8>) -> tensor<1x2x5x5xf32>
+  %w = kiln.constant dense<3> : tensor<3x2x3x3xi8>
+  %sw = kiln.constant dense<[0.1, 0.2, 0.3]> : tensor<3xf32>
+  %zw = kiln.constant dense<[1, 0, -1]> : tensor<3xi8>
+  %wf = kiln.dequantize_linear %w, %sw, %zw {axis = 0 : i64} : (tensor<3x2x3x3xi8>, tensor<3xf32>, tensor<3xi8>) -> tensor<3x2x3x3xf32>
+  %b = kiln.constant dense<[1.0, 2.0, 3.0]> : tensor<3xf32>
+  %y = kiln.conv %xf, %wf, %b {pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>} : (tensor<1x2x5x5xf32>, tensor<3x2x3x3xf32>, tensor<3xf32>) -> tensor<1x3x5x5xf32>
+  %dw = kiln.constant dense<1> : tensor<2x1x3x3xi8>
+  %sdw = kiln.constant dense<0.5> : tensor<f32>
+  %dwf = kiln.dequantize_linear %dw, %sdw : (tensor<2x1x3x3xi8>, tensor<f32>) -> tensor<2x1x3x3xf32>
+  %z = kiln.conv %xf, %dwf {group = 2 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>} : (tensor<1x2x5x5xf32>, tensor<2x1x3x3xf32>) -> tensor<1x2x5x5xf32>
+  return %y, %z : tensor<1x3x5x5xf32>, tensor<1x2x5x5xf32>
+}

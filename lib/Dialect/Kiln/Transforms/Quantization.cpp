@@ -161,6 +161,96 @@ static Value integerProduct(PatternRewriter &rewriter, Location loc,
                                     rank - 1);
 }
 
+/// The exact product of 2-D convolution `op` (no groups) over 8-bit data, as
+/// a matrix product over im2col patches laid out so that nothing is
+/// transposed: the quantized input `xq` ([N, C, H, W]), padded with its
+/// zero point `xZeroPoint` (a scalar, or null for 0), is cut into the
+/// window's kh x kw strided slices, stacked along a new dim 2 and viewed as
+/// [N, C*kh*kw, OH*OW] (a 1 x 1, stride 1 window is `xq` itself); the
+/// [M, C*kh*kw] weight `wq` (zero point `wZeroPoint`: null, a scalar or
+/// [M]) multiplies it from the left. Returns the [N, M, OH*OW] i32
+/// accumulator, which is NCHW in memory; null when a spatial size is not
+/// static.
+static Value im2colProduct(PatternRewriter &rewriter, ConvOp op, Value xq,
+                           Value xZeroPoint, Value wq, Value wZeroPoint) {
+  Location loc = op.getLoc();
+  auto inputType = cast<RankedTensorType>(xq.getType());
+  auto weightType = cast<RankedTensorType>(op.getWeight().getType());
+  auto resultType = cast<RankedTensorType>(op.getType());
+  int64_t c = inputType.getDimSize(1);
+  int64_t kh = weightType.getDimSize(2), kw = weightType.getDimSize(3);
+  int64_t oh = resultType.getDimSize(2), ow = resultType.getDimSize(3);
+  if (ShapedType::isDynamic(c) || ShapedType::isDynamic(kh) ||
+      ShapedType::isDynamic(kw) || ShapedType::isDynamic(oh) ||
+      ShapedType::isDynamic(ow))
+    return Value();
+  auto ints = [&](ArrayRef<int64_t> values) -> Value {
+    return ConstantOp::create(
+        rewriter, loc,
+        cast<ElementsAttr>(DenseElementsAttr::get(
+            RankedTensorType::get({static_cast<int64_t>(values.size())},
+                                  rewriter.getI64Type()),
+            values)));
+  };
+  ArrayRef<int64_t> pads = op.getPads(), strides = op.getStrides(),
+                    dilations = op.getDilations();
+  Value padded = xq;
+  if (llvm::any_of(pads, [](int64_t p) { return p != 0; }))
+    padded = PadOp::create(
+        rewriter, loc, xq,
+        ints({0, 0, pads[0], pads[1], 0, 0, pads[2], pads[3]}),
+        xZeroPoint ? xZeroPoint
+                   : scalarConstant(rewriter, loc, elementOf(xq), 0),
+        rewriter.getStringAttr("constant"));
+  // Patches [N, C, 1, OH, OW] for every (i, j) of the window, stacked.
+  SmallVector<Value> patches;
+  for (int64_t i = 0; i < kh; ++i)
+    for (int64_t j = 0; j < kw; ++j) {
+      int64_t top = i * dilations[0], left = j * dilations[1];
+      Value patch = padded;
+      auto paddedType = cast<RankedTensorType>(padded.getType());
+      bool whole = top == 0 && left == 0 && strides[0] == 1 &&
+                   strides[1] == 1 && paddedType.getDimSize(2) == oh &&
+                   paddedType.getDimSize(3) == ow;
+      if (!whole)
+        patch = SliceOp::create(rewriter, loc, padded, ints({top, left}),
+                                ints({top + (oh - 1) * strides[0] + 1,
+                                      left + (ow - 1) * strides[1] + 1}),
+                                ints({2, 3}), ints({strides[0], strides[1]}));
+      patches.push_back(UnsqueezeOp::create(
+          rewriter, loc, patch, rewriter.getDenseI64ArrayAttr({2})));
+    }
+  Value stacked = patches.size() == 1
+                      ? patches.front()
+                      : ConcatOp::create(rewriter, loc, patches,
+                                         rewriter.getI64IntegerAttr(2))
+                            .getResult();
+  Value cols = ReshapeOp::create(rewriter, loc, stacked,
+                                 ints({0, c * kh * kw, oh * ow}));
+  return MatMulIntegerOp::create(rewriter, loc, wq, cols, wZeroPoint,
+                                 xZeroPoint);
+}
+
+/// `y` ([N, M, OH*OW]) as conv `op`'s NCHW result, plus its bias.
+static Value convResult(PatternRewriter &rewriter, ConvOp op, Value y) {
+  Location loc = op.getLoc();
+  auto resultType = cast<RankedTensorType>(op.getType());
+  int64_t m = resultType.getDimSize(1), oh = resultType.getDimSize(2),
+          ow = resultType.getDimSize(3);
+  Value shape =
+      ConstantOp::create(rewriter, loc,
+                         cast<ElementsAttr>(DenseElementsAttr::get(
+                             RankedTensorType::get({4}, rewriter.getI64Type()),
+                             ArrayRef<int64_t>{0, m, oh, ow})));
+  y = ReshapeOp::create(rewriter, loc, y, shape);
+  if (Value bias = op.getBias())
+    y = AddOp::create(
+        rewriter, loc, y,
+        UnsqueezeOp::create(rewriter, loc, bias,
+                            rewriter.getDenseI64ArrayAttr({1, 2})));
+  return y;
+}
+
 namespace {
 struct QuantizeMatMul : OpRewritePattern<MatMulOp> {
   QuantizeMatMul(MLIRContext *context, int64_t &count)
@@ -227,6 +317,56 @@ struct QuantizeGemm : OpRewritePattern<GemmOp> {
   int64_t &count;
 };
 
+/// conv(DQ(x), DQ(w)) with 8-bit x (per tensor) and a constant 8-bit
+/// weight (per tensor or per output channel): the im2col product of the
+/// integers, dequantized per output channel by the product of the scales,
+/// then the bias. Ungrouped 2-D convolutions with static sizes only.
+struct QuantizeConv : OpRewritePattern<ConvOp> {
+  QuantizeConv(MLIRContext *context, int64_t &count)
+      : OpRewritePattern(context), count(count) {}
+  LogicalResult matchAndRewrite(ConvOp op,
+                                PatternRewriter &rewriter) const override {
+    if (op.getResidual() || op.getActivation() != "none" || op.getGroup() != 1)
+      return failure();
+    DequantizeLinearOp x = dequantizedInt8(op.getInput());
+    DequantizeLinearOp w = dequantizedInt8(op.getWeight());
+    if (!x || !w || rankOf(x.getInput()) != 4 || rankOf(w.getInput()) != 4 ||
+        !isPerTensor(x.getScale()) || !isPerTensor(x.getZeroPoint()) ||
+        !w.getInput().getDefiningOp<ConstantOp>() || !isPerColumn(w, 0))
+      return failure();
+    auto weightType = cast<RankedTensorType>(w.getInput().getType());
+    if (!weightType.hasStaticShape())
+      return failure();
+    Location loc = op.getLoc();
+    int64_t m = weightType.getDimSize(0);
+    Value wq = ReshapeOp::create(
+        rewriter, loc, w.getInput(),
+        ConstantOp::create(
+            rewriter, loc,
+            cast<ElementsAttr>(DenseElementsAttr::get(
+                RankedTensorType::get({2}, rewriter.getI64Type()),
+                ArrayRef<int64_t>{m, -1}))));
+    Value wZeroPoint = w.getZeroPoint();
+    if (wZeroPoint && isPerTensor(wZeroPoint))
+      wZeroPoint = asScalar(rewriter, loc, wZeroPoint);
+    Value acc = im2colProduct(rewriter, op, x.getInput(),
+                              asScalar(rewriter, loc, x.getZeroPoint()), wq,
+                              wZeroPoint);
+    if (!acc)
+      return failure();
+    Value wScale = w.getScale();
+    if (isPerTensor(wScale))
+      wScale = asScalar(rewriter, loc, wScale);
+    Value scale = MulOp::create(rewriter, loc,
+                                asScalar(rewriter, loc, x.getScale()), wScale);
+    Value y = DequantizeLinearOp::create(rewriter, loc, acc, scale, Value(), 1);
+    rewriter.replaceOp(op, convResult(rewriter, op, y));
+    ++count;
+    return success();
+  }
+  int64_t &count;
+};
+
 /// Data movement of a per-tensor dequantized value moves the integers
 /// instead: reshape(dequantize(q)) = dequantize(reshape(q)), so that the
 /// products after it see the dequantization and the data moves in 8 bits.
@@ -262,7 +402,8 @@ struct KilnQuantizeContractionsPass
   void runOnOperation() override {
     int64_t count = 0;
     RewritePatternSet patterns(&getContext());
-    patterns.add<QuantizeMatMul, QuantizeGemm>(&getContext(), count);
+    patterns.add<QuantizeMatMul, QuantizeGemm, QuantizeConv>(&getContext(),
+                                                             count);
     patterns.add<DequantizeAfterDataMovement>(&getContext());
     GreedyRewriteConfig config;
     config.enableFolding(false);
@@ -549,13 +690,9 @@ struct QuantizeMatMulInt8 : OpRewritePattern<MatMulOp> {
   const Int8Quantizer &quantizer;
 };
 
-/// An ungrouped 2-D convolution as an int8 product over im2col patches (with
-/// the `convolutions` option): the quantized input, padded with its zero
-/// point, is cut into the window's kh x kw strided slices, stacked along a
-/// new dim and viewed as [N, C*kh*kw, OH*OW] (a 1 x 1, stride 1 window
-/// needs no copy at all); the constant [M, C*kh*kw] weight multiplies it
-/// from the left, so the [N, M, OH*OW] product is already NCHW and is
-/// dequantized per row (the output channel).
+/// An ungrouped 2-D convolution as an int8 im2col product (with the
+/// `convolutions` option; see im2colProduct), dequantized per output
+/// channel, then the bias, residual and activation.
 struct QuantizeConvInt8 : OpRewritePattern<ConvOp> {
   QuantizeConvInt8(MLIRContext *context, const Int8Quantizer &quantizer)
       : OpRewritePattern(context), quantizer(quantizer) {}
@@ -564,15 +701,11 @@ struct QuantizeConvInt8 : OpRewritePattern<ConvOp> {
     if (!isQuantizableConv(op, quantizer.minElements) ||
         !quantizer.hasRange(op))
       return failure();
-    Location loc = op.getLoc();
-    auto inputType = cast<RankedTensorType>(op.getInput().getType());
-    auto weightType = cast<RankedTensorType>(op.getWeight().getType());
     auto resultType = cast<RankedTensorType>(op.getType());
-    int64_t c = inputType.getDimSize(1), m = weightType.getDimSize(0);
-    int64_t kh = weightType.getDimSize(2), kw = weightType.getDimSize(3);
-    int64_t oh = resultType.getDimSize(2), ow = resultType.getDimSize(3);
-    if (ShapedType::isDynamic(oh) || ShapedType::isDynamic(ow))
+    if (ShapedType::isDynamic(resultType.getDimSize(2)) ||
+        ShapedType::isDynamic(resultType.getDimSize(3)))
       return failure();
+    Location loc = op.getLoc();
     std::optional<QuantizedWeight> w = quantizeWeight(
         rewriter, loc, op.getWeight(), /*transposed=*/true,
         quantizer.minElements, quantizer.range, /*outputsFirst=*/true);
@@ -580,62 +713,15 @@ struct QuantizeConvInt8 : OpRewritePattern<ConvOp> {
       return failure();
     auto [xq, scale, zeroPoint] =
         Int8Quantizer::activation(rewriter, op, op.getInput());
-    auto ints = [&](ArrayRef<int64_t> values) -> Value {
-      return ConstantOp::create(
-          rewriter, loc,
-          cast<ElementsAttr>(DenseElementsAttr::get(
-              RankedTensorType::get({static_cast<int64_t>(values.size())},
-                                    rewriter.getI64Type()),
-              values)));
-    };
-    ArrayRef<int64_t> pads = op.getPads(), strides = op.getStrides(),
-                      dilations = op.getDilations();
-    Value padded = xq;
-    if (llvm::any_of(pads, [](int64_t p) { return p != 0; }))
-      padded =
-          PadOp::create(rewriter, loc, xq,
-                        ints({0, 0, pads[0], pads[1], 0, 0, pads[2], pads[3]}),
-                        zeroPoint, rewriter.getStringAttr("constant"));
-    // Patches [N, C, 1, OH, OW] for every (i, j) of the window, stacked.
-    SmallVector<Value> patches;
-    for (int64_t i = 0; i < kh; ++i)
-      for (int64_t j = 0; j < kw; ++j) {
-        int64_t top = i * dilations[0], left = j * dilations[1];
-        Value patch = padded;
-        auto paddedType = cast<RankedTensorType>(padded.getType());
-        bool whole = top == 0 && left == 0 && strides[0] == 1 &&
-                     strides[1] == 1 && paddedType.getDimSize(2) == oh &&
-                     paddedType.getDimSize(3) == ow;
-        if (!whole)
-          patch = SliceOp::create(rewriter, loc, padded, ints({top, left}),
-                                  ints({top + (oh - 1) * strides[0] + 1,
-                                        left + (ow - 1) * strides[1] + 1}),
-                                  ints({2, 3}), ints({strides[0], strides[1]}));
-        patches.push_back(UnsqueezeOp::create(
-            rewriter, loc, patch, rewriter.getDenseI64ArrayAttr({2})));
-      }
-    Value stacked = patches.size() == 1
-                        ? patches.front()
-                        : ConcatOp::create(rewriter, loc, patches,
-                                           rewriter.getI64IntegerAttr(2))
-                              .getResult();
-    Value cols = ReshapeOp::create(rewriter, loc, stacked,
-                                   ints({0, c * kh * kw, oh * ow}));
-    Value acc = MatMulIntegerOp::create(rewriter, loc, w->values, cols, Value(),
-                                        zeroPoint);
+    Value acc = im2colProduct(rewriter, op, xq, zeroPoint, w->values, Value());
     Value y = DequantizeLinearOp::create(
         rewriter, loc, acc, MulOp::create(rewriter, loc, scale, w->scales),
         Value(), 1);
-    y = ReshapeOp::create(rewriter, loc, y, ints({0, m, oh, ow}));
     ++quantizer.count;
-    if (Value bias = op.getBias())
-      y = AddOp::create(
-          rewriter, loc, y,
-          UnsqueezeOp::create(rewriter, loc, bias,
-                              rewriter.getDenseI64ArrayAttr({1, 2})));
-    rewriter.replaceOp(op, Int8Quantizer::finish(
-                               rewriter, loc, y, op.getResidual(),
-                               op.getActivation(), op.getActivationParams()));
+    rewriter.replaceOp(
+        op, Int8Quantizer::finish(rewriter, loc, convResult(rewriter, op, y),
+                                  op.getResidual(), op.getActivation(),
+                                  op.getActivationParams()));
     return success();
   }
   const Int8Quantizer &quantizer;

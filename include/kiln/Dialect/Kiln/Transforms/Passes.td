@@ -27,7 +27,7 @@ def KilnInferShapes : Pass<"kiln-infer-shapes", "mlir::func::FuncOp"> {
 
 def KilnQuantizeContractions
     : Pass<"kiln-quantize-contractions", "mlir::func::FuncOp"> {
-  let summary = "Turn dequantized MatMul and Gemm into integer products";
+  let summary = "Turn dequantized MatMul, Gemm and Conv into integer products";
   let description = [{
     A `matmul` (or a `gemm` without transposed A) whose operands are both
     `dequantize_linear` of 8-bit tensors becomes a `matmul_integer` of the
@@ -38,6 +38,12 @@ def KilnQuantizeContractions
     last dim, or the first for a gemm's transposed B). Gemm's `alpha` joins
     the scale and `beta * C` is added after. The result equals the float
     product up to float rounding, and the product runs on integer kernels.
+    An ungrouped 2-D `conv` of a per-tensor dequantized input and a
+    constant weight dequantized per tensor or per output channel (axis 0)
+    becomes the same integer product over im2col patches as
+    kiln-quantize-int8 builds (the input padded with its zero point, the
+    [M, C*kh*kw] weight on the left), dequantized per output channel; the
+    bias follows.
     Reshapes and transposes of a per-tensor dequantized value move the
     integers and dequantize after, so the data moves in 8 bits and a
     product behind them is found too.
