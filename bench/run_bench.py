@@ -18,8 +18,10 @@ models directory when missing) it measures:
   - the largest difference between Kiln's outputs (any level) and ONNX
     Runtime's (a sanity check).
 Then int8 (--int8-models, --int8-gemms): each model compiled with
-kiln-compile --quantize=int8-dynamic against the same model in fp32 (speedup
-and the int8 output's SQNR against fp32), and a QDQ 1024^3 MatMul
+kiln-compile --quantize=int8-dynamic (NAME or NAME:dynamic) or with
+--quantize=int8 calibrated on its input set (NAME:static) against the same
+model in fp32 (speedup and the int8 output's SQNR against fp32), and a QDQ
+1024^3 MatMul
 (python/kiln_models/quantized_models.py) on Kiln's int8 kernel and on ONNX
 Runtime, in GOP/s and as a share of the int8 peak bench/probe/int8_peak.c
 measures (VPDPBUSD with VNNI, else VPMADDWD).
@@ -54,7 +56,7 @@ DEFAULT_MODELS = ["resnet50", "mobilenet_v2", "bert_base", "gpt2_block_768",
 GEMMS = {"gemm_1024": (1024, 1024, 1024), "gemm_bert_ffn": (128, 3072, 768),
          "gemv_4096": (1, 4096, 4096)}
 DEFAULT_OPT_LEVELS = [1, 2]
-DEFAULT_INT8_MODELS = ["bert_base"]
+DEFAULT_INT8_MODELS = ["bert_base", "bert_base:static", "resnet50:static"]
 # name -> (m, n, k, the fp32 GEMM model of the same product).
 INT8_GEMMS = {"qdq_gemm_1024": (1024, 1024, 1024, "fp32_gemm_1024")}
 # What each kiln-compile -O level does to the graph (docs/user-guide.md).
@@ -208,31 +210,42 @@ def int8_section(args, top):
         return [], "?", None
     lines, ort_version, probe_isa = [], "?", None
     if args.int8_models:
-        lines += [f"int8 (`kiln-compile -O{top} --quantize=int8-dynamic`: int8 "
-                  "weights per output channel, activations quantized per tensor "
-                  "at run time) against the same model in fp32. SQNR: the int8 "
-                  "outputs against Kiln's fp32 outputs.",
+        lines += [f"int8 against the same model in fp32 (`kiln-compile -O{top}`): "
+                  "int8 weights per output channel; activations quantized per "
+                  "tensor at run time (`dynamic`: `--quantize=int8-dynamic`) or "
+                  "with ranges calibrated beforehand (`static`: `--quantize=int8 "
+                  "--calibration-data`, calibrated on the benchmark's own input "
+                  "set: the timing does not depend on the data). SQNR: the int8 "
+                  "outputs against Kiln's fp32 outputs. Compile time includes "
+                  "calibration.",
                   "",
-                  "| model | Kiln fp32 median (ms) | Kiln int8 median (ms) | int8 "
-                  "speedup | ORT fp32 median (ms) | Kiln int8 / ORT fp32 | SQNR "
-                  "(dB) | int8 compile (s) |",
-                  "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
-        for name in args.int8_models:
+                  "| model | mode | Kiln fp32 median (ms) | Kiln int8 median "
+                  "(ms) | int8 speedup | ORT fp32 median (ms) | Kiln int8 / ORT "
+                  "fp32 | SQNR (dB) | int8 compile (s) |",
+                  "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+        for entry in args.int8_models:
+            name, _, mode = entry.partition(":")
+            mode = mode or "dynamic"
+            if mode not in ("dynamic", "static"):
+                raise SystemExit(f"--int8-models: unknown mode in '{entry}' "
+                                 "(NAME, NAME:dynamic or NAME:static)")
             onnx_path, inputs = ensure_model(args.models_dir, name)
+            flags = (["--quantize=int8-dynamic"] if mode == "dynamic" else
+                     ["--quantize=int8", f"--calibration-data={inputs}"])
             with tempfile.TemporaryDirectory() as work:
                 _, _, f_median, _, f_out = bench_kiln(
                     args.kiln_bin, onnx_path, inputs, work, args.runs,
                     args.threads, top)
                 _, q_compile, q_median, _, q_out = bench_kiln(
                     args.kiln_bin, onnx_path, inputs, work, args.runs,
-                    args.threads, top, ["--quantize=int8-dynamic"], "-int8")
+                    args.threads, top, flags, "-int8")
                 _, o_median, _, ort_version, _ = bench_ort(
                     onnx_path, inputs, work, args.runs, args.threads)
                 sqnr = sqnr_db(f_out, q_out)
-            print(f"{name}: kiln fp32 {f_median:.2f} ms, int8-dynamic "
+            print(f"{name}: kiln fp32 {f_median:.2f} ms, int8 ({mode}) "
                   f"{q_median:.2f} ms, ORT fp32 {o_median:.2f} ms; SQNR "
                   f"{sqnr:.1f} dB", flush=True)
-            lines.append(f"| {name} | {f_median:.2f} | {q_median:.2f} | "
+            lines.append(f"| {name} | {mode} | {f_median:.2f} | {q_median:.2f} | "
                          f"{f_median / q_median:.2f}x | {o_median:.2f} | "
                          f"{q_median / o_median:.2f}x | {sqnr:.1f} | "
                          f"{q_compile:.1f} |")
@@ -311,8 +324,10 @@ def main():
     parser.add_argument("--gemms", nargs="*", default=list(GEMMS),
                         choices=list(GEMMS))
     parser.add_argument("--int8-models", nargs="*", default=DEFAULT_INT8_MODELS,
-                        help="models to time with --quantize=int8-dynamic "
-                             "against fp32 (none: skip)")
+                        help="models to time in int8 against fp32: NAME "
+                             "(--quantize=int8-dynamic) or NAME:static "
+                             "(--quantize=int8, calibrated on its inputs); "
+                             "none: skip")
     parser.add_argument("--int8-gemms", nargs="*", default=list(INT8_GEMMS),
                         choices=list(INT8_GEMMS))
     parser.add_argument("--runs", type=int, default=10)

@@ -73,16 +73,15 @@ func.func @not_per_column(%x: tensor<4x2xi8>, %w: tensor<2x3xi8>) -> (tensor<4x3
 
 // A convolution of a per-tensor dequantized input and a per-output-channel
 // dequantized constant weight: the uint8 input is padded with its zero
-// point, its 3 x 3 windows are stacked into [N, C*9, OH*OW], the [M, C*9]
+// point, its 3 x 3 windows become the columns of [N, C*9, OH*OW]
+// (kiln.im2col), the [M, C*9]
 // weight multiplies them from the left (the weight's zero point per row,
 // the input's per column), and the [N, M, OH*OW] accumulator is dequantized
 // per output channel (axis 1), reshaped to NCHW and given the bias. A
 // grouped convolution stays in float.
 // CHECK-LABEL: func.func @conv(
 // CHECK: %[[P:.+]] = kiln.pad %arg0, %{{.+}}, %[[ZX:.+]] : (tensor<1x2x5x5xui8>, tensor<8xi64>, tensor<ui8>) -> tensor<1x2x7x7xui8>
-// CHECK-COUNT-9: kiln.slice %[[P]]
-// CHECK: %[[S:.+]] = kiln.concat {{.+}} {axis = 2 : i64} : {{.+}} -> tensor<1x2x9x5x5xui8>
-// CHECK: %[[COLS:.+]] = kiln.reshape %[[S]], {{.+}} -> tensor<1x18x25xui8>
+// CHECK: %[[COLS:.+]] = kiln.im2col %[[P]] {{.+}} : (tensor<1x2x7x7xui8>) -> tensor<1x18x25xui8>
 // CHECK: %[[ACC:.+]] = kiln.matmul_integer %{{.+}}, %[[COLS]] lhs_zero_point %{{.+}} rhs_zero_point %[[ZX]] : (tensor<3x18xi8>, tensor<1x18x25xui8>, tensor<3xi8>, tensor<ui8>) -> tensor<1x3x25xi32>
 // CHECK: %[[DQ:.+]] = kiln.dequantize_linear %[[ACC]], %{{.+}} : (tensor<1x3x25xi32>, tensor<3xf32>) -> tensor<1x3x25xf32>
 // CHECK: %[[Y:.+]] = kiln.reshape %[[DQ]], {{.+}} -> tensor<1x3x5x5xf32>

@@ -107,11 +107,11 @@ func.func @calibrated(%x: tensor<2x4xf32>) -> (tensor<2x2xf32>, tensor<2x2xf32>)
 // -----
 
 // With `convolutions` (the default), an ungrouped 2-D convolution: the
-// quantized input is padded with its zero point, cut into the 3 x 3
-// window's strided slices, stacked along a new dim 2 and viewed as
-// [N, C*kh*kw, OH*OW]; the [M, C*kh*kw] weight multiplies it from the left,
-// the [N, M, OH*OW] result is dequantized per row (axis 1, the output
-// channel) and reshaped to NCHW, then bias, residual and ReLU.
+// quantized input is padded with its zero point and its 3 x 3 windows
+// (stride 2) become the columns of a [N, C*kh*kw, OH*OW] matrix
+// (kiln.im2col); the [M, C*kh*kw] weight multiplies it from the left, the
+// [N, M, OH*OW] result is dequantized per row (axis 1, the output channel)
+// and reshaped to NCHW, then bias, residual and ReLU.
 // With `convolutions=false` both stay in float.
 // NOCONV-LABEL: func.func @conv(
 // NOCONV-NOT: kiln.matmul_integer
@@ -121,9 +121,7 @@ func.func @calibrated(%x: tensor<2x4xf32>) -> (tensor<2x2xf32>, tensor<2x2xf32>)
 // STATIC-DAG: %[[W:.+]] = kiln.constant dense<127> : tensor<3x18xi8>
 // STATIC: %[[XQ:.+]] = kiln.quantize_linear %arg0, %{{.+}}, %[[Z]] {to = ui8}
 // STATIC: %[[P:.+]] = kiln.pad %[[XQ]], %{{.+}}, %[[Z]] : (tensor<1x2x5x5xui8>, tensor<8xi64>, tensor<ui8>) -> tensor<1x2x7x7xui8>
-// STATIC-COUNT-9: kiln.slice %[[P]], {{.+}} -> tensor<1x2x3x3xui8>
-// STATIC: %[[S:.+]] = kiln.concat {{.+}} {axis = 2 : i64} : {{.+}} -> tensor<1x2x9x3x3xui8>
-// STATIC: %[[COLS:.+]] = kiln.reshape %[[S]], {{.+}} -> tensor<1x18x9xui8>
+// STATIC: %[[COLS:.+]] = kiln.im2col %[[P]] {dilations = array<i64: 1, 1>, kernel_shape = array<i64: 3, 3>, strides = array<i64: 2, 2>} : (tensor<1x2x7x7xui8>) -> tensor<1x18x9xui8>
 // STATIC: %[[ACC:.+]] = kiln.matmul_integer %[[W]], %[[COLS]] rhs_zero_point %[[Z]] : (tensor<3x18xi8>, tensor<1x18x9xui8>, tensor<ui8>) -> tensor<1x3x9xi32>
 // STATIC: %[[DQ:.+]] = kiln.dequantize_linear %[[ACC]], %{{.+}} : (tensor<1x3x9xi32>, tensor<3xf32>) -> tensor<1x3x9xf32>
 // STATIC: kiln.reshape %[[DQ]], {{.+}} -> tensor<1x3x3x3xf32>
@@ -143,14 +141,12 @@ func.func @conv(%x: tensor<1x2x5x5xf32>, %r: tensor<1x3x3x3xf32>) -> (tensor<1x3
 
 // -----
 
-// A 1 x 1 window with stride 1 reads the quantized input as it is: no pad,
-// slice or concat, only views.
+// A 1 x 1 window with stride 1 reads the quantized input as it is: no pad
+// or im2col, only a view.
 // STATIC-LABEL: func.func @pointwise(
 // STATIC: %[[XQ:.+]] = kiln.quantize_linear %arg0
-// STATIC-NOT: kiln.slice
-// STATIC-NOT: kiln.concat
-// STATIC: %[[U:.+]] = kiln.unsqueeze %[[XQ]] {axes = array<i64: 2>} : (tensor<2x4x3x5xui8>) -> tensor<2x4x1x3x5xui8>
-// STATIC: %[[COLS:.+]] = kiln.reshape %[[U]], {{.+}} -> tensor<2x4x15xui8>
+// STATIC-NOT: kiln.im2col
+// STATIC: %[[COLS:.+]] = kiln.reshape %[[XQ]], {{.+}} : (tensor<2x4x3x5xui8>, tensor<3xi64>) -> tensor<2x4x15xui8>
 // STATIC: kiln.matmul_integer %{{.+}}, %[[COLS]] rhs_zero_point %{{.+}} : (tensor<6x4xi8>, tensor<2x4x15xui8>, tensor<ui8>) -> tensor<2x6x15xi32>
 func.func @pointwise(%x: tensor<2x4x3x5xf32>) -> tensor<2x6x3x5xf32> {
   %w = kiln.constant dense<0.5> : tensor<6x4x1x1xf32>

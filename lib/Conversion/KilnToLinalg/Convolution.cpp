@@ -478,8 +478,70 @@ template <typename OpTy> struct PoolLowering : OpConversionPattern<OpTy> {
 
 } // namespace
 
+namespace {
+/// im2col: a copy generic over (n, c, i, j, oh, ow) reading
+/// input[n, c, oh*sh + i*dh, ow*sw + j*dw], its [N, C, kh, kw, OH, OW]
+/// result viewed as [N, C*kh*kw, OH*OW].
+struct Im2ColLowering : OpConversionPattern<Im2ColOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(Im2ColOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *context = rewriter.getContext();
+    Value input = adaptor.getInput();
+    auto inputType = cast<RankedTensorType>(input.getType());
+    RankedTensorType type = convertTensorType(op.getType());
+    ArrayRef<int64_t> kernel = op.getKernelShape(), strides = op.getStrides(),
+                      dilations = op.getDilations();
+    if (inputType.isDynamicDim(1))
+      return rewriter.notifyMatchFailure(op, "needs a static channel count");
+    SmallVector<OpFoldResult> dims = windowResultDims(
+        rewriter, loc,
+        RankedTensorType::get({inputType.getDimSize(0), inputType.getDimSize(1),
+                               ShapedType::kDynamic, ShapedType::kDynamic},
+                              inputType.getElementType()),
+        input, tensor::getMixedSize(rewriter, loc, input, 1), kernel, strides,
+        dilations);
+    // [N, C, kh, kw, OH, OW]
+    SmallVector<OpFoldResult> fullDims = {dims[0],
+                                          dims[1],
+                                          rewriter.getIndexAttr(kernel[0]),
+                                          rewriter.getIndexAttr(kernel[1]),
+                                          dims[2],
+                                          dims[3]};
+    SmallVector<int64_t> shape;
+    for (OpFoldResult d : fullDims) {
+      std::optional<int64_t> v = getConstantIntValue(d);
+      shape.push_back(v ? *v : ShapedType::kDynamic);
+    }
+    auto fullType = RankedTensorType::get(shape, type.getElementType());
+    Value init =
+        tensor::EmptyOp::create(rewriter, loc, fullDims, type.getElementType());
+    auto d = [&](unsigned i) { return getAffineDimExpr(i, context); };
+    AffineMap in =
+        AffineMap::get(6, 0,
+                       {d(0), d(1), d(4) * strides[0] + d(2) * dilations[0],
+                        d(5) * strides[1] + d(3) * dilations[1]},
+                       context);
+    auto copy = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{fullType}, ValueRange{input}, ValueRange{init},
+        {in, AffineMap::getMultiDimIdentityMap(6, context)},
+        SmallVector<utils::IteratorType>(6, utils::IteratorType::parallel),
+        [](OpBuilder &b, Location l, ValueRange args) {
+          linalg::YieldOp::create(b, l, args[0]);
+        });
+    rewriter.replaceOpWithNewOp<tensor::CollapseShapeOp>(
+        op, type, copy.getResult(0),
+        SmallVector<ReassociationIndices>{{0}, {1, 2, 3}, {4, 5}});
+    return success();
+  }
+};
+} // namespace
+
 void to_linalg::populateConvolutionPatterns(KilnTypeConverter &converter,
                                             RewritePatternSet &patterns) {
   patterns.add<ConvLowering, ConvTransposeLowering, PoolLowering<MaxPoolOp>,
-               PoolLowering<AveragePoolOp>>(converter, patterns.getContext());
+               PoolLowering<AveragePoolOp>, Im2ColLowering>(
+      converter, patterns.getContext());
 }

@@ -304,3 +304,21 @@ func.func @dynamic_channels(%x: tensor<?x?x1x?xf32>, %w: tensor<64x120x1x1xf32>)
   %y = kiln.conv %x, %w {dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<?x?x1x?xf32>, tensor<64x120x1x1xf32>) -> tensor<?x64x1x?xf32>
   return %y : tensor<?x64x1x?xf32>
 }
+
+// -----
+
+// kiln.im2col: one copy generic over (n, c, i, j, oh, ow) reading the
+// window element input[n, c, oh*2 + i, ow*2 + j*2], its [N, C, kh, kw, OH,
+// OW] result viewed as [N, C*kh*kw, OH*OW]. A dynamic batch stays dynamic.
+// CHECK-DAG: #[[IN:.+]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d4 * 2 + d2, d5 * 2 + d3 * 2)>
+// CHECK-DAG: #[[OUT:.+]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3, d4, d5)>
+// CHECK-LABEL: func.func @im2col(
+// CHECK: %[[E:.+]] = tensor.empty(%{{.+}}) : tensor<?x3x2x3x4x3xi8>
+// CHECK: %[[G:.+]] = linalg.generic {indexing_maps = [#[[IN]], #[[OUT]]], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%arg0 : tensor<?x3x9x10xi8>) outs(%[[E]] : tensor<?x3x2x3x4x3xi8>)
+// CHECK-NEXT: ^bb0(%[[V:.+]]: i8, %{{.+}}: i8):
+// CHECK-NEXT: linalg.yield %[[V]] : i8
+// CHECK: tensor.collapse_shape %[[G]] {{\[\[}}0], [1, 2, 3], [4, 5]] : tensor<?x3x2x3x4x3xi8> into tensor<?x18x12xi8>
+func.func @im2col(%x: tensor<?x3x9x10xui8>) -> tensor<?x18x12xui8> {
+  %y = kiln.im2col %x {kernel_shape = array<i64: 2, 3>, strides = array<i64: 2, 2>, dilations = array<i64: 1, 2>} : (tensor<?x3x9x10xui8>) -> tensor<?x18x12xui8>
+  return %y : tensor<?x18x12xui8>
+}

@@ -1192,3 +1192,20 @@ func.func @matmul_integer_zero_point_rows(%a: tensor<2x3xui8>, %b: tensor<3x2xi8
   %0 = kiln.matmul_integer %a, %b lhs_zero_point %z : (tensor<2x3xui8>, tensor<3x2xi8>, tensor<3xui8>) -> tensor<2x2xi32>
   return
 }
+
+// -----
+
+func.func @im2col_window_too_large(%x: tensor<1x2x3x3xui8>) {
+  // expected-error @+2 {{im2col window larger than the input or stride below 1}}
+  // expected-error @+1 {{'kiln.im2col' op failed to infer returned types}}
+  %0 = kiln.im2col %x {kernel_shape = array<i64: 5, 5>, strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>} : (tensor<1x2x3x3xui8>) -> tensor<1x50x1xui8>
+  return
+}
+
+// -----
+
+func.func @im2col_zero_stride(%x: tensor<1x2x8x8xui8>) {
+  // expected-error @+1 {{kernel_shape, strides and dilations must be positive}}
+  %0 = kiln.im2col %x {kernel_shape = array<i64: 3, 3>, strides = array<i64: 0, 1>, dilations = array<i64: 1, 1>} : (tensor<1x2x8x8xui8>) -> tensor<1x18x?xui8>
+  return
+}

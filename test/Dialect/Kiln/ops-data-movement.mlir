@@ -298,6 +298,14 @@ func.func @resize(%x: tensor<1x3x8x?xf32>, %roi: tensor<8xf32>, %s: tensor<4xi64
   return %0, %1, %2, %3 : tensor<1x3x16x?xf32>, tensor<1x3x12x20xf32>, tensor<1x3x4x?xf32>, tensor<?x?x?x?xf32>
 }
 
+// kiln.im2col round-trips; its result is [N, C*kh*kw, OH*OW].
+// CHECK-LABEL: func.func @im2col(
+// CHECK: kiln.im2col %arg0 {dilations = array<i64: 1, 1>, kernel_shape = array<i64: 3, 3>, strides = array<i64: 2, 2>} : (tensor<2x4x9x9xui8>) -> tensor<2x36x16xui8>
+func.func @im2col(%x: tensor<2x4x9x9xui8>) -> tensor<2x36x16xui8> {
+  %y = kiln.im2col %x {kernel_shape = array<i64: 3, 3>, strides = array<i64: 2, 2>, dilations = array<i64: 1, 1>} : (tensor<2x4x9x9xui8>) -> tensor<2x36x16xui8>
+  return %y : tensor<2x36x16xui8>
+}
+
 // The blobs survive the round trip.
 // CHECK: dialect_resources
 // CHECK-DAG: conv1.weight: "0x040000000000803F000000400000404000008040"
@@ -311,3 +319,4 @@ func.func @resize(%x: tensor<1x3x8x?xf32>, %roi: tensor<8xf32>, %s: tensor<4xi64
     }
   }
 #-}
+

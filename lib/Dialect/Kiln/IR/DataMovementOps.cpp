@@ -706,6 +706,51 @@ LogicalResult PadOp::verify() {
 }
 
 //===----------------------------------------------------------------------===//
+// Im2ColOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult Im2ColOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> location,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &types) {
+  auto input = cast<RankedTensorType>(adaptor.getInput().getType());
+  ArrayRef<int64_t> kernel = adaptor.getKernelShape(),
+                    strides = adaptor.getStrides(),
+                    dilations = adaptor.getDilations();
+  if (input.getRank() != 4 || kernel.size() != 2 || strides.size() != 2 ||
+      dilations.size() != 2)
+    return emitOptionalError(location, "im2col takes a 4-D input and two "
+                                       "kernel dims, strides and dilations");
+  int64_t rows = kDyn, cols = 1;
+  if (!isDyn(input.getDimSize(1)))
+    rows = input.getDimSize(1) * kernel[0] * kernel[1];
+  for (int d = 0; d < 2; ++d) {
+    int64_t extent = input.getDimSize(d + 2);
+    int64_t window = (kernel[d] - 1) * dilations[d] + 1;
+    if (isDyn(extent) || isDyn(cols)) {
+      cols = kDyn;
+      continue;
+    }
+    if (extent < window || strides[d] < 1)
+      return emitOptionalError(location, "im2col window larger than the "
+                                         "input or stride below 1");
+    cols *= (extent - window) / strides[d] + 1;
+  }
+  types.push_back(RankedTensorType::get({input.getDimSize(0), rows, cols},
+                                        input.getElementType()));
+  return success();
+}
+
+LogicalResult Im2ColOp::verify() {
+  for (int64_t v : llvm::concat<const int64_t>(getKernelShape(), getStrides(),
+                                               getDilations()))
+    if (v < 1)
+      return emitOpError("kernel_shape, strides and dilations must be "
+                         "positive");
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // ResizeOp
 //===----------------------------------------------------------------------===//
 

@@ -164,9 +164,9 @@ static Value integerProduct(PatternRewriter &rewriter, Location loc,
 /// The exact product of 2-D convolution `op` (no groups) over 8-bit data, as
 /// a matrix product over im2col patches laid out so that nothing is
 /// transposed: the quantized input `xq` ([N, C, H, W]), padded with its
-/// zero point `xZeroPoint` (a scalar, or null for 0), is cut into the
-/// window's kh x kw strided slices, stacked along a new dim 2 and viewed as
-/// [N, C*kh*kw, OH*OW] (a 1 x 1, stride 1 window is `xq` itself); the
+/// zero point `xZeroPoint` (a scalar, or null for 0), gives its windows'
+/// columns [N, C*kh*kw, OH*OW] (kiln.im2col; a 1 x 1, stride 1 window is
+/// `xq` itself, viewed so); the
 /// [M, C*kh*kw] weight `wq` (zero point `wZeroPoint`: null, a scalar or
 /// [M]) multiplies it from the left. Returns the [N, M, OH*OW] i32
 /// accumulator, which is NCHW in memory; null when a spatial size is not
@@ -202,31 +202,15 @@ static Value im2colProduct(PatternRewriter &rewriter, ConvOp op, Value xq,
         xZeroPoint ? xZeroPoint
                    : scalarConstant(rewriter, loc, elementOf(xq), 0),
         rewriter.getStringAttr("constant"));
-  // Patches [N, C, 1, OH, OW] for every (i, j) of the window, stacked.
-  SmallVector<Value> patches;
-  for (int64_t i = 0; i < kh; ++i)
-    for (int64_t j = 0; j < kw; ++j) {
-      int64_t top = i * dilations[0], left = j * dilations[1];
-      Value patch = padded;
-      auto paddedType = cast<RankedTensorType>(padded.getType());
-      bool whole = top == 0 && left == 0 && strides[0] == 1 &&
-                   strides[1] == 1 && paddedType.getDimSize(2) == oh &&
-                   paddedType.getDimSize(3) == ow;
-      if (!whole)
-        patch = SliceOp::create(rewriter, loc, padded, ints({top, left}),
-                                ints({top + (oh - 1) * strides[0] + 1,
-                                      left + (ow - 1) * strides[1] + 1}),
-                                ints({2, 3}), ints({strides[0], strides[1]}));
-      patches.push_back(UnsqueezeOp::create(
-          rewriter, loc, patch, rewriter.getDenseI64ArrayAttr({2})));
-    }
-  Value stacked = patches.size() == 1
-                      ? patches.front()
-                      : ConcatOp::create(rewriter, loc, patches,
-                                         rewriter.getI64IntegerAttr(2))
-                            .getResult();
-  Value cols = ReshapeOp::create(rewriter, loc, stacked,
-                                 ints({0, c * kh * kw, oh * ow}));
+  // A 1 x 1, stride 1 window reads the input as it is.
+  Value cols;
+  if (kh == 1 && kw == 1 && strides[0] == 1 && strides[1] == 1)
+    cols = ReshapeOp::create(rewriter, loc, padded, ints({0, c, oh * ow}));
+  else
+    cols = Im2ColOp::create(rewriter, loc, padded,
+                            rewriter.getDenseI64ArrayAttr({kh, kw}),
+                            rewriter.getDenseI64ArrayAttr(strides),
+                            rewriter.getDenseI64ArrayAttr(dilations));
   return MatMulIntegerOp::create(rewriter, loc, wq, cols, wZeroPoint,
                                  xZeroPoint);
 }

@@ -1027,6 +1027,30 @@ def Kiln_PadOp : Kiln_Op<"pad", [AllElementTypesMatch<["input", "output"]>]> {
   let hasVerifier = 1;
 }
 
+def Kiln_Im2ColOp : Kiln_Op<"im2col", [AllElementTypesMatch<["input", "output"]>]> {
+  let summary = "The sliding windows of an NCHW tensor as matrix columns";
+  let description = [{
+    The patches a 2-D convolution with a `kernel_shape` window, `strides`
+    and `dilations` reads from an already padded [N, C, H, W] input, laid
+    out [N, C*kh*kw, OH*OW]: row c*kh*kw + i*kw + j, column oh*OW + ow holds
+    `input[n, c, oh*sh + i*dh, ow*sw + j*dw]`. A weight viewed as
+    [M, C*kh*kw] times this matrix is the convolution, already NCHW; the
+    int8 convolutions are built so (kiln-quantize-int8,
+    kiln-quantize-contractions). Not an ONNX op.
+
+    ```mlir
+    %cols = kiln.im2col %x {kernel_shape = array<i64: 3, 3>, strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>}
+        : (tensor<1x64x58x58xui8>) -> tensor<1x576x3136xui8>
+    ```
+  }];
+  let arguments = (ins Kiln_Tensor:$input, DenseI64ArrayAttr:$kernel_shape,
+                       DenseI64ArrayAttr:$strides,
+                       DenseI64ArrayAttr:$dilations);
+  let results = (outs Kiln_Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
 def Kiln_ResizeOp : Kiln_Op<"resize",
     [AttrSizedOperandSegments, AllElementTypesMatch<["input", "output"]>]> {
   let summary = "Resize (upsample or downsample) by scales or to sizes";
