@@ -711,6 +711,15 @@ static kiln_isa resolve_isa(kiln_isa requested) {
  * The problem.
  *===----------------------------------------------------------------------===*/
 
+/* A B that is a convolution's window matrix, read where it lies: element
+ * (k, j), with k = (c * kh + i) * kw + jw and j = oh * ow + x, is
+ * src[c * s_c + (oh * sh + i * dh) * s_h + (x * sw + jw * dw) * s_w] (the
+ * problem's b plus its batch offset being src). */
+typedef struct windows {
+  int64_t s_c, s_h, s_w;
+  int64_t kh, kw, sh, sw, dh, dw, ow;
+} windows;
+
 typedef struct problem {
   int64_t batch0, batch1, m, n, k;
   const int8_t *a, *b;
@@ -730,6 +739,8 @@ typedef struct problem {
    * a scale per row, per column or one). */
   const float *scale;
   int64_t scale_m, scale_n;
+  /* B read through a convolution's windows (b_k, b_n unused), or NULL. */
+  const windows *bw;
 } problem;
 
 /* Operand bi (a batch index over batch0 x batch1) of a batch-strided base. */
@@ -793,7 +804,98 @@ typedef struct scratch {
   unit_t *bterms;
   /* The column scales of a column block (nc) of a dequantized product. */
   float *scales;
+  /* A panel's window elements gathered row by row (kc x nr bytes). */
+  int8_t *gather;
 } scratch;
+
+/* The source row of window row k0 + q: calls `row(q, from)` for q < kc,
+ * stepping (c, i, jw) without divisions. */
+#define FOR_WINDOW_ROWS(w, src, k0, kc, q, from, body)                         \
+  do {                                                                         \
+    int64_t window_ = (w)->kh * (w)->kw;                                       \
+    int64_t c_ = (k0) / window_, i_ = (k0) % window_ / (w)->kw,                \
+            j_ = (k0) % (w)->kw;                                               \
+    for (int64_t q = 0; q < (kc); ++q) {                                       \
+      const int8_t *from = (src) + c_ * (w)->s_c + i_ * (w)->dh * (w)->s_h +   \
+                           j_ * (w)->dw * (w)->s_w;                            \
+      body;                                                                    \
+      if (++j_ == (w)->kw) {                                                   \
+        j_ = 0;                                                                \
+        if (++i_ == (w)->kh) {                                                 \
+          i_ = 0;                                                              \
+          ++c_;                                                                \
+        }                                                                      \
+      }                                                                        \
+    }                                                                          \
+  } while (0)
+
+/* Gathers window rows into tmp ([kc][width]) run by run, zeros from
+ * `valid` on. */
+static void gather_runs(int8_t *tmp, int64_t width, int64_t valid, int64_t kc,
+                        const int8_t *src, int64_t k0, const windows *w,
+                        const int64_t *start, const int64_t *length,
+                        const int64_t *offset, int64_t runs) {
+  int64_t step = w->sw * w->s_w;
+  FOR_WINDOW_ROWS(w, src, k0, kc, q, from, {
+    int8_t *row = tmp + q * width;
+    for (int64_t r = 0; r < runs; ++r)
+      for (int64_t t = 0; t < length[r]; ++t)
+        row[start[r] + t] = from[offset[r] + t * step];
+    for (int64_t jj = valid; jj < width; ++jj)
+      row[jj] = 0;
+  });
+}
+
+/* The same for 32 columns with AVX-512: each run one masked load (lanes
+ * outside the run are not read), one 32-byte store per row. */
+__attribute__((target("avx512f,avx512bw,avx512vl"))) static void
+gather_runs_avx512(int8_t *tmp, int64_t kc, const int8_t *src, int64_t k0,
+                   const windows *w, const int64_t *start,
+                   const int64_t *length, const int64_t *offset, int64_t runs) {
+  __mmask32 masks[32];
+  for (int64_t r = 0; r < runs; ++r)
+    masks[r] = (__mmask32)((((uint64_t)1 << length[r]) - 1) << start[r]);
+  FOR_WINDOW_ROWS(w, src, k0, kc, q, from, {
+    __m256i row = _mm256_setzero_si256();
+    for (int64_t r = 0; r < runs; ++r)
+      row = _mm256_mask_loadu_epi8(row, masks[r], from + offset[r] - start[r]);
+    _mm256_storeu_si256((__m256i *)(tmp + q * 32), row);
+  });
+}
+
+/* Packs the panel of columns [j0, j0 + width) of a window-read B (the
+ * columns from `valid` on lie past the product and are not stored; they
+ * are gathered as zeros), K rows [k0, k0 + kc): each row's elements are
+ * copied into `tmp` ([kc][width]) by runs of columns adjacent in memory,
+ * then packed as a row-major matrix. */
+static void pack_windows(const kernel *kr, unit_t *dst, int64_t width,
+                         int64_t valid, int64_t kc, const int8_t *src,
+                         int64_t k0, int64_t j0, const windows *w,
+                         const pack_mode *mode, int8_t *tmp) {
+  /* Column offsets, then runs of columns one element apart. */
+  int64_t start[32], length[32], offset[32], runs = 0;
+  int64_t step = w->sw * w->s_w;
+  for (int64_t jj = 0; jj < valid; ++jj) {
+    int64_t j = j0 + jj, oh = j / w->ow, x = j % w->ow;
+    int64_t at = oh * w->sh * w->s_h + x * step;
+    if (runs && step == 1 && offset[runs - 1] + length[runs - 1] == at &&
+        start[runs - 1] + length[runs - 1] == jj) {
+      ++length[runs - 1];
+      continue;
+    }
+    start[runs] = jj;
+    length[runs] = 1;
+    offset[runs] = at;
+    ++runs;
+  }
+  if (width == 32 && kr == &kernels[KILN_ISA_AVX512])
+    gather_runs_avx512(tmp, kc, src, k0, w, start, length, offset, runs);
+  else
+    gather_runs(tmp, width, valid, kc, src, k0, w, start, length, offset, runs);
+  /* All `width` columns count as valid: the gathered zeros make the fast
+   * packers apply, and the columns past the product are never stored. */
+  kr->pack(dst, width, width, kc, tmp, 1, width, mode);
+}
 
 /* Multiplies a packed A block (rows [mb, me)) by the packed B panels
  * [p0, p1) of the column block starting at `jc` into C, K block depth kc
@@ -934,10 +1036,16 @@ static void gemm_batch(const kernel *kr, const problem *p, int64_t bi,
         continue;
       }
       /* The threads of a grid column pack its panels. */
-      for (int64_t panel = p0 + id / gn; panel < p1; panel += gm)
-        kr->pack(bpack + panel * panel_stride, nr, min64(nr, ncur - panel * nr),
-                 kc, b + (jc + panel * nr) * p->b_n + pc * p->b_k, p->b_n,
-                 p->b_k, &b_mode);
+      for (int64_t panel = p0 + id / gn; panel < p1; panel += gm) {
+        int64_t valid = min64(nr, ncur - panel * nr);
+        if (p->bw)
+          pack_windows(kr, bpack + panel * panel_stride, nr, valid, kc, b, pc,
+                       jc + panel * nr, p->bw, &b_mode, s->gather);
+        else
+          kr->pack(bpack + panel * panel_stride, nr, valid, kc,
+                   b + (jc + panel * nr) * p->b_n + pc * p->b_k, p->b_n, p->b_k,
+                   &b_mode);
+      }
       /* With one grid row each thread packs only the panels it uses. */
       if (threads > 1 && gm > 1) {
 #pragma omp barrier
@@ -1326,8 +1434,10 @@ static void run_problem(kiln_isa requested, const problem *p) {
   size_t tile_bytes = (size_t)(kr->mr * kr->nr) * sizeof(int32_t);
   /* Then the column scales of a dequantized product. */
   size_t scales_at = a_bytes + tile_bytes + (per_batch ? b_bytes : 0);
-  size_t per_thread =
+  size_t gather_at =
       scales_at + (p->scale ? (size_t)(kr->nc + kr->nr) * sizeof(float) : 0);
+  size_t per_thread =
+      gather_at + (p->bw ? (size_t)(kr->kc * kr->nr + 63) / 64 * 64 : 0);
   size_t shared = per_batch ? 0 : b_bytes;
   char *all = kiln_buffer_alloc(shared + per_thread * (size_t)threads);
 #pragma omp parallel num_threads(threads) if (threads > 1)
@@ -1335,7 +1445,7 @@ static void run_problem(kiln_isa requested, const problem *p) {
     int id = omp_get_thread_num(), count = omp_get_num_threads();
     char *mine = all + shared + per_thread * (size_t)id;
     scratch s = {(unit_t *)mine, (int32_t *)(mine + a_bytes), NULL,
-                 (float *)(mine + scales_at)};
+                 (float *)(mine + scales_at), (int8_t *)(mine + gather_at)};
     if (p->b_prepacked_nr) {
       /* The threads share each batch, reading B in place; or take whole
        * batches when there are many. */
@@ -1529,6 +1639,111 @@ static void igemm_scaled(kiln_isa isa, const float *scale, int64_t scale_m,
             za_value, zero_points & 2 ? zb_aligned + zb_offset : NULL, zb_n,
             zb_value);
 }
+
+/* A window-read product (see KILN_IGEMM_WINDOWS_ARGS), dequantized when
+ * `scale` is not NULL. Zero points per row or column, which the correction
+ * pass applies with B's column sums, and a dequantized product added to C
+ * (computed into int32 first) run on the window matrix copied out first. */
+static void igemm_windows(kiln_isa isa, const float *scale, int64_t scale_m,
+                          int64_t scale_n, KILN_IGEMM_WINDOWS_ARGS) {
+  (void)a_allocated, (void)b_allocated, (void)c_allocated, (void)za_allocated,
+      (void)zb_allocated;
+  (void)a_zero, (void)b_zero, (void)c_zero, (void)za_zero, (void)zb_zero;
+  windows w = {.s_c = b_c,
+               .s_h = b_h,
+               .s_w = b_w,
+               .kh = kernel_h,
+               .kw = kernel_w,
+               .sh = stride_h,
+               .sw = stride_w,
+               .dh = dilation_h,
+               .dw = dilation_w,
+               .ow = out_w};
+  problem p = {.batch0 = batch0,
+               .batch1 = batch1,
+               .m = m,
+               .n = n,
+               .k = k,
+               .a = a_aligned + a_offset,
+               .b = b_aligned + b_offset,
+               .c = c_aligned + c_offset,
+               .a_batch = {a_batch0, a_batch1},
+               .b_batch = {b_batch0, b_batch1},
+               .c_batch = {c_batch0, c_batch1},
+               .a_m = a_m,
+               .a_k = a_k,
+               .c_m = c_m,
+               .c_n = c_n,
+               .a_unsigned = a_unsigned != 0,
+               .b_unsigned = b_unsigned != 0,
+               .accumulate = accumulate != 0,
+               .scale = scale,
+               .scale_m = scale_m,
+               .scale_n = scale_n,
+               .bw = &w};
+  const int8_t *za = zero_points & 1 ? za_aligned + za_offset : NULL;
+  const int8_t *zb = zero_points & 2 ? zb_aligned + zb_offset : NULL;
+  int8_t *matrix = NULL;
+  int vector_zero_points =
+      (za && za_m != 0 && m > 1) || (zb && zb_n != 0 && n > 1);
+  if ((vector_zero_points || (accumulate && scale)) && m > 0 && n > 0 &&
+      k > 0 && batch0 > 0 && batch1 > 0) {
+    int64_t batches = batch0 * batch1;
+    matrix = kiln_buffer_alloc((size_t)(batches * k * n));
+    for (int64_t bi = 0; bi < batches; ++bi) {
+      const int8_t *src = p.b + batch_offset(&p, p.b_batch, bi);
+      for (int64_t q = 0; q < k; ++q) {
+        int64_t c = q / (kernel_h * kernel_w);
+        int64_t i = q % (kernel_h * kernel_w) / kernel_w, j = q % kernel_w;
+        for (int64_t col = 0; col < n; ++col) {
+          int64_t oh = col / out_w, ow = col % out_w;
+          matrix[(bi * k + q) * n + col] =
+              src[c * b_c + (oh * stride_h + i * dilation_h) * b_h +
+                  (ow * stride_w + j * dilation_w) * b_w];
+        }
+      }
+    }
+    p.b = matrix;
+    p.b_batch[0] = batch1 * k * n;
+    p.b_batch[1] = k * n;
+    p.b_k = n;
+    p.b_n = 1;
+    p.bw = NULL;
+  }
+  run_igemm(isa, &p, za, za_m, za_value, zb, zb_n, zb_value);
+  kiln_buffer_free(matrix);
+}
+
+#define DEFINE_WINDOWS_ENTRY_POINTS(suffix, isa)                               \
+  KILN_EXPORT void kiln_ukernel_igemm_windows_##suffix(                        \
+      KILN_IGEMM_WINDOWS_ARGS) {                                               \
+    igemm_windows(                                                             \
+        isa, NULL, 0, 0, batch0, batch1, m, n, k, a_allocated, a_aligned,      \
+        a_zero, a_offset, a_batch0, a_batch1, a_m, a_k, b_allocated,           \
+        b_aligned, b_zero, b_offset, b_batch0, b_batch1, b_c, b_h, b_w,        \
+        kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w, out_w, \
+        c_allocated, c_aligned, c_zero, c_offset, c_batch0, c_batch1, c_m,     \
+        c_n, za_allocated, za_aligned, za_zero, za_offset, za_m, zb_allocated, \
+        zb_aligned, zb_zero, zb_offset, zb_n, za_value, zb_value, a_unsigned,  \
+        b_unsigned, zero_points, accumulate);                                  \
+  }                                                                            \
+  KILN_EXPORT void kiln_ukernel_igemm_windows_scaled_##suffix(                 \
+      KILN_IGEMM_WINDOWS_ARGS, KILN_IGEMM_SCALE_ARGS) {                        \
+    (void)s_allocated, (void)s_zero;                                           \
+    igemm_windows(                                                             \
+        isa, s_aligned + s_offset, s_m, s_n, batch0, batch1, m, n, k,          \
+        a_allocated, a_aligned, a_zero, a_offset, a_batch0, a_batch1, a_m,     \
+        a_k, b_allocated, b_aligned, b_zero, b_offset, b_batch0, b_batch1,     \
+        b_c, b_h, b_w, kernel_h, kernel_w, stride_h, stride_w, dilation_h,     \
+        dilation_w, out_w, c_allocated, c_aligned, c_zero, c_offset, c_batch0, \
+        c_batch1, c_m, c_n, za_allocated, za_aligned, za_zero, za_offset,      \
+        za_m, zb_allocated, zb_aligned, zb_zero, zb_offset, zb_n, za_value,    \
+        zb_value, a_unsigned, b_unsigned, zero_points, accumulate);            \
+  }
+
+DEFINE_WINDOWS_ENTRY_POINTS(avx512, KILN_ISA_AVX512)
+DEFINE_WINDOWS_ENTRY_POINTS(avx2, KILN_ISA_AVX2)
+DEFINE_WINDOWS_ENTRY_POINTS(generic, KILN_ISA_GENERIC)
 
 KILN_EXPORT void kiln_ukernel_igemm_packing(kiln_isa isa, int narrow,
                                             int64_t *panel_width,

@@ -185,6 +185,34 @@ void kiln_ukernel_igemm_packed_scaled_avx2(KILN_IGEMM_PACKED_ARGS,
 void kiln_ukernel_igemm_packed_scaled_generic(KILN_IGEMM_PACKED_ARGS,
                                               KILN_IGEMM_SCALE_ARGS);
 
+/* The same products (plain and dequantized) with B a convolution's window
+ * matrix read where the windows lie (the compiler's kiln.im2col fused into
+ * the product): B is k x n with k = c * kernel_h * kernel_w + i * kernel_w
+ * + j and n = oh * out_w + ow, element (k, n) at b's offset plus
+ * c * b_c + (oh * stride_h + i * dilation_h) * b_h + (ow * stride_w + j *
+ * dilation_w) * b_w (on an input already padded). */
+#define KILN_IGEMM_WINDOWS_ARGS                                                \
+  int64_t batch0, int64_t batch1, int64_t m, int64_t n, int64_t k,             \
+      KILN_UKERNEL_BUFFER_OF(int8_t, a), int64_t a_batch0, int64_t a_batch1,   \
+      int64_t a_m, int64_t a_k, KILN_UKERNEL_BUFFER_OF(int8_t, b),             \
+      int64_t b_batch0, int64_t b_batch1, int64_t b_c, int64_t b_h,            \
+      int64_t b_w, int64_t kernel_h, int64_t kernel_w, int64_t stride_h,       \
+      int64_t stride_w, int64_t dilation_h, int64_t dilation_w, int64_t out_w, \
+      KILN_UKERNEL_BUFFER_OF(int32_t, c), int64_t c_batch0, int64_t c_batch1,  \
+      int64_t c_m, int64_t c_n, KILN_UKERNEL_BUFFER_OF(int8_t, za),            \
+      int64_t za_m, KILN_UKERNEL_BUFFER_OF(int8_t, zb), int64_t zb_n,          \
+      int64_t za_value, int64_t zb_value, int64_t a_unsigned,                  \
+      int64_t b_unsigned, int64_t zero_points, int64_t accumulate
+void kiln_ukernel_igemm_windows_avx512(KILN_IGEMM_WINDOWS_ARGS);
+void kiln_ukernel_igemm_windows_avx2(KILN_IGEMM_WINDOWS_ARGS);
+void kiln_ukernel_igemm_windows_generic(KILN_IGEMM_WINDOWS_ARGS);
+void kiln_ukernel_igemm_windows_scaled_avx512(KILN_IGEMM_WINDOWS_ARGS,
+                                              KILN_IGEMM_SCALE_ARGS);
+void kiln_ukernel_igemm_windows_scaled_avx2(KILN_IGEMM_WINDOWS_ARGS,
+                                            KILN_IGEMM_SCALE_ARGS);
+void kiln_ukernel_igemm_windows_scaled_generic(KILN_IGEMM_WINDOWS_ARGS,
+                                               KILN_IGEMM_SCALE_ARGS);
+
 /* The packing that kiln_ukernel_igemm_packed_<isa> wants for `isa` (for a
  * B of 7-bit values when `narrow`): panel width, format and K block, what
  * the compiler packs constants for. */

@@ -580,6 +580,102 @@ TEST_P(IGemmTest, DequantizedOutput) {
     }
 }
 
+using WindowsFn = void (*)(KILN_IGEMM_WINDOWS_ARGS);
+using WindowsScaledFn = void (*)(KILN_IGEMM_WINDOWS_ARGS,
+                                 KILN_IGEMM_SCALE_ARGS);
+
+TEST_P(IGemmTest, WindowProducts) {
+  // B read through a convolution's windows (kiln.im2col fused): int8
+  // weights [M, C*kh*kw] times the windows of a padded uint8 input [N, C,
+  // H, W] held inside a larger buffer (strided rows), against loops. Window
+  // shapes with strides and dilations, output rows shorter and longer than
+  // a panel; a scalar zero point (the packed terms), per-row weight zero
+  // points and accumulation (the window matrix copied out first), and the
+  // dequantized store per row.
+  WindowsFn plain =
+      GetParam().isa == KILN_ISA_AVX512 ? kiln_ukernel_igemm_windows_avx512
+      : GetParam().isa == KILN_ISA_AVX2 ? kiln_ukernel_igemm_windows_avx2
+                                        : kiln_ukernel_igemm_windows_generic;
+  WindowsScaledFn scaled = GetParam().isa == KILN_ISA_AVX512
+                               ? kiln_ukernel_igemm_windows_scaled_avx512
+                           : GetParam().isa == KILN_ISA_AVX2
+                               ? kiln_ukernel_igemm_windows_scaled_avx2
+                               : kiln_ukernel_igemm_windows_scaled_generic;
+  std::mt19937 rng(57);
+  struct Shape {
+    int64_t n, c, h, w, m, kh, kw, sh, sw, dh, dw;
+  };
+  const Shape shapes[] = {{2, 3, 9, 10, 37, 3, 2, 2, 1, 1, 2},
+                          {1, 8, 12, 40, 20, 3, 3, 1, 1, 1, 1},
+                          {1, 16, 7, 7, 9, 1, 1, 2, 2, 1, 1},
+                          {1, 70, 6, 6, 17, 3, 3, 1, 1, 1, 1}};
+  for (const Shape &sh : shapes)
+    for (int variant = 0; variant < 4; ++variant) {
+      int64_t oh = (sh.h - (sh.kh - 1) * sh.dh - 1) / sh.sh + 1;
+      int64_t ow = (sh.w - (sh.kw - 1) * sh.dw - 1) / sh.sw + 1;
+      int64_t k = sh.c * sh.kh * sh.kw, n = oh * ow;
+      // The input inside a buffer 3 columns wider (a padded buffer's view).
+      int64_t rowStride = sh.w + 3, planeStride = sh.h * rowStride;
+      std::vector<int8_t> in = randomBytes(sh.n * sh.c * planeStride, rng);
+      std::vector<int8_t> a = randomBytes(sh.m * k, rng);
+      bool rowZeroPoints = variant == 2, accumulate = variant == 3;
+      bool dequantize = variant == 1;
+      std::vector<int8_t> za = randomBytes(rowZeroPoints ? sh.m : 1, rng);
+      int8_t zb = 17;
+      std::vector<float> scale(sh.m);
+      for (float &v : scale)
+        v = 0.001f * (float)(1 + rng() % 20);
+      std::vector<int32_t> c = randomInts(sh.n * sh.m * n, rng);
+      std::vector<int32_t> expected = c;
+      std::vector<float> expectedF(sh.n * sh.m * n);
+      for (int64_t b = 0; b < sh.n; ++b)
+        for (int64_t i = 0; i < sh.m; ++i)
+          for (int64_t j = 0; j < n; ++j) {
+            int64_t y = j / ow, x = j % ow, sum = 0;
+            int64_t zai = rowZeroPoints ? valueOf(za[i], false) : 0;
+            for (int64_t q = 0; q < k; ++q) {
+              int64_t ch = q / (sh.kh * sh.kw);
+              int64_t wi = q % (sh.kh * sh.kw) / sh.kw, wj = q % sh.kw;
+              int8_t v = in[(b * sh.c + ch) * planeStride +
+                            (y * sh.sh + wi * sh.dh) * rowStride + x * sh.sw +
+                            wj * sh.dw];
+              sum += (valueOf(a[i * k + q], false) - zai) *
+                     (valueOf(v, true) - valueOf(zb, true));
+            }
+            size_t e = (b * sh.m + i) * n + j;
+            expected[e] = (int32_t)((accumulate ? expected[e] : 0) + sum);
+            expectedF[e] = (float)sum * scale[i];
+          }
+      int32_t *cBase = c.data();
+      std::vector<float> cf(c.size(), -1.0f);
+      int32_t *cfBase = reinterpret_cast<int32_t *>(cf.data());
+      int8_t *inBase = in.data();
+      int64_t zeroPoints = 2 | (rowZeroPoints ? 1 : 0);
+      if (dequantize)
+        scaled(1, sh.n, sh.m, n, k, a.data(), a.data(), 0, 0, 0, 0, k, 1,
+               inBase, inBase, 0, 0, 0, sh.c * planeStride, planeStride,
+               rowStride, 1, sh.kh, sh.kw, sh.sh, sh.sw, sh.dh, sh.dw, ow,
+               cfBase, cfBase, 0, 0, 0, sh.m * n, n, 1, za.data(), za.data(), 0,
+               0, rowZeroPoints ? 1 : 0, &zb, &zb, 0, 0, 0, 0, 0, 0, 1,
+               zeroPoints, 0, scale.data(), scale.data(), 0, 0, 1, 0);
+      else
+        plain(1, sh.n, sh.m, n, k, a.data(), a.data(), 0, 0, 0, 0, k, 1, inBase,
+              inBase, 0, 0, 0, sh.c * planeStride, planeStride, rowStride, 1,
+              sh.kh, sh.kw, sh.sh, sh.sw, sh.dh, sh.dw, ow, cBase, cBase, 0, 0,
+              0, sh.m * n, n, 1, za.data(), za.data(), 0, 0,
+              rowZeroPoints ? 1 : 0, &zb, &zb, 0, 0, 0, 0, 0, 0, 1, zeroPoints,
+              accumulate);
+      if (dequantize) {
+        for (size_t e = 0; e < cf.size(); ++e)
+          ASSERT_EQ(cf[e], expectedF[e]) << GetParam().name << " window shape "
+                                         << (&sh - shapes) << " element " << e;
+      } else {
+        EXPECT_EQ(c, expected) << GetParam().name << " window shape "
+                               << (&sh - shapes) << " variant " << variant;
+      }
+    }
+}
+
 INSTANTIATE_TEST_SUITE_P(AllISAs, IGemmTest, ::testing::ValuesIn(kVariants),
                          [](const ::testing::TestParamInfo<Variant> &info) {
                            return std::string(info.param.name);

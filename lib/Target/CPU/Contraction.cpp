@@ -286,6 +286,43 @@ std::optional<Conv2DLoops> cpu::matchConv2D(linalg::LinalgOp op) {
   return conv;
 }
 
+std::optional<WindowCopy> cpu::matchWindowCopy(linalg::LinalgOp op) {
+  if (op.getNumDpsInputs() != 1 || op.getNumDpsInits() != 1 ||
+      op.getNumLoops() != 6 || op.getNumReductionLoops() != 0 ||
+      op->getNumRegions() != 1 || !op.getBlock())
+    return std::nullopt;
+  Block *body = op.getBlock();
+  auto yield = dyn_cast<linalg::YieldOp>(body->getTerminator());
+  if (body->getOperations().size() != 1 || !yield ||
+      yield.getNumOperands() != 1 ||
+      yield.getOperand(0) != body->getArgument(0))
+    return std::nullopt;
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  MLIRContext *context = op->getContext();
+  if (!maps[1].isIdentity() || maps[0].getNumResults() != 4)
+    return std::nullopt;
+  ArrayRef<AffineExpr> in = maps[0].getResults();
+  if (in[0] != getAffineDimExpr(0, context) ||
+      in[1] != getAffineDimExpr(1, context))
+    return std::nullopt;
+  WindowCopy copy;
+  for (unsigned i = 0; i < 2; ++i) {
+    // Row (column): output loop 4 (5), window loop 2 (3).
+    auto coefficients = linearCoefficients(in[2 + i], 6);
+    if (!coefficients)
+      return std::nullopt;
+    unsigned out = 4 + i, window = 2 + i;
+    for (unsigned d = 0; d < 6; ++d)
+      if (d != out && d != window && (*coefficients)[d] != 0)
+        return std::nullopt;
+    copy.strides[i] = (*coefficients)[out];
+    copy.dilations[i] = (*coefficients)[window];
+    if (copy.strides[i] <= 0 || copy.dilations[i] <= 0)
+      return std::nullopt;
+  }
+  return copy;
+}
+
 /// Whether every loop of `op` is parallel, every operand has f32 elements and
 /// the output is written through the identity map.
 static bool isF32Elementwise(linalg::LinalgOp op) {

@@ -67,6 +67,18 @@ struct Conv2DLoops {
 
 std::optional<Conv2DLoops> matchConv2D(mlir::linalg::LinalgOp op);
 
+/// The window copy that convert-kiln-to-linalg builds for kiln.im2col: a
+/// generic over (n, c, i, j, oh, ow) yielding its one input, read at
+/// [n][c][oh*sh + i*dh][ow*sw + j*dw], into [N][C][kh][kw][OH][OW]. An 8-bit
+/// product whose rhs is its result (viewed as [N][C*kh*kw][OH*OW]) reads
+/// the windows in place instead (kiln_ukernel_igemm_windows_*).
+struct WindowCopy {
+  int64_t strides[2];
+  int64_t dilations[2];
+};
+
+std::optional<WindowCopy> matchWindowCopy(mlir::linalg::LinalgOp op);
+
 /// The zero padding of a convolution's input on tensors: the tensor.pad
 /// that `input` ([n][g][c][h][w], an expand_shape of [n][g*c][h][w]) reads,
 /// when it pads the rows and columns only, by constant amounts, with +0.0;

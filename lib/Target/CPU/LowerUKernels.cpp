@@ -380,19 +380,31 @@ static SmallVector<Value> outputSizes(ImplicitLocOpBuilder &b,
   return sizes;
 }
 
-/// Erases a zero fill of `output` that comes right before `op` (with only
-/// side-effect-free ops between), so the product can overwrite instead of
-/// accumulating. Returns whether it did.
+/// Erases a zero fill of `output` that comes before `op` with nothing
+/// between that touches `output`'s buffer (ops on other buffers, such as
+/// the copies that prepare the product's inputs, may be), so the product
+/// can overwrite instead of accumulating. Returns whether it did.
 static bool dropZeroFill(Operation *op, Value output) {
+  Value root = rootOf(output);
   for (Operation *prev = op->getPrevNode(); prev; prev = prev->getPrevNode()) {
     if (auto fill = dyn_cast<linalg::FillOp>(prev)) {
-      if (fill.getOutputs().front() != output || !isZeroFill(fill))
-        return false;
-      fill.erase();
-      return true;
+      if (fill.getOutputs().front() == output && isZeroFill(fill)) {
+        fill.erase();
+        return true;
+      }
     }
-    if (!isMemoryEffectFree(prev))
+    if (isMemoryEffectFree(prev))
+      continue;
+    if (prev->getNumRegions() != 0 && !isa<linalg::LinalgOp>(prev))
       return false;
+    for (Value operand : prev->getOperands()) {
+      // A kernel call takes base buffers of the views it reads or writes.
+      if (auto metadata =
+              operand.getDefiningOp<memref::ExtractStridedMetadataOp>())
+        operand = metadata.getSource();
+      if (isa<MemRefType>(operand.getType()) && rootOf(operand) == root)
+        return false;
+    }
   }
   return false;
 }
@@ -774,6 +786,27 @@ static linalg::LinalgOp findDequantization(linalg::LinalgOp op) {
   return consumer;
 }
 
+/// The window copy (kiln.im2col) that wrote 8-bit product `op`'s rhs
+/// buffer, found on buffers where kiln-cpu-select-kernels saw it on
+/// tensors: the op before `op` in its block whose output is the rhs's root.
+/// Null when there is none or another op in between touches that buffer.
+static linalg::LinalgOp findWindowCopy(linalg::LinalgOp op) {
+  Value root = rootOf(op.getDpsInputOperand(1)->get());
+  for (Operation *prev = op->getPrevNode(); prev; prev = prev->getPrevNode()) {
+    auto linalgOp = dyn_cast<linalg::LinalgOp>(prev);
+    if (linalgOp && linalgOp.hasPureBufferSemantics() &&
+        linalgOp.getNumDpsInits() == 1 &&
+        rootOf(linalgOp.getDpsInitOperand(0)->get()) == root)
+      return matchWindowCopy(linalgOp) ? linalgOp : nullptr;
+    if (isMemoryEffectFree(prev) || isa<memref::AllocOp>(prev))
+      continue;
+    for (Value operand : prev->getOperands())
+      if (isa<MemRefType>(operand.getType()) && rootOf(operand) == root)
+        return nullptr;
+  }
+  return nullptr;
+}
+
 /// Lowers a matrix product to the sgemm kernel (sgemm_packed with its
 /// constant rhs packed now), or, with `integer`, to the igemm kernel, which
 /// takes the zero points after the output and the signedness flags (with
@@ -782,7 +815,7 @@ static linalg::LinalgOp findDequantization(linalg::LinalgOp op) {
 static LogicalResult lowerGemm(ModuleOp module, linalg::LinalgOp op, ISA isa,
                                bool packRhs, const Epilogue &ep,
                                const IGemm *integer = nullptr,
-                               bool dequantize = false) {
+                               bool dequantize = false, bool windows = false) {
   std::optional<GemmLoops> loops =
       integer ? std::optional<GemmLoops>(integer->loops) : matchGemm(op);
   if (!loops)
@@ -874,7 +907,47 @@ static LogicalResult lowerGemm(ModuleOp module, linalg::LinalgOp op, ISA isa,
                             : matrixDims(i).second;
     return dim == ~0u ? call.index(0) : loopStride(call, mapOf(i), buffer, dim);
   };
+  // A window-read rhs: the copy's source and the window's geometry.
+  linalg::LinalgOp windowCopy =
+      integer && windows && !packed && loops->batch.size() <= 2
+          ? findWindowCopy(op)
+          : nullptr;
   for (unsigned i = 0; i < 3; ++i) {
+    if (i == 1 && windowCopy) {
+      // B is [N][C*kh*kw][OH*OW]: a batch loop that indexes it reads the
+      // source's images (dim 0); the copy's output is [N][C][kh][kw][OH][OW].
+      Buffer source = Buffer::of(b, windowCopy.getDpsInputOperand(0)->get());
+      // The window and output width from the copy's type (static but for
+      // a dynamic width, read from its buffer, which then stays allocated).
+      Value copiedValue = windowCopy.getDpsInitOperand(0)->get();
+      auto copiedType = cast<MemRefType>(copiedValue.getType());
+      std::optional<Buffer> copied;
+      auto copiedSize = [&](unsigned d) -> Value {
+        if (!copiedType.isDynamicDim(d))
+          return call.index(copiedType.getDimSize(d));
+        if (!copied)
+          copied = Buffer::of(b, copiedValue);
+        return copied->sizes[d];
+      };
+      std::optional<WindowCopy> window = matchWindowCopy(windowCopy);
+      call.add(source.base);
+      call.add(source.offset);
+      for (unsigned d = 0; d < 2; ++d) {
+        unsigned dim = batch[d];
+        bool indexes = dim != ~0u && maps[1].getNumResults() == 3 &&
+                       maps[1].getResult(0) == b.getAffineDimExpr(dim);
+        call.add(indexes ? source.strides[0] : call.index(0));
+      }
+      for (unsigned d = 1; d < 4; ++d)
+        call.add(source.strides[d]);
+      call.add(copiedSize(2));
+      call.add(copiedSize(3));
+      for (int64_t v : {window->strides[0], window->strides[1],
+                        window->dilations[0], window->dilations[1]})
+        call.add(v);
+      call.add(copiedSize(5));
+      continue;
+    }
     if (i == 1 && packed) {
       // The packed rhs: its buffer and packing (it has no batch dims).
       Buffer rhs = Buffer::of(b, memref::GetGlobalOp::create(
@@ -920,8 +993,9 @@ static LogicalResult lowerGemm(ModuleOp module, linalg::LinalgOp op, ISA isa,
     call.add((integer->lhsZeroPoint >= 0 ? 1 : 0) |
              (integer->rhsZeroPoint >= 0 ? 2 : 0));
     call.add(accumulate ? 1 : 0);
-    std::string name =
-        packed ? "kiln_ukernel_igemm_packed_" : "kiln_ukernel_igemm_";
+    std::string name = packed       ? "kiln_ukernel_igemm_packed_"
+                       : windowCopy ? "kiln_ukernel_igemm_windows_"
+                                    : "kiln_ukernel_igemm_";
     if (dequant) {
       // The scale: its view and strides along m and n (0: the same value
       // along that dim). The dequantization's last two loops are the
@@ -941,6 +1015,8 @@ static LogicalResult lowerGemm(ModuleOp module, linalg::LinalgOp op, ISA isa,
     call.emit(module, name + stringifyISA(isa).str());
     if (dequant)
       dequant->erase();
+    if (windowCopy)
+      windowCopy->erase();
     return success();
   }
   addEpilogue(
@@ -1229,7 +1305,10 @@ struct KilnCPULowerUKernelsPass
               ? lowerGemm(module, op, *isa, isCompileTime("pack_rhs"), epilogue)
           : integer
               ? lowerGemm(module, op, *isa, isCompileTime("pack_rhs"),
-                          Epilogue(), &*integer, wantsEpilogue("dequantize"))
+                          Epilogue(), &*integer, wantsEpilogue("dequantize"),
+                          decision.getAs<StringAttr>("rhs") &&
+                              decision.getAs<StringAttr>("rhs").getValue() ==
+                                  "windows")
           : kernel.getValue() == "sconv2d" ||
                   kernel.getValue() == "sconv2d_direct" ||
                   kernel.getValue() == "sdwconv2d"

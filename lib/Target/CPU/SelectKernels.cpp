@@ -195,6 +195,24 @@ static bool dequantizedProduct(linalg::LinalgOp op) {
          matchDequantization(consumer);
 }
 
+/// Whether 8-bit product `op`'s rhs is the window matrix of a convolution
+/// (a kiln.im2col copy viewed as [N][C*kh*kw][OH*OW]) that nothing else
+/// reads, with horizontal stride 1: the AVX-512 kernel then gathers each
+/// panel's rows from where the windows lie (a few contiguous runs per row)
+/// and the copy is never made. With other strides, or the other kernels'
+/// narrower panels, the copy stays.
+static bool readsWindowsOnce(linalg::LinalgOp op, ISA isa) {
+  Value rhs = op.getDpsInputOperand(1)->get();
+  auto collapse = rhs.getDefiningOp<tensor::CollapseShapeOp>();
+  auto copy =
+      collapse ? collapse.getSrc().getDefiningOp<linalg::LinalgOp>() : nullptr;
+  std::optional<WindowCopy> window = copy && copy.hasPureTensorSemantics()
+                                         ? matchWindowCopy(copy)
+                                         : std::nullopt;
+  return isa == ISA::AVX512 && window && window->strides[1] == 1 &&
+         rhs.hasOneUse() && collapse.getSrc().hasOneUse();
+}
+
 /// Whether convolution `op` runs on the direct kernel (output channels
 /// along the vector, no im2col panels) rather than as a matrix product:
 /// k x k windows with some depth (c * kh * kw >= 16; MobileNetV2's stem,
@@ -269,10 +287,14 @@ struct KilnCPUSelectKernelsPass
         return;
       if (std::optional<IGemm> integer = matchIGemm(op)) {
         privatizeZeroFill(op);
-        op->setAttr(
-            kUKernelAttr,
-            decision(op, "igemm",
-                     hasConstantRhs(op, integer->loops) ? "pack_rhs" : ""));
+        DictionaryAttr chosen = decision(
+            op, "igemm", hasConstantRhs(op, integer->loops) ? "pack_rhs" : "");
+        if (readsWindowsOnce(op, *target)) {
+          NamedAttrList entries(chosen);
+          entries.set("rhs", b.getStringAttr("windows"));
+          chosen = entries.getDictionary(&getContext());
+        }
+        op->setAttr(kUKernelAttr, chosen);
       } else if (std::optional<GemmLoops> loops = matchGemm(op)) {
         op->setAttr(kUKernelAttr,
                     decision(op, "sgemm",

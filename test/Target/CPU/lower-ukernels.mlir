@@ -670,3 +670,57 @@ func.func @implicit_padding_onto_source(%x: memref<1x2x4x4xf32>, %w: memref<2x1x
   memref.dealloc %padded : memref<1x2x6x6xf32>
   return
 }
+
+// -----
+
+// A product marked `rhs = "windows"` reads the window copy's source in
+// place: the windows entry point gets the source's base, offset, batch
+// stride (its images), channel, row and column strides, the window (3 x 3),
+// strides, dilations and the output width (4); the copy is erased. The
+// zero fill of the accumulator, with the copy (on other buffers) between,
+// is dropped: the product overwrites (accumulate 0) and dequantizes.
+// CHECK-LABEL: func.func @igemm_windows
+// CHECK-DAG: %[[X:.+]], %[[XOFF:.+]], %[[XS:.+]]:4, %[[XST:.+]]:4 = memref.extract_strided_metadata %arg0
+// CHECK-NOT: linalg.fill
+// CHECK-NOT: linalg.generic
+// CHECK: call @kiln_ukernel_igemm_windows_scaled_avx512({{.+}}, %[[X]], %[[XOFF]], %c0, %[[XST]]#0, %[[XST]]#1, %[[XST]]#2, %[[XST]]#3, %c3, %c3, %c1, %c1, %c1, %c1, %c4, {{.+}}, %c0)
+// CHECK-NOT: linalg.generic
+#in1 = affine_map<(n, c, i, j, y, x) -> (n, c, y + i, x + j)>
+#id6 = affine_map<(n, c, i, j, y, x) -> (n, c, i, j, y, x)>
+#wa = affine_map<(b, m, p, k) -> (m, k)>
+#wb = affine_map<(b, m, p, k) -> (b, k, p)>
+#wc = affine_map<(b, m, p, k) -> (b, m, p)>
+#id3 = affine_map<(b, m, p) -> (b, m, p)>
+#row = affine_map<(b, m, p) -> (m, 0)>
+func.func @igemm_windows(%x: memref<1x2x6x6xi8>, %w: memref<4x18xi8>, %s: memref<4x1xf32>, %out: memref<1x4x16xf32>) {
+  %zero = arith.constant 0 : i32
+  %acc = memref.alloc() : memref<1x4x16xi32>
+  linalg.fill ins(%zero : i32) outs(%acc : memref<1x4x16xi32>)
+  %copy = memref.alloc() : memref<1x2x3x3x4x4xi8>
+  linalg.generic {indexing_maps = [#in1, #id6], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]}
+      ins(%x : memref<1x2x6x6xi8>) outs(%copy : memref<1x2x3x3x4x4xi8>) {
+  ^bb0(%v: i8, %o: i8):
+    linalg.yield %v : i8
+  }
+  %cols = memref.collapse_shape %copy [[0], [1, 2, 3], [4, 5]] : memref<1x2x3x3x4x4xi8> into memref<1x18x16xi8>
+  linalg.generic {indexing_maps = [#wa, #wb, #wc], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+      ins(%w, %cols : memref<4x18xi8>, memref<1x18x16xi8>) outs(%acc : memref<1x4x16xi32>)
+      attrs = {kiln.ukernel = {epilogue = ["dequantize"], isa = "avx512", kernel = "igemm", register_tile = array<i64: 8, 32>, rhs = "windows"}} {
+  ^bb0(%a: i8, %b: i8, %o: i32):
+    %0 = arith.extsi %a : i8 to i32
+    %1 = arith.extui %b : i8 to i32
+    %2 = arith.muli %0, %1 : i32
+    %3 = arith.addi %o, %2 : i32
+    linalg.yield %3 : i32
+  }
+  linalg.generic {indexing_maps = [#id3, #row, #id3], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%acc, %s : memref<1x4x16xi32>, memref<4x1xf32>) outs(%out : memref<1x4x16xf32>) {
+  ^bb0(%i: i32, %t: f32, %o: f32):
+    %0 = arith.sitofp %i : i32 to f32
+    %1 = arith.mulf %0, %t : f32
+    linalg.yield %1 : f32
+  }
+  memref.dealloc %copy : memref<1x2x3x3x4x4xi8>
+  memref.dealloc %acc : memref<1x4x16xi32>
+  return
+}

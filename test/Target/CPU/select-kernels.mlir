@@ -559,3 +559,80 @@ func.func @direct_padding(%x: tensor<1x3x5x5xf32>, %init: tensor<1x1x4x5x5xf32>)
   } -> tensor<1x1x4x5x5xf32>
   return %0 : tensor<1x1x4x5x5xf32>
 }
+
+// -----
+
+// An 8-bit product whose rhs is a convolution's window matrix (kiln.im2col's
+// copy, viewed as [N, C*kh*kw, OH*OW]) read by nothing else reads the
+// windows in place on AVX-512 (`rhs = "windows"`) when its horizontal
+// stride is 1; with stride 2, and on AVX2, the copy stays.
+// CHECK-LABEL: func.func @windows
+// CHECK: kiln.ukernel = {epilogue = ["dequantize"], isa = "avx512", kernel = "igemm", register_tile = array<i64: 8, 32>, rhs = "windows"}
+// CHECK: kiln.ukernel = {epilogue = ["dequantize"], isa = "avx512", kernel = "igemm", register_tile = array<i64: 8, 32>}
+// AVX2-LABEL: func.func @windows
+// AVX2-NOT: rhs = "windows"
+// AVX2: return
+#in1 = affine_map<(n, c, i, j, y, x) -> (n, c, y + i, x + j)>
+#in2 = affine_map<(n, c, i, j, y, x) -> (n, c, y * 2 + i, x * 2 + j)>
+#id6 = affine_map<(n, c, i, j, y, x) -> (n, c, i, j, y, x)>
+#wa = affine_map<(b, m, p, k) -> (m, k)>
+#wb = affine_map<(b, m, p, k) -> (b, k, p)>
+#wc = affine_map<(b, m, p, k) -> (b, m, p)>
+#id3 = affine_map<(b, m, p) -> (b, m, p)>
+#row = affine_map<(b, m, p) -> (m, 0)>
+func.func @windows(%x: tensor<1x2x6x6xi8>, %w: tensor<4x18xi8>, %s: tensor<4x1xf32>) -> (tensor<1x4x16xf32>, tensor<1x4x4xf32>) {
+  %zero = arith.constant 0 : i32
+  %e1 = tensor.empty() : tensor<1x2x3x3x4x4xi8>
+  %copy1 = linalg.generic {indexing_maps = [#in1, #id6], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]}
+      ins(%x : tensor<1x2x6x6xi8>) outs(%e1 : tensor<1x2x3x3x4x4xi8>) {
+  ^bb0(%v: i8, %o: i8):
+    linalg.yield %v : i8
+  } -> tensor<1x2x3x3x4x4xi8>
+  %cols1 = tensor.collapse_shape %copy1 [[0], [1, 2, 3], [4, 5]] : tensor<1x2x3x3x4x4xi8> into tensor<1x18x16xi8>
+  %a1 = tensor.empty() : tensor<1x4x16xi32>
+  %f1 = linalg.fill ins(%zero : i32) outs(%a1 : tensor<1x4x16xi32>) -> tensor<1x4x16xi32>
+  %p1 = linalg.generic {indexing_maps = [#wa, #wb, #wc], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+      ins(%w, %cols1 : tensor<4x18xi8>, tensor<1x18x16xi8>) outs(%f1 : tensor<1x4x16xi32>) {
+  ^bb0(%a: i8, %b: i8, %o: i32):
+    %0 = arith.extsi %a : i8 to i32
+    %1 = arith.extui %b : i8 to i32
+    %2 = arith.muli %0, %1 : i32
+    %3 = arith.addi %o, %2 : i32
+    linalg.yield %3 : i32
+  } -> tensor<1x4x16xi32>
+  %o1 = tensor.empty() : tensor<1x4x16xf32>
+  %y1 = linalg.generic {indexing_maps = [#id3, #row, #id3], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%p1, %s : tensor<1x4x16xi32>, tensor<4x1xf32>) outs(%o1 : tensor<1x4x16xf32>) {
+  ^bb0(%i: i32, %t: f32, %o: f32):
+    %0 = arith.sitofp %i : i32 to f32
+    %1 = arith.mulf %0, %t : f32
+    linalg.yield %1 : f32
+  } -> tensor<1x4x16xf32>
+  %e2 = tensor.empty() : tensor<1x2x3x3x2x2xi8>
+  %copy2 = linalg.generic {indexing_maps = [#in2, #id6], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]}
+      ins(%x : tensor<1x2x6x6xi8>) outs(%e2 : tensor<1x2x3x3x2x2xi8>) {
+  ^bb0(%v: i8, %o: i8):
+    linalg.yield %v : i8
+  } -> tensor<1x2x3x3x2x2xi8>
+  %cols2 = tensor.collapse_shape %copy2 [[0], [1, 2, 3], [4, 5]] : tensor<1x2x3x3x2x2xi8> into tensor<1x18x4xi8>
+  %a2 = tensor.empty() : tensor<1x4x4xi32>
+  %f2 = linalg.fill ins(%zero : i32) outs(%a2 : tensor<1x4x4xi32>) -> tensor<1x4x4xi32>
+  %p2 = linalg.generic {indexing_maps = [#wa, #wb, #wc], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+      ins(%w, %cols2 : tensor<4x18xi8>, tensor<1x18x4xi8>) outs(%f2 : tensor<1x4x4xi32>) {
+  ^bb0(%a: i8, %b: i8, %o: i32):
+    %0 = arith.extsi %a : i8 to i32
+    %1 = arith.extui %b : i8 to i32
+    %2 = arith.muli %0, %1 : i32
+    %3 = arith.addi %o, %2 : i32
+    linalg.yield %3 : i32
+  } -> tensor<1x4x4xi32>
+  %o2 = tensor.empty() : tensor<1x4x4xf32>
+  %y2 = linalg.generic {indexing_maps = [#id3, #row, #id3], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%p2, %s : tensor<1x4x4xi32>, tensor<4x1xf32>) outs(%o2 : tensor<1x4x4xf32>) {
+  ^bb0(%i: i32, %t: f32, %o: f32):
+    %0 = arith.sitofp %i : i32 to f32
+    %1 = arith.mulf %0, %t : f32
+    linalg.yield %1 : f32
+  } -> tensor<1x4x4xf32>
+  return %y1, %y2 : tensor<1x4x16xf32>, tensor<1x4x4xf32>
+}
