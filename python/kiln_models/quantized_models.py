@@ -28,6 +28,11 @@ Runtime where it runs the model.
                     weights per output channel, float biases, every
                     activation scale taken from a float run of the same
                     weights (numpy) on the model's input.
+  qoperator_cnn     The QOperator form (ONNX Runtime's quantizer with
+                    QuantFormat.QOperator): QLinearConv, and the com.microsoft
+                    QLinearLeakyRelu, QLinearAdd, QLinearMul, QLinearSigmoid,
+                    QLinearConcat and QLinearGlobalAveragePool, uint8
+                    activations with their own scales and zero points.
 """
 
 import argparse
@@ -289,6 +294,80 @@ def qdq_resnet(rng):
     return _model(nodes, inputs, outputs, inits, "qdq_resnet"), {"x": x}
 
 
+def qoperator_cnn(rng):
+    """A small CNN in ONNX Runtime's QOperator form (com.microsoft ops)."""
+    x = rng.standard_normal((1, 8, 12, 12)).astype(np.float32)
+    w1 = (rng.standard_normal((16, 8, 3, 3)) * 0.2).astype(np.float32)
+    w2 = (rng.standard_normal((16, 16, 1, 1)) * 0.3).astype(np.float32)
+    w3 = (rng.standard_normal((8, 16, 3, 3)) * 0.1).astype(np.float32)
+    leaky = lambda v: np.where(v >= 0, v, 0.1 * v)  # noqa: E731
+    sigmoid = lambda v: 1 / (1 + np.exp(-v))  # noqa: E731
+    # The float forward pass, for the activation ranges.
+    acts = {"x": x}
+    acts["c1"] = _conv_nchw(x, w1, np.zeros(16, np.float32), 1, 1)
+    acts["l1"] = leaky(acts["c1"])
+    acts["c2"] = _conv_nchw(acts["l1"], w2, np.zeros(16, np.float32), 1, 0)
+    acts["a2"] = acts["c2"] + acts["l1"]
+    acts["m2"] = acts["a2"] * acts["l1"]
+    acts["s2"] = sigmoid(acts["m2"])
+    acts["c3"] = _conv_nchw(acts["s2"], w3, np.zeros(8, np.float32), 2, 1)
+    acts["cat"] = np.concatenate([acts["c3"], acts["s2"][:, :8, ::2, ::2]], axis=1)
+    acts["gp"] = acts["cat"].mean(axis=(2, 3), keepdims=True)
+    inits, nodes = [], []
+
+    def qparams(name):
+        lo, hi = min(float(acts[name].min()), 0.0), max(float(acts[name].max()), 0.0)
+        scale = max(hi - lo, 1e-6) / 255.0
+        zero = int(np.clip(np.round(-lo / scale), 0, 255))
+        inits.extend([_const(name + "_s", np.float32(scale)), _const(name + "_z", np.uint8(zero))])
+        return [name + "_s", name + "_z"]
+
+    def weight(name, w):
+        scale = np.maximum(np.abs(w).reshape(w.shape[0], -1).max(axis=1), 1e-8) / 127.0
+        wq = np.clip(np.round(w / scale.reshape(-1, 1, 1, 1)), -127, 127).astype(np.int8)
+        inits.extend([_const(name, wq), _const(name + "_s", scale.astype(np.float32)),
+                      _const(name + "_z", np.int8(0))])
+        return [name, name + "_s", name + "_z"]
+
+    ms = "com.microsoft"
+    xq = ["x"] + qparams("x")
+    nodes.append(helper.make_node("QuantizeLinear", ["xf", "x_s", "x_z"], ["x"]))
+    c1 = ["c1"] + qparams("c1")
+    nodes.append(helper.make_node("QLinearConv", xq + weight("w1", w1) + c1[1:], ["c1"], pads=[1] * 4))
+    l1 = ["l1"] + qparams("l1")
+    nodes.append(helper.make_node("QLinearLeakyRelu", c1 + l1[1:], ["l1"], domain=ms, alpha=0.1))
+    c2 = ["c2"] + qparams("c2")
+    nodes.append(helper.make_node("QLinearConv", l1 + weight("w2", w2) + c2[1:], ["c2"]))
+    a2 = ["a2"] + qparams("a2")
+    nodes.append(helper.make_node("QLinearAdd", c2 + l1 + a2[1:], ["a2"], domain=ms))
+    m2 = ["m2"] + qparams("m2")
+    nodes.append(helper.make_node("QLinearMul", a2 + l1 + m2[1:], ["m2"], domain=ms))
+    s2 = ["s2"] + qparams("s2")
+    nodes.append(helper.make_node("QLinearSigmoid", m2 + s2[1:], ["s2"], domain=ms))
+    c3 = ["c3"] + qparams("c3")
+    nodes.append(helper.make_node("QLinearConv", s2 + weight("w3", w3) + c3[1:], ["c3"],
+                                  pads=[1] * 4, strides=[2, 2]))
+    inits.extend([_const("sl_starts", np.array([0, 0, 0], np.int64)),
+                  _const("sl_ends", np.array([8, 12, 12], np.int64)),
+                  _const("sl_axes", np.array([1, 2, 3], np.int64)),
+                  _const("sl_steps", np.array([1, 2, 2], np.int64))])
+    nodes.append(helper.make_node("Slice", ["s2", "sl_starts", "sl_ends", "sl_axes", "sl_steps"], ["s2h"]))
+    cat = ["cat"] + qparams("cat")
+    nodes.append(helper.make_node("QLinearConcat", cat[1:] + c3 + ["s2h", "s2_s", "s2_z"], ["cat"],
+                                  domain=ms, axis=1))
+    gp = ["gp"] + qparams("gp")
+    nodes.append(helper.make_node("QLinearGlobalAveragePool", cat + gp[1:], ["gp"], domain=ms))
+    nodes.append(helper.make_node("DequantizeLinear", gp, ["y"]))
+    nodes.append(helper.make_node("DequantizeLinear", cat, ["features"]))
+    graph = helper.make_graph(nodes, "qoperator_cnn", [_info("xf", np.float32, list(x.shape))],
+                              [_info("y", np.float32, [1, 16, 1, 1]),
+                               _info("features", np.float32, [1, 16, 6, 6])], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET),
+                                                    helper.make_opsetid(ms, 1)])
+    model.ir_version = 8
+    return model, {"xf": x}
+
+
 MODELS = {
     "integer_products": integer_products,
     "qdq_linear": qdq_linear,
@@ -297,6 +376,7 @@ MODELS = {
     "qdq_gemm_96": lambda rng: _square_gemm(rng, True, 96),
     "float_mlp": float_mlp,
     "qdq_resnet": qdq_resnet,
+    "qoperator_cnn": qoperator_cnn,
 }
 
 

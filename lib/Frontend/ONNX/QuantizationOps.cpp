@@ -7,7 +7,10 @@
 // (ConvInteger, the QLinear ops, and MatMulInteger with N-D zero points)
 // subtract the zero points in i32 and accumulate exactly in i32, as the ONNX
 // reference does, so results are bit-exact; the QLinear ops then rescale
-// the i32 accumulator in f32 and requantize.
+// the i32 accumulator in f32 and requantize. ONNX Runtime's QOperator ops
+// of the com.microsoft domain (QLinearAdd, QLinearMul, QLinearSigmoid,
+// QLinearLeakyRelu, QLinearGlobalAveragePool, QLinearConcat) are their
+// float op between DequantizeLinear and QuantizeLinear.
 //
 //===----------------------------------------------------------------------===//
 
@@ -291,7 +294,141 @@ static LogicalResult importQLinearConv(NodeImporter &n) {
   return n.setResults(y);
 }
 
+//===----------------------------------------------------------------------===//
+// ONNX Runtime's QOperator ops (domain com.microsoft)
+//===----------------------------------------------------------------------===//
+
+/// DequantizeLinear of operand `x` with the per-tensor scale and zero point
+/// at operands `scale` and `zeroPoint` (which may be absent).
+static Value dequantizeOperand(NodeImporter &n, QuantBuilder &b, size_t x,
+                               size_t scale, size_t zeroPoint) {
+  SmallVector<Value> operands = {n.operand(x), n.operand(scale)};
+  if (n.hasOperand(zeroPoint))
+    operands.push_back(n.operand(zeroPoint));
+  return b.op<DequantizeLinearOp>(operands, {n.namedI64("axis", 0)});
+}
+
+/// QuantizeLinear of float `y` with operands `scale` and `zeroPoint`: to
+/// the zero point's type, uint8 without one.
+static Value quantizeResult(NodeImporter &n, QuantBuilder &b, Value y,
+                            size_t scale, size_t zeroPoint) {
+  if (!y)
+    return Value();
+  SmallVector<Value> operands = {y, n.operand(scale)};
+  Type target = n.getBuilder().getIntegerType(8, false);
+  if (n.hasOperand(zeroPoint)) {
+    operands.push_back(n.operand(zeroPoint));
+    target = n.operandType(zeroPoint).getElementType();
+  }
+  return b.op<QuantizeLinearOp>(
+      operands, {n.namedI64("axis", 0), n.named("to", TypeAttr::get(target))});
+}
+
+/// Checks that operands `params` of a QOperator node are per-tensor
+/// (scalars or one-element) scales and zero points.
+static LogicalResult checkPerTensor(NodeImporter &n,
+                                    std::initializer_list<size_t> params) {
+  for (size_t i : params)
+    if (n.hasOperand(i) && n.operandType(i).getNumElements() != 1)
+      return n.emitError() << "takes per-tensor scales and zero points; "
+                           << "operand " << i << " is " << n.operandType(i);
+  return success();
+}
+
+/// QLinearAdd / QLinearMul(A, A_scale, A_zp, B, B_scale, B_zp, C_scale,
+/// C_zp): the float op between dequantized operands, requantized. ONNX
+/// Runtime's quantizer emits them; they fuse like any Q/DQ pair.
+template <typename OpTy>
+static LogicalResult importQLinearBinary(NodeImporter &n) {
+  if (failed(n.requireOperands(7)) ||
+      failed(checkPerTensor(n, {1, 2, 4, 5, 6, 7})))
+    return failure();
+  QuantBuilder b(n);
+  Value y = b.op<OpTy>(
+      {dequantizeOperand(n, b, 0, 1, 2), dequantizeOperand(n, b, 3, 4, 5)});
+  y = quantizeResult(n, b, y, 6, 7);
+  if (b.failed())
+    return failure();
+  return n.setResults(y);
+}
+
+/// QLinearSigmoid / QLinearLeakyRelu(X, X_scale, X_zp, Y_scale, Y_zp).
+static LogicalResult importQLinearUnary(NodeImporter &n, bool leaky) {
+  if (failed(n.requireOperands(4)) || failed(checkPerTensor(n, {1, 2, 3, 4})))
+    return failure();
+  QuantBuilder b(n);
+  Value x = dequantizeOperand(n, b, 0, 1, 2);
+  Value y = leaky ? b.op<LeakyReluOp>(
+                        x, {n.namedF32("alpha", n.floatAttr("alpha", 0.01f))})
+                  : b.op<SigmoidOp>(x);
+  y = quantizeResult(n, b, y, 3, 4);
+  if (b.failed())
+    return failure();
+  return n.setResults(y);
+}
+
+/// QLinearGlobalAveragePool(X, x_scale, x_zp, y_scale, y_zp): the mean over
+/// the spatial dims (after the channels, or before them with
+/// `channels_last`), kept as size-1 dims.
+static LogicalResult importQLinearGlobalAveragePool(NodeImporter &n) {
+  if (failed(n.requireOperands(4)) || failed(checkPerTensor(n, {1, 2, 3, 4})))
+    return failure();
+  int64_t rank = n.operandType(0).getRank();
+  if (rank < 3)
+    return n.emitError() << "pools an N x C x spatial tensor, got "
+                         << n.operandType(0);
+  bool channelsLast = n.intAttr("channels_last", 0) != 0;
+  SmallVector<int64_t> axes;
+  for (int64_t d = channelsLast ? 1 : 2; d < (channelsLast ? rank - 1 : rank);
+       ++d)
+    axes.push_back(d);
+  QuantBuilder b(n);
+  Value y =
+      b.reduce<ReduceMeanOp>(dequantizeOperand(n, b, 0, 1, 2), axes, true);
+  y = quantizeResult(n, b, y, 3, 4);
+  if (b.failed())
+    return failure();
+  return n.setResults(y);
+}
+
+/// QLinearConcat(Y_scale, Y_zp, X_0, X_0_scale, X_0_zp, X_1, ...): the
+/// dequantized inputs concatenated along `axis`, requantized.
+static LogicalResult importQLinearConcat(NodeImporter &n) {
+  size_t count = n.getNumOperands();
+  if (count < 5 || (count - 2) % 3 != 0)
+    return n.emitError() << "takes Y_scale, Y_zero_point and (X, X_scale, "
+                            "X_zero_point) triples, got "
+                         << count << " inputs";
+  QuantBuilder b(n);
+  SmallVector<Value> parts;
+  for (size_t i = 2; i < count; i += 3) {
+    if (failed(checkPerTensor(n, {i + 1, i + 2})))
+      return failure();
+    parts.push_back(dequantizeOperand(n, b, i, i + 1, i + 2));
+  }
+  if (failed(checkPerTensor(n, {0, 1})))
+    return failure();
+  int64_t rank = n.operandType(2).getRank();
+  FailureOr<int64_t> axis = normalizeAxis(n.intAttr("axis", 0), rank);
+  if (failed(axis))
+    return n.emitError() << "axis " << n.intAttr("axis", 0)
+                         << " is out of range for rank " << rank;
+  Value y = quantizeResult(n, b, b.concat(parts, *axis), 0, 1);
+  if (b.failed())
+    return failure();
+  return n.setResults(y);
+}
+
 void onnx_import::registerQuantizationOps(OpRegistry &r) {
+  r.add("com.microsoft", "QLinearAdd", 1, importQLinearBinary<AddOp>);
+  r.add("com.microsoft", "QLinearMul", 1, importQLinearBinary<MulOp>);
+  r.add("com.microsoft", "QLinearSigmoid", 1,
+        [](NodeImporter &n) { return importQLinearUnary(n, false); });
+  r.add("com.microsoft", "QLinearLeakyRelu", 1,
+        [](NodeImporter &n) { return importQLinearUnary(n, true); });
+  r.add("com.microsoft", "QLinearGlobalAveragePool", 1,
+        importQLinearGlobalAveragePool);
+  r.add("com.microsoft", "QLinearConcat", 1, importQLinearConcat);
   r.add("QuantizeLinear", {10, 13, 19, 21}, importQuantizeLinear);
   r.add("DequantizeLinear", {10, 13, 19, 21}, importDequantizeLinear);
   r.add("DynamicQuantizeLinear", 11, importDynamicQuantizeLinear);
