@@ -7,6 +7,9 @@ build_dir=${BUILD_DIR:-build}
 launcher=()
 if command -v ccache >/dev/null 2>&1; then
   launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+  # Paths below the checkout hash as relative ones, so that every clone
+  # (CI's fresh ones included) shares the cache.
+  export CCACHE_BASEDIR="$PWD"
 fi
 if [ ! -f "$build_dir/build.ninja" ]; then
   cmake -G Ninja -S . -B "$build_dir" \

@@ -200,6 +200,24 @@ def _conv_nchw(x, w, b, stride, pad):
     return y + b.reshape(1, m, 1, 1)
 
 
+def _activation_qparams(inits, name, values):
+    """The uint8 scale and zero point (initializers NAME_s, NAME_z) that map
+    the range of `values`, widened to include 0, onto [0, 255]."""
+    lo, hi = min(float(values.min()), 0.0), max(float(values.max()), 0.0)
+    scale = max(hi - lo, 1e-6) / 255.0
+    zero = int(np.clip(np.round(-lo / scale), 0, 255))
+    inits.extend([_const(name + "_s", np.float32(scale)), _const(name + "_z", np.uint8(zero))])
+    return [name + "_s", name + "_z"]
+
+
+def _channel_weights(w):
+    """`w` ([M, ...]) as symmetric int8 per output channel, and the scales."""
+    scale = np.maximum(np.abs(w).reshape(w.shape[0], -1).max(axis=1), 1e-8) / 127.0
+    shape = (-1,) + (1,) * (w.ndim - 1)
+    wq = np.clip(np.round(w / scale.reshape(shape)), -127, 127).astype(np.int8)
+    return wq, scale.astype(np.float32)
+
+
 def qdq_resnet(rng):
     """A small ResNet-style CNN in the QDQ form quantizers emit."""
     def weight(m, c, k):
@@ -235,10 +253,7 @@ def qdq_resnet(rng):
     inits, nodes = [], []
 
     def qparams(name):
-        lo, hi = min(float(acts[name].min()), 0.0), max(float(acts[name].max()), 0.0)
-        scale = max(hi - lo, 1e-6) / 255.0
-        zero = int(np.clip(np.round(-lo / scale), 0, 255))
-        inits.extend([_const(name + "_s", np.float32(scale)), _const(name + "_z", np.uint8(zero))])
+        return _activation_qparams(inits, name, acts[name])
 
     def qdq(name, src):
         """Q then DQ of float `src` with the ranges of activation `name`."""
@@ -249,9 +264,8 @@ def qdq_resnet(rng):
 
     def qconv(name, src, out):
         w, b, stride, pad = layers[name]
-        scale = np.maximum(np.abs(w).reshape(w.shape[0], -1).max(axis=1), 1e-8) / 127.0
-        wq = np.clip(np.round(w / scale.reshape(-1, 1, 1, 1)), -127, 127).astype(np.int8)
-        inits.extend([_const(name + "_w", wq), _const(name + "_ws", scale.astype(np.float32)),
+        wq, scale = _channel_weights(w)
+        inits.extend([_const(name + "_w", wq), _const(name + "_ws", scale),
                       _const(name + "_wz", np.zeros(w.shape[0], np.int8)),
                       _const(name + "_b", b.astype(np.float32))])
         nodes.append(helper.make_node("DequantizeLinear", [name + "_w", name + "_ws", name + "_wz"],
@@ -281,9 +295,8 @@ def qdq_resnet(rng):
     nodes.append(helper.make_node("GlobalAveragePool", [h4], ["gp"]))
     nodes.append(helper.make_node("Flatten", ["gp"], ["p0"]))
     p = qdq("p", "p0")
-    fs = np.abs(fc_w).max(axis=1) / 127.0
-    inits.extend([_const("fc_w", np.clip(np.round(fc_w / fs.reshape(-1, 1)), -127, 127).astype(np.int8)),
-                  _const("fc_ws", fs.astype(np.float32)), _const("fc_wz", np.zeros(10, np.int8)),
+    fc_q, fc_s = _channel_weights(fc_w)
+    inits.extend([_const("fc_w", fc_q), _const("fc_ws", fc_s), _const("fc_wz", np.zeros(10, np.int8)),
                   _const("fc_b", fc_b)])
     nodes.append(helper.make_node("DequantizeLinear", ["fc_w", "fc_ws", "fc_wz"], ["fc_wf"], axis=0))
     nodes.append(helper.make_node("Gemm", [p, "fc_wf", "fc_b"], ["g"], transB=1))
@@ -316,16 +329,11 @@ def qoperator_cnn(rng):
     inits, nodes = [], []
 
     def qparams(name):
-        lo, hi = min(float(acts[name].min()), 0.0), max(float(acts[name].max()), 0.0)
-        scale = max(hi - lo, 1e-6) / 255.0
-        zero = int(np.clip(np.round(-lo / scale), 0, 255))
-        inits.extend([_const(name + "_s", np.float32(scale)), _const(name + "_z", np.uint8(zero))])
-        return [name + "_s", name + "_z"]
+        return _activation_qparams(inits, name, acts[name])
 
     def weight(name, w):
-        scale = np.maximum(np.abs(w).reshape(w.shape[0], -1).max(axis=1), 1e-8) / 127.0
-        wq = np.clip(np.round(w / scale.reshape(-1, 1, 1, 1)), -127, 127).astype(np.int8)
-        inits.extend([_const(name, wq), _const(name + "_s", scale.astype(np.float32)),
+        wq, scale = _channel_weights(w)
+        inits.extend([_const(name, wq), _const(name + "_s", scale),
                       _const(name + "_z", np.int8(0))])
         return [name, name + "_s", name + "_z"]
 

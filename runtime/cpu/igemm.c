@@ -1594,6 +1594,21 @@ static void run_igemm(kiln_isa isa, problem *p, const int8_t *za, int64_t za_m,
                         (int32_t)zb_value);
 }
 
+/* What every entry point's problem takes from its arguments (named as in
+ * KILN_IGEMM_ARGS), and the descriptor fields none reads. */
+#define PROBLEM_COMMON_FIELDS                                                  \
+  .batch0 = batch0, .batch1 = batch1, .m = m, .n = n, .k = k,                  \
+  .a = a_aligned + a_offset, .b = b_aligned + b_offset,                        \
+  .c = c_aligned + c_offset, .a_batch = {a_batch0, a_batch1},                  \
+  .c_batch = {c_batch0, c_batch1}, .a_m = a_m, .a_k = a_k, .c_m = c_m,         \
+  .c_n = c_n, .a_unsigned = a_unsigned != 0, .b_unsigned = b_unsigned != 0,    \
+  .accumulate = accumulate != 0, .scale = scale, .scale_m = scale_m,           \
+  .scale_n = scale_n
+#define IGNORE_DESCRIPTOR_FIELDS                                               \
+  (void)a_allocated, (void)b_allocated, (void)c_allocated, (void)za_allocated, \
+      (void)zb_allocated, (void)a_zero, (void)b_zero, (void)c_zero,            \
+      (void)za_zero, (void)zb_zero
+
 static void igemm_scaled(kiln_isa isa, const float *scale, int64_t scale_m,
                          int64_t scale_n, KILN_IGEMM_ARGS);
 
@@ -1609,32 +1624,9 @@ static void igemm(kiln_isa isa, KILN_IGEMM_ARGS) {
 
 static void igemm_scaled(kiln_isa isa, const float *scale, int64_t scale_m,
                          int64_t scale_n, KILN_IGEMM_ARGS) {
-  (void)a_allocated, (void)b_allocated, (void)c_allocated, (void)za_allocated,
-      (void)zb_allocated;
-  (void)a_zero, (void)b_zero, (void)c_zero, (void)za_zero, (void)zb_zero;
-  problem p = {.batch0 = batch0,
-               .batch1 = batch1,
-               .m = m,
-               .n = n,
-               .k = k,
-               .a = a_aligned + a_offset,
-               .b = b_aligned + b_offset,
-               .c = c_aligned + c_offset,
-               .a_batch = {a_batch0, a_batch1},
-               .b_batch = {b_batch0, b_batch1},
-               .c_batch = {c_batch0, c_batch1},
-               .a_m = a_m,
-               .a_k = a_k,
-               .b_k = b_k,
-               .b_n = b_n,
-               .c_m = c_m,
-               .c_n = c_n,
-               .a_unsigned = a_unsigned != 0,
-               .b_unsigned = b_unsigned != 0,
-               .accumulate = accumulate != 0,
-               .scale = scale,
-               .scale_m = scale_m,
-               .scale_n = scale_n};
+  IGNORE_DESCRIPTOR_FIELDS;
+  problem p = {PROBLEM_COMMON_FIELDS, .b_batch = {b_batch0, b_batch1},
+               .b_k = b_k, .b_n = b_n};
   run_igemm(isa, &p, zero_points & 1 ? za_aligned + za_offset : NULL, za_m,
             za_value, zero_points & 2 ? zb_aligned + zb_offset : NULL, zb_n,
             zb_value);
@@ -1646,9 +1638,7 @@ static void igemm_scaled(kiln_isa isa, const float *scale, int64_t scale_m,
  * (computed into int32 first) run on the window matrix copied out first. */
 static void igemm_windows(kiln_isa isa, const float *scale, int64_t scale_m,
                           int64_t scale_n, KILN_IGEMM_WINDOWS_ARGS) {
-  (void)a_allocated, (void)b_allocated, (void)c_allocated, (void)za_allocated,
-      (void)zb_allocated;
-  (void)a_zero, (void)b_zero, (void)c_zero, (void)za_zero, (void)zb_zero;
+  IGNORE_DESCRIPTOR_FIELDS;
   windows w = {.s_c = b_c,
                .s_h = b_h,
                .s_w = b_w,
@@ -1659,27 +1649,7 @@ static void igemm_windows(kiln_isa isa, const float *scale, int64_t scale_m,
                .dh = dilation_h,
                .dw = dilation_w,
                .ow = out_w};
-  problem p = {.batch0 = batch0,
-               .batch1 = batch1,
-               .m = m,
-               .n = n,
-               .k = k,
-               .a = a_aligned + a_offset,
-               .b = b_aligned + b_offset,
-               .c = c_aligned + c_offset,
-               .a_batch = {a_batch0, a_batch1},
-               .b_batch = {b_batch0, b_batch1},
-               .c_batch = {c_batch0, c_batch1},
-               .a_m = a_m,
-               .a_k = a_k,
-               .c_m = c_m,
-               .c_n = c_n,
-               .a_unsigned = a_unsigned != 0,
-               .b_unsigned = b_unsigned != 0,
-               .accumulate = accumulate != 0,
-               .scale = scale,
-               .scale_m = scale_m,
-               .scale_n = scale_n,
+  problem p = {PROBLEM_COMMON_FIELDS, .b_batch = {b_batch0, b_batch1},
                .bw = &w};
   const int8_t *za = zero_points & 1 ? za_aligned + za_offset : NULL;
   const int8_t *zb = zero_points & 2 ? zb_aligned + zb_offset : NULL;
@@ -1793,32 +1763,9 @@ static void igemm_packed(kiln_isa requested, KILN_IGEMM_PACKED_ARGS) {
 static void igemm_packed_scaled(kiln_isa requested, const float *scale,
                                 int64_t scale_m, int64_t scale_n,
                                 KILN_IGEMM_PACKED_ARGS) {
-  (void)a_allocated, (void)b_allocated, (void)c_allocated, (void)za_allocated,
-      (void)zb_allocated;
-  (void)a_zero, (void)b_zero, (void)c_zero, (void)za_zero, (void)zb_zero;
-  problem p = {.batch0 = batch0,
-               .batch1 = batch1,
-               .m = m,
-               .n = n,
-               .k = k,
-               .a = a_aligned + a_offset,
-               .b = b_aligned + b_offset,
-               .c = c_aligned + c_offset,
-               .a_batch = {a_batch0, a_batch1},
-               .c_batch = {c_batch0, c_batch1},
-               .a_m = a_m,
-               .a_k = a_k,
-               .c_m = c_m,
-               .c_n = c_n,
-               .a_unsigned = a_unsigned != 0,
-               .b_unsigned = b_unsigned != 0,
-               .accumulate = accumulate != 0,
-               .b_prepacked_nr = b_panel_width,
-               .b_prepacked_format = b_format,
-               .b_prepacked_kc = b_block_depth,
-               .scale = scale,
-               .scale_m = scale_m,
-               .scale_n = scale_n};
+  IGNORE_DESCRIPTOR_FIELDS;
+  problem p = {PROBLEM_COMMON_FIELDS, .b_prepacked_nr = b_panel_width,
+               .b_prepacked_format = b_format, .b_prepacked_kc = b_block_depth};
   const int8_t *za = zero_points & 1 ? za_aligned + za_offset : NULL;
   const int8_t *zb = zero_points & 2 ? zb_aligned + zb_offset : NULL;
   const kernel *kr = kernel_for(resolve_isa(requested), b_format);

@@ -246,6 +246,22 @@ static std::optional<SmallVector<int64_t>> linearCoefficients(AffineExpr e,
   return std::nullopt;
 }
 
+/// Whether `e` (over `loops` loops) reads one spatial axis of a sliding
+/// window, out * stride + window * dilation with both positive and no
+/// other loop; sets `stride` and `dilation`.
+static bool windowAxis(AffineExpr e, unsigned loops, unsigned out,
+                       unsigned window, int64_t &stride, int64_t &dilation) {
+  auto coefficients = linearCoefficients(e, loops);
+  if (!coefficients)
+    return false;
+  for (unsigned d = 0; d < loops; ++d)
+    if (d != out && d != window && (*coefficients)[d] != 0)
+      return false;
+  stride = (*coefficients)[out];
+  dilation = (*coefficients)[window];
+  return stride > 0 && dilation > 0;
+}
+
 std::optional<Conv2DLoops> cpu::matchConv2D(linalg::LinalgOp op) {
   if (!isF32MulAdd(op) || op.getNumLoops() != 8)
     return std::nullopt;
@@ -270,19 +286,10 @@ std::optional<Conv2DLoops> cpu::matchConv2D(linalg::LinalgOp op) {
       in[2] != getAffineDimExpr(5, context))
     return std::nullopt;
   Conv2DLoops conv;
-  for (unsigned i = 0; i < 2; ++i) {
-    auto coefficients = linearCoefficients(in[3 + i], 8);
-    if (!coefficients)
+  for (unsigned i = 0; i < 2; ++i)
+    if (!windowAxis(in[3 + i], 8, 3 + i, 6 + i, conv.strides[i],
+                    conv.dilations[i]))
       return std::nullopt;
-    unsigned out = 3 + i, window = 6 + i;
-    for (unsigned d = 0; d < 8; ++d)
-      if (d != out && d != window && (*coefficients)[d] != 0)
-        return std::nullopt;
-    conv.strides[i] = (*coefficients)[out];
-    conv.dilations[i] = (*coefficients)[window];
-    if (conv.strides[i] <= 0 || conv.dilations[i] <= 0)
-      return std::nullopt;
-  }
   return conv;
 }
 
@@ -306,20 +313,11 @@ std::optional<WindowCopy> cpu::matchWindowCopy(linalg::LinalgOp op) {
       in[1] != getAffineDimExpr(1, context))
     return std::nullopt;
   WindowCopy copy;
-  for (unsigned i = 0; i < 2; ++i) {
-    // Row (column): output loop 4 (5), window loop 2 (3).
-    auto coefficients = linearCoefficients(in[2 + i], 6);
-    if (!coefficients)
+  // Row (column): output loop 4 (5), window loop 2 (3).
+  for (unsigned i = 0; i < 2; ++i)
+    if (!windowAxis(in[2 + i], 6, 4 + i, 2 + i, copy.strides[i],
+                    copy.dilations[i]))
       return std::nullopt;
-    unsigned out = 4 + i, window = 2 + i;
-    for (unsigned d = 0; d < 6; ++d)
-      if (d != out && d != window && (*coefficients)[d] != 0)
-        return std::nullopt;
-    copy.strides[i] = (*coefficients)[out];
-    copy.dilations[i] = (*coefficients)[window];
-    if (copy.strides[i] <= 0 || copy.dilations[i] <= 0)
-      return std::nullopt;
-  }
   return copy;
 }
 
