@@ -66,6 +66,36 @@ struct PadLowering : OpConversionPattern<PadOp> {
     RankedTensorType type = convertTensorType(op.getType());
     Type element = type.getElementType();
     int64_t rank = type.getRank();
+    // Constant pads that only grow the tensor, with a constant value: a
+    // tensor.pad, which bufferizes to a fill and a copy (or, after
+    // kiln-cpu-fuse-padding, the producer writing the interior).
+    std::optional<SmallVector<int64_t>> constantPads =
+        getConstantInts(op.getPads());
+    if (op.getMode() == "constant" && constantPads &&
+        llvm::all_of(*constantPads, [](int64_t p) { return p >= 0; })) {
+      Value padValue =
+          adaptor.getConstantValue()
+              ? tensor::ExtractOp::create(
+                    rewriter, loc, adaptor.getConstantValue(),
+                    SmallVector<Value>(
+                        cast<RankedTensorType>(
+                            adaptor.getConstantValue().getType())
+                            .getRank(),
+                        arith::ConstantIndexOp::create(rewriter, loc, 0)))
+                    .getResult()
+              : scalarConstant(rewriter, loc, element, 0);
+      SmallVector<OpFoldResult> low, high;
+      for (int64_t d = 0; d < rank; ++d) {
+        low.push_back(rewriter.getIndexAttr((*constantPads)[d]));
+        high.push_back(rewriter.getIndexAttr((*constantPads)[d + rank]));
+      }
+      Value padded = tensor::PadOp::create(rewriter, loc, RankedTensorType(),
+                                           input, low, high, padValue);
+      if (padded.getType() != type)
+        padded = tensor::CastOp::create(rewriter, loc, type, padded);
+      rewriter.replaceOp(op, padded);
+      return success();
+    }
     SmallVector<OpFoldResult> inputDims = getDims(rewriter, loc, input);
     SmallVector<Value> begins, extents;
     SmallVector<OpFoldResult> dims;

@@ -464,3 +464,24 @@ func.func @reshape_dynamic_to_static(%x: tensor<?x4xf32>) -> tensor<2x2xf32> {
   %0 = kiln.reshape %x, %c : (tensor<?x4xf32>, tensor<2xi64>) -> tensor<2x2xf32>
   return %0 : tensor<2x2xf32>
 }
+
+// -----
+
+// kiln.pad in constant mode with constant, non-negative pads becomes a
+// tensor.pad of its value (which kiln-cpu-fuse-padding can turn into the
+// producer writing the interior); other modes, and crops, compute every
+// element from its source index.
+// CHECK-LABEL: func.func @pad_lowering(
+// CHECK: %[[V:.+]] = tensor.extract %arg1[] : tensor<i8>
+// CHECK: tensor.pad %arg0 low[0, 0, 1, 2] high[0, 0, 1, 0] {
+// CHECK: tensor.yield %[[V]] : i8
+// CHECK: } : tensor<1x2x4x4xi8> to tensor<1x2x6x6xi8>
+// CHECK: linalg.generic
+// CHECK: linalg.index
+// CHECK: return
+func.func @pad_lowering(%x: tensor<1x2x4x4xui8>, %v: tensor<ui8>, %f: tensor<1x2x4x4xf32>) -> (tensor<1x2x6x6xui8>, tensor<1x2x6x6xf32>) {
+  %pads = kiln.constant dense<[0, 0, 1, 2, 0, 0, 1, 0]> : tensor<8xi64>
+  %p = kiln.pad %x, %pads, %v : (tensor<1x2x4x4xui8>, tensor<8xi64>, tensor<ui8>) -> tensor<1x2x6x6xui8>
+  %r = kiln.pad %f, %pads {mode = "reflect"} : (tensor<1x2x4x4xf32>, tensor<8xi64>) -> tensor<1x2x6x6xf32>
+  return %p, %r : tensor<1x2x6x6xui8>, tensor<1x2x6x6xf32>
+}
