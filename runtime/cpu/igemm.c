@@ -65,10 +65,10 @@ typedef int32_t unit_t __attribute__((may_alias));
  * computed apart for a B the compiler packed),
  * over `groups` packed units of k; stores columns j < nv (the kernel's
  * width or fewer), rows `rs` elements apart. */
-typedef void (*micro_fn)(int64_t groups, const unit_t *a, const unit_t *b,
-                         const unit_t *bt, int32_t *c, int64_t rs, int64_t nv,
-                         int accumulate, const float *scale,
-                         const float *row_scale);
+typedef void (*micro_fn)(int64_t groups, const unit_t *a, const unit_t *at,
+                         const unit_t *b, const unit_t *bt, int32_t *c,
+                         int64_t rs, int64_t nv, int accumulate,
+                         const float *scale, const float *row_scale);
 
 /* How a packer stores one operand. Elements are u8 when `is_unsigned`; the
  * bytes format stores them as u8 when `stored_unsigned` (A) or as s8 (B),
@@ -103,10 +103,10 @@ __attribute__((target("avx512f"))) static inline __mmask16 lanes(int64_t n) {
  * but neither read nor written in C. */
 #define DEFINE_MICRO_VNNI(name, ROWS, HALVES)                                  \
   __attribute__((target("avx512f,avx512bw,avx512vnni"))) static void name(     \
-      int64_t groups, const unit_t *restrict a, const unit_t *restrict b,      \
-      const unit_t *restrict bt, int32_t *restrict c, int64_t rs, int64_t nv,  \
-      int accumulate, const float *restrict scale,                             \
-      const float *restrict row_scale) {                                       \
+      int64_t groups, const unit_t *restrict a, const unit_t *restrict at,     \
+      const unit_t *restrict b, const unit_t *restrict bt,                     \
+      int32_t *restrict c, int64_t rs, int64_t nv, int accumulate,             \
+      const float *restrict scale, const float *restrict row_scale) {          \
     __m512i acc[ROWS][HALVES];                                                 \
     for (int i = 0; i < ROWS; ++i)                                             \
       for (int h = 0; h < HALVES; ++h)                                         \
@@ -123,7 +123,7 @@ __attribute__((target("avx512f"))) static inline __mmask16 lanes(int64_t n) {
       a += 8;                                                                  \
       b += 32;                                                                 \
     }                                                                          \
-    /* a now points at the A panel's terms. */                                 \
+    /* at: the A panel's row terms. */                                         \
     __m512i terms[HALVES];                                                     \
     __mmask16 mask[HALVES];                                                    \
     for (int h = 0; h < HALVES; ++h) {                                         \
@@ -132,7 +132,7 @@ __attribute__((target("avx512f"))) static inline __mmask16 lanes(int64_t n) {
     }                                                                          \
     for (int i = 0; i < ROWS; ++i) {                                           \
       int32_t *row = c + i * rs;                                               \
-      __m512i ri = _mm512_set1_epi32(a[i]);                                    \
+      __m512i ri = _mm512_set1_epi32(at[i]);                                   \
       for (int h = 0; h < HALVES; ++h) {                                       \
         __m512i x =                                                            \
             _mm512_add_epi32(acc[i][h], _mm512_add_epi32(terms[h], ri));       \
@@ -208,9 +208,10 @@ store_avx2_tile(__m256i (*acc)[2], int rows, const unit_t *a, const unit_t *bt,
  * are zero, but added all the same: one contract for every kernel. */
 #define DEFINE_MICRO_AVX2(name, ROWS)                                          \
   __attribute__((target("avx2,fma"))) static void name(                        \
-      int64_t groups, const unit_t *restrict a, const unit_t *restrict b,      \
-      const unit_t *restrict bt, int32_t *restrict c, int64_t rs, int64_t nv,  \
-      int accumulate, const float *scale, const float *row_scale) {            \
+      int64_t groups, const unit_t *restrict a, const unit_t *restrict at,     \
+      const unit_t *restrict b, const unit_t *restrict bt,                     \
+      int32_t *restrict c, int64_t rs, int64_t nv, int accumulate,             \
+      const float *scale, const float *row_scale) {                            \
     (void)scale, (void)row_scale; /* dequantized through the tile buffer */    \
     __m256i acc[ROWS][2];                                                      \
     for (int i = 0; i < ROWS; ++i)                                             \
@@ -226,7 +227,7 @@ store_avx2_tile(__m256i (*acc)[2], int rows, const unit_t *a, const unit_t *bt,
       a += 6;                                                                  \
       b += 16;                                                                 \
     }                                                                          \
-    store_avx2_tile(acc, ROWS, a, bt, c, rs, nv, accumulate);                  \
+    store_avx2_tile(acc, ROWS, at, bt, c, rs, nv, accumulate);                 \
   }
 
 DEFINE_MICRO_AVX2(micro_avx2_1, 1)
@@ -244,9 +245,10 @@ DEFINE_MICRO_AVX2(micro_avx2_6, 6)
  * three instructions where the int16 route takes four. */
 #define DEFINE_MICRO_AVX2_NARROW(name, ROWS)                                   \
   __attribute__((target("avx2,fma"))) static void name(                        \
-      int64_t groups, const unit_t *restrict a, const unit_t *restrict b,      \
-      const unit_t *restrict bt, int32_t *restrict c, int64_t rs, int64_t nv,  \
-      int accumulate, const float *scale, const float *row_scale) {            \
+      int64_t groups, const unit_t *restrict a, const unit_t *restrict at,     \
+      const unit_t *restrict b, const unit_t *restrict bt,                     \
+      int32_t *restrict c, int64_t rs, int64_t nv, int accumulate,             \
+      const float *scale, const float *row_scale) {                            \
     (void)scale, (void)row_scale; /* dequantized through the tile buffer */    \
     const __m256i ones = _mm256_set1_epi16(1);                                 \
     __m256i acc[ROWS][2];                                                      \
@@ -265,7 +267,7 @@ DEFINE_MICRO_AVX2(micro_avx2_6, 6)
       a += 6;                                                                  \
       b += 16;                                                                 \
     }                                                                          \
-    store_avx2_tile(acc, ROWS, a, bt, c, rs, nv, accumulate);                  \
+    store_avx2_tile(acc, ROWS, at, bt, c, rs, nv, accumulate);                 \
   }
 
 DEFINE_MICRO_AVX2_NARROW(micro_avx2n_1, 1)
@@ -279,10 +281,11 @@ DEFINE_MICRO_AVX2_NARROW(micro_avx2n_6, 6)
  * columns, on the bytes format: the VNNI kernel's arithmetic in C. Sums
  * wrap as the vector kernels' do (unsigned arithmetic, no overflow). */
 #define DEFINE_MICRO_GENERIC(name, ROWS)                                       \
-  static void name(                                                            \
-      int64_t groups, const unit_t *restrict a, const unit_t *restrict b,      \
-      const unit_t *restrict bt, int32_t *restrict c, int64_t rs, int64_t nv,  \
-      int accumulate, const float *scale, const float *row_scale) {            \
+  static void name(int64_t groups, const unit_t *restrict a,                   \
+                   const unit_t *restrict at, const unit_t *restrict b,        \
+                   const unit_t *restrict bt, int32_t *restrict c, int64_t rs, \
+                   int64_t nv, int accumulate, const float *scale,             \
+                   const float *row_scale) {                                   \
     (void)scale, (void)row_scale; /* dequantized through the tile buffer */    \
     int32_t acc[ROWS][16] = {{0}};                                             \
     for (int64_t g = 0; g < groups; ++g) {                                     \
@@ -298,7 +301,7 @@ DEFINE_MICRO_AVX2_NARROW(micro_avx2n_6, 6)
     }                                                                          \
     for (int i = 0; i < ROWS; ++i)                                             \
       for (int64_t j = 0; j < nv; ++j) {                                       \
-        uint32_t x = (uint32_t)acc[i][j] + (uint32_t)a[i] + (uint32_t)bt[j];   \
+        uint32_t x = (uint32_t)acc[i][j] + (uint32_t)at[i] + (uint32_t)bt[j];  \
         if (accumulate)                                                        \
           x += (uint32_t)c[i * rs + j];                                        \
         c[i * rs + j] = (int32_t)x;                                            \
@@ -734,6 +737,9 @@ typedef struct problem {
    * and K block (b_prepacked_nr 0: an ordinary matrix): see
    * kiln_ukernel_igemm_packed_*. */
   int64_t b_prepacked_nr, b_prepacked_format, b_prepacked_kc;
+  /* A packed by the compiler (a_prepacked_mr 0: an ordinary matrix): see
+   * KILN_IGEMM_ARGS. */
+  int64_t a_prepacked_mr, a_prepacked_format, a_prepacked_kc;
   /* Dequantizing output (scale not NULL): C holds f32, element (i, j) the
    * product times scale[i * scale_m + j * scale_n] (one of the strides 0:
    * a scale per row, per column or one). */
@@ -806,6 +812,8 @@ typedef struct scratch {
   float *scales;
   /* A panel's window elements gathered row by row (kc x nr bytes). */
   int8_t *gather;
+  /* The row terms of a compiler-packed A block (mc). */
+  unit_t *aterms;
 } scratch;
 
 /* The source row of window row k0 + q: calls `row(q, from)` for q < kc,
@@ -897,20 +905,21 @@ static void pack_windows(const kernel *kr, unit_t *dst, int64_t width,
   kr->pack(dst, width, width, kc, tmp, 1, width, mode);
 }
 
-/* Multiplies a packed A block (rows [mb, me)) by the packed B panels
- * [p0, p1) of the column block starting at `jc` into C, K block depth kc
- * (`last`: the product's last K block, where a dequantizing C gets f32).
- * The B terms follow each panel, or (a compiler-packed B) lie in `bterms`,
- * nr per panel. */
+/* Multiplies a packed A block (rows [mb, me), panels `a_stride` units
+ * apart) by the packed B panels [p0, p1) of the column block starting at
+ * `jc` into C, K block depth kc (`last`: the product's last K block, where a
+ * dequantizing C gets f32). The A terms follow each panel, or (a
+ * compiler-packed A) lie in `aterms`, one per row; the B terms follow each
+ * panel, or (a compiler-packed B) lie in `bterms`, nr per panel. */
 static void macro_kernel(const kernel *kr, const problem *p, int32_t *c,
-                         const unit_t *apack, const unit_t *bpack,
+                         const unit_t *apack, int64_t a_stride,
+                         const unit_t *aterms, const unit_t *bpack,
                          int64_t panel_stride, const unit_t *bterms,
                          const scratch *s, int64_t kc, int64_t mb, int64_t me,
                          int64_t jc, int64_t ncur, int64_t p0, int64_t p1,
                          int accumulate, int last) {
   const int64_t mr = kr->mr, nr = kr->nr;
   int64_t groups = ceil_div(kc, kr->depth);
-  int64_t a_panel = panel_units(kr, kc, mr);
   /* Scales that vary along both rows and columns go through the tile. */
   int separable = !(p->scale_m && p->scale_n);
   /* The column scales of this column block for kernels that dequantize in
@@ -931,7 +940,8 @@ static void macro_kernel(const kernel *kr, const problem *p, int32_t *c,
     const unit_t *bt = bterms ? bterms + panel * nr : bp + groups * nr;
     int64_t j = jc + panel * nr, nv = min64(nr, ncur - panel * nr);
     for (int64_t i = mb; i < me; i += mr) {
-      const unit_t *ap = apack + (i - mb) / mr * a_panel;
+      const unit_t *ap = apack + (i - mb) / mr * a_stride;
+      const unit_t *at = aterms ? aterms + (i - mb) : ap + groups * mr;
       int64_t mv = min64(mr, me - i);
       micro_fn micro =
           2 * nv <= nr && kr->narrow[mv] ? kr->narrow[mv] : kr->micro[mv];
@@ -943,13 +953,13 @@ static void macro_kernel(const kernel *kr, const problem *p, int32_t *c,
             row_factors[r] = p->scale[(i + r) * p->scale_m];
           rows = row_factors;
         }
-        micro(groups, ap, bp, bt, c + i * p->c_m + j, p->c_m, nv, accumulate,
-              dequantize ? scales + (j - jc) : NULL, rows);
+        micro(groups, ap, at, bp, bt, c + i * p->c_m + j, p->c_m, nv,
+              accumulate, dequantize ? scales + (j - jc) : NULL, rows);
         continue;
       }
       /* Columns apart in C, or dequantized by a kernel that does not: through
        * the tile buffer. */
-      micro(groups, ap, bp, bt, s->tile, nr, nv, 0, NULL, NULL);
+      micro(groups, ap, at, bp, bt, s->tile, nr, nv, 0, NULL, NULL);
       if (dequantize) {
         /* The last K block: C holds the int32 sum of the earlier ones (when
          * accumulating), and gets the exact total, converted and scaled. */
@@ -980,6 +990,38 @@ static void macro_kernel(const kernel *kr, const problem *p, int32_t *c,
       }
     }
   }
+}
+
+/* The A block of rows [mb, me) for the K block at pc of depth kc: packed
+ * now into the thread's scratch, or (a compiler-packed A) read in place
+ * with its row terms computed from the packed sums. Sets the panel stride
+ * and the terms (NULL: after each panel). */
+static const unit_t *a_block(const kernel *kr, const problem *p,
+                             const int8_t *a, const pack_mode *a_mode,
+                             const scratch *s, int64_t mb, int64_t me,
+                             int64_t pc, int64_t kc, int64_t *stride,
+                             const unit_t **terms) {
+  const int64_t mr = kr->mr;
+  if (p->a_prepacked_mr) {
+    const unit_t *packed = (const unit_t *)a;
+    int64_t groups = ceil_div(p->k, kr->depth);
+    int64_t rows = ceil_div(p->m, mr) * mr;
+    const int32_t *sums = packed + rows * groups + pc / kr->kc * rows;
+    for (int64_t r = mb; r < me; ++r)
+      s->aterms[r - mb] =
+          (int32_t)((uint32_t)a_mode->scale * (uint32_t)sums[r] +
+                    (uint32_t)a_mode->bias * (uint32_t)kc);
+    *stride = groups * mr;
+    *terms = s->aterms;
+    return packed + mb * groups + pc / kr->depth * mr;
+  }
+  int64_t a_panel = panel_units(kr, kc, mr);
+  for (int64_t i = mb; i < me; i += mr)
+    kr->pack(s->apack + (i - mb) / mr * a_panel, mr, min64(mr, me - i), kc,
+             a + i * p->a_m + pc * p->a_k, p->a_m, p->a_k, a_mode);
+  *stride = a_panel;
+  *terms = NULL;
+  return s->apack;
 }
 
 /* One batch of the product on `threads` threads of the enclosing parallel
@@ -1022,12 +1064,11 @@ static void gemm_batch(const kernel *kr, const problem *p, int64_t bi,
           s->bterms[q] = (int32_t)((uint32_t)b_mode.scale * (uint32_t)sums[q] +
                                    (uint32_t)b_mode.bias * (uint32_t)kc);
         for (int64_t mb = m_begin; mb < m_end && p0 < p1; mb += kr->mc) {
-          int64_t me = min64(mb + kr->mc, m_end);
-          int64_t a_panel = panel_units(kr, kc, mr);
-          for (int64_t i = mb; i < me; i += mr)
-            kr->pack(s->apack + (i - mb) / mr * a_panel, mr, min64(mr, me - i),
-                     kc, a + i * p->a_m + pc * p->a_k, p->a_m, p->a_k, &a_mode);
-          macro_kernel(kr, p, c, s->apack,
+          int64_t me = min64(mb + kr->mc, m_end), a_stride;
+          const unit_t *aterms;
+          const unit_t *apack =
+              a_block(kr, p, a, &a_mode, s, mb, me, pc, kc, &a_stride, &aterms);
+          macro_kernel(kr, p, c, apack, a_stride, aterms,
                        prepacked + jc / nr * full_groups * nr +
                            pc / kr->depth * nr,
                        full_groups * nr, s->bterms, s, kc, mb, me, jc, ncur, p0,
@@ -1051,13 +1092,12 @@ static void gemm_batch(const kernel *kr, const problem *p, int64_t bi,
 #pragma omp barrier
       }
       for (int64_t mb = m_begin; mb < m_end && p0 < p1; mb += kr->mc) {
-        int64_t me = min64(mb + kr->mc, m_end);
-        int64_t a_panel = panel_units(kr, kc, mr);
-        for (int64_t i = mb; i < me; i += mr)
-          kr->pack(s->apack + (i - mb) / mr * a_panel, mr, min64(mr, me - i),
-                   kc, a + i * p->a_m + pc * p->a_k, p->a_m, p->a_k, &a_mode);
-        macro_kernel(kr, p, c, s->apack, bpack, panel_stride, NULL, s, kc, mb,
-                     me, jc, ncur, p0, p1, accumulate, last);
+        int64_t me = min64(mb + kr->mc, m_end), a_stride;
+        const unit_t *aterms;
+        const unit_t *apack =
+            a_block(kr, p, a, &a_mode, s, mb, me, pc, kc, &a_stride, &aterms);
+        macro_kernel(kr, p, c, apack, a_stride, aterms, bpack, panel_stride,
+                     NULL, s, kc, mb, me, jc, ncur, p0, p1, accumulate, last);
       }
       /* A thread must not pack panels another still reads: the next K
        * block's when the grid has rows, the next column block's (split
@@ -1312,7 +1352,8 @@ static const rows_fn row_kernels[] = {
 /* Whether `p` takes the few-row path: at most ROWS_MAX rows, B (not
  * compiler-packed) and C with contiguous rows. */
 static int takes_few_rows(const problem *p) {
-  return p->m <= ROWS_MAX && p->b_n == 1 && p->c_n == 1 && !p->b_prepacked_nr;
+  return p->m <= ROWS_MAX && p->b_n == 1 && p->c_n == 1 && !p->b_prepacked_nr &&
+         !p->a_prepacked_mr;
 }
 
 /* Products of at most ROWS_MAX rows with contiguous B and C rows: threads
@@ -1436,16 +1477,22 @@ static void run_problem(kiln_isa requested, const problem *p) {
   size_t scales_at = a_bytes + tile_bytes + (per_batch ? b_bytes : 0);
   size_t gather_at =
       scales_at + (p->scale ? (size_t)(kr->nc + kr->nr) * sizeof(float) : 0);
-  size_t per_thread =
+  size_t aterms_at =
       gather_at + (p->bw ? (size_t)(kr->kc * kr->nr + 63) / 64 * 64 : 0);
+  size_t per_thread =
+      aterms_at + (p->a_prepacked_mr ? (size_t)kr->mc * sizeof(unit_t) : 0);
   size_t shared = per_batch ? 0 : b_bytes;
   char *all = kiln_buffer_alloc(shared + per_thread * (size_t)threads);
 #pragma omp parallel num_threads(threads) if (threads > 1)
   {
     int id = omp_get_thread_num(), count = omp_get_num_threads();
     char *mine = all + shared + per_thread * (size_t)id;
-    scratch s = {(unit_t *)mine, (int32_t *)(mine + a_bytes), NULL,
-                 (float *)(mine + scales_at), (int8_t *)(mine + gather_at)};
+    scratch s = {(unit_t *)mine,
+                 (int32_t *)(mine + a_bytes),
+                 NULL,
+                 (float *)(mine + scales_at),
+                 (int8_t *)(mine + gather_at),
+                 (unit_t *)(mine + aterms_at)};
     if (p->b_prepacked_nr) {
       /* The threads share each batch, reading B in place; or take whole
        * batches when there are many. */
@@ -1609,17 +1656,56 @@ static void run_igemm(kiln_isa isa, problem *p, const int8_t *za, int64_t za_m,
       (void)zb_allocated, (void)a_zero, (void)b_zero, (void)c_zero,            \
       (void)za_zero, (void)zb_zero
 
+/* Takes A's compiler packing into `p`. When the kernel that runs wants
+ * another packing (this processor lacks the compile target's ISA), or zero
+ * points vary per row or column (their correction reads A's values), A is
+ * unpacked into a matrix first: returned, for the caller to free. */
+static int8_t *take_a_packing(kiln_isa isa, problem *p, int64_t height,
+                              int64_t format, int64_t block,
+                              int vector_zero_points) {
+  p->a_prepacked_mr = height;
+  p->a_prepacked_format = format;
+  p->a_prepacked_kc = block;
+  if (!height)
+    return NULL;
+  const kernel *kr = kernel_for(resolve_isa(isa), -1);
+  if (kr->mr == height && kr->format == format && kr->kc == block &&
+      !vector_zero_points)
+    return NULL;
+  int64_t depth = format == KILN_IGEMM_PAIRS ? 2 : 4;
+  int64_t groups = ceil_div(p->k, depth);
+  int8_t *matrix = kiln_buffer_alloc((size_t)(p->m > 0 ? p->m : 1) *
+                                     (size_t)(p->k > 0 ? p->k : 1));
+  const unit_t *units = (const unit_t *)p->a;
+  for (int64_t i = 0; i < p->m; ++i)
+    for (int64_t q = 0; q < p->k; ++q) {
+      const unit_t *unit =
+          units + (i / height * groups + q / depth) * height + i % height;
+      matrix[i * p->k + q] = depth == 4
+                                 ? (int8_t)(((const uint8_t *)unit)[q % 4] ^
+                                            (p->a_unsigned ? 0 : 0x80))
+                                 : (int8_t)((const int16_t *)unit)[q % 2];
+    }
+  p->a = matrix;
+  p->a_m = p->k;
+  p->a_k = 1;
+  p->a_batch[0] = p->a_batch[1] = 0;
+  p->a_prepacked_mr = 0;
+  return matrix;
+}
+
 static void igemm_scaled(kiln_isa isa, const float *scale, int64_t scale_m,
                          int64_t scale_n, KILN_IGEMM_ARGS);
 
 static void igemm(kiln_isa isa, KILN_IGEMM_ARGS) {
   igemm_scaled(isa, NULL, 0, 0, batch0, batch1, m, n, k, a_allocated, a_aligned,
-               a_zero, a_offset, a_batch0, a_batch1, a_m, a_k, b_allocated,
-               b_aligned, b_zero, b_offset, b_batch0, b_batch1, b_k, b_n,
-               c_allocated, c_aligned, c_zero, c_offset, c_batch0, c_batch1,
-               c_m, c_n, za_allocated, za_aligned, za_zero, za_offset, za_m,
-               zb_allocated, zb_aligned, zb_zero, zb_offset, zb_n, za_value,
-               zb_value, a_unsigned, b_unsigned, zero_points, accumulate);
+               a_zero, a_offset, a_batch0, a_batch1, a_m, a_k, a_panel_height,
+               a_format, a_block_depth, b_allocated, b_aligned, b_zero,
+               b_offset, b_batch0, b_batch1, b_k, b_n, c_allocated, c_aligned,
+               c_zero, c_offset, c_batch0, c_batch1, c_m, c_n, za_allocated,
+               za_aligned, za_zero, za_offset, za_m, zb_allocated, zb_aligned,
+               zb_zero, zb_offset, zb_n, za_value, zb_value, a_unsigned,
+               b_unsigned, zero_points, accumulate);
 }
 
 static void igemm_scaled(kiln_isa isa, const float *scale, int64_t scale_m,
@@ -1627,9 +1713,13 @@ static void igemm_scaled(kiln_isa isa, const float *scale, int64_t scale_m,
   IGNORE_DESCRIPTOR_FIELDS;
   problem p = {PROBLEM_COMMON_FIELDS, .b_batch = {b_batch0, b_batch1},
                .b_k = b_k, .b_n = b_n};
-  run_igemm(isa, &p, zero_points & 1 ? za_aligned + za_offset : NULL, za_m,
-            za_value, zero_points & 2 ? zb_aligned + zb_offset : NULL, zb_n,
-            zb_value);
+  const int8_t *za = zero_points & 1 ? za_aligned + za_offset : NULL;
+  const int8_t *zb = zero_points & 2 ? zb_aligned + zb_offset : NULL;
+  int8_t *a_matrix =
+      take_a_packing(isa, &p, a_panel_height, a_format, a_block_depth,
+                     (za && za_m != 0 && m > 1) || (zb && zb_n != 0 && n > 1));
+  run_igemm(isa, &p, za, za_m, za_value, zb, zb_n, zb_value);
+  kiln_buffer_free(a_matrix);
 }
 
 /* A window-read product (see KILN_IGEMM_WINDOWS_ARGS), dequantized when
@@ -1656,6 +1746,8 @@ static void igemm_windows(kiln_isa isa, const float *scale, int64_t scale_m,
   int8_t *matrix = NULL;
   int vector_zero_points =
       (za && za_m != 0 && m > 1) || (zb && zb_n != 0 && n > 1);
+  int8_t *a_matrix = take_a_packing(isa, &p, a_panel_height, a_format,
+                                    a_block_depth, vector_zero_points);
   if ((vector_zero_points || (accumulate && scale)) && m > 0 && n > 0 &&
       k > 0 && batch0 > 0 && batch1 > 0) {
     int64_t batches = batch0 * batch1;
@@ -1682,20 +1774,22 @@ static void igemm_windows(kiln_isa isa, const float *scale, int64_t scale_m,
   }
   run_igemm(isa, &p, za, za_m, za_value, zb, zb_n, zb_value);
   kiln_buffer_free(matrix);
+  kiln_buffer_free(a_matrix);
 }
 
 #define DEFINE_WINDOWS_ENTRY_POINTS(suffix, isa)                               \
   KILN_EXPORT void kiln_ukernel_igemm_windows_##suffix(                        \
       KILN_IGEMM_WINDOWS_ARGS) {                                               \
-    igemm_windows(                                                             \
-        isa, NULL, 0, 0, batch0, batch1, m, n, k, a_allocated, a_aligned,      \
-        a_zero, a_offset, a_batch0, a_batch1, a_m, a_k, b_allocated,           \
-        b_aligned, b_zero, b_offset, b_batch0, b_batch1, b_c, b_h, b_w,        \
-        kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w, out_w, \
-        c_allocated, c_aligned, c_zero, c_offset, c_batch0, c_batch1, c_m,     \
-        c_n, za_allocated, za_aligned, za_zero, za_offset, za_m, zb_allocated, \
-        zb_aligned, zb_zero, zb_offset, zb_n, za_value, zb_value, a_unsigned,  \
-        b_unsigned, zero_points, accumulate);                                  \
+    igemm_windows(isa, NULL, 0, 0, batch0, batch1, m, n, k, a_allocated,       \
+                  a_aligned, a_zero, a_offset, a_batch0, a_batch1, a_m, a_k,   \
+                  a_panel_height, a_format, a_block_depth, b_allocated,        \
+                  b_aligned, b_zero, b_offset, b_batch0, b_batch1, b_c, b_h,   \
+                  b_w, kernel_h, kernel_w, stride_h, stride_w, dilation_h,     \
+                  dilation_w, out_w, c_allocated, c_aligned, c_zero, c_offset, \
+                  c_batch0, c_batch1, c_m, c_n, za_allocated, za_aligned,      \
+                  za_zero, za_offset, za_m, zb_allocated, zb_aligned, zb_zero, \
+                  zb_offset, zb_n, za_value, zb_value, a_unsigned, b_unsigned, \
+                  zero_points, accumulate);                                    \
   }                                                                            \
   KILN_EXPORT void kiln_ukernel_igemm_windows_scaled_##suffix(                 \
       KILN_IGEMM_WINDOWS_ARGS, KILN_IGEMM_SCALE_ARGS) {                        \
@@ -1703,17 +1797,28 @@ static void igemm_windows(kiln_isa isa, const float *scale, int64_t scale_m,
     igemm_windows(                                                             \
         isa, s_aligned + s_offset, s_m, s_n, batch0, batch1, m, n, k,          \
         a_allocated, a_aligned, a_zero, a_offset, a_batch0, a_batch1, a_m,     \
-        a_k, b_allocated, b_aligned, b_zero, b_offset, b_batch0, b_batch1,     \
-        b_c, b_h, b_w, kernel_h, kernel_w, stride_h, stride_w, dilation_h,     \
-        dilation_w, out_w, c_allocated, c_aligned, c_zero, c_offset, c_batch0, \
-        c_batch1, c_m, c_n, za_allocated, za_aligned, za_zero, za_offset,      \
-        za_m, zb_allocated, zb_aligned, zb_zero, zb_offset, zb_n, za_value,    \
-        zb_value, a_unsigned, b_unsigned, zero_points, accumulate);            \
+        a_k, a_panel_height, a_format, a_block_depth, b_allocated, b_aligned,  \
+        b_zero, b_offset, b_batch0, b_batch1, b_c, b_h, b_w, kernel_h,         \
+        kernel_w, stride_h, stride_w, dilation_h, dilation_w, out_w,           \
+        c_allocated, c_aligned, c_zero, c_offset, c_batch0, c_batch1, c_m,     \
+        c_n, za_allocated, za_aligned, za_zero, za_offset, za_m, zb_allocated, \
+        zb_aligned, zb_zero, zb_offset, zb_n, za_value, zb_value, a_unsigned,  \
+        b_unsigned, zero_points, accumulate);                                  \
   }
 
 DEFINE_WINDOWS_ENTRY_POINTS(avx512, KILN_ISA_AVX512)
 DEFINE_WINDOWS_ENTRY_POINTS(avx2, KILN_ISA_AVX2)
 DEFINE_WINDOWS_ENTRY_POINTS(generic, KILN_ISA_GENERIC)
+
+KILN_EXPORT void kiln_ukernel_igemm_lhs_packing(kiln_isa isa,
+                                                int64_t *panel_height,
+                                                int64_t *format,
+                                                int64_t *block_depth) {
+  const kernel *kr = kernel_for(isa, -1);
+  *panel_height = kr->mr;
+  *format = kr->format;
+  *block_depth = kr->kc;
+}
 
 KILN_EXPORT void kiln_ukernel_igemm_packing(kiln_isa isa, int narrow,
                                             int64_t *panel_width,
@@ -1792,12 +1897,13 @@ static void igemm_packed_scaled(kiln_isa requested, const float *scale,
 #define DEFINE_ENTRY_POINT(suffix, isa)                                        \
   KILN_EXPORT void kiln_ukernel_igemm_##suffix(KILN_IGEMM_ARGS) {              \
     igemm(isa, batch0, batch1, m, n, k, a_allocated, a_aligned, a_zero,        \
-          a_offset, a_batch0, a_batch1, a_m, a_k, b_allocated, b_aligned,      \
-          b_zero, b_offset, b_batch0, b_batch1, b_k, b_n, c_allocated,         \
-          c_aligned, c_zero, c_offset, c_batch0, c_batch1, c_m, c_n,           \
-          za_allocated, za_aligned, za_zero, za_offset, za_m, zb_allocated,    \
-          zb_aligned, zb_zero, zb_offset, zb_n, za_value, zb_value,            \
-          a_unsigned, b_unsigned, zero_points, accumulate);                    \
+          a_offset, a_batch0, a_batch1, a_m, a_k, a_panel_height, a_format,    \
+          a_block_depth, b_allocated, b_aligned, b_zero, b_offset, b_batch0,   \
+          b_batch1, b_k, b_n, c_allocated, c_aligned, c_zero, c_offset,        \
+          c_batch0, c_batch1, c_m, c_n, za_allocated, za_aligned, za_zero,     \
+          za_offset, za_m, zb_allocated, zb_aligned, zb_zero, zb_offset, zb_n, \
+          za_value, zb_value, a_unsigned, b_unsigned, zero_points,             \
+          accumulate);                                                         \
   }
 
 #define DEFINE_PACKED_ENTRY_POINT(suffix, isa)                                 \
@@ -1822,10 +1928,11 @@ static void igemm_packed_scaled(kiln_isa requested, const float *scale,
     (void)s_allocated, (void)s_zero;                                           \
     igemm_scaled(isa, s_aligned + s_offset, s_m, s_n, batch0, batch1, m, n, k, \
                  a_allocated, a_aligned, a_zero, a_offset, a_batch0, a_batch1, \
-                 a_m, a_k, b_allocated, b_aligned, b_zero, b_offset, b_batch0, \
-                 b_batch1, b_k, b_n, c_allocated, c_aligned, c_zero, c_offset, \
-                 c_batch0, c_batch1, c_m, c_n, za_allocated, za_aligned,       \
-                 za_zero, za_offset, za_m, zb_allocated, zb_aligned, zb_zero,  \
+                 a_m, a_k, a_panel_height, a_format, a_block_depth,            \
+                 b_allocated, b_aligned, b_zero, b_offset, b_batch0, b_batch1, \
+                 b_k, b_n, c_allocated, c_aligned, c_zero, c_offset, c_batch0, \
+                 c_batch1, c_m, c_n, za_allocated, za_aligned, za_zero,        \
+                 za_offset, za_m, zb_allocated, zb_aligned, zb_zero,           \
                  zb_offset, zb_n, za_value, zb_value, a_unsigned, b_unsigned,  \
                  zero_points, accumulate);                                     \
   }                                                                            \

@@ -110,6 +110,19 @@ void kiln_ukernel_sgemm_packed_avx512(KILN_SGEMM_PACKED_ARGS);
 void kiln_ukernel_sgemm_packed_avx2(KILN_SGEMM_PACKED_ARGS);
 void kiln_ukernel_sgemm_packed_generic(KILN_SGEMM_PACKED_ARGS);
 
+/* How an 8-bit product's A is given: a matrix (a_panel_height 0), or
+ * constant and packed by the compiler for one kernel (see
+ * kiln_ukernel_igemm_lhs_packing): ceil(m / h) panels (h = a_panel_height)
+ * of ceil(k / d) units by h rows (d = 2 for KILN_IGEMM_PAIRS, else 4:
+ * a_format; bytes stored unsigned, the top bit flipped when A is signed;
+ * pairs as int16 true values), zero-padded; then, as int32 for every K block
+ * of a_block_depth k and every row of the padded height, the sum of the
+ * stored values over that block. A packed A has no batch dims and its
+ * strides are ignored; a processor whose kernel wants another packing
+ * unpacks it first (slower, still exact). */
+#define KILN_IGEMM_A_PACKING_ARGS                                              \
+  int64_t a_panel_height, int64_t a_format, int64_t a_block_depth
+
 /* Exact 8-bit products with zero points: C[b0][b1] (+)= (A[b0][b1] - za) *
  * (B[b0][b1] - zb) in int32. A is M x K, B K x N, C M x N int32; each
  * element at its operand's offset plus index times stride (strides in
@@ -126,13 +139,14 @@ void kiln_ukernel_sgemm_packed_generic(KILN_SGEMM_PACKED_ARGS);
 #define KILN_IGEMM_ARGS                                                        \
   int64_t batch0, int64_t batch1, int64_t m, int64_t n, int64_t k,             \
       KILN_UKERNEL_BUFFER_OF(int8_t, a), int64_t a_batch0, int64_t a_batch1,   \
-      int64_t a_m, int64_t a_k, KILN_UKERNEL_BUFFER_OF(int8_t, b),             \
-      int64_t b_batch0, int64_t b_batch1, int64_t b_k, int64_t b_n,            \
-      KILN_UKERNEL_BUFFER_OF(int32_t, c), int64_t c_batch0, int64_t c_batch1,  \
-      int64_t c_m, int64_t c_n, KILN_UKERNEL_BUFFER_OF(int8_t, za),            \
-      int64_t za_m, KILN_UKERNEL_BUFFER_OF(int8_t, zb), int64_t zb_n,          \
-      int64_t za_value, int64_t zb_value, int64_t a_unsigned,                  \
-      int64_t b_unsigned, int64_t zero_points, int64_t accumulate
+      int64_t a_m, int64_t a_k, KILN_IGEMM_A_PACKING_ARGS,                     \
+      KILN_UKERNEL_BUFFER_OF(int8_t, b), int64_t b_batch0, int64_t b_batch1,   \
+      int64_t b_k, int64_t b_n, KILN_UKERNEL_BUFFER_OF(int32_t, c),            \
+      int64_t c_batch0, int64_t c_batch1, int64_t c_m, int64_t c_n,            \
+      KILN_UKERNEL_BUFFER_OF(int8_t, za), int64_t za_m,                        \
+      KILN_UKERNEL_BUFFER_OF(int8_t, zb), int64_t zb_n, int64_t za_value,      \
+      int64_t zb_value, int64_t a_unsigned, int64_t b_unsigned,                \
+      int64_t zero_points, int64_t accumulate
 void kiln_ukernel_igemm_avx512(KILN_IGEMM_ARGS);
 void kiln_ukernel_igemm_avx2(KILN_IGEMM_ARGS);
 void kiln_ukernel_igemm_generic(KILN_IGEMM_ARGS);
@@ -194,10 +208,11 @@ void kiln_ukernel_igemm_packed_scaled_generic(KILN_IGEMM_PACKED_ARGS,
 #define KILN_IGEMM_WINDOWS_ARGS                                                \
   int64_t batch0, int64_t batch1, int64_t m, int64_t n, int64_t k,             \
       KILN_UKERNEL_BUFFER_OF(int8_t, a), int64_t a_batch0, int64_t a_batch1,   \
-      int64_t a_m, int64_t a_k, KILN_UKERNEL_BUFFER_OF(int8_t, b),             \
-      int64_t b_batch0, int64_t b_batch1, int64_t b_c, int64_t b_h,            \
-      int64_t b_w, int64_t kernel_h, int64_t kernel_w, int64_t stride_h,       \
-      int64_t stride_w, int64_t dilation_h, int64_t dilation_w, int64_t out_w, \
+      int64_t a_m, int64_t a_k, KILN_IGEMM_A_PACKING_ARGS,                     \
+      KILN_UKERNEL_BUFFER_OF(int8_t, b), int64_t b_batch0, int64_t b_batch1,   \
+      int64_t b_c, int64_t b_h, int64_t b_w, int64_t kernel_h,                 \
+      int64_t kernel_w, int64_t stride_h, int64_t stride_w,                    \
+      int64_t dilation_h, int64_t dilation_w, int64_t out_w,                   \
       KILN_UKERNEL_BUFFER_OF(int32_t, c), int64_t c_batch0, int64_t c_batch1,  \
       int64_t c_m, int64_t c_n, KILN_UKERNEL_BUFFER_OF(int8_t, za),            \
       int64_t za_m, KILN_UKERNEL_BUFFER_OF(int8_t, zb), int64_t zb_n,          \
@@ -218,6 +233,11 @@ void kiln_ukernel_igemm_windows_scaled_generic(KILN_IGEMM_WINDOWS_ARGS,
  * the compiler packs constants for. */
 void kiln_ukernel_igemm_packing(kiln_isa isa, int narrow, int64_t *panel_width,
                                 int64_t *format, int64_t *block_depth);
+
+/* The packing of a constant A that the kernel for `isa` reads in place
+ * (KILN_IGEMM_A_PACKING_ARGS): panel height, format and K block. */
+void kiln_ukernel_igemm_lhs_packing(kiln_isa isa, int64_t *panel_height,
+                                    int64_t *format, int64_t *block_depth);
 
 /* Grouped 2-D convolution on an already padded NCHW input:
  * out[n][g][m][oh][ow] (+)= sum over c, kh, kw of

@@ -142,8 +142,8 @@ void checkProduct(const Variant &variant, Product &p, std::vector<int8_t> &a,
         }
   variant.igemm(
       p.batch0, p.batch1, p.m, p.n, p.k, a.data(), a.data(), 0, p.a.offset,
-      p.a.batch0, p.a.batch1, p.a.rows, p.a.cols, b.data(), b.data(), 0,
-      p.b.offset, p.b.batch0, p.b.batch1, p.b.rows, p.b.cols, c.data(),
+      p.a.batch0, p.a.batch1, p.a.rows, p.a.cols, 0, 0, 0, b.data(), b.data(),
+      0, p.b.offset, p.b.batch0, p.b.batch1, p.b.rows, p.b.cols, c.data(),
       c.data(), 0, p.c.offset, p.c.batch0, p.c.batch1, p.c.rows, p.c.cols,
       p.za.empty() ? a.data() : p.za.data(),
       p.za.empty() ? a.data() : p.za.data(), 0, 0, p.za.size() > 1 ? 1 : 0,
@@ -384,9 +384,10 @@ TEST_P(IGemmTest, RepeatedOverBlocks) {
     for (int repeat = 0; repeat < 10; ++repeat) {
       std::vector<int32_t> c(p.m * p.n, -1);
       GetParam().igemm(1, 1, p.m, p.n, p.k, a.data(), a.data(), 0, 0, 0, 0, p.k,
-                       1, b.data(), b.data(), 0, 0, 0, 0, p.n, 1, c.data(),
-                       c.data(), 0, 0, 0, 0, p.n, 1, a.data(), a.data(), 0, 0,
-                       0, b.data(), b.data(), 0, 0, 0, 0, 0, 1, 0, 0, 0);
+                       1, 0, 0, 0, b.data(), b.data(), 0, 0, 0, 0, p.n, 1,
+                       c.data(), c.data(), 0, 0, 0, 0, p.n, 1, a.data(),
+                       a.data(), 0, 0, 0, b.data(), b.data(), 0, 0, 0, 0, 0, 1,
+                       0, 0, 0);
       ASSERT_EQ(c, expected) << GetParam().name << " m=" << p.m << " n=" << p.n
                              << " k=" << p.k << " repeat " << repeat;
     }
@@ -399,10 +400,10 @@ TEST_P(IGemmTest, EmptyProducts) {
   for (bool accumulate : {false, true}) {
     std::vector<int32_t> c(6, 5);
     int8_t none = 0;
-    GetParam().igemm(1, 1, 2, 3, 0, &none, &none, 0, 0, 0, 0, 0, 1, &none,
-                     &none, 0, 0, 0, 0, 3, 1, c.data(), c.data(), 0, 0, 0, 0, 3,
-                     1, &none, &none, 0, 0, 0, &none, &none, 0, 0, 0, 0, 0, 0,
-                     1, 3, accumulate);
+    GetParam().igemm(1, 1, 2, 3, 0, &none, &none, 0, 0, 0, 0, 0, 1, 0, 0, 0,
+                     &none, &none, 0, 0, 0, 0, 3, 1, c.data(), c.data(), 0, 0,
+                     0, 0, 3, 1, &none, &none, 0, 0, 0, &none, &none, 0, 0, 0,
+                     0, 0, 0, 1, 3, accumulate);
     for (int32_t v : c)
       EXPECT_EQ(v, accumulate ? 5 : 0) << GetParam().name;
   }
@@ -412,9 +413,10 @@ TEST_P(IGemmTest, EmptyProducts) {
     std::vector<int32_t> c(6, 5);
     std::vector<int8_t> a(8, 1), b(12, 1);
     GetParam().igemm(1, size[3], size[0], size[1], size[2], a.data(), a.data(),
-                     0, 0, 0, 0, 4, 1, b.data(), b.data(), 0, 0, 0, 0, 3, 1,
-                     c.data(), c.data(), 0, 0, 0, 0, 3, 1, a.data(), a.data(),
-                     0, 0, 0, b.data(), b.data(), 0, 0, 0, 0, 0, 1, 0, 3, 0);
+                     0, 0, 0, 0, 4, 1, 0, 0, 0, b.data(), b.data(), 0, 0, 0, 0,
+                     3, 1, c.data(), c.data(), 0, 0, 0, 0, 3, 1, a.data(),
+                     a.data(), 0, 0, 0, b.data(), b.data(), 0, 0, 0, 0, 0, 1, 0,
+                     3, 0);
     for (int32_t v : c)
       EXPECT_EQ(v, 5) << GetParam().name;
   }
@@ -448,6 +450,87 @@ std::vector<int8_t> packB(const std::vector<int8_t> &b, int64_t k, int64_t n,
   std::vector<int8_t> bytes(units.size() * 4);
   std::memcpy(bytes.data(), units.data(), bytes.size());
   return bytes;
+}
+
+/// A ([m][k]) packed as the compiler packs a constant lhs
+/// (KILN_IGEMM_A_PACKING_ARGS): bytes stored unsigned (flipped when A is
+/// signed) or int16 pairs, then the row sums of the stored values per K
+/// block.
+std::vector<int8_t> packA(const std::vector<int8_t> &a, int64_t m, int64_t k,
+                          bool aUnsigned, int64_t height, int64_t format,
+                          int64_t block) {
+  int64_t depth = format == KILN_IGEMM_PAIRS ? 2 : 4;
+  int64_t panels = (m + height - 1) / height, groups = (k + depth - 1) / depth;
+  int64_t padded = panels * height, blocks = (k + block - 1) / block;
+  std::vector<int32_t> units(panels * groups * height + blocks * padded, 0);
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t q = 0; q < k; ++q) {
+      int32_t &unit =
+          units[(i / height * groups + q / depth) * height + i % height];
+      int32_t stored;
+      if (depth == 4) {
+        uint8_t byte = (uint8_t)a[i * k + q] ^ (aUnsigned ? 0 : 0x80);
+        reinterpret_cast<uint8_t *>(&unit)[q % 4] = byte;
+        stored = byte;
+      } else {
+        stored = (int32_t)valueOf(a[i * k + q], aUnsigned);
+        reinterpret_cast<int16_t *>(&unit)[q % 2] = (int16_t)stored;
+      }
+      units[panels * groups * height + q / block * padded + i] += stored;
+    }
+  std::vector<int8_t> bytes(units.size() * 4);
+  std::memcpy(bytes.data(), units.data(), bytes.size());
+  return bytes;
+}
+
+TEST_P(IGemmTest, CompilerPackedA) {
+  // A constant A packed as the compiler packs it, for this kernel and for
+  // another one (unpacked first), in every signedness, with a zero point of
+  // one value for B (the packed terms) and per row for A (the correction
+  // pass, on A unpacked), over one and several K blocks and several
+  // batches of B.
+  std::mt19937 rng(41);
+  const int64_t shapes[][3] = {{3, 70, 33}, {37, 45, 130}, {64, 100, 2100}};
+  for (const auto &shape : shapes)
+    for (Signs signs : kAllSigns)
+      for (int variant = 0; variant < 3; ++variant) {
+        int64_t m = shape[0], n = shape[1], k = shape[2], batches = 2;
+        kiln_isa packedFor =
+            variant == 1 ? (GetParam().isa == KILN_ISA_AVX2 ? KILN_ISA_GENERIC
+                                                            : KILN_ISA_AVX2)
+                         : GetParam().isa;
+        int64_t height, format, block;
+        kiln_ukernel_igemm_lhs_packing(packedFor, &height, &format, &block);
+        std::vector<int8_t> a = randomBytes(m * k, rng);
+        std::vector<int8_t> b = randomBytes(batches * k * n, rng);
+        std::vector<int8_t> packed =
+            packA(a, m, k, signs.aUnsigned, height, format, block);
+        bool rowZeroPoints = variant == 2;
+        std::vector<int8_t> za = randomBytes(m, rng);
+        int8_t zb = 23;
+        std::vector<int32_t> c(batches * m * n, 0), expected(c.size());
+        for (int64_t bi = 0; bi < batches; ++bi)
+          for (int64_t i = 0; i < m; ++i)
+            for (int64_t j = 0; j < n; ++j) {
+              int64_t sum = 0;
+              int64_t zai = rowZeroPoints ? valueOf(za[i], signs.aUnsigned) : 0;
+              for (int64_t q = 0; q < k; ++q)
+                sum += (valueOf(a[i * k + q], signs.aUnsigned) - zai) *
+                       (valueOf(b[(bi * k + q) * n + j], signs.bUnsigned) -
+                        valueOf(zb, signs.bUnsigned));
+              expected[(bi * m + i) * n + j] = (int32_t)sum;
+            }
+        GetParam().igemm(1, batches, m, n, k, packed.data(), packed.data(), 0,
+                         0, 0, 0, 0, 0, height, format, block, b.data(),
+                         b.data(), 0, 0, 0, k * n, n, 1, c.data(), c.data(), 0,
+                         0, 0, m * n, n, 1, za.data(), za.data(), 0, 0, 1, &zb,
+                         &zb, 0, 0, 0, 0, 0, signs.aUnsigned, signs.bUnsigned,
+                         (rowZeroPoints ? 1 : 0) | 2, 0);
+        EXPECT_EQ(c, expected)
+            << GetParam().name << " A packed for " << height << "/" << format
+            << "/" << block << " " << signsName(signs) << " m=" << m
+            << " n=" << n << " k=" << k << " variant " << variant;
+      }
 }
 
 TEST_P(IGemmTest, CompilerPackedB) {
@@ -566,11 +649,11 @@ TEST_P(IGemmTest, DequantizedOutput) {
                      0, 1, 0, 1, 0, scale.data(), scale.data(), 0, 0,
                      perRow ? 1 : 0, perColumn ? 1 : 0);
       } else {
-        scaled(1, 1, m, n, k, a.data(), a.data(), 0, 0, 0, 0, k, 1, b.data(),
-               b.data(), 0, 0, 0, 0, n, 1, cAsInt, cAsInt, 0, 0, 0, 0, n, 1,
-               za.data(), za.data(), 0, 0, za.size() > 1 ? 1 : 0, b.data(),
-               b.data(), 0, 0, 0, 0, 0, 1, 0, 1, 0, scale.data(), scale.data(),
-               0, 0, perRow ? 1 : 0, perColumn ? 1 : 0);
+        scaled(1, 1, m, n, k, a.data(), a.data(), 0, 0, 0, 0, k, 1, 0, 0, 0,
+               b.data(), b.data(), 0, 0, 0, 0, n, 1, cAsInt, cAsInt, 0, 0, 0, 0,
+               n, 1, za.data(), za.data(), 0, 0, za.size() > 1 ? 1 : 0,
+               b.data(), b.data(), 0, 0, 0, 0, 0, 1, 0, 1, 0, scale.data(),
+               scale.data(), 0, 0, perRow ? 1 : 0, perColumn ? 1 : 0);
       }
       // The exact product converted once: the same float.
       for (int64_t e = 0; e < m * n; ++e)
@@ -652,17 +735,17 @@ TEST_P(IGemmTest, WindowProducts) {
       int8_t *inBase = in.data();
       int64_t zeroPoints = 2 | (rowZeroPoints ? 1 : 0);
       if (dequantize)
-        scaled(1, sh.n, sh.m, n, k, a.data(), a.data(), 0, 0, 0, 0, k, 1,
-               inBase, inBase, 0, 0, 0, sh.c * planeStride, planeStride,
+        scaled(1, sh.n, sh.m, n, k, a.data(), a.data(), 0, 0, 0, 0, k, 1, 0, 0,
+               0, inBase, inBase, 0, 0, 0, sh.c * planeStride, planeStride,
                rowStride, 1, sh.kh, sh.kw, sh.sh, sh.sw, sh.dh, sh.dw, ow,
                cfBase, cfBase, 0, 0, 0, sh.m * n, n, 1, za.data(), za.data(), 0,
                0, rowZeroPoints ? 1 : 0, &zb, &zb, 0, 0, 0, 0, 0, 0, 1,
                zeroPoints, 0, scale.data(), scale.data(), 0, 0, 1, 0);
       else
-        plain(1, sh.n, sh.m, n, k, a.data(), a.data(), 0, 0, 0, 0, k, 1, inBase,
-              inBase, 0, 0, 0, sh.c * planeStride, planeStride, rowStride, 1,
-              sh.kh, sh.kw, sh.sh, sh.sw, sh.dh, sh.dw, ow, cBase, cBase, 0, 0,
-              0, sh.m * n, n, 1, za.data(), za.data(), 0, 0,
+        plain(1, sh.n, sh.m, n, k, a.data(), a.data(), 0, 0, 0, 0, k, 1, 0, 0,
+              0, inBase, inBase, 0, 0, 0, sh.c * planeStride, planeStride,
+              rowStride, 1, sh.kh, sh.kw, sh.sh, sh.sw, sh.dh, sh.dw, ow, cBase,
+              cBase, 0, 0, 0, sh.m * n, n, 1, za.data(), za.data(), 0, 0,
               rowZeroPoints ? 1 : 0, &zb, &zb, 0, 0, 0, 0, 0, 0, 1, zeroPoints,
               accumulate);
       if (dequantize) {

@@ -494,6 +494,18 @@ IntegerPacking cpu::integerPacking(ISA isa, bool narrow) {
   llvm_unreachable("unknown ISA");
 }
 
+IntegerPacking cpu::integerLhsPacking(ISA isa) {
+  switch (isa) {
+  case ISA::AVX512:
+    return {8, 4, 1024};
+  case ISA::AVX2:
+    return {6, 2, 512};
+  case ISA::Generic:
+    return {4, 4, 256};
+  }
+  llvm_unreachable("unknown ISA");
+}
+
 std::optional<Dequantization> cpu::matchDequantization(linalg::LinalgOp op) {
   if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
       op->getNumRegions() != 1 || op.getNumReductionLoops() != 0 ||

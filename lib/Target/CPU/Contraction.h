@@ -134,6 +134,11 @@ struct IntegerPacking {
 };
 IntegerPacking integerPacking(ISA isa, bool narrow);
 
+/// How the 8-bit kernel for `isa` wants a constant A packed (the runtime's
+/// kiln_ukernel_igemm_lhs_packing): panels of `width` rows (the register
+/// tile's height), `format`, row sums per `block` k.
+IntegerPacking integerLhsPacking(ISA isa);
+
 /// The name of the attribute the strategy pass sets.
 inline constexpr llvm::StringLiteral kUKernelAttr = "kiln.ukernel";
 

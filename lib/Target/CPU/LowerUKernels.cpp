@@ -580,16 +580,22 @@ constantBytes(memref::GlobalOp global, SmallVector<int8_t> &splat) {
   return ArrayRef<int8_t>(reinterpret_cast<const int8_t *>(raw.data()), count);
 }
 
-/// Packs the constant 8-bit rhs of an integer product as the runtime's
-/// kiln_ukernel_igemm_packed_* reads it for `target` (see kiln_ukernels.h:
-/// panels of units, then the column sums of the stored values per K block)
-/// into a new byte global; `packing` says how (7-bit values get the narrow
-/// packing where the kernel has one). Returns nothing when the rhs is not a
-/// constant global read through the k and n loops only.
-static memref::GlobalOp packConstantIntRhs(ModuleOp module, linalg::LinalgOp op,
-                                           const IGemm &gemm, ISA target,
-                                           IntegerPacking &packing) {
-  Value operand = op.getDpsInputOperand(1)->get();
+/// Packs a constant 8-bit operand of an integer product, read through the
+/// `outer` loop (n for the rhs, m for the lhs) and k, as the runtime reads a
+/// compiler-packed operand: ceil(outer / width) panels of ceil(k / depth)
+/// units by `width` (bytes, or int16 pairs when depth is 2), then, as int32
+/// for every K block of `block` and every row or column of the padded
+/// width, the sum of the stored values over that block. Bytes are stored
+/// signed for the rhs and unsigned for the lhs (flipping the top bit where
+/// the operand's signedness differs); pairs hold the true values. Returns
+/// nothing when the operand is not a constant global read through those
+/// loops only.
+static memref::GlobalOp packIntConstant(ModuleOp module, linalg::LinalgOp op,
+                                        unsigned operandNumber, unsigned outer,
+                                        unsigned kLoop, bool isUnsigned,
+                                        int64_t width, int64_t depth,
+                                        int64_t block) {
+  Value operand = op.getDpsInputOperand(operandNumber)->get();
   auto type = cast<MemRefType>(operand.getType());
   memref::GlobalOp global = constantGlobalOf(module, operand);
   SmallVector<int8_t> splat;
@@ -597,58 +603,50 @@ static memref::GlobalOp packConstantIntRhs(ModuleOp module, linalg::LinalgOp op,
   if (!data || !global.getType().getLayout().isIdentity() ||
       type.getNumElements() != static_cast<int64_t>(data->size()))
     return nullptr;
-  // Element (k, n): the map's results are k, n or 0 (row-major strides).
+  // Element (outer, k): the map's results are those loops or 0 (row-major
+  // strides).
   SmallVector<int64_t> strides(type.getRank(), 1);
   for (int64_t d = type.getRank() - 2; d >= 0; --d)
     strides[d] = strides[d + 1] * type.getDimSize(d + 1);
-  int64_t kStride = 0, nStride = 0, k = 1, n = 1;
+  int64_t kStride = 0, outerStride = 0, k = 1, extent = 1;
   for (auto [position, e] :
-       llvm::enumerate(op.getIndexingMapsArray()[1].getResults())) {
+       llvm::enumerate(op.getIndexingMapsArray()[operandNumber].getResults())) {
     auto dim = dyn_cast<AffineDimExpr>(e);
     if (!dim)
       continue;
-    if (dim.getPosition() == gemm.loops.k) {
+    if (dim.getPosition() == kLoop) {
       kStride = strides[position];
       k = type.getDimSize(position);
-    } else if (dim.getPosition() == gemm.loops.n) {
-      nStride = strides[position];
-      n = type.getDimSize(position);
+    } else if (dim.getPosition() == outer) {
+      outerStride = strides[position];
+      extent = type.getDimSize(position);
     } else {
       return nullptr;
     }
   }
-  // The stored values (signed bytes, flipped when B is unsigned): all in
-  // [-64, 64] allows the narrow packing.
-  auto storedOf = [&](int8_t byte) {
-    return static_cast<int32_t>(static_cast<int8_t>(
-        static_cast<uint8_t>(byte) ^ (gemm.rhsUnsigned ? 0x80 : 0)));
-  };
-  bool narrow = llvm::all_of(*data, [&](int8_t byte) {
-    int32_t v = storedOf(byte);
-    return v >= -64 && v <= 64;
-  });
-  packing = integerPacking(target, narrow);
-  int64_t width = packing.width, depth = packing.depth(), block = packing.block;
-  int64_t panels = llvm::divideCeil(n, width);
+  bool lhs = operandNumber == 0;
+  // Bytes stored unsigned (lhs) flip a signed operand; stored signed (rhs)
+  // an unsigned one.
+  bool flip = lhs ? !isUnsigned : isUnsigned;
+  int64_t panels = llvm::divideCeil(extent, width);
   int64_t groups = llvm::divideCeil(k, depth);
   int64_t blocks = llvm::divideCeil(k, block), padded = panels * width;
   SmallVector<int32_t> units(panels * groups * width + blocks * padded, 0);
   for (int64_t q = 0; q < k; ++q)
-    for (int64_t j = 0; j < n; ++j) {
-      int8_t byte = (*data)[q * kStride + j * nStride];
+    for (int64_t j = 0; j < extent; ++j) {
+      int8_t byte = (*data)[q * kStride + j * outerStride];
       int32_t &unit =
           units[(j / width * groups + q / depth) * width + j % width];
       int32_t stored;
       if (depth == 4) {
-        // Stored signed: an unsigned B is flipped into s8.
-        auto flipped = static_cast<uint8_t>(static_cast<uint8_t>(byte) ^
-                                            (gemm.rhsUnsigned ? 0x80 : 0));
-        reinterpret_cast<uint8_t *>(&unit)[q % 4] = flipped;
-        stored = static_cast<int8_t>(flipped);
+        auto bits = static_cast<uint8_t>(static_cast<uint8_t>(byte) ^
+                                         (flip ? 0x80 : 0));
+        reinterpret_cast<uint8_t *>(&unit)[q % 4] = bits;
+        stored = lhs ? static_cast<int32_t>(bits)
+                     : static_cast<int32_t>(static_cast<int8_t>(bits));
       } else {
-        stored = gemm.rhsUnsigned
-                     ? static_cast<int32_t>(static_cast<uint8_t>(byte))
-                     : static_cast<int32_t>(byte);
+        stored = isUnsigned ? static_cast<int32_t>(static_cast<uint8_t>(byte))
+                            : static_cast<int32_t>(byte);
         reinterpret_cast<int16_t *>(&unit)[q % 2] =
             static_cast<int16_t>(stored);
       }
@@ -657,7 +655,8 @@ static memref::GlobalOp packConstantIntRhs(ModuleOp module, linalg::LinalgOp op,
   int64_t bytes = static_cast<int64_t>(units.size()) * 4;
   auto packedType =
       MemRefType::get({bytes}, IntegerType::get(module.getContext(), 8));
-  std::string name = (global.getSymName() + "_packed").str();
+  std::string name =
+      (global.getSymName() + (lhs ? "_lhs_packed" : "_packed")).str();
   auto value = DenseResourceElementsAttr::get(
       RankedTensorType::get({bytes}, packedType.getElementType()), name,
       HeapAsmResourceBlob::allocateAndCopyWithAlign(
@@ -669,6 +668,32 @@ static memref::GlobalOp packConstantIntRhs(ModuleOp module, linalg::LinalgOp op,
       /*constant=*/true, b.getI64IntegerAttr(64));
   SymbolTable(module).insert(packed);
   return packed;
+}
+
+/// Packs the constant 8-bit rhs of an integer product as the runtime's
+/// kiln_ukernel_igemm_packed_* reads it for `target` (see kiln_ukernels.h);
+/// `packing` says how (7-bit values get the narrow packing where the kernel
+/// has one).
+static memref::GlobalOp packConstantIntRhs(ModuleOp module, linalg::LinalgOp op,
+                                           const IGemm &gemm, ISA target,
+                                           IntegerPacking &packing) {
+  memref::GlobalOp global =
+      constantGlobalOf(module, op.getDpsInputOperand(1)->get());
+  SmallVector<int8_t> splat;
+  std::optional<ArrayRef<int8_t>> data = constantBytes(global, splat);
+  if (!data)
+    return nullptr;
+  // The stored values (signed bytes, flipped when B is unsigned): all in
+  // [-64, 64] allows the narrow packing.
+  bool narrow = llvm::all_of(*data, [&](int8_t byte) {
+    int32_t v = static_cast<int8_t>(static_cast<uint8_t>(byte) ^
+                                    (gemm.rhsUnsigned ? 0x80 : 0));
+    return v >= -64 && v <= 64;
+  });
+  packing = integerPacking(target, narrow);
+  return packIntConstant(module, op, 1, gemm.loops.n, gemm.loops.k,
+                         gemm.rhsUnsigned, packing.width, packing.depth(),
+                         packing.block);
 }
 
 /// Packs a convolution's constant weights ([g][m][c][kh][kw]) into panels of
@@ -815,7 +840,8 @@ static linalg::LinalgOp findWindowCopy(linalg::LinalgOp op) {
 static LogicalResult lowerGemm(ModuleOp module, linalg::LinalgOp op, ISA isa,
                                bool packRhs, const Epilogue &ep,
                                const IGemm *integer = nullptr,
-                               bool dequantize = false, bool windows = false) {
+                               bool dequantize = false, bool windows = false,
+                               bool packLhs = false) {
   std::optional<GemmLoops> loops =
       integer ? std::optional<GemmLoops>(integer->loops) : matchGemm(op);
   if (!loops)
@@ -826,6 +852,15 @@ static LogicalResult lowerGemm(ModuleOp module, linalg::LinalgOp op, ISA isa,
       !packRhs  ? nullptr
       : integer ? packConstantIntRhs(module, op, *integer, isa, intPacking)
                 : packConstantRhs(module, op, *loops, registerTile(isa).second);
+  // A constant lhs of an 8-bit product packed now (its entry points take
+  // the packing after A's strides; the compiler-packed-rhs ones have none).
+  IntegerPacking lhsPacking = integerLhsPacking(isa);
+  memref::GlobalOp lhsPacked =
+      integer && packLhs && !packed
+          ? packIntConstant(module, op, 0, loops->m, loops->k,
+                            integer->lhsUnsigned, lhsPacking.width,
+                            lhsPacking.depth(), lhsPacking.block)
+          : nullptr;
   // With the clamp fused, the kernel runs where the clamp was.
   ImplicitLocOpBuilder b(op.getLoc(), ep.clamp ? ep.clamp : op.getOperation());
   Value output = op.getDpsInitOperand(0)->get();
@@ -886,6 +921,13 @@ static LogicalResult lowerGemm(ModuleOp module, linalg::LinalgOp op, ISA isa,
   while (batch.size() < 2)
     batch.insert(batch.begin(), ~0u);
   auto extent = [&](unsigned dim) {
+    // K from the packed lhs's (static) type: its buffer is not read.
+    if (lhsPacked && dim == loops->k)
+      for (auto [position, e] : llvm::enumerate(maps[0].getResults()))
+        if (auto d = dyn_cast<AffineDimExpr>(e); d && d.getPosition() == dim)
+          return call.index(
+              cast<MemRefType>(op.getDpsInputOperand(0)->get().getType())
+                  .getDimSize(position));
     return dim == ~0u ? call.index(1) : loopExtent(op, operandBuffers, dim);
   };
   for (unsigned dim : batch)
@@ -907,6 +949,9 @@ static LogicalResult lowerGemm(ModuleOp module, linalg::LinalgOp op, ISA isa,
                             : matrixDims(i).second;
     return dim == ~0u ? call.index(0) : loopStride(call, mapOf(i), buffer, dim);
   };
+  // The buffer passed as A (what an absent zero point's view points at:
+  // the unpacked lhs would otherwise stay alive for it).
+  std::pair<Value, Value> aArgument = {buffers[0].base, buffers[0].offset};
   // A window-read rhs: the copy's source and the window's geometry.
   linalg::LinalgOp windowCopy =
       integer && windows && !packed && loops->batch.size() <= 2
@@ -963,10 +1008,30 @@ static LogicalResult lowerGemm(ModuleOp module, linalg::LinalgOp op, ISA isa,
       }
       continue;
     }
+    if (i == 0 && lhsPacked) {
+      // The packed lhs: its buffer, no batch dims or strides, its packing.
+      Buffer lhs =
+          Buffer::of(b, memref::GetGlobalOp::create(b, lhsPacked.getType(),
+                                                    lhsPacked.getSymName()));
+      aArgument = {lhs.base, lhs.offset};
+      call.add(lhs.base);
+      call.add(lhs.offset);
+      for (unsigned d = 0; d < 4; ++d)
+        call.add(call.index(0));
+      call.add(lhsPacking.width);
+      call.add(lhsPacking.format);
+      call.add(lhsPacking.block);
+      continue;
+    }
     call.add(buffers[i].base);
     call.add(buffers[i].offset);
     for (unsigned d = 0; d < 4; ++d)
       call.add(stride(i, buffers[i], d));
+    // An lhs given as a matrix (packing 0), for the entry points that take
+    // an lhs packing.
+    if (i == 0 && integer && !packed)
+      for (int d = 0; d < 3; ++d)
+        call.add(call.index(0));
   }
   if (integer) {
     // Each zero point: its view and its stride along m (n); A's base and
@@ -975,8 +1040,8 @@ static LogicalResult lowerGemm(ModuleOp module, linalg::LinalgOp op, ISA isa,
     for (auto [input, dim] : {std::pair{integer->lhsZeroPoint, loops->m},
                               std::pair{integer->rhsZeroPoint, loops->n}}) {
       if (input < 0) {
-        call.add(buffers[0].base);
-        call.add(buffers[0].offset);
+        call.add(aArgument.first);
+        call.add(aArgument.second);
         call.add(call.index(0));
         continue;
       }
@@ -1308,7 +1373,8 @@ struct KilnCPULowerUKernelsPass
                           Epilogue(), &*integer, wantsEpilogue("dequantize"),
                           decision.getAs<StringAttr>("rhs") &&
                               decision.getAs<StringAttr>("rhs").getValue() ==
-                                  "windows")
+                                  "windows",
+                          isCompileTime("pack_lhs"))
           : kernel.getValue() == "sconv2d" ||
                   kernel.getValue() == "sconv2d_direct" ||
                   kernel.getValue() == "sdwconv2d"

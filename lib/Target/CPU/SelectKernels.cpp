@@ -61,16 +61,21 @@ static bool isPackableConstant(Value value) {
   return value.getDefiningOp<arith::ConstantOp>() != nullptr;
 }
 
-/// Whether the rhs of a matrix product is a packable constant read through
-/// the k and n loops only (no batch dims).
-static bool hasConstantRhs(linalg::LinalgOp op, const GemmLoops &loops) {
-  if (!isPackableConstant(op.getDpsInputOperand(1)->get()))
+/// Whether operand `number` of a matrix product is a packable constant read
+/// through the k loop and `outer` (n for the rhs, m for the lhs) only (no
+/// batch dims).
+static bool hasConstantOperand(linalg::LinalgOp op, unsigned number,
+                               unsigned outer, unsigned k) {
+  if (!isPackableConstant(op.getDpsInputOperand(number)->get()))
     return false;
-  for (AffineExpr e : op.getIndexingMapsArray()[1].getResults())
+  for (AffineExpr e : op.getIndexingMapsArray()[number].getResults())
     if (auto dim = dyn_cast<AffineDimExpr>(e);
-        dim && dim.getPosition() != loops.k && dim.getPosition() != loops.n)
+        dim && dim.getPosition() != k && dim.getPosition() != outer)
       return false;
   return true;
+}
+static bool hasConstantRhs(linalg::LinalgOp op, const GemmLoops &loops) {
+  return hasConstantOperand(op, 1, loops.n, loops.k);
 }
 
 /// The clamp that consumes product `op`'s result (through collapse_shape),
@@ -287,8 +292,14 @@ struct KilnCPUSelectKernelsPass
         return;
       if (std::optional<IGemm> integer = matchIGemm(op)) {
         privatizeZeroFill(op);
-        DictionaryAttr chosen = decision(
-            op, "igemm", hasConstantRhs(op, integer->loops) ? "pack_rhs" : "");
+        // A constant rhs is packed at compile time; else a constant lhs
+        // (a convolution's weights, multiplying its windows from the left).
+        StringRef packed =
+            hasConstantRhs(op, integer->loops) ? "pack_rhs"
+            : hasConstantOperand(op, 0, integer->loops.m, integer->loops.k)
+                ? "pack_lhs"
+                : "";
+        DictionaryAttr chosen = decision(op, "igemm", packed);
         if (readsWindowsOnce(op, *target)) {
           NamedAttrList entries(chosen);
           entries.set("rhs", b.getStringAttr("windows"));

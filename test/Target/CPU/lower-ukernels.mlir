@@ -324,12 +324,13 @@ func.func @on_tensors(%a: tensor<4x4xf32>, %b: tensor<4x4xf32>, %c: tensor<4x4xf
 
 // -----
 
-// The igemm kernel: the zero fill is dropped (accumulate = 0, last); after
-// C come the zero point views (za per row: its stride along m; zb is no
+// The igemm kernel: the zero fill is dropped (accumulate = 0, last); A is
+// a matrix (its packing 0, 0, 0 after its strides); after C come the zero
+// point views (za per row: its stride along m; zb is no
 // input: A's base, stride 0), the constant zero points (zb = -7, folded
 // into the body), the signedness of A (unsigned) and B (signed) and the
 // mask of views read (za only).
-// CHECK: func.func private @kiln_ukernel_igemm_avx512(index, index, index, index, index, memref<i8>, index, index, index, index, index, memref<i8>, index, index, index, index, index, memref<i32>, index, index, index, index, index, memref<i8>, index, index, memref<i8>, index, index, index, index, index, index, index, index)
+// CHECK: func.func private @kiln_ukernel_igemm_avx512(index, index, index, index, index, memref<i8>, index, index, index, index, index, index, index, index, memref<i8>, index, index, index, index, index, memref<i32>, index, index, index, index, index, memref<i8>, index, index, memref<i8>, index, index, index, index, index, index, index, index)
 // CHECK-LABEL: func.func @igemm_zero_points
 // CHECK-DAG: %[[C0:.+]] = arith.constant 0 : index
 // CHECK-DAG: %[[C1:.+]] = arith.constant 1 : index
@@ -339,7 +340,7 @@ func.func @on_tensors(%a: tensor<4x4xf32>, %b: tensor<4x4xf32>, %c: tensor<4x4xf
 // CHECK-DAG: %[[C:.+]], %[[COFF:.+]], %[[CS:.+]]:2, %[[CST:.+]]:2 = memref.extract_strided_metadata %arg3
 // CHECK-DAG: %[[Z:.+]], %[[ZOFF:.+]], %[[ZS:.+]], %[[ZST:.+]] = memref.extract_strided_metadata %arg2
 // CHECK-NOT: linalg.fill
-// CHECK: call @kiln_ukernel_igemm_avx512(%[[C1]], %[[C1]], %[[CS]]#0, %[[CS]]#1, %[[AS]]#1, %[[A]], %[[AOFF]], %[[C0]], %[[C0]], %[[AST]]#0, %[[AST]]#1, %[[B]], %[[BOFF]], %[[C0]], %[[C0]], %[[BST]]#0, %[[BST]]#1, %[[C]], %[[COFF]], %[[C0]], %[[C0]], %[[CST]]#0, %[[CST]]#1, %[[Z]], %[[ZOFF]], %[[ZST]], %[[A]], %[[AOFF]], %[[C0]], %[[C0]], %[[M7]], %[[C1]], %[[C0]], %[[C1]], %[[C0]])
+// CHECK: call @kiln_ukernel_igemm_avx512(%[[C1]], %[[C1]], %[[CS]]#0, %[[CS]]#1, %[[AS]]#1, %[[A]], %[[AOFF]], %[[C0]], %[[C0]], %[[AST]]#0, %[[AST]]#1, %[[C0]], %[[C0]], %[[C0]], %[[B]], %[[BOFF]], %[[C0]], %[[C0]], %[[BST]]#0, %[[BST]]#1, %[[C]], %[[COFF]], %[[C0]], %[[C0]], %[[CST]]#0, %[[CST]]#1, %[[Z]], %[[ZOFF]], %[[ZST]], %[[A]], %[[AOFF]], %[[C0]], %[[C0]], %[[M7]], %[[C1]], %[[C0]], %[[C1]], %[[C0]])
 // CHECK-NOT: linalg.generic
 #a = affine_map<(m, n, k) -> (m, k)>
 #b = affine_map<(m, n, k) -> (k, n)>
@@ -722,5 +723,44 @@ func.func @igemm_windows(%x: memref<1x2x6x6xi8>, %w: memref<4x18xi8>, %s: memref
   }
   memref.dealloc %copy : memref<1x2x3x3x4x4xi8>
   memref.dealloc %acc : memref<1x4x16xi32>
+  return
+}
+
+// -----
+
+// A constant lhs that the strategy asked to pack (pack_lhs) becomes a byte
+// global in the generic kernel's lhs packing: 4-row panels of 4-byte units
+// (signed A stored unsigned: each byte XOR 0x80), rows 2-3 and k 6-7 zero,
+// then each row's sum of stored values per 256-deep K block (0x315 = 789,
+// 0x339 = 825). The call passes it with no strides and its packing (4 rows,
+// bytes, K block 256); the absent zero points point at it too, so the
+// unpacked global is gone.
+// CHECK-NOT: memref.global "private" constant @lhs_weights :
+// CHECK: memref.global "private" constant @lhs_weights_lhs_packed : memref<48xi8>
+// CHECK-NOT: memref.global "private" constant @lhs_weights :
+// CHECK-LABEL: func.func @packed_lhs
+// CHECK: %[[PACKED:.+]] = memref.get_global @lhs_weights_lhs_packed
+// CHECK: %[[BASE:.+]], %[[OFF:.+]], %{{.+}}, %{{.+}} = memref.extract_strided_metadata %[[PACKED]]
+// CHECK: call @kiln_ukernel_igemm_generic(%c1, %c1, %{{.+}}, %{{.+}}, %c6, %[[BASE]], %[[OFF]], %c0, %c0, %c0, %c0, %c4, %c4, %c256, {{.+}}, %[[BASE]], %[[OFF]], %c0, %[[BASE]], %[[OFF]], %c0,
+// CHECK: lhs_weights_lhs_packed: "0x04000000818283848788898A0000000000000000858600008B8C0000000000000000000015030000390300000000000000000000"
+memref.global "private" constant @lhs_weights : memref<12xi8> = dense<[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]>
+#la = affine_map<(m, n, k) -> (m, k)>
+#lb = affine_map<(m, n, k) -> (k, n)>
+#lc = affine_map<(m, n, k) -> (m, n)>
+func.func @packed_lhs(%b: memref<6x5xi8>, %c: memref<2x5xi32>) {
+  %zero = arith.constant 0 : i32
+  %w = memref.get_global @lhs_weights : memref<12xi8>
+  %a = memref.expand_shape %w [[0, 1]] output_shape [2, 6] : memref<12xi8> into memref<2x6xi8>
+  linalg.fill ins(%zero : i32) outs(%c : memref<2x5xi32>)
+  linalg.generic {indexing_maps = [#la, #lb, #lc], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<2x6xi8>, memref<6x5xi8>) outs(%c : memref<2x5xi32>)
+      attrs = {kiln.ukernel = {isa = "generic", kernel = "igemm", pack_lhs = "compile-time", register_tile = array<i64: 4, 16>}} {
+  ^bb0(%x: i8, %y: i8, %o: i32):
+    %0 = arith.extsi %x : i8 to i32
+    %1 = arith.extui %y : i8 to i32
+    %2 = arith.muli %0, %1 : i32
+    %3 = arith.addi %o, %2 : i32
+    linalg.yield %3 : i32
+  }
   return
 }

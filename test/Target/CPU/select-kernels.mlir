@@ -636,3 +636,38 @@ func.func @windows(%x: tensor<1x2x6x6xi8>, %w: tensor<4x18xi8>, %s: tensor<4x1xf
   } -> tensor<1x4x4xf32>
   return %y1, %y2 : tensor<1x4x16xf32>, tensor<1x4x4xf32>
 }
+
+// -----
+
+// An 8-bit product with a constant lhs (a convolution's weights) and a
+// variable rhs packs the lhs at compile time; with a constant rhs too, the
+// rhs is the one packed.
+// CHECK-LABEL: func.func @constant_lhs
+// CHECK: kiln.ukernel = {isa = "avx512", kernel = "igemm", pack_lhs = "compile-time", register_tile = array<i64: 8, 32>}
+// CHECK: kiln.ukernel = {isa = "avx512", kernel = "igemm", pack_rhs = "compile-time", register_tile = array<i64: 8, 32>}
+#a = affine_map<(m, n, k) -> (m, k)>
+#b = affine_map<(m, n, k) -> (k, n)>
+#c = affine_map<(m, n, k) -> (m, n)>
+func.func @constant_lhs(%x: tensor<8x3xi8>, %init: tensor<4x3xi32>) -> (tensor<4x3xi32>, tensor<4x3xi32>) {
+  %w = arith.constant dense<2> : tensor<4x8xi8>
+  %v = arith.constant dense<3> : tensor<8x3xi8>
+  %0 = linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%w, %x : tensor<4x8xi8>, tensor<8x3xi8>) outs(%init : tensor<4x3xi32>) {
+  ^bb0(%p: i8, %q: i8, %o: i32):
+    %1 = arith.extsi %p : i8 to i32
+    %2 = arith.extui %q : i8 to i32
+    %3 = arith.muli %1, %2 : i32
+    %4 = arith.addi %o, %3 : i32
+    linalg.yield %4 : i32
+  } -> tensor<4x3xi32>
+  %5 = linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%w, %v : tensor<4x8xi8>, tensor<8x3xi8>) outs(%init : tensor<4x3xi32>) {
+  ^bb0(%p: i8, %q: i8, %o: i32):
+    %1 = arith.extsi %p : i8 to i32
+    %2 = arith.extui %q : i8 to i32
+    %3 = arith.muli %1, %2 : i32
+    %4 = arith.addi %o, %3 : i32
+    linalg.yield %4 : i32
+  } -> tensor<4x3xi32>
+  return %0, %5 : tensor<4x3xi32>, tensor<4x3xi32>
+}
