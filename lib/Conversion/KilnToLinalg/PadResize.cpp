@@ -66,6 +66,19 @@ struct PadLowering : OpConversionPattern<PadOp> {
     RankedTensorType type = convertTensorType(op.getType());
     Type element = type.getElementType();
     int64_t rank = type.getRank();
+    // The padding value (its first element for a one-element tensor), or
+    // zero.
+    Value padValue =
+        adaptor.getConstantValue()
+            ? tensor::ExtractOp::create(
+                  rewriter, loc, adaptor.getConstantValue(),
+                  SmallVector<Value>(
+                      cast<RankedTensorType>(
+                          adaptor.getConstantValue().getType())
+                          .getRank(),
+                      arith::ConstantIndexOp::create(rewriter, loc, 0)))
+                  .getResult()
+            : scalarConstant(rewriter, loc, element, 0);
     // Constant pads that only grow the tensor, with a constant value: a
     // tensor.pad, which bufferizes to a fill and a copy (or, after
     // kiln-cpu-fuse-padding, the producer writing the interior).
@@ -73,17 +86,6 @@ struct PadLowering : OpConversionPattern<PadOp> {
         getConstantInts(op.getPads());
     if (op.getMode() == "constant" && constantPads &&
         llvm::all_of(*constantPads, [](int64_t p) { return p >= 0; })) {
-      Value padValue =
-          adaptor.getConstantValue()
-              ? tensor::ExtractOp::create(
-                    rewriter, loc, adaptor.getConstantValue(),
-                    SmallVector<Value>(
-                        cast<RankedTensorType>(
-                            adaptor.getConstantValue().getType())
-                            .getRank(),
-                        arith::ConstantIndexOp::create(rewriter, loc, 0)))
-                    .getResult()
-              : scalarConstant(rewriter, loc, element, 0);
       SmallVector<OpFoldResult> low, high;
       for (int64_t d = 0; d < rank; ++d) {
         low.push_back(rewriter.getIndexAttr((*constantPads)[d]));
@@ -115,17 +117,6 @@ struct PadLowering : OpConversionPattern<PadOp> {
                     arith::AddIOp::create(rewriter, loc, begin, end)))
               : rewriter.getIndexAttr(type.getDimSize(d)));
     }
-    Value padValue =
-        adaptor.getConstantValue()
-            ? tensor::ExtractOp::create(
-                  rewriter, loc, adaptor.getConstantValue(),
-                  SmallVector<Value>(
-                      cast<RankedTensorType>(
-                          adaptor.getConstantValue().getType())
-                          .getRank(),
-                      arith::ConstantIndexOp::create(rewriter, loc, 0)))
-                  .getResult()
-            : scalarConstant(rewriter, loc, element, 0);
     StringRef mode = op.getMode();
     Value result = generateTensor(
         rewriter, loc, type, dims,
