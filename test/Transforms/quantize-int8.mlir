@@ -153,3 +153,20 @@ func.func @pointwise(%x: tensor<2x4x3x5xf32>) -> tensor<2x6x3x5xf32> {
   %y = kiln.conv %x, %w {pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, kiln.calibration = array<f32: 0.0, 3.0>} : (tensor<2x4x3x5xf32>, tensor<6x4x1x1xf32>) -> tensor<2x6x3x5xf32>
   return %y : tensor<2x6x3x5xf32>
 }
+
+// -----
+
+// With dynamic ranges, a convolution with few output channels times window
+// positions (here 4 x 1) stays in float: measuring its input's range at run
+// time costs more than int8 saves. One with 16 x 9 is quantized.
+// CHECK-LABEL: func.func @dynamic_conv_intensity(
+// CHECK: kiln.conv %arg0
+// CHECK: kiln.matmul_integer
+// CHECK-NOT: kiln.conv
+func.func @dynamic_conv_intensity(%x: tensor<1x8x6x6xf32>) -> (tensor<1x4x6x6xf32>, tensor<1x16x6x6xf32>) {
+  %w1 = kiln.constant dense<0.5> : tensor<4x8x1x1xf32>
+  %y1 = kiln.conv %x, %w1 {pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>} : (tensor<1x8x6x6xf32>, tensor<4x8x1x1xf32>) -> tensor<1x4x6x6xf32>
+  %w2 = kiln.constant dense<0.25> : tensor<16x8x3x3xf32>
+  %y2 = kiln.conv %x, %w2 {pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>} : (tensor<1x8x6x6xf32>, tensor<16x8x3x3xf32>) -> tensor<1x16x6x6xf32>
+  return %y1, %y2 : tensor<1x4x6x6xf32>, tensor<1x16x6x6xf32>
+}

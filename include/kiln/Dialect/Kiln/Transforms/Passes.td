@@ -82,7 +82,10 @@ def KilnQuantizeInt8 : Pass<"kiln-quantize-int8", "mlir::func::FuncOp"> {
     new dim and viewed as [N, C*kh*kw, OH*OW] (a 1 x 1, stride 1 window is
     the input itself); the [M, C*kh*kw] weight multiplies it from the left
     and the [N, M, OH*OW] result is dequantized per output channel, which
-    the igemm kernel's store does. Grouped (depthwise)
+    the igemm kernel's store does. With a run-time range, a convolution
+    with fewer than 128 output channels times window positions stays in
+    float (its range reduction would cost more than int8 saves). Grouped
+    (depthwise)
     convolutions and attention's batched products (inside `kiln.attention`)
     stay in float.
   }];
