@@ -816,8 +816,8 @@ typedef struct scratch {
   unit_t *aterms;
 } scratch;
 
-/* The source row of window row k0 + q: calls `row(q, from)` for q < kc,
- * stepping (c, i, jw) without divisions. */
+/* Runs `body` for each q < kc with `from` the source of window row
+ * k0 + q (element (k0 + q, 0)), stepping (c, i, jw) without divisions. */
 #define FOR_WINDOW_ROWS(w, src, k0, kc, q, from, body)                         \
   do {                                                                         \
     int64_t window_ = (w)->kh * (w)->kw;                                       \
@@ -1656,6 +1656,26 @@ static void run_igemm(kiln_isa isa, problem *p, const int8_t *za, int64_t za_m,
       (void)zb_allocated, (void)a_zero, (void)b_zero, (void)c_zero,            \
       (void)za_zero, (void)zb_zero
 
+/* An operand packed by the compiler (see KILN_IGEMM_A_PACKING_ARGS and
+ * KILN_IGEMM_PACKED_ARGS: panels of `width` rows or columns of units of
+ * `depth` k) as the bytes it was packed from: element (j, q), j along the
+ * panels and q along k, goes to out[j * s_j + q * s_k]. Bytes were stored
+ * with their top bit XOR `flip`; pairs hold the true values. */
+static void unpack_operand(int8_t *out, const int8_t *packed, int64_t extent,
+                           int64_t k, int64_t width, int64_t depth,
+                           uint8_t flip, int64_t s_j, int64_t s_k) {
+  int64_t groups = ceil_div(k, depth);
+  const unit_t *units = (const unit_t *)packed;
+  for (int64_t j = 0; j < extent; ++j)
+    for (int64_t q = 0; q < k; ++q) {
+      const unit_t *unit =
+          units + (j / width * groups + q / depth) * width + j % width;
+      out[j * s_j + q * s_k] =
+          depth == 4 ? (int8_t)(((const uint8_t *)unit)[q % 4] ^ flip)
+                     : (int8_t)((const int16_t *)unit)[q % 2];
+    }
+}
+
 /* Takes A's compiler packing into `p`. When the kernel that runs wants
  * another packing (this processor lacks the compile target's ISA), or zero
  * points vary per row or column (their correction reads A's values), A is
@@ -1672,20 +1692,12 @@ static int8_t *take_a_packing(kiln_isa isa, problem *p, int64_t height,
   if (kr->mr == height && kr->format == format && kr->kc == block &&
       !vector_zero_points)
     return NULL;
-  int64_t depth = format == KILN_IGEMM_PAIRS ? 2 : 4;
-  int64_t groups = ceil_div(p->k, depth);
   int8_t *matrix = kiln_buffer_alloc((size_t)(p->m > 0 ? p->m : 1) *
                                      (size_t)(p->k > 0 ? p->k : 1));
-  const unit_t *units = (const unit_t *)p->a;
-  for (int64_t i = 0; i < p->m; ++i)
-    for (int64_t q = 0; q < p->k; ++q) {
-      const unit_t *unit =
-          units + (i / height * groups + q / depth) * height + i % height;
-      matrix[i * p->k + q] = depth == 4
-                                 ? (int8_t)(((const uint8_t *)unit)[q % 4] ^
-                                            (p->a_unsigned ? 0 : 0x80))
-                                 : (int8_t)((const int16_t *)unit)[q % 2];
-    }
+  /* A's bytes are stored unsigned: a signed A was flipped. */
+  unpack_operand(matrix, p->a, p->m, p->k, height,
+                 format == KILN_IGEMM_PAIRS ? 2 : 4, p->a_unsigned ? 0 : 0x80,
+                 p->k, 1);
   p->a = matrix;
   p->a_m = p->k;
   p->a_k = 1;
@@ -1754,16 +1766,11 @@ static void igemm_windows(kiln_isa isa, const float *scale, int64_t scale_m,
     matrix = kiln_buffer_alloc((size_t)(batches * k * n));
     for (int64_t bi = 0; bi < batches; ++bi) {
       const int8_t *src = p.b + batch_offset(&p, p.b_batch, bi);
-      for (int64_t q = 0; q < k; ++q) {
-        int64_t c = q / (kernel_h * kernel_w);
-        int64_t i = q % (kernel_h * kernel_w) / kernel_w, j = q % kernel_w;
-        for (int64_t col = 0; col < n; ++col) {
-          int64_t oh = col / out_w, ow = col % out_w;
+      FOR_WINDOW_ROWS(&w, src, 0, k, q, from, {
+        for (int64_t col = 0; col < n; ++col)
           matrix[(bi * k + q) * n + col] =
-              src[c * b_c + (oh * stride_h + i * dilation_h) * b_h +
-                  (ow * stride_w + j * dilation_w) * b_w];
-        }
-      }
+              from[col / out_w * stride_h * b_h + col % out_w * stride_w * b_w];
+      });
     }
     p.b = matrix;
     p.b_batch[0] = batch1 * k * n;
@@ -1831,25 +1838,6 @@ KILN_EXPORT void kiln_ukernel_igemm_packing(kiln_isa isa, int narrow,
   *block_depth = kr->kc;
 }
 
-/* B (k x n) of a compiler packing (see KILN_IGEMM_PACKED_ARGS) as the
- * row-major bytes it was packed from. */
-static void unpack_b(int8_t *out, const int8_t *packed, int64_t k, int64_t n,
-                     int64_t width, int64_t depth, int b_unsigned) {
-  int64_t groups = ceil_div(k, depth);
-  const unit_t *units = (const unit_t *)packed;
-  for (int64_t q = 0; q < k; ++q)
-    for (int64_t j = 0; j < n; ++j) {
-      const unit_t *unit =
-          units + (j / width * groups + q / depth) * width + j % width;
-      if (depth == 4) {
-        uint8_t stored = ((const uint8_t *)unit)[q % 4];
-        out[q * n + j] = (int8_t)(stored ^ (b_unsigned ? 0x80 : 0));
-      } else {
-        out[q * n + j] = (int8_t)((const int16_t *)unit)[q % 2];
-      }
-    }
-}
-
 static void igemm_packed_scaled(kiln_isa requested, const float *scale,
                                 int64_t scale_m, int64_t scale_n,
                                 KILN_IGEMM_PACKED_ARGS);
@@ -1884,7 +1872,9 @@ static void igemm_packed_scaled(kiln_isa requested, const float *scale,
      * ISA), or zero points that the correction pass needs B's values for:
      * the product runs on B as a plain matrix. */
     unpacked = kiln_buffer_alloc((size_t)(k > 0 ? k : 1) * (size_t)n);
-    unpack_b(unpacked, p.b, k, n, b_panel_width, b_unit_depth, p.b_unsigned);
+    /* B's bytes are stored signed: an unsigned B was flipped. */
+    unpack_operand(unpacked, p.b, n, k, b_panel_width, b_unit_depth,
+                   p.b_unsigned ? 0x80 : 0, 1, n);
     p.b = unpacked;
     p.b_k = n;
     p.b_n = 1;

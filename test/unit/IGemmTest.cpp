@@ -24,22 +24,37 @@ namespace {
 
 using IgemmFn = void (*)(KILN_IGEMM_ARGS);
 using IgemmPackedFn = void (*)(KILN_IGEMM_PACKED_ARGS);
+using ScaledFn = void (*)(KILN_IGEMM_ARGS, KILN_IGEMM_SCALE_ARGS);
+using PackedScaledFn = void (*)(KILN_IGEMM_PACKED_ARGS, KILN_IGEMM_SCALE_ARGS);
+using WindowsFn = void (*)(KILN_IGEMM_WINDOWS_ARGS);
+using WindowsScaledFn = void (*)(KILN_IGEMM_WINDOWS_ARGS,
+                                 KILN_IGEMM_SCALE_ARGS);
 
+/// The entry points of one instruction set.
 struct Variant {
   kiln_isa isa;
   const char *name;
   IgemmFn igemm;
   IgemmPackedFn packed;
+  ScaledFn scaled;
+  PackedScaledFn packedScaled;
+  WindowsFn windows;
+  WindowsScaledFn windowsScaled;
 };
 
-const Variant kVariants[] = {
-    {KILN_ISA_AVX512, "avx512", kiln_ukernel_igemm_avx512,
-     kiln_ukernel_igemm_packed_avx512},
-    {KILN_ISA_AVX2, "avx2", kiln_ukernel_igemm_avx2,
-     kiln_ukernel_igemm_packed_avx2},
-    {KILN_ISA_GENERIC, "generic", kiln_ukernel_igemm_generic,
-     kiln_ukernel_igemm_packed_generic},
-};
+#define KILN_VARIANT(isa, suffix)                                              \
+  {isa,                                                                        \
+   #suffix,                                                                    \
+   kiln_ukernel_igemm_##suffix,                                                \
+   kiln_ukernel_igemm_packed_##suffix,                                         \
+   kiln_ukernel_igemm_scaled_##suffix,                                         \
+   kiln_ukernel_igemm_packed_scaled_##suffix,                                  \
+   kiln_ukernel_igemm_windows_##suffix,                                        \
+   kiln_ukernel_igemm_windows_scaled_##suffix}
+
+const Variant kVariants[] = {KILN_VARIANT(KILN_ISA_AVX512, avx512),
+                             KILN_VARIANT(KILN_ISA_AVX2, avx2),
+                             KILN_VARIANT(KILN_ISA_GENERIC, generic)};
 
 /// The signedness of A and B.
 struct Signs {
@@ -590,22 +605,12 @@ TEST_P(IGemmTest, CompilerPackedB) {
       }
 }
 
-using ScaledFn = void (*)(KILN_IGEMM_ARGS, KILN_IGEMM_SCALE_ARGS);
-using PackedScaledFn = void (*)(KILN_IGEMM_PACKED_ARGS, KILN_IGEMM_SCALE_ARGS);
-
 TEST_P(IGemmTest, DequantizedOutput) {
   // C in f32: the exact product times a single, per-column or per-row
   // scale, on the few-row path, the packed kernels over one and several K
   // blocks, a compiler-packed B, with zero points of one value and per row.
-  ScaledFn scaled =
-      GetParam().isa == KILN_ISA_AVX512 ? kiln_ukernel_igemm_scaled_avx512
-      : GetParam().isa == KILN_ISA_AVX2 ? kiln_ukernel_igemm_scaled_avx2
-                                        : kiln_ukernel_igemm_scaled_generic;
-  PackedScaledFn packedScaled = GetParam().isa == KILN_ISA_AVX512
-                                    ? kiln_ukernel_igemm_packed_scaled_avx512
-                                : GetParam().isa == KILN_ISA_AVX2
-                                    ? kiln_ukernel_igemm_packed_scaled_avx2
-                                    : kiln_ukernel_igemm_packed_scaled_generic;
+  ScaledFn scaled = GetParam().scaled;
+  PackedScaledFn packedScaled = GetParam().packedScaled;
   std::mt19937 rng(31);
   std::uniform_real_distribution<float> scales(0.001f, 0.02f);
   const int64_t shapes[][3] = {{2, 50, 33}, {37, 70, 130}, {64, 100, 2100}};
@@ -663,27 +668,16 @@ TEST_P(IGemmTest, DequantizedOutput) {
     }
 }
 
-using WindowsFn = void (*)(KILN_IGEMM_WINDOWS_ARGS);
-using WindowsScaledFn = void (*)(KILN_IGEMM_WINDOWS_ARGS,
-                                 KILN_IGEMM_SCALE_ARGS);
-
 TEST_P(IGemmTest, WindowProducts) {
   // B read through a convolution's windows (kiln.im2col fused): int8
   // weights [M, C*kh*kw] times the windows of a padded uint8 input [N, C,
   // H, W] held inside a larger buffer (strided rows), against loops. Window
   // shapes with strides and dilations, output rows shorter and longer than
   // a panel; a scalar zero point (the packed terms), per-row weight zero
-  // points and accumulation (the window matrix copied out first), and the
+  // points (the window matrix copied out first), accumulation, and the
   // dequantized store per row.
-  WindowsFn plain =
-      GetParam().isa == KILN_ISA_AVX512 ? kiln_ukernel_igemm_windows_avx512
-      : GetParam().isa == KILN_ISA_AVX2 ? kiln_ukernel_igemm_windows_avx2
-                                        : kiln_ukernel_igemm_windows_generic;
-  WindowsScaledFn scaled = GetParam().isa == KILN_ISA_AVX512
-                               ? kiln_ukernel_igemm_windows_scaled_avx512
-                           : GetParam().isa == KILN_ISA_AVX2
-                               ? kiln_ukernel_igemm_windows_scaled_avx2
-                               : kiln_ukernel_igemm_windows_scaled_generic;
+  WindowsFn plain = GetParam().windows;
+  WindowsScaledFn scaled = GetParam().windowsScaled;
   std::mt19937 rng(57);
   struct Shape {
     int64_t n, c, h, w, m, kh, kw, sh, sw, dh, dw;

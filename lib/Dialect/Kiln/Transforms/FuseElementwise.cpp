@@ -108,8 +108,7 @@ struct KilnFuseElementwisePass
       // sums, copied into each next block's quantization, made one op read
       // seven tensors.
       return producer.getNumReductionLoops() == 0 &&
-             fullInputs(producer) <= 1 &&
-             bodySize(producer) <= limit &&
+             fullInputs(producer) <= 1 && bodySize(producer) <= limit &&
              bodySize(consumer.getBlock()) + bodySize(producer) <=
                  kMaxRecomputedBody;
     };

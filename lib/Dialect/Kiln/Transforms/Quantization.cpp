@@ -696,10 +696,10 @@ struct QuantizeConvInt8 : OpRewritePattern<ConvOp> {
     // than fp32; with them in float it is faster (5.5 -> 4.8 ms), and
     // ResNet-50, whose smallest have 64, loses 3 %.
     auto weightType = cast<RankedTensorType>(op.getWeight().getType());
-    if (!op->hasAttr(kCalibrationAttr) &&
-        weightType.getDimSize(0) * weightType.getDimSize(2) *
-                weightType.getDimSize(3) <
-            kMinDynamicConvIntensity)
+    if (!op->hasAttr(kCalibrationAttr) && weightType.getDimSize(0) *
+                                                  weightType.getDimSize(2) *
+                                                  weightType.getDimSize(3) <
+                                              kMinDynamicConvIntensity)
       return failure();
     auto resultType = cast<RankedTensorType>(op.getType());
     if (ShapedType::isDynamic(resultType.getDimSize(2)) ||
