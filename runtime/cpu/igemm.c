@@ -59,16 +59,30 @@
 /* A packed 32-bit unit, read where it was written as bytes or int16. */
 typedef int32_t unit_t __attribute__((may_alias));
 
+/* How a microkernel that converts in registers stores a tile: the int32
+ * sum times scale[j] (times row_scale[i] when not NULL) as f32; requantized,
+ * plus offset[j] (row_offset[i]) too, clamped to [lo, hi], rounded to the
+ * nearest integer (ties to even) and stored as one byte. With accumulate
+ * the int32 sum of the earlier K blocks is read from `partial` (rows
+ * partial_rs apart) when not NULL, else from C. */
+typedef struct tile_out {
+  const float *scale, *row_scale, *offset, *row_offset;
+  const int32_t *partial;
+  int64_t partial_rs;
+  int requant;
+  float lo, hi;
+} tile_out;
+
 /* A microkernel: C[r][j] (+)= the product of an A panel's first ROWS rows
  * (ROWS fixed per kernel) and a B panel's columns, plus the A panel's terms
  * (after its units) and the B terms `bt` (after the B panel's units, or
  * computed apart for a B the compiler packed),
  * over `groups` packed units of k; stores columns j < nv (the kernel's
- * width or fewer), rows `rs` elements apart. */
+ * width or fewer), rows `rs` elements apart: int32, or as `out` says (only
+ * kernels with `scales` take one). */
 typedef void (*micro_fn)(int64_t groups, const unit_t *a, const unit_t *at,
-                         const unit_t *b, const unit_t *bt, int32_t *c,
-                         int64_t rs, int64_t nv, int accumulate,
-                         const float *scale, const float *row_scale);
+                         const unit_t *b, const unit_t *bt, void *c, int64_t rs,
+                         int64_t nv, int accumulate, const tile_out *out);
 
 /* How a packer stores one operand. Elements are u8 when `is_unsigned`; the
  * bytes format stores them as u8 when `stored_unsigned` (A) or as s8 (B),
@@ -104,9 +118,8 @@ __attribute__((target("avx512f"))) static inline __mmask16 lanes(int64_t n) {
 #define DEFINE_MICRO_VNNI(name, ROWS, HALVES)                                  \
   __attribute__((target("avx512f,avx512bw,avx512vnni"))) static void name(     \
       int64_t groups, const unit_t *restrict a, const unit_t *restrict at,     \
-      const unit_t *restrict b, const unit_t *restrict bt,                     \
-      int32_t *restrict c, int64_t rs, int64_t nv, int accumulate,             \
-      const float *restrict scale, const float *restrict row_scale) {          \
+      const unit_t *restrict b, const unit_t *restrict bt, void *restrict c,   \
+      int64_t rs, int64_t nv, int accumulate, const tile_out *restrict out) {  \
     __m512i acc[ROWS][HALVES];                                                 \
     for (int i = 0; i < ROWS; ++i)                                             \
       for (int h = 0; h < HALVES; ++h)                                         \
@@ -130,27 +143,42 @@ __attribute__((target("avx512f"))) static inline __mmask16 lanes(int64_t n) {
       terms[h] = _mm512_loadu_si512(bt + 16 * h);                              \
       mask[h] = lanes(nv - 16 * h);                                            \
     }                                                                          \
+    int requant = out && out->requant;                                         \
     for (int i = 0; i < ROWS; ++i) {                                           \
-      int32_t *row = c + i * rs;                                               \
+      int32_t *row = (int32_t *)c + i * rs;                                    \
+      int8_t *bytes = (int8_t *)c + i * rs;                                    \
+      const int32_t *earlier =                                                 \
+          out && out->partial ? out->partial + i * out->partial_rs : row;      \
       __m512i ri = _mm512_set1_epi32(at[i]);                                   \
       for (int h = 0; h < HALVES; ++h) {                                       \
         __m512i x =                                                            \
             _mm512_add_epi32(acc[i][h], _mm512_add_epi32(terms[h], ri));       \
         if (accumulate)                                                        \
           x = _mm512_add_epi32(                                                \
-              x, _mm512_maskz_loadu_epi32(mask[h], row + 16 * h));             \
-        if (scale) {                                                           \
-          /* Dequantized: the exact sum in f32 times the column scales (and    \
-           * the row's). */                                                    \
-          __m512 y =                                                           \
-              _mm512_mul_ps(_mm512_cvtepi32_ps(x),                             \
-                            _mm512_maskz_loadu_ps(mask[h], scale + 16 * h));   \
-          if (row_scale)                                                       \
-            y = _mm512_mul_ps(y, _mm512_set1_ps(row_scale[i]));                \
+              x, _mm512_maskz_loadu_epi32(mask[h], earlier + 16 * h));         \
+        if (!out) {                                                            \
+          _mm512_mask_storeu_epi32(row + 16 * h, mask[h], x);                  \
+          continue;                                                            \
+        }                                                                      \
+        /* The exact sum in f32 times the column scales (and the row's). */    \
+        __m512 y = _mm512_mul_ps(                                              \
+            _mm512_cvtepi32_ps(x),                                             \
+            _mm512_maskz_loadu_ps(mask[h], out->scale + 16 * h));              \
+        if (out->row_scale)                                                    \
+          y = _mm512_mul_ps(y, _mm512_set1_ps(out->row_scale[i]));             \
+        if (!requant) {                                                        \
           _mm512_mask_storeu_ps((float *)row + 16 * h, mask[h], y);            \
           continue;                                                            \
         }                                                                      \
-        _mm512_mask_storeu_epi32(row + 16 * h, mask[h], x);                    \
+        /* Requantized: offset, clamped, rounded, one byte each. */            \
+        y = _mm512_add_ps(                                                     \
+            y, _mm512_maskz_loadu_ps(mask[h], out->offset + 16 * h));          \
+        if (out->row_offset)                                                   \
+          y = _mm512_add_ps(y, _mm512_set1_ps(out->row_offset[i]));            \
+        y = _mm512_min_ps(_mm512_max_ps(y, _mm512_set1_ps(out->lo)),           \
+                          _mm512_set1_ps(out->hi));                            \
+        _mm512_mask_cvtepi32_storeu_epi8(bytes + 16 * h, mask[h],              \
+                                         _mm512_cvtps_epi32(y));               \
       }                                                                        \
     }                                                                          \
   }
@@ -209,10 +237,9 @@ store_avx2_tile(__m256i (*acc)[2], int rows, const unit_t *a, const unit_t *bt,
 #define DEFINE_MICRO_AVX2(name, ROWS)                                          \
   __attribute__((target("avx2,fma"))) static void name(                        \
       int64_t groups, const unit_t *restrict a, const unit_t *restrict at,     \
-      const unit_t *restrict b, const unit_t *restrict bt,                     \
-      int32_t *restrict c, int64_t rs, int64_t nv, int accumulate,             \
-      const float *scale, const float *row_scale) {                            \
-    (void)scale, (void)row_scale; /* dequantized through the tile buffer */    \
+      const unit_t *restrict b, const unit_t *restrict bt, void *restrict c,   \
+      int64_t rs, int64_t nv, int accumulate, const tile_out *out) {           \
+    (void)out; /* converted through the tile buffer */                         \
     __m256i acc[ROWS][2];                                                      \
     for (int i = 0; i < ROWS; ++i)                                             \
       acc[i][0] = acc[i][1] = _mm256_setzero_si256();                          \
@@ -246,10 +273,9 @@ DEFINE_MICRO_AVX2(micro_avx2_6, 6)
 #define DEFINE_MICRO_AVX2_NARROW(name, ROWS)                                   \
   __attribute__((target("avx2,fma"))) static void name(                        \
       int64_t groups, const unit_t *restrict a, const unit_t *restrict at,     \
-      const unit_t *restrict b, const unit_t *restrict bt,                     \
-      int32_t *restrict c, int64_t rs, int64_t nv, int accumulate,             \
-      const float *scale, const float *row_scale) {                            \
-    (void)scale, (void)row_scale; /* dequantized through the tile buffer */    \
+      const unit_t *restrict b, const unit_t *restrict bt, void *restrict c,   \
+      int64_t rs, int64_t nv, int accumulate, const tile_out *out) {           \
+    (void)out; /* converted through the tile buffer */                         \
     const __m256i ones = _mm256_set1_epi16(1);                                 \
     __m256i acc[ROWS][2];                                                      \
     for (int i = 0; i < ROWS; ++i)                                             \
@@ -283,10 +309,11 @@ DEFINE_MICRO_AVX2_NARROW(micro_avx2n_6, 6)
 #define DEFINE_MICRO_GENERIC(name, ROWS)                                       \
   static void name(int64_t groups, const unit_t *restrict a,                   \
                    const unit_t *restrict at, const unit_t *restrict b,        \
-                   const unit_t *restrict bt, int32_t *restrict c, int64_t rs, \
-                   int64_t nv, int accumulate, const float *scale,             \
-                   const float *row_scale) {                                   \
-    (void)scale, (void)row_scale; /* dequantized through the tile buffer */    \
+                   const unit_t *restrict bt, void *restrict out_c,            \
+                   int64_t rs, int64_t nv, int accumulate,                     \
+                   const tile_out *out) {                                      \
+    (void)out; /* converted through the tile buffer */                         \
+    int32_t *c = out_c;                                                        \
     int32_t acc[ROWS][16] = {{0}};                                             \
     for (int64_t g = 0; g < groups; ++g) {                                     \
       const uint8_t *ab = (const uint8_t *)a;                                  \
@@ -745,6 +772,17 @@ typedef struct problem {
    * a scale per row, per column or one). */
   const float *scale;
   int64_t scale_m, scale_n;
+  /* Requantizing output (requant != 0, with a scale): C holds bytes, at
+   * `bytes` (c unused), element (i, j) the scaled product plus
+   * offset[i * offset_m + j * offset_n], clamped to [lo, hi] and rounded
+   * to the nearest integer, ties to even. Products over more than one K
+   * block keep the earlier blocks' int32 sums in `partial` ([batch][m][n]). */
+  int requant;
+  int8_t *bytes;
+  const float *offset;
+  int64_t offset_m, offset_n;
+  float lo, hi;
+  int32_t *partial;
   /* B read through a convolution's windows (b_k, b_n unused), or NULL. */
   const windows *bw;
 } problem;
@@ -808,8 +846,9 @@ typedef struct scratch {
   int32_t *tile;
   /* The B terms of a column block of a compiler-packed B (nc units). */
   unit_t *bterms;
-  /* The column scales of a column block (nc) of a dequantized product. */
-  float *scales;
+  /* The column scales of a column block (nc) of a dequantized product,
+   * then (requantized) its column offsets. */
+  float *scales, *offsets;
   /* A panel's window elements gathered row by row (kc x nr bytes). */
   int8_t *gather;
   /* The row terms of a compiler-packed A block (mc). */
@@ -905,36 +944,52 @@ static void pack_windows(const kernel *kr, unit_t *dst, int64_t width,
   kr->pack(dst, width, width, kc, tmp, 1, width, mode);
 }
 
+/* A requantized value: y clamped to [lo, hi] (within +-2^22) and rounded
+ * to the nearest integer, ties to even (adding and taking away 1.5 * 2^23
+ * rounds so in the default rounding mode), as the byte stored. */
+static inline int8_t requantize(float y, float lo, float hi) {
+  y = y < lo ? lo : y > hi ? hi : y;
+  return (int8_t)(int32_t)((y + 12582912.0f) - 12582912.0f);
+}
+
 /* Multiplies a packed A block (rows [mb, me), panels `a_stride` units
  * apart) by the packed B panels [p0, p1) of the column block starting at
  * `jc` into C, K block depth kc (`last`: the product's last K block, where a
- * dequantizing C gets f32). The A terms follow each panel, or (a
- * compiler-packed A) lie in `aterms`, one per row; the B terms follow each
- * panel, or (a compiler-packed B) lie in `bterms`, nr per panel. */
+ * dequantizing C gets f32 and a requantizing one its bytes; before it, a
+ * requantizing product sums into `partial`). The A terms follow each panel,
+ * or (a compiler-packed A) lie in `aterms`, one per row; the B terms follow
+ * each panel, or (a compiler-packed B) lie in `bterms`, nr per panel. */
 static void macro_kernel(const kernel *kr, const problem *p, int32_t *c,
-                         const unit_t *apack, int64_t a_stride,
-                         const unit_t *aterms, const unit_t *bpack,
-                         int64_t panel_stride, const unit_t *bterms,
-                         const scratch *s, int64_t kc, int64_t mb, int64_t me,
-                         int64_t jc, int64_t ncur, int64_t p0, int64_t p1,
-                         int accumulate, int last) {
+                         int8_t *bytes, int32_t *partial, const unit_t *apack,
+                         int64_t a_stride, const unit_t *aterms,
+                         const unit_t *bpack, int64_t panel_stride,
+                         const unit_t *bterms, const scratch *s, int64_t kc,
+                         int64_t mb, int64_t me, int64_t jc, int64_t ncur,
+                         int64_t p0, int64_t p1, int accumulate, int last) {
   const int64_t mr = kr->mr, nr = kr->nr;
   int64_t groups = ceil_div(kc, kr->depth);
-  /* Scales that vary along both rows and columns go through the tile. */
-  int separable = !(p->scale_m && p->scale_n);
-  /* The column scales of this column block for kernels that dequantize in
-   * registers, read a whole panel at a time. */
-  const float *scales = NULL;
-  if (p->scale && last && kr->scales) {
-    for (int64_t q = p0 * nr; q < p1 * nr; ++q)
+  int convert = p->scale && last, requant = p->requant && last;
+  /* Factors that vary along both rows and columns go through the tile. */
+  int separable =
+      !(p->scale_m && p->scale_n) && !(requant && p->offset_m && p->offset_n);
+  /* The column scales (and offsets) of this column block for kernels that
+   * convert in registers, read a whole panel at a time. */
+  tile_out out = {.requant = requant, .lo = p->lo, .hi = p->hi};
+  if (convert && kr->scales) {
+    for (int64_t q = p0 * nr; q < p1 * nr; ++q) {
       s->scales[q] = jc + q >= p->n ? 0.0f
                      : p->scale_n   ? p->scale[(jc + q) * p->scale_n]
                      : p->scale_m   ? 1.0f
                                     : p->scale[0];
-    scales = s->scales;
+      if (requant)
+        s->offsets[q] = jc + q >= p->n ? 0.0f
+                        : p->offset_n  ? p->offset[(jc + q) * p->offset_n]
+                        : p->offset_m  ? 0.0f
+                                       : p->offset[0];
+    }
   }
-  /* Scales per row: the factors of a tile's rows. */
-  float row_factors[16];
+  /* Factors and offsets per row: those of a tile's rows. */
+  float row_factors[16], row_offsets[16];
   for (int64_t panel = p0; panel < p1; ++panel) {
     const unit_t *bp = bpack + panel * panel_stride;
     const unit_t *bt = bterms ? bterms + panel * nr : bp + groups * nr;
@@ -945,47 +1000,64 @@ static void macro_kernel(const kernel *kr, const problem *p, int32_t *c,
       int64_t mv = min64(mr, me - i);
       micro_fn micro =
           2 * nv <= nr && kr->narrow[mv] ? kr->narrow[mv] : kr->micro[mv];
-      int dequantize = p->scale && last;
-      if (p->c_n == 1 && (!dequantize || (kr->scales && separable))) {
-        const float *rows = NULL;
-        if (dequantize && p->scale_m) {
-          for (int64_t r = 0; r < mv; ++r)
-            row_factors[r] = p->scale[(i + r) * p->scale_m];
-          rows = row_factors;
-        }
-        micro(groups, ap, at, bp, bt, c + i * p->c_m + j, p->c_m, nv,
-              accumulate, dequantize ? scales + (j - jc) : NULL, rows);
+      if (p->requant && !last) {
+        micro(groups, ap, at, bp, bt, partial + i * p->n + j, p->n, nv,
+              accumulate, NULL);
         continue;
       }
-      /* Columns apart in C, or dequantized by a kernel that does not: through
-       * the tile buffer. */
-      micro(groups, ap, at, bp, bt, s->tile, nr, nv, 0, NULL, NULL);
-      if (dequantize) {
-        /* The last K block: C holds the int32 sum of the earlier ones (when
-         * accumulating), and gets the exact total, converted and scaled. */
-        const float *scale = p->scale + i * p->scale_m + j * p->scale_n;
-        for (int64_t ii = 0; ii < mv; ++ii) {
-          int32_t *row = c + (i + ii) * p->c_m + j * p->c_n;
-          const int32_t *from = s->tile + ii * nr;
-          for (int64_t jj = 0; jj < nv; ++jj) {
-            uint32_t x = (uint32_t)from[jj];
-            if (accumulate)
-              x += (uint32_t)row[jj * p->c_n];
-            float y =
-                (float)(int32_t)x * scale[ii * p->scale_m + jj * p->scale_n];
-            __builtin_memcpy(row + jj * p->c_n, &y, sizeof y);
+      if (p->c_n == 1 && (!convert || (kr->scales && separable))) {
+        const tile_out *o = NULL;
+        if (convert) {
+          out.scale = s->scales + (j - jc);
+          out.row_scale = out.offset = out.row_offset = NULL;
+          if (p->scale_m) {
+            for (int64_t r = 0; r < mv; ++r)
+              row_factors[r] = p->scale[(i + r) * p->scale_m];
+            out.row_scale = row_factors;
           }
+          if (requant) {
+            out.offset = s->offsets + (j - jc);
+            if (p->offset_m) {
+              for (int64_t r = 0; r < mv; ++r)
+                row_offsets[r] = p->offset[(i + r) * p->offset_m];
+              out.row_offset = row_offsets;
+            }
+          }
+          out.partial = requant && accumulate ? partial + i * p->n + j : NULL;
+          out.partial_rs = p->n;
+          o = &out;
         }
+        void *target = requant ? (void *)(bytes + i * p->c_m + j)
+                               : (void *)(c + i * p->c_m + j);
+        micro(groups, ap, at, bp, bt, target, p->c_m, nv, accumulate, o);
         continue;
       }
+      /* Columns apart in C, or converted by a kernel that does not: through
+       * the tile buffer. In the last K block C (partial, requantized) holds
+       * the int32 sum of the earlier ones when accumulating, and gets the
+       * exact total, converted. */
+      micro(groups, ap, at, bp, bt, s->tile, nr, nv, 0, NULL);
       for (int64_t ii = 0; ii < mv; ++ii) {
-        int32_t *row = c + (i + ii) * p->c_m + j * p->c_n;
+        int64_t r = i + ii;
+        int32_t *row = requant ? NULL : c + r * p->c_m + j * p->c_n;
         const int32_t *from = s->tile + ii * nr;
         for (int64_t jj = 0; jj < nv; ++jj) {
           uint32_t x = (uint32_t)from[jj];
           if (accumulate)
-            x += (uint32_t)row[jj * p->c_n];
-          row[jj * p->c_n] = (int32_t)x;
+            x += (uint32_t)(requant ? partial[r * p->n + j + jj]
+                                    : row[jj * p->c_n]);
+          if (!convert) {
+            row[jj * p->c_n] = (int32_t)x;
+            continue;
+          }
+          float y = (float)(int32_t)x *
+                    p->scale[r * p->scale_m + (j + jj) * p->scale_n];
+          if (requant)
+            bytes[r * p->c_m + (j + jj) * p->c_n] = requantize(
+                y + p->offset[r * p->offset_m + (j + jj) * p->offset_n], p->lo,
+                p->hi);
+          else
+            __builtin_memcpy(row + jj * p->c_n, &y, sizeof y);
         }
       }
     }
@@ -1033,7 +1105,10 @@ static void gemm_batch(const kernel *kr, const problem *p, int64_t bi,
                        int64_t gm, int64_t gn) {
   const int8_t *a = p->a + batch_offset(p, p->a_batch, bi);
   const int8_t *b = p->b + batch_offset(p, p->b_batch, bi);
-  int32_t *c = p->c + batch_offset(p, p->c_batch, bi);
+  int32_t *c = p->requant ? NULL : p->c + batch_offset(p, p->c_batch, bi);
+  int8_t *bytes =
+      p->requant ? p->bytes + batch_offset(p, p->c_batch, bi) : NULL;
+  int32_t *partial = p->partial ? p->partial + bi * p->m * p->n : NULL;
   pack_mode a_mode, b_mode;
   pack_modes(kr, p, &a_mode, &b_mode);
   const int64_t mr = kr->mr, nr = kr->nr;
@@ -1068,7 +1143,7 @@ static void gemm_batch(const kernel *kr, const problem *p, int64_t bi,
           const unit_t *aterms;
           const unit_t *apack =
               a_block(kr, p, a, &a_mode, s, mb, me, pc, kc, &a_stride, &aterms);
-          macro_kernel(kr, p, c, apack, a_stride, aterms,
+          macro_kernel(kr, p, c, bytes, partial, apack, a_stride, aterms,
                        prepacked + jc / nr * full_groups * nr +
                            pc / kr->depth * nr,
                        full_groups * nr, s->bterms, s, kc, mb, me, jc, ncur, p0,
@@ -1096,8 +1171,9 @@ static void gemm_batch(const kernel *kr, const problem *p, int64_t bi,
         const unit_t *aterms;
         const unit_t *apack =
             a_block(kr, p, a, &a_mode, s, mb, me, pc, kc, &a_stride, &aterms);
-        macro_kernel(kr, p, c, apack, a_stride, aterms, bpack, panel_stride,
-                     NULL, s, kc, mb, me, jc, ncur, p0, p1, accumulate, last);
+        macro_kernel(kr, p, c, bytes, partial, apack, a_stride, aterms, bpack,
+                     panel_stride, NULL, s, kc, mb, me, jc, ncur, p0, p1,
+                     accumulate, last);
       }
       /* A thread must not pack panels another still reads: the next K
        * block's when the grid has rows, the next column block's (split
@@ -1475,14 +1551,23 @@ static void run_problem(kiln_isa requested, const problem *p) {
   size_t tile_bytes = (size_t)(kr->mr * kr->nr) * sizeof(int32_t);
   /* Then the column scales of a dequantized product. */
   size_t scales_at = a_bytes + tile_bytes + (per_batch ? b_bytes : 0);
+  size_t scales_bytes = (size_t)(kr->nc + kr->nr) * sizeof(float);
   size_t gather_at =
-      scales_at + (p->scale ? (size_t)(kr->nc + kr->nr) * sizeof(float) : 0);
+      scales_at + (p->scale ? (p->requant ? 2 : 1) * scales_bytes : 0);
   size_t aterms_at =
       gather_at + (p->bw ? (size_t)(kr->kc * kr->nr + 63) / 64 * 64 : 0);
   size_t per_thread =
       aterms_at + (p->a_prepacked_mr ? (size_t)kr->mc * sizeof(unit_t) : 0);
   size_t shared = per_batch ? 0 : b_bytes;
   char *all = kiln_buffer_alloc(shared + per_thread * (size_t)threads);
+  /* A requantized product over several K blocks sums into int32 first. */
+  problem with_partial;
+  if (p->requant && p->k > kr->kc) {
+    with_partial = *p;
+    with_partial.partial =
+        kiln_buffer_alloc(sizeof(int32_t) * (size_t)(batches * p->m * p->n));
+    p = &with_partial;
+  }
 #pragma omp parallel num_threads(threads) if (threads > 1)
   {
     int id = omp_get_thread_num(), count = omp_get_num_threads();
@@ -1491,6 +1576,7 @@ static void run_problem(kiln_isa requested, const problem *p) {
                  (int32_t *)(mine + a_bytes),
                  NULL,
                  (float *)(mine + scales_at),
+                 (float *)(mine + scales_at + scales_bytes),
                  (int8_t *)(mine + gather_at),
                  (unit_t *)(mine + aterms_at)};
     if (p->b_prepacked_nr) {
@@ -1517,6 +1603,8 @@ static void run_problem(kiln_isa requested, const problem *p) {
     }
   }
   kiln_buffer_free(all);
+  if (p == &with_partial)
+    kiln_buffer_free(with_partial.partial);
 }
 
 /* A zero point's value i (its operand's signedness). */
@@ -1608,16 +1696,23 @@ static void run_igemm(kiln_isa isa, problem *p, const int8_t *za, int64_t za_m,
       q.c_m = p->n;
       q.c_n = 1;
       q.scale = NULL;
+      q.requant = 0;
       q.accumulate = 0;
       run_igemm(isa, &q, za, za_m, za_value, zb, zb_n, zb_value);
       for (int64_t bi = 0; bi < batches; ++bi) {
-        float *c = (float *)(p->c + batch_offset(p, p->c_batch, bi));
+        int64_t at = batch_offset(p, p->c_batch, bi);
         const int32_t *from = tmp + bi * p->m * p->n;
         for (int64_t i = 0; i < p->m; ++i)
           for (int64_t j = 0; j < p->n; ++j) {
             float x = (float)from[i * p->n + j] *
                       p->scale[i * p->scale_m + j * p->scale_n];
-            float *out = c + i * p->c_m + j * p->c_n;
+            if (p->requant) {
+              p->bytes[at + i * p->c_m + j * p->c_n] =
+                  requantize(x + p->offset[i * p->offset_m + j * p->offset_n],
+                             p->lo, p->hi);
+              continue;
+            }
+            float *out = (float *)(p->c + at) + i * p->c_m + j * p->c_n;
             *out = p->accumulate ? *out + x : x;
           }
       }
@@ -1641,16 +1736,33 @@ static void run_igemm(kiln_isa isa, problem *p, const int8_t *za, int64_t za_m,
                         (int32_t)zb_value);
 }
 
+/* How the scaled and requantized entry points convert C (see
+ * KILN_IGEMM_SCALE_ARGS and KILN_IGEMM_REQUANT_ARGS); NULL: int32 C. */
+typedef struct conversion {
+  const float *scale;
+  int64_t scale_m, scale_n;
+  int requant;
+  const float *offset;
+  int64_t offset_m, offset_n;
+  float lo, hi;
+} conversion;
+
 /* What every entry point's problem takes from its arguments (named as in
- * KILN_IGEMM_ARGS), and the descriptor fields none reads. */
+ * KILN_IGEMM_ARGS, with the conversion `cv`), and the descriptor fields none
+ * reads. */
 #define PROBLEM_COMMON_FIELDS                                                  \
   .batch0 = batch0, .batch1 = batch1, .m = m, .n = n, .k = k,                  \
   .a = a_aligned + a_offset, .b = b_aligned + b_offset,                        \
   .c = c_aligned + c_offset, .a_batch = {a_batch0, a_batch1},                  \
   .c_batch = {c_batch0, c_batch1}, .a_m = a_m, .a_k = a_k, .c_m = c_m,         \
   .c_n = c_n, .a_unsigned = a_unsigned != 0, .b_unsigned = b_unsigned != 0,    \
-  .accumulate = accumulate != 0, .scale = scale, .scale_m = scale_m,           \
-  .scale_n = scale_n
+  .accumulate = accumulate != 0, .scale = cv ? cv->scale : NULL,               \
+  .scale_m = cv ? cv->scale_m : 0, .scale_n = cv ? cv->scale_n : 0,            \
+  .requant = cv && cv->requant,                                                \
+  .bytes = cv && cv->requant ? (int8_t *)c_aligned + c_offset : NULL,          \
+  .offset = cv ? cv->offset : NULL, .offset_m = cv ? cv->offset_m : 0,         \
+  .offset_n = cv ? cv->offset_n : 0, .lo = cv ? cv->lo : 0,                    \
+  .hi = cv ? cv->hi : 0
 #define IGNORE_DESCRIPTOR_FIELDS                                               \
   (void)a_allocated, (void)b_allocated, (void)c_allocated, (void)za_allocated, \
       (void)zb_allocated, (void)a_zero, (void)b_zero, (void)c_zero,            \
@@ -1706,22 +1818,7 @@ static int8_t *take_a_packing(kiln_isa isa, problem *p, int64_t height,
   return matrix;
 }
 
-static void igemm_scaled(kiln_isa isa, const float *scale, int64_t scale_m,
-                         int64_t scale_n, KILN_IGEMM_ARGS);
-
-static void igemm(kiln_isa isa, KILN_IGEMM_ARGS) {
-  igemm_scaled(isa, NULL, 0, 0, batch0, batch1, m, n, k, a_allocated, a_aligned,
-               a_zero, a_offset, a_batch0, a_batch1, a_m, a_k, a_panel_height,
-               a_format, a_block_depth, b_allocated, b_aligned, b_zero,
-               b_offset, b_batch0, b_batch1, b_k, b_n, c_allocated, c_aligned,
-               c_zero, c_offset, c_batch0, c_batch1, c_m, c_n, za_allocated,
-               za_aligned, za_zero, za_offset, za_m, zb_allocated, zb_aligned,
-               zb_zero, zb_offset, zb_n, za_value, zb_value, a_unsigned,
-               b_unsigned, zero_points, accumulate);
-}
-
-static void igemm_scaled(kiln_isa isa, const float *scale, int64_t scale_m,
-                         int64_t scale_n, KILN_IGEMM_ARGS) {
+static void igemm_scaled(kiln_isa isa, const conversion *cv, KILN_IGEMM_ARGS) {
   IGNORE_DESCRIPTOR_FIELDS;
   problem p = {PROBLEM_COMMON_FIELDS, .b_batch = {b_batch0, b_batch1},
                .b_k = b_k, .b_n = b_n};
@@ -1734,12 +1831,12 @@ static void igemm_scaled(kiln_isa isa, const float *scale, int64_t scale_m,
   kiln_buffer_free(a_matrix);
 }
 
-/* A window-read product (see KILN_IGEMM_WINDOWS_ARGS), dequantized when
- * `scale` is not NULL. Zero points per row or column, which the correction
+/* A window-read product (see KILN_IGEMM_WINDOWS_ARGS), converted as `cv`
+ * says when not NULL. Zero points per row or column, which the correction
  * pass applies with B's column sums, and a dequantized product added to C
  * (computed into int32 first) run on the window matrix copied out first. */
-static void igemm_windows(kiln_isa isa, const float *scale, int64_t scale_m,
-                          int64_t scale_n, KILN_IGEMM_WINDOWS_ARGS) {
+static void igemm_windows(kiln_isa isa, const conversion *cv,
+                          KILN_IGEMM_WINDOWS_ARGS) {
   IGNORE_DESCRIPTOR_FIELDS;
   windows w = {.s_c = b_c,
                .s_h = b_h,
@@ -1760,8 +1857,8 @@ static void igemm_windows(kiln_isa isa, const float *scale, int64_t scale_m,
       (za && za_m != 0 && m > 1) || (zb && zb_n != 0 && n > 1);
   int8_t *a_matrix = take_a_packing(isa, &p, a_panel_height, a_format,
                                     a_block_depth, vector_zero_points);
-  if ((vector_zero_points || (accumulate && scale)) && m > 0 && n > 0 &&
-      k > 0 && batch0 > 0 && batch1 > 0) {
+  if ((vector_zero_points || (accumulate && cv)) && m > 0 && n > 0 && k > 0 &&
+      batch0 > 0 && batch1 > 0) {
     int64_t batches = batch0 * batch1;
     matrix = kiln_buffer_alloc((size_t)(batches * k * n));
     for (int64_t bi = 0; bi < batches; ++bi) {
@@ -1784,39 +1881,6 @@ static void igemm_windows(kiln_isa isa, const float *scale, int64_t scale_m,
   kiln_buffer_free(a_matrix);
 }
 
-#define DEFINE_WINDOWS_ENTRY_POINTS(suffix, isa)                               \
-  KILN_EXPORT void kiln_ukernel_igemm_windows_##suffix(                        \
-      KILN_IGEMM_WINDOWS_ARGS) {                                               \
-    igemm_windows(isa, NULL, 0, 0, batch0, batch1, m, n, k, a_allocated,       \
-                  a_aligned, a_zero, a_offset, a_batch0, a_batch1, a_m, a_k,   \
-                  a_panel_height, a_format, a_block_depth, b_allocated,        \
-                  b_aligned, b_zero, b_offset, b_batch0, b_batch1, b_c, b_h,   \
-                  b_w, kernel_h, kernel_w, stride_h, stride_w, dilation_h,     \
-                  dilation_w, out_w, c_allocated, c_aligned, c_zero, c_offset, \
-                  c_batch0, c_batch1, c_m, c_n, za_allocated, za_aligned,      \
-                  za_zero, za_offset, za_m, zb_allocated, zb_aligned, zb_zero, \
-                  zb_offset, zb_n, za_value, zb_value, a_unsigned, b_unsigned, \
-                  zero_points, accumulate);                                    \
-  }                                                                            \
-  KILN_EXPORT void kiln_ukernel_igemm_windows_scaled_##suffix(                 \
-      KILN_IGEMM_WINDOWS_ARGS, KILN_IGEMM_SCALE_ARGS) {                        \
-    (void)s_allocated, (void)s_zero;                                           \
-    igemm_windows(                                                             \
-        isa, s_aligned + s_offset, s_m, s_n, batch0, batch1, m, n, k,          \
-        a_allocated, a_aligned, a_zero, a_offset, a_batch0, a_batch1, a_m,     \
-        a_k, a_panel_height, a_format, a_block_depth, b_allocated, b_aligned,  \
-        b_zero, b_offset, b_batch0, b_batch1, b_c, b_h, b_w, kernel_h,         \
-        kernel_w, stride_h, stride_w, dilation_h, dilation_w, out_w,           \
-        c_allocated, c_aligned, c_zero, c_offset, c_batch0, c_batch1, c_m,     \
-        c_n, za_allocated, za_aligned, za_zero, za_offset, za_m, zb_allocated, \
-        zb_aligned, zb_zero, zb_offset, zb_n, za_value, zb_value, a_unsigned,  \
-        b_unsigned, zero_points, accumulate);                                  \
-  }
-
-DEFINE_WINDOWS_ENTRY_POINTS(avx512, KILN_ISA_AVX512)
-DEFINE_WINDOWS_ENTRY_POINTS(avx2, KILN_ISA_AVX2)
-DEFINE_WINDOWS_ENTRY_POINTS(generic, KILN_ISA_GENERIC)
-
 KILN_EXPORT void kiln_ukernel_igemm_lhs_packing(kiln_isa isa,
                                                 int64_t *panel_height,
                                                 int64_t *format,
@@ -1838,23 +1902,7 @@ KILN_EXPORT void kiln_ukernel_igemm_packing(kiln_isa isa, int narrow,
   *block_depth = kr->kc;
 }
 
-static void igemm_packed_scaled(kiln_isa requested, const float *scale,
-                                int64_t scale_m, int64_t scale_n,
-                                KILN_IGEMM_PACKED_ARGS);
-
-static void igemm_packed(kiln_isa requested, KILN_IGEMM_PACKED_ARGS) {
-  igemm_packed_scaled(
-      requested, NULL, 0, 0, batch0, batch1, m, n, k, a_allocated, a_aligned,
-      a_zero, a_offset, a_batch0, a_batch1, a_m, a_k, b_allocated, b_aligned,
-      b_zero, b_offset, b_panel_width, b_format, b_block_depth, c_allocated,
-      c_aligned, c_zero, c_offset, c_batch0, c_batch1, c_m, c_n, za_allocated,
-      za_aligned, za_zero, za_offset, za_m, zb_allocated, zb_aligned, zb_zero,
-      zb_offset, zb_n, za_value, zb_value, a_unsigned, b_unsigned, zero_points,
-      accumulate);
-}
-
-static void igemm_packed_scaled(kiln_isa requested, const float *scale,
-                                int64_t scale_m, int64_t scale_n,
+static void igemm_packed_scaled(kiln_isa requested, const conversion *cv,
                                 KILN_IGEMM_PACKED_ARGS) {
   IGNORE_DESCRIPTOR_FIELDS;
   problem p = {PROBLEM_COMMON_FIELDS, .b_prepacked_nr = b_panel_width,
@@ -1884,70 +1932,75 @@ static void igemm_packed_scaled(kiln_isa requested, const float *scale,
   kiln_buffer_free(unpacked);
 }
 
-#define DEFINE_ENTRY_POINT(suffix, isa)                                        \
-  KILN_EXPORT void kiln_ukernel_igemm_##suffix(KILN_IGEMM_ARGS) {              \
-    igemm(isa, batch0, batch1, m, n, k, a_allocated, a_aligned, a_zero,        \
-          a_offset, a_batch0, a_batch1, a_m, a_k, a_panel_height, a_format,    \
-          a_block_depth, b_allocated, b_aligned, b_zero, b_offset, b_batch0,   \
-          b_batch1, b_k, b_n, c_allocated, c_aligned, c_zero, c_offset,        \
-          c_batch0, c_batch1, c_m, c_n, za_allocated, za_aligned, za_zero,     \
-          za_offset, za_m, zb_allocated, zb_aligned, zb_zero, zb_offset, zb_n, \
-          za_value, zb_value, a_unsigned, b_unsigned, zero_points,             \
-          accumulate);                                                         \
-  }
+/* The arguments of each family of entry points, by name, as the internal
+ * functions take them after the conversion. */
+#define IGEMM_ARG_NAMES                                                        \
+  batch0, batch1, m, n, k, a_allocated, a_aligned, a_zero, a_offset, a_batch0, \
+      a_batch1, a_m, a_k, a_panel_height, a_format, a_block_depth,             \
+      b_allocated, b_aligned, b_zero, b_offset, b_batch0, b_batch1, b_k, b_n,  \
+      c_allocated, c_aligned, c_zero, c_offset, c_batch0, c_batch1, c_m, c_n,  \
+      za_allocated, za_aligned, za_zero, za_offset, za_m, zb_allocated,        \
+      zb_aligned, zb_zero, zb_offset, zb_n, za_value, zb_value, a_unsigned,    \
+      b_unsigned, zero_points, accumulate
+#define IGEMM_PACKED_ARG_NAMES                                                 \
+  batch0, batch1, m, n, k, a_allocated, a_aligned, a_zero, a_offset, a_batch0, \
+      a_batch1, a_m, a_k, b_allocated, b_aligned, b_zero, b_offset,            \
+      b_panel_width, b_format, b_block_depth, c_allocated, c_aligned, c_zero,  \
+      c_offset, c_batch0, c_batch1, c_m, c_n, za_allocated, za_aligned,        \
+      za_zero, za_offset, za_m, zb_allocated, zb_aligned, zb_zero, zb_offset,  \
+      zb_n, za_value, zb_value, a_unsigned, b_unsigned, zero_points,           \
+      accumulate
+#define IGEMM_WINDOWS_ARG_NAMES                                                \
+  batch0, batch1, m, n, k, a_allocated, a_aligned, a_zero, a_offset, a_batch0, \
+      a_batch1, a_m, a_k, a_panel_height, a_format, a_block_depth,             \
+      b_allocated, b_aligned, b_zero, b_offset, b_batch0, b_batch1, b_c, b_h,  \
+      b_w, kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w,     \
+      out_w, c_allocated, c_aligned, c_zero, c_offset, c_batch0, c_batch1,     \
+      c_m, c_n, za_allocated, za_aligned, za_zero, za_offset, za_m,            \
+      zb_allocated, zb_aligned, zb_zero, zb_offset, zb_n, za_value, zb_value,  \
+      a_unsigned, b_unsigned, zero_points, accumulate
 
-#define DEFINE_PACKED_ENTRY_POINT(suffix, isa)                                 \
-  KILN_EXPORT void kiln_ukernel_igemm_packed_##suffix(                         \
-      KILN_IGEMM_PACKED_ARGS) {                                                \
-    igemm_packed(isa, batch0, batch1, m, n, k, a_allocated, a_aligned, a_zero, \
-                 a_offset, a_batch0, a_batch1, a_m, a_k, b_allocated,          \
-                 b_aligned, b_zero, b_offset, b_panel_width, b_format,         \
-                 b_block_depth, c_allocated, c_aligned, c_zero, c_offset,      \
-                 c_batch0, c_batch1, c_m, c_n, za_allocated, za_aligned,       \
-                 za_zero, za_offset, za_m, zb_allocated, zb_aligned, zb_zero,  \
-                 zb_offset, zb_n, za_value, zb_value, a_unsigned, b_unsigned,  \
-                 zero_points, accumulate);                                     \
-  }
+/* The conversions of the scaled and requantized entry points. */
+#define SCALED_CONVERSION                                                      \
+  (void)s_allocated, (void)s_zero;                                             \
+  conversion cv = {                                                            \
+      .scale = s_aligned + s_offset, .scale_m = s_m, .scale_n = s_n}
+#define REQUANT_CONVERSION                                                     \
+  SCALED_CONVERSION;                                                           \
+  (void)o_allocated, (void)o_zero;                                             \
+  cv.requant = 1;                                                              \
+  cv.offset = o_aligned + o_offset;                                            \
+  cv.offset_m = o_m;                                                           \
+  cv.offset_n = o_n;                                                           \
+  cv.lo = (float)q_lo;                                                         \
+  cv.hi = (float)q_hi
 
-/* The dequantizing entry points: C holds f32 (its descriptor typed int32_t
- * here), the scale view follows the other arguments. */
-#define DEFINE_SCALED_ENTRY_POINTS(suffix, isa)                                \
-  KILN_EXPORT void kiln_ukernel_igemm_scaled_##suffix(                         \
-      KILN_IGEMM_ARGS, KILN_UKERNEL_BUFFER_OF(float, s), int64_t s_m,          \
-      int64_t s_n) {                                                           \
-    (void)s_allocated, (void)s_zero;                                           \
-    igemm_scaled(isa, s_aligned + s_offset, s_m, s_n, batch0, batch1, m, n, k, \
-                 a_allocated, a_aligned, a_zero, a_offset, a_batch0, a_batch1, \
-                 a_m, a_k, a_panel_height, a_format, a_block_depth,            \
-                 b_allocated, b_aligned, b_zero, b_offset, b_batch0, b_batch1, \
-                 b_k, b_n, c_allocated, c_aligned, c_zero, c_offset, c_batch0, \
-                 c_batch1, c_m, c_n, za_allocated, za_aligned, za_zero,        \
-                 za_offset, za_m, zb_allocated, zb_aligned, zb_zero,           \
-                 zb_offset, zb_n, za_value, zb_value, a_unsigned, b_unsigned,  \
-                 zero_points, accumulate);                                     \
+/* One family (plain, packed or windows: `family` names its internal
+ * function, `ARGS` its argument list) for one ISA: int32, dequantized
+ * (scaled) and requantized C. */
+#define DEFINE_ENTRY_POINTS(prefix, suffix, isa, family, ARGS, NAMES)          \
+  KILN_EXPORT void kiln_ukernel_igemm_##prefix##suffix(ARGS) {                 \
+    family(isa, NULL, NAMES);                                                  \
   }                                                                            \
-  KILN_EXPORT void kiln_ukernel_igemm_packed_scaled_##suffix(                  \
-      KILN_IGEMM_PACKED_ARGS, KILN_UKERNEL_BUFFER_OF(float, s), int64_t s_m,   \
-      int64_t s_n) {                                                           \
-    (void)s_allocated, (void)s_zero;                                           \
-    igemm_packed_scaled(                                                       \
-        isa, s_aligned + s_offset, s_m, s_n, batch0, batch1, m, n, k,          \
-        a_allocated, a_aligned, a_zero, a_offset, a_batch0, a_batch1, a_m,     \
-        a_k, b_allocated, b_aligned, b_zero, b_offset, b_panel_width,          \
-        b_format, b_block_depth, c_allocated, c_aligned, c_zero, c_offset,     \
-        c_batch0, c_batch1, c_m, c_n, za_allocated, za_aligned, za_zero,       \
-        za_offset, za_m, zb_allocated, zb_aligned, zb_zero, zb_offset, zb_n,   \
-        za_value, zb_value, a_unsigned, b_unsigned, zero_points, accumulate);  \
+  KILN_EXPORT void kiln_ukernel_igemm_##prefix##scaled_##suffix(               \
+      ARGS, KILN_IGEMM_SCALE_ARGS) {                                           \
+    SCALED_CONVERSION;                                                         \
+    family(isa, &cv, NAMES);                                                   \
+  }                                                                            \
+  KILN_EXPORT void kiln_ukernel_igemm_##prefix##requantized_##suffix(          \
+      ARGS, KILN_IGEMM_SCALE_ARGS, KILN_IGEMM_REQUANT_ARGS) {                  \
+    REQUANT_CONVERSION;                                                        \
+    family(isa, &cv, NAMES);                                                   \
   }
 
-DEFINE_SCALED_ENTRY_POINTS(avx512, KILN_ISA_AVX512)
-DEFINE_SCALED_ENTRY_POINTS(avx2, KILN_ISA_AVX2)
-DEFINE_SCALED_ENTRY_POINTS(generic, KILN_ISA_GENERIC)
+#define DEFINE_ALL_ENTRY_POINTS(suffix, isa)                                   \
+  DEFINE_ENTRY_POINTS(, suffix, isa, igemm_scaled, KILN_IGEMM_ARGS,            \
+                      IGEMM_ARG_NAMES)                                         \
+  DEFINE_ENTRY_POINTS(packed_, suffix, isa, igemm_packed_scaled,               \
+                      KILN_IGEMM_PACKED_ARGS, IGEMM_PACKED_ARG_NAMES)          \
+  DEFINE_ENTRY_POINTS(windows_, suffix, isa, igemm_windows,                    \
+                      KILN_IGEMM_WINDOWS_ARGS, IGEMM_WINDOWS_ARG_NAMES)
 
-DEFINE_PACKED_ENTRY_POINT(avx512, KILN_ISA_AVX512)
-DEFINE_PACKED_ENTRY_POINT(avx2, KILN_ISA_AVX2)
-DEFINE_PACKED_ENTRY_POINT(generic, KILN_ISA_GENERIC)
-
-DEFINE_ENTRY_POINT(avx512, KILN_ISA_AVX512)
-DEFINE_ENTRY_POINT(avx2, KILN_ISA_AVX2)
-DEFINE_ENTRY_POINT(generic, KILN_ISA_GENERIC)
+DEFINE_ALL_ENTRY_POINTS(avx512, KILN_ISA_AVX512)
+DEFINE_ALL_ENTRY_POINTS(avx2, KILN_ISA_AVX2)
+DEFINE_ALL_ENTRY_POINTS(generic, KILN_ISA_GENERIC)

@@ -199,9 +199,37 @@ void kiln_ukernel_igemm_packed_scaled_avx2(KILN_IGEMM_PACKED_ARGS,
 void kiln_ukernel_igemm_packed_scaled_generic(KILN_IGEMM_PACKED_ARGS,
                                               KILN_IGEMM_SCALE_ARGS);
 
-/* The same products (plain and dequantized) with B a convolution's window
- * matrix read where the windows lie (the compiler's kiln.im2col fused into
- * the product): B is k x n with k = c * kernel_h * kernel_w + i * kernel_w
+/* The same products requantized in the tile store: C holds bytes (its
+ * descriptor is typed int32_t above, its offset and strides count bytes),
+ * element (i, j) being the dequantized product (as KILN_IGEMM_SCALE_ARGS)
+ * plus o[i * o_m + j * o_n] (at most one stride nonzero), clamped to
+ * [q_lo, q_hi] and rounded to the nearest integer, ties to even: u8 or s8
+ * by the range. C starts from zero (accumulate is 0). */
+#define KILN_IGEMM_REQUANT_ARGS                                                \
+  KILN_UKERNEL_BUFFER_OF(float, o), int64_t o_m, int64_t o_n, int64_t q_lo,    \
+      int64_t q_hi
+void kiln_ukernel_igemm_requantized_avx512(KILN_IGEMM_ARGS,
+                                           KILN_IGEMM_SCALE_ARGS,
+                                           KILN_IGEMM_REQUANT_ARGS);
+void kiln_ukernel_igemm_requantized_avx2(KILN_IGEMM_ARGS, KILN_IGEMM_SCALE_ARGS,
+                                         KILN_IGEMM_REQUANT_ARGS);
+void kiln_ukernel_igemm_requantized_generic(KILN_IGEMM_ARGS,
+                                            KILN_IGEMM_SCALE_ARGS,
+                                            KILN_IGEMM_REQUANT_ARGS);
+void kiln_ukernel_igemm_packed_requantized_avx512(KILN_IGEMM_PACKED_ARGS,
+                                                  KILN_IGEMM_SCALE_ARGS,
+                                                  KILN_IGEMM_REQUANT_ARGS);
+void kiln_ukernel_igemm_packed_requantized_avx2(KILN_IGEMM_PACKED_ARGS,
+                                                KILN_IGEMM_SCALE_ARGS,
+                                                KILN_IGEMM_REQUANT_ARGS);
+void kiln_ukernel_igemm_packed_requantized_generic(KILN_IGEMM_PACKED_ARGS,
+                                                   KILN_IGEMM_SCALE_ARGS,
+                                                   KILN_IGEMM_REQUANT_ARGS);
+
+/* The same products (plain, dequantized and requantized) with B a
+ * convolution's window matrix read where the windows lie (the compiler's
+ * kiln.im2col fused into the product): B is k x n with k = c * kernel_h *
+ * kernel_w + i * kernel_w
  * + j and n = oh * out_w + ow, element (k, n) at b's offset plus
  * c * b_c + (oh * stride_h + i * dilation_h) * b_h + (ow * stride_w + j *
  * dilation_w) * b_w (on an input already padded). */
@@ -227,6 +255,15 @@ void kiln_ukernel_igemm_windows_scaled_avx2(KILN_IGEMM_WINDOWS_ARGS,
                                             KILN_IGEMM_SCALE_ARGS);
 void kiln_ukernel_igemm_windows_scaled_generic(KILN_IGEMM_WINDOWS_ARGS,
                                                KILN_IGEMM_SCALE_ARGS);
+void kiln_ukernel_igemm_windows_requantized_avx512(KILN_IGEMM_WINDOWS_ARGS,
+                                                   KILN_IGEMM_SCALE_ARGS,
+                                                   KILN_IGEMM_REQUANT_ARGS);
+void kiln_ukernel_igemm_windows_requantized_avx2(KILN_IGEMM_WINDOWS_ARGS,
+                                                 KILN_IGEMM_SCALE_ARGS,
+                                                 KILN_IGEMM_REQUANT_ARGS);
+void kiln_ukernel_igemm_windows_requantized_generic(KILN_IGEMM_WINDOWS_ARGS,
+                                                    KILN_IGEMM_SCALE_ARGS,
+                                                    KILN_IGEMM_REQUANT_ARGS);
 
 /* The packing that kiln_ukernel_igemm_packed_<isa> wants for `isa` (for a
  * B of 7-bit values when `narrow`): panel width, format and K block, what

@@ -29,6 +29,14 @@ using PackedScaledFn = void (*)(KILN_IGEMM_PACKED_ARGS, KILN_IGEMM_SCALE_ARGS);
 using WindowsFn = void (*)(KILN_IGEMM_WINDOWS_ARGS);
 using WindowsScaledFn = void (*)(KILN_IGEMM_WINDOWS_ARGS,
                                  KILN_IGEMM_SCALE_ARGS);
+using RequantizedFn = void (*)(KILN_IGEMM_ARGS, KILN_IGEMM_SCALE_ARGS,
+                               KILN_IGEMM_REQUANT_ARGS);
+using PackedRequantizedFn = void (*)(KILN_IGEMM_PACKED_ARGS,
+                                     KILN_IGEMM_SCALE_ARGS,
+                                     KILN_IGEMM_REQUANT_ARGS);
+using WindowsRequantizedFn = void (*)(KILN_IGEMM_WINDOWS_ARGS,
+                                      KILN_IGEMM_SCALE_ARGS,
+                                      KILN_IGEMM_REQUANT_ARGS);
 
 /// The entry points of one instruction set.
 struct Variant {
@@ -40,6 +48,9 @@ struct Variant {
   PackedScaledFn packedScaled;
   WindowsFn windows;
   WindowsScaledFn windowsScaled;
+  RequantizedFn requantized;
+  PackedRequantizedFn packedRequantized;
+  WindowsRequantizedFn windowsRequantized;
 };
 
 #define KILN_VARIANT(isa, suffix)                                              \
@@ -50,7 +61,10 @@ struct Variant {
    kiln_ukernel_igemm_scaled_##suffix,                                         \
    kiln_ukernel_igemm_packed_scaled_##suffix,                                  \
    kiln_ukernel_igemm_windows_##suffix,                                        \
-   kiln_ukernel_igemm_windows_scaled_##suffix}
+   kiln_ukernel_igemm_windows_scaled_##suffix,                                 \
+   kiln_ukernel_igemm_requantized_##suffix,                                    \
+   kiln_ukernel_igemm_packed_requantized_##suffix,                             \
+   kiln_ukernel_igemm_windows_requantized_##suffix}
 
 const Variant kVariants[] = {KILN_VARIANT(KILN_ISA_AVX512, avx512),
                              KILN_VARIANT(KILN_ISA_AVX2, avx2),
@@ -605,6 +619,20 @@ TEST_P(IGemmTest, CompilerPackedB) {
       }
 }
 
+/// Element (i, j) of (A - za) B for row-major u8 A [m][k] and s8 B [k][n],
+/// za one value or one per row.
+int64_t unsignedBySigned(const std::vector<int8_t> &a,
+                         const std::vector<int8_t> &b,
+                         const std::vector<int8_t> &za, int64_t i, int64_t j,
+                         int64_t k, int64_t n) {
+  int64_t sum = 0;
+  for (int64_t q = 0; q < k; ++q)
+    sum +=
+        ((int64_t)(uint8_t)a[i * k + q] - (uint8_t)za[za.size() > 1 ? i : 0]) *
+        b[q * n + j];
+  return sum;
+}
+
 TEST_P(IGemmTest, DequantizedOutput) {
   // C in f32: the exact product times a single, per-column or per-row
   // scale, on the few-row path, the packed kernels over one and several K
@@ -632,11 +660,7 @@ TEST_P(IGemmTest, DequantizedOutput) {
       std::vector<float> expected(m * n), c(m * n, -1.0f);
       for (int64_t i = 0; i < m; ++i)
         for (int64_t j = 0; j < n; ++j) {
-          int64_t sum = 0;
-          for (int64_t q = 0; q < k; ++q)
-            sum += ((int64_t)(uint8_t)a[i * k + q] -
-                    (uint8_t)za[za.size() > 1 ? i : 0]) *
-                   b[q * n + j];
+          int64_t sum = unsignedBySigned(a, b, za, i, j, k, n);
           expected[i * n + j] = (float)sum * scale[perColumn ? j
                                                    : perRow  ? i
                                                              : 0];
@@ -751,6 +775,129 @@ TEST_P(IGemmTest, WindowProducts) {
                                << (&sh - shapes) << " variant " << variant;
       }
     }
+}
+
+/// What the requantizing store makes of exact sum `sum`: times `scale`,
+/// plus `offset`, clamped and rounded half to even (in the default
+/// rounding mode), as a byte.
+int8_t requantized(int64_t sum, float scale, float offset, int64_t lo,
+                   int64_t hi) {
+  float y = (float)sum * scale;
+  y = y + offset;
+  y = std::fmin(std::fmax(y, (float)lo), (float)hi);
+  return (int8_t)(int32_t)std::nearbyint(y);
+}
+
+TEST_P(IGemmTest, RequantizedOutput) {
+  // C in bytes: the exact product times a scale, plus an offset (one
+  // value, per column or per row), clamped to a u8 or s8 range (or a
+  // ReLU's) and rounded. Products on the few-row path, over one and
+  // several K blocks (the earlier blocks summed apart), with a
+  // compiler-packed A or B, per-row zero points (corrected after the
+  // product), and C rows apart in a larger buffer or columns apart.
+  std::mt19937 rng(67);
+  std::uniform_real_distribution<float> scales(0.0005f, 0.004f);
+  std::uniform_real_distribution<float> offsets(-20.0f, 140.0f);
+  const int64_t shapes[][3] = {{2, 50, 33}, {37, 70, 130}, {64, 100, 2100}};
+  for (const auto &shape : shapes)
+    for (int variant = 0; variant < 8; ++variant) {
+      int64_t m = shape[0], n = shape[1], k = shape[2];
+      // Factors: 0 one, 1 per column, 2 per row.
+      int kind = variant % 3;
+      bool perColumn = kind == 1, perRow = kind == 2;
+      bool packedB = variant == 3, packedA = variant == 4;
+      bool rowZeroPoints = variant == 5, columnsApart = variant == 6;
+      int64_t lo = variant == 7 ? -128 : variant == 1 ? 37 : 0;
+      int64_t hi = variant == 7 ? 127 : 255;
+      std::vector<int8_t> a = randomBytes(m * k, rng);
+      std::vector<int8_t> b = randomBytes(k * n, rng);
+      std::vector<int8_t> za = randomBytes(rowZeroPoints ? m : 1, rng);
+      std::vector<float> scale(perColumn ? n
+                               : perRow  ? m
+                                         : 1),
+          offset(scale.size());
+      for (float &v : scale)
+        v = scales(rng);
+      for (float &v : offset)
+        v = offsets(rng) + (lo < 0 ? -60.0f : 0.0f);
+      // C: rows 5 bytes longer than n (a padded buffer's interior), or
+      // transposed; bytes outside the view stay.
+      int64_t cm = columnsApart ? 1 : n + 5, cn = columnsApart ? m + 3 : 1;
+      std::vector<int8_t> c((size_t)(columnsApart ? n * cn : m * cm), 99);
+      std::vector<int8_t> expected = c;
+      for (int64_t i = 0; i < m; ++i)
+        for (int64_t j = 0; j < n; ++j) {
+          int64_t sum = unsignedBySigned(a, b, za, i, j, k, n);
+          size_t f = perColumn ? j : perRow ? i : 0;
+          expected[i * cm + j * cn] =
+              requantized(sum, scale[f], offset[f], lo, hi);
+        }
+      int32_t *cBase = reinterpret_cast<int32_t *>(c.data());
+      int64_t sm = perRow ? 1 : 0, sn = perColumn ? 1 : 0;
+      int64_t zam = za.size() > 1 ? 1 : 0;
+      if (packedB) {
+        int64_t width, format, block;
+        kiln_ukernel_igemm_packing(GetParam().isa, 0, &width, &format, &block);
+        std::vector<int8_t> packed =
+            packB(b, k, n, false, width, format, block);
+        GetParam().packedRequantized(
+            1, 1, m, n, k, a.data(), a.data(), 0, 0, 0, 0, k, 1, packed.data(),
+            packed.data(), 0, 0, width, format, block, cBase, cBase, 0, 0, 0, 0,
+            cm, cn, za.data(), za.data(), 0, 0, zam, b.data(), b.data(), 0, 0,
+            0, 0, 0, 1, 0, 1, 0, scale.data(), scale.data(), 0, 0, sm, sn,
+            offset.data(), offset.data(), 0, 0, sm, sn, lo, hi);
+      } else {
+        int64_t height = 0, format = 0, block = 0;
+        std::vector<int8_t> lhs = a;
+        if (packedA) {
+          kiln_ukernel_igemm_lhs_packing(GetParam().isa, &height, &format,
+                                         &block);
+          lhs = packA(a, m, k, true, height, format, block);
+        }
+        GetParam().requantized(
+            1, 1, m, n, k, lhs.data(), lhs.data(), 0, 0, 0, 0, k, 1, height,
+            format, block, b.data(), b.data(), 0, 0, 0, 0, n, 1, cBase, cBase,
+            0, 0, 0, 0, cm, cn, za.data(), za.data(), 0, 0, zam, b.data(),
+            b.data(), 0, 0, 0, 0, 0, 1, 0, 1, 0, scale.data(), scale.data(), 0,
+            0, sm, sn, offset.data(), offset.data(), 0, 0, sm, sn, lo, hi);
+      }
+      for (size_t e = 0; e < c.size(); ++e)
+        ASSERT_EQ(c[e], expected[e])
+            << GetParam().name << " m=" << m << " n=" << n << " k=" << k
+            << " variant " << variant << " element " << e;
+    }
+  // A window-read product over two K blocks, per-row factors, a ReLU's
+  // range.
+  int64_t channels = 130, h = 6, w = 9, mOut = 19, oh = 4, ow = 7;
+  int64_t kk = channels * 9, nn = oh * ow;
+  std::vector<int8_t> in = randomBytes(channels * h * w, rng);
+  std::vector<int8_t> weights = randomBytes(mOut * kk, rng);
+  std::vector<float> scale(mOut), offset(mOut);
+  for (int64_t i = 0; i < mOut; ++i) {
+    scale[i] = scales(rng) / 4;
+    offset[i] = offsets(rng);
+  }
+  int8_t zb = 3;
+  std::vector<int8_t> c(mOut * nn, 99), expected(c.size());
+  for (int64_t i = 0; i < mOut; ++i)
+    for (int64_t j = 0; j < nn; ++j) {
+      int64_t sum = 0;
+      for (int64_t q = 0; q < kk; ++q) {
+        int64_t ch = q / 9, wi = q % 9 / 3, wj = q % 3;
+        sum += (int64_t)weights[i * kk + q] *
+               ((int64_t)(uint8_t)in[(ch * h + j / ow + wi) * w + j % ow + wj] -
+                zb);
+      }
+      expected[i * nn + j] = requantized(sum, scale[i], offset[i], 10, 255);
+    }
+  int32_t *cBase = reinterpret_cast<int32_t *>(c.data());
+  GetParam().windowsRequantized(
+      1, 1, mOut, nn, kk, weights.data(), weights.data(), 0, 0, 0, 0, kk, 1, 0,
+      0, 0, in.data(), in.data(), 0, 0, 0, 0, h * w, w, 1, 3, 3, 1, 1, 1, 1, ow,
+      cBase, cBase, 0, 0, 0, 0, nn, 1, weights.data(), weights.data(), 0, 0, 0,
+      &zb, &zb, 0, 0, 0, 0, 0, 0, 1, 2, 0, scale.data(), scale.data(), 0, 0, 1,
+      0, offset.data(), offset.data(), 0, 0, 1, 0, 10, 255);
+  EXPECT_EQ(c, expected) << GetParam().name << " window-read product";
 }
 
 INSTANTIATE_TEST_SUITE_P(AllISAs, IGemmTest, ::testing::ValuesIn(kVariants),
