@@ -132,6 +132,8 @@ LogicalResult kiln::compileModel(MLIRContext &context,
   TargetOptions targetOptions;
   targetOptions.cpu = options.cpu;
   targetOptions.optLevel = options.optLevel;
+  targetOptions.disabledPasses.assign(options.disabledPasses.begin(),
+                                      options.disabledPasses.end());
   // The target checks its options (an unknown --cpu) before any work.
   std::string error;
   {

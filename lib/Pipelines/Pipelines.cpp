@@ -35,6 +35,16 @@ void kiln::buildKilnQuantization(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createKilnQuantizeInt8(quantize));
   pm.addNestedPass<func::FuncOp>(createKilnDecomposeQuantization());
   pm.addNestedPass<func::FuncOp>(createKilnInferShapes());
+  // The dequantization scales (activation scale times weight scales) and
+  // requantization constants become constants, which
+  // kiln-cpu-fuse-requantization folds into the kernels' stores; equal
+  // quantizations of one tensor merge.
+  if (options.optLevel < 2)
+    return;
+  if (!llvm::is_contained(options.disabledPasses, "kiln-fold-constants"))
+    pm.addNestedPass<func::FuncOp>(createKilnFoldConstants());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
 }
 
 void kiln::buildKilnGraphOptimizations(OpPassManager &pm,
@@ -89,6 +99,9 @@ void kiln::buildLinalgToLLVMPipeline(OpPassManager &pm,
   if (microkernels) {
     // Kernels are chosen first: a pad that the depthwise kernel adds itself
     // is not fused into its producer.
+    if (!llvm::is_contained(options.disabledPasses,
+                            "kiln-cpu-fuse-requantization"))
+      pm.addNestedPass<func::FuncOp>(createKilnCPUFuseRequantization());
     pm.addNestedPass<func::FuncOp>(
         createKilnCPUSelectKernels({options.isa.getValue()}));
     pm.addNestedPass<func::FuncOp>(createKilnCPUFusePadding());

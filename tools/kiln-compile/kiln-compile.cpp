@@ -81,7 +81,7 @@ int main(int argc, char **argv) {
       cl::value_desc("method"), cl::init("minmax"));
   cl::list<std::string> disablePasses(
       "disable-pass",
-      cl::desc("Leave a graph optimization pass out (repeatable or comma "
+      cl::desc("Leave a graph or code generation pass out (repeatable or comma "
                "separated), e.g. --disable-pass=kiln-fuse-attention"),
       cl::CommaSeparated, cl::value_desc("pass"));
   registerAsmPrinterCLOptions();

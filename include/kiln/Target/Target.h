@@ -27,6 +27,8 @@ struct TargetOptions {
   unsigned optLevel = 2;
   /// --cpu: the processor to generate code for; empty means the host.
   std::string cpu;
+  /// --disable-pass: passes of the codegen pipeline to leave out.
+  std::vector<std::string> disabledPasses;
 };
 
 /// What a target writes for a compiled module.

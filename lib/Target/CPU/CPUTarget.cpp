@@ -253,6 +253,7 @@ public:
     kiln::CPUPipelineOptions pipeline;
     pipeline.optLevel = options.optLevel;
     pipeline.isa = *isa;
+    pipeline.disabledPasses = options.disabledPasses;
     kiln::buildLinalgToLLVMPipeline(pm, pipeline);
     return success();
   }

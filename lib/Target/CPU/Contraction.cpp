@@ -3,9 +3,11 @@
 #include "Contraction.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Matchers.h"
 
+#include <cmath>
 #include <limits>
 
 using namespace mlir;
@@ -522,22 +524,13 @@ std::optional<Dequantization> cpu::matchDequantization(linalg::LinalgOp op) {
   // The scale: one value, or one per element of the innermost dim (a
   // column) or of the one before (a row); its other dims are broadcast
   // (constant 0).
-  AffineMap scaleMap = op.getMatchingIndexingMap(scale);
+  std::optional<int> along = rowOrColumnOperand(op, scale);
+  if (!along)
+    return std::nullopt;
   unsigned loops = op.getNumLoops();
-  Dequantization result{false, false};
-  for (AffineExpr e : scaleMap.getResults()) {
-    if (auto c = dyn_cast<AffineConstantExpr>(e); c && c.getValue() == 0)
-      continue;
-    auto dim = dyn_cast<AffineDimExpr>(e);
-    if (!dim || result.perColumn || result.perRow)
-      return std::nullopt;
-    if (dim.getPosition() == loops - 1)
-      result.perColumn = true;
-    else if (loops >= 2 && dim.getPosition() == loops - 2)
-      result.perRow = true;
-    else
-      return std::nullopt;
-  }
+  Dequantization result{
+      *along >= 0 && static_cast<unsigned>(*along) + 1 == loops,
+      *along >= 0 && static_cast<unsigned>(*along) + 2 == loops};
   Block *body = op.getBlock();
   if (body->getOperations().size() != 3)
     return std::nullopt;
@@ -555,6 +548,80 @@ std::optional<Dequantization> cpu::matchDequantization(linalg::LinalgOp op) {
       factor != body->getArgument(1))
     return std::nullopt;
   return result;
+}
+
+std::optional<int> kiln::cpu::rowOrColumnOperand(linalg::LinalgOp op,
+                                                 OpOperand *operand) {
+  unsigned loops = op.getNumLoops();
+  int along = -1;
+  for (AffineExpr e : op.getMatchingIndexingMap(operand).getResults()) {
+    if (auto c = dyn_cast<AffineConstantExpr>(e); c && c.getValue() == 0)
+      continue;
+    auto dim = dyn_cast<AffineDimExpr>(e);
+    if (!dim || along >= 0 || dim.getPosition() + 2 < loops)
+      return std::nullopt;
+    along = static_cast<int>(dim.getPosition());
+  }
+  return along;
+}
+
+std::optional<Requantization>
+kiln::cpu::matchRequantization(linalg::LinalgOp op) {
+  if (op.getNumDpsInputs() != 3 || op.getNumDpsInits() != 1 ||
+      op->getNumRegions() != 1 || op.getNumReductionLoops() != 0 ||
+      !op.getBlock())
+    return std::nullopt;
+  OpOperand *acc = op.getDpsInputOperand(0);
+  OpOperand *out = op.getDpsInitOperand(0);
+  if (!getElementTypeOrSelf(acc->get().getType()).isInteger(32) ||
+      !getElementTypeOrSelf(out->get().getType()).isInteger(8) ||
+      !op.getMatchingIndexingMap(acc).isIdentity() ||
+      !op.getMatchingIndexingMap(out).isIdentity())
+    return std::nullopt;
+  for (unsigned i = 1; i < 3; ++i)
+    if (!getElementTypeOrSelf(op.getDpsInputOperand(i)->get().getType())
+             .isF32() ||
+        !rowOrColumnOperand(op, op.getDpsInputOperand(i)))
+      return std::nullopt;
+  // sitofp, mulf scale, addf offset, maximumf lo, minimumf hi, roundeven,
+  // fptoui (fptosi), yield.
+  Block *body = op.getBlock();
+  if (body->getOperations().size() != 8)
+    return std::nullopt;
+  auto it = body->begin();
+  auto widen = dyn_cast<arith::SIToFPOp>(*it++);
+  auto mul = dyn_cast<arith::MulFOp>(*it++);
+  auto add = dyn_cast<arith::AddFOp>(*it++);
+  auto lower = dyn_cast<arith::MaximumFOp>(*it++);
+  auto upper = dyn_cast<arith::MinimumFOp>(*it++);
+  auto round = dyn_cast<math::RoundEvenOp>(*it++);
+  Operation *narrow = &*it++;
+  auto yield = dyn_cast<linalg::YieldOp>(*it);
+  FloatAttr lo, hi;
+  if (!widen || !mul || !add || !lower || !upper || !round || !yield ||
+      widen.getIn() != body->getArgument(0) ||
+      mul.getLhs() != widen.getResult() ||
+      mul.getRhs() != body->getArgument(1) || add.getLhs() != mul.getResult() ||
+      add.getRhs() != body->getArgument(2) ||
+      lower.getLhs() != add.getResult() ||
+      !matchPattern(lower.getRhs(), m_Constant(&lo)) ||
+      upper.getLhs() != lower.getResult() ||
+      !matchPattern(upper.getRhs(), m_Constant(&hi)) ||
+      round.getOperand() != upper.getResult() ||
+      narrow->getNumOperands() != 1 ||
+      narrow->getOperand(0) != round.getResult() ||
+      yield.getNumOperands() != 1 ||
+      yield.getOperand(0) != narrow->getResult(0))
+    return std::nullopt;
+  double low = lo.getValueAsDouble(), high = hi.getValueAsDouble();
+  bool isUnsigned = isa<arith::FPToUIOp>(narrow);
+  if (!isUnsigned && !isa<arith::FPToSIOp>(narrow))
+    return std::nullopt;
+  double min = isUnsigned ? 0 : -128, max = isUnsigned ? 255 : 127;
+  if (low != std::floor(low) || high != std::floor(high) || low < min ||
+      high > max || low > high)
+    return std::nullopt;
+  return Requantization{static_cast<int64_t>(low), static_cast<int64_t>(high)};
 }
 
 tensor::PadOp kiln::cpu::spatialZeroPadding(Value input) {

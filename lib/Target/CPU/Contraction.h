@@ -57,6 +57,25 @@ struct Dequantization {
 
 std::optional<Dequantization> matchDequantization(mlir::linalg::LinalgOp op);
 
+/// The requantization of an 8-bit product's i32 result, as
+/// kiln-cpu-fuse-requantization builds it: an elementwise op with inputs
+/// (the i32 tensor, a scale, an offset; each of the two read once or per
+/// element of the innermost dim or of the one before) writing
+/// `roundeven(clamp(sitofp(acc) * scale + offset, lo, hi))` as 8-bit
+/// integers (unsigned when lo >= 0), which the igemm kernel can store.
+struct Requantization {
+  int64_t lo, hi;
+};
+
+std::optional<Requantization> matchRequantization(mlir::linalg::LinalgOp op);
+
+/// Which loop of an elementwise op the values of its input `operand` vary
+/// along, when they vary along at most one of its last two loops (a
+/// product's rows or columns): -1 for none, else the loop. Nullopt when the
+/// input varies along any other loop or along both.
+std::optional<int> rowOrColumnOperand(mlir::linalg::LinalgOp op,
+                                      mlir::OpOperand *operand);
+
 /// The grouped 2-D convolution that convert-kiln-to-linalg builds: loops
 /// (n, g, m, oh, ow, c, kh, kw), input [n][g][c][oh*sh + kh*dh][ow*sw + kw*dw],
 /// weight [g][m][c][kh][kw], output [n][g][m][oh][ow].

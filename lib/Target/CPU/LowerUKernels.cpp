@@ -774,13 +774,14 @@ static void eraseFused(const Epilogue &ep) {
     ep.init->erase();
 }
 
-/// The op that dequantizes 8-bit product `op`'s i32 accumulator (found on
-/// buffers where kiln-cpu-select-kernels saw it on tensors), when the
-/// kernel can store the f32 result instead: the first op after the product
-/// that reads the accumulator, with only side-effect-free ops, allocations
-/// and ops touching neither the product's operands nor the accumulator
-/// between; nothing else reads the accumulator. Else null.
-static linalg::LinalgOp findDequantization(linalg::LinalgOp op) {
+/// The op that dequantizes (`requantize`: requantizes) 8-bit product
+/// `op`'s i32 accumulator (found on buffers where kiln-cpu-select-kernels
+/// saw it on tensors), when the kernel can store its f32 (8-bit) result
+/// instead: the first op after the product that reads the accumulator,
+/// with only side-effect-free ops, allocations and ops touching neither the
+/// product's operands nor the accumulator between; nothing else reads the
+/// accumulator. Else null.
+static linalg::LinalgOp findConversion(linalg::LinalgOp op, bool requantize) {
   Value accumulator = op.getDpsInitOperand(0)->get();
   SmallVector<Value> protectedRoots = {rootOf(accumulator)};
   for (OpOperand *input : op.getDpsInputOperands())
@@ -791,7 +792,7 @@ static linalg::LinalgOp findDequantization(linalg::LinalgOp op) {
       continue;
     auto linalgOp = dyn_cast<linalg::LinalgOp>(next);
     if (linalgOp && linalgOp.hasPureBufferSemantics() &&
-        linalgOp.getNumDpsInputs() == 2 &&
+        linalgOp.getNumDpsInputs() == (requantize ? 3 : 2) &&
         linalgOp.getDpsInputOperand(0)->get() == accumulator) {
       consumer = linalgOp;
       break;
@@ -803,7 +804,9 @@ static linalg::LinalgOp findDequantization(linalg::LinalgOp op) {
           llvm::is_contained(protectedRoots, rootOf(operand)))
         return nullptr;
   }
-  if (!consumer || !matchDequantization(consumer) ||
+  if (!consumer ||
+      !(requantize ? matchRequantization(consumer).has_value()
+                   : matchDequantization(consumer).has_value()) ||
       llvm::is_contained(protectedRoots,
                          rootOf(consumer.getDpsInitOperand(0)->get())) ||
       !onlyEpilogueUses(protectedRoots.front(), {op, consumer}))
@@ -835,12 +838,13 @@ static linalg::LinalgOp findWindowCopy(linalg::LinalgOp op) {
 /// Lowers a matrix product to the sgemm kernel (sgemm_packed with its
 /// constant rhs packed now), or, with `integer`, to the igemm kernel, which
 /// takes the zero points after the output and the signedness flags (with
-/// `dequantize`, the scaled entry point storing the dequantizing op's f32
-/// result where that op was).
+/// `convert` "dequantize", the scaled entry point storing the dequantizing
+/// op's f32 result where that op was; "requantize", the requantized one
+/// storing the requantizing op's bytes).
 static LogicalResult lowerGemm(ModuleOp module, linalg::LinalgOp op, ISA isa,
                                bool packRhs, const Epilogue &ep,
                                const IGemm *integer = nullptr,
-                               bool dequantize = false, bool windows = false,
+                               StringRef convert = {}, bool windows = false,
                                bool packLhs = false) {
   std::optional<GemmLoops> loops =
       integer ? std::optional<GemmLoops>(integer->loops) : matchGemm(op);
@@ -865,9 +869,11 @@ static LogicalResult lowerGemm(ModuleOp module, linalg::LinalgOp op, ISA isa,
   ImplicitLocOpBuilder b(op.getLoc(), ep.clamp ? ep.clamp : op.getOperation());
   Value output = op.getDpsInitOperand(0)->get();
   bool accumulate = ep.init ? false : !dropZeroFill(op, output);
-  // The dequantizing store needs a product that starts from zero.
-  linalg::LinalgOp dequant =
-      integer && dequantize && !accumulate ? findDequantization(op) : nullptr;
+  // The converting store needs a product that starts from zero.
+  bool requantize = convert == "requantize";
+  linalg::LinalgOp dequant = integer && !convert.empty() && !accumulate
+                                 ? findConversion(op, requantize)
+                                 : nullptr;
   if (dequant)
     b.setInsertionPoint(dequant);
   SmallVector<AffineMap> maps = op.getIndexingMapsArray();
@@ -1076,6 +1082,20 @@ static LogicalResult lowerGemm(ModuleOp module, linalg::LinalgOp op, ISA isa,
         call.add(dequantLoops >= 2 ? loopStride(call, scaleMap, scale, dim)
                                    : call.index(0));
       name += "scaled_";
+      if (requantize) {
+        // Then the offset likewise, and the bounds.
+        OpOperand *offsetOperand = dequant.getDpsInputOperand(2);
+        Buffer offset = Buffer::of(b, offsetOperand->get());
+        AffineMap offsetMap = dequant.getMatchingIndexingMap(offsetOperand);
+        call.add(offset.base);
+        call.add(offset.offset);
+        for (unsigned dim : {dequantLoops - 2, dequantLoops - 1})
+          call.add(loopStride(call, offsetMap, offset, dim));
+        Requantization bounds = *matchRequantization(dequant);
+        call.add(bounds.lo);
+        call.add(bounds.hi);
+        name.replace(name.size() - 7, 7, "requantized_");
+      }
     }
     call.emit(module, name + stringifyISA(isa).str());
     if (dequant)
@@ -1370,7 +1390,10 @@ struct KilnCPULowerUKernelsPass
               ? lowerGemm(module, op, *isa, isCompileTime("pack_rhs"), epilogue)
           : integer
               ? lowerGemm(module, op, *isa, isCompileTime("pack_rhs"),
-                          Epilogue(), &*integer, wantsEpilogue("dequantize"),
+                          Epilogue(), &*integer,
+                          wantsEpilogue("requantize")   ? "requantize"
+                          : wantsEpilogue("dequantize") ? "dequantize"
+                                                        : "",
                           decision.getAs<StringAttr>("rhs") &&
                               decision.getAs<StringAttr>("rhs").getValue() ==
                                   "windows",

@@ -184,20 +184,26 @@ static void privatizeZeroFill(linalg::LinalgOp op) {
   init->set(ownFill.getResult(0));
 }
 
-/// Whether the only user of 8-bit product `op` dequantizes it (what the
-/// igemm kernel's dequantizing store takes over) and the product starts
-/// from zero.
-static bool dequantizedProduct(linalg::LinalgOp op) {
+/// What the igemm kernel's store takes over from the only user of 8-bit
+/// product `op`, when the product starts from zero: "dequantize" (an f32
+/// result) or "requantize" (bytes, after kiln-cpu-fuse-requantization);
+/// else nothing.
+static StringRef convertingStore(linalg::LinalgOp op) {
   Value result = op->getResult(0);
   Value init = op.getDpsInitOperand(0)->get();
   auto fill = init.getDefiningOp<linalg::FillOp>();
   if (!result.hasOneUse() || !fill || !isZeroFill(fill))
-    return false;
+    return {};
   auto consumer = dyn_cast<linalg::LinalgOp>(*result.getUsers().begin());
-  return consumer && consumer.hasPureTensorSemantics() &&
-         consumer.getNumDpsInputs() == 2 &&
-         consumer.getDpsInputOperand(0)->get() == result &&
-         matchDequantization(consumer);
+  if (!consumer || !consumer.hasPureTensorSemantics() ||
+      consumer.getNumDpsInputs() == 0 ||
+      consumer.getDpsInputOperand(0)->get() != result)
+    return {};
+  if (consumer.getNumDpsInputs() == 2 && matchDequantization(consumer))
+    return "dequantize";
+  if (matchRequantization(consumer))
+    return "requantize";
+  return {};
 }
 
 /// Whether 8-bit product `op`'s rhs is the window matrix of a convolution
@@ -280,8 +286,8 @@ struct KilnCPUSelectKernelsPass
       SmallVector<StringRef> epilogue;
       if (!integer)
         epilogue = fusibleEpilogue(op);
-      else if (dequantizedProduct(op))
-        epilogue.push_back("dequantize");
+      else if (StringRef store = convertingStore(op); !store.empty())
+        epilogue.push_back(store);
       if (!epilogue.empty())
         entries.push_back(
             b.getNamedAttr("epilogue", b.getStrArrayAttr(epilogue)));

@@ -413,6 +413,61 @@ func.func @igemm_dequantized(%a: memref<4x8xi8>, %b: memref<8x3xi8>, %s: memref<
 
 // -----
 
+// The requantizing op after an 8-bit product: the kernel stores its bytes
+// (the requantized entry point: after the scale view and its strides, the
+// offset view and its strides, here one value (rank 0) and one per row,
+// then the integer bounds); the op, the fill and the accumulator are gone.
+// CHECK-LABEL: func.func @igemm_requantized
+// CHECK-DAG: %[[O:.+]], %[[OOFF:.+]], %[[OS:.+]]:2, %[[OST:.+]]:2 = memref.extract_strided_metadata %arg4
+// CHECK-DAG: %[[S:.+]], %[[SOFF:.+]] = memref.extract_strided_metadata %arg2
+// CHECK-DAG: %[[F:.+]], %[[FOFF:.+]], %[[FS:.+]], %[[FST:.+]] = memref.extract_strided_metadata %arg3
+// CHECK-DAG: %[[LO:.+]] = arith.constant 3 : index
+// CHECK-DAG: %[[HI:.+]] = arith.constant 255 : index
+// CHECK-NOT: memref.alloc
+// CHECK-NOT: linalg.fill
+// CHECK: call @kiln_ukernel_igemm_requantized_avx512({{.+}}, %[[O]], %[[OOFF]], %{{.+}}, %{{.+}}, %[[OST]]#0, %[[OST]]#1, {{.+}}, %[[S]], %[[SOFF]], %c0, %c0, %[[F]], %[[FOFF]], %[[FST]], %c0, %[[LO]], %[[HI]])
+// CHECK-NOT: linalg.generic
+// CHECK-NOT: memref.dealloc
+#a = affine_map<(m, n, k) -> (m, k)>
+#b = affine_map<(m, n, k) -> (k, n)>
+#c = affine_map<(m, n, k) -> (m, n)>
+#id = affine_map<(m, n) -> (m, n)>
+#one = affine_map<(m, n) -> ()>
+#row = affine_map<(m, n) -> (m)>
+func.func @igemm_requantized(%a: memref<4x8xi8>, %b: memref<8x3xi8>, %s: memref<f32>, %o: memref<4xf32>, %out: memref<4x3xi8>) {
+  %zero = arith.constant 0 : i32
+  %lo = arith.constant 3.0 : f32
+  %hi = arith.constant 255.0 : f32
+  %acc = memref.alloc() : memref<4x3xi32>
+  linalg.fill ins(%zero : i32) outs(%acc : memref<4x3xi32>)
+  linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<4x8xi8>, memref<8x3xi8>) outs(%acc : memref<4x3xi32>)
+      attrs = {kiln.ukernel = {epilogue = ["requantize"], isa = "avx512", kernel = "igemm", register_tile = array<i64: 8, 32>}} {
+  ^bb0(%x: i8, %y: i8, %r: i32):
+    %1 = arith.extsi %x : i8 to i32
+    %2 = arith.extui %y : i8 to i32
+    %3 = arith.muli %1, %2 : i32
+    %4 = arith.addi %r, %3 : i32
+    linalg.yield %4 : i32
+  }
+  linalg.generic {indexing_maps = [#id, #one, #row, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%acc, %s, %o : memref<4x3xi32>, memref<f32>, memref<4xf32>) outs(%out : memref<4x3xi8>) {
+  ^bb0(%i: i32, %t: f32, %u: f32, %r: i8):
+    %1 = arith.sitofp %i : i32 to f32
+    %2 = arith.mulf %1, %t : f32
+    %3 = arith.addf %2, %u : f32
+    %4 = arith.maximumf %3, %lo : f32
+    %5 = arith.minimumf %4, %hi : f32
+    %6 = math.roundeven %5 : f32
+    %7 = arith.fptoui %6 : f32 to i8
+    linalg.yield %7 : i8
+  }
+  memref.dealloc %acc : memref<4x3xi32>
+  return
+}
+
+// -----
+
 // A scale per row (an output channel's, broadcast along n): its stride
 // along m, then 0 along n.
 // CHECK-LABEL: func.func @igemm_dequantized_rows

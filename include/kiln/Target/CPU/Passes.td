@@ -136,6 +136,42 @@ def KilnCPUParallelizeOuterLoops : Pass<"kiln-cpu-parallelize-outer-loops", "mli
 // Kernel selection and microkernels
 //===----------------------------------------------------------------------===//
 
+def KilnCPUFuseRequantization
+    : Pass<"kiln-cpu-fuse-requantization", "mlir::func::FuncOp"> {
+  let summary = "Fold the float ops between an 8-bit product and the next "
+                "quantization into one requantizing op";
+  let description = [{
+    An 8-bit product's int32 result that is dequantized (`sitofp(acc) *
+    scale`, the op the igemm kernel's store takes over), then carried
+    through elementwise float ops into an 8-bit tensor (a bias, ReLU or a
+    clip, then the next layer's quantization: divide by its scale, round
+    half to even, add its zero point, clamp) becomes one op:
+
+    ```mlir
+    // out = roundeven(clamp(sitofp(acc) * scale + offset, lo, hi))
+    linalg.generic ins(%acc, %scale, %offset : tensor<1x64x3136xi32>,
+                       tensor<64xf32>, tensor<64xf32>)
+                   outs(%empty : tensor<1x64x3136xi8>)
+    ```
+
+    The chain is evaluated symbolically: every float op must be affine in
+    the product (add, subtract or multiply by a constant, divide by one), a
+    clamp by scalar constants, or the one rounding; the constants may vary
+    along the product's rows or columns only. Scale and offset are folded at
+    compile time into constants along one of those dims, the clamps into
+    integer bounds within the 8-bit type. `kiln-cpu-select-kernels` then
+    gives the op to the kernel's store (`epilogue = ["requantize"]`), which
+    writes bytes instead of an f32 tensor that another pass reads back.
+    Folding reassociates: `(x * s + b) / q` becomes `x * (s / q) + b / q`,
+    which may move a value that lay within an ulp of a rounding boundary to
+    the neighbouring 8-bit step.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def KilnCPUFusePadding : Pass<"kiln-cpu-fuse-padding", "mlir::func::FuncOp"> {
   let summary = "Write elementwise results straight into padded buffers";
   let description = [{
