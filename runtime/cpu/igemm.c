@@ -60,13 +60,17 @@
 typedef int32_t unit_t __attribute__((may_alias));
 
 /* How a microkernel that converts in registers stores a tile: the int32
- * sum times scale[j] (times row_scale[i] when not NULL) as f32; requantized,
- * plus offset[j] (row_offset[i]) too, clamped to [lo, hi], rounded to the
- * nearest integer (ties to even) and stored as one byte. With accumulate
- * the int32 sum of the earlier K blocks is read from `partial` (rows
- * partial_rs apart) when not NULL, else from C. */
+ * sum times scale[j] (times row_scale[i] when not NULL), plus offset[j] and
+ * row_offset[i] and the residual's element (its rows residual_rs apart,
+ * through max(r, 0) with residual_relu) where not NULL, as f32; requantized,
+ * that clamped to [lo, hi], rounded to the nearest integer (ties to even)
+ * and stored as one byte. With accumulate the int32 sum of the earlier K
+ * blocks is read from `partial` (rows partial_rs apart) when not NULL, else
+ * from C. */
 typedef struct tile_out {
-  const float *scale, *row_scale, *offset, *row_offset;
+  const float *scale, *row_scale, *offset, *row_offset, *residual;
+  int64_t residual_rs;
+  int residual_relu;
   const int32_t *partial;
   int64_t partial_rs;
   int requant;
@@ -166,15 +170,23 @@ __attribute__((target("avx512f"))) static inline __mmask16 lanes(int64_t n) {
             _mm512_maskz_loadu_ps(mask[h], out->scale + 16 * h));              \
         if (out->row_scale)                                                    \
           y = _mm512_mul_ps(y, _mm512_set1_ps(out->row_scale[i]));             \
+        if (out->offset)                                                       \
+          y = _mm512_add_ps(                                                   \
+              y, _mm512_maskz_loadu_ps(mask[h], out->offset + 16 * h));        \
+        if (out->row_offset)                                                   \
+          y = _mm512_add_ps(y, _mm512_set1_ps(out->row_offset[i]));            \
+        if (out->residual) {                                                   \
+          __m512 r = _mm512_maskz_loadu_ps(                                    \
+              mask[h], out->residual + i * out->residual_rs + 16 * h);         \
+          if (out->residual_relu)                                              \
+            r = _mm512_max_ps(r, _mm512_setzero_ps());                         \
+          y = _mm512_add_ps(y, r);                                             \
+        }                                                                      \
         if (!requant) {                                                        \
           _mm512_mask_storeu_ps((float *)row + 16 * h, mask[h], y);            \
           continue;                                                            \
         }                                                                      \
-        /* Requantized: offset, clamped, rounded, one byte each. */            \
-        y = _mm512_add_ps(                                                     \
-            y, _mm512_maskz_loadu_ps(mask[h], out->offset + 16 * h));          \
-        if (out->row_offset)                                                   \
-          y = _mm512_add_ps(y, _mm512_set1_ps(out->row_offset[i]));            \
+        /* Requantized: clamped, rounded, one byte each. */                    \
         y = _mm512_min_ps(_mm512_max_ps(y, _mm512_set1_ps(out->lo)),           \
                           _mm512_set1_ps(out->hi));                            \
         _mm512_mask_cvtepi32_storeu_epi8(bytes + 16 * h, mask[h],              \
@@ -773,9 +785,9 @@ typedef struct problem {
   const float *scale;
   int64_t scale_m, scale_n;
   /* Requantizing output (requant != 0, with a scale): C holds bytes, at
-   * `bytes` (c unused), element (i, j) the scaled product plus
-   * offset[i * offset_m + j * offset_n], clamped to [lo, hi] and rounded
-   * to the nearest integer, ties to even. Products over more than one K
+   * `bytes` (c unused), element (i, j) the scaled product (and the sum
+   * below), clamped to [lo, hi] and rounded to the nearest integer, ties
+   * to even. Products over more than one K
    * block keep the earlier blocks' int32 sums in `partial` ([batch][m][n]). */
   int requant;
   int8_t *bytes;
@@ -783,6 +795,13 @@ typedef struct problem {
   int64_t offset_m, offset_n;
   float lo, hi;
   int32_t *partial;
+  /* A sum (offset or residual not NULL): before any requantization, the
+   * product dequantized plus offset[i * offset_m + j * offset_n] and the
+   * residual's element (i, j) of the batch (through max(r, 0) with
+   * residual_relu). */
+  const float *residual;
+  int64_t residual_batch[2], residual_m, residual_n;
+  int residual_relu;
   /* B read through a convolution's windows (b_k, b_n unused), or NULL. */
   const windows *bw;
 } problem;
@@ -952,6 +971,21 @@ static inline int8_t requantize(float y, float lo, float hi) {
   return (int8_t)(int32_t)((y + 12582912.0f) - 12582912.0f);
 }
 
+/* Element (i, j) of `p`'s converted output before any requantization, from
+ * the exact sum x: scaled, plus the offset and the residual's element (the
+ * batch's residual at `residual`). */
+static inline float converted(const problem *p, const float *residual,
+                              int32_t x, int64_t i, int64_t j) {
+  float y = (float)x * p->scale[i * p->scale_m + j * p->scale_n];
+  if (p->offset)
+    y = y + p->offset[i * p->offset_m + j * p->offset_n];
+  if (residual) {
+    float r = residual[i * p->residual_m + j * p->residual_n];
+    y = y + (p->residual_relu && !(r > 0.0f) ? 0.0f : r);
+  }
+  return y;
+}
+
 /* Multiplies a packed A block (rows [mb, me), panels `a_stride` units
  * apart) by the packed B panels [p0, p1) of the column block starting at
  * `jc` into C, K block depth kc (`last`: the product's last K block, where a
@@ -960,28 +994,33 @@ static inline int8_t requantize(float y, float lo, float hi) {
  * or (a compiler-packed A) lie in `aterms`, one per row; the B terms follow
  * each panel, or (a compiler-packed B) lie in `bterms`, nr per panel. */
 static void macro_kernel(const kernel *kr, const problem *p, int32_t *c,
-                         int8_t *bytes, int32_t *partial, const unit_t *apack,
-                         int64_t a_stride, const unit_t *aterms,
-                         const unit_t *bpack, int64_t panel_stride,
-                         const unit_t *bterms, const scratch *s, int64_t kc,
-                         int64_t mb, int64_t me, int64_t jc, int64_t ncur,
-                         int64_t p0, int64_t p1, int accumulate, int last) {
+                         int8_t *bytes, int32_t *partial, const float *residual,
+                         const unit_t *apack, int64_t a_stride,
+                         const unit_t *aterms, const unit_t *bpack,
+                         int64_t panel_stride, const unit_t *bterms,
+                         const scratch *s, int64_t kc, int64_t mb, int64_t me,
+                         int64_t jc, int64_t ncur, int64_t p0, int64_t p1,
+                         int accumulate, int last) {
   const int64_t mr = kr->mr, nr = kr->nr;
   int64_t groups = ceil_div(kc, kr->depth);
   int convert = p->scale && last, requant = p->requant && last;
   /* Factors that vary along both rows and columns go through the tile. */
-  int separable =
-      !(p->scale_m && p->scale_n) && !(requant && p->offset_m && p->offset_n);
+  int separable = !(p->scale_m && p->scale_n) &&
+                  !(p->offset && p->offset_m && p->offset_n) &&
+                  (!residual || p->residual_n == 1);
   /* The column scales (and offsets) of this column block for kernels that
    * convert in registers, read a whole panel at a time. */
-  tile_out out = {.requant = requant, .lo = p->lo, .hi = p->hi};
+  tile_out out = {.requant = requant,
+                  .residual_relu = p->residual_relu,
+                  .lo = p->lo,
+                  .hi = p->hi};
   if (convert && kr->scales) {
     for (int64_t q = p0 * nr; q < p1 * nr; ++q) {
       s->scales[q] = jc + q >= p->n ? 0.0f
                      : p->scale_n   ? p->scale[(jc + q) * p->scale_n]
                      : p->scale_m   ? 1.0f
                                     : p->scale[0];
-      if (requant)
+      if (p->offset)
         s->offsets[q] = jc + q >= p->n ? 0.0f
                         : p->offset_n  ? p->offset[(jc + q) * p->offset_n]
                         : p->offset_m  ? 0.0f
@@ -1009,19 +1048,23 @@ static void macro_kernel(const kernel *kr, const problem *p, int32_t *c,
         const tile_out *o = NULL;
         if (convert) {
           out.scale = s->scales + (j - jc);
-          out.row_scale = out.offset = out.row_offset = NULL;
+          out.row_scale = out.offset = out.row_offset = out.residual = NULL;
           if (p->scale_m) {
             for (int64_t r = 0; r < mv; ++r)
               row_factors[r] = p->scale[(i + r) * p->scale_m];
             out.row_scale = row_factors;
           }
-          if (requant) {
+          if (p->offset) {
             out.offset = s->offsets + (j - jc);
             if (p->offset_m) {
               for (int64_t r = 0; r < mv; ++r)
                 row_offsets[r] = p->offset[(i + r) * p->offset_m];
               out.row_offset = row_offsets;
             }
+          }
+          if (residual) {
+            out.residual = residual + i * p->residual_m + j;
+            out.residual_rs = p->residual_m;
           }
           out.partial = requant && accumulate ? partial + i * p->n + j : NULL;
           out.partial_rs = p->n;
@@ -1050,12 +1093,9 @@ static void macro_kernel(const kernel *kr, const problem *p, int32_t *c,
             row[jj * p->c_n] = (int32_t)x;
             continue;
           }
-          float y = (float)(int32_t)x *
-                    p->scale[r * p->scale_m + (j + jj) * p->scale_n];
+          float y = converted(p, residual, (int32_t)x, r, j + jj);
           if (requant)
-            bytes[r * p->c_m + (j + jj) * p->c_n] = requantize(
-                y + p->offset[r * p->offset_m + (j + jj) * p->offset_n], p->lo,
-                p->hi);
+            bytes[r * p->c_m + (j + jj) * p->c_n] = requantize(y, p->lo, p->hi);
           else
             __builtin_memcpy(row + jj * p->c_n, &y, sizeof y);
         }
@@ -1109,6 +1149,8 @@ static void gemm_batch(const kernel *kr, const problem *p, int64_t bi,
   int8_t *bytes =
       p->requant ? p->bytes + batch_offset(p, p->c_batch, bi) : NULL;
   int32_t *partial = p->partial ? p->partial + bi * p->m * p->n : NULL;
+  const float *residual =
+      p->residual ? p->residual + batch_offset(p, p->residual_batch, bi) : NULL;
   pack_mode a_mode, b_mode;
   pack_modes(kr, p, &a_mode, &b_mode);
   const int64_t mr = kr->mr, nr = kr->nr;
@@ -1143,11 +1185,11 @@ static void gemm_batch(const kernel *kr, const problem *p, int64_t bi,
           const unit_t *aterms;
           const unit_t *apack =
               a_block(kr, p, a, &a_mode, s, mb, me, pc, kc, &a_stride, &aterms);
-          macro_kernel(kr, p, c, bytes, partial, apack, a_stride, aterms,
-                       prepacked + jc / nr * full_groups * nr +
-                           pc / kr->depth * nr,
-                       full_groups * nr, s->bterms, s, kc, mb, me, jc, ncur, p0,
-                       p1, accumulate, last);
+          macro_kernel(
+              kr, p, c, bytes, partial, residual, apack, a_stride, aterms,
+              prepacked + jc / nr * full_groups * nr + pc / kr->depth * nr,
+              full_groups * nr, s->bterms, s, kc, mb, me, jc, ncur, p0, p1,
+              accumulate, last);
         }
         continue;
       }
@@ -1171,9 +1213,9 @@ static void gemm_batch(const kernel *kr, const problem *p, int64_t bi,
         const unit_t *aterms;
         const unit_t *apack =
             a_block(kr, p, a, &a_mode, s, mb, me, pc, kc, &a_stride, &aterms);
-        macro_kernel(kr, p, c, bytes, partial, apack, a_stride, aterms, bpack,
-                     panel_stride, NULL, s, kc, mb, me, jc, ncur, p0, p1,
-                     accumulate, last);
+        macro_kernel(kr, p, c, bytes, partial, residual, apack, a_stride,
+                     aterms, bpack, panel_stride, NULL, s, kc, mb, me, jc, ncur,
+                     p0, p1, accumulate, last);
       }
       /* A thread must not pack panels another still reads: the next K
        * block's when the grid has rows, the next column block's (split
@@ -1553,7 +1595,7 @@ static void run_problem(kiln_isa requested, const problem *p) {
   size_t scales_at = a_bytes + tile_bytes + (per_batch ? b_bytes : 0);
   size_t scales_bytes = (size_t)(kr->nc + kr->nr) * sizeof(float);
   size_t gather_at =
-      scales_at + (p->scale ? (p->requant ? 2 : 1) * scales_bytes : 0);
+      scales_at + (p->scale ? (p->offset ? 2 : 1) * scales_bytes : 0);
   size_t aterms_at =
       gather_at + (p->bw ? (size_t)(kr->kc * kr->nr + 63) / 64 * 64 : 0);
   size_t per_thread =
@@ -1702,14 +1744,15 @@ static void run_igemm(kiln_isa isa, problem *p, const int8_t *za, int64_t za_m,
       for (int64_t bi = 0; bi < batches; ++bi) {
         int64_t at = batch_offset(p, p->c_batch, bi);
         const int32_t *from = tmp + bi * p->m * p->n;
+        const float *residual =
+            p->residual ? p->residual + batch_offset(p, p->residual_batch, bi)
+                        : NULL;
         for (int64_t i = 0; i < p->m; ++i)
           for (int64_t j = 0; j < p->n; ++j) {
-            float x = (float)from[i * p->n + j] *
-                      p->scale[i * p->scale_m + j * p->scale_n];
+            float x = converted(p, residual, from[i * p->n + j], i, j);
             if (p->requant) {
               p->bytes[at + i * p->c_m + j * p->c_n] =
-                  requantize(x + p->offset[i * p->offset_m + j * p->offset_n],
-                             p->lo, p->hi);
+                  requantize(x, p->lo, p->hi);
               continue;
             }
             float *out = (float *)(p->c + at) + i * p->c_m + j * p->c_n;
@@ -1745,6 +1788,9 @@ typedef struct conversion {
   const float *offset;
   int64_t offset_m, offset_n;
   float lo, hi;
+  const float *residual;
+  int64_t residual_batch[2], residual_m, residual_n;
+  int residual_relu;
 } conversion;
 
 /* What every entry point's problem takes from its arguments (named as in
@@ -1762,7 +1808,12 @@ typedef struct conversion {
   .bytes = cv && cv->requant ? (int8_t *)c_aligned + c_offset : NULL,          \
   .offset = cv ? cv->offset : NULL, .offset_m = cv ? cv->offset_m : 0,         \
   .offset_n = cv ? cv->offset_n : 0, .lo = cv ? cv->lo : 0,                    \
-  .hi = cv ? cv->hi : 0
+  .hi = cv ? cv->hi : 0, .residual = cv ? cv->residual : NULL,                 \
+  .residual_batch = {cv ? cv->residual_batch[0] : 0,                           \
+                     cv ? cv->residual_batch[1] : 0},                          \
+  .residual_m = cv ? cv->residual_m : 0,                                       \
+  .residual_n = cv ? cv->residual_n : 0,                                       \
+  .residual_relu = cv ? cv->residual_relu : 0
 #define IGNORE_DESCRIPTOR_FIELDS                                               \
   (void)a_allocated, (void)b_allocated, (void)c_allocated, (void)za_allocated, \
       (void)zb_allocated, (void)a_zero, (void)b_zero, (void)c_zero,            \
@@ -1975,9 +2026,23 @@ static void igemm_packed_scaled(kiln_isa requested, const conversion *cv,
   cv.lo = (float)q_lo;                                                         \
   cv.hi = (float)q_hi
 
+#define SUM_CONVERSION                                                         \
+  SCALED_CONVERSION;                                                           \
+  (void)o_allocated, (void)o_zero, (void)r_allocated, (void)r_zero;            \
+  cv.offset = o_aligned + o_offset;                                            \
+  cv.offset_m = o_m;                                                           \
+  cv.offset_n = o_n;                                                           \
+  cv.residual = r_aligned + r_offset;                                          \
+  cv.residual_batch[0] = r_batch0;                                             \
+  cv.residual_batch[1] = r_batch1;                                             \
+  cv.residual_m = r_m;                                                         \
+  cv.residual_n = r_n;                                                         \
+  cv.residual_relu = r_relu != 0
+
 /* One family (plain, packed or windows: `family` names its internal
  * function, `ARGS` its argument list) for one ISA: int32, dequantized
- * (scaled) and requantized C. */
+ * (scaled), dequantized plus a bias and a residual (scaled_sum) and
+ * requantized C. */
 #define DEFINE_ENTRY_POINTS(prefix, suffix, isa, family, ARGS, NAMES)          \
   KILN_EXPORT void kiln_ukernel_igemm_##prefix##suffix(ARGS) {                 \
     family(isa, NULL, NAMES);                                                  \
@@ -1985,6 +2050,11 @@ static void igemm_packed_scaled(kiln_isa requested, const conversion *cv,
   KILN_EXPORT void kiln_ukernel_igemm_##prefix##scaled_##suffix(               \
       ARGS, KILN_IGEMM_SCALE_ARGS) {                                           \
     SCALED_CONVERSION;                                                         \
+    family(isa, &cv, NAMES);                                                   \
+  }                                                                            \
+  KILN_EXPORT void kiln_ukernel_igemm_##prefix##scaled_sum_##suffix(           \
+      ARGS, KILN_IGEMM_SCALE_ARGS, KILN_IGEMM_SUM_ARGS) {                      \
+    SUM_CONVERSION;                                                            \
     family(isa, &cv, NAMES);                                                   \
   }                                                                            \
   KILN_EXPORT void kiln_ukernel_igemm_##prefix##requantized_##suffix(          \

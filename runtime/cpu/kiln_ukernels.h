@@ -199,6 +199,35 @@ void kiln_ukernel_igemm_packed_scaled_avx2(KILN_IGEMM_PACKED_ARGS,
 void kiln_ukernel_igemm_packed_scaled_generic(KILN_IGEMM_PACKED_ARGS,
                                               KILN_IGEMM_SCALE_ARGS);
 
+/* The same products dequantized plus a bias and a residual (a network's
+ * residual sum) in the tile store: C holds f32, element (i, j) being the
+ * dequantized product (as KILN_IGEMM_SCALE_ARGS) plus o[i * o_m + j * o_n]
+ * (at most one stride nonzero) plus the residual's element (batch b0, b1)
+ * at r's offset + b0 * r_batch0 + b1 * r_batch1 + i * r_m + j * r_n,
+ * through max(r, 0) when r_relu != 0. C starts from zero (accumulate is
+ * 0). */
+#define KILN_IGEMM_SUM_ARGS                                                    \
+  KILN_UKERNEL_BUFFER_OF(float, o), int64_t o_m, int64_t o_n,                  \
+      KILN_UKERNEL_BUFFER_OF(float, r), int64_t r_batch0, int64_t r_batch1,    \
+      int64_t r_m, int64_t r_n, int64_t r_relu
+void kiln_ukernel_igemm_scaled_sum_avx512(KILN_IGEMM_ARGS,
+                                          KILN_IGEMM_SCALE_ARGS,
+                                          KILN_IGEMM_SUM_ARGS);
+void kiln_ukernel_igemm_scaled_sum_avx2(KILN_IGEMM_ARGS, KILN_IGEMM_SCALE_ARGS,
+                                        KILN_IGEMM_SUM_ARGS);
+void kiln_ukernel_igemm_scaled_sum_generic(KILN_IGEMM_ARGS,
+                                           KILN_IGEMM_SCALE_ARGS,
+                                           KILN_IGEMM_SUM_ARGS);
+void kiln_ukernel_igemm_packed_scaled_sum_avx512(KILN_IGEMM_PACKED_ARGS,
+                                                 KILN_IGEMM_SCALE_ARGS,
+                                                 KILN_IGEMM_SUM_ARGS);
+void kiln_ukernel_igemm_packed_scaled_sum_avx2(KILN_IGEMM_PACKED_ARGS,
+                                               KILN_IGEMM_SCALE_ARGS,
+                                               KILN_IGEMM_SUM_ARGS);
+void kiln_ukernel_igemm_packed_scaled_sum_generic(KILN_IGEMM_PACKED_ARGS,
+                                                  KILN_IGEMM_SCALE_ARGS,
+                                                  KILN_IGEMM_SUM_ARGS);
+
 /* The same products requantized in the tile store: C holds bytes (its
  * descriptor is typed int32_t above, its offset and strides count bytes),
  * element (i, j) being the dequantized product (as KILN_IGEMM_SCALE_ARGS)
@@ -226,7 +255,7 @@ void kiln_ukernel_igemm_packed_requantized_generic(KILN_IGEMM_PACKED_ARGS,
                                                    KILN_IGEMM_SCALE_ARGS,
                                                    KILN_IGEMM_REQUANT_ARGS);
 
-/* The same products (plain, dequantized and requantized) with B a
+/* The same products (plain, dequantized, summed and requantized) with B a
  * convolution's window matrix read where the windows lie (the compiler's
  * kiln.im2col fused into the product): B is k x n with k = c * kernel_h *
  * kernel_w + i * kernel_w
@@ -255,6 +284,15 @@ void kiln_ukernel_igemm_windows_scaled_avx2(KILN_IGEMM_WINDOWS_ARGS,
                                             KILN_IGEMM_SCALE_ARGS);
 void kiln_ukernel_igemm_windows_scaled_generic(KILN_IGEMM_WINDOWS_ARGS,
                                                KILN_IGEMM_SCALE_ARGS);
+void kiln_ukernel_igemm_windows_scaled_sum_avx512(KILN_IGEMM_WINDOWS_ARGS,
+                                                  KILN_IGEMM_SCALE_ARGS,
+                                                  KILN_IGEMM_SUM_ARGS);
+void kiln_ukernel_igemm_windows_scaled_sum_avx2(KILN_IGEMM_WINDOWS_ARGS,
+                                                KILN_IGEMM_SCALE_ARGS,
+                                                KILN_IGEMM_SUM_ARGS);
+void kiln_ukernel_igemm_windows_scaled_sum_generic(KILN_IGEMM_WINDOWS_ARGS,
+                                                   KILN_IGEMM_SCALE_ARGS,
+                                                   KILN_IGEMM_SUM_ARGS);
 void kiln_ukernel_igemm_windows_requantized_avx512(KILN_IGEMM_WINDOWS_ARGS,
                                                    KILN_IGEMM_SCALE_ARGS,
                                                    KILN_IGEMM_REQUANT_ARGS);

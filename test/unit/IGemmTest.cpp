@@ -37,6 +37,10 @@ using PackedRequantizedFn = void (*)(KILN_IGEMM_PACKED_ARGS,
 using WindowsRequantizedFn = void (*)(KILN_IGEMM_WINDOWS_ARGS,
                                       KILN_IGEMM_SCALE_ARGS,
                                       KILN_IGEMM_REQUANT_ARGS);
+using SumFn = void (*)(KILN_IGEMM_ARGS, KILN_IGEMM_SCALE_ARGS,
+                       KILN_IGEMM_SUM_ARGS);
+using PackedSumFn = void (*)(KILN_IGEMM_PACKED_ARGS, KILN_IGEMM_SCALE_ARGS,
+                             KILN_IGEMM_SUM_ARGS);
 
 /// The entry points of one instruction set.
 struct Variant {
@@ -51,6 +55,8 @@ struct Variant {
   RequantizedFn requantized;
   PackedRequantizedFn packedRequantized;
   WindowsRequantizedFn windowsRequantized;
+  SumFn sum;
+  PackedSumFn packedSum;
 };
 
 #define KILN_VARIANT(isa, suffix)                                              \
@@ -64,7 +70,9 @@ struct Variant {
    kiln_ukernel_igemm_windows_scaled_##suffix,                                 \
    kiln_ukernel_igemm_requantized_##suffix,                                    \
    kiln_ukernel_igemm_packed_requantized_##suffix,                             \
-   kiln_ukernel_igemm_windows_requantized_##suffix}
+   kiln_ukernel_igemm_windows_requantized_##suffix,                            \
+   kiln_ukernel_igemm_scaled_sum_##suffix,                                     \
+   kiln_ukernel_igemm_packed_scaled_sum_##suffix}
 
 const Variant kVariants[] = {KILN_VARIANT(KILN_ISA_AVX512, avx512),
                              KILN_VARIANT(KILN_ISA_AVX2, avx2),
@@ -898,6 +906,80 @@ TEST_P(IGemmTest, RequantizedOutput) {
       &zb, &zb, 0, 0, 0, 0, 0, 0, 1, 2, 0, scale.data(), scale.data(), 0, 0, 1,
       0, offset.data(), offset.data(), 0, 0, 1, 0, 10, 255);
   EXPECT_EQ(c, expected) << GetParam().name << " window-read product";
+}
+
+TEST_P(IGemmTest, SummedOutput) {
+  // C in f32: the dequantized product plus a bias (one value, per row or
+  // per column) and a residual tensor (rows apart in a larger buffer, taken
+  // as is or through max(r, 0)), as a residual block's end computes it.
+  // The few-row path, several K blocks, a compiler-packed B, per-row zero
+  // points and two batches.
+  std::mt19937 rng(71);
+  std::uniform_real_distribution<float> scales(0.0005f, 0.004f);
+  std::uniform_real_distribution<float> values(-3.0f, 3.0f);
+  const int64_t shapes[][3] = {{2, 50, 33}, {37, 70, 130}, {64, 100, 2100}};
+  for (const auto &shape : shapes)
+    for (int variant = 0; variant < 6; ++variant) {
+      int64_t m = shape[0], n = shape[1], k = shape[2], batches = 2;
+      int kind = variant % 3;
+      bool perColumn = kind == 1, perRow = kind == 2;
+      bool relu = variant % 2 == 0, packedB = variant == 3;
+      bool rowZeroPoints = variant == 4;
+      std::vector<int8_t> a = randomBytes(m * k, rng);
+      std::vector<int8_t> b = randomBytes(k * n, rng);
+      std::vector<int8_t> za = randomBytes(rowZeroPoints ? m : 1, rng);
+      std::vector<float> scale(perColumn ? n
+                               : perRow  ? m
+                                         : 1),
+          offset(scale.size());
+      for (float &v : scale)
+        v = scales(rng);
+      for (float &v : offset)
+        v = values(rng);
+      int64_t rm = n + 3, rbatch = m * rm;
+      std::vector<float> residual(batches * rbatch);
+      for (float &v : residual)
+        v = values(rng);
+      std::vector<float> expected(batches * m * n), c(expected.size(), -1.0f);
+      for (int64_t bi = 0; bi < batches; ++bi)
+        for (int64_t i = 0; i < m; ++i)
+          for (int64_t j = 0; j < n; ++j) {
+            size_t f = perColumn ? j : perRow ? i : 0;
+            float y = (float)unsignedBySigned(a, b, za, i, j, k, n) * scale[f];
+            y = y + offset[f];
+            float r = residual[bi * rbatch + i * rm + j];
+            y = y + (relu ? std::fmax(r, 0.0f) : r);
+            expected[(bi * m + i) * n + j] = y;
+          }
+      int32_t *cBase = reinterpret_cast<int32_t *>(c.data());
+      int64_t sm = perRow ? 1 : 0, sn = perColumn ? 1 : 0;
+      int64_t zam = za.size() > 1 ? 1 : 0;
+      if (packedB) {
+        int64_t width, format, block;
+        kiln_ukernel_igemm_packing(GetParam().isa, 0, &width, &format, &block);
+        std::vector<int8_t> packed =
+            packB(b, k, n, false, width, format, block);
+        GetParam().packedSum(
+            1, batches, m, n, k, a.data(), a.data(), 0, 0, 0, 0, k, 1,
+            packed.data(), packed.data(), 0, 0, width, format, block, cBase,
+            cBase, 0, 0, 0, m * n, n, 1, za.data(), za.data(), 0, 0, zam,
+            b.data(), b.data(), 0, 0, 0, 0, 0, 1, 0, 1, 0, scale.data(),
+            scale.data(), 0, 0, sm, sn, offset.data(), offset.data(), 0, 0, sm,
+            sn, residual.data(), residual.data(), 0, 0, 0, rbatch, rm, 1, relu);
+      } else {
+        GetParam().sum(1, batches, m, n, k, a.data(), a.data(), 0, 0, 0, 0, k,
+                       1, 0, 0, 0, b.data(), b.data(), 0, 0, 0, 0, n, 1, cBase,
+                       cBase, 0, 0, 0, m * n, n, 1, za.data(), za.data(), 0, 0,
+                       zam, b.data(), b.data(), 0, 0, 0, 0, 0, 1, 0, 1, 0,
+                       scale.data(), scale.data(), 0, 0, sm, sn, offset.data(),
+                       offset.data(), 0, 0, sm, sn, residual.data(),
+                       residual.data(), 0, 0, 0, rbatch, rm, 1, relu);
+      }
+      for (size_t e = 0; e < c.size(); ++e)
+        ASSERT_EQ(c[e], expected[e])
+            << GetParam().name << " m=" << m << " n=" << n << " k=" << k
+            << " variant " << variant << " element " << e;
+    }
 }
 
 INSTANTIATE_TEST_SUITE_P(AllISAs, IGemmTest, ::testing::ValuesIn(kVariants),

@@ -565,24 +565,36 @@ std::optional<int> kiln::cpu::rowOrColumnOperand(linalg::LinalgOp op,
   return along;
 }
 
-std::optional<Requantization>
-kiln::cpu::matchRequantization(linalg::LinalgOp op) {
-  if (op.getNumDpsInputs() != 3 || op.getNumDpsInits() != 1 ||
+/// Whether `op` is elementwise with `inputs` inputs, the first an i32
+/// tensor read through the identity (an 8-bit product's accumulator), the
+/// next two f32 factors along rows or columns, and one output through the
+/// identity of 8-bit integers (`bytes`) or f32.
+static bool convertsAccumulator(linalg::LinalgOp op, unsigned inputs,
+                                bool bytes) {
+  if (op.getNumDpsInputs() != inputs || op.getNumDpsInits() != 1 ||
       op->getNumRegions() != 1 || op.getNumReductionLoops() != 0 ||
       !op.getBlock())
-    return std::nullopt;
+    return false;
   OpOperand *acc = op.getDpsInputOperand(0);
   OpOperand *out = op.getDpsInitOperand(0);
+  Type outType = getElementTypeOrSelf(out->get().getType());
   if (!getElementTypeOrSelf(acc->get().getType()).isInteger(32) ||
-      !getElementTypeOrSelf(out->get().getType()).isInteger(8) ||
+      !(bytes ? outType.isInteger(8) : outType.isF32()) ||
       !op.getMatchingIndexingMap(acc).isIdentity() ||
       !op.getMatchingIndexingMap(out).isIdentity())
-    return std::nullopt;
+    return false;
   for (unsigned i = 1; i < 3; ++i)
     if (!getElementTypeOrSelf(op.getDpsInputOperand(i)->get().getType())
              .isF32() ||
         !rowOrColumnOperand(op, op.getDpsInputOperand(i)))
-      return std::nullopt;
+      return false;
+  return true;
+}
+
+std::optional<Requantization>
+kiln::cpu::matchRequantization(linalg::LinalgOp op) {
+  if (!convertsAccumulator(op, 3, /*bytes=*/true))
+    return std::nullopt;
   // sitofp, mulf scale, addf offset, maximumf lo, minimumf hi, roundeven,
   // fptoui (fptosi), yield.
   Block *body = op.getBlock();
@@ -622,6 +634,47 @@ kiln::cpu::matchRequantization(linalg::LinalgOp op) {
       high > max || low > high)
     return std::nullopt;
   return Requantization{static_cast<int64_t>(low), static_cast<int64_t>(high)};
+}
+
+std::optional<DequantizedSum>
+kiln::cpu::matchDequantizedSum(linalg::LinalgOp op) {
+  if (!convertsAccumulator(op, 4, /*bytes=*/false))
+    return std::nullopt;
+  OpOperand *residual = op.getDpsInputOperand(3);
+  if (!getElementTypeOrSelf(residual->get().getType()).isF32() ||
+      !op.getMatchingIndexingMap(residual).isIdentity())
+    return std::nullopt;
+  // sitofp, mulf scale, addf offset, [maximumf residual 0], addf, yield.
+  Block *body = op.getBlock();
+  size_t size = body->getOperations().size();
+  if (size != 5 && size != 6)
+    return std::nullopt;
+  auto it = body->begin();
+  auto widen = dyn_cast<arith::SIToFPOp>(*it++);
+  auto mul = dyn_cast<arith::MulFOp>(*it++);
+  auto add = dyn_cast<arith::AddFOp>(*it++);
+  Value r = body->getArgument(3);
+  bool relu = size == 6;
+  if (relu) {
+    auto max = dyn_cast<arith::MaximumFOp>(*it++);
+    FloatAttr zero;
+    if (!max || max.getLhs() != r ||
+        !matchPattern(max.getRhs(), m_Constant(&zero)) ||
+        !zero.getValue().isZero())
+      return std::nullopt;
+    r = max.getResult();
+  }
+  auto sum = dyn_cast<arith::AddFOp>(*it++);
+  auto yield = dyn_cast<linalg::YieldOp>(*it);
+  if (!widen || !mul || !add || !sum || !yield ||
+      widen.getIn() != body->getArgument(0) ||
+      mul.getLhs() != widen.getResult() ||
+      mul.getRhs() != body->getArgument(1) || add.getLhs() != mul.getResult() ||
+      add.getRhs() != body->getArgument(2) || sum.getLhs() != add.getResult() ||
+      sum.getRhs() != r || yield.getNumOperands() != 1 ||
+      yield.getOperand(0) != sum.getResult())
+    return std::nullopt;
+  return DequantizedSum{relu};
 }
 
 tensor::PadOp kiln::cpu::spatialZeroPadding(Value input) {

@@ -69,6 +69,17 @@ struct Requantization {
 
 std::optional<Requantization> matchRequantization(mlir::linalg::LinalgOp op);
 
+/// The dequantization of an 8-bit product's i32 result plus a bias and a
+/// residual, as kiln-cpu-fuse-requantization builds it: an elementwise op
+/// with inputs (the i32 tensor, a scale, an offset, an f32 tensor of the
+/// result's shape) writing `sitofp(acc) * scale + offset + r` in f32, r the
+/// residual's element or (`relu`) max of it and 0.
+struct DequantizedSum {
+  bool relu;
+};
+
+std::optional<DequantizedSum> matchDequantizedSum(mlir::linalg::LinalgOp op);
+
 /// Which loop of an elementwise op the values of its input `operand` vary
 /// along, when they vary along at most one of its last two loops (a
 /// product's rows or columns): -1 for none, else the loop. Nullopt when the

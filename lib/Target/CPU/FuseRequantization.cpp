@@ -47,10 +47,19 @@ struct Factor {
   bool isScalar() const { return along < 0; }
 };
 
-/// A value of the chain: clamp(x * a + b, lo, hi), rounded to an integer
-/// when `rounded`, where x is the dequantized product.
+/// A tensor input of the chain read element by element (a residual), taken
+/// through max(r, 0) when `relu`, plus a factor.
+struct Residual {
+  unsigned input;
+  bool relu = false;
+  Factor offset = Factor::of(0.0);
+};
+
+/// A value of the chain: clamp(x * a + b [+ residual], lo, hi), rounded to
+/// an integer when `rounded`, where x is the dequantized product.
 struct Affine {
   Factor a = Factor::of(1.0), b = Factor::of(0.0);
+  std::optional<Residual> residual;
   double lo = -std::numeric_limits<double>::infinity();
   double hi = std::numeric_limits<double>::infinity();
   bool rounded = false;
@@ -58,8 +67,8 @@ struct Affine {
   bool clamped() const { return !std::isinf(lo) || !std::isinf(hi); }
 };
 
-/// One of the two, or nothing known (std::monostate).
-using Term = std::variant<std::monostate, Factor, Affine>;
+/// One of those, or nothing known (std::monostate).
+using Term = std::variant<std::monostate, Factor, Residual, Affine>;
 } // namespace
 
 /// f(x, y) elementwise over two factors; nullopt when they vary along
@@ -150,28 +159,31 @@ static std::optional<Factor> constantFactor(linalg::LinalgOp op,
 }
 
 namespace {
-/// A chain folded: roundeven(clamp(x * scale + offset, lo, hi)) in 8 bits.
+/// A chain folded: roundeven(clamp(x * scale + offset, lo, hi)) in 8 bits
+/// (`bytes`), or x * scale + offset + residual in f32.
 struct Folded {
   Factor scale, offset;
+  std::optional<Residual> residual;
+  bool bytes;
   int64_t lo, hi;
   bool isUnsigned;
 };
 } // namespace
 
-/// The chain of `op`'s body applied to its input `xInput` (the dequantized
-/// product), the other inputs being the factors `inputs`: the final
-/// requantization, or nullopt where an op is not affine, a clamp or one
-/// rounding.
-static std::optional<Folded> foldChain(linalg::LinalgOp op, unsigned xInput,
-                                       ArrayRef<std::optional<Factor>> inputs) {
+/// The chain of `op`'s body applied to its inputs' terms `inputs` (the
+/// dequantized product an Affine, constants factors, other tensors
+/// residuals): the final requantization or sum, or nullopt where an op is
+/// not affine, a clamp, one rounding or the addition of one residual.
+static std::optional<Folded> foldChain(linalg::LinalgOp op,
+                                       ArrayRef<Term> inputs) {
   Block *body = op.getBlock();
   DenseMap<Value, Term> terms;
-  for (unsigned i = 0; i < op.getNumDpsInputs(); ++i) {
-    if (i == xInput)
-      terms[body->getArgument(i)] = Affine();
-    else if (inputs[i])
-      terms[body->getArgument(i)] = *inputs[i];
-  }
+  for (unsigned i = 0; i < op.getNumDpsInputs(); ++i)
+    terms[body->getArgument(i)] = inputs[i];
+  auto residualOf = [&](Value v) -> Residual * {
+    auto it = terms.find(v);
+    return it == terms.end() ? nullptr : std::get_if<Residual>(&it->second);
+  };
   auto factorOf = [&](Value v) -> std::optional<Factor> {
     FloatAttr constant;
     if (matchPattern(v, m_Constant(&constant)))
@@ -188,10 +200,43 @@ static std::optional<Folded> foldChain(linalg::LinalgOp op, unsigned xInput,
   };
   for (Operation &inner : body->without_terminator()) {
     Term result;
-    if (isa<arith::AddFOp, arith::SubFOp>(inner)) {
+    bool subtract = isa<arith::SubFOp>(inner);
+    Residual *r =
+        isa<arith::AddFOp>(inner) ? residualOf(inner.getOperand(0)) : nullptr;
+    Value other = inner.getNumOperands() == 2 ? inner.getOperand(1) : Value();
+    if (isa<arith::AddFOp>(inner) && !r) {
+      r = residualOf(inner.getOperand(1));
+      other = inner.getOperand(0);
+    }
+    if (r) {
+      // r + c: the residual's offset moves. y + r: the residual joins an
+      // unclamped, unrounded y that has none (added after the scaling).
+      Residual next = *r;
+      if (std::optional<Factor> c = factorOf(other)) {
+        std::optional<Factor> offset =
+            combine(next.offset, *c, [](double p, double q) { return p + q; });
+        if (!offset)
+          return std::nullopt;
+        next.offset = *offset;
+        result = next;
+      } else if (Affine *y = affineOf(other)) {
+        if (y->residual || y->clamped() || y->rounded)
+          return std::nullopt;
+        Affine sum = *y;
+        std::optional<Factor> b = combine(
+            sum.b, next.offset, [](double p, double q) { return p + q; });
+        if (!b)
+          return std::nullopt;
+        sum.b = *b;
+        next.offset = Factor::of(0.0);
+        sum.residual = next;
+        result = sum;
+      } else {
+        return std::nullopt;
+      }
+    } else if (isa<arith::AddFOp, arith::SubFOp>(inner)) {
       // y + c, c + y, y - c: the offset moves; scalar c shifts the clamps;
       // after rounding only integers keep round(y) + c = round(y + c).
-      bool subtract = isa<arith::SubFOp>(inner);
       Affine *y = affineOf(inner.getOperand(0));
       std::optional<Factor> c = factorOf(inner.getOperand(1));
       if (!y && !subtract) {
@@ -223,7 +268,8 @@ static std::optional<Folded> foldChain(linalg::LinalgOp op, unsigned xInput,
         y = affineOf(inner.getOperand(1));
         c = factorOf(inner.getOperand(0));
       }
-      if (!y || !c || y->rounded || (y->clamped() && !c->isScalar()) ||
+      if (!y || !c || y->rounded || y->residual ||
+          (y->clamped() && !c->isScalar()) ||
           llvm::any_of(c->values, [](double v) { return !(v > 0); }))
         return std::nullopt;
       auto times = [&](double p, double q) { return divide ? p / q : p * q; };
@@ -244,6 +290,23 @@ static std::optional<Folded> foldChain(linalg::LinalgOp op, unsigned xInput,
       // A clamp by a scalar: max(clamp(y, lo, hi), c) = clamp(y, max(lo, c),
       // max(hi, c)), and min likewise.
       bool isMax = isa<arith::MaximumFOp, arith::MaxNumFOp>(inner);
+      // max(r, 0) of a residual as it is: its ReLU.
+      Residual *res = residualOf(inner.getOperand(0));
+      std::optional<Factor> zero = factorOf(inner.getOperand(1));
+      if (!res) {
+        res = residualOf(inner.getOperand(1));
+        zero = factorOf(inner.getOperand(0));
+      }
+      if (res) {
+        if (!isMax || res->relu || !zero || !zero->isScalar() ||
+            zero->values[0] != 0.0 || !res->offset.isScalar() ||
+            res->offset.values[0] != 0.0)
+          return std::nullopt;
+        Residual next = *res;
+        next.relu = true;
+        terms[inner.getResult(0)] = next;
+        continue;
+      }
       Affine *y = affineOf(inner.getOperand(0));
       std::optional<Factor> c = factorOf(inner.getOperand(1));
       if (!y) {
@@ -274,19 +337,33 @@ static std::optional<Folded> foldChain(linalg::LinalgOp op, unsigned xInput,
       bool isUnsigned = isa<arith::FPToUIOp>(inner);
       double min = isUnsigned ? 0 : -128, max = isUnsigned ? 255 : 127;
       auto yield = dyn_cast<linalg::YieldOp>(body->getTerminator());
-      if (!y || !y->rounded || y->lo < min || y->hi > max || y->lo > y->hi ||
-          !inner.getResult(0).getType().isInteger(8) ||
+      if (!y || !y->rounded || y->residual || y->lo < min || y->hi > max ||
+          y->lo > y->hi || !inner.getResult(0).getType().isInteger(8) ||
           inner.getNextNode() != yield.getOperation() ||
           yield.getOperand(0) != inner.getResult(0))
         return std::nullopt;
-      return Folded{y->a, y->b, static_cast<int64_t>(y->lo),
-                    static_cast<int64_t>(y->hi), isUnsigned};
+      return Folded{y->a,
+                    y->b,
+                    std::nullopt,
+                    true,
+                    static_cast<int64_t>(y->lo),
+                    static_cast<int64_t>(y->hi),
+                    isUnsigned};
     } else {
       return std::nullopt;
     }
     terms[inner.getResult(0)] = result;
   }
-  return std::nullopt;
+  // An f32 result: the scaled product plus an offset and a residual, with
+  // nothing clamped or rounded.
+  auto yield = dyn_cast<linalg::YieldOp>(body->getTerminator());
+  Affine *y = yield && yield.getNumOperands() == 1
+                  ? affineOf(yield.getOperand(0))
+                  : nullptr;
+  if (!y || !y->residual || y->clamped() || y->rounded ||
+      !yield.getOperand(0).getType().isF32())
+    return std::nullopt;
+  return Folded{y->a, y->b, y->residual, false, 0, 0, false};
 }
 
 /// A factor as a constant tensor and the map that reads it in an op over
@@ -306,6 +383,47 @@ materialize(OpBuilder &b, Location loc, const Factor &factor, unsigned loops) {
   Value tensor = arith::ConstantOp::create(
       b, loc, type, DenseElementsAttr::get(type, ArrayRef<float>(values)));
   return {tensor, AffineMap::get(loops, 0, results, b.getContext())};
+}
+
+/// The requantizing op over product `acc`: roundeven(clamp(sitofp(acc) *
+/// scale + offset, lo, hi)) as 8-bit integers.
+static Value requantizing(OpBuilder &b, Location loc, Value acc,
+                          Value scaleTensor, AffineMap scaleMap,
+                          Value offsetTensor, AffineMap offsetMap,
+                          const Folded &folded) {
+  auto accType = cast<RankedTensorType>(acc.getType());
+  unsigned loops = accType.getRank();
+  Type byte = b.getIntegerType(8);
+  Value empty =
+      tensor::EmptyOp::create(b, loc, accType.getShape(), byte).getResult();
+  AffineMap identityMap = b.getMultiDimIdentityMap(loops);
+  SmallVector<utils::IteratorType> iterators(loops,
+                                             utils::IteratorType::parallel);
+  Value lo = arith::ConstantOp::create(
+      b, loc, b.getF32FloatAttr(static_cast<float>(folded.lo)));
+  Value hi = arith::ConstantOp::create(
+      b, loc, b.getF32FloatAttr(static_cast<float>(folded.hi)));
+  bool isUnsigned = folded.isUnsigned;
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{empty.getType()},
+             ValueRange{acc, scaleTensor, offsetTensor}, ValueRange{empty},
+             ArrayRef<AffineMap>{identityMap, scaleMap, offsetMap, identityMap},
+             iterators,
+             [&](OpBuilder &nb, Location l, ValueRange args) {
+               Type f32 = nb.getF32Type();
+               Value x = arith::SIToFPOp::create(nb, l, f32, args[0]);
+               x = arith::MulFOp::create(nb, l, x, args[1]);
+               x = arith::AddFOp::create(nb, l, x, args[2]);
+               x = arith::MaximumFOp::create(nb, l, x, lo);
+               x = arith::MinimumFOp::create(nb, l, x, hi);
+               x = math::RoundEvenOp::create(nb, l, x);
+               Value narrow =
+                   isUnsigned
+                       ? arith::FPToUIOp::create(nb, l, byte, x).getResult()
+                       : arith::FPToSIOp::create(nb, l, byte, x).getResult();
+               linalg::YieldOp::create(nb, l, narrow);
+             })
+      ->getResult(0);
 }
 
 /// Folds the requantizing chain after dequantization `dequant` of an 8-bit
@@ -333,7 +451,8 @@ static void fuse(linalg::GenericOp dequant) {
   if (!requant || !requant.hasPureTensorSemantics() ||
       requant.getNumDpsInits() != 1 || requant->getNumResults() != 1 ||
       requant.getNumReductionLoops() != 0 ||
-      !getElementTypeOrSelf(requant->getResult(0).getType()).isInteger(8) ||
+      !(getElementTypeOrSelf(requant->getResult(0).getType()).isInteger(8) ||
+        getElementTypeOrSelf(requant->getResult(0).getType()).isF32()) ||
       requant.payloadUsesValueFromOperand(requant.getDpsInitOperand(0)) ||
       !requant.getMatchingIndexingMap(requant.getDpsInitOperand(0))
            .isIdentity())
@@ -350,23 +469,32 @@ static void fuse(linalg::GenericOp dequant) {
   }
   if (toProduct.size() != requant.getNumLoops())
     return;
-  std::optional<unsigned> xInput;
-  SmallVector<std::optional<Factor>> inputs;
+  // The terms of its inputs: the product, constants, and residuals (f32
+  // tensors of its shape read element by element).
+  bool sawProduct = false;
+  std::vector<Term> inputs;
+  auto resultType = cast<RankedTensorType>(requant->getResult(0).getType());
   for (OpOperand *operand : requant.getDpsInputOperands()) {
-    if (operand->get() == read && !xInput &&
-        requant.getMatchingIndexingMap(operand).isIdentity()) {
-      xInput = operand->getOperandNumber();
-      inputs.push_back(std::nullopt);
+    bool identity = requant.getMatchingIndexingMap(operand).isIdentity();
+    if (operand->get() == read && !sawProduct && identity) {
+      sawProduct = true;
+      inputs.push_back(Affine());
       continue;
     }
-    inputs.push_back(
-        constantFactor(requant, operand, toProduct, accType.getShape()));
-    if (!inputs.back())
+    if (std::optional<Factor> factor =
+            constantFactor(requant, operand, toProduct, accType.getShape())) {
+      inputs.push_back(*factor);
+      continue;
+    }
+    auto type = dyn_cast<RankedTensorType>(operand->get().getType());
+    if (!identity || !type || type.getShape() != resultType.getShape() ||
+        !type.getElementType().isF32())
       return;
+    inputs.push_back(Residual{operand->getOperandNumber()});
   }
-  if (!xInput)
+  if (!sawProduct)
     return;
-  std::optional<Folded> folded = foldChain(requant, *xInput, inputs);
+  std::optional<Folded> folded = foldChain(requant, inputs);
   if (!folded)
     return;
   // The dequantization's scale joins the chain's.
@@ -386,37 +514,48 @@ static void fuse(linalg::GenericOp dequant) {
   Location loc = requant.getLoc();
   auto [scaleTensor, scaleMap] = materialize(b, loc, *total, loops);
   auto [offsetTensor, offsetMap] = materialize(b, loc, folded->offset, loops);
-  Type byte = b.getIntegerType(8);
-  Value empty =
-      tensor::EmptyOp::create(b, loc, accType.getShape(), byte).getResult();
   AffineMap identityMap = b.getMultiDimIdentityMap(loops);
   SmallVector<utils::IteratorType> iterators(loops,
                                              utils::IteratorType::parallel);
-  Value lo = arith::ConstantOp::create(
-      b, loc, b.getF32FloatAttr(static_cast<float>(folded->lo)));
-  Value hi = arith::ConstantOp::create(
-      b, loc, b.getF32FloatAttr(static_cast<float>(folded->hi)));
-  bool isUnsigned = folded->isUnsigned;
-  auto fused = linalg::GenericOp::create(
-      b, loc, TypeRange{empty.getType()},
-      ValueRange{dequant.getDpsInputOperand(0)->get(), scaleTensor,
-                 offsetTensor},
-      ValueRange{empty},
-      ArrayRef<AffineMap>{identityMap, scaleMap, offsetMap, identityMap},
-      iterators, [&](OpBuilder &nb, Location l, ValueRange args) {
-        Type f32 = nb.getF32Type();
-        Value x = arith::SIToFPOp::create(nb, l, f32, args[0]);
-        x = arith::MulFOp::create(nb, l, x, args[1]);
-        x = arith::AddFOp::create(nb, l, x, args[2]);
-        x = arith::MaximumFOp::create(nb, l, x, lo);
-        x = arith::MinimumFOp::create(nb, l, x, hi);
-        x = math::RoundEvenOp::create(nb, l, x);
-        Value narrow =
-            isUnsigned ? arith::FPToUIOp::create(nb, l, byte, x).getResult()
-                       : arith::FPToSIOp::create(nb, l, byte, x).getResult();
-        linalg::YieldOp::create(nb, l, narrow);
-      });
-  Value result = fused->getResult(0);
+  Value acc = dequant.getDpsInputOperand(0)->get();
+  Value result;
+  if (!folded->bytes) {
+    // x * scale + offset + residual (through max(r, 0)), the residual
+    // viewed in the product's shape.
+    Value residual = requant.getDpsInputOperand(folded->residual->input)->get();
+    if (expand)
+      residual = tensor::CollapseShapeOp::create(
+          b, loc, residual, expand.getReassociationIndices());
+    Value empty =
+        tensor::EmptyOp::create(b, loc, accType.getShape(), b.getF32Type())
+            .getResult();
+    bool relu = folded->residual->relu;
+    Value zero = relu ? arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0))
+                            .getResult()
+                      : Value();
+    result = linalg::GenericOp::create(
+                 b, loc, TypeRange{empty.getType()},
+                 ValueRange{acc, scaleTensor, offsetTensor, residual},
+                 ValueRange{empty},
+                 ArrayRef<AffineMap>{identityMap, scaleMap, offsetMap,
+                                     identityMap, identityMap},
+                 iterators,
+                 [&](OpBuilder &nb, Location l, ValueRange args) {
+                   Value x =
+                       arith::SIToFPOp::create(nb, l, nb.getF32Type(), args[0]);
+                   x = arith::MulFOp::create(nb, l, x, args[1]);
+                   x = arith::AddFOp::create(nb, l, x, args[2]);
+                   Value r = args[3];
+                   if (relu)
+                     r = arith::MaximumFOp::create(nb, l, r, zero);
+                   x = arith::AddFOp::create(nb, l, x, r);
+                   linalg::YieldOp::create(nb, l, x);
+                 })
+                 ->getResult(0);
+  } else {
+    result = requantizing(b, loc, acc, scaleTensor, scaleMap, offsetTensor,
+                          offsetMap, *folded);
+  }
   if (expand)
     result =
         tensor::ExpandShapeOp::create(b, loc, requant->getResult(0).getType(),

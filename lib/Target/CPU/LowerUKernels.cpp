@@ -774,14 +774,15 @@ static void eraseFused(const Epilogue &ep) {
     ep.init->erase();
 }
 
-/// The op that dequantizes (`requantize`: requantizes) 8-bit product
-/// `op`'s i32 accumulator (found on buffers where kiln-cpu-select-kernels
-/// saw it on tensors), when the kernel can store its f32 (8-bit) result
-/// instead: the first op after the product that reads the accumulator,
-/// with only side-effect-free ops, allocations and ops touching neither the
-/// product's operands nor the accumulator between; nothing else reads the
-/// accumulator. Else null.
-static linalg::LinalgOp findConversion(linalg::LinalgOp op, bool requantize) {
+/// The op that converts 8-bit product `op`'s i32 accumulator as `convert`
+/// says ("dequantize", "requantize" or "sum"; found on buffers where
+/// kiln-cpu-select-kernels saw it on tensors), when the kernel can store its
+/// result instead: the first op after the product that reads the accumulator,
+/// with only side-effect-free ops, allocations and ops or kernel calls
+/// touching neither the product's operands nor the accumulator between;
+/// nothing else reads the accumulator. Else null.
+static linalg::LinalgOp findConversion(linalg::LinalgOp op, StringRef convert) {
+  unsigned inputs = convert == "sum" ? 4 : convert == "requantize" ? 3 : 2;
   Value accumulator = op.getDpsInitOperand(0)->get();
   SmallVector<Value> protectedRoots = {rootOf(accumulator)};
   for (OpOperand *input : op.getDpsInputOperands())
@@ -792,21 +793,25 @@ static linalg::LinalgOp findConversion(linalg::LinalgOp op, bool requantize) {
       continue;
     auto linalgOp = dyn_cast<linalg::LinalgOp>(next);
     if (linalgOp && linalgOp.hasPureBufferSemantics() &&
-        linalgOp.getNumDpsInputs() == (requantize ? 3 : 2) &&
+        linalgOp.getNumDpsInputs() == inputs &&
         linalgOp.getDpsInputOperand(0)->get() == accumulator) {
       consumer = linalgOp;
       break;
     }
-    if (!isa<linalg::LinalgOp, memref::CopyOp>(next))
+    // Ops on other buffers, kernel calls placed already included.
+    if (!isa<linalg::LinalgOp, memref::CopyOp, func::CallOp>(next))
       return nullptr;
     for (Value operand : next->getOperands())
       if (isa<MemRefType>(operand.getType()) &&
           llvm::is_contained(protectedRoots, rootOf(operand)))
         return nullptr;
   }
-  if (!consumer ||
-      !(requantize ? matchRequantization(consumer).has_value()
-                   : matchDequantization(consumer).has_value()) ||
+  bool matches =
+      consumer &&
+      (convert == "sum"          ? matchDequantizedSum(consumer).has_value()
+       : convert == "requantize" ? matchRequantization(consumer).has_value()
+                                 : matchDequantization(consumer).has_value());
+  if (!matches ||
       llvm::is_contained(protectedRoots,
                          rootOf(consumer.getDpsInitOperand(0)->get())) ||
       !onlyEpilogueUses(protectedRoots.front(), {op, consumer}))
@@ -870,9 +875,8 @@ static LogicalResult lowerGemm(ModuleOp module, linalg::LinalgOp op, ISA isa,
   Value output = op.getDpsInitOperand(0)->get();
   bool accumulate = ep.init ? false : !dropZeroFill(op, output);
   // The converting store needs a product that starts from zero.
-  bool requantize = convert == "requantize";
   linalg::LinalgOp dequant = integer && !convert.empty() && !accumulate
-                                 ? findConversion(op, requantize)
+                                 ? findConversion(op, convert)
                                  : nullptr;
   if (dequant)
     b.setInsertionPoint(dequant);
@@ -1082,8 +1086,8 @@ static LogicalResult lowerGemm(ModuleOp module, linalg::LinalgOp op, ISA isa,
         call.add(dequantLoops >= 2 ? loopStride(call, scaleMap, scale, dim)
                                    : call.index(0));
       name += "scaled_";
-      if (requantize) {
-        // Then the offset likewise, and the bounds.
+      if (dequant.getNumDpsInputs() > 2) {
+        // Then the offset likewise.
         OpOperand *offsetOperand = dequant.getDpsInputOperand(2);
         Buffer offset = Buffer::of(b, offsetOperand->get());
         AffineMap offsetMap = dequant.getMatchingIndexingMap(offsetOperand);
@@ -1091,9 +1095,21 @@ static LogicalResult lowerGemm(ModuleOp module, linalg::LinalgOp op, ISA isa,
         call.add(offset.offset);
         for (unsigned dim : {dequantLoops - 2, dequantLoops - 1})
           call.add(loopStride(call, offsetMap, offset, dim));
-        Requantization bounds = *matchRequantization(dequant);
-        call.add(bounds.lo);
-        call.add(bounds.hi);
+      }
+      if (std::optional<DequantizedSum> sum = matchDequantizedSum(dequant)) {
+        // The residual: its view and strides as the output's (it has the
+        // accumulator's shape), whether through max(r, 0).
+        Buffer residual = Buffer::of(b, dequant.getDpsInputOperand(3)->get());
+        call.add(residual.base);
+        call.add(residual.offset);
+        for (unsigned d = 0; d < 4; ++d)
+          call.add(stride(2, residual, d));
+        call.add(static_cast<int64_t>(sum->relu ? 1 : 0));
+        name += "sum_";
+      } else if (std::optional<Requantization> bounds =
+                     matchRequantization(dequant)) {
+        call.add(bounds->lo);
+        call.add(bounds->hi);
         name.replace(name.size() - 7, 7, "requantized_");
       }
     }
@@ -1392,6 +1408,7 @@ struct KilnCPULowerUKernelsPass
               ? lowerGemm(module, op, *isa, isCompileTime("pack_rhs"),
                           Epilogue(), &*integer,
                           wantsEpilogue("requantize")   ? "requantize"
+                          : wantsEpilogue("sum")        ? "sum"
                           : wantsEpilogue("dequantize") ? "dequantize"
                                                         : "",
                           decision.getAs<StringAttr>("rhs") &&

@@ -186,8 +186,8 @@ static void privatizeZeroFill(linalg::LinalgOp op) {
 
 /// What the igemm kernel's store takes over from the only user of 8-bit
 /// product `op`, when the product starts from zero: "dequantize" (an f32
-/// result) or "requantize" (bytes, after kiln-cpu-fuse-requantization);
-/// else nothing.
+/// result), or after kiln-cpu-fuse-requantization "requantize" (bytes) or
+/// "sum" (f32 plus a bias and a residual); else nothing.
 static StringRef convertingStore(linalg::LinalgOp op) {
   Value result = op->getResult(0);
   Value init = op.getDpsInitOperand(0)->get();
@@ -203,6 +203,8 @@ static StringRef convertingStore(linalg::LinalgOp op) {
     return "dequantize";
   if (matchRequantization(consumer))
     return "requantize";
+  if (matchDequantizedSum(consumer))
+    return "sum";
   return {};
 }
 

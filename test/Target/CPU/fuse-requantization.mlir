@@ -165,3 +165,92 @@ func.func @fraction_after_rounding(%acc: tensor<5x3xi32>) -> tensor<5x3xi8> {
   } -> tensor<5x3xi8>
   return %r : tensor<5x3xi8>
 }
+
+// -----
+
+// A residual block's end: the product dequantized, its bias and the ReLU of
+// the block's input (a residual tensor) added, in f32. One op: x * scale +
+// offset + max(r, 0), the residual collapsed into the product's shape.
+// CHECK-LABEL: func.func @residual_sum
+// CHECK: %[[SCALE:.+]] = arith.constant dense<[5.000000e-01, 2.500000e-01]> : tensor<2xf32>
+// CHECK-NEXT: %[[OFFSET:.+]] = arith.constant dense<[1.000000e+00, -2.000000e+00]> : tensor<2xf32>
+// CHECK: %[[R:.+]] = tensor.collapse_shape %arg1 {{\[}}[0], [1], [2, 3]] : tensor<1x2x2x3xf32> into tensor<1x2x6xf32>
+// CHECK: %[[SUM:.+]] = linalg.generic
+// CHECK-SAME: ins(%arg0, %[[SCALE]], %[[OFFSET]], %[[R]] : tensor<1x2x6xi32>, tensor<2xf32>, tensor<2xf32>, tensor<1x2x6xf32>) outs(%{{.+}} : tensor<1x2x6xf32>)
+// CHECK: arith.sitofp
+// CHECK-NEXT: arith.mulf
+// CHECK-NEXT: arith.addf
+// CHECK-NEXT: arith.maximumf
+// CHECK-NEXT: arith.addf
+// CHECK: tensor.expand_shape %[[SUM]]
+// CHECK-NOT: linalg.generic
+func.func @residual_sum(%acc: tensor<1x2x6xi32>, %res: tensor<1x2x2x3xf32>) -> tensor<1x2x2x3xf32> {
+  %scale = arith.constant dense<[[0.5], [0.25]]> : tensor<2x1xf32>
+  %bias = arith.constant dense<[[[1.0]], [[-2.0]]]> : tensor<2x1x1xf32>
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x2x6xf32>
+  %d = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d1, 0)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%acc, %scale : tensor<1x2x6xi32>, tensor<2x1xf32>) outs(%e : tensor<1x2x6xf32>) {
+  ^bb0(%in: i32, %s: f32, %out: f32):
+    %0 = arith.sitofp %in : i32 to f32
+    %1 = arith.mulf %0, %s : f32
+    linalg.yield %1 : f32
+  } -> tensor<1x2x6xf32>
+  %x = tensor.expand_shape %d [[0], [1], [2, 3]] output_shape [1, 2, 2, 3] : tensor<1x2x6xf32> into tensor<1x2x2x3xf32>
+  %e4 = tensor.empty() : tensor<1x2x2x3xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d1, 0, 0)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%x, %bias, %res : tensor<1x2x2x3xf32>, tensor<2x1x1xf32>, tensor<1x2x2x3xf32>) outs(%e4 : tensor<1x2x2x3xf32>) {
+  ^bb0(%in: f32, %b: f32, %skip: f32, %out: f32):
+    %0 = arith.maximumf %skip, %zero : f32
+    %1 = arith.addf %in, %b : f32
+    %2 = arith.addf %1, %0 : f32
+    linalg.yield %2 : f32
+  } -> tensor<1x2x2x3xf32>
+  return %r : tensor<1x2x2x3xf32>
+}
+
+// -----
+
+// Left alone: a ReLU after the residual sum (the store adds no clamp), and
+// a residual scaled after it was added.
+// CHECK-LABEL: func.func @clamped_sum
+// CHECK-COUNT-2: linalg.generic
+// CHECK-LABEL: func.func @scaled_after_sum
+// CHECK-COUNT-2: linalg.generic
+func.func @clamped_sum(%acc: tensor<4x6xi32>, %res: tensor<4x6xf32>) -> tensor<4x6xf32> {
+  %scale = arith.constant dense<0.5> : tensor<f32>
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<4x6xf32>
+  %d = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> ()>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%acc, %scale : tensor<4x6xi32>, tensor<f32>) outs(%e : tensor<4x6xf32>) {
+  ^bb0(%in: i32, %s: f32, %out: f32):
+    %0 = arith.sitofp %in : i32 to f32
+    %1 = arith.mulf %0, %s : f32
+    linalg.yield %1 : f32
+  } -> tensor<4x6xf32>
+  %e2 = tensor.empty() : tensor<4x6xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%d, %res : tensor<4x6xf32>, tensor<4x6xf32>) outs(%e2 : tensor<4x6xf32>) {
+  ^bb0(%in: f32, %skip: f32, %out: f32):
+    %0 = arith.addf %in, %skip : f32
+    %1 = arith.maximumf %0, %zero : f32
+    linalg.yield %1 : f32
+  } -> tensor<4x6xf32>
+  return %r : tensor<4x6xf32>
+}
+
+func.func @scaled_after_sum(%acc: tensor<4x6xi32>, %res: tensor<4x6xf32>) -> tensor<4x6xf32> {
+  %scale = arith.constant dense<0.5> : tensor<f32>
+  %two = arith.constant 2.0 : f32
+  %e = tensor.empty() : tensor<4x6xf32>
+  %d = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> ()>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%acc, %scale : tensor<4x6xi32>, tensor<f32>) outs(%e : tensor<4x6xf32>) {
+  ^bb0(%in: i32, %s: f32, %out: f32):
+    %0 = arith.sitofp %in : i32 to f32
+    %1 = arith.mulf %0, %s : f32
+    linalg.yield %1 : f32
+  } -> tensor<4x6xf32>
+  %e2 = tensor.empty() : tensor<4x6xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%d, %res : tensor<4x6xf32>, tensor<4x6xf32>) outs(%e2 : tensor<4x6xf32>) {
+  ^bb0(%in: f32, %skip: f32, %out: f32):
+    %0 = arith.addf %in, %skip : f32
+    %1 = arith.mulf %0, %two : f32
+    linalg.yield %1 : f32
+  } -> tensor<4x6xf32>
+  return %r : tensor<4x6xf32>
+}

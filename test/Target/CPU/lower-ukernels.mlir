@@ -468,6 +468,49 @@ func.func @igemm_requantized(%a: memref<4x8xi8>, %b: memref<8x3xi8>, %s: memref<
 
 // -----
 
+// The dequantized sum: after the scale view and its strides, the offset
+// view and its strides, then the residual view with its strides along the
+// two batch dims, m and n (rows 5 apart here), and 1 for its ReLU.
+// CHECK-LABEL: func.func @igemm_dequantized_sum
+// CHECK-DAG: %[[R:.+]], %[[ROFF:.+]], %[[RS:.+]]:2, %[[RST:.+]]:2 = memref.extract_strided_metadata %arg5
+// CHECK: call @kiln_ukernel_igemm_scaled_sum_avx512({{.+}}, %[[R]], %[[ROFF]], %c0, %c0, %[[RST]]#0, %[[RST]]#1, %c1)
+// CHECK-NOT: linalg.generic
+#a = affine_map<(m, n, k) -> (m, k)>
+#b = affine_map<(m, n, k) -> (k, n)>
+#c = affine_map<(m, n, k) -> (m, n)>
+#id = affine_map<(m, n) -> (m, n)>
+#row = affine_map<(m, n) -> (m)>
+func.func @igemm_dequantized_sum(%a: memref<4x8xi8>, %b: memref<8x3xi8>, %s: memref<4xf32>, %o: memref<4xf32>, %out: memref<4x3xf32>, %res: memref<4x3xf32, strided<[5, 1]>>) {
+  %zero = arith.constant 0 : i32
+  %fzero = arith.constant 0.0 : f32
+  %acc = memref.alloc() : memref<4x3xi32>
+  linalg.fill ins(%zero : i32) outs(%acc : memref<4x3xi32>)
+  linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<4x8xi8>, memref<8x3xi8>) outs(%acc : memref<4x3xi32>)
+      attrs = {kiln.ukernel = {epilogue = ["sum"], isa = "avx512", kernel = "igemm", register_tile = array<i64: 8, 32>}} {
+  ^bb0(%x: i8, %y: i8, %r: i32):
+    %1 = arith.extsi %x : i8 to i32
+    %2 = arith.extui %y : i8 to i32
+    %3 = arith.muli %1, %2 : i32
+    %4 = arith.addi %r, %3 : i32
+    linalg.yield %4 : i32
+  }
+  linalg.generic {indexing_maps = [#id, #row, #row, #id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%acc, %s, %o, %res : memref<4x3xi32>, memref<4xf32>, memref<4xf32>, memref<4x3xf32, strided<[5, 1]>>) outs(%out : memref<4x3xf32>) {
+  ^bb0(%i: i32, %t: f32, %u: f32, %v: f32, %r: f32):
+    %1 = arith.sitofp %i : i32 to f32
+    %2 = arith.mulf %1, %t : f32
+    %3 = arith.addf %2, %u : f32
+    %4 = arith.maximumf %v, %fzero : f32
+    %5 = arith.addf %3, %4 : f32
+    linalg.yield %5 : f32
+  }
+  memref.dealloc %acc : memref<4x3xi32>
+  return
+}
+
+// -----
+
 // A scale per row (an output channel's, broadcast along n): its stride
 // along m, then 0 along n.
 // CHECK-LABEL: func.func @igemm_dequantized_rows

@@ -407,6 +407,43 @@ func.func @requantized(%a: tensor<4x8xi8>, %b: tensor<8x3xi8>, %s: tensor<4xf32>
 
 // -----
 
+// ... and one whose only user dequantizes it plus a bias and a residual
+// gets the "sum" epilogue.
+// CHECK-LABEL: func.func @dequantized_sum
+// CHECK: kiln.ukernel = {epilogue = ["sum"], isa = "avx512", kernel = "igemm", register_tile = array<i64: 8, 32>}
+#a = affine_map<(m, n, k) -> (m, k)>
+#b = affine_map<(m, n, k) -> (k, n)>
+#c = affine_map<(m, n, k) -> (m, n)>
+#id = affine_map<(m, n) -> (m, n)>
+#row = affine_map<(m, n) -> (m)>
+func.func @dequantized_sum(%a: tensor<4x8xi8>, %b: tensor<8x3xi8>, %s: tensor<4xf32>, %o: tensor<4xf32>, %r: tensor<4x3xf32>) -> tensor<4x3xf32> {
+  %zero = arith.constant 0 : i32
+  %e = tensor.empty() : tensor<4x3xi32>
+  %init = linalg.fill ins(%zero : i32) outs(%e : tensor<4x3xi32>) -> tensor<4x3xi32>
+  %acc = linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : tensor<4x8xi8>, tensor<8x3xi8>) outs(%init : tensor<4x3xi32>) {
+  ^bb0(%x: i8, %y: i8, %out: i32):
+    %1 = arith.extsi %x : i8 to i32
+    %2 = arith.extui %y : i8 to i32
+    %3 = arith.muli %1, %2 : i32
+    %4 = arith.addi %out, %3 : i32
+    linalg.yield %4 : i32
+  } -> tensor<4x3xi32>
+  %f = tensor.empty() : tensor<4x3xf32>
+  %y = linalg.generic {indexing_maps = [#id, #row, #row, #id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%acc, %s, %o, %r : tensor<4x3xi32>, tensor<4xf32>, tensor<4xf32>, tensor<4x3xf32>) outs(%f : tensor<4x3xf32>) {
+  ^bb0(%i: i32, %t: f32, %u: f32, %v: f32, %out: f32):
+    %1 = arith.sitofp %i : i32 to f32
+    %2 = arith.mulf %1, %t : f32
+    %3 = arith.addf %2, %u : f32
+    %4 = arith.addf %3, %v : f32
+    linalg.yield %4 : f32
+  } -> tensor<4x3xf32>
+  return %y : tensor<4x3xf32>
+}
+
+// -----
+
 // An 8-bit product from zero whose only user dequantizes it
 // (sitofp(acc) * per-column scale) gets the "dequantize" epilogue.
 // CHECK-LABEL: func.func @dequantized

@@ -162,6 +162,13 @@ def KilnCPUFuseRequantization
     integer bounds within the 8-bit type. `kiln-cpu-select-kernels` then
     gives the op to the kernel's store (`epilogue = ["requantize"]`), which
     writes bytes instead of an f32 tensor that another pass reads back.
+
+    A chain that ends in f32 and adds one residual tensor of the result's
+    shape (a residual block's end: bias, then the block input or its ReLU)
+    becomes `sitofp(acc) * scale + offset + r`, with `r` the residual viewed
+    in the product's shape (through `max(r, 0)` when the chain took its
+    ReLU), for the `"sum"` epilogue. Nothing may be clamped, rounded or
+    scaled after the residual joins.
     Folding reassociates: `(x * s + b) / q` becomes `x * (s / q) + b / q`,
     which may move a value that lay within an ulp of a rounding boundary to
     the neighbouring 8-bit step.
