@@ -185,6 +185,34 @@ def float_mlp(rng):
     return _model(nodes, inputs, outputs, inits, "float_mlp"), feeds
 
 
+def residual_ffn(rng):
+    """A transformer-style feed-forward block with a residual sum, for
+    --quantize=int8-dynamic: r = x Wr, y = relu(r W0 + b0) W1 + b1 + r. The
+    second product is 1100 deep (more than one K block of the int8 kernel),
+    and r is dead after the sum, which bufferization may write in place."""
+    hidden, inner = 128, 1100
+    inits = [
+        _const("wr", (rng.standard_normal((hidden, hidden)) / np.sqrt(hidden)).astype(np.float32)),
+        _const("w0", (rng.standard_normal((hidden, inner)) / np.sqrt(hidden)).astype(np.float32)),
+        _const("b0", (rng.standard_normal(inner) * 0.1).astype(np.float32)),
+        _const("w1", (rng.standard_normal((inner, hidden)) / np.sqrt(inner)).astype(np.float32)),
+        _const("b1", (rng.standard_normal(hidden) * 0.1).astype(np.float32)),
+    ]
+    nodes = [
+        helper.make_node("MatMul", ["x", "wr"], ["r"]),
+        helper.make_node("MatMul", ["r", "w0"], ["h0"]),
+        helper.make_node("Add", ["h0", "b0"], ["h1"]),
+        helper.make_node("Relu", ["h1"], ["h2"]),
+        helper.make_node("MatMul", ["h2", "w1"], ["h3"]),
+        helper.make_node("Add", ["h3", "b1"], ["h4"]),
+        helper.make_node("Add", ["h4", "r"], ["y"]),
+    ]
+    feeds = {"x": rng.standard_normal((1, 64, hidden)).astype(np.float32)}
+    inputs = [_info("x", np.float32, [1, 64, hidden])]
+    outputs = [_info("y", np.float32, [1, 64, hidden])]
+    return _model(nodes, inputs, outputs, inits, "residual_ffn"), feeds
+
+
 def _conv_nchw(x, w, b, stride, pad):
     """A float 2-D convolution (numpy, NCHW): what the QDQ model computes."""
     n, c, h, wd = x.shape
@@ -383,6 +411,7 @@ MODELS = {
     "fp32_gemm_1024": lambda rng: _square_gemm(rng, False),
     "qdq_gemm_96": lambda rng: _square_gemm(rng, True, 96),
     "float_mlp": float_mlp,
+    "residual_ffn": residual_ffn,
     "qdq_resnet": qdq_resnet,
     "qoperator_cnn": qoperator_cnn,
 }

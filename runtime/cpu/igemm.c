@@ -787,8 +787,8 @@ typedef struct problem {
   /* Requantizing output (requant != 0, with a scale): C holds bytes, at
    * `bytes` (c unused), element (i, j) the scaled product (and the sum
    * below), clamped to [lo, hi] and rounded to the nearest integer, ties
-   * to even. Products over more than one K
-   * block keep the earlier blocks' int32 sums in `partial` ([batch][m][n]). */
+   * to even. Requantized or summed products over more than one K block
+   * keep the earlier blocks' int32 sums in `partial` ([batch][m][n]). */
   int requant;
   int8_t *bytes;
   const float *offset;
@@ -990,7 +990,7 @@ static inline float converted(const problem *p, const float *residual,
  * apart) by the packed B panels [p0, p1) of the column block starting at
  * `jc` into C, K block depth kc (`last`: the product's last K block, where a
  * dequantizing C gets f32 and a requantizing one its bytes; before it, a
- * requantizing product sums into `partial`). The A terms follow each panel,
+ * product with `partial` sums into it). The A terms follow each panel,
  * or (a compiler-packed A) lie in `aterms`, one per row; the B terms follow
  * each panel, or (a compiler-packed B) lie in `bterms`, nr per panel. */
 static void macro_kernel(const kernel *kr, const problem *p, int32_t *c,
@@ -1039,7 +1039,7 @@ static void macro_kernel(const kernel *kr, const problem *p, int32_t *c,
       int64_t mv = min64(mr, me - i);
       micro_fn micro =
           2 * nv <= nr && kr->narrow[mv] ? kr->narrow[mv] : kr->micro[mv];
-      if (p->requant && !last) {
+      if (partial && !last) {
         micro(groups, ap, at, bp, bt, partial + i * p->n + j, p->n, nv,
               accumulate, NULL);
         continue;
@@ -1066,7 +1066,7 @@ static void macro_kernel(const kernel *kr, const problem *p, int32_t *c,
             out.residual = residual + i * p->residual_m + j;
             out.residual_rs = p->residual_m;
           }
-          out.partial = requant && accumulate ? partial + i * p->n + j : NULL;
+          out.partial = partial && accumulate ? partial + i * p->n + j : NULL;
           out.partial_rs = p->n;
           o = &out;
         }
@@ -1087,7 +1087,7 @@ static void macro_kernel(const kernel *kr, const problem *p, int32_t *c,
         for (int64_t jj = 0; jj < nv; ++jj) {
           uint32_t x = (uint32_t)from[jj];
           if (accumulate)
-            x += (uint32_t)(requant ? partial[r * p->n + j + jj]
+            x += (uint32_t)(partial ? partial[r * p->n + j + jj]
                                     : row[jj * p->c_n]);
           if (!convert) {
             row[jj * p->c_n] = (int32_t)x;
@@ -1602,9 +1602,11 @@ static void run_problem(kiln_isa requested, const problem *p) {
       aterms_at + (p->a_prepacked_mr ? (size_t)kr->mc * sizeof(unit_t) : 0);
   size_t shared = per_batch ? 0 : b_bytes;
   char *all = kiln_buffer_alloc(shared + per_thread * (size_t)threads);
-  /* A requantized product over several K blocks sums into int32 first. */
+  /* A requantized product over several K blocks sums into int32 first, and
+   * so does a summed one (its residual may be C itself, which must still
+   * hold the residual when the last block reads it). */
   problem with_partial;
-  if (p->requant && p->k > kr->kc) {
+  if (p->scale && (p->requant || p->residual) && p->k > kr->kc) {
     with_partial = *p;
     with_partial.partial =
         kiln_buffer_alloc(sizeof(int32_t) * (size_t)(batches * p->m * p->n));
@@ -1739,6 +1741,8 @@ static void run_igemm(kiln_isa isa, problem *p, const int8_t *za, int64_t za_m,
       q.c_n = 1;
       q.scale = NULL;
       q.requant = 0;
+      q.offset = NULL;
+      q.residual = NULL;
       q.accumulate = 0;
       run_igemm(isa, &q, za, za_m, za_value, zb, zb_n, zb_value);
       for (int64_t bi = 0; bi < batches; ++bi) {

@@ -798,8 +798,11 @@ static linalg::LinalgOp findConversion(linalg::LinalgOp op, StringRef convert) {
       consumer = linalgOp;
       break;
     }
-    // Ops on other buffers, kernel calls placed already included.
-    if (!isa<linalg::LinalgOp, memref::CopyOp, func::CallOp>(next))
+    // Ops on other buffers, kernel calls placed already included (not
+    // other calls: the deallocation helper takes its buffers as pointers).
+    auto call = dyn_cast<func::CallOp>(next);
+    bool kernelCall = call && call.getCallee().starts_with("kiln_ukernel_");
+    if (!isa<linalg::LinalgOp, memref::CopyOp>(next) && !kernelCall)
       return nullptr;
     for (Value operand : next->getOperands())
       if (isa<MemRefType>(operand.getType()) &&
