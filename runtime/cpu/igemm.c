@@ -212,34 +212,76 @@ DEFINE_MICRO_VNNI(micro_vnni_n6, 6, 1)
 DEFINE_MICRO_VNNI(micro_vnni_n7, 7, 1)
 DEFINE_MICRO_VNNI(micro_vnni_n8, 8, 1)
 
+/* The first n (<= 8, or none) lanes of an AVX2 vector, as a mask. */
+__attribute__((target("avx2"))) static inline __m256i lanes8(int64_t n) {
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n < 0 ? 0 : n)),
+                            _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
 /* The store of both AVX2 kernels: rows of 16 int32 accumulators plus the
  * A panel's row terms (at `a`) and the B terms `bt`, the first nv columns
- * stored (added to C's with accumulate), rows `rs` elements apart. */
-__attribute__((target("avx2"))) static inline void
+ * stored (added to C's, or `out`'s partial sums, with accumulate), rows
+ * `rs` elements apart: int32, or converted as `out` says (see tile_out). */
+__attribute__((target("avx2"), always_inline)) static inline void
 store_avx2_tile(__m256i (*acc)[2], int rows, const unit_t *a, const unit_t *bt,
-                int32_t *c, int64_t rs, int64_t nv, int accumulate) {
-  __m256i t0 = _mm256_loadu_si256((const __m256i *)bt);
-  __m256i t1 = _mm256_loadu_si256((const __m256i *)(bt + 8));
+                void *c, int64_t rs, int64_t nv, int accumulate,
+                const tile_out *out) {
+  __m256i t[2] = {_mm256_loadu_si256((const __m256i *)bt),
+                  _mm256_loadu_si256((const __m256i *)(bt + 8))};
+  __m256i mask[2] = {lanes8(nv), lanes8(nv - 8)};
   for (int i = 0; i < rows; ++i) {
-    int32_t *row = c + i * rs;
+    int32_t *row = (int32_t *)c + i * rs;
     __m256i ri = _mm256_set1_epi32(a[i]);
-    __m256i x0 = _mm256_add_epi32(acc[i][0], _mm256_add_epi32(t0, ri));
-    __m256i x1 = _mm256_add_epi32(acc[i][1], _mm256_add_epi32(t1, ri));
-    if (nv == 16) {
-      if (accumulate) {
-        x0 = _mm256_add_epi32(x0, _mm256_loadu_si256((__m256i *)row));
-        x1 = _mm256_add_epi32(x1, _mm256_loadu_si256((__m256i *)(row + 8)));
-      }
-      _mm256_storeu_si256((__m256i *)row, x0);
-      _mm256_storeu_si256((__m256i *)(row + 8), x1);
+    __m256i x[2];
+    for (int h = 0; h < 2; ++h)
+      x[h] = _mm256_add_epi32(acc[i][h], _mm256_add_epi32(t[h], ri));
+    if (!out && nv == 16) {
+      if (accumulate)
+        for (int h = 0; h < 2; ++h)
+          x[h] = _mm256_add_epi32(x[h],
+                                  _mm256_loadu_si256((__m256i *)(row + 8 * h)));
+      for (int h = 0; h < 2; ++h)
+        _mm256_storeu_si256((__m256i *)(row + 8 * h), x[h]);
       continue;
     }
-    int32_t tmp[16];
-    _mm256_storeu_si256((__m256i *)tmp, x0);
-    _mm256_storeu_si256((__m256i *)(tmp + 8), x1);
-    for (int64_t j = 0; j < nv; ++j)
-      row[j] =
-          (int32_t)((uint32_t)tmp[j] + (accumulate ? (uint32_t)row[j] : 0u));
+    const int32_t *earlier =
+        out && out->partial ? out->partial + i * out->partial_rs : row;
+    for (int h = 0; h < 2; ++h) {
+      if (accumulate)
+        x[h] = _mm256_add_epi32(
+            x[h], _mm256_maskload_epi32(earlier + 8 * h, mask[h]));
+      if (!out) {
+        _mm256_maskstore_epi32(row + 8 * h, mask[h], x[h]);
+        continue;
+      }
+      /* Converted as the VNNI kernel does (see tile_out). */
+      __m256 y = _mm256_mul_ps(_mm256_cvtepi32_ps(x[h]),
+                               _mm256_maskload_ps(out->scale + 8 * h, mask[h]));
+      if (out->row_scale)
+        y = _mm256_mul_ps(y, _mm256_set1_ps(out->row_scale[i]));
+      if (out->offset)
+        y = _mm256_add_ps(y, _mm256_maskload_ps(out->offset + 8 * h, mask[h]));
+      if (out->row_offset)
+        y = _mm256_add_ps(y, _mm256_set1_ps(out->row_offset[i]));
+      if (out->residual) {
+        __m256 r = _mm256_maskload_ps(
+            out->residual + i * out->residual_rs + 8 * h, mask[h]);
+        if (out->residual_relu)
+          r = _mm256_max_ps(r, _mm256_setzero_ps());
+        y = _mm256_add_ps(y, r);
+      }
+      if (!out->requant) {
+        _mm256_maskstore_ps((float *)row + 8 * h, mask[h], y);
+        continue;
+      }
+      y = _mm256_min_ps(_mm256_max_ps(y, _mm256_set1_ps(out->lo)),
+                        _mm256_set1_ps(out->hi));
+      int32_t q[8];
+      _mm256_storeu_si256((__m256i *)q, _mm256_cvtps_epi32(y));
+      int8_t *bytes = (int8_t *)c + i * rs + 8 * h;
+      for (int64_t k = 0; k < 8 && k < nv - 8 * h; ++k)
+        bytes[k] = (int8_t)q[k];
+    }
   }
 }
 
@@ -251,7 +293,6 @@ store_avx2_tile(__m256i (*acc)[2], int rows, const unit_t *a, const unit_t *bt,
       int64_t groups, const unit_t *restrict a, const unit_t *restrict at,     \
       const unit_t *restrict b, const unit_t *restrict bt, void *restrict c,   \
       int64_t rs, int64_t nv, int accumulate, const tile_out *out) {           \
-    (void)out; /* converted through the tile buffer */                         \
     __m256i acc[ROWS][2];                                                      \
     for (int i = 0; i < ROWS; ++i)                                             \
       acc[i][0] = acc[i][1] = _mm256_setzero_si256();                          \
@@ -266,7 +307,7 @@ store_avx2_tile(__m256i (*acc)[2], int rows, const unit_t *a, const unit_t *bt,
       a += 6;                                                                  \
       b += 16;                                                                 \
     }                                                                          \
-    store_avx2_tile(acc, ROWS, at, bt, c, rs, nv, accumulate);                 \
+    store_avx2_tile(acc, ROWS, at, bt, c, rs, nv, accumulate, out);            \
   }
 
 DEFINE_MICRO_AVX2(micro_avx2_1, 1)
@@ -287,7 +328,6 @@ DEFINE_MICRO_AVX2(micro_avx2_6, 6)
       int64_t groups, const unit_t *restrict a, const unit_t *restrict at,     \
       const unit_t *restrict b, const unit_t *restrict bt, void *restrict c,   \
       int64_t rs, int64_t nv, int accumulate, const tile_out *out) {           \
-    (void)out; /* converted through the tile buffer */                         \
     const __m256i ones = _mm256_set1_epi16(1);                                 \
     __m256i acc[ROWS][2];                                                      \
     for (int i = 0; i < ROWS; ++i)                                             \
@@ -305,7 +345,7 @@ DEFINE_MICRO_AVX2(micro_avx2_6, 6)
       a += 6;                                                                  \
       b += 16;                                                                 \
     }                                                                          \
-    store_avx2_tile(acc, ROWS, at, bt, c, rs, nv, accumulate);                 \
+    store_avx2_tile(acc, ROWS, at, bt, c, rs, nv, accumulate, out);            \
   }
 
 DEFINE_MICRO_AVX2_NARROW(micro_avx2n_1, 1)
@@ -688,6 +728,7 @@ static const kernel kernels[] = {
                        .nc = 1024,
                        .macs = 16,
                        .normalized = 0,
+                       .scales = 1,
                        .pack = pack_pairs_avx2,
                        .micro = {NULL, micro_avx2_1, micro_avx2_2, micro_avx2_3,
                                  micro_avx2_4, micro_avx2_5, micro_avx2_6}},
@@ -716,6 +757,7 @@ static const kernel avx2_narrow_kernel = {
     .nc = 1024,
     .macs = 32,
     .normalized = 1,
+    .scales = 1,
     .pack = pack_bytes_avx2,
     .micro = {NULL, micro_avx2n_1, micro_avx2n_2, micro_avx2n_3, micro_avx2n_4,
               micro_avx2n_5, micro_avx2n_6}};
