@@ -323,7 +323,7 @@ DEFINE_MICRO_AVX2(micro_avx2_6, 6)
  * pairs, which cannot saturate at that range (2 x 255 x 64 < 2^15), then
  * VPMADDWD with ones sums the pairs into int32 lanes: 32 multiply-adds per
  * three instructions where the int16 route takes four. */
-#define DEFINE_MICRO_AVX2_NARROW(name, ROWS)                                   \
+#define DEFINE_MICRO_AVX2_NARROW(name, ROWS, MADDUBS)                          \
   __attribute__((target("avx2,fma"))) static void name(                        \
       int64_t groups, const unit_t *restrict a, const unit_t *restrict at,     \
       const unit_t *restrict b, const unit_t *restrict bt, void *restrict c,   \
@@ -338,9 +338,9 @@ DEFINE_MICRO_AVX2(micro_avx2_6, 6)
       for (int i = 0; i < ROWS; ++i) {                                         \
         __m256i ai = _mm256_set1_epi32(a[i]);                                  \
         acc[i][0] = _mm256_add_epi32(                                          \
-            acc[i][0], _mm256_madd_epi16(_mm256_maddubs_epi16(ai, b0), ones)); \
+            acc[i][0], _mm256_madd_epi16(MADDUBS(ai, b0), ones));              \
         acc[i][1] = _mm256_add_epi32(                                          \
-            acc[i][1], _mm256_madd_epi16(_mm256_maddubs_epi16(ai, b1), ones)); \
+            acc[i][1], _mm256_madd_epi16(MADDUBS(ai, b1), ones));              \
       }                                                                        \
       a += 6;                                                                  \
       b += 16;                                                                 \
@@ -348,12 +348,22 @@ DEFINE_MICRO_AVX2(micro_avx2_6, 6)
     store_avx2_tile(acc, ROWS, at, bt, c, rs, nv, accumulate, out);            \
   }
 
-DEFINE_MICRO_AVX2_NARROW(micro_avx2n_1, 1)
-DEFINE_MICRO_AVX2_NARROW(micro_avx2n_2, 2)
-DEFINE_MICRO_AVX2_NARROW(micro_avx2n_3, 3)
-DEFINE_MICRO_AVX2_NARROW(micro_avx2n_4, 4)
-DEFINE_MICRO_AVX2_NARROW(micro_avx2n_5, 5)
-DEFINE_MICRO_AVX2_NARROW(micro_avx2n_6, 6)
+/* VPMADDUBSW with A's bytes the unsigned operand (B 7-bit), or B's
+ * (A 7-bit: a convolution's weights times its u8 windows). */
+#define A_UNSIGNED(a, b) _mm256_maddubs_epi16(a, b)
+#define B_UNSIGNED(a, b) _mm256_maddubs_epi16(b, a)
+DEFINE_MICRO_AVX2_NARROW(micro_avx2n_1, 1, A_UNSIGNED)
+DEFINE_MICRO_AVX2_NARROW(micro_avx2n_2, 2, A_UNSIGNED)
+DEFINE_MICRO_AVX2_NARROW(micro_avx2n_3, 3, A_UNSIGNED)
+DEFINE_MICRO_AVX2_NARROW(micro_avx2n_4, 4, A_UNSIGNED)
+DEFINE_MICRO_AVX2_NARROW(micro_avx2n_5, 5, A_UNSIGNED)
+DEFINE_MICRO_AVX2_NARROW(micro_avx2n_6, 6, A_UNSIGNED)
+DEFINE_MICRO_AVX2_NARROW(micro_avx2l_1, 1, B_UNSIGNED)
+DEFINE_MICRO_AVX2_NARROW(micro_avx2l_2, 2, B_UNSIGNED)
+DEFINE_MICRO_AVX2_NARROW(micro_avx2l_3, 3, B_UNSIGNED)
+DEFINE_MICRO_AVX2_NARROW(micro_avx2l_4, 4, B_UNSIGNED)
+DEFINE_MICRO_AVX2_NARROW(micro_avx2l_5, 5, B_UNSIGNED)
+DEFINE_MICRO_AVX2_NARROW(micro_avx2l_6, 6, B_UNSIGNED)
 
 /* The generic kernel for the first ROWS rows of a 4-row A panel over 16
  * columns, on the bytes format: the VNNI kernel's arithmetic in C. Sums
@@ -590,6 +600,46 @@ pack_bytes_rows(unit_t *dst, int64_t width, int64_t valid, int64_t kc,
   write_terms(dst + groups * width, width, kc, sums, mode);
 }
 
+/* A full panel of 16 contiguous columns (B of the AVX2 kernels, rows
+ * `s_k` apart) in the bytes format: pack_bytes_columns32 on 128-bit rows. */
+__attribute__((target("avx2"))) static void
+pack_bytes_columns16(unit_t *dst, int64_t kc, const int8_t *src, int64_t s_k,
+                     const pack_mode *mode) {
+  int64_t groups = ceil_div(kc, 4);
+  int flip = mode->is_unsigned != mode->stored_unsigned;
+  int sums = mode->scale != 0;
+  const __m128i flipv = _mm_set1_epi8(flip ? (char)0x80 : 0);
+  __m256i acc[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
+  for (int64_t g = 0; g < groups; ++g) {
+    __m128i r[4];
+    for (int t = 0; t < 4; ++t) {
+      int64_t q = 4 * g + t;
+      r[t] = q < kc
+                 ? _mm_xor_si128(
+                       _mm_loadu_si128((const __m128i *)(src + q * s_k)), flipv)
+                 : _mm_setzero_si128();
+    }
+    /* Columns 0-3, 4-7, 8-11, 12-15, each column's 4 k adjacent. */
+    __m128i t0 = _mm_unpacklo_epi8(r[0], r[1]);
+    __m128i t1 = _mm_unpackhi_epi8(r[0], r[1]);
+    __m128i t2 = _mm_unpacklo_epi8(r[2], r[3]);
+    __m128i t3 = _mm_unpackhi_epi8(r[2], r[3]);
+    __m256i out[2] = {_mm256_set_m128i(_mm_unpackhi_epi16(t0, t2),
+                                       _mm_unpacklo_epi16(t0, t2)),
+                      _mm256_set_m128i(_mm_unpackhi_epi16(t1, t3),
+                                       _mm_unpacklo_epi16(t1, t3))};
+    for (int v = 0; v < 2; ++v) {
+      _mm256_storeu_si256((__m256i *)(dst + g * 16 + 8 * v), out[v]);
+      if (sums)
+        acc[v] = add_lane_sums(acc[v], out[v], mode->stored_unsigned);
+    }
+  }
+  int32_t lane_sums[16];
+  for (int v = 0; v < 2; ++v)
+    _mm256_storeu_si256((__m256i *)(lane_sums + 8 * v), acc[v]);
+  write_terms(dst + groups * 16, 16, kc, lane_sums, mode);
+}
+
 /* The bytes format with AVX2 shuffles for full panels whose rows or columns
  * are contiguous, else in C. */
 __attribute__((target("avx2"))) static void
@@ -598,6 +648,10 @@ pack_bytes_avx2(unit_t *dst, int64_t width, int64_t valid, int64_t kc,
                 const pack_mode *mode) {
   if (valid == width && width == 32 && s_w == 1) {
     pack_bytes_columns32(dst, kc, src, s_k, mode);
+    return;
+  }
+  if (valid == width && width == 16 && s_w == 1) {
+    pack_bytes_columns16(dst, kc, src, s_k, mode);
     return;
   }
   if (valid == width && width % 8 == 0 && s_k == 1) {
@@ -684,8 +738,11 @@ typedef struct kernel {
   int64_t mr, nr;
   /* k per packed unit: 4 (bytes) or 2 (pairs). */
   int64_t depth;
-  /* The packing of B it reads (kiln_igemm_format). */
-  int64_t format;
+  /* The packing of B it reads (kiln_igemm_format), and of A. */
+  int64_t format, a_format;
+  /* Whether A's bytes are stored signed and B's unsigned (the other way
+   * round from the bytes format's usual roles). */
+  int swapped;
   /* kc is a multiple of 4. */
   int64_t kc, mc, nc;
   /* Multiply-adds per vector instruction: the cost model's width. */
@@ -705,6 +762,7 @@ static const kernel kernels[] = {
                          .nr = 32,
                          .depth = 4,
                          .format = KILN_IGEMM_BYTES,
+                         .a_format = KILN_IGEMM_BYTES,
                          .kc = 1024,
                          .mc = 192,
                          .nc = 1536,
@@ -723,6 +781,7 @@ static const kernel kernels[] = {
                        .nr = 16,
                        .depth = 2,
                        .format = KILN_IGEMM_PAIRS,
+                       .a_format = KILN_IGEMM_PAIRS,
                        .kc = 512,
                        .mc = 192,
                        .nc = 1024,
@@ -736,6 +795,7 @@ static const kernel kernels[] = {
                           .nr = 16,
                           .depth = 4,
                           .format = KILN_IGEMM_BYTES,
+                          .a_format = KILN_IGEMM_BYTES,
                           .kc = 256,
                           .mc = 64,
                           .nc = 512,
@@ -752,6 +812,7 @@ static const kernel avx2_narrow_kernel = {
     .nr = 16,
     .depth = 4,
     .format = KILN_IGEMM_NARROW_BYTES,
+    .a_format = KILN_IGEMM_BYTES,
     .kc = 512,
     .mc = 192,
     .nc = 1024,
@@ -762,12 +823,43 @@ static const kernel avx2_narrow_kernel = {
     .micro = {NULL, micro_avx2n_1, micro_avx2n_2, micro_avx2n_3, micro_avx2n_4,
               micro_avx2n_5, micro_avx2n_6}};
 
+/* The AVX2 kernel for a compiler-packed A of 7-bit signed values (a
+ * convolution's weights) times an unsigned B: VPMADDUBSW with B's bytes the
+ * unsigned operand. */
+static const kernel avx2_narrow_lhs_kernel = {
+    .mr = 6,
+    .nr = 16,
+    .depth = 4,
+    .format = KILN_IGEMM_BYTES,
+    .a_format = KILN_IGEMM_NARROW_SIGNED_BYTES,
+    .swapped = 1,
+    .kc = 512,
+    .mc = 192,
+    .nc = 1024,
+    .macs = 32,
+    .normalized = 0,
+    .scales = 1,
+    .pack = pack_bytes_avx2,
+    .micro = {NULL, micro_avx2l_1, micro_avx2l_2, micro_avx2l_3, micro_avx2l_4,
+              micro_avx2l_5, micro_avx2l_6}};
+
 /* The kernel for `isa` and a compiler-packed B of `format` (-1: none): the
  * AVX2 kernel of 7-bit B when B was packed narrow for it. */
 static const kernel *kernel_for(kiln_isa isa, int64_t format) {
   if (isa == KILN_ISA_AVX2 && format == KILN_IGEMM_NARROW_BYTES)
     return &avx2_narrow_kernel;
   return &kernels[isa];
+}
+
+/* The kernel for a compiler-packed A of `a_format` when one wants it (the
+ * AVX2 kernel of 7-bit signed A, for an unsigned B), else kernel_for's. */
+static const kernel *kernel_for_a(kiln_isa isa, int64_t a_format,
+                                  int a_unsigned, int b_unsigned,
+                                  int64_t b_format) {
+  if (isa == KILN_ISA_AVX2 && a_format == KILN_IGEMM_NARROW_SIGNED_BYTES &&
+      !a_unsigned && b_unsigned && b_format < 0)
+    return &avx2_narrow_lhs_kernel;
+  return kernel_for(isa, b_format);
 }
 
 /* Whether this processor has AVX-512 VNNI (and BW): CPUID leaf 7, on top of
@@ -861,9 +953,11 @@ static void pack_modes(const kernel *kr, const problem *p, pack_mode *a_mode,
   int ub = kr->normalized && p->b_unsigned;
   uint32_t alpha = 128u * (uint32_t)sa + (uint32_t)p->za;
   uint32_t beta = (uint32_t)p->zb - 128u * (uint32_t)ub;
-  *a_mode = (pack_mode){p->a_unsigned, 1, (int32_t)(0u - beta),
+  /* The swapped kernel stores A signed and B unsigned: it runs only on a
+   * signed A and an unsigned B, which it stores as they are. */
+  *a_mode = (pack_mode){p->a_unsigned, !kr->swapped, (int32_t)(0u - beta),
                         (int32_t)(alpha * beta)};
-  *b_mode = (pack_mode){p->b_unsigned, 0, (int32_t)(0u - alpha), 0};
+  *b_mode = (pack_mode){p->b_unsigned, kr->swapped, (int32_t)(0u - alpha), 0};
 }
 
 /*===----------------------------------------------------------------------===*
@@ -1600,7 +1694,11 @@ static void run_problem(kiln_isa requested, const problem *p) {
   }
   kiln_isa isa = resolve_isa(requested);
   const kernel *kr =
-      kernel_for(isa, p->b_prepacked_nr ? p->b_prepacked_format : -1);
+      p->a_prepacked_mr
+          ? kernel_for_a(isa, p->a_prepacked_format, p->a_unsigned,
+                         p->b_unsigned,
+                         p->b_prepacked_nr ? p->b_prepacked_format : -1)
+          : kernel_for(isa, p->b_prepacked_nr ? p->b_prepacked_format : -1);
   if (takes_few_rows(p)) {
     run_few_rows(isa, p);
     return;
@@ -1897,16 +1995,20 @@ static int8_t *take_a_packing(kiln_isa isa, problem *p, int64_t height,
   p->a_prepacked_kc = block;
   if (!height)
     return NULL;
-  const kernel *kr = kernel_for(resolve_isa(isa), -1);
-  if (kr->mr == height && kr->format == format && kr->kc == block &&
+  const kernel *kr =
+      kernel_for_a(resolve_isa(isa), format, p->a_unsigned, p->b_unsigned, -1);
+  if (kr->mr == height && kr->a_format == format && kr->kc == block &&
       !vector_zero_points)
     return NULL;
   int8_t *matrix = kiln_buffer_alloc((size_t)(p->m > 0 ? p->m : 1) *
                                      (size_t)(p->k > 0 ? p->k : 1));
-  /* A's bytes are stored unsigned: a signed A was flipped. */
+  /* A's bytes are stored unsigned (a signed A was flipped), or signed
+   * (narrow: an unsigned A was flipped). */
+  uint8_t flip = format == KILN_IGEMM_NARROW_SIGNED_BYTES
+                     ? (p->a_unsigned ? 0x80 : 0)
+                     : (p->a_unsigned ? 0 : 0x80);
   unpack_operand(matrix, p->a, p->m, p->k, height,
-                 format == KILN_IGEMM_PAIRS ? 2 : 4, p->a_unsigned ? 0 : 0x80,
-                 p->k, 1);
+                 format == KILN_IGEMM_PAIRS ? 2 : 4, flip, p->k, 1);
   p->a = matrix;
   p->a_m = p->k;
   p->a_k = 1;
@@ -1978,13 +2080,15 @@ static void igemm_windows(kiln_isa isa, const conversion *cv,
   kiln_buffer_free(a_matrix);
 }
 
-KILN_EXPORT void kiln_ukernel_igemm_lhs_packing(kiln_isa isa,
+KILN_EXPORT void kiln_ukernel_igemm_lhs_packing(kiln_isa isa, int narrow,
                                                 int64_t *panel_height,
                                                 int64_t *format,
                                                 int64_t *block_depth) {
-  const kernel *kr = kernel_for(isa, -1);
+  const kernel *kr =
+      narrow ? kernel_for_a(isa, KILN_IGEMM_NARROW_SIGNED_BYTES, 0, 1, -1)
+             : kernel_for(isa, -1);
   *panel_height = kr->mr;
-  *format = kr->format;
+  *format = kr->a_format;
   *block_depth = kr->kc;
 }
 

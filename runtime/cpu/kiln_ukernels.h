@@ -115,7 +115,9 @@ void kiln_ukernel_sgemm_packed_generic(KILN_SGEMM_PACKED_ARGS);
  * kiln_ukernel_igemm_lhs_packing): ceil(m / h) panels (h = a_panel_height)
  * of ceil(k / d) units by h rows (d = 2 for KILN_IGEMM_PAIRS, else 4:
  * a_format; bytes stored unsigned, the top bit flipped when A is signed;
- * pairs as int16 true values), zero-padded; then, as int32 for every K block
+ * KILN_IGEMM_NARROW_SIGNED_BYTES: bytes stored signed, each in [-64, 64],
+ * the top bit flipped when A is unsigned; pairs as int16 true values),
+ * zero-padded; then, as int32 for every K block
  * of a_block_depth k and every row of the padded height, the sum of the
  * stored values over that block. A packed A has no batch dims and its
  * strides are ignored; a processor whose kernel wants another packing
@@ -154,11 +156,14 @@ void kiln_ukernel_igemm_generic(KILN_IGEMM_ARGS);
 /* How a constant B is packed for an 8-bit kernel: units of 4 k as bytes
  * stored signed (XOR 0x80 when B is unsigned); the same with every stored
  * value in [-64, 64] (7-bit weights, which the AVX2 kernel multiplies with
- * VPMADDUBSW without saturating); units of 2 k as int16 true values. */
+ * VPMADDUBSW without saturating); units of 2 k as int16 true values; for
+ * an A, also bytes stored signed in [-64, 64] (see
+ * KILN_IGEMM_A_PACKING_ARGS). */
 typedef enum kiln_igemm_format {
   KILN_IGEMM_PAIRS = 2,
   KILN_IGEMM_BYTES = 4,
   KILN_IGEMM_NARROW_BYTES = 5,
+  KILN_IGEMM_NARROW_SIGNED_BYTES = 6,
 } kiln_igemm_format;
 
 /* The same product with a constant B that the compiler packed for one
@@ -310,9 +315,12 @@ void kiln_ukernel_igemm_packing(kiln_isa isa, int narrow, int64_t *panel_width,
                                 int64_t *format, int64_t *block_depth);
 
 /* The packing of a constant A that the kernel for `isa` reads in place
- * (KILN_IGEMM_A_PACKING_ARGS): panel height, format and K block. */
-void kiln_ukernel_igemm_lhs_packing(kiln_isa isa, int64_t *panel_height,
-                                    int64_t *format, int64_t *block_depth);
+ * (KILN_IGEMM_A_PACKING_ARGS): panel height, format and K block; with
+ * `narrow`, for an A of 7-bit signed values times an unsigned B (the AVX2
+ * kernel then multiplies with VPMADDUBSW, B's bytes the unsigned operand). */
+void kiln_ukernel_igemm_lhs_packing(kiln_isa isa, int narrow,
+                                    int64_t *panel_height, int64_t *format,
+                                    int64_t *block_depth);
 
 /* Grouped 2-D convolution on an already padded NCHW input:
  * out[n][g][m][oh][ow] (+)= sum over c, kh, kw of

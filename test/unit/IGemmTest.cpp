@@ -506,9 +506,12 @@ std::vector<int8_t> packA(const std::vector<int8_t> &a, int64_t m, int64_t k,
           units[(i / height * groups + q / depth) * height + i % height];
       int32_t stored;
       if (depth == 4) {
-        uint8_t byte = (uint8_t)a[i * k + q] ^ (aUnsigned ? 0 : 0x80);
+        // Bytes stored unsigned, or signed for the narrow format.
+        bool storedSigned = format == KILN_IGEMM_NARROW_SIGNED_BYTES;
+        uint8_t byte =
+            (uint8_t)a[i * k + q] ^ (aUnsigned == storedSigned ? 0x80 : 0);
         reinterpret_cast<uint8_t *>(&unit)[q % 4] = byte;
-        stored = byte;
+        stored = storedSigned ? (int32_t)(int8_t)byte : (int32_t)byte;
       } else {
         stored = (int32_t)valueOf(a[i * k + q], aUnsigned);
         reinterpret_cast<int16_t *>(&unit)[q % 2] = (int16_t)stored;
@@ -530,15 +533,22 @@ TEST_P(IGemmTest, CompilerPackedA) {
   const int64_t shapes[][3] = {{3, 70, 33}, {37, 45, 130}, {64, 100, 2100}};
   for (const auto &shape : shapes)
     for (Signs signs : kAllSigns)
-      for (int variant = 0; variant < 3; ++variant) {
+      for (int variant = 0; variant < 4; ++variant) {
         int64_t m = shape[0], n = shape[1], k = shape[2], batches = 2;
         kiln_isa packedFor =
             variant == 1 ? (GetParam().isa == KILN_ISA_AVX2 ? KILN_ISA_GENERIC
                                                             : KILN_ISA_AVX2)
                          : GetParam().isa;
+        // Variant 3: 7-bit values packed narrow (the AVX2 kernel for a
+        // signed A times an unsigned B; the others unpack it).
+        bool narrow = variant == 3;
         int64_t height, format, block;
-        kiln_ukernel_igemm_lhs_packing(packedFor, &height, &format, &block);
+        kiln_ukernel_igemm_lhs_packing(packedFor, narrow, &height, &format,
+                                       &block);
         std::vector<int8_t> a = randomBytes(m * k, rng);
+        if (narrow) // stored values (A ^ 0x80 when unsigned) in [-64, 64]
+          for (int8_t &v : a)
+            v = (int8_t)((uint8_t)(v % 65) ^ (signs.aUnsigned ? 0x80 : 0));
         std::vector<int8_t> b = randomBytes(batches * k * n, rng);
         std::vector<int8_t> packed =
             packA(a, m, k, signs.aUnsigned, height, format, block);
@@ -858,7 +868,7 @@ TEST_P(IGemmTest, RequantizedOutput) {
         int64_t height = 0, format = 0, block = 0;
         std::vector<int8_t> lhs = a;
         if (packedA) {
-          kiln_ukernel_igemm_lhs_packing(GetParam().isa, &height, &format,
+          kiln_ukernel_igemm_lhs_packing(GetParam().isa, 0, &height, &format,
                                          &block);
           lhs = packA(a, m, k, true, height, format, block);
         }

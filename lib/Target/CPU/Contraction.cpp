@@ -496,12 +496,12 @@ IntegerPacking cpu::integerPacking(ISA isa, bool narrow) {
   llvm_unreachable("unknown ISA");
 }
 
-IntegerPacking cpu::integerLhsPacking(ISA isa) {
+IntegerPacking cpu::integerLhsPacking(ISA isa, bool narrow) {
   switch (isa) {
   case ISA::AVX512:
     return {8, 4, 1024};
   case ISA::AVX2:
-    return {6, 2, 512};
+    return narrow ? IntegerPacking{6, 6, 512} : IntegerPacking{6, 2, 512};
   case ISA::Generic:
     return {4, 4, 256};
   }

@@ -166,8 +166,9 @@ IntegerPacking integerPacking(ISA isa, bool narrow);
 
 /// How the 8-bit kernel for `isa` wants a constant A packed (the runtime's
 /// kiln_ukernel_igemm_lhs_packing): panels of `width` rows (the register
-/// tile's height), `format`, row sums per `block` k.
-IntegerPacking integerLhsPacking(ISA isa);
+/// tile's height), `format`, row sums per `block` k; `narrow` for 7-bit
+/// signed values times an unsigned B (AVX2: format 6, bytes stored signed).
+IntegerPacking integerLhsPacking(ISA isa, bool narrow);
 
 /// The name of the attribute the strategy pass sets.
 inline constexpr llvm::StringLiteral kUKernelAttr = "kiln.ukernel";

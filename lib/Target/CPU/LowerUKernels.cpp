@@ -590,11 +590,10 @@ constantBytes(memref::GlobalOp global, SmallVector<int8_t> &splat) {
 /// the operand's signedness differs); pairs hold the true values. Returns
 /// nothing when the operand is not a constant global read through those
 /// loops only.
-static memref::GlobalOp packIntConstant(ModuleOp module, linalg::LinalgOp op,
-                                        unsigned operandNumber, unsigned outer,
-                                        unsigned kLoop, bool isUnsigned,
-                                        int64_t width, int64_t depth,
-                                        int64_t block) {
+static memref::GlobalOp
+packIntConstant(ModuleOp module, linalg::LinalgOp op, unsigned operandNumber,
+                unsigned outer, unsigned kLoop, bool isUnsigned, int64_t width,
+                int64_t depth, int64_t block, bool lhsStoredSigned = false) {
   Value operand = op.getDpsInputOperand(operandNumber)->get();
   auto type = cast<MemRefType>(operand.getType());
   memref::GlobalOp global = constantGlobalOf(module, operand);
@@ -625,9 +624,10 @@ static memref::GlobalOp packIntConstant(ModuleOp module, linalg::LinalgOp op,
     }
   }
   bool lhs = operandNumber == 0;
-  // Bytes stored unsigned (lhs) flip a signed operand; stored signed (rhs)
-  // an unsigned one.
-  bool flip = lhs ? !isUnsigned : isUnsigned;
+  // Bytes stored unsigned (lhs) flip a signed operand; stored signed (rhs,
+  // or a narrow lhs) an unsigned one.
+  bool storedUnsigned = lhs && !lhsStoredSigned;
+  bool flip = storedUnsigned ? !isUnsigned : isUnsigned;
   int64_t panels = llvm::divideCeil(extent, width);
   int64_t groups = llvm::divideCeil(k, depth);
   int64_t blocks = llvm::divideCeil(k, block), padded = panels * width;
@@ -642,7 +642,8 @@ static memref::GlobalOp packIntConstant(ModuleOp module, linalg::LinalgOp op,
         auto bits = static_cast<uint8_t>(static_cast<uint8_t>(byte) ^
                                          (flip ? 0x80 : 0));
         reinterpret_cast<uint8_t *>(&unit)[q % 4] = bits;
-        stored = lhs ? static_cast<int32_t>(bits)
+        stored = storedUnsigned
+                     ? static_cast<int32_t>(bits)
                      : static_cast<int32_t>(static_cast<int8_t>(bits));
       } else {
         stored = isUnsigned ? static_cast<int32_t>(static_cast<uint8_t>(byte))
@@ -694,6 +695,28 @@ static memref::GlobalOp packConstantIntRhs(ModuleOp module, linalg::LinalgOp op,
   return packIntConstant(module, op, 1, gemm.loops.n, gemm.loops.k,
                          gemm.rhsUnsigned, packing.width, packing.depth(),
                          packing.block);
+}
+
+/// Packs the constant 8-bit lhs of an integer product (a convolution's
+/// weights) as the runtime reads a compiler-packed A for `target` (see
+/// KILN_IGEMM_A_PACKING_ARGS); `packing` says how: 7-bit signed values
+/// times an unsigned rhs get the narrow packing where the kernel has one.
+static memref::GlobalOp packConstantIntLhs(ModuleOp module, linalg::LinalgOp op,
+                                           const IGemm &gemm, ISA target,
+                                           IntegerPacking &packing) {
+  memref::GlobalOp global =
+      constantGlobalOf(module, op.getDpsInputOperand(0)->get());
+  SmallVector<int8_t> splat;
+  std::optional<ArrayRef<int8_t>> data = constantBytes(global, splat);
+  if (!data)
+    return nullptr;
+  bool narrow =
+      !gemm.lhsUnsigned && gemm.rhsUnsigned &&
+      llvm::all_of(*data, [](int8_t v) { return v >= -64 && v <= 64; });
+  packing = integerLhsPacking(target, narrow);
+  return packIntConstant(module, op, 0, gemm.loops.m, gemm.loops.k,
+                         gemm.lhsUnsigned, packing.width, packing.depth(),
+                         packing.block, packing.format == 6);
 }
 
 /// Packs a convolution's constant weights ([g][m][c][kh][kw]) into panels of
@@ -866,12 +889,10 @@ static LogicalResult lowerGemm(ModuleOp module, linalg::LinalgOp op, ISA isa,
                 : packConstantRhs(module, op, *loops, registerTile(isa).second);
   // A constant lhs of an 8-bit product packed now (its entry points take
   // the packing after A's strides; the compiler-packed-rhs ones have none).
-  IntegerPacking lhsPacking = integerLhsPacking(isa);
+  IntegerPacking lhsPacking = integerLhsPacking(isa, false);
   memref::GlobalOp lhsPacked =
       integer && packLhs && !packed
-          ? packIntConstant(module, op, 0, loops->m, loops->k,
-                            integer->lhsUnsigned, lhsPacking.width,
-                            lhsPacking.depth(), lhsPacking.block)
+          ? packConstantIntLhs(module, op, *integer, isa, lhsPacking)
           : nullptr;
   // With the clamp fused, the kernel runs where the clamp was.
   ImplicitLocOpBuilder b(op.getLoc(), ep.clamp ? ep.clamp : op.getOperation());

@@ -862,3 +862,35 @@ func.func @packed_lhs(%b: memref<6x5xi8>, %c: memref<2x5xi32>) {
   }
   return
 }
+
+// -----
+
+// For AVX2 a 7-bit signed lhs times an unsigned rhs gets the narrow lhs
+// packing (format 6): 6-row panels of 4-byte units stored signed, as they
+// are (VPMADDUBSW then takes the rhs's bytes as the unsigned operand), and
+// the row sums per 512-deep K block (21 and 57).
+// CHECK: memref.global "private" constant @narrow_weights_lhs_packed : memref<72xi8>
+// CHECK-LABEL: func.func @packed_lhs_narrow
+// CHECK: call @kiln_ukernel_igemm_avx2({{.+}}, %c6, %c6, %c512,
+// CHECK: narrow_weights_lhs_packed: "0x04000000010203040708090A00000000000000000000000000000000050600000B0C000000000000000000000000000000000000150000003900000000000000000000000000000000000000"
+memref.global "private" constant @narrow_weights : memref<12xi8> = dense<[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]>
+#na = affine_map<(m, n, k) -> (m, k)>
+#nb = affine_map<(m, n, k) -> (k, n)>
+#nc = affine_map<(m, n, k) -> (m, n)>
+func.func @packed_lhs_narrow(%b: memref<6x5xi8>, %c: memref<2x5xi32>) {
+  %zero = arith.constant 0 : i32
+  %w = memref.get_global @narrow_weights : memref<12xi8>
+  %a = memref.expand_shape %w [[0, 1]] output_shape [2, 6] : memref<12xi8> into memref<2x6xi8>
+  linalg.fill ins(%zero : i32) outs(%c : memref<2x5xi32>)
+  linalg.generic {indexing_maps = [#na, #nb, #nc], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<2x6xi8>, memref<6x5xi8>) outs(%c : memref<2x5xi32>)
+      attrs = {kiln.ukernel = {isa = "avx2", kernel = "igemm", pack_lhs = "compile-time", register_tile = array<i64: 6, 16>}} {
+  ^bb0(%x: i8, %y: i8, %o: i32):
+    %0 = arith.extsi %x : i8 to i32
+    %1 = arith.extui %y : i8 to i32
+    %2 = arith.muli %0, %1 : i32
+    %3 = arith.addi %o, %2 : i32
+    linalg.yield %3 : i32
+  }
+  return
+}
