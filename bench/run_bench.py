@@ -4,7 +4,10 @@
 Usage: bench/run_bench.py [--models-dir DIR] [--models NAME ...]
                           [--gemms NAME ...] [--runs N] [--threads T]
                           [--opt-levels "1 2"] [--kiln-bin DIR]
-                          [--report docs/performance.md]
+                          [--cpu NAME] [--report docs/performance.md]
+
+--cpu NAME compiles every Kiln library for that CPU (x86-64-v3: the AVX2
+kernels, to measure them on an AVX-512 machine).
 
 For each model (exported by python/kiln_models/export_models.py into the
 models directory when missing) it measures:
@@ -67,6 +70,22 @@ TIME_BIN = "/usr/bin/time"  # GNU time: -f %M prints the peak RSS in KiB
 def run(cmd, **kwargs):
     return subprocess.run(cmd, check=True, capture_output=True, text=True,
                           **kwargs)
+
+
+# Flags every Kiln library is compiled with (--cpu).
+COMPILE_FLAGS = []
+
+
+def host_isa():
+    """The widest vector ISA /proc/cpuinfo lists, for the report's header."""
+    try:
+        flags = next(line for line in open("/proc/cpuinfo")
+                     if line.startswith("flags")).split()
+    except (OSError, StopIteration):
+        return ""
+    if "avx512f" in flags:
+        return ", AVX-512" + (" + VNNI" if "avx512_vnni" in flags else "")
+    return ", AVX2" if "avx2" in flags else ""
 
 
 def cpu_name():
@@ -134,7 +153,7 @@ def bench_kiln(kiln_bin, onnx_path, inputs, workdir, runs, threads, level,
     library = os.path.join(workdir, f"model-O{level}{tag}.so")
     start = time.perf_counter()
     run([os.path.join(kiln_bin, "kiln-compile"), f"-O{level}", onnx_path,
-         "-o", library, *flags])
+         "-o", library, *COMPILE_FLAGS, *flags])
     compile_s = time.perf_counter() - start
     out_dir = os.path.join(workdir, f"kiln-out-O{level}{tag}")
     result = run(kiln_run_args(kiln_bin, library, inputs, threads) +
@@ -337,6 +356,10 @@ def main():
                         help="kiln-compile -O levels to time, e.g. \"1 2\" "
                              "(default) or 1 2 3; the highest is compared "
                              "with ONNX Runtime and gets the memory column")
+    parser.add_argument("--cpu", default=None,
+                        help="kiln-compile --cpu for every Kiln library, e.g. "
+                             "x86-64-v3 for the AVX2 kernels on an AVX-512 "
+                             "machine")
     parser.add_argument("--kiln-bin", default=os.path.join(REPO, "build/bin"))
     parser.add_argument("--report", default=os.path.join(REPO, "docs/performance.md"))
     args = parser.parse_args()
@@ -345,6 +368,8 @@ def main():
     except argparse.ArgumentTypeError as e:
         parser.error(str(e))
     top = levels[-1]
+    if args.cpu:
+        COMPILE_FLAGS.append(f"--cpu={args.cpu}")
     os.makedirs(args.models_dir, exist_ok=True)
 
     rows, ort_version = [], "?"
@@ -399,6 +424,8 @@ def main():
         options.insert(2, ("int8-models", " ".join(args.int8_models)))
     if args.int8_gemms != list(INT8_GEMMS):
         options.insert(3, ("int8-gemms", " ".join(args.int8_gemms)))
+    if args.cpu:
+        options.append(("cpu", args.cpu))
     command = "/usr/bin/python3 bench/run_bench.py " + " ".join(
         f"--{k} {v}".rstrip() for k, v in options)
     header = ["model"]
@@ -461,6 +488,10 @@ def main():
         + (" + VNNI" if peak.get("vnni") else ""))
     if peak is None and int8_isa:
         isa = ", AVX-512 + VNNI" if int8_isa == "avx512vnni" else ", AVX2"
+    if not isa:
+        isa = host_isa()
+    if args.cpu:
+        isa += f" (Kiln built with --cpu={args.cpu})"
     about_models = [] if not rows else [
         f" Peak RSS: one kiln-run invocation at -O{top} (library load plus one "
         "inference), `/usr/bin/time -f %M`. Max abs diff: the worst Kiln "

@@ -170,3 +170,31 @@ func.func @dynamic_conv_intensity(%x: tensor<1x8x6x6xf32>) -> (tensor<1x4x6x6xf3
   %y2 = kiln.conv %x, %w2 {pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>} : (tensor<1x8x6x6xf32>, tensor<16x8x3x3xf32>) -> tensor<1x16x6x6xf32>
   return %y1, %y2 : tensor<1x4x6x6xf32>, tensor<1x16x6x6xf32>
 }
+
+// -----
+
+// A calibrated convolution after a max pool: the pool runs on the quantized
+// bytes (quantize(max_pool(x)) = max_pool(quantize(x)) for a positive
+// scale), and the float pool is gone. A pool that something else reads in
+// float stays.
+// STATIC-LABEL: func.func @pool_then_conv(
+// STATIC: %[[XQ:.+]] = kiln.quantize_linear %arg0, %{{.+}}, %{{.+}} {to = ui8} : (tensor<1x2x8x8xf32>, tensor<f32>, tensor<ui8>) -> tensor<1x2x8x8xui8>
+// STATIC: %[[P:.+]] = kiln.max_pool %[[XQ]] {{.+}} : (tensor<1x2x8x8xui8>) -> tensor<1x2x4x4xui8>
+// STATIC: kiln.im2col
+// STATIC-NOT: kiln.max_pool
+// STATIC-LABEL: func.func @pool_read_in_float(
+// STATIC: %[[F:.+]] = kiln.max_pool %arg0 {{.+}} : (tensor<1x2x8x8xf32>) -> tensor<1x2x4x4xf32>
+// STATIC: kiln.quantize_linear %[[F]]
+func.func @pool_then_conv(%x: tensor<1x2x8x8xf32>) -> tensor<1x3x4x4xf32> {
+  %w = kiln.constant dense<0.5> : tensor<3x2x3x3xf32>
+  %p = kiln.max_pool %x {dilations = array<i64: 1, 1>, kernel_shape = array<i64: 3, 3>, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>} : (tensor<1x2x8x8xf32>) -> tensor<1x2x4x4xf32>
+  %y = kiln.conv %p, %w {pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, kiln.calibration = array<f32: -1.0, 3.0>} : (tensor<1x2x4x4xf32>, tensor<3x2x3x3xf32>) -> tensor<1x3x4x4xf32>
+  return %y : tensor<1x3x4x4xf32>
+}
+
+func.func @pool_read_in_float(%x: tensor<1x2x8x8xf32>) -> (tensor<1x3x4x4xf32>, tensor<1x2x4x4xf32>) {
+  %w = kiln.constant dense<0.5> : tensor<3x2x3x3xf32>
+  %p = kiln.max_pool %x {dilations = array<i64: 1, 1>, kernel_shape = array<i64: 3, 3>, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>} : (tensor<1x2x8x8xf32>) -> tensor<1x2x4x4xf32>
+  %y = kiln.conv %p, %w {pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, kiln.calibration = array<f32: -1.0, 3.0>} : (tensor<1x2x4x4xf32>, tensor<3x2x3x3xf32>) -> tensor<1x3x4x4xf32>
+  return %y, %p : tensor<1x3x4x4xf32>, tensor<1x2x4x4xf32>
+}

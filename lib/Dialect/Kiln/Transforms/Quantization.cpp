@@ -755,6 +755,40 @@ struct QuantizeGemmInt8 : OpRewritePattern<GemmOp> {
   const Int8Quantizer &quantizer;
 };
 
+/// Max pooling stays in 8 bits: quantize(max_pool(x)) = max_pool(quantize(x))
+/// for a quantization by a constant positive scale and zero point (a
+/// monotonic map; the pool's padding, lowest in either domain, never wins
+/// over a window's element). Only where every reader of the pool quantizes
+/// it, so that the float pool goes away.
+struct QuantizeBeforeMaxPool : OpRewritePattern<QuantizeLinearOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(QuantizeLinearOp op,
+                                PatternRewriter &rewriter) const override {
+    auto pool = op.getInput().getDefiningOp<MaxPoolOp>();
+    if (!pool || !llvm::all_of(pool->getUsers(), [](Operation *user) {
+          return isa<QuantizeLinearOp>(user);
+        }))
+      return failure();
+    std::optional<SmallVector<double>> scale = getConstantFloats(op.getScale());
+    if (!scale || scale->size() != 1 || !((*scale)[0] > 0) ||
+        (op.getZeroPoint() &&
+         (!getConstantInts(op.getZeroPoint()) ||
+          getConstantInts(op.getZeroPoint())->size() != 1)))
+      return failure();
+    Location loc = op.getLoc();
+    auto inputType = cast<RankedTensorType>(pool.getInput().getType());
+    Type element = op.getType().getElementType();
+    Value quantized = QuantizeLinearOp::create(
+        rewriter, loc, inputType.clone(element), pool.getInput(), op.getScale(),
+        op.getZeroPoint(), op.getAxisAttr(), op.getToAttr());
+    rewriter.replaceOpWithNewOp<MaxPoolOp>(
+        op, op.getType(), quantized, pool.getKernelShapeAttr(),
+        pool.getPadsAttr(), pool.getStridesAttr(), pool.getDilationsAttr(),
+        pool.getCeilModeAttr());
+    return success();
+  }
+};
+
 struct KilnQuantizeInt8Pass
     : public kiln::impl::KilnQuantizeInt8Base<KilnQuantizeInt8Pass> {
   using Base::Base;
@@ -772,6 +806,7 @@ struct KilnQuantizeInt8Pass
                                                        quantizer);
     if (convolutions)
       patterns.add<QuantizeConvInt8>(&getContext(), quantizer);
+    patterns.add<QuantizeBeforeMaxPool>(&getContext());
     GreedyRewriteConfig config;
     config.enableFolding(false);
     if (failed(
