@@ -8,6 +8,7 @@
 
 #include "kiln/Driver/Compiler.h"
 #include "kiln/InitAllKiln.h"
+#include "kiln/Support/CommandLine.h"
 #include "kiln/Support/Diagnostics.h"
 
 #include "mlir/IR/AsmState.h"
@@ -21,10 +22,14 @@ namespace cl = llvm::cl;
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  // Kiln's options, listed by --help; LLVM's code generation options stay
+  // usable but hidden (--help-hidden lists them), MLIR's IR printing ones
+  // are listed too.
+  cl::OptionCategory category("kiln-compile options");
   cl::opt<std::string> input(cl::Positional, cl::desc("<model.onnx|.onnxtxt>"),
-                             cl::Required);
+                             cl::Required, cl::cat(category));
   cl::opt<std::string> output("o", cl::desc("Output file"),
-                              cl::value_desc("file"));
+                              cl::value_desc("file"), cl::cat(category));
   cl::opt<kiln::EmitKind> emit(
       "emit", cl::desc("What to write"),
       cl::init(kiln::EmitKind::SharedLibrary),
@@ -35,25 +40,29 @@ int main(int argc, char **argv) {
           clEnumValN(kiln::EmitKind::LLVM, "llvm", "optimized LLVM IR"),
           clEnumValN(kiln::EmitKind::Object, "obj", "an object file"),
           clEnumValN(kiln::EmitKind::SharedLibrary, "so",
-                     "a shared library and its C header (default)")));
+                     "a shared library and its C header (default)")),
+      cl::cat(category));
   cl::opt<unsigned> optLevel("O", cl::desc("Optimization level (0-3)"),
-                             cl::Prefix, cl::init(2));
+                             cl::Prefix, cl::init(2), cl::cat(category));
   cl::opt<std::string> target("target", cl::desc("Target: cpu (the default)"),
-                              cl::init("cpu"));
+                              cl::init("cpu"), cl::cat(category));
   cl::opt<std::string> cpu(
-      "cpu", cl::desc("CPU to generate code for (default: this host), e.g. "
-                      "x86-64-v3 or sapphirerapids"));
+      "cpu",
+      cl::desc("CPU to generate code for (default: this host), e.g. "
+               "x86-64-v3 or sapphirerapids"),
+      cl::cat(category));
   cl::list<std::string> inputShapes(
       "input-shape",
       cl::desc("Fix the shape of a graph input: NAME:DIMxDIM... (? keeps a "
                "dim dynamic)"),
-      cl::value_desc("name:dims"));
-  cl::opt<bool> verbose("v", cl::desc("Print each stage and its time"));
+      cl::value_desc("name:dims"), cl::cat(category));
+  cl::opt<bool> verbose("v", cl::desc("Print each stage and its time"),
+                        cl::cat(category));
   cl::opt<std::string> report(
       "report",
       cl::desc("Write what each graph pass changed (ops created, removed and "
                "fused, by ONNX node) to this JSON file"),
-      cl::value_desc("file.json"));
+      cl::value_desc("file.json"), cl::cat(category));
   cl::opt<std::string> quantize(
       "quantize",
       cl::desc("none (default); int8: int8 weights (per output channel) and "
@@ -61,33 +70,34 @@ int main(int argc, char **argv) {
                "--calibration-data, for the products with constant weights; "
                "int8-dynamic: the same with activations quantized at run "
                "time"),
-      cl::value_desc("mode"), cl::init("none"));
+      cl::value_desc("mode"), cl::init("none"), cl::cat(category));
   cl::opt<std::string> calibrationData(
       "calibration-data",
       cl::desc("--quantize=int8: a directory of input sets (NAME.npy or "
                "input_I.pb files, in it or in each of its subdirectories)"),
-      cl::value_desc("dir"));
+      cl::value_desc("dir"), cl::cat(category));
   cl::opt<std::string> quantizeBudget(
       "quantize-budget",
       cl::desc("--quantize=int8: the least output SQNR in dB against the "
                "float model on the calibration data; the layers whose "
                "quantization errs most stay in fp32 until it is met"),
-      cl::value_desc("dB"));
+      cl::value_desc("dB"), cl::cat(category));
   cl::opt<std::string> calibrationMethod(
       "calibration-method",
       cl::desc("How activation ranges come from the calibration runs: "
                "minmax (default), percentile (99.99 % of |x|) or entropy "
                "(the KL-divergence threshold)"),
-      cl::value_desc("method"), cl::init("minmax"));
+      cl::value_desc("method"), cl::init("minmax"), cl::cat(category));
   cl::list<std::string> disablePasses(
       "disable-pass",
       cl::desc("Leave a graph or code generation pass out (repeatable or comma "
                "separated), e.g. --disable-pass=kiln-fuse-attention"),
-      cl::CommaSeparated, cl::value_desc("pass"));
+      cl::CommaSeparated, cl::value_desc("pass"), cl::cat(category));
   registerAsmPrinterCLOptions();
   registerMLIRContextCLOptions();
   registerPassManagerCLOptions();
   registerDefaultTimingManagerCLOptions();
+  kiln::hideForeignOptions(category);
   cl::ParseCommandLineOptions(argc, argv, "Kiln ahead-of-time compiler\n");
 
   auto fail = [](const Twine &message) {

@@ -7,6 +7,7 @@
 
 #include "kiln/Frontend/ONNX/Importer.h"
 #include "kiln/InitAllKiln.h"
+#include "kiln/Support/CommandLine.h"
 #include "kiln/Support/Diagnostics.h"
 
 #include "mlir/Bytecode/BytecodeWriter.h"
@@ -22,25 +23,30 @@ namespace cl = llvm::cl;
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  // Kiln's options and MLIR's IR printing ones in --help, not LLVM's.
+  cl::OptionCategory category("kiln-translate options");
   cl::opt<std::string> input(cl::Positional, cl::desc("<model.onnx|.onnxtxt>"),
-                             cl::Required);
+                             cl::Required, cl::cat(category));
   cl::opt<std::string> output("o", cl::desc("Output file (default: stdout)"),
-                              cl::value_desc("file"), cl::init("-"));
+                              cl::value_desc("file"), cl::init("-"),
+                              cl::cat(category));
   cl::opt<bool> importONNX("import-onnx",
                            cl::desc("Import an ONNX model into the kiln "
                                     "dialect"),
-                           cl::Required);
+                           cl::Required, cl::cat(category));
   cl::list<std::string> inputShapes(
       "input-shape",
       cl::desc("Fix the shape of a graph input: NAME:DIMxDIM... (? keeps a "
                "dim dynamic)"),
-      cl::value_desc("name:dims"));
+      cl::value_desc("name:dims"), cl::cat(category));
   cl::opt<bool> emitBytecode(
       "emit-bytecode",
       cl::desc("Write MLIR bytecode instead of text (weights are written as "
-               "raw bytes, not hex: the fast, compact form for large models)"));
+               "raw bytes, not hex: the fast, compact form for large models)"),
+      cl::cat(category));
   registerAsmPrinterCLOptions();
   registerMLIRContextCLOptions();
+  kiln::hideForeignOptions(category);
   cl::ParseCommandLineOptions(argc, argv, "Kiln translation driver\n");
 
   kiln::ONNXImportOptions options;
