@@ -149,8 +149,13 @@ void kiln::buildLinalgToLLVMPipeline(OpPassManager &pm,
   // Integer powers become calls of generated square-and-multiply functions.
   pm.addPass(createConvertMathToFuncs());
   pm.addPass(createLowerAffinePass());
-  if (options.parallel)
+  if (options.parallel) {
     pm.addPass(createConvertSCFToOpenMPPass());
+    // Loops with little work skip the thread team's fork and join.
+    if (microkernels && !llvm::is_contained(options.disabledPasses,
+                                            "kiln-cpu-serialize-small-parallel"))
+      pm.addNestedPass<func::FuncOp>(createKilnCPUSerializeSmallParallel());
+  }
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
   // Memrefs go to LLVM before the loops become a CFG: the alloca scopes that

@@ -132,6 +132,37 @@ def KilnCPUParallelizeOuterLoops : Pass<"kiln-cpu-parallelize-outer-loops", "mli
   let dependentDialects = ["::mlir::scf::SCFDialect"];
 }
 
+def KilnCPUSerializeSmallParallel
+    : Pass<"kiln-cpu-serialize-small-parallel", "mlir::func::FuncOp"> {
+  let summary = "Run parallel loops with little work on the calling thread";
+  let description = [{
+    After `convert-scf-to-openmp`, every `omp.parallel` region forks the
+    thread team and joins it, a few microseconds each, also for a LayerNorm
+    over one token's 768 values. This pass gives each region an OpenMP `if`
+    clause: the product of its loop nest's trip counts and those of the
+    `scf.for` loops nested directly inside (the elements its body runs
+    for, computed where the region starts, so dynamic shapes are decided at
+    run time) must reach `min-work`, else the calling thread runs the loop
+    alone. Regions whose bounds are computed inside, or that have an `if`
+    clause already, are left alone.
+
+    ```mlir
+    omp.parallel { omp.wsloop { omp.loop_nest (%i) : index = (%c0) to (%n) step (%c1) {
+      scf.for %j = %c0 to %m step %c1 { ... } } } }
+    // becomes
+    %work = arith.muli %n, %m : index
+    %big = arith.cmpi sge, %work, %min_work : index
+    omp.parallel if(%big) { ... }
+    ```
+  }];
+  let options = [
+    Option<"minWork", "min-work", "int64_t", "16384",
+           "Innermost iterations a region needs to run in parallel">
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::omp::OpenMPDialect"];
+}
+
 //===----------------------------------------------------------------------===//
 // Kernel selection and microkernels
 //===----------------------------------------------------------------------===//
