@@ -671,52 +671,36 @@ packIntConstant(ModuleOp module, linalg::LinalgOp op, unsigned operandNumber,
   return packed;
 }
 
-/// Packs the constant 8-bit rhs of an integer product as the runtime's
-/// kiln_ukernel_igemm_packed_* reads it for `target` (see kiln_ukernels.h);
-/// `packing` says how (7-bit values get the narrow packing where the kernel
-/// has one).
-static memref::GlobalOp packConstantIntRhs(ModuleOp module, linalg::LinalgOp op,
-                                           const IGemm &gemm, ISA target,
-                                           IntegerPacking &packing) {
+/// Packs a constant 8-bit operand of an integer product as the runtime
+/// reads it for `target` (see kiln_ukernels.h): the rhs
+/// (kiln_ukernel_igemm_packed_*) or, with `lhs`, the lhs (a convolution's
+/// weights, KILN_IGEMM_A_PACKING_ARGS). `packing` says how: 7-bit stored
+/// values (an rhs), or 7-bit signed values times an unsigned rhs (an lhs),
+/// get the narrow packing where the kernel has one.
+static memref::GlobalOp
+packConstantIntOperand(ModuleOp module, linalg::LinalgOp op, const IGemm &gemm,
+                       ISA target, bool lhs, IntegerPacking &packing) {
   memref::GlobalOp global =
-      constantGlobalOf(module, op.getDpsInputOperand(1)->get());
+      constantGlobalOf(module, op.getDpsInputOperand(lhs ? 0 : 1)->get());
   SmallVector<int8_t> splat;
   std::optional<ArrayRef<int8_t>> data = constantBytes(global, splat);
   if (!data)
     return nullptr;
-  // The stored values (signed bytes, flipped when B is unsigned): all in
-  // [-64, 64] allows the narrow packing.
-  bool narrow = llvm::all_of(*data, [&](int8_t byte) {
-    int32_t v = static_cast<int8_t>(static_cast<uint8_t>(byte) ^
-                                    (gemm.rhsUnsigned ? 0x80 : 0));
-    return v >= -64 && v <= 64;
-  });
-  packing = integerPacking(target, narrow);
-  return packIntConstant(module, op, 1, gemm.loops.n, gemm.loops.k,
-                         gemm.rhsUnsigned, packing.width, packing.depth(),
-                         packing.block);
-}
-
-/// Packs the constant 8-bit lhs of an integer product (a convolution's
-/// weights) as the runtime reads a compiler-packed A for `target` (see
-/// KILN_IGEMM_A_PACKING_ARGS); `packing` says how: 7-bit signed values
-/// times an unsigned rhs get the narrow packing where the kernel has one.
-static memref::GlobalOp packConstantIntLhs(ModuleOp module, linalg::LinalgOp op,
-                                           const IGemm &gemm, ISA target,
-                                           IntegerPacking &packing) {
-  memref::GlobalOp global =
-      constantGlobalOf(module, op.getDpsInputOperand(0)->get());
-  SmallVector<int8_t> splat;
-  std::optional<ArrayRef<int8_t>> data = constantBytes(global, splat);
-  if (!data)
-    return nullptr;
-  bool narrow =
-      !gemm.lhsUnsigned && gemm.rhsUnsigned &&
-      llvm::all_of(*data, [](int8_t v) { return v >= -64 && v <= 64; });
-  packing = integerLhsPacking(target, narrow);
-  return packIntConstant(module, op, 0, gemm.loops.m, gemm.loops.k,
-                         gemm.lhsUnsigned, packing.width, packing.depth(),
-                         packing.block, packing.format == 6);
+  // The values as stored (a B as signed bytes, flipped when unsigned; a
+  // narrow A signed, as it is) all in [-64, 64].
+  uint8_t flip = !lhs && gemm.rhsUnsigned ? 0x80 : 0;
+  bool narrow = (!lhs || (!gemm.lhsUnsigned && gemm.rhsUnsigned)) &&
+                llvm::all_of(*data, [&](int8_t byte) {
+                  int32_t v =
+                      static_cast<int8_t>(static_cast<uint8_t>(byte) ^ flip);
+                  return v >= -64 && v <= 64;
+                });
+  packing =
+      lhs ? integerLhsPacking(target, narrow) : integerPacking(target, narrow);
+  return packIntConstant(
+      module, op, lhs ? 0 : 1, lhs ? gemm.loops.m : gemm.loops.n, gemm.loops.k,
+      lhs ? gemm.lhsUnsigned : gemm.rhsUnsigned, packing.width, packing.depth(),
+      packing.block, lhs && packing.format == 6);
 }
 
 /// Packs a convolution's constant weights ([g][m][c][kh][kw]) into panels of
@@ -884,15 +868,16 @@ static LogicalResult lowerGemm(ModuleOp module, linalg::LinalgOp op, ISA isa,
                            "matrix product");
   IntegerPacking intPacking = integerPacking(isa, false);
   memref::GlobalOp packed =
-      !packRhs  ? nullptr
-      : integer ? packConstantIntRhs(module, op, *integer, isa, intPacking)
-                : packConstantRhs(module, op, *loops, registerTile(isa).second);
+      !packRhs ? nullptr
+      : integer
+          ? packConstantIntOperand(module, op, *integer, isa, false, intPacking)
+          : packConstantRhs(module, op, *loops, registerTile(isa).second);
   // A constant lhs of an 8-bit product packed now (its entry points take
   // the packing after A's strides; the compiler-packed-rhs ones have none).
   IntegerPacking lhsPacking = integerLhsPacking(isa, false);
   memref::GlobalOp lhsPacked =
       integer && packLhs && !packed
-          ? packConstantIntLhs(module, op, *integer, isa, lhsPacking)
+          ? packConstantIntOperand(module, op, *integer, isa, true, lhsPacking)
           : nullptr;
   // With the clamp fused, the kernel runs where the clamp was.
   ImplicitLocOpBuilder b(op.getLoc(), ep.clamp ? ep.clamp : op.getOperation());
