@@ -1090,10 +1090,14 @@ static void macro_kernel(kiln_isa isa, const kernel *kr, const problem *p,
       bp = edge;
     /* The next B panel streams into L2 while this one is used: each row
      * tile prefetches its share of the panel's cache lines (a compiler-packed
-     * B comes from memory, once per column block). */
+     * B comes from memory, once per column block). Not for a single row
+     * tile (a GEMV): all the lines in one go swamped the load ports, and the
+     * hardware prefetchers follow the contiguous panels (1x4096x4096 1.50 ->
+     * 1.30 ms). */
     const char *next_panel =
-        panel + 1 < p1 ? (const char *)(bpack + (panel + 1) * panel_stride)
-                       : NULL;
+        panel + 1 < p1 && me - mb > mr
+            ? (const char *)(bpack + (panel + 1) * panel_stride)
+            : NULL;
     int64_t panel_lines = kc * nr * (int64_t)sizeof(float) / 64;
     int64_t tiles = ceil_div(me - mb, mr),
             lines_per_tile = ceil_div(panel_lines, tiles);
