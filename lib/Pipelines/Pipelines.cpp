@@ -18,6 +18,14 @@
 
 using namespace mlir;
 
+/// Adds function pass `pass` to `pm` unless --disable-pass names it.
+static void addFuncPass(OpPassManager &pm,
+                        const kiln::CPUPipelineOptions &options,
+                        std::unique_ptr<Pass> pass) {
+  if (!llvm::is_contained(options.disabledPasses, pass->getArgument()))
+    pm.addNestedPass<func::FuncOp>(std::move(pass));
+}
+
 void kiln::buildKilnGraphPipeline(OpPassManager &pm,
                                   const CPUPipelineOptions &options) {
   buildKilnGraphOptimizations(pm, options);
@@ -41,8 +49,7 @@ void kiln::buildKilnQuantization(OpPassManager &pm,
   // quantizations of one tensor merge.
   if (options.optLevel < 2)
     return;
-  if (!llvm::is_contained(options.disabledPasses, "kiln-fold-constants"))
-    pm.addNestedPass<func::FuncOp>(createKilnFoldConstants());
+  addFuncPass(pm, options, createKilnFoldConstants());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 }
@@ -53,9 +60,8 @@ void kiln::buildKilnGraphOptimizations(OpPassManager &pm,
   // Products of dequantized tensors become integer ones before the
   // remaining (de)quantizations turn into arithmetic, which every level
   // needs (the ops have no lowering of their own).
-  if (options.optLevel >= 2 &&
-      !llvm::is_contained(options.disabledPasses, "kiln-quantize-contractions"))
-    pm.addNestedPass<func::FuncOp>(createKilnQuantizeContractions());
+  if (options.optLevel >= 2)
+    addFuncPass(pm, options, createKilnQuantizeContractions());
   pm.addNestedPass<func::FuncOp>(createKilnDecomposeQuantization());
   if (options.optLevel == 0)
     return;
@@ -99,9 +105,7 @@ void kiln::buildLinalgToLLVMPipeline(OpPassManager &pm,
   if (microkernels) {
     // Kernels are chosen first: a pad that the depthwise kernel adds itself
     // is not fused into its producer.
-    if (!llvm::is_contained(options.disabledPasses,
-                            "kiln-cpu-fuse-requantization"))
-      pm.addNestedPass<func::FuncOp>(createKilnCPUFuseRequantization());
+    addFuncPass(pm, options, createKilnCPUFuseRequantization());
     pm.addNestedPass<func::FuncOp>(
         createKilnCPUSelectKernels({options.isa.getValue()}));
     pm.addNestedPass<func::FuncOp>(createKilnCPUFusePadding());
@@ -152,9 +156,8 @@ void kiln::buildLinalgToLLVMPipeline(OpPassManager &pm,
   if (options.parallel) {
     pm.addPass(createConvertSCFToOpenMPPass());
     // Loops with little work skip the thread team's fork and join.
-    if (microkernels && !llvm::is_contained(options.disabledPasses,
-                                            "kiln-cpu-serialize-small-parallel"))
-      pm.addNestedPass<func::FuncOp>(createKilnCPUSerializeSmallParallel());
+    if (microkernels)
+      addFuncPass(pm, options, createKilnCPUSerializeSmallParallel());
   }
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());

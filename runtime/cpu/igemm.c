@@ -25,7 +25,9 @@
  * the normalized domain, so padded k contribute nothing to A'B' nor to the
  * sums, and the constant term uses the block's true depth. The terms are
  * exact in int32 wrap-around arithmetic, since the true result fits. (The
- * AVX2 kernel multiplies true values: sa = ub = 0 there.) Zero points that
+ * AVX2 pairs kernel multiplies true values: sa = ub = 0 there; its
+ * VPMADDUBSW kernels take 7-bit values, a B stored signed or, swapped, an A
+ * stored signed times a B stored unsigned.) Zero points that
  * vary per row or column, and products on the few-row path, are corrected
  * after the product instead, from the row sums of A and column sums of B.
  *
@@ -37,7 +39,9 @@
  *     zero-extended, then W zero terms. VPMADDWD sums two int16 products
  *     into an int32 lane exactly; VPMADDUBSW would saturate at 16 bits.
  * Register tiles: VNNI 8 x 32 (16 zmm accumulators), AVX2 6 x 16 (12 ymm),
- * generic 4 x 16.
+ * generic 4 x 16. The VNNI and AVX2 kernels convert C in registers in the
+ * last K block (dequantized f32, a bias and residual sum, or requantized
+ * bytes: tile_out); the generic one through a tile buffer.
  *
  * The driver blocks like gemm.c's: for each column block and K block the
  * threads pack the B block together (shared), then each packs its own row
@@ -749,7 +753,7 @@ typedef struct kernel {
   int64_t macs;
   /* Whether the operands are normalized to u8 x s8 (with terms). */
   int normalized;
-  /* Whether its microkernels store dequantized f32 themselves. */
+  /* Whether its microkernels convert C themselves (tile_out). */
   int scales;
   pack_fn pack;
   /* micro[r]: the kernel for r rows (1 <= r <= mr); narrow[r] for r rows
