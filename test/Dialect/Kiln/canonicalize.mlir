@@ -714,3 +714,58 @@ func.func @integer_zero_points(%a: tensor<4x8xui8>, %b: tensor<8x2xi8>) -> (tens
   %1 = kiln.matmul_integer %a, %b rhs_zero_point %zv : (tensor<4x8xui8>, tensor<8x2xi8>, tensor<2xi8>) -> tensor<4x2xi32>
   return %0, %1 : tensor<4x2xi32>, tensor<4x2xi32>
 }
+
+// -----
+
+// A GPT-style head split on dynamic batch and sequence: [b, s, 64] ->
+// [b, s, 4, 16], the target built from the input's shape at run time. The
+// static dims of the target are known, so inference keeps them; a static
+// dim gathered from a partly dynamic shape folds to a constant.
+// CHECK-LABEL: func.func @head_split_dynamic(
+// CHECK-DAG: %[[SIXTY_FOUR:.+]] = kiln.constant dense<64> : tensor<i64>
+// CHECK: return %{{.+}}, %[[SIXTY_FOUR]]
+// INFER-LABEL: func.func @head_split_dynamic(
+// INFER: kiln.reshape {{.+}} -> tensor<?x?x4x16xf32>
+func.func @head_split_dynamic(%x: tensor<?x?x64xf32>) -> (tensor<?x?x?x?xf32>, tensor<i64>) {
+  %shape = kiln.shape %x : (tensor<?x?x64xf32>) -> tensor<3xi64>
+  %i0 = kiln.constant dense<0> : tensor<i64>
+  %i1 = kiln.constant dense<1> : tensor<i64>
+  %i2 = kiln.constant dense<2> : tensor<i64>
+  %b = kiln.gather %shape, %i0 : (tensor<3xi64>, tensor<i64>) -> tensor<i64>
+  %s = kiln.gather %shape, %i1 : (tensor<3xi64>, tensor<i64>) -> tensor<i64>
+  %hidden = kiln.gather %shape, %i2 : (tensor<3xi64>, tensor<i64>) -> tensor<i64>
+  %b1 = kiln.unsqueeze %b {axes = array<i64: 0>} : (tensor<i64>) -> tensor<1xi64>
+  %s1 = kiln.unsqueeze %s {axes = array<i64: 0>} : (tensor<i64>) -> tensor<1xi64>
+  %heads = kiln.constant dense<4> : tensor<1xi64>
+  %dim = kiln.constant dense<16> : tensor<1xi64>
+  %target = kiln.concat %b1, %s1, %heads, %dim {axis = 0 : i64} : (tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<4xi64>
+  %0 = kiln.reshape %x, %target : (tensor<?x?x64xf32>, tensor<4xi64>) -> tensor<?x?x?x?xf32>
+  return %0, %hidden : tensor<?x?x?x?xf32>, tensor<i64>
+}
+
+// -----
+
+// torch's Expand guards its target with Where(Equal(s, -1), 1, s). Dims
+// taken from a shape are never -1, so the guard passes them through and
+// the repeat count 3 stays known: [b, 2, 1, t, 8] -> [b, 2, 3, t, 8].
+// INFER-LABEL: func.func @expand_guarded_target(
+// INFER: kiln.expand {{.+}} -> tensor<?x2x3x?x8xf32>
+func.func @expand_guarded_target(%x: tensor<?x2x1x?x8xf32>) -> tensor<?x?x?x?x?xf32> {
+  %shape = kiln.shape %x : (tensor<?x2x1x?x8xf32>) -> tensor<5xi64>
+  %i0 = kiln.constant dense<0> : tensor<i64>
+  %i3 = kiln.constant dense<3> : tensor<i64>
+  %b = kiln.gather %shape, %i0 : (tensor<5xi64>, tensor<i64>) -> tensor<i64>
+  %t = kiln.gather %shape, %i3 : (tensor<5xi64>, tensor<i64>) -> tensor<i64>
+  %b1 = kiln.unsqueeze %b {axes = array<i64: 0>} : (tensor<i64>) -> tensor<1xi64>
+  %t1 = kiln.unsqueeze %t {axes = array<i64: 0>} : (tensor<i64>) -> tensor<1xi64>
+  %g = kiln.constant dense<2> : tensor<1xi64>
+  %r = kiln.constant dense<3> : tensor<1xi64>
+  %d = kiln.constant dense<8> : tensor<1xi64>
+  %target = kiln.concat %b1, %g, %r, %t1, %d {axis = 0 : i64} : (tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<5xi64>
+  %minus1 = kiln.constant dense<-1> : tensor<5xi64>
+  %ones = kiln.constant dense<1> : tensor<5xi64>
+  %eq = kiln.equal %target, %minus1 : (tensor<5xi64>, tensor<5xi64>) -> tensor<5xi1>
+  %guard = kiln.where %eq, %ones, %target : (tensor<5xi1>, tensor<5xi64>, tensor<5xi64>) -> tensor<5xi64>
+  %0 = kiln.expand %x, %guard : (tensor<?x2x1x?x8xf32>, tensor<5xi64>) -> tensor<?x?x?x?x?xf32>
+  return %0 : tensor<?x?x?x?x?xf32>
+}

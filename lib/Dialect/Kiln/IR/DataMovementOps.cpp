@@ -43,6 +43,24 @@ static OpFoldResult foldReshapeLike(Value input, RankedTensorType resultType,
   return reshapeConstant(inputAttr, resultType);
 }
 
+/// The constant that a small integer result turns out to be once the dims it
+/// picks out of shapes are static, else null.
+static Attribute foldKnownElements(TypedValue<RankedTensorType> result) {
+  if (!result.getType().hasStaticShape() ||
+      !result.getType().getElementType().isInteger())
+    return {};
+  std::optional<SmallVector<ShapeElement>> elements = getShapeElements(result);
+  if (!elements || llvm::any_of(*elements, [](const ShapeElement &e) {
+        return !e.constant;
+      }))
+    return {};
+  SmallVector<APInt> values;
+  unsigned width = result.getType().getElementTypeBitWidth();
+  for (const ShapeElement &e : *elements)
+    values.push_back(APInt(width, *e.constant, /*isSigned=*/true));
+  return DenseElementsAttr::get(result.getType(), values);
+}
+
 //===----------------------------------------------------------------------===//
 // ReshapeOp
 //===----------------------------------------------------------------------===//
@@ -56,18 +74,22 @@ LogicalResult ReshapeOp::inferReturnTypes(MLIRContext *,
   if (shapeType.getRank() != 1 || isDyn(shapeType.getDimSize(0)))
     return emitOptionalError(location,
                              "shape must be a 1-D tensor of static size");
-  std::optional<SmallVector<int64_t>> dims =
-      getConstantInts(adaptor.getShape());
-  if (!dims) {
-    types.push_back(RankedTensorType::get(
-        SmallVector<int64_t>(shapeType.getDimSize(0), kDyn),
-        input.getElementType()));
-    return success();
-  }
+  // The target's elements as far as known: constants, and kDyn for dims
+  // computed at run time (a dim taken from the input's shape with Shape and
+  // Gather, say), which stay dynamic.
+  std::optional<SmallVector<ShapeElement>> elements =
+      getShapeElements(adaptor.getShape());
+  SmallVector<int64_t> dims(shapeType.getDimSize(0), kDyn);
+  if (elements)
+    for (auto [d, e] : llvm::zip_equal(dims, *elements))
+      if (e.constant)
+        d = *e.constant;
   SmallVector<int64_t> shape;
   int64_t inferred = -1;
-  for (auto [i, d] : llvm::enumerate(*dims)) {
-    if (d == 0 && !adaptor.getAllowzero()) {
+  for (auto [i, d] : llvm::enumerate(dims)) {
+    if (isDyn(d)) {
+      shape.push_back(kDyn);
+    } else if (d == 0 && !adaptor.getAllowzero()) {
       if (static_cast<int64_t>(i) >= input.getRank())
         return emitOptionalError(location, "shape copies dim ", i,
                                  " that the input does not have");
@@ -427,6 +449,8 @@ OpFoldResult SliceOp::fold(FoldAdaptor adaptor) {
     if (steps && llvm::all_of(*steps, [](int64_t s) { return s == 1; }))
       return getInput();
   }
+  if (Attribute known = foldKnownElements(getOutput()))
+    return known;
   // Slices of small 1-D integer constants (shape vectors).
   auto dense = dyn_cast_if_present<DenseIntElementsAttr>(adaptor.getInput());
   if (!dense || getType().getRank() != 1 || !getType().hasStaticShape())
@@ -488,6 +512,9 @@ LogicalResult GatherOp::verify() {
 }
 
 OpFoldResult GatherOp::fold(FoldAdaptor adaptor) {
+  // Static dims picked out of a shape.
+  if (Attribute known = foldKnownElements(getOutput()))
+    return known;
   // Gathers from small 1-D integer constants (picking dims of a shape).
   auto dense = dyn_cast_if_present<DenseIntElementsAttr>(adaptor.getInput());
   std::optional<SmallVector<int64_t>> indices =
@@ -629,19 +656,33 @@ LogicalResult ExpandOp::inferReturnTypes(MLIRContext *,
   if (shapeType.getRank() != 1 || isDyn(shapeType.getDimSize(0)))
     return emitOptionalError(location,
                              "shape must be a 1-D tensor of static size");
-  std::optional<SmallVector<int64_t>> dims =
-      getConstantInts(adaptor.getShape());
-  SmallVector<int64_t> target =
-      dims ? *dims : SmallVector<int64_t>(shapeType.getDimSize(0), kDyn);
-  if (!dims) {
-    // Unknown target dims: only a dim that the input already stretches is
-    // known.
+  std::optional<SmallVector<ShapeElement>> elements =
+      getShapeElements(adaptor.getShape());
+  SmallVector<int64_t> target(shapeType.getDimSize(0), kDyn);
+  bool allKnown = elements.has_value();
+  if (elements)
+    for (auto [t, e] : llvm::zip_equal(target, *elements)) {
+      if (e.constant)
+        t = *e.constant;
+      else
+        allKnown = false;
+    }
+  if (!allKnown) {
+    // Target dims known only at run time: the result takes a known target
+    // dim where the input's is 1 or absent, and the input's dim where it
+    // is static and not 1 (a target dim can then only be 1 or equal).
     int64_t rank = std::max<int64_t>(target.size(), input.getRank());
     SmallVector<int64_t> shape(rank, kDyn);
-    int64_t offset = rank - input.getRank();
-    for (int64_t d = 0; d < input.getRank(); ++d)
-      if (input.getDimSize(d) != 1)
-        shape[offset + d] = input.getDimSize(d);
+    int64_t inputOffset = rank - input.getRank();
+    int64_t targetOffset = rank - static_cast<int64_t>(target.size());
+    for (int64_t d = 0; d < rank; ++d) {
+      int64_t in = d >= inputOffset ? input.getDimSize(d - inputOffset) : 1;
+      int64_t t = d >= targetOffset ? target[d - targetOffset] : 1;
+      if (!isDyn(in) && in != 1)
+        shape[d] = in;
+      else if (!isDyn(t) && (in == 1 || t != 1))
+        shape[d] = t;
+    }
     types.push_back(RankedTensorType::get(shape, input.getElementType()));
     return success();
   }

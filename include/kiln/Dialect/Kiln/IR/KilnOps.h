@@ -31,6 +31,36 @@ std::optional<llvm::SmallVector<int64_t>> getIntValues(mlir::Attribute attr);
 /// dense_resource), else std::nullopt.
 std::optional<llvm::SmallVector<int64_t>> getConstantInts(mlir::Value value);
 
+/// What one element of a small integer tensor that computes a shape is known
+/// to be: a constant, or the extent of dim `dim` of `source` (a dynamic dim:
+/// static ones are constants), or nothing (both unset).
+struct ShapeElement {
+  std::optional<int64_t> constant;
+  mlir::Value source;
+  int64_t dim = -1;
+
+  bool isKnown() const { return constant.has_value() || source; }
+  /// Known to be a dim's extent, hence >= 0.
+  bool isNonNegative() const { return source || (constant && *constant >= 0); }
+  bool operator==(const ShapeElement &other) const {
+    return isKnown() && constant == other.constant && source == other.source &&
+           dim == other.dim;
+  }
+};
+
+/// The elements of `shape` (a 0-D or 1-D integer tensor of at most
+/// kMaxFoldElements elements, in row-major order) as far as the ops that
+/// compute it tell: constants, Shape, Gather/Slice of a shape with constant
+/// indices, Concat, Unsqueeze/Squeeze/Reshape, integer Cast and arithmetic,
+/// and Where(Equal(s, c), a, s). std::nullopt when `shape` is not such a
+/// tensor.
+std::optional<llvm::SmallVector<ShapeElement>>
+getShapeElements(mlir::Value shape);
+
+/// Dim `dim` of `value` as a shape element: its extent when static, else a
+/// reference to it.
+ShapeElement dimElement(mlir::Value value, int64_t dim);
+
 /// The float values of `value` when it is produced by a constant.
 std::optional<llvm::SmallVector<double>> getConstantFloats(mlir::Value value);
 
