@@ -2,8 +2,8 @@
 """Decoder language models with a key/value cache, exported to ONNX.
 
 Usage: decoder_models.py OUTDIR [NAME ...] [--layers N] [--hidden H]
-                         [--heads A] [--vocab V] [--prefill S]
-                         [--past P ...]
+                         [--heads A] [--kv-heads G] [--mlp F] [--vocab V]
+                         [--prefill S] [--past P ...]
 
 gpt2_decoder: a GPT-2-shaped decoder (pre-LayerNorm blocks, tanh GELU,
 learned positions, tied output embedding) with inputs
@@ -22,7 +22,18 @@ the default shape is GPT-2 small (12 layers, hidden 768, 12 heads, vocab
 
 Next to each model it writes input sets OUTDIR/NAME.prefill (seq
 --prefill, default 128, past 0) and OUTDIR/NAME.decodeP (seq 1, past P) for
-P in --past (default 1 127 1000), as .npy files named after the inputs. Run it with /usr/bin/python3 (torch).
+P in --past (default 1 127 1000), as .npy files named after the inputs.
+
+llama_decoder: a LLaMA-shaped decoder with the same inputs and outputs:
+RMSNorm, rotary position embedding (the rotate-half form: Slice, Neg,
+Concat, Mul), a SwiGLU MLP, no biases, and grouped-query attention whose
+cache holds --kv-heads heads (default 4) that groups of query heads share
+(Expand and Reshape of the keys and values, as exporters write it). Its
+past_* and present_* tensors are [batch, kv_heads, past, head_dim]. The
+default shape: 12 layers, hidden 768, 12 query heads, 4 key/value heads,
+MLP 2048, vocab 32000.
+
+Run it with /usr/bin/python3 (torch).
 """
 
 import argparse
@@ -96,35 +107,139 @@ class GPT2Decoder(nn.Module):
         return (logits, *presents)
 
 
+class RMSNorm(nn.Module):
+    def __init__(self, hidden: int, eps: float = 1e-6):
+        super().__init__()
+        self.eps = eps
+        self.weight = nn.Parameter(torch.ones(hidden))
+
+    def forward(self, x):
+        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * self.weight
+
+
+def rotate_half(x):
+    half = x.shape[-1] // 2
+    return torch.cat([-x[..., half:], x[..., :half]], dim=-1)
+
+
+class LlamaBlock(nn.Module):
+    """A LLaMA block: grouped-query attention with rotary positions, SwiGLU."""
+
+    def __init__(self, hidden: int, heads: int, kv_heads: int, mlp: int):
+        super().__init__()
+        self.heads, self.kv_heads, self.head_dim = heads, kv_heads, hidden // heads
+        self.attn_norm = RMSNorm(hidden)
+        self.q = nn.Linear(hidden, hidden, bias=False)
+        self.k = nn.Linear(hidden, kv_heads * self.head_dim, bias=False)
+        self.v = nn.Linear(hidden, kv_heads * self.head_dim, bias=False)
+        self.o = nn.Linear(hidden, hidden, bias=False)
+        self.mlp_norm = RMSNorm(hidden)
+        self.gate = nn.Linear(hidden, mlp, bias=False)
+        self.up = nn.Linear(hidden, mlp, bias=False)
+        self.down = nn.Linear(mlp, hidden, bias=False)
+
+    def split(self, t, heads):
+        b, s, _ = t.shape
+        return t.view(b, s, heads, self.head_dim).transpose(1, 2)
+
+    def repeat_kv(self, t):
+        b, kvh, s, d = t.shape
+        rep = self.heads // kvh
+        return t[:, :, None, :, :].expand(b, kvh, rep, s, d).reshape(b, kvh * rep, s, d)
+
+    def forward(self, x, past_key, past_value, cos, sin, bias):
+        h = self.attn_norm(x)
+        q = self.split(self.q(h), self.heads)
+        k = self.split(self.k(h), self.kv_heads)
+        v = self.split(self.v(h), self.kv_heads)
+        q = q * cos + rotate_half(q) * sin
+        k = k * cos + rotate_half(k) * sin
+        key = torch.cat([past_key, k], dim=2)
+        value = torch.cat([past_value, v], dim=2)
+        scores = torch.matmul(q, self.repeat_kv(key).transpose(-1, -2)) / math.sqrt(self.head_dim)
+        probs = torch.softmax(scores + bias, dim=-1)
+        context = torch.matmul(probs, self.repeat_kv(value)).transpose(1, 2)
+        b, s, _, _ = context.shape
+        x = x + self.o(context.reshape(b, s, self.heads * self.head_dim))
+        h = self.mlp_norm(x)
+        g = self.gate(h)
+        x = x + self.down(g * torch.sigmoid(g) * self.up(h))
+        return x, key, value
+
+
+class LlamaDecoder(nn.Module):
+    def __init__(self, layers, hidden, heads, kv_heads, mlp, vocab):
+        super().__init__()
+        self.head_dim = hidden // heads
+        self.token_embedding = nn.Embedding(vocab, hidden)
+        self.blocks = nn.ModuleList(
+            LlamaBlock(hidden, heads, kv_heads, mlp) for _ in range(layers))
+        self.norm = RMSNorm(hidden)
+        self.lm_head = nn.Linear(hidden, vocab, bias=False)
+
+    def forward(self, input_ids, attention_mask, *past):
+        seq = input_ids.shape[1]
+        past_len = past[0].shape[2]
+        total = past_len + seq
+        positions = torch.arange(past_len, total, dtype=torch.int64).to(torch.float32)
+        inv_freq = 1.0 / (10000.0 ** (torch.arange(0, self.head_dim, 2, dtype=torch.float32)
+                                      / self.head_dim))
+        freqs = positions[:, None] * inv_freq[None, :]
+        angles = torch.cat([freqs, freqs], dim=-1)
+        cos, sin = torch.cos(angles), torch.sin(angles)
+        x = self.token_embedding(input_ids)
+        query_pos = torch.arange(past_len, total, dtype=torch.int64).unsqueeze(1)
+        key_pos = torch.arange(0, total, dtype=torch.int64).unsqueeze(0)
+        causal = (key_pos <= query_pos).unsqueeze(0).unsqueeze(0)
+        keep = causal & (attention_mask[:, None, None, :] > 0)
+        bias = (1.0 - keep.to(torch.float32)) * -1e4
+        presents = []
+        for i, block in enumerate(self.blocks):
+            x, key, value = block(x, past[2 * i], past[2 * i + 1], cos, sin, bias)
+            presents += [key, value]
+        return (self.lm_head(self.norm(x)), *presents)
+
+
 def randomize(model):
     with torch.no_grad():
         for module in model.modules():
             if isinstance(module, nn.LayerNorm):
                 module.weight.uniform_(0.5, 1.5)
                 module.bias.normal_(0.0, 0.1)
+            elif isinstance(module, RMSNorm):
+                module.weight.uniform_(0.5, 1.5)
             elif isinstance(module, nn.Linear):
                 module.weight.normal_(0.0, 0.02)
-                module.bias.normal_(0.0, 0.02)
+                if module.bias is not None:
+                    module.bias.normal_(0.0, 0.02)
             elif isinstance(module, nn.Embedding):
                 module.weight.normal_(0.0, 0.02)
 
 
 def feeds(cfg, rng, seq, past, batch=1):
-    layers, hidden, heads, vocab = cfg
+    layers, hidden, heads, kv_heads, vocab = cfg["layers"], cfg["hidden"], cfg["heads"], \
+        cfg["kv_heads"], cfg["vocab"]
     head_dim = hidden // heads
     out = {"input_ids": rng.integers(0, vocab, size=(batch, seq), dtype=np.int64),
            "attention_mask": np.ones((batch, past + seq), dtype=np.int64)}
     for i in range(layers):
         for kind in ("key", "value"):
             out[f"past_{kind}_{i}"] = (rng.standard_normal(
-                (batch, heads, past, head_dim)) * 0.5).astype(np.float32)
+                (batch, kv_heads, past, head_dim)) * 0.5).astype(np.float32)
     return out
 
 
+def build(name, cfg):
+    if name == "gpt2_decoder":
+        return GPT2Decoder(cfg["layers"], cfg["hidden"], cfg["heads"], cfg["vocab"])
+    return LlamaDecoder(cfg["layers"], cfg["hidden"], cfg["heads"], cfg["kv_heads"],
+                        cfg["mlp"], cfg["vocab"])
+
+
 def export(outdir, name, cfg, prefill, pasts):
-    layers, hidden, heads, vocab = cfg
+    layers = cfg["layers"]
     torch.manual_seed(sum(map(ord, name)))
-    model = GPT2Decoder(layers, hidden, heads, vocab)
+    model = build(name, cfg)
     randomize(model)
     model.eval()
     rng = np.random.default_rng(sum(map(ord, name)))
@@ -161,16 +276,29 @@ def main(argv=None):
     ap.add_argument("--layers", type=int, default=12)
     ap.add_argument("--hidden", type=int, default=768)
     ap.add_argument("--heads", type=int, default=12)
-    ap.add_argument("--vocab", type=int, default=50257)
+    ap.add_argument("--kv-heads", type=int, default=None,
+                    help="llama_decoder's key/value heads (default heads / 3)")
+    ap.add_argument("--mlp", type=int, default=None,
+                    help="llama_decoder's MLP width (default 8/3 hidden, a multiple of 256)")
+    ap.add_argument("--vocab", type=int, default=None,
+                    help="default 50257 (gpt2_decoder), 32000 (llama_decoder)")
     ap.add_argument("--prefill", type=int, default=128)
     ap.add_argument("--past", type=int, nargs="*", default=[1, 127, 1000])
     args = ap.parse_args(argv)
     os.makedirs(args.outdir, exist_ok=True)
     for name in args.names:
-        if name != "gpt2_decoder":
-            ap.error(f"unknown model '{name}' (gpt2_decoder)")
-        export(args.outdir, name, (args.layers, args.hidden, args.heads, args.vocab),
-               args.prefill, args.past)
+        if name not in ("gpt2_decoder", "llama_decoder"):
+            ap.error(f"unknown model '{name}' (gpt2_decoder, llama_decoder)")
+        llama = name == "llama_decoder"
+        kv_heads = args.kv_heads if llama and args.kv_heads else (
+            max(1, args.heads // 3) if llama else args.heads)
+        if args.heads % kv_heads:
+            ap.error(f"--heads {args.heads} is not a multiple of --kv-heads {kv_heads}")
+        mlp = args.mlp or (-(-8 * args.hidden // 3 // 256) * 256)
+        cfg = {"layers": args.layers, "hidden": args.hidden, "heads": args.heads,
+               "kv_heads": kv_heads, "mlp": mlp,
+               "vocab": args.vocab or (32000 if llama else 50257)}
+        export(args.outdir, name, cfg, args.prefill, args.past)
     return 0
 
 

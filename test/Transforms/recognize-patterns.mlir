@@ -116,3 +116,72 @@ func.func @not_layer_norm(%x: tensor<1x4x16xf32>) -> tensor<1x4x16xf32> {
   %n = kiln.div %d, %std : (tensor<1x4x16xf32>, tensor<1x1x16xf32>) -> tensor<1x4x16xf32>
   return %n : tensor<1x4x16xf32>
 }
+
+// -----
+
+// torch's rsqrt: x * (1 / sqrt(mean(x^2) + eps)) * weight.
+// CHECK-LABEL: func.func @rms_norm_rsqrt(
+// CHECK: %[[N:.+]] = kiln.rms_norm %{{.+}}, %{{.+}} {axis = 2 : i64, epsilon = 9.99999997E-7 : f32}
+// CHECK-NOT: kiln.sqrt
+// CHECK: return %[[N]]
+func.func @rms_norm_rsqrt(%x: tensor<?x?x64xf32>, %w: tensor<64xf32>) -> tensor<?x?x64xf32> {
+  %two = kiln.constant dense<2.0> : tensor<f32>
+  %eps = kiln.constant dense<1.0e-6> : tensor<f32>
+  %one = kiln.constant dense<1.0> : tensor<f32>
+  %sq = kiln.pow %x, %two : (tensor<?x?x64xf32>, tensor<f32>) -> tensor<?x?x64xf32>
+  %m = kiln.reduce_mean %sq {axes = array<i64: -1>} : (tensor<?x?x64xf32>) -> tensor<?x?x1xf32>
+  %a = kiln.add %m, %eps : (tensor<?x?x1xf32>, tensor<f32>) -> tensor<?x?x1xf32>
+  %r = kiln.sqrt %a : (tensor<?x?x1xf32>) -> tensor<?x?x1xf32>
+  %inv = kiln.div %one, %r : (tensor<f32>, tensor<?x?x1xf32>) -> tensor<?x?x1xf32>
+  %n = kiln.mul %x, %inv : (tensor<?x?x64xf32>, tensor<?x?x1xf32>) -> tensor<?x?x64xf32>
+  %y = kiln.mul %n, %w : (tensor<?x?x64xf32>, tensor<64xf32>) -> tensor<?x?x64xf32>
+  return %y : tensor<?x?x64xf32>
+}
+
+// -----
+
+// Rotary embedding, rotate-half form: x * cos + cat(-x[..., 8:], x[..., :8])
+// * sin, with the tables [seq, 16] broadcast over batch and heads.
+// CHECK-LABEL: func.func @rotary(
+// CHECK-SAME: %[[X:[a-z0-9]+]]: tensor<?x4x?x16xf32>, %[[C:[a-z0-9]+]]: tensor<?x16xf32>, %[[S:[a-z0-9]+]]: tensor<?x16xf32>
+// CHECK: %[[R:.+]] = kiln.rotary %[[X]], %[[C]], %[[S]] : (tensor<?x4x?x16xf32>, tensor<?x16xf32>, tensor<?x16xf32>) -> tensor<?x4x?x16xf32>
+// CHECK-NOT: kiln.neg
+// CHECK: return %[[R]]
+func.func @rotary(%x: tensor<?x4x?x16xf32>, %cos: tensor<?x16xf32>, %sin: tensor<?x16xf32>) -> tensor<?x4x?x16xf32> {
+  %c0 = kiln.constant dense<0> : tensor<1xi64>
+  %c8 = kiln.constant dense<8> : tensor<1xi64>
+  %big = kiln.constant dense<9223372036854775807> : tensor<1xi64>
+  %axis = kiln.constant dense<-1> : tensor<1xi64>
+  %step = kiln.constant dense<1> : tensor<1xi64>
+  %plain = kiln.mul %x, %cos : (tensor<?x4x?x16xf32>, tensor<?x16xf32>) -> tensor<?x4x?x16xf32>
+  %hi = kiln.slice %x, %c8, %big, %axis, %step : (tensor<?x4x?x16xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<?x4x?x8xf32>
+  %neg = kiln.neg %hi : (tensor<?x4x?x8xf32>) -> tensor<?x4x?x8xf32>
+  %lo = kiln.slice %x, %c0, %c8, %axis, %step : (tensor<?x4x?x16xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<?x4x?x8xf32>
+  %cat = kiln.concat %neg, %lo {axis = -1 : i64} : (tensor<?x4x?x8xf32>, tensor<?x4x?x8xf32>) -> tensor<?x4x?x16xf32>
+  %rot = kiln.mul %cat, %sin : (tensor<?x4x?x16xf32>, tensor<?x16xf32>) -> tensor<?x4x?x16xf32>
+  %y = kiln.add %plain, %rot : (tensor<?x4x?x16xf32>, tensor<?x4x?x16xf32>) -> tensor<?x4x?x16xf32>
+  return %y : tensor<?x4x?x16xf32>
+}
+
+// -----
+
+// The halves swapped the other way (cat(x[..., 8:], -x[..., :8]), a rotation
+// by -90 degrees) is not the rotate-half form: nothing changes.
+// CHECK-LABEL: func.func @rotary_other_sign(
+// CHECK-NOT: kiln.rotary
+// CHECK: kiln.neg
+func.func @rotary_other_sign(%x: tensor<?x4x?x16xf32>, %cos: tensor<?x16xf32>, %sin: tensor<?x16xf32>) -> tensor<?x4x?x16xf32> {
+  %c0 = kiln.constant dense<0> : tensor<1xi64>
+  %c8 = kiln.constant dense<8> : tensor<1xi64>
+  %c16 = kiln.constant dense<16> : tensor<1xi64>
+  %axis = kiln.constant dense<3> : tensor<1xi64>
+  %step = kiln.constant dense<1> : tensor<1xi64>
+  %plain = kiln.mul %x, %cos : (tensor<?x4x?x16xf32>, tensor<?x16xf32>) -> tensor<?x4x?x16xf32>
+  %hi = kiln.slice %x, %c8, %c16, %axis, %step : (tensor<?x4x?x16xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<?x4x?x8xf32>
+  %lo = kiln.slice %x, %c0, %c8, %axis, %step : (tensor<?x4x?x16xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<?x4x?x8xf32>
+  %neg = kiln.neg %lo : (tensor<?x4x?x8xf32>) -> tensor<?x4x?x8xf32>
+  %cat = kiln.concat %hi, %neg {axis = -1 : i64} : (tensor<?x4x?x8xf32>, tensor<?x4x?x8xf32>) -> tensor<?x4x?x16xf32>
+  %rot = kiln.mul %cat, %sin : (tensor<?x4x?x16xf32>, tensor<?x16xf32>) -> tensor<?x4x?x16xf32>
+  %y = kiln.add %plain, %rot : (tensor<?x4x?x16xf32>, tensor<?x4x?x16xf32>) -> tensor<?x4x?x16xf32>
+  return %y : tensor<?x4x?x16xf32>
+}

@@ -1,9 +1,9 @@
-//===- Attention.cpp - kiln.attention to a tiled online-softmax loop ------===//
+//===- Attention.cpp - kiln.attention and kiln.rotary to linalg ----------===//
 //
-// Flash-attention style: for every (batch dims..., query tile) an
-// scf.forall iteration walks the key/value tiles with an scf.for that carries
-// the running row maximum m, the running softmax denominator l and the
-// unnormalized output tile acc:
+// kiln.attention becomes a flash-attention style loop: for every (batch
+// dims..., query tile) an scf.forall iteration walks the key/value tiles with
+// an scf.for that carries the running row maximum m, the running softmax
+// denominator l and the unnormalized output tile acc:
 //
 //   s     = scale * q_tile k_tile^T, masked        [tq, tk]
 //   m'    = max(m, rowmax(s))
@@ -118,6 +118,18 @@ struct AttentionLowering : OpConversionPattern<AttentionOp> {
                  dv = vDims[batch + 1];
     SmallVector<OpFoldResult> outDims(qDims);
     outDims.back() = dv;
+    // Grouped-query attention: query head h reads key/value head h / group,
+    // group = query heads / key heads (unless both are static and equal).
+    Value group;
+    if (batch >= 1) {
+      std::optional<int64_t> qHeads = getConstantIntValue(qDims[batch - 1]),
+                             kvHeads = getConstantIntValue(kDims[batch - 1]);
+      if (!qHeads || !kvHeads || *qHeads != *kvHeads)
+        group = arith::DivUIOp::create(
+            rewriter, loc,
+            getValueOrCreateConstantIndexOp(rewriter, loc, qDims[batch - 1]),
+            getValueOrCreateConstantIndexOp(rewriter, loc, kDims[batch - 1]));
+    }
     Value out = emptyTensor(rewriter, loc, resultType, outDims);
 
     // K transposed to [batch..., d, sk] once: each key tile of the score
@@ -166,6 +178,18 @@ struct AttentionLowering : OpConversionPattern<AttentionOp> {
       sizes.push_back(rows);
       sizes.push_back(cols);
       return std::pair{offsets, sizes};
+    };
+    // The same for key and value, whose head may be shared by a group.
+    Value kvHead =
+        group ? arith::DivUIOp::create(rewriter, loc, ivs[batch - 1], group)
+                    .getResult()
+              : Value();
+    auto kvWindow = [&](OpFoldResult rowStart, OpFoldResult rows,
+                        OpFoldResult cols) {
+      auto offsetsAndSizes = window(rowStart, rows, cols);
+      if (kvHead)
+        offsetsAndSizes.first[batch - 1] = kvHead;
+      return offsetsAndSizes;
     };
     SmallVector<int64_t> lastTwo = {batch, batch + 1};
     auto [qOffsets, qSizes] = window(i0, tq, d);
@@ -356,10 +380,10 @@ struct AttentionLowering : OpConversionPattern<AttentionOp> {
           TileBuilder s{b, l, element};
           Value m = carried[0], sum = carried[1], acc = carried[2];
           OpFoldResult tk = s.tileSize(j0, sk, keyTile);
-          auto [kOffsets, kSizes] = window(zero, d, tk);
+          auto [kOffsets, kSizes] = kvWindow(zero, d, tk);
           kOffsets.back() = j0;
           Value kTile = s.slice(kT, kOffsets, kSizes, lastTwo);
-          auto [vOffsets, vSizes] = window(j0, tk, dv);
+          auto [vOffsets, vSizes] = kvWindow(j0, tk, dv);
           Value vTile = s.slice(v, vOffsets, vSizes, lastTwo);
 
           // The slice of the mask that broadcasts onto this (batch..., rows,
@@ -442,9 +466,89 @@ struct AttentionLowering : OpConversionPattern<AttentionOp> {
   }
 };
 
+/// rotary: the two halves of the last dim written by one elementwise op
+/// each, x1 * cos1 - x2 * sin1 and x2 * cos2 + x1 * sin2, into the halves of
+/// the result (no rotated copy of the input).
+struct RotaryLowering : OpConversionPattern<RotaryOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(RotaryOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    RankedTensorType type = convertTensorType(op.getType());
+    Value x = adaptor.getInput();
+    int64_t rank = type.getRank();
+    SmallVector<OpFoldResult> dims = getDims(rewriter, loc, x);
+    OpFoldResult half;
+    if (std::optional<int64_t> extent = getConstantIntValue(dims.back()))
+      half = rewriter.getIndexAttr(*extent / 2);
+    else
+      half = arith::DivUIOp::create(
+                 rewriter, loc, cast<Value>(dims.back()),
+                 arith::ConstantIndexOp::create(rewriter, loc, 2))
+                 .getResult();
+    // The [start, start + half) part of the last dim of `v` (all of it when
+    // that dim is a broadcast 1).
+    auto halfOf = [&](Value v, OpFoldResult start) -> Value {
+      auto vType = cast<RankedTensorType>(v.getType());
+      if (vType.getShape().back() == 1)
+        return v;
+      SmallVector<OpFoldResult> offsets(vType.getRank(),
+                                        rewriter.getIndexAttr(0));
+      SmallVector<OpFoldResult> sizes = getDims(rewriter, loc, v);
+      SmallVector<OpFoldResult> strides(vType.getRank(),
+                                        rewriter.getIndexAttr(1));
+      offsets.back() = start;
+      sizes.back() = half;
+      SmallVector<int64_t> shape(vType.getShape());
+      shape.back() = getConstantIntValue(half).value_or(ShapedType::kDynamic);
+      return tensor::ExtractSliceOp::create(
+                 rewriter, loc,
+                 RankedTensorType::get(shape, vType.getElementType()), v,
+                 offsets, sizes, strides)
+          .getResult();
+    };
+    OpFoldResult zero = rewriter.getIndexAttr(0);
+    Value x1 = halfOf(x, zero), x2 = halfOf(x, half);
+    Value cos = adaptor.getCos(), sin = adaptor.getSin();
+    SmallVector<int64_t> halfShape(type.getShape());
+    halfShape.back() = getConstantIntValue(half).value_or(ShapedType::kDynamic);
+    auto halfType = RankedTensorType::get(halfShape, type.getElementType());
+    SmallVector<OpFoldResult> halfDims(dims);
+    halfDims.back() = half;
+    Value first = buildBroadcastGeneric(
+        rewriter, loc, halfType, {x1, x2, halfOf(cos, zero), halfOf(sin, zero)},
+        [](OpBuilder &b, Location l, ValueRange a) -> Value {
+          return arith::SubFOp::create(b, l,
+                                       arith::MulFOp::create(b, l, a[0], a[2]),
+                                       arith::MulFOp::create(b, l, a[1], a[3]));
+        },
+        halfDims);
+    Value second = buildBroadcastGeneric(
+        rewriter, loc, halfType, {x2, x1, halfOf(cos, half), halfOf(sin, half)},
+        [](OpBuilder &b, Location l, ValueRange a) -> Value {
+          return arith::AddFOp::create(b, l,
+                                       arith::MulFOp::create(b, l, a[0], a[2]),
+                                       arith::MulFOp::create(b, l, a[1], a[3]));
+        },
+        halfDims);
+    SmallVector<OpFoldResult> offsets(rank, zero),
+        strides(rank, rewriter.getIndexAttr(1));
+    Value result = emptyTensor(rewriter, loc, type, dims);
+    result = tensor::InsertSliceOp::create(rewriter, loc, first, result,
+                                           offsets, halfDims, strides);
+    offsets.back() = half;
+    result = tensor::InsertSliceOp::create(rewriter, loc, second, result,
+                                           offsets, halfDims, strides);
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
 } // namespace
 
 void to_linalg::populateAttentionPatterns(KilnTypeConverter &converter,
                                           RewritePatternSet &patterns) {
-  patterns.add<AttentionLowering>(converter, patterns.getContext());
+  patterns.add<AttentionLowering, RotaryLowering>(converter,
+                                                  patterns.getContext());
 }

@@ -64,3 +64,41 @@ func.func @unmasked(%q: tensor<2x512x16xf32>, %k: tensor<2x512x16xf32>, %v: tens
 // LLVM: omp.wsloop
 // LLVM-NOT: omp.parallel
 // LLVM: llvm.return
+
+// Grouped-query attention: 4 query heads share 2 key/value heads. Query head
+// h reads key/value head h / (4 / 2) of K^T and V; the output keeps 4 heads.
+// CHECK-LABEL: func.func @grouped_heads(
+// CHECK: %[[KT:.+]] = linalg.transpose ins(%arg1 : tensor<2x2x8x16xf32>)
+// CHECK: scf.forall (%[[B:.+]], %[[H:.+]]) in (2, 4)
+// CHECK: %[[G:.+]] = arith.divui %[[H]], %c2 : index
+// CHECK-DAG: tensor.extract_slice %[[KT]][%[[B]], %[[G]], 0, 0] [1, 1, 16, 8] [1, 1, 1, 1] : tensor<2x2x16x8xf32> to tensor<16x8xf32>
+// CHECK-DAG: tensor.extract_slice %arg0[%[[B]], %[[H]], 0, 0] [1, 1, 2, 16] [1, 1, 1, 1] : tensor<2x4x2x16xf32> to tensor<2x16xf32>
+// CHECK-DAG: tensor.extract_slice %arg2[%[[B]], %[[G]], 0, 0] [1, 1, 8, 16] [1, 1, 1, 1] : tensor<2x2x8x16xf32> to tensor<8x16xf32>
+// CHECK: tensor.parallel_insert_slice %{{.+}} into %{{.+}}[%[[B]], %[[H]], 0, 0] [1, 1, 2, 16]
+func.func @grouped_heads(%q: tensor<2x4x2x16xf32>, %k: tensor<2x2x8x16xf32>, %v: tensor<2x2x8x16xf32>) -> tensor<2x4x2x16xf32> {
+  %o = kiln.attention %q, %k, %v {scale = 2.500000e-01 : f32} : (tensor<2x4x2x16xf32>, tensor<2x2x8x16xf32>, tensor<2x2x8x16xf32>) -> tensor<2x4x2x16xf32>
+  return %o : tensor<2x4x2x16xf32>
+}
+
+// kiln.rotary: one elementwise op per half of the last dim, each writing its
+// half of the result: x1 * cos1 - x2 * sin1, then x2 * cos2 + x1 * sin2.
+// CHECK-LABEL: func.func @rotary(
+// CHECK-DAG: %[[X1:.+]] = tensor.extract_slice %arg0[0, 0, 0, 0] [%{{.+}}, 4, %{{.+}}, 8]
+// CHECK-DAG: %[[X2:.+]] = tensor.extract_slice %arg0[0, 0, 0, 8] [%{{.+}}, 4, %{{.+}}, 8]
+// CHECK-DAG: %[[C1:.+]] = tensor.extract_slice %arg1[0, 0] [%{{.+}}, 8]
+// CHECK-DAG: %[[S1:.+]] = tensor.extract_slice %arg2[0, 0] [%{{.+}}, 8]
+// CHECK: %[[FIRST:.+]] = linalg.generic {{.+}} ins(%[[X1]], %[[X2]], %[[C1]], %[[S1]] :
+// CHECK: arith.mulf
+// CHECK: arith.mulf
+// CHECK: arith.subf
+// CHECK-DAG: %[[C2:.+]] = tensor.extract_slice %arg1[0, 8] [%{{.+}}, 8]
+// CHECK-DAG: %[[S2:.+]] = tensor.extract_slice %arg2[0, 8] [%{{.+}}, 8]
+// CHECK: %[[SECOND:.+]] = linalg.generic {{.+}} ins(%[[X2]], %[[X1]], %[[C2]], %[[S2]] :
+// CHECK: arith.addf
+// CHECK: %[[R1:.+]] = tensor.insert_slice %[[FIRST]] into %{{.+}}[0, 0, 0, 0]
+// CHECK: %[[R2:.+]] = tensor.insert_slice %[[SECOND]] into %[[R1]][0, 0, 0, 8]
+// CHECK: return %[[R2]]
+func.func @rotary(%x: tensor<?x4x?x16xf32>, %cos: tensor<?x16xf32>, %sin: tensor<?x16xf32>) -> tensor<?x4x?x16xf32> {
+  %r = kiln.rotary %x, %cos, %sin : (tensor<?x4x?x16xf32>, tensor<?x16xf32>, tensor<?x16xf32>) -> tensor<?x4x?x16xf32>
+  return %r : tensor<?x4x?x16xf32>
+}

@@ -1209,3 +1209,19 @@ func.func @im2col_zero_stride(%x: tensor<1x2x8x8xui8>) {
   %0 = kiln.im2col %x {kernel_shape = array<i64: 3, 3>, strides = array<i64: 0, 1>, dilations = array<i64: 1, 1>} : (tensor<1x2x8x8xui8>) -> tensor<1x18x?xui8>
   return
 }
+
+// -----
+
+func.func @attention_heads_not_grouped(%q: tensor<1x4x8x16xf32>, %k: tensor<1x3x8x16xf32>, %v: tensor<1x3x8x16xf32>) -> tensor<1x4x8x16xf32> {
+  // expected-error @+1 {{leading dims of query, key and value differ}}
+  %o = kiln.attention %q, %k, %v {scale = 2.500000e-01 : f32} : (tensor<1x4x8x16xf32>, tensor<1x3x8x16xf32>, tensor<1x3x8x16xf32>) -> tensor<1x4x8x16xf32>
+  return %o : tensor<1x4x8x16xf32>
+}
+
+// -----
+
+func.func @rotary_odd_dim(%x: tensor<2x15xf32>, %c: tensor<2x15xf32>) -> tensor<2x15xf32> {
+  // expected-error @+1 {{last dim 15 is not even}}
+  %r = kiln.rotary %x, %c, %c : (tensor<2x15xf32>, tensor<2x15xf32>, tensor<2x15xf32>) -> tensor<2x15xf32>
+  return %r : tensor<2x15xf32>
+}

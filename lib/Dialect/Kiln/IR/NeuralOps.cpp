@@ -454,6 +454,29 @@ LogicalResult AttentionOp::inferReturnTypes(MLIRContext *,
   return success();
 }
 
+LogicalResult RotaryOp::inferReturnTypes(MLIRContext *, std::optional<Location>,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &types) {
+  types.push_back(adaptor.getInput().getType());
+  return success();
+}
+
+LogicalResult RotaryOp::verify() {
+  RankedTensorType type = getInput().getType();
+  if (type.getRank() < 1)
+    return emitOpError("input must have at least one dim");
+  int64_t extent = type.getShape().back();
+  if (!isDyn(extent) && extent % 2 != 0)
+    return emitOpError("last dim ") << extent << " is not even";
+  for (Value table : {getCos(), getSin()}) {
+    auto tableType = cast<RankedTensorType>(table.getType());
+    if (!broadcastsTo(tableType.getShape(), type.getShape()))
+      return emitOpError("cos/sin of type ")
+             << tableType << " does not broadcast to " << type;
+  }
+  return success();
+}
+
 LogicalResult AttentionOp::verify() {
   RankedTensorType q = getQuery().getType(), k = getKey().getType(),
                    v = getValue().getType();
@@ -463,11 +486,20 @@ LogicalResult AttentionOp::verify() {
   auto agree = [](int64_t a, int64_t b) {
     return isDyn(a) || isDyn(b) || a == b;
   };
-  for (int64_t d = 0; d < rank - 2; ++d)
-    if (!agree(q.getDimSize(d), k.getDimSize(d)) ||
-        !agree(q.getDimSize(d), v.getDimSize(d)))
+  // Grouped-query attention: key and value may have fewer heads (dim
+  // rank - 3), a divisor of the query's.
+  auto grouped = [&](int64_t queryHeads, int64_t kvHeads) {
+    return isDyn(queryHeads) || isDyn(kvHeads) ||
+           (kvHeads > 0 && queryHeads % kvHeads == 0);
+  };
+  for (int64_t d = 0; d < rank - 2; ++d) {
+    bool heads = d == rank - 3;
+    if (!agree(k.getDimSize(d), v.getDimSize(d)) ||
+        (heads ? !grouped(q.getDimSize(d), k.getDimSize(d))
+               : !agree(q.getDimSize(d), k.getDimSize(d))))
       return emitOpError("leading dims of query, key and value differ: ")
              << q << ", " << k << ", " << v;
+  }
   if (!agree(q.getShape().back(), k.getShape().back()))
     return emitOpError("query and key head dims differ: ") << q << ", " << k;
   if (!agree(k.getDimSize(rank - 2), v.getDimSize(rank - 2)))

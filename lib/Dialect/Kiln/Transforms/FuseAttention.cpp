@@ -159,15 +159,106 @@ struct FuseAttention : OpRewritePattern<MatMulOp> {
   int64_t &count;
 };
 
+/// `x` as Reshape(Expand(Unsqueeze(source, h + 1))) that repeats each head
+/// (dim h = rank - 3) of `source` `group` times in place: [..., G, S, D] ->
+/// [..., G, 1, S, D] -> [..., G, R, S, D] -> [..., G * R, S, D], every other
+/// dim unchanged. Returns source and R.
+std::optional<std::pair<Value, int64_t>> matchRepeatedHeads(Value x) {
+  auto reshape = x.getDefiningOp<ReshapeOp>();
+  if (!reshape)
+    return std::nullopt;
+  auto expand = reshape.getInput().getDefiningOp<ExpandOp>();
+  if (!expand)
+    return std::nullopt;
+  auto unsqueeze = expand.getInput().getDefiningOp<UnsqueezeOp>();
+  if (!unsqueeze || unsqueeze.getAxes().size() != 1)
+    return std::nullopt;
+  Value source = unsqueeze.getInput();
+  auto sourceType = cast<RankedTensorType>(source.getType());
+  int64_t rank = sourceType.getRank(), h = rank - 3;
+  int64_t axis = unsqueeze.getAxes()[0];
+  if (axis < 0)
+    axis += rank + 1;
+  if (rank < 3 || axis != h + 1 || reshape.getType().getRank() != rank ||
+      expand.getType().getRank() != rank + 1)
+    return std::nullopt;
+  int64_t groups = sourceType.getDimSize(h);
+  int64_t repeat = expand.getType().getDimSize(h + 1);
+  if (ShapedType::isDynamic(groups) || ShapedType::isDynamic(repeat) ||
+      repeat < 1)
+    return std::nullopt;
+  // Whether target element `e` is dim `d` of `source` (a constant equal to
+  // its static extent, or a reference to it).
+  auto isSourceDim = [&](const ShapeElement &e, int64_t d) {
+    return e == dimElement(source, d) ||
+           e == dimElement(unsqueeze.getResult(), d < axis ? d : d + 1);
+  };
+  std::optional<SmallVector<ShapeElement>> expandTo =
+      getShapeElements(expand.getShape());
+  if (!expandTo || static_cast<int64_t>(expandTo->size()) != rank + 1)
+    return std::nullopt;
+  for (int64_t i = 0; i <= rank; ++i) {
+    if (i == axis)
+      continue;
+    const ShapeElement &e = (*expandTo)[i];
+    if (e.constant != 1 && !isSourceDim(e, i < axis ? i : i - 1))
+      return std::nullopt;
+  }
+  std::optional<SmallVector<ShapeElement>> reshapeTo =
+      getShapeElements(reshape.getShape());
+  if (!reshapeTo || static_cast<int64_t>(reshapeTo->size()) != rank ||
+      reshape.getType().getDimSize(h) != groups * repeat)
+    return std::nullopt;
+  for (int64_t i = 0; i < rank; ++i) {
+    const ShapeElement &e = (*reshapeTo)[i];
+    bool copies = e.constant == 0 && !reshape.getAllowzero() && i < h;
+    if (i != h && !copies && !isSourceDim(e, i))
+      return std::nullopt;
+  }
+  return std::pair{source, repeat};
+}
+
+/// kiln.attention over key and value whose heads were repeated for the
+/// query's (grouped-query attention) -> kiln.attention over the grouped
+/// heads, read in place.
+struct GroupKeyValueHeads : OpRewritePattern<AttentionOp> {
+  GroupKeyValueHeads(MLIRContext *context, int64_t &count)
+      : OpRewritePattern(context), count(count) {}
+  LogicalResult matchAndRewrite(AttentionOp op,
+                                PatternRewriter &rewriter) const override {
+    auto key = matchRepeatedHeads(op.getKey());
+    auto value = matchRepeatedHeads(op.getValue());
+    if (!key || !value || key->second != value->second || key->second == 1)
+      return rewriter.notifyMatchFailure(op, "no repeated key/value heads");
+    // The repeats' ops become part of the attention (the report shows them
+    // fused into it).
+    SmallVector<Operation *> parts = {op};
+    for (Value repeated : {op.getKey(), op.getValue()}) {
+      auto reshape = repeated.getDefiningOp<ReshapeOp>();
+      parts.push_back(reshape);
+      parts.push_back(reshape.getInput().getDefiningOp());
+    }
+    auto grouped = AttentionOp::create(
+        rewriter, fusedLoc(parts), op.getType(), op.getQuery(), key->first,
+        value->first, op.getMask(), op.getScaleAttr(), op.getMaskFillAttr());
+    rewriter.replaceOp(op, grouped.getResult());
+    ++count;
+    return success();
+  }
+  int64_t &count;
+};
+
 struct KilnFuseAttentionPass
     : public kiln::impl::KilnFuseAttentionBase<KilnFuseAttentionPass> {
   void runOnOperation() override {
-    int64_t count = 0;
+    int64_t count = 0, grouped = 0;
     RewritePatternSet patterns(&getContext());
     patterns.add<FuseAttention>(&getContext(), count);
+    patterns.add<GroupKeyValueHeads>(&getContext(), grouped);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
     numAttention += count;
+    numGrouped += grouped;
   }
 };
 

@@ -1,4 +1,4 @@
-//===- RecognizePatterns.cpp - LayerNorm, RMSNorm and GELU from parts -----===//
+//===- RecognizePatterns.cpp - LayerNorm, RMSNorm, GELU, rotary ---------===//
 
 #include "GraphUtils.h"
 
@@ -18,7 +18,7 @@ using namespace kiln::graph;
 namespace {
 
 struct Counts {
-  int64_t layerNorm = 0, rmsNorm = 0, gelu = 0;
+  int64_t layerNorm = 0, rmsNorm = 0, gelu = 0, rotary = 0;
 };
 
 //===----------------------------------------------------------------------===//
@@ -218,14 +218,19 @@ std::optional<RootMeanSquare> matchRootMeanSquare(Value root) {
   return std::nullopt;
 }
 
-/// n / d or n * reciprocal(d): the numerator and the denominator.
+/// n / d, n * reciprocal(d) or n * (1 / d) (torch's rsqrt): the numerator
+/// and the denominator.
 std::optional<std::pair<Value, Value>> matchQuotient(Operation *op) {
   if (auto div = dyn_cast<DivOp>(op))
     return std::pair{div.getLhs(), div.getRhs()};
   if (auto mul = dyn_cast<MulOp>(op))
-    for (Value side : {mul.getLhs(), mul.getRhs()})
+    for (Value side : {mul.getLhs(), mul.getRhs()}) {
       if (auto reciprocal = side.getDefiningOp<ReciprocalOp>())
         return std::pair{otherOperand(mul, side), reciprocal.getInput()};
+      if (auto inverse = side.getDefiningOp<DivOp>();
+          inverse && isScalarNear(inverse.getLhs(), 1.0, 0.0))
+        return std::pair{otherOperand(mul, side), inverse.getRhs()};
+    }
   return std::nullopt;
 }
 
@@ -359,18 +364,114 @@ struct RecognizeRMSNorm : RewritePattern {
   Counts &counts;
 };
 
+//===----------------------------------------------------------------------===//
+// Rotary position embedding
+//===----------------------------------------------------------------------===//
+
+/// x[..., start:end] along the last dim (step 1; `end` may be clamped).
+std::optional<std::pair<Value, std::pair<int64_t, int64_t>>>
+matchLastDimSlice(Value v) {
+  auto slice = v.getDefiningOp<SliceOp>();
+  if (!slice)
+    return std::nullopt;
+  RankedTensorType type = slice.getInput().getType();
+  int64_t rank = type.getRank(), extent = type.getShape().back();
+  auto starts = getConstantInts(slice.getStarts());
+  auto ends = getConstantInts(slice.getEnds());
+  auto axes = getConstantInts(slice.getAxes());
+  auto steps = getConstantInts(slice.getSteps());
+  if (!starts || !ends || !axes || !steps || starts->size() != 1 ||
+      ends->size() != 1 || axes->size() != 1 || steps->size() != 1 ||
+      (*steps)[0] != 1 || ShapedType::isDynamic(extent))
+    return std::nullopt;
+  FailureOr<int64_t> axis = normalizeAxis((*axes)[0], rank);
+  if (failed(axis) || *axis != rank - 1)
+    return std::nullopt;
+  auto clampIndex = [&](int64_t i) {
+    return std::clamp<int64_t>(i < 0 ? i + extent : i, 0, extent);
+  };
+  return std::pair{slice.getInput(),
+                   std::pair{clampIndex((*starts)[0]), clampIndex((*ends)[0])}};
+}
+
+/// x * cos + rotate_half(x) * sin, rotate_half(x) = Concat(-x[..., h:],
+/// x[..., :h]) along the last dim (of extent 2h).
+struct RecognizeRotary : OpRewritePattern<AddOp> {
+  RecognizeRotary(MLIRContext *context, Counts &counts)
+      : OpRewritePattern(context), counts(counts) {}
+  LogicalResult matchAndRewrite(AddOp add,
+                                PatternRewriter &rewriter) const override {
+    auto type = cast<RankedTensorType>(add.getType());
+    if (!isa<FloatType>(type.getElementType()) || type.getRank() < 1)
+      return failure();
+    for (Value rotatedSide : {add.getLhs(), add.getRhs()}) {
+      auto rotatedMul = rotatedSide.getDefiningOp<MulOp>();
+      auto plainMul = otherOperand(add, rotatedSide).getDefiningOp<MulOp>();
+      if (!rotatedMul || !plainMul || rotatedMul == plainMul)
+        continue;
+      for (Value rotated : {rotatedMul.getLhs(), rotatedMul.getRhs()}) {
+        auto concat = rotated.getDefiningOp<ConcatOp>();
+        if (!concat || concat.getInputs().size() != 2)
+          continue;
+        int64_t rank = concat.getType().getRank();
+        FailureOr<int64_t> axis = normalizeAxis(concat.getAxis(), rank);
+        if (failed(axis) || *axis != rank - 1)
+          continue;
+        auto neg = concat.getInputs()[0].getDefiningOp<NegOp>();
+        if (!neg)
+          continue;
+        auto upper = matchLastDimSlice(neg.getInput());
+        auto lower = matchLastDimSlice(concat.getInputs()[1]);
+        if (!upper || !lower || upper->first != lower->first)
+          continue;
+        Value x = upper->first;
+        int64_t extent = cast<RankedTensorType>(x.getType()).getShape().back();
+        int64_t half = extent / 2;
+        if (extent % 2 != 0 || upper->second != std::pair{half, extent} ||
+            lower->second != std::pair<int64_t, int64_t>{0, half} ||
+            x.getType() != type)
+          continue;
+        Value sin = otherOperand(rotatedMul, rotated);
+        Value cos = otherOperand(plainMul, x);
+        if (!cos || !sin)
+          continue;
+        auto fits = [&](Value table) {
+          auto t = cast<RankedTensorType>(table.getType());
+          return t.getElementType() == type.getElementType() &&
+                 broadcastsTo(t.getShape(), type.getShape());
+        };
+        if (!fits(cos) || !fits(sin) ||
+            cast<RankedTensorType>(rotatedMul.getType()) != type ||
+            cast<RankedTensorType>(plainMul.getType()) != type)
+          continue;
+        Location loc = fusedLoc({add, plainMul, rotatedMul, concat, neg,
+                                 neg.getInput().getDefiningOp(),
+                                 concat.getInputs()[1].getDefiningOp()});
+        rewriter.replaceOp(
+            add,
+            RotaryOp::create(rewriter, loc, type, x, cos, sin).getResult());
+        ++counts.rotary;
+        return success();
+      }
+    }
+    return failure();
+  }
+  Counts &counts;
+};
+
 struct KilnRecognizePatternsPass
     : public kiln::impl::KilnRecognizePatternsBase<KilnRecognizePatternsPass> {
   void runOnOperation() override {
     Counts counts;
     RewritePatternSet patterns(&getContext());
-    patterns.add<RecognizeGelu, RecognizeLayerNorm, RecognizeRMSNorm>(
-        &getContext(), counts);
+    patterns.add<RecognizeGelu, RecognizeLayerNorm, RecognizeRMSNorm,
+                 RecognizeRotary>(&getContext(), counts);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
     numLayerNorm += counts.layerNorm;
     numRMSNorm += counts.rmsNorm;
     numGelu += counts.gelu;
+    numRotary += counts.rotary;
   }
 };
 

@@ -624,6 +624,30 @@ def Kiln_RMSNormOp : Kiln_Op<"rms_norm",
   let hasVerifier = 1;
 }
 
+def Kiln_RotaryOp : Kiln_Op<"rotary",
+    [AllElementTypesMatch<["input", "cos", "sin", "output"]>]> {
+  let summary = "Rotary position embedding, rotate-half form";
+  let description = [{
+    `input * cos + rotate_half(input) * sin` over the last dim, of even
+    extent 2h, where `rotate_half(x) = concat(-x[..., h:], x[..., :h])`
+    (LLaMA-style models); `cos` and `sin` broadcast to the input. No ONNX
+    opset Kiln imports has it: `kiln-recognize-patterns` forms it from the
+    Slice, Neg, Concat, Mul and Add ops exporters write.
+
+    ```mlir
+    %y = kiln.rotary %q, %cos, %sin
+        : (tensor<1x12x128x64xf32>, tensor<128x64xf32>, tensor<128x64xf32>) -> tensor<1x12x128x64xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_FloatTensor:$input, Kiln_FloatTensor:$cos,
+                       Kiln_FloatTensor:$sin);
+  let results = (outs Kiln_FloatTensor:$output);
+  let assemblyFormat = [{
+    $input `,` $cos `,` $sin attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
 def Kiln_AttentionOp : Kiln_Op<"attention",
     [AllElementTypesMatch<["query", "key", "value", "output"]>]> {
   let summary = "Scaled dot-product attention, without the score matrix";
@@ -631,7 +655,9 @@ def Kiln_AttentionOp : Kiln_Op<"attention",
     `softmax(mask(scale * query * key^T)) * value` over the last two dims; the
     leading (batch, head) dims of `query`, `key` and `value` are equal.
     `query` is `[..., Sq, D]`, `key` `[..., Sk, D]`, `value` `[..., Sk, Dv]`
-    and the result `[..., Sq, Dv]`.
+    and the result `[..., Sq, Dv]`. With grouped-query attention `key` and
+    `value` have fewer heads (dim rank - 3, a divisor G of the query's H):
+    query head h attends with key/value head h / (H / G).
 
     The optional `mask` broadcasts to the scores `[..., Sq, Sk]`. A float mask
     is added to the scaled scores (BERT's additive padding mask); a bool mask
@@ -639,7 +665,8 @@ def Kiln_AttentionOp : Kiln_Op<"attention",
     GPT-2 causal mask).
 
     `kiln-fuse-attention` forms this op from MatMul, Mul/Div, Add/Where,
-    Softmax and MatMul. It lowers to a tiled online-softmax (flash-attention
+    Softmax and MatMul, and takes key and value before an Expand/Reshape
+    that repeats their heads for the query's. It lowers to a tiled online-softmax (flash-attention
     style) loop nest whose temporaries are tile-sized: memory does not grow
     with `Sq * Sk`.
 

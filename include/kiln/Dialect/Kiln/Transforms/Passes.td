@@ -163,7 +163,7 @@ def KilnPrune : Pass<"kiln-prune", "mlir::func::FuncOp"> {
 }
 
 def KilnRecognizePatterns : Pass<"kiln-recognize-patterns", "mlir::func::FuncOp"> {
-  let summary = "Recognize LayerNorm, RMSNorm and GELU in their decomposed forms";
+  let summary = "Recognize LayerNorm, RMSNorm, GELU and rotary embeddings in their decomposed forms";
   let description = [{
     Rewrites the op sequences older exporters write into one kiln op:
     `ReduceMean -> Sub -> Pow(2)/Mul -> ReduceMean -> Add(eps) -> Sqrt -> Div
@@ -172,12 +172,15 @@ def KilnRecognizePatterns : Pass<"kiln-recognize-patterns", "mlir::func::FuncOp"
     `kiln.rms_norm`; `0.5 * x * (1 + erf(x / sqrt(2)))` and
     `0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 * x^3)))` (any operand
     order, Div or Mul by the reciprocal constant, Pow(3) or x*x*x) into
-    `kiln.gelu`. Constants are compared with a relative tolerance of 1e-4.
+    `kiln.gelu`; `x * cos + Concat(Neg(x[..., h:]), x[..., :h]) * sin`
+    over the last dim of extent 2h (any operand order) into `kiln.rotary`.
+    Constants are compared with a relative tolerance of 1e-4.
   }];
   let statistics = [
     Statistic<"numLayerNorm", "layer-norm", "LayerNorms recognized">,
     Statistic<"numRMSNorm", "rms-norm", "RMSNorms recognized">,
-    Statistic<"numGelu", "gelu", "GELUs recognized (erf and tanh forms)">
+    Statistic<"numGelu", "gelu", "GELUs recognized (erf and tanh forms)">,
+    Statistic<"numRotary", "rotary", "Rotary embeddings recognized">
   ];
   let dependentDialects = ["::kiln::KilnDialect"];
 }
@@ -210,9 +213,17 @@ def KilnFuseAttention : Pass<"kiln-fuse-attention", "mlir::func::FuncOp"> {
     the head split `perm = [0, 2, 3, 1]`). The result is one `kiln.attention`
     whose lowering never materializes the score matrix; the head split and
     merge transposes around it stay as data movement.
+
+    Grouped-query attention: where key and value are
+    `Reshape(Expand(Unsqueeze(x, heads + 1)))` repeating each of G heads R
+    times for the query's G * R heads (the shapes' run-time computations
+    are followed element by element, `getShapeElements`), the op takes the
+    G-headed key and value directly, and the repeated copies are never made.
   }];
   let statistics = [
-    Statistic<"numAttention", "attention", "Attention subgraphs fused">
+    Statistic<"numAttention", "attention", "Attention subgraphs fused">,
+    Statistic<"numGrouped", "grouped",
+              "Attentions that read grouped key/value heads in place">
   ];
   let dependentDialects = ["::kiln::KilnDialect"];
 }
