@@ -142,10 +142,20 @@ LogicalResult kiln::compileModel(MLIRContext &context,
       return emitError(fileLoc) << error;
   }
 
+  bool weightOnly =
+      options.quantize == "int8-weight" || options.quantize == "int4-weight";
   if (options.quantize != "none" && options.quantize != "int8" &&
-      options.quantize != "int8-dynamic")
-    return emitError(fileLoc) << "unknown --quantize='" << options.quantize
-                              << "' (none, int8 or int8-dynamic)";
+      options.quantize != "int8-dynamic" && !weightOnly)
+    return emitError(fileLoc)
+           << "unknown --quantize='" << options.quantize
+           << "' (none, int8, int8-dynamic, int8-weight or int4-weight)";
+  if (options.quantizeGroup && !weightOnly)
+    return emitError(fileLoc)
+           << "--quantize-group is for --quantize=int8-weight|int4-weight";
+  if (options.quantizeGroup && *options.quantizeGroup != 32 &&
+      *options.quantizeGroup != 64 && *options.quantizeGroup != 128)
+    return emitError(fileLoc) << "--quantize-group must be 32, 64 or 128, got "
+                              << *options.quantizeGroup;
   if (options.quantize == "int8" && options.calibrationData.empty())
     return emitError(fileLoc)
            << "--quantize=int8 needs --calibration-data=DIR (input sets to "
@@ -165,6 +175,8 @@ LogicalResult kiln::compileModel(MLIRContext &context,
   CPUPipelineOptions pipeline;
   pipeline.optLevel = options.optLevel;
   pipeline.quantize = options.quantize;
+  pipeline.quantizeGroup = options.quantizeGroup.value_or(
+      options.quantize == "int4-weight" ? 32 : 128);
   pipeline.int8WeightRange = target->int8WeightRange(targetOptions);
   pipeline.int8Convolutions = target->int8Convolutions(targetOptions);
   pipeline.disabledPasses = options.disabledPasses;

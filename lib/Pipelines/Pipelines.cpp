@@ -34,6 +34,13 @@ void kiln::buildKilnGraphPipeline(OpPassManager &pm,
 
 void kiln::buildKilnQuantization(OpPassManager &pm,
                                  const CPUPipelineOptions &options) {
+  if (options.quantize == "int8-weight" || options.quantize == "int4-weight") {
+    KilnQuantizeWeightsOptions weights;
+    weights.bits = options.quantize == "int8-weight" ? 8 : 4;
+    weights.group = options.quantizeGroup;
+    pm.addNestedPass<func::FuncOp>(createKilnQuantizeWeights(weights));
+    return;
+  }
   if (options.quantize != "int8" && options.quantize != "int8-dynamic")
     return;
   KilnQuantizeInt8Options quantize;

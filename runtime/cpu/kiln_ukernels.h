@@ -110,6 +110,24 @@ void kiln_ukernel_sgemm_packed_avx512(KILN_SGEMM_PACKED_ARGS);
 void kiln_ukernel_sgemm_packed_avx2(KILN_SGEMM_PACKED_ARGS);
 void kiln_ukernel_sgemm_packed_generic(KILN_SGEMM_PACKED_ARGS);
 
+/* C[b0][b1] (+)= A[b0][b1] * dequantize(B): A is M x K f32 (strided as
+ * for sgemm), B a constant K x N weight of `bits` (8 or 4) signed bits per
+ * value that the compiler packed (runtime/cpu/wgemm.c: panels of 16
+ * columns), s its f32 scales, one per `group` consecutive k (k a multiple
+ * of group) and column, packed [n / 16][k / group][16]. Element (k, j) of B
+ * is its integer value times the scale of its group and column. With
+ * `accumulate` 0 the product overwrites C, else it is added to C. */
+#define KILN_SGEMM_WQ_ARGS                                                     \
+  int64_t batch0, int64_t batch1, int64_t m, int64_t n, int64_t k,             \
+      KILN_UKERNEL_BUFFER(a), int64_t a_batch0, int64_t a_batch1, int64_t a_m, \
+      int64_t a_k, KILN_UKERNEL_BUFFER_OF(int8_t, b), int64_t bits,            \
+      int64_t group, KILN_UKERNEL_BUFFER(s), KILN_UKERNEL_BUFFER(c),           \
+      int64_t c_batch0, int64_t c_batch1, int64_t c_m, int64_t c_n,            \
+      int64_t accumulate
+void kiln_ukernel_sgemm_wq_avx512(KILN_SGEMM_WQ_ARGS);
+void kiln_ukernel_sgemm_wq_avx2(KILN_SGEMM_WQ_ARGS);
+void kiln_ukernel_sgemm_wq_generic(KILN_SGEMM_WQ_ARGS);
+
 /* How an 8-bit product's A is given: a matrix (a_panel_height 0), or
  * constant and packed by the compiler for one kernel (see
  * kiln_ukernel_igemm_lhs_packing): ceil(m / h) panels (h = a_panel_height)

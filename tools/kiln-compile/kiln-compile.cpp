@@ -2,7 +2,8 @@
 //
 // kiln-compile MODEL -o OUT.so [--emit=kiln|linalg|llvm|obj|so] [-O0..-O3]
 //              [--target=cpu] [--cpu=NAME] [--input-shape=NAME:DIMS]...
-//              [--quantize=none|int8|int8-dynamic] [--calibration-data=DIR]
+//              [--quantize=none|int8|int8-dynamic|int8-weight|int4-weight]
+//              [--quantize-group=32|64|128] [--calibration-data=DIR]
 //
 //===----------------------------------------------------------------------===//
 
@@ -69,8 +70,16 @@ int main(int argc, char **argv) {
                "activations quantized with ranges measured on "
                "--calibration-data, for the products with constant weights; "
                "int8-dynamic: the same with activations quantized at run "
-               "time"),
+               "time; int8-weight, int4-weight: weights only (the matmuls' "
+               "constant weights, one scale per --quantize-group k and "
+               "column), activations stay f32, for LLM decoding"),
       cl::value_desc("mode"), cl::init("none"), cl::cat(category));
+  cl::opt<int64_t> quantizeGroup(
+      "quantize-group",
+      cl::desc("--quantize=int8-weight|int4-weight: consecutive k that share "
+               "a scale, 32, 64 or 128 (default 128 for int8-weight, 32 for "
+               "int4-weight)"),
+      cl::value_desc("k"), cl::init(0), cl::cat(category));
   cl::opt<std::string> calibrationData(
       "calibration-data",
       cl::desc("--quantize=int8: a directory of input sets (NAME.npy or "
@@ -116,6 +125,8 @@ int main(int argc, char **argv) {
   options.verbose = verbose;
   options.reportPath = report;
   options.quantize = quantize;
+  if (quantizeGroup.getNumOccurrences())
+    options.quantizeGroup = quantizeGroup;
   options.calibrationData = calibrationData;
   options.calibrationMethod = calibrationMethod;
   if (!quantizeBudget.empty()) {

@@ -34,8 +34,12 @@ struct CompileOptions {
   /// When set, write what each graph pass changed as JSON to this file
   /// (see GraphReport.h).
   std::string reportPath;
-  /// "none", "int8" (static, calibrated) or "int8-dynamic".
+  /// "none", "int8" (static, calibrated), "int8-dynamic", or weight-only
+  /// "int8-weight" / "int4-weight".
   std::string quantize = "none";
+  /// int8-weight / int4-weight: consecutive k per scale (32, 64 or 128);
+  /// unset: 128 for int8-weight, 32 for int4-weight.
+  std::optional<int64_t> quantizeGroup;
   /// int8: the calibration input sets (see Calibration.h) and how ranges
   /// come from them: "minmax", "percentile" or "entropy".
   std::string calibrationData;

@@ -32,9 +32,15 @@ struct CPUPipelineOptions
   Option<std::string> quantize{
       *this, "quantize",
       llvm::cl::desc("Quantization: none, int8 (activation ranges from "
-                     "kiln.calibration attributes) or int8-dynamic (int8 "
-                     "weights, activations quantized at run time)"),
+                     "kiln.calibration attributes), int8-dynamic (int8 "
+                     "weights, activations quantized at run time), "
+                     "int8-weight or int4-weight (weights only, in groups "
+                     "of quantize-group k)"),
       llvm::cl::init("none")};
+  Option<int64_t> quantizeGroup{
+      *this, "quantize-group",
+      llvm::cl::desc("int8-weight/int4-weight: consecutive k per scale"),
+      llvm::cl::init(128)};
   Option<int64_t> int8WeightRange{
       *this, "int8-weight-range",
       llvm::cl::desc("Largest int8 weight magnitude quantization produces "

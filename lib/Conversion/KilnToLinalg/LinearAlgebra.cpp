@@ -28,8 +28,11 @@ namespace {
 /// An input of a contraction besides its two matrices, read per row (m),
 /// per column (n) or once.
 struct SideInput {
-  enum Along { Once, Row, Column } along;
+  enum Along { Once, Row, Column, KBlocks } along;
   Value value;
+  /// KBlocks: the value is [K / block, N], one element per `block`
+  /// consecutive k and per column.
+  int64_t block = 0;
 };
 
 /// The scalar body of a contraction: args are (lhs, rhs, side inputs...,
@@ -130,10 +133,14 @@ static Value lowerMatMul(ConversionPatternRewriter &rewriter, Location loc,
     for (const SideInput &side : sideInputs) {
       inputs.push_back(side.value);
       SmallVector<AffineExpr> exprs;
-      if (side.along == SideInput::Row)
+      if (side.along == SideInput::Row) {
         exprs.push_back(dim(batch));
-      else if (side.along == SideInput::Column)
+      } else if (side.along == SideInput::Column) {
         exprs.push_back(dim(batch + 1));
+      } else if (side.along == SideInput::KBlocks) {
+        exprs.push_back(dim(batch + 2).floorDiv(side.block));
+        exprs.push_back(dim(batch + 1));
+      }
       maps.push_back(AffineMap::get(loops, 0, exprs, context));
     }
     maps.push_back(AffineMap::get(loops, 0, outExprs, context));
@@ -184,12 +191,33 @@ struct MatMulLowering : OpConversionPattern<MatMulOp> {
     Location loc = op.getLoc();
     RankedTensorType resultType = convertTensorType(op.getType());
     Type element = resultType.getElementType();
-    Value result = lowerMatMul(
-        rewriter, loc, adaptor.getLhs(), adaptor.getRhs(), resultType,
-        adaptor.getBias(), adaptor.getResidual(), {}, /*named=*/true,
-        [&](OpBuilder &b, Location l, ValueRange args) {
-          return multiplyAdd(b, l, element, args[0], args[1], args[2]);
-        });
+    Value result;
+    if (auto blocks = op.getRhs().getDefiningOp<DequantizeBlocksOp>();
+        blocks && isa<FloatType>(element) && blocks.getType().getRank() == 2 &&
+        blocks.getAxis() == 0 &&
+        !isUnsignedLike(blocks.getInput().getType().getElementType())) {
+      // A weight-only quantized rhs: the product reads the integers and
+      // the scale of their block of k, `acc + x * (sitofp(q) * s)`, which
+      // kiln-cpu-select-kernels gives the weight-only kernel.
+      Value q = rewriter.getRemappedValue(blocks.getInput());
+      Value scale = rewriter.getRemappedValue(blocks.getScale());
+      result = lowerMatMul(
+          rewriter, loc, adaptor.getLhs(), q, resultType, adaptor.getBias(),
+          adaptor.getResidual(),
+          {SideInput{SideInput::KBlocks, scale, blocks.getBlockSize()}},
+          /*named=*/false, [&](OpBuilder &b, Location l, ValueRange args) {
+            Value w = arith::MulFOp::create(
+                b, l, arith::SIToFPOp::create(b, l, element, args[1]), args[2]);
+            return multiplyAdd(b, l, element, args[0], w, args[3]);
+          });
+    } else {
+      result = lowerMatMul(
+          rewriter, loc, adaptor.getLhs(), adaptor.getRhs(), resultType,
+          adaptor.getBias(), adaptor.getResidual(), {}, /*named=*/true,
+          [&](OpBuilder &b, Location l, ValueRange args) {
+            return multiplyAdd(b, l, element, args[0], args[1], args[2]);
+          });
+    }
     result =
         applyActivation(rewriter, loc, result, op.getType().getElementType(),
                         op.getActivation(), op.getActivationParams());
@@ -251,6 +279,50 @@ struct MatMulIntegerLowering : OpConversionPattern<MatMulIntegerOp> {
           return arith::AddIOp::create(b, l, args.back(),
                                        arith::MulIOp::create(b, l, x, y));
         });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// dequantize_blocks (where no product reads it directly): each element
+/// times the scale of its block along the axis.
+struct DequantizeBlocksLowering : OpConversionPattern<DequantizeBlocksOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(DequantizeBlocksOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *context = rewriter.getContext();
+    RankedTensorType type = convertTensorType(op.getType());
+    int64_t rank = type.getRank();
+    int64_t axis = op.getAxis() < 0 ? op.getAxis() + rank : op.getAxis();
+    bool isUnsigned = isUnsignedLike(op.getInput().getType().getElementType());
+    SmallVector<AffineExpr> scaleExprs;
+    for (int64_t d = 0; d < rank; ++d) {
+      AffineExpr e = getAffineDimExpr(d, context);
+      scaleExprs.push_back(d == axis ? e.floorDiv(op.getBlockSize()) : e);
+    }
+    AffineMap identity = rewriter.getMultiDimIdentityMap(rank);
+    Value init = emptyTensor(rewriter, loc, type,
+                             getDims(rewriter, loc, adaptor.getInput()));
+    Value result =
+        linalg::GenericOp::create(
+            rewriter, loc, TypeRange{type},
+            ValueRange{adaptor.getInput(), adaptor.getScale()},
+            ValueRange{init},
+            {identity, AffineMap::get(rank, 0, scaleExprs, context), identity},
+            SmallVector<utils::IteratorType>(rank,
+                                             utils::IteratorType::parallel),
+            [&](OpBuilder &b, Location l, ValueRange args) {
+              Type element = type.getElementType();
+              Value x =
+                  isUnsigned
+                      ? (Value)arith::UIToFPOp::create(b, l, element, args[0])
+                      : (Value)arith::SIToFPOp::create(b, l, element, args[0]);
+              linalg::YieldOp::create(
+                  b, l, arith::MulFOp::create(b, l, x, args[1]).getResult());
+            })
+            .getResult(0);
     rewriter.replaceOp(op, result);
     return success();
   }
@@ -340,6 +412,6 @@ struct GemmLowering : OpConversionPattern<GemmOp> {
 
 void to_linalg::populateLinearAlgebraPatterns(KilnTypeConverter &converter,
                                               RewritePatternSet &patterns) {
-  patterns.add<MatMulLowering, MatMulIntegerLowering, GemmLowering>(
-      converter, patterns.getContext());
+  patterns.add<MatMulLowering, MatMulIntegerLowering, GemmLowering,
+               DequantizeBlocksLowering>(converter, patterns.getContext());
 }

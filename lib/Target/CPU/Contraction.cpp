@@ -118,6 +118,62 @@ std::optional<GemmLoops> cpu::matchGemm(linalg::LinalgOp op) {
   return gemmLoops(op, op.getIndexingMapsArray());
 }
 
+std::optional<WeightOnlyGemm> cpu::matchWeightOnlyGemm(linalg::LinalgOp op) {
+  if (op.getNumDpsInputs() != 3 || op.getNumDpsInits() != 1 ||
+      op->getNumRegions() != 1 || !op.getBlock())
+    return std::nullopt;
+  auto elementOf = [&](unsigned i) {
+    return getElementTypeOrSelf(op->getOperand(i).getType());
+  };
+  if (!elementOf(0).isF32() || !elementOf(1).isInteger(8) ||
+      !elementOf(2).isF32() || !elementOf(3).isF32())
+    return std::nullopt;
+  // out + a * (sitofp(q) * s), each operation either way round.
+  Block *body = op.getBlock();
+  Value a = body->getArgument(0), q = body->getArgument(1),
+        s = body->getArgument(2), out = body->getArgument(3);
+  auto yield = dyn_cast<linalg::YieldOp>(body->getTerminator());
+  auto add = yield && yield.getNumOperands() == 1
+                 ? yield.getOperand(0).getDefiningOp<arith::AddFOp>()
+                 : nullptr;
+  if (!add || body->getOperations().size() != 5)
+    return std::nullopt;
+  auto other = [](Operation *binary, Value v) -> Value {
+    if (binary->getOperand(0) == v)
+      return binary->getOperand(1);
+    if (binary->getOperand(1) == v)
+      return binary->getOperand(0);
+    return Value();
+  };
+  Value term = other(add, out);
+  auto product = term ? term.getDefiningOp<arith::MulFOp>() : nullptr;
+  Value weight = product ? other(product, a) : Value();
+  auto scaled = weight ? weight.getDefiningOp<arith::MulFOp>() : nullptr;
+  Value converted = scaled ? other(scaled, s) : Value();
+  auto sitofp =
+      converted ? converted.getDefiningOp<arith::SIToFPOp>() : nullptr;
+  if (!sitofp || sitofp.getIn() != q)
+    return std::nullopt;
+  // q at (k, n) and s at (k floordiv group, n).
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  std::optional<GemmLoops> loops = gemmLoops(op, {maps[0], maps[1], maps[3]});
+  if (!loops || maps[1].getNumResults() != 2 || maps[2].getNumResults() != 2)
+    return std::nullopt;
+  MLIRContext *context = op.getContext();
+  AffineExpr k = getAffineDimExpr(loops->k, context),
+             n = getAffineDimExpr(loops->n, context);
+  if (maps[1].getResult(0) != k || maps[1].getResult(1) != n ||
+      maps[2].getResult(1) != n)
+    return std::nullopt;
+  auto div = dyn_cast<AffineBinaryOpExpr>(maps[2].getResult(0));
+  auto group = div && div.getKind() == AffineExprKind::FloorDiv
+                   ? dyn_cast<AffineConstantExpr>(div.getRHS())
+                   : nullptr;
+  if (!group || div.getLHS() != k || group.getValue() < 2)
+    return std::nullopt;
+  return WeightOnlyGemm{*loops, group.getValue()};
+}
+
 /// `v` widened from i8 to i32: the block argument it extends, and whether
 /// the extension is unsigned.
 static std::optional<std::pair<BlockArgument, bool>> widenedByte(Value v) {

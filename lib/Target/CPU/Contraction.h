@@ -47,6 +47,17 @@ struct IGemm {
 
 std::optional<IGemm> matchIGemm(mlir::linalg::LinalgOp op);
 
+/// A matrix product with a weight-only quantized rhs, as
+/// convert-kiln-to-linalg builds matmul of kiln.dequantize_blocks: inputs
+/// (a f32 [..][m][k], q i8 [k][n], s f32 [k floordiv group][n]), body
+/// `out + a * (sitofp(q) * s)`.
+struct WeightOnlyGemm {
+  GemmLoops loops;
+  int64_t group;
+};
+
+std::optional<WeightOnlyGemm> matchWeightOnlyGemm(mlir::linalg::LinalgOp op);
+
 /// The dequantization of an 8-bit product's i32 result: an elementwise op
 /// with inputs (the i32 tensor, a scale read once or per element of the
 /// innermost dim or of the one before) writing `sitofp(acc) * scale` in

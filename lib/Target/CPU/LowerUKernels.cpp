@@ -1141,6 +1141,139 @@ static LogicalResult lowerGemm(ModuleOp module, linalg::LinalgOp op, ISA isa,
   return success();
 }
 
+/// Columns per panel of the weight-only kernel (runtime/cpu/wgemm.c).
+static constexpr int64_t kWeightOnlyPanel = 16;
+
+/// A new private constant global of `bytes` 8-bit elements named `name`,
+/// 64-byte aligned.
+static memref::GlobalOp createByteGlobal(ModuleOp module, Location loc,
+                                         StringRef name,
+                                         ArrayRef<int8_t> bytes) {
+  int64_t count = static_cast<int64_t>(bytes.size());
+  auto type =
+      MemRefType::get({count}, IntegerType::get(module.getContext(), 8));
+  auto value = DenseResourceElementsAttr::get(
+      RankedTensorType::get({count}, type.getElementType()), name,
+      HeapAsmResourceBlob::allocateAndCopyInferAlign(bytes));
+  OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
+  auto global = memref::GlobalOp::create(
+      b, loc, name, b.getStringAttr("private"), type, value,
+      /*constant=*/true, b.getI64IntegerAttr(64));
+  SymbolTable(module).insert(global);
+  return global;
+}
+
+/// A product with weight-only quantized weights -> a call of
+/// kiln_ukernel_sgemm_wq_<isa>. The integer weights [k][n] are packed into
+/// panels of 16 columns, as 4-bit pairs when every value fits in 4 bits
+/// (exact: the values are the same), else as bytes; the scales
+/// [k / group][n] into the matching panels.
+static LogicalResult lowerWeightOnlyGemm(ModuleOp module, linalg::LinalgOp op,
+                                         ISA isa) {
+  std::optional<WeightOnlyGemm> wq = matchWeightOnlyGemm(op);
+  if (!wq || wq->loops.batch.size() > 2)
+    return op->emitOpError("is marked for the weight-only kernel but is not "
+                           "a product with quantized weights");
+  Value q = op.getDpsInputOperand(1)->get();
+  memref::GlobalOp qGlobal = constantGlobalOf(module, q);
+  SmallVector<int8_t> splat;
+  std::optional<ArrayRef<int8_t>> values = constantBytes(qGlobal, splat);
+  std::optional<ConstantOperand> scales =
+      resolveConstant(module, op.getDpsInputOperand(2)->get());
+  auto qType = cast<MemRefType>(q.getType());
+  if (!values || !scales || qType.getRank() != 2 || scales->shape.size() != 2)
+    return op->emitOpError("weight-only kernel needs constant weights and "
+                           "scales");
+  int64_t k = qType.getDimSize(0), n = qType.getDimSize(1);
+  int64_t group = wq->group, groups = k / group;
+  if (k % group != 0 || scales->shape[0] != groups || scales->shape[1] != n)
+    return op->emitOpError("weight-only kernel needs k (")
+           << k << ") a multiple of the group (" << group << ")";
+  bool fourBits =
+      llvm::all_of(*values, [](int8_t v) { return v >= -8 && v <= 7; });
+  int64_t panels = llvm::divideCeil(n, kWeightOnlyPanel);
+  int64_t rows = fourBits ? k / 2 : k;
+  SmallVector<int8_t> packed(panels * rows * kWeightOnlyPanel, 0);
+  SmallVector<float> packedScales(panels * groups * kWeightOnlyPanel, 0.0f);
+  for (int64_t j = 0; j < n; ++j) {
+    int64_t panel = j / kWeightOnlyPanel, lane = j % kWeightOnlyPanel;
+    for (int64_t kk = 0; kk < k; ++kk) {
+      int8_t v = (*values)[kk * n + j];
+      if (!fourBits) {
+        packed[(panel * rows + kk) * kWeightOnlyPanel + lane] = v;
+        continue;
+      }
+      auto &byte = reinterpret_cast<uint8_t &>(
+          packed[(panel * rows + kk / 2) * kWeightOnlyPanel + lane]);
+      byte |= static_cast<uint8_t>((v & 0xf) << (kk % 2 ? 4 : 0));
+    }
+    for (int64_t g = 0; g < groups; ++g)
+      packedScales[(panel * groups + g) * kWeightOnlyPanel + lane] =
+          scales->data[g * n + j];
+  }
+  std::string name = (qGlobal.getSymName() + "_packed").str();
+  memref::GlobalOp qPacked =
+      createByteGlobal(module, qGlobal.getLoc(), name, packed);
+  memref::GlobalOp sPacked = createPackedGlobal(
+      module, scales->global, {panels, groups, kWeightOnlyPanel},
+      [&](MutableArrayRef<float> out) {
+        llvm::copy(packedScales, out.begin());
+      });
+
+  ImplicitLocOpBuilder b(op.getLoc(), op.getOperation());
+  Value output = op.getDpsInitOperand(0)->get();
+  bool accumulate = !dropZeroFill(op, output);
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  CallBuilder call(b, op->getBlock());
+  Buffer a = Buffer::of(b, op.getDpsInputOperand(0)->get());
+  Buffer c = Buffer::of(b, output);
+  SmallVector<Buffer> operandBuffers = {a, Buffer(), Buffer(), c};
+  // Loop extents from A and C only (the weights are not read).
+  auto extent = [&](unsigned dim) -> Value {
+    if (dim == ~0u)
+      return call.index(1);
+    for (unsigned i : {3u, 0u})
+      for (auto [position, e] : llvm::enumerate(maps[i].getResults()))
+        if (auto d = dyn_cast<AffineDimExpr>(e); d && d.getPosition() == dim)
+          return operandBuffers[i].sizes[position];
+    llvm_unreachable("a product's m and batch loops index its output");
+  };
+  SmallVector<unsigned> batch(wq->loops.batch);
+  while (batch.size() < 2)
+    batch.insert(batch.begin(), ~0u);
+  for (unsigned dim : batch)
+    call.add(extent(dim));
+  call.add(extent(wq->loops.m));
+  call.add(call.index(n));
+  call.add(call.index(k));
+  auto strideOf = [&](unsigned i, const Buffer &buffer, unsigned dim) {
+    return dim == ~0u ? call.index(0) : loopStride(call, maps[i], buffer, dim);
+  };
+  call.add(a.base);
+  call.add(a.offset);
+  for (unsigned dim : {batch[0], batch[1], wq->loops.m, wq->loops.k})
+    call.add(strideOf(0, a, dim));
+  Buffer weights =
+      Buffer::of(b, memref::GetGlobalOp::create(b, qPacked.getType(),
+                                                qPacked.getSymName()));
+  call.add(weights.base);
+  call.add(weights.offset);
+  call.add(fourBits ? 4 : 8);
+  call.add(group);
+  Buffer scaleBuffer =
+      Buffer::of(b, memref::GetGlobalOp::create(b, sPacked.getType(),
+                                                sPacked.getSymName()));
+  call.add(scaleBuffer.base);
+  call.add(scaleBuffer.offset);
+  call.add(c.base);
+  call.add(c.offset);
+  for (unsigned dim : {batch[0], batch[1], wq->loops.m, wq->loops.n})
+    call.add(strideOf(3, c, dim));
+  call.add(accumulate ? 1 : 0);
+  call.emit(module, ("kiln_ukernel_sgemm_wq_" + stringifyISA(isa)).str());
+  return success();
+}
+
 namespace {
 /// A depthwise convolution's input that a zero-padded copy of `source`
 /// holds: bufferized `tensor.pad`, an op (`generate`) writing zeros to the
@@ -1411,7 +1544,9 @@ struct KilnCPULowerUKernelsPass
         return signalPassFailure();
       }
       LogicalResult lowered =
-          kernel.getValue() == "sgemm"
+          kernel.getValue() == "sgemm_wq"
+              ? lowerWeightOnlyGemm(module, op, *isa)
+          : kernel.getValue() == "sgemm"
               ? lowerGemm(module, op, *isa, isCompileTime("pack_rhs"), epilogue)
           : integer
               ? lowerGemm(module, op, *isa, isCompileTime("pack_rhs"),

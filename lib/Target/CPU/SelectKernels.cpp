@@ -286,7 +286,9 @@ struct KilnCPUSelectKernelsPass
         entries.push_back(
             b.getNamedAttr("padding", b.getStringAttr("implicit")));
       SmallVector<StringRef> epilogue;
-      if (!integer)
+      // The weight-only kernel takes no epilogue: it adds to an output
+      // that starts as the bias or residual.
+      if (!integer && kernel != "sgemm_wq")
         epilogue = fusibleEpilogue(op);
       else if (StringRef store = convertingStore(op); !store.empty())
         epilogue.push_back(store);
@@ -314,6 +316,16 @@ struct KilnCPUSelectKernelsPass
           chosen = entries.getDictionary(&getContext());
         }
         op->setAttr(kUKernelAttr, chosen);
+      } else if (std::optional<WeightOnlyGemm> weightOnly =
+                     matchWeightOnlyGemm(op);
+                 weightOnly && weightOnly->loops.batch.size() <= 2 &&
+                 hasConstantOperand(op, 1, weightOnly->loops.k,
+                                    weightOnly->loops.n) &&
+                 isPackableConstant(op.getDpsInputOperand(2)->get())) {
+        // The integer weights and their scales are packed at compile time
+        // (panels of 16 columns); the kernel dequantizes in registers.
+        privatizeZeroFill(op);
+        op->setAttr(kUKernelAttr, decision(op, "sgemm_wq", "pack_rhs"));
       } else if (std::optional<GemmLoops> loops = matchGemm(op)) {
         op->setAttr(kUKernelAttr,
                     decision(op, "sgemm",

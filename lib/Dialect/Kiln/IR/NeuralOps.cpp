@@ -661,6 +661,39 @@ DequantizeLinearOp::inferReturnTypes(MLIRContext *, std::optional<Location>,
   return success();
 }
 
+LogicalResult
+DequantizeBlocksOp::inferReturnTypes(MLIRContext *, std::optional<Location>,
+                                     Adaptor adaptor,
+                                     SmallVectorImpl<Type> &types) {
+  auto input = cast<RankedTensorType>(adaptor.getInput().getType());
+  auto scale = cast<RankedTensorType>(adaptor.getScale().getType());
+  types.push_back(input.clone(scale.getElementType()));
+  return success();
+}
+
+LogicalResult DequantizeBlocksOp::verify() {
+  RankedTensorType input = getInput().getType(), scale = getScale().getType();
+  int64_t rank = input.getRank();
+  FailureOr<int64_t> axis = normalizeAxis(getAxis(), rank);
+  if (failed(axis))
+    return emitOpError("axis ") << getAxis() << " is out of range";
+  if (getBlockSize() < 1)
+    return emitOpError("block_size must be positive");
+  if (scale.getRank() != rank)
+    return emitOpError("scale must have the input's rank");
+  for (int64_t d = 0; d < rank; ++d) {
+    int64_t extent = input.getDimSize(d), scales = scale.getDimSize(d);
+    if (isDyn(extent) || isDyn(scales))
+      continue;
+    int64_t expected =
+        d == *axis ? (extent + getBlockSize() - 1) / getBlockSize() : extent;
+    if (scales != expected)
+      return emitOpError("scale dim ")
+             << d << " is " << scales << ", expected " << expected;
+  }
+  return success();
+}
+
 LogicalResult DequantizeLinearOp::verify() {
   return verifyQuantParams(*this, getInput().getType(), getScale(),
                            getZeroPoint(), getAxis(),

@@ -20,6 +20,7 @@
 namespace kiln {
 #define GEN_PASS_DEF_KILNQUANTIZECONTRACTIONS
 #define GEN_PASS_DEF_KILNQUANTIZEINT8
+#define GEN_PASS_DEF_KILNQUANTIZEWEIGHTS
 #define GEN_PASS_DEF_KILNDECOMPOSEQUANTIZATION
 #include "kiln/Dialect/Kiln/Transforms/Passes.h.inc"
 } // namespace kiln
@@ -807,6 +808,104 @@ struct KilnQuantizeInt8Pass
     if (convolutions)
       patterns.add<QuantizeConvInt8>(&getContext(), quantizer);
     patterns.add<QuantizeBeforeMaxPool>(&getContext());
+    GreedyRewriteConfig config;
+    config.enableFolding(false);
+    if (failed(
+            applyPatternsGreedily(getOperation(), std::move(patterns), config)))
+      return signalPassFailure();
+    numQuantized += count;
+  }
+};
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// kiln-quantize-weights
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// matmul(x, W) with a constant f32 W [K, N] -> matmul(x,
+/// dequantize_blocks(Q, S)): Q the symmetric integers of `bits` bits, S one
+/// scale per group of `group` k and column.
+struct QuantizeWeightOnly : OpRewritePattern<MatMulOp> {
+  QuantizeWeightOnly(MLIRContext *context, int64_t bits, int64_t group,
+                     int64_t minElements, int64_t &count)
+      : OpRewritePattern(context), bits(bits), group(group),
+        minElements(minElements), count(count) {}
+  LogicalResult matchAndRewrite(MatMulOp op,
+                                PatternRewriter &rewriter) const override {
+    Value weight = op.getRhs();
+    if (!elementOf(op.getLhs()).isF32() || rankOf(weight) != 2 ||
+        !isQuantizableWeight(weight, minElements))
+      return failure();
+    auto type = cast<RankedTensorType>(weight.getType());
+    int64_t k = type.getDimSize(0), n = type.getDimSize(1);
+    if (k % group != 0)
+      return rewriter.notifyMatchFailure(op, "K is not a multiple of group");
+    std::optional<SmallVector<double>> data = getConstantFloats(weight);
+    if (!data)
+      return failure();
+    double limit = bits == 8 ? 127.0 : 7.0;
+    int64_t groups = k / group;
+    SmallVector<double> scales(groups * n);
+    SmallVector<int8_t> values(k * n);
+    for (int64_t g = 0; g < groups; ++g)
+      for (int64_t j = 0; j < n; ++j) {
+        double largest = 0;
+        for (int64_t kk = g * group; kk < (g + 1) * group; ++kk)
+          largest = std::max(largest, std::fabs((*data)[kk * n + j]));
+        // An all-zero group quantizes to zeros with any scale.
+        double scale = largest > 0 ? largest / limit : 1.0;
+        scales[g * n + j] = scale;
+        for (int64_t kk = g * group; kk < (g + 1) * group; ++kk)
+          values[kk * n + j] = static_cast<int8_t>(std::clamp(
+              std::nearbyint((*data)[kk * n + j] / scale), -limit, limit));
+      }
+    Location loc = op.getLoc();
+    std::string name = constantName(weight) + (bits == 8 ? "_int8w" : "_int4w");
+    auto valuesType =
+        RankedTensorType::get({k, n}, IntegerType::get(getContext(), 8));
+    Value q =
+        ConstantOp::create(rewriter, loc,
+                           cast<ElementsAttr>(DenseResourceElementsAttr::get(
+                               valuesType, name,
+                               HeapAsmResourceBlob::allocateAndCopyInferAlign(
+                                   ArrayRef<int8_t>(values)))));
+    Value s = createFloatConstant(
+        rewriter, loc,
+        RankedTensorType::get({groups, n}, rewriter.getF32Type()), scales,
+        name + "_scales");
+    Value dequantized = DequantizeBlocksOp::create(
+        rewriter, loc, type, q, s, rewriter.getI64IntegerAttr(0),
+        rewriter.getI64IntegerAttr(group));
+    rewriter.modifyOpInPlace(op,
+                             [&] { op.getRhsMutable().assign(dequantized); });
+    ++count;
+    return success();
+  }
+  int64_t bits, group, minElements;
+  int64_t &count;
+};
+
+struct KilnQuantizeWeightsPass
+    : public kiln::impl::KilnQuantizeWeightsBase<KilnQuantizeWeightsPass> {
+  using Base::Base;
+  void runOnOperation() override {
+    if (bits != 8 && bits != 4) {
+      getOperation().emitError("kiln-quantize-weights: bits must be 8 or 4, "
+                               "got ")
+          << static_cast<int64_t>(bits);
+      return signalPassFailure();
+    }
+    if (group < 2 || (group & (group - 1)) != 0) {
+      getOperation().emitError("kiln-quantize-weights: group must be a power "
+                               "of two of at least 2, got ")
+          << static_cast<int64_t>(group);
+      return signalPassFailure();
+    }
+    int64_t count = 0;
+    RewritePatternSet patterns(&getContext());
+    patterns.add<QuantizeWeightOnly>(&getContext(), bits, group,
+                                     minWeightElements, count);
     GreedyRewriteConfig config;
     config.enableFolding(false);
     if (failed(

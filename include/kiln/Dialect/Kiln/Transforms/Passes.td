@@ -106,6 +106,33 @@ def KilnQuantizeInt8 : Pass<"kiln-quantize-int8", "mlir::func::FuncOp"> {
   let dependentDialects = ["::kiln::KilnDialect"];
 }
 
+def KilnQuantizeWeights : Pass<"kiln-quantize-weights", "mlir::func::FuncOp"> {
+  let summary = "Weight-only quantization: int8 or int4 weights in groups of k, f32 activations";
+  let description = [{
+    `kiln-compile --quantize=int8-weight|int4-weight`, the recipe for
+    decoding with large language models, whose token steps are bound by
+    reading the weights. Each `matmul` whose rhs is a constant 2-D f32
+    weight [K, N] of at least `min-weight-elements` elements, K a multiple
+    of `group`, gets that weight as `kiln.dequantize_blocks` of constants:
+    symmetric integers in [-R, R] (R = 127 for 8 bits, 7 for 4) with one
+    scale max |w| / R per column and per group of `group` consecutive k.
+    Activations, biases and everything else stay f32. The CPU target's
+    weight-only kernel reads the integers packed (two 4-bit values a byte)
+    and dequantizes them in registers.
+  }];
+  let options = [
+    Option<"bits", "bits", "int64_t", "8", "Bits per weight: 8 or 4">,
+    Option<"group", "group", "int64_t", "128",
+           "Consecutive k that share a scale (a power of two, at least 2)">,
+    Option<"minWeightElements", "min-weight-elements", "int64_t", "4096",
+           "Smallest weight (in elements) worth quantizing">
+  ];
+  let statistics = [
+    Statistic<"numQuantized", "quantized", "Weights quantized">
+  ];
+  let dependentDialects = ["::kiln::KilnDialect"];
+}
+
 def KilnDecomposeQuantization
     : Pass<"kiln-decompose-quantization", "mlir::func::FuncOp"> {
   let summary = "Express the remaining (de)quantizations with arithmetic ops";

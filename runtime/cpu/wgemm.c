@@ -1,0 +1,218 @@
+/*===- wgemm.c - f32 products with weight-only 8- and 4-bit weights --------===*
+ *
+ * C (+)= A * dequantize(B) for `--quantize=int8-weight|int4-weight`: A holds
+ * f32 activations, B the compiler-packed integer weights with one f32 scale
+ * per group of `group` k and per column. A decoder's step is a product of a
+ * few rows bound by reading B, so fewer weight bytes are fewer cycles: B is
+ * converted to f32 in registers, right before its multiply-adds, and never
+ * written back.
+ *
+ * B's packing (kiln-cpu-lower-ukernels): panels of 16 columns, [n / 16]
+ * panels of k rows of 16 bytes for 8 bits ([k][16] signed bytes), or of k/2
+ * rows of 16 bytes for 4 bits (byte j of row r: column j at k = 2r in its
+ * low nibble and at k = 2r + 1 in its high nibble, both signed); the scales
+ * likewise, [n / 16][k / group][16] f32; both zero-padded past n.
+ *
+ * A register tile is up to MR rows by NP panels (AVX-512: 8 x 2 panels, 16
+ * zmm accumulators; AVX2: 4 x 1 panel as ymm pairs; generic: 2 x 1): per k,
+ * the tile's weight vectors are converted and scaled once, then multiplied
+ * into every row. Threads split the panels; each walks its panels' weights
+ * once per row tile (a decoder step has one).
+ *
+ *===----------------------------------------------------------------------===*/
+
+#include "kiln_ukernels.h"
+#include "ukernel_common.h"
+
+#include <omp.h>
+
+#define KILN_EXPORT __attribute__((visibility("default")))
+
+typedef float v16f __attribute__((vector_size(64), aligned(4)));
+typedef int8_t v16b __attribute__((vector_size(16), aligned(1)));
+typedef int32_t v16i __attribute__((vector_size(64), aligned(4)));
+
+/* Columns per packed panel. */
+enum { kPanel = 16 };
+
+typedef struct wq_problem {
+  int64_t m, n, k, group, bits;
+  const float *a;
+  int64_t a_m, a_k;
+  const int8_t *b;
+  const float *s;
+  float *c;
+  int64_t c_m, c_n;
+  int accumulate;
+} wq_problem;
+
+/* Bytes of one packed panel of B. */
+static inline int64_t panel_bytes(const wq_problem *p) {
+  return p->bits == 4 ? p->k / 2 * kPanel : p->k * kPanel;
+}
+
+/* One MR x NP tile: rows [i, i + MR) (mr of them real), panels [q, q + NP)
+ * (np real). MR and NP are constants where this is inlined. */
+__attribute__((always_inline)) static inline void wq_tile(const wq_problem *p,
+                                                          int64_t i, int MR,
+                                                          int mr, int64_t q,
+                                                          int NP, int np) {
+  v16f acc[8][2];
+  for (int r = 0; r < MR; ++r)
+    for (int t = 0; t < NP; ++t)
+      acc[r][t] = (v16f){0};
+  const float *arow[8];
+  for (int r = 0; r < MR; ++r)
+    arow[r] = p->a + (i + (r < mr ? r : 0)) * p->a_m;
+  int64_t groups = p->k / p->group;
+  const int8_t *panel[2];
+  const float *scale[2];
+  for (int t = 0; t < NP; ++t) {
+    int64_t qq = q + (t < np ? t : 0);
+    panel[t] = p->b + qq * panel_bytes(p);
+    scale[t] = p->s + qq * groups * kPanel;
+  }
+  for (int64_t g = 0; g < groups; ++g) {
+    v16f sv[2];
+    for (int t = 0; t < NP; ++t)
+      __builtin_memcpy(&sv[t], scale[t] + g * kPanel, sizeof(v16f));
+    int64_t k0 = g * p->group;
+    if (p->bits == 8) {
+      for (int64_t kk = k0; kk < k0 + p->group; ++kk) {
+        v16f w[2];
+        for (int t = 0; t < NP; ++t) {
+          v16b raw;
+          __builtin_memcpy(&raw, panel[t] + kk * kPanel, sizeof(raw));
+          w[t] = __builtin_convertvector(raw, v16f) * sv[t];
+        }
+        for (int r = 0; r < MR; ++r) {
+          float x = arow[r][kk * p->a_k];
+          for (int t = 0; t < NP; ++t)
+            acc[r][t] += x * w[t];
+        }
+      }
+    } else {
+      for (int64_t kk = k0; kk < k0 + p->group; kk += 2) {
+        v16f even[2], odd[2];
+        for (int t = 0; t < NP; ++t) {
+          v16b raw;
+          __builtin_memcpy(&raw, panel[t] + kk / 2 * kPanel, sizeof(raw));
+          /* Widened to 32 bits first (x86 has no byte shifts), arithmetic
+           * shifts sign-extend each nibble. */
+          v16i wide = __builtin_convertvector(raw, v16i);
+          even[t] = __builtin_convertvector((wide << 28) >> 28, v16f) * sv[t];
+          odd[t] = __builtin_convertvector(wide >> 4, v16f) * sv[t];
+        }
+        for (int r = 0; r < MR; ++r) {
+          float x0 = arow[r][kk * p->a_k], x1 = arow[r][(kk + 1) * p->a_k];
+          for (int t = 0; t < NP; ++t)
+            acc[r][t] += x0 * even[t] + x1 * odd[t];
+        }
+      }
+    }
+  }
+  /* Store the real rows and columns. */
+  for (int r = 0; r < mr; ++r)
+    for (int t = 0; t < np; ++t) {
+      int64_t j0 = (q + t) * kPanel;
+      int64_t cols = min64(kPanel, p->n - j0);
+      float *crow = p->c + (i + r) * p->c_m + j0 * p->c_n;
+      float values[kPanel];
+      __builtin_memcpy(values, &acc[r][t], sizeof(values));
+      for (int64_t j = 0; j < cols; ++j) {
+        float v = values[j];
+        if (p->accumulate)
+          v += crow[j * p->c_n];
+        crow[j * p->c_n] = v;
+      }
+    }
+}
+
+/* The product on `isa`'s tile, MR rows by NP panels at most, for the
+ * panels [q0, q1) of the calling thread. */
+#define DEFINE_WQ_RANGE(isa, attrs, MR, NP)                                    \
+  attrs static void wq_range_##isa(const wq_problem *p, int64_t q0,            \
+                                   int64_t q1) {                               \
+    for (int64_t i = 0; i < p->m; i += MR) {                                   \
+      int mr = (int)min64(MR, p->m - i);                                       \
+      for (int64_t q = q0; q < q1; q += NP) {                                  \
+        int np = (int)min64(NP, q1 - q);                                       \
+        /* Constant tile shapes, so the accumulators stay in registers. */     \
+        if (mr == MR && np == NP)                                              \
+          wq_tile(p, i, MR, MR, q, NP, NP);                                    \
+        else if (mr == 1 && np == NP)                                          \
+          wq_tile(p, i, 1, 1, q, NP, NP);                                      \
+        else                                                                   \
+          wq_tile(p, i, MR, mr, q, NP, np);                                    \
+      }                                                                        \
+    }                                                                          \
+  }
+
+DEFINE_WQ_RANGE(avx512,
+                __attribute__((target("avx512f,avx512bw"),
+                               min_vector_width(512))),
+                8, 2)
+DEFINE_WQ_RANGE(avx2, __attribute__((target("avx2,fma"))), 4, 1)
+DEFINE_WQ_RANGE(generic, , 2, 1)
+
+typedef void (*wq_range_fn)(const wq_problem *, int64_t, int64_t);
+
+static void run_wq(kiln_isa requested, int64_t batch0, int64_t batch1,
+                   wq_problem base, int64_t a_batch0, int64_t a_batch1,
+                   int64_t c_batch0, int64_t c_batch1) {
+  kiln_isa isa = kiln_ukernel_resolve_isa(requested);
+  wq_range_fn range = isa == KILN_ISA_AVX512 ? wq_range_avx512
+                      : isa == KILN_ISA_AVX2 ? wq_range_avx2
+                                             : wq_range_generic;
+  int64_t panels = ceil_div(base.n, kPanel);
+  int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
+  /* A few panels per thread at least: below that the fork costs more. */
+  threads = (int)max64(1, min64(threads, panels / 4));
+#pragma omp parallel num_threads(threads) if (threads > 1)
+  {
+    int64_t begin, end;
+    split_range(panels, omp_get_num_threads(), omp_get_thread_num(), &begin,
+                &end);
+    for (int64_t b0 = 0; b0 < batch0; ++b0)
+      for (int64_t b1 = 0; b1 < batch1; ++b1) {
+        wq_problem p = base;
+        p.a += b0 * a_batch0 + b1 * a_batch1;
+        p.c += b0 * c_batch0 + b1 * c_batch1;
+        if (begin < end)
+          range(&p, begin, end);
+      }
+  }
+}
+
+#define DEFINE_WQ_ENTRY(isa, ISA)                                              \
+  KILN_EXPORT void kiln_ukernel_sgemm_wq_##isa(KILN_SGEMM_WQ_ARGS) {           \
+    (void)a_allocated;                                                         \
+    (void)a_zero;                                                              \
+    (void)b_allocated;                                                         \
+    (void)b_zero;                                                              \
+    (void)s_allocated;                                                         \
+    (void)s_zero;                                                              \
+    (void)c_allocated;                                                         \
+    (void)c_zero;                                                              \
+    if (m <= 0 || n <= 0 || batch0 <= 0 || batch1 <= 0)                        \
+      return;                                                                  \
+    wq_problem p = {m,                                                         \
+                    n,                                                         \
+                    k,                                                         \
+                    group,                                                     \
+                    bits,                                                      \
+                    a_aligned + a_offset,                                      \
+                    a_m,                                                       \
+                    a_k,                                                       \
+                    b_aligned + b_offset,                                      \
+                    s_aligned + s_offset,                                      \
+                    c_aligned + c_offset,                                      \
+                    c_m,                                                       \
+                    c_n,                                                       \
+                    (int)accumulate};                                          \
+    run_wq(ISA, batch0, batch1, p, a_batch0, a_batch1, c_batch0, c_batch1);    \
+  }
+
+DEFINE_WQ_ENTRY(avx512, KILN_ISA_AVX512)
+DEFINE_WQ_ENTRY(avx2, KILN_ISA_AVX2)
+DEFINE_WQ_ENTRY(generic, KILN_ISA_GENERIC)
