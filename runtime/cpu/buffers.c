@@ -7,7 +7,9 @@
  * the kernel's page faults on them cost several percent of a model's time.
  * Freed blocks of at least 64 KiB are kept in a small cache instead and
  * handed out again for requests they fit (at most twice their size), so the
- * next inference reuses memory whose pages are already mapped. The cache
+ * next inference reuses memory whose pages are already mapped; fresh large
+ * blocks are rounded up to a size class (at most 12.5 %), so that a buffer
+ * that grows slowly between runs still fits its old block. The cache
  * holds at most 256 blocks and 1 GiB (the oldest block leaves first); every
  * block is an ordinary malloc block, 64-byte aligned. The kernels' packing
  * buffers and offset tables come from it too (kiln_buffer_alloc): served by
@@ -109,6 +111,17 @@ static void untrack(void *ptr) {
     }
 }
 
+/* The size a fresh block of `bytes` (at least CACHED_MIN) gets: the next
+ * of eight steps per doubling (at most 12.5 % more). A tensor that grows a
+ * little from one run to the next (a decoder's key/value cache, one row
+ * per token) then fits the block its previous size left in the cache,
+ * instead of faulting in fresh pages every time. */
+static size_t size_class(size_t bytes) {
+  size_t power = (size_t)1 << (63 - __builtin_clzll((unsigned long long)bytes));
+  size_t step = power / 8;
+  return (bytes + step - 1) / step * step;
+}
+
 static void *allocate(size_t alignment, size_t bytes) {
   void *result = NULL;
   if (alignment <= ALIGNMENT && bytes >= CACHED_MIN)
@@ -116,7 +129,8 @@ static void *allocate(size_t alignment, size_t bytes) {
   if (!result) {
     if (alignment < ALIGNMENT)
       alignment = ALIGNMENT;
-    size_t rounded = (bytes + alignment - 1) / alignment * alignment;
+    size_t wanted = bytes >= CACHED_MIN ? size_class(bytes) : bytes;
+    size_t rounded = (wanted + alignment - 1) / alignment * alignment;
     result = rounded >= bytes
                  ? aligned_alloc(alignment, rounded ? rounded : alignment)
                  : NULL;

@@ -19,6 +19,20 @@ void _mlir_memref_to_llvm_free(void *ptr);
 
 namespace {
 
+// A tensor that grows a little between runs (a decoder's key/value cache:
+// one row per token) fits the block it left: fresh large blocks get up to
+// 12.5 % more.
+TEST(BufferCache, GrowingBufferReusesItsBlock) {
+  const uint64_t bytes = (2u << 20) + 4096;
+  void *a = _mlir_memref_to_llvm_alloc(bytes);
+  ASSERT_NE(a, nullptr);
+  std::memset(a, 1, bytes);
+  _mlir_memref_to_llvm_free(a);
+  void *b = _mlir_memref_to_llvm_alloc(bytes + 64 * 1024);
+  EXPECT_EQ(b, a);
+  _mlir_memref_to_llvm_free(b);
+}
+
 TEST(BufferCache, ReusesLargeBlocksThatFit) {
   void *a = _mlir_memref_to_llvm_aligned_alloc(64, 1 << 20);
   ASSERT_NE(a, nullptr);

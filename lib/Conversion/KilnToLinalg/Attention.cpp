@@ -36,6 +36,12 @@ static constexpr int64_t kQueryTile = 128;
 /// block at 256 tokens was 2 % slower with 256).
 static constexpr int64_t kKeyTile = 128;
 static constexpr int64_t kUnmaskedKeyTile = 256;
+/// A few query rows (a decoder's token step) take keys 2048 at a time:
+/// each key tile step costs a dozen small ops and their buffers, which
+/// dominated decoding with a long cache (GPT-style decoder, 512 past keys:
+/// per layer and head four 128-key steps of about 16 us each).
+static constexpr int64_t kDecodeRows = 16;
+static constexpr int64_t kDecodeKeyTile = 2048;
 
 namespace {
 
@@ -209,8 +215,20 @@ struct AttentionLowering : OpConversionPattern<AttentionOp> {
     Value m0 = t.filled({tq}, negInf);
     Value l0 = t.filled({tq}, fzero);
     Value acc0 = t.filled({tq, dv}, fzero);
+    // The key tile: fixed when the query length is static, else chosen at
+    // run time (one library serves prefill and decoding).
     int64_t keyTile = mask ? kKeyTile : kUnmaskedKeyTile;
+    std::optional<int64_t> staticRows = getConstantIntValue(sq);
+    if (staticRows && *staticRows <= kDecodeRows)
+      keyTile = kDecodeKeyTile;
     Value c0 = t.index(0), kStep = t.index(keyTile);
+    if (!staticRows) {
+      Value few =
+          arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::ule,
+                                t.value(sq), t.index(kDecodeRows));
+      kStep = arith::SelectOp::create(rewriter, loc, few,
+                                      t.index(kDecodeKeyTile), kStep);
+    }
     double scale = op.getScale().convertToDouble();
     std::optional<double> fill;
     if (op.getMaskFill())
@@ -379,7 +397,13 @@ struct AttentionLowering : OpConversionPattern<AttentionOp> {
         [&](OpBuilder &b, Location l, Value j0, ValueRange carried) {
           TileBuilder s{b, l, element};
           Value m = carried[0], sum = carried[1], acc = carried[2];
-          OpFoldResult tk = s.tileSize(j0, sk, keyTile);
+          OpFoldResult tk =
+              staticRows ? s.tileSize(j0, sk, keyTile)
+                         : OpFoldResult(
+                               arith::MinSIOp::create(
+                                   b, l, kStep,
+                                   arith::SubIOp::create(b, l, s.value(sk), j0))
+                                   .getResult());
           auto [kOffsets, kSizes] = kvWindow(zero, d, tk);
           kOffsets.back() = j0;
           Value kTile = s.slice(kT, kOffsets, kSizes, lastTwo);

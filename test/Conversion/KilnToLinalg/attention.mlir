@@ -102,3 +102,16 @@ func.func @rotary(%x: tensor<?x4x?x16xf32>, %cos: tensor<?x16xf32>, %sin: tensor
   %r = kiln.rotary %x, %cos, %sin : (tensor<?x4x?x16xf32>, tensor<?x16xf32>, tensor<?x16xf32>) -> tensor<?x4x?x16xf32>
   return %r : tensor<?x4x?x16xf32>
 }
+
+// A query length known only at run time (one library for prefill and
+// decoding): up to 16 query rows walk the keys 2048 at a time, more rows
+// 128 at a time (with a mask).
+// CHECK-LABEL: func.func @dynamic_query_rows(
+// CHECK: %[[SQ:.+]] = tensor.dim %arg0, %c2
+// CHECK: %[[FEW:.+]] = arith.cmpi ule, %[[SQ]], %c16 : index
+// CHECK: %[[STEP:.+]] = arith.select %[[FEW]], %c2048, %c128 : index
+// CHECK: scf.for %{{.+}} = %c0 to %{{.+}} step %[[STEP]]
+func.func @dynamic_query_rows(%q: tensor<1x2x?x16xf32>, %k: tensor<1x2x?x16xf32>, %v: tensor<1x2x?x16xf32>, %m: tensor<1x1x?x?xf32>) -> tensor<1x2x?x16xf32> {
+  %o = kiln.attention %q, %k, %v mask %m {scale = 2.500000e-01 : f32} : (tensor<1x2x?x16xf32>, tensor<1x2x?x16xf32>, tensor<1x2x?x16xf32>, tensor<1x1x?x?xf32>) -> tensor<1x2x?x16xf32>
+  return %o : tensor<1x2x?x16xf32>
+}
