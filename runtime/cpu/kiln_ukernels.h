@@ -128,6 +128,20 @@ void kiln_ukernel_sgemm_wq_avx512(KILN_SGEMM_WQ_ARGS);
 void kiln_ukernel_sgemm_wq_avx2(KILN_SGEMM_WQ_ARGS);
 void kiln_ukernel_sgemm_wq_generic(KILN_SGEMM_WQ_ARGS);
 
+/* dst = src with its last two dims swapped, f32: element (b0, b1, i, j)
+ * of src, at its offset plus s_b0 * b0 + s_b1 * b1 + s_i * i + s_j * j, is
+ * written to dst's offset plus d_b0 * b0 + d_b1 * b1 + d_i * i + d_j * j
+ * (strides in elements, given per source index for both). rows and cols
+ * are src's last two extents. */
+#define KILN_TRANSPOSE_ARGS                                                    \
+  int64_t batch0, int64_t batch1, int64_t rows, int64_t cols,                  \
+      KILN_UKERNEL_BUFFER(src), int64_t s_b0, int64_t s_b1, int64_t s_i,       \
+      int64_t s_j, KILN_UKERNEL_BUFFER(dst), int64_t d_b0, int64_t d_b1,       \
+      int64_t d_i, int64_t d_j
+void kiln_ukernel_transpose_avx512(KILN_TRANSPOSE_ARGS);
+void kiln_ukernel_transpose_avx2(KILN_TRANSPOSE_ARGS);
+void kiln_ukernel_transpose_generic(KILN_TRANSPOSE_ARGS);
+
 /* How an 8-bit product's A is given: a matrix (a_panel_height 0), or
  * constant and packed by the compiler for one kernel (see
  * kiln_ukernel_igemm_lhs_packing): ceil(m / h) panels (h = a_panel_height)

@@ -1141,6 +1141,46 @@ static LogicalResult lowerGemm(ModuleOp module, linalg::LinalgOp op, ISA isa,
   return success();
 }
 
+/// A linalg.transpose swapping the last two dims -> a call of
+/// kiln_ukernel_transpose_<isa>: batch dims (at most two, missing ones of
+/// extent 1), src's last two extents, then each side's buffer and its
+/// strides per source index.
+static LogicalResult lowerTranspose(ModuleOp module, linalg::LinalgOp op,
+                                    ISA isa) {
+  auto transpose = dyn_cast<linalg::TransposeOp>(op.getOperation());
+  int64_t rank = transpose ? transpose.getPermutation().size() : 0;
+  if (!transpose || rank < 2 || rank > 4)
+    return op->emitOpError("is marked for the transpose kernel but does not "
+                           "swap the last two of at most four dims");
+  ImplicitLocOpBuilder b(op.getLoc(), op.getOperation());
+  CallBuilder call(b, op->getBlock());
+  Buffer src = Buffer::of(b, transpose.getInput());
+  Buffer dst = Buffer::of(b, transpose.getInit());
+  int64_t batch = rank - 2;
+  for (int64_t d = 0; d < 2 - batch; ++d)
+    call.add(call.index(1));
+  for (int64_t d = 0; d < batch; ++d)
+    call.add(src.sizes[d]);
+  call.add(src.sizes[rank - 2]);
+  call.add(src.sizes[rank - 1]);
+  // Per source index (b0, b1, i, j): dst's stride for i is that of its
+  // last dim, for j that of the one before.
+  auto strides = [&](const Buffer &buffer, bool swapped) {
+    call.add(buffer.base);
+    call.add(buffer.offset);
+    for (int64_t d = 0; d < 2 - batch; ++d)
+      call.add(call.index(0));
+    for (int64_t d = 0; d < batch; ++d)
+      call.add(buffer.strides[d]);
+    call.add(buffer.strides[swapped ? rank - 1 : rank - 2]);
+    call.add(buffer.strides[swapped ? rank - 2 : rank - 1]);
+  };
+  strides(src, false);
+  strides(dst, true);
+  call.emit(module, ("kiln_ukernel_transpose_" + stringifyISA(isa)).str());
+  return success();
+}
+
 /// Columns per panel of the weight-only kernel (runtime/cpu/wgemm.c).
 static constexpr int64_t kWeightOnlyPanel = 16;
 
@@ -1544,7 +1584,8 @@ struct KilnCPULowerUKernelsPass
         return signalPassFailure();
       }
       LogicalResult lowered =
-          kernel.getValue() == "sgemm_wq"
+          kernel.getValue() == "transpose" ? lowerTranspose(module, op, *isa)
+          : kernel.getValue() == "sgemm_wq"
               ? lowerWeightOnlyGemm(module, op, *isa)
           : kernel.getValue() == "sgemm"
               ? lowerGemm(module, op, *isa, isCompileTime("pack_rhs"), epilogue)

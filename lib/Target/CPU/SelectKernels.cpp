@@ -241,6 +241,24 @@ static bool prefersDirectConv(linalg::LinalgOp op, const Conv2DLoops &conv) {
   return kh * kw > 1 && channels * kh * kw >= 16 && conv.strides[1] <= 2;
 }
 
+/// Whether `op` is a linalg.transpose of f32 swapping the last two of at
+/// most four dims (K^T in the attention kernel), which LLVM vectorizes as
+/// gathers of one element each; the runtime transposes blocks in registers.
+static bool swapsLastTwoDims(linalg::LinalgOp op) {
+  auto transpose = dyn_cast<linalg::TransposeOp>(op.getOperation());
+  if (!transpose ||
+      !getElementTypeOrSelf(transpose.getInput().getType()).isF32())
+    return false;
+  ArrayRef<int64_t> perm = transpose.getPermutation();
+  int64_t rank = perm.size();
+  if (rank < 2 || rank > 4)
+    return false;
+  for (int64_t d = 0; d < rank - 2; ++d)
+    if (perm[d] != d)
+      return false;
+  return perm[rank - 2] == rank - 1 && perm[rank - 1] == rank - 2;
+}
+
 namespace {
 struct KilnCPUSelectKernelsPass
     : public kiln::impl::KilnCPUSelectKernelsBase<KilnCPUSelectKernelsPass> {
@@ -300,6 +318,10 @@ struct KilnCPUSelectKernelsPass
     getOperation().walk([&](linalg::LinalgOp op) {
       if (!op.hasPureTensorSemantics())
         return;
+      if (swapsLastTwoDims(op)) {
+        op->setAttr(kUKernelAttr, decision(op, "transpose"));
+        return;
+      }
       if (std::optional<IGemm> integer = matchIGemm(op)) {
         privatizeZeroFill(op);
         // A constant rhs is packed at compile time; else a constant lhs

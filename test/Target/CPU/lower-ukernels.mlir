@@ -894,3 +894,19 @@ func.func @packed_lhs_narrow(%b: memref<6x5xi8>, %c: memref<2x5xi32>) {
   }
   return
 }
+
+// -----
+
+// A transpose of the last two dims: batch dims padded to two (extent 1,
+// stride 0), src's last two extents, then src and dst with their strides
+// per source index (dst's for i is that of its last dim).
+// CHECK-LABEL: func.func @key_transpose
+// CHECK-DAG: %[[S:.+]], %[[SOFF:.+]], %[[SS:.+]]:3, %[[SST:.+]]:3 = memref.extract_strided_metadata %arg0
+// CHECK-DAG: %[[D:.+]], %[[DOFF:.+]], %[[DS:.+]]:3, %[[DST:.+]]:3 = memref.extract_strided_metadata %arg1
+// CHECK: call @kiln_ukernel_transpose_avx2(%c1, %[[SS]]#0, %[[SS]]#1, %[[SS]]#2, %[[S]], %[[SOFF]], %c0, %[[SST]]#0, %[[SST]]#1, %[[SST]]#2, %[[D]], %[[DOFF]], %c0, %[[DST]]#0, %[[DST]]#2, %[[DST]]#1)
+// CHECK-NOT: linalg.transpose
+func.func @key_transpose(%k: memref<12x?x64xf32>, %kt: memref<12x64x?xf32>) {
+  linalg.transpose {kiln.ukernel = {isa = "avx2", kernel = "transpose", register_tile = array<i64: 6, 16>}}
+      ins(%k : memref<12x?x64xf32>) outs(%kt : memref<12x64x?xf32>) permutation = [0, 2, 1]
+  return
+}

@@ -750,3 +750,18 @@ func.func @constant_lhs(%x: tensor<8x3xi8>, %init: tensor<4x3xi32>) -> (tensor<4
   } -> tensor<4x3xi32>
   return %0, %5 : tensor<4x3xi32>, tensor<4x3xi32>
 }
+
+// -----
+
+// K^T of the attention kernel (the last two dims swapped): the runtime's
+// transpose kernel. Other permutations stay loops.
+// CHECK-LABEL: func.func @key_transpose(
+// CHECK: linalg.transpose {{.+}} permutation = [0, 1, 3, 2] {kiln.ukernel = {isa = "avx512", kernel = "transpose"
+// CHECK: linalg.transpose
+// CHECK-NOT: kiln.ukernel
+// CHECK: return
+func.func @key_transpose(%k: tensor<?x12x?x64xf32>, %init: tensor<?x12x64x?xf32>, %x: tensor<2x3x4xf32>, %y: tensor<3x2x4xf32>) -> (tensor<?x12x64x?xf32>, tensor<3x2x4xf32>) {
+  %t = linalg.transpose ins(%k : tensor<?x12x?x64xf32>) outs(%init : tensor<?x12x64x?xf32>) permutation = [0, 1, 3, 2]
+  %u = linalg.transpose ins(%x : tensor<2x3x4xf32>) outs(%y : tensor<3x2x4xf32>) permutation = [1, 0, 2]
+  return %t, %u : tensor<?x12x64x?xf32>, tensor<3x2x4xf32>
+}
