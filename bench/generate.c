@@ -2,6 +2,7 @@
  *
  * generate MODEL.so [--prefill S] [--past P]... [--steps N] [--threads T]
  *                   [--runs R]
+ * generate MODEL.so --prompt ID,ID,... --generate N [--threads T]
  *
  * Runs a decoder with a key/value cache the way an application does: each
  * step feeds the token it picked (greedy, the logits' argmax) and the
@@ -17,6 +18,10 @@
  *     (the cache grows to P + N), as tokens per second over the N steps;
  * and prints one JSON object: {"prefill_ms", "decode": [{"past",
  * "tokens_per_s", "ms_per_token"}], "peak_rss_mib"}.
+ *
+ * With --prompt and --generate it instead runs the prompt's tokens as the
+ * prefill and then N greedy steps, and prints {"tokens": [...]}: the N
+ * tokens generated (to compare quantized models with the float one).
  *
  * It is also the example of a generation loop against the C ABI
  * (docs/user-guide.md).
@@ -160,6 +165,7 @@ int main(int argc, char **argv) {
   const char *path = NULL;
   int64_t prefill = 128, steps = 16, pasts[16];
   int num_pasts = 0, threads = 0, runs = 5;
+  int64_t generate = 0, prompt_length = 0, *prompt = NULL;
   for (int a = 1; a < argc; ++a) {
     if (!strcmp(argv[a], "--prefill") && a + 1 < argc)
       prefill = atoll(argv[++a]);
@@ -171,6 +177,18 @@ int main(int argc, char **argv) {
       threads = atoi(argv[++a]);
     else if (!strcmp(argv[a], "--runs") && a + 1 < argc)
       runs = atoi(argv[++a]);
+    else if (!strcmp(argv[a], "--generate") && a + 1 < argc)
+      generate = atoll(argv[++a]);
+    else if (!strcmp(argv[a], "--prompt") && a + 1 < argc) {
+      const char *list = argv[++a];
+      prompt_length = 1;
+      for (const char *c = list; *c; ++c)
+        prompt_length += *c == ',';
+      prompt = malloc(prompt_length * sizeof(int64_t));
+      char *end = (char *)list;
+      for (int64_t i = 0; i < prompt_length; ++i)
+        prompt[i] = strtoll(end + (i > 0), &end, 10);
+    }
     else if (!path && argv[a][0] != '-')
       path = argv[a];
     else {
@@ -220,6 +238,25 @@ int main(int argc, char **argv) {
   s.out_shapes = calloc(s.num_outputs, sizeof(*s.out_shapes));
   float **blocks = calloc(2 * s.layers, sizeof(float *));
   int64_t *ids = malloc((prefill > 0 ? prefill : 1) * sizeof(int64_t));
+
+  if (generate > 0) {
+    /* Greedy generation after the prompt. */
+    if (!prompt || prompt_length < 1) {
+      fprintf(stderr, "generate: --generate needs --prompt ID,ID,...\n");
+      return 2;
+    }
+    random_cache(&m, &s, 0, blocks);
+    int64_t token = step(&m, &s, prompt, prompt_length, 0, 0);
+    for (int32_t i = 0; i < 2 * s.layers; ++i)
+      free(blocks[i]);
+    printf("{\"tokens\": [%lld", (long long)token);
+    for (int64_t t = 1; t < generate; ++t) {
+      token = step(&m, &s, &token, 1, prompt_length + t - 1, 1);
+      printf(", %lld", (long long)token);
+    }
+    printf("]}\n");
+    return 0;
+  }
 
   /* Prefill: S tokens, empty cache; the presents are dropped. */
   int64_t vocab = m.output(find(&m, 1, "logits"))->shape[2];

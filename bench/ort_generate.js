@@ -4,11 +4,14 @@
 //
 //   node bench/ort_generate.js MODEL.onnx [--prefill S] [--past P]...
 //                              [--steps N] [--threads T] [--runs R]
+//   node bench/ort_generate.js MODEL.onnx --prompt ID,ID,... --generate N
 //
 // Each step feeds the greedy token and the previous step's present_*
 // outputs back as past_* inputs. Prints the same JSON as generate.c:
 // {"prefill_ms", "decode": [{"past", "tokens_per_s", "ms_per_token"}],
-//  "peak_rss_mib"} (peak RSS of this node process, ORT included).
+//  "peak_rss_mib"} (peak RSS of this node process, ORT included); with
+// --prompt and --generate, {"tokens": [...]}: N greedy tokens after the
+// prompt, as generate.c prints them.
 'use strict';
 
 const ort = require('onnxruntime-node');
@@ -22,6 +25,8 @@ function parse(argv) {
     else if (a === '--steps') args.steps = Number(argv[++i]);
     else if (a === '--threads') args.threads = Number(argv[++i]);
     else if (a === '--runs') args.runs = Number(argv[++i]);
+    else if (a === '--generate') args.generate = Number(argv[++i]);
+    else if (a === '--prompt') args.prompt = argv[++i].split(',').map((t) => BigInt(t));
     else if (!args.model && !a.startsWith('-')) args.model = a;
     else {
       process.stderr.write('usage: ort_generate.js MODEL.onnx [--prefill S] ' +
@@ -63,6 +68,18 @@ async function main() {
       cache.push(new ort.Tensor('float32', data, [1, heads, past, headDim]));
     }
     return cache;
+  }
+
+  if (args.generate > 0) {
+    let step = await run(session, layers, args.prompt, 0, randomCache(0));
+    const tokens = [step.token];
+    for (let t = 1; t < args.generate; ++t) {
+      step = await run(session, layers, [step.token], args.prompt.length + t - 1,
+                       step.presents);
+      tokens.push(step.token);
+    }
+    process.stdout.write(JSON.stringify({ tokens: tokens.map(Number) }) + '\n');
+    return;
   }
 
   // Prefill: S tokens after an empty cache.

@@ -6,7 +6,7 @@ Usage: decoder_models.py OUTDIR [NAME ...] [--layers N] [--hidden H]
                          [--prefill S] [--past P ...]
 
 gpt2_decoder: a GPT-2-shaped decoder (pre-LayerNorm blocks, tanh GELU,
-learned positions, tied output embedding) with inputs
+learned positions (4096), tied output embedding) with inputs
 
   input_ids        int64 [batch, seq]
   attention_mask   int64 [batch, past + seq]   (1: attend, 0: padding)
@@ -79,7 +79,7 @@ class DecoderBlock(nn.Module):
 
 
 class GPT2Decoder(nn.Module):
-    def __init__(self, layers, hidden, heads, vocab, max_positions=2048):
+    def __init__(self, layers, hidden, heads, vocab, max_positions=4096):
         super().__init__()
         self.token_embedding = nn.Embedding(vocab, hidden)
         self.position_embedding = nn.Embedding(max_positions, hidden)
@@ -236,11 +236,14 @@ def build(name, cfg):
                         cfg["mlp"], cfg["vocab"])
 
 
-def export(outdir, name, cfg, prefill, pasts):
+def export(outdir, name, cfg, prefill, pasts, model=None):
+    """Writes OUTDIR/NAME.onnx and its input sets; `model` (trained) or a
+    new one of `name`'s architecture with random weights."""
     layers = cfg["layers"]
     torch.manual_seed(sum(map(ord, name)))
-    model = build(name, cfg)
-    randomize(model)
+    if model is None:
+        model = build(name, cfg)
+        randomize(model)
     model.eval()
     rng = np.random.default_rng(sum(map(ord, name)))
     example = feeds(cfg, rng, 4, 3)

@@ -1,0 +1,118 @@
+#!/usr/bin/env python3
+"""Weight-only quantization on a trained language model: perplexity and
+greedy-decoding agreement, fp32 against int8-weight and int4-weight.
+
+Usage: /usr/bin/python3 bench/llm_accuracy.py [--workdir DIR] [--steps N]
+           [--kiln-bin build/bin] [--tokens 200] [--threads 2]
+           [--int4-groups 32 64 128] [--reuse]
+
+Trains the character-level GPT of python/kiln_models/char_model.py (license
+texts from /usr/share/common-licenses, --steps, a few minutes on 2 cores),
+compiles it with kiln-compile in fp32, --quantize=int8-weight and
+--quantize=int4-weight (each --int4-groups size), and measures:
+
+  - perplexity on the held-out bytes (8 sequences, one forward pass each,
+    through kiln-run), and its change against Kiln's fp32;
+  - greedy decoding of --tokens bytes after a held-out prompt, through the
+    C ABI (bench/generate.c), and the share of positions where a quantized
+    model picks the same byte as fp32.
+
+Prints a Markdown table and one JSON line. --reuse keeps a model already
+trained in --workdir.
+"""
+
+import argparse
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def run(cmd, **kwargs):
+    return subprocess.run(cmd, check=True, text=True, capture_output=True, **kwargs)
+
+
+def perplexity(logits, targets):
+    logits = logits.astype(np.float64)
+    logits -= logits.max(axis=-1, keepdims=True)
+    log_probs = logits - np.log(np.exp(logits).sum(axis=-1, keepdims=True))
+    picked = np.take_along_axis(log_probs, targets[..., None], axis=-1)
+    return math.exp(-picked.mean())
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--workdir", default="/tmp/kiln-llm-accuracy")
+    ap.add_argument("--steps", type=int, default=1500)
+    ap.add_argument("--kiln-bin", default=os.path.join(REPO, "build", "bin"))
+    ap.add_argument("--tokens", type=int, default=200)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--int4-groups", type=int, nargs="+", default=[32])
+    ap.add_argument("--reuse", action="store_true")
+    args = ap.parse_args(argv)
+    os.makedirs(args.workdir, exist_ok=True)
+    work = args.workdir
+    model = os.path.join(work, "char_gpt.onnx")
+    if not (args.reuse and os.path.exists(model)):
+        print(f"training the character model ({args.steps} steps)...", file=sys.stderr)
+        run([sys.executable, os.path.join(REPO, "python/kiln_models/char_model.py"), work,
+             "--steps", str(args.steps)])
+    summary = json.load(open(os.path.join(work, "char_gpt.json")))
+
+    compiler = shutil.which("clang-22") or shutil.which("clang") or "cc"
+    generate = os.path.join(work, "generate")
+    run([compiler, "-O2", "-I", os.path.join(REPO, "include"),
+         os.path.join(REPO, "bench/generate.c"), "-ldl", "-o", generate])
+
+    variants = [("fp32", [])]
+    variants.append(("int8-weight (group 128)", ["--quantize=int8-weight"]))
+    for group in args.int4_groups:
+        variants.append((f"int4-weight (group {group})",
+                         ["--quantize=int4-weight", f"--quantize-group={group}"]))
+    eval_dir = os.path.join(work, "char_gpt.eval")
+    targets = np.load(os.path.join(work, "char_gpt.targets.npy"))
+    prompt = open(os.path.join(work, "char_gpt.prompt.txt")).read().strip()
+    inputs = []
+    for name in sorted(os.listdir(eval_dir)):
+        inputs += ["--input", f"{name[:-4]}={os.path.join(eval_dir, name)}"]
+    results = []
+    for label, flags in variants:
+        lib = os.path.join(work, "char_gpt_" + label.split()[0] + "_" +
+                           "".join(c for c in label if c.isdigit()) + ".so")
+        run([os.path.join(args.kiln_bin, "kiln-compile"), model, "-o", lib] + flags)
+        out = os.path.join(work, os.path.basename(lib) + ".out")
+        run([os.path.join(args.kiln_bin, "kiln-run"), lib, "--output-dir", out,
+             "--threads", str(args.threads)] + inputs)
+        ppl = perplexity(np.load(os.path.join(out, "logits.npy")), targets)
+        tokens = json.loads(run([generate, lib, "--prompt", prompt, "--generate",
+                                 str(args.tokens), "--threads",
+                                 str(args.threads)]).stdout)["tokens"]
+        results.append({"variant": label, "perplexity": ppl, "tokens": tokens})
+    base = results[0]
+    print(f"Character-level GPT ({summary['config']['layers']} layers, hidden "
+          f"{summary['config']['hidden']}, {summary['config']['heads']} heads, bytes), "
+          f"trained {summary['steps']} steps on {summary['train_bytes']} bytes; "
+          f"torch held-out perplexity {summary['held_out_perplexity']:.3f}.\n")
+    print("| variant | held-out perplexity | change vs fp32 | greedy agreement with fp32 "
+          f"({args.tokens} bytes) |")
+    print("| --- | ---: | ---: | ---: |")
+    for r in results:
+        change = (r["perplexity"] / base["perplexity"] - 1) * 100
+        agree = np.mean(np.array(r["tokens"]) == np.array(base["tokens"])) * 100
+        r["change_percent"], r["agreement_percent"] = change, agree
+        print(f"| {r['variant']} | {r['perplexity']:.4f} | {change:+.2f} % | {agree:.1f} % |")
+    sample = bytes(base["tokens"]).decode("utf-8", "replace")
+    print(f"\nfp32 greedy continuation: {sample[:120]!r}")
+    print(json.dumps({"results": [{k: v for k, v in r.items() if k != "tokens"}
+                                  for r in results]}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
