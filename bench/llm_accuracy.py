@@ -4,18 +4,23 @@ greedy-decoding agreement, fp32 against int8-weight and int4-weight.
 
 Usage: /usr/bin/python3 bench/llm_accuracy.py [--workdir DIR] [--steps N]
            [--kiln-bin build/bin] [--tokens 200] [--threads 2]
-           [--int4-groups 32 64 128] [--reuse]
+           [--int8-group 64] [--int4-groups 32 64] [--reuse]
 
 Trains the character-level GPT of python/kiln_models/char_model.py (license
 texts from /usr/share/common-licenses, --steps, a few minutes on 2 cores),
-compiles it with kiln-compile in fp32, --quantize=int8-weight and
---quantize=int4-weight (each --int4-groups size), and measures:
+compiles it with kiln-compile in fp32, --quantize=int8-weight (group
+--int8-group) and --quantize=int4-weight (each --int4-groups size), and
+measures:
 
   - perplexity on the held-out bytes (8 sequences, one forward pass each,
     through kiln-run), and its change against Kiln's fp32;
   - greedy decoding of --tokens bytes after a held-out prompt, through the
-    C ABI (bench/generate.c), and the share of positions where a quantized
-    model picks the same byte as fp32.
+    C ABI (bench/generate.c): the share of positions where a quantized
+    model's own greedy text has fp32's byte (after a first difference the
+    texts drift apart, so this compounds), the length of the common
+    prefix, and, along fp32's greedy text (teacher-forced, one forward
+    pass), the share of steps where the quantized model's greedy choice is
+    fp32's.
 
 Prints a Markdown table and one JSON line. --reuse keeps a model already
 trained in --workdir.
@@ -49,11 +54,13 @@ def perplexity(logits, targets):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--workdir", default="/tmp/kiln-llm-accuracy")
-    ap.add_argument("--steps", type=int, default=1500)
+    ap.add_argument("--steps", type=int, default=1000)
     ap.add_argument("--kiln-bin", default=os.path.join(REPO, "build", "bin"))
     ap.add_argument("--tokens", type=int, default=200)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--int4-groups", type=int, nargs="+", default=[32])
+    ap.add_argument("--int8-group", type=int, default=64,
+                    help="group of int8-weight (the model's K is 64 or 256)")
+    ap.add_argument("--int4-groups", type=int, nargs="+", default=[32, 64])
     ap.add_argument("--reuse", action="store_true")
     args = ap.parse_args(argv)
     os.makedirs(args.workdir, exist_ok=True)
@@ -71,7 +78,8 @@ def main(argv=None):
          os.path.join(REPO, "bench/generate.c"), "-ldl", "-o", generate])
 
     variants = [("fp32", [])]
-    variants.append(("int8-weight (group 128)", ["--quantize=int8-weight"]))
+    variants.append((f"int8-weight (group {args.int8_group})",
+                     ["--quantize=int8-weight", f"--quantize-group={args.int8_group}"]))
     for group in args.int4_groups:
         variants.append((f"int4-weight (group {group})",
                          ["--quantize=int4-weight", f"--quantize-group={group}"]))
@@ -93,23 +101,53 @@ def main(argv=None):
         tokens = json.loads(run([generate, lib, "--prompt", prompt, "--generate",
                                  str(args.tokens), "--threads",
                                  str(args.threads)]).stdout)["tokens"]
-        results.append({"variant": label, "perplexity": ppl, "tokens": tokens})
+        results.append({"variant": label, "perplexity": ppl, "tokens": tokens,
+                        "lib": lib})
     base = results[0]
+    # Teacher-forced: the prompt and fp32's greedy text in one pass; the
+    # choices at the positions that predicted fp32's tokens.
+    prompt_ids = [int(t) for t in prompt.split(",")]
+    forced = np.array([prompt_ids + base["tokens"][:-1]], dtype=np.int64)
+    forced_dir = os.path.join(work, "forced")
+    os.makedirs(forced_dir, exist_ok=True)
+    forced_inputs = []
+    for name in sorted(os.listdir(eval_dir)):
+        value = np.load(os.path.join(eval_dir, name))
+        if name == "input_ids.npy":
+            value = forced
+        elif name == "attention_mask.npy":
+            value = np.ones_like(forced)
+        else:
+            value = value[:1]
+        np.save(os.path.join(forced_dir, name), value)
+        forced_inputs += ["--input", f"{name[:-4]}={os.path.join(forced_dir, name)}"]
+    for r in results:
+        out = r["lib"] + ".forced"
+        run([os.path.join(args.kiln_bin, "kiln-run"), r["lib"], "--output-dir", out,
+             "--threads", str(args.threads)] + forced_inputs)
+        logits = np.load(os.path.join(out, "logits.npy"))[0, len(prompt_ids) - 1:]
+        r["forced"] = logits.argmax(-1)
     print(f"Character-level GPT ({summary['config']['layers']} layers, hidden "
           f"{summary['config']['hidden']}, {summary['config']['heads']} heads, bytes), "
           f"trained {summary['steps']} steps on {summary['train_bytes']} bytes; "
           f"torch held-out perplexity {summary['held_out_perplexity']:.3f}.\n")
-    print("| variant | held-out perplexity | change vs fp32 | greedy agreement with fp32 "
-          f"({args.tokens} bytes) |")
-    print("| --- | ---: | ---: | ---: |")
+    print(f"| variant | held-out perplexity | change vs fp32 | greedy text: same byte "
+          f"as fp32 ({args.tokens}) | common prefix | teacher-forced agreement |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
     for r in results:
         change = (r["perplexity"] / base["perplexity"] - 1) * 100
-        agree = np.mean(np.array(r["tokens"]) == np.array(base["tokens"])) * 100
-        r["change_percent"], r["agreement_percent"] = change, agree
-        print(f"| {r['variant']} | {r['perplexity']:.4f} | {change:+.2f} % | {agree:.1f} % |")
+        same = np.array(r["tokens"]) == np.array(base["tokens"])
+        agree = same.mean() * 100
+        prefix = int(np.argmin(same)) if not same.all() else len(same)
+        forced = np.mean(r["forced"] == np.array(base["tokens"])) * 100
+        r.update(change_percent=change, agreement_percent=agree, common_prefix=prefix,
+                 teacher_forced_percent=forced)
+        print(f"| {r['variant']} | {r['perplexity']:.4f} | {change:+.2f} % | "
+              f"{agree:.1f} % | {prefix} | {forced:.1f} % |")
     sample = bytes(base["tokens"]).decode("utf-8", "replace")
     print(f"\nfp32 greedy continuation: {sample[:120]!r}")
-    print(json.dumps({"results": [{k: v for k, v in r.items() if k != "tokens"}
+    print(json.dumps({"results": [{k: v for k, v in r.items()
+                                   if k not in ("tokens", "lib", "forced")}
                                   for r in results]}))
     return 0
 

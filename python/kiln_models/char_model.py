@@ -3,7 +3,7 @@
 language model.
 
 Usage: char_model.py OUTDIR [--steps N] [--layers L] [--hidden H]
-                     [--heads A] [--context C] [--seed S]
+                     [--heads A] [--context C] [--batch B] [--seed S]
 
 Trains decoder_models.GPT2Decoder over bytes (vocab 256) on the license
 texts Debian ships in /usr/share/common-licenses (the last 10 % of the
@@ -15,7 +15,7 @@ the same tools run it. Writes into OUTDIR:
   char_gpt.eval/             held-out input set: input_ids [8, C] from the
                              held-out text, attention_mask, empty past_*
   char_gpt.targets.npy       the next byte of every position [8, C]
-  char_gpt.prompt.txt        a held-out prompt of 64 bytes, as comma-separated
+  char_gpt.prompt.txt        a held-out prompt of 32 bytes, as comma-separated
                              ids (bench/generate.c --prompt)
   char_gpt.json              training summary: held-out loss and perplexity
                              of the torch model
@@ -70,12 +70,14 @@ def forward(model, cfg, ids):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("outdir")
-    ap.add_argument("--steps", type=int, default=1500)
-    ap.add_argument("--layers", type=int, default=4)
-    ap.add_argument("--hidden", type=int, default=128)
+    # Small enough to train in minutes here: Debian's torch multiplies
+    # matrices slowly (0.2 s for one 4096 x 128 x 512 product).
+    ap.add_argument("--steps", type=int, default=1000)
+    ap.add_argument("--layers", type=int, default=2)
+    ap.add_argument("--hidden", type=int, default=64)
     ap.add_argument("--heads", type=int, default=4)
-    ap.add_argument("--context", type=int, default=128)
-    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--context", type=int, default=256)
+    ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
     os.makedirs(args.outdir, exist_ok=True)
@@ -128,7 +130,7 @@ def main(argv=None):
     for key, value in feeds.items():
         np.save(os.path.join(eval_dir, key + ".npy"), value)
     np.save(os.path.join(args.outdir, "char_gpt.targets.npy"), y.astype(np.int64))
-    prompt = held_out[len(held_out) // 2:len(held_out) // 2 + 64]
+    prompt = held_out[len(held_out) // 2:len(held_out) // 2 + 32]
     with open(os.path.join(args.outdir, "char_gpt.prompt.txt"), "w") as f:
         f.write(",".join(str(int(t)) for t in prompt) + "\n")
     with open(os.path.join(args.outdir, "char_gpt.json"), "w") as f:
