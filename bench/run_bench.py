@@ -57,7 +57,8 @@ DEFAULT_MODELS = ["resnet50", "mobilenet_v2", "bert_base", "gpt2_block_768",
                   "mha_block"]
 # name -> (m, n, k) of the product; the weight is k x n.
 GEMMS = {"gemm_1024": (1024, 1024, 1024), "gemm_bert_ffn": (128, 3072, 768),
-         "gemv_4096": (1, 4096, 4096)}
+         "gemv_4096": (1, 4096, 4096), "gemv_768x3072": (1, 3072, 768),
+         "gemv_3072x768": (1, 768, 3072)}
 DEFAULT_OPT_LEVELS = [1, 2]
 DEFAULT_INT8_MODELS = ["bert_base", "bert_base:static", "resnet50:static"]
 # name -> (m, n, k, the fp32 GEMM model of the same product).

@@ -31,8 +31,10 @@ Models:
   gpt2_block    GPT-2-style causal decoder block, input [1,256,256]
   gpt2_block_768  the GPT-2 block at GPT-2 small's width (hidden 768, 12
                 heads), input [1,256,768]
-  gemm_1024, gemm_bert_ffn, gemv_4096  one MatMul with a constant weight:
-                1024x1024x1024, 128x768x3072 (BERT-base's FFN), 1x4096x4096
+  gemm_1024, gemm_bert_ffn, gemv_4096, gemv_768x3072, gemv_3072x768
+                one MatMul with a constant weight: 1024x1024x1024,
+                128x768x3072 (BERT-base's FFN), 1x4096x4096, and a GPT-2-small
+                decode step's MLP products 1x768x3072 and 1x3072x768
   mha_block_4096  mha_block at sequence length 4096, input [1,4096,512]
                 (its 8x4096x4096 attention scores are 512 MiB if materialized)
   bert_encoder_dynamic  bert_encoder's architecture with symbolic batch and
@@ -387,6 +389,17 @@ MODELS: Dict[str, ModelSpec] = {
     "gemv_4096": ModelSpec(
         build=lambda: MatMulWeight(4096, 4096),
         make_inputs=normal_inputs("x", (1, 4096)),
+        output_names=["y"],
+    ),
+    # A GPT-2-small decode step's MLP products.
+    "gemv_768x3072": ModelSpec(
+        build=lambda: MatMulWeight(768, 3072),
+        make_inputs=normal_inputs("x", (1, 768)),
+        output_names=["y"],
+    ),
+    "gemv_3072x768": ModelSpec(
+        build=lambda: MatMulWeight(3072, 768),
+        make_inputs=normal_inputs("x", (1, 3072)),
         output_names=["y"],
     ),
     "mha_block_4096": ModelSpec(
