@@ -78,6 +78,17 @@ class DecoderBlock(nn.Module):
         return x + self.mlp_out(h), key, value
 
 
+def causal_bias(attention_mask, past_len, total):
+    """The additive attention bias [batch, 1, seq, total]: query i (at
+    position past + i) sees the keys j <= past + i that the attention mask
+    keeps, and -1e4 is added elsewhere."""
+    query_pos = torch.arange(past_len, total, dtype=torch.int64).unsqueeze(1)
+    key_pos = torch.arange(0, total, dtype=torch.int64).unsqueeze(0)
+    causal = (key_pos <= query_pos).unsqueeze(0).unsqueeze(0)
+    keep = causal & (attention_mask[:, None, None, :] > 0)
+    return (1.0 - keep.to(torch.float32)) * -1e4
+
+
 class GPT2Decoder(nn.Module):
     def __init__(self, layers, hidden, heads, vocab, max_positions=4096):
         super().__init__()
@@ -92,13 +103,7 @@ class GPT2Decoder(nn.Module):
         total = past_len + seq
         positions = torch.arange(past_len, total, dtype=torch.int64).unsqueeze(0)
         x = self.token_embedding(input_ids) + self.position_embedding(positions)
-        # Query i (at position past + i) sees keys j <= past + i that the
-        # attention mask keeps: an additive bias of -1e4 elsewhere.
-        query_pos = torch.arange(past_len, total, dtype=torch.int64).unsqueeze(1)
-        key_pos = torch.arange(0, total, dtype=torch.int64).unsqueeze(0)
-        causal = (key_pos <= query_pos).unsqueeze(0).unsqueeze(0)
-        keep = causal & (attention_mask[:, None, None, :] > 0)
-        bias = (1.0 - keep.to(torch.float32)) * -1e4
+        bias = causal_bias(attention_mask, past_len, total)
         presents = []
         for i, block in enumerate(self.blocks):
             x, key, value = block(x, past[2 * i], past[2 * i + 1], bias)
@@ -188,11 +193,7 @@ class LlamaDecoder(nn.Module):
         angles = torch.cat([freqs, freqs], dim=-1)
         cos, sin = torch.cos(angles), torch.sin(angles)
         x = self.token_embedding(input_ids)
-        query_pos = torch.arange(past_len, total, dtype=torch.int64).unsqueeze(1)
-        key_pos = torch.arange(0, total, dtype=torch.int64).unsqueeze(0)
-        causal = (key_pos <= query_pos).unsqueeze(0).unsqueeze(0)
-        keep = causal & (attention_mask[:, None, None, :] > 0)
-        bias = (1.0 - keep.to(torch.float32)) * -1e4
+        bias = causal_bias(attention_mask, past_len, total)
         presents = []
         for i, block in enumerate(self.blocks):
             x, key, value = block(x, past[2 * i], past[2 * i + 1], cos, sin, bias)
