@@ -113,8 +113,8 @@ void kiln::buildLinalgToLLVMPipeline(OpPassManager &pm,
     // Kernels are chosen first: a pad that the depthwise kernel adds itself
     // is not fused into its producer.
     addFuncPass(pm, options, createKilnCPUFuseRequantization());
-    pm.addNestedPass<func::FuncOp>(
-        createKilnCPUSelectKernels({options.isa.getValue()}));
+    addFuncPass(pm, options,
+                createKilnCPUSelectKernels({options.isa.getValue()}));
     pm.addNestedPass<func::FuncOp>(createKilnCPUFusePadding());
     pm.addNestedPass<func::FuncOp>(createKilnCPUCollapseElementwise());
     pm.addNestedPass<func::FuncOp>(createKilnCPUApproximateMath());
