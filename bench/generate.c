@@ -143,8 +143,8 @@ static int64_t step(const model *m, state *s, int64_t *ids, int64_t seq,
   return best;
 }
 
-/* past_* of `past` random entries (owned by Kiln's allocator's peer: freed
- * with free(), so the first decode step does not free them). */
+/* past_* of `past` random entries, malloc'd into `blocks`: the caller frees
+ * them with free() (the step after them must not kiln_free them). */
 static void random_cache(const model *m, state *s, int64_t past,
                          float **blocks) {
   char name[64];
@@ -188,8 +188,7 @@ int main(int argc, char **argv) {
       char *end = (char *)list;
       for (int64_t i = 0; i < prompt_length; ++i)
         prompt[i] = strtoll(end + (i > 0), &end, 10);
-    }
-    else if (!path && argv[a][0] != '-')
+    } else if (!path && argv[a][0] != '-')
       path = argv[a];
     else {
       fprintf(stderr, "usage: generate MODEL.so [--prefill S] [--past P]... "

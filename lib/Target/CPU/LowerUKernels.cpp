@@ -580,6 +580,25 @@ constantBytes(memref::GlobalOp global, SmallVector<int8_t> &splat) {
   return ArrayRef<int8_t>(reinterpret_cast<const int8_t *>(raw.data()), count);
 }
 
+/// A new private constant global `name` of 8-bit elements holding `bytes`
+/// (their blob aligned to `alignment`), 64-byte aligned.
+static memref::GlobalOp createByteGlobal(ModuleOp module, Location loc,
+                                         StringRef name, ArrayRef<char> bytes,
+                                         size_t alignment = 1) {
+  int64_t count = static_cast<int64_t>(bytes.size());
+  auto type =
+      MemRefType::get({count}, IntegerType::get(module.getContext(), 8));
+  auto value = DenseResourceElementsAttr::get(
+      RankedTensorType::get({count}, type.getElementType()), name,
+      HeapAsmResourceBlob::allocateAndCopyWithAlign(bytes, alignment));
+  OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
+  auto global = memref::GlobalOp::create(
+      b, loc, name, b.getStringAttr("private"), type, value,
+      /*constant=*/true, b.getI64IntegerAttr(64));
+  SymbolTable(module).insert(global);
+  return global;
+}
+
 /// Packs a constant 8-bit operand of an integer product, read through the
 /// `outer` loop (n for the rhs, m for the lhs) and k, as the runtime reads a
 /// compiler-packed operand: ceil(outer / width) panels of ceil(k / depth)
@@ -653,22 +672,13 @@ packIntConstant(ModuleOp module, linalg::LinalgOp op, unsigned operandNumber,
       }
       units[panels * groups * width + q / block * padded + j] += stored;
     }
-  int64_t bytes = static_cast<int64_t>(units.size()) * 4;
-  auto packedType =
-      MemRefType::get({bytes}, IntegerType::get(module.getContext(), 8));
   std::string name =
       (global.getSymName() + (lhs ? "_lhs_packed" : "_packed")).str();
-  auto value = DenseResourceElementsAttr::get(
-      RankedTensorType::get({bytes}, packedType.getElementType()), name,
-      HeapAsmResourceBlob::allocateAndCopyWithAlign(
-          ArrayRef<char>(reinterpret_cast<const char *>(units.data()), bytes),
-          alignof(int32_t)));
-  OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
-  auto packed = memref::GlobalOp::create(
-      b, global.getLoc(), name, b.getStringAttr("private"), packedType, value,
-      /*constant=*/true, b.getI64IntegerAttr(64));
-  SymbolTable(module).insert(packed);
-  return packed;
+  return createByteGlobal(
+      module, global.getLoc(), name,
+      ArrayRef<char>(reinterpret_cast<const char *>(units.data()),
+                     units.size() * sizeof(int32_t)),
+      alignof(int32_t));
 }
 
 /// Packs a constant 8-bit operand of an integer product as the runtime
@@ -1184,25 +1194,6 @@ static LogicalResult lowerTranspose(ModuleOp module, linalg::LinalgOp op,
 /// Columns per panel of the weight-only kernel (runtime/cpu/wgemm.c).
 static constexpr int64_t kWeightOnlyPanel = 16;
 
-/// A new private constant global of `bytes` 8-bit elements named `name`,
-/// 64-byte aligned.
-static memref::GlobalOp createByteGlobal(ModuleOp module, Location loc,
-                                         StringRef name,
-                                         ArrayRef<int8_t> bytes) {
-  int64_t count = static_cast<int64_t>(bytes.size());
-  auto type =
-      MemRefType::get({count}, IntegerType::get(module.getContext(), 8));
-  auto value = DenseResourceElementsAttr::get(
-      RankedTensorType::get({count}, type.getElementType()), name,
-      HeapAsmResourceBlob::allocateAndCopyInferAlign(bytes));
-  OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
-  auto global = memref::GlobalOp::create(
-      b, loc, name, b.getStringAttr("private"), type, value,
-      /*constant=*/true, b.getI64IntegerAttr(64));
-  SymbolTable(module).insert(global);
-  return global;
-}
-
 /// A product with weight-only quantized weights -> a call of
 /// kiln_ukernel_sgemm_wq_<isa>. The integer weights [k][n] are packed into
 /// panels of 16 columns, as 4-bit pairs when every value fits in 4 bits
@@ -1252,8 +1243,10 @@ static LogicalResult lowerWeightOnlyGemm(ModuleOp module, linalg::LinalgOp op,
           scales->data[g * n + j];
   }
   std::string name = (qGlobal.getSymName() + "_packed").str();
-  memref::GlobalOp qPacked =
-      createByteGlobal(module, qGlobal.getLoc(), name, packed);
+  memref::GlobalOp qPacked = createByteGlobal(
+      module, qGlobal.getLoc(), name,
+      ArrayRef<char>(reinterpret_cast<const char *>(packed.data()),
+                     packed.size()));
   memref::GlobalOp sPacked = createPackedGlobal(
       module, scales->global, {panels, groups, kWeightOnlyPanel},
       [&](MutableArrayRef<float> out) {
@@ -1267,16 +1260,10 @@ static LogicalResult lowerWeightOnlyGemm(ModuleOp module, linalg::LinalgOp op,
   CallBuilder call(b, op->getBlock());
   Buffer a = Buffer::of(b, op.getDpsInputOperand(0)->get());
   Buffer c = Buffer::of(b, output);
+  // Loop extents from C and A: the weights' buffers are not read.
   SmallVector<Buffer> operandBuffers = {a, Buffer(), Buffer(), c};
-  // Loop extents from A and C only (the weights are not read).
-  auto extent = [&](unsigned dim) -> Value {
-    if (dim == ~0u)
-      return call.index(1);
-    for (unsigned i : {3u, 0u})
-      for (auto [position, e] : llvm::enumerate(maps[i].getResults()))
-        if (auto d = dyn_cast<AffineDimExpr>(e); d && d.getPosition() == dim)
-          return operandBuffers[i].sizes[position];
-    llvm_unreachable("a product's m and batch loops index its output");
+  auto extent = [&](unsigned dim) {
+    return dim == ~0u ? call.index(1) : loopExtent(op, operandBuffers, dim);
   };
   SmallVector<unsigned> batch(wq->loops.batch);
   while (batch.size() < 2)

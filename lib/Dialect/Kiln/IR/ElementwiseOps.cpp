@@ -43,9 +43,8 @@ OpFoldResult ConstantOp::fold(FoldAdaptor) { return getValue(); }
 // ShapeOp
 //===----------------------------------------------------------------------===//
 
-/// The [start, end) range of dims selected by Shape's attributes.
-static std::pair<int64_t, int64_t> shapeRange(int64_t rank, int64_t start,
-                                              std::optional<int64_t> end) {
+std::pair<int64_t, int64_t> kiln::shapeRange(int64_t rank, int64_t start,
+                                             std::optional<int64_t> end) {
   auto clampDim = [&](int64_t d) {
     if (d < 0)
       d += rank;

@@ -95,12 +95,9 @@ static std::optional<SmallVector<ShapeElement>> elementsOf(Value shape,
     return unknown;
 
   if (auto s = dyn_cast<ShapeOp>(op)) {
-    auto type = s.getInput().getType();
-    int64_t rank = type.getRank();
-    auto clampDim = [&](int64_t d) {
-      return std::clamp<int64_t>(d < 0 ? d + rank : d, 0, rank);
-    };
-    int64_t start = clampDim(s.getStart());
+    int64_t start =
+        shapeRange(s.getInput().getType().getRank(), s.getStart(), s.getEnd())
+            .first;
     SmallVector<ShapeElement> result;
     for (int64_t i = 0; i < n; ++i)
       result.push_back(dimElement(s.getInput(), start + i));

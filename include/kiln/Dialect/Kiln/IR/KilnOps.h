@@ -31,6 +31,12 @@ std::optional<llvm::SmallVector<int64_t>> getIntValues(mlir::Attribute attr);
 /// dense_resource), else std::nullopt.
 std::optional<llvm::SmallVector<int64_t>> getConstantInts(mlir::Value value);
 
+/// The [start, end) range of dims of a rank-`rank` tensor that kiln.shape's
+/// `start` and `end` attributes select (negative ones count from the end,
+/// both clamped to [0, rank]).
+std::pair<int64_t, int64_t> shapeRange(int64_t rank, int64_t start,
+                                       std::optional<int64_t> end);
+
 /// What one element of a small integer tensor that computes a shape is known
 /// to be: a constant, or the extent of dim `dim` of `source` (a dynamic dim:
 /// static ones are constants), or nothing (both unset).
