@@ -411,6 +411,79 @@ static const rows_fn row_kernels[] = {
 };
 
 /*===----------------------------------------------------------------------===*
+ * Dot products for few-row products whose B is stored transposed, each
+ * column's k elements contiguous (attention's q k^T reading K in place):
+ * out[j] = sum_q a[q] * b_j[q] for four columns at a time, B read once and
+ * never packed.
+ *===----------------------------------------------------------------------===*/
+
+typedef void (*dots_fn)(int64_t k, const float *a, const float *const *b,
+                        int64_t count, float *out);
+
+__attribute__((target("avx512f"))) static void
+dots_avx512(int64_t k, const float *a, const float *const *b, int64_t count,
+            float *out) {
+  __m512 s[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(),
+                 _mm512_setzero_ps()};
+  int64_t q = 0;
+  for (; q + 16 <= k; q += 16) {
+    __m512 x = _mm512_loadu_ps(a + q);
+    for (int64_t j = 0; j < count; ++j)
+      s[j] = _mm512_fmadd_ps(x, _mm512_loadu_ps(b[j] + q), s[j]);
+  }
+  if (q < k) {
+    __mmask16 mask = (__mmask16)((1u << (k - q)) - 1);
+    __m512 x = _mm512_maskz_loadu_ps(mask, a + q);
+    for (int64_t j = 0; j < count; ++j)
+      s[j] = _mm512_fmadd_ps(x, _mm512_maskz_loadu_ps(mask, b[j] + q), s[j]);
+  }
+  for (int64_t j = 0; j < count; ++j)
+    out[j] = _mm512_reduce_add_ps(s[j]);
+}
+
+__attribute__((target("avx2,fma"))) static float hsum_avx2(__m256 v) {
+  __m128 x = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  x = _mm_add_ps(x, _mm_movehl_ps(x, x));
+  x = _mm_add_ss(x, _mm_movehdup_ps(x));
+  return _mm_cvtss_f32(x);
+}
+
+__attribute__((target("avx2,fma"))) static void
+dots_avx2(int64_t k, const float *a, const float *const *b, int64_t count,
+          float *out) {
+  __m256 s[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+                 _mm256_setzero_ps()};
+  int64_t q = 0;
+  for (; q + 8 <= k; q += 8) {
+    __m256 x = _mm256_loadu_ps(a + q);
+    for (int64_t j = 0; j < count; ++j)
+      s[j] = _mm256_fmadd_ps(x, _mm256_loadu_ps(b[j] + q), s[j]);
+  }
+  for (int64_t j = 0; j < count; ++j) {
+    float t = hsum_avx2(s[j]);
+    for (int64_t r = q; r < k; ++r)
+      t += a[r] * b[j][r];
+    out[j] = t;
+  }
+}
+
+static void dots_generic(int64_t k, const float *a, const float *const *b,
+                         int64_t count, float *out) {
+  for (int64_t j = 0; j < count; ++j) {
+    float t = 0.0f;
+    for (int64_t q = 0; q < k; ++q)
+      t += a[q] * b[j][q];
+    out[j] = t;
+  }
+}
+
+static const dots_fn dot_kernels[] = {
+    [KILN_ISA_AVX512] = dots_avx512,
+    [KILN_ISA_AVX2] = dots_avx2,
+    [KILN_ISA_GENERIC] = dots_generic,
+};
+
+/*===----------------------------------------------------------------------===*
  * The problem: offset tables per operand, batches as two strided dims.
  *===----------------------------------------------------------------------===*/
 
@@ -1250,6 +1323,42 @@ static void run_few_rows(kiln_isa isa, const problem *p) {
   }
 }
 
+/* Products with few rows whose A rows and B columns are contiguous along
+ * k: dot products, B read in place once. */
+static void run_few_dots(kiln_isa isa, const problem *p) {
+  dots_fn dots = dot_kernels[isa];
+  int64_t batches = p->batch0 * p->batch1;
+  const int64_t chunk = 256;
+  int64_t chunks = ceil_div(p->n, chunk);
+  int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
+  int64_t work = batches * chunks;
+  if (threads > work)
+    threads = (int)work;
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
+  for (int64_t w = 0; w < work; ++w) {
+    int64_t bi = w / chunks, j0 = (w % chunks) * chunk;
+    int64_t len = min64(chunk, p->n - j0);
+    int64_t b0 = bi / p->batch1, b1 = bi % p->batch1;
+    const float *a = p->a + b0 * p->a_batch[0] + b1 * p->a_batch[1] + p->ak[0];
+    const float *b = p->b + b0 * p->b_batch[0] + b1 * p->b_batch[1] + p->bk[0];
+    out_tile t = batch_tile(p, bi);
+    for (int64_t j = j0; j < j0 + len; j += 4) {
+      int64_t count = min64(4, j0 + len - j);
+      const float *cols[4];
+      for (int64_t q = 0; q < count; ++q)
+        cols[q] = b + p->bn[j + q];
+      for (int64_t i = 0; i < p->m; ++i) {
+        float sums[4];
+        dots(p->k, a + p->am[i], cols, count, sums);
+        float *c = t.c + p->cm[i];
+        for (int64_t q = 0; q < count; ++q)
+          c[p->cn[j + q]] = p->accumulate ? c[p->cn[j + q]] + sums[q] : sums[q];
+      }
+    }
+    apply_epilogue(isa, p, &t, 0, p->m, j0, len);
+  }
+}
+
 /* Runs `p` on the widest kernel at most `requested`. */
 static void run_problem(kiln_isa requested, problem *p) {
   if (p->m <= 0 || p->n <= 0 || p->batch0 <= 0 || p->batch1 <= 0)
@@ -1291,6 +1400,11 @@ static void run_problem(kiln_isa requested, problem *p) {
   }
   if (p->m <= 4 && !p->a_prepacked_mr && p->b_rows_contiguous && p->c_direct) {
     run_few_rows(isa, p);
+    return;
+  }
+  if (p->m <= 8 && !p->a_prepacked_mr && !p->b_prepacked_nr &&
+      is_unit_run(p->ak, p->k) && is_unit_run(p->bk, p->k)) {
+    run_few_dots(isa, p);
     return;
   }
   int threads = omp_in_parallel() ? 1 : omp_get_max_threads();

@@ -154,6 +154,31 @@ TEST_P(UKernelTest, SgemmShapesWithTails) {
       }
 }
 
+TEST_P(UKernelTest, SgemmFewRowsTransposedB) {
+  // Up to 8 rows against a B whose columns are contiguous along k (a
+  // decoder step's q k^T): the dot-product path, every tail of the
+  // four-column groups and of the vector along k.
+  const int64_t rows[] = {1, 3, 8}, cols[] = {1, 3, 17, 127, 1000},
+                depths[] = {1, 3, 17, 64, 127};
+  std::mt19937 rng(11);
+  int variantIndex = 0;
+  for (int64_t m : rows)
+    for (int64_t n : cols)
+      for (int64_t k : depths) {
+        int v = variantIndex++;
+        GemmCase c{m,
+                   n,
+                   k,
+                   /*transA=*/false,
+                   /*transB=*/true,
+                   (v & 1) != 0,
+                   (v & 2) != 0,
+                   (v % 3) * 5,
+                   (v % 4) == 3};
+        checkGemm(GetParam(), c, rng);
+      }
+}
+
 TEST_P(UKernelTest, SgemmRepeatedOverColumnBlocks) {
   // Few rows and many columns: the threads split the B panels, each packing
   // its own, and a later column block splits them differently. Repeated,
