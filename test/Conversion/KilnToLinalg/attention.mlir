@@ -65,19 +65,54 @@ func.func @unmasked(%q: tensor<2x512x16xf32>, %k: tensor<2x512x16xf32>, %v: tens
 // LLVM-NOT: omp.parallel
 // LLVM: llvm.return
 
-// Grouped-query attention: 4 query heads share 2 key/value heads. Query head
-// h reads key/value head h / (4 / 2) of K^T and V; the output keeps 4 heads.
+// Grouped-query attention with few query rows: 4 query heads share 2
+// key/value heads. Each parallel iteration takes one key/value head and the
+// 2 query heads that read it, as a [2, rows, d] slice, so each key and value
+// row is read once per group and in place (no K^T).
 // CHECK-LABEL: func.func @grouped_heads(
-// CHECK: %[[KT:.+]] = linalg.transpose ins(%arg1 : tensor<2x2x8x16xf32>)
-// CHECK: scf.forall (%[[B:.+]], %[[H:.+]]) in (2, 4)
-// CHECK: %[[G:.+]] = arith.divui %[[H]], %c2 : index
-// CHECK-DAG: tensor.extract_slice %[[KT]][%[[B]], %[[G]], 0, 0] [1, 1, 16, 8] [1, 1, 1, 1] : tensor<2x2x16x8xf32> to tensor<16x8xf32>
-// CHECK-DAG: tensor.extract_slice %arg0[%[[B]], %[[H]], 0, 0] [1, 1, 2, 16] [1, 1, 1, 1] : tensor<2x4x2x16xf32> to tensor<2x16xf32>
+// CHECK-NOT: linalg.transpose
+// CHECK: scf.forall (%[[B:.+]], %[[G:.+]]) in (2, 2)
+// CHECK: %[[H:.+]] = arith.muli %[[G]], %c2 : index
+// CHECK-DAG: tensor.extract_slice %arg0[%[[B]], %[[H]], 0, 0] [1, 2, 2, 16] [1, 1, 1, 1] : tensor<2x4x2x16xf32> to tensor<2x2x16xf32>
+// CHECK-DAG: tensor.extract_slice %arg1[%[[B]], %[[G]], 0, 0] [1, 1, 8, 16] [1, 1, 1, 1] : tensor<2x2x8x16xf32> to tensor<8x16xf32>
 // CHECK-DAG: tensor.extract_slice %arg2[%[[B]], %[[G]], 0, 0] [1, 1, 8, 16] [1, 1, 1, 1] : tensor<2x2x8x16xf32> to tensor<8x16xf32>
-// CHECK: tensor.parallel_insert_slice %{{.+}} into %{{.+}}[%[[B]], %[[H]], 0, 0] [1, 1, 2, 16]
+// CHECK: tensor.parallel_insert_slice %{{.+}} into %{{.+}}[%[[B]], %[[H]], 0, 0, 0] [1, 2, 1, 2, 16]
 func.func @grouped_heads(%q: tensor<2x4x2x16xf32>, %k: tensor<2x2x8x16xf32>, %v: tensor<2x2x8x16xf32>) -> tensor<2x4x2x16xf32> {
   %o = kiln.attention %q, %k, %v {scale = 2.500000e-01 : f32} : (tensor<2x4x2x16xf32>, tensor<2x2x8x16xf32>, tensor<2x2x8x16xf32>) -> tensor<2x4x2x16xf32>
   return %o : tensor<2x4x2x16xf32>
+}
+
+// Flash-decoding: one query row against 600 keys. The parallel loop runs
+// over (head, 256-key chunk), 4 x 3 iterations; each writes its chunk's
+// row max m, sum l and output acc. The merge takes the max M over the
+// chunks, weighs each chunk by exp(m - M) and divides sum(w acc) by
+// sum(w l).
+// CHECK-LABEL: func.func @decode_chunks(
+// CHECK-DAG: %[[C256:.+]] = arith.constant 256 : index
+// CHECK: %[[PARTS:.+]]:3 = scf.forall (%[[H:.+]], %[[C:.+]]) in (4, 3) shared_outs({{.+}}) -> (tensor<1x4x3x1xf32>, tensor<1x4x3x1xf32>, tensor<1x4x3x1x16xf32>)
+// CHECK: %[[J0:.+]] = arith.muli %[[C]], %[[C256]] : index
+// CHECK: %[[TK:.+]] = arith.minsi %{{.+}}, %[[C256]] : index
+// CHECK: tensor.extract_slice %arg1[0, %[[H]], %[[J0]], 0] [1, 1, %[[TK]], 16] [1, 1, 1, 1] : tensor<1x4x600x16xf32> to tensor<?x16xf32>
+// The mask's chunk.
+// CHECK: tensor.extract_slice %arg3[0, 0, 0, %[[J0]]] [1, 1, 1, %[[TK]]]
+// CHECK: math.exp
+// CHECK: tensor.parallel_insert_slice %{{.+}} into %{{.+}}[0, %[[H]], %[[C]], 0] [1, 1, 1, 1]
+// CHECK: tensor.parallel_insert_slice %{{.+}} into %{{.+}}[0, %[[H]], %[[C]], 0] [1, 1, 1, 1]
+// CHECK: tensor.parallel_insert_slice %{{.+}} into %{{.+}}[0, %[[H]], %[[C]], 0, 0] [1, 1, 1, 1, 16]
+// M = max over the chunks.
+// CHECK: %[[MAX:.+]] = linalg.generic {{.+}} iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%[[PARTS]]#0 : tensor<1x4x3x1xf32>)
+// CHECK: arith.maxnumf
+// w = exp(m - M), 0 for a chunk whose scores are all -inf.
+// CHECK: %[[W:.+]] = linalg.generic {{.+}} ins(%[[PARTS]]#0, %[[MAX]] : tensor<1x4x3x1xf32>, tensor<1x4x1xf32>)
+// CHECK: math.exp
+// CHECK: %[[DEN:.+]] = linalg.generic {{.+}} ins(%[[W]], %[[PARTS]]#1 : tensor<1x4x3x1xf32>, tensor<1x4x3x1xf32>) outs(%{{.+}} : tensor<1x4x1xf32>)
+// CHECK: %[[NUM:.+]] = linalg.generic {{.+}} ins(%[[W]], %[[PARTS]]#2 : tensor<1x4x3x1xf32>, tensor<1x4x3x1x16xf32>) outs(%{{.+}} : tensor<1x4x1x16xf32>)
+// CHECK: %[[OUT:.+]] = linalg.generic {{.+}} ins(%[[NUM]], %[[DEN]] : tensor<1x4x1x16xf32>, tensor<1x4x1xf32>)
+// CHECK: arith.divf
+// CHECK: return %[[OUT]]
+func.func @decode_chunks(%q: tensor<1x4x1x16xf32>, %k: tensor<1x4x600x16xf32>, %v: tensor<1x4x600x16xf32>, %m: tensor<1x1x1x600xf32>) -> tensor<1x4x1x16xf32> {
+  %o = kiln.attention %q, %k, %v mask %m {scale = 2.500000e-01 : f32} : (tensor<1x4x1x16xf32>, tensor<1x4x600x16xf32>, tensor<1x4x600x16xf32>, tensor<1x1x1x600xf32>) -> tensor<1x4x1x16xf32>
+  return %o : tensor<1x4x1x16xf32>
 }
 
 // kiln.rotary: one elementwise op per half of the last dim, each writing its
@@ -104,13 +139,18 @@ func.func @rotary(%x: tensor<?x4x?x16xf32>, %cos: tensor<?x16xf32>, %sin: tensor
 }
 
 // A query length known only at run time (one library for prefill and
-// decoding): up to 16 query rows walk the keys 2048 at a time, more rows
-// 128 at a time (with a mask).
+// decoding): up to 16 query rows take flash-decoding, more rows the query
+// tiles over K^T, 128 keys at a time (with a mask).
 // CHECK-LABEL: func.func @dynamic_query_rows(
 // CHECK: %[[SQ:.+]] = tensor.dim %arg0, %c2
 // CHECK: %[[FEW:.+]] = arith.cmpi ule, %[[SQ]], %c16 : index
-// CHECK: %[[STEP:.+]] = arith.select %[[FEW]], %c2048, %c128 : index
-// CHECK: scf.for %{{.+}} = %c0 to %{{.+}} step %[[STEP]]
+// CHECK: scf.if %[[FEW]] -> (tensor<1x2x?x16xf32>) {
+// CHECK-NOT: linalg.transpose
+// CHECK: scf.forall (%{{.+}}, %{{.+}}) in (2, %{{.+}}) shared_outs(
+// CHECK: } else {
+// CHECK: linalg.transpose
+// CHECK: scf.forall (%{{.+}}, %{{.+}}) = (0, 0) to (2, %{{.+}}) step (1, 128)
+// CHECK: scf.for %{{.+}} = %c0 to %{{.+}} step %c128
 func.func @dynamic_query_rows(%q: tensor<1x2x?x16xf32>, %k: tensor<1x2x?x16xf32>, %v: tensor<1x2x?x16xf32>, %m: tensor<1x1x?x?xf32>) -> tensor<1x2x?x16xf32> {
   %o = kiln.attention %q, %k, %v mask %m {scale = 2.500000e-01 : f32} : (tensor<1x2x?x16xf32>, tensor<1x2x?x16xf32>, tensor<1x2x?x16xf32>, tensor<1x1x?x?xf32>) -> tensor<1x2x?x16xf32>
   return %o : tensor<1x2x?x16xf32>
