@@ -15,7 +15,7 @@
 // elementwise generics.
 // LINALG: module attributes {kiln.signature = {function = "main_graph", inputs = [{name = "X", type = tensor<2x4xf32>}, {name = "W", type = tensor<4x3xf32>}, {name = "U", type = tensor<3xui8>}], outputs = [{name = "Y", type = tensor<2x3xf32>}, {name = "V", type = tensor<3xui8>}]}}
 // LINALG-LABEL: func.func @main_graph(
-// LINALG-SAME: %[[X:[^:]+]]: tensor<2x4xf32> {kiln.name = "X"}, %[[W:[^:]+]]: tensor<4x3xf32> {kiln.name = "W"}, %[[U:[^:]+]]: tensor<3xi8> {kiln.name = "U"})
+// LINALG-SAME: %[[X:[^:]+]]: tensor<2x4xf32> {bufferization.writable = false, kiln.name = "X"}, %[[W:[^:]+]]: tensor<4x3xf32> {bufferization.writable = false, kiln.name = "W"}, %[[U:[^:]+]]: tensor<3xi8> {bufferization.writable = false, kiln.name = "U"})
 // LINALG-SAME: -> (tensor<2x3xf32> {kiln.name = "Y"}, tensor<3xi8> {kiln.name = "V"}) attributes {llvm.emit_c_interface}
 // LINALG-NOT: kiln.
 // LINALG: %[[ACT:.+]] = linalg.generic {{.*}} ins(%[[X]] : tensor<2x4xf32>)

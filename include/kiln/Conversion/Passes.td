@@ -62,7 +62,10 @@ def KilnRecordSignature : Pass<"kiln-record-signature", "mlir::ModuleOp"> {
     Stores the inputs and outputs of the model function (ONNX names from
     `kiln.name`, kiln element types, shapes) as the module attribute
     `kiln.signature`, and asks for the function's C interface
-    (`llvm.emit_c_interface`).
+    (`llvm.emit_c_interface`). The inputs belong to the caller: every
+    argument is marked `bufferization.writable = false`, so bufferization
+    never updates an input's buffer in place (ScatterND into its data input
+    copies it first).
   }];
   let options = [
     Option<"functionName", "function", "std::string", "\"main_graph\"",

@@ -101,6 +101,11 @@ struct KilnRecordSignaturePass
              b.getNamedAttr("inputs", inputs),
              b.getNamedAttr("outputs", outputs)}));
     func->setAttr("llvm.emit_c_interface", b.getUnitAttr());
+    // The caller's input buffers are read-only (kiln_runtime.h): without
+    // this, one-shot bufferization writes an op whose destination is an
+    // argument (ScatterND's data) into the caller's buffer.
+    for (unsigned i = 0; i < func.getNumArguments(); ++i)
+      func.setArgAttr(i, "bufferization.writable", b.getBoolAttr(false));
   }
 };
 

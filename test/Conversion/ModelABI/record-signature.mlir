@@ -9,7 +9,8 @@
 // and outputs counted separately). Dynamic dims, ui8 and bool stay as they
 // are. Other functions and the body are left alone.
 // CHECK-LABEL: module attributes {kiln.signature = {function = "main_graph", inputs = [{name = "X", type = tensor<1x2x?x4xf32>}, {name = "#1", type = tensor<3xui8>}], outputs = [{name = "Y", type = tensor<1x2x?x4xf32>}, {name = "#1", type = tensor<3xi1>}]}}
-// CHECK: func.func @main_graph(%{{[^:]+}}: tensor<1x2x?x4xf32> {kiln.name = "X"}, %{{[^:]+}}: tensor<3xui8>) -> (tensor<1x2x?x4xf32> {kiln.name = "Y"}, tensor<3xi1>) attributes {llvm.emit_c_interface}
+// The inputs belong to the caller: bufferization must not write them.
+// CHECK: func.func @main_graph(%{{[^:]+}}: tensor<1x2x?x4xf32> {bufferization.writable = false, kiln.name = "X"}, %{{[^:]+}}: tensor<3xui8> {bufferization.writable = false}) -> (tensor<1x2x?x4xf32> {kiln.name = "Y"}, tensor<3xi1>) attributes {llvm.emit_c_interface}
 // CHECK: kiln.relu
 // CHECK: kiln.cast
 // CHECK: func.func @helper(%{{[^:]+}}: tensor<f32>) -> tensor<f32> {
@@ -72,3 +73,4 @@ func.func @main_graph(%x: tensor<3xf32>) -> tensor<3xi4> {
   %0 = tensor.empty() : tensor<3xi4>
   return %0 : tensor<3xi4>
 }
+
