@@ -380,13 +380,23 @@ KILN_EXPORT kiln_status kiln_model_run(const kiln_tensor *in, int32_t n_in,
   }
 
   /* An allocation the compiled code cannot get ends the run here. */
+  /* So does a check of the compiled code that fails (kiln_model_trap). */
   static _Thread_local kiln_run_memory memory;
   if (setjmp(memory.failure)) {
     size_t needed = memory.failed_bytes;
+    int32_t trap = memory.trap;
     kiln_run_memory_end(1);
     --runs_in_flight;
     free(descriptors);
     free(args);
+    if (trap == KILN_TRAP_CACHE_OVERFLOW)
+      return fail(KILN_ERROR_INVALID_ARGUMENT,
+                  "a key/value cache input has no room for the new rows: "
+                  "its length along the cache axis must be at least the "
+                  "past length plus the new tokens");
+    if (trap)
+      return fail(KILN_ERROR_INTERNAL, "a check of the model failed (%d)",
+                  (int)trap);
     return fail(KILN_ERROR_OUT_OF_MEMORY,
                 "out of memory: the model could not allocate %zu bytes",
                 needed);

@@ -21,6 +21,7 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "kiln_ukernels.h"
@@ -66,6 +67,7 @@ void kiln_run_memory_begin(kiln_run_memory *memory) {
   memory->live = NULL;
   memory->count = memory->capacity = 0;
   memory->failed_bytes = 0;
+  memory->trap = 0;
   run_memory = memory;
 }
 
@@ -142,6 +144,16 @@ static void *allocate(size_t alignment, size_t bytes) {
   }
   track(result);
   return result;
+}
+
+void kiln_model_trap(int32_t reason) {
+  if (run_memory && !(omp_in_parallel && omp_in_parallel())) {
+    run_memory->trap = reason;
+    longjmp(run_memory->failure, 2);
+  }
+  fprintf(stderr, "kiln: a check in the compiled model failed (reason %d)\n",
+          (int)reason);
+  abort();
 }
 
 void *kiln_buffer_alloc(size_t bytes) { return allocate(ALIGNMENT, bytes); }

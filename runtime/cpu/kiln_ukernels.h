@@ -73,11 +73,21 @@ void kiln_buffer_free(void *ptr);
 typedef struct kiln_run_memory {
   jmp_buf failure;
   size_t failed_bytes;
+  /* The reason kiln_model_trap was called with (0: none). */
+  int32_t trap;
   void **live;
   size_t count, capacity;
 } kiln_run_memory;
 void kiln_run_memory_begin(kiln_run_memory *memory);
 void kiln_run_memory_end(int release);
+
+/* Checks in the compiled code that fail call this: the run ends (a jump to
+ * `failure` with value 2 and `trap` set) and kiln_model_run returns an
+ * error. Outside a run, or inside a parallel region, the process aborts. */
+enum {
+  KILN_TRAP_CACHE_OVERFLOW = 1, /* kiln.cache_update past the buffer's end */
+};
+void kiln_model_trap(int32_t reason);
 
 /* The widest instruction set at most `requested` that this processor runs. */
 kiln_isa kiln_ukernel_resolve_isa(kiln_isa requested);

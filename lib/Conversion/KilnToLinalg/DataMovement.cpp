@@ -4,6 +4,8 @@
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 
 using namespace mlir;
 using namespace kiln;
@@ -196,6 +198,62 @@ struct TransposeLowering : OpConversionPattern<TransposeOp> {
 };
 
 /// concat: insert every input into an empty result at its running offset.
+/// cache_update: a check that the rows fit the cache, else the runtime's
+/// kiln_model_trap (the run fails with an error), then a tensor.insert_slice
+/// of the update into the cache, which bufferization does in place in the
+/// cache's buffer.
+struct CacheUpdateLowering : OpConversionPattern<CacheUpdateOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(CacheUpdateOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value cache = adaptor.getCache(), update = adaptor.getUpdate();
+    int64_t rank = op.getCache().getType().getRank();
+    int64_t axis = op.getAxis() < 0 ? op.getAxis() + rank : op.getAxis();
+    auto offsetType = cast<RankedTensorType>(adaptor.getOffset().getType());
+    SmallVector<Value> position(
+        offsetType.getRank(), arith::ConstantIndexOp::create(rewriter, loc, 0));
+    Value offset = toIndex(rewriter, loc,
+                           tensor::ExtractOp::create(
+                               rewriter, loc, adaptor.getOffset(), position));
+    Value rows = tensor::DimOp::create(rewriter, loc, update, axis);
+    Value extent = tensor::DimOp::create(rewriter, loc, cache, axis);
+    Value end = arith::AddIOp::create(rewriter, loc, offset, rows);
+    Value negative =
+        arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::slt, offset,
+                              arith::ConstantIndexOp::create(rewriter, loc, 0));
+    Value past = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::sgt,
+                                       end, extent);
+    Value bad = arith::OrIOp::create(rewriter, loc, negative, past);
+
+    auto module = op->getParentOfType<ModuleOp>();
+    constexpr StringLiteral kTrap = "kiln_model_trap";
+    Type i32 = rewriter.getI32Type();
+    if (!module.lookupSymbol<func::FuncOp>(kTrap)) {
+      OpBuilder::InsertionGuard guard(rewriter);
+      rewriter.setInsertionPointToStart(module.getBody());
+      auto trap = func::FuncOp::create(rewriter, loc, kTrap,
+                                       rewriter.getFunctionType({i32}, {}));
+      trap.setPrivate();
+    }
+    scf::IfOp::create(rewriter, loc, bad, [&](OpBuilder &b, Location l) {
+      // KILN_TRAP_CACHE_OVERFLOW (runtime/cpu/kiln_ukernels.h).
+      func::CallOp::create(
+          b, l, kTrap, TypeRange{},
+          ValueRange{arith::ConstantIntOp::create(b, l, i32, 1)});
+      scf::YieldOp::create(b, l);
+    });
+
+    SmallVector<OpFoldResult> offsets(rank, rewriter.getIndexAttr(0));
+    offsets[axis] = offset;
+    SmallVector<OpFoldResult> strides(rank, rewriter.getIndexAttr(1));
+    rewriter.replaceOpWithNewOp<tensor::InsertSliceOp>(
+        op, update, cache, offsets, getDims(rewriter, loc, update), strides);
+    return success();
+  }
+};
+
 struct ConcatLowering : OpConversionPattern<ConcatOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -639,8 +697,9 @@ void to_linalg::populateDataMovementPatterns(KilnTypeConverter &converter,
                                              RewritePatternSet &patterns) {
   patterns.add<GatherElementsLowering, TriluLowering>(converter,
                                                       patterns.getContext());
-  patterns.add<ReshapeLowering, FlattenLowering, SqueezeLowering,
-               UnsqueezeLowering, TransposeLowering, ConcatLowering,
-               SplitLowering, SliceLowering, GatherLowering, ExpandLowering>(
-      converter, patterns.getContext());
+  patterns
+      .add<ReshapeLowering, FlattenLowering, SqueezeLowering, UnsqueezeLowering,
+           TransposeLowering, ConcatLowering, CacheUpdateLowering,
+           SplitLowering, SliceLowering, GatherLowering, ExpandLowering>(
+          converter, patterns.getContext());
 }

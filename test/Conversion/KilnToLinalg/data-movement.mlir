@@ -485,3 +485,27 @@ func.func @pad_lowering(%x: tensor<1x2x4x4xui8>, %v: tensor<ui8>, %f: tensor<1x2
   %r = kiln.pad %f, %pads {mode = "reflect"} : (tensor<1x2x4x4xf32>, tensor<8xi64>) -> tensor<1x2x6x6xf32>
   return %p, %r : tensor<1x2x6x6xui8>, tensor<1x2x6x6xf32>
 }
+
+// -----
+
+// cache_update: a check that the rows fit (else the runtime's trap: the run
+// fails), then the update inserted into the cache at the offset, which
+// bufferization writes in place.
+// CHECK: func.func private @kiln_model_trap(i32)
+// CHECK-LABEL: func.func @cache_update(
+// CHECK-SAME: %[[CACHE:[^:]+]]: tensor<1x4x?x16xf32>, %[[X:[^:]+]]: tensor<1x4x?x16xf32>, %[[N:[^:]+]]: tensor<1xi64>
+// CHECK: %[[RAW:.+]] = tensor.extract %[[N]][%{{.+}}] : tensor<1xi64>
+// CHECK: %[[OFFSET:.+]] = arith.index_cast %[[RAW]] : i64 to index
+// CHECK: %[[ROWS:.+]] = tensor.dim %[[X]], %c2
+// CHECK: %[[EXTENT:.+]] = tensor.dim %[[CACHE]], %c2
+// CHECK: %[[END:.+]] = arith.addi %[[OFFSET]], %[[ROWS]] : index
+// CHECK: %[[NEGATIVE:.+]] = arith.cmpi slt, %[[OFFSET]], %{{.+}} : index
+// CHECK: %[[PAST:.+]] = arith.cmpi sgt, %[[END]], %[[EXTENT]] : index
+// CHECK: %[[BAD:.+]] = arith.ori %[[NEGATIVE]], %[[PAST]] : i1
+// CHECK: scf.if %[[BAD]] {
+// CHECK: func.call @kiln_model_trap(%c1_i32) : (i32) -> ()
+// CHECK: tensor.insert_slice %[[X]] into %[[CACHE]][0, 0, %[[OFFSET]], 0] [1, 4, %{{.+}}, 16] [1, 1, 1, 1] : tensor<1x4x?x16xf32> into tensor<1x4x?x16xf32>
+func.func @cache_update(%c: tensor<1x4x?x16xf32>, %x: tensor<1x4x?x16xf32>, %n: tensor<1xi64>) -> tensor<1x4x?x16xf32> {
+  %r = kiln.cache_update %c, %x, %n {axis = 2 : i64} : (tensor<1x4x?x16xf32>, tensor<1x4x?x16xf32>, tensor<1xi64>) -> tensor<1x4x?x16xf32>
+  return %r : tensor<1x4x?x16xf32>
+}

@@ -1225,3 +1225,19 @@ func.func @rotary_odd_dim(%x: tensor<2x15xf32>, %c: tensor<2x15xf32>) -> tensor<
   %r = kiln.rotary %x, %c, %c : (tensor<2x15xf32>, tensor<2x15xf32>, tensor<2x15xf32>) -> tensor<2x15xf32>
   return %r : tensor<2x15xf32>
 }
+
+// -----
+
+func.func @cache_update_dims(%c: tensor<1x4x?x16xf32>, %x: tensor<1x2x1x16xf32>, %n: tensor<1xi64>) -> tensor<1x4x?x16xf32> {
+  // expected-error @+1 {{update dim 1 is 2, the cache's 4}}
+  %r = kiln.cache_update %c, %x, %n {axis = 2 : i64} : (tensor<1x4x?x16xf32>, tensor<1x2x1x16xf32>, tensor<1xi64>) -> tensor<1x4x?x16xf32>
+  return %r : tensor<1x4x?x16xf32>
+}
+
+// -----
+
+func.func @cache_update_offset(%c: tensor<1x4x?x16xf32>, %x: tensor<1x4x1x16xf32>, %n: tensor<2xi64>) -> tensor<1x4x?x16xf32> {
+  // expected-error @+1 {{offset must hold one integer}}
+  %r = kiln.cache_update %c, %x, %n {axis = 2 : i64} : (tensor<1x4x?x16xf32>, tensor<1x4x1x16xf32>, tensor<2xi64>) -> tensor<1x4x?x16xf32>
+  return %r : tensor<1x4x?x16xf32>
+}

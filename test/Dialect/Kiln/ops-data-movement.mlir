@@ -306,6 +306,13 @@ func.func @im2col(%x: tensor<2x4x9x9xui8>) -> tensor<2x36x16xui8> {
   return %y : tensor<2x36x16xui8>
 }
 
+// CHECK-LABEL: func.func @cache_update(
+func.func @cache_update(%c: tensor<1x4x?x16xf32>, %x: tensor<1x4x1x16xf32>, %n: tensor<1xi64>) -> tensor<1x4x?x16xf32> {
+  // CHECK: kiln.cache_update %{{.+}}, %{{.+}}, %{{.+}} {axis = 2 : i64} : (tensor<1x4x?x16xf32>, tensor<1x4x1x16xf32>, tensor<1xi64>) -> tensor<1x4x?x16xf32>
+  %r = kiln.cache_update %c, %x, %n {axis = 2 : i64} : (tensor<1x4x?x16xf32>, tensor<1x4x1x16xf32>, tensor<1xi64>) -> tensor<1x4x?x16xf32>
+  return %r : tensor<1x4x?x16xf32>
+}
+
 // The blobs survive the round trip.
 // CHECK: dialect_resources
 // CHECK-DAG: conv1.weight: "0x040000000000803F000000400000404000008040"
@@ -319,4 +326,5 @@ func.func @im2col(%x: tensor<2x4x9x9xui8>) -> tensor<2x36x16xui8> {
     }
   }
 #-}
+
 

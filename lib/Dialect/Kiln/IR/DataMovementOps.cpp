@@ -293,6 +293,38 @@ OpFoldResult ConcatOp::fold(FoldAdaptor adaptor) {
 }
 
 //===----------------------------------------------------------------------===//
+// CacheUpdateOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult CacheUpdateOp::inferReturnTypes(MLIRContext *,
+                                              std::optional<Location>,
+                                              Adaptor adaptor,
+                                              SmallVectorImpl<Type> &types) {
+  types.push_back(adaptor.getCache().getType());
+  return success();
+}
+
+LogicalResult CacheUpdateOp::verify() {
+  RankedTensorType cache = getCache().getType(), update = getUpdate().getType();
+  if (cache.getRank() != update.getRank())
+    return emitOpError("update of rank ")
+           << update.getRank() << " into a cache of rank " << cache.getRank();
+  FailureOr<int64_t> axis = normalizeAxis(getAxis(), cache.getRank());
+  if (failed(axis))
+    return emitOpError("axis ") << getAxis() << " is out of range";
+  for (int64_t d = 0; d < cache.getRank(); ++d) {
+    int64_t a = cache.getDimSize(d), b = update.getDimSize(d);
+    if (d != *axis && !isDyn(a) && !isDyn(b) && a != b)
+      return emitOpError("update dim ")
+             << d << " is " << b << ", the cache's " << a;
+  }
+  auto offset = cast<RankedTensorType>(getOffset().getType());
+  if (!offset.hasStaticShape() || offset.getNumElements() != 1)
+    return emitOpError("offset must hold one integer");
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // SplitOp
 //===----------------------------------------------------------------------===//
 

@@ -861,6 +861,32 @@ def Kiln_ConcatOp : Kiln_Op<"concat"> {
   let hasFolder = 1;
 }
 
+def Kiln_CacheUpdateOp : Kiln_Op<"cache_update",
+    [AllElementTypesMatch<["cache", "update", "output"]>]> {
+  let summary = "New rows written into a key/value cache buffer";
+  let description = [{
+    `cache` with `update` written at row `offset` (one integer) along
+    `axis`; every other dim of `update` equals the cache's. No ONNX operator:
+    `kiln-bind-kv-cache` forms it where a decoder concatenates a past input
+    and new rows into a present output, and the caller's buffer has room for
+    them. It lowers to a write into the cache's buffer, in place. A write
+    that would not fit (offset < 0, or offset plus the update's rows above
+    the cache's extent) stops the run with an error instead.
+
+    ```mlir
+    %c = kiln.cache_update %cache, %k, %past {axis = 2 : i64}
+        : (tensor<1x12x?x64xf32>, tensor<1x12x1x64xf32>, tensor<1xi64>) -> tensor<1x12x?x64xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_Tensor:$cache, Kiln_Tensor:$update,
+                       Kiln_IndexTensor:$offset, Kiln_I64Attr:$axis);
+  let results = (outs Kiln_Tensor:$output);
+  let assemblyFormat = [{
+    $cache `,` $update `,` $offset attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
 def Kiln_SplitOp : Kiln_Op<"split"> {
   let summary = "Split a tensor into pieces along an axis";
   let description = [{
