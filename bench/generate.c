@@ -23,6 +23,12 @@
  * prefill and then N greedy steps, and prints {"tokens": [...]}: the N
  * tokens generated (to compare quantized models with the float one).
  *
+ * A model compiled with --bind-kv-cache (it has the input kiln_past_length
+ * and no present_* outputs) runs the same loops the way it is meant to:
+ * one buffer per cache, allocated once with room for every step, passed as
+ * past_key_I / past_value_I; each step writes its new rows into them and
+ * only kiln_past_length changes.
+ *
  * It is also the example of a generation loop against the C ABI
  * (docs/user-guide.md).
  *
@@ -76,6 +82,9 @@ typedef struct state {
   kiln_tensor *inputs, *outputs;
   int64_t (*in_shapes)[4], (*out_shapes)[4];
   int64_t heads, head_dim;
+  /* --bind-kv-cache models: the caches' room (rows) and the past length. */
+  int bound;
+  int64_t capacity, past_length;
 } state;
 
 static void check(const model *m, kiln_status status) {
@@ -113,6 +122,12 @@ static int64_t step(const model *m, state *s, int64_t *ids, int64_t seq,
   int64_t id_dims[2] = {1, seq}, mask_dims[2] = {1, total};
   set_input(s, find(m, 0, "input_ids"), ids, KILN_INT64, 2, id_dims);
   set_input(s, find(m, 0, "attention_mask"), mask, KILN_INT64, 2, mask_dims);
+  if (s->bound) {
+    int64_t one = 1;
+    s->past_length = past;
+    set_input(s, find(m, 0, "kiln_past_length"), &s->past_length, KILN_INT64, 1,
+              &one);
+  }
   for (int32_t o = 0; o < s->num_outputs; ++o)
     s->outputs[o] = (kiln_tensor){NULL, m->output(o)->dtype, m->output(o)->rank,
                                   s->out_shapes[o], 0};
@@ -128,6 +143,8 @@ static int64_t step(const model *m, state *s, int64_t *ids, int64_t seq,
     if (last[v] > last[best])
       best = v;
   m->free(s->outputs[logits].data);
+  if (s->bound)
+    return best;
   /* present_* become the next step's past_*. */
   char name[64];
   for (int32_t l = 0; l < s->layers; ++l)
@@ -144,12 +161,14 @@ static int64_t step(const model *m, state *s, int64_t *ids, int64_t seq,
 }
 
 /* past_* of `past` random entries, malloc'd into `blocks`: the caller frees
- * them with free() (the step after them must not kiln_free them). */
+ * them with free() (the step after them must not kiln_free them). Bound
+ * caches get the room of s->capacity rows. */
 static void random_cache(const model *m, state *s, int64_t past,
                          float **blocks) {
   char name[64];
-  int64_t dims[4] = {1, s->heads, past, s->head_dim};
-  size_t count = (size_t)s->heads * past * s->head_dim;
+  int64_t rows = s->bound ? s->capacity : past;
+  int64_t dims[4] = {1, s->heads, rows, s->head_dim};
+  size_t count = (size_t)s->heads * rows * s->head_dim;
   for (int32_t l = 0; l < s->layers; ++l)
     for (int kind = 0; kind < 2; ++kind) {
       float *data = malloc((count ? count : 1) * sizeof(float));
@@ -219,9 +238,9 @@ int main(int argc, char **argv) {
              symbol(library, "kiln_free")};
   if (threads > 0)
     m.set_num_threads(threads);
-  state s = {.num_inputs = m.num_inputs(),
-             .num_outputs = m.num_outputs(),
-             .layers = (m.num_inputs() - 2) / 2};
+  state s = {.num_inputs = m.num_inputs(), .num_outputs = m.num_outputs()};
+  s.bound = find(&m, 0, "kiln_past_length") >= 0;
+  s.layers = (s.num_inputs - 2 - s.bound) / 2;
   if (find(&m, 0, "input_ids") < 0 || find(&m, 0, "past_key_0") < 0 ||
       find(&m, 1, "logits") < 0 || s.layers < 1) {
     fprintf(stderr, "generate: not a decoder with a key/value cache "
@@ -237,6 +256,11 @@ int main(int argc, char **argv) {
   s.out_shapes = calloc(s.num_outputs, sizeof(*s.out_shapes));
   float **blocks = calloc(2 * s.layers, sizeof(float *));
   int64_t *ids = malloc((prefill > 0 ? prefill : 1) * sizeof(int64_t));
+  /* Bound caches: room for the longest sequence a loop below runs. */
+  s.capacity = generate > 0 ? prompt_length + generate : prefill;
+  for (int p = 0; p < num_pasts && generate <= 0; ++p)
+    if (pasts[p] + 1 + steps > s.capacity)
+      s.capacity = pasts[p] + 1 + steps;
 
   if (generate > 0) {
     /* Greedy generation after the prompt. */
@@ -246,7 +270,7 @@ int main(int argc, char **argv) {
     }
     random_cache(&m, &s, 0, blocks);
     int64_t token = step(&m, &s, prompt, prompt_length, 0, 0);
-    for (int32_t i = 0; i < 2 * s.layers; ++i)
+    for (int32_t i = 0; i < 2 * s.layers && !s.bound; ++i)
       free(blocks[i]);
     printf("{\"tokens\": [%lld", (long long)token);
     for (int64_t t = 1; t < generate; ++t) {
@@ -270,7 +294,7 @@ int main(int argc, char **argv) {
     times[r] = now_ms() - start;
     for (int32_t i = 0; i < 2 * s.layers; ++i)
       free(blocks[i]);
-    for (int32_t i = 0; i < s.num_inputs; ++i)
+    for (int32_t i = 0; i < s.num_inputs && !s.bound; ++i)
       if (strncmp(m.input(i)->name, "past_", 5) == 0)
         m.free(s.inputs[i].data);
   }
@@ -285,13 +309,15 @@ int main(int argc, char **argv) {
     int64_t token = 1;
     /* One warm-up step on a copy-free path: it is part of the loop. */
     token = step(&m, &s, &token, 1, pasts[p], 0);
-    for (int32_t i = 0; i < 2 * s.layers; ++i)
+    for (int32_t i = 0; i < 2 * s.layers && !s.bound; ++i)
       free(blocks[i]);
     double start = now_ms();
     for (int64_t t = 0; t < steps; ++t)
       token = step(&m, &s, &token, 1, pasts[p] + 1 + t, 1);
     double elapsed = now_ms() - start;
-    for (int32_t i = 0; i < s.num_inputs; ++i)
+    for (int32_t i = 0; i < 2 * s.layers && s.bound; ++i)
+      free(blocks[i]);
+    for (int32_t i = 0; i < s.num_inputs && !s.bound; ++i)
       if (strncmp(m.input(i)->name, "past_", 5) == 0)
         m.free(s.inputs[i].data);
     printf("%s{\"past\": %lld, \"tokens_per_s\": %.2f, \"ms_per_token\": %.3f}",

@@ -172,8 +172,14 @@ LogicalResult kiln::compileModel(MLIRContext &context,
     return emitError(fileLoc)
            << "unknown --calibration-method='" << options.calibrationMethod
            << "' (minmax, percentile or entropy)";
+  if (options.bindKVCache && options.quantize == "int8")
+    return emitError(fileLoc)
+           << "--bind-kv-cache does not combine with --quantize=int8, whose "
+              "calibration runs the graph's own inputs; use int8-dynamic, "
+              "int8-weight or int4-weight";
   CPUPipelineOptions pipeline;
   pipeline.optLevel = options.optLevel;
+  pipeline.bindKVCache = options.bindKVCache;
   pipeline.quantize = options.quantize;
   pipeline.quantizeGroup = options.quantizeGroup.value_or(
       options.quantize == "int4-weight" ? 32 : 128);

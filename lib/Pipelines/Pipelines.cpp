@@ -63,6 +63,9 @@ void kiln::buildKilnQuantization(OpPassManager &pm,
 
 void kiln::buildKilnGraphOptimizations(OpPassManager &pm,
                                        const CPUPipelineOptions &options) {
+  // An interface choice, not an optimization: every level binds the caches.
+  if (options.bindKVCache)
+    pm.addPass(createKilnBindKVCache());
   pm.addNestedPass<func::FuncOp>(createKilnInferShapes());
   // Products of dequantized tensors become integer ones before the
   // remaining (de)quantizations turn into arithmetic, which every level

@@ -4,6 +4,7 @@
 //              [--target=cpu] [--cpu=NAME] [--input-shape=NAME:DIMS]...
 //              [--quantize=none|int8|int8-dynamic|int8-weight|int4-weight]
 //              [--quantize-group=32|64|128] [--calibration-data=DIR]
+//              [--bind-kv-cache]
 //
 //===----------------------------------------------------------------------===//
 
@@ -97,6 +98,14 @@ int main(int argc, char **argv) {
                "minmax (default), percentile (99.99 % of |x|) or entropy "
                "(the KL-divergence threshold)"),
       cl::value_desc("method"), cl::init("minmax"), cl::cat(category));
+  cl::opt<bool> bindKVCache(
+      "bind-kv-cache",
+      cl::desc("Decoders: each present output that concatenates a past "
+               "input and new rows is written into the caller's buffer "
+               "passed as that past input (with room for the new rows); a "
+               "new input kiln_past_length gives the rows already there, "
+               "and the present outputs are dropped"),
+      cl::cat(category));
   cl::list<std::string> disablePasses(
       "disable-pass",
       cl::desc("Leave a graph or code generation pass out (repeatable or comma "
@@ -136,6 +145,7 @@ int main(int argc, char **argv) {
                   "' is not a positive number of dB");
     options.quantizeBudgetDb = db;
   }
+  options.bindKVCache = bindKVCache;
   options.disabledPasses.assign(disablePasses.begin(), disablePasses.end());
   if (output.empty()) {
     if (emit == kiln::EmitKind::SharedLibrary || emit == kiln::EmitKind::Object)

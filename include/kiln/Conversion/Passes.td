@@ -65,7 +65,8 @@ def KilnRecordSignature : Pass<"kiln-record-signature", "mlir::ModuleOp"> {
     (`llvm.emit_c_interface`). The inputs belong to the caller: every
     argument is marked `bufferization.writable = false`, so bufferization
     never updates an input's buffer in place (ScatterND into its data input
-    copies it first).
+    copies it first), except the key/value caches that `kiln-bind-kv-cache`
+    marked `kiln.kv_cache`, which the run updates.
   }];
   let options = [
     Option<"functionName", "function", "std::string", "\"main_graph\"",

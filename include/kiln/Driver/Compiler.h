@@ -48,6 +48,9 @@ struct CompileOptions {
   /// calibration data; the layers whose quantization errs most stay in
   /// float until it is met.
   std::optional<double> quantizeBudgetDb;
+  /// Key/value cache outputs write into the caller's cache buffers
+  /// (kiln-bind-kv-cache).
+  bool bindKVCache = false;
   /// Graph passes to leave out (by argument, e.g. "kiln-fuse-attention").
   std::vector<std::string> disabledPasses;
   /// Called on every pass manager before it runs (IR printing, timing).

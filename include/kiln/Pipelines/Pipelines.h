@@ -50,6 +50,12 @@ struct CPUPipelineOptions
       *this, "int8-convolutions",
       llvm::cl::desc("Quantize ungrouped 2-D convolutions too"),
       llvm::cl::init(true)};
+  Option<bool> bindKVCache{
+      *this, "bind-kv-cache",
+      llvm::cl::desc("Key/value cache outputs (present = Concat(past, new)) "
+                     "write into the caller's cache buffers "
+                     "(kiln-bind-kv-cache)"),
+      llvm::cl::init(false)};
   ListOption<std::string> disabledPasses{
       *this, "disable-passes",
       llvm::cl::desc("Graph optimization passes to leave out of -O2, by "

@@ -87,7 +87,10 @@ const kiln_tensor_info *kiln_model_output(int32_t index);
 
 /* Runs the model. Every input is checked (count, element type, rank, the
  * dims the model fixes, data present) before anything runs; on failure
- * kiln_model_last_error() says what was wrong and no output is written. */
+ * kiln_model_last_error() says what was wrong and no output is written.
+ * Inputs are only read, except the key/value cache buffers of a model
+ * compiled with --bind-kv-cache (docs/user-guide.md), which receive the
+ * step's new rows. */
 kiln_status kiln_model_run(const kiln_tensor *inputs, int32_t num_inputs,
                            kiln_tensor *outputs, int32_t num_outputs);
 

@@ -103,9 +103,12 @@ struct KilnRecordSignaturePass
     func->setAttr("llvm.emit_c_interface", b.getUnitAttr());
     // The caller's input buffers are read-only (kiln_runtime.h): without
     // this, one-shot bufferization writes an op whose destination is an
-    // argument (ScatterND's data) into the caller's buffer.
+    // argument (ScatterND's data) into the caller's buffer. Key/value cache
+    // buffers (kiln-bind-kv-cache) are the exception: the run writes them.
     for (unsigned i = 0; i < func.getNumArguments(); ++i)
-      func.setArgAttr(i, "bufferization.writable", b.getBoolAttr(false));
+      func.setArgAttr(
+          i, "bufferization.writable",
+          b.getBoolAttr(func.getArgAttr(i, "kiln.kv_cache") != nullptr));
   }
 };
 

@@ -22,6 +22,37 @@ def KilnInferShapes : Pass<"kiln-infer-shapes", "mlir::func::FuncOp"> {
 }
 
 //===----------------------------------------------------------------------===//
+// The model's interface
+//===----------------------------------------------------------------------===//
+
+def KilnBindKVCache : Pass<"kiln-bind-kv-cache", "mlir::ModuleOp"> {
+  let summary = "Let the caller's key/value cache buffers take the new rows";
+  let description = [{
+    For `kiln-compile --bind-kv-cache`. A decoder exported with a key/value
+    cache returns each `present` as `Concat(past, new rows)`, so every step
+    copies the whole cache. This pass rewrites every output that is a
+    two-input `kiln.concat` of a graph input and new rows:
+    - the past input becomes the caller's cache buffer, with room along the
+      concat axis (that dim becomes dynamic), and keeps its name;
+    - a new input `kiln_past_length` (`tensor<1xi64>`) says how many rows of
+      the buffers hold the past; the graph sees `past` as that slice;
+    - the new rows go into the buffer at that row (`kiln.cache_update`,
+      in place), and the graph's uses of `present` read the buffer's first
+      past + new rows;
+    - the present output is removed: it is the buffer's first past + new
+      rows when the run returns.
+    The cache arguments are marked `kiln.kv_cache`, which tells
+    `kiln-record-signature` that the run writes them. It is an error when no
+    output has that form.
+  }];
+  let options = [
+    Option<"functionName", "function", "std::string", "\"main_graph\"",
+           "The model function">
+  ];
+  let dependentDialects = ["::kiln::KilnDialect"];
+}
+
+//===----------------------------------------------------------------------===//
 // Quantization (before the graph optimizations)
 //===----------------------------------------------------------------------===//
 
