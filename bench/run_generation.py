@@ -2,18 +2,21 @@
 """Token generation with Kiln and ONNX Runtime in the same run.
 
 Usage: /usr/bin/python3 bench/run_generation.py [--workdir DIR]
-           [--models gpt2_decoder llama_decoder] [--modes none int8-weight
-           int4-weight] [--past 128 512 2048] [--steps 16] [--runs 5]
-           [--threads 2] [--kiln-bin build/bin] [--reuse]
+           [--models gpt2_decoder llama_decoder] [--modes none none+bound
+           int8-weight+bound int4-weight+bound] [--past 128 512 2048]
+           [--steps 16] [--runs 5] [--threads 2] [--kiln-bin build/bin]
+           [--reuse]
 
 For each decoder of python/kiln_models/decoder_models.py (exported into
 --workdir when missing: GPT-2 small and the LLaMA-style decoder, random
 weights), compiles one library per --modes entry (`none`: fp32;
-int8-weight and int4-weight: weight-only quantization) and runs the same
+int8-weight and int4-weight: weight-only quantization; `+bound`: with
+--bind-kv-cache, the loop owning the cache buffers) and runs the same
 generation loop through Kiln's C ABI (bench/generate.c) and through ONNX
 Runtime (bench/ort_generate.js, fp32): prefill latency for 128 tokens, then
 decode tokens per second after each --past length (the cache grows by
---steps tokens while measured), and peak RSS. Prints a Markdown table.
+--steps tokens while measured), and peak RSS. Prints a Markdown table; "x
+Kiln fp32" compares with the fp32 library of the same cache handling.
 --reuse keeps libraries already compiled in --workdir.
 """
 
@@ -35,7 +38,9 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--workdir", default="/tmp/kiln-generation")
     ap.add_argument("--models", nargs="+", default=["gpt2_decoder", "llama_decoder"])
-    ap.add_argument("--modes", nargs="+", default=["none", "int8-weight", "int4-weight"])
+    ap.add_argument("--modes", nargs="+",
+                    default=["none", "none+bound", "int8-weight+bound",
+                             "int4-weight+bound"])
     ap.add_argument("--past", type=int, nargs="+", default=[128, 512, 2048])
     ap.add_argument("--steps", type=int, default=16)
     ap.add_argument("--runs", type=int, default=5)
@@ -63,17 +68,25 @@ def main(argv=None):
                  work, name, "--past", "1"])
         results = {}
         for mode in args.modes:
-            lib = os.path.join(work, f"{name}_{mode}.so")
+            quantize, _, cache = mode.partition("+")
+            lib = os.path.join(work, f"{name}_{quantize}{'_' + cache if cache else ''}.so")
             if not (args.reuse and os.path.exists(lib)):
                 print(f"compiling {name} ({mode})...", file=sys.stderr)
-                run([os.path.join(args.kiln_bin, "kiln-compile"), onnx, "-o", lib,
-                     f"--quantize={mode}"])
+                flags = [f"--quantize={quantize}"]
+                if cache == "bound":
+                    flags.append("--bind-kv-cache")
+                run([os.path.join(args.kiln_bin, "kiln-compile"), onnx, "-o", lib]
+                    + flags)
             results[mode] = json.loads(run([generate, lib] + loop).stdout)
         ort = json.loads(run(["node", os.path.join(REPO, "bench/ort_generate.js"), onnx]
                              + loop).stdout)
-        base = results.get("none")
         for mode, r in results.items():
-            row = {"model": name, "runtime": "Kiln " + ("fp32" if mode == "none" else mode),
+            quantize, _, cache = mode.partition("+")
+            base = results.get("none" + ("+" + cache if cache else ""))
+            label = "Kiln " + ("fp32" if quantize == "none" else quantize)
+            if cache:
+                label += ", bound cache"
+            row = {"model": name, "runtime": label,
                    "prefill_ms": r["prefill_ms"], "rss": r["peak_rss_mib"], "decode": {}}
             for d, o, b in zip(r["decode"], ort["decode"],
                                base["decode"] if base else r["decode"]):

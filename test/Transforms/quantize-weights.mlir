@@ -5,8 +5,8 @@
 // RUN: not kiln-opt %s -pass-pipeline='builtin.module(func.func(kiln-quantize-weights{bits=5}))' 2>&1 | FileCheck %s --check-prefix=BITS
 
 // Weight-only quantization of a [4, 2] weight in groups of 2 k: per column
-// and group, scale = max |w| / 127 (8 bits) or / 7 (4 bits), values
-// round(w / scale), ties to even. Group 0 of column 0 holds 1.0 and 0.5:
+// and group, 8 bits: scale = max |w| / 127, values round(w / scale), ties to
+// even. Group 0 of column 0 holds 1.0 and 0.5:
 // scale 1/127, values 127 and 64 (63.5 rounds to even); of column 1, -2.0
 // and 4.0: scale 4/127, values -64 and 127. Group 1: column 0 (-3.0, 1.5)
 // gives -127, 64; column 1 (1.0, 0.0) gives 127, 0. The values are stored
@@ -17,11 +17,16 @@
 // INT8: %[[W:.+]] = kiln.dequantize_blocks %[[Q]], %[[S]] {axis = 0 : i64, block_size = 2 : i64} : (tensor<4x2xi8>, tensor<2x2xf32>) -> tensor<4x2xf32>
 // INT8: kiln.matmul %arg0, %[[W]] : (tensor<3x4xf32>, tensor<4x2xf32>) -> tensor<3x2xf32>
 // INT8: [[BLOB]]: "0x010000007FC0407F817F4000"
-// 4 bits: scales 1/7, 4/7, 3/7, 1/7; values 7, -4, 4, 7, -7, 7, 4, 0.
+// 4 bits: values in [-8, 7], and of the scales max |w| / 7 times 1, 0.98,
+// ... 0.70 and max |w| / 8 the one with the least squared error. Group 0 of
+// column 0 (1.0, 0.5): 0.96 / 7, values 7, 4 (0.960, 0.549: error 0.0040,
+// against 0.0051 with 1 / 7); of column 1 (-2.0, 4.0): 4 * 0.96 / 7, values
+// -4, 7. Group 1 of column 0 (-3.0, 1.5): 3 / 8, values -8, 4 (exact); of
+// column 1 (1.0, 0.0): 1 / 7, values 7, 0 (exact).
 // INT4-LABEL: func.func @weight(
-// INT4: kiln.constant dense<{{\[\[}}0.142857149, 0.571428597], [0.428571433, 0.142857149]]> : tensor<2x2xf32>
+// INT4: kiln.constant dense<{{\[\[}}0.137142852, 0.548571408], [3.750000e-01, 0.142857149]]> : tensor<2x2xf32>
 // INT4: kiln.dequantize_blocks
-// INT4: "0x0100000007FC0407F9070400"
+// INT4: "0x0100000007FC0407F8070400"
 // Below min-weight-elements (4096 by default), or K not a multiple of the
 // group: the weight stays f32.
 // SMALL-LABEL: func.func @weight(

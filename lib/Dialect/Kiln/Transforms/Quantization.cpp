@@ -822,10 +822,58 @@ struct KilnQuantizeInt8Pass
 // kiln-quantize-weights
 //===----------------------------------------------------------------------===//
 
+/// The scale of one group of weights (`count` values `stride` apart) and
+/// its integers in [lo, hi], written to `out` (same stride).
+/// 8 bits: the largest magnitude maps to 127. 4 bits: the whole [-8, 7]
+/// range and a clipping search. With 16 levels, rounding error dominates:
+/// the scale among largest / 7 times 1.0, 0.98, ... 0.70, and largest / 8,
+/// whose integers reproduce the group with the least squared error wins
+/// (clipping the few largest weights shrinks the step of all the others).
+static double quantizeGroup(const double *data, int64_t count, int64_t stride,
+                            int64_t bits, int8_t *out) {
+  double largest = 0;
+  for (int64_t i = 0; i < count; ++i)
+    largest = std::max(largest, std::fabs(data[i * stride]));
+  // An all-zero group quantizes to zeros with any scale.
+  if (largest == 0) {
+    for (int64_t i = 0; i < count; ++i)
+      out[i * stride] = 0;
+    return 1.0;
+  }
+  double lo = bits == 8 ? -127.0 : -8.0, hi = bits == 8 ? 127.0 : 7.0;
+  auto error = [&](double scale) {
+    double sum = 0;
+    for (int64_t i = 0; i < count; ++i) {
+      double x = data[i * stride];
+      double q = std::clamp(std::nearbyint(x / scale), lo, hi);
+      sum += (x - q * scale) * (x - q * scale);
+    }
+    return sum;
+  };
+  double best = largest / hi;
+  if (bits == 4) {
+    double bestError = error(best);
+    auto consider = [&](double scale) {
+      double e = error(scale);
+      if (e < bestError) {
+        bestError = e;
+        best = scale;
+      }
+    };
+    consider(largest / 8.0);
+    for (int step = 1; step <= 15; ++step)
+      consider(largest / hi * (1.0 - 0.02 * step));
+  }
+  for (int64_t i = 0; i < count; ++i)
+    out[i * stride] = static_cast<int8_t>(
+        std::clamp(std::nearbyint(data[i * stride] / best), lo, hi));
+  return best;
+}
+
 namespace {
 /// matmul(x, W) with a constant f32 W [K, N] -> matmul(x,
 /// dequantize_blocks(Q, S)): Q the symmetric integers of `bits` bits, S one
-/// scale per group of `group` k and column.
+/// scale per group of `group` k and column (quantizeGroup).
 struct QuantizeWeightOnly : OpRewritePattern<MatMulOp> {
   QuantizeWeightOnly(MLIRContext *context, int64_t bits, int64_t group,
                      int64_t minElements, int64_t &count)
@@ -844,22 +892,14 @@ struct QuantizeWeightOnly : OpRewritePattern<MatMulOp> {
     std::optional<SmallVector<double>> data = getConstantFloats(weight);
     if (!data)
       return failure();
-    double limit = bits == 8 ? 127.0 : 7.0;
     int64_t groups = k / group;
     SmallVector<double> scales(groups * n);
     SmallVector<int8_t> values(k * n);
     for (int64_t g = 0; g < groups; ++g)
-      for (int64_t j = 0; j < n; ++j) {
-        double largest = 0;
-        for (int64_t kk = g * group; kk < (g + 1) * group; ++kk)
-          largest = std::max(largest, std::fabs((*data)[kk * n + j]));
-        // An all-zero group quantizes to zeros with any scale.
-        double scale = largest > 0 ? largest / limit : 1.0;
-        scales[g * n + j] = scale;
-        for (int64_t kk = g * group; kk < (g + 1) * group; ++kk)
-          values[kk * n + j] = static_cast<int8_t>(std::clamp(
-              std::nearbyint((*data)[kk * n + j] / scale), -limit, limit));
-      }
+      for (int64_t j = 0; j < n; ++j)
+        scales[g * n + j] =
+            quantizeGroup(data->data() + g * group * n + j, group, n, bits,
+                          values.data() + g * group * n + j);
     Location loc = op.getLoc();
     std::string name = constantName(weight) + (bits == 8 ? "_int8w" : "_int4w");
     auto valuesType =

@@ -145,8 +145,11 @@ def KilnQuantizeWeights : Pass<"kiln-quantize-weights", "mlir::func::FuncOp"> {
     reading the weights. Each `matmul` whose rhs is a constant 2-D f32
     weight [K, N] of at least `min-weight-elements` elements, K a multiple
     of `group`, gets that weight as `kiln.dequantize_blocks` of constants:
-    symmetric integers in [-R, R] (R = 127 for 8 bits, 7 for 4) with one
-    scale max |w| / R per column and per group of `group` consecutive k.
+    integers with one scale per column and per group of `group` consecutive
+    k. 8 bits: [-127, 127], scale max |w| / 127. 4 bits: [-8, 7], and the
+    scale among max |w| / 7 times 1, 0.98, ... 0.70 and max |w| / 8 that
+    reproduces the group with the least squared error (clipping a few large
+    weights shrinks the step of all the others).
     Activations, biases and everything else stay f32. The CPU target's
     weight-only kernel reads the integers packed (two 4-bit values a byte)
     and dequantizes them in registers.
