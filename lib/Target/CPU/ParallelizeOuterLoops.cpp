@@ -3,6 +3,7 @@
 #include "kiln/Target/CPU/Passes.h"
 
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/Interfaces/CallInterfaces.h"
 
 namespace kiln {
 #define GEN_PASS_DEF_KILNCPUPARALLELIZEOUTERLOOPS
@@ -56,6 +57,21 @@ static void splitParallel(scf::ParallelOp op, unsigned keep) {
   op.erase();
 }
 
+/// Whether an iteration of `op` is more than straight-line code: it holds
+/// loops, branches or calls (a kernel call, an attention tile's work). Then
+/// an index division per iteration costs nothing next to the body, and
+/// keeping only a leading dynamic dim (a batch of 1) parallel would run
+/// every iteration on one thread.
+static bool hasHeavyIterations(scf::ParallelOp op) {
+  for (Operation &inner : op.getBody()->without_terminator()) {
+    if (isa<CallOpInterface>(inner))
+      return true;
+    if (inner.getNumRegions() != 0)
+      return true;
+  }
+  return false;
+}
+
 namespace {
 struct KilnCPUParallelizeOuterLoopsPass
     : public kiln::impl::KilnCPUParallelizeOuterLoopsBase<
@@ -68,6 +84,8 @@ struct KilnCPUParallelizeOuterLoopsPass
         loops.push_back(op);
     });
     for (scf::ParallelOp op : loops) {
+      if (hasHeavyIterations(op))
+        continue;
       unsigned keep = parallelPrefix(op, minIterations);
       if (keep < op.getNumLoops())
         splitParallel(op, keep);

@@ -76,3 +76,35 @@ func.func @reduction(%x: memref<64x64xf32>) -> f32 {
   }
   return %sum : f32
 }
+
+// -----
+
+// Iterations that hold loops or calls (an attention's tiles over (batch,
+// head, chunk), each calling kernels) keep every dim parallel: with the
+// leading dynamic batch alone parallel, a batch of 1 ran all 12 x 4
+// iterations on one thread.
+// CHECK-LABEL: func.func @heavy_iterations
+// CHECK: scf.parallel (%{{.+}}, %{{.+}}, %{{.+}}) = (%c0, %c0, %c0) to (%{{.+}}, %c12, %c4)
+// CHECK-NOT: scf.for
+// CHECK: func.call @kernel
+// CHECK: scf.parallel (%{{.+}}, %{{.+}}) = (%c0, %c0) to (%{{.+}}, %c12)
+// CHECK-NEXT: scf.for
+// CHECK: scf.reduce
+func.func private @kernel(index, index, index)
+func.func @heavy_iterations(%b: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %c12 = arith.constant 12 : index
+  scf.parallel (%n, %h, %c) = (%c0, %c0, %c0) to (%b, %c12, %c4) step (%c1, %c1, %c1) {
+    func.call @kernel(%n, %h, %c) : (index, index, index) -> ()
+    scf.reduce
+  }
+  scf.parallel (%n, %h) = (%c0, %c0) to (%b, %c12) step (%c1, %c1) {
+    scf.for %k = %c0 to %c4 step %c1 {
+      func.call @kernel(%n, %h, %k) : (index, index, index) -> ()
+    }
+    scf.reduce
+  }
+  return
+}

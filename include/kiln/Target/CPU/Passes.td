@@ -117,7 +117,10 @@ def KilnCPUParallelizeOuterLoops : Pass<"kiln-cpu-parallelize-outer-loops", "mli
     iterations (static trip counts; a dynamic dim counts as enough) in the
     `scf.parallel` and moves the rest into nested `scf.for` loops, so the
     innermost loop is a plain, contiguous loop that LLVM vectorizes. Loops
-    with reductions are left alone.
+    with reductions are left alone, and so are loops whose iterations hold
+    loops, branches or calls (an attention tile's work, kernel calls): a
+    division per iteration costs nothing there, and a leading dynamic batch
+    of 1 kept alone would run every iteration on one thread.
 
     ```mlir
     scf.parallel (%n, %c, %h, %w) = ... { body }
