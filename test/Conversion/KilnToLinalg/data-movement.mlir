@@ -347,12 +347,24 @@ func.func @slice_runtime_axes(%x: tensor<4x10xf32>, %s: tensor<1xi64>, %e: tenso
 
 // A generic over the result reads the indices at the gathered dims and
 // extracts from the data tensor; negative indices wrap by the axis extent.
+// First, any index outside [-3, 3) calls the runtime's kiln_model_trap
+// (reason 2): the run fails instead of reading outside the data.
 // CHECK-DAG: #[[$IDX:.+]] = affine_map<(d0, d1, d2, d3) -> (d1, d2)>
 // CHECK-DAG: #[[$ID:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+// CHECK: func.func private @kiln_model_trap(i32)
 // CHECK-LABEL: func.func @gather(
 // CHECK-SAME: %[[T:[^:]+]]: tensor<5x3x4xf32>, %[[I:[^:]+]]: tensor<2x2xi64>)
 // CHECK: %[[EMPTY:.+]] = tensor.empty() : tensor<5x2x2x4xf32>
 // CHECK: %[[EXTENT:.+]] = arith.constant 3 : index
+// CHECK: %[[HI:.+]] = arith.index_cast %{{.+}} : index to i64
+// CHECK: %[[LO:.+]] = arith.subi %{{.+}}, %[[HI]] : i64
+// CHECK: %[[ANY:.+]] = linalg.generic {{.+}} iterator_types = ["reduction", "reduction"]} ins(%[[I]] : tensor<2x2xi64>) outs(%{{.+}} : tensor<i1>)
+// CHECK: arith.cmpi slt, %{{.+}}, %[[LO]] : i64
+// CHECK: arith.cmpi sge, %{{.+}}, %[[HI]] : i64
+// CHECK: %[[BAD:.+]] = tensor.extract %[[ANY]][] : tensor<i1>
+// CHECK: scf.if %[[BAD]] {
+// CHECK-NEXT: %[[REASON:.+]] = arith.constant 2 : i32
+// CHECK-NEXT: func.call @kiln_model_trap(%[[REASON]]) : (i32) -> ()
 // CHECK: %[[R:.+]] = linalg.generic {indexing_maps = [#[[$IDX]], #[[$ID]]], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%[[I]] : tensor<2x2xi64>) outs(%[[EMPTY]] : tensor<5x2x2x4xf32>)
 // CHECK-NEXT: ^bb0(%[[IN:[^:]+]]: i64, %{{[^:]+}}: f32):
 // CHECK-NEXT: %[[INDEX:.+]] = arith.index_cast %[[IN]] : i64 to index
@@ -368,6 +380,18 @@ func.func @slice_runtime_axes(%x: tensor<4x10xf32>, %s: tensor<1xi64>, %e: tenso
 func.func @gather(%t: tensor<5x3x4xf32>, %i: tensor<2x2xi64>) -> tensor<5x2x2x4xf32> {
   %0 = kiln.gather %t, %i {axis = 1 : i64} : (tensor<5x3x4xf32>, tensor<2x2xi64>) -> tensor<5x2x2x4xf32>
   return %0 : tensor<5x2x2x4xf32>
+}
+
+// -----
+
+// Constant indices known to be in range need no check.
+// CHECK-LABEL: func.func @gather_constant_indices(
+// CHECK-NOT: kiln_model_trap
+// CHECK: return
+func.func @gather_constant_indices(%t: tensor<5x3x4xf32>) -> tensor<5x2x4xf32> {
+  %i = kiln.constant dense<[2, -3]> : tensor<2xi64>
+  %0 = kiln.gather %t, %i {axis = 1 : i64} : (tensor<5x3x4xf32>, tensor<2xi64>) -> tensor<5x2x4xf32>
+  return %0 : tensor<5x2x4xf32>
 }
 
 // -----
