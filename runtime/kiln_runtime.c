@@ -396,8 +396,8 @@ KILN_EXPORT kiln_status kiln_model_run(const kiln_tensor *in, int32_t n_in,
                   "past length plus the new tokens");
     if (trap == KILN_TRAP_INDEX_OUT_OF_RANGE)
       return fail(KILN_ERROR_INVALID_ARGUMENT,
-                  "an index of a Gather is out of range: ONNX requires "
-                  "-n <= index < n for an axis of extent n");
+                  "an index of a Gather or Scatter op is out of range: "
+                  "ONNX requires -n <= index < n for an axis of extent n");
     if (trap)
       return fail(KILN_ERROR_INTERNAL, "a check of the model failed (%d)",
                   (int)trap);

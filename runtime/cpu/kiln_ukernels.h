@@ -86,7 +86,7 @@ void kiln_run_memory_end(int release);
  * error. Outside a run, or inside a parallel region, the process aborts. */
 enum {
   KILN_TRAP_CACHE_OVERFLOW = 1, /* kiln.cache_update past the buffer's end */
-  KILN_TRAP_INDEX_OUT_OF_RANGE = 2, /* a Gather index outside its axis */
+  KILN_TRAP_INDEX_OUT_OF_RANGE = 2, /* a gather/scatter index outside */
 };
 void kiln_model_trap(int32_t reason);
 

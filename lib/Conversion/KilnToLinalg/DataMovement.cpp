@@ -199,80 +199,6 @@ struct TransposeLowering : OpConversionPattern<TransposeOp> {
 };
 
 /// concat: insert every input into an empty result at its running offset.
-/// Reasons of the runtime's kiln_model_trap (runtime/cpu/kiln_ukernels.h).
-static constexpr int32_t kTrapCacheOverflow = 1, kTrapIndexOutOfRange = 2;
-
-/// Calls the runtime's kiln_model_trap(reason) where `condition` holds: the
-/// run ends with an error (declares the function in the module once).
-static void trapIf(OpBuilder &b, Operation *op, Value condition,
-                   int32_t reason) {
-  Location loc = op->getLoc();
-  auto module = op->getParentOfType<ModuleOp>();
-  constexpr StringLiteral kTrap = "kiln_model_trap";
-  Type i32 = b.getI32Type();
-  if (!module.lookupSymbol<func::FuncOp>(kTrap)) {
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(module.getBody());
-    auto trap =
-        func::FuncOp::create(b, loc, kTrap, b.getFunctionType({i32}, {}));
-    trap.setPrivate();
-  }
-  scf::IfOp::create(b, loc, condition, [&](OpBuilder &nb, Location l) {
-    func::CallOp::create(
-        nb, l, kTrap, TypeRange{},
-        ValueRange{arith::ConstantIntOp::create(nb, l, i32, reason)});
-    scf::YieldOp::create(nb, l);
-  });
-}
-
-/// Traps unless every element of `indices` (an integer tensor) lies in
-/// [-extent, extent), as ONNX requires of Gather's indices; nothing when
-/// the indices are constants known to be in range.
-static void checkIndices(OpBuilder &b, Operation *op, Value indices,
-                         OpFoldResult extent) {
-  Location loc = op->getLoc();
-  auto type = cast<RankedTensorType>(indices.getType());
-  auto element = cast<IntegerType>(type.getElementType());
-  std::optional<int64_t> known = getConstantIntValue(extent);
-  DenseIntElementsAttr values;
-  if (known && matchPattern(indices, m_Constant(&values)) &&
-      llvm::all_of(values.getValues<APInt>(), [&](const APInt &v) {
-        int64_t i = v.getSExtValue();
-        return i >= -*known && i < *known;
-      }))
-    return;
-  Value hi = arith::IndexCastOp::create(
-      b, loc, element, getValueOrCreateConstantIndexOp(b, loc, extent));
-  Value lo = arith::SubIOp::create(
-      b, loc, arith::ConstantIntOp::create(b, loc, element, 0), hi);
-  Type i1 = b.getI1Type();
-  int64_t rank = type.getRank();
-  Value none = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{}, i1);
-  none = linalg::FillOp::create(
-             b, loc, ValueRange{arith::ConstantIntOp::create(b, loc, i1, 0)},
-             ValueRange{none})
-             .getResult(0);
-  MLIRContext *context = b.getContext();
-  auto any = linalg::GenericOp::create(
-      b, loc, TypeRange{none.getType()}, ValueRange{indices}, ValueRange{none},
-      {AffineMap::getMultiDimIdentityMap(rank, context),
-       AffineMap::get(rank, 0, {}, context)},
-      SmallVector<utils::IteratorType>(rank, utils::IteratorType::reduction),
-      [&](OpBuilder &nb, Location l, ValueRange args) {
-        Value below = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::slt,
-                                            args[0], lo);
-        Value above = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::sge,
-                                            args[0], hi);
-        linalg::YieldOp::create(
-            nb, l,
-            arith::OrIOp::create(nb, l, args[1],
-                                 arith::OrIOp::create(nb, l, below, above))
-                .getResult());
-      });
-  Value bad = tensor::ExtractOp::create(b, loc, any.getResult(0), ValueRange{});
-  trapIf(b, op, bad, kTrapIndexOutOfRange);
-}
-
 /// cache_update: a check that the rows fit the cache, else the runtime's
 /// kiln_model_trap (the run fails with an error), then a tensor.insert_slice
 /// of the update into the cache, which bufferization does in place in the
@@ -595,7 +521,7 @@ struct GatherLowering : OpConversionPattern<GatherOp> {
     Value extent =
         getValueOrCreateConstantIndexOp(rewriter, loc, dataDims[axis]);
     // An index out of range would read outside the data.
-    checkIndices(rewriter, op, indices, dataDims[axis]);
+    checkIndices(rewriter, op, indices, {dataDims[axis]});
     SmallVector<utils::IteratorType> iterators(rank,
                                                utils::IteratorType::parallel);
     auto generic = linalg::GenericOp::create(
@@ -633,6 +559,7 @@ struct GatherElementsLowering : OpConversionPattern<GatherElementsOp> {
     Value init =
         emptyTensor(rewriter, loc, type, getDims(rewriter, loc, indices));
     Value extent = tensor::DimOp::create(rewriter, loc, data, axis);
+    checkIndices(rewriter, op, indices, {getAsOpFoldResult(extent)});
     AffineMap identity = rewriter.getMultiDimIdentityMap(rank);
     SmallVector<utils::IteratorType> iterators(rank,
                                                utils::IteratorType::parallel);

@@ -225,6 +225,8 @@ struct GatherNDLowering : OpConversionPattern<GatherNDOp> {
     for (int64_t d = batch + tuple; d < op.getInput().getType().getRank(); ++d)
       resultDims.push_back(inputDims[d]);
     Value init = emptyTensor(rewriter, loc, type, resultDims);
+    checkIndices(rewriter, op, indices,
+                 getAsOpFoldResult(ArrayRef(inputDims).slice(batch, tuple)));
     auto generic = linalg::GenericOp::create(
         rewriter, loc, TypeRange{type}, ValueRange{}, ValueRange{init},
         SmallVector<AffineMap>{rewriter.getMultiDimIdentityMap(rank)},
@@ -287,6 +289,7 @@ struct ScatterElementsLowering : OpConversionPattern<ScatterElementsOp> {
     int64_t axis =
         *normalizeAxis(op.getAxis(), op.getInput().getType().getRank());
     SmallVector<Value> inputDims = getDimValues(rewriter, loc, input);
+    checkIndices(rewriter, op, indices, {getAsOpFoldResult(inputDims[axis])});
     Value result = buildScatter(
         rewriter, loc, input, adaptor.getUpdates(), op.getReduction(),
         op.getInput().getType().getElementType(),
@@ -314,6 +317,8 @@ struct ScatterNDLowering : OpConversionPattern<ScatterNDOp> {
     int64_t tuple = indicesType.getDimSize(indicesType.getRank() - 1);
     int64_t indexDims = indicesType.getRank() - 1;
     SmallVector<Value> inputDims = getDimValues(rewriter, loc, input);
+    checkIndices(rewriter, op, indices,
+                 getAsOpFoldResult(ArrayRef(inputDims).take_front(tuple)));
     Value result = buildScatter(
         rewriter, loc, input, adaptor.getUpdates(), op.getReduction(),
         op.getInput().getType().getElementType(),

@@ -3,7 +3,10 @@
 #include "Utils.h"
 
 #include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
+#include "mlir/IR/Matchers.h"
 
 using namespace mlir;
 using namespace kiln;
@@ -318,4 +321,94 @@ Value to_linalg::applyActivation(OpBuilder &b, Location loc, Value value,
                                     params, args[0]));
              })
       .getResult(0);
+}
+
+void to_linalg::trapIf(OpBuilder &b, Operation *op, Value condition,
+                       int32_t reason) {
+  Location loc = op->getLoc();
+  auto module = op->getParentOfType<ModuleOp>();
+  constexpr StringLiteral kTrap = "kiln_model_trap";
+  Type i32 = b.getI32Type();
+  if (!module.lookupSymbol<func::FuncOp>(kTrap)) {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(module.getBody());
+    auto trap =
+        func::FuncOp::create(b, loc, kTrap, b.getFunctionType({i32}, {}));
+    trap.setPrivate();
+  }
+  scf::IfOp::create(b, loc, condition, [&](OpBuilder &nb, Location l) {
+    func::CallOp::create(
+        nb, l, kTrap, TypeRange{},
+        ValueRange{arith::ConstantIntOp::create(nb, l, i32, reason)});
+    scf::YieldOp::create(nb, l);
+  });
+}
+
+void to_linalg::checkIndices(OpBuilder &b, Operation *op, Value indices,
+                             ArrayRef<OpFoldResult> extents) {
+  Location loc = op->getLoc();
+  auto type = cast<RankedTensorType>(indices.getType());
+  auto element = cast<IntegerType>(type.getElementType());
+  int64_t rank = type.getRank();
+  bool tuples = extents.size() > 1;
+  // Constant indices: checked now.
+  DenseIntElementsAttr values;
+  SmallVector<std::optional<int64_t>> known;
+  for (OpFoldResult extent : extents)
+    known.push_back(getConstantIntValue(extent));
+  if (llvm::all_of(known, [](auto k) { return k.has_value(); }) &&
+      matchPattern(indices, m_Constant(&values))) {
+    int64_t position = 0;
+    bool inRange = true;
+    for (const APInt &v : values.getValues<APInt>()) {
+      int64_t n = *known[tuples ? position++ % extents.size() : 0];
+      int64_t i = v.getSExtValue();
+      inRange &= i >= -n && i < n;
+    }
+    if (inRange)
+      return;
+  }
+  SmallVector<Value> his;
+  for (OpFoldResult extent : extents)
+    his.push_back(arith::IndexCastOp::create(
+        b, loc, element, getValueOrCreateConstantIndexOp(b, loc, extent)));
+  Type i1 = b.getI1Type();
+  Value none = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{}, i1);
+  none = linalg::FillOp::create(
+             b, loc, ValueRange{arith::ConstantIntOp::create(b, loc, i1, 0)},
+             ValueRange{none})
+             .getResult(0);
+  MLIRContext *context = b.getContext();
+  auto any = linalg::GenericOp::create(
+      b, loc, TypeRange{none.getType()}, ValueRange{indices}, ValueRange{none},
+      {AffineMap::getMultiDimIdentityMap(rank, context),
+       AffineMap::get(rank, 0, {}, context)},
+      SmallVector<utils::IteratorType>(rank, utils::IteratorType::reduction),
+      [&](OpBuilder &nb, Location l, ValueRange args) {
+        // The extent of this element's tuple component (the last dim).
+        Value hi = his.front();
+        if (tuples) {
+          Value component = linalg::IndexOp::create(nb, l, rank - 1);
+          for (size_t t = 1; t < his.size(); ++t)
+            hi = arith::SelectOp::create(
+                nb, l,
+                arith::CmpIOp::create(
+                    nb, l, arith::CmpIPredicate::eq, component,
+                    arith::ConstantIndexOp::create(nb, l, (int64_t)t)),
+                his[t], hi);
+        }
+        Value lo = arith::SubIOp::create(
+            nb, l, arith::ConstantIntOp::create(nb, l, element, 0), hi);
+        Value below = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::slt,
+                                            args[0], lo);
+        Value above = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::sge,
+                                            args[0], hi);
+        linalg::YieldOp::create(
+            nb, l,
+            arith::OrIOp::create(nb, l, args[1],
+                                 arith::OrIOp::create(nb, l, below, above))
+                .getResult());
+      });
+  Value bad = tensor::ExtractOp::create(b, loc, any.getResult(0), ValueRange{});
+  trapIf(b, op, bad, kTrapIndexOutOfRange);
 }

@@ -122,6 +122,22 @@ mlir::Value applyActivation(mlir::OpBuilder &b, mlir::Location loc,
                             llvm::ArrayRef<float> params);
 
 /// Op-family pattern registration, one per source file.
+/// Reasons of the runtime's kiln_model_trap (runtime/cpu/kiln_ukernels.h).
+constexpr int32_t kTrapCacheOverflow = 1, kTrapIndexOutOfRange = 2;
+
+/// Calls the runtime's kiln_model_trap(reason) where `condition` holds: the
+/// run ends with an error (declares the function in `op`'s module once).
+void trapIf(mlir::OpBuilder &b, mlir::Operation *op, mlir::Value condition,
+            int32_t reason);
+
+/// Traps (kTrapIndexOutOfRange) unless every element of `indices`, an
+/// integer tensor, lies in [-n, n) for its extent n, as ONNX requires of
+/// gather and scatter indices: one extent for all, or one per position
+/// along the last dim (index tuples of GatherND and ScatterND). Nothing is
+/// built for constant indices known to be in range.
+void checkIndices(mlir::OpBuilder &b, mlir::Operation *op, mlir::Value indices,
+                  llvm::ArrayRef<mlir::OpFoldResult> extents);
+
 void populateElementwisePatterns(KilnTypeConverter &converter,
                                  mlir::RewritePatternSet &patterns);
 void populateLinearAlgebraPatterns(KilnTypeConverter &converter,

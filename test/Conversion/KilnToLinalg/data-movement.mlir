@@ -357,8 +357,8 @@ func.func @slice_runtime_axes(%x: tensor<4x10xf32>, %s: tensor<1xi64>, %e: tenso
 // CHECK: %[[EMPTY:.+]] = tensor.empty() : tensor<5x2x2x4xf32>
 // CHECK: %[[EXTENT:.+]] = arith.constant 3 : index
 // CHECK: %[[HI:.+]] = arith.index_cast %{{.+}} : index to i64
-// CHECK: %[[LO:.+]] = arith.subi %{{.+}}, %[[HI]] : i64
 // CHECK: %[[ANY:.+]] = linalg.generic {{.+}} iterator_types = ["reduction", "reduction"]} ins(%[[I]] : tensor<2x2xi64>) outs(%{{.+}} : tensor<i1>)
+// CHECK: %[[LO:.+]] = arith.subi %{{.+}}, %[[HI]] : i64
 // CHECK: arith.cmpi slt, %{{.+}}, %[[LO]] : i64
 // CHECK: arith.cmpi sge, %{{.+}}, %[[HI]] : i64
 // CHECK: %[[BAD:.+]] = tensor.extract %[[ANY]][] : tensor<i1>

@@ -140,3 +140,29 @@ func.func @det(%x: tensor<3x2x2xf32>) -> tensor<3xf32> {
   %0 = kiln.det %x : (tensor<3x2x2xf32>) -> tensor<3xf32>
   return %0 : tensor<3xf32>
 }
+
+// -----
+
+// gather_nd and scatter_nd check each index tuple's components against the
+// dims they address (here 4 and 5: the extent is picked by the position
+// along the tuple), scatter_elements against its axis; out of range calls
+// the runtime's trap.
+// CHECK-LABEL: func.func @index_checks(
+// CHECK: %[[HI0:.+]] = arith.index_cast %c4{{.*}} : index to i64
+// CHECK: %[[HI1:.+]] = arith.index_cast %c5{{.*}} : index to i64
+// CHECK: linalg.generic {{.+}} ins(%arg1 : tensor<3x2xi64>) outs(%{{.+}} : tensor<i1>)
+// CHECK: %[[COMPONENT:.+]] = linalg.index 1 : index
+// CHECK: %[[IS1:.+]] = arith.cmpi eq, %[[COMPONENT]], %c1{{.*}} : index
+// CHECK: %[[HI:.+]] = arith.select %[[IS1]], %[[HI1]], %[[HI0]] : i64
+// CHECK: arith.cmpi sge, %{{.+}}, %[[HI]] : i64
+// CHECK: func.call @kiln_model_trap
+// CHECK: linalg.generic {{.+}} ins(%arg1 : tensor<3x2xi64>) outs(%{{.+}} : tensor<i1>)
+// CHECK: func.call @kiln_model_trap
+// CHECK: linalg.generic {{.+}} ins(%arg3 : tensor<4x2xi64>) outs(%{{.+}} : tensor<i1>)
+// CHECK: func.call @kiln_model_trap
+func.func @index_checks(%x: tensor<4x5x6xf32>, %i: tensor<3x2xi64>, %u: tensor<3x6xf32>, %e: tensor<4x2xi64>, %v: tensor<4x2xf32>, %m: tensor<4x7xf32>) -> (tensor<3x6xf32>, tensor<4x5x6xf32>, tensor<4x7xf32>) {
+  %0 = kiln.gather_nd %x, %i : (tensor<4x5x6xf32>, tensor<3x2xi64>) -> tensor<3x6xf32>
+  %1 = kiln.scatter_nd %x, %i, %u : (tensor<4x5x6xf32>, tensor<3x2xi64>, tensor<3x6xf32>) -> tensor<4x5x6xf32>
+  %2 = kiln.scatter_elements %m, %e, %v {axis = 1 : i64} : (tensor<4x7xf32>, tensor<4x2xi64>, tensor<4x2xf32>) -> tensor<4x7xf32>
+  return %0, %1, %2 : tensor<3x6xf32>, tensor<4x5x6xf32>, tensor<4x7xf32>
+}

@@ -13,9 +13,13 @@
 // (loop 0), the column the index, wrapped by the axis' extent when
 // negative. Each step is checked, so a transposed read, a dropped wrap or
 // a wrong extent fails here.
+// First the indices are checked against [-10, 10) (the run fails through
+// the runtime's trap otherwise).
 // LINALG: %[[C1:.+]] = arith.constant 1 : index
 // LINALG: %[[EXTENT:.+]] = tensor.dim %arg0, %[[C1]] : tensor<3x10xf32>
-// LINALG: linalg.generic {{.*}} ins(%arg1 : tensor<3x4xi64>)
+// LINALG: linalg.generic {{.*}} ins(%arg1 : tensor<3x4xi64>) outs(%{{.+}} : tensor<i1>)
+// LINALG: func.call @kiln_model_trap
+// LINALG: linalg.generic {{.*}} ins(%arg1 : tensor<3x4xi64>) outs(%{{.+}} : tensor<?x?xf32>)
 // LINALG-NEXT: ^bb0(%[[IN:.+]]: i64, %{{.+}}: f32):
 // LINALG-NEXT: %[[I:.+]] = arith.index_cast %[[IN]] : i64 to index
 // LINALG-NEXT: %[[ZERO:.+]] = arith.constant 0 : index
