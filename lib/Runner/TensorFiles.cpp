@@ -12,6 +12,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <optional>
 
 using namespace kiln;
 using llvm::StringRef;
@@ -199,12 +200,37 @@ static const char *npyDescr(kiln_dtype dtype) {
   return nullptr;
 }
 
+/// The bytes of a tensor of `shape` with `width`-byte elements, or nothing
+/// when a dim is negative or the size does not fit in 63 bits.
+static std::optional<size_t> byteSize(const std::vector<int64_t> &shape,
+                                      size_t width) {
+  uint64_t bytes = width;
+  for (int64_t d : shape) {
+    if (d < 0)
+      return std::nullopt;
+    if (d != 0 && bytes > (uint64_t(1) << 62) / static_cast<uint64_t>(d))
+      return std::nullopt;
+    bytes *= static_cast<uint64_t>(d);
+  }
+  return static_cast<size_t>(bytes);
+}
+
+static std::string shapeText(const std::vector<int64_t> &shape) {
+  std::string text = "[";
+  for (size_t i = 0; i < shape.size(); ++i)
+    text += (i ? ", " : "") + std::to_string(shape[i]);
+  return text + "]";
+}
+
 llvm::Expected<HostTensor> kiln::readNpy(StringRef path) {
   auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false);
   if (!buffer)
     return makeError("cannot read '" + path +
                      "': " + buffer.getError().message());
-  StringRef bytes = (*buffer)->getBuffer();
+  return parseNpy((*buffer)->getBuffer(), path);
+}
+
+llvm::Expected<HostTensor> kiln::parseNpy(StringRef bytes, StringRef path) {
   auto bad = [&](const llvm::Twine &why) {
     return makeError("'" + path + "' is not a .npy file numpy wrote: " + why);
   };
@@ -269,7 +295,10 @@ llvm::Expected<HostTensor> kiln::readNpy(StringRef path) {
       return bad("bad shape entry '" + dim + "'");
     tensor.shape.push_back(value);
   }
-  size_t expected = tensor.numElements() * dtypeSize(tensor.dtype);
+  std::optional<size_t> size = byteSize(tensor.shape, dtypeSize(tensor.dtype));
+  if (!size)
+    return bad("shape " + shapeText(tensor.shape) + " is too large");
+  size_t expected = *size;
   StringRef payload = bytes.drop_front(headerStart + headerLength);
   if (payload.size() != expected)
     return bad("holds " + llvm::Twine(payload.size()) +
@@ -326,13 +355,29 @@ llvm::Expected<HostTensor> kiln::readTensorProto(StringRef path) {
   if (!buffer)
     return makeError("cannot read '" + path +
                      "': " + buffer.getError().message());
+  return parseTensorProto((*buffer)->getBuffer(), path);
+}
+
+llvm::Expected<HostTensor> kiln::parseTensorProto(StringRef bytes,
+                                                  StringRef path) {
   onnx::TensorProto proto;
-  if (!proto.ParseFromArray((*buffer)->getBufferStart(),
-                            (*buffer)->getBufferSize()))
+  if (bytes.size() > static_cast<size_t>(INT32_MAX) ||
+      !proto.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
     return makeError("'" + path + "' is not an ONNX TensorProto");
   HostTensor tensor;
-  tensor.dtype = static_cast<kiln_dtype>(proto.data_type());
-  size_t width = dtypeSize(tensor.dtype);
+  // Only the codes kiln_dtype names become one (any other value in the enum
+  // would be undefined behaviour).
+  int32_t code = proto.data_type();
+  bool known = false;
+  for (kiln_dtype dtype :
+       {KILN_FLOAT32, KILN_UINT8, KILN_INT8, KILN_UINT16, KILN_INT16,
+        KILN_INT32, KILN_INT64, KILN_BOOL, KILN_FLOAT16, KILN_FLOAT64,
+        KILN_UINT32, KILN_UINT64, KILN_BFLOAT16})
+    if (code == static_cast<int32_t>(dtype)) {
+      tensor.dtype = dtype;
+      known = true;
+    }
+  size_t width = known ? dtypeSize(tensor.dtype) : 0;
   if (width == 0)
     return makeError(
         "'" + path +
@@ -343,7 +388,11 @@ llvm::Expected<HostTensor> kiln::readTensorProto(StringRef path) {
         ")");
   for (int64_t d : proto.dims())
     tensor.shape.push_back(d);
-  size_t expected = tensor.numElements() * width;
+  std::optional<size_t> size = byteSize(tensor.shape, width);
+  if (!size)
+    return makeError("'" + path + "' has shape " + shapeText(tensor.shape) +
+                     ", negative or too large");
+  size_t expected = *size;
   std::vector<char> &data = tensor.data;
   if (proto.has_raw_data()) {
     data.assign(proto.raw_data().begin(), proto.raw_data().end());

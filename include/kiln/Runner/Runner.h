@@ -45,6 +45,11 @@ llvm::Expected<HostTensor> readNpy(llvm::StringRef path);
 llvm::Error writeNpy(llvm::StringRef path, const HostTensor &tensor);
 /// Reads a serialized ONNX TensorProto (raw or typed data).
 llvm::Expected<HostTensor> readTensorProto(llvm::StringRef path);
+/// The same from the bytes of a file (`path` only names it in errors).
+llvm::Expected<HostTensor> parseNpy(llvm::StringRef bytes,
+                                    llvm::StringRef path);
+llvm::Expected<HostTensor> parseTensorProto(llvm::StringRef bytes,
+                                            llvm::StringRef path);
 /// Reads .npy or .pb by extension.
 llvm::Expected<HostTensor> readTensorFile(llvm::StringRef path);
 
