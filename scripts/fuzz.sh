@@ -4,14 +4,15 @@
 # seconds on ${FUZZ_JOBS:-1} processes, starting from a seed corpus made
 # from the test data. Crashes land in build-fuzz/findings/<target>/.
 #   scripts/fuzz.sh [TARGET...]     (default: every target)
-# Targets: tensor-files (kiln-run's .npy and TensorProto readers).
+# Targets: tensor-files (kiln-run's .npy and TensorProto readers),
+# onnx-binary and onnx-text (the ONNX importer on .onnx and .onnxtxt bytes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build_dir=${FUZZ_BUILD_DIR:-build-fuzz}
 seconds=${FUZZ_SECONDS:-600}
 jobs=${FUZZ_JOBS:-1}
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(tensor-files)
+[ ${#targets[@]} -gt 0 ] || targets=(tensor-files onnx-binary onnx-text)
 
 # libFuzzer and the sanitizer runtimes.
 if ! dpkg -s libclang-rt-22-dev >/dev/null 2>&1; then
@@ -52,18 +53,42 @@ for name, a in arrays.items():
         f.write(numpy_helper.from_array(np.asarray(a)).SerializeToString())
 PY
     ;;
+  onnx-binary)
+    # Small models of the ONNX node tests, one per op family.
+    local data=/usr/share/libonnx-testdata/data/node
+    for test in test_add test_conv_with_strides_padding test_gather_0 \
+      test_reshape_extended_dims test_if test_loop11 test_lstm_defaults \
+      test_scatter_elements_with_axis test_slice test_resize_upsample_scales_linear \
+      test_reduce_mean_keepdims_example test_matmul_2d test_softmax_axis_1 \
+      test_quantizelinear test_gemm_default_scalar_bias; do
+      [ -f "$data/$test/model.onnx" ] && cp "$data/$test/model.onnx" "$dir/$test.onnx"
+    done
+    ;;
+  onnx-text)
+    cp examples/*.onnxtxt test/e2e/Inputs/*.onnxtxt "$dir/"
+    ;;
   esac
 }
 
+# Each target runs its time (or until its first finding); the script exits
+# non-zero when any target found something.
+status=0
 for target in "${targets[@]}"; do
   corpus="$build_dir/corpus/$target"
   findings="$build_dir/findings/$target"
+  log="$build_dir/logs/$target.log"
   seeds "$target" "$corpus"
-  mkdir -p "$findings"
-  echo "fuzz.sh: kiln-fuzz-$target for ${seconds}s"
+  mkdir -p "$findings" "$(dirname "$log")"
+  echo "fuzz.sh: kiln-fuzz-$target for ${seconds}s (log: $log)"
   parallel=()
   [ "$jobs" -le 1 ] || parallel=(-jobs="$jobs" -workers="$jobs")
-  "$build_dir/bin/kiln-fuzz-$target" "$corpus" -max_total_time="$seconds" \
-    "${parallel[@]}" -artifact_prefix="$findings/" -print_final_stats=1 \
-    2>&1 | tail -n 25
+  if ! "$build_dir/bin/kiln-fuzz-$target" "$corpus" \
+      -max_total_time="$seconds" "${parallel[@]}" \
+      -artifact_prefix="$findings/" -print_final_stats=1 > "$log" 2>&1; then
+    echo "fuzz.sh: kiln-fuzz-$target found a problem; inputs in $findings"
+    grep -E '^==[0-9]+==ERROR|^SUMMARY|runtime error' "$log" | head -n 5 || true
+    status=1
+  fi
+  grep -E '^(Done|stat::number_of_executed_units|stat::new_units_added)' "$log" || true
 done
+exit "$status"

@@ -190,12 +190,14 @@ static LogicalResult importLoop(NodeImporter &n) {
     bool stable = true;
     SmallVector<Type> joined;
     for (size_t i = 0; i < carriedCount; ++i) {
-      RankedTensorType type = join(carriedTypes[i], (*outs)[i + 1].getType());
+      Type yielded = (*outs)[i + 1].getType();
+      RankedTensorType type = join(carriedTypes[i], yielded);
       if (!type) {
+        // The yielded value dies with the scratch block; its type does not.
         discard(scratch);
         return n.emitError()
                << "loop-carried value " << i << " enters as " << carriedTypes[i]
-               << " but the body yields " << (*outs)[i + 1].getType()
+               << " but the body yields " << yielded
                << "; Kiln needs one element type and rank";
       }
       stable &= type == carriedTypes[i];
@@ -421,6 +423,10 @@ static LogicalResult importScan(NodeImporter &n) {
                          << total << "]";
   size_t stateCount = total - m;
   int64_t outputCount = body->output_size() - static_cast<int64_t>(stateCount);
+  if (outputCount < 0)
+    return n.emitError() << "body has " << body->output_size()
+                         << " outputs; it needs at least the " << stateCount
+                         << " state values";
   SmallVector<Value> operands;
   for (size_t i = first; i < n.getNumOperands(); ++i) {
     if (!n.hasOperand(i))

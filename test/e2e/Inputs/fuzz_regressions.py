@@ -1,0 +1,56 @@
+"""Models that scripts/fuzz.sh found crashing the importer, rebuilt readably.
+
+fuzz_regressions.py DIR writes into DIR:
+- loop_carried_rank.onnx: a Loop whose body turns its scalar loop-carried
+  value into a 1-element vector (ONNX's test_loop11 with the carried input
+  declared as a scalar). Kiln rejects it; the error message used the body's
+  value after freeing it (heap-use-after-free under ASan).
+- scan_no_outputs.onnx: a Scan whose body has fewer outputs than the node
+  has state values; a negative count of scan outputs sized a vector
+  (LLVM ERROR: SmallVector unable to grow, an abort).
+"""
+import sys
+
+import onnx
+from onnx import TensorProto, helper
+
+
+def loop_carried_rank():
+    body = helper.make_graph(
+        [helper.make_node("Identity", ["cond_in"], ["cond_out"]),
+         helper.make_node("Constant", [], ["one"],
+                          value=helper.make_tensor("one", TensorProto.FLOAT, [1], [1.0])),
+         helper.make_node("Add", ["y_in", "one"], ["y_out"])],
+        "loop_body",
+        [helper.make_tensor_value_info("iter_count", TensorProto.INT64, []),
+         helper.make_tensor_value_info("cond_in", TensorProto.BOOL, []),
+         helper.make_tensor_value_info("y_in", TensorProto.FLOAT, [])],
+        [helper.make_tensor_value_info("cond_out", TensorProto.BOOL, []),
+         helper.make_tensor_value_info("y_out", TensorProto.FLOAT, [1])])
+    graph = helper.make_graph(
+        [helper.make_node("Loop", ["trip_count", "cond", "y"], ["res_y"], body=body)],
+        "loop_carried_rank",
+        [helper.make_tensor_value_info("trip_count", TensorProto.INT64, []),
+         helper.make_tensor_value_info("cond", TensorProto.BOOL, []),
+         helper.make_tensor_value_info("y", TensorProto.FLOAT, [])],
+        [helper.make_tensor_value_info("res_y", TensorProto.FLOAT, None)])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 16)])
+
+
+def scan_no_outputs():
+    body = helper.make_graph(
+        [], "scan_body",
+        [helper.make_tensor_value_info("s_in", TensorProto.FLOAT, [2]),
+         helper.make_tensor_value_info("x", TensorProto.FLOAT, [2])], [])
+    graph = helper.make_graph(
+        [helper.make_node("Scan", ["zero", "S"], ["T"], num_scan_inputs=1, body=body)],
+        "scan_no_outputs",
+        [helper.make_tensor_value_info("zero", TensorProto.FLOAT, [2]),
+         helper.make_tensor_value_info("S", TensorProto.FLOAT, [4, 2])],
+        [helper.make_tensor_value_info("T", TensorProto.FLOAT, None)])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 16)])
+
+
+if __name__ == "__main__":
+    onnx.save(loop_carried_rank(), sys.argv[1] + "/loop_carried_rank.onnx")
+    onnx.save(scan_no_outputs(), sys.argv[1] + "/scan_no_outputs.onnx")
