@@ -246,7 +246,15 @@ static kiln_status check_tensor(const char *kind, const entry *e,
                   info->name,
                   format_shape(want, sizeof want, info->rank, info->shape),
                   format_shape(got, sizeof got, t->rank, t->shape), d);
-    count *= (uint64_t)t->shape[d];
+    /* A size past 64 bits would wrap around to a small one that a small
+     * buffer passes. */
+    if (__builtin_mul_overflow(count, (uint64_t)t->shape[d], &count) ||
+        count > (uint64_t)INT64_MAX / 16) {
+      char got[256];
+      return fail(KILN_ERROR_SHAPE_MISMATCH,
+                  "%s '%s' has shape %s, too large to address", kind,
+                  info->name, format_shape(got, sizeof got, t->rank, t->shape));
+    }
   }
   size_t bytes = count * kiln_dtype_size(info->dtype);
   if (!t->data && bytes)

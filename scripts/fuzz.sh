@@ -5,14 +5,15 @@
 # from the test data. Crashes land in build-fuzz/findings/<target>/.
 #   scripts/fuzz.sh [TARGET...]     (default: every target)
 # Targets: tensor-files (kiln-run's .npy and TensorProto readers),
-# onnx-binary and onnx-text (the ONNX importer on .onnx and .onnxtxt bytes).
+# onnx-binary and onnx-text (the ONNX importer on .onnx and .onnxtxt bytes),
+# runtime-inputs (kiln_model_run's input checks, with a stand-in model).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build_dir=${FUZZ_BUILD_DIR:-build-fuzz}
 seconds=${FUZZ_SECONDS:-600}
 jobs=${FUZZ_JOBS:-1}
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(tensor-files onnx-binary onnx-text)
+[ ${#targets[@]} -gt 0 ] || targets=(tensor-files onnx-binary onnx-text runtime-inputs)
 
 # libFuzzer and the sanitizer runtimes.
 if ! dpkg -s libclang-rt-22-dev >/dev/null 2>&1; then
@@ -66,6 +67,11 @@ PY
     ;;
   onnx-text)
     cp examples/*.onnxtxt test/e2e/Inputs/*.onnxtxt "$dir/"
+    ;;
+  runtime-inputs)
+    # Two inputs and one output the stand-in model accepts, and variations.
+    printf '\x02\x01\x00\x02\x02\x03\x18\x00\x01\x01\x02\x10\x00\x00' > "$dir/valid"
+    printf '\x02\x01\x00\x02\x04\x03\x18\x00\x01\x01\x02\x10\x00\x01' > "$dir/short"
     ;;
   esac
 }

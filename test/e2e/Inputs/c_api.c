@@ -81,6 +81,13 @@ int main(void) {
   kiln_tensor short_data = {image, KILN_FLOAT32, 4, shape, 16};
   s = kiln_model_run(&short_data, 1, &output, 1);
   printf("short data %d: %s\n", s, kiln_model_last_error());
+  /* 2^60 x 1 x 8 x 8 elements: 2^66, whose byte size would wrap around to
+   * 0 and pass the 16-byte buffer (found by scripts/fuzz.sh
+   * runtime-inputs). */
+  int64_t huge_shape[4] = {(int64_t)1 << 60, 1, 8, 8};
+  kiln_tensor huge = {image, KILN_FLOAT32, 4, huge_shape, 16};
+  s = kiln_model_run(&huge, 1, &output, 1);
+  printf("huge %d: %s\n", s, kiln_model_last_error());
   kiln_tensor no_data = {NULL, KILN_FLOAT32, 4, shape, 0};
   s = kiln_model_run(&no_data, 1, &output, 1);
   printf("no data %d: %s\n", s, kiln_model_last_error());
