@@ -198,7 +198,6 @@ struct TransposeLowering : OpConversionPattern<TransposeOp> {
   }
 };
 
-/// concat: insert every input into an empty result at its running offset.
 /// cache_update: a check that the rows fit the cache, else the runtime's
 /// kiln_model_trap (the run fails with an error), then a tensor.insert_slice
 /// of the update into the cache, which bufferization does in place in the
@@ -239,6 +238,7 @@ struct CacheUpdateLowering : OpConversionPattern<CacheUpdateOp> {
   }
 };
 
+/// concat: insert every input into an empty result at its running offset.
 struct ConcatLowering : OpConversionPattern<ConcatOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
