@@ -183,6 +183,22 @@ Value scaledScore(OpBuilder &b, Location l, const AttentionParts &p,
   return arith::AddFOp::create(b, l, x, a[1]);
 }
 
+/// Grouped-query attention: query heads per key/value head (query head h
+/// reads key/value head h / group); a constant when both head counts are.
+/// Needs a heads dim (batch >= 1).
+OpFoldResult queryHeadsPerKVHead(OpBuilder &b, Location loc,
+                                 const AttentionParts &p) {
+  OpFoldResult qHeads = p.qDims[p.batch - 1], kvHeads = p.kDims[p.batch - 1];
+  std::optional<int64_t> q = getConstantIntValue(qHeads),
+                         kv = getConstantIntValue(kvHeads);
+  if (q && kv)
+    return b.getIndexAttr(*q / *kv);
+  return arith::DivUIOp::create(
+             b, loc, getValueOrCreateConstantIndexOp(b, loc, qHeads),
+             getValueOrCreateConstantIndexOp(b, loc, kvHeads))
+      .getResult();
+}
+
 /// Where a window of the scores lies along score dim `sd`: its offset and
 /// size, and the window loop that runs along it (null: the window is one
 /// wide there, and the mask slice drops the dim).
@@ -231,17 +247,13 @@ Value buildTiledAttention(OpBuilder &rewriter, Location loc,
   int64_t batch = p.batch, rank = batch + 2;
   OpFoldResult sq = p.qDims[batch], sk = p.kDims[batch], d = p.qDims[batch + 1],
                dv = p.vDims[batch + 1];
-  // Grouped-query attention: query head h reads key/value head h / group,
-  // group = query heads / key heads (unless both are static and equal).
+  // Grouped-query attention: query head h reads key/value head h / group
+  // (no division where the group is a constant 1).
   Value group;
   if (batch >= 1) {
-    std::optional<int64_t> qHeads = getConstantIntValue(p.qDims[batch - 1]),
-                           kvHeads = getConstantIntValue(p.kDims[batch - 1]);
-    if (!qHeads || !kvHeads || *qHeads != *kvHeads)
-      group = arith::DivUIOp::create(
-          rewriter, loc,
-          getValueOrCreateConstantIndexOp(rewriter, loc, p.qDims[batch - 1]),
-          getValueOrCreateConstantIndexOp(rewriter, loc, p.kDims[batch - 1]));
+    OpFoldResult perKV = queryHeadsPerKVHead(rewriter, loc, p);
+    if (!isConstantIntValue(perKV, 1))
+      group = getValueOrCreateConstantIndexOp(rewriter, loc, perKV);
   }
   Value out = emptyTensor(rewriter, loc, p.resultType, p.outDims);
 
@@ -546,15 +558,7 @@ Value buildDecodeAttention(OpBuilder &b, Location loc,
   OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
   OpFoldResult sq = p.qDims[batch], sk = p.kDims[batch], d = p.qDims[batch + 1],
                dv = p.vDims[batch + 1];
-  OpFoldResult group;
-  std::optional<int64_t> qHeads = getConstantIntValue(p.qDims[headDim]),
-                         kvHeads = getConstantIntValue(p.kDims[headDim]);
-  if (qHeads && kvHeads)
-    group = b.getIndexAttr(*qHeads / *kvHeads);
-  else
-    group = arith::DivUIOp::create(b, loc, t.value(p.qDims[headDim]),
-                                   t.value(p.kDims[headDim]))
-                .getResult();
+  OpFoldResult group = queryHeadsPerKVHead(b, loc, p);
   OpFoldResult chunks;
   if (std::optional<int64_t> keys = getConstantIntValue(sk))
     chunks = b.getIndexAttr(llvm::divideCeil(*keys, kDecodeChunk));

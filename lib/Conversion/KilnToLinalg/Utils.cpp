@@ -373,11 +373,8 @@ void to_linalg::checkIndices(OpBuilder &b, Operation *op, Value indices,
     his.push_back(arith::IndexCastOp::create(
         b, loc, element, getValueOrCreateConstantIndexOp(b, loc, extent)));
   Type i1 = b.getI1Type();
-  Value none = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{}, i1);
-  none = linalg::FillOp::create(
-             b, loc, ValueRange{arith::ConstantIntOp::create(b, loc, i1, 0)},
-             ValueRange{none})
-             .getResult(0);
+  Value none = filledTensor(b, loc, RankedTensorType::get({}, i1), {},
+                            arith::ConstantIntOp::create(b, loc, i1, 0));
   MLIRContext *context = b.getContext();
   auto any = linalg::GenericOp::create(
       b, loc, TypeRange{none.getType()}, ValueRange{indices}, ValueRange{none},
