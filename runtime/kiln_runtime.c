@@ -12,6 +12,7 @@
 
 /* The allocator of the compiled code's buffers. */
 #include "cpu/kiln_ukernels.h"
+#include "kiln_target.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -345,6 +346,9 @@ KILN_EXPORT kiln_status kiln_model_run(const kiln_tensor *in, int32_t n_in,
                 num_inputs, num_outputs, n_in, n_out);
   if ((n_in && !in) || (n_out && !out))
     return fail(KILN_ERROR_INVALID_ARGUMENT, "null tensor array");
+  const char *unavailable = kiln_target_unavailable();
+  if (unavailable)
+    return fail(KILN_ERROR_DEVICE, "%s", unavailable);
   for (int32_t i = 0; i < n_in; ++i) {
     kiln_status s = check_tensor("input", &inputs[i], &in[i], 1);
     if (s != KILN_OK)
@@ -376,7 +380,7 @@ KILN_EXPORT kiln_status kiln_model_run(const kiln_tensor *in, int32_t n_in,
   for (int32_t i = 0; i < n_in; ++i) {
     int32_t rank = inputs[i].info.rank;
     args[i + 1] = d;
-    d[0] = d[1] = (int64_t)(intptr_t)in[i].data;
+    d[0] = d[1] = 0; /* staged below */
     d[2] = 0;
     int64_t stride = 1;
     for (int32_t k = rank - 1; k >= 0; --k) {
@@ -406,6 +410,8 @@ KILN_EXPORT kiln_status kiln_model_run(const kiln_tensor *in, int32_t n_in,
       return fail(KILN_ERROR_INVALID_ARGUMENT,
                   "an index of a Gather or Scatter op is out of range: "
                   "ONNX requires -n <= index < n for an axis of extent n");
+    if (trap == KILN_TRAP_DEVICE)
+      return fail(KILN_ERROR_DEVICE, "%s", kiln_target_error());
     if (trap)
       return fail(KILN_ERROR_INTERNAL, "a check of the model failed (%d)",
                   (int)trap);
@@ -415,9 +421,23 @@ KILN_EXPORT kiln_status kiln_model_run(const kiln_tensor *in, int32_t n_in,
   }
   kiln_run_memory_begin(&memory);
   begin_run();
+  /* Inputs go where the compiled code can read them (a failed run's
+   * copies are released with its other buffers). */
+  for (int32_t i = 0; i < n_in; ++i) {
+    int64_t *desc = args[i + 1];
+    int32_t rank = inputs[i].info.rank;
+    size_t bytes = kiln_dtype_size(inputs[i].info.dtype);
+    for (int32_t k = 0; k < rank; ++k)
+      bytes *= (size_t)in[i].shape[k];
+    desc[0] = desc[1] =
+        (int64_t)(intptr_t)kiln_target_stage_input(in[i].data, bytes);
+  }
   kiln_model_entry(args);
   --runs_in_flight;
   kiln_run_memory_end(0);
+  for (int32_t i = 0; i < n_in; ++i)
+    kiln_target_release_input((void *)(intptr_t)((int64_t *)args[i + 1])[1],
+                              in[i].data);
 
   /* Copy each result out and release it; a buffer returned twice is freed
    * once. An output the runtime allocates takes the result's own buffer

@@ -38,6 +38,28 @@ if shutil.which("node") and os.path.isdir(
 ):
     config.available_features.add("onnxruntime")
 
+# The CUDA toolkit (ptxas, libdevice) compiles and checks kernels of the
+# cuda target; the driver and a GPU run them.
+cuda_root = os.environ.get("CUDA_PATH", "/usr/local/cuda")
+ptxas = os.path.join(cuda_root, "bin", "ptxas")
+if os.access(ptxas, os.X_OK) and os.path.isdir(
+    os.path.join(cuda_root, "nvvm", "libdevice")
+):
+    config.available_features.add("cuda-toolkit")
+    config.substitutions.append(("%ptxas", ptxas))
+try:
+    import ctypes
+
+    ctypes.CDLL("libcuda.so.1")
+    config.available_features.add("cuda-driver")
+    if shutil.which("nvidia-smi"):
+        import subprocess
+
+        if subprocess.run(["nvidia-smi", "-L"], capture_output=True).returncode == 0:
+            config.available_features.add("cuda-device")
+except OSError:
+    pass
+
 # In CI every test runs: a missing feature is a broken setup, not a reason
 # to skip the tests that need it.
 if os.environ.get("CI", "").lower() in ("1", "true", "yes"):

@@ -7,6 +7,7 @@
 #include "Calibration.h"
 
 #include "kiln/Pipelines/Pipelines.h"
+#include "kiln/Support/PendingFile.h"
 #include "kiln/Target/Target.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -100,16 +101,8 @@ static LogicalResult writeText(StringRef path,
                                function_ref<void(raw_ostream &)> write,
                                Location loc) {
   std::string error;
-  std::unique_ptr<llvm::ToolOutputFile> out = openOutputFile(path, &error);
-  if (!out)
+  if (failed(writeTextFile(path, write, error)))
     return emitError(loc) << error;
-  write(out->os());
-  out->os().flush();
-  if (out->os().has_error()) {
-    out->os().clear_error();
-    return emitError(loc) << "cannot write '" << path << "'";
-  }
-  out->keep();
   return success();
 }
 
@@ -131,6 +124,12 @@ LogicalResult kiln::compileModel(MLIRContext &context,
            << ")";
   TargetOptions targetOptions;
   targetOptions.cpu = options.cpu;
+  targetOptions.gpuArch = options.gpuArch;
+  targetOptions.deviceAssembly = options.emit == EmitKind::PTX;
+  if (!options.gpuArch.empty() && options.target == "cpu")
+    return emitError(fileLoc) << "--gpu-arch is for --target=cuda";
+  if (options.emit == EmitKind::PTX && options.target == "cpu")
+    return emitError(fileLoc) << "--emit=ptx is for --target=cuda";
   targetOptions.optLevel = options.optLevel;
   targetOptions.disabledPasses.assign(options.disabledPasses.begin(),
                                       options.disabledPasses.end());
@@ -177,6 +176,15 @@ LogicalResult kiln::compileModel(MLIRContext &context,
            << "--bind-kv-cache does not combine with --quantize=int8, whose "
               "calibration runs the graph's own inputs; use int8-dynamic, "
               "int8-weight or int4-weight";
+  if (options.bindKVCache && options.target != "cpu")
+    return emitError(fileLoc)
+           << "--bind-kv-cache is not available for --target=" << options.target
+           << " yet; its caches stay the graph's inputs "
+           << "and outputs";
+  if (options.quantize != "none" && options.target != "cpu")
+    return emitError(fileLoc)
+           << "--quantize is not available for --target=" << options.target
+           << " yet (its kernels are fp32)";
   CPUPipelineOptions pipeline;
   pipeline.optLevel = options.optLevel;
   pipeline.bindKVCache = options.bindKVCache;
@@ -186,6 +194,8 @@ LogicalResult kiln::compileModel(MLIRContext &context,
   pipeline.int8WeightRange = target->int8WeightRange(targetOptions);
   pipeline.int8Convolutions = target->int8Convolutions(targetOptions);
   pipeline.disabledPasses = options.disabledPasses;
+  if (!target->fuseAttention(targetOptions))
+    pipeline.disabledPasses.push_back("kiln-fuse-attention");
   std::unique_ptr<GraphReport> report;
   if (!options.reportPath.empty()) {
     report = std::make_unique<GraphReport>();
@@ -320,10 +330,10 @@ LogicalResult kiln::compileModel(MLIRContext &context,
   progress.done(("code generation (" + target->getName() + ")").str());
 
   ArtifactOptions artifact;
-  artifact.kind = options.emit == EmitKind::LLVM ? ArtifactKind::LLVMIR
-                  : options.emit == EmitKind::Object
-                      ? ArtifactKind::Object
-                      : ArtifactKind::SharedLibrary;
+  artifact.kind = options.emit == EmitKind::LLVM     ? ArtifactKind::LLVMIR
+                  : options.emit == EmitKind::Object ? ArtifactKind::Object
+                  : options.emit == EmitKind::PTX ? ArtifactKind::DeviceAssembly
+                                                  : ArtifactKind::SharedLibrary;
   artifact.outputPath = options.outputPath;
   artifact.modelName = llvm::sys::path::filename(options.inputPath).str();
   artifact.progress = [&](StringRef stage) { progress.done(stage); };

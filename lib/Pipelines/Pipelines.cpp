@@ -109,20 +109,7 @@ void kiln::buildKilnToLinalgPipeline(OpPassManager &pm,
   }
 }
 
-void kiln::buildLinalgToLLVMPipeline(OpPassManager &pm,
-                                     const CPUPipelineOptions &options) {
-  bool microkernels = options.optLevel > 0;
-  if (microkernels) {
-    // Kernels are chosen first: a pad that the depthwise kernel adds itself
-    // is not fused into its producer.
-    addFuncPass(pm, options, createKilnCPUFuseRequantization());
-    addFuncPass(pm, options,
-                createKilnCPUSelectKernels({options.isa.getValue()}));
-    pm.addNestedPass<func::FuncOp>(createKilnCPUFusePadding());
-    pm.addNestedPass<func::FuncOp>(createKilnCPUCollapseElementwise());
-    pm.addNestedPass<func::FuncOp>(createKilnCPUApproximateMath());
-    pm.addNestedPass<func::FuncOp>(createKilnCPUReassociateReductions());
-  }
+void kiln::buildBufferizationPipeline(OpPassManager &pm) {
   bufferization::OneShotBufferizePassOptions bufferize;
   bufferize.bufferizeFunctionBoundaries = true;
   // The attention kernel's key loop carries tile-sized tensors that are
@@ -144,6 +131,40 @@ void kiln::buildLinalgToLLVMPipeline(OpPassManager &pm,
   // The clones that give the caller its own copy of a returned constant or
   // argument become alloc + copy.
   pm.addPass(createConvertBufferizationToMemRefPass());
+}
+
+void kiln::buildHostLoweringPipeline(OpPassManager &pm) {
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  // Memrefs go to LLVM before the loops become a CFG: the alloca scopes that
+  // wrap OpenMP loop bodies must still be single blocks when lowered.
+  // Buffers come from the runtime's allocator (runtime/buffers.c),
+  // which keeps large freed blocks for the next inference.
+  FinalizeMemRefToLLVMConversionPassOptions memrefToLLVM;
+  memrefToLLVM.useGenericFunctions = true;
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass(memrefToLLVM));
+  pm.addPass(createSCFToControlFlowPass());
+  // LLVM intrinsics where LLVM has them (exp, sqrt, rsqrt...), libm calls
+  // for the rest (erf).
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createConvertMathToLibmPass());
+}
+
+void kiln::buildLinalgToLLVMPipeline(OpPassManager &pm,
+                                     const CPUPipelineOptions &options) {
+  bool microkernels = options.optLevel > 0;
+  if (microkernels) {
+    // Kernels are chosen first: a pad that the depthwise kernel adds itself
+    // is not fused into its producer.
+    addFuncPass(pm, options, createKilnCPUFuseRequantization());
+    addFuncPass(pm, options,
+                createKilnCPUSelectKernels({options.isa.getValue()}));
+    pm.addNestedPass<func::FuncOp>(createKilnCPUFusePadding());
+    pm.addNestedPass<func::FuncOp>(createKilnCPUCollapseElementwise());
+    pm.addNestedPass<func::FuncOp>(createKilnCPUApproximateMath());
+    pm.addNestedPass<func::FuncOp>(createKilnCPUReassociateReductions());
+  }
+  buildBufferizationPipeline(pm);
   if (microkernels) {
     pm.addPass(createKilnCPULowerUKernels());
     pm.addNestedPass<func::FuncOp>(createKilnCPUParallelCopies());
@@ -169,20 +190,7 @@ void kiln::buildLinalgToLLVMPipeline(OpPassManager &pm,
     if (microkernels)
       addFuncPass(pm, options, createKilnCPUSerializeSmallParallel());
   }
-  pm.addPass(memref::createExpandStridedMetadataPass());
-  pm.addPass(createLowerAffinePass());
-  // Memrefs go to LLVM before the loops become a CFG: the alloca scopes that
-  // wrap OpenMP loop bodies must still be single blocks when lowered.
-  // Buffers come from the runtime's allocator (runtime/cpu/buffers.c),
-  // which keeps large freed blocks for the next inference.
-  FinalizeMemRefToLLVMConversionPassOptions memrefToLLVM;
-  memrefToLLVM.useGenericFunctions = true;
-  pm.addPass(createFinalizeMemRefToLLVMConversionPass(memrefToLLVM));
-  pm.addPass(createSCFToControlFlowPass());
-  // LLVM intrinsics where LLVM has them (exp, sqrt, rsqrt...), libm calls
-  // for the rest (erf).
-  pm.addPass(createConvertMathToLLVMPass());
-  pm.addPass(createConvertMathToLibmPass());
+  buildHostLoweringPipeline(pm);
   // bfloat16 arithmetic and casts as f32 bit manipulation: x86 has no
   // bfloat16 conversion helpers in libgcc to link against. From -O1 on,
   // float min/max stay LLVM intrinsics (vectorizable reductions).

@@ -60,7 +60,7 @@ typedef enum kiln_isa {
   KILN_ISA_GENERIC = 2,
 } kiln_isa;
 
-/* Memory from the runtime's buffer cache (runtime/cpu/buffers.c), 64-byte
+/* Memory from the runtime's buffer cache (runtime/buffers.c), 64-byte
  * aligned; large blocks are kept for reuse when freed. */
 void *kiln_buffer_alloc(size_t bytes);
 void kiln_buffer_free(void *ptr);
@@ -87,6 +87,7 @@ void kiln_run_memory_end(int release);
 enum {
   KILN_TRAP_CACHE_OVERFLOW = 1, /* kiln.cache_update past the buffer's end */
   KILN_TRAP_INDEX_OUT_OF_RANGE = 2, /* a gather/scatter index outside */
+  KILN_TRAP_DEVICE = 3, /* the GPU failed (kiln_target_error says how) */
 };
 void kiln_model_trap(int32_t reason);
 

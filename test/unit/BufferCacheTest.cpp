@@ -1,6 +1,6 @@
 //===- BufferCacheTest.cpp - the runtime's allocator of model buffers -----===//
 //
-// runtime/cpu/buffers.c keeps freed blocks of 64 KiB and more for the next
+// runtime/buffers.c keeps freed blocks of 64 KiB and more for the next
 // request they fit (at most twice its size); smaller ones go back to malloc.
 //
 //===----------------------------------------------------------------------===//

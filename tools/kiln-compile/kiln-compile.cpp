@@ -42,12 +42,22 @@ int main(int argc, char **argv) {
           clEnumValN(kiln::EmitKind::LLVM, "llvm", "optimized LLVM IR"),
           clEnumValN(kiln::EmitKind::Object, "obj", "an object file"),
           clEnumValN(kiln::EmitKind::SharedLibrary, "so",
-                     "a shared library and its C header (default)")),
+                     "a shared library and its C header (default)"),
+          clEnumValN(kiln::EmitKind::PTX, "ptx",
+                     "the kernels' PTX (--target=cuda)")),
       cl::cat(category));
   cl::opt<unsigned> optLevel("O", cl::desc("Optimization level (0-3)"),
                              cl::Prefix, cl::init(2), cl::cat(category));
-  cl::opt<std::string> target("target", cl::desc("Target: cpu (the default)"),
-                              cl::init("cpu"), cl::cat(category));
+  cl::opt<std::string> target(
+      "target",
+      cl::desc("Target: cpu (the default) or cuda (NVIDIA GPUs; the host "
+               "code is built for x86-64-v2 unless --cpu names a CPU)"),
+      cl::init("cpu"), cl::cat(category));
+  cl::opt<std::string> gpuArch(
+      "gpu-arch",
+      cl::desc("--target=cuda: the GPU architecture, sm_80, sm_86, sm_89 or "
+               "sm_90 (the default)"),
+      cl::value_desc("sm_XX"), cl::cat(category));
   cl::opt<std::string> cpu(
       "cpu",
       cl::desc("CPU to generate code for (default: this host), e.g. "
@@ -131,6 +141,7 @@ int main(int argc, char **argv) {
   options.optLevel = optLevel;
   options.target = target;
   options.cpu = cpu;
+  options.gpuArch = gpuArch;
   options.verbose = verbose;
   options.reportPath = report;
   options.quantize = quantize;

@@ -16,7 +16,7 @@
 namespace kiln {
 
 /// What kiln-compile writes.
-enum class EmitKind { Kiln, Linalg, LLVM, Object, SharedLibrary };
+enum class EmitKind { Kiln, Linalg, LLVM, Object, SharedLibrary, PTX };
 
 struct CompileOptions {
   std::string inputPath;
@@ -28,6 +28,8 @@ struct CompileOptions {
   std::string target = "cpu";
   /// Target CPU for code generation; empty means the host.
   std::string cpu;
+  /// --gpu-arch: sm_XX for GPU targets (empty: the target's default).
+  std::string gpuArch;
   /// Print each stage and its time on stderr (also when a compile runs long).
   bool verbose = false;
   ONNXImportOptions import;

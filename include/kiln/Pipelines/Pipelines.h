@@ -85,6 +85,17 @@ void buildKilnQuantization(mlir::OpPassManager &pm,
 void buildKilnToLinalgPipeline(mlir::OpPassManager &pm,
                                const CPUPipelineOptions &options);
 
+/// Bufferizes linalg on tensors for every target: one-shot bufferization
+/// with identity layouts at the function boundary, tile loops as
+/// scf.parallel, ownership-based deallocation with results owned by the
+/// caller, and clones as alloc + copy.
+void buildBufferizationPipeline(mlir::OpPassManager &pm);
+
+/// Lowers a host module's memrefs (through the runtime's allocator), loops
+/// and math to the LLVM dialect, for every target's host code; arith, func
+/// and the rest follow in each target's pipeline.
+void buildHostLoweringPipeline(mlir::OpPassManager &pm);
+
 /// linalg on tensors -> LLVM dialect with the model entry point. From -O1 on,
 /// the CPU strategy picks microkernels for contractions
 /// (kiln-cpu-select-kernels) and calls replace them after bufferization

@@ -50,7 +50,8 @@ typedef enum kiln_status {
   KILN_ERROR_BUFFER_TOO_SMALL =
       4, /* an output buffer below the result's size */
   KILN_ERROR_OUT_OF_MEMORY = 5,
-  KILN_ERROR_INTERNAL = 6 /* the compiled model is inconsistent */
+  KILN_ERROR_INTERNAL = 6, /* the compiled model is inconsistent */
+  KILN_ERROR_DEVICE = 7    /* no GPU or driver, or the GPU failed */
 } kiln_status;
 
 /* An input or output of the model as compiled. */

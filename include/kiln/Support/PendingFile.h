@@ -6,6 +6,7 @@
 #include "mlir/Support/LLVM.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Process.h"
+#include "llvm/Support/raw_ostream.h"
 
 #include <string>
 
@@ -41,6 +42,13 @@ private:
   std::string path, temp;
   bool committed = false;
 };
+
+/// Writes a text file through `write` ("-" is stdout); a file that cannot
+/// be written completely is removed. Fails with `error` set.
+mlir::LogicalResult
+writeTextFile(llvm::StringRef path,
+              llvm::function_ref<void(llvm::raw_ostream &)> write,
+              std::string &error);
 
 } // namespace kiln
 

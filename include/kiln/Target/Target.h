@@ -29,10 +29,16 @@ struct TargetOptions {
   std::string cpu;
   /// --disable-pass: passes of the codegen pipeline to leave out.
   std::vector<std::string> disabledPasses;
+  /// --gpu-arch: the GPU architecture (sm_XX) of GPU targets; empty means
+  /// the target's default.
+  std::string gpuArch;
+  /// --emit=ptx: GPU targets keep their kernels as assembly text.
+  bool deviceAssembly = false;
 };
 
 /// What a target writes for a compiled module.
-enum class ArtifactKind { LLVMIR, Object, SharedLibrary };
+/// DeviceAssembly is a GPU target's kernel assembly (PTX).
+enum class ArtifactKind { LLVMIR, Object, SharedLibrary, DeviceAssembly };
 
 struct ArtifactOptions {
   ArtifactKind kind = ArtifactKind::SharedLibrary;
@@ -67,6 +73,12 @@ public:
   /// Whether int8 convolutions beat float ones on the target's kernels, so
   /// that `--quantize` quantizes them too.
   virtual bool int8Convolutions(const TargetOptions &options) const {
+    return true;
+  }
+  /// Whether attention is better left as its matmuls and softmax than
+  /// fused into kiln.attention, whose lowering (tile loops with buffers of
+  /// their own) suits CPU threads, not GPU kernels.
+  virtual bool fuseAttention(const TargetOptions &options) const {
     return true;
   }
   /// Writes the artifact for a module that ran the codegen pipeline.

@@ -47,8 +47,13 @@ createTargetMachine(const kiln::CPUTargetOptions &options, std::string &error) {
       : options.optLevel == 1 ? llvm::CodeGenOptLevel::Less
       : options.optLevel == 2 ? llvm::CodeGenOptLevel::Default
                               : llvm::CodeGenOptLevel::Aggressive;
+  // Constructors (the CUDA target's kernel loading) go to .init_array: the
+  // library is linked without the C runtime's start files that would run
+  // a .ctors section.
+  llvm::TargetOptions targetOptions;
+  targetOptions.UseInitArray = true;
   std::unique_ptr<llvm::TargetMachine> machine(
-      target->createTargetMachine(triple, cpu, features, llvm::TargetOptions(),
+      target->createTargetMachine(triple, cpu, features, targetOptions,
                                   llvm::Reloc::PIC_, std::nullopt, level));
   if (!machine)
     error = "cannot create a target machine for CPU '" + cpu + "'";
@@ -225,12 +230,12 @@ std::string kiln::generateModelHeader(ModuleOp module, StringRef modelName) {
 // The CPU target
 //===----------------------------------------------------------------------===//
 
-/// The runtime library next to the compiler: <bin>/../lib/libkiln_runtime.a.
-static std::string findRuntimeLibrary() {
+/// A runtime library next to the compiler: <bin>/../lib/NAME.
+static std::string findRuntimeLibrary(StringRef name) {
   std::string exe = llvm::sys::fs::getMainExecutable(nullptr, nullptr);
   SmallString<256> path(exe);
   llvm::sys::path::remove_filename(path);
-  llvm::sys::path::append(path, "..", "lib", "libkiln_runtime.a");
+  llvm::sys::path::append(path, "..", "lib", name);
   return std::string(path);
 }
 
@@ -308,12 +313,19 @@ private:
 LogicalResult CPUTarget::emit(ModuleOp module,
                               const kiln::TargetOptions &options,
                               const kiln::ArtifactOptions &artifact) const {
+  return kiln::emitHostArtifact(module, cpuOptions(options), artifact,
+                                "libkiln_runtime.a");
+}
+
+LogicalResult kiln::emitHostArtifact(ModuleOp module,
+                                     const CPUTargetOptions &target,
+                                     const ArtifactOptions &artifact,
+                                     StringRef runtimeName) {
   Location loc = module.getLoc();
   auto progress = [&](StringRef stage) {
     if (artifact.progress)
       artifact.progress(stage);
   };
-  kiln::CPUTargetOptions target = cpuOptions(options);
   llvm::LLVMContext llvmContext;
   FailureOr<kiln::LLVMModel> llvmModel =
       kiln::translateAndOptimize(module, llvmContext, target);
@@ -322,17 +334,11 @@ LogicalResult CPUTarget::emit(ModuleOp module,
   progress("LLVM IR optimized");
   if (artifact.kind == kiln::ArtifactKind::LLVMIR) {
     std::string error;
-    std::unique_ptr<llvm::ToolOutputFile> out =
-        openOutputFile(artifact.outputPath, &error);
-    if (!out)
+    if (failed(kiln::writeTextFile(
+            artifact.outputPath,
+            [&](raw_ostream &os) { llvmModel->code->print(os, nullptr); },
+            error)))
       return emitError(loc) << error;
-    llvmModel->code->print(out->os(), nullptr);
-    out->os().flush();
-    if (out->os().has_error()) {
-      out->os().clear_error();
-      return emitError(loc) << "cannot write '" << artifact.outputPath << "'";
-    }
-    out->keep();
     return success();
   }
 
@@ -372,7 +378,7 @@ LogicalResult CPUTarget::emit(ModuleOp module,
     return failure();
   progress("object code emitted");
 
-  std::string runtime = findRuntimeLibrary();
+  std::string runtime = findRuntimeLibrary(runtimeName);
   if (!llvm::sys::fs::exists(runtime))
     return emitError(loc) << "cannot find the Kiln runtime library at '"
                           << runtime << "'";

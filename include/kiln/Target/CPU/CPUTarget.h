@@ -12,6 +12,8 @@
 #ifndef KILN_TARGET_CPU_CPUTARGET_H
 #define KILN_TARGET_CPU_CPUTARGET_H
 
+#include "kiln/Target/Target.h"
+
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
@@ -61,6 +63,15 @@ mlir::LogicalResult linkSharedLibrary(llvm::ArrayRef<std::string> objectPaths,
                                       llvm::StringRef outputPath,
                                       llvm::StringRef runtimeLibrary,
                                       std::string &error);
+
+/// Writes the artifact of an LLVM-dialect module for an x86-64 host:
+/// LLVM IR, an object, or a shared library linked with the runtime library
+/// `runtimeName` (found in the lib directory next to the compiler) plus its
+/// C header. No partial file is left on failure.
+mlir::LogicalResult emitHostArtifact(mlir::ModuleOp module,
+                                     const CPUTargetOptions &options,
+                                     const ArtifactOptions &artifact,
+                                     llvm::StringRef runtimeName);
 
 /// Registers the CPU target ("cpu") with the target registry.
 void registerCPUTarget();

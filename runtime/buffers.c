@@ -1,5 +1,9 @@
 /*===- buffers.c - the allocator of compiled models' buffers --------------===*
  *
+ * Shared by the targets: the blocks themselves come from the target's part
+ * of the runtime (kiln_target.h), host memory from malloc on the CPU,
+ * managed memory that both the GPU and the host address on CUDA.
+ *
  * Compiled code allocates every intermediate tensor with memref.alloc and
  * frees it with memref.dealloc; the pipeline lowers them to the three
  * functions below (MLIR's "generic" allocation functions). Plain malloc
@@ -11,20 +15,20 @@
  * blocks are rounded up to a size class (at most 12.5 %), so that a buffer
  * that grows slowly between runs still fits its old block. The cache
  * holds at most 256 blocks and 1 GiB (the oldest block leaves first); every
- * block is an ordinary malloc block, 64-byte aligned. The kernels' packing
+ * block is one of the target's blocks, 64-byte aligned. The kernels' packing
  * buffers and offset tables come from it too (kiln_buffer_alloc): served by
  * plain malloc, their large blocks would be mapped afresh on every call.
  *
  *===----------------------------------------------------------------------===*/
 
-#include <malloc.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "kiln_ukernels.h"
+#include "cpu/kiln_ukernels.h"
+#include "kiln_target.h"
 
 enum { CACHE_SLOTS = 256, CACHED_MIN = 64 << 10, ALIGNMENT = 64 };
 static const size_t cache_limit = (size_t)1 << 30;
@@ -134,7 +138,7 @@ static void *allocate(size_t alignment, size_t bytes) {
     size_t wanted = bytes >= CACHED_MIN ? size_class(bytes) : bytes;
     size_t rounded = (wanted + alignment - 1) / alignment * alignment;
     result = rounded >= bytes
-                 ? aligned_alloc(alignment, rounded ? rounded : alignment)
+                 ? kiln_block_alloc(alignment, rounded ? rounded : alignment)
                  : NULL;
   }
   if (!result && run_memory && !(omp_in_parallel && omp_in_parallel())) {
@@ -172,7 +176,7 @@ void kiln_buffer_free(void *ptr) {
   if (!ptr)
     return;
   untrack(ptr);
-  size_t bytes = malloc_usable_size(ptr);
+  size_t bytes = kiln_block_size(ptr);
   void *evicted = ptr;
   if (bytes >= CACHED_MIN && bytes <= cache_limit &&
       ((uintptr_t)ptr % ALIGNMENT) == 0) {
@@ -194,12 +198,12 @@ void kiln_buffer_free(void *ptr) {
     cached_bytes += bytes;
     for (int i = 0; i < CACHE_SLOTS && cached_bytes > cache_limit; ++i)
       if (cache[i].ptr && i != slot) {
-        free(cache[i].ptr);
+        kiln_block_free(cache[i].ptr);
         cached_bytes -= cache[i].bytes;
         cache[i].ptr = NULL;
         cache[i].bytes = 0;
       }
     pthread_mutex_unlock(&cache_lock);
   }
-  free(evicted);
+  kiln_block_free(evicted);
 }
