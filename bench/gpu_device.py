@@ -28,6 +28,10 @@ import time
 
 import numpy as np
 
+# (m, n, k) of the GEMM correctness sweep.
+SWEEP = [(1, 1, 1), (3, 5, 7), (16, 16, 8), (129, 130, 17), (127, 1000, 9),
+         (256, 64, 1000), (1, 4096, 512), (300, 17, 128)]
+
 DTYPES = {1: np.float32, 2: np.uint8, 3: np.int8, 5: np.int16, 6: np.int32,
           7: np.int64, 9: np.bool_, 10: np.float16, 11: np.float64}
 
@@ -61,6 +65,25 @@ class KilnModel:
     def _info(pointer):
         info = pointer.contents
         return (info.name.decode(), info.dtype, info.rank)
+
+    def run_device(self, feeds, outputs):
+        """kiln_model_run_device on torch CUDA tensors: feeds and outputs map
+        names to contiguous tensors (outputs of the right shape)."""
+        keep = []
+
+        def tensor(t, dtype, rank):
+            shape = (ctypes.c_int64 * max(rank, 1))(*t.shape)
+            keep.append(shape)
+            return Tensor(t.data_ptr(), dtype, rank, shape, t.numel() * t.element_size())
+
+        ins = (Tensor * len(self.inputs))(*[tensor(feeds[name], dtype, rank)
+                                            for name, dtype, rank in self.inputs])
+        outs = (Tensor * len(self.outputs))(*[tensor(outputs[name], dtype, rank)
+                                              for name, dtype, rank in self.outputs])
+        status = self.lib.kiln_model_run_device(ins, len(self.inputs), outs,
+                                                len(self.outputs))
+        if status != 0:
+            raise RuntimeError(self.lib.kiln_model_last_error().decode())
 
     def run(self, feeds):
         """feeds: name -> array. Returns name -> array."""
@@ -139,6 +162,24 @@ def torch_timings(name, feeds, runs, warmup, repo):
     return result
 
 
+def device_timing(model, feeds, outputs, runs, warmup):
+    """Latency with inputs and outputs in GPU memory (kiln_model_run_device),
+    and whether that path gives the same outputs."""
+    try:
+        import torch
+        ins = {name: torch.from_numpy(np.ascontiguousarray(a)).cuda()
+               for name, a in feeds.items()}
+        outs = {name: torch.empty(v.shape, dtype=torch.from_numpy(v).dtype, device="cuda")
+                for name, v in outputs.items()}
+        model.run_device(ins, outs)
+        same = all(np.array_equal(outs[name].cpu().numpy(), v) for name, v in outputs.items())
+        ms = median_ms(lambda: model.run_device(ins, outs), runs, warmup,
+                       torch.cuda.synchronize)
+        return {"kiln_device_ms": ms, "device_entry_same": same}
+    except Exception as error:
+        return {"device_entry_error": f"{type(error).__name__}: {error}"}
+
+
 def check_model(directory, entry, runs, warmup, repo, sink):
     name = entry["name"]
     record = {"model": name}
@@ -164,10 +205,11 @@ def check_model(directory, entry, runs, warmup, repo, sink):
             bound = entry["atol"] + entry["rtol"] * np.abs(expected.astype(np.float64))
             ok = ok and bool(np.all(diff <= bound)) and not np.isnan(value).any()
             worst = max(worst, float(np.max(diff / bound)) if diff.size else 0.0)
-        record["match"] = ok
         record["worst_error_over_tolerance"] = worst
         record["rtol"], record["atol"] = entry["rtol"], entry["atol"]
         record["kiln_ms"] = median_ms(lambda: model.run(feeds), runs, warmup)
+        record.update(device_timing(model, feeds, outputs, runs, warmup))
+        record["match"] = ok and record.get("device_entry_same", False)
         if entry.get("torch", True):
             record.update(torch_timings(name, feeds, runs, warmup, repo))
     except Exception as error:
@@ -186,6 +228,19 @@ def check_gemm(directory, size, runs, warmup, sink):
         a = rng.standard_normal((size, size), dtype=np.float32)
         b = rng.standard_normal((size, size), dtype=np.float32)
         names = [n for n, _, _ in model.inputs]
+        # Edges first: sizes that are not multiples of the kernels' tiles.
+        worst = 0.0
+        for m, n, k in SWEEP:
+            x = rng.standard_normal((m, k), dtype=np.float32)
+            y = rng.standard_normal((k, n), dtype=np.float32)
+            got = next(iter(model.run({names[0]: x, names[1]: y}).values()))
+            want = x.astype(np.float64) @ y.astype(np.float64)
+            error = float(np.abs(got - want).max() / max(np.abs(want).max(), 1e-30))
+            worst = max(worst, error)
+            if got.shape != want.shape or not error < 1e-4:
+                raise RuntimeError(f"{m}x{n}x{k}: relative error {error}")
+        record["sweep_shapes"] = len(SWEEP)
+        record["sweep_max_error_over_max"] = worst
         feeds = {names[0]: a, names[1]: b}
         out = next(iter(model.run(feeds).values()))
         ta, tb = torch.from_numpy(a).cuda(), torch.from_numpy(b).cuda()
@@ -202,6 +257,17 @@ def check_gemm(directory, size, runs, warmup, sink):
         record["torch_copy_in_out_ms"] = median_ms(
             lambda: (torch.from_numpy(a).cuda(), torch.from_numpy(b).cuda(),
                      (ta @ tb).cpu()), runs, warmup, torch.cuda.synchronize)
+        tc = torch.empty((size, size), device="cuda")
+        model.run_device({names[0]: ta, names[1]: tb}, {model.outputs[0][0]: tc})
+        record["device_entry_max_error_over_max"] = float(
+            np.abs(tc.cpu().numpy() - reference).max() / scale)
+        record["match"] = (record["match"] and
+                           record["device_entry_max_error_over_max"] < 1e-4)
+        record["kiln_device_ms"] = median_ms(
+            lambda: model.run_device({names[0]: ta, names[1]: tb},
+                                     {model.outputs[0][0]: tc}),
+            runs, warmup, torch.cuda.synchronize)
+        record["kiln_device_tflops"] = flops / record["kiln_device_ms"] / 1e9
         record["kiln_tflops"] = flops / record["kiln_ms"] / 1e9
         record["torch_tflops"] = flops / record["torch_matmul_ms"] / 1e9
     except Exception as error:

@@ -335,8 +335,46 @@ void memrefCopy(int64_t element_size, unranked_memref *src,
   }
 }
 
-KILN_EXPORT kiln_status kiln_model_run(const kiln_tensor *in, int32_t n_in,
-                                       kiln_tensor *out, int32_t n_out) {
+/* Copies a result into the caller's buffer `dst`: dense results with the
+ * target's copy (device memory on CUDA), strided ones element by element on
+ * the host, through a buffer of the target's when `dst` is the caller's
+ * device memory. */
+static int contiguous(int32_t rank, const int64_t *sizes,
+                      const int64_t *strides) {
+  for (int64_t k = rank - 1, stride = 1; k >= 0; --k) {
+    if (sizes[k] != 1 && strides[k] != stride)
+      return 0;
+    stride *= sizes[k];
+  }
+  return 1;
+}
+
+static kiln_status copy_result(char *dst, const char *src, int32_t rank,
+                               const int64_t *sizes, const int64_t *strides,
+                               size_t element, size_t bytes,
+                               int device_pointers) {
+  if (contiguous(rank, sizes, strides))
+    return kiln_target_copy(dst, src, bytes)
+               ? fail(KILN_ERROR_DEVICE, "%s", kiln_target_error())
+               : KILN_OK;
+  if (!device_pointers) {
+    copy_strided(dst, src, rank, sizes, strides, element);
+    return KILN_OK;
+  }
+  char *packed = kiln_buffer_alloc(bytes);
+  if (!packed)
+    return fail(KILN_ERROR_OUT_OF_MEMORY, "out of memory");
+  copy_strided(packed, src, rank, sizes, strides, element);
+  int failed = kiln_target_copy(dst, packed, bytes);
+  kiln_buffer_free(packed);
+  return failed ? fail(KILN_ERROR_DEVICE, "%s", kiln_target_error()) : KILN_OK;
+}
+
+/* kiln_model_run and kiln_model_run_device: with `device_pointers` the
+ * inputs are read in place and outputs are written with the target's
+ * copies. */
+static kiln_status run(const kiln_tensor *in, int32_t n_in, kiln_tensor *out,
+                       int32_t n_out, int device_pointers) {
   last_error[0] = '\0';
   if (!ready())
     return fail(KILN_ERROR_INTERNAL, "%s", signature_error);
@@ -430,12 +468,14 @@ KILN_EXPORT kiln_status kiln_model_run(const kiln_tensor *in, int32_t n_in,
     for (int32_t k = 0; k < rank; ++k)
       bytes *= (size_t)in[i].shape[k];
     desc[0] = desc[1] =
-        (int64_t)(intptr_t)kiln_target_stage_input(in[i].data, bytes);
+        (int64_t)(intptr_t)(device_pointers
+                                ? in[i].data
+                                : kiln_target_stage_input(in[i].data, bytes));
   }
   kiln_model_entry(args);
   --runs_in_flight;
   kiln_run_memory_end(0);
-  for (int32_t i = 0; i < n_in; ++i)
+  for (int32_t i = 0; i < n_in && !device_pointers; ++i)
     kiln_target_release_input((void *)(intptr_t)((int64_t *)args[i + 1])[1],
                               in[i].data);
 
@@ -487,8 +527,9 @@ KILN_EXPORT kiln_status kiln_model_run(const kiln_tensor *in, int32_t n_in,
                       outputs[i].info.name, bytes, out[i].size_bytes);
       }
       if (status == KILN_OK && bytes)
-        copy_strided(out[i].data, aligned + r[2] * (int64_t)element, rank,
-                     sizes, strides, element);
+        status =
+            copy_result(out[i].data, aligned + r[2] * (int64_t)element, rank,
+                        sizes, strides, element, bytes, device_pointers);
     }
     if (!seen)
       kiln_buffer_free(allocated);
@@ -497,4 +538,15 @@ KILN_EXPORT kiln_status kiln_model_run(const kiln_tensor *in, int32_t n_in,
   free(descriptors);
   free(args);
   return status;
+}
+
+KILN_EXPORT kiln_status kiln_model_run(const kiln_tensor *in, int32_t n_in,
+                                       kiln_tensor *out, int32_t n_out) {
+  return run(in, n_in, out, n_out, 0);
+}
+
+KILN_EXPORT kiln_status kiln_model_run_device(const kiln_tensor *in,
+                                              int32_t n_in, kiln_tensor *out,
+                                              int32_t n_out) {
+  return run(in, n_in, out, n_out, 1);
 }

@@ -30,6 +30,11 @@ void *kiln_target_stage_input(const void *data, size_t bytes);
 /* Ends the use of a staged input. */
 void kiln_target_release_input(void *staged, const void *data);
 
+/* Copies `bytes` between any two buffers the target addresses (the
+ * caller's host or device memory, the target's blocks); 0 on success, else
+ * kiln_target_error() says why. */
+int kiln_target_copy(void *dst, const void *src, size_t bytes);
+
 /* The reason of the last KILN_TRAP_DEVICE on this thread. */
 const char *kiln_target_error(void);
 

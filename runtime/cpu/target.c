@@ -10,6 +10,7 @@
 #include <malloc.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 void *kiln_block_alloc(size_t alignment, size_t bytes) {
   return aligned_alloc(alignment, bytes);
@@ -29,6 +30,11 @@ void *kiln_target_stage_input(const void *data, size_t bytes) {
 void kiln_target_release_input(void *staged, const void *data) {
   (void)staged;
   (void)data;
+}
+
+int kiln_target_copy(void *dst, const void *src, size_t bytes) {
+  memcpy(dst, src, bytes);
+  return 0;
 }
 
 const char *kiln_target_error(void) { return ""; }

@@ -194,6 +194,16 @@ void *kiln_target_stage_input(const void *data, size_t bytes) {
   return copy;
 }
 
+int kiln_target_copy(void *dst, const void *src, size_t bytes) {
+  CUresult result = cu.memcpy((CUdeviceptr)(uintptr_t)dst,
+                              (CUdeviceptr)(uintptr_t)src, bytes);
+  if (result == CUDA_SUCCESS)
+    return 0;
+  snprintf(last_error, sizeof last_error,
+           "the GPU failed in copying a result: %s", error_text(result));
+  return 1;
+}
+
 void kiln_target_release_input(void *staged, const void *data) {
   if (staged != data)
     kiln_buffer_free(staged);

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <string.h>
 
 enum { THREADS = 4, RUNS = 50 };
 static float image[3 * 64];
@@ -63,6 +64,13 @@ int main(void) {
   printf("allocated %d bytes %zu same %d\n", s, allocated.size_bytes,
          fabsf(p[4] - probs[4]) < 1e-6f);
   kiln_free(allocated.data);
+
+  /* The device-pointer entry: on the CPU, host memory, the same result. */
+  float again[9];
+  kiln_tensor device_out = {again, KILN_FLOAT32, 2, probs_shape, sizeof again};
+  s = kiln_model_run_device(&input, 1, &device_out, 1);
+  printf("device entry %d same %d\n", s,
+         memcmp(again, probs, sizeof again) == 0);
 
   /* A buffer too small for the result. */
   float small[2];
