@@ -3,6 +3,7 @@
 #include "kiln/Target/NVPTX/Passes.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/SymbolTable.h"
 
@@ -15,6 +16,9 @@ using namespace mlir;
 
 /// The name of the module that holds every kernel.
 static constexpr llvm::StringLiteral kKernelModule = "kiln_kernels";
+
+/// The alignment of kernels' workgroup (shared memory) buffers, in bytes.
+static constexpr int64_t kWorkgroupAlignment = 16;
 
 namespace {
 struct GatherKernels : kiln::impl::KilnGPUGatherKernelsBase<GatherKernels> {
@@ -49,8 +53,16 @@ struct GatherKernels : kiln::impl::KilnGPUGatherKernelsBase<GatherKernels> {
            llvm::make_early_inc_range(source.getBody()->getOperations())) {
         auto symbol = dyn_cast<SymbolOpInterface>(op);
         auto kernel = dyn_cast<gpu::GPUFuncOp>(op);
-        if (kernel && kernel.isKernel())
+        if (kernel && kernel.isKernel()) {
           kernel.setName(source.getName());
+          // Workgroup buffers are read 16 bytes at a time.
+          for (unsigned i = 0, e = kernel.getNumWorkgroupAttributions(); i < e;
+               ++i)
+            kernel.setWorkgroupAttributionAttr(
+                i, LLVM::LLVMDialect::getAlignAttrName(),
+                IntegerAttr::get(IntegerType::get(&getContext(), 64),
+                                 kWorkgroupAlignment));
+        }
         // A function several kernels call was cloned into each of their
         // modules; one copy stays.
         if (symbol && inTarget.lookup(symbol.getName())) {

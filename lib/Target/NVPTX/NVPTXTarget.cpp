@@ -55,6 +55,10 @@ void kiln::buildLinalgToNVPTXPipeline(OpPassManager &pm,
   // Buffers are the runtime's allocations, which the GPU and the host
   // both address; results go to the caller.
   buildBufferizationPipeline(pm);
+  if (options.optLevel > 0)
+    pm.addNestedPass<func::FuncOp>(createKilnGPUTileContractions());
+  if (options.optLevel > 0)
+    pm.addNestedPass<func::FuncOp>(createKilnGPUReduceRows());
   pm.addNestedPass<func::FuncOp>(createKilnLowerNestedLinalg());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
   // Integer powers become functions the kernels call (and carry along).
@@ -67,6 +71,7 @@ void kiln::buildLinalgToNVPTXPipeline(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createGpuKernelOutliningPass());
   pm.addPass(createKilnGPUGatherKernels());
+  pm.addNestedPass<func::FuncOp>(createKilnGPUAsyncLaunches());
   GpuNVVMAttachTargetOptions nvvm;
   nvvm.chip = options.gpuArch;
   // PTX 8.0 (CUDA 12.0) covers sm_80 to sm_90; LLVM's default, 6.0, has

@@ -4,12 +4,17 @@
 // The whole codegen stage of --target=cuda on a small model: one kernel
 // module compiled to PTX for the architecture (exp through libdevice), and
 // host code that allocates through the runtime, reads the weights through
-// their device copies and launches each kernel (the launch becomes driver
-// calls when translated to LLVM IR).
+// their device copies, launches each kernel on the thread's stream (the
+// launch becomes driver calls when translated to LLVM IR) and waits for
+// them before it returns.
 // CHECK-LABEL: llvm.func internal @main_graph(
 // CHECK: llvm.call @kiln_cuda_constant
 // CHECK: llvm.call @_mlir_memref_to_llvm_alloc
-// CHECK: gpu.launch_func  @kiln_kernels::@main_graph_kernel blocks
+// CHECK: %[[STREAM:.*]] = llvm.call @mgpuStreamCreate()
+// CHECK: gpu.launch_func <%[[STREAM]] : !llvm.ptr> @kiln_kernels::@main_graph_kernel blocks
+// CHECK: llvm.call @mgpuStreamSynchronize(%[[STREAM]])
+// CHECK-NEXT: llvm.call @mgpuStreamDestroy(%[[STREAM]])
+// CHECK-NEXT: llvm.return
 // CHECK: gpu.binary @kiln_kernels
 // CHECK-SAME: #nvvm.target<O = 3, chip = "sm_80", features = "+ptx80">
 // CHECK-SAME: .target sm_80
