@@ -8,8 +8,6 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
-#include "onnx/onnx_pb.h"
-
 #include <cmath>
 #include <cstring>
 #include <optional>
@@ -358,72 +356,222 @@ llvm::Expected<HostTensor> kiln::readTensorProto(StringRef path) {
   return parseTensorProto((*buffer)->getBuffer(), path);
 }
 
+namespace {
+/// A reader of protobuf's wire format over a byte range: the fields of a
+/// TensorProto, without the protobuf library (kiln-run stays free of it).
+class WireReader {
+public:
+  explicit WireReader(StringRef bytes)
+      : p(reinterpret_cast<const uint8_t *>(bytes.data())),
+        end(p + bytes.size()) {}
+  bool done() const { return p == end; }
+
+  bool varint(uint64_t &value) {
+    value = 0;
+    for (unsigned shift = 0; shift < 64; shift += 7) {
+      if (p == end)
+        return false;
+      uint8_t byte = *p++;
+      value |= static_cast<uint64_t>(byte & 0x7f) << shift;
+      if (!(byte & 0x80))
+        return true;
+    }
+    return false;
+  }
+  bool fixed(void *out, size_t width) {
+    if (static_cast<size_t>(end - p) < width)
+      return false;
+    std::memcpy(out, p, width);
+    p += width;
+    return true;
+  }
+  bool bytes(StringRef &out) {
+    uint64_t length;
+    if (!varint(length) || length > static_cast<uint64_t>(end - p))
+      return false;
+    out = StringRef(reinterpret_cast<const char *>(p), length);
+    p += length;
+    return true;
+  }
+  /// Skips a field of wire type `type` (groups are not supported).
+  bool skip(unsigned type) {
+    uint64_t ignored;
+    StringRef unused;
+    uint8_t scratch[8];
+    switch (type) {
+    case 0:
+      return varint(ignored);
+    case 1:
+      return fixed(scratch, 8);
+    case 2:
+      return bytes(unused);
+    case 5:
+      return fixed(scratch, 4);
+    default:
+      return false;
+    }
+  }
+
+private:
+  const uint8_t *p, *end;
+};
+
+/// ONNX's name of TensorProto data type `code`, for messages.
+std::string onnxTypeName(int64_t code) {
+  static const char *const names[] = {
+      "UNDEFINED",      "FLOAT",      "UINT8",
+      "INT8",           "UINT16",     "INT16",
+      "INT32",          "INT64",      "STRING",
+      "BOOL",           "FLOAT16",    "DOUBLE",
+      "UINT32",         "UINT64",     "COMPLEX64",
+      "COMPLEX128",     "BFLOAT16",   "FLOAT8E4M3FN",
+      "FLOAT8E4M3FNUZ", "FLOAT8E5M2", "FLOAT8E5M2FNUZ",
+      "UINT4",          "INT4"};
+  if (code >= 0 && code < static_cast<int64_t>(std::size(names)))
+    return names[code];
+  return "type " + std::to_string(code);
+}
+} // namespace
+
 llvm::Expected<HostTensor> kiln::parseTensorProto(StringRef bytes,
                                                   StringRef path) {
-  onnx::TensorProto proto;
-  if (bytes.size() > static_cast<size_t>(INT32_MAX) ||
-      !proto.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
+  auto invalid = [&] {
     return makeError("'" + path + "' is not an ONNX TensorProto");
+  };
+  // TensorProto fields: 1 dims, 2 data_type, 4 float_data, 5 int32_data,
+  // 7 int64_data, 9 raw_data, 10 double_data, 11 uint64_data. Repeated
+  // numbers come packed or one per field; other fields are skipped.
+  std::vector<int64_t> dims;
+  int64_t code = 0;
+  std::optional<StringRef> raw;
+  std::vector<char> typed;
+  enum Number { Varint32, Varint64, Fixed32, Fixed64 };
+  auto appendNumber = [&](WireReader &in, Number kind) {
+    uint64_t v;
+    if (kind == Fixed32 || kind == Fixed64) {
+      size_t width = kind == Fixed32 ? 4 : 8;
+      char value[8];
+      if (!in.fixed(value, width))
+        return false;
+      typed.insert(typed.end(), value, value + width);
+      return true;
+    }
+    if (!in.varint(v))
+      return false;
+    // int32 values travel sign-extended to 64 bits; each element is stored
+    // at the tensor's width below.
+    int64_t value = static_cast<int64_t>(v);
+    const char *c = reinterpret_cast<const char *>(&value);
+    typed.insert(typed.end(), c, c + 8);
+    return true;
+  };
+  std::optional<Number> typedKind;
+  WireReader in(bytes);
+  while (!in.done()) {
+    uint64_t key;
+    if (!in.varint(key))
+      return invalid();
+    unsigned field = key >> 3, type = key & 7;
+    std::optional<Number> kind;
+    switch (field) {
+    case 4:
+      kind = Fixed32;
+      break;
+    case 10:
+      kind = Fixed64;
+      break;
+    case 5:
+      kind = Varint32;
+      break;
+    case 7:
+    case 11:
+      kind = Varint64;
+      break;
+    default:
+      break;
+    }
+    if (field == 1) {
+      auto readDim = [&](WireReader &r) {
+        uint64_t d;
+        if (!r.varint(d))
+          return false;
+        dims.push_back(static_cast<int64_t>(d));
+        return true;
+      };
+      if (type == 2) {
+        StringRef packed;
+        if (!in.bytes(packed))
+          return invalid();
+        WireReader inner(packed);
+        while (!inner.done())
+          if (!readDim(inner))
+            return invalid();
+      } else if (type != 0 || !readDim(in)) {
+        return invalid();
+      }
+    } else if (field == 2 && type == 0) {
+      uint64_t v;
+      if (!in.varint(v))
+        return invalid();
+      code = static_cast<int64_t>(v);
+    } else if (field == 9 && type == 2) {
+      StringRef data;
+      if (!in.bytes(data))
+        return invalid();
+      raw = data;
+    } else if (kind) {
+      if (typedKind && *typedKind != *kind)
+        return invalid();
+      typedKind = kind;
+      unsigned scalarType = *kind == Fixed32 ? 5 : *kind == Fixed64 ? 1 : 0;
+      if (type == 2) {
+        StringRef packed;
+        if (!in.bytes(packed))
+          return invalid();
+        WireReader inner(packed);
+        while (!inner.done())
+          if (!appendNumber(inner, *kind))
+            return invalid();
+      } else if (type != scalarType || !appendNumber(in, *kind)) {
+        return invalid();
+      }
+    } else if (!in.skip(type)) {
+      return invalid();
+    }
+  }
+
   HostTensor tensor;
-  // Only the codes kiln_dtype names become one (any other value in the enum
-  // would be undefined behaviour).
-  int32_t code = proto.data_type();
+  // Only the codes kiln_dtype names become one.
   bool known = false;
   for (kiln_dtype dtype :
        {KILN_FLOAT32, KILN_UINT8, KILN_INT8, KILN_UINT16, KILN_INT16,
         KILN_INT32, KILN_INT64, KILN_BOOL, KILN_FLOAT16, KILN_FLOAT64,
         KILN_UINT32, KILN_UINT64, KILN_BFLOAT16})
-    if (code == static_cast<int32_t>(dtype)) {
+    if (code == static_cast<int64_t>(dtype)) {
       tensor.dtype = dtype;
       known = true;
     }
   size_t width = known ? dtypeSize(tensor.dtype) : 0;
   if (width == 0)
-    return makeError(
-        "'" + path +
-        "' has an element type Kiln does not "
-        "support (" +
-        onnx::TensorProto::DataType_Name(
-            static_cast<onnx::TensorProto::DataType>(proto.data_type())) +
-        ")");
-  for (int64_t d : proto.dims())
-    tensor.shape.push_back(d);
+    return makeError("'" + path +
+                     "' has an element type Kiln does not support (" +
+                     onnxTypeName(code) + ")");
+  tensor.shape = dims;
   std::optional<size_t> size = byteSize(tensor.shape, width);
   if (!size)
     return makeError("'" + path + "' has shape " + shapeText(tensor.shape) +
                      ", negative or too large");
   size_t expected = *size;
   std::vector<char> &data = tensor.data;
-  if (proto.has_raw_data()) {
-    data.assign(proto.raw_data().begin(), proto.raw_data().end());
+  if (raw) {
+    data.assign(raw->begin(), raw->end());
+  } else if (typedKind == Varint32 || typedKind == Varint64) {
+    // Each varint was kept as 8 bytes: the element is its low `width`
+    // bytes (little-endian).
+    for (size_t i = 0; i + 8 <= typed.size(); i += 8)
+      data.insert(data.end(), typed.begin() + i, typed.begin() + i + width);
   } else {
-    auto append = [&](const void *p, size_t n) {
-      const char *c = static_cast<const char *>(p);
-      data.insert(data.end(), c, c + n);
-    };
-    switch (proto.data_type()) {
-    case onnx::TensorProto::FLOAT:
-      for (float v : proto.float_data())
-        append(&v, 4);
-      break;
-    case onnx::TensorProto::DOUBLE:
-      for (double v : proto.double_data())
-        append(&v, 8);
-      break;
-    case onnx::TensorProto::INT64:
-      for (int64_t v : proto.int64_data())
-        append(&v, 8);
-      break;
-    case onnx::TensorProto::UINT32:
-    case onnx::TensorProto::UINT64:
-      for (uint64_t v : proto.uint64_data())
-        append(&v, width);
-      break;
-    default:
-      for (int32_t v : proto.int32_data())
-        append(&v, width);
-      break;
-    }
+    data = std::move(typed);
   }
   if (data.size() != expected)
     return makeError("'" + path + "' holds " + llvm::Twine(data.size()) +
