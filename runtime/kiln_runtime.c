@@ -371,8 +371,11 @@ static kiln_status copy_result(char *dst, const char *src, int32_t rank,
 }
 
 /* kiln_model_run and kiln_model_run_device: with `device_pointers` the
- * inputs are read in place and outputs are written with the target's
- * copies. */
+ * caller's output buffers may be device memory, which the host cannot
+ * write, so strided results go through a buffer of the target's. Inputs are
+ * staged either way: the compiled host code may read them (an index check,
+ * a shape computed from a tensor), and staged copies are memory both sides
+ * address (on CUDA a device-to-device copy, next to nothing). */
 static kiln_status run(const kiln_tensor *in, int32_t n_in, kiln_tensor *out,
                        int32_t n_out, int device_pointers) {
   last_error[0] = '\0';
@@ -468,14 +471,12 @@ static kiln_status run(const kiln_tensor *in, int32_t n_in, kiln_tensor *out,
     for (int32_t k = 0; k < rank; ++k)
       bytes *= (size_t)in[i].shape[k];
     desc[0] = desc[1] =
-        (int64_t)(intptr_t)(device_pointers
-                                ? in[i].data
-                                : kiln_target_stage_input(in[i].data, bytes));
+        (int64_t)(intptr_t)kiln_target_stage_input(in[i].data, bytes);
   }
   kiln_model_entry(args);
   --runs_in_flight;
   kiln_run_memory_end(0);
-  for (int32_t i = 0; i < n_in && !device_pointers; ++i)
+  for (int32_t i = 0; i < n_in; ++i)
     kiln_target_release_input((void *)(intptr_t)((int64_t *)args[i + 1])[1],
                               in[i].data);
 

@@ -25,7 +25,8 @@ size_t kiln_block_size(void *block);
 const char *kiln_target_unavailable(void);
 
 /* The buffer the compiled code reads an input from: `data` itself where the
- * code can address the caller's memory, else a copy. */
+ * code (device and host parts) can address the caller's memory, else a
+ * copy; `data` may be host memory or, on a GPU target, device memory. */
 void *kiln_target_stage_input(const void *data, size_t bytes);
 /* Ends the use of a staged input. */
 void kiln_target_release_input(void *staged, const void *data);

@@ -96,12 +96,12 @@ kiln_status kiln_model_run(const kiln_tensor *inputs, int32_t num_inputs,
                            kiln_tensor *outputs, int32_t num_outputs);
 
 /* kiln_model_run for data that stays on the model's device: every input's
- * and output's `data` is memory the compiled code addresses directly. For
- * a model compiled with --target=cuda that is device (or managed) memory
- * of the primary context of the process's first GPU, where frameworks such
- * as PyTorch keep their tensors: inputs are read in place and results are
- * copied device to device; an output Kiln allocates is managed memory
- * (free it with kiln_free). For the CPU it is kiln_model_run. */
+ * and output's `data` may be memory of the model's device. For a model
+ * compiled with --target=cuda that is device (or managed) memory of the
+ * primary context of the process's first GPU, where frameworks such as
+ * PyTorch keep their tensors: inputs and results are copied device to
+ * device, never through the host; an output Kiln allocates is managed
+ * memory (free it with kiln_free). For the CPU it is kiln_model_run. */
 kiln_status kiln_model_run_device(const kiln_tensor *inputs,
                                   int32_t num_inputs, kiln_tensor *outputs,
                                   int32_t num_outputs);
