@@ -125,14 +125,35 @@ static void mapToLaunch(scf::ParallelOp loop) {
 
   b.setInsertionPointToStart(guard.thenBlock());
   IRMapping mapping;
-  Value rest = id;
+  // With static extents whose product fits 31 bits, the id splits in 32-bit
+  // arithmetic: the GPU divides 64-bit integers in software.
+  std::optional<int64_t> staticTotal = getConstantIntValue(total);
+  bool narrow = staticTotal && *staticTotal < (int64_t(1) << 31);
+  Type i32 = b.getI32Type();
+  auto split = [&](Value value, Value count, bool remainder) -> Value {
+    if (!narrow)
+      return remainder ? b.createOrFold<arith::RemUIOp>(loc, value, count)
+                       : b.createOrFold<arith::DivUIOp>(loc, value, count);
+    Value count32 = arith::ConstantIntOp::create(
+        b, loc, i32, *getConstantIntValue(count));
+    return remainder ? b.createOrFold<arith::RemUIOp>(loc, value, count32)
+                     : b.createOrFold<arith::DivUIOp>(loc, value, count32);
+  };
+  auto toIndex = [&](Value value) -> Value {
+    return narrow ? b.createOrFold<arith::IndexCastUIOp>(loc, b.getIndexType(),
+                                                         value)
+                  : value;
+  };
+  Value rest =
+      narrow ? b.createOrFold<arith::IndexCastUIOp>(loc, i32, id) : id;
   int64_t rank = counts.size();
   for (int64_t d = rank - 1; d >= 0; --d) {
     Value index = rest;
     if (d > 0) {
-      index = b.createOrFold<arith::RemUIOp>(loc, rest, counts[d]);
-      rest = b.createOrFold<arith::DivUIOp>(loc, rest, counts[d]);
+      index = split(rest, counts[d], /*remainder=*/true);
+      rest = split(rest, counts[d], /*remainder=*/false);
     }
+    index = toIndex(index);
     Value iv = b.createOrFold<arith::AddIOp>(
         loc, loop.getLowerBound()[d],
         b.createOrFold<arith::MulIOp>(loc, index, loop.getStep()[d]));

@@ -2,7 +2,7 @@
 //
 // Each f32 matrix product (linalg.matmul, batch_matmul, and any generic whose
 // body is out + a * b over projected maps) becomes one launch of a kernel
-// that stages 128 x 8 tiles of A and 8 x 128 tiles of B in shared memory and
+// that stages 128 x 16 tiles of A and 16 x 128 tiles of B in shared memory and
 // has each of its 256 threads accumulate an 8 x 8 block of C in registers.
 //
 //===----------------------------------------------------------------------===//
@@ -33,12 +33,12 @@ namespace {
 /// along k; thread (ty, tx) owns two runs of 4 rows (ty * 4, 64 + ty * 4)
 /// and two of 4 columns (tx * 4, 64 + tx * 4), read from shared memory 16
 /// bytes at a time.
-constexpr int64_t kTile = 128, kDepth = 8, kPerThread = 8;
+constexpr int64_t kTile = 128, kDepth = 16, kPerThread = 8;
 constexpr int64_t kLanes = kTile / kPerThread;        // 16
 constexpr int64_t kThreads = kLanes * kLanes;         // 256
-constexpr int64_t kLoads = kTile * kDepth / kThreads; // 4 per operand
+constexpr int64_t kLoads = kTile * kDepth / kThreads; // 8 per operand
 /// A's tile is stored transposed ([k][m]) with rows padded by 4 words: the
-/// stores of a warp (8 k by 4 m) then fall into distinct banks.
+/// stores of a warp (16 k by 2 m) then fall into at most two per bank.
 constexpr int64_t kAStride = kTile + 4;
 /// The width of a thread's shared memory loads.
 constexpr int64_t kVector = 4;
@@ -184,7 +184,7 @@ void tile(linalg::LinalgOp op, const kiln::cpu::GemmLoops &loops) {
   Value lastDepth = b.createOrFold<arith::SubIOp>(loc, k, one);
 
   // What each thread loads per k step: kLoads elements of A's tile
-  // (thread t: k offset t % 8, rows t / 8 + 32 i) and of B's (k offset
+  // (thread t: k offset t % 16, rows t / 16 + 16 i) and of B's (k offset
   // t / 128 + 2 i, column t % 128). Out-of-range elements load an in-range
   // address and become 0.
   Value depth = ib.constant(kDepth);

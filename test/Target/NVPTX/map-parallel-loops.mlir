@@ -106,3 +106,26 @@ func.func @host_only(%n: index) {
   }
   return
 }
+
+// -----
+
+// Static extents whose product fits 31 bits split the id in i32.
+// CHECK-LABEL: func.func @static_split
+// CHECK: gpu.launch
+// CHECK: %[[ID:.*]] = arith.index_castui %{{.*}} : index to i32
+// CHECK: %[[J:.*]] = arith.remui %[[ID]], %c100_i32 : i32
+// CHECK: %[[I:.*]] = arith.divui %[[ID]], %c100_i32{{.*}} : i32
+// CHECK: arith.index_castui %[[J]] : i32 to index
+// CHECK: arith.index_castui %[[I]] : i32 to index
+func.func @static_split(%a: memref<8x100xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c8 = arith.constant 8 : index
+  %c100 = arith.constant 100 : index
+  scf.parallel (%i, %j) = (%c0, %c0) to (%c8, %c100) step (%c1, %c1) {
+    %x = memref.load %a[%i, %j] : memref<8x100xf32>
+    %y = arith.addf %x, %x : f32
+    memref.store %y, %a[%i, %j] : memref<8x100xf32>
+  }
+  return
+}

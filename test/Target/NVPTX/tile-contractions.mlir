@@ -2,7 +2,7 @@
 
 // A product becomes one launch of 256 threads per 128 x 128 tile of C:
 // blocks run over column tiles in x and row tiles in y (at least one each),
-// A's 128 x 8 slices go transposed into a padded workgroup buffer, B's 8 x
+// A's 128 x 16 slices go transposed into a padded workgroup buffer, B's 16 x
 // 128 slices as they are; each thread carries 64 sums through the k loop,
 // reads its fragments 16 bytes at a time, and adds its sums to C's initial
 // value where the tile is inside C.
@@ -10,16 +10,16 @@
 // CHECK-SAME: %[[A:.*]]: memref<?x64xf32>, %[[B:.*]]: memref<64x256xf32>, %[[C:.*]]: memref<?x256xf32>
 // CHECK: %[[ROWTILES:.*]] = arith.ceildivui %{{.*}}, %c128
 // CHECK: %[[GRIDY:.*]] = arith.maxui %[[ROWTILES]]
-// CHECK: gpu.launch blocks({{.*}}) in (%{{.*}} = %c2{{.*}}, %{{.*}} = %[[GRIDY]], %{{.*}} = %c1) threads({{.*}}) in (%{{.*}} = %c256{{.*}}, {{.*}}) workgroup(%[[AT:.*]] : memref<8x132xf32, #gpu.address_space<workgroup>>, %[[BT:.*]] : memref<8x128xf32, #gpu.address_space<workgroup>>)
+// CHECK: gpu.launch blocks({{.*}}) in (%{{.*}} = %c2{{.*}}, %{{.*}} = %[[GRIDY]], %{{.*}} = %c1) threads({{.*}}) in (%{{.*}} = %c256{{.*}}, {{.*}}) workgroup(%[[AT:.*]] : memref<16x132xf32, #gpu.address_space<workgroup>>, %[[BT:.*]] : memref<16x128xf32, #gpu.address_space<workgroup>>)
 // CHECK: scf.if
-// CHECK: %[[SUMS:.*]]:64 = scf.for %[[K0:.*]] = %{{.*}} to %c64 step %c8 iter_args(
+// CHECK: %[[SUMS:.*]]:64 = scf.for %[[K0:.*]] = %{{.*}} to %c64 step %c16{{.*}} iter_args(
 // CHECK: memref.load %[[A]]
 // CHECK: arith.select
 // CHECK: memref.store %{{.*}}, %[[AT]]
 // CHECK: memref.load %[[B]]
 // CHECK: memref.store %{{.*}}, %[[BT]]
 // CHECK: gpu.barrier
-// CHECK: vector.load %[[AT]][%{{.*}}] {alignment = 16 : i64} : memref<8x132xf32, #gpu.address_space<workgroup>>, vector<4xf32>
+// CHECK: vector.load %[[AT]][%{{.*}}] {alignment = 16 : i64} : memref<16x132xf32, #gpu.address_space<workgroup>>, vector<4xf32>
 // CHECK: vector.load %[[BT]]
 // CHECK-COUNT-64: math.fma
 // CHECK: gpu.barrier

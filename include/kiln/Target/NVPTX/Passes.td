@@ -14,7 +14,9 @@ def KilnGPUMapParallelLoops
     the loop's iteration space: the space is linearized, 256 threads per
     block, as many blocks as needed, and each thread delinearizes its id
     (innermost dim fastest, so neighbouring threads touch neighbouring
-    elements) and runs the loop body once. Reductions and nested loops run
+    elements; in 32-bit arithmetic when the extents are static and their
+    product fits, as GPUs divide 64-bit integers in software) and runs the
+    loop body once. Reductions and nested loops run
     sequentially inside the thread. Trip counts may be dynamic: the grid is
     computed on the host before the launch.
 
@@ -47,9 +49,9 @@ def KilnGPUTileContractions
     `kiln-cpu-select-kernels` would call a GEMM: `out + a * b` over maps
     that project the loops; batch loops, transposed and broadcast operands
     included) becomes one `gpu.launch`: a block of 256 threads computes a
-    128 x 128 tile of C, staging 128 x 8 slices of A (transposed, padded
-    against bank conflicts) and 8 x 128 slices of B in workgroup memory per
-    step of 8 along k; each thread keeps an 8 x 8 block of sums in
+    128 x 128 tile of C, staging 128 x 16 slices of A (transposed, padded
+    against bank conflicts) and 16 x 128 slices of B in workgroup memory per
+    step of 16 along k; each thread keeps an 8 x 8 block of sums in
     registers (rows ty * 4 and 64 + ty * 4, four each, columns likewise
     with tx; 16-byte shared memory loads) and adds it to C's
     initial value (a bias, or zero) at the end. Blocks run over (batch,
