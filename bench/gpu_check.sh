@@ -17,7 +17,9 @@
 # ResNet-50 (98 MiB of weights) and BERT-base (418 MiB) compile and pass
 # ptxas here (test/e2e/cuda-reference-models.test) but do not fit the
 # transfer: name them explicitly to prepare them for a machine they can
-# reach another way.
+# reach another way. bert_base_1layer (BERT-base's layer shapes, one layer,
+# 36 MiB) stands in for BERT-base, whose PyTorch times the device side
+# measures too. The default set must stay under the 64 MiB transfer.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
@@ -43,7 +45,7 @@ while [[ $# -gt 0 ]]; do
     *) MODELS+=("$1"); shift ;;
   esac
 done
-[[ ${#MODELS[@]} -gt 0 ]] || MODELS=(mha_block gpt2_block_768 mobilenet_v2)
+[[ ${#MODELS[@]} -gt 0 ]] || MODELS=(mha_block bert_base_1layer mobilenet_v2)
 
 if [[ "$MODE" == device ]]; then
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || true
@@ -91,7 +93,7 @@ EOF
   -o "$OUT/gemm_inputs.so"
 rm -f "$OUT/gemm_inputs.h" "$OUT/gemm_inputs.onnx"
 
-(IFS=,; echo "{\"arch\": \"$ARCH\", \"gemm\": 4096, \"models\": [${entries[*]}]}") \
+(IFS=,; echo "{\"arch\": \"$ARCH\", \"gemm\": 4096, \"torch_only\": [\"bert_base\"], \"models\": [${entries[*]}]}") \
   > "$OUT/models.json"
 du -sh "$OUT"
 echo "prepared $OUT; on the GPU machine: bash bench/gpu_check.sh device"

@@ -291,6 +291,18 @@ def main():
         for entry in manifest["models"]:
             ok = check_model(args.directory, entry, args.runs, args.warmup, args.repo,
                              sink) and ok
+        for name in manifest.get("torch_only", []):
+            # Models too large to carry here: PyTorch's times alone, next to
+            # the smaller model of the same shapes that Kiln ran.
+            record = {"model": name}
+            try:
+                sys.path.insert(0, os.path.join(args.repo, "python", "kiln_models"))
+                import export_models
+                feeds = export_models.MODELS[name].make_inputs(np.random.default_rng(0))
+                record.update(torch_timings(name, feeds, args.runs, args.warmup, args.repo))
+            except Exception as error:
+                record["error"] = f"{type(error).__name__}: {error}"
+            emit(record, sink)
         if manifest.get("gemm"):
             ok = check_gemm(args.directory, manifest["gemm"], max(5, args.runs // 4),
                             2, sink) and ok

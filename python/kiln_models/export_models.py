@@ -170,6 +170,10 @@ class BertConfig:
 # time import.
 BERT_SMALL = BertConfig(hidden=256, layers=4, heads=4, intermediate=1024)
 BERT_BASE = BertConfig()
+# BERT-base's layer shapes with one layer and a small vocabulary: 36 MB of
+# weights instead of 418, for machines a model must be copied to
+# (bench/gpu_check.sh).
+BERT_BASE_1LAYER = BertConfig(vocab_size=2048, layers=1)
 
 
 class BertLayer(nn.Module):
@@ -416,6 +420,11 @@ MODELS: Dict[str, ModelSpec] = {
             "attention_mask": {0: "batch", 3: "seq"},
             "last_hidden_state": {0: "batch", 1: "seq"},
         },
+    ),
+    "bert_base_1layer": ModelSpec(
+        build=lambda: BertEncoder(BERT_BASE_1LAYER),
+        make_inputs=lambda rng: bert_inputs(BERT_BASE_1LAYER, rng),
+        output_names=["last_hidden_state"],
     ),
     "bert_base": ModelSpec(
         build=lambda: BertEncoder(BERT_BASE),
