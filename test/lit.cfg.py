@@ -18,6 +18,9 @@ config.environment["PATH"] = os.pathsep.join(
 config.substitutions.append(("%python", config.python_executable))
 config.substitutions.append(("%kiln_src", config.kiln_src_root))
 config.substitutions.append(("%kiln_bin", config.kiln_tools_dir))
+# The kiln Python package as built (PYTHONPATH=%kiln_python).
+config.substitutions.append(
+    ("%kiln_python", os.path.join(config.kiln_obj_root, "python")))
 
 # Models exported by torch take seconds to build; tests that need torch say so.
 if shutil.which(config.python_executable):

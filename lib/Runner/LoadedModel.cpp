@@ -189,3 +189,11 @@ LoadedModel::runDiscardingOutputs(const std::vector<HostTensor> &inputs) const {
     return makeError(lastError());
   return llvm::Error::success();
 }
+
+llvm::Error LoadedModel::runTensors(const kiln_tensor *inputs,
+                                    int32_t numInputs, kiln_tensor *outputs,
+                                    int32_t numOutputs) const {
+  if (runFn(inputs, numInputs, outputs, numOutputs) != KILN_OK)
+    return makeError(lastError());
+  return llvm::Error::success();
+}

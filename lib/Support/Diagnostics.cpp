@@ -51,19 +51,23 @@ static StringRef severityName(DiagnosticSeverity severity) {
 
 kiln::DiagnosticPrinter::DiagnosticPrinter(MLIRContext *context,
                                            StringRef program)
+    : DiagnosticPrinter(context, program, llvm::errs()) {}
+
+kiln::DiagnosticPrinter::DiagnosticPrinter(MLIRContext *context,
+                                           StringRef program,
+                                           llvm::raw_ostream &os)
     : ScopedDiagnosticHandler(context), program(program.str()) {
-  setHandler([this](Diagnostic &diag) {
+  setHandler([this, &os](Diagnostic &diag) {
     if (diag.getSeverity() == DiagnosticSeverity::Error)
       sawError = true;
     auto print = [&](Diagnostic &d) {
-      llvm::errs() << this->program << ": " << severityName(d.getSeverity())
-                   << ": ";
+      os << this->program << ": " << severityName(d.getSeverity()) << ": ";
       std::string where = describeLocation(d.getLocation());
       std::string message = d.str();
       // Messages that already name their node need no prefix.
       if (!where.empty() && !StringRef(message).starts_with(where))
-        llvm::errs() << where << ": ";
-      llvm::errs() << message << "\n";
+        os << where << ": ";
+      os << message << "\n";
     };
     print(diag);
     for (Diagnostic &note : diag.getNotes()) {

@@ -75,6 +75,14 @@ public:
   /// would add its page faults to every run).
   llvm::Error runDiscardingOutputs(const std::vector<HostTensor> &inputs) const;
 
+  /// Runs the model on tensors the caller describes (kiln_model_run):
+  /// outputs whose `data` is null receive buffers the model allocates, to
+  /// be given back with freeOutput. Fails with the model's message.
+  llvm::Error runTensors(const kiln_tensor *inputs, int32_t numInputs,
+                         kiln_tensor *outputs, int32_t numOutputs) const;
+  /// Gives back an output buffer runTensors allocated.
+  void freeOutput(void *data) const { freeFn(data); }
+
 private:
   LoadedModel() = default;
   /// Runs the model, then hands each output (data and shape; data null

@@ -17,6 +17,10 @@ std::string describeLocation(mlir::Location loc);
 class DiagnosticPrinter : public mlir::ScopedDiagnosticHandler {
 public:
   DiagnosticPrinter(mlir::MLIRContext *context, llvm::StringRef program);
+  /// The same lines into `os` (the Python package collects them for its
+  /// exceptions).
+  DiagnosticPrinter(mlir::MLIRContext *context, llvm::StringRef program,
+                    llvm::raw_ostream &os);
 
   /// Whether an error was printed.
   bool hadError() const { return sawError; }

@@ -23,6 +23,9 @@
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/TargetParser/Host.h"
 
+#include <cstdlib>
+#include <dlfcn.h>
+
 using namespace mlir;
 
 /// The target machine for `options` (host CPU and features by default).
@@ -230,8 +233,31 @@ std::string kiln::generateModelHeader(ModuleOp module, StringRef modelName) {
 // The CPU target
 //===----------------------------------------------------------------------===//
 
-/// A runtime library next to the compiler: <bin>/../lib/NAME.
+/// A runtime library of the compiler: $KILN_RUNTIME_DIR/NAME, else the
+/// first that exists of <dir>/../lib/NAME, <dir>/../../lib/NAME and
+/// <dir>/lib/NAME for the directory of the binary holding this code (a tool
+/// in <build>/bin, or the Python module in <build>/python/kiln or an
+/// installed package's kiln directory), else <bin>/../lib/NAME of the
+/// executable.
 static std::string findRuntimeLibrary(StringRef name) {
+  if (const char *dir = std::getenv("KILN_RUNTIME_DIR"); dir && *dir) {
+    SmallString<256> path(dir);
+    llvm::sys::path::append(path, name);
+    return std::string(path);
+  }
+  Dl_info info;
+  if (dladdr(reinterpret_cast<void *>(&findRuntimeLibrary), &info) &&
+      info.dli_fname) {
+    SmallString<256> dir(info.dli_fname);
+    llvm::sys::fs::make_absolute(dir);
+    llvm::sys::path::remove_filename(dir);
+    for (StringRef relative : {"../lib", "../../lib", "lib"}) {
+      SmallString<256> path(dir);
+      llvm::sys::path::append(path, relative, name);
+      if (llvm::sys::fs::exists(path))
+        return std::string(path);
+    }
+  }
   std::string exe = llvm::sys::fs::getMainExecutable(nullptr, nullptr);
   SmallString<256> path(exe);
   llvm::sys::path::remove_filename(path);

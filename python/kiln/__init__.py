@@ -1,0 +1,185 @@
+"""Kiln: an ahead-of-time compiler for ONNX models, from Python.
+
+    import kiln
+    model = kiln.compile("model.onnx")             # or an onnx.ModelProto
+    outputs = model.run({"input": x})               # dict of numpy arrays
+    kiln.compile("model.onnx", "model.so", quantize="int8-dynamic")
+    model = kiln.load("model.so")
+    text = kiln.lower(kiln.import_onnx("model.onnx"), "kiln-graph-pipeline")
+
+The compiler and the runner are the ones kiln-compile and kiln-run use
+(one library); errors raise kiln.CompileError or kiln.RunError with the
+tools' messages.
+"""
+
+import os
+import shutil
+import tempfile
+
+import numpy as np
+
+from . import _kiln
+
+CompileError = _kiln.CompileError
+RunError = _kiln.RunError
+
+__all__ = ["CompileError", "RunError", "Model", "compile", "load",
+           "import_onnx", "lower", "STAGES"]
+
+# kiln_dtype codes (kiln_runtime.h) and their numpy types; bfloat16 travels
+# as its 16 bits.
+_DTYPES = {1: np.float32, 2: np.uint8, 3: np.int8, 4: np.uint16, 5: np.int16,
+           6: np.int32, 7: np.int64, 9: np.bool_, 10: np.float16, 11: np.float64,
+           12: np.uint32, 13: np.uint64, 16: np.uint16}
+
+# Short names of the stages kiln.lower runs (any pass pipeline kiln-opt
+# accepts works too).
+STAGES = {
+    "kiln": "kiln-graph-pipeline",       # shape refinement, folding, fusion
+    "linalg": "kiln-to-linalg",           # kiln dialect to linalg on tensors
+    "llvm": "kiln-linalg-to-llvm",        # the CPU target's code generation
+    "nvptx": "kiln-linalg-to-nvptx",      # the CUDA target's code generation
+}
+
+
+class TensorInfo:
+    """An input or output of a compiled model: name, numpy dtype, shape
+    (None for a dimension fixed at run time)."""
+
+    def __init__(self, name, dtype_code, shape):
+        self.name = name
+        self.dtype = np.dtype(_DTYPES.get(dtype_code, np.uint8))
+        self.shape = tuple(shape)
+
+    def __repr__(self):
+        return f"TensorInfo({self.name!r}, {self.dtype}, {self.shape})"
+
+
+class Model:
+    """A compiled model loaded from its shared library.
+
+    `run` releases the GIL while the model runs and may be called from
+    several threads at once. Inputs that are already C-contiguous arrays of
+    the right type are read in place; outputs are numpy arrays over the
+    buffers the model wrote (no copy).
+    """
+
+    def __init__(self, native, path, owned_dir=None):
+        self._native = native
+        self.path = path
+        self._owned_dir = owned_dir
+        self.inputs = [TensorInfo(*t) for t in native.inputs()]
+        self.outputs = [TensorInfo(*t) for t in native.outputs()]
+
+    def run(self, feeds):
+        """feeds: a dict name -> array, or a list in input order. Returns a
+        dict output name -> numpy array."""
+        if isinstance(feeds, dict):
+            unknown = set(feeds) - {i.name for i in self.inputs}
+            if unknown:
+                raise RunError("the model has no input named "
+                               + ", ".join(repr(n) for n in sorted(unknown)))
+            missing = [i.name for i in self.inputs if i.name not in feeds]
+            if missing:
+                raise RunError("missing input " + ", ".join(repr(n) for n in missing))
+            values = [feeds[i.name] for i in self.inputs]
+        else:
+            values = list(feeds)
+            if len(values) != len(self.inputs):
+                raise RunError(f"the model takes {len(self.inputs)} inputs, "
+                               f"got {len(values)}")
+        arrays = [np.ascontiguousarray(v, dtype=i.dtype)
+                  for v, i in zip(values, self.inputs)]
+        results = self._native.run(arrays)
+        return {o.name: r for o, r in zip(self.outputs, results)}
+
+    def set_num_threads(self, threads):
+        """CPU threads of the model's parallel loops (0: one per core)."""
+        self._native.set_num_threads(int(threads))
+
+    def __del__(self):
+        if getattr(self, "_owned_dir", None):
+            shutil.rmtree(self._owned_dir, ignore_errors=True)
+
+    def __repr__(self):
+        return f"kiln.Model({self.path!r}, inputs={self.inputs}, outputs={self.outputs})"
+
+
+def load(path):
+    """Loads a model compiled by kiln-compile or kiln.compile."""
+    return Model(_kiln.load(os.fspath(path)), os.fspath(path))
+
+
+def _shape_specs(input_shapes):
+    if not input_shapes:
+        return []
+    specs = []
+    for name, dims in input_shapes.items():
+        text = "x".join("?" if d is None else str(int(d)) for d in dims)
+        specs.append(f"{name}:{text}")
+    return specs
+
+
+def compile(model, output=None, *, target="cpu", opt_level=2, input_shapes=None,
+            quantize=None, calibration_data=None, prune=None, report=None,
+            cpu=None, gpu_arch=None):
+    """Compiles an ONNX model (a path or an onnx.ModelProto).
+
+    With `output`, writes the shared library (and its C header) there;
+    without, into a temporary directory that lives as long as the returned
+    model. Returns the loaded Model either way.
+
+    input_shapes: {name: [dims]} (None keeps a dim dynamic), as
+    --input-shape. quantize: "int8", "int8-dynamic", "int8-weight" or
+    "int4-weight". calibration_data (quantize="int8"): an iterable of dicts
+    name -> numpy array, one per input set. report: a path for the JSON
+    compile report. cpu, gpu_arch: as --cpu and --gpu-arch.
+    """
+    if prune is not None:
+        raise CompileError("prune: Kiln does not prune models yet")
+    work = tempfile.mkdtemp(prefix="kiln-")
+    keep_work = False
+    try:
+        if hasattr(model, "SerializeToString"):
+            path = os.path.join(work, "model.onnx")
+            with open(path, "wb") as f:
+                f.write(model.SerializeToString())
+        else:
+            path = os.fspath(model)
+        calibration_dir = ""
+        if calibration_data is not None:
+            calibration_dir = os.path.join(work, "calibration")
+            count = 0
+            for index, feeds in enumerate(calibration_data):
+                set_dir = os.path.join(calibration_dir, f"set_{index:04d}")
+                os.makedirs(set_dir)
+                for name, value in feeds.items():
+                    np.save(os.path.join(set_dir, f"{name}.npy"), np.asarray(value))
+                count += 1
+            if count == 0:
+                raise CompileError("calibration_data holds no input sets")
+        if output is None:
+            output = os.path.join(work, "model.so")
+            keep_work = True
+        _kiln.compile(path, os.fspath(output), target, int(opt_level),
+                      _shape_specs(input_shapes), quantize or "none",
+                      calibration_dir, os.fspath(report) if report else "",
+                      cpu or "", gpu_arch or "")
+        return Model(_kiln.load(os.fspath(output)), os.fspath(output),
+                     work if keep_work else None)
+    finally:
+        if not keep_work:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def import_onnx(path, input_shapes=None):
+    """The kiln-dialect MLIR text of an ONNX model, as kiln-translate
+    --import-onnx prints it."""
+    return _kiln.import_onnx(os.fspath(path), _shape_specs(input_shapes))
+
+
+def lower(mlir_text, stage):
+    """Runs a stage ("kiln", "linalg", "llvm", "nvptx", or any pass pipeline
+    kiln-opt accepts, e.g. "kiln-to-linalg") on MLIR text; returns the text
+    after it."""
+    return _kiln.lower(mlir_text, STAGES.get(stage, stage))
