@@ -11,7 +11,7 @@ packages=(
   # ONNX, protobuf, test data
   libonnx-dev libonnx-testdata libprotobuf-dev protobuf-compiler
   # tests and python
-  libgtest-dev pybind11-dev python3-numpy python3-onnx python3-dev
+  libgtest-dev pybind11-dev python3-numpy python3-onnx python3-dev python3-pytest
   # build test models (digits for the trained accuracy tests)
   python3-torch python3-torchvision python3-sklearn
 )

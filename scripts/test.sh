@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what Kiln needs, builds it and runs every test: the lit suite
 # (dialect, importer, conversion, error and end-to-end tests), the GoogleTest
-# unit tests, and the ONNX backend conformance run (one test: no unexpected
-# failure or pass). Ends with one line "tests: N passed, N failed".
+# unit tests, the Python package's pytest suite, and the ONNX backend
+# conformance run (one test: no unexpected failure or pass). Ends with one line "tests: N passed, N failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -31,6 +31,20 @@ unit_ran=$(sed -n 's/^\[==========\] \([0-9]*\) tests\{0,1\} from .* ran\..*/\1/
 unit_passed=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log")
 unit_failed=$(( ${unit_ran:-1} - ${unit_passed:-0} ))
 passed=$(( passed + ${unit_passed:-0} )); failed=$(( failed + unit_failed ))
+
+# The Python package's tests (pytest, on the package as built).
+set +e
+PYTHONPATH="$build_dir/python" /usr/bin/python3 -m pytest -q -p no:cacheprovider \
+  python/tests 2>&1 | tee "$log"
+pytest_status=${PIPESTATUS[0]}
+set -e
+py_passed=$(sed -n 's/.* \([0-9][0-9]*\) passed.*/\1/p; s/^\([0-9][0-9]*\) passed.*/\1/p' "$log" | tail -n 1)
+py_failed=$(sed -n 's/.* \([0-9][0-9]*\) \(failed\|error\).*/\1/p; s/^\([0-9][0-9]*\) \(failed\|error\).*/\1/p' "$log" | tail -n 1)
+passed=$(( passed + ${py_passed:-0} )); failed=$(( failed + ${py_failed:-0} ))
+if [ "$pytest_status" -ne 0 ]; then
+  status=1
+  [ "${py_failed:-0}" -eq 0 ] && failed=$(( failed + 1 ))
+fi
 
 # ONNX backend conformance: fails only on an unexpected failure or an
 # unexpected pass (test/onnx-backend/expected-failures.txt).

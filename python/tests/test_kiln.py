@@ -1,0 +1,91 @@
+"""Tests of the kiln Python package on real models (pytest; scripts/test.sh
+runs them with PYTHONPATH=<build>/python).
+
+ResNet-50 and a BERT-style encoder are exported by
+python/kiln_models/export_models.py (torch, random weights), compiled with
+kiln.compile and compared with ONNX Runtime's outputs (bench/ort_run.js).
+"""
+
+import os
+import subprocess
+import sys
+import threading
+
+import numpy as np
+import pytest
+
+import kiln
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory):
+    """name -> (onnx path, inputs dict, ONNX Runtime outputs dict)."""
+    directory = tmp_path_factory.mktemp("models")
+    names = ["resnet50", "bert_encoder"]
+    subprocess.run([PYTHON, os.path.join(REPO, "python/kiln_models/export_models.py"),
+                    str(directory), "--only", *names],
+                   check=True, capture_output=True)
+    result = {}
+    for name in names:
+        inputs = dict(np.load(directory / f"{name}.inputs.npz"))
+        expected_dir = directory / f"{name}.expected"
+        subprocess.run(["node", os.path.join(REPO, "bench/ort_run.js"),
+                        str(directory / f"{name}.onnx"), "--inputs",
+                        str(directory / f"{name}.inputs.npz"), "--output-dir",
+                        str(expected_dir), "--quiet"], check=True, capture_output=True)
+        expected = {f[:-4]: np.load(expected_dir / f) for f in os.listdir(expected_dir)}
+        result[name] = (str(directory / f"{name}.onnx"), inputs, expected)
+    return result
+
+
+@pytest.fixture(scope="module")
+def compiled(models):
+    return {name: kiln.compile(path) for name, (path, _, _) in models.items()}
+
+
+@pytest.mark.parametrize("name", ["resnet50", "bert_encoder"])
+def test_matches_onnxruntime(models, compiled, name):
+    _, inputs, expected = models[name]
+    outputs = compiled[name].run(inputs)
+    assert set(outputs) == set(expected)
+    for output, value in outputs.items():
+        np.testing.assert_allclose(value, expected[output], rtol=1e-3, atol=1e-4)
+
+
+def test_bad_feeds_raise_the_tools_messages(models, compiled):
+    model = compiled["resnet50"]
+    image = models["resnet50"][1]["input"]
+    with pytest.raises(kiln.RunError, match=r"input 'input' must have shape "
+                       r"\[1, 3, 224, 224\], got \[1, 3, 224, 112\] \(dim 3\)"):
+        model.run({"input": image[..., :112]})
+    with pytest.raises(kiln.RunError, match="the model has no input named 'image'"):
+        model.run({"image": image})
+    with pytest.raises(kiln.RunError, match="takes 1 inputs, got 2"):
+        model.run([image, image])
+    with pytest.raises(kiln.CompileError, match="kiln.compile: error: "):
+        kiln.compile(models["resnet50"][0], quantize="int3")
+
+
+def test_four_threads_at_once(models, compiled):
+    model = compiled["bert_encoder"]
+    _, inputs, expected = models["bert_encoder"]
+    errors = []
+
+    def work():
+        try:
+            for _ in range(3):
+                out = model.run(inputs)["last_hidden_state"]
+                np.testing.assert_allclose(out, expected["last_hidden_state"],
+                                           rtol=1e-3, atol=1e-4)
+        except Exception as error:  # reported below, from the main thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors
