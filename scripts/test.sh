@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what Kiln needs, builds it and runs every test: the lit suite
 # (dialect, importer, conversion, error and end-to-end tests), the GoogleTest
-# unit tests, the Python package's pytest suite, and the ONNX backend
-# conformance run (one test: no unexpected failure or pass). Ends with one line "tests: N passed, N failed".
+# unit tests, the Python package's pytest suite, a sanitizer build's lit and
+# unit runs (one test), and the ONNX backend conformance run (one test: no
+# unexpected failure or pass). Ends with one line "tests: N passed, N failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -44,6 +45,35 @@ passed=$(( passed + ${py_passed:-0} )); failed=$(( failed + ${py_failed:-0} ))
 if [ "$pytest_status" -ne 0 ]; then
   status=1
   [ "${py_failed:-0}" -eq 0 ] && failed=$(( failed + 1 ))
+fi
+
+# The sanitizer build (ASan + UBSan on Kiln's compiler, tools and unit
+# tests; -DKILN_SANITIZE, into ${SANITIZE_BUILD_DIR:-build-asan}): the lit
+# suite and the unit tests again. It counts as one test, passed when both
+# pass. Leak checking is off (LLVM's and MLIR's registries live until exit);
+# allocations too large for the machine return null, as in a normal build.
+san_dir=${SANITIZE_BUILD_DIR:-build-asan}
+set +e
+KILN_CMAKE_ARGS="-DKILN_SANITIZE=address,undefined" BUILD_DIR="$san_dir" \
+  bash scripts/build.sh 2>&1 | tail -n 3
+san_status=${PIPESTATUS[0]}
+if [ "$san_status" -eq 0 ]; then
+  ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1 \
+  UBSAN_OPTIONS=print_stacktrace=1 \
+    /usr/lib/llvm-22/bin/lit -s "$san_dir/test" 2>&1 | tee "$log" | tail -n 12
+  san_status=${PIPESTATUS[0]}
+  ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1 \
+  UBSAN_OPTIONS=print_stacktrace=1 \
+    "$san_dir/bin/KilnUnitTests" --gtest_brief=1 2>&1 | tail -n 5
+  [ "${PIPESTATUS[0]}" -eq 0 ] || san_status=1
+fi
+set -e
+if [ "$san_status" -eq 0 ]; then
+  echo "sanitizers: lit and unit tests pass"
+  passed=$((passed + 1))
+else
+  echo "sanitizers: FAILED"
+  failed=$((failed + 1)); status=1
 fi
 
 # ONNX backend conformance: fails only on an unexpected failure or an

@@ -18,9 +18,12 @@ config.environment["PATH"] = os.pathsep.join(
 config.substitutions.append(("%python", config.python_executable))
 config.substitutions.append(("%kiln_src", config.kiln_src_root))
 config.substitutions.append(("%kiln_bin", config.kiln_tools_dir))
-# The kiln Python package as built (PYTHONPATH=%kiln_python).
+# The kiln Python package as built (PYTHONPATH=%kiln_python); sanitizer
+# builds have none.
 config.substitutions.append(
     ("%kiln_python", os.path.join(config.kiln_obj_root, "python")))
+if os.path.isfile(os.path.join(config.kiln_obj_root, "python", "kiln", "__init__.py")):
+    config.available_features.add("kiln-python")
 
 # Models exported by torch take seconds to build; tests that need torch say so.
 if shutil.which(config.python_executable):
@@ -40,6 +43,15 @@ if shutil.which("node") and os.path.isdir(
     os.path.join(config.kiln_src_root, "bench", "node_modules", "onnxruntime-node")
 ):
     config.available_features.add("onnxruntime")
+
+# A sanitizer build (-DKILN_SANITIZE=...): its tools also link the
+# sanitizer runtime's dependencies.
+cache = os.path.join(config.kiln_obj_root, "CMakeCache.txt")
+if os.path.isfile(cache):
+    with open(cache) as f:
+        for line in f:
+            if line.startswith("KILN_SANITIZE:") and line.strip().split("=", 1)[1]:
+                config.available_features.add("sanitizers")
 
 # The CUDA toolkit (ptxas, libdevice) compiles and checks kernels of the
 # cuda target; the driver and a GPU run them.
