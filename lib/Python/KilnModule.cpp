@@ -24,6 +24,7 @@
 
 #include <memory>
 #include <mutex>
+#include <optional>
 
 namespace py = pybind11;
 
@@ -236,6 +237,29 @@ public:
     return results;
   }
 
+  /// Times the model on `arrays` (kiln-run --bench): the median and the
+  /// fastest of `runs` runs after `warmup`, in milliseconds.
+  std::pair<double, double> bench(const std::vector<py::array> &arrays,
+                                  unsigned runs, unsigned warmup) const {
+    std::vector<const kiln_tensor_info *> infos = model->inputs();
+    std::vector<kiln::HostTensor> inputs(arrays.size());
+    for (size_t i = 0; i < arrays.size(); ++i) {
+      inputs[i].dtype = i < infos.size() ? infos[i]->dtype : KILN_FLOAT32;
+      inputs[i].shape.assign(arrays[i].shape(),
+                             arrays[i].shape() + arrays[i].ndim());
+      const char *bytes = static_cast<const char *>(arrays[i].data());
+      inputs[i].data.assign(bytes, bytes + arrays[i].nbytes());
+    }
+    std::optional<llvm::Expected<kiln::BenchResult>> result;
+    {
+      py::gil_scoped_release release;
+      result.emplace(kiln::benchmark(*model, inputs, runs, warmup));
+    }
+    if (!*result)
+      throw RunError(llvm::toString(result->takeError()));
+    return {(*result)->medianMs, (*result)->minMs};
+  }
+
   void setNumThreads(int threads) const { model->setNumThreads(threads); }
 
 private:
@@ -263,5 +287,6 @@ PYBIND11_MODULE(_kiln, m) {
       .def("inputs", &Model::inputs)
       .def("outputs", &Model::outputs)
       .def("run", &Model::run)
+      .def("bench", &Model::bench)
       .def("set_num_threads", &Model::setNumThreads);
 }

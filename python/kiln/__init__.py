@@ -71,9 +71,8 @@ class Model:
         self.inputs = [TensorInfo(*t) for t in native.inputs()]
         self.outputs = [TensorInfo(*t) for t in native.outputs()]
 
-    def run(self, feeds):
-        """feeds: a dict name -> array, or a list in input order. Returns a
-        dict output name -> numpy array."""
+    def _arrays(self, feeds):
+        """The input arrays in order, converted where needed."""
         if isinstance(feeds, dict):
             unknown = set(feeds) - {i.name for i in self.inputs}
             if unknown:
@@ -88,10 +87,19 @@ class Model:
             if len(values) != len(self.inputs):
                 raise RunError(f"the model takes {len(self.inputs)} inputs, "
                                f"got {len(values)}")
-        arrays = [np.ascontiguousarray(v, dtype=i.dtype)
-                  for v, i in zip(values, self.inputs)]
-        results = self._native.run(arrays)
+        return [np.ascontiguousarray(v, dtype=i.dtype)
+                for v, i in zip(values, self.inputs)]
+
+    def run(self, feeds):
+        """feeds: a dict name -> array, or a list in input order. Returns a
+        dict output name -> numpy array."""
+        results = self._native.run(self._arrays(feeds))
         return {o.name: r for o, r in zip(self.outputs, results)}
+
+    def bench(self, feeds, runs=20, warmup=3):
+        """Times the model as kiln-run --bench does: returns (median, min)
+        latency in milliseconds over `runs` runs after `warmup`."""
+        return self._native.bench(self._arrays(feeds), int(runs), int(warmup))
 
     def set_num_threads(self, threads):
         """CPU threads of the model's parallel loops (0: one per core)."""

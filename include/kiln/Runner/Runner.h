@@ -116,6 +116,60 @@ struct Comparison {
 Comparison compareTensors(const HostTensor &actual, const HostTensor &expected,
                           double rtol, double atol);
 
+/// numpy has no bfloat16, so .npy files and ONNX 1.12's test data store
+/// bfloat16 values as their uint16 bits: a uint16 `tensor` becomes bfloat16
+/// where the model wants that.
+void retagBFloat16(HostTensor &tensor, kiln_dtype wanted);
+
+/// The file name (without extension) of output `name`: "/" and other odd
+/// characters replaced.
+std::string outputFileName(llvm::StringRef name);
+
+/// Where a model's inputs come from (kiln-run's arguments).
+struct InputSpec {
+  /// Files (.npy or TensorProto .pb) for the first inputs, in order.
+  std::vector<std::string> files;
+  /// NAME=FILE.
+  std::vector<std::string> namedFiles;
+  /// Random data for the inputs not given, with NAME:DxD... dims for their
+  /// dynamic dims (1 otherwise).
+  bool randomInputs = false;
+  std::vector<std::string> shapes;
+  unsigned seed = 0;
+};
+
+/// The input tensors `spec` describes, checked against the model (messages
+/// as kiln-run prints them).
+llvm::Expected<std::vector<HostTensor>> bindInputs(const LoadedModel &model,
+                                                   const InputSpec &spec);
+
+/// Writes each output as DIR/NAME.npy.
+llvm::Error writeOutputs(llvm::StringRef dir, const LoadedModel &model,
+                         const std::vector<HostTensor> &outputs);
+
+/// An output compared with its expected value, or an expected file the
+/// model has no output for (`missing`).
+struct OutputCheck {
+  std::string name;
+  bool missing = false;
+  Comparison comparison;
+};
+
+/// Compares the outputs with DIR/NAME.npy (else DIR/output_I.pb); every
+/// expected file must belong to an output.
+llvm::Expected<std::vector<OutputCheck>>
+checkOutputs(llvm::StringRef expectedDir, const LoadedModel &model,
+             const std::vector<HostTensor> &outputs, double rtol, double atol);
+
+/// Median and fastest of `runs` timed runs after `warmup` untimed ones.
+struct BenchResult {
+  unsigned runs = 0;
+  double medianMs = 0, minMs = 0;
+};
+llvm::Expected<BenchResult> benchmark(const LoadedModel &model,
+                                      const std::vector<HostTensor> &inputs,
+                                      unsigned runs, unsigned warmup);
+
 } // namespace kiln
 
 #endif // KILN_RUNNER_RUNNER_H

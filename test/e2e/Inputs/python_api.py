@@ -63,6 +63,9 @@ for t in threads:
     t.join()
 print("threads", all(results))
 
+median, fastest = model.bench({"x": x}, runs=5, warmup=1)
+print("bench", 0 < fastest <= median)
+
 # int8 with calibration sets given as dicts of arrays.
 sets = [{"x": rng.standard_normal((4, 16)).astype(np.float32)} for _ in range(4)]
 q = kiln.compile(proto, quantize="int8", calibration_data=sets)
