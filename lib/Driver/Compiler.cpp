@@ -199,7 +199,11 @@ LogicalResult kiln::compileModel(MLIRContext &context,
   std::unique_ptr<GraphReport> report;
   if (!options.reportPath.empty()) {
     report = std::make_unique<GraphReport>();
+    // docs/report-schema.md; the version changes when a field changes
+    // meaning or goes away (new fields keep it).
+    report->set("schema_version", static_cast<int64_t>(1));
     report->set("model", options.inputPath);
+    report->set("target", options.target);
     report->set("opt_level", static_cast<int64_t>(options.optLevel));
     report->set("quantize", options.quantize);
     report->set("kiln_ops_imported", countOps(*module));
