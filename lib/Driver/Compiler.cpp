@@ -106,6 +106,25 @@ static LogicalResult writeText(StringRef path,
   return success();
 }
 
+/// Prints `module` as text. With resource strings elided (the demo's
+/// --mlir-elide-resource-strings-if-larger), MLIR still prints the
+/// resource section's empty braces; they are left out.
+static void printModule(ModuleOp module, raw_ostream &os) {
+  std::string text;
+  llvm::raw_string_ostream buffer(text);
+  module->print(buffer);
+  StringRef printed(text);
+  StringRef body = printed.rtrim();
+  if (body.consume_back("#-}")) {
+    StringRef inside = body.rtrim();
+    if (inside.consume_back("{-#")) {
+      os << inside.rtrim() << "\n";
+      return;
+    }
+  }
+  os << printed;
+}
+
 LogicalResult kiln::compileModel(MLIRContext &context,
                                  const CompileOptions &options) {
   Progress progress(options.verbose);
@@ -309,7 +328,7 @@ LogicalResult kiln::compileModel(MLIRContext &context,
     return failure(failed(writeReport()) ||
                    failed(writeText(
                        options.outputPath,
-                       [&](raw_ostream &os) { module->print(os); }, fileLoc)));
+                       [&](raw_ostream &os) { printModule(*module, os); }, fileLoc)));
 
   if (report)
     report->setStage("linalg");
@@ -323,7 +342,7 @@ LogicalResult kiln::compileModel(MLIRContext &context,
     return failure();
   if (options.emit == EmitKind::Linalg)
     return writeText(
-        options.outputPath, [&](raw_ostream &os) { module->print(os); },
+        options.outputPath, [&](raw_ostream &os) { printModule(*module, os); },
         fileLoc);
 
   if (failed(runPipeline(*module, options, [&](OpPassManager &pm) {
