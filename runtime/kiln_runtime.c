@@ -268,6 +268,17 @@ static kiln_status check_tensor(const char *kind, const entry *e,
   return KILN_OK;
 }
 
+/* Whether a memref of `sizes` and `strides` is dense and row-major. */
+static int contiguous(int32_t rank, const int64_t *sizes,
+                      const int64_t *strides) {
+  for (int64_t k = rank - 1, stride = 1; k >= 0; --k) {
+    if (sizes[k] != 1 && strides[k] != stride)
+      return 0;
+    stride *= sizes[k];
+  }
+  return 1;
+}
+
 /* Copies a strided memref into a dense buffer, dim by dim. */
 static void copy_strided(char *dst, const char *src, int32_t rank,
                          const int64_t *sizes, const int64_t *strides,
@@ -276,15 +287,11 @@ static void copy_strided(char *dst, const char *src, int32_t rank,
     memcpy(dst, src, element);
     return;
   }
-  int contiguous = 1;
-  int64_t expected = 1;
-  for (int32_t d = rank - 1; d >= 0; --d) {
-    if (sizes[d] != 1 && strides[d] != expected)
-      contiguous = 0;
-    expected *= sizes[d];
-  }
-  if (contiguous) {
-    memcpy(dst, src, (size_t)expected * element);
+  if (contiguous(rank, sizes, strides)) {
+    size_t count = 1;
+    for (int32_t d = 0; d < rank; ++d)
+      count *= (size_t)sizes[d];
+    memcpy(dst, src, count * element);
     return;
   }
   int64_t inner = 1;
@@ -339,16 +346,6 @@ void memrefCopy(int64_t element_size, unranked_memref *src,
  * target's copy (device memory on CUDA), strided ones element by element on
  * the host, through a buffer of the target's when `dst` is the caller's
  * device memory. */
-static int contiguous(int32_t rank, const int64_t *sizes,
-                      const int64_t *strides) {
-  for (int64_t k = rank - 1, stride = 1; k >= 0; --k) {
-    if (sizes[k] != 1 && strides[k] != stride)
-      return 0;
-    stride *= sizes[k];
-  }
-  return 1;
-}
-
 static kiln_status copy_result(char *dst, const char *src, int32_t rank,
                                const int64_t *sizes, const int64_t *strides,
                                size_t element, size_t bytes,
@@ -503,11 +500,8 @@ static kiln_status run(const kiln_tensor *in, int32_t n_in, kiln_tensor *out,
         seen = 1;
       offset += 3 + 2 * outputs[j].info.rank;
     }
-    int dense = !seen && allocated == (const void *)aligned && r[2] == 0;
-    for (int64_t k = rank - 1, stride = 1; k >= 0 && dense; --k) {
-      dense = sizes[k] == 1 || strides[k] == stride;
-      stride *= sizes[k];
-    }
+    int dense = !seen && allocated == (const void *)aligned && r[2] == 0 &&
+                contiguous(rank, sizes, strides);
     if (status == KILN_OK && !out[i].data && dense) {
       out[i].data = allocated;
       out[i].size_bytes = bytes;

@@ -325,10 +325,11 @@ LogicalResult kiln::compileModel(MLIRContext &context,
   if (report)
     report->set("kiln_ops_optimized", countOps(*module));
   if (options.emit == EmitKind::Kiln)
-    return failure(failed(writeReport()) ||
-                   failed(writeText(
-                       options.outputPath,
-                       [&](raw_ostream &os) { printModule(*module, os); }, fileLoc)));
+    return failure(
+        failed(writeReport()) ||
+        failed(writeText(
+            options.outputPath,
+            [&](raw_ostream &os) { printModule(*module, os); }, fileLoc)));
 
   if (report)
     report->setStage("linalg");

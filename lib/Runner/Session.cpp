@@ -152,7 +152,8 @@ kiln::bindInputs(const LoadedModel &model, const InputSpec &spec) {
     if (llvm::Error e = load(i, spec.files[i]))
       return std::move(e);
   for (const std::string &named : spec.namedFiles) {
-    auto [name, file] = llvm::StringRef(named).split('=');
+    llvm::StringRef name, file;
+    std::tie(name, file) = llvm::StringRef(named).split('=');
     auto it = std::find_if(infos.begin(), infos.end(),
                            [&](auto *info) { return name == info->name; });
     if (file.empty() || it == infos.end())

@@ -393,6 +393,22 @@ public:
     p += length;
     return true;
   }
+  /// Reads a repeated number field of wire type `type`: packed (type 2,
+  /// a length and the numbers) or one number of `scalarType`, each through
+  /// `one`.
+  bool repeated(unsigned type, unsigned scalarType,
+                llvm::function_ref<bool(WireReader &)> one) {
+    if (type != 2)
+      return type == scalarType && one(*this);
+    StringRef packed;
+    if (!bytes(packed))
+      return false;
+    WireReader inner(packed);
+    while (!inner.done())
+      if (!one(inner))
+        return false;
+    return true;
+  }
   /// Skips a field of wire type `type` (groups are not supported).
   bool skip(unsigned type) {
     uint64_t ignored;
@@ -498,17 +514,8 @@ llvm::Expected<HostTensor> kiln::parseTensorProto(StringRef bytes,
         dims.push_back(static_cast<int64_t>(d));
         return true;
       };
-      if (type == 2) {
-        StringRef packed;
-        if (!in.bytes(packed))
-          return invalid();
-        WireReader inner(packed);
-        while (!inner.done())
-          if (!readDim(inner))
-            return invalid();
-      } else if (type != 0 || !readDim(in)) {
+      if (!in.repeated(type, 0, readDim))
         return invalid();
-      }
     } else if (field == 2 && type == 0) {
       uint64_t v;
       if (!in.varint(v))
@@ -524,17 +531,9 @@ llvm::Expected<HostTensor> kiln::parseTensorProto(StringRef bytes,
         return invalid();
       typedKind = kind;
       unsigned scalarType = *kind == Fixed32 ? 5 : *kind == Fixed64 ? 1 : 0;
-      if (type == 2) {
-        StringRef packed;
-        if (!in.bytes(packed))
-          return invalid();
-        WireReader inner(packed);
-        while (!inner.done())
-          if (!appendNumber(inner, *kind))
-            return invalid();
-      } else if (type != scalarType || !appendNumber(in, *kind)) {
+      if (!in.repeated(type, scalarType,
+                       [&](WireReader &r) { return appendNumber(r, *kind); }))
         return invalid();
-      }
     } else if (!in.skip(type)) {
       return invalid();
     }

@@ -129,8 +129,8 @@ TEST(TensorProtoReader, Errors) {
             "'short.pb' holds 4 bytes but its shape needs 16");
 
   // A length that runs past the end, and a truncated varint.
-  for (std::string broken : {std::string("\x4a\x10\x01\x02", 4),
-                             std::string("\x08\xff", 2)}) {
+  for (std::string broken :
+       {std::string("\x4a\x10\x01\x02", 4), std::string("\x08\xff", 2)}) {
     result = parseTensorProto(broken, "broken.pb");
     ASSERT_FALSE(result);
     EXPECT_EQ(llvm::toString(result.takeError()),

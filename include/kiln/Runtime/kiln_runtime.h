@@ -102,9 +102,8 @@ kiln_status kiln_model_run(const kiln_tensor *inputs, int32_t num_inputs,
  * PyTorch keep their tensors: inputs and results are copied device to
  * device, never through the host; an output Kiln allocates is managed
  * memory (free it with kiln_free). For the CPU it is kiln_model_run. */
-kiln_status kiln_model_run_device(const kiln_tensor *inputs,
-                                  int32_t num_inputs, kiln_tensor *outputs,
-                                  int32_t num_outputs);
+kiln_status kiln_model_run_device(const kiln_tensor *inputs, int32_t num_inputs,
+                                  kiln_tensor *outputs, int32_t num_outputs);
 
 /* The message of the last failed call on this thread ("" after success). */
 const char *kiln_model_last_error(void);

@@ -134,8 +134,8 @@ static void mapToLaunch(scf::ParallelOp loop) {
     if (!narrow)
       return remainder ? b.createOrFold<arith::RemUIOp>(loc, value, count)
                        : b.createOrFold<arith::DivUIOp>(loc, value, count);
-    Value count32 = arith::ConstantIntOp::create(
-        b, loc, i32, *getConstantIntValue(count));
+    Value count32 =
+        arith::ConstantIntOp::create(b, loc, i32, *getConstantIntValue(count));
     return remainder ? b.createOrFold<arith::RemUIOp>(loc, value, count32)
                      : b.createOrFold<arith::DivUIOp>(loc, value, count32);
   };
@@ -144,8 +144,7 @@ static void mapToLaunch(scf::ParallelOp loop) {
                                                          value)
                   : value;
   };
-  Value rest =
-      narrow ? b.createOrFold<arith::IndexCastUIOp>(loc, i32, id) : id;
+  Value rest = narrow ? b.createOrFold<arith::IndexCastUIOp>(loc, i32, id) : id;
   int64_t rank = counts.size();
   for (int64_t d = rank - 1; d >= 0; --d) {
     Value index = rest;
