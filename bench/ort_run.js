@@ -15,6 +15,9 @@
 //                 {"model","median_ms","min_ms","runs","threads","session_create_ms",...}.
 //   --threads T   intra-op threads (default: all cores). Inter-op threads are 1
 //                 (sequential execution), graph optimization level is 'all'.
+//   --profile P   ONNX Runtime's own per-node profile of the runs, written as
+//                 P_<date>.json (Chrome trace format; its path is printed on
+//                 stderr): what to hold kiln-run --profile against.
 //
 // Supported tensor types: float32, float64, float16, int64, int32, int8, uint8, bool.
 // Setup: cd bench && ONNXRUNTIME_NODE_INSTALL=skip npm ci   (scripts/setup.sh does it).
@@ -212,10 +215,10 @@ function loadFeeds(session, dir) {
 // ---------------------------------------------------------------------------
 
 const USAGE = 'usage: node bench/ort_run.js MODEL.onnx --inputs INPUTS.npz|DIR [--output-dir DIR] ' +
-  '[--bench N] [--warmup W] [--threads T] [--quiet]';
+  '[--bench N] [--warmup W] [--threads T] [--profile PREFIX] [--quiet]';
 
 function parseArgs(argv) {
-  const a = { model: null, inputs: null, outputDir: null, bench: 0, warmup: 3, threads: 0, quiet: false };
+  const a = { model: null, inputs: null, outputDir: null, bench: 0, warmup: 3, threads: 0, quiet: false, profile: null };
   const intArg = (flag, v, min) => {
     const n = Number(v);
     if (v === undefined || !Number.isInteger(n) || n < min) throw new Error(`${flag} needs an integer >= ${min}`);
@@ -233,6 +236,7 @@ function parseArgs(argv) {
       case '--bench': a.bench = intArg(arg, next(), 1); break;
       case '--warmup': a.warmup = intArg(arg, next(), 0); break;
       case '--threads': a.threads = intArg(arg, next(), 0); break;
+      case '--profile': a.profile = next(); break;
       case '--quiet': case '-q': a.quiet = true; break;
       case '--help': case '-h': console.log(USAGE); process.exit(0); break;
       default:
@@ -271,6 +275,10 @@ async function main() {
     executionMode: 'sequential',
     logSeverityLevel: 3,
   };
+  if (args.profile) {
+    options.enableProfiling = true;
+    options.profileFilePrefix = args.profile;
+  }
 
   const t0 = process.hrtime.bigint();
   const session = await ort.InferenceSession.create(args.model, options);
@@ -322,6 +330,10 @@ async function main() {
       warmup: args.warmup,
       ort_version: ort.env.versions && ort.env.versions.node,
     }));
+  }
+  if (args.profile) {
+    const file = session.endProfiling();
+    if (file) process.stderr.write(`ort_run: profile ${file}\n`);
   }
   await session.release();
   return 0;

@@ -364,6 +364,8 @@ def main():
     parser.add_argument("--kiln-bin", default=os.path.join(REPO, "build/bin"))
     parser.add_argument("--report", default=os.path.join(REPO, "docs/performance.md"))
     args = parser.parse_args()
+    if args.int8_models == ["none"]:
+        args.int8_models = []
     try:
         levels = parse_opt_levels(args.opt_levels)
     except argparse.ArgumentTypeError as e:

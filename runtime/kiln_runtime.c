@@ -13,6 +13,7 @@
 /* The allocator of the compiled code's buffers. */
 #include "cpu/kiln_ukernels.h"
 #include "kiln_target.h"
+#include "profile.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -459,6 +460,7 @@ static kiln_status run(const kiln_tensor *in, int32_t n_in, kiln_tensor *out,
   }
   kiln_run_memory_begin(&memory);
   begin_run();
+  kiln_profile_start_run();
   /* Inputs go where the compiled code can read them (a failed run's
    * copies are released with its other buffers). */
   for (int32_t i = 0; i < n_in; ++i) {

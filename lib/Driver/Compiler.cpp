@@ -145,6 +145,7 @@ LogicalResult kiln::compileModel(MLIRContext &context,
   targetOptions.cpu = options.cpu;
   targetOptions.gpuArch = options.gpuArch;
   targetOptions.deviceAssembly = options.emit == EmitKind::PTX;
+  targetOptions.profile = options.profile;
   if (!options.gpuArch.empty() && options.target == "cpu")
     return emitError(fileLoc) << "--gpu-arch is for --target=cuda";
   if (options.emit == EmitKind::PTX && options.target == "cpu")
@@ -200,6 +201,10 @@ LogicalResult kiln::compileModel(MLIRContext &context,
            << "--bind-kv-cache is not available for --target=" << options.target
            << " yet; its caches stay the graph's inputs "
            << "and outputs";
+  if (options.profile && options.target != "cpu")
+    return emitError(fileLoc)
+           << "--profile is not available for --target=" << options.target
+           << " yet (its kernels run asynchronously on the device)";
   if (options.quantize != "none" && options.target != "cpu")
     return emitError(fileLoc)
            << "--quantize is not available for --target=" << options.target
@@ -207,6 +212,7 @@ LogicalResult kiln::compileModel(MLIRContext &context,
   CPUPipelineOptions pipeline;
   pipeline.optLevel = options.optLevel;
   pipeline.bindKVCache = options.bindKVCache;
+  pipeline.profile = options.profile;
   pipeline.quantize = options.quantize;
   pipeline.quantizeGroup = options.quantizeGroup.value_or(
       options.quantize == "int4-weight" ? 32 : 128);

@@ -173,6 +173,10 @@ void kiln::buildLinalgToLLVMPipeline(OpPassManager &pm,
   if (microkernels)
     pm.addNestedPass<func::FuncOp>(createKilnCPULowerReductions());
   pm.addNestedPass<func::FuncOp>(createKilnLowerNestedLinalg());
+  // Kernels are timed as code generation chose them, before linalg becomes
+  // loops.
+  if (options.profile)
+    pm.addPass(createKilnProfileKernels());
   if (options.parallel) {
     pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
     // OpenMP would collapse every parallel dim into one loop with a division

@@ -82,7 +82,7 @@ void compile(const std::string &model, const std::string &output,
              const std::vector<std::string> &inputShapes,
              const std::string &quantize, const std::string &calibrationData,
              const std::string &report, const std::string &cpu,
-             const std::string &gpuArch) {
+             const std::string &gpuArch, bool profile) {
   if (optLevel > 3)
     throw CompileError("opt_level must be 0-3, got " +
                        std::to_string(optLevel));
@@ -97,6 +97,7 @@ void compile(const std::string &model, const std::string &output,
   options.reportPath = report;
   options.cpu = cpu;
   options.gpuArch = gpuArch;
+  options.profile = profile;
   mlir::MLIRContext context(registry());
   bool ok;
   std::string messages = collect(
@@ -241,15 +242,7 @@ public:
   /// fastest of `runs` runs after `warmup`, in milliseconds.
   std::pair<double, double> bench(const std::vector<py::array> &arrays,
                                   unsigned runs, unsigned warmup) const {
-    std::vector<const kiln_tensor_info *> infos = model->inputs();
-    std::vector<kiln::HostTensor> inputs(arrays.size());
-    for (size_t i = 0; i < arrays.size(); ++i) {
-      inputs[i].dtype = i < infos.size() ? infos[i]->dtype : KILN_FLOAT32;
-      inputs[i].shape.assign(arrays[i].shape(),
-                             arrays[i].shape() + arrays[i].ndim());
-      const char *bytes = static_cast<const char *>(arrays[i].data());
-      inputs[i].data.assign(bytes, bytes + arrays[i].nbytes());
-    }
+    std::vector<kiln::HostTensor> inputs = hostTensors(arrays);
     std::optional<llvm::Expected<kiln::BenchResult>> result;
     {
       py::gil_scoped_release release;
@@ -260,9 +253,57 @@ public:
     return {(*result)->medianMs, (*result)->minMs};
   }
 
+  /// Profiles a model compiled with profile=True (kiln-run --profile): a
+  /// dict with the runs' mean and median latency, the kernels' total, each
+  /// kernel's time and calls per run (most first), and the Chrome trace.
+  py::dict profile(const std::vector<py::array> &arrays, unsigned runs,
+                   unsigned warmup) const {
+    std::vector<kiln::HostTensor> inputs = hostTensors(arrays);
+    std::optional<llvm::Expected<kiln::ProfileResult>> result;
+    {
+      py::gil_scoped_release release;
+      result.emplace(kiln::profile(*model, inputs, runs, warmup));
+    }
+    if (!*result)
+      throw RunError(llvm::toString(result->takeError()));
+    const kiln::ProfileResult &r = **result;
+    py::list kernels;
+    for (const kiln::KernelTime &k : r.kernels) {
+      py::dict entry;
+      entry["name"] = k.name;
+      entry["ms"] = k.msPerRun;
+      entry["calls"] = k.callsPerRun;
+      kernels.append(entry);
+    }
+    py::dict d;
+    d["runs"] = r.runs;
+    d["mean_ms"] = r.meanMs;
+    d["median_ms"] = r.medianMs;
+    d["kernels_ms"] = r.kernelsMs;
+    d["kernels"] = kernels;
+    d["trace"] = r.traceJson;
+    return d;
+  }
+
   void setNumThreads(int threads) const { model->setNumThreads(threads); }
 
 private:
+  /// Copies of `arrays` as the runner's tensors (bench and profile run the
+  /// same inputs many times, without the GIL).
+  std::vector<kiln::HostTensor>
+  hostTensors(const std::vector<py::array> &arrays) const {
+    std::vector<const kiln_tensor_info *> infos = model->inputs();
+    std::vector<kiln::HostTensor> inputs(arrays.size());
+    for (size_t i = 0; i < arrays.size(); ++i) {
+      inputs[i].dtype = i < infos.size() ? infos[i]->dtype : KILN_FLOAT32;
+      inputs[i].shape.assign(arrays[i].shape(),
+                             arrays[i].shape() + arrays[i].ndim());
+      const char *bytes = static_cast<const char *>(arrays[i].data());
+      inputs[i].data.assign(bytes, bytes + arrays[i].nbytes());
+    }
+    return inputs;
+  }
+
   std::shared_ptr<kiln::LoadedModel> model;
 };
 
@@ -288,5 +329,6 @@ PYBIND11_MODULE(_kiln, m) {
       .def("outputs", &Model::outputs)
       .def("run", &Model::run)
       .def("bench", &Model::bench)
+      .def("profile", &Model::profile)
       .def("set_num_threads", &Model::setNumThreads);
 }

@@ -80,6 +80,15 @@ llvm::Expected<LoadedModel> LoadedModel::load(llvm::StringRef path) {
   bind(model.lastError, "kiln_model_last_error");
   bind(model.setThreads, "kiln_model_set_num_threads");
   bind(model.freeFn, "kiln_free");
+  // Optional: models from before profiling existed lack these.
+  auto optional = [&](auto &fn, const char *name) {
+    fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(
+        dlsym(handle, name));
+  };
+  optional(model.profileNumKernels, "kiln_model_profile_num_kernels");
+  optional(model.profileKernel, "kiln_model_profile_kernel");
+  optional(model.profileEnable, "kiln_model_profile_enable");
+  optional(model.profileEventsFn, "kiln_model_profile_events");
   if (missing)
     return makeError("'" + path +
                      "' is not a model compiled by kiln-compile (it lacks "
@@ -110,6 +119,10 @@ LoadedModel &LoadedModel::operator=(LoadedModel &&other) {
   lastError = other.lastError;
   setThreads = other.setThreads;
   freeFn = other.freeFn;
+  profileNumKernels = other.profileNumKernels;
+  profileKernel = other.profileKernel;
+  profileEnable = other.profileEnable;
+  profileEventsFn = other.profileEventsFn;
   return *this;
 }
 
@@ -133,6 +146,32 @@ std::vector<const kiln_tensor_info *> LoadedModel::outputs() const {
 }
 
 void LoadedModel::setNumThreads(int threads) const { setThreads(threads); }
+
+std::vector<std::string> LoadedModel::profileKernels() const {
+  std::vector<std::string> names;
+  if (!profileNumKernels || !profileKernel)
+    return names;
+  for (int32_t i = 0, e = profileNumKernels(); i < e; ++i) {
+    const char *name = profileKernel(i);
+    names.push_back(name ? name : "");
+  }
+  return names;
+}
+
+void LoadedModel::setProfiling(bool on) const {
+  if (profileEnable)
+    profileEnable(on ? 1 : 0);
+}
+
+std::vector<kiln_profile_event> LoadedModel::profileEvents() const {
+  if (!profileEventsFn)
+    return {};
+  const kiln_profile_event *events = nullptr;
+  int32_t count = profileEventsFn(&events);
+  if (!events || count <= 0)
+    return {};
+  return {events, events + count};
+}
 
 kiln_status
 LoadedModel::runWith(const std::vector<HostTensor> &inputs,

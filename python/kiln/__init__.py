@@ -101,6 +101,14 @@ class Model:
         latency in milliseconds over `runs` runs after `warmup`."""
         return self._native.bench(self._arrays(feeds), int(runs), int(warmup))
 
+    def profile(self, feeds, runs=10, warmup=3):
+        """Per-kernel times of a model compiled with profile=True, as
+        kiln-run --profile measures them: a dict with "runs", "mean_ms",
+        "median_ms", "kernels_ms" (the kernels' total per run), "kernels"
+        (dicts of "name", "ms" and "calls" per run, slowest first) and
+        "trace" (the runs as Chrome trace JSON text)."""
+        return self._native.profile(self._arrays(feeds), int(runs), int(warmup))
+
     def set_num_threads(self, threads):
         """CPU threads of the model's parallel loops (0: one per core)."""
         self._native.set_num_threads(int(threads))
@@ -130,7 +138,7 @@ def _shape_specs(input_shapes):
 
 def compile(model, output=None, *, target="cpu", opt_level=2, input_shapes=None,
             quantize=None, calibration_data=None, prune=None, report=None,
-            cpu=None, gpu_arch=None):
+            cpu=None, gpu_arch=None, profile=False):
     """Compiles an ONNX model (a path or an onnx.ModelProto).
 
     With `output`, writes the shared library (and its C header) there;
@@ -141,7 +149,8 @@ def compile(model, output=None, *, target="cpu", opt_level=2, input_shapes=None,
     --input-shape. quantize: "int8", "int8-dynamic", "int8-weight" or
     "int4-weight". calibration_data (quantize="int8"): an iterable of dicts
     name -> numpy array, one per input set. report: a path for the JSON
-    compile report. cpu, gpu_arch: as --cpu and --gpu-arch.
+    compile report. cpu, gpu_arch: as --cpu and --gpu-arch. profile: a
+    timer around each kernel, for Model.profile (as --profile).
     """
     if prune is not None:
         raise CompileError("prune: Kiln does not prune models yet")
@@ -172,7 +181,7 @@ def compile(model, output=None, *, target="cpu", opt_level=2, input_shapes=None,
         _kiln.compile(path, os.fspath(output), target, int(opt_level),
                       _shape_specs(input_shapes), quantize or "none",
                       calibration_dir, os.fspath(report) if report else "",
-                      cpu or "", gpu_arch or "")
+                      cpu or "", gpu_arch or "", bool(profile))
         return Model(_kiln.load(os.fspath(output)), os.fspath(output),
                      work if keep_work else None)
     finally:

@@ -4,7 +4,7 @@
 //              [--target=cpu] [--cpu=NAME] [--input-shape=NAME:DIMS]...
 //              [--quantize=none|int8|int8-dynamic|int8-weight|int4-weight]
 //              [--quantize-group=32|64|128] [--calibration-data=DIR]
-//              [--bind-kv-cache]
+//              [--bind-kv-cache] [--profile]
 //
 //===----------------------------------------------------------------------===//
 
@@ -116,6 +116,12 @@ int main(int argc, char **argv) {
                "new input kiln_past_length gives the rows already there, "
                "and the present outputs are dropped"),
       cl::cat(category));
+  cl::opt<bool> profile(
+      "profile",
+      cl::desc("Build the model with a timer around each kernel, for "
+               "kiln-run --profile (per-kernel times and a Chrome trace); "
+               "the timers cost nothing while profiling is off"),
+      cl::cat(category));
   cl::list<std::string> disablePasses(
       "disable-pass",
       cl::desc("Leave a graph or code generation pass out (repeatable or comma "
@@ -123,6 +129,9 @@ int main(int argc, char **argv) {
       cl::CommaSeparated, cl::value_desc("pass"), cl::cat(category));
   registerAsmPrinterCLOptions();
   registerMLIRContextCLOptions();
+  // --mlir-print-ir-after=PASS and its siblings name passes by their
+  // registered arguments.
+  kiln::registerAllPasses();
   registerPassManagerCLOptions();
   registerDefaultTimingManagerCLOptions();
   kiln::hideForeignOptions(category);
@@ -157,6 +166,7 @@ int main(int argc, char **argv) {
     options.quantizeBudgetDb = db;
   }
   options.bindKVCache = bindKVCache;
+  options.profile = profile;
   options.disabledPasses.assign(disablePasses.begin(), disablePasses.end());
   if (output.empty()) {
     if (emit == kiln::EmitKind::SharedLibrary || emit == kiln::EmitKind::Object)

@@ -3,7 +3,7 @@
 // kiln-run MODEL.so [INPUT.npy|.pb ...] [--input NAME=FILE]...
 // [--random-inputs]
 //          [--output-dir DIR] [--expected DIR --rtol R --atol A]
-//          [--bench N] [--threads T]
+//          [--bench N] [--threads T] [--profile[=TRACE.json]]
 //
 // Exit status: 0 on success, 3 when outputs differ from --expected, 1 on any
 // other error.
@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "kiln/Runner/Runner.h"
+#include "kiln/Support/PendingFile.h"
 
 #include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
@@ -38,15 +39,76 @@ static const char kUsage[] =
     "  --bench N              time N runs, print median and min latency\n"
     "  --warmup N             untimed runs before --bench (3)\n"
     "  --threads T            threads (default: all cores)\n"
+    "  --profile[=TRACE]      per-kernel times of a model compiled with\n"
+    "                         --profile over the --bench runs (10 without),\n"
+    "                         and a Chrome trace (kiln-profile.json)\n"
     "  --peak-memory          print the process's peak resident memory\n"
     "exit status: 0 ok, 3 outputs differ from --expected, 1 other errors\n";
+
+/// kiln-run --profile: the kernels by time, then the trace file.
+static int printProfile(const LoadedModel &model,
+                        const std::vector<HostTensor> &inputs, unsigned runs,
+                        unsigned warmup, const std::string &tracePath) {
+  llvm::Expected<ProfileResult> result = profile(model, inputs, runs, warmup);
+  if (!result)
+    return fail(llvm::toString(result.takeError()));
+  constexpr size_t kShown = 25;
+  llvm::outs() << llvm::format(
+      "profile: %u runs, mean %.3f ms (median %.3f ms); kernels %.3f ms, "
+      "%.1f %% of the mean\n",
+      result->runs, result->meanMs, result->medianMs, result->kernelsMs,
+      result->meanMs > 0 ? 100.0 * result->kernelsMs / result->meanMs : 0.0);
+  llvm::outs() << "      ms   share  calls  kernel\n";
+  double rest = 0;
+  size_t restCount = 0;
+  for (size_t i = 0; i < result->kernels.size(); ++i) {
+    const KernelTime &k = result->kernels[i];
+    if (i >= kShown) {
+      rest += k.msPerRun;
+      ++restCount;
+      continue;
+    }
+    llvm::outs() << llvm::format("%8.3f  %5.1f%%  %5.4g  ", k.msPerRun,
+                                 result->meanMs > 0
+                                     ? 100.0 * k.msPerRun / result->meanMs
+                                     : 0.0,
+                                 k.callsPerRun)
+                 << k.name << "\n";
+  }
+  if (restCount)
+    llvm::outs() << llvm::format("%8.3f  %5.1f%%         (%zu more kernels)\n",
+                                 rest,
+                                 result->meanMs > 0
+                                     ? 100.0 * rest / result->meanMs
+                                     : 0.0,
+                                 restCount);
+  PendingFile trace(tracePath);
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(trace.tempPath(), ec);
+    if (ec)
+      return fail("cannot write '" + tracePath + "': " + ec.message());
+    os << result->traceJson << "\n";
+    os.close();
+    if (os.has_error())
+      return fail("cannot write '" + tracePath + "': " +
+                  os.error().message());
+  }
+  std::string error;
+  if (mlir::failed(trace.commit(error)))
+    return fail(error);
+  llvm::outs() << "trace: " << tracePath
+               << " (open it in chrome://tracing or Perfetto)\n";
+  return 0;
+}
 
 int main(int argc, char **argv) {
   // LLVM's command-line registry already owns names like --threads, so
   // kiln-run parses its few flags itself.
   std::string modelPath, outputDir, expectedDir;
   std::vector<std::string> positional, named, shapes;
-  bool randomInputs = false, peakMemory = false;
+  bool randomInputs = false, peakMemory = false, profiling = false;
+  std::string tracePath = "kiln-profile.json";
   unsigned seed = 0, bench = 0, warmup = 3;
   double rtol = 1e-3, atol = 1e-7;
   int threads = 0;
@@ -87,6 +149,12 @@ int main(int argc, char **argv) {
       randomInputs = true;
     } else if (arg == "--peak-memory") {
       peakMemory = true;
+    } else if (arg == "--profile" || arg.starts_with("--profile=")) {
+      profiling = true;
+      if (arg.consume_front("--profile="))
+        tracePath = arg.str();
+      if (tracePath.empty())
+        return fail("--profile= needs a trace file name");
     } else if (takeValue("--input")) {
       named.push_back(value);
     } else if (takeValue("--shape")) {
@@ -124,6 +192,9 @@ int main(int argc, char **argv) {
     return fail(llvm::toString(loaded.takeError()));
   const LoadedModel &model = *loaded;
   model.setNumThreads(threads);
+  if (profiling)
+    if (llvm::Error error = requireProfiling(model))
+      return fail(llvm::toString(std::move(error)));
 
   InputSpec spec;
   spec.files = positional;
@@ -180,6 +251,10 @@ int main(int argc, char **argv) {
                                  timing->runs, timing->medianMs, timing->minMs)
                  << "\n";
   }
+  if (profiling)
+    if (int failed = printProfile(model, *inputs, bench ? bench : 10, warmup,
+                                  tracePath))
+      return failed;
   if (peakMemory) {
     struct rusage usage;
     getrusage(RUSAGE_SELF, &usage);

@@ -50,7 +50,9 @@ def KilnEmitModelEntry : Pass<"kiln-emit-model-entry", "mlir::ModuleOp"> {
     constant string describing the inputs and outputs (names, element types,
     shapes with -1 for dynamic dims), and `kiln_model_entry(void **args)`,
     which calls the model's C interface with `args[0]` pointing to the result
-    descriptors and `args[1..]` to the input descriptors.
+    descriptors and `args[1..]` to the input descriptors. A module that
+    `kiln-profile-kernels` instrumented also gets `kiln_model_profile_kernels`,
+    its kernel names, one per line.
   }];
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
@@ -72,6 +74,25 @@ def KilnRecordSignature : Pass<"kiln-record-signature", "mlir::ModuleOp"> {
     Option<"functionName", "function", "std::string", "\"main_graph\"",
            "The model function">
   ];
+}
+
+def KilnProfileKernels : Pass<"kiln-profile-kernels", "mlir::ModuleOp"> {
+  let summary = "Time each kernel of the model function (kiln-compile --profile)";
+  let description = [{
+    Runs on buffers, after code generation chose the kernels and before
+    linalg becomes loops. Every top-level operation of the model function
+    (the `kiln.signature` function) that does work (a linalg op, a kernel
+    call, a loop, a copy) belongs to a kernel; consecutive ones from the same
+    ONNX nodes (their locations) form one kernel. Each kernel is bracketed by
+    `kiln_profile_begin(id)` and `kiln_profile_end(id)`, which the runtime
+    implements (they record times only while profiling is on), and the
+    module attribute `kiln.profile_kernels` lists the kernels' names by id:
+    "NODE [Type+Type]" with the first ONNX node's name, the number of further
+    nodes, and their op types. `kiln-emit-model-entry` exports that list as
+    `kiln_model_profile_kernels`.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::func::FuncDialect"];
 }
 
 #endif // KILN_CONVERSION_PASSES_TD

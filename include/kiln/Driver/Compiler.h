@@ -53,6 +53,9 @@ struct CompileOptions {
   /// Key/value cache outputs write into the caller's cache buffers
   /// (kiln-bind-kv-cache).
   bool bindKVCache = false;
+  /// Time each kernel when profiling is turned on at run time
+  /// (kiln_model_profile_enable; kiln-run --profile).
+  bool profile = false;
   /// Graph passes to leave out (by argument, e.g. "kiln-fuse-attention").
   std::vector<std::string> disabledPasses;
   /// Called on every pass manager before it runs (IR printing, timing).

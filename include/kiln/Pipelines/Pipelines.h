@@ -50,6 +50,11 @@ struct CPUPipelineOptions
       *this, "int8-convolutions",
       llvm::cl::desc("Quantize ungrouped 2-D convolutions too"),
       llvm::cl::init(true)};
+  Option<bool> profile{
+      *this, "profile",
+      llvm::cl::desc("Time each kernel when the caller turns profiling on "
+                     "(kiln-profile-kernels; kiln-run --profile)"),
+      llvm::cl::init(false)};
   Option<bool> bindKVCache{
       *this, "bind-kv-cache",
       llvm::cl::desc("Key/value cache outputs (present = Concat(past, new)) "

@@ -66,6 +66,12 @@ public:
   std::vector<const kiln_tensor_info *> inputs() const;
   std::vector<const kiln_tensor_info *> outputs() const;
   void setNumThreads(int threads) const;
+  /// The kernels a model compiled with --profile times (empty otherwise).
+  std::vector<std::string> profileKernels() const;
+  /// Turns the model's kernel timers on or off (every thread).
+  void setProfiling(bool on) const;
+  /// The kernel intervals of this thread's last run while profiling was on.
+  std::vector<kiln_profile_event> profileEvents() const;
   /// Runs the model; outputs are allocated to fit.
   llvm::Expected<std::vector<HostTensor>>
   run(const std::vector<HostTensor> &inputs) const;
@@ -101,6 +107,10 @@ private:
   const char *(*lastError)(void) = nullptr;
   void (*setThreads)(int32_t) = nullptr;
   void (*freeFn)(void *) = nullptr;
+  int32_t (*profileNumKernels)(void) = nullptr;
+  const char *(*profileKernel)(int32_t) = nullptr;
+  void (*profileEnable)(int32_t) = nullptr;
+  int32_t (*profileEventsFn)(const kiln_profile_event **) = nullptr;
 };
 
 /// The result of comparing an output with its expected value.
@@ -167,6 +177,37 @@ struct BenchResult {
   double medianMs = 0, minMs = 0;
 };
 llvm::Expected<BenchResult> benchmark(const LoadedModel &model,
+                                      const std::vector<HostTensor> &inputs,
+                                      unsigned runs, unsigned warmup);
+
+/// One kernel's share of a profiled model's runs.
+struct KernelTime {
+  std::string name;
+  double msPerRun = 0;    ///< Mean time per run.
+  double callsPerRun = 0; ///< Mean intervals per run.
+};
+
+/// What `profile` measured.
+struct ProfileResult {
+  unsigned runs = 0;
+  /// The runs' mean and median latency (as kiln_model_run returned).
+  double meanMs = 0, medianMs = 0;
+  /// The kernels' mean total time per run.
+  double kernelsMs = 0;
+  /// Kernels by time per run, most first (those that never ran left out).
+  std::vector<KernelTime> kernels;
+  /// The profiled runs as a Chrome trace (chrome://tracing, Perfetto): one
+  /// "run" interval per run, the kernels nested in it.
+  std::string traceJson;
+};
+
+/// Fails, saying what to do, when the model was compiled without --profile.
+llvm::Error requireProfiling(const LoadedModel &model);
+
+/// Profiles a model compiled with --profile: `runs` runs after `warmup`
+/// untimed ones, each kernel's time recorded by the model's timers. Fails
+/// when the model has none.
+llvm::Expected<ProfileResult> profile(const LoadedModel &model,
                                       const std::vector<HostTensor> &inputs,
                                       unsigned runs, unsigned warmup);
 

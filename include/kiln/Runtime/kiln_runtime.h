@@ -115,6 +115,29 @@ const char *kiln_model_last_error(void);
  * processors. */
 void kiln_model_set_num_threads(int32_t threads);
 
+/* Profiling, for models compiled with `kiln-compile --profile`: each
+ * kernel (the work of one or more fused ONNX nodes) is timed while profiling
+ * is on. kiln_model_profile_num_kernels is 0 for a model compiled without
+ * --profile. Kernel names read "NODE [Type]" or "NODE +N [Type+Type...]":
+ * the first ONNX node, how many more the kernel holds, and their op types. */
+int32_t kiln_model_profile_num_kernels(void);
+/* Kernel `index`'s name, or NULL when out of range. */
+const char *kiln_model_profile_kernel(int32_t index);
+/* Turns profiling on (nonzero) or off for every thread; off by default. */
+void kiln_model_profile_enable(int32_t on);
+
+/* One kernel's interval in a run (CLOCK_MONOTONIC nanoseconds). */
+typedef struct kiln_profile_event {
+  int32_t kernel; /* index for kiln_model_profile_kernel */
+  int64_t begin_ns, end_ns;
+} kiln_profile_event;
+
+/* The kernels of the calling thread's last run made while profiling was
+ * on, in the order they ran: returns their number and points *events at
+ * them (valid until the thread's next run). A kernel may appear many times
+ * (inside control flow, or split by other kernels). */
+int32_t kiln_model_profile_events(const kiln_profile_event **events);
+
 /* Bytes per element of `dtype` (0 when unknown). */
 size_t kiln_dtype_size(kiln_dtype dtype);
 

@@ -34,6 +34,8 @@ struct TargetOptions {
   std::string gpuArch;
   /// --emit=ptx: GPU targets keep their kernels as assembly text.
   bool deviceAssembly = false;
+  /// --profile: a timer around each kernel (kiln-profile-kernels).
+  bool profile = false;
 };
 
 /// What a target writes for a compiled module.

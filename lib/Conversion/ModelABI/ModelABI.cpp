@@ -154,6 +154,19 @@ struct KilnEmitModelEntryPass
     LLVM::GlobalOp::create(b, loc, LLVM::LLVMArrayType::get(i8, text.size()),
                            /*isConstant=*/true, LLVM::Linkage::External,
                            "kiln_model_signature", b.getStringAttr(text));
+    // kiln-profile-kernels' kernel names, one per line, by id.
+    if (auto kernels =
+            module->getAttrOfType<ArrayAttr>("kiln.profile_kernels")) {
+      std::string names;
+      for (Attribute name : kernels)
+        names += cast<StringAttr>(name).getValue().str() + "\n";
+      names.push_back('\0');
+      LLVM::GlobalOp::create(b, loc, LLVM::LLVMArrayType::get(i8, names.size()),
+                             /*isConstant=*/true, LLVM::Linkage::External,
+                             "kiln_model_profile_kernels",
+                             b.getStringAttr(names));
+      module->removeAttr("kiln.profile_kernels");
+    }
 
     std::string cifaceName = ("_mlir_ciface_" + function.getValue()).str();
     auto ciface = module.lookupSymbol<LLVM::LLVMFuncOp>(cifaceName);

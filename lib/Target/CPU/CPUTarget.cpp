@@ -285,6 +285,7 @@ public:
     pipeline.optLevel = options.optLevel;
     pipeline.isa = *isa;
     pipeline.disabledPasses = options.disabledPasses;
+    pipeline.profile = options.profile;
     kiln::buildLinalgToLLVMPipeline(pm, pipeline);
     return success();
   }

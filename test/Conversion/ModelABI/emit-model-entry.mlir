@@ -77,3 +77,17 @@ module attributes {kiln.signature = {function = "main_graph", inputs = [{name = 
     llvm.return
   }
 }
+
+// -----
+
+// A module kiln-profile-kernels instrumented: its kernel names, one per
+// line, become kiln_model_profile_kernels, and the attribute goes.
+// CHECK-LABEL: module attributes {kiln.signature
+// CHECK-NOT: kiln.profile_kernels
+// CHECK: llvm.mlir.global external constant @kiln_model_profile_kernels("conv1 +1 [Conv+Relu]\0Apool [MaxPool]\0A\00")
+module attributes {kiln.profile_kernels = ["conv1 +1 [Conv+Relu]", "pool [MaxPool]"],
+    kiln.signature = {function = "main_graph", inputs = [], outputs = []}} {
+  llvm.func @_mlir_ciface_main_graph(%arg0: !llvm.ptr) {
+    llvm.return
+  }
+}

@@ -1,4 +1,5 @@
 """The kiln Python package, end to end (test/e2e/python-package.test)."""
+import json
 import sys
 import threading
 
@@ -65,6 +66,17 @@ print("threads", all(results))
 
 median, fastest = model.bench({"x": x}, runs=5, warmup=1)
 print("bench", 0 < fastest <= median)
+
+# Per-kernel times (profile=True, as --profile); a model built without
+# the timers says so.
+p = kiln.compile(proto, profile=True).profile({"x": x}, runs=3, warmup=1)
+print("profile", p["runs"], sorted(k["name"] for k in p["kernels"]),
+      all(k["calls"] == 1 and k["ms"] >= 0 for k in p["kernels"]),
+      0 < p["kernels_ms"], len(json.loads(p["trace"])["traceEvents"]))
+try:
+    model.profile({"x": x})
+except kiln.RunError as e:
+    print("RunError:", e)
 
 # int8 with calibration sets given as dicts of arrays.
 sets = [{"x": rng.standard_normal((4, 16)).astype(np.float32)} for _ in range(4)]
