@@ -14,6 +14,9 @@ packages=(
   libgtest-dev pybind11-dev python3-numpy python3-onnx python3-dev python3-pytest
   # build test models (digits for the trained accuracy tests)
   python3-torch python3-torchvision python3-sklearn
+  # the HTML compile report draws graphs with Graphviz; its test renders the
+  # page in a headless Chromium
+  graphviz chromium
 )
 
 missing=()

@@ -44,6 +44,13 @@ if shutil.which("node") and os.path.isdir(
 ):
     config.available_features.add("onnxruntime")
 
+# The HTML compile report draws with Graphviz; a headless Chromium renders
+# it (both from scripts/setup.sh).
+if shutil.which("dot"):
+    config.available_features.add("graphviz")
+if shutil.which("chromium"):
+    config.available_features.add("chromium")
+
 # A sanitizer build (-DKILN_SANITIZE=...): its tools also link the
 # sanitizer runtime's dependencies.
 cache = os.path.join(config.kiln_obj_root, "CMakeCache.txt")

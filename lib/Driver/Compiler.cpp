@@ -3,6 +3,8 @@
 #include "kiln/Driver/Compiler.h"
 
 #include "kiln/Driver/GraphReport.h"
+#include "kiln/Driver/HtmlReport.h"
+#include "kiln/Runner/Runner.h"
 
 #include "Calibration.h"
 
@@ -84,6 +86,44 @@ static std::string locationText(Location loc) {
   llvm::raw_string_ostream os(text);
   loc.print(os);
   return text;
+}
+
+/// Runs the library at `path` (compiled with --profile) ten times on random
+/// inputs (dynamic dims 1) and fills `profile`; `kernelNodes` lists each
+/// kernel's ONNX nodes by id (kiln.profile_kernel_nodes).
+static LogicalResult profileIntoReport(StringRef path, ArrayAttr kernelNodes,
+                                       std::optional<ReportProfile> &profile,
+                                       Location loc) {
+  llvm::Expected<LoadedModel> model = LoadedModel::load(path);
+  if (!model)
+    return emitError(loc) << "--profile: " << llvm::toString(model.takeError());
+  InputSpec spec;
+  spec.randomInputs = true;
+  llvm::Expected<std::vector<HostTensor>> inputs = bindInputs(*model, spec);
+  if (!inputs)
+    return emitError(loc) << "--profile: "
+                          << llvm::toString(inputs.takeError());
+  llvm::Expected<ProfileResult> result =
+      kiln::profile(*model, *inputs, /*runs=*/10, /*warmup=*/3);
+  if (!result)
+    return emitError(loc) << "--profile: "
+                          << llvm::toString(result.takeError());
+  std::vector<std::string> names = model->profileKernels();
+  ReportProfile measured;
+  measured.runs = result->runs;
+  measured.meanMs = result->meanMs;
+  measured.inputs = "random inputs, dynamic dims 1, all threads";
+  for (const KernelTime &k : result->kernels) {
+    ReportKernel kernel{k.name, {}, k.msPerRun};
+    auto id = llvm::find(names, k.name) - names.begin();
+    if (kernelNodes && id < static_cast<ptrdiff_t>(kernelNodes.size()))
+      if (auto nodes = dyn_cast<ArrayAttr>(kernelNodes[id]))
+        for (Attribute node : nodes)
+          kernel.nodes.push_back(cast<StringAttr>(node).str());
+    measured.kernels.push_back(std::move(kernel));
+  }
+  profile = std::move(measured);
+  return success();
 }
 
 /// The number of ops in the model functions of `module`.
@@ -234,15 +274,38 @@ LogicalResult kiln::compileModel(MLIRContext &context,
     report->set("kiln_ops_imported", countOps(*module));
     report->setStage("graph");
   }
+  // --report=FILE.html: the page also draws the graph before and after the
+  // graph passes (HtmlReport.h).
+  bool htmlReport =
+      StringRef(options.reportPath).ends_with_insensitive(".html") ||
+      StringRef(options.reportPath).ends_with_insensitive(".htm");
+  ReportGraph graphBefore, graphAfter;
+  std::optional<ReportProfile> measured;
+  if (report && htmlReport)
+    graphBefore = captureReportGraph(*module, options.import.functionName);
+  bool warnedReport = false;
   auto writeReport = [&]() -> LogicalResult {
     if (!report)
       return success();
+    if (measured)
+      report->set("profile", profileToJSON(*measured));
+    if (!htmlReport)
+      return writeText(
+          options.reportPath,
+          [&](raw_ostream &os) {
+            os << llvm::formatv("{0:2}", report->toJSON()) << "\n";
+          },
+          fileLoc);
+    std::string warning;
+    std::string page =
+        renderHtmlReport(report->toJSON(), graphBefore, graphAfter,
+                         measured ? &*measured : nullptr, warning);
+    if (!warning.empty() && !warnedReport) {
+      emitWarning(fileLoc) << warning;
+      warnedReport = true;
+    }
     return writeText(
-        options.reportPath,
-        [&](raw_ostream &os) {
-          os << llvm::formatv("{0:2}", report->toJSON()) << "\n";
-        },
-        fileLoc);
+        options.reportPath, [&](raw_ostream &os) { os << page; }, fileLoc);
   };
   if (failed(runPipeline(
           *module, options,
@@ -330,6 +393,8 @@ LogicalResult kiln::compileModel(MLIRContext &context,
     return failure();
   if (report)
     report->set("kiln_ops_optimized", countOps(*module));
+  if (report && htmlReport)
+    graphAfter = captureReportGraph(*module, options.import.functionName);
   if (options.emit == EmitKind::Kiln)
     return failure(
         failed(writeReport()) ||
@@ -367,5 +432,26 @@ LogicalResult kiln::compileModel(MLIRContext &context,
   artifact.outputPath = options.outputPath;
   artifact.modelName = llvm::sys::path::filename(options.inputPath).str();
   artifact.progress = [&](StringRef stage) { progress.done(stage); };
-  return target->emit(*module, targetOptions, artifact);
+  // The kernels' ONNX nodes, for a profile in the report.
+  auto kernelNodes =
+      (*module)->getAttrOfType<ArrayAttr>("kiln.profile_kernel_nodes");
+  if (failed(target->emit(*module, targetOptions, artifact)))
+    return failure();
+  if (!report || !options.profile ||
+      artifact.kind != ArtifactKind::SharedLibrary)
+    return success();
+  // --profile with a report: run the library here on random inputs and put
+  // each kernel's time in the report.
+  if (!targetOptions.cpu.empty())
+    return emitWarning(fileLoc)
+               << "the report has no measured times: the library was built "
+                  "for --cpu="
+               << targetOptions.cpu << ", not necessarily this processor",
+           success();
+  if (failed(profileIntoReport(options.outputPath, kernelNodes, measured,
+                               fileLoc)))
+    return failure();
+  progress.done(
+      llvm::formatv("profiled: {0:f3} ms a run", measured->meanMs).str());
+  return writeReport();
 }

@@ -102,12 +102,13 @@ kiln::profile(const LoadedModel &model, const std::vector<HostTensor> &inputs,
     if (calls[k] > 0)
       result.kernels.push_back(
           {names[k], totalNs[k] / 1e6 / runs, calls[k] / runs});
-  std::stable_sort(result.kernels.begin(), result.kernels.end(),
-                   [](const KernelTime &a, const KernelTime &b) {
-                     return a.msPerRun > b.msPerRun;
-                   });
+  std::sort(result.kernels.begin(), result.kernels.end(),
+            [](const KernelTime &a, const KernelTime &b) {
+              return a.msPerRun != b.msPerRun ? a.msPerRun > b.msPerRun
+                                              : a.name < b.name;
+            });
   llvm::raw_string_ostream os(result.traceJson);
-  os << llvm::json::Value(llvm::json::Object{
-      {"traceEvents", std::move(trace)}, {"displayTimeUnit", "ms"}});
+  os << llvm::json::Value(llvm::json::Object{{"traceEvents", std::move(trace)},
+                                             {"displayTimeUnit", "ms"}});
   return result;
 }

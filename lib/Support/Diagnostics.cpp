@@ -35,6 +35,31 @@ std::string kiln::describeLocation(Location loc) {
   return "";
 }
 
+static void collectOnnxNodes(Location loc, std::vector<kiln::OnnxNode> &nodes) {
+  auto fused = dyn_cast<FusedLoc>(loc);
+  if (!fused)
+    return;
+  auto metadata = dyn_cast_if_present<StringAttr>(fused.getMetadata());
+  if (metadata && metadata.getValue().starts_with("onnx.")) {
+    for (Location inner : fused.getLocations())
+      if (auto name = dyn_cast<NameLoc>(inner)) {
+        kiln::OnnxNode node{name.getName().str(),
+                            metadata.getValue().drop_front(5).str()};
+        if (llvm::find(nodes, node) == nodes.end())
+          nodes.push_back(std::move(node));
+      }
+    return;
+  }
+  for (Location inner : fused.getLocations())
+    collectOnnxNodes(inner, nodes);
+}
+
+std::vector<kiln::OnnxNode> kiln::onnxNodes(Location loc) {
+  std::vector<OnnxNode> nodes;
+  collectOnnxNodes(loc, nodes);
+  return nodes;
+}
+
 static StringRef severityName(DiagnosticSeverity severity) {
   switch (severity) {
   case DiagnosticSeverity::Error:

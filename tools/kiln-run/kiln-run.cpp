@@ -76,12 +76,9 @@ static int printProfile(const LoadedModel &model,
                  << k.name << "\n";
   }
   if (restCount)
-    llvm::outs() << llvm::format("%8.3f  %5.1f%%         (%zu more kernels)\n",
-                                 rest,
-                                 result->meanMs > 0
-                                     ? 100.0 * rest / result->meanMs
-                                     : 0.0,
-                                 restCount);
+    llvm::outs() << llvm::format(
+        "%8.3f  %5.1f%%         (%zu more kernels)\n", rest,
+        result->meanMs > 0 ? 100.0 * rest / result->meanMs : 0.0, restCount);
   PendingFile trace(tracePath);
   {
     std::error_code ec;
@@ -91,8 +88,7 @@ static int printProfile(const LoadedModel &model,
     os << result->traceJson << "\n";
     os.close();
     if (os.has_error())
-      return fail("cannot write '" + tracePath + "': " +
-                  os.error().message());
+      return fail("cannot write '" + tracePath + "': " + os.error().message());
   }
   std::string error;
   if (mlir::failed(trace.commit(error)))
@@ -252,8 +248,8 @@ int main(int argc, char **argv) {
                  << "\n";
   }
   if (profiling)
-    if (int failed = printProfile(model, *inputs, bench ? bench : 10, warmup,
-                                  tracePath))
+    if (int failed =
+            printProfile(model, *inputs, bench ? bench : 10, warmup, tracePath))
       return failed;
   if (peakMemory) {
     struct rusage usage;

@@ -88,8 +88,9 @@ def KilnProfileKernels : Pass<"kiln-profile-kernels", "mlir::ModuleOp"> {
     implements (they record times only while profiling is on), and the
     module attribute `kiln.profile_kernels` lists the kernels' names by id:
     "NODE [Type+Type]" with the first ONNX node's name, the number of further
-    nodes, and their op types. `kiln-emit-model-entry` exports that list as
-    `kiln_model_profile_kernels`.
+    nodes, and their op types; `kiln.profile_kernel_nodes` lists each
+    kernel's ONNX node names (for the compile report).
+    `kiln-emit-model-entry` exports the names as `kiln_model_profile_kernels`.
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::func::FuncDialect"];

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "kiln/Conversion/Passes.h"
+#include "kiln/Support/Diagnostics.h"
 
 #include "mlir/Interfaces/CallInterfaces.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
@@ -22,42 +23,15 @@ using namespace kiln;
 
 namespace {
 
-/// An imported ONNX node: its name and op type.
-struct Node {
-  std::string name, type;
-  bool operator==(const Node &other) const {
-    return name == other.name && type == other.type;
-  }
-};
-
-void collectNodes(Location loc, std::vector<Node> &nodes) {
-  auto fused = dyn_cast<FusedLoc>(loc);
-  if (!fused)
-    return;
-  auto metadata = dyn_cast_if_present<StringAttr>(fused.getMetadata());
-  if (metadata && metadata.getValue().starts_with("onnx.")) {
-    for (Location inner : fused.getLocations())
-      if (auto name = dyn_cast<NameLoc>(inner)) {
-        Node node{name.getName().str(), metadata.getValue().drop_front(5).str()};
-        if (llvm::find(nodes, node) == nodes.end())
-          nodes.push_back(node);
-      }
-    return;
-  }
-  for (Location inner : fused.getLocations())
-    collectNodes(inner, nodes);
-}
-
 /// "conv1 [Conv]", "conv1 +2 [Conv+Relu+Add]": the first ONNX node, how many
 /// more, and their op types (the first five); for work that no ONNX node
 /// owns (copies of the model's results), the operation's name.
 std::string kernelName(Operation *op) {
-  std::vector<Node> nodes;
-  collectNodes(op->getLoc(), nodes);
+  std::vector<OnnxNode> nodes = onnxNodes(op->getLoc());
   if (nodes.empty())
     return "(" + op->getName().getStringRef().str() + ")";
   llvm::SetVector<StringRef> types;
-  for (const Node &node : nodes)
+  for (const OnnxNode &node : nodes)
     types.insert(node.type);
   std::string name = nodes.front().name;
   if (nodes.size() > 1)
@@ -95,9 +69,9 @@ struct KilnProfileKernelsPass
     auto signature = module->getAttrOfType<DictionaryAttr>("kiln.signature");
     auto functionName =
         signature ? signature.getAs<StringAttr>("function") : StringAttr();
-    auto function =
-        functionName ? module.lookupSymbol<func::FuncOp>(functionName)
-                     : func::FuncOp();
+    auto function = functionName
+                        ? module.lookupSymbol<func::FuncOp>(functionName)
+                        : func::FuncOp();
     if (!function || function.isExternal()) {
       module.emitError("kiln-profile-kernels: no model function (run "
                        "kiln-record-signature first)");
@@ -119,12 +93,18 @@ struct KilnProfileKernelsPass
     // Kernels: runs of consecutive kernel ops with the same name (ops that
     // are not kernels in between join the run).
     std::vector<std::string> names;
+    std::vector<Attribute> nodeLists;
     llvm::StringMap<int32_t> ids;
     auto bracket = [&](Operation *first, Operation *last, StringRef name) {
       auto [it, inserted] =
           ids.try_emplace(name, static_cast<int32_t>(names.size()));
-      if (inserted)
+      if (inserted) {
         names.push_back(name.str());
+        SmallVector<Attribute> nodes;
+        for (const OnnxNode &node : onnxNodes(first->getLoc()))
+          nodes.push_back(b.getStringAttr(node.name));
+        nodeLists.push_back(b.getArrayAttr(nodes));
+      }
       Location loc = first->getLoc();
       b.setInsertionPoint(first);
       Value id = arith::ConstantIntOp::create(b, loc, it->second, 32);
@@ -156,6 +136,7 @@ struct KilnProfileKernelsPass
     for (const std::string &name : names)
       list.push_back(b.getStringAttr(name));
     module->setAttr("kiln.profile_kernels", b.getArrayAttr(list));
+    module->setAttr("kiln.profile_kernel_nodes", b.getArrayAttr(nodeLists));
   }
 };
 

@@ -8,6 +8,7 @@
 // whose nodes come back later reuses its id.
 
 // CHECK-LABEL: module attributes
+// CHECK-SAME: kiln.profile_kernel_nodes = {{\[}}["conv1", "relu1"], ["pool"], []]
 // CHECK-SAME: kiln.profile_kernels = ["conv1 +1 [Conv+Relu]", "pool [MaxPool]", "(memref.copy)"]
 // CHECK: func.func private @kiln_profile_begin(i32)
 // CHECK: func.func private @kiln_profile_end(i32)

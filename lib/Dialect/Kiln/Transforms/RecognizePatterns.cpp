@@ -279,6 +279,41 @@ Value onesScale(PatternRewriter &rewriter, Location loc, RankedTensorType type,
                              rewriter.getFloatAttr(type.getElementType(), 1)));
 }
 
+/// Adds to `ops` the ops that compute `value` back to the `stops` (not
+/// crossing them or constants): the ONNX nodes a recognized pattern
+/// replaces, for its fused location. At most 16 ops.
+void collectChain(Value value, ArrayRef<Value> stops,
+                  SmallVectorImpl<Operation *> &ops) {
+  SmallVector<Value> work = {value};
+  while (!work.empty() && ops.size() < 16) {
+    Value v = work.pop_back_val();
+    Operation *op = v.getDefiningOp();
+    if (!op || llvm::is_contained(stops, v) ||
+        op->hasTrait<OpTrait::ConstantLike>() || isa<ConstantOp>(op) ||
+        llvm::is_contained(ops, op))
+      continue;
+    ops.push_back(op);
+    llvm::append_range(work, op->getOperands());
+  }
+}
+
+/// The ops of an affine tail between the normalization and its last op
+/// (the scale's Mul before the bias's Add).
+void collectTail(Operation *norm, const AffineTail &tail,
+                 SmallVectorImpl<Operation *> &ops) {
+  for (Operation *op = tail.last; op && op != norm;) {
+    if (!llvm::is_contained(ops, op))
+      ops.push_back(op);
+    Operation *next = nullptr;
+    for (Value operand : op->getOperands())
+      if (Operation *def = operand.getDefiningOp();
+          def && (def == norm || isa<MulOp>(def)) && operand != tail.gamma &&
+          operand != tail.beta)
+        next = def;
+    op = next;
+  }
+}
+
 /// (x - mean(x)) / sqrt(mean((x - mean(x))^2) + eps) [* gamma [+ beta]].
 struct RecognizeLayerNorm : RewritePattern {
   RecognizeLayerNorm(MLIRContext *context, Counts &counts)
@@ -305,9 +340,12 @@ struct RecognizeLayerNorm : RewritePattern {
     AffineTail tail = matchAffineTail(root, rms->axis, /*allowBias=*/true);
     if (!tail.gamma && !type.hasStaticShape())
       return failure();
+    // Every node the LayerNorm replaces: the mean, the subtraction, the
+    // variance and its root, the division, the scale and the bias.
     SmallVector<Operation *> parts = {sub, root};
-    if (tail.last != root)
-      parts.push_back(tail.last);
+    collectChain(sub.getRhs(), {x}, parts);
+    collectChain(denominator, {x, centered}, parts);
+    collectTail(root, tail, parts);
     Location loc = fusedLoc(parts);
     Value scale =
         tail.gamma ? tail.gamma : onesScale(rewriter, loc, type, rms->axis);
@@ -349,8 +387,8 @@ struct RecognizeRMSNorm : RewritePattern {
     if (!tail.gamma && !type.hasStaticShape())
       return failure();
     SmallVector<Operation *> parts = {root};
-    if (tail.last != root)
-      parts.push_back(tail.last);
+    collectChain(denominator, {x}, parts);
+    collectTail(root, tail, parts);
     Location loc = fusedLoc(parts);
     Value scale =
         tail.gamma ? tail.gamma : onesScale(rewriter, loc, type, rms->axis);
