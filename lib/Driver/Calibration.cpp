@@ -12,6 +12,8 @@
 
 #include "Calibration.h"
 
+#include "kiln/Support/ProgressBar.h"
+
 #include "kiln/Dialect/Kiln/Transforms/Passes.h"
 #include "kiln/Pipelines/Pipelines.h"
 #include "kiln/Runner/Runner.h"
@@ -252,7 +254,9 @@ runOnSets(StringRef path, const CalibrationInputs &inputs, unsigned outputs,
     return emitError(loc) << "calibration: "
                           << llvm::toString(model.takeError());
   std::vector<std::vector<HostTensor>> results;
+  ProgressBar bar("checking the budget", inputs.sets.size());
   for (auto [set, tensors] : llvm::zip(inputs.sets, inputs.tensors)) {
+    bar.update(results.size());
     llvm::Expected<std::vector<HostTensor>> out = model->run(tensors);
     if (!out)
       return emitError(loc) << "calibration run on '" << set.dir
@@ -357,6 +361,9 @@ LogicalResult kiln::calibrate(ModuleOp module,
   std::vector<std::vector<HostTensor>> reference;
   // Pass 0: min and max; 1 (percentile, entropy): histograms of |x|;
   // 2 (budget): the error of quantizing with the final range.
+  unsigned passes = 1 + (options.method != "minmax") + bool(options.budgetDb);
+  ProgressBar bar("calibrating", passes * inputs.sets.size());
+  unsigned runsDone = 0;
   for (int pass = 0; pass < 3; ++pass) {
     if ((pass == 1 && options.method == "minmax") ||
         (pass == 2 && !options.budgetDb))
@@ -371,6 +378,7 @@ LogicalResult kiln::calibrate(ModuleOp module,
       }
     }
     for (auto [set, tensors] : llvm::zip(inputs.sets, inputs.tensors)) {
+      bar.update(runsDone++);
       llvm::Expected<std::vector<HostTensor>> out = model->run(tensors);
       if (!out)
         return emitError(loc)

@@ -36,14 +36,17 @@ llvm::Error kiln::requireProfiling(const LoadedModel &model) {
 
 llvm::Expected<ProfileResult>
 kiln::profile(const LoadedModel &model, const std::vector<HostTensor> &inputs,
-              unsigned runs, unsigned warmup) {
+              unsigned runs, unsigned warmup, RunProgress progress) {
   if (llvm::Error error = requireProfiling(model))
     return std::move(error);
   std::vector<std::string> names = model.profileKernels();
-  for (unsigned i = 0; i < warmup; ++i)
+  for (unsigned i = 0; i < warmup; ++i) {
     if (llvm::Error error = model.runDiscardingOutputs(inputs))
       return makeError("a warm-up run failed: " +
                        llvm::toString(std::move(error)));
+    if (progress)
+      progress(i + 1, warmup + runs);
+  }
 
   std::vector<double> totalNs(names.size(), 0), calls(names.size(), 0);
   std::vector<double> latencies;
@@ -60,6 +63,8 @@ kiln::profile(const LoadedModel &model, const std::vector<HostTensor> &inputs,
       model.setProfiling(false);
       return std::move(error);
     }
+    if (progress)
+      progress(warmup + run + 1, warmup + runs);
     if (origin < 0)
       origin = begin;
     latencies.push_back(double(end - begin) / 1e6);

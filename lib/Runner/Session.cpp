@@ -260,14 +260,17 @@ kiln::checkOutputs(llvm::StringRef expectedDir, const LoadedModel &model,
 
 llvm::Expected<BenchResult>
 kiln::benchmark(const LoadedModel &model, const std::vector<HostTensor> &inputs,
-                unsigned runs, unsigned warmup) {
+                unsigned runs, unsigned warmup, RunProgress progress) {
   // The timed runs leave the outputs where the model wrote them, as an
   // application would read them; copying each into a fresh vector is the
   // runner's cost, not the model's.
-  for (unsigned i = 0; i < warmup; ++i)
+  for (unsigned i = 0; i < warmup; ++i) {
     if (llvm::Error error = model.runDiscardingOutputs(inputs))
       return makeError("a warm-up run failed: " +
                        llvm::toString(std::move(error)));
+    if (progress)
+      progress(i + 1, warmup + runs);
+  }
   std::vector<double> times;
   for (unsigned i = 0; i < runs; ++i) {
     auto start = std::chrono::steady_clock::now();
@@ -275,6 +278,8 @@ kiln::benchmark(const LoadedModel &model, const std::vector<HostTensor> &inputs,
     auto end = std::chrono::steady_clock::now();
     if (error)
       return std::move(error);
+    if (progress)
+      progress(warmup + i + 1, warmup + runs);
     times.push_back(
         std::chrono::duration<double, std::milli>(end - start).count());
   }

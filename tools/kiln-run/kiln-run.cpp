@@ -12,6 +12,7 @@
 
 #include "kiln/Runner/Runner.h"
 #include "kiln/Support/PendingFile.h"
+#include "kiln/Support/ProgressBar.h"
 
 #include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
@@ -49,7 +50,11 @@ static const char kUsage[] =
 static int printProfile(const LoadedModel &model,
                         const std::vector<HostTensor> &inputs, unsigned runs,
                         unsigned warmup, const std::string &tracePath) {
-  llvm::Expected<ProfileResult> result = profile(model, inputs, runs, warmup);
+  ProgressBar bar("profile", warmup + runs);
+  llvm::Expected<ProfileResult> result =
+      profile(model, inputs, runs, warmup,
+              [&](unsigned done, unsigned) { bar.update(done); });
+  bar.finish();
   if (!result)
     return fail(llvm::toString(result.takeError()));
   constexpr size_t kShown = 25;
@@ -239,8 +244,11 @@ int main(int argc, char **argv) {
   }
 
   if (bench > 0) {
+    ProgressBar bar("bench", warmup + bench);
     llvm::Expected<BenchResult> timing =
-        benchmark(model, *inputs, bench, warmup);
+        benchmark(model, *inputs, bench, warmup,
+                  [&](unsigned done, unsigned) { bar.update(done); });
+    bar.finish();
     if (!timing)
       return fail(llvm::toString(timing.takeError()));
     llvm::outs() << llvm::format("bench: %u runs, median %.3f ms, min %.3f ms",

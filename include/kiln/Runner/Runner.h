@@ -176,9 +176,12 @@ struct BenchResult {
   unsigned runs = 0;
   double medianMs = 0, minMs = 0;
 };
+/// `progress(done, total)` after each run, warm-up runs included.
+using RunProgress = llvm::function_ref<void(unsigned, unsigned)>;
 llvm::Expected<BenchResult> benchmark(const LoadedModel &model,
                                       const std::vector<HostTensor> &inputs,
-                                      unsigned runs, unsigned warmup);
+                                      unsigned runs, unsigned warmup,
+                                      RunProgress progress = {});
 
 /// One kernel's share of a profiled model's runs.
 struct KernelTime {
@@ -209,7 +212,8 @@ llvm::Error requireProfiling(const LoadedModel &model);
 /// when the model has none.
 llvm::Expected<ProfileResult> profile(const LoadedModel &model,
                                       const std::vector<HostTensor> &inputs,
-                                      unsigned runs, unsigned warmup);
+                                      unsigned runs, unsigned warmup,
+                                      RunProgress progress = {});
 
 } // namespace kiln
 
