@@ -344,7 +344,10 @@ struct RecognizeLayerNorm : RewritePattern {
     // variance and its root, the division, the scale and the bias.
     SmallVector<Operation *> parts = {sub, root};
     collectChain(sub.getRhs(), {x}, parts);
-    collectChain(denominator, {x, centered}, parts);
+    // The divisor: the root's other operand (sqrt, or 1/sqrt, reciprocal).
+    for (Value operand : root->getOperands())
+      if (operand != centered)
+        collectChain(operand, {x, centered}, parts);
     collectTail(root, tail, parts);
     Location loc = fusedLoc(parts);
     Value scale =
@@ -387,7 +390,9 @@ struct RecognizeRMSNorm : RewritePattern {
     if (!tail.gamma && !type.hasStaticShape())
       return failure();
     SmallVector<Operation *> parts = {root};
-    collectChain(denominator, {x}, parts);
+    for (Value operand : root->getOperands())
+      if (operand != x)
+        collectChain(operand, {x}, parts);
     collectTail(root, tail, parts);
     Location loc = fusedLoc(parts);
     Value scale =
