@@ -1774,6 +1774,57 @@ AVX512_ATTRS static inline __m512 broadcast_avx512(const float *x) {
 DCONV_ALL_RW(1)
 DCONV_ALL_RW(2)
 
+/* The same tile with one channel vector (the last panel of an odd number,
+ * e.g. 38 output channels after pruning): half the multiply-adds of the
+ * two-vector tile, which would compute that panel twice. It writes the
+ * first V floats of each tile row; w1 is unused. */
+#define DEFINE_DCONV_TILE1(suffix, attrs, VEC, V, ZERO, LOAD, BCAST, FMA,      \
+                           STORE, RW, SW)                                      \
+  attrs static void dconv1_##suffix##_##RW##_##SW(                             \
+      const dconv *p, const float *in, const float *w0, const float *w1,       \
+      float *tile) {                                                           \
+    (void)w1;                                                                  \
+    VEC acc[RW];                                                               \
+    for (int q = 0; q < RW; ++q)                                               \
+      acc[q] = ZERO;                                                           \
+    for (int64_t c = 0; c < p->channels; ++c) {                                \
+      const float *ic = in + c * p->in_c;                                      \
+      if (c + kDconvAhead < p->channels)                                       \
+        for (int64_t r = 0; r < p->nrows; ++r)                                 \
+          for (int64_t l = 0; l < p->row_lines; ++l)                           \
+            _mm_prefetch(                                                      \
+                (const char *)(ic + kDconvAhead * p->in_c + p->rows[r]) +      \
+                    64 * l,                                                    \
+                _MM_HINT_T0);                                                  \
+      for (int64_t t = 0; t < p->ntaps; ++t) {                                 \
+        const float *ip = ic + p->taps[t];                                     \
+        VEC a = LOAD(w0);                                                      \
+        w0 += V;                                                               \
+        for (int q = 0; q < RW; ++q)                                           \
+          acc[q] = FMA(BCAST(ip + q * SW), a, acc[q]);                         \
+      }                                                                        \
+    }                                                                          \
+    for (int q = 0; q < RW; ++q)                                               \
+      STORE(tile + q * 2 * V, acc[q]);                                         \
+  }
+
+#define DCONV1_AVX512(RW, SW)                                                  \
+  DEFINE_DCONV_TILE1(avx512, AVX512_ATTRS, __m512, 16, _mm512_setzero_ps(),    \
+                     _mm512_loadu_ps, broadcast_avx512, _mm512_fmadd_ps,       \
+                     _mm512_storeu_ps, RW, SW)
+
+// clang-format off
+#define DCONV1_ALL_RW(SW)                                                      \
+  DCONV1_AVX512(1, SW) DCONV1_AVX512(2, SW) DCONV1_AVX512(3, SW)               \
+  DCONV1_AVX512(4, SW) DCONV1_AVX512(5, SW) DCONV1_AVX512(6, SW)               \
+  DCONV1_AVX512(7, SW) DCONV1_AVX512(8, SW) DCONV1_AVX512(9, SW)               \
+  DCONV1_AVX512(10, SW) DCONV1_AVX512(11, SW) DCONV1_AVX512(12, SW)            \
+  DCONV1_AVX512(13, SW) DCONV1_AVX512(14, SW)
+// clang-format on
+
+DCONV1_ALL_RW(1)
+DCONV1_ALL_RW(2)
+
 typedef void (*dconv_fn)(const dconv *, const float *, const float *,
                          const float *, float *);
 /* [stride - 1][pixels - 1]: 14 x 2 accumulators and three more registers.
@@ -1788,6 +1839,18 @@ static const dconv_fn dconv_avx512[2][14] = {
      dconv_avx512_5_2, dconv_avx512_6_2, dconv_avx512_7_2, dconv_avx512_8_2,
      dconv_avx512_9_2, dconv_avx512_10_2, dconv_avx512_11_2, dconv_avx512_12_2,
      dconv_avx512_13_2, dconv_avx512_14_2}};
+
+static const dconv_fn dconv1_avx512[2][14] = {
+    {dconv1_avx512_1_1, dconv1_avx512_2_1, dconv1_avx512_3_1,
+     dconv1_avx512_4_1, dconv1_avx512_5_1, dconv1_avx512_6_1,
+     dconv1_avx512_7_1, dconv1_avx512_8_1, dconv1_avx512_9_1,
+     dconv1_avx512_10_1, dconv1_avx512_11_1, dconv1_avx512_12_1,
+     dconv1_avx512_13_1, dconv1_avx512_14_1},
+    {dconv1_avx512_1_2, dconv1_avx512_2_2, dconv1_avx512_3_2,
+     dconv1_avx512_4_2, dconv1_avx512_5_2, dconv1_avx512_6_2,
+     dconv1_avx512_7_2, dconv1_avx512_8_2, dconv1_avx512_9_2,
+     dconv1_avx512_10_2, dconv1_avx512_11_2, dconv1_avx512_12_2,
+     dconv1_avx512_13_2, dconv1_avx512_14_2}};
 
 /* The direct kernel's channel vector (its weights' panel height) and its
  * widest pixel tile. */
@@ -1922,6 +1985,38 @@ static void copy_window(float *restrict dst, int64_t stride, int64_t rows,
     }
 }
 
+/* The direct kernel's items [0, items) in (n, g, pair, rows x blocks)
+ * order cost two panels each but those of a last, single panel (an odd
+ * panel count), which cost one: thread `r` of `parts` takes the items of
+ * its equal share of the cost (with 38 output channels, splitting the items
+ * evenly gave one thread the full pair and the other the single panel). */
+static void dconv_split(int64_t items, int64_t per_ng, int64_t per_pair,
+                        int64_t panels, int64_t parts, int64_t r,
+                        int64_t *begin, int64_t *end) {
+  int64_t full = panels / 2 * per_pair, ng_cost = panels * per_pair;
+  /* The cost of items [0, i). */
+  int64_t total = items / per_ng * ng_cost;
+#define DCONV_PREFIX(i)                                                        \
+  ((i) / per_ng * ng_cost + 2 * min64((i) % per_ng, full) +                    \
+   ((i) % per_ng > full ? (i) % per_ng - full : 0))
+  int64_t bounds[2];
+  for (int k = 0; k < 2; ++k) {
+    int64_t target = total * (r + k) / parts;
+    int64_t lo = 0, hi = items;
+    while (lo < hi) {
+      int64_t mid = lo + (hi - lo) / 2;
+      if (DCONV_PREFIX(mid) < target)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+    bounds[k] = lo;
+  }
+#undef DCONV_PREFIX
+  *begin = bounds[0];
+  *end = r + 1 == parts ? items : bounds[1];
+}
+
 static void sconv2d_direct(kiln_isa requested, KILN_SCONV2D_DIRECT_ARGS) {
   kiln_isa isa = kiln_ukernel_resolve_isa(requested);
   const int64_t V = kDconvVector;
@@ -2035,8 +2130,8 @@ static void sconv2d_direct(kiln_isa requested, KILN_SCONV2D_DIRECT_ARGS) {
   {
     float tile[14 * 32] __attribute__((aligned(64)));
     int64_t begin, end;
-    split_range(items, omp_get_num_threads(), omp_get_thread_num(), &begin,
-                &end);
+    dconv_split(items, pairs * out_h * blocks, out_h * blocks, panels,
+                omp_get_num_threads(), omp_get_thread_num(), &begin, &end);
     float *window = implicit && begin < end
                         ? kiln_buffer_alloc((size_t)(in_channels * window_rows *
                                                      window_stride) *
@@ -2056,6 +2151,7 @@ static void sconv2d_direct(kiln_isa requested, KILN_SCONV2D_DIRECT_ARGS) {
       const float *w0 = weights + g * group_w + 2 * pair * V * depth;
       int64_t nob = min64(2, panels - 2 * pair);
       const float *w1 = nob == 2 ? w0 + V * depth : w0;
+      const dconv_fn(*tile_fn)[14] = nob == 2 ? dconv_avx512 : dconv1_avx512;
       /* The window's first input row and column. */
       int64_t y0 = oh * stride_h - (implicit ? pad_top : 0);
       int64_t x0 = ow0 * stride_w - (implicit ? pad_left : 0);
@@ -2065,9 +2161,9 @@ static void sconv2d_direct(kiln_isa requested, KILN_SCONV2D_DIRECT_ARGS) {
                        x0 + len > in_width)) {
         copy_window(window, window_stride, window_rows, plane, in_channels,
                     in_c, in_h, 1, y0, x0, len, in_height, in_width);
-        dconv_avx512[stride_w - 1][rw - 1](&windowed, window, w0, w1, tile);
+        tile_fn[stride_w - 1][rw - 1](&windowed, window, w0, w1, tile);
       } else {
-        dconv_avx512[stride_w - 1][rw - 1](&p, plane + y0 * in_h + x0, w0, w1,
+        tile_fn[stride_w - 1][rw - 1](&p, plane + y0 * in_h + x0, w0, w1,
                                            tile);
       }
       /* The epilogue, and the transposed store. */

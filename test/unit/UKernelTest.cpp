@@ -527,6 +527,11 @@ TEST_P(UKernelTest, DirectConvImplicitPadding) {
       {{2, 1, 17, 5, 11, 13, 3, 3, 1, 1, 1, 1}, {1, 2, 0, 1}},  // uneven
       {{1, 2, 24, 8, 9, 9, 3, 3, 2, 2, 1, 1}, {0, 0, 1, 1}},    // groups
       {{1, 1, 32, 6, 20, 40, 3, 3, 1, 1, 2, 2}, {2, 2, 2, 2}},  // dilated
+      // Three channel panels (38 channels, as after pruning 40 % of 64):
+      // the last runs alone on the one-vector tile, and the threads split
+      // the work by panels, not by items.
+      {{1, 1, 38, 24, 30, 30, 3, 3, 1, 1, 1, 1}, {1, 1, 1, 1}},
+      {{1, 1, 70, 8, 21, 21, 3, 3, 2, 2, 1, 1}, {1, 1, 1, 1}},
   };
   for (const auto &[c, padding] : cases)
     for (int64_t height : {8, 16}) {
