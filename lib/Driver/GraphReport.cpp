@@ -3,8 +3,10 @@
 #include "kiln/Driver/GraphReport.h"
 
 #include "kiln/Dialect/Kiln/IR/KilnOps.h"
+#include "kiln/Support/Diagnostics.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/Pass.h"
 
@@ -145,6 +147,25 @@ void GraphReport::runAfterPass(Pass *pass, Operation *op) {
       {"fused", std::move(fused)},         {"removed_nodes", std::move(gone)}};
   if (!function.empty())
     entry["function"] = function;
+  // kiln-prune-channels: the products that lost channels, by their nodes.
+  if (pass->getArgument() == "kiln-prune-channels") {
+    json::Array pruned;
+    op->walk([&](Operation *inner) {
+      auto counts =
+          inner->getAttrOfType<DenseI64ArrayAttr>("kiln.pruned_channels");
+      if (!counts || counts.size() != 2)
+        return;
+      // In fusion order: the product's own node first.
+      json::Array nodes;
+      for (const OnnxNode &node : onnxNodes(inner->getLoc()))
+        nodes.push_back(node.name);
+      pruned.push_back(json::Object{{"op", reportLabel(inner)},
+                                    {"nodes", std::move(nodes)},
+                                    {"removed", counts[0]},
+                                    {"of", counts[1]}});
+    });
+    entry["pruned"] = std::move(pruned);
+  }
   entries.push_back(std::move(entry));
 }
 

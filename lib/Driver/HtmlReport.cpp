@@ -158,6 +158,12 @@ ReportGraph kiln::captureReportGraph(ModuleOp module, StringRef function) {
     r.flops = flopsOf(&op);
     r.bytes = bytesOf(&op);
     r.dynamic = hasDynamicDims(&op);
+    if (auto counts =
+            op.getAttrOfType<DenseI64ArrayAttr>("kiln.pruned_channels");
+        counts && counts.size() == 2) {
+      r.prunedChannels = counts[0];
+      r.channelsBefore = counts[1];
+    }
     for (Value operand : op.getOperands()) {
       int from;
       if (auto arg = dyn_cast<BlockArgument>(operand);
@@ -246,6 +252,8 @@ static std::string nodeSummary(const std::vector<OnnxNode> &nodes) {
 
 /// Marks of an op in the drawings: fused (several ONNX nodes), quantized.
 static const char *fillOf(const ReportOp &op) {
+  if (op.prunedChannels)
+    return "#d8f0c8";
   if (op.precision == "int8" || op.precision == "int4")
     return "#cfe3ff";
   if (op.nodes.size() > 1)
@@ -286,6 +294,10 @@ toDot(const ReportGraph &graph, StringRef name,
       label += "\n" + nodeSummary(op.nodes);
     if (op.precision == "int8" || op.precision == "int4")
       label += "\n" + op.precision;
+    if (op.prunedChannels)
+      label += llvm::formatv("\npruned {0} of {1}", op.prunedChannels,
+                             op.channelsBefore)
+                   .str();
     std::string tooltip;
     for (const OnnxNode &node : op.nodes)
       tooltip += node.name + " (" + node.type + ")\n";
@@ -471,7 +483,8 @@ std::string kiln::renderHtmlReport(const json::Value &report,
 
   os << "<h2>Graph</h2>\n<p class=\"key\"><span style=\"background:#ffe1b8\">"
         "fused (several ONNX nodes)</span><span style=\"background:#cfe3ff\">"
-        "int8 / int4</span><span style=\"border:1px dashed #d9822b\">nodes "
+        "int8 / int4</span><span style=\"background:#d8f0c8\">pruned "
+        "channels</span><span style=\"border:1px dashed #d9822b\">nodes "
         "fused into one op</span><span style=\"background:#e3f5e1\">inputs "
         "and outputs</span> Hover an op for its ONNX nodes.</p>\n";
   if (!warning.empty())
@@ -498,6 +511,11 @@ std::string kiln::renderHtmlReport(const json::Value &report,
          << escapeHtml(node.type) << "</td><td>"
          << (became ? escapeHtml(became->label)
                     : std::string("<i>folded or removed</i>"))
+         << (became && became->prunedChannels
+                 ? llvm::formatv(" (pruned {0} of {1} channels)",
+                                 became->prunedChannels, became->channelsBefore)
+                       .str()
+                 : std::string())
          << "</td><td class=\"n\">"
          << (became && became->nodes.size() > 1
                  ? std::to_string(became->nodes.size() - 1)

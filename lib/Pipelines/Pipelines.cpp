@@ -91,6 +91,9 @@ void kiln::buildKilnGraphOptimizations(OpPassManager &pm,
   add(createKilnFoldScaleBias());
   add(createKilnFuseAttention());
   add(createKilnFuseEpilogues());
+  // After the epilogues: a channel's constant is its bias through the
+  // product's own activation.
+  add(createKilnPruneChannels());
   add(createKilnFuseHorizontal());
   add(createKilnPrune());
   func.addPass(createKilnInferShapes());

@@ -29,6 +29,8 @@ struct ReportOp {
   std::string label;           ///< reportLabel: "kiln.conv+bias+relu"
   std::vector<OnnxNode> nodes; ///< its ONNX nodes, its own first
   std::string precision;       ///< "fp32", "int8", "int4", "f16"...
+  /// kiln-prune-channels: output channels removed, of how many (0, 0: none).
+  int64_t prunedChannels = 0, channelsBefore = 0;
   /// Estimates; dynamic dims count as 1 (`dynamic`).
   std::optional<double> flops, bytes;
   bool dynamic = false;

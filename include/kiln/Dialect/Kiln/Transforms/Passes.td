@@ -223,6 +223,30 @@ def KilnPrune : Pass<"kiln-prune", "mlir::func::FuncOp"> {
   ];
 }
 
+def KilnPruneChannels : Pass<"kiln-prune-channels", "mlir::func::FuncOp"> {
+  let summary = "Remove output channels and neurons whose weights are zero";
+  let description = [{
+    Lossless structural pruning. An output channel of a convolution (group 1)
+    or a column of a matmul with a constant weight whose weights are all zero
+    produces a constant: its bias, through the product's activation. When
+    the product's result reaches, through ops that keep channels apart
+    (activations that map 0 to 0, pooling), exactly one consumer that
+    contracts over those channels (a convolution with group 1 or a matmul,
+    with a constant weight), the channel is removed from the producer, from
+    the ops between and from the consumer's weight. A channel whose constant
+    is 0 is dropped; a nonzero one is folded into the consumer's bias when
+    the consumer is a matmul or a 1x1 convolution without padding (where it
+    adds the same amount to every output), and kept otherwise. Outputs are
+    unchanged up to float reassociation. The producer gets
+    `kiln.pruned_channels` (how many of how many), which `--report` lists.
+  }];
+  let statistics = [
+    Statistic<"numChannels", "channels", "Output channels and neurons removed">,
+    Statistic<"numLayers", "layers", "Products that lost channels">
+  ];
+  let dependentDialects = ["::kiln::KilnDialect"];
+}
+
 def KilnRecognizePatterns : Pass<"kiln-recognize-patterns", "mlir::func::FuncOp"> {
   let summary = "Recognize LayerNorm, RMSNorm, GELU and rotary embeddings in their decomposed forms";
   let description = [{

@@ -1,0 +1,386 @@
+//===- PruneChannels.cpp - remove channels whose weights are zero ---------===//
+//
+// Lossless structural pruning (see Passes.td, kiln-prune-channels): a
+// producer's output channels whose weights are zero are constants; where
+// the only consumer contracts over them, they leave the producer, the ops
+// in between and the consumer's weight.
+//
+//===----------------------------------------------------------------------===//
+
+#include "GraphUtils.h"
+
+#include "kiln/Dialect/Kiln/Transforms/Passes.h"
+
+#include <cmath>
+#include <deque>
+
+namespace kiln {
+#define GEN_PASS_DEF_KILNPRUNECHANNELS
+#include "kiln/Dialect/Kiln/Transforms/Passes.h.inc"
+} // namespace kiln
+
+using namespace mlir;
+using namespace kiln;
+using namespace kiln::graph;
+
+namespace {
+
+/// Where a tensor's channels lie: dim 1 of a convolution's NCHW result, the
+/// last dim of a matmul's.
+int64_t channelDim(Operation *producer, RankedTensorType type) {
+  return isa<ConvOp>(producer) ? 1 : type.getRank() - 1;
+}
+
+RankedTensorType withChannels(RankedTensorType type, int64_t dim,
+                              int64_t channels) {
+  SmallVector<int64_t> shape(type.getShape());
+  shape[dim] = channels;
+  return RankedTensorType::get(shape, type.getElementType());
+}
+
+/// act(x) for the epilogue activations whose value Kiln folds exactly
+/// (none, relu, clip); for the others only act(0) = 0 is known.
+std::optional<double> activate(StringRef activation, ArrayRef<float> params,
+                               double x) {
+  if (activation == "none")
+    return x;
+  if (activation == "relu")
+    return x > 0 ? x : 0.0;
+  if (activation == "clip" && params.size() == 2)
+    return std::min<double>(std::max<double>(x, params[0]), params[1]);
+  if (x == 0.0 && llvm::is_contained({"tanh", "gelu", "gelu_tanh", "hard_swish",
+                                      "silu", "leaky_relu"},
+                                     activation))
+    return 0.0;
+  return std::nullopt;
+}
+
+/// An op between producer and consumer that keeps channels apart and maps
+/// a channel of constant `x` to the constant it returns (nullopt: unknown,
+/// the channel cannot be removed through it).
+std::optional<double> passThrough(Operation *op, double x) {
+  if (isa<ReluOp>(op))
+    return x > 0 ? x : 0.0;
+  if (auto clip = dyn_cast<ClipOp>(op)) {
+    std::optional<double> lo = clip.getMin() ? getScalarConstant(clip.getMin())
+                                             : std::optional<double>(-INFINITY);
+    std::optional<double> hi = clip.getMax() ? getScalarConstant(clip.getMax())
+                                             : std::optional<double>(INFINITY);
+    if (!lo || !hi)
+      return std::nullopt;
+    return std::min(std::max(x, *lo), *hi);
+  }
+  // Max pooling pads with -inf: a constant channel stays that constant.
+  if (isa<MaxPoolOp>(op))
+    return x;
+  if (x == 0.0 && isa<GeluOp, TanhOp, LeakyReluOp, HardSwishOp, AveragePoolOp,
+                      GlobalAveragePoolOp>(op))
+    return 0.0;
+  return std::nullopt;
+}
+
+/// The channel-wise ops from a producer's result to its one consumer, and
+/// the consumer, when the chain is single-use all along.
+struct Chain {
+  SmallVector<Operation *> between;
+  Operation *consumer = nullptr;
+};
+
+std::optional<Chain> followChain(Value v) {
+  Chain chain;
+  while (true) {
+    Operation *user = singleUser(v);
+    if (!user || user->getNumResults() != 1)
+      return std::nullopt;
+    if (isa<ConvOp, MatMulOp>(user)) {
+      if (user->getOperand(0) != v)
+        return std::nullopt;
+      chain.consumer = user;
+      return chain;
+    }
+    // Channel-wise ops: the value is their data operand, their result has
+    // its shape but for pooling's spatial dims.
+    if (!isa<ReluOp, ClipOp, GeluOp, TanhOp, LeakyReluOp, HardSwishOp,
+             MaxPoolOp, AveragePoolOp, GlobalAveragePoolOp>(user) ||
+        user->getOperand(0) != v)
+      return std::nullopt;
+    chain.between.push_back(user);
+    v = user->getResult(0);
+  }
+}
+
+/// A producer that can lose channels: its constant weight (row-major
+/// values), bias (per channel, zeros when absent), the channel count and
+/// the values per channel of the weight.
+struct Producer {
+  Operation *op;
+  SmallVector<double> weight, bias;
+  int64_t channels;
+};
+
+std::optional<Producer> matchProducer(Operation *op) {
+  auto type = dyn_cast<RankedTensorType>(op->getResult(0).getType());
+  if (!type || !isa<FloatType>(type.getElementType()))
+    return std::nullopt;
+  Value weight, bias;
+  if (auto conv = dyn_cast<ConvOp>(op)) {
+    if (conv.getGroup() != 1 || conv.getResidual())
+      return std::nullopt;
+    weight = conv.getWeight();
+    bias = conv.getBias();
+  } else if (auto matmul = dyn_cast<MatMulOp>(op)) {
+    if (matmul.getResidual() ||
+        cast<RankedTensorType>(matmul.getRhs().getType()).getRank() != 2 ||
+        type.getRank() < 2)
+      return std::nullopt;
+    weight = matmul.getRhs();
+    bias = matmul.getBias();
+  } else {
+    return std::nullopt;
+  }
+  int64_t dim = channelDim(op, type);
+  int64_t channels = type.getDimSize(dim);
+  if (ShapedType::isDynamic(channels))
+    return std::nullopt;
+  std::optional<SmallVector<double>> w = getConstantFloats(weight);
+  if (!w)
+    return std::nullopt;
+  SmallVector<double> b(channels, 0.0);
+  if (bias) {
+    // A bias of one value per channel (any number of leading 1 dims).
+    auto biasType = cast<RankedTensorType>(bias.getType());
+    if (!biasType.hasStaticShape() || biasType.getNumElements() != channels ||
+        biasType.getRank() == 0 || biasType.getShape().back() != channels)
+      return std::nullopt;
+    std::optional<SmallVector<double>> values = getConstantFloats(bias);
+    if (!values)
+      return std::nullopt;
+    b = *values;
+  }
+  return Producer{op, *w, b, channels};
+}
+
+/// Whether weight slice `c` of the producer (an output channel: a conv
+/// weight row, a matmul weight column) is all zero.
+bool zeroSlice(const Producer &p, int64_t c) {
+  int64_t total = static_cast<int64_t>(p.weight.size());
+  if (isa<ConvOp>(p.op)) {
+    int64_t per = total / p.channels;
+    for (int64_t i = c * per; i < (c + 1) * per; ++i)
+      if (p.weight[i] != 0.0)
+        return false;
+    return true;
+  }
+  for (int64_t i = c; i < total; i += p.channels)
+    if (p.weight[i] != 0.0)
+      return false;
+  return true;
+}
+
+/// Keeps the entries of a row-major tensor of `shape` whose index along
+/// `dim` is in `keep`.
+SmallVector<double> select(ArrayRef<double> values, ArrayRef<int64_t> shape,
+                           int64_t dim, ArrayRef<int64_t> keep) {
+  int64_t outer = 1, inner = 1;
+  for (int64_t d = 0; d < dim; ++d)
+    outer *= shape[d];
+  for (int64_t d = dim + 1; d < static_cast<int64_t>(shape.size()); ++d)
+    inner *= shape[d];
+  SmallVector<double> out;
+  out.reserve(outer * keep.size() * inner);
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t k : keep)
+      for (int64_t i = 0; i < inner; ++i)
+        out.push_back(values[(o * shape[dim] + k) * inner + i]);
+  return out;
+}
+
+struct KilnPruneChannelsPass
+    : public kiln::impl::KilnPruneChannelsBase<KilnPruneChannelsPass> {
+  void runOnOperation() override {
+    // In program order; a rewritten consumer goes back on the list as a
+    // producer of its own (conv -> conv -> conv chains).
+    std::deque<Operation *> work;
+    getOperation().walk([&](Operation *op) {
+      if (isa<ConvOp, MatMulOp>(op))
+        work.push_back(op);
+    });
+    while (!work.empty()) {
+      Operation *op = work.front();
+      work.pop_front();
+      if (erased.contains(op))
+        continue;
+      if (Operation *replacement = prune(op))
+        work.push_front(replacement);
+    }
+  }
+
+  /// Ops this pass erased (still on the work list).
+  llvm::DenseSet<Operation *> erased;
+
+  /// Prunes `op`'s channels; returns the rewritten consumer, or null when
+  /// nothing changed.
+  Operation *prune(Operation *op) {
+    std::optional<Producer> producer = matchProducer(op);
+    if (!producer)
+      return nullptr;
+    std::optional<Chain> chain = followChain(op->getResult(0));
+    if (!chain)
+      return nullptr;
+    Operation *consumer = chain->consumer;
+    std::optional<SmallVector<double>> consumerWeight =
+        getConstantFloats(consumer->getOperand(1));
+    auto consumerWeightType =
+        cast<RankedTensorType>(consumer->getOperand(1).getType());
+    if (!consumerWeight || !consumerWeightType.hasStaticShape())
+      return nullptr;
+    auto conv = dyn_cast<ConvOp>(consumer);
+    if (conv && conv.getGroup() != 1)
+      return nullptr;
+    if (!conv && consumerWeightType.getRank() != 2)
+      return nullptr;
+    // The consumer contracts over dim 1 of its conv weight, dim 0 of its
+    // matmul weight; both must hold the producer's channels.
+    int64_t inputDim = conv ? 1 : 0;
+    if (consumerWeightType.getDimSize(inputDim) != producer->channels)
+      return nullptr;
+    // A constant channel adds the same to every consumer output only for a
+    // matmul or an unpadded 1x1 convolution.
+    bool foldable =
+        !conv ||
+        (llvm::all_of(conv.getPads(), [](int64_t p) { return p == 0; }) &&
+         llvm::all_of(consumerWeightType.getShape().drop_front(2),
+                      [](int64_t k) { return k == 1; }));
+
+    // The channels that go, and their constants at the consumer.
+    StringRef activation = "none";
+    ArrayRef<float> params;
+    if (auto c = dyn_cast<ConvOp>(op)) {
+      activation = c.getActivation();
+      params = c.getActivationParams();
+    } else if (auto m = dyn_cast<MatMulOp>(op)) {
+      activation = m.getActivation();
+      params = m.getActivationParams();
+    }
+    SmallVector<int64_t> keep, gone;
+    SmallVector<double> constants;
+    for (int64_t c = 0; c < producer->channels; ++c) {
+      std::optional<double> value;
+      if (zeroSlice(*producer, c))
+        value = activate(activation, params, producer->bias[c]);
+      for (Operation *between : chain->between)
+        if (value)
+          value = passThrough(between, *value);
+      if (value && (*value == 0.0 || foldable)) {
+        gone.push_back(c);
+        constants.push_back(*value);
+      } else {
+        keep.push_back(c);
+      }
+    }
+    if (gone.empty() || keep.empty())
+      return nullptr;
+
+    // The consumer's bias gains the removed constants: out[m] += sum over
+    // removed c of k_c * W[m][c] (conv: [m][c][1][1]; matmul: W[c][m]).
+    auto consumerType =
+        cast<RankedTensorType>(consumer->getResult(0).getType());
+    SmallVector<Value, 4> consumerOperands = contractionOperands(consumer);
+    std::optional<SmallVector<double>> newBias;
+    RankedTensorType biasType;
+    if (llvm::any_of(constants, [](double x) { return x != 0; })) {
+      int64_t outputs = consumerWeightType.getDimSize(conv ? 0 : 1);
+      Value oldBias = consumerOperands[2];
+      biasType = oldBias ? cast<RankedTensorType>(oldBias.getType())
+                         : RankedTensorType::get({outputs},
+                                                 consumerType.getElementType());
+      newBias = oldBias ? getConstantFloats(oldBias)
+                        : std::optional<SmallVector<double>>(
+                              SmallVector<double>(outputs, 0.0));
+      if (!newBias || static_cast<int64_t>(newBias->size()) != outputs)
+        return nullptr;
+      for (auto [c, k] : llvm::zip(gone, constants))
+        for (int64_t m = 0; m < outputs; ++m)
+          (*newBias)[m] +=
+              k * (conv ? (*consumerWeight)[m * producer->channels + c]
+                        : (*consumerWeight)[c * outputs + m]);
+    }
+
+    OpBuilder b(op);
+    auto resultType = cast<RankedTensorType>(op->getResult(0).getType());
+    int64_t dim = channelDim(op, resultType);
+    int64_t kept = static_cast<int64_t>(keep.size());
+    std::string name = constantName(op->getOperand(1)) + "_pruned";
+
+    // The producer without the channels.
+    auto weightType = cast<RankedTensorType>(op->getOperand(1).getType());
+    int64_t weightDim = isa<ConvOp>(op) ? 0 : 1;
+    Value weight = createFloatConstant(
+        b, op->getLoc(), withChannels(weightType, weightDim, kept),
+        select(producer->weight, weightType.getShape(), weightDim, keep), name);
+    SmallVector<Value, 4> operands = contractionOperands(op);
+    operands[1] = weight;
+    if (operands[2]) {
+      auto biasType = cast<RankedTensorType>(operands[2].getType());
+      operands[2] = createFloatConstant(
+          b, op->getLoc(), withChannels(biasType, biasType.getRank() - 1, kept),
+          select(producer->bias, {producer->channels}, 0, keep),
+          name + "_bias");
+    }
+    IRRewriter rewriter(b);
+    rewriter.setInsertionPoint(op);
+    Operation *pruned;
+    if (auto c = dyn_cast<ConvOp>(op))
+      pruned = rebuildContraction(rewriter, c, op->getLoc(), operands);
+    else
+      pruned = rebuildContraction(rewriter, cast<MatMulOp>(op), op->getLoc(),
+                                  operands);
+    pruned->getResult(0).setType(withChannels(resultType, dim, kept));
+    pruned->setAttr("kiln.pruned_channels",
+                    b.getDenseI64ArrayAttr({static_cast<int64_t>(gone.size()),
+                                            producer->channels}));
+
+    // The ops between, on fewer channels.
+    Value v = pruned->getResult(0);
+    for (Operation *between : chain->between) {
+      rewriter.setInsertionPoint(between);
+      Operation *clone = rewriter.clone(*between);
+      clone->setOperand(0, v);
+      auto type = cast<RankedTensorType>(between->getResult(0).getType());
+      clone->getResult(0).setType(withChannels(type, dim, kept));
+      v = clone->getResult(0);
+    }
+
+    // The consumer without their weights, their constants in its bias.
+    rewriter.setInsertionPoint(consumer);
+    Value consumerW = createFloatConstant(
+        rewriter, consumer->getLoc(),
+        withChannels(consumerWeightType, inputDim, kept),
+        select(*consumerWeight, consumerWeightType.getShape(), inputDim, keep),
+        constantName(consumer->getOperand(1)) + "_pruned");
+    consumerOperands[0] = v;
+    consumerOperands[1] = consumerW;
+    if (newBias)
+      consumerOperands[2] = createFloatConstant(
+          rewriter, consumer->getLoc(), biasType, *newBias,
+          constantName(consumer->getOperand(1)) + "_pruned_bias");
+    Operation *newConsumer;
+    if (conv)
+      newConsumer = rebuildContraction(rewriter, conv, consumer->getLoc(),
+                                       consumerOperands);
+    else
+      newConsumer = rebuildContraction(rewriter, cast<MatMulOp>(consumer),
+                                       consumer->getLoc(), consumerOperands);
+    rewriter.replaceOp(consumer, newConsumer->getResults());
+    erased.insert(consumer);
+    for (Operation *between : llvm::reverse(chain->between))
+      rewriter.eraseOp(between);
+    rewriter.eraseOp(op);
+    erased.insert(op);
+    numChannels += gone.size();
+    ++numLayers;
+    return newConsumer;
+  }
+};
+
+} // namespace

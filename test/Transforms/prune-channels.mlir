@@ -1,0 +1,83 @@
+// RUN: kiln-opt %s -pass-pipeline='builtin.module(func.func(kiln-prune-channels))' -split-input-file | FileCheck %s
+
+// Conv -> relu (fused) -> max_pool -> 3x3 conv: output channel 1 of the
+// first conv has zero weights and bias 0, so relu(0) = 0 through the pool:
+// it leaves the first conv's weight and bias, the pool's type and the
+// second conv's input channels. Channel 2 has zero weights but bias 1:
+// relu(1) = 1 feeds a padded 3x3 conv, where a constant channel is not the
+// same at the borders, so it stays.
+// CHECK-LABEL: func.func @conv_chain(
+// CHECK-DAG: %[[W1:.+]] = kiln.constant dense<{{\[\[\[\[}}1.000000e+00]]], {{\[\[\[}}0.000000e+00]]], {{\[\[\[}}2.000000e+00]]]]> : tensor<3x1x1x1xf32>
+// CHECK-DAG: %[[B1:.+]] = kiln.constant dense<[0.000000e+00, 1.000000e+00, 0.000000e+00]> : tensor<3xf32>
+// CHECK: %[[C1:.+]] = kiln.conv %arg0, %[[W1]], %[[B1]] {activation = "relu", {{.*}}kiln.pruned_channels = array<i64: 1, 4>{{.*}}} : (tensor<1x1x4x4xf32>, tensor<3x1x1x1xf32>, tensor<3xf32>) -> tensor<1x3x4x4xf32>
+// CHECK: %[[P:.+]] = kiln.max_pool %[[C1]] {{.*}} -> tensor<1x3x2x2xf32>
+// CHECK: %[[W2:.+]] = kiln.constant {{.*}} : tensor<2x3x3x3xf32>
+// CHECK: %[[C2:.+]] = kiln.conv %[[P]], %[[W2]] {{.*}} : (tensor<1x3x2x2xf32>, tensor<2x3x3x3xf32>) -> tensor<1x2x2x2xf32>
+// CHECK: return %[[C2]]
+func.func @conv_chain(%x: tensor<1x1x4x4xf32>) -> tensor<1x2x2x2xf32> {
+  %w1 = kiln.constant dense<[[[[1.0]]], [[[0.0]]], [[[0.0]]], [[[2.0]]]]> : tensor<4x1x1x1xf32>
+  %b1 = kiln.constant dense<[0.0, 0.0, 1.0, 0.0]> : tensor<4xf32>
+  %c1 = kiln.conv %x, %w1, %b1 {activation = "relu", pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>} : (tensor<1x1x4x4xf32>, tensor<4x1x1x1xf32>, tensor<4xf32>) -> tensor<1x4x4x4xf32>
+  %p = kiln.max_pool %c1 {kernel_shape = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>} : (tensor<1x4x4x4xf32>) -> tensor<1x4x2x2xf32>
+  %w2 = kiln.constant dense<1.0> : tensor<2x4x3x3xf32>
+  %c2 = kiln.conv %p, %w2 {pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>} : (tensor<1x4x2x2xf32>, tensor<2x4x3x3xf32>) -> tensor<1x2x2x2xf32>
+  return %c2 : tensor<1x2x2x2xf32>
+}
+
+// -----
+
+// An FFN: matmul (+bias, gelu) -> matmul. Neuron 0 is zero (weights 0,
+// bias 0: gelu(0) = 0) and goes. Neuron 2 has zero weights and bias 3 but
+// a gelu, whose value Kiln does not fold, so it stays... unless the
+// activation is relu: see the next case.
+// CHECK-LABEL: func.func @ffn(
+// CHECK-DAG: %[[W1:.+]] = kiln.constant dense<{{\[\[}}1.000000e+00, 0.000000e+00], [2.000000e+00, 0.000000e+00]]> : tensor<2x2xf32>
+// CHECK-DAG: %[[B1:.+]] = kiln.constant dense<[1.000000e+00, 3.000000e+00]> : tensor<2xf32>
+// CHECK: %[[H:.+]] = kiln.matmul %arg0, %[[W1]] bias %[[B1]] {activation = "gelu", kiln.pruned_channels = array<i64: 1, 3>} : (tensor<5x2xf32>, tensor<2x2xf32>, tensor<2xf32>) -> tensor<5x2xf32>
+// CHECK-DAG: %[[W2:.+]] = kiln.constant dense<{{\[\[}}2.000000e+00, 2.000000e+00], [3.000000e+00, 3.000000e+00]]> : tensor<2x2xf32>
+// CHECK: kiln.matmul %[[H]], %[[W2]] : (tensor<5x2xf32>, tensor<2x2xf32>) -> tensor<5x2xf32>
+func.func @ffn(%x: tensor<5x2xf32>) -> tensor<5x2xf32> {
+  %w1 = kiln.constant dense<[[0.0, 1.0, 0.0], [0.0, 2.0, 0.0]]> : tensor<2x3xf32>
+  %b1 = kiln.constant dense<[0.0, 1.0, 3.0]> : tensor<3xf32>
+  %h = kiln.matmul %x, %w1 bias %b1 {activation = "gelu"} : (tensor<5x2xf32>, tensor<2x3xf32>, tensor<3xf32>) -> tensor<5x3xf32>
+  %w2 = kiln.constant dense<[[1.0, 1.0], [2.0, 2.0], [3.0, 3.0]]> : tensor<3x2xf32>
+  %y = kiln.matmul %h, %w2 : (tensor<5x3xf32>, tensor<3x2xf32>) -> tensor<5x2xf32>
+  return %y : tensor<5x2xf32>
+}
+
+// -----
+
+// With relu, neuron 2's constant relu(3) = 3 folds into the consumer's
+// bias: b2 + 3 * W2[2] = [0.5, 0.5] + [9, 9].
+// CHECK-LABEL: func.func @ffn_constant(
+// CHECK-DAG: %[[W1:.+]] = kiln.constant dense<{{\[\[}}1.000000e+00], [2.000000e+00]]> : tensor<2x1xf32>
+// CHECK: %[[H:.+]] = kiln.matmul %arg0, %[[W1]] bias %{{.+}} {activation = "relu", kiln.pruned_channels = array<i64: 2, 3>} : (tensor<5x2xf32>, tensor<2x1xf32>, tensor<1xf32>) -> tensor<5x1xf32>
+// CHECK: %[[B2:.+]] = kiln.constant dense<9.500000e+00> : tensor<2xf32>
+// CHECK: kiln.matmul %[[H]], %{{.+}} bias %[[B2]] : (tensor<5x1xf32>, tensor<1x2xf32>, tensor<2xf32>) -> tensor<5x2xf32>
+func.func @ffn_constant(%x: tensor<5x2xf32>) -> tensor<5x2xf32> {
+  %w1 = kiln.constant dense<[[0.0, 1.0, 0.0], [0.0, 2.0, 0.0]]> : tensor<2x3xf32>
+  %b1 = kiln.constant dense<[0.0, 1.0, 3.0]> : tensor<3xf32>
+  %h = kiln.matmul %x, %w1 bias %b1 {activation = "relu"} : (tensor<5x2xf32>, tensor<2x3xf32>, tensor<3xf32>) -> tensor<5x3xf32>
+  %w2 = kiln.constant dense<[[1.0, 1.0], [2.0, 2.0], [3.0, 3.0]]> : tensor<3x2xf32>
+  %b2 = kiln.constant dense<0.5> : tensor<2xf32>
+  %y = kiln.matmul %h, %w2 bias %b2 : (tensor<5x3xf32>, tensor<3x2xf32>, tensor<2xf32>) -> tensor<5x2xf32>
+  return %y : tensor<5x2xf32>
+}
+
+// -----
+
+// Left alone: a producer with a second user, and a sigmoid between (its
+// value at 0 is 0.5, not folded).
+// CHECK-LABEL: func.func @kept(
+// CHECK-NOT: kiln.pruned_channels
+// CHECK: return
+func.func @kept(%x: tensor<5x2xf32>) -> (tensor<5x2xf32>, tensor<5x3xf32>, tensor<5x2xf32>) {
+  %w1 = kiln.constant dense<[[0.0, 1.0, 0.0], [0.0, 2.0, 0.0]]> : tensor<2x3xf32>
+  %h = kiln.matmul %x, %w1 : (tensor<5x2xf32>, tensor<2x3xf32>) -> tensor<5x3xf32>
+  %w2 = kiln.constant dense<1.0> : tensor<3x2xf32>
+  %y = kiln.matmul %h, %w2 : (tensor<5x3xf32>, tensor<3x2xf32>) -> tensor<5x2xf32>
+  %g = kiln.matmul %x, %w1 : (tensor<5x2xf32>, tensor<2x3xf32>) -> tensor<5x3xf32>
+  %s = kiln.sigmoid %g : (tensor<5x3xf32>) -> tensor<5x3xf32>
+  %z = kiln.matmul %s, %w2 : (tensor<5x3xf32>, tensor<3x2xf32>) -> tensor<5x2xf32>
+  return %y, %h, %z : tensor<5x2xf32>, tensor<5x3xf32>, tensor<5x2xf32>
+}
