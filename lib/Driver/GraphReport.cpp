@@ -151,8 +151,15 @@ void GraphReport::runAfterPass(Pass *pass, Operation *op) {
   if (pass->getArgument() == "kiln-prune-channels") {
     json::Array pruned;
     op->walk([&](Operation *inner) {
+      // Channels of a conv, neurons (columns) of a matmul, heads of an
+      // attention.
+      StringRef kind = isa<ConvOp>(inner) ? "channels" : "neurons";
       auto counts =
           inner->getAttrOfType<DenseI64ArrayAttr>("kiln.pruned_channels");
+      if (!counts) {
+        counts = inner->getAttrOfType<DenseI64ArrayAttr>("kiln.pruned_heads");
+        kind = "heads";
+      }
       if (!counts || counts.size() != 2)
         return;
       // In fusion order: the product's own node first.
@@ -160,6 +167,7 @@ void GraphReport::runAfterPass(Pass *pass, Operation *op) {
       for (const OnnxNode &node : onnxNodes(inner->getLoc()))
         nodes.push_back(node.name);
       pruned.push_back(json::Object{{"op", reportLabel(inner)},
+                                    {"kind", kind},
                                     {"nodes", std::move(nodes)},
                                     {"removed", counts[0]},
                                     {"of", counts[1]}});

@@ -158,9 +158,13 @@ ReportGraph kiln::captureReportGraph(ModuleOp module, StringRef function) {
     r.flops = flopsOf(&op);
     r.bytes = bytesOf(&op);
     r.dynamic = hasDynamicDims(&op);
-    if (auto counts =
-            op.getAttrOfType<DenseI64ArrayAttr>("kiln.pruned_channels");
-        counts && counts.size() == 2) {
+    r.prunedKind = isa<ConvOp>(op) ? "channels" : "neurons";
+    auto counts = op.getAttrOfType<DenseI64ArrayAttr>("kiln.pruned_channels");
+    if (!counts) {
+      counts = op.getAttrOfType<DenseI64ArrayAttr>("kiln.pruned_heads");
+      r.prunedKind = "heads";
+    }
+    if (counts && counts.size() == 2) {
       r.prunedChannels = counts[0];
       r.channelsBefore = counts[1];
     }
@@ -512,8 +516,9 @@ std::string kiln::renderHtmlReport(const json::Value &report,
          << (became ? escapeHtml(became->label)
                     : std::string("<i>folded or removed</i>"))
          << (became && became->prunedChannels
-                 ? llvm::formatv(" (pruned {0} of {1} channels)",
-                                 became->prunedChannels, became->channelsBefore)
+                 ? llvm::formatv(" (pruned {0} of {1} {2})",
+                                 became->prunedChannels, became->channelsBefore,
+                                 became->prunedKind)
                        .str()
                  : std::string())
          << "</td><td class=\"n\">"

@@ -12,13 +12,15 @@ Models:
                BatchNorm's shift and mean, so the channel is exactly 0).
   pruned_ffn   A BERT-style encoder (export_models.BertEncoder) whose FFN
                neurons are 30 % zeroed (the first Linear's weight rows and
-               bias).
+               bias) and a third of whose attention heads are zeroed in
+               every layer (the value projection's rows and bias for the
+               head; the head's query and key stay random).
 
 Each NAME writes NAME.onnx, NAME.inputs.npz (random inputs), a directory
 NAME.inputs/ with one NAME.npy per input, and NAME.pruned.json: the number
 of zeroed channels or neurons per layer (the node name of the first conv of
-the block, or of the FFN's first MatMul), which the compile report must
-count exactly.
+the block, or of the FFN's first MatMul; "heads SCOPE" for the attention of
+a layer), which the compile report must count exactly.
 """
 
 import argparse
@@ -103,6 +105,13 @@ def build_ffn(size, rng):
             layer.ffn_in.weight[gone] = 0.0
             layer.ffn_in.bias[gone] = 0.0
             zeroed[f"/layers.{i}/ffn_in/MatMul"] = len(gone)
+            heads = rng.choice(cfg.heads, size=cfg.heads // 3, replace=False)
+            d = cfg.hidden // cfg.heads
+            value = layer.attention.value
+            for h in heads:
+                value.weight[h * d:(h + 1) * d] = 0.0
+                value.bias[h * d:(h + 1) * d] = 0.0
+            zeroed[f"heads /layers.{i}/attention"] = len(heads)
     inputs = bert_inputs(cfg, rng)
     return model, inputs, ["input_ids", "attention_mask"], zeroed
 

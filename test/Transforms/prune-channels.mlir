@@ -81,3 +81,43 @@ func.func @kept(%x: tensor<5x2xf32>) -> (tensor<5x2xf32>, tensor<5x3xf32>, tenso
   %z = kiln.matmul %s, %w2 : (tensor<5x3xf32>, tensor<3x2xf32>) -> tensor<5x2xf32>
   return %y, %h, %z : tensor<5x2xf32>, tensor<5x3xf32>, tensor<5x2xf32>
 }
+
+// -----
+
+// Attention heads: head 1's value projection (columns 2-3 of Wv) is zero,
+// so the head adds nothing to the output projection. Q, K and V keep the
+// columns of head 0, the reshapes and the attention one head, and the
+// output projection the rows of head 0. The query and key of head 1 (not
+// zero) go too.
+// CHECK-LABEL: func.func @heads(
+// CHECK: %[[WQ:.+]] = kiln.constant dense<{{\[\[}}1.000000e+00, 2.000000e+00], {{.*}}]> : tensor<4x2xf32>
+// CHECK: %[[Q:.+]] = kiln.matmul %arg0, %[[WQ]] : (tensor<1x3x4xf32>, tensor<4x2xf32>) -> tensor<1x3x2xf32>
+// CHECK: %[[SHAPE:.+]] = kiln.constant dense<[1, 3, 1, 2]> : tensor<4xi64>
+// CHECK: kiln.reshape %[[Q]], %[[SHAPE]] : (tensor<1x3x2xf32>, tensor<4xi64>) -> tensor<1x3x1x2xf32>
+// CHECK: %[[A:.+]] = kiln.attention {{.*}}kiln.pruned_heads = array<i64: 1, 2>{{.*}} -> tensor<1x1x3x2xf32>
+// CHECK: %[[T:.+]] = kiln.transpose %[[A]] {{.*}} -> tensor<1x3x1x2xf32>
+// CHECK: %[[M:.+]] = kiln.reshape %[[T]], %{{.+}} : (tensor<1x3x1x2xf32>, tensor<3xi64>) -> tensor<1x3x2xf32>
+// CHECK: %[[WO:.+]] = kiln.constant dense<{{\[\[}}1.000000e+00, 0.000000e+00, 0.000000e+00, 0.000000e+00], [0.000000e+00, 1.000000e+00, 0.000000e+00, 0.000000e+00]]> : tensor<2x4xf32>
+// CHECK: kiln.matmul %[[M]], %[[WO]] : (tensor<1x3x2xf32>, tensor<2x4xf32>) -> tensor<1x3x4xf32>
+func.func @heads(%x: tensor<1x3x4xf32>) -> tensor<1x3x4xf32> {
+  %wq = kiln.constant dense<[[1.0, 2.0, 3.0, 4.0], [5.0, 6.0, 7.0, 8.0], [1.0, 1.0, 1.0, 1.0], [2.0, 2.0, 2.0, 2.0]]> : tensor<4x4xf32>
+  %wk = kiln.constant dense<0.5> : tensor<4x4xf32>
+  %wv = kiln.constant dense<[[1.0, 1.0, 0.0, 0.0], [2.0, 2.0, 0.0, 0.0], [3.0, 3.0, 0.0, 0.0], [4.0, 4.0, 0.0, 0.0]]> : tensor<4x4xf32>
+  %wo = kiln.constant dense<[[1.0, 0.0, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0], [0.0, 0.0, 0.0, 1.0]]> : tensor<4x4xf32>
+  %split = kiln.constant dense<[1, 3, 2, 2]> : tensor<4xi64>
+  %merge = kiln.constant dense<[1, 3, 4]> : tensor<3xi64>
+  %q = kiln.matmul %x, %wq : (tensor<1x3x4xf32>, tensor<4x4xf32>) -> tensor<1x3x4xf32>
+  %k = kiln.matmul %x, %wk : (tensor<1x3x4xf32>, tensor<4x4xf32>) -> tensor<1x3x4xf32>
+  %v = kiln.matmul %x, %wv : (tensor<1x3x4xf32>, tensor<4x4xf32>) -> tensor<1x3x4xf32>
+  %q4 = kiln.reshape %q, %split : (tensor<1x3x4xf32>, tensor<4xi64>) -> tensor<1x3x2x2xf32>
+  %k4 = kiln.reshape %k, %split : (tensor<1x3x4xf32>, tensor<4xi64>) -> tensor<1x3x2x2xf32>
+  %v4 = kiln.reshape %v, %split : (tensor<1x3x4xf32>, tensor<4xi64>) -> tensor<1x3x2x2xf32>
+  %qt = kiln.transpose %q4 {perm = array<i64: 0, 2, 1, 3>} : (tensor<1x3x2x2xf32>) -> tensor<1x2x3x2xf32>
+  %kt = kiln.transpose %k4 {perm = array<i64: 0, 2, 1, 3>} : (tensor<1x3x2x2xf32>) -> tensor<1x2x3x2xf32>
+  %vt = kiln.transpose %v4 {perm = array<i64: 0, 2, 1, 3>} : (tensor<1x3x2x2xf32>) -> tensor<1x2x3x2xf32>
+  %a = kiln.attention %qt, %kt, %vt {scale = 0.5 : f32} : (tensor<1x2x3x2xf32>, tensor<1x2x3x2xf32>, tensor<1x2x3x2xf32>) -> tensor<1x2x3x2xf32>
+  %at = kiln.transpose %a {perm = array<i64: 0, 2, 1, 3>} : (tensor<1x2x3x2xf32>) -> tensor<1x3x2x2xf32>
+  %m = kiln.reshape %at, %merge : (tensor<1x3x2x2xf32>, tensor<3xi64>) -> tensor<1x3x4xf32>
+  %y = kiln.matmul %m, %wo : (tensor<1x3x4xf32>, tensor<4x4xf32>) -> tensor<1x3x4xf32>
+  return %y : tensor<1x3x4xf32>
+}

@@ -29,8 +29,10 @@ struct ReportOp {
   std::string label;           ///< reportLabel: "kiln.conv+bias+relu"
   std::vector<OnnxNode> nodes; ///< its ONNX nodes, its own first
   std::string precision;       ///< "fp32", "int8", "int4", "f16"...
-  /// kiln-prune-channels: output channels removed, of how many (0, 0: none).
+  /// kiln-prune-channels: channels, neurons or heads removed, of how many
+  /// (0, 0: none), and which of them.
   int64_t prunedChannels = 0, channelsBefore = 0;
+  std::string prunedKind;
   /// Estimates; dynamic dims count as 1 (`dynamic`).
   std::optional<double> flops, bytes;
   bool dynamic = false;

@@ -195,9 +195,68 @@ SmallVector<double> select(ArrayRef<double> values, ArrayRef<int64_t> shape,
   return out;
 }
 
+/// One projection of an attention's heads: MatMul(x, W [E, H*D], bias)
+/// -> Reshape to [..., S, H, D] -> Transpose(0, 2, 1, 3), each used once.
+struct HeadProjection {
+  MatMulOp matmul;
+  ReshapeOp reshape;
+  TransposeOp transpose;
+  SmallVector<double> weight, bias; // bias empty when absent
+  SmallVector<int64_t> shape;       // the reshape's target
+};
+
+bool isHeadSwap(TransposeOp t) {
+  return t && llvm::equal(t.getPerm(), ArrayRef<int64_t>{0, 2, 1, 3});
+}
+
+std::optional<HeadProjection> matchProjection(Value operand) {
+  auto transpose = operand.getDefiningOp<TransposeOp>();
+  if (!isHeadSwap(transpose) || !transpose->hasOneUse())
+    return std::nullopt;
+  auto reshape = transpose.getInput().getDefiningOp<ReshapeOp>();
+  if (!reshape || !reshape->hasOneUse() || reshape.getAllowzero())
+    return std::nullopt;
+  auto matmul = reshape.getInput().getDefiningOp<MatMulOp>();
+  if (!matmul || !matmul->hasOneUse() || matmul.getResidual() ||
+      matmul.getActivation() != "none" ||
+      cast<RankedTensorType>(matmul.getRhs().getType()).getRank() != 2)
+    return std::nullopt;
+  std::optional<SmallVector<double>> w = getConstantFloats(matmul.getRhs());
+  std::optional<SmallVector<int64_t>> shape =
+      getConstantInts(reshape.getShape());
+  if (!w || !shape || shape->size() != 4)
+    return std::nullopt;
+  SmallVector<double> b;
+  if (matmul.getBias()) {
+    std::optional<SmallVector<double>> values =
+        getConstantFloats(matmul.getBias());
+    if (!values)
+      return std::nullopt;
+    b = *values;
+  }
+  return HeadProjection{matmul, reshape, transpose, *w, b, *shape};
+}
+
+/// Whether columns [from, to) of a row-major [rows, cols] weight (and the
+/// bias entries, when present) are all zero.
+bool zeroColumns(ArrayRef<double> w, ArrayRef<double> bias, int64_t cols,
+                 int64_t from, int64_t to) {
+  for (int64_t i = 0; i < static_cast<int64_t>(w.size()); ++i)
+    if (i % cols >= from && i % cols < to && w[i] != 0.0)
+      return false;
+  for (int64_t c = from; c < to && !bias.empty(); ++c)
+    if (bias[c] != 0.0)
+      return false;
+  return true;
+}
+
 struct KilnPruneChannelsPass
     : public kiln::impl::KilnPruneChannelsBase<KilnPruneChannelsPass> {
   void runOnOperation() override {
+    SmallVector<AttentionOp> attentions;
+    getOperation().walk([&](AttentionOp op) { attentions.push_back(op); });
+    for (AttentionOp op : attentions)
+      pruneHeads(op);
     // In program order; a rewritten consumer goes back on the list as a
     // producer of its own (conv -> conv -> conv chains).
     std::deque<Operation *> work;
@@ -213,6 +272,169 @@ struct KilnPruneChannelsPass
       if (Operation *replacement = prune(op))
         work.push_front(replacement);
     }
+  }
+
+  /// Removes the heads of `attention` whose values are zero (V's weight
+  /// columns and bias) or whose output projection rows are zero: such a
+  /// head adds nothing to the output projection. Q, K, V and the output
+  /// projection lose the head's slices, the reshapes and the attention one
+  /// head each.
+  void pruneHeads(AttentionOp attention) {
+    auto type = cast<RankedTensorType>(attention.getType());
+    if (type.getRank() != 4 || !type.hasStaticShape() ||
+        !attention->hasOneUse())
+      return;
+    if (Value mask = attention.getMask()) {
+      auto maskType = cast<RankedTensorType>(mask.getType());
+      if (maskType.getRank() == 4 && maskType.getDimSize(1) != 1)
+        return;
+    }
+    std::optional<HeadProjection> q = matchProjection(attention.getQuery()),
+                                  k = matchProjection(attention.getKey()),
+                                  v = matchProjection(attention.getValue());
+    if (!q || !k || !v)
+      return;
+    int64_t heads = type.getDimSize(1), depth = type.getDimSize(3);
+    for (HeadProjection *p : {&*q, &*k, &*v}) {
+      auto reshaped = cast<RankedTensorType>(p->reshape.getType());
+      if (!reshaped.hasStaticShape() || reshaped.getDimSize(2) != heads)
+        return;
+      auto w = cast<RankedTensorType>(p->matmul.getRhs().getType());
+      if (w.getDimSize(1) != heads * reshaped.getDimSize(3) ||
+          (p->shape[2] != heads && p->shape[2] != -1))
+        return;
+    }
+    // The output: Transpose(0, 2, 1, 3) -> Reshape to [..., S, H*Dv] ->
+    // MatMul with a constant [H*Dv, E] weight.
+    auto back = dyn_cast<TransposeOp>(*attention->user_begin());
+    if (!isHeadSwap(back) || !back->hasOneUse())
+      return;
+    auto merge = dyn_cast<ReshapeOp>(*back->user_begin());
+    if (!merge || !merge->hasOneUse() || merge.getAllowzero())
+      return;
+    auto out = dyn_cast<MatMulOp>(*merge->user_begin());
+    std::optional<SmallVector<int64_t>> mergeShape =
+        getConstantInts(merge.getShape());
+    if (!out || out.getLhs() != merge.getResult() || !mergeShape ||
+        mergeShape->empty() ||
+        (mergeShape->back() != heads * depth && mergeShape->back() != -1))
+      return;
+    auto outType = cast<RankedTensorType>(out.getRhs().getType());
+    std::optional<SmallVector<double>> wo = getConstantFloats(out.getRhs());
+    if (!wo || outType.getRank() != 2 || outType.getDimSize(0) != heads * depth)
+      return;
+    int64_t embed = outType.getDimSize(1);
+
+    SmallVector<int64_t> keep, gone;
+    for (int64_t h = 0; h < heads; ++h) {
+      int64_t vDepth =
+          cast<RankedTensorType>(v->reshape.getType()).getDimSize(3);
+      bool zeroValue = zeroColumns(v->weight, v->bias, heads * vDepth,
+                                   h * vDepth, (h + 1) * vDepth);
+      bool zeroOut = true;
+      for (int64_t r = h * depth; r < (h + 1) * depth && zeroOut; ++r)
+        for (int64_t c = 0; c < embed && zeroOut; ++c)
+          zeroOut = (*wo)[r * embed + c] == 0.0;
+      (zeroValue || zeroOut ? gone : keep).push_back(h);
+    }
+    if (gone.empty() || keep.empty())
+      return;
+    int64_t kept = static_cast<int64_t>(keep.size());
+
+    IRRewriter rewriter(attention->getContext());
+    // The columns of the kept heads, for a projection of `d` per head.
+    auto keptColumns = [&](int64_t d) {
+      SmallVector<int64_t> columns;
+      for (int64_t h : keep)
+        for (int64_t i = 0; i < d; ++i)
+          columns.push_back(h * d + i);
+      return columns;
+    };
+    auto newShape = [&](Value shape, ArrayRef<int64_t> values) {
+      auto shapeType = cast<RankedTensorType>(shape.getType());
+      return ConstantOp::create(rewriter, shape.getLoc(), shapeType,
+                                DenseElementsAttr::get(shapeType, values));
+    };
+    SmallVector<Value, 3> projected;
+    for (HeadProjection *p : {&*q, &*k, &*v}) {
+      auto reshaped = cast<RankedTensorType>(p->reshape.getType());
+      int64_t d = reshaped.getDimSize(3);
+      SmallVector<int64_t> columns = keptColumns(d);
+      rewriter.setInsertionPoint(p->matmul);
+      auto wType = cast<RankedTensorType>(p->matmul.getRhs().getType());
+      SmallVector<Value, 4> operands = contractionOperands(p->matmul);
+      operands[1] = createFloatConstant(
+          rewriter, p->matmul.getLoc(), withChannels(wType, 1, kept * d),
+          select(p->weight, wType.getShape(), 1, columns),
+          constantName(p->matmul.getRhs()) + "_heads");
+      if (operands[2]) {
+        auto biasType = cast<RankedTensorType>(operands[2].getType());
+        operands[2] = createFloatConstant(
+            rewriter, p->matmul.getLoc(),
+            withChannels(biasType, biasType.getRank() - 1, kept * d),
+            select(p->bias, {heads * d}, 0, columns),
+            constantName(p->matmul.getRhs()) + "_heads_bias");
+      }
+      MatMulOp matmul =
+          rebuildContraction(rewriter, p->matmul, p->matmul.getLoc(), operands);
+      auto matmulType = cast<RankedTensorType>(p->matmul.getType());
+      matmul.getResult().setType(
+          withChannels(matmulType, matmulType.getRank() - 1, kept * d));
+      SmallVector<int64_t> shape = p->shape;
+      if (shape[2] == heads)
+        shape[2] = kept;
+      rewriter.setInsertionPoint(p->reshape);
+      Value reshape = ReshapeOp::create(
+          rewriter, p->reshape.getLoc(), withChannels(reshaped, 2, kept),
+          matmul.getResult(), newShape(p->reshape.getShape(), shape),
+          p->reshape.getAllowzero());
+      rewriter.setInsertionPoint(p->transpose);
+      projected.push_back(TransposeOp::create(
+          rewriter, p->transpose.getLoc(),
+          withChannels(cast<RankedTensorType>(p->transpose.getType()), 1, kept),
+          reshape, p->transpose.getPermAttr()));
+    }
+    rewriter.setInsertionPoint(attention);
+    auto newAttention = cast<AttentionOp>(rewriter.clone(*attention));
+    newAttention->setOperand(0, projected[0]);
+    newAttention->setOperand(1, projected[1]);
+    newAttention->setOperand(2, projected[2]);
+    newAttention.getResult().setType(withChannels(type, 1, kept));
+    newAttention->setAttr("kiln.pruned_heads",
+                          rewriter.getDenseI64ArrayAttr(
+                              {static_cast<int64_t>(gone.size()), heads}));
+    rewriter.setInsertionPoint(back);
+    Value swapped = TransposeOp::create(
+        rewriter, back.getLoc(),
+        withChannels(cast<RankedTensorType>(back.getType()), 2, kept),
+        newAttention.getResult(), back.getPermAttr());
+    SmallVector<int64_t> merged = *mergeShape;
+    if (merged.back() == heads * depth)
+      merged.back() = kept * depth;
+    rewriter.setInsertionPoint(merge);
+    auto mergeType = cast<RankedTensorType>(merge.getType());
+    Value reshaped = ReshapeOp::create(
+        rewriter, merge.getLoc(),
+        withChannels(mergeType, mergeType.getRank() - 1, kept * depth), swapped,
+        newShape(merge.getShape(), merged), merge.getAllowzero());
+    rewriter.setInsertionPoint(out);
+    SmallVector<Value, 4> operands = contractionOperands(out);
+    operands[0] = reshaped;
+    operands[1] = createFloatConstant(
+        rewriter, out.getLoc(), withChannels(outType, 0, kept * depth),
+        select(*wo, outType.getShape(), 0, keptColumns(depth)),
+        constantName(out.getRhs()) + "_heads");
+    MatMulOp newOut = rebuildContraction(rewriter, out, out.getLoc(), operands);
+    rewriter.replaceOp(out, newOut.getResult());
+    for (Operation *dead :
+         {(Operation *)merge, (Operation *)back, (Operation *)attention})
+      rewriter.eraseOp(dead);
+    for (HeadProjection *p : {&*q, &*k, &*v}) {
+      rewriter.eraseOp(p->transpose);
+      rewriter.eraseOp(p->reshape);
+      rewriter.eraseOp(p->matmul);
+    }
+    numHeads += gone.size();
   }
 
   /// Ops this pass erased (still on the work list).

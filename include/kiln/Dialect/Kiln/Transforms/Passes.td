@@ -224,7 +224,7 @@ def KilnPrune : Pass<"kiln-prune", "mlir::func::FuncOp"> {
 }
 
 def KilnPruneChannels : Pass<"kiln-prune-channels", "mlir::func::FuncOp"> {
-  let summary = "Remove output channels and neurons whose weights are zero";
+  let summary = "Remove output channels, neurons and attention heads whose weights are zero";
   let description = [{
     Lossless structural pruning. An output channel of a convolution (group 1)
     or a column of a matmul with a constant weight whose weights are all zero
@@ -239,8 +239,17 @@ def KilnPruneChannels : Pass<"kiln-prune-channels", "mlir::func::FuncOp"> {
     adds the same amount to every output), and kept otherwise. Outputs are
     unchanged up to float reassociation. The producer gets
     `kiln.pruned_channels` (how many of how many), which `--report` lists.
+
+    Attention heads: where `kiln.attention`'s query, key and value are
+    MatMul -> Reshape [.., S, H, D] -> Transpose(0, 2, 1, 3) of constant
+    weights and its result goes back the same way into a MatMul with a
+    constant weight, a head whose value slice (weight columns and bias) or
+    whose rows of the output projection are all zero adds nothing: its
+    slices leave the four products, and the reshapes and the attention have
+    one head less. The attention gets `kiln.pruned_heads`.
   }];
   let statistics = [
+    Statistic<"numHeads", "heads", "Attention heads removed">,
     Statistic<"numChannels", "channels", "Output channels and neurons removed">,
     Statistic<"numLayers", "layers", "Products that lost channels">
   ];
