@@ -8,6 +8,8 @@ packages=(
   # toolchain and build
   cmake ninja-build ccache git
   clang-22 lld-22 llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools libomp-22-dev
+  # the sanitizer build of the test command (and scripts/fuzz.sh)
+  libclang-rt-22-dev
   # ONNX, protobuf, test data
   libonnx-dev libonnx-testdata libprotobuf-dev protobuf-compiler
   # tests and python
