@@ -16,24 +16,10 @@ using namespace mlir;
 using namespace kiln;
 namespace json = llvm::json;
 
-static void collectNodes(Location loc, std::set<std::string> &names) {
-  auto fused = dyn_cast<FusedLoc>(loc);
-  if (!fused)
-    return;
-  auto metadata = dyn_cast_if_present<StringAttr>(fused.getMetadata());
-  if (metadata && metadata.getValue().starts_with("onnx.")) {
-    for (Location inner : fused.getLocations())
-      if (auto name = dyn_cast<NameLoc>(inner))
-        names.insert(name.getName().str());
-    return;
-  }
-  for (Location inner : fused.getLocations())
-    collectNodes(inner, names);
-}
-
 std::vector<std::string> kiln::onnxNodeNames(Location loc) {
   std::set<std::string> names;
-  collectNodes(loc, names);
+  for (const OnnxNode &node : onnxNodes(loc))
+    names.insert(node.name);
   return {names.begin(), names.end()};
 }
 

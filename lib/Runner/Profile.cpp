@@ -40,13 +40,8 @@ kiln::profile(const LoadedModel &model, const std::vector<HostTensor> &inputs,
   if (llvm::Error error = requireProfiling(model))
     return std::move(error);
   std::vector<std::string> names = model.profileKernels();
-  for (unsigned i = 0; i < warmup; ++i) {
-    if (llvm::Error error = model.runDiscardingOutputs(inputs))
-      return makeError("a warm-up run failed: " +
-                       llvm::toString(std::move(error)));
-    if (progress)
-      progress(i + 1, warmup + runs);
-  }
+  if (llvm::Error error = warmUp(model, inputs, warmup, runs, progress))
+    return std::move(error);
 
   std::vector<double> totalNs(names.size(), 0), calls(names.size(), 0);
   std::vector<double> latencies;

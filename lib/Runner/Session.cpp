@@ -258,12 +258,9 @@ kiln::checkOutputs(llvm::StringRef expectedDir, const LoadedModel &model,
   return checks;
 }
 
-llvm::Expected<BenchResult>
-kiln::benchmark(const LoadedModel &model, const std::vector<HostTensor> &inputs,
-                unsigned runs, unsigned warmup, RunProgress progress) {
-  // The timed runs leave the outputs where the model wrote them, as an
-  // application would read them; copying each into a fresh vector is the
-  // runner's cost, not the model's.
+llvm::Error kiln::warmUp(const LoadedModel &model,
+                         const std::vector<HostTensor> &inputs, unsigned warmup,
+                         unsigned runs, RunProgress progress) {
   for (unsigned i = 0; i < warmup; ++i) {
     if (llvm::Error error = model.runDiscardingOutputs(inputs))
       return makeError("a warm-up run failed: " +
@@ -271,6 +268,17 @@ kiln::benchmark(const LoadedModel &model, const std::vector<HostTensor> &inputs,
     if (progress)
       progress(i + 1, warmup + runs);
   }
+  return llvm::Error::success();
+}
+
+llvm::Expected<BenchResult>
+kiln::benchmark(const LoadedModel &model, const std::vector<HostTensor> &inputs,
+                unsigned runs, unsigned warmup, RunProgress progress) {
+  // The timed runs leave the outputs where the model wrote them, as an
+  // application would read them; copying each into a fresh vector is the
+  // runner's cost, not the model's.
+  if (llvm::Error error = warmUp(model, inputs, warmup, runs, progress))
+    return std::move(error);
   std::vector<double> times;
   for (unsigned i = 0; i < runs; ++i) {
     auto start = std::chrono::steady_clock::now();

@@ -1715,6 +1715,15 @@ typedef struct dconv {
 /* Channels ahead whose window rows a tile prefetches. */
 enum { kDconvAhead = 4 };
 
+/* The window rows of the channel kDconvAhead after the one at `ic`. */
+static inline void dconv_prefetch(const dconv *p, const float *ic) {
+  for (int64_t r = 0; r < p->nrows; ++r)
+    for (int64_t l = 0; l < p->row_lines; ++l)
+      _mm_prefetch((const char *)(ic + kDconvAhead * p->in_c + p->rows[r]) +
+                       64 * l,
+                   _MM_HINT_T0);
+}
+
 /* One tile of RW pixels (horizontal stride SW) by two channel vectors,
  * written to tile[RW][2 * V]; w1 is the second vector's panel. */
 #define DEFINE_DCONV_TILE(suffix, attrs, VEC, V, ZERO, LOAD, BCAST, FMA,       \
@@ -1728,12 +1737,7 @@ enum { kDconvAhead = 4 };
     for (int64_t c = 0; c < p->channels; ++c) {                                \
       const float *ic = in + c * p->in_c;                                      \
       if (c + kDconvAhead < p->channels)                                       \
-        for (int64_t r = 0; r < p->nrows; ++r)                                 \
-          for (int64_t l = 0; l < p->row_lines; ++l)                           \
-            _mm_prefetch(                                                      \
-                (const char *)(ic + kDconvAhead * p->in_c + p->rows[r]) +      \
-                    64 * l,                                                    \
-                _MM_HINT_T0);                                                  \
+        dconv_prefetch(p, ic);                                                 \
       for (int64_t t = 0; t < p->ntaps; ++t) {                                 \
         const float *ip = ic + p->taps[t];                                     \
         VEC a = LOAD(w0), b = LOAD(w1);                                        \
@@ -1790,12 +1794,7 @@ DCONV_ALL_RW(2)
     for (int64_t c = 0; c < p->channels; ++c) {                                \
       const float *ic = in + c * p->in_c;                                      \
       if (c + kDconvAhead < p->channels)                                       \
-        for (int64_t r = 0; r < p->nrows; ++r)                                 \
-          for (int64_t l = 0; l < p->row_lines; ++l)                           \
-            _mm_prefetch(                                                      \
-                (const char *)(ic + kDconvAhead * p->in_c + p->rows[r]) +      \
-                    64 * l,                                                    \
-                _MM_HINT_T0);                                                  \
+        dconv_prefetch(p, ic);                                                 \
       for (int64_t t = 0; t < p->ntaps; ++t) {                                 \
         const float *ip = ic + p->taps[t];                                     \
         VEC a = LOAD(w0);                                                      \

@@ -178,6 +178,12 @@ struct BenchResult {
 };
 /// `progress(done, total)` after each run, warm-up runs included.
 using RunProgress = llvm::function_ref<void(unsigned, unsigned)>;
+
+/// `warmup` untimed runs before `runs` timed ones (benchmark, profile),
+/// reported to `progress` as the first of warmup + runs.
+llvm::Error warmUp(const LoadedModel &model,
+                   const std::vector<HostTensor> &inputs, unsigned warmup,
+                   unsigned runs, RunProgress progress);
 llvm::Expected<BenchResult> benchmark(const LoadedModel &model,
                                       const std::vector<HostTensor> &inputs,
                                       unsigned runs, unsigned warmup,
