@@ -250,6 +250,26 @@ LogicalResult kiln::compileModel(MLIRContext &context,
            << "--quantize is not available for --target=" << options.target
            << " yet (its kernels are fp32)";
   CPUPipelineOptions pipeline;
+  for (StringRef spec : llvm::split(StringRef(options.prune), ',')) {
+    if (spec.empty())
+      continue;
+    auto [structure, value] = spec.split(':');
+    double ratio;
+    if (structure != "channels" && structure != "ffn")
+      return emitError(fileLoc)
+             << "--prune: unknown structure '" << structure
+             << "' (channels:RATIO or ffn:RATIO; heads are pruned only when "
+                "already zero)";
+    if (value.getAsDouble(ratio) || !(ratio >= 0.0 && ratio < 1.0))
+      return emitError(fileLoc)
+             << "--prune: '" << spec << "' needs a ratio in [0, 1), e.g. "
+             << structure << ":0.3";
+    (structure == "channels" ? pipeline.pruneChannels : pipeline.pruneFFN) =
+        ratio;
+  }
+  if (!options.prune.empty() && options.optLevel < 2)
+    return emitError(fileLoc) << "--prune needs -O2 or -O3 (it is a graph "
+                                 "optimization)";
   pipeline.optLevel = options.optLevel;
   pipeline.bindKVCache = options.bindKVCache;
   pipeline.profile = options.profile;

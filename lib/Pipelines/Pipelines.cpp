@@ -93,6 +93,12 @@ void kiln::buildKilnGraphOptimizations(OpPassManager &pm,
   add(createKilnFuseEpilogues());
   // After the epilogues: a channel's constant is its bias through the
   // product's own activation.
+  if (options.pruneChannels > 0 || options.pruneFFN > 0) {
+    KilnPruneMagnitudeOptions magnitude;
+    magnitude.channels = options.pruneChannels;
+    magnitude.ffn = options.pruneFFN;
+    func.addPass(createKilnPruneMagnitude(magnitude));
+  }
   add(createKilnPruneChannels());
   add(createKilnFuseHorizontal());
   add(createKilnPrune());

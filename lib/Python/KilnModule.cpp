@@ -82,7 +82,8 @@ void compile(const std::string &model, const std::string &output,
              const std::vector<std::string> &inputShapes,
              const std::string &quantize, const std::string &calibrationData,
              const std::string &report, const std::string &cpu,
-             const std::string &gpuArch, bool profile) {
+             const std::string &gpuArch, bool profile,
+             const std::string &prune) {
   if (optLevel > 3)
     throw CompileError("opt_level must be 0-3, got " +
                        std::to_string(optLevel));
@@ -98,6 +99,7 @@ void compile(const std::string &model, const std::string &output,
   options.cpu = cpu;
   options.gpuArch = gpuArch;
   options.profile = profile;
+  options.prune = prune;
   mlir::MLIRContext context(registry());
   bool ok;
   std::string messages = collect(

@@ -151,9 +151,8 @@ def compile(model, output=None, *, target="cpu", opt_level=2, input_shapes=None,
     name -> numpy array, one per input set. report: a path for the JSON
     compile report. cpu, gpu_arch: as --cpu and --gpu-arch. profile: a
     timer around each kernel, for Model.profile (as --profile).
+    prune: "channels:R" and/or "ffn:R" (comma-separated), as --prune.
     """
-    if prune is not None:
-        raise CompileError("prune: Kiln does not prune models yet")
     work = tempfile.mkdtemp(prefix="kiln-")
     keep_work = False
     try:
@@ -181,7 +180,7 @@ def compile(model, output=None, *, target="cpu", opt_level=2, input_shapes=None,
         _kiln.compile(path, os.fspath(output), target, int(opt_level),
                       _shape_specs(input_shapes), quantize or "none",
                       calibration_dir, os.fspath(report) if report else "",
-                      cpu or "", gpu_arch or "", bool(profile))
+                      cpu or "", gpu_arch or "", bool(profile), prune or "")
         return Model(_kiln.load(os.fspath(output)), os.fspath(output),
                      work if keep_work else None)
     finally:

@@ -4,7 +4,7 @@
 //              [--target=cpu] [--cpu=NAME] [--input-shape=NAME:DIMS]...
 //              [--quantize=none|int8|int8-dynamic|int8-weight|int4-weight]
 //              [--quantize-group=32|64|128] [--calibration-data=DIR]
-//              [--bind-kv-cache] [--profile]
+//              [--bind-kv-cache] [--profile] [--prune=channels:R,ffn:R]
 //
 //===----------------------------------------------------------------------===//
 
@@ -116,6 +116,13 @@ int main(int argc, char **argv) {
                "new input kiln_past_length gives the rows already there, "
                "and the present outputs are dropped"),
       cl::cat(category));
+  cl::opt<std::string> prune(
+      "prune",
+      cl::desc("Remove the fraction R of least-magnitude structure: "
+               "channels:R (conv output channels), ffn:R (feed-forward "
+               "neurons), comma-separated; changes the outputs (zero "
+               "structure is always removed at -O2)"),
+      cl::value_desc("spec"), cl::cat(category));
   cl::opt<bool> profile(
       "profile",
       cl::desc("Build the model with a timer around each kernel, for "
@@ -167,6 +174,7 @@ int main(int argc, char **argv) {
   }
   options.bindKVCache = bindKVCache;
   options.profile = profile;
+  options.prune = prune;
   options.disabledPasses.assign(disablePasses.begin(), disablePasses.end());
   if (output.empty()) {
     if (emit == kiln::EmitKind::SharedLibrary || emit == kiln::EmitKind::Object)

@@ -53,6 +53,9 @@ struct CompileOptions {
   /// Key/value cache outputs write into the caller's cache buffers
   /// (kiln-bind-kv-cache).
   bool bindKVCache = false;
+  /// --prune: "channels:R", "ffn:R", comma-separated (criterion pruning by
+  /// weight magnitude); empty for none.
+  std::string prune;
   /// Time each kernel when profiling is turned on at run time
   /// (kiln_model_profile_enable; kiln-run --profile).
   bool profile = false;

@@ -50,6 +50,16 @@ struct CPUPipelineOptions
       *this, "int8-convolutions",
       llvm::cl::desc("Quantize ungrouped 2-D convolutions too"),
       llvm::cl::init(true)};
+  Option<double> pruneChannels{
+      *this, "prune-channels",
+      llvm::cl::desc("Fraction of each conv's output channels to remove by "
+                     "weight magnitude (kiln-prune-magnitude)"),
+      llvm::cl::init(0.0)};
+  Option<double> pruneFFN{
+      *this, "prune-ffn",
+      llvm::cl::desc("Fraction of each feed-forward matmul's neurons to "
+                     "remove by weight magnitude"),
+      llvm::cl::init(0.0)};
   Option<bool> profile{
       *this, "profile",
       llvm::cl::desc("Time each kernel when the caller turns profiling on "

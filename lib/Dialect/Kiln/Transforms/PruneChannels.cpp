@@ -11,11 +11,13 @@
 
 #include "kiln/Dialect/Kiln/Transforms/Passes.h"
 
+#include <algorithm>
 #include <cmath>
 #include <deque>
 
 namespace kiln {
 #define GEN_PASS_DEF_KILNPRUNECHANNELS
+#define GEN_PASS_DEF_KILNPRUNEMAGNITUDE
 #include "kiln/Dialect/Kiln/Transforms/Passes.h.inc"
 } // namespace kiln
 
@@ -259,7 +261,6 @@ struct KilnPruneChannelsPass
       pruneHeads(op);
     // In program order; a rewritten consumer goes back on the list as a
     // producer of its own (conv -> conv -> conv chains).
-    std::deque<Operation *> work;
     getOperation().walk([&](Operation *op) {
       if (isa<ConvOp, MatMulOp>(op))
         work.push_back(op);
@@ -267,11 +268,16 @@ struct KilnPruneChannelsPass
     while (!work.empty()) {
       Operation *op = work.front();
       work.pop_front();
-      if (erased.contains(op))
-        continue;
       if (Operation *replacement = prune(op))
         work.push_front(replacement);
     }
+  }
+
+  /// Products still to visit. An op the pass erases leaves the list at
+  /// once: a new op may reuse its address.
+  std::deque<Operation *> work;
+  void forget(Operation *op) {
+    work.erase(std::remove(work.begin(), work.end(), op), work.end());
   }
 
   /// Removes the heads of `attention` whose values are zero (V's weight
@@ -425,6 +431,7 @@ struct KilnPruneChannelsPass
         select(*wo, outType.getShape(), 0, keptColumns(depth)),
         constantName(out.getRhs()) + "_heads");
     MatMulOp newOut = rebuildContraction(rewriter, out, out.getLoc(), operands);
+    forget(out);
     rewriter.replaceOp(out, newOut.getResult());
     for (Operation *dead :
          {(Operation *)merge, (Operation *)back, (Operation *)attention})
@@ -432,13 +439,11 @@ struct KilnPruneChannelsPass
     for (HeadProjection *p : {&*q, &*k, &*v}) {
       rewriter.eraseOp(p->transpose);
       rewriter.eraseOp(p->reshape);
+      forget(p->matmul);
       rewriter.eraseOp(p->matmul);
     }
     numHeads += gone.size();
   }
-
-  /// Ops this pass erased (still on the work list).
-  llvm::DenseSet<Operation *> erased;
 
   /// Prunes `op`'s channels; returns the rewritten consumer, or null when
   /// nothing changed.
@@ -593,15 +598,109 @@ struct KilnPruneChannelsPass
     else
       newConsumer = rebuildContraction(rewriter, cast<MatMulOp>(consumer),
                                        consumer->getLoc(), consumerOperands);
+    forget(consumer);
     rewriter.replaceOp(consumer, newConsumer->getResults());
-    erased.insert(consumer);
     for (Operation *between : llvm::reverse(chain->between))
       rewriter.eraseOp(between);
+    forget(op);
     rewriter.eraseOp(op);
-    erased.insert(op);
     numChannels += gone.size();
     ++numLayers;
     return newConsumer;
+  }
+};
+
+/// Whether kiln-prune-channels could remove a zeroed channel of `op`: it
+/// matches as a producer, its activation maps 0 to 0, and its result reaches
+/// one conv/matmul consumer through channel-wise ops. Returns the consumer.
+Operation *shrinkableConsumer(Operation *op) {
+  std::optional<Producer> producer = matchProducer(op);
+  if (!producer)
+    return nullptr;
+  StringRef activation = "none";
+  ArrayRef<float> params;
+  if (auto c = dyn_cast<ConvOp>(op)) {
+    activation = c.getActivation();
+    params = c.getActivationParams();
+  } else if (auto m = dyn_cast<MatMulOp>(op)) {
+    activation = m.getActivation();
+    params = m.getActivationParams();
+  }
+  std::optional<double> zero = activate(activation, params, 0.0);
+  if (!zero || *zero != 0.0)
+    return nullptr;
+  std::optional<Chain> chain = followChain(op->getResult(0));
+  if (!chain)
+    return nullptr;
+  for (Operation *between : chain->between) {
+    std::optional<double> v = passThrough(between, 0.0);
+    if (!v || *v != 0.0)
+      return nullptr;
+  }
+  auto conv = dyn_cast<ConvOp>(chain->consumer);
+  if (conv && conv.getGroup() != 1)
+    return nullptr;
+  if (!getConstantFloats(chain->consumer->getOperand(1)))
+    return nullptr;
+  return chain->consumer;
+}
+
+struct KilnPruneMagnitudePass
+    : public kiln::impl::KilnPruneMagnitudeBase<KilnPruneMagnitudePass> {
+  using Base::Base;
+  void runOnOperation() override {
+    SmallVector<Operation *> products;
+    getOperation().walk([&](Operation *op) {
+      if (isa<ConvOp, MatMulOp>(op))
+        products.push_back(op);
+    });
+    for (Operation *op : products) {
+      Operation *consumer = shrinkableConsumer(op);
+      if (!consumer)
+        continue;
+      double ratio = isa<ConvOp>(op)           ? channels.getValue()
+                     : isa<MatMulOp>(consumer) ? ffn.getValue()
+                                               : 0.0;
+      if (ratio <= 0.0)
+        continue;
+      Producer p = *matchProducer(op);
+      int64_t count = std::min<int64_t>(
+          static_cast<int64_t>(std::floor(ratio * p.channels)), p.channels - 1);
+      if (count <= 0)
+        continue;
+      // L1 norm of each output channel's weights.
+      SmallVector<double> norms(p.channels, 0.0);
+      int64_t total = static_cast<int64_t>(p.weight.size());
+      int64_t per = total / p.channels;
+      for (int64_t i = 0; i < total; ++i)
+        norms[isa<ConvOp>(op) ? i / per : i % p.channels] +=
+            std::fabs(p.weight[i]);
+      SmallVector<int64_t> order(p.channels);
+      for (int64_t c = 0; c < p.channels; ++c)
+        order[c] = c;
+      llvm::sort(order, [&](int64_t a, int64_t b) {
+        return norms[a] != norms[b] ? norms[a] < norms[b] : a < b;
+      });
+      llvm::SmallDenseSet<int64_t> gone(order.begin(), order.begin() + count);
+      for (int64_t i = 0; i < total; ++i)
+        if (gone.contains(isa<ConvOp>(op) ? i / per : i % p.channels))
+          p.weight[i] = 0.0;
+      for (int64_t c : gone)
+        p.bias[c] = 0.0;
+      OpBuilder b(op);
+      Value weight = op->getOperand(1);
+      op->setOperand(1, createFloatConstant(
+                            b, op->getLoc(),
+                            cast<RankedTensorType>(weight.getType()), p.weight,
+                            constantName(weight) + "_magnitude"));
+      SmallVector<Value, 4> operands = contractionOperands(op);
+      if (Value bias = operands[2])
+        op->setOperand(
+            2, createFloatConstant(b, op->getLoc(),
+                                   cast<RankedTensorType>(bias.getType()),
+                                   p.bias, constantName(bias) + "_magnitude"));
+      numZeroed += count;
+    }
   }
 };
 

@@ -223,6 +223,31 @@ def KilnPrune : Pass<"kiln-prune", "mlir::func::FuncOp"> {
   ];
 }
 
+def KilnPruneMagnitude : Pass<"kiln-prune-magnitude", "mlir::func::FuncOp"> {
+  let summary = "Zero the output channels and FFN neurons of least weight magnitude (--prune)";
+  let description = [{
+    Criterion pruning, chosen by the user (`kiln-compile --prune=channels:R`
+    or `ffn:R`). Among the products `kiln-prune-channels` can shrink (a conv
+    or matmul whose result reaches one conv or matmul consumer through
+    channel-wise ops, with an activation that maps 0 to 0), the fraction R of
+    output channels with the smallest L1 norm of weights (conv rows, matmul
+    columns) get zero weights and bias; `kiln-prune-channels`, which runs
+    next, removes them. `channels` applies to convs, `ffn` to matmuls whose
+    consumer is a matmul (transformer feed-forward neurons). At least one
+    channel stays. This changes the outputs: the report counts what went.
+  }];
+  let options = [
+    Option<"channels", "channels", "double", "0.0",
+           "Fraction of each conv's output channels to remove"> ,
+    Option<"ffn", "ffn", "double", "0.0",
+           "Fraction of each feed-forward matmul's neurons to remove">
+  ];
+  let statistics = [
+    Statistic<"numZeroed", "zeroed", "Channels and neurons zeroed">
+  ];
+  let dependentDialects = ["::kiln::KilnDialect"];
+}
+
 def KilnPruneChannels : Pass<"kiln-prune-channels", "mlir::func::FuncOp"> {
   let summary = "Remove output channels, neurons and attention heads whose weights are zero";
   let description = [{
