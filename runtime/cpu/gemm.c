@@ -1840,16 +1840,14 @@ static const dconv_fn dconv_avx512[2][14] = {
      dconv_avx512_13_2, dconv_avx512_14_2}};
 
 static const dconv_fn dconv1_avx512[2][14] = {
-    {dconv1_avx512_1_1, dconv1_avx512_2_1, dconv1_avx512_3_1,
-     dconv1_avx512_4_1, dconv1_avx512_5_1, dconv1_avx512_6_1,
-     dconv1_avx512_7_1, dconv1_avx512_8_1, dconv1_avx512_9_1,
-     dconv1_avx512_10_1, dconv1_avx512_11_1, dconv1_avx512_12_1,
-     dconv1_avx512_13_1, dconv1_avx512_14_1},
-    {dconv1_avx512_1_2, dconv1_avx512_2_2, dconv1_avx512_3_2,
-     dconv1_avx512_4_2, dconv1_avx512_5_2, dconv1_avx512_6_2,
-     dconv1_avx512_7_2, dconv1_avx512_8_2, dconv1_avx512_9_2,
-     dconv1_avx512_10_2, dconv1_avx512_11_2, dconv1_avx512_12_2,
-     dconv1_avx512_13_2, dconv1_avx512_14_2}};
+    {dconv1_avx512_1_1, dconv1_avx512_2_1, dconv1_avx512_3_1, dconv1_avx512_4_1,
+     dconv1_avx512_5_1, dconv1_avx512_6_1, dconv1_avx512_7_1, dconv1_avx512_8_1,
+     dconv1_avx512_9_1, dconv1_avx512_10_1, dconv1_avx512_11_1,
+     dconv1_avx512_12_1, dconv1_avx512_13_1, dconv1_avx512_14_1},
+    {dconv1_avx512_1_2, dconv1_avx512_2_2, dconv1_avx512_3_2, dconv1_avx512_4_2,
+     dconv1_avx512_5_2, dconv1_avx512_6_2, dconv1_avx512_7_2, dconv1_avx512_8_2,
+     dconv1_avx512_9_2, dconv1_avx512_10_2, dconv1_avx512_11_2,
+     dconv1_avx512_12_2, dconv1_avx512_13_2, dconv1_avx512_14_2}};
 
 /* The direct kernel's channel vector (its weights' panel height) and its
  * widest pixel tile. */
@@ -2162,8 +2160,7 @@ static void sconv2d_direct(kiln_isa requested, KILN_SCONV2D_DIRECT_ARGS) {
                     in_c, in_h, 1, y0, x0, len, in_height, in_width);
         tile_fn[stride_w - 1][rw - 1](&windowed, window, w0, w1, tile);
       } else {
-        tile_fn[stride_w - 1][rw - 1](&p, plane + y0 * in_h + x0, w0, w1,
-                                           tile);
+        tile_fn[stride_w - 1][rw - 1](&p, plane + y0 * in_h + x0, w0, w1, tile);
       }
       /* The epilogue, and the transposed store. */
       for (int64_t ob = 0; ob < nob; ++ob) {
