@@ -140,6 +140,23 @@ void kiln_ukernel_sgemm_wq_avx512(KILN_SGEMM_WQ_ARGS);
 void kiln_ukernel_sgemm_wq_avx2(KILN_SGEMM_WQ_ARGS);
 void kiln_ukernel_sgemm_wq_generic(KILN_SGEMM_WQ_ARGS);
 
+/* C[b0][b1] (+)= A[b0][b1] * B, then the epilogue, as for sgemm, with a
+ * constant B (K x N, no batch dims) that the compiler packed block-sparse
+ * (runtime/cpu/sgemm_sparse.c): of each panel of 16 columns only the k rows
+ * with a nonzero value are kept, as blocks of 16 floats. b_index holds
+ * int32 offsets [n / 16 + 1] (panel q's blocks are [offsets[q],
+ * offsets[q + 1])), then each block's k; b the blocks' values
+ * ([blocks][16], zero-padded past n). */
+#define KILN_SGEMM_SPARSE_ARGS                                                 \
+  int64_t batch0, int64_t batch1, int64_t m, int64_t n, int64_t k,             \
+      KILN_UKERNEL_BUFFER(a), int64_t a_batch0, int64_t a_batch1, int64_t a_m, \
+      int64_t a_k, KILN_UKERNEL_BUFFER_OF(int32_t, b_index),                   \
+      KILN_UKERNEL_BUFFER(b), KILN_UKERNEL_BUFFER(c), int64_t c_batch0,        \
+      int64_t c_batch1, int64_t c_m, int64_t c_n, KILN_GEMM_EPILOGUE_ARGS
+void kiln_ukernel_sgemm_sparse_avx512(KILN_SGEMM_SPARSE_ARGS);
+void kiln_ukernel_sgemm_sparse_avx2(KILN_SGEMM_SPARSE_ARGS);
+void kiln_ukernel_sgemm_sparse_generic(KILN_SGEMM_SPARSE_ARGS);
+
 /* dst = src with its last two dims swapped, f32: element (b0, b1, i, j)
  * of src, at its offset plus s_b0 * b0 + s_b1 * b1 + s_i * i + s_j * j, is
  * written to dst's offset plus d_b0 * b0 + d_b1 * b1 + d_i * i + d_j * j
