@@ -186,6 +186,25 @@ LogicalResult kiln::compileModel(MLIRContext &context,
   targetOptions.gpuArch = options.gpuArch;
   targetOptions.deviceAssembly = options.emit == EmitKind::PTX;
   targetOptions.profile = options.profile;
+  // --sparsity: auto (the cost model picks dense or block-sparse kernels),
+  // off (dense only), or an N:M mask applied to the weights first.
+  std::string sparsityMask;
+  if (options.sparsity == "off") {
+    targetOptions.sparseKernels = false;
+  } else if (options.sparsity != "auto" && !options.sparsity.empty()) {
+    auto [keep, of] = StringRef(options.sparsity).split(':');
+    unsigned n = 0, m = 0;
+    if (keep.getAsInteger(10, n) || of.getAsInteger(10, m) || n == 0 ||
+        n >= m || m > 64)
+      return emitError(fileLoc)
+             << "--sparsity: unknown value '" << options.sparsity
+             << "' (auto, off, or N:M with 0 < N < M <= 64, e.g. 2:4)";
+    if (options.optLevel < 2)
+      return emitError(fileLoc) << "--sparsity=" << options.sparsity
+                                << " needs -O2 or -O3 (it is a graph "
+                                   "optimization)";
+    sparsityMask = options.sparsity;
+  }
   if (!options.gpuArch.empty() && options.target == "cpu")
     return emitError(fileLoc) << "--gpu-arch is for --target=cuda";
   if (options.emit == EmitKind::PTX && options.target == "cpu")
@@ -271,6 +290,7 @@ LogicalResult kiln::compileModel(MLIRContext &context,
     return emitError(fileLoc) << "--prune needs -O2 or -O3 (it is a graph "
                                  "optimization)";
   pipeline.optLevel = options.optLevel;
+  pipeline.sparsity = sparsityMask;
   pipeline.bindKVCache = options.bindKVCache;
   pipeline.profile = options.profile;
   pipeline.quantize = options.quantize;
@@ -437,12 +457,20 @@ LogicalResult kiln::compileModel(MLIRContext &context,
         options.outputPath, [&](raw_ostream &os) { printModule(*module, os); },
         fileLoc);
 
-  if (failed(runPipeline(*module, options, [&](OpPassManager &pm) {
-        // Built before, so it cannot fail now.
-        (void)target->buildCodegenPipeline(pm, targetOptions, error);
-      })))
+  if (report)
+    report->setStage("codegen");
+  if (failed(runPipeline(
+          *module, options,
+          [&](OpPassManager &pm) {
+            // Built before, so it cannot fail now.
+            (void)target->buildCodegenPipeline(pm, targetOptions, error);
+          },
+          report.get())))
     return failure();
   progress.done(("code generation (" + target->getName() + ")").str());
+  // With the kernel choices (sparsity) of code generation.
+  if (failed(writeReport()))
+    return failure();
 
   ArtifactOptions artifact;
   artifact.kind = options.emit == EmitKind::LLVM     ? ArtifactKind::LLVMIR

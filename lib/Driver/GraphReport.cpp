@@ -9,6 +9,7 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/Pass.h"
+#include "llvm/Support/FormatVariadic.h"
 
 #include <set>
 
@@ -64,7 +65,7 @@ GraphReport::Snapshot GraphReport::take(Operation *root) {
 static bool isReported(Pass *pass) { return !pass->getArgument().empty(); }
 
 void GraphReport::runBeforePass(Pass *pass, Operation *op) {
-  if (!isReported(pass))
+  if (!isReported(pass) || stage == "codegen")
     return;
   Snapshot s = take(op);
   std::lock_guard<std::mutex> lock(mutex);
@@ -72,6 +73,11 @@ void GraphReport::runBeforePass(Pass *pass, Operation *op) {
 }
 
 void GraphReport::runAfterPass(Pass *pass, Operation *op) {
+  if (stage == "codegen") {
+    if (pass->getArgument() == "kiln-cpu-select-kernels")
+      recordSparsity(op);
+    return;
+  }
   if (!isReported(pass))
     return;
   Snapshot after = take(op);
@@ -160,11 +166,82 @@ void GraphReport::runAfterPass(Pass *pass, Operation *op) {
     });
     entry["pruned"] = std::move(pruned);
   }
+  // kiln-sparsify: the products whose weights got an N:M mask.
+  if (pass->getArgument() == "kiln-sparsify") {
+    json::Array sparsified;
+    op->walk([&](Operation *inner) {
+      auto counts = inner->getAttrOfType<DenseI64ArrayAttr>("kiln.sparsified");
+      if (!counts || counts.size() != 2)
+        return;
+      json::Array nodes;
+      for (const OnnxNode &node : onnxNodes(inner->getLoc()))
+        nodes.push_back(node.name);
+      sparsified.push_back(json::Object{{"op", reportLabel(inner)},
+                                        {"nodes", std::move(nodes)},
+                                        {"zeroed", counts[0]},
+                                        {"of", counts[1]}});
+    });
+    entry["sparsified"] = std::move(sparsified);
+  }
   entries.push_back(std::move(entry));
+}
+
+void GraphReport::recordSparsity(Operation *root) {
+  std::vector<json::Object> found;
+  root->walk([&](Operation *op) {
+    auto choice = op->getAttrOfType<DictionaryAttr>("kiln.ukernel");
+    auto zeroWeights =
+        choice ? choice.getAs<FloatAttr>("zero_weights") : nullptr;
+    auto zeroBlocks = choice ? choice.getAs<FloatAttr>("zero_blocks") : nullptr;
+    auto ratio =
+        choice ? choice.getAs<FloatAttr>("sparse_time_ratio") : nullptr;
+    auto kernel = choice ? choice.getAs<StringAttr>("kernel") : nullptr;
+    if (!zeroWeights || !zeroBlocks || !ratio || !kernel)
+      return;
+    json::Array nodes;
+    for (const OnnxNode &node : onnxNodes(op->getLoc()))
+      nodes.push_back(node.name);
+    bool sparse = kernel.getValue() == "sgemm_sparse";
+    bool off = choice.getAs<StringAttr>("sparse_kernel") != nullptr;
+    double r = ratio.getValueAsDouble();
+    std::string reason =
+        off ? llvm::formatv("dense: the block-sparse kernel is off "
+                            "(--sparsity=off); {0:P0} of its 1x16 blocks are "
+                            "zero",
+                            zeroBlocks.getValueAsDouble())
+                  .str()
+        : sparse ? llvm::formatv("block-sparse: {0:P0} of its 1x16 blocks are "
+                                 "zero; estimated {1:F1}x faster than dense",
+                                 zeroBlocks.getValueAsDouble(), 1.0 / r)
+                       .str()
+                 : llvm::formatv("dense: {0:P0} of its weights but {1:P0} of "
+                                 "its 1x16 blocks are zero; the sparse kernel "
+                                 "would take an estimated {2:F2}x the dense "
+                                 "kernel's time",
+                                 zeroWeights.getValueAsDouble(),
+                                 zeroBlocks.getValueAsDouble(), r)
+                       .str();
+    found.push_back(
+        json::Object{{"nodes", std::move(nodes)},
+                     {"kernel", kernel.getValue().str()},
+                     {"zero_weights", zeroWeights.getValueAsDouble()},
+                     {"zero_blocks", zeroBlocks.getValueAsDouble()},
+                     {"sparse_time_ratio", r},
+                     {"reason", reason}});
+  });
+  std::lock_guard<std::mutex> lock(mutex);
+  for (json::Object &entry : found)
+    sparsity.push_back(std::move(entry));
 }
 
 json::Value GraphReport::toJSON() const {
   json::Object report = header;
+  if (!sparsity.empty()) {
+    json::Array choices;
+    for (const json::Object &entry : sparsity)
+      choices.push_back(json::Object(entry));
+    report["sparsity"] = std::move(choices);
+  }
   json::Array passes;
   for (const json::Object &entry : entries)
     passes.push_back(json::Object(entry));

@@ -99,6 +99,15 @@ void kiln::buildKilnGraphOptimizations(OpPassManager &pm,
     magnitude.ffn = options.pruneFFN;
     func.addPass(createKilnPruneMagnitude(magnitude));
   }
+  // N:M masks go on the weights as they will be multiplied (after the
+  // epilogues fold scales into them, before horizontal fusion concatenates
+  // products).
+  if (!options.sparsity.empty()) {
+    auto [keep, of] = StringRef(options.sparsity.getValue()).split(':');
+    KilnSparsifyOptions sparsify;
+    if (!keep.getAsInteger(10, sparsify.n) && !of.getAsInteger(10, sparsify.m))
+      func.addPass(createKilnSparsify(sparsify));
+  }
   add(createKilnPruneChannels());
   add(createKilnFuseHorizontal());
   add(createKilnPrune());
@@ -167,7 +176,8 @@ void kiln::buildLinalgToLLVMPipeline(OpPassManager &pm,
     // is not fused into its producer.
     addFuncPass(pm, options, createKilnCPUFuseRequantization());
     addFuncPass(pm, options,
-                createKilnCPUSelectKernels({options.isa.getValue()}));
+                createKilnCPUSelectKernels({options.isa.getValue(),
+                                            options.sparseKernels.getValue()}));
     pm.addNestedPass<func::FuncOp>(createKilnCPUFusePadding());
     pm.addNestedPass<func::FuncOp>(createKilnCPUCollapseElementwise());
     pm.addNestedPass<func::FuncOp>(createKilnCPUApproximateMath());

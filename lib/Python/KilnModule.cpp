@@ -83,7 +83,7 @@ void compile(const std::string &model, const std::string &output,
              const std::string &quantize, const std::string &calibrationData,
              const std::string &report, const std::string &cpu,
              const std::string &gpuArch, bool profile,
-             const std::string &prune) {
+             const std::string &prune, const std::string &sparsity) {
   if (optLevel > 3)
     throw CompileError("opt_level must be 0-3, got " +
                        std::to_string(optLevel));
@@ -100,6 +100,7 @@ void compile(const std::string &model, const std::string &output,
   options.gpuArch = gpuArch;
   options.profile = profile;
   options.prune = prune;
+  options.sparsity = sparsity;
   mlir::MLIRContext context(registry());
   bool ok;
   std::string messages = collect(

@@ -138,7 +138,7 @@ def _shape_specs(input_shapes):
 
 def compile(model, output=None, *, target="cpu", opt_level=2, input_shapes=None,
             quantize=None, calibration_data=None, prune=None, report=None,
-            cpu=None, gpu_arch=None, profile=False):
+            cpu=None, gpu_arch=None, profile=False, sparsity=None):
     """Compiles an ONNX model (a path or an onnx.ModelProto).
 
     With `output`, writes the shared library (and its C header) there;
@@ -152,6 +152,8 @@ def compile(model, output=None, *, target="cpu", opt_level=2, input_shapes=None,
     compile report. cpu, gpu_arch: as --cpu and --gpu-arch. profile: a
     timer around each kernel, for Model.profile (as --profile).
     prune: "channels:R" and/or "ffn:R" (comma-separated), as --prune.
+    sparsity: "auto" (the default), "off" or "N:M" such as "2:4", as
+    --sparsity.
     """
     work = tempfile.mkdtemp(prefix="kiln-")
     keep_work = False
@@ -180,7 +182,8 @@ def compile(model, output=None, *, target="cpu", opt_level=2, input_shapes=None,
         _kiln.compile(path, os.fspath(output), target, int(opt_level),
                       _shape_specs(input_shapes), quantize or "none",
                       calibration_dir, os.fspath(report) if report else "",
-                      cpu or "", gpu_arch or "", bool(profile), prune or "")
+                      cpu or "", gpu_arch or "", bool(profile), prune or "",
+                      sparsity or "auto")
         return Model(_kiln.load(os.fspath(output)), os.fspath(output),
                      work if keep_work else None)
     finally:

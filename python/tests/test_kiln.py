@@ -89,3 +89,21 @@ def test_four_threads_at_once(models, compiled):
     for thread in threads:
         thread.join()
     assert not errors, errors
+
+
+def test_sparsity_option(tmp_path):
+    """sparsity= is --sparsity: "auto" and "off" compute the same product,
+    "2:4" masks the weights (the outputs follow the masked model), and a bad
+    value raises the tool's message."""
+    subprocess.run([PYTHON, os.path.join(REPO, "python/kiln_models/sparse_models.py"),
+                    str(tmp_path), "--m", "9", "--k", "64", "--n", "96"],
+                   check=True, capture_output=True)
+    path = tmp_path / "sparse_ffn.onnx"
+    x = np.load(tmp_path / "sparse_ffn.inputs" / "x.npy")
+    dense = np.load(tmp_path / "sparse_ffn.expected" / "y.npy")
+    masked = np.load(tmp_path / "sparse_ffn.expected24" / "y.npy")
+    for sparsity, expected in (("auto", dense), ("off", dense), ("2:4", masked)):
+        y = kiln.compile(path, sparsity=sparsity).run({"x": x})["y"]
+        np.testing.assert_allclose(y, expected, rtol=1e-4, atol=1e-4)
+    with pytest.raises(kiln.CompileError, match="--sparsity: unknown value '1:1'"):
+        kiln.compile(path, sparsity="1:1")

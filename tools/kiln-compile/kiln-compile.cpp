@@ -5,6 +5,7 @@
 //              [--quantize=none|int8|int8-dynamic|int8-weight|int4-weight]
 //              [--quantize-group=32|64|128] [--calibration-data=DIR]
 //              [--bind-kv-cache] [--profile] [--prune=channels:R,ffn:R]
+//              [--sparsity=auto|off|N:M]
 //
 //===----------------------------------------------------------------------===//
 
@@ -123,6 +124,15 @@ int main(int argc, char **argv) {
                "neurons), comma-separated; changes the outputs (zero "
                "structure is always removed at -O2)"),
       cl::value_desc("spec"), cl::cat(category));
+  cl::opt<std::string> sparsity(
+      "sparsity",
+      cl::desc("auto: products whose constant weights are mostly zero 1x16 "
+               "blocks run on the block-sparse kernel where the cost model "
+               "says it is faster (the report lists the choice); off: dense "
+               "kernels only; N:M (e.g. 2:4): keep the N largest-magnitude "
+               "of every M weights along each product's reduction first "
+               "(changes the outputs)"),
+      cl::value_desc("auto|off|N:M"), cl::init("auto"), cl::cat(category));
   cl::opt<bool> profile(
       "profile",
       cl::desc("Build the model with a timer around each kernel, for "
@@ -175,6 +185,7 @@ int main(int argc, char **argv) {
   options.bindKVCache = bindKVCache;
   options.profile = profile;
   options.prune = prune;
+  options.sparsity = sparsity;
   options.disabledPasses.assign(disablePasses.begin(), disablePasses.end());
   if (output.empty()) {
     if (emit == kiln::EmitKind::SharedLibrary || emit == kiln::EmitKind::Object)

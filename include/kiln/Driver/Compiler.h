@@ -56,6 +56,8 @@ struct CompileOptions {
   /// --prune: "channels:R", "ffn:R", comma-separated (criterion pruning by
   /// weight magnitude); empty for none.
   std::string prune;
+  /// --sparsity: "auto" (default), "off", or an N:M mask such as "2:4".
+  std::string sparsity = "auto";
   /// Time each kernel when profiling is turned on at run time
   /// (kiln_model_profile_enable; kiln-run --profile).
   bool profile = false;

@@ -40,7 +40,8 @@ public:
   void runAfterPass(mlir::Pass *pass, mlir::Operation *op) override;
 
   /// Marks the start of a pipeline stage ("graph", "linalg"); later entries
-  /// carry it.
+  /// carry it. In "codegen" only the kernel choices are recorded (the
+  /// top-level `sparsity` field), not per-pass entries.
   void setStage(llvm::StringRef name) { stage = name.str(); }
 
   /// Adds a top-level field (model, opt level, totals...).
@@ -59,6 +60,11 @@ private:
     int64_t total = 0;
   };
   static Snapshot take(mlir::Operation *root);
+
+  /// Codegen stage: the kernel choices of `kiln-cpu-select-kernels` for
+  /// products whose constant weights have notable zeros.
+  void recordSparsity(mlir::Operation *root);
+  std::vector<llvm::json::Object> sparsity;
 
   std::mutex mutex;
   std::map<std::pair<mlir::Pass *, mlir::Operation *>, Snapshot> pending;

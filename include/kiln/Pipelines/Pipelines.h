@@ -60,6 +60,18 @@ struct CPUPipelineOptions
       llvm::cl::desc("Fraction of each feed-forward matmul's neurons to "
                      "remove by weight magnitude"),
       llvm::cl::init(0.0)};
+  Option<std::string> sparsity{
+      *this, "sparsity",
+      llvm::cl::desc("N:M: keep the N largest-magnitude weights of every M "
+                     "consecutive ones along the reduction of each product "
+                     "with constant weights (kiln-sparsify)"),
+      llvm::cl::init("")};
+  Option<bool> sparseKernels{
+      *this, "sparse-kernels",
+      llvm::cl::desc("Run products with mostly-zero constant weights on the "
+                     "block-sparse kernel where the cost model says it is "
+                     "faster"),
+      llvm::cl::init(true)};
   Option<bool> profile{
       *this, "profile",
       llvm::cl::desc("Time each kernel when the caller turns profiling on "

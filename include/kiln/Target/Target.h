@@ -36,6 +36,8 @@ struct TargetOptions {
   bool deviceAssembly = false;
   /// --profile: a timer around each kernel (kiln-profile-kernels).
   bool profile = false;
+  /// --sparsity=off clears it: no block-sparse kernels.
+  bool sparseKernels = true;
 };
 
 /// What a target writes for a compiled module.

@@ -286,6 +286,7 @@ public:
     pipeline.isa = *isa;
     pipeline.disabledPasses = options.disabledPasses;
     pipeline.profile = options.profile;
+    pipeline.sparseKernels = options.sparseKernels;
     kiln::buildLinalgToLLVMPipeline(pm, pipeline);
     return success();
   }

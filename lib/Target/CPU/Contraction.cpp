@@ -505,6 +505,45 @@ StringRef cpu::stringifyISA(ISA isa) {
   llvm_unreachable("unknown ISA");
 }
 
+WeightSparsity cpu::measureWeightSparsity(ArrayRef<float> data, int64_t k,
+                                          int64_t n, int64_t kStride,
+                                          int64_t nStride) {
+  WeightSparsity s;
+  for (int64_t j0 = 0; j0 < n; j0 += kSparseBlockWidth)
+    for (int64_t kk = 0; kk < k; ++kk) {
+      bool zero = true;
+      for (int64_t j = j0; j < std::min(n, j0 + kSparseBlockWidth); ++j) {
+        bool elementZero = data[kk * kStride + j * nStride] == 0.0f;
+        s.zeroElements += elementZero;
+        zero &= elementZero;
+      }
+      ++s.blocks;
+      s.zeroBlocks += zero;
+    }
+  s.elements = k * n;
+  return s;
+}
+
+double cpu::sparseTimeRatio(ISA isa, const WeightSparsity &sparsity) {
+  // Per kept block, relative to the dense kernel's time per block: the
+  // upper end of what was measured (packing A and reading the block index
+  // are the extra work).
+  double perBlock = isa == ISA::Generic ? 1.1 : 1.05;
+  return perBlock * (1.0 - sparsity.zeroBlockShare());
+}
+
+std::pair<int64_t, int64_t> cpu::sparseRegisterTile(ISA isa) {
+  switch (isa) {
+  case ISA::AVX512:
+    return {16, kSparseBlockWidth};
+  case ISA::AVX2:
+    return {6, kSparseBlockWidth};
+  case ISA::Generic:
+    return {4, kSparseBlockWidth};
+  }
+  llvm_unreachable("unknown ISA");
+}
+
 std::pair<int64_t, int64_t> cpu::registerTile(ISA isa) {
   switch (isa) {
   case ISA::AVX512:

@@ -181,6 +181,43 @@ IntegerPacking integerPacking(ISA isa, bool narrow);
 /// signed values times an unsigned B (AVX2: format 6, bytes stored signed).
 IntegerPacking integerLhsPacking(ISA isa, bool narrow);
 
+/// Columns of a block of the block-sparse product kernel
+/// (runtime/cpu/sgemm_sparse.c): a block is one k row of a panel of this
+/// many columns.
+inline constexpr int64_t kSparseBlockWidth = 16;
+
+/// The zeros of a constant K x N weight: elements, and 1 x 16 blocks of the
+/// sparse kernel's panels (a panel past n counts its real columns only).
+struct WeightSparsity {
+  int64_t elements = 0, zeroElements = 0, blocks = 0, zeroBlocks = 0;
+  double zeroElementShare() const {
+    return elements ? double(zeroElements) / elements : 0.0;
+  }
+  double zeroBlockShare() const {
+    return blocks ? double(zeroBlocks) / blocks : 0.0;
+  }
+};
+
+/// Element (kk, j) of the weight is data[kk * kStride + j * nStride].
+WeightSparsity measureWeightSparsity(llvm::ArrayRef<float> data, int64_t k,
+                                     int64_t n, int64_t kStride,
+                                     int64_t nStride);
+
+/// The cost model of the sparse kernel: its estimated time over the dense
+/// kernel's for a weight with these zeros on `isa`. The sparse kernel does
+/// one broadcast multiply-add per row and nonzero block, the dense one the
+/// same per row and block of every block; measured on AVX-512 and AVX2
+/// (128 x 3072 x 768 and single rows, 2 threads) the sparse kernel takes
+/// 0.95-1.05x the dense kernel's time per block it keeps.
+double sparseTimeRatio(ISA isa, const WeightSparsity &sparsity);
+
+/// The accumulator block of the sparse kernel for `isa`: rows by one block.
+std::pair<int64_t, int64_t> sparseRegisterTile(ISA isa);
+
+/// The estimated time ratio below which the strategy picks the sparse
+/// kernel: it must save a quarter of the time (about 30 % zero blocks).
+inline constexpr double kSparseTimeRatioLimit = 0.75;
+
 /// The name of the attribute the strategy pass sets.
 inline constexpr llvm::StringLiteral kUKernelAttr = "kiln.ukernel";
 

@@ -508,46 +508,126 @@ createPackedGlobal(ModuleOp module, memref::GlobalOp original,
   return packed;
 }
 
-/// Packs the constant rhs of `op` into `width`-column panels ([n / width][k]
-/// [width], zero-padded: the layout the microkernel reads) as a new global.
-/// Returns nothing when the rhs is not a constant global read through the k
-/// and n loops only.
-static memref::GlobalOp packConstantRhs(ModuleOp module, linalg::LinalgOp op,
-                                        const GemmLoops &loops, int64_t width) {
+/// A product's constant rhs as a K x N matrix: element (kk, j) is
+/// data[kk * kStride + j * nStride].
+struct ConstantMatrix {
+  ConstantOperand constant;
+  int64_t k = 1, n = 1, kStride = 0, nStride = 0;
+  float at(int64_t kk, int64_t j) const {
+    return constant.data[kk * kStride + j * nStride];
+  }
+};
+
+/// The constant rhs of `op`, when it is a constant global read through the
+/// k and n loops only.
+static std::optional<ConstantMatrix> constantRhsMatrix(ModuleOp module,
+                                                       linalg::LinalgOp op,
+                                                       const GemmLoops &loops) {
   std::optional<ConstantOperand> rhs =
       resolveConstant(module, op.getDpsInputOperand(1)->get());
   if (!rhs)
-    return nullptr;
+    return std::nullopt;
+  ConstantMatrix matrix;
   // Element (k, n) of the rhs: its map's results are k, n or 0.
-  int64_t kStride = 0, nStride = 0, k = 1, n = 1;
   for (auto [position, e] :
        llvm::enumerate(op.getIndexingMapsArray()[1].getResults())) {
     auto dim = dyn_cast<AffineDimExpr>(e);
     if (!dim)
       continue;
     if (dim.getPosition() == loops.k) {
-      kStride = rhs->strides[position];
-      k = rhs->shape[position];
+      matrix.kStride = rhs->strides[position];
+      matrix.k = rhs->shape[position];
     } else if (dim.getPosition() == loops.n) {
-      nStride = rhs->strides[position];
-      n = rhs->shape[position];
+      matrix.nStride = rhs->strides[position];
+      matrix.n = rhs->shape[position];
     } else {
-      return nullptr;
+      return std::nullopt;
     }
   }
+  matrix.constant = std::move(*rhs);
+  return matrix;
+}
+
+/// Packs the constant rhs of `op` into `width`-column panels ([n / width][k]
+/// [width], zero-padded: the layout the microkernel reads) as a new global.
+/// Returns nothing when the rhs is not a constant global read through the k
+/// and n loops only.
+static memref::GlobalOp packConstantRhs(ModuleOp module, linalg::LinalgOp op,
+                                        const GemmLoops &loops, int64_t width) {
+  std::optional<ConstantMatrix> rhs = constantRhsMatrix(module, op, loops);
+  if (!rhs)
+    return nullptr;
+  int64_t k = rhs->k, n = rhs->n;
   int64_t panels = llvm::divideCeil(n, width);
-  return createPackedGlobal(
-      module, rhs->global, {panels, k, width},
-      [&](MutableArrayRef<float> packed) {
-        for (int64_t panel = 0; panel < panels; ++panel)
-          for (int64_t kk = 0; kk < k; ++kk)
-            for (int64_t j = 0; j < width; ++j) {
-              int64_t column = panel * width + j;
-              packed[(panel * k + kk) * width + j] =
-                  column < n ? rhs->data[kk * kStride + column * nStride]
-                             : 0.0f;
-            }
-      });
+  return createPackedGlobal(module, rhs->constant.global, {panels, k, width},
+                            [&](MutableArrayRef<float> packed) {
+                              for (int64_t panel = 0; panel < panels; ++panel)
+                                for (int64_t kk = 0; kk < k; ++kk)
+                                  for (int64_t j = 0; j < width; ++j) {
+                                    int64_t column = panel * width + j;
+                                    packed[(panel * k + kk) * width + j] =
+                                        column < n ? rhs->at(kk, column) : 0.0f;
+                                  }
+                            });
+}
+
+/// The constant rhs of `op` packed for the block-sparse kernel
+/// (KILN_SGEMM_SPARSE_ARGS): an int32 global with the panel offsets and each
+/// kept block's k, and an f32 global with the blocks' values. Blocks are
+/// one k row of a 16-column panel; the all-zero ones are left out.
+static std::optional<std::pair<memref::GlobalOp, memref::GlobalOp>>
+packSparseRhs(ModuleOp module, linalg::LinalgOp op, const GemmLoops &loops) {
+  std::optional<ConstantMatrix> rhs = constantRhsMatrix(module, op, loops);
+  if (!rhs)
+    return std::nullopt;
+  const int64_t width = kSparseBlockWidth;
+  int64_t panels = llvm::divideCeil(rhs->n, width);
+  SmallVector<int32_t> offsets = {0}, rows;
+  for (int64_t panel = 0; panel < panels; ++panel) {
+    for (int64_t kk = 0; kk < rhs->k; ++kk)
+      for (int64_t j = panel * width; j < std::min(rhs->n, (panel + 1) * width);
+           ++j)
+        if (rhs->at(kk, j) != 0.0f) {
+          rows.push_back(static_cast<int32_t>(kk));
+          break;
+        }
+    offsets.push_back(static_cast<int32_t>(rows.size()));
+  }
+  SmallVector<int32_t> index(offsets);
+  index.append(rows.begin(), rows.end());
+  // The values, one row of 16 per block (a global has at least one).
+  int64_t blocks = std::max<int64_t>(1, rows.size());
+  memref::GlobalOp values =
+      createPackedGlobal(module, rhs->constant.global, {blocks, width},
+                         [&](MutableArrayRef<float> packed) {
+                           llvm::fill(packed, 0.0f);
+                           for (int64_t panel = 0; panel < panels; ++panel)
+                             for (int32_t block = offsets[panel];
+                                  block < offsets[panel + 1]; ++block)
+                               for (int64_t j = 0; j < width; ++j) {
+                                 int64_t column = panel * width + j;
+                                 if (column < rhs->n)
+                                   packed[block * width + j] =
+                                       rhs->at(rows[block], column);
+                               }
+                         });
+  auto type = MemRefType::get({static_cast<int64_t>(index.size())},
+                              IntegerType::get(module.getContext(), 32));
+  auto value = DenseResourceElementsAttr::get(
+      RankedTensorType::get(type.getShape(), type.getElementType()),
+      (rhs->constant.global.getSymName() + "_sparse_index").str(),
+      HeapAsmResourceBlob::allocateAndCopyWithAlign(
+          ArrayRef<char>(reinterpret_cast<const char *>(index.data()),
+                         index.size() * sizeof(int32_t)),
+          alignof(int32_t)));
+  OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
+  auto indexGlobal = memref::GlobalOp::create(
+      b, op.getLoc(),
+      (rhs->constant.global.getSymName() + "_sparse_index").str(),
+      b.getStringAttr("private"), type, value,
+      /*constant=*/true, b.getI64IntegerAttr(64));
+  SymbolTable(module).insert(indexGlobal);
+  return std::make_pair(indexGlobal, values);
 }
 
 /// The bytes of an 8-bit constant global's initializer (`splat` holds a
@@ -870,15 +950,20 @@ static LogicalResult lowerGemm(ModuleOp module, linalg::LinalgOp op, ISA isa,
                                bool packRhs, const Epilogue &ep,
                                const IGemm *integer = nullptr,
                                StringRef convert = {}, bool windows = false,
-                               bool packLhs = false) {
+                               bool packLhs = false, bool sparse = false) {
   std::optional<GemmLoops> loops =
       integer ? std::optional<GemmLoops>(integer->loops) : matchGemm(op);
   if (!loops)
     return op->emitOpError("is marked for the sgemm microkernel but is not a "
                            "matrix product");
   IntegerPacking intPacking = integerPacking(isa, false);
+  // The block-sparse kernel's rhs: its index and values.
+  std::optional<std::pair<memref::GlobalOp, memref::GlobalOp>> sparsePacked;
+  if (sparse && !(sparsePacked = packSparseRhs(module, op, *loops)))
+    return op->emitOpError("is marked for the sparse kernel but its rhs is "
+                           "not a constant read through k and n");
   memref::GlobalOp packed =
-      !packRhs ? nullptr
+      !packRhs || sparse ? nullptr
       : integer
           ? packConstantIntOperand(module, op, *integer, isa, false, intPacking)
           : packConstantRhs(module, op, *loops, registerTile(isa).second);
@@ -1022,6 +1107,18 @@ static LogicalResult lowerGemm(ModuleOp module, linalg::LinalgOp op, ISA isa,
       call.add(copiedSize(5));
       continue;
     }
+    if (i == 1 && sparsePacked) {
+      // The block-sparse rhs: its index, then its values.
+      for (memref::GlobalOp global :
+           {sparsePacked->first, sparsePacked->second}) {
+        Buffer part =
+            Buffer::of(b, memref::GetGlobalOp::create(b, global.getType(),
+                                                      global.getSymName()));
+        call.add(part.base);
+        call.add(part.offset);
+      }
+      continue;
+    }
     if (i == 1 && packed) {
       // The packed rhs: its buffer and packing (it has no batch dims).
       Buffer rhs = Buffer::of(b, memref::GetGlobalOp::create(
@@ -1143,10 +1240,11 @@ static LogicalResult lowerGemm(ModuleOp module, linalg::LinalgOp op, ISA isa,
       call, ep, addends, buffers[2], accumulate,
       [&](const Buffer &buffer, unsigned d) { return stride(3, buffer, d); },
       4);
-  call.emit(module,
-            ((packed ? "kiln_ukernel_sgemm_packed_" : "kiln_ukernel_sgemm_") +
-             stringifyISA(isa))
-                .str());
+  call.emit(module, ((sparsePacked ? "kiln_ukernel_sgemm_sparse_"
+                      : packed     ? "kiln_ukernel_sgemm_packed_"
+                                   : "kiln_ukernel_sgemm_") +
+                     stringifyISA(isa))
+                        .str());
   eraseFused(ep);
   return success();
 }
@@ -1576,6 +1674,9 @@ struct KilnCPULowerUKernelsPass
               ? lowerWeightOnlyGemm(module, op, *isa)
           : kernel.getValue() == "sgemm"
               ? lowerGemm(module, op, *isa, isCompileTime("pack_rhs"), epilogue)
+          : kernel.getValue() == "sgemm_sparse"
+              ? lowerGemm(module, op, *isa, true, epilogue, nullptr, {}, false,
+                          false, /*sparse=*/true)
           : integer
               ? lowerGemm(module, op, *isa, isCompileTime("pack_rhs"),
                           Epilogue(), &*integer,

@@ -13,6 +13,8 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/BuiltinDialect.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "llvm/TargetParser/Host.h"
 
 namespace kiln {
@@ -76,6 +78,71 @@ static bool hasConstantOperand(linalg::LinalgOp op, unsigned number,
 }
 static bool hasConstantRhs(linalg::LinalgOp op, const GemmLoops &loops) {
   return hasConstantOperand(op, 1, loops.n, loops.k);
+}
+
+/// The f32 values of the constant of static shape that `value` reads,
+/// directly or through reshapes (in row-major order, which they keep);
+/// `splat` holds a splat's.
+static std::optional<ArrayRef<float>>
+constantFloats(Value value, SmallVector<float> &splat) {
+  while (Operation *reshape = value.getDefiningOp()) {
+    if (!isa<tensor::ExpandShapeOp, tensor::CollapseShapeOp>(reshape))
+      break;
+    value = reshape->getOperand(0);
+  }
+  auto constant = value.getDefiningOp<arith::ConstantOp>();
+  auto type =
+      constant ? dyn_cast<RankedTensorType>(constant.getType()) : nullptr;
+  if (!type || !type.hasStaticShape() || !type.getElementType().isF32())
+    return std::nullopt;
+  size_t count = type.getNumElements();
+  ArrayRef<char> raw;
+  if (auto resource =
+          dyn_cast<DenseResourceElementsAttr>(constant.getValue())) {
+    AsmResourceBlob *blob = resource.getRawHandle().getBlob();
+    if (!blob)
+      return std::nullopt;
+    raw = blob->getData();
+  } else if (auto dense = dyn_cast<DenseFPElementsAttr>(constant.getValue())) {
+    if (dense.isSplat()) {
+      splat.assign(count, dense.getSplatValue<float>());
+      return ArrayRef<float>(splat);
+    }
+    raw = dense.getRawData();
+  } else {
+    return std::nullopt;
+  }
+  if (raw.size() != count * sizeof(float))
+    return std::nullopt;
+  return ArrayRef<float>(reinterpret_cast<const float *>(raw.data()), count);
+}
+
+/// The zeros of product `op`'s constant rhs (read through its k and n
+/// loops only), or nothing when it is no such constant.
+static std::optional<WeightSparsity> rhsSparsity(linalg::LinalgOp op,
+                                                 const GemmLoops &loops) {
+  Value rhs = op.getDpsInputOperand(1)->get();
+  SmallVector<float> splat;
+  std::optional<ArrayRef<float>> data = constantFloats(rhs, splat);
+  if (!data)
+    return std::nullopt;
+  ArrayRef<int64_t> shape = cast<ShapedType>(rhs.getType()).getShape();
+  SmallVector<int64_t> strides(shape.size(), 1);
+  for (int64_t d = static_cast<int64_t>(shape.size()) - 2; d >= 0; --d)
+    strides[d] = strides[d + 1] * shape[d + 1];
+  int64_t k = 1, n = 1, kStride = 0, nStride = 0;
+  for (auto [position, e] :
+       llvm::enumerate(op.getIndexingMapsArray()[1].getResults())) {
+    auto dim = dyn_cast<AffineDimExpr>(e);
+    if (dim && dim.getPosition() == loops.k) {
+      k = shape[position];
+      kStride = strides[position];
+    } else if (dim && dim.getPosition() == loops.n) {
+      n = shape[position];
+      nStride = strides[position];
+    }
+  }
+  return measureWeightSparsity(*data, k, n, kStride, nStride);
 }
 
 /// The clamp that consumes product `op`'s result (through collapse_shape),
@@ -283,6 +350,8 @@ struct KilnCPUSelectKernelsPass
       std::pair<int64_t, int64_t> t = integer ? integerTile : tile;
       if (kernel == "sconv2d_direct")
         t = *directTile;
+      if (kernel == "sgemm_sparse")
+        t = sparseRegisterTile(*target);
       SmallVector<NamedAttribute> entries = {
           b.getNamedAttr("kernel", b.getStringAttr(kernel)),
           b.getNamedAttr("isa", b.getStringAttr(stringifyISA(*target))),
@@ -349,9 +418,32 @@ struct KilnCPUSelectKernelsPass
         privatizeZeroFill(op);
         op->setAttr(kUKernelAttr, decision(op, "sgemm_wq", "pack_rhs"));
       } else if (std::optional<GemmLoops> loops = matchGemm(op)) {
-        op->setAttr(kUKernelAttr,
-                    decision(op, "sgemm",
-                             hasConstantRhs(op, *loops) ? "pack_rhs" : ""));
+        // A constant rhs with enough zero blocks runs on the block-sparse
+        // kernel when the cost model says it saves time.
+        bool constant = hasConstantRhs(op, *loops);
+        std::optional<WeightSparsity> zeros =
+            constant ? rhsSparsity(op, *loops) : std::nullopt;
+        double ratio = zeros ? sparseTimeRatio(*target, *zeros) : 1.0;
+        bool useSparse = sparse && zeros && ratio <= kSparseTimeRatioLimit;
+        DictionaryAttr chosen =
+            decision(op, useSparse ? "sgemm_sparse" : "sgemm",
+                     constant ? "pack_rhs" : "");
+        // The numbers behind the choice, for weights with notable zeros
+        // (the compile report lists them).
+        if (zeros && (zeros->zeroElementShare() >= 0.25 ||
+                      zeros->zeroBlockShare() >= 0.1)) {
+          NamedAttrList entries(chosen);
+          entries.set("zero_weights",
+                      b.getF64FloatAttr(zeros->zeroElementShare()));
+          entries.set("zero_blocks",
+                      b.getF64FloatAttr(zeros->zeroBlockShare()));
+          entries.set("sparse_time_ratio", b.getF64FloatAttr(ratio));
+          // The cost model's choice, overruled by sparse=false.
+          if (!sparse && ratio <= kSparseTimeRatioLimit)
+            entries.set("sparse_kernel", b.getStringAttr("off"));
+          chosen = entries.getDictionary(&getContext());
+        }
+        op->setAttr(kUKernelAttr, chosen);
       } else if (std::optional<Conv2DLoops> conv = matchConv2D(op)) {
         bool depthwise = isDepthwise(op);
         bool constant = isPackableConstant(op.getDpsInputOperand(1)->get());

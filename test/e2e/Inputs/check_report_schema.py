@@ -46,3 +46,7 @@ layers = documented("## Calibration layer objects")
 for layer in report.get("calibration", []):
     check(layer, layers, f"layer {layer.get('location')}")
 print("layers", len(report.get("calibration", [])), "checked")
+choices = documented("## Sparsity objects")
+for choice in report.get("sparsity", []):
+    check(choice, choices, f"sparsity {choice.get('nodes')}")
+print("sparsity", len(report.get("sparsity", [])), "checked")

@@ -341,7 +341,10 @@ def KilnCPUSelectKernels : Pass<"kiln-cpu-select-kernels", "mlir::func::FuncOp">
   let options = [
     Option<"isa", "isa", "std::string", "\"host\"",
            "Instruction set of the kernels: avx512, avx2, generic, or host "
-           "(what this machine has)">
+           "(what this machine has)">,
+    Option<"sparse", "sparse", "bool", "true",
+           "Run products whose constant rhs is mostly zero blocks on the "
+           "block-sparse kernel when the cost model says it is faster">
   ];
 }
 

@@ -248,6 +248,29 @@ def KilnPruneMagnitude : Pass<"kiln-prune-magnitude", "mlir::func::FuncOp"> {
   let dependentDialects = ["::kiln::KilnDialect"];
 }
 
+def KilnSparsify : Pass<"kiln-sparsify", "mlir::func::FuncOp"> {
+  let summary = "Keep N of every M consecutive weights of each product (--sparsity=N:M)";
+  let description = [{
+    Semi-structured pruning, chosen by the user (`kiln-compile
+    --sparsity=2:4`). Along the reduction of every conv, matmul and gemm with
+    constant weights (a conv's input channels and window, a matmul's k),
+    each run of `m` consecutive weights keeps its `n` of largest magnitude
+    (ties to the earlier) and the rest become zero; a shorter last run keeps
+    at most `n`. The op records `kiln.sparsified = [zeroed, of]`, which the
+    compile report lists. This changes the outputs. Whether the zeros make
+    a product faster is the CPU target's choice (`kiln-cpu-select-kernels`
+    picks the block-sparse kernel only where its cost model says so).
+  }];
+  let options = [
+    Option<"n", "n", "int64_t", "2", "Weights kept of every run of m">,
+    Option<"m", "m", "int64_t", "4", "Length of a run">
+  ];
+  let statistics = [
+    Statistic<"numZeroed", "zeroed", "Weights set to zero">
+  ];
+  let dependentDialects = ["::kiln::KilnDialect"];
+}
+
 def KilnPruneChannels : Pass<"kiln-prune-channels", "mlir::func::FuncOp"> {
   let summary = "Remove output channels, neurons and attention heads whose weights are zero";
   let description = [{
