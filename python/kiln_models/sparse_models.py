@@ -4,10 +4,11 @@ tests and benchmark (kiln-compile --sparsity). Built with onnx.helper; no
 torch needed.
 
     /usr/bin/python3 sparse_models.py OUTDIR [--m M] [--k K] [--n N]
-                                             [--zeros Z] [--seed S]
+                                             [--zeros Z] [--seed S] [--single]
 
 sparse_ffn.onnx computes y = relu(x @ w1 + b1) @ w2 + b2 for x [M][K],
-w1 [K][N] and w2 [N][K]. w1 is zero in the fraction Z of its 1 x 16 blocks
+w1 [K][N] and w2 [N][K]; with --single, y = x @ w1 + b1 (one product, for
+the benchmark). w1 is zero in the fraction Z of its 1 x 16 blocks
 (one k row of a panel of 16 columns: what the block-sparse kernel skips),
 chosen at random; w2 is dense. Written next to it:
 
@@ -54,8 +55,10 @@ def mask_n_m(w, n, m, axis):
 
 
 def ffn(x, w1, b1, w2, b2):
-    h = np.maximum(x.astype(np.float64) @ w1 + b1, 0.0)
-    return (h @ w2 + b2).astype(np.float32)
+    h = x.astype(np.float64) @ w1 + b1
+    if w2 is None:
+        return h.astype(np.float32)
+    return (np.maximum(h, 0.0) @ w2 + b2).astype(np.float32)
 
 
 def main():
@@ -66,6 +69,7 @@ def main():
     parser.add_argument("--n", type=int, default=3072)
     parser.add_argument("--zeros", type=float, default=0.8)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--single", action="store_true")
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
     m, k, n = args.m, args.k, args.n
@@ -77,17 +81,25 @@ def main():
 
     nodes = [
         helper.make_node("MatMul", ["x", "w1"], ["h0"], name="ffn_in"),
-        helper.make_node("Add", ["h0", "b1"], ["h1"], name="ffn_in_bias"),
-        helper.make_node("Relu", ["h1"], ["h"], name="ffn_relu"),
-        helper.make_node("MatMul", ["h", "w2"], ["y0"], name="ffn_out"),
-        helper.make_node("Add", ["y0", "b2"], ["y"], name="ffn_out_bias"),
+        helper.make_node("Add", ["h0", "b1"], ["h1" if not args.single else "y"],
+                         name="ffn_in_bias"),
     ]
+    weights = [("w1", w1), ("b1", b1)]
+    if args.single:
+        w2 = b2 = None
+    else:
+        nodes += [
+            helper.make_node("Relu", ["h1"], ["h"], name="ffn_relu"),
+            helper.make_node("MatMul", ["h", "w2"], ["y0"], name="ffn_out"),
+            helper.make_node("Add", ["y0", "b2"], ["y"], name="ffn_out_bias"),
+        ]
+        weights += [("w2", w2), ("b2", b2)]
     graph = helper.make_graph(
         nodes, "sparse_ffn",
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, [m, k])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [m, k])],
-        [numpy_helper.from_array(v, name)
-         for name, v in (("w1", w1), ("b1", b1), ("w2", w2), ("b2", b2))])
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT,
+                                       [m, n if args.single else k])],
+        [numpy_helper.from_array(v, name) for name, v in weights])
     model = helper.make_model(graph,
                               opset_imports=[helper.make_opsetid("", 17)])
     onnx.checker.check_model(model)
@@ -98,7 +110,8 @@ def main():
     for sub, name, value in (
             (".inputs", "x", x), (".expected", "y", ffn(x, w1, b1, w2, b2)),
             (".expected24", "y",
-             ffn(x, mask_n_m(w1, 2, 4, 0), b1, mask_n_m(w2, 2, 4, 0), b2))):
+             ffn(x, mask_n_m(w1, 2, 4, 0), b1,
+                 None if w2 is None else mask_n_m(w2, 2, 4, 0), b2))):
         os.makedirs(base + sub, exist_ok=True)
         np.save(os.path.join(base + sub, name + ".npy"), value)
     panels = (n + BLOCK - 1) // BLOCK
@@ -108,7 +121,8 @@ def main():
     with open(base + ".json", "w") as f:
         json.dump({"zero_weights": float(np.mean(w1 == 0)),
                    "zero_blocks": float(np.mean(blocks == 0))}, f)
-    print(f"sparse_ffn: {m}x{k} @ {k}x{n} @ {n}x{k}, "
+    shape = f"{m}x{k} @ {k}x{n}" + ("" if args.single else f" @ {n}x{k}")
+    print(f"sparse_ffn: {shape}, "
           f"{np.mean(blocks == 0):.1%} of w1's 1x16 blocks zero")
 
 
