@@ -274,17 +274,24 @@ LogicalResult kiln::compileModel(MLIRContext &context,
       continue;
     auto [structure, value] = spec.split(':');
     double ratio;
-    if (structure != "channels" && structure != "ffn")
+    if (structure != "channels" && structure != "ffn" && structure != "heads")
       return emitError(fileLoc)
              << "--prune: unknown structure '" << structure
-             << "' (channels:RATIO or ffn:RATIO; heads are pruned only when "
-                "already zero)";
+             << "' (channels:RATIO, ffn:RATIO or heads:N|RATIO)";
+    // heads:N, a whole number of heads per attention.
+    unsigned count;
+    if (structure == "heads" && !value.getAsInteger(10, count) && count >= 1) {
+      pipeline.pruneHeads = count;
+      continue;
+    }
     if (value.getAsDouble(ratio) || !(ratio >= 0.0 && ratio < 1.0))
       return emitError(fileLoc)
-             << "--prune: '" << spec << "' needs a ratio in [0, 1), e.g. "
-             << structure << ":0.3";
-    (structure == "channels" ? pipeline.pruneChannels : pipeline.pruneFFN) =
-        ratio;
+             << "--prune: '" << spec << "' needs a ratio in [0, 1)"
+             << (structure == "heads" ? " or a number of heads" : "")
+             << ", e.g. " << structure << ":0.3";
+    (structure == "channels" ? pipeline.pruneChannels
+     : structure == "ffn"    ? pipeline.pruneFFN
+                             : pipeline.pruneHeads) = ratio;
   }
   if (!options.prune.empty() && options.optLevel < 2)
     return emitError(fileLoc) << "--prune needs -O2 or -O3 (it is a graph "

@@ -93,10 +93,12 @@ void kiln::buildKilnGraphOptimizations(OpPassManager &pm,
   add(createKilnFuseEpilogues());
   // After the epilogues: a channel's constant is its bias through the
   // product's own activation.
-  if (options.pruneChannels > 0 || options.pruneFFN > 0) {
+  if (options.pruneChannels > 0 || options.pruneFFN > 0 ||
+      options.pruneHeads > 0) {
     KilnPruneMagnitudeOptions magnitude;
     magnitude.channels = options.pruneChannels;
     magnitude.ffn = options.pruneFFN;
+    magnitude.heads = options.pruneHeads;
     func.addPass(createKilnPruneMagnitude(magnitude));
   }
   // N:M masks go on the weights as they will be multiplied (after the

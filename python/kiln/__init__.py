@@ -151,7 +151,8 @@ def compile(model, output=None, *, target="cpu", opt_level=2, input_shapes=None,
     name -> numpy array, one per input set. report: a path for the JSON
     compile report. cpu, gpu_arch: as --cpu and --gpu-arch. profile: a
     timer around each kernel, for Model.profile (as --profile).
-    prune: "channels:R" and/or "ffn:R" (comma-separated), as --prune.
+    prune: "channels:R", "ffn:R" and/or "heads:N|R" (comma-separated), as
+    --prune.
     sparsity: "auto" (the default), "off" or "N:M" such as "2:4", as
     --sparsity.
     """

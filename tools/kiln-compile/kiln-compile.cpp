@@ -4,7 +4,7 @@
 //              [--target=cpu] [--cpu=NAME] [--input-shape=NAME:DIMS]...
 //              [--quantize=none|int8|int8-dynamic|int8-weight|int4-weight]
 //              [--quantize-group=32|64|128] [--calibration-data=DIR]
-//              [--bind-kv-cache] [--profile] [--prune=channels:R,ffn:R]
+//              [--bind-kv-cache] [--profile] [--prune=channels:R,ffn:R,heads:N]
 //              [--sparsity=auto|off|N:M]
 //
 //===----------------------------------------------------------------------===//
@@ -121,8 +121,9 @@ int main(int argc, char **argv) {
       "prune",
       cl::desc("Remove the fraction R of least-magnitude structure: "
                "channels:R (conv output channels), ffn:R (feed-forward "
-               "neurons), comma-separated; changes the outputs (zero "
-               "structure is always removed at -O2)"),
+               "neurons), heads:N|R (N or the fraction R of each "
+               "attention's heads), comma-separated; changes the outputs "
+               "(zero structure is always removed at -O2)"),
       cl::value_desc("spec"), cl::cat(category));
   cl::opt<std::string> sparsity(
       "sparsity",

@@ -53,8 +53,8 @@ struct CompileOptions {
   /// Key/value cache outputs write into the caller's cache buffers
   /// (kiln-bind-kv-cache).
   bool bindKVCache = false;
-  /// --prune: "channels:R", "ffn:R", comma-separated (criterion pruning by
-  /// weight magnitude); empty for none.
+  /// --prune: "channels:R", "ffn:R", "heads:N|R", comma-separated (criterion
+  /// pruning by weight magnitude); empty for none.
   std::string prune;
   /// --sparsity: "auto" (default), "off", or an N:M mask such as "2:4".
   std::string sparsity = "auto";

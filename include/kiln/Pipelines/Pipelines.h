@@ -60,6 +60,11 @@ struct CPUPipelineOptions
       llvm::cl::desc("Fraction of each feed-forward matmul's neurons to "
                      "remove by weight magnitude"),
       llvm::cl::init(0.0)};
+  Option<double> pruneHeads{
+      *this, "prune-heads",
+      llvm::cl::desc("Attention heads to remove by magnitude: a count per "
+                     "attention when >= 1, else a fraction"),
+      llvm::cl::init(0.0)};
   Option<std::string> sparsity{
       *this, "sparsity",
       llvm::cl::desc("N:M: keep the N largest-magnitude weights of every M "

@@ -252,6 +252,74 @@ bool zeroColumns(ArrayRef<double> w, ArrayRef<double> bias, int64_t cols,
   return true;
 }
 
+/// An attention whose heads can go: Q, K and V are head projections of
+/// `heads` heads, and the output goes Transpose(0, 2, 1, 3) -> Reshape to
+/// [..., S, H*D] -> MatMul with a constant [H*D, E] weight `wo`, each used
+/// once.
+struct AttentionHeads {
+  HeadProjection q, k, v;
+  TransposeOp back;
+  ReshapeOp merge;
+  MatMulOp out;
+  SmallVector<int64_t> mergeShape;
+  SmallVector<double> wo;
+  int64_t heads, depth, embed;
+};
+
+std::optional<AttentionHeads> matchAttentionHeads(AttentionOp attention) {
+  auto type = cast<RankedTensorType>(attention.getType());
+  if (type.getRank() != 4 || !type.hasStaticShape() || !attention->hasOneUse())
+    return std::nullopt;
+  if (Value mask = attention.getMask()) {
+    auto maskType = cast<RankedTensorType>(mask.getType());
+    if (maskType.getRank() == 4 && maskType.getDimSize(1) != 1)
+      return std::nullopt;
+  }
+  std::optional<HeadProjection> q = matchProjection(attention.getQuery()),
+                                k = matchProjection(attention.getKey()),
+                                v = matchProjection(attention.getValue());
+  if (!q || !k || !v)
+    return std::nullopt;
+  int64_t heads = type.getDimSize(1), depth = type.getDimSize(3);
+  for (HeadProjection *p : {&*q, &*k, &*v}) {
+    auto reshaped = cast<RankedTensorType>(p->reshape.getType());
+    if (!reshaped.hasStaticShape() || reshaped.getDimSize(2) != heads)
+      return std::nullopt;
+    auto w = cast<RankedTensorType>(p->matmul.getRhs().getType());
+    if (w.getDimSize(1) != heads * reshaped.getDimSize(3) ||
+        (p->shape[2] != heads && p->shape[2] != -1))
+      return std::nullopt;
+  }
+  auto back = dyn_cast<TransposeOp>(*attention->user_begin());
+  if (!isHeadSwap(back) || !back->hasOneUse())
+    return std::nullopt;
+  auto merge = dyn_cast<ReshapeOp>(*back->user_begin());
+  if (!merge || !merge->hasOneUse() || merge.getAllowzero())
+    return std::nullopt;
+  auto out = dyn_cast<MatMulOp>(*merge->user_begin());
+  std::optional<SmallVector<int64_t>> mergeShape =
+      getConstantInts(merge.getShape());
+  if (!out || out.getLhs() != merge.getResult() || !mergeShape ||
+      mergeShape->empty() ||
+      (mergeShape->back() != heads * depth && mergeShape->back() != -1))
+    return std::nullopt;
+  auto outType = cast<RankedTensorType>(out.getRhs().getType());
+  std::optional<SmallVector<double>> wo = getConstantFloats(out.getRhs());
+  if (!wo || outType.getRank() != 2 || outType.getDimSize(0) != heads * depth)
+    return std::nullopt;
+  return AttentionHeads{*q,
+                        *k,
+                        *v,
+                        back,
+                        merge,
+                        out,
+                        *mergeShape,
+                        *wo,
+                        heads,
+                        depth,
+                        outType.getDimSize(1)};
+}
+
 struct KilnPruneChannelsPass
     : public kiln::impl::KilnPruneChannelsBase<KilnPruneChannelsPass> {
   void runOnOperation() override {
@@ -286,50 +354,18 @@ struct KilnPruneChannelsPass
   /// projection lose the head's slices, the reshapes and the attention one
   /// head each.
   void pruneHeads(AttentionOp attention) {
+    std::optional<AttentionHeads> match = matchAttentionHeads(attention);
+    if (!match)
+      return;
     auto type = cast<RankedTensorType>(attention.getType());
-    if (type.getRank() != 4 || !type.hasStaticShape() ||
-        !attention->hasOneUse())
-      return;
-    if (Value mask = attention.getMask()) {
-      auto maskType = cast<RankedTensorType>(mask.getType());
-      if (maskType.getRank() == 4 && maskType.getDimSize(1) != 1)
-        return;
-    }
-    std::optional<HeadProjection> q = matchProjection(attention.getQuery()),
-                                  k = matchProjection(attention.getKey()),
-                                  v = matchProjection(attention.getValue());
-    if (!q || !k || !v)
-      return;
-    int64_t heads = type.getDimSize(1), depth = type.getDimSize(3);
-    for (HeadProjection *p : {&*q, &*k, &*v}) {
-      auto reshaped = cast<RankedTensorType>(p->reshape.getType());
-      if (!reshaped.hasStaticShape() || reshaped.getDimSize(2) != heads)
-        return;
-      auto w = cast<RankedTensorType>(p->matmul.getRhs().getType());
-      if (w.getDimSize(1) != heads * reshaped.getDimSize(3) ||
-          (p->shape[2] != heads && p->shape[2] != -1))
-        return;
-    }
-    // The output: Transpose(0, 2, 1, 3) -> Reshape to [..., S, H*Dv] ->
-    // MatMul with a constant [H*Dv, E] weight.
-    auto back = dyn_cast<TransposeOp>(*attention->user_begin());
-    if (!isHeadSwap(back) || !back->hasOneUse())
-      return;
-    auto merge = dyn_cast<ReshapeOp>(*back->user_begin());
-    if (!merge || !merge->hasOneUse() || merge.getAllowzero())
-      return;
-    auto out = dyn_cast<MatMulOp>(*merge->user_begin());
-    std::optional<SmallVector<int64_t>> mergeShape =
-        getConstantInts(merge.getShape());
-    if (!out || out.getLhs() != merge.getResult() || !mergeShape ||
-        mergeShape->empty() ||
-        (mergeShape->back() != heads * depth && mergeShape->back() != -1))
-      return;
+    HeadProjection *q = &match->q, *k = &match->k, *v = &match->v;
+    TransposeOp back = match->back;
+    ReshapeOp merge = match->merge;
+    MatMulOp out = match->out;
+    std::optional<SmallVector<int64_t>> mergeShape = match->mergeShape;
+    std::optional<SmallVector<double>> wo = match->wo;
     auto outType = cast<RankedTensorType>(out.getRhs().getType());
-    std::optional<SmallVector<double>> wo = getConstantFloats(out.getRhs());
-    if (!wo || outType.getRank() != 2 || outType.getDimSize(0) != heads * depth)
-      return;
-    int64_t embed = outType.getDimSize(1);
+    int64_t heads = match->heads, depth = match->depth, embed = match->embed;
 
     SmallVector<int64_t> keep, gone;
     for (int64_t h = 0; h < heads; ++h) {
@@ -362,7 +398,7 @@ struct KilnPruneChannelsPass
                                 DenseElementsAttr::get(shapeType, values));
     };
     SmallVector<Value, 3> projected;
-    for (HeadProjection *p : {&*q, &*k, &*v}) {
+    for (HeadProjection *p : {q, k, v}) {
       auto reshaped = cast<RankedTensorType>(p->reshape.getType());
       int64_t d = reshaped.getDimSize(3);
       SmallVector<int64_t> columns = keptColumns(d);
@@ -436,7 +472,7 @@ struct KilnPruneChannelsPass
     for (Operation *dead :
          {(Operation *)merge, (Operation *)back, (Operation *)attention})
       rewriter.eraseOp(dead);
-    for (HeadProjection *p : {&*q, &*k, &*v}) {
+    for (HeadProjection *p : {q, k, v}) {
       rewriter.eraseOp(p->transpose);
       rewriter.eraseOp(p->reshape);
       forget(p->matmul);
@@ -649,6 +685,8 @@ struct KilnPruneMagnitudePass
     : public kiln::impl::KilnPruneMagnitudeBase<KilnPruneMagnitudePass> {
   using Base::Base;
   void runOnOperation() override {
+    if (heads > 0.0)
+      getOperation().walk([&](AttentionOp op) { zeroHeads(op); });
     SmallVector<Operation *> products;
     getOperation().walk([&](Operation *op) {
       if (isa<ConvOp, MatMulOp>(op))
@@ -701,6 +739,55 @@ struct KilnPruneMagnitudePass
                                    p.bias, constantName(bias) + "_magnitude"));
       numZeroed += count;
     }
+  }
+
+  /// Zeroes the output projection rows of the heads of least magnitude.
+  void zeroHeads(AttentionOp attention) {
+    std::optional<AttentionHeads> match = matchAttentionHeads(attention);
+    if (!match)
+      return;
+    int64_t h = match->heads, depth = match->depth, embed = match->embed;
+    int64_t count = heads >= 1.0 ? static_cast<int64_t>(heads)
+                                 : static_cast<int64_t>(std::floor(heads * h));
+    count = std::min(count, h - 1);
+    if (count <= 0)
+      return;
+    HeadProjection &v = match->v;
+    int64_t vDepth = cast<RankedTensorType>(v.reshape.getType()).getDimSize(3);
+    int64_t vCols = h * vDepth;
+    SmallVector<double> magnitude(h);
+    for (int64_t head = 0; head < h; ++head) {
+      double value = 0.0, out = 0.0;
+      for (int64_t i = 0; i < static_cast<int64_t>(v.weight.size()); ++i)
+        if (i % vCols / vDepth == head)
+          value += v.weight[i] * v.weight[i];
+      for (int64_t c = head * vDepth;
+           c < (head + 1) * vDepth && !v.bias.empty(); ++c)
+        value += v.bias[c] * v.bias[c];
+      for (int64_t r = head * depth; r < (head + 1) * depth; ++r)
+        for (int64_t c = 0; c < embed; ++c)
+          out += match->wo[r * embed + c] * match->wo[r * embed + c];
+      magnitude[head] = std::sqrt(value) * std::sqrt(out);
+    }
+    SmallVector<int64_t> order(h);
+    for (int64_t head = 0; head < h; ++head)
+      order[head] = head;
+    llvm::sort(order, [&](int64_t a, int64_t b) {
+      return magnitude[a] != magnitude[b] ? magnitude[a] < magnitude[b] : a < b;
+    });
+    SmallVector<double> wo = match->wo;
+    for (int64_t i = 0; i < count; ++i)
+      for (int64_t r = order[i] * depth; r < (order[i] + 1) * depth; ++r)
+        for (int64_t c = 0; c < embed; ++c)
+          wo[r * embed + c] = 0.0;
+    MatMulOp out = match->out;
+    OpBuilder b(out);
+    Value weight = out.getRhs();
+    out->setOperand(
+        1, createFloatConstant(b, out.getLoc(),
+                               cast<RankedTensorType>(weight.getType()), wo,
+                               constantName(weight) + "_heads_magnitude"));
+    numZeroed += count;
   }
 };
 

@@ -234,16 +234,28 @@ def KilnPruneMagnitude : Pass<"kiln-prune-magnitude", "mlir::func::FuncOp"> {
     columns) get zero weights and bias; `kiln-prune-channels`, which runs
     next, removes them. `channels` applies to convs, `ffn` to matmuls whose
     consumer is a matmul (transformer feed-forward neurons). At least one
-    channel stays. This changes the outputs: the report counts what went.
+    channel stays.
+
+    `heads` (`--prune=heads:N|R`) removes attention heads of the form
+    `kiln-prune-channels` can shrink (Q, K, V head projections, an output
+    projection with a constant weight): N heads of each attention when
+    `heads` >= 1, else the fraction R (at least one head stays). A head's
+    magnitude is the L2 norm of its value projection (weight columns and
+    bias) times that of its output projection rows, a bound on what it adds
+    to the output; the heads of least magnitude get zero output rows, and
+    `kiln-prune-channels` removes them. This changes the outputs: the
+    report counts what went.
   }];
   let options = [
     Option<"channels", "channels", "double", "0.0",
            "Fraction of each conv's output channels to remove"> ,
     Option<"ffn", "ffn", "double", "0.0",
-           "Fraction of each feed-forward matmul's neurons to remove">
+           "Fraction of each feed-forward matmul's neurons to remove">,
+    Option<"heads", "heads", "double", "0.0",
+           "Attention heads to remove: a count when >= 1, else a fraction">
   ];
   let statistics = [
-    Statistic<"numZeroed", "zeroed", "Channels and neurons zeroed">
+    Statistic<"numZeroed", "zeroed", "Channels, neurons and heads zeroed">
   ];
   let dependentDialects = ["::kiln::KilnDialect"];
 }
