@@ -254,7 +254,7 @@ runOnSets(StringRef path, const CalibrationInputs &inputs, unsigned outputs,
     return emitError(loc) << "calibration: "
                           << llvm::toString(model.takeError());
   std::vector<std::vector<HostTensor>> results;
-  ProgressBar bar("checking the budget", inputs.sets.size());
+  ProgressBar bar("running on the calibration data", inputs.sets.size());
   for (auto [set, tensors] : llvm::zip(inputs.sets, inputs.tensors)) {
     bar.update(results.size());
     llvm::Expected<std::vector<HostTensor>> out = model->run(tensors);
@@ -516,4 +516,80 @@ LogicalResult kiln::calibrate(ModuleOp module,
                      "layers', kept in float to meet the " +
                      budget + " dB budget";
   return success();
+}
+
+struct OutputComparison::State {
+  CalibrationOptions options;
+  Location loc;
+  CalibrationInputs inputs;
+  unsigned outputs = 0;
+  std::vector<std::vector<HostTensor>> reference;
+};
+
+OutputComparison::OutputComparison() = default;
+OutputComparison::OutputComparison(OutputComparison &&) = default;
+OutputComparison::~OutputComparison() = default;
+
+/// Compiles a copy of `module` into a temporary library at `path`.
+static LogicalResult compileCopy(ModuleOp module,
+                                 const CalibrationOptions &options,
+                                 SmallString<128> &path, Location loc) {
+  if (std::error_code ec =
+          llvm::sys::fs::createTemporaryFile("kiln-compare", "so", path))
+    return emitError(loc) << "calibration: cannot create a temporary file: "
+                          << ec.message();
+  OwningOpRef<ModuleOp> copy = module.clone();
+  return options.compile(*copy, path);
+}
+
+FailureOr<OutputComparison>
+OutputComparison::create(ModuleOp reference, const CalibrationOptions &options,
+                         Location loc) {
+  OutputComparison comparison;
+  comparison.state.reset(new State{options, loc, {}, 0, {}});
+  State &s = *comparison.state;
+  SmallString<128> library;
+  LogicalResult compiled = compileCopy(reference, options, library, loc);
+  llvm::FileRemover removeLibrary(library);
+  if (failed(compiled))
+    return failure();
+  llvm::Expected<LoadedModel> model = LoadedModel::load(library);
+  if (!model)
+    return emitError(loc) << "calibration: "
+                          << llvm::toString(model.takeError());
+  if (failed(listInputSets(options.dataDir, s.inputs.sets, loc)))
+    return failure();
+  std::vector<const kiln_tensor_info *> infos = model->inputs();
+  for (const InputSet &set : s.inputs.sets) {
+    std::vector<HostTensor> tensors;
+    for (size_t i = 0; i < infos.size(); ++i) {
+      llvm::Expected<HostTensor> tensor = readInput(set, infos[i]->name, i);
+      if (!tensor)
+        return emitError(loc)
+               << "--calibration-data: " << llvm::toString(tensor.takeError());
+      tensors.push_back(std::move(*tensor));
+    }
+    s.inputs.tensors.push_back(std::move(tensors));
+  }
+  s.outputs = model->outputs().size();
+  FailureOr<std::vector<std::vector<HostTensor>>> out =
+      runOnSets(library, s.inputs, s.outputs, loc);
+  if (failed(out))
+    return failure();
+  s.reference = std::move(*out);
+  return comparison;
+}
+
+FailureOr<double> OutputComparison::sqnr(ModuleOp candidate) {
+  State &s = *state;
+  SmallString<128> library;
+  LogicalResult compiled = compileCopy(candidate, s.options, library, s.loc);
+  llvm::FileRemover removeLibrary(library);
+  if (failed(compiled))
+    return failure();
+  FailureOr<std::vector<std::vector<HostTensor>>> out =
+      runOnSets(library, s.inputs, s.outputs, s.loc);
+  if (failed(out))
+    return failure();
+  return outputSqnr(s.reference, *out);
 }

@@ -7,6 +7,7 @@
 #include "mlir/IR/BuiltinOps.h"
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -65,6 +66,28 @@ struct CalibrationResult {
 mlir::LogicalResult calibrate(mlir::ModuleOp module,
                               const CalibrationOptions &options,
                               mlir::Location loc, CalibrationResult &result);
+
+/// The SQNR (dB) of a candidate model's outputs against a reference model's
+/// on the input sets of `options.dataDir`, each module compiled for this
+/// machine with `options.compile` (neither module is changed). For
+/// --prune with --calibration-data: what pruning costs in output error.
+class OutputComparison {
+public:
+  /// Compiles and runs `reference` on every input set.
+  static mlir::FailureOr<OutputComparison>
+  create(mlir::ModuleOp reference, const CalibrationOptions &options,
+         mlir::Location loc);
+  /// Compiles and runs `candidate`; its outputs' SQNR (200 dB: equal).
+  mlir::FailureOr<double> sqnr(mlir::ModuleOp candidate);
+
+  OutputComparison(OutputComparison &&);
+  ~OutputComparison();
+
+private:
+  OutputComparison();
+  struct State;
+  std::unique_ptr<State> state;
+};
 
 } // namespace kiln
 

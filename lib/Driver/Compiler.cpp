@@ -26,6 +26,7 @@
 #include "llvm/Support/ToolOutputFile.h"
 
 #include <chrono>
+#include <cmath>
 
 using namespace mlir;
 using namespace kiln;
@@ -242,8 +243,17 @@ LogicalResult kiln::compileModel(MLIRContext &context,
   if (options.quantizeBudgetDb && options.quantize != "int8")
     return emitError(fileLoc)
            << "--quantize-budget needs --quantize=int8 (static, calibrated)";
-  if (options.quantize != "int8" && !options.calibrationData.empty())
-    return emitError(fileLoc) << "--calibration-data is for --quantize=int8";
+  if (options.pruneBudgetDb && options.prune.empty())
+    return emitError(fileLoc) << "--prune-budget needs --prune (the ratios it "
+                                 "scales down)";
+  if (options.quantize != "int8" && !options.calibrationData.empty() &&
+      options.prune.empty() && sparsityMask.empty())
+    return emitError(fileLoc) << "--calibration-data is for --quantize=int8, "
+                                 "--prune or --sparsity=N:M";
+  if (options.pruneBudgetDb && options.calibrationData.empty())
+    return emitError(fileLoc)
+           << "--prune-budget needs --calibration-data=DIR (input sets to "
+              "measure the output error on)";
   if (options.calibrationMethod != "minmax" &&
       options.calibrationMethod != "percentile" &&
       options.calibrationMethod != "entropy")
@@ -354,6 +364,126 @@ LogicalResult kiln::compileModel(MLIRContext &context,
     return writeText(
         options.reportPath, [&](raw_ostream &os) { os << page; }, fileLoc);
   };
+  // Models measured on the calibration data run here, so they are built
+  // for this machine.
+  TargetOptions hostOptions = targetOptions;
+  hostOptions.cpu.clear();
+  auto compileForHost = [&](ModuleOp copy, StringRef path) {
+    CPUPipelineOptions plain;
+    plain.optLevel = options.optLevel;
+    std::string error;
+    if (failed(runPipeline(copy, options,
+                           [&](OpPassManager &pm) {
+                             buildKilnToLinalgPipeline(pm, plain);
+                           })) ||
+        failed(runPipeline(copy, options, [&](OpPassManager &pm) {
+          (void)target->buildCodegenPipeline(pm, hostOptions, error);
+        })))
+      return failure();
+    ArtifactOptions artifact;
+    artifact.kind = ArtifactKind::SharedLibrary;
+    artifact.outputPath = path.str();
+    artifact.modelName = "calibration";
+    return target->emit(copy, hostOptions, artifact);
+  };
+  // --prune or an N:M mask with calibration data: the output error against
+  // the unpruned model, and with --prune-budget the share of the --prune
+  // ratios that meets it, found on copies before the real run.
+  bool pruning = !options.prune.empty() || !sparsityMask.empty();
+  if (pruning && !options.calibrationData.empty()) {
+    CalibrationOptions measure;
+    measure.dataDir = options.calibrationData;
+    measure.functionName = options.import.functionName;
+    measure.compile = compileForHost;
+    // The graph optimizations on a copy of the imported model, with the
+    // --prune ratios times `scale` (and the N:M mask, or none).
+    double channels = pipeline.pruneChannels, ffn = pipeline.pruneFFN,
+           heads = pipeline.pruneHeads;
+    // A number of heads scales to a smaller number, a ratio to a smaller one.
+    auto scaleRatios = [&](CPUPipelineOptions &scaled, double scale) {
+      scaled.pruneChannels = channels * scale;
+      scaled.pruneFFN = ffn * scale;
+      scaled.pruneHeads =
+          heads >= 1.0 ? std::floor(heads * scale) : heads * scale;
+    };
+    auto optimizedCopy = [&](double scale,
+                             bool mask) -> FailureOr<OwningOpRef<ModuleOp>> {
+      OwningOpRef<ModuleOp> copy = module->clone();
+      CPUPipelineOptions scaled;
+      scaled.copyOptionValuesFrom(pipeline);
+      scaleRatios(scaled, scale);
+      if (!mask)
+        scaled.sparsity = "";
+      if (failed(runPipeline(*copy, options, [&](OpPassManager &pm) {
+            buildKilnGraphOptimizations(pm, scaled);
+          })))
+        return failure();
+      return copy;
+    };
+    FailureOr<OwningOpRef<ModuleOp>> unpruned = optimizedCopy(0.0, false);
+    if (failed(unpruned))
+      return failure();
+    FailureOr<OutputComparison> comparison =
+        OutputComparison::create(**unpruned, measure, fileLoc);
+    if (failed(comparison))
+      return failure();
+    auto measureAt = [&](double scale) -> FailureOr<double> {
+      FailureOr<OwningOpRef<ModuleOp>> copy = optimizedCopy(scale, true);
+      if (failed(copy))
+        return failure();
+      return comparison->sqnr(**copy);
+    };
+    double scale = 1.0;
+    FailureOr<double> sqnr = measureAt(1.0);
+    if (failed(sqnr))
+      return failure();
+    if (options.pruneBudgetDb && *sqnr < *options.pruneBudgetDb) {
+      // Bisection on the scale: `good` meets the budget (0: no criterion
+      // pruning), `bad` does not.
+      double good = 0.0, bad = 1.0;
+      FailureOr<double> goodSqnr = measureAt(0.0);
+      if (failed(goodSqnr))
+        return failure();
+      for (int step = 0; step < 6; ++step) {
+        double mid = (good + bad) / 2;
+        FailureOr<double> at = measureAt(mid);
+        if (failed(at))
+          return failure();
+        if (*at >= *options.pruneBudgetDb) {
+          good = mid;
+          goodSqnr = at;
+        } else {
+          bad = mid;
+        }
+      }
+      scale = good;
+      sqnr = goodSqnr;
+      if (*sqnr < *options.pruneBudgetDb)
+        emitWarning(fileLoc) << llvm::formatv(
+            "--prune-budget={0:f1} is not met even without the --prune "
+            "ratios: the output SQNR is {1:f1} dB (--sparsity={2})",
+            *options.pruneBudgetDb, *sqnr, options.sparsity);
+      scaleRatios(pipeline, scale);
+    }
+    std::string summary =
+        llvm::formatv("pruning: output SQNR {0:f1} dB against the unpruned "
+                      "model",
+                      *sqnr)
+            .str();
+    if (options.pruneBudgetDb)
+      summary += llvm::formatv(" ({0:P0} of the --prune ratios for the "
+                               "{1:f1} dB budget)",
+                               scale, *options.pruneBudgetDb)
+                     .str();
+    progress.done(summary);
+    if (report) {
+      report->set("prune_output_sqnr_db", *sqnr);
+      if (options.pruneBudgetDb) {
+        report->set("prune_budget_db", *options.pruneBudgetDb);
+        report->set("prune_scale", scale);
+      }
+    }
+  }
   if (failed(runPipeline(
           *module, options,
           [&](OpPassManager &pm) { buildKilnGraphOptimizations(pm, pipeline); },
@@ -365,27 +495,7 @@ LogicalResult kiln::compileModel(MLIRContext &context,
     calibration.dataDir = options.calibrationData;
     calibration.method = options.calibrationMethod;
     calibration.functionName = options.import.functionName;
-    // The calibration model runs here, so it is built for this machine.
-    TargetOptions hostOptions = targetOptions;
-    hostOptions.cpu.clear();
-    calibration.compile = [&](ModuleOp copy, StringRef path) {
-      CPUPipelineOptions plain;
-      plain.optLevel = options.optLevel;
-      std::string error;
-      if (failed(runPipeline(copy, options,
-                             [&](OpPassManager &pm) {
-                               buildKilnToLinalgPipeline(pm, plain);
-                             })) ||
-          failed(runPipeline(copy, options, [&](OpPassManager &pm) {
-            (void)target->buildCodegenPipeline(pm, hostOptions, error);
-          })))
-        return failure();
-      ArtifactOptions artifact;
-      artifact.kind = ArtifactKind::SharedLibrary;
-      artifact.outputPath = path.str();
-      artifact.modelName = "calibration";
-      return target->emit(copy, hostOptions, artifact);
-    };
+    calibration.compile = compileForHost;
     calibration.weightRange = pipeline.int8WeightRange;
     calibration.convolutions = pipeline.int8Convolutions;
     calibration.budgetDb = options.quantizeBudgetDb;

@@ -94,14 +94,22 @@ int main(int argc, char **argv) {
       cl::value_desc("k"), cl::init(0), cl::cat(category));
   cl::opt<std::string> calibrationData(
       "calibration-data",
-      cl::desc("--quantize=int8: a directory of input sets (NAME.npy or "
-               "input_I.pb files, in it or in each of its subdirectories)"),
+      cl::desc("--quantize=int8, --prune, --sparsity=N:M: a directory of "
+               "input sets (NAME.npy or input_I.pb files, in it or in each "
+               "of its subdirectories); with --prune or N:M the output SQNR "
+               "against the unpruned model is measured and reported"),
       cl::value_desc("dir"), cl::cat(category));
   cl::opt<std::string> quantizeBudget(
       "quantize-budget",
       cl::desc("--quantize=int8: the least output SQNR in dB against the "
                "float model on the calibration data; the layers whose "
                "quantization errs most stay in fp32 until it is met"),
+      cl::value_desc("dB"), cl::cat(category));
+  cl::opt<std::string> pruneBudget(
+      "prune-budget",
+      cl::desc("--prune with --calibration-data: the least output SQNR in "
+               "dB against the unpruned model; the --prune ratios are "
+               "scaled down until it is met"),
       cl::value_desc("dB"), cl::cat(category));
   cl::opt<std::string> calibrationMethod(
       "calibration-method",
@@ -176,6 +184,13 @@ int main(int argc, char **argv) {
     options.quantizeGroup = quantizeGroup;
   options.calibrationData = calibrationData;
   options.calibrationMethod = calibrationMethod;
+  if (!pruneBudget.empty()) {
+    double db;
+    if (StringRef(pruneBudget).getAsDouble(db) || !(db > 0))
+      return fail("--prune-budget='" + pruneBudget +
+                  "' is not a positive number of dB");
+    options.pruneBudgetDb = db;
+  }
   if (!quantizeBudget.empty()) {
     double db;
     if (StringRef(quantizeBudget).getAsDouble(db) || !(db > 0))

@@ -56,6 +56,9 @@ struct CompileOptions {
   /// --prune: "channels:R", "ffn:R", "heads:N|R", comma-separated (criterion
   /// pruning by weight magnitude); empty for none.
   std::string prune;
+  /// --prune-budget: the least output SQNR (dB) against the unpruned model
+  /// on the calibration data; the --prune ratios are scaled down to meet it.
+  std::optional<double> pruneBudgetDb;
   /// --sparsity: "auto" (default), "off", or an N:M mask such as "2:4".
   std::string sparsity = "auto";
   /// Time each kernel when profiling is turned on at run time
