@@ -149,6 +149,13 @@ def kiln_run_args(kiln_bin, library, inputs, threads):
     return args + ["--threads", str(threads)]
 
 
+def kiln_median(kiln_bin, library, inputs, runs, threads):
+    """The median latency (ms) kiln-run --bench reports for `library`."""
+    out = run(kiln_run_args(kiln_bin, library, inputs, threads) +
+              ["--bench", str(runs)]).stdout
+    return float(re.search(r"median ([\d.]+) ms", out).group(1))
+
+
 def bench_kiln(kiln_bin, onnx_path, inputs, workdir, runs, threads, level,
                flags=(), tag=""):
     library = os.path.join(workdir, f"model-O{level}{tag}.so")

@@ -18,22 +18,16 @@ docs/performance.md.
 import argparse
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "bench"))
-from run_bench import bench_ort, cpu_name, host_isa, kiln_run_args, run  # noqa: E402
+from run_bench import (bench_ort, cpu_name, host_isa, kiln_median,  # noqa: E402
+                       kiln_run_args, run)
 
 MODELS = ["pruned_cnn", "pruned_ffn"]
-
-
-def kiln_median(kiln_bin, library, inputs, runs, threads):
-    out = run(kiln_run_args(kiln_bin, library, inputs, threads) +
-              ["--bench", str(runs)]).stdout
-    return float(re.search(r"median ([\d.]+) ms", out).group(1))
 
 
 def pruned_counts(report_path):

@@ -244,6 +244,27 @@ struct CalibrationInputs {
 };
 } // namespace
 
+/// Lists the input sets of `dir` and reads, from each, every input of
+/// `model`.
+static LogicalResult readInputSets(StringRef dir, const LoadedModel &model,
+                                   CalibrationInputs &inputs, Location loc) {
+  if (failed(listInputSets(dir, inputs.sets, loc)))
+    return failure();
+  std::vector<const kiln_tensor_info *> infos = model.inputs();
+  for (const InputSet &set : inputs.sets) {
+    std::vector<HostTensor> tensors;
+    for (size_t i = 0; i < infos.size(); ++i) {
+      llvm::Expected<HostTensor> tensor = readInput(set, infos[i]->name, i);
+      if (!tensor)
+        return emitError(loc)
+               << "--calibration-data: " << llvm::toString(tensor.takeError());
+      tensors.push_back(std::move(*tensor));
+    }
+    inputs.tensors.push_back(std::move(tensors));
+  }
+  return success();
+}
+
 /// Runs the library at `path` on every input set and returns, per set, its
 /// first `outputs` outputs.
 static FailureOr<std::vector<std::vector<HostTensor>>>
@@ -342,20 +363,8 @@ LogicalResult kiln::calibrate(ModuleOp module,
                           << llvm::toString(model.takeError());
 
   CalibrationInputs inputs;
-  if (failed(listInputSets(options.dataDir, inputs.sets, loc)))
+  if (failed(readInputSets(options.dataDir, *model, inputs, loc)))
     return failure();
-  std::vector<const kiln_tensor_info *> infos = model->inputs();
-  for (const InputSet &set : inputs.sets) {
-    std::vector<HostTensor> tensors;
-    for (size_t i = 0; i < infos.size(); ++i) {
-      llvm::Expected<HostTensor> tensor = readInput(set, infos[i]->name, i);
-      if (!tensor)
-        return emitError(loc)
-               << "--calibration-data: " << llvm::toString(tensor.takeError());
-      tensors.push_back(std::move(*tensor));
-    }
-    inputs.tensors.push_back(std::move(tensors));
-  }
   std::vector<Statistics> stats(slotOf.size());
   // The float model's outputs, for the budget.
   std::vector<std::vector<HostTensor>> reference;
@@ -557,20 +566,8 @@ OutputComparison::create(ModuleOp reference, const CalibrationOptions &options,
   if (!model)
     return emitError(loc) << "calibration: "
                           << llvm::toString(model.takeError());
-  if (failed(listInputSets(options.dataDir, s.inputs.sets, loc)))
+  if (failed(readInputSets(options.dataDir, *model, s.inputs, loc)))
     return failure();
-  std::vector<const kiln_tensor_info *> infos = model->inputs();
-  for (const InputSet &set : s.inputs.sets) {
-    std::vector<HostTensor> tensors;
-    for (size_t i = 0; i < infos.size(); ++i) {
-      llvm::Expected<HostTensor> tensor = readInput(set, infos[i]->name, i);
-      if (!tensor)
-        return emitError(loc)
-               << "--calibration-data: " << llvm::toString(tensor.takeError());
-      tensors.push_back(std::move(*tensor));
-    }
-    s.inputs.tensors.push_back(std::move(tensors));
-  }
   s.outputs = model->outputs().size();
   FailureOr<std::vector<std::vector<HostTensor>>> out =
       runOnSets(library, s.inputs, s.outputs, loc);

@@ -563,6 +563,11 @@ TEST_P(UKernelTest, DepthwiseImplicitPadding) {
       {{2, 40, 1, 1, 9, 9, 3, 3, 1, 1, 1, 1}, {1, 1, 1, 1}},
       {{1, 20, 1, 1, 15, 15, 3, 3, 2, 2, 1, 1}, {1, 1, 0, 0}},
       {{1, 48, 1, 1, 10, 10, 3, 3, 1, 1, 1, 1}, {1, 1, 1, 1}},
+      // Planes over 32 outputs wide (the AVX-512 ring of padded rows):
+      // stride 2, a row of 45 (a partial last vector), SAME_UPPER.
+      {{1, 6, 1, 1, 114, 114, 3, 3, 2, 2, 1, 1}, {1, 1, 1, 1}},
+      {{1, 5, 1, 1, 40, 47, 3, 3, 1, 1, 1, 1}, {1, 1, 1, 1}},
+      {{1, 4, 1, 1, 21, 97, 3, 3, 2, 2, 1, 1}, {0, 0, 1, 1}},
   };
   for (const auto &[c, padding] : cases) {
     checkConv(GetParam(), ConvKernel::Depthwise, c, rng, 0, {false}, padding);
