@@ -34,3 +34,23 @@ func.func @ffn(%x: tensor<5x2xf32>) -> (tensor<5x2xf32>, tensor<5x2xf32>) {
   %z = kiln.matmul %s, %w2 : (tensor<5x3xf32>, tensor<3x2xf32>) -> tensor<5x2xf32>
   return %y, %z : tensor<5x2xf32>, tensor<5x2xf32>
 }
+
+// -----
+
+// A Linear on a 2-D input as torch exports it, Gemm with trans_b: the
+// gemms become matmuls (their B transposed to [k][n]), and the neuron of
+// least L1 norm (row 1 of W1, 0.2) goes from both, with its bias.
+// CHECK-LABEL: func.func @gemm(
+// CHECK: %[[W1:.+]] = kiln.constant dense<{{\[\[}}2.000000e+00, -2.000000e+00], [2.000000e+00, 2.000000e+00]]> : tensor<2x2xf32>
+// CHECK: %[[H:.+]] = kiln.matmul %arg0, %[[W1]] bias %{{.+}} {activation = "relu", kiln.pruned_channels = array<i64: 1, 3>} : (tensor<5x2xf32>, tensor<2x2xf32>, tensor<2xf32>) -> tensor<5x2xf32>
+// CHECK: %[[W2:.+]] = kiln.constant dense<{{\[\[}}1.000000e+00, 4.000000e+00], [3.000000e+00, 6.000000e+00]]> : tensor<2x2xf32>
+// CHECK: kiln.matmul %[[H]], %[[W2]] : (tensor<5x2xf32>, tensor<2x2xf32>) -> tensor<5x2xf32>
+// CHECK-NOT: kiln.gemm
+func.func @gemm(%x: tensor<5x2xf32>) -> tensor<5x2xf32> {
+  %w1 = kiln.constant dense<[[2.0, 2.0], [0.1, 0.1], [-2.0, 2.0]]> : tensor<3x2xf32>
+  %b1 = kiln.constant dense<[0.5, 0.5, 0.5]> : tensor<3xf32>
+  %h = kiln.gemm %x, %w1, %b1 {activation = "relu", trans_b = true} : (tensor<5x2xf32>, tensor<3x2xf32>, tensor<3xf32>) -> tensor<5x3xf32>
+  %w2 = kiln.constant dense<[[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]> : tensor<2x3xf32>
+  %y = kiln.gemm %h, %w2 {trans_b = true} : (tensor<5x3xf32>, tensor<2x3xf32>) -> tensor<5x2xf32>
+  return %y : tensor<5x2xf32>
+}

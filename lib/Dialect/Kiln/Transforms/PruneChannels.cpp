@@ -681,12 +681,67 @@ Operation *shrinkableConsumer(Operation *op) {
   return chain->consumer;
 }
 
+/// `gemm` as the kiln.matmul it is, when it is one: a constant B (transposed
+/// now for trans_b), alpha and beta 1, no trans_a, C absent or one value
+/// per column. Torch exports a Linear on a 2-D input (a CNN's classifier)
+/// as Gemm; as a matmul its neurons can be pruned. Returns null otherwise.
+MatMulOp gemmAsMatMul(GemmOp gemm) {
+  auto bType = cast<RankedTensorType>(gemm.getB().getType());
+  if (gemm.getTransA() || gemm.getAlpha().convertToFloat() != 1.0f ||
+      (gemm.getC() && gemm.getBeta().convertToFloat() != 1.0f) ||
+      bType.getRank() != 2 || !bType.hasStaticShape())
+    return nullptr;
+  if (Value c = gemm.getC()) {
+    auto cType = cast<RankedTensorType>(c.getType());
+    int64_t n = bType.getDimSize(gemm.getTransB() ? 0 : 1);
+    if (cType.getRank() != 1 || cType.getDimSize(0) != n)
+      return nullptr;
+  }
+  std::optional<SmallVector<double>> b = getConstantFloats(gemm.getB());
+  if (!b)
+    return nullptr;
+  int64_t rows = bType.getDimSize(0), cols = bType.getDimSize(1);
+  SmallVector<double> kn = *b;
+  RankedTensorType knType = bType;
+  if (gemm.getTransB()) {
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t c = 0; c < cols; ++c)
+        kn[c * rows + r] = (*b)[r * cols + c];
+    knType = RankedTensorType::get({cols, rows}, bType.getElementType());
+  }
+  OpBuilder builder(gemm);
+  Value rhs = createFloatConstant(builder, gemm.getLoc(), knType, kn,
+                                  constantName(gemm.getB()) + "_kn");
+  MatMulOp::Properties props;
+  props.activation = gemm.getActivationAttr();
+  props.activation_params = gemm.getActivationParamsAttr();
+  props.operandSegmentSizes = {1, 1, gemm.getC() ? 1 : 0,
+                               gemm.getResidual() ? 1 : 0};
+  SmallVector<Value> operands = {gemm.getA(), rhs};
+  if (gemm.getC())
+    operands.push_back(gemm.getC());
+  if (gemm.getResidual())
+    operands.push_back(gemm.getResidual());
+  auto matmul = MatMulOp::create(builder, gemm.getLoc(), gemm->getResultTypes(),
+                                 operands, props);
+  gemm.getResult().replaceAllUsesWith(matmul.getResult());
+  gemm->erase();
+  return matmul;
+}
+
 struct KilnPruneMagnitudePass
     : public kiln::impl::KilnPruneMagnitudeBase<KilnPruneMagnitudePass> {
   using Base::Base;
   void runOnOperation() override {
     if (heads > 0.0)
       getOperation().walk([&](AttentionOp op) { zeroHeads(op); });
+    // Gemms that are matmuls become matmuls, whose neurons can go.
+    if (ffn > 0.0) {
+      SmallVector<GemmOp> gemms;
+      getOperation().walk([&](GemmOp op) { gemms.push_back(op); });
+      for (GemmOp gemm : gemms)
+        gemmAsMatMul(gemm);
+    }
     SmallVector<Operation *> products;
     getOperation().walk([&](Operation *op) {
       if (isa<ConvOp, MatMulOp>(op))

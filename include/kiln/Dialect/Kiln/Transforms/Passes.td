@@ -233,8 +233,10 @@ def KilnPruneMagnitude : Pass<"kiln-prune-magnitude", "mlir::func::FuncOp"> {
     output channels with the smallest L1 norm of weights (conv rows, matmul
     columns) get zero weights and bias; `kiln-prune-channels`, which runs
     next, removes them. `channels` applies to convs, `ffn` to matmuls whose
-    consumer is a matmul (transformer feed-forward neurons). At least one
-    channel stays.
+    consumer is a matmul (transformer feed-forward neurons; with `ffn`, a
+    gemm that is a matmul, constant B, alpha and beta 1, no trans_a, C one
+    value per column, becomes one first: torch's Linear on a 2-D input, a
+    CNN's classifier). At least one channel stays.
 
     `heads` (`--prune=heads:N|R`) removes attention heads of the form
     `kiln-prune-channels` can shrink (Q, K, V head projections, an output
