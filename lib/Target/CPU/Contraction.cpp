@@ -351,6 +351,48 @@ std::optional<Conv2DLoops> cpu::matchConv2D(linalg::LinalgOp op) {
   return conv;
 }
 
+std::optional<Pool2DLoops> cpu::matchMaxPool2D(linalg::LinalgOp op) {
+  if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
+      op.getNumLoops() != 6 || op->getNumRegions() != 1 || !op.getBlock())
+    return std::nullopt;
+  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+  for (unsigned d = 0; d < 6; ++d)
+    if ((iterators[d] == utils::IteratorType::reduction) != (d >= 4))
+      return std::nullopt;
+  Block *body = op.getBlock();
+  auto yield = dyn_cast<linalg::YieldOp>(body->getTerminator());
+  if (body->getOperations().size() != 2 || !yield ||
+      yield.getNumOperands() != 1)
+    return std::nullopt;
+  auto max = yield.getOperand(0).getDefiningOp<arith::MaximumFOp>();
+  Value in = body->getArgument(0), out = body->getArgument(2);
+  if (!max || !max.getType().isF32() ||
+      !((max.getLhs() == out && max.getRhs() == in) ||
+        (max.getLhs() == in && max.getRhs() == out)))
+    return std::nullopt;
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  MLIRContext *context = op->getContext();
+  auto dims = [&](ArrayRef<unsigned> list) {
+    SmallVector<AffineExpr> exprs;
+    for (unsigned d : list)
+      exprs.push_back(getAffineDimExpr(d, context));
+    return AffineMap::get(6, 0, exprs, context);
+  };
+  if (maps[1] != dims({4, 5}) || maps[2] != dims({0, 1, 2, 3}) ||
+      maps[0].getNumResults() != 4)
+    return std::nullopt;
+  ArrayRef<AffineExpr> x = maps[0].getResults();
+  if (x[0] != getAffineDimExpr(0, context) ||
+      x[1] != getAffineDimExpr(1, context))
+    return std::nullopt;
+  Pool2DLoops pool;
+  for (unsigned i = 0; i < 2; ++i)
+    if (!windowAxis(x[2 + i], 6, 2 + i, 4 + i, pool.strides[i],
+                    pool.dilations[i]))
+      return std::nullopt;
+  return pool;
+}
+
 std::optional<WindowCopy> cpu::matchWindowCopy(linalg::LinalgOp op) {
   if (op.getNumDpsInputs() != 1 || op.getNumDpsInits() != 1 ||
       op.getNumLoops() != 6 || op.getNumReductionLoops() != 0 ||

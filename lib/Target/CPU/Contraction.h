@@ -108,6 +108,17 @@ struct Conv2DLoops {
 
 std::optional<Conv2DLoops> matchConv2D(mlir::linalg::LinalgOp op);
 
+/// The window max that convert-kiln-to-linalg builds for kiln.max_pool:
+/// loops (n, c, oh, ow, kh, kw), inputs (x [n][c][oh*sh + kh*dh][ow*sw +
+/// kw*dw], a [kh][kw] tensor read for its shape only), output
+/// [n][c][oh][ow], body `maximumf(out, x)` on f32.
+struct Pool2DLoops {
+  int64_t strides[2];
+  int64_t dilations[2];
+};
+
+std::optional<Pool2DLoops> matchMaxPool2D(mlir::linalg::LinalgOp op);
+
 /// The window copy that convert-kiln-to-linalg builds for kiln.im2col: a
 /// generic over (n, c, i, j, oh, ow) yielding its one input, read at
 /// [n][c][oh*sh + i*dh][ow*sw + j*dw], into [N][C][kh][kw][OH][OW]. An 8-bit

@@ -1289,6 +1289,38 @@ static LogicalResult lowerTranspose(ModuleOp module, linalg::LinalgOp op,
   return success();
 }
 
+/// MaxPool's window max -> a call of kiln_ukernel_smaxpool2d_<isa>: the
+/// output's extents, the window (the shape operand's static type), strides
+/// and dilations, then the input and the output with their strides. The
+/// kernel takes the max with the output's old values (the -inf fill).
+static LogicalResult lowerMaxPool2D(ModuleOp module, linalg::LinalgOp op,
+                                    ISA isa) {
+  std::optional<Pool2DLoops> pool = matchMaxPool2D(op);
+  auto window = cast<ShapedType>(op.getDpsInputOperand(1)->get().getType());
+  if (!pool || !window.hasStaticShape())
+    return op->emitOpError("is marked for the max pooling kernel but is not "
+                           "a 2-D window max with a static window");
+  ImplicitLocOpBuilder b(op.getLoc(), op.getOperation());
+  CallBuilder call(b, op->getBlock());
+  Buffer in = Buffer::of(b, op.getDpsInputOperand(0)->get());
+  Buffer out = Buffer::of(b, op.getDpsInitOperand(0)->get());
+  for (unsigned d = 0; d < 4; ++d)
+    call.add(out.sizes[d]);
+  call.add(window.getDimSize(0));
+  call.add(window.getDimSize(1));
+  for (int64_t v : {pool->strides[0], pool->strides[1], pool->dilations[0],
+                    pool->dilations[1]})
+    call.add(v);
+  for (const Buffer *buffer : {&in, &out}) {
+    call.add(buffer->base);
+    call.add(buffer->offset);
+    for (unsigned d = 0; d < 4; ++d)
+      call.add(buffer->strides[d]);
+  }
+  call.emit(module, ("kiln_ukernel_smaxpool2d_" + stringifyISA(isa)).str());
+  return success();
+}
+
 /// Columns per panel of the weight-only kernel (runtime/cpu/wgemm.c).
 static constexpr int64_t kWeightOnlyPanel = 16;
 
@@ -1669,7 +1701,8 @@ struct KilnCPULowerUKernelsPass
         return signalPassFailure();
       }
       LogicalResult lowered =
-          kernel.getValue() == "transpose" ? lowerTranspose(module, op, *isa)
+          kernel.getValue() == "transpose"    ? lowerTranspose(module, op, *isa)
+          : kernel.getValue() == "smaxpool2d" ? lowerMaxPool2D(module, op, *isa)
           : kernel.getValue() == "sgemm_wq"
               ? lowerWeightOnlyGemm(module, op, *isa)
           : kernel.getValue() == "sgemm"

@@ -354,9 +354,11 @@ struct KilnCPUSelectKernelsPass
         t = sparseRegisterTile(*target);
       SmallVector<NamedAttribute> entries = {
           b.getNamedAttr("kernel", b.getStringAttr(kernel)),
-          b.getNamedAttr("isa", b.getStringAttr(stringifyISA(*target))),
-          b.getNamedAttr("register_tile",
-                         b.getDenseI64ArrayAttr({t.first, t.second}))};
+          b.getNamedAttr("isa", b.getStringAttr(stringifyISA(*target)))};
+      // Pooling has no register tile of accumulators.
+      if (kernel != "smaxpool2d")
+        entries.push_back(b.getNamedAttr(
+            "register_tile", b.getDenseI64ArrayAttr({t.first, t.second})));
       if (!packed.empty())
         entries.push_back(
             b.getNamedAttr(packed, b.getStringAttr("compile-time")));
@@ -374,8 +376,9 @@ struct KilnCPUSelectKernelsPass
             b.getNamedAttr("padding", b.getStringAttr("implicit")));
       SmallVector<StringRef> epilogue;
       // The weight-only kernel takes no epilogue: it adds to an output
-      // that starts as the bias or residual.
-      if (!integer && kernel != "sgemm_wq")
+      // that starts as the bias or residual; max pooling takes the max
+      // with its output's start (the -inf fill).
+      if (!integer && kernel != "sgemm_wq" && kernel != "smaxpool2d")
         epilogue = fusibleEpilogue(op);
       else if (StringRef store = convertingStore(op); !store.empty())
         epilogue.push_back(store);
@@ -389,6 +392,11 @@ struct KilnCPUSelectKernelsPass
         return;
       if (swapsLastTwoDims(op)) {
         op->setAttr(kUKernelAttr, decision(op, "transpose"));
+        return;
+      }
+      // MaxPool's window max, on an input padded in memory.
+      if (matchMaxPool2D(op)) {
+        op->setAttr(kUKernelAttr, decision(op, "smaxpool2d"));
         return;
       }
       if (std::optional<IGemm> integer = matchIGemm(op)) {

@@ -910,3 +910,25 @@ func.func @key_transpose(%k: memref<12x?x64xf32>, %kt: memref<12x64x?xf32>) {
       ins(%k : memref<12x?x64xf32>) outs(%kt : memref<12x64x?xf32>) permutation = [0, 2, 1]
   return
 }
+
+// -----
+
+// A 3x3 stride-2 max pooling window (dilation 1) -> the pooling kernel:
+// the output's extents, the window, strides and dilations, then the input
+// and the output with their strides.
+// CHECK-LABEL: func.func @max_pool
+// CHECK: %[[IN:.+]], %[[IOFF:.+]], %{{.+}}:4, %[[IS:.+]]:4 = memref.extract_strided_metadata %arg0
+// CHECK: %[[OUT:.+]], %[[OOFF:.+]], %[[OSIZE:.+]]:4, %[[OS:.+]]:4 = memref.extract_strided_metadata %arg1
+// CHECK: call @kiln_ukernel_smaxpool2d_avx512(%[[OSIZE]]#0, %[[OSIZE]]#1, %[[OSIZE]]#2, %[[OSIZE]]#3, %c3, %c3, %c2, %c2, %c1, %c1, %[[IN]], %[[IOFF]], %[[IS]]#0, %[[IS]]#1, %[[IS]]#2, %[[IS]]#3, %[[OUT]], %[[OOFF]], %[[OS]]#0, %[[OS]]#1, %[[OS]]#2, %[[OS]]#3)
+// CHECK-NOT: linalg.generic
+#pool_in = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2 * 2 + d4, d3 * 2 + d5)>
+#pool_window = affine_map<(d0, d1, d2, d3, d4, d5) -> (d4, d5)>
+#pool_out = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3)>
+func.func @max_pool(%x: memref<1x4x9x9xf32>, %y: memref<1x4x4x4xf32>, %w: memref<3x3xf32>) {
+  linalg.generic {indexing_maps = [#pool_in, #pool_window, #pool_out], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"], kiln.ukernel = {isa = "avx512", kernel = "smaxpool2d"}} ins(%x, %w : memref<1x4x9x9xf32>, memref<3x3xf32>) outs(%y : memref<1x4x4x4xf32>) {
+  ^bb0(%in: f32, %unused: f32, %out: f32):
+    %m = arith.maximumf %out, %in : f32
+    linalg.yield %m : f32
+  }
+  return
+}

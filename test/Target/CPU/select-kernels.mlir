@@ -765,3 +765,33 @@ func.func @key_transpose(%k: tensor<?x12x?x64xf32>, %init: tensor<?x12x64x?xf32>
   %u = linalg.transpose ins(%x : tensor<2x3x4xf32>) outs(%y : tensor<3x2x4xf32>) permutation = [1, 0, 2]
   return %t, %u : tensor<?x12x64x?xf32>, tensor<3x2x4xf32>
 }
+
+// -----
+
+// MaxPool's window max (loops n, c, oh, ow, kh, kw; a [kh][kw] tensor read
+// for its shape) gets the pooling kernel: no register tile, no epilogue
+// (it takes the max with the -inf fill). A window sum is no such pooling.
+// CHECK-LABEL: func.func @max_pool
+// CHECK: linalg.generic {{.*}} {kiln.ukernel = {isa = "avx512", kernel = "smaxpool2d"}}
+// CHECK: linalg.generic
+// CHECK-NOT: kiln.ukernel
+#pool_in = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2 * 2 + d4, d3 * 2 + d5)>
+#pool_window = affine_map<(d0, d1, d2, d3, d4, d5) -> (d4, d5)>
+#pool_out = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3)>
+func.func @max_pool(%x: tensor<1x4x9x9xf32>) -> (tensor<1x4x4x4xf32>, tensor<1x4x4x4xf32>) {
+  %ninf = arith.constant 0xFF800000 : f32
+  %e = tensor.empty() : tensor<1x4x4x4xf32>
+  %init = linalg.fill ins(%ninf : f32) outs(%e : tensor<1x4x4x4xf32>) -> tensor<1x4x4x4xf32>
+  %w = tensor.empty() : tensor<3x3xf32>
+  %max = linalg.generic {indexing_maps = [#pool_in, #pool_window, #pool_out], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]} ins(%x, %w : tensor<1x4x9x9xf32>, tensor<3x3xf32>) outs(%init : tensor<1x4x4x4xf32>) {
+  ^bb0(%in: f32, %unused: f32, %out: f32):
+    %m = arith.maximumf %out, %in : f32
+    linalg.yield %m : f32
+  } -> tensor<1x4x4x4xf32>
+  %sum = linalg.generic {indexing_maps = [#pool_in, #pool_window, #pool_out], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]} ins(%x, %w : tensor<1x4x9x9xf32>, tensor<3x3xf32>) outs(%init : tensor<1x4x4x4xf32>) {
+  ^bb0(%in: f32, %unused: f32, %out: f32):
+    %s = arith.addf %out, %in : f32
+    linalg.yield %s : f32
+  } -> tensor<1x4x4x4xf32>
+  return %max, %sum : tensor<1x4x4x4xf32>, tensor<1x4x4x4xf32>
+}

@@ -314,8 +314,11 @@ def KilnCPUSelectKernels : Pass<"kiln-cpu-select-kernels", "mlir::func::FuncOp">
     convolution that `convert-kiln-to-linalg` builds (loops n, g, m, oh, ow,
     c, kh, kw): `sconv2d` (a matrix product over an implicit im2col), or
     `sdwconv2d` (a direct kernel vectorized along output rows) for depthwise
-    convolutions, one input and one output channel per group. Everything else
-    is left unmarked and lowers to loops.
+    convolutions, one input and one output channel per group. MaxPool's 2-D
+    window max (loops n, c, oh, ow, kh, kw, body `maximumf(out, x)`) gets
+    `smaxpool2d`; a product whose constant rhs is mostly zero 1x16 blocks
+    gets `sgemm_sparse` where the cost model says so (below). Everything
+    else is left unmarked and lowers to loops.
 
     A constant operand of static shape (directly or through reshapes) that
     the kernel would pack on every call is packed at compile time instead:
