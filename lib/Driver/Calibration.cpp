@@ -462,8 +462,11 @@ LogicalResult kiln::calibrate(ModuleOp module,
     return -10.0 * std::log10(std::pow(10.0, -l.activationSqnr / 10.0) +
                               std::pow(10.0, -l.weightSqnr / 10.0));
   };
-  llvm::stable_sort(order, [&](unsigned a, unsigned c) {
-    return combined(result.layers[a]) < combined(result.layers[c]);
+  // Ties keep the layers' order (llvm::sort with the index as the last key:
+  // std::stable_sort's buffer is deprecated in this libstdc++).
+  llvm::sort(order, [&](unsigned a, unsigned c) {
+    double x = combined(result.layers[a]), y = combined(result.layers[c]);
+    return x != y ? x < y : a < c;
   });
   // The output SQNR with the first `kept` layers of `order` in float.
   llvm::DenseMap<size_t, double> measured;

@@ -82,8 +82,8 @@ void compile(const std::string &model, const std::string &output,
              const std::vector<std::string> &inputShapes,
              const std::string &quantize, const std::string &calibrationData,
              const std::string &report, const std::string &cpu,
-             const std::string &gpuArch, bool profile,
-             const std::string &prune, const std::string &sparsity) {
+             const std::string &gpuArch, bool profile, const std::string &prune,
+             const std::string &sparsity, double pruneBudget) {
   if (optLevel > 3)
     throw CompileError("opt_level must be 0-3, got " +
                        std::to_string(optLevel));
@@ -101,6 +101,8 @@ void compile(const std::string &model, const std::string &output,
   options.profile = profile;
   options.prune = prune;
   options.sparsity = sparsity;
+  if (pruneBudget > 0)
+    options.pruneBudgetDb = pruneBudget;
   mlir::MLIRContext context(registry());
   bool ok;
   std::string messages = collect(

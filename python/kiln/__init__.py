@@ -138,7 +138,8 @@ def _shape_specs(input_shapes):
 
 def compile(model, output=None, *, target="cpu", opt_level=2, input_shapes=None,
             quantize=None, calibration_data=None, prune=None, report=None,
-            cpu=None, gpu_arch=None, profile=False, sparsity=None):
+            cpu=None, gpu_arch=None, profile=False, sparsity=None,
+            prune_budget=None):
     """Compiles an ONNX model (a path or an onnx.ModelProto).
 
     With `output`, writes the shared library (and its C header) there;
@@ -147,14 +148,18 @@ def compile(model, output=None, *, target="cpu", opt_level=2, input_shapes=None,
 
     input_shapes: {name: [dims]} (None keeps a dim dynamic), as
     --input-shape. quantize: "int8", "int8-dynamic", "int8-weight" or
-    "int4-weight". calibration_data (quantize="int8"): an iterable of dicts
+    "int4-weight". calibration_data (quantize="int8", or with prune or an
+    N:M sparsity): an iterable of dicts
     name -> numpy array, one per input set. report: a path for the JSON
     compile report. cpu, gpu_arch: as --cpu and --gpu-arch. profile: a
     timer around each kernel, for Model.profile (as --profile).
     prune: "channels:R", "ffn:R" and/or "heads:N|R" (comma-separated), as
     --prune.
     sparsity: "auto" (the default), "off" or "N:M" such as "2:4", as
-    --sparsity.
+    --sparsity. With prune or an N:M sparsity, calibration_data measures
+    the output SQNR against the unpruned model (in the report), and
+    prune_budget (dB) scales the prune ratios down to meet it, as
+    --prune-budget.
     """
     work = tempfile.mkdtemp(prefix="kiln-")
     keep_work = False
@@ -184,7 +189,7 @@ def compile(model, output=None, *, target="cpu", opt_level=2, input_shapes=None,
                       _shape_specs(input_shapes), quantize or "none",
                       calibration_dir, os.fspath(report) if report else "",
                       cpu or "", gpu_arch or "", bool(profile), prune or "",
-                      sparsity or "auto")
+                      sparsity or "auto", float(prune_budget or 0))
         return Model(_kiln.load(os.fspath(output)), os.fspath(output),
                      work if keep_work else None)
     finally:

@@ -107,3 +107,21 @@ def test_sparsity_option(tmp_path):
         np.testing.assert_allclose(y, expected, rtol=1e-4, atol=1e-4)
     with pytest.raises(kiln.CompileError, match="--sparsity: unknown value '1:1'"):
         kiln.compile(path, sparsity="1:1")
+
+
+def test_prune_budget(tmp_path):
+    """prune= with calibration_data reports the output SQNR against the
+    unpruned model; prune_budget= scales the ratio down until it is met."""
+    import json
+    subprocess.run([PYTHON, os.path.join(REPO, "python/kiln_models/sparse_models.py"),
+                    str(tmp_path), "--m", "9", "--k", "64", "--n", "96", "--zeros", "0"],
+                   check=True, capture_output=True)
+    path = tmp_path / "sparse_ffn.onnx"
+    x = np.load(tmp_path / "sparse_ffn.inputs" / "x.npy")
+    full, budget = tmp_path / "full.json", tmp_path / "budget.json"
+    kiln.compile(path, prune="ffn:0.5", calibration_data=[{"x": x}], report=full)
+    kiln.compile(path, prune="ffn:0.5", calibration_data=[{"x": x}],
+                 prune_budget=40, report=budget)
+    full, budget = json.load(open(full)), json.load(open(budget))
+    assert full["prune_output_sqnr_db"] < 40
+    assert budget["prune_output_sqnr_db"] >= 40 and 0 <= budget["prune_scale"] < 1
