@@ -121,3 +121,24 @@ func.func @heads(%x: tensor<1x3x4xf32>) -> tensor<1x3x4xf32> {
   %y = kiln.matmul %m, %wo : (tensor<1x3x4xf32>, tensor<4x4xf32>) -> tensor<1x3x4xf32>
   return %y : tensor<1x3x4xf32>
 }
+
+// -----
+
+// Through a Flatten into a matmul: channel 1 of the conv is zero (weights
+// and bias), and after Flatten it is features 4-7 (H x W = 4 each), so the
+// conv keeps channel 0, the Flatten yields 4 features and the matmul keeps
+// rows 0-3 of its weight.
+// CHECK-LABEL: func.func @flatten(
+// CHECK: %[[C:.+]] = kiln.conv %arg0, %{{.+}} {{.*}}kiln.pruned_channels = array<i64: 1, 2>{{.*}} -> tensor<1x1x2x2xf32>
+// CHECK: %[[F:.+]] = kiln.flatten %[[C]] {{.*}}: (tensor<1x1x2x2xf32>) -> tensor<1x4xf32>
+// CHECK: %[[W:.+]] = kiln.constant dense<{{\[\[}}1.000000e+00, 2.000000e+00], [3.000000e+00, 4.000000e+00], [5.000000e+00, 6.000000e+00], [7.000000e+00, 8.000000e+00]]> : tensor<4x2xf32>
+// CHECK: kiln.matmul %[[F]], %[[W]] : (tensor<1x4xf32>, tensor<4x2xf32>) -> tensor<1x2xf32>
+func.func @flatten(%x: tensor<1x1x2x2xf32>) -> tensor<1x2xf32> {
+  %w1 = kiln.constant dense<[[[[1.5]]], [[[0.0]]]]> : tensor<2x1x1x1xf32>
+  %b1 = kiln.constant dense<[0.5, 0.0]> : tensor<2xf32>
+  %c = kiln.conv %x, %w1, %b1 {activation = "relu", pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>} : (tensor<1x1x2x2xf32>, tensor<2x1x1x1xf32>, tensor<2xf32>) -> tensor<1x2x2x2xf32>
+  %f = kiln.flatten %c {axis = 1 : i64} : (tensor<1x2x2x2xf32>) -> tensor<1x8xf32>
+  %w2 = kiln.constant dense<[[1.0, 2.0], [3.0, 4.0], [5.0, 6.0], [7.0, 8.0], [9.0, 10.0], [11.0, 12.0], [13.0, 14.0], [15.0, 16.0]]> : tensor<8x2xf32>
+  %y = kiln.matmul %f, %w2 : (tensor<1x8xf32>, tensor<8x2xf32>) -> tensor<1x2xf32>
+  return %y : tensor<1x2xf32>
+}

@@ -73,7 +73,8 @@ std::optional<double> passThrough(Operation *op, double x) {
     return std::min(std::max(x, *lo), *hi);
   }
   // Max pooling pads with -inf: a constant channel stays that constant.
-  if (isa<MaxPoolOp>(op))
+  // Flatten only moves it.
+  if (isa<MaxPoolOp, FlattenOp>(op))
     return x;
   if (x == 0.0 && isa<GeluOp, TanhOp, LeakyReluOp, HardSwishOp, AveragePoolOp,
                       GlobalAveragePoolOp>(op))
@@ -86,6 +87,10 @@ std::optional<double> passThrough(Operation *op, double x) {
 struct Chain {
   SmallVector<Operation *> between;
   Operation *consumer = nullptr;
+  /// Consumer inputs per producer channel: 1, or the spatial size a
+  /// Flatten of NCHW data multiplies each channel into (channel c becomes
+  /// features [c * spread, (c + 1) * spread)).
+  int64_t spread = 1;
 };
 
 std::optional<Chain> followChain(Value v) {
@@ -97,12 +102,28 @@ std::optional<Chain> followChain(Value v) {
     if (isa<ConvOp, MatMulOp>(user)) {
       if (user->getOperand(0) != v)
         return std::nullopt;
+      // After a Flatten the consumer must be a matmul.
+      if (chain.spread > 1 && !isa<MatMulOp>(user))
+        return std::nullopt;
       chain.consumer = user;
       return chain;
     }
+    // Flatten at axis 1 of static [N][C][H][W] data, into a matmul next.
+    if (auto flatten = dyn_cast<FlattenOp>(user)) {
+      auto type = cast<RankedTensorType>(v.getType());
+      if (chain.spread > 1 || flatten.getAxis() != 1 || type.getRank() != 4 ||
+          ShapedType::isDynamicShape(type.getShape().drop_front(2)))
+        return std::nullopt;
+      chain.spread = type.getDimSize(2) * type.getDimSize(3);
+      chain.between.push_back(user);
+      v = user->getResult(0);
+      continue;
+    }
     // Channel-wise ops: the value is their data operand, their result has
-    // its shape but for pooling's spatial dims.
-    if (!isa<ReluOp, ClipOp, GeluOp, TanhOp, LeakyReluOp, HardSwishOp,
+    // its shape but for pooling's spatial dims. (After a Flatten, only the
+    // consumer.)
+    if (chain.spread > 1 ||
+        !isa<ReluOp, ClipOp, GeluOp, TanhOp, LeakyReluOp, HardSwishOp,
              MaxPoolOp, AveragePoolOp, GlobalAveragePoolOp>(user) ||
         user->getOperand(0) != v)
       return std::nullopt;
@@ -505,7 +526,8 @@ struct KilnPruneChannelsPass
     // The consumer contracts over dim 1 of its conv weight, dim 0 of its
     // matmul weight; both must hold the producer's channels.
     int64_t inputDim = conv ? 1 : 0;
-    if (consumerWeightType.getDimSize(inputDim) != producer->channels)
+    int64_t spread = chain->spread;
+    if (consumerWeightType.getDimSize(inputDim) != producer->channels * spread)
       return nullptr;
     // A constant channel adds the same to every consumer output only for a
     // matmul or an unpadded 1x1 convolution.
@@ -564,9 +586,10 @@ struct KilnPruneChannelsPass
         return nullptr;
       for (auto [c, k] : llvm::zip(gone, constants))
         for (int64_t m = 0; m < outputs; ++m)
-          (*newBias)[m] +=
-              k * (conv ? (*consumerWeight)[m * producer->channels + c]
-                        : (*consumerWeight)[c * outputs + m]);
+          for (int64_t j = 0; j < spread; ++j)
+            (*newBias)[m] +=
+                k * (conv ? (*consumerWeight)[m * producer->channels + c]
+                          : (*consumerWeight)[(c * spread + j) * outputs + m]);
     }
 
     OpBuilder b(op);
@@ -610,16 +633,25 @@ struct KilnPruneChannelsPass
       Operation *clone = rewriter.clone(*between);
       clone->setOperand(0, v);
       auto type = cast<RankedTensorType>(between->getResult(0).getType());
-      clone->getResult(0).setType(withChannels(type, dim, kept));
+      clone->getResult(0).setType(isa<FlattenOp>(between)
+                                      ? withChannels(type, 1, kept * spread)
+                                      : withChannels(type, dim, kept));
       v = clone->getResult(0);
     }
+    // The consumer's inputs of the kept channels (after a Flatten, each
+    // channel's `spread` features).
+    SmallVector<int64_t> keptInputs;
+    for (int64_t c : keep)
+      for (int64_t j = 0; j < spread; ++j)
+        keptInputs.push_back(c * spread + j);
 
     // The consumer without their weights, their constants in its bias.
     rewriter.setInsertionPoint(consumer);
     Value consumerW = createFloatConstant(
         rewriter, consumer->getLoc(),
-        withChannels(consumerWeightType, inputDim, kept),
-        select(*consumerWeight, consumerWeightType.getShape(), inputDim, keep),
+        withChannels(consumerWeightType, inputDim, kept * spread),
+        select(*consumerWeight, consumerWeightType.getShape(), inputDim,
+               keptInputs),
         constantName(consumer->getOperand(1)) + "_pruned");
     consumerOperands[0] = v;
     consumerOperands[1] = consumerW;
@@ -735,8 +767,9 @@ struct KilnPruneMagnitudePass
   void runOnOperation() override {
     if (heads > 0.0)
       getOperation().walk([&](AttentionOp op) { zeroHeads(op); });
-    // Gemms that are matmuls become matmuls, whose neurons can go.
-    if (ffn > 0.0) {
+    // Gemms that are matmuls become matmuls, whose neurons can go (and
+    // which can lose the inputs of a pruned conv's channels).
+    if (ffn > 0.0 || channels > 0.0) {
       SmallVector<GemmOp> gemms;
       getOperation().walk([&](GemmOp op) { gemms.push_back(op); });
       for (GemmOp gemm : gemms)

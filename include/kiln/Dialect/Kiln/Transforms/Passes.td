@@ -233,10 +233,10 @@ def KilnPruneMagnitude : Pass<"kiln-prune-magnitude", "mlir::func::FuncOp"> {
     output channels with the smallest L1 norm of weights (conv rows, matmul
     columns) get zero weights and bias; `kiln-prune-channels`, which runs
     next, removes them. `channels` applies to convs, `ffn` to matmuls whose
-    consumer is a matmul (transformer feed-forward neurons; with `ffn`, a
-    gemm that is a matmul, constant B, alpha and beta 1, no trans_a, C one
-    value per column, becomes one first: torch's Linear on a 2-D input, a
-    CNN's classifier). At least one channel stays.
+    consumer is a matmul (transformer feed-forward neurons). With `ffn` or
+    `channels`, a gemm that is a matmul (constant B, alpha and beta 1, no
+    trans_a, C one value per column: torch's Linear on a 2-D input, a
+    CNN's classifier) becomes one first. At least one channel stays.
 
     `heads` (`--prune=heads:N|R`) removes attention heads of the form
     `kiln-prune-channels` can shrink (Q, K, V head projections, an output
@@ -292,7 +292,8 @@ def KilnPruneChannels : Pass<"kiln-prune-channels", "mlir::func::FuncOp"> {
     or a column of a matmul with a constant weight whose weights are all zero
     produces a constant: its bias, through the product's activation. When
     the product's result reaches, through ops that keep channels apart
-    (activations that map 0 to 0, pooling), exactly one consumer that
+    (activations that map 0 to 0, pooling, and a Flatten at axis 1 into a
+    matmul, where each channel is H x W of its inputs), exactly one consumer that
     contracts over those channels (a convolution with group 1 or a matmul,
     with a constant weight), the channel is removed from the producer, from
     the ops between and from the consumer's weight. A channel whose constant
