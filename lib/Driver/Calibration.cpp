@@ -265,20 +265,16 @@ static LogicalResult readInputSets(StringRef dir, const LoadedModel &model,
   return success();
 }
 
-/// Runs the library at `path` on every input set and returns, per set, its
-/// first `outputs` outputs.
+/// Runs `model` on every input set and returns, per set, its first
+/// `outputs` outputs.
 static FailureOr<std::vector<std::vector<HostTensor>>>
-runOnSets(StringRef path, const CalibrationInputs &inputs, unsigned outputs,
+runOnSets(LoadedModel &model, const CalibrationInputs &inputs, unsigned outputs,
           Location loc) {
-  llvm::Expected<LoadedModel> model = LoadedModel::load(path);
-  if (!model)
-    return emitError(loc) << "calibration: "
-                          << llvm::toString(model.takeError());
   std::vector<std::vector<HostTensor>> results;
   ProgressBar bar("running on the calibration data", inputs.sets.size());
   for (auto [set, tensors] : llvm::zip(inputs.sets, inputs.tensors)) {
     bar.update(results.size());
-    llvm::Expected<std::vector<HostTensor>> out = model->run(tensors);
+    llvm::Expected<std::vector<HostTensor>> out = model.run(tensors);
     if (!out)
       return emitError(loc) << "calibration run on '" << set.dir
                             << "' failed: " << llvm::toString(out.takeError());
@@ -286,6 +282,17 @@ runOnSets(StringRef path, const CalibrationInputs &inputs, unsigned outputs,
     results.push_back(std::move(*out));
   }
   return results;
+}
+
+/// Loads the library at `path` and runs it as runOnSets does.
+static FailureOr<std::vector<std::vector<HostTensor>>>
+runOnSets(StringRef path, const CalibrationInputs &inputs, unsigned outputs,
+          Location loc) {
+  llvm::Expected<LoadedModel> model = LoadedModel::load(path);
+  if (!model)
+    return emitError(loc) << "calibration: "
+                          << llvm::toString(model.takeError());
+  return runOnSets(*model, inputs, outputs, loc);
 }
 
 /// The SQNR of `test`'s outputs against `reference`'s over every set.
@@ -573,7 +580,7 @@ OutputComparison::create(ModuleOp reference, const CalibrationOptions &options,
     return failure();
   s.outputs = model->outputs().size();
   FailureOr<std::vector<std::vector<HostTensor>>> out =
-      runOnSets(library, s.inputs, s.outputs, loc);
+      runOnSets(*model, s.inputs, s.outputs, loc);
   if (failed(out))
     return failure();
   s.reference = std::move(*out);

@@ -441,7 +441,9 @@ LogicalResult kiln::compileModel(MLIRContext &context,
       // Bisection on the scale: `good` meets the budget (0: no criterion
       // pruning), `bad` does not.
       double good = 0.0, bad = 1.0;
-      FailureOr<double> goodSqnr = measureAt(0.0);
+      // Without an N:M mask, scale 0 is the unpruned model itself.
+      FailureOr<double> goodSqnr =
+          sparsityMask.empty() ? FailureOr<double>(200.0) : measureAt(0.0);
       if (failed(goodSqnr))
         return failure();
       for (int step = 0; step < 6; ++step) {

@@ -60,6 +60,14 @@ GraphReport::Snapshot GraphReport::take(Operation *root) {
   return s;
 }
 
+/// The ONNX nodes of `loc` in fusion order (an op's own first), for JSON.
+static json::Array nodeNameArray(Location loc) {
+  json::Array nodes;
+  for (const OnnxNode &node : onnxNodes(loc))
+    nodes.push_back(node.name);
+  return nodes;
+}
+
 /// Pass-manager adaptors (which run nested pipelines) have no argument; the
 /// passes inside them are reported on their own.
 static bool isReported(Pass *pass) { return !pass->getArgument().empty(); }
@@ -155,9 +163,7 @@ void GraphReport::runAfterPass(Pass *pass, Operation *op) {
       if (!counts || counts.size() != 2)
         return;
       // In fusion order: the product's own node first.
-      json::Array nodes;
-      for (const OnnxNode &node : onnxNodes(inner->getLoc()))
-        nodes.push_back(node.name);
+      json::Array nodes = nodeNameArray(inner->getLoc());
       pruned.push_back(json::Object{{"op", reportLabel(inner)},
                                     {"kind", kind},
                                     {"nodes", std::move(nodes)},
@@ -173,9 +179,7 @@ void GraphReport::runAfterPass(Pass *pass, Operation *op) {
       auto counts = inner->getAttrOfType<DenseI64ArrayAttr>("kiln.sparsified");
       if (!counts || counts.size() != 2)
         return;
-      json::Array nodes;
-      for (const OnnxNode &node : onnxNodes(inner->getLoc()))
-        nodes.push_back(node.name);
+      json::Array nodes = nodeNameArray(inner->getLoc());
       sparsified.push_back(json::Object{{"op", reportLabel(inner)},
                                         {"nodes", std::move(nodes)},
                                         {"zeroed", counts[0]},
@@ -198,9 +202,7 @@ void GraphReport::recordSparsity(Operation *root) {
     auto kernel = choice ? choice.getAs<StringAttr>("kernel") : nullptr;
     if (!zeroWeights || !zeroBlocks || !ratio || !kernel)
       return;
-    json::Array nodes;
-    for (const OnnxNode &node : onnxNodes(op->getLoc()))
-      nodes.push_back(node.name);
+    json::Array nodes = nodeNameArray(op->getLoc());
     bool sparse = kernel.getValue() == "sgemm_sparse";
     bool off = choice.getAs<StringAttr>("sparse_kernel") != nullptr;
     double r = ratio.getValueAsDouble();

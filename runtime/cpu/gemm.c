@@ -19,6 +19,7 @@
  *===----------------------------------------------------------------------===*/
 
 #include "kiln_ukernels.h"
+#include "ukernel_avx512.h"
 #include "ukernel_common.h"
 
 #include <cpuid.h>
@@ -756,27 +757,6 @@ pack_rows8_avx(float *restrict dst, const float *const rows[8], int64_t kc) {
 
 /* dst[k][w] = src[outer[w] + koff[k]] for w < valid, 0 for valid <= w < width.
  */
-/* The first n (<= 16, or none) lanes of an AVX-512 vector. */
-__attribute__((target("avx512f"))) static inline __mmask16 lanes(int64_t n) {
-  return n >= 16 ? (__mmask16)0xffff
-         : n > 0 ? (__mmask16)((1u << n) - 1)
-                 : (__mmask16)0;
-}
-
-/* Lanes j < n (n <= 16) of base[s * j] for s = 1 or 2, the others 0; stride
- * 2 loads the 2n - 1 inputs and keeps the even ones. */
-__attribute__((target("avx512f"))) static inline __m512
-load_strided_avx512(const float *base, int64_t n, int64_t s) {
-  if (s == 1)
-    return _mm512_maskz_loadu_ps(lanes(n), base);
-  const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12,
-                                        10, 8, 6, 4, 2, 0);
-  int64_t need = n >= 16 ? 31 : n > 0 ? 2 * n - 1 : 0;
-  return _mm512_permutex2var_ps(
-      _mm512_maskz_loadu_ps(lanes(need), base), even,
-      _mm512_maskz_loadu_ps(lanes(need - 16), base + 16));
-}
-
 /* pack_panel's runs with AVX-512 masked moves: for each k row, each run of
  * columns `stride` (1 or 2) elements apart in the source (at most 32 of
  * them) as one or two masked loads and stores, then zeros up to the panel's
@@ -2552,6 +2532,37 @@ dw3x3_ring_chunk_avx512(const dw_problem *p, const dw_plane *q,
   }
 }
 
+/* One output row's chunks at horizontal stride `stride` (constant where
+ * inlined): chunks of four vectors (the last maybe partial), then the one to
+ * three vectors left, each with a constant vector count so the sums stay in
+ * registers. */
+__attribute__((target("avx512f"), always_inline)) static inline void
+dw3x3_ring_row_avx512(const dw_problem *p, const dw_plane *q, const __m512 w[9],
+                      const float *const rows[3], float *out, const float *d,
+                      const float *e, float constant, int stride) {
+  int64_t x = 0;
+  for (; p->out_w - x > 48; x += 64)
+    dw3x3_ring_chunk_avx512(p, q, w, rows, out, d, e, constant, x, 4, stride);
+  switch (ceil_div(p->out_w - x, 16)) {
+  case 3:
+    dw3x3_ring_chunk_avx512(p, q, w, rows, out, d, e, constant, x, 3, stride);
+    break;
+  case 2:
+    dw3x3_ring_chunk_avx512(p, q, w, rows, out, d, e, constant, x, 2, stride);
+    break;
+  case 1:
+    dw3x3_ring_chunk_avx512(p, q, w, rows, out, d, e, constant, x, 1, stride);
+    break;
+  }
+}
+
+/* The ring columns a row of the ring kernel reads: output x reads columns
+ * x * stride_w + t (t < 3), and the loads reach the last vector's 16
+ * (stride 2: 32) lanes. */
+static inline int64_t dw_ring_span(const dw_problem *p) {
+  return (ceil_div(p->out_w, 16) * 16 - 1) * p->stride_w + 2 + 16 + 1;
+}
+
 /* Rows [oh0, oh1) of a wide plane (more than 32 outputs a row) with
  * implicit padding: each input row the windows read is copied once into a
  * ring row of zeros around it, so every tap is a plain load of 16 outputs.
@@ -2563,12 +2574,9 @@ dw3x3_plane_ring_avx512(const dw_problem *p, const dw_plane *q, int64_t oh0,
                         int64_t oh1) {
   float ring[kDwRingRows][kDwRingPitch] __attribute__((aligned(64)));
   int64_t held[kDwRingRows] = {-1, -1, -1, -1};
-  const int64_t s = p->stride_w;
-  /* Output x reads ring columns x * s + t: the input's column j sits at
-   * j + left. Loads reach up to the last vector's 16 (stride 2: 32) lanes;
-   * all of it starts as zeros, and only [left, left + width) is ever
-   * written after. */
-  const int64_t span = (ceil_div(p->out_w, 16) * 16 - 1) * s + 2 + 16 + 1;
+  /* The input's column j sits at ring column j + left. All of the span
+   * starts as zeros, and only [left, left + width) is ever written after. */
+  const int64_t span = dw_ring_span(p);
   for (int r = 0; r < kDwRingRows; ++r)
     for (int64_t j = 0; j < span && j < kDwRingPitch; ++j)
       ring[r][j] = 0.0f;
@@ -2601,29 +2609,10 @@ dw3x3_plane_ring_avx512(const dw_problem *p, const dw_plane *q, int64_t oh0,
     const float *d = q->d ? q->d + oh * q->d_oh : NULL;
     const float *e = q->e ? q->e + oh * q->e_oh : NULL;
     float constant = (d && !q->d_ow ? *d : 0.0f) + (e && !q->e_ow ? *e : 0.0f);
-    /* Constant vector counts and strides, so the sums stay in registers. */
-    for (int64_t x = 0; x < p->out_w; x += 64) {
-      int nv = (int)ceil_div(min64(64, p->out_w - x), 16);
-      if (s == 1) {
-        if (nv == 4)
-          dw3x3_ring_chunk_avx512(p, q, w, rows, out, d, e, constant, x, 4, 1);
-        else if (nv == 3)
-          dw3x3_ring_chunk_avx512(p, q, w, rows, out, d, e, constant, x, 3, 1);
-        else if (nv == 2)
-          dw3x3_ring_chunk_avx512(p, q, w, rows, out, d, e, constant, x, 2, 1);
-        else
-          dw3x3_ring_chunk_avx512(p, q, w, rows, out, d, e, constant, x, 1, 1);
-      } else {
-        if (nv == 4)
-          dw3x3_ring_chunk_avx512(p, q, w, rows, out, d, e, constant, x, 4, 2);
-        else if (nv == 3)
-          dw3x3_ring_chunk_avx512(p, q, w, rows, out, d, e, constant, x, 3, 2);
-        else if (nv == 2)
-          dw3x3_ring_chunk_avx512(p, q, w, rows, out, d, e, constant, x, 2, 2);
-        else
-          dw3x3_ring_chunk_avx512(p, q, w, rows, out, d, e, constant, x, 1, 2);
-      }
-    }
+    if (p->stride_w == 1)
+      dw3x3_ring_row_avx512(p, q, w, rows, out, d, e, constant, 1);
+    else
+      dw3x3_ring_row_avx512(p, q, w, rows, out, d, e, constant, 2);
   }
 }
 
@@ -2631,9 +2620,7 @@ __attribute__((target("avx512f"))) static void
 dw3x3_plane_avx512(const dw_problem *p, const dw_plane *q, int64_t oh0,
                    int64_t oh1) {
   /* Wide planes with implicit padding: through a ring of padded rows. */
-  if (q->padded && p->out_w > 32 &&
-      (ceil_div(p->out_w, 16) * 16 - 1) * p->stride_w + 2 + 16 + 1 + q->left <=
-          kDwRingPitch &&
+  if (q->padded && p->out_w > 32 && dw_ring_span(p) + q->left <= kDwRingPitch &&
       q->left + q->width <= kDwRingPitch) {
     dw3x3_plane_ring_avx512(p, q, oh0, oh1);
     return;

@@ -52,6 +52,7 @@
  *===----------------------------------------------------------------------===*/
 
 #include "kiln_ukernels.h"
+#include "ukernel_avx512.h"
 #include "ukernel_common.h"
 
 #include <cpuid.h>
@@ -111,13 +112,6 @@ typedef void (*pack_fn)(unit_t *dst, int64_t width, int64_t valid, int64_t kc,
 /*===----------------------------------------------------------------------===*
  * Microkernels.
  *===----------------------------------------------------------------------===*/
-
-/* The first n (<= 16, or none) lanes of an AVX-512 vector. */
-__attribute__((target("avx512f"))) static inline __mmask16 lanes(int64_t n) {
-  return n >= 16 ? (__mmask16)0xffff
-         : n > 0 ? (__mmask16)((1u << n) - 1)
-                 : (__mmask16)0;
-}
 
 /* The VNNI kernel for the first ROWS rows of an 8-row A panel (all 8, or
  * fewer for a product's last rows) over HALVES x 16 columns of a 32-wide B

@@ -14,9 +14,9 @@
  *===----------------------------------------------------------------------===*/
 
 #include "kiln_ukernels.h"
+#include "ukernel_avx512.h"
 #include "ukernel_common.h"
 
-#include <immintrin.h>
 #include <omp.h>
 
 #define KILN_EXPORT __attribute__((visibility("default")))
@@ -68,16 +68,11 @@ pool_row_avx512(const pool_problem *p, const float *in, float *out,
     pool_row_generic(p, in, out, oh);
     return;
   }
-  const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12,
-                                        10, 8, 6, 4, 2, 0);
   for (int64_t x0 = 0; x0 < p->out_w; x0 += 64) {
     __m512 acc[4];
     __mmask16 mask[4];
     for (int v = 0; v < 4; ++v) {
-      int64_t n = p->out_w - (x0 + 16 * v);
-      mask[v] = n >= 16 ? (__mmask16)0xffff
-                : n > 0 ? (__mmask16)((1u << n) - 1)
-                        : (__mmask16)0;
+      mask[v] = lanes(p->out_w - (x0 + 16 * v));
       acc[v] = _mm512_maskz_loadu_ps(mask[v], out + x0 + 16 * v);
     }
     for (int64_t kh = 0; kh < p->kernel_h; ++kh) {
@@ -87,20 +82,8 @@ pool_row_avx512(const pool_problem *p, const float *in, float *out,
         for (int v = 0; v < 4; ++v) {
           if (!mask[v])
             break;
-          __m512 x;
-          if (s == 1) {
-            x = _mm512_maskz_loadu_ps(mask[v], base + 16 * v);
-          } else {
-            /* Outputs j < n read inputs 2j: the first 2n - 1 of the 32. */
-            int64_t n = min64(16, p->out_w - (x0 + 16 * v)), need = 2 * n - 1;
-            __mmask16 lo =
-                need >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << need) - 1);
-            __mmask16 hi =
-                need > 16 ? (__mmask16)((1u << (need - 16)) - 1) : (__mmask16)0;
-            x = _mm512_permutex2var_ps(
-                _mm512_maskz_loadu_ps(lo, base + 32 * v), even,
-                _mm512_maskz_loadu_ps(hi, base + 32 * v + 16));
-          }
+          __m512 x = load_strided_avx512(base + 16 * v * s,
+                                         p->out_w - (x0 + 16 * v), s);
           /* max(x, acc) is acc when either is NaN: then take x's NaN. */
           __mmask16 nan = _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q);
           acc[v] = _mm512_mask_mov_ps(_mm512_max_ps(x, acc[v]), nan, x);

@@ -320,6 +320,15 @@ static bool windowAxis(AffineExpr e, unsigned loops, unsigned out,
   return stride > 0 && dilation > 0;
 }
 
+/// The map of `loops` loops whose results are the loop dims `dims`.
+static AffineMap dimsMap(unsigned loops, ArrayRef<unsigned> dims,
+                         MLIRContext *context) {
+  SmallVector<AffineExpr> exprs;
+  for (unsigned d : dims)
+    exprs.push_back(getAffineDimExpr(d, context));
+  return AffineMap::get(loops, 0, exprs, context);
+}
+
 std::optional<Conv2DLoops> cpu::matchConv2D(linalg::LinalgOp op) {
   if (!isF32MulAdd(op) || op.getNumLoops() != 8)
     return std::nullopt;
@@ -329,14 +338,9 @@ std::optional<Conv2DLoops> cpu::matchConv2D(linalg::LinalgOp op) {
       return std::nullopt;
   SmallVector<AffineMap> maps = op.getIndexingMapsArray();
   MLIRContext *context = op->getContext();
-  auto dimsMap = [&](ArrayRef<unsigned> dims) {
-    SmallVector<AffineExpr> exprs;
-    for (unsigned d : dims)
-      exprs.push_back(getAffineDimExpr(d, context));
-    return AffineMap::get(8, 0, exprs, context);
-  };
-  if (maps[1] != dimsMap({1, 2, 5, 6, 7}) ||
-      maps[2] != dimsMap({0, 1, 2, 3, 4}) || maps[0].getNumResults() != 5)
+  if (maps[1] != dimsMap(8, {1, 2, 5, 6, 7}, context) ||
+      maps[2] != dimsMap(8, {0, 1, 2, 3, 4}, context) ||
+      maps[0].getNumResults() != 5)
     return std::nullopt;
   ArrayRef<AffineExpr> in = maps[0].getResults();
   if (in[0] != getAffineDimExpr(0, context) ||
@@ -372,13 +376,8 @@ std::optional<Pool2DLoops> cpu::matchMaxPool2D(linalg::LinalgOp op) {
     return std::nullopt;
   SmallVector<AffineMap> maps = op.getIndexingMapsArray();
   MLIRContext *context = op->getContext();
-  auto dims = [&](ArrayRef<unsigned> list) {
-    SmallVector<AffineExpr> exprs;
-    for (unsigned d : list)
-      exprs.push_back(getAffineDimExpr(d, context));
-    return AffineMap::get(6, 0, exprs, context);
-  };
-  if (maps[1] != dims({4, 5}) || maps[2] != dims({0, 1, 2, 3}) ||
+  if (maps[1] != dimsMap(6, {4, 5}, context) ||
+      maps[2] != dimsMap(6, {0, 1, 2, 3}, context) ||
       maps[0].getNumResults() != 4)
     return std::nullopt;
   ArrayRef<AffineExpr> x = maps[0].getResults();

@@ -111,11 +111,9 @@ std::optional<Conv2DLoops> matchConv2D(mlir::linalg::LinalgOp op);
 /// The window max that convert-kiln-to-linalg builds for kiln.max_pool:
 /// loops (n, c, oh, ow, kh, kw), inputs (x [n][c][oh*sh + kh*dh][ow*sw +
 /// kw*dw], a [kh][kw] tensor read for its shape only), output
-/// [n][c][oh][ow], body `maximumf(out, x)` on f32.
-struct Pool2DLoops {
-  int64_t strides[2];
-  int64_t dilations[2];
-};
+/// [n][c][oh][ow], body `maximumf(out, x)` on f32. Its window geometry is a
+/// convolution's.
+using Pool2DLoops = Conv2DLoops;
 
 std::optional<Pool2DLoops> matchMaxPool2D(mlir::linalg::LinalgOp op);
 

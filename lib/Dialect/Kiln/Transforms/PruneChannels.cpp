@@ -57,6 +57,16 @@ std::optional<double> activate(StringRef activation, ArrayRef<float> params,
   return std::nullopt;
 }
 
+/// The epilogue activation of a conv or matmul and its parameters ("none"
+/// for other ops).
+std::pair<StringRef, ArrayRef<float>> productActivation(Operation *op) {
+  if (auto c = dyn_cast<ConvOp>(op))
+    return {c.getActivation(), c.getActivationParams()};
+  if (auto m = dyn_cast<MatMulOp>(op))
+    return {m.getActivation(), m.getActivationParams()};
+  return {"none", {}};
+}
+
 /// An op between producer and consumer that keeps channels apart and maps
 /// a channel of constant `x` to the constant it returns (nullopt: unknown,
 /// the channel cannot be removed through it).
@@ -538,15 +548,7 @@ struct KilnPruneChannelsPass
                       [](int64_t k) { return k == 1; }));
 
     // The channels that go, and their constants at the consumer.
-    StringRef activation = "none";
-    ArrayRef<float> params;
-    if (auto c = dyn_cast<ConvOp>(op)) {
-      activation = c.getActivation();
-      params = c.getActivationParams();
-    } else if (auto m = dyn_cast<MatMulOp>(op)) {
-      activation = m.getActivation();
-      params = m.getActivationParams();
-    }
+    auto [activation, params] = productActivation(op);
     SmallVector<int64_t> keep, gone;
     SmallVector<double> constants;
     for (int64_t c = 0; c < producer->channels; ++c) {
@@ -685,15 +687,7 @@ Operation *shrinkableConsumer(Operation *op) {
   std::optional<Producer> producer = matchProducer(op);
   if (!producer)
     return nullptr;
-  StringRef activation = "none";
-  ArrayRef<float> params;
-  if (auto c = dyn_cast<ConvOp>(op)) {
-    activation = c.getActivation();
-    params = c.getActivationParams();
-  } else if (auto m = dyn_cast<MatMulOp>(op)) {
-    activation = m.getActivation();
-    params = m.getActivationParams();
-  }
+  auto [activation, params] = productActivation(op);
   std::optional<double> zero = activate(activation, params, 0.0);
   if (!zero || *zero != 0.0)
     return nullptr;
