@@ -111,36 +111,107 @@ static LogicalResult importIdentity(NodeImporter &n) {
 
 /// Dropout in inference is the identity and its mask is all true. Training
 /// mode is accepted when the ratio is a constant zero, which drops nothing.
+/// The keep mask of Dropout in training mode: element i is kept when a hash
+/// of (i, seed) maps to [ratio, 1). The hash is a 32-bit integer mixer
+/// (xorshift-multiply rounds), so the mask is a deterministic function of the
+/// seed and the element's position: every run with the same seed drops the
+/// same elements, and each element is dropped with probability `ratio`.
+static Value dropoutKeepMask(NodeImporter &n, Decomposer &b, Value input,
+                             Value ratio, int64_t seed) {
+  OpBuilder &builder = n.getBuilder();
+  Type u32 = builder.getIntegerType(32, /*isSigned=*/false);
+  Type f32 = builder.getF32Type();
+  Value positions =
+      b.reshape(b.convert(b.iota(b.op<SizeOp>(input)), u32), b.shape(input));
+  auto shiftRight = [&](Value v, int64_t bits) {
+    return b.op<BitwiseXorOp>(
+        {v, b.op<BitShiftOp>({v, b.scalar(u32, bits)},
+                             {n.namedStr("direction", "right")})});
+  };
+  auto times = [&](Value v, uint32_t factor) {
+    return b.op<MulOp>({v, b.scalar(u32, factor)});
+  };
+  uint32_t salt = static_cast<uint32_t>(seed) * 0x9E3779B9u + 0x632BE5ABu;
+  Value h = b.op<BitwiseXorOp>({positions, b.scalar(u32, salt)});
+  h = times(shiftRight(h, 16), 0x7FEB352Du);
+  h = times(shiftRight(h, 15), 0x846CA68Bu);
+  h = shiftRight(h, 16);
+  // The top 24 bits as a uniform value in [0, 1).
+  Value uniform = b.op<MulOp>(
+      {b.convert(b.op<BitShiftOp>({h, b.scalar(u32, 8)},
+                                  {n.namedStr("direction", "right")}),
+                 f32),
+       b.scalar(f32, 1.0 / 16777216.0)});
+  return b.op<GreaterOrEqualOp>({uniform, b.convert(ratio, f32)});
+}
+
+/// Dropout: the identity in inference mode. In training mode (a true
+/// training_mode, constant or given at run time) an element is zeroed with
+/// probability `ratio` and the rest are scaled by 1 / (1 - ratio); the mask
+/// comes from `dropoutKeepMask`, so it is reproducible, not drawn from a
+/// random-number generator.
 static LogicalResult importDropout(NodeImporter &n) {
   if (failed(n.requireOperands(1)))
     return failure();
-  if (n.hasOperand(2)) {
-    std::optional<SmallVector<int64_t>> training =
-        getConstantInts(n.operand(2));
-    bool inference =
-        training && training->size() == 1 && training->front() == 0;
-    std::optional<SmallVector<double>> ratio =
-        n.hasOperand(1) ? getConstantFloats(n.operand(1)) : std::nullopt;
-    bool dropsNothing = ratio && ratio->size() == 1 && ratio->front() == 0.0;
-    if (!inference && !dropsNothing)
-      return n.emitError() << "training_mode must be a constant false (or the "
-                              "ratio a constant 0): Kiln compiles models for "
-                              "inference";
-  }
   Value input = n.operand(0);
-  if (n.getNode().output_size() < 2 || n.getNode().output(1).empty())
-    return n.setResults(input);
-  OpBuilder &b = n.getBuilder();
-  auto scalarType = RankedTensorType::get({}, b.getI1Type());
-  Value keep = ConstantOp::create(b, n.getLoc(),
-                                  DenseElementsAttr::get(scalarType, true));
-  FailureOr<Value> shape = n.create<ShapeOp>(input, {n.namedI64("start", 0)});
-  if (failed(shape))
+  bool wantsMask =
+      n.getNode().output_size() > 1 && !n.getNode().output(1).empty();
+  OpBuilder &builder = n.getBuilder();
+  Decomposer b(n);
+  auto allKept = [&]() {
+    auto scalarType = RankedTensorType::get({}, builder.getI1Type());
+    Value keep = b.check(n.create<ConstantOp>(
+        {}, {n.named("value", DenseElementsAttr::get(scalarType, true))}));
+    return b.op<ExpandOp>({keep, b.shape(input)});
+  };
+  std::optional<SmallVector<int64_t>> training =
+      n.hasOperand(2)
+          ? getConstantInts(n.operand(2))
+          : std::optional<SmallVector<int64_t>>(SmallVector<int64_t>{0});
+  std::optional<SmallVector<double>> ratioValue =
+      n.hasOperand(1)
+          ? getConstantFloats(n.operand(1))
+          : std::optional<SmallVector<double>>(SmallVector<double>{0.5});
+  bool inference = training && training->size() == 1 && training->front() == 0;
+  bool dropsNothing =
+      ratioValue && ratioValue->size() == 1 && ratioValue->front() == 0.0;
+  if (inference || dropsNothing) {
+    if (!wantsMask)
+      return n.setResults(input);
+    Value mask = allKept();
+    if (b.failed())
+      return failure();
+    return n.setResults({input, mask});
+  }
+  Type element = Decomposer::elementType(input);
+  if (!isa<FloatType>(element))
+    return n.emitError() << "training mode needs a floating-point input, got "
+                         << input.getType();
+  Value ratio = n.hasOperand(1) ? n.operand(1) : b.scalar(element, 0.5);
+  if (ratio && Decomposer::rank(ratio) != 0)
+    ratio = b.reshape(ratio, b.ints({}));
+  Value keep = dropoutKeepMask(n, b, input, ratio, n.intAttr("seed", 0));
+  Value one = b.scalar(element, 1.0);
+  Value scale =
+      b.op<DivOp>({one, b.op<SubOp>({one, b.convert(ratio, element)})});
+  Value dropped = b.op<WhereOp>(
+      {keep, b.op<MulOp>({input, scale}), b.scalar(element, 0.0)});
+  Value mask = keep;
+  if (!training) {
+    // Training mode known at run time only: select between the two modes.
+    Value isTraining = n.operand(2);
+    if (Decomposer::rank(isTraining) != 0)
+      isTraining = b.reshape(isTraining, b.ints({}));
+    isTraining = b.convert(isTraining, builder.getI1Type());
+    dropped = b.op<WhereOp>({isTraining, dropped, input});
+    if (wantsMask)
+      mask = b.op<OrOp>({b.op<NotOp>(isTraining), keep});
+  }
+  if (b.failed())
     return failure();
-  FailureOr<Value> mask = n.create<ExpandOp>({keep, *shape});
-  if (failed(mask))
-    return failure();
-  return n.setResults({input, *mask});
+  if (!wantsMask)
+    return n.setResults(dropped);
+  return n.setResults({dropped, mask});
 }
 
 //===----------------------------------------------------------------------===//
