@@ -483,6 +483,13 @@ static std::optional<ConstantOperand> resolveConstant(ModuleOp module,
   return constant;
 }
 
+/// Puts `global` (created outside any block) at the start of `module`,
+/// renamed when another product packed the same constant first (the name
+/// says which constant it comes from, not how it is packed).
+static void insertUniquely(ModuleOp module, memref::GlobalOp global) {
+  SymbolTable(module).insert(global, module.getBody()->begin());
+}
+
 /// A new private constant global `<original>_packed` of f32 `shape`, 64-byte
 /// aligned, whose elements `fill` writes.
 static memref::GlobalOp
@@ -500,11 +507,11 @@ createPackedGlobal(ModuleOp module, memref::GlobalOp original,
   auto value = DenseResourceElementsAttr::get(
       RankedTensorType::get(shape, type.getElementType()), name,
       std::move(blob));
-  OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
+  OpBuilder b(module.getContext());
   auto packed = memref::GlobalOp::create(
       b, original.getLoc(), name, b.getStringAttr("private"), type, value,
       /*constant=*/true, b.getI64IntegerAttr(64));
-  SymbolTable(module).insert(packed);
+  insertUniquely(module, packed);
   return packed;
 }
 
@@ -620,13 +627,13 @@ packSparseRhs(ModuleOp module, linalg::LinalgOp op, const GemmLoops &loops) {
           ArrayRef<char>(reinterpret_cast<const char *>(index.data()),
                          index.size() * sizeof(int32_t)),
           alignof(int32_t)));
-  OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
+  OpBuilder b(module.getContext());
   auto indexGlobal = memref::GlobalOp::create(
       b, op.getLoc(),
       (rhs->constant.global.getSymName() + "_sparse_index").str(),
       b.getStringAttr("private"), type, value,
       /*constant=*/true, b.getI64IntegerAttr(64));
-  SymbolTable(module).insert(indexGlobal);
+  insertUniquely(module, indexGlobal);
   return std::make_pair(indexGlobal, values);
 }
 
@@ -671,11 +678,11 @@ static memref::GlobalOp createByteGlobal(ModuleOp module, Location loc,
   auto value = DenseResourceElementsAttr::get(
       RankedTensorType::get({count}, type.getElementType()), name,
       HeapAsmResourceBlob::allocateAndCopyWithAlign(bytes, alignment));
-  OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
+  OpBuilder b(module.getContext());
   auto global = memref::GlobalOp::create(
       b, loc, name, b.getStringAttr("private"), type, value,
       /*constant=*/true, b.getI64IntegerAttr(64));
-  SymbolTable(module).insert(global);
+  insertUniquely(module, global);
   return global;
 }
 

@@ -100,6 +100,25 @@ func.func @packed_rhs(%a: memref<5x3xf32>, %c: memref<5x2xf32>) {
 
 // -----
 
+// Two products packing the same constant each get their own global, the
+// second renamed (the packings could differ with the register tile).
+// CHECK-DAG: memref.global "private" constant @shared_packed : memref<1x3x16xf32>
+// CHECK-DAG: memref.global "private" constant @shared_packed_0 : memref<1x3x16xf32>
+// CHECK-LABEL: func.func @two_products_one_constant
+// CHECK: memref.get_global @shared_packed
+// CHECK: memref.get_global @shared_packed
+memref.global "private" constant @shared : memref<3x2xf32> = dense<[[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]>
+func.func @two_products_one_constant(%a: memref<5x3xf32>, %c: memref<5x2xf32>, %d: memref<5x2xf32>) {
+  %w = memref.get_global @shared : memref<3x2xf32>
+  linalg.matmul {kiln.ukernel = {isa = "generic", kernel = "sgemm", pack_rhs = "compile-time", register_tile = array<i64: 4, 16>}}
+      ins(%a, %w : memref<5x3xf32>, memref<3x2xf32>) outs(%c : memref<5x2xf32>)
+  linalg.matmul {kiln.ukernel = {isa = "generic", kernel = "sgemm", pack_rhs = "compile-time", register_tile = array<i64: 4, 16>}}
+      ins(%a, %w : memref<5x3xf32>, memref<3x2xf32>) outs(%d : memref<5x2xf32>)
+  return
+}
+
+// -----
+
 // Constant convolution weights [g=1][m=5][c=1][kh=1][kw=2] are packed for the
 // generic kernel's tile height 4: [1 group][2 panels][2 = c*kh*kw][4]:
 // channels 0-3 at tap 0 (1 3 5 7), at tap 1 (2 4 6 8), then channel 4 and
