@@ -3,7 +3,8 @@
 // Range, CumSum, GatherND, ScatterElements/Scatter, ScatterND, NonZero,
 // TopK, Einsum and Det map to kiln ops of their own. EyeLike, OneHot,
 // ReverseSequence and Compress are compositions of those with elementwise
-// ops.
+// ops; TfIdfVectorizer compares shifted slices of the tokens with the pool's
+// n-grams and scatters the counts.
 //
 //===----------------------------------------------------------------------===//
 
@@ -236,6 +237,142 @@ static LogicalResult importCompress(NodeImporter &n) {
   return n.setResults(y);
 }
 
+/// TfIdfVectorizer over integer tokens ([C] or [B, C]): for each n-gram
+/// length n of the pool and skip distance d (1 to max_skip_count + 1; one
+/// pass for unigrams, which skips do not change), token k of every n-gram
+/// starting at position i is X[i + k d]; each pool n-gram's count is the sum
+/// over i of the product of the n matches. The counts (weighted for IDF and
+/// TFIDF) are scattered (added) into the output columns ngram_indexes names.
+static LogicalResult importTfIdfVectorizer(NodeImporter &n) {
+  if (failed(n.requireOperands(1)))
+    return failure();
+  RankedTensorType type = n.operandType(0);
+  if (!isa<IntegerType>(type.getElementType()))
+    return n.emitError() << "needs integer tokens, got " << type
+                         << " (string tokens are not supported)";
+  if (type.getRank() != 1 && type.getRank() != 2)
+    return n.emitError() << "expects [C] or [B, C] tokens, got " << type;
+  std::string mode = n.stringAttr("mode", "");
+  if (mode != "TF" && mode != "IDF" && mode != "TFIDF")
+    return n.emitError() << "mode must be TF, IDF or TFIDF, got '" << mode
+                         << "'";
+  int64_t minLength = n.intAttr("min_gram_length", 0);
+  int64_t maxLength = n.intAttr("max_gram_length", 0);
+  int64_t maxSkip = n.intAttr("max_skip_count", 0);
+  SmallVector<int64_t> starts = n.intsAttr("ngram_counts");
+  SmallVector<int64_t> columns = n.intsAttr("ngram_indexes");
+  SmallVector<int64_t> pool = n.intsAttr("pool_int64s");
+  SmallVector<float> weights = n.floatsAttr("weights");
+  if (n.hasAttr("pool_strings"))
+    return n.emitError() << "pool_strings is not supported (integer tokens "
+                            "only)";
+  if (minLength < 1 || maxLength < minLength || maxSkip < 0)
+    return n.emitError() << "needs 1 <= min_gram_length <= max_gram_length "
+                            "and max_skip_count >= 0";
+  // The pool's n-grams by length: length n holds those from starts[n - 1]
+  // to the next start.
+  SmallVector<SmallVector<int64_t>> grams; // per length, its pool offset
+  int64_t gramCount = 0;
+  for (size_t i = 0; i < starts.size(); ++i) {
+    int64_t length = static_cast<int64_t>(i) + 1;
+    int64_t begin = starts[i];
+    int64_t end = i + 1 < starts.size() ? starts[i + 1]
+                                        : static_cast<int64_t>(pool.size());
+    if (begin < 0 || end < begin || end > static_cast<int64_t>(pool.size()) ||
+        (end - begin) % length != 0)
+      return n.emitError() << "ngram_counts does not split pool_int64s into "
+                              "whole n-grams";
+    gramCount += (end - begin) / length;
+  }
+  if (static_cast<int64_t>(columns.size()) != gramCount)
+    return n.emitError() << "ngram_indexes has " << columns.size()
+                         << " entries for " << gramCount << " pool n-grams";
+  if (!weights.empty() && static_cast<int64_t>(weights.size()) != gramCount)
+    return n.emitError() << "weights has " << weights.size() << " entries for "
+                         << gramCount << " pool n-grams";
+  if (llvm::any_of(columns, [](int64_t c) { return c < 0; }))
+    return n.emitError() << "ngram_indexes must not be negative";
+  int64_t width = columns.empty() ? 0 : *llvm::max_element(columns) + 1;
+
+  OpBuilder &builder = n.getBuilder();
+  Decomposer b(n);
+  Type i64 = builder.getI64Type(), f32 = builder.getF32Type();
+  Value x = b.convert(n.operand(0), i64);
+  if (type.getRank() == 1)
+    x = b.unsqueeze(x, {0});
+  int64_t tokens = type.getDimSize(type.getRank() - 1);
+  Value rowCount = b.dim(x, 0);
+  // [B, n-grams] counts per length, in pool order.
+  SmallVector<Value> counts;
+  for (size_t i = 0; i < starts.size(); ++i) {
+    int64_t length = static_cast<int64_t>(i) + 1;
+    int64_t end = i + 1 < starts.size() ? starts[i + 1]
+                                        : static_cast<int64_t>(pool.size());
+    int64_t number = (end - starts[i]) / length;
+    if (number == 0)
+      continue;
+    Value count;
+    if (length >= minLength && length <= maxLength) {
+      for (int64_t d = 1; d <= (length == 1 ? 1 : maxSkip + 1); ++d) {
+        // Start positions: those whose n-gram fits the row.
+        int64_t span = (length - 1) * d;
+        if (!ShapedType::isDynamic(tokens) && span >= tokens)
+          continue;
+        Value size = b.op<SubOp>({b.dim(x, 1), b.ints({span})});
+        Value matches;
+        for (int64_t k = 0; k < length; ++k) {
+          Value from = b.ints({k * d});
+          Value at =
+              b.unsqueeze(b.op<SliceOp>({x, from, b.op<AddOp>({from, size}),
+                                         b.ints({1}), b.ints({1})}),
+                          {2});
+          SmallVector<int64_t> component;
+          for (int64_t g = 0; g < number; ++g)
+            component.push_back(pool[starts[i] + g * length + k]);
+          Value token = b.unsqueeze(b.ints(component), {0, 1});
+          Value match = b.op<EqualOp>({at, token});
+          matches = matches ? b.op<AndOp>({matches, match}) : match;
+        }
+        Value found = b.reduce<ReduceSumOp>(b.convert(matches, f32), {1},
+                                            /*keepdims=*/false);
+        count = count ? b.op<AddOp>({count, found}) : found;
+      }
+    }
+    if (!count) // Not counted (outside the lengths, or longer than a row).
+      count = b.op<ExpandOp>(
+          {b.scalar(f32, 0), b.concat({rowCount, b.ints({number})})});
+    counts.push_back(count);
+  }
+  Value zeros =
+      b.op<ExpandOp>({b.scalar(f32, 0), b.concat({rowCount, b.ints({width})})});
+  Value y = zeros;
+  if (!counts.empty()) {
+    Value all = counts.size() == 1 ? counts.front() : b.concat(counts, 1);
+    if (mode != "TF") {
+      SmallVector<float> w(weights);
+      if (w.empty())
+        w.assign(gramCount, 1.0f);
+      auto wType = RankedTensorType::get({gramCount}, f32);
+      Value weight = b.op<ConstantOp>(
+          {}, {n.named("value", DenseElementsAttr::get(wType, ArrayRef(w)))});
+      all = mode == "IDF"
+                ? b.op<WhereOp>({b.op<GreaterOp>({all, b.scalar(f32, 0)}),
+                                 weight, b.scalar(f32, 0)})
+                : b.op<MulOp>({all, weight});
+    }
+    Value where = b.op<ExpandOp>({b.unsqueeze(b.ints(columns), {0}),
+                                  b.concat({rowCount, b.ints({gramCount})})});
+    y = b.op<ScatterElementsOp>(
+        {zeros, where, all},
+        {n.namedI64("axis", 1), n.namedStr("reduction", "add")});
+  }
+  if (type.getRank() == 1)
+    y = b.squeeze(y, {0});
+  if (b.failed())
+    return failure();
+  return n.setResults(y);
+}
+
 void onnx_import::registerIndexingOps(OpRegistry &r) {
   r.add("Range", 11, importRange);
   r.add("CumSum", {11, 14}, importCumSum);
@@ -251,4 +388,5 @@ void onnx_import::registerIndexingOps(OpRegistry &r) {
   r.add("OneHot", {9, 11}, importOneHot);
   r.add("ReverseSequence", 10, importReverseSequence);
   r.add("Compress", {9, 11}, importCompress);
+  r.add("TfIdfVectorizer", 9, importTfIdfVectorizer);
 }
