@@ -4,7 +4,8 @@
 // elementwise, each tap gathers from the image flattened over its spatial
 // dims, and the taps are summed with their weights. NonMaxSuppression brings
 // its boxes into one canonical corner form and maps to
-// kiln.non_max_suppression.
+// kiln.non_max_suppression. RoiAlign computes its bilinear sample taps per
+// roi and axis and gathers C-vectors from the image as [N * H * W, C] rows.
 //
 //===----------------------------------------------------------------------===//
 
@@ -238,7 +239,200 @@ static LogicalResult importNonMaxSuppression(NodeImporter &n) {
       n.create<NonMaxSuppressionOp>({boxes, scores, maxOutput, iou, minScore}));
 }
 
+/// The sample positions of RoiAlign along one spatial axis, for every roi:
+/// the bilinear taps' indices and weights, [R, J] each, J = bins * grid.
+struct RoiAxisSamples {
+  Value low, high;             // i64 tap indices
+  Value lowWeight, highWeight; // zero where the sample is outside the image
+  Value inGrid;                // bool; null when every roi has the full grid
+  Value grid;                  // samples per bin: [R, 1], or a scalar
+  Value gridExtent;            // the largest grid, an i64 scalar
+};
+
+/// Sample j of a roi lies in bin j / grid at (j % grid + 0.5) / grid of the
+/// bin: start + bin * (j / grid + (j % grid + 0.5) / grid). With a fixed
+/// `samplingRatio` the grid is constant; otherwise (adaptive) each roi has
+/// ceil(extent / bins) samples per bin and the positions are laid out for
+/// the largest, `inGrid` marking those a roi has.
+static RoiAxisSamples roiAxisSamples(NodeImporter &n, Decomposer &b,
+                                     Value start, Value extent, int64_t bins,
+                                     int64_t samplingRatio, Value size) {
+  OpBuilder &builder = n.getBuilder();
+  Type element = Decomposer::elementType(start);
+  Type i64 = builder.getI64Type();
+  RoiAxisSamples s;
+  Value bin = b.op<DivOp>({extent, b.scalar(element, bins)});
+  Value position;
+  if (samplingRatio > 0) {
+    SmallVector<float> offsets;
+    for (int64_t j = 0; j < bins * samplingRatio; ++j)
+      offsets.push_back(static_cast<float>(
+          static_cast<double>(j / samplingRatio) +
+          (static_cast<double>(j % samplingRatio) + 0.5) / samplingRatio));
+    auto type =
+        RankedTensorType::get({bins * samplingRatio}, builder.getF32Type());
+    Value offset = b.convert(
+        b.op<ConstantOp>({}, {n.named("value", DenseElementsAttr::get(
+                                                   type, ArrayRef(offsets)))}),
+        element);
+    position =
+        b.op<AddOp>({start, b.op<MulOp>({bin, b.unsqueeze(offset, {0})})});
+    s.grid = b.scalar(element, samplingRatio);
+    s.gridExtent = b.scalar(i64, samplingRatio);
+  } else {
+    s.grid = b.op<CeilOp>(b.op<DivOp>({extent, b.scalar(element, bins)}));
+    s.grid = b.op<MaxOp>({s.grid, b.scalar(element, 1)});
+    s.gridExtent =
+        b.convert(b.reduce<ReduceMaxOp>(s.grid, {}, /*keepdims=*/false), i64);
+    s.gridExtent = b.op<MaxOp>({s.gridExtent, b.scalar(i64, 1)});
+    Value j = b.iota(b.op<MulOp>({s.gridExtent, b.scalar(i64, bins)}));
+    Value binIndex =
+        b.unsqueeze(b.convert(b.op<DivOp>({j, s.gridExtent}), element), {0});
+    Value sample =
+        b.unsqueeze(b.convert(b.op<ModOp>({j, s.gridExtent}), element), {0});
+    s.inGrid = b.op<LessOp>({sample, s.grid});
+    Value within =
+        b.op<DivOp>({b.op<AddOp>({sample, b.scalar(element, 0.5)}), s.grid});
+    position = b.op<AddOp>(
+        {start, b.op<MulOp>({bin, b.op<AddOp>({binIndex, within})})});
+  }
+  // Outside [-1, size]: no contribution. Else clamped at 0, and past the
+  // last pixel both taps are the last pixel.
+  Value valid =
+      b.op<AndOp>({b.op<GreaterOrEqualOp>({position, b.scalar(element, -1)}),
+                   b.op<LessOrEqualOp>({position, size})});
+  position = b.op<MaxOp>({position, b.scalar(element, 0)});
+  Value last = b.op<SubOp>({size, b.scalar(element, 1)});
+  Value low = b.op<FloorOp>(position);
+  Value atEdge = b.op<GreaterOrEqualOp>({low, last});
+  low = b.op<WhereOp>({atEdge, last, low});
+  Value high =
+      b.op<WhereOp>({atEdge, last, b.op<AddOp>({low, b.scalar(element, 1)})});
+  position = b.op<WhereOp>({atEdge, last, position});
+  Value fraction = b.op<SubOp>({position, low});
+  Value zero = b.scalar(element, 0);
+  s.highWeight = b.op<WhereOp>({valid, fraction, zero});
+  s.lowWeight = b.op<WhereOp>(
+      {valid, b.op<SubOp>({b.scalar(element, 1), fraction}), zero});
+  s.low = b.convert(low, i64);
+  s.high = b.convert(high, i64);
+  return s;
+}
+
+/// RoiAlign: each output bin of each roi averages (or takes the maximum
+/// of) grid x grid bilinear samples. The samples' taps gather C-vectors from
+/// the image as [N * H * W, C] rows, so the work is proportional to the
+/// output times the samples, never to the image per roi. In max mode a
+/// sample contributes the largest of its four weighted taps, as ONNX
+/// Runtime computes it.
+static LogicalResult importRoiAlign(NodeImporter &n) {
+  if (failed(n.requireOperands(3)))
+    return failure();
+  RankedTensorType type = n.operandType(0);
+  if (type.getRank() != 4 || !isa<FloatType>(type.getElementType()))
+    return n.emitError() << "expects a floating-point [N, C, H, W] input, got "
+                         << type;
+  RankedTensorType roisType = n.operandType(1);
+  if (roisType.getRank() != 2 || roisType.getDimSize(1) != 4)
+    return n.emitError() << "expects [R, 4] rois, got " << roisType;
+  std::string mode = n.stringAttr("mode", "avg");
+  if (mode != "avg" && mode != "max")
+    return n.emitError() << "mode must be avg or max, got '" << mode << "'";
+  std::string transform =
+      n.getOpset() >= 16
+          ? n.stringAttr("coordinate_transformation_mode", "half_pixel")
+          : "output_half_pixel";
+  if (transform != "half_pixel" && transform != "output_half_pixel")
+    return n.emitError() << "coordinate_transformation_mode must be "
+                            "half_pixel or output_half_pixel, got '"
+                         << transform << "'";
+  bool halfPixel = transform == "half_pixel";
+  int64_t outH = n.intAttr("output_height", 1);
+  int64_t outW = n.intAttr("output_width", 1);
+  int64_t samplingRatio = n.intAttr("sampling_ratio", 0);
+  float scale = n.floatAttr("spatial_scale", 1.0f);
+  if (outH < 1 || outW < 1 || samplingRatio < 0)
+    return n.emitError() << "output_height and output_width must be positive "
+                            "and sampling_ratio not negative";
+  OpBuilder &builder = n.getBuilder();
+  Decomposer b(n);
+  Type element = type.getElementType();
+  Type i64 = builder.getI64Type();
+  Value x = n.operand(0);
+  Value rois = b.convert(n.operand(1), element);
+  auto corner = [&](int64_t k) {
+    Value v = b.op<SliceOp>(
+        {rois, b.ints({k}), b.ints({k + 1}), b.ints({1}), b.ints({1})});
+    v = b.op<MulOp>({v, b.scalar(element, scale)});
+    return halfPixel ? b.op<SubOp>({v, b.scalar(element, 0.5)}) : v;
+  };
+  Value x0 = corner(0), y0 = corner(1), x1 = corner(2), y1 = corner(3);
+  Value width = b.op<SubOp>({x1, x0}), height = b.op<SubOp>({y1, y0});
+  if (!halfPixel) {
+    width = b.op<MaxOp>({width, b.scalar(element, 1)});
+    height = b.op<MaxOp>({height, b.scalar(element, 1)});
+  }
+  auto extentOf = [&](int64_t d) { return b.reshape(b.dim(x, d), b.ints({})); };
+  Value rowsH = extentOf(2), rowsW = extentOf(3);
+  RoiAxisSamples ys = roiAxisSamples(n, b, y0, height, outH, samplingRatio,
+                                     b.convert(rowsH, element));
+  RoiAxisSamples xs = roiAxisSamples(n, b, x0, width, outW, samplingRatio,
+                                     b.convert(rowsW, element));
+  // Tap (y, x) of roi r reads row (batch * H + y) * W + x of the image as
+  // [N * H * W, C].
+  Value table = b.reshape(b.transpose(x, {0, 2, 3, 1}),
+                          b.concat({b.ints({-1}), b.dim(x, 1)}));
+  Value batch = b.unsqueeze(b.convert(n.operand(2), i64), {1, 2});
+  auto tap = [&](Value yIndex, Value yWeight, Value xIndex, Value xWeight) {
+    Value row =
+        b.op<AddOp>({b.op<MulOp>({b.op<AddOp>({b.op<MulOp>({batch, rowsH}),
+                                               b.unsqueeze(yIndex, {2})}),
+                                  rowsW}),
+                     b.unsqueeze(xIndex, {1})});
+    Value weight = b.unsqueeze(
+        b.op<MulOp>({b.unsqueeze(yWeight, {2}), b.unsqueeze(xWeight, {1})}),
+        {3});
+    return b.op<MulOp>(
+        {weight, b.op<GatherOp>({table, row}, {n.namedI64("axis", 0)})});
+  };
+  Value taps[] = {tap(ys.low, ys.lowWeight, xs.low, xs.lowWeight),
+                  tap(ys.low, ys.lowWeight, xs.high, xs.highWeight),
+                  tap(ys.high, ys.highWeight, xs.low, xs.lowWeight),
+                  tap(ys.high, ys.highWeight, xs.high, xs.highWeight)};
+  bool avg = mode == "avg";
+  Value samples = avg ? b.op<AddOp>({b.op<AddOp>({taps[0], taps[1]}),
+                                     b.op<AddOp>({taps[2], taps[3]})})
+                      : b.op<MaxOp>({b.op<MaxOp>({taps[0], taps[1]}),
+                                     b.op<MaxOp>({taps[2], taps[3]})});
+  // Samples beyond a roi's own grid (adaptive sampling) do not count.
+  if (ys.inGrid) {
+    Value in = b.unsqueeze(
+        b.op<AndOp>({b.unsqueeze(ys.inGrid, {2}), b.unsqueeze(xs.inGrid, {1})}),
+        {3});
+    double none = avg ? 0.0 : -std::numeric_limits<double>::infinity();
+    samples = b.op<WhereOp>({in, samples, b.scalar(element, none)});
+  }
+  // [R, outH * gridH, outW * gridW, C] -> [R, outH, gridH, outW, gridW, C].
+  samples = b.reshape(
+      samples, b.concat({b.dim(samples, 0), b.ints({outH}),
+                         b.reshape(ys.gridExtent, b.ints({1})), b.ints({outW}),
+                         b.reshape(xs.gridExtent, b.ints({1})), b.dim(x, 1)}));
+  Value y = avg ? b.reduce<ReduceSumOp>(samples, {2, 4}, /*keepdims=*/false)
+                : b.reduce<ReduceMaxOp>(samples, {2, 4}, /*keepdims=*/false);
+  if (avg) {
+    Value count = b.op<MulOp>({ys.grid, xs.grid}); // [R, 1] or a scalar
+    if (count && Decomposer::rank(count) == 2)
+      count = b.unsqueeze(count, {2, 3});
+    y = b.op<DivOp>({y, count});
+  }
+  y = b.transpose(y, {0, 3, 1, 2});
+  if (b.failed())
+    return failure();
+  return n.setResults(y);
+}
+
 void kiln::onnx_import::registerVisionOps(OpRegistry &r) {
   r.add("GridSample", 16, importGridSample);
   r.add("NonMaxSuppression", {10, 11}, importNonMaxSuppression);
+  r.add("RoiAlign", {10, 16}, importRoiAlign);
 }
