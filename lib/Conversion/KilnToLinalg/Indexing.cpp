@@ -2,9 +2,9 @@
 //
 // Ops whose outputs depend on data or whose elements depend on each other:
 // elementwise ones (range, cumsum, gather_nd, einsum) become generics; the
-// rest (scatters, non_zero, top_k, non_max_suppression, det) become scf loop
-// nests that carry the result tensors and update them in order, which
-// bufferization turns into in-place stores.
+// rest (scatters, non_zero, top_k, non_max_suppression, det, unique) become
+// scf loop nests that carry the result tensors and update them in order,
+// which bufferization turns into in-place stores.
 //
 //===----------------------------------------------------------------------===//
 
@@ -897,6 +897,237 @@ struct DetLowering : OpConversionPattern<DetOp> {
   }
 };
 
+/// unique: one pass over the rows keeps the distinct ones met so far (the
+/// index of each one's first occurrence and its count) and each row's slot;
+/// with `sorted`, a second pass ranks the distinct rows (how many are less,
+/// lexicographically, ties between incomparable rows, such as rows with a
+/// NaN, broken by first occurrence); the results are written at the ranks.
+/// O(n * u * s) comparisons for n rows of s elements with u distinct ones.
+struct UniqueLowering : OpConversionPattern<UniqueOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(UniqueOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput();
+    Type kilnElement = op.getInput().getType().getElementType();
+    bool isFloat = isa<FloatType>(kilnElement);
+    bool isUnsigned = isUnsignedLike(kilnElement) || kilnElement.isInteger(1);
+    Type i64 = rewriter.getI64Type();
+    Type indexType = rewriter.getIndexType();
+    Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
+    Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
+    Value none = arith::ConstantIndexOp::create(rewriter, loc, -1);
+    SmallVector<Value> dims = getDimValues(rewriter, loc, input);
+    Value rows = dims[0], width = dims[1];
+    auto slots = RankedTensorType::get({ShapedType::kDynamic}, indexType);
+    Value firstSlots = emptyTensor(rewriter, loc, slots, {rows});
+    Value countSlots = emptyTensor(rewriter, loc, slots, {rows});
+    Value rowSlots = emptyTensor(rewriter, loc, slots, {rows});
+
+    auto element = [&](OpBuilder &b, Location l, Value row, Value column) {
+      return tensor::ExtractOp::create(b, l, input, ValueRange{row, column})
+          .getResult();
+    };
+    // Whether rows `a` and `c` hold equal elements.
+    auto rowsEqual = [&](OpBuilder &b, Location l, Value a, Value c) {
+      Value yes = arith::ConstantIntOp::create(b, l, b.getI1Type(), 1);
+      auto scan = scf::ForOp::create(
+          b, l, zero, width, one, ValueRange{yes},
+          [&](OpBuilder &sb, Location sl, Value j, ValueRange equal) {
+            Value u = element(sb, sl, a, j), v = element(sb, sl, c, j);
+            Value same = isFloat ? (Value)arith::CmpFOp::create(
+                                       sb, sl, arith::CmpFPredicate::OEQ, u, v)
+                                 : (Value)arith::CmpIOp::create(
+                                       sb, sl, arith::CmpIPredicate::eq, u, v);
+            scf::YieldOp::create(
+                sb, sl,
+                ValueRange{arith::AndIOp::create(sb, sl, equal[0], same)});
+          });
+      return scan.getResult(0);
+    };
+    // Whether row `a` is lexicographically less than row `c`: the first
+    // element where they differ decides.
+    auto rowLess = [&](OpBuilder &b, Location l, Value a, Value c) {
+      Value no = arith::ConstantIntOp::create(b, l, b.getI1Type(), 0);
+      auto scan = scf::ForOp::create(
+          b, l, zero, width, one, ValueRange{no, no},
+          [&](OpBuilder &sb, Location sl, Value j, ValueRange state) {
+            Value u = element(sb, sl, a, j), v = element(sb, sl, c, j);
+            Value less, greater;
+            if (isFloat) {
+              less = arith::CmpFOp::create(sb, sl, arith::CmpFPredicate::OLT, u,
+                                           v);
+              greater = arith::CmpFOp::create(sb, sl, arith::CmpFPredicate::OGT,
+                                              u, v);
+            } else {
+              less =
+                  arith::CmpIOp::create(sb, sl,
+                                        isUnsigned ? arith::CmpIPredicate::ult
+                                                   : arith::CmpIPredicate::slt,
+                                        u, v);
+              greater =
+                  arith::CmpIOp::create(sb, sl,
+                                        isUnsigned ? arith::CmpIPredicate::ugt
+                                                   : arith::CmpIPredicate::sgt,
+                                        u, v);
+            }
+            Value decided = state[0];
+            Value differs = arith::OrIOp::create(sb, sl, less, greater);
+            Value nowLess =
+                arith::SelectOp::create(sb, sl, decided, state[1], less);
+            scf::YieldOp::create(
+                sb, sl,
+                ValueRange{arith::OrIOp::create(sb, sl, decided, differs),
+                           nowLess});
+          });
+      return scan.getResult(1);
+    };
+    auto slotAt = [&](OpBuilder &b, Location l, Value tensor, Value i) {
+      return tensor::ExtractOp::create(b, l, tensor, ValueRange{i}).getResult();
+    };
+
+    // Pass 1: the distinct rows (by first occurrence), counts, row slots.
+    auto gather = scf::ForOp::create(
+        rewriter, loc, zero, rows, one,
+        ValueRange{zero, firstSlots, countSlots, rowSlots},
+        [&](OpBuilder &b, Location l, Value i, ValueRange state) {
+          Value distinct = state[0];
+          auto search = scf::ForOp::create(
+              b, l, zero, distinct, one, ValueRange{none},
+              [&](OpBuilder &sb, Location sl, Value k, ValueRange found) {
+                Value notYet = arith::CmpIOp::create(
+                    sb, sl, arith::CmpIPredicate::eq, found[0], none);
+                Value equal = rowsEqual(sb, sl, slotAt(sb, sl, state[1], k), i);
+                Value hit = arith::AndIOp::create(sb, sl, notYet, equal);
+                scf::YieldOp::create(sb, sl,
+                                     ValueRange{arith::SelectOp::create(
+                                         sb, sl, hit, k, found[0])});
+              });
+          Value found = search.getResult(0);
+          Value isNew = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq,
+                                              found, none);
+          auto branch = scf::IfOp::create(
+              b, l, isNew,
+              [&](OpBuilder &tb, Location tl) {
+                Value first = tensor::InsertOp::create(tb, tl, i, state[1],
+                                                       ValueRange{distinct});
+                Value counts = tensor::InsertOp::create(tb, tl, one, state[2],
+                                                        ValueRange{distinct});
+                Value slots = tensor::InsertOp::create(tb, tl, distinct,
+                                                       state[3], ValueRange{i});
+                scf::YieldOp::create(
+                    tb, tl,
+                    ValueRange{arith::AddIOp::create(tb, tl, distinct, one),
+                               first, counts, slots});
+              },
+              [&](OpBuilder &eb, Location el) {
+                Value count = arith::AddIOp::create(
+                    eb, el, slotAt(eb, el, state[2], found), one);
+                Value counts = tensor::InsertOp::create(eb, el, count, state[2],
+                                                        ValueRange{found});
+                Value slots = tensor::InsertOp::create(eb, el, found, state[3],
+                                                       ValueRange{i});
+                scf::YieldOp::create(
+                    eb, el, ValueRange{distinct, state[1], counts, slots});
+              });
+          scf::YieldOp::create(b, l, branch.getResults());
+        });
+    Value distinct = gather.getResult(0);
+    Value first = gather.getResult(1), counts = gather.getResult(2),
+          rowSlot = gather.getResult(3);
+
+    // Pass 2 (sorted): the rank of each distinct row.
+    Value ranks;
+    if (op.getSorted()) {
+      auto ranking = scf::ForOp::create(
+          rewriter, loc, zero, distinct, one,
+          ValueRange{emptyTensor(rewriter, loc, slots, {distinct})},
+          [&](OpBuilder &b, Location l, Value k, ValueRange state) {
+            Value row = slotAt(b, l, first, k);
+            auto count = scf::ForOp::create(
+                b, l, zero, distinct, one, ValueRange{zero},
+                [&](OpBuilder &cb, Location cl, Value k2, ValueRange before) {
+                  Value other = slotAt(cb, cl, first, k2);
+                  Value less = rowLess(cb, cl, other, row);
+                  Value greater = rowLess(cb, cl, row, other);
+                  Value incomparable = arith::AndIOp::create(
+                      cb, cl,
+                      arith::XOrIOp::create(cb, cl, greater,
+                                            arith::ConstantIntOp::create(
+                                                cb, cl, cb.getI1Type(), 1)),
+                      arith::CmpIOp::create(cb, cl, arith::CmpIPredicate::slt,
+                                            k2, k));
+                  Value counted =
+                      arith::OrIOp::create(cb, cl, less, incomparable);
+                  scf::YieldOp::create(
+                      cb, cl,
+                      ValueRange{arith::SelectOp::create(
+                          cb, cl, counted,
+                          arith::AddIOp::create(cb, cl, before[0], one),
+                          before[0])});
+                });
+            scf::YieldOp::create(
+                b, l,
+                ValueRange{tensor::InsertOp::create(b, l, count.getResult(0),
+                                                    state[0], ValueRange{k})});
+          });
+      ranks = ranking.getResult(0);
+    }
+    auto positionOf = [&](OpBuilder &b, Location l, Value k) {
+      return ranks ? slotAt(b, l, ranks, k) : k;
+    };
+    auto toI64 = [&](OpBuilder &b, Location l, Value v) {
+      return arith::IndexCastOp::create(b, l, i64, v).getResult();
+    };
+
+    // The results, each distinct row at its position.
+    auto outputType = cast<RankedTensorType>(
+        getTypeConverter()->convertType(op.getOutput().getType()));
+    auto vectorType = RankedTensorType::get({ShapedType::kDynamic}, i64);
+    Value outRows = emptyTensor(rewriter, loc, outputType, {distinct, width});
+    Value outFirst = emptyTensor(rewriter, loc, vectorType, {distinct});
+    Value outCounts = emptyTensor(rewriter, loc, vectorType, {distinct});
+    auto write = scf::ForOp::create(
+        rewriter, loc, zero, distinct, one,
+        ValueRange{outRows, outFirst, outCounts},
+        [&](OpBuilder &b, Location l, Value k, ValueRange state) {
+          Value at = positionOf(b, l, k);
+          Value row = slotAt(b, l, first, k);
+          auto copy = scf::ForOp::create(
+              b, l, zero, width, one, ValueRange{state[0]},
+              [&](OpBuilder &cb, Location cl, Value j, ValueRange out) {
+                scf::YieldOp::create(cb, cl,
+                                     ValueRange{tensor::InsertOp::create(
+                                         cb, cl, element(cb, cl, row, j),
+                                         out[0], ValueRange{at, j})});
+              });
+          Value firsts = tensor::InsertOp::create(b, l, toI64(b, l, row),
+                                                  state[1], ValueRange{at});
+          Value countsOut = tensor::InsertOp::create(
+              b, l, toI64(b, l, slotAt(b, l, counts, k)), state[2],
+              ValueRange{at});
+          scf::YieldOp::create(
+              b, l, ValueRange{copy.getResult(0), firsts, countsOut});
+        });
+    auto inverseType = cast<RankedTensorType>(
+        getTypeConverter()->convertType(op.getInverse().getType()));
+    auto inverse = scf::ForOp::create(
+        rewriter, loc, zero, rows, one,
+        ValueRange{emptyTensor(rewriter, loc, inverseType, {rows})},
+        [&](OpBuilder &b, Location l, Value i, ValueRange state) {
+          Value at = positionOf(b, l, slotAt(b, l, rowSlot, i));
+          scf::YieldOp::create(
+              b, l,
+              ValueRange{tensor::InsertOp::create(b, l, toI64(b, l, at),
+                                                  state[0], ValueRange{i})});
+        });
+    rewriter.replaceOp(op, {write.getResult(0), write.getResult(1),
+                            inverse.getResult(0), write.getResult(2)});
+    return success();
+  }
+};
+
 } // namespace
 
 void to_linalg::populateIndexingPatterns(KilnTypeConverter &converter,
@@ -904,5 +1135,5 @@ void to_linalg::populateIndexingPatterns(KilnTypeConverter &converter,
   patterns.add<RangeLowering, CumSumLowering, GatherNDLowering,
                ScatterElementsLowering, ScatterNDLowering, NonZeroLowering,
                TopKLowering, EinsumLowering, NonMaxSuppressionLowering,
-               DetLowering>(converter, patterns.getContext());
+               DetLowering, UniqueLowering>(converter, patterns.getContext());
 }

@@ -1,7 +1,7 @@
 //===- IndexingOps.cpp - import of range, scans, scatters, selections -----===//
 //
 // Range, CumSum, GatherND, ScatterElements/Scatter, ScatterND, NonZero,
-// TopK, Einsum and Det map to kiln ops of their own. EyeLike, OneHot,
+// TopK, Unique, Einsum and Det map to kiln ops of their own. EyeLike, OneHot,
 // ReverseSequence and Compress are compositions of those with elementwise
 // ops; TfIdfVectorizer compares shifted slices of the tokens with the pool's
 // n-grams and scatters the counts.
@@ -373,6 +373,59 @@ static LogicalResult importTfIdfVectorizer(NodeImporter &n) {
   return n.setResults(y);
 }
 
+/// Unique: the rows are the slices along `axis` (moved first, the rest
+/// flattened), or the single elements without an axis; kiln.unique finds
+/// the distinct ones, which are reshaped and moved back.
+static LogicalResult importUnique(NodeImporter &n) {
+  if (failed(n.requireOperands(1)))
+    return failure();
+  Value x = n.operand(0);
+  RankedTensorType type = n.operandType(0);
+  int64_t rank = type.getRank();
+  Decomposer b(n);
+  bool hasAxis = n.hasAttr("axis");
+  int64_t axis = 0;
+  SmallVector<int64_t> perm;
+  Value rows;
+  if (hasAxis) {
+    FailureOr<int64_t> normalized = normalizeAxis(n.intAttr("axis", 0), rank);
+    if (failed(normalized) || rank == 0)
+      return n.emitError() << "axis " << n.intAttr("axis", 0)
+                           << " is out of range for " << type;
+    axis = *normalized;
+    perm.push_back(axis);
+    for (int64_t d = 0; d < rank; ++d)
+      if (d != axis)
+        perm.push_back(d);
+    Value moved = b.transpose(x, perm);
+    rows = b.reshape(moved, b.concat({b.dim(x, axis), b.ints({-1})}));
+  } else {
+    rows = b.reshape(x, b.ints({-1, 1}));
+  }
+  SmallVector<Value> results = b.ops<UniqueOp>(
+      rows, {n.namedBool("sorted", n.intAttr("sorted", 1) != 0)});
+  if (b.failed())
+    return failure();
+  Value y = results[0];
+  if (hasAxis) {
+    // [u, s] -> [u, the other dims] -> the axis back in place.
+    SmallVector<Value> shape = {b.ints({-1})};
+    for (int64_t d = 0; d < rank; ++d)
+      if (d != axis)
+        shape.push_back(b.dim(x, d));
+    y = b.reshape(y, b.concat(shape));
+    SmallVector<int64_t> back(rank);
+    for (int64_t d = 0; d < rank; ++d)
+      back[perm[d]] = d;
+    y = b.transpose(y, back);
+  } else {
+    y = b.reshape(y, b.ints({-1}));
+  }
+  if (b.failed())
+    return failure();
+  return n.setResults({y, results[1], results[2], results[3]});
+}
+
 void onnx_import::registerIndexingOps(OpRegistry &r) {
   r.add("Range", 11, importRange);
   r.add("CumSum", {11, 14}, importCumSum);
@@ -382,6 +435,7 @@ void onnx_import::registerIndexingOps(OpRegistry &r) {
   r.add("ScatterND", {11, 13, 16, 18}, importScatterND);
   r.add("NonZero", {9, 13}, importNonZero);
   r.add("TopK", {1, 10, 11}, importTopK);
+  r.add("Unique", 11, importUnique);
   r.add("Einsum", 12, importEinsum);
   r.add("Det", 11, importDet);
   r.add("EyeLike", 9, importEyeLike);

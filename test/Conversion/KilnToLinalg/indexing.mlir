@@ -166,3 +166,39 @@ func.func @index_checks(%x: tensor<4x5x6xf32>, %i: tensor<3x2xi64>, %u: tensor<3
   %2 = kiln.scatter_elements %m, %e, %v {axis = 1 : i64} : (tensor<4x7xf32>, tensor<4x2xi64>, tensor<4x2xf32>) -> tensor<4x7xf32>
   return %0, %1, %2 : tensor<3x6xf32>, tensor<4x5x6xf32>, tensor<4x7xf32>
 }
+
+// -----
+
+// unique: a pass over the rows collects the distinct ones (their first
+// rows, counts and each row's slot), searching those found so far; sorted,
+// a second pass ranks them (unsigned elements compare unsigned); the
+// results are written at the ranks.
+// CHECK-LABEL: func.func @unique(
+// CHECK: %[[GATHER:.+]]:4 = scf.for %[[I:.+]] = %{{.+}} to %{{.+}} step %{{.+}} iter_args({{.+}}) -> (index, tensor<?xindex>, tensor<?xindex>, tensor<?xindex>)
+// CHECK: scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%{{.+}} = %c-1) -> (index)
+// CHECK: arith.cmpi eq, %{{.+}}, %{{.+}} : i8
+// CHECK: scf.if %{{.+}} -> (index, tensor<?xindex>, tensor<?xindex>, tensor<?xindex>)
+// CHECK: %[[RANKS:.+]] = scf.for %{{.+}} = %{{.+}} to %[[GATHER]]#0
+// CHECK: arith.cmpi ult, %{{.+}}, %{{.+}} : i8
+// CHECK: %[[ROWS:.+]] = tensor.empty(%[[GATHER]]#0) : tensor<?x2xi8>
+// CHECK: %[[OUT:.+]]:3 = scf.for %{{.+}} = %{{.+}} to %[[GATHER]]#0 {{.+}} -> (tensor<?x2xi8>, tensor<?xi64>, tensor<?xi64>)
+// CHECK: tensor.extract %[[RANKS]]
+// CHECK: %[[INVERSE:.+]] = scf.for {{.+}} -> (tensor<6xi64>)
+// CHECK: return %[[OUT]]#0, %[[OUT]]#1, %[[INVERSE]], %[[OUT]]#2
+func.func @unique(%x: tensor<6x2xui8>) -> (tensor<?x2xui8>, tensor<?xi64>, tensor<6xi64>, tensor<?xi64>) {
+  %y, %first, %inverse, %counts = kiln.unique %x {sorted = true} : (tensor<6x2xui8>) -> (tensor<?x2xui8>, tensor<?xi64>, tensor<6xi64>, tensor<?xi64>)
+  return %y, %first, %inverse, %counts : tensor<?x2xui8>, tensor<?xi64>, tensor<6xi64>, tensor<?xi64>
+}
+
+// -----
+
+// Unsorted, the distinct rows stay in the order they first occur: no
+// ranking pass.
+// CHECK-LABEL: func.func @unique_unsorted(
+// CHECK: %[[GATHER:.+]]:4 = scf.for
+// CHECK-NOT: arith.cmpf olt
+// CHECK: tensor.empty(%[[GATHER]]#0) : tensor<?x1xf32>
+func.func @unique_unsorted(%x: tensor<?x1xf32>) -> (tensor<?x1xf32>, tensor<?xi64>, tensor<?xi64>, tensor<?xi64>) {
+  %y, %first, %inverse, %counts = kiln.unique %x {sorted = false} : (tensor<?x1xf32>) -> (tensor<?x1xf32>, tensor<?xi64>, tensor<?xi64>, tensor<?xi64>)
+  return %y, %first, %inverse, %counts : tensor<?x1xf32>, tensor<?xi64>, tensor<?xi64>, tensor<?xi64>
+}

@@ -189,6 +189,33 @@ LogicalResult TopKOp::verify() {
 }
 
 //===----------------------------------------------------------------------===//
+// UniqueOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult UniqueOp::inferReturnTypes(MLIRContext *context,
+                                         std::optional<Location>,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &types) {
+  auto input = cast<RankedTensorType>(adaptor.getInput().getType());
+  if (input.getRank() != 2)
+    return failure();
+  Type i64 = IntegerType::get(context, 64);
+  int64_t dynamic = ShapedType::kDynamic;
+  types.push_back(RankedTensorType::get({dynamic, input.getDimSize(1)},
+                                        input.getElementType()));
+  types.push_back(RankedTensorType::get({dynamic}, i64));
+  types.push_back(RankedTensorType::get({input.getDimSize(0)}, i64));
+  types.push_back(RankedTensorType::get({dynamic}, i64));
+  return success();
+}
+
+LogicalResult UniqueOp::verify() {
+  if (getInput().getType().getRank() != 2)
+    return emitOpError("expects [n, s] rows, got ") << getInput().getType();
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // EinsumOp
 //===----------------------------------------------------------------------===//
 

@@ -1285,6 +1285,29 @@ def Kiln_TopKOp : Kiln_Op<"top_k"> {
   let hasVerifier = 1;
 }
 
+def Kiln_UniqueOp : Kiln_Op<"unique"> {
+  let summary = "The distinct rows of a matrix";
+  let description = [{
+    ONNX `Unique` on `[n, s]` rows (the importer moves the axis first and
+    flattens the rest): the distinct rows `[u, s]`, ascending in
+    lexicographic order with `sorted`, else in the order they first occur;
+    the index of each one's first occurrence `[u]`; for every input row, the
+    position of its row in the result `[n]`; and how often each occurs
+    `[u]`. `u` is known at run time only.
+
+    ```mlir
+    %y, %first, %inverse, %counts = kiln.unique %x {sorted = true} : (tensor<6x2xf32>) -> (tensor<?x2xf32>, tensor<?xi64>, tensor<6xi64>, tensor<?xi64>)
+    ```
+  }];
+  let arguments = (ins Kiln_Tensor:$input,
+                       DefaultValuedAttr<BoolAttr, "true">:$sorted);
+  let results = (outs Kiln_Tensor:$output, RankedTensorOf<[I64]>:$first,
+                      RankedTensorOf<[I64]>:$inverse,
+                      RankedTensorOf<[I64]>:$counts);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
 def Kiln_EinsumOp : Kiln_Op<"einsum"> {
   let summary = "Einstein summation";
   let description = [{
