@@ -106,10 +106,10 @@ static const char *dtype_name(kiln_dtype dtype) {
   return "unknown";
 }
 
-/* Parses "kind DTYPE RANK DIM... NAMELENGTH NAME\n" lines. */
+/* Parses "kind PART DTYPE RANK DIM... NAMELENGTH NAME\n" lines. */
 static void parse_signature(void) {
   const char *p = kiln_model_signature;
-  if (strncmp(p, "kiln-signature 1\n", 17) != 0) {
+  if (strncmp(p, "kiln-signature 2\n", 17) != 0) {
     signature_error = "the model's signature has an unknown format";
     return;
   }
@@ -125,9 +125,11 @@ static void parse_signature(void) {
   }
   while (*p) {
     char kind[8];
-    int dtype, rank, consumed;
-    if (sscanf(p, "%7s %d %d%n", kind, &dtype, &rank, &consumed) != 3 ||
-        rank < 0) {
+    int part, dtype, rank, consumed;
+    if (sscanf(p, "%7s %d %d %d%n", kind, &part, &dtype, &rank, &consumed) !=
+            4 ||
+        rank < 0 || part < KILN_PART_TENSOR ||
+        part > KILN_PART_OPTIONAL_PRESENT) {
       signature_error = "the model's signature is malformed";
       return;
     }
@@ -152,6 +154,7 @@ static void parse_signature(void) {
     e->info.dtype = (kiln_dtype)dtype;
     e->info.rank = rank;
     e->info.shape = e->shape;
+    e->info.part = (kiln_part)part;
   }
 }
 

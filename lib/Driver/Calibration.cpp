@@ -251,6 +251,12 @@ static LogicalResult readInputSets(StringRef dir, const LoadedModel &model,
   if (failed(listInputSets(dir, inputs.sets, loc)))
     return failure();
   std::vector<const kiln_tensor_info *> infos = model.inputs();
+  // A set holds one file per tensor input; a sequence's or optional's
+  // several ABI entries have no files here.
+  for (const kiln_tensor_info *info : infos)
+    if (info->part != KILN_PART_TENSOR)
+      return emitError(loc) << "calibration data for sequence/optional input '"
+                            << info->name << "' is not supported";
   for (const InputSet &set : inputs.sets) {
     std::vector<HostTensor> tensors;
     for (size_t i = 0; i < infos.size(); ++i) {
@@ -368,6 +374,9 @@ LogicalResult kiln::calibrate(ModuleOp module,
   if (!model)
     return emitError(loc) << "calibration: "
                           << llvm::toString(model.takeError());
+  // The ABI entries of the graph's outputs (a sequence or an optional takes
+  // several); the activations, tensors, follow them.
+  unsigned outputEntries = model->outputs().size() - slotOf.size();
 
   CalibrationInputs inputs;
   if (failed(readInputSets(options.dataDir, *model, inputs, loc)))
@@ -401,9 +410,9 @@ LogicalResult kiln::calibrate(ModuleOp module,
                << "calibration run on '" << set.dir
                << "' failed: " << llvm::toString(out.takeError());
       if (pass == 0)
-        reference.emplace_back(out->begin(), out->begin() + outputs);
+        reference.emplace_back(out->begin(), out->begin() + outputEntries);
       for (unsigned slot = 0; slot < stats.size(); ++slot) {
-        const HostTensor &t = (*out)[outputs + slot];
+        const HostTensor &t = (*out)[outputEntries + slot];
         Statistics &s = stats[slot];
         int64_t n = t.numElements();
         if (pass == 0) {
@@ -503,7 +512,7 @@ LogicalResult kiln::calibrate(ModuleOp module,
     if (failed(options.compileQuantized(*quantized, path)))
       return failure();
     FailureOr<std::vector<std::vector<HostTensor>>> out =
-        runOnSets(path, inputs, outputs, loc);
+        runOnSets(path, inputs, outputEntries, loc);
     if (failed(out))
       return failure();
     return measured[kept] = outputSqnr(reference, *out);

@@ -9,6 +9,7 @@
 
 #include "kiln/Runner/Runner.h"
 
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallString.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
@@ -67,22 +68,21 @@ static llvm::Error checkRandomInputSize(const kiln_tensor_info &info,
       dynamic ? "; choose smaller dynamic dims with --shape" : "");
 }
 
-/// A tensor of `info`'s type and `shape` with random values: floats in
-/// [-1, 1), integers in [0, 10), bools 0/1.
-static HostTensor randomTensor(const kiln_tensor_info &info,
-                               std::vector<int64_t> shape,
+/// A tensor of `dtype` and `shape` with random values: floats in [-1, 1),
+/// integers in [0, 10), bools 0/1.
+static HostTensor randomTensor(kiln_dtype dtype, std::vector<int64_t> shape,
                                std::mt19937_64 &rng) {
   HostTensor t;
-  t.dtype = info.dtype;
+  t.dtype = dtype;
   t.shape = std::move(shape);
-  size_t width = dtypeSize(info.dtype);
+  size_t width = dtypeSize(dtype);
   int64_t n = t.numElements();
   t.data.resize(n * width);
   std::uniform_real_distribution<float> real(-1.0f, 1.0f);
   std::uniform_int_distribution<int> integer(0, 9);
   for (int64_t i = 0; i < n; ++i) {
     char *p = t.data.data() + i * width;
-    switch (info.dtype) {
+    switch (dtype) {
     case KILN_FLOAT32: {
       float v = real(rng);
       std::memcpy(p, &v, 4);
@@ -100,9 +100,8 @@ static HostTensor randomTensor(const kiln_tensor_info &info,
       // Small non-negative integers fit every integer type; the low bytes
       // come first (little-endian). Half floats get 0 (x86 lacks a cheap
       // conversion here).
-      int64_t v = info.dtype == KILN_FLOAT16 || info.dtype == KILN_BFLOAT16
-                      ? 0
-                      : integer(rng);
+      int64_t v =
+          dtype == KILN_FLOAT16 || dtype == KILN_BFLOAT16 ? 0 : integer(rng);
       std::memcpy(p, &v, width);
       break;
     }
@@ -119,6 +118,13 @@ void kiln::retagBFloat16(HostTensor &tensor, kiln_dtype wanted) {
     tensor.dtype = KILN_BFLOAT16;
 }
 
+/// retagBFloat16 for every tensor of `value` (a sequence's elements).
+static void retagBFloat16(HostValue &value, kiln_dtype wanted) {
+  retagBFloat16(value.tensor, wanted);
+  for (HostTensor &element : value.elements)
+    retagBFloat16(element, wanted);
+}
+
 std::string kiln::outputFileName(llvm::StringRef name) {
   std::string s;
   for (char c : name)
@@ -129,24 +135,94 @@ std::string kiln::outputFileName(llvm::StringRef name) {
   return s.empty() ? "output" : s;
 }
 
+/// A random tensor for the entry `info` (a tensor input, or an optional's
+/// tensor): the model's dims, those of `spec`'s --shape NAME:DxD... for the
+/// dynamic ones (1 otherwise).
+static llvm::Expected<HostTensor> randomInput(const kiln_tensor_info &info,
+                                              const InputSpec &spec,
+                                              std::mt19937_64 &rng) {
+  std::vector<int64_t> fixed;
+  for (const std::string &shapeSpec : spec.shapes) {
+    auto [name, dims] = llvm::StringRef(shapeSpec).rsplit(':');
+    if (name != info.name)
+      continue;
+    llvm::SmallVector<llvm::StringRef> parts;
+    dims.split(parts, 'x');
+    for (llvm::StringRef p : parts) {
+      int64_t v;
+      if (p.getAsInteger(10, v) || v < 0)
+        return makeError("--shape " + shapeSpec + ": bad dim '" + p + "'");
+      fixed.push_back(v);
+    }
+  }
+  std::vector<int64_t> shape = randomShape(info, fixed);
+  if (llvm::Error e = checkRandomInputSize(info, shape))
+    return std::move(e);
+  return randomTensor(info.dtype, std::move(shape), rng);
+}
+
+/// Random data for the input `slot`: a tensor as randomInput makes it; a
+/// sequence of two elements whose dims are all 1 (of the model's element
+/// rank, 1 when the model leaves it open); an optional holding either.
+static llvm::Expected<HostValue>
+randomValue(const ValueSlot &slot,
+            const std::vector<const kiln_tensor_info *> &infos,
+            const InputSpec &spec, std::mt19937_64 &rng) {
+  const kiln_tensor_info &info = *infos[slot.valueEntry()];
+  HostValue value;
+  if (!slot.holdsSequence()) {
+    llvm::Expected<HostTensor> tensor = randomInput(info, spec, rng);
+    if (!tensor)
+      return tensor.takeError();
+    value = HostValue::ofTensor(std::move(*tensor));
+  } else {
+    const kiln_tensor_info &shapes = *infos[slot.valueEntry() + 1];
+    int64_t rank =
+        shapes.rank == 2 && shapes.shape[1] >= 0 ? shapes.shape[1] : 1;
+    std::vector<HostTensor> elements;
+    for (int i = 0; i < 2; ++i)
+      elements.push_back(
+          randomTensor(info.dtype, std::vector<int64_t>(rank, 1), rng));
+    value = HostValue::ofSequence(std::move(elements));
+  }
+  if (slot.kind == ValueKind::Optional)
+    return HostValue::presentOptional(std::move(value));
+  return value;
+}
+
 llvm::Expected<std::vector<HostTensor>>
 kiln::bindInputs(const LoadedModel &model, const InputSpec &spec) {
+  // Files and random data bind graph inputs (values); the model takes their
+  // ABI entries, a sequence's or optional's several (packValue).
   std::vector<const kiln_tensor_info *> infos = model.inputs();
+  llvm::Expected<std::vector<ValueSlot>> slotsOr = modelValues(infos);
+  if (!slotsOr)
+    return slotsOr.takeError();
+  const std::vector<ValueSlot> &slots = *slotsOr;
   // Positional files, then NAME=FILE, then random data for the rest.
   std::vector<HostTensor> inputs(infos.size());
-  std::vector<bool> given(infos.size(), false);
-  if (spec.files.size() > infos.size())
+  std::vector<bool> given(slots.size(), false);
+  if (spec.files.size() > slots.size())
     return makeError(llvm::Twine(spec.files.size()) +
                      " input files for a model with " +
-                     llvm::Twine(infos.size()) + " inputs");
-  auto load = [&](size_t i, llvm::StringRef file) -> llvm::Error {
-    llvm::Expected<HostTensor> t = readTensorFile(file);
-    if (!t)
-      return t.takeError();
-    inputs[i] = std::move(*t);
-    retagBFloat16(inputs[i], infos[i]->dtype);
-    given[i] = true;
+                     llvm::Twine(slots.size()) + " inputs");
+  auto place = [&](size_t s, HostValue value) -> llvm::Error {
+    const ValueSlot &slot = slots[s];
+    llvm::Expected<std::vector<HostTensor>> entries =
+        packValue(slot, infos, std::move(value));
+    if (!entries)
+      return entries.takeError();
+    for (size_t k = 0; k < entries->size(); ++k)
+      inputs[slot.firstEntry + k] = std::move((*entries)[k]);
+    given[s] = true;
     return llvm::Error::success();
+  };
+  auto load = [&](size_t s, llvm::StringRef file) -> llvm::Error {
+    llvm::Expected<HostValue> value = readValueFile(file, slots[s]);
+    if (!value)
+      return value.takeError();
+    retagBFloat16(*value, infos[slots[s].valueEntry()]->dtype);
+    return place(s, std::move(*value));
   };
   for (size_t i = 0; i < spec.files.size(); ++i)
     if (llvm::Error e = load(i, spec.files[i]))
@@ -154,54 +230,155 @@ kiln::bindInputs(const LoadedModel &model, const InputSpec &spec) {
   for (const std::string &named : spec.namedFiles) {
     llvm::StringRef name, file;
     std::tie(name, file) = llvm::StringRef(named).split('=');
-    auto it = std::find_if(infos.begin(), infos.end(),
-                           [&](auto *info) { return name == info->name; });
-    if (file.empty() || it == infos.end())
+    auto it =
+        std::find_if(slots.begin(), slots.end(),
+                     [&](const ValueSlot &slot) { return name == slot.name; });
+    if (file.empty() || it == slots.end())
       return makeError("--input " + named +
                        " names no input of the model (NAME=FILE)");
-    if (llvm::Error e = load(it - infos.begin(), file))
+    if (llvm::Error e = load(it - slots.begin(), file))
       return std::move(e);
   }
   std::mt19937_64 rng(spec.seed);
-  for (size_t i = 0; i < infos.size(); ++i) {
-    if (given[i])
+  for (size_t s = 0; s < slots.size(); ++s) {
+    if (given[s])
       continue;
     if (!spec.randomInputs)
-      return makeError(llvm::Twine("no data for input '") + infos[i]->name +
+      return makeError("no data for input '" + slots[s].name +
                        "'; give a file or --random-inputs");
-    std::vector<int64_t> fixed;
-    for (const std::string &shapeSpec : spec.shapes) {
-      auto [name, dims] = llvm::StringRef(shapeSpec).rsplit(':');
-      if (name != infos[i]->name)
-        continue;
-      llvm::SmallVector<llvm::StringRef> parts;
-      dims.split(parts, 'x');
-      for (llvm::StringRef p : parts) {
-        int64_t v;
-        if (p.getAsInteger(10, v) || v < 0)
-          return makeError("--shape " + shapeSpec + ": bad dim '" + p + "'");
-        fixed.push_back(v);
-      }
-    }
-    std::vector<int64_t> shape = randomShape(*infos[i], fixed);
-    if (llvm::Error e = checkRandomInputSize(*infos[i], shape))
+    llvm::Expected<HostValue> value = randomValue(slots[s], infos, spec, rng);
+    if (!value)
+      return value.takeError();
+    if (llvm::Error e = place(s, std::move(*value)))
       return std::move(e);
-    inputs[i] = randomTensor(*infos[i], std::move(shape), rng);
   }
   return inputs;
 }
 
-llvm::Error kiln::writeOutputs(llvm::StringRef dir, const LoadedModel &model,
-                               const std::vector<HostTensor> &outputs) {
-  std::vector<const kiln_tensor_info *> infos = model.outputs();
-  llvm::sys::fs::create_directories(dir);
-  for (size_t i = 0; i < outputs.size(); ++i) {
+/// DIR/NAME.npy for a tensor, DIR/NAME for a sequence's directory.
+static std::string outputPath(llvm::StringRef dir, llvm::StringRef name,
+                              bool sequence) {
+  llvm::SmallString<256> path(dir);
+  llvm::sys::path::append(path,
+                          outputFileName(name) + (sequence ? "" : ".npy"));
+  return path.str().str();
+}
+
+/// Writes a sequence as DIR/0.npy, DIR/1.npy, ...
+static llvm::Error writeSequence(llvm::StringRef dir,
+                                 const std::vector<HostTensor> &elements) {
+  if (std::error_code ec = llvm::sys::fs::create_directories(dir))
+    return makeError("cannot create '" + dir + "': " + ec.message());
+  for (size_t i = 0; i < elements.size(); ++i) {
     llvm::SmallString<256> path(dir);
-    llvm::sys::path::append(path, outputFileName(infos[i]->name) + ".npy");
-    if (llvm::Error e = writeNpy(path, outputs[i]))
+    llvm::sys::path::append(path, std::to_string(i) + ".npy");
+    if (llvm::Error e = writeNpy(path, elements[i]))
       return e;
   }
   return llvm::Error::success();
+}
+
+llvm::Error kiln::writeOutputs(llvm::StringRef dir, const LoadedModel &model,
+                               const std::vector<HostTensor> &outputs) {
+  llvm::Expected<std::vector<ValueSlot>> slots = modelValues(model.outputs());
+  if (!slots)
+    return slots.takeError();
+  llvm::sys::fs::create_directories(dir);
+  for (const ValueSlot &slot : *slots) {
+    // A tensor is written where it is: an output may be large.
+    if (slot.kind == ValueKind::Tensor) {
+      if (llvm::Error e = writeNpy(outputPath(dir, slot.name, false),
+                                   outputs[slot.firstEntry]))
+        return e;
+      continue;
+    }
+    llvm::Expected<HostValue> value = unpackValue(slot, outputs);
+    if (!value)
+      return value.takeError();
+    if (value->kind == ValueKind::Optional && !value->present)
+      continue; // an empty optional has no file
+    std::string path = outputPath(dir, slot.name, value->holdsSequence());
+    if (llvm::Error e = value->holdsSequence()
+                            ? writeSequence(path, value->elements)
+                            : writeNpy(path, value->tensor))
+      return e;
+  }
+  return llvm::Error::success();
+}
+
+/// The expected value of output `slot` (graph output `index`): DIR/NAME/
+/// for one that holds a sequence, DIR/NAME.npy for one that holds a tensor,
+/// else DIR/output_INDEX.pb. An optional with none of these files is
+/// expected empty, as writeOutputs leaves it.
+static llvm::Expected<HostValue>
+readExpected(llvm::StringRef dir, const ValueSlot &slot, size_t index) {
+  llvm::SmallString<256> pb(dir);
+  llvm::sys::path::append(pb, "output_" + std::to_string(index) + ".pb");
+  std::string own = outputPath(dir, slot.name, slot.holdsSequence());
+  bool found = slot.holdsSequence() ? llvm::sys::fs::is_directory(own)
+                                    : llvm::sys::fs::exists(own);
+  if (!found && slot.kind == ValueKind::Optional && !llvm::sys::fs::exists(pb))
+    return HostValue::emptyOptional(slot.inner);
+  return readValueFile(found ? llvm::StringRef(own) : pb.str(), slot);
+}
+
+/// The expected files of `expectedDir` that belong to no output of the
+/// model: output_I.pb past the last output, NAME.npy and NAME/ (a
+/// directory holding 0.npy) of no output's name, or of an output of the
+/// other kind. Other files and directories are not outputs and are left
+/// alone.
+static std::vector<OutputCheck>
+extraExpected(llvm::StringRef expectedDir,
+              const std::vector<ValueSlot> &slots) {
+  std::vector<OutputCheck> extra;
+  std::error_code ec;
+  for (llvm::sys::fs::directory_iterator it(expectedDir, ec), end;
+       it != end && !ec; it.increment(ec)) {
+    llvm::StringRef name = llvm::sys::path::filename(it->path());
+    std::string message = "the model has no such output (" +
+                          std::to_string(slots.size()) + " outputs)";
+    bool produced = false;
+    if (name.starts_with("output_") && name.ends_with(".pb")) {
+      unsigned index;
+      produced = !name.drop_front(7).drop_back(3).getAsInteger(10, index) &&
+                 index < slots.size();
+    } else {
+      // NAME.npy holds a tensor; NAME/ with 0.npy a sequence.
+      bool sequence;
+      llvm::StringRef stem = name;
+      if (stem.consume_back(".npy"))
+        sequence = false;
+      else if (llvm::sys::fs::is_directory(it->path()) &&
+               llvm::sys::fs::exists(it->path() + "/0.npy"))
+        sequence = true;
+      else
+        continue;
+      for (const ValueSlot &slot : slots) {
+        if (outputFileName(slot.name) != stem)
+          continue;
+        produced = slot.holdsSequence() == sequence;
+        if (!produced)
+          message = "output '" + slot.name + "' " +
+                    (sequence ? "holds no sequence" : "holds a sequence") +
+                    " (expected as " + outputFileName(slot.name) +
+                    (sequence ? ".npy" : "/") + " or output_I.pb)";
+        break;
+      }
+    }
+    if (produced)
+      continue;
+    OutputCheck check;
+    check.name = name.str();
+    check.missing = true;
+    check.comparison.matches = false;
+    check.comparison.message = message;
+    extra.push_back(std::move(check));
+  }
+  std::sort(extra.begin(), extra.end(),
+            [](const OutputCheck &a, const OutputCheck &b) {
+              return a.name < b.name;
+            });
+  return extra;
 }
 
 llvm::Expected<std::vector<OutputCheck>>
@@ -209,52 +386,34 @@ kiln::checkOutputs(llvm::StringRef expectedDir, const LoadedModel &model,
                    const std::vector<HostTensor> &outputs, double rtol,
                    double atol) {
   std::vector<const kiln_tensor_info *> infos = model.outputs();
+  llvm::Expected<std::vector<ValueSlot>> slots = modelValues(infos);
+  if (!slots)
+    return slots.takeError();
   std::vector<OutputCheck> checks;
-  for (size_t i = 0; i < outputs.size(); ++i) {
-    llvm::SmallString<256> pb(expectedDir), npy(expectedDir);
-    llvm::sys::path::append(pb, "output_" + std::to_string(i) + ".pb");
-    llvm::sys::path::append(npy, outputFileName(infos[i]->name) + ".npy");
-    llvm::StringRef file = llvm::sys::fs::exists(npy) ? npy.str() : pb.str();
-    llvm::Expected<HostTensor> expected = readTensorFile(file);
+  for (auto [index, slot] : llvm::enumerate(*slots)) {
+    llvm::Expected<HostValue> expected = readExpected(expectedDir, slot, index);
     if (!expected)
       return expected.takeError();
-    retagBFloat16(*expected, outputs[i].dtype);
     OutputCheck check;
-    check.name = infos[i]->name;
-    check.comparison = compareTensors(outputs[i], *expected, rtol, atol);
+    check.name = slot.name;
+    if (slot.kind == ValueKind::Tensor) {
+      // Compared where it is: an output may be large.
+      const HostTensor &actual = outputs[slot.firstEntry];
+      retagBFloat16(expected->tensor, actual.dtype);
+      check.comparison = compareTensors(actual, expected->tensor, rtol, atol);
+    } else {
+      llvm::Expected<HostValue> actual = unpackValue(slot, outputs);
+      if (!actual)
+        return actual.takeError();
+      retagBFloat16(*expected, infos[slot.valueEntry()]->dtype);
+      check.comparison = compareValues(*actual, *expected, rtol, atol);
+    }
     checks.push_back(std::move(check));
   }
   // An expected output the model does not produce is a mismatch too: the
   // counts must agree.
-  std::vector<std::string> extra;
-  std::error_code ec;
-  for (llvm::sys::fs::directory_iterator it(expectedDir, ec), end;
-       it != end && !ec; it.increment(ec)) {
-    llvm::StringRef name = llvm::sys::path::filename(it->path());
-    bool produced = false;
-    if (name.starts_with("output_") && name.ends_with(".pb")) {
-      unsigned index;
-      produced = !name.drop_front(7).drop_back(3).getAsInteger(10, index) &&
-                 index < outputs.size();
-    } else if (name.ends_with(".npy")) {
-      for (const kiln_tensor_info *info : infos)
-        produced |= outputFileName(info->name) + ".npy" == name;
-    } else {
-      continue;
-    }
-    if (!produced)
-      extra.push_back(name.str());
-  }
-  std::sort(extra.begin(), extra.end());
-  for (const std::string &name : extra) {
-    OutputCheck check;
-    check.name = name;
-    check.missing = true;
-    check.comparison.matches = false;
-    check.comparison.message = "the model has no such output (" +
-                               std::to_string(outputs.size()) + " outputs)";
+  for (OutputCheck &check : extraExpected(expectedDir, *slots))
     checks.push_back(std::move(check));
-  }
   return checks;
 }
 

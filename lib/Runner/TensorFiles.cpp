@@ -2,6 +2,7 @@
 
 #include "kiln/Runner/Runner.h"
 
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -582,6 +583,302 @@ llvm::Expected<HostTensor> kiln::readTensorFile(StringRef path) {
   if (llvm::sys::path::extension(path) == ".npy")
     return readNpy(path);
   return readTensorProto(path);
+}
+
+//===----------------------------------------------------------------------===//
+// SequenceProto and OptionalProto
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// The element types of SequenceProto and OptionalProto (their DataType
+/// enums share these values).
+enum ValueElemType : int64_t {
+  kUndefined = 0,
+  kTensor = 1,
+  kSparseTensor = 2,
+  kSequence = 3,
+  kMap = 4,
+  kOptional = 5
+};
+
+/// What a SequenceProto or OptionalProto value field holds ("tensor", "map"),
+/// for messages: fields 3-7 in both, in the order of their elem_type codes
+/// (field = code + 2).
+const char *valueFieldKind(unsigned field) {
+  switch (field) {
+  case 3:
+    return "tensor";
+  case 4:
+    return "sparse tensor";
+  case 5:
+    return "sequence";
+  case 6:
+    return "map";
+  case 7:
+    return "optional";
+  }
+  return "value of an unknown kind";
+}
+
+/// ONNX's name of SequenceProto/OptionalProto element type `code`.
+std::string elemTypeName(int64_t code) {
+  static const char *const names[] = {"UNDEFINED", "TENSOR", "SPARSE_TENSOR",
+                                      "SEQUENCE",  "MAP",    "OPTIONAL"};
+  if (code >= 0 && code < static_cast<int64_t>(std::size(names)))
+    return names[code];
+  return std::to_string(code);
+}
+
+/// The value field of elem_type `code` (0 for UNDEFINED or an unknown code).
+unsigned fieldOfElemType(int64_t code) {
+  return code >= kTensor && code <= kOptional ? static_cast<unsigned>(code + 2)
+                                              : 0;
+}
+
+/// The fields SequenceProto and OptionalProto share the layout of: 1 name,
+/// 2 elem_type, then one field per kind of value (3 tensor, 4 sparse
+/// tensor, 5 sequence, 6 map, 7 optional), repeated in a SequenceProto.
+struct ValueFields {
+  std::optional<int64_t> elemType;
+  /// The serialized values of each field 3-7, in order.
+  std::vector<std::pair<unsigned, StringRef>> values;
+};
+
+/// Reads the fields of a SequenceProto or OptionalProto; false when `bytes`
+/// is no such message: a truncated field, a field of the wrong wire type, or
+/// one the messages do not define. (Protobuf would skip unknown fields; here
+/// they tell a TensorProto, whose dims and data fields are such fields, from
+/// these messages.)
+bool readValueFields(StringRef bytes, ValueFields &fields) {
+  WireReader in(bytes);
+  while (!in.done()) {
+    uint64_t key;
+    if (!in.varint(key))
+      return false;
+    unsigned field = key >> 3, type = key & 7;
+    if (field == 1) {
+      if (type != 2 || !in.skip(type))
+        return false;
+    } else if (field == 2) {
+      uint64_t v;
+      if (type != 0 || !in.varint(v))
+        return false;
+      fields.elemType = static_cast<int64_t>(v);
+    } else if (field >= 3 && field <= 7) {
+      StringRef value;
+      if (type != 2 || !in.bytes(value))
+        return false;
+      fields.values.push_back({field, value});
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
+/// Whether `bytes` reads as an OptionalProto rather than a TensorProto: only
+/// the fields an OptionalProto defines, and its elem_type set (ONNX always
+/// sets it). A TensorProto as ONNX writes it has unpacked dims (field 1,
+/// wire type 0), a name (8) or data fields (4-13).
+bool looksLikeOptionalProto(StringRef bytes) {
+  ValueFields fields;
+  return readValueFields(bytes, fields) && fields.elemType.has_value();
+}
+} // namespace
+
+llvm::Expected<HostValue> kiln::parseSequenceProto(StringRef bytes,
+                                                   StringRef path) {
+  ValueFields fields;
+  if (!readValueFields(bytes, fields))
+    return makeError("'" + path + "' is not an ONNX SequenceProto");
+  auto unsupported = [&](unsigned field) {
+    return makeError("'" + path + "' is a sequence of " +
+                     valueFieldKind(field) +
+                     "s; Kiln supports sequences of tensors");
+  };
+  int64_t elemType = fields.elemType.value_or(kUndefined);
+  if (elemType != kUndefined && elemType != kTensor) {
+    if (unsigned field = fieldOfElemType(elemType))
+      return unsupported(field);
+    return makeError("'" + path + "' has element type " +
+                     elemTypeName(elemType) +
+                     "; Kiln supports sequences of tensors");
+  }
+  std::vector<HostTensor> elements;
+  for (auto [field, value] : fields.values) {
+    if (field != 3)
+      return unsupported(field);
+    // The element's index names it in the reader's messages: 's.pb[1]'.
+    std::string element =
+        (path + "[" + llvm::Twine(elements.size()) + "]").str();
+    llvm::Expected<HostTensor> tensor = parseTensorProto(value, element);
+    if (!tensor)
+      return tensor.takeError();
+    elements.push_back(std::move(*tensor));
+  }
+  return HostValue::ofSequence(std::move(elements));
+}
+
+llvm::Expected<HostValue> kiln::parseOptionalProto(StringRef bytes,
+                                                   StringRef path) {
+  ValueFields fields;
+  if (!readValueFields(bytes, fields) || fields.values.size() > 1)
+    return makeError("'" + path + "' is not an ONNX OptionalProto");
+  int64_t elemType = fields.elemType.value_or(kUndefined);
+  // What it holds: the value's field, else (an empty optional) elem_type;
+  // the two must agree when both are there.
+  unsigned declared = fieldOfElemType(elemType);
+  unsigned field = fields.values.empty() ? declared : fields.values[0].first;
+  // ONNX's numpy_helper.from_optional(None) leaves the type UNDEFINED: an
+  // empty optional of whatever the reader expects (readValueFile: its
+  // slot's), a tensor's here.
+  if (field == 0 && elemType == kUndefined)
+    return HostValue::emptyOptional(ValueKind::Tensor);
+  if (field == 0)
+    return makeError("'" + path +
+                     "' is an ONNX OptionalProto of element type " +
+                     elemTypeName(elemType));
+  if (declared != 0 && declared != field)
+    return makeError("'" + path + "' declares element type " +
+                     elemTypeName(elemType) + " but holds its value in the " +
+                     valueFieldKind(field) + " field");
+  if (field != 3 && field != 5)
+    return makeError("'" + path + "' is an optional " + valueFieldKind(field) +
+                     "; Kiln supports optionals of tensors and of sequences "
+                     "of tensors");
+  ValueKind inner = field == 3 ? ValueKind::Tensor : ValueKind::Sequence;
+  if (fields.values.empty())
+    return HostValue::emptyOptional(inner);
+  StringRef value = fields.values[0].second;
+  if (inner == ValueKind::Tensor) {
+    llvm::Expected<HostTensor> tensor = parseTensorProto(value, path);
+    if (!tensor)
+      return tensor.takeError();
+    return HostValue::presentOptional(HostValue::ofTensor(std::move(*tensor)));
+  }
+  llvm::Expected<HostValue> sequence = parseSequenceProto(value, path);
+  if (!sequence)
+    return sequence.takeError();
+  return HostValue::presentOptional(std::move(*sequence));
+}
+
+/// Reads the sequence a directory holds as 0.npy, 1.npy, ... (what
+/// writeOutputs writes). Other files are ignored; a gap in the numbers is
+/// an error.
+static llvm::Expected<HostValue> readSequenceDirectory(StringRef dir) {
+  std::vector<std::pair<uint64_t, std::string>> files;
+  std::error_code ec;
+  for (llvm::sys::fs::directory_iterator it(dir, ec), end; it != end && !ec;
+       it.increment(ec)) {
+    StringRef name = llvm::sys::path::filename(it->path());
+    uint64_t index;
+    // Only the names writeOutputs gives: "7.npy", not "07.npy" or "+7.npy".
+    if (name.consume_back(".npy") && !name.getAsInteger(10, index) &&
+        name == std::to_string(index))
+      files.push_back({index, it->path()});
+  }
+  if (ec)
+    return makeError("cannot list '" + dir + "': " + ec.message());
+  llvm::sort(files);
+  std::vector<HostTensor> elements;
+  for (auto &[index, file] : files) {
+    if (index != elements.size())
+      return makeError("'" + dir + "' holds " + llvm::Twine(index) +
+                       ".npy but no " + llvm::Twine(elements.size()) +
+                       ".npy (a sequence's elements are 0.npy, 1.npy, ...)");
+    llvm::Expected<HostTensor> element = readNpy(file);
+    if (!element)
+      return element.takeError();
+    elements.push_back(std::move(*element));
+  }
+  return HostValue::ofSequence(std::move(elements));
+}
+
+/// The bytes of the file at `path`, as parse* reads them.
+static llvm::Expected<std::unique_ptr<llvm::MemoryBuffer>>
+readBytes(StringRef path) {
+  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false);
+  if (!buffer)
+    return makeError("cannot read '" + path +
+                     "': " + buffer.getError().message());
+  return std::move(*buffer);
+}
+
+llvm::Expected<HostValue> kiln::readValueFile(StringRef path,
+                                              const ValueSlot &slot) {
+  bool npy = llvm::sys::path::extension(path) == ".npy";
+  bool directory = llvm::sys::fs::is_directory(path);
+  // What the file holds when it is not the slot's own kind of message: a
+  // tensor, or a directory's sequence.
+  auto plainValue = [&]() -> llvm::Expected<HostValue> {
+    if (directory)
+      return readSequenceDirectory(path);
+    llvm::Expected<HostTensor> tensor = readTensorFile(path);
+    if (!tensor)
+      return tensor.takeError();
+    return HostValue::ofTensor(std::move(*tensor));
+  };
+  auto wrongKind = [&](const llvm::Twine &holds) {
+    return makeError(
+        "'" + path + "' holds " + holds + ", but '" + slot.name + "' is " +
+        (slot.kind == ValueKind::Optional
+             ? "an optional " + std::string(valueKindName(slot.inner))
+             : "a " + std::string(valueKindName(slot.kind))));
+  };
+  switch (slot.kind) {
+  case ValueKind::Tensor: {
+    llvm::Expected<HostTensor> tensor = readTensorFile(path);
+    if (!tensor)
+      return tensor.takeError();
+    return HostValue::ofTensor(std::move(*tensor));
+  }
+  case ValueKind::Sequence: {
+    if (directory)
+      return readSequenceDirectory(path);
+    if (npy)
+      return makeError("'" + path + "' holds a tensor, but '" + slot.name +
+                       "' is a sequence: give a SequenceProto .pb or a "
+                       "directory of 0.npy, 1.npy, ...");
+    llvm::Expected<std::unique_ptr<llvm::MemoryBuffer>> bytes = readBytes(path);
+    if (!bytes)
+      return bytes.takeError();
+    return parseSequenceProto((*bytes)->getBuffer(), path);
+  }
+  case ValueKind::Optional: {
+    bool sequence = slot.inner == ValueKind::Sequence;
+    // A .npy, a TensorProto or a directory is a present optional's value.
+    if (npy || directory) {
+      if (sequence != directory)
+        return wrongKind(directory ? "a sequence" : "a tensor");
+      llvm::Expected<HostValue> value = plainValue();
+      if (!value)
+        return value.takeError();
+      return HostValue::presentOptional(std::move(*value));
+    }
+    llvm::Expected<std::unique_ptr<llvm::MemoryBuffer>> bytes = readBytes(path);
+    if (!bytes)
+      return bytes.takeError();
+    StringRef data = (*bytes)->getBuffer();
+    if (!sequence && !looksLikeOptionalProto(data)) {
+      llvm::Expected<HostTensor> tensor = parseTensorProto(data, path);
+      if (!tensor)
+        return tensor.takeError();
+      return HostValue::presentOptional(
+          HostValue::ofTensor(std::move(*tensor)));
+    }
+    llvm::Expected<HostValue> value = parseOptionalProto(data, path);
+    if (!value)
+      return value.takeError();
+    // An empty optional holds nothing of either kind.
+    if (!value->present)
+      value->inner = slot.inner;
+    if (value->inner != slot.inner)
+      return wrongKind("an optional " +
+                       llvm::Twine(valueKindName(value->inner)));
+    return value;
+  }
+  }
+  return makeError("'" + slot.name + "' is a value of an unknown kind");
 }
 
 //===----------------------------------------------------------------------===//

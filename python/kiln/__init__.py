@@ -93,6 +93,7 @@ class Model:
     def run(self, feeds):
         """feeds: a dict name -> array, or a list in input order. Returns a
         dict output name -> numpy array."""
+        self._native.require_tensor_values()
         results = self._native.run(self._arrays(feeds))
         return {o.name: r for o, r in zip(self.outputs, results)}
 

@@ -47,7 +47,7 @@
 // LLVM: omp.parallel
 // LLVM: llvm.udiv
 // LLVM: llvm.func internal @_mlir_ciface_main_graph(%{{[^:]+}}: !llvm.ptr, %{{[^:]+}}: !llvm.ptr, %{{[^:]+}}: !llvm.ptr, %{{[^:]+}}: !llvm.ptr)
-// LLVM: llvm.mlir.global external constant @kiln_model_signature("kiln-signature 1\0Ainput 1 2 2 4 1 X\0Ainput 1 2 4 3 1 W\0Ainput 2 1 3 1 U\0Aoutput 1 2 2 3 1 Y\0Aoutput 2 1 3 1 V\0A\00")
+// LLVM: llvm.mlir.global external constant @kiln_model_signature("kiln-signature 2\0Ainput 0 1 2 2 4 1 X\0Ainput 0 1 2 4 3 1 W\0Ainput 0 2 1 3 1 U\0Aoutput 0 1 2 2 3 1 Y\0Aoutput 0 2 1 3 1 V\0A\00")
 // LLVM: llvm.func @kiln_model_entry(%{{[^:]+}}: !llvm.ptr) {
 // LLVM: llvm.call @_mlir_ciface_main_graph(
 

@@ -18,10 +18,10 @@
 #include <string.h>
 
 /* float x[?, 3], int64 ids[?] -> float y[?, 3]. */
-const char kiln_model_signature[] = "kiln-signature 1\n"
-                                    "input 1 2 -1 3 1 x\n"
-                                    "input 7 1 -1 3 ids\n"
-                                    "output 1 2 -1 3 1 y\n";
+const char kiln_model_signature[] = "kiln-signature 2\n"
+                                    "input 0 1 2 -1 3 1 x\n"
+                                    "input 0 7 1 -1 3 ids\n"
+                                    "output 0 1 2 -1 3 1 y\n";
 
 void *_mlir_memref_to_llvm_alloc(uint64_t bytes);
 

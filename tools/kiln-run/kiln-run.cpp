@@ -29,13 +29,17 @@ static int fail(const llvm::Twine &message) {
 
 static const char kUsage[] =
     "usage: kiln-run MODEL.so [INPUT.npy|INPUT.pb ...] [options]\n"
-    "  --input NAME=FILE      an input by name (.npy or TensorProto .pb)\n"
+    "  --input NAME=FILE      an input by name (.npy or TensorProto .pb; a\n"
+    "                         sequence: SequenceProto .pb or a directory of\n"
+    "                         0.npy, 1.npy...; an optional: OptionalProto)\n"
     "  --random-inputs        random data for inputs not given\n"
     "  --shape NAME:DxD...    dims of a dynamic input for --random-inputs\n"
     "  --seed N               seed of --random-inputs (0)\n"
-    "  --output-dir DIR       write each output as DIR/NAME.npy\n"
+    "  --output-dir DIR       write each output as DIR/NAME.npy (a sequence\n"
+    "                         as DIR/NAME/0.npy, 1.npy...)\n"
     "  --expected DIR         compare with DIR/output_<i>.pb or DIR/NAME.npy\n"
-    "                         (an expected output the model lacks: mismatch)\n"
+    "                         (or DIR/NAME/ for a sequence; an expected\n"
+    "                         output the model lacks: mismatch)\n"
     "  --rtol R --atol A      tolerances of --expected (1e-3, 1e-7)\n"
     "  --bench N              time N runs, print median and min latency\n"
     "  --warmup N             untimed runs before --bench (3)\n"
@@ -221,11 +225,18 @@ int main(int argc, char **argv) {
       return fail(llvm::toString(checked.takeError()));
     checks = std::move(*checked);
   }
+  // One line per graph output: a sequence or an optional is one output
+  // over several of the model's ABI entries.
+  llvm::Expected<std::vector<ValueSlot>> slots = modelValues(model.outputs());
+  if (!slots)
+    return fail(llvm::toString(slots.takeError()));
   int status = 0;
-  std::vector<const kiln_tensor_info *> outputInfos = model.outputs();
-  for (size_t i = 0; i < outputs->size(); ++i) {
-    llvm::outs() << "output '" << outputInfos[i]->name
-                 << "': " << (*outputs)[i].describe();
+  for (size_t i = 0; i < slots->size(); ++i) {
+    llvm::Expected<std::string> description =
+        describeValue((*slots)[i], *outputs);
+    if (!description)
+      return fail(llvm::toString(description.takeError()));
+    llvm::outs() << "output '" << (*slots)[i].name << "': " << *description;
     if (i < checks.size()) {
       const Comparison &c = checks[i].comparison;
       if (c.matches) {
@@ -237,7 +248,7 @@ int main(int argc, char **argv) {
     }
     llvm::outs() << "\n";
   }
-  for (size_t i = outputs->size(); i < checks.size(); ++i) {
+  for (size_t i = slots->size(); i < checks.size(); ++i) {
     llvm::outs() << "expected output '" << checks[i].name
                  << "' MISMATCH: " << checks[i].comparison.message << "\n";
     status = 3;

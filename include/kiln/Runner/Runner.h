@@ -1,8 +1,9 @@
 //===- Runner.h - load and run compiled models; tensor files ----*- C++ -*-===//
 //
 // What kiln-run does, as a library: read tensors from .npy or ONNX
-// TensorProto (.pb) files, load a compiled model with dlopen, run it through
-// its C ABI, write outputs as .npy, and compare them with expected values.
+// TensorProto (.pb) files (sequences and optionals from SequenceProto and
+// OptionalProto), load a compiled model with dlopen, run it through its C
+// ABI, write outputs as .npy, and compare them with expected values.
 //
 //===----------------------------------------------------------------------===//
 
@@ -11,6 +12,7 @@
 
 #include "kiln/Runtime/kiln_runtime.h"
 
+#include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 
@@ -52,6 +54,121 @@ llvm::Expected<HostTensor> parseTensorProto(llvm::StringRef bytes,
                                             llvm::StringRef path);
 /// Reads .npy or .pb by extension.
 llvm::Expected<HostTensor> readTensorFile(llvm::StringRef path);
+
+//===----------------------------------------------------------------------===//
+// Graph values: tensors, sequences and optionals over the ABI's entries
+//===----------------------------------------------------------------------===//
+
+/// The kinds of value a graph input or output holds.
+enum class ValueKind { Tensor, Sequence, Optional };
+
+/// "tensor", "sequence", "optional".
+const char *valueKindName(ValueKind kind);
+
+/// A graph input or output as its ONNX value: a tensor, a sequence of
+/// tensors, or an optional that holds (or would hold) one of those. At the C
+/// ABI such a value is one or more entries (packValue, unpackValue).
+struct HostValue {
+  ValueKind kind = ValueKind::Tensor;
+  /// Optional: the kind of its value (Tensor or Sequence), also when empty.
+  ValueKind inner = ValueKind::Tensor;
+  /// Optional: whether it holds a value.
+  bool present = false;
+  /// Tensor, or an optional's tensor.
+  HostTensor tensor;
+  /// Sequence, or an optional's sequence: the elements in order.
+  std::vector<HostTensor> elements;
+
+  static HostValue ofTensor(HostTensor tensor);
+  static HostValue ofSequence(std::vector<HostTensor> elements);
+  /// An optional holding `value`, a tensor or a sequence.
+  static HostValue presentOptional(HostValue value);
+  /// An optional holding nothing, of a tensor or a sequence.
+  static HostValue emptyOptional(ValueKind inner);
+
+  /// Whether the value is a sequence, or an optional of one.
+  bool holdsSequence() const;
+  /// One line: "float32[2, 3]", "sequence of 2 float32 tensors [2, 3],
+  /// [1, 3]" (shapes past the 8th abbreviated), "optional, empty",
+  /// "optional holding float32[2]".
+  std::string describe() const;
+};
+
+/// Where a graph input or output lies among a model's ABI entries
+/// (kiln_model_input or kiln_model_output): `numEntries` consecutive
+/// entries from `firstEntry`, all named `name`.
+struct ValueSlot {
+  std::string name;
+  ValueKind kind = ValueKind::Tensor;
+  /// Optional: the kind of its value (Tensor or Sequence).
+  ValueKind inner = ValueKind::Tensor;
+  size_t firstEntry = 0;
+  size_t numEntries = 1;
+
+  /// Whether the value is a sequence, or an optional of one.
+  bool holdsSequence() const;
+  /// The entry of the tensor, or of the sequence's elements: after an
+  /// optional's present flag.
+  size_t valueEntry() const {
+    return firstEntry + (kind == ValueKind::Optional ? 1 : 0);
+  }
+};
+
+/// Groups a model's ABI entries (LoadedModel::inputs or outputs) into its
+/// graph values: a KILN_PART_TENSOR entry alone; SEQUENCE_ELEMENTS then
+/// SEQUENCE_SHAPES; OPTIONAL_PRESENT then its value's entries. Fails on any
+/// other order, on a group whose entries differ in name, and on parts of the
+/// wrong rank or type (a model that breaks the ABI).
+llvm::Expected<std::vector<ValueSlot>>
+modelValues(const std::vector<const kiln_tensor_info *> &entries);
+
+/// The ABI entries of `value` for `slot` (whose entries are those of
+/// `entries` from slot.firstEntry): a sequence's elements concatenated into
+/// a rank-1 tensor and their shapes into an int64 [count, rank] matrix; an
+/// optional's present flag, then its value, or when empty an empty tensor
+/// (0 in the dynamic dims) or sequence. Fails, naming the value, when the
+/// value's kind is not the slot's, or a sequence's elements differ from the
+/// model's element type or from each other in rank.
+llvm::Expected<std::vector<HostTensor>>
+packValue(const ValueSlot &slot,
+          const std::vector<const kiln_tensor_info *> &entries,
+          HostValue value);
+
+/// The value of `slot` from a model's ABI entries (`entries`: every entry of
+/// the inputs or outputs, as LoadedModel::run returns them): a sequence's
+/// elements split by the rows of its shapes. Fails, naming the value, when
+/// the shapes do not add up to the elements.
+llvm::Expected<HostValue> unpackValue(const ValueSlot &slot,
+                                      llvm::ArrayRef<HostTensor> entries);
+
+/// unpackValue for every slot.
+llvm::Expected<std::vector<HostValue>>
+unpackValues(llvm::ArrayRef<ValueSlot> slots,
+             llvm::ArrayRef<HostTensor> entries);
+
+/// HostValue::describe of `slot`'s value in `entries`, without copying a
+/// tensor.
+llvm::Expected<std::string> describeValue(const ValueSlot &slot,
+                                          llvm::ArrayRef<HostTensor> entries);
+
+/// Parses a serialized ONNX SequenceProto of tensors into a Sequence value
+/// (`path` only names it in errors). Sequences of anything else are refused.
+llvm::Expected<HostValue> parseSequenceProto(llvm::StringRef bytes,
+                                             llvm::StringRef path);
+/// Parses a serialized ONNX OptionalProto holding a tensor or a sequence of
+/// tensors into an Optional value; one without a value is an empty optional
+/// (of a tensor when its element type is UNDEFINED, as numpy_helper's
+/// from_optional(None) writes it).
+llvm::Expected<HostValue> parseOptionalProto(llvm::StringRef bytes,
+                                             llvm::StringRef path);
+
+/// Reads the file for a value of `slot`'s kind. A tensor: .npy or
+/// TensorProto. A sequence: SequenceProto, or a directory of 0.npy, 1.npy,
+/// ... (writeOutputs's). An optional: OptionalProto (an empty one fits
+/// either kind of optional); or, as a present optional, a .npy or
+/// TensorProto for one of a tensor and a directory for one of a sequence.
+llvm::Expected<HostValue> readValueFile(llvm::StringRef path,
+                                        const ValueSlot &slot);
 
 /// A model loaded from a shared library built by kiln-compile.
 class LoadedModel {
@@ -126,6 +243,14 @@ struct Comparison {
 Comparison compareTensors(const HostTensor &actual, const HostTensor &expected,
                           double rtol, double atol);
 
+/// compareTensors for values: the kinds must agree (an empty optional
+/// matches any empty one, and only those), sequences must have as many
+/// elements, and every element must match. The result sums the elements'
+/// mismatches, takes their largest error and names the first element that
+/// differs ("element 1: ...").
+Comparison compareValues(const HostValue &actual, const HostValue &expected,
+                         double rtol, double atol);
+
 /// numpy has no bfloat16, so .npy files and ONNX 1.12's test data store
 /// bfloat16 values as their uint16 bits: a uint16 `tensor` becomes bfloat16
 /// where the model wants that.
@@ -135,25 +260,29 @@ void retagBFloat16(HostTensor &tensor, kiln_dtype wanted);
 /// characters replaced.
 std::string outputFileName(llvm::StringRef name);
 
-/// Where a model's inputs come from (kiln-run's arguments).
+/// Where a model's inputs come from (kiln-run's arguments). Inputs are graph
+/// inputs (values), not ABI entries: a sequence is one input.
 struct InputSpec {
-  /// Files (.npy or TensorProto .pb) for the first inputs, in order.
+  /// Files for the first inputs, in order (readValueFile: .npy or
+  /// TensorProto .pb for a tensor; SequenceProto, OptionalProto...).
   std::vector<std::string> files;
   /// NAME=FILE.
   std::vector<std::string> namedFiles;
   /// Random data for the inputs not given, with NAME:DxD... dims for their
-  /// dynamic dims (1 otherwise).
+  /// dynamic dims (1 otherwise). A sequence gets two elements of dims 1; an
+  /// optional, a present value made the same way.
   bool randomInputs = false;
   std::vector<std::string> shapes;
   unsigned seed = 0;
 };
 
-/// The input tensors `spec` describes, checked against the model (messages
-/// as kiln-run prints them).
+/// The input tensors `spec` describes, one per ABI entry (packValue), checked
+/// against the model (messages as kiln-run prints them).
 llvm::Expected<std::vector<HostTensor>> bindInputs(const LoadedModel &model,
                                                    const InputSpec &spec);
 
-/// Writes each output as DIR/NAME.npy.
+/// Writes each output as DIR/NAME.npy; a sequence as DIR/NAME/0.npy, 1.npy,
+/// ...; an optional as its value, or nothing when it is empty.
 llvm::Error writeOutputs(llvm::StringRef dir, const LoadedModel &model,
                          const std::vector<HostTensor> &outputs);
 
@@ -165,8 +294,11 @@ struct OutputCheck {
   Comparison comparison;
 };
 
-/// Compares the outputs with DIR/NAME.npy (else DIR/output_I.pb); every
-/// expected file must belong to an output.
+/// Compares each graph output (one OutputCheck per value, in order, then the
+/// expected files the model has no output for) with DIR/NAME.npy, or
+/// DIR/NAME/ for a sequence, else DIR/output_I.pb (I: the output's index
+/// among the graph outputs; a SequenceProto or OptionalProto for those);
+/// every expected file must belong to an output.
 llvm::Expected<std::vector<OutputCheck>>
 checkOutputs(llvm::StringRef expectedDir, const LoadedModel &model,
              const std::vector<HostTensor> &outputs, double rtol, double atol);

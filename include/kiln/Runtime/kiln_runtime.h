@@ -54,12 +54,31 @@ typedef enum kiln_status {
   KILN_ERROR_DEVICE = 7    /* no GPU or driver, or the GPU failed */
 } kiln_status;
 
+/* What an entry of kiln_model_input/kiln_model_output carries. A graph
+ * input or output that is a tensor takes one entry (KILN_PART_TENSOR). One
+ * that is not takes several consecutive entries, all with its name:
+ * - a sequence of tensors: KILN_PART_SEQUENCE_ELEMENTS, the elements'
+ *   values flattened and concatenated in order (rank 1), then
+ *   KILN_PART_SEQUENCE_SHAPES, their shapes as a [count, element rank]
+ *   int64 matrix (every element of a sequence has the same rank);
+ * - an optional: KILN_PART_OPTIONAL_PRESENT, a bool scalar (1 when it holds
+ *   a value), then its value's entries (a tensor's one entry, or a
+ *   sequence's two), which hold an empty tensor or sequence when it is
+ *   empty. */
+typedef enum kiln_part {
+  KILN_PART_TENSOR = 0,
+  KILN_PART_SEQUENCE_ELEMENTS = 1,
+  KILN_PART_SEQUENCE_SHAPES = 2,
+  KILN_PART_OPTIONAL_PRESENT = 3
+} kiln_part;
+
 /* An input or output of the model as compiled. */
 typedef struct kiln_tensor_info {
   const char *name; /* the ONNX graph input/output name */
   kiln_dtype dtype;
   int32_t rank;
   const int64_t *shape; /* rank entries; -1 for a dim fixed at run time */
+  kiln_part part;       /* which part of the named value this entry is */
 } kiln_tensor_info;
 
 /* A tensor passed to or returned by kiln_model_run: dense, row-major. */
@@ -75,7 +94,7 @@ typedef struct kiln_tensor {
 
 /* The version of this ABI the model was built for; a loader refuses a model
  * whose version differs from KILN_MODEL_ABI_VERSION. */
-#define KILN_MODEL_ABI_VERSION 1
+#define KILN_MODEL_ABI_VERSION 2
 int32_t kiln_model_abi_version(void);
 
 /* The number of graph inputs and outputs. */

@@ -13,6 +13,7 @@
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/Builders.h"
+#include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/raw_ostream.h"
 
 namespace kiln {
@@ -67,15 +68,18 @@ struct KilnRecordSignaturePass
       return signalPassFailure();
     }
     Builder b(&getContext());
-    auto entries = [&](TypeRange types, auto nameOf) {
+    auto entries = [&](TypeRange types, auto nameOf, auto partOf) {
       SmallVector<Attribute> list;
       for (auto [i, type] : llvm::enumerate(types)) {
         StringAttr name = nameOf(i);
         if (!name)
           name = b.getStringAttr("#" + std::to_string(i));
-        list.push_back(
-            b.getDictionaryAttr({b.getNamedAttr("name", name),
-                                 b.getNamedAttr("type", TypeAttr::get(type))}));
+        SmallVector<NamedAttribute> fields = {
+            b.getNamedAttr("name", name),
+            b.getNamedAttr("type", TypeAttr::get(type))};
+        if (StringAttr part = partOf(i))
+          fields.push_back(b.getNamedAttr("part", part));
+        list.push_back(b.getDictionaryAttr(fields));
       }
       return b.getArrayAttr(list);
     };
@@ -88,12 +92,22 @@ struct KilnRecordSignaturePass
         return signalPassFailure();
       }
     }
-    ArrayAttr inputs = entries(func.getArgumentTypes(), [&](unsigned i) {
-      return func.getArgAttrOfType<StringAttr>(i, "kiln.name");
-    });
-    ArrayAttr outputs = entries(func.getResultTypes(), [&](unsigned i) {
-      return func.getResultAttrOfType<StringAttr>(i, "kiln.name");
-    });
+    ArrayAttr inputs = entries(
+        func.getArgumentTypes(),
+        [&](unsigned i) {
+          return func.getArgAttrOfType<StringAttr>(i, "kiln.name");
+        },
+        [&](unsigned i) {
+          return func.getArgAttrOfType<StringAttr>(i, "kiln.part");
+        });
+    ArrayAttr outputs = entries(
+        func.getResultTypes(),
+        [&](unsigned i) {
+          return func.getResultAttrOfType<StringAttr>(i, "kiln.name");
+        },
+        [&](unsigned i) {
+          return func.getResultAttrOfType<StringAttr>(i, "kiln.part");
+        });
     module->setAttr(
         "kiln.signature",
         b.getDictionaryAttr(
@@ -125,19 +139,28 @@ struct KilnEmitModelEntryPass
     auto inputs = signature.getAs<ArrayAttr>("inputs");
     auto outputs = signature.getAs<ArrayAttr>("outputs");
 
-    // The signature string: one line per tensor,
-    // "input|output DTYPE RANK DIM... NAMELENGTH NAME".
+    // The signature string: one line per entry,
+    // "input|output PART DTYPE RANK DIM... NAMELENGTH NAME", PART being
+    // kiln_part's number (the part of a sequence or optional value; 0 for
+    // a tensor).
     std::string text;
     llvm::raw_string_ostream os(text);
-    os << "kiln-signature 1\n";
+    os << "kiln-signature 2\n";
     auto describe = [&](StringRef kind, ArrayAttr list) {
       for (Attribute entry : list) {
         auto dict = cast<DictionaryAttr>(entry);
         auto type =
             cast<RankedTensorType>(cast<TypeAttr>(dict.get("type")).getValue());
         StringRef name = dict.getAs<StringAttr>("name").getValue();
-        os << kind << " " << onnxDataType(type.getElementType()) << " "
-           << type.getRank();
+        int part = 0;
+        if (auto partName = dict.getAs<StringAttr>("part"))
+          part = llvm::StringSwitch<int>(partName.getValue())
+                     .Case("sequence_elements", 1)
+                     .Case("sequence_shapes", 2)
+                     .Case("optional_present", 3)
+                     .Default(0);
+        os << kind << " " << part << " " << onnxDataType(type.getElementType())
+           << " " << type.getRank();
         for (int64_t dim : type.getShape())
           os << " " << (ShapedType::isDynamic(dim) ? -1 : dim);
         os << " " << name.size() << " " << name << "\n";

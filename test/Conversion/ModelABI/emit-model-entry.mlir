@@ -10,7 +10,7 @@
 // CHECK-LABEL: module attributes {kiln.signature
 // CHECK: llvm.func internal @main_graph(%{{[^:]+}}: !llvm.ptr) {
 // CHECK: llvm.func internal @_mlir_ciface_main_graph(%{{[^:]+}}: !llvm.ptr, %{{[^:]+}}: !llvm.ptr, %{{[^:]+}}: !llvm.ptr) attributes {llvm.emit_c_interface} {
-// CHECK: llvm.mlir.global external constant @kiln_model_signature("kiln-signature 1\0Ainput 1 4 1 2 -1 4 1 X\0Ainput 2 1 3 2 #1\0Aoutput 7 1 -1 1 Y\0A\00") {addr_space = 0 : i32}
+// CHECK: llvm.mlir.global external constant @kiln_model_signature("kiln-signature 2\0Ainput 0 1 4 1 2 -1 4 1 X\0Ainput 0 2 1 3 2 #1\0Aoutput 0 7 1 -1 1 Y\0A\00") {addr_space = 0 : i32}
 // CHECK: llvm.func @kiln_model_entry(%[[ARGS:[^:]+]]: !llvm.ptr) {
 // CHECK-NEXT: %[[P0:.+]] = llvm.getelementptr %[[ARGS]][0] : (!llvm.ptr) -> !llvm.ptr, !llvm.ptr
 // CHECK-NEXT: %[[RESULTS:.+]] = llvm.load %[[P0]] : !llvm.ptr -> !llvm.ptr
@@ -39,7 +39,7 @@ module attributes {kiln.signature = {function = "main_graph",
 // tensor; the model function itself need not be there.
 // CHECK-LABEL: module attributes {kiln.signature
 // CHECK: llvm.func internal @_mlir_ciface_encoder(
-// CHECK: llvm.mlir.global external constant @kiln_model_signature("kiln-signature 1\0Ainput 7 2 1 -1 9 input ids\0Aoutput 9 2 1 -1 4 mask\0Aoutput 10 0 1 h\0Aoutput 16 1 2 2 #2\0A\00")
+// CHECK: llvm.mlir.global external constant @kiln_model_signature("kiln-signature 2\0Ainput 0 7 2 1 -1 9 input ids\0Aoutput 0 9 2 1 -1 4 mask\0Aoutput 0 10 0 1 h\0Aoutput 0 16 1 2 2 #2\0A\00")
 // CHECK: llvm.func @kiln_model_entry(%[[ARGS:[^:]+]]: !llvm.ptr) {
 // CHECK-COUNT-2: llvm.load
 // CHECK-NEXT: llvm.call @_mlir_ciface_encoder(%{{.+}}, %{{.+}}) : (!llvm.ptr, !llvm.ptr) -> ()
@@ -88,6 +88,21 @@ module attributes {kiln.signature = {function = "main_graph", inputs = [{name = 
 module attributes {kiln.profile_kernels = ["conv1 +1 [Conv+Relu]", "pool [MaxPool]"],
     kiln.signature = {function = "main_graph", inputs = [], outputs = []}} {
   llvm.func @_mlir_ciface_main_graph(%arg0: !llvm.ptr) {
+    llvm.return
+  }
+}
+
+// -----
+
+// Parts of sequences and optionals: "input|output PART ...", PART being
+// kiln_part's number (1 and 2: a sequence's values and shapes, 3: an
+// optional's flag).
+// CHECK-LABEL: module attributes {kiln.signature
+// CHECK: llvm.mlir.global external constant @kiln_model_signature("kiln-signature 2\0Ainput 1 1 1 -1 1 s\0Ainput 2 7 2 -1 2 1 s\0Aoutput 3 9 0 1 o\0Aoutput 0 1 1 -1 1 o\0A\00")
+module attributes {kiln.signature = {function = "main_graph",
+    inputs = [{name = "s", part = "sequence_elements", type = tensor<?xf32>}, {name = "s", part = "sequence_shapes", type = tensor<?x2xi64>}],
+    outputs = [{name = "o", part = "optional_present", type = tensor<i1>}, {name = "o", part = "tensor", type = tensor<?xf32>}]}} {
+  llvm.func @_mlir_ciface_main_graph(%arg0: !llvm.ptr, %arg1: !llvm.ptr, %arg2: !llvm.ptr) {
     llvm.return
   }
 }

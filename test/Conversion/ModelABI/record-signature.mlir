@@ -74,3 +74,14 @@ func.func @main_graph(%x: tensor<3xf32>) -> tensor<3xi4> {
   return %0 : tensor<3xi4>
 }
 
+
+// -----
+
+// A sequence and an optional cross the ABI as their parts: kiln.part goes
+// into the signature with the name.
+// CHECK-LABEL: module attributes {kiln.signature = {function = "main_graph", inputs = [{name = "s", part = "sequence_elements", type = tensor<?xf32>}, {name = "s", part = "sequence_shapes", type = tensor<?x2xi64>}], outputs = [{name = "o", part = "optional_present", type = tensor<i1>}, {name = "o", part = "tensor", type = tensor<?xf32>}]}}
+func.func @main_graph(%values: tensor<?xf32> {kiln.name = "s", kiln.part = "sequence_elements"}, %shapes: tensor<?x2xi64> {kiln.name = "s", kiln.part = "sequence_shapes"})
+    -> (tensor<i1> {kiln.name = "o", kiln.part = "optional_present"}, tensor<?xf32> {kiln.name = "o", kiln.part = "tensor"}) {
+  %present = arith.constant dense<true> : tensor<i1>
+  return %present, %values : tensor<i1>, tensor<?xf32>
+}
