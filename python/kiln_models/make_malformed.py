@@ -17,7 +17,7 @@ files written into OUTDIR are:
                              (the bytes around it are 0xFF, i.e. NaN, so a wrong
                              offset or length shows up in the result)
   unsupported_ops.onnx     VALID ONNX using ops Kiln does not support:
-                           TfIdfVectorizer x2, MelWeightMatrix x1, plus one Relu
+                           RandomUniformLike x2, Bernoulli x1, plus one Relu
 
 The two valid models are checked with onnx.checker; the malformed ones are
 not (the checker would reject them, which is the point).  The files that must
@@ -191,31 +191,20 @@ def external_ok(outdir: Path) -> None:
 
 
 def unsupported_ops(outdir: Path) -> None:
-    f32, i64 = TensorProto.FLOAT, TensorProto.INT64
-    inputs = [helper.make_tensor_value_info("tokens", i64, [12])]
+    f32 = TensorProto.FLOAT
+    inputs = [helper.make_tensor_value_info("x", f32, [12])]
     outputs = [
-        helper.make_tensor_value_info("tf_a", f32, [7]),
-        helper.make_tensor_value_info("tf_b", f32, [7]),
-        helper.make_tensor_value_info("Y", f32, [9, 8]),
+        helper.make_tensor_value_info("r_a", f32, [12]),
+        helper.make_tensor_value_info("r_b", f32, [12]),
+        helper.make_tensor_value_info("Y", f32, [12]),
     ]
-    initializers = [
-        numpy_helper.from_array(np.array(8, dtype=np.int64), "num_mel_bins"),
-        numpy_helper.from_array(np.array(16, dtype=np.int64), "dft_length"),
-        numpy_helper.from_array(np.array(8192, dtype=np.int64), "sample_rate"),
-        numpy_helper.from_array(np.array(0.0, dtype=np.float32), "lower_edge_hertz"),
-        numpy_helper.from_array(np.array(4096.0, dtype=np.float32), "upper_edge_hertz"),
-    ]
-    # Four unigrams and three bigrams, counted as term frequencies.
-    ngrams = dict(mode="TF", min_gram_length=2, max_gram_length=2, max_skip_count=0,
-                  ngram_counts=[0, 4], ngram_indexes=list(range(7)),
-                  pool_int64s=[2, 3, 5, 4, 5, 6, 7, 8, 6, 7])
+    initializers = []
+    # Random numbers: ops Kiln does not implement.
     nodes = [
-        helper.make_node("TfIdfVectorizer", ["tokens"], ["tf_a"], name="tfidf_a", **ngrams),
-        helper.make_node("TfIdfVectorizer", ["tokens"], ["tf_b"], name="tfidf_b", **ngrams),
-        helper.make_node("MelWeightMatrix",
-                         ["num_mel_bins", "dft_length", "sample_rate", "lower_edge_hertz",
-                          "upper_edge_hertz"], ["M"], name="mel"),
-        helper.make_node("Relu", ["M"], ["Y"], name="relu"),
+        helper.make_node("RandomUniformLike", ["x"], ["r_a"], name="random_a"),
+        helper.make_node("RandomUniformLike", ["x"], ["r_b"], name="random_b", seed=1.0),
+        helper.make_node("Bernoulli", ["r_a"], ["B"], name="coin"),
+        helper.make_node("Relu", ["B"], ["Y"], name="relu"),
     ]
     graph = helper.make_graph(nodes, "unsupported_ops", inputs, outputs, initializer=initializers)
     model = make_model(graph)

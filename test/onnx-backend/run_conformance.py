@@ -90,11 +90,10 @@ SKIP_CATEGORIES = collections.OrderedDict([
         "Gradient) compute optimizer updates and gradients. Kiln is an "
         "inference compiler.")),
     ("non-tensor", (
-        "Sequence, optional and map values",
-        "Graph inputs, outputs or intermediate values that are sequences, "
-        "optionals, maps or sparse tensors (Sequence*, SplitToSequence, "
-        "ConcatFromSequence, SequenceMap, Optional*, and If/Loop/Identity over "
-        "such values). Kiln's dialect has dense tensors only.")),
+        "Map and sparse values",
+        "Graph inputs, outputs or intermediate values that are maps or sparse "
+        "tensors, or sequences or optionals of those. Kiln carries tensors, "
+        "sequences of tensors and optionals of either.")),
     ("string", (
         "String tensors",
         "Models with string-typed tensors (StringNormalizer, Cast to/from "
@@ -119,10 +118,6 @@ TRAINING_DOMAIN = "ai.onnx.preview.training"
 TRAINING_OPS = {"Adagrad", "Adam", "Momentum", "Gradient"}
 RANDOM_OPS = {"RandomNormal", "RandomUniform", "RandomNormalLike",
               "RandomUniformLike", "Multinomial", "Bernoulli"}
-NON_TENSOR_OPS = {"SequenceConstruct", "SequenceEmpty", "SequenceInsert",
-                  "SequenceErase", "SequenceAt", "SequenceLength",
-                  "SplitToSequence", "ConcatFromSequence", "SequenceMap",
-                  "Optional", "OptionalGetElement", "OptionalHasElement"}
 STRING_OPS = {"StringNormalizer", "StringConcat", "StringSplit",
               "RegexFullMatch"}
 
@@ -160,8 +155,22 @@ def iter_graphs(graph):
 
 
 def non_tensor_kind(type_proto):
+    """What a value Kiln cannot carry is (a map, a sparse tensor, a sequence
+    or optional of those), or None: tensors, sequences of tensors and
+    optionals of either are in scope."""
     kind = type_proto.WhichOneof("value")
-    return None if kind in (None, "tensor_type") else kind.replace("_type", "")
+    if kind in (None, "tensor_type"):
+        return None
+    if kind == "sequence_type":
+        inner = non_tensor_kind(type_proto.sequence_type.elem_type)
+        if inner is None and type_proto.sequence_type.elem_type.WhichOneof(
+                "value") in (None, "tensor_type"):
+            return None
+        return f"sequence of {inner or 'sequences'}"
+    if kind == "optional_type":
+        inner = non_tensor_kind(type_proto.optional_type.elem_type)
+        return None if inner is None else f"optional of {inner}"
+    return kind.replace("_type", "").replace("sparse_tensor", "sparse tensor")
 
 
 def check_scope(model, data_sets):
@@ -183,9 +192,6 @@ def check_scope(model, data_sets):
                     article = "an" if kind[0] in "aeiou" else "a"
                     return ("non-tensor",
                             f"graph {where} '{vi.name}' is {article} {kind}")
-    for n in nodes:
-        if n.op_type in NON_TENSOR_OPS:
-            return "non-tensor", f"op {n.op_type} works on sequences/optionals"
 
     string = onnx.TensorProto.STRING
     for g in graphs:
@@ -739,7 +745,7 @@ def tool_versions():
     return ", ".join(parts)
 
 
-def write_report(path, args, argv, suites, results):
+def write_report(path, args, argv, suites, results, reasons):
     listing = os.path.basename(args.expected_failures)
     runner_doc = os.path.relpath(os.path.join(REPO, "docs", "conformance-runner.md"),
                                  os.path.dirname(os.path.abspath(path)))
@@ -823,6 +829,24 @@ def write_report(path, args, argv, suites, results):
             w.append(f"| {md(op)} | {versions} | {c['pass']} / {total} | "
                      f"{c['fail']} | {c['skip']} |")
         w.append("")
+
+    failures = [r for r in results if r["status"] == "fail"]
+    w.append("## Failures")
+    w.append("")
+    if not failures:
+        w.append("None.")
+    else:
+        w.append(f"Why each failing test fails, from `{md(listing)}` (a "
+                 "failure not listed there has no reason yet), and how it "
+                 "failed in this run.")
+        w.append("")
+        w.append("| test | why | what happened |")
+        w.append("| --- | --- | --- |")
+        for r in failures:
+            key = key_of(r)
+            why = reasons.get(key) or "not listed: an unexpected failure"
+            w.append(f"| `{md(key)}` | {md(why)} | {md(r['reason'])} |")
+    w.append("")
 
     w.append("## Out of scope")
     w.append("")
@@ -1091,7 +1115,7 @@ def main(argv):
             print(f"  {key_of(r)}")
     status = 1 if unexpected_fail or unexpected_pass or unexplained else 0
     if not args.no_report:
-        write_report(args.report, args, argv, suites, results)
+        write_report(args.report, args, argv, suites, results, reasons)
         print(f"wrote {show(args.report)}")
 
     print(f"conformance: {len(unexpected_fail)} unexpected failures, "

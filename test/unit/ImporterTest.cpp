@@ -43,7 +43,7 @@ TEST(OpRegistry, KnowsTheDocumentedOps) {
                          "ReduceMean", "Resize", "Gelu"})
     EXPECT_NE(registry.lookup("", op, 21), nullptr) << op;
   EXPECT_EQ(registry.lookup("", "Gelu", 17), nullptr);
-  EXPECT_EQ(registry.lookup("", "TfIdfVectorizer", 21), nullptr);
+  EXPECT_EQ(registry.lookup("", "StringNormalizer", 21), nullptr);
 }
 
 TEST(ParseInputShape, ReadsStaticAndDynamicDims) {

@@ -45,6 +45,13 @@ static Value tensorOf(OpBuilder &b, Location loc, Value scalar) {
 
 /// The most precise type both `a` and `b` are instances of: dims that differ
 /// become dynamic. Null when the element types or ranks differ.
+/// An empty sequence's shape matrix has rows of unknown width, typed 0x0
+/// (SequenceEmpty): joined with another matrix it takes that one's width.
+static bool isUnknownWidthShapes(RankedTensorType t) {
+  return t.getRank() == 2 && t.getElementType().isInteger(64) &&
+         t.getDimSize(0) == 0 && t.getDimSize(1) == 0;
+}
+
 static RankedTensorType join(Type a, Type b) {
   auto ta = dyn_cast<RankedTensorType>(a), tb = dyn_cast<RankedTensorType>(b);
   if (!ta || !tb || ta.getElementType() != tb.getElementType() ||
@@ -53,13 +60,30 @@ static RankedTensorType join(Type a, Type b) {
   SmallVector<int64_t> shape;
   for (auto [x, y] : llvm::zip_equal(ta.getShape(), tb.getShape()))
     shape.push_back(x == y ? x : ShapedType::kDynamic);
+  if (isUnknownWidthShapes(ta) && !isUnknownWidthShapes(tb))
+    shape[1] = tb.getDimSize(1);
+  else if (isUnknownWidthShapes(tb) && !isUnknownWidthShapes(ta))
+    shape[1] = ta.getDimSize(1);
   return ta.clone(shape);
 }
 
-/// `v` as `type` (a tensor.cast when the static dims differ).
+/// `v` as `type` (a tensor.cast when the static dims differ). A value
+/// without elements whose static dims `type` contradicts (an empty
+/// sequence's shapes) becomes an empty tensor of `type`.
 static Value castTo(OpBuilder &b, Location loc, Value v, Type type) {
   if (v.getType() == type)
     return v;
+  if (!tensor::CastOp::areCastCompatible(v.getType(), type)) {
+    auto from = cast<RankedTensorType>(v.getType());
+    auto to = cast<RankedTensorType>(type);
+    assert(llvm::is_contained(from.getShape(), 0) && "an empty value");
+    SmallVector<int64_t> shape;
+    for (int64_t d : to.getShape())
+      shape.push_back(ShapedType::isDynamic(d) ? 0 : d);
+    v = tensor::EmptyOp::create(b, loc, shape, to.getElementType());
+    if (v.getType() == type)
+      return v;
+  }
   return tensor::CastOp::create(b, loc, type, v);
 }
 
@@ -69,6 +93,27 @@ static void discard(Block *block) {
   while (!block->empty())
     block->back().erase();
   delete block;
+}
+
+/// The values of `kinds` whose parts are `parts`, in order.
+static SmallVector<Value> packValues(OpBuilder &b, Location loc,
+                                     ArrayRef<ValueKind> kinds,
+                                     ValueRange parts) {
+  SmallVector<Value> values;
+  for (ValueKind kind : kinds) {
+    unsigned count = partCount(kind);
+    values.push_back(packValue(b, loc, kind, parts.take_front(count)));
+    parts = parts.drop_front(count);
+  }
+  return values;
+}
+
+/// The parts of `values`, in order.
+static SmallVector<Value> flattenValues(ValueRange values) {
+  SmallVector<Value> parts;
+  for (Value v : values)
+    parts.append(valueParts(v));
+  return parts;
 }
 
 static LogicalResult importIf(NodeImporter &n) {
@@ -112,8 +157,23 @@ static LogicalResult importIf(NodeImporter &n) {
                   << "; they must match";
     return eraseDraft();
   }
-  SmallVector<Type> types;
+  // Sequences and optionals cross the scf.if as their parts.
+  SmallVector<ValueKind> kinds;
+  SmallVector<Value> parts[2];
   for (auto [i, pair] : llvm::enumerate(llvm::zip(outputs[0], outputs[1]))) {
+    auto [t, e] = pair;
+    if (valueKind(t) != valueKind(e)) {
+      n.emitError() << "output " << i << " is " << describeKind(valueKind(t))
+                    << " in then_branch but " << describeKind(valueKind(e))
+                    << " in else_branch";
+      return eraseDraft();
+    }
+    kinds.push_back(valueKind(t));
+    parts[0].append(valueParts(t));
+    parts[1].append(valueParts(e));
+  }
+  SmallVector<Type> types;
+  for (auto [i, pair] : llvm::enumerate(llvm::zip(parts[0], parts[1]))) {
     auto [t, e] = pair;
     RankedTensorType type = join(t.getType(), e.getType());
     if (!type) {
@@ -130,7 +190,7 @@ static LogicalResult importIf(NodeImporter &n) {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPoint(terminator);
     SmallVector<Value> yielded;
-    for (auto [v, type] : llvm::zip_equal(outputs[i], types))
+    for (auto [v, type] : llvm::zip_equal(parts[i], types))
       yielded.push_back(castTo(b, loc, v, type));
     scf::YieldOp::create(b, loc, yielded);
     terminator->erase();
@@ -140,7 +200,7 @@ static LogicalResult importIf(NodeImporter &n) {
   ifOp.getThenRegion().takeBody(draft.getThenRegion());
   ifOp.getElseRegion().takeBody(draft.getElseRegion());
   draft.erase();
-  return n.setResults(ifOp.getResults());
+  return n.setResults(packValues(b, loc, kinds, ifOp.getResults()));
 }
 
 static LogicalResult importLoop(NodeImporter &n) {
@@ -154,14 +214,50 @@ static LogicalResult importLoop(NodeImporter &n) {
     return n.emitError() << "body has " << body->output_size()
                          << " outputs; it needs the condition and the "
                          << carriedCount << " loop-carried values";
+  OpBuilder &b = n.getBuilder();
+  Location loc = n.getLoc();
+  // Sequences and optionals are carried as their parts: `initial` and
+  // everything below work on parts; the body sees whole values.
   SmallVector<Value> initial;
+  SmallVector<ValueKind> carriedKinds;
   for (size_t i = 0; i < carriedCount; ++i) {
     if (!n.hasOperand(i + 2))
       return n.emitError() << "loop-carried input " << i + 2 << " is missing";
-    initial.push_back(n.operand(i + 2));
+    carriedKinds.push_back(valueKind(n.operand(i + 2)));
+    initial.append(valueParts(n.operand(i + 2)));
   }
-  OpBuilder &b = n.getBuilder();
-  Location loc = n.getLoc();
+  size_t carriedParts = initial.size();
+  // The body's inputs (the counter, the condition, the carried values) from
+  // its block's parts.
+  auto bodyValues = [&](ValueRange arguments) {
+    SmallVector<Value> values(arguments.take_front(2));
+    llvm::append_range(
+        values, packValues(b, loc, carriedKinds, arguments.drop_front(2)));
+    return values;
+  };
+  // The body's outputs as parts (condition, carried parts, scan outputs);
+  // an error when a carried value changes kind or a scan output is not a
+  // tensor.
+  auto bodyParts = [&](ValueRange outs) -> FailureOr<SmallVector<Value>> {
+    SmallVector<Value> parts = {outs[0]};
+    for (size_t i = 0; i < carriedCount; ++i) {
+      Value v = outs[1 + i];
+      if (valueKind(v) != carriedKinds[i])
+        return n.emitError()
+               << "loop-carried value " << i << " enters as "
+               << describeKind(carriedKinds[i]) << " but the body yields "
+               << describeKind(valueKind(v));
+      parts.append(valueParts(v));
+    }
+    for (Value v : outs.drop_front(1 + carriedCount)) {
+      if (valueKind(v) != ValueKind::Tensor)
+        return n.emitError()
+               << "a scan output is " << describeKind(valueKind(v))
+               << "; scan outputs must be tensors";
+      parts.push_back(v);
+    }
+    return parts;
+  };
   Type i64 = b.getI64Type(), i1 = b.getI1Type();
   auto counterType = RankedTensorType::get({}, i64);
   auto flagType = RankedTensorType::get({}, i1);
@@ -181,7 +277,9 @@ static LogicalResult importLoop(NodeImporter &n) {
     {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(scratch);
-      outs = n.importSubgraph("body", scratch->getArguments());
+      outs = n.importSubgraph("body", bodyValues(scratch->getArguments()));
+      if (succeeded(outs))
+        outs = bodyParts(*outs);
     }
     if (failed(outs)) {
       discard(scratch);
@@ -189,7 +287,7 @@ static LogicalResult importLoop(NodeImporter &n) {
     }
     bool stable = true;
     SmallVector<Type> joined;
-    for (size_t i = 0; i < carriedCount; ++i) {
+    for (size_t i = 0; i < carriedParts; ++i) {
       Type yielded = (*outs)[i + 1].getType();
       RankedTensorType type = join(carriedTypes[i], yielded);
       if (!type) {
@@ -206,7 +304,7 @@ static LogicalResult importLoop(NodeImporter &n) {
     scanTypes.clear();
     for (int64_t k = 0; k < scanCount; ++k)
       scanTypes.push_back(
-          cast<RankedTensorType>((*outs)[1 + carriedCount + k].getType()));
+          cast<RankedTensorType>((*outs)[1 + carriedParts + k].getType()));
     discard(scratch);
     if (stable)
       break;
@@ -253,23 +351,26 @@ static LogicalResult importLoop(NodeImporter &n) {
   Block *after = b.createBlock(&loop.getAfter(), {}, types, locs);
   SmallVector<Value> bodyInputs = {tensorOf(b, loc, after->getArgument(0)),
                                    tensorOf(b, loc, after->getArgument(1))};
-  for (size_t i = 0; i < carriedCount; ++i)
+  for (size_t i = 0; i < carriedParts; ++i)
     bodyInputs.push_back(after->getArgument(2 + i));
-  FailureOr<SmallVector<Value>> outs = n.importSubgraph("body", bodyInputs);
+  FailureOr<SmallVector<Value>> outs =
+      n.importSubgraph("body", bodyValues(bodyInputs));
+  if (succeeded(outs))
+    outs = bodyParts(*outs);
   if (failed(outs))
     return failure();
   SmallVector<Value> next = {
       arith::AddIOp::create(b, loc, after->getArgument(0),
                             arith::ConstantIntOp::create(b, loc, i64, 1)),
       scalarOf(b, loc, (*outs)[0])};
-  for (size_t i = 0; i < carriedCount; ++i)
+  for (size_t i = 0; i < carriedParts; ++i)
     next.push_back(castTo(b, loc, (*outs)[1 + i], carriedTypes[i]));
   for (int64_t k = 0; k < scanCount; ++k) {
     FailureOr<Value> slice = n.create<UnsqueezeOp>(
-        (*outs)[1 + carriedCount + k], {n.namedI64s("axes", {0})});
+        (*outs)[1 + carriedParts + k], {n.namedI64s("axes", {0})});
     if (failed(slice))
       return failure();
-    Value accumulator = after->getArgument(2 + carriedCount + k);
+    Value accumulator = after->getArgument(2 + carriedParts + k);
     Type type = accumulator.getType();
     auto grow = [&]() -> FailureOr<Value> {
       FailureOr<Value> grown = n.create<ConcatOp>(
@@ -304,7 +405,15 @@ static LogicalResult importLoop(NodeImporter &n) {
     next.push_back(choice.getResult(0));
   }
   scf::YieldOp::create(b, loc, next);
-  return n.setResults(loop.getResults().drop_front(2));
+  b.setInsertionPointAfter(loop);
+  SmallVector<Value> results = packValues(
+      b, loc, carriedKinds, loop.getResults().slice(2, carriedParts));
+  llvm::append_range(results, loop.getResults().drop_front(2 + carriedParts));
+  return n.setResults(results);
+}
+
+LogicalResult kiln::onnx_import::importLoopNode(NodeImporter &n) {
+  return importLoop(n);
 }
 
 /// Scan (opset 9 form) over `states` and `inputs`, unrolled: returns the

@@ -513,6 +513,43 @@ FailureOr<Value> ModelImporter::lookup(const onnx::NodeProto &node,
          << describe(node) << " uses undefined '" << name << "'";
 }
 
+/// Whether `node`'s handler takes sequences and optionals (their packed
+/// values) as well as tensors.
+static bool takesNonTensors(const onnx::NodeProto &node) {
+  if (!node.domain().empty() && node.domain() != "ai.onnx")
+    return false;
+  StringRef type = node.op_type();
+  return type.starts_with("Sequence") || type.starts_with("Optional") ||
+         type == "SplitToSequence" || type == "ConcatFromSequence" ||
+         type == "Identity" || type == "If" || type == "Loop";
+}
+
+/// Erases the casts that packed sequences and optionals while importing:
+/// once the graph is imported, every consumer has taken their parts.
+static LogicalResult erasePackedValues(ModuleOp module) {
+  SmallVector<UnrealizedConversionCastOp> casts;
+  module.walk([&](UnrealizedConversionCastOp cast) {
+    if (cast->hasAttr("kiln.value"))
+      casts.push_back(cast);
+  });
+  // A packed value may pack another's parts: erase users first.
+  bool erased = true;
+  while (erased) {
+    erased = false;
+    for (UnrealizedConversionCastOp &cast : casts)
+      if (cast && cast->use_empty()) {
+        cast.erase();
+        cast = nullptr;
+        erased = true;
+      }
+  }
+  for (UnrealizedConversionCastOp cast : casts)
+    if (cast)
+      return cast.emitError("internal error: a sequence or optional value is "
+                            "still used as a whole after import");
+  return success();
+}
+
 LogicalResult ModelImporter::importNode(const onnx::NodeProto &node) {
   SmallVector<Value> operands;
   for (const std::string &name : node.input()) {
@@ -528,6 +565,15 @@ LogicalResult ModelImporter::importNode(const onnx::NodeProto &node) {
   const OpHandler *handler = OpRegistry::get().lookup(
       node.domain(), node.op_type(), opsetOf(node.domain()));
   assert(handler && "checkOpsSupported admits only known ops");
+  if (!takesNonTensors(node))
+    for (auto [i, value] : llvm::enumerate(operands))
+      if (value && valueKind(value) != ValueKind::Tensor)
+        return emitError(nodeLoc(node))
+               << describe(node) << ": input " << i << " ('" << node.input(i)
+               << "') is " << describeKind(valueKind(value))
+               << "; Kiln takes sequences and optionals in the Sequence*, "
+                  "Optional*, SplitToSequence, ConcatFromSequence, Identity, "
+                  "If and Loop ops only";
 
   // Handlers report errors at the node's location; the note says which node
   // that is for printers that do not show locations.
@@ -609,14 +655,35 @@ OwningOpRef<ModuleOp> ModelImporter::run() {
   for (const onnx::TensorProto &init : graph.initializer())
     initializers.insert(init.name());
   SmallVector<const onnx::ValueInfoProto *> inputs;
-  SmallVector<Type> inputTypes;
+  SmallVector<ValueKind> inputKinds;
+  SmallVector<Type> inputTypes; // every input's parts, in order
   for (const onnx::ValueInfoProto &input : graph.input()) {
     if (initializers.contains(input.name()))
       continue;
+    if (input.type().has_sequence_type() || input.type().has_optional_type()) {
+      std::string error;
+      auto converted = convertValueType(&context, input.type(), error);
+      if (failed(converted)) {
+        emitError(fileLoc()) << "graph input '" << input.name()
+                             << "' cannot be imported: " << error;
+        return nullptr;
+      }
+      if (options.inputShapes.count(input.name())) {
+        emitError(fileLoc()) << "--input-shape names '" << input.name()
+                             << "', which is " << describeKind(converted->first)
+                             << "; it fixes the shapes of tensor inputs only";
+        return nullptr;
+      }
+      inputs.push_back(&input);
+      inputKinds.push_back(converted->first);
+      llvm::append_range(inputTypes, converted->second);
+      continue;
+    }
     FailureOr<RankedTensorType> type = convertInputType(input);
     if (failed(type))
       return nullptr;
     inputs.push_back(&input);
+    inputKinds.push_back(ValueKind::Tensor);
     inputTypes.push_back(*type);
   }
   for (const auto &entry : options.inputShapes)
@@ -633,11 +700,22 @@ OwningOpRef<ModuleOp> ModelImporter::run() {
       builder, NameLoc::get(builder.getStringAttr(graph.name())),
       options.functionName, builder.getFunctionType(inputTypes, {}));
   Block *entry = func.addEntryBlock();
-  for (auto [i, input] : llvm::enumerate(inputs)) {
-    func.setArgAttr(i, "kiln.name", builder.getStringAttr(input->name()));
-    values[input->name()] = entry->getArgument(i);
-  }
   builder.setInsertionPointToStart(entry);
+  unsigned argument = 0;
+  for (auto [input, kind] : llvm::zip_equal(inputs, inputKinds)) {
+    unsigned count = partCount(kind);
+    SmallVector<StringRef> parts = partNames(kind);
+    for (unsigned p = 0; p < count; ++p) {
+      func.setArgAttr(argument + p, "kiln.name",
+                      builder.getStringAttr(input->name()));
+      if (!parts.empty())
+        func.setArgAttr(argument + p, "kiln.part",
+                        builder.getStringAttr(parts[p]));
+    }
+    values[input->name()] = packValue(
+        builder, fileLoc(), kind, entry->getArguments().slice(argument, count));
+    argument += count;
+  }
 
   if (failed(importInitializers(graph, /*adopt=*/true)))
     return nullptr;
@@ -646,6 +724,7 @@ OwningOpRef<ModuleOp> ModelImporter::run() {
       return nullptr;
 
   SmallVector<Value> results;
+  SmallVector<std::pair<std::string, StringRef>> resultNames; // name, part
   for (const onnx::ValueInfoProto &output : graph.output()) {
     auto it = values.find(output.name());
     if (it == values.end()) {
@@ -659,13 +738,24 @@ OwningOpRef<ModuleOp> ModelImporter::run() {
                                 "initializer";
       return nullptr;
     }
-    results.push_back(it->second);
+    ValueKind kind = valueKind(it->second);
+    SmallVector<StringRef> parts = partNames(kind);
+    for (auto [p, part] : llvm::enumerate(valueParts(it->second))) {
+      results.push_back(part);
+      resultNames.emplace_back(output.name(),
+                               parts.empty() ? StringRef() : parts[p]);
+    }
   }
   func::ReturnOp::create(builder, fileLoc(), results);
   func.setType(
       builder.getFunctionType(inputTypes, ValueRange(results).getTypes()));
-  for (auto [i, output] : llvm::enumerate(graph.output()))
-    func.setResultAttr(i, "kiln.name", builder.getStringAttr(output.name()));
+  for (auto [i, name] : llvm::enumerate(resultNames)) {
+    func.setResultAttr(i, "kiln.name", builder.getStringAttr(name.first));
+    if (!name.second.empty())
+      func.setResultAttr(i, "kiln.part", builder.getStringAttr(name.second));
+  }
+  if (failed(erasePackedValues(*module)))
+    return nullptr;
 
   if (failed(verify(*module)))
     return nullptr;

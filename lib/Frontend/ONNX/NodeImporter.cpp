@@ -62,6 +62,7 @@ const OpRegistry &OpRegistry::get() {
     registerSignalOps(r);
     registerVisionOps(r);
     registerControlFlowOps(r);
+    registerSequenceOps(r);
     return r;
   }();
   return registry;
@@ -338,4 +339,180 @@ Value Decomposer::iota(Value extent) {
   if (end && rank(end) == 1)
     end = reshape(end, ints({}));
   return op<RangeOp>({scalar(i64, 0), end, scalar(i64, 1)});
+}
+
+//===----------------------------------------------------------------------===//
+// Sequences and optionals
+//===----------------------------------------------------------------------===//
+
+static constexpr StringLiteral kValueKindAttr = "kiln.value";
+
+static StringRef kindName(ValueKind kind) {
+  switch (kind) {
+  case ValueKind::Tensor:
+    return "tensor";
+  case ValueKind::Sequence:
+    return "sequence";
+  case ValueKind::OptionalTensor:
+    return "optional_tensor";
+  case ValueKind::OptionalSequence:
+    return "optional_sequence";
+  }
+  llvm_unreachable("unknown value kind");
+}
+
+ValueKind onnx_import::valueKind(Value v) {
+  if (!isa<TupleType>(v.getType()))
+    return ValueKind::Tensor;
+  auto cast = v.getDefiningOp<UnrealizedConversionCastOp>();
+  auto name = cast ? cast->getAttrOfType<StringAttr>(kValueKindAttr) : nullptr;
+  assert(name && "a tuple-typed value comes from packValue");
+  if (name.getValue() == "sequence")
+    return ValueKind::Sequence;
+  if (name.getValue() == "optional_tensor")
+    return ValueKind::OptionalTensor;
+  return ValueKind::OptionalSequence;
+}
+
+unsigned onnx_import::partCount(ValueKind kind) {
+  switch (kind) {
+  case ValueKind::Tensor:
+    return 1;
+  case ValueKind::Sequence:
+  case ValueKind::OptionalTensor:
+    return 2;
+  case ValueKind::OptionalSequence:
+    return 3;
+  }
+  llvm_unreachable("unknown value kind");
+}
+
+SmallVector<Value> onnx_import::valueParts(Value v) {
+  if (valueKind(v) == ValueKind::Tensor)
+    return {v};
+  return llvm::to_vector(
+      v.getDefiningOp<UnrealizedConversionCastOp>().getInputs());
+}
+
+Value onnx_import::packValue(OpBuilder &b, Location loc, ValueKind kind,
+                             ValueRange parts) {
+  assert(parts.size() == partCount(kind) && "one value per part");
+  if (kind == ValueKind::Tensor)
+    return parts.front();
+  auto cast = UnrealizedConversionCastOp::create(
+      b, loc, TypeRange{TupleType::get(b.getContext(), parts.getTypes())},
+      parts);
+  cast->setAttr(kValueKindAttr, b.getStringAttr(kindName(kind)));
+  return cast.getResult(0);
+}
+
+SmallVector<StringRef> onnx_import::partNames(ValueKind kind) {
+  switch (kind) {
+  case ValueKind::Tensor:
+    return {};
+  case ValueKind::Sequence:
+    return {"sequence_elements", "sequence_shapes"};
+  case ValueKind::OptionalTensor:
+    return {"optional_present", "tensor"};
+  case ValueKind::OptionalSequence:
+    return {"optional_present", "sequence_elements", "sequence_shapes"};
+  }
+  llvm_unreachable("unknown value kind");
+}
+
+StringRef onnx_import::describeKind(ValueKind kind) {
+  switch (kind) {
+  case ValueKind::Tensor:
+    return "a tensor";
+  case ValueKind::Sequence:
+    return "a sequence";
+  case ValueKind::OptionalTensor:
+    return "an optional tensor";
+  case ValueKind::OptionalSequence:
+    return "an optional sequence";
+  }
+  llvm_unreachable("unknown value kind");
+}
+
+/// The type of a tensor of ONNX type `tensor` (dims without a value
+/// dynamic); an error when it has no shape.
+static FailureOr<RankedTensorType>
+tensorTypeOf(MLIRContext *context, const onnx::TypeProto::Tensor &tensor,
+             std::string &error) {
+  Type element = convertElementType(context, tensor.elem_type());
+  if (!element) {
+    error = "its element type is not supported";
+    return failure();
+  }
+  if (!tensor.has_shape()) {
+    error = "it has no shape (unknown rank)";
+    return failure();
+  }
+  SmallVector<int64_t> shape;
+  for (const onnx::TensorShapeProto::Dimension &dim : tensor.shape().dim())
+    shape.push_back(dim.has_dim_value() && dim.dim_value() >= 0
+                        ? dim.dim_value()
+                        : ShapedType::kDynamic);
+  return RankedTensorType::get(shape, element);
+}
+
+/// The parts of a sequence of `elementType` tensors: the elements' values
+/// and their shapes ([count, rank], the rank dynamic when the elements have
+/// no shape).
+static FailureOr<SmallVector<Type>>
+sequenceParts(MLIRContext *context, const onnx::TypeProto &elementType,
+              std::string &error) {
+  if (!elementType.has_tensor_type()) {
+    error = "its elements are not tensors";
+    return failure();
+  }
+  const onnx::TypeProto::Tensor &tensor = elementType.tensor_type();
+  Type element = convertElementType(context, tensor.elem_type());
+  if (!element) {
+    error = "its element type is not supported";
+    return failure();
+  }
+  int64_t rank =
+      tensor.has_shape() ? tensor.shape().dim_size() : ShapedType::kDynamic;
+  int64_t dynamic = ShapedType::kDynamic;
+  return SmallVector<Type>{
+      RankedTensorType::get({dynamic}, element),
+      RankedTensorType::get({dynamic, rank}, IntegerType::get(context, 64))};
+}
+
+FailureOr<std::pair<ValueKind, SmallVector<Type>>>
+onnx_import::convertValueType(MLIRContext *context, const onnx::TypeProto &type,
+                              std::string &error) {
+  if (type.has_sequence_type()) {
+    FailureOr<SmallVector<Type>> parts =
+        sequenceParts(context, type.sequence_type().elem_type(), error);
+    if (failed(parts))
+      return failure();
+    return std::make_pair(ValueKind::Sequence, *parts);
+  }
+  if (!type.has_optional_type()) {
+    error = "it is not a tensor, a sequence of tensors or an optional";
+    return failure();
+  }
+  const onnx::TypeProto &inner = type.optional_type().elem_type();
+  SmallVector<Type> parts = {
+      RankedTensorType::get({}, IntegerType::get(context, 1))};
+  if (inner.has_sequence_type()) {
+    FailureOr<SmallVector<Type>> sequence =
+        sequenceParts(context, inner.sequence_type().elem_type(), error);
+    if (failed(sequence))
+      return failure();
+    parts.append(*sequence);
+    return std::make_pair(ValueKind::OptionalSequence, parts);
+  }
+  if (!inner.has_tensor_type()) {
+    error = "it is an optional of neither a tensor nor a sequence";
+    return failure();
+  }
+  FailureOr<RankedTensorType> tensor =
+      tensorTypeOf(context, inner.tensor_type(), error);
+  if (failed(tensor))
+    return failure();
+  parts.push_back(*tensor);
+  return std::make_pair(ValueKind::OptionalTensor, parts);
 }

@@ -55,6 +55,47 @@ private:
   llvm::StringMap<std::vector<std::pair<int, OpHandler>>> handlers;
 };
 
+//===----------------------------------------------------------------------===//
+// Sequences and optionals
+//===----------------------------------------------------------------------===//
+//
+// Kiln's ops take dense tensors. An ONNX value that is a sequence or an
+// optional is carried by dense parts:
+// - a sequence of tensors: its elements' values flattened and concatenated
+//   in order (tensor<?xT>), and their shapes as a [count, rank] i64 matrix
+//   (the rank dim is static when the elements' rank is known);
+// - an optional: a bool scalar (it holds a value) and its value's parts,
+//   empty when it holds none.
+// While importing, such a value is one MLIR value of tuple type: an
+// unrealized_conversion_cast of its parts, tagged with its kind. Handlers
+// that understand sequences (SequenceOps.cpp, Identity, If, Loop) take the
+// parts; the graph's inputs and outputs are its parts (kiln.part names
+// which); the casts are erased once the graph is imported.
+
+/// What an ONNX value is.
+enum class ValueKind { Tensor, Sequence, OptionalTensor, OptionalSequence };
+
+/// The kind of `v` (Tensor for a tensor-typed value).
+ValueKind valueKind(mlir::Value v);
+/// How many dense parts a value of `kind` has.
+unsigned partCount(ValueKind kind);
+/// The dense parts of `v`: itself for a tensor.
+llvm::SmallVector<mlir::Value> valueParts(mlir::Value v);
+/// A value of `kind` made of `parts` (returns the part of a Tensor).
+mlir::Value packValue(mlir::OpBuilder &b, mlir::Location loc, ValueKind kind,
+                      mlir::ValueRange parts);
+/// The kiln.part names of a value of `kind`'s parts, in order (empty for a
+/// tensor's single part).
+llvm::SmallVector<llvm::StringRef> partNames(ValueKind kind);
+/// Describes `kind` for messages ("a sequence", ...).
+llvm::StringRef describeKind(ValueKind kind);
+
+/// The parts' types of an ONNX value of type `type` at a graph boundary,
+/// and its kind; an error message in `error` when Kiln cannot carry it.
+llvm::FailureOr<std::pair<ValueKind, llvm::SmallVector<mlir::Type>>>
+convertValueType(mlir::MLIRContext *context, const onnx::TypeProto &type,
+                 std::string &error);
+
 /// Registration functions of the op families, one per source file.
 void registerElementwiseOps(OpRegistry &registry);
 void registerNeuralOps(OpRegistry &registry);
@@ -67,6 +108,10 @@ void registerRecurrentOps(OpRegistry &registry);
 void registerSignalOps(OpRegistry &registry);
 void registerVisionOps(OpRegistry &registry);
 void registerControlFlowOps(OpRegistry &registry);
+void registerSequenceOps(OpRegistry &registry);
+
+/// The Loop handler (ControlFlowOps.cpp), which SequenceMap reuses.
+llvm::LogicalResult importLoopNode(NodeImporter &n);
 
 /// The MLIR element type of an ONNX TensorProto data type, or null.
 mlir::Type convertElementType(mlir::MLIRContext *context, int32_t dataType);
@@ -226,6 +271,15 @@ public:
   }
   /// The values bound by `setResults`.
   llvm::ArrayRef<mlir::Value> getResults() const { return results; }
+
+  /// An importer for `other` (a node built by a handler, such as the Loop
+  /// that SequenceMap expands to) at this node's place, with `operands`;
+  /// `other` must outlive it.
+  NodeImporter derive(const onnx::NodeProto &other,
+                      llvm::SmallVector<mlir::Value> operands) const {
+    return NodeImporter(other, builder, loc, opset, std::move(operands),
+                        subgraphs);
+  }
 
   /// An error at the node; the message is prefixed with its name and type.
   mlir::InFlightDiagnostic emitError();
