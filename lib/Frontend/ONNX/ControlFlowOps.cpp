@@ -179,7 +179,11 @@ static LogicalResult importIf(NodeImporter &n) {
     if (!type) {
       n.emitError() << "output " << i << " is " << t.getType()
                     << " in then_branch but " << e.getType()
-                    << " in else_branch; Kiln needs one element type and rank";
+                    << " in else_branch, and the condition is known at run "
+                       "time only: Kiln needs one element type and rank for "
+                       "a run-time choice. If the condition depends on "
+                       "input shapes, fix them with --input-shape so that it "
+                       "folds and only the taken branch is compiled";
       return eraseDraft();
     }
     types.push_back(type);

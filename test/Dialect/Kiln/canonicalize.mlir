@@ -769,3 +769,38 @@ func.func @expand_guarded_target(%x: tensor<?x2x1x?x8xf32>) -> tensor<?x?x?x?x?x
   %0 = kiln.expand %x, %guard : (tensor<?x2x1x?x8xf32>, tensor<5xi64>) -> tensor<?x?x?x?x?xf32>
   return %0 : tensor<?x?x?x?x?xf32>
 }
+
+// -----
+
+// Comparisons and logic on small integer constants fold (conditions computed
+// from static shapes); 1 in a bool is true. Float operands do not fold.
+// CHECK-LABEL: func.func @fold_conditions
+// CHECK-DAG: %[[EQ:.+]] = kiln.constant dense<[true, false, false]> : tensor<3xi1>
+// CHECK-DAG: %[[LT:.+]] = kiln.constant dense<[false, true, false]> : tensor<3xi1>
+// CHECK-DAG: %[[GE:.+]] = kiln.constant dense<[true, false, true]> : tensor<3xi1>
+// CHECK-DAG: %[[AND:.+]] = kiln.constant dense<false> : tensor<3xi1>
+// CHECK-DAG: %[[OR:.+]] = kiln.constant dense<[true, true, false]> : tensor<3xi1>
+// CHECK-DAG: %[[NOT:.+]] = kiln.constant dense<[false, true, true]> : tensor<3xi1>
+// CHECK-DAG: %[[LE:.+]] = kiln.constant dense<true> : tensor<i1>
+// CHECK: %[[F:.+]] = kiln.less %{{.+}}, %{{.+}} : (tensor<2xf32>, tensor<2xf32>) -> tensor<2xi1>
+// Equal constants merge: xor gives or's values here, greater (than 5)
+// greater_or_equal's.
+// CHECK: return %[[EQ]], %[[LT]], %[[GE]], %[[AND]], %[[OR]], %[[OR]], %[[NOT]], %[[LE]], %[[GE]], %[[F]]
+func.func @fold_conditions() -> (tensor<3xi1>, tensor<3xi1>, tensor<3xi1>, tensor<3xi1>, tensor<3xi1>, tensor<3xi1>, tensor<3xi1>, tensor<i1>, tensor<3xi1>, tensor<2xi1>) {
+  %a = kiln.constant dense<[512, 3, 7]> : tensor<3xi64>
+  %b = kiln.constant dense<[512, 4, 5]> : tensor<3xi64>
+  %five = kiln.constant dense<5> : tensor<i64>
+  %eq = kiln.equal %a, %b : (tensor<3xi64>, tensor<3xi64>) -> tensor<3xi1>
+  %lt = kiln.less %a, %b : (tensor<3xi64>, tensor<3xi64>) -> tensor<3xi1>
+  %ge = kiln.greater_or_equal %a, %b : (tensor<3xi64>, tensor<3xi64>) -> tensor<3xi1>
+  %and = kiln.and %eq, %lt : (tensor<3xi1>, tensor<3xi1>) -> tensor<3xi1>
+  %or = kiln.or %eq, %lt : (tensor<3xi1>, tensor<3xi1>) -> tensor<3xi1>
+  %xor = kiln.xor %eq, %lt : (tensor<3xi1>, tensor<3xi1>) -> tensor<3xi1>
+  %not = kiln.not %eq : (tensor<3xi1>) -> tensor<3xi1>
+  %le = kiln.less_or_equal %five, %five : (tensor<i64>, tensor<i64>) -> tensor<i1>
+  %gt = kiln.greater %a, %five : (tensor<3xi64>, tensor<i64>) -> tensor<3xi1>
+  %x = kiln.constant dense<[1.0, 2.0]> : tensor<2xf32>
+  %y = kiln.constant dense<[2.0, 1.0]> : tensor<2xf32>
+  %f = kiln.less %x, %y : (tensor<2xf32>, tensor<2xf32>) -> tensor<2xi1>
+  return %eq, %lt, %ge, %and, %or, %xor, %not, %le, %gt, %f : tensor<3xi1>, tensor<3xi1>, tensor<3xi1>, tensor<3xi1>, tensor<3xi1>, tensor<3xi1>, tensor<3xi1>, tensor<i1>, tensor<3xi1>, tensor<2xi1>
+}

@@ -238,6 +238,77 @@ OpFoldResult MinOp::fold(FoldAdaptor adaptor) {
 }
 
 //===----------------------------------------------------------------------===//
+// Compare and logical folders
+//===----------------------------------------------------------------------===//
+//
+// Conditions computed from static shapes (an If on `Shape(x)[1] == 512`)
+// fold, so that If imports only the branch taken.
+
+OpFoldResult EqualOp::fold(FoldAdaptor adaptor) {
+  return foldIntBinary(
+      getType(), adaptor.getLhs(), adaptor.getRhs(),
+      [](int64_t a, int64_t b) -> std::optional<int64_t> { return a == b; });
+}
+
+OpFoldResult LessOp::fold(FoldAdaptor adaptor) {
+  return foldIntBinary(
+      getType(), adaptor.getLhs(), adaptor.getRhs(),
+      [](int64_t a, int64_t b) -> std::optional<int64_t> { return a < b; });
+}
+
+OpFoldResult LessOrEqualOp::fold(FoldAdaptor adaptor) {
+  return foldIntBinary(
+      getType(), adaptor.getLhs(), adaptor.getRhs(),
+      [](int64_t a, int64_t b) -> std::optional<int64_t> { return a <= b; });
+}
+
+OpFoldResult GreaterOp::fold(FoldAdaptor adaptor) {
+  return foldIntBinary(
+      getType(), adaptor.getLhs(), adaptor.getRhs(),
+      [](int64_t a, int64_t b) -> std::optional<int64_t> { return a > b; });
+}
+
+OpFoldResult GreaterOrEqualOp::fold(FoldAdaptor adaptor) {
+  return foldIntBinary(
+      getType(), adaptor.getLhs(), adaptor.getRhs(),
+      [](int64_t a, int64_t b) -> std::optional<int64_t> { return a >= b; });
+}
+
+OpFoldResult AndOp::fold(FoldAdaptor adaptor) {
+  return foldIntBinary(getType(), adaptor.getLhs(), adaptor.getRhs(),
+                       [](int64_t a, int64_t b) -> std::optional<int64_t> {
+                         return a != 0 && b != 0;
+                       });
+}
+
+OpFoldResult OrOp::fold(FoldAdaptor adaptor) {
+  return foldIntBinary(getType(), adaptor.getLhs(), adaptor.getRhs(),
+                       [](int64_t a, int64_t b) -> std::optional<int64_t> {
+                         return a != 0 || b != 0;
+                       });
+}
+
+OpFoldResult XorOp::fold(FoldAdaptor adaptor) {
+  return foldIntBinary(getType(), adaptor.getLhs(), adaptor.getRhs(),
+                       [](int64_t a, int64_t b) -> std::optional<int64_t> {
+                         return (a != 0) != (b != 0);
+                       });
+}
+
+OpFoldResult NotOp::fold(FoldAdaptor adaptor) {
+  if (!getType().hasStaticShape() ||
+      getType().getNumElements() > kMaxFoldElements)
+    return {};
+  std::optional<SmallVector<int64_t>> values =
+      getIntValues(adaptor.getInput());
+  if (!values)
+    return {};
+  for (int64_t &v : *values)
+    v = v == 0;
+  return makeIntElements(getType(), *values);
+}
+
+//===----------------------------------------------------------------------===//
 // SizeOp
 //===----------------------------------------------------------------------===//
 

@@ -124,7 +124,9 @@ def Kiln_SoftplusOp : Kiln_SimpleUnaryOp<"softplus", "log(1 + exp(x))">;
 def Kiln_SoftsignOp : Kiln_SimpleUnaryOp<"softsign", "x / (1 + |x|)">;
 def Kiln_MishOp : Kiln_SimpleUnaryOp<"mish", "x * tanh(softplus(x))">;
 def Kiln_SignOp : Kiln_SimpleUnaryOp<"sign", "sign(x) (-1, 0 or 1)", Kiln_Tensor>;
-def Kiln_NotOp : Kiln_SimpleUnaryOp<"not", "logical not", Kiln_BoolTensor>;
+def Kiln_NotOp : Kiln_SimpleUnaryOp<"not", "logical not", Kiln_BoolTensor> {
+  let hasFolder = 1;
+}
 def Kiln_BitwiseNotOp : Kiln_SimpleUnaryOp<"bitwise_not", "~x", Kiln_IntTensor>;
 
 /// Unary ops with float attributes named as in ONNX.
@@ -282,11 +284,17 @@ def Kiln_PowOp : Kiln_BinaryOp<"pow", "lhs ^ rhs", Kiln_Tensor,
     [AllElementTypesMatch<["lhs", "output"]>]>;
 
 def Kiln_AndOp : Kiln_BinaryOp<"and", "lhs && rhs", Kiln_BoolTensor,
-    [Commutative, AllElementTypesMatch<["lhs", "rhs", "output"]>]>;
+    [Commutative, AllElementTypesMatch<["lhs", "rhs", "output"]>]> {
+  let hasFolder = 1;
+}
 def Kiln_OrOp : Kiln_BinaryOp<"or", "lhs || rhs", Kiln_BoolTensor,
-    [Commutative, AllElementTypesMatch<["lhs", "rhs", "output"]>]>;
+    [Commutative, AllElementTypesMatch<["lhs", "rhs", "output"]>]> {
+  let hasFolder = 1;
+}
 def Kiln_XorOp : Kiln_BinaryOp<"xor", "lhs != rhs", Kiln_BoolTensor,
-    [Commutative, AllElementTypesMatch<["lhs", "rhs", "output"]>]>;
+    [Commutative, AllElementTypesMatch<["lhs", "rhs", "output"]>]> {
+  let hasFolder = 1;
+}
 def Kiln_BitwiseAndOp : Kiln_BinaryOp<"bitwise_and", "lhs & rhs",
     Kiln_IntTensor, [Commutative, AllElementTypesMatch<["lhs", "rhs", "output"]>]>;
 def Kiln_BitwiseOrOp : Kiln_BinaryOp<"bitwise_or", "lhs | rhs",
@@ -331,6 +339,8 @@ class Kiln_CompareOp<string mnemonic, string formula, list<Trait> traits = []>
     # "broadcasting; the result is a bool (i1) tensor.\n\n```mlir\n%z = kiln."
     # mnemonic # " %x, %y : (tensor<4xf32>, tensor<f32>) -> tensor<4xi1>\n```";
   let results = (outs Kiln_BoolTensor:$output);
+  // Small integer constants fold (conditions computed from static shapes).
+  let hasFolder = 1;
 }
 
 def Kiln_EqualOp : Kiln_CompareOp<"equal", "lhs == rhs", [Commutative]>;
