@@ -2,7 +2,8 @@
 """Checks a compiled ONNX text model against ONNX Runtime on random inputs.
 
 Usage: check_onnxtxt.py MODEL.onnxtxt LIBRARY.so WORKDIR --kiln-run PATH
-                        [--value NAME=JSON ...] [--not-ort NAME ...]
+                        [--value NAME=JSON ...] [--shape NAME=DxD ...]
+                        [--not-ort NAME ...]
                         [--seed N] [--rtol R] [--atol A]
 
 For the importer tests written in the ONNX text format: parses MODEL.onnxtxt
@@ -27,11 +28,13 @@ import onnx.parser
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def random_input(info, rng):
+def random_input(info, rng, shape=None):
     tensor = info.type.tensor_type
-    shape = [d.dim_value for d in tensor.shape.dim]
-    if any(d.dim_param or d.dim_value <= 0 for d in tensor.shape.dim):
-        sys.exit(f"check_onnxtxt: input '{info.name}' needs a static shape")
+    if shape is None:
+        shape = [d.dim_value for d in tensor.shape.dim]
+        if any(d.dim_param or d.dim_value <= 0 for d in tensor.shape.dim):
+            sys.exit(f"check_onnxtxt: input '{info.name}' needs a static "
+                     "shape (or --shape)")
     dtype = onnx.mapping.TENSOR_TYPE_TO_NP_TYPE[tensor.elem_type]
     if dtype == np.bool_:
         return rng.integers(0, 2, size=shape).astype(np.bool_)
@@ -49,6 +52,8 @@ def main(argv=None):
     ap.add_argument("--kiln-run", required=True)
     ap.add_argument("--value", action="append", default=[], metavar="NAME=JSON",
                     help="an input's values (nested lists), instead of random ones")
+    ap.add_argument("--shape", action="append", default=[], metavar="NAME=DxD",
+                    help="the shape of a random input with dynamic dims")
     ap.add_argument("--not-ort", action="append", default=[], metavar="NAME",
                     help="an output ONNX Runtime gets wrong: not compared "
                          "(check Kiln's, in WORKDIR/kiln/NAME.npy, otherwise)")
@@ -71,12 +76,16 @@ def main(argv=None):
     for spec in args.value:
         name, _, data = spec.partition("=")
         values[name] = json.loads(data)
+    shapes = {}
+    for spec in args.shape:
+        name, _, dims = spec.partition("=")
+        shapes[name] = [int(d) for d in dims.split("x")]
     kiln_args = []
     for info in model.graph.input:
         if info.name in initializers:
             continue
         path = os.path.join(inputs_dir, info.name + ".npy")
-        tensor = random_input(info, rng)
+        tensor = random_input(info, rng, shapes.get(info.name))
         if info.name in values:
             tensor = np.array(values.pop(info.name), dtype=tensor.dtype).reshape(tensor.shape)
         np.save(path, tensor)

@@ -2,6 +2,7 @@
 
 #include "NodeImporter.h"
 
+#include <cmath>
 #include <limits>
 
 using namespace mlir;
@@ -38,12 +39,22 @@ namespace {
 /// The window of a conv or pool with every default filled in.
 struct Window {
   SmallVector<int64_t> kernel, strides, dilations, pads;
+  /// Spatial dims whose SAME padding depends on their dynamic extent
+  /// (a stride above 1): their pads are 0 here, and `padAtRunTime` pads the
+  /// input instead.
+  SmallVector<bool> runtimePads;
+  bool upper = true; // SAME_UPPER (the odd pad at the end) or SAME_LOWER
+  bool needsRuntimePads() const {
+    return llvm::is_contained(runtimePads, true);
+  }
 };
 } // namespace
 
 /// Reads the window attributes of node `n` for `input` with a kernel of
 /// `kernel` (from the weight or kernel_shape) and resolves auto_pad into
-/// explicit pads.
+/// explicit pads. SAME padding of a dynamic spatial dim is static with
+/// stride 1 (the kernel's extent - 1); with a larger stride it depends on
+/// the extent, and the dim is marked in `runtimePads`.
 static FailureOr<Window> readWindow(NodeImporter &n, RankedTensorType input,
                                     ArrayRef<int64_t> kernel) {
   int64_t spatial = input.getRank() - 2;
@@ -73,28 +84,71 @@ static FailureOr<Window> readWindow(NodeImporter &n, RankedTensorType input,
     return w;
   }
   w.pads.assign(2 * spatial, 0);
+  w.runtimePads.assign(spatial, false);
   if (autoPad == "VALID")
     return w;
   if (autoPad != "SAME_UPPER" && autoPad != "SAME_LOWER")
     return n.emitError() << "unknown auto_pad \"" << autoPad << "\"";
+  w.upper = autoPad == "SAME_UPPER";
   for (int64_t i = 0; i < spatial; ++i) {
     int64_t in = input.getDimSize(i + 2);
-    if (ShapedType::isDynamic(in))
-      return n.emitError() << "auto_pad " << autoPad
-                           << " needs static spatial dims, got " << input
-                           << "; fix them with --input-shape";
     if (ShapedType::isDynamic(w.kernel[i]))
       return n.emitError() << "auto_pad " << autoPad
                            << " needs a kernel of static size";
-    int64_t out = (in + w.strides[i] - 1) / w.strides[i];
     int64_t extent = (w.kernel[i] - 1) * w.dilations[i] + 1;
-    int64_t total =
-        std::max<int64_t>(0, (out - 1) * w.strides[i] + extent - in);
+    int64_t total;
+    if (!ShapedType::isDynamic(in)) {
+      int64_t out = (in + w.strides[i] - 1) / w.strides[i];
+      total = std::max<int64_t>(0, (out - 1) * w.strides[i] + extent - in);
+    } else if (w.strides[i] == 1) {
+      total = extent - 1; // the output has the input's extent
+    } else {
+      w.runtimePads[i] = true;
+      continue;
+    }
     int64_t small = total / 2;
-    w.pads[i] = autoPad == "SAME_UPPER" ? small : total - small;
+    w.pads[i] = w.upper ? small : total - small;
     w.pads[i + spatial] = total - w.pads[i];
   }
   return w;
+}
+
+/// `x` padded by `value` where `w` pads at run time: SAME padding of a
+/// dynamic dim with stride s is max((ceil(in / s) - 1) s + extent - in, 0),
+/// split as auto_pad says.
+static Value padAtRunTime(NodeImporter &n, Value x, const Window &w,
+                          double value) {
+  Decomposer b(n);
+  int64_t spatial = w.kernel.size();
+  SmallVector<Value> begins = {b.ints({0, 0})}, ends = {b.ints({0, 0})};
+  for (int64_t i = 0; i < spatial; ++i) {
+    if (!w.runtimePads[i]) {
+      begins.push_back(b.ints({0}));
+      ends.push_back(b.ints({0}));
+      continue;
+    }
+    Value in = b.dim(x, i + 2);
+    Value stride = b.ints({w.strides[i]});
+    Value out =
+        b.op<DivOp>({b.op<AddOp>({in, b.ints({w.strides[i] - 1})}), stride});
+    int64_t extent = (w.kernel[i] - 1) * w.dilations[i] + 1;
+    Value total = b.op<MaxOp>(
+        {b.op<SubOp>({b.op<AddOp>({b.op<MulOp>({b.op<SubOp>({out, b.ints({1})}),
+                                                stride}),
+                                   b.ints({extent})}),
+                      in}),
+         b.ints({0})});
+    Value half = b.op<DivOp>({total, b.ints({2})});
+    Value begin = w.upper ? half : b.op<SubOp>({total, half});
+    begins.push_back(begin);
+    ends.push_back(b.op<SubOp>({total, begin}));
+  }
+  SmallVector<Value> pads(begins);
+  pads.append(ends);
+  Type element = Decomposer::elementType(x);
+  Value padded = b.op<PadOp>({x, b.concat(pads), b.scalar(element, value)},
+                             {n.namedStr("mode", "constant")});
+  return b.failed() ? Value() : padded;
 }
 
 static SmallVector<NamedAttribute> windowAttrs(NodeImporter &n,
@@ -126,6 +180,11 @@ FailureOr<Value> onnx_import::buildConv(NodeImporter &n, Value input,
   FailureOr<Window> w = readWindow(n, inputType, kernel);
   if (failed(w))
     return failure();
+  if (w->needsRuntimePads()) {
+    input = padAtRunTime(n, input, *w, 0.0);
+    if (!input)
+      return failure();
+  }
   SmallVector<Value> operands = {input, weight};
   if (bias)
     operands.push_back(bias);
@@ -327,13 +386,39 @@ template <typename OpTy> static LogicalResult importPool(NodeImporter &n) {
   FailureOr<Window> w = readWindow(n, n.operandType(0), kernel);
   if (failed(w))
     return failure();
+  Value input = n.operand(0);
+  if (w->needsRuntimePads()) {
+    // The padding is explicit: a max pool pads with the lowest value, an
+    // average pool only where padding counts anyway.
+    bool wantsIndices =
+        n.getNode().output_size() > 1 && !n.getNode().output(1).empty();
+    bool excludesPad = std::is_same_v<OpTy, AveragePoolOp> &&
+                       n.intAttr("count_include_pad", 0) == 0;
+    if (wantsIndices || excludesPad || n.intAttr("ceil_mode", 0) != 0)
+      return n.emitError()
+             << "auto_pad " << n.stringAttr("auto_pad", "")
+             << " with a stride above 1 on dynamic spatial dims is supported "
+                "for Conv, MaxPool and AveragePool with count_include_pad, "
+                "without Indices or ceil_mode; fix the dims with "
+                "--input-shape";
+    Type element = Decomposer::elementType(input);
+    double lowest = isa<FloatType>(element)
+                        ? -std::numeric_limits<double>::infinity()
+                    : element.isUnsignedInteger()
+                        ? 0.0
+                        : -std::ldexp(1.0, element.getIntOrFloatBitWidth() - 1);
+    input = padAtRunTime(n, input, *w,
+                         std::is_same_v<OpTy, MaxPoolOp> ? lowest : 0.0);
+    if (!input)
+      return failure();
+  }
   SmallVector<NamedAttribute> attrs = windowAttrs(n, *w);
   attrs.push_back(n.namedI64s("kernel_shape", kernel));
   attrs.push_back(n.namedBool("ceil_mode", n.intAttr("ceil_mode", 0) != 0));
   if constexpr (std::is_same_v<OpTy, AveragePoolOp>)
     attrs.push_back(n.namedBool("count_include_pad",
                                 n.intAttr("count_include_pad", 0) != 0));
-  FailureOr<Value> pooled = n.create<OpTy>(n.operand(0), attrs);
+  FailureOr<Value> pooled = n.create<OpTy>(input, attrs);
   if (failed(pooled))
     return failure();
   if constexpr (std::is_same_v<OpTy, MaxPoolOp>) {

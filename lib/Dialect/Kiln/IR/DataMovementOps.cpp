@@ -740,6 +740,30 @@ OpFoldResult ExpandOp::fold(FoldAdaptor adaptor) {
 // PadOp
 //===----------------------------------------------------------------------===//
 
+/// The values of 1-D `v` that are known: all of a constant's, or those of
+/// the constant pieces of a concatenation (pads computed at run time for
+/// some dims only); nullopt for the others. Nothing when the length is not
+/// static.
+static std::optional<SmallVector<std::optional<int64_t>>> knownInts(Value v) {
+  if (std::optional<SmallVector<int64_t>> all = getConstantInts(v))
+    return llvm::to_vector(llvm::map_range(
+        *all, [](int64_t x) { return std::optional<int64_t>(x); }));
+  auto concat = v.getDefiningOp<ConcatOp>();
+  if (!concat || cast<RankedTensorType>(v.getType()).getRank() != 1)
+    return std::nullopt;
+  SmallVector<std::optional<int64_t>> known;
+  for (Value piece : concat.getInputs()) {
+    int64_t length = cast<RankedTensorType>(piece.getType()).getDimSize(0);
+    if (isDyn(length))
+      return std::nullopt;
+    std::optional<SmallVector<int64_t>> values = getConstantInts(piece);
+    for (int64_t i = 0; i < length; ++i)
+      known.push_back(values ? std::optional<int64_t>((*values)[i])
+                             : std::nullopt);
+  }
+  return known;
+}
+
 LogicalResult PadOp::inferReturnTypes(MLIRContext *,
                                       std::optional<Location> location,
                                       Adaptor adaptor,
@@ -747,14 +771,16 @@ LogicalResult PadOp::inferReturnTypes(MLIRContext *,
   auto input = cast<RankedTensorType>(adaptor.getInput().getType());
   int64_t rank = input.getRank();
   SmallVector<int64_t> shape(rank, kDyn);
-  if (std::optional<SmallVector<int64_t>> pads =
-          getConstantInts(adaptor.getPads())) {
+  if (std::optional<SmallVector<std::optional<int64_t>>> pads =
+          knownInts(adaptor.getPads())) {
     if (static_cast<int64_t>(pads->size()) != 2 * rank)
       return emitOptionalError(location, "expects ", 2 * rank, " pads, got ",
                                pads->size());
     for (int64_t d = 0; d < rank; ++d) {
       int64_t extent = input.getDimSize(d);
-      shape[d] = isDyn(extent) ? kDyn : extent + (*pads)[d] + (*pads)[d + rank];
+      std::optional<int64_t> begin = (*pads)[d], end = (*pads)[d + rank];
+      shape[d] =
+          isDyn(extent) || !begin || !end ? kDyn : extent + *begin + *end;
       if (!isDyn(shape[d]) && shape[d] < 0)
         return emitOptionalError(location, "pads crop dim ", d, " below zero");
     }
