@@ -71,6 +71,16 @@ OUTDIR/NAME.inputs2/, NAME.inputs3/ (the sizes below, in that order).
             time (Shape -> Gather -> Mod/Sub -> Concat) to round the last
             axis up to a multiple of 8. x: (N, L) = (2, 11), (1, 16), (3, 5)
             for [N, 4, L].
+  vad_state
+            A voice-activity model (Silero-like): an If on the sample rate
+            (a graph input, so decided at run time) whose 16 kHz branch holds
+            an If on the window length (a shape): short windows give a
+            rank-2 result, full ones the [N, 8, 64] frames the rest needs,
+            so the inner condition must fold (fix the length with
+            --input-shape x:1x1024); the 8 kHz branch frames half the
+            samples and projects them. Then an LSTM whose state (h, c) is an
+            input and an output, carried between calls. Input sets: 16 kHz
+            and 8 kHz, each [1, 1024] with random states.
 """
 
 import argparse
@@ -508,9 +518,89 @@ def opset11_scatter(rng):
     return _finish(graph, 11, 6, "pytorch"), sets
 
 
+def vad_state(rng):
+    hidden = 32
+    inits = [
+        _const("sr16k", np.array(16000, np.int64)),
+        _const("one_i", np.array(1, np.int64)),
+        _const("window", np.array(512, np.int64)),
+        _const("frames16k", _i64(0, 8, 64)),
+        _const("head_start", _i64(0)),
+        _const("head_end16k", _i64(512)),
+        _const("head_end8k", _i64(256)),
+        _const("last_axis", _i64(1)),
+        _const("frames8k", _i64(0, 8, 32)),
+        _const("proj8k", _weights(rng, (32, 64), 0.3)),
+        _const("lstm_w", _weights(rng, (1, 4 * hidden, 64), 0.2)),
+        _const("lstm_r", _weights(rng, (1, 4 * hidden, hidden), 0.2)),
+        _const("lstm_b", _weights(rng, (1, 8 * hidden), 0.1)),
+        _const("zero_axis", _i64(0)),
+        _const("head_w", _weights(rng, (hidden, 1), 0.5)),
+        _const("head_b", _weights(rng, (1,), 0.1)),
+    ]
+    # 16 kHz: an inner If on the window length (a shape): short windows are
+    # averaged (rank 2), full ones framed (rank 3). Only one of them fits the
+    # rest of the graph: the condition must fold, which the window's static
+    # length (--input-shape) allows.
+    short = helper.make_graph(
+        [helper.make_node("ReduceMean", ["x"], ["short_out"], axes=[1], keepdims=1,
+                          name="vad/short/ReduceMean")],
+        "short_window", [], [_float_input("short_out", ["N", 1])])
+    full = helper.make_graph(
+        [helper.make_node("Slice", ["x", "head_start", "head_end16k", "last_axis"],
+                          ["head16k"], name="vad/full/Slice"),
+         helper.make_node("Reshape", ["head16k", "frames16k"], ["full_out"],
+                          name="vad/full/Reshape")],
+        "full_window", [], [_float_input("full_out", ["N", 8, 64])])
+    rate16k = helper.make_graph(
+        [helper.make_node("Shape", ["x"], ["x_shape"], name="vad/16k/Shape"),
+         helper.make_node("Gather", ["x_shape", "one_i"], ["width"], axis=0,
+                          name="vad/16k/Gather"),
+         helper.make_node("Less", ["width", "window"], ["is_short"], name="vad/16k/Less"),
+         helper.make_node("If", ["is_short"], ["frames_a"], then_branch=short,
+                          else_branch=full, name="vad/16k/If")],
+        "rate_16k", [], [_float_input("frames_a", None)])
+    # 8 kHz: half the samples, framed by 32 and projected to 64 features.
+    rate8k = helper.make_graph(
+        [helper.make_node("Slice", ["x", "head_start", "head_end8k", "last_axis"],
+                          ["head8k"], name="vad/8k/Slice"),
+         helper.make_node("Reshape", ["head8k", "frames8k"], ["framed8k"],
+                          name="vad/8k/Reshape"),
+         helper.make_node("MatMul", ["framed8k", "proj8k"], ["frames_b"],
+                          name="vad/8k/MatMul")],
+        "rate_8k", [], [_float_input("frames_b", ["N", 8, 64])])
+    nodes = [
+        helper.make_node("Equal", ["sr", "sr16k"], ["is16k"], name="vad/Equal"),
+        helper.make_node("If", ["is16k"], ["frames"], then_branch=rate16k,
+                         else_branch=rate8k, name="vad/If"),
+        helper.make_node("Transpose", ["frames"], ["steps"], perm=[1, 0, 2],
+                         name="vad/Transpose"),
+        helper.make_node("LSTM", ["steps", "lstm_w", "lstm_r", "lstm_b", "", "h", "c"],
+                         ["seq", "hn", "cn"], hidden_size=hidden, name="vad/LSTM"),
+        helper.make_node("Squeeze", ["hn", "zero_axis"], ["last"], name="vad/Squeeze"),
+        helper.make_node("MatMul", ["last", "head_w"], ["logit_raw"], name="vad/head/MatMul"),
+        helper.make_node("Add", ["logit_raw", "head_b"], ["logit"], name="vad/head/Add"),
+        helper.make_node("Sigmoid", ["logit"], ["speech"], name="vad/Sigmoid"),
+    ]
+    graph = helper.make_graph(
+        nodes, "vad_state",
+        [_float_input("x", ["batch", "samples"]),
+         helper.make_tensor_value_info("sr", TensorProto.INT64, []),
+         _float_input("h", [1, "batch", hidden]), _float_input("c", [1, "batch", hidden])],
+        [_float_input("speech", ["batch", 1]), _float_input("hn", [1, "batch", hidden]),
+         _float_input("cn", [1, "batch", hidden])], inits)
+    sets = []
+    for rate in (16000, 8000):
+        sets.append({"x": rng.standard_normal((1, 1024)).astype(np.float32),
+                     "sr": np.array(rate, np.int64),
+                     "h": _weights(rng, (1, 1, hidden), 0.5),
+                     "c": _weights(rng, (1, 1, hidden), 0.5)})
+    return _finish(graph, 16, 8), sets
+
+
 MODELS = {f.__name__: f for f in [ocr_neck, runtime_targets, p2o_hardswish, keras_nhwc,
                                    opset9_upsample, opset10_resize_slice, opset10_scatter,
-                                   opset11_scatter]}
+                                   opset11_scatter, vad_state]}
 
 
 def main(argv=None):
