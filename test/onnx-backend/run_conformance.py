@@ -64,13 +64,10 @@ DEFAULT_ATOL = 1e-7
 # backend runner (onnxruntime/test/testdata/
 # onnx_backend_test_series_overrides.jsonc) loosens atol for the DFT and STFT
 # tests: their outputs hold float32 sums of many sin/cos terms whose exact
-# value is near zero, where atol 1e-7 is below float32 rounding. Kiln's DFT
-# passes at the default tolerances, so only STFT (not implemented yet) keeps
-# ONNX Runtime's values.
-TOLERANCE_OVERRIDES = {
-    "node/test_stft": (DEFAULT_RTOL, 1e-4),
-    "node/test_stft_with_window": (DEFAULT_RTOL, 1e-4),
-}
+# value is near zero, where atol 1e-7 is below float32 rounding. Kiln
+# computes the sines and cosines in float64, so its DFT and STFT pass at the
+# default tolerances and none is loosened.
+TOLERANCE_OVERRIDES = {}
 
 # Kiln imports default-domain opsets 7..21 (lib/Frontend/ONNX/Importer.cpp) and
 # tells users to upgrade older models with onnx.version_converter. The runner

@@ -65,6 +65,24 @@ public:
                      {s.elements, s.shapes});
   }
 
+  /// An empty sequence of `element` tensors whose shape rows have `width`
+  /// entries (0 when the rank is not known yet).
+  Sequence empty(Type element, int64_t width) {
+    auto none = [&](RankedTensorType type) {
+      return op<ConstantOp>(
+          {}, {n.named("value",
+                       DenseElementsAttr::get(type, ArrayRef<Attribute>{}))});
+    };
+    return {none(RankedTensorType::get({0}, element)),
+            none(RankedTensorType::get({0, width}, i64()))};
+  }
+  /// A bool scalar constant: an optional's presence flag.
+  Value flag(bool present) {
+    auto type = RankedTensorType::get({}, n.getBuilder().getI1Type());
+    return op<ConstantOp>(
+        {}, {n.named("value", DenseElementsAttr::get(type, present))});
+  }
+
   /// The static element rank of `s`, or nullopt.
   static std::optional<int64_t> rankOf(Sequence s) {
     int64_t width = cast<RankedTensorType>(s.shapes.getType()).getDimSize(1);
@@ -178,15 +196,7 @@ static LogicalResult importSequenceEmpty(NodeImporter &n) {
   SequenceBuilder b(n);
   // The element rank is unknown until something is inserted: rows of
   // width 0.
-  auto valuesType = RankedTensorType::get({0}, element);
-  auto shapesType = RankedTensorType::get({0, 0}, b.i64());
-  Value values = b.op<ConstantOp>(
-      {}, {n.named("value",
-                   DenseElementsAttr::get(valuesType, ArrayRef<Attribute>{}))});
-  Value shapes = b.op<ConstantOp>(
-      {}, {n.named("value",
-                   DenseElementsAttr::get(shapesType, ArrayRef<Attribute>{}))});
-  Value sequence = b.pack({values, shapes});
+  Value sequence = b.pack(b.empty(element, 0));
   if (b.failed())
     return failure();
   return n.setResults(sequence);
@@ -545,15 +555,7 @@ static LogicalResult importSequenceMap(NodeImporter &n) {
     int64_t width = out.type().tensor_type().has_shape()
                         ? out.type().tensor_type().shape().dim_size()
                         : 0;
-    auto valuesType = RankedTensorType::get({0}, element);
-    auto shapesType = RankedTensorType::get({0, width}, b.i64());
-    operands.push_back(b.pack(
-        {b.op<ConstantOp>(
-             {}, {n.named("value", DenseElementsAttr::get(
-                                       valuesType, ArrayRef<Attribute>{}))}),
-         b.op<ConstantOp>(
-             {}, {n.named("value", DenseElementsAttr::get(
-                                       shapesType, ArrayRef<Attribute>{}))})}));
+    operands.push_back(b.pack(b.empty(element, width)));
     std::string carried = prefix + "acc" + std::to_string(k);
     onnx::ValueInfoProto *info = graph->add_input();
     info->set_name(carried);
@@ -583,18 +585,13 @@ static LogicalResult importOptional(NodeImporter &n) {
   OpBuilder &builder = n.getBuilder();
   Location loc = n.getLoc();
   SequenceBuilder b(n);
-  auto flag = [&](bool present) {
-    auto type = RankedTensorType::get({}, builder.getI1Type());
-    return b.op<ConstantOp>(
-        {}, {n.named("value", DenseElementsAttr::get(type, present))});
-  };
   if (n.hasOperand(0)) {
     Value v = n.operand(0);
     ValueKind kind = valueKind(v);
     if (kind != ValueKind::Tensor && kind != ValueKind::Sequence)
       return n.emitError() << "cannot wrap " << describeKind(kind)
                            << " in an optional";
-    SmallVector<Value> parts = {flag(true)};
+    SmallVector<Value> parts = {b.flag(true)};
     parts.append(valueParts(v));
     if (b.failed())
       return failure();
@@ -616,7 +613,7 @@ static LogicalResult importOptional(NodeImporter &n) {
                          << error;
   // The value parts hold nothing: extent 0 in the dims the type leaves
   // open.
-  SmallVector<Value> parts = {flag(false)};
+  SmallVector<Value> parts = {b.flag(false)};
   for (Type type : ArrayRef(converted->second).drop_front()) {
     auto tensor = cast<RankedTensorType>(type);
     SmallVector<int64_t> shape;
@@ -635,22 +632,19 @@ static LogicalResult importOptional(NodeImporter &n) {
 }
 
 static LogicalResult importOptionalHasElement(NodeImporter &n) {
-  OpBuilder &builder = n.getBuilder();
-  auto flag = [&](bool present) {
-    auto type = RankedTensorType::get({}, builder.getI1Type());
-    return n.create<ConstantOp>(
-        {}, {n.named("value", DenseElementsAttr::get(type, present))});
-  };
+  SequenceBuilder b(n);
+  Value present;
   if (!n.hasOperand(0))
-    return n.setResult(flag(false));
-  Value v = n.operand(0);
-  switch (valueKind(v)) {
-  case ValueKind::OptionalTensor:
-  case ValueKind::OptionalSequence:
-    return n.setResults(valueParts(v).front());
-  default:
-    return n.setResult(flag(true));
-  }
+    present = b.flag(false);
+  else if (ValueKind kind = valueKind(n.operand(0));
+           kind == ValueKind::OptionalTensor ||
+           kind == ValueKind::OptionalSequence)
+    present = valueParts(n.operand(0)).front();
+  else
+    present = b.flag(true);
+  if (b.failed())
+    return failure();
+  return n.setResults(present);
 }
 
 /// OptionalGetElement: the value an optional holds (a tensor or a

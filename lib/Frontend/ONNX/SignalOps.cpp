@@ -16,17 +16,26 @@ using namespace mlir;
 using namespace kiln;
 using namespace kiln::onnx_import;
 
+/// The element type the `output_datatype` attribute names (float by
+/// default).
+static FailureOr<Type> outputDataType(NodeImporter &n) {
+  Type element =
+      convertElementType(n.getContext(), n.intAttr("output_datatype", 1));
+  if (!element)
+    return n.emitError() << "unsupported output_datatype "
+                         << n.intAttr("output_datatype", 1);
+  return element;
+}
+
 /// The window functions: sums of cosines of 2 pi k n / N over n = 0 ..
 /// size - 1, with N = size (periodic) or size - 1 (symmetric).
 static LogicalResult importWindow(NodeImporter &n,
                                   ArrayRef<double> coefficients) {
   if (failed(n.requireOperands(1)))
     return failure();
-  Type element =
-      convertElementType(n.getContext(), n.intAttr("output_datatype", 1));
-  if (!element)
-    return n.emitError() << "unsupported output_datatype "
-                         << n.intAttr("output_datatype", 1);
+  FailureOr<Type> element = outputDataType(n);
+  if (failed(element))
+    return failure();
   Decomposer b(n);
   Type f32 = n.getBuilder().getF32Type();
   Value size = b.convert(n.operand(0), f32);
@@ -46,7 +55,7 @@ static LogicalResult importWindow(NodeImporter &n,
     y = b.op<AddOp>(
         {y, b.op<MulOp>({harmonic, b.scalar(f32, coefficients[k])})});
   }
-  y = b.convert(y, element);
+  y = b.convert(y, *element);
   if (b.failed())
     return failure();
   return n.setResults(y);
@@ -84,12 +93,16 @@ static std::pair<Value, Value> runtimeDftMatrices(Decomposer &b, Value length,
                                                   Value outputs, Type element) {
   Value rows = b.unsqueeze(b.iota(length), {1});
   Value columns = b.unsqueeze(b.iota(outputs), {0});
-  // (j * k) mod L keeps the angle small, as for the constant matrices.
+  // (j * k) mod L keeps the angle small, and f64 keeps sin(pi) and
+  // cos(pi / 2) at 1e-16, as for the constant matrices: in f32 they are
+  // 1e-7, which a bin of a sum of large values carries where it is 0.
+  Type f64 = Float64Type::get(element.getContext());
   Value turns = b.op<ModOp>({b.op<MulOp>({rows, columns}), length});
   Value angle = b.op<DivOp>(
-      {b.op<MulOp>({b.convert(turns, element), b.scalar(element, 2 * M_PI)}),
-       b.convert(length, element)});
-  return {b.op<CosOp>(angle), b.op<SinOp>(angle)};
+      {b.op<MulOp>({b.convert(turns, f64), b.scalar(f64, 2 * M_PI)}),
+       b.convert(length, f64)});
+  return {b.convert(b.op<CosOp>(angle), element),
+          b.convert(b.op<SinOp>(angle), element)};
 }
 
 /// DFT along `axis` of [..., n, ..., 1 or 2] (real or complex in the last
@@ -296,11 +309,9 @@ static LogicalResult importSTFT(NodeImporter &n) {
 static LogicalResult importMelWeightMatrix(NodeImporter &n) {
   if (failed(n.requireOperands(5)))
     return failure();
-  Type element =
-      convertElementType(n.getContext(), n.intAttr("output_datatype", 1));
-  if (!element)
-    return n.emitError() << "unsupported output_datatype "
-                         << n.intAttr("output_datatype", 1);
+  FailureOr<Type> element = outputDataType(n);
+  if (failed(element))
+    return failure();
   OpBuilder &builder = n.getBuilder();
   Decomposer b(n);
   Type i64 = builder.getI64Type(), f64 = builder.getF64Type();
@@ -367,7 +378,7 @@ static LogicalResult importMelWeightMatrix(NodeImporter &n) {
                                           b.op<LessOp>({j, right})})});
   Value falling =
       b.op<DivOp>({b.op<SubOp>({right, j}), b.op<SubOp>({right, center})});
-  Value y = b.convert(b.op<WhereOp>({falls, falling, rising}), element);
+  Value y = b.convert(b.op<WhereOp>({falls, falling, rising}), *element);
   if (b.failed())
     return failure();
   return n.setResults(y);
