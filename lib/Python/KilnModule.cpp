@@ -185,7 +185,8 @@ public:
         else
           shape.append(info->shape[d]);
       result.append(py::make_tuple(std::string(info->name),
-                                   static_cast<int>(info->dtype), shape));
+                                   static_cast<int>(info->dtype), shape,
+                                   static_cast<int>(info->part)));
     }
     return result;
   }
@@ -198,7 +199,6 @@ public:
   py::list run(const std::vector<py::array> &arrays) const {
     std::vector<const kiln_tensor_info *> infos = model->outputs();
     std::vector<const kiln_tensor_info *> inputInfos = model->inputs();
-    requireTensorValues();
     std::vector<kiln_tensor> in(arrays.size());
     std::vector<std::vector<int64_t>> inShapes(arrays.size());
     for (size_t i = 0; i < arrays.size(); ++i) {
@@ -293,28 +293,6 @@ public:
 
   void setNumThreads(int threads) const { model->setNumThreads(threads); }
 
-  /// Refuses a model with a sequence or optional input or output: the
-  /// arrays here are the model's ABI entries, one per tensor, and this API
-  /// does not yet group several into one value (kiln/__init__.py asks
-  /// before it matches the feeds to the inputs).
-  void requireTensorValues() const {
-    for (const auto &entries : {model->inputs(), model->outputs()}) {
-      llvm::Expected<std::vector<kiln::ValueSlot>> slots =
-          kiln::modelValues(entries);
-      if (!slots)
-        throw RunError(llvm::toString(slots.takeError()));
-      for (const kiln::ValueSlot &slot : *slots)
-        if (slot.kind != kiln::ValueKind::Tensor)
-          throw RunError("'" + slot.name + "' is " +
-                         (slot.kind == kiln::ValueKind::Sequence
-                              ? "a sequence"
-                              : "an optional") +
-                         ": sequence and optional inputs and outputs are "
-                         "supported by kiln-run and the C ABI, not yet by "
-                         "the Python API");
-    }
-  }
-
 private:
   /// Copies of `arrays` as the runner's tensors (bench and profile run the
   /// same inputs many times, without the GIL).
@@ -356,7 +334,6 @@ PYBIND11_MODULE(_kiln, m) {
       .def("inputs", &Model::inputs)
       .def("outputs", &Model::outputs)
       .def("run", &Model::run)
-      .def("require_tensor_values", &Model::requireTensorValues)
       .def("bench", &Model::bench)
       .def("profile", &Model::profile)
       .def("set_num_threads", &Model::setNumThreads);

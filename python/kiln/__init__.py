@@ -42,17 +42,88 @@ STAGES = {
 }
 
 
-class TensorInfo:
-    """An input or output of a compiled model: name, numpy dtype, shape
-    (None for a dimension fixed at run time)."""
+# kiln_part (kiln_runtime.h): which part of a value an ABI entry carries.
+_TENSOR, _SEQUENCE_ELEMENTS, _SEQUENCE_SHAPES, _OPTIONAL_PRESENT = 0, 1, 2, 3
 
-    def __init__(self, name, dtype_code, shape):
+
+class TensorInfo:
+    """An input or output of a compiled model: name, kind ("tensor",
+    "sequence" or "optional"), numpy dtype (of the tensor, or of a
+    sequence's elements), shape (None for a dimension fixed at run time; for
+    a sequence, its elements' rank in Nones, or None when the rank is not
+    known) and, for an optional, the kind of value it holds."""
+
+    def __init__(self, name, dtype_code, shape, kind="tensor", holds=None):
         self.name = name
+        self.kind = kind
+        self.holds = holds
         self.dtype = np.dtype(_DTYPES.get(dtype_code, np.uint8))
-        self.shape = tuple(shape)
+        self.shape = None if shape is None else tuple(shape)
 
     def __repr__(self):
-        return f"TensorInfo({self.name!r}, {self.dtype}, {self.shape})"
+        if self.kind == "tensor":
+            return f"TensorInfo({self.name!r}, {self.dtype}, {self.shape})"
+        holds = f", holds={self.holds!r}" if self.holds else ""
+        return (f"TensorInfo({self.name!r}, {self.kind}{holds}, {self.dtype}, "
+                f"{self.shape})")
+
+
+def _group(entries):
+    """The graph values of a model's ABI entries (name, dtype code, shape,
+    part): [(TensorInfo, number of entries)]. A sequence is its elements'
+    values and their [count, rank] shapes; an optional a presence flag and
+    its value's entries."""
+    values, i = [], 0
+    while i < len(entries):
+        name, code, shape, part = entries[i]
+        if part == _TENSOR:
+            values.append((TensorInfo(name, code, shape), 1))
+            i += 1
+        elif part == _SEQUENCE_ELEMENTS:
+            rank = entries[i + 1][2][1]
+            values.append((TensorInfo(name, code, None if rank is None
+                                      else [None] * rank, "sequence"), 2))
+            i += 2
+        elif part == _OPTIONAL_PRESENT:
+            inner, count = _group([entries[i + 1]] + (
+                [entries[i + 2]] if entries[i + 1][3] == _SEQUENCE_ELEMENTS
+                else []))[0]
+            values.append((TensorInfo(name, _code_of(inner.dtype), inner.shape,
+                                      "optional", inner.kind), 1 + count))
+            i += 1 + count
+        else:
+            raise RunError(f"'{name}': the model's entries are malformed")
+    return values
+
+
+def _code_of(dtype):
+    return next(c for c, t in _DTYPES.items() if np.dtype(t) == dtype)
+
+
+def _pack_sequence(info, items):
+    """A list of arrays as a sequence's two entries."""
+    arrays = [np.ascontiguousarray(a, dtype=info.dtype) for a in items]
+    ranks = {a.ndim for a in arrays}
+    if len(ranks) > 1:
+        raise RunError(f"sequence '{info.name}': its elements must share a "
+                       f"rank, got {sorted(ranks)}")
+    rank = ranks.pop() if arrays else len(info.shape or ())
+    if info.shape is not None and arrays and rank != len(info.shape):
+        raise RunError(f"sequence '{info.name}': the model takes rank-"
+                       f"{len(info.shape)} elements, got rank {rank}")
+    values = (np.concatenate([a.reshape(-1) for a in arrays]) if arrays
+              else np.zeros(0, info.dtype))
+    shapes = np.array([a.shape for a in arrays], np.int64).reshape(len(arrays), rank)
+    return [values, shapes]
+
+
+def _unpack_sequence(values, shapes):
+    out, offset = [], 0
+    for shape in shapes:
+        size = int(np.prod(shape))
+        out.append(values[offset:offset + size].reshape(tuple(int(d) for d in shape)))
+        offset += size
+    return out
 
 
 class Model:
@@ -68,11 +139,50 @@ class Model:
         self._native = native
         self.path = path
         self._owned_dir = owned_dir
-        self.inputs = [TensorInfo(*t) for t in native.inputs()]
-        self.outputs = [TensorInfo(*t) for t in native.outputs()]
+        self._in = _group(native.inputs())
+        self._out = _group(native.outputs())
+        self.inputs = [info for info, _ in self._in]
+        self.outputs = [info for info, _ in self._out]
+
+    def _entry_arrays(self, info, value):
+        """The ABI entries' arrays of input `info` given `value`: an array;
+        a list of arrays for a sequence; None for an empty optional."""
+        if info.kind == "tensor":
+            return [np.ascontiguousarray(value, dtype=info.dtype)]
+        if info.kind == "sequence":
+            if isinstance(value, np.ndarray) or not hasattr(value, "__iter__"):
+                raise RunError(f"input '{info.name}' is a sequence: give a "
+                               "list of arrays")
+            return _pack_sequence(info, list(value))
+        present = np.array(value is not None)
+        if info.holds == "sequence":
+            return [present] + _pack_sequence(info, [] if value is None
+                                              else list(value))
+        if value is None:
+            # Nothing to hold: zeros, of extent 0 where the model allows.
+            shape = [0 if d is None else d for d in info.shape]
+            return [present, np.zeros(shape, info.dtype)]
+        return [present, np.ascontiguousarray(value, dtype=info.dtype)]
+
+    def _values(self, results):
+        """The outputs' values from their entries' arrays."""
+        out, i = {}, 0
+        for info, count in self._out:
+            parts = results[i:i + count]
+            i += count
+            if info.kind == "tensor":
+                out[info.name] = parts[0]
+            elif info.kind == "sequence":
+                out[info.name] = _unpack_sequence(parts[0], parts[1])
+            elif not bool(parts[0]):
+                out[info.name] = None
+            else:
+                out[info.name] = (_unpack_sequence(parts[1], parts[2])
+                                  if info.holds == "sequence" else parts[1])
+        return out
 
     def _arrays(self, feeds):
-        """The input arrays in order, converted where needed."""
+        """The input entries' arrays in order, converted where needed."""
         if isinstance(feeds, dict):
             unknown = set(feeds) - {i.name for i in self.inputs}
             if unknown:
@@ -87,15 +197,17 @@ class Model:
             if len(values) != len(self.inputs):
                 raise RunError(f"the model takes {len(self.inputs)} inputs, "
                                f"got {len(values)}")
-        return [np.ascontiguousarray(v, dtype=i.dtype)
-                for v, i in zip(values, self.inputs)]
+        arrays = []
+        for v, i in zip(values, self.inputs):
+            arrays.extend(self._entry_arrays(i, v))
+        return arrays
 
     def run(self, feeds):
-        """feeds: a dict name -> array, or a list in input order. Returns a
-        dict output name -> numpy array."""
-        self._native.require_tensor_values()
-        results = self._native.run(self._arrays(feeds))
-        return {o.name: r for o, r in zip(self.outputs, results)}
+        """feeds: a dict name -> array, or a list in input order (a list of
+        arrays for a sequence input, None for an empty optional). Returns a
+        dict output name -> numpy array (a list of arrays for a sequence,
+        None for an empty optional)."""
+        return self._values(self._native.run(self._arrays(feeds)))
 
     def bench(self, feeds, runs=20, warmup=3):
         """Times the model as kiln-run --bench does: returns (median, min)

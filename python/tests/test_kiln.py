@@ -125,3 +125,46 @@ def test_prune_budget(tmp_path):
     full, budget = json.load(open(full)), json.load(open(budget))
     assert full["prune_output_sqnr_db"] < 40
     assert budget["prune_output_sqnr_db"] >= 40 and 0 <= budget["prune_scale"] < 1
+
+
+def test_sequences_and_optionals(tmp_path):
+    """A sequence input is a list of arrays and a sequence output comes back
+    as one; an optional is an array or None (python/kiln_models/
+    sequence_models.py; the expected values are numpy's)."""
+    import onnx
+    from onnx import numpy_helper
+    subprocess.run([PYTHON, os.path.join(REPO, "python/kiln_models/sequence_models.py"),
+                    str(tmp_path)], check=True, capture_output=True)
+
+    def read(path, cls):
+        proto = cls()
+        with open(path, "rb") as f:
+            proto.ParseFromString(f.read())
+        return proto
+
+    data = tmp_path / "map" / "test_data_set_0"
+    items = [numpy_helper.to_array(t) for t in
+             read(data / "input_0.pb", onnx.SequenceProto).tensor_values]
+    w = numpy_helper.to_array(read(data / "input_1.pb", onnx.TensorProto))
+    model = kiln.compile(tmp_path / "map.onnx")
+    assert [(i.name, i.kind, i.shape) for i in model.inputs] == [
+        ("items", "sequence", (None, None)), ("w", "tensor", (4,))]
+    out = model.run({"items": items, "w": w})
+    assert [a.shape for a in out["out"]] == [(2, 4), (5, 4), (1, 4)]
+    for got, item in zip(out["out"], items):
+        np.testing.assert_allclose(got, item * w + w, rtol=1e-6)
+    np.testing.assert_allclose(out["all"], np.concatenate([i * w + w for i in items]),
+                               rtol=1e-6)
+    assert all(np.array_equal(a, b) for a, b in zip(out["same"], items))
+    with pytest.raises(kiln.RunError, match="is a sequence: give a list of arrays"):
+        model.run({"items": items[0], "w": w})
+
+    optional = kiln.compile(tmp_path / "optional.onnx")
+    assert (optional.inputs[0].kind, optional.inputs[0].holds) == ("optional", "tensor")
+    value = np.array([1, 2, 3], np.float32)
+    present = optional.run({"maybe": value})
+    np.testing.assert_array_equal(present["y"], value + 1)
+    assert bool(present["has"])
+    empty = optional.run({"maybe": None})
+    np.testing.assert_array_equal(empty["y"], [-1, -2, -3])
+    assert not bool(empty["has"])

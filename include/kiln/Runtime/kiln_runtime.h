@@ -63,8 +63,10 @@ typedef enum kiln_status {
  *   int64 matrix (every element of a sequence has the same rank);
  * - an optional: KILN_PART_OPTIONAL_PRESENT, a bool scalar (1 when it holds
  *   a value), then its value's entries (a tensor's one entry, or a
- *   sequence's two), which hold an empty tensor or sequence when it is
- *   empty. */
+ *   sequence's two). When it is empty they are not read, but must still
+ *   have shapes the model accepts: an empty sequence, or a tensor of extent
+ *   0 in the dims the model leaves open (zeros of its fixed shape when it
+ *   has no such dim). */
 typedef enum kiln_part {
   KILN_PART_TENSOR = 0,
   KILN_PART_SEQUENCE_ELEMENTS = 1,
