@@ -52,6 +52,17 @@ for name, a in arrays.items():
     np.save(f"{out}/{name}.npy", a)
     with open(f"{out}/{name}.pb", "wb") as f:
         f.write(numpy_helper.from_array(np.asarray(a)).SerializeToString())
+# Sequences and optionals (SequenceProto, OptionalProto).
+import onnx
+seq = onnx.SequenceProto(elem_type=onnx.SequenceProto.TENSOR)
+seq.tensor_values.extend([numpy_helper.from_array(arrays["f32"]),
+                          numpy_helper.from_array(arrays["f32"][:1])])
+opt = onnx.OptionalProto(elem_type=onnx.OptionalProto.SEQUENCE)
+opt.sequence_value.CopyFrom(seq)
+empty = onnx.OptionalProto(elem_type=onnx.OptionalProto.TENSOR)
+for name, proto in (("seq", seq), ("opt_seq", opt), ("opt_empty", empty)):
+    with open(f"{out}/{name}.pb", "wb") as f:
+        f.write(proto.SerializeToString())
 PY
     ;;
   onnx-binary)
@@ -61,7 +72,10 @@ PY
       test_reshape_extended_dims test_if test_loop11 test_lstm_defaults \
       test_scatter_elements_with_axis test_slice test_resize_upsample_scales_linear \
       test_reduce_mean_keepdims_example test_matmul_2d test_softmax_axis_1 \
-      test_quantizelinear test_gemm_default_scalar_bias; do
+      test_quantizelinear test_gemm_default_scalar_bias \
+      test_sequence_insert_at_front test_sequence_map_add_2_sequences \
+      test_identity_opt test_if_opt test_loop13_seq test_unique_sorted_with_axis \
+      test_stft test_roialign_aligned_true test_tfidfvectorizer_tf_uniandbigrams_skip5; do
       [ -f "$data/$test/model.onnx" ] && cp "$data/$test/model.onnx" "$dir/$test.onnx"
     done
     ;;

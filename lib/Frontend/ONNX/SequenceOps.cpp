@@ -486,11 +486,17 @@ static LogicalResult importSequenceMap(NodeImporter &n) {
   if (!body)
     return n.emitError() << "attribute 'body' (a graph) is required";
   const onnx::NodeProto &node = n.getNode();
-  if (node.input_size() < 1 || valueKind(n.operand(0)) != ValueKind::Sequence)
+  if (!n.hasOperand(0) || valueKind(n.operand(0)) != ValueKind::Sequence)
     return n.emitError() << "input 0 must be a sequence";
   if (body->input_size() != node.input_size())
     return n.emitError() << "the body takes " << body->input_size()
                          << " inputs for the node's " << node.input_size();
+  if (body->output_size() != node.output_size())
+    return n.emitError() << "the body has " << body->output_size()
+                         << " outputs for the node's " << node.output_size();
+  for (int k = 0; k < node.input_size(); ++k)
+    if (!n.hasOperand(k))
+      return n.emitError() << "input " << k << " is missing";
   std::string prefix = node.name() + "/map_";
   onnx::NodeProto loop;
   loop.set_op_type("Loop");

@@ -8,6 +8,9 @@ fuzz_regressions.py DIR writes into DIR:
 - scan_no_outputs.onnx: a Scan whose body has fewer outputs than the node
   has state values; a negative count of scan outputs sized a vector
   (LLVM ERROR: SmallVector unable to grow, an abort).
+- sequence_map_no_outputs.onnx: a SequenceMap node without outputs whose
+  body has one; expanding it read a node output past the last (a null
+  protobuf field under UBSan).
 """
 import sys
 
@@ -51,6 +54,22 @@ def scan_no_outputs():
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 16)])
 
 
+def sequence_map_no_outputs():
+    body = helper.make_graph(
+        [helper.make_node("Add", ["a", "b"], ["c"])], "map_body",
+        [helper.make_tensor_value_info("a", TensorProto.FLOAT, ["N"]),
+         helper.make_tensor_value_info("b", TensorProto.FLOAT, ["N"])],
+        [helper.make_tensor_value_info("c", TensorProto.FLOAT, ["N"])])
+    graph = helper.make_graph(
+        [helper.make_node("SequenceMap", ["x0", "x1"], [], body=body)],
+        "sequence_map_no_outputs",
+        [helper.make_tensor_sequence_value_info("x0", TensorProto.FLOAT, ["N"]),
+         helper.make_tensor_sequence_value_info("x1", TensorProto.FLOAT, ["N"])],
+        [])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
 if __name__ == "__main__":
     onnx.save(loop_carried_rank(), sys.argv[1] + "/loop_carried_rank.onnx")
     onnx.save(scan_no_outputs(), sys.argv[1] + "/scan_no_outputs.onnx")
+    onnx.save(sequence_map_no_outputs(), sys.argv[1] + "/sequence_map_no_outputs.onnx")
