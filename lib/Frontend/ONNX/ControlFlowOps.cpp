@@ -120,6 +120,9 @@ static LogicalResult importIf(NodeImporter &n) {
   if (failed(n.requireOperands(1)))
     return failure();
   Value cond = n.operand(0);
+  if (valueKind(cond) != ValueKind::Tensor)
+    return n.emitError() << "the condition is " << describeKind(valueKind(cond))
+                         << "; it must be a bool tensor";
   if (std::optional<SmallVector<int64_t>> known = getConstantInts(cond);
       known && known->size() == 1) {
     FailureOr<SmallVector<Value>> taken =
@@ -218,6 +221,12 @@ static LogicalResult importLoop(NodeImporter &n) {
     return n.emitError() << "body has " << body->output_size()
                          << " outputs; it needs the condition and the "
                          << carriedCount << " loop-carried values";
+  for (size_t i = 0; i < 2; ++i)
+    if (n.hasOperand(i) && valueKind(n.operand(i)) != ValueKind::Tensor)
+      return n.emitError() << "input " << i << " (the "
+                           << (i == 0 ? "trip count" : "condition") << ") is "
+                           << describeKind(valueKind(n.operand(i)))
+                           << "; it must be a tensor";
   OpBuilder &b = n.getBuilder();
   Location loc = n.getLoc();
   // Sequences and optionals are carried as their parts: `initial` and

@@ -277,6 +277,8 @@ static LogicalResult importSequenceInsert(NodeImporter &n) {
                          << " tensors; Kiln's sequences hold tensors of one "
                             "rank";
   Value shapes = b.shapesOfWidth(*s, rank);
+  if (n.hasOperand(2) && failed(b.tensorOperand(2)))
+    return failure();
   Value values = b.flat(*tensor), row = b.shapeRow(*tensor);
   Sequence result;
   if (!n.hasOperand(2)) {
@@ -300,6 +302,8 @@ static LogicalResult importSequenceErase(NodeImporter &n) {
   SequenceBuilder b(n);
   FailureOr<Sequence> s = b.sequenceOperand(0);
   if (failed(s))
+    return failure();
+  if (n.hasOperand(1) && failed(b.tensorOperand(1)))
     return failure();
   Value position =
       n.hasOperand(1) ? b.scalarI64(n.operand(1)) : b.scalar(b.i64(), -1);
@@ -331,6 +335,8 @@ static LogicalResult importSplitToSequence(NodeImporter &n) {
   if (failed(axis) || rank == 0)
     return n.emitError() << "axis " << n.intAttr("axis", 0)
                          << " is out of range for " << x.getType();
+  if (n.hasOperand(1) && failed(b.tensorOperand(1)))
+    return failure();
   Value extent = b.reshape(b.dim(x, *axis), b.ints({}));
   Value lengths;
   bool keep = true;
