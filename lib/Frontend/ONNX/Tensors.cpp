@@ -102,16 +102,25 @@ FailureOr<ElementsAttr> onnx_import::convertTensor(
                        << ")";
   SmallVector<int64_t> shape;
   int64_t count = 1;
+  size_t width = elementBytes(elementType);
+  bool tooLarge = false;
   for (int64_t d : tensor.dims()) {
     if (d < 0)
       return emitError() << "tensor '" << tensor.name()
                          << "' has a negative dim " << d;
     shape.push_back(d);
-    count *= d;
+    tooLarge |= __builtin_mul_overflow(count, d, &count);
   }
+  // The size in bytes must fit too (and stay addressable).
+  size_t expected = 0;
+  tooLarge |=
+      count < 0 ||
+      __builtin_mul_overflow(static_cast<size_t>(count), width, &expected) ||
+      expected > static_cast<size_t>(INT64_MAX);
+  if (tooLarge)
+    return emitError() << "tensor '" << tensor.name()
+                       << "' declares more elements than 64 bits count";
   auto type = RankedTensorType::get(shape, elementType);
-  size_t width = elementBytes(elementType);
-  size_t expected = count * width;
 
   // The data: external file contents, raw bytes, or typed fields.
   std::unique_ptr<std::string> owned = std::move(externalData);
@@ -119,8 +128,9 @@ FailureOr<ElementsAttr> onnx_import::convertTensor(
   if (!bytes && tensor.has_raw_data()) {
     bytes = &tensor.raw_data();
   } else if (!bytes) {
+    // Reserve what the typed fields hold, not what the shape claims (a
+    // corrupt file can declare billions of elements and carry none).
     owned = std::make_unique<std::string>();
-    owned->reserve(expected);
     appendTypedData(tensor, elementType, *owned);
     bytes = owned.get();
   }

@@ -11,6 +11,11 @@ fuzz_regressions.py DIR writes into DIR:
 - sequence_map_no_outputs.onnx: a SequenceMap node without outputs whose
   body has one; expanding it read a node output past the last (a null
   protobuf field under UBSan).
+- initializer_dims_overflow.onnx: an initializer whose dims multiply past
+  2^63 (signed overflow under UBSan, then a wrong size check).
+- declared_not_carried.onnxtxt: a ConstantOfShape value declaring 1.1e9
+  floats and carrying none (the importer reserved the 4.4 GB the shape
+  claims before comparing it with the data).
 """
 import sys
 
@@ -69,7 +74,28 @@ def sequence_map_no_outputs():
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
 
 
+def initializer_dims_overflow():
+    huge = onnx.TensorProto(name="w", data_type=TensorProto.UINT8,
+                            dims=[109, 97, 120, 95, 103, 114, 97, 109, 95, 108,
+                                  101, 110, 103, 116, 104])
+    graph = helper.make_graph(
+        [helper.make_node("Identity", ["w"], ["y"])], "initializer_dims_overflow",
+        [], [helper.make_tensor_value_info("y", TensorProto.UINT8, None)], [huge])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+DECLARED_NOT_CARRIED = """<ir_version: 8, opset_import: ["" : 17]>
+declared (int64[2] S) => (float[?, ?] Y) {
+  C = ConstantOfShape <value = float[1111111111] value> (S)
+  Y = Relu (C)
+}
+"""
+
+
 if __name__ == "__main__":
     onnx.save(loop_carried_rank(), sys.argv[1] + "/loop_carried_rank.onnx")
     onnx.save(scan_no_outputs(), sys.argv[1] + "/scan_no_outputs.onnx")
     onnx.save(sequence_map_no_outputs(), sys.argv[1] + "/sequence_map_no_outputs.onnx")
+    onnx.save(initializer_dims_overflow(), sys.argv[1] + "/initializer_dims_overflow.onnx")
+    with open(sys.argv[1] + "/declared_not_carried.onnxtxt", "w") as f:
+        f.write(DECLARED_NOT_CARRIED)
