@@ -509,6 +509,13 @@ unrollScan(NodeImporter &n, SmallVector<Value> states, ArrayRef<Value> inputs,
                     << states.size() + outputCount;
       return failure();
     }
+    for (auto [k, v] : llvm::enumerate(*outs))
+      if (valueKind(v) != ValueKind::Tensor) {
+        n.emitError() << "body output " << k << " is "
+                      << describeKind(valueKind(v))
+                      << "; Scan's states and outputs must be tensors";
+        return failure();
+      }
     states.assign(outs->begin(), outs->begin() + states.size());
     for (int64_t k = 0; k < outputCount; ++k)
       collected[k].push_back((*outs)[states.size() + k]);

@@ -16,6 +16,9 @@ fuzz_regressions.py DIR writes into DIR:
 - declared_not_carried.onnxtxt: a ConstantOfShape value declaring 1.1e9
   floats and carrying none (the importer reserved the 4.4 GB the shape
   claims before comparing it with the data).
+- scan_optional_output.onnxtxt: a Scan body whose scan output is an
+  Optional; unrolling stacked it as a tensor (a misaligned read under
+  UBSan).
 """
 import sys
 
@@ -92,6 +95,20 @@ declared (int64[2] S) => (float[?, ?] Y) {
 """
 
 
+SCAN_OPTIONAL_OUTPUT = """<ir_version: 8, opset_import: ["" : 17]>
+scan_optional (float[4, 2] S) => (float[2] T, float[4, 2] U) {
+  zero = Constant <value = float[2] {0, 0}> ()
+  T, U = Scan (zero, S) <
+    num_scan_inputs = 1,
+    body = scan_body (float[2] sum_in, float[2] next) => (float[2] sum_out, float[2] scan_out) {
+      sum_out = Add (sum_in, next)
+      scan_out = Optional (sum_out)
+    }
+  >
+}
+"""
+
+
 if __name__ == "__main__":
     onnx.save(loop_carried_rank(), sys.argv[1] + "/loop_carried_rank.onnx")
     onnx.save(scan_no_outputs(), sys.argv[1] + "/scan_no_outputs.onnx")
@@ -99,3 +116,5 @@ if __name__ == "__main__":
     onnx.save(initializer_dims_overflow(), sys.argv[1] + "/initializer_dims_overflow.onnx")
     with open(sys.argv[1] + "/declared_not_carried.onnxtxt", "w") as f:
         f.write(DECLARED_NOT_CARRIED)
+    with open(sys.argv[1] + "/scan_optional_output.onnxtxt", "w") as f:
+        f.write(SCAN_OPTIONAL_OUTPUT)
