@@ -358,6 +358,8 @@ static LogicalResult importSplit(NodeImporter &n) {
   if (failed(n.requireOperands(1)))
     return failure();
   int64_t outputs = n.getNode().output_size();
+  if (outputs == 0)
+    return n.emitError() << "has no outputs; Split needs at least one";
   SmallVector<NamedAttribute> attrs = {n.namedI64("axis", n.intAttr("axis", 0)),
                                        n.namedI64("num_outputs", outputs)};
   SmallVector<int64_t> sizes;

@@ -19,6 +19,8 @@ fuzz_regressions.py DIR writes into DIR:
 - scan_optional_output.onnxtxt: a Scan body whose scan output is an
   Optional; unrolling stacked it as a tensor (a misaligned read under
   UBSan).
+- split_no_outputs.onnxtxt: a Split node without outputs (the equal-parts
+  check divided by the output count, zero).
 """
 import sys
 
@@ -109,6 +111,14 @@ scan_optional (float[4, 2] S) => (float[2] T, float[4, 2] U) {
 """
 
 
+SPLIT_NO_OUTPUTS = """<ir_version: 8, opset_import: ["" : 17]>
+split_no_outputs (int32[4] S) => (int32[4] Y) {
+  = Split (S)
+  Y = Identity (S)
+}
+"""
+
+
 if __name__ == "__main__":
     onnx.save(loop_carried_rank(), sys.argv[1] + "/loop_carried_rank.onnx")
     onnx.save(scan_no_outputs(), sys.argv[1] + "/scan_no_outputs.onnx")
@@ -118,3 +128,5 @@ if __name__ == "__main__":
         f.write(DECLARED_NOT_CARRIED)
     with open(sys.argv[1] + "/scan_optional_output.onnxtxt", "w") as f:
         f.write(SCAN_OPTIONAL_OUTPUT)
+    with open(sys.argv[1] + "/split_no_outputs.onnxtxt", "w") as f:
+        f.write(SPLIT_NO_OUTPUTS)
