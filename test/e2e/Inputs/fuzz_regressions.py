@@ -21,6 +21,8 @@ fuzz_regressions.py DIR writes into DIR:
   UBSan).
 - split_no_outputs.onnxtxt: a Split node without outputs (the equal-parts
   check divided by the output count, zero).
+- shape_vector_rank.onnxtxt: ConstantOfShape of a shape input declared
+  with 399999999 entries: the result's rank (3.2 GB of dims to infer).
 """
 import sys
 
@@ -119,6 +121,14 @@ split_no_outputs (int32[4] S) => (int32[4] Y) {
 """
 
 
+SHAPE_VECTOR_RANK = """<ir_version: 8, opset_import: ["" : 17]>
+shape_vector_rank (int64[399999999] S) => (float[?, ?] Y) {
+  C = ConstantOfShape <value = float[1] {1.0}> (S)
+  Y = Selu (C)
+}
+"""
+
+
 if __name__ == "__main__":
     onnx.save(loop_carried_rank(), sys.argv[1] + "/loop_carried_rank.onnx")
     onnx.save(scan_no_outputs(), sys.argv[1] + "/scan_no_outputs.onnx")
@@ -130,3 +140,5 @@ if __name__ == "__main__":
         f.write(SCAN_OPTIONAL_OUTPUT)
     with open(sys.argv[1] + "/split_no_outputs.onnxtxt", "w") as f:
         f.write(SPLIT_NO_OUTPUTS)
+    with open(sys.argv[1] + "/shape_vector_rank.onnxtxt", "w") as f:
+        f.write(SHAPE_VECTOR_RANK)

@@ -65,15 +65,31 @@ static Attribute foldKnownElements(TypedValue<RankedTensorType> result) {
 // ReshapeOp
 //===----------------------------------------------------------------------===//
 
+/// The ranks Kiln builds tensors of: far above any model's, far below what
+/// would exhaust memory for a corrupt file's shape vector.
+static constexpr int64_t kMaxRank = 64;
+
+/// A target shape operand must be 1-D, of static size (the result's rank)
+/// and at most kMaxRank entries.
+static LogicalResult checkShapeVector(std::optional<Location> location,
+                                      RankedTensorType shapeType) {
+  if (shapeType.getRank() != 1 || isDyn(shapeType.getDimSize(0)))
+    return emitOptionalError(location,
+                             "shape must be a 1-D tensor of static size");
+  if (shapeType.getDimSize(0) > kMaxRank)
+    return emitOptionalError(location, "shape has ", shapeType.getDimSize(0),
+                             " entries; Kiln supports ranks up to ", kMaxRank);
+  return success();
+}
+
 LogicalResult ReshapeOp::inferReturnTypes(MLIRContext *,
                                           std::optional<Location> location,
                                           Adaptor adaptor,
                                           SmallVectorImpl<Type> &types) {
   auto input = cast<RankedTensorType>(adaptor.getInput().getType());
   auto shapeType = cast<RankedTensorType>(adaptor.getShape().getType());
-  if (shapeType.getRank() != 1 || isDyn(shapeType.getDimSize(0)))
-    return emitOptionalError(location,
-                             "shape must be a 1-D tensor of static size");
+  if (failed(checkShapeVector(location, shapeType)))
+    return failure();
   // The target's elements as far as known: constants, and kDyn for dims
   // computed at run time (a dim taken from the input's shape with Shape and
   // Gather, say), which stay dynamic.
@@ -685,9 +701,8 @@ LogicalResult ExpandOp::inferReturnTypes(MLIRContext *,
                                          SmallVectorImpl<Type> &types) {
   auto input = cast<RankedTensorType>(adaptor.getInput().getType());
   auto shapeType = cast<RankedTensorType>(adaptor.getShape().getType());
-  if (shapeType.getRank() != 1 || isDyn(shapeType.getDimSize(0)))
-    return emitOptionalError(location,
-                             "shape must be a 1-D tensor of static size");
+  if (failed(checkShapeVector(location, shapeType)))
+    return failure();
   std::optional<SmallVector<ShapeElement>> elements =
       getShapeElements(adaptor.getShape());
   SmallVector<int64_t> target(shapeType.getDimSize(0), kDyn);
