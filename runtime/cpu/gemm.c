@@ -2901,13 +2901,122 @@ static void dw_item(const dw_problem *p, dw_row_fn row, const float *input,
  * pixel is 16 channels' taps (one multiply-add each), and the [pixel][16]
  * result is transposed back into the 16 output planes, where the epilogue
  * runs. */
-enum { kDwBlockMaxPixels = 1024, kDwBlockMaxTaps = 25 };
+enum { kDwBlockMaxPixels = 4096, kDwBlockMaxTaps = 25 };
 
 /* What the channel-vector kernel needs besides the dw_problem: the input's
  * size and where the padded extent (ext_h x ext_w) starts in it. */
 typedef struct dw_block {
   int64_t in_height, in_width, top, left, ext_h, ext_w;
+  /* Where each input pixel goes in the padded copy (pixel index, y *
+   * ext_w + x), or -1 outside it: found once per call, not with two
+   * divisions per pixel and block. */
+  const int32_t *where;
 } dw_block;
+
+/* Whether dw_block_rows_avx512 computes a channel block's rows: a 3 x 3
+ * window, dilation 1, stride 1 or 2 both ways. */
+static inline int dw_block_rows_apply(const dw_problem *p) {
+  return p->kernel_h == 3 && p->kernel_w == 3 && p->dilation_h == 1 &&
+         p->dilation_w == 1 && p->stride_h == p->stride_w &&
+         (p->stride_w == 1 || p->stride_w == 2);
+}
+
+/* One output row of NQ (<= 16) pixels of a 3 x 3 window (dilation 1) at
+ * stride S over channel-blocked rows `pitch` floats apart: NQ independent
+ * chains of nine multiply-adds, all in registers. NQ and S are constants
+ * where it is inlined (dw_block_rows_avx512), so the loops unroll. */
+__attribute__((target("avx512f"), always_inline)) static inline void
+dw_block_row3x3_avx512(const float *row, int64_t pitch, const __m512 wv[9],
+                       __m512 start, float *dst, int nq, int s) {
+  __m512 acc[16];
+  for (int q = 0; q < nq; ++q)
+    acc[q] = start;
+  for (int kh = 0; kh < 3; ++kh)
+    for (int kw = 0; kw < 3; ++kw)
+      for (int q = 0; q < nq; ++q)
+        acc[q] = _mm512_fmadd_ps(
+            wv[3 * kh + kw],
+            _mm512_load_ps(row + kh * pitch + (q * s + kw) * 16), acc[q]);
+  for (int q = 0; q < nq; ++q)
+    _mm512_store_ps(dst + q * 16, acc[q]);
+}
+
+/* The rows of a channel block for a 3 x 3 window at stride 1 or 2, in
+ * pieces of at most 16 outputs. The general loop (runtime taps and pixel
+ * counts) ran at a fifth of the multiply-add rate: MobileNetV2's 7x7 layers
+ * spent 36 of their 60 us there. */
+__attribute__((target("avx512f"))) static void
+dw_block_rows_avx512(const float *padded, int64_t pitch, int64_t out_h,
+                     int64_t out_w, int64_t stride, const __m512 wv[9],
+                     __m512 start, float *pixels) {
+  /* Rows over 16 outputs go in chunks of nearly equal width. */
+  int64_t chunks = ceil_div(out_w, 16);
+  for (int64_t i = 0; i < out_h * chunks; ++i) {
+    int64_t oy = i / chunks, k = i % chunks;
+    int64_t x0 = k * out_w / chunks, nq = (k + 1) * out_w / chunks - x0;
+    const float *row = padded + (oy * stride * pitch + x0 * stride * 16);
+    float *dst = pixels + (oy * out_w + x0) * 16;
+#define DW_BLOCK_ROW(NQ)                                                       \
+  case NQ:                                                                     \
+    if (stride == 1)                                                           \
+      dw_block_row3x3_avx512(row, pitch, wv, start, dst, NQ, 1);               \
+    else                                                                       \
+      dw_block_row3x3_avx512(row, pitch, wv, start, dst, NQ, 2);               \
+    break;
+    switch (nq) {
+      DW_BLOCK_ROW(1)
+      DW_BLOCK_ROW(2)
+      DW_BLOCK_ROW(3)
+      DW_BLOCK_ROW(4)
+      DW_BLOCK_ROW(5)
+      DW_BLOCK_ROW(6)
+      DW_BLOCK_ROW(7)
+      DW_BLOCK_ROW(8)
+      DW_BLOCK_ROW(9)
+      DW_BLOCK_ROW(10)
+      DW_BLOCK_ROW(11)
+      DW_BLOCK_ROW(12)
+      DW_BLOCK_ROW(13)
+      DW_BLOCK_ROW(14)
+      DW_BLOCK_ROW(15)
+      DW_BLOCK_ROW(16)
+    }
+#undef DW_BLOCK_ROW
+  }
+}
+
+/* The rows of a channel block for any window: four pixels of a row at a
+ * time over the taps. */
+__attribute__((target("avx512f"))) static void
+dw_block_taps_avx512(const dw_problem *p, const dw_block *b,
+                     const float *padded, int64_t taps, const __m512 wv[],
+                     __m512 start, float *pixels) {
+  int64_t tap_offset[kDwBlockMaxTaps];
+  for (int64_t t = 0; t < taps; ++t)
+    tap_offset[t] = ((t / p->kernel_w) * p->dilation_h * b->ext_w +
+                     (t % p->kernel_w) * p->dilation_w) *
+                    16;
+  for (int64_t oy = 0; oy < p->out_h; ++oy) {
+    const float *row = padded + oy * p->stride_h * b->ext_w * 16;
+    float *dst = pixels + oy * p->out_w * 16;
+    for (int64_t ox = 0; ox < p->out_w; ox += 4) {
+      int nq = (int)min64(4, p->out_w - ox);
+      __m512 acc[4];
+      for (int q = 0; q < 4; ++q)
+        acc[q] = start;
+      for (int64_t t = 0; t < taps; ++t)
+        for (int q = 0; q < 4; ++q)
+          if (q < nq)
+            acc[q] = _mm512_fmadd_ps(
+                wv[t],
+                _mm512_load_ps(row + (ox + q) * p->stride_w * 16 +
+                               tap_offset[t]),
+                acc[q]);
+      for (int q = 0; q < nq; ++q)
+        _mm512_store_ps(dst + (ox + q) * 16, acc[q]);
+    }
+  }
+}
 
 /* One block of `count` (<= 16) channels: planes in_g, w_g, out_g apart
  * (d and e: constant per channel with step 0, else contiguous planes
@@ -2935,9 +3044,8 @@ dw_block_avx512(const dw_problem *p, const dw_block *b, int64_t count,
     transpose16_avx512(r);
     for (int k = 0; k < 16; ++k) {
       int64_t px = f + kDconvColumn[k];
-      int64_t y = px / b->in_width + b->top, x = px % b->in_width + b->left;
-      if (px < plane && y < b->ext_h && x < b->ext_w)
-        _mm512_store_ps(padded + (y * b->ext_w + x) * 16, r[k]);
+      if (px < plane && b->where[px] >= 0)
+        _mm512_store_ps(padded + (int64_t)b->where[px] * 16, r[k]);
     }
   }
   /* The taps' weights and the addends constant per channel, as vectors. */
@@ -2963,31 +3071,11 @@ dw_block_avx512(const dw_problem *p, const dw_block *b, int64_t count,
         _mm512_mask_i32gather_ps(
             _mm512_setzero_ps(), live,
             _mm512_mullo_epi32(channel, _mm512_set1_epi32((int)e_g)), e, 4));
-  /* The taps: four pixels of a row at a time. */
-  int64_t tap_offset[kDwBlockMaxTaps];
-  for (int64_t t = 0; t < taps; ++t)
-    tap_offset[t] = ((t / p->kernel_w) * p->dilation_h * b->ext_w +
-                     (t % p->kernel_w) * p->dilation_w) *
-                    16;
-  for (int64_t oy = 0; oy < p->out_h; ++oy) {
-    const float *row = padded + oy * p->stride_h * b->ext_w * 16;
-    float *dst = pixels + oy * p->out_w * 16;
-    for (int64_t ox = 0; ox < p->out_w; ox += 4) {
-      int nq = (int)min64(4, p->out_w - ox);
-      __m512 acc[4];
-      for (int q = 0; q < 4; ++q)
-        acc[q] = start;
-      for (int64_t t = 0; t < taps; ++t)
-        for (int q = 0; q < 4; ++q)
-          if (q < nq)
-            acc[q] = _mm512_fmadd_ps(
-                wv[t],
-                _mm512_load_ps(row + (ox + q) * p->stride_w * 16 +
-                               tap_offset[t]),
-                acc[q]);
-      for (int q = 0; q < nq; ++q)
-        _mm512_store_ps(dst + (ox + q) * 16, acc[q]);
-    }
+  if (dw_block_rows_apply(p)) {
+    dw_block_rows_avx512(padded, b->ext_w * 16, p->out_h, p->out_w, p->stride_w,
+                         wv, start, pixels);
+  } else {
+    dw_block_taps_avx512(p, b, padded, taps, wv, start, pixels);
   }
   /* Out: 16 pixels x 16 channels at a time, transposed, with the rest of
    * the epilogue. */
@@ -3056,22 +3144,34 @@ static void sdwconv2d(kiln_isa requested, KILN_SDWCONV2D_ARGS) {
   copied.in_w = 1;
   const float *input = in_aligned + in_offset, *weights = w_aligned + w_offset;
   float *output = out_aligned + out_offset;
-  /* Narrow planes (rows of at most 8 outputs, which would fill half a
-   * vector or less) of one channel each, contiguous: 16 channels a vector.
-   * MobileNetV2's 7x7 layers took 0.041 against 0.055 ms; at 14x14 the
-   * transposes cost more than the half-empty vectors (0.052 against
-   * 0.041 ms). */
+  /* Planes of one channel each, contiguous, of at most kDwBlockMaxPixels
+   * (with the padding): 16 channels a vector, through a transposed copy.
+   * Any window takes it for rows of at most 8 outputs (which would fill
+   * half a vector or less); 3 x 3 windows at stride 1 or 2 take it at any
+   * width up to that size. One thread, in cache, against the plane
+   * kernels: MobileNetV2's 7x7 layers 41 -> 21 us, 14x14 93 -> 37 us,
+   * 28x28 97 -> 41 us, 56x56 (144 channels) 251 -> 131 us. */
   int64_t padded_pixels = extent_h * extent_w;
   int blocked =
       isa == KILN_ISA_AVX512 && in_channels == 1 && out_channels == 1 &&
-      groups >= 16 && out_w <= 8 && padded_pixels <= kDwBlockMaxPixels &&
+      groups >= 16 && (out_w <= 8 || dw_block_rows_apply(&p)) &&
+      padded_pixels <= kDwBlockMaxPixels &&
+      in_height * in_width <= kDwBlockMaxPixels &&
       kernel_h * kernel_w <= kDwBlockMaxTaps && in_w == 1 && in_h == in_width &&
       out_ow == 1 && out_oh == out_w &&
       (!d || (d_ow == 0 && d_oh == 0) || (d_ow == 1 && d_oh == out_w)) &&
       (!e || (e_ow == 0 && e_oh == 0) || (e_ow == 1 && e_oh == out_w)) &&
       groups * in_g < (1LL << 31) && groups * w_g < (1LL << 31);
   if (blocked) {
-    dw_block b = {in_height, in_width, pad_top, pad_left, extent_h, extent_w};
+    int32_t where[kDwBlockMaxPixels];
+    for (int64_t y = 0; y < in_height; ++y)
+      for (int64_t x = 0; x < in_width; ++x) {
+        int64_t py = y + pad_top, px = x + pad_left;
+        where[y * in_width + x] =
+            py < extent_h && px < extent_w ? (int32_t)(py * extent_w + px) : -1;
+      }
+    dw_block b = {in_height, in_width, pad_top, pad_left,
+                  extent_h,  extent_w, where};
     int64_t blocks = ceil_div(groups, 16), work_blocks = batch * blocks;
     int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
     if (work_blocks < 2 * threads ||

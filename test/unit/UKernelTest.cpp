@@ -568,6 +568,14 @@ TEST_P(UKernelTest, DepthwiseImplicitPadding) {
       {{1, 6, 1, 1, 114, 114, 3, 3, 2, 2, 1, 1}, {1, 1, 1, 1}},
       {{1, 5, 1, 1, 40, 47, 3, 3, 1, 1, 1, 1}, {1, 1, 1, 1}},
       {{1, 4, 1, 1, 21, 97, 3, 3, 2, 2, 1, 1}, {0, 0, 1, 1}},
+      // 16 channels a vector on AVX-512 up to 4096 input pixels: rows of
+      // 28 and 56 outputs in pieces of at most 16, a partial last block of
+      // channels, a non-square plane.
+      {{1, 17, 1, 1, 30, 30, 3, 3, 1, 1, 1, 1}, {1, 1, 1, 1}},
+      {{1, 18, 1, 1, 58, 58, 3, 3, 1, 1, 1, 1}, {1, 1, 1, 1}},
+      {{2, 33, 1, 1, 23, 41, 3, 3, 2, 2, 1, 1}, {1, 1, 1, 1}},
+      // The input's last row and column are past every window.
+      {{1, 16, 1, 1, 16, 16, 3, 3, 2, 2, 1, 1}, {1, 1, 0, 0}},
   };
   for (const auto &[c, padding] : cases) {
     checkConv(GetParam(), ConvKernel::Depthwise, c, rng, 0, {false}, padding);
