@@ -914,17 +914,19 @@ static void plan_grid(const kernel *kr, int64_t units_m, int64_t panels,
 }
 
 /* The grid of a product's threads: plan_grid's, but shallow products
- * with B read in place (K <= 32: pointwise convolutions that expand 16 to
- * 32 channels) split their rows. They write far more than they compute,
- * and with rows split each thread writes whole rows of C: on an AMD EPYC
- * with two threads, MobileNetV2's 16 -> 96 channels at 112x112 ran 429 ->
- * 330 us, 24 -> 144 at 56x56 177 -> 142 us, 32 -> 192 at 28x28 72 -> 45 us
- * (at K = 64 the two splits ran even, at K = 256 and 512 columns split
- * were 3-4 % faster). */
+ * with B read in place that expand (K <= 32 and M >= 2K: pointwise
+ * convolutions from 16 to 32 channels up) split their rows. They write far
+ * more than they compute or read, and with rows split each thread writes
+ * whole rows of C. On an AMD EPYC with two threads, MobileNetV2's 16 -> 96
+ * channels at 112x112 ran 429 -> 330 us, 24 -> 144 at 56x56 177 -> 142 us,
+ * 32 -> 192 at 28x28 72 -> 45 us. Each thread then reads all of B, so a
+ * product with M < 2K (32 -> 16 channels at 112x112) ran slower that way
+ * (151 -> 186 us in the model); at K = 64 the two splits ran even, and at
+ * K = 256 and 512 splitting the columns was 3-4 % faster. */
 static void choose_grid(const kernel *kr, const problem *p, int64_t units_m,
                         int64_t panels, int threads, int64_t *gm, int64_t *gn) {
   plan_grid(kr, units_m, panels, threads, gm, gn);
-  if (p->b_in_place && p->k <= 32 && units_m >= threads) {
+  if (p->b_in_place && p->k <= 32 && p->m >= 2 * p->k && units_m >= threads) {
     *gm = threads;
     *gn = 1;
   }
