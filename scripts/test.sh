@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs what Kiln needs, builds it and runs every test: the lit suite
 # (dialect, importer, conversion, error and end-to-end tests), the GoogleTest
-# unit tests, the Python package's pytest suite, a sanitizer build's lit and
-# unit runs (one test), and the ONNX backend conformance run (one test: no
-# unexpected failure or pass). Ends with one line "tests: N passed, N failed".
+# unit tests, the Python package's pytest suite, a sanitizer build's lit,
+# unit and conformance-sample runs (one test), and the ONNX backend
+# conformance run (one test: no unexpected failure or pass). Ends with one
+# line "tests: N passed, N failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -49,8 +50,8 @@ fi
 
 # The sanitizer build (ASan + UBSan on Kiln's compiler, tools and unit
 # tests; -DKILN_SANITIZE, into ${SANITIZE_BUILD_DIR:-build-asan}): the lit
-# suite and the unit tests again. It counts as one test, passed when both
-# pass. Leak checking is off (LLVM's and MLIR's registries live until exit);
+# suite, the unit tests and a sample of the conformance run again. It
+# counts as one test, passed when all three pass. Leak checking is off (LLVM's and MLIR's registries live until exit);
 # allocations too large for the machine return null, as in a normal build.
 san_dir=${SANITIZE_BUILD_DIR:-build-asan}
 set +e
@@ -66,10 +67,31 @@ if [ "$san_status" -eq 0 ]; then
   UBSAN_OPTIONS=print_stacktrace=1 \
     "$san_dir/bin/KilnUnitTests" --gtest_brief=1 2>&1 | tail -n 5
   [ "${PIPESTATUS[0]}" -eq 0 ] || san_status=1
+  # A sample of the conformance run through the sanitized tools (141
+  # tests, about a minute): elementwise, convolution, product, norm,
+  # gather/scatter, shape, recurrent, resize, pooling and cast cases,
+  # control flow, sequences and optionals, and the newest composed ops.
+  san_sample='node/test_(add|sub|mul|div)(_bcast)?$|node/test_(conv|convtranspose)_with'
+  san_sample+='|node/test_gemm_default|node/test_matmul_2d|node/test_softmax_axis'
+  san_sample+='|node/test_layer_normalization_2d|node/test_gather_0|node/test_gather_elements'
+  san_sample+='|node/test_reshape_(reduced|negative)|node/test_transpose_all|node/test_lstm_'
+  san_sample+='|node/test_gru_|node/test_resize_upsample_scales_linear|node/test_reduce_mean_default'
+  san_sample+='|node/test_concat_2d|node/test_slice(_neg)?$|node/test_sequence_|node/test_optional_'
+  san_sample+='|node/test_loop|node/test_if|node/test_scan|node/test_unique_|node/test_roialign'
+  san_sample+='|node/test_stft|node/test_dropout_default|node/test_tfidf'
+  san_sample+='|node/test_nonmaxsuppression_center|node/test_gridsample$|node/test_scatternd$'
+  san_sample+='|node/test_split_equal|node/test_dft$|node/test_maxpool_2d_(default|pads)'
+  san_sample+='|node/test_averagepool_2d_(default|pads)|node/test_cast_FLOAT_to_'
+  san_sample+='|pytorch-converted/test_(Conv2d|Linear|LSTM)'
+  ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1 \
+  UBSAN_OPTIONS=print_stacktrace=1 \
+    /usr/bin/python3 test/onnx-backend/run_conformance.py -j "$(nproc)" \
+    --kiln-bin "$san_dir/bin" --no-report --filter "$san_sample" 2>&1 | tail -n 3
+  [ "${PIPESTATUS[0]}" -eq 0 ] || san_status=1
 fi
 set -e
 if [ "$san_status" -eq 0 ]; then
-  echo "sanitizers: lit and unit tests pass"
+  echo "sanitizers: lit, unit tests and the conformance sample pass"
   passed=$((passed + 1))
 else
   echo "sanitizers: FAILED"
