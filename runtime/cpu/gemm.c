@@ -2923,9 +2923,9 @@ static void dw_item(const dw_problem *p, dw_row_fn row, const float *input,
 enum { kDwBlockMaxPixels = 4096, kDwBlockMaxTaps = 25 };
 
 /* What the channel-vector kernel needs besides the dw_problem: the input's
- * size and where the padded extent (ext_h x ext_w) starts in it. */
+ * size and the width of the padded extent. */
 typedef struct dw_block {
-  int64_t in_height, in_width, top, left, ext_h, ext_w;
+  int64_t in_height, in_width, ext_w;
   /* Where each input pixel goes in the padded copy (pixel index, y *
    * ext_w + x), or -1 outside it: found once per call, not with two
    * divisions per pixel and block. */
@@ -3189,8 +3189,7 @@ static void sdwconv2d(kiln_isa requested, KILN_SDWCONV2D_ARGS) {
         where[y * in_width + x] =
             py < extent_h && px < extent_w ? (int32_t)(py * extent_w + px) : -1;
       }
-    dw_block b = {in_height, in_width, pad_top, pad_left,
-                  extent_h,  extent_w, where};
+    dw_block b = {in_height, in_width, extent_w, where};
     int64_t blocks = ceil_div(groups, 16), work_blocks = batch * blocks;
     int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
     if (work_blocks < 2 * threads ||
