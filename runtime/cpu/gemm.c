@@ -80,6 +80,22 @@ static inline float tile_element(const tile_epilogue *ep, int64_t i, int64_t j,
  * macro_kernel). */
 static const int64_t kShallowDepth = 64;
 
+/* Products whose A the compiler packed (a convolution's or a matmul's
+ * weights) and whose columns are few (a pointwise convolution on a 7x7 or
+ * 14x14 plane) stream A from memory: each weight is used for only N
+ * columns. Their K blocks are as deep as this many bytes of the thread's B
+ * columns allow, and each row tile sweeps all its panels (so A is read once,
+ * in long runs, and reused from L1). Small enough for a 512 KiB L2 to hold
+ * the B block besides the rest. */
+static const int64_t kDeepBlockBytes = 256 * 1024;
+
+/* How far ahead (in k steps) the AVX-512 and AVX2 kernels prefetch their A
+ * panel: a compiler-packed A comes from memory once per product (above),
+ * and the hardware prefetchers alone left ResNet-50's 2048 -> 512 channel
+ * pointwise convolutions at 7x7 waiting on it (103 -> 122 GFLOP/s on one
+ * AMD EPYC core from this prefetch, 150 with the deep blocks). */
+enum { kAPrefetchSteps = 128 };
+
 /* Rows of A up to which a row-major B is read in place, however large
  * (see run_problem). */
 static const int64_t kInPlaceRows = 128;
@@ -123,6 +139,9 @@ typedef struct kernel {
       __m512 bv[HALVES];                                                       \
       for (int h = 0; h < HALVES; ++h)                                         \
         bv[h] = _mm512_loadu_ps(b + 16 * h);                                   \
+      /* A advances half a cache line a step. */                               \
+      if ((k & 1) == 0)                                                        \
+        _mm_prefetch((const char *)(a + 8 * kAPrefetchSteps), _MM_HINT_T0);    \
       for (int i = 0; i < ROWS; ++i) {                                         \
         __m512 ai = _mm512_set1_ps(a[i]);                                      \
         for (int h = 0; h < HALVES; ++h)                                       \
@@ -183,6 +202,9 @@ micro_avx2(int64_t kc, const float *restrict a, const float *restrict b,
     acc[i][0] = acc[i][1] = _mm256_setzero_ps();
   for (int64_t k = 0; k < kc; ++k) {
     __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
+    /* A advances 24 bytes a step. */
+    if ((k & 1) == 0)
+      _mm_prefetch((const char *)(a + MR * kAPrefetchSteps), _MM_HINT_T0);
     for (int i = 0; i < MR; ++i) {
       __m256 ai = _mm256_broadcast_ss(a + i);
       acc[i][0] = _mm256_fmadd_ps(ai, b0, acc[i][0]);
@@ -1109,13 +1131,15 @@ static const float *copy_edge_panel(const problem *p, const float *bp,
 
 /* Multiplies a packed A block (rows [mb, me)) by packed B panels
  * [p0, p1) of the column block starting at `jc`, into C. An in-place B's
- * partial last panel is read from its zero-padded copy `edge`. */
+ * partial last panel is read from its zero-padded copy `edge`. With
+ * `deep` (a block of kDeepBlockBytes), each row tile sweeps the panels. */
 static void macro_kernel(kiln_isa isa, const kernel *kr, const problem *p,
                          const out_tile *t, const float *apack,
                          int64_t a_panel_stride, const float *bpack,
                          int64_t panel_stride, const float *edge, int64_t kc,
                          int64_t mb, int64_t me, int64_t jc, int64_t ncur,
-                         int64_t p0, int64_t p1, int accumulate, int last) {
+                         int64_t p0, int64_t p1, int accumulate, int last,
+                         int deep) {
   const int64_t mr = kr->mr, nr = kr->nr;
   /* What the epilogue reads by row, once per block (mc <= 248 rows). */
   block_rows rows;
@@ -1126,8 +1150,11 @@ static void macro_kernel(kiln_isa isa, const kernel *kr, const problem *p,
                  mb,  jc, accumulate, last, with_epilogue, &rows};
   /* A shallow product (small K) is bound by its stores: each row tile
    * sweeps all the panels, so C is written as a few long row streams
-   * rather than a block of short ones (the whole B block is a few KiB). */
-  if (kc <= kShallowDepth) {
+   * rather than a block of short ones (the whole B block is a few KiB).
+   * A deep block's row tile reads its A panel from memory once and then
+   * from L1; its B block stays in L2. */
+  int shallow = kc <= kShallowDepth;
+  if (shallow || deep) {
     for (int64_t i = mb; i < me; i += mr)
       for (int64_t panel = p0; panel < p1; ++panel) {
         const float *bp = bpack + panel * panel_stride;
@@ -1139,7 +1166,7 @@ static void macro_kernel(kiln_isa isa, const kernel *kr, const problem *p,
           bp = edge;
         /* The first row tile brings the next in-place B panel toward L1;
          * the others find the block in L2. */
-        if (i == mb && p->b_in_place && panel + 1 < p1 &&
+        if (shallow && i == mb && p->b_in_place && panel + 1 < p1 &&
             (panel + 2) * nr <= ncur)
           prefetch_b_rows(p, bp + nr, nr, 0, kc);
         /* The next tile along these rows, or the first of the next. */
@@ -1199,6 +1226,44 @@ static void macro_kernel(kiln_isa isa, const kernel *kr, const problem *p,
   }
 }
 
+/* The depth of the K blocks of a column block of `ncur` columns whose
+ * panels gn grid columns share: the kernel's, or for a compiler-packed A
+ * with few columns a thread (kDeepBlockBytes) as few blocks as fit, of
+ * equal depth, with *deep set. The same for every thread of the grid
+ * (their barriers count the blocks), and it does not shrink as gn grows. */
+static int64_t block_depth(const kernel *kr, const problem *p, int64_t ncur,
+                           int64_t gn, int *deep) {
+  *deep = 0;
+  if (!p->a_prepacked_mr)
+    return kr->kc;
+  int64_t cols = ceil_div(ceil_div(ncur, kr->nr), gn) * kr->nr;
+  int64_t blocks =
+      ceil_div(p->k * cols * (int64_t)sizeof(float), kDeepBlockBytes);
+  int64_t depth = ceil_div(p->k, blocks);
+  if (blocks > 1 && depth < kr->kc)
+    return kr->kc;
+  *deep = 1;
+  return depth;
+}
+
+/* The deepest K block of `p` with at most gn grid columns, and the floats
+ * of a packed B block of that depth. */
+static int64_t deepest_block(const kernel *kr, const problem *p, int64_t gn,
+                             int64_t *b_floats) {
+  int64_t depth = kr->kc;
+  *b_floats = 0;
+  for (int last = 0; last < 2; ++last) {
+    int64_t ncur = last ? p->n % kr->nc : min64(p->n, kr->nc);
+    if (ncur == 0)
+      continue;
+    int deep;
+    int64_t d = block_depth(kr, p, ncur, gn, &deep);
+    depth = max64(depth, d);
+    *b_floats = max64(*b_floats, ceil_div(ncur, kr->nr) * kr->nr * d);
+  }
+  return depth;
+}
+
 /* One batch of the product on `threads` threads of the enclosing parallel
  * region (thread `id`), or alone with threads == 1. For each (column block,
  * K block) the threads pack the B block together into the shared `bpack`,
@@ -1220,8 +1285,10 @@ static void gemm_batch(kiln_isa isa, const kernel *kr, const problem *p,
     int64_t ncur = min64(kr->nc, p->n - jc), panels = ceil_div(ncur, nr);
     int64_t p0, p1;
     split_range(panels, gn, id % gn, &p0, &p1);
-    for (int64_t pc = 0; pc < p->k; pc += kr->kc) {
-      int64_t kc = min64(kr->kc, p->k - pc);
+    int deep;
+    int64_t depth = block_depth(kr, p, ncur, gn, &deep);
+    for (int64_t pc = 0; pc < p->k; pc += depth) {
+      int64_t kc = min64(depth, p->k - pc);
       int accumulate = pc > 0 || p->accumulate;
       int last = pc + kc >= p->k;
       /* A compiler-packed B is used in place: its panels span all of K. */
@@ -1229,7 +1296,7 @@ static void gemm_batch(kiln_isa isa, const kernel *kr, const problem *p,
       /* Panels sit a full K block apart whatever this block's depth: a
        * thread on the last (shorter) block never writes where another still
        * reads (threads run unsynchronized with one grid row). */
-      int64_t panel_stride = nr * kr->kc;
+      int64_t panel_stride = nr * depth;
       if (p->b_prepacked_nr) {
         bblock = b + jc * p->k + pc * nr;
         panel_stride = nr * p->k;
@@ -1271,7 +1338,7 @@ static void gemm_batch(kiln_isa isa, const kernel *kr, const problem *p,
         }
         macro_kernel(isa, kr, p, &t, ablock, a_panel_stride, bblock,
                      panel_stride, edge, kc, mb, me, jc, ncur, p0, p1,
-                     accumulate, last);
+                     accumulate, last, deep);
       }
       /* The next column block splits its panels differently: a thread must
        * not pack into panels another still reads. */
@@ -1431,9 +1498,13 @@ static void run_problem(kiln_isa requested, problem *p) {
   int64_t gm = 1, gn = 1;
   if (!per_batch)
     choose_grid(kr, p, units_m, panels, threads, &gm, &gn);
+  /* Deep blocks only with a compiler-packed A (which is not packed here);
+   * with at most `threads` grid columns, however the grid turns out. */
+  int64_t b_floats;
+  int64_t depth = deepest_block(kr, p, threads, &b_floats);
   size_t apack_bytes =
       (size_t)(min64(units_m * kr->mr, kr->mc) * kr->kc) * sizeof(float);
-  size_t bpack_bytes = (size_t)(panels * kr->nr * kr->kc) * sizeof(float);
+  size_t bpack_bytes = (size_t)b_floats * sizeof(float);
   float *shared_bpack = per_batch || p->b_prepacked_nr || p->b_in_place
                             ? NULL
                             : kiln_buffer_alloc(bpack_bytes);
@@ -1441,7 +1512,7 @@ static void run_problem(kiln_isa requested, problem *p) {
   {
     int id = omp_get_thread_num(), count = omp_get_num_threads();
     float *apack = kiln_buffer_alloc(apack_bytes);
-    float *edge = kiln_buffer_alloc((size_t)(kr->kc * kr->nr) * sizeof(float));
+    float *edge = kiln_buffer_alloc((size_t)(depth * kr->nr) * sizeof(float));
     if (per_batch) {
       float *bpack = kiln_buffer_alloc(bpack_bytes);
       for (int64_t bi = id; bi < batches; bi += count)

@@ -449,6 +449,9 @@ TEST_P(UKernelTest, Conv2DStridesDilationsGroups) {
       // A 96x96 plane: its offset tables are filled by both threads.
       {1, 1, 16, 8, 96, 96, 1, 1, 1, 1, 1, 1},
       {1, 1, 24, 50, 14, 14, 3, 3, 1, 1, 1, 1},
+      // Few columns and a deep reduction: compiler-packed weights go in
+      // three deep K blocks, each row tile sweeping the panels.
+      {1, 1, 20, 2100, 7, 7, 1, 1, 1, 1, 1, 1},
       // Shallow (K <= 64) products over many columns with a partial last
       // panel: every row tile sweeps the panels.
       {1, 1, 50, 12, 19, 19, 1, 1, 1, 1, 1, 1},
