@@ -452,6 +452,9 @@ TEST_P(UKernelTest, Conv2DStridesDilationsGroups) {
       // Few columns and a deep reduction: compiler-packed weights go in
       // three deep K blocks, each row tile sweeping the panels.
       {1, 1, 20, 2100, 7, 7, 1, 1, 1, 1, 1, 1},
+      // The same with B packed here (more than 128 rows, a 3 x 3 window):
+      // the threads share deep B blocks.
+      {1, 1, 136, 700, 9, 9, 3, 3, 1, 1, 1, 1},
       // Shallow (K <= 64) products over many columns with a partial last
       // panel: every row tile sweeps the panels.
       {1, 1, 50, 12, 19, 19, 1, 1, 1, 1, 1, 1},
