@@ -51,8 +51,9 @@ fi
 # The sanitizer build (ASan + UBSan on Kiln's compiler, tools and unit
 # tests; -DKILN_SANITIZE, into ${SANITIZE_BUILD_DIR:-build-asan}): the lit
 # suite, the unit tests and a sample of the conformance run again. It
-# counts as one test, passed when all three pass. Leak checking is off (LLVM's and MLIR's registries live until exit);
-# allocations too large for the machine return null, as in a normal build.
+# counts as one test, passed when all three pass. Leak checking is off
+# (LLVM's and MLIR's registries live until exit); allocations too large for
+# the machine return null, as in a normal build.
 san_dir=${SANITIZE_BUILD_DIR:-build-asan}
 set +e
 KILN_CMAKE_ARGS="-DKILN_SANITIZE=address,undefined" BUILD_DIR="$san_dir" \

@@ -1247,7 +1247,8 @@ static int64_t block_depth(const kernel *kr, const problem *p, int64_t ncur,
 }
 
 /* The deepest K block of `p` with at most gn grid columns, and the floats
- * of a packed B block of that depth. */
+ * of a B block of that depth where B is packed here (0 when it is read in
+ * place or came packed by the compiler). */
 static int64_t deepest_block(const kernel *kr, const problem *p, int64_t gn,
                              int64_t *b_floats) {
   int64_t depth = kr->kc;
@@ -1259,7 +1260,8 @@ static int64_t deepest_block(const kernel *kr, const problem *p, int64_t gn,
     int deep;
     int64_t d = block_depth(kr, p, ncur, gn, &deep);
     depth = max64(depth, d);
-    *b_floats = max64(*b_floats, ceil_div(ncur, kr->nr) * kr->nr * d);
+    if (!p->b_in_place && !p->b_prepacked_nr)
+      *b_floats = max64(*b_floats, ceil_div(ncur, kr->nr) * kr->nr * d);
   }
   return depth;
 }
@@ -1512,7 +1514,9 @@ static void run_problem(kiln_isa requested, problem *p) {
   {
     int id = omp_get_thread_num(), count = omp_get_num_threads();
     float *apack = kiln_buffer_alloc(apack_bytes);
-    float *edge = kiln_buffer_alloc((size_t)(depth * kr->nr) * sizeof(float));
+    /* An in-place B's partial last panel, zero-padded (else unused). */
+    float *edge = kiln_buffer_alloc(
+        (size_t)((p->b_in_place ? depth : 1) * kr->nr) * sizeof(float));
     if (per_batch) {
       float *bpack = kiln_buffer_alloc(bpack_bytes);
       for (int64_t bi = id; bi < batches; bi += count)
