@@ -1927,6 +1927,75 @@ static const dconv_fn dconv1_avx512[2][14] = {
  * widest pixel tile. */
 enum { kDconvVector = 16, kDconvMaxPixels = 14 };
 
+/* The row path, for an odd panel count whose last panel holds few channels
+ * (38 = 2 x 16 + 6 after pruning 64 by 40 %) at stride 1 along the row:
+ * that panel is vectorized along the output pixels instead, its R channels'
+ * weights broadcast, so each input vector feeds R multiply-adds where the
+ * one-vector tile gives each broadcast input pixel one (6 channels at
+ * 56x56 from 64, one AMD EPYC thread: 106 us, 204 GFLOP/s, against 255 for
+ * the pairs). A tile is P vectors of 16 output pixels (see
+ * dconv_row_plane); vector q starts at input offset off[q] (from the
+ * plane's first element, outside the input when the padding is implicit)
+ * and reads, at tap t, the lanes of masks[t * P + q]: those of output
+ * pixels whose window pixel lies inside the input (masked lanes read zeros
+ * and never fault, so no window is copied). The tile leaves as
+ * tile[R][P][16]. */
+#define DEFINE_DCONV_ROWS(R, P)                                                \
+  AVX512_ATTRS static void dconv_rows_##R(const dconv *p, const float *in,     \
+                                          const int64_t *off,                  \
+                                          const __mmask16 *masks,              \
+                                          const float *w, float *tile) {       \
+    __m512 acc[R][P];                                                          \
+    for (int r = 0; r < R; ++r)                                                \
+      for (int q = 0; q < P; ++q)                                              \
+        acc[r][q] = _mm512_setzero_ps();                                       \
+    for (int64_t t = 0; t < p->ntaps; ++t) {                                   \
+      __mmask16 mask[P];                                                       \
+      for (int q = 0; q < P; ++q)                                              \
+        mask[q] = masks[t * P + q];                                            \
+      const float *ip = in + p->taps[t], *wt = w + t * kDconvVector;           \
+      for (int64_t c = 0; c < p->channels; ++c) {                              \
+        __m512 x[P];                                                           \
+        for (int q = 0; q < P; ++q)                                            \
+          x[q] = _mm512_maskz_loadu_ps(mask[q], ip + off[q]);                  \
+        for (int r = 0; r < R; ++r) {                                          \
+          __m512 b = _mm512_set1_ps(wt[r]);                                    \
+          for (int q = 0; q < P; ++q)                                          \
+            acc[r][q] = _mm512_fmadd_ps(x[q], b, acc[r][q]);                   \
+        }                                                                      \
+        ip += p->in_c;                                                         \
+        wt += p->ntaps * kDconvVector;                                         \
+      }                                                                        \
+    }                                                                          \
+    for (int r = 0; r < R; ++r)                                                \
+      for (int q = 0; q < P; ++q)                                              \
+        _mm512_storeu_ps(tile + (r * P + q) * 16, acc[r][q]);                  \
+  }
+
+/* The most channels the row path takes: R x P accumulators, P input
+ * vectors and a broadcast weight fit 32 registers up to R = 14 with
+ * P = 2. */
+enum { kDconvRowChannels = 14 };
+/* Vectors per row tile for R channels: the most that fit, at most 8. */
+static const int kDconvRowVectors[kDconvRowChannels + 1] = {
+    0, 8, 8, 7, 6, 5, 4, 3, 3, 3, 2, 2, 2, 2, 2};
+
+// clang-format off
+DEFINE_DCONV_ROWS(1, 8) DEFINE_DCONV_ROWS(2, 8) DEFINE_DCONV_ROWS(3, 7)
+DEFINE_DCONV_ROWS(4, 6) DEFINE_DCONV_ROWS(5, 5) DEFINE_DCONV_ROWS(6, 4)
+DEFINE_DCONV_ROWS(7, 3) DEFINE_DCONV_ROWS(8, 3) DEFINE_DCONV_ROWS(9, 3)
+DEFINE_DCONV_ROWS(10, 2) DEFINE_DCONV_ROWS(11, 2) DEFINE_DCONV_ROWS(12, 2)
+DEFINE_DCONV_ROWS(13, 2) DEFINE_DCONV_ROWS(14, 2)
+// clang-format on
+
+typedef void (*dconv_rows_fn)(const dconv *, const float *, const int64_t *,
+                              const __mmask16 *, const float *, float *);
+static const dconv_rows_fn dconv_rows[kDconvRowChannels + 1] = {
+    NULL,           dconv_rows_1,  dconv_rows_2,  dconv_rows_3,
+    dconv_rows_4,   dconv_rows_5,  dconv_rows_6,  dconv_rows_7,
+    dconv_rows_8,   dconv_rows_9,  dconv_rows_10, dconv_rows_11,
+    dconv_rows_12,  dconv_rows_13, dconv_rows_14};
+
 /* Transposes 16 x 16 floats in registers: r[k] becomes column
  * kDconvColumn[k] of the rows r[0..15] (the unpack stages leave the
  * columns of each group of four in the order 0, 2, 1, 3). */
@@ -2026,6 +2095,130 @@ dconv_store_avx512(const float *tile, int64_t rw, int64_t channels, float *out,
   }
 }
 
+/* The row path's output plane, seen as rows of `width` pixels (width >=
+ * out_w; the columns past out_w are not computed): 16-pixel vectors start
+ * at multiples of 16 along this plane, row after row. With width a multiple
+ * of 16, vectors start at the rows' first pixels; with width the input's
+ * row stride times stride_h (an input padded in memory, or not at all) a
+ * vector crossing a row reads on contiguously in the input, and only
+ * width - out_w pixels a row go unused. */
+typedef struct dconv_row_plane {
+  int64_t out_h, out_w, width, stride_h;
+  int64_t kernel_h, kernel_w, dilation_h, dilation_w;
+  /* The input's row stride, the window origin of output (0, 0), and the
+   * input rows and columns that exist (unbounded when the input holds its
+   * padding). */
+  int64_t in_h, top, left, height, in_width;
+} dconv_row_plane;
+
+/* The vectors of a plane. */
+static int64_t dconv_row_count(const dconv_row_plane *g) {
+  return ceil_div((g->out_h - 1) * g->width + g->out_w, 16);
+}
+
+/* Fills the offsets and tap masks of row tile `index` (vectors
+ * index * vectors + q of the plane) and each vector's first pixel along the
+ * plane (-1 past the plane's last vector, all lanes off). */
+AVX512_ATTRS static void dconv_row_tile(const dconv_row_plane *g,
+                                        int64_t index, int vectors,
+                                        int64_t *off, __mmask16 *masks,
+                                        int64_t *first) {
+  int64_t ntaps = g->kernel_h * g->kernel_w;
+  for (int q = 0; q < vectors; ++q) {
+    int64_t v = index * vectors + q;
+    if (v >= dconv_row_count(g)) {
+      first[q] = -1;
+      off[q] = 0;
+      for (int64_t t = 0; t < ntaps; ++t)
+        masks[t * vectors + q] = 0;
+      continue;
+    }
+    int64_t p0 = first[q] = 16 * v;
+    off[q] = (p0 / g->width * g->stride_h - g->top) * g->in_h +
+             p0 % g->width - g->left;
+    /* Per lane, whether window row kh and column kw lie in the input. */
+    uint32_t rows[64] = {0}, cols[64] = {0};
+    /* Lane l is output row y, column x. */
+    int64_t y = p0 / g->width, x = p0 % g->width;
+    for (int64_t l = 0; l < 16; ++l) {
+      if (y < g->out_h && x < g->out_w) {
+        for (int64_t kh = 0; kh < g->kernel_h; ++kh) {
+          int64_t r = y * g->stride_h - g->top + kh * g->dilation_h;
+          rows[kh] |= (uint32_t)(r >= 0 && r < g->height) << l;
+        }
+        for (int64_t kw = 0; kw < g->kernel_w; ++kw) {
+          int64_t c = x - g->left + kw * g->dilation_w;
+          cols[kw] |= (uint32_t)(c >= 0 && c < g->in_width) << l;
+        }
+      }
+      if (++x == g->width) {
+        x = 0;
+        ++y;
+      }
+    }
+    for (int64_t kh = 0; kh < g->kernel_h; ++kh)
+      for (int64_t kw = 0; kw < g->kernel_w; ++kw)
+        masks[(kh * g->kernel_w + kw) * vectors + q] =
+            (__mmask16)(rows[kh] & cols[kw]);
+  }
+}
+
+/* Stores a row tile (tile[R][vectors][16], see dconv_rows_*): each
+ * vector's runs of output pixels along one row go out with the epilogue of
+ * dconv_store_avx512. `out`, `d` and `e` point at the panel's first
+ * channel. */
+AVX512_ATTRS static void
+dconv_row_store_avx512(const float *tile, int64_t channels, int vectors,
+                       const int64_t *first, const dconv_row_plane *g,
+                       float *out, int64_t out_m, int64_t out_oh,
+                       int64_t out_ow, int64_t accumulate, const float *d,
+                       int64_t d_m, int64_t d_oh, int64_t d_ow, const float *e,
+                       int64_t e_m, int64_t e_oh, int64_t e_ow, int clamp,
+                       float lo, float hi) {
+  const __m512 vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
+  int contiguous = out_ow == 1 && (!d || d_ow <= 1) && (!e || e_ow <= 1);
+  for (int q = 0; q < vectors; ++q) {
+    if (first[q] < 0)
+      continue;
+    /* Lane l is output row y, column x. */
+    int64_t y = first[q] / g->width, x = first[q] % g->width;
+    for (int64_t l = 0; l < 16 && y < g->out_h;) {
+      if (x >= g->out_w) {
+        l += g->width - x;
+        ++y;
+        x = 0;
+        continue;
+      }
+      int64_t run = min64(16 - l, g->out_w - x);
+      for (int64_t r = 0; r < channels; ++r) {
+        const float *v = tile + (r * vectors + q) * 16 + l;
+        float *o = out + r * out_m + y * out_oh + x * out_ow;
+        const float *dr = d ? d + r * d_m + y * d_oh + x * d_ow : NULL;
+        const float *er = e ? e + r * e_m + y * e_oh + x * e_ow : NULL;
+        if (contiguous) {
+          __mmask16 mask = lanes(run);
+          finish_store_avx512(o, mask, _mm512_maskz_loadu_ps(mask, v),
+                              (int)accumulate, dr, d_ow, er, e_ow, clamp, vlo,
+                              vhi);
+          continue;
+        }
+        for (int64_t i = 0; i < run; ++i) {
+          float s = v[i];
+          if (accumulate)
+            s += o[i * out_ow];
+          if (dr)
+            s += dr[i * d_ow];
+          if (er)
+            s += er[i * e_ow];
+          o[i * out_ow] = clamp ? clamp_value(s, lo, hi) : s;
+        }
+      }
+      l += run;
+      x += run;
+    }
+  }
+}
+
 /* Copies window rows [0, rows) (input rows y0 + r, or zeros outside
  * [0, height)) of `channels` planes, columns [x0, x0 + len) (zeros outside
  * [0, width)), into dst[c][r][stride]. The input's planes are in_c apart,
@@ -2056,26 +2249,25 @@ static void copy_window(float *restrict dst, int64_t stride, int64_t rows,
     }
 }
 
-/* The direct kernel's items [0, items) in (n, g, pair, rows x blocks)
- * order cost a pair of panels each but those of a last, single panel (an
- * odd panel count), which cost two thirds of a pair: it broadcasts the same
- * input pixels for half the multiply-adds (64 -> 38 output channels, one
- * AMD EPYC thread: 1144 us as two pairs, 950 us as a pair and a single).
- * Thread `r` of `parts` takes the items of its equal share of the cost
- * (with 38 output channels, splitting the items evenly gave one thread the
- * full pair and the other the single panel). */
-enum { kDconvPairCost = 3, kDconvSingleCost = 2 };
-static void dconv_split(int64_t items, int64_t per_ng, int64_t per_pair,
-                        int64_t panels, int64_t parts, int64_t r,
-                        int64_t *begin, int64_t *end) {
-  int64_t full = panels / 2 * per_pair;
-  int64_t ng_cost =
-      (panels / 2 * kDconvPairCost + panels % 2 * kDconvSingleCost) * per_pair;
+/* The direct kernel's items [0, items) run (n, g, then per (n, g) `paired`
+ * items of a pair of panels and `per_ng - paired` of the last, single panel
+ * of an odd panel count). A pair's item costs pair_cost, a single panel's
+ * single_cost: the one-vector tile broadcasts the same input pixels for
+ * half the multiply-adds (64 -> 38 output channels, one AMD EPYC thread:
+ * 1144 us as two pairs, 950 us as a pair and a single), the row path is
+ * as busy as a pair per multiply-add. Thread `r` of `parts` takes the
+ * items of its equal share of the cost (with 38 output channels, splitting
+ * the items evenly gave one thread the full pair and the other the single
+ * panel). */
+static void dconv_split(int64_t items, int64_t per_ng, int64_t paired,
+                        int64_t pair_cost, int64_t single_cost, int64_t parts,
+                        int64_t r, int64_t *begin, int64_t *end) {
+  int64_t ng_cost = paired * pair_cost + (per_ng - paired) * single_cost;
   /* The cost of items [0, i). */
   int64_t total = items / per_ng * ng_cost;
 #define DCONV_PREFIX(i)                                                        \
-  ((i) / per_ng * ng_cost + kDconvPairCost * min64((i) % per_ng, full) +       \
-   kDconvSingleCost * ((i) % per_ng > full ? (i) % per_ng - full : 0))
+  ((i) / per_ng * ng_cost + pair_cost * min64((i) % per_ng, paired) +          \
+   single_cost * ((i) % per_ng > paired ? (i) % per_ng - paired : 0))
   int64_t bounds[2];
   for (int k = 0; k < 2; ++k) {
     int64_t target = total * (r + k) / parts;
@@ -2192,22 +2384,55 @@ static void sconv2d_direct(kiln_isa requested, KILN_SCONV2D_DIRECT_ARGS) {
   const float *d = addends & 1 ? d_aligned + d_offset : NULL;
   const float *e = addends & 2 ? e_aligned + e_offset : NULL;
   int clamp = lo > -__builtin_inff() || hi < __builtin_inff();
-  int64_t panels = ceil_div(out_channels, V), pairs = ceil_div(panels, 2);
+  int64_t panels = ceil_div(out_channels, V), full = panels / 2;
   int64_t group_w = panels * V * depth;
   /* Pixel tiles of nearly equal width along each row. */
   int64_t blocks = ceil_div(out_w, kDconvMaxPixels);
-  int64_t items = batch * groups * pairs * out_h * blocks;
+  int64_t per_pair = out_h * blocks, rw_max = ceil_div(out_w, blocks);
+  /* The channels of a last, single panel, and whether the row path takes
+   * it: at stride 1 along the row, when its vectors' share of used lanes
+   * beats three quarters of the one-vector tile's share (single / 16). */
+  int64_t single = panels % 2 ? out_channels - (panels - 1) * V : 0;
+  /* The row path's plane: rows as far apart as in the input when that
+   * leaves fewer lanes unused than rows of whole vectors. */
+  int64_t whole = ceil_div(out_w, V) * V, across = stride_h * in_h;
+  int64_t row_width = across >= out_w && across <= whole ? across : whole;
+  int row_path = single > 0 && single <= kDconvRowChannels && stride_w == 1 &&
+                 4 * out_w >= 3 * single * row_width / V;
+  int vectors = row_path ? kDconvRowVectors[single] : 0;
+  dconv_row_plane row_plane = {
+      out_h,
+      out_w,
+      row_width,
+      stride_h,
+      kernel_h,
+      kernel_w,
+      dilation_h,
+      dilation_w,
+      in_h,
+      implicit ? pad_top : 0,
+      implicit ? pad_left : 0,
+      implicit ? in_height : INT64_MAX / 4,
+      implicit ? in_width : INT64_MAX / 4,
+  };
+  int64_t single_items =
+      single == 0 ? 0
+      : row_path  ? ceil_div(dconv_row_count(&row_plane), vectors)
+                  : per_pair;
+  int64_t paired = full * per_pair, per_ng = paired + single_items;
+  int64_t items = batch * groups * per_ng;
   int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
-  if (items < 2 * threads || 2.0 * (double)items * (double)(2 * V) *
-                                     (double)ceil_div(out_w, blocks) *
-                                     (double)depth <
-                                 2e5)
+  if (items < 2 * threads ||
+      2.0 * (double)(batch * groups * out_channels) * (double)(out_h * out_w) *
+              (double)depth <
+          2e5)
     threads = 1;
 #pragma omp parallel num_threads(threads) if (threads > 1)
   {
     float tile[14 * 32] __attribute__((aligned(64)));
     int64_t begin, end;
-    dconv_split(items, pairs * out_h * blocks, out_h * blocks, panels,
+    dconv_split(items, per_ng, paired, 6 * rw_max,
+                row_path ? 3 * single * vectors : 4 * rw_max,
                 omp_get_num_threads(), omp_get_thread_num(), &begin, &end);
     float *window = implicit && begin < end
                         ? kiln_buffer_alloc((size_t)(in_channels * window_rows *
@@ -2216,13 +2441,28 @@ static void sconv2d_direct(kiln_isa requested, KILN_SCONV2D_DIRECT_ARGS) {
                         : NULL;
     for (int64_t item = begin; item < end; ++item) {
       /* Items run (n, g, channel pair, row, pixel block), the last fastest:
-       * a pair's weights stay in cache across its rows. */
-      int64_t blk = item % blocks, rest = item / blocks;
-      int64_t oh = rest % out_h;
-      rest /= out_h;
-      int64_t pair = rest % pairs;
-      rest /= pairs;
-      int64_t g = rest % groups, n = rest / groups;
+       * a pair's weights stay in cache across its rows. A single panel on
+       * the row path runs (n, g, row tile) instead. */
+      int64_t k = item % per_ng, ng = item / per_ng;
+      int64_t g = ng % groups, n = ng / groups;
+      const float *plane = input + n * in_n + g * in_g;
+      if (row_path && k >= paired) {
+        int64_t off[8], first[8];
+        __mmask16 masks[64 * 8];
+        dconv_row_tile(&row_plane, k - paired, vectors, off, masks, first);
+        int64_t m0 = (panels - 1) * V;
+        dconv_rows[single](&p, plane, off, masks,
+                           weights + g * group_w + m0 * depth, tile);
+        dconv_row_store_avx512(
+            tile, single, vectors, first, &row_plane,
+            output + n * out_n + g * out_g + m0 * out_m, out_m, out_oh,
+            out_ow, accumulate,
+            d ? d + n * d_n + g * d_g + m0 * d_m : NULL, d_m, d_oh, d_ow,
+            e ? e + n * e_n + g * e_g + m0 * e_m : NULL, e_m, e_oh, e_ow,
+            clamp, lo, hi);
+        continue;
+      }
+      int64_t pair = k / per_pair, blk = k % blocks, oh = k % per_pair / blocks;
       int64_t ow0 = blk * out_w / blocks, ow1 = (blk + 1) * out_w / blocks;
       int64_t rw = ow1 - ow0;
       const float *w0 = weights + g * group_w + 2 * pair * V * depth;
@@ -2233,7 +2473,6 @@ static void sconv2d_direct(kiln_isa requested, KILN_SCONV2D_DIRECT_ARGS) {
       int64_t y0 = oh * stride_h - (implicit ? pad_top : 0);
       int64_t x0 = ow0 * stride_w - (implicit ? pad_left : 0);
       int64_t len = (rw - 1) * stride_w + (kernel_w - 1) * dilation_w + 1;
-      const float *plane = input + n * in_n + g * in_g;
       if (implicit && (y0 < 0 || y0 + window_rows > in_height || x0 < 0 ||
                        x0 + len > in_width)) {
         copy_window(window, window_stride, window_rows, plane, in_channels,

@@ -462,6 +462,11 @@ TEST_P(UKernelTest, Conv2DStridesDilationsGroups) {
       // One output column: rows of one element, joined only when the
       // output is not padded.
       {1, 1, 9, 5, 6, 1, 3, 1, 1, 1, 1, 1},
+      // A last panel of 6 and of 4 channels on the direct kernel's row
+      // path, over an input padded in memory: its vectors run across rows
+      // of 30 and 9 (28 and 7 outputs and two unused columns).
+      {1, 1, 38, 16, 30, 30, 3, 3, 1, 1, 1, 1},
+      {2, 1, 36, 20, 9, 9, 3, 3, 1, 1, 1, 1},
   };
   for (const ConvCase &c : cases) {
     checkConv(GetParam(), ConvKernel::Matrix, c, rng);
@@ -538,6 +543,18 @@ TEST_P(UKernelTest, DirectConvImplicitPadding) {
       // the work by panels, not by items.
       {{1, 1, 38, 24, 30, 30, 3, 3, 1, 1, 1, 1}, {1, 1, 1, 1}},
       {{1, 1, 70, 8, 21, 21, 3, 3, 2, 2, 1, 1}, {1, 1, 1, 1}},
+      // At stride 1 along the row such a last panel of at most 14 channels
+      // runs vectorized along the output rows, a tile of several vectors
+      // reading the padding through masks: 6 channels on rows of 56 (four
+      // vectors a row), 3 channels (seven vectors a tile, across rows) at
+      // a vertical stride of 2, 13 dilated channels on rows of 36, a lone
+      // panel of 9 padded on one side, and one channel on a 7x7 plane
+      // (tiles of eight vectors, the last one empty).
+      {{1, 1, 38, 16, 58, 58, 3, 3, 1, 1, 1, 1}, {1, 1, 1, 1}},
+      {{2, 2, 35, 6, 19, 23, 5, 3, 2, 1, 1, 1}, {2, 1, 2, 1}},
+      {{1, 1, 45, 7, 24, 40, 3, 3, 1, 1, 2, 2}, {2, 2, 2, 2}},
+      {{1, 1, 9, 5, 12, 12, 3, 3, 1, 1, 1, 1}, {0, 0, 1, 1}},
+      {{1, 1, 33, 4, 9, 9, 3, 3, 1, 1, 1, 1}, {1, 1, 1, 1}},
   };
   for (const auto &[c, padding] : cases)
     for (int64_t height : {8, 16}) {
