@@ -2254,11 +2254,12 @@ static void copy_window(float *restrict dst, int64_t stride, int64_t rows,
  * of an odd panel count). A pair's item costs pair_cost, a single panel's
  * single_cost: the one-vector tile broadcasts the same input pixels for
  * half the multiply-adds (64 -> 38 output channels, one AMD EPYC thread:
- * 1144 us as two pairs, 950 us as a pair and a single), the row path is
- * as busy as a pair per multiply-add. Thread `r` of `parts` takes the
- * items of its equal share of the cost (with 38 output channels, splitting
- * the items evenly gave one thread the full pair and the other the single
- * panel). */
+ * 1144 us as two pairs, 950 us as a pair and a single), and the row path
+ * runs at about 0.83 of a pair's rate (6 channels at 56x56 from 64: a tile
+ * of 4 x 6 vectors took 2.08 us, an item of a pair 2.02 us). Thread `r` of
+ * `parts` takes the items of its equal share of the cost (with 38 output
+ * channels, splitting the items evenly gave one thread the full pair and
+ * the other the single panel). */
 static void dconv_split(int64_t items, int64_t per_ng, int64_t paired,
                         int64_t pair_cost, int64_t single_cost, int64_t parts,
                         int64_t r, int64_t *begin, int64_t *end) {
@@ -2431,8 +2432,8 @@ static void sconv2d_direct(kiln_isa requested, KILN_SCONV2D_DIRECT_ARGS) {
   {
     float tile[14 * 32] __attribute__((aligned(64)));
     int64_t begin, end;
-    dconv_split(items, per_ng, paired, 6 * rw_max,
-                row_path ? 3 * single * vectors : 4 * rw_max,
+    dconv_split(items, per_ng, paired, 30 * rw_max,
+                row_path ? 18 * single * vectors : 20 * rw_max,
                 omp_get_num_threads(), omp_get_thread_num(), &begin, &end);
     float *window = implicit && begin < end
                         ? kiln_buffer_alloc((size_t)(in_channels * window_rows *
