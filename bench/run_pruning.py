@@ -6,7 +6,9 @@ kiln-prune-channels, and ONNX Runtime, in the same run.
 
 The models come from python/kiln_models/pruning_models.py --size full:
 pruned_cnn (ResNet-style, 64 channels at 56x56, 4 blocks, 40 % of each
-block's first-conv channels zeroed) and pruned_ffn (BERT-style encoder, 4
+block's first-conv channels zeroed), pruned_resnet (the same, and a quarter
+of the residual stream's channels zeroed in the stem and every block's
+second conv) and pruned_ffn (BERT-style encoder, 4
 layers of hidden 768, 4 of 12 heads and 30 % of the FFN neurons zeroed per
 layer). Each library is compiled once; the rounds alternate the three
 runtimes, and the table gives the range of their medians. It also checks
@@ -27,7 +29,7 @@ sys.path.insert(0, os.path.join(REPO, "bench"))
 from run_bench import (bench_ort, cpu_name, host_isa, kiln_median,  # noqa: E402
                        kiln_run_args, run)
 
-MODELS = ["pruned_cnn", "pruned_ffn"]
+MODELS = ["pruned_cnn", "pruned_resnet", "pruned_ffn"]
 
 
 def pruned_counts(report_path):

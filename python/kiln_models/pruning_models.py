@@ -10,6 +10,13 @@ Models:
                ReLU, 3x3 conv, BatchNorm, skip). 40 % of the first conv's
                output channels of every block are zeroed (weights, and the
                BatchNorm's shift and mean, so the channel is exactly 0).
+  pruned_resnet
+               The same CNN with a quarter of its residual stream's channels
+               zeroed as well: the same channels of the stem and of every
+               block's second conv (weights, the stem's bias, the
+               BatchNorm's shift and mean), so those channels are 0 all
+               along the stream, through the skips, the mean and into the
+               classifier; and 40 % of each block's first-conv channels.
   pruned_ffn   A BERT-style encoder (export_models.BertEncoder) whose FFN
                neurons are 30 % zeroed (the first Linear's weight rows and
                bias) and a third of whose attention heads are zeroed in
@@ -89,6 +96,22 @@ def build_cnn(size, rng):
     return model, {"input": x}, ["input"], zeroed
 
 
+def build_resnet(size, rng):
+    model, inputs, names, zeroed = build_cnn(size, rng)
+    channels = model.stem.out_channels
+    stream = rng.choice(channels, size=channels // 4, replace=False)
+    with torch.no_grad():
+        model.stem.weight[stream] = 0.0
+        model.stem.bias[stream] = 0.0
+        zeroed["/stem/Conv"] = len(stream)
+        for i, block in enumerate(model.blocks):
+            block.conv2.weight[stream] = 0.0
+            block.bn2.bias[stream] = 0.0
+            block.bn2.running_mean[stream] = 0.0
+            zeroed[f"/blocks.{i}/conv2/Conv"] = len(stream)
+    return model, inputs, names, zeroed
+
+
 def build_ffn(size, rng):
     cfg = (BertConfig(vocab_size=1000, hidden=768, layers=4, heads=12,
                       intermediate=3072, seq_len=128)
@@ -116,7 +139,8 @@ def build_ffn(size, rng):
     return model, inputs, ["input_ids", "attention_mask"], zeroed
 
 
-MODELS = {"pruned_cnn": build_cnn, "pruned_ffn": build_ffn}
+MODELS = {"pruned_cnn": build_cnn, "pruned_resnet": build_resnet,
+          "pruned_ffn": build_ffn}
 
 
 def main():

@@ -142,3 +142,56 @@ func.func @flatten(%x: tensor<1x1x2x2xf32>) -> tensor<1x2xf32> {
   %y = kiln.matmul %f, %w2 : (tensor<1x8xf32>, tensor<8x2xf32>) -> tensor<1x2xf32>
   return %y : tensor<1x2xf32>
 }
+
+// -----
+
+// A residual stream (a ResNet stage): the stem conv, then a block whose
+// last conv adds the stream in as its residual; global pooling, Flatten
+// and a Gemm read the stream at the end. Channel 1 is zero all along it
+// (the stem's weights and bias 0; the last conv's weights, and bias -1
+// through its relu), so it leaves both convs, the pool, the Flatten, the
+// block's first conv's inputs and the Gemm's rows (the Gemm becomes a
+// matmul). Channel 2 is zero in the stem but not in the last conv: it
+// stays.
+// CHECK-LABEL: func.func @residual_stream(
+// CHECK-DAG: %[[WS:.+]] = kiln.constant dense<{{\[\[\[\[}}1.000000e+00]]], {{\[\[\[}}0.000000e+00]]]]> : tensor<2x1x1x1xf32>
+// CHECK-DAG: %[[BS:.+]] = kiln.constant dense<[5.000000e-01, 0.000000e+00]> : tensor<2xf32>
+// CHECK: %[[S:.+]] = kiln.conv %arg0, %[[WS]], %[[BS]] {activation = "relu", {{.*}}kiln.pruned_channels = array<i64: 1, 3>{{.*}}} : ({{.*}}) -> tensor<1x2x4x4xf32>
+// CHECK: %[[W1:.+]] = kiln.constant dense<{{\[\[\[\[}}1.000000e+00]], {{\[\[}}3.000000e+00]]], {{\[\[\[}}4.000000e+00]], {{\[\[}}6.000000e+00]]]]> : tensor<2x2x1x1xf32>
+// CHECK: %[[H:.+]] = kiln.conv %[[S]], %[[W1]] {{.*}} : (tensor<1x2x4x4xf32>, tensor<2x2x1x1xf32>) -> tensor<1x2x4x4xf32>
+// CHECK: %[[Y:.+]] = kiln.conv %[[H]], %{{.+}}, %{{.+}} residual %[[S]] {activation = "relu", {{.*}}kiln.pruned_channels = array<i64: 1, 3>{{.*}}} : (tensor<1x2x4x4xf32>, tensor<2x2x1x1xf32>, tensor<2xf32>, tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
+// CHECK: %[[P:.+]] = kiln.global_average_pool %[[Y]] : (tensor<1x2x4x4xf32>) -> tensor<1x2x1x1xf32>
+// CHECK: %[[F:.+]] = kiln.flatten %[[P]] {{.*}}: (tensor<1x2x1x1xf32>) -> tensor<1x2xf32>
+// CHECK: %[[WG:.+]] = kiln.constant dense<{{\[\[}}1.000000e+00, 2.000000e+00], [5.000000e+00, 6.000000e+00]]> : tensor<2x2xf32>
+// CHECK: %[[G:.+]] = kiln.matmul %[[F]], %[[WG]] : (tensor<1x2xf32>, tensor<2x2xf32>) -> tensor<1x2xf32>
+// CHECK: return %[[G]]
+func.func @residual_stream(%x: tensor<1x1x4x4xf32>) -> tensor<1x2xf32> {
+  %ws = kiln.constant dense<[[[[1.0]]], [[[0.0]]], [[[0.0]]]]> : tensor<3x1x1x1xf32>
+  %bs = kiln.constant dense<[0.5, 0.0, 0.0]> : tensor<3xf32>
+  %s = kiln.conv %x, %ws, %bs {activation = "relu", pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>} : (tensor<1x1x4x4xf32>, tensor<3x1x1x1xf32>, tensor<3xf32>) -> tensor<1x3x4x4xf32>
+  %w1 = kiln.constant dense<[[[[1.0]], [[2.0]], [[3.0]]], [[[4.0]], [[5.0]], [[6.0]]]]> : tensor<2x3x1x1xf32>
+  %h = kiln.conv %s, %w1 {activation = "relu", pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>} : (tensor<1x3x4x4xf32>, tensor<2x3x1x1xf32>) -> tensor<1x2x4x4xf32>
+  %w2 = kiln.constant dense<[[[[1.0]], [[1.0]]], [[[0.0]], [[0.0]]], [[[2.0]], [[2.0]]]]> : tensor<3x2x1x1xf32>
+  %b2 = kiln.constant dense<[0.0, -1.0, 0.0]> : tensor<3xf32>
+  %y = kiln.conv %h, %w2, %b2 residual %s {activation = "relu", pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>} : (tensor<1x2x4x4xf32>, tensor<3x2x1x1xf32>, tensor<3xf32>, tensor<1x3x4x4xf32>) -> tensor<1x3x4x4xf32>
+  %p = kiln.global_average_pool %y : (tensor<1x3x4x4xf32>) -> tensor<1x3x1x1xf32>
+  %f = kiln.flatten %p {axis = 1 : i64} : (tensor<1x3x1x1xf32>) -> tensor<1x3xf32>
+  %wg = kiln.constant dense<[[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]> : tensor<3x2xf32>
+  %g = kiln.gemm %f, %wg : (tensor<1x3xf32>, tensor<3x2xf32>) -> tensor<1x2xf32>
+  return %g : tensor<1x2xf32>
+}
+
+// -----
+
+// The same stream, returned as well as read: the caller sees every
+// channel, so none goes.
+// CHECK-LABEL: func.func @residual_stream_returned(
+// CHECK-NOT: kiln.pruned_channels
+// CHECK: return
+func.func @residual_stream_returned(%x: tensor<1x1x4x4xf32>) -> (tensor<1x3x4x4xf32>, tensor<1x3x4x4xf32>) {
+  %ws = kiln.constant dense<[[[[1.0]]], [[[0.0]]], [[[2.0]]]]> : tensor<3x1x1x1xf32>
+  %s = kiln.conv %x, %ws {activation = "relu", pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>} : (tensor<1x1x4x4xf32>, tensor<3x1x1x1xf32>) -> tensor<1x3x4x4xf32>
+  %w2 = kiln.constant dense<[[[[1.0]], [[1.0]], [[1.0]]], [[[0.0]], [[0.0]], [[0.0]]], [[[2.0]], [[2.0]], [[2.0]]]]> : tensor<3x3x1x1xf32>
+  %y = kiln.conv %s, %w2 residual %s {activation = "relu", pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>} : (tensor<1x3x4x4xf32>, tensor<3x3x1x1xf32>, tensor<1x3x4x4xf32>) -> tensor<1x3x4x4xf32>
+  return %s, %y : tensor<1x3x4x4xf32>, tensor<1x3x4x4xf32>
+}

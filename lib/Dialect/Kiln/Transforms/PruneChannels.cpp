@@ -11,6 +11,9 @@
 
 #include "kiln/Dialect/Kiln/Transforms/Passes.h"
 
+#include "mlir/IR/IRMapping.h"
+#include "llvm/ADT/SetVector.h"
+
 #include <algorithm>
 #include <cmath>
 #include <deque>
@@ -151,18 +154,21 @@ struct Producer {
   int64_t channels;
 };
 
-std::optional<Producer> matchProducer(Operation *op) {
+/// `withResidual`: the product may add a residual (a residual stream's
+/// member, see Stream).
+std::optional<Producer> matchProducer(Operation *op,
+                                      bool withResidual = false) {
   auto type = dyn_cast<RankedTensorType>(op->getResult(0).getType());
   if (!type || !isa<FloatType>(type.getElementType()))
     return std::nullopt;
   Value weight, bias;
   if (auto conv = dyn_cast<ConvOp>(op)) {
-    if (conv.getGroup() != 1 || conv.getResidual())
+    if (conv.getGroup() != 1 || (conv.getResidual() && !withResidual))
       return std::nullopt;
     weight = conv.getWeight();
     bias = conv.getBias();
   } else if (auto matmul = dyn_cast<MatMulOp>(op)) {
-    if (matmul.getResidual() ||
+    if ((matmul.getResidual() && !withResidual) ||
         cast<RankedTensorType>(matmul.getRhs().getType()).getRank() != 2 ||
         type.getRank() < 2)
       return std::nullopt;
@@ -351,6 +357,146 @@ std::optional<AttentionHeads> matchAttentionHeads(AttentionOp attention) {
                         outType.getDimSize(1)};
 }
 
+MatMulOp gemmAsMatMul(GemmOp gemm);
+bool gemmIsMatMul(GemmOp gemm);
+
+/// Gives `product`, rebuilt from `old`, old's discardable attributes (its
+/// count of pruned channels among them); with `gone` > 0 channels of `of`
+/// removed now, adds them to that count.
+void carryAttributes(Operation *old, Operation *product, int64_t gone = 0,
+                     int64_t of = 0) {
+  product->setDiscardableAttrs(old->getDiscardableAttrDictionary());
+  if (gone == 0)
+    return;
+  if (auto before =
+          old->getAttrOfType<DenseI64ArrayAttr>("kiln.pruned_channels");
+      before && before.size() == 2) {
+    gone += before[0];
+    of = before[1];
+  }
+  product->setAttr("kiln.pruned_channels",
+                   DenseI64ArrayAttr::get(old->getContext(), {gone, of}));
+}
+
+
+/// A residual stream: products whose results carry the same channels, each
+/// after the first adding the stream in as its residual (a ResNet stage:
+/// its first conv, then every block's last), the channel-wise ops on the
+/// stream's values, and the products that read one of them as their input.
+/// A channel leaves all of them at once when it is zero everywhere along
+/// the stream: every member's weights for it are zero, and its bias through
+/// the member's activation is 0.
+struct Stream {
+  /// The members and the channel-wise ops, in program order.
+  SmallVector<Operation *> ops;
+  /// The products reading a stream value as their input, in program order
+  /// (a member may be one too); Gemms among them are matmuls.
+  SmallVector<Operation *> consumers;
+  /// Where each stream value holds the channels.
+  DenseMap<Value, int64_t> dims;
+};
+
+/// Whether `op` takes stream value `v` (channels along `dim`) to a value
+/// with the same channels, along *resultDim: a channel-wise op, a mean over
+/// dims after the channels, a Flatten of [N, C, 1, ...] at axis 1.
+bool streamStep(Operation *op, Value v, int64_t dim, int64_t *resultDim) {
+  if (op->getNumResults() != 1 || op->getNumOperands() == 0 ||
+      op->getOperand(0) != v ||
+      llvm::is_contained(op->getOperands().drop_front(), v))
+    return false;
+  auto type = cast<RankedTensorType>(v.getType());
+  int64_t rank = type.getRank();
+  *resultDim = dim;
+  if (isa<ReluOp, ClipOp, GeluOp, TanhOp, LeakyReluOp, HardSwishOp>(op))
+    return true;
+  if (isa<MaxPoolOp, AveragePoolOp, GlobalAveragePoolOp>(op))
+    return dim == 1;
+  if (auto mean = dyn_cast<ReduceMeanOp>(op))
+    return !mean.getAxes().empty() &&
+           llvm::all_of(mean.getAxes(), [&](int64_t axis) {
+             return (axis < 0 ? axis + rank : axis) > dim;
+           });
+  if (auto flatten = dyn_cast<FlattenOp>(op))
+    return dim == 1 && flatten.getAxis() == 1 && type.hasStaticShape() &&
+           llvm::all_of(type.getShape().drop_front(2),
+                        [](int64_t d) { return d == 1; });
+  return false;
+}
+
+/// The residual stream that starts at `seed` (a product without a
+/// residual), when every use of its values is understood.
+std::optional<Stream> collectStream(Operation *seed) {
+  if (!matchProducer(seed) || contractionOperands(seed)[3])
+    return std::nullopt;
+  Stream stream;
+  llvm::SetVector<Operation *> ops, consumers;
+  auto add = [&](Operation *op, int64_t dim, SmallVector<Value> &queue) {
+    if (ops.insert(op)) {
+      stream.dims[op->getResult(0)] = dim;
+      queue.push_back(op->getResult(0));
+    }
+  };
+  SmallVector<Value> queue;
+  Value first = seed->getResult(0);
+  add(seed, channelDim(seed, cast<RankedTensorType>(first.getType())), queue);
+  while (!queue.empty()) {
+    Value v = queue.pop_back_val();
+    int64_t dim = stream.dims.lookup(v);
+    auto type = cast<RankedTensorType>(v.getType());
+    for (OpOperand &use : v.getUses()) {
+      Operation *user = use.getOwner();
+      if (user->getBlock() != seed->getBlock())
+        return std::nullopt;
+      if (isa<ConvOp, MatMulOp, GemmOp>(user)) {
+        SmallVector<Value, 4> operands = contractionOperands(user);
+        auto weightType = dyn_cast<RankedTensorType>(operands[1].getType());
+        if (use.getOperandNumber() == 0) {
+          // It contracts over the channels: a conv over dim 1, a matmul
+          // over the last dim, its weight over rows.
+          auto conv = dyn_cast<ConvOp>(user);
+          auto gemm = dyn_cast<GemmOp>(user);
+          bool contracts =
+              conv ? dim == 1 && type.getRank() == 4 && conv.getGroup() == 1
+                   : dim == type.getRank() - 1 && (!gemm || gemmIsMatMul(gemm));
+          // The weight's dim of the channels: [M, C, kh, kw], [C, N], or
+          // a transposed Gemm's [N, C].
+          int64_t contracted = conv || (gemm && gemm.getTransB()) ? 1 : 0;
+          if (!contracts || !weightType || !weightType.hasStaticShape() ||
+              weightType.getRank() != (conv ? 4 : 2) ||
+              weightType.getDimSize(contracted) != type.getDimSize(dim) ||
+              !getConstantFloats(operands[1]))
+            return std::nullopt;
+          consumers.insert(user);
+          continue;
+        }
+        // A member: it adds the stream as its residual, with the channels
+        // where its result has them.
+        auto resultType = cast<RankedTensorType>(user->getResult(0).getType());
+        if (isa<GemmOp>(user) || operands[3] != v ||
+            isa<ConvOp>(user) != isa<ConvOp>(seed) ||
+            resultType.getShape() != type.getShape() ||
+            channelDim(user, resultType) != dim ||
+            !matchProducer(user, /*withResidual=*/true))
+          return std::nullopt;
+        add(user, dim, queue);
+        continue;
+      }
+      int64_t resultDim;
+      if (!streamStep(user, v, dim, &resultDim))
+        return std::nullopt;
+      add(user, resultDim, queue);
+    }
+  }
+  auto inOrder = [](Operation *a, Operation *b) {
+    return a->isBeforeInBlock(b);
+  };
+  stream.ops.assign(ops.begin(), ops.end());
+  stream.consumers.assign(consumers.begin(), consumers.end());
+  llvm::sort(stream.ops, inOrder);
+  llvm::sort(stream.consumers, inOrder);
+  return stream;
+}
+
 struct KilnPruneChannelsPass
     : public kiln::impl::KilnPruneChannelsBase<KilnPruneChannelsPass> {
   void runOnOperation() override {
@@ -367,8 +513,13 @@ struct KilnPruneChannelsPass
     while (!work.empty()) {
       Operation *op = work.front();
       work.pop_front();
-      if (Operation *replacement = prune(op))
+      if (Operation *replacement = prune(op)) {
         work.push_front(replacement);
+        continue;
+      }
+      SmallVector<Operation *> rebuilt = pruneStream(op);
+      for (Operation *product : llvm::reverse(rebuilt))
+        work.push_front(product);
     }
   }
 
@@ -512,6 +663,134 @@ struct KilnPruneChannelsPass
     numHeads += gone.size();
   }
 
+  /// Removes the channels that are zero all along the residual stream
+  /// starting at `op` (see Stream) from its members, its channel-wise ops
+  /// and its consumers' inputs. Returns the rebuilt products.
+  SmallVector<Operation *> pruneStream(Operation *op) {
+    std::optional<Stream> stream = collectStream(op);
+    if (!stream)
+      return {};
+    DenseMap<Operation *, Producer> members;
+    for (Operation *member : stream->ops)
+      if (isa<ConvOp, MatMulOp>(member))
+        members.try_emplace(member, *matchProducer(member, true));
+    int64_t channels = members.find(op)->second.channels;
+    // A channel goes when every member's weights for it are zero and each
+    // value along the stream is then exactly 0: bias (plus a residual of
+    // 0) through the member's activation, and 0 through the other ops.
+    SmallVector<int64_t> keep, gone;
+    for (int64_t c = 0; c < channels; ++c) {
+      bool zero = true;
+      for (Operation *step : stream->ops) {
+        std::optional<double> value = 0.0;
+        if (auto it = members.find(step); it != members.end()) {
+          auto [activation, params] = productActivation(step);
+          value = zeroSlice(it->second, c)
+                      ? activate(activation, params, it->second.bias[c])
+                      : std::nullopt;
+        } else if (!isa<ReduceMeanOp, FlattenOp>(step)) {
+          value = passThrough(step, 0.0);
+        }
+        if (!value || *value != 0.0) {
+          zero = false;
+          break;
+        }
+      }
+      (zero ? gone : keep).push_back(c);
+    }
+    if (gone.empty() || keep.empty())
+      return {};
+
+    // Gemm consumers become the matmuls they are.
+    for (Operation *&consumer : stream->consumers)
+      if (auto gemm = dyn_cast<GemmOp>(consumer))
+        consumer = gemmAsMatMul(gemm);
+    llvm::SetVector<Operation *> all(stream->ops.begin(), stream->ops.end());
+    all.insert(stream->consumers.begin(), stream->consumers.end());
+    SmallVector<Operation *> order(all.begin(), all.end());
+    llvm::sort(order,
+               [](Operation *a, Operation *b) { return a->isBeforeInBlock(b); });
+
+    int64_t kept = static_cast<int64_t>(keep.size());
+    IRRewriter rewriter(&getContext());
+    IRMapping mapped;
+    SmallVector<Operation *> rebuilt;
+    for (Operation *old : order) {
+      rewriter.setInsertionPoint(old);
+      auto resultType = cast<RankedTensorType>(old->getResult(0).getType());
+      if (!isa<ConvOp, MatMulOp>(old)) {
+        // A channel-wise op, on fewer channels.
+        Operation *clone = rewriter.clone(*old);
+        clone->setOperand(0, mapped.lookup(old->getOperand(0)));
+        clone->getResult(0).setType(withChannels(
+            resultType, stream->dims.lookup(old->getResult(0)), kept));
+        mapped.map(old->getResult(0), clone->getResult(0));
+        continue;
+      }
+      bool conv = isa<ConvOp>(old);
+      bool consumer = llvm::is_contained(stream->consumers, old);
+      auto member = members.find(old);
+      SmallVector<Value, 4> operands = contractionOperands(old);
+      auto weightType = cast<RankedTensorType>(operands[1].getType());
+      SmallVector<int64_t> shape(weightType.getShape());
+      SmallVector<double> weight = *getConstantFloats(operands[1]);
+      std::string name = constantName(operands[1]) + "_pruned";
+      if (consumer) {
+        // Its inputs of the kept channels.
+        int64_t dim = conv ? 1 : 0;
+        weight = select(weight, shape, dim, keep);
+        shape[dim] = kept;
+        operands[0] = mapped.lookup(operands[0]);
+      }
+      if (member != members.end()) {
+        // Its outputs of the kept channels, and the kept residual.
+        int64_t dim = conv ? 0 : 1;
+        weight = select(weight, shape, dim, keep);
+        shape[dim] = kept;
+        if (operands[2]) {
+          auto biasType = cast<RankedTensorType>(operands[2].getType());
+          operands[2] = createFloatConstant(
+              rewriter, old->getLoc(),
+              withChannels(biasType, biasType.getRank() - 1, kept),
+              select(member->second.bias, {channels}, 0, keep),
+              name + "_bias");
+        }
+        if (operands[3])
+          operands[3] = mapped.lookup(operands[3]);
+      }
+      operands[1] = createFloatConstant(
+          rewriter, old->getLoc(),
+          RankedTensorType::get(shape, weightType.getElementType()), weight,
+          name);
+      Operation *product =
+          conv ? rebuildContraction(rewriter, cast<ConvOp>(old), old->getLoc(),
+                                    operands)
+                     .getOperation()
+               : rebuildContraction(rewriter, cast<MatMulOp>(old),
+                                    old->getLoc(), operands)
+                     .getOperation();
+      if (member != members.end()) {
+        product->getResult(0).setType(withChannels(
+            resultType, channelDim(old, resultType), kept));
+        carryAttributes(old, product, static_cast<int64_t>(gone.size()),
+                        channels);
+        mapped.map(old->getResult(0), product->getResult(0));
+        numChannels += gone.size();
+        ++numLayers;
+      } else {
+        carryAttributes(old, product);
+        rewriter.replaceAllUsesWith(old->getResult(0), product->getResult(0));
+      }
+      rebuilt.push_back(product);
+    }
+    // The old ops, each after its users.
+    for (Operation *old : llvm::reverse(order)) {
+      forget(old);
+      rewriter.eraseOp(old);
+    }
+    return rebuilt;
+  }
+
   /// Prunes `op`'s channels; returns the rewritten consumer, or null when
   /// nothing changed.
   Operation *prune(Operation *op) {
@@ -624,9 +903,8 @@ struct KilnPruneChannelsPass
       pruned = rebuildContraction(rewriter, cast<MatMulOp>(op), op->getLoc(),
                                   operands);
     pruned->getResult(0).setType(withChannels(resultType, dim, kept));
-    pruned->setAttr("kiln.pruned_channels",
-                    b.getDenseI64ArrayAttr({static_cast<int64_t>(gone.size()),
-                                            producer->channels}));
+    carryAttributes(op, pruned, static_cast<int64_t>(gone.size()),
+                    producer->channels);
 
     // The ops between, on fewer channels.
     Value v = pruned->getResult(0);
@@ -668,6 +946,7 @@ struct KilnPruneChannelsPass
     else
       newConsumer = rebuildContraction(rewriter, cast<MatMulOp>(consumer),
                                        consumer->getLoc(), consumerOperands);
+    carryAttributes(consumer, newConsumer);
     forget(consumer);
     rewriter.replaceOp(consumer, newConsumer->getResults());
     for (Operation *between : llvm::reverse(chain->between))
@@ -707,25 +986,32 @@ Operation *shrinkableConsumer(Operation *op) {
   return chain->consumer;
 }
 
-/// `gemm` as the kiln.matmul it is, when it is one: a constant B (transposed
-/// now for trans_b), alpha and beta 1, no trans_a, C absent or one value
-/// per column. Torch exports a Linear on a 2-D input (a CNN's classifier)
-/// as Gemm; as a matmul its neurons can be pruned. Returns null otherwise.
-MatMulOp gemmAsMatMul(GemmOp gemm) {
+/// Whether `gemm` is a kiln.matmul: a constant B, alpha and beta 1, no
+/// trans_a, C absent or one value per column. Torch exports a Linear on a
+/// 2-D input (a CNN's classifier) as Gemm; as a matmul its neurons can be
+/// pruned.
+bool gemmIsMatMul(GemmOp gemm) {
   auto bType = cast<RankedTensorType>(gemm.getB().getType());
   if (gemm.getTransA() || gemm.getAlpha().convertToFloat() != 1.0f ||
       (gemm.getC() && gemm.getBeta().convertToFloat() != 1.0f) ||
       bType.getRank() != 2 || !bType.hasStaticShape())
-    return nullptr;
+    return false;
   if (Value c = gemm.getC()) {
     auto cType = cast<RankedTensorType>(c.getType());
     int64_t n = bType.getDimSize(gemm.getTransB() ? 0 : 1);
     if (cType.getRank() != 1 || cType.getDimSize(0) != n)
-      return nullptr;
+      return false;
   }
-  std::optional<SmallVector<double>> b = getConstantFloats(gemm.getB());
-  if (!b)
+  return getConstantFloats(gemm.getB()).has_value();
+}
+
+/// `gemm` as the kiln.matmul it is (B transposed now for trans_b), when
+/// gemmIsMatMul; null otherwise.
+MatMulOp gemmAsMatMul(GemmOp gemm) {
+  if (!gemmIsMatMul(gemm))
     return nullptr;
+  auto bType = cast<RankedTensorType>(gemm.getB().getType());
+  std::optional<SmallVector<double>> b = getConstantFloats(gemm.getB());
   int64_t rows = bType.getDimSize(0), cols = bType.getDimSize(1);
   SmallVector<double> kn = *b;
   RankedTensorType knType = bType;
