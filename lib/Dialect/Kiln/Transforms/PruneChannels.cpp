@@ -708,8 +708,9 @@ struct KilnPruneChannelsPass
     llvm::SetVector<Operation *> all(stream->ops.begin(), stream->ops.end());
     all.insert(stream->consumers.begin(), stream->consumers.end());
     SmallVector<Operation *> order(all.begin(), all.end());
-    llvm::sort(order,
-               [](Operation *a, Operation *b) { return a->isBeforeInBlock(b); });
+    llvm::sort(order, [](Operation *a, Operation *b) {
+      return a->isBeforeInBlock(b);
+    });
 
     int64_t kept = static_cast<int64_t>(keep.size());
     IRRewriter rewriter(&getContext());
