@@ -195,3 +195,30 @@ func.func @residual_stream_returned(%x: tensor<1x1x4x4xf32>) -> (tensor<1x3x4x4x
   %y = kiln.conv %s, %w2 residual %s {activation = "relu", pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>} : (tensor<1x3x4x4xf32>, tensor<3x3x1x1xf32>, tensor<1x3x4x4xf32>) -> tensor<1x3x4x4xf32>
   return %s, %y : tensor<1x3x4x4xf32>, tensor<1x3x4x4xf32>
 }
+
+// -----
+
+// Two convs concatenated along the channels into a 1x1 conv: the second
+// conv's channel 0 (the Concat's channel 2) has zero weights and bias 2,
+// so relu(2) = 2 goes into the consumer's bias (2 * 3); its channel 1 (the
+// Concat's channel 3) is 0 and goes. The Concat and the consumer's weight
+// lose both.
+// CHECK-LABEL: func.func @concat(
+// CHECK: %[[A:.+]] = kiln.conv %arg0, {{.*}} -> tensor<1x2x2x2xf32>
+// CHECK: %[[WB:.+]] = kiln.constant dense<3.000000e+00> : tensor<1x1x1x1xf32>
+// CHECK: %[[B:.+]] = kiln.conv %arg0, %[[WB]], %{{.+}} {activation = "relu", {{.*}}kiln.pruned_channels = array<i64: 2, 3>{{.*}}} : ({{.*}}) -> tensor<1x1x2x2xf32>
+// CHECK: %[[C:.+]] = kiln.concat %[[A]], %[[B]] {axis = 1 : i64} : (tensor<1x2x2x2xf32>, tensor<1x1x2x2xf32>) -> tensor<1x3x2x2xf32>
+// CHECK-DAG: %[[W:.+]] = kiln.constant dense<{{\[\[\[\[}}1.000000e+00]], {{\[\[}}2.000000e+00]], {{\[\[}}5.000000e+00]]]]> : tensor<1x3x1x1xf32>
+// CHECK-DAG: %[[BIAS:.+]] = kiln.constant dense<6.000000e+00> : tensor<1xf32>
+// CHECK: kiln.conv %[[C]], %[[W]], %[[BIAS]] {{.*}} : (tensor<1x3x2x2xf32>, tensor<1x3x1x1xf32>, tensor<1xf32>) -> tensor<1x1x2x2xf32>
+func.func @concat(%x: tensor<1x1x2x2xf32>) -> tensor<1x1x2x2xf32> {
+  %wa = kiln.constant dense<[[[[1.0]]], [[[2.0]]]]> : tensor<2x1x1x1xf32>
+  %a = kiln.conv %x, %wa {pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>} : (tensor<1x1x2x2xf32>, tensor<2x1x1x1xf32>) -> tensor<1x2x2x2xf32>
+  %wb = kiln.constant dense<[[[[0.0]]], [[[0.0]]], [[[3.0]]]]> : tensor<3x1x1x1xf32>
+  %bb = kiln.constant dense<[2.0, 0.0, 0.0]> : tensor<3xf32>
+  %b = kiln.conv %x, %wb, %bb {activation = "relu", pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>} : (tensor<1x1x2x2xf32>, tensor<3x1x1x1xf32>, tensor<3xf32>) -> tensor<1x3x2x2xf32>
+  %c = kiln.concat %a, %b {axis = 1 : i64} : (tensor<1x2x2x2xf32>, tensor<1x3x2x2xf32>) -> tensor<1x5x2x2xf32>
+  %wc = kiln.constant dense<[[[[1.0]], [[2.0]], [[3.0]], [[4.0]], [[5.0]]]]> : tensor<1x5x1x1xf32>
+  %y = kiln.conv %c, %wc {pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>} : (tensor<1x5x2x2xf32>, tensor<1x5x1x1xf32>) -> tensor<1x1x2x2xf32>
+  return %y : tensor<1x1x2x2xf32>
+}

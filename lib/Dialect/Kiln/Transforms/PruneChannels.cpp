@@ -86,8 +86,8 @@ std::optional<double> passThrough(Operation *op, double x) {
     return std::min(std::max(x, *lo), *hi);
   }
   // Max pooling pads with -inf: a constant channel stays that constant.
-  // Flatten only moves it.
-  if (isa<MaxPoolOp, FlattenOp>(op))
+  // Flatten and Concat only move it.
+  if (isa<MaxPoolOp, FlattenOp, ConcatOp>(op))
     return x;
   if (x == 0.0 && isa<GeluOp, TanhOp, LeakyReluOp, HardSwishOp, AveragePoolOp,
                       GlobalAveragePoolOp>(op))
@@ -104,14 +104,50 @@ struct Chain {
   /// Flatten of NCHW data multiplies each channel into (channel c becomes
   /// features [c * spread, (c + 1) * spread)).
   int64_t spread = 1;
+  /// A Concat along the channels on the way: the chain's operand of it
+  /// (the producer's channel c is the Concat's channel offset + c), and
+  /// the channels of its result.
+  ConcatOp concat;
+  unsigned concatOperand = 0;
+  int64_t offset = 0, channels = 0;
 };
 
-std::optional<Chain> followChain(Value v) {
+/// The chain from `v`, a producer's result with `channels` channels along
+/// `dim`.
+std::optional<Chain> followChain(Value v, int64_t dim, int64_t channels) {
   Chain chain;
+  chain.channels = channels;
   while (true) {
     Operation *user = singleUser(v);
     if (!user || user->getNumResults() != 1)
       return std::nullopt;
+    // One Concat along the channels (before any Flatten), the value once
+    // among its static-sized inputs.
+    if (auto concat = dyn_cast<ConcatOp>(user)) {
+      auto type = cast<RankedTensorType>(v.getType());
+      int64_t axis = concat.getAxis() < 0 ? concat.getAxis() + type.getRank()
+                                          : concat.getAxis();
+      if (chain.concat || chain.spread > 1 || axis != dim ||
+          llvm::count(concat.getInputs(), v) != 1)
+        return std::nullopt;
+      int64_t offset = 0, total = 0;
+      for (auto [i, input] : llvm::enumerate(concat.getInputs())) {
+        int64_t size = cast<RankedTensorType>(input.getType()).getDimSize(axis);
+        if (ShapedType::isDynamic(size))
+          return std::nullopt;
+        if (input == v) {
+          chain.concatOperand = i;
+          offset = total;
+        }
+        total += size;
+      }
+      chain.concat = concat;
+      chain.offset = offset;
+      chain.channels = total;
+      chain.between.push_back(user);
+      v = user->getResult(0);
+      continue;
+    }
     if (isa<ConvOp, MatMulOp>(user)) {
       if (user->getOperand(0) != v)
         return std::nullopt;
@@ -798,7 +834,10 @@ struct KilnPruneChannelsPass
     std::optional<Producer> producer = matchProducer(op);
     if (!producer)
       return nullptr;
-    std::optional<Chain> chain = followChain(op->getResult(0));
+    auto resultType = cast<RankedTensorType>(op->getResult(0).getType());
+    int64_t dim = channelDim(op, resultType);
+    std::optional<Chain> chain =
+        followChain(op->getResult(0), dim, producer->channels);
     if (!chain)
       return nullptr;
     Operation *consumer = chain->consumer;
@@ -816,8 +855,8 @@ struct KilnPruneChannelsPass
     // The consumer contracts over dim 1 of its conv weight, dim 0 of its
     // matmul weight; both must hold the producer's channels.
     int64_t inputDim = conv ? 1 : 0;
-    int64_t spread = chain->spread;
-    if (consumerWeightType.getDimSize(inputDim) != producer->channels * spread)
+    int64_t spread = chain->spread, offset = chain->offset;
+    if (consumerWeightType.getDimSize(inputDim) != chain->channels * spread)
       return nullptr;
     // A constant channel adds the same to every consumer output only for a
     // matmul or an unpadded 1x1 convolution.
@@ -870,14 +909,17 @@ struct KilnPruneChannelsPass
         for (int64_t m = 0; m < outputs; ++m)
           for (int64_t j = 0; j < spread; ++j)
             (*newBias)[m] +=
-                k * (conv ? (*consumerWeight)[m * producer->channels + c]
-                          : (*consumerWeight)[(c * spread + j) * outputs + m]);
+                k * (conv ? (*consumerWeight)[m * chain->channels + offset + c]
+                          : (*consumerWeight)[((offset + c) * spread + j) *
+                                                  outputs +
+                                              m]);
     }
 
     OpBuilder b(op);
-    auto resultType = cast<RankedTensorType>(op->getResult(0).getType());
-    int64_t dim = channelDim(op, resultType);
     int64_t kept = static_cast<int64_t>(keep.size());
+    // The channels after the Concat, when there is one.
+    int64_t keptAfter =
+        chain->channels - static_cast<int64_t>(gone.size());
     std::string name = constantName(op->getOperand(1)) + "_pruned";
 
     // The producer without the channels.
@@ -909,28 +951,38 @@ struct KilnPruneChannelsPass
 
     // The ops between, on fewer channels.
     Value v = pruned->getResult(0);
+    int64_t channels = kept;
     for (Operation *between : chain->between) {
       rewriter.setInsertionPoint(between);
       Operation *clone = rewriter.clone(*between);
-      clone->setOperand(0, v);
+      if (between == chain->concat.getOperation()) {
+        clone->setOperand(chain->concatOperand, v);
+        channels = keptAfter;
+      } else {
+        clone->setOperand(0, v);
+      }
       auto type = cast<RankedTensorType>(between->getResult(0).getType());
       clone->getResult(0).setType(isa<FlattenOp>(between)
-                                      ? withChannels(type, 1, kept * spread)
-                                      : withChannels(type, dim, kept));
+                                      ? withChannels(type, 1, channels * spread)
+                                      : withChannels(type, dim, channels));
       v = clone->getResult(0);
     }
-    // The consumer's inputs of the kept channels (after a Flatten, each
-    // channel's `spread` features).
+    // The consumer's inputs but those of the removed channels (after a
+    // Flatten, each channel's `spread` features).
+    llvm::SmallDenseSet<int64_t> goneInputs;
+    for (int64_t c : gone)
+      goneInputs.insert(offset + c);
     SmallVector<int64_t> keptInputs;
-    for (int64_t c : keep)
-      for (int64_t j = 0; j < spread; ++j)
-        keptInputs.push_back(c * spread + j);
+    for (int64_t c = 0; c < chain->channels; ++c)
+      if (!goneInputs.contains(c))
+        for (int64_t j = 0; j < spread; ++j)
+          keptInputs.push_back(c * spread + j);
 
     // The consumer without their weights, their constants in its bias.
     rewriter.setInsertionPoint(consumer);
     Value consumerW = createFloatConstant(
         rewriter, consumer->getLoc(),
-        withChannels(consumerWeightType, inputDim, kept * spread),
+        withChannels(consumerWeightType, inputDim, keptAfter * spread),
         select(*consumerWeight, consumerWeightType.getShape(), inputDim,
                keptInputs),
         constantName(consumer->getOperand(1)) + "_pruned");
@@ -971,7 +1023,9 @@ Operation *shrinkableConsumer(Operation *op) {
   std::optional<double> zero = activate(activation, params, 0.0);
   if (!zero || *zero != 0.0)
     return nullptr;
-  std::optional<Chain> chain = followChain(op->getResult(0));
+  auto type = cast<RankedTensorType>(op->getResult(0).getType());
+  std::optional<Chain> chain =
+      followChain(op->getResult(0), channelDim(op, type), producer->channels);
   if (!chain)
     return nullptr;
   for (Operation *between : chain->between) {

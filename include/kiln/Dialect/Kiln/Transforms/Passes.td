@@ -292,8 +292,9 @@ def KilnPruneChannels : Pass<"kiln-prune-channels", "mlir::func::FuncOp"> {
     or a column of a matmul with a constant weight whose weights are all zero
     produces a constant: its bias, through the product's activation. When
     the product's result reaches, through ops that keep channels apart
-    (activations that map 0 to 0, pooling, and a Flatten at axis 1 into a
-    matmul, where each channel is H x W of its inputs), exactly one consumer that
+    (activations that map 0 to 0, pooling, a Concat along the channels,
+    and a Flatten at axis 1 into a matmul, where each channel is H x W of
+    its inputs), exactly one consumer that
     contracts over those channels (a convolution with group 1 or a matmul,
     with a constant weight), the channel is removed from the producer, from
     the ops between and from the consumer's weight. A channel whose constant
