@@ -222,3 +222,32 @@ func.func @concat(%x: tensor<1x1x2x2xf32>) -> tensor<1x1x2x2xf32> {
   %y = kiln.conv %c, %wc {pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>} : (tensor<1x5x2x2xf32>, tensor<1x5x1x1xf32>) -> tensor<1x1x2x2xf32>
   return %y : tensor<1x1x2x2xf32>
 }
+
+// -----
+
+// A conv split along its channels into three pieces, each read by its own
+// conv (one through a relu). Channel 1 (piece 0) is zero and goes: the
+// conv, the Split's first piece and its reader lose it. Channels 4 and 5
+// are zero too, but they are all of piece 2, which keeps them rather than
+// become empty.
+// CHECK-LABEL: func.func @split(
+// CHECK: %[[S:.+]] = kiln.conv %arg0, {{.*}}kiln.pruned_channels = array<i64: 1, 6>{{.*}} -> tensor<1x5x2x2xf32>
+// CHECK: %[[P:.+]]:3 = kiln.split %[[S]] {axis = 1 : i64, num_outputs = 3 : i64, sizes = array<i64: 1, 2, 2>} : (tensor<1x5x2x2xf32>) -> (tensor<1x1x2x2xf32>, tensor<1x2x2x2xf32>, tensor<1x2x2x2xf32>)
+// CHECK: %[[WA:.+]] = kiln.constant dense<1.000000e+00> : tensor<1x1x1x1xf32>
+// CHECK: kiln.conv %[[P]]#0, %[[WA]] {{.*}} : (tensor<1x1x2x2xf32>, tensor<1x1x1x1xf32>) -> tensor<1x1x2x2xf32>
+// CHECK: %[[R:.+]] = kiln.relu %[[P]]#1 : (tensor<1x2x2x2xf32>) -> tensor<1x2x2x2xf32>
+// CHECK: kiln.conv %[[R]], {{.*}} : (tensor<1x2x2x2xf32>, tensor<1x2x1x1xf32>) -> tensor<1x1x2x2xf32>
+// CHECK: kiln.conv %[[P]]#2, {{.*}} : (tensor<1x2x2x2xf32>, tensor<1x2x1x1xf32>) -> tensor<1x1x2x2xf32>
+func.func @split(%x: tensor<1x1x2x2xf32>) -> (tensor<1x1x2x2xf32>, tensor<1x1x2x2xf32>, tensor<1x1x2x2xf32>) {
+  %w = kiln.constant dense<[[[[1.0]]], [[[0.0]]], [[[2.0]]], [[[3.0]]], [[[0.0]]], [[[0.0]]]]> : tensor<6x1x1x1xf32>
+  %s = kiln.conv %x, %w {pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>} : (tensor<1x1x2x2xf32>, tensor<6x1x1x1xf32>) -> tensor<1x6x2x2xf32>
+  %a, %b, %c = kiln.split %s {axis = 1 : i64, num_outputs = 3 : i64} : (tensor<1x6x2x2xf32>) -> (tensor<1x2x2x2xf32>, tensor<1x2x2x2xf32>, tensor<1x2x2x2xf32>)
+  %wa = kiln.constant dense<1.0> : tensor<1x2x1x1xf32>
+  %ya = kiln.conv %a, %wa {pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>} : (tensor<1x2x2x2xf32>, tensor<1x2x1x1xf32>) -> tensor<1x1x2x2xf32>
+  %r = kiln.relu %b : (tensor<1x2x2x2xf32>) -> tensor<1x2x2x2xf32>
+  %wb = kiln.constant dense<2.0> : tensor<1x2x1x1xf32>
+  %yb = kiln.conv %r, %wb {pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>} : (tensor<1x2x2x2xf32>, tensor<1x2x1x1xf32>) -> tensor<1x1x2x2xf32>
+  %wc = kiln.constant dense<3.0> : tensor<1x2x1x1xf32>
+  %yc = kiln.conv %c, %wc {pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>} : (tensor<1x2x2x2xf32>, tensor<1x2x1x1xf32>) -> tensor<1x1x2x2xf32>
+  return %ya, %yb, %yc : tensor<1x1x2x2xf32>, tensor<1x1x2x2xf32>, tensor<1x1x2x2xf32>
+}

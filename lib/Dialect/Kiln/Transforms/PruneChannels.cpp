@@ -415,21 +415,29 @@ void carryAttributes(Operation *old, Operation *product, int64_t gone = 0,
 }
 
 
+/// Where a value of a Stream holds its channels: along `dim`, the stream's
+/// channels [lo, hi) (all of them, or a Split's piece), channel c at
+/// c - lo.
+struct StreamValue {
+  int64_t dim = 0, lo = 0, hi = 0;
+};
+
 /// A residual stream: products whose results carry the same channels, each
 /// after the first adding the stream in as its residual (a ResNet stage:
 /// its first conv, then every block's last), the channel-wise ops on the
-/// stream's values, and the products that read one of them as their input.
-/// A channel leaves all of them at once when it is zero everywhere along
-/// the stream: every member's weights for it are zero, and its bias through
-/// the member's activation is 0.
+/// stream's values (a Split along the channels among them, whose pieces
+/// carry ranges of the channels), and the products that read one of them
+/// as their input. A channel leaves all of them at once when it is zero
+/// everywhere along the stream: every member's weights for it are zero,
+/// and its bias through the member's activation is 0.
 struct Stream {
   /// The members and the channel-wise ops, in program order.
   SmallVector<Operation *> ops;
   /// The products reading a stream value as their input, in program order
   /// (a member may be one too); Gemms among them are matmuls.
   SmallVector<Operation *> consumers;
-  /// Where each stream value holds the channels.
-  DenseMap<Value, int64_t> dims;
+  /// Where each stream value holds its channels.
+  DenseMap<Value, StreamValue> values;
 };
 
 /// Whether `op` takes stream value `v` (channels along `dim`) to a value
@@ -462,22 +470,26 @@ bool streamStep(Operation *op, Value v, int64_t dim, int64_t *resultDim) {
 /// The residual stream that starts at `seed` (a product without a
 /// residual), when every use of its values is understood.
 std::optional<Stream> collectStream(Operation *seed) {
-  if (!matchProducer(seed) || contractionOperands(seed)[3])
+  std::optional<Producer> producer = matchProducer(seed);
+  if (!producer || contractionOperands(seed)[3])
     return std::nullopt;
+  int64_t channels = producer->channels;
   Stream stream;
   llvm::SetVector<Operation *> ops, consumers;
-  auto add = [&](Operation *op, int64_t dim, SmallVector<Value> &queue) {
-    if (ops.insert(op)) {
-      stream.dims[op->getResult(0)] = dim;
-      queue.push_back(op->getResult(0));
-    }
-  };
   SmallVector<Value> queue;
+  auto add = [&](Operation *op, Value result, StreamValue where) {
+    ops.insert(op);
+    if (stream.values.try_emplace(result, where).second)
+      queue.push_back(result);
+  };
   Value first = seed->getResult(0);
-  add(seed, channelDim(seed, cast<RankedTensorType>(first.getType())), queue);
+  add(seed, first,
+      {channelDim(seed, cast<RankedTensorType>(first.getType())), 0,
+       channels});
   while (!queue.empty()) {
     Value v = queue.pop_back_val();
-    int64_t dim = stream.dims.lookup(v);
+    StreamValue where = stream.values.lookup(v);
+    int64_t dim = where.dim;
     auto type = cast<RankedTensorType>(v.getType());
     for (OpOperand &use : v.getUses()) {
       Operation *user = use.getOwner();
@@ -499,28 +511,46 @@ std::optional<Stream> collectStream(Operation *seed) {
           int64_t contracted = conv || (gemm && gemm.getTransB()) ? 1 : 0;
           if (!contracts || !weightType || !weightType.hasStaticShape() ||
               weightType.getRank() != (conv ? 4 : 2) ||
-              weightType.getDimSize(contracted) != type.getDimSize(dim) ||
+              weightType.getDimSize(contracted) != where.hi - where.lo ||
               !getConstantFloats(operands[1]))
             return std::nullopt;
           consumers.insert(user);
           continue;
         }
-        // A member: it adds the stream as its residual, with the channels
-        // where its result has them.
+        // A member: it adds the whole stream as its residual, with the
+        // channels where its result has them.
         auto resultType = cast<RankedTensorType>(user->getResult(0).getType());
-        if (isa<GemmOp>(user) || operands[3] != v ||
-            isa<ConvOp>(user) != isa<ConvOp>(seed) ||
+        if (isa<GemmOp>(user) || operands[3] != v || where.lo != 0 ||
+            where.hi != channels || isa<ConvOp>(user) != isa<ConvOp>(seed) ||
             resultType.getShape() != type.getShape() ||
             channelDim(user, resultType) != dim ||
             !matchProducer(user, /*withResidual=*/true))
           return std::nullopt;
-        add(user, dim, queue);
+        add(user, user->getResult(0), where);
+        continue;
+      }
+      // A Split along the channels, of static pieces: piece j carries the
+      // range's channels from the pieces before it on.
+      if (auto split = dyn_cast<SplitOp>(user)) {
+        int64_t axis = split.getAxis() < 0 ? split.getAxis() + type.getRank()
+                                           : split.getAxis();
+        if (axis != dim)
+          return std::nullopt;
+        int64_t lo = where.lo;
+        for (Value piece : split.getResults()) {
+          int64_t size =
+              cast<RankedTensorType>(piece.getType()).getDimSize(axis);
+          if (ShapedType::isDynamic(size))
+            return std::nullopt;
+          add(user, piece, {dim, lo, lo + size});
+          lo += size;
+        }
         continue;
       }
       int64_t resultDim;
       if (!streamStep(user, v, dim, &resultDim))
         return std::nullopt;
-      add(user, resultDim, queue);
+      add(user, user->getResult(0), {resultDim, where.lo, where.hi});
     }
   }
   auto inOrder = [](Operation *a, Operation *b) {
@@ -724,7 +754,7 @@ struct KilnPruneChannelsPass
           value = zeroSlice(it->second, c)
                       ? activate(activation, params, it->second.bias[c])
                       : std::nullopt;
-        } else if (!isa<ReduceMeanOp, FlattenOp>(step)) {
+        } else if (!isa<ReduceMeanOp, FlattenOp, SplitOp>(step)) {
           value = passThrough(step, 0.0);
         }
         if (!value || *value != 0.0) {
@@ -734,6 +764,21 @@ struct KilnPruneChannelsPass
       }
       (zero ? gone : keep).push_back(c);
     }
+    // A Split's piece keeps a channel at least (none would leave an empty
+    // tensor for its consumers).
+    for (auto &[value, where] : stream->values) {
+      auto inside = [&](int64_t c) { return c >= where.lo && c < where.hi; };
+      if (where.hi > where.lo && llvm::all_of(llvm::seq(where.lo, where.hi),
+                                              [&](int64_t c) {
+                                                return llvm::is_contained(
+                                                    gone, c);
+                                              })) {
+        gone.erase(llvm::remove_if(gone, inside), gone.end());
+        for (int64_t c = where.lo; c < where.hi; ++c)
+          keep.push_back(c);
+      }
+    }
+    llvm::sort(keep);
     if (gone.empty() || keep.empty())
       return {};
 
@@ -749,6 +794,15 @@ struct KilnPruneChannelsPass
     });
 
     int64_t kept = static_cast<int64_t>(keep.size());
+    // The kept channels of a value, as its own channel indices.
+    auto keptOf = [&](Value v) {
+      StreamValue where = stream->values.lookup(v);
+      SmallVector<int64_t> local;
+      for (int64_t c : keep)
+        if (c >= where.lo && c < where.hi)
+          local.push_back(c - where.lo);
+      return local;
+    };
     IRRewriter rewriter(&getContext());
     IRMapping mapped;
     SmallVector<Operation *> rebuilt;
@@ -756,12 +810,20 @@ struct KilnPruneChannelsPass
       rewriter.setInsertionPoint(old);
       auto resultType = cast<RankedTensorType>(old->getResult(0).getType());
       if (!isa<ConvOp, MatMulOp>(old)) {
-        // A channel-wise op, on fewer channels.
+        // A channel-wise op (or a Split), on fewer channels.
         Operation *clone = rewriter.clone(*old);
         clone->setOperand(0, mapped.lookup(old->getOperand(0)));
-        clone->getResult(0).setType(withChannels(
-            resultType, stream->dims.lookup(old->getResult(0)), kept));
-        mapped.map(old->getResult(0), clone->getResult(0));
+        SmallVector<int64_t> sizes;
+        for (auto [from, to] :
+             llvm::zip(old->getResults(), clone->getResults())) {
+          int64_t count = static_cast<int64_t>(keptOf(from).size());
+          sizes.push_back(count);
+          to.setType(withChannels(cast<RankedTensorType>(from.getType()),
+                                  stream->values.lookup(from).dim, count));
+          mapped.map(from, to);
+        }
+        if (auto split = dyn_cast<SplitOp>(clone))
+          split.setSizesAttr(rewriter.getDenseI64ArrayAttr(sizes));
         continue;
       }
       bool conv = isa<ConvOp>(old);
@@ -775,8 +837,9 @@ struct KilnPruneChannelsPass
       if (consumer) {
         // Its inputs of the kept channels.
         int64_t dim = conv ? 1 : 0;
-        weight = select(weight, shape, dim, keep);
-        shape[dim] = kept;
+        SmallVector<int64_t> inputs = keptOf(operands[0]);
+        weight = select(weight, shape, dim, inputs);
+        shape[dim] = static_cast<int64_t>(inputs.size());
         operands[0] = mapped.lookup(operands[0]);
       }
       if (member != members.end()) {

@@ -308,13 +308,14 @@ def KilnPruneChannels : Pass<"kiln-prune-channels", "mlir::func::FuncOp"> {
     products that add it (or a value it reaches through the ops above, a
     mean over the spatial dims, or a Flatten of [N, C, 1, 1]) as their
     residual join it, and so on (a ResNet stage: its first conv, then every
-    block's last). When every use of the stream's values is one of those
-    ops, a member, or a conv/matmul/Gemm that contracts over the channels, a
+    block's last). A Split along the channels passes each piece its range
+    of them. When every use of the stream's values is one of those ops, a
+    member, or a conv/matmul/Gemm that contracts over the channels, a
     channel whose weights are zero in every member and whose value is 0
     along the whole stream (each member's bias through its activation)
     leaves every member, every op on the stream and every consumer's
-    weight; Gemm consumers become matmuls. Each member gets
-    `kiln.pruned_channels`.
+    weight (a Split's piece keeps one channel at least); Gemm consumers
+    become matmuls. Each member gets `kiln.pruned_channels`.
 
     Attention heads: where `kiln.attention`'s query, key and value are
     MatMul -> Reshape [.., S, H, D] -> Transpose(0, 2, 1, 3) of constant
