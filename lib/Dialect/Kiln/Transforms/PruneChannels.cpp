@@ -12,6 +12,7 @@
 #include "kiln/Dialect/Kiln/Transforms/Passes.h"
 
 #include "mlir/IR/IRMapping.h"
+#include "mlir/IR/Matchers.h"
 #include "llvm/ADT/SetVector.h"
 
 #include <algorithm>
@@ -469,11 +470,15 @@ bool streamStep(Operation *op, Value v, int64_t dim, int64_t *resultDim) {
 
 /// The residual stream that starts at `seed` (a product without a
 /// residual), when every use of its values is understood.
+/// Only the graph's structure is looked at (the weights' values are not
+/// read: most streams have no zero channel, see pruneStream).
 std::optional<Stream> collectStream(Operation *seed) {
-  std::optional<Producer> producer = matchProducer(seed);
-  if (!producer || contractionOperands(seed)[3])
+  if (!isa<ConvOp, MatMulOp>(seed) || contractionOperands(seed)[3])
     return std::nullopt;
-  int64_t channels = producer->channels;
+  auto seedType = cast<RankedTensorType>(seed->getResult(0).getType());
+  int64_t channels = seedType.getDimSize(channelDim(seed, seedType));
+  if (ShapedType::isDynamic(channels))
+    return std::nullopt;
   Stream stream;
   llvm::SetVector<Operation *> ops, consumers;
   SmallVector<Value> queue;
@@ -512,7 +517,7 @@ std::optional<Stream> collectStream(Operation *seed) {
           if (!contracts || !weightType || !weightType.hasStaticShape() ||
               weightType.getRank() != (conv ? 4 : 2) ||
               weightType.getDimSize(contracted) != where.hi - where.lo ||
-              !getConstantFloats(operands[1]))
+              !matchPattern(operands[1], m_Constant()))
             return std::nullopt;
           consumers.insert(user);
           continue;
@@ -524,7 +529,7 @@ std::optional<Stream> collectStream(Operation *seed) {
             where.hi != channels || isa<ConvOp>(user) != isa<ConvOp>(seed) ||
             resultType.getShape() != type.getShape() ||
             channelDim(user, resultType) != dim ||
-            !matchProducer(user, /*withResidual=*/true))
+            !matchPattern(operands[1], m_Constant()))
           return std::nullopt;
         add(user, user->getResult(0), where);
         continue;
@@ -734,47 +739,73 @@ struct KilnPruneChannelsPass
   /// and its consumers' inputs. Returns the rebuilt products.
   SmallVector<Operation *> pruneStream(Operation *op) {
     std::optional<Stream> stream = collectStream(op);
-    if (!stream)
+    // A single product into a single consumer is prune()'s.
+    if (!stream || (stream->consumers.size() < 2 &&
+                    llvm::count_if(stream->ops, [](Operation *step) {
+                      return isa<ConvOp, MatMulOp, SplitOp>(step);
+                    }) < 2))
       return {};
-    DenseMap<Operation *, Producer> members;
-    for (Operation *member : stream->ops)
-      if (isa<ConvOp, MatMulOp>(member))
-        members.try_emplace(member, *matchProducer(member, true));
-    int64_t channels = members.find(op)->second.channels;
     // A channel goes when every member's weights for it are zero and each
     // value along the stream is then exactly 0: bias (plus a residual of
     // 0) through the member's activation, and 0 through the other ops.
-    SmallVector<int64_t> keep, gone;
-    for (int64_t c = 0; c < channels; ++c) {
-      bool zero = true;
-      for (Operation *step : stream->ops) {
-        std::optional<double> value = 0.0;
-        if (auto it = members.find(step); it != members.end()) {
-          auto [activation, params] = productActivation(step);
-          value = zeroSlice(it->second, c)
-                      ? activate(activation, params, it->second.bias[c])
-                      : std::nullopt;
-        } else if (!isa<ReduceMeanOp, FlattenOp, SplitOp>(step)) {
-          value = passThrough(step, 0.0);
-        }
-        if (!value || *value != 0.0) {
-          zero = false;
-          break;
-        }
-      }
-      (zero ? gone : keep).push_back(c);
+    // The first member's candidates first: most streams have none, and the
+    // other members' weights are then not read.
+    auto zeroOut = [](Operation *member, const Producer &p, int64_t c) {
+      auto [activation, params] = productActivation(member);
+      std::optional<double> value =
+          zeroSlice(p, c) ? activate(activation, params, p.bias[c])
+                          : std::nullopt;
+      return value && *value == 0.0;
+    };
+    std::optional<Producer> first = matchProducer(op);
+    if (!first)
+      return {};
+    int64_t channels = first->channels;
+    SmallVector<int64_t> gone;
+    for (int64_t c = 0; c < channels; ++c)
+      if (zeroOut(op, *first, c))
+        gone.push_back(c);
+    if (gone.empty())
+      return {};
+    DenseMap<Operation *, Producer> members;
+    members.try_emplace(op, std::move(*first));
+    for (Operation *step : stream->ops) {
+      if (step == op || !isa<ConvOp, MatMulOp>(step))
+        continue;
+      std::optional<Producer> member = matchProducer(step, true);
+      if (!member)
+        return {};
+      gone.erase(llvm::remove_if(gone,
+                                 [&](int64_t c) {
+                                   return !zeroOut(step, *member, c);
+                                 }),
+                 gone.end());
+      if (gone.empty())
+        return {};
+      members.try_emplace(step, std::move(*member));
     }
+    // 0 through the ops between.
+    for (Operation *step : stream->ops)
+      if (!members.count(step) &&
+          !isa<ReduceMeanOp, FlattenOp, SplitOp>(step)) {
+        std::optional<double> value = passThrough(step, 0.0);
+        if (!value || *value != 0.0)
+          return {};
+      }
+    SmallVector<int64_t> keep;
+    for (int64_t c = 0; c < channels; ++c)
+      if (!llvm::is_contained(gone, c))
+        keep.push_back(c);
     // A Split's piece keeps a channel at least (none would leave an empty
     // tensor for its consumers).
-    for (auto &[value, where] : stream->values) {
-      auto inside = [&](int64_t c) { return c >= where.lo && c < where.hi; };
-      if (where.hi > where.lo && llvm::all_of(llvm::seq(where.lo, where.hi),
-                                              [&](int64_t c) {
-                                                return llvm::is_contained(
-                                                    gone, c);
-                                              })) {
+    for (const auto &entry : stream->values) {
+      int64_t lo = entry.second.lo, hi = entry.second.hi;
+      auto inside = [&](int64_t c) { return c >= lo && c < hi; };
+      if (hi > lo && llvm::all_of(llvm::seq(lo, hi), [&](int64_t c) {
+            return llvm::is_contained(gone, c);
+          })) {
         gone.erase(llvm::remove_if(gone, inside), gone.end());
-        for (int64_t c = where.lo; c < where.hi; ++c)
+        for (int64_t c = lo; c < hi; ++c)
           keep.push_back(c);
       }
     }
