@@ -1944,10 +1944,9 @@ enum { kDconvVector = 16, kDconvMaxPixels = 14 };
  * 2.73-2.79 -> 2.61-2.68 ms on two threads). The tile leaves as
  * tile[R][P][16]. */
 #define DEFINE_DCONV_ROWS(R, P)                                                \
-  AVX512_ATTRS static void dconv_rows_##R(const dconv *p, const float *in,     \
-                                          const int64_t *off,                  \
-                                          const __mmask16 *masks,              \
-                                          const float *w, float *tile) {       \
+  AVX512_ATTRS static void dconv_rows_##R(                                     \
+      const dconv *p, const float *in, const int64_t *off,                     \
+      const __mmask16 *masks, const float *w, float *tile) {                   \
     __m512 acc[R][P];                                                          \
     for (int r = 0; r < R; ++r)                                                \
       for (int q = 0; q < P; ++q)                                              \
@@ -1990,15 +1989,14 @@ DEFINE_DCONV_ROWS(4, 6) DEFINE_DCONV_ROWS(5, 5) DEFINE_DCONV_ROWS(6, 4)
 DEFINE_DCONV_ROWS(7, 3) DEFINE_DCONV_ROWS(8, 3) DEFINE_DCONV_ROWS(9, 3)
 DEFINE_DCONV_ROWS(10, 2) DEFINE_DCONV_ROWS(11, 2) DEFINE_DCONV_ROWS(12, 2)
 DEFINE_DCONV_ROWS(13, 2) DEFINE_DCONV_ROWS(14, 2)
-// clang-format on
 
 typedef void (*dconv_rows_fn)(const dconv *, const float *, const int64_t *,
                               const __mmask16 *, const float *, float *);
 static const dconv_rows_fn dconv_rows[kDconvRowChannels + 1] = {
-    NULL,           dconv_rows_1,  dconv_rows_2,  dconv_rows_3,
-    dconv_rows_4,   dconv_rows_5,  dconv_rows_6,  dconv_rows_7,
-    dconv_rows_8,   dconv_rows_9,  dconv_rows_10, dconv_rows_11,
-    dconv_rows_12,  dconv_rows_13, dconv_rows_14};
+    NULL,          dconv_rows_1,  dconv_rows_2,  dconv_rows_3,  dconv_rows_4,
+    dconv_rows_5,  dconv_rows_6,  dconv_rows_7,  dconv_rows_8,  dconv_rows_9,
+    dconv_rows_10, dconv_rows_11, dconv_rows_12, dconv_rows_13, dconv_rows_14};
+// clang-format on
 
 /* Transposes 16 x 16 floats in registers: r[k] becomes column
  * kDconvColumn[k] of the rows r[0..15] (the unpack stages leave the
@@ -2035,6 +2033,25 @@ AVX512_ATTRS static inline void transpose16_avx512(__m512 r[16]) {
 AVX512_ATTRS static inline __m512 dconv_addend(const float *a, int64_t step,
                                                __mmask16 mask) {
   return step ? _mm512_maskz_loadu_ps(mask, a) : _mm512_set1_ps(*a);
+}
+
+/* The epilogue of finish_store_avx512 one output at a time, for `count`
+ * values `v` whose outputs (or addends) are not contiguous: outputs
+ * out_ow apart, addends d_ow and e_ow apart (0: one value for all). */
+static void finish_store_scalar(float *o, int64_t out_ow, const float *v,
+                                int64_t count, int accumulate, const float *d,
+                                int64_t d_ow, const float *e, int64_t e_ow,
+                                int clamp, float lo, float hi) {
+  for (int64_t q = 0; q < count; ++q) {
+    float x = v[q];
+    if (accumulate)
+      x += o[q * out_ow];
+    if (d)
+      x += d[q * d_ow];
+    if (e)
+      x += e[q * e_ow];
+    o[q * out_ow] = clamp ? clamp_value(x, lo, hi) : x;
+  }
 }
 
 /* The rest of the epilogue for the 16 contiguous outputs at `o` (lanes
@@ -2082,16 +2099,9 @@ dconv_store_avx512(const float *tile, int64_t rw, int64_t channels, float *out,
       /* Output or addend pixels not contiguous: one at a time. */
       float lane[16];
       _mm512_storeu_ps(lane, v);
-      for (int64_t q = 0; q < rw; ++q) {
-        float x = lane[q];
-        if (accumulate)
-          x += o[q * out_ow];
-        if (d)
-          x += d[m * d_m + q * d_ow];
-        if (e)
-          x += e[m * e_m + q * e_ow];
-        o[q * out_ow] = clamp ? clamp_value(x, lo, hi) : x;
-      }
+      finish_store_scalar(o, out_ow, lane, rw, (int)accumulate,
+                          d ? d + m * d_m : NULL, d_ow, e ? e + m * e_m : NULL,
+                          e_ow, clamp, lo, hi);
       continue;
     }
     finish_store_avx512(o, mask, v, (int)accumulate, d ? d + m * d_m : NULL,
@@ -2123,10 +2133,9 @@ static int64_t dconv_row_count(const dconv_row_plane *g) {
 /* Fills the offsets and tap masks of row tile `index` (vectors
  * index * vectors + q of the plane) and each vector's first pixel along the
  * plane (-1 past the plane's last vector, all lanes off). */
-AVX512_ATTRS static void dconv_row_tile(const dconv_row_plane *g,
-                                        int64_t index, int vectors,
-                                        int64_t *off, __mmask16 *masks,
-                                        int64_t *first) {
+AVX512_ATTRS static void dconv_row_tile(const dconv_row_plane *g, int64_t index,
+                                        int vectors, int64_t *off,
+                                        __mmask16 *masks, int64_t *first) {
   int64_t ntaps = g->kernel_h * g->kernel_w;
   for (int q = 0; q < vectors; ++q) {
     int64_t v = index * vectors + q;
@@ -2138,8 +2147,8 @@ AVX512_ATTRS static void dconv_row_tile(const dconv_row_plane *g,
       continue;
     }
     int64_t p0 = first[q] = 16 * v;
-    off[q] = (p0 / g->width * g->stride_h - g->top) * g->in_h +
-             p0 % g->width - g->left;
+    off[q] = (p0 / g->width * g->stride_h - g->top) * g->in_h + p0 % g->width -
+             g->left;
     /* Per lane, whether window row kh and column kw lie in the input. */
     uint32_t rows[64] = {0}, cols[64] = {0};
     /* Lane l is output row y, column x. */
@@ -2171,14 +2180,12 @@ AVX512_ATTRS static void dconv_row_tile(const dconv_row_plane *g,
  * vector's runs of output pixels along one row go out with the epilogue of
  * dconv_store_avx512. `out`, `d` and `e` point at the panel's first
  * channel. */
-AVX512_ATTRS static void
-dconv_row_store_avx512(const float *tile, int64_t channels, int vectors,
-                       const int64_t *first, const dconv_row_plane *g,
-                       float *out, int64_t out_m, int64_t out_oh,
-                       int64_t out_ow, int64_t accumulate, const float *d,
-                       int64_t d_m, int64_t d_oh, int64_t d_ow, const float *e,
-                       int64_t e_m, int64_t e_oh, int64_t e_ow, int clamp,
-                       float lo, float hi) {
+AVX512_ATTRS static void dconv_row_store_avx512(
+    const float *tile, int64_t channels, int vectors, const int64_t *first,
+    const dconv_row_plane *g, float *out, int64_t out_m, int64_t out_oh,
+    int64_t out_ow, int64_t accumulate, const float *d, int64_t d_m,
+    int64_t d_oh, int64_t d_ow, const float *e, int64_t e_m, int64_t e_oh,
+    int64_t e_ow, int clamp, float lo, float hi) {
   const __m512 vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
   int contiguous = out_ow == 1 && (!d || d_ow <= 1) && (!e || e_ow <= 1);
   for (int q = 0; q < vectors; ++q) {
@@ -2204,17 +2211,9 @@ dconv_row_store_avx512(const float *tile, int64_t channels, int vectors,
           finish_store_avx512(o, mask, _mm512_maskz_loadu_ps(mask, v),
                               (int)accumulate, dr, d_ow, er, e_ow, clamp, vlo,
                               vhi);
-          continue;
-        }
-        for (int64_t i = 0; i < run; ++i) {
-          float s = v[i];
-          if (accumulate)
-            s += o[i * out_ow];
-          if (dr)
-            s += dr[i * d_ow];
-          if (er)
-            s += er[i * e_ow];
-          o[i * out_ow] = clamp ? clamp_value(s, lo, hi) : s;
+        } else {
+          finish_store_scalar(o, out_ow, v, run, (int)accumulate, dr, d_ow, er,
+                              e_ow, clamp, lo, hi);
         }
       }
       l += run;
@@ -2420,17 +2419,16 @@ static void sconv2d_direct(kiln_isa requested, KILN_SCONV2D_DIRECT_ARGS) {
       implicit ? in_height : INT64_MAX / 4,
       implicit ? in_width : INT64_MAX / 4,
   };
-  int64_t single_items =
-      single == 0 ? 0
-      : row_path  ? ceil_div(dconv_row_count(&row_plane), vectors)
-                  : per_pair;
+  int64_t single_items = single == 0 ? 0
+                         : row_path
+                             ? ceil_div(dconv_row_count(&row_plane), vectors)
+                             : per_pair;
   int64_t paired = full * per_pair, per_ng = paired + single_items;
   int64_t items = batch * groups * per_ng;
   int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
-  if (items < 2 * threads ||
-      2.0 * (double)(batch * groups * out_channels) * (double)(out_h * out_w) *
-              (double)depth <
-          2e5)
+  if (items < 2 * threads || 2.0 * (double)(batch * groups * out_channels) *
+                                     (double)(out_h * out_w) * (double)depth <
+                                 2e5)
     threads = 1;
 #pragma omp parallel num_threads(threads) if (threads > 1)
   {
@@ -2460,10 +2458,9 @@ static void sconv2d_direct(kiln_isa requested, KILN_SCONV2D_DIRECT_ARGS) {
                            weights + g * group_w + m0 * depth, tile);
         dconv_row_store_avx512(
             tile, single, vectors, first, &row_plane,
-            output + n * out_n + g * out_g + m0 * out_m, out_m, out_oh,
-            out_ow, accumulate,
-            d ? d + n * d_n + g * d_g + m0 * d_m : NULL, d_m, d_oh, d_ow,
-            e ? e + n * e_n + g * e_g + m0 * e_m : NULL, e_m, e_oh, e_ow,
+            output + n * out_n + g * out_g + m0 * out_m, out_m, out_oh, out_ow,
+            accumulate, d ? d + n * d_n + g * d_g + m0 * d_m : NULL, d_m, d_oh,
+            d_ow, e ? e + n * e_n + g * e_g + m0 * e_m : NULL, e_m, e_oh, e_ow,
             clamp, lo, hi);
         continue;
       }

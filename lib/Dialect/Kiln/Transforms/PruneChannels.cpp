@@ -87,13 +87,20 @@ std::optional<double> passThrough(Operation *op, double x) {
     return std::min(std::max(x, *lo), *hi);
   }
   // Max pooling pads with -inf: a constant channel stays that constant.
-  // Flatten and Concat only move it.
-  if (isa<MaxPoolOp, FlattenOp, ConcatOp>(op))
+  // Flatten, Concat and Split only move it; a mean over other dims keeps it.
+  if (isa<MaxPoolOp, FlattenOp, ConcatOp, SplitOp, ReduceMeanOp>(op))
     return x;
   if (x == 0.0 && isa<GeluOp, TanhOp, LeakyReluOp, HardSwishOp, AveragePoolOp,
                       GlobalAveragePoolOp>(op))
     return 0.0;
   return std::nullopt;
+}
+
+/// Activations and pooling: ops that keep channels apart, their data
+/// operand first.
+bool isChannelWise(Operation *op) {
+  return isa<ReluOp, ClipOp, GeluOp, TanhOp, LeakyReluOp, HardSwishOp,
+             MaxPoolOp, AveragePoolOp, GlobalAveragePoolOp>(op);
 }
 
 /// The channel-wise ops from a producer's result to its one consumer, and
@@ -172,10 +179,7 @@ std::optional<Chain> followChain(Value v, int64_t dim, int64_t channels) {
     // Channel-wise ops: the value is their data operand, their result has
     // its shape but for pooling's spatial dims. (After a Flatten, only the
     // consumer.)
-    if (chain.spread > 1 ||
-        !isa<ReluOp, ClipOp, GeluOp, TanhOp, LeakyReluOp, HardSwishOp,
-             MaxPoolOp, AveragePoolOp, GlobalAveragePoolOp>(user) ||
-        user->getOperand(0) != v)
+    if (chain.spread > 1 || !isChannelWise(user) || user->getOperand(0) != v)
       return std::nullopt;
     chain.between.push_back(user);
     v = user->getResult(0);
@@ -415,7 +419,6 @@ void carryAttributes(Operation *old, Operation *product, int64_t gone = 0,
                    DenseI64ArrayAttr::get(old->getContext(), {gone, of}));
 }
 
-
 /// Where a value of a Stream holds its channels: along `dim`, the stream's
 /// channels [lo, hi) (all of them, or a Split's piece), channel c at
 /// c - lo.
@@ -452,10 +455,9 @@ bool streamStep(Operation *op, Value v, int64_t dim, int64_t *resultDim) {
   auto type = cast<RankedTensorType>(v.getType());
   int64_t rank = type.getRank();
   *resultDim = dim;
-  if (isa<ReluOp, ClipOp, GeluOp, TanhOp, LeakyReluOp, HardSwishOp>(op))
-    return true;
-  if (isa<MaxPoolOp, AveragePoolOp, GlobalAveragePoolOp>(op))
-    return dim == 1;
+  // Pooling works on NCHW data, channels along dim 1.
+  if (isChannelWise(op))
+    return dim == 1 || !isa<MaxPoolOp, AveragePoolOp, GlobalAveragePoolOp>(op);
   if (auto mean = dyn_cast<ReduceMeanOp>(op))
     return !mean.getAxes().empty() &&
            llvm::all_of(mean.getAxes(), [&](int64_t axis) {
@@ -487,10 +489,7 @@ std::optional<Stream> collectStream(Operation *seed) {
     if (stream.values.try_emplace(result, where).second)
       queue.push_back(result);
   };
-  Value first = seed->getResult(0);
-  add(seed, first,
-      {channelDim(seed, cast<RankedTensorType>(first.getType())), 0,
-       channels});
+  add(seed, seed->getResult(0), {channelDim(seed, seedType), 0, channels});
   while (!queue.empty()) {
     Value v = queue.pop_back_val();
     StreamValue where = stream.values.lookup(v);
@@ -775,19 +774,17 @@ struct KilnPruneChannelsPass
       std::optional<Producer> member = matchProducer(step, true);
       if (!member)
         return {};
-      gone.erase(llvm::remove_if(gone,
-                                 [&](int64_t c) {
-                                   return !zeroOut(step, *member, c);
-                                 }),
-                 gone.end());
+      gone.erase(
+          llvm::remove_if(
+              gone, [&](int64_t c) { return !zeroOut(step, *member, c); }),
+          gone.end());
       if (gone.empty())
         return {};
       members.try_emplace(step, std::move(*member));
     }
     // 0 through the ops between.
     for (Operation *step : stream->ops)
-      if (!members.count(step) &&
-          !isa<ReduceMeanOp, FlattenOp, SplitOp>(step)) {
+      if (!members.count(step)) {
         std::optional<double> value = passThrough(step, 0.0);
         if (!value || *value != 0.0)
           return {};
@@ -883,8 +880,7 @@ struct KilnPruneChannelsPass
           operands[2] = createFloatConstant(
               rewriter, old->getLoc(),
               withChannels(biasType, biasType.getRank() - 1, kept),
-              select(member->second.bias, {channels}, 0, keep),
-              name + "_bias");
+              select(member->second.bias, {channels}, 0, keep), name + "_bias");
         }
         if (operands[3])
           operands[3] = mapped.lookup(operands[3]);
@@ -901,8 +897,8 @@ struct KilnPruneChannelsPass
                                     old->getLoc(), operands)
                      .getOperation();
       if (member != members.end()) {
-        product->getResult(0).setType(withChannels(
-            resultType, channelDim(old, resultType), kept));
+        product->getResult(0).setType(
+            withChannels(resultType, channelDim(old, resultType), kept));
         carryAttributes(old, product, static_cast<int64_t>(gone.size()),
                         channels);
         mapped.map(old->getResult(0), product->getResult(0));
@@ -1003,17 +999,17 @@ struct KilnPruneChannelsPass
         for (int64_t m = 0; m < outputs; ++m)
           for (int64_t j = 0; j < spread; ++j)
             (*newBias)[m] +=
-                k * (conv ? (*consumerWeight)[m * chain->channels + offset + c]
-                          : (*consumerWeight)[((offset + c) * spread + j) *
-                                                  outputs +
-                                              m]);
+                k *
+                (conv
+                     ? (*consumerWeight)[m * chain->channels + offset + c]
+                     : (*consumerWeight)[((offset + c) * spread + j) * outputs +
+                                         m]);
     }
 
     OpBuilder b(op);
     int64_t kept = static_cast<int64_t>(keep.size());
     // The channels after the Concat, when there is one.
-    int64_t keptAfter =
-        chain->channels - static_cast<int64_t>(gone.size());
+    int64_t keptAfter = chain->channels - static_cast<int64_t>(gone.size());
     std::string name = constantName(op->getOperand(1)) + "_pruned";
 
     // The producer without the channels.
