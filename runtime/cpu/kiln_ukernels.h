@@ -128,14 +128,18 @@ void kiln_ukernel_sgemm_packed_generic(KILN_SGEMM_PACKED_ARGS);
  * columns), s its f32 scales, one per `group` consecutive k (k a multiple
  * of group) and column, packed [n / 16][k / group][16]. Element (k, j) of B
  * is its integer value times the scale of its group and column. With
- * `accumulate` 0 the product overwrites C, else it is added to C. */
+ * `asymmetric` 1, s holds instead 32-bit pairs, packed alike: the bfloat16
+ * bits of the scale low, of an offset o high, and the element is its value
+ * times the scale plus o (an asymmetric group's zero point z as o = -z *
+ * scale). With `accumulate` 0 the product overwrites C, else it is added to
+ * C. */
 #define KILN_SGEMM_WQ_ARGS                                                     \
   int64_t batch0, int64_t batch1, int64_t m, int64_t n, int64_t k,             \
       KILN_UKERNEL_BUFFER(a), int64_t a_batch0, int64_t a_batch1, int64_t a_m, \
       int64_t a_k, KILN_UKERNEL_BUFFER_OF(int8_t, b), int64_t bits,            \
-      int64_t group, KILN_UKERNEL_BUFFER(s), KILN_UKERNEL_BUFFER(c),           \
-      int64_t c_batch0, int64_t c_batch1, int64_t c_m, int64_t c_n,            \
-      int64_t accumulate
+      int64_t group, KILN_UKERNEL_BUFFER(s), int64_t asymmetric,               \
+      KILN_UKERNEL_BUFFER(c), int64_t c_batch0, int64_t c_batch1, int64_t c_m, \
+      int64_t c_n, int64_t accumulate
 void kiln_ukernel_sgemm_wq_avx512(KILN_SGEMM_WQ_ARGS);
 void kiln_ukernel_sgemm_wq_avx2(KILN_SGEMM_WQ_ARGS);
 void kiln_ukernel_sgemm_wq_generic(KILN_SGEMM_WQ_ARGS);

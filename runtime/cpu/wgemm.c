@@ -2,7 +2,9 @@
  *
  * C (+)= A * dequantize(B) for `--quantize=int8-weight|int4-weight`: A holds
  * f32 activations, B the compiler-packed integer weights with one f32 scale
- * per group of `group` k and per column. A decoder's step is a product of a
+ * per group of `group` k and per column; or, for asymmetric groups, a
+ * bfloat16 scale and a bfloat16 offset (B's value is q * scale + offset: the
+ * zero point folded in) in the same 4 bytes. A decoder's step is a product of a
  * few rows bound by reading B, so fewer weight bytes are fewer cycles: B is
  * converted to f32 in registers, right before its multiply-adds, and never
  * written back.
@@ -11,7 +13,8 @@
  * panels of k rows of 16 bytes for 8 bits ([k][16] signed bytes), or of k/2
  * rows of 16 bytes for 4 bits (byte j of row r: column j at k = 2r in its
  * low nibble and at k = 2r + 1 in its high nibble, both signed); the scales
- * likewise, [n / 16][k / group][16] f32; both zero-padded past n.
+ * likewise, [n / 16][k / group][16] f32 (or 32-bit pairs: the scale's
+ * bfloat16 bits low, the offset's high); all zero-padded past n.
  *
  * A register tile is up to MR rows by NP panels (AVX-512: 8 x 2 panels, 16
  * zmm accumulators; AVX2: 4 x 1 panel as ymm pairs; generic: 2 x 1): per k,
@@ -43,7 +46,7 @@ typedef struct wq_problem {
   const float *s;
   float *c;
   int64_t c_m, c_n;
-  int accumulate;
+  int accumulate, asymmetric;
 } wq_problem;
 
 /* Bytes of one packed panel of B. */
@@ -52,11 +55,11 @@ static inline int64_t panel_bytes(const wq_problem *p) {
 }
 
 /* One MR x NP tile: rows [i, i + MR) (mr of them real), panels [q, q + NP)
- * (np real). MR and NP are constants where this is inlined. */
-__attribute__((always_inline)) static inline void wq_tile(const wq_problem *p,
-                                                          int64_t i, int MR,
-                                                          int mr, int64_t q,
-                                                          int NP, int np) {
+ * (np real), with group offsets if OFF. MR, NP and OFF are constants where
+ * this is inlined. */
+__attribute__((always_inline)) static inline void
+wq_tile(const wq_problem *p, int64_t i, int MR, int mr, int64_t q, int NP,
+        int np, int OFF) {
   v16f acc[8][2];
   for (int r = 0; r < MR; ++r)
     for (int t = 0; t < NP; ++t)
@@ -73,17 +76,72 @@ __attribute__((always_inline)) static inline void wq_tile(const wq_problem *p,
     scale[t] = p->s + qq * groups * kPanel;
   }
   for (int64_t g = 0; g < groups; ++g) {
-    v16f sv[2];
-    for (int t = 0; t < NP; ++t)
-      __builtin_memcpy(&sv[t], scale[t] + g * kPanel, sizeof(v16f));
+    v16f sv[2], ov[2];
+    for (int t = 0; t < NP; ++t) {
+      if (OFF) {
+        /* A bfloat16 is the high half of the float it rounds. */
+        v16i pair;
+        __builtin_memcpy(&pair, scale[t] + g * kPanel, sizeof(pair));
+        sv[t] = (v16f)(pair << 16);
+        ov[t] = (v16f)(pair & (int32_t)0xffff0000u);
+      } else {
+        __builtin_memcpy(&sv[t], scale[t] + g * kPanel, sizeof(v16f));
+        ov[t] = (v16f){0};
+      }
+    }
     int64_t k0 = g * p->group;
-    if (p->bits == 8) {
+    if (MR == 1) {
+      /* One row (a decode step): the integers are multiplied unscaled,
+       * the group's sum scaled once, and the offsets enter as offset
+       * times the group's sum of x; fewer operations per weight, which
+       * bound a 4-bit GEMV rather than its bytes. Even and odd k sum
+       * apart, two chains per panel. */
+      v16f even[2], odd[2];
+      float xsum = 0.0f;
+      for (int t = 0; t < NP; ++t)
+        even[t] = odd[t] = (v16f){0};
+      const float *x = arow[0];
+      if (p->bits == 8) {
+        for (int64_t kk = k0; kk < k0 + p->group; kk += 2) {
+          float x0 = x[kk * p->a_k], x1 = x[(kk + 1) * p->a_k];
+          if (OFF)
+            xsum += x0 + x1;
+          for (int t = 0; t < NP; ++t) {
+            v16b r0, r1;
+            __builtin_memcpy(&r0, panel[t] + kk * kPanel, sizeof(r0));
+            __builtin_memcpy(&r1, panel[t] + (kk + 1) * kPanel, sizeof(r1));
+            even[t] += x0 * __builtin_convertvector(r0, v16f);
+            odd[t] += x1 * __builtin_convertvector(r1, v16f);
+          }
+        }
+      } else {
+        for (int64_t kk = k0; kk < k0 + p->group; kk += 2) {
+          float x0 = x[kk * p->a_k], x1 = x[(kk + 1) * p->a_k];
+          if (OFF)
+            xsum += x0 + x1;
+          for (int t = 0; t < NP; ++t) {
+            v16b raw;
+            __builtin_memcpy(&raw, panel[t] + kk / 2 * kPanel, sizeof(raw));
+            v16i wide = __builtin_convertvector(raw, v16i);
+            even[t] += x0 * __builtin_convertvector((wide << 28) >> 28, v16f);
+            odd[t] += x1 * __builtin_convertvector(wide >> 4, v16f);
+          }
+        }
+      }
+      for (int t = 0; t < NP; ++t) {
+        acc[0][t] += (even[t] + odd[t]) * sv[t];
+        if (OFF)
+          acc[0][t] += xsum * ov[t];
+      }
+    } else if (p->bits == 8) {
       for (int64_t kk = k0; kk < k0 + p->group; ++kk) {
         v16f w[2];
         for (int t = 0; t < NP; ++t) {
           v16b raw;
           __builtin_memcpy(&raw, panel[t] + kk * kPanel, sizeof(raw));
           w[t] = __builtin_convertvector(raw, v16f) * sv[t];
+          if (OFF)
+            w[t] += ov[t];
         }
         for (int r = 0; r < MR; ++r) {
           float x = arow[r][kk * p->a_k];
@@ -102,6 +160,10 @@ __attribute__((always_inline)) static inline void wq_tile(const wq_problem *p,
           v16i wide = __builtin_convertvector(raw, v16i);
           even[t] = __builtin_convertvector((wide << 28) >> 28, v16f) * sv[t];
           odd[t] = __builtin_convertvector(wide >> 4, v16f) * sv[t];
+          if (OFF) {
+            even[t] += ov[t];
+            odd[t] += ov[t];
+          }
         }
         for (int r = 0; r < MR; ++r) {
           float x0 = arow[r][kk * p->a_k], x1 = arow[r][(kk + 1) * p->a_k];
@@ -129,8 +191,9 @@ __attribute__((always_inline)) static inline void wq_tile(const wq_problem *p,
 }
 
 /* The product on `isa`'s tile, MR rows by NP panels at most, for the
- * panels [q0, q1) of the calling thread. */
-#define DEFINE_WQ_RANGE(isa, attrs, MR, NP)                                    \
+ * panels [q0, q1) of the calling thread; OFF says whether groups have
+ * offsets. */
+#define DEFINE_WQ_RANGE(isa, attrs, MR, NP, OFF)                               \
   attrs static void wq_range_##isa(const wq_problem *p, int64_t q0,            \
                                    int64_t q1) {                               \
     for (int64_t i = 0; i < p->m; i += MR) {                                   \
@@ -139,21 +202,24 @@ __attribute__((always_inline)) static inline void wq_tile(const wq_problem *p,
         int np = (int)min64(NP, q1 - q);                                       \
         /* Constant tile shapes, so the accumulators stay in registers. */     \
         if (mr == MR && np == NP)                                              \
-          wq_tile(p, i, MR, MR, q, NP, NP);                                    \
+          wq_tile(p, i, MR, MR, q, NP, NP, OFF);                               \
         else if (mr == 1 && np == NP)                                          \
-          wq_tile(p, i, 1, 1, q, NP, NP);                                      \
+          wq_tile(p, i, 1, 1, q, NP, NP, OFF);                                 \
         else                                                                   \
-          wq_tile(p, i, MR, mr, q, NP, np);                                    \
+          wq_tile(p, i, MR, mr, q, NP, np, OFF);                               \
       }                                                                        \
     }                                                                          \
   }
 
-DEFINE_WQ_RANGE(avx512,
-                __attribute__((target("avx512f,avx512bw"),
-                               min_vector_width(512))),
-                8, 2)
-DEFINE_WQ_RANGE(avx2, __attribute__((target("avx2,fma"))), 4, 1)
-DEFINE_WQ_RANGE(generic, , 2, 1)
+#define AVX512_WQ_ATTRS                                                        \
+  __attribute__((target("avx512f,avx512bw"), min_vector_width(512)))
+#define AVX2_WQ_ATTRS __attribute__((target("avx2,fma")))
+DEFINE_WQ_RANGE(avx512, AVX512_WQ_ATTRS, 8, 2, 0)
+DEFINE_WQ_RANGE(avx512_offsets, AVX512_WQ_ATTRS, 8, 2, 1)
+DEFINE_WQ_RANGE(avx2, AVX2_WQ_ATTRS, 4, 1, 0)
+DEFINE_WQ_RANGE(avx2_offsets, AVX2_WQ_ATTRS, 4, 1, 1)
+DEFINE_WQ_RANGE(generic, , 2, 1, 0)
+DEFINE_WQ_RANGE(generic_offsets, , 2, 1, 1)
 
 typedef void (*wq_range_fn)(const wq_problem *, int64_t, int64_t);
 
@@ -161,9 +227,12 @@ static void run_wq(kiln_isa requested, int64_t batch0, int64_t batch1,
                    wq_problem base, int64_t a_batch0, int64_t a_batch1,
                    int64_t c_batch0, int64_t c_batch1) {
   kiln_isa isa = kiln_ukernel_resolve_isa(requested);
-  wq_range_fn range = isa == KILN_ISA_AVX512 ? wq_range_avx512
-                      : isa == KILN_ISA_AVX2 ? wq_range_avx2
-                                             : wq_range_generic;
+  int off = base.asymmetric;
+  wq_range_fn range =
+      isa == KILN_ISA_AVX512 ? (off ? wq_range_avx512_offsets : wq_range_avx512)
+      : isa == KILN_ISA_AVX2 ? (off ? wq_range_avx2_offsets : wq_range_avx2)
+                             : (off ? wq_range_generic_offsets
+                                    : wq_range_generic);
   int64_t panels = ceil_div(base.n, kPanel);
   int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
   /* A few panels per thread at least: below that the fork costs more. */
@@ -209,7 +278,8 @@ static void run_wq(kiln_isa requested, int64_t batch0, int64_t batch1,
                     c_aligned + c_offset,                                      \
                     c_m,                                                       \
                     c_n,                                                       \
-                    (int)accumulate};                                          \
+                    (int)accumulate,                                           \
+                    asymmetric != 0};                                          \
     run_wq(ISA, batch0, batch1, p, a_batch0, a_batch1, c_batch0, c_batch1);    \
   }
 

@@ -17,16 +17,20 @@
 // INT8: %[[W:.+]] = kiln.dequantize_blocks %[[Q]], %[[S]] {axis = 0 : i64, block_size = 2 : i64} : (tensor<4x2xi8>, tensor<2x2xf32>) -> tensor<4x2xf32>
 // INT8: kiln.matmul %arg0, %[[W]] : (tensor<3x4xf32>, tensor<4x2xf32>) -> tensor<3x2xf32>
 // INT8: [[BLOB]]: "0x010000007FC0407F817F4000"
-// 4 bits: values in [-8, 7], and of the scales max |w| / 7 times 1, 0.98,
-// ... 0.70 and max |w| / 8 the one with the least squared error. Group 0 of
-// column 0 (1.0, 0.5): 0.96 / 7, values 7, 4 (0.960, 0.549: error 0.0040,
-// against 0.0051 with 1 / 7); of column 1 (-2.0, 4.0): 4 * 0.96 / 7, values
-// -4, 7. Group 1 of column 0 (-3.0, 1.5): 3 / 8, values -8, 4 (exact); of
-// column 1 (1.0, 0.0): 1 / 7, values 7, 0 (exact).
+// 4 bits: asymmetric groups, values q in [-8, 7] and a zero point z per
+// group with w ~ (q - z) * scale; the 16 levels span the group's [min, max]
+// (narrowed if that errs less), so two-value groups are exact. Group 0 of
+// column 0 (1.0, 0.5): scale 0.5 / 15, z = -8 - 0.5 / scale = -23, values
+// 7, -8; of column 1 (-2.0, 4.0): scale 6 / 15, z = -3, values -8, 7.
+// Group 1 of column 0 (-3.0, 1.5): scale 0.3, z = 2, values -8, 7; of
+// column 1 (1.0, 0.0): scale 1 / 15, z = -8, values 7, -8.
 // INT4-LABEL: func.func @weight(
-// INT4: kiln.constant dense<{{\[\[}}0.137142852, 0.548571408], [3.750000e-01, 0.142857149]]> : tensor<2x2xf32>
-// INT4: kiln.dequantize_blocks
-// INT4: "0x0100000007FC0407F8070400"
+// INT4: %[[Q:.+]] = kiln.constant dense_resource<[[BLOB:.+]]> : tensor<4x2xi8>
+// INT4: %[[S:.+]] = kiln.constant dense<{{\[\[}}0.0333333351, 4.000000e-01], [3.000000e-01, 0.0666666701]]> : tensor<2x2xf32>
+// INT4: %[[Z:.+]] = kiln.constant dense_resource<[[ZBLOB:.+]]> : tensor<2x2xi8>
+// INT4: kiln.dequantize_blocks %[[Q]], %[[S]] zero_point %[[Z]] {axis = 0 : i64, block_size = 2 : i64} : (tensor<4x2xi8>, tensor<2x2xf32>, tensor<2x2xi8>) -> tensor<4x2xf32>
+// INT4: [[BLOB]]: "0x0100000007F8F807F80707F8"
+// INT4: [[ZBLOB]]: "0x01000000E9FD02F8"
 // Below min-weight-elements (4096 by default), or K not a multiple of the
 // group: the weight stays f32.
 // SMALL-LABEL: func.func @weight(

@@ -196,19 +196,30 @@ struct MatMulLowering : OpConversionPattern<MatMulOp> {
         blocks && isa<FloatType>(element) && blocks.getType().getRank() == 2 &&
         blocks.getAxis() == 0 &&
         !isUnsignedLike(blocks.getInput().getType().getElementType())) {
-      // A weight-only quantized rhs: the product reads the integers and
-      // the scale of their block of k, `acc + x * (sitofp(q) * s)`, which
-      // kiln-cpu-select-kernels gives the weight-only kernel.
+      // A weight-only quantized rhs: the product reads the integers, the
+      // scale of their block of k and its zero point if any,
+      // `acc + x * (sitofp(q) * s)` or `acc + x * ((sitofp(q) - sitofp(z))
+      // * s)`, which kiln-cpu-select-kernels gives the weight-only kernel.
       Value q = rewriter.getRemappedValue(blocks.getInput());
       Value scale = rewriter.getRemappedValue(blocks.getScale());
+      SmallVector<SideInput> sides = {
+          SideInput{SideInput::KBlocks, scale, blocks.getBlockSize()}};
+      if (Value zero = blocks.getZeroPoint())
+        sides.push_back(SideInput{SideInput::KBlocks,
+                                  rewriter.getRemappedValue(zero),
+                                  blocks.getBlockSize()});
+      bool hasZero = sides.size() == 2;
       result = lowerMatMul(
           rewriter, loc, adaptor.getLhs(), q, resultType, adaptor.getBias(),
-          adaptor.getResidual(),
-          {SideInput{SideInput::KBlocks, scale, blocks.getBlockSize()}},
+          adaptor.getResidual(), sides,
           /*named=*/false, [&](OpBuilder &b, Location l, ValueRange args) {
-            Value w = arith::MulFOp::create(
-                b, l, arith::SIToFPOp::create(b, l, element, args[1]), args[2]);
-            return multiplyAdd(b, l, element, args[0], w, args[3]);
+            Value integer = arith::SIToFPOp::create(b, l, element, args[1]);
+            if (hasZero)
+              integer = arith::SubFOp::create(
+                  b, l, integer,
+                  arith::SIToFPOp::create(b, l, element, args[3]));
+            Value w = arith::MulFOp::create(b, l, integer, args[2]);
+            return multiplyAdd(b, l, element, args[0], w, args.back());
           });
     } else {
       result = lowerMatMul(
@@ -284,8 +295,9 @@ struct MatMulIntegerLowering : OpConversionPattern<MatMulIntegerOp> {
   }
 };
 
-/// dequantize_blocks (where no product reads it directly): each element
-/// times the scale of its block along the axis.
+/// dequantize_blocks (where no product reads it directly): each element,
+/// less the zero point of its block along the axis if any, times the
+/// block's scale.
 struct DequantizeBlocksLowering : OpConversionPattern<DequantizeBlocksOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -303,22 +315,32 @@ struct DequantizeBlocksLowering : OpConversionPattern<DequantizeBlocksOp> {
       scaleExprs.push_back(d == axis ? e.floorDiv(op.getBlockSize()) : e);
     }
     AffineMap identity = rewriter.getMultiDimIdentityMap(rank);
+    AffineMap blockMap = AffineMap::get(rank, 0, scaleExprs, context);
+    SmallVector<Value> inputs = {adaptor.getInput(), adaptor.getScale()};
+    SmallVector<AffineMap> maps = {identity, blockMap};
+    if (adaptor.getZeroPoint()) {
+      inputs.push_back(adaptor.getZeroPoint());
+      maps.push_back(blockMap);
+    }
+    maps.push_back(identity);
     Value init = emptyTensor(rewriter, loc, type,
                              getDims(rewriter, loc, adaptor.getInput()));
     Value result =
         linalg::GenericOp::create(
             rewriter, loc, TypeRange{type},
-            ValueRange{adaptor.getInput(), adaptor.getScale()},
-            ValueRange{init},
-            {identity, AffineMap::get(rank, 0, scaleExprs, context), identity},
+            inputs, ValueRange{init}, maps,
             SmallVector<utils::IteratorType>(rank,
                                              utils::IteratorType::parallel),
             [&](OpBuilder &b, Location l, ValueRange args) {
               Type element = type.getElementType();
-              Value x =
-                  isUnsigned
-                      ? (Value)arith::UIToFPOp::create(b, l, element, args[0])
-                      : (Value)arith::SIToFPOp::create(b, l, element, args[0]);
+              auto toFloat = [&](Value v) -> Value {
+                if (isUnsigned)
+                  return arith::UIToFPOp::create(b, l, element, v);
+                return arith::SIToFPOp::create(b, l, element, v);
+              };
+              Value x = toFloat(args[0]);
+              if (args.size() == 4)
+                x = arith::SubFOp::create(b, l, x, toFloat(args[2]));
               linalg::YieldOp::create(
                   b, l, arith::MulFOp::create(b, l, x, args[1]).getResult());
             })

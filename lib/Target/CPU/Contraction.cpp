@@ -119,24 +119,29 @@ std::optional<GemmLoops> cpu::matchGemm(linalg::LinalgOp op) {
 }
 
 std::optional<WeightOnlyGemm> cpu::matchWeightOnlyGemm(linalg::LinalgOp op) {
-  if (op.getNumDpsInputs() != 3 || op.getNumDpsInits() != 1 ||
+  unsigned inputs = op.getNumDpsInputs();
+  if ((inputs != 3 && inputs != 4) || op.getNumDpsInits() != 1 ||
       op->getNumRegions() != 1 || !op.getBlock())
     return std::nullopt;
+  bool zeroPoints = inputs == 4;
   auto elementOf = [&](unsigned i) {
     return getElementTypeOrSelf(op->getOperand(i).getType());
   };
   if (!elementOf(0).isF32() || !elementOf(1).isInteger(8) ||
-      !elementOf(2).isF32() || !elementOf(3).isF32())
+      !elementOf(2).isF32() || (zeroPoints && !elementOf(3).isInteger(8)) ||
+      !elementOf(inputs).isF32())
     return std::nullopt;
-  // out + a * (sitofp(q) * s), each operation either way round.
+  // out + a * (sitofp(q) * s), or with zero points
+  // out + a * ((sitofp(q) - sitofp(z)) * s), each commutative operation
+  // either way round.
   Block *body = op.getBlock();
   Value a = body->getArgument(0), q = body->getArgument(1),
-        s = body->getArgument(2), out = body->getArgument(3);
+        s = body->getArgument(2), out = body->getArgument(inputs);
   auto yield = dyn_cast<linalg::YieldOp>(body->getTerminator());
   auto add = yield && yield.getNumOperands() == 1
                  ? yield.getOperand(0).getDefiningOp<arith::AddFOp>()
                  : nullptr;
-  if (!add || body->getOperations().size() != 5)
+  if (!add || body->getOperations().size() != (zeroPoints ? 7u : 5u))
     return std::nullopt;
   auto other = [](Operation *binary, Value v) -> Value {
     if (binary->getOperand(0) == v)
@@ -145,19 +150,29 @@ std::optional<WeightOnlyGemm> cpu::matchWeightOnlyGemm(linalg::LinalgOp op) {
       return binary->getOperand(0);
     return Value();
   };
+  auto convertsArgument = [](Value v, Value argument) {
+    auto sitofp = v ? v.getDefiningOp<arith::SIToFPOp>() : nullptr;
+    return sitofp && sitofp.getIn() == argument;
+  };
   Value term = other(add, out);
   auto product = term ? term.getDefiningOp<arith::MulFOp>() : nullptr;
   Value weight = product ? other(product, a) : Value();
   auto scaled = weight ? weight.getDefiningOp<arith::MulFOp>() : nullptr;
-  Value converted = scaled ? other(scaled, s) : Value();
-  auto sitofp =
-      converted ? converted.getDefiningOp<arith::SIToFPOp>() : nullptr;
-  if (!sitofp || sitofp.getIn() != q)
+  Value integer = scaled ? other(scaled, s) : Value();
+  if (zeroPoints) {
+    auto shifted = integer ? integer.getDefiningOp<arith::SubFOp>() : nullptr;
+    if (!shifted || !convertsArgument(shifted.getLhs(), q) ||
+        !convertsArgument(shifted.getRhs(), body->getArgument(3)))
+      return std::nullopt;
+  } else if (!convertsArgument(integer, q)) {
     return std::nullopt;
-  // q at (k, n) and s at (k floordiv group, n).
+  }
+  // q at (k, n), s (and z) at (k floordiv group, n).
   SmallVector<AffineMap> maps = op.getIndexingMapsArray();
-  std::optional<GemmLoops> loops = gemmLoops(op, {maps[0], maps[1], maps[3]});
-  if (!loops || maps[1].getNumResults() != 2 || maps[2].getNumResults() != 2)
+  std::optional<GemmLoops> loops =
+      gemmLoops(op, {maps[0], maps[1], maps[inputs]});
+  if (!loops || maps[1].getNumResults() != 2 || maps[2].getNumResults() != 2 ||
+      (zeroPoints && maps[3] != maps[2]))
     return std::nullopt;
   MLIRContext *context = op.getContext();
   AffineExpr k = getAffineDimExpr(loops->k, context),
@@ -171,7 +186,7 @@ std::optional<WeightOnlyGemm> cpu::matchWeightOnlyGemm(linalg::LinalgOp op) {
                    : nullptr;
   if (!group || div.getLHS() != k || group.getValue() < 2)
     return std::nullopt;
-  return WeightOnlyGemm{*loops, group.getValue()};
+  return WeightOnlyGemm{*loops, group.getValue(), zeroPoints};
 }
 
 /// `v` widened from i8 to i32: the block argument it extends, and whether

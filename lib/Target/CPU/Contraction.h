@@ -49,11 +49,13 @@ std::optional<IGemm> matchIGemm(mlir::linalg::LinalgOp op);
 
 /// A matrix product with a weight-only quantized rhs, as
 /// convert-kiln-to-linalg builds matmul of kiln.dequantize_blocks: inputs
-/// (a f32 [..][m][k], q i8 [k][n], s f32 [k floordiv group][n]), body
-/// `out + a * (sitofp(q) * s)`.
+/// (a f32 [..][m][k], q i8 [k][n], s f32 [k floordiv group][n], and with
+/// zero points z i8 indexed as s), body `out + a * (sitofp(q) * s)` or
+/// `out + a * ((sitofp(q) - sitofp(z)) * s)`.
 struct WeightOnlyGemm {
   GemmLoops loops;
   int64_t group;
+  bool zeroPoints;
 };
 
 std::optional<WeightOnlyGemm> matchWeightOnlyGemm(mlir::linalg::LinalgOp op);

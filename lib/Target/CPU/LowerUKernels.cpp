@@ -1331,11 +1331,21 @@ static LogicalResult lowerMaxPool2D(ModuleOp module, linalg::LinalgOp op,
 /// Columns per panel of the weight-only kernel (runtime/cpu/wgemm.c).
 static constexpr int64_t kWeightOnlyPanel = 16;
 
+/// The bits of the bfloat16 nearest `value` (ties to even; `value` finite).
+static uint32_t bfloat16Bits(float value) {
+  uint32_t bits = llvm::bit_cast<uint32_t>(value);
+  return (bits + 0x7fff + ((bits >> 16) & 1)) >> 16;
+}
+
 /// A product with weight-only quantized weights -> a call of
 /// kiln_ukernel_sgemm_wq_<isa>. The integer weights [k][n] are packed into
 /// panels of 16 columns, as 4-bit pairs when every value fits in 4 bits
 /// (exact: the values are the same), else as bytes; the scales
-/// [k / group][n] into the matching panels.
+/// [k / group][n] into the matching panels; with zero points z, each
+/// scale's slot holds the bfloat16 scale (low half) and offset -z * scale
+/// (high half) instead, so asymmetric groups read as many bytes as
+/// symmetric ones (the rounding, 2^-9 of the scale, is small against 4-bit
+/// steps).
 static LogicalResult lowerWeightOnlyGemm(ModuleOp module, linalg::LinalgOp op,
                                          ISA isa) {
   std::optional<WeightOnlyGemm> wq = matchWeightOnlyGemm(op);
@@ -1357,6 +1367,16 @@ static LogicalResult lowerWeightOnlyGemm(ModuleOp module, linalg::LinalgOp op,
   if (k % group != 0 || scales->shape[0] != groups || scales->shape[1] != n)
     return op->emitOpError("weight-only kernel needs k (")
            << k << ") a multiple of the group (" << group << ")";
+  SmallVector<int8_t> zeroSplat;
+  std::optional<ArrayRef<int8_t>> zeros;
+  if (wq->zeroPoints) {
+    memref::GlobalOp zGlobal =
+        constantGlobalOf(module, op.getDpsInputOperand(3)->get());
+    zeros = zGlobal ? constantBytes(zGlobal, zeroSplat) : std::nullopt;
+    if (!zeros || static_cast<int64_t>(zeros->size()) != groups * n)
+      return op->emitOpError("weight-only kernel needs constant zero points "
+                             "of the scales' shape");
+  }
   bool fourBits =
       llvm::all_of(*values, [](int8_t v) { return v >= -8 && v <= 7; });
   int64_t panels = llvm::divideCeil(n, kWeightOnlyPanel);
@@ -1375,9 +1395,21 @@ static LogicalResult lowerWeightOnlyGemm(ModuleOp module, linalg::LinalgOp op,
           packed[(panel * rows + kk / 2) * kWeightOnlyPanel + lane]);
       byte |= static_cast<uint8_t>((v & 0xf) << (kk % 2 ? 4 : 0));
     }
-    for (int64_t g = 0; g < groups; ++g)
-      packedScales[(panel * groups + g) * kWeightOnlyPanel + lane] =
-          scales->data[g * n + j];
+    for (int64_t g = 0; g < groups; ++g) {
+      int64_t at = (panel * groups + g) * kWeightOnlyPanel + lane;
+      float scale = scales->data[g * n + j];
+      if (!zeros) {
+        packedScales[at] = scale;
+        continue;
+      }
+      // The offset from the scale as the kernel reads it.
+      uint32_t scaleBits = bfloat16Bits(scale);
+      float offset =
+          -static_cast<float>((*zeros)[g * n + j]) *
+          llvm::bit_cast<float>(static_cast<uint32_t>(scaleBits << 16));
+      packedScales[at] = llvm::bit_cast<float>(
+          static_cast<uint32_t>(scaleBits | bfloat16Bits(offset) << 16));
+    }
   }
   std::string name = (qGlobal.getSymName() + "_packed").str();
   memref::GlobalOp qPacked = createByteGlobal(
@@ -1398,7 +1430,11 @@ static LogicalResult lowerWeightOnlyGemm(ModuleOp module, linalg::LinalgOp op,
   Buffer a = Buffer::of(b, op.getDpsInputOperand(0)->get());
   Buffer c = Buffer::of(b, output);
   // Loop extents from C and A: the weights' buffers are not read.
-  SmallVector<Buffer> operandBuffers = {a, Buffer(), Buffer(), c};
+  SmallVector<Buffer> operandBuffers = {a, Buffer(), Buffer()};
+  if (wq->zeroPoints)
+    operandBuffers.push_back(Buffer());
+  operandBuffers.push_back(c);
+  unsigned cIndex = operandBuffers.size() - 1;
   auto extent = [&](unsigned dim) {
     return dim == ~0u ? call.index(1) : loopExtent(op, operandBuffers, dim);
   };
@@ -1429,10 +1465,11 @@ static LogicalResult lowerWeightOnlyGemm(ModuleOp module, linalg::LinalgOp op,
                                                 sPacked.getSymName()));
   call.add(scaleBuffer.base);
   call.add(scaleBuffer.offset);
+  call.add(zeros ? 1 : 0);
   call.add(c.base);
   call.add(c.offset);
   for (unsigned dim : {batch[0], batch[1], wq->loops.m, wq->loops.n})
-    call.add(strideOf(3, c, dim));
+    call.add(strideOf(cIndex, c, dim));
   call.add(accumulate ? 1 : 0);
   call.emit(module, ("kiln_ukernel_sgemm_wq_" + stringifyISA(isa)).str());
   return success();

@@ -420,9 +420,12 @@ struct KilnCPUSelectKernelsPass
                  weightOnly && weightOnly->loops.batch.size() <= 2 &&
                  hasConstantOperand(op, 1, weightOnly->loops.k,
                                     weightOnly->loops.n) &&
-                 isPackableConstant(op.getDpsInputOperand(2)->get())) {
-        // The integer weights and their scales are packed at compile time
-        // (panels of 16 columns); the kernel dequantizes in registers.
+                 isPackableConstant(op.getDpsInputOperand(2)->get()) &&
+                 (!weightOnly->zeroPoints ||
+                  isPackableConstant(op.getDpsInputOperand(3)->get()))) {
+        // The integer weights, their scales and zero points are packed at
+        // compile time (panels of 16 columns); the kernel dequantizes in
+        // registers.
         privatizeZeroFill(op);
         op->setAttr(kUKernelAttr, decision(op, "sgemm_wq", "pack_rhs"));
       } else if (std::optional<GemmLoops> loops = matchGemm(op)) {

@@ -20,8 +20,8 @@
 // 16 columns, k / 2 = 2 rows of 16 bytes (32), k = 2r in the low nibble;
 // the scales in the panel's layout [1][2][16]. The call passes the batch
 // (1, d0), m, n = 3, k = 4, A's strides, the weights with bits = 4 and
-// group = 2, the scales, C and its strides, and accumulate = 0 (the zero
-// fill is dropped).
+// group = 2, the scales, asymmetric = 0, C and its strides, and
+// accumulate = 0 (the zero fill is dropped).
 // CALL-DAG: memref.global "private" constant @[[QP:.+_packed]] : memref<32xi8> = dense_resource<[[QP]]> {alignment = 64 : i64}
 // CALL-DAG: memref.global "private" constant @[[SP:.+_packed]] : memref<1x2x16xf32>
 // CALL: memref.get_global @[[QP]] : memref<32xi8>

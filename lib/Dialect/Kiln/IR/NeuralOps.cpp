@@ -691,6 +691,13 @@ LogicalResult DequantizeBlocksOp::verify() {
       return emitOpError("scale dim ")
              << d << " is " << scales << ", expected " << expected;
   }
+  if (Value zero = getZeroPoint()) {
+    auto zeroType = cast<RankedTensorType>(zero.getType());
+    if (zeroType.getElementType() != input.getElementType())
+      return emitOpError("zero_point must have the input's element type");
+    if (failed(verifyCompatibleShape(zeroType.getShape(), scale.getShape())))
+      return emitOpError("zero_point must have the scale's shape");
+  }
   return success();
 }
 

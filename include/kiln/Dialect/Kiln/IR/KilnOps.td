@@ -1430,23 +1430,27 @@ def Kiln_DequantizeLinearOp : Kiln_Op<"dequantize_linear"> {
 }
 
 def Kiln_DequantizeBlocksOp : Kiln_Op<"dequantize_blocks"> {
-  let summary = "Block-wise dequantization: input * scale of its block";
+  let summary = "Block-wise dequantization: (input - zero point) * scale of its block";
   let description = [{
-    Each element of the integer `input` times the `scale` of its block: the
-    scale has the input's shape except along `axis`, where one scale covers
-    `block_size` consecutive elements (ONNX `DequantizeLinear` of opset 21
-    with `block_size`, without a zero point). `kiln-quantize-weights`
+    Each element of the integer `input`, less the optional `zero_point` of
+    its block, times the `scale` of its block: the scale (and the zero
+    point, of the input's element type) has the input's shape except along
+    `axis`, where one scale covers `block_size` consecutive elements (ONNX
+    `DequantizeLinear` of opset 21 with `block_size`). `kiln-quantize-weights`
     writes it for weight-only quantization: the weight of a `matmul`, in
-    groups of k, stays integer until the product's kernel reads it.
+    groups of k, stays integer until the product's kernel reads it; 4-bit
+    groups are asymmetric (a zero point per group), 8-bit ones symmetric.
 
     ```mlir
     %w = kiln.dequantize_blocks %q, %s {axis = 0 : i64, block_size = 32 : i64} : (tensor<768x3072xi8>, tensor<24x3072xf32>) -> tensor<768x3072xf32>
+    %v = kiln.dequantize_blocks %q, %s zero_point %z {axis = 0 : i64, block_size = 32 : i64} : (tensor<768x3072xi8>, tensor<24x3072xf32>, tensor<24x3072xi8>) -> tensor<768x3072xf32>
     ```
   }];
   let arguments = (ins Kiln_IntTensor:$input, Kiln_FloatTensor:$scale,
+                       Optional<Kiln_IntTensor>:$zero_point,
                        Kiln_I64Attr:$axis, Kiln_I64Attr:$block_size);
   let results = (outs Kiln_FloatTensor:$output);
-  let assemblyFormat = "$input `,` $scale attr-dict `:` functional-type(operands, results)";
+  let assemblyFormat = "$input `,` $scale (`zero_point` $zero_point^)? attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
 }
 

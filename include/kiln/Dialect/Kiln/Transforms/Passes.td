@@ -146,10 +146,12 @@ def KilnQuantizeWeights : Pass<"kiln-quantize-weights", "mlir::func::FuncOp"> {
     weight [K, N] of at least `min-weight-elements` elements, K a multiple
     of `group`, gets that weight as `kiln.dequantize_blocks` of constants:
     integers with one scale per column and per group of `group` consecutive
-    k. 8 bits: [-127, 127], scale max |w| / 127. 4 bits: [-8, 7], and the
-    scale among max |w| / 7 times 1, 0.98, ... 0.70 and max |w| / 8 that
-    reproduces the group with the least squared error (clipping a few large
-    weights shrinks the step of all the others).
+    k. 8 bits: symmetric, [-127, 127], scale max |w| / 127. 4 bits:
+    asymmetric, [-8, 7] with a zero point z per group too (w ~ (q - z) *
+    scale): the 16 levels span the group's [min, max] narrowed at both ends
+    by 0 to 15 % of its width, whichever reproduces the group with the
+    least squared error (clipping a few large weights shrinks the step of
+    all the others), and the scale is then refitted by least squares.
     Activations, biases and everything else stay f32. The CPU target's
     weight-only kernel reads the integers packed (two 4-bit values a byte)
     and dequantizes them in registers.
