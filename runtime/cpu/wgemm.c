@@ -27,6 +27,7 @@
 #include "kiln_ukernels.h"
 #include "ukernel_common.h"
 
+#include <immintrin.h>
 #include <omp.h>
 
 #define KILN_EXPORT __attribute__((visibility("default")))
@@ -54,12 +55,45 @@ static inline int64_t panel_bytes(const wq_problem *p) {
   return p->bits == 4 ? p->k / 2 * kPanel : p->k * kPanel;
 }
 
+/* The AVX-512 one-row 4-bit group: sums[t] = sum over the group's k of
+ * x[k] * q[k] for panel t (NP of them), q looked up from each nibble in a
+ * 16-float table (vpermps reads an index's low 4 bits), and *x_sum = the
+ * group's sum of x. */
+__attribute__((target("avx512f,avx512bw"), min_vector_width(512))) static void
+wq_group4_avx512(const int8_t *const *panel, int NP, int64_t k0, int64_t group,
+                 const float *x, int64_t a_k, v16f *sums, float *x_sum) {
+  const __m512 table =
+      _mm512_setr_ps(0.0f, 1.0f, 2.0f, 3.0f, 4.0f, 5.0f, 6.0f, 7.0f, -8.0f,
+                     -7.0f, -6.0f, -5.0f, -4.0f, -3.0f, -2.0f, -1.0f);
+  __m512 even[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
+  __m512 odd[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
+  float s0 = 0.0f, s1 = 0.0f;
+  for (int64_t kk = k0; kk < k0 + group; kk += 2) {
+    float x0 = x[kk * a_k], x1 = x[(kk + 1) * a_k];
+    s0 += x0;
+    s1 += x1;
+    __m512 b0 = _mm512_set1_ps(x0), b1 = _mm512_set1_ps(x1);
+    for (int t = 0; t < NP; ++t) {
+      __m512i bytes = _mm512_cvtepu8_epi32(
+          _mm_loadu_si128((const __m128i *)(panel[t] + kk / 2 * kPanel)));
+      even[t] = _mm512_fmadd_ps(b0, _mm512_permutexvar_ps(bytes, table),
+                                even[t]);
+      odd[t] = _mm512_fmadd_ps(
+          b1, _mm512_permutexvar_ps(_mm512_srli_epi32(bytes, 4), table),
+          odd[t]);
+    }
+  }
+  for (int t = 0; t < NP; ++t)
+    _mm512_storeu_ps((float *)&sums[t], _mm512_add_ps(even[t], odd[t]));
+  *x_sum = s0 + s1;
+}
+
 /* One MR x NP tile: rows [i, i + MR) (mr of them real), panels [q, q + NP)
  * (np real), with group offsets if OFF. MR, NP and OFF are constants where
  * this is inlined. */
 __attribute__((always_inline)) static inline void
 wq_tile(const wq_problem *p, int64_t i, int MR, int mr, int64_t q, int NP,
-        int np, int OFF) {
+        int np, int OFF, int LUT) {
   v16f acc[8][2];
   for (int r = 0; r < MR; ++r)
     for (int t = 0; t < NP; ++t)
@@ -114,6 +148,8 @@ wq_tile(const wq_problem *p, int64_t i, int MR, int mr, int64_t q, int NP,
             odd[t] += x1 * __builtin_convertvector(r1, v16f);
           }
         }
+      } else if (LUT) {
+        wq_group4_avx512(panel, NP, k0, p->group, x, p->a_k, even, &xsum);
       } else {
         for (int64_t kk = k0; kk < k0 + p->group; kk += 2) {
           float x0 = x[kk * p->a_k], x1 = x[(kk + 1) * p->a_k];
@@ -193,7 +229,7 @@ wq_tile(const wq_problem *p, int64_t i, int MR, int mr, int64_t q, int NP,
 /* The product on `isa`'s tile, MR rows by NP panels at most, for the
  * panels [q0, q1) of the calling thread; OFF says whether groups have
  * offsets. */
-#define DEFINE_WQ_RANGE(isa, attrs, MR, NP, OFF)                               \
+#define DEFINE_WQ_RANGE(isa, attrs, MR, NP, OFF, LUT)                          \
   attrs static void wq_range_##isa(const wq_problem *p, int64_t q0,            \
                                    int64_t q1) {                               \
     for (int64_t i = 0; i < p->m; i += MR) {                                   \
@@ -202,11 +238,11 @@ wq_tile(const wq_problem *p, int64_t i, int MR, int mr, int64_t q, int NP,
         int np = (int)min64(NP, q1 - q);                                       \
         /* Constant tile shapes, so the accumulators stay in registers. */     \
         if (mr == MR && np == NP)                                              \
-          wq_tile(p, i, MR, MR, q, NP, NP, OFF);                               \
+          wq_tile(p, i, MR, MR, q, NP, NP, OFF, LUT);                          \
         else if (mr == 1 && np == NP)                                          \
-          wq_tile(p, i, 1, 1, q, NP, NP, OFF);                                 \
+          wq_tile(p, i, 1, 1, q, NP, NP, OFF, LUT);                            \
         else                                                                   \
-          wq_tile(p, i, MR, mr, q, NP, np, OFF);                               \
+          wq_tile(p, i, MR, mr, q, NP, np, OFF, LUT);                          \
       }                                                                        \
     }                                                                          \
   }
@@ -214,12 +250,12 @@ wq_tile(const wq_problem *p, int64_t i, int MR, int mr, int64_t q, int NP,
 #define AVX512_WQ_ATTRS                                                        \
   __attribute__((target("avx512f,avx512bw"), min_vector_width(512)))
 #define AVX2_WQ_ATTRS __attribute__((target("avx2,fma")))
-DEFINE_WQ_RANGE(avx512, AVX512_WQ_ATTRS, 8, 2, 0)
-DEFINE_WQ_RANGE(avx512_offsets, AVX512_WQ_ATTRS, 8, 2, 1)
-DEFINE_WQ_RANGE(avx2, AVX2_WQ_ATTRS, 4, 1, 0)
-DEFINE_WQ_RANGE(avx2_offsets, AVX2_WQ_ATTRS, 4, 1, 1)
-DEFINE_WQ_RANGE(generic, , 2, 1, 0)
-DEFINE_WQ_RANGE(generic_offsets, , 2, 1, 1)
+DEFINE_WQ_RANGE(avx512, AVX512_WQ_ATTRS, 8, 2, 0, 1)
+DEFINE_WQ_RANGE(avx512_offsets, AVX512_WQ_ATTRS, 8, 2, 1, 1)
+DEFINE_WQ_RANGE(avx2, AVX2_WQ_ATTRS, 4, 1, 0, 0)
+DEFINE_WQ_RANGE(avx2_offsets, AVX2_WQ_ATTRS, 4, 1, 1, 0)
+DEFINE_WQ_RANGE(generic, , 2, 1, 0, 0)
+DEFINE_WQ_RANGE(generic_offsets, , 2, 1, 1, 0)
 
 typedef void (*wq_range_fn)(const wq_problem *, int64_t, int64_t);
 
