@@ -57,8 +57,8 @@ static inline int64_t panel_bytes(const wq_problem *p) {
 
 /* The AVX-512 one-row 4-bit group: sums[t] = sum over the group's k of
  * x[k] * q[k] for panel t (NP of them), q looked up from each nibble in a
- * 16-float table (vpermps reads an index's low 4 bits), and *x_sum = the
- * group's sum of x. */
+ * 16-float table (vpermps reads an index's low 4 bits), and, unless x_sum is
+ * NULL (symmetric groups), *x_sum = the group's sum of x. */
 __attribute__((target("avx512f,avx512bw"), min_vector_width(512))) static void
 wq_group4_avx512(const int8_t *const *panel, int NP, int64_t k0, int64_t group,
                  const float *x, int64_t a_k, v16f *sums, float *x_sum) {
@@ -70,14 +70,16 @@ wq_group4_avx512(const int8_t *const *panel, int NP, int64_t k0, int64_t group,
   float s0 = 0.0f, s1 = 0.0f;
   for (int64_t kk = k0; kk < k0 + group; kk += 2) {
     float x0 = x[kk * a_k], x1 = x[(kk + 1) * a_k];
-    s0 += x0;
-    s1 += x1;
+    if (x_sum) {
+      s0 += x0;
+      s1 += x1;
+    }
     __m512 b0 = _mm512_set1_ps(x0), b1 = _mm512_set1_ps(x1);
     for (int t = 0; t < NP; ++t) {
       __m512i bytes = _mm512_cvtepu8_epi32(
           _mm_loadu_si128((const __m128i *)(panel[t] + kk / 2 * kPanel)));
-      even[t] = _mm512_fmadd_ps(b0, _mm512_permutexvar_ps(bytes, table),
-                                even[t]);
+      even[t] =
+          _mm512_fmadd_ps(b0, _mm512_permutexvar_ps(bytes, table), even[t]);
       odd[t] = _mm512_fmadd_ps(
           b1, _mm512_permutexvar_ps(_mm512_srli_epi32(bytes, 4), table),
           odd[t]);
@@ -85,7 +87,8 @@ wq_group4_avx512(const int8_t *const *panel, int NP, int64_t k0, int64_t group,
   }
   for (int t = 0; t < NP; ++t)
     _mm512_storeu_ps((float *)&sums[t], _mm512_add_ps(even[t], odd[t]));
-  *x_sum = s0 + s1;
+  if (x_sum)
+    *x_sum = s0 + s1;
 }
 
 /* One MR x NP tile: rows [i, i + MR) (mr of them real), panels [q, q + NP)
@@ -149,7 +152,8 @@ wq_tile(const wq_problem *p, int64_t i, int MR, int mr, int64_t q, int NP,
           }
         }
       } else if (LUT) {
-        wq_group4_avx512(panel, NP, k0, p->group, x, p->a_k, even, &xsum);
+        wq_group4_avx512(panel, NP, k0, p->group, x, p->a_k, even,
+                         OFF ? &xsum : NULL);
       } else {
         for (int64_t kk = k0; kk < k0 + p->group; kk += 2) {
           float x0 = x[kk * p->a_k], x1 = x[(kk + 1) * p->a_k];
@@ -264,11 +268,11 @@ static void run_wq(kiln_isa requested, int64_t batch0, int64_t batch1,
                    int64_t c_batch0, int64_t c_batch1) {
   kiln_isa isa = kiln_ukernel_resolve_isa(requested);
   int off = base.asymmetric;
-  wq_range_fn range =
-      isa == KILN_ISA_AVX512 ? (off ? wq_range_avx512_offsets : wq_range_avx512)
-      : isa == KILN_ISA_AVX2 ? (off ? wq_range_avx2_offsets : wq_range_avx2)
-                             : (off ? wq_range_generic_offsets
-                                    : wq_range_generic);
+  wq_range_fn range = isa == KILN_ISA_AVX512
+                          ? (off ? wq_range_avx512_offsets : wq_range_avx512)
+                      : isa == KILN_ISA_AVX2
+                          ? (off ? wq_range_avx2_offsets : wq_range_avx2)
+                          : (off ? wq_range_generic_offsets : wq_range_generic);
   int64_t panels = ceil_div(base.n, kPanel);
   int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
   /* A few panels per thread at least: below that the fork costs more. */

@@ -147,8 +147,8 @@ void check(const Variant &variant, const Case &c, std::mt19937 &rng) {
   variant.fn(1, batch, c.m, c.n, c.k, a.data(), a.data(), 0, 0, 0, c.m * c.k,
              aM, aK, w.packed.data(), w.packed.data(), 0, 0, c.bits, c.group,
              w.packedScales.data(), w.packedScales.data(), 0, 0,
-             c.zeroPoints ? 1 : 0, out.data(),
-             out.data(), 0, 0, 0, c.m * ldc, ldc, 1, c.accumulate ? 1 : 0);
+             c.zeroPoints ? 1 : 0, out.data(), out.data(), 0, 0, 0, c.m * ldc,
+             ldc, 1, c.accumulate ? 1 : 0);
   double worst = 0, magnitude = 0;
   for (int64_t b = 0; b < batch; ++b)
     for (int64_t i = 0; i < c.m; ++i)

@@ -204,17 +204,17 @@ struct MatMulLowering : OpConversionPattern<MatMulOp> {
       Value scale = rewriter.getRemappedValue(blocks.getScale());
       SmallVector<SideInput> sides = {
           SideInput{SideInput::KBlocks, scale, blocks.getBlockSize()}};
-      if (Value zero = blocks.getZeroPoint())
+      Value zero = blocks.getZeroPoint();
+      if (zero)
         sides.push_back(SideInput{SideInput::KBlocks,
                                   rewriter.getRemappedValue(zero),
                                   blocks.getBlockSize()});
-      bool hasZero = sides.size() == 2;
       result = lowerMatMul(
           rewriter, loc, adaptor.getLhs(), q, resultType, adaptor.getBias(),
           adaptor.getResidual(), sides,
           /*named=*/false, [&](OpBuilder &b, Location l, ValueRange args) {
             Value integer = arith::SIToFPOp::create(b, l, element, args[1]);
-            if (hasZero)
+            if (zero)
               integer = arith::SubFOp::create(
                   b, l, integer,
                   arith::SIToFPOp::create(b, l, element, args[3]));
@@ -327,8 +327,7 @@ struct DequantizeBlocksLowering : OpConversionPattern<DequantizeBlocksOp> {
                              getDims(rewriter, loc, adaptor.getInput()));
     Value result =
         linalg::GenericOp::create(
-            rewriter, loc, TypeRange{type},
-            inputs, ValueRange{init}, maps,
+            rewriter, loc, TypeRange{type}, inputs, ValueRange{init}, maps,
             SmallVector<utils::IteratorType>(rank,
                                              utils::IteratorType::parallel),
             [&](OpBuilder &b, Location l, ValueRange args) {

@@ -941,8 +941,8 @@ static double quantizeGroupAsymmetric(const double *data, int64_t count,
     bestScale = scale;
   }
   for (int64_t i = 0; i < count; ++i)
-    out[i * stride] = static_cast<int8_t>(
-        integerOf(data[i * stride], bestScale, bestZero));
+    out[i * stride] =
+        static_cast<int8_t>(integerOf(data[i * stride], bestScale, bestZero));
   zero = static_cast<int8_t>(bestZero);
   return bestScale;
 }
