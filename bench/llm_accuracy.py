@@ -5,12 +5,15 @@ greedy-decoding agreement, fp32 against int8-weight and int4-weight.
 Usage: /usr/bin/python3 bench/llm_accuracy.py [--workdir DIR] [--steps N]
            [--kiln-bin build/bin] [--tokens 200] [--threads 2]
            [--int8-group 64] [--int4-groups 32 64] [--reuse]
+           [--calibration-sequences 16] [--no-gptq]
 
 Trains the character-level GPT of python/kiln_models/char_model.py (license
 texts from /usr/share/common-licenses, --steps, a few minutes on 2 cores),
 compiles it with kiln-compile in fp32, --quantize=int8-weight (group
---int8-group) and --quantize=int4-weight (each --int4-groups size), and
-measures:
+--int8-group) and --quantize=int4-weight (each --int4-groups size), each
+quantized variant twice: rounding each weight to nearest, and with
+--calibration-data (GPTQ on activations measured on --calibration-sequences
+sequences of the training text, never the held-out bytes). It measures:
 
   - perplexity on the held-out bytes (8 sequences, one forward pass each,
     through kiln-run), and its change against Kiln's fp32;
@@ -51,6 +54,32 @@ def perplexity(logits, targets):
     return math.exp(-picked.mean())
 
 
+def calibration_set(work, count):
+    """An input set of `count` sequences of the model's context, evenly
+    spaced over the training text (never the held-out bytes), with the
+    eval set's empty caches: what --calibration-data measures on."""
+    sys.path.insert(0, os.path.join(REPO, "python", "kiln_models"))
+    import char_model  # noqa: E402 (imports torch)
+    data = char_model.corpus()
+    train = data[:int(len(data) * 0.9)]
+    eval_dir = os.path.join(work, "char_gpt.eval")
+    context = np.load(os.path.join(eval_dir, "input_ids.npy")).shape[1]
+    starts = np.linspace(0, len(train) - context - 1, count).astype(np.int64)
+    ids = np.stack([train[s:s + context] for s in starts]).astype(np.int64)
+    calib = os.path.join(work, "char_gpt.calibration")
+    os.makedirs(calib, exist_ok=True)
+    for name in sorted(os.listdir(eval_dir)):
+        value = np.load(os.path.join(eval_dir, name))
+        if name == "input_ids.npy":
+            value = ids
+        elif name == "attention_mask.npy":
+            value = np.ones_like(ids)
+        else:  # an empty cache [batch, heads, 0, head dim]
+            value = np.zeros((count,) + value.shape[1:], dtype=value.dtype)
+        np.save(os.path.join(calib, name), value)
+    return calib
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--workdir", default="/tmp/kiln-llm-accuracy")
@@ -62,6 +91,11 @@ def main(argv=None):
                     help="group of int8-weight (the model's K is 64 or 256)")
     ap.add_argument("--int4-groups", type=int, nargs="+", default=[32, 64])
     ap.add_argument("--reuse", action="store_true")
+    ap.add_argument("--calibration-sequences", type=int, default=16,
+                    help="training-text sequences (of the model's context) that "
+                         "GPTQ measures activations on")
+    ap.add_argument("--no-gptq", action="store_true",
+                    help="skip the calibrated (--calibration-data, GPTQ) variants")
     args = ap.parse_args(argv)
     os.makedirs(args.workdir, exist_ok=True)
     work = args.workdir
@@ -77,12 +111,17 @@ def main(argv=None):
     run([compiler, "-O2", "-I", os.path.join(REPO, "include"),
          os.path.join(REPO, "bench/generate.c"), "-ldl", "-o", generate])
 
-    variants = [("fp32", [])]
-    variants.append((f"int8-weight (group {args.int8_group})",
-                     ["--quantize=int8-weight", f"--quantize-group={args.int8_group}"]))
-    for group in args.int4_groups:
-        variants.append((f"int4-weight (group {group})",
-                         ["--quantize=int4-weight", f"--quantize-group={group}"]))
+    calib_dir = calibration_set(work, args.calibration_sequences)
+    # (label, file tag, kiln-compile flags)
+    variants = [("fp32", "fp32", [])]
+    quantized = [("int8-weight", args.int8_group)] + [("int4-weight", g)
+                                                      for g in args.int4_groups]
+    for mode, group in quantized:
+        flags = [f"--quantize={mode}", f"--quantize-group={group}"]
+        variants.append((f"{mode} (group {group})", f"{mode}_g{group}", flags))
+        if not args.no_gptq:
+            variants.append((f"{mode} (group {group}, GPTQ)", f"{mode}_g{group}_gptq",
+                             flags + [f"--calibration-data={calib_dir}"]))
     eval_dir = os.path.join(work, "char_gpt.eval")
     targets = np.load(os.path.join(work, "char_gpt.targets.npy"))
     prompt = open(os.path.join(work, "char_gpt.prompt.txt")).read().strip()
@@ -90,9 +129,8 @@ def main(argv=None):
     for name in sorted(os.listdir(eval_dir)):
         inputs += ["--input", f"{name[:-4]}={os.path.join(eval_dir, name)}"]
     results = []
-    for label, flags in variants:
-        lib = os.path.join(work, "char_gpt_" + label.split()[0] + "_" +
-                           "".join(c for c in label if c.isdigit()) + ".so")
+    for label, tag, flags in variants:
+        lib = os.path.join(work, f"char_gpt_{tag}.so")
         run([os.path.join(args.kiln_bin, "kiln-compile"), model, "-o", lib] + flags)
         out = os.path.join(work, os.path.basename(lib) + ".out")
         run([os.path.join(args.kiln_bin, "kiln-run"), lib, "--output-dir", out,

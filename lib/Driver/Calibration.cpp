@@ -20,6 +20,9 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/IR/Threading.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FileUtilities.h"
@@ -315,38 +318,50 @@ static double outputSqnr(const std::vector<std::vector<HostTensor>> &reference,
   return decibels(signal, noise);
 }
 
-LogicalResult kiln::calibrate(ModuleOp module,
-                              const CalibrationOptions &options, Location loc,
-                              CalibrationResult &result) {
-  MLIRContext *context = module.getContext();
-  auto func = module.lookupSymbol<func::FuncOp>(options.functionName);
-  if (!func)
-    return emitError(loc) << "calibration: no function '"
-                          << options.functionName << "'";
-  SmallVector<std::pair<Operation *, Value>> products = int8QuantizableProducts(
-      func, options.minWeightElements, options.convolutions);
-  if (products.empty())
-    return success();
+namespace {
+/// A copy of the model that returns, after its outputs, the activation of
+/// each product of a list, compiled for this machine into a temporary
+/// library (removed with this) and loaded.
+struct Instrumented {
+  SmallString<128> library;
+  llvm::FileRemover removeLibrary;
+  std::optional<LoadedModel> model;
+  /// The ABI entries of the graph's own outputs (a sequence or an optional
+  /// takes several); the activations, tensors, follow them.
+  unsigned outputEntries = 0;
+  /// Per product, the slot of its activation among those that follow (one
+  /// per distinct activation), and the number of slots.
+  SmallVector<unsigned> slots;
+  unsigned numSlots = 0;
+};
+} // namespace
 
-  // The copy that returns each distinct activation after the outputs.
+/// Fills `out` with the copy of `module` in which the products that
+/// `listProducts` finds (`count` of them, as in `module`) return their
+/// activations.
+static LogicalResult instrument(
+    ModuleOp module, const CalibrationOptions &options,
+    llvm::function_ref<SmallVector<std::pair<Operation *, Value>>(func::FuncOp)>
+        listProducts,
+    size_t count, Location loc, Instrumented &out) {
+  MLIRContext *context = module.getContext();
   OwningOpRef<ModuleOp> copy = module.clone();
   auto copyFunc = copy->lookupSymbol<func::FuncOp>(options.functionName);
   SmallVector<std::pair<Operation *, Value>> copyProducts =
-      int8QuantizableProducts(copyFunc, options.minWeightElements,
-                              options.convolutions);
-  if (copyProducts.size() != products.size())
+      listProducts(copyFunc);
+  if (copyProducts.size() != count)
     return emitError(loc) << "calibration: the graph's copy differs";
   auto ret = cast<func::ReturnOp>(copyFunc.getBody().back().getTerminator());
   unsigned outputs = ret.getNumOperands();
   SmallVector<Value> results(ret.getOperands());
   llvm::DenseMap<Value, unsigned> slotOf;
-  SmallVector<unsigned> slots;
   for (auto &[op, activation] : copyProducts) {
     auto [it, inserted] = slotOf.try_emplace(activation, slotOf.size());
     if (inserted)
       results.push_back(activation);
-    slots.push_back(it->second);
+    out.slots.push_back(it->second);
   }
+  out.numSlots = slotOf.size();
   ret->setOperands(results);
   SmallVector<Type> resultTypes(ValueRange(results).getTypes());
   copyFunc.setFunctionType(
@@ -361,27 +376,52 @@ LogicalResult kiln::calibrate(ModuleOp module,
         b.getStringAttr("kiln_calibration_" + std::to_string(i - outputs)))));
   copyFunc.setAllResultAttrs(resultAttrs);
 
-  // Compiled for this machine, into a temporary library.
-  SmallString<128> library;
-  if (std::error_code ec =
-          llvm::sys::fs::createTemporaryFile("kiln-calibration", "so", library))
+  if (std::error_code ec = llvm::sys::fs::createTemporaryFile(
+          "kiln-calibration", "so", out.library))
     return emitError(loc) << "calibration: cannot create a temporary file: "
                           << ec.message();
-  llvm::FileRemover removeLibrary(library);
-  if (failed(options.compile(*copy, library)))
+  out.removeLibrary.setFile(out.library);
+  if (failed(options.compile(*copy, out.library)))
     return failure();
-  llvm::Expected<LoadedModel> model = LoadedModel::load(library);
+  llvm::Expected<LoadedModel> model = LoadedModel::load(out.library);
   if (!model)
     return emitError(loc) << "calibration: "
                           << llvm::toString(model.takeError());
-  // The ABI entries of the graph's outputs (a sequence or an optional takes
-  // several); the activations, tensors, follow them.
-  unsigned outputEntries = model->outputs().size() - slotOf.size();
+  out.outputEntries = model->outputs().size() - out.numSlots;
+  out.model.emplace(std::move(*model));
+  return success();
+}
+
+LogicalResult kiln::calibrate(ModuleOp module,
+                              const CalibrationOptions &options, Location loc,
+                              CalibrationResult &result) {
+  auto func = module.lookupSymbol<func::FuncOp>(options.functionName);
+  if (!func)
+    return emitError(loc) << "calibration: no function '"
+                          << options.functionName << "'";
+  SmallVector<std::pair<Operation *, Value>> products = int8QuantizableProducts(
+      func, options.minWeightElements, options.convolutions);
+  if (products.empty())
+    return success();
+
+  Instrumented instrumented;
+  if (failed(instrument(
+          module, options,
+          [&](func::FuncOp copy) {
+            return int8QuantizableProducts(copy, options.minWeightElements,
+                                           options.convolutions);
+          },
+          products.size(), loc, instrumented)))
+    return failure();
+  LoadedModel *model = &*instrumented.model;
+  unsigned outputEntries = instrumented.outputEntries;
+  ArrayRef<unsigned> slots = instrumented.slots;
+  Builder b(module.getContext());
 
   CalibrationInputs inputs;
   if (failed(readInputSets(options.dataDir, *model, inputs, loc)))
     return failure();
-  std::vector<Statistics> stats(slotOf.size());
+  std::vector<Statistics> stats(instrumented.numSlots);
   // The float model's outputs, for the budget.
   std::vector<std::vector<HostTensor>> reference;
   // Pass 0: min and max; 1 (percentile, entropy): histograms of |x|;
@@ -543,6 +583,197 @@ LogicalResult kiln::calibrate(ModuleOp module,
       layer.reason = "fp32: its quantization errs more than the int8 "
                      "layers', kept in float to meet the " +
                      budget + " dB budget";
+  return success();
+}
+
+/// a . b over `count` doubles, in four partial sums.
+static double dot(const double *a, const double *b, int64_t count) {
+  double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  int64_t i = 0;
+  for (; i + 4 <= count; i += 4) {
+    s0 += a[i] * b[i];
+    s1 += a[i + 1] * b[i + 1];
+    s2 += a[i + 2] * b[i + 2];
+    s3 += a[i + 3] * b[i + 3];
+  }
+  for (; i < count; ++i)
+    s0 += a[i] * b[i];
+  return (s0 + s1) + (s2 + s3);
+}
+
+namespace {
+/// The running sum of x^T x over an activation's rows x [K].
+struct SecondMoment {
+  int64_t k = 0;
+  /// The lower triangle of the sum, [K, K] row-major.
+  std::vector<double> sum;
+  int64_t rows = 0;
+};
+} // namespace
+
+/// Adds the rows of `t` (its last dim K) to `m`, 64 rows at a time: the
+/// rows transposed to [K, 64], then each (i, j <= i) gains the dot product
+/// of rows i and j of it (the i run in parallel).
+static void accumulate(MLIRContext *context, const HostTensor &t,
+                       SecondMoment &m) {
+  constexpr int64_t kChunk = 64;
+  int64_t k = m.k, rows = t.numElements() / k;
+  std::vector<double> columns(k * kChunk);
+  for (int64_t first = 0; first < rows; first += kChunk) {
+    int64_t count = std::min(kChunk, rows - first);
+    for (int64_t r = 0; r < count; ++r)
+      for (int64_t i = 0; i < k; ++i)
+        columns[i * kChunk + r] = t.elementAsDouble((first + r) * k + i);
+    parallelFor(context, 0, k, [&](size_t row) {
+      int64_t i = static_cast<int64_t>(row);
+      const double *xi = columns.data() + i * kChunk;
+      double *sum = m.sum.data() + i * k;
+      for (int64_t j = 0; j <= i; ++j)
+        sum[j] += dot(xi, columns.data() + j * kChunk, count);
+    });
+  }
+  m.rows += rows;
+}
+
+/// The weight-only products kiln-quantize-weights quantizes in `func`.
+static SmallVector<std::pair<Operation *, Value>>
+weightOnlyProducts(func::FuncOp func, int64_t minWeightElements,
+                   int64_t group) {
+  SmallVector<std::pair<Operation *, Value>> products;
+  func.walk([&](MatMulOp op) {
+    if (isWeightOnlyProduct(op, minWeightElements, group))
+      products.push_back({op, op.getLhs()});
+  });
+  return products;
+}
+
+LogicalResult kiln::calibrateWeights(ModuleOp module,
+                                     const CalibrationOptions &options,
+                                     int64_t group, Location loc,
+                                     WeightCalibrationResult &result) {
+  MLIRContext *context = module.getContext();
+  auto func = module.lookupSymbol<func::FuncOp>(options.functionName);
+  if (!func)
+    return emitError(loc) << "calibration: no function '"
+                          << options.functionName << "'";
+  auto list = [&](func::FuncOp f) {
+    return weightOnlyProducts(f, options.minWeightElements, group);
+  };
+  SmallVector<std::pair<Operation *, Value>> products = list(func);
+  if (products.empty())
+    return success();
+  Instrumented instrumented;
+  if (failed(instrument(module, options, list, products.size(), loc,
+                        instrumented)))
+    return failure();
+  std::vector<SecondMoment> moments(instrumented.numSlots);
+  for (auto [product, slot] : llvm::zip(products, instrumented.slots)) {
+    SecondMoment &m = moments[slot];
+    m.k =
+        cast<RankedTensorType>(cast<MatMulOp>(product.first).getRhs().getType())
+            .getDimSize(0);
+    m.sum.assign(m.k * m.k, 0.0);
+  }
+  CalibrationInputs inputs;
+  if (failed(readInputSets(options.dataDir, *instrumented.model, inputs, loc)))
+    return failure();
+  ProgressBar bar("measuring activations for GPTQ", inputs.sets.size());
+  for (auto [index, set] : llvm::enumerate(inputs.sets)) {
+    bar.update(index);
+    llvm::Expected<std::vector<HostTensor>> out =
+        instrumented.model->run(inputs.tensors[index]);
+    if (!out)
+      return emitError(loc) << "calibration run on '" << set.dir
+                            << "' failed: " << llvm::toString(out.takeError());
+    for (auto [slot, m] : llvm::enumerate(moments))
+      accumulate(context, (*out)[instrumented.outputEntries + slot], m);
+  }
+  // The mean, symmetric, as f32 [K, K] on each product of the activation.
+  Builder b(context);
+  SmallVector<Attribute> attrs;
+  int64_t minRows = std::numeric_limits<int64_t>::max(), maxDepth = 0;
+  for (auto [slot, m] : llvm::enumerate(moments)) {
+    // Fewer rows than K leave H singular: GPTQ would fit the few rows seen
+    // rather than the activation's distribution, so such a weight rounds
+    // to nearest.
+    if (m.rows < m.k) {
+      attrs.push_back({});
+      ++result.tooFewRows;
+      minRows = std::min(minRows, m.rows);
+      maxDepth = std::max(maxDepth, m.k);
+      continue;
+    }
+    std::vector<float> mean(m.k * m.k);
+    double scale = 1.0 / static_cast<double>(m.rows);
+    for (int64_t i = 0; i < m.k; ++i)
+      for (int64_t j = 0; j <= i; ++j)
+        mean[i * m.k + j] = mean[j * m.k + i] =
+            static_cast<float>(m.sum[i * m.k + j] * scale);
+    auto type = RankedTensorType::get({m.k, m.k}, b.getF32Type());
+    attrs.push_back(DenseResourceElementsAttr::get(
+        type, "kiln_hessian_" + std::to_string(slot),
+        HeapAsmResourceBlob::allocateAndCopyInferAlign(ArrayRef<float>(mean))));
+    result.rows = std::max(result.rows, m.rows);
+    ++result.activations;
+  }
+  for (auto [product, slot] : llvm::zip(products, instrumented.slots))
+    if (attrs[slot]) {
+      product.first->setAttr(kHessianAttr, attrs[slot]);
+      ++result.products;
+    }
+  result.inputSets = inputs.sets.size();
+  if (result.tooFewRows)
+    emitWarning(loc) << "--calibration-data gave " << minRows
+                     << " activation rows (tokens, pixels) where weights are "
+                     << maxDepth << " deep: " << result.tooFewRows
+                     << " activations have fewer rows than their weights' "
+                        "depth, so their weights round to nearest instead of "
+                        "GPTQ; give more or longer input sets (several "
+                        "times the depth in rows)";
+  return success();
+}
+
+LogicalResult kiln::transferHessians(ModuleOp from, ModuleOp to,
+                                     const CalibrationOptions &options,
+                                     int64_t group, Location loc) {
+  auto fromFunc = from.lookupSymbol<func::FuncOp>(options.functionName);
+  auto toFunc = to.lookupSymbol<func::FuncOp>(options.functionName);
+  if (!fromFunc || !toFunc)
+    return emitError(loc) << "calibration: no function '"
+                          << options.functionName << "'";
+  auto source = weightOnlyProducts(fromFunc, options.minWeightElements, group);
+  auto target = weightOnlyProducts(toFunc, options.minWeightElements, group);
+  auto weightOf = [](Operation *op) {
+    ElementsAttr weight;
+    return matchPattern(cast<MatMulOp>(op).getRhs(), m_Constant(&weight))
+               ? weight
+               : ElementsAttr();
+  };
+  // Constants the graph passes build (a horizontally fused weight) are new
+  // resources in each run: equal by their values, not their names.
+  auto sameWeights = [&](Operation *a, Operation *b) {
+    ElementsAttr x = weightOf(a), y = weightOf(b);
+    if (x == y)
+      return true;
+    if (!x || !y || x.getType() != y.getType())
+      return false;
+    auto rx = dyn_cast<DenseResourceElementsAttr>(x);
+    auto ry = dyn_cast<DenseResourceElementsAttr>(y);
+    if (rx && ry && rx.getRawHandle().getBlob() && ry.getRawHandle().getBlob())
+      return rx.getRawHandle().getBlob()->getData() ==
+             ry.getRawHandle().getBlob()->getData();
+    return getFloatValues(x) == getFloatValues(y);
+  };
+  if (source.size() != target.size() ||
+      !llvm::all_of(llvm::zip(source, target), [&](auto pair) {
+        return sameWeights(std::get<0>(pair).first, std::get<1>(pair).first);
+      }))
+    return emitError(loc) << "calibration: the graph measured without bound "
+                             "caches differs from the one compiled with "
+                             "--bind-kv-cache";
+  for (auto [s, t] : llvm::zip(source, target))
+    if (Attribute hessian = s.first->getAttr(kHessianAttr))
+      t.first->setAttr(kHessianAttr, hessian);
   return success();
 }
 

@@ -67,6 +67,36 @@ mlir::LogicalResult calibrate(mlir::ModuleOp module,
                               const CalibrationOptions &options,
                               mlir::Location loc, CalibrationResult &result);
 
+/// What weight calibration measured.
+struct WeightCalibrationResult {
+  /// Products given a second moment, distinct activations measured, the
+  /// most rows any of them had, and the input sets run.
+  unsigned products = 0, activations = 0;
+  int64_t rows = 0;
+  size_t inputSets = 0;
+  /// Activations with fewer rows than their weights' depth K (their
+  /// weights round to nearest).
+  unsigned tooFewRows = 0;
+};
+
+/// For --quantize=int8-weight|int4-weight with calibration data: measures
+/// the second moment H = mean x^T x of the activation rows of every product
+/// kiln-quantize-weights quantizes in `module` (groups of `group` k), on
+/// the calibration inputs, and sets it on the product as `kiln.hessian`,
+/// from which the pass's GPTQ chooses the integers.
+mlir::LogicalResult calibrateWeights(mlir::ModuleOp module,
+                                     const CalibrationOptions &options,
+                                     int64_t group, mlir::Location loc,
+                                     WeightCalibrationResult &result);
+
+/// Copies the `kiln.hessian` of each weight-only product of `from` onto the
+/// same product of `to` (the same graph optimized with --bind-kv-cache,
+/// whose bound caches calibration cannot run): the products pair up in
+/// order and must have the same weights.
+mlir::LogicalResult transferHessians(mlir::ModuleOp from, mlir::ModuleOp to,
+                                     const CalibrationOptions &options,
+                                     int64_t group, mlir::Location loc);
+
 /// The SQNR (dB) of a candidate model's outputs against a reference model's
 /// on the input sets of `options.dataDir`, each module compiled for this
 /// machine with `options.compile` (neither module is changed). For

@@ -246,10 +246,12 @@ LogicalResult kiln::compileModel(MLIRContext &context,
   if (options.pruneBudgetDb && options.prune.empty())
     return emitError(fileLoc) << "--prune-budget needs --prune (the ratios it "
                                  "scales down)";
-  if (options.quantize != "int8" && !options.calibrationData.empty() &&
-      options.prune.empty() && sparsityMask.empty())
-    return emitError(fileLoc) << "--calibration-data is for --quantize=int8, "
-                                 "--prune or --sparsity=N:M";
+  if (options.quantize != "int8" && !weightOnly &&
+      !options.calibrationData.empty() && options.prune.empty() &&
+      sparsityMask.empty())
+    return emitError(fileLoc)
+           << "--calibration-data is for --quantize=int8|int8-weight|"
+              "int4-weight, --prune or --sparsity=N:M";
   if (options.pruneBudgetDb && options.calibrationData.empty())
     return emitError(fileLoc)
            << "--prune-budget needs --calibration-data=DIR (input sets to "
@@ -486,12 +488,55 @@ LogicalResult kiln::compileModel(MLIRContext &context,
       }
     }
   }
+  // Weight-only quantization with calibration data measures the products'
+  // activations on the optimized graph; calibration runs the graph's own
+  // inputs, so with --bind-kv-cache it measures a copy optimized without
+  // binding and hands the results over.
+  bool weightCalibration = weightOnly && !options.calibrationData.empty();
+  OwningOpRef<ModuleOp> unbound;
+  if (weightCalibration && pipeline.bindKVCache) {
+    unbound = module->clone();
+    CPUPipelineOptions plain;
+    plain.copyOptionValuesFrom(pipeline);
+    plain.bindKVCache = false;
+    if (failed(runPipeline(*unbound, options, [&](OpPassManager &pm) {
+          buildKilnGraphOptimizations(pm, plain);
+        })))
+      return failure();
+  }
   if (failed(runPipeline(
           *module, options,
           [&](OpPassManager &pm) { buildKilnGraphOptimizations(pm, pipeline); },
           report.get())))
     return failure();
   progress.done("graph optimizations");
+  if (weightCalibration) {
+    CalibrationOptions calibration;
+    calibration.dataDir = options.calibrationData;
+    calibration.functionName = options.import.functionName;
+    calibration.compile = compileForHost;
+    WeightCalibrationResult calibrated;
+    ModuleOp measured = unbound ? *unbound : *module;
+    if (failed(calibrateWeights(measured, calibration, pipeline.quantizeGroup,
+                                fileLoc, calibrated)) ||
+        (unbound && failed(transferHessians(measured, *module, calibration,
+                                            pipeline.quantizeGroup, fileLoc))))
+      return failure();
+    progress.done(llvm::formatv("measured {0} activations of {1} weights "
+                                "({2} rows, {3} input sets) for GPTQ",
+                                calibrated.activations, calibrated.products,
+                                calibrated.rows, calibrated.inputSets)
+                      .str());
+    if (report)
+      report->set(
+          "weight_calibration",
+          llvm::json::Object{
+              {"method", "gptq"},
+              {"weights", static_cast<int64_t>(calibrated.products)},
+              {"activations", static_cast<int64_t>(calibrated.activations)},
+              {"rows", calibrated.rows},
+              {"input_sets", static_cast<int64_t>(calibrated.inputSets)}});
+  }
   if (options.quantize == "int8") {
     CalibrationOptions calibration;
     calibration.dataDir = options.calibrationData;

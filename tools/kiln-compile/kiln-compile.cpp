@@ -94,10 +94,12 @@ int main(int argc, char **argv) {
       cl::value_desc("k"), cl::init(0), cl::cat(category));
   cl::opt<std::string> calibrationData(
       "calibration-data",
-      cl::desc("--quantize=int8, --prune, --sparsity=N:M: a directory of "
-               "input sets (NAME.npy or input_I.pb files, in it or in each "
-               "of its subdirectories); with --prune or N:M the output SQNR "
-               "against the unpruned model is measured and reported"),
+      cl::desc("--quantize=int8, int8-weight, int4-weight, --prune, "
+               "--sparsity=N:M: a directory of input sets (NAME.npy or "
+               "input_I.pb files, in it or in each of its subdirectories); "
+               "weight-only quantization then chooses the integers by GPTQ "
+               "on the measured activations; with --prune or N:M the output "
+               "SQNR against the unpruned model is measured and reported"),
       cl::value_desc("dir"), cl::cat(category));
   cl::opt<std::string> quantizeBudget(
       "quantize-budget",

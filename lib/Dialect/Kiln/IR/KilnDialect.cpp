@@ -102,11 +102,15 @@ std::optional<SmallVector<int64_t>> kiln::getIntValues(Attribute maybeAttr) {
 }
 
 std::optional<SmallVector<double>> kiln::getConstantFloats(Value value) {
-  ElementsAttr attr = getConstantElements(value);
+  return getFloatValues(getConstantElements(value));
+}
+
+std::optional<SmallVector<double>> kiln::getFloatValues(Attribute maybeAttr) {
+  auto attr = dyn_cast_if_present<ElementsAttr>(maybeAttr);
   if (!attr)
     return std::nullopt;
   if (attr.getElementType().isInteger()) {
-    auto ints = getConstantInts(value);
+    auto ints = getIntValues(attr);
     if (!ints)
       return std::nullopt;
     return SmallVector<double>(ints->begin(), ints->end());

@@ -13,6 +13,7 @@
 #include "kiln/Dialect/Kiln/Transforms/Passes.h"
 
 #include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/Threading.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 #include <cmath>
@@ -448,6 +449,16 @@ kiln::int8QuantizableProducts(func::FuncOp func, int64_t minWeightElements,
   return products;
 }
 
+bool kiln::isWeightOnlyProduct(MatMulOp op, int64_t minWeightElements,
+                               int64_t group) {
+  Value weight = op.getRhs();
+  if (!elementOf(op.getLhs()).isF32() || rankOf(weight) != 2 ||
+      !isQuantizableWeight(weight, minWeightElements))
+    return false;
+  int64_t k = cast<RankedTensorType>(weight.getType()).getDimSize(0);
+  return group > 0 && k % group == 0;
+}
+
 /// A constant weight quantized symmetric int8 per output column, into
 /// [-range, range]: the [K, N] int8 values (transposed from [N, K] when
 /// `transposed`; laid out [N, K] instead with `outputsFirst`) and the N
@@ -822,31 +833,55 @@ struct KilnQuantizeInt8Pass
 // kiln-quantize-weights
 //===----------------------------------------------------------------------===//
 
-/// The scale of one group of weights (`count` values `stride` apart) and
-/// its integers in [lo, hi], written to `out` (same stride).
-/// 8 bits: the largest magnitude maps to 127. 4 bits: the whole [-8, 7]
-/// range and a clipping search. With 16 levels, rounding error dominates:
-/// the scale among largest / 7 times 1.0, 0.98, ... 0.70, and largest / 8,
-/// whose integers reproduce the group with the least squared error wins
-/// (clipping the few largest weights shrinks the step of all the others).
-static double quantizeGroup(const double *data, int64_t count, int64_t stride,
-                            int64_t bits, int8_t *out) {
+namespace {
+/// The grid of one group of weights: x ~ (q - zero) * scale, q an integer
+/// in the bits' range.
+struct GroupGrid {
+  double scale = 1.0, zero = 0.0;
+};
+
+/// A weight [K, N] quantized in groups of `group` consecutive k per column:
+/// its integers [K, N], and the scales and zero points [K / group, N].
+struct QuantizedGroups {
+  SmallVector<int8_t> values;
+  SmallVector<double> scales;
+  SmallVector<int8_t> zeros;
+};
+} // namespace
+
+/// The integers of `bits`-bit weights: [-127, 127] or [-8, 7].
+static std::pair<double, double> integerRange(int64_t bits) {
+  return bits == 8 ? std::pair(-127.0, 127.0) : std::pair(-8.0, 7.0);
+}
+
+/// `x`'s integer on `grid`, within [lo, hi].
+static double onGrid(double x, const GroupGrid &grid, double lo, double hi) {
+  return std::clamp(std::nearbyint(x / grid.scale) + grid.zero, lo, hi);
+}
+
+/// The symmetric grid (zero point 0) of a group of `count` values `stride`
+/// apart. 8 bits: the largest magnitude maps to 127. 4 bits: the whole
+/// [-8, 7] range and a clipping search. With 16 levels, rounding error
+/// dominates: the scale among largest / 7 times 1.0, 0.98, ... 0.70, and
+/// largest / 8, whose integers reproduce the group with the least squared
+/// error wins (clipping the few largest weights shrinks the step of all the
+/// others).
+static GroupGrid symmetricGrid(const double *data, int64_t count,
+                               int64_t stride, int64_t bits) {
   double largest = 0;
   for (int64_t i = 0; i < count; ++i)
     largest = std::max(largest, std::fabs(data[i * stride]));
   // An all-zero group quantizes to zeros with any scale.
-  if (largest == 0) {
-    for (int64_t i = 0; i < count; ++i)
-      out[i * stride] = 0;
-    return 1.0;
-  }
-  double lo = bits == 8 ? -127.0 : -8.0, hi = bits == 8 ? 127.0 : 7.0;
+  if (largest == 0)
+    return {};
+  auto [low, high] = integerRange(bits);
+  double lo = low, hi = high;
   auto error = [&](double scale) {
     double sum = 0;
     for (int64_t i = 0; i < count; ++i) {
       double x = data[i * stride];
-      double q = std::clamp(std::nearbyint(x / scale), lo, hi);
-      sum += (x - q * scale) * (x - q * scale);
+      double d = x - onGrid(x, {scale, 0.0}, lo, hi) * scale;
+      sum += d * d;
     }
     return sum;
   };
@@ -864,43 +899,33 @@ static double quantizeGroup(const double *data, int64_t count, int64_t stride,
     for (int step = 1; step <= 15; ++step)
       consider(largest / hi * (1.0 - 0.02 * step));
   }
-  for (int64_t i = 0; i < count; ++i)
-    out[i * stride] = static_cast<int8_t>(
-        std::clamp(std::nearbyint(data[i * stride] / best), lo, hi));
-  return best;
+  return {best, 0.0};
 }
 
-/// One asymmetric 4-bit group: a scale s and an integer zero point z (in
-/// the i8 range) with every weight x ~ (q - z) * s, q in [-8, 7], written
-/// to `out` (`count` values `stride` apart) and `zero`. The 16 levels span
-/// [min, max] narrowed at both ends by 0, 1, ... 15 % of its width (the
-/// narrowing with the least squared error wins, as the symmetric search's
-/// clipping does), then s is refitted twice by least squares to the chosen
-/// integers. A weight group rarely sits symmetric about zero, and spending
-/// all 16 levels on its own range cuts the squared error by a fifth to a
-/// third against the symmetric [-8, 7] grid (on Gaussian to heavy-tailed
-/// groups of 32).
-static double quantizeGroupAsymmetric(const double *data, int64_t count,
-                                      int64_t stride, int8_t *out,
-                                      int8_t &zero) {
+/// The asymmetric 4-bit grid of a group: a scale s and an integer zero
+/// point z (in the i8 range) with every weight x ~ (q - z) * s, q in
+/// [-8, 7]. The 16 levels span [min, max] narrowed at both ends by 0, 1,
+/// ... 15 % of its width (the narrowing with the least squared error wins,
+/// as the symmetric search's clipping does), then s is refitted twice by
+/// least squares to the chosen integers. A weight group rarely sits
+/// symmetric about zero, and spending all 16 levels on its own range cuts
+/// the squared error by a fifth to a third against the symmetric [-8, 7]
+/// grid (on Gaussian to heavy-tailed groups of 32).
+static GroupGrid asymmetricGrid(const double *data, int64_t count,
+                                int64_t stride) {
   double least = data[0], most = data[0];
   for (int64_t i = 1; i < count; ++i) {
     least = std::min(least, data[i * stride]);
     most = std::max(most, data[i * stride]);
   }
   // A constant group (zeros included) is exact on the symmetric grid.
-  if (least == most) {
-    zero = 0;
-    return quantizeGroup(data, count, stride, 4, out);
-  }
-  auto integerOf = [](double x, double scale, double z) {
-    return std::clamp(std::nearbyint(x / scale) + z, -8.0, 7.0);
-  };
-  auto error = [&](double scale, double z) {
+  if (least == most)
+    return symmetricGrid(data, count, stride, 4);
+  auto error = [&](const GroupGrid &grid) {
     double sum = 0;
     for (int64_t i = 0; i < count; ++i) {
       double x = data[i * stride];
-      double d = x - (integerOf(x, scale, z) - z) * scale;
+      double d = x - (onGrid(x, grid, -8.0, 7.0) - grid.zero) * grid.scale;
       sum += d * d;
     }
     return sum;
@@ -909,17 +934,17 @@ static double quantizeGroupAsymmetric(const double *data, int64_t count,
     return std::clamp(std::nearbyint(-8.0 - low / scale), -128.0, 127.0);
   };
   double width = most - least;
-  double bestScale = width / 15.0, bestZero = zeroFor(least, bestScale);
-  double bestError = error(bestScale, bestZero);
+  GroupGrid best{width / 15.0, 0.0};
+  best.zero = zeroFor(least, best.scale);
+  double bestError = error(best);
   for (int step = 1; step <= 15; ++step) {
     double low = least + width * 0.01 * step;
     double scale = width * (1.0 - 0.02 * step) / 15.0;
-    double z = zeroFor(low, scale);
-    double e = error(scale, z);
+    GroupGrid grid{scale, zeroFor(low, scale)};
+    double e = error(grid);
     if (e < bestError) {
       bestError = e;
-      bestScale = scale;
-      bestZero = z;
+      best = grid;
     }
   }
   // Least squares for s with the integers fixed: s = sum x d / sum d^2,
@@ -928,61 +953,222 @@ static double quantizeGroupAsymmetric(const double *data, int64_t count,
     double xd = 0, dd = 0;
     for (int64_t i = 0; i < count; ++i) {
       double x = data[i * stride];
-      double d = integerOf(x, bestScale, bestZero) - bestZero;
+      double d = onGrid(x, best, -8.0, 7.0) - best.zero;
       xd += x * d;
       dd += d * d;
     }
     if (dd == 0 || xd <= 0)
       break;
-    double scale = xd / dd, e = error(scale, bestZero);
+    GroupGrid refitted{xd / dd, best.zero};
+    double e = error(refitted);
     if (!(e < bestError))
       break;
     bestError = e;
-    bestScale = scale;
+    best = refitted;
   }
-  for (int64_t i = 0; i < count; ++i)
-    out[i * stride] =
-        static_cast<int8_t>(integerOf(data[i * stride], bestScale, bestZero));
-  zero = static_cast<int8_t>(bestZero);
-  return bestScale;
+  return best;
+}
+
+/// The grid of a group of `bits`-bit weights: 8 bits symmetric, 4 bits
+/// asymmetric.
+static GroupGrid groupGrid(const double *data, int64_t count, int64_t stride,
+                           int64_t bits) {
+  return bits == 8 ? symmetricGrid(data, count, stride, 8)
+                   : asymmetricGrid(data, count, stride);
+}
+
+/// Stores `grid` as group `g`'s of column `j` of `out` (N = `n` columns).
+static void storeGrid(QuantizedGroups &out, int64_t g, int64_t j, int64_t n,
+                      const GroupGrid &grid) {
+  out.scales[g * n + j] = grid.scale;
+  if (!out.zeros.empty())
+    out.zeros[g * n + j] = static_cast<int8_t>(grid.zero);
+}
+
+/// W [K, N] (row-major) with every weight rounded to the nearest integer of
+/// its group's grid.
+static void quantizeNearest(ArrayRef<double> w, int64_t k, int64_t n,
+                            int64_t bits, int64_t group, QuantizedGroups &out) {
+  auto [lo, hi] = integerRange(bits);
+  for (int64_t g = 0; g < k / group; ++g)
+    for (int64_t j = 0; j < n; ++j) {
+      const double *data = w.data() + g * group * n + j;
+      GroupGrid grid = groupGrid(data, group, n, bits);
+      storeGrid(out, g, j, n, grid);
+      for (int64_t i = 0; i < group; ++i)
+        out.values[(g * group + i) * n + j] =
+            static_cast<int8_t>(onGrid(data[i * n], grid, lo, hi));
+    }
+}
+
+/// a . b over `count` doubles, in four partial sums.
+static double dot(const double *a, const double *b, int64_t count) {
+  double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  int64_t i = 0;
+  for (; i + 4 <= count; i += 4) {
+    s0 += a[i] * b[i];
+    s1 += a[i + 1] * b[i + 1];
+    s2 += a[i + 2] * b[i + 2];
+    s3 += a[i + 3] * b[i + 3];
+  }
+  for (; i < count; ++i)
+    s0 += a[i] * b[i];
+  return (s0 + s1) + (s2 + s3);
+}
+
+/// The upper triangular U with U^T U = H^-1 for a symmetric positive
+/// definite H [K, K] (row-major), or failure when H is not (a pivot is not
+/// positive). With J the matrix that reverses the order of k, the Cholesky
+/// factor L of J H J (J H J = L L^T) gives H = (J L J)(J L J)^T, J L J
+/// upper triangular, so U = (J L J)^-1 = J L^-1 J: one factorization and
+/// one triangular inverse, whose columns are independent (run in
+/// parallel).
+static LogicalResult inverseCholeskyUpper(MLIRContext *context,
+                                          ArrayRef<double> h, int64_t k,
+                                          std::vector<double> &u) {
+  std::vector<double> l(k * k, 0.0);
+  for (int64_t i = 0; i < k; ++i) {
+    double *li = l.data() + i * k;
+    for (int64_t j = 0; j <= i; ++j) {
+      double s =
+          h[(k - 1 - i) * k + (k - 1 - j)] - dot(li, l.data() + j * k, j);
+      if (j == i) {
+        if (!(s > 0))
+          return failure();
+        li[i] = std::sqrt(s);
+      } else {
+        li[j] = s / l[j * k + j];
+      }
+    }
+  }
+  // Column c of L^-1 by forward substitution, stored as row c of `inverse`
+  // (entries c..K-1).
+  std::vector<double> inverse(k * k, 0.0);
+  parallelFor(context, 0, k, [&](size_t c) {
+    double *m = inverse.data() + c * k;
+    int64_t col = static_cast<int64_t>(c);
+    m[col] = 1.0 / l[col * k + col];
+    for (int64_t i = col + 1; i < k; ++i)
+      m[i] = -dot(l.data() + i * k + col, m + col, i - col) / l[i * k + i];
+  });
+  // U[i][j] = L^-1[K-1-i][K-1-j] = inverse[K-1-j][K-1-i].
+  u.assign(k * k, 0.0);
+  for (int64_t i = 0; i < k; ++i)
+    for (int64_t j = i; j < k; ++j)
+      u[i * k + j] = inverse[(k - 1 - j) * k + (k - 1 - i)];
+  return success();
+}
+
+/// W [K, N] quantized with the second moment H [K, K] of its activation
+/// rows x (H = mean x^T x over the calibration data): the error of each
+/// rounded row k, weighted by H, is compensated on the rows not yet
+/// rounded, so the product x W, not each weight, stays close (the GPTQ
+/// method of Frantar et al., 2022). H gains 1 % of its mean diagonal
+/// (more, tenfold each time, when it is still not positive definite); U,
+/// the upper Cholesky factor of H^-1, gives the update: rounding row k
+/// with error e (per column) subtracts e / U[k][k] * U[k][j] from each row
+/// j > k. A group's grid is chosen from its rows as the updates left them
+/// when its first row comes up. Columns are independent: tiles of 16 run
+/// in parallel. Without a factorization (H numerically singular even with
+/// damping), the weight is rounded to nearest.
+static void quantizeWithHessian(MLIRContext *context, ArrayRef<double> w,
+                                ArrayRef<double> hessian, int64_t k, int64_t n,
+                                int64_t bits, int64_t group,
+                                QuantizedGroups &out) {
+  double mean = 0;
+  for (int64_t i = 0; i < k; ++i)
+    mean += hessian[i * k + i];
+  mean /= static_cast<double>(k);
+  double damping = mean > 0 ? 0.01 * mean : 1.0;
+  std::vector<double> u;
+  std::vector<double> h(hessian.begin(), hessian.end());
+  bool factored = false;
+  for (int attempt = 0; attempt < 5 && !factored; ++attempt) {
+    for (int64_t i = 0; i < k; ++i)
+      h[i * k + i] = hessian[i * k + i] + damping;
+    factored = succeeded(inverseCholeskyUpper(context, h, k, u));
+    damping *= 10;
+  }
+  if (!factored)
+    return quantizeNearest(w, k, n, bits, group, out);
+  constexpr int64_t kTile = 16;
+  auto [low, high] = integerRange(bits);
+  double lo = low, hi = high;
+  parallelFor(context, 0, (n + kTile - 1) / kTile, [&](size_t t) {
+    int64_t first = static_cast<int64_t>(t) * kTile;
+    int64_t width = std::min(kTile, n - first);
+    // The tile's columns, [K, kTile], padded with zero columns (which
+    // round without error).
+    std::vector<double> tile(k * kTile, 0.0);
+    for (int64_t i = 0; i < k; ++i)
+      for (int64_t c = 0; c < width; ++c)
+        tile[i * kTile + c] = w[i * n + first + c];
+    GroupGrid grids[kTile];
+    double error[kTile];
+    for (int64_t i = 0; i < k; ++i) {
+      double *row = tile.data() + i * kTile;
+      if (i % group == 0)
+        for (int64_t c = 0; c < width; ++c) {
+          grids[c] = groupGrid(row + c, group, kTile, bits);
+          storeGrid(out, i / group, first + c, n, grids[c]);
+        }
+      double pivot = u[i * k + i];
+      for (int64_t c = 0; c < kTile; ++c) {
+        error[c] = 0;
+        if (c >= width)
+          continue;
+        double q = onGrid(row[c], grids[c], lo, hi);
+        out.values[i * n + first + c] = static_cast<int8_t>(q);
+        error[c] = (row[c] - (q - grids[c].zero) * grids[c].scale) / pivot;
+      }
+      for (int64_t j = i + 1; j < k; ++j) {
+        double factor = u[i * k + j];
+        double *rest = tile.data() + j * kTile;
+        for (int64_t c = 0; c < kTile; ++c)
+          rest[c] -= error[c] * factor;
+      }
+    }
+  });
 }
 
 namespace {
 /// matmul(x, W) with a constant f32 W [K, N] -> matmul(x,
 /// dequantize_blocks(Q, S[, Z])): Q the integers of `bits` bits, S one
-/// scale per group of `group` k and column; 8 bits symmetric
-/// (quantizeGroup), 4 bits with a zero point Z per group too
-/// (quantizeGroupAsymmetric).
+/// scale per group of `group` k and column; 8 bits symmetric, 4 bits with
+/// a zero point Z per group too. With a `kiln.hessian` on the matmul (the
+/// second moment of x, from calibration), GPTQ chooses the integers
+/// (quantizeWithHessian); without, each weight rounds to nearest.
 struct QuantizeWeightOnly : OpRewritePattern<MatMulOp> {
   QuantizeWeightOnly(MLIRContext *context, int64_t bits, int64_t group,
-                     int64_t minElements, int64_t &count)
+                     int64_t minElements, int64_t &count,
+                     int64_t &calibratedCount)
       : OpRewritePattern(context), bits(bits), group(group),
-        minElements(minElements), count(count) {}
+        minElements(minElements), count(count),
+        calibratedCount(calibratedCount) {}
   LogicalResult matchAndRewrite(MatMulOp op,
                                 PatternRewriter &rewriter) const override {
-    Value weight = op.getRhs();
-    if (!elementOf(op.getLhs()).isF32() || rankOf(weight) != 2 ||
-        !isQuantizableWeight(weight, minElements))
+    if (!isWeightOnlyProduct(op, minElements, group))
       return failure();
+    Value weight = op.getRhs();
     auto type = cast<RankedTensorType>(weight.getType());
     int64_t k = type.getDimSize(0), n = type.getDimSize(1);
-    if (k % group != 0)
-      return rewriter.notifyMatchFailure(op, "K is not a multiple of group");
     std::optional<SmallVector<double>> data = getConstantFloats(weight);
     if (!data)
       return failure();
     int64_t groups = k / group;
-    SmallVector<double> scales(groups * n);
-    SmallVector<int8_t> values(k * n), zeros(bits == 4 ? groups * n : 0);
-    for (int64_t g = 0; g < groups; ++g)
-      for (int64_t j = 0; j < n; ++j) {
-        const double *groupData = data->data() + g * group * n + j;
-        int8_t *groupValues = values.data() + g * group * n + j;
-        scales[g * n + j] =
-            bits == 4 ? quantizeGroupAsymmetric(groupData, group, n,
-                                                groupValues, zeros[g * n + j])
-                      : quantizeGroup(groupData, group, n, bits, groupValues);
-      }
+    QuantizedGroups quantized;
+    quantized.values.resize(k * n);
+    quantized.scales.resize(groups * n);
+    quantized.zeros.resize(bits == 4 ? groups * n : 0);
+    std::optional<SmallVector<double>> hessian =
+        getFloatValues(op->getAttr(kHessianAttr));
+    if (hessian) {
+      quantizeWithHessian(getContext(), *data, *hessian, k, n, bits, group,
+                          quantized);
+      ++calibratedCount;
+    } else {
+      quantizeNearest(*data, k, n, bits, group, quantized);
+    }
     Location loc = op.getLoc();
     std::string name = constantName(weight) + (bits == 8 ? "_int8w" : "_int4w");
     auto valuesType =
@@ -992,11 +1178,11 @@ struct QuantizeWeightOnly : OpRewritePattern<MatMulOp> {
                            cast<ElementsAttr>(DenseResourceElementsAttr::get(
                                valuesType, name,
                                HeapAsmResourceBlob::allocateAndCopyInferAlign(
-                                   ArrayRef<int8_t>(values)))));
+                                   ArrayRef<int8_t>(quantized.values)))));
     Value s = createFloatConstant(
         rewriter, loc,
-        RankedTensorType::get({groups, n}, rewriter.getF32Type()), scales,
-        name + "_scales");
+        RankedTensorType::get({groups, n}, rewriter.getF32Type()),
+        quantized.scales, name + "_scales");
     Value z;
     if (bits == 4) {
       auto zerosType =
@@ -1005,18 +1191,20 @@ struct QuantizeWeightOnly : OpRewritePattern<MatMulOp> {
                              cast<ElementsAttr>(DenseResourceElementsAttr::get(
                                  zerosType, name + "_zero_points",
                                  HeapAsmResourceBlob::allocateAndCopyInferAlign(
-                                     ArrayRef<int8_t>(zeros)))));
+                                     ArrayRef<int8_t>(quantized.zeros)))));
     }
     Value dequantized = DequantizeBlocksOp::create(
         rewriter, loc, type, q, s, z, rewriter.getI64IntegerAttr(0),
         rewriter.getI64IntegerAttr(group));
-    rewriter.modifyOpInPlace(op,
-                             [&] { op.getRhsMutable().assign(dequantized); });
+    rewriter.modifyOpInPlace(op, [&] {
+      op.getRhsMutable().assign(dequantized);
+      op->removeAttr(kHessianAttr);
+    });
     ++count;
     return success();
   }
   int64_t bits, group, minElements;
-  int64_t &count;
+  int64_t &count, &calibratedCount;
 };
 
 struct KilnQuantizeWeightsPass
@@ -1035,16 +1223,40 @@ struct KilnQuantizeWeightsPass
           << static_cast<int64_t>(group);
       return signalPassFailure();
     }
-    int64_t count = 0;
+    // A second moment must be the [K, K] of the matmul's K.
+    WalkResult checked = getOperation().walk([&](MatMulOp op) {
+      Attribute attr = op->getAttr(kHessianAttr);
+      if (!attr)
+        return WalkResult::advance();
+      auto lhs = cast<RankedTensorType>(op.getLhs().getType());
+      int64_t k = lhs.getRank() ? lhs.getShape().back() : 0;
+      auto elements = dyn_cast<ElementsAttr>(attr);
+      auto type =
+          elements ? dyn_cast<RankedTensorType>(elements.getType()) : nullptr;
+      if (!type || ShapedType::isDynamic(k) ||
+          type.getShape() != ArrayRef<int64_t>{k, k} || !getFloatValues(attr)) {
+        op.emitOpError() << "'" << kHessianAttr
+                         << "' must be a float tensor of the [K, K] of the "
+                            "lhs's last dim K";
+        return WalkResult::interrupt();
+      }
+      return WalkResult::advance();
+    });
+    if (checked.wasInterrupted())
+      return signalPassFailure();
+    int64_t count = 0, calibratedCount = 0;
     RewritePatternSet patterns(&getContext());
     patterns.add<QuantizeWeightOnly>(&getContext(), bits, group,
-                                     minWeightElements, count);
+                                     minWeightElements, count, calibratedCount);
     GreedyRewriteConfig config;
     config.enableFolding(false);
     if (failed(
             applyPatternsGreedily(getOperation(), std::move(patterns), config)))
       return signalPassFailure();
+    // A second moment on a product left in f32 has no use.
+    getOperation().walk([](MatMulOp op) { op->removeAttr(kHessianAttr); });
     numQuantized += count;
+    numCalibrated += calibratedCount;
   }
 };
 } // namespace

@@ -27,6 +27,10 @@ bool areCompatibleResultTypes(mlir::TypeRange lhs, mlir::TypeRange rhs);
 /// dense_resource), else std::nullopt.
 std::optional<llvm::SmallVector<int64_t>> getIntValues(mlir::Attribute attr);
 
+/// The values of an elements attribute (dense or dense_resource) as
+/// doubles: floats converted, integers exact; else std::nullopt.
+std::optional<llvm::SmallVector<double>> getFloatValues(mlir::Attribute attr);
+
 /// The integer values of `value` when it is produced by a constant (dense or
 /// dense_resource), else std::nullopt.
 std::optional<llvm::SmallVector<int64_t>> getConstantInts(mlir::Value value);

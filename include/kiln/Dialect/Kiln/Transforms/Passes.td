@@ -155,6 +155,15 @@ def KilnQuantizeWeights : Pass<"kiln-quantize-weights", "mlir::func::FuncOp"> {
     Activations, biases and everything else stay f32. The CPU target's
     weight-only kernel reads the integers packed (two 4-bit values a byte)
     and dequantizes them in registers.
+
+    A matmul that carries `kiln.hessian`, the second moment H = mean x^T x
+    [K, K] of its activation rows on calibration data (`kiln-compile
+    --calibration-data` measures it), has its integers chosen by GPTQ
+    instead of rounding to nearest: the k rows are rounded in order, and
+    each row's rounding error, weighted by H, is compensated on the rows
+    not yet rounded, so that x W rather than each weight stays close. H is
+    damped by 1 % of its mean diagonal; a group's grid is chosen from its
+    rows as the updates left them.
   }];
   let options = [
     Option<"bits", "bits", "int64_t", "8", "Bits per weight: 8 or 4">,
@@ -164,7 +173,9 @@ def KilnQuantizeWeights : Pass<"kiln-quantize-weights", "mlir::func::FuncOp"> {
            "Smallest weight (in elements) worth quantizing">
   ];
   let statistics = [
-    Statistic<"numQuantized", "quantized", "Weights quantized">
+    Statistic<"numQuantized", "quantized", "Weights quantized">,
+    Statistic<"numCalibrated", "calibrated",
+              "Weights quantized by GPTQ with a calibrated second moment">
   ];
   let dependentDialects = ["::kiln::KilnDialect"];
 }
