@@ -31,6 +31,24 @@ func.func @nearest(%x: tensor<3x4xf32>) -> tensor<3x1xf32> {
 
 // -----
 
+// Rows are rounded in order of decreasing H[k][k]: k = 1 (energy 4) before
+// k = 0 (energy 1). Damped by 1 % of the mean diagonal 1.75, H's first two
+// rows are [1.0175, 0.9] and [0.9, 4.0175]. Row 1, 10.4, rounds to 10
+// (error 0.4) first and moves row 0 by 0.4 * 0.9 / 1.0175 = 0.354, from
+// 0.3 to 0.654: 1. In k order, row 0 would round to 0 first and move row 1
+// by only 0.3 * 0.9 / 4.0175 = 0.067 (to 10), leaving the H-weighted error
+// e^T H e at 0.946 instead of 0.626.
+// INT8-LABEL: func.func @energy_order(
+// INT8: kiln.constant dense_resource<[[ORDERED:.+]]> : tensor<4x1xi8>
+// INT8: [[ORDERED]]: "0x01000000010A7F00"
+func.func @energy_order(%x: tensor<3x4xf32>) -> tensor<3x1xf32> {
+  %w = kiln.constant dense<[[0.3], [10.4], [127.0], [0.0]]> : tensor<4x1xf32>
+  %y = kiln.matmul %x, %w {kiln.hessian = dense<[[1.0, 0.9, 0.0, 0.0], [0.9, 4.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0], [0.0, 0.0, 0.0, 1.0]]> : tensor<4x4xf32>} : (tensor<3x4xf32>, tensor<4x1xf32>) -> tensor<3x1xf32>
+  return %y : tensor<3x1xf32>
+}
+
+// -----
+
 // 4 bits: the group [-1, 2] gets scale 0.2 and zero point -3 (its grid
 // from the rows before any update). Row 0, 0.09, rounds to 0.45 -> 0, q =
 // -3 (error 0.09), which moves row 1 from 0.04 to 0.121: 0.6 -> 1, q = -2,

@@ -16,7 +16,9 @@
 #include "mlir/IR/Threading.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
+#include <algorithm>
 #include <cmath>
+#include <numeric>
 
 namespace kiln {
 #define GEN_PASS_DEF_KILNQUANTIZECONTRACTIONS
@@ -1064,11 +1066,19 @@ static LogicalResult inverseCholeskyUpper(MLIRContext *context,
 /// rounded row k, weighted by H, is compensated on the rows not yet
 /// rounded, so the product x W, not each weight, stays close (the GPTQ
 /// method of Frantar et al., 2022). H gains 1 % of its mean diagonal
-/// (more, tenfold each time, when it is still not positive definite); U,
-/// the upper Cholesky factor of H^-1, gives the update: rounding row k
-/// with error e (per column) subtracts e / U[k][k] * U[k][j] from each row
-/// j > k. A group's grid is chosen from its rows as the updates left them
-/// when its first row comes up. Columns are independent: tiles of 16 run
+/// (more, tenfold each time, when it is still not positive definite).
+///
+/// Rows are rounded in order of decreasing H[k][k] (the energy of input
+/// k): the weights that move the product most are rounded first, while
+/// the most rows remain to absorb their error. Every group's grid is
+/// therefore chosen up front from the original weights. On the trained
+/// character model of bench/llm_accuracy.py this order took 4-bit group 32
+/// from +7.0 % to +1.9 % perplexity against rounding k in order with each
+/// grid chosen from its updated rows (group 64: +6.3 % to +4.3 %).
+///
+/// With P the order and U the upper Cholesky factor of (P H P^T)^-1,
+/// rounding the i-th row with error e (per column) subtracts e / U[i][i] *
+/// U[i][j] from each later row j. Columns are independent: tiles of 16 run
 /// in parallel. Without a factorization (H numerically singular even with
 /// damping), the weight is rounded to nearest.
 static void quantizeWithHessian(MLIRContext *context, ArrayRef<double> w,
@@ -1079,13 +1089,20 @@ static void quantizeWithHessian(MLIRContext *context, ArrayRef<double> w,
   for (int64_t i = 0; i < k; ++i)
     mean += hessian[i * k + i];
   mean /= static_cast<double>(k);
+  SmallVector<int64_t> order(k);
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
+    return hessian[a * k + a] > hessian[b * k + b];
+  });
   double damping = mean > 0 ? 0.01 * mean : 1.0;
   std::vector<double> u;
-  std::vector<double> h(hessian.begin(), hessian.end());
+  std::vector<double> h(k * k);
   bool factored = false;
   for (int attempt = 0; attempt < 5 && !factored; ++attempt) {
     for (int64_t i = 0; i < k; ++i)
-      h[i * k + i] = hessian[i * k + i] + damping;
+      for (int64_t j = 0; j < k; ++j)
+        h[i * k + j] =
+            hessian[order[i] * k + order[j]] + (i == j ? damping : 0);
     factored = succeeded(inverseCholeskyUpper(context, h, k, u));
     damping *= 10;
   }
@@ -1094,32 +1111,37 @@ static void quantizeWithHessian(MLIRContext *context, ArrayRef<double> w,
   constexpr int64_t kTile = 16;
   auto [low, high] = integerRange(bits);
   double lo = low, hi = high;
+  int64_t groups = k / group;
   parallelFor(context, 0, (n + kTile - 1) / kTile, [&](size_t t) {
     int64_t first = static_cast<int64_t>(t) * kTile;
     int64_t width = std::min(kTile, n - first);
-    // The tile's columns, [K, kTile], padded with zero columns (which
-    // round without error).
+    // The groups' grids of the tile's columns, [K / group, kTile].
+    std::vector<GroupGrid> grids(groups * kTile);
+    for (int64_t g = 0; g < groups; ++g)
+      for (int64_t c = 0; c < width; ++c) {
+        grids[g * kTile + c] =
+            groupGrid(w.data() + g * group * n + first + c, group, n, bits);
+        storeGrid(out, g, first + c, n, grids[g * kTile + c]);
+      }
+    // The tile's columns in the rounding order, [K, kTile], padded with
+    // zero columns (which round without error).
     std::vector<double> tile(k * kTile, 0.0);
     for (int64_t i = 0; i < k; ++i)
       for (int64_t c = 0; c < width; ++c)
-        tile[i * kTile + c] = w[i * n + first + c];
-    GroupGrid grids[kTile];
+        tile[i * kTile + c] = w[order[i] * n + first + c];
     double error[kTile];
     for (int64_t i = 0; i < k; ++i) {
       double *row = tile.data() + i * kTile;
-      if (i % group == 0)
-        for (int64_t c = 0; c < width; ++c) {
-          grids[c] = groupGrid(row + c, group, kTile, bits);
-          storeGrid(out, i / group, first + c, n, grids[c]);
-        }
+      const GroupGrid *rowGrids = grids.data() + order[i] / group * kTile;
       double pivot = u[i * k + i];
       for (int64_t c = 0; c < kTile; ++c) {
         error[c] = 0;
         if (c >= width)
           continue;
-        double q = onGrid(row[c], grids[c], lo, hi);
-        out.values[i * n + first + c] = static_cast<int8_t>(q);
-        error[c] = (row[c] - (q - grids[c].zero) * grids[c].scale) / pivot;
+        const GroupGrid &grid = rowGrids[c];
+        double q = onGrid(row[c], grid, lo, hi);
+        out.values[order[i] * n + first + c] = static_cast<int8_t>(q);
+        error[c] = (row[c] - (q - grid.zero) * grid.scale) / pivot;
       }
       for (int64_t j = i + 1; j < k; ++j) {
         double factor = u[i * k + j];

@@ -159,11 +159,12 @@ def KilnQuantizeWeights : Pass<"kiln-quantize-weights", "mlir::func::FuncOp"> {
     A matmul that carries `kiln.hessian`, the second moment H = mean x^T x
     [K, K] of its activation rows on calibration data (`kiln-compile
     --calibration-data` measures it), has its integers chosen by GPTQ
-    instead of rounding to nearest: the k rows are rounded in order, and
-    each row's rounding error, weighted by H, is compensated on the rows
-    not yet rounded, so that x W rather than each weight stays close. H is
-    damped by 1 % of its mean diagonal; a group's grid is chosen from its
-    rows as the updates left them.
+    instead of rounding to nearest: the k rows are rounded in order of
+    decreasing H[k][k] (input k's energy), and each row's rounding error,
+    weighted by H, is compensated on the rows not yet rounded, so that x W
+    rather than each weight stays close. H is damped by 1 % of its mean
+    diagonal; every group's grid is chosen from the original weights
+    before any row is rounded.
   }];
   let options = [
     Option<"bits", "bits", "int64_t", "8", "Bits per weight: 8 or 4">,
