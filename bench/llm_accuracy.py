@@ -54,6 +54,25 @@ def perplexity(logits, targets):
     return math.exp(-picked.mean())
 
 
+def write_input_set(eval_dir, out_dir, ids):
+    """Writes the eval set's inputs into `out_dir` with `ids` [batch, seq]
+    as input_ids, an all-ones attention mask and empty caches [batch,
+    heads, 0, head dim]; returns kiln-run's --input flags for them."""
+    os.makedirs(out_dir, exist_ok=True)
+    flags = []
+    for name in sorted(os.listdir(eval_dir)):
+        value = np.load(os.path.join(eval_dir, name))
+        if name == "input_ids.npy":
+            value = ids
+        elif name == "attention_mask.npy":
+            value = np.ones_like(ids)
+        else:
+            value = np.zeros((ids.shape[0],) + value.shape[1:], dtype=value.dtype)
+        np.save(os.path.join(out_dir, name), value)
+        flags += ["--input", f"{name[:-4]}={os.path.join(out_dir, name)}"]
+    return flags
+
+
 def calibration_set(work, count):
     """An input set of `count` sequences of the model's context, evenly
     spaced over the training text (never the held-out bytes), with the
@@ -67,16 +86,7 @@ def calibration_set(work, count):
     starts = np.linspace(0, len(train) - context - 1, count).astype(np.int64)
     ids = np.stack([train[s:s + context] for s in starts]).astype(np.int64)
     calib = os.path.join(work, "char_gpt.calibration")
-    os.makedirs(calib, exist_ok=True)
-    for name in sorted(os.listdir(eval_dir)):
-        value = np.load(os.path.join(eval_dir, name))
-        if name == "input_ids.npy":
-            value = ids
-        elif name == "attention_mask.npy":
-            value = np.ones_like(ids)
-        else:  # an empty cache [batch, heads, 0, head dim]
-            value = np.zeros((count,) + value.shape[1:], dtype=value.dtype)
-        np.save(os.path.join(calib, name), value)
+    write_input_set(eval_dir, calib, ids)
     return calib
 
 
@@ -146,19 +156,7 @@ def main(argv=None):
     # choices at the positions that predicted fp32's tokens.
     prompt_ids = [int(t) for t in prompt.split(",")]
     forced = np.array([prompt_ids + base["tokens"][:-1]], dtype=np.int64)
-    forced_dir = os.path.join(work, "forced")
-    os.makedirs(forced_dir, exist_ok=True)
-    forced_inputs = []
-    for name in sorted(os.listdir(eval_dir)):
-        value = np.load(os.path.join(eval_dir, name))
-        if name == "input_ids.npy":
-            value = forced
-        elif name == "attention_mask.npy":
-            value = np.ones_like(forced)
-        else:
-            value = value[:1]
-        np.save(os.path.join(forced_dir, name), value)
-        forced_inputs += ["--input", f"{name[:-4]}={os.path.join(forced_dir, name)}"]
+    forced_inputs = write_input_set(eval_dir, os.path.join(work, "forced"), forced)
     for r in results:
         out = r["lib"] + ".forced"
         run([os.path.join(args.kiln_bin, "kiln-run"), r["lib"], "--output-dir", out,

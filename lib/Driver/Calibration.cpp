@@ -12,6 +12,7 @@
 
 #include "Calibration.h"
 
+#include "kiln/Support/DotProduct.h"
 #include "kiln/Support/ProgressBar.h"
 
 #include "kiln/Dialect/Kiln/Transforms/Passes.h"
@@ -586,21 +587,6 @@ LogicalResult kiln::calibrate(ModuleOp module,
   return success();
 }
 
-/// a . b over `count` doubles, in four partial sums.
-static double dot(const double *a, const double *b, int64_t count) {
-  double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-  int64_t i = 0;
-  for (; i + 4 <= count; i += 4) {
-    s0 += a[i] * b[i];
-    s1 += a[i + 1] * b[i + 1];
-    s2 += a[i + 2] * b[i + 2];
-    s3 += a[i + 3] * b[i + 3];
-  }
-  for (; i < count; ++i)
-    s0 += a[i] * b[i];
-  return (s0 + s1) + (s2 + s3);
-}
-
 namespace {
 /// The running sum of x^T x over an activation's rows x [K].
 struct SecondMoment {
@@ -629,7 +615,7 @@ static void accumulate(MLIRContext *context, const HostTensor &t,
       const double *xi = columns.data() + i * kChunk;
       double *sum = m.sum.data() + i * k;
       for (int64_t j = 0; j <= i; ++j)
-        sum[j] += dot(xi, columns.data() + j * kChunk, count);
+        sum[j] += dotProduct(xi, columns.data() + j * kChunk, count);
     });
   }
   m.rows += rows;

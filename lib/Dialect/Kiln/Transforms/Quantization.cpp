@@ -11,6 +11,7 @@
 #include "GraphUtils.h"
 
 #include "kiln/Dialect/Kiln/Transforms/Passes.h"
+#include "kiln/Support/DotProduct.h"
 
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Threading.h"
@@ -1003,21 +1004,6 @@ static void quantizeNearest(ArrayRef<double> w, int64_t k, int64_t n,
     }
 }
 
-/// a . b over `count` doubles, in four partial sums.
-static double dot(const double *a, const double *b, int64_t count) {
-  double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-  int64_t i = 0;
-  for (; i + 4 <= count; i += 4) {
-    s0 += a[i] * b[i];
-    s1 += a[i + 1] * b[i + 1];
-    s2 += a[i + 2] * b[i + 2];
-    s3 += a[i + 3] * b[i + 3];
-  }
-  for (; i < count; ++i)
-    s0 += a[i] * b[i];
-  return (s0 + s1) + (s2 + s3);
-}
-
 /// The upper triangular U with U^T U = H^-1 for a symmetric positive
 /// definite H [K, K] (row-major), or failure when H is not (a pivot is not
 /// positive). With J the matrix that reverses the order of k, the Cholesky
@@ -1032,8 +1018,8 @@ static LogicalResult inverseCholeskyUpper(MLIRContext *context,
   for (int64_t i = 0; i < k; ++i) {
     double *li = l.data() + i * k;
     for (int64_t j = 0; j <= i; ++j) {
-      double s =
-          h[(k - 1 - i) * k + (k - 1 - j)] - dot(li, l.data() + j * k, j);
+      double s = h[(k - 1 - i) * k + (k - 1 - j)] -
+                 dotProduct(li, l.data() + j * k, j);
       if (j == i) {
         if (!(s > 0))
           return failure();
@@ -1051,7 +1037,8 @@ static LogicalResult inverseCholeskyUpper(MLIRContext *context,
     int64_t col = static_cast<int64_t>(c);
     m[col] = 1.0 / l[col * k + col];
     for (int64_t i = col + 1; i < k; ++i)
-      m[i] = -dot(l.data() + i * k + col, m + col, i - col) / l[i * k + i];
+      m[i] =
+          -dotProduct(l.data() + i * k + col, m + col, i - col) / l[i * k + i];
   });
   // U[i][j] = L^-1[K-1-i][K-1-j] = inverse[K-1-j][K-1-i].
   u.assign(k * k, 0.0);
@@ -1153,6 +1140,14 @@ static void quantizeWithHessian(MLIRContext *context, ArrayRef<double> w,
   });
 }
 
+/// The error of a `kiln.hessian` that is not a float [K, K] (K the lhs's
+/// last dim) or whose values cannot be read.
+static void emitHessianError(MatMulOp op) {
+  op.emitOpError() << "'" << kHessianAttr
+                   << "' must be a float tensor of the [K, K] of the lhs's "
+                      "last dim K";
+}
+
 namespace {
 /// matmul(x, W) with a constant f32 W [K, N] -> matmul(x,
 /// dequantize_blocks(Q, S[, Z])): Q the integers of `bits` bits, S one
@@ -1163,10 +1158,10 @@ namespace {
 struct QuantizeWeightOnly : OpRewritePattern<MatMulOp> {
   QuantizeWeightOnly(MLIRContext *context, int64_t bits, int64_t group,
                      int64_t minElements, int64_t &count,
-                     int64_t &calibratedCount)
+                     int64_t &calibratedCount, bool &malformed)
       : OpRewritePattern(context), bits(bits), group(group),
         minElements(minElements), count(count),
-        calibratedCount(calibratedCount) {}
+        calibratedCount(calibratedCount), malformed(malformed) {}
   LogicalResult matchAndRewrite(MatMulOp op,
                                 PatternRewriter &rewriter) const override {
     if (!isWeightOnlyProduct(op, minElements, group))
@@ -1182,8 +1177,13 @@ struct QuantizeWeightOnly : OpRewritePattern<MatMulOp> {
     quantized.values.resize(k * n);
     quantized.scales.resize(groups * n);
     quantized.zeros.resize(bits == 4 ? groups * n : 0);
-    std::optional<SmallVector<double>> hessian =
-        getFloatValues(op->getAttr(kHessianAttr));
+    Attribute hessianAttr = op->getAttr(kHessianAttr);
+    std::optional<SmallVector<double>> hessian = getFloatValues(hessianAttr);
+    if (hessianAttr && !hessian) {
+      emitHessianError(op);
+      malformed = true;
+      return failure();
+    }
     if (hessian) {
       quantizeWithHessian(getContext(), *data, *hessian, k, n, bits, group,
                           quantized);
@@ -1227,6 +1227,7 @@ struct QuantizeWeightOnly : OpRewritePattern<MatMulOp> {
   }
   int64_t bits, group, minElements;
   int64_t &count, &calibratedCount;
+  bool &malformed;
 };
 
 struct KilnQuantizeWeightsPass
@@ -1245,7 +1246,8 @@ struct KilnQuantizeWeightsPass
           << static_cast<int64_t>(group);
       return signalPassFailure();
     }
-    // A second moment must be the [K, K] of the matmul's K.
+    // A second moment must be the [K, K] of the matmul's K (its values
+    // are read, and checked, once, where the pattern quantizes).
     WalkResult checked = getOperation().walk([&](MatMulOp op) {
       Attribute attr = op->getAttr(kHessianAttr);
       if (!attr)
@@ -1256,10 +1258,8 @@ struct KilnQuantizeWeightsPass
       auto type =
           elements ? dyn_cast<RankedTensorType>(elements.getType()) : nullptr;
       if (!type || ShapedType::isDynamic(k) ||
-          type.getShape() != ArrayRef<int64_t>{k, k} || !getFloatValues(attr)) {
-        op.emitOpError() << "'" << kHessianAttr
-                         << "' must be a float tensor of the [K, K] of the "
-                            "lhs's last dim K";
+          type.getShape() != ArrayRef<int64_t>{k, k}) {
+        emitHessianError(op);
         return WalkResult::interrupt();
       }
       return WalkResult::advance();
@@ -1267,13 +1267,16 @@ struct KilnQuantizeWeightsPass
     if (checked.wasInterrupted())
       return signalPassFailure();
     int64_t count = 0, calibratedCount = 0;
+    bool malformed = false;
     RewritePatternSet patterns(&getContext());
     patterns.add<QuantizeWeightOnly>(&getContext(), bits, group,
-                                     minWeightElements, count, calibratedCount);
+                                     minWeightElements, count, calibratedCount,
+                                     malformed);
     GreedyRewriteConfig config;
     config.enableFolding(false);
-    if (failed(
-            applyPatternsGreedily(getOperation(), std::move(patterns), config)))
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns),
+                                     config)) ||
+        malformed)
       return signalPassFailure();
     // A second moment on a product left in f32 has no use.
     getOperation().walk([](MatMulOp op) { op->removeAttr(kHessianAttr); });
