@@ -380,7 +380,13 @@ KILN_EXPORT kiln_isa kiln_ukernel_resolve_isa(kiln_isa requested) {
 /*===----------------------------------------------------------------------===*
  * Row updates for few-row products: c[j] += sum_q a[q] * b_q[j], reading
  * B in place (no packing: each element is used at most a few times).
+ * Up to kRowStep rows a call. A decode step's P V (one query row against a
+ * chunk of values 64 wide) is a short c and many rows, so the wide kernels
+ * keep four vectors of c and even and odd rows in separate accumulators:
+ * eight independent multiply-add chains instead of one per vector.
  *===----------------------------------------------------------------------===*/
+
+enum { kRowStep = 16 };
 
 typedef void (*rows_fn)(int64_t len, float *c, const float *a,
                         const float *const *b, int64_t count);
@@ -389,19 +395,46 @@ __attribute__((target("avx512f"))) static void
 rows_avx512(int64_t len, float *restrict c, const float *a,
             const float *const *b, int64_t count) {
   int64_t j = 0;
-  for (; j + 16 <= len; j += 16) {
-    __m512 s = _mm512_loadu_ps(c + j);
-    for (int64_t q = 0; q < count; ++q)
-      s = _mm512_fmadd_ps(_mm512_set1_ps(a[q]), _mm512_loadu_ps(b[q] + j), s);
-    _mm512_storeu_ps(c + j, s);
+  for (; j + 64 <= len; j += 64) {
+    __m512 even[4], odd[4];
+    for (int v = 0; v < 4; ++v) {
+      even[v] = _mm512_loadu_ps(c + j + 16 * v);
+      odd[v] = _mm512_setzero_ps();
+    }
+    int64_t q = 0;
+    for (; q + 2 <= count; q += 2) {
+      __m512 x0 = _mm512_set1_ps(a[q]), x1 = _mm512_set1_ps(a[q + 1]);
+      for (int v = 0; v < 4; ++v) {
+        even[v] =
+            _mm512_fmadd_ps(x0, _mm512_loadu_ps(b[q] + j + 16 * v), even[v]);
+        odd[v] =
+            _mm512_fmadd_ps(x1, _mm512_loadu_ps(b[q + 1] + j + 16 * v), odd[v]);
+      }
+    }
+    if (q < count) {
+      __m512 x0 = _mm512_set1_ps(a[q]);
+      for (int v = 0; v < 4; ++v)
+        even[v] =
+            _mm512_fmadd_ps(x0, _mm512_loadu_ps(b[q] + j + 16 * v), even[v]);
+    }
+    for (int v = 0; v < 4; ++v)
+      _mm512_storeu_ps(c + j + 16 * v, _mm512_add_ps(even[v], odd[v]));
   }
-  if (j < len) {
-    __mmask16 mask = (__mmask16)((1u << (len - j)) - 1);
-    __m512 s = _mm512_maskz_loadu_ps(mask, c + j);
-    for (int64_t q = 0; q < count; ++q)
-      s = _mm512_fmadd_ps(_mm512_set1_ps(a[q]),
-                          _mm512_maskz_loadu_ps(mask, b[q] + j), s);
-    _mm512_mask_storeu_ps(c + j, mask, s);
+  for (; j < len; j += 16) {
+    __mmask16 mask =
+        len - j >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (len - j)) - 1);
+    __m512 even = _mm512_maskz_loadu_ps(mask, c + j), odd = _mm512_setzero_ps();
+    int64_t q = 0;
+    for (; q + 2 <= count; q += 2) {
+      even = _mm512_fmadd_ps(_mm512_set1_ps(a[q]),
+                             _mm512_maskz_loadu_ps(mask, b[q] + j), even);
+      odd = _mm512_fmadd_ps(_mm512_set1_ps(a[q + 1]),
+                            _mm512_maskz_loadu_ps(mask, b[q + 1] + j), odd);
+    }
+    if (q < count)
+      even = _mm512_fmadd_ps(_mm512_set1_ps(a[q]),
+                             _mm512_maskz_loadu_ps(mask, b[q] + j), even);
+    _mm512_mask_storeu_ps(c + j, mask, _mm512_add_ps(even, odd));
   }
 }
 
@@ -409,6 +442,31 @@ __attribute__((target("avx2,fma"))) static void
 rows_avx2(int64_t len, float *restrict c, const float *a, const float *const *b,
           int64_t count) {
   int64_t j = 0;
+  for (; j + 32 <= len; j += 32) {
+    __m256 even[4], odd[4];
+    for (int v = 0; v < 4; ++v) {
+      even[v] = _mm256_loadu_ps(c + j + 8 * v);
+      odd[v] = _mm256_setzero_ps();
+    }
+    int64_t q = 0;
+    for (; q + 2 <= count; q += 2) {
+      __m256 x0 = _mm256_set1_ps(a[q]), x1 = _mm256_set1_ps(a[q + 1]);
+      for (int v = 0; v < 4; ++v) {
+        even[v] =
+            _mm256_fmadd_ps(x0, _mm256_loadu_ps(b[q] + j + 8 * v), even[v]);
+        odd[v] =
+            _mm256_fmadd_ps(x1, _mm256_loadu_ps(b[q + 1] + j + 8 * v), odd[v]);
+      }
+    }
+    if (q < count) {
+      __m256 x0 = _mm256_set1_ps(a[q]);
+      for (int v = 0; v < 4; ++v)
+        even[v] =
+            _mm256_fmadd_ps(x0, _mm256_loadu_ps(b[q] + j + 8 * v), even[v]);
+    }
+    for (int v = 0; v < 4; ++v)
+      _mm256_storeu_ps(c + j + 8 * v, _mm256_add_ps(even[v], odd[v]));
+  }
   for (; j + 8 <= len; j += 8) {
     __m256 s = _mm256_loadu_ps(c + j);
     for (int64_t q = 0; q < count; ++q)
@@ -436,9 +494,32 @@ static const rows_fn row_kernels[] = {
 /*===----------------------------------------------------------------------===*
  * Dot products for few-row products whose B is stored transposed, each
  * column's k elements contiguous (attention's q k^T reading K in place):
- * out[j] = sum_q a[q] * b_j[q] for four columns at a time, B read once and
- * never packed.
+ * out[j] = sum_q a[q] * b_j[q] for up to kDotColumns columns a call, B read
+ * once and never packed. With a short k (a head's 64) the horizontal sums
+ * cost as much as the multiply-adds, so the eight columns' vectors are
+ * reduced together, halving all eight at each shuffle.
  *===----------------------------------------------------------------------===*/
+
+enum { kDotColumns = 8 };
+
+/* How far ahead the few-row drivers prefetch B: a decode step's keys and
+ * values stream from memory once per step (the whole cache does not stay
+ * in cache), and the kernels' short rows, 64 floats walked kDotColumns or
+ * kRowStep at a time, are not a stream the hardware prefetchers follow
+ * early enough. Rows of up to kPrefetchRowBytes are prefetched whole. */
+enum {
+  kDotsAhead = 4 * kDotColumns,
+  kRowsAhead = kRowStep,
+  kPrefetchRowBytes = 1024
+};
+
+static inline void prefetch_row(const float *row, int64_t floats) {
+  int64_t bytes = floats * (int64_t)sizeof(float);
+  if (bytes > kPrefetchRowBytes)
+    bytes = kPrefetchRowBytes;
+  for (int64_t at = 0; at < bytes; at += 64)
+    __builtin_prefetch((const char *)row + at, 0, 3);
+}
 
 typedef void (*dots_fn)(int64_t k, const float *a, const float *const *b,
                         int64_t count, float *out);
@@ -446,44 +527,95 @@ typedef void (*dots_fn)(int64_t k, const float *a, const float *const *b,
 __attribute__((target("avx512f"))) static void
 dots_avx512(int64_t k, const float *a, const float *const *b, int64_t count,
             float *out) {
-  __m512 s[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(),
-                 _mm512_setzero_ps()};
-  int64_t q = 0;
-  for (; q + 16 <= k; q += 16) {
-    __m512 x = _mm512_loadu_ps(a + q);
-    for (int64_t j = 0; j < count; ++j)
-      s[j] = _mm512_fmadd_ps(x, _mm512_loadu_ps(b[j] + q), s[j]);
+  /* Always eight columns, the missing ones repeating the last, so that the
+   * accumulators stay in registers. */
+  const float *col[kDotColumns];
+  for (int j = 0; j < kDotColumns; ++j)
+    col[j] = b[j < count ? j : count - 1];
+  __m512 s[kDotColumns];
+  for (int j = 0; j < kDotColumns; ++j)
+    s[j] = _mm512_setzero_ps();
+  /* k in blocks of four vectors, each column's block read in order (the
+   * cache lines of a key one after the other). */
+  for (int64_t q0 = 0; q0 < k; q0 += 64) {
+    __m512 x[4];
+    __mmask16 mask[4];
+    for (int u = 0; u < 4; ++u) {
+      int64_t left = k - q0 - 16 * u;
+      mask[u] = left >= 16  ? (__mmask16)0xffff
+                : left <= 0 ? (__mmask16)0
+                            : (__mmask16)((1u << left) - 1);
+      x[u] = _mm512_maskz_loadu_ps(mask[u], a + q0 + 16 * u);
+    }
+    for (int j = 0; j < kDotColumns; ++j)
+      for (int u = 0; u < 4; ++u)
+        s[j] = _mm512_fmadd_ps(
+            x[u], _mm512_maskz_loadu_ps(mask[u], col[j] + q0 + 16 * u), s[j]);
   }
-  if (q < k) {
-    __mmask16 mask = (__mmask16)((1u << (k - q)) - 1);
-    __m512 x = _mm512_maskz_loadu_ps(mask, a + q);
-    for (int64_t j = 0; j < count; ++j)
-      s[j] = _mm512_fmadd_ps(x, _mm512_maskz_loadu_ps(mask, b[j] + q), s[j]);
-  }
+  /* Pairs (2i, 2i + 1) to one vector: column 2i's 256-bit halves summed in
+   * the low half, 2i + 1's in the high. */
+  __m512 pairs[4];
+  for (int i = 0; i < 4; ++i)
+    pairs[i] = _mm512_add_ps(
+        _mm512_shuffle_f32x4(s[2 * i], s[2 * i + 1], _MM_SHUFFLE(1, 0, 1, 0)),
+        _mm512_shuffle_f32x4(s[2 * i], s[2 * i + 1], _MM_SHUFFLE(3, 2, 3, 2)));
+  /* Quads: 128-bit lane c holds column 4h + c's four partial sums. */
+  __m512 quads[2];
+  for (int h = 0; h < 2; ++h)
+    quads[h] =
+        _mm512_add_ps(_mm512_shuffle_f32x4(pairs[2 * h], pairs[2 * h + 1],
+                                           _MM_SHUFFLE(2, 0, 2, 0)),
+                      _mm512_shuffle_f32x4(pairs[2 * h], pairs[2 * h + 1],
+                                           _MM_SHUFFLE(3, 1, 3, 1)));
+  /* Lane c: [c0 + c2, d0 + d2, c1 + c3, d1 + d3] for columns c and 4 + c,
+   * then elements 0 and 1 get the full sums. */
+  __m512 mixed = _mm512_add_ps(_mm512_unpacklo_ps(quads[0], quads[1]),
+                               _mm512_unpackhi_ps(quads[0], quads[1]));
+  __m512 sums =
+      _mm512_add_ps(mixed, _mm512_permute_ps(mixed, _MM_SHUFFLE(1, 0, 3, 2)));
+  float lanes[16];
+  _mm512_storeu_ps(lanes, sums);
   for (int64_t j = 0; j < count; ++j)
-    out[j] = _mm512_reduce_add_ps(s[j]);
-}
-
-__attribute__((target("avx2,fma"))) static float hsum_avx2(__m256 v) {
-  __m128 x = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  x = _mm_add_ps(x, _mm_movehl_ps(x, x));
-  x = _mm_add_ss(x, _mm_movehdup_ps(x));
-  return _mm_cvtss_f32(x);
+    out[j] = lanes[(j % 4) * 4 + j / 4];
 }
 
 __attribute__((target("avx2,fma"))) static void
 dots_avx2(int64_t k, const float *a, const float *const *b, int64_t count,
           float *out) {
-  __m256 s[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
-                 _mm256_setzero_ps()};
+  const float *col[kDotColumns];
+  for (int j = 0; j < kDotColumns; ++j)
+    col[j] = b[j < count ? j : count - 1];
+  __m256 s[kDotColumns];
+  for (int j = 0; j < kDotColumns; ++j)
+    s[j] = _mm256_setzero_ps();
   int64_t q = 0;
+  /* Four vectors of k at a time, each column's read in order. */
+  for (; q + 32 <= k; q += 32) {
+    __m256 x[4];
+    for (int u = 0; u < 4; ++u)
+      x[u] = _mm256_loadu_ps(a + q + 8 * u);
+    for (int j = 0; j < kDotColumns; ++j)
+      for (int u = 0; u < 4; ++u)
+        s[j] = _mm256_fmadd_ps(x[u], _mm256_loadu_ps(col[j] + q + 8 * u), s[j]);
+  }
   for (; q + 8 <= k; q += 8) {
     __m256 x = _mm256_loadu_ps(a + q);
-    for (int64_t j = 0; j < count; ++j)
-      s[j] = _mm256_fmadd_ps(x, _mm256_loadu_ps(b[j] + q), s[j]);
+    for (int j = 0; j < kDotColumns; ++j)
+      s[j] = _mm256_fmadd_ps(x, _mm256_loadu_ps(col[j] + q), s[j]);
   }
+  /* Pairs: column 2i's 128-bit halves summed in the low lane, 2i + 1's in
+   * the high; two horizontal adds then leave [0, 2, 4, 6 | 1, 3, 5, 7]. */
+  __m256 pairs[4];
+  for (int i = 0; i < 4; ++i)
+    pairs[i] =
+        _mm256_add_ps(_mm256_permute2f128_ps(s[2 * i], s[2 * i + 1], 0x20),
+                      _mm256_permute2f128_ps(s[2 * i], s[2 * i + 1], 0x31));
+  __m256 sums = _mm256_hadd_ps(_mm256_hadd_ps(pairs[0], pairs[1]),
+                               _mm256_hadd_ps(pairs[2], pairs[3]));
+  float lanes[8];
+  _mm256_storeu_ps(lanes, sums);
   for (int64_t j = 0; j < count; ++j) {
-    float t = hsum_avx2(s[j]);
+    float t = lanes[(j % 2) * 4 + j / 2];
     for (int64_t r = q; r < k; ++r)
       t += a[r] * b[j][r];
     out[j] = t;
@@ -1357,7 +1489,7 @@ static void gemm_batch(kiln_isa isa, const kernel *kr, const problem *p,
 static void run_few_rows(kiln_isa isa, const problem *p) {
   rows_fn rows = row_kernels[isa];
   int64_t batches = p->batch0 * p->batch1;
-  const int64_t chunk = 1024, step = 8;
+  const int64_t chunk = 1024, step = kRowStep;
   int64_t chunks = ceil_div(p->n, chunk);
   int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
   int64_t work = batches * chunks;
@@ -1376,14 +1508,17 @@ static void run_few_rows(kiln_isa isa, const problem *p) {
       float *row = c + p->cm[i] + j0;
       if (!p->accumulate)
         memset(row, 0, (size_t)len * sizeof(float));
-      float coef[8];
-      const float *src[8];
+      float coef[kRowStep];
+      const float *src[kRowStep];
       for (int64_t k0 = 0; k0 < p->k; k0 += step) {
         int64_t count = min64(step, p->k - k0);
         for (int64_t q = 0; q < count; ++q) {
           coef[q] = a[p->am[i] + p->ak[k0 + q]];
           src[q] = b + p->bk[k0 + q] + j0;
         }
+        for (int64_t q = k0 + kRowsAhead;
+             q < min64(k0 + kRowsAhead + step, p->k); ++q)
+          prefetch_row(b + p->bk[q] + j0, len);
         rows(len, row, coef, src, count);
       }
       apply_epilogue(isa, p, &t, i, 1, j0, len);
@@ -1410,13 +1545,16 @@ static void run_few_dots(kiln_isa isa, const problem *p) {
     const float *a = p->a + b0 * p->a_batch[0] + b1 * p->a_batch[1] + p->ak[0];
     const float *b = p->b + b0 * p->b_batch[0] + b1 * p->b_batch[1] + p->bk[0];
     out_tile t = batch_tile(p, bi);
-    for (int64_t j = j0; j < j0 + len; j += 4) {
-      int64_t count = min64(4, j0 + len - j);
-      const float *cols[4];
+    for (int64_t j = j0; j < j0 + len; j += kDotColumns) {
+      int64_t count = min64(kDotColumns, j0 + len - j);
+      const float *cols[kDotColumns];
       for (int64_t q = 0; q < count; ++q)
         cols[q] = b + p->bn[j + q];
+      for (int64_t q = j + kDotsAhead;
+           q < min64(j + kDotsAhead + kDotColumns, j0 + len); ++q)
+        prefetch_row(b + p->bn[q], p->k);
       for (int64_t i = 0; i < p->m; ++i) {
-        float sums[4];
+        float sums[kDotColumns];
         dots(p->k, a + p->am[i], cols, count, sums);
         float *c = t.c + p->cm[i];
         for (int64_t q = 0; q < count; ++q)
