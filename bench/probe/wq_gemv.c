@@ -1,0 +1,104 @@
+/*===- wq_gemv.c - a decode step's weight-only product, alone -------------===*
+ *
+ * wq_gemv N K [THREADS] [BITS] [avx512|avx2|generic]
+ *
+ * One row times an N x K weight-only quantized B (BITS 4: group 32 with
+ * offsets, as --quantize=int4-weight stores it; 8: group 64, symmetric),
+ * through the runtime's kiln_ukernel_sgemm_wq_* entry, over 48 copies of B
+ * taken in turn so that every call reads its weights from memory, as a
+ * decode step does. Prints the best of 20 rounds per call: microseconds,
+ * multiply-adds and weight bytes per second. Build against the runtime
+ * library:
+ *
+ *   clang-22 -O2 -fopenmp -Iruntime -Iinclude bench/probe/wq_gemv.c \
+ *     build/lib/libkiln_runtime.a -lm -o wq_gemv
+ *
+ *===----------------------------------------------------------------------===*/
+
+#define _POSIX_C_SOURCE 200809L
+#include "cpu/kiln_ukernels.h"
+
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+typedef void (*wq_fn)(KILN_SGEMM_WQ_ARGS);
+
+static double now(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 3) {
+    fprintf(stderr, "usage: wq_gemv N K [THREADS] [BITS] "
+                    "[avx512|avx2|generic]\n");
+    return 2;
+  }
+  int64_t n = atoll(argv[1]), k = atoll(argv[2]);
+  int threads = argc > 3 ? atoi(argv[3]) : 2;
+  int bits = argc > 4 ? atoi(argv[4]) : 4;
+  const char *name = argc > 5 ? argv[5] : "avx512";
+  int64_t group = bits == 8 ? 64 : 32;
+  wq_fn product = kiln_ukernel_sgemm_wq_avx512;
+  kiln_isa isa = KILN_ISA_AVX512;
+  if (!strcmp(name, "avx2"))
+    product = kiln_ukernel_sgemm_wq_avx2, isa = KILN_ISA_AVX2;
+  else if (!strcmp(name, "generic"))
+    product = kiln_ukernel_sgemm_wq_generic, isa = KILN_ISA_GENERIC;
+  if (n < 1 || k < group || k % group || threads < 1 ||
+      (bits != 4 && bits != 8)) {
+    fprintf(stderr,
+            "wq_gemv: need N >= 1, K a multiple of %lld, "
+            "THREADS >= 1, BITS 4 or 8\n",
+            (long long)group);
+    return 2;
+  }
+  if (kiln_ukernel_resolve_isa(isa) != isa) {
+    fprintf(stderr, "wq_gemv: this processor lacks %s\n", name);
+    return 1;
+  }
+  omp_set_num_threads(threads);
+  enum { kCopies = 48 };
+  int64_t panels = (n + 15) / 16;
+  size_t weight_bytes = (size_t)(panels * 16 * k * bits / 8);
+  size_t scales = (size_t)(panels * 16 * (k / group));
+  int8_t *b = malloc(weight_bytes * kCopies);
+  float *s = malloc(sizeof(float) * scales * kCopies);
+  float *a = malloc(sizeof(float) * k), *c = malloc(sizeof(float) * n);
+  if (!b || !s || !a || !c)
+    return 1;
+  for (size_t i = 0; i < weight_bytes * kCopies; ++i)
+    b[i] = (int8_t)(i * 37);
+  for (size_t i = 0; i < scales * kCopies; ++i)
+    s[i] = 0.01f;
+  for (int64_t i = 0; i < k; ++i)
+    a[i] = 1.0f / (float)(i + 1);
+  double best = INFINITY;
+  for (int round = 0; round < 20; ++round) {
+    double start = now();
+    for (int copy = 0; copy < kCopies; ++copy) {
+      int8_t *bc = b + weight_bytes * copy;
+      float *sc = s + scales * copy;
+      product(1, 1, 1, n, k, a, a, 0, 0, 0, 0, k, 1, bc, bc, 0, 0, bits, group,
+              sc, sc, 0, 0, bits == 4, c, c, 0, 0, 0, 0, n, 1, 0);
+    }
+    double t = (now() - start) / kCopies;
+    if (t < best)
+      best = t;
+  }
+  printf("{\"isa\": \"%s\", \"bits\": %d, \"n\": %lld, \"k\": %lld, "
+         "\"threads\": %d, \"us\": %.1f, \"gmacs\": %.1f, \"gbps\": %.1f}\n",
+         name, bits, (long long)n, (long long)k, threads, best * 1e6,
+         (double)n * (double)k / best / 1e9,
+         (double)(weight_bytes + scales * sizeof(float)) / best / 1e9);
+  free(b);
+  free(s);
+  free(a);
+  free(c);
+  return 0;
+}
