@@ -1,10 +1,12 @@
-/*===- wq_gemv.c - a decode step's weight-only product, alone -------------===*
+/*===- wq_gemv.c - a decode step's one-row product, alone ------------------===*
  *
  * wq_gemv N K [THREADS] [BITS] [avx512|avx2|generic]
  *
  * One row times an N x K weight-only quantized B (BITS 4: group 32 with
- * offsets, as --quantize=int4-weight stores it; 8: group 64, symmetric),
- * through the runtime's kiln_ukernel_sgemm_wq_* entry, over 48 copies of B
+ * offsets, as --quantize=int4-weight stores it; 8: group 64, symmetric)
+ * through the runtime's kiln_ukernel_sgemm_wq_* entry, or (BITS 32) times
+ * an f32 B packed as the compiler packs constant weights, through
+ * kiln_ukernel_sgemm_packed_*, over 48 copies of B
  * taken in turn so that every call reads its weights from memory, as a
  * decode step does. Prints the best of 20 rounds per call: microseconds,
  * multiply-adds and weight bytes per second. Build against the runtime
@@ -26,6 +28,7 @@
 #include <time.h>
 
 typedef void (*wq_fn)(KILN_SGEMM_WQ_ARGS);
+typedef void (*packed_fn)(KILN_SGEMM_PACKED_ARGS);
 
 static double now(void) {
   struct timespec t;
@@ -45,16 +48,23 @@ int main(int argc, char **argv) {
   const char *name = argc > 5 ? argv[5] : "avx512";
   int64_t group = bits == 8 ? 64 : 32;
   wq_fn product = kiln_ukernel_sgemm_wq_avx512;
+  packed_fn f32_product = kiln_ukernel_sgemm_packed_avx512;
   kiln_isa isa = KILN_ISA_AVX512;
-  if (!strcmp(name, "avx2"))
+  int64_t width = 32; /* the f32 panels' width: 16 below AVX-512 */
+  if (!strcmp(name, "avx2")) {
     product = kiln_ukernel_sgemm_wq_avx2, isa = KILN_ISA_AVX2;
-  else if (!strcmp(name, "generic"))
+    f32_product = kiln_ukernel_sgemm_packed_avx2, width = 16;
+  } else if (!strcmp(name, "generic")) {
     product = kiln_ukernel_sgemm_wq_generic, isa = KILN_ISA_GENERIC;
+    f32_product = kiln_ukernel_sgemm_packed_generic, width = 16;
+  }
+  if (bits == 32)
+    group = 1;
   if (n < 1 || k < group || k % group || threads < 1 ||
-      (bits != 4 && bits != 8)) {
+      (bits != 4 && bits != 8 && bits != 32)) {
     fprintf(stderr,
             "wq_gemv: need N >= 1, K a multiple of %lld, "
-            "THREADS >= 1, BITS 4 or 8\n",
+            "THREADS >= 1, BITS 4, 8 or 32\n",
             (long long)group);
     return 2;
   }
@@ -64,16 +74,20 @@ int main(int argc, char **argv) {
   }
   omp_set_num_threads(threads);
   enum { kCopies = 48 };
-  int64_t panels = (n + 15) / 16;
-  size_t weight_bytes = (size_t)(panels * 16 * k * bits / 8);
-  size_t scales = (size_t)(panels * 16 * (k / group));
+  int64_t panel = bits == 32 ? width : 16, panels = (n + panel - 1) / panel;
+  size_t weight_bytes = (size_t)(panels * panel * k * bits / 8);
+  size_t scales = bits == 32 ? 0 : (size_t)(panels * 16 * (k / group));
   int8_t *b = malloc(weight_bytes * kCopies);
-  float *s = malloc(sizeof(float) * scales * kCopies);
+  float *s = malloc(sizeof(float) * (scales ? scales : 1) * kCopies);
   float *a = malloc(sizeof(float) * k), *c = malloc(sizeof(float) * n);
   if (!b || !s || !a || !c)
     return 1;
-  for (size_t i = 0; i < weight_bytes * kCopies; ++i)
-    b[i] = (int8_t)(i * 37);
+  if (bits == 32)
+    for (size_t i = 0; i < weight_bytes / sizeof(float) * kCopies; ++i)
+      ((float *)b)[i] = (float)(i % 13) * 0.01f;
+  else
+    for (size_t i = 0; i < weight_bytes * kCopies; ++i)
+      b[i] = (int8_t)(i * 37);
   for (size_t i = 0; i < scales * kCopies; ++i)
     s[i] = 0.01f;
   for (int64_t i = 0; i < k; ++i)
@@ -84,8 +98,15 @@ int main(int argc, char **argv) {
     for (int copy = 0; copy < kCopies; ++copy) {
       int8_t *bc = b + weight_bytes * copy;
       float *sc = s + scales * copy;
-      product(1, 1, 1, n, k, a, a, 0, 0, 0, 0, k, 1, bc, bc, 0, 0, bits, group,
-              sc, sc, 0, 0, bits == 4, c, c, 0, 0, 0, 0, n, 1, 0);
+      if (bits == 32) {
+        float *bf = (float *)bc;
+        f32_product(1, 1, 1, n, k, a, a, 0, 0, 0, 0, k, 1, bf, bf, 0, 0, width,
+                    c, c, 0, 0, 0, 0, n, 1, 0, NULL, NULL, 0, 0, 0, 0, 0, 0,
+                    NULL, NULL, 0, 0, 0, 0, 0, 0, 0, -INFINITY, INFINITY);
+      } else {
+        product(1, 1, 1, n, k, a, a, 0, 0, 0, 0, k, 1, bc, bc, 0, 0, bits,
+                group, sc, sc, 0, 0, bits == 4, c, c, 0, 0, 0, 0, n, 1, 0);
+      }
     }
     double t = (now() - start) / kCopies;
     if (t < best)
