@@ -96,6 +96,10 @@ static const int64_t kDeepBlockBytes = 256 * 1024;
  * AMD EPYC core from this prefetch, 150 with the deep blocks). */
 enum { kAPrefetchSteps = 128 };
 
+/* A one-row tile runs the two halves of k side by side from this many k
+ * steps per half (DEFINE_MICRO_AVX512). */
+enum { kSplitGemvSteps = 32 };
+
 /* Rows of A up to which a row-major B is read in place, however large
  * (see run_problem). */
 static const int64_t kInPlaceRows = 128;
@@ -135,7 +139,37 @@ typedef struct kernel {
     for (int i = 0; i < ROWS; ++i)                                             \
       for (int h = 0; h < HALVES; ++h)                                         \
         acc[i][h] = _mm512_setzero_ps();                                       \
-    for (int64_t k = 0; k < kc; ++k) {                                         \
+    int64_t k = 0;                                                             \
+    if (ROWS == 1 && kc >= 2 * kSplitGemvSteps) {                              \
+      /* One row (a GEMV): B's stream alone bounds it, and one stream with     \
+       * one chain per vector keeps too few loads in flight. The two halves    \
+       * of k go side by side: two streams, twice the chains. */               \
+      int64_t half = kc / 2;                                                   \
+      const float *a2 = a + 8 * half, *b2 = b + ldb * half;                    \
+      __m512 acc2[HALVES];                                                     \
+      for (int h = 0; h < HALVES; ++h)                                         \
+        acc2[h] = _mm512_setzero_ps();                                         \
+      for (; k < half; ++k) {                                                  \
+        __m512 x = _mm512_set1_ps(a[0]), x2 = _mm512_set1_ps(a2[0]);           \
+        for (int h = 0; h < HALVES; ++h) {                                     \
+          acc[0][h] =                                                          \
+              _mm512_fmadd_ps(x, _mm512_loadu_ps(b + 16 * h), acc[0][h]);      \
+          acc2[h] =                                                            \
+              _mm512_fmadd_ps(x2, _mm512_loadu_ps(b2 + 16 * h), acc2[h]);      \
+        }                                                                      \
+        a += 8;                                                                \
+        a2 += 8;                                                               \
+        b += ldb;                                                              \
+        b2 += ldb;                                                             \
+      }                                                                        \
+      for (int h = 0; h < HALVES; ++h)                                         \
+        acc[0][h] = _mm512_add_ps(acc[0][h], acc2[h]);                         \
+      /* An odd kc's last step. */                                             \
+      a = a2;                                                                  \
+      b = b2;                                                                  \
+      k = 2 * half;                                                            \
+    }                                                                          \
+    for (; k < kc; ++k) {                                                      \
       __m512 bv[HALVES];                                                       \
       for (int h = 0; h < HALVES; ++h)                                         \
         bv[h] = _mm512_loadu_ps(b + 16 * h);                                   \

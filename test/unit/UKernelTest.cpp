@@ -213,8 +213,10 @@ TEST_P(UKernelTest, SgemmCompilerPackedB) {
   // B packed as the compiler packs constant weights, for the panel width of
   // each kernel: a kernel of another width reads the panels as a matrix.
   std::mt19937 rng(5);
-  const int64_t shapes[][3] = {{1, 4096, 300}, {3, 100, 17},
-                               {17, 33, 1000}, {128, 768, 200},
+  // One row with an odd k and a k that spans cache blocks: the one-row
+  // tile runs the halves of k side by side.
+  const int64_t shapes[][3] = {{1, 4096, 300}, {1, 77, 129},   {1, 40, 1001},
+                               {3, 100, 17},   {17, 33, 1000}, {128, 768, 200},
                                {127, 1000, 3}, {1000, 17, 127}};
   for (int64_t width : {16, 32})
     for (const auto &shape : shapes) {
