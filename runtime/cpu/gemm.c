@@ -226,6 +226,31 @@ DEFINE_MICRO_AVX512(micro_avx512_n6, 6, 1)
 DEFINE_MICRO_AVX512(micro_avx512_n7, 7, 1)
 DEFINE_MICRO_AVX512(micro_avx512_n8, 8, 1)
 
+/* Stores row i of an AVX2 tile (16 columns as two vectors): the old
+ * output added when accumulating, then the fused epilogue, if any. */
+__attribute__((target("avx2,fma"))) static inline void
+store_row_avx2(float *row, __m256 acc[2], int i, int accumulate,
+               const tile_epilogue *ep) {
+  if (accumulate) {
+    acc[0] = _mm256_add_ps(acc[0], _mm256_loadu_ps(row));
+    acc[1] = _mm256_add_ps(acc[1], _mm256_loadu_ps(row + 8));
+  }
+  if (ep) {
+    __m256 s = _mm256_set1_ps(ep->s[i]);
+    __m256 lo = _mm256_set1_ps(ep->lo), hi = _mm256_set1_ps(ep->hi);
+    for (int h = 0; h < 2; ++h) {
+      __m256 x = _mm256_add_ps(acc[h], s);
+      if (ep->rows && ep->d[i])
+        x = _mm256_add_ps(x, _mm256_loadu_ps(ep->d[i] + ep->dcol + 8 * h));
+      if (ep->rows && ep->e[i])
+        x = _mm256_add_ps(x, _mm256_loadu_ps(ep->e[i] + ep->ecol + 8 * h));
+      acc[h] = _mm256_min_ps(hi, _mm256_max_ps(lo, x));
+    }
+  }
+  _mm256_storeu_ps(row, acc[0]);
+  _mm256_storeu_ps(row + 8, acc[1]);
+}
+
 __attribute__((target("avx2,fma"))) static void
 micro_avx2(int64_t kc, const float *restrict a, const float *restrict b,
            int64_t ldb, float *restrict c, int64_t rs, int accumulate,
@@ -247,27 +272,8 @@ micro_avx2(int64_t kc, const float *restrict a, const float *restrict b,
     a += MR;
     b += ldb;
   }
-  for (int i = 0; i < MR; ++i) {
-    float *row = c + i * rs;
-    if (accumulate) {
-      acc[i][0] = _mm256_add_ps(acc[i][0], _mm256_loadu_ps(row));
-      acc[i][1] = _mm256_add_ps(acc[i][1], _mm256_loadu_ps(row + 8));
-    }
-    if (ep) {
-      __m256 s = _mm256_set1_ps(ep->s[i]);
-      __m256 lo = _mm256_set1_ps(ep->lo), hi = _mm256_set1_ps(ep->hi);
-      for (int h = 0; h < 2; ++h) {
-        __m256 x = _mm256_add_ps(acc[i][h], s);
-        if (ep->rows && ep->d[i])
-          x = _mm256_add_ps(x, _mm256_loadu_ps(ep->d[i] + ep->dcol + 8 * h));
-        if (ep->rows && ep->e[i])
-          x = _mm256_add_ps(x, _mm256_loadu_ps(ep->e[i] + ep->ecol + 8 * h));
-        acc[i][h] = _mm256_min_ps(hi, _mm256_max_ps(lo, x));
-      }
-    }
-    _mm256_storeu_ps(row, acc[i][0]);
-    _mm256_storeu_ps(row + 8, acc[i][1]);
-  }
+  for (int i = 0; i < MR; ++i)
+    store_row_avx2(c + i * rs, acc[i], i, accumulate, ep);
 }
 
 /* The last nv <= kColumnTail columns of a product: a register tile along
@@ -383,24 +389,7 @@ micro_avx2_1(int64_t kc, const float *restrict a, const float *restrict b,
   }
   acc[0] = _mm256_add_ps(acc[0], acc[2]);
   acc[1] = _mm256_add_ps(acc[1], acc[3]);
-  if (accumulate) {
-    acc[0] = _mm256_add_ps(acc[0], _mm256_loadu_ps(c));
-    acc[1] = _mm256_add_ps(acc[1], _mm256_loadu_ps(c + 8));
-  }
-  if (ep) {
-    __m256 s = _mm256_set1_ps(ep->s[0]);
-    __m256 lo = _mm256_set1_ps(ep->lo), hi = _mm256_set1_ps(ep->hi);
-    for (int h = 0; h < 2; ++h) {
-      __m256 x = _mm256_add_ps(acc[h], s);
-      if (ep->rows && ep->d[0])
-        x = _mm256_add_ps(x, _mm256_loadu_ps(ep->d[0] + ep->dcol + 8 * h));
-      if (ep->rows && ep->e[0])
-        x = _mm256_add_ps(x, _mm256_loadu_ps(ep->e[0] + ep->ecol + 8 * h));
-      acc[h] = _mm256_min_ps(hi, _mm256_max_ps(lo, x));
-    }
-  }
-  _mm256_storeu_ps(c, acc[0]);
-  _mm256_storeu_ps(c + 8, acc[1]);
+  store_row_avx2(c, acc, 0, accumulate, ep);
 }
 
 static void micro_generic(int64_t kc, const float *restrict a,
