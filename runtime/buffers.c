@@ -19,6 +19,13 @@
  * buffers and offset tables come from it too (kiln_buffer_alloc): served by
  * plain malloc, their large blocks would be mapped afresh on every call.
  *
+ * Small blocks (at most 32 KiB) are kept per thread instead: a few freed
+ * blocks of each power-of-two size, handed out again without a lock. A
+ * decoder step allocates thousands of them inside its parallel loops (an
+ * attention chunk's scores, a kernel's offset tables), and malloc's
+ * aligned allocation of them, with the consolidation of its free lists
+ * that a request over 1 KiB starts, cost more than the work they held.
+ *
  *===----------------------------------------------------------------------===*/
 
 #include <pthread.h>
@@ -60,6 +67,76 @@ static void *take_cached(size_t bytes) {
   }
   pthread_mutex_unlock(&cache_lock);
   return found;
+}
+
+/* The small blocks this thread freed, by size class: class c holds blocks
+ * of at least 64 << c bytes. Given back when the thread exits, or when the
+ * model's library is unloaded (every thread's, then). */
+enum { SMALL_CLASSES = 10, SMALL_KEEP = 16, SMALL_MIN = 64 };
+typedef struct small_cache {
+  void *blocks[SMALL_CLASSES][SMALL_KEEP];
+  int count[SMALL_CLASSES];
+  struct small_cache *next; /* in small_caches */
+} small_cache;
+static _Thread_local small_cache *small;
+static small_cache *small_caches; /* every thread's */
+static pthread_mutex_t small_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_key_t small_key;
+static int small_key_made;
+static pthread_once_t small_once = PTHREAD_ONCE_INIT;
+
+static void free_small(small_cache *cache) {
+  for (int c = 0; c < SMALL_CLASSES; ++c)
+    for (int i = 0; i < cache->count[c]; ++i)
+      kiln_block_free(cache->blocks[c][i]);
+  free(cache);
+}
+
+/* At a thread's exit (the key's destructor). */
+static void release_small(void *mine) {
+  pthread_mutex_lock(&small_lock);
+  for (small_cache **link = &small_caches; *link; link = &(*link)->next)
+    if (*link == mine) {
+      *link = ((small_cache *)mine)->next;
+      break;
+    }
+  pthread_mutex_unlock(&small_lock);
+  small = NULL;
+  free_small(mine);
+}
+
+static void make_small_key(void) {
+  small_key_made = pthread_key_create(&small_key, release_small) == 0;
+}
+
+/* This thread's small-block cache, made on first use; NULL if it cannot
+ * be (the blocks then come from and go to the target directly). */
+static small_cache *small_blocks(void) {
+  if (small)
+    return small;
+  pthread_once(&small_once, make_small_key);
+  if (!small_key_made)
+    return NULL;
+  small_cache *cache = calloc(1, sizeof(small_cache));
+  if (cache && pthread_setspecific(small_key, cache)) {
+    free(cache);
+    cache = NULL;
+  }
+  if (cache) {
+    pthread_mutex_lock(&small_lock);
+    cache->next = small_caches;
+    small_caches = cache;
+    pthread_mutex_unlock(&small_lock);
+  }
+  return small = cache;
+}
+
+/* The class serving requests of `bytes` (1 .. 64 << (SMALL_CLASSES - 1)). */
+static int small_class(size_t bytes) {
+  int c = 0;
+  while (((size_t)SMALL_MIN << c) < bytes)
+    ++c;
+  return c;
 }
 
 /* A run of the model on this thread (kiln_model_run): where an allocation
@@ -132,7 +209,15 @@ static void *allocate(size_t alignment, size_t bytes) {
   void *result = NULL;
   if (alignment <= ALIGNMENT && bytes >= CACHED_MIN)
     result = take_cached(bytes);
-  if (!result) {
+  small_cache *mine;
+  if (!result && alignment <= ALIGNMENT &&
+      bytes <= (size_t)SMALL_MIN << (SMALL_CLASSES - 1) &&
+      (mine = small_blocks())) {
+    int c = small_class(bytes ? bytes : 1);
+    result = mine->count[c]
+                 ? mine->blocks[c][--mine->count[c]]
+                 : kiln_block_alloc(ALIGNMENT, (size_t)SMALL_MIN << c);
+  } else if (!result) {
     if (alignment < ALIGNMENT)
       alignment = ALIGNMENT;
     size_t wanted = bytes >= CACHED_MIN ? size_class(bytes) : bytes;
@@ -177,6 +262,18 @@ void kiln_buffer_free(void *ptr) {
     return;
   untrack(ptr);
   size_t bytes = kiln_block_size(ptr);
+  small_cache *mine;
+  if (bytes >= SMALL_MIN && bytes < CACHED_MIN &&
+      ((uintptr_t)ptr % ALIGNMENT) == 0 && (mine = small_blocks())) {
+    /* The largest class the block can serve. */
+    int c = small_class(bytes);
+    if (((size_t)SMALL_MIN << c) > bytes)
+      --c;
+    if (c < SMALL_CLASSES && mine->count[c] < SMALL_KEEP) {
+      mine->blocks[c][mine->count[c]++] = ptr;
+      return;
+    }
+  }
   void *evicted = ptr;
   if (bytes >= CACHED_MIN && bytes <= cache_limit &&
       ((uintptr_t)ptr % ALIGNMENT) == 0) {
@@ -206,4 +303,30 @@ void kiln_buffer_free(void *ptr) {
     pthread_mutex_unlock(&cache_lock);
   }
   kiln_block_free(evicted);
+}
+
+/* When the model's library is unloaded, its cached blocks go back to the
+ * target, and the threads that outlive it (OpenMP's workers) must no longer
+ * run its key's destructor: its code is gone. */
+__attribute__((destructor)) static void release_buffers(void) {
+  if (small_key_made)
+    pthread_key_delete(small_key);
+  small_key_made = 0;
+  pthread_mutex_lock(&small_lock);
+  while (small_caches) {
+    small_cache *cache = small_caches;
+    small_caches = cache->next;
+    free_small(cache);
+  }
+  pthread_mutex_unlock(&small_lock);
+  small = NULL;
+  pthread_mutex_lock(&cache_lock);
+  for (int i = 0; i < CACHE_SLOTS; ++i)
+    if (cache[i].ptr) {
+      kiln_block_free(cache[i].ptr);
+      cache[i].ptr = NULL;
+      cache[i].bytes = 0;
+    }
+  cached_bytes = 0;
+  pthread_mutex_unlock(&cache_lock);
 }

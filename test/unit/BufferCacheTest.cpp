@@ -1,7 +1,8 @@
 //===- BufferCacheTest.cpp - the runtime's allocator of model buffers -----===//
 //
 // runtime/buffers.c keeps freed blocks of 64 KiB and more for the next
-// request they fit (at most twice its size); smaller ones go back to malloc.
+// request they fit (at most twice its size), and a few blocks of at most
+// 32 KiB per thread, by power-of-two size.
 //
 //===----------------------------------------------------------------------===//
 
@@ -9,6 +10,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <thread>
 #include <vector>
 
 extern "C" {
@@ -59,7 +61,7 @@ TEST(BufferCache, AlignmentAndSmallBlocks) {
   ASSERT_NE(p, nullptr);
   EXPECT_EQ(reinterpret_cast<uintptr_t>(p) % 4096, 0u);
   _mlir_memref_to_llvm_free(p);
-  // Small blocks are ordinary allocations; a null pointer is ignored.
+  // Small blocks are 64-byte aligned too; a null pointer is ignored.
   void *q = _mlir_memref_to_llvm_alloc(100);
   ASSERT_NE(q, nullptr);
   EXPECT_EQ(reinterpret_cast<uintptr_t>(q) % 64, 0u);
@@ -94,6 +96,49 @@ TEST(BufferCache, MoreBlocksThanSlots) {
   }
   for (void *b : again)
     _mlir_memref_to_llvm_free(b);
+}
+
+// A small block freed on a thread serves that thread's next request of its
+// size class (here 100 and 128 bytes: the 128-byte class), not a larger
+// one's.
+TEST(BufferCache, SmallBlocksReusedByTheirThread) {
+  void *a = _mlir_memref_to_llvm_alloc(100);
+  ASSERT_NE(a, nullptr);
+  std::memset(a, 7, 128);
+  _mlir_memref_to_llvm_free(a);
+  void *b = _mlir_memref_to_llvm_alloc(128);
+  EXPECT_EQ(b, a);
+  void *c = _mlir_memref_to_llvm_alloc(129);
+  ASSERT_NE(c, nullptr);
+  EXPECT_NE(c, b);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(c) % 64, 0u);
+  std::memset(c, 1, 129);
+  _mlir_memref_to_llvm_free(b);
+  _mlir_memref_to_llvm_free(c);
+  // Another thread has its own blocks: it gets neither of these, and its
+  // blocks go back when it exits.
+  void *other = nullptr;
+  std::thread([&] {
+    void *mine = _mlir_memref_to_llvm_alloc(128);
+    std::memset(mine, 3, 128);
+    other = mine;
+    _mlir_memref_to_llvm_free(mine);
+  }).join();
+  EXPECT_NE(other, b);
+  EXPECT_NE(other, c);
+  // Blocks of every class, more than a class keeps, live at once: distinct
+  // and intact.
+  std::vector<void *> live;
+  for (int i = 0; i < 200; ++i) {
+    uint64_t bytes = 1 + (uint64_t(i) * 331) % (32 << 10);
+    live.push_back(_mlir_memref_to_llvm_alloc(bytes));
+    ASSERT_NE(live.back(), nullptr);
+    std::memset(live.back(), i, bytes);
+  }
+  for (int i = 0; i < 200; ++i)
+    EXPECT_EQ(static_cast<unsigned char *>(live[i])[0], i);
+  for (void *p : live)
+    _mlir_memref_to_llvm_free(p);
 }
 
 } // namespace
