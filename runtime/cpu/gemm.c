@@ -788,6 +788,11 @@ static int column_kind(const int64_t *offsets, int64_t count) {
   return constant ? 0 : unit ? 1 : 2;
 }
 
+/* column_kind of the table j * stride over `count` columns. */
+static int stride_kind(int64_t stride, int64_t count) {
+  return count <= 1 || stride == 0 ? 0 : stride == 1 ? 1 : 2;
+}
+
 static void fill_linear(int64_t *table, int64_t count, int64_t stride) {
   for (int64_t i = 0; i < count; ++i)
     table[i] = i * stride;
@@ -1569,83 +1574,107 @@ static void gemm_batch(kiln_isa isa, const kernel *kr, const problem *p,
   }
 }
 
-/* Products with few rows: c rows += a rows * B, B read in place. */
+/* Products with few rows: c rows += a rows * B, B read in place. One work
+ * item: batch and chunk of columns `w`. */
+static void few_rows_item(rows_fn rows, kiln_isa isa, const problem *p,
+                          int64_t chunk, int64_t chunks, int64_t w) {
+  const int64_t step = kRowStep;
+  int64_t bi = w / chunks, j0 = (w % chunks) * chunk;
+  int64_t len = min64(chunk, p->n - j0);
+  int64_t b0 = bi / p->batch1, b1 = bi % p->batch1;
+  const float *a = p->a + b0 * p->a_batch[0] + b1 * p->a_batch[1];
+  const float *b = p->b + b0 * p->b_batch[0] + b1 * p->b_batch[1] + p->bn[0];
+  out_tile t = batch_tile(p, bi);
+  float *c = t.c;
+  for (int64_t i = 0; i < p->m; ++i) {
+    float *row = c + p->cm[i] + j0;
+    if (!p->accumulate)
+      memset(row, 0, (size_t)len * sizeof(float));
+    float coef[kRowStep];
+    const float *src[kRowStep];
+    for (int64_t k0 = 0; k0 < p->k; k0 += step) {
+      int64_t count = min64(step, p->k - k0);
+      for (int64_t q = 0; q < count; ++q) {
+        coef[q] = a[p->am[i] + p->ak[k0 + q]];
+        src[q] = b + p->bk[k0 + q] + j0;
+      }
+      for (int64_t q = k0 + kRowsAhead; q < min64(k0 + kRowsAhead + step, p->k);
+           ++q)
+        prefetch_row(b + p->bk[q] + j0, len);
+      rows(len, row, coef, src, count);
+    }
+    apply_epilogue(isa, p, &t, i, 1, j0, len);
+  }
+}
+
+/* The few-row drivers' threads: all of them outside a parallel region,
+ * else the caller's thread alone, with no OpenMP construct at all (a
+ * serialized parallel loop's setup costs about as much as a 1 x 256 x 64
+ * product: an attention chunk's, called inside the chunks' parallel loop). */
+static int few_row_threads(int64_t work) {
+  int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
+  return threads > work ? (int)work : threads;
+}
+
 static void run_few_rows(kiln_isa isa, const problem *p) {
   rows_fn rows = row_kernels[isa];
-  int64_t batches = p->batch0 * p->batch1;
-  const int64_t chunk = 1024, step = kRowStep;
+  const int64_t chunk = 1024;
   int64_t chunks = ceil_div(p->n, chunk);
-  int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
-  int64_t work = batches * chunks;
-  if (threads > work)
-    threads = (int)work;
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
-  for (int64_t w = 0; w < work; ++w) {
-    int64_t bi = w / chunks, j0 = (w % chunks) * chunk;
-    int64_t len = min64(chunk, p->n - j0);
-    int64_t b0 = bi / p->batch1, b1 = bi % p->batch1;
-    const float *a = p->a + b0 * p->a_batch[0] + b1 * p->a_batch[1];
-    const float *b = p->b + b0 * p->b_batch[0] + b1 * p->b_batch[1] + p->bn[0];
-    out_tile t = batch_tile(p, bi);
-    float *c = t.c;
-    for (int64_t i = 0; i < p->m; ++i) {
-      float *row = c + p->cm[i] + j0;
-      if (!p->accumulate)
-        memset(row, 0, (size_t)len * sizeof(float));
-      float coef[kRowStep];
-      const float *src[kRowStep];
-      for (int64_t k0 = 0; k0 < p->k; k0 += step) {
-        int64_t count = min64(step, p->k - k0);
-        for (int64_t q = 0; q < count; ++q) {
-          coef[q] = a[p->am[i] + p->ak[k0 + q]];
-          src[q] = b + p->bk[k0 + q] + j0;
-        }
-        for (int64_t q = k0 + kRowsAhead;
-             q < min64(k0 + kRowsAhead + step, p->k); ++q)
-          prefetch_row(b + p->bk[q] + j0, len);
-        rows(len, row, coef, src, count);
-      }
-      apply_epilogue(isa, p, &t, i, 1, j0, len);
-    }
+  int64_t work = p->batch0 * p->batch1 * chunks;
+  int threads = few_row_threads(work);
+  if (threads > 1) {
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (int64_t w = 0; w < work; ++w)
+      few_rows_item(rows, isa, p, chunk, chunks, w);
+  } else {
+    for (int64_t w = 0; w < work; ++w)
+      few_rows_item(rows, isa, p, chunk, chunks, w);
   }
 }
 
 /* Products with few rows whose A rows and B columns are contiguous along
- * k: dot products, B read in place once. */
+ * k: dot products, B read in place once. One work item: batch and chunk of
+ * columns `w`. */
+static void few_dots_item(dots_fn dots, kiln_isa isa, const problem *p,
+                          int64_t chunk, int64_t chunks, int64_t w) {
+  int64_t bi = w / chunks, j0 = (w % chunks) * chunk;
+  int64_t len = min64(chunk, p->n - j0);
+  int64_t b0 = bi / p->batch1, b1 = bi % p->batch1;
+  const float *a = p->a + b0 * p->a_batch[0] + b1 * p->a_batch[1] + p->ak[0];
+  const float *b = p->b + b0 * p->b_batch[0] + b1 * p->b_batch[1] + p->bk[0];
+  out_tile t = batch_tile(p, bi);
+  for (int64_t j = j0; j < j0 + len; j += kDotColumns) {
+    int64_t count = min64(kDotColumns, j0 + len - j);
+    const float *cols[kDotColumns];
+    for (int64_t q = 0; q < count; ++q)
+      cols[q] = b + p->bn[j + q];
+    for (int64_t q = j + kDotsAhead;
+         q < min64(j + kDotsAhead + kDotColumns, j0 + len); ++q)
+      prefetch_row(b + p->bn[q], p->k);
+    for (int64_t i = 0; i < p->m; ++i) {
+      float sums[kDotColumns];
+      dots(p->k, a + p->am[i], cols, count, sums);
+      float *c = t.c + p->cm[i];
+      for (int64_t q = 0; q < count; ++q)
+        c[p->cn[j + q]] = p->accumulate ? c[p->cn[j + q]] + sums[q] : sums[q];
+    }
+  }
+  apply_epilogue(isa, p, &t, 0, p->m, j0, len);
+}
+
 static void run_few_dots(kiln_isa isa, const problem *p) {
   dots_fn dots = dot_kernels[isa];
-  int64_t batches = p->batch0 * p->batch1;
   const int64_t chunk = 256;
   int64_t chunks = ceil_div(p->n, chunk);
-  int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
-  int64_t work = batches * chunks;
-  if (threads > work)
-    threads = (int)work;
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
-  for (int64_t w = 0; w < work; ++w) {
-    int64_t bi = w / chunks, j0 = (w % chunks) * chunk;
-    int64_t len = min64(chunk, p->n - j0);
-    int64_t b0 = bi / p->batch1, b1 = bi % p->batch1;
-    const float *a = p->a + b0 * p->a_batch[0] + b1 * p->a_batch[1] + p->ak[0];
-    const float *b = p->b + b0 * p->b_batch[0] + b1 * p->b_batch[1] + p->bk[0];
-    out_tile t = batch_tile(p, bi);
-    for (int64_t j = j0; j < j0 + len; j += kDotColumns) {
-      int64_t count = min64(kDotColumns, j0 + len - j);
-      const float *cols[kDotColumns];
-      for (int64_t q = 0; q < count; ++q)
-        cols[q] = b + p->bn[j + q];
-      for (int64_t q = j + kDotsAhead;
-           q < min64(j + kDotsAhead + kDotColumns, j0 + len); ++q)
-        prefetch_row(b + p->bn[q], p->k);
-      for (int64_t i = 0; i < p->m; ++i) {
-        float sums[kDotColumns];
-        dots(p->k, a + p->am[i], cols, count, sums);
-        float *c = t.c + p->cm[i];
-        for (int64_t q = 0; q < count; ++q)
-          c[p->cn[j + q]] = p->accumulate ? c[p->cn[j + q]] + sums[q] : sums[q];
-      }
-    }
-    apply_epilogue(isa, p, &t, 0, p->m, j0, len);
+  int64_t work = p->batch0 * p->batch1 * chunks;
+  int threads = few_row_threads(work);
+  if (threads > 1) {
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (int64_t w = 0; w < work; ++w)
+      few_dots_item(dots, isa, p, chunk, chunks, w);
+  } else {
+    for (int64_t w = 0; w < work; ++w)
+      few_dots_item(dots, isa, p, chunk, chunks, w);
   }
 }
 
@@ -1823,10 +1852,24 @@ static void run_strided(kiln_isa isa, problem *p, const epilogue_args *ep,
   fill_linear(p->bn, p->n, b_n);
   fill_linear(p->cm, p->m, c_m);
   fill_linear(p->cn, p->n, c_n);
-  fill_linear(p->dm, p->m, ep->d_strides[2]);
-  fill_linear(p->dn, p->n, ep->d_strides[3]);
-  fill_linear(p->em, p->m, ep->e_strides[2]);
-  fill_linear(p->en, p->n, ep->e_strides[3]);
+  if (p->d) {
+    fill_linear(p->dm, p->m, ep->d_strides[2]);
+    fill_linear(p->dn, p->n, ep->d_strides[3]);
+  }
+  if (p->e) {
+    fill_linear(p->em, p->m, ep->e_strides[2]);
+    fill_linear(p->en, p->n, ep->e_strides[3]);
+  }
+  /* What finish_problem would derive from the tables, from the strides
+   * (for a small product, deriving it costs as much as the product). */
+  for (int64_t j = 0; j < p->n; ++j)
+    p->cn_run[j] = c_n == 1 ? p->n - j : 1;
+  p->cn_runs_ready = 1;
+  p->b_rows_contiguous = b_n == 1 || p->n == 1;
+  p->b_rows_ready = 1;
+  p->d_cols = p->d ? stride_kind(ep->d_strides[3], p->n) : 0;
+  p->e_cols = p->e ? stride_kind(ep->e_strides[3], p->n) : 0;
+  p->addend_cols_ready = 1;
   run_problem(isa, p);
   kiln_buffer_free(tables);
 }
