@@ -1,16 +1,15 @@
 /*===- wq_gemv.c - a decode step's one-row product, alone ------------------===*
  *
- * wq_gemv N K [THREADS] [BITS] [avx512|avx2|generic]
+ * wq_gemv N K [THREADS] [BITS] [avx512|avx2|generic] [ROWS]
  *
- * One row times an N x K weight-only quantized B (BITS 4: group 32 with
- * offsets, as --quantize=int4-weight stores it; 8: group 64, symmetric)
- * through the runtime's kiln_ukernel_sgemm_wq_* entry, or (BITS 32) times
- * an f32 B packed as the compiler packs constant weights, through
- * kiln_ukernel_sgemm_packed_*, over 48 copies of B
- * taken in turn so that every call reads its weights from memory, as a
- * decode step does. Prints the best of 20 rounds per call: microseconds,
- * multiply-adds and weight bytes per second. Build against the runtime
- * library:
+ * One row (or ROWS rows: a prefill's product) times an N x K weight-only
+ *quantized B (BITS 4: group 32 with offsets, as --quantize=int4-weight stores
+ *it; 8: group 64, symmetric) through the runtime's kiln_ukernel_sgemm_wq_*
+ *entry, or (BITS 32) times an f32 B packed as the compiler packs constant
+ *weights, through kiln_ukernel_sgemm_packed_*, over 48 copies of B taken in
+ *turn so that every call reads its weights from memory, as a decode step does.
+ *Prints the best of 20 rounds per call: microseconds, multiply-adds and weight
+ *bytes per second. Build against the runtime library:
  *
  *   clang-22 -O2 -fopenmp -Iruntime -Iinclude bench/probe/wq_gemv.c \
  *     build/lib/libkiln_runtime.a -lm -o wq_gemv
@@ -39,13 +38,14 @@ static double now(void) {
 int main(int argc, char **argv) {
   if (argc < 3) {
     fprintf(stderr, "usage: wq_gemv N K [THREADS] [BITS] "
-                    "[avx512|avx2|generic]\n");
+                    "[avx512|avx2|generic] [ROWS]\n");
     return 2;
   }
   int64_t n = atoll(argv[1]), k = atoll(argv[2]);
   int threads = argc > 3 ? atoi(argv[3]) : 2;
   int bits = argc > 4 ? atoi(argv[4]) : 4;
   const char *name = argc > 5 ? argv[5] : "avx512";
+  int64_t rows = argc > 6 ? atoll(argv[6]) : 1;
   int64_t group = bits == 8 ? 64 : 32;
   wq_fn product = kiln_ukernel_sgemm_wq_avx512;
   packed_fn f32_product = kiln_ukernel_sgemm_packed_avx512;
@@ -60,11 +60,11 @@ int main(int argc, char **argv) {
   }
   if (bits == 32)
     group = 1;
-  if (n < 1 || k < group || k % group || threads < 1 ||
+  if (n < 1 || k < group || k % group || threads < 1 || rows < 1 ||
       (bits != 4 && bits != 8 && bits != 32)) {
     fprintf(stderr,
             "wq_gemv: need N >= 1, K a multiple of %lld, "
-            "THREADS >= 1, BITS 4, 8 or 32\n",
+            "THREADS >= 1, BITS 4, 8 or 32, ROWS >= 1\n",
             (long long)group);
     return 2;
   }
@@ -79,7 +79,8 @@ int main(int argc, char **argv) {
   size_t scales = bits == 32 ? 0 : (size_t)(panels * 16 * (k / group));
   int8_t *b = malloc(weight_bytes * kCopies);
   float *s = malloc(sizeof(float) * (scales ? scales : 1) * kCopies);
-  float *a = malloc(sizeof(float) * k), *c = malloc(sizeof(float) * n);
+  float *a = malloc(sizeof(float) * k * rows);
+  float *c = malloc(sizeof(float) * n * rows);
   if (!b || !s || !a || !c)
     return 1;
   if (bits == 32)
@@ -90,8 +91,8 @@ int main(int argc, char **argv) {
       b[i] = (int8_t)(i * 37);
   for (size_t i = 0; i < scales * kCopies; ++i)
     s[i] = 0.01f;
-  for (int64_t i = 0; i < k; ++i)
-    a[i] = 1.0f / (float)(i + 1);
+  for (int64_t i = 0; i < k * rows; ++i)
+    a[i] = 1.0f / (float)(i % k + 1);
   double best = INFINITY;
   for (int round = 0; round < 20; ++round) {
     double start = now();
@@ -100,11 +101,11 @@ int main(int argc, char **argv) {
       float *sc = s + scales * copy;
       if (bits == 32) {
         float *bf = (float *)bc;
-        f32_product(1, 1, 1, n, k, a, a, 0, 0, 0, 0, k, 1, bf, bf, 0, 0, width,
-                    c, c, 0, 0, 0, 0, n, 1, 0, NULL, NULL, 0, 0, 0, 0, 0, 0,
-                    NULL, NULL, 0, 0, 0, 0, 0, 0, 0, -INFINITY, INFINITY);
+        f32_product(1, 1, rows, n, k, a, a, 0, 0, 0, 0, k, 1, bf, bf, 0, 0,
+                    width, c, c, 0, 0, 0, 0, n, 1, 0, NULL, NULL, 0, 0, 0, 0, 0,
+                    0, NULL, NULL, 0, 0, 0, 0, 0, 0, 0, -INFINITY, INFINITY);
       } else {
-        product(1, 1, 1, n, k, a, a, 0, 0, 0, 0, k, 1, bc, bc, 0, 0, bits,
+        product(1, 1, rows, n, k, a, a, 0, 0, 0, 0, k, 1, bc, bc, 0, 0, bits,
                 group, sc, sc, 0, 0, bits == 4, c, c, 0, 0, 0, 0, n, 1, 0);
       }
     }
@@ -113,9 +114,10 @@ int main(int argc, char **argv) {
       best = t;
   }
   printf("{\"isa\": \"%s\", \"bits\": %d, \"n\": %lld, \"k\": %lld, "
-         "\"threads\": %d, \"us\": %.1f, \"gmacs\": %.1f, \"gbps\": %.1f}\n",
-         name, bits, (long long)n, (long long)k, threads, best * 1e6,
-         (double)n * (double)k / best / 1e9,
+         "\"rows\": %lld, \"threads\": %d, \"us\": %.1f, \"gmacs\": %.1f, "
+         "\"gbps\": %.1f}\n",
+         name, bits, (long long)n, (long long)k, (long long)rows, threads,
+         best * 1e6, (double)rows * (double)n * (double)k / best / 1e9,
          (double)(weight_bytes + scales * sizeof(float)) / best / 1e9);
   free(b);
   free(s);

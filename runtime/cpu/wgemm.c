@@ -22,6 +22,13 @@
  * into every row. Threads split the panels; each walks its panels' weights
  * once per row tile (a decoder step has one).
  *
+ * A product of many rows (a prompt's prefill) would convert every weight
+ * once per row tile, and on AVX-512 the 4-bit conversions cost more than
+ * the multiply-adds they feed. From dequantize_rows() rows on, each thread
+ * instead converts a run of its columns once into f32 panels, as the
+ * compiler packs f32 weights, in a buffer of its own, and the packed f32
+ * kernel (kiln_ukernel_sgemm_packed_*) multiplies all rows with them.
+ *
  *===----------------------------------------------------------------------===*/
 
 #include "kiln_ukernels.h"
@@ -276,6 +283,130 @@ DEFINE_WQ_RANGE(generic_offsets, , 2, 1, 1, 0)
 
 typedef void (*wq_range_fn)(const wq_problem *, int64_t, int64_t);
 
+/* Rows from which a product converts its weights to f32 once instead of
+ * in every row tile: where the two took as long in bench/probe/wq_gemv.c
+ * (AVX-512, weights from memory, 3072 x 768 and 768 x 3072): 4-bit at 24-32
+ * rows, 8-bit (cheaper to convert) at about 100. */
+static int64_t dequantize_rows(int64_t bits) { return bits == 4 ? 32 : 128; }
+
+/* Writes B's columns [j0, j0 + cols) as f32 panels of `width` columns
+ * spanning all of k ([cols / width][k][width]; j0 and cols multiples of
+ * `width`, itself a multiple of 16), zeros past B's panels. */
+#define DEFINE_DEQUANTIZE(isa, attrs)                                          \
+  attrs static void dequantize_##isa(const wq_problem *p, int64_t j0,          \
+                                     int64_t cols, int64_t width,              \
+                                     float *out) {                             \
+    int64_t groups = p->k / p->group, panels = ceil_div(p->n, kPanel);         \
+    for (int64_t at = 0; at < cols; at += kPanel) {                            \
+      int64_t q = (j0 + at) / kPanel;                                          \
+      float *dst = out + at / width * p->k * width + at % width;               \
+      if (q >= panels) {                                                       \
+        for (int64_t kk = 0; kk < p->k; ++kk)                                  \
+          __builtin_memset(dst + kk * width, 0, sizeof(v16f));                 \
+        continue;                                                              \
+      }                                                                        \
+      const int8_t *panel = p->b + q * panel_bytes(p);                         \
+      const float *scale = p->s + q * groups * kPanel;                         \
+      for (int64_t g = 0; g < groups; ++g) {                                   \
+        v16f sv, ov = (v16f){0};                                               \
+        if (p->asymmetric) {                                                   \
+          v16i pair;                                                           \
+          __builtin_memcpy(&pair, scale + g * kPanel, sizeof(pair));           \
+          sv = (v16f)(pair << 16);                                             \
+          ov = (v16f)(pair & (int32_t)0xffff0000u);                            \
+        } else {                                                               \
+          __builtin_memcpy(&sv, scale + g * kPanel, sizeof(sv));               \
+        }                                                                      \
+        int64_t k0 = g * p->group, k1 = k0 + p->group;                         \
+        if (p->bits == 8) {                                                    \
+          for (int64_t kk = k0; kk < k1; ++kk) {                               \
+            v16b raw;                                                          \
+            __builtin_memcpy(&raw, panel + kk * kPanel, sizeof(raw));          \
+            v16f w = __builtin_convertvector(raw, v16f) * sv + ov;             \
+            __builtin_memcpy(dst + kk * width, &w, sizeof(w));                 \
+          }                                                                    \
+        } else {                                                               \
+          /* Both k of a byte row at once: the low nibbles, the high. */       \
+          for (int64_t kk = k0; kk < k1; kk += 2) {                            \
+            v16b raw;                                                          \
+            __builtin_memcpy(&raw, panel + kk / 2 * kPanel, sizeof(raw));      \
+            v16i wide = __builtin_convertvector(raw, v16i);                    \
+            v16f even = __builtin_convertvector((wide << 28) >> 28, v16f);     \
+            v16f odd = __builtin_convertvector(wide >> 4, v16f);               \
+            even = even * sv + ov;                                             \
+            odd = odd * sv + ov;                                               \
+            __builtin_memcpy(dst + kk * width, &even, sizeof(even));           \
+            __builtin_memcpy(dst + (kk + 1) * width, &odd, sizeof(odd));       \
+          }                                                                    \
+        }                                                                      \
+      }                                                                        \
+    }                                                                          \
+  }
+DEFINE_DEQUANTIZE(avx512, AVX512_WQ_ATTRS)
+DEFINE_DEQUANTIZE(avx2, AVX2_WQ_ATTRS)
+DEFINE_DEQUANTIZE(generic, )
+
+typedef void (*dequantize_fn)(const wq_problem *, int64_t, int64_t, int64_t,
+                              float *);
+typedef void (*packed_fn)(KILN_SGEMM_PACKED_ARGS);
+
+/* The product through f32 panels: threads split B's columns in runs of
+ * whole panels; each converts at most about 4 MiB of its columns at a
+ * time (at least 256 columns: every run packs A again) and multiplies
+ * every batch's rows with them on the packed f32 kernel. A thread that
+ * gets no buffer runs its columns on the row tiles (`range`) instead. */
+static void run_wq_dequantized(kiln_isa isa, wq_range_fn range, int64_t batch0,
+                               int64_t batch1, const wq_problem *p,
+                               int64_t a_batch0, int64_t a_batch1,
+                               int64_t c_batch0, int64_t c_batch1) {
+  dequantize_fn dequantize = isa == KILN_ISA_AVX512 ? dequantize_avx512
+                             : isa == KILN_ISA_AVX2 ? dequantize_avx2
+                                                    : dequantize_generic;
+  packed_fn product = isa == KILN_ISA_AVX512 ? kiln_ukernel_sgemm_packed_avx512
+                      : isa == KILN_ISA_AVX2
+                          ? kiln_ukernel_sgemm_packed_avx2
+                          : kiln_ukernel_sgemm_packed_generic;
+  /* The packed f32 kernel's register tile width. */
+  int64_t width = isa == KILN_ISA_AVX512 ? 32 : 16;
+  int64_t panels = ceil_div(p->n, width);
+  int64_t run = max64(256, ((4 << 20) / (4 * p->k)) / width * width) / width;
+  int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
+  threads = (int)max64(1, min64(threads, panels / 4));
+#pragma omp parallel num_threads(threads) if (threads > 1)
+  {
+    int64_t begin, end;
+    split_range(panels, omp_get_num_threads(), omp_get_thread_num(), &begin,
+                &end);
+    int64_t most = min64(run, end - begin);
+    float *f32 =
+        most > 0 ? kiln_buffer_alloc((size_t)(most * width * p->k) * 4) : NULL;
+    for (int64_t q = begin; f32 && q < end; q += run) {
+      int64_t count = min64(run, end - q), j0 = q * width;
+      dequantize(p, j0, count * width, width, f32);
+      int64_t cols = min64(count * width, p->n - j0);
+      for (int64_t b0 = 0; b0 < batch0; ++b0)
+        for (int64_t b1 = 0; b1 < batch1; ++b1) {
+          /* The entry takes A as a memref's buffer; it only reads it. */
+          float *a = (float *)(uintptr_t)(p->a + b0 * a_batch0 + b1 * a_batch1);
+          float *c = p->c + b0 * c_batch0 + b1 * c_batch1 + j0 * p->c_n;
+          product(1, 1, p->m, cols, p->k, a, a, 0, 0, 0, 0, p->a_m, p->a_k, f32,
+                  f32, 0, 0, width, c, c, 0, 0, 0, 0, p->c_m, p->c_n,
+                  p->accumulate, NULL, NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, 0, 0,
+                  0, 0, 0, 0, 0, -__builtin_inff(), __builtin_inff());
+        }
+    }
+    for (int64_t b0 = 0; !f32 && most > 0 && b0 < batch0; ++b0)
+      for (int64_t b1 = 0; b1 < batch1; ++b1) {
+        wq_problem mine = *p;
+        mine.a += b0 * a_batch0 + b1 * a_batch1;
+        mine.c += b0 * c_batch0 + b1 * c_batch1;
+        range(&mine, begin * width / kPanel,
+              min64(end * width / kPanel, ceil_div(p->n, kPanel)));
+      }
+    kiln_buffer_free(f32);
+  }
+}
+
 static void run_wq(kiln_isa requested, int64_t batch0, int64_t batch1,
                    wq_problem base, int64_t a_batch0, int64_t a_batch1,
                    int64_t c_batch0, int64_t c_batch1) {
@@ -286,6 +417,11 @@ static void run_wq(kiln_isa requested, int64_t batch0, int64_t batch1,
                       : isa == KILN_ISA_AVX2
                           ? (off ? wq_range_avx2_offsets : wq_range_avx2)
                           : (off ? wq_range_generic_offsets : wq_range_generic);
+  if (base.m >= dequantize_rows(base.bits)) {
+    run_wq_dequantized(isa, range, batch0, batch1, &base, a_batch0, a_batch1,
+                       c_batch0, c_batch1);
+    return;
+  }
   int64_t panels = ceil_div(base.n, kPanel);
   int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
   /* A few panels per thread at least: below that the fork costs more. */

@@ -223,6 +223,25 @@ TEST_P(WeightOnlyGemmTest, AsymmetricGroups) {
   }
 }
 
+// From 32 rows (4-bit) or 128 (8-bit) the kernel converts B to f32 panels
+// once and runs the packed f32 kernel: tails of the f32 panel width (48
+// columns: a 32-wide panel half past B's last 16-column panel), strided
+// and batched A, accumulation, zero points, and columns in more than one
+// run per thread (k = 4096: 256 columns a run).
+TEST_P(WeightOnlyGemmTest, ManyRowsThroughF32Panels) {
+  std::mt19937 rng(19);
+  for (int bits : {4, 8}) {
+    int64_t many = bits == 4 ? 32 : 128;
+    for (int64_t n : {17, 48, 300})
+      check(GetParam(), {many, n, 128, 32, bits, false, false, false, 0}, rng);
+    check(GetParam(), {many + 3, 48, 96, 32, bits, true, true, true, 3}, rng);
+    check(GetParam(),
+          {many + 1, 300, 128, 64, bits, false, true, false, 2, true}, rng);
+    check(GetParam(), {many, 1100, 4096, 128, bits, false, false, false, 0},
+          rng);
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(AllISAs, WeightOnlyGemmTest,
                          ::testing::ValuesIn(kVariants),
                          [](const ::testing::TestParamInfo<Variant> &info) {
