@@ -793,9 +793,16 @@ static int stride_kind(int64_t stride, int64_t count) {
   return count <= 1 || stride == 0 ? 0 : stride == 1 ? 1 : 2;
 }
 
+/* table[i] = first + i * stride for i < count (a running sum: the
+ * runtime's portable code has no 64-bit vector multiply). */
+static inline void fill_row(int64_t *restrict table, int64_t count,
+                            int64_t first, int64_t stride) {
+  for (int64_t i = 0; i < count; ++i, first += stride)
+    table[i] = first;
+}
+
 static void fill_linear(int64_t *table, int64_t count, int64_t stride) {
-  for (int64_t i = 0; i < count; ++i)
-    table[i] = i * stride;
+  fill_row(table, count, 0, stride);
 }
 
 /* Sets the derived flags once the tables are filled. */
@@ -2004,19 +2011,24 @@ static void run_conv(kiln_isa isa, int64_t w_panel_height,
   int64_t d3 = ep->d_strides[3], d4 = ep->d_strides[4];
   int64_t e3 = ep->e_strides[3], e4 = ep->e_strides[4];
   int share = spatial >= 8192 && !omp_in_parallel();
+  /* Table by table, so that each row's loop is a plain vectorized fill
+   * (one loop writing all of them at once, with its branches, took 16 % of
+   * a 112x112 32 -> 16 pointwise convolution on one thread). */
 #pragma omp parallel for num_threads(omp_get_max_threads()) if (share)         \
     schedule(static)
-  for (int64_t oh = 0; oh < out_h; ++oh)
-    for (int64_t ow = 0, q = oh * out_w; ow < out_w; ++ow, ++q) {
-      p.bn[q] = oh * b_row + ow * b_col;
-      p.cn[q] = oh * out_oh + ow * out_ow;
-      if (p.d)
-        p.dn[q] = oh * d3 + ow * d4;
-      if (p.e)
-        p.en[q] = oh * e3 + ow * e4;
-      if (runs)
-        p.cn_run[q] = joined ? spatial - q : out_w - ow;
-    }
+  for (int64_t oh = 0; oh < out_h; ++oh) {
+    int64_t q = oh * out_w;
+    fill_row(p.bn + q, out_w, oh * b_row, b_col);
+    fill_row(p.cn + q, out_w, oh * out_oh, out_ow);
+    if (p.d)
+      fill_row(p.dn + q, out_w, oh * d3, d4);
+    if (p.e)
+      fill_row(p.en + q, out_w, oh * e3, e4);
+    if (runs && joined)
+      fill_row(p.cn_run + q, out_w, spatial - q, -1);
+    else if (runs)
+      fill_row(p.cn_run + q, out_w, out_w, -1);
+  }
   p.cn_runs_ready = runs;
   p.d_cols = p.d ? conv_column_kind(d3, d4, out_h, out_w) : 0;
   p.e_cols = p.e ? conv_column_kind(e3, e4, out_h, out_w) : 0;
