@@ -45,6 +45,16 @@
  * (where d[i], e[i] are not NULL), then the clamp to [lo, hi]. d and e point
  * into the row tables of a whole macro block, so a tile's epilogue is set
  * up in constant time. */
+/* Where the columns of a register tile go when they cross the rows of a
+ * padded image (a pointwise convolution writing the interior of the next
+ * convolution's padded input): segment g holds the lanes `mask[g][h]` of
+ * vector h, and lane l of the tile goes to the row's element off[g] + l. */
+typedef struct tile_cols {
+  int count;
+  int64_t off[32];
+  uint16_t mask[32][2];
+} tile_cols;
+
 typedef struct tile_epilogue {
   const float *s;
   /* Whether any d[i] or e[i] is set (else they are not read). */
@@ -52,6 +62,9 @@ typedef struct tile_epilogue {
   const float *const *d, *const *e;
   int64_t dcol, ecol;
   float lo, hi;
+  /* The tile's column segments, or NULL when its columns are contiguous
+   * (then the only kind with row addends, `rows`). */
+  const tile_cols *cols;
 } tile_epilogue;
 
 typedef void (*microkernel_fn)(int64_t kc, const float *a, const float *b,
@@ -104,6 +117,11 @@ enum { kSplitGemvSteps = 32 };
  * (see run_problem). */
 static const int64_t kInPlaceRows = 128;
 
+typedef struct b_prefetch {
+  const char *base;
+  int64_t ld, rows;
+} b_prefetch;
+static _Thread_local b_prefetch tl_pf;
 /* A microkernel and the cache blocks that suit it. */
 typedef struct kernel {
   int64_t mr, nr;
@@ -169,7 +187,17 @@ typedef struct kernel {
       b = b2;                                                                  \
       k = 2 * half;                                                            \
     }                                                                          \
+    const char *pfb = ROWS == 8 && HALVES == 2 ? tl_pf.base : NULL;            \
+    int64_t pf_ld = tl_pf.ld, pf_lines = 2 * tl_pf.rows, pf_next = 0;          \
+    int64_t pf_every = pf_lines ? (kc / pf_lines > 0 ? kc / pf_lines : 1) : 0; \
+    int64_t pf_at = 0;                                                         \
     for (; k < kc; ++k) {                                                      \
+      if (pfb && pf_next < pf_lines && ++pf_at >= pf_every) {                  \
+        pf_at = 0;                                                             \
+        _mm_prefetch(pfb + (pf_next >> 1) * pf_ld + (pf_next & 1) * 64,        \
+                     _MM_HINT_T0);                                             \
+        ++pf_next;                                                             \
+      }                                                                        \
       __m512 bv[HALVES];                                                       \
       for (int h = 0; h < HALVES; ++h)                                         \
         bv[h] = _mm512_loadu_ps(b + 16 * h);                                   \
@@ -184,9 +212,18 @@ typedef struct kernel {
       a += 8;                                                                  \
       b += ldb;                                                                \
     }                                                                          \
+    const tile_cols *tc = ep ? ep->cols : NULL;                                \
     for (int i = 0; i < ROWS; ++i) {                                           \
       float *row = c + i * rs;                                                 \
-      if (accumulate)                                                          \
+      if (accumulate && tc)                                                    \
+        for (int h = 0; h < HALVES; ++h) {                                     \
+          __m512 old = _mm512_setzero_ps();                                    \
+          for (int g = 0; g < tc->count; ++g)                                  \
+            old = _mm512_mask_loadu_ps(old, tc->mask[g][h],                    \
+                                       row + tc->off[g] + 16 * h);             \
+          acc[i][h] = _mm512_add_ps(acc[i][h], old);                           \
+        }                                                                      \
+      else if (accumulate)                                                     \
         for (int h = 0; h < HALVES; ++h)                                       \
           acc[i][h] = _mm512_add_ps(acc[i][h], _mm512_loadu_ps(row + 16 * h)); \
       if (ep) {                                                                \
@@ -204,8 +241,14 @@ typedef struct kernel {
           acc[i][h] = _mm512_min_ps(hi, _mm512_max_ps(lo, x));                 \
         }                                                                      \
       }                                                                        \
-      for (int h = 0; h < HALVES; ++h)                                         \
-        _mm512_storeu_ps(row + 16 * h, acc[i][h]);                             \
+      if (tc)                                                                  \
+        for (int g = 0; g < tc->count; ++g)                                    \
+          for (int h = 0; h < HALVES; ++h)                                     \
+            _mm512_mask_storeu_ps(row + tc->off[g] + 16 * h, tc->mask[g][h],   \
+                                  acc[i][h]);                                  \
+      else                                                                     \
+        for (int h = 0; h < HALVES; ++h)                                       \
+          _mm512_storeu_ps(row + 16 * h, acc[i][h]);                           \
     }                                                                          \
   }
 
@@ -926,6 +969,7 @@ static void block_rows_for(const problem *p, const out_tile *t, int64_t mb,
 static void tile_epilogue_for(const problem *p, const block_rows *rows,
                               int64_t row, int64_t j0, tile_epilogue *ep) {
   ep->s = rows->sums + row;
+  ep->cols = NULL;
   ep->lo = p->lo;
   ep->hi = p->hi;
   ep->rows = p->d_cols == 1 || p->e_cols == 1;
@@ -1275,6 +1319,42 @@ static void block_tile(const block_ctx *x, int64_t i, int64_t me,
       apply_epilogue(x->isa, p, x->t, i, mv, j, nv);
     return;
   }
+  /* A full AVX-512 tile whose columns cross the rows of a padded image:
+   * the kernel stores each run with masked stores, adding the old output
+   * and applying the epilogue in registers as for contiguous columns. */
+  if (x->isa == KILN_ISA_AVX512 && micro == kr->micro && mv == mr && nv == nr &&
+      p->c_rows_linear &&
+      (!x->with_epilogue || !(p->d_cols == 1 || p->e_cols == 1))) {
+    tile_cols cols;
+    cols.count = 0;
+    for (int64_t jj = 0; jj < nv;) {
+      int64_t run = min64(p->cn_run[j + jj], nv - jj);
+      int g = cols.count++;
+      cols.off[g] = p->cn[j + jj] - p->cn[j] - jj;
+      for (int h = 0; h < 2; ++h) {
+        int64_t lo = max64(jj - 16 * h, 0), hi = min64(jj + run - 16 * h, 16);
+        cols.mask[g][h] =
+            lo < hi ? (uint16_t)(((1u << (hi - lo)) - 1u) << lo) : 0;
+      }
+      jj += run;
+    }
+    /* Without a fused epilogue, an identity one carries the segments
+     * (adding -0.0 changes no value). */
+    static const float minus_zero[8] = {-0.0f, -0.0f, -0.0f, -0.0f,
+                                        -0.0f, -0.0f, -0.0f, -0.0f};
+    if (x->with_epilogue)
+      tile_epilogue_for(p, x->rows, i - x->mb, j, &ep);
+    else
+      ep = (tile_epilogue){
+          minus_zero,       0,   NULL, NULL, 0, 0, -__builtin_inff(),
+          __builtin_inff(), NULL};
+    ep.cols = &cols;
+    micro(kc, ap, bp, ldb, c + p->cm[i] + p->cn[j], p->c_rs, x->accumulate,
+          &ep);
+    if (x->last && !x->with_epilogue)
+      apply_epilogue(x->isa, p, x->t, i, mv, j, nv);
+    return;
+  }
   /* Through a buffer: the epilogue goes with the product when nothing
    * is accumulated, and the tile is stored run by run. */
   int fused =
@@ -1441,8 +1521,13 @@ static void macro_kernel(kiln_isa isa, const kernel *kr, const problem *p,
           _mm_prefetch(next_panel + line * 64, _MM_HINT_T1);
       } else if (in_place_next) {
         int64_t first = (i - mb) / mr * rows_per_tile;
-        prefetch_b_rows(p, bp + nr, nr, first,
-                        min64(first + rows_per_tile, kc));
+        int64_t lastr = min64(first + rows_per_tile, kc);
+        if (isa == KILN_ISA_AVX512 && lastr > first) {
+          tl_pf.base = (const char *)(bp + nr + first * p->b_ld);
+          tl_pf.ld = p->b_ld * (int64_t)sizeof(float);
+          tl_pf.rows = lastr - first;
+        } else
+          prefetch_b_rows(p, bp + nr, nr, first, lastr);
       }
       /* The next tile down this panel, or the top of the next panel. */
       if (p->c_rows_linear && i + mr < me)
@@ -1450,6 +1535,8 @@ static void macro_kernel(kiln_isa isa, const kernel *kr, const problem *p,
       else if (p->c_rows_linear && panel + 1 < p1)
         prefetch_tile(&x, mb, me, j + nr, min64(nr, ncur - (panel + 1) * nr));
       block_tile(&x, i, me, bp, ldb, j, nv);
+      tl_pf.base = NULL;
+      tl_pf.rows = 0;
     }
   }
 }

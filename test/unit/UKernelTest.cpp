@@ -291,9 +291,12 @@ struct ConvCase {
 /// plus a residual (e) plus the convolution, clamped to [0, 6]. With
 /// `padded` the output is the interior of a buffer one element wider on
 /// every side (the next layer's padded input), whose border stays as it was.
+/// Without `residual` the fused epilogue is the bias and the clamp alone (a
+/// pointwise convolution feeding a padded 3x3 one in a bottleneck block).
 struct ConvEpilogue {
   bool fused;
   bool padded = false;
+  bool residual = true;
 };
 
 /// Zero padding the depthwise kernel adds itself: the input it gets is the
@@ -333,7 +336,8 @@ void checkConv(const Variant &variant, ConvKernel kernel, const ConvCase &c,
   std::vector<float> initial = out;
   std::vector<float> bias = randomValues(cout, rng);
   std::vector<float> residual = randomValues(c.n * cout * oh * ow, rng);
-  int64_t accumulate = epilogue.fused ? 0 : 1, addends = epilogue.fused ? 3 : 0;
+  int64_t accumulate = epilogue.fused ? 0 : 1,
+          addends = epilogue.fused ? (epilogue.residual ? 3 : 1) : 0;
   float lo = epilogue.fused ? 0.0f : -INFINITY,
         hi = epilogue.fused ? 6.0f : INFINITY;
   // Strides of the grouped views [n][g][c][h][w], [g][m][c][kh][kw],
@@ -407,7 +411,9 @@ void checkConv(const Variant &variant, ConvKernel kernel, const ConvCase &c,
             int64_t at = ((b * cout + oc) * outH + y + pad) * outW + x + pad;
             int64_t rat = ((b * cout + oc) * oh + y) * ow + x;
             double sum =
-                epilogue.fused ? bias[oc] + residual[rat] : initial[at];
+                epilogue.fused
+                    ? bias[oc] + (epilogue.residual ? residual[rat] : 0.0)
+                    : initial[at];
             for (int64_t ci = 0; ci < c.inChannels; ++ci)
               for (int64_t i = 0; i < c.kh; ++i)
                 for (int64_t j = 0; j < c.kw; ++j)
@@ -429,9 +435,9 @@ void checkConv(const Variant &variant, ConvKernel kernel, const ConvCase &c,
       << " c=" << c.inChannels << " " << c.h << "x" << c.w << " kernel " << c.kh
       << "x" << c.kw << " strides " << c.sh << "," << c.sw << " dilations "
       << c.dh << "," << c.dw << " fused epilogue " << epilogue.fused
-      << " padded output " << epilogue.padded << " implicit padding "
-      << padding.top << "," << padding.left << "," << padding.bottom << ","
-      << padding.right;
+      << " padded output " << epilogue.padded << " residual "
+      << epilogue.residual << " implicit padding " << padding.top << ","
+      << padding.left << "," << padding.bottom << "," << padding.right;
 }
 
 TEST_P(UKernelTest, Conv2DStridesDilationsGroups) {
@@ -487,6 +493,10 @@ TEST_P(UKernelTest, Conv2DStridesDilationsGroups) {
     checkConv(GetParam(), ConvKernel::Matrix, c, rng, 0, {true, true});
     checkConv(GetParam(), ConvKernel::Packed, c, rng, 8, {false, true});
     checkConv(GetParam(), ConvKernel::Depthwise, c, rng, 0, {true, true});
+    // Bias and clamp alone into a padded buffer: the AVX-512 tiles store
+    // their runs with masked stores, the epilogue in registers.
+    checkConv(GetParam(), ConvKernel::Packed, c, rng, 8, {true, true, false});
+    checkConv(GetParam(), ConvKernel::Matrix, c, rng, 0, {true, true, false});
     // The direct kernel, with its own packing (16 channels a vector on
     // AVX-512, 8 on AVX2) and with another (the matrix-product fallback).
     for (int64_t height : {8, 16}) {
