@@ -461,7 +461,7 @@ llvm::Expected<HostTensor> kiln::parseTensorProto(StringRef bytes,
   std::vector<int64_t> dims;
   int64_t code = 0;
   std::optional<StringRef> raw;
-  std::vector<char> typed;
+  TensorBytes typed;
   enum Number { Varint32, Varint64, Fixed32, Fixed64 };
   auto appendNumber = [&](WireReader &in, Number kind) {
     uint64_t v;
@@ -562,7 +562,7 @@ llvm::Expected<HostTensor> kiln::parseTensorProto(StringRef bytes,
     return makeError("'" + path + "' has shape " + shapeText(tensor.shape) +
                      ", negative or too large");
   size_t expected = *size;
-  std::vector<char> &data = tensor.data;
+  TensorBytes &data = tensor.data;
   if (raw) {
     data.assign(raw->begin(), raw->end());
   } else if (typedKind == Varint32 || typedKind == Varint64) {
