@@ -101,6 +101,10 @@ TEST_P(PoolTest, WindowsWithTails) {
   check(GetParam(), {1, 64, 56, 56, 3, 3, 2, 2, 1, 1}, rng);
   check(GetParam(), {2, 5, 7, 9, 2, 2, 2, 2, 1, 1}, rng);
   check(GetParam(), {1, 4, 6, 33, 3, 2, 1, 2, 2, 3}, rng);
+  // One window row (the AVX-512 row without its buffer of row maxima), and
+  // a window too wide for that buffer.
+  check(GetParam(), {1, 3, 4, 20, 1, 3, 1, 2, 1, 1}, rng);
+  check(GetParam(), {1, 2, 3, 5, 2, 3, 1, 1, 1, 200}, rng);
 }
 
 TEST_P(PoolTest, TransposedOutputAndNaN) {
