@@ -161,18 +161,21 @@ void kiln_ukernel_sgemm_sparse_avx512(KILN_SGEMM_SPARSE_ARGS);
 void kiln_ukernel_sgemm_sparse_avx2(KILN_SGEMM_SPARSE_ARGS);
 void kiln_ukernel_sgemm_sparse_generic(KILN_SGEMM_SPARSE_ARGS);
 
-/* 2-D max pooling on an input padded in memory (runtime/cpu/pool.c):
- * out[n][c][oh][ow] = max(out[n][c][oh][ow], max over kh < kernel_h,
- * kw < kernel_w of in[n][c][oh*sh + kh*dh][ow*sw + kw*dw]), NaN when any is
- * NaN; each element at its buffer's offset plus the indices times the
- * strides. */
+/* 2-D max pooling (runtime/cpu/pool.c): out[n][c][oh][ow] =
+ * max(out[n][c][oh][ow], max over kh < kernel_h, kw < kernel_w of
+ * in[n][c][oh*sh + kh*dh - pad_top][ow*sw + kw*dw - pad_left]), NaN when
+ * any is NaN; each element at its buffer's offset plus the indices times
+ * the strides. The input is in_height x in_width: window elements outside
+ * it are -inf (the ONNX node's padding, which the kernel adds itself). An
+ * input padded in memory passes its own size and zero pads. */
 #define KILN_SMAXPOOL2D_ARGS                                                   \
   int64_t batch, int64_t channels, int64_t out_h, int64_t out_w,               \
       int64_t kernel_h, int64_t kernel_w, int64_t stride_h, int64_t stride_w,  \
       int64_t dilation_h, int64_t dilation_w, KILN_UKERNEL_BUFFER(in),         \
       int64_t in_n, int64_t in_c, int64_t in_h, int64_t in_w,                  \
       KILN_UKERNEL_BUFFER(out), int64_t out_n, int64_t out_c, int64_t out_oh,  \
-      int64_t out_ow
+      int64_t out_ow, int64_t in_height, int64_t in_width, int64_t pad_top,    \
+      int64_t pad_left
 void kiln_ukernel_smaxpool2d_avx512(KILN_SMAXPOOL2D_ARGS);
 void kiln_ukernel_smaxpool2d_avx2(KILN_SMAXPOOL2D_ARGS);
 void kiln_ukernel_smaxpool2d_generic(KILN_SMAXPOOL2D_ARGS);

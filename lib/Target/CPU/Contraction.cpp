@@ -828,18 +828,16 @@ kiln::cpu::matchDequantizedSum(linalg::LinalgOp op) {
   return DequantizedSum{relu};
 }
 
-tensor::PadOp kiln::cpu::spatialZeroPadding(Value input) {
-  auto expand = input.getDefiningOp<tensor::ExpandShapeOp>();
-  if (!expand || expand.getReassociationIndices() !=
-                     SmallVector<ReassociationIndices>{{0}, {1, 2}, {3}, {4}})
-    return nullptr;
-  auto pad = expand.getSrc().getDefiningOp<tensor::PadOp>();
+/// `pad` when it pads the rows and columns of a rank-4 tensor only, by
+/// constant amounts, with a constant that `wanted` accepts; else null.
+static tensor::PadOp spatialPadding(tensor::PadOp pad,
+                                    llvm::function_ref<bool(APFloat)> wanted) {
   if (!pad || pad.getSourceType().getRank() != 4 || pad.getNofold())
     return nullptr;
   Value value = pad.getConstantPaddingValue();
-  FloatAttr zero;
-  if (!value || !matchPattern(value, m_Constant(&zero)) ||
-      !zero.getValue().isPosZero())
+  FloatAttr constant;
+  if (!value || !matchPattern(value, m_Constant(&constant)) ||
+      !wanted(constant.getValue()))
     return nullptr;
   // Rows and columns only, by constant amounts.
   for (auto [dim, low, high] :
@@ -848,6 +846,21 @@ tensor::PadOp kiln::cpu::spatialZeroPadding(Value input) {
         (dim < 2 && (low != 0 || high != 0)))
       return nullptr;
   return pad;
+}
+
+tensor::PadOp kiln::cpu::spatialZeroPadding(Value input) {
+  auto expand = input.getDefiningOp<tensor::ExpandShapeOp>();
+  if (!expand || expand.getReassociationIndices() !=
+                     SmallVector<ReassociationIndices>{{0}, {1, 2}, {3}, {4}})
+    return nullptr;
+  return spatialPadding(expand.getSrc().getDefiningOp<tensor::PadOp>(),
+                        [](APFloat v) { return v.isPosZero(); });
+}
+
+tensor::PadOp kiln::cpu::spatialNegInfPadding(Value input) {
+  return spatialPadding(input.getDefiningOp<tensor::PadOp>(), [](APFloat v) {
+    return v.isInfinity() && v.isNegative();
+  });
 }
 
 bool kiln::cpu::padsImplicitly(Operation *op) {

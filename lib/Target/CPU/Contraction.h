@@ -137,6 +137,11 @@ std::optional<WindowCopy> matchWindowCopy(mlir::linalg::LinalgOp op);
 /// else null. A kernel that pads implicitly reads the pad's source instead.
 mlir::tensor::PadOp spatialZeroPadding(mlir::Value input);
 
+/// The -inf padding of a max pooling's input on tensors: the tensor.pad that
+/// `input` ([n][c][h][w]) is, when it pads the rows and columns only, by
+/// constant amounts, with -inf; else null.
+mlir::tensor::PadOp spatialNegInfPadding(mlir::Value input);
+
 /// Whether `op` carries the decision of a kernel that pads its input itself
 /// (`padding = "implicit"`).
 bool padsImplicitly(mlir::Operation *op);

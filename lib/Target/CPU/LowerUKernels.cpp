@@ -1296,12 +1296,29 @@ static LogicalResult lowerTranspose(ModuleOp module, linalg::LinalgOp op,
   return success();
 }
 
+namespace {
+/// A convolution's or max pooling's input that a padded copy of `source`
+/// holds: bufferized `tensor.pad`, an op (`generate`) writing the padding
+/// value (zeros, or -inf for pooling) to the whole padded buffer, then `copy`
+/// of `source` into its interior, which starts at row `top`, column `left`.
+struct ImplicitPadding {
+  Value source;
+  Operation *generate, *copy;
+  memref::SubViewOp interior;
+  int64_t top, left;
+};
+} // namespace
+
 /// MaxPool's window max -> a call of kiln_ukernel_smaxpool2d_<isa>: the
 /// output's extents, the window (the shape operand's static type), strides
-/// and dilations, then the input and the output with their strides. The
-/// kernel takes the max with the output's old values (the -inf fill).
+/// and dilations, the input and the output with their strides, then the
+/// input's rows and columns and where the windows start in it. The kernel
+/// takes the max with the output's old values (the -inf fill). With
+/// implicit padding it reads the unpadded source, and the -inf-filled
+/// padded copy is dropped.
 static LogicalResult lowerMaxPool2D(ModuleOp module, linalg::LinalgOp op,
-                                    ISA isa) {
+                                    ISA isa,
+                                    const std::optional<ImplicitPadding> &pad) {
   std::optional<Pool2DLoops> pool = matchMaxPool2D(op);
   auto window = cast<ShapedType>(op.getDpsInputOperand(1)->get().getType());
   if (!pool || !window.hasStaticShape())
@@ -1309,7 +1326,8 @@ static LogicalResult lowerMaxPool2D(ModuleOp module, linalg::LinalgOp op,
                            "a 2-D window max with a static window");
   ImplicitLocOpBuilder b(op.getLoc(), op.getOperation());
   CallBuilder call(b, op->getBlock());
-  Buffer in = Buffer::of(b, op.getDpsInputOperand(0)->get());
+  Buffer in =
+      Buffer::of(b, pad ? pad->source : op.getDpsInputOperand(0)->get());
   Buffer out = Buffer::of(b, op.getDpsInitOperand(0)->get());
   for (unsigned d = 0; d < 4; ++d)
     call.add(out.sizes[d]);
@@ -1324,7 +1342,16 @@ static LogicalResult lowerMaxPool2D(ModuleOp module, linalg::LinalgOp op,
     for (unsigned d = 0; d < 4; ++d)
       call.add(buffer->strides[d]);
   }
+  call.add(in.sizes[2]);
+  call.add(in.sizes[3]);
+  call.add(pad ? pad->top : int64_t(0));
+  call.add(pad ? pad->left : int64_t(0));
   call.emit(module, ("kiln_ukernel_smaxpool2d_" + stringifyISA(isa)).str());
+  if (pad) {
+    pad->copy->erase();
+    pad->interior->erase();
+    pad->generate->erase();
+  }
   return success();
 }
 
@@ -1475,65 +1502,65 @@ static LogicalResult lowerWeightOnlyGemm(ModuleOp module, linalg::LinalgOp op,
   return success();
 }
 
-namespace {
-/// A depthwise convolution's input that a zero-padded copy of `source`
-/// holds: bufferized `tensor.pad`, an op (`generate`) writing zeros to the
-/// whole padded buffer, then `copy` of `source` into its interior, which
-/// starts at row `top`, column `left`.
-struct ImplicitPadding {
-  Value source;
-  Operation *generate, *copy;
-  memref::SubViewOp interior;
-  int64_t top, left;
-};
-} // namespace
-
-/// Whether `op` writes +0.0 to every element of `buffer` and reads nothing:
-/// a zero fill, or the linalg.map a bufferized tensor.pad fills with.
-static bool writesZeros(Operation *op, Value buffer) {
+/// Whether `op` writes one constant that `wanted` accepts to every element
+/// of `buffer` and reads nothing: a fill, or the linalg.map a bufferized
+/// tensor.pad fills with.
+static bool writesConstant(Operation *op, Value buffer,
+                           llvm::function_ref<bool(APFloat)> wanted) {
   auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
   if (!linalgOp || linalgOp.getNumDpsInits() != 1 ||
       linalgOp.getDpsInitOperand(0)->get() != buffer)
     return false;
-  if (isa<linalg::FillOp>(op))
-    return isZeroFill(op);
+  FloatAttr value;
+  if (auto fill = dyn_cast<linalg::FillOp>(op))
+    return matchPattern(fill.getInputs().front(), m_Constant(&value)) &&
+           wanted(value.getValue());
   if (linalgOp.getNumDpsInputs() != 0 ||
       linalgOp.payloadUsesValueFromOperand(linalgOp.getDpsInitOperand(0)))
     return false;
   Operation *yield = linalgOp.getBlock()->getTerminator();
-  FloatAttr zero;
   return yield->getNumOperands() == 1 &&
-         matchPattern(yield->getOperand(0), m_Constant(&zero)) &&
-         zero.getValue().isPosZero();
+         matchPattern(yield->getOperand(0), m_Constant(&value)) &&
+         wanted(value.getValue());
 }
 
 /// The padded copy that convolution `op` (depthwise or direct, marked
-/// `padding = "implicit"`) reads, when its kernel can read the unpadded
-/// source instead: nothing else reads the padded buffer, and nothing writes
-/// or frees the source between the copy and `op`.
+/// `padding = "implicit"`, reading the grouped view [n][g][c][h][w] of a
+/// zero-padded [n][g*c][h][w]) or max pooling `op` (reading a -inf-padded
+/// [n][c][h][w] directly, `pooling`) reads, when its kernel can read the
+/// unpadded source instead: nothing else reads the padded buffer, and
+/// nothing writes or frees the source between the copy and `op`.
 static std::optional<ImplicitPadding>
-matchImplicitPadding(linalg::LinalgOp op) {
+matchImplicitPadding(linalg::LinalgOp op, bool pooling = false) {
   if (!padsImplicitly(op))
     return std::nullopt;
-  auto expand =
-      op.getDpsInputOperand(0)->get().getDefiningOp<memref::ExpandShapeOp>();
-  if (!expand || !expand->hasOneUse() ||
-      expand.getReassociationIndices() !=
-          SmallVector<ReassociationIndices>{{0}, {1, 2}, {3}, {4}})
-    return std::nullopt;
-  Value padded = expand.getSrc();
+  Value padded = op.getDpsInputOperand(0)->get();
+  Operation *view = nullptr;
+  if (!pooling) {
+    auto expand = padded.getDefiningOp<memref::ExpandShapeOp>();
+    if (!expand || !expand->hasOneUse() ||
+        expand.getReassociationIndices() !=
+            SmallVector<ReassociationIndices>{{0}, {1, 2}, {3}, {4}})
+      return std::nullopt;
+    padded = expand.getSrc();
+    view = expand;
+  }
   if (!padded.getDefiningOp<memref::AllocOp>())
     return std::nullopt;
+  auto padValue = [&](APFloat v) {
+    return pooling ? v.isInfinity() && v.isNegative() : v.isPosZero();
+  };
   ImplicitPadding result{};
   for (Operation *user : padded.getUsers()) {
-    if (user == expand || isa<memref::DeallocOp>(user))
+    if (user == view || user == op.getOperation() ||
+        isa<memref::DeallocOp>(user))
       continue;
     if (auto subview = dyn_cast<memref::SubViewOp>(user);
         subview && !result.interior) {
       result.interior = subview;
       continue;
     }
-    if (!result.generate && writesZeros(user, padded)) {
+    if (!result.generate && writesConstant(user, padded, padValue)) {
       result.generate = user;
       continue;
     }
@@ -1735,6 +1762,8 @@ struct KilnCPULowerUKernelsPass
           kernel.getValue() == "sdwconv2d" ||
                   kernel.getValue() == "sconv2d_direct"
               ? matchImplicitPadding(op)
+          : kernel.getValue() == "smaxpool2d"
+              ? matchImplicitPadding(op, /*pooling=*/true)
               : std::nullopt;
       Epilogue epilogue =
           matchEpilogue(op, decision, padding ? padding->source : Value());
@@ -1745,8 +1774,9 @@ struct KilnCPULowerUKernelsPass
         return signalPassFailure();
       }
       LogicalResult lowered =
-          kernel.getValue() == "transpose"    ? lowerTranspose(module, op, *isa)
-          : kernel.getValue() == "smaxpool2d" ? lowerMaxPool2D(module, op, *isa)
+          kernel.getValue() == "transpose" ? lowerTranspose(module, op, *isa)
+          : kernel.getValue() == "smaxpool2d"
+              ? lowerMaxPool2D(module, op, *isa, padding)
           : kernel.getValue() == "sgemm_wq"
               ? lowerWeightOnlyGemm(module, op, *isa)
           : kernel.getValue() == "sgemm"

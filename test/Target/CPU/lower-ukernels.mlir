@@ -933,12 +933,13 @@ func.func @key_transpose(%k: memref<12x?x64xf32>, %kt: memref<12x64x?xf32>) {
 // -----
 
 // A 3x3 stride-2 max pooling window (dilation 1) -> the pooling kernel:
-// the output's extents, the window, strides and dilations, then the input
-// and the output with their strides.
+// the output's extents, the window, strides and dilations, the input and
+// the output with their strides, then the input's rows and columns and
+// where the windows start in it (an input padded in memory: at 0, 0).
 // CHECK-LABEL: func.func @max_pool
-// CHECK: %[[IN:.+]], %[[IOFF:.+]], %{{.+}}:4, %[[IS:.+]]:4 = memref.extract_strided_metadata %arg0
+// CHECK: %[[IN:.+]], %[[IOFF:.+]], %[[ISIZE:.+]]:4, %[[IS:.+]]:4 = memref.extract_strided_metadata %arg0
 // CHECK: %[[OUT:.+]], %[[OOFF:.+]], %[[OSIZE:.+]]:4, %[[OS:.+]]:4 = memref.extract_strided_metadata %arg1
-// CHECK: call @kiln_ukernel_smaxpool2d_avx512(%[[OSIZE]]#0, %[[OSIZE]]#1, %[[OSIZE]]#2, %[[OSIZE]]#3, %c3, %c3, %c2, %c2, %c1, %c1, %[[IN]], %[[IOFF]], %[[IS]]#0, %[[IS]]#1, %[[IS]]#2, %[[IS]]#3, %[[OUT]], %[[OOFF]], %[[OS]]#0, %[[OS]]#1, %[[OS]]#2, %[[OS]]#3)
+// CHECK: call @kiln_ukernel_smaxpool2d_avx512(%[[OSIZE]]#0, %[[OSIZE]]#1, %[[OSIZE]]#2, %[[OSIZE]]#3, %c3, %c3, %c2, %c2, %c1, %c1, %[[IN]], %[[IOFF]], %[[IS]]#0, %[[IS]]#1, %[[IS]]#2, %[[IS]]#3, %[[OUT]], %[[OOFF]], %[[OS]]#0, %[[OS]]#1, %[[OS]]#2, %[[OS]]#3, %[[ISIZE]]#2, %[[ISIZE]]#3, %c0, %c0)
 // CHECK-NOT: linalg.generic
 #pool_in = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2 * 2 + d4, d3 * 2 + d5)>
 #pool_window = affine_map<(d0, d1, d2, d3, d4, d5) -> (d4, d5)>
@@ -949,5 +950,35 @@ func.func @max_pool(%x: memref<1x4x9x9xf32>, %y: memref<1x4x4x4xf32>, %w: memref
     %m = arith.maximumf %out, %in : f32
     linalg.yield %m : f32
   }
+  return
+}
+
+// -----
+
+// Max pooling marked `padding = "implicit"` reading a -inf-filled padded
+// copy of %x: the kernel reads %x itself (8 x 8, windows from row and
+// column -1), and the fill and the copy are gone.
+// CHECK-LABEL: func.func @max_pool_implicit_padding
+// CHECK-NOT: linalg.fill
+// CHECK-NOT: memref.copy
+// CHECK: %[[IN:.+]], %[[IOFF:.+]], %[[ISIZE:.+]]:4, %[[IS:.+]]:4 = memref.extract_strided_metadata %arg0
+// CHECK: call @kiln_ukernel_smaxpool2d_avx512({{.*}}, %c3, %c3, %c2, %c2, %c1, %c1, %[[IN]], %[[IOFF]], %[[IS]]#0, %[[IS]]#1, %[[IS]]#2, %[[IS]]#3, {{.*}}, %[[ISIZE]]#2, %[[ISIZE]]#3, %c1{{.*}}, %c1{{.*}})
+// CHECK-NOT: linalg.fill
+// CHECK-NOT: memref.copy
+#ipool_in = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2 * 2 + d4, d3 * 2 + d5)>
+#ipool_window = affine_map<(d0, d1, d2, d3, d4, d5) -> (d4, d5)>
+#ipool_out = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3)>
+func.func @max_pool_implicit_padding(%x: memref<1x4x8x8xf32>, %y: memref<1x4x4x4xf32>, %w: memref<3x3xf32>) {
+  %ninf = arith.constant 0xFF800000 : f32
+  %padded = memref.alloc() {alignment = 64 : i64} : memref<1x4x10x10xf32>
+  linalg.fill ins(%ninf : f32) outs(%padded : memref<1x4x10x10xf32>)
+  %interior = memref.subview %padded[0, 0, 1, 1] [1, 4, 8, 8] [1, 1, 1, 1] : memref<1x4x10x10xf32> to memref<1x4x8x8xf32, strided<[400, 100, 10, 1], offset: 11>>
+  memref.copy %x, %interior : memref<1x4x8x8xf32> to memref<1x4x8x8xf32, strided<[400, 100, 10, 1], offset: 11>>
+  linalg.generic {indexing_maps = [#ipool_in, #ipool_window, #ipool_out], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"], kiln.ukernel = {isa = "avx512", kernel = "smaxpool2d", padding = "implicit"}} ins(%padded, %w : memref<1x4x10x10xf32>, memref<3x3xf32>) outs(%y : memref<1x4x4x4xf32>) {
+  ^bb0(%in: f32, %unused: f32, %out: f32):
+    %m = arith.maximumf %out, %in : f32
+    linalg.yield %m : f32
+  }
+  memref.dealloc %padded : memref<1x4x10x10xf32>
   return
 }

@@ -795,3 +795,45 @@ func.func @max_pool(%x: tensor<1x4x9x9xf32>) -> (tensor<1x4x4x4xf32>, tensor<1x4
   } -> tensor<1x4x4x4xf32>
   return %max, %sum : tensor<1x4x4x4xf32>, tensor<1x4x4x4xf32>
 }
+
+// -----
+
+// Max pooling over the -inf padding of its input (the ONNX node's pads)
+// skips the padding itself; over a zero padding (not MaxPool's) it reads
+// the padded tensor.
+// CHECK-LABEL: func.func @max_pool_padding
+// CHECK: tensor.pad
+// CHECK: linalg.generic {{.*}} {kiln.ukernel = {isa = "avx512", kernel = "smaxpool2d", padding = "implicit"}}
+// CHECK: tensor.pad
+// CHECK: linalg.generic {{.*}} {kiln.ukernel = {isa = "avx512", kernel = "smaxpool2d"}}
+#ppool_in = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2 * 2 + d4, d3 * 2 + d5)>
+#ppool_window = affine_map<(d0, d1, d2, d3, d4, d5) -> (d4, d5)>
+#ppool_out = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3)>
+func.func @max_pool_padding(%x: tensor<1x4x8x8xf32>) -> (tensor<1x4x4x4xf32>, tensor<1x4x4x4xf32>) {
+  %ninf = arith.constant 0xFF800000 : f32
+  %zero = arith.constant 0.0 : f32
+  %p = tensor.pad %x low[0, 0, 1, 1] high[0, 0, 0, 0] {
+  ^bb0(%i: index, %j: index, %k: index, %l: index):
+    tensor.yield %ninf : f32
+  } : tensor<1x4x8x8xf32> to tensor<1x4x9x9xf32>
+  %e = tensor.empty() : tensor<1x4x4x4xf32>
+  %init = linalg.fill ins(%ninf : f32) outs(%e : tensor<1x4x4x4xf32>) -> tensor<1x4x4x4xf32>
+  %w = tensor.empty() : tensor<3x3xf32>
+  %max = linalg.generic {indexing_maps = [#ppool_in, #ppool_window, #ppool_out], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]} ins(%p, %w : tensor<1x4x9x9xf32>, tensor<3x3xf32>) outs(%init : tensor<1x4x4x4xf32>) {
+  ^bb0(%in: f32, %unused: f32, %out: f32):
+    %m = arith.maximumf %out, %in : f32
+    linalg.yield %m : f32
+  } -> tensor<1x4x4x4xf32>
+  %z = tensor.pad %x low[0, 0, 1, 1] high[0, 0, 0, 0] {
+  ^bb0(%i: index, %j: index, %k: index, %l: index):
+    tensor.yield %zero : f32
+  } : tensor<1x4x8x8xf32> to tensor<1x4x9x9xf32>
+  %e2 = tensor.empty() : tensor<1x4x4x4xf32>
+  %init2 = linalg.fill ins(%ninf : f32) outs(%e2 : tensor<1x4x4x4xf32>) -> tensor<1x4x4x4xf32>
+  %max2 = linalg.generic {indexing_maps = [#ppool_in, #ppool_window, #ppool_out], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]} ins(%z, %w : tensor<1x4x9x9xf32>, tensor<3x3xf32>) outs(%init2 : tensor<1x4x4x4xf32>) {
+  ^bb0(%in: f32, %unused: f32, %out: f32):
+    %m = arith.maximumf %out, %in : f32
+    linalg.yield %m : f32
+  } -> tensor<1x4x4x4xf32>
+  return %max, %max2 : tensor<1x4x4x4xf32>, tensor<1x4x4x4xf32>
+}
