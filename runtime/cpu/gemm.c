@@ -40,11 +40,6 @@
       d_ow, e_allocated, e_aligned, e_zero, e_offset, e_n, e_g, e_m, e_oh,     \
       e_ow, addends, lo, hi
 
-/* The epilogue of one register tile, applied before its store: row i gets
- * the scalar s[i] plus the contiguous rows d[i] + dcol and e[i] + ecol
- * (where d[i], e[i] are not NULL), then the clamp to [lo, hi]. d and e point
- * into the row tables of a whole macro block, so a tile's epilogue is set
- * up in constant time. */
 /* Where the columns of a register tile go when they cross the rows of a
  * padded image (a pointwise convolution writing the interior of the next
  * convolution's padded input): segment g holds the lanes `mask[g][h]` of
@@ -55,6 +50,11 @@ typedef struct tile_cols {
   uint16_t mask[32][2];
 } tile_cols;
 
+/* The epilogue of one register tile, applied before its store: row i gets
+ * the scalar s[i] plus the contiguous rows d[i] + dcol and e[i] + ecol
+ * (where d[i], e[i] are not NULL), then the clamp to [lo, hi]. d and e point
+ * into the row tables of a whole macro block, so a tile's epilogue is set
+ * up in constant time. */
 typedef struct tile_epilogue {
   const float *s;
   /* Whether any d[i] or e[i] is set (else they are not read). */
@@ -117,11 +117,6 @@ enum { kSplitGemvSteps = 32 };
  * (see run_problem). */
 static const int64_t kInPlaceRows = 128;
 
-typedef struct b_prefetch {
-  const char *base;
-  int64_t ld, rows;
-} b_prefetch;
-static _Thread_local b_prefetch tl_pf;
 /* A microkernel and the cache blocks that suit it. */
 typedef struct kernel {
   int64_t mr, nr;
@@ -187,17 +182,7 @@ typedef struct kernel {
       b = b2;                                                                  \
       k = 2 * half;                                                            \
     }                                                                          \
-    const char *pfb = ROWS == 8 && HALVES == 2 ? tl_pf.base : NULL;            \
-    int64_t pf_ld = tl_pf.ld, pf_lines = 2 * tl_pf.rows, pf_next = 0;          \
-    int64_t pf_every = pf_lines ? (kc / pf_lines > 0 ? kc / pf_lines : 1) : 0; \
-    int64_t pf_at = 0;                                                         \
     for (; k < kc; ++k) {                                                      \
-      if (pfb && pf_next < pf_lines && ++pf_at >= pf_every) {                  \
-        pf_at = 0;                                                             \
-        _mm_prefetch(pfb + (pf_next >> 1) * pf_ld + (pf_next & 1) * 64,        \
-                     _MM_HINT_T0);                                             \
-        ++pf_next;                                                             \
-      }                                                                        \
       __m512 bv[HALVES];                                                       \
       for (int h = 0; h < HALVES; ++h)                                         \
         bv[h] = _mm512_loadu_ps(b + 16 * h);                                   \
@@ -1331,11 +1316,9 @@ static void block_tile(const block_ctx *x, int64_t i, int64_t me,
       int64_t run = min64(p->cn_run[j + jj], nv - jj);
       int g = cols.count++;
       cols.off[g] = p->cn[j + jj] - p->cn[j] - jj;
-      for (int h = 0; h < 2; ++h) {
-        int64_t lo = max64(jj - 16 * h, 0), hi = min64(jj + run - 16 * h, 16);
+      for (int h = 0; h < 2; ++h)
         cols.mask[g][h] =
-            lo < hi ? (uint16_t)(((1u << (hi - lo)) - 1u) << lo) : 0;
-      }
+            (uint16_t)(lanes(jj + run - 16 * h) & ~lanes(jj - 16 * h));
       jj += run;
     }
     /* Without a fused epilogue, an identity one carries the segments
@@ -1521,13 +1504,8 @@ static void macro_kernel(kiln_isa isa, const kernel *kr, const problem *p,
           _mm_prefetch(next_panel + line * 64, _MM_HINT_T1);
       } else if (in_place_next) {
         int64_t first = (i - mb) / mr * rows_per_tile;
-        int64_t lastr = min64(first + rows_per_tile, kc);
-        if (isa == KILN_ISA_AVX512 && lastr > first) {
-          tl_pf.base = (const char *)(bp + nr + first * p->b_ld);
-          tl_pf.ld = p->b_ld * (int64_t)sizeof(float);
-          tl_pf.rows = lastr - first;
-        } else
-          prefetch_b_rows(p, bp + nr, nr, first, lastr);
+        prefetch_b_rows(p, bp + nr, nr, first,
+                        min64(first + rows_per_tile, kc));
       }
       /* The next tile down this panel, or the top of the next panel. */
       if (p->c_rows_linear && i + mr < me)
@@ -1535,8 +1513,6 @@ static void macro_kernel(kiln_isa isa, const kernel *kr, const problem *p,
       else if (p->c_rows_linear && panel + 1 < p1)
         prefetch_tile(&x, mb, me, j + nr, min64(nr, ncur - (panel + 1) * nr));
       block_tile(&x, i, me, bp, ldb, j, nv);
-      tl_pf.base = NULL;
-      tl_pf.rows = 0;
     }
   }
 }
@@ -3913,10 +3889,10 @@ static void sdwconv2d(kiln_isa requested, KILN_SDWCONV2D_ARGS) {
   if (work < 2 * threads ||
       work * out_w * kernel_h * kernel_w * in_channels < 32768)
     threads = 1;
-  /* Each thread takes a contiguous range of items and steps through it
-   * with counters: a division per row would cost as much as a short row. */
 #pragma omp parallel num_threads(threads) if (threads > 1)
   {
+    /* Each thread takes a contiguous range of items and steps through it
+     * with counters: a division per row would cost as much as a short row. */
     int64_t begin, end;
     split_range(work, omp_get_num_threads(), omp_get_thread_num(), &begin,
                 &end);

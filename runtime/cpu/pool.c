@@ -173,9 +173,7 @@ pool_row_avx512(const pool_problem *p, const float *in, float *out,
             break;
           __m512 x = load_strided_avx512(base + 16 * v * s,
                                          p->out_w - (x0 + 16 * v), s);
-          /* max(x, acc) is acc when either is NaN: then take x's NaN. */
-          __mmask16 nan = _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q);
-          acc[v] = _mm512_mask_mov_ps(_mm512_max_ps(x, acc[v]), nan, x);
+          acc[v] = max_nan_avx512(acc[v], x);
         }
       }
     }
