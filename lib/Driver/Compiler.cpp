@@ -317,6 +317,7 @@ LogicalResult kiln::compileModel(MLIRContext &context,
       options.quantize == "int4-weight" ? 32 : 128);
   pipeline.int8WeightRange = target->int8WeightRange(targetOptions);
   pipeline.int8Convolutions = target->int8Convolutions(targetOptions);
+  pipeline.attentionKernel = target->attentionKernel(targetOptions);
   pipeline.disabledPasses = options.disabledPasses;
   if (!target->fuseAttention(targetOptions))
     pipeline.disabledPasses.push_back("kiln-fuse-attention");

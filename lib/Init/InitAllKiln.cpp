@@ -67,6 +67,7 @@ void kiln::registerAllDialects(mlir::DialectRegistry &registry) {
   mlir::arith::registerBufferizableOpInterfaceExternalModels(registry);
   mlir::bufferization::func_ext::registerBufferizableOpInterfaceExternalModels(
       registry);
+  kiln::registerBufferizableOpInterfaceExternalModels(registry);
 }
 
 void kiln::registerAllPasses() {

@@ -119,7 +119,9 @@ void kiln::buildKilnGraphOptimizations(OpPassManager &pm,
 void kiln::buildKilnToLinalgPipeline(OpPassManager &pm,
                                      const CPUPipelineOptions &options) {
   pm.addPass(createKilnRecordSignature());
-  pm.addPass(createConvertKilnToLinalg());
+  ConvertKilnToLinalgOptions toLinalg;
+  toLinalg.attentionKernel = options.attentionKernel;
+  pm.addPass(createConvertKilnToLinalg(toLinalg));
   pm.addPass(createCanonicalizerPass());
   if (options.optLevel > 1 &&
       !llvm::is_contained(options.disabledPasses, "kiln-fuse-elementwise")) {

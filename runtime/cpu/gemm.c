@@ -2338,36 +2338,6 @@ static const dconv_rows_fn dconv_rows[kDconvRowChannels + 1] = {
     dconv_rows_10, dconv_rows_11, dconv_rows_12, dconv_rows_13, dconv_rows_14};
 // clang-format on
 
-/* Transposes 16 x 16 floats in registers: r[k] becomes column
- * kDconvColumn[k] of the rows r[0..15] (the unpack stages leave the
- * columns of each group of four in the order 0, 2, 1, 3). */
-static const int kDconvColumn[16] = {0, 2,  1, 3,  4,  6,  5,  7,
-                                     8, 10, 9, 11, 12, 14, 13, 15};
-AVX512_ATTRS static inline void transpose16_avx512(__m512 r[16]) {
-  __m512 t[16];
-  for (int i = 0; i < 8; ++i) {
-    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-  }
-  for (int i = 0; i < 4; ++i)
-    for (int j = 0; j < 2; ++j) {
-      __m512d a = _mm512_castps_pd(t[4 * i + j]);
-      __m512d b = _mm512_castps_pd(t[4 * i + j + 2]);
-      r[4 * i + j] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, b));
-      r[4 * i + j + 2] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, b));
-    }
-  for (int i = 0; i < 2; ++i)
-    for (int j = 0; j < 4; ++j) {
-      t[8 * i + j] = _mm512_shuffle_f32x4(r[8 * i + j], r[8 * i + j + 4], 0x88);
-      t[8 * i + j + 4] =
-          _mm512_shuffle_f32x4(r[8 * i + j], r[8 * i + j + 4], 0xdd);
-    }
-  for (int j = 0; j < 8; ++j) {
-    r[j] = _mm512_shuffle_f32x4(t[j], t[j + 8], 0x88);
-    r[j + 8] = _mm512_shuffle_f32x4(t[j], t[j + 8], 0xdd);
-  }
-}
-
 /* rw addends along an output row, contiguous (step 1) or one value for
  * all (step 0). */
 AVX512_ATTRS static inline __m512 dconv_addend(const float *a, int64_t step,
@@ -2430,7 +2400,7 @@ dconv_store_avx512(const float *tile, int64_t rw, int64_t channels, float *out,
   __mmask16 mask = lanes(rw);
   const __m512 vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
   for (int k = 0; k < 16; ++k) {
-    int64_t m = kDconvColumn[k];
+    int64_t m = kTransposeColumn[k];
     if (m >= channels)
       continue;
     float *o = out + m * out_m;
@@ -3724,7 +3694,7 @@ dw_block_avx512(const dw_problem *p, const dw_block *b, int64_t count,
                        : _mm512_setzero_ps();
     transpose16_avx512(r);
     for (int k = 0; k < 16; ++k) {
-      int64_t px = f + kDconvColumn[k];
+      int64_t px = f + kTransposeColumn[k];
       if (px < plane && b->where[px] >= 0)
         _mm512_store_ps(padded + (int64_t)b->where[px] * 16, r[k]);
     }
@@ -3770,7 +3740,7 @@ dw_block_avx512(const dw_problem *p, const dw_block *b, int64_t count,
                              : _mm512_setzero_ps();
     transpose16_avx512(r);
     for (int k = 0; k < 16; ++k) {
-      int64_t c = kDconvColumn[k];
+      int64_t c = kTransposeColumn[k];
       if (c >= count)
         continue;
       finish_store_avx512(out + c * out_g + f, m, r[k], accumulate,

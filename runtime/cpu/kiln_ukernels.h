@@ -468,6 +468,29 @@ void kiln_ukernel_sdwconv2d_avx512(KILN_SDWCONV2D_ARGS);
 void kiln_ukernel_sdwconv2d_avx2(KILN_SDWCONV2D_ARGS);
 void kiln_ukernel_sdwconv2d_generic(KILN_SDWCONV2D_ARGS);
 
+/* Scaled dot-product attention without the score matrix (attention.c):
+ * out[b0][b1] = softmax(mask(scale * q k^T)) v, q [lq][d], k [lk][d],
+ * v [lk][dv], out [lq][dv], each strided (batch strides, then row and
+ * element strides). Query head b1 reads key/value head b1 / kv_group.
+ * mask_kind 0: no mask; 1: f32 values added to the scaled scores; 2: bytes,
+ * nonzero where the score becomes `fill`. The mask's strides are in
+ * elements, 0 along the dims it broadcasts over. */
+#define KILN_SATTENTION_ARGS                                                   \
+  int64_t batch0, int64_t batch1, int64_t lq, int64_t lk, int64_t d,           \
+      int64_t dv, int64_t kv_group, KILN_UKERNEL_BUFFER(q), int64_t q_b0,      \
+      int64_t q_b1, int64_t q_q, int64_t q_d, KILN_UKERNEL_BUFFER(k),          \
+      int64_t k_b0, int64_t k_b1, int64_t k_k, int64_t k_d,                    \
+      KILN_UKERNEL_BUFFER(v), int64_t v_b0, int64_t v_b1, int64_t v_k,         \
+      int64_t v_d, KILN_UKERNEL_BUFFER(o), int64_t o_b0, int64_t o_b1,         \
+      int64_t o_q, int64_t o_d, float scale, int64_t mask_kind,                \
+      KILN_UKERNEL_BUFFER_OF(char, m), int64_t m_b0, int64_t m_b1,             \
+      int64_t m_q, int64_t m_k, float fill
+void kiln_ukernel_sattention_avx512(KILN_SATTENTION_ARGS);
+void kiln_ukernel_sattention_generic(KILN_SATTENTION_ARGS);
+/* The same, declared by the compiler for bool (i1) masks. */
+void kiln_ukernel_sattention_bool_avx512(KILN_SATTENTION_ARGS);
+void kiln_ukernel_sattention_bool_generic(KILN_SATTENTION_ARGS);
+
 #ifdef __cplusplus
 }
 #endif

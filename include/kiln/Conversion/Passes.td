@@ -24,6 +24,12 @@ def ConvertKilnToLinalg : Pass<"convert-kiln-to-linalg", "mlir::ModuleOp"> {
     "::mlir::math::MathDialect", "::mlir::tensor::TensorDialect",
     "::mlir::scf::SCFDialect", "::mlir::func::FuncDialect"
   ];
+  let options = [
+    Option<"attentionKernel", "attention-kernel", "bool", /*default=*/"false",
+           "Keep kiln.attention with many query rows whole, as "
+           "kiln.flash_attention (for a target's fused attention kernel), "
+           "instead of tile loops">
+  ];
 }
 
 def KilnLowerNestedLinalg : Pass<"kiln-lower-nested-linalg", "mlir::func::FuncOp"> {

@@ -46,6 +46,12 @@ struct CPUPipelineOptions
       llvm::cl::desc("Largest int8 weight magnitude quantization produces "
                      "(127, or 64 for AVX2 kernels)"),
       llvm::cl::init(127)};
+  Option<bool> attentionKernel{
+      *this, "attention-kernel",
+      llvm::cl::desc("Keep attention with many query rows whole for the "
+                     "target's fused attention kernel "
+                     "(convert-kiln-to-linalg's attention-kernel)"),
+      llvm::cl::init(false)};
   Option<bool> int8Convolutions{
       *this, "int8-convolutions",
       llvm::cl::desc("Quantize ungrouped 2-D convolutions too"),

@@ -85,6 +85,12 @@ public:
   virtual bool fuseAttention(const TargetOptions &options) const {
     return true;
   }
+  /// Whether attention with many query rows stays whole through
+  /// convert-kiln-to-linalg (kiln.flash_attention) for a fused kernel that
+  /// the codegen pipeline calls, rather than becoming tile loops.
+  virtual bool attentionKernel(const TargetOptions &options) const {
+    return false;
+  }
   /// Writes the artifact for a module that ran the codegen pipeline.
   /// Errors go to the context's diagnostics; no partial file is left.
   virtual mlir::LogicalResult emit(mlir::ModuleOp module,

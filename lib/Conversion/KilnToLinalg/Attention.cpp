@@ -753,8 +753,39 @@ Value buildDecodeAttention(OpBuilder &b, Location loc,
                    });
 }
 
+/// Whether the CPU attention kernel takes `op`: f32, at most two leading
+/// dims, more than kDecodeRows query rows (a static count), static heads
+/// where key/value heads are grouped, an f32 or bool mask.
+bool takesAttentionKernel(AttentionOp op) {
+  RankedTensorType q = op.getQuery().getType(), k = op.getKey().getType();
+  int64_t rank = q.getRank();
+  if (!q.getElementType().isF32() || rank > 4)
+    return false;
+  int64_t rows = q.getDimSize(rank - 2);
+  if (ShapedType::isDynamic(rows) || rows <= kDecodeRows)
+    return false;
+  if (rank >= 3) {
+    int64_t heads = q.getDimSize(rank - 3), kvHeads = k.getDimSize(rank - 3);
+    if (heads != kvHeads &&
+        (ShapedType::isDynamic(heads) || ShapedType::isDynamic(kvHeads) ||
+         kvHeads <= 0 || heads % kvHeads != 0))
+      return false;
+  }
+  if (Value mask = op.getMask()) {
+    Type element = cast<RankedTensorType>(mask.getType()).getElementType();
+    if (!element.isF32() && !element.isInteger(1))
+      return false;
+  }
+  return true;
+}
+
 struct AttentionLowering : OpConversionPattern<AttentionOp> {
-  using OpConversionPattern::OpConversionPattern;
+  AttentionLowering(const TypeConverter &converter, MLIRContext *context,
+                    bool attentionKernel)
+      : OpConversionPattern(converter, context),
+        attentionKernel(attentionKernel) {}
+  bool attentionKernel;
+
   LogicalResult
   matchAndRewrite(AttentionOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
@@ -775,6 +806,15 @@ struct AttentionLowering : OpConversionPattern<AttentionOp> {
     p.scale = op.getScale().convertToDouble();
     if (op.getMaskFill())
       p.fill = op.getMaskFill()->convertToDouble();
+
+    if (attentionKernel && takesAttentionKernel(op)) {
+      Value init = tensor::EmptyOp::create(rewriter, loc, p.outDims, p.element);
+      auto fused = FlashAttentionOp::create(
+          rewriter, loc, TypeRange{p.resultType}, p.q, p.k, p.v, init, p.mask,
+          op.getScaleAttr(), op.getMaskFillAttr());
+      rewriter.replaceOp(op, fused.getResult().front());
+      return success();
+    }
 
     // Flash-decoding needs a heads dim to spread the work over.
     OpFoldResult sq = p.qDims[p.batch];
@@ -888,7 +928,9 @@ struct RotaryLowering : OpConversionPattern<RotaryOp> {
 } // namespace
 
 void to_linalg::populateAttentionPatterns(KilnTypeConverter &converter,
-                                          RewritePatternSet &patterns) {
-  patterns.add<AttentionLowering, RotaryLowering>(converter,
-                                                  patterns.getContext());
+                                          RewritePatternSet &patterns,
+                                          bool attentionKernel) {
+  patterns.add<AttentionLowering>(converter, patterns.getContext(),
+                                  attentionKernel);
+  patterns.add<RotaryLowering>(converter, patterns.getContext());
 }

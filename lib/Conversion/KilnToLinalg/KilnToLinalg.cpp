@@ -19,6 +19,7 @@ using namespace kiln::to_linalg;
 namespace {
 struct ConvertKilnToLinalgPass
     : public kiln::impl::ConvertKilnToLinalgBase<ConvertKilnToLinalgPass> {
+  using Base::Base;
   void runOnOperation() override {
     MLIRContext *context = &getContext();
     KilnTypeConverter converter;
@@ -29,7 +30,7 @@ struct ConvertKilnToLinalgPass
     populateNormalizationPatterns(converter, patterns);
     populateDataMovementPatterns(converter, patterns);
     populatePadResizePatterns(converter, patterns);
-    populateAttentionPatterns(converter, patterns);
+    populateAttentionPatterns(converter, patterns, attentionKernel);
     populateIndexingPatterns(converter, patterns);
     populateFunctionOpInterfaceTypeConversionPattern<func::FuncOp>(patterns,
                                                                    converter);
@@ -38,6 +39,7 @@ struct ConvertKilnToLinalgPass
 
     ConversionTarget target(*context);
     target.addIllegalDialect<KilnDialect>();
+    target.addLegalOp<FlashAttentionOp>();
     target.addLegalDialect<arith::ArithDialect, linalg::LinalgDialect,
                            math::MathDialect, tensor::TensorDialect,
                            scf::SCFDialect>();

@@ -150,8 +150,11 @@ void populatePadResizePatterns(KilnTypeConverter &converter,
                                mlir::RewritePatternSet &patterns);
 void populateDataMovementPatterns(KilnTypeConverter &converter,
                                   mlir::RewritePatternSet &patterns);
+/// With `attentionKernel`, attention with many query rows that the CPU
+/// kernel takes becomes kiln.flash_attention rather than tile loops.
 void populateAttentionPatterns(KilnTypeConverter &converter,
-                               mlir::RewritePatternSet &patterns);
+                               mlir::RewritePatternSet &patterns,
+                               bool attentionKernel);
 void populateIndexingPatterns(KilnTypeConverter &converter,
                               mlir::RewritePatternSet &patterns);
 

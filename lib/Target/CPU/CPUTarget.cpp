@@ -325,6 +325,26 @@ public:
     return *isa == "avx512" || *isa == "avx2";
   }
 
+  /// The fused attention kernel (runtime/cpu/attention.c) has an AVX-512
+  /// body; elsewhere the tile loops' products run on the AVX2 and generic
+  /// matrix kernels. The MHA block (8 heads, 1024 tokens) on two threads:
+  /// attention 11.9 -> 8.7 ms (see docs/performance.md). It needs the
+  /// microkernel passes (-O1 and up).
+  bool attentionKernel(const kiln::TargetOptions &options) const override {
+    if (options.optLevel == 0 ||
+        llvm::is_contained(options.disabledPasses, "kiln-cpu-lower-ukernels") ||
+        llvm::is_contained(options.disabledPasses, "kiln-cpu-select-kernels"))
+      return false;
+    std::string error;
+    FailureOr<std::string> isa =
+        kiln::microkernelISA(cpuOptions(options), error);
+    if (failed(isa))
+      return false;
+    if (*isa == "host")
+      return llvm::sys::getHostCPUFeatures().lookup("avx512f");
+    return *isa == "avx512";
+  }
+
   LogicalResult emit(ModuleOp module, const kiln::TargetOptions &options,
                      const kiln::ArtifactOptions &artifact) const override;
 

@@ -8,6 +8,7 @@
 
 #include "Contraction.h"
 
+#include "kiln/Dialect/Kiln/IR/KilnOps.h"
 #include "kiln/Target/CPU/Passes.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -1723,6 +1724,239 @@ static LogicalResult lowerConv2D(ModuleOp module, linalg::LinalgOp op,
   return success();
 }
 
+/// The ops of `block` strictly between `from` and `to` (from before to)
+/// that access `buffer`'s memory, through views.
+static SmallVector<Operation *> accessesBetween(Value buffer, Operation *from,
+                                                Operation *to) {
+  SmallVector<Operation *> accesses, between;
+  collectAccesses(buffer, accesses);
+  Block *block = from->getBlock();
+  for (Operation *user : accesses) {
+    Operation *ancestor = block->findAncestorOpInBlock(*user);
+    if (!ancestor ||
+        (from->isBeforeInBlock(ancestor) && ancestor->isBeforeInBlock(to)))
+      between.push_back(user);
+  }
+  return between;
+}
+
+/// The transpose copy on buffers next to `op` in its block that writes
+/// `buffer` (`into`: the last such copy before `op`) or reads it (the first
+/// after `op`), or null.
+static linalg::TransposeOp lastTransposeBefore(Value buffer, Operation *op,
+                                               bool into) {
+  linalg::TransposeOp found;
+  for (Operation *user : buffer.getUsers()) {
+    auto copy = dyn_cast<linalg::TransposeOp>(user);
+    if (!copy || copy->getBlock() != op->getBlock() ||
+        !copy.hasPureBufferSemantics() ||
+        (into ? copy.getInit() : copy.getInput()) != buffer)
+      continue;
+    if (into ? copy->isBeforeInBlock(op) &&
+                   (!found || found->isBeforeInBlock(copy))
+             : op->isBeforeInBlock(copy) &&
+                   (!found || copy->isBeforeInBlock(found)))
+      found = copy;
+  }
+  return found;
+}
+
+/// Whether `buffer` is used only by `first` and `last` from `first` to
+/// `last` (a copy and the kernel, in either order), and its next use after
+/// `last`, if any, overwrites it: a buffer that bufferization hands to each
+/// layer's attention in turn. Frees are not uses.
+static bool quietOutside(Value buffer, Operation *first, Operation *last) {
+  SmallVector<Operation *> accesses;
+  collectAccesses(buffer, accesses);
+  Block *block = first->getBlock();
+  Operation *next = nullptr;
+  for (Operation *user : accesses) {
+    if (user == first || user == last || isa<memref::DeallocOp>(user))
+      continue;
+    Operation *ancestor = block->findAncestorOpInBlock(*user);
+    if (!ancestor)
+      return false;
+    if (ancestor->isBeforeInBlock(first))
+      continue;
+    if (!last->isBeforeInBlock(ancestor))
+      return false;
+    if (!next || ancestor->isBeforeInBlock(next))
+      next = ancestor;
+  }
+  if (!next)
+    return true;
+  auto attention = dyn_cast<FlashAttentionOp>(next);
+  return (attention && attention.getInit() == buffer) ||
+         overwrites(next, buffer);
+}
+
+/// An attention operand that a transpose copy wrote for it alone: the
+/// kernel reads the copy's source in place instead (its strides permuted),
+/// and the copy goes. Frees of the source between the copy and `op` move
+/// after `op`.
+static std::optional<linalg::TransposeOp> foldInputTranspose(Value operand,
+                                                             Operation *op) {
+  linalg::TransposeOp copy = lastTransposeBefore(operand, op, /*into=*/true);
+  if (!copy || !quietOutside(operand, copy, op))
+    return std::nullopt;
+  // Nothing may write the source before the kernel reads it.
+  Value source = rootOf(copy.getInput());
+  SmallVector<Operation *> frees;
+  for (Operation *user : accessesBetween(source, copy, op)) {
+    auto reader = dyn_cast<linalg::LinalgOp>(user);
+    if (isa<memref::DeallocOp>(user) && user->getBlock() == op->getBlock())
+      frees.push_back(user);
+    else if (!reader || !reader.hasPureBufferSemantics() ||
+             llvm::any_of(reader.getDpsInits(),
+                          [&](Value init) { return rootOf(init) == source; }))
+      return std::nullopt;
+  }
+  for (Operation *free : frees)
+    free->moveAfter(op);
+  return copy;
+}
+
+/// The attention's output when only a transpose copy reads it: the kernel
+/// writes the copy's destination (its strides permuted), and the copy
+/// goes. The destination's allocation moves before `op` if it came after.
+static std::optional<linalg::TransposeOp> foldOutputTranspose(Value init,
+                                                              Operation *op) {
+  linalg::TransposeOp copy = lastTransposeBefore(init, op, /*into=*/false);
+  if (!copy || !quietOutside(init, op, copy))
+    return std::nullopt;
+  Value destination = copy.getInit();
+  Value root = rootOf(destination);
+  if (!accessesBetween(root, op, copy).empty())
+    return std::nullopt;
+  // The destination (and the views leading to it) must exist before `op`.
+  SmallVector<Operation *> definitions;
+  for (Value v = destination;;) {
+    Operation *def = v.getDefiningOp();
+    if (!def || def->getBlock() != op->getBlock() || def->isBeforeInBlock(op))
+      break;
+    auto alloc = dyn_cast<memref::AllocOp>(def);
+    if (alloc && alloc->getNumOperands() == 0) {
+      definitions.push_back(def);
+      break;
+    }
+    auto view = dyn_cast<ViewLikeOpInterface>(def);
+    if (!view || def->getNumOperands() != 1)
+      return std::nullopt;
+    definitions.push_back(def);
+    v = view.getViewSource();
+  }
+  for (Operation *def : llvm::reverse(definitions))
+    def->moveBefore(op);
+  return copy;
+}
+
+/// `buffer` viewed through the transpose `copy` from the other side: for
+/// a copy into the operand (`input`), the source's dims and strides taken
+/// in the copy's order; for a copy out of the output, the destination's
+/// taken in the inverse order.
+static Buffer permuted(Buffer buffer, ArrayRef<int64_t> permutation,
+                       bool input) {
+  Buffer result = buffer;
+  for (auto [i, p] : llvm::enumerate(permutation)) {
+    size_t to = input ? i : p, from = input ? p : i;
+    result.sizes[to] = buffer.sizes[from];
+    result.strides[to] = buffer.strides[from];
+  }
+  return result;
+}
+
+/// kiln.flash_attention on buffers -> a call of kiln_ukernel_sattention_<isa>
+/// (kiln_ukernel_sattention_bool_<isa> with a bool mask): the two batch
+/// dims (1 for those the operands lack), query rows, keys, the head dims,
+/// the query heads per key/value head, then query, key, value and output
+/// with their strides per (batch0, batch1, row, element), the scale, the
+/// mask's kind (0 none, 1 f32, 2 bool), buffer and strides per (batch0,
+/// batch1, query, key) (0 where it broadcasts; without a mask, the query's
+/// buffer and zeros) and the bool mask's fill.
+static LogicalResult lowerAttention(ModuleOp module, FlashAttentionOp op,
+                                    ISA isa) {
+  ImplicitLocOpBuilder b(op.getLoc(), op.getOperation());
+  CallBuilder call(b, op->getBlock());
+  // Heads split off a model's [batch, tokens, heads * dims] tensors come
+  // through transpose copies: the kernel reads and writes them in place.
+  llvm::SetVector<Operation *> copies;
+  auto operand = [&](Value value) {
+    std::optional<linalg::TransposeOp> copy = foldInputTranspose(value, op);
+    if (!copy)
+      return Buffer::of(b, value);
+    copies.insert(*copy);
+    return permuted(Buffer::of(b, copy->getInput()), copy->getPermutation(),
+                    /*input=*/true);
+  };
+  Buffer q = operand(op.getQuery()), k = operand(op.getKey()),
+         v = operand(op.getValue());
+  Buffer out;
+  if (std::optional<linalg::TransposeOp> copy =
+          foldOutputTranspose(op.getInit(), op)) {
+    copies.insert(*copy);
+    out = permuted(Buffer::of(b, copy->getInit()), copy->getPermutation(),
+                   /*input=*/false);
+  } else {
+    out = Buffer::of(b, op.getInit());
+  }
+  int64_t rank = cast<MemRefType>(op.getQuery().getType()).getRank();
+  int64_t batch = rank - 2;
+  for (int64_t d = 0; d < 2 - batch; ++d)
+    call.add(call.index(1));
+  for (int64_t d = 0; d < batch; ++d)
+    call.add(q.sizes[d]);
+  call.add(q.sizes[rank - 2]);
+  call.add(k.sizes[rank - 2]);
+  call.add(q.sizes[rank - 1]);
+  call.add(v.sizes[rank - 1]);
+  call.add(batch >= 1
+               ? arith::DivUIOp::create(b, q.sizes[rank - 3], k.sizes[rank - 3])
+                     .getResult()
+               : call.index(1));
+  for (const Buffer *buffer : {&q, &k, &v, &out}) {
+    call.add(buffer->base);
+    call.add(buffer->offset);
+    for (int64_t d = 0; d < 2 - batch; ++d)
+      call.add(call.index(0));
+    for (int64_t d = 0; d < rank; ++d)
+      call.add(buffer->strides[d]);
+  }
+  call.addF32(op.getScale().convertToFloat());
+  bool isBool = false;
+  if (Value mask = op.getMask()) {
+    auto type = cast<MemRefType>(mask.getType());
+    isBool = type.getElementType().isInteger(1);
+    Buffer m = Buffer::of(b, mask);
+    call.add(isBool ? int64_t(2) : int64_t(1));
+    call.add(m.base);
+    call.add(m.offset);
+    // The mask's dims align with the scores' last ones; a missing or
+    // stretched (extent 1) dim reads one value.
+    for (int64_t d = 0; d < 4; ++d) {
+      int64_t md = d - (4 - type.getRank());
+      int64_t scoreDim = d - (4 - rank);
+      if (md < 0 || scoreDim < 0 || type.getDimSize(md) == 1)
+        call.add(call.index(0));
+      else
+        call.add(m.strides[md]);
+    }
+  } else {
+    call.add(int64_t(0));
+    call.add(q.base);
+    call.add(q.offset);
+    for (int64_t d = 0; d < 4; ++d)
+      call.add(call.index(0));
+  }
+  call.addF32(op.getMaskFill() ? op.getMaskFill()->convertToFloat() : 0.0f);
+  call.emit(module, ((isBool ? "kiln_ukernel_sattention_bool_"
+                             : "kiln_ukernel_sattention_") +
+                     stringifyISA(isa))
+                        .str());
+  for (Operation *copy : copies)
+    copy->erase();
+  return success();
+}
+
 namespace {
 struct KilnCPULowerUKernelsPass
     : public kiln::impl::KilnCPULowerUKernelsBase<KilnCPULowerUKernelsPass> {
@@ -1802,6 +2036,23 @@ struct KilnCPULowerUKernelsPass
                             isCompileTime("pack_weights"), epilogue, padding)
               : op->emitOpError("unknown kernel ") << kernel;
       if (failed(lowered))
+        return signalPassFailure();
+      op->erase();
+    }
+    SmallVector<FlashAttentionOp> attentions;
+    module.walk([&](FlashAttentionOp op) { attentions.push_back(op); });
+    for (FlashAttentionOp op : attentions) {
+      auto decision = op->getAttrOfType<DictionaryAttr>(kUKernelAttr);
+      auto isaName = decision ? decision.getAs<StringAttr>("isa") : nullptr;
+      std::optional<ISA> isa =
+          isaName ? parseISA(isaName.getValue()) : std::nullopt;
+      if (op.getNumResults() || !isa) {
+        op->emitOpError("must be bufferized and marked by "
+                        "kiln-cpu-select-kernels before "
+                        "kiln-cpu-lower-ukernels");
+        return signalPassFailure();
+      }
+      if (failed(lowerAttention(module, op, *isa)))
         return signalPassFailure();
       op->erase();
     }

@@ -8,6 +8,8 @@
 
 #include "Contraction.h"
 
+#include "kiln/Dialect/Kiln/IR/KilnOps.h"
+
 #include "kiln/Target/CPU/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -469,6 +471,18 @@ struct KilnCPUSelectKernelsPass
                 ? decision(op, "sconv2d_direct", "pack_weights")
                 : decision(op, "sconv2d", constant ? "pack_weights" : ""));
       }
+    });
+    // Attention that convert-kiln-to-linalg kept whole for the fused kernel
+    // (runtime/cpu/attention.c): only its instruction set is chosen here.
+    // It has an AVX-512 body and a plain C one.
+    getOperation().walk([&](FlashAttentionOp op) {
+      op->setAttr(kUKernelAttr,
+                  b.getDictionaryAttr(
+                      {b.getNamedAttr("kernel", b.getStringAttr("sattention")),
+                       b.getNamedAttr("isa", b.getStringAttr(stringifyISA(
+                                                 *target == ISA::AVX512
+                                                     ? ISA::AVX512
+                                                     : ISA::Generic)))}));
     });
     // Fused clamps run in place (after the walk: it changes their operands).
     getOperation().walk([&](linalg::LinalgOp op) {

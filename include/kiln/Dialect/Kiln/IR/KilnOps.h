@@ -8,6 +8,7 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/OpDefinition.h"
+#include "mlir/Interfaces/DestinationStyleOpInterface.h"
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
@@ -120,6 +121,11 @@ llvm::FailureOr<EinsumSpec> parseEinsum(llvm::StringRef equation,
 std::map<int64_t, int64_t>
 einsumLabelExtents(const EinsumSpec &spec,
                    llvm::ArrayRef<mlir::RankedTensorType> types);
+
+/// Registers kiln.flash_attention's bufferization (BufferizableOpInterface)
+/// with `registry`.
+void registerBufferizableOpInterfaceExternalModels(
+    mlir::DialectRegistry &registry);
 
 } // namespace kiln
 

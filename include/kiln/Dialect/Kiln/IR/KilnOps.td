@@ -10,6 +10,7 @@
 
 include "kiln/Dialect/Kiln/IR/KilnDialect.td"
 include "mlir/IR/BuiltinAttributeInterfaces.td"
+include "mlir/Interfaces/DestinationStyleOpInterface.td"
 
 //===----------------------------------------------------------------------===//
 // Constants and shapes
@@ -691,6 +692,50 @@ def Kiln_AttentionOp : Kiln_Op<"attention",
   let results = (outs Kiln_FloatTensor:$output);
   let assemblyFormat = [{
     $query `,` $key `,` $value (`mask` $mask^)? attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+/// Not a graph op: what convert-kiln-to-linalg makes of a kiln.attention
+/// for a CPU runtime kernel. Destination-style, on tensors or (after
+/// bufferization) on buffers, so it has its own base rather than Kiln_Op.
+def Kiln_FlashAttentionOp : Op<Kiln_Dialect, "flash_attention",
+    [DestinationStyleOpInterface,
+     DeclareOpInterfaceMethods<MemoryEffectsOpInterface>]> {
+  defvar TensorOrBuffer = AnyTypeOf<[AnyRankedTensor, AnyMemRef]>;
+  let summary = "kiln.attention as one call of the CPU attention kernel";
+  let description = [{
+    The semantics of `kiln.attention` (`softmax(mask(scale * query *
+    key^T)) * value`, a float mask added, a bool mask replacing the scores
+    by `mask_fill` where true, grouped-query heads), written into `init`:
+    destination-style on tensors, and on buffers once bufferized, when
+    `kiln-cpu-lower-ukernels` turns it into a call of the runtime's fused
+    attention kernel (runtime/cpu/attention.c). `convert-kiln-to-linalg`
+    with `attention-kernel` forms it for attention with many query rows
+    (more than 16, a static count), f32 operands, at most two leading
+    (batch, head) dims and a mask of f32 or i1 elements; other attention
+    lowers to linalg loops.
+
+    ```mlir
+    %o = kiln.flash_attention ins(%q, %k, %v : tensor<1x12x128x64xf32>, tensor<1x12x128x64xf32>, tensor<1x12x128x64xf32>)
+        mask(%m : tensor<1x1x1x128xf32>) outs(%init : tensor<1x12x128x64xf32>)
+        {scale = 1.250000e-01 : f32} -> tensor<1x12x128x64xf32>
+    ```
+  }];
+  let arguments = (ins TensorOrBuffer:$query, TensorOrBuffer:$key,
+                       TensorOrBuffer:$value, TensorOrBuffer:$init,
+                       Optional<TensorOrBuffer>:$mask,
+                       F32Attr:$scale, OptionalAttr<F32Attr>:$mask_fill);
+  let results = (outs Variadic<AnyRankedTensor>:$result);
+  let assemblyFormat = [{
+    `ins` `(` $query `,` $key `,` $value `:` type($query) `,` type($key) `,`
+    type($value) `)` (`mask` `(` $mask^ `:` type($mask) `)`)? `outs` `(`
+    $init `:` type($init) `)` attr-dict (`->` type($result)^)?
+  }];
+  let extraClassDeclaration = [{
+    ::mlir::MutableOperandRange getDpsInitsMutable() {
+      return getInitMutable();
+    }
   }];
   let hasVerifier = 1;
 }

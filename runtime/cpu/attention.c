@@ -1,0 +1,598 @@
+/*===- attention.c - fused scaled dot-product attention -------------------===*
+ *
+ * out = softmax(mask(scale * q k^T)) v for every (b0, b1) of two batch dims,
+ * the score matrix never written whole: what kiln-cpu-lower-ukernels calls
+ * for a `kiln.flash_attention` (a kiln.attention with many query rows that
+ * convert-kiln-to-linalg kept whole for the CPU target's AVX-512 code).
+ *
+ * The queries go in groups of 32 along the vector lanes, and everything is
+ * computed transposed: for a tile of keys, the scores s^T [key][query]
+ * (a register tile of 8 keys by 32 queries, broadcasting 8 key elements and
+ * loading 2 vectors of the group's packed q^T per step of d), then the
+ * online softmax (running max m, running sum l, per query: vertical maxima,
+ * sums and exponentials, no horizontal reductions), then acc^T += v^T p^T
+ * (a register tile of 8 value columns by 32 queries over the tile's keys,
+ * broadcasting value elements, which lie along the value rows). The
+ * unnormalized output acc^T [dv][32] stays in L1 across the key tiles and
+ * is transposed into the output rows at the end, divided by l.
+ *
+ *   s     = scale * q_tile k_tile^T, masked
+ *   m'    = max(m, rowmax(s))
+ *   p     = exp(s - m')              (0 where m' is -inf)
+ *   c     = exp(m - m')              (1 where m = m')
+ *   l'    = c * l + rowsum(p)
+ *   acc'  = c * acc + p v_tile
+ *
+ * A float mask is added to the scaled scores; a bool mask (one byte a value)
+ * replaces them by `fill` where it is true. A key tile that the mask hides
+ * from the whole query group is skipped: exactly, for a float mask of -inf,
+ * or a bool mask once each query's running max is at least 104 above
+ * `fill` (exp then gives 0 for the tile's probabilities, see exp_avx512).
+ * Grouped-query attention: query head b1 reads key/value head
+ * b1 / kv_group.
+ *
+ * Processors without AVX-512 run the same steps in plain C (the compiler
+ * only picks this kernel for AVX-512 targets; the fallback keeps a model
+ * correct elsewhere).
+ *
+ *===----------------------------------------------------------------------===*/
+
+#include "kiln_ukernels.h"
+#include "ukernel_avx512.h"
+#include "ukernel_common.h"
+
+#include <omp.h>
+#include <string.h>
+
+#define KILN_EXPORT __attribute__((visibility("default")))
+#define AVX512_ATTRS __attribute__((target("avx512f,avx512bw,avx512vl")))
+
+/* Queries per group (two vectors), keys per tile, rows of the register
+ * tiles. */
+enum { kGroup = 32, kKeyTile = 128, kTileRows = 8 };
+
+/* Below this argument exp gives exactly 0 (its denormal results end a
+ * little lower); the tile skip relies on it. */
+static const float kExpFloor = -104.0f;
+
+typedef struct attention_problem {
+  int64_t batch0, batch1, lq, lk, d, dv, kv_group;
+  const float *q, *k, *v;
+  float *o;
+  int64_t q_b0, q_b1, q_q, q_d;
+  int64_t k_b0, k_b1, k_k, k_d;
+  int64_t v_b0, v_b1, v_k, v_d;
+  int64_t o_b0, o_b1, o_q, o_d;
+  float scale;
+  /* 0 none, 1 float (added), 2 bool bytes (fill where true). */
+  int64_t mask_kind;
+  const char *mask;
+  int64_t m_b0, m_b1, m_q, m_k;
+  float fill;
+} attention_problem;
+
+/* One query group's view of the problem. */
+typedef struct attention_group {
+  const float *k, *v;
+  const char *mask;
+  int64_t q0, nq; /* the group's first query and its count (<= kGroup) */
+} attention_group;
+
+static inline float mask_float(const attention_problem *p, const char *mask,
+                               int64_t q, int64_t key) {
+  return *(const float *)(mask + 4 * (q * p->m_q + key * p->m_k));
+}
+
+static inline int mask_bool(const attention_problem *p, const char *mask,
+                            int64_t q, int64_t key) {
+  return mask[q * p->m_q + key * p->m_k] != 0;
+}
+
+/* Whether the mask hides keys [k0, k0 + nk) from every query of the group
+ * whose running maxima are m (the skip is exact, see the file comment). */
+static int tile_hidden(const attention_problem *p, const attention_group *g,
+                       int64_t k0, int64_t nk, const float *m) {
+  if (p->mask_kind == 2)
+    for (int64_t i = 0; i < g->nq; ++i)
+      if (!(m[i] - p->fill >= -kExpFloor))
+        return 0;
+  int64_t nq = p->m_q ? g->nq : 1, keys = p->m_k ? nk : 1;
+  for (int64_t i = 0; i < nq; ++i)
+    for (int64_t j = 0; j < keys; ++j) {
+      if (p->mask_kind == 1 &&
+          mask_float(p, g->mask, i, k0 + j) != -__builtin_inff())
+        return 0;
+      if (p->mask_kind == 2 && !mask_bool(p, g->mask, i, k0 + j))
+        return 0;
+    }
+  return 1;
+}
+
+/* Applies the mask to the scores st[key][query] of keys [k0, k0 + nk). */
+static void apply_mask(const attention_problem *p, const attention_group *g,
+                       int64_t k0, int64_t nk, float *st) {
+  for (int64_t j = 0; j < nk; ++j) {
+    float *row = st + j * kGroup;
+    if (p->m_q == 0) {
+      /* One value for every query of this key. */
+      if (p->mask_kind == 1) {
+        float add = mask_float(p, g->mask, 0, k0 + j);
+        for (int i = 0; i < kGroup; ++i)
+          row[i] += add;
+      } else if (mask_bool(p, g->mask, 0, k0 + j)) {
+        for (int i = 0; i < kGroup; ++i)
+          row[i] = p->fill;
+      }
+      continue;
+    }
+    if (p->mask_kind == 1)
+      for (int64_t i = 0; i < g->nq; ++i)
+        row[i] += mask_float(p, g->mask, i, k0 + j);
+    else
+      for (int64_t i = 0; i < g->nq; ++i)
+        if (mask_bool(p, g->mask, i, k0 + j))
+          row[i] = p->fill;
+  }
+}
+
+/*===----------------------------------------------------------------------===*
+ * AVX-512
+ *===----------------------------------------------------------------------===*/
+
+/* exp(x) for x <= 0 (scores minus their running max), 0 below kExpFloor:
+ * x = n ln 2 + r with |r| <= ln 2 / 2, exp(r) by a degree-7 polynomial
+ * (the Cephes single-precision one), times 2^n by VSCALEFPS. Within 2 ulp
+ * of the correctly rounded value. */
+AVX512_ATTRS static inline __m512 exp_avx512(__m512 x) {
+  __mmask16 live = _mm512_cmp_ps_mask(x, _mm512_set1_ps(kExpFloor), _CMP_GE_OQ);
+  x = _mm512_max_ps(x, _mm512_set1_ps(kExpFloor));
+  __m512 n = _mm512_roundscale_ps(
+      _mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+      _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+  __m512 y = _mm512_set1_ps(1.9875691500e-4f);
+  y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(1.3981999507e-3f));
+  y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(8.3334519073e-3f));
+  y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(4.1665795894e-2f));
+  y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(1.6666665459e-1f));
+  y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(5.0000001201e-1f));
+  y = _mm512_fmadd_ps(y, _mm512_mul_ps(r, r),
+                      _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+  return _mm512_maskz_mov_ps(live, _mm512_scalef_ps(y, n));
+}
+
+/* q^T of the group, scaled: qt[e][i] = scale * q[q0 + i][e], zero for the
+ * queries past the group's count. */
+AVX512_ATTRS static void pack_queries_avx512(const attention_problem *p,
+                                             const float *q, int64_t nq,
+                                             float *qt) {
+  for (int64_t e = 0; e < p->d; ++e) {
+    float *row = qt + e * kGroup;
+    for (int64_t i = 0; i < kGroup; ++i)
+      row[i] = i < nq ? p->scale * q[i * p->q_q + e * p->q_d] : 0.0f;
+  }
+}
+
+/* st[j][0..32) = sum_e k[j][e] qt[e][0..32) for the 8 key rows `rows`. */
+AVX512_ATTRS static inline void scores8_avx512(int64_t d, int64_t k_d,
+                                               const float *const rows[8],
+                                               const float *qt, float *st) {
+  __m512 acc[kTileRows][2];
+  for (int i = 0; i < kTileRows; ++i)
+    acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+  const float *r0 = rows[0], *r1 = rows[1], *r2 = rows[2], *r3 = rows[3],
+              *r4 = rows[4], *r5 = rows[5], *r6 = rows[6], *r7 = rows[7];
+  for (int64_t e = 0; e < d; ++e) {
+    __m512 q0 = _mm512_load_ps(qt + e * kGroup);
+    __m512 q1 = _mm512_load_ps(qt + e * kGroup + 16);
+    int64_t at = e * k_d;
+#define KILN_SCORE_ROW(i, r)                                                   \
+  {                                                                            \
+    __m512 kb = _mm512_set1_ps(r[at]);                                         \
+    acc[i][0] = _mm512_fmadd_ps(kb, q0, acc[i][0]);                            \
+    acc[i][1] = _mm512_fmadd_ps(kb, q1, acc[i][1]);                            \
+  }
+    KILN_SCORE_ROW(0, r0)
+    KILN_SCORE_ROW(1, r1)
+    KILN_SCORE_ROW(2, r2)
+    KILN_SCORE_ROW(3, r3)
+    KILN_SCORE_ROW(4, r4)
+    KILN_SCORE_ROW(5, r5)
+    KILN_SCORE_ROW(6, r6)
+    KILN_SCORE_ROW(7, r7)
+#undef KILN_SCORE_ROW
+  }
+  for (int i = 0; i < kTileRows; ++i) {
+    _mm512_store_ps(st + i * kGroup, acc[i][0]);
+    _mm512_store_ps(st + i * kGroup + 16, acc[i][1]);
+  }
+}
+
+/* ot[c][0..32) = scale_c * ot[c] + sum_j v[j][c] pt[j][0..32) for the 8
+ * value columns `cols` (element offsets in a value row), keys [0, nk). */
+AVX512_ATTRS static inline void
+values8_avx512(int64_t nk, const float *v, int64_t v_k, const int64_t cols[8],
+               const float *pt, __m512 c0, __m512 c1, float *ot) {
+  __m512 acc[kTileRows][2];
+  for (int i = 0; i < kTileRows; ++i) {
+    acc[i][0] = _mm512_mul_ps(_mm512_load_ps(ot + i * kGroup), c0);
+    acc[i][1] = _mm512_mul_ps(_mm512_load_ps(ot + i * kGroup + 16), c1);
+  }
+  const int64_t o0 = cols[0], o1 = cols[1], o2 = cols[2], o3 = cols[3],
+                o4 = cols[4], o5 = cols[5], o6 = cols[6], o7 = cols[7];
+  for (int64_t j = 0; j < nk; ++j) {
+    __m512 p0 = _mm512_load_ps(pt + j * kGroup);
+    __m512 p1 = _mm512_load_ps(pt + j * kGroup + 16);
+    const float *row = v + j * v_k;
+#define KILN_VALUE_COL(i, o)                                                   \
+  {                                                                            \
+    __m512 vb = _mm512_set1_ps(row[o]);                                        \
+    acc[i][0] = _mm512_fmadd_ps(vb, p0, acc[i][0]);                            \
+    acc[i][1] = _mm512_fmadd_ps(vb, p1, acc[i][1]);                            \
+  }
+    KILN_VALUE_COL(0, o0)
+    KILN_VALUE_COL(1, o1)
+    KILN_VALUE_COL(2, o2)
+    KILN_VALUE_COL(3, o3)
+    KILN_VALUE_COL(4, o4)
+    KILN_VALUE_COL(5, o5)
+    KILN_VALUE_COL(6, o6)
+    KILN_VALUE_COL(7, o7)
+#undef KILN_VALUE_COL
+  }
+  for (int i = 0; i < kTileRows; ++i) {
+    _mm512_store_ps(ot + i * kGroup, acc[i][0]);
+    _mm512_store_ps(ot + i * kGroup + 16, acc[i][1]);
+  }
+}
+
+/* apply_mask for a mask of rows along the keys (m_k = 1, m_q != 0, a
+ * causal mask): 16 queries by 16 keys at a time, loaded along the keys and
+ * transposed in registers, instead of one element at a time. */
+AVX512_ATTRS static void apply_mask_rows_avx512(const attention_problem *p,
+                                                const attention_group *g,
+                                                int64_t k0, int64_t nk,
+                                                float *st) {
+  const __m512 fill = _mm512_set1_ps(p->fill);
+  for (int h = 0; h < 2; ++h) {
+    int64_t nq = min64(16, g->nq - 16 * h);
+    for (int64_t j0 = 0; j0 < nk && nq > 0; j0 += 16) {
+      __mmask16 keys = lanes(nk - j0);
+      __m512 r[16];
+      for (int64_t i = 0; i < 16; ++i) {
+        int64_t at = (16 * h + i) * p->m_q + k0 + j0;
+        if (i >= nq)
+          r[i] = _mm512_setzero_ps();
+        else if (p->mask_kind == 1)
+          r[i] = _mm512_maskz_loadu_ps(keys, (const float *)g->mask + at);
+        else
+          r[i] = _mm512_cvtepi32_ps(
+              _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(keys, g->mask + at)));
+      }
+      transpose16_avx512(r);
+      for (int k = 0; k < 16; ++k) {
+        int64_t j = j0 + kTransposeColumn[k];
+        if (j >= nk)
+          continue;
+        float *row = st + j * kGroup + 16 * h;
+        __m512 s = _mm512_load_ps(row);
+        if (p->mask_kind == 1)
+          s = _mm512_add_ps(s, r[k]);
+        else
+          s = _mm512_mask_mov_ps(
+              s, _mm512_cmp_ps_mask(r[k], _mm512_setzero_ps(), _CMP_NEQ_UQ),
+              fill);
+        _mm512_store_ps(row, s);
+      }
+    }
+  }
+}
+
+/* One query group over all keys. Scratch: qt (d x 32), st (kKeyTile x 32),
+ * ot (dv rounded up to 8, x 32), all 64-byte aligned. */
+AVX512_ATTRS static void group_avx512(const attention_problem *p,
+                                      const attention_group *g, const float *q,
+                                      float *o, float *qt, float *st,
+                                      float *ot) {
+  const int64_t d = p->d, dv = p->dv;
+  const int64_t dv8 = ceil_div(dv, kTileRows) * kTileRows;
+  pack_queries_avx512(p, q, g->nq, qt);
+  memset(ot, 0, (size_t)(dv8 * kGroup) * sizeof(float));
+  const __m512 minus_inf = _mm512_set1_ps(-__builtin_inff());
+  __m512 m[2] = {minus_inf, minus_inf};
+  __m512 l[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
+  float m_lanes[kGroup] __attribute__((aligned(64)));
+  for (int64_t k0 = 0; k0 < p->lk; k0 += kKeyTile) {
+    int64_t nk = min64(kKeyTile, p->lk - k0);
+    if (p->mask_kind) {
+      _mm512_store_ps(m_lanes, m[0]);
+      _mm512_store_ps(m_lanes + 16, m[1]);
+      if (tile_hidden(p, g, k0, nk, m_lanes))
+        continue;
+    }
+    /* Scores, 8 keys at a time; past the last key, rows repeat it. */
+    for (int64_t j = 0; j < nk; j += kTileRows) {
+      const float *rows[kTileRows];
+      for (int i = 0; i < kTileRows; ++i)
+        rows[i] = g->k + (k0 + min64(j + i, nk - 1)) * p->k_k;
+      scores8_avx512(d, p->k_d, rows, qt, st + j * kGroup);
+    }
+    if (p->mask_kind && p->m_k == 1 && p->m_q != 0)
+      apply_mask_rows_avx512(p, g, k0, nk, st);
+    else if (p->mask_kind)
+      apply_mask(p, g, k0, nk, st);
+    /* Online softmax, along the lanes. */
+    __m512 t0 = minus_inf, t1 = minus_inf;
+    for (int64_t j = 0; j < nk; ++j) {
+      t0 = _mm512_max_ps(t0, _mm512_load_ps(st + j * kGroup));
+      t1 = _mm512_max_ps(t1, _mm512_load_ps(st + j * kGroup + 16));
+    }
+    __m512 mn[2] = {_mm512_max_ps(m[0], t0), _mm512_max_ps(m[1], t1)};
+    __m512 c[2];
+    for (int h = 0; h < 2; ++h) {
+      /* c = 1 where the max did not move (-inf included). */
+      __mmask16 same = _mm512_cmp_ps_mask(m[h], mn[h], _CMP_EQ_OQ);
+      c[h] = _mm512_mask_mov_ps(exp_avx512(_mm512_sub_ps(m[h], mn[h])), same,
+                                _mm512_set1_ps(1.0f));
+    }
+    __mmask16 live0 = _mm512_cmp_ps_mask(mn[0], minus_inf, _CMP_NEQ_OQ);
+    __mmask16 live1 = _mm512_cmp_ps_mask(mn[1], minus_inf, _CMP_NEQ_OQ);
+    __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
+    for (int64_t j = 0; j < nk; ++j) {
+      float *row = st + j * kGroup;
+      __m512 p0 = _mm512_maskz_mov_ps(
+          live0, exp_avx512(_mm512_sub_ps(_mm512_load_ps(row), mn[0])));
+      __m512 p1 = _mm512_maskz_mov_ps(
+          live1, exp_avx512(_mm512_sub_ps(_mm512_load_ps(row + 16), mn[1])));
+      _mm512_store_ps(row, p0);
+      _mm512_store_ps(row + 16, p1);
+      s0 = _mm512_add_ps(s0, p0);
+      s1 = _mm512_add_ps(s1, p1);
+    }
+    l[0] = _mm512_fmadd_ps(l[0], c[0], s0);
+    l[1] = _mm512_fmadd_ps(l[1], c[1], s1);
+    m[0] = mn[0];
+    m[1] = mn[1];
+    /* acc = c acc + p v, 8 value columns at a time; past the last column,
+     * the columns repeat it (their rows of ot are never stored). */
+    const float *vtile = g->v + k0 * p->v_k;
+    for (int64_t c0 = 0; c0 < dv8; c0 += kTileRows) {
+      int64_t cols[kTileRows];
+      for (int i = 0; i < kTileRows; ++i)
+        cols[i] = min64(c0 + i, dv - 1) * p->v_d;
+      values8_avx512(nk, vtile, p->v_k, cols, st, c[0], c[1], ot + c0 * kGroup);
+    }
+  }
+  /* out[i][e] = ot[e][i] / l[i]: 16 x 16 blocks, transposed. */
+  __m512 inv[2] = {_mm512_div_ps(_mm512_set1_ps(1.0f), l[0]),
+                   _mm512_div_ps(_mm512_set1_ps(1.0f), l[1])};
+  float block[16 * 16] __attribute__((aligned(64)));
+  for (int h = 0; h < 2 && 16 * h < g->nq; ++h)
+    for (int64_t e0 = 0; e0 < dv; e0 += 16) {
+      int64_t ne = min64(16, dv - e0), nq = min64(16, g->nq - 16 * h);
+      for (int64_t e = 0; e < ne; ++e)
+        _mm512_store_ps(
+            block + e * 16,
+            _mm512_mul_ps(_mm512_load_ps(ot + (e0 + e) * kGroup + 16 * h),
+                          inv[h]));
+      for (int64_t i = 0; i < nq; ++i) {
+        float *out = o + (16 * h + i) * p->o_q + e0 * p->o_d;
+        for (int64_t e = 0; e < ne; ++e)
+          out[e * p->o_d] = block[e * 16 + i];
+      }
+    }
+}
+
+/*===----------------------------------------------------------------------===*
+ * Plain C, for processors without AVX-512
+ *===----------------------------------------------------------------------===*/
+
+/* exp(x) for x <= 0, 0 below kExpFloor: the same reduction and polynomial
+ * as exp_avx512, 2^n from the exponent bits (denormals flush to 0). */
+static inline float exp_generic(float x) {
+  if (!(x >= kExpFloor))
+    return x != x ? x : 0.0f;
+  float n = __builtin_roundf(x * 1.44269504088896341f);
+  float r = x - n * 0.693359375f;
+  r = r - n * -2.12194440e-4f;
+  float y = 1.9875691500e-4f;
+  y = y * r + 1.3981999507e-3f;
+  y = y * r + 8.3334519073e-3f;
+  y = y * r + 4.1665795894e-2f;
+  y = y * r + 1.6666665459e-1f;
+  y = y * r + 5.0000001201e-1f;
+  y = y * (r * r) + (r + 1.0f);
+  int e = (int)n;
+  if (e < -126)
+    return 0.0f;
+  union {
+    uint32_t bits;
+    float value;
+  } scale = {(uint32_t)(e + 127) << 23};
+  return y * scale.value;
+}
+
+static void group_generic(const attention_problem *p, const attention_group *g,
+                          const float *q, float *o, float *qt, float *st,
+                          float *ot) {
+  const int64_t d = p->d, dv = p->dv, nq = g->nq;
+  for (int64_t e = 0; e < d; ++e)
+    for (int64_t i = 0; i < kGroup; ++i)
+      qt[e * kGroup + i] = i < nq ? p->scale * q[i * p->q_q + e * p->q_d] : 0;
+  memset(ot, 0, (size_t)(dv * kGroup) * sizeof(float));
+  float m[kGroup], l[kGroup], c[kGroup];
+  for (int i = 0; i < kGroup; ++i) {
+    m[i] = -__builtin_inff();
+    l[i] = 0.0f;
+  }
+  for (int64_t k0 = 0; k0 < p->lk; k0 += kKeyTile) {
+    int64_t nk = min64(kKeyTile, p->lk - k0);
+    if (p->mask_kind && tile_hidden(p, g, k0, nk, m))
+      continue;
+    for (int64_t j = 0; j < nk; ++j) {
+      const float *key = g->k + (k0 + j) * p->k_k;
+      float *row = st + j * kGroup;
+      for (int i = 0; i < kGroup; ++i)
+        row[i] = 0.0f;
+      for (int64_t e = 0; e < d; ++e) {
+        float ke = key[e * p->k_d];
+        for (int i = 0; i < kGroup; ++i)
+          row[i] += ke * qt[e * kGroup + i];
+      }
+    }
+    if (p->mask_kind)
+      apply_mask(p, g, k0, nk, st);
+    for (int i = 0; i < kGroup; ++i) {
+      float t = -__builtin_inff();
+      for (int64_t j = 0; j < nk; ++j)
+        t = st[j * kGroup + i] > t ? st[j * kGroup + i] : t;
+      float mn = t > m[i] ? t : m[i];
+      c[i] = m[i] == mn ? 1.0f : exp_generic(m[i] - mn);
+      float sum = 0.0f;
+      for (int64_t j = 0; j < nk; ++j) {
+        float *s = st + j * kGroup + i;
+        *s = mn == -__builtin_inff() ? 0.0f : exp_generic(*s - mn);
+        sum += *s;
+      }
+      l[i] = l[i] * c[i] + sum;
+      m[i] = mn;
+    }
+    const float *vtile = g->v + k0 * p->v_k;
+    for (int64_t e = 0; e < dv; ++e) {
+      float *acc = ot + e * kGroup;
+      for (int i = 0; i < kGroup; ++i)
+        acc[i] *= c[i];
+      for (int64_t j = 0; j < nk; ++j) {
+        float ve = vtile[j * p->v_k + e * p->v_d];
+        for (int i = 0; i < kGroup; ++i)
+          acc[i] += ve * st[j * kGroup + i];
+      }
+    }
+  }
+  for (int64_t i = 0; i < nq; ++i)
+    for (int64_t e = 0; e < dv; ++e)
+      o[i * p->o_q + e * p->o_d] = ot[e * kGroup + i] / l[i];
+}
+
+/*===----------------------------------------------------------------------===*
+ * Driver
+ *===----------------------------------------------------------------------===*/
+
+static void run_attention(kiln_isa requested, const attention_problem *p) {
+  if (p->batch0 <= 0 || p->batch1 <= 0 || p->lq <= 0 || p->dv <= 0)
+    return;
+  kiln_isa isa = kiln_ukernel_resolve_isa(requested);
+  int avx512 = isa == KILN_ISA_AVX512;
+  int64_t groups = ceil_div(p->lq, kGroup);
+  int64_t items = p->batch0 * p->batch1 * groups;
+  int64_t dv8 = ceil_div(p->dv, kTileRows) * kTileRows;
+  size_t qt_bytes = (size_t)(max64(p->d, 1) * kGroup) * sizeof(float);
+  size_t st_bytes = (size_t)(kKeyTile * kGroup) * sizeof(float);
+  size_t ot_bytes = (size_t)(dv8 * kGroup) * sizeof(float);
+  int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
+  if (items < 2)
+    threads = 1;
+#pragma omp parallel num_threads(threads) if (threads > 1)
+  {
+    float *qt = kiln_buffer_alloc(qt_bytes);
+    float *st = kiln_buffer_alloc(st_bytes);
+    float *ot = kiln_buffer_alloc(ot_bytes);
+    /* Contiguous ranges of (batch, group): a thread's groups share their
+     * keys and values, which stay in its cache. */
+    int64_t begin, end;
+    split_range(items, omp_get_num_threads(), omp_get_thread_num(), &begin,
+                &end);
+    for (int64_t item = begin; item < end; ++item) {
+      int64_t bi = item / groups, group = item % groups;
+      int64_t b0 = bi / p->batch1, b1 = bi % p->batch1;
+      int64_t kv1 = b1 / p->kv_group;
+      attention_group g;
+      g.q0 = group * kGroup;
+      g.nq = min64(kGroup, p->lq - g.q0);
+      g.k = p->k + b0 * p->k_b0 + kv1 * p->k_b1;
+      g.v = p->v + b0 * p->v_b0 + kv1 * p->v_b1;
+      g.mask = p->mask_kind
+                   ? p->mask + (p->mask_kind == 1 ? 4 : 1) *
+                                   (b0 * p->m_b0 + b1 * p->m_b1 + g.q0 * p->m_q)
+                   : NULL;
+      const float *q = p->q + b0 * p->q_b0 + b1 * p->q_b1 + g.q0 * p->q_q;
+      float *o = p->o + b0 * p->o_b0 + b1 * p->o_b1 + g.q0 * p->o_q;
+      if (p->lk <= 0) {
+        /* No keys: 0 / 0, as the unfused softmax gives. */
+        for (int64_t i = 0; i < g.nq; ++i)
+          for (int64_t e = 0; e < p->dv; ++e)
+            o[i * p->o_q + e * p->o_d] = __builtin_nanf("");
+        continue;
+      }
+      if (avx512)
+        group_avx512(p, &g, q, o, qt, st, ot);
+      else
+        group_generic(p, &g, q, o, qt, st, ot);
+    }
+    kiln_buffer_free(qt);
+    kiln_buffer_free(st);
+    kiln_buffer_free(ot);
+  }
+}
+
+static void sattention(kiln_isa isa, KILN_SATTENTION_ARGS) {
+  (void)q_allocated, (void)k_allocated, (void)v_allocated, (void)o_allocated,
+      (void)m_allocated;
+  (void)q_zero, (void)k_zero, (void)v_zero, (void)o_zero, (void)m_zero;
+  attention_problem p = {
+      batch0,
+      batch1,
+      lq,
+      lk,
+      d,
+      dv,
+      kv_group,
+      q_aligned + q_offset,
+      k_aligned + k_offset,
+      v_aligned + v_offset,
+      o_aligned + o_offset,
+      q_b0,
+      q_b1,
+      q_q,
+      q_d,
+      k_b0,
+      k_b1,
+      k_k,
+      k_d,
+      v_b0,
+      v_b1,
+      v_k,
+      v_d,
+      o_b0,
+      o_b1,
+      o_q,
+      o_d,
+      scale,
+      mask_kind,
+      mask_kind ? m_aligned + (mask_kind == 1 ? 4 : 1) * m_offset : NULL,
+      m_b0,
+      m_b1,
+      m_q,
+      m_k,
+      fill};
+  run_attention(isa, &p);
+}
+
+#define DEFINE_ATTENTION_ENTRY(suffix, ISA)                                    \
+  KILN_EXPORT void kiln_ukernel_sattention_##suffix(KILN_SATTENTION_ARGS) {    \
+    sattention(ISA, batch0, batch1, lq, lk, d, dv, kv_group, q_allocated,      \
+               q_aligned, q_zero, q_offset, q_b0, q_b1, q_q, q_d, k_allocated, \
+               k_aligned, k_zero, k_offset, k_b0, k_b1, k_k, k_d, v_allocated, \
+               v_aligned, v_zero, v_offset, v_b0, v_b1, v_k, v_d, o_allocated, \
+               o_aligned, o_zero, o_offset, o_b0, o_b1, o_q, o_d, scale,       \
+               mask_kind, m_allocated, m_aligned, m_zero, m_offset, m_b0,      \
+               m_b1, m_q, m_k, fill);                                          \
+  }
+
+/* The compiler declares one callee per mask element type (f32, or i1 as
+ * bytes); the arguments are the same. */
+DEFINE_ATTENTION_ENTRY(avx512, KILN_ISA_AVX512)
+DEFINE_ATTENTION_ENTRY(generic, KILN_ISA_GENERIC)
+DEFINE_ATTENTION_ENTRY(bool_avx512, KILN_ISA_AVX512)
+DEFINE_ATTENTION_ENTRY(bool_generic, KILN_ISA_GENERIC)
