@@ -74,9 +74,10 @@ static Value castTo(OpBuilder &b, Location loc, Value v, Type type) {
   if (v.getType() == type)
     return v;
   if (!tensor::CastOp::areCastCompatible(v.getType(), type)) {
-    auto from = cast<RankedTensorType>(v.getType());
     auto to = cast<RankedTensorType>(type);
-    assert(llvm::is_contained(from.getShape(), 0) && "an empty value");
+    assert(
+        llvm::is_contained(cast<RankedTensorType>(v.getType()).getShape(), 0) &&
+        "an empty value");
     SmallVector<int64_t> shape;
     for (int64_t d : to.getShape())
       shape.push_back(ShapedType::isDynamic(d) ? 0 : d);
@@ -106,14 +107,6 @@ static SmallVector<Value> packValues(OpBuilder &b, Location loc,
     parts = parts.drop_front(count);
   }
   return values;
-}
-
-/// The parts of `values`, in order.
-static SmallVector<Value> flattenValues(ValueRange values) {
-  SmallVector<Value> parts;
-  for (Value v : values)
-    parts.append(valueParts(v));
-  return parts;
 }
 
 static LogicalResult importIf(NodeImporter &n) {

@@ -1743,8 +1743,8 @@ static SmallVector<Operation *> accessesBetween(Value buffer, Operation *from,
 /// The transpose copy on buffers next to `op` in its block that writes
 /// `buffer` (`into`: the last such copy before `op`) or reads it (the first
 /// after `op`), or null.
-static linalg::TransposeOp lastTransposeBefore(Value buffer, Operation *op,
-                                               bool into) {
+static linalg::TransposeOp adjacentTranspose(Value buffer, Operation *op,
+                                             bool into) {
   linalg::TransposeOp found;
   for (Operation *user : buffer.getUsers()) {
     auto copy = dyn_cast<linalg::TransposeOp>(user);
@@ -1796,7 +1796,7 @@ static bool quietOutside(Value buffer, Operation *first, Operation *last) {
 /// after `op`.
 static std::optional<linalg::TransposeOp> foldInputTranspose(Value operand,
                                                              Operation *op) {
-  linalg::TransposeOp copy = lastTransposeBefore(operand, op, /*into=*/true);
+  linalg::TransposeOp copy = adjacentTranspose(operand, op, /*into=*/true);
   if (!copy || !quietOutside(operand, copy, op))
     return std::nullopt;
   // Nothing may write the source before the kernel reads it.
@@ -1821,7 +1821,7 @@ static std::optional<linalg::TransposeOp> foldInputTranspose(Value operand,
 /// goes. The destination's allocation moves before `op` if it came after.
 static std::optional<linalg::TransposeOp> foldOutputTranspose(Value init,
                                                               Operation *op) {
-  linalg::TransposeOp copy = lastTransposeBefore(init, op, /*into=*/false);
+  linalg::TransposeOp copy = adjacentTranspose(init, op, /*into=*/false);
   if (!copy || !quietOutside(init, op, copy))
     return std::nullopt;
   Value destination = copy.getInit();
