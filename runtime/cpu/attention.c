@@ -77,7 +77,7 @@ typedef struct attention_group {
   const float *k, *v;
   int64_t k_k, k_d, v_k, v_d;
   const char *mask;
-  int64_t q0, nq; /* the group's first query and its count (<= kGroup) */
+  int64_t nq; /* the group's query count (<= kGroup) */
 } attention_group;
 
 static inline float mask_float(const attention_problem *p, const char *mask,
@@ -176,76 +176,36 @@ AVX512_ATTRS static void pack_queries_avx512(const attention_problem *p,
   }
 }
 
-/* st[j][0..32) = sum_e k[j][e] qt[e][0..32) for the 8 key rows `rows`. */
-AVX512_ATTRS static inline void scores8_avx512(int64_t d, int64_t k_d,
-                                               const float *const rows[8],
-                                               const float *qt, float *st) {
-  __m512 acc[kTileRows][2];
-  for (int i = 0; i < kTileRows; ++i)
-    acc[i][0] = acc[i][1] = _mm512_setzero_ps();
-  const float *r0 = rows[0], *r1 = rows[1], *r2 = rows[2], *r3 = rows[3],
-              *r4 = rows[4], *r5 = rows[5], *r6 = rows[6], *r7 = rows[7];
-  for (int64_t e = 0; e < d; ++e) {
-    __m512 q0 = _mm512_load_ps(qt + e * kGroup);
-    __m512 q1 = _mm512_load_ps(qt + e * kGroup + 16);
-    int64_t at = e * k_d;
-#define KILN_SCORE_ROW(i, r)                                                   \
+/* The register tile of both products: acc[i][0..32) += sum_j base[i][j *
+ * step] * vec[j][0..32) for j < n, vec's rows kGroup floats apart. The
+ * scores broadcast 8 key rows' elements against q^T (step: the key's
+ * element stride), the output 8 value columns' elements against p^T (step:
+ * the value rows' stride). */
+AVX512_ATTRS static inline void tile8_avx512(int64_t n,
+                                             const float *const base[8],
+                                             int64_t step, const float *vec,
+                                             __m512 acc[kTileRows][2]) {
+  const float *b0 = base[0], *b1 = base[1], *b2 = base[2], *b3 = base[3],
+              *b4 = base[4], *b5 = base[5], *b6 = base[6], *b7 = base[7];
+  for (int64_t j = 0; j < n; ++j) {
+    __m512 v0 = _mm512_load_ps(vec + j * kGroup);
+    __m512 v1 = _mm512_load_ps(vec + j * kGroup + 16);
+    int64_t at = j * step;
+#define KILN_TILE_ROW(i, b)                                                    \
   {                                                                            \
-    __m512 kb = _mm512_set1_ps(r[at]);                                         \
-    acc[i][0] = _mm512_fmadd_ps(kb, q0, acc[i][0]);                            \
-    acc[i][1] = _mm512_fmadd_ps(kb, q1, acc[i][1]);                            \
+    __m512 x = _mm512_set1_ps(b[at]);                                          \
+    acc[i][0] = _mm512_fmadd_ps(x, v0, acc[i][0]);                             \
+    acc[i][1] = _mm512_fmadd_ps(x, v1, acc[i][1]);                             \
   }
-    KILN_SCORE_ROW(0, r0)
-    KILN_SCORE_ROW(1, r1)
-    KILN_SCORE_ROW(2, r2)
-    KILN_SCORE_ROW(3, r3)
-    KILN_SCORE_ROW(4, r4)
-    KILN_SCORE_ROW(5, r5)
-    KILN_SCORE_ROW(6, r6)
-    KILN_SCORE_ROW(7, r7)
-#undef KILN_SCORE_ROW
-  }
-  for (int i = 0; i < kTileRows; ++i) {
-    _mm512_store_ps(st + i * kGroup, acc[i][0]);
-    _mm512_store_ps(st + i * kGroup + 16, acc[i][1]);
-  }
-}
-
-/* ot[c][0..32) = scale_c * ot[c] + sum_j v[j][c] pt[j][0..32) for the 8
- * value columns `cols` (element offsets in a value row), keys [0, nk). */
-AVX512_ATTRS static inline void
-values8_avx512(int64_t nk, const float *v, int64_t v_k, const int64_t cols[8],
-               const float *pt, __m512 c0, __m512 c1, float *ot) {
-  __m512 acc[kTileRows][2];
-  for (int i = 0; i < kTileRows; ++i) {
-    acc[i][0] = _mm512_mul_ps(_mm512_load_ps(ot + i * kGroup), c0);
-    acc[i][1] = _mm512_mul_ps(_mm512_load_ps(ot + i * kGroup + 16), c1);
-  }
-  const int64_t o0 = cols[0], o1 = cols[1], o2 = cols[2], o3 = cols[3],
-                o4 = cols[4], o5 = cols[5], o6 = cols[6], o7 = cols[7];
-  for (int64_t j = 0; j < nk; ++j) {
-    __m512 p0 = _mm512_load_ps(pt + j * kGroup);
-    __m512 p1 = _mm512_load_ps(pt + j * kGroup + 16);
-    const float *row = v + j * v_k;
-#define KILN_VALUE_COL(i, o)                                                   \
-  {                                                                            \
-    __m512 vb = _mm512_set1_ps(row[o]);                                        \
-    acc[i][0] = _mm512_fmadd_ps(vb, p0, acc[i][0]);                            \
-    acc[i][1] = _mm512_fmadd_ps(vb, p1, acc[i][1]);                            \
-  }
-    KILN_VALUE_COL(0, o0)
-    KILN_VALUE_COL(1, o1)
-    KILN_VALUE_COL(2, o2)
-    KILN_VALUE_COL(3, o3)
-    KILN_VALUE_COL(4, o4)
-    KILN_VALUE_COL(5, o5)
-    KILN_VALUE_COL(6, o6)
-    KILN_VALUE_COL(7, o7)
-#undef KILN_VALUE_COL
-  }
-  for (int i = 0; i < kTileRows; ++i) {
-    _mm512_store_ps(ot + i * kGroup, acc[i][0]);
-    _mm512_store_ps(ot + i * kGroup + 16, acc[i][1]);
+    KILN_TILE_ROW(0, b0)
+    KILN_TILE_ROW(1, b1)
+    KILN_TILE_ROW(2, b2)
+    KILN_TILE_ROW(3, b3)
+    KILN_TILE_ROW(4, b4)
+    KILN_TILE_ROW(5, b5)
+    KILN_TILE_ROW(6, b6)
+    KILN_TILE_ROW(7, b7)
+#undef KILN_TILE_ROW
   }
 }
 
@@ -316,9 +276,16 @@ AVX512_ATTRS static void group_avx512(const attention_problem *p,
     /* Scores, 8 keys at a time; past the last key, rows repeat it. */
     for (int64_t j = 0; j < nk; j += kTileRows) {
       const float *rows[kTileRows];
-      for (int i = 0; i < kTileRows; ++i)
+      __m512 acc[kTileRows][2];
+      for (int i = 0; i < kTileRows; ++i) {
         rows[i] = g->k + (k0 + min64(j + i, nk - 1)) * g->k_k;
-      scores8_avx512(d, g->k_d, rows, qt, st + j * kGroup);
+        acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+      }
+      tile8_avx512(d, rows, g->k_d, qt, acc);
+      for (int i = 0; i < kTileRows; ++i) {
+        _mm512_store_ps(st + (j + i) * kGroup, acc[i][0]);
+        _mm512_store_ps(st + (j + i) * kGroup + 16, acc[i][1]);
+      }
     }
     if (p->mask_kind && p->m_k == 1 && p->m_q != 0)
       apply_mask_rows_avx512(p, g, k0, nk, st);
@@ -360,10 +327,19 @@ AVX512_ATTRS static void group_avx512(const attention_problem *p,
      * the columns repeat it (their rows of ot are never stored). */
     const float *vtile = g->v + k0 * g->v_k;
     for (int64_t c0 = 0; c0 < dv8; c0 += kTileRows) {
-      int64_t cols[kTileRows];
-      for (int i = 0; i < kTileRows; ++i)
-        cols[i] = min64(c0 + i, dv - 1) * g->v_d;
-      values8_avx512(nk, vtile, g->v_k, cols, st, c[0], c[1], ot + c0 * kGroup);
+      const float *cols[kTileRows];
+      __m512 acc[kTileRows][2];
+      float *rows = ot + c0 * kGroup;
+      for (int i = 0; i < kTileRows; ++i) {
+        cols[i] = vtile + min64(c0 + i, dv - 1) * g->v_d;
+        acc[i][0] = _mm512_mul_ps(_mm512_load_ps(rows + i * kGroup), c[0]);
+        acc[i][1] = _mm512_mul_ps(_mm512_load_ps(rows + i * kGroup + 16), c[1]);
+      }
+      tile8_avx512(nk, cols, g->v_k, st, acc);
+      for (int i = 0; i < kTileRows; ++i) {
+        _mm512_store_ps(rows + i * kGroup, acc[i][0]);
+        _mm512_store_ps(rows + i * kGroup + 16, acc[i][1]);
+      }
     }
   }
   /* out[i][e] = ot[e][i] / l[i]: 16 x 16 blocks, transposed. */
@@ -539,8 +515,8 @@ static void run_attention(kiln_isa requested, const attention_problem *p) {
       int64_t b0 = bi / p->batch1, b1 = bi % p->batch1;
       int64_t kv1 = b1 / p->kv_group;
       attention_group g;
-      g.q0 = group * kGroup;
-      g.nq = min64(kGroup, p->lq - g.q0);
+      int64_t q0 = group * kGroup;
+      g.nq = min64(kGroup, p->lq - q0);
       g.k = p->k + b0 * p->k_b0 + kv1 * p->k_b1;
       g.v = p->v + b0 * p->v_b0 + kv1 * p->v_b1;
       g.k_k = p->k_k, g.k_d = p->k_d, g.v_k = p->v_k, g.v_d = p->v_d;
@@ -558,10 +534,10 @@ static void run_attention(kiln_isa requested, const attention_problem *p) {
         g.v = vbuf, g.v_k = p->dv, g.v_d = 1;
       g.mask = p->mask_kind
                    ? p->mask + (p->mask_kind == 1 ? 4 : 1) *
-                                   (b0 * p->m_b0 + b1 * p->m_b1 + g.q0 * p->m_q)
+                                   (b0 * p->m_b0 + b1 * p->m_b1 + q0 * p->m_q)
                    : NULL;
-      const float *q = p->q + b0 * p->q_b0 + b1 * p->q_b1 + g.q0 * p->q_q;
-      float *o = p->o + b0 * p->o_b0 + b1 * p->o_b1 + g.q0 * p->o_q;
+      const float *q = p->q + b0 * p->q_b0 + b1 * p->q_b1 + q0 * p->q_q;
+      float *o = p->o + b0 * p->o_b0 + b1 * p->o_b1 + q0 * p->o_q;
       if (p->lk <= 0) {
         /* No keys: 0 / 0, as the unfused softmax gives. */
         for (int64_t i = 0; i < g.nq; ++i)

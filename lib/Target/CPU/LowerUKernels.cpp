@@ -173,8 +173,13 @@ static void collectAccesses(Value value, SmallVectorImpl<Operation *> &out) {
 
 /// Whether `op` overwrites every element of `buffer` without reading any:
 /// a linalg op whose only init is `buffer` (or a reshape of all of it) and
-/// whose body never reads that output.
+/// whose body never reads that output, or an attention writing `buffer`
+/// (bufferization hands one buffer to each layer's attention in turn).
 static bool overwrites(Operation *op, Value buffer) {
+  if (auto attention = dyn_cast<FlashAttentionOp>(op))
+    return attention.getInit() == buffer &&
+           llvm::none_of(attention.getDpsInputs(),
+                         [&](Value input) { return rootOf(input) == buffer; });
   auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
   if (!linalgOp || !linalgOp.hasPureBufferSemantics() ||
       linalgOp.getNumDpsInits() != 1)
@@ -1761,35 +1766,6 @@ static linalg::TransposeOp adjacentTranspose(Value buffer, Operation *op,
   return found;
 }
 
-/// Whether `buffer` is used only by `first` and `last` from `first` to
-/// `last` (a copy and the kernel, in either order), and its next use after
-/// `last`, if any, overwrites it: a buffer that bufferization hands to each
-/// layer's attention in turn. Frees are not uses.
-static bool quietOutside(Value buffer, Operation *first, Operation *last) {
-  SmallVector<Operation *> accesses;
-  collectAccesses(buffer, accesses);
-  Block *block = first->getBlock();
-  Operation *next = nullptr;
-  for (Operation *user : accesses) {
-    if (user == first || user == last || isa<memref::DeallocOp>(user))
-      continue;
-    Operation *ancestor = block->findAncestorOpInBlock(*user);
-    if (!ancestor)
-      return false;
-    if (ancestor->isBeforeInBlock(first))
-      continue;
-    if (!last->isBeforeInBlock(ancestor))
-      return false;
-    if (!next || ancestor->isBeforeInBlock(next))
-      next = ancestor;
-  }
-  if (!next)
-    return true;
-  auto attention = dyn_cast<FlashAttentionOp>(next);
-  return (attention && attention.getInit() == buffer) ||
-         overwrites(next, buffer);
-}
-
 /// An attention operand that a transpose copy wrote for it alone: the
 /// kernel reads the copy's source in place instead (its strides permuted),
 /// and the copy goes. Frees of the source between the copy and `op` move
@@ -1797,7 +1773,10 @@ static bool quietOutside(Value buffer, Operation *first, Operation *last) {
 static std::optional<linalg::TransposeOp> foldInputTranspose(Value operand,
                                                              Operation *op) {
   linalg::TransposeOp copy = adjacentTranspose(operand, op, /*into=*/true);
-  if (!copy || !quietOutside(operand, copy, op))
+  // The copy's destination holds nothing anyone else reads (the fused
+  // epilogue's test: no access between copy and op, and the next one after
+  // op overwrites it).
+  if (!copy || !onlyEpilogueUsesBetween(operand, copy, op, op, false))
     return std::nullopt;
   // Nothing may write the source before the kernel reads it.
   Value source = rootOf(copy.getInput());
@@ -1822,7 +1801,7 @@ static std::optional<linalg::TransposeOp> foldInputTranspose(Value operand,
 static std::optional<linalg::TransposeOp> foldOutputTranspose(Value init,
                                                               Operation *op) {
   linalg::TransposeOp copy = adjacentTranspose(init, op, /*into=*/false);
-  if (!copy || !quietOutside(init, op, copy))
+  if (!copy || !onlyEpilogueUsesBetween(init, op, copy, copy, false))
     return std::nullopt;
   Value destination = copy.getInit();
   Value root = rootOf(destination);
