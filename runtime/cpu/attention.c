@@ -3,7 +3,8 @@
  * out = softmax(mask(scale * q k^T)) v for every (b0, b1) of two batch dims,
  * the score matrix never written whole: what kiln-cpu-lower-ukernels calls
  * for a `kiln.flash_attention` (a kiln.attention with many query rows that
- * convert-kiln-to-linalg kept whole for the CPU target's AVX-512 code).
+ * convert-kiln-to-linalg kept whole for the CPU target's AVX-512 or AVX2
+ * code).
  *
  * The queries go in groups of 32 along the vector lanes, and everything is
  * computed transposed: for a tile of keys, the scores s^T [key][query]
@@ -31,13 +32,15 @@
  * Grouped-query attention: query head b1 reads key/value head
  * b1 / kv_group.
  *
- * Processors without AVX-512 run the same steps in plain C (the compiler
- * only picks this kernel for AVX-512 targets; the fallback keeps a model
- * correct elsewhere).
+ * AVX2 runs the same steps on 8-lane vectors, its register tiles 6 rows by
+ * half a group (16 queries). Processors without either run them in plain C
+ * (the compiler picks this kernel only for AVX-512 and AVX2 targets; the
+ * fallback keeps a model correct elsewhere).
  *
  *===----------------------------------------------------------------------===*/
 
 #include "kiln_ukernels.h"
+#include "ukernel_avx2.h"
 #include "ukernel_avx512.h"
 #include "ukernel_common.h"
 
@@ -46,6 +49,7 @@
 
 #define KILN_EXPORT __attribute__((visibility("default")))
 #define AVX512_ATTRS __attribute__((target("avx512f,avx512bw,avx512vl")))
+#define AVX2_ATTRS __attribute__((target("avx2,fma")))
 
 /* Queries per group (two vectors), keys per tile, rows of the register
  * tiles. */
@@ -54,6 +58,15 @@ enum { kGroup = 32, kKeyTile = 128, kTileRows = 8 };
 /* Below this argument exp gives exactly 0 (its denormal results end a
  * little lower); the tile skip relies on it. */
 static const float kExpFloor = -104.0f;
+
+/* exp's reduction x = n ln 2 + r (ln 2 in two parts, so that n * kLn2Hi
+ * is exact) and its polynomial for exp(r), highest coefficient first (the
+ * Cephes single-precision one), shared by every body. */
+static const float kLog2e = 1.44269504088896341f, kLn2Hi = 0.693359375f,
+                   kLn2Lo = -2.12194440e-4f;
+static const float kExpPoly[6] = {1.9875691500e-4f, 1.3981999507e-3f,
+                                  8.3334519073e-3f, 4.1665795894e-2f,
+                                  1.6666665459e-1f, 5.0000001201e-1f};
 
 typedef struct attention_problem {
   int64_t batch0, batch1, lq, lk, d, dv, kv_group;
@@ -137,6 +150,17 @@ static void apply_mask(const attention_problem *p, const attention_group *g,
   }
 }
 
+/* q^T of the group, scaled: qt[e][i] = scale * q[q0 + i][e], zero for the
+ * queries past the group's count. */
+static void pack_queries(const attention_problem *p, const float *q, int64_t nq,
+                         float *qt) {
+  for (int64_t e = 0; e < p->d; ++e) {
+    float *row = qt + e * kGroup;
+    for (int64_t i = 0; i < kGroup; ++i)
+      row[i] = i < nq ? p->scale * q[i * p->q_q + e * p->q_d] : 0.0f;
+  }
+}
+
 /*===----------------------------------------------------------------------===*
  * AVX-512
  *===----------------------------------------------------------------------===*/
@@ -148,32 +172,17 @@ static void apply_mask(const attention_problem *p, const attention_group *g,
 AVX512_ATTRS static inline __m512 exp_avx512(__m512 x) {
   __mmask16 live = _mm512_cmp_ps_mask(x, _mm512_set1_ps(kExpFloor), _CMP_GE_OQ);
   x = _mm512_max_ps(x, _mm512_set1_ps(kExpFloor));
-  __m512 n = _mm512_roundscale_ps(
-      _mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
-      _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
-  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
-  __m512 y = _mm512_set1_ps(1.9875691500e-4f);
-  y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(1.3981999507e-3f));
-  y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(8.3334519073e-3f));
-  y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(4.1665795894e-2f));
-  y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(1.6666665459e-1f));
-  y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(5.0000001201e-1f));
+  __m512 n =
+      _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(kLog2e)),
+                           _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(kLn2Hi), x);
+  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(kLn2Lo), r);
+  __m512 y = _mm512_set1_ps(kExpPoly[0]);
+  for (int i = 1; i < 6; ++i)
+    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(kExpPoly[i]));
   y = _mm512_fmadd_ps(y, _mm512_mul_ps(r, r),
                       _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
   return _mm512_maskz_mov_ps(live, _mm512_scalef_ps(y, n));
-}
-
-/* q^T of the group, scaled: qt[e][i] = scale * q[q0 + i][e], zero for the
- * queries past the group's count. */
-AVX512_ATTRS static void pack_queries_avx512(const attention_problem *p,
-                                             const float *q, int64_t nq,
-                                             float *qt) {
-  for (int64_t e = 0; e < p->d; ++e) {
-    float *row = qt + e * kGroup;
-    for (int64_t i = 0; i < kGroup; ++i)
-      row[i] = i < nq ? p->scale * q[i * p->q_q + e * p->q_d] : 0.0f;
-  }
 }
 
 /* The register tile of both products: acc[i][0..32) += sum_j base[i][j *
@@ -259,7 +268,7 @@ AVX512_ATTRS static void group_avx512(const attention_problem *p,
                                       float *ot) {
   const int64_t d = p->d, dv = p->dv;
   const int64_t dv8 = ceil_div(dv, kTileRows) * kTileRows;
-  pack_queries_avx512(p, q, g->nq, qt);
+  pack_queries(p, q, g->nq, qt);
   memset(ot, 0, (size_t)(dv8 * kGroup) * sizeof(float));
   const __m512 minus_inf = _mm512_set1_ps(-__builtin_inff());
   __m512 m[2] = {minus_inf, minus_inf};
@@ -363,7 +372,223 @@ AVX512_ATTRS static void group_avx512(const attention_problem *p,
 }
 
 /*===----------------------------------------------------------------------===*
- * Plain C, for processors without AVX-512
+ * AVX2 + FMA
+ *===----------------------------------------------------------------------===*/
+
+/* Rows of the AVX2 register tiles: 6 rows by 16 queries (two halves per
+ * group), 12 accumulators of the 16 registers. */
+enum { kTileRowsAvx2 = 6 };
+
+/* exp(x) for x <= 0, 0 from -88 down (2^n below the smallest normal float,
+ * as exp_generic flushes it): the reduction and polynomial of exp_avx512,
+ * 2^n from the exponent bits. NaN stays NaN. */
+AVX2_ATTRS static inline __m256 exp_avx2(__m256 x) {
+  x = _mm256_max_ps(_mm256_set1_ps(-88.0f), x);
+  __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(kLog2e)),
+                             _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(kLn2Hi), x);
+  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(kLn2Lo), r);
+  __m256 y = _mm256_set1_ps(kExpPoly[0]);
+  for (int i = 1; i < 6; ++i)
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(kExpPoly[i]));
+  y = _mm256_fmadd_ps(y, _mm256_mul_ps(r, r),
+                      _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
+  /* n >= -127 after the clamp; n = -127 gives the bits of 0. */
+  __m256i e = _mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127));
+  return _mm256_mul_ps(y, _mm256_castsi256_ps(_mm256_slli_epi32(e, 23)));
+}
+
+/* tile8_avx512 for half a group: acc[i][0..16) += sum_j base[i][j * step] *
+ * vec[j][0..16) for j < n, vec's rows kGroup floats apart. */
+AVX2_ATTRS static inline void tile6_avx2(int64_t n,
+                                         const float *const base[kTileRowsAvx2],
+                                         int64_t step, const float *vec,
+                                         __m256 acc[kTileRowsAvx2][2]) {
+  const float *b0 = base[0], *b1 = base[1], *b2 = base[2], *b3 = base[3],
+              *b4 = base[4], *b5 = base[5];
+  for (int64_t j = 0; j < n; ++j) {
+    __m256 v0 = _mm256_load_ps(vec + j * kGroup);
+    __m256 v1 = _mm256_load_ps(vec + j * kGroup + 8);
+    int64_t at = j * step;
+#define KILN_TILE_ROW(i, b)                                                    \
+  {                                                                            \
+    __m256 x = _mm256_broadcast_ss(b + at);                                    \
+    acc[i][0] = _mm256_fmadd_ps(x, v0, acc[i][0]);                             \
+    acc[i][1] = _mm256_fmadd_ps(x, v1, acc[i][1]);                             \
+  }
+    KILN_TILE_ROW(0, b0)
+    KILN_TILE_ROW(1, b1)
+    KILN_TILE_ROW(2, b2)
+    KILN_TILE_ROW(3, b3)
+    KILN_TILE_ROW(4, b4)
+    KILN_TILE_ROW(5, b5)
+#undef KILN_TILE_ROW
+  }
+}
+
+/* apply_mask_rows_avx512 with 8 x 8 blocks. */
+AVX2_ATTRS static void apply_mask_rows_avx2(const attention_problem *p,
+                                            const attention_group *g,
+                                            int64_t k0, int64_t nk, float *st) {
+  const __m256 fill = _mm256_set1_ps(p->fill);
+  for (int h = 0; h < kGroup / 8; ++h) {
+    int64_t nq = min64(8, g->nq - 8 * h);
+    for (int64_t j0 = 0; j0 < nk && nq > 0; j0 += 8) {
+      int64_t keys = min64(8, nk - j0);
+      __m256 r[8];
+      for (int64_t i = 0; i < 8; ++i) {
+        int64_t at = (8 * h + i) * p->m_q + k0 + j0;
+        if (i >= nq) {
+          r[i] = _mm256_setzero_ps();
+        } else if (keys == 8 && p->mask_kind == 1) {
+          r[i] = _mm256_loadu_ps((const float *)g->mask + at);
+        } else if (keys == 8) {
+          int64_t bytes;
+          memcpy(&bytes, g->mask + at, sizeof bytes);
+          r[i] = _mm256_cvtepi32_ps(
+              _mm256_cvtepi8_epi32(_mm_cvtsi64_si128(bytes)));
+        } else {
+          float row[8] = {0};
+          for (int64_t j = 0; j < keys; ++j)
+            row[j] = p->mask_kind == 1 ? ((const float *)g->mask)[at + j]
+                                       : (float)(g->mask[at + j] != 0);
+          r[i] = _mm256_loadu_ps(row);
+        }
+      }
+      transpose8_avx(r);
+      for (int64_t k = 0; k < keys; ++k) {
+        float *row = st + (j0 + k) * kGroup + 8 * h;
+        __m256 s = _mm256_load_ps(row);
+        if (p->mask_kind == 1)
+          s = _mm256_add_ps(s, r[k]);
+        else
+          s = _mm256_blendv_ps(
+              s, fill, _mm256_cmp_ps(r[k], _mm256_setzero_ps(), _CMP_NEQ_UQ));
+        _mm256_store_ps(row, s);
+      }
+    }
+  }
+}
+
+/* group_avx512 with four vectors a group. */
+AVX2_ATTRS static void group_avx2(const attention_problem *p,
+                                  const attention_group *g, const float *q,
+                                  float *o, float *qt, float *st, float *ot) {
+  enum { kVectors = kGroup / 8 };
+  const int64_t d = p->d, dv = p->dv;
+  pack_queries(p, q, g->nq, qt);
+  memset(ot, 0, (size_t)(dv * kGroup) * sizeof(float));
+  const __m256 minus_inf = _mm256_set1_ps(-__builtin_inff());
+  __m256 m[kVectors], l[kVectors];
+  for (int h = 0; h < kVectors; ++h) {
+    m[h] = minus_inf;
+    l[h] = _mm256_setzero_ps();
+  }
+  float m_lanes[kGroup] __attribute__((aligned(32)));
+  for (int64_t k0 = 0; k0 < p->lk; k0 += kKeyTile) {
+    int64_t nk = min64(kKeyTile, p->lk - k0);
+    if (p->mask_kind) {
+      for (int h = 0; h < kVectors; ++h)
+        _mm256_store_ps(m_lanes + 8 * h, m[h]);
+      if (tile_hidden(p, g, k0, nk, m_lanes))
+        continue;
+    }
+    /* Scores, 6 keys by half a group at a time; past the last key, rows
+     * repeat it (and are not stored). */
+    for (int64_t j = 0; j < nk; j += kTileRowsAvx2) {
+      const float *rows[kTileRowsAvx2];
+      int64_t stored = min64(kTileRowsAvx2, nk - j);
+      for (int i = 0; i < kTileRowsAvx2; ++i)
+        rows[i] = g->k + (k0 + min64(j + i, nk - 1)) * g->k_k;
+      for (int h = 0; h < 2; ++h) {
+        __m256 acc[kTileRowsAvx2][2];
+        for (int i = 0; i < kTileRowsAvx2; ++i)
+          acc[i][0] = acc[i][1] = _mm256_setzero_ps();
+        tile6_avx2(d, rows, g->k_d, qt + 16 * h, acc);
+        for (int64_t i = 0; i < stored; ++i) {
+          _mm256_store_ps(st + (j + i) * kGroup + 16 * h, acc[i][0]);
+          _mm256_store_ps(st + (j + i) * kGroup + 16 * h + 8, acc[i][1]);
+        }
+      }
+    }
+    if (p->mask_kind && p->m_k == 1 && p->m_q != 0)
+      apply_mask_rows_avx2(p, g, k0, nk, st);
+    else if (p->mask_kind)
+      apply_mask(p, g, k0, nk, st);
+    /* Online softmax, along the lanes. */
+    __m256 mn[kVectors], c[kVectors], live[kVectors], sum[kVectors];
+    for (int h = 0; h < kVectors; ++h)
+      mn[h] = m[h];
+    for (int64_t j = 0; j < nk; ++j)
+      for (int h = 0; h < kVectors; ++h)
+        mn[h] = _mm256_max_ps(mn[h], _mm256_load_ps(st + j * kGroup + 8 * h));
+    for (int h = 0; h < kVectors; ++h) {
+      /* c = 1 where the max did not move (-inf included). */
+      c[h] = _mm256_blendv_ps(exp_avx2(_mm256_sub_ps(m[h], mn[h])),
+                              _mm256_set1_ps(1.0f),
+                              _mm256_cmp_ps(m[h], mn[h], _CMP_EQ_OQ));
+      live[h] = _mm256_cmp_ps(mn[h], minus_inf, _CMP_NEQ_OQ);
+      sum[h] = _mm256_setzero_ps();
+    }
+    for (int64_t j = 0; j < nk; ++j)
+      for (int h = 0; h < kVectors; ++h) {
+        float *row = st + j * kGroup + 8 * h;
+        __m256 e = _mm256_and_ps(
+            live[h], exp_avx2(_mm256_sub_ps(_mm256_load_ps(row), mn[h])));
+        _mm256_store_ps(row, e);
+        sum[h] = _mm256_add_ps(sum[h], e);
+      }
+    for (int h = 0; h < kVectors; ++h) {
+      l[h] = _mm256_fmadd_ps(l[h], c[h], sum[h]);
+      m[h] = mn[h];
+    }
+    /* acc = c acc + p v, 6 value columns by half a group at a time; past
+     * the last column, the columns repeat it (and are not stored). */
+    const float *vtile = g->v + k0 * g->v_k;
+    for (int64_t c0 = 0; c0 < dv; c0 += kTileRowsAvx2) {
+      const float *cols[kTileRowsAvx2];
+      int64_t ncols = min64(kTileRowsAvx2, dv - c0);
+      for (int i = 0; i < kTileRowsAvx2; ++i)
+        cols[i] = vtile + min64(c0 + i, dv - 1) * g->v_d;
+      for (int h = 0; h < 2; ++h) {
+        __m256 acc[kTileRowsAvx2][2];
+        for (int64_t i = 0; i < kTileRowsAvx2; ++i) {
+          float *row = ot + (c0 + min64(i, ncols - 1)) * kGroup + 16 * h;
+          acc[i][0] = _mm256_mul_ps(_mm256_load_ps(row), c[2 * h]);
+          acc[i][1] = _mm256_mul_ps(_mm256_load_ps(row + 8), c[2 * h + 1]);
+        }
+        tile6_avx2(nk, cols, g->v_k, st + 16 * h, acc);
+        for (int64_t i = 0; i < ncols; ++i) {
+          float *row = ot + (c0 + i) * kGroup + 16 * h;
+          _mm256_store_ps(row, acc[i][0]);
+          _mm256_store_ps(row + 8, acc[i][1]);
+        }
+      }
+    }
+  }
+  /* out[i][e] = ot[e][i] / l[i], through blocks of 8 columns. */
+  __m256 inv[kVectors];
+  for (int h = 0; h < kVectors; ++h)
+    inv[h] = _mm256_div_ps(_mm256_set1_ps(1.0f), l[h]);
+  float block[8 * kGroup] __attribute__((aligned(32)));
+  for (int64_t e0 = 0; e0 < dv; e0 += 8) {
+    int64_t ne = min64(8, dv - e0);
+    for (int64_t e = 0; e < ne; ++e)
+      for (int h = 0; h < kVectors; ++h)
+        _mm256_store_ps(
+            block + e * kGroup + 8 * h,
+            _mm256_mul_ps(_mm256_load_ps(ot + (e0 + e) * kGroup + 8 * h),
+                          inv[h]));
+    for (int64_t i = 0; i < g->nq; ++i) {
+      float *out = o + i * p->o_q + e0 * p->o_d;
+      for (int64_t e = 0; e < ne; ++e)
+        out[e * p->o_d] = block[e * kGroup + i];
+    }
+  }
+}
+
+/*===----------------------------------------------------------------------===*
+ * Plain C, for processors without AVX2
  *===----------------------------------------------------------------------===*/
 
 /* exp(x) for x <= 0, 0 below kExpFloor: the same reduction and polynomial
@@ -371,15 +596,12 @@ AVX512_ATTRS static void group_avx512(const attention_problem *p,
 static inline float exp_generic(float x) {
   if (!(x >= kExpFloor))
     return x != x ? x : 0.0f;
-  float n = __builtin_roundf(x * 1.44269504088896341f);
-  float r = x - n * 0.693359375f;
-  r = r - n * -2.12194440e-4f;
-  float y = 1.9875691500e-4f;
-  y = y * r + 1.3981999507e-3f;
-  y = y * r + 8.3334519073e-3f;
-  y = y * r + 4.1665795894e-2f;
-  y = y * r + 1.6666665459e-1f;
-  y = y * r + 5.0000001201e-1f;
+  float n = __builtin_roundf(x * kLog2e);
+  float r = x - n * kLn2Hi;
+  r = r - n * kLn2Lo;
+  float y = kExpPoly[0];
+  for (int i = 1; i < 6; ++i)
+    y = y * r + kExpPoly[i];
   y = y * (r * r) + (r + 1.0f);
   int e = (int)n;
   if (e < -126)
@@ -395,9 +617,7 @@ static void group_generic(const attention_problem *p, const attention_group *g,
                           const float *q, float *o, float *qt, float *st,
                           float *ot) {
   const int64_t d = p->d, dv = p->dv, nq = g->nq;
-  for (int64_t e = 0; e < d; ++e)
-    for (int64_t i = 0; i < kGroup; ++i)
-      qt[e * kGroup + i] = i < nq ? p->scale * q[i * p->q_q + e * p->q_d] : 0;
+  pack_queries(p, q, nq, qt);
   memset(ot, 0, (size_t)(dv * kGroup) * sizeof(float));
   float m[kGroup], l[kGroup], c[kGroup];
   for (int i = 0; i < kGroup; ++i) {
@@ -477,7 +697,6 @@ static void run_attention(kiln_isa requested, const attention_problem *p) {
   if (p->batch0 <= 0 || p->batch1 <= 0 || p->lq <= 0 || p->dv <= 0)
     return;
   kiln_isa isa = kiln_ukernel_resolve_isa(requested);
-  int avx512 = isa == KILN_ISA_AVX512;
   int64_t groups = ceil_div(p->lq, kGroup);
   int64_t items = p->batch0 * p->batch1 * groups;
   int64_t dv8 = ceil_div(p->dv, kTileRows) * kTileRows;
@@ -545,8 +764,10 @@ static void run_attention(kiln_isa requested, const attention_problem *p) {
             o[i * p->o_q + e * p->o_d] = __builtin_nanf("");
         continue;
       }
-      if (avx512)
+      if (isa == KILN_ISA_AVX512)
         group_avx512(p, &g, q, o, qt, st, ot);
+      else if (isa == KILN_ISA_AVX2)
+        group_avx2(p, &g, q, o, qt, st, ot);
       else
         group_generic(p, &g, q, o, qt, st, ot);
     }
@@ -615,6 +836,8 @@ static void sattention(kiln_isa isa, KILN_SATTENTION_ARGS) {
 /* The compiler declares one callee per mask element type (f32, or i1 as
  * bytes); the arguments are the same. */
 DEFINE_ATTENTION_ENTRY(avx512, KILN_ISA_AVX512)
+DEFINE_ATTENTION_ENTRY(avx2, KILN_ISA_AVX2)
 DEFINE_ATTENTION_ENTRY(generic, KILN_ISA_GENERIC)
 DEFINE_ATTENTION_ENTRY(bool_avx512, KILN_ISA_AVX512)
+DEFINE_ATTENTION_ENTRY(bool_avx2, KILN_ISA_AVX2)
 DEFINE_ATTENTION_ENTRY(bool_generic, KILN_ISA_GENERIC)

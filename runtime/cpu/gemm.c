@@ -19,6 +19,7 @@
  *===----------------------------------------------------------------------===*/
 
 #include "kiln_ukernels.h"
+#include "ukernel_avx2.h"
 #include "ukernel_avx512.h"
 #include "ukernel_common.h"
 
@@ -1003,31 +1004,12 @@ __attribute__((target("avx"))) static void
 pack_rows8_avx(float *restrict dst, const float *const rows[8], int64_t kc) {
   int64_t k = 0;
   for (; k + 8 <= kc; k += 8) {
-    __m256 r0 = _mm256_loadu_ps(rows[0] + k), r1 = _mm256_loadu_ps(rows[1] + k);
-    __m256 r2 = _mm256_loadu_ps(rows[2] + k), r3 = _mm256_loadu_ps(rows[3] + k);
-    __m256 r4 = _mm256_loadu_ps(rows[4] + k), r5 = _mm256_loadu_ps(rows[5] + k);
-    __m256 r6 = _mm256_loadu_ps(rows[6] + k), r7 = _mm256_loadu_ps(rows[7] + k);
-    __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
-    __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
-    __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
-    __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
-    __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44),
-           u1 = _mm256_shuffle_ps(t0, t2, 0xee);
-    __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44),
-           u3 = _mm256_shuffle_ps(t1, t3, 0xee);
-    __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44),
-           u5 = _mm256_shuffle_ps(t4, t6, 0xee);
-    __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44),
-           u7 = _mm256_shuffle_ps(t5, t7, 0xee);
-    float *out = dst + k * 8;
-    _mm256_storeu_ps(out + 0, _mm256_permute2f128_ps(u0, u4, 0x20));
-    _mm256_storeu_ps(out + 8, _mm256_permute2f128_ps(u1, u5, 0x20));
-    _mm256_storeu_ps(out + 16, _mm256_permute2f128_ps(u2, u6, 0x20));
-    _mm256_storeu_ps(out + 24, _mm256_permute2f128_ps(u3, u7, 0x20));
-    _mm256_storeu_ps(out + 32, _mm256_permute2f128_ps(u0, u4, 0x31));
-    _mm256_storeu_ps(out + 40, _mm256_permute2f128_ps(u1, u5, 0x31));
-    _mm256_storeu_ps(out + 48, _mm256_permute2f128_ps(u2, u6, 0x31));
-    _mm256_storeu_ps(out + 56, _mm256_permute2f128_ps(u3, u7, 0x31));
+    __m256 r[8];
+    for (int w = 0; w < 8; ++w)
+      r[w] = _mm256_loadu_ps(rows[w] + k);
+    transpose8_avx(r);
+    for (int w = 0; w < 8; ++w)
+      _mm256_storeu_ps(dst + k * 8 + 8 * w, r[w]);
   }
   for (; k < kc; ++k)
     for (int w = 0; w < 8; ++w)

@@ -486,9 +486,11 @@ void kiln_ukernel_sdwconv2d_generic(KILN_SDWCONV2D_ARGS);
       KILN_UKERNEL_BUFFER_OF(char, m), int64_t m_b0, int64_t m_b1,             \
       int64_t m_q, int64_t m_k, float fill
 void kiln_ukernel_sattention_avx512(KILN_SATTENTION_ARGS);
+void kiln_ukernel_sattention_avx2(KILN_SATTENTION_ARGS);
 void kiln_ukernel_sattention_generic(KILN_SATTENTION_ARGS);
 /* The same, declared by the compiler for bool (i1) masks. */
 void kiln_ukernel_sattention_bool_avx512(KILN_SATTENTION_ARGS);
+void kiln_ukernel_sattention_bool_avx2(KILN_SATTENTION_ARGS);
 void kiln_ukernel_sattention_bool_generic(KILN_SATTENTION_ARGS);
 
 #ifdef __cplusplus

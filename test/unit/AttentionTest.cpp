@@ -32,6 +32,8 @@ struct Variant {
 const Variant kVariants[] = {
     {KILN_ISA_AVX512, "avx512", kiln_ukernel_sattention_avx512,
      kiln_ukernel_sattention_bool_avx512},
+    {KILN_ISA_AVX2, "avx2", kiln_ukernel_sattention_avx2,
+     kiln_ukernel_sattention_bool_avx2},
     {KILN_ISA_GENERIC, "generic", kiln_ukernel_sattention_generic,
      kiln_ukernel_sattention_bool_generic},
 };

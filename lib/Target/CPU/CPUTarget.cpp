@@ -325,11 +325,11 @@ public:
     return *isa == "avx512" || *isa == "avx2";
   }
 
-  /// The fused attention kernel (runtime/cpu/attention.c) has an AVX-512
-  /// body; elsewhere the tile loops' products run on the AVX2 and generic
-  /// matrix kernels. The MHA block (8 heads, 1024 tokens) on two threads:
-  /// attention 11.9 -> 8.7 ms (see docs/performance.md). It needs the
-  /// microkernel passes (-O1 and up).
+  /// The fused attention kernel (runtime/cpu/attention.c) has AVX-512 and
+  /// AVX2 bodies; without them the tile loops' products run on the generic
+  /// matrix kernel. The MHA block (8 heads, 1024 tokens) on two threads:
+  /// attention 11.9 -> 8.7 ms with AVX-512 (see docs/performance.md). It
+  /// needs the microkernel passes (-O1 and up).
   bool attentionKernel(const kiln::TargetOptions &options) const override {
     if (options.optLevel == 0 ||
         llvm::is_contained(options.disabledPasses, "kiln-cpu-lower-ukernels") ||
@@ -340,9 +340,12 @@ public:
         kiln::microkernelISA(cpuOptions(options), error);
     if (failed(isa))
       return false;
-    if (*isa == "host")
-      return llvm::sys::getHostCPUFeatures().lookup("avx512f");
-    return *isa == "avx512";
+    if (*isa == "host") {
+      llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
+      return features.lookup("avx512f") ||
+             (features.lookup("avx2") && features.lookup("fma"));
+    }
+    return *isa == "avx512" || *isa == "avx2";
   }
 
   LogicalResult emit(ModuleOp module, const kiln::TargetOptions &options,

@@ -474,15 +474,13 @@ struct KilnCPUSelectKernelsPass
     });
     // Attention that convert-kiln-to-linalg kept whole for the fused kernel
     // (runtime/cpu/attention.c): only its instruction set is chosen here.
-    // It has an AVX-512 body and a plain C one.
+    // It has AVX-512, AVX2 and plain C bodies.
     getOperation().walk([&](FlashAttentionOp op) {
-      op->setAttr(kUKernelAttr,
-                  b.getDictionaryAttr(
-                      {b.getNamedAttr("kernel", b.getStringAttr("sattention")),
-                       b.getNamedAttr("isa", b.getStringAttr(stringifyISA(
-                                                 *target == ISA::AVX512
-                                                     ? ISA::AVX512
-                                                     : ISA::Generic)))}));
+      op->setAttr(
+          kUKernelAttr,
+          b.getDictionaryAttr(
+              {b.getNamedAttr("kernel", b.getStringAttr("sattention")),
+               b.getNamedAttr("isa", b.getStringAttr(stringifyISA(*target)))}));
     });
     // Fused clamps run in place (after the walk: it changes their operands).
     getOperation().walk([&](linalg::LinalgOp op) {

@@ -3,6 +3,7 @@
 // RUN: kiln-opt %s --split-input-file --pass-pipeline='builtin.module(convert-kiln-to-linalg{attention-kernel=true},func.func(kiln-cpu-select-kernels{isa=avx512}))' | FileCheck %s --check-prefix=SELECT
 // RUN: kiln-opt %s --split-input-file --pass-pipeline='builtin.module(convert-kiln-to-linalg{attention-kernel=true},func.func(kiln-cpu-select-kernels{isa=avx512}),one-shot-bufferize{allow-return-allocs-from-loops bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map},kiln-cpu-lower-ukernels)' | FileCheck %s
 // RUN: kiln-opt %s --split-input-file --pass-pipeline='builtin.module(convert-kiln-to-linalg{attention-kernel=true},func.func(kiln-cpu-select-kernels{isa=avx2}),one-shot-bufferize{allow-return-allocs-from-loops bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map},kiln-cpu-lower-ukernels)' | FileCheck %s --check-prefix=AVX2
+// RUN: kiln-opt %s --split-input-file --pass-pipeline='builtin.module(convert-kiln-to-linalg{attention-kernel=true},func.func(kiln-cpu-select-kernels{isa=generic}),one-shot-bufferize{allow-return-allocs-from-loops bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map},kiln-cpu-lower-ukernels)' | FileCheck %s --check-prefix=GENERIC
 
 // Attention with many query rows stays one op for the fused kernel
 // (runtime/cpu/attention.c) when the target asks for it; the strategy pass
@@ -34,7 +35,9 @@
 // CHECK: call @kiln_ukernel_sattention_avx512(%[[QS]]#0, %[[QS]]#1, %[[QS]]#2, %[[KS]]#2, %[[QS]]#3, %[[VS]]#3, %[[GROUP]], %[[Q]], %[[QO]], %[[QST]]#0, %[[QST]]#1, %[[QST]]#2, %[[QST]]#3, %[[K]], %[[KO]], %[[KST]]#0, %[[KST]]#1, %[[KST]]#2, %[[KST]]#3, %[[V]], %[[VO]], %[[VST]]#0, %[[VST]]#1, %[[VST]]#2, %[[VST]]#3, %[[O]], %[[OO]], %[[OST]]#0, %[[OST]]#1, %[[OST]]#2, %[[OST]]#3, %[[SCALE]], %[[C1]], %[[M]], %[[MO]], %[[MST]]#0, %[[C0]], %[[C0]], %[[MST]]#3, %{{.+}})
 // CHECK: return %[[OUT]]
 // AVX2-LABEL: func.func @additive_mask(
-// AVX2: call @kiln_ukernel_sattention_generic(
+// AVX2: call @kiln_ukernel_sattention_avx2(
+// GENERIC-LABEL: func.func @additive_mask(
+// GENERIC: call @kiln_ukernel_sattention_generic(
 func.func @additive_mask(%q: tensor<2x4x512x32xf32>, %k: tensor<2x4x512x32xf32>, %v: tensor<2x4x512x32xf32>, %mask: tensor<2x1x1x512xf32>) -> tensor<2x4x512x32xf32> {
   %o = kiln.attention %q, %k, %v mask %mask {scale = 0.176776692 : f32} : (tensor<2x4x512x32xf32>, tensor<2x4x512x32xf32>, tensor<2x4x512x32xf32>, tensor<2x1x1x512xf32>) -> tensor<2x4x512x32xf32>
   return %o : tensor<2x4x512x32xf32>
@@ -52,6 +55,8 @@ func.func @additive_mask(%q: tensor<2x4x512x32xf32>, %k: tensor<2x4x512x32xf32>,
 // CHECK-DAG: %[[FILL:.+]] = arith.constant -1.000000e+04 : f32
 // CHECK-DAG: %[[M:.+]], %[[MO:.+]], %[[MS:.+]]:2, %[[MST:.+]]:2 = memref.extract_strided_metadata %arg3 : memref<256x256xi1> -> memref<i1>
 // CHECK: call @kiln_ukernel_sattention_bool_avx512({{.+}}, %[[C2]], %[[M]], %[[MO]], %[[C0]], %[[C0]], %[[MST]]#0, %[[MST]]#1, %[[FILL]])
+// AVX2-LABEL: func.func @bool_mask_grouped(
+// AVX2: call @kiln_ukernel_sattention_bool_avx2(
 func.func @bool_mask_grouped(%q: tensor<1x8x256x64xf32>, %k: tensor<1x2x256x64xf32>, %v: tensor<1x2x256x64xf32>, %mask: tensor<256x256xi1>) -> tensor<1x8x256x64xf32> {
   %o = kiln.attention %q, %k, %v mask %mask {mask_fill = -1.000000e+04 : f32, scale = 1.250000e-01 : f32} : (tensor<1x8x256x64xf32>, tensor<1x2x256x64xf32>, tensor<1x2x256x64xf32>, tensor<256x256xi1>) -> tensor<1x8x256x64xf32>
   return %o : tensor<1x8x256x64xf32>
