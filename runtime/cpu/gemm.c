@@ -1402,6 +1402,86 @@ static const float *copy_edge_panel(const problem *p, const float *bp,
   return edge;
 }
 
+/* A shallow product's row tile across whole panels (the sweeps below). */
+typedef void (*sweep_fn)(int64_t kc, const float *a, const float *b,
+                         int64_t panel_stride, int64_t ldb, int64_t panels,
+                         float *c, int64_t rs, const float *sums, float lo,
+                         float hi);
+
+/* A shallow product's row tile (8 rows, kc <= kShallowDepth) across
+ * `panels` whole 32-column panels (panel q at b + q * panel_stride, its
+ * rows ldb apart), into C's rows (rs apart) from c, columns contiguous:
+ * x = product + sums[i] (0 without), then min(hi, max(lo, x)). Through
+ * block_tile each tile's few multiply-adds paid for a call, its epilogue's
+ * set-up and prefetches: MobileNetV2's expansions (K = 16 and 24) ran at
+ * 77-98 GFLOP/s on one core, 123-148 swept this way (in the model, one
+ * thread, 16 -> 96 channels at 112x112 527 -> 379 us). */
+__attribute__((target("avx512f"))) static void
+sweep_shallow_avx512(int64_t kc, const float *restrict a, const float *b,
+                     int64_t panel_stride, int64_t ldb, int64_t panels,
+                     float *c, int64_t rs, const float *sums, float lo,
+                     float hi) {
+  __m512 start[8];
+  for (int i = 0; i < 8; ++i)
+    start[i] = _mm512_set1_ps(sums ? sums[i] : 0.0f);
+  const __m512 vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
+  for (int64_t q = 0; q < panels; ++q) {
+    __m512 acc[8][2];
+    for (int i = 0; i < 8; ++i)
+      acc[i][0] = acc[i][1] = start[i];
+    const float *ap = a, *bp = b + q * panel_stride;
+    for (int64_t k = 0; k < kc; ++k) {
+      __m512 b0 = _mm512_loadu_ps(bp), b1 = _mm512_loadu_ps(bp + 16);
+      for (int i = 0; i < 8; ++i) {
+        __m512 x = _mm512_set1_ps(ap[i]);
+        acc[i][0] = _mm512_fmadd_ps(x, b0, acc[i][0]);
+        acc[i][1] = _mm512_fmadd_ps(x, b1, acc[i][1]);
+      }
+      ap += 8;
+      bp += ldb;
+    }
+    /* max(lo, x) and min(hi, x) return x when it is a NaN. */
+    float *row = c + q * 32;
+    for (int i = 0; i < 8; ++i)
+      for (int h = 0; h < 2; ++h)
+        _mm512_storeu_ps(row + i * rs + 16 * h,
+                         _mm512_min_ps(vhi, _mm512_max_ps(vlo, acc[i][h])));
+  }
+}
+
+/* sweep_shallow_avx512 for AVX2's 6 x 16 tile (16-column panels). */
+__attribute__((target("avx2,fma"))) static void
+sweep_shallow_avx2(int64_t kc, const float *restrict a, const float *b,
+                   int64_t panel_stride, int64_t ldb, int64_t panels, float *c,
+                   int64_t rs, const float *sums, float lo, float hi) {
+  __m256 start[6];
+  for (int i = 0; i < 6; ++i)
+    start[i] = _mm256_set1_ps(sums ? sums[i] : 0.0f);
+  const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
+  for (int64_t q = 0; q < panels; ++q) {
+    __m256 acc[6][2];
+    for (int i = 0; i < 6; ++i)
+      acc[i][0] = acc[i][1] = start[i];
+    const float *ap = a, *bp = b + q * panel_stride;
+    for (int64_t k = 0; k < kc; ++k) {
+      __m256 b0 = _mm256_loadu_ps(bp), b1 = _mm256_loadu_ps(bp + 8);
+      for (int i = 0; i < 6; ++i) {
+        __m256 x = _mm256_broadcast_ss(ap + i);
+        acc[i][0] = _mm256_fmadd_ps(x, b0, acc[i][0]);
+        acc[i][1] = _mm256_fmadd_ps(x, b1, acc[i][1]);
+      }
+      ap += 6;
+      bp += ldb;
+    }
+    /* max(lo, x) and min(hi, x) return x when it is a NaN. */
+    float *row = c + q * 16;
+    for (int i = 0; i < 6; ++i)
+      for (int h = 0; h < 2; ++h)
+        _mm256_storeu_ps(row + i * rs + 8 * h,
+                         _mm256_min_ps(vhi, _mm256_max_ps(vlo, acc[i][h])));
+  }
+}
+
 /* Multiplies a packed A block (rows [mb, me)) by packed B panels
  * [p0, p1) of the column block starting at `jc`, into C. An in-place B's
  * partial last panel is read from its zero-padded copy `edge`. With
@@ -1427,9 +1507,34 @@ static void macro_kernel(kiln_isa isa, const kernel *kr, const problem *p,
    * A deep block's row tile reads its A panel from memory once and then
    * from L1; its B block stays in L2. */
   int shallow = kc <= kShallowDepth;
+  /* Whole row tiles of a shallow AVX-512 or AVX2 product that overwrites
+   * C with at most row constants and a clamp: swept a row tile at a time. */
+  sweep_fn sweep = isa == KILN_ISA_AVX512 && kr->mr == 8 && kr->nr == 32
+                       ? sweep_shallow_avx512
+                   : isa == KILN_ISA_AVX2 && kr->mr == 6 && kr->nr == 16
+                       ? sweep_shallow_avx2
+                       : NULL;
+  if (!shallow || accumulate || !p->c_rows_linear || !p->c_cols_unit ||
+      (p->epilogue && !(with_epilogue && p->d_cols == 0 && p->e_cols == 0)))
+    sweep = NULL;
   if (shallow || deep) {
-    for (int64_t i = mb; i < me; i += mr)
-      for (int64_t panel = p0; panel < p1; ++panel) {
+    for (int64_t i = mb; i < me; i += mr) {
+      int64_t panel = p0;
+      if (sweep && me - i >= mr) {
+        /* The whole panels; a partial last one takes the tile path. */
+        int64_t whole = min64(p1, ncur / nr) - p0;
+        if (whole > 0) {
+          const float *ap = apack + (i - mb) / mr * a_panel_stride;
+          int64_t j = jc + p0 * nr;
+          sweep(kc, ap, bpack + p0 * panel_stride, panel_stride,
+                p->b_in_place ? p->b_ld : nr, whole, t->c + p->cm[i] + p->cn[j],
+                p->c_rs, p->epilogue ? rows.sums + (i - mb) : NULL,
+                p->epilogue ? p->lo : -__builtin_inff(),
+                p->epilogue ? p->hi : __builtin_inff());
+          panel += whole;
+        }
+      }
+      for (; panel < p1; ++panel) {
         const float *bp = bpack + panel * panel_stride;
         int64_t j = jc + panel * nr, nv = min64(nr, ncur - panel * nr);
         int64_t ldb = nr;
@@ -1450,6 +1555,7 @@ static void macro_kernel(kiln_isa isa, const kernel *kr, const problem *p,
                         min64(nr, ncur - p0 * nr));
         block_tile(&x, i, me, bp, ldb, j, nv);
       }
+    }
     return;
   }
   for (int64_t panel = p0; panel < p1; ++panel) {

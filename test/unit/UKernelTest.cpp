@@ -215,9 +215,12 @@ TEST_P(UKernelTest, SgemmCompilerPackedB) {
   std::mt19937 rng(5);
   // One row with an odd k and a k that spans cache blocks: the one-row
   // tile runs the halves of k side by side.
-  const int64_t shapes[][3] = {{1, 4096, 300}, {1, 77, 129},   {1, 40, 1001},
-                               {3, 100, 17},   {17, 33, 1000}, {128, 768, 200},
-                               {127, 1000, 3}, {1000, 17, 127}};
+  // Shallow products (k <= 64) of whole row tiles: AVX-512 sweeps them a
+  // row tile at a time across the whole panels.
+  const int64_t shapes[][3] = {{1, 4096, 300}, {1, 77, 129},    {1, 40, 1001},
+                               {3, 100, 17},   {17, 33, 1000},  {128, 768, 200},
+                               {127, 1000, 3}, {1000, 17, 127}, {40, 70, 24},
+                               {64, 96, 64}};
   for (int64_t width : {16, 32})
     for (const auto &shape : shapes) {
       int64_t m = shape[0], n = shape[1], k = shape[2];
@@ -496,6 +499,9 @@ TEST_P(UKernelTest, Conv2DStridesDilationsGroups) {
     // Bias and clamp alone into a padded buffer: the AVX-512 tiles store
     // their runs with masked stores, the epilogue in registers.
     checkConv(GetParam(), ConvKernel::Packed, c, rng, 8, {true, true, false});
+    // ... and into a plain one: a shallow product's whole row tiles and
+    // whole panels are then swept a row tile at a time on AVX-512.
+    checkConv(GetParam(), ConvKernel::Packed, c, rng, 8, {true, false, false});
     checkConv(GetParam(), ConvKernel::Matrix, c, rng, 0, {true, true, false});
     // The direct kernel, with its own packing (16 channels a vector on
     // AVX-512, 8 on AVX2) and with another (the matrix-product fallback).
