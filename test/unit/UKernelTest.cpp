@@ -11,6 +11,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <random>
@@ -152,6 +153,16 @@ TEST_P(UKernelTest, SgemmShapesWithTails) {
                    (v % 7) < 3};
         checkGemm(GetParam(), c, rng);
       }
+  // Shallow products (k <= 64) that overwrite C with a bias per column and
+  // a residual: whole row tiles sweep the whole panels, the epilogue in
+  // registers, plain A and B or transposed ones (then packed here).
+  for (bool trans : {false, true})
+    for (const auto &shape : {std::array<int64_t, 3>{64, 100, 24},
+                              std::array<int64_t, 3>{41, 70, 64}})
+      checkGemm(
+          GetParam(),
+          {shape[0], shape[1], shape[2], trans, trans, false, false, 0, true},
+          rng);
 }
 
 TEST_P(UKernelTest, SgemmFewRowsTransposedB) {
@@ -488,7 +499,9 @@ TEST_P(UKernelTest, Conv2DStridesDilationsGroups) {
     // height reads them as a matrix.
     for (int64_t height : {4, 6, 8})
       checkConv(GetParam(), ConvKernel::Packed, c, rng, height);
-    // Bias, residual and clamp fused, on every kernel.
+    // Bias, residual and clamp fused, on every kernel (a shallow product's
+    // whole row tiles and panels are swept a row tile at a time, the
+    // residual added in registers).
     checkConv(GetParam(), ConvKernel::Matrix, c, rng, 0, {true});
     checkConv(GetParam(), ConvKernel::Depthwise, c, rng, 0, {true});
     checkConv(GetParam(), ConvKernel::Packed, c, rng, 8, {true});
