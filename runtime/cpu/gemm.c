@@ -311,41 +311,59 @@ micro_avx2(int64_t kc, const float *restrict a, const float *restrict b,
  * padding. B[k][j] is b[k * ldb + j]; C row i is c + i * rs. */
 enum { kColumnTail = 4 };
 
-#define DEFINE_COLUMNS_AVX2(NV)                                                \
+/* sums[j] = the A panel's rows (mr <= 8 lanes, a[k * mr + i]) times
+ * B's column j < NV, over kc. Inlined with constant NV, PHASES and FULL
+ * (a panel of 8 rows: plain loads, no mask register), so that the
+ * accumulators, one per column and k phase, stay in registers: four
+ * phases of four columns (16 of AVX2's 16) spilled inside the loop. */
+__attribute__((target("avx2,fma"), always_inline)) static inline void
+columns_avx2_sums(int64_t kc, const float *restrict a, int64_t mr,
+                  const float *restrict b, int64_t ldb, __m256 *sums,
+                  const int NV, const int PHASES, const int FULL) {
+  __m256i lanes = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)mr),
+                                     _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  __m256 acc[4][kColumnTail];
+  for (int q = 0; q < PHASES; ++q)
+    for (int j = 0; j < NV; ++j)
+      acc[q][j] = _mm256_setzero_ps();
+  int64_t k = 0;
+  for (; k + PHASES <= kc; k += PHASES)
+    for (int q = 0; q < PHASES; ++q) {
+      __m256 av = FULL ? _mm256_loadu_ps(a + (k + q) * 8)
+                       : _mm256_maskload_ps(a + (k + q) * mr, lanes);
+      for (int j = 0; j < NV; ++j)
+        acc[q][j] = _mm256_fmadd_ps(
+            av, _mm256_broadcast_ss(b + (k + q) * ldb + j), acc[q][j]);
+    }
+  for (; k < kc; ++k) {
+    __m256 av = FULL ? _mm256_loadu_ps(a + k * 8)
+                     : _mm256_maskload_ps(a + k * mr, lanes);
+    for (int j = 0; j < NV; ++j)
+      acc[0][j] =
+          _mm256_fmadd_ps(av, _mm256_broadcast_ss(b + k * ldb + j), acc[0][j]);
+  }
+  for (int j = 0; j < NV; ++j) {
+    sums[j] = acc[0][j];
+    for (int q = 1; q < PHASES; ++q)
+      sums[j] = _mm256_add_ps(sums[j], acc[q][j]);
+  }
+}
+
+/* One column count: at most 8 accumulators for four columns. */
+#define DEFINE_COLUMNS_AVX2(NV, PHASES)                                        \
   __attribute__((target("avx2,fma"))) static void columns_avx2_##NV(           \
       int64_t kc, const float *restrict a, int64_t mr,                         \
       const float *restrict b, int64_t ldb, __m256 sums[NV]) {                 \
-    __m256i lanes =                                                            \
-        _mm256_cmpgt_epi32(_mm256_set1_epi32((int)mr),                         \
-                           _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));         \
-    /* Four k phases: each column's sum is four independent chains. */         \
-    __m256 acc[4][NV];                                                         \
-    for (int q = 0; q < 4; ++q)                                                \
-      for (int j = 0; j < NV; ++j)                                             \
-        acc[q][j] = _mm256_setzero_ps();                                       \
-    int64_t k = 0;                                                             \
-    for (; k + 4 <= kc; k += 4)                                                \
-      for (int q = 0; q < 4; ++q) {                                            \
-        __m256 av = _mm256_maskload_ps(a + (k + q) * mr, lanes);               \
-        for (int j = 0; j < NV; ++j)                                           \
-          acc[q][j] = _mm256_fmadd_ps(                                         \
-              av, _mm256_broadcast_ss(b + (k + q) * ldb + j), acc[q][j]);      \
-      }                                                                        \
-    for (; k < kc; ++k) {                                                      \
-      __m256 av = _mm256_maskload_ps(a + k * mr, lanes);                       \
-      for (int j = 0; j < NV; ++j)                                             \
-        acc[0][j] = _mm256_fmadd_ps(av, _mm256_broadcast_ss(b + k * ldb + j),  \
-                                    acc[0][j]);                                \
-    }                                                                          \
-    for (int j = 0; j < NV; ++j)                                               \
-      sums[j] = _mm256_add_ps(_mm256_add_ps(acc[0][j], acc[1][j]),             \
-                              _mm256_add_ps(acc[2][j], acc[3][j]));            \
+    if (mr == 8)                                                               \
+      columns_avx2_sums(kc, a, mr, b, ldb, sums, NV, PHASES, 1);               \
+    else                                                                       \
+      columns_avx2_sums(kc, a, mr, b, ldb, sums, NV, PHASES, 0);               \
   }
 
-DEFINE_COLUMNS_AVX2(1)
-DEFINE_COLUMNS_AVX2(2)
-DEFINE_COLUMNS_AVX2(3)
-DEFINE_COLUMNS_AVX2(4)
+DEFINE_COLUMNS_AVX2(1, 4)
+DEFINE_COLUMNS_AVX2(2, 4)
+DEFINE_COLUMNS_AVX2(3, 3)
+DEFINE_COLUMNS_AVX2(4, 2)
 
 /* C[i][j] (+)= A panel (mr rows) times B columns [0, nv), nv <= kColumnTail,
  * for rows i < mv, then the epilogue `ep` (or none). */
